@@ -1,0 +1,157 @@
+//! The compute node's TOML configuration: listeners, users, data nodes, logical databases
+//! and pool settings. `strata serve --config FILE` reads it; the playground and the testkit
+//! write it. Every field has a default so a minimal file stays minimal.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Whole compute-node configuration, one TOML file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listener addresses, data directory, TLS and session limits.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Accounts that may connect to the service port.
+    #[serde(default, rename = "user")]
+    pub users: Vec<UserConfig>,
+    /// Data nodes by DNID, each with its primary storage node.
+    #[serde(default, rename = "data_node")]
+    pub data_nodes: Vec<DataNodeConfig>,
+    /// Logical databases and the data nodes they span.
+    #[serde(default, rename = "database")]
+    pub databases: Vec<LogicDbConfig>,
+    /// Backend connection pool settings, the same for every storage node.
+    #[serde(default)]
+    pub pool: PoolConfig,
+}
+
+/// Listener addresses and server-wide settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Service port (MySQL protocol for applications).
+    pub service_addr: String,
+    /// Admin port (MySQL protocol, management commands).
+    pub admin_addr: String,
+    /// HTTP port (REST API, metrics, console).
+    pub http_addr: String,
+    /// Directory for the metadata store and other persistent state.
+    pub data_dir: PathBuf,
+    /// TLS certificate and key; absent means TLS is not offered.
+    pub tls: Option<TlsConfig>,
+    /// Largest packet a client may send, as @@max_allowed_packet reports it.
+    pub max_allowed_packet: u32,
+    /// Most client connections served at once (error 1040 beyond).
+    pub max_connections: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            service_addr: "0.0.0.0:3323".into(),
+            admin_addr: "0.0.0.0:3325".into(),
+            http_addr: "0.0.0.0:3324".into(),
+            data_dir: PathBuf::from("strata-data"),
+            tls: None,
+            max_allowed_packet: 64 * 1024 * 1024,
+            max_connections: 5000,
+        }
+    }
+}
+
+/// PEM files for the service port's TLS.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// One client account.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// User name as the client sends it.
+    pub name: String,
+    /// Clear-text password (empty means no password).
+    #[serde(default)]
+    pub password: String,
+    /// Logical databases this user may use; absent means all.
+    #[serde(default)]
+    pub databases: Option<Vec<String>>,
+}
+
+/// A data node: one primary storage node (replicas come with high availability).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataNodeConfig {
+    /// DNID, unique, positive.
+    pub id: u32,
+    /// The primary storage node.
+    pub primary: StorageNodeConfig,
+}
+
+/// Address, account and physical database of one MySQL/MariaDB storage node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageNodeConfig {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Account Strata uses on the storage node.
+    pub user: String,
+    /// Password of that account.
+    #[serde(default)]
+    pub password: String,
+    /// Physical database that holds this data node's tables (never shown to clients).
+    pub database: String,
+}
+
+/// A logical database as clients see it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogicDbConfig {
+    /// Name shown by SHOW DATABASES.
+    pub name: String,
+    /// DNIDs this database spans.
+    pub data_nodes: Vec<u32>,
+    /// DNIDs where tables without a distribution clause go; absent means all of `data_nodes`.
+    #[serde(default)]
+    pub default_data_nodes: Option<Vec<u32>>,
+}
+
+/// Backend pool limits and timings (milliseconds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Idle connections kept open per storage node.
+    pub min_idle: u32,
+    /// Most connections per storage node.
+    pub max_size: u32,
+    /// Idle connections above `min_idle` are closed after this long.
+    pub idle_timeout_ms: u64,
+    /// Give up connecting to a storage node after this long.
+    pub connect_timeout_ms: u64,
+    /// Give up waiting for a free connection after this long.
+    pub acquire_timeout_ms: u64,
+    /// Ping idle connections this often.
+    pub health_check_interval_ms: u64,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            min_idle: 2,
+            max_size: 256,
+            idle_timeout_ms: 600_000,
+            connect_timeout_ms: 5_000,
+            acquire_timeout_ms: 10_000,
+            health_check_interval_ms: 30_000,
+        }
+    }
+}
