@@ -27,7 +27,10 @@ impl RunningServer {
     pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         let listener = tokio::net::TcpListener::bind(&config.server.service_addr)
             .await
-            .map_err(|source| ServerError::Bind { addr: config.server.service_addr.clone(), source })?;
+            .map_err(|source| ServerError::Bind {
+                addr: config.server.service_addr.clone(),
+                source,
+            })?;
         let service_addr = listener.local_addr().map_err(|source| ServerError::Bind {
             addr: config.server.service_addr.clone(),
             source,
