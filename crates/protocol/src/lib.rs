@@ -1,1 +1,43 @@
-//! placeholder
+//! The MySQL client/server protocol as Strata speaks it on both sides: towards clients
+//! (handshake, authentication, results) and towards storage nodes (as a client).
+//!
+//! `codec` frames packets, `packets` holds the typed packets with encoders and decoders
+//! side by side, `auth` the authentication plugins, `tls` the rustls set-up.
+
+pub mod codec;
+pub mod constants;
+pub mod error;
+pub mod packets;
+pub mod stream;
+pub mod wire;
+
+pub use codec::{Frame, Packet, PacketConn};
+pub use error::{codes, MysqlError};
+
+/// Failures of the wire protocol itself (not SQL errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// The socket failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer closed the connection.
+    #[error("connection closed by peer")]
+    ConnectionClosed,
+    /// A packet ended early or had an impossible field.
+    #[error("malformed packet: {0}")]
+    Malformed(&'static str),
+    /// A frame arrived with an unexpected sequence id.
+    #[error("packet sequence mismatch: expected {expected}, got {got}")]
+    SequenceMismatch {
+        /// What the protocol required.
+        expected: u8,
+        /// What arrived.
+        got: u8,
+    },
+    /// A packet exceeded max_allowed_packet.
+    #[error("packet larger than the limit of {limit} bytes")]
+    PacketTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+}
