@@ -1,1 +1,29 @@
-//! placeholder
+//! Local MariaDB storage nodes as child processes.
+//!
+//! The playground, the integration-test kit and the benchmarks all need real MariaDB
+//! servers on this machine, each with its own data directory and port. This crate is the
+//! one piece of code that initialises such a data directory (`mariadb-install-db`),
+//! starts `mariadbd` on it, waits until it accepts connections, creates the account
+//! Strata uses, and stops, kills or restarts it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), strata_localnode::LocalNodeError> {
+//! use strata_localnode::{free_port, MariadbNode, MariadbOptions};
+//! let opts = MariadbOptions::new("/tmp/dn1", free_port()?);
+//! let mut node = MariadbNode::start(opts).await?;
+//! node.ensure_databases(&["test"]).await?;
+//! node.stop().await?;
+//! # Ok(()) }
+//! ```
+
+mod binaries;
+mod error;
+mod mariadb;
+mod port;
+mod readiness;
+
+pub use binaries::find_binary;
+pub use error::LocalNodeError;
+pub use mariadb::{MariadbNode, MariadbOptions};
+pub use port::{free_port, free_port_range};
+pub use readiness::wait_for_mysql_handshake;
