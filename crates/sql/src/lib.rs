@@ -1,1 +1,33 @@
-//! placeholder
+//! SQL text handling for the compute node's session layer, without a full parser: a MySQL
+//! lexer, statement splitting and classification, the small parsers for statements the
+//! session answers itself (SET, USE, SHOW, KILL, driver connect-time SELECTs), a statement
+//! digest for the plan cache, and the schema-name rewrite used when forwarding text to a
+//! storage node. Everything works on `&str` with byte spans into the original text.
+
+pub mod classify;
+pub mod digest;
+pub mod error;
+pub mod keywords;
+pub mod kill;
+pub mod lexer;
+mod parser;
+pub mod rewrite;
+pub mod select;
+pub mod set;
+pub mod show;
+pub mod split;
+pub mod use_db;
+
+pub use classify::{classify, StatementKind};
+pub use digest::{normalize_digest, Digest};
+pub use error::SqlError;
+pub use kill::{parse_kill, Kill};
+pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
+pub use rewrite::rewrite_schema_names;
+pub use select::{
+    parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,
+};
+pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
+pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
+pub use split::split_statements;
+pub use use_db::parse_use;

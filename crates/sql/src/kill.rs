@@ -1,0 +1,79 @@
+//! `KILL [QUERY|CONNECTION] id`: the compute node owns client connection ids, so it
+//! handles KILL itself.
+
+use crate::error::SqlError;
+use crate::parser::Parser;
+
+/// A parsed KILL statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kill {
+    /// KILL QUERY: abort the running statement and keep the connection.
+    pub query_only: bool,
+    /// The connection id.
+    pub id: u64,
+}
+
+/// Parses `KILL [HARD|SOFT] [QUERY [ID]|CONNECTION] id` (HARD/SOFT and QUERY ID are MariaDB's).
+pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
+    let mut p = Parser::new(sql);
+    p.expect_keyword("KILL")?;
+    p.eat_one_of(&["HARD", "SOFT"]);
+    if p.eat_keyword("USER") {
+        return Err(SqlError::Unsupported("KILL USER".into()));
+    }
+    let query_only = match p.eat_one_of(&["QUERY", "CONNECTION"]) {
+        Some(0) => {
+            p.eat_keyword("ID");
+            true
+        }
+        _ => false,
+    };
+    let id = p.unsigned()?;
+    p.expect_end()?;
+    Ok(Kill { query_only, id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_kill() {
+        let cases = [
+            ("KILL 5", false, 5),
+            ("kill connection 42", false, 42),
+            ("KILL QUERY 7;", true, 7),
+            ("KILL HARD QUERY ID 9", true, 9),
+            ("KILL SOFT CONNECTION 3", false, 3),
+            ("KILL 18446744073709551615", false, u64::MAX),
+        ];
+        for (sql, query_only, id) in cases {
+            assert_eq!(
+                parse_kill(sql),
+                Ok(Kill { query_only, id }),
+                "parsing {sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_kill_is_an_error() {
+        for (sql, near) in [
+            ("KILL", ""),
+            ("KILL QUERY", ""),
+            ("KILL -1", "-1"),
+            ("KILL 1 2", "2"),
+            ("KILL 'x'", "'x'"),
+            ("KILL 18446744073709551616", "18446744073709551616"),
+        ] {
+            match parse_kill(sql) {
+                Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "parsing {sql}"),
+                other => panic!("{sql}: expected a syntax error, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            parse_kill("KILL USER bob"),
+            Err(SqlError::Unsupported("KILL USER".into()))
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! Rewrites logical database qualifiers (`shop.orders`, `shop.orders.id`, `shop.f()`) into
+//! the physical database names of a storage node, leaving every other byte of the
+//! statement as it was. Used when forwarding a statement's text to one data node.
+//!
+//! Without a parser, a two-part name is ambiguous (`db.table` or `table.column`); it is
+//! read as `db.table` in a table position (after FROM, JOIN, INTO, UPDATE, TABLE, ... up
+//! to WHERE, ON, SET, ...) or before `(` (a stored function), and as `table.column`
+//! elsewhere. A three-part name always starts with a database.
+
+use std::borrow::Cow;
+
+use crate::lexer::{ident_value, Lexer, Token, TokenKind};
+
+/// Keywords after which names are table references.
+const TABLE_POSITION_STARTS: &[&str] = &[
+    "FROM",
+    "JOIN",
+    "STRAIGHT_JOIN",
+    "INTO",
+    "UPDATE",
+    "TABLE",
+    "TABLES",
+    "REFERENCES",
+    "CALL",
+    "TRUNCATE",
+    "VIEW",
+    "TO",
+];
+
+/// Keywords that end a table position.
+const TABLE_POSITION_ENDS: &[&str] = &[
+    "WHERE",
+    "ON",
+    "USING",
+    "SET",
+    "GROUP",
+    "HAVING",
+    "ORDER",
+    "LIMIT",
+    "VALUES",
+    "VALUE",
+    "SELECT",
+    "UNION",
+    "WINDOW",
+    "FOR",
+    "PARTITION",
+    "RETURNING",
+    "EXCEPT",
+    "INTERSECT",
+];
+
+/// Replaces each database qualifier that `map` knows by the backquoted name it returns.
+/// Returns the input unchanged (borrowed) when nothing was replaced.
+pub fn rewrite_schema_names<'a, F, S>(sql: &'a str, map: F) -> Cow<'a, str>
+where
+    F: Fn(&str) -> Option<S>,
+    S: AsRef<str>,
+{
+    let toks: Vec<Token> = Lexer::new(sql).filter(|t| t.kind.is_code()).collect();
+    let mut replacements: Vec<(Token, S)> = Vec::new();
+    // Whether each open parenthesis level is in a table position.
+    let mut table_position = vec![false];
+    let at = |i: usize| toks.get(i).copied();
+    let is_punct = |i: usize, p: &str| at(i).is_some_and(|t| t.is_punct(sql, p));
+    let is_name = |i: usize| at(i).is_some_and(|t| t.kind.is_ident());
+    let mut i = 0;
+    while let Some(t) = at(i) {
+        let depth = table_position.len() - 1;
+        if t.kind == TokenKind::Punct {
+            match t.text(sql) {
+                "(" => table_position.push(false),
+                ")" if depth > 0 => {
+                    table_position.pop();
+                }
+                ";" => table_position = vec![false],
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let after_dot = i > 0 && is_punct(i - 1, ".");
+        if t.kind == TokenKind::Ident && !after_dot {
+            let word = t.text(sql);
+            let starts = TABLE_POSITION_STARTS.iter().any(|k| k.eq_ignore_ascii_case(word))
+                // ON DUPLICATE KEY UPDATE and FOR UPDATE do not name tables.
+                && !(word.eq_ignore_ascii_case("UPDATE")
+                    && i > 0
+                    && at(i - 1).is_some_and(|p| p.is_keyword(sql, "KEY") || p.is_keyword(sql, "FOR")));
+            let first_word_describe = i == 0
+                && ["DESC", "DESCRIBE", "EXPLAIN"]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(word));
+            if starts || first_word_describe {
+                table_position[depth] = true;
+            } else if TABLE_POSITION_ENDS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(word))
+            {
+                table_position[depth] = false;
+            }
+        }
+        if t.kind.is_ident() && !after_dot && is_punct(i + 1, ".") {
+            let second_is_star = is_punct(i + 2, "*");
+            if is_name(i + 2) || second_is_star {
+                let three_parts = !second_is_star
+                    && is_punct(i + 3, ".")
+                    && (is_name(i + 4) || is_punct(i + 4, "*"));
+                let function_call = !second_is_star && is_punct(i + 3, "(");
+                let qualifies_db =
+                    three_parts || (!second_is_star && (table_position[depth] || function_call));
+                if qualifies_db {
+                    if let Some(physical) = map(&ident_value(t.text(sql))) {
+                        replacements.push((t, physical));
+                    }
+                }
+                i += if three_parts { 5 } else { 3 };
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if replacements.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + replacements.len() * 8);
+    let mut copied = 0;
+    for (t, physical) in &replacements {
+        out.push_str(&sql[copied..t.span.start]);
+        out.push('`');
+        out.push_str(&physical.as_ref().replace('`', "``"));
+        out.push('`');
+        copied = t.span.end;
+    }
+    out.push_str(&sql[copied..]);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn physical(name: &str) -> Option<&'static str> {
+        match name {
+            "shop" => Some("shop_dn1"),
+            "orders" => Some("orders_dn1"),
+            "we`ird" => Some("p`q"),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rewrites_database_qualifiers_only() {
+        let cases = [
+            ("SELECT * FROM shop.t", "SELECT * FROM `shop_dn1`.t"),
+            (
+                "SELECT * FROM `shop`.`t` AS a JOIN shop.u b ON a.id = b.id",
+                "SELECT * FROM `shop_dn1`.`t` AS a JOIN `shop_dn1`.u b ON a.id = b.id",
+            ),
+            (
+                "SELECT shop.t.c FROM shop.t",
+                "SELECT `shop_dn1`.t.c FROM `shop_dn1`.t",
+            ),
+            (
+                "SELECT shop.t.* FROM shop.t, shop.u",
+                "SELECT `shop_dn1`.t.* FROM `shop_dn1`.t, `shop_dn1`.u",
+            ),
+            (
+                "INSERT INTO shop.t (a, b) VALUES (1, 'shop.t')",
+                "INSERT INTO `shop_dn1`.t (a, b) VALUES (1, 'shop.t')",
+            ),
+            (
+                "UPDATE shop.t SET c = 1 WHERE id = 2",
+                "UPDATE `shop_dn1`.t SET c = 1 WHERE id = 2",
+            ),
+            (
+                "DELETE FROM shop . t WHERE x IN (SELECT y FROM shop.u)",
+                "DELETE FROM `shop_dn1` . t WHERE x IN (SELECT y FROM `shop_dn1`.u)",
+            ),
+            ("SELECT shop.f(1)", "SELECT `shop_dn1`.f(1)"),
+            ("CALL shop.p()", "CALL `shop_dn1`.p()"),
+            (
+                "CREATE TABLE shop.t (id INT)",
+                "CREATE TABLE `shop_dn1`.t (id INT)",
+            ),
+            (
+                "DROP TABLE IF EXISTS shop.t, shop.u",
+                "DROP TABLE IF EXISTS `shop_dn1`.t, `shop_dn1`.u",
+            ),
+            (
+                "RENAME TABLE shop.a TO shop.b",
+                "RENAME TABLE `shop_dn1`.a TO `shop_dn1`.b",
+            ),
+            ("DESC shop.t", "DESC `shop_dn1`.t"),
+            (
+                "LOCK TABLES shop.t READ, shop.u WRITE",
+                "LOCK TABLES `shop_dn1`.t READ, `shop_dn1`.u WRITE",
+            ),
+            (
+                "SELECT * FROM (SELECT 1) x, shop.t",
+                "SELECT * FROM (SELECT 1) x, `shop_dn1`.t",
+            ),
+            ("SELECT * FROM `we``ird`.t", "SELECT * FROM `p``q`.t"),
+            // A table named like a logical database, used as a column qualifier.
+            (
+                "SELECT orders.id FROM orders WHERE orders.id = 1",
+                "SELECT orders.id FROM orders WHERE orders.id = 1",
+            ),
+            (
+                "INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE orders.c = 2",
+                "INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE orders.c = 2",
+            ),
+            ("SELECT orders.* FROM orders", "SELECT orders.* FROM orders"),
+            // Unknown databases, strings, comments and variables are left alone.
+            ("SELECT * FROM other.t", "SELECT * FROM other.t"),
+            (
+                "SELECT 'shop.t', @shop.t, `shop.t` /* shop.t */ FROM t",
+                "SELECT 'shop.t', @shop.t, `shop.t` /* shop.t */ FROM t",
+            ),
+            ("SELECT x.shop.t FROM x.shop", "SELECT x.shop.t FROM x.shop"),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(
+                rewrite_schema_names(sql, physical),
+                expected,
+                "rewriting {sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn untouched_text_is_borrowed() {
+        assert!(matches!(
+            rewrite_schema_names("SELECT  1 /* x */", physical),
+            Cow::Borrowed(_)
+        ));
+    }
+}
