@@ -1,0 +1,463 @@
+//! Loading, validating and writing [`Config`]. Validation checks every rule at once and
+//! reports all problems, each naming the entry it is about, so a DBA fixes a file in one
+//! pass. `Catalog::open` validates again, together with the databases created at runtime.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::config::{Config, DataNodeConfig, LogicDbConfig, PoolConfig, ServerConfig, UserConfig};
+use crate::error::CatalogError;
+
+/// Schemas every MySQL server has; a logical database may not take their names.
+const SYSTEM_SCHEMAS: [&str; 4] = ["information_schema", "mysql", "performance_schema", "sys"];
+
+impl Config {
+    /// Reads, parses and validates a configuration file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, CatalogError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::ReadConfig {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text)
+    }
+
+    /// Parses and validates a configuration from TOML text.
+    pub fn from_toml(text: &str) -> Result<Config, CatalogError> {
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as TOML text that `from_toml` reads back unchanged.
+    pub fn to_toml(&self) -> Result<String, CatalogError> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+
+    /// Checks every rule; the error lists all problems found.
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        let mut problems = Vec::new();
+        check_server(&self.server, &mut problems);
+        check_users(&self.users, &mut problems);
+        check_data_nodes(&self.data_nodes, &mut problems);
+        let known: HashSet<u32> = self.data_nodes.iter().map(|d| d.id).collect();
+        check_databases(&self.databases, &known, &mut problems);
+        check_pool(&self.pool, &mut problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError::InvalidConfig { problems })
+        }
+    }
+}
+
+/// Checks a logical database name: 1-64 ASCII letters, digits, `_` or `$`, not only
+/// digits, and not a system schema.
+pub fn validate_logic_db_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(format!(
+            "database name '{name}' must be 1 to 64 characters long"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+    {
+        return Err(format!(
+            "database name '{name}' may only contain ASCII letters, digits, '_' and '$'"
+        ));
+    }
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("database name '{name}' cannot be only digits"));
+    }
+    if SYSTEM_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        return Err(format!(
+            "database name '{name}' is reserved for the system schema"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one logical database against the defined data nodes: at least one node, all
+/// defined, no repeats, default nodes a non-empty subset.
+pub(crate) fn check_logic_db(
+    name: &str,
+    data_nodes: &[u32],
+    default_data_nodes: Option<&[u32]>,
+    known: &HashSet<u32>,
+    problems: &mut Vec<String>,
+) {
+    let entry = format!("database '{name}'");
+    if let Err(e) = validate_logic_db_name(name) {
+        problems.push(e);
+    }
+    if data_nodes.is_empty() {
+        problems.push(format!(
+            "{entry}: data_nodes is empty (a database needs at least one data node)"
+        ));
+    }
+    let mut seen = HashSet::new();
+    for id in data_nodes {
+        if !known.contains(id) {
+            problems.push(format!("{entry}: data node {id} is not defined"));
+        }
+        if !seen.insert(*id) {
+            problems.push(format!("{entry}: data node {id} is listed twice"));
+        }
+    }
+    if let Some(defaults) = default_data_nodes {
+        if defaults.is_empty() {
+            problems.push(format!(
+                "{entry}: default_data_nodes is empty (omit it to mean all data nodes)"
+            ));
+        }
+        let mut seen = HashSet::new();
+        for id in defaults {
+            if !data_nodes.contains(id) {
+                problems.push(format!(
+                    "{entry}: default data node {id} is not one of its data_nodes"
+                ));
+            }
+            if !seen.insert(*id) {
+                problems.push(format!("{entry}: default data node {id} is listed twice"));
+            }
+        }
+    }
+}
+
+/// Checks that no name repeats (exactly or differing only in case) and no data node
+/// belongs to two databases. `dbs` yields (name, data nodes).
+pub(crate) fn check_database_set<'a>(
+    dbs: impl Iterator<Item = (&'a str, &'a [u32])>,
+    problems: &mut Vec<String>,
+) {
+    let mut by_lower: HashMap<String, &str> = HashMap::new();
+    let mut owner: HashMap<u32, &str> = HashMap::new();
+    for (name, nodes) in dbs {
+        if let Some(prev) = by_lower.insert(name.to_ascii_lowercase(), name) {
+            if prev == name {
+                problems.push(format!("database '{name}' is defined twice"));
+            } else {
+                problems.push(format!(
+                    "database '{name}' differs only in letter case from database '{prev}'"
+                ));
+            }
+        }
+        for id in nodes {
+            if let Some(other) = owner.insert(*id, name) {
+                if other != name {
+                    problems.push(format!(
+                        "data node {id} belongs to both database '{other}' and database '{name}' (a data node serves one database)"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_databases(dbs: &[LogicDbConfig], known: &HashSet<u32>, problems: &mut Vec<String>) {
+    for db in dbs {
+        check_logic_db(
+            &db.name,
+            &db.data_nodes,
+            db.default_data_nodes.as_deref(),
+            known,
+            problems,
+        );
+    }
+    check_database_set(
+        dbs.iter()
+            .map(|d| (d.name.as_str(), d.data_nodes.as_slice())),
+        problems,
+    );
+}
+
+fn check_addr(what: &str, addr: &str, problems: &mut Vec<String>) {
+    let port_ok = addr
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !port_ok {
+        problems.push(format!("server.{what} '{addr}' is not HOST:PORT"));
+    }
+}
+
+fn check_server(server: &ServerConfig, problems: &mut Vec<String>) {
+    let addrs = [
+        ("service_addr", &server.service_addr),
+        ("admin_addr", &server.admin_addr),
+        ("http_addr", &server.http_addr),
+    ];
+    for (i, (what, addr)) in addrs.iter().enumerate() {
+        check_addr(what, addr, problems);
+        for (other, other_addr) in &addrs[..i] {
+            if addr == other_addr {
+                problems.push(format!(
+                    "server.{what} and server.{other} are both '{addr}'"
+                ));
+            }
+        }
+    }
+    if server.data_dir.as_os_str().is_empty() {
+        problems.push("server.data_dir is empty".into());
+    }
+    if !(1024..=1 << 30).contains(&server.max_allowed_packet) {
+        problems.push(format!(
+            "server.max_allowed_packet {} is outside 1024..=1073741824",
+            server.max_allowed_packet
+        ));
+    }
+    if server.max_connections == 0 {
+        problems.push("server.max_connections must be at least 1".into());
+    }
+    if let Some(tls) = &server.tls {
+        if tls.cert.as_os_str().is_empty() || tls.key.as_os_str().is_empty() {
+            problems.push("server.tls needs both cert and key".into());
+        }
+    }
+}
+
+fn check_users(users: &[UserConfig], problems: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    for (i, user) in users.iter().enumerate() {
+        if user.name.is_empty() {
+            problems.push(format!("user #{}: name is empty", i + 1));
+        } else if !seen.insert(user.name.as_str()) {
+            problems.push(format!("user '{}' is defined twice", user.name));
+        }
+    }
+}
+
+fn check_data_nodes(nodes: &[DataNodeConfig], problems: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let entry = format!("data node {}", node.id);
+        if node.id == 0 {
+            problems.push(format!("data node #{}: id must be positive", i + 1));
+        } else if !seen.insert(node.id) {
+            problems.push(format!("{entry} is defined twice"));
+        }
+        let primary = &node.primary;
+        if primary.host.is_empty() {
+            problems.push(format!("{entry}: primary.host is empty"));
+        }
+        if primary.port == 0 {
+            problems.push(format!("{entry}: primary.port is 0"));
+        }
+        if primary.user.is_empty() {
+            problems.push(format!("{entry}: primary.user is empty"));
+        }
+        if primary.database.is_empty() {
+            problems.push(format!("{entry}: primary.database is empty"));
+        }
+    }
+}
+
+fn check_pool(pool: &PoolConfig, problems: &mut Vec<String>) {
+    if pool.max_size == 0 {
+        problems.push("pool.max_size must be at least 1".into());
+    }
+    if pool.min_idle > pool.max_size {
+        problems.push(format!(
+            "pool.min_idle {} exceeds pool.max_size {}",
+            pool.min_idle, pool.max_size
+        ));
+    }
+    for (what, value) in [
+        ("connect_timeout_ms", pool.connect_timeout_ms),
+        ("acquire_timeout_ms", pool.acquire_timeout_ms),
+        ("health_check_interval_ms", pool.health_check_interval_ms),
+    ] {
+        if value == 0 {
+            problems.push(format!("pool.{what} must be positive"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"
+[server]
+service_addr = "127.0.0.1:3323"
+data_dir = "/var/lib/strata"
+
+[[user]]
+name = "app"
+password = "secret"
+
+[[user]]
+name = "ro"
+databases = ["shop"]
+
+[[data_node]]
+id = 1
+primary = { host = "10.0.0.1", port = 3306, user = "strata", password = "p", database = "shop_1" }
+
+[[data_node]]
+id = 2
+primary = { host = "10.0.0.2", port = 3306, user = "strata", database = "shop_2" }
+
+[[data_node]]
+id = 3
+primary = { host = "10.0.0.3", port = 3306, user = "strata", database = "crm_1" }
+
+[[database]]
+name = "shop"
+data_nodes = [1, 2]
+default_data_nodes = [1]
+
+[[database]]
+name = "crm"
+data_nodes = [3]
+
+[pool]
+min_idle = 4
+max_size = 64
+"#;
+
+    fn with(edit: impl FnOnce(&mut Config)) -> Config {
+        let mut config = toml::from_str::<Config>(VALID).unwrap_or_else(|e| panic!("{e}"));
+        edit(&mut config);
+        config
+    }
+
+    fn problems(config: &Config) -> Vec<String> {
+        match config.validate() {
+            Ok(()) => Vec::new(),
+            Err(CatalogError::InvalidConfig { problems }) => problems,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+
+    #[test]
+    fn valid_config_parses_with_defaults_filled_in() {
+        let config = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.server.service_addr, "127.0.0.1:3323");
+        assert_eq!(config.server.admin_addr, "0.0.0.0:3325");
+        assert_eq!(config.users[1].databases, Some(vec!["shop".to_string()]));
+        assert_eq!(config.users[1].password, "");
+        assert_eq!(config.data_nodes[1].primary.database, "shop_2");
+        assert_eq!(config.databases[1].default_data_nodes, None);
+        assert_eq!(
+            (
+                config.pool.min_idle,
+                config.pool.max_size,
+                config.pool.connect_timeout_ms
+            ),
+            (4, 64, 5_000)
+        );
+    }
+
+    #[test]
+    fn empty_config_is_valid() {
+        assert_eq!(
+            Config::from_toml("").map(|c| c.databases.len()).ok(),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn to_toml_round_trips() {
+        let config = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
+        let text = config.to_toml().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(Config::from_toml(&text).ok(), Some(config));
+    }
+
+    #[test]
+    fn each_rule_violation_names_the_offending_entry() {
+        let cases: Vec<(&str, Config, &str)> = vec![
+            ("zero dnid", with(|c| c.data_nodes[2].id = 0), "data node #3: id must be positive"),
+            ("duplicate dnid", with(|c| c.data_nodes[2].id = 2), "data node 2 is defined twice"),
+            ("undefined node", with(|c| c.databases[1].data_nodes = vec![3, 9]), "database 'crm': data node 9 is not defined"),
+            ("no nodes", with(|c| c.databases[1].data_nodes.clear()), "database 'crm': data_nodes is empty (a database needs at least one data node)"),
+            ("node twice in a db", with(|c| c.databases[1].data_nodes = vec![3, 3]), "database 'crm': data node 3 is listed twice"),
+            ("default outside", with(|c| c.databases[0].default_data_nodes = Some(vec![3])), "database 'shop': default data node 3 is not one of its data_nodes"),
+            ("empty defaults", with(|c| c.databases[0].default_data_nodes = Some(vec![])), "database 'shop': default_data_nodes is empty (omit it to mean all data nodes)"),
+            ("shared node", with(|c| c.databases[1].data_nodes = vec![2, 3]), "data node 2 belongs to both database 'shop' and database 'crm' (a data node serves one database)"),
+            ("duplicate db", with(|c| c.databases[1].name = "shop".into()), "database 'shop' is defined twice"),
+            ("case duplicate db", with(|c| c.databases[1].name = "SHOP".into()), "database 'SHOP' differs only in letter case from database 'shop'"),
+            ("bad db name", with(|c| c.databases[1].name = "my-db".into()), "database name 'my-db' may only contain ASCII letters, digits, '_' and '$'"),
+            ("digit db name", with(|c| c.databases[1].name = "123".into()), "database name '123' cannot be only digits"),
+            ("long db name", with(|c| c.databases[1].name = "x".repeat(65)), "must be 1 to 64 characters long"),
+            ("system db name", with(|c| c.databases[1].name = "MySQL".into()), "database name 'MySQL' is reserved for the system schema"),
+            ("duplicate user", with(|c| c.users[1].name = "app".into()), "user 'app' is defined twice"),
+            ("empty user", with(|c| c.users[1].name.clear()), "user #2: name is empty"),
+            ("pool max 0", with(|c| { c.pool.max_size = 0; c.pool.min_idle = 0 }), "pool.max_size must be at least 1"),
+            ("pool min > max", with(|c| c.pool.min_idle = 65), "pool.min_idle 65 exceeds pool.max_size 64"),
+            ("pool timeout", with(|c| c.pool.connect_timeout_ms = 0), "pool.connect_timeout_ms must be positive"),
+            ("bad addr", with(|c| c.server.http_addr = "localhost".into()), "server.http_addr 'localhost' is not HOST:PORT"),
+            ("same addr", with(|c| c.server.admin_addr = "127.0.0.1:3323".into()), "server.admin_addr and server.service_addr are both '127.0.0.1:3323'"),
+            ("packet", with(|c| c.server.max_allowed_packet = 10), "server.max_allowed_packet 10 is outside 1024..=1073741824"),
+            ("connections", with(|c| c.server.max_connections = 0), "server.max_connections must be at least 1"),
+            ("empty host", with(|c| c.data_nodes[0].primary.host.clear()), "data node 1: primary.host is empty"),
+            ("empty physical db", with(|c| c.data_nodes[0].primary.database.clear()), "data node 1: primary.database is empty"),
+        ];
+        for (what, config, expected) in cases {
+            let found = problems(&config);
+            assert!(
+                found.iter().any(|p| p.contains(expected)),
+                "{what}: expected {expected:?} in {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let config = with(|c| {
+            c.pool.max_size = 0;
+            c.users[1].name = "app".into();
+        });
+        let err = config
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(err, "invalid configuration: user 'app' is defined twice; pool.max_size must be at least 1; pool.min_idle 4 exceeds pool.max_size 0");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_types_are_parse_errors() {
+        for text in [
+            "[server]\nservice_port = 1\n",
+            "[[data_node]]\nid = \"one\"\n",
+            "[pool]\nmax_size = -1\n",
+        ] {
+            assert!(
+                matches!(Config::from_toml(text), Err(CatalogError::ParseConfig(_))),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn load_reads_a_file_and_names_it_when_missing() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("strata.toml");
+        std::fs::write(&path, VALID).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            Config::load(&path).map(|c| c.data_nodes.len()).ok(),
+            Some(3)
+        );
+        let missing = dir.path().join("missing.toml");
+        let err = Config::load(&missing)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&format!(
+                "cannot read configuration file {}",
+                missing.display()
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn example_config_in_docs_is_valid() {
+        let text = include_str!("../../../docs/strata.example.toml");
+        if let Err(e) = Config::from_toml(text) {
+            panic!("docs/strata.example.toml: {e}");
+        }
+    }
+}
