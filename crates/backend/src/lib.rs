@@ -1,1 +1,43 @@
-//! placeholder
+//! Connections from the compute node to storage nodes: the connection itself (`conn`),
+//! the per-storage-node pools (`pool`) and the relay that streams a storage node's
+//! response to a client without decoding rows (`relay`).
+
+pub mod conn;
+pub mod pool;
+pub mod relay;
+
+pub use conn::{BackendConn, PreparedOnBackend, SessionVars, StorageTarget, TextRows};
+pub use pool::{Lease, Pool, PoolSettings};
+pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind};
+
+use strata_protocol::packets::ErrPacket;
+use strata_protocol::ProtocolError;
+
+/// Failures talking to a storage node.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// TCP connect failed.
+    #[error("cannot connect to storage node {0}: {1}")]
+    Connect(String, std::io::Error),
+    /// Connecting took longer than the connect timeout.
+    #[error("timed out connecting to storage node {0}")]
+    ConnectTimeout(String),
+    /// The storage node refused our handshake or credentials.
+    #[error("handshake with storage node {0} failed: {1}")]
+    Handshake(String, String),
+    /// The connection broke or the storage node sent something unexpected.
+    #[error("storage node protocol error: {0}")]
+    Protocol(ProtocolError),
+    /// The storage node answered with an error.
+    #[error("storage node error {}: {}", .0.code, .0.message)]
+    Server(ErrPacket),
+    /// No connection became free within the acquire timeout.
+    #[error("no free connection to data node {0} within {1} ms")]
+    PoolTimeout(u32, u64),
+    /// The pool is closed (shutting down).
+    #[error("connection pool of data node {0} is closed")]
+    PoolClosed(u32),
+    /// A connection's state could not be aligned with the session's.
+    #[error("storage connection state mismatch: {0}")]
+    StateMismatch(&'static str),
+}

@@ -1,8 +1,25 @@
 //! The compute node's listeners and client sessions.
+//!
+//! `RunningServer::start` builds the shared context (topology, pools, TLS), binds the
+//! service port and spawns one task per client session (`session`). Shutdown stops
+//! accepting, tells sessions to finish, and closes the storage pools.
+
+pub mod context;
+pub mod results;
+pub mod session;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
 
 use strata_catalog::Config;
+
+use crate::context::ServerContext;
 
 /// Errors that stop the compute node from starting or serving.
 #[derive(Debug, thiserror::Error)]
@@ -15,27 +32,49 @@ pub enum ServerError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
-/// A compute node that is serving; dropping it does not stop it, `shutdown` does.
+/// A compute node that is serving; `shutdown` stops it.
 pub struct RunningServer {
     service_addr: SocketAddr,
+    ctx: Arc<ServerContext>,
+    stop: watch::Sender<bool>,
+    acceptor: JoinHandle<()>,
 }
 
 impl RunningServer {
     /// Binds the listeners from `config` and starts serving in background tasks.
     pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
-        let listener = tokio::net::TcpListener::bind(&config.server.service_addr)
+        let tls = match &config.server.tls {
+            Some(t) => Some(
+                strata_protocol::tls::load_server_config(&t.cert, &t.key)
+                    .map_err(|e| ServerError::Tls(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let addr = config.server.service_addr.clone();
+        let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| ServerError::Bind {
-                addr: config.server.service_addr.clone(),
+                addr: addr.clone(),
                 source,
             })?;
-        let service_addr = listener.local_addr().map_err(|source| ServerError::Bind {
-            addr: config.server.service_addr.clone(),
-            source,
-        })?;
-        Ok(RunningServer { service_addr })
+        let service_addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let ctx = Arc::new(ServerContext::new(config, tls));
+        let (stop, stopped) = watch::channel(false);
+        let acceptor = tokio::spawn(accept_loop(listener, ctx.clone(), stopped));
+        info!(%service_addr, "Strata compute node serving");
+        Ok(RunningServer {
+            service_addr,
+            ctx,
+            stop,
+            acceptor,
+        })
     }
 
     /// The bound service address (useful when the config asked for port 0).
@@ -44,5 +83,47 @@ impl RunningServer {
     }
 
     /// Stops accepting, closes sessions and backend pools, and waits until done.
-    pub async fn shutdown(self) {}
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.acceptor.await;
+        for (_, entry) in self.ctx.all_sessions() {
+            entry
+                .killed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            entry.kill_signal.notify_one();
+        }
+        // Give sessions a moment to roll back and return their connections.
+        for _ in 0..50 {
+            if self.ctx.session_count() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for node in self.ctx.topology.nodes() {
+            node.pool.close();
+        }
+        info!("Strata compute node stopped");
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    ctx: Arc<ServerContext>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(session::run(ctx.clone(), stream));
+                }
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
 }

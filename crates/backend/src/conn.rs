@@ -1,0 +1,578 @@
+//! One connection from the compute node to a storage node, on Strata's own codec.
+//!
+//! It remembers which session state (database, session variables) has been applied to
+//! it, so a pooled connection lent to another session is brought in line with one
+//! round trip only when the state differs, and which statements are prepared on it, so
+//! a client's prepared statement can run on whichever pooled connection is free.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use strata_protocol::constants::{cap, charset, com, status};
+use strata_protocol::handshake::client_connect;
+use strata_protocol::packets::{
+    decode_text_row, is_eof, ColumnDef, ErrPacket, OkPacket, ERR_HEADER, OK_HEADER,
+};
+use strata_protocol::wire::Reader;
+use strata_protocol::{PacketConn, ProtocolError};
+
+use crate::relay::{
+    relay_fetch, relay_response, RelayError, RelayMode, RelayOutcome, ResponseKind,
+};
+use crate::BackendError;
+
+/// Capabilities Strata asks of storage nodes: classic EOF packets (the relay converts),
+/// multi-statements and multi-results, no compression, no LOCAL INFILE.
+pub const BACKEND_CAPABILITIES: u32 = cap::LONG_PASSWORD
+    | cap::FOUND_ROWS
+    | cap::LONG_FLAG
+    | cap::CONNECT_WITH_DB
+    | cap::PROTOCOL_41
+    | cap::TRANSACTIONS
+    | cap::SECURE_CONNECTION
+    | cap::MULTI_STATEMENTS
+    | cap::MULTI_RESULTS
+    | cap::PS_MULTI_RESULTS
+    | cap::PLUGIN_AUTH
+    | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA;
+
+/// Largest packet accepted from a storage node on control paths.
+const BACKEND_MAX_PACKET: usize = 1 << 30;
+
+/// Where and as whom to connect to one storage node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageTarget {
+    /// Data node this storage node serves.
+    pub dnid: u32,
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Account name.
+    pub user: String,
+    /// Account password.
+    pub password: String,
+    /// Physical database of the data node.
+    pub database: String,
+}
+
+/// Session variables a client set, as they must be replayed on a storage-node connection:
+/// name -> assignment text for a `SET` list (e.g. `sql_mode` -> `SESSION sql_mode = 'ANSI'`,
+/// `names` -> `NAMES utf8mb4`), with a cached fingerprint compared before every borrow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionVars {
+    map: BTreeMap<String, String>,
+    fingerprint: u64,
+}
+
+impl Default for SessionVars {
+    fn default() -> Self {
+        let map = BTreeMap::new();
+        Self {
+            fingerprint: Self::hash(&map),
+            map,
+        }
+    }
+}
+
+impl SessionVars {
+    fn hash(map: &BTreeMap<String, String>) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        map.hash(&mut h);
+        h.finish()
+    }
+
+    /// Records an assignment, replacing an earlier one for the same variable.
+    pub fn set(&mut self, name: &str, assignment: String) {
+        self.map.insert(name.to_string(), assignment);
+        self.fingerprint = Self::hash(&self.map);
+    }
+
+    /// Forgets every assignment (COM_RESET_CONNECTION, COM_CHANGE_USER).
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.fingerprint = Self::hash(&self.map);
+    }
+
+    /// The assignment recorded for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    /// Identity of the whole set of assignments.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The `SET` statement that turns `from` into `self`, if any assignment differs.
+    fn diff_from(&self, from: &SessionVars) -> Option<String> {
+        let mut items: Vec<String> = Vec::new();
+        for (name, assignment) in &self.map {
+            if from.map.get(name) != Some(assignment) {
+                items.push(assignment.clone());
+            }
+        }
+        for name in from.map.keys() {
+            if !self.map.contains_key(name) {
+                items.push(if name == "names" {
+                    "NAMES DEFAULT".to_string()
+                } else {
+                    format!("SESSION {name} = DEFAULT")
+                });
+            }
+        }
+        (!items.is_empty()).then(|| format!("SET {}", items.join(", ")))
+    }
+}
+
+/// A statement prepared on one storage-node connection.
+#[derive(Debug, Clone)]
+pub struct PreparedOnBackend {
+    /// The storage node's statement id.
+    pub id: u32,
+    /// Parameter definitions.
+    pub params: Vec<ColumnDef>,
+    /// Result column definitions.
+    pub columns: Vec<ColumnDef>,
+    /// Warnings the prepare raised.
+    pub warnings: u16,
+}
+
+/// Rows of a small control-path result, as text.
+pub type TextRows = Vec<Vec<Option<String>>>;
+
+/// A connection to one storage node.
+pub struct BackendConn {
+    conn: PacketConn<TcpStream>,
+    target: Arc<StorageTarget>,
+    thread_id: u32,
+    applied_db: Option<String>,
+    applied_vars: SessionVars,
+    prepared: HashMap<Arc<str>, PreparedOnBackend>,
+    status: u16,
+    broken: bool,
+    last_used: Instant,
+}
+
+impl BackendConn {
+    /// Opens and authenticates a connection, with no database selected.
+    pub async fn connect(
+        target: Arc<StorageTarget>,
+        timeout: Duration,
+    ) -> Result<Self, BackendError> {
+        let addr = format!("{}:{}", target.host, target.port);
+        let open = async {
+            let stream = TcpStream::connect(&addr)
+                .await
+                .map_err(|e| BackendError::Connect(addr.clone(), e))?;
+            let _ = stream.set_nodelay(true);
+            let mut conn = PacketConn::new(stream, BACKEND_MAX_PACKET);
+            let info = client_connect(
+                &mut conn,
+                &target.user,
+                &target.password,
+                None,
+                BACKEND_CAPABILITIES,
+                charset::UTF8MB4_GENERAL_CI,
+            )
+            .await
+            .map_err(|e| BackendError::Handshake(addr.clone(), e.to_string()))?;
+            Ok::<_, BackendError>((conn, info))
+        };
+        let (conn, info) = tokio::time::timeout(timeout, open).await.map_err(|_| {
+            BackendError::ConnectTimeout(format!("{}:{}", target.host, target.port))
+        })??;
+        Ok(Self {
+            conn,
+            thread_id: info.connection_id,
+            applied_db: None,
+            applied_vars: SessionVars::default(),
+            target,
+            prepared: HashMap::new(),
+            status: info.status,
+            broken: false,
+            last_used: Instant::now(),
+        })
+    }
+
+    /// The storage node this connection goes to.
+    pub fn target(&self) -> &Arc<StorageTarget> {
+        &self.target
+    }
+
+    /// The storage node's thread id for this connection (for KILL QUERY).
+    pub fn thread_id(&self) -> u32 {
+        self.thread_id
+    }
+
+    /// True when the connection failed and must not be reused.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// True when the storage node reported an open transaction.
+    pub fn in_transaction(&self) -> bool {
+        self.status & status::IN_TRANS != 0
+    }
+
+    /// Status flags of the last response.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// When the connection was last used.
+    pub fn last_used(&self) -> Instant {
+        self.last_used
+    }
+
+    /// The physical database currently selected.
+    pub fn applied_db(&self) -> Option<&str> {
+        self.applied_db.as_deref()
+    }
+
+    fn fail<T>(&mut self, e: ProtocolError) -> Result<T, BackendError> {
+        self.broken = true;
+        Err(BackendError::Protocol(e))
+    }
+
+    /// Buffers a command packet (sequence 0) without sending it.
+    pub fn queue_command(&mut self, command: u8, body: &[u8]) {
+        self.conn.set_seq(0);
+        self.conn.write_with(|buf| {
+            buf.put_u8(command);
+            buf.extend_from_slice(body);
+        });
+        self.last_used = Instant::now();
+    }
+
+    /// Sends everything buffered.
+    pub async fn flush(&mut self) -> Result<(), BackendError> {
+        if let Err(e) = self.conn.flush().await {
+            return self.fail(e);
+        }
+        Ok(())
+    }
+
+    /// Sends a command and relays its response into the client's write buffer.
+    pub async fn relay<C>(
+        &mut self,
+        client: &mut PacketConn<C>,
+        kind: ResponseKind,
+        mode: RelayMode,
+    ) -> Result<RelayOutcome, RelayError>
+    where
+        C: AsyncRead + AsyncWrite + Unpin,
+    {
+        if let Err(e) = self.conn.flush().await {
+            self.broken = true;
+            return Err(RelayError::Backend(e));
+        }
+        let result = relay_response(&mut self.conn, client, kind, mode).await;
+        self.after_relay(result)
+    }
+
+    /// Relays the rows of an open cursor after COM_STMT_FETCH was queued.
+    pub async fn relay_fetch<C>(
+        &mut self,
+        client: &mut PacketConn<C>,
+        mode: RelayMode,
+    ) -> Result<RelayOutcome, RelayError>
+    where
+        C: AsyncRead + AsyncWrite + Unpin,
+    {
+        if let Err(e) = self.conn.flush().await {
+            self.broken = true;
+            return Err(RelayError::Backend(e));
+        }
+        let result = relay_fetch(&mut self.conn, client, mode).await;
+        self.after_relay(result)
+    }
+
+    fn after_relay(
+        &mut self,
+        result: Result<RelayOutcome, RelayError>,
+    ) -> Result<RelayOutcome, RelayError> {
+        match &result {
+            Ok(out) => {
+                if out.error.is_none() || out.status != 0 {
+                    self.status = out.status;
+                }
+            }
+            Err(RelayError::Backend(_)) => self.broken = true,
+            Err(RelayError::Client(_)) => {
+                // The response may be half-read; the connection cannot be trusted.
+                self.broken = true;
+            }
+        }
+        self.last_used = Instant::now();
+        result
+    }
+
+    /// Runs a statement on a control path and collects its (small) result as text.
+    pub async fn query(&mut self, sql: &str) -> Result<TextRows, BackendError> {
+        self.queue_command(com::QUERY, sql.as_bytes());
+        self.flush().await?;
+        let mut rows = Vec::new();
+        loop {
+            let more = self.read_result(&mut rows).await?;
+            if !more {
+                return Ok(rows);
+            }
+        }
+    }
+
+    /// Runs a statement expected to return OK; returns the OK packet.
+    pub async fn execute(&mut self, sql: &str) -> Result<OkPacket, BackendError> {
+        self.queue_command(com::QUERY, sql.as_bytes());
+        self.flush().await?;
+        self.read_ok().await
+    }
+
+    async fn packet(&mut self) -> Result<Bytes, BackendError> {
+        match self.conn.read_packet().await {
+            Ok(p) => Ok(p.payload),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Reads an OK (or ERR) response.
+    pub async fn read_ok(&mut self) -> Result<OkPacket, BackendError> {
+        let payload = self.packet().await?;
+        match payload.first().copied() {
+            Some(OK_HEADER) => {
+                let ok = OkPacket::decode(&payload).map_err(BackendError::Protocol)?;
+                self.status = ok.status;
+                Ok(ok)
+            }
+            Some(ERR_HEADER) => Err(BackendError::Server(
+                ErrPacket::decode(&payload).map_err(BackendError::Protocol)?,
+            )),
+            _ => {
+                // A result set where an OK was expected: drain it so the connection stays usable.
+                let mut sink = Vec::new();
+                self.read_result_after_count(&payload, &mut sink).await?;
+                Ok(OkPacket {
+                    status: self.status,
+                    ..OkPacket::default()
+                })
+            }
+        }
+    }
+
+    async fn read_result(&mut self, rows: &mut TextRows) -> Result<bool, BackendError> {
+        let first = self.packet().await?;
+        match first.first().copied() {
+            Some(OK_HEADER) => {
+                let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
+                self.status = ok.status;
+                Ok(ok.status & status::MORE_RESULTS_EXISTS != 0)
+            }
+            Some(ERR_HEADER) => Err(BackendError::Server(
+                ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
+            )),
+            _ => self.read_result_after_count(&first, rows).await,
+        }
+    }
+
+    async fn read_result_after_count(
+        &mut self,
+        count: &[u8],
+        rows: &mut TextRows,
+    ) -> Result<bool, BackendError> {
+        let n = Reader::new(count)
+            .lenenc("column count")
+            .map_err(BackendError::Protocol)? as usize;
+        for _ in 0..n {
+            self.packet().await?;
+        }
+        let eof = self.packet().await?;
+        if !is_eof(&eof) {
+            return self.fail(ProtocolError::Malformed("missing EOF after columns"));
+        }
+        loop {
+            let row = self.packet().await?;
+            if is_eof(&row) {
+                let flags = u16::from_le_bytes([
+                    row.get(3).copied().unwrap_or(0),
+                    row.get(4).copied().unwrap_or(0),
+                ]);
+                self.status = flags;
+                return Ok(flags & status::MORE_RESULTS_EXISTS != 0);
+            }
+            if row.first() == Some(&ERR_HEADER) {
+                return Err(BackendError::Server(
+                    ErrPacket::decode(&row).map_err(BackendError::Protocol)?,
+                ));
+            }
+            let values = decode_text_row(&row, n).map_err(BackendError::Protocol)?;
+            rows.push(
+                values
+                    .into_iter()
+                    .map(|v| v.map(|b| String::from_utf8_lossy(b).into_owned()))
+                    .collect(),
+            );
+        }
+    }
+
+    /// Brings the connection's database and session variables in line with the session's.
+    pub async fn sync_state(
+        &mut self,
+        db: Option<&str>,
+        vars: &SessionVars,
+    ) -> Result<(), BackendError> {
+        if db != self.applied_db.as_deref() {
+            let Some(db) = db else {
+                // A database cannot be deselected; the pool never lends such a
+                // connection to a session without a database (see Pool::acquire).
+                return Err(BackendError::StateMismatch(
+                    "connection has a database selected",
+                ));
+            };
+            self.queue_command(com::INIT_DB, db.as_bytes());
+            self.flush().await?;
+            self.read_ok().await?;
+            self.applied_db = Some(db.to_string());
+        }
+        if vars.fingerprint() != self.applied_vars.fingerprint() {
+            if let Some(sql) = vars.diff_from(&self.applied_vars) {
+                self.execute(&sql).await?;
+            }
+            self.applied_vars = vars.clone();
+        }
+        Ok(())
+    }
+
+    /// Records session variables that a statement run on this connection has just set.
+    pub fn note_applied_vars(&mut self, vars: &SessionVars) {
+        self.applied_vars = vars.clone();
+    }
+
+    /// Prepares `sql` here unless it already is; returns the storage node's statement.
+    pub async fn ensure_prepared(
+        &mut self,
+        sql: &Arc<str>,
+    ) -> Result<PreparedOnBackend, BackendError> {
+        if let Some(p) = self.prepared.get(sql) {
+            return Ok(p.clone());
+        }
+        self.queue_command(com::STMT_PREPARE, sql.as_bytes());
+        self.flush().await?;
+        let first = self.packet().await?;
+        if first.first() == Some(&ERR_HEADER) {
+            return Err(BackendError::Server(
+                ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
+            ));
+        }
+        let mut r = Reader::new(&first);
+        r.u8("prepare ok").map_err(BackendError::Protocol)?;
+        let id = r.u32("statement id").map_err(BackendError::Protocol)?;
+        let ncols = r.u16("columns").map_err(BackendError::Protocol)? as usize;
+        let nparams = r.u16("params").map_err(BackendError::Protocol)? as usize;
+        r.u8("filler").map_err(BackendError::Protocol)?;
+        let warnings = if r.remaining() >= 2 {
+            r.u16("warnings").map_err(BackendError::Protocol)?
+        } else {
+            0
+        };
+        let params = self.definitions(nparams).await?;
+        let columns = self.definitions(ncols).await?;
+        let prepared = PreparedOnBackend {
+            id,
+            params,
+            columns,
+            warnings,
+        };
+        self.prepared.insert(sql.clone(), prepared.clone());
+        Ok(prepared)
+    }
+
+    async fn definitions(&mut self, n: usize) -> Result<Vec<ColumnDef>, BackendError> {
+        let mut defs = Vec::with_capacity(n);
+        if n == 0 {
+            return Ok(defs);
+        }
+        for _ in 0..n {
+            let p = self.packet().await?;
+            defs.push(ColumnDef::decode(&p).map_err(BackendError::Protocol)?);
+        }
+        let eof = self.packet().await?;
+        if !is_eof(&eof) {
+            return self.fail(ProtocolError::Malformed("missing EOF after definitions"));
+        }
+        Ok(defs)
+    }
+
+    /// Closes a statement prepared here (no response is sent by the server).
+    pub async fn close_prepared(&mut self, sql: &str) -> Result<(), BackendError> {
+        if let Some(p) = self.prepared.remove(sql) {
+            self.queue_command(com::STMT_CLOSE, &p.id.to_le_bytes());
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Number of statements prepared on this connection.
+    pub fn prepared_count(&self) -> usize {
+        self.prepared.len()
+    }
+
+    /// COM_PING.
+    pub async fn ping(&mut self) -> Result<(), BackendError> {
+        self.queue_command(com::PING, &[]);
+        self.flush().await?;
+        self.read_ok().await.map(|_| ())
+    }
+
+    /// COM_RESET_CONNECTION: drops temporary tables, user variables, prepared statements
+    /// and session variables, keeping the database.
+    pub async fn reset(&mut self) -> Result<(), BackendError> {
+        self.queue_command(com::RESET_CONNECTION, &[]);
+        self.flush().await?;
+        self.read_ok().await?;
+        self.prepared.clear();
+        self.applied_vars.clear();
+        Ok(())
+    }
+
+    /// Builds a COM_STMT_EXECUTE body for the storage node's statement id from a
+    /// client's body, always including parameter types (another connection may have
+    /// received the first execute, so the types cannot be left out).
+    pub fn execute_body(
+        backend_id: u32,
+        client_body: &[u8],
+        nparams: usize,
+        types: &[u8],
+    ) -> Result<BytesMut, ProtocolError> {
+        let mut r = Reader::new(client_body);
+        r.u32("statement id")?;
+        let flags = r.u8("cursor flags")?;
+        let iterations = r.u32("iterations")?;
+        let mut out = BytesMut::with_capacity(client_body.len() + types.len() + 1);
+        out.put_u32_le(backend_id);
+        out.put_u8(flags);
+        out.put_u32_le(iterations);
+        if nparams > 0 {
+            let bitmap = r.bytes(nparams.div_ceil(8), "null bitmap")?;
+            out.extend_from_slice(bitmap);
+            let bound = r.u8("new params bound")?;
+            if bound == 1 {
+                r.bytes(nparams * 2, "parameter types")?;
+            }
+            out.put_u8(1);
+            out.extend_from_slice(types);
+            out.extend_from_slice(r.rest());
+        }
+        Ok(out)
+    }
+
+    /// Marks the connection unusable (e.g. after a timeout mid-response).
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+}

@@ -1,0 +1,240 @@
+//! A pool of connections to one storage node: bounded size, LIFO reuse, connect and
+//! acquire timeouts, idle expiry, health checks and reconnection with backoff.
+//!
+//! Each open connection holds one semaphore permit, idle ones included, so the number of
+//! connections never exceeds `max_size`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tracing::{debug, warn};
+
+use crate::conn::{BackendConn, StorageTarget};
+use crate::BackendError;
+
+/// Limits and timings of one pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Idle connections kept open.
+    pub min_idle: usize,
+    /// Most connections open at once.
+    pub max_size: usize,
+    /// Idle connections above `min_idle` are closed after this long.
+    pub idle_timeout: Duration,
+    /// Give up connecting after this long.
+    pub connect_timeout: Duration,
+    /// Give up waiting for a connection after this long.
+    pub acquire_timeout: Duration,
+    /// Ping idle connections and top the pool up this often.
+    pub health_check_interval: Duration,
+}
+
+/// A connection lent to a session; give it back with `Pool::release`.
+pub struct Lease {
+    conn: BackendConn,
+    permit: OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for Lease {
+    type Target = BackendConn;
+    fn deref(&self) -> &BackendConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut BackendConn {
+        &mut self.conn
+    }
+}
+
+/// Connections to one storage node.
+pub struct Pool {
+    target: Arc<StorageTarget>,
+    settings: PoolSettings,
+    idle: Mutex<Vec<Lease>>,
+    permits: Arc<Semaphore>,
+    returned: Notify,
+    closed: AtomicBool,
+    /// Consecutive failed connects, for backoff in the health task.
+    failures: AtomicU64,
+}
+
+impl Pool {
+    /// Creates a pool and starts its health task; connections open on demand.
+    pub fn new(target: StorageTarget, settings: PoolSettings) -> Arc<Pool> {
+        let pool = Arc::new(Pool {
+            target: Arc::new(target),
+            permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
+            settings,
+            idle: Mutex::new(Vec::new()),
+            returned: Notify::new(),
+            closed: AtomicBool::new(false),
+            failures: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&pool);
+        tokio::spawn(async move {
+            loop {
+                let interval = match weak.upgrade() {
+                    Some(p) if !p.closed.load(Ordering::Relaxed) => p.backoff_interval(),
+                    _ => return,
+                };
+                tokio::time::sleep(interval).await;
+                match weak.upgrade() {
+                    Some(p) if !p.closed.load(Ordering::Relaxed) => p.maintain().await,
+                    _ => return,
+                }
+            }
+        });
+        pool
+    }
+
+    /// The storage node this pool connects to.
+    pub fn target(&self) -> &Arc<StorageTarget> {
+        &self.target
+    }
+
+    fn idle_guard(&self) -> std::sync::MutexGuard<'_, Vec<Lease>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Number of idle connections.
+    pub fn idle_count(&self) -> usize {
+        self.idle_guard().len()
+    }
+
+    /// Number of open connections, idle and lent.
+    pub fn open_count(&self) -> usize {
+        self.settings.max_size.max(1) - self.permits.available_permits()
+    }
+
+    fn take_idle(&self, want_db: Option<&str>) -> Option<Lease> {
+        let mut idle = self.idle_guard();
+        // Most recently used first: its caches are warm.
+        let pos = idle.iter().rposition(|l| match want_db {
+            None => l.applied_db().is_none(),
+            Some(_) => true,
+        })?;
+        Some(idle.remove(pos))
+    }
+
+    fn evict_one_idle(&self) -> Option<OwnedSemaphorePermit> {
+        let mut idle = self.idle_guard();
+        if idle.is_empty() {
+            return None;
+        }
+        let lease = idle.remove(0);
+        Some(lease.permit)
+    }
+
+    /// Lends a connection; `want_db` None asks for one that never selected a database.
+    pub async fn acquire(&self, want_db: Option<&str>) -> Result<Lease, BackendError> {
+        let deadline = Instant::now() + self.settings.acquire_timeout;
+        loop {
+            if self.closed.load(Ordering::Relaxed) {
+                return Err(BackendError::PoolClosed(self.target.dnid));
+            }
+            if let Some(lease) = self.take_idle(want_db) {
+                return Ok(lease);
+            }
+            let permit = match self.permits.clone().try_acquire_owned() {
+                Ok(p) => Some(p),
+                Err(_) => self.evict_one_idle(),
+            };
+            if let Some(permit) = permit {
+                return self.open(permit).await;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(BackendError::PoolTimeout(
+                    self.target.dnid,
+                    self.settings.acquire_timeout.as_millis() as u64,
+                ));
+            }
+            let wait = self.returned.notified();
+            let _ = tokio::time::timeout(deadline - now, wait).await;
+        }
+    }
+
+    async fn open(&self, permit: OwnedSemaphorePermit) -> Result<Lease, BackendError> {
+        match BackendConn::connect(self.target.clone(), self.settings.connect_timeout).await {
+            Ok(conn) => {
+                self.failures.store(0, Ordering::Relaxed);
+                Ok(Lease { conn, permit })
+            }
+            Err(e) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes a connection back; broken ones and ones inside a transaction are closed.
+    pub fn release(&self, lease: Lease) {
+        if lease.is_broken() || lease.in_transaction() || self.closed.load(Ordering::Relaxed) {
+            debug!(
+                dnid = self.target.dnid,
+                "closing storage connection instead of pooling it"
+            );
+            drop(lease);
+        } else {
+            self.idle_guard().push(lease);
+        }
+        self.returned.notify_one();
+    }
+
+    fn backoff_interval(&self) -> Duration {
+        let failures = self.failures.load(Ordering::Relaxed).min(6) as u32;
+        if failures == 0 {
+            self.settings.health_check_interval
+        } else {
+            // 100 ms, 200 ms, ... up to 6.4 s while the storage node is unreachable.
+            Duration::from_millis(100 * 2u64.pow(failures)).min(self.settings.health_check_interval)
+        }
+    }
+
+    /// One round of upkeep: ping idle connections, expire surplus ones, top up to `min_idle`.
+    async fn maintain(&self) {
+        let checked: Vec<Lease> = std::mem::take(&mut *self.idle_guard());
+        let now = Instant::now();
+        let mut kept = Vec::with_capacity(checked.len());
+        for mut lease in checked {
+            let idle_for = now.saturating_duration_since(lease.last_used());
+            if kept.len() >= self.settings.min_idle && idle_for >= self.settings.idle_timeout {
+                continue;
+            }
+            if idle_for >= self.settings.health_check_interval && lease.ping().await.is_err() {
+                warn!(
+                    dnid = self.target.dnid,
+                    "dropping a storage connection that failed its health check"
+                );
+                continue;
+            }
+            kept.push(lease);
+        }
+        self.idle_guard().extend(kept);
+        while self.idle_count() < self.settings.min_idle && !self.closed.load(Ordering::Relaxed) {
+            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            match self.open(permit).await {
+                Ok(lease) => self.release(lease),
+                Err(e) => {
+                    warn!(dnid = self.target.dnid, error = %e, "cannot open a storage connection; will retry");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Closes idle connections and refuses further acquires.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        self.idle_guard().clear();
+        self.returned.notify_waiters();
+    }
+}

@@ -1,0 +1,308 @@
+//! Streams a storage node's response to a client without decoding rows.
+//!
+//! Storage-node connections always use the classic EOF format (no DEPRECATE_EOF); when
+//! the client negotiated DEPRECATE_EOF, the relay drops the EOF after column definitions
+//! and turns the closing EOF into an OK packet with header 0xfe. Sequence ids are
+//! renumbered into the client's sequence, so packets can be dropped or added. Only the
+//! first byte of each packet and the terminators are inspected.
+
+use bytes::BufMut;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use strata_protocol::constants::status;
+use strata_protocol::packets::{ErrPacket, OkPacket, EOF_HEADER, ERR_HEADER, OK_HEADER};
+use strata_protocol::wire::Reader;
+use strata_protocol::{Frame, PacketConn, ProtocolError};
+
+/// Flush the client's buffer once this much is pending, so large results stream.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// What the relayed response told us.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelayOutcome {
+    /// Status flags of the last OK/EOF.
+    pub status: u16,
+    /// Affected rows of the last OK.
+    pub affected_rows: u64,
+    /// Insert id of the last OK (0 when none).
+    pub last_insert_id: u64,
+    /// Warnings of the last OK/EOF.
+    pub warnings: u16,
+    /// The storage node's error, already forwarded to the client.
+    pub error: Option<ErrPacket>,
+    /// Result sets (with columns) that were relayed.
+    pub result_sets: u32,
+}
+
+/// Which response shape the command produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// COM_QUERY / COM_STMT_EXECUTE: OK, ERR or result sets, possibly several.
+    Results,
+    /// COM_FIELD_LIST: column definitions closed by EOF.
+    FieldList,
+}
+
+/// How the relay adapts packets for the client.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayMode {
+    /// The client negotiated DEPRECATE_EOF.
+    pub client_deprecate_eof: bool,
+    /// Set MORE_RESULTS_EXISTS on the final terminator (more statements follow).
+    pub more_results_follow: bool,
+}
+
+/// Failures while relaying: the storage node's connection broke or spoke nonsense.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// Reading from the storage node failed.
+    #[error("storage node: {0}")]
+    Backend(ProtocolError),
+    /// Writing to the client failed.
+    #[error("client: {0}")]
+    Client(ProtocolError),
+}
+
+struct Relay<'a, B, C> {
+    backend: &'a mut PacketConn<B>,
+    client: &'a mut PacketConn<C>,
+    mode: RelayMode,
+    out: RelayOutcome,
+}
+
+impl<B, C> Relay<'_, B, C>
+where
+    B: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    async fn frame(&mut self) -> Result<Frame, RelayError> {
+        self.backend.next_frame().await.map_err(RelayError::Backend)
+    }
+
+    async fn forward(&mut self, frame: &Frame) -> Result<(), RelayError> {
+        self.client.write_frame(&frame.bytes);
+        if self.client.pending_write() >= FLUSH_AT {
+            self.client.flush().await.map_err(RelayError::Client)?;
+        }
+        Ok(())
+    }
+
+    /// Forwards a packet that may span several frames.
+    async fn forward_packet(&mut self, first: Frame) -> Result<(), RelayError> {
+        let mut continued = first.is_continued();
+        self.forward(&first).await?;
+        while continued {
+            let next = self.frame().await?;
+            continued = next.is_continued();
+            self.forward(&next).await?;
+        }
+        Ok(())
+    }
+
+    fn final_flags(&self, flags: u16) -> u16 {
+        if self.mode.more_results_follow {
+            flags | status::MORE_RESULTS_EXISTS
+        } else {
+            flags
+        }
+    }
+
+    /// Writes an OK packet as received, patching MORE_RESULTS when asked.
+    fn write_ok(&mut self, ok: &OkPacket, header: u8) {
+        let flags = if ok.status & status::MORE_RESULTS_EXISTS != 0 {
+            ok.status
+        } else {
+            self.final_flags(ok.status)
+        };
+        let patched = OkPacket {
+            status: flags,
+            ..ok.clone()
+        };
+        self.client.write_with(|buf| patched.encode(buf, header));
+    }
+
+    /// Writes the closing EOF of a result set in the client's format.
+    fn write_terminator(&mut self, warnings: u16, flags: u16) {
+        let flags = if flags & status::MORE_RESULTS_EXISTS != 0 {
+            flags
+        } else {
+            self.final_flags(flags)
+        };
+        if self.mode.client_deprecate_eof {
+            let ok = OkPacket {
+                status: flags,
+                warnings,
+                ..OkPacket::default()
+            };
+            self.client.write_with(|buf| ok.encode(buf, EOF_HEADER));
+        } else {
+            self.client.write_with(|buf| {
+                buf.put_u8(EOF_HEADER);
+                buf.put_u16_le(warnings);
+                buf.put_u16_le(flags);
+            });
+        }
+    }
+
+    fn forward_error(&mut self, frame: &Frame) -> Result<(), RelayError> {
+        let err = ErrPacket::decode(frame.payload()).map_err(RelayError::Backend)?;
+        self.client.write_frame(&frame.bytes);
+        self.out.error = Some(err);
+        Ok(())
+    }
+
+    async fn run(mut self, kind: ResponseKind) -> Result<RelayOutcome, RelayError> {
+        if kind == ResponseKind::FieldList {
+            self.columns_until_eof().await?;
+            return Ok(self.out);
+        }
+        loop {
+            let first = self.frame().await?;
+            let more = match first.payload().first().copied() {
+                Some(OK_HEADER) => {
+                    let ok = OkPacket::decode(first.payload()).map_err(RelayError::Backend)?;
+                    self.write_ok(&ok, OK_HEADER);
+                    self.out.status = ok.status;
+                    self.out.affected_rows = ok.affected_rows;
+                    self.out.last_insert_id = ok.last_insert_id;
+                    self.out.warnings = ok.warnings;
+                    ok.status & status::MORE_RESULTS_EXISTS != 0
+                }
+                Some(ERR_HEADER) => {
+                    self.forward_error(&first)?;
+                    false
+                }
+                Some(_) => self.result_set(first).await?,
+                None => {
+                    return Err(RelayError::Backend(ProtocolError::Malformed(
+                        "empty response packet",
+                    )))
+                }
+            };
+            if !more {
+                return Ok(self.out);
+            }
+        }
+    }
+
+    /// Relays one result set; returns whether more results follow.
+    async fn result_set(&mut self, count_frame: Frame) -> Result<bool, RelayError> {
+        let columns = Reader::new(count_frame.payload())
+            .lenenc("column count")
+            .map_err(RelayError::Backend)?;
+        self.forward(&count_frame).await?;
+        for _ in 0..columns {
+            let def = self.frame().await?;
+            self.forward_packet(def).await?;
+        }
+        let eof = self.frame().await?;
+        if !strata_protocol::packets::is_eof(eof.payload()) {
+            return Err(RelayError::Backend(ProtocolError::Malformed(
+                "missing EOF after column definitions",
+            )));
+        }
+        let (warnings, flags) = eof_fields(eof.payload())?;
+        if flags & status::CURSOR_EXISTS != 0 {
+            // An opened cursor: no rows follow until COM_STMT_FETCH.
+            self.write_terminator(warnings, flags);
+            self.out.status = flags;
+            self.out.result_sets += 1;
+            return Ok(false);
+        }
+        if !self.mode.client_deprecate_eof {
+            self.client.write_frame(&eof.bytes);
+        }
+        self.rows().await
+    }
+
+    /// Relays rows until the closing EOF or an error; returns whether more results follow.
+    async fn rows(&mut self) -> Result<bool, RelayError> {
+        loop {
+            let row = self.frame().await?;
+            let payload = row.payload();
+            match payload.first().copied() {
+                Some(EOF_HEADER) if payload.len() < 9 => {
+                    let (warnings, flags) = eof_fields(payload)?;
+                    self.write_terminator(warnings, flags);
+                    self.out.status = flags;
+                    self.out.warnings = warnings;
+                    self.out.result_sets += 1;
+                    return Ok(flags & status::MORE_RESULTS_EXISTS != 0);
+                }
+                Some(ERR_HEADER) => {
+                    self.forward_error(&row)?;
+                    return Ok(false);
+                }
+                _ => self.forward_packet(row).await?,
+            }
+        }
+    }
+
+    /// COM_FIELD_LIST and COM_STMT_FETCH-style responses: packets until EOF or ERR.
+    async fn columns_until_eof(&mut self) -> Result<(), RelayError> {
+        loop {
+            let frame = self.frame().await?;
+            let payload = frame.payload();
+            match payload.first().copied() {
+                Some(EOF_HEADER) if payload.len() < 9 => {
+                    let (warnings, flags) = eof_fields(payload)?;
+                    self.write_terminator(warnings, flags);
+                    self.out.status = flags;
+                    return Ok(());
+                }
+                Some(ERR_HEADER) => return self.forward_error(&frame),
+                _ => self.forward_packet(frame).await?,
+            }
+        }
+    }
+}
+
+fn eof_fields(payload: &[u8]) -> Result<(u16, u16), RelayError> {
+    let mut r = Reader::new(payload);
+    r.u8("eof").map_err(RelayError::Backend)?;
+    let warnings = r.u16("eof warnings").map_err(RelayError::Backend)?;
+    let flags = r.u16("eof status").map_err(RelayError::Backend)?;
+    Ok((warnings, flags))
+}
+
+/// Relays the response to a command already sent on `backend` into `client`'s buffer.
+/// The caller flushes the client afterwards.
+pub async fn relay_response<B, C>(
+    backend: &mut PacketConn<B>,
+    client: &mut PacketConn<C>,
+    kind: ResponseKind,
+    mode: RelayMode,
+) -> Result<RelayOutcome, RelayError>
+where
+    B: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    Relay {
+        backend,
+        client,
+        mode,
+        out: RelayOutcome::default(),
+    }
+    .run(kind)
+    .await
+}
+
+/// Relays the rows of a COM_STMT_FETCH (rows then EOF, or ERR).
+pub async fn relay_fetch<B, C>(
+    backend: &mut PacketConn<B>,
+    client: &mut PacketConn<C>,
+    mode: RelayMode,
+) -> Result<RelayOutcome, RelayError>
+where
+    B: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut relay = Relay {
+        backend,
+        client,
+        mode,
+        out: RelayOutcome::default(),
+    };
+    relay.rows().await?;
+    Ok(relay.out)
+}

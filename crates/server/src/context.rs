@@ -1,0 +1,258 @@
+//! What every session shares: the topology (logical databases, data nodes and their
+//! pools), the accounts, TLS, and the registry of live sessions used by KILL and
+//! SHOW PROCESSLIST.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use strata_backend::{Pool, PoolSettings, StorageTarget};
+use strata_catalog::Config;
+use tokio::sync::Notify;
+
+/// A logical database as sessions route to it.
+#[derive(Debug, Clone)]
+pub struct LogicDb {
+    /// Name clients use.
+    pub name: String,
+    /// DNIDs it spans.
+    pub data_nodes: Vec<u32>,
+    /// Data node that holds tables without a distribution (until sharding routes them).
+    pub home: u32,
+}
+
+/// A data node with the pool of its primary storage node.
+pub struct DataNode {
+    /// DNID.
+    pub id: u32,
+    /// Physical database on the storage node.
+    pub physical_db: String,
+    /// Connections to the primary.
+    pub pool: Arc<Pool>,
+}
+
+/// Logical databases and data nodes, read-only while serving.
+pub struct Topology {
+    dbs: HashMap<String, LogicDb>,
+    db_order: Vec<String>,
+    nodes: HashMap<u32, DataNode>,
+    /// True when some physical database name differs from its logical one, so
+    /// qualified names in statements must be rewritten.
+    pub names_differ: bool,
+}
+
+impl Topology {
+    /// Builds the topology and one pool per data node (connections open on demand).
+    pub fn from_config(config: &Config) -> Topology {
+        let settings = PoolSettings {
+            min_idle: config.pool.min_idle as usize,
+            max_size: config.pool.max_size as usize,
+            idle_timeout: Duration::from_millis(config.pool.idle_timeout_ms),
+            connect_timeout: Duration::from_millis(config.pool.connect_timeout_ms),
+            acquire_timeout: Duration::from_millis(config.pool.acquire_timeout_ms),
+            health_check_interval: Duration::from_millis(
+                config.pool.health_check_interval_ms.max(100),
+            ),
+        };
+        let mut nodes = HashMap::new();
+        for dn in &config.data_nodes {
+            let p = &dn.primary;
+            let target = StorageTarget {
+                dnid: dn.id,
+                host: p.host.clone(),
+                port: p.port,
+                user: p.user.clone(),
+                password: p.password.clone(),
+                database: p.database.clone(),
+            };
+            nodes.insert(
+                dn.id,
+                DataNode {
+                    id: dn.id,
+                    physical_db: p.database.clone(),
+                    pool: Pool::new(target, settings.clone()),
+                },
+            );
+        }
+        let mut dbs = HashMap::new();
+        let mut db_order = Vec::new();
+        let mut names_differ = false;
+        for db in &config.databases {
+            let home = db
+                .default_data_nodes
+                .as_ref()
+                .and_then(|d| d.first())
+                .or(db.data_nodes.first())
+                .copied()
+                .unwrap_or(0);
+            for dnid in &db.data_nodes {
+                if nodes.get(dnid).is_some_and(|n| n.physical_db != db.name) {
+                    names_differ = true;
+                }
+            }
+            db_order.push(db.name.clone());
+            dbs.insert(
+                db.name.clone(),
+                LogicDb {
+                    name: db.name.clone(),
+                    data_nodes: db.data_nodes.clone(),
+                    home,
+                },
+            );
+        }
+        Topology {
+            dbs,
+            db_order,
+            nodes,
+            names_differ,
+        }
+    }
+
+    /// Looks a logical database up by its exact name.
+    pub fn db(&self, name: &str) -> Option<&LogicDb> {
+        self.dbs.get(name)
+    }
+
+    /// Logical databases in configuration order.
+    pub fn dbs(&self) -> impl Iterator<Item = &LogicDb> {
+        self.db_order.iter().filter_map(|n| self.dbs.get(n))
+    }
+
+    /// A data node by DNID.
+    pub fn node(&self, id: u32) -> Option<&DataNode> {
+        self.nodes.get(&id)
+    }
+
+    /// All data nodes.
+    pub fn nodes(&self) -> impl Iterator<Item = &DataNode> {
+        self.nodes.values()
+    }
+
+    /// The logical name of a physical database, for rewriting what storage nodes say.
+    pub fn logical_name_of(&self, physical: &str) -> Option<&str> {
+        self.dbs()
+            .find(|db| {
+                db.data_nodes
+                    .iter()
+                    .any(|d| self.nodes.get(d).is_some_and(|n| n.physical_db == physical))
+            })
+            .map(|db| db.name.as_str())
+    }
+}
+
+/// What SHOW PROCESSLIST and KILL know about a live session.
+pub struct SessionEntry {
+    /// Account name.
+    pub user: String,
+    /// Client address.
+    pub host: String,
+    /// Current logical database.
+    pub db: Mutex<Option<String>>,
+    /// Statement being executed, if any.
+    pub info: Mutex<Option<String>>,
+    /// When the current command started.
+    pub since: Mutex<Instant>,
+    /// Storage node and thread currently running this session's statement.
+    pub backend: Mutex<Option<(u32, u32)>>,
+    /// Set to ask the session to close.
+    pub killed: std::sync::atomic::AtomicBool,
+    /// Wakes the session when killed.
+    pub kill_signal: Notify,
+}
+
+/// Shared state of one compute node.
+pub struct ServerContext {
+    /// The configuration it was started with.
+    pub config: Config,
+    /// Logical databases and data nodes.
+    pub topology: Topology,
+    /// TLS for the service port, when configured.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Users who completed caching_sha2_password full authentication.
+    pub sha2_cache: strata_protocol::FastAuthCache,
+    sessions: Mutex<HashMap<u32, Arc<SessionEntry>>>,
+    next_id: AtomicU32,
+    /// Statements received, for COM_STATISTICS.
+    pub questions: AtomicU64,
+    /// When the compute node started.
+    pub started: Instant,
+}
+
+impl ServerContext {
+    /// Builds the shared state.
+    pub fn new(config: Config, tls: Option<Arc<rustls::ServerConfig>>) -> ServerContext {
+        ServerContext {
+            topology: Topology::from_config(&config),
+            config,
+            tls,
+            sha2_cache: Default::default(),
+            sessions: Mutex::new(HashMap::new()),
+            next_id: AtomicU32::new(1),
+            questions: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<SessionEntry>>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Allocates a connection id.
+    pub fn next_connection_id(&self) -> u32 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers a live session.
+    pub fn register(&self, id: u32, entry: Arc<SessionEntry>) {
+        self.sessions().insert(id, entry);
+    }
+
+    /// Forgets a closed session.
+    pub fn unregister(&self, id: u32) {
+        self.sessions().remove(&id);
+    }
+
+    /// A live session by id.
+    pub fn session(&self, id: u32) -> Option<Arc<SessionEntry>> {
+        self.sessions().get(&id).cloned()
+    }
+
+    /// All live sessions, by id.
+    pub fn all_sessions(&self) -> Vec<(u32, Arc<SessionEntry>)> {
+        let mut v: Vec<_> = self
+            .sessions()
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        v.sort_by_key(|(k, _)| *k);
+        v
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
+    /// The configured password of a user.
+    pub fn password_of(&self, user: &str) -> Option<&str> {
+        self.config
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .map(|u| u.password.as_str())
+    }
+
+    /// True when `user` may use logical database `db`.
+    pub fn may_use(&self, user: &str, db: &str) -> bool {
+        self.config
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .is_some_and(|u| {
+                u.databases
+                    .as_ref()
+                    .is_none_or(|list| list.iter().any(|d| d == db))
+            })
+    }
+}

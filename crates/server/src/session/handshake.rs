@@ -1,0 +1,162 @@
+//! Connection phase: the server greeting, the optional switch to TLS, authentication
+//! and the initial database; also COM_CHANGE_USER.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+
+use strata_backend::SessionVars;
+use strata_protocol::auth;
+use strata_protocol::constants::{cap, charset, status, SERVER_CAPABILITIES};
+use strata_protocol::handshake::server_handshake;
+use strata_protocol::packets::{Handshake, OkPacket};
+use strata_protocol::stream::ServerStream;
+use strata_protocol::{codes, MysqlError, PacketConn};
+
+use super::{Session, SessionError};
+use crate::context::{ServerContext, SessionEntry};
+use crate::results::{write_err, write_ok};
+
+/// Version string announced to clients: MySQL 5.7-compatible, then Strata's own version.
+pub const SERVER_VERSION: &str = concat!("5.7.40-Strata-", env!("CARGO_PKG_VERSION"));
+
+/// Largest packet accepted before authentication (a handshake response is small).
+const HANDSHAKE_MAX_PACKET: usize = 64 * 1024;
+
+async fn fail<T>(conn: &mut PacketConn<ServerStream>, e: MysqlError) -> Result<T, SessionError> {
+    write_err(conn, &e);
+    let _ = conn.flush().await;
+    Err(SessionError::Handshake(e.message))
+}
+
+/// Greets a new client, authenticates it and returns its session.
+pub(super) async fn accept(
+    ctx: Arc<ServerContext>,
+    stream: TcpStream,
+    id: u32,
+    peer: &str,
+) -> Result<Session, SessionError> {
+    let mut conn = PacketConn::new(ServerStream::Tcp(stream), HANDSHAKE_MAX_PACKET);
+    if ctx.session_count() >= ctx.config.server.max_connections as usize {
+        return fail(
+            &mut conn,
+            MysqlError::new(codes::TOO_MANY_CONNECTIONS, "Too many connections"),
+        )
+        .await;
+    }
+    let scramble = auth::new_scramble();
+    let capabilities = SERVER_CAPABILITIES;
+    let greeting = Handshake {
+        server_version: SERVER_VERSION.to_string(),
+        connection_id: id,
+        scramble,
+        capabilities,
+        charset: charset::UTF8MB4_GENERAL_CI,
+        status: status::AUTOCOMMIT,
+        auth_plugin: "mysql_native_password".to_string(),
+    };
+    let (mut conn, response) = match server_handshake(conn, &greeting, ctx.tls.as_ref()).await {
+        Ok(v) => v,
+        Err(e) => return Err(SessionError::Handshake(e.to_string())),
+    };
+    let client_caps = response.capabilities & capabilities;
+    let password = ctx.password_of(&response.user).map(str::to_owned);
+    let is_tls = conn.stream().is_tls();
+    let authenticated = match auth::authenticate(
+        &mut conn,
+        &scramble,
+        &response,
+        password.as_deref(),
+        None,
+        is_tls,
+        &ctx.sha2_cache,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) if e.is_disconnect() => return Err(SessionError::Handshake(e.to_string())),
+        Err(e) => return fail(&mut conn, e.to_mysql_error(&response.user, peer)).await,
+    };
+
+    let entry = Arc::new(SessionEntry {
+        user: response.user.clone(),
+        host: peer.to_string(),
+        db: Default::default(),
+        info: Default::default(),
+        since: std::sync::Mutex::new(Instant::now()),
+        backend: Default::default(),
+        killed: Default::default(),
+        kill_signal: Default::default(),
+    });
+    let mut session = Session {
+        ctx: ctx.clone(),
+        conn,
+        id,
+        entry: entry.clone(),
+        user: response.user.clone(),
+        client_caps,
+        scramble: authenticated.scramble,
+        multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
+        db: None,
+        vars: SessionVars::default(),
+        pending_vars: None,
+        autocommit: true,
+        isolation: "REPEATABLE-READ".into(),
+        pinned: None,
+        sticky: false,
+        keep_for_warnings: false,
+        last_insert_id: 0,
+        statements: HashMap::new(),
+        next_statement_id: 1,
+    };
+    if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
+        if let Err(e) = session.use_database(db) {
+            return fail(&mut session.conn, e).await;
+        }
+    }
+    ctx.register(id, entry);
+    session
+        .conn
+        .set_max_packet(ctx.config.server.max_allowed_packet as usize);
+    let ok = OkPacket {
+        status: status::AUTOCOMMIT,
+        ..OkPacket::default()
+    };
+    write_ok(&mut session.conn, &ok);
+    session.conn.flush().await?;
+    Ok(session)
+}
+
+/// Re-authenticates for COM_CHANGE_USER and switches user and database.
+pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<(), MysqlError> {
+    let mut payload = Vec::with_capacity(body.len() + 1);
+    payload.push(strata_protocol::constants::com::CHANGE_USER);
+    payload.extend_from_slice(body);
+    let request = auth::ChangeUser::decode(&payload, session.client_caps)
+        .map_err(|e| MysqlError::new(codes::HANDSHAKE, format!("Bad COM_CHANGE_USER: {e}")))?;
+    let password = session.ctx.password_of(&request.user).map(str::to_owned);
+    let is_tls = session.conn.stream().is_tls();
+    let host = session.entry.host.clone();
+    let ctx = session.ctx.clone();
+    let scramble = session.scramble;
+    let authenticated = auth::authenticate_change_user(
+        &mut session.conn,
+        &scramble,
+        &request,
+        password.as_deref(),
+        None,
+        is_tls,
+        &ctx.sha2_cache,
+    )
+    .await
+    .map_err(|e| e.to_mysql_error(&request.user, &host))?;
+    session.scramble = authenticated.scramble;
+    session.user = request.user.clone();
+    session.db = None;
+    if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
+        session.use_database(db)?;
+    }
+    Ok(())
+}

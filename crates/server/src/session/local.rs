@@ -1,0 +1,343 @@
+//! Answers the compute node gives itself: SHOW statements about logical objects, the
+//! variables and functions drivers read on connect, KILL and COM_STATISTICS.
+
+use std::sync::atomic::Ordering;
+
+use strata_protocol::packets::ColumnDef;
+use strata_protocol::{codes, MysqlError};
+use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, SimpleSelect};
+
+use super::query::sql_error;
+use super::{backend_error, Session, SessionError};
+use crate::context::ServerContext;
+use crate::results::{like_matches, LocalResult};
+
+/// `@@version_comment`, shown by the mysql CLI's banner.
+const VERSION_COMMENT: &str = "Strata distributed database compute node";
+
+/// COM_STATISTICS' one-line report.
+pub(super) fn statistics(ctx: &ServerContext) -> String {
+    let uptime = ctx.started.elapsed().as_secs().max(1);
+    let questions = ctx.questions.load(Ordering::Relaxed);
+    format!(
+        "Uptime: {uptime}  Threads: {}  Questions: {questions}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}",
+        ctx.session_count(),
+        questions as f64 / uptime as f64
+    )
+}
+
+impl Session {
+    /// Evaluates a driver's connect-time SELECT when every item is known locally.
+    pub(super) fn answer_select(&self, select: &SimpleSelect) -> Option<LocalResult> {
+        let mut columns = Vec::with_capacity(select.items.len());
+        let mut row = Vec::with_capacity(select.items.len());
+        for item in &select.items {
+            let (col, value) = match &item.expr {
+                SelectExpr::SysVar { name, .. } => {
+                    let v = self.local_variable(name)?;
+                    match v {
+                        LocalValue::Int(i) => {
+                            (ColumnDef::bigint(&item.name, false), Some(i.to_string()))
+                        }
+                        LocalValue::Text(t) => (ColumnDef::varchar(&item.name), Some(t)),
+                    }
+                }
+                SelectExpr::Function(f) => match f {
+                    SelectFunction::Database => (ColumnDef::varchar(&item.name), self.db.clone()),
+                    SelectFunction::ConnectionId => (
+                        ColumnDef::bigint(&item.name, true),
+                        Some(self.id.to_string()),
+                    ),
+                    SelectFunction::LastInsertId => (
+                        ColumnDef::bigint(&item.name, true),
+                        Some(self.last_insert_id.to_string()),
+                    ),
+                    SelectFunction::Version => (
+                        ColumnDef::varchar(&item.name),
+                        Some(super::handshake::SERVER_VERSION.into()),
+                    ),
+                    SelectFunction::User
+                    | SelectFunction::SessionUser
+                    | SelectFunction::SystemUser => (
+                        ColumnDef::varchar(&item.name),
+                        Some(format!("{}@{}", self.user, self.entry.host)),
+                    ),
+                    SelectFunction::CurrentUser => (
+                        ColumnDef::varchar(&item.name),
+                        Some(format!("{}@%", self.user)),
+                    ),
+                    SelectFunction::FoundRows | SelectFunction::RowCount => return None,
+                },
+                SelectExpr::Literal(l) => match l {
+                    SelectLiteral::Int(i) => {
+                        (ColumnDef::bigint(&item.name, false), Some(i.to_string()))
+                    }
+                    SelectLiteral::Number(_) | SelectLiteral::Str(_) | SelectLiteral::Null => {
+                        return None
+                    }
+                },
+            };
+            columns.push(col);
+            row.push(value);
+        }
+        let mut rows = vec![row];
+        if select.limit.as_ref().is_some_and(|l| l.count == 0) {
+            rows.clear();
+        }
+        Some(LocalResult { columns, rows })
+    }
+
+    /// System variables the compute node answers itself (the rest come from a storage node).
+    fn local_variable(&self, name: &str) -> Option<LocalValue> {
+        Some(match name {
+            "version" => LocalValue::Text(super::handshake::SERVER_VERSION.into()),
+            "version_comment" => LocalValue::Text(VERSION_COMMENT.into()),
+            "max_allowed_packet" => {
+                LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
+            }
+            "autocommit" => LocalValue::Int(i64::from(self.autocommit)),
+            "tx_isolation" | "transaction_isolation" => LocalValue::Text(self.isolation.clone()),
+            "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
+            "last_insert_id" | "identity" => LocalValue::Int(self.last_insert_id as i64),
+            _ => return None,
+        })
+    }
+
+    /// SHOW: logical objects locally, the rest forwarded.
+    pub(super) async fn show(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        let show = match strata_sql::parse_show(sql) {
+            Ok(s) => s,
+            Err(e) => {
+                self.err(&sql_error(&e));
+                return Ok(false);
+            }
+        };
+        let result = match show {
+            Show::Databases { filter } => self.show_databases(filter.as_ref()),
+            Show::Tables { full, db, filter } => {
+                self.show_tables(full, db.as_deref(), filter.as_ref()).await
+            }
+            Show::ProcessList { full } => Ok(self.show_processlist(full)),
+            Show::CreateDatabase { db, if_not_exists } => {
+                self.show_create_database(&db, if_not_exists)
+            }
+            _ => return self.forward(sql, raw, more).await,
+        };
+        match result {
+            Ok(result) => {
+                self.write_local(&result, more);
+                Ok(true)
+            }
+            Err(e) => {
+                self.err(&e);
+                Ok(false)
+            }
+        }
+    }
+
+    fn show_databases(&self, filter: Option<&ShowFilter>) -> Result<LocalResult, MysqlError> {
+        let pattern = match filter {
+            Some(ShowFilter::Like(p)) => Some(p.as_str()),
+            Some(ShowFilter::Where(_)) => {
+                return Err(MysqlError::not_supported("SHOW DATABASES WHERE"))
+            }
+            None => None,
+        };
+        let mut result = LocalResult::text(&[&match pattern {
+            Some(p) => format!("Database ({p})"),
+            None => "Database".to_string(),
+        }]);
+        let mut names: Vec<String> = vec!["information_schema".into()];
+        names.extend(
+            self.ctx
+                .topology
+                .dbs()
+                .filter(|d| self.ctx.may_use(&self.user, &d.name))
+                .map(|d| d.name.clone()),
+        );
+        names.sort();
+        for name in names {
+            if pattern.is_none_or(|p| like_matches(p, &name)) {
+                result.rows.push(vec![Some(name)]);
+            }
+        }
+        Ok(result)
+    }
+
+    fn show_create_database(
+        &self,
+        db: &str,
+        if_not_exists: bool,
+    ) -> Result<LocalResult, MysqlError> {
+        if self.ctx.topology.db(db).is_none() {
+            return Err(MysqlError::unknown_database(db));
+        }
+        let mut result = LocalResult::text(&["Database", "Create Database"]);
+        let ine = if if_not_exists {
+            "/*!32312 IF NOT EXISTS*/ "
+        } else {
+            ""
+        };
+        result.rows.push(vec![
+            Some(db.to_string()),
+            Some(format!(
+                "CREATE DATABASE {ine}`{db}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+            )),
+        ]);
+        Ok(result)
+    }
+
+    /// SHOW TABLES lists a logical database's tables under its logical name.
+    async fn show_tables(
+        &mut self,
+        full: bool,
+        db: Option<&str>,
+        filter: Option<&ShowFilter>,
+    ) -> Result<LocalResult, MysqlError> {
+        let name = match db.map(str::to_owned).or_else(|| self.db.clone()) {
+            Some(n) => n,
+            None => return Err(MysqlError::no_database()),
+        };
+        let logic = self
+            .ctx
+            .topology
+            .db(&name)
+            .ok_or_else(|| MysqlError::unknown_database(&name))?
+            .clone();
+        if !self.ctx.may_use(&self.user, &name) {
+            return Err(MysqlError::unknown_database(&name));
+        }
+        let node = self.ctx.topology.node(logic.home).ok_or_else(|| {
+            MysqlError::new(
+                codes::UNKNOWN,
+                format!("data node {} is not configured", logic.home),
+            )
+        })?;
+        let physical = node.physical_db.clone();
+        let mut sql = format!(
+            "SHOW {}TABLES FROM `{}`",
+            if full { "FULL " } else { "" },
+            physical.replace('`', "``")
+        );
+        match filter {
+            Some(ShowFilter::Like(p)) => sql.push_str(&format!(
+                " LIKE '{}'",
+                p.replace('\\', "\\\\").replace('\'', "''")
+            )),
+            Some(ShowFilter::Where(w)) => sql.push_str(&format!(
+                " WHERE {}",
+                w.replace(&format!("Tables_in_{physical}"), "1")
+            )),
+            None => {}
+        }
+        let mut lease = self.lease(logic.home, Some(&physical)).await?;
+        let rows = lease.query(&sql).await;
+        let dnid = logic.home;
+        self.finish(lease);
+        let rows = rows.map_err(|e| backend_error(dnid, &e))?;
+        let header = match filter {
+            Some(ShowFilter::Like(p)) => format!("Tables_in_{name} ({p})"),
+            _ => format!("Tables_in_{name}"),
+        };
+        let mut result = if full {
+            LocalResult::text(&[&header, "Table_type"])
+        } else {
+            LocalResult::text(&[&header])
+        };
+        result.rows = rows;
+        Ok(result)
+    }
+
+    fn show_processlist(&self, full: bool) -> LocalResult {
+        let mut result = LocalResult::text(&[
+            "Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress",
+        ]);
+        result.columns[0] = ColumnDef::bigint("Id", true);
+        result.columns[5] = ColumnDef::bigint("Time", false);
+        for (id, entry) in self.ctx.all_sessions() {
+            let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let info = info.map(|i| {
+                if full {
+                    i
+                } else {
+                    i.chars().take(100).collect()
+                }
+            });
+            let command = if info.is_some() { "Query" } else { "Sleep" };
+            let secs = entry
+                .since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed()
+                .as_secs();
+            result.rows.push(vec![
+                Some(id.to_string()),
+                Some(entry.user.clone()),
+                Some(entry.host.clone()),
+                entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                Some(command.into()),
+                Some(secs.to_string()),
+                Some(String::new()),
+                info,
+                Some("0.000".into()),
+            ]);
+        }
+        result
+    }
+
+    /// KILL [QUERY|CONNECTION] id for a Strata connection id.
+    pub(super) async fn kill(&mut self, id: u64, query_only: bool) {
+        let target = u32::try_from(id).ok().and_then(|id| self.ctx.session(id));
+        let Some(target) = target else {
+            self.err(&MysqlError::new(
+                codes::NO_SUCH_THREAD,
+                format!("Unknown thread id: {id}"),
+            ));
+            return;
+        };
+        if target.user != self.user && self.user != "root" {
+            self.err(&MysqlError::new(
+                codes::NO_SUCH_THREAD,
+                format!("You are not owner of thread {id}"),
+            ));
+            return;
+        }
+        let backend = *target.backend.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((dnid, thread)) = backend {
+            if let Some(node) = self.ctx.topology.node(dnid) {
+                let pool = node.pool.clone();
+                match pool.acquire(Some(&node.physical_db)).await {
+                    Ok(mut lease) => {
+                        let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
+                        pool.release(lease);
+                    }
+                    Err(e) => {
+                        tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")
+                    }
+                }
+            }
+        }
+        if !query_only {
+            target.killed.store(true, Ordering::Relaxed);
+            target.kill_signal.notify_one();
+            if u64::from(self.id) == id {
+                self.err(&MysqlError::new(
+                    codes::CONNECTION_KILLED,
+                    "Connection was killed",
+                ));
+                return;
+            }
+        }
+        self.ok(0, false);
+    }
+}
+
+enum LocalValue {
+    Int(i64),
+    Text(String),
+}

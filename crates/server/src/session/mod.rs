@@ -1,0 +1,450 @@
+//! One client connection: handshake and authentication, then a loop reading commands
+//! and answering them — locally where the compute node knows the answer, otherwise by
+//! forwarding to the data node that holds the data and streaming the reply back.
+//!
+//! Outside transactions a session borrows a storage-node connection per statement and
+//! gives it back, so many idle clients need few storage connections. It keeps the
+//! connection ("pins" it) while the storage node reports an open transaction, and for
+//! the rest of its life once it created state that cannot be replayed on another
+//! connection (user variables, temporary tables, locks, SQL-level PREPARE).
+
+mod handshake;
+mod local;
+mod prepared;
+mod query;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+use tracing::{debug, info};
+
+use strata_backend::pool::Lease;
+use strata_backend::{RelayError, RelayMode, SessionVars};
+use strata_protocol::constants::{cap, com, status};
+use strata_protocol::packets::OkPacket;
+use strata_protocol::stream::ServerStream;
+use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
+
+use crate::context::{ServerContext, SessionEntry};
+use crate::results::{write_eof, write_err, write_ok};
+
+pub use prepared::ClientStatement;
+
+/// Why a session ended abnormally (logged; never reaches other sessions).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The client's connection failed or it broke the protocol.
+    #[error("client protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// Authentication or handshake failed (already reported to the client).
+    #[error("handshake: {0}")]
+    Handshake(String),
+}
+
+/// A live client session.
+pub struct Session {
+    ctx: Arc<ServerContext>,
+    conn: PacketConn<ServerStream>,
+    id: u32,
+    entry: Arc<SessionEntry>,
+    user: String,
+    client_caps: u32,
+    /// Scramble in force, for COM_CHANGE_USER.
+    scramble: [u8; 20],
+    multi_statements: bool,
+    /// Current logical database.
+    db: Option<String>,
+    /// Session variables to replay on borrowed storage connections.
+    vars: SessionVars,
+    /// Variables a SET being forwarded will establish if the storage node accepts it.
+    pending_vars: Option<SessionVars>,
+    autocommit: bool,
+    isolation: String,
+    /// Storage connection kept across statements.
+    pinned: Option<Lease>,
+    /// The session created state only its pinned connection has.
+    sticky: bool,
+    /// Keep the connection until the next statement (so SHOW WARNINGS finds them).
+    keep_for_warnings: bool,
+    last_insert_id: u64,
+    statements: HashMap<u32, ClientStatement>,
+    next_statement_id: u32,
+}
+
+impl Session {
+    fn deprecate_eof(&self) -> bool {
+        self.client_caps & cap::DEPRECATE_EOF != 0
+    }
+
+    fn relay_mode(&self, more_results_follow: bool) -> RelayMode {
+        RelayMode {
+            client_deprecate_eof: self.deprecate_eof(),
+            more_results_follow,
+        }
+    }
+
+    /// Status flags for packets the compute node writes itself.
+    fn status(&self) -> u16 {
+        let mut s = 0;
+        if self.autocommit {
+            s |= status::AUTOCOMMIT;
+        }
+        if self.pinned.as_ref().is_some_and(|l| l.in_transaction()) {
+            s |= status::IN_TRANS;
+        }
+        s
+    }
+
+    fn ok(&mut self, affected_rows: u64, more: bool) {
+        let mut flags = self.status();
+        if more {
+            flags |= status::MORE_RESULTS_EXISTS;
+        }
+        let ok = OkPacket {
+            affected_rows,
+            status: flags,
+            ..OkPacket::default()
+        };
+        write_ok(&mut self.conn, &ok);
+    }
+
+    fn err(&mut self, e: &MysqlError) {
+        write_err(&mut self.conn, e);
+    }
+
+    /// Writes a result computed locally, flagging MORE_RESULTS when statements follow.
+    fn write_local(&mut self, result: &crate::results::LocalResult, more: bool) {
+        let mut flags = self.status();
+        if more {
+            flags |= status::MORE_RESULTS_EXISTS;
+        }
+        let deprecate_eof = self.deprecate_eof();
+        crate::results::write_result(&mut self.conn, deprecate_eof, result, flags);
+    }
+
+    fn eof(&mut self) {
+        let (deprecate_eof, flags) = (self.deprecate_eof(), self.status());
+        write_eof(&mut self.conn, deprecate_eof, flags);
+    }
+
+    async fn serve(&mut self) -> Result<(), SessionError> {
+        loop {
+            let packet = tokio::select! {
+                p = self.conn.read_packet() => p,
+                _ = self.entry.kill_signal.notified() => return Ok(()),
+            };
+            let packet = match packet {
+                Ok(p) => p,
+                Err(ProtocolError::ConnectionClosed) => return Ok(()),
+                Err(ProtocolError::PacketTooLarge { .. }) => {
+                    self.err(&MysqlError::new(
+                        codes::PACKET_TOO_LARGE,
+                        "Got a packet bigger than 'max_allowed_packet' bytes",
+                    ));
+                    self.conn.flush().await?;
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if self.entry.killed.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let Some((&command, body)) = packet.payload.split_first() else {
+                return Err(ProtocolError::Malformed("empty command packet").into());
+            };
+            *self.entry.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            if !self.dispatch(command, body).await? {
+                return Ok(());
+            }
+            self.conn.flush().await?;
+            if self.entry.killed.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Answers one command; false ends the session.
+    async fn dispatch(&mut self, command: u8, body: &[u8]) -> Result<bool, SessionError> {
+        match command {
+            com::QUIT => return Ok(false),
+            com::QUERY => self.com_query(body).await?,
+            com::INIT_DB => {
+                let db = String::from_utf8_lossy(body).into_owned();
+                match self.use_database(&db) {
+                    Ok(()) => self.ok(0, false),
+                    Err(e) => self.err(&e),
+                }
+            }
+            com::PING => self.ok(0, false),
+            com::FIELD_LIST => self.com_field_list(body).await?,
+            com::STATISTICS => {
+                let text = local::statistics(&self.ctx);
+                self.conn.write_packet(text.as_bytes());
+            }
+            com::PROCESS_KILL => {
+                let id = body
+                    .get(..4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                match id {
+                    Some(id) => self.kill(id as u64, false).await,
+                    None => self.err(&MysqlError::new(
+                        codes::HANDSHAKE,
+                        "Malformed COM_PROCESS_KILL",
+                    )),
+                }
+            }
+            com::RESET_CONNECTION => {
+                self.reset_session().await;
+                self.ok(0, false);
+            }
+            com::SET_OPTION => match body.first() {
+                Some(0) => {
+                    self.multi_statements = true;
+                    self.eof();
+                }
+                Some(1) => {
+                    self.multi_statements = false;
+                    self.eof();
+                }
+                _ => self.err(&MysqlError::unknown_command()),
+            },
+            com::CHANGE_USER => return self.change_user(body).await,
+            com::STMT_PREPARE => self.stmt_prepare(body).await?,
+            com::STMT_EXECUTE => self.stmt_execute(body).await?,
+            com::STMT_FETCH => self.stmt_fetch(body).await?,
+            com::STMT_CLOSE => self.stmt_close(body),
+            com::STMT_RESET => self.stmt_reset(body).await?,
+            com::STMT_SEND_LONG_DATA => self.stmt_send_long_data(body),
+            other => {
+                debug!(session = self.id, command = other, "unknown command");
+                self.err(&MysqlError::unknown_command());
+            }
+        }
+        Ok(true)
+    }
+
+    fn use_database(&mut self, db: &str) -> Result<(), MysqlError> {
+        if self.ctx.topology.db(db).is_none() {
+            return Err(MysqlError::unknown_database(db));
+        }
+        if !self.ctx.may_use(&self.user, db) {
+            return Err(MysqlError::new(
+                codes::DB_ACCESS_DENIED,
+                format!(
+                    "Access denied for user '{}'@'%' to database '{db}'",
+                    self.user
+                ),
+            ));
+        }
+        self.db = Some(db.to_string());
+        *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
+        Ok(())
+    }
+
+    /// The data node statements without a table-level route go to, and its physical database.
+    fn home_node(&self) -> Result<(u32, Option<String>), MysqlError> {
+        let topo = &self.ctx.topology;
+        match &self.db {
+            Some(name) => {
+                let db = topo
+                    .db(name)
+                    .ok_or_else(|| MysqlError::unknown_database(name))?;
+                let node = topo.node(db.home).ok_or_else(|| {
+                    MysqlError::new(
+                        codes::UNKNOWN,
+                        format!("data node {} is not configured", db.home),
+                    )
+                })?;
+                Ok((node.id, Some(node.physical_db.clone())))
+            }
+            None => {
+                let dnid = topo
+                    .dbs()
+                    .find(|d| self.ctx.may_use(&self.user, &d.name))
+                    .map(|d| d.home)
+                    .or_else(|| topo.nodes().map(|n| n.id).min())
+                    .ok_or_else(|| MysqlError::new(codes::UNKNOWN, "no data node is configured"))?;
+                Ok((dnid, None))
+            }
+        }
+    }
+
+    /// A storage connection to `dnid` with the session's state applied.
+    async fn lease(&mut self, dnid: u32, physical_db: Option<&str>) -> Result<Lease, MysqlError> {
+        if let Some(lease) = self.pinned.take() {
+            if lease.target().dnid == dnid {
+                return Ok(lease);
+            }
+            let busy = lease.in_transaction() || self.sticky;
+            if busy {
+                self.pinned = Some(lease);
+                return Err(MysqlError::not_supported(
+                    "a transaction or session state spanning several data nodes",
+                ));
+            }
+            self.release(lease);
+        }
+        let node = self.ctx.topology.node(dnid).ok_or_else(|| {
+            MysqlError::new(
+                codes::UNKNOWN,
+                format!("data node {dnid} is not configured"),
+            )
+        })?;
+        let pool = node.pool.clone();
+        let mut lease = pool
+            .acquire(physical_db)
+            .await
+            .map_err(|e| backend_error(dnid, &e))?;
+        if let Err(e) = lease.sync_state(physical_db, &self.vars).await {
+            lease.mark_broken();
+            pool.release(lease);
+            return Err(backend_error(dnid, &e));
+        }
+        Ok(lease)
+    }
+
+    /// Keeps or returns a connection after a statement.
+    fn finish(&mut self, lease: Lease) {
+        if lease.is_broken() {
+            self.release(lease);
+        } else if lease.in_transaction()
+            || self.sticky
+            || self.keep_for_warnings
+            || self.has_open_cursor()
+        {
+            self.pinned = Some(lease);
+        } else {
+            self.release(lease);
+        }
+    }
+
+    fn release(&self, lease: Lease) {
+        if let Some(node) = self.ctx.topology.node(lease.target().dnid) {
+            node.pool.release(lease);
+        }
+    }
+
+    fn note_backend(&self, lease: Option<&Lease>) {
+        *self.entry.backend.lock().unwrap_or_else(|p| p.into_inner()) =
+            lease.map(|l| (l.target().dnid, l.thread_id()));
+    }
+
+    /// Maps a relay failure to what the client sees; Err means the client is gone.
+    fn relay_failed(&mut self, dnid: u32, e: RelayError) -> Result<(), SessionError> {
+        match e {
+            RelayError::Client(e) => Err(e.into()),
+            RelayError::Backend(e) => {
+                info!(session = self.id, dnid, error = %e, "storage connection failed during a statement");
+                self.err(&MysqlError::new(
+                    codes::NET_READ,
+                    format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    async fn reset_session(&mut self) {
+        if let Some(mut lease) = self.pinned.take() {
+            if lease.reset().await.is_ok() && !lease.in_transaction() {
+                lease.note_applied_vars(&SessionVars::default());
+                self.release(lease);
+            } else {
+                lease.mark_broken();
+                self.release(lease);
+            }
+        }
+        self.vars.clear();
+        self.autocommit = true;
+        self.isolation = "REPEATABLE-READ".into();
+        self.sticky = false;
+        self.keep_for_warnings = false;
+        self.last_insert_id = 0;
+        self.statements.clear();
+    }
+
+    async fn change_user(&mut self, body: &[u8]) -> Result<bool, SessionError> {
+        match handshake::change_user(self, body).await {
+            Ok(()) => {
+                self.reset_session().await;
+                self.ok(0, false);
+                Ok(true)
+            }
+            Err(e) => {
+                self.err(&e);
+                self.conn.flush().await?;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn close(mut self) {
+        if let Some(mut lease) = self.pinned.take() {
+            if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
+                lease.mark_broken();
+            }
+            if self.sticky && !lease.is_broken() && lease.reset().await.is_err() {
+                lease.mark_broken();
+            }
+            self.release(lease);
+        }
+        let _ = self.conn.shutdown().await;
+        self.ctx.unregister(self.id);
+    }
+}
+
+/// Maps a storage-node failure to the client's error, keeping the storage node's own
+/// error code and message when it sent one.
+pub(crate) fn backend_error(dnid: u32, e: &strata_backend::BackendError) -> MysqlError {
+    use strata_backend::BackendError as B;
+    match e {
+        B::Server(err) => MysqlError {
+            code: err.code,
+            state: sqlstate(err.state_str()),
+            message: err.message.clone(),
+        },
+        B::PoolTimeout(..) => MysqlError::new(codes::UNKNOWN, e.to_string()),
+        _ => MysqlError::new(
+            codes::STORAGE_UNREACHABLE,
+            format!("Unable to connect to data node {dnid}: {e}"),
+        ),
+    }
+}
+
+/// SQLSTATEs are `&'static str` in `MysqlError`; intern the ones storage nodes send.
+fn sqlstate(state: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "HY000", "42000", "42S02", "42S22", "23000", "22001", "22003", "22007", "22012", "21S01",
+        "40001", "HY001", "08S01", "28000", "3D000", "42S01", "42S21", "XAE04", "XAE07", "XAE08",
+        "XAE09", "01000", "22004", "70100", "25000", "25001", "25006", "0A000", "21000", "22018",
+        "23001", "40000",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == state)
+        .copied()
+        .unwrap_or("HY000")
+}
+
+/// Runs a session on an accepted TCP connection until it ends.
+pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let _ = stream.set_nodelay(true);
+    let id = ctx.next_connection_id();
+    match handshake::accept(ctx.clone(), stream, id, &peer).await {
+        Ok(mut session) => {
+            let result = session.serve().await;
+            if let Err(e) = &result {
+                info!(session = id, peer = %peer, error = %e, "closing session");
+            }
+            session.close().await;
+        }
+        Err(e) => debug!(session = id, peer = %peer, error = %e, "handshake failed"),
+    }
+}

@@ -1,0 +1,347 @@
+//! Server-side prepared statements. The compute node owns the statement ids clients
+//! see; each storage connection prepares a statement the first time it runs it there,
+//! so executions can go to whichever pooled connection is free. Parameter types are
+//! remembered and always sent, and long data is buffered until EXECUTE.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::{BufMut, BytesMut};
+
+use strata_backend::{BackendConn, ResponseKind};
+use strata_protocol::constants::{com, status};
+use strata_protocol::packets::{encode_eof, OkPacket};
+use strata_protocol::wire::Reader;
+use strata_protocol::{codes, MysqlError};
+
+use super::{backend_error, Session, SessionError};
+
+/// COM_STMT_EXECUTE flag asking for a read-only cursor.
+const CURSOR_TYPE_READ_ONLY: u8 = 1;
+
+/// A statement prepared by the client.
+pub struct ClientStatement {
+    sql: Arc<str>,
+    params: usize,
+    /// Types from the last execute that bound them (2 bytes per parameter).
+    types: Option<Vec<u8>>,
+    /// Parameter data sent with COM_STMT_SEND_LONG_DATA since the last execute.
+    long_data: HashMap<u16, Vec<u8>>,
+    /// A cursor is open on the pinned connection.
+    cursor_open: bool,
+}
+
+fn statement_id(body: &[u8]) -> Option<u32> {
+    body.get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn unknown_statement(id: u32, command: &str) -> MysqlError {
+    MysqlError::new(
+        codes::UNKNOWN_STMT_HANDLER,
+        format!("Unknown prepared statement handler ({id}) given to {command}"),
+    )
+}
+
+impl Session {
+    pub(super) fn has_open_cursor(&self) -> bool {
+        self.statements.values().any(|s| s.cursor_open)
+    }
+
+    pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        let prepared = lease.ensure_prepared(&sql).await;
+        self.finish(lease);
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.err(&backend_error(dnid, &e));
+                return Ok(());
+            }
+        };
+        let id = self.next_statement_id;
+        self.next_statement_id = self.next_statement_id.wrapping_add(1).max(1);
+        self.statements.insert(
+            id,
+            ClientStatement {
+                sql,
+                params: prepared.params.len(),
+                types: None,
+                long_data: HashMap::new(),
+                cursor_open: false,
+            },
+        );
+        self.conn.write_with(|b| {
+            b.put_u8(0);
+            b.put_u32_le(id);
+            b.put_u16_le(prepared.columns.len() as u16);
+            b.put_u16_le(prepared.params.len() as u16);
+            b.put_u8(0);
+            b.put_u16_le(prepared.warnings);
+        });
+        let deprecate_eof = self.deprecate_eof();
+        let flags = self.status();
+        for defs in [&prepared.params, &prepared.columns] {
+            if defs.is_empty() {
+                continue;
+            }
+            for def in defs.iter() {
+                self.conn.write_with(|b| def.encode(b));
+            }
+            if !deprecate_eof {
+                self.conn.write_with(|b| encode_eof(b, 0, flags));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn stmt_execute(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        self.ctx
+            .questions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(id) = statement_id(body) else {
+            self.err(&MysqlError::new(
+                codes::HANDSHAKE,
+                "Malformed COM_STMT_EXECUTE",
+            ));
+            return Ok(());
+        };
+        let Some(stmt) = self.statements.get_mut(&id) else {
+            self.err(&unknown_statement(id, "mysqld_stmt_execute"));
+            return Ok(());
+        };
+        // Remember parameter types when this execute binds them.
+        if stmt.params > 0 {
+            let mut r = Reader::new(body);
+            let types = r
+                .bytes(9, "header")
+                .and_then(|_| r.bytes(stmt.params.div_ceil(8), "null bitmap"))
+                .and_then(|_| r.u8("bound flag"))
+                .and_then(|bound| {
+                    if bound == 1 {
+                        r.bytes(stmt.params * 2, "types").map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                });
+            match types {
+                Ok(Some(t)) => stmt.types = Some(t.to_vec()),
+                Ok(None) if stmt.types.is_some() => {}
+                _ => {
+                    self.err(&MysqlError::new(
+                        codes::HANDSHAKE,
+                        "Malformed COM_STMT_EXECUTE: parameter types missing",
+                    ));
+                    return Ok(());
+                }
+            }
+        }
+        let cursor = body.get(4).is_some_and(|f| f & CURSOR_TYPE_READ_ONLY != 0);
+        let sql = stmt.sql.clone();
+        let params = stmt.params;
+        let types = stmt.types.clone().unwrap_or_default();
+        let long_data = std::mem::take(&mut stmt.long_data);
+        self.set_info(Some(&sql));
+
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        let backend_stmt = match lease.ensure_prepared(&sql).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.finish(lease);
+                self.err(&backend_error(dnid, &e));
+                return Ok(());
+            }
+        };
+        for (param, data) in &long_data {
+            let mut b = BytesMut::with_capacity(6 + data.len());
+            b.put_u32_le(backend_stmt.id);
+            b.put_u16_le(*param);
+            b.extend_from_slice(data);
+            lease.queue_command(com::STMT_SEND_LONG_DATA, &b);
+        }
+        let exec = match BackendConn::execute_body(backend_stmt.id, body, params, &types) {
+            Ok(b) => b,
+            Err(e) => {
+                self.finish(lease);
+                self.err(&MysqlError::new(
+                    codes::HANDSHAKE,
+                    format!("Malformed COM_STMT_EXECUTE: {e}"),
+                ));
+                return Ok(());
+            }
+        };
+        lease.queue_command(com::STMT_EXECUTE, &exec);
+        self.note_backend(Some(&lease));
+        let mode = self.relay_mode(false);
+        let outcome = lease
+            .relay(&mut self.conn, ResponseKind::Results, mode)
+            .await;
+        self.note_backend(None);
+        self.set_info(None);
+        match outcome {
+            Ok(out) => {
+                if out.last_insert_id != 0 {
+                    self.last_insert_id = out.last_insert_id;
+                }
+                if out.warnings > 0 {
+                    self.keep_for_warnings = true;
+                }
+                if cursor && out.status & status::CURSOR_EXISTS != 0 {
+                    if let Some(stmt) = self.statements.get_mut(&id) {
+                        stmt.cursor_open = true;
+                    }
+                }
+                self.finish(lease);
+            }
+            Err(e) => {
+                self.finish(lease);
+                self.relay_failed(dnid, e)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn stmt_fetch(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        let Some(id) = statement_id(body) else {
+            self.err(&MysqlError::new(
+                codes::HANDSHAKE,
+                "Malformed COM_STMT_FETCH",
+            ));
+            return Ok(());
+        };
+        let Some(stmt) = self.statements.get(&id) else {
+            self.err(&unknown_statement(id, "mysqld_stmt_fetch"));
+            return Ok(());
+        };
+        let sql = stmt.sql.clone();
+        if !stmt.cursor_open {
+            self.err(&MysqlError::new(
+                codes::UNKNOWN,
+                format!("The statement ({id}) has no open cursor"),
+            ));
+            return Ok(());
+        }
+        let Some(mut lease) = self.pinned.take() else {
+            self.err(&MysqlError::new(
+                codes::UNKNOWN,
+                format!("The statement ({id}) has no open cursor"),
+            ));
+            return Ok(());
+        };
+        let dnid = lease.target().dnid;
+        let backend_id = match lease.ensure_prepared(&sql).await {
+            Ok(p) => p.id,
+            Err(e) => {
+                self.finish(lease);
+                self.err(&backend_error(dnid, &e));
+                return Ok(());
+            }
+        };
+        let mut b = BytesMut::with_capacity(8);
+        b.put_u32_le(backend_id);
+        b.extend_from_slice(body.get(4..8).unwrap_or(&[0, 0, 0, 0]));
+        lease.queue_command(com::STMT_FETCH, &b);
+        let mode = self.relay_mode(false);
+        let outcome = lease.relay_fetch(&mut self.conn, mode).await;
+        match outcome {
+            Ok(out) => {
+                if out.error.is_some() || out.status & status::LAST_ROW_SENT != 0 {
+                    if let Some(stmt) = self.statements.get_mut(&id) {
+                        stmt.cursor_open = false;
+                    }
+                }
+                self.finish(lease);
+            }
+            Err(e) => {
+                if let Some(stmt) = self.statements.get_mut(&id) {
+                    stmt.cursor_open = false;
+                }
+                self.finish(lease);
+                self.relay_failed(dnid, e)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn stmt_close(&mut self, body: &[u8]) {
+        if let Some(id) = statement_id(body) {
+            self.statements.remove(&id);
+        }
+    }
+
+    pub(super) async fn stmt_reset(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        let Some(id) = statement_id(body) else {
+            self.err(&MysqlError::new(
+                codes::HANDSHAKE,
+                "Malformed COM_STMT_RESET",
+            ));
+            return Ok(());
+        };
+        let Some(stmt) = self.statements.get_mut(&id) else {
+            self.err(&unknown_statement(id, "mysqld_stmt_reset"));
+            return Ok(());
+        };
+        stmt.long_data.clear();
+        let had_cursor = std::mem::replace(&mut stmt.cursor_open, false);
+        let sql = stmt.sql.clone();
+        if had_cursor {
+            if let Some(mut lease) = self.pinned.take() {
+                if let Ok(p) = lease.ensure_prepared(&sql).await {
+                    lease.queue_command(com::STMT_RESET, &p.id.to_le_bytes());
+                    if lease.flush().await.is_err() || lease.read_ok().await.is_err() {
+                        lease.mark_broken();
+                    }
+                }
+                self.finish(lease);
+            }
+        }
+        let ok = OkPacket {
+            status: self.status(),
+            ..OkPacket::default()
+        };
+        crate::results::write_ok(&mut self.conn, &ok);
+        Ok(())
+    }
+
+    pub(super) fn stmt_send_long_data(&mut self, body: &[u8]) {
+        let (Some(id), Some(param)) = (statement_id(body), body.get(4..6)) else {
+            return;
+        };
+        let param = u16::from_le_bytes([param[0], param[1]]);
+        if let Some(stmt) = self.statements.get_mut(&id) {
+            if usize::from(param) < stmt.params {
+                stmt.long_data
+                    .entry(param)
+                    .or_default()
+                    .extend_from_slice(&body[6..]);
+            }
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! COM_QUERY: split multi-statements, classify each statement, answer it locally when
+//! the compute node owns the answer (USE, SET bookkeeping, SHOW DATABASES, driver
+//! variables, KILL), otherwise forward its original text to the data node and relay
+//! the reply.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+
+use strata_backend::ResponseKind;
+use strata_protocol::constants::com;
+use strata_protocol::{codes, MysqlError};
+use strata_sql::{
+    classify, code_tokens, parse_set, split_statements, SetItem, SqlError, StatementKind,
+    TokenKind, VarScope,
+};
+
+use super::{Session, SessionError};
+
+/// Maps a parser error to the client's error.
+pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
+    let code = match e {
+        SqlError::Syntax { .. } => codes::PARSE,
+        SqlError::WrongValue { .. } => codes::WRONG_VALUE_FOR_VAR,
+        SqlError::Unsupported(_) => codes::NOT_SUPPORTED,
+    };
+    MysqlError::new(code, e.to_string())
+}
+
+/// True when the statement may create state that only its storage connection holds.
+fn creates_connection_state(sql: &str, kind: StatementKind) -> bool {
+    match kind {
+        StatementKind::Lock | StatementKind::Prepare => return true,
+        StatementKind::Set
+        | StatementKind::Select
+        | StatementKind::Create
+        | StatementKind::Do
+        | StatementKind::Call => {}
+        _ => {
+            if !sql.as_bytes().contains(&b'@') {
+                return false;
+            }
+        }
+    }
+    let bytes = sql.as_bytes();
+    if bytes.contains(&b'@') && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar) {
+        return true;
+    }
+    let has = |needle: &str| {
+        bytes
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    };
+    match kind {
+        StatementKind::Create => has("temporary"),
+        StatementKind::Select | StatementKind::Do => has("get_lock") || has("sql_calc_found_rows"),
+        _ => false,
+    }
+}
+
+/// The first two keywords, uppercased, for statements whose second word matters.
+fn second_keyword(sql: &str) -> Option<String> {
+    let mut toks = code_tokens(sql).filter(|t| t.kind.is_ident());
+    toks.next()?;
+    let t = toks.next()?;
+    Some(t.text(sql).to_ascii_uppercase())
+}
+
+impl Session {
+    pub(super) async fn com_query(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        self.ctx.questions.fetch_add(1, Ordering::Relaxed);
+        let sql: Cow<'_, str> = String::from_utf8_lossy(body);
+        self.set_info(Some(&sql));
+        let result = if !body.contains(&b';') {
+            self.statement(&sql, body, false).await.map(|_| ())
+        } else {
+            let parts = split_statements(&sql);
+            if parts.len() <= 1 {
+                let one = parts.first().copied().unwrap_or("");
+                let raw = if matches!(sql, Cow::Borrowed(_)) {
+                    one.as_bytes()
+                } else {
+                    body
+                };
+                self.statement(one, raw, false).await.map(|_| ())
+            } else if !self.multi_statements {
+                let near = parts[1];
+                self.err(&MysqlError::parse(&format!("; {near}"), 1));
+                Ok(())
+            } else {
+                let n = parts.len();
+                let mut out = Ok(());
+                for (i, part) in parts.iter().enumerate() {
+                    match self.statement(part, part.as_bytes(), i + 1 < n).await {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            out = Err(e);
+                            break;
+                        }
+                    }
+                }
+                out
+            }
+        };
+        self.set_info(None);
+        result
+    }
+
+    pub(super) fn set_info(&self, sql: Option<&str>) {
+        *self.entry.info.lock().unwrap_or_else(|p| p.into_inner()) = sql.map(str::to_owned);
+    }
+
+    /// Handles one statement; Ok(false) when it failed (an ERR was written).
+    async fn statement(&mut self, sql: &str, raw: &[u8], more: bool) -> Result<bool, SessionError> {
+        if sql.trim().is_empty() {
+            self.err(&MysqlError::new(codes::PARSE, "Query was empty"));
+            return Ok(false);
+        }
+        let kind = classify(sql);
+        let asks_for_warnings = kind == StatementKind::Show && {
+            let second = second_keyword(sql);
+            matches!(
+                second.as_deref(),
+                Some("WARNINGS") | Some("ERRORS") | Some("COUNT")
+            )
+        };
+        if !asks_for_warnings && self.keep_for_warnings {
+            self.keep_for_warnings = false;
+            if let Some(lease) = self.pinned.take() {
+                self.finish(lease);
+            }
+        }
+        let result = match kind {
+            StatementKind::Use => match strata_sql::parse_use(sql) {
+                Ok(db) => self.use_database(&db).map(|()| self.ok(0, more)),
+                Err(e) => Err(sql_error(&e)),
+            },
+            StatementKind::Set => return self.set_statement(sql, raw, more).await,
+            StatementKind::Show => return self.show(sql, raw, more).await,
+            StatementKind::Select => {
+                if let Some(select) = strata_sql::parse_simple_select(sql) {
+                    if let Some(result) = self.answer_select(&select) {
+                        self.write_local(&result, more);
+                        return Ok(true);
+                    }
+                }
+                return self.forward(sql, raw, more).await;
+            }
+            StatementKind::Kill => match strata_sql::parse_kill(sql) {
+                Ok(k) => {
+                    self.kill(k.id, k.query_only).await;
+                    return Ok(true);
+                }
+                Err(e) => Err(sql_error(&e)),
+            },
+            StatementKind::Create | StatementKind::Drop
+                if matches!(second_keyword(sql).as_deref(), Some("DATABASE") | Some("SCHEMA")) =>
+            {
+                Err(MysqlError::not_supported("CREATE/DROP DATABASE through SQL (declare logical databases in the configuration)"))
+            }
+            _ => {
+                if creates_connection_state(sql, kind) {
+                    self.sticky = true;
+                }
+                return self.forward(sql, raw, more).await;
+            }
+        };
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.err(&e);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sends `raw` to the home data node and relays the reply.
+    pub(super) async fn forward(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let rewritten;
+        let raw = if self.ctx.topology.names_differ && sql.contains('.') {
+            rewritten = self.rewrite_schemas(sql);
+            rewritten.as_bytes()
+        } else {
+            raw
+        };
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        self.note_backend(Some(&lease));
+        lease.queue_command(com::QUERY, raw);
+        let mode = self.relay_mode(more);
+        let outcome = lease
+            .relay(&mut self.conn, ResponseKind::Results, mode)
+            .await;
+        self.note_backend(None);
+        let ok = match outcome {
+            Ok(out) => {
+                if out.error.is_none() {
+                    if let Some(vars) = self.pending_vars.take() {
+                        self.vars = vars;
+                        lease.note_applied_vars(&self.vars);
+                    }
+                }
+                if out.last_insert_id != 0 {
+                    self.last_insert_id = out.last_insert_id;
+                }
+                if out.warnings > 0 {
+                    self.keep_for_warnings = true;
+                }
+                out.error.is_none()
+            }
+            Err(e) => {
+                self.finish(lease);
+                self.relay_failed(dnid, e)?;
+                return Ok(false);
+            }
+        };
+        self.finish(lease);
+        Ok(ok)
+    }
+
+    /// Replaces logical database qualifiers with physical names.
+    fn rewrite_schemas(&self, sql: &str) -> String {
+        let topo = &self.ctx.topology;
+        strata_sql::rewrite_schema_names(sql, |name| {
+            topo.db(name)
+                .and_then(|db| topo.node(db.home))
+                .map(|n| n.physical_db.as_str())
+        })
+        .into_owned()
+    }
+
+    /// SET: refuse what a compute node must not forward, run the rest on a storage
+    /// connection (which validates it), then remember it for replay.
+    async fn set_statement(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        let items = match parse_set(sql) {
+            Ok(items) => items,
+            Err(e) => {
+                self.err(&sql_error(&e));
+                return Ok(false);
+            }
+        };
+        for item in &items {
+            let global = match item {
+                SetItem::System { scope, .. } => !matches!(scope, VarScope::Session),
+                SetItem::Transaction { scope, .. } => matches!(scope, strata_sql::TxScope::Global),
+                _ => false,
+            };
+            if global {
+                self.err(&MysqlError::new(
+                    codes::SPECIFIC_ACCESS_DENIED,
+                    "Access denied; you need (at least one of) the SUPER privilege(s) for this operation",
+                ));
+                return Ok(false);
+            }
+        }
+        if items.iter().any(|i| {
+            matches!(
+                i,
+                SetItem::User { .. }
+                    | SetItem::Transaction {
+                        scope: strata_sql::TxScope::Next,
+                        ..
+                    }
+            )
+        }) {
+            // User variables and next-transaction settings live on one connection only.
+            self.sticky = true;
+        }
+        let mut vars = self.vars.clone();
+        let mut autocommit = self.autocommit;
+        let mut isolation = self.isolation.clone();
+        for item in &items {
+            match item {
+                SetItem::System { name, value, .. } => {
+                    if name == "autocommit" {
+                        if let Some(on) = value.value.as_ref().and_then(|v| v.as_bool()) {
+                            autocommit = on;
+                        }
+                    }
+                    if name == "tx_isolation" || name == "transaction_isolation" {
+                        if let Some(level) = value
+                            .value
+                            .as_ref()
+                            .and_then(strata_sql::IsolationLevel::from_variable_value)
+                        {
+                            isolation = level.as_str().replace(' ', "-");
+                        }
+                        vars.set(
+                            "tx_isolation",
+                            format!("SESSION tx_isolation = {}", value.text),
+                        );
+                    } else {
+                        vars.set(name, format!("SESSION {name} = {}", value.text));
+                    }
+                }
+                SetItem::Autocommit(on) => {
+                    autocommit = *on;
+                    vars.set(
+                        "autocommit",
+                        format!("SESSION autocommit = {}", u8::from(*on)),
+                    );
+                }
+                SetItem::Names { charset, collation } => {
+                    let mut a = format!("NAMES {}", charset.as_deref().unwrap_or("DEFAULT"));
+                    if let Some(c) = collation {
+                        a.push_str(&format!(" COLLATE {c}"));
+                    }
+                    vars.set("names", a);
+                }
+                SetItem::CharacterSet { charset } => {
+                    vars.set(
+                        "names",
+                        format!("CHARACTER SET {}", charset.as_deref().unwrap_or("DEFAULT")),
+                    );
+                }
+                SetItem::Transaction {
+                    scope: strata_sql::TxScope::Session,
+                    isolation: level,
+                    read_only,
+                } => {
+                    if let Some(level) = level {
+                        isolation = level.as_str().replace(' ', "-");
+                        vars.set(
+                            "tx_isolation",
+                            format!("SESSION tx_isolation = '{isolation}'"),
+                        );
+                    }
+                    if let Some(ro) = read_only {
+                        vars.set(
+                            "tx_read_only",
+                            format!("SESSION tx_read_only = {}", u8::from(*ro)),
+                        );
+                    }
+                }
+                SetItem::Transaction { .. } | SetItem::User { .. } => {}
+            }
+        }
+        // The storage node validates the statement; only when it succeeds do the new
+        // values become the session's, recorded on the connection that ran it.
+        self.pending_vars = Some(vars);
+        let ok = self.forward(sql, raw, more).await?;
+        self.pending_vars = None;
+        if ok {
+            self.autocommit = autocommit;
+            self.isolation = isolation;
+        }
+        Ok(ok)
+    }
+
+    /// COM_FIELD_LIST: forwarded to the home data node.
+    pub(super) async fn com_field_list(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        lease.queue_command(com::FIELD_LIST, body);
+        let mode = self.relay_mode(false);
+        let outcome = lease
+            .relay(&mut self.conn, ResponseKind::FieldList, mode)
+            .await;
+        self.finish(lease);
+        if let Err(e) = outcome {
+            self.relay_failed(dnid, e)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,479 @@
+//! End-to-end behaviour of client sessions through a compute node over real MariaDB
+//! storage nodes, with mysql_async as the client.
+
+use mysql_async::prelude::*;
+use mysql_async::{Conn, Opts, OptsBuilder, Row};
+use strata_testkit::{shared_storage, ComputeNode, ROOT_USER};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+async fn compute() -> Result<
+    (std::sync::Arc<strata_testkit::StorageNodes>, ComputeNode),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    Ok((storage, node))
+}
+
+fn server_error(e: &mysql_async::Error) -> Option<(u16, String, String)> {
+    match e {
+        mysql_async::Error::Server(s) => Some((s.code, s.state.clone(), s.message.clone())),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn crud_and_transactions_behave_as_on_mysql() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE account (id INT PRIMARY KEY, owner VARCHAR(20), balance DECIMAL(12,2))",
+    )
+    .await?;
+    c.query_drop("INSERT INTO account VALUES (1, 'ann', 10.50), (2, 'bob', 20.00), (3, NULL, 0)")
+        .await?;
+    let rows: Vec<(i32, Option<String>, String)> = c
+        .query("SELECT id, owner, CAST(balance AS CHAR) FROM account ORDER BY id")
+        .await?;
+    assert_eq!(
+        rows,
+        vec![
+            (1, Some("ann".into()), "10.50".into()),
+            (2, Some("bob".into()), "20.00".into()),
+            (3, None, "0.00".into())
+        ]
+    );
+
+    c.query_drop("UPDATE account SET balance = balance + 1 WHERE id = 2")
+        .await?;
+    assert_eq!(c.affected_rows(), 1);
+    c.query_drop("DELETE FROM account WHERE owner IS NULL")
+        .await?;
+    assert_eq!(c.affected_rows(), 1);
+
+    c.query_drop("BEGIN").await?;
+    c.query_drop("INSERT INTO account VALUES (4, 'cy', 1)")
+        .await?;
+    c.query_drop("ROLLBACK").await?;
+    let n: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM account WHERE id = 4")
+        .await?;
+    assert_eq!(n, Some(0), "a rolled back insert is gone");
+
+    c.query_drop("START TRANSACTION").await?;
+    c.query_drop("INSERT INTO account VALUES (5, 'di', 1)")
+        .await?;
+    c.query_drop("COMMIT").await?;
+    let n: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM account WHERE id = 5")
+        .await?;
+    assert_eq!(n, Some(1), "a committed insert stays");
+
+    let dup = c
+        .query_drop("INSERT INTO account VALUES (1, 'again', 0)")
+        .await
+        .expect_err("duplicate key");
+    assert_eq!(server_error(&dup).map(|e| e.0), Some(1062));
+    let syntax = c.query_drop("SELEC 1").await.expect_err("syntax error");
+    assert_eq!(
+        server_error(&syntax).map(|e| (e.0, e.1)),
+        Some((1064, "42000".to_string()))
+    );
+    let value: Option<i64> = c.query_first("SELECT 41 + 1").await?;
+    assert_eq!(value, Some(42), "the session goes on after errors");
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn transactions_stay_on_one_storage_connection_while_other_sessions_share_the_pool(
+) -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.pool.max_size = 2)
+        .start()
+        .await?;
+    let mut a = node.connect(Some("test")).await?;
+    let mut b = node.connect(Some("test")).await?;
+    let mut others = Vec::new();
+    for _ in 0..4 {
+        others.push(node.connect(Some("test")).await?);
+    }
+    a.query_drop("CREATE TABLE t (id INT PRIMARY KEY)").await?;
+    a.query_drop("BEGIN").await?;
+    a.query_drop("INSERT INTO t VALUES (1)").await?;
+    // Other sessions keep working through the one remaining pooled connection.
+    for o in &mut others {
+        let n: Option<i64> = o.query_first("SELECT COUNT(*) FROM t").await?;
+        assert_eq!(
+            n,
+            Some(0),
+            "uncommitted rows are invisible to other sessions"
+        );
+    }
+    let seen: Option<i64> = a.query_first("SELECT COUNT(*) FROM t").await?;
+    assert_eq!(seen, Some(1), "the transaction sees its own insert");
+    a.query_drop("COMMIT").await?;
+    let n: Option<i64> = b.query_first("SELECT COUNT(*) FROM t").await?;
+    assert_eq!(n, Some(1));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn session_variables_follow_the_session_across_pooled_connections() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.pool.max_size = 1)
+        .start()
+        .await?;
+    let mut a = node.connect(Some("test")).await?;
+    let mut b = node.connect(Some("test")).await?;
+    a.query_drop("SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+05:00'")
+        .await?;
+    for _ in 0..3 {
+        let (mode, tz): (String, String) = a
+            .query_first("SELECT @@sql_mode, @@time_zone")
+            .await?
+            .ok_or("row")?;
+        assert_eq!((mode.as_str(), tz.as_str()), ("ANSI_QUOTES", "+05:00"));
+        let tz_b: Option<String> = b.query_first("SELECT @@time_zone").await?;
+        assert_eq!(
+            tz_b.as_deref(),
+            Some("SYSTEM"),
+            "another session keeps the defaults"
+        );
+    }
+    let bad = a
+        .query_drop("SET time_zone = 'Mars/Olympus'")
+        .await
+        .expect_err("invalid zone");
+    assert_eq!(server_error(&bad).map(|e| e.0), Some(1298));
+    let tz: Option<String> = a.query_first("SELECT @@time_zone").await?;
+    assert_eq!(
+        tz.as_deref(),
+        Some("+05:00"),
+        "a failed SET changes nothing"
+    );
+    a.query_drop("SET autocommit = 0").await?;
+    let ac: Option<i64> = a.query_first("SELECT @@autocommit").await?;
+    assert_eq!(ac, Some(0));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn logical_names_are_shown_and_physical_names_never_leak() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical name")?
+        .to_string();
+    assert_ne!(physical, "test");
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE gadgets (id INT PRIMARY KEY)")
+        .await?;
+    let dbs: Vec<String> = c.query("SHOW DATABASES").await?;
+    assert_eq!(
+        dbs,
+        vec!["information_schema".to_string(), "test".to_string()]
+    );
+    let db: Option<String> = c.query_first("SELECT DATABASE()").await?;
+    assert_eq!(db.as_deref(), Some("test"));
+    let result = c.query_iter("SHOW TABLES").await?;
+    let columns: Vec<String> = result
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    assert_eq!(columns, vec!["Tables_in_test".to_string()]);
+    let tables: Vec<String> = result.collect_and_drop().await?;
+    assert_eq!(tables, vec!["gadgets".to_string()]);
+    let qualified: Option<i64> = c.query_first("SELECT COUNT(*) FROM test.gadgets").await?;
+    assert_eq!(
+        qualified,
+        Some(0),
+        "logical qualifiers are rewritten to physical ones"
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_database_are_refused_with_mysql_errors() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let addr = node.service_addr();
+    let wrong = OptsBuilder::default()
+        .ip_or_hostname(addr.ip().to_string())
+        .tcp_port(addr.port())
+        .user(Some(ROOT_USER))
+        .pass(Some("not-the-password"))
+        .prefer_socket(false);
+    let err = Conn::new(Opts::from(wrong))
+        .await
+        .expect_err("wrong password");
+    let (code, state, message) = server_error(&err).ok_or("server error")?;
+    assert_eq!((code, state.as_str()), (1045, "28000"));
+    assert_eq!(
+        message,
+        "Access denied for user 'root'@'127.0.0.1' (using password: YES)"
+    );
+
+    let err = Conn::new(node.opts(Some("no_such_db")))
+        .await
+        .expect_err("unknown database");
+    assert_eq!(
+        server_error(&err).map(|e| (e.0, e.2)),
+        Some((1049, "Unknown database 'no_such_db'".to_string()))
+    );
+
+    let mut c = node.connect(None).await?;
+    let err = c
+        .query_drop("USE no_such_db")
+        .await
+        .expect_err("unknown database");
+    assert_eq!(server_error(&err).map(|e| e.0), Some(1049));
+    c.query_drop("USE test").await?;
+    let one: Option<i64> = c.query_first("SELECT 1").await?;
+    assert_eq!(one, Some(1), "the server keeps serving");
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn driver_connect_queries_are_answered() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let mut c = node.connect(Some("test")).await?;
+    let row: Row = c.query_first("SELECT @@version, @@version_comment, @@max_allowed_packet, CONNECTION_ID(), @@session.tx_isolation, @@session.transaction_isolation").await?.ok_or("row")?;
+    let version: String = row.get(0).ok_or("version")?;
+    assert!(
+        version.starts_with("5.7.") && version.contains("-Strata-"),
+        "{version}"
+    );
+    let packet: i64 = row.get(2).ok_or("packet")?;
+    assert_eq!(packet, 64 * 1024 * 1024);
+    let id: u64 = row.get(3).ok_or("id")?;
+    assert_eq!(id, u64::from(c.id()));
+    let iso: String = row.get(4).ok_or("isolation")?;
+    assert_eq!(iso, "REPEATABLE-READ");
+    c.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await?;
+    let iso: Option<String> = c.query_first("SELECT @@tx_isolation").await?;
+    assert_eq!(iso.as_deref(), Some("READ-COMMITTED"));
+    let vars: Vec<(String, String)> = c.query("SHOW VARIABLES LIKE 'max_connections'").await?;
+    assert_eq!(vars.len(), 1);
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn last_insert_id_survives_connection_multiplexing() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.pool.max_size = 2)
+        .start()
+        .await?;
+    let mut a = node.connect(Some("test")).await?;
+    let mut b = node.connect(Some("test")).await?;
+    a.query_drop("CREATE TABLE seq (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+        .await?;
+    a.query_drop("INSERT INTO seq (v) VALUES (1)").await?;
+    assert_eq!(a.last_insert_id(), Some(1));
+    b.query_drop("INSERT INTO seq (v) VALUES (2), (3)").await?;
+    assert_eq!(
+        b.last_insert_id(),
+        Some(2),
+        "a multi-row insert reports its first id"
+    );
+    let a_id: Option<u64> = a.query_first("SELECT LAST_INSERT_ID()").await?;
+    assert_eq!(a_id, Some(1));
+    let b_id: Option<u64> = b.query_first("SELECT LAST_INSERT_ID()").await?;
+    assert_eq!(b_id, Some(2));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn prepared_statements_run_on_any_pooled_connection() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.pool.max_size = 3)
+        .start()
+        .await?;
+    let mut c = node.connect(Some("test")).await?;
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        others.push(node.connect(Some("test")).await?);
+    }
+    c.query_drop("CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(100), d DATETIME NULL)")
+        .await?;
+    let insert = c.prep("INSERT INTO kv (k, v, d) VALUES (?, ?, ?)").await?;
+    for k in 0..20 {
+        c.exec_drop(&insert, (k, format!("value {k}"), mysql_async::Value::NULL))
+            .await?;
+        // Interleave other sessions so the next execute likely lands on another connection.
+        let o = &mut others[k as usize % 3];
+        let _: Option<i64> = o.query_first("SELECT COUNT(*) FROM kv").await?;
+    }
+    let select = c.prep("SELECT v FROM kv WHERE k = ?").await?;
+    for k in [0, 7, 19] {
+        let v: Option<String> = c.exec_first(&select, (k,)).await?;
+        assert_eq!(v, Some(format!("value {k}")));
+    }
+    let none: Option<String> = c.exec_first(&select, (1000,)).await?;
+    assert_eq!(none, None);
+    let big = "x".repeat(300_000);
+    c.exec_drop("UPDATE kv SET v = LEFT(?, 100) WHERE k = 1", (big.clone(),))
+        .await?;
+    let v: Option<String> = c.exec_first(&select, (1,)).await?;
+    assert_eq!(v.map(|s| s.len()), Some(100));
+    c.close(select).await?;
+    let err = c
+        .exec_drop("INSERT INTO kv (k, v) VALUES (?, ?)", (0, "dup"))
+        .await
+        .expect_err("duplicate");
+    assert_eq!(server_error(&err).map(|e| e.0), Some(1062));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn multi_statements_return_every_result_in_order() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let mut c = node.connect(Some("test")).await?;
+    let mut result = c
+        .query_iter("SELECT 1 AS a; SET @x = 5; SELECT @x + 1 AS b; SELECT DATABASE()")
+        .await?;
+    let first: Vec<i64> = result.collect().await?;
+    assert_eq!(first, vec![1]);
+    let second: Vec<Row> = result.collect().await?;
+    assert!(second.is_empty(), "SET returns no rows");
+    let third: Vec<i64> = result.collect().await?;
+    assert_eq!(third, vec![6]);
+    let fourth: Vec<String> = result.collect().await?;
+    assert_eq!(fourth, vec!["test".to_string()]);
+    drop(result);
+    let err = c
+        .query_drop("SELECT 1; SELEC 2; SELECT 3")
+        .await
+        .expect_err("second statement fails");
+    assert_eq!(server_error(&err).map(|e| e.0), Some(1064));
+    let ok: Option<i64> = c.query_first("SELECT 7").await?;
+    assert_eq!(ok, Some(7));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn packets_over_16_mib_pass_both_ways() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let mut direct = storage.connect(0, None).await?;
+    direct
+        .query_drop("SET GLOBAL max_allowed_packet = 256 * 1024 * 1024")
+        .await?;
+    drop(direct);
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE blobs (id INT PRIMARY KEY, b LONGBLOB)")
+        .await?;
+    let payload: Vec<u8> = (0..(17 * 1024 * 1024 + 3))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    c.exec_drop("INSERT INTO blobs VALUES (1, ?)", (payload.clone(),))
+        .await?;
+    let back: Option<Vec<u8>> = c.query_first("SELECT b FROM blobs WHERE id = 1").await?;
+    assert_eq!(back.as_ref().map(Vec::len), Some(payload.len()));
+    assert!(back == Some(payload), "the blob comes back byte for byte");
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn kill_query_and_kill_connection_work_on_strata_ids() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let mut victim = node.connect(Some("test")).await?;
+    let mut killer = node.connect(Some("test")).await?;
+    let victim_id = victim.id();
+    let sleeper = tokio::spawn(async move {
+        let r: Result<Option<i64>, _> = victim.query_first("SELECT SLEEP(20)").await;
+        (victim, r)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    killer.query_drop(format!("KILL QUERY {victim_id}")).await?;
+    let (mut victim, r) = sleeper.await?;
+    match r {
+        Ok(v) => assert_eq!(v, Some(1), "an interrupted SLEEP returns 1"),
+        Err(e) => assert_eq!(server_error(&e).map(|e| e.0), Some(1317)),
+    }
+    let alive: Option<i64> = victim.query_first("SELECT 5").await?;
+    assert_eq!(alive, Some(5), "KILL QUERY keeps the connection");
+
+    killer.query_drop(format!("KILL {victim_id}")).await?;
+    let gone = victim.query_drop("SELECT 1").await;
+    assert!(gone.is_err(), "a killed connection is closed");
+    let err = killer
+        .query_drop("KILL 999999")
+        .await
+        .expect_err("unknown id");
+    assert_eq!(
+        server_error(&err).map(|e| (e.0, e.2)),
+        Some((1094, "Unknown thread id: 999999".to_string()))
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn change_user_and_reset_connection_clear_session_state() -> TestResult {
+    let (_storage, node) = compute().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("SET @v = 10").await?;
+    c.query_drop("SET time_zone = '+01:00'").await?;
+    c.reset().await?;
+    let (v, tz): (Option<i64>, String) = c
+        .query_first("SELECT @v, @@time_zone")
+        .await?
+        .ok_or("row")?;
+    assert_eq!((v, tz.as_str()), (None, "SYSTEM"));
+    c.change_user(mysql_async::ChangeUserOpts::default().with_db_name(Some("test".into())))
+        .await?;
+    let db: Option<String> = c.query_first("SELECT DATABASE()").await?;
+    assert_eq!(db.as_deref(), Some("test"));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_killed_storage_connection_gives_an_error_and_other_sessions_carry_on() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut victim = node.connect(Some("test")).await?;
+    let mut other = node.connect(Some("test")).await?;
+    victim.query_drop("BEGIN").await?;
+    let backend_thread: Option<u64> = victim
+        .query_first("SELECT CONNECTION_ID() + 0 FROM DUAL WHERE 1")
+        .await?;
+    let backend_thread = backend_thread.ok_or("thread")?;
+    let mut direct = storage.connect(0, None).await?;
+    let sleeper = tokio::spawn(async move {
+        let r = victim
+            .query_drop("SELECT SLEEP(20) FROM DUAL WHERE 1")
+            .await;
+        (victim, r)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    direct
+        .query_drop(format!("KILL CONNECTION {backend_thread}"))
+        .await?;
+    let (mut victim, r) = sleeper.await?;
+    let err = r.expect_err("the storage connection died");
+    let code = server_error(&err).map(|e| e.0);
+    assert!(matches!(code, Some(1927) | Some(1158)), "got {err:?}");
+    let again: Option<i64> = victim.query_first("SELECT 3").await?;
+    assert_eq!(again, Some(3), "the session gets a new storage connection");
+    let fine: Option<i64> = other.query_first("SELECT 4").await?;
+    assert_eq!(fine, Some(4));
+    node.shutdown().await;
+    Ok(())
+}
