@@ -190,7 +190,8 @@ fn check_server(server: &ServerConfig, problems: &mut Vec<String>) {
     for (i, (what, addr)) in addrs.iter().enumerate() {
         check_addr(what, addr, problems);
         for (other, other_addr) in &addrs[..i] {
-            if addr == other_addr {
+            // Port 0 asks the OS for a free port, so equal ":0" addresses never clash.
+            if addr == other_addr && !addr.ends_with(":0") {
                 problems.push(format!(
                     "server.{what} and server.{other} are both '{addr}'"
                 ));

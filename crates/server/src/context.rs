@@ -8,34 +8,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use strata_backend::{Pool, PoolSettings, StorageTarget};
-use strata_catalog::Config;
+use strata_catalog::{Catalog, Config, LogicDb};
 use tokio::sync::Notify;
-
-/// A logical database as sessions route to it.
-#[derive(Debug, Clone)]
-pub struct LogicDb {
-    /// Name clients use.
-    pub name: String,
-    /// DNIDs it spans.
-    pub data_nodes: Vec<u32>,
-    /// Data node that holds tables without a distribution (until sharding routes them).
-    pub home: u32,
-}
 
 /// A data node with the pool of its primary storage node.
 pub struct DataNode {
     /// DNID.
     pub id: u32,
     /// Physical database on the storage node.
-    pub physical_db: String,
+    pub physical_db: Arc<str>,
     /// Connections to the primary.
     pub pool: Arc<Pool>,
 }
 
-/// Logical databases and data nodes, read-only while serving.
+/// Logical databases (from the catalog) and data nodes with their pools.
 pub struct Topology {
-    dbs: HashMap<String, LogicDb>,
-    db_order: Vec<String>,
+    catalog: Catalog,
     nodes: HashMap<u32, DataNode>,
     /// True when some physical database name differs from its logical one, so
     /// qualified names in statements must be rewritten.
@@ -43,8 +31,9 @@ pub struct Topology {
 }
 
 impl Topology {
-    /// Builds the topology and one pool per data node (connections open on demand).
-    pub fn from_config(config: &Config) -> Topology {
+    /// Builds one pool per data node of the catalog (connections open on demand).
+    pub fn new(catalog: Catalog) -> Topology {
+        let config = catalog.config();
         let settings = PoolSettings {
             min_idle: config.pool.min_idle as usize,
             max_size: config.pool.max_size as usize,
@@ -56,7 +45,7 @@ impl Topology {
             ),
         };
         let mut nodes = HashMap::new();
-        for dn in &config.data_nodes {
+        for dn in catalog.data_nodes() {
             let p = &dn.primary;
             let target = StorageTarget {
                 dnid: dn.id,
@@ -70,53 +59,49 @@ impl Topology {
                 dn.id,
                 DataNode {
                     id: dn.id,
-                    physical_db: p.database.clone(),
+                    physical_db: Arc::from(p.database.as_str()),
                     pool: Pool::new(target, settings.clone()),
                 },
             );
         }
-        let mut dbs = HashMap::new();
-        let mut db_order = Vec::new();
-        let mut names_differ = false;
-        for db in &config.databases {
-            let home = db
-                .default_data_nodes
-                .as_ref()
-                .and_then(|d| d.first())
-                .or(db.data_nodes.first())
-                .copied()
-                .unwrap_or(0);
-            for dnid in &db.data_nodes {
-                if nodes.get(dnid).is_some_and(|n| n.physical_db != db.name) {
-                    names_differ = true;
-                }
-            }
-            db_order.push(db.name.clone());
-            dbs.insert(
-                db.name.clone(),
-                LogicDb {
-                    name: db.name.clone(),
-                    data_nodes: db.data_nodes.clone(),
-                    home,
-                },
-            );
-        }
-        Topology {
-            dbs,
-            db_order,
+        let mut topology = Topology {
+            catalog,
             nodes,
-            names_differ,
-        }
+            names_differ: false,
+        };
+        topology.names_differ = topology.compute_names_differ();
+        topology
+    }
+
+    fn compute_names_differ(&self) -> bool {
+        // Data nodes of databases created later may differ too: assume the worst for
+        // nodes that belong to no database yet.
+        self.nodes.values().any(|n| {
+            match self
+                .catalog
+                .logic_dbs()
+                .iter()
+                .find(|d| d.data_nodes.contains(&n.id))
+            {
+                Some(db) => *db.name != *n.physical_db,
+                None => true,
+            }
+        })
+    }
+
+    /// The catalog of logical databases.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// Looks a logical database up by its exact name.
-    pub fn db(&self, name: &str) -> Option<&LogicDb> {
-        self.dbs.get(name)
+    pub fn db(&self, name: &str) -> Option<Arc<LogicDb>> {
+        self.catalog.logic_db(name)
     }
 
-    /// Logical databases in configuration order.
-    pub fn dbs(&self) -> impl Iterator<Item = &LogicDb> {
-        self.db_order.iter().filter_map(|n| self.dbs.get(n))
+    /// Logical databases, by name.
+    pub fn dbs(&self) -> Vec<Arc<LogicDb>> {
+        self.catalog.logic_dbs()
     }
 
     /// A data node by DNID.
@@ -128,17 +113,15 @@ impl Topology {
     pub fn nodes(&self) -> impl Iterator<Item = &DataNode> {
         self.nodes.values()
     }
+}
 
-    /// The logical name of a physical database, for rewriting what storage nodes say.
-    pub fn logical_name_of(&self, physical: &str) -> Option<&str> {
-        self.dbs()
-            .find(|db| {
-                db.data_nodes
-                    .iter()
-                    .any(|d| self.nodes.get(d).is_some_and(|n| n.physical_db == physical))
-            })
-            .map(|db| db.name.as_str())
-    }
+/// The data node that holds a logical database's tables until sharding routes them:
+/// its first default data node.
+pub fn home_node(db: &LogicDb) -> Option<u32> {
+    db.default_data_nodes
+        .first()
+        .or(db.data_nodes.first())
+        .copied()
 }
 
 /// What SHOW PROCESSLIST and KILL know about a live session.
@@ -181,10 +164,10 @@ pub struct ServerContext {
 
 impl ServerContext {
     /// Builds the shared state.
-    pub fn new(config: Config, tls: Option<Arc<rustls::ServerConfig>>) -> ServerContext {
+    pub fn new(catalog: Catalog, tls: Option<Arc<rustls::ServerConfig>>) -> ServerContext {
         ServerContext {
-            topology: Topology::from_config(&config),
-            config,
+            config: catalog.config().clone(),
+            topology: Topology::new(catalog),
             tls,
             sha2_cache: Default::default(),
             sessions: Mutex::new(HashMap::new()),

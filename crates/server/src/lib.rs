@@ -32,6 +32,9 @@ pub enum ServerError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The configuration is invalid or the metadata store cannot be opened.
+    #[error("{0}")]
+    Catalog(strata_catalog::CatalogError),
     /// The TLS certificate or key could not be loaded.
     #[error("TLS: {0}")]
     Tls(String),
@@ -65,7 +68,8 @@ impl RunningServer {
         let service_addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
-        let ctx = Arc::new(ServerContext::new(config, tls));
+        let catalog = strata_catalog::Catalog::open(config).map_err(ServerError::Catalog)?;
+        let ctx = Arc::new(ServerContext::new(catalog, tls));
         let (stop, stopped) = watch::channel(false);
         let acceptor = tokio::spawn(accept_loop(listener, ctx.clone(), stopped));
         info!(%service_addr, "Strata compute node serving");

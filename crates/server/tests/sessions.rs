@@ -91,7 +91,10 @@ async fn transactions_stay_on_one_storage_connection_while_other_sessions_share_
 ) -> TestResult {
     let storage = shared_storage(1).await?;
     let node = ComputeNode::builder(&storage)
-        .configure(|c| c.pool.max_size = 2)
+        .configure(|c| {
+            c.pool.max_size = 2;
+            c.pool.min_idle = 0
+        })
         .start()
         .await?;
     let mut a = node.connect(Some("test")).await?;
@@ -125,7 +128,10 @@ async fn transactions_stay_on_one_storage_connection_while_other_sessions_share_
 async fn session_variables_follow_the_session_across_pooled_connections() -> TestResult {
     let storage = shared_storage(1).await?;
     let node = ComputeNode::builder(&storage)
-        .configure(|c| c.pool.max_size = 1)
+        .configure(|c| {
+            c.pool.max_size = 1;
+            c.pool.min_idle = 0
+        })
         .start()
         .await?;
     let mut a = node.connect(Some("test")).await?;
@@ -271,7 +277,10 @@ async fn driver_connect_queries_are_answered() -> TestResult {
 async fn last_insert_id_survives_connection_multiplexing() -> TestResult {
     let storage = shared_storage(1).await?;
     let node = ComputeNode::builder(&storage)
-        .configure(|c| c.pool.max_size = 2)
+        .configure(|c| {
+            c.pool.max_size = 2;
+            c.pool.min_idle = 0
+        })
         .start()
         .await?;
     let mut a = node.connect(Some("test")).await?;
@@ -298,7 +307,10 @@ async fn last_insert_id_survives_connection_multiplexing() -> TestResult {
 async fn prepared_statements_run_on_any_pooled_connection() -> TestResult {
     let storage = shared_storage(1).await?;
     let node = ComputeNode::builder(&storage)
-        .configure(|c| c.pool.max_size = 3)
+        .configure(|c| {
+            c.pool.max_size = 3;
+            c.pool.min_idle = 0
+        })
         .start()
         .await?;
     let mut c = node.connect(Some("test")).await?;

@@ -100,6 +100,7 @@ pub(super) async fn accept(
         scramble: authenticated.scramble,
         multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
         db: None,
+        home: None,
         vars: SessionVars::default(),
         pending_vars: None,
         autocommit: true,
@@ -155,6 +156,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     session.scramble = authenticated.scramble;
     session.user = request.user.clone();
     session.db = None;
+    session.home = None;
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
         session.use_database(db)?;
     }

@@ -157,6 +157,7 @@ impl Session {
             self.ctx
                 .topology
                 .dbs()
+                .iter()
                 .filter(|d| self.ctx.may_use(&self.user, &d.name))
                 .map(|d| d.name.clone()),
         );
@@ -212,10 +213,11 @@ impl Session {
         if !self.ctx.may_use(&self.user, &name) {
             return Err(MysqlError::unknown_database(&name));
         }
-        let node = self.ctx.topology.node(logic.home).ok_or_else(|| {
+        let dnid = crate::context::home_node(&logic).unwrap_or(0);
+        let node = self.ctx.topology.node(dnid).ok_or_else(|| {
             MysqlError::new(
                 codes::UNKNOWN,
-                format!("data node {} is not configured", logic.home),
+                format!("data node {dnid} is not configured"),
             )
         })?;
         let physical = node.physical_db.clone();
@@ -235,9 +237,8 @@ impl Session {
             )),
             None => {}
         }
-        let mut lease = self.lease(logic.home, Some(&physical)).await?;
+        let mut lease = self.lease(dnid, Some(&physical)).await?;
         let rows = lease.query(&sql).await;
-        let dnid = logic.home;
         self.finish(lease);
         let rows = rows.map_err(|e| backend_error(dnid, &e))?;
         let header = match filter {

@@ -28,7 +28,7 @@ use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
 use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
 
-use crate::context::{ServerContext, SessionEntry};
+use crate::context::{home_node, ServerContext, SessionEntry};
 use crate::results::{write_eof, write_err, write_ok};
 
 pub use prepared::ClientStatement;
@@ -57,6 +57,8 @@ pub struct Session {
     multi_statements: bool,
     /// Current logical database.
     db: Option<String>,
+    /// Its home data node and physical database.
+    home: Option<(u32, Arc<str>)>,
     /// Session variables to replay on borrowed storage connections.
     vars: SessionVars,
     /// Variables a SET being forwarded will establish if the storage node accepts it.
@@ -227,9 +229,19 @@ impl Session {
     }
 
     fn use_database(&mut self, db: &str) -> Result<(), MysqlError> {
-        if self.ctx.topology.db(db).is_none() {
+        let topo = &self.ctx.topology;
+        let Some(logic) = topo.db(db) else {
             return Err(MysqlError::unknown_database(db));
-        }
+        };
+        let home = home_node(&logic)
+            .and_then(|dnid| topo.node(dnid))
+            .map(|n| (n.id, n.physical_db.clone()));
+        let Some(home) = home else {
+            return Err(MysqlError::new(
+                codes::UNKNOWN,
+                format!("logical database '{db}' has no data node"),
+            ));
+        };
         if !self.ctx.may_use(&self.user, db) {
             return Err(MysqlError::new(
                 codes::DB_ACCESS_DENIED,
@@ -240,36 +252,29 @@ impl Session {
             ));
         }
         self.db = Some(db.to_string());
+        self.home = Some(home);
         *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
         Ok(())
     }
 
-    /// The data node statements without a table-level route go to, and its physical database.
-    fn home_node(&self) -> Result<(u32, Option<String>), MysqlError> {
-        let topo = &self.ctx.topology;
-        match &self.db {
-            Some(name) => {
-                let db = topo
-                    .db(name)
-                    .ok_or_else(|| MysqlError::unknown_database(name))?;
-                let node = topo.node(db.home).ok_or_else(|| {
-                    MysqlError::new(
-                        codes::UNKNOWN,
-                        format!("data node {} is not configured", db.home),
-                    )
-                })?;
-                Ok((node.id, Some(node.physical_db.clone())))
-            }
-            None => {
-                let dnid = topo
-                    .dbs()
-                    .find(|d| self.ctx.may_use(&self.user, &d.name))
-                    .map(|d| d.home)
-                    .or_else(|| topo.nodes().map(|n| n.id).min())
-                    .ok_or_else(|| MysqlError::new(codes::UNKNOWN, "no data node is configured"))?;
-                Ok((dnid, None))
-            }
+    /// The data node statements without a table-level route go to, and its physical
+    /// database (cached at USE, so the per-statement path does no lookups).
+    fn home_node(&self) -> Result<(u32, Option<Arc<str>>), MysqlError> {
+        if let Some((dnid, physical)) = &self.home {
+            return Ok((*dnid, Some(physical.clone())));
         }
+        let topo = &self.ctx.topology;
+        if let Some(name) = &self.db {
+            return Err(MysqlError::unknown_database(name));
+        }
+        let dnid = topo
+            .dbs()
+            .iter()
+            .find(|d| self.ctx.may_use(&self.user, &d.name))
+            .and_then(|d| home_node(d))
+            .or_else(|| topo.nodes().map(|n| n.id).min())
+            .ok_or_else(|| MysqlError::new(codes::UNKNOWN, "no data node is configured"))?;
+        Ok((dnid, None))
     }
 
     /// A storage connection to `dnid` with the session's state applied.

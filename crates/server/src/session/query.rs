@@ -240,8 +240,9 @@ impl Session {
         let topo = &self.ctx.topology;
         strata_sql::rewrite_schema_names(sql, |name| {
             topo.db(name)
-                .and_then(|db| topo.node(db.home))
-                .map(|n| n.physical_db.as_str())
+                .and_then(|db| crate::context::home_node(&db))
+                .and_then(|dnid| topo.node(dnid))
+                .map(|n| n.physical_db.clone())
         })
         .into_owned()
     }
