@@ -264,7 +264,7 @@ impl BackendConn {
         &mut self,
         client: &mut PacketConn<C>,
         kind: ResponseKind,
-        mode: RelayMode,
+        mode: RelayMode<'_>,
     ) -> Result<RelayOutcome, RelayError>
     where
         C: AsyncRead + AsyncWrite + Unpin,
@@ -281,7 +281,7 @@ impl BackendConn {
     pub async fn relay_fetch<C>(
         &mut self,
         client: &mut PacketConn<C>,
-        mode: RelayMode,
+        mode: RelayMode<'_>,
     ) -> Result<RelayOutcome, RelayError>
     where
         C: AsyncRead + AsyncWrite + Unpin,

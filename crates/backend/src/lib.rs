@@ -8,7 +8,7 @@ pub mod relay;
 
 pub use conn::{BackendConn, PreparedOnBackend, SessionVars, StorageTarget, TextRows};
 pub use pool::{Lease, Pool, PoolSettings};
-pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind};
+pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};
 
 use strata_protocol::packets::ErrPacket;
 use strata_protocol::ProtocolError;

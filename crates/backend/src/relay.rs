@@ -10,7 +10,7 @@ use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use strata_protocol::constants::status;
-use strata_protocol::packets::{ErrPacket, OkPacket, EOF_HEADER, ERR_HEADER, OK_HEADER};
+use strata_protocol::packets::{ColumnDef, ErrPacket, OkPacket, EOF_HEADER, ERR_HEADER, OK_HEADER};
 use strata_protocol::wire::Reader;
 use strata_protocol::{Frame, PacketConn, ProtocolError};
 
@@ -43,13 +43,45 @@ pub enum ResponseKind {
     FieldList,
 }
 
+/// A physical database name to show under its logical name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRename {
+    /// Name on the storage node.
+    pub physical: std::sync::Arc<str>,
+    /// Name the client knows.
+    pub logical: std::sync::Arc<str>,
+}
+
+impl SchemaRename {
+    /// Rewrites the physical name where a storage node's error message quotes it.
+    pub fn rewrite_message(&self, message: &str) -> String {
+        let (p, l) = (&*self.physical, &*self.logical);
+        message
+            .replace(&format!("'{p}."), &format!("'{l}."))
+            .replace(&format!("'{p}'"), &format!("'{l}'"))
+            .replace(&format!("`{p}`"), &format!("`{l}`"))
+    }
+
+    /// Renames the schema of a column definition when it is the physical database.
+    pub fn rename_column(&self, def: &mut ColumnDef) -> bool {
+        if *def.schema == *self.physical {
+            def.schema = self.logical.to_string();
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// How the relay adapts packets for the client.
 #[derive(Debug, Clone, Copy)]
-pub struct RelayMode {
+pub struct RelayMode<'a> {
     /// The client negotiated DEPRECATE_EOF.
     pub client_deprecate_eof: bool,
     /// Set MORE_RESULTS_EXISTS on the final terminator (more statements follow).
     pub more_results_follow: bool,
+    /// Physical database name to hide from column definitions and error messages.
+    pub rename: Option<&'a SchemaRename>,
 }
 
 /// Failures while relaying: the storage node's connection broke or spoke nonsense.
@@ -66,7 +98,7 @@ pub enum RelayError {
 struct Relay<'a, B, C> {
     backend: &'a mut PacketConn<B>,
     client: &'a mut PacketConn<C>,
-    mode: RelayMode,
+    mode: RelayMode<'a>,
     out: RelayOutcome,
 }
 
@@ -145,10 +177,30 @@ where
     }
 
     fn forward_error(&mut self, frame: &Frame) -> Result<(), RelayError> {
-        let err = ErrPacket::decode(frame.payload()).map_err(RelayError::Backend)?;
-        self.client.write_frame(&frame.bytes);
+        let mut err = ErrPacket::decode(frame.payload()).map_err(RelayError::Backend)?;
+        match self.mode.rename {
+            Some(rename) => {
+                err.message = rename.rewrite_message(&err.message);
+                self.client.write_with(|b| err.encode(b));
+            }
+            None => self.client.write_frame(&frame.bytes),
+        }
         self.out.error = Some(err);
         Ok(())
+    }
+
+    /// Forwards a column definition, renaming its schema when asked.
+    async fn forward_column(&mut self, frame: Frame) -> Result<(), RelayError> {
+        if let Some(rename) = self.mode.rename {
+            if !frame.is_continued() {
+                let mut def = ColumnDef::decode(frame.payload()).map_err(RelayError::Backend)?;
+                if rename.rename_column(&mut def) {
+                    self.client.write_with(|b| def.encode(b));
+                    return Ok(());
+                }
+            }
+        }
+        self.forward_packet(frame).await
     }
 
     async fn run(mut self, kind: ResponseKind) -> Result<RelayOutcome, RelayError> {
@@ -193,7 +245,7 @@ where
         self.forward(&count_frame).await?;
         for _ in 0..columns {
             let def = self.frame().await?;
-            self.forward_packet(def).await?;
+            self.forward_column(def).await?;
         }
         let eof = self.frame().await?;
         if !strata_protocol::packets::is_eof(eof.payload()) {
@@ -251,7 +303,7 @@ where
                     return Ok(());
                 }
                 Some(ERR_HEADER) => return self.forward_error(&frame),
-                _ => self.forward_packet(frame).await?,
+                _ => self.forward_column(frame).await?,
             }
         }
     }
@@ -271,7 +323,7 @@ pub async fn relay_response<B, C>(
     backend: &mut PacketConn<B>,
     client: &mut PacketConn<C>,
     kind: ResponseKind,
-    mode: RelayMode,
+    mode: RelayMode<'_>,
 ) -> Result<RelayOutcome, RelayError>
 where
     B: AsyncRead + AsyncWrite + Unpin,
@@ -291,7 +343,7 @@ where
 pub async fn relay_fetch<B, C>(
     backend: &mut PacketConn<B>,
     client: &mut PacketConn<C>,
-    mode: RelayMode,
+    mode: RelayMode<'_>,
 ) -> Result<RelayOutcome, RelayError>
 where
     B: AsyncRead + AsyncWrite + Unpin,

@@ -196,6 +196,41 @@ async fn logical_names_are_shown_and_physical_names_never_leak() -> TestResult {
     assert_eq!(columns, vec!["Tables_in_test".to_string()]);
     let tables: Vec<String> = result.collect_and_drop().await?;
     assert_eq!(tables, vec!["gadgets".to_string()]);
+    let result = c.query_iter("SELECT id FROM gadgets").await?;
+    let schemas: Vec<String> = result
+        .columns_ref()
+        .iter()
+        .map(|c| c.schema_str().into_owned())
+        .collect();
+    assert_eq!(
+        schemas,
+        vec!["test".to_string()],
+        "column definitions name the logical database"
+    );
+    result.drop_result().await?;
+    let stmt = c.prep("SELECT id FROM gadgets WHERE id = ?").await?;
+    let schemas: Vec<String> = stmt
+        .columns()
+        .iter()
+        .map(|c| c.schema_str().into_owned())
+        .collect();
+    assert_eq!(schemas, vec!["test".to_string()]);
+    let err = c
+        .query_drop("SELECT * FROM no_such_table")
+        .await
+        .expect_err("missing table");
+    assert_eq!(
+        server_error(&err).map(|e| (e.0, e.2)),
+        Some((1146, "Table 'test.no_such_table' doesn't exist".to_string()))
+    );
+    let err = c
+        .exec_drop("SELECT * FROM no_such_table WHERE id = ?", (1,))
+        .await
+        .expect_err("missing table");
+    assert_eq!(
+        server_error(&err).map(|e| e.2),
+        Some("Table 'test.no_such_table' doesn't exist".to_string())
+    );
     let qualified: Option<i64> = c.query_first("SELECT COUNT(*) FROM test.gadgets").await?;
     assert_eq!(
         qualified,

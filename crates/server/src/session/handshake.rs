@@ -101,6 +101,7 @@ pub(super) async fn accept(
         multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
         db: None,
         home: None,
+        rename: None,
         vars: SessionVars::default(),
         pending_vars: None,
         autocommit: true,
@@ -157,6 +158,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     session.user = request.user.clone();
     session.db = None;
     session.home = None;
+    session.rename = None;
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
         session.use_database(db)?;
     }

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
-use strata_backend::{RelayError, RelayMode, SessionVars};
+use strata_backend::{RelayError, SchemaRename, SessionVars};
 use strata_protocol::constants::{cap, com, status};
 use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
@@ -59,6 +59,8 @@ pub struct Session {
     db: Option<String>,
     /// Its home data node and physical database.
     home: Option<(u32, Arc<str>)>,
+    /// Hides the physical database name in what the storage node sends back.
+    rename: Option<SchemaRename>,
     /// Session variables to replay on borrowed storage connections.
     vars: SessionVars,
     /// Variables a SET being forwarded will establish if the storage node accepts it.
@@ -79,13 +81,6 @@ pub struct Session {
 impl Session {
     fn deprecate_eof(&self) -> bool {
         self.client_caps & cap::DEPRECATE_EOF != 0
-    }
-
-    fn relay_mode(&self, more_results_follow: bool) -> RelayMode {
-        RelayMode {
-            client_deprecate_eof: self.deprecate_eof(),
-            more_results_follow,
-        }
     }
 
     /// Status flags for packets the compute node writes itself.
@@ -114,7 +109,16 @@ impl Session {
     }
 
     fn err(&mut self, e: &MysqlError) {
-        write_err(&mut self.conn, e);
+        match &self.rename {
+            Some(rename) => {
+                let renamed = MysqlError {
+                    message: rename.rewrite_message(&e.message),
+                    ..e.clone()
+                };
+                write_err(&mut self.conn, &renamed);
+            }
+            None => write_err(&mut self.conn, e),
+        }
     }
 
     /// Writes a result computed locally, flagging MORE_RESULTS when statements follow.
@@ -252,6 +256,10 @@ impl Session {
             ));
         }
         self.db = Some(db.to_string());
+        self.rename = (*home.1 != *db).then(|| SchemaRename {
+            physical: home.1.clone(),
+            logical: Arc::from(db),
+        });
         self.home = Some(home);
         *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
         Ok(())

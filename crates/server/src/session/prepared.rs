@@ -15,6 +15,8 @@ use strata_protocol::wire::Reader;
 use strata_protocol::{codes, MysqlError};
 
 use super::{backend_error, Session, SessionError};
+use strata_backend::RelayMode;
+use strata_protocol::constants::cap;
 
 /// COM_STMT_EXECUTE flag asking for a read-only cursor.
 const CURSOR_TYPE_READ_ONLY: u8 = 1;
@@ -100,7 +102,14 @@ impl Session {
                 continue;
             }
             for def in defs.iter() {
-                self.conn.write_with(|b| def.encode(b));
+                match &self.rename {
+                    Some(rename) => {
+                        let mut def = def.clone();
+                        rename.rename_column(&mut def);
+                        self.conn.write_with(|b| def.encode(b));
+                    }
+                    None => self.conn.write_with(|b| def.encode(b)),
+                }
             }
             if !deprecate_eof {
                 self.conn.write_with(|b| encode_eof(b, 0, flags));
@@ -199,7 +208,11 @@ impl Session {
         };
         lease.queue_command(com::STMT_EXECUTE, &exec);
         self.note_backend(Some(&lease));
-        let mode = self.relay_mode(false);
+        let mode = RelayMode {
+            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
+            more_results_follow: false,
+            rename: self.rename.as_ref(),
+        };
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::Results, mode)
             .await;
@@ -268,7 +281,11 @@ impl Session {
         b.put_u32_le(backend_id);
         b.extend_from_slice(body.get(4..8).unwrap_or(&[0, 0, 0, 0]));
         lease.queue_command(com::STMT_FETCH, &b);
-        let mode = self.relay_mode(false);
+        let mode = RelayMode {
+            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
+            more_results_follow: false,
+            rename: self.rename.as_ref(),
+        };
         let outcome = lease.relay_fetch(&mut self.conn, mode).await;
         match outcome {
             Ok(out) => {

@@ -15,6 +15,8 @@ use strata_sql::{
 };
 
 use super::{Session, SessionError};
+use strata_backend::RelayMode;
+use strata_protocol::constants::cap;
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -204,7 +206,11 @@ impl Session {
         };
         self.note_backend(Some(&lease));
         lease.queue_command(com::QUERY, raw);
-        let mode = self.relay_mode(more);
+        let mode = RelayMode {
+            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
+            more_results_follow: more,
+            rename: self.rename.as_ref(),
+        };
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::Results, mode)
             .await;
@@ -387,7 +393,11 @@ impl Session {
             }
         };
         lease.queue_command(com::FIELD_LIST, body);
-        let mode = self.relay_mode(false);
+        let mode = RelayMode {
+            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
+            more_results_follow: false,
+            rename: self.rename.as_ref(),
+        };
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::FieldList, mode)
             .await;
