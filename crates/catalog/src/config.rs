@@ -83,6 +83,10 @@ pub struct UserConfig {
     /// Logical databases this user may use; absent means all.
     #[serde(default)]
     pub databases: Option<Vec<String>>,
+    /// Authentication plugin the account requires (`mysql_native_password` or
+    /// `caching_sha2_password`); absent accepts whichever of the two the client uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_plugin: Option<String>,
 }
 
 /// A data node: one primary storage node (replicas come with high availability).

@@ -225,6 +225,14 @@ fn check_users(users: &[UserConfig], problems: &mut Vec<String>) {
         } else if !seen.insert(user.name.as_str()) {
             problems.push(format!("user '{}' is defined twice", user.name));
         }
+        if let Some(plugin) = &user.auth_plugin {
+            if plugin != "mysql_native_password" && plugin != "caching_sha2_password" {
+                problems.push(format!(
+                    "user '{}': auth_plugin '{plugin}' is not mysql_native_password or caching_sha2_password",
+                    user.name
+                ));
+            }
+        }
     }
 }
 
@@ -384,6 +392,7 @@ max_size = 64
             ("system db name", with(|c| c.databases[1].name = "MySQL".into()), "database name 'MySQL' is reserved for the system schema"),
             ("duplicate user", with(|c| c.users[1].name = "app".into()), "user 'app' is defined twice"),
             ("empty user", with(|c| c.users[1].name.clear()), "user #2: name is empty"),
+            ("bad plugin", with(|c| c.users[1].auth_plugin = Some("sha256_password".into())), "auth_plugin 'sha256_password' is not mysql_native_password or caching_sha2_password"),
             ("pool max 0", with(|c| { c.pool.max_size = 0; c.pool.min_idle = 0 }), "pool.max_size must be at least 1"),
             ("pool min > max", with(|c| c.pool.min_idle = 65), "pool.min_idle 65 exceeds pool.max_size 64"),
             ("pool timeout", with(|c| c.pool.connect_timeout_ms = 0), "pool.connect_timeout_ms must be positive"),

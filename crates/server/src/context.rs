@@ -217,13 +217,18 @@ impl ServerContext {
         self.sessions().len()
     }
 
-    /// The configured password of a user.
-    pub fn password_of(&self, user: &str) -> Option<&str> {
-        self.config
-            .users
-            .iter()
-            .find(|u| u.name == user)
-            .map(|u| u.password.as_str())
+    /// A user's password and the authentication plugin the account requires
+    /// (no password: unknown user, which fails like a wrong password).
+    pub fn credentials(&self, user: &str) -> (Option<String>, Option<strata_protocol::AuthPlugin>) {
+        match self.config.users.iter().find(|u| u.name == user) {
+            Some(u) => (
+                Some(u.password.clone()),
+                u.auth_plugin
+                    .as_deref()
+                    .and_then(strata_protocol::AuthPlugin::from_name),
+            ),
+            None => (None, None),
+        }
     }
 
     /// True when `user` may use logical database `db`.

@@ -524,3 +524,44 @@ async fn a_killed_storage_connection_gives_an_error_and_other_sessions_carry_on(
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_storage_node_that_dies_and_returns_is_used_again() -> TestResult {
+    let mut storage = strata_testkit::StorageNodes::start(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.pool.connect_timeout_ms = 1000;
+            c.pool.acquire_timeout_ms = 2000;
+        })
+        .start()
+        .await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE durable (id INT PRIMARY KEY)")
+        .await?;
+    c.query_drop("INSERT INTO durable VALUES (1)").await?;
+    storage.node_mut(0).kill().await?;
+    let err = c
+        .query_drop("SELECT * FROM durable")
+        .await
+        .expect_err("the storage node is down");
+    let code = server_error(&err).map(|e| e.0);
+    assert!(matches!(code, Some(1429) | Some(1158)), "got {err:?}");
+    storage.node_mut(0).restart().await?;
+    let mut rows = None;
+    for _ in 0..50 {
+        match c.query::<i32, _>("SELECT id FROM durable").await {
+            Ok(r) => {
+                rows = Some(r);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+    assert_eq!(
+        rows,
+        Some(vec![1]),
+        "committed data is there after the restart"
+    );
+    node.shutdown().await;
+    Ok(())
+}

@@ -62,14 +62,14 @@ pub(super) async fn accept(
         Err(e) => return Err(SessionError::Handshake(e.to_string())),
     };
     let client_caps = response.capabilities & capabilities;
-    let password = ctx.password_of(&response.user).map(str::to_owned);
+    let (password, required) = ctx.credentials(&response.user);
     let is_tls = conn.stream().is_tls();
     let authenticated = match auth::authenticate(
         &mut conn,
         &scramble,
         &response,
         password.as_deref(),
-        None,
+        required,
         is_tls,
         &ctx.sha2_cache,
     )
@@ -138,7 +138,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     payload.extend_from_slice(body);
     let request = auth::ChangeUser::decode(&payload, session.client_caps)
         .map_err(|e| MysqlError::new(codes::HANDSHAKE, format!("Bad COM_CHANGE_USER: {e}")))?;
-    let password = session.ctx.password_of(&request.user).map(str::to_owned);
+    let (password, required) = session.ctx.credentials(&request.user);
     let is_tls = session.conn.stream().is_tls();
     let host = session.entry.host.clone();
     let ctx = session.ctx.clone();
@@ -148,7 +148,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
         &scramble,
         &request,
         password.as_deref(),
-        None,
+        required,
         is_tls,
         &ctx.sha2_cache,
     )

@@ -1,0 +1,204 @@
+//! Protocol-level behaviour seen through raw packets and through TLS: unknown commands,
+//! malformed input, COM_FIELD_LIST / COM_STATISTICS, TLS and caching_sha2_password.
+
+use mysql_async::prelude::*;
+use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
+use strata_catalog::config::{TlsConfig, UserConfig};
+use strata_protocol::constants::{cap, charset, com};
+use strata_protocol::packets::{ErrPacket, ERR_HEADER};
+use strata_protocol::PacketConn;
+use strata_testkit::{shared_storage, ComputeNode, ROOT_PASSWORD, ROOT_USER};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+const CLIENT_CAPS: u32 = cap::LONG_PASSWORD
+    | cap::PROTOCOL_41
+    | cap::SECURE_CONNECTION
+    | cap::PLUGIN_AUTH
+    | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | cap::CONNECT_WITH_DB
+    | cap::TRANSACTIONS;
+
+async fn raw_login(
+    addr: std::net::SocketAddr,
+) -> Result<PacketConn<TcpStream>, Box<dyn std::error::Error + Send + Sync>> {
+    let stream = TcpStream::connect(addr).await?;
+    let mut conn = PacketConn::new(stream, 1 << 24);
+    strata_protocol::client_connect(
+        &mut conn,
+        ROOT_USER,
+        ROOT_PASSWORD,
+        Some("test"),
+        CLIENT_CAPS,
+        charset::UTF8MB4_GENERAL_CI,
+    )
+    .await?;
+    Ok(conn)
+}
+
+async fn command(
+    conn: &mut PacketConn<TcpStream>,
+    cmd: u8,
+    body: &[u8],
+) -> Result<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    conn.set_seq(0);
+    let mut payload = vec![cmd];
+    payload.extend_from_slice(body);
+    conn.write_packet(&payload);
+    conn.flush().await?;
+    Ok(conn.read_packet().await?.payload)
+}
+
+#[tokio::test]
+async fn unknown_commands_get_error_1047_and_the_session_goes_on() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut conn = raw_login(node.service_addr()).await?;
+    for unknown in [0x00u8, 0x05, 0x08, 0x1d, 0x20, 0x7f, 0xfe] {
+        let reply = command(&mut conn, unknown, b"xyz").await?;
+        assert_eq!(reply.first(), Some(&ERR_HEADER), "command {unknown:#x}");
+        let err = ErrPacket::decode(&reply)?;
+        assert_eq!(
+            (err.code, err.state_str(), err.message.as_str()),
+            (1047, "08S01", "Unknown command")
+        );
+    }
+    let pong = command(&mut conn, com::PING, b"").await?;
+    assert_eq!(pong.first(), Some(&0u8), "the session still answers");
+    let stats = command(&mut conn, com::STATISTICS, b"").await?;
+    assert!(
+        String::from_utf8_lossy(&stats).starts_with("Uptime: "),
+        "COM_STATISTICS is a status line"
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn field_list_lists_a_tables_columns() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE fl (a INT, b VARCHAR(3))")
+        .await?;
+    let mut conn = raw_login(node.service_addr()).await?;
+    let first = command(&mut conn, com::FIELD_LIST, b"fl\0").await?;
+    let mut names = vec![strata_protocol::packets::ColumnDef::decode(&first)?.name];
+    loop {
+        let p = conn.read_packet().await?.payload;
+        if strata_protocol::packets::is_eof(&p) {
+            break;
+        }
+        let def = strata_protocol::packets::ColumnDef::decode(&p)?;
+        assert_eq!(
+            def.schema, "test",
+            "the logical database, not the physical one"
+        );
+        names.push(def.name);
+    }
+    assert_eq!(names, vec!["a".to_string(), "b".to_string()]);
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_input_closes_only_the_offending_connection() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut healthy = node.connect(Some("test")).await?;
+
+    // Garbage instead of a handshake response.
+    let mut s = TcpStream::connect(node.service_addr()).await?;
+    let mut conn = PacketConn::new(&mut s, 1 << 20);
+    conn.read_packet().await?;
+    conn.set_seq(1);
+    conn.write_packet(&[1, 2, 3]);
+    conn.flush().await?;
+    let reply = conn.read_packet().await?.payload;
+    assert_eq!(reply.first(), Some(&ERR_HEADER));
+    assert!(
+        conn.read_packet().await.is_err(),
+        "the connection is closed after a bad handshake"
+    );
+
+    // A truncated COM_STMT_EXECUTE and a frame claiming more bytes than arrive.
+    let mut conn = raw_login(node.service_addr()).await?;
+    let reply = command(&mut conn, com::STMT_EXECUTE, &[1]).await?;
+    assert_eq!(reply.first(), Some(&ERR_HEADER));
+    let mut raw = TcpStream::connect(node.service_addr()).await?;
+    raw.write_all(&[0xff, 0xff, 0xff, 0x00, 0x03]).await?;
+    drop(raw);
+
+    let one: Option<i64> = healthy.query_first("SELECT 1").await?;
+    assert_eq!(one, Some(1), "other sessions carry on");
+    node.shutdown().await;
+    Ok(())
+}
+
+fn tls_opts(addr: std::net::SocketAddr, user: &str, password: &str, tls: bool) -> Opts {
+    let mut b = OptsBuilder::default()
+        .ip_or_hostname(addr.ip().to_string())
+        .tcp_port(addr.port())
+        .user(Some(user))
+        .pass(Some(password))
+        .db_name(Some("test"))
+        .prefer_socket(false);
+    if tls {
+        b = b.ssl_opts(Some(
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true),
+        ));
+    }
+    Opts::from(b)
+}
+
+#[tokio::test]
+async fn tls_and_caching_sha2_password_logins_work() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let certs = tempfile::tempdir()?;
+    let cert = certs.path().join("cert.pem");
+    let key = certs.path().join("key.pem");
+    strata_protocol::tls::generate_self_signed(&cert, &key, &["localhost", "127.0.0.1"])?;
+    let node = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.server.tls = Some(TlsConfig { cert, key });
+            c.users.push(UserConfig {
+                name: "sha2".into(),
+                password: "s3cret".into(),
+                databases: None,
+                auth_plugin: Some("caching_sha2_password".into()),
+            });
+        })
+        .start()
+        .await?;
+    let addr = node.service_addr();
+
+    // Native password over TLS.
+    let mut c = Conn::new(tls_opts(addr, ROOT_USER, ROOT_PASSWORD, true)).await?;
+    let one: Option<i64> = c.query_first("SELECT 1").await?;
+    assert_eq!(one, Some(1));
+
+    // caching_sha2: full authentication via RSA without TLS, then the fast path.
+    for attempt in 0..2 {
+        let mut c = Conn::new(tls_opts(addr, "sha2", "s3cret", false)).await?;
+        let user: Option<String> = c.query_first("SELECT CURRENT_USER()").await?;
+        assert_eq!(user.as_deref(), Some("sha2@%"), "attempt {attempt}");
+    }
+    // caching_sha2 full authentication over TLS.
+    let mut c = Conn::new(tls_opts(addr, "sha2", "s3cret", true)).await?;
+    let two: Option<i64> = c.query_first("SELECT 2").await?;
+    assert_eq!(two, Some(2));
+
+    let err = Conn::new(tls_opts(addr, "sha2", "wrong", false))
+        .await
+        .expect_err("wrong password");
+    match err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1045),
+        other => panic!("expected 1045, got {other:?}"),
+    }
+    node.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Strata compute nodes for tests, wired to a set of storage nodes.
+//!
+//! [`ComputeNodeBuilder`] turns storage nodes into a complete [`Config`]: one data node
+//! per storage node and logical database, fresh physical databases (so tests sharing
+//! storage never see each other's tables), user `root` / `secret`, listeners on
+//! 127.0.0.1 with OS-chosen ports and a temporary data directory. The node then runs
+//! in-process ([`ComputeNodeBuilder::start`]) or as a `strata serve` child process
+//! ([`ComputeNodeBuilder::spawn`]) for tests that kill it.
+
+use std::net::SocketAddr;
+
+use strata_catalog::config::{
+    DataNodeConfig, LogicDbConfig, PoolConfig, ServerConfig, StorageNodeConfig, UserConfig,
+};
+use strata_catalog::Config;
+use strata_server::RunningServer;
+use tempfile::TempDir;
+
+use crate::cleanup::fixture_dir;
+use crate::process::ComputeProcess;
+use crate::{mysql_opts, mysql_url, unique_name, StorageNodes, TestkitError};
+
+/// User name of the account tests connect to Strata with.
+pub const ROOT_USER: &str = "root";
+/// Password of that account.
+pub const ROOT_PASSWORD: &str = "secret";
+
+/// A configuration tweak applied after the defaults.
+type ConfigTweak = Box<dyn FnOnce(&mut Config) + Send>;
+
+/// Describes a compute node over some storage nodes; finish with `start` or `spawn`.
+pub struct ComputeNodeBuilder<'a> {
+    storage: &'a StorageNodes,
+    logical_dbs: Vec<String>,
+    tweaks: Vec<ConfigTweak>,
+}
+
+impl<'a> ComputeNodeBuilder<'a> {
+    /// Adds a logical database spanning every storage node (default: one named `test`).
+    pub fn logical_database(mut self, name: &str) -> Self {
+        self.logical_dbs.push(name.to_string());
+        self
+    }
+
+    /// Changes the generated configuration before the node starts.
+    pub fn configure(mut self, tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
+    }
+
+    /// Creates the physical databases and returns the configuration with the temporary
+    /// directory that holds the node's data directory.
+    pub async fn build_config(self) -> Result<(Config, TempDir), TestkitError> {
+        let dir = fixture_dir("compute")?;
+        let logical_dbs = if self.logical_dbs.is_empty() {
+            vec!["test".to_string()]
+        } else {
+            self.logical_dbs
+        };
+        let mut config = Config {
+            server: ServerConfig {
+                service_addr: "127.0.0.1:0".into(),
+                admin_addr: "127.0.0.1:0".into(),
+                http_addr: "127.0.0.1:0".into(),
+                data_dir: dir.path().join("meta"),
+                ..ServerConfig::default()
+            },
+            users: vec![UserConfig {
+                name: ROOT_USER.into(),
+                password: ROOT_PASSWORD.into(),
+                databases: None,
+                auth_plugin: None,
+            }],
+            data_nodes: Vec::new(),
+            databases: Vec::new(),
+            pool: PoolConfig::default(),
+        };
+        let mut next_dnid = 1;
+        for logical in logical_dbs {
+            // Physical names are unique per test; keep them within MySQL's 64 characters.
+            let prefix: String = logical
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(32)
+                .collect();
+            let physical = unique_name(if prefix.is_empty() { "db" } else { &prefix });
+            self.storage.create_database(&physical).await?;
+            let mut dnids = Vec::new();
+            for i in 0..self.storage.len() {
+                config.data_nodes.push(DataNodeConfig {
+                    id: next_dnid,
+                    primary: StorageNodeConfig {
+                        host: "127.0.0.1".into(),
+                        port: self.storage.port(i),
+                        user: self.storage.user().into(),
+                        password: self.storage.password().into(),
+                        database: physical.clone(),
+                    },
+                });
+                dnids.push(next_dnid);
+                next_dnid += 1;
+            }
+            config.databases.push(LogicDbConfig {
+                name: logical,
+                data_nodes: dnids,
+                default_data_nodes: None,
+            });
+        }
+        for tweak in self.tweaks {
+            tweak(&mut config);
+        }
+        Ok((config, dir))
+    }
+
+    /// Starts the compute node in this process.
+    pub async fn start(self) -> Result<ComputeNode, TestkitError> {
+        let (config, dir) = self.build_config().await?;
+        let server = RunningServer::start(config.clone()).await?;
+        tracing::info!(addr = %server.service_addr(), "test compute node started");
+        Ok(ComputeNode {
+            server,
+            config,
+            _dir: dir,
+        })
+    }
+
+    /// Starts the compute node as a `strata serve` child process on free ports.
+    pub async fn spawn(self) -> Result<ComputeProcess, TestkitError> {
+        let (config, dir) = self.build_config().await?;
+        ComputeProcess::spawn(config, dir).await
+    }
+}
+
+/// A compute node running in this process.
+pub struct ComputeNode {
+    server: RunningServer,
+    config: Config,
+    _dir: TempDir,
+}
+
+impl ComputeNode {
+    /// Describes a compute node over `storage`.
+    pub fn builder(storage: &StorageNodes) -> ComputeNodeBuilder<'_> {
+        ComputeNodeBuilder {
+            storage,
+            logical_dbs: Vec::new(),
+            tweaks: Vec::new(),
+        }
+    }
+
+    /// The bound service address.
+    pub fn service_addr(&self) -> SocketAddr {
+        self.server.service_addr()
+    }
+
+    /// The configuration the node runs with (listener ports as configured, i.e. 0).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Physical database behind logical database `logical` (the same on every node).
+    pub fn physical_database(&self, logical: &str) -> Option<&str> {
+        physical_database(&self.config, logical)
+    }
+
+    /// `mysql_async` options for the service port as `root`.
+    pub fn opts(&self, db: Option<&str>) -> mysql_async::Opts {
+        mysql_opts(self.service_addr(), ROOT_USER, ROOT_PASSWORD, db)
+    }
+
+    /// `mysql://` URL for the service port as `root`.
+    pub fn url(&self, db: Option<&str>) -> String {
+        mysql_url(self.service_addr(), ROOT_USER, ROOT_PASSWORD, db)
+    }
+
+    /// Opens a connection to the service port as `root`.
+    pub async fn connect(&self, db: Option<&str>) -> Result<mysql_async::Conn, TestkitError> {
+        Ok(mysql_async::Conn::new(self.opts(db)).await?)
+    }
+
+    /// Stops the compute node and waits until it is down.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// Physical database of the first data node of logical database `logical`.
+pub(crate) fn physical_database<'c>(config: &'c Config, logical: &str) -> Option<&'c str> {
+    let db = config.databases.iter().find(|d| d.name == logical)?;
+    let first = db.data_nodes.first()?;
+    config
+        .data_nodes
+        .iter()
+        .find(|dn| dn.id == *first)
+        .map(|dn| dn.primary.database.as_str())
+}
