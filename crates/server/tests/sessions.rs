@@ -162,6 +162,19 @@ async fn session_variables_follow_the_session_across_pooled_connections() -> Tes
         Some("+05:00"),
         "a failed SET changes nothing"
     );
+    a.query_drop("SET sql_mode = CONCAT(@@sql_mode, ',NO_ZERO_DATE')")
+        .await?;
+    b.query_drop("SET sql_mode = 'PIPES_AS_CONCAT'").await?;
+    for _ in 0..2 {
+        let mode: Option<String> = a.query_first("SELECT @@sql_mode").await?;
+        assert_eq!(
+            mode.as_deref(),
+            Some("ANSI_QUOTES,NO_ZERO_DATE"),
+            "an expression is replayed as its value"
+        );
+        let mode: Option<String> = b.query_first("SELECT @@sql_mode").await?;
+        assert_eq!(mode.as_deref(), Some("PIPES_AS_CONCAT"));
+    }
     a.query_drop("SET autocommit = 0").await?;
     let ac: Option<i64> = a.query_first("SELECT @@autocommit").await?;
     assert_eq!(ac, Some(0));

@@ -104,6 +104,7 @@ pub(super) async fn accept(
         rename: None,
         vars: SessionVars::default(),
         pending_vars: None,
+        pending_eval: Vec::new(),
         autocommit: true,
         isolation: "REPEATABLE-READ".into(),
         pinned: None,

@@ -65,6 +65,8 @@ pub struct Session {
     vars: SessionVars,
     /// Variables a SET being forwarded will establish if the storage node accepts it.
     pending_vars: Option<SessionVars>,
+    /// Variables of that SET whose values are expressions, to read back as literals.
+    pending_eval: Vec<String>,
     autocommit: bool,
     isolation: String,
     /// Storage connection kept across statements.

@@ -218,7 +218,12 @@ impl Session {
         let ok = match outcome {
             Ok(out) => {
                 if out.error.is_none() {
-                    if let Some(vars) = self.pending_vars.take() {
+                    if let Some(mut vars) = self.pending_vars.take() {
+                        let evaluated =
+                            evaluate_expressions(&mut lease, &mut vars, &self.pending_eval).await;
+                        if evaluated.is_err() {
+                            lease.mark_broken();
+                        }
                         self.vars = vars;
                         lease.note_applied_vars(&self.vars);
                     }
@@ -296,6 +301,7 @@ impl Session {
             self.sticky = true;
         }
         let mut vars = self.vars.clone();
+        let mut eval: Vec<String> = Vec::new();
         let mut autocommit = self.autocommit;
         let mut isolation = self.isolation.clone();
         for item in &items {
@@ -305,6 +311,15 @@ impl Session {
                         if let Some(on) = value.value.as_ref().and_then(|v| v.as_bool()) {
                             autocommit = on;
                         }
+                    }
+                    if value.value.is_none() {
+                        // An expression (e.g. CONCAT(@@sql_mode, ...)) is replayed as the
+                        // value it produced, not re-evaluated on another connection.
+                        eval.push(if name == "transaction_isolation" {
+                            "tx_isolation".to_string()
+                        } else {
+                            name.clone()
+                        });
                     }
                     if name == "tx_isolation" || name == "transaction_isolation" {
                         if let Some(level) = value
@@ -367,8 +382,10 @@ impl Session {
         // The storage node validates the statement; only when it succeeds do the new
         // values become the session's, recorded on the connection that ran it.
         self.pending_vars = Some(vars);
+        self.pending_eval = eval;
         let ok = self.forward(sql, raw, more).await?;
         self.pending_vars = None;
+        self.pending_eval.clear();
         if ok {
             self.autocommit = autocommit;
             self.isolation = isolation;
@@ -407,4 +424,30 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Reads back the values that SET expressions produced and records them as literals.
+async fn evaluate_expressions(
+    lease: &mut strata_backend::pool::Lease,
+    vars: &mut strata_backend::SessionVars,
+    names: &[String],
+) -> Result<(), strata_backend::BackendError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let select: Vec<String> = names.iter().map(|n| format!("@@session.{n}")).collect();
+    let rows = lease
+        .query(&format!("SELECT {}", select.join(", ")))
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    for (name, value) in names.iter().zip(row) {
+        let literal = match value {
+            Some(v) => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
+            None => "NULL".to_string(),
+        };
+        vars.set(name, format!("SESSION {name} = {literal}"));
+    }
+    Ok(())
 }
