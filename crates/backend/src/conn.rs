@@ -327,6 +327,41 @@ impl BackendConn {
         }
     }
 
+    /// Runs a statement that returns one result set and collects it with its column
+    /// definitions (for results the compute node must rewrite before the client sees
+    /// them). Further result sets are drained and dropped.
+    pub async fn query_result(
+        &mut self,
+        sql: &str,
+    ) -> Result<(Vec<ColumnDef>, TextRows), BackendError> {
+        self.queue_command(com::QUERY, sql.as_bytes());
+        self.flush().await?;
+        let first = self.packet().await?;
+        let mut columns = Vec::new();
+        let mut rows = Vec::new();
+        let mut more = match first.first().copied() {
+            Some(OK_HEADER) => {
+                let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
+                self.status = ok.status;
+                ok.status & status::MORE_RESULTS_EXISTS != 0
+            }
+            Some(ERR_HEADER) => {
+                return Err(BackendError::Server(
+                    ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
+                ))
+            }
+            _ => {
+                self.read_result_with_columns(&first, &mut rows, Some(&mut columns))
+                    .await?
+            }
+        };
+        let mut sink = Vec::new();
+        while more {
+            more = self.read_result(&mut sink).await?;
+        }
+        Ok((columns, rows))
+    }
+
     /// Runs a statement expected to return OK; returns the OK packet.
     pub async fn execute(&mut self, sql: &str) -> Result<OkPacket, BackendError> {
         self.queue_command(com::QUERY, sql.as_bytes());
@@ -385,11 +420,23 @@ impl BackendConn {
         count: &[u8],
         rows: &mut TextRows,
     ) -> Result<bool, BackendError> {
+        self.read_result_with_columns(count, rows, None).await
+    }
+
+    async fn read_result_with_columns(
+        &mut self,
+        count: &[u8],
+        rows: &mut TextRows,
+        mut columns: Option<&mut Vec<ColumnDef>>,
+    ) -> Result<bool, BackendError> {
         let n = Reader::new(count)
             .lenenc("column count")
             .map_err(BackendError::Protocol)? as usize;
         for _ in 0..n {
-            self.packet().await?;
+            let def = self.packet().await?;
+            if let Some(columns) = columns.as_mut() {
+                columns.push(ColumnDef::decode(&def).map_err(BackendError::Protocol)?);
+            }
         }
         let eof = self.packet().await?;
         if !is_eof(&eof) {

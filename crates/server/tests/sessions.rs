@@ -244,6 +244,18 @@ async fn logical_names_are_shown_and_physical_names_never_leak() -> TestResult {
         server_error(&err).map(|e| e.2),
         Some("Table 'test.no_such_table' doesn't exist".to_string())
     );
+    let tables: Vec<(String, String)> = c
+        .query("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'test'")
+        .await?;
+    assert_eq!(
+        tables,
+        vec![("test".to_string(), "gadgets".to_string())],
+        "information_schema speaks logical names"
+    );
+    let columns: Vec<(String, String)> = c
+        .query("SELECT table_schema, column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'gadgets'")
+        .await?;
+    assert_eq!(columns, vec![("test".to_string(), "id".to_string())]);
     let qualified: Option<i64> = c.query_first("SELECT COUNT(*) FROM test.gadgets").await?;
     assert_eq!(
         qualified,

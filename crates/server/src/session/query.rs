@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use strata_backend::ResponseKind;
 use strata_protocol::constants::com;
@@ -14,7 +15,7 @@ use strata_sql::{
     TokenKind, VarScope,
 };
 
-use super::{Session, SessionError};
+use super::{backend_error, Session, SessionError};
 use strata_backend::RelayMode;
 use strata_protocol::constants::cap;
 
@@ -146,6 +147,12 @@ impl Session {
                         return Ok(true);
                     }
                 }
+                if creates_connection_state(sql, kind) {
+                    self.sticky = true;
+                }
+                if self.ctx.topology.names_differ && mentions_information_schema(sql) {
+                    return self.information_schema_query(sql, more).await;
+                }
                 return self.forward(sql, raw, more).await;
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
@@ -163,6 +170,9 @@ impl Session {
             _ => {
                 if creates_connection_state(sql, kind) {
                     self.sticky = true;
+                }
+                if self.ctx.topology.names_differ && mentions_information_schema(sql) {
+                    return self.information_schema_query(sql, more).await;
                 }
                 return self.forward(sql, raw, more).await;
             }
@@ -244,6 +254,96 @@ impl Session {
         };
         self.finish(lease);
         Ok(ok)
+    }
+
+    /// A query over information_schema when physical names differ from logical ones:
+    /// database names in string literals are mapped to physical names, and physical
+    /// names in the result are mapped back, so tools see only logical databases.
+    async fn information_schema_query(
+        &mut self,
+        sql: &str,
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        let names: Vec<(Arc<str>, Arc<str>)> = self
+            .ctx
+            .topology
+            .dbs()
+            .iter()
+            .filter_map(|db| {
+                let dnid = crate::context::home_node(db)?;
+                let node = self.ctx.topology.node(dnid)?;
+                Some((Arc::from(db.name.as_str()), node.physical_db.clone()))
+            })
+            .collect();
+        let to_physical = |v: &str| {
+            names
+                .iter()
+                .find(|(l, _)| **l == *v)
+                .map(|(_, p)| p.clone())
+        };
+        let mut text = String::with_capacity(sql.len());
+        let mut last = 0;
+        for token in code_tokens(sql) {
+            if token.kind == TokenKind::String {
+                let value = strata_sql::lexer::string_value(token.text(sql));
+                if let Some(physical) = to_physical(&value) {
+                    text.push_str(&sql[last..token.span.start]);
+                    text.push('\'');
+                    text.push_str(&physical.replace('\'', "''"));
+                    text.push('\'');
+                    last = token.span.end;
+                }
+            }
+        }
+        text.push_str(&sql[last..]);
+        let text = self.rewrite_schemas(&text);
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let result = lease.query_result(&text).await;
+        self.finish(lease);
+        let (mut columns, mut rows) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&backend_error(dnid, &e));
+                return Ok(false);
+            }
+        };
+        let to_logical = |v: &str| {
+            names
+                .iter()
+                .find(|(_, p)| **p == *v)
+                .map(|(l, _)| l.to_string())
+        };
+        for col in &mut columns {
+            if let Some(l) = to_logical(&col.schema) {
+                col.schema = l;
+            }
+        }
+        for row in &mut rows {
+            for value in row.iter_mut().flatten() {
+                if let Some(l) = to_logical(value) {
+                    *value = l;
+                }
+            }
+        }
+        if columns.is_empty() {
+            self.ok(0, more);
+        } else {
+            self.write_local(&crate::results::LocalResult { columns, rows }, more);
+        }
+        Ok(true)
     }
 
     /// Replaces logical database qualifiers with physical names.
@@ -450,4 +550,11 @@ async fn evaluate_expressions(
         vars.set(name, format!("SESSION {name} = {literal}"));
     }
     Ok(())
+}
+
+fn mentions_information_schema(sql: &str) -> bool {
+    const NEEDLE: &[u8] = b"information_schema";
+    sql.as_bytes()
+        .windows(NEEDLE.len())
+        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
 }
