@@ -23,16 +23,14 @@ pub enum LocalNodeError {
         source: std::io::Error,
     },
     /// `mariadb-install-db` failed to initialise a data directory.
-    #[error(
-        "mariadb-install-db failed for {datadir} ({status}); its output ends with:\n{output_tail}"
-    )]
+    #[error("mariadb-install-db failed for {datadir} ({status}):\n{output}")]
     InstallDb {
         /// The data directory being initialised.
         datadir: PathBuf,
         /// Exit status as text.
         status: String,
-        /// Last lines of its output.
-        output_tail: String,
+        /// The error lines of its output.
+        output: String,
     },
     /// Another `mariadbd` already runs on this data directory.
     #[error("a mariadbd process (pid {pid}) already runs on {datadir}; stop it first")]

@@ -119,6 +119,22 @@ impl MariadbNode {
         &self.opts
     }
 
+    /// Directory for the server's temporary files: `<datadir>.tmp` beside the data
+    /// directory (inside it, it would show up as a database; the shared /tmp lets
+    /// concurrent servers trip over each other's temporary tables).
+    pub fn tmpdir(&self) -> PathBuf {
+        let mut name = self.opts.datadir.as_os_str().to_owned();
+        name.push(".tmp");
+        PathBuf::from(name)
+    }
+
+    fn create_tmpdir(&self) -> Result<PathBuf, LocalNodeError> {
+        let tmpdir = self.tmpdir();
+        std::fs::create_dir_all(&tmpdir)
+            .map_err(|e| LocalNodeError::io(format!("creating {}", tmpdir.display()), e))?;
+        Ok(tmpdir)
+    }
+
     /// The server's error log.
     pub fn error_log(&self) -> PathBuf {
         self.opts.datadir.join("error.log")
@@ -271,9 +287,11 @@ impl MariadbNode {
         std::fs::write(&init_sql, account_sql(&self.opts.user, &self.opts.password))
             .map_err(|e| LocalNodeError::io(format!("writing {}", init_sql.display()), e))?;
 
+        let tmpdir = self.create_tmpdir()?;
         let mut cmd = Command::new(install_db);
         cmd.arg("--no-defaults")
             .arg(format!("--datadir={}", datadir.display()))
+            .arg(format!("--tmpdir={}", tmpdir.display()))
             .arg("--auth-root-authentication-method=normal")
             .arg("--skip-test-db")
             .arg("--skip-name-resolve")
@@ -315,7 +333,7 @@ impl MariadbNode {
         Err(LocalNodeError::InstallDb {
             datadir: datadir.clone(),
             status: output.status.to_string(),
-            output_tail: tail_lines(&text, 20),
+            output: install_db_errors(&text),
         })
     }
 
@@ -333,9 +351,11 @@ impl MariadbNode {
             .map_err(|e| LocalNodeError::io(format!("opening {}", error_log.display()), e))?;
         let log_start = std::fs::metadata(&error_log).map(|m| m.len()).unwrap_or(0);
 
+        let tmpdir = self.create_tmpdir()?;
         let mut cmd = Command::new(mariadbd);
         cmd.arg("--no-defaults")
             .arg(format!("--datadir={}", datadir.display()))
+            .arg(format!("--tmpdir={}", tmpdir.display()))
             .arg(format!("--port={}", self.opts.port))
             .arg(format!("--bind-address={}", self.opts.bind))
             .arg(format!("--socket={}", self.socket.display()))
@@ -473,6 +493,23 @@ fn quote_string(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
+/// The informative part of mariadb-install-db's output: its error lines (the rest is a
+/// long generic help text), or the first lines when it printed none.
+fn install_db_errors(output: &str) -> String {
+    let errors: Vec<&str> = output
+        .lines()
+        .filter(|line| {
+            line.contains("ERROR") || line.contains("[ERROR]") || line.contains("error:")
+        })
+        .take(20)
+        .collect();
+    if errors.is_empty() {
+        output.lines().take(10).collect::<Vec<_>>().join("\n")
+    } else {
+        errors.join("\n")
+    }
+}
+
 fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -561,6 +598,19 @@ mod tests {
         assert_eq!(
             socket_path(Path::new("/tmp/dn1"), 4000),
             PathBuf::from("/tmp/dn1/mysqld.sock")
+        );
+    }
+
+    #[test]
+    fn install_db_failure_keeps_the_error_lines() {
+        let output = "Installing MariaDB/MySQL system tables in '/d' ...\n\
+                      ERROR: 1290  The MariaDB server is running with --skip-grant-tables\n\
+                      2026-11-22  0:50:20 0 [ERROR] Aborting\n\n\
+                      Installation of system tables failed!\n";
+        assert_eq!(
+            install_db_errors(output),
+            "ERROR: 1290  The MariaDB server is running with --skip-grant-tables\n\
+             2026-11-22  0:50:20 0 [ERROR] Aborting"
         );
     }
 

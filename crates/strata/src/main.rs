@@ -1,1 +1,93 @@
-fn main() {}
+//! The `strata` binary: `strata serve --config FILE` runs a compute node;
+//! `strata playground` runs a local cluster (storage nodes and a compute node) for trying
+//! Strata out.
+
+mod playground;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+/// Command line of the `strata` binary.
+#[derive(Parser, Debug)]
+#[command(
+    name = "strata",
+    version,
+    about = "MySQL-compatible distributed database compute node"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a compute node from a configuration file.
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run a local cluster: MariaDB storage nodes and a compute node.
+    Playground(playground::PlaygroundArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match cli.command {
+        Command::Serve { config } => serve(config).await,
+        Command::Playground(args) => playground::run(args).await,
+    }
+}
+
+/// Runs a compute node until SIGINT or SIGTERM.
+async fn serve(config_path: PathBuf) -> anyhow::Result<()> {
+    let mut shutdown = ShutdownSignal::install()?;
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("reading {}", config_path.display()))?;
+    let config: strata_catalog::Config =
+        toml::from_str(&text).with_context(|| format!("parsing {}", config_path.display()))?;
+    let server = strata_server::RunningServer::start(config).await?;
+    tracing::info!(addr = %server.service_addr(), "compute node serving");
+    let signal = shutdown.wait().await;
+    tracing::info!(signal, "shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// SIGINT/SIGTERM listeners; installed early so a signal during start-up is not lost
+/// and leads to a clean shutdown once start-up is done.
+pub(crate) struct ShutdownSignal {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl ShutdownSignal {
+    /// Starts listening for SIGINT and SIGTERM.
+    pub(crate) fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    /// Waits for either signal and returns its name.
+    pub(crate) async fn wait(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+}

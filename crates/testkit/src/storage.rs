@@ -1,0 +1,236 @@
+//! Throwaway MariaDB storage nodes for tests: a private set per test, or one shared set
+//! per test binary.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use strata_localnode::{free_port, MariadbNode, MariadbOptions};
+use tempfile::TempDir;
+use tokio::sync::OnceCell;
+
+use crate::cleanup::{fixture_dir, remove_at_exit, wait_until_dead};
+use crate::{mysql_opts, TestkitError};
+
+/// Attempts to start a node when its randomly chosen port turns out to be taken.
+const PORT_ATTEMPTS: usize = 5;
+
+/// N local MariaDB servers, each with its own data directory and port.
+///
+/// A set from [`StorageNodes::start`] belongs to one test: its processes are killed and
+/// its directory removed on drop. A set from [`shared_storage`] lives until the test
+/// binary exits.
+#[derive(Debug)]
+pub struct StorageNodes {
+    // Declared before `dir` so the processes die before their directory is removed.
+    nodes: Vec<MariadbNode>,
+    dir: Option<TempDir>,
+}
+
+impl StorageNodes {
+    /// Starts `n` servers on free ports in a new temporary directory.
+    pub async fn start(n: usize) -> Result<StorageNodes, TestkitError> {
+        let dir = fixture_dir("nodes")?;
+        let nodes = start_nodes(&dir, n).await?;
+        Ok(StorageNodes {
+            nodes,
+            dir: Some(dir),
+        })
+    }
+
+    /// Number of servers.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the set has no servers.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Server `i` (0-based).
+    pub fn node(&self, i: usize) -> &MariadbNode {
+        &self.nodes[i]
+    }
+
+    /// Server `i` (0-based), to kill, stop or restart it (private sets only).
+    pub fn node_mut(&mut self, i: usize) -> &mut MariadbNode {
+        &mut self.nodes[i]
+    }
+
+    /// All servers in order.
+    pub fn nodes(&self) -> &[MariadbNode] {
+        &self.nodes
+    }
+
+    /// TCP port of server `i`.
+    pub fn port(&self, i: usize) -> u16 {
+        self.nodes[i].port()
+    }
+
+    /// Address of server `i`.
+    pub fn addr(&self, i: usize) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port(i)))
+    }
+
+    /// Account Strata uses on every server (all privileges).
+    pub fn user(&self) -> &'static str {
+        "strata"
+    }
+
+    /// Password of that account.
+    pub fn password(&self) -> &'static str {
+        "strata"
+    }
+
+    /// Creates database `name` on every server (no-op where it exists).
+    pub async fn create_database(&self, name: &str) -> Result<(), TestkitError> {
+        for node in &self.nodes {
+            node.ensure_databases(&[name]).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops database `name` on every server (no-op where it is missing).
+    pub async fn drop_database(&self, name: &str) -> Result<(), TestkitError> {
+        let sql = format!("DROP DATABASE IF EXISTS `{}`", name.replace('`', "``"));
+        for node in &self.nodes {
+            node.execute_sql(&sql).await?;
+        }
+        Ok(())
+    }
+
+    /// `mysql_async` options for server `i` directly, as the Strata account.
+    pub fn opts(&self, i: usize, db: Option<&str>) -> mysql_async::Opts {
+        mysql_opts(self.addr(i), self.user(), self.password(), db)
+    }
+
+    /// Opens a connection to server `i` directly, as the Strata account.
+    pub async fn connect(
+        &self,
+        i: usize,
+        db: Option<&str>,
+    ) -> Result<mysql_async::Conn, TestkitError> {
+        Ok(mysql_async::Conn::new(self.opts(i, db)).await?)
+    }
+}
+
+impl Drop for StorageNodes {
+    fn drop(&mut self) {
+        if self.dir.is_none() {
+            return;
+        }
+        // Kill every server and wait until it is gone, so that removing the directory
+        // does not race with a dying server's last writes.
+        let pids: Vec<u32> = self.nodes.iter().filter_map(MariadbNode::pid).collect();
+        self.nodes.clear();
+        for pid in pids {
+            wait_until_dead(pid, Duration::from_secs(10));
+        }
+    }
+}
+
+/// Starts `n` servers in `dir/dn<i>` concurrently; order follows `i`.
+async fn start_nodes(dir: &TempDir, n: usize) -> Result<Vec<MariadbNode>, TestkitError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let datadir = dir.path().join(format!("dn{}", i + 1));
+        tasks.spawn(async move { (i, start_one(datadir).await) });
+    }
+    let mut started: Vec<Option<MariadbNode>> = (0..n).map(|_| None).collect();
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, Ok(node))) => started[i] = Some(node),
+            Ok((_, Err(e))) => {
+                first_error.get_or_insert(e);
+            }
+            Err(join_error) => {
+                first_error.get_or_insert(TestkitError::Usage(format!(
+                    "storage node start-up task failed: {join_error}"
+                )));
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(started.into_iter().flatten().collect())
+}
+
+async fn start_one(datadir: std::path::PathBuf) -> Result<MariadbNode, TestkitError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let opts = MariadbOptions::new(&datadir, free_port()?);
+        match MariadbNode::start(opts).await {
+            Ok(node) => return Ok(node),
+            Err(e) if e.is_port_in_use() && attempt < PORT_ATTEMPTS => {
+                tracing::debug!(attempt, "storage node port was taken; retrying on another");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+type SharedCell = Arc<OnceCell<Arc<StorageNodes>>>;
+
+/// One shared set per size, started at most once per test binary.
+static SHARED: Mutex<BTreeMap<usize, SharedCell>> = Mutex::new(BTreeMap::new());
+
+/// `n` storage nodes shared by all tests of this test binary that ask for `n`, started
+/// on first use and stopped when the binary exits.
+///
+/// Tests keep independent by creating their own databases (see [`crate::unique_name`]);
+/// they must not stop or kill shared nodes (use [`StorageNodes::start`] for that).
+pub async fn shared_storage(n: usize) -> Result<Arc<StorageNodes>, TestkitError> {
+    let cell = {
+        let mut map = SHARED
+            .lock()
+            .map_err(|_| TestkitError::Usage("shared storage registry is poisoned".into()))?;
+        map.entry(n).or_default().clone()
+    };
+    let nodes = cell.get_or_try_init(|| start_shared(n)).await?;
+    Ok(Arc::clone(nodes))
+}
+
+/// Starts the shared set on a dedicated thread that lives as long as the process: the
+/// servers die with the thread that started them, and each test has its own runtime.
+async fn start_shared(n: usize) -> Result<Arc<StorageNodes>, TestkitError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(format!("strata-testkit-shared-storage-{n}"))
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(TestkitError::io("building a runtime", e)));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let started = async {
+                    let dir = fixture_dir("shared")?;
+                    let nodes = start_nodes(&dir, n).await?;
+                    let pids = nodes.iter().filter_map(MariadbNode::pid).collect();
+                    let path = dir.keep();
+                    remove_at_exit(pids, path);
+                    Ok(Arc::new(StorageNodes { nodes, dir: None }))
+                }
+                .await;
+                let ok = started.is_ok();
+                let _ = tx.send(started);
+                if ok {
+                    // Keep this thread (and so the servers) alive until the process exits.
+                    std::future::pending::<()>().await;
+                }
+            });
+        })
+        .map_err(|e| TestkitError::io("spawning the shared storage thread", e))?;
+    rx.await
+        .map_err(|_| TestkitError::Usage("shared storage thread ended before reporting".into()))?
+}

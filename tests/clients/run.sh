@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Real-client suite: the same scenario (DDL, DML, transactions, error codes) through the
+# mariadb CLI, PyMySQL, MariaDB Connector/J (client-side and server-side prepared
+# statements), Node mysql2 and sysbench.
+#
+# By default it starts a 2-data-node playground from target/debug/strata (or STRATA_BIN)
+# on free ports, runs every client against it and stops it with SIGTERM. With
+# TARGET_PORT set it runs the clients against that server instead (e.g. a plain MariaDB,
+# to check the client programs themselves), using TARGET_HOST, TARGET_USER,
+# TARGET_PASSWORD and TARGET_DB (defaults 127.0.0.1, root, empty, test).
+# CLIENTS="cli pymysql" runs a subset. Ends with "N passed, M failed"; exits 1 if M > 0.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/tests/clients"
+WORK="$ROOT/target/clients"
+mkdir -p "$WORK"
+
+passed=0
+failed=0
+failures=()
+
+record() { # record NAME OK|FAIL [REASON]
+    if [ "$2" = OK ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$1: ${3:-}")
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A base port B such that B+1 .. B+COUNT are free.
+free_port_range() {
+    python3 - "$1" <<'PY'
+import socket, sys
+count = int(sys.argv[1])
+for _ in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); base = s.getsockname()[1]; s.close()
+    if base + count > 65535:
+        continue
+    socks = []
+    try:
+        for p in range(base + 1, base + count + 1):
+            t = socket.socket(); t.bind(("127.0.0.1", p)); socks.append(t)
+    except OSError:
+        continue
+    finally:
+        for t in socks: t.close()
+    print(base); sys.exit(0)
+sys.exit("no free port range")
+PY
+}
+
+# Succeeds once HOST:PORT sends a MySQL handshake (protocol version 10).
+handshake() {
+    python3 - "$1" "$2" <<'PY'
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    s.settimeout(2)
+    data = b""
+    while len(data) < 5:
+        chunk = s.recv(5 - len(data))
+        if not chunk:
+            break
+        data += chunk
+    sys.exit(0 if len(data) == 5 and data[4] == 10 else 1)
+except OSError:
+    sys.exit(1)
+PY
+}
+
+# ---------------------------------------------------------------- target server
+PLAYGROUND_PID=
+TMP=$(mktemp -d)
+cleanup() {
+    if [ -n "$PLAYGROUND_PID" ] && kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
+        kill -KILL "$PLAYGROUND_PID" 2>/dev/null
+        wait "$PLAYGROUND_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ -n "${TARGET_PORT:-}" ]; then
+    export DB_HOST="${TARGET_HOST:-127.0.0.1}" DB_PORT="$TARGET_PORT"
+    export DB_USER="${TARGET_USER:-root}" DB_PASSWORD="${TARGET_PASSWORD:-}" DB_NAME="${TARGET_DB:-test}"
+    echo "clients: using the server at $DB_HOST:$DB_PORT (TARGET_PORT)"
+else
+    STRATA_BIN="${STRATA_BIN:-$ROOT/target/debug/strata}"
+    if [ ! -x "$STRATA_BIN" ]; then
+        echo "clients: $STRATA_BIN is missing; run cargo build -p strata" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    port=$(free_port)
+    admin_port=$(free_port)
+    http_port=$(free_port)
+    storage_base=$(free_port_range 2)
+    echo "clients: starting a playground on port $port (storage nodes on $((storage_base + 1))-$((storage_base + 2)))"
+    "$STRATA_BIN" playground --dir "$TMP/playground" --data-nodes 2 --port "$port" \
+        --admin-port "$admin_port" --http-port "$http_port" \
+        --storage-base-port "$storage_base" >"$TMP/playground.log" 2>&1 &
+    PLAYGROUND_PID=$!
+    ready=no
+    deadline=$((SECONDS + ${PLAYGROUND_START_TIMEOUT:-120}))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if ! kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
+            break
+        fi
+        if handshake 127.0.0.1 "$port"; then
+            ready=yes
+            break
+        fi
+        sleep 0.2
+    done
+    if [ "$ready" != yes ]; then
+        echo "FAIL playground: no MySQL handshake on port $port within ${PLAYGROUND_START_TIMEOUT:-120} s; its log ends with:"
+        tail -n 40 "$TMP/playground.log" | sed 's/^/    playground| /'
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    export DB_HOST=127.0.0.1 DB_PORT="$port" DB_USER=root DB_PASSWORD= DB_NAME=test
+fi
+
+# ---------------------------------------------------------------- clients
+# run_client NAME COMMAND...: runs with a time limit, echoes its output and records
+# PASS only when it printed "PASS NAME" and exited 0.
+run_client() {
+    local name=$1 out rc reason
+    shift
+    out=$(timeout 600 "$@" 2>&1)
+    rc=$?
+    printf '%s\n' "$out" | grep -v -E "^(PASS|FAIL) $name\b" | sed "s/^/    $name| /"
+    if [ "$rc" -eq 0 ] && printf '%s\n' "$out" | grep -q -E "^PASS $name\b"; then
+        printf '%s\n' "$out" | grep -E "^PASS $name\b" | head -n 1
+        record "$name" OK
+    else
+        reason=$(printf '%s\n' "$out" | grep -E "^FAIL $name\b" | head -n 1 | sed "s/^FAIL $name: //")
+        [ -n "$reason" ] || reason="exited with code $rc"
+        echo "FAIL $name: $reason"
+        record "$name" FAIL "$reason"
+    fi
+}
+
+# setup_failed NAME REASON: a client whose tooling could not be prepared.
+setup_failed() {
+    echo "FAIL $1: $2"
+    record "$1" FAIL "$2"
+}
+
+wanted() { [ -z "${CLIENTS:-}" ] || [[ " $CLIENTS " == *" $1 "* ]]; }
+
+if wanted cli; then
+    if command -v mariadb >/dev/null 2>&1; then
+        run_client mariadb-cli bash "$HERE/cli.sh"
+    else
+        setup_failed mariadb-cli "mariadb client not installed (apt-get install mariadb-client)"
+    fi
+fi
+
+if wanted pymysql; then
+    venv="$WORK/venv"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pymysql' 2>/dev/null; then
+        rm -rf "$venv"
+        python3 -m venv "$venv" >"$TMP/venv.log" 2>&1 &&
+            "$venv/bin/pip" install --quiet --disable-pip-version-check pymysql >>"$TMP/venv.log" 2>&1
+    fi
+    if "$venv/bin/python" -c 'import pymysql' 2>/dev/null; then
+        run_client pymysql "$venv/bin/python" "$HERE/pymysql_client.py"
+    else
+        setup_failed pymysql "cannot create the PyMySQL virtualenv: $(tail -n 3 "$TMP/venv.log" 2>/dev/null)"
+    fi
+fi
+
+if wanted jdbc; then
+    jar=/usr/share/java/mariadb-java-client.jar
+    classes="$WORK/java"
+    mkdir -p "$classes"
+    if [ ! -f "$jar" ]; then
+        setup_failed jdbc "$jar missing (apt-get install libmariadb-java)"
+    elif ! javac -d "$classes" "$HERE/JdbcClient.java" >"$TMP/javac.log" 2>&1; then
+        setup_failed jdbc "javac failed: $(head -n 5 "$TMP/javac.log")"
+    else
+        base="jdbc:mariadb://$DB_HOST:$DB_PORT/$DB_NAME?user=$DB_USER&password=$DB_PASSWORD&connectTimeout=10000"
+        run_client jdbc java -cp "$jar:$classes" JdbcClient jdbc "$base"
+        run_client jdbc-server-prep java -cp "$jar:$classes" JdbcClient jdbc-server-prep \
+            "$base&useServerPrepStmts=true"
+    fi
+fi
+
+if wanted mysql2; then
+    node_dir="$WORK/node"
+    if [ ! -f "$node_dir/node_modules/mysql2/package.json" ]; then
+        mkdir -p "$node_dir"
+        npm install --prefix "$node_dir" --no-audit --no-fund --silent mysql2 >"$TMP/npm.log" 2>&1
+    fi
+    if [ -f "$node_dir/node_modules/mysql2/package.json" ]; then
+        run_client mysql2 env NODE_PATH="$node_dir/node_modules" node "$HERE/mysql2_client.js"
+    else
+        setup_failed mysql2 "npm install mysql2 failed: $(tail -n 3 "$TMP/npm.log" 2>/dev/null)"
+    fi
+fi
+
+if wanted sysbench; then
+    if command -v sysbench >/dev/null 2>&1; then
+        run_client sysbench bash "$HERE/sysbench.sh"
+    else
+        setup_failed sysbench "sysbench not installed (apt-get install sysbench)"
+    fi
+fi
+
+# ---------------------------------------------------------------- shutdown
+if [ -n "$PLAYGROUND_PID" ]; then
+    kill -TERM "$PLAYGROUND_PID"
+    exited=no
+    for _ in $(seq 1 600); do
+        if ! kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
+            exited=yes
+            break
+        fi
+        sleep 0.1
+    done
+    if [ "$exited" = yes ]; then
+        wait "$PLAYGROUND_PID"
+        rc=$?
+        PLAYGROUND_PID=
+        if [ "$rc" -eq 0 ]; then
+            echo "PASS playground-shutdown"
+            record playground-shutdown OK
+        else
+            echo "FAIL playground-shutdown: exit code $rc after SIGTERM"
+            tail -n 20 "$TMP/playground.log" | sed 's/^/    playground| /'
+            record playground-shutdown FAIL "exit code $rc after SIGTERM"
+        fi
+    else
+        echo "FAIL playground-shutdown: still running 60 s after SIGTERM"
+        record playground-shutdown FAIL "still running 60 s after SIGTERM"
+    fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
