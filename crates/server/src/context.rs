@@ -132,8 +132,8 @@ pub struct SessionEntry {
     pub host: String,
     /// Current logical database.
     pub db: Mutex<Option<String>>,
-    /// Statement being executed, if any.
-    pub info: Mutex<Option<String>>,
+    /// Statement being executed, if any (shares the request's buffer: no copy per statement).
+    pub info: Mutex<Option<bytes::Bytes>>,
     /// When the current command started.
     pub since: Mutex<Instant>,
     /// Storage node and thread currently running this session's statement.

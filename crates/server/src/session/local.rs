@@ -262,6 +262,7 @@ impl Session {
         result.columns[5] = ColumnDef::bigint("Time", false);
         for (id, entry) in self.ctx.all_sessions() {
             let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let info = info.map(|b| String::from_utf8_lossy(&b).into_owned());
             let info = info.map(|i| {
                 if full {
                     i

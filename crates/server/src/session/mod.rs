@@ -164,7 +164,7 @@ impl Session {
                 return Err(ProtocolError::Malformed("empty command packet").into());
             };
             *self.entry.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            if !self.dispatch(command, body).await? {
+            if !self.dispatch(command, body, &packet.payload).await? {
                 return Ok(());
             }
             self.conn.flush().await?;
@@ -175,10 +175,15 @@ impl Session {
     }
 
     /// Answers one command; false ends the session.
-    async fn dispatch(&mut self, command: u8, body: &[u8]) -> Result<bool, SessionError> {
+    async fn dispatch(
+        &mut self,
+        command: u8,
+        body: &[u8],
+        request: &bytes::Bytes,
+    ) -> Result<bool, SessionError> {
         match command {
             com::QUIT => return Ok(false),
-            com::QUERY => self.com_query(body).await?,
+            com::QUERY => self.com_query(request).await?,
             com::INIT_DB => {
                 let db = String::from_utf8_lossy(body).into_owned();
                 match self.use_database(&db) {

@@ -24,6 +24,8 @@ const CURSOR_TYPE_READ_ONLY: u8 = 1;
 /// A statement prepared by the client.
 pub struct ClientStatement {
     sql: Arc<str>,
+    /// The text again, shared with SHOW PROCESSLIST without a copy per execute.
+    info: bytes::Bytes,
     params: usize,
     /// Types from the last execute that bound them (2 bytes per parameter).
     types: Option<Vec<u8>>,
@@ -80,6 +82,7 @@ impl Session {
         self.statements.insert(
             id,
             ClientStatement {
+                info: bytes::Bytes::copy_from_slice(sql.as_bytes()),
                 sql,
                 params: prepared.params.len(),
                 types: None,
@@ -161,10 +164,11 @@ impl Session {
         }
         let cursor = body.get(4).is_some_and(|f| f & CURSOR_TYPE_READ_ONLY != 0);
         let sql = stmt.sql.clone();
+        let info = stmt.info.clone();
         let params = stmt.params;
         let types = stmt.types.clone().unwrap_or_default();
         let long_data = std::mem::take(&mut stmt.long_data);
-        self.set_info(Some(&sql));
+        self.set_info(Some(info));
 
         let (dnid, physical) = match self.home_node() {
             Ok(v) => v,

@@ -69,10 +69,11 @@ fn second_keyword(sql: &str) -> Option<String> {
 }
 
 impl Session {
-    pub(super) async fn com_query(&mut self, body: &[u8]) -> Result<(), SessionError> {
+    pub(super) async fn com_query(&mut self, request: &bytes::Bytes) -> Result<(), SessionError> {
+        let body = request.get(1..).unwrap_or_default();
         self.ctx.questions.fetch_add(1, Ordering::Relaxed);
         let sql: Cow<'_, str> = String::from_utf8_lossy(body);
-        self.set_info(Some(&sql));
+        self.set_info(Some(request.slice(1..)));
         let result = if !body.contains(&b';') {
             self.statement(&sql, body, false).await.map(|_| ())
         } else {
@@ -109,8 +110,8 @@ impl Session {
         result
     }
 
-    pub(super) fn set_info(&self, sql: Option<&str>) {
-        *self.entry.info.lock().unwrap_or_else(|p| p.into_inner()) = sql.map(str::to_owned);
+    pub(super) fn set_info(&self, sql: Option<bytes::Bytes>) {
+        *self.entry.info.lock().unwrap_or_else(|p| p.into_inner()) = sql;
     }
 
     /// Handles one statement; Ok(false) when it failed (an ERR was written).
