@@ -151,6 +151,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
 
     /// Reads one logical packet, joining continuation frames; checks sequence ids.
     pub async fn read_packet(&mut self) -> Result<Packet, ProtocolError> {
+        // Refuse an oversized first frame before buffering it (up to 16 MiB otherwise).
+        self.fill(4).await?;
+        if frame_payload_len(&self.rbuf) > self.max_packet {
+            return Err(ProtocolError::PacketTooLarge {
+                limit: self.max_packet,
+            });
+        }
         let first = self.next_frame().await?;
         let seq = first.seq();
         if !first.is_continued() {
@@ -350,6 +357,17 @@ mod tests {
         assert!(matches!(
             r.read_packet().await,
             Err(ProtocolError::PacketTooLarge { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_single_frame_over_the_limit_is_refused_without_reading_it() {
+        let (a, mut b) = tokio::io::duplex(1024);
+        let mut r = PacketConn::new(a, 100);
+        b.write_all(&[101, 0, 0, 0]).await.unwrap();
+        assert!(matches!(
+            r.read_packet().await,
+            Err(ProtocolError::PacketTooLarge { limit: 100 })
         ));
     }
 

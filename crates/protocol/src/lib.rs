@@ -2,17 +2,25 @@
 //! (handshake, authentication, results) and towards storage nodes (as a client).
 //!
 //! `codec` frames packets, `packets` holds the typed packets with encoders and decoders
-//! side by side, `auth` the authentication plugins, `tls` the rustls set-up.
+//! side by side, `handshake` the connection phase on both sides, `auth` the
+//! authentication plugins, `tls` the rustls set-up, `fuzzing` the fuzzers' entry point.
 
+pub mod auth;
 pub mod codec;
 pub mod constants;
 pub mod error;
+pub mod fuzzing;
+pub mod handshake;
 pub mod packets;
 pub mod stream;
+pub mod tls;
 pub mod wire;
 
+pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, FastAuthCache};
 pub use codec::{Frame, Packet, PacketConn};
 pub use error::{codes, MysqlError};
+pub use handshake::{client_connect, ClientAuthError, ServerInfo};
+pub use tls::TlsError;
 
 /// Failures of the wire protocol itself (not SQL errors).
 #[derive(Debug, thiserror::Error)]

@@ -194,7 +194,8 @@ impl Handshake {
         capabilities |= (r.u16("capabilities")? as u32) << 16;
         let auth_len = r.u8("auth data length")? as usize;
         r.bytes(10, "reserved")?;
-        let tail_len = auth_len.saturating_sub(8).clamp(12, 13);
+        // MAX(13, auth_len - 8): 12 scramble bytes and a NUL, or a longer plugin nonce.
+        let tail_len = auth_len.saturating_sub(8).max(13);
         let tail = r.bytes(tail_len.min(r.remaining()), "scramble tail")?;
         let n = tail.len().min(12);
         scramble[8..8 + n].copy_from_slice(&tail[..n]);
