@@ -55,10 +55,8 @@ async fn main() -> anyhow::Result<()> {
 /// Runs a compute node until SIGINT or SIGTERM.
 async fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     let mut shutdown = ShutdownSignal::install()?;
-    let text = std::fs::read_to_string(&config_path)
-        .with_context(|| format!("reading {}", config_path.display()))?;
-    let config: strata_catalog::Config =
-        toml::from_str(&text).with_context(|| format!("parsing {}", config_path.display()))?;
+    let config = strata_catalog::Config::load(&config_path)
+        .with_context(|| format!("loading {}", config_path.display()))?;
     let server = strata_server::RunningServer::start(config).await?;
     tracing::info!(addr = %server.service_addr(), "compute node serving");
     let signal = shutdown.wait().await;

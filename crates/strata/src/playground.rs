@@ -70,7 +70,8 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
     let storage: Vec<MariadbOptions> = nodes.iter().map(|n| n.options().clone()).collect();
     let config = playground_config(&dir, &args, &storage, tls);
     let config_path = dir.join("strata.toml");
-    let written = toml::to_string(&config)
+    let written = config
+        .to_toml()
         .context("serialising the configuration")
         .and_then(|text| {
             std::fs::write(&config_path, text)
@@ -280,8 +281,8 @@ mod tests {
             key: PathBuf::from("/pg/tls/key.pem"),
         };
         let config = playground_config(Path::new("/pg"), &args, &storage, tls);
-        let text = toml::to_string(&config).expect("serialise");
-        let parsed: Config = toml::from_str(&text).expect("parse");
+        let text = config.to_toml().expect("serialise");
+        let parsed = Config::from_toml(&text).expect("parse and validate");
         assert_eq!(parsed, config);
         assert_eq!(config.server.service_addr, "127.0.0.1:3323");
         assert_eq!(config.server.data_dir, PathBuf::from("/pg/meta"));

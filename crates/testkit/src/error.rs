@@ -36,7 +36,7 @@ pub enum TestkitError {
     },
     /// The configuration could not be written as TOML.
     #[error("writing the compute node configuration: {0}")]
-    Config(#[from] toml::ser::Error),
+    Config(#[from] strata_catalog::CatalogError),
     /// A fixture was used in a way it does not support.
     #[error("{0}")]
     Usage(String),

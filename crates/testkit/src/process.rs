@@ -93,7 +93,7 @@ impl ComputeProcess {
             process.config.server.service_addr = format!("127.0.0.1:{}", free_port()?);
             process.config.server.admin_addr = format!("127.0.0.1:{}", free_port()?);
             process.config.server.http_addr = format!("127.0.0.1:{}", free_port()?);
-            let text = toml::to_string(&process.config)?;
+            let text = process.config.to_toml()?;
             std::fs::write(&process.config_path, text).map_err(|e| {
                 TestkitError::io(format!("writing {}", process.config_path.display()), e)
             })?;
