@@ -59,6 +59,23 @@ impl HandshakeError {
     }
 }
 
+/// Decodes a handshake response; a malformed one is answered with ERR 1043
+/// "Bad handshake", as MySQL does, before the caller closes the connection.
+async fn decode_or_refuse<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut PacketConn<S>,
+    payload: &[u8],
+) -> Result<HandshakeResponse, HandshakeError> {
+    match HandshakeResponse::decode(payload) {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            let err = MysqlError::new(codes::HANDSHAKE, "Bad handshake");
+            conn.write_with(|b| err.encode(b));
+            let _ = conn.flush().await;
+            Err(e.into())
+        }
+    }
+}
+
 /// Greets a client and reads its handshake response, switching to TLS in between when the
 /// client sends an SSL request. The greeting announces SSL exactly when `tls` is given.
 /// Returns the (possibly TLS) connection, positioned to answer the response.
@@ -78,7 +95,7 @@ pub async fn server_handshake(
     conn.flush().await?;
     let first = conn.read_packet().await?;
     if !HandshakeResponse::is_ssl_request(&first.payload) {
-        let response = HandshakeResponse::decode(&first.payload)?;
+        let response = decode_or_refuse(&mut conn, &first.payload).await?;
         return Ok((conn, response));
     }
     let Some(config) = tls else {
@@ -95,7 +112,7 @@ pub async fn server_handshake(
     let mut conn = PacketConn::new(stream, HANDSHAKE_MAX_PACKET);
     conn.set_seq(next_seq);
     let packet = conn.read_packet().await?;
-    let response = HandshakeResponse::decode(&packet.payload)?;
+    let response = decode_or_refuse(&mut conn, &packet.payload).await?;
     Ok((conn, response))
 }
 

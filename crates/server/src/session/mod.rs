@@ -449,6 +449,9 @@ fn sqlstate(state: &str) -> &'static str {
         .unwrap_or("HY000")
 }
 
+/// Longest time a client may take to log in.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs a session on an accepted TCP connection until it ends.
 pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream) {
     let peer = stream
@@ -457,7 +460,14 @@ pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream) {
         .unwrap_or_else(|_| "unknown".into());
     let _ = stream.set_nodelay(true);
     let id = ctx.next_connection_id();
-    match handshake::accept(ctx.clone(), stream, id, &peer).await {
+    // Like MySQL's connect_timeout: a client that stalls in the handshake is dropped.
+    let accepted = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        handshake::accept(ctx.clone(), stream, id, &peer),
+    )
+    .await;
+    let accepted = accepted.unwrap_or_else(|_| Err(SessionError::Handshake("timed out".into())));
+    match accepted {
         Ok(mut session) => {
             let result = session.serve().await;
             if let Err(e) = &result {
