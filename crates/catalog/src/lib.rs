@@ -5,6 +5,7 @@
 
 mod catalog;
 pub mod config;
+pub mod sharding;
 mod error;
 mod load;
 pub mod store;

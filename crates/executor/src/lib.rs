@@ -1,0 +1,1 @@
+//! Merge operators with MySQL semantics over rows streamed from several data nodes.
