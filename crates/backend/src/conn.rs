@@ -144,6 +144,15 @@ pub struct PreparedOnBackend {
     pub warnings: u16,
 }
 
+/// How a storage node's response to a query begins.
+#[derive(Debug, Clone)]
+pub enum ResponseHead {
+    /// The statement returned no rows.
+    Ok(OkPacket),
+    /// A result set with these columns; rows follow.
+    Rows(Vec<ColumnDef>),
+}
+
 /// Rows of a small control-path result, as text.
 pub type TextRows = Vec<Vec<Option<String>>>;
 
@@ -360,6 +369,63 @@ impl BackendConn {
             more = self.read_result(&mut sink).await?;
         }
         Ok((columns, rows))
+    }
+
+    /// Reads the start of the response to a queued and flushed query: an OK packet,
+    /// or the column definitions of a result set whose rows follow (`next_row`).
+    /// A storage node's error is `BackendError::Server`.
+    pub async fn read_response_head(&mut self) -> Result<ResponseHead, BackendError> {
+        let first = self.packet().await?;
+        match first.first().copied() {
+            Some(OK_HEADER) => {
+                let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
+                self.status = ok.status;
+                Ok(ResponseHead::Ok(ok))
+            }
+            Some(ERR_HEADER) => Err(BackendError::Server(
+                ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
+            )),
+            _ => {
+                let n = Reader::new(&first)
+                    .lenenc("column count")
+                    .map_err(BackendError::Protocol)? as usize;
+                let mut columns = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let def = self.packet().await?;
+                    columns.push(ColumnDef::decode(&def).map_err(BackendError::Protocol)?);
+                }
+                let eof = self.packet().await?;
+                if !is_eof(&eof) {
+                    return self.fail(ProtocolError::Malformed("missing EOF after columns"));
+                }
+                Ok(ResponseHead::Rows(columns))
+            }
+        }
+    }
+
+    /// The next row payload of a result set, or None after its closing EOF (which must
+    /// not announce more result sets: multi-result replies are not merged).
+    pub async fn next_row(&mut self) -> Result<Option<Bytes>, BackendError> {
+        let row = self.packet().await?;
+        if is_eof(&row) {
+            let flags = u16::from_le_bytes([
+                row.get(3).copied().unwrap_or(0),
+                row.get(4).copied().unwrap_or(0),
+            ]);
+            self.status = flags;
+            if flags & status::MORE_RESULTS_EXISTS != 0 {
+                return self.fail(ProtocolError::Malformed(
+                    "several result sets where one was expected",
+                ));
+            }
+            return Ok(None);
+        }
+        if row.first() == Some(&ERR_HEADER) {
+            return Err(BackendError::Server(
+                ErrPacket::decode(&row).map_err(BackendError::Protocol)?,
+            ));
+        }
+        Ok(Some(row))
     }
 
     /// Runs a statement expected to return OK; returns the OK packet.

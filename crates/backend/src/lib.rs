@@ -6,7 +6,9 @@ pub mod conn;
 pub mod pool;
 pub mod relay;
 
-pub use conn::{BackendConn, PreparedOnBackend, SessionVars, StorageTarget, TextRows};
+pub use conn::{
+    BackendConn, PreparedOnBackend, ResponseHead, SessionVars, StorageTarget, TextRows,
+};
 pub use pool::{Lease, Pool, PoolSettings};
 pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};
 

@@ -107,7 +107,7 @@ pub(super) async fn accept(
         pending_eval: Vec::new(),
         autocommit: true,
         isolation: "REPEATABLE-READ".into(),
-        pinned: None,
+        pinned: Vec::new(),
         sticky: false,
         keep_for_warnings: false,
         last_insert_id: 0,

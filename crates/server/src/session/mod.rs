@@ -70,7 +70,7 @@ pub struct Session {
     autocommit: bool,
     isolation: String,
     /// Storage connection kept across statements.
-    pinned: Option<Lease>,
+    pinned: Vec<Lease>,
     /// The session created state only its pinned connection has.
     sticky: bool,
     /// Keep the connection until the next statement (so SHOW WARNINGS finds them).
@@ -91,7 +91,7 @@ impl Session {
         if self.autocommit {
             s |= status::AUTOCOMMIT;
         }
-        if self.pinned.as_ref().is_some_and(|l| l.in_transaction()) {
+        if self.in_transaction() {
             s |= status::IN_TRANS;
         }
         s
@@ -292,21 +292,24 @@ impl Session {
         Ok((dnid, None))
     }
 
-    /// A storage connection to `dnid` with the session's state applied.
+    /// True while a storage node reports an open transaction for this session.
+    fn in_transaction(&self) -> bool {
+        self.pinned.iter().any(|l| l.in_transaction())
+    }
+
+    /// A storage connection to `dnid` with the session's state applied. Inside a
+    /// transaction a data node joins it on first use (best-effort commit across nodes
+    /// until XA lands).
     async fn lease(&mut self, dnid: u32, physical_db: Option<&str>) -> Result<Lease, MysqlError> {
-        if let Some(lease) = self.pinned.take() {
-            if lease.target().dnid == dnid {
-                return Ok(lease);
-            }
-            let busy = lease.in_transaction() || self.sticky;
-            if busy {
-                self.pinned = Some(lease);
-                return Err(MysqlError::not_supported(
-                    "a transaction or session state spanning several data nodes",
-                ));
-            }
-            self.release(lease);
+        if let Some(pos) = self.pinned.iter().position(|l| l.target().dnid == dnid) {
+            return Ok(self.pinned.swap_remove(pos));
         }
+        if self.sticky && !self.pinned.is_empty() {
+            return Err(MysqlError::not_supported(
+                "session state (user variables, temporary tables, locks) spanning several data nodes",
+            ));
+        }
+        let enlist = self.in_transaction() && self.autocommit;
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
             MysqlError::new(
                 codes::UNKNOWN,
@@ -323,6 +326,13 @@ impl Session {
             pool.release(lease);
             return Err(backend_error(dnid, &e));
         }
+        if enlist {
+            if let Err(e) = lease.execute("START TRANSACTION").await {
+                lease.mark_broken();
+                pool.release(lease);
+                return Err(backend_error(dnid, &e));
+            }
+        }
         Ok(lease)
     }
 
@@ -335,9 +345,16 @@ impl Session {
             || self.keep_for_warnings
             || self.has_open_cursor()
         {
-            self.pinned = Some(lease);
+            self.pinned.push(lease);
         } else {
             self.release(lease);
+        }
+    }
+
+    /// Re-decides every pinned connection (after a reason to keep them ended).
+    fn refinish_pinned(&mut self) {
+        for lease in std::mem::take(&mut self.pinned) {
+            self.finish(lease);
         }
     }
 
@@ -368,14 +385,16 @@ impl Session {
     }
 
     async fn reset_session(&mut self) {
-        if let Some(mut lease) = self.pinned.take() {
-            if lease.reset().await.is_ok() && !lease.in_transaction() {
-                lease.note_applied_vars(&SessionVars::default());
-                self.release(lease);
-            } else {
+        for mut lease in std::mem::take(&mut self.pinned) {
+            if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();
-                self.release(lease);
             }
+            if lease.is_broken() || lease.reset().await.is_err() {
+                lease.mark_broken();
+            } else {
+                lease.note_applied_vars(&SessionVars::default());
+            }
+            self.release(lease);
         }
         self.vars.clear();
         self.autocommit = true;
@@ -402,7 +421,7 @@ impl Session {
     }
 
     async fn close(mut self) {
-        if let Some(mut lease) = self.pinned.take() {
+        for mut lease in std::mem::take(&mut self.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();
             }

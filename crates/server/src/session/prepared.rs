@@ -31,8 +31,8 @@ pub struct ClientStatement {
     types: Option<Vec<u8>>,
     /// Parameter data sent with COM_STMT_SEND_LONG_DATA since the last execute.
     long_data: HashMap<u16, Vec<u8>>,
-    /// A cursor is open on the pinned connection.
-    cursor_open: bool,
+    /// Data node whose pinned connection holds this statement's open cursor.
+    cursor_node: Option<u32>,
 }
 
 fn statement_id(body: &[u8]) -> Option<u32> {
@@ -49,7 +49,7 @@ fn unknown_statement(id: u32, command: &str) -> MysqlError {
 
 impl Session {
     pub(super) fn has_open_cursor(&self) -> bool {
-        self.statements.values().any(|s| s.cursor_open)
+        self.statements.values().any(|s| s.cursor_node.is_some())
     }
 
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
@@ -87,7 +87,7 @@ impl Session {
                 params: prepared.params.len(),
                 types: None,
                 long_data: HashMap::new(),
-                cursor_open: false,
+                cursor_node: None,
             },
         );
         self.conn.write_with(|b| {
@@ -232,7 +232,7 @@ impl Session {
                 }
                 if cursor && out.status & status::CURSOR_EXISTS != 0 {
                     if let Some(stmt) = self.statements.get_mut(&id) {
-                        stmt.cursor_open = true;
+                        stmt.cursor_node = Some(dnid);
                     }
                 }
                 self.finish(lease);
@@ -258,14 +258,10 @@ impl Session {
             return Ok(());
         };
         let sql = stmt.sql.clone();
-        if !stmt.cursor_open {
-            self.err(&MysqlError::new(
-                codes::UNKNOWN,
-                format!("The statement ({id}) has no open cursor"),
-            ));
-            return Ok(());
-        }
-        let Some(mut lease) = self.pinned.take() else {
+        let cursor_node = stmt.cursor_node;
+        let pinned =
+            cursor_node.and_then(|n| self.pinned.iter().position(|l| l.target().dnid == n));
+        let Some(mut lease) = pinned.map(|pos| self.pinned.swap_remove(pos)) else {
             self.err(&MysqlError::new(
                 codes::UNKNOWN,
                 format!("The statement ({id}) has no open cursor"),
@@ -295,14 +291,14 @@ impl Session {
             Ok(out) => {
                 if out.error.is_some() || out.status & status::LAST_ROW_SENT != 0 {
                     if let Some(stmt) = self.statements.get_mut(&id) {
-                        stmt.cursor_open = false;
+                        stmt.cursor_node = None;
                     }
                 }
                 self.finish(lease);
             }
             Err(e) => {
                 if let Some(stmt) = self.statements.get_mut(&id) {
-                    stmt.cursor_open = false;
+                    stmt.cursor_node = None;
                 }
                 self.finish(lease);
                 self.relay_failed(dnid, e)?;
@@ -330,10 +326,11 @@ impl Session {
             return Ok(());
         };
         stmt.long_data.clear();
-        let had_cursor = std::mem::replace(&mut stmt.cursor_open, false);
+        let had_cursor = stmt.cursor_node.take();
         let sql = stmt.sql.clone();
-        if had_cursor {
-            if let Some(mut lease) = self.pinned.take() {
+        if let Some(node) = had_cursor {
+            let pinned = self.pinned.iter().position(|l| l.target().dnid == node);
+            if let Some(mut lease) = pinned.map(|pos| self.pinned.swap_remove(pos)) {
                 if let Ok(p) = lease.ensure_prepared(&sql).await {
                     lease.queue_command(com::STMT_RESET, &p.id.to_le_bytes());
                     if lease.flush().await.is_err() || lease.read_ok().await.is_err() {

@@ -130,9 +130,7 @@ impl Session {
         };
         if !asks_for_warnings && self.keep_for_warnings {
             self.keep_for_warnings = false;
-            if let Some(lease) = self.pinned.take() {
-                self.finish(lease);
-            }
+            self.refinish_pinned();
         }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
