@@ -3,4 +3,7 @@
 
 pub mod plan;
 
-pub use plan::{Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, NodeStatement, Plan, Predicate, SortKey, WriteCombine};
+pub use plan::{
+    Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, NodeStatement, Plan, Predicate,
+    SortKey, WriteCombine,
+};

@@ -31,6 +31,14 @@ pub enum Plan {
         /// How the per-node results become the client's result.
         merge: MergeSpec,
     },
+    /// Like `Scatter`, but each data node runs its own text (e.g. the `DNID`
+    /// pseudo-column selected as each node's own number); merged as `merge` says.
+    ScatterPerNode {
+        /// Statement per data node, in DNID order.
+        parts: Vec<NodeStatement>,
+        /// How the per-node results become the client's result.
+        merge: MergeSpec,
+    },
 }
 
 /// One data node's statement in a multi-node plan.
@@ -54,6 +62,15 @@ pub enum WriteCombine {
 /// How per-node result sets are merged into the client's result. Column numbers index
 /// the per-node result's columns; the first `visible_columns` are sent to the client and
 /// the rest are helper columns the planner appended (sort keys, AVG's SUM/COUNT parts).
+/// When the select list has `*` its width is known only at run time: then the helper
+/// columns come first (`visible_start` of them) and every column after them is visible
+/// (`visible_to_end`).
+///
+/// The merge runs in this order: regroup and combine aggregates (when `group_by` or
+/// `aggregates` is non-empty; with an empty `group_by` there is exactly one output row,
+/// even when no node returned a row), HAVING, DISTINCT, ORDER BY, OFFSET/LIMIT, then
+/// helper columns are dropped. Columns that are neither grouped nor aggregated take the
+/// value of any row of their group.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MergeSpec {
     /// Columns the client sees (a prefix of the per-node columns).
@@ -72,6 +89,11 @@ pub struct MergeSpec {
     pub offset: u64,
     /// Rows to return after the offset (None: all).
     pub limit: Option<u64>,
+    /// First visible column (non-zero only with `visible_to_end`).
+    pub visible_start: usize,
+    /// The visible columns are all per-node columns from `visible_start` on (`SELECT *`);
+    /// `visible_columns` is then 0 and unused.
+    pub visible_to_end: bool,
 }
 
 /// One ORDER BY key.
@@ -104,8 +126,10 @@ pub enum AggregateFunction {
     /// MAX(x).
     Max,
     /// AVG(x) = SUM / COUNT with MySQL's result type: the per-node query returns
-    /// SUM(x) in `column` and COUNT(x) in `count_column`; `scale` is the result's
-    /// decimals (argument scale + div_precision_increment, 4 by default).
+    /// SUM(x) in `column` and COUNT(x) in `count_column`. The planner does not know the
+    /// argument's type, so `scale` is div_precision_increment (4 by default): the result's
+    /// decimals are the per-node SUM column's decimals plus `scale` (at most 30), and a
+    /// floating-point SUM gives a floating-point AVG.
     Avg {
         /// Column holding the per-node COUNT(x).
         count_column: usize,
