@@ -1,0 +1,9 @@
+//! Helpers for Strata's benchmark harness (`bench/run`).
+//!
+//! `mysql` is a deliberately minimal MySQL client (handshake with
+//! `mysql_native_password`, COM_QUERY, COM_QUIT) so the connection-scale test can hold
+//! tens of thousands of connections cheaply and depends on nothing in the Strata
+//! workspace: it measures Strata from the outside, like any client would.
+
+pub mod mysql;
+pub mod proc;
