@@ -1,15 +1,136 @@
 //! The catalog the server reads on every statement: logical databases (from the
 //! configuration plus those created at runtime and kept in the metadata store), data
-//! nodes, physical database names and users. Reads take a shared lock and clone an `Arc`;
-//! runtime changes (CREATE/DROP DATABASE) are validated, persisted, then published.
+//! nodes, physical database names, users, tables with their distributions, named sharding
+//! rules, tables declared in the configuration, and the global AUTO_INCREMENT sequences.
+//! Reads take a shared lock and clone an `Arc`; runtime changes (CREATE/DROP DATABASE,
+//! CREATE/DROP/RENAME TABLE) are validated, persisted, then published.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::config::{Config, DataNodeConfig, UserConfig};
+use crate::config::{Config, DataNodeConfig, TableType, UserConfig};
 use crate::error::CatalogError;
-use crate::load::{check_database_set, check_logic_db};
-use crate::store::{now_ms, DatabaseMeta, MetadataStore};
+use crate::load::{
+    check_database_set, check_logic_db, declared_rule, rule_from_config, validate_table_name,
+};
+use crate::sequence::{counter_name, Sequences};
+use crate::sharding::{Distribution, KeyType, ShardingRule};
+use crate::store::{now_ms, DatabaseMeta, MetadataStore, TableMeta};
+
+/// Tables by database, then by name (both case-sensitive).
+type TableMap = BTreeMap<String, BTreeMap<String, Arc<TableInfo>>>;
+
+/// A table as the router sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// How the rows are placed.
+    pub distribution: Distribution,
+    /// The column whose AUTO_INCREMENT values Strata allocates globally, if any.
+    pub auto_increment_column: Option<String>,
+    /// Data nodes holding the table, sorted (a child table's are its parent's); the
+    /// catalog fills this in when the table is created or loaded.
+    pub data_nodes: Vec<u32>,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_at_ms: u64,
+}
+
+impl TableInfo {
+    /// A table to create; `data_nodes` comes from the distribution (resolved by the
+    /// catalog for child tables).
+    pub fn new(distribution: Distribution, auto_increment_column: Option<String>) -> TableInfo {
+        TableInfo {
+            data_nodes: distribution.data_nodes().unwrap_or_default(),
+            distribution,
+            auto_increment_column,
+            created_at_ms: now_ms(),
+        }
+    }
+
+    fn meta(&self) -> TableMeta {
+        TableMeta {
+            distribution: self.distribution.clone(),
+            auto_increment_column: self.auto_increment_column.clone(),
+            created_at_ms: self.created_at_ms,
+        }
+    }
+}
+
+/// A table's distribution as declared in the configuration, before its column types
+/// are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeclaredDistribution {
+    /// Sharded on `column` by `rule`.
+    Sharded {
+        /// The sharding column.
+        column: String,
+        /// The rule (named or inline).
+        rule: ShardingRule,
+    },
+    /// A copy on each of the database's data nodes.
+    Global {
+        /// The database's data nodes.
+        data_nodes: Vec<u32>,
+    },
+    /// On one data node.
+    Vertical {
+        /// The data node.
+        dnid: u32,
+    },
+    /// With its parent rows.
+    Child {
+        /// Parent table.
+        parent: String,
+        /// Parent's sharding column.
+        parent_column: String,
+        /// This table's joining column.
+        column: String,
+    },
+}
+
+/// A table declared in the configuration: a plain CREATE TABLE of that name gets this
+/// distribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDeclaration {
+    /// The declared placement.
+    pub distribution: DeclaredDistribution,
+    /// The global AUTO_INCREMENT column, if declared.
+    pub auto_increment_column: Option<String>,
+}
+
+impl TableDeclaration {
+    /// The table to create, given the sharding column's key type (from the CREATE TABLE
+    /// column definition; only sharded tables need it).
+    pub fn table_info(&self, key_type: Option<KeyType>) -> Result<TableInfo, CatalogError> {
+        let distribution = match &self.distribution {
+            DeclaredDistribution::Sharded { column, rule } => {
+                let key_type = key_type.ok_or_else(|| {
+                    CatalogError::Invalid(format!(
+                        "the type of sharding column '{column}' is needed to create the table"
+                    ))
+                })?;
+                Distribution::sharded(column.clone(), key_type, rule.clone())
+                    .map_err(|e| CatalogError::Invalid(e.to_string()))?
+            }
+            DeclaredDistribution::Global { data_nodes } => Distribution::Global {
+                data_nodes: data_nodes.clone(),
+            },
+            DeclaredDistribution::Vertical { dnid } => Distribution::Vertical { dnid: *dnid },
+            DeclaredDistribution::Child {
+                parent,
+                parent_column,
+                column,
+            } => Distribution::Child {
+                parent: parent.clone(),
+                parent_column: parent_column.clone(),
+                column: column.clone(),
+            },
+        };
+        Ok(TableInfo::new(
+            distribution,
+            self.auto_increment_column.clone(),
+        ))
+    }
+}
 
 /// Where a logical database is defined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +159,13 @@ pub struct LogicDb {
 pub struct Catalog {
     config: Config,
     data_nodes: BTreeMap<u32, DataNodeConfig>,
-    store: MetadataStore,
+    store: Arc<MetadataStore>,
+    sequences: Sequences,
+    rules: BTreeMap<String, Arc<ShardingRule>>,
+    declared: BTreeMap<String, BTreeMap<String, Arc<TableDeclaration>>>,
     dbs: RwLock<BTreeMap<String, Arc<LogicDb>>>,
+    /// Lock order: `dbs` before `tables`.
+    tables: RwLock<TableMap>,
 }
 
 impl Catalog {
@@ -96,6 +222,8 @@ impl Catalog {
         for (name, meta) in stored {
             dbs.insert(name.clone(), Arc::new(runtime_db(name, meta)));
         }
+        let tables = load_tables(&store, &dbs)?;
+        let (rules, declared) = declarations(&config, &dbs)?;
         for user in &config.users {
             for db in user.databases.iter().flatten() {
                 if !dbs.contains_key(db) {
@@ -111,13 +239,20 @@ impl Catalog {
         tracing::info!(
             databases = dbs.len(),
             data_nodes = config.data_nodes.len(),
+            tables = tables.values().map(BTreeMap::len).sum::<usize>(),
+            rules = rules.len(),
             "catalog open"
         );
+        let store = Arc::new(store);
         Ok(Catalog {
             config,
             data_nodes,
+            sequences: Sequences::new(Arc::clone(&store)),
             store,
+            rules,
+            declared,
             dbs: RwLock::new(dbs),
+            tables: RwLock::new(tables),
         })
     }
 
@@ -217,12 +352,184 @@ impl Catalog {
                 "database '{name}' is defined in the configuration file; remove it there"
             ))),
             Some(DbOrigin::Runtime) => {
+                let mut tables = self.tables_write();
                 self.store.drop_database(name)?;
                 dbs.remove(name);
+                for table in tables.remove(name).unwrap_or_default().keys() {
+                    self.remove_counter(name, table);
+                }
+                self.sequences.forget_database(name);
                 tracing::info!(database = %name, "logical database dropped");
                 Ok(())
             }
         }
+    }
+
+    /// The global AUTO_INCREMENT sequences.
+    pub fn sequences(&self) -> &Sequences {
+        &self.sequences
+    }
+
+    /// The table `db`.`name` (both case-sensitive, as MariaDB on Linux).
+    pub fn table(&self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
+        self.tables_read().get(db)?.get(name).cloned()
+    }
+
+    /// The tables of a database, sorted by name.
+    pub fn tables(&self, db: &str) -> Vec<(String, Arc<TableInfo>)> {
+        self.tables_read()
+            .get(db)
+            .map(|t| t.iter().map(|(n, i)| (n.clone(), Arc::clone(i))).collect())
+            .unwrap_or_default()
+    }
+
+    /// Records a new table and persists it. Checks: the database exists, the name is
+    /// valid and free, the distribution is valid and uses only the database's data nodes,
+    /// a global table covers all of them, a child's parent exists in the same database
+    /// and is sharded on the parent column. Fills in `data_nodes`.
+    pub fn create_table(
+        &self,
+        db: &str,
+        name: &str,
+        info: TableInfo,
+    ) -> Result<Arc<TableInfo>, CatalogError> {
+        let dbs = self.read();
+        let logic = dbs
+            .get(db)
+            .ok_or_else(|| CatalogError::UnknownDatabase(db.to_string()))?;
+        validate_table_name(name).map_err(CatalogError::Invalid)?;
+        let mut tables = self.tables_write();
+        let existing = tables.get(db);
+        if existing.is_some_and(|t| t.contains_key(name)) {
+            return Err(CatalogError::Invalid(format!(
+                "Table '{name}' already exists"
+            )));
+        }
+        let mut info = info;
+        info.data_nodes = resolve_nodes(logic, name, &info, existing)?;
+        if info.auto_increment_column.as_deref() == Some("") {
+            return Err(CatalogError::Invalid(format!(
+                "table '{db}.{name}': the AUTO_INCREMENT column name is empty"
+            )));
+        }
+        self.store.put_table(db, name, &info.meta())?;
+        let info = Arc::new(info);
+        tables
+            .entry(db.to_string())
+            .or_default()
+            .insert(name.to_string(), Arc::clone(&info));
+        tracing::info!(database = %db, table = %name, kind = info.distribution.kind_name(), data_nodes = ?info.data_nodes, "table created");
+        Ok(info)
+    }
+
+    /// Forgets a table: removes its record and its AUTO_INCREMENT counter (a new table of
+    /// that name starts again at 1). A parent with child tables cannot be dropped.
+    pub fn drop_table(&self, db: &str, name: &str) -> Result<(), CatalogError> {
+        let _dbs = self.read();
+        let mut tables = self.tables_write();
+        let Some(db_tables) = tables.get_mut(db) else {
+            return Err(unknown_table(db, name));
+        };
+        if !db_tables.contains_key(name) {
+            return Err(unknown_table(db, name));
+        }
+        let children = children_of(db_tables, name);
+        if !children.is_empty() {
+            return Err(CatalogError::Invalid(format!(
+                "table '{db}.{name}' is the parent of child table(s) {}; drop them first",
+                children.join(", ")
+            )));
+        }
+        self.store.drop_table(db, name)?;
+        db_tables.remove(name);
+        self.remove_counter(db, name);
+        self.sequences.forget(db, name);
+        tracing::info!(database = %db, table = %name, "table dropped");
+        Ok(())
+    }
+
+    /// Renames a table within its database; child tables follow, and its AUTO_INCREMENT
+    /// counter moves with it. Everything is persisted in one store transaction.
+    pub fn rename_table(
+        &self,
+        db: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<Arc<TableInfo>, CatalogError> {
+        let _dbs = self.read();
+        validate_table_name(new).map_err(CatalogError::Invalid)?;
+        let mut tables = self.tables_write();
+        let Some(db_tables) = tables.get_mut(db) else {
+            return Err(unknown_table(db, old));
+        };
+        let Some(info) = db_tables.get(old).cloned() else {
+            return Err(unknown_table(db, old));
+        };
+        if db_tables.contains_key(new) {
+            return Err(CatalogError::Invalid(format!(
+                "Table '{new}' already exists"
+            )));
+        }
+        let children: Vec<(String, TableInfo)> = children_of(db_tables, old)
+            .into_iter()
+            .filter_map(|child| {
+                let mut moved = TableInfo::clone(db_tables.get(&child)?);
+                if let Distribution::Child { parent, .. } = &mut moved.distribution {
+                    *parent = new.to_string();
+                }
+                Some((child, moved))
+            })
+            .collect();
+        let metas: Vec<(String, TableMeta)> = children
+            .iter()
+            .map(|(n, i)| (n.clone(), i.meta()))
+            .collect();
+        let rewritten: Vec<(&str, &TableMeta)> =
+            metas.iter().map(|(n, m)| (n.as_str(), m)).collect();
+        let (from, to) = (counter_name(db, old), counter_name(db, new));
+        self.sequences.forget(db, old);
+        self.sequences.forget(db, new);
+        self.store
+            .rename_table(db, old, new, &info.meta(), &rewritten, Some((&from, &to)))?;
+        db_tables.remove(old);
+        db_tables.insert(new.to_string(), Arc::clone(&info));
+        for (child, moved) in children {
+            db_tables.insert(child, Arc::new(moved));
+        }
+        tracing::info!(database = %db, from = %old, to = %new, "table renamed");
+        Ok(info)
+    }
+
+    /// The named sharding rule from the configuration.
+    pub fn rule(&self, name: &str) -> Option<Arc<ShardingRule>> {
+        self.rules.get(name).cloned()
+    }
+
+    /// All named rules, by name.
+    pub fn rules(&self) -> impl Iterator<Item = &Arc<ShardingRule>> {
+        self.rules.values()
+    }
+
+    /// The configuration's declaration of `db`.`name`, if any.
+    pub fn declared_table(&self, db: &str, name: &str) -> Option<Arc<TableDeclaration>> {
+        self.declared.get(db)?.get(name).cloned()
+    }
+
+    /// Removes a table's AUTO_INCREMENT counter; a failure only leaves the counter behind
+    /// (a recreated table then continues above the old values, which is still correct).
+    fn remove_counter(&self, db: &str, table: &str) {
+        if let Err(e) = self.store.remove_counter(&counter_name(db, table)) {
+            tracing::warn!(database = %db, table = %table, error = %e, "AUTO_INCREMENT counter not removed");
+        }
+    }
+
+    fn tables_read(&self) -> RwLockReadGuard<'_, TableMap> {
+        // Single-operation updates: a poisoned lock is still consistent.
+        self.tables.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tables_write(&self) -> RwLockWriteGuard<'_, TableMap> {
+        self.tables.write().unwrap_or_else(|e| e.into_inner())
     }
 
     fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Arc<LogicDb>>> {
@@ -234,6 +541,179 @@ impl Catalog {
     fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Arc<LogicDb>>> {
         self.dbs.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+fn unknown_table(db: &str, name: &str) -> CatalogError {
+    CatalogError::Invalid(format!("Unknown table '{db}.{name}'"))
+}
+
+/// Child tables whose parent is `parent`.
+fn children_of(tables: &BTreeMap<String, Arc<TableInfo>>, parent: &str) -> Vec<String> {
+    tables
+        .iter()
+        .filter(|(_, t)| matches!(&t.distribution, Distribution::Child { parent: p, .. } if p == parent))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// Checks a table's distribution against its database and returns its data nodes.
+fn resolve_nodes(
+    db: &LogicDb,
+    name: &str,
+    info: &TableInfo,
+    tables: Option<&BTreeMap<String, Arc<TableInfo>>>,
+) -> Result<Vec<u32>, CatalogError> {
+    let entry = format!("table '{}.{name}'", db.name);
+    let bad = |reason: String| Err(CatalogError::Invalid(format!("{entry}: {reason}")));
+    if let Err(e) = info.distribution.validate() {
+        return bad(e.to_string());
+    }
+    let nodes = match &info.distribution {
+        Distribution::Child {
+            parent,
+            parent_column,
+            ..
+        } => {
+            let Some(parent_info) = tables.and_then(|t| t.get(parent)) else {
+                return bad(format!("parent table '{parent}' does not exist"));
+            };
+            match &parent_info.distribution {
+                Distribution::Sharded { column, .. } if column == parent_column => {}
+                Distribution::Sharded { column, .. } => {
+                    return bad(format!(
+                        "parent_column must be the parent's sharding column '{column}'"
+                    ))
+                }
+                other => {
+                    return bad(format!(
+                        "parent '{parent}' is a {} table; a parent must be sharded",
+                        other.kind_name()
+                    ))
+                }
+            }
+            parent_info.data_nodes.clone()
+        }
+        other => other.data_nodes().unwrap_or_default(),
+    };
+    for dn in &nodes {
+        if !db.data_nodes.contains(dn) {
+            return bad(format!(
+                "data node {dn} is not one of database '{}'s data nodes",
+                db.name
+            ));
+        }
+    }
+    if let Distribution::Global { .. } = info.distribution {
+        let mut all = db.data_nodes.clone();
+        all.sort_unstable();
+        if nodes != all {
+            return bad(format!(
+                "a global table must be on all of the database's data nodes {all:?}"
+            ));
+        }
+    }
+    Ok(nodes)
+}
+
+/// Loads the stored tables of every known database, resolving child tables' nodes.
+fn load_tables(
+    store: &MetadataStore,
+    dbs: &BTreeMap<String, Arc<LogicDb>>,
+) -> Result<TableMap, CatalogError> {
+    let mut all = TableMap::new();
+    let mut problems = Vec::new();
+    for (db_name, db) in dbs {
+        let mut loaded: BTreeMap<String, Arc<TableInfo>> = BTreeMap::new();
+        let stored = store.list_tables(db_name)?;
+        // Parents first: a child's nodes are its parent's.
+        let (children, others): (Vec<_>, Vec<_>) = stored
+            .into_iter()
+            .partition(|(_, m)| matches!(m.distribution, Distribution::Child { .. }));
+        for (name, meta) in others.into_iter().chain(children) {
+            let mut info = TableInfo::new(meta.distribution, meta.auto_increment_column);
+            info.created_at_ms = meta.created_at_ms;
+            match resolve_nodes(db, &name, &info, Some(&loaded)) {
+                Ok(nodes) => {
+                    info.data_nodes = nodes;
+                    loaded.insert(name, Arc::new(info));
+                }
+                Err(e) => problems.push(format!("{e} (stored table)")),
+            }
+        }
+        if !loaded.is_empty() {
+            all.insert(db_name.clone(), loaded);
+        }
+    }
+    if problems.is_empty() {
+        Ok(all)
+    } else {
+        Err(CatalogError::InvalidConfig { problems })
+    }
+}
+
+/// Named rules and declared tables of the configuration (already validated).
+type Declarations = (
+    BTreeMap<String, Arc<ShardingRule>>,
+    BTreeMap<String, BTreeMap<String, Arc<TableDeclaration>>>,
+);
+
+fn declarations(
+    config: &Config,
+    dbs: &BTreeMap<String, Arc<LogicDb>>,
+) -> Result<Declarations, CatalogError> {
+    let invalid = |problem: String| CatalogError::InvalidConfig {
+        problems: vec![problem],
+    };
+    let mut rules = BTreeMap::new();
+    for rule in &config.rules {
+        let built =
+            rule_from_config(rule).map_err(|e| invalid(format!("rule '{}': {e}", rule.name)))?;
+        rules.insert(rule.name.clone(), built);
+    }
+    let mut declared: BTreeMap<String, BTreeMap<String, Arc<TableDeclaration>>> = BTreeMap::new();
+    for table in &config.tables {
+        let entry = format!("table '{}.{}'", table.database, table.name);
+        let missing = |field: &str| invalid(format!("{entry}: '{field}' is missing"));
+        let distribution = match table.kind {
+            TableType::Sharded => DeclaredDistribution::Sharded {
+                column: table.column.clone().ok_or_else(|| missing("column"))?,
+                rule: declared_rule(table, &rules).map_err(|e| invalid(format!("{entry}: {e}")))?,
+            },
+            TableType::Global => DeclaredDistribution::Global {
+                data_nodes: dbs
+                    .get(&table.database)
+                    .map(|d| {
+                        let mut nodes = d.data_nodes.clone();
+                        nodes.sort_unstable();
+                        nodes
+                    })
+                    .unwrap_or_default(),
+            },
+            TableType::Vertical => DeclaredDistribution::Vertical {
+                dnid: table.data_node.ok_or_else(|| missing("data_node"))?,
+            },
+            TableType::Child => DeclaredDistribution::Child {
+                parent: table.parent.clone().ok_or_else(|| missing("parent"))?,
+                parent_column: table
+                    .parent_column
+                    .clone()
+                    .ok_or_else(|| missing("parent_column"))?,
+                column: table
+                    .child_column
+                    .clone()
+                    .ok_or_else(|| missing("child_column"))?,
+            },
+        };
+        declared.entry(table.database.clone()).or_default().insert(
+            table.name.clone(),
+            Arc::new(TableDeclaration {
+                distribution,
+                auto_increment_column: table.auto_increment.clone(),
+            }),
+        );
+    }
+    let rules = rules.into_iter().map(|(n, r)| (n, Arc::new(r))).collect();
+    Ok((rules, declared))
 }
 
 fn runtime_db(name: String, meta: DatabaseMeta) -> LogicDb {
@@ -443,6 +923,364 @@ default_data_nodes = [2]
             err.contains("data node 3 belongs to both database 'shop' and database 'crm'"),
             "{err}"
         );
+        Ok(())
+    }
+
+    fn sharded(column: &str, rule: ShardingRule) -> TableInfo {
+        let key_type = KeyType::Integer { unsigned: false };
+        let distribution =
+            Distribution::sharded(column, key_type, rule).unwrap_or_else(|e| panic!("{e}"));
+        TableInfo::new(distribution, Some("id".into()))
+    }
+
+    fn auto_crc32(nodes: &[u32]) -> ShardingRule {
+        ShardingRule::auto_crc32(nodes.to_vec()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn child(parent: &str, parent_column: &str) -> TableInfo {
+        TableInfo::new(
+            Distribution::Child {
+                parent: parent.into(),
+                parent_column: parent_column.into(),
+                column: "order_id".into(),
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn tables_persist_with_their_distributions() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        {
+            let catalog = Catalog::open(config(dir.path()))?;
+            catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[2, 1])))?;
+            catalog.create_table("shop", "items", child("orders", "id"))?;
+            let global = TableInfo::new(
+                Distribution::Global {
+                    data_nodes: vec![2, 1],
+                },
+                None,
+            );
+            catalog.create_table("shop", "region", global)?;
+            catalog.create_table(
+                "shop",
+                "audit",
+                TableInfo::new(Distribution::Vertical { dnid: 2 }, None),
+            )?;
+            catalog.create_table(
+                "shop",
+                "Orders",
+                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+            )?;
+        }
+        let catalog = Catalog::open(config(dir.path()))?;
+        let names: Vec<String> = catalog.tables("shop").into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Orders", "audit", "items", "orders", "region"]);
+        let orders = catalog
+            .table("shop", "orders")
+            .ok_or_else(|| unknown_table("shop", "orders"))?;
+        assert_eq!(orders.data_nodes, [1, 2]);
+        assert_eq!(orders.auto_increment_column.as_deref(), Some("id"));
+        assert_eq!(
+            orders.distribution,
+            sharded("id", auto_crc32(&[2, 1])).distribution
+        );
+        assert_eq!(
+            catalog.table("shop", "items").map(|t| t.data_nodes.clone()),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            catalog
+                .table("shop", "Orders")
+                .map(|t| t.distribution.clone()),
+            Some(Distribution::Vertical { dnid: 1 }),
+            "names are case-sensitive"
+        );
+        assert!(catalog.table("shop", "ORDERS").is_none());
+        assert!(catalog.table("crm", "orders").is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn create_table_refuses_what_the_database_cannot_hold() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        let catalog = Catalog::open(config(dir.path()))?;
+        catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[1, 2])))?;
+        catalog.create_table(
+            "shop",
+            "audit",
+            TableInfo::new(Distribution::Vertical { dnid: 2 }, None),
+        )?;
+        let cases: Vec<(&str, &str, TableInfo, &str)> = vec![
+            (
+                "nope",
+                "t",
+                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                "Unknown database 'nope'",
+            ),
+            (
+                "shop",
+                "orders",
+                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                "Table 'orders' already exists",
+            ),
+            (
+                "shop",
+                "",
+                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                "must be 1 to 64 characters",
+            ),
+            (
+                "shop",
+                "t",
+                TableInfo::new(Distribution::Vertical { dnid: 3 }, None),
+                "table 'shop.t': data node 3 is not one of database 'shop's data nodes",
+            ),
+            (
+                "shop",
+                "t",
+                sharded("id", auto_crc32(&[1, 2, 3])),
+                "data node 3 is not one of database 'shop's data nodes",
+            ),
+            (
+                "shop",
+                "t",
+                TableInfo::new(
+                    Distribution::Global {
+                        data_nodes: vec![1],
+                    },
+                    None,
+                ),
+                "a global table must be on all of the database's data nodes [1, 2]",
+            ),
+            (
+                "shop",
+                "t",
+                child("missing", "id"),
+                "parent table 'missing' does not exist",
+            ),
+            (
+                "shop",
+                "t",
+                child("audit", "id"),
+                "parent 'audit' is a vertical table; a parent must be sharded",
+            ),
+            (
+                "shop",
+                "t",
+                child("orders", "customer_id"),
+                "parent_column must be the parent's sharding column 'id'",
+            ),
+            (
+                "shop",
+                "t",
+                TableInfo::new(Distribution::Vertical { dnid: 1 }, Some(String::new())),
+                "the AUTO_INCREMENT column name is empty",
+            ),
+        ];
+        for (db, name, info, expected) in cases {
+            let err = catalog
+                .create_table(db, name, info)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains(expected),
+                "{db}.{name}: expected {expected:?}, got {err:?}"
+            );
+        }
+        assert_eq!(
+            catalog.tables("shop").len(),
+            2,
+            "no failed creation leaves a trace"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn rename_moves_children_and_the_auto_increment_counter() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        {
+            let catalog = Catalog::open(config(dir.path()))?;
+            catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[1, 2])))?;
+            catalog.create_table("shop", "items", child("orders", "id"))?;
+            let used = catalog.sequences().next("shop", "orders", 5)?;
+            assert_eq!(used, 1..6);
+            catalog.rename_table("shop", "orders", "orders_v2")?;
+            assert!(catalog.table("shop", "orders").is_none());
+            assert!(catalog.sequences().next("shop", "orders_v2", 1)?.start > 5);
+            let err = catalog
+                .rename_table("shop", "orders", "x")
+                .err()
+                .map(|e| e.to_string());
+            assert_eq!(err.as_deref(), Some("Unknown table 'shop.orders'"));
+        }
+        let catalog = Catalog::open(config(dir.path()))?;
+        let items = catalog
+            .table("shop", "items")
+            .map(|t| t.distribution.clone());
+        assert!(matches!(items, Some(Distribution::Child { parent, .. }) if parent == "orders_v2"));
+        assert!(catalog.sequences().next("shop", "orders_v2", 1)?.start > 5);
+        Ok(())
+    }
+
+    #[test]
+    fn drop_table_refuses_parents_and_resets_the_counter() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        let catalog = Catalog::open(config(dir.path()))?;
+        catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[1, 2])))?;
+        catalog.create_table("shop", "items", child("orders", "id"))?;
+        let err = catalog
+            .drop_table("shop", "orders")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("table 'shop.orders' is the parent of child table(s) items; drop them first")
+        );
+        assert_eq!(catalog.sequences().next("shop", "orders", 3)?, 1..4);
+        catalog.drop_table("shop", "items")?;
+        catalog.drop_table("shop", "orders")?;
+        assert!(catalog.table("shop", "orders").is_none());
+        assert!(catalog.drop_table("shop", "orders").is_err());
+        catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[1, 2])))?;
+        assert_eq!(
+            catalog.sequences().next("shop", "orders", 1)?,
+            1..2,
+            "a new table starts at 1"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn dropping_a_runtime_database_forgets_its_tables() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        let catalog = Catalog::open(config(dir.path()))?;
+        catalog.create_database("crm", vec![3, 4], None)?;
+        catalog.create_table("crm", "leads", sharded("id", auto_crc32(&[3, 4])))?;
+        catalog.sequences().next("crm", "leads", 2)?;
+        catalog.drop_database("crm")?;
+        assert!(catalog.tables("crm").is_empty());
+        catalog.create_database("crm", vec![3, 4], None)?;
+        assert!(catalog.table("crm", "leads").is_none());
+        assert_eq!(catalog.sequences().next("crm", "leads", 1)?, 1..2);
+        Ok(())
+    }
+
+    #[test]
+    fn configured_rules_and_declared_tables_are_looked_up() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        let mut text = config(dir.path()).to_toml()?;
+        text.push_str(
+            r#"
+[[rule]]
+name = "r_orders"
+function = "auto_crc32"
+data_nodes = [1, 2]
+
+[[rule]]
+name = "r_range"
+function = "range"
+params = "1:1000=1, 1001:2000=2"
+null_route = 1
+
+[[table]]
+database = "shop"
+name = "orders"
+type = "sharded"
+column = "customer_id"
+rule = "r_orders"
+auto_increment = "id"
+
+[[table]]
+database = "shop"
+name = "items"
+type = "child"
+parent = "orders"
+parent_column = "customer_id"
+child_column = "customer_id"
+
+[[table]]
+database = "shop"
+name = "region"
+type = "global"
+
+[[table]]
+database = "shop"
+name = "audit"
+type = "vertical"
+data_node = 2
+
+[[table]]
+database = "shop"
+name = "events"
+type = "sharded"
+column = "id"
+function = "simple_mod"
+params = "modulus=4; 0:1=1, 2:3=2"
+"#,
+        );
+        let catalog = Catalog::open(Config::from_toml(&text)?)?;
+        let rule = catalog
+            .rule("r_range")
+            .ok_or_else(|| CatalogError::Invalid("r_range".into()))?;
+        assert_eq!(
+            (
+                rule.name.as_deref(),
+                rule.data_nodes.as_slice(),
+                rule.null_route
+            ),
+            (Some("r_range"), &[1, 2][..], Some(1))
+        );
+        assert_eq!(
+            catalog.rule("r_orders").map(|r| r.null_route),
+            Some(Some(1)),
+            "AUTO_CRC32 routes NULL to its first node"
+        );
+        assert_eq!(catalog.rules().count(), 2);
+        let orders = catalog
+            .declared_table("shop", "orders")
+            .ok_or_else(|| CatalogError::Invalid("orders".into()))?;
+        let info = orders.table_info(Some(KeyType::Integer { unsigned: false }))?;
+        assert_eq!(info.auto_increment_column.as_deref(), Some("id"));
+        assert!(
+            matches!(&info.distribution, Distribution::Sharded { column, rule, .. } if column == "customer_id" && rule.name.as_deref() == Some("r_orders"))
+        );
+        assert!(
+            orders.table_info(None).is_err(),
+            "a sharded declaration needs the key type"
+        );
+        let created = catalog.create_table("shop", "orders", info)?;
+        assert_eq!(created.data_nodes, [1, 2]);
+        let items = catalog
+            .declared_table("shop", "items")
+            .ok_or_else(|| CatalogError::Invalid("items".into()))?;
+        catalog.create_table("shop", "items", items.table_info(None)?)?;
+        let region = catalog
+            .declared_table("shop", "region")
+            .map(|d| d.distribution.clone());
+        assert_eq!(
+            region,
+            Some(DeclaredDistribution::Global {
+                data_nodes: vec![1, 2]
+            })
+        );
+        let audit = catalog
+            .declared_table("shop", "audit")
+            .map(|d| d.distribution.clone());
+        assert_eq!(audit, Some(DeclaredDistribution::Vertical { dnid: 2 }));
+        let events = catalog
+            .declared_table("shop", "events")
+            .ok_or_else(|| CatalogError::Invalid("events".into()))?;
+        let info = events.table_info(Some(KeyType::Integer { unsigned: true }))?;
+        assert_eq!(
+            info.distribution
+                .route(&crate::sharding::KeyValue::Int(6))
+                .ok(),
+            Some(2)
+        );
+        assert!(catalog.declared_table("shop", "nope").is_none());
+        assert!(catalog.declared_table("Shop", "orders").is_none());
         Ok(())
     }
 

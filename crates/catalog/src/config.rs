@@ -1,13 +1,13 @@
-//! The compute node's TOML configuration: listeners, users, data nodes, logical databases
-//! and pool settings. `strata serve --config FILE` reads it; the playground and the testkit
+//! The compute node's TOML configuration: listeners, users, data nodes, logical databases,
+//! named sharding rules, declared tables and pool settings. `strata serve --config FILE` reads it; the playground and the testkit
 //! write it. Every field has a default so a minimal file stays minimal.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// Whole compute-node configuration, one TOML file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Whole compute-node configuration, one TOML file (`Default` is the empty file).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Listener addresses, data directory, TLS and session limits.
@@ -22,6 +22,12 @@ pub struct Config {
     /// Logical databases and the data nodes they span.
     #[serde(default, rename = "database")]
     pub databases: Vec<LogicDbConfig>,
+    /// Named sharding rules (`SHARD BY rulename '...'`, `[[table]] rule = "..."`).
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleConfig>,
+    /// Tables whose distribution is declared ahead of a plain CREATE TABLE.
+    #[serde(default, rename = "table", skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableConfig>,
     /// Backend connection pool settings, the same for every storage node.
     #[serde(default)]
     pub pool: PoolConfig,
@@ -45,6 +51,11 @@ pub struct ServerConfig {
     pub max_allowed_packet: u32,
     /// Most client connections served at once (error 1040 beyond).
     pub max_connections: u32,
+    /// A plain CREATE TABLE (no SHARD BY, no declaration) in a database with several
+    /// default data nodes is sharded by AUTO_CRC32 as HotDB does; off (the default for
+    /// now) puts such tables on the first default data node, until statements over
+    /// several nodes also work through server-side prepared statements.
+    pub auto_shard_plain_tables: bool,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +68,7 @@ impl Default for ServerConfig {
             tls: None,
             max_allowed_packet: 64 * 1024 * 1024,
             max_connections: 5000,
+            auto_shard_plain_tables: false,
         }
     }
 }
@@ -127,6 +139,88 @@ pub struct LogicDbConfig {
     /// DNIDs where tables without a distribution clause go; absent means all of `data_nodes`.
     #[serde(default)]
     pub default_data_nodes: Option<Vec<u32>>,
+}
+
+/// A named sharding rule: function, parameters, data nodes and NULL route.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Rule name, unique.
+    pub name: String,
+    /// Function type: auto_crc32, auto_mod, range, match, route, simple_mod, crc32_mod.
+    pub function: String,
+    /// Data nodes: required for auto_* (keys spread by position); for the others the
+    /// nodes named in `params` when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_nodes: Vec<u32>,
+    /// Parameters in the function's text form (see docs/sharding.md).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub params: String,
+    /// Data node for NULL keys (auto_crc32 defaults to its first node; the others refuse
+    /// NULL with error 10104 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_route: Option<u32>,
+}
+
+/// How a declared table is placed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TableType {
+    /// Rows spread by a sharding rule on one column.
+    Sharded,
+    /// A full copy on every data node of the database.
+    Global,
+    /// All rows on one data node.
+    Vertical,
+    /// Rows on the data node of their parent row.
+    Child,
+}
+
+/// A table declared in the configuration; a plain CREATE TABLE of that name creates it
+/// with this distribution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    /// Logical database (defined in this file).
+    pub database: String,
+    /// Table name, case-sensitive.
+    pub name: String,
+    /// Placement.
+    #[serde(rename = "type")]
+    pub kind: TableType,
+    /// Sharded: the sharding column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Sharded: a named rule (or `function` and `data_nodes` inline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Sharded, inline rule: function type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// Sharded, inline rule: data nodes. Global: must be all of the database's (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_nodes: Option<Vec<u32>>,
+    /// Sharded, inline rule: parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<String>,
+    /// Sharded, inline rule: NULL route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_route: Option<u32>,
+    /// Vertical: the data node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_node: Option<u32>,
+    /// Child: the parent table (sharded, same database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Child: the parent's column (its sharding column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_column: Option<String>,
+    /// Child: this table's column that joins the parent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_column: Option<String>,
+    /// Column whose AUTO_INCREMENT values Strata allocates globally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_increment: Option<String>,
 }
 
 /// Backend pool limits and timings (milliseconds).

@@ -1,17 +1,20 @@
 //! Catalog of the compute node: its configuration (loaded and validated from TOML), the
 //! embedded metadata store (redb) for what changes at runtime, and the [`Catalog`] that
-//! merges both into the logical databases, data nodes and users the server looks up on
-//! every statement.
+//! merges both into the logical databases, data nodes, users and tables the server looks
+//! up on every statement. `sharding` holds table distributions and sharding functions
+//! (with `collation` for string keys); `sequence` the global AUTO_INCREMENT allocator.
 
 mod catalog;
+pub mod collation;
 pub mod config;
-pub mod sharding;
 mod error;
 mod load;
+pub mod sequence;
+pub mod sharding;
 pub mod store;
 
-pub use catalog::{Catalog, DbOrigin, LogicDb};
+pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration, TableInfo};
 pub use config::Config;
 pub use error::CatalogError;
-pub use load::validate_logic_db_name;
+pub use load::{validate_logic_db_name, validate_table_name};
 pub use store::{DatabaseMeta, MetadataStore, TableKind, TableMeta};

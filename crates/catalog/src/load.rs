@@ -2,11 +2,15 @@
 //! reports all problems, each naming the entry it is about, so a DBA fixes a file in one
 //! pass. `Catalog::open` validates again, together with the databases created at runtime.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use crate::config::{Config, DataNodeConfig, LogicDbConfig, PoolConfig, ServerConfig, UserConfig};
+use crate::config::{
+    Config, DataNodeConfig, LogicDbConfig, PoolConfig, RuleConfig, ServerConfig, TableConfig,
+    TableType, UserConfig,
+};
 use crate::error::CatalogError;
+use crate::sharding::ShardingRule;
 
 /// Schemas every MySQL server has; a logical database may not take their names.
 const SYSTEM_SCHEMAS: [&str; 4] = ["information_schema", "mysql", "performance_schema", "sys"];
@@ -42,6 +46,8 @@ impl Config {
         check_data_nodes(&self.data_nodes, &mut problems);
         let known: HashSet<u32> = self.data_nodes.iter().map(|d| d.id).collect();
         check_databases(&self.databases, &known, &mut problems);
+        let rules = check_rules(&self.rules, &known, &mut problems);
+        check_tables(&self.tables, &self.databases, &rules, &mut problems);
         check_pool(&self.pool, &mut problems);
         if problems.is_empty() {
             Ok(())
@@ -170,6 +176,250 @@ fn check_databases(dbs: &[LogicDbConfig], known: &HashSet<u32>, problems: &mut V
             .map(|d| (d.name.as_str(), d.data_nodes.as_slice())),
         problems,
     );
+}
+
+/// Checks a table name: 1-64 characters, no NUL, not ending with a space (MySQL's rules
+/// for names that are also file names on the data nodes).
+pub fn validate_table_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(format!(
+            "table name '{name}' must be 1 to 64 characters long"
+        ));
+    }
+    if name.contains('\0') || name.ends_with(' ') {
+        return Err(format!(
+            "table name '{name}' may not contain NUL or end with a space"
+        ));
+    }
+    Ok(())
+}
+
+/// Builds a rule from its configuration (without checking data nodes against the file).
+pub(crate) fn rule_from_config(rule: &RuleConfig) -> Result<ShardingRule, String> {
+    build_rule(
+        &rule.function,
+        &rule.params,
+        rule.data_nodes.clone(),
+        rule.null_route,
+    )
+    .map(|r| r.with_name(rule.name.clone()))
+}
+
+/// A rule from its parts; AUTO_CRC32 without a NULL route routes NULL to its first node.
+pub(crate) fn build_rule(
+    function: &str,
+    params: &str,
+    data_nodes: Vec<u32>,
+    null_route: Option<u32>,
+) -> Result<ShardingRule, String> {
+    let null_route = match null_route {
+        None if function.trim().eq_ignore_ascii_case("auto_crc32") => data_nodes.first().copied(),
+        other => other,
+    };
+    ShardingRule::from_spec(function, params, data_nodes, null_route).map_err(|e| e.to_string())
+}
+
+/// Checks the named rules; returns the valid ones by name.
+fn check_rules(
+    rules: &[RuleConfig],
+    known: &HashSet<u32>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, ShardingRule> {
+    let mut valid = BTreeMap::new();
+    let mut seen = HashSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if rule.name.is_empty() {
+            problems.push(format!("rule #{}: name is empty", i + 1));
+            continue;
+        }
+        let entry = format!("rule '{}'", rule.name);
+        if !seen.insert(rule.name.as_str()) {
+            problems.push(format!("{entry} is defined twice"));
+            continue;
+        }
+        match rule_from_config(rule) {
+            Ok(built) => {
+                let undefined: Vec<String> = built
+                    .data_nodes
+                    .iter()
+                    .filter(|dn| !known.contains(dn))
+                    .map(ToString::to_string)
+                    .collect();
+                if undefined.is_empty() {
+                    valid.insert(rule.name.clone(), built);
+                } else {
+                    problems.push(format!(
+                        "{entry}: data node {} is not defined",
+                        undefined.join(", ")
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("{entry}: {e}")),
+        }
+    }
+    valid
+}
+
+/// Checks the declared tables against their databases and the rules.
+fn check_tables(
+    tables: &[TableConfig],
+    dbs: &[LogicDbConfig],
+    rules: &BTreeMap<String, ShardingRule>,
+    problems: &mut Vec<String>,
+) {
+    let mut seen = HashSet::new();
+    let declared: HashMap<(&str, &str), &TableConfig> = tables
+        .iter()
+        .map(|t| ((t.database.as_str(), t.name.as_str()), t))
+        .collect();
+    for table in tables {
+        let entry = format!("table '{}.{}'", table.database, table.name);
+        if let Err(e) = validate_table_name(&table.name) {
+            problems.push(format!("{entry}: {e}"));
+        }
+        if !seen.insert((table.database.as_str(), table.name.as_str())) {
+            problems.push(format!("{entry} is declared twice"));
+            continue;
+        }
+        let Some(db) = dbs.iter().find(|d| d.name == table.database) else {
+            problems.push(format!(
+                "{entry}: database '{}' is not defined in this file",
+                table.database
+            ));
+            continue;
+        };
+        let sharding_fields = [
+            ("rule", table.rule.is_some()),
+            ("function", table.function.is_some()),
+            ("params", table.params.is_some()),
+            ("null_route", table.null_route.is_some()),
+        ];
+        let child_fields = [
+            ("parent", table.parent.is_some()),
+            ("parent_column", table.parent_column.is_some()),
+            ("child_column", table.child_column.is_some()),
+        ];
+        let column = [("column", table.column.is_some())];
+        let data_node = [("data_node", table.data_node.is_some())];
+        let data_nodes = [("data_nodes", table.data_nodes.is_some())];
+        let inapplicable: Vec<&[(&str, bool)]> = match table.kind {
+            TableType::Sharded => vec![&data_node, &child_fields],
+            TableType::Global => vec![&sharding_fields, &child_fields, &column, &data_node],
+            TableType::Vertical => vec![&sharding_fields, &child_fields, &column, &data_nodes],
+            TableType::Child => vec![&sharding_fields, &column, &data_node, &data_nodes],
+        };
+        for (field, _) in inapplicable.into_iter().flatten().filter(|(_, set)| *set) {
+            problems.push(format!(
+                "{entry}: '{field}' does not apply to a {} table",
+                type_name(table.kind)
+            ));
+        }
+        match table.kind {
+            TableType::Sharded => {
+                if table.column.as_deref().is_none_or(str::is_empty) {
+                    problems.push(format!("{entry}: a sharded table needs 'column'"));
+                }
+                match declared_rule(table, rules) {
+                    Ok(rule) => {
+                        for dn in &rule.data_nodes {
+                            if !db.data_nodes.contains(dn) {
+                                problems.push(format!(
+                                    "{entry}: data node {dn} of its rule is not one of database '{}'s data nodes",
+                                    db.name
+                                ));
+                            }
+                        }
+                    }
+                    Err(e) => problems.push(format!("{entry}: {e}")),
+                }
+            }
+            TableType::Global => {
+                if let Some(nodes) = &table.data_nodes {
+                    let given: HashSet<u32> = nodes.iter().copied().collect();
+                    let all: HashSet<u32> = db.data_nodes.iter().copied().collect();
+                    if given != all {
+                        problems.push(format!(
+                            "{entry}: a global table is on all of database '{}'s data nodes {:?}",
+                            db.name, db.data_nodes
+                        ));
+                    }
+                }
+            }
+            TableType::Vertical => match table.data_node {
+                None => problems.push(format!("{entry}: a vertical table needs 'data_node'")),
+                Some(dn) if !db.data_nodes.contains(&dn) => problems.push(format!(
+                    "{entry}: data node {dn} is not one of database '{}'s data nodes",
+                    db.name
+                )),
+                Some(_) => {}
+            },
+            TableType::Child => {
+                for (field, set) in child_fields {
+                    if !set {
+                        problems.push(format!("{entry}: a child table needs '{field}'"));
+                    }
+                }
+                let parent = table
+                    .parent
+                    .as_deref()
+                    .and_then(|p| declared.get(&(table.database.as_str(), p)));
+                if let Some(parent) = parent {
+                    if parent.kind != TableType::Sharded {
+                        problems.push(format!(
+                            "{entry}: parent '{}' is a {} table; a parent must be sharded",
+                            parent.name,
+                            type_name(parent.kind)
+                        ));
+                    } else if parent.column != table.parent_column {
+                        problems.push(format!(
+                            "{entry}: parent_column must be the parent's sharding column '{}'",
+                            parent.column.as_deref().unwrap_or("")
+                        ));
+                    }
+                }
+            }
+        }
+        if table.auto_increment.as_deref() == Some("") {
+            problems.push(format!("{entry}: auto_increment is empty"));
+        }
+    }
+}
+
+fn type_name(kind: TableType) -> &'static str {
+    match kind {
+        TableType::Sharded => "sharded",
+        TableType::Global => "global",
+        TableType::Vertical => "vertical",
+        TableType::Child => "child",
+    }
+}
+
+/// The rule of a declared sharded table: a named rule or an inline one.
+pub(crate) fn declared_rule(
+    table: &TableConfig,
+    rules: &BTreeMap<String, ShardingRule>,
+) -> Result<ShardingRule, String> {
+    match (&table.rule, &table.function) {
+        (Some(_), Some(_)) => Err("give either 'rule' or 'function', not both".into()),
+        (Some(name), None) => {
+            if table.data_nodes.is_some() || table.params.is_some() || table.null_route.is_some() {
+                return Err(format!(
+                    "'data_nodes', 'params' and 'null_route' belong to rule '{name}', not to the table"
+                ));
+            }
+            rules
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("rule '{name}' is not defined (or not valid)"))
+        }
+        (None, Some(function)) => build_rule(
+            function,
+            table.params.as_deref().unwrap_or(""),
+            table.data_nodes.clone().unwrap_or_default(),
+            table.null_route,
+        ),
+        (None, None) => Err("a sharded table needs 'rule' or 'function'".into()),
+    }
 }
 
 fn check_addr(what: &str, addr: &str, problems: &mut Vec<String>) {
@@ -402,6 +652,115 @@ max_size = 64
             ("connections", with(|c| c.server.max_connections = 0), "server.max_connections must be at least 1"),
             ("empty host", with(|c| c.data_nodes[0].primary.host.clear()), "data node 1: primary.host is empty"),
             ("empty physical db", with(|c| c.data_nodes[0].primary.database.clear()), "data node 1: primary.database is empty"),
+        ];
+        for (what, config, expected) in cases {
+            let found = problems(&config);
+            assert!(
+                found.iter().any(|p| p.contains(expected)),
+                "{what}: expected {expected:?} in {found:?}"
+            );
+        }
+    }
+
+    const SHARDING: &str = r#"
+[[rule]]
+name = "r_orders"
+function = "auto_crc32"
+data_nodes = [1, 2]
+
+[[rule]]
+name = "r_match"
+function = "match"
+params = "north=1, south=2"
+null_route = 2
+
+[[table]]
+database = "shop"
+name = "orders"
+type = "sharded"
+column = "customer_id"
+rule = "r_orders"
+auto_increment = "id"
+
+[[table]]
+database = "shop"
+name = "items"
+type = "child"
+parent = "orders"
+parent_column = "customer_id"
+child_column = "customer_id"
+
+[[table]]
+database = "shop"
+name = "region"
+type = "global"
+
+[[table]]
+database = "crm"
+name = "leads"
+type = "vertical"
+data_node = 3
+
+[[table]]
+database = "shop"
+name = "events"
+type = "sharded"
+column = "id"
+function = "range"
+params = "1:100=1, above=2"
+"#;
+
+    fn with_sharding(edit: impl FnOnce(&mut Config)) -> Config {
+        let text = format!("{VALID}{SHARDING}");
+        let mut config = toml::from_str::<Config>(&text).unwrap_or_else(|e| panic!("{e}"));
+        edit(&mut config);
+        config
+    }
+
+    #[test]
+    fn rules_and_declared_tables_parse_validate_and_round_trip() {
+        let config = with_sharding(|_| {});
+        assert_eq!(problems(&config), Vec::<String>::new());
+        assert_eq!(config.rules.len(), 2);
+        assert_eq!(config.tables[0].kind, TableType::Sharded);
+        assert_eq!(config.tables[3].data_node, Some(3));
+        let text = config.to_toml().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(Config::from_toml(&text).ok(), Some(config));
+        let plain = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
+        let text = plain.to_toml().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !text.contains("[[rule]]") && !text.contains("[[table]]"),
+            "empty sections are not written"
+        );
+    }
+
+    #[test]
+    fn each_rule_and_table_problem_names_its_entry() {
+        let cases: Vec<(&str, Config, &str)> = vec![
+            ("duplicate rule", with_sharding(|c| c.rules[1].name = "r_orders".into()), "rule 'r_orders' is defined twice"),
+            ("empty rule name", with_sharding(|c| c.rules[1].name.clear()), "rule #2: name is empty"),
+            ("bad function", with_sharding(|c| c.rules[0].function = "hash".into()), "rule 'r_orders': Invalid sharding rule: unknown sharding function 'hash'"),
+            ("auto without nodes", with_sharding(|c| c.rules[0].data_nodes.clear()), "rule 'r_orders': Invalid sharding rule: AUTO_CRC32 needs at least one data node"),
+            ("undefined node", with_sharding(|c| c.rules[0].data_nodes = vec![1, 9]), "rule 'r_orders': data node 9 is not defined"),
+            ("bad params", with_sharding(|c| c.rules[1].params = "north".into()), "rule 'r_match': Invalid sharding rule: 'north' is not KEY=DATANODE"),
+            ("null route outside", with_sharding(|c| { c.rules[1].data_nodes = vec![1, 2]; c.rules[1].null_route = Some(3) }), "rule 'r_match': Invalid sharding rule: NULL route 3 is not one of the rule's data nodes"),
+            ("unknown db", with_sharding(|c| c.tables[3].database = "nope".into()), "table 'nope.leads': database 'nope' is not defined in this file"),
+            ("twice", with_sharding(|c| c.tables[4].name = "orders".into()), "table 'shop.orders' is declared twice"),
+            ("unknown rule", with_sharding(|c| c.tables[0].rule = Some("r_x".into())), "table 'shop.orders': rule 'r_x' is not defined (or not valid)"),
+            ("rule and function", with_sharding(|c| c.tables[0].function = Some("auto_mod".into())), "table 'shop.orders': give either 'rule' or 'function', not both"),
+            ("no rule", with_sharding(|c| c.tables[0].rule = None), "table 'shop.orders': a sharded table needs 'rule' or 'function'"),
+            ("no column", with_sharding(|c| c.tables[0].column = None), "table 'shop.orders': a sharded table needs 'column'"),
+            ("rule nodes outside db", with_sharding(|c| c.tables[4].params = Some("1:100=3".into())), "table 'shop.events': data node 3 of its rule is not one of database 'shop's data nodes"),
+            ("rule fields on named rule", with_sharding(|c| c.tables[0].params = Some("x".into())), "'data_nodes', 'params' and 'null_route' belong to rule 'r_orders'"),
+            ("vertical without node", with_sharding(|c| c.tables[3].data_node = None), "table 'crm.leads': a vertical table needs 'data_node'"),
+            ("vertical outside db", with_sharding(|c| c.tables[3].data_node = Some(1)), "table 'crm.leads': data node 1 is not one of database 'crm's data nodes"),
+            ("global subset", with_sharding(|c| c.tables[2].data_nodes = Some(vec![1])), "table 'shop.region': a global table is on all of database 'shop's data nodes [1, 2]"),
+            ("field of another type", with_sharding(|c| c.tables[2].column = Some("id".into())), "table 'shop.region': 'column' does not apply to a global table"),
+            ("child without parent", with_sharding(|c| c.tables[1].parent = None), "table 'shop.items': a child table needs 'parent'"),
+            ("child of non-sharded", with_sharding(|c| c.tables[1].parent = Some("region".into())), "table 'shop.items': parent 'region' is a global table; a parent must be sharded"),
+            ("child wrong column", with_sharding(|c| c.tables[1].parent_column = Some("id".into())), "table 'shop.items': parent_column must be the parent's sharding column 'customer_id'"),
+            ("bad table name", with_sharding(|c| c.tables[3].name = "x ".into()), "may not contain NUL or end with a space"),
+            ("empty auto increment", with_sharding(|c| c.tables[0].auto_increment = Some(String::new())), "table 'shop.orders': auto_increment is empty"),
         ];
         for (what, config, expected) in cases {
             let found = problems(&config);

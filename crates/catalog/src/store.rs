@@ -6,7 +6,9 @@
 //!
 //! Records are encoded as one format-version byte followed by TOML text, so a newer
 //! Strata can read old records and an older one refuses newer records instead of
-//! misreading them.
+//! misreading them. Version 2 table records hold the full distribution (sharding rule
+//! in its text form, key type as a column definition) and the global AUTO_INCREMENT
+//! column; version 1 records of vertical and global tables still decode.
 
 use std::ops::Range;
 use std::path::Path;
@@ -17,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CatalogError;
+use crate::sharding::{Distribution, KeyType, ShardingRule};
 
 /// Logical database name -> encoded [`DatabaseMeta`].
 const DATABASES: TableDefinition<&str, &[u8]> = TableDefinition::new("databases");
@@ -25,8 +28,11 @@ const TABLES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("table
 /// Counter name -> the next value not yet handed out.
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
-/// Format version written in front of every record.
-const RECORD_VERSION: u8 = 1;
+/// Format version written in front of every record (2: table records with distributions).
+const RECORD_VERSION: u8 = 2;
+
+/// Oldest format version still read.
+const OLDEST_RECORD_VERSION: u8 = 1;
 
 /// File name of the store inside the data directory.
 pub const METADATA_FILE: &str = "metadata.redb";
@@ -43,7 +49,7 @@ pub struct DatabaseMeta {
     pub created_at_ms: u64,
 }
 
-/// How a table's rows are placed (placeholder until sharding rules land).
+/// How a table's rows are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TableKind {
@@ -53,17 +59,174 @@ pub enum TableKind {
     Global,
     /// Rows spread over the data nodes by a sharding function.
     Sharded,
+    /// Rows live on the data node of their parent row.
+    Child,
 }
 
 /// What the compute node knows about one table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableMeta {
-    /// Placement kind.
-    pub kind: TableKind,
-    /// DNIDs holding the table.
-    pub data_nodes: Vec<u32>,
+    /// How the rows are placed.
+    pub distribution: Distribution,
+    /// The column whose AUTO_INCREMENT values Strata allocates globally, if any.
+    pub auto_increment_column: Option<String>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+}
+
+impl TableMeta {
+    /// A record created now.
+    pub fn new(distribution: Distribution, auto_increment_column: Option<String>) -> TableMeta {
+        TableMeta {
+            distribution,
+            auto_increment_column,
+            created_at_ms: now_ms(),
+        }
+    }
+
+    /// The placement kind.
+    pub fn kind(&self) -> TableKind {
+        match self.distribution {
+            Distribution::Vertical { .. } => TableKind::Vertical,
+            Distribution::Global { .. } => TableKind::Global,
+            Distribution::Sharded { .. } => TableKind::Sharded,
+            Distribution::Child { .. } => TableKind::Child,
+        }
+    }
+}
+
+/// The stored form of [`TableMeta`]: flat TOML, the rule as its text spec.
+#[derive(Debug, Serialize, Deserialize)]
+struct TableRecord {
+    kind: TableKind,
+    /// Vertical: the node; global: all nodes; sharded: the rule's nodes, in order.
+    #[serde(default)]
+    data_nodes: Vec<u32>,
+    created_at_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auto_increment_column: Option<String>,
+    /// Sharded: column, key type (a column definition), rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rule_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    function: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    params: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    null_route: Option<u32>,
+    /// Child: parent table and columns (`column` is the child's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent_column: Option<String>,
+}
+
+impl TableRecord {
+    fn from_meta(meta: &TableMeta) -> TableRecord {
+        let mut record = TableRecord {
+            kind: meta.kind(),
+            data_nodes: Vec::new(),
+            created_at_ms: meta.created_at_ms,
+            auto_increment_column: meta.auto_increment_column.clone(),
+            column: None,
+            key_type: None,
+            rule_name: None,
+            function: None,
+            params: None,
+            null_route: None,
+            parent: None,
+            parent_column: None,
+        };
+        match &meta.distribution {
+            Distribution::Vertical { dnid } => record.data_nodes = vec![*dnid],
+            Distribution::Global { data_nodes } => record.data_nodes = data_nodes.clone(),
+            Distribution::Sharded {
+                column,
+                key_type,
+                rule,
+            } => {
+                record.data_nodes = rule.data_nodes.clone();
+                record.column = Some(column.clone());
+                record.key_type = Some(key_type.to_column_definition());
+                record.rule_name = rule.name.clone();
+                record.function = Some(rule.function.type_name().to_string());
+                record.params = Some(rule.function.to_spec());
+                record.null_route = rule.null_route;
+            }
+            Distribution::Child {
+                parent,
+                parent_column,
+                column,
+            } => {
+                record.parent = Some(parent.clone());
+                record.parent_column = Some(parent_column.clone());
+                record.column = Some(column.clone());
+            }
+        }
+        record
+    }
+
+    fn into_meta(self) -> Result<TableMeta, String> {
+        let missing = |field: &str| format!("{:?} table record has no {field}", self.kind);
+        let distribution = match self.kind {
+            TableKind::Vertical => Distribution::Vertical {
+                dnid: *self
+                    .data_nodes
+                    .first()
+                    .ok_or_else(|| missing("data node"))?,
+            },
+            TableKind::Global => Distribution::Global {
+                data_nodes: self.data_nodes.clone(),
+            },
+            TableKind::Sharded => {
+                let column = self
+                    .column
+                    .clone()
+                    .ok_or_else(|| missing("sharding column"))?;
+                let key_type_text = self
+                    .key_type
+                    .as_deref()
+                    .ok_or_else(|| missing("key type"))?;
+                let key_type = KeyType::from_column_definition(key_type_text, None, None)
+                    .map_err(|e| e.to_string())?;
+                let function = self
+                    .function
+                    .as_deref()
+                    .ok_or_else(|| missing("sharding rule (written before rules were stored)"))?;
+                let params = self.params.as_deref().unwrap_or("");
+                let mut rule = ShardingRule::from_spec(
+                    function,
+                    params,
+                    self.data_nodes.clone(),
+                    self.null_route,
+                )
+                .map_err(|e| e.to_string())?;
+                rule.name = self.rule_name.clone();
+                Distribution::Sharded {
+                    column,
+                    key_type,
+                    rule,
+                }
+            }
+            TableKind::Child => Distribution::Child {
+                parent: self.parent.clone().ok_or_else(|| missing("parent"))?,
+                parent_column: self
+                    .parent_column
+                    .clone()
+                    .ok_or_else(|| missing("parent column"))?,
+                column: self.column.clone().ok_or_else(|| missing("column"))?,
+            },
+        };
+        Ok(TableMeta {
+            distribution,
+            auto_increment_column: self.auto_increment_column,
+            created_at_ms: self.created_at_ms,
+        })
+    }
 }
 
 /// Milliseconds since the Unix epoch, for `created_at_ms` fields.
@@ -151,7 +314,7 @@ impl MetadataStore {
 
     /// Creates or replaces a table record.
     pub fn put_table(&self, db: &str, table: &str, meta: &TableMeta) -> Result<(), CatalogError> {
-        let value = encode(meta)?;
+        let value = encode(&TableRecord::from_meta(meta))?;
         let txn = self.db.begin_write()?;
         txn.open_table(TABLES)?
             .insert((db, table), value.as_slice())?;
@@ -173,7 +336,7 @@ impl MetadataStore {
         let tables = txn.open_table(TABLES)?;
         let found = tables.get((db, table))?;
         found
-            .map(|v| decode(v.value(), &format!("{db}.{table}")))
+            .map(|v| decode_table(v.value(), &format!("{db}.{table}")))
             .transpose()
     }
 
@@ -188,7 +351,7 @@ impl MetadataStore {
             if key_db != db {
                 break;
             }
-            let meta = decode(v.value(), &format!("{db}.{name}"))?;
+            let meta = decode_table(v.value(), &format!("{db}.{name}"))?;
             out.push((name.to_string(), meta));
         }
         Ok(out)
@@ -212,6 +375,82 @@ impl MetadataStore {
         };
         txn.commit()?;
         Ok(range)
+    }
+
+    /// Durably moves counter `name` to at least `at_least` (the next value it hands
+    /// out); returns the counter's next value afterwards.
+    pub fn raise_counter(&self, name: &str, at_least: u64) -> Result<u64, CatalogError> {
+        let txn = self.db.begin_write()?;
+        let next = {
+            let mut counters = txn.open_table(COUNTERS)?;
+            let current = counters.get(name)?.map_or(1, |v| v.value());
+            let next = current.max(at_least);
+            if next != current {
+                counters.insert(name, next)?;
+            }
+            next
+        };
+        txn.commit()?;
+        Ok(next)
+    }
+
+    /// The next value counter `name` would hand out (None if it never handed out one).
+    pub fn counter(&self, name: &str) -> Result<Option<u64>, CatalogError> {
+        let txn = self.db.begin_read()?;
+        let counters = txn.open_table(COUNTERS)?;
+        let found = counters.get(name)?.map(|v| v.value());
+        Ok(found)
+    }
+
+    /// Removes counter `name` (it starts again at 1); false if it was not there.
+    pub fn remove_counter(&self, name: &str) -> Result<bool, CatalogError> {
+        let txn = self.db.begin_write()?;
+        let existed = txn.open_table(COUNTERS)?.remove(name)?.is_some();
+        txn.commit()?;
+        Ok(existed)
+    }
+
+    /// Renames a table record in one transaction: removes `old`, writes `meta` as `new`,
+    /// rewrites the `rewritten` records of the same database (children naming the
+    /// table), and moves counter `counter.0` to `counter.1` (the moved counter keeps the
+    /// larger of both values). False if `old` was not there; an error if `new` is.
+    pub fn rename_table(
+        &self,
+        db: &str,
+        old: &str,
+        new: &str,
+        meta: &TableMeta,
+        rewritten: &[(&str, &TableMeta)],
+        counter: Option<(&str, &str)>,
+    ) -> Result<bool, CatalogError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut tables = txn.open_table(TABLES)?;
+            if tables.get((db, new))?.is_some() {
+                return Err(CatalogError::Invalid(format!(
+                    "Table '{new}' already exists"
+                )));
+            }
+            if tables.remove((db, old))?.is_none() {
+                return Ok(false);
+            }
+            let value = encode(&TableRecord::from_meta(meta))?;
+            tables.insert((db, new), value.as_slice())?;
+            for (name, meta) in rewritten {
+                let value = encode(&TableRecord::from_meta(meta))?;
+                tables.insert((db, *name), value.as_slice())?;
+            }
+            if let Some((from, to)) = counter {
+                let mut counters = txn.open_table(COUNTERS)?;
+                let moved = counters.remove(from)?.map(|v| v.value());
+                if let Some(moved) = moved {
+                    let existing = counters.get(to)?.map_or(1, |v| v.value());
+                    counters.insert(to, moved.max(existing))?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(true)
     }
 }
 
@@ -246,13 +485,23 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CatalogErr
         reason,
     };
     match bytes.split_first() {
-        Some((&RECORD_VERSION, body)) => {
+        Some((&v, body)) if (OLDEST_RECORD_VERSION..=RECORD_VERSION).contains(&v) => {
             let text = std::str::from_utf8(body).map_err(|e| fail(e.to_string()))?;
             toml::from_str(text).map_err(|e| fail(e.to_string()))
         }
         Some((v, _)) => Err(fail(format!("record format version {v} is not supported"))),
         None => Err(fail("empty record".into())),
     }
+}
+
+/// Decodes a table record of any supported version (version 1 has no rule fields: its
+/// vertical and global tables decode, a sharded one is an error).
+fn decode_table(bytes: &[u8], what: &str) -> Result<TableMeta, CatalogError> {
+    let record: TableRecord = decode(bytes, what)?;
+    record.into_meta().map_err(|reason| CatalogError::Decode {
+        what: what.to_string(),
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -275,9 +524,25 @@ mod tests {
     }
 
     fn table_meta(kind: TableKind, nodes: &[u32]) -> TableMeta {
+        let distribution = match kind {
+            TableKind::Vertical => Distribution::Vertical { dnid: nodes[0] },
+            TableKind::Global => Distribution::Global {
+                data_nodes: nodes.to_vec(),
+            },
+            TableKind::Sharded => Distribution::Sharded {
+                column: "id".into(),
+                key_type: KeyType::Integer { unsigned: false },
+                rule: ShardingRule::auto_crc32(nodes.to_vec()).unwrap_or_else(|e| panic!("{e}")),
+            },
+            TableKind::Child => Distribution::Child {
+                parent: "orders".into(),
+                parent_column: "id".into(),
+                column: "order_id".into(),
+            },
+        };
         TableMeta {
-            kind,
-            data_nodes: nodes.to_vec(),
+            distribution,
+            auto_increment_column: None,
             created_at_ms: 1_700_000_000_001,
         }
     }
@@ -404,16 +669,149 @@ mod tests {
     }
 
     #[test]
+    fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let store = open(dir.path());
+        let rule = |f: &str, p: &str, nodes: Vec<u32>, null: Option<u32>| {
+            ShardingRule::from_spec(f, p, nodes, null).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let sharded = |key_type: KeyType, rule: ShardingRule| Distribution::Sharded {
+            column: "k".into(),
+            key_type,
+            rule,
+        };
+        let distributions = vec![
+            table_meta(TableKind::Vertical, &[3]).distribution,
+            table_meta(TableKind::Global, &[2, 1]).distribution,
+            table_meta(TableKind::Child, &[]).distribution,
+            sharded(
+                KeyType::Integer { unsigned: true },
+                rule("auto_crc32", "", vec![4, 2, 3], Some(3)).with_name("r_orders"),
+            ),
+            sharded(
+                KeyType::Decimal { scale: 2 },
+                rule("range", "1:10=1, 11:20=2, below=1", vec![], None),
+            ),
+            sharded(
+                KeyType::String {
+                    collation: "latin1_swedish_ci".into(),
+                },
+                rule("match", "a=1, \"b,c\"=2, \"\"=1", vec![], Some(2)),
+            ),
+            sharded(
+                KeyType::Temporal {
+                    kind: "date".into(),
+                },
+                rule("crc32_mod", "modulus=3; 0:1=1, 2=2", vec![1, 2, 3], None),
+            ),
+            sharded(
+                KeyType::Binary,
+                rule("simple_mod", "modulus=2; 0=5, 1=6", vec![], None),
+            ),
+        ];
+        for (i, distribution) in distributions.into_iter().enumerate() {
+            let meta = TableMeta {
+                distribution,
+                auto_increment_column: (i % 2 == 0).then(|| "id".to_string()),
+                created_at_ms: 7,
+            };
+            let name = format!("t{i}");
+            store.put_table("shop", &name, &meta)?;
+            assert_eq!(store.table("shop", &name)?, Some(meta));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn version_1_records_of_vertical_and_global_tables_still_decode() {
+        // Written by the first store version: kind, data_nodes, created_at_ms.
+        let v1 = |text: &str| [&[1u8][..], text.as_bytes()].concat();
+        let vertical = decode_table(
+            &v1("kind = \"vertical\"\ndata_nodes = [3]\ncreated_at_ms = 5\n"),
+            "shop.v",
+        );
+        assert_eq!(
+            vertical.ok(),
+            Some(TableMeta {
+                distribution: Distribution::Vertical { dnid: 3 },
+                auto_increment_column: None,
+                created_at_ms: 5
+            })
+        );
+        let global = decode_table(
+            &v1("kind = \"global\"\ndata_nodes = [1, 2]\ncreated_at_ms = 5\n"),
+            "shop.g",
+        );
+        assert_eq!(global.map(|m| m.kind()).ok(), Some(TableKind::Global));
+        let sharded = decode_table(
+            &v1("kind = \"sharded\"\ndata_nodes = [1, 2]\ncreated_at_ms = 5\n"),
+            "shop.s",
+        )
+        .err()
+        .map(|e| e.to_string());
+        assert_eq!(
+            sharded.as_deref(),
+            Some(
+                "metadata store: cannot decode shop.s: Sharded table record has no sharding column"
+            )
+        );
+    }
+
+    #[test]
+    fn rename_moves_the_record_its_children_and_its_counter_at_once() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let store = open(dir.path());
+        let parent = table_meta(TableKind::Sharded, &[1, 2]);
+        let child = table_meta(TableKind::Child, &[]);
+        store.put_table("shop", "orders", &parent)?;
+        store.put_table("shop", "items", &child)?;
+        store.put_table("shop", "taken", &parent)?;
+        assert_eq!(store.reserve_batch("c/orders", 10)?, 1..11);
+        let mut renamed_child = child.clone();
+        if let Distribution::Child { parent, .. } = &mut renamed_child.distribution {
+            *parent = "orders2".into();
+        }
+        let err = store.rename_table("shop", "orders", "taken", &parent, &[], None);
+        assert!(err.is_err(), "the new name is taken");
+        assert!(!store.rename_table("shop", "nope", "x", &parent, &[], None)?);
+        assert!(store.rename_table(
+            "shop",
+            "orders",
+            "orders2",
+            &parent,
+            &[("items", &renamed_child)],
+            Some(("c/orders", "c/orders2"))
+        )?);
+        assert_eq!(store.table("shop", "orders")?, None);
+        assert_eq!(store.table("shop", "orders2")?, Some(parent));
+        assert_eq!(store.table("shop", "items")?, Some(renamed_child));
+        assert_eq!(store.counter("c/orders")?, None);
+        assert_eq!(store.counter("c/orders2")?, Some(11));
+        Ok(())
+    }
+
+    #[test]
+    fn raise_counter_only_moves_forward_and_remove_resets() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let store = open(dir.path());
+        assert_eq!(store.raise_counter("c", 100)?, 100);
+        assert_eq!(store.raise_counter("c", 50)?, 100);
+        assert_eq!(store.reserve_batch("c", 2)?, 100..102);
+        assert!(store.remove_counter("c")?);
+        assert!(!store.remove_counter("c")?);
+        assert_eq!(store.reserve_batch("c", 1)?, 1..2);
+        Ok(())
+    }
+
+    #[test]
     fn records_of_an_unknown_format_version_are_refused() {
         let bytes = [9u8, b'x'];
-        let err = decode::<TableMeta>(&bytes, "shop.t")
-            .err()
-            .map(|e| e.to_string());
+        let err = decode_table(&bytes, "shop.t").err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
             Some("metadata store: cannot decode shop.t: record format version 9 is not supported")
         );
-        assert!(decode::<TableMeta>(&[], "x").is_err());
-        assert!(decode::<TableMeta>(&[1, b'=', b'='], "x").is_err());
+        assert!(decode_table(&[], "x").is_err());
+        assert!(decode_table(&[1, b'=', b'='], "x").is_err());
     }
 }

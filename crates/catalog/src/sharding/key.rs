@@ -1,0 +1,1129 @@
+//! Sharding keys in canonical form: a column type parsed from its definition
+//! ([`KeyType::from_column_definition`]) and the literal-to-key conversions that make every
+//! literal form of one stored value route alike.
+//!
+//! [`canonical_key`] is the value MariaDB stores when the literal is inserted into the
+//! column (non-strict conversions included: `'abc'` into INT is 0, `5.5` is 6), so the row
+//! lands where later lookups look. [`comparison_key`] is the key of the rows that
+//! `column = literal` can match, or `None` when rows with different keys can match (a
+//! number compared with a string column compares as DOUBLE). [`bound_key`] turns `<`,
+//! `<=`, `>`, `>=` on integer columns into inclusive integer bounds.
+
+use std::ops::Bound;
+
+use super::{KeyLiteral, KeyType, KeyValue, ShardingError};
+use crate::collation::{Charset, Collation};
+
+/// MariaDB's default server collation, for string columns with no charset anywhere.
+const SERVER_DEFAULT_COLLATION: &str = "utf8mb4_general_ci";
+
+/// Largest DECIMAL precision (digits).
+const MAX_DECIMAL_DIGITS: usize = 65;
+
+/// Largest DECIMAL scale in MariaDB.
+const MAX_DECIMAL_SCALE: u32 = 38;
+
+/// A comparison of the sharding column with a literal, for range pruning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeOp {
+    /// `column > literal`.
+    Greater,
+    /// `column >= literal`.
+    GreaterEqual,
+    /// `column < literal`.
+    Less,
+    /// `column <= literal`.
+    LessEqual,
+}
+
+impl KeyType {
+    /// Parses a MySQL column type (`int(11) unsigned`, `varchar(32) collate utf8mb4_bin`,
+    /// `decimal(10,2)`, `datetime(3)`) into the key type routing needs. The collation of a
+    /// string column is the first of: COLLATE in `type_text`, `collation`, the default of a
+    /// CHARACTER SET in `type_text`, `table_default_collation` (a collation or a charset
+    /// name), `utf8mb4_general_ci`. FLOAT/DOUBLE/REAL, TEXT/BLOB, JSON, ENUM/SET, BIT,
+    /// TIMESTAMP and other types are refused with an error naming the type.
+    pub fn from_column_definition(
+        type_text: &str,
+        collation: Option<&str>,
+        table_default_collation: Option<&str>,
+    ) -> Result<KeyType, ShardingError> {
+        let def = ColumnDef::parse(type_text)?;
+        let refuse = |reason: &str| Err(ShardingError::unsupported_key_type(&def.base, reason));
+        match def.base.as_str() {
+            "tinyint" | "smallint" | "mediumint" | "middleint" | "int" | "integer" | "bigint"
+            | "int1" | "int2" | "int3" | "int4" | "int8" | "bool" | "boolean" => {
+                Ok(KeyType::Integer {
+                    unsigned: def.unsigned,
+                })
+            }
+            "serial" => Ok(KeyType::Integer { unsigned: true }),
+            "decimal" | "dec" | "numeric" | "fixed" => {
+                let scale = def.args.get(1).copied().unwrap_or(0);
+                let precision = def.args.first().copied().unwrap_or(10);
+                if scale > MAX_DECIMAL_SCALE || u64::from(scale) > u64::from(precision) {
+                    return refuse(&format!(
+                        "scale {scale} is not valid for precision {precision}"
+                    ));
+                }
+                Ok(KeyType::Decimal { scale })
+            }
+            "float" | "double" | "real" | "float4" | "float8" => {
+                refuse("approximate numbers do not compare exactly; use DECIMAL or an integer type")
+            }
+            "char" | "varchar" | "varchar2" | "nchar" | "nvarchar" => {
+                let collation = def.collation(collation, table_default_collation)?;
+                if collation.charset() == Charset::Binary {
+                    Ok(KeyType::Binary)
+                } else {
+                    Ok(KeyType::String {
+                        collation: collation.name().to_string(),
+                    })
+                }
+            }
+            "binary" | "varbinary" => Ok(KeyType::Binary),
+            "tinytext" | "text" | "mediumtext" | "longtext" | "long" | "long varchar" => {
+                refuse("TEXT columns cannot be sharding keys; use VARCHAR")
+            }
+            "tinyblob" | "blob" | "mediumblob" | "longblob" | "long varbinary" => {
+                refuse("BLOB columns cannot be sharding keys; use VARBINARY")
+            }
+            "json" => refuse("JSON columns cannot be sharding keys"),
+            "enum" | "set" => refuse("ENUM and SET columns cannot be sharding keys yet"),
+            "bit" => refuse("BIT columns cannot be sharding keys; use an integer type"),
+            "timestamp" => refuse("TIMESTAMP values depend on the session time zone; use DATETIME"),
+            "date" | "datetime" | "time" | "year" => Ok(KeyType::Temporal { kind: def.base }),
+            _ => refuse("this column type cannot be a sharding key"),
+        }
+    }
+
+    /// A column definition that [`KeyType::from_column_definition`] reads back as this
+    /// key type (used to persist it).
+    pub fn to_column_definition(&self) -> String {
+        match self {
+            KeyType::Integer { unsigned: false } => "bigint".into(),
+            KeyType::Integer { unsigned: true } => "bigint unsigned".into(),
+            KeyType::Decimal { scale } => format!("decimal({MAX_DECIMAL_DIGITS},{scale})"),
+            KeyType::String { collation } => format!("varchar(1) collate {collation}"),
+            KeyType::Binary => "varbinary(1)".into(),
+            KeyType::Temporal { kind } => kind.clone(),
+        }
+    }
+
+    /// The collation of a string key type.
+    fn collation(&self) -> Result<Collation, ShardingError> {
+        match self {
+            KeyType::String { collation } => Collation::from_name(collation)
+                .ok_or_else(|| ShardingError::unsupported_collation(collation)),
+            other => Err(ShardingError::unsupported_key_type(
+                &other.to_string(),
+                "not a string type",
+            )),
+        }
+    }
+
+    /// Checks that literals of this key type can be canonicalized (known collation and
+    /// temporal kind, scale in range).
+    pub fn validate(&self) -> Result<(), ShardingError> {
+        match self {
+            KeyType::String { .. } => self.collation().map(|_| ()),
+            KeyType::Decimal { scale } if *scale > MAX_DECIMAL_SCALE => {
+                Err(ShardingError::unsupported_key_type(
+                    &format!("decimal scale {scale}"),
+                    "scale exceeds 38",
+                ))
+            }
+            KeyType::Temporal { kind }
+                if !matches!(kind.as_str(), "date" | "datetime" | "time" | "year") =>
+            {
+                Err(ShardingError::unsupported_key_type(
+                    kind,
+                    "unknown temporal type",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyType::Integer { unsigned: false } => f.write_str("INTEGER"),
+            KeyType::Integer { unsigned: true } => f.write_str("INTEGER UNSIGNED"),
+            KeyType::Decimal { scale } => write!(f, "DECIMAL(_,{scale})"),
+            KeyType::String { collation } => write!(f, "VARCHAR COLLATE {collation}"),
+            KeyType::Binary => f.write_str("VARBINARY"),
+            KeyType::Temporal { kind } => f.write_str(&kind.to_ascii_uppercase()),
+        }
+    }
+}
+
+/// A parsed column type: base name, numeric arguments, attributes.
+struct ColumnDef {
+    base: String,
+    args: Vec<u32>,
+    unsigned: bool,
+    binary_attr: bool,
+    national: bool,
+    charset: Option<String>,
+    collate: Option<String>,
+}
+
+impl ColumnDef {
+    fn parse(type_text: &str) -> Result<ColumnDef, ShardingError> {
+        let lower = type_text.trim().to_ascii_lowercase();
+        let tokens = tokenize(&lower);
+        let mut words = tokens.iter().peekable();
+        let mut base = match words.next() {
+            Some(Token::Word(w)) => w.clone(),
+            _ => {
+                return Err(ShardingError::unsupported_key_type(
+                    type_text,
+                    "not a column type",
+                ))
+            }
+        };
+        let mut national = false;
+        if base == "national" {
+            national = true;
+            base = match words.next() {
+                Some(Token::Word(w)) => w.clone(),
+                _ => base,
+            };
+        }
+        let next_word = |w: &mut std::iter::Peekable<std::slice::Iter<'_, Token>>, s: &str| {
+            if matches!(w.peek(), Some(Token::Word(x)) if x == s) {
+                w.next();
+                true
+            } else {
+                false
+            }
+        };
+        let written = base.clone();
+        base = match written.as_str() {
+            "character" | "char" if next_word(&mut words, "varying") => "varchar".into(),
+            "character" => "char".into(),
+            "double" => {
+                next_word(&mut words, "precision");
+                "double".into()
+            }
+            "long" if next_word(&mut words, "varchar") => "long varchar".into(),
+            "long" if next_word(&mut words, "varbinary") => "long varbinary".into(),
+            "nchar" if next_word(&mut words, "varchar") || next_word(&mut words, "varying") => {
+                national = true;
+                "varchar".into()
+            }
+            "nchar" | "nvarchar" => {
+                national = true;
+                base
+            }
+            _ => base,
+        };
+        let mut args = Vec::new();
+        if matches!(words.peek(), Some(Token::Open)) {
+            words.next();
+            for t in words.by_ref() {
+                match t {
+                    Token::Close => break,
+                    Token::Word(w) => {
+                        if let Ok(n) = w.parse::<u32>() {
+                            args.push(n);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut def = ColumnDef {
+            base,
+            args,
+            unsigned: false,
+            binary_attr: false,
+            national,
+            charset: None,
+            collate: None,
+        };
+        while let Some(t) = words.next() {
+            let Token::Word(w) = t else { continue };
+            match w.as_str() {
+                "unsigned" => def.unsigned = true,
+                "binary" => def.binary_attr = true,
+                "ascii" => def.charset = Some("latin1".into()),
+                "charset" => def.charset = word(words.next()),
+                "character" if next_word(&mut words, "set") => def.charset = word(words.next()),
+                "collate" => def.collate = word(words.next()),
+                _ => {}
+            }
+        }
+        Ok(def)
+    }
+
+    /// The collation of a string column (see `from_column_definition`).
+    fn collation(
+        &self,
+        collation: Option<&str>,
+        table_default: Option<&str>,
+    ) -> Result<Collation, ShardingError> {
+        let charset = match (&self.charset, self.national) {
+            (Some(cs), _) => Some(
+                Charset::from_name(cs).ok_or_else(|| ShardingError::unsupported_collation(cs))?,
+            ),
+            (None, true) => Some(Charset::Utf8mb3),
+            (None, false) => None,
+        };
+        let named = self.collate.as_deref().or(collation);
+        let chosen = if let Some(name) = named {
+            let c = Collation::from_name(name)
+                .ok_or_else(|| ShardingError::unsupported_collation(name))?;
+            if let Some(cs) = charset {
+                if cs != c.charset() {
+                    return Err(ShardingError::unsupported_key_type(
+                        &self.base,
+                        &format!(
+                            "collation '{}' is not valid for character set '{}'",
+                            c.name(),
+                            cs.name()
+                        ),
+                    ));
+                }
+            }
+            c
+        } else if let Some(cs) = charset {
+            if self.binary_attr {
+                cs.bin_collation()
+            } else {
+                cs.default_collation()
+            }
+        } else {
+            let fallback = match table_default {
+                Some(name) => match Charset::from_name(name) {
+                    Some(cs) => cs.default_collation(),
+                    None => Collation::from_name(name)
+                        .ok_or_else(|| ShardingError::unsupported_collation(name))?,
+                },
+                None => Collation::from_name(SERVER_DEFAULT_COLLATION).ok_or_else(|| {
+                    ShardingError::unsupported_collation(SERVER_DEFAULT_COLLATION)
+                })?,
+            };
+            if self.binary_attr {
+                fallback.charset().bin_collation()
+            } else {
+                fallback
+            }
+        };
+        Ok(chosen)
+    }
+}
+
+/// A token of a column type.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Open,
+    Close,
+    Other,
+}
+
+fn word(t: Option<&Token>) -> Option<String> {
+    match t {
+        Some(Token::Word(w)) => Some(w.clone()),
+        _ => None,
+    }
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&ch) = chars.peek() {
+        if ch.is_ascii_alphanumeric() || ch == '_' || ch == '$' {
+            let mut w = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+                    w.push(c);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            out.push(Token::Word(w));
+        } else if ch == '\'' || ch == '"' || ch == '`' {
+            // Quoted text (ENUM members, quoted names): one token; quotes stripped.
+            chars.next();
+            let mut w = String::new();
+            for c in chars.by_ref() {
+                if c == ch {
+                    break;
+                }
+                w.push(c);
+            }
+            out.push(Token::Word(w));
+        } else {
+            chars.next();
+            out.push(match ch {
+                '(' => Token::Open,
+                ')' => Token::Close,
+                c if c.is_whitespace() => continue,
+                _ => Token::Other,
+            });
+        }
+    }
+    out
+}
+
+/// The key a row gets when `literal` is inserted into a column of `key_type`: the value
+/// MariaDB stores, in canonical form. Conversions follow MariaDB 10.11 in non-strict
+/// mode (in strict mode the data node refuses those rows, so their route is moot):
+/// integers round half away from zero from decimal and string literals and half to even
+/// from float literals (`2.5e0`); a string is read up to its first non-numeric character
+/// (`'5abc'` is 5, `'abc'` is 0). Values outside BIGINT (UNSIGNED) are errors. Strings
+/// get their collation weight. Temporal values are parsed to canonical text; what cannot
+/// be parsed exactly is an error rather than a guess.
+pub fn canonical_key(key_type: &KeyType, literal: &KeyLiteral) -> Result<KeyValue, ShardingError> {
+    if matches!(literal, KeyLiteral::Null) {
+        return Ok(KeyValue::Null);
+    }
+    match key_type {
+        KeyType::Integer { unsigned } => {
+            let value = integer_of(literal)?;
+            check_integer_range(value, *unsigned, literal)?;
+            Ok(KeyValue::Int(value))
+        }
+        KeyType::Decimal { scale } => decimal_of(literal, *scale).map(KeyValue::Decimal),
+        KeyType::String { .. } => {
+            let collation = key_type.collation()?;
+            let text = text_of(literal, key_type)?;
+            collation
+                .weight(&text)
+                .map(KeyValue::Weight)
+                .map_err(|e| invalid(literal, key_type, &e.to_string(), 1366))
+        }
+        KeyType::Binary => {
+            let mut bytes = text_of(literal, key_type)?;
+            while bytes.last() == Some(&0) {
+                bytes.pop();
+            }
+            Ok(KeyValue::Bytes(bytes))
+        }
+        KeyType::Temporal { kind } => temporal_of(kind, literal, key_type),
+    }
+}
+
+/// The key of every row that `column = literal` can match, or `None` when rows with
+/// different keys can match or the literal cannot be converted (scatter: correct, if
+/// slower). Errors only for key types that cannot be routed at all.
+pub fn comparison_key(
+    key_type: &KeyType,
+    literal: &KeyLiteral,
+) -> Result<Option<KeyValue>, ShardingError> {
+    key_type.validate()?;
+    let ambiguous = match (key_type, literal) {
+        // A number compared with a string compares as DOUBLE: '5', '05', '5.0' all match 5.
+        (
+            KeyType::String { .. } | KeyType::Binary,
+            KeyLiteral::Integer(_) | KeyLiteral::Number(_),
+        ) => true,
+        // A float literal compares as DOUBLE with a DECIMAL column (0.30000000000000004e0
+        // matches 0.30000000000000004441) and loses integers beyond 2^53.
+        (KeyType::Decimal { .. }, KeyLiteral::Number(t)) if is_float_literal(t) => true,
+        (KeyType::Integer { .. }, KeyLiteral::Number(t)) if is_float_literal(t) => {
+            !matches!(t.trim().parse::<f64>(), Ok(f) if f.abs() < 9_007_199_254_740_992.0)
+        }
+        (KeyType::Temporal { .. }, KeyLiteral::Number(_)) => true,
+        _ => false,
+    };
+    if ambiguous {
+        return Ok(None);
+    }
+    Ok(canonical_key(key_type, literal).ok())
+}
+
+/// The bound that `column <op> literal` puts on an integer sharding column, as an
+/// inclusive integer bound (`id > 5.5` is `id >= 6`). `None` when no bound can be derived
+/// exactly (non-integer key types, float literals beyond 2^53, unparsable literals).
+pub fn bound_key(key_type: &KeyType, literal: &KeyLiteral, op: RangeOp) -> Option<Bound<KeyValue>> {
+    if !matches!(key_type, KeyType::Integer { .. }) {
+        return None;
+    }
+    let dec = match literal {
+        KeyLiteral::Integer(t) => Dec::parse_exact(t)?,
+        KeyLiteral::Number(t) if is_float_literal(t) => {
+            let f = t.trim().parse::<f64>().ok()?;
+            if !f.is_finite() || f.abs() >= 9_007_199_254_740_992.0 {
+                return None;
+            }
+            Dec::parse_exact(&format!("{f:e}"))?
+        }
+        KeyLiteral::Number(t) => Dec::parse_exact(t)?,
+        KeyLiteral::String(b) => Dec::parse_prefix(b),
+        KeyLiteral::Bytes(b) => Dec::from_u64(bytes_to_u64(b)?),
+        KeyLiteral::Null => return None,
+    };
+    let (floor, exact) = dec.floor()?;
+    let value = match op {
+        RangeOp::Greater => floor + 1,
+        RangeOp::GreaterEqual if exact => floor,
+        RangeOp::GreaterEqual => floor + 1,
+        RangeOp::Less if exact => floor - 1,
+        RangeOp::Less | RangeOp::LessEqual => floor,
+    };
+    Some(Bound::Included(KeyValue::Int(value)))
+}
+
+/// The canonical key of a MATCH list value for a column of `key_type`: numbers must be
+/// written as numbers; other values are read as string literals.
+pub(super) fn match_value_key(key_type: &KeyType, value: &str) -> Result<KeyValue, ShardingError> {
+    let literal = match key_type {
+        KeyType::Integer { .. } | KeyType::Decimal { .. } if !value.is_empty() => {
+            if Dec::parse_exact(value).is_none() {
+                return Err(ShardingError::invalid_value(
+                    value,
+                    key_type,
+                    "a MATCH value for a numeric column must be a number",
+                    1366,
+                ));
+            }
+            KeyLiteral::Number(value.trim().to_string())
+        }
+        _ => KeyLiteral::String(value.as_bytes().to_vec()),
+    };
+    canonical_key(key_type, &literal)
+}
+
+fn is_float_literal(text: &str) -> bool {
+    text.contains(['e', 'E'])
+}
+
+/// An InvalidValue error for `literal`.
+fn invalid(literal: &KeyLiteral, key_type: &KeyType, reason: &str, code: u16) -> ShardingError {
+    ShardingError::invalid_value(&literal_text(literal), key_type, reason, code)
+}
+
+/// A literal as a user would recognize it in an error message.
+pub(super) fn literal_text(literal: &KeyLiteral) -> String {
+    match literal {
+        KeyLiteral::Null => "NULL".into(),
+        KeyLiteral::Integer(t) | KeyLiteral::Number(t) => t.clone(),
+        KeyLiteral::String(b) => String::from_utf8_lossy(b).into_owned(),
+        KeyLiteral::Bytes(b) => {
+            let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
+            format!("0x{hex}")
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Numbers
+
+/// An exact decimal: `digits` (ASCII, no leading zeros; empty for zero) times 10^`exp`.
+#[derive(Debug, Clone, PartialEq)]
+struct Dec {
+    neg: bool,
+    digits: Vec<u8>,
+    exp: i64,
+}
+
+impl Dec {
+    fn from_u64(v: u64) -> Dec {
+        Dec::from_parts(false, v.to_string().into_bytes(), 0)
+    }
+
+    fn from_parts(neg: bool, mut digits: Vec<u8>, exp: i64) -> Dec {
+        let lead = digits.iter().take_while(|&&d| d == b'0').count();
+        digits.drain(..lead);
+        Dec { neg, digits, exp }
+    }
+
+    /// MySQL's string-to-number reading: leading whitespace, sign, digits, fraction,
+    /// exponent, up to the first character that does not fit; nothing numeric is 0.
+    /// Returns the number and how many bytes it used.
+    fn parse_prefix_len(text: &[u8]) -> (Dec, usize) {
+        let mut i = 0;
+        while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
+            i += 1;
+        }
+        let mut neg = false;
+        if i < text.len() && (text[i] == b'-' || text[i] == b'+') {
+            neg = text[i] == b'-';
+            i += 1;
+        }
+        let mut digits = Vec::new();
+        let mut exp: i64 = 0;
+        let mut any = false;
+        while i < text.len() && text[i].is_ascii_digit() {
+            digits.push(text[i]);
+            any = true;
+            i += 1;
+        }
+        if i < text.len() && text[i] == b'.' {
+            let mut j = i + 1;
+            while j < text.len() && text[j].is_ascii_digit() {
+                digits.push(text[j]);
+                exp -= 1;
+                any = true;
+                j += 1;
+            }
+            if any {
+                i = j;
+            }
+        }
+        if !any {
+            return (Dec::from_parts(false, Vec::new(), 0), 0);
+        }
+        if i < text.len() && (text[i] == b'e' || text[i] == b'E') {
+            let mut j = i + 1;
+            let mut eneg = false;
+            if j < text.len() && (text[j] == b'-' || text[j] == b'+') {
+                eneg = text[j] == b'-';
+                j += 1;
+            }
+            let start = j;
+            let mut e: i64 = 0;
+            while j < text.len() && text[j].is_ascii_digit() {
+                e = (e * 10 + i64::from(text[j] - b'0')).min(1_000_000);
+                j += 1;
+            }
+            if j > start {
+                exp += if eneg { -e } else { e };
+                i = j;
+            }
+        }
+        (Dec::from_parts(neg, digits, exp), i)
+    }
+
+    fn parse_prefix(text: &[u8]) -> Dec {
+        Dec::parse_prefix_len(text).0
+    }
+
+    /// A number literal as written in SQL: the whole text must be the number.
+    fn parse_exact(text: &str) -> Option<Dec> {
+        let t = text.trim();
+        let (dec, used) = Dec::parse_prefix_len(t.as_bytes());
+        (used == t.len() && used > 0).then_some(dec)
+    }
+
+    fn is_zero(&self) -> bool {
+        self.digits.is_empty()
+    }
+
+    /// The value times 10^scale, rounded half away from zero, as digits (no sign); None
+    /// when it would have more than `max_digits` digits.
+    fn scaled_round(&self, scale: u32, max_digits: usize) -> Option<Vec<u8>> {
+        let shift = self.exp + i64::from(scale);
+        let mut out = self.digits.clone();
+        if shift >= 0 {
+            let shift = usize::try_from(shift).ok()?;
+            if out.len() + shift > max_digits && !out.is_empty() {
+                return None;
+            }
+            if !out.is_empty() {
+                out.extend(std::iter::repeat_n(b'0', shift));
+            }
+        } else {
+            let drop = usize::try_from(-shift).ok()?;
+            if drop > out.len() {
+                return Some(Vec::new());
+            }
+            let round_up = out[out.len() - drop] >= b'5';
+            out.truncate(out.len() - drop);
+            if round_up {
+                increment(&mut out);
+            }
+            let lead = out.iter().take_while(|&&d| d == b'0').count();
+            out.drain(..lead);
+            if out.len() > max_digits {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    /// Rounded half away from zero to an integer; None beyond i128.
+    fn round_to_i128(&self) -> Option<i128> {
+        let digits = self.scaled_round(0, 39)?;
+        digits_to_i128(&digits, self.neg)
+    }
+
+    /// The floor as an i128 and whether the value is an integer.
+    fn floor(&self) -> Option<(i128, bool)> {
+        let (int_digits, frac_nonzero) = if self.exp >= 0 {
+            let mut d = self.digits.clone();
+            if !d.is_empty() {
+                let exp = usize::try_from(self.exp).ok()?;
+                if d.len() + exp > 39 {
+                    return None;
+                }
+                d.extend(std::iter::repeat_n(b'0', exp));
+            }
+            (d, false)
+        } else {
+            let frac = usize::try_from(-self.exp).ok()?;
+            let keep = self.digits.len().saturating_sub(frac);
+            let nonzero = self.digits[keep..].iter().any(|&d| d != b'0');
+            (self.digits[..keep].to_vec(), nonzero)
+        };
+        let v = digits_to_i128(&int_digits, self.neg)?;
+        if frac_nonzero && self.neg {
+            Some((v - 1, false))
+        } else {
+            Some((v, !frac_nonzero))
+        }
+    }
+}
+
+fn increment(digits: &mut Vec<u8>) {
+    for d in digits.iter_mut().rev() {
+        if *d == b'9' {
+            *d = b'0';
+        } else {
+            *d += 1;
+            return;
+        }
+    }
+    digits.insert(0, b'1');
+}
+
+fn digits_to_i128(digits: &[u8], neg: bool) -> Option<i128> {
+    let mut v: i128 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(i128::from(d - b'0'))?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Big-endian bytes of a hex/bit literal as an unsigned integer.
+fn bytes_to_u64(bytes: &[u8]) -> Option<u64> {
+    let lead = bytes.iter().take_while(|&&b| b == 0).count();
+    let rest = &bytes[lead..];
+    if rest.len() > 8 {
+        return None;
+    }
+    Some(rest.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+}
+
+/// The integer MariaDB stores for `literal` in an integer column (before range checks).
+fn integer_of(literal: &KeyLiteral) -> Result<i128, ShardingError> {
+    let int_type = KeyType::Integer { unsigned: false };
+    let out_of_range = || invalid(literal, &int_type, "out of range", 1264);
+    match literal {
+        KeyLiteral::Null => Err(invalid(literal, &int_type, "NULL", 1048)),
+        KeyLiteral::Integer(t) => {
+            let dec = Dec::parse_exact(t)
+                .ok_or_else(|| invalid(literal, &int_type, "not an integer literal", 1366))?;
+            dec.round_to_i128().ok_or_else(out_of_range)
+        }
+        KeyLiteral::Number(t) if is_float_literal(t) => {
+            let f =
+                parse_float(t).ok_or_else(|| invalid(literal, &int_type, "not a number", 1366))?;
+            let r = f.round_ties_even();
+            if !(-1.8e19..=1.9e19).contains(&r) {
+                return Err(out_of_range());
+            }
+            // In range of i128 by the check above.
+            Ok(r as i128)
+        }
+        KeyLiteral::Number(t) => Dec::parse_exact(t)
+            .ok_or_else(|| invalid(literal, &int_type, "not a number", 1366))?
+            .round_to_i128()
+            .ok_or_else(out_of_range),
+        KeyLiteral::String(b) => Dec::parse_prefix(b)
+            .round_to_i128()
+            .ok_or_else(out_of_range),
+        KeyLiteral::Bytes(b) => bytes_to_u64(b).map(i128::from).ok_or_else(out_of_range),
+    }
+}
+
+fn parse_float(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+fn check_integer_range(
+    value: i128,
+    unsigned: bool,
+    literal: &KeyLiteral,
+) -> Result<(), ShardingError> {
+    let ok = if unsigned {
+        (0..=i128::from(u64::MAX)).contains(&value)
+    } else {
+        (i128::from(i64::MIN)..=i128::from(i64::MAX)).contains(&value)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            literal,
+            &KeyType::Integer { unsigned },
+            "out of range",
+            1264,
+        ))
+    }
+}
+
+/// The canonical text of a DECIMAL(_, scale) value: exactly `scale` fraction digits, no
+/// sign on zero.
+fn decimal_of(literal: &KeyLiteral, scale: u32) -> Result<String, ShardingError> {
+    let key_type = KeyType::Decimal { scale };
+    let bad = |reason: &str, code| invalid(literal, &key_type, reason, code);
+    let dec = match literal {
+        KeyLiteral::Null => return Err(bad("NULL", 1048)),
+        KeyLiteral::Integer(t) => {
+            Dec::parse_exact(t).ok_or_else(|| bad("not an integer literal", 1366))?
+        }
+        KeyLiteral::Number(t) if is_float_literal(t) => {
+            let f = parse_float(t).ok_or_else(|| bad("not a number", 1366))?;
+            // MariaDB converts a double to DECIMAL through its shortest decimal form.
+            Dec::parse_exact(&format!("{f:e}")).ok_or_else(|| bad("not a number", 1366))?
+        }
+        KeyLiteral::Number(t) => Dec::parse_exact(t).ok_or_else(|| bad("not a number", 1366))?,
+        KeyLiteral::String(b) => Dec::parse_prefix(b),
+        KeyLiteral::Bytes(b) => {
+            Dec::from_u64(bytes_to_u64(b).ok_or_else(|| bad("out of range", 1264))?)
+        }
+    };
+    let scale_digits = usize::try_from(scale).unwrap_or(usize::MAX);
+    let digits = dec
+        .scaled_round(scale, MAX_DECIMAL_DIGITS)
+        .ok_or_else(|| bad("out of range", 1264))?;
+    let zero = digits.is_empty();
+    let mut padded = digits;
+    if padded.len() <= scale_digits {
+        let missing = scale_digits + 1 - padded.len();
+        padded.splice(0..0, std::iter::repeat_n(b'0', missing));
+    }
+    let split = padded.len() - scale_digits;
+    let mut text = String::with_capacity(padded.len() + 2);
+    if dec.neg && !zero && !dec.is_zero() {
+        text.push('-');
+    }
+    text.push_str(&String::from_utf8_lossy(&padded[..split]));
+    if scale_digits > 0 {
+        text.push('.');
+        text.push_str(&String::from_utf8_lossy(&padded[split..]));
+    }
+    Ok(text)
+}
+
+/// The text a string or binary column stores for `literal` (before collation).
+fn text_of(literal: &KeyLiteral, key_type: &KeyType) -> Result<Vec<u8>, ShardingError> {
+    match literal {
+        KeyLiteral::Null => Err(invalid(literal, key_type, "NULL", 1048)),
+        KeyLiteral::String(b) | KeyLiteral::Bytes(b) => Ok(b.clone()),
+        KeyLiteral::Integer(t) => {
+            let dec = Dec::parse_exact(t)
+                .ok_or_else(|| invalid(literal, key_type, "not an integer literal", 1366))?;
+            let mut out = Vec::new();
+            if dec.neg && !dec.is_zero() {
+                out.push(b'-');
+            }
+            if dec.is_zero() {
+                out.push(b'0');
+            } else {
+                out.extend_from_slice(&dec.digits);
+            }
+            Ok(out)
+        }
+        KeyLiteral::Number(t) if is_float_literal(t) => Err(invalid(
+            literal,
+            key_type,
+            "a float literal stored into a string column is not supported; quote it",
+            1235,
+        )),
+        KeyLiteral::Number(t) => {
+            // A decimal literal keeps its written scale: 5.50 is '5.50', .5 is '0.5'.
+            let t = t.trim();
+            let (neg, body) = match t.as_bytes().first() {
+                Some(b'-') => (true, &t[1..]),
+                Some(b'+') => (false, &t[1..]),
+                _ => (false, t),
+            };
+            let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+            if !int.bytes().all(|b| b.is_ascii_digit())
+                || !frac.bytes().all(|b| b.is_ascii_digit())
+                || (int.is_empty() && frac.is_empty())
+            {
+                return Err(invalid(literal, key_type, "not a number", 1366));
+            }
+            let int = int.trim_start_matches('0');
+            let zero = int.is_empty() && frac.bytes().all(|b| b == b'0');
+            let mut out = String::new();
+            if neg && !zero {
+                out.push('-');
+            }
+            out.push_str(if int.is_empty() { "0" } else { int });
+            if !frac.is_empty() {
+                out.push('.');
+                out.push_str(frac);
+            }
+            Ok(out.into_bytes())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Temporal values
+
+fn temporal_of(
+    kind: &str,
+    literal: &KeyLiteral,
+    key_type: &KeyType,
+) -> Result<KeyValue, ShardingError> {
+    let bad = |reason: &str| invalid(literal, key_type, reason, 1292);
+    if kind == "year" {
+        return year_of(literal)
+            .map(KeyValue::Int)
+            .ok_or_else(|| bad("not a valid YEAR"));
+    }
+    let text: String = match literal {
+        KeyLiteral::Null => return Err(bad("NULL")),
+        KeyLiteral::String(b) | KeyLiteral::Bytes(b) => {
+            String::from_utf8_lossy(b).trim().to_string()
+        }
+        KeyLiteral::Integer(t) => t.trim().to_string(),
+        KeyLiteral::Number(t) if is_float_literal(t) => {
+            return Err(bad("a float literal is not a temporal value"))
+        }
+        KeyLiteral::Number(t) => {
+            // 20240102030405.5: fractional seconds, dropped like every fraction.
+            let (int, frac) = t.trim().split_once('.').unwrap_or((t.trim(), ""));
+            if kind == "date" && frac.bytes().any(|b| b != b'0') {
+                return Err(bad("a DATE has no fraction"));
+            }
+            int.to_string()
+        }
+    };
+    let numeric = matches!(literal, KeyLiteral::Integer(_) | KeyLiteral::Number(_));
+    let canonical = match kind {
+        "date" => parse_datetime(&text, numeric).map(|(d, _)| d),
+        "datetime" => parse_datetime(&text, numeric).map(|(d, t)| format!("{d} {t}")),
+        "time" => parse_time(&text),
+        _ => {
+            return Err(ShardingError::unsupported_key_type(
+                kind,
+                "unknown temporal type",
+            ))
+        }
+    };
+    canonical
+        .map(|c| KeyValue::Bytes(c.into_bytes()))
+        .ok_or_else(|| {
+            bad(&format!(
+                "not a {} value Strata can read exactly",
+                kind.to_ascii_uppercase()
+            ))
+        })
+}
+
+/// The YEAR MariaDB stores: 1..=69 is 20xx, 70..=99 is 19xx, 1901..=2155 itself, 0 is
+/// 0 as a number and 2000 as a string of one or two digits.
+fn year_of(literal: &KeyLiteral) -> Option<i128> {
+    let (value, short_string) = match literal {
+        KeyLiteral::String(b) | KeyLiteral::Bytes(b) => {
+            let t = String::from_utf8_lossy(b);
+            let t = t.trim();
+            if t.is_empty() || t.len() > 4 || !t.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            (t.parse::<i128>().ok()?, t.len() <= 2)
+        }
+        KeyLiteral::Integer(t) => (Dec::parse_exact(t)?.round_to_i128()?, false),
+        KeyLiteral::Number(t) if !is_float_literal(t) => {
+            (Dec::parse_exact(t)?.round_to_i128()?, false)
+        }
+        _ => return None,
+    };
+    match value {
+        0 if short_string => Some(2000),
+        0 => Some(0),
+        1..=69 => Some(2000 + value),
+        70..=99 => Some(1900 + value),
+        1901..=2155 => Some(value),
+        _ => None,
+    }
+}
+
+// `is_multiple_of` needs Rust 1.87; the workspace supports 1.85.
+#[allow(clippy::manual_is_multiple_of)]
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+fn two_digit_year(y: u32) -> u32 {
+    if y < 70 {
+        2000 + y
+    } else {
+        1900 + y
+    }
+}
+
+/// Date (and time) in canonical text. Accepted: `Y-M-D[ T]h:m[:s][.f]` with any
+/// punctuation as delimiters and 2- or 4-digit years; digit strings and numbers of
+/// YYMMDD, YYYYMMDD, YYMMDDhhmmss, YYYYMMDDhhmmss. Fractions are dropped.
+fn parse_datetime(text: &str, numeric: bool) -> Option<(String, String)> {
+    let (y, m, d, h, mi, s) = if text.bytes().all(|b| b.is_ascii_digit()) {
+        let mut digits = text.trim_start_matches('0').to_string();
+        if digits.is_empty() {
+            return Some(("0000-00-00".into(), "00:00:00".into()));
+        }
+        if numeric {
+            // Numbers lose leading zeros: pad to the next known width.
+            let width = match digits.len() {
+                5 | 6 => 6,
+                7 | 8 => 8,
+                11 | 12 => 12,
+                13 | 14 => 14,
+                _ => return None,
+            };
+            digits = format!("{digits:0>width$}");
+        } else {
+            digits = text.to_string();
+        }
+        let n = |r: std::ops::Range<usize>| digits.get(r)?.parse::<u32>().ok();
+        match digits.len() {
+            6 => (two_digit_year(n(0..2)?), n(2..4)?, n(4..6)?, 0, 0, 0),
+            8 => (n(0..4)?, n(4..6)?, n(6..8)?, 0, 0, 0),
+            12 => (
+                two_digit_year(n(0..2)?),
+                n(2..4)?,
+                n(4..6)?,
+                n(6..8)?,
+                n(8..10)?,
+                n(10..12)?,
+            ),
+            14 => (
+                n(0..4)?,
+                n(4..6)?,
+                n(6..8)?,
+                n(8..10)?,
+                n(10..12)?,
+                n(12..14)?,
+            ),
+            _ => return None,
+        }
+    } else {
+        // Split into the date part and the time part at 'T' or whitespace.
+        let split = text
+            .char_indices()
+            .find(|&(i, c)| c.is_ascii_whitespace() || (c == 'T' && i > 0))
+            .map(|(i, _)| i);
+        let (date_part, time_part) = match split {
+            Some(i) => (&text[..i], text[i + 1..].trim_start()),
+            None => (text, ""),
+        };
+        let fields: Vec<&str> = date_part
+            .split(|c: char| c.is_ascii_punctuation())
+            .collect();
+        if fields.len() != 3
+            || fields
+                .iter()
+                .any(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let year_text = fields[0];
+        let y: u32 = year_text.parse().ok()?;
+        let y = if year_text.len() <= 2 {
+            two_digit_year(y)
+        } else {
+            y
+        };
+        let m: u32 = fields[1].parse().ok()?;
+        let d: u32 = fields[2].parse().ok()?;
+        let (h, mi, s) = if time_part.is_empty() {
+            (0, 0, 0)
+        } else {
+            let (clock, _fraction) = split_fraction(time_part)?;
+            let parts: Vec<&str> = clock.split(|c: char| c.is_ascii_punctuation()).collect();
+            if parts.len() < 2
+                || parts.len() > 3
+                || parts
+                    .iter()
+                    .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return None;
+            }
+            let h: u32 = parts[0].parse().ok()?;
+            let mi: u32 = parts[1].parse().ok()?;
+            let s: u32 = parts.get(2).map_or(Some(0), |p| p.parse().ok())?;
+            (h, mi, s)
+        };
+        (y, m, d, h, mi, s)
+    };
+    if y > 9999 || m > 12 || d > 31 || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    if m > 0 && d > days_in_month(y, m) {
+        return None;
+    }
+    Some((
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{h:02}:{mi:02}:{s:02}"),
+    ))
+}
+
+/// Splits `10:00:00.123` into the clock text and the fraction digits.
+fn split_fraction(text: &str) -> Option<(&str, &str)> {
+    match text.split_once('.') {
+        Some((clock, frac)) if frac.bytes().all(|b| b.is_ascii_digit()) => Some((clock, frac)),
+        Some(_) => None,
+        None => Some((text, "")),
+    }
+}
+
+/// TIME in canonical text `[-]h:mm:ss`. Accepted: `[-][D ]h:mm[:ss][.f]` and digits
+/// `[-]hhmmss` (from the right: seconds, minutes, hours). Fractions are dropped.
+fn parse_time(text: &str) -> Option<String> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text),
+    };
+    let (clock, _frac) = split_fraction(body)?;
+    let (days, clock) = match clock.split_once(' ') {
+        Some((d, rest)) if d.bytes().all(|b| b.is_ascii_digit()) && !d.is_empty() => {
+            (d.parse::<u64>().ok()?, rest.trim())
+        }
+        Some(_) => return None,
+        None => (0, clock),
+    };
+    let (h, m, s) = if clock.bytes().all(|b| b.is_ascii_digit()) {
+        if days > 0 || clock.is_empty() {
+            return None;
+        }
+        let v: u64 = clock.parse().ok()?;
+        (v / 10_000, (v / 100) % 100, v % 100)
+    } else {
+        let parts: Vec<&str> = clock.split(':').collect();
+        if parts.len() < 2
+            || parts.len() > 3
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let h: u64 = parts[0].parse().ok()?;
+        let m: u64 = parts[1].parse().ok()?;
+        let s: u64 = parts.get(2).map_or(Some(0), |p| p.parse().ok())?;
+        if parts[1].len() > 2 || parts.get(2).is_some_and(|p| p.len() > 2) {
+            return None;
+        }
+        (h, m, s)
+    };
+    let h = h.checked_add(days.checked_mul(24)?)?;
+    if m > 59 || s > 59 || h > 838 {
+        return None;
+    }
+    let zero = h == 0 && m == 0 && s == 0;
+    Some(format!(
+        "{}{h:02}:{m:02}:{s:02}",
+        if neg && !zero { "-" } else { "" }
+    ))
+}
+
+#[cfg(test)]
+mod tests;
