@@ -3,7 +3,8 @@
 # mariadb CLI, PyMySQL, MariaDB Connector/J (client-side and server-side prepared
 # statements), Node mysql2 and sysbench.
 #
-# By default it starts a 2-data-node playground from target/debug/strata (or STRATA_BIN)
+# By default it starts a 2-data-node playground from target/debug/strata (STRATA_BIN,
+# or CARGO_TARGET_DIR's debug/strata)
 # on free ports, runs every client against it and stops it with SIGTERM. With
 # TARGET_PORT set it runs the clients against that server instead (e.g. a plain MariaDB,
 # to check the client programs themselves), using TARGET_HOST, TARGET_USER,
@@ -13,7 +14,9 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/clients"
-WORK="$ROOT/target/clients"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+WORK="$TARGET_DIR/clients"
 mkdir -p "$WORK"
 
 passed=0
@@ -91,7 +94,7 @@ if [ -n "${TARGET_PORT:-}" ]; then
     export DB_USER="${TARGET_USER:-root}" DB_PASSWORD="${TARGET_PASSWORD:-}" DB_NAME="${TARGET_DB:-test}"
     echo "clients: using the server at $DB_HOST:$DB_PORT (TARGET_PORT)"
 else
-    STRATA_BIN="${STRATA_BIN:-$ROOT/target/debug/strata}"
+    STRATA_BIN="${STRATA_BIN:-$TARGET_DIR/debug/strata}"
     if [ ! -x "$STRATA_BIN" ]; then
         echo "clients: $STRATA_BIN is missing; run cargo build -p strata" >&2
         echo "0 passed, 1 failed"
