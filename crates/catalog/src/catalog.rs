@@ -32,6 +32,10 @@ pub struct TableInfo {
     pub data_nodes: Vec<u32>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// Column names in table order (empty when unknown).
+    pub columns: Vec<String>,
+    /// Columns whose DEFAULT is the current time.
+    pub now_default_columns: Vec<String>,
 }
 
 impl TableInfo {
@@ -43,6 +47,8 @@ impl TableInfo {
             distribution,
             auto_increment_column,
             created_at_ms: now_ms(),
+            columns: Vec::new(),
+            now_default_columns: Vec::new(),
         }
     }
 
@@ -51,6 +57,8 @@ impl TableInfo {
             distribution: self.distribution.clone(),
             auto_increment_column: self.auto_increment_column.clone(),
             created_at_ms: self.created_at_ms,
+            columns: self.columns.clone(),
+            now_default_columns: self.now_default_columns.clone(),
         }
     }
 }
@@ -632,6 +640,8 @@ fn load_tables(
         for (name, meta) in others.into_iter().chain(children) {
             let mut info = TableInfo::new(meta.distribution, meta.auto_increment_column);
             info.created_at_ms = meta.created_at_ms;
+            info.columns = meta.columns;
+            info.now_default_columns = meta.now_default_columns;
             match resolve_nodes(db, &name, &info, Some(&loaded)) {
                 Ok(nodes) => {
                     info.data_nodes = nodes;

@@ -72,6 +72,10 @@ pub struct TableMeta {
     pub auto_increment_column: Option<String>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// Column names in table order (routing INSERTs without a column list).
+    pub columns: Vec<String>,
+    /// Columns whose DEFAULT is the current time.
+    pub now_default_columns: Vec<String>,
 }
 
 impl TableMeta {
@@ -81,6 +85,8 @@ impl TableMeta {
             distribution,
             auto_increment_column,
             created_at_ms: now_ms(),
+            columns: Vec::new(),
+            now_default_columns: Vec::new(),
         }
     }
 
@@ -123,6 +129,10 @@ struct TableRecord {
     parent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parent_column: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    now_default_columns: Vec<String>,
 }
 
 impl TableRecord {
@@ -132,6 +142,8 @@ impl TableRecord {
             data_nodes: Vec::new(),
             created_at_ms: meta.created_at_ms,
             auto_increment_column: meta.auto_increment_column.clone(),
+            columns: meta.columns.clone(),
+            now_default_columns: meta.now_default_columns.clone(),
             column: None,
             key_type: None,
             rule_name: None,
@@ -225,6 +237,8 @@ impl TableRecord {
             distribution,
             auto_increment_column: self.auto_increment_column,
             created_at_ms: self.created_at_ms,
+            columns: self.columns,
+            now_default_columns: self.now_default_columns,
         })
     }
 }
@@ -544,6 +558,8 @@ mod tests {
             distribution,
             auto_increment_column: None,
             created_at_ms: 1_700_000_000_001,
+            columns: Vec::new(),
+            now_default_columns: Vec::new(),
         }
     }
 
@@ -714,6 +730,8 @@ mod tests {
                 distribution,
                 auto_increment_column: (i % 2 == 0).then(|| "id".to_string()),
                 created_at_ms: 7,
+                columns: vec!["id".into(), "v".into()],
+                now_default_columns: Vec::new(),
             };
             let name = format!("t{i}");
             store.put_table("shop", &name, &meta)?;
@@ -735,7 +753,9 @@ mod tests {
             Some(TableMeta {
                 distribution: Distribution::Vertical { dnid: 3 },
                 auto_increment_column: None,
-                created_at_ms: 5
+                created_at_ms: 5,
+                columns: Vec::new(),
+                now_default_columns: Vec::new(),
             })
         );
         let global = decode_table(

@@ -156,6 +156,8 @@ pub struct ServerContext {
     pub sha2_cache: strata_protocol::FastAuthCache,
     sessions: Mutex<HashMap<u32, Arc<SessionEntry>>>,
     next_id: AtomicU32,
+    /// Parsed statement shapes, so repeated shapes are not re-parsed.
+    pub plans: strata_planner::PlanCache,
     /// Statements received, for COM_STATISTICS.
     pub questions: AtomicU64,
     /// When the compute node started.
@@ -172,6 +174,7 @@ impl ServerContext {
             sha2_cache: Default::default(),
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU32::new(1),
+            plans: strata_planner::PlanCache::new(4096),
             questions: AtomicU64::new(0),
             started: Instant::now(),
         }

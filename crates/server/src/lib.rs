@@ -5,6 +5,7 @@
 //! accepting, tells sessions to finish, and closes the storage pools.
 
 pub mod context;
+pub mod fuzzing;
 pub mod results;
 pub mod session;
 

@@ -219,6 +219,8 @@ fn playground_config(
         }],
         data_nodes,
         pool: PoolConfig::default(),
+        rules: Vec::new(),
+        tables: Vec::new(),
     }
 }
 

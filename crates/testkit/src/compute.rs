@@ -74,6 +74,8 @@ impl<'a> ComputeNodeBuilder<'a> {
             data_nodes: Vec::new(),
             databases: Vec::new(),
             pool: PoolConfig::default(),
+            rules: Vec::new(),
+            tables: Vec::new(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {

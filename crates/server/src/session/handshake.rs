@@ -102,6 +102,7 @@ pub(super) async fn accept(
         db: None,
         home: None,
         rename: None,
+        multi_node: false,
         vars: SessionVars::default(),
         pending_vars: None,
         pending_eval: Vec::new(),
@@ -160,6 +161,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     session.db = None;
     session.home = None;
     session.rename = None;
+    session.multi_node = false;
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
         session.use_database(db)?;
     }

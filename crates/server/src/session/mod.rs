@@ -8,8 +8,10 @@
 //! the rest of its life once it created state that cannot be replayed on another
 //! connection (user variables, temporary tables, locks, SQL-level PREPARE).
 
+mod distributed;
 mod handshake;
 mod local;
+mod planning;
 mod prepared;
 mod query;
 
@@ -59,6 +61,8 @@ pub struct Session {
     db: Option<String>,
     /// Its home data node and physical database.
     home: Option<(u32, Arc<str>)>,
+    /// The current database spans several data nodes (statements are planned).
+    multi_node: bool,
     /// Hides the physical database name in what the storage node sends back.
     rename: Option<SchemaRename>,
     /// Session variables to replay on borrowed storage connections.
@@ -268,6 +272,7 @@ impl Session {
             logical: Arc::from(db),
         });
         self.home = Some(home);
+        self.multi_node = logic.data_nodes.len() > 1;
         *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
         Ok(())
     }

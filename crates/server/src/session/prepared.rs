@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bytes::{BufMut, BytesMut};
 
 use strata_backend::{BackendConn, ResponseKind};
+use strata_catalog::sharding::KeyLiteral;
 use strata_protocol::constants::{com, status};
 use strata_protocol::packets::{encode_eof, OkPacket};
 use strata_protocol::wire::Reader;
@@ -48,13 +49,25 @@ fn unknown_statement(id: u32, command: &str) -> MysqlError {
 }
 
 impl Session {
+    /// The data node (and its physical database) a prepared statement runs on.
+    fn statement_node(
+        &self,
+        sql: &str,
+        params: Option<&[KeyLiteral]>,
+    ) -> Result<(u32, Option<Arc<str>>), MysqlError> {
+        match self.route_prepared(sql, params)? {
+            Some(dnid) => Ok((dnid, self.physical_of(dnid))),
+            None => self.home_node(),
+        }
+    }
+
     pub(super) fn has_open_cursor(&self) -> bool {
         self.statements.values().any(|s| s.cursor_node.is_some())
     }
 
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
-        let (dnid, physical) = match self.home_node() {
+        let (dnid, physical) = match self.statement_node(&sql, None) {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
@@ -170,7 +183,16 @@ impl Session {
         let long_data = std::mem::take(&mut stmt.long_data);
         self.set_info(Some(info));
 
-        let (dnid, physical) = match self.home_node() {
+        let routed = if self.multi_node {
+            decode_params(body, params, &types, &long_data)
+                .map_err(|e| {
+                    MysqlError::new(codes::HANDSHAKE, format!("Malformed COM_STMT_EXECUTE: {e}"))
+                })
+                .and_then(|values| self.statement_node(&sql, Some(&values)))
+        } else {
+            self.home_node()
+        };
+        let (dnid, physical) = match routed {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
@@ -362,4 +384,131 @@ impl Session {
             }
         }
     }
+}
+
+/// Decodes a COM_STMT_EXECUTE's parameter values into literals for routing.
+fn decode_params(
+    body: &[u8],
+    count: usize,
+    types: &[u8],
+    long_data: &HashMap<u16, Vec<u8>>,
+) -> Result<Vec<KeyLiteral>, strata_protocol::ProtocolError> {
+    use strata_protocol::constants::coltype as t;
+    let mut values = Vec::with_capacity(count);
+    if count == 0 {
+        return Ok(values);
+    }
+    let mut r = Reader::new(body);
+    r.bytes(9, "execute header")?;
+    let nulls = r.bytes(count.div_ceil(8), "null bitmap")?;
+    if r.u8("bound flag")? == 1 {
+        r.bytes(count * 2, "parameter types")?;
+    }
+    for i in 0..count {
+        if nulls[i / 8] & (1 << (i % 8)) != 0 {
+            values.push(KeyLiteral::Null);
+            continue;
+        }
+        if let Some(data) = long_data.get(&(i as u16)) {
+            values.push(KeyLiteral::String(data.clone()));
+            continue;
+        }
+        let ty = types.get(i * 2).copied().unwrap_or(t::VAR_STRING);
+        let unsigned = types.get(i * 2 + 1).is_some_and(|f| f & 0x80 != 0);
+        let value = match ty {
+            t::TINY => {
+                let v = r.u8("tiny")?;
+                KeyLiteral::Integer(if unsigned {
+                    v.to_string()
+                } else {
+                    (v as i8).to_string()
+                })
+            }
+            t::SHORT | t::YEAR => {
+                let v = r.u16("short")?;
+                KeyLiteral::Integer(if unsigned {
+                    v.to_string()
+                } else {
+                    (v as i16).to_string()
+                })
+            }
+            t::LONG | t::INT24 => {
+                let v = r.u32("long")?;
+                KeyLiteral::Integer(if unsigned {
+                    v.to_string()
+                } else {
+                    (v as i32).to_string()
+                })
+            }
+            t::LONGLONG => {
+                let v = r.u64("longlong")?;
+                KeyLiteral::Integer(if unsigned {
+                    v.to_string()
+                } else {
+                    (v as i64).to_string()
+                })
+            }
+            t::FLOAT => {
+                let b = r.bytes(4, "float")?;
+                KeyLiteral::Number(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).to_string())
+            }
+            t::DOUBLE => {
+                let b = r.bytes(8, "double")?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                KeyLiteral::Number(f64::from_le_bytes(a).to_string())
+            }
+            t::DATE | t::DATETIME | t::TIMESTAMP => {
+                let n = r.u8("temporal length")? as usize;
+                let b = r.bytes(n, "temporal")?;
+                let field = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
+                let year = u16::from_le_bytes([
+                    b.first().copied().unwrap_or(0),
+                    b.get(1).copied().unwrap_or(0),
+                ]);
+                let mut text = format!("{year:04}-{:02}-{:02}", field(2), field(3));
+                if ty != t::DATE {
+                    text.push_str(&format!(" {:02}:{:02}:{:02}", field(4), field(5), field(6)));
+                    if n >= 11 {
+                        let micros = u32::from_le_bytes([
+                            field(7) as u8,
+                            field(8) as u8,
+                            field(9) as u8,
+                            field(10) as u8,
+                        ]);
+                        text.push_str(&format!(".{micros:06}"));
+                    }
+                }
+                KeyLiteral::String(text.into_bytes())
+            }
+            t::TIME => {
+                let n = r.u8("time length")? as usize;
+                let b = r.bytes(n, "time")?;
+                let field = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
+                let days = u32::from_le_bytes([
+                    field(1) as u8,
+                    field(2) as u8,
+                    field(3) as u8,
+                    field(4) as u8,
+                ]);
+                let sign = if field(0) == 1 { "-" } else { "" };
+                KeyLiteral::String(
+                    format!(
+                        "{sign}{:02}:{:02}:{:02}",
+                        days * 24 + field(5),
+                        field(6),
+                        field(7)
+                    )
+                    .into_bytes(),
+                )
+            }
+            t::NEWDECIMAL | t::DECIMAL => {
+                KeyLiteral::Number(String::from_utf8_lossy(r.lenenc_bytes("decimal")?).into_owned())
+            }
+            t::NULL => KeyLiteral::Null,
+            _ => KeyLiteral::String(r.lenenc_bytes("string")?.to_vec()),
+        };
+        values.push(value);
+    }
+    Ok(values)
 }

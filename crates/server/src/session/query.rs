@@ -152,6 +152,19 @@ impl Session {
                 if self.ctx.topology.names_differ && mentions_information_schema(sql) {
                     return self.information_schema_query(sql, more).await;
                 }
+                if self.needs_planner(sql) {
+                    return self.planned(sql, raw, more).await;
+                }
+                return self.forward(sql, raw, more).await;
+            }
+            StatementKind::Commit
+            | StatementKind::Rollback
+            | StatementKind::RollbackToSavepoint
+            | StatementKind::Savepoint
+            | StatementKind::Release => {
+                if let Some(done) = self.transaction_control(sql, more).await {
+                    return done;
+                }
                 return self.forward(sql, raw, more).await;
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
@@ -172,6 +185,22 @@ impl Session {
                 }
                 if self.ctx.topology.names_differ && mentions_information_schema(sql) {
                     return self.information_schema_query(sql, more).await;
+                }
+                let plannable = matches!(
+                    kind,
+                    StatementKind::Insert
+                        | StatementKind::Replace
+                        | StatementKind::Update
+                        | StatementKind::Delete
+                        | StatementKind::Create
+                        | StatementKind::Alter
+                        | StatementKind::Drop
+                        | StatementKind::Truncate
+                        | StatementKind::Rename
+                        | StatementKind::Explain
+                );
+                if plannable && self.needs_planner(sql) {
+                    return self.planned(sql, raw, more).await;
                 }
                 return self.forward(sql, raw, more).await;
             }
@@ -199,9 +228,21 @@ impl Session {
                 return Ok(false);
             }
         };
+        self.forward_to(dnid, physical, sql, raw, more).await
+    }
+
+    /// Sends `raw` to data node `dnid` and relays the reply (the single-node fast path).
+    pub(super) async fn forward_to(
+        &mut self,
+        dnid: u32,
+        physical: Option<Arc<str>>,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
         let rewritten;
         let raw = if self.ctx.topology.names_differ && sql.contains('.') {
-            rewritten = self.rewrite_schemas(sql);
+            rewritten = self.rewrite_schemas_for(sql, Some(dnid));
             rewritten.as_bytes()
         } else {
             raw
@@ -345,14 +386,21 @@ impl Session {
         Ok(true)
     }
 
-    /// Replaces logical database qualifiers with physical names.
+    /// Replaces logical database qualifiers with the physical names on the home node.
     fn rewrite_schemas(&self, sql: &str) -> String {
+        self.rewrite_schemas_for(sql, None)
+    }
+
+    /// Replaces logical database qualifiers with physical names on data node `dnid`
+    /// (a database not on that node maps to its home node's name).
+    pub(super) fn rewrite_schemas_for(&self, sql: &str, dnid: Option<u32>) -> String {
         let topo = &self.ctx.topology;
         strata_sql::rewrite_schema_names(sql, |name| {
-            topo.db(name)
-                .and_then(|db| crate::context::home_node(&db))
-                .and_then(|dnid| topo.node(dnid))
-                .map(|n| n.physical_db.clone())
+            let db = topo.db(name)?;
+            let target = dnid
+                .filter(|d| db.data_nodes.contains(d))
+                .or_else(|| crate::context::home_node(&db))?;
+            topo.node(target).map(|n| n.physical_db.clone())
         })
         .into_owned()
     }

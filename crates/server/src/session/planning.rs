@@ -1,0 +1,272 @@
+//! Statements in a logical database that spans several data nodes go through the
+//! planner: it decides which data nodes run what, and the session executes the plan
+//! (`distributed.rs`) and records catalog changes (DDL). Databases on one data node
+//! skip all of this and forward directly.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::Catalog;
+use strata_planner::{
+    CatalogChange, CatalogView, DatabaseInfo, IdAllocator, NamedRule, NodeStatement, Plan,
+    PlanContext, PlanError, Planned, TableInfo,
+};
+use strata_protocol::MysqlError;
+
+use super::{Session, SessionError};
+
+/// The planner's view of the compute node's catalog.
+struct CatalogAdapter<'a> {
+    catalog: &'a Catalog,
+}
+
+impl CatalogView for CatalogAdapter<'_> {
+    fn database(&self, db: &str) -> Option<DatabaseInfo> {
+        let logic = self.catalog.logic_db(db)?;
+        Some(DatabaseInfo {
+            data_nodes: logic.data_nodes.clone(),
+            // Tables created without a distribution stay on the database's first default
+            // data node until automatic sharding of plain CREATE TABLE is switched on.
+            default_data_nodes: if self.catalog.config().server.auto_shard_plain_tables {
+                logic.default_data_nodes.clone()
+            } else {
+                logic
+                    .default_data_nodes
+                    .first()
+                    .copied()
+                    .into_iter()
+                    .collect()
+            },
+        })
+    }
+
+    fn table(&self, db: &str, name: &str) -> Option<TableInfo> {
+        let t = self.catalog.table(db, name)?;
+        let mut info = TableInfo::new(t.distribution.clone());
+        info.auto_increment = t.auto_increment_column.clone();
+        info.columns = t.columns.clone();
+        info.now_default_columns = t.now_default_columns.clone();
+        Some(info)
+    }
+
+    fn sharding_rule(&self, name: &str) -> Option<NamedRule> {
+        self.catalog.rule(name).map(|r| NamedRule {
+            rule: (*r).clone(),
+            column: None,
+        })
+    }
+}
+
+/// Global AUTO_INCREMENT values from the catalog's persisted sequences.
+struct SequenceAllocator<'a> {
+    catalog: &'a Catalog,
+}
+
+impl IdAllocator for SequenceAllocator<'_> {
+    fn allocate(&self, db: &str, table: &str, count: u64) -> Result<std::ops::Range<u64>, String> {
+        self.catalog
+            .sequences()
+            .next(db, table, count)
+            .map_err(|e| e.to_string())
+    }
+
+    fn observe(&self, db: &str, table: &str, value: u64) {
+        if let Err(e) = self.catalog.sequences().observe(db, table, value) {
+            tracing::warn!(db, table, value, error = %e, "cannot move the AUTO_INCREMENT sequence");
+        }
+    }
+}
+
+/// Maps a planner error to the client's error.
+pub(crate) fn plan_error(e: &PlanError) -> MysqlError {
+    MysqlError {
+        code: e.code(),
+        state: e.sqlstate(),
+        message: e.to_string(),
+    }
+}
+
+impl Session {
+    /// True when statements need the planner: the current database spans several data
+    /// nodes, or the statement carries Strata syntax (SHARD BY, routing hints).
+    pub(super) fn needs_planner(&self, sql: &str) -> bool {
+        if self.multi_node {
+            return true;
+        }
+        let b = sql.as_bytes();
+        let has = |needle: &[u8]| {
+            b.windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+        };
+        has(b"shard") || has(b"strata:") || has(b"hotdb:")
+    }
+
+    /// Plans a statement without running it; `params` are a prepared statement's values.
+    pub(super) fn plan_only(
+        &self,
+        sql: &str,
+        params: Option<&[KeyLiteral]>,
+    ) -> Result<Planned, MysqlError> {
+        let catalog = self.ctx.topology.catalog();
+        let view = CatalogAdapter { catalog };
+        let ids = SequenceAllocator { catalog };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        let plan_ctx = PlanContext {
+            db: self.db.as_deref(),
+            params,
+            home_node: self.home.as_ref().map(|(d, _)| *d),
+            now_micros: now,
+            time_zone_offset_secs: 0,
+            seed: rand::random(),
+            ids: Some(&ids),
+            no_auto_value_on_zero: false,
+        };
+        self.ctx
+            .plans
+            .plan(sql, &plan_ctx, &view)
+            .map_err(|e| plan_error(&e))
+    }
+
+    /// The data node a prepared statement runs on in a database spanning several nodes
+    /// (None: the home node). At PREPARE (no values) a statement that will need several
+    /// nodes is prepared on the first of them for its metadata; at EXECUTE it must route
+    /// to one node.
+    pub(super) fn route_prepared(
+        &self,
+        sql: &str,
+        params: Option<&[KeyLiteral]>,
+    ) -> Result<Option<u32>, MysqlError> {
+        if !self.multi_node {
+            return Ok(None);
+        }
+        let planned = self.plan_only(sql, params)?;
+        match (&planned.plan, params) {
+            (Plan::Single { dnid, .. }, _) => Ok(Some(*dnid)),
+            (Plan::Write { parts, .. }, None) | (Plan::ScatterPerNode { parts, .. }, None) => {
+                Ok(parts.first().map(|p| p.dnid))
+            }
+            (Plan::Scatter { nodes, .. }, None) => Ok(nodes.first().copied()),
+            _ => Err(MysqlError::not_supported(
+                "server-side prepared statements that run on several data nodes (use the text protocol)",
+            )),
+        }
+    }
+
+    /// EXPLAIN: per data node, the SQL that will run there, and how replies combine.
+    fn explain(&mut self, target: &str, more: bool) -> bool {
+        match self.plan_only(target, None) {
+            Ok(planned) => {
+                let explanation = strata_planner::explanation(&planned.plan);
+                let mut result = crate::results::LocalResult::text(&["DNID", "SQL", "Merge"]);
+                result.columns[0] = strata_protocol::packets::ColumnDef::bigint("DNID", true);
+                for (i, (dnid, sql)) in explanation.rows.into_iter().enumerate() {
+                    let merge = (i == 0).then(|| explanation.merge.clone());
+                    result
+                        .rows
+                        .push(vec![Some(dnid.to_string()), Some(sql), merge]);
+                }
+                self.write_local(&result, more);
+                true
+            }
+            Err(e) => {
+                self.err(&e);
+                false
+            }
+        }
+    }
+
+    /// Plans a statement and runs the plan; `EXPLAIN <statement>` shows the plan instead.
+    pub(super) async fn planned(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        if let Some(target) = strata_planner::explain_target(sql) {
+            return Ok(self.explain(target, more));
+        }
+        let planned = match self.plan_only(sql, None) {
+            Ok(p) => p,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let ctx = self.ctx.clone();
+        let catalog = ctx.topology.catalog();
+        let ok = match &planned.plan {
+            Plan::Single { dnid, sql: text } => {
+                let physical = self.physical_of(*dnid);
+                let bytes = if text == sql { raw } else { text.as_bytes() };
+                self.forward_to(*dnid, physical, text, bytes, more).await?
+            }
+            Plan::Write { parts, combine } => {
+                self.execute_write(parts, *combine, planned.insert_id, more)
+                    .await?
+            }
+            Plan::Scatter {
+                nodes,
+                sql: text,
+                merge,
+            } => {
+                let parts: Vec<NodeStatement> = nodes
+                    .iter()
+                    .map(|&dnid| NodeStatement {
+                        dnid,
+                        sql: text.clone(),
+                    })
+                    .collect();
+                self.execute_scatter(&parts, merge, more).await?
+            }
+            Plan::ScatterPerNode { parts, merge } => {
+                self.execute_scatter(parts, merge, more).await?
+            }
+        };
+        if ok {
+            for change in &planned.catalog_changes {
+                if let Err(e) = apply_change(catalog, change) {
+                    tracing::error!(error = %e, ?change, "DDL ran on the data nodes but the catalog could not record it");
+                }
+            }
+        }
+        Ok(ok)
+    }
+}
+
+fn apply_change(
+    catalog: &Catalog,
+    change: &CatalogChange,
+) -> Result<(), strata_catalog::CatalogError> {
+    match change {
+        CatalogChange::CreateTable { db, name, table } => {
+            let mut info = strata_catalog::TableInfo::new(
+                table.distribution.clone(),
+                table.auto_increment.clone(),
+            );
+            info.columns = table.columns.clone();
+            info.now_default_columns = table.now_default_columns.clone();
+            catalog.create_table(db, name, info).map(|_| ())
+        }
+        CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
+        CatalogChange::RenameTable {
+            db,
+            name,
+            new_db,
+            new_name,
+        } => {
+            if db != new_db {
+                let info = catalog.table(db, name).map(|t| (*t).clone());
+                catalog.drop_table(db, name)?;
+                if let Some(info) = info {
+                    catalog.create_table(new_db, new_name, info)?;
+                }
+                Ok(())
+            } else {
+                catalog.rename_table(db, name, new_name).map(|_| ())
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Tables spread over several data nodes, end to end: DDL with SHARD BY, split inserts,
+//! routed point queries, scatter queries with merged ORDER BY / LIMIT / aggregates,
+//! global tables and transactions that touch several data nodes.
+
+use mysql_async::prelude::*;
+use strata_testkit::{shared_storage, ComputeNode};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+async fn two_node_cluster() -> Result<
+    (std::sync::Arc<strata_testkit::StorageNodes>, ComputeNode),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let storage = shared_storage(2).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    Ok((storage, node))
+}
+
+async fn rows_on_storage(
+    storage: &strata_testkit::StorageNodes,
+    i: usize,
+    physical: &str,
+    table: &str,
+) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
+    let mut c = storage.connect(i, Some(physical)).await?;
+    let n: Option<i64> = c
+        .query_first(format!("SELECT COUNT(*) FROM `{table}`"))
+        .await?;
+    Ok(n.unwrap_or(-1))
+}
+
+#[tokio::test]
+async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
+    let (storage, node) = two_node_cluster().await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical")?
+        .to_string();
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(20), amount DECIMAL(10,2)) \
+         SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'",
+    )
+    .await?;
+    let mut values = Vec::new();
+    for id in 1..=40 {
+        let customer = ["ann", "Bob", "cy", "ANN"][id % 4];
+        values.push(format!(
+            "({id}, '{customer}', {}.{:02})",
+            id * 3 % 17,
+            id % 100
+        ));
+    }
+    c.query_drop(format!("INSERT INTO orders VALUES {}", values.join(", ")))
+        .await?;
+    assert_eq!(c.affected_rows(), 40);
+    let (a, b) = (
+        rows_on_storage(&storage, 0, &physical, "orders").await?,
+        rows_on_storage(&storage, 1, &physical, "orders").await?,
+    );
+    assert_eq!(a + b, 40);
+    assert!(
+        a > 0 && b > 0,
+        "rows are spread over both data nodes ({a} + {b})"
+    );
+
+    let one: Option<(i32, String)> = c
+        .query_first("SELECT id, customer FROM orders WHERE id = 7")
+        .await?;
+    assert_eq!(one, Some((7, "ANN".to_string())));
+    let some: Vec<i32> = c
+        .query("SELECT id FROM orders WHERE id IN (3, 9, 27) ORDER BY id")
+        .await?;
+    assert_eq!(some, vec![3, 9, 27]);
+
+    let top: Vec<(i32, String)> = c
+        .query("SELECT id, CAST(amount AS CHAR) FROM orders ORDER BY amount DESC, id LIMIT 2, 3")
+        .await?;
+    assert_eq!(
+        top,
+        vec![
+            (39, "15.39".to_string()),
+            (22, "15.22".to_string()),
+            (5, "15.05".to_string())
+        ]
+    );
+
+    let (count, sum, avg): (i64, String, String) = c
+        .query_first("SELECT COUNT(*), SUM(amount), AVG(amount) FROM orders")
+        .await?
+        .ok_or("row")?;
+    assert_eq!(
+        (count, sum.as_str(), avg.as_str()),
+        (40, "326.20", "8.155000")
+    );
+
+    let groups: Vec<(String, i64)> = c
+        .query("SELECT customer, COUNT(*) FROM orders GROUP BY customer ORDER BY customer")
+        .await?;
+    assert_eq!(
+        groups.len(),
+        3,
+        "'ann' and 'ANN' are one group under utf8mb4_general_ci: {groups:?}"
+    );
+    assert_eq!(groups.iter().map(|g| g.1).sum::<i64>(), 40);
+
+    c.query_drop("UPDATE orders SET amount = amount + 1 WHERE id IN (1, 2, 3, 4)")
+        .await?;
+    assert_eq!(c.affected_rows(), 4);
+    c.query_drop("DELETE FROM orders WHERE amount > 15").await?;
+    let left: Option<i64> = c.query_first("SELECT COUNT(*) FROM orders").await?;
+    let expected = 40
+        - (1..=40)
+            .filter(|id| {
+                let amount = (id * 3 % 17) as f64
+                    + (id % 100) as f64 / 100.0
+                    + if *id <= 4 { 1.0 } else { 0.0 };
+                amount > 15.0
+            })
+            .count() as i64;
+    assert_eq!(left, Some(expected));
+
+    let explain: Vec<(u32, String, Option<String>)> =
+        c.query("EXPLAIN SELECT * FROM orders WHERE id = 7").await?;
+    assert_eq!(
+        explain.len(),
+        1,
+        "a point query runs on one data node: {explain:?}"
+    );
+    assert_eq!(explain[0].1, "SELECT * FROM orders WHERE id = 7");
+    let explain: Vec<(u32, String, Option<String>)> = c
+        .query("EXPLAIN SELECT id FROM orders ORDER BY id LIMIT 5")
+        .await?;
+    assert_eq!(
+        explain.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![1, 2],
+        "a scatter lists every data node"
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_stay_on_one() -> TestResult {
+    let (storage, node) = two_node_cluster().await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical")?
+        .to_string();
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE region (id INT PRIMARY KEY, name VARCHAR(10)) SHARD BY GLOBAL")
+        .await?;
+    c.query_drop("INSERT INTO region VALUES (1, 'north'), (2, 'south')")
+        .await?;
+    assert_eq!(
+        c.affected_rows(),
+        2,
+        "a global insert reports one copy's rows"
+    );
+    for i in 0..2 {
+        assert_eq!(rows_on_storage(&storage, i, &physical, "region").await?, 2);
+    }
+    let names: Vec<String> = c.query("SELECT name FROM region ORDER BY id").await?;
+    assert_eq!(names, vec!["north".to_string(), "south".to_string()]);
+
+    c.query_drop("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
+        .await?;
+    c.query_drop("INSERT INTO notes VALUES (1, 'x'), (2, 'y'), (3, 'z')")
+        .await?;
+    assert_eq!(
+        rows_on_storage(&storage, 0, &physical, "notes").await?,
+        3,
+        "plain tables live on the home data node"
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> TestResult {
+    let (_storage, node) = two_node_cluster().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE acct (id INT PRIMARY KEY, bal INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'").await?;
+    c.query_drop("INSERT INTO acct VALUES (1, 100), (2, 100)")
+        .await?;
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE acct SET bal = bal - 10 WHERE id = 1")
+        .await?;
+    c.query_drop("UPDATE acct SET bal = bal + 10 WHERE id = 2")
+        .await?;
+    c.query_drop("ROLLBACK").await?;
+    let bals: Vec<i32> = c.query("SELECT bal FROM acct ORDER BY id").await?;
+    assert_eq!(
+        bals,
+        vec![100, 100],
+        "a rollback undoes both nodes' changes"
+    );
+    c.query_drop("START TRANSACTION").await?;
+    c.query_drop("UPDATE acct SET bal = bal - 10 WHERE id = 1")
+        .await?;
+    c.query_drop("UPDATE acct SET bal = bal + 10 WHERE id = 2")
+        .await?;
+    c.query_drop("COMMIT").await?;
+    let bals: Vec<i32> = c.query("SELECT bal FROM acct ORDER BY id").await?;
+    assert_eq!(bals, vec![90, 110]);
+    let total: Option<String> = c.query_first("SELECT SUM(bal) FROM acct").await?;
+    assert_eq!(total.as_deref(), Some("200"));
+    let err = c
+        .query_drop("SELECT CAST(SUM(bal) AS CHAR) FROM acct")
+        .await
+        .expect_err("refused");
+    match err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
+        other => panic!("expected 1235, got {other:?}"),
+    }
+    node.shutdown().await;
+    Ok(())
+}
