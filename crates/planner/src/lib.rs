@@ -1,9 +1,364 @@
-//! Routing and distributed planning: a pure function from (statement, catalog view) to a
-//! `Plan` that says which data nodes run what and how their replies combine.
+//! Routing and distributed planning: a pure function from (statement, catalog view,
+//! session context) to a [`Plan`] that says which data nodes run what and how their
+//! replies combine. No I/O happens here: the server gives a [`CatalogView`] and a
+//! [`PlanContext`], runs the plan with the executor, and prints it for EXPLAIN with
+//! [`explain`], so what runs is what is shown.
+//!
+//! A statement that routes to one data node keeps its original text (minus Strata hints,
+//! with prepared-statement parameters inlined); statements on several nodes are
+//! rewritten per node and carry a merge specification. What cannot run correctly across
+//! nodes is refused with error 1235 naming the construct — never a wrong answer.
+//!
+//! Layout: `source` reads the text (hints, clauses sqlparser cannot parse, parameters);
+//! `scope` finds the tables and where their rows are, with `prune` for shard pruning
+//! and `keys` for the catalog's sharding functions; `select` and `scatter` plan reads,
+//! `insert` and `modify` writes, [`ddl`] schema changes; [`explain`] prints plans and
+//! [`cache`] keeps parsed statement shapes.
 
+pub mod cache;
+pub mod catalog_view;
+pub mod context;
+pub mod ddl;
+mod dnid;
+pub mod error;
+pub mod explain;
+mod exprs;
+mod insert;
+mod keys;
+mod literal;
+mod modify;
+mod nondeterministic;
 pub mod plan;
+mod prune;
+mod scatter;
+mod scope;
+mod select;
+mod source;
 
+use sqlparser::ast::Statement;
+
+pub use cache::{CacheStats, PlanCache};
+pub use catalog_view::{CatalogView, DatabaseInfo, MemoryCatalog, NamedRule, TableInfo};
+pub use context::{IdAllocator, PlanContext};
+pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
+pub use error::PlanError;
+pub use explain::{describe, describe_merge, explain, explain_target, explanation, Explanation};
 pub use plan::{
     Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, NodeStatement, Plan, Predicate,
     SortKey, WriteCombine,
 };
+
+use crate::keys::{canonical, route};
+use crate::literal::text_literal;
+use crate::scope::Resolver;
+use crate::source::{HintRoute, Source};
+
+/// A plan with what the server reports besides running it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// What runs where.
+    pub plan: Plan,
+    /// The first global AUTO_INCREMENT value the planner wrote into an INSERT: the
+    /// server sends it as the OK packet's insert id and makes it the session's
+    /// LAST_INSERT_ID(). None when the statement generated no value (the data nodes'
+    /// OK packets then report explicit values as MySQL does).
+    pub insert_id: Option<u64>,
+    /// Catalog changes to apply once the plan succeeded (DDL).
+    pub catalog_changes: Vec<CatalogChange>,
+}
+
+impl Planned {
+    fn of(plan: Plan) -> Planned {
+        Planned {
+            plan,
+            insert_id: None,
+            catalog_changes: Vec::new(),
+        }
+    }
+}
+
+/// Plans one statement.
+pub fn plan(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Plan, PlanError> {
+    plan_statement(sql, ctx, catalog).map(|p| p.plan)
+}
+
+/// Plans one statement, with the generated insert id and catalog changes.
+pub fn plan_statement(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    let src = Source::new(sql)?;
+    with_stack_for(&src, || plan_source(&src, ctx, catalog))?
+}
+
+/// Statements with at most this many binary operators are planned on the caller's stack.
+const INLINE_OPERATORS: usize = 64;
+
+/// Statements with more binary operators are refused.
+const MAX_OPERATORS: usize = 10_000;
+
+/// Runs `f` on the caller's stack for ordinary statements, and on a thread whose stack
+/// fits the statement's expression depth for long operator chains (`a = 1 OR a = 2 OR
+/// ...`): sqlparser clones, prints and visits expression trees recursively, and a chain
+/// of n operators is a tree n deep.
+pub(crate) fn with_stack_for<T: Send>(
+    src: &Source<'_>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, PlanError> {
+    let ops = src.operator_count();
+    if ops <= INLINE_OPERATORS {
+        return Ok(f());
+    }
+    if ops > MAX_OPERATORS {
+        return Err(PlanError::unsupported(format!(
+            "statements with more than {MAX_OPERATORS} operators"
+        )));
+    }
+    let stack = (16 << 20) + ops * (16 << 10);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("strata-plan".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, f)
+            .ok()
+            .and_then(|handle| handle.join().ok())
+    })
+    .ok_or_else(|| PlanError::unsupported("a statement this large (no planning thread)"))
+}
+
+/// Plans a statement from its source text.
+fn plan_source(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    if let Some(hint) = &src.hint {
+        if let Some(planned) = plan_hint(src, hint, ctx, catalog)? {
+            return Ok(planned);
+        }
+    }
+    if is_create_table(src) {
+        if let Some(planned) = ddl::plan_sharded_create(src, ctx, catalog)? {
+            return Ok(planned);
+        }
+    }
+    let mut stmt = match src.parse() {
+        Ok(s) => s,
+        Err(e) => return fallback(src, ctx, catalog, e).map(Planned::of),
+    };
+    src.bind(&mut stmt, ctx.params)?;
+    plan_parsed(src, stmt, ctx, catalog)
+}
+
+/// True for CREATE TABLE text with a SHARD BY clause.
+fn is_create_table(src: &Source<'_>) -> bool {
+    let mut code = src.tokens.iter().filter(|t| t.kind.is_code());
+    code.next().is_some_and(|t| t.is_keyword(src.sql, "CREATE"))
+        && src.tokens.iter().any(|t| t.is_keyword(src.sql, "SHARD"))
+}
+
+/// Plans a parsed (and bound) statement.
+pub(crate) fn plan_parsed(
+    src: &Source<'_>,
+    stmt: Statement,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    match stmt {
+        Statement::Query(q) => select::plan_query(src, *q, ctx, catalog).map(Planned::of),
+        Statement::Insert(insert) => insert::plan_insert(src, insert, ctx, catalog),
+        stmt @ (Statement::Update { .. } | Statement::Delete(_)) => {
+            modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)
+        }
+        Statement::Explain {
+            statement, format, ..
+        } => {
+            // A Strata EXPLAIN is answered by the server through `explain_target`;
+            // EXPLAIN with options runs on the data nodes the statement would use.
+            let _ = format;
+            let inner = plan_parsed(src, *statement, ctx, catalog)?;
+            Ok(Planned::of(explain::pass_through(src, &inner.plan)))
+        }
+        Statement::ExplainTable { table_name, .. } => {
+            let resolver = Resolver {
+                catalog,
+                db: ctx.db,
+                home: ctx.home_node,
+            };
+            let table = resolver.table(&table_name, None)?;
+            let node = table.placement.nodes().first().copied().ok_or_else(|| {
+                PlanError::data_nodes(format!("table {} has no data node", table.name))
+            })?;
+            Ok(Planned::of(Plan::Single {
+                dnid: node,
+                sql: src.forward_text(ctx.params).into_owned(),
+            }))
+        }
+        other => ddl::plan_ddl_statement(src, other, ctx, catalog),
+    }
+}
+
+/// Plans a statement routed by a hint; None when the hint does not route.
+fn plan_hint(
+    src: &Source<'_>,
+    hint: &HintRoute,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<Planned>, PlanError> {
+    let text = src.forward_text(ctx.params).into_owned();
+    let nodes: Vec<u32> = match hint {
+        HintRoute::Nodes(n) => n.clone(),
+        HintRoute::All => {
+            let db = ctx.db.ok_or(PlanError::NoDatabase)?;
+            catalog
+                .database(db)
+                .ok_or_else(|| PlanError::UnknownDatabase(db.to_string()))?
+                .data_nodes
+        }
+        HintRoute::TableKey { table, value } => {
+            let resolver = Resolver {
+                catalog,
+                db: ctx.db,
+                home: ctx.home_node,
+            };
+            let name = sqlparser::ast::ObjectName::from(
+                table
+                    .split('.')
+                    .map(sqlparser::ast::Ident::new)
+                    .collect::<Vec<_>>(),
+            );
+            let t = resolver.table(&name, None)?;
+            let node = match &t.placement {
+                keys::Placement::Sharded { key_type, rule, .. } => {
+                    let lit = text_literal(value).unwrap_or_else(|| {
+                        strata_catalog::sharding::KeyLiteral::String(value.clone().into_bytes())
+                    });
+                    route(rule, key_type, &canonical(key_type, &lit)?)?
+                }
+                other => other.nodes().first().copied().ok_or_else(|| {
+                    PlanError::data_nodes(format!("table {} has no data node", t.name))
+                })?,
+            };
+            vec![node]
+        }
+    };
+    let plan = match nodes.as_slice() {
+        [] => return Err(PlanError::data_nodes("the hint names no data node")),
+        [n] => Plan::Single {
+            dnid: *n,
+            sql: text,
+        },
+        _ => {
+            if returns_rows(src.sql) {
+                Plan::Scatter {
+                    nodes,
+                    sql: text,
+                    merge: MergeSpec {
+                        visible_to_end: true,
+                        ..MergeSpec::default()
+                    },
+                }
+            } else {
+                Plan::Write {
+                    parts: nodes
+                        .into_iter()
+                        .map(|dnid| NodeStatement {
+                            dnid,
+                            sql: text.clone(),
+                        })
+                        .collect(),
+                    combine: WriteCombine::Sum,
+                }
+            }
+        }
+    };
+    Ok(Some(Planned::of(plan)))
+}
+
+/// True for statements that return rows (SELECT, SHOW, ...).
+fn returns_rows(sql: &str) -> bool {
+    let first = strata_sql::code_tokens(sql)
+        .find(|t| t.kind.is_ident() || t.is_punct(sql, "("))
+        .map(|t| t.text(sql).to_ascii_uppercase());
+    matches!(
+        first.as_deref(),
+        Some(
+            "SELECT"
+                | "SHOW"
+                | "WITH"
+                | "("
+                | "DESC"
+                | "DESCRIBE"
+                | "EXPLAIN"
+                | "VALUES"
+                | "TABLE"
+                | "CHECKSUM"
+                | "HELP"
+        )
+    )
+}
+
+/// For statements sqlparser cannot parse: if every table the text names (by the
+/// catalog) is on one common node, forward it there; otherwise report the parse error.
+fn fallback(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+    error: PlanError,
+) -> Result<Plan, PlanError> {
+    let sql = src.sql;
+    let code: Vec<strata_sql::Token> = strata_sql::code_tokens(sql).collect();
+    let ident = |t: &strata_sql::Token| strata_sql::lexer::ident_value(t.text(sql)).into_owned();
+    let mut placements: Vec<keys::Placement> = Vec::new();
+    let mut i = 0;
+    while i < code.len() {
+        let t = code[i];
+        if !t.kind.is_ident() {
+            i += 1;
+            continue;
+        }
+        let qualified = code.get(i + 1).is_some_and(|d| d.is_punct(sql, "."))
+            && code.get(i + 2).is_some_and(|n| n.kind.is_ident());
+        let (db, name, step) = if qualified {
+            (Some(ident(&t)), ident(&code[i + 2]), 3)
+        } else {
+            (ctx.db.map(str::to_string), ident(&t), 1)
+        };
+        if let Some(db) = db {
+            if let Some(info) = catalog.table(&db, &name) {
+                placements.push(keys::Placement::of(&db, &info, catalog)?);
+            }
+        }
+        i += step;
+    }
+    if placements.is_empty() {
+        return match ctx.db.and_then(|db| catalog.database(db)) {
+            Some(db) if db.data_nodes.len() == 1 => Ok(Plan::Single {
+                dnid: db.data_nodes[0],
+                sql: src.forward_text(ctx.params).into_owned(),
+            }),
+            _ => Err(error),
+        };
+    }
+    let spread = placements
+        .iter()
+        .any(|p| matches!(p, keys::Placement::Sharded { rule, .. } if rule.data_nodes.len() > 1));
+    let sets: Vec<Vec<u32>> = placements.iter().map(keys::Placement::nodes).collect();
+    let pick = sets
+        .iter()
+        .find(|s| s.len() == 1)
+        .or(sets.first())
+        .and_then(|s| s.first().copied());
+    match pick {
+        Some(dnid) if !spread && sets.iter().all(|s| s.contains(&dnid)) => Ok(Plan::Single {
+            dnid,
+            sql: src.forward_text(ctx.params).into_owned(),
+        }),
+        _ => Err(error),
+    }
+}

@@ -5,6 +5,7 @@
 //! storage node. Everything works on `&str` with byte spans into the original text.
 
 pub mod classify;
+pub mod ddl;
 pub mod digest;
 pub mod error;
 pub mod keywords;

@@ -1,0 +1,267 @@
+//! A cache of parsed statement shapes, so repeated shapes are not parsed again.
+//!
+//! Key: the current database and the statement's digest (`strata_sql::normalize_digest`:
+//! literals replaced by `?`, spacing and keyword case normalized). Value: the digest
+//! text parsed once — a template whose `?` stand for the statement's literals and its
+//! own placeholders, with their positions. Planning a statement of a known shape clones
+//! the template, binds each `?` to the statement's literal text (written back verbatim)
+//! or parameter value, and plans it against the current catalog. Because the cached
+//! object is only the parse, catalog changes never make it stale, and the result equals
+//! planning the statement directly. Shapes whose digest does not parse (a literal where
+//! sqlparser accepts no `?`, e.g. `CAST(x AS CHAR(10))`) and DDL are remembered as
+//! uncacheable and planned directly.
+//!
+//! Bounded by a clock (second-chance) replacement: a hit sets the entry's reference bit;
+//! an insertion into a full cache sweeps the hand, clearing bits, to the first entry
+//! without one. Internally locked; share it as `Arc<PlanCache>`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sqlparser::ast::Statement;
+use strata_sql::{normalize_digest, Lexer, TokenKind};
+
+use crate::catalog_view::CatalogView;
+use crate::context::PlanContext;
+use crate::error::PlanError;
+use crate::literal::sql_literal;
+use crate::source::{bind_placeholders, placeholder_positions, Source};
+use crate::Planned;
+
+/// Cached plans by statement shape.
+#[derive(Debug)]
+pub struct PlanCache {
+    inner: Mutex<Clock>,
+}
+
+/// A parsed shape.
+#[derive(Debug)]
+struct Template {
+    statement: Statement,
+    positions: HashMap<(u64, u64), usize>,
+    placeholders: usize,
+}
+
+#[derive(Debug)]
+enum Entry {
+    Template(Arc<Template>),
+    Uncacheable,
+}
+
+#[derive(Debug)]
+struct Slot {
+    key: (Option<String>, String),
+    entry: Arc<Entry>,
+    referenced: bool,
+}
+
+#[derive(Debug)]
+struct Clock {
+    capacity: usize,
+    slots: Vec<Slot>,
+    index: HashMap<(Option<String>, String), usize>,
+    hand: usize,
+    hits: u64,
+    misses: u64,
+}
+
+impl Clock {
+    fn get(&mut self, key: &(Option<String>, String)) -> Option<Arc<Entry>> {
+        let &i = self.index.get(key)?;
+        let slot = self.slots.get_mut(i)?;
+        slot.referenced = true;
+        Some(slot.entry.clone())
+    }
+
+    fn insert(&mut self, key: (Option<String>, String), entry: Arc<Entry>) {
+        if self.capacity == 0 || self.index.contains_key(&key) {
+            return;
+        }
+        if self.slots.len() < self.capacity {
+            self.index.insert(key.clone(), self.slots.len());
+            self.slots.push(Slot {
+                key,
+                entry,
+                referenced: false,
+            });
+            return;
+        }
+        loop {
+            let len = self.slots.len();
+            let slot = &mut self.slots[self.hand % len];
+            if slot.referenced {
+                slot.referenced = false;
+                self.hand = (self.hand + 1) % len;
+                continue;
+            }
+            self.index.remove(&slot.key);
+            self.index.insert(key.clone(), self.hand % len);
+            *slot = Slot {
+                key,
+                entry,
+                referenced: false,
+            };
+            self.hand = (self.hand + 1) % len;
+            return;
+        }
+    }
+}
+
+/// Hit and miss counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Statements planned from a cached shape.
+    pub hits: u64,
+    /// Statements whose shape had to be parsed.
+    pub misses: u64,
+    /// Shapes held.
+    pub entries: usize,
+}
+
+impl PlanCache {
+    /// A cache holding at most `capacity` shapes.
+    pub fn new(capacity: usize) -> PlanCache {
+        PlanCache {
+            inner: Mutex::new(Clock {
+                capacity,
+                slots: Vec::new(),
+                index: HashMap::new(),
+                hand: 0,
+                hits: 0,
+                misses: 0,
+            }),
+        }
+    }
+
+    /// Hit and miss counts and size.
+    pub fn stats(&self) -> CacheStats {
+        match self.inner.lock() {
+            Ok(c) => CacheStats {
+                hits: c.hits,
+                misses: c.misses,
+                entries: c.slots.len(),
+            },
+            Err(_) => CacheStats {
+                hits: 0,
+                misses: 0,
+                entries: 0,
+            },
+        }
+    }
+
+    /// Forgets every shape.
+    pub fn clear(&self) {
+        if let Ok(mut c) = self.inner.lock() {
+            c.slots.clear();
+            c.index.clear();
+            c.hand = 0;
+        }
+    }
+
+    /// Plans a statement, reusing the parse of its shape; the result is the same as
+    /// [`crate::plan_statement`]'s.
+    pub fn plan(
+        &self,
+        sql: &str,
+        ctx: &PlanContext<'_>,
+        catalog: &dyn CatalogView,
+    ) -> Result<Planned, PlanError> {
+        let digest = normalize_digest(sql);
+        let key = (ctx.db.map(str::to_string), digest.text);
+        let cached = self.inner.lock().ok().and_then(|mut c| {
+            let e = c.get(&key);
+            if e.is_some() {
+                c.hits += 1;
+            } else {
+                c.misses += 1;
+            }
+            e
+        });
+        let entry = match cached {
+            Some(e) => e,
+            None => {
+                let e = Arc::new(build(&key.1));
+                if let Ok(mut c) = self.inner.lock() {
+                    c.insert(key.clone(), e.clone());
+                }
+                e
+            }
+        };
+        let Entry::Template(template) = &*entry else {
+            return crate::plan_statement(sql, ctx, catalog);
+        };
+        let src = Source::new(sql)?;
+        if src.hint.is_some() {
+            return crate::plan_statement(sql, ctx, catalog);
+        }
+        crate::with_stack_for(&src, || plan_template(&src, template, ctx, catalog))?
+    }
+}
+
+/// Plans a statement from its shape's template.
+fn plan_template(
+    src: &Source<'_>,
+    template: &Template,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    let sql = src.sql;
+    {
+        // The statement's literals and placeholders, in text order, as SQL text.
+        let mut values = Vec::with_capacity(template.placeholders);
+        let mut next_param = 0;
+        for t in src.tokens.iter().filter(|t| t.kind.is_code()) {
+            if t.kind.is_literal() {
+                values.push(t.text(sql).to_string());
+            } else if t.kind == TokenKind::Placeholder {
+                match ctx.params {
+                    Some(p) => {
+                        let v = p.get(next_param).ok_or(PlanError::WrongArguments)?;
+                        values.push(sql_literal(v));
+                        next_param += 1;
+                    }
+                    None => values.push("?".to_string()),
+                }
+            }
+        }
+        if values.len() != template.placeholders {
+            return crate::plan_statement(sql, ctx, catalog);
+        }
+        if ctx.params.is_some_and(|p| p.len() != next_param) {
+            return Err(PlanError::WrongArguments);
+        }
+        let mut stmt = template.statement.clone();
+        bind_placeholders(&mut stmt, &template.positions, &values)?;
+        crate::plan_parsed(src, stmt, ctx, catalog)
+    }
+}
+
+/// Parses a digest into a template, or marks it uncacheable.
+fn build(digest: &str) -> Entry {
+    let Ok(src) = Source::new(digest) else {
+        return Entry::Uncacheable;
+    };
+    if src.hint.is_some() {
+        return Entry::Uncacheable;
+    }
+    let Ok(statement) = src.parse() else {
+        return Entry::Uncacheable;
+    };
+    if !matches!(
+        statement,
+        Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update { .. }
+            | Statement::Delete(_)
+    ) {
+        return Entry::Uncacheable;
+    }
+    let placeholders = Lexer::new(digest)
+        .filter(|t| t.kind == TokenKind::Placeholder)
+        .count();
+    Entry::Template(Arc::new(Template {
+        positions: placeholder_positions(digest, &src.tokens),
+        statement,
+        placeholders,
+    }))
+}

@@ -1,0 +1,918 @@
+//! DDL planning: where a schema change runs and what the catalog records afterwards.
+//!
+//! CREATE TABLE gets its distribution from, in order: a `SHARD BY` clause (HotDB syntax,
+//! see `strata_sql::ddl`; the clause is removed from the text sent to data nodes), a
+//! declaration in the configuration ([`CatalogView::declared_table`]), or the logical
+//! database's default nodes: one node makes a vertical table; several make an
+//! AUTO_CRC32 table sharded on the primary key's first column, else the first unique
+//! key's, else the first integer column, else the first CHAR/VARCHAR column, else the
+//! first column whose type can be a sharding key. Multi-node tables with an
+//! AUTO_INCREMENT column use the global sequence; single-node tables keep MySQL's own.
+//!
+//! ALTER/TRUNCATE TABLE, CREATE/DROP INDEX run on every node of the table; changes to the
+//! sharding column (drop, rename, a type that canonicalizes differently) are refused.
+//! DROP TABLE and RENAME TABLE of several tables send each node the tables it holds.
+
+use sqlparser::ast::{
+    AlterTableOperation, ColumnDef, ColumnOption, CreateTable, CreateTableLikeKind,
+    CreateTableOptions, Expr, ObjectName, ObjectType, RenameTableNameKind, SqlOption, Statement,
+    TableConstraint,
+};
+use strata_catalog::sharding::{Distribution, KeyType, ShardingFunction, ShardingRule};
+use strata_sql::ddl::{strip_shard_clause, ShardClause};
+
+use crate::catalog_view::{CatalogView, TableInfo};
+use crate::context::PlanContext;
+use crate::error::PlanError;
+use crate::exprs::function_name;
+use crate::insert::fan_out;
+use crate::keys::{key_type_of, Placement};
+use crate::literal::expr_literal;
+use crate::plan::{NodeStatement, Plan, WriteCombine};
+use crate::scope::Resolver;
+use crate::source::{parse_one, Source};
+use crate::Planned;
+
+/// A DDL plan: what runs where, and what to record when it succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DdlPlan {
+    /// What runs where.
+    pub plan: Plan,
+    /// Catalog changes, applied in order after every node succeeded.
+    pub changes: Vec<CatalogChange>,
+}
+
+/// A change to record in the catalog after a DDL statement succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CatalogChange {
+    /// A table was created.
+    CreateTable {
+        /// Logical database.
+        db: String,
+        /// Table name.
+        name: String,
+        /// Its distribution and metadata.
+        table: Box<TableInfo>,
+    },
+    /// A table was dropped.
+    DropTable {
+        /// Logical database.
+        db: String,
+        /// Table name.
+        name: String,
+    },
+    /// A table was renamed (possibly into another logical database on the same nodes).
+    RenameTable {
+        /// Old database.
+        db: String,
+        /// Old name.
+        name: String,
+        /// New database.
+        new_db: String,
+        /// New name.
+        new_name: String,
+    },
+}
+
+/// Plans a DDL statement.
+pub fn plan_ddl(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<DdlPlan, PlanError> {
+    let planned = crate::plan_statement(sql, ctx, catalog)?;
+    Ok(DdlPlan {
+        plan: planned.plan,
+        changes: planned.catalog_changes,
+    })
+}
+
+/// Plans CREATE TABLE text with a `SHARD BY` clause (which sqlparser cannot parse);
+/// None when the statement has no clause.
+pub(crate) fn plan_sharded_create(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<Planned>, PlanError> {
+    let text = src.forward_text(ctx.params);
+    let Some(stripped) = strip_shard_clause(&text).map_err(|e| PlanError::Parse(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let stmt = parse_one(&stripped.create_sql)?;
+    let Statement::CreateTable(ct) = stmt else {
+        return Err(PlanError::Parse("SHARD BY outside CREATE TABLE".into()));
+    };
+    plan_create(
+        &ct,
+        stripped.create_sql,
+        Some(&stripped.clause),
+        ctx,
+        catalog,
+    )
+    .map(Some)
+}
+
+/// Plans a parsed DDL statement (anything that is not a query or DML).
+pub(crate) fn plan_ddl_statement(
+    src: &Source<'_>,
+    stmt: Statement,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    let resolver = Resolver {
+        catalog,
+        db: ctx.db,
+        home: ctx.home_node,
+    };
+    let text = src.forward_text(ctx.params).into_owned();
+    let plain = |plan| Planned {
+        plan,
+        insert_id: None,
+        catalog_changes: Vec::new(),
+    };
+    match &stmt {
+        Statement::CreateTable(ct) => plan_create(ct, text, None, ctx, catalog),
+        Statement::AlterTable {
+            name, operations, ..
+        } => {
+            let table = resolver.table(name, None)?;
+            let mut changes = Vec::new();
+            for op in operations {
+                check_alter(op, &table)?;
+                if let AlterTableOperation::RenameTable { table_name } = op {
+                    let new = match table_name {
+                        RenameTableNameKind::To(n) | RenameTableNameKind::As(n) => n,
+                    };
+                    changes.push(rename_change(&resolver, &table.db, &table.name, new)?);
+                }
+            }
+            Ok(Planned {
+                plan: fan_out(&table.placement.nodes(), text, WriteCombine::Sum),
+                insert_id: None,
+                catalog_changes: changes,
+            })
+        }
+        Statement::CreateIndex(ci) => {
+            let table = resolver.table(&ci.table_name, None)?;
+            Ok(plain(fan_out(
+                &table.placement.nodes(),
+                text,
+                WriteCombine::Sum,
+            )))
+        }
+        Statement::Truncate { table_names, .. } => {
+            let mut nodes: Option<Vec<u32>> = None;
+            for t in table_names {
+                let table = resolver.table(&t.name, None)?;
+                let n = table.placement.nodes();
+                match &nodes {
+                    Some(existing) if *existing != n => {
+                        return Err(PlanError::unsupported(
+                            "TRUNCATE of tables on different data nodes",
+                        ))
+                    }
+                    _ => nodes = Some(n),
+                }
+            }
+            let nodes = nodes.ok_or_else(|| PlanError::Parse("TRUNCATE needs a table".into()))?;
+            Ok(plain(fan_out(&nodes, text, WriteCombine::Sum)))
+        }
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            if_exists,
+            names,
+            temporary: false,
+            ..
+        } => plan_drop_tables(&stmt, names, *if_exists, &resolver, catalog),
+        Statement::Drop {
+            object_type: ObjectType::Index,
+            table: Some(table_name),
+            ..
+        } => {
+            let table = resolver.table(table_name, None)?;
+            Ok(plain(fan_out(
+                &table.placement.nodes(),
+                text,
+                WriteCombine::Sum,
+            )))
+        }
+        Statement::RenameTable(pairs) => {
+            let mut per_node: Vec<(u32, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
+            let mut changes = Vec::new();
+            for pair in pairs {
+                let table = resolver.table(&pair.old_name, None)?;
+                changes.push(rename_change(
+                    &resolver,
+                    &table.db,
+                    &table.name,
+                    &pair.new_name,
+                )?);
+                for n in table.placement.nodes() {
+                    match per_node.iter_mut().find(|(d, _)| *d == n) {
+                        Some((_, list)) => list.push(pair.clone()),
+                        None => per_node.push((n, vec![pair.clone()])),
+                    }
+                }
+            }
+            per_node.sort_by_key(|(d, _)| *d);
+            let parts: Vec<NodeStatement> = per_node
+                .into_iter()
+                .map(|(dnid, list)| NodeStatement {
+                    dnid,
+                    sql: if list.len() == pairs.len() {
+                        text.clone()
+                    } else {
+                        Statement::RenameTable(list).to_string()
+                    },
+                })
+                .collect();
+            Ok(Planned {
+                plan: parts_plan(parts),
+                insert_id: None,
+                catalog_changes: changes,
+            })
+        }
+        Statement::CreateView { query, .. } => {
+            let scope = crate::scope::query_scope(query, &resolver)?;
+            match scope.route(ctx.home_node, None)? {
+                crate::scope::Route::Single(n) => Ok(plain(Plan::Single { dnid: n, sql: text })),
+                crate::scope::Route::Multi(_) => Err(PlanError::unsupported(
+                    "views over tables on several data nodes",
+                )),
+            }
+        }
+        other => Err(PlanError::unsupported(statement_kind(other))),
+    }
+}
+
+/// A name for a statement kind, for refusals.
+fn statement_kind(stmt: &Statement) -> String {
+    let text = stmt.to_string();
+    let words: Vec<&str> = text.split_whitespace().take(2).collect();
+    words.join(" ")
+}
+
+/// One node: Single; several: Write with per-node texts.
+fn parts_plan(mut parts: Vec<NodeStatement>) -> Plan {
+    if parts.len() == 1 {
+        let p = parts.remove(0);
+        return Plan::Single {
+            dnid: p.dnid,
+            sql: p.sql,
+        };
+    }
+    Plan::Write {
+        parts,
+        combine: WriteCombine::Sum,
+    }
+}
+
+fn rename_change(
+    resolver: &Resolver<'_>,
+    db: &str,
+    name: &str,
+    new: &ObjectName,
+) -> Result<CatalogChange, PlanError> {
+    let (new_db, new_name) = resolver.names(new)?;
+    if resolver.catalog.table(&new_db, &new_name).is_some() {
+        return Err(PlanError::TableExists(new_name));
+    }
+    Ok(CatalogChange::RenameTable {
+        db: db.to_string(),
+        name: name.to_string(),
+        new_db,
+        new_name,
+    })
+}
+
+/// DROP TABLE: each node drops the listed tables it holds.
+fn plan_drop_tables(
+    stmt: &Statement,
+    names: &[ObjectName],
+    if_exists: bool,
+    resolver: &Resolver<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    let mut per_node: Vec<(u32, Vec<ObjectName>)> = Vec::new();
+    let mut changes = Vec::new();
+    let mut fallback_node = None;
+    for name in names {
+        let (db, table) = resolver.names(name)?;
+        let Some(info) = catalog.table(&db, &table) else {
+            if if_exists {
+                fallback_node = fallback_node.or_else(|| {
+                    catalog
+                        .database(&db)
+                        .and_then(|d| d.data_nodes.first().copied())
+                });
+                continue;
+            }
+            return Err(PlanError::UnknownDropTable { db, table });
+        };
+        let placement = Placement::of(&db, &info, catalog)?;
+        for n in placement.nodes() {
+            match per_node.iter_mut().find(|(d, _)| *d == n) {
+                Some((_, list)) => list.push(name.clone()),
+                None => per_node.push((n, vec![name.clone()])),
+            }
+        }
+        changes.push(CatalogChange::DropTable { db, name: table });
+    }
+    per_node.sort_by_key(|(d, _)| *d);
+    let mut parts: Vec<NodeStatement> = per_node
+        .into_iter()
+        .map(|(dnid, list)| {
+            let mut s = stmt.clone();
+            if let Statement::Drop { names, .. } = &mut s {
+                *names = list;
+            }
+            NodeStatement {
+                dnid,
+                sql: s.to_string(),
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        // IF EXISTS of unknown tables only: one node answers with the warnings.
+        let dnid = fallback_node
+            .or(resolver.home)
+            .ok_or(PlanError::NoDatabase)?;
+        parts.push(NodeStatement {
+            dnid,
+            sql: stmt.to_string(),
+        });
+    }
+    Ok(Planned {
+        plan: parts_plan(parts),
+        insert_id: None,
+        catalog_changes: changes,
+    })
+}
+
+/// Refuses ALTER TABLE operations that change the sharding column.
+fn check_alter(op: &AlterTableOperation, table: &crate::scope::TableRef) -> Result<(), PlanError> {
+    let Placement::Sharded {
+        column, key_type, ..
+    } = &table.placement
+    else {
+        return Ok(());
+    };
+    let is_key = |name: &str| name.eq_ignore_ascii_case(column);
+    let refuse = |what: &str| {
+        Err(PlanError::unsupported(format!(
+            "{what} the sharding column {}.{}",
+            table.name, column
+        )))
+    };
+    match op {
+        AlterTableOperation::DropColumn { column_names, .. }
+            if column_names.iter().any(|c| is_key(&c.value)) =>
+        {
+            refuse("dropping")
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name, ..
+        } if is_key(&old_column_name.value) => refuse("renaming"),
+        AlterTableOperation::ChangeColumn {
+            old_name,
+            new_name,
+            data_type,
+            options,
+            ..
+        } if is_key(&old_name.value) => {
+            if !is_key(&new_name.value) {
+                return refuse("renaming");
+            }
+            same_key_type(&data_type.to_string(), options, key_type, table, column)
+        }
+        AlterTableOperation::ModifyColumn {
+            col_name,
+            data_type,
+            options,
+            ..
+        } if is_key(&col_name.value) => {
+            same_key_type(&data_type.to_string(), options, key_type, table, column)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn same_key_type(
+    type_text: &str,
+    options: &[ColumnOption],
+    current: &KeyType,
+    table: &crate::scope::TableRef,
+    column: &str,
+) -> Result<(), PlanError> {
+    let collation = options.iter().find_map(|o| match o {
+        ColumnOption::Collation(c) => Some(c.to_string()),
+        _ => None,
+    });
+    let current_collation = match current {
+        KeyType::String { collation } => Some(collation.as_str()),
+        _ => None,
+    };
+    let new = key_type_of(type_text, collation.as_deref(), current_collation)?;
+    if new != *current {
+        return Err(PlanError::unsupported(format!(
+            "changing the type of the sharding column {}.{} to {type_text}",
+            table.name, column
+        )));
+    }
+    Ok(())
+}
+
+/// CREATE TABLE: the distribution, the text for each node and the metadata to record.
+fn plan_create(
+    ct: &CreateTable,
+    create_sql: String,
+    clause: Option<&ShardClause>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    let resolver = Resolver {
+        catalog,
+        db: ctx.db,
+        home: ctx.home_node,
+    };
+    if ct.temporary {
+        return Err(PlanError::unsupported("CREATE TEMPORARY TABLE"));
+    }
+    let (db, name) = resolver.names(&ct.name)?;
+    let dbinfo = catalog
+        .database(&db)
+        .ok_or_else(|| PlanError::UnknownDatabase(db.clone()))?;
+    if let Some(existing) = catalog.table(&db, &name) {
+        if ct.if_not_exists {
+            let placement = Placement::of(&db, &existing, catalog)?;
+            return Ok(Planned {
+                plan: fan_out(&placement.nodes(), create_sql, WriteCombine::Sum),
+                insert_id: None,
+                catalog_changes: Vec::new(),
+            });
+        }
+        return Err(PlanError::TableExists(name));
+    }
+    let columns = ColumnSet::of(ct);
+    let like = match &ct.like {
+        Some(CreateTableLikeKind::Plain(l) | CreateTableLikeKind::Parenthesized(l)) => {
+            Some(resolver.table(&l.name, None)?)
+        }
+        None => None,
+    };
+    let distribution = match clause {
+        Some(c) => clause_distribution(
+            c,
+            &columns,
+            &db,
+            &dbinfo.data_nodes,
+            &dbinfo.default_data_nodes,
+            catalog,
+        )?,
+        None => match (catalog.declared_table(&db, &name), &like) {
+            (Some(d), _) => d,
+            (None, Some(source)) => source.info.distribution.clone(),
+            (None, None) => default_distribution(&columns, &dbinfo.default_data_nodes)?,
+        },
+    };
+    let mut info = match &like {
+        Some(source) => TableInfo {
+            distribution,
+            ..source.info.clone()
+        },
+        None => TableInfo::new(distribution),
+    };
+    if like.is_none() {
+        info.columns = columns.defs.iter().map(|c| c.name.value.clone()).collect();
+        info.now_default_columns = columns
+            .defs
+            .iter()
+            .filter(|c| {
+                c.options
+                    .iter()
+                    .any(|o| matches!(&o.option, ColumnOption::Default(e) if is_now(e)))
+            })
+            .map(|c| c.name.value.clone())
+            .collect();
+    }
+    let placement = Placement::of(&db, &info, catalog)?;
+    if let Placement::Sharded { column, .. } = &placement {
+        if like.is_none() {
+            let def = columns
+                .find(column)
+                .ok_or_else(|| PlanError::Distribution {
+                    code: 1072,
+                    message: format!("Key column '{column}' doesn't exist in table"),
+                })?;
+            info.shard_key_default = def.options.iter().find_map(|o| match &o.option {
+                ColumnOption::Default(e) => expr_literal(e),
+                _ => None,
+            });
+        }
+    }
+    let nodes = placement.nodes();
+    if ct.query.is_some() && nodes.len() > 1 {
+        return Err(PlanError::unsupported(
+            "CREATE TABLE ... SELECT across data nodes",
+        ));
+    }
+    if like.is_none() {
+        info.auto_increment = if nodes.len() > 1 {
+            columns
+                .defs
+                .iter()
+                .find(|c| c.options.iter().any(|o| is_auto_increment(&o.option)))
+                .map(|c| c.name.value.clone())
+        } else {
+            None
+        };
+    }
+    for n in &nodes {
+        if !dbinfo.data_nodes.contains(n) {
+            return Err(PlanError::data_nodes(format!(
+                "data node {n} is not a data node of database {db}"
+            )));
+        }
+    }
+    Ok(Planned {
+        plan: fan_out(&nodes, create_sql, WriteCombine::Sum),
+        insert_id: None,
+        catalog_changes: vec![CatalogChange::CreateTable {
+            db,
+            name,
+            table: Box::new(info),
+        }],
+    })
+}
+
+fn is_auto_increment(o: &ColumnOption) -> bool {
+    matches!(o, ColumnOption::DialectSpecific(tokens)
+        if tokens.iter().any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")))
+}
+
+fn is_now(e: &Expr) -> bool {
+    match e {
+        Expr::Function(f) => matches!(
+            function_name(f).as_str(),
+            "NOW" | "CURRENT_TIMESTAMP" | "LOCALTIME" | "LOCALTIMESTAMP"
+        ),
+        _ => false,
+    }
+}
+
+/// The columns and keys of a CREATE TABLE.
+struct ColumnSet<'c> {
+    defs: &'c [ColumnDef],
+    primary: Vec<String>,
+    unique: Vec<String>,
+    table_collation: Option<String>,
+}
+
+impl<'c> ColumnSet<'c> {
+    fn of(ct: &'c CreateTable) -> ColumnSet<'c> {
+        let mut primary = Vec::new();
+        let mut unique = Vec::new();
+        for c in &ct.columns {
+            for o in &c.options {
+                if let ColumnOption::Unique { is_primary, .. } = &o.option {
+                    if *is_primary {
+                        primary.push(c.name.value.clone());
+                    } else {
+                        unique.push(c.name.value.clone());
+                    }
+                }
+            }
+        }
+        let first_col = |cols: &[sqlparser::ast::IndexColumn]| -> Option<String> {
+            cols.first().and_then(|c| match &c.column.expr {
+                Expr::Identifier(id) => Some(id.value.clone()),
+                _ => None,
+            })
+        };
+        for k in &ct.constraints {
+            match k {
+                TableConstraint::PrimaryKey { columns, .. } => primary.extend(first_col(columns)),
+                TableConstraint::Unique { columns, .. } => unique.extend(first_col(columns)),
+                _ => {}
+            }
+        }
+        let options: &[SqlOption] = match &ct.table_options {
+            CreateTableOptions::Plain(o)
+            | CreateTableOptions::With(o)
+            | CreateTableOptions::Options(o)
+            | CreateTableOptions::TableProperties(o) => o,
+            CreateTableOptions::None => &[],
+        };
+        let mut collation = None;
+        let mut charset = None;
+        for o in options {
+            if let SqlOption::KeyValue { key, value } = o {
+                let k = key.value.to_ascii_uppercase();
+                let v = value
+                    .to_string()
+                    .trim_matches(['\'', '"', '`'])
+                    .to_ascii_lowercase();
+                if k.contains("COLLATE") {
+                    collation = Some(v);
+                } else if k.contains("CHARSET") || k.contains("CHARACTER") {
+                    charset = Some(v);
+                }
+            }
+        }
+        let table_collation = collation.or_else(|| charset.map(|c| default_collation(&c)));
+        ColumnSet {
+            defs: &ct.columns,
+            primary,
+            unique,
+            table_collation,
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<&'c ColumnDef> {
+        self.defs
+            .iter()
+            .find(|c| c.name.value.eq_ignore_ascii_case(name))
+    }
+
+    /// The key type of a column.
+    fn key_type(&self, def: &ColumnDef) -> Result<KeyType, PlanError> {
+        let mut collation = None;
+        let mut charset = None;
+        for o in &def.options {
+            match &o.option {
+                ColumnOption::Collation(c) => collation = Some(c.to_string().to_ascii_lowercase()),
+                ColumnOption::CharacterSet(c) => charset = Some(c.to_string().to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+        let collation = collation.or_else(|| charset.map(|c| default_collation(&c)));
+        key_type_of(
+            &def.data_type.to_string(),
+            collation.as_deref(),
+            self.table_collation.as_deref(),
+        )
+    }
+}
+
+/// The default collation of a character set.
+fn default_collation(charset: &str) -> String {
+    match charset {
+        "utf8" | "utf8mb3" => "utf8mb3_general_ci".into(),
+        "latin1" => "latin1_swedish_ci".into(),
+        "binary" => "binary".into(),
+        "ascii" => "ascii_general_ci".into(),
+        "gbk" => "gbk_chinese_ci".into(),
+        other => format!("{other}_general_ci"),
+    }
+}
+
+/// The distribution a `SHARD BY` clause asks for.
+fn clause_distribution(
+    clause: &ShardClause,
+    columns: &ColumnSet<'_>,
+    db: &str,
+    db_nodes: &[u32],
+    default_nodes: &[u32],
+    catalog: &dyn CatalogView,
+) -> Result<Distribution, PlanError> {
+    let key_type_for = |column: &str| -> Result<KeyType, PlanError> {
+        let def = columns
+            .find(column)
+            .ok_or_else(|| PlanError::Distribution {
+                code: 1072,
+                message: format!("Key column '{column}' doesn't exist in table"),
+            })?;
+        columns.key_type(def)
+    };
+    let check_nodes = |nodes: &[u32]| -> Result<(), PlanError> {
+        match nodes.iter().find(|n| !db_nodes.contains(n)) {
+            Some(n) => Err(PlanError::data_nodes(format!(
+                "data node {n} is not a data node of database {db}"
+            ))),
+            None => Ok(()),
+        }
+    };
+    match clause {
+        ShardClause::FunctionType {
+            function,
+            column,
+            data_nodes,
+        } => {
+            let f = match function.to_ascii_lowercase().as_str() {
+                "auto_crc32" => ShardingFunction::AutoCrc32,
+                "auto_mod" => ShardingFunction::AutoMod,
+                other => {
+                    return Err(PlanError::Distribution {
+                        code: 10070,
+                        message: format!("function type '{other}' is not auto_crc32 or auto_mod"),
+                    })
+                }
+            };
+            let nodes = data_nodes.clone().unwrap_or_else(|| default_nodes.to_vec());
+            if nodes.is_empty() {
+                return Err(PlanError::data_nodes("missing data node list"));
+            }
+            check_nodes(&nodes)?;
+            sharded(
+                canonical_column(columns, column),
+                key_type_for(column)?,
+                auto_rule(f, nodes)?,
+            )
+        }
+        ShardClause::Function {
+            name,
+            column,
+            data_nodes,
+            ..
+        } => {
+            let rule = catalog
+                .sharding_function(name)
+                .ok_or_else(|| PlanError::Distribution {
+                    code: 10172,
+                    message: format!("unknown sharding function '{name}'"),
+                })?;
+            check_rule_nodes(&rule, data_nodes.as_deref())?;
+            check_nodes(&rule.data_nodes)?;
+            sharded(
+                canonical_column(columns, column),
+                key_type_for(column)?,
+                rule,
+            )
+        }
+        ShardClause::Rule {
+            name,
+            column,
+            data_nodes,
+            ..
+        } => {
+            let named = catalog
+                .sharding_rule(name)
+                .ok_or_else(|| PlanError::Distribution {
+                    code: 10172,
+                    message: format!("unknown sharding rule '{name}'"),
+                })?;
+            let column =
+                column
+                    .clone()
+                    .or(named.column.clone())
+                    .ok_or_else(|| PlanError::Distribution {
+                        code: 10172,
+                        message: format!(
+                            "sharding rule '{name}' names no column: add USING COLUMN"
+                        ),
+                    })?;
+            check_rule_nodes(&named.rule, data_nodes.as_deref())?;
+            check_nodes(&named.rule.data_nodes)?;
+            sharded(
+                canonical_column(columns, &column),
+                key_type_for(&column)?,
+                named.rule,
+            )
+        }
+        ShardClause::Global { data_nodes } => {
+            let nodes = data_nodes.clone().unwrap_or_else(|| db_nodes.to_vec());
+            check_nodes(&nodes)?;
+            Ok(Distribution::Global { data_nodes: nodes })
+        }
+        ShardClause::Vertical { data_node } => {
+            check_nodes(&[*data_node])?;
+            Ok(Distribution::Vertical { dnid: *data_node })
+        }
+        ShardClause::Child {
+            parent,
+            parent_column,
+            column,
+        } => {
+            let parent_info = catalog
+                .table(db, parent)
+                .ok_or_else(|| PlanError::UnknownTable {
+                    db: db.to_string(),
+                    table: parent.clone(),
+                })?;
+            let placement = Placement::of(db, &parent_info, catalog)?;
+            let parent_key = match (&parent_info.distribution, &placement) {
+                (Distribution::Sharded { column, .. }, _) => column.clone(),
+                (Distribution::Child { column, .. }, _) => column.clone(),
+                _ => {
+                    return Err(PlanError::Distribution {
+                        code: 10172,
+                        message: format!("parent table '{parent}' is not sharded"),
+                    })
+                }
+            };
+            if !parent_key.eq_ignore_ascii_case(parent_column) {
+                return Err(PlanError::Distribution {
+                    code: 10172,
+                    message: format!(
+                        "'{parent_column}' is not the sharding column of '{parent}' ('{parent_key}')"
+                    ),
+                });
+            }
+            if columns.find(column).is_none() {
+                return Err(PlanError::Distribution {
+                    code: 1072,
+                    message: format!("Key column '{column}' doesn't exist in table"),
+                });
+            }
+            Ok(Distribution::Child {
+                parent: parent.clone(),
+                parent_column: parent_key,
+                column: canonical_column(columns, column),
+            })
+        }
+    }
+}
+
+/// The column's name as declared.
+fn canonical_column(columns: &ColumnSet<'_>, column: &str) -> String {
+    columns
+        .find(column)
+        .map_or_else(|| column.to_string(), |c| c.name.value.clone())
+}
+
+fn check_rule_nodes(rule: &ShardingRule, listed: Option<&[u32]>) -> Result<(), PlanError> {
+    if let Some(listed) = listed {
+        let mut a = rule.data_nodes.clone();
+        a.sort_unstable();
+        if a != listed {
+            return Err(PlanError::data_nodes(format!(
+                "ON DATANODE '{}' does not match the rule's data nodes",
+                listed
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An automatic rule over `nodes` (AUTO_CRC32 routes NULL keys to the first node, as
+/// HotDB does; AUTO_MOD refuses them).
+fn auto_rule(function: ShardingFunction, nodes: Vec<u32>) -> Result<ShardingRule, PlanError> {
+    match function {
+        ShardingFunction::AutoCrc32 => ShardingRule::auto_crc32(nodes),
+        _ => ShardingRule::auto_mod(nodes),
+    }
+    .map_err(PlanError::from)
+}
+
+/// A sharded distribution whose rule can route keys of the column's type.
+fn sharded(
+    column: String,
+    key_type: KeyType,
+    rule: ShardingRule,
+) -> Result<Distribution, PlanError> {
+    rule.check_key_type(&key_type)?;
+    Ok(Distribution::Sharded {
+        column,
+        key_type,
+        rule,
+    })
+}
+
+/// The distribution of a plain CREATE TABLE from the database's default nodes.
+fn default_distribution(
+    columns: &ColumnSet<'_>,
+    default_nodes: &[u32],
+) -> Result<Distribution, PlanError> {
+    match default_nodes {
+        [] => Err(PlanError::data_nodes(
+            "the database has no default data node",
+        )),
+        [only] => Ok(Distribution::Vertical { dnid: *only }),
+        nodes => {
+            let usable = |name: &str| -> Option<(String, KeyType)> {
+                let def = columns.find(name)?;
+                columns
+                    .key_type(def)
+                    .ok()
+                    .map(|k| (def.name.value.clone(), k))
+            };
+            let by_type = |want: fn(&KeyType) -> bool| -> Option<(String, KeyType)> {
+                columns.defs.iter().find_map(|d| {
+                    let k = columns.key_type(d).ok()?;
+                    want(&k).then(|| (d.name.value.clone(), k))
+                })
+            };
+            let chosen = columns
+                .primary
+                .first()
+                .and_then(|c| usable(c))
+                .or_else(|| columns.unique.iter().find_map(|c| usable(c)))
+                .or_else(|| by_type(|k| matches!(k, KeyType::Integer { .. })))
+                .or_else(|| by_type(|k| matches!(k, KeyType::String { .. })))
+                .or_else(|| by_type(|_| true))
+                .ok_or_else(|| {
+                    PlanError::unsupported("a table without a column usable as sharding key")
+                })?;
+            sharded(
+                chosen.0,
+                chosen.1,
+                auto_rule(ShardingFunction::AutoCrc32, nodes.to_vec())?,
+            )
+        }
+    }
+}

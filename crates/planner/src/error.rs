@@ -1,0 +1,114 @@
+//! Why a statement cannot be planned, worded as MySQL (or HotDB) words it, with the
+//! error number and SQLSTATE the session sends in the ERR packet.
+
+/// A statement the planner refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// ER_NOT_SUPPORTED_YET (1235): valid SQL that Strata cannot run correctly across
+    /// data nodes; names the construct.
+    #[error("This version of Strata doesn't yet support '{0}'")]
+    Unsupported(String),
+    /// ER_PARSE_ERROR (1064), with the parser's message.
+    #[error("You have an error in your SQL syntax: {0}")]
+    Parse(String),
+    /// ER_NO_SUCH_TABLE (1146).
+    #[error("Table '{db}.{table}' doesn't exist")]
+    UnknownTable {
+        /// Logical database.
+        db: String,
+        /// Table.
+        table: String,
+    },
+    /// ER_BAD_TABLE_ERROR (1051), from DROP TABLE.
+    #[error("Unknown table '{db}.{table}'")]
+    UnknownDropTable {
+        /// Logical database.
+        db: String,
+        /// Table.
+        table: String,
+    },
+    /// ER_TABLE_EXISTS_ERROR (1050), from CREATE TABLE or RENAME.
+    #[error("Table '{0}' already exists")]
+    TableExists(String),
+    /// ER_NO_DB_ERROR (1046).
+    #[error("No database selected")]
+    NoDatabase,
+    /// ER_BAD_DB_ERROR (1049).
+    #[error("Unknown database '{0}'")]
+    UnknownDatabase(String),
+    /// A sharding function could not route a value (HotDB 10104 and friends).
+    #[error("{message}")]
+    Sharding {
+        /// Error number.
+        code: u16,
+        /// Message.
+        message: String,
+    },
+    /// An UPDATE (or ON DUPLICATE KEY UPDATE) would move a row to another data node.
+    #[error("sharding column's value cannot be changed: {0}")]
+    ShardingColumnChange(String),
+    /// A bad distribution in DDL (HotDB 10070: function type, 10090: data nodes,
+    /// 10172: conflicts with the configuration).
+    #[error("{message}")]
+    Distribution {
+        /// Error number.
+        code: u16,
+        /// Message.
+        message: String,
+    },
+    /// ER_WRONG_ARGUMENTS (1210): the parameter values do not match the placeholders.
+    #[error("Incorrect arguments to mysqld_stmt_execute")]
+    WrongArguments,
+    /// The global AUTO_INCREMENT sequence could not give values (ER_AUTOINC_READ_FAILED).
+    #[error("Failed to read auto-increment value from storage engine: {0}")]
+    Sequence(String),
+}
+
+impl PlanError {
+    /// MySQL error number.
+    pub fn code(&self) -> u16 {
+        match self {
+            PlanError::Unsupported(_) => 1235,
+            PlanError::Parse(_) => 1064,
+            PlanError::UnknownTable { .. } => 1146,
+            PlanError::UnknownDropTable { .. } => 1051,
+            PlanError::TableExists(_) => 1050,
+            PlanError::NoDatabase => 1046,
+            PlanError::UnknownDatabase(_) => 1049,
+            PlanError::Sharding { code, .. } | PlanError::Distribution { code, .. } => *code,
+            PlanError::ShardingColumnChange(_) => 1235,
+            PlanError::WrongArguments => 1210,
+            PlanError::Sequence(_) => 1467,
+        }
+    }
+
+    /// SQLSTATE of the error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            PlanError::Unsupported(_)
+            | PlanError::Parse(_)
+            | PlanError::UnknownDatabase(_)
+            | PlanError::ShardingColumnChange(_) => "42000",
+            PlanError::UnknownTable { .. } | PlanError::UnknownDropTable { .. } => "42S02",
+            PlanError::TableExists(_) => "42S01",
+            PlanError::NoDatabase => "3D000",
+            PlanError::Sharding { .. }
+            | PlanError::Distribution { .. }
+            | PlanError::WrongArguments
+            | PlanError::Sequence(_) => "HY000",
+        }
+    }
+
+    /// A 1235 refusal naming `construct`.
+    pub(crate) fn unsupported(construct: impl Into<String>) -> PlanError {
+        PlanError::Unsupported(construct.into())
+    }
+
+    /// A 10090 error: a missing or wrong data node list.
+    pub(crate) fn data_nodes(message: impl Into<String>) -> PlanError {
+        PlanError::Distribution {
+            code: 10090,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! DDL: the distribution a CREATE TABLE gets, the text each data node receives, the
+//! catalog changes to record, and schema changes fanned out to a table's nodes.
+
+mod common;
+
+use common::{catalog, ctx, orders_rule, plan_sql, single};
+use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
+use strata_planner::{
+    plan_ddl, CatalogChange, DdlPlan, MemoryCatalog, NamedRule, NodeStatement, Plan, PlanError,
+    TableInfo, WriteCombine,
+};
+
+fn ddl(sql: &str) -> Result<DdlPlan, PlanError> {
+    plan_ddl(sql, &ctx(), &rules_catalog())
+}
+
+fn rules_catalog() -> MemoryCatalog {
+    let mut c = catalog();
+    c.add_rule(
+        "r_orders",
+        NamedRule {
+            rule: orders_rule(),
+            column: Some("id".into()),
+        },
+    );
+    c.add_database_with_defaults("solo", &[1, 2, 3, 4], &[3]);
+    c.declare_table(
+        "shop",
+        "declared",
+        Distribution::Global {
+            data_nodes: vec![1, 2],
+        },
+    );
+    c
+}
+
+fn on_nodes(nodes: &[u32], sql: &str) -> Plan {
+    match nodes {
+        [n] => single(*n, sql),
+        _ => Plan::Write {
+            parts: nodes
+                .iter()
+                .map(|&dnid| NodeStatement {
+                    dnid,
+                    sql: sql.into(),
+                })
+                .collect(),
+            combine: WriteCombine::Sum,
+        },
+    }
+}
+
+fn created(plan: &DdlPlan) -> &TableInfo {
+    match plan.changes.as_slice() {
+        [CatalogChange::CreateTable { table, .. }] => table,
+        other => panic!("expected one created table, got {other:?}"),
+    }
+}
+
+fn int() -> KeyType {
+    KeyType::Integer { unsigned: false }
+}
+
+#[test]
+fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
+    let crc = |nodes: Vec<u32>| ShardingRule::auto_crc32(nodes).expect("rule");
+    let cases = [
+        (
+            "CREATE TABLE t (id INT, name VARCHAR(10)) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'",
+            "CREATE TABLE t (id INT, name VARCHAR(10))",
+            vec![1, 2, 3, 4],
+            Distribution::Sharded {
+                column: "id".into(),
+                key_type: int(),
+                rule: crc(vec![1, 2, 3, 4]),
+            },
+        ),
+        (
+            "CREATE TABLE t SHARD BY rulename 'r_orders' (id BIGINT UNSIGNED, v INT)",
+            "CREATE TABLE t (id BIGINT UNSIGNED, v INT)",
+            vec![1, 2, 3, 4],
+            Distribution::Sharded {
+                column: "id".into(),
+                key_type: KeyType::Integer { unsigned: true },
+                rule: orders_rule(),
+            },
+        ),
+        (
+            "CREATE TABLE g (code CHAR(2)) SHARD BY GLOBAL",
+            "CREATE TABLE g (code CHAR(2))",
+            vec![1, 2, 3, 4],
+            Distribution::Global {
+                data_nodes: vec![1, 2, 3, 4],
+            },
+        ),
+        (
+            "CREATE TABLE v (x INT) SHARD BY VERTICAL ON DATANODE '2'",
+            "CREATE TABLE v (x INT)",
+            vec![2],
+            Distribution::Vertical { dnid: 2 },
+        ),
+        (
+            "CREATE TABLE lines (line INT, oid INT) SHARD BY CHILD OF orders(id) USING COLUMN 'oid'",
+            "CREATE TABLE lines (line INT, oid INT)",
+            vec![1, 2, 3, 4],
+            Distribution::Child {
+                parent: "orders".into(),
+                parent_column: "id".into(),
+                column: "oid".into(),
+            },
+        ),
+        // A plain CREATE TABLE follows a declaration in the configuration.
+        (
+            "CREATE TABLE declared (x INT)",
+            "CREATE TABLE declared (x INT)",
+            vec![1, 2],
+            Distribution::Global {
+                data_nodes: vec![1, 2],
+            },
+        ),
+    ];
+    for (sql, text, nodes, distribution) in cases {
+        let plan = ddl(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert_eq!(plan.plan, on_nodes(&nodes, text), "{sql}");
+        assert_eq!(created(&plan).distribution, distribution, "{sql}");
+    }
+}
+
+#[test]
+fn plain_create_table_follows_the_default_nodes() {
+    let crc = ShardingRule::auto_crc32(vec![1, 2, 3, 4]).expect("rule");
+    let cases: &[(&str, &str, KeyType)] = &[
+        ("CREATE TABLE t (a INT, b INT PRIMARY KEY)", "b", int()),
+        (
+            "CREATE TABLE t (a INT, b INT, PRIMARY KEY (b, a))",
+            "b",
+            int(),
+        ),
+        (
+            "CREATE TABLE t (a TEXT, b DOUBLE, c INT, UNIQUE KEY (c))",
+            "c",
+            int(),
+        ),
+        (
+            "CREATE TABLE t (a TEXT, s VARCHAR(5) COLLATE utf8mb4_bin, n INT)",
+            "n",
+            int(),
+        ),
+        (
+            "CREATE TABLE t (a TEXT, s VARCHAR(5) COLLATE utf8mb4_bin)",
+            "s",
+            KeyType::String {
+                collation: "utf8mb4_bin".into(),
+            },
+        ),
+        // A FLOAT primary key cannot shard: the next candidate is used.
+        ("CREATE TABLE t (f DOUBLE PRIMARY KEY, n INT)", "n", int()),
+    ];
+    for (sql, column, key_type) in cases {
+        let plan = ddl(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert_eq!(
+            created(&plan).distribution,
+            Distribution::Sharded {
+                column: column.to_string(),
+                key_type: key_type.clone(),
+                rule: crc.clone(),
+            },
+            "{sql}"
+        );
+        assert_eq!(plan.plan, on_nodes(&[1, 2, 3, 4], sql), "{sql}");
+    }
+    // One default node: vertical.
+    let plan = ddl("CREATE TABLE solo.t (a INT)").expect("plans");
+    assert_eq!(
+        created(&plan).distribution,
+        Distribution::Vertical { dnid: 3 }
+    );
+    assert_eq!(plan.plan, single(3, "CREATE TABLE solo.t (a INT)"));
+}
+
+#[test]
+fn created_tables_record_columns_defaults_and_auto_increment() {
+    let plan = ddl(
+        "CREATE TABLE t (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT DEFAULT 7, ts DATETIME DEFAULT CURRENT_TIMESTAMP) SHARD BY functiontype 'auto_mod' USING COLUMN 'k'",
+    )
+    .expect("plans");
+    let info = created(&plan);
+    assert_eq!(info.columns, ["id", "k", "ts"]);
+    assert_eq!(
+        info.shard_key_default,
+        Some(KeyLiteral::Integer("7".into()))
+    );
+    assert_eq!(info.auto_increment.as_deref(), Some("id"));
+    assert_eq!(info.now_default_columns, ["ts"]);
+    // Single-node tables keep MySQL's own AUTO_INCREMENT.
+    let plan =
+        ddl("CREATE TABLE v (id INT AUTO_INCREMENT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '1'")
+            .expect("plans");
+    assert_eq!(created(&plan).auto_increment, None);
+}
+
+#[test]
+fn bad_distributions_are_refused() {
+    let cases: &[(&str, u16)] = &[
+        (
+            "CREATE TABLE t (id INT) SHARD BY functiontype 'range' USING COLUMN 'id'",
+            10070,
+        ),
+        (
+            "CREATE TABLE t (id INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'x'",
+            1072,
+        ),
+        (
+            "CREATE TABLE t (id INT) SHARD BY VERTICAL ON DATANODE '9'",
+            10090,
+        ),
+        (
+            "CREATE TABLE t (f DOUBLE) SHARD BY functiontype 'auto_crc32' USING COLUMN 'f'",
+            1235,
+        ),
+        (
+            "CREATE TABLE t (s VARCHAR(3)) SHARD BY functiontype 'auto_mod' USING COLUMN 's'",
+            1235,
+        ),
+        ("CREATE TABLE t (id INT) SHARD BY rulename 'nope'", 10172),
+        (
+            "CREATE TABLE t (x INT, p INT) SHARD BY CHILD OF orders(customer) USING COLUMN 'p'",
+            10172,
+        ),
+        ("CREATE TABLE orders (id INT)", 1050),
+        ("CREATE TEMPORARY TABLE tmp (id INT)", 1235),
+        ("CREATE TABLE t (id INT) SHARD BY HASH", 1064),
+    ];
+    for (sql, code) in cases {
+        let err = ddl(sql).expect_err(sql);
+        assert_eq!(err.code(), *code, "{sql}: {err}");
+    }
+}
+
+#[test]
+fn schema_changes_run_on_every_node_of_the_table() {
+    let all = [1, 2, 3, 4];
+    let cases: &[(&str, &[u32])] = &[
+        ("ALTER TABLE orders ADD COLUMN note VARCHAR(10)", &all),
+        ("ALTER TABLE orders MODIFY COLUMN id INT NOT NULL", &all),
+        ("ALTER TABLE audit ADD INDEX (x)", &[2]),
+        ("CREATE INDEX i ON orders (amount)", &all),
+        ("DROP INDEX i ON audit", &[2]),
+        ("TRUNCATE TABLE region", &all),
+    ];
+    for (sql, nodes) in cases {
+        assert_eq!(plan_sql(sql), Ok(on_nodes(nodes, sql)), "{sql}");
+    }
+    for (sql, construct) in [
+        (
+            "ALTER TABLE orders DROP COLUMN id",
+            "dropping the sharding column orders.id",
+        ),
+        (
+            "ALTER TABLE orders CHANGE COLUMN id order_id INT",
+            "renaming the sharding column orders.id",
+        ),
+        (
+            "ALTER TABLE orders MODIFY id VARCHAR(10)",
+            "changing the type of the sharding column orders.id to VARCHAR(10)",
+        ),
+    ] {
+        assert_eq!(
+            plan_sql(sql),
+            Err(PlanError::Unsupported(construct.into())),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn drop_and_rename_send_each_node_the_tables_it_holds() {
+    let plan = ddl("DROP TABLE IF EXISTS audit, region, ghost").expect("plans");
+    assert_eq!(
+        plan.plan,
+        Plan::Write {
+            parts: vec![
+                NodeStatement {
+                    dnid: 1,
+                    sql: "DROP TABLE IF EXISTS region".into()
+                },
+                NodeStatement {
+                    dnid: 2,
+                    sql: "DROP TABLE IF EXISTS audit, region".into()
+                },
+                NodeStatement {
+                    dnid: 3,
+                    sql: "DROP TABLE IF EXISTS region".into()
+                },
+                NodeStatement {
+                    dnid: 4,
+                    sql: "DROP TABLE IF EXISTS region".into()
+                },
+            ],
+            combine: WriteCombine::Sum,
+        }
+    );
+    assert_eq!(
+        plan.changes,
+        [
+            CatalogChange::DropTable {
+                db: "shop".into(),
+                name: "audit".into()
+            },
+            CatalogChange::DropTable {
+                db: "shop".into(),
+                name: "region".into()
+            },
+        ]
+    );
+    assert_eq!(
+        ddl("DROP TABLE ghost")
+            .map(|p| p.plan)
+            .expect_err("unknown")
+            .code(),
+        1051
+    );
+    let plan = ddl("RENAME TABLE audit TO audit_old").expect("plans");
+    assert_eq!(plan.plan, single(2, "RENAME TABLE audit TO audit_old"));
+    assert_eq!(
+        plan.changes,
+        [CatalogChange::RenameTable {
+            db: "shop".into(),
+            name: "audit".into(),
+            new_db: "shop".into(),
+            new_name: "audit_old".into(),
+        }]
+    );
+    assert_eq!(
+        ddl("RENAME TABLE audit TO orders")
+            .expect_err("exists")
+            .code(),
+        1050
+    );
+}

@@ -1,0 +1,162 @@
+//! EXPLAIN prints the plan object that runs; the plan cache gives the same plans as
+//! planning directly.
+
+mod common;
+
+use common::{catalog, ctx, plan_sql, single};
+use proptest::prelude::*;
+use strata_catalog::sharding::KeyLiteral;
+use strata_planner::{
+    describe, explain, explain_target, plan_statement, MergeSpec, Plan, PlanCache,
+};
+
+#[test]
+fn explain_lists_each_node_and_its_sql() {
+    let plan = plan_sql(
+        "SELECT customer, COUNT(*) FROM orders WHERE id < 150 GROUP BY customer ORDER BY 2 DESC",
+    )
+    .expect("plans");
+    let sql = "SELECT customer, COUNT(*) FROM orders WHERE id < 150 GROUP BY customer";
+    assert_eq!(explain(&plan), [(1, sql.to_string()), (2, sql.to_string())]);
+    assert_eq!(
+        describe(&plan),
+        "merge: group by [#0] aggregate [COUNT #1], then sort by #1 DESC; send first 2 columns"
+    );
+    let plan = plan_sql("SELECT * FROM orders WHERE id = 5").expect("plans");
+    assert_eq!(
+        explain(&plan),
+        [(1, "SELECT * FROM orders WHERE id = 5".to_string())]
+    );
+    assert_eq!(describe(&plan), "single node: the reply is relayed as is");
+}
+
+#[test]
+fn explain_with_options_runs_on_the_data_nodes() {
+    // The server shows Strata's route for plain EXPLAIN ...
+    assert_eq!(
+        explain_target("EXPLAIN SELECT * FROM orders"),
+        Some("SELECT * FROM orders")
+    );
+    // ... and lets MySQL explain on each node otherwise.
+    assert_eq!(
+        plan_sql("EXPLAIN FORMAT=JSON SELECT * FROM orders WHERE id = 150"),
+        Ok(single(
+            2,
+            "EXPLAIN FORMAT=JSON SELECT * FROM orders WHERE id = 150"
+        ))
+    );
+    assert_eq!(
+        plan_sql("EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY id"),
+        Ok(Plan::Scatter {
+            nodes: vec![1, 2, 3, 4],
+            sql: "EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY 1".into(),
+            merge: MergeSpec {
+                visible_to_end: true,
+                ..MergeSpec::default()
+            },
+        })
+    );
+}
+
+#[test]
+fn cached_plans_equal_direct_plans() {
+    let cache = PlanCache::new(16);
+    let catalog = catalog();
+    let statements = [
+        "SELECT * FROM orders WHERE id = 5",
+        "SELECT * FROM orders WHERE id = 150",
+        "select *  from orders where id = 250 /* comment */",
+        "SELECT customer, COUNT(*) FROM orders WHERE id IN (1, 150) GROUP BY customer ORDER BY 2 DESC LIMIT 1, 2",
+        "SELECT customer, COUNT(*) FROM orders WHERE id IN (2, 350) GROUP BY customer ORDER BY 2 DESC LIMIT 3, 4",
+        "SELECT id+1 FROM orders WHERE customer = 'it''s' ORDER BY amount",
+        "INSERT INTO orders (id, amount) VALUES (5, 1), (150, 2)",
+        "INSERT INTO orders (id, amount) VALUES (350, -1), (360, 0x10)",
+        "UPDATE orders SET amount = 1 WHERE id = 150",
+        "DELETE FROM orders WHERE id > 300",
+        "SELECT CAST(amount AS CHAR(10)) FROM orders WHERE id = 5",
+        "/*!strata:dnid=2*/ SELECT 1",
+        "CREATE TABLE t (id INT)",
+    ];
+    for _round in 0..2 {
+        for sql in statements {
+            let direct = plan_statement(sql, &ctx(), &catalog);
+            let cached = cache.plan(sql, &ctx(), &catalog);
+            assert_eq!(cached, direct, "{sql}");
+        }
+    }
+    let stats = cache.stats();
+    assert!(stats.hits >= 10, "{stats:?}");
+    assert!(stats.entries <= 16, "{stats:?}");
+    // Prepared statements: the same shape with parameter values.
+    let params = [KeyLiteral::Integer("350".into())];
+    let mut c = ctx();
+    c.params = Some(&params);
+    let sql = "SELECT amount FROM orders WHERE id = ?";
+    assert_eq!(
+        cache.plan(sql, &c, &catalog),
+        plan_statement(sql, &c, &catalog)
+    );
+    assert_eq!(
+        cache.plan(sql, &c, &catalog).map(|p| p.plan),
+        Ok(single(4, "SELECT amount FROM orders WHERE id = 350"))
+    );
+}
+
+#[test]
+fn the_cache_is_bounded() {
+    let cache = PlanCache::new(3);
+    let catalog = catalog();
+    for i in 0..10 {
+        let sql = format!("SELECT c{i} FROM orders WHERE id = 5");
+        cache.plan(&sql, &ctx(), &catalog).expect("plans");
+    }
+    assert_eq!(cache.stats().entries, 3);
+    cache.clear();
+    assert_eq!(cache.stats().entries, 0);
+}
+
+proptest! {
+    /// An IN list routes to the union of its values' routes.
+    #[test]
+    fn in_lists_route_to_the_union_of_each_values_route(values in prop::collection::vec(1i64..=400, 1..12)) {
+        let list: Vec<String> = values.iter().map(i64::to_string).collect();
+        let sql = format!("SELECT * FROM orders WHERE id IN ({})", list.join(", "));
+        let plan = plan_sql(&sql).expect("plans");
+        let mut expected: Vec<u32> = Vec::new();
+        for v in &values {
+            let one = plan_sql(&format!("SELECT * FROM orders WHERE id = {v}")).expect("plans");
+            let Plan::Single { dnid, .. } = one else { panic!("one value, one node") };
+            expected.push(dnid);
+        }
+        expected.sort_unstable();
+        expected.dedup();
+        let got = match plan {
+            Plan::Single { dnid, .. } => vec![dnid],
+            Plan::Scatter { nodes, .. } => nodes,
+            other => panic!("unexpected plan {other:?}"),
+        };
+        prop_assert_eq!(got, expected);
+    }
+
+    /// The same holds for an AUTO_MOD table and for the cached path.
+    #[test]
+    fn in_lists_on_auto_mod_route_like_their_values(values in prop::collection::vec(-1000i64..1000, 1..8)) {
+        let cache = PlanCache::new(4);
+        let catalog = catalog();
+        let list: Vec<String> = values.iter().map(i64::to_string).collect();
+        let sql = format!("SELECT * FROM customers WHERE cid IN ({})", list.join(","));
+        let plan = cache.plan(&sql, &ctx(), &catalog).expect("plans").plan;
+        let mut expected: Vec<u32> = values
+            .iter()
+            .map(|v| [1u32, 2, 3, 4][v.rem_euclid(4) as usize])
+            .collect();
+        expected.sort_unstable();
+        expected.dedup();
+        let got = match plan {
+            Plan::Single { dnid, .. } => vec![dnid],
+            Plan::Scatter { nodes, .. } => nodes,
+            other => panic!("unexpected plan {other:?}"),
+        };
+        prop_assert_eq!(got, expected);
+    }
+}

@@ -1,0 +1,361 @@
+//! INSERT, REPLACE, UPDATE and DELETE routing: rows split per node, global copies kept
+//! identical, generated AUTO_INCREMENT values, and the writes that are refused.
+
+mod common;
+
+use common::{catalog, ctx, plan_sql, plan_with, single, TestSequence};
+use strata_catalog::sharding::KeyLiteral;
+use strata_planner::{NodeStatement, Plan, PlanError, WriteCombine};
+
+fn part(dnid: u32, sql: &str) -> NodeStatement {
+    NodeStatement {
+        dnid,
+        sql: sql.into(),
+    }
+}
+
+fn write(parts: Vec<NodeStatement>, combine: WriteCombine) -> Plan {
+    Plan::Write { parts, combine }
+}
+
+fn everywhere(sql: &str, combine: WriteCombine) -> Plan {
+    write((1..=4).map(|n| part(n, sql)).collect(), combine)
+}
+
+#[test]
+fn inserts_split_rows_by_node_keeping_their_order() {
+    let cases = [
+        // All rows on one node: the original text.
+        (
+            "INSERT INTO orders (id, amount) VALUES (5, 1), (6, 2)",
+            single(1, "INSERT INTO orders (id, amount) VALUES (5, 1), (6, 2)"),
+        ),
+        (
+            "insert ignore into orders set amount = 3, id = '150'",
+            single(2, "insert ignore into orders set amount = 3, id = '150'"),
+        ),
+        (
+            "REPLACE INTO orders VALUES (250, 'c', 1)",
+            single(3, "REPLACE INTO orders VALUES (250, 'c', 1)"),
+        ),
+        // Rows on several nodes: one statement per node with its rows, in order.
+        (
+            "INSERT INTO orders (amount, id) VALUES (1, 350), (2, 5), (3, 360), (4, 6)",
+            write(
+                vec![
+                    part(1, "INSERT INTO orders (amount, id) VALUES (2, 5), (4, 6)"),
+                    part(4, "INSERT INTO orders (amount, id) VALUES (1, 350), (3, 360)"),
+                ],
+                WriteCombine::Sum,
+            ),
+        ),
+        (
+            "INSERT INTO orders (id, amount) VALUES (5, 1), (150, 2) ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)",
+            write(
+                vec![
+                    part(1, "INSERT INTO orders (id, amount) VALUES (5, 1) ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)"),
+                    part(2, "INSERT INTO orders (id, amount) VALUES (150, 2) ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)"),
+                ],
+                WriteCombine::Sum,
+            ),
+        ),
+        // Without the sharding column the row routes as NULL (NULL route: node 1).
+        (
+            "INSERT INTO orders (amount) VALUES (1)",
+            single(1, "INSERT INTO orders (amount) VALUES (1)"),
+        ),
+        // Child rows follow the parent's rule on the child's column.
+        (
+            "INSERT INTO items (item_id, order_id) VALUES (1, 150), (2, 250)",
+            write(
+                vec![
+                    part(2, "INSERT INTO items (item_id, order_id) VALUES (1, 150)"),
+                    part(3, "INSERT INTO items (item_id, order_id) VALUES (2, 250)"),
+                ],
+                WriteCombine::Sum,
+            ),
+        ),
+        // Vertical: one node, text unchanged.
+        ("INSERT INTO audit VALUES (1)", single(2, "INSERT INTO audit VALUES (1)")),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
+    }
+}
+
+#[test]
+fn global_writes_go_to_every_copy_with_nondeterminism_fixed() {
+    let cases = [
+        (
+            "INSERT INTO region VALUES ('fr', 'France')",
+            everywhere("INSERT INTO region VALUES ('fr', 'France')", WriteCombine::Replicated),
+        ),
+        (
+            "INSERT INTO region (code, name) VALUES (UUID(), NOW())",
+            everywhere(
+                "INSERT INTO region (code, name) VALUES ('bdd73226-2feb-4e95-a8ef-e333b266f103', TIMESTAMP'2023-11-14 22:13:20')",
+                WriteCombine::Replicated,
+            ),
+        ),
+        (
+            "UPDATE region SET name = CONCAT(name, CURDATE()) WHERE code = 'fr'",
+            everywhere(
+                "UPDATE region SET name = CONCAT(name, DATE'2023-11-14') WHERE code = 'fr'",
+                WriteCombine::Replicated,
+            ),
+        ),
+        (
+            "DELETE FROM region WHERE code = 'fr'",
+            everywhere("DELETE FROM region WHERE code = 'fr'", WriteCombine::Replicated),
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
+    }
+    assert_eq!(
+        plan_sql("UPDATE region SET name = RAND()"),
+        Err(PlanError::Unsupported(
+            "RAND() in a statement writing several copies of a global table".into()
+        ))
+    );
+    assert_eq!(
+        plan_sql("DELETE FROM region ORDER BY code LIMIT 1"),
+        Err(PlanError::Unsupported(
+            "DELETE of a global table with ORDER BY or LIMIT".into()
+        ))
+    );
+}
+
+#[test]
+fn updates_and_deletes_route_by_where() {
+    let cases = [
+        (
+            "UPDATE orders SET amount = 1 WHERE id = 150",
+            single(2, "UPDATE orders SET amount = 1 WHERE id = 150"),
+        ),
+        (
+            "DELETE FROM orders WHERE id IN (5, 350)",
+            write(
+                vec![
+                    part(1, "DELETE FROM orders WHERE id IN (5, 350)"),
+                    part(4, "DELETE FROM orders WHERE id IN (5, 350)"),
+                ],
+                WriteCombine::Sum,
+            ),
+        ),
+        (
+            "UPDATE orders SET amount = 0",
+            everywhere("UPDATE orders SET amount = 0", WriteCombine::Sum),
+        ),
+        // ORDER BY and LIMIT on one node are MySQL's business.
+        (
+            "UPDATE LOW_PRIORITY orders SET amount = 0 WHERE id = 5 ORDER BY amount LIMIT 1",
+            single(
+                1,
+                "UPDATE LOW_PRIORITY orders SET amount = 0 WHERE id = 5 ORDER BY amount LIMIT 1",
+            ),
+        ),
+        (
+            "DELETE FROM orders WHERE id = 5 ORDER BY amount LIMIT 1",
+            single(1, "DELETE FROM orders WHERE id = 5 ORDER BY amount LIMIT 1"),
+        ),
+        // The sharding column may change when the row stays on its node.
+        (
+            "UPDATE orders SET id = 7 WHERE id = 5",
+            single(1, "UPDATE orders SET id = 7 WHERE id = 5"),
+        ),
+        // Co-located multi-table forms.
+        (
+            "UPDATE orders o JOIN items i ON i.order_id = o.id SET i.qty = 0 WHERE o.id = 250",
+            single(
+                3,
+                "UPDATE orders o JOIN items i ON i.order_id = o.id SET i.qty = 0 WHERE o.id = 250",
+            ),
+        ),
+        // Time functions get one value for every node.
+        (
+            "UPDATE orders SET d = NOW() WHERE id > 300",
+            single(4, "UPDATE orders SET d = NOW() WHERE id > 300"),
+        ),
+        (
+            "UPDATE orders SET d = NOW() WHERE id > 200",
+            write(
+                vec![
+                    part(
+                        3,
+                        "UPDATE orders SET d = TIMESTAMP'2023-11-14 22:13:20' WHERE id > 200",
+                    ),
+                    part(
+                        4,
+                        "UPDATE orders SET d = TIMESTAMP'2023-11-14 22:13:20' WHERE id > 200",
+                    ),
+                ],
+                WriteCombine::Sum,
+            ),
+        ),
+        // DNID restricts the write to a node; the condition is neutralized.
+        (
+            "DELETE FROM orders WHERE DNID = 3 AND amount = 0",
+            single(3, "DELETE FROM orders WHERE 1 = 1 AND amount = 0"),
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
+    }
+}
+
+#[test]
+fn writes_that_could_go_wrong_are_refused() {
+    let cases = [
+        (
+            "UPDATE orders SET id = 150 WHERE id = 5",
+            PlanError::ShardingColumnChange(
+                "orders.id would move rows to another data node".into(),
+            ),
+        ),
+        (
+            "UPDATE orders SET id = id + 1",
+            PlanError::ShardingColumnChange(
+                "orders.id would move rows to another data node".into(),
+            ),
+        ),
+        (
+            "UPDATE items SET order_id = 350 WHERE order_id = 5",
+            PlanError::ShardingColumnChange(
+                "items.order_id would move rows to another data node".into(),
+            ),
+        ),
+        (
+            "INSERT INTO orders (id) VALUES (5) ON DUPLICATE KEY UPDATE id = 999",
+            PlanError::ShardingColumnChange("ON DUPLICATE KEY UPDATE of orders.id".into()),
+        ),
+        (
+            "UPDATE orders SET amount = 0 ORDER BY id LIMIT 1",
+            PlanError::Unsupported("UPDATE with ORDER BY or LIMIT across data nodes".into()),
+        ),
+        (
+            "DELETE FROM orders LIMIT 1",
+            PlanError::Unsupported("DELETE with ORDER BY or LIMIT across data nodes".into()),
+        ),
+        (
+            "INSERT INTO orders (id) VALUES (5 + 1)",
+            PlanError::Unsupported("INSERT with a sharding key value that is not a literal".into()),
+        ),
+        (
+            "INSERT INTO orders (id) SELECT oid FROM orders2",
+            PlanError::Unsupported("INSERT ... SELECT across data nodes".into()),
+        ),
+        (
+            "INSERT INTO orders (id) VALUES (999)",
+            PlanError::Sharding {
+                code: 10104,
+                message: String::new(),
+            },
+        ),
+    ];
+    for (sql, expected) in cases {
+        let got = plan_sql(sql);
+        match (&got, &expected) {
+            (Err(PlanError::Sharding { code, .. }), PlanError::Sharding { code: want, .. }) => {
+                assert_eq!(code, want, "{sql}")
+            }
+            _ => assert_eq!(got, Err(expected), "{sql}"),
+        }
+    }
+    // INSERT ... SELECT within one node is fine.
+    assert_eq!(
+        plan_sql("INSERT INTO audit SELECT * FROM region"),
+        Ok(single(2, "INSERT INTO audit SELECT * FROM region"))
+    );
+}
+
+#[test]
+fn global_auto_increment_fills_rows_and_reports_the_first_id() {
+    let seq = TestSequence::starting_at(10);
+    let mut c = ctx();
+    c.ids = Some(&seq);
+    let catalog = catalog();
+    // Generated ids are the sharding key here: rows route by them.
+    let planned =
+        plan_with("INSERT INTO seq (note) VALUES ('a'), ('b')", &c, &catalog).expect("plans");
+    assert_eq!(
+        planned.plan,
+        single(1, "INSERT INTO seq (note, id) VALUES ('a', 10), ('b', 11)")
+    );
+    assert_eq!(planned.insert_id, Some(10));
+    // NULL and 0 ask for a value; explicit values are kept and move the sequence above
+    // them before later rows get theirs, as in MySQL.
+    let planned = plan_with(
+        "INSERT INTO seq (id, note) VALUES (NULL, 'a'), (250, 'b'), (0, 'c')",
+        &c,
+        &catalog,
+    )
+    .expect("plans");
+    assert_eq!(
+        planned.plan,
+        write(
+            vec![
+                part(1, "INSERT INTO seq (id, note) VALUES (12, 'a')"),
+                part(
+                    3,
+                    "INSERT INTO seq (id, note) VALUES (250, 'b'), (251, 'c')"
+                ),
+            ],
+            WriteCombine::Sum,
+        )
+    );
+    assert_eq!(planned.insert_id, Some(12));
+    assert_eq!(seq.observed(), [250]);
+    // Global tables get the same values on every copy.
+    let planned = plan_with("INSERT INTO gseq SET note = 'x'", &c, &catalog).expect("plans");
+    assert_eq!(
+        planned.plan,
+        everywhere(
+            "INSERT INTO gseq SET note = 'x', id = 252",
+            WriteCombine::Replicated
+        )
+    );
+    assert_eq!(planned.insert_id, Some(252));
+    // Explicit values only: no generated id (the nodes report theirs).
+    let planned = plan_with("INSERT INTO seq VALUES (5, 'x')", &c, &catalog).expect("plans");
+    assert_eq!(planned.insert_id, None);
+    assert_eq!(planned.plan, single(1, "INSERT INTO seq VALUES (5, 'x')"));
+    // No sequence: refused rather than guessed.
+    assert_eq!(
+        plan_sql("INSERT INTO seq (note) VALUES ('a')"),
+        Err(PlanError::Sequence(
+            "no AUTO_INCREMENT sequence is available".into()
+        ))
+    );
+}
+
+#[test]
+fn prepared_inserts_route_at_execute_time() {
+    let params = [KeyLiteral::Integer("350".into()), KeyLiteral::Null];
+    let mut c = ctx();
+    c.params = Some(&params);
+    let planned = plan_with(
+        "INSERT INTO orders (id, amount) VALUES (?, ?)",
+        &c,
+        &catalog(),
+    )
+    .expect("plans");
+    assert_eq!(
+        planned.plan,
+        single(4, "INSERT INTO orders (id, amount) VALUES (350, NULL)")
+    );
+    // At PREPARE time: validation only, every node of the table.
+    let planned = plan_with(
+        "INSERT INTO orders (id, amount) VALUES (?, ?)",
+        &ctx(),
+        &catalog(),
+    )
+    .expect("plans");
+    assert_eq!(
+        planned.plan,
+        everywhere(
+            "INSERT INTO orders (id, amount) VALUES (?, ?)",
+            WriteCombine::Sum
+        )
+    );
+}
