@@ -6,7 +6,8 @@
 //! database's default nodes: one node makes a vertical table; several make an
 //! AUTO_CRC32 table sharded on the primary key's first column, else the first unique
 //! key's, else the first integer column, else the first CHAR/VARCHAR column, else the
-//! first column whose type can be a sharding key. Multi-node tables with an
+//! first column whose type can be a sharding key; a table with no such column is
+//! vertical on the first default node. Multi-node tables with an
 //! AUTO_INCREMENT column use the global sequence; single-node tables keep MySQL's own.
 //!
 //! ALTER/TRUNCATE TABLE, CREATE/DROP INDEX run on every node of the table; changes to the
@@ -904,15 +905,17 @@ fn default_distribution(
                 .or_else(|| columns.unique.iter().find_map(|c| usable(c)))
                 .or_else(|| by_type(|k| matches!(k, KeyType::Integer { .. })))
                 .or_else(|| by_type(|k| matches!(k, KeyType::String { .. })))
-                .or_else(|| by_type(|_| true))
-                .ok_or_else(|| {
-                    PlanError::unsupported("a table without a column usable as sharding key")
-                })?;
-            sharded(
-                chosen.0,
-                chosen.1,
-                auto_rule(ShardingFunction::AutoCrc32, nodes.to_vec())?,
-            )
+                .or_else(|| by_type(|_| true));
+            match chosen {
+                Some((column, key_type)) => sharded(
+                    column,
+                    key_type,
+                    auto_rule(ShardingFunction::AutoCrc32, nodes.to_vec())?,
+                ),
+                // No column can be a sharding key (TEXT, FLOAT...): keep the table whole
+                // on the first default node.
+                None => Ok(Distribution::Vertical { dnid: nodes[0] }),
+            }
         }
     }
 }

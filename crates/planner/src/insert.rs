@@ -131,6 +131,11 @@ pub(crate) fn plan_insert(
             rule,
         } => {
             let key_index = rows.column_index(column);
+            if key_index.is_none() && !rows.set_form && insert.columns.is_empty() {
+                return Err(PlanError::unsupported(
+                    "INSERT without a column list into a sharded table whose columns are unknown",
+                ));
+            }
             let mut by_node: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
             for r in 0..rows.len(&insert) {
                 let literal = match key_index.and_then(|i| rows.value(&insert, r, i)) {

@@ -169,6 +169,12 @@ fn plain_create_table_follows_the_default_nodes() {
         );
         assert_eq!(plan.plan, on_nodes(&[1, 2, 3, 4], sql), "{sql}");
     }
+    // No column can be a sharding key: vertical on the first default node.
+    let plan = ddl("CREATE TABLE notes (body TEXT, score DOUBLE)").expect("plans");
+    assert_eq!(
+        created(&plan).distribution,
+        Distribution::Vertical { dnid: 1 }
+    );
     // One default node: vertical.
     let plan = ddl("CREATE TABLE solo.t (a INT)").expect("plans");
     assert_eq!(

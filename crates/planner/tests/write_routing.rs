@@ -242,6 +242,13 @@ fn writes_that_could_go_wrong_are_refused() {
             PlanError::Unsupported("INSERT with a sharding key value that is not a literal".into()),
         ),
         (
+            "INSERT INTO customers VALUES (1, 'x')",
+            PlanError::Unsupported(
+                "INSERT without a column list into a sharded table whose columns are unknown"
+                    .into(),
+            ),
+        ),
+        (
             "INSERT INTO orders (id) SELECT oid FROM orders2",
             PlanError::Unsupported("INSERT ... SELECT across data nodes".into()),
         ),
