@@ -96,8 +96,7 @@ pub(crate) fn plan_sharded_create(
     catalog: &dyn CatalogView,
 ) -> Result<Option<Planned>, PlanError> {
     let text = src.forward_text(ctx.params);
-    let Some(stripped) = strip_shard_clause(&text).map_err(|e| PlanError::Parse(e.to_string()))?
-    else {
+    let Some(stripped) = strip_shard_clause(&text).map_err(shard_clause_error)? else {
         return Ok(None);
     };
     let stmt = parse_one(&stripped.create_sql)?;
@@ -112,6 +111,20 @@ pub(crate) fn plan_sharded_create(
         catalog,
     )
     .map(Some)
+}
+
+/// A SHARD BY syntax error in the planner's words.
+fn shard_clause_error(e: strata_sql::SqlError) -> PlanError {
+    match e {
+        strata_sql::SqlError::Syntax {
+            near,
+            line,
+            expected,
+        } => PlanError::Parse(format!(
+            "SHARD BY clause: expected {expected} near '{near}' at line {line}"
+        )),
+        other => PlanError::Parse(other.to_string()),
+    }
 }
 
 /// Plans a parsed DDL statement (anything that is not a query or DML).

@@ -241,6 +241,12 @@ fn bad_distributions_are_refused() {
         let err = ddl(sql).expect_err(sql);
         assert_eq!(err.code(), *code, "{sql}: {err}");
     }
+    assert_eq!(
+        ddl("CREATE TABLE t (id INT) SHARD BY HASH").map(|p| p.plan),
+        Err(PlanError::Parse(
+            "SHARD BY clause: expected FUNCTIONTYPE, RULENAME, GLOBAL, VERTICAL or CHILD near 'HASH' at line 1".into()
+        ))
+    );
 }
 
 #[test]
