@@ -69,13 +69,12 @@ const SENTINEL: [u8; 5] = [1, 0, 0, 0, com::STATISTICS];
 const HANG_LIMIT: Duration = Duration::from_secs(120);
 /// Limit for each step of the checks that follow an input.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a fuzzed session may stay listed after its client left, plus [`PER_MIB`] per
-/// MiB the input sent.
+/// How long a fuzzed session may stay listed after its client left, plus [`per_mib`] of
+/// what the input sent.
 const SESSION_END_LIMIT: Duration = Duration::from_secs(10);
-/// Extra time allowed per MiB sent: statement handling is linear in the statement's size
-/// and slow in debug builds (about 1.3 s/MiB at the time of writing, see the report on
-/// large statements in `tests/fuzz_dispatch.rs`).
-const PER_MIB: Duration = Duration::from_secs(2);
+/// Extra time allowed per MiB sent (see [`per_mib`]).
+const PER_MIB_DEBUG: Duration = Duration::from_secs(2);
+const PER_MIB_OPTIMIZED: Duration = Duration::from_millis(100);
 /// Operations generated from one input at most.
 const MAX_OPS: usize = 64;
 /// Bytes kept of each reply (for tests' assertions) and of all replies together.
@@ -390,7 +389,7 @@ impl Harness {
             storage: with_storage,
             _server: server,
             state: Mutex::new(Bystanders::default()),
-            idle: Duration::from_millis(if with_storage { 150 } else { 60 }),
+            idle: Duration::from_millis(if with_storage { 100 } else { 50 }),
             segment_limit: Duration::from_secs(if with_storage { 20 } else { 5 }),
         }
     }
@@ -711,9 +710,18 @@ fn data_dir() -> PathBuf {
     dir
 }
 
-/// Time allowed for `bytes` bytes at [`PER_MIB`].
+/// Extra time allowed for `bytes` bytes of requests. Handling a statement is linear in
+/// its size and slow in unoptimized builds (about 1.3 s/MiB at the time of writing, see
+/// the large-statement test in `tests/fuzz_dispatch.rs`); cargo-fuzz builds are optimized
+/// (with debug assertions), so they get the short allowance.
+#[allow(unexpected_cfgs)] // `fuzzing` is set by cargo-fuzz.
 fn per_mib(bytes: usize) -> Duration {
-    PER_MIB.mul_f64(bytes as f64 / (1 << 20) as f64)
+    let per_mib = if cfg!(debug_assertions) && !cfg!(fuzzing) {
+        PER_MIB_DEBUG
+    } else {
+        PER_MIB_OPTIMIZED
+    };
+    per_mib.mul_f64(bytes as f64 / (1 << 20) as f64)
 }
 
 fn step_len(step: &Step) -> usize {

@@ -174,6 +174,29 @@ fn write_seed_corpus() {
     }
 }
 
+/// Replays inputs, e.g. libFuzzer's crash or slow-unit files:
+/// `STRATA_FUZZ_INPUT=fuzz/artifacts/command_dispatch/crash-... cargo test -p strata-server
+/// --test fuzz_dispatch -- --ignored replay_input --nocapture` (several paths: `:`-separated).
+#[test]
+#[ignore = "replays the inputs named by $STRATA_FUZZ_INPUT"]
+fn replay_input() {
+    let Some(paths) = std::env::var_os("STRATA_FUZZ_INPUT") else {
+        eprintln!("STRATA_FUZZ_INPUT is not set; nothing replayed");
+        return;
+    };
+    start();
+    for path in std::env::split_paths(&paths) {
+        let input = std::fs::read(&path).unwrap();
+        eprintln!("{}: {}", path.display(), hex(&input));
+        for step in fuzzing::describe(&input, 100, 2) {
+            eprintln!("  {step}");
+        }
+        let started = Instant::now();
+        fuzzing::run_session(&input);
+        eprintln!("  passed the checks in {:?}", started.elapsed());
+    }
+}
+
 fn command(cmd: u8, body: &[u8]) -> Step {
     let mut p = vec![cmd];
     p.extend_from_slice(body);
@@ -228,9 +251,24 @@ fn single_login() -> Login {
     }
 }
 
+/// Known nasty requests, one session each (the harness checks after every session that
+/// the node did not panic, still serves fresh connections and left the bystanders alone).
+/// One test so that one MariaDB serves them all.
 #[test]
-fn huge_and_malformed_prepared_statement_executions_are_refused_cleanly() {
+fn nasty_requests_leave_the_server_serving_other_sessions() {
     start();
+    huge_and_malformed_prepared_statement_executions_are_refused_cleanly();
+    fetch_without_a_cursor_is_an_error();
+    garbage_change_user_requests_close_only_that_session();
+    set_option_without_an_option_is_an_unknown_command();
+    queries_that_are_not_utf8_get_answers();
+    killing_oneself_closes_only_that_session();
+    multi_statements_stop_at_the_first_error();
+    sixteen_mib_packets_and_broken_continuations();
+    bogus_frames_close_only_that_session();
+}
+
+fn huge_and_malformed_prepared_statement_executions_are_refused_cleanly() {
     // 65535 placeholders (the protocol's most); all NULL, then with values missing.
     let placeholders = vec!["?"; 65535].join(",");
     let out = fuzzing::run_steps(&multi_login(), |_| {
@@ -282,9 +320,7 @@ fn huge_and_malformed_prepared_statement_executions_are_refused_cleanly() {
     }
 }
 
-#[test]
 fn fetch_without_a_cursor_is_an_error() {
-    start();
     let out = fuzzing::run_steps(&multi_login(), |_| {
         let mut execute = vec![com::STMT_EXECUTE];
         execute.extend_from_slice(&1u32.to_le_bytes());
@@ -308,9 +344,7 @@ fn fetch_without_a_cursor_is_an_error() {
     assert!(errors.len() >= 4, "every fetch fails: {errors:?}");
 }
 
-#[test]
 fn garbage_change_user_requests_close_only_that_session() {
-    start();
     for body in [
         &b""[..],
         b"root",
@@ -333,9 +367,7 @@ fn garbage_change_user_requests_close_only_that_session() {
     }
 }
 
-#[test]
 fn set_option_without_an_option_is_an_unknown_command() {
-    start();
     let out = fuzzing::run_steps(&multi_login(), |_| {
         vec![
             command(com::SET_OPTION, b""),
@@ -353,9 +385,7 @@ fn set_option_without_an_option_is_an_unknown_command() {
     );
 }
 
-#[test]
 fn queries_that_are_not_utf8_get_answers() {
-    start();
     let out = fuzzing::run_steps(&multi_login(), |_| {
         vec![
             query(b"SELECT '\xff\xfe'"),
@@ -374,9 +404,7 @@ fn queries_that_are_not_utf8_get_answers() {
     assert_alive("invalid UTF-8", &out);
 }
 
-#[test]
 fn killing_oneself_closes_only_that_session() {
-    start();
     let out = fuzzing::run_steps(&multi_login(), |s| {
         vec![
             query(format!("KILL QUERY {}", s.connection_id)),
@@ -402,9 +430,7 @@ fn killing_oneself_closes_only_that_session() {
     assert_refused_and_closed("KILL <self> inside a multi-statement", &out, 1927);
 }
 
-#[test]
 fn multi_statements_stop_at_the_first_error() {
-    start();
     let out = fuzzing::run_steps(&multi_login(), |s| {
         vec![
             query("SELECT 1; SELECT nosuch_function(); SELECT 3"),
@@ -442,9 +468,7 @@ fn init_db_of_len(len: usize) -> Vec<u8> {
     p
 }
 
-#[test]
 fn sixteen_mib_packets_and_broken_continuations() {
-    start();
     // Exactly one full frame of payload: an empty frame must follow, and does.
     let out = fuzzing::run_steps(&multi_login(), |_| {
         vec![Step::Command(init_db_of_len(FRAME)), ping()]
@@ -560,9 +584,7 @@ fn prepared_set_statements_do_not_leak_into_other_sessions() {
     }
 }
 
-#[test]
 fn bogus_frames_close_only_that_session() {
-    start();
     for raw in [
         vec![0, 0, 0, 0],                         // empty command packet
         vec![1, 0, 0, 9, com::PING],              // odd sequence id

@@ -34,6 +34,9 @@ pub struct ClientStatement {
     long_data: HashMap<u16, Vec<u8>>,
     /// Data node whose pinned connection holds this statement's open cursor.
     cursor_node: Option<u32>,
+    /// Executing it changes session state that only its connection holds (a prepared
+    /// SET, user variables, locks): the session keeps that connection from then on.
+    pins_connection: bool,
 }
 
 fn statement_id(body: &[u8]) -> Option<u32> {
@@ -67,6 +70,11 @@ impl Session {
 
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
+        let kind = strata_sql::classify(&sql);
+        let pins_connection = matches!(
+            kind,
+            strata_sql::StatementKind::Set | strata_sql::StatementKind::Use
+        ) || super::query::creates_connection_state(&sql, kind);
         let (dnid, physical) = match self.statement_node(&sql, None) {
             Ok(v) => v,
             Err(e) => {
@@ -101,6 +109,7 @@ impl Session {
                 types: None,
                 long_data: HashMap::new(),
                 cursor_node: None,
+                pins_connection,
             },
         );
         self.conn.write_with(|b| {
@@ -178,6 +187,9 @@ impl Session {
         let cursor = body.get(4).is_some_and(|f| f & CURSOR_TYPE_READ_ONLY != 0);
         let sql = stmt.sql.clone();
         let info = stmt.info.clone();
+        if stmt.pins_connection {
+            self.sticky = true;
+        }
         let params = stmt.params;
         let types = stmt.types.clone().unwrap_or_default();
         let long_data = std::mem::take(&mut stmt.long_data);

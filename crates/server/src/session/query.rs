@@ -30,7 +30,7 @@ pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
 }
 
 /// True when the statement may create state that only its storage connection holds.
-fn creates_connection_state(sql: &str, kind: StatementKind) -> bool {
+pub(super) fn creates_connection_state(sql: &str, kind: StatementKind) -> bool {
     match kind {
         StatementKind::Lock | StatementKind::Prepare => return true,
         StatementKind::Set
