@@ -88,17 +88,18 @@ pub(crate) fn plan_error(e: &PlanError) -> MysqlError {
 
 impl Session {
     /// True when statements need the planner: the current database spans several data
-    /// nodes, or the statement carries Strata syntax (SHARD BY, routing hints).
-    pub(super) fn needs_planner(&self, sql: &str) -> bool {
+    /// nodes, or the statement carries Strata syntax (SHARD BY, routing hints). Cheap on
+    /// the single-node path: only CREATE statements and comments are looked into.
+    pub(super) fn needs_planner(&self, sql: &str, kind: strata_sql::StatementKind) -> bool {
         if self.multi_node {
             return true;
         }
         let b = sql.as_bytes();
-        let has = |needle: &[u8]| {
-            b.windows(needle.len())
-                .any(|w| w.eq_ignore_ascii_case(needle))
-        };
-        has(b"shard") || has(b"strata:") || has(b"hotdb:")
+        let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+        match kind {
+            strata_sql::StatementKind::Create => has(b"shard"),
+            _ => sql.contains("/*") && (has(b"strata:") || has(b"hotdb:")),
+        }
     }
 
     /// Plans a statement without running it; `params` are a prepared statement's values.

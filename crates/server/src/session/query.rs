@@ -152,7 +152,7 @@ impl Session {
                 if self.ctx.topology.names_differ && mentions_information_schema(sql) {
                     return self.information_schema_query(sql, more).await;
                 }
-                if self.needs_planner(sql) {
+                if self.needs_planner(sql, kind) {
                     return self.planned(sql, raw, more).await;
                 }
                 return self.forward(sql, raw, more).await;
@@ -199,7 +199,7 @@ impl Session {
                         | StatementKind::Rename
                         | StatementKind::Explain
                 );
-                if plannable && self.needs_planner(sql) {
+                if plannable && self.needs_planner(sql, kind) {
                     return self.planned(sql, raw, more).await;
                 }
                 return self.forward(sql, raw, more).await;
