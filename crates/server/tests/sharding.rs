@@ -216,3 +216,43 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn prepared_statements_route_by_their_parameters() -> TestResult {
+    let (_storage, node) = two_node_cluster().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(10)) SHARD BY functiontype 'auto_mod' USING COLUMN 'k' ON DATANODE '1,2'").await?;
+    let insert = c.prep("INSERT INTO kv VALUES (?, ?)").await?;
+    let begin = c.prep("BEGIN").await?;
+    let commit = c.prep("COMMIT").await?;
+    c.exec_drop(&begin, ()).await?;
+    for k in 1..=6 {
+        c.exec_drop(&insert, (k, format!("v{k}"))).await?;
+    }
+    c.exec_drop(&commit, ()).await?;
+    let get = c.prep("SELECT v FROM kv WHERE k = ?").await?;
+    for k in [1, 2, 5] {
+        let v: Option<String> = c.exec_first(&get, (k,)).await?;
+        assert_eq!(
+            v,
+            Some(format!("v{k}")),
+            "key {k} is found on its data node"
+        );
+    }
+    let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM kv").await?;
+    assert_eq!(
+        n,
+        Some(6),
+        "the prepared COMMIT committed on both data nodes"
+    );
+    let err = c
+        .exec_drop("SELECT v FROM kv WHERE k > ?", (0,))
+        .await
+        .expect_err("needs both nodes");
+    match err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
+        other => panic!("expected 1235, got {other:?}"),
+    }
+    node.shutdown().await;
+    Ok(())
+}

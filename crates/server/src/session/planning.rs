@@ -95,7 +95,10 @@ impl Session {
             return true;
         }
         let b = sql.as_bytes();
-        let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+        let has = |needle: &[u8]| {
+            b.windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+        };
         match kind {
             strata_sql::StatementKind::Create => has(b"shard"),
             _ => sql.contains("/*") && (has(b"strata:") || has(b"hotdb:")),
@@ -141,6 +144,16 @@ impl Session {
         params: Option<&[KeyLiteral]>,
     ) -> Result<Option<u32>, MysqlError> {
         if !self.multi_node {
+            return Ok(None);
+        }
+        use strata_sql::StatementKind as K;
+        let kind = strata_sql::classify(sql);
+        if !matches!(
+            kind,
+            K::Select | K::Insert | K::Replace | K::Update | K::Delete
+        ) {
+            // Transaction control, SET and the like run on the home node; see
+            // `stmt_execute` for transaction control over several nodes.
             return Ok(None);
         }
         let planned = self.plan_only(sql, params)?;

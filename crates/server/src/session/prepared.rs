@@ -193,6 +193,19 @@ impl Session {
         let params = stmt.params;
         let types = stmt.types.clone().unwrap_or_default();
         let long_data = std::mem::take(&mut stmt.long_data);
+        if params == 0 {
+            // A prepared COMMIT / ROLLBACK / SAVEPOINT must reach every enlisted node.
+            use strata_sql::StatementKind as K;
+            if matches!(
+                strata_sql::classify(&sql),
+                K::Commit | K::Rollback | K::RollbackToSavepoint | K::Savepoint | K::Release
+            ) {
+                if let Some(done) = self.transaction_control(&sql, false).await {
+                    done?;
+                    return Ok(());
+                }
+            }
+        }
         self.set_info(Some(info));
 
         let routed = if self.multi_node {
