@@ -71,6 +71,15 @@ impl Session {
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
         let kind = strata_sql::classify(&sql);
+        if kind == strata_sql::StatementKind::Set {
+            if let Some(e) = strata_sql::parse_set(&sql)
+                .ok()
+                .and_then(|items| super::query::global_set_refusal(&items))
+            {
+                self.err(&e);
+                return Ok(());
+            }
+        }
         let pins_connection = matches!(
             kind,
             strata_sql::StatementKind::Set | strata_sql::StatementKind::Use

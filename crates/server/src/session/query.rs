@@ -420,19 +420,9 @@ impl Session {
                 return Ok(false);
             }
         };
-        for item in &items {
-            let global = match item {
-                SetItem::System { scope, .. } => !matches!(scope, VarScope::Session),
-                SetItem::Transaction { scope, .. } => matches!(scope, strata_sql::TxScope::Global),
-                _ => false,
-            };
-            if global {
-                self.err(&MysqlError::new(
-                    codes::SPECIFIC_ACCESS_DENIED,
-                    "Access denied; you need (at least one of) the SUPER privilege(s) for this operation",
-                ));
-                return Ok(false);
-            }
+        if let Some(e) = global_set_refusal(&items) {
+            self.err(&e);
+            return Ok(false);
         }
         if items.iter().any(|i| {
             matches!(
@@ -604,4 +594,20 @@ fn mentions_information_schema(sql: &str) -> bool {
     sql.as_bytes()
         .windows(NEEDLE.len())
         .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+}
+
+/// SET GLOBAL (and SET GLOBAL TRANSACTION) is refused: global settings belong to the
+/// storage nodes' own configuration.
+pub(super) fn global_set_refusal(items: &[SetItem]) -> Option<MysqlError> {
+    let global = items.iter().any(|item| match item {
+        SetItem::System { scope, .. } => !matches!(scope, VarScope::Session),
+        SetItem::Transaction { scope, .. } => matches!(scope, strata_sql::TxScope::Global),
+        _ => false,
+    });
+    global.then(|| {
+        MysqlError::new(
+            codes::SPECIFIC_ACCESS_DENIED,
+            "Access denied; you need (at least one of) the SUPER privilege(s) for this operation",
+        )
+    })
 }
