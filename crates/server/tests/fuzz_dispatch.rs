@@ -568,16 +568,14 @@ fn prepared_set_statements_do_not_leak_into_other_sessions() {
     }
 }
 
-// FINDING (fuzz harness, for the session engineer; fails until fixed): SET GLOBAL, which
-// the compute node refuses as COM_QUERY (error 1227), runs when prepared. COM_STMT_PREPARE
-// `SET @@global.sql_mode = ''` then COM_STMT_EXECUTE changes the storage node's global
-// sql_mode, so every session that later gets a new or reset storage connection runs with
-// it; `SET GLOBAL max_connections = 10` would cap the storage node for everyone. Found by
-// libFuzzer (command_dispatch), input (hex) 00f3003235313836200520: a 16 MiB COM_PING,
-// then prepare and execute `SET @@global.sql_mode = ''`; the bystander in database `test`
-// then read @@session.sql_mode '' instead of STRICT_TRANS_TABLES,... The prepared path
-// (session/prepared.rs, stmt_prepare/stmt_execute) needs the same refusal as
-// `set_statement` in session/query.rs (global and persist scopes, SET GLOBAL TRANSACTION).
+// Regression test for a fuzzer finding (fixed in a7fd687): SET GLOBAL, which the compute
+// node refuses as COM_QUERY (error 1227), ran when prepared. COM_STMT_PREPARE
+// `SET @@global.sql_mode = ''` then COM_STMT_EXECUTE changed the storage node's global
+// sql_mode, so every session that later got a new or reset storage connection ran with it
+// (`SET GLOBAL max_connections = 10` would have capped the storage node for everyone).
+// Found by libFuzzer (command_dispatch), input (hex) 00f3003235313836200520: a 16 MiB
+// COM_PING, then prepare and execute `SET @@global.sql_mode = ''`; the bystander in
+// database `test` then read @@session.sql_mode '' instead of STRICT_TRANS_TABLES,...
 #[test]
 fn prepared_set_global_is_refused_like_set_global() {
     start();
@@ -596,7 +594,7 @@ fn prepared_set_global_is_refused_like_set_global() {
         })
     };
     let out = run("SET @@global.sql_mode = ''");
-    // While the bug lasts, put the storage node back the same way.
+    // Should it ever run again, put the storage node back the same way.
     let _ = run("SET @@global.sql_mode = DEFAULT");
     assert_alive("a prepared SET GLOBAL", &out);
     assert!(
