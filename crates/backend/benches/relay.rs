@@ -127,6 +127,8 @@ fn relay(c: &mut Criterion) {
             client_deprecate_eof: deprecate_eof,
             more_results_follow: false,
             rename,
+            status_override: (0, 0),
+            deadlock_victim: None,
         };
         // One runtime entry per sample, not per relay: only the relay itself is timed.
         group.bench_function(name, |b| {

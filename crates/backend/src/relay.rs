@@ -82,6 +82,15 @@ pub struct RelayMode<'a> {
     pub more_results_follow: bool,
     /// Physical database name to hide from column definitions and error messages.
     pub rename: Option<&'a SchemaRename>,
+    /// Status bits the compute node decides itself, as (mask, value): the bits in
+    /// `mask` of every final OK/EOF are replaced by those of `value` (a transaction the
+    /// compute node coordinates is open, or autocommit is off, whatever the storage
+    /// connection says).
+    pub status_override: (u16, u16),
+    /// Set by the compute node's deadlock detector when it interrupted this session's
+    /// statement to break a deadlock spanning data nodes: the storage node's
+    /// "interrupted" error then reaches the client as the deadlock error MySQL gives.
+    pub deadlock_victim: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Failures while relaying: the storage node's connection broke or spoke nonsense.
@@ -132,6 +141,8 @@ where
     }
 
     fn final_flags(&self, flags: u16) -> u16 {
+        let (mask, value) = self.mode.status_override;
+        let flags = (flags & !mask) | (value & mask);
         if self.mode.more_results_follow {
             flags | status::MORE_RESULTS_EXISTS
         } else {
@@ -141,11 +152,7 @@ where
 
     /// Writes an OK packet as received, patching MORE_RESULTS when asked.
     fn write_ok(&mut self, ok: &OkPacket, header: u8) {
-        let flags = if ok.status & status::MORE_RESULTS_EXISTS != 0 {
-            ok.status
-        } else {
-            self.final_flags(ok.status)
-        };
+        let flags = self.final_flags(ok.status);
         let patched = OkPacket {
             status: flags,
             ..ok.clone()
@@ -155,11 +162,7 @@ where
 
     /// Writes the closing EOF of a result set in the client's format.
     fn write_terminator(&mut self, warnings: u16, flags: u16) {
-        let flags = if flags & status::MORE_RESULTS_EXISTS != 0 {
-            flags
-        } else {
-            self.final_flags(flags)
-        };
+        let flags = self.final_flags(flags);
         if self.mode.client_deprecate_eof {
             let ok = OkPacket {
                 status: flags,
@@ -178,6 +181,16 @@ where
 
     fn forward_error(&mut self, frame: &Frame) -> Result<(), RelayError> {
         let mut err = ErrPacket::decode(frame.payload()).map_err(RelayError::Backend)?;
+        let victim = self
+            .mode
+            .deadlock_victim
+            .is_some_and(|v| v.load(std::sync::atomic::Ordering::Acquire));
+        if victim && err.code == QUERY_INTERRUPTED {
+            err = deadlock_error();
+            self.client.write_with(|b| err.encode(b));
+            self.out.error = Some(err);
+            return Ok(());
+        }
         match self.mode.rename {
             Some(rename) => {
                 err.message = rename.rewrite_message(&err.message);
@@ -357,4 +370,16 @@ where
     };
     relay.rows().await?;
     Ok(relay.out)
+}
+
+/// ER_QUERY_INTERRUPTED, what a storage node answers to a statement stopped by KILL QUERY.
+const QUERY_INTERRUPTED: u16 = 1317;
+
+/// ER_LOCK_DEADLOCK as MySQL words it.
+pub fn deadlock_error() -> ErrPacket {
+    ErrPacket {
+        code: 1213,
+        state: *b"40001",
+        message: "Deadlock found when trying to get lock; try restarting transaction".into(),
+    }
 }

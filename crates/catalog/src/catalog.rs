@@ -274,6 +274,11 @@ impl Catalog {
         &self.store
     }
 
+    /// The metadata store, shared (for tasks that outlive a borrow, e.g. the XA log writer).
+    pub fn shared_store(&self) -> Arc<MetadataStore> {
+        Arc::clone(&self.store)
+    }
+
     /// The logical database named exactly `name` (case-sensitive, as MySQL on Linux).
     pub fn logic_db(&self, name: &str) -> Option<Arc<LogicDb>> {
         self.read().get(name).cloned()

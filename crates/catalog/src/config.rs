@@ -31,6 +31,9 @@ pub struct Config {
     /// Backend connection pool settings, the same for every storage node.
     #[serde(default)]
     pub pool: PoolConfig,
+    /// Distributed transactions: commit protocol, recovery, deadlock detection.
+    #[serde(default)]
+    pub transaction: TransactionConfig,
 }
 
 /// Listener addresses and server-wide settings.
@@ -56,6 +59,10 @@ pub struct ServerConfig {
     /// now) puts such tables on the first default data node, until statements over
     /// several nodes also work through server-side prepared statements.
     pub auto_shard_plain_tables: bool,
+    /// This compute node's number (1-65535), part of every XA transaction id it issues,
+    /// so recovery finishes only its own branches. Unique among compute nodes that
+    /// share storage nodes.
+    pub node_id: u32,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +76,7 @@ impl Default for ServerConfig {
             max_allowed_packet: 64 * 1024 * 1024,
             max_connections: 5000,
             auto_shard_plain_tables: false,
+            node_id: 1,
         }
     }
 }
@@ -250,6 +258,46 @@ impl Default for PoolConfig {
             connect_timeout_ms: 5_000,
             acquire_timeout_ms: 10_000,
             health_check_interval_ms: 30_000,
+        }
+    }
+}
+
+/// How a transaction that wrote on several data nodes commits.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitMode {
+    /// XA two-phase commit with a durable decision log: all branches commit or none.
+    #[default]
+    Xa,
+    /// Plain COMMIT on each data node in turn: faster, but a failure between two
+    /// nodes leaves the transaction committed on some of them.
+    BestEffort,
+}
+
+/// Distributed transaction settings (milliseconds; 0 turns a periodic task off).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransactionConfig {
+    /// Commit protocol for transactions in databases spanning several data nodes.
+    pub mode: CommitMode,
+    /// How often prepared XA branches left by a failure are looked for and finished
+    /// (recovery also runs once at start-up, before the service port opens).
+    pub recovery_interval_ms: u64,
+    /// How often the storage nodes' lock waits are checked for deadlocks that span
+    /// data nodes (0: off; a storage node's own deadlocks are always detected there).
+    pub deadlock_check_interval_ms: u64,
+    /// A session idle this long inside a transaction is rolled back and disconnected,
+    /// as MariaDB's idle_transaction_timeout does (0: never).
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl Default for TransactionConfig {
+    fn default() -> Self {
+        Self {
+            mode: CommitMode::Xa,
+            recovery_interval_ms: 5_000,
+            deadlock_check_interval_ms: 3_000,
+            idle_in_transaction_timeout_ms: 0,
         }
     }
 }

@@ -12,9 +12,11 @@ mod load;
 pub mod sequence;
 pub mod sharding;
 pub mod store;
+pub mod xalog;
 
 pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration, TableInfo};
 pub use config::Config;
 pub use error::CatalogError;
 pub use load::{validate_logic_db_name, validate_table_name};
 pub use store::{DatabaseMeta, MetadataStore, TableKind, TableMeta};
+pub use xalog::{Decision, DecisionLog};

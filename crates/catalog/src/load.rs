@@ -460,6 +460,12 @@ fn check_server(server: &ServerConfig, problems: &mut Vec<String>) {
     if server.max_connections == 0 {
         problems.push("server.max_connections must be at least 1".into());
     }
+    if !(1..=65535).contains(&server.node_id) {
+        problems.push(format!(
+            "server.node_id {} is outside 1..=65535",
+            server.node_id
+        ));
+    }
     if let Some(tls) = &server.tls {
         if tls.cert.as_os_str().is_empty() || tls.key.as_os_str().is_empty() {
             problems.push("server.tls needs both cert and key".into());

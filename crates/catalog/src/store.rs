@@ -279,6 +279,11 @@ impl MetadataStore {
         Ok(MetadataStore { db })
     }
 
+    /// The redb database (for the other record kinds of this crate).
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
     /// Creates or replaces a logical database record.
     pub fn put_database(&self, name: &str, meta: &DatabaseMeta) -> Result<(), CatalogError> {
         let value = encode(meta)?;

@@ -63,6 +63,16 @@ pub mod codes {
     pub const STORAGE_UNREACHABLE: (u16, &str) = (1429, "HY000");
     /// ER_NO_SUCH_TABLE.
     pub const NO_SUCH_TABLE: (u16, &str) = (1146, "42S02");
+    /// ER_LOCK_WAIT_TIMEOUT.
+    pub const LOCK_WAIT_TIMEOUT: (u16, &str) = (1205, "HY000");
+    /// ER_LOCK_DEADLOCK.
+    pub const LOCK_DEADLOCK: (u16, &str) = (1213, "40001");
+    /// ER_SP_DOES_NOT_EXIST (also "SAVEPOINT x does not exist").
+    pub const SP_DOES_NOT_EXIST: (u16, &str) = (1305, "42000");
+    /// ER_XA_RBDEADLOCK (an XA branch was rolled back by a deadlock).
+    pub const XA_RBDEADLOCK: (u16, &str) = (1614, "XA102");
+    /// ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION.
+    pub const CANT_EXECUTE_IN_READ_ONLY_TRANSACTION: (u16, &str) = (1792, "25006");
     /// ER_CONNECTION_KILLED (MariaDB 1927).
     pub const CONNECTION_KILLED: (u16, &str) = (1927, "70100");
 }

@@ -138,6 +138,11 @@ pub struct SessionEntry {
     pub since: Mutex<Instant>,
     /// Storage node and thread currently running this session's statement.
     pub backend: Mutex<Option<(u32, u32)>>,
+    /// (data node, storage thread) of each branch of the session's open transaction,
+    /// for the deadlock detector.
+    pub branches: Mutex<Vec<(u32, u32)>>,
+    /// Set when the deadlock detector chose this session's transaction as the victim.
+    pub deadlock_victim: std::sync::atomic::AtomicBool,
     /// Set to ask the session to close.
     pub killed: std::sync::atomic::AtomicBool,
     /// Wakes the session when killed.
@@ -162,12 +167,24 @@ pub struct ServerContext {
     pub questions: AtomicU64,
     /// When the compute node started.
     pub started: Instant,
+    /// Distributed transaction coordinator (XA ids, decision log, recovery, gate).
+    pub xa: crate::xa::Coordinator,
 }
 
 impl ServerContext {
-    /// Builds the shared state.
-    pub fn new(catalog: Catalog, tls: Option<Arc<rustls::ServerConfig>>) -> ServerContext {
-        ServerContext {
+    /// Builds the shared state (takes a new XA epoch from the metadata store).
+    pub fn new(
+        catalog: Catalog,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<ServerContext, strata_catalog::CatalogError> {
+        let config = catalog.config();
+        let xa = crate::xa::Coordinator::new(
+            config.transaction.mode,
+            config.server.node_id,
+            catalog.shared_store(),
+        )?;
+        Ok(ServerContext {
+            xa,
             config: catalog.config().clone(),
             topology: Topology::new(catalog),
             tls,
@@ -177,7 +194,7 @@ impl ServerContext {
             plans: strata_planner::PlanCache::new(4096),
             questions: AtomicU64::new(0),
             started: Instant::now(),
-        }
+        })
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<SessionEntry>>> {

@@ -8,6 +8,7 @@ pub mod context;
 pub mod fuzzing;
 pub mod results;
 pub mod session;
+pub mod xa;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,14 @@ impl RunningServer {
             None => None,
         };
         let addr = config.server.service_addr.clone();
+        let catalog = strata_catalog::Catalog::open(config).map_err(ServerError::Catalog)?;
+        let ctx = Arc::new(ServerContext::new(catalog, tls).map_err(ServerError::Catalog)?);
+        // Prepared branches a crash left behind are finished before clients can come
+        // and trip over their locks; nodes that do not answer now are retried later.
+        let report = xa::recover(&ctx).await;
+        if report.committed + report.rolled_back > 0 || !report.unreachable.is_empty() {
+            info!(?report, "XA recovery at start-up");
+        }
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| ServerError::Bind {
@@ -69,9 +78,15 @@ impl RunningServer {
         let service_addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
-        let catalog = strata_catalog::Catalog::open(config).map_err(ServerError::Catalog)?;
-        let ctx = Arc::new(ServerContext::new(catalog, tls));
         let (stop, stopped) = watch::channel(false);
+        let interval = ctx.config.transaction.recovery_interval_ms;
+        if interval > 0 {
+            tokio::spawn(xa::recovery_loop(
+                ctx.clone(),
+                Duration::from_millis(interval),
+                stopped.clone(),
+            ));
+        }
         let acceptor = tokio::spawn(accept_loop(listener, ctx.clone(), stopped));
         info!(%service_addr, "Strata compute node serving");
         Ok(RunningServer {

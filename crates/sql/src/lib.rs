@@ -17,6 +17,7 @@ pub mod select;
 pub mod set;
 pub mod show;
 pub mod split;
+pub mod txn;
 pub mod use_db;
 
 pub use classify::{classify, StatementKind};
@@ -31,4 +32,5 @@ pub use select::{
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
 pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
 pub use split::split_statements;
+pub use txn::{parse_transaction, Completion, TxnStatement};
 pub use use_db::parse_use;

@@ -221,6 +221,7 @@ fn playground_config(
         pool: PoolConfig::default(),
         rules: Vec::new(),
         tables: Vec::new(),
+        transaction: Default::default(),
     }
 }
 

@@ -63,6 +63,7 @@ impl<'a> ComputeNodeBuilder<'a> {
                 admin_addr: "127.0.0.1:0".into(),
                 http_addr: "127.0.0.1:0".into(),
                 data_dir: dir.path().join("meta"),
+                node_id: next_node_id(),
                 ..ServerConfig::default()
             },
             users: vec![UserConfig {
@@ -76,6 +77,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             pool: PoolConfig::default(),
             rules: Vec::new(),
             tables: Vec::new(),
+            transaction: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {
@@ -195,4 +197,11 @@ pub(crate) fn physical_database<'c>(config: &'c Config, logical: &str) -> Option
         .iter()
         .find(|dn| dn.id == *first)
         .map(|dn| dn.primary.database.as_str())
+}
+
+/// A compute node number not used by another compute node of this process: they share
+/// storage nodes, where XA transaction ids (which contain it) must not collide.
+fn next_node_id() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 65535 + 1
 }

@@ -8,13 +8,14 @@
 use std::sync::Arc;
 
 use strata_backend::pool::Lease;
-use strata_backend::ResponseHead;
+use strata_backend::{BackendError, ResponseHead};
 use strata_executor::{Demand, Merger, Step};
 use strata_planner::{MergeSpec, NodeStatement, WriteCombine};
 use strata_protocol::constants::{cap, com};
 use strata_protocol::packets::{encode_eof, OkPacket};
 use strata_protocol::{codes, MysqlError};
 
+use super::transaction::STATEMENT_SAVEPOINT;
 use super::{backend_error, Session, SessionError};
 
 impl Session {
@@ -42,65 +43,42 @@ impl Session {
     }
 
     /// Runs statements that return no rows on several data nodes and answers with one
-    /// OK packet. If some nodes fail, the error names which nodes applied the statement.
+    /// OK packet. DML over several nodes is atomic: outside a transaction it runs as
+    /// its own XA transaction; inside one, a failure on some nodes rolls the statement
+    /// back on all of them (a statement savepoint) and the transaction stays open.
+    /// Other writes (DDL) report which nodes applied them when some fail.
     pub(super) async fn execute_write(
         &mut self,
         parts: &[NodeStatement],
         combine: WriteCombine,
         insert_id: Option<u64>,
         more: bool,
+        dml: bool,
     ) -> Result<bool, SessionError> {
-        let nodes: Vec<u32> = parts.iter().map(|p| p.dnid).collect();
-        let mut leases = match self.leases_for(&nodes).await {
-            Ok(l) => l,
+        let atomic = dml && parts.len() > 1 && self.multi_node && self.ctx.xa.xa();
+        let implicit = atomic && self.txn.is_none();
+        if implicit {
+            self.begin_txn(false);
+        }
+        let savepoint = atomic && !implicit;
+        let mut result = self.run_write(parts, savepoint).await;
+        if implicit {
+            result = match result {
+                Ok(oks) => self.commit_txn().await.map(|()| oks),
+                Err(e) => {
+                    self.rollback_txn().await;
+                    Err(e)
+                }
+            };
+        }
+        let oks = match result {
+            Ok(oks) => oks,
             Err(e) => {
                 self.err(&e);
+                self.after_statement_error(e.code).await;
                 return Ok(false);
             }
         };
-        let mut sent = Vec::with_capacity(parts.len());
-        for (lease, part) in leases.iter_mut().zip(parts) {
-            let sql = if self.ctx.topology.names_differ {
-                self.rewrite_schemas_for(&part.sql, Some(part.dnid))
-            } else {
-                part.sql.clone()
-            };
-            lease.queue_command(com::QUERY, sql.as_bytes());
-            sent.push(lease.flush().await);
-        }
-        let mut oks: Vec<(u32, OkPacket)> = Vec::new();
-        let mut failures: Vec<(u32, MysqlError)> = Vec::new();
-        for ((lease, part), flushed) in leases.iter_mut().zip(parts).zip(sent) {
-            let result = match flushed {
-                Ok(()) => lease.read_ok().await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(ok) => oks.push((part.dnid, ok)),
-                Err(e) => failures.push((part.dnid, backend_error(part.dnid, &e))),
-            }
-        }
-        for lease in leases {
-            self.finish(lease);
-        }
-        if let Some((dnid, first)) = failures.first() {
-            let applied: Vec<String> = oks.iter().map(|(d, _)| d.to_string()).collect();
-            let message = if applied.is_empty() {
-                format!("{} (data node {dnid})", first.message)
-            } else {
-                format!(
-                    "{} (data node {dnid}); the statement was applied on data node(s) {} and failed on {}",
-                    first.message,
-                    applied.join(","),
-                    failures.iter().map(|(d, _)| d.to_string()).collect::<Vec<_>>().join(",")
-                )
-            };
-            self.err(&MysqlError {
-                message,
-                ..first.clone()
-            });
-            return Ok(false);
-        }
         let affected_rows = match combine {
             WriteCombine::Sum => oks.iter().map(|(_, ok)| ok.affected_rows).sum(),
             WriteCombine::Replicated => oks.first().map(|(_, ok)| ok.affected_rows).unwrap_or(0),
@@ -142,6 +120,101 @@ impl Session {
         };
         crate::results::write_ok(&mut self.conn, &ok);
         Ok(true)
+    }
+
+    /// Sends each part to its node (all before reading any reply) and collects the OK
+    /// packets. With `savepoint`, each node takes a statement savepoint first and rolls
+    /// back to it if any node failed.
+    async fn run_write(
+        &mut self,
+        parts: &[NodeStatement],
+        savepoint: bool,
+    ) -> Result<Vec<(u32, OkPacket)>, MysqlError> {
+        let nodes: Vec<u32> = parts.iter().map(|p| p.dnid).collect();
+        let mut leases = self.leases_for(&nodes).await?;
+        let mut sent = Vec::with_capacity(parts.len());
+        for (lease, part) in leases.iter_mut().zip(parts) {
+            let sql = if self.ctx.topology.names_differ {
+                self.rewrite_schemas_for(&part.sql, Some(part.dnid))
+            } else {
+                part.sql.clone()
+            };
+            if savepoint {
+                lease.queue_command(
+                    com::QUERY,
+                    format!("SAVEPOINT {STATEMENT_SAVEPOINT}").as_bytes(),
+                );
+            }
+            lease.queue_command(com::QUERY, sql.as_bytes());
+            sent.push(lease.flush().await);
+        }
+        let mut oks: Vec<(u32, OkPacket)> = Vec::new();
+        let mut failures: Vec<(u32, MysqlError)> = Vec::new();
+        for ((lease, part), flushed) in leases.iter_mut().zip(parts).zip(sent) {
+            let mut result = flushed.map(|()| OkPacket::default());
+            if savepoint && result.is_ok() {
+                result = lease.read_ok().await;
+            }
+            let statement = match result {
+                Ok(_) => lease.read_ok().await,
+                Err(BackendError::Server(e)) => {
+                    // The savepoint failed; the statement's reply still follows.
+                    let _ = lease.read_ok().await;
+                    Err(BackendError::Server(e))
+                }
+                Err(e) => Err(e),
+            };
+            match statement {
+                Ok(ok) => oks.push((part.dnid, ok)),
+                Err(e) => {
+                    if !matches!(e, BackendError::Server(_)) {
+                        lease.mark_broken();
+                    }
+                    failures.push((part.dnid, backend_error(part.dnid, &e)));
+                }
+            }
+        }
+        if savepoint && !failures.is_empty() {
+            for lease in leases.iter_mut().filter(|l| !l.is_broken()) {
+                let undo = format!("ROLLBACK TO SAVEPOINT {STATEMENT_SAVEPOINT}");
+                if lease.execute(&undo).await.is_err() {
+                    lease.mark_broken();
+                }
+            }
+        }
+        let mut lost = Vec::new();
+        for lease in leases {
+            if lease.is_broken() {
+                lost.push(lease.target().dnid);
+            }
+            self.finish(lease);
+        }
+        for dnid in lost {
+            self.after_lost_branch(dnid).await;
+        }
+        let Some((dnid, first)) = failures.first() else {
+            return Ok(oks);
+        };
+        let applied: Vec<String> = oks.iter().map(|(d, _)| d.to_string()).collect();
+        let atomic = savepoint || self.txn.is_some();
+        let message = if applied.is_empty() || atomic {
+            format!("{} (data node {dnid})", first.message)
+        } else {
+            format!(
+                "{} (data node {dnid}); the statement was applied on data node(s) {} and failed on {}",
+                first.message,
+                applied.join(","),
+                failures
+                    .iter()
+                    .map(|(d, _)| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        };
+        Err(MysqlError {
+            message,
+            ..first.clone()
+        })
     }
 
     /// COMMIT / ROLLBACK / SAVEPOINT ... when the transaction spans several data nodes:
@@ -202,6 +275,22 @@ impl Session {
         merge: &MergeSpec,
         more: bool,
     ) -> Result<bool, SessionError> {
+        // A consistent read over several nodes takes its per-node snapshots while no
+        // distributed commit is between its first and last XA COMMIT, so it sees each
+        // transaction on every node or on none. Locking reads wait for row locks, which
+        // a committing transaction holds until its XA COMMIT: they must not hold the
+        // gate (nor need it: they read the latest committed rows under locks).
+        let ctx = self.ctx.clone();
+        let consistent_read = ctx.xa.xa()
+            && self.isolation != "SERIALIZABLE"
+            && !parts.first().is_some_and(|p| is_locking_read(&p.sql));
+        let _gate = match consistent_read {
+            true => match self.enter_read_gate(&ctx).await {
+                Some(guard) => Some(guard),
+                None => return Ok(false),
+            },
+            false => None,
+        };
         let nodes: Vec<u32> = parts.iter().map(|p| p.dnid).collect();
         let mut leases = match self.leases_for(&nodes).await {
             Ok(l) => l,
@@ -383,6 +472,33 @@ impl Session {
         }
     }
 
+    /// Enters the visibility gate as a reader once no committed transaction is
+    /// unfinished; None (an error was written) when that takes too long.
+    async fn enter_read_gate<'c>(
+        &mut self,
+        ctx: &'c crate::context::ServerContext,
+    ) -> Option<crate::xa::ReadGuard<'c>> {
+        loop {
+            // Checked under the gate: no commit phase can add an unfinished
+            // transaction while a reader holds it.
+            let guard = ctx.xa.gate.read().await;
+            if ctx.xa.all_finished() {
+                return Some(guard);
+            }
+            drop(guard);
+            if let Err(unfinished) = ctx.xa.wait_all_finished(UNFINISHED_COMMIT_WAIT).await {
+                self.err(&MysqlError::new(
+                    codes::LOCK_WAIT_TIMEOUT,
+                    format!(
+                        "Lock wait timeout exceeded; try restarting transaction (committed distributed transaction(s) {} not yet finished on every data node)",
+                        unfinished.join(", ")
+                    ),
+                ));
+                return None;
+            }
+        }
+    }
+
     /// Gives back the connections of a scatter that failed before merging, reading
     /// away the rows of nodes that had started a result set.
     async fn end_scatter(&mut self, mut leases: Vec<Lease>, pending_rows: &[bool]) {
@@ -409,5 +525,36 @@ async fn drain_rows(lease: &mut Lease) {
                 return;
             }
         }
+    }
+}
+
+/// How long a multi-node read waits for recovery to finish a committed transaction
+/// whose commit did not reach every data node.
+const UNFINISHED_COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// True for SELECT ... FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE.
+fn is_locking_read(sql: &str) -> bool {
+    let words: Vec<&str> = strata_sql::code_tokens(sql).map(|t| t.text(sql)).collect();
+    words.windows(2).any(|w| {
+        w[0].eq_ignore_ascii_case("FOR")
+            && (w[1].eq_ignore_ascii_case("UPDATE") || w[1].eq_ignore_ascii_case("SHARE"))
+    }) || words.windows(3).any(|w| {
+        w[0].eq_ignore_ascii_case("LOCK")
+            && w[1].eq_ignore_ascii_case("IN")
+            && w[2].eq_ignore_ascii_case("SHARE")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_locking_read;
+
+    #[test]
+    fn recognises_locking_reads() {
+        assert!(is_locking_read("SELECT * FROM t WHERE id > 3 FOR UPDATE"));
+        assert!(is_locking_read("select a from t lock in share mode"));
+        assert!(is_locking_read("SELECT a FROM t FOR SHARE NOWAIT"));
+        assert!(!is_locking_read("SELECT 'for update' FROM t"));
+        assert!(!is_locking_read("SELECT SUM(balance) FROM accounts"));
     }
 }

@@ -87,6 +87,8 @@ pub(super) async fn accept(
         info: Default::default(),
         since: std::sync::Mutex::new(Instant::now()),
         backend: Default::default(),
+        branches: Default::default(),
+        deadlock_victim: Default::default(),
         killed: Default::default(),
         kill_signal: Default::default(),
     });
@@ -114,6 +116,8 @@ pub(super) async fn accept(
         last_insert_id: 0,
         statements: HashMap::new(),
         next_statement_id: 1,
+        txn: None,
+        release_requested: false,
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.use_database(db) {

@@ -14,6 +14,7 @@ mod local;
 mod planning;
 mod prepared;
 mod query;
+mod transaction;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -82,6 +83,10 @@ pub struct Session {
     last_insert_id: u64,
     statements: HashMap<u32, ClientStatement>,
     next_statement_id: u32,
+    /// The transaction the compute node coordinates (databases over several nodes).
+    txn: Option<transaction::DistTxn>,
+    /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
+    release_requested: bool,
 }
 
 impl Session {
@@ -143,10 +148,26 @@ impl Session {
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
+        let idle_limit = self.ctx.config.transaction.idle_in_transaction_timeout_ms;
         loop {
+            // No timer at all outside transactions: the hot path stays timer-free.
+            let idle_timeout = (idle_limit > 0 && self.in_transaction())
+                .then(|| std::time::Duration::from_millis(idle_limit));
+            let idle = async move {
+                match idle_timeout {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
             let packet = tokio::select! {
                 p = self.conn.read_packet() => p,
                 _ = self.entry.kill_signal.notified() => return Ok(()),
+                _ = idle => {
+                    // MariaDB's idle_transaction_timeout: the connection is closed and
+                    // its transaction rolled back (by `close`).
+                    info!(session = self.id, "idle in transaction too long; closing");
+                    return Ok(());
+                }
             };
             let packet = match packet {
                 Ok(p) => p,
@@ -172,7 +193,7 @@ impl Session {
                 return Ok(());
             }
             self.conn.flush().await?;
-            if self.entry.killed.load(Ordering::Relaxed) {
+            if self.entry.killed.load(Ordering::Relaxed) || self.release_requested {
                 return Ok(());
             }
         }
@@ -297,9 +318,10 @@ impl Session {
         Ok((dnid, None))
     }
 
-    /// True while a storage node reports an open transaction for this session.
+    /// True while the session has an open transaction (coordinated here, or reported
+    /// by a storage node).
     fn in_transaction(&self) -> bool {
-        self.pinned.iter().any(|l| l.in_transaction())
+        self.txn.is_some() || self.pinned.iter().any(|l| l.in_transaction())
     }
 
     /// A storage connection to `dnid` with the session's state applied. Inside a
@@ -314,7 +336,7 @@ impl Session {
                 "session state (user variables, temporary tables, locks) spanning several data nodes",
             ));
         }
-        let enlist = self.in_transaction() && self.autocommit;
+        let enlist = self.txn.is_none() && self.in_transaction() && self.autocommit;
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
             MysqlError::new(
                 codes::UNKNOWN,
@@ -326,10 +348,26 @@ impl Session {
             .acquire(physical_db)
             .await
             .map_err(|e| backend_error(dnid, &e))?;
-        if let Err(e) = lease.sync_state(physical_db, &self.vars).await {
+        let synced = if self.coordinated() && !self.autocommit {
+            // XA branches run with autocommit on: the compute node opens and ends the
+            // transaction, and XA START refuses to run inside an implicit one.
+            let mut vars = self.vars.clone();
+            vars.set("autocommit", "SESSION autocommit = 1".into());
+            lease.sync_state(physical_db, &vars).await
+        } else {
+            lease.sync_state(physical_db, &self.vars).await
+        };
+        if let Err(e) = synced {
             lease.mark_broken();
             pool.release(lease);
             return Err(backend_error(dnid, &e));
+        }
+        if self.txn.is_some() {
+            if let Err(e) = self.enlist(&mut lease).await {
+                lease.mark_broken();
+                pool.release(lease);
+                return Err(backend_error(dnid, &e));
+            }
         }
         if enlist {
             if let Err(e) = lease.execute("START TRANSACTION").await {
@@ -346,6 +384,7 @@ impl Session {
         if lease.is_broken() {
             self.release(lease);
         } else if lease.in_transaction()
+            || self.is_branch(lease.target().dnid)
             || self.sticky
             || self.keep_for_warnings
             || self.has_open_cursor()
@@ -390,6 +429,7 @@ impl Session {
     }
 
     async fn reset_session(&mut self) {
+        self.rollback_txn().await;
         for mut lease in std::mem::take(&mut self.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();
@@ -426,6 +466,7 @@ impl Session {
     }
 
     async fn close(mut self) {
+        self.rollback_txn().await;
         for mut lease in std::mem::take(&mut self.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();
@@ -437,6 +478,23 @@ impl Session {
         }
         let _ = self.conn.shutdown().await;
         self.ctx.unregister(self.id);
+    }
+}
+
+/// How a relayed reply is adapted for this client (see `RelayMode`).
+fn relay_mode<'a>(
+    rename: &'a Option<SchemaRename>,
+    entry: &'a SessionEntry,
+    client_caps: u32,
+    status_override: (u16, u16),
+    more: bool,
+) -> strata_backend::RelayMode<'a> {
+    strata_backend::RelayMode {
+        client_deprecate_eof: client_caps & cap::DEPRECATE_EOF != 0,
+        more_results_follow: more,
+        rename: rename.as_ref(),
+        status_override,
+        deadlock_victim: Some(&entry.deadlock_victim),
     }
 }
 

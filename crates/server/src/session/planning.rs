@@ -218,7 +218,14 @@ impl Session {
                 self.forward_to(*dnid, physical, text, bytes, more).await?
             }
             Plan::Write { parts, combine } => {
-                self.execute_write(parts, *combine, planned.insert_id, more)
+                let dml = matches!(
+                    strata_sql::classify(sql),
+                    strata_sql::StatementKind::Insert
+                        | strata_sql::StatementKind::Replace
+                        | strata_sql::StatementKind::Update
+                        | strata_sql::StatementKind::Delete
+                );
+                self.execute_write(parts, *combine, planned.insert_id, more, dml)
                     .await?
             }
             Plan::Scatter {

@@ -16,8 +16,6 @@ use strata_protocol::wire::Reader;
 use strata_protocol::{codes, MysqlError};
 
 use super::{backend_error, Session, SessionError};
-use strata_backend::RelayMode;
-use strata_protocol::constants::cap;
 
 /// COM_STMT_EXECUTE flag asking for a read-only cursor.
 const CURSOR_TYPE_READ_ONLY: u8 = 1;
@@ -202,6 +200,13 @@ impl Session {
         let params = stmt.params;
         let types = stmt.types.clone().unwrap_or_default();
         let long_data = std::mem::take(&mut stmt.long_data);
+        if self.coordinated() {
+            let kind = strata_sql::classify(&sql);
+            if let Some(done) = self.coordinated_statement(&sql, kind, false).await {
+                done?;
+                return Ok(());
+            }
+        }
         if params == 0 {
             // A prepared COMMIT / ROLLBACK / SAVEPOINT must reach every enlisted node.
             use strata_sql::StatementKind as K;
@@ -268,11 +273,13 @@ impl Session {
         };
         lease.queue_command(com::STMT_EXECUTE, &exec);
         self.note_backend(Some(&lease));
-        let mode = RelayMode {
-            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
-            more_results_follow: false,
-            rename: self.rename.as_ref(),
-        };
+        let mode = super::relay_mode(
+            &self.rename,
+            &self.entry,
+            self.client_caps,
+            self.status_override(),
+            false,
+        );
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::Results, mode)
             .await;
@@ -337,11 +344,13 @@ impl Session {
         b.put_u32_le(backend_id);
         b.extend_from_slice(body.get(4..8).unwrap_or(&[0, 0, 0, 0]));
         lease.queue_command(com::STMT_FETCH, &b);
-        let mode = RelayMode {
-            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
-            more_results_follow: false,
-            rename: self.rename.as_ref(),
-        };
+        let mode = super::relay_mode(
+            &self.rename,
+            &self.entry,
+            self.client_caps,
+            self.status_override(),
+            false,
+        );
         let outcome = lease.relay_fetch(&mut self.conn, mode).await;
         match outcome {
             Ok(out) => {

@@ -16,8 +16,6 @@ use strata_sql::{
 };
 
 use super::{backend_error, Session, SessionError};
-use strata_backend::RelayMode;
-use strata_protocol::constants::cap;
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -132,6 +130,11 @@ impl Session {
             self.keep_for_warnings = false;
             self.refinish_pinned();
         }
+        if self.coordinated() {
+            if let Some(done) = self.coordinated_statement(sql, kind, more).await {
+                return done;
+            }
+        }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
                 Ok(db) => self.use_database(&db).map(|()| self.ok(0, more)),
@@ -214,6 +217,51 @@ impl Session {
         }
     }
 
+    /// What a session whose transactions the compute node coordinates does before (or
+    /// instead of) running a statement: transaction control, implicit commits, the
+    /// autocommit-off transaction start. None: run the statement as usual.
+    pub(super) async fn coordinated_statement(
+        &mut self,
+        sql: &str,
+        kind: StatementKind,
+        more: bool,
+    ) -> Option<Result<bool, SessionError>> {
+        use StatementKind as K;
+        match kind {
+            K::Begin
+            | K::Commit
+            | K::Rollback
+            | K::RollbackToSavepoint
+            | K::Savepoint
+            | K::Release => {
+                return Some(match strata_sql::parse_transaction(sql) {
+                    Ok(stmt) => self.transaction_statement(stmt, more).await,
+                    Err(e) => {
+                        self.err(&sql_error(&e));
+                        Ok(false)
+                    }
+                });
+            }
+            K::Xa => {
+                self.err(&MysqlError::not_supported(
+                    "XA statements from clients in a database spanning several data nodes (Strata runs XA itself; use BEGIN/COMMIT)",
+                ));
+                return Some(Ok(false));
+            }
+            _ => {}
+        }
+        if let Err(e) = self.implicit_commit(kind).await {
+            self.err(&e);
+            return Some(Ok(false));
+        }
+        if let Some(e) = self.read_only_refusal(kind) {
+            self.err(&e);
+            return Some(Ok(false));
+        }
+        self.auto_begin(kind);
+        None
+    }
+
     /// Sends `raw` to the home data node and relays the reply.
     pub(super) async fn forward(
         &mut self,
@@ -256,15 +304,18 @@ impl Session {
         };
         self.note_backend(Some(&lease));
         lease.queue_command(com::QUERY, raw);
-        let mode = RelayMode {
-            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
-            more_results_follow: more,
-            rename: self.rename.as_ref(),
-        };
+        let mode = super::relay_mode(
+            &self.rename,
+            &self.entry,
+            self.client_caps,
+            self.status_override(),
+            more,
+        );
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::Results, mode)
             .await;
         self.note_backend(None);
+        let failed_code;
         let ok = match outcome {
             Ok(out) => {
                 if out.error.is_none() {
@@ -284,15 +335,20 @@ impl Session {
                 if out.warnings > 0 {
                     self.keep_for_warnings = true;
                 }
+                failed_code = out.error.as_ref().map(|e| e.code);
                 out.error.is_none()
             }
             Err(e) => {
                 self.finish(lease);
                 self.relay_failed(dnid, e)?;
+                self.after_lost_branch(dnid).await;
                 return Ok(false);
             }
         };
         self.finish(lease);
+        if let Some(code) = failed_code {
+            self.after_statement_error(code).await;
+        }
         Ok(ok)
     }
 
@@ -518,6 +574,13 @@ impl Session {
         }
         // The storage node validates the statement; only when it succeeds do the new
         // values become the session's, recorded on the connection that ran it.
+        if autocommit && !self.autocommit && self.txn.is_some() {
+            // Turning autocommit on commits the open transaction, as in MySQL.
+            if let Err(e) = self.commit_txn().await {
+                self.err(&e);
+                return Ok(false);
+            }
+        }
         self.pending_vars = Some(vars);
         self.pending_eval = eval;
         let ok = self.forward(sql, raw, more).await?;
@@ -547,11 +610,13 @@ impl Session {
             }
         };
         lease.queue_command(com::FIELD_LIST, body);
-        let mode = RelayMode {
-            client_deprecate_eof: self.client_caps & cap::DEPRECATE_EOF != 0,
-            more_results_follow: false,
-            rename: self.rename.as_ref(),
-        };
+        let mode = super::relay_mode(
+            &self.rename,
+            &self.entry,
+            self.client_caps,
+            self.status_override(),
+            false,
+        );
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::FieldList, mode)
             .await;

@@ -1,0 +1,549 @@
+//! Transactions the compute node coordinates: in a database spanning several data
+//! nodes (with `transaction.mode = "xa"`), a transaction is the session's own state,
+//! and each data node it touches joins it lazily as an XA branch (`XA START`). COMMIT
+//! of one branch is a one-phase XA commit; of several, XA PREPARE on all, a durable
+//! decision in the log, then XA COMMIT on all. Savepoints are applied on every branch
+//! and replayed on branches that join later, so ROLLBACK TO undoes work on every node.
+
+use strata_backend::pool::Lease;
+use strata_backend::BackendError;
+use strata_protocol::constants::{com, status};
+use strata_protocol::{codes, MysqlError};
+use strata_sql::{Completion, StatementKind, TxnStatement};
+use tracing::warn;
+
+use super::{backend_error, Session, SessionError};
+use crate::xa::xid_sql;
+
+/// Savepoint taken before a multi-node write inside a transaction, so a failure on
+/// some nodes undoes the statement everywhere and leaves the transaction open.
+pub(super) const STATEMENT_SAVEPOINT: &str = "`strata$statement`";
+
+/// A transaction coordinated by the compute node.
+#[derive(Debug)]
+pub(super) struct DistTxn {
+    /// Global transaction id (the XID's gtrid).
+    pub gtrid: String,
+    /// Data nodes enlisted as XA branches, in order of enlistment.
+    pub branches: Vec<u32>,
+    /// Savepoint names (quoted identifiers), oldest first.
+    pub savepoints: Vec<String>,
+    /// START TRANSACTION READ ONLY: writes are refused with 1792.
+    pub read_only: bool,
+}
+
+/// MySQL's error for a savepoint name that is not set.
+fn no_savepoint(name: &str) -> MysqlError {
+    MysqlError::new(
+        codes::SP_DOES_NOT_EXIST,
+        format!("SAVEPOINT {name} does not exist"),
+    )
+}
+
+/// Quotes a savepoint name for the storage nodes.
+fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+impl Session {
+    /// True when this session's transactions are coordinated by the compute node.
+    pub(super) fn coordinated(&self) -> bool {
+        self.txn.is_some() || (self.multi_node && self.ctx.xa.xa())
+    }
+
+    /// Status bits the compute node decides for relayed packets; see `RelayMode`.
+    pub(super) fn status_override(&self) -> (u16, u16) {
+        if self.coordinated() {
+            (status::IN_TRANS | status::AUTOCOMMIT, self.status())
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// Starts a coordinated transaction (no data node is touched until used).
+    pub(super) fn begin_txn(&mut self, read_only: bool) {
+        self.txn = Some(DistTxn {
+            gtrid: self.ctx.xa.new_gtrid(),
+            branches: Vec::new(),
+            savepoints: Vec::new(),
+            read_only,
+        });
+    }
+
+    /// With autocommit off, a statement that reads or writes data opens a transaction.
+    pub(super) fn auto_begin(&mut self, kind: StatementKind) {
+        if self.txn.is_none()
+            && !self.autocommit
+            && self.multi_node
+            && self.ctx.xa.xa()
+            && matches!(
+                kind,
+                StatementKind::Select
+                    | StatementKind::Insert
+                    | StatementKind::Replace
+                    | StatementKind::Update
+                    | StatementKind::Delete
+                    | StatementKind::Load
+                    | StatementKind::Call
+                    | StatementKind::Do
+            )
+        {
+            self.begin_txn(false);
+        }
+    }
+
+    /// Makes a freshly leased connection a branch of the open transaction: XA START,
+    /// then the transaction's savepoints, so ROLLBACK TO reaches this node too.
+    pub(super) async fn enlist(&mut self, lease: &mut Lease) -> Result<(), BackendError> {
+        let Some(txn) = self.txn.as_mut() else {
+            return Ok(());
+        };
+        let dnid = lease.target().dnid;
+        lease.queue_command(
+            com::QUERY,
+            format!("XA START {}", xid_sql(&txn.gtrid, dnid)).as_bytes(),
+        );
+        for sp in &txn.savepoints {
+            lease.queue_command(com::QUERY, format!("SAVEPOINT {sp}").as_bytes());
+        }
+        lease.flush().await?;
+        let mut result = lease.read_ok().await.map(|_| ());
+        for _ in &txn.savepoints {
+            let r = lease.read_ok().await.map(|_| ());
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        if result.is_ok() {
+            txn.branches.push(dnid);
+            self.entry
+                .branches
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((dnid, lease.thread_id()));
+        }
+        result
+    }
+
+    /// True when `dnid` is a branch of the open transaction.
+    pub(super) fn is_branch(&self, dnid: u32) -> bool {
+        self.txn
+            .as_ref()
+            .is_some_and(|t| t.branches.contains(&dnid))
+    }
+
+    /// Takes the transaction's branch connections out of the pinned set.
+    fn take_branches(&mut self, txn: &DistTxn) -> Vec<Lease> {
+        let mut branches = Vec::with_capacity(txn.branches.len());
+        let mut rest = Vec::with_capacity(self.pinned.len());
+        for lease in std::mem::take(&mut self.pinned) {
+            if txn.branches.contains(&lease.target().dnid) {
+                branches.push(lease);
+            } else {
+                rest.push(lease);
+            }
+        }
+        self.pinned = rest;
+        branches
+    }
+
+    /// Gives branch connections back after the transaction ended.
+    fn end_branches(&mut self, leases: Vec<Lease>) {
+        for lease in leases {
+            self.finish(lease);
+        }
+        self.entry
+            .branches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Commits the open transaction (if any): one-phase on one branch, two-phase with a
+    /// logged decision on several. On failure the transaction is rolled back
+    /// everywhere (unless its outcome is unknown, which the error then says).
+    pub(super) async fn commit_txn(&mut self) -> Result<(), MysqlError> {
+        let Some(txn) = self.txn.take() else {
+            return Ok(());
+        };
+        let mut leases = self.take_branches(&txn);
+        let result = match leases.len() {
+            0 => Ok(()),
+            1 => self.commit_one_phase(&txn, &mut leases[0]).await,
+            _ => self.commit_two_phase(&txn, &mut leases).await,
+        };
+        self.end_branches(leases);
+        result
+    }
+
+    async fn commit_one_phase(&self, txn: &DistTxn, lease: &mut Lease) -> Result<(), MysqlError> {
+        let dnid = lease.target().dnid;
+        let xid = xid_sql(&txn.gtrid, dnid);
+        lease.queue_command(com::QUERY, format!("XA END {xid}").as_bytes());
+        lease.queue_command(com::QUERY, format!("XA COMMIT {xid} ONE PHASE").as_bytes());
+        let sent = lease.flush().await;
+        let end = match sent {
+            Ok(()) => lease.read_ok().await,
+            Err(e) => Err(e),
+        };
+        let commit = match &end {
+            Ok(_) => lease.read_ok().await,
+            Err(BackendError::Server(_)) => lease.read_ok().await,
+            Err(_) => Err(BackendError::StateMismatch("not sent")),
+        };
+        match (end, commit) {
+            (Ok(_), Ok(_)) => Ok(()),
+            (Err(e), _) | (_, Err(e)) => {
+                let lost = !matches!(e, BackendError::Server(_));
+                if lost {
+                    lease.mark_broken();
+                    Err(MysqlError::new(
+                        codes::NET_READ,
+                        format!("Lost connection to data node {dnid} during COMMIT; the transaction's outcome there is unknown"),
+                    ))
+                } else {
+                    // The branch is rolled back (or still open: make sure it is not).
+                    rollback_branch(lease, &xid).await;
+                    Err(rolled_back(backend_error(dnid, &e)))
+                }
+            }
+        }
+    }
+
+    async fn commit_two_phase(
+        &self,
+        txn: &DistTxn,
+        leases: &mut [Lease],
+    ) -> Result<(), MysqlError> {
+        let coord = &self.ctx.xa;
+        coord.begin_commit(&txn.gtrid);
+        let result = self.two_phase(txn, leases).await;
+        coord.end_commit(&txn.gtrid);
+        result
+    }
+
+    async fn two_phase(&self, txn: &DistTxn, leases: &mut [Lease]) -> Result<(), MysqlError> {
+        let coord = &self.ctx.xa;
+        for lease in leases.iter_mut() {
+            let xid = xid_sql(&txn.gtrid, lease.target().dnid);
+            lease.queue_command(com::QUERY, format!("XA END {xid}").as_bytes());
+            lease.queue_command(com::QUERY, format!("XA PREPARE {xid}").as_bytes());
+            if lease.flush().await.is_err() {
+                lease.mark_broken();
+            }
+        }
+        let mut failure: Option<MysqlError> = None;
+        for lease in leases.iter_mut() {
+            let dnid = lease.target().dnid;
+            if lease.is_broken() {
+                failure.get_or_insert_with(|| lost(dnid, "XA PREPARE"));
+                continue;
+            }
+            for _ in 0..2 {
+                if let Err(e) = lease.read_ok().await {
+                    if !matches!(e, BackendError::Server(_)) {
+                        lease.mark_broken();
+                    }
+                    failure.get_or_insert_with(|| backend_error(dnid, &e));
+                    if lease.is_broken() {
+                        break;
+                    }
+                }
+            }
+        }
+        if failure.is_none() {
+            let nodes: Vec<u32> = leases.iter().map(|l| l.target().dnid).collect();
+            if let Err(e) = coord.log_commit(&txn.gtrid, &nodes).await {
+                failure = Some(MysqlError::new(
+                    codes::UNKNOWN,
+                    format!("cannot record the commit decision: {e}"),
+                ));
+            }
+        }
+        if let Some(e) = failure {
+            // Presumed abort: no decision was logged, so every branch rolls back (a
+            // branch this cannot reach is rolled back by recovery).
+            for lease in leases.iter_mut() {
+                let xid = xid_sql(&txn.gtrid, lease.target().dnid);
+                if !lease.is_broken() {
+                    rollback_branch(lease, &xid).await;
+                }
+            }
+            return Err(rolled_back(e));
+        }
+        // The decision is durable: the transaction is committed, whatever happens to
+        // the XA COMMITs below (recovery finishes any that do not arrive).
+        let gate = coord.gate.commit().await;
+        for lease in leases.iter_mut() {
+            let xid = xid_sql(&txn.gtrid, lease.target().dnid);
+            lease.queue_command(com::QUERY, format!("XA COMMIT {xid}").as_bytes());
+            if lease.flush().await.is_err() {
+                lease.mark_broken();
+            }
+        }
+        let mut all_done = true;
+        for lease in leases.iter_mut() {
+            if lease.is_broken() {
+                all_done = false;
+                continue;
+            }
+            if let Err(e) = lease.read_ok().await {
+                warn!(dnid = lease.target().dnid, gtrid = %txn.gtrid, error = %e, "XA COMMIT failed after the decision; recovery will finish it");
+                all_done = false;
+                if !matches!(e, BackendError::Server(_)) {
+                    lease.mark_broken();
+                }
+            }
+        }
+        if all_done {
+            coord.forget(&txn.gtrid);
+        } else {
+            // Marked before the gate opens, so no reader slips in before it.
+            coord.mark_unfinished(&txn.gtrid);
+        }
+        drop(gate);
+        Ok(())
+    }
+
+    /// Rolls the open transaction back on every branch (errors are not reported: a
+    /// branch that cannot be rolled back is dropped, which rolls it back).
+    pub(super) async fn rollback_txn(&mut self) {
+        let Some(txn) = self.txn.take() else {
+            return;
+        };
+        let mut leases = self.take_branches(&txn);
+        for lease in leases.iter_mut() {
+            let xid = xid_sql(&txn.gtrid, lease.target().dnid);
+            lease.queue_command(com::QUERY, format!("XA END {xid}").as_bytes());
+            lease.queue_command(com::QUERY, format!("XA ROLLBACK {xid}").as_bytes());
+            if lease.flush().await.is_err() {
+                lease.mark_broken();
+            }
+        }
+        for lease in leases.iter_mut() {
+            if lease.is_broken() {
+                continue;
+            }
+            let _end = lease.read_ok().await;
+            if let Err(e) = lease.read_ok().await {
+                if !matches!(e, BackendError::Server(_)) {
+                    lease.mark_broken();
+                }
+            }
+            if lease.in_transaction() {
+                // Not in a state we know: closing the connection rolls it back.
+                lease.mark_broken();
+            }
+        }
+        self.end_branches(leases);
+    }
+
+    /// Runs `sql` on every branch; the first failure is returned.
+    async fn on_all_branches(&mut self, sql: &str) -> Result<(), MysqlError> {
+        let Some(txn) = self.txn.as_ref() else {
+            return Ok(());
+        };
+        let branches = txn.branches.clone();
+        let mut first: Option<MysqlError> = None;
+        for lease in self.pinned.iter_mut() {
+            let dnid = lease.target().dnid;
+            if !branches.contains(&dnid) {
+                continue;
+            }
+            if let Err(e) = lease.execute(sql).await {
+                first.get_or_insert_with(|| backend_error(dnid, &e));
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    /// A transaction-control statement in a coordinated session.
+    pub(super) async fn transaction_statement(
+        &mut self,
+        stmt: TxnStatement,
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        let outcome = match stmt {
+            TxnStatement::Begin { read_only, .. } => {
+                // BEGIN commits the open transaction first, as in MySQL.
+                let committed = self.commit_txn().await;
+                if committed.is_ok() {
+                    self.begin_txn(read_only);
+                }
+                committed
+            }
+            TxnStatement::Commit(done) => {
+                let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
+                let result = self.commit_txn().await;
+                self.after_completion(done, read_only);
+                result
+            }
+            TxnStatement::Rollback(done) => {
+                let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
+                self.rollback_txn().await;
+                self.after_completion(done, read_only);
+                Ok(())
+            }
+            TxnStatement::Savepoint(name) => {
+                let sp = quote(&name);
+                match self.on_all_branches(&format!("SAVEPOINT {sp}")).await {
+                    Ok(()) => {
+                        if let Some(txn) = self.txn.as_mut() {
+                            txn.savepoints.retain(|s| *s != sp);
+                            txn.savepoints.push(sp);
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            TxnStatement::RollbackTo(name) => {
+                let sp = quote(&name);
+                match self.savepoint_position(&sp) {
+                    None => Err(no_savepoint(&name)),
+                    Some(pos) => {
+                        let r = self
+                            .on_all_branches(&format!("ROLLBACK TO SAVEPOINT {sp}"))
+                            .await;
+                        if let Some(txn) = self.txn.as_mut() {
+                            txn.savepoints.truncate(pos + 1);
+                        }
+                        r
+                    }
+                }
+            }
+            TxnStatement::Release(name) => {
+                let sp = quote(&name);
+                match self.savepoint_position(&sp) {
+                    None => Err(no_savepoint(&name)),
+                    Some(pos) => {
+                        let r = self
+                            .on_all_branches(&format!("RELEASE SAVEPOINT {sp}"))
+                            .await;
+                        if let Some(txn) = self.txn.as_mut() {
+                            txn.savepoints.truncate(pos);
+                        }
+                        r
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                self.ok(0, more);
+                Ok(true)
+            }
+            Err(e) => {
+                self.err(&e);
+                Ok(false)
+            }
+        }
+    }
+
+    fn savepoint_position(&self, sp: &str) -> Option<usize> {
+        self.txn
+            .as_ref()
+            .and_then(|t| t.savepoints.iter().position(|s| s == sp))
+    }
+
+    /// AND CHAIN starts the next transaction; RELEASE closes the connection.
+    fn after_completion(&mut self, done: Completion, read_only: bool) {
+        if done.chain {
+            self.begin_txn(read_only);
+        }
+        if done.release {
+            self.release_requested = true;
+        }
+    }
+
+    /// Statements that commit implicitly in MySQL (DDL, LOCK TABLES, ...) commit the
+    /// open transaction first; Err when that commit failed (the statement must not run).
+    pub(super) async fn implicit_commit(&mut self, kind: StatementKind) -> Result<(), MysqlError> {
+        if self.txn.is_none() {
+            return Ok(());
+        }
+        let commits = matches!(
+            kind,
+            StatementKind::Create
+                | StatementKind::Alter
+                | StatementKind::Drop
+                | StatementKind::Truncate
+                | StatementKind::Rename
+                | StatementKind::Lock
+                | StatementKind::Unlock
+        );
+        if commits {
+            self.commit_txn().await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// After a statement in a transaction failed with `code`: a deadlock rolled the
+    /// branch back on its storage node, so the whole transaction is rolled back, as
+    /// MySQL does.
+    pub(super) async fn after_statement_error(&mut self, code: u16) {
+        if self.txn.is_some() && code == codes::LOCK_DEADLOCK.0 || code == codes::XA_RBDEADLOCK.0 {
+            self.rollback_txn().await;
+        }
+    }
+
+    /// A branch's storage connection broke mid-statement: its work is rolled back there,
+    /// so the transaction cannot commit; roll it back everywhere.
+    pub(super) async fn after_lost_branch(&mut self, dnid: u32) {
+        if self.is_branch(dnid) && !self.pinned.iter().any(|l| l.target().dnid == dnid) {
+            self.rollback_txn().await;
+        }
+    }
+
+    /// Refuses a write in a READ ONLY transaction (MySQL error 1792).
+    pub(super) fn read_only_refusal(&self, kind: StatementKind) -> Option<MysqlError> {
+        let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
+        let writes = matches!(
+            kind,
+            StatementKind::Insert
+                | StatementKind::Replace
+                | StatementKind::Update
+                | StatementKind::Delete
+                | StatementKind::Load
+        );
+        (read_only && writes).then(|| {
+            MysqlError::new(
+                codes::CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
+                "Cannot execute statement in a READ ONLY transaction",
+            )
+        })
+    }
+}
+
+/// XA ROLLBACK of a branch that failed to commit (idle or prepared); errors only break
+/// the connection (closing it rolls an unprepared branch back).
+async fn rollback_branch(lease: &mut Lease, xid: &str) {
+    lease.queue_command(com::QUERY, format!("XA ROLLBACK {xid}").as_bytes());
+    if lease.flush().await.is_err() {
+        lease.mark_broken();
+        return;
+    }
+    match lease.read_ok().await {
+        Ok(_) | Err(BackendError::Server(_)) => {}
+        Err(_) => lease.mark_broken(),
+    }
+    if lease.in_transaction() {
+        lease.mark_broken();
+    }
+}
+
+fn lost(dnid: u32, what: &str) -> MysqlError {
+    MysqlError::new(
+        codes::NET_READ,
+        format!("Lost connection to data node {dnid} during {what}"),
+    )
+}
+
+/// The error of a COMMIT that rolled the transaction back instead.
+fn rolled_back(e: MysqlError) -> MysqlError {
+    MysqlError {
+        message: format!("{}; the transaction was rolled back", e.message),
+        ..e
+    }
+}

@@ -1,0 +1,587 @@
+//! Distributed transactions end to end: XA commits across data nodes, savepoints on
+//! every branch, statement-level rollback, implicit commits, autocommit off, recovery
+//! of prepared branches after a crash, and the bank test (money moves between accounts
+//! on different nodes while readers check that the total never changes).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::*;
+use mysql_async::{Conn, Opts};
+use strata_catalog::DecisionLog;
+use strata_testkit::{shared_storage, ComputeNode, StorageNodes};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type TestResult = Result<(), BoxError>;
+
+const XA_FORMAT_ID: u32 = 0x5354;
+
+fn server_code(e: &mysql_async::Error) -> Option<u16> {
+    match e {
+        mysql_async::Error::Server(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+/// Rows of each storage node's XA RECOVER (every branch left prepared anywhere).
+async fn prepared_branches(storage: &StorageNodes) -> Result<Vec<String>, BoxError> {
+    let mut out = Vec::new();
+    for i in 0..storage.len() {
+        let mut c = storage.connect(i, None).await?;
+        let rows: Vec<(u32, u32, u32, String)> = c.query("XA RECOVER").await?;
+        out.extend(rows.into_iter().map(|r| format!("node {i}: {}", r.3)));
+        c.disconnect().await?;
+    }
+    Ok(out)
+}
+
+/// Our branches only: a shared storage node also holds other tests' transactions.
+async fn branches_of(storage: &StorageNodes, node_id: u32) -> Result<Vec<String>, BoxError> {
+    let prefix = format!("strata:{node_id}:");
+    Ok(prepared_branches(storage)
+        .await?
+        .into_iter()
+        .filter(|b| b.contains(&prefix))
+        .collect())
+}
+
+async fn accounts_table(c: &mut Conn, rows: u32, balance: i64) -> TestResult {
+    c.query_drop(
+        "CREATE TABLE accounts (id INT PRIMARY KEY, balance BIGINT NOT NULL) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    )
+    .await?;
+    let values: Vec<String> = (0..rows).map(|id| format!("({id}, {balance})")).collect();
+    c.query_drop(format!("INSERT INTO accounts VALUES {}", values.join(",")))
+        .await?;
+    Ok(())
+}
+
+async fn balances(c: &mut Conn) -> Result<Vec<(i32, i64)>, BoxError> {
+    Ok(c.query("SELECT id, balance FROM accounts ORDER BY id")
+        .await?)
+}
+
+#[tokio::test]
+async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let node_id = node.config().server.node_id;
+    let mut c = node.connect(Some("test")).await?;
+    accounts_table(&mut c, 8, 100).await?;
+
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE accounts SET balance = balance - 30 WHERE id = 1")
+        .await?;
+    c.query_drop("UPDATE accounts SET balance = balance + 30 WHERE id = 2")
+        .await?;
+    // Another session sees nothing before COMMIT.
+    let mut other = node.connect(Some("test")).await?;
+    let sum: Option<i64> = other
+        .query_first("SELECT balance FROM accounts WHERE id = 1")
+        .await?;
+    assert_eq!(sum, Some(100));
+    c.query_drop("COMMIT").await?;
+    let after = balances(&mut other).await?;
+    assert_eq!(after[1], (1, 70));
+    assert_eq!(after[2], (2, 130));
+
+    c.query_drop("START TRANSACTION").await?;
+    c.query_drop("UPDATE accounts SET balance = 0").await?;
+    c.query_drop("ROLLBACK").await?;
+    assert_eq!(balances(&mut other).await?, after);
+
+    // AND CHAIN keeps a transaction open; RELEASE closes the connection.
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE accounts SET balance = balance + 1 WHERE id = 3")
+        .await?;
+    c.query_drop("COMMIT AND CHAIN").await?;
+    c.query_drop("UPDATE accounts SET balance = balance + 1 WHERE id = 4")
+        .await?;
+    let in_trans: Option<i64> = c.query_first("SELECT @@in_transaction").await?;
+    assert_eq!(in_trans, Some(1));
+    c.query_drop("ROLLBACK RELEASE").await?;
+    assert!(
+        c.query_drop("SELECT 1").await.is_err(),
+        "RELEASE closes the connection"
+    );
+    let now = balances(&mut other).await?;
+    assert_eq!((now[3].1, now[4].1), (101, 100));
+
+    // Client XA statements would collide with the coordinator's own.
+    let err = other
+        .query_drop("XA START 'mine'")
+        .await
+        .expect_err("XA from clients is refused");
+    assert_eq!(server_code(&err), Some(1235));
+    assert!(branches_of(&storage, node_id).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    accounts_table(&mut c, 8, 100).await?;
+
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE accounts SET balance = 1 WHERE id = 1")
+        .await?;
+    c.query_drop("SAVEPOINT s1").await?;
+    // Node of id 2 joins after the savepoint; ROLLBACK TO must undo its work too.
+    c.query_drop("UPDATE accounts SET balance = 2 WHERE id IN (1, 2)")
+        .await?;
+    c.query_drop("ROLLBACK TO SAVEPOINT s1").await?;
+    let rows = balances(&mut c).await?;
+    assert_eq!((rows[1].1, rows[2].1), (1, 100));
+    let err = c
+        .query_drop("ROLLBACK TO SAVEPOINT nosuch")
+        .await
+        .expect_err("unknown savepoint");
+    assert_eq!(server_code(&err), Some(1305));
+    c.query_drop("RELEASE SAVEPOINT s1").await?;
+    assert_eq!(
+        server_code(&c.query_drop("ROLLBACK TO s1").await.expect_err("released")),
+        Some(1305)
+    );
+
+    // A multi-node INSERT that fails on one node leaves no row on any node, and the
+    // transaction goes on.
+    let err = c
+        .query_drop("INSERT INTO accounts VALUES (100, 1), (101, 1), (3, 1)")
+        .await
+        .expect_err("duplicate key");
+    assert_eq!(server_code(&err), Some(1062));
+    let n: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM accounts WHERE id >= 100")
+        .await?;
+    assert_eq!(n, Some(0));
+    c.query_drop("INSERT INTO accounts VALUES (102, 5)").await?;
+    c.query_drop("COMMIT").await?;
+    let total: Option<i64> = c.query_first("SELECT SUM(balance) FROM accounts").await?;
+    assert_eq!(total, Some(1 + 100 * 7 + 5));
+
+    // Outside a transaction the same statement is atomic too.
+    let err = c
+        .query_drop("INSERT INTO accounts VALUES (200, 1), (201, 1), (202, 1), (3, 1)")
+        .await
+        .expect_err("duplicate key");
+    assert_eq!(server_code(&err), Some(1062));
+    let n: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM accounts WHERE id >= 200")
+        .await?;
+    assert_eq!(n, Some(0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn ddl_commits_implicitly_and_autocommit_off_opens_transactions() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    let mut other = node.connect(Some("test")).await?;
+    accounts_table(&mut c, 8, 100).await?;
+
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE accounts SET balance = 7 WHERE id IN (1, 2)")
+        .await?;
+    c.query_drop("CREATE TABLE side (id INT PRIMARY KEY)")
+        .await?;
+    c.query_drop("ROLLBACK").await?;
+    let rows = balances(&mut other).await?;
+    assert_eq!(
+        (rows[1].1, rows[2].1),
+        (7, 7),
+        "CREATE TABLE committed first"
+    );
+
+    c.query_drop("SET autocommit = 0").await?;
+    c.query_drop("UPDATE accounts SET balance = 0 WHERE id IN (3, 4)")
+        .await?;
+    c.query_drop("ROLLBACK").await?;
+    c.query_drop("UPDATE accounts SET balance = 9 WHERE id IN (5, 6)")
+        .await?;
+    let seen: Option<i64> = other
+        .query_first("SELECT balance FROM accounts WHERE id = 5")
+        .await?;
+    assert_eq!(seen, Some(100), "not committed yet");
+    // Turning autocommit back on commits.
+    c.query_drop("SET autocommit = 1").await?;
+    let rows = balances(&mut other).await?;
+    assert_eq!(
+        (rows[3].1, rows[4].1, rows[5].1, rows[6].1),
+        (100, 100, 9, 9)
+    );
+
+    // READ ONLY transactions refuse writes.
+    c.query_drop("START TRANSACTION READ ONLY").await?;
+    let err = c
+        .query_drop("UPDATE accounts SET balance = 1")
+        .await
+        .expect_err("read only");
+    assert_eq!(server_code(&err), Some(1792));
+    c.query_drop("COMMIT").await?;
+
+    // A client that disconnects mid-transaction gets a rollback.
+    let mut gone = node.connect(Some("test")).await?;
+    gone.query_drop("BEGIN").await?;
+    gone.query_drop("UPDATE accounts SET balance = -1 WHERE id IN (1, 2, 3)")
+        .await?;
+    drop(gone);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // The rows are locked until the rollback; a locking read waits for it.
+        let n: Option<i64> = other
+            .query_first("SELECT COUNT(*) FROM accounts WHERE balance = -1")
+            .await?;
+        if n == Some(0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dropped transaction was not rolled back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let n: Option<i64> = other
+        .query_first("SELECT COUNT(*) FROM accounts WHERE id IN (1, 2, 3) FOR UPDATE")
+        .await?;
+    assert_eq!(n, Some(3));
+    Ok(())
+}
+
+#[tokio::test]
+async fn recovery_commits_logged_branches_and_rolls_back_the_rest() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let mut node = ComputeNode::builder(&storage)
+        .configure(|c| c.transaction.recovery_interval_ms = 0)
+        .spawn()
+        .await?;
+    let node_id = node.config().server.node_id;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical")?
+        .to_string();
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE t (id INT PRIMARY KEY) SHARD BY functiontype 'auto_mod' \
+         USING COLUMN 'id' ON DATANODE '1-4'",
+    )
+    .await?;
+    drop(c);
+    node.kill().await?;
+
+    // Leave prepared branches as a crash between PREPARE and COMMIT would: transaction
+    // 1 has a logged decision, transaction 2 has none.
+    let gtrid = |n: u32| format!("strata:{node_id}:999:{n}");
+    for (i, tx) in [(0usize, 1u32), (1, 1), (2, 2), (3, 2)] {
+        let mut s = storage.connect(i, Some(&physical)).await?;
+        let xid = format!("'{}','{}',{XA_FORMAT_ID}", gtrid(tx), i + 1);
+        s.query_drop(format!("XA START {xid}")).await?;
+        s.query_drop(format!("INSERT INTO t VALUES ({})", 10 * tx + i as u32))
+            .await?;
+        s.query_drop(format!("XA END {xid}")).await?;
+        s.query_drop(format!("XA PREPARE {xid}")).await?;
+        s.disconnect().await?;
+    }
+    {
+        let store = strata_catalog::MetadataStore::open(&node.config().server.data_dir)?;
+        store.log_commits(
+            &[strata_catalog::Decision {
+                gtrid: gtrid(1),
+                data_nodes: vec![1, 2],
+                decided_ms: 0,
+            }],
+            &[],
+        )?;
+    }
+    node.restart().await?;
+    assert!(
+        branches_of(&storage, node_id).await?.is_empty(),
+        "recovery at start-up finished every branch"
+    );
+    let mut c = node.connect(Some("test")).await?;
+    let ids: Vec<i32> = c.query("SELECT id FROM t ORDER BY id").await?;
+    assert_eq!(
+        ids,
+        vec![10, 11],
+        "logged transaction committed, the other rolled back"
+    );
+    drop(c);
+    // Finished decisions are removed within a moment (written when no new decision
+    // comes to carry the removal).
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    node.kill().await?;
+    let store = strata_catalog::MetadataStore::open(&node.config().server.data_dir)?;
+    assert!(
+        store.decisions()?.is_empty(),
+        "finished decisions are forgotten"
+    );
+    Ok(())
+}
+
+/// The bank: `ACCOUNTS` accounts over 4 nodes, transfers by `writers` clients, sums
+/// by `readers`; every sum must be exact. `disrupt` runs alongside (crashes, restarts).
+struct Bank {
+    opts: Opts,
+    accounts: u32,
+    initial: i64,
+}
+
+#[derive(Default)]
+struct BankStats {
+    transfers: AtomicU64,
+    failed: AtomicU64,
+    reads: AtomicU64,
+    bad_reads: AtomicU64,
+}
+
+impl Bank {
+    fn total(&self) -> i64 {
+        self.initial * self.accounts as i64
+    }
+
+    async fn connect(&self, until: Instant) -> Option<Conn> {
+        while Instant::now() < until {
+            if let Ok(c) = Conn::new(self.opts.clone()).await {
+                return Some(c);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    async fn transfer(
+        c: &mut Conn,
+        from: u32,
+        to: u32,
+        amount: i64,
+    ) -> Result<(), mysql_async::Error> {
+        c.query_drop("BEGIN").await?;
+        let steps = async {
+            c.query_drop(format!(
+                "UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"
+            ))
+            .await?;
+            c.query_drop(format!(
+                "UPDATE accounts SET balance = balance + {amount} WHERE id = {to}"
+            ))
+            .await?;
+            c.query_drop("COMMIT").await
+        }
+        .await;
+        if steps.is_err() {
+            let _ = c.query_drop("ROLLBACK").await;
+        }
+        steps
+    }
+
+    /// Runs the workload for `run`; returns the statistics.
+    async fn run(self: Arc<Self>, writers: u32, readers: u32, run: Duration) -> Arc<BankStats> {
+        let stats = Arc::new(BankStats::default());
+        let until = Instant::now() + run;
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let (bank, stats) = (self.clone(), stats.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(w);
+                let mut next = move || {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed
+                };
+                let mut conn = None;
+                while Instant::now() < until {
+                    if conn.is_none() {
+                        conn = bank.connect(until).await;
+                    }
+                    let Some(c) = conn.as_mut() else { break };
+                    let a = (next() % bank.accounts as u64) as u32;
+                    let mut b = (next() % bank.accounts as u64) as u32;
+                    if a == b {
+                        b = (b + 1) % bank.accounts;
+                    }
+                    // Locks taken in id order: this test is about atomicity, the
+                    // deadlock test about deadlocks.
+                    let (from, to, amount) = if a < b {
+                        (a, b, (next() % 50) as i64 + 1)
+                    } else {
+                        (b, a, -((next() % 50) as i64 + 1))
+                    };
+                    match Bank::transfer(c, from, to, amount).await {
+                        Ok(()) => {
+                            stats.transfers.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            stats.failed.fetch_add(1, Ordering::Relaxed);
+                            if server_code(&e).is_none() {
+                                conn = None;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        for _ in 0..readers {
+            let (bank, stats) = (self.clone(), stats.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut conn = None;
+                while Instant::now() < until {
+                    if conn.is_none() {
+                        conn = bank.connect(until).await;
+                    }
+                    let Some(c) = conn.as_mut() else { break };
+                    match c
+                        .query_first::<String, _>("SELECT SUM(balance) FROM accounts")
+                        .await
+                    {
+                        Ok(Some(sum)) if sum == bank.total().to_string() => {
+                            stats.reads.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(other) => {
+                            eprintln!("bank: a reader saw {other:?}, expected {}", bank.total());
+                            stats.bad_reads.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            if server_code(&e).is_none() {
+                                conn = None;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        stats
+    }
+}
+
+async fn settled_total(opts: &Opts) -> Result<i64, BoxError> {
+    let mut c = Conn::new(opts.clone()).await?;
+    let total: Option<String> = c.query_first("SELECT SUM(balance) FROM accounts").await?;
+    Ok(total.and_then(|t| t.parse().ok()).unwrap_or(-1))
+}
+
+async fn wait_no_branches(storage: &StorageNodes, node_id: u32) -> TestResult {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = branches_of(storage, node_id).await?;
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("prepared branches left behind: {left:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn check_stats(stats: &BankStats, min_transfers: u64) -> TestResult {
+    let (t, f, r, bad) = (
+        stats.transfers.load(Ordering::Relaxed),
+        stats.failed.load(Ordering::Relaxed),
+        stats.reads.load(Ordering::Relaxed),
+        stats.bad_reads.load(Ordering::Relaxed),
+    );
+    eprintln!("bank: {t} transfers committed, {f} failed, {r} exact reads, {bad} wrong reads");
+    assert_eq!(bad, 0, "a reader saw a partial transfer");
+    assert!(t >= min_transfers, "too few transfers ({t})");
+    assert!(r > 0, "no read succeeded");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bank_transfers_across_nodes_keep_the_total() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let node_id = node.config().server.node_id;
+    let mut c = node.connect(Some("test")).await?;
+    accounts_table(&mut c, 64, 1000).await?;
+    let bank = Arc::new(Bank {
+        opts: node.opts(Some("test")),
+        accounts: 64,
+        initial: 1000,
+    });
+    let stats = bank.clone().run(16, 4, Duration::from_secs(8)).await;
+    check_stats(&stats, 50)?;
+    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    assert!(branches_of(&storage, node_id).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn bank_survives_compute_node_crashes() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let mut node = ComputeNode::builder(&storage)
+        .configure(|c| c.transaction.recovery_interval_ms = 500)
+        .spawn()
+        .await?;
+    let node_id = node.config().server.node_id;
+    let mut c = node.connect(Some("test")).await?;
+    accounts_table(&mut c, 64, 1000).await?;
+    drop(c);
+    let bank = Arc::new(Bank {
+        opts: node.opts(Some("test")),
+        accounts: 64,
+        initial: 1000,
+    });
+    let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
+    let mut crashes = 0;
+    let mut seed = 12345u64;
+    while !workload.is_finished() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        tokio::time::sleep(Duration::from_millis(400 + (seed >> 33) % 1200)).await;
+        if workload.is_finished() {
+            break;
+        }
+        node.kill().await?;
+        crashes += 1;
+        node.restart().await?;
+    }
+    let stats = workload.await?;
+    eprintln!("bank: {crashes} compute node crashes");
+    check_stats(&stats, 20)?;
+    wait_no_branches(&storage, node_id).await?;
+    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    Ok(())
+}
+
+#[tokio::test]
+async fn bank_survives_a_storage_node_restart() -> TestResult {
+    // Its own storage nodes: one of them is killed.
+    let mut storage = StorageNodes::start(4).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.transaction.recovery_interval_ms = 300;
+            c.pool.connect_timeout_ms = 1000;
+            c.pool.acquire_timeout_ms = 2000;
+        })
+        .start()
+        .await?;
+    let node_id = node.config().server.node_id;
+    let mut c = node.connect(Some("test")).await?;
+    accounts_table(&mut c, 64, 1000).await?;
+    drop(c);
+    let bank = Arc::new(Bank {
+        opts: node.opts(Some("test")),
+        accounts: 64,
+        initial: 1000,
+    });
+    let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    storage.node_mut(2).kill().await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    storage.node_mut(2).restart().await?;
+    let stats = workload.await?;
+    check_stats(&stats, 20)?;
+    wait_no_branches(&storage, node_id).await?;
+    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    Ok(())
+}
