@@ -125,7 +125,9 @@ mod tests {
             store
                 .log_commits(&[d1.clone(), d2.clone()], &[])
                 .expect("log");
-            store.forget(std::slice::from_ref(&d2.gtrid)).expect("forget");
+            store
+                .forget(std::slice::from_ref(&d2.gtrid))
+                .expect("forget");
             first_epoch = store.next_epoch().expect("epoch");
         }
         let store = MetadataStore::open(dir.path()).expect("reopen");

@@ -136,8 +136,8 @@ pub struct SessionEntry {
     pub info: Mutex<Option<bytes::Bytes>>,
     /// When the current command started.
     pub since: Mutex<Instant>,
-    /// Storage node and thread currently running this session's statement.
-    pub backend: Mutex<Option<(u32, u32)>>,
+    /// Storage nodes and threads currently running this session's statement.
+    pub backend: Mutex<Vec<(u32, u32)>>,
     /// (data node, storage thread) of each branch of the session's open transaction,
     /// for the deadlock detector.
     pub branches: Mutex<Vec<(u32, u32)>>,

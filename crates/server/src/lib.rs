@@ -5,6 +5,7 @@
 //! accepting, tells sessions to finish, and closes the storage pools.
 
 pub mod context;
+pub mod deadlock;
 pub mod fuzzing;
 pub mod results;
 pub mod session;
@@ -84,6 +85,14 @@ impl RunningServer {
             tokio::spawn(xa::recovery_loop(
                 ctx.clone(),
                 Duration::from_millis(interval),
+                stopped.clone(),
+            ));
+        }
+        let deadlock_interval = ctx.config.transaction.deadlock_check_interval_ms;
+        if deadlock_interval > 0 && ctx.xa.xa() {
+            tokio::spawn(deadlock::deadlock_loop(
+                ctx.clone(),
+                Duration::from_millis(deadlock_interval),
                 stopped.clone(),
             ));
         }

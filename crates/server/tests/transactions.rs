@@ -585,3 +585,107 @@ async fn bank_survives_a_storage_node_restart() -> TestResult {
     assert_eq!(settled_total(&bank.opts).await?, bank.total());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_deadlock_across_nodes_rolls_back_one_transaction_with_1213() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.transaction.deadlock_check_interval_ms = 500)
+        .start()
+        .await?;
+    let mut setup = node.connect(Some("test")).await?;
+    accounts_table(&mut setup, 8, 100).await?;
+    // Accounts 1 and 2 live on different data nodes (auto_mod over 4 nodes).
+    let mut a = node.connect(Some("test")).await?;
+    let mut b = node.connect(Some("test")).await?;
+    a.query_drop("BEGIN").await?;
+    a.query_drop("UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        .await?;
+    b.query_drop("BEGIN").await?;
+    b.query_drop("UPDATE accounts SET balance = balance + 10 WHERE id = 2")
+        .await?;
+    let started = Instant::now();
+    let first = tokio::spawn(async move {
+        let r = a
+            .query_drop("UPDATE accounts SET balance = balance + 1 WHERE id = 2")
+            .await;
+        (a, r)
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = b
+        .query_drop("UPDATE accounts SET balance = balance + 10 WHERE id = 1")
+        .await;
+    let (mut a, first) = first.await?;
+    let elapsed = started.elapsed();
+    // Exactly one of them is the victim; the other goes on and commits.
+    let (victim_err, winner) = match (first, second) {
+        (Err(e), Ok(())) => (e, &mut b),
+        (Ok(()), Err(e)) => (e, &mut a),
+        other => return Err(format!("expected exactly one deadlock victim, got {other:?}").into()),
+    };
+    assert_eq!(server_code(&victim_err), Some(1213), "{victim_err}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "detected after {elapsed:?} (check period 0.5 s; InnoDB's own timeout is 50 s)"
+    );
+    winner.query_drop("COMMIT").await?;
+    let rows = balances(&mut setup).await?;
+    let winner_is_b = rows[2].1 == 110;
+    if winner_is_b {
+        assert_eq!((rows[1].1, rows[2].1), (110, 110), "victim a rolled back");
+    } else {
+        assert_eq!((rows[1].1, rows[2].1), (101, 101), "victim b rolled back");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn kill_query_stops_a_statement_on_every_node_and_kill_rolls_back() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut setup = node.connect(Some("test")).await?;
+    accounts_table(&mut setup, 8, 100).await?;
+    let mut holder = node.connect(Some("test")).await?;
+    holder.query_drop("BEGIN").await?;
+    holder
+        .query_drop("UPDATE accounts SET balance = 0 WHERE id IN (1, 2, 3)")
+        .await?;
+    let holder_id = holder.id();
+
+    // A statement waiting for locks on three nodes.
+    let mut waiter = node.connect(Some("test")).await?;
+    let waiter_id = waiter.id();
+    let waiting = tokio::spawn(async move {
+        let r = waiter
+            .query_drop("UPDATE accounts SET balance = balance + 1 WHERE id IN (1, 2, 3)")
+            .await;
+        (waiter, r)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut admin = node.connect(Some("test")).await?;
+    admin.query_drop(format!("KILL QUERY {waiter_id}")).await?;
+    let (mut waiter, r) = tokio::time::timeout(Duration::from_secs(10), waiting).await??;
+    assert_eq!(
+        server_code(&r.expect_err("interrupted")),
+        Some(1317),
+        "KILL QUERY interrupts the statement"
+    );
+    let alive: Option<i64> = waiter.query_first("SELECT 1").await?;
+    assert_eq!(alive, Some(1), "KILL QUERY keeps the connection");
+
+    // KILL (connection) rolls the holder's transaction back.
+    admin.query_drop(format!("KILL {holder_id}")).await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n: Option<i64> = admin
+            .query_first("SELECT COUNT(*) FROM accounts WHERE balance = 0")
+            .await?;
+        if n == Some(0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "KILL did not roll back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(holder.query_drop("SELECT 1").await.is_err());
+    Ok(())
+}

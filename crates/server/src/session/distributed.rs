@@ -74,6 +74,7 @@ impl Session {
         let oks = match result {
             Ok(oks) => oks,
             Err(e) => {
+                let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
                 self.after_statement_error(e.code).await;
                 return Ok(false);
@@ -132,6 +133,7 @@ impl Session {
     ) -> Result<Vec<(u32, OkPacket)>, MysqlError> {
         let nodes: Vec<u32> = parts.iter().map(|p| p.dnid).collect();
         let mut leases = self.leases_for(&nodes).await?;
+        self.note_backends(&leases);
         let mut sent = Vec::with_capacity(parts.len());
         for (lease, part) in leases.iter_mut().zip(parts) {
             let sql = if self.ctx.topology.names_differ {
@@ -182,6 +184,7 @@ impl Session {
                 }
             }
         }
+        self.note_backend(None);
         let mut lost = Vec::new();
         for lease in leases {
             if lease.is_broken() {
@@ -299,6 +302,7 @@ impl Session {
                 return Ok(false);
             }
         };
+        self.note_backends(&leases);
         for (lease, part) in leases.iter_mut().zip(parts) {
             let sql = if self.ctx.topology.names_differ {
                 self.rewrite_schemas_for(&part.sql, Some(part.dnid))
@@ -443,6 +447,7 @@ impl Session {
                 drain_rows(lease).await;
             }
         }
+        self.note_backend(None);
         for lease in leases {
             self.finish(lease);
         }
@@ -466,7 +471,9 @@ impl Session {
                 Ok(true)
             }
             Err(e) => {
+                let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
+                self.after_statement_error(e.code).await;
                 Ok(false)
             }
         }
@@ -502,6 +509,7 @@ impl Session {
     /// Gives back the connections of a scatter that failed before merging, reading
     /// away the rows of nodes that had started a result set.
     async fn end_scatter(&mut self, mut leases: Vec<Lease>, pending_rows: &[bool]) {
+        self.note_backend(None);
         for (lease, pending) in leases.iter_mut().zip(pending_rows) {
             if *pending {
                 drain_rows(lease).await;

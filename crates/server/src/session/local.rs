@@ -309,8 +309,12 @@ impl Session {
             ));
             return;
         }
-        let backend = *target.backend.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((dnid, thread)) = backend {
+        let running = target
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for (dnid, thread) in running {
             if let Some(node) = self.ctx.topology.node(dnid) {
                 let pool = node.pool.clone();
                 match pool.acquire(Some(&node.physical_db)).await {

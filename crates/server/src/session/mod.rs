@@ -409,8 +409,14 @@ impl Session {
     }
 
     fn note_backend(&self, lease: Option<&Lease>) {
-        *self.entry.backend.lock().unwrap_or_else(|p| p.into_inner()) =
-            lease.map(|l| (l.target().dnid, l.thread_id()));
+        self.note_backends(lease.map(std::slice::from_ref).unwrap_or_default());
+    }
+
+    /// Records where the current statement runs, for KILL QUERY.
+    fn note_backends(&self, leases: &[Lease]) {
+        let mut running = self.entry.backend.lock().unwrap_or_else(|p| p.into_inner());
+        running.clear();
+        running.extend(leases.iter().map(|l| (l.target().dnid, l.thread_id())));
     }
 
     /// Maps a relay failure to what the client sees; Err means the client is gone.

@@ -299,10 +299,14 @@ impl Session {
                     }
                 }
                 self.finish(lease);
+                if let Some(e) = &out.error {
+                    self.after_statement_error(e.code).await;
+                }
             }
             Err(e) => {
                 self.finish(lease);
                 self.relay_failed(dnid, e)?;
+                self.after_lost_branch(dnid).await;
             }
         }
         Ok(())

@@ -483,8 +483,30 @@ impl Session {
     /// branch back on its storage node, so the whole transaction is rolled back, as
     /// MySQL does.
     pub(super) async fn after_statement_error(&mut self, code: u16) {
-        if self.txn.is_some() && code == codes::LOCK_DEADLOCK.0 || code == codes::XA_RBDEADLOCK.0 {
+        let victim = self
+            .entry
+            .deadlock_victim
+            .swap(false, std::sync::atomic::Ordering::AcqRel);
+        let deadlock = victim || code == codes::LOCK_DEADLOCK.0 || code == codes::XA_RBDEADLOCK.0;
+        if self.txn.is_some() && deadlock {
             self.rollback_txn().await;
+        }
+    }
+
+    /// The error to report for a failed statement: an interruption by the deadlock
+    /// detector is reported as the deadlock it broke.
+    pub(super) fn deadlock_error_if_victim(&self, e: MysqlError) -> MysqlError {
+        let victim = self
+            .entry
+            .deadlock_victim
+            .load(std::sync::atomic::Ordering::Acquire);
+        if victim && e.code == codes::QUERY_INTERRUPTED.0 {
+            MysqlError::new(
+                codes::LOCK_DEADLOCK,
+                "Deadlock found when trying to get lock; try restarting transaction",
+            )
+        } else {
+            e
         }
     }
 
