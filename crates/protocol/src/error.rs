@@ -71,6 +71,8 @@ pub mod codes {
     pub const SP_DOES_NOT_EXIST: (u16, &str) = (1305, "42000");
     /// ER_XA_RBDEADLOCK (an XA branch was rolled back by a deadlock).
     pub const XA_RBDEADLOCK: (u16, &str) = (1614, "XA102");
+    /// ER_CANT_CHANGE_TX_CHARACTERISTICS.
+    pub const TRANSACTION_CHARACTERISTICS_IN_PROGRESS: (u16, &str) = (1568, "25001");
     /// ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION.
     pub const CANT_EXECUTE_IN_READ_ONLY_TRANSACTION: (u16, &str) = (1792, "25006");
     /// ER_CONNECTION_KILLED (MariaDB 1927).

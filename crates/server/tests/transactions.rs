@@ -689,3 +689,80 @@ async fn kill_query_stops_a_statement_on_every_node_and_kill_rolls_back() -> Tes
     assert!(holder.query_drop("SELECT 1").await.is_err());
     Ok(())
 }
+
+async fn read(c: &mut Conn, id: u32) -> Result<i64, mysql_async::Error> {
+    let v: Option<i64> = c
+        .query_first(format!("SELECT balance FROM accounts WHERE id = {id}"))
+        .await?;
+    Ok(v.unwrap_or(-1))
+}
+
+#[tokio::test]
+async fn isolation_levels_behave_as_on_one_node() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.transaction.idle_in_transaction_timeout_ms = 1500)
+        .start()
+        .await?;
+    let mut writer = node.connect(Some("test")).await?;
+    accounts_table(&mut writer, 8, 100).await?;
+    let mut c = node.connect(Some("test")).await?;
+
+    // REPEATABLE READ (the default): a snapshot per node, taken at its first read.
+    c.query_drop("BEGIN").await?;
+    assert_eq!(read(&mut c, 1).await?, 100);
+    writer
+        .query_drop("UPDATE accounts SET balance = 200 WHERE id IN (1, 2)")
+        .await?;
+    assert_eq!(read(&mut c, 1).await?, 100, "repeatable read within a node");
+    c.query_drop("COMMIT").await?;
+
+    // SET TRANSACTION applies to the next transaction only.
+    c.query_drop("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await?;
+    c.query_drop("BEGIN").await?;
+    assert_eq!(read(&mut c, 1).await?, 200);
+    writer
+        .query_drop("UPDATE accounts SET balance = 300 WHERE id = 1")
+        .await?;
+    assert_eq!(
+        read(&mut c, 1).await?,
+        300,
+        "read committed sees new commits"
+    );
+    let err = c
+        .query_drop("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        .await
+        .expect_err("not inside a transaction");
+    assert_eq!(server_code(&err), Some(1568));
+    c.query_drop("COMMIT").await?;
+    c.query_drop("BEGIN").await?;
+    assert_eq!(read(&mut c, 2).await?, 200);
+    writer
+        .query_drop("UPDATE accounts SET balance = 400 WHERE id = 2")
+        .await?;
+    assert_eq!(read(&mut c, 2).await?, 200, "back to repeatable read");
+    c.query_drop("COMMIT").await?;
+
+    // The session-wide form lasts.
+    c.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await?;
+    c.query_drop("BEGIN").await?;
+    assert_eq!(read(&mut c, 3).await?, 100);
+    writer
+        .query_drop("UPDATE accounts SET balance = 500 WHERE id = 3")
+        .await?;
+    assert_eq!(read(&mut c, 3).await?, 500);
+    c.query_drop("COMMIT").await?;
+
+    // A transaction left idle longer than the configured timeout is rolled back and
+    // its connection closed.
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE accounts SET balance = 0 WHERE id IN (4, 5)")
+        .await?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(c.query_drop("COMMIT").await.is_err(), "connection closed");
+    let rows = balances(&mut writer).await?;
+    assert_eq!((rows[4].1, rows[5].1), (100, 100), "rolled back");
+    Ok(())
+}

@@ -117,6 +117,7 @@ pub(super) async fn accept(
         statements: HashMap::new(),
         next_statement_id: 1,
         txn: None,
+        next_txn: Default::default(),
         release_requested: false,
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {

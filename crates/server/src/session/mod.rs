@@ -85,6 +85,8 @@ pub struct Session {
     next_statement_id: u32,
     /// The transaction the compute node coordinates (databases over several nodes).
     txn: Option<transaction::DistTxn>,
+    /// SET TRANSACTION (next transaction only) in a coordinated session.
+    next_txn: transaction::NextTxn,
     /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
     release_requested: bool,
 }
@@ -436,6 +438,7 @@ impl Session {
 
     async fn reset_session(&mut self) {
         self.rollback_txn().await;
+        self.next_txn = Default::default();
         for mut lease in std::mem::take(&mut self.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();

@@ -480,6 +480,22 @@ impl Session {
             self.err(&e);
             return Ok(false);
         }
+        if self.coordinated()
+            && !items.is_empty()
+            && items.iter().all(|i| {
+                matches!(
+                    i,
+                    SetItem::Transaction {
+                        scope: strata_sql::TxScope::Next,
+                        ..
+                    }
+                )
+            })
+        {
+            // SET TRANSACTION ... (next transaction only): kept here and applied to
+            // each branch as it joins the next transaction.
+            return Ok(self.set_next_transaction(&items, more));
+        }
         if items.iter().any(|i| {
             matches!(
                 i,

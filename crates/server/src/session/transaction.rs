@@ -30,6 +30,17 @@ pub(super) struct DistTxn {
     pub savepoints: Vec<String>,
     /// START TRANSACTION READ ONLY: writes are refused with 1792.
     pub read_only: bool,
+    /// Isolation level set for this transaction only (SET TRANSACTION ...), as SQL.
+    pub isolation: Option<&'static str>,
+}
+
+/// What SET TRANSACTION (no scope) asked of the next transaction.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct NextTxn {
+    /// Isolation level, as SQL (`READ COMMITTED`).
+    pub isolation: Option<&'static str>,
+    /// Access mode.
+    pub read_only: Option<bool>,
 }
 
 /// MySQL's error for a savepoint name that is not set.
@@ -62,12 +73,51 @@ impl Session {
 
     /// Starts a coordinated transaction (no data node is touched until used).
     pub(super) fn begin_txn(&mut self, read_only: bool) {
+        let next = std::mem::take(&mut self.next_txn);
         self.txn = Some(DistTxn {
             gtrid: self.ctx.xa.new_gtrid(),
             branches: Vec::new(),
             savepoints: Vec::new(),
-            read_only,
+            read_only: read_only || next.read_only.unwrap_or(false),
+            isolation: next.isolation,
         });
+    }
+
+    /// SET TRANSACTION ISOLATION LEVEL ... / READ ONLY for the next transaction only.
+    pub(super) fn set_next_transaction(
+        &mut self,
+        items: &[strata_sql::SetItem],
+        more: bool,
+    ) -> bool {
+        if self.txn.is_some() {
+            self.err(&MysqlError::new(
+                codes::TRANSACTION_CHARACTERISTICS_IN_PROGRESS,
+                "Transaction characteristics can't be changed while a transaction is in progress",
+            ));
+            return false;
+        }
+        for item in items {
+            if let strata_sql::SetItem::Transaction {
+                isolation,
+                read_only,
+                ..
+            } = item
+            {
+                if let Some(level) = isolation {
+                    self.next_txn.isolation = Some(match level {
+                        strata_sql::IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+                        strata_sql::IsolationLevel::ReadCommitted => "READ COMMITTED",
+                        strata_sql::IsolationLevel::RepeatableRead => "REPEATABLE READ",
+                        strata_sql::IsolationLevel::Serializable => "SERIALIZABLE",
+                    });
+                }
+                if read_only.is_some() {
+                    self.next_txn.read_only = *read_only;
+                }
+            }
+        }
+        self.ok(0, more);
+        true
     }
 
     /// With autocommit off, a statement that reads or writes data opens a transaction.
@@ -99,6 +149,12 @@ impl Session {
             return Ok(());
         };
         let dnid = lease.target().dnid;
+        if let Some(level) = txn.isolation {
+            lease.queue_command(
+                com::QUERY,
+                format!("SET TRANSACTION ISOLATION LEVEL {level}").as_bytes(),
+            );
+        }
         lease.queue_command(
             com::QUERY,
             format!("XA START {}", xid_sql(&txn.gtrid, dnid)).as_bytes(),
@@ -107,7 +163,14 @@ impl Session {
             lease.queue_command(com::QUERY, format!("SAVEPOINT {sp}").as_bytes());
         }
         lease.flush().await?;
-        let mut result = lease.read_ok().await.map(|_| ());
+        let mut result = Ok(());
+        if txn.isolation.is_some() {
+            result = lease.read_ok().await.map(|_| ());
+        }
+        let started = lease.read_ok().await.map(|_| ());
+        if result.is_ok() {
+            result = started;
+        }
         for _ in &txn.savepoints {
             let r = lease.read_ok().await.map(|_| ());
             if result.is_ok() {
