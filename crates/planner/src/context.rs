@@ -129,19 +129,26 @@ impl Random {
 
 /// A civil date and time of day with microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DateTime {
+pub struct DateTime {
+    /// Year.
     pub year: i64,
+    /// Month, 1-12.
     pub month: u32,
+    /// Day of the month, 1-31.
     pub day: u32,
+    /// Hour, 0-23.
     pub hour: u32,
+    /// Minute, 0-59.
     pub minute: u32,
+    /// Second, 0-59.
     pub second: u32,
+    /// Microseconds, 0-999999.
     pub micros: u32,
 }
 
 impl DateTime {
     /// The civil time `micros` microseconds after the Unix epoch, shifted by `offset_secs`.
-    pub(crate) fn from_unix_micros(micros: i64, offset_secs: i32) -> DateTime {
+    pub fn from_unix_micros(micros: i64, offset_secs: i32) -> DateTime {
         let micros = micros.saturating_add(i64::from(offset_secs) * 1_000_000);
         let secs = micros.div_euclid(1_000_000);
         let frac = micros.rem_euclid(1_000_000) as u32;
@@ -169,12 +176,12 @@ impl DateTime {
     }
 
     /// `YYYY-MM-DD`.
-    pub(crate) fn date_text(&self) -> String {
+    pub fn date_text(&self) -> String {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 
     /// `HH:MM:SS[.ffffff]` with `fsp` fractional digits (0..=6).
-    pub(crate) fn time_text(&self, fsp: u32) -> String {
+    pub fn time_text(&self, fsp: u32) -> String {
         let mut s = format!("{:02}:{:02}:{:02}", self.hour, self.minute, self.second);
         if fsp > 0 {
             let fsp = fsp.min(6);

@@ -39,7 +39,7 @@ use sqlparser::ast::Statement;
 
 pub use cache::{CacheStats, PlanCache};
 pub use catalog_view::{CatalogView, DatabaseInfo, MemoryCatalog, NamedRule, TableInfo};
-pub use context::{IdAllocator, PlanContext};
+pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, describe_merge, explain, explain_target, explanation, Explanation};

@@ -184,9 +184,19 @@ impl Coordinator {
         lock(&self.recent).iter().rev().cloned().collect()
     }
 
-    /// Decisions logged but not yet finished on every branch.
+    /// Committed transactions not yet finished on every branch (in doubt until
+    /// recovery reaches their data nodes).
     pub fn pending_decisions(&self) -> Vec<Decision> {
-        self.store.decisions().unwrap_or_default()
+        let unfinished = lock(&self.unfinished).clone();
+        let mut list: Vec<Decision> = self
+            .store
+            .decisions()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| unfinished.contains(&d.gtrid))
+            .collect();
+        list.sort_by_key(|d| d.decided_ms);
+        list
     }
 
     fn note_resolved(&self, branch: ResolvedBranch) {

@@ -309,6 +309,18 @@ async fn recovery_commits_logged_branches_and_rolls_back_the_rest() -> TestResul
         vec![10, 11],
         "logged transaction committed, the other rolled back"
     );
+    let shown: Vec<(String, String, String, String)> = c.query("SHOW ABNORMAL_XA_TRX").await?;
+    let mut states: Vec<(String, String)> = shown.into_iter().map(|r| (r.0, r.1)).collect();
+    states.sort();
+    assert_eq!(
+        states,
+        vec![
+            (gtrid(1), "RECOVERED_COMMIT".to_string()),
+            (gtrid(1), "RECOVERED_COMMIT".to_string()),
+            (gtrid(2), "RECOVERED_ROLLBACK".to_string()),
+            (gtrid(2), "RECOVERED_ROLLBACK".to_string()),
+        ]
+    );
     drop(c);
     // Finished decisions are removed within a moment (written when no new decision
     // comes to carry the removal).

@@ -123,6 +123,9 @@ pub enum Show {
         /// LIKE/WHERE filter.
         filter: Option<ShowFilter>,
     },
+    /// `SHOW ABNORMAL_XA_TRX` (HotDB's name): distributed transactions whose commit
+    /// did not finish on every data node, and branches recovery finished recently.
+    AbnormalXaTrx,
     /// Any other SHOW statement.
     Other,
 }
@@ -238,6 +241,7 @@ pub fn parse_show(sql: &str) -> Result<Show, SqlError> {
             None => return Ok(Show::Other),
         },
         "PROCESSLIST" => Show::ProcessList { full },
+        "ABNORMAL_XA_TRX" => Show::AbnormalXaTrx,
         "WARNINGS" => Show::Warnings {
             limit: limit(&mut p)?,
         },
@@ -386,6 +390,7 @@ mod tests {
             ("SHOW CREATE SCHEMA IF NOT EXISTS `s`", S::CreateDatabase { db: "s".into(), if_not_exists: true }),
             ("SHOW PROCESSLIST", S::ProcessList { full: false }),
             ("SHOW FULL PROCESSLIST", S::ProcessList { full: true }),
+            ("SHOW ABNORMAL_XA_TRX", S::AbnormalXaTrx),
             ("SHOW WARNINGS", S::Warnings { limit: None }),
             ("SHOW WARNINGS LIMIT 5", S::Warnings { limit: Some(Limit { offset: 0, count: 5 }) }),
             ("SHOW ERRORS LIMIT 2, 3", S::Errors { limit: Some(Limit { offset: 2, count: 3 }) }),
