@@ -118,6 +118,7 @@ pub(super) async fn accept(
         next_statement_id: 1,
         txn: None,
         next_txn: Default::default(),
+        statement_writes: true,
         release_requested: false,
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {

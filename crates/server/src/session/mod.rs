@@ -87,6 +87,9 @@ pub struct Session {
     txn: Option<transaction::DistTxn>,
     /// SET TRANSACTION (next transaction only) in a coordinated session.
     next_txn: transaction::NextTxn,
+    /// The statement being run may change data (its branches must take part in a
+    /// two-phase commit; read-only branches commit in one phase).
+    statement_writes: bool,
     /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
     release_requested: bool,
 }
@@ -330,6 +333,7 @@ impl Session {
     /// transaction a data node joins it on first use (best-effort commit across nodes
     /// until XA lands).
     async fn lease(&mut self, dnid: u32, physical_db: Option<&str>) -> Result<Lease, MysqlError> {
+        self.note_write(dnid);
         if let Some(pos) = self.pinned.iter().position(|l| l.target().dnid == dnid) {
             return Ok(self.pinned.swap_remove(pos));
         }

@@ -202,6 +202,7 @@ impl Session {
         let long_data = std::mem::take(&mut stmt.long_data);
         if self.coordinated() {
             let kind = strata_sql::classify(&sql);
+            self.statement_writes = super::transaction::may_write(kind);
             if let Some(done) = self.coordinated_statement(&sql, kind, false).await {
                 done?;
                 return Ok(());

@@ -119,6 +119,7 @@ impl Session {
             return Ok(false);
         }
         let kind = classify(sql);
+        self.statement_writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
             matches!(

@@ -32,6 +32,29 @@ pub(super) struct DistTxn {
     pub read_only: bool,
     /// Isolation level set for this transaction only (SET TRANSACTION ...), as SQL.
     pub isolation: Option<&'static str>,
+    /// Data nodes where the transaction ran a statement that may change data.
+    pub written: Vec<u32>,
+}
+
+/// True unless a statement of this kind only reads (SELECT, SHOW, ...): branches that
+/// only read commit in one phase, outside the decision log. Stored functions called
+/// from a SELECT that change data are not seen; CALL counts as a write.
+pub(super) fn may_write(kind: StatementKind) -> bool {
+    !matches!(
+        kind,
+        StatementKind::Select
+            | StatementKind::Show
+            | StatementKind::Explain
+            | StatementKind::Set
+            | StatementKind::Use
+            | StatementKind::Help
+            | StatementKind::Begin
+            | StatementKind::Commit
+            | StatementKind::Rollback
+            | StatementKind::Savepoint
+            | StatementKind::RollbackToSavepoint
+            | StatementKind::Release
+    )
 }
 
 /// What SET TRANSACTION (no scope) asked of the next transaction.
@@ -80,6 +103,7 @@ impl Session {
             savepoints: Vec::new(),
             read_only: read_only || next.read_only.unwrap_or(false),
             isolation: next.isolation,
+            written: Vec::new(),
         });
     }
 
@@ -188,6 +212,18 @@ impl Session {
         result
     }
 
+    /// Records that the running statement may change data on `dnid`.
+    pub(super) fn note_write(&mut self, dnid: u32) {
+        if !self.statement_writes {
+            return;
+        }
+        if let Some(txn) = self.txn.as_mut() {
+            if !txn.written.contains(&dnid) {
+                txn.written.push(dnid);
+            }
+        }
+    }
+
     /// True when `dnid` is a branch of the open transaction.
     pub(super) fn is_branch(&self, dnid: u32) -> bool {
         self.txn
@@ -230,12 +266,39 @@ impl Session {
             return Ok(());
         };
         let mut leases = self.take_branches(&txn);
-        let result = match leases.len() {
-            0 => Ok(()),
-            1 => self.commit_one_phase(&txn, &mut leases[0]).await,
-            _ => self.commit_two_phase(&txn, &mut leases).await,
+        // Branches that only read have nothing to make durable: they commit in one
+        // phase, and their outcome does not matter to the transaction's (their
+        // replies are read after the writers are done). With at most one writing
+        // branch no decision needs logging at all.
+        let (mut writers, mut readers): (Vec<Lease>, Vec<Lease>) = leases
+            .drain(..)
+            .partition(|l| txn.written.contains(&l.target().dnid));
+        for lease in readers.iter_mut() {
+            let xid = xid_sql(&txn.gtrid, lease.target().dnid);
+            lease.queue_command(com::QUERY, format!("XA END {xid}").as_bytes());
+            lease.queue_command(com::QUERY, format!("XA COMMIT {xid} ONE PHASE").as_bytes());
+            if lease.flush().await.is_err() {
+                lease.mark_broken();
+            }
+        }
+        let result = match writers.as_mut_slice() {
+            [] => Ok(()),
+            [one] => self.commit_one_phase(&txn, one).await,
+            several => self.commit_two_phase(&txn, several).await,
         };
-        self.end_branches(leases);
+        for lease in readers.iter_mut().filter(|l| !l.is_broken()) {
+            let end = lease.read_ok().await;
+            let commit = lease.read_ok().await;
+            let broken = [end, commit]
+                .iter()
+                .any(|r| matches!(r, Err(e) if !matches!(e, BackendError::Server(_))));
+            if broken || lease.in_transaction() {
+                // Closing the connection ends whatever is left of a read-only branch.
+                lease.mark_broken();
+            }
+        }
+        readers.append(&mut writers);
+        self.end_branches(readers);
         result
     }
 
