@@ -36,6 +36,8 @@ pub struct TableInfo {
     pub columns: Vec<String>,
     /// Columns whose DEFAULT is the current time.
     pub now_default_columns: Vec<String>,
+    /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
+    pub shard_key_default: Option<crate::sharding::KeyLiteral>,
 }
 
 impl TableInfo {
@@ -49,6 +51,7 @@ impl TableInfo {
             created_at_ms: now_ms(),
             columns: Vec::new(),
             now_default_columns: Vec::new(),
+            shard_key_default: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl TableInfo {
             created_at_ms: self.created_at_ms,
             columns: self.columns.clone(),
             now_default_columns: self.now_default_columns.clone(),
+            shard_key_default: self.shard_key_default.clone(),
         }
     }
 }
@@ -647,6 +651,7 @@ fn load_tables(
             info.created_at_ms = meta.created_at_ms;
             info.columns = meta.columns;
             info.now_default_columns = meta.now_default_columns;
+            info.shard_key_default = meta.shard_key_default;
             match resolve_nodes(db, &name, &info, Some(&loaded)) {
                 Ok(nodes) => {
                     info.data_nodes = nodes;

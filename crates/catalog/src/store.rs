@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CatalogError;
-use crate::sharding::{Distribution, KeyType, ShardingRule};
+use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 
 /// Logical database name -> encoded [`DatabaseMeta`].
 const DATABASES: TableDefinition<&str, &[u8]> = TableDefinition::new("databases");
@@ -76,6 +76,8 @@ pub struct TableMeta {
     pub columns: Vec<String>,
     /// Columns whose DEFAULT is the current time.
     pub now_default_columns: Vec<String>,
+    /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
+    pub shard_key_default: Option<KeyLiteral>,
 }
 
 impl TableMeta {
@@ -87,6 +89,7 @@ impl TableMeta {
             created_at_ms: now_ms(),
             columns: Vec::new(),
             now_default_columns: Vec::new(),
+            shard_key_default: None,
         }
     }
 
@@ -133,6 +136,9 @@ struct TableRecord {
     columns: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     now_default_columns: Vec<String>,
+    /// The sharding column's DEFAULT, as `encode_literal` writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shard_key_default: Option<String>,
 }
 
 impl TableRecord {
@@ -144,6 +150,7 @@ impl TableRecord {
             auto_increment_column: meta.auto_increment_column.clone(),
             columns: meta.columns.clone(),
             now_default_columns: meta.now_default_columns.clone(),
+            shard_key_default: meta.shard_key_default.as_ref().map(encode_literal),
             column: None,
             key_type: None,
             rule_name: None,
@@ -239,7 +246,47 @@ impl TableRecord {
             created_at_ms: self.created_at_ms,
             columns: self.columns,
             now_default_columns: self.now_default_columns,
+            shard_key_default: match &self.shard_key_default {
+                Some(text) => Some(decode_literal(text)?),
+                None => None,
+            },
         })
+    }
+}
+
+/// A key literal as stored: `null`, `int:<text>`, `num:<text>`, `str:<hex>`, `bytes:<hex>`.
+fn encode_literal(l: &KeyLiteral) -> String {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    match l {
+        KeyLiteral::Null => "null".into(),
+        KeyLiteral::Integer(t) => format!("int:{t}"),
+        KeyLiteral::Number(t) => format!("num:{t}"),
+        KeyLiteral::String(b) => format!("str:{}", hex(b)),
+        KeyLiteral::Bytes(b) => format!("bytes:{}", hex(b)),
+    }
+}
+
+fn decode_literal(text: &str) -> Result<KeyLiteral, String> {
+    let unhex = |h: &str| -> Result<Vec<u8>, String> {
+        if h.len() % 2 != 0 {
+            return Err(format!("bad stored literal {text}"));
+        }
+        (0..h.len())
+            .step_by(2)
+            .map(|i| {
+                h.get(i..i + 2)
+                    .and_then(|x| u8::from_str_radix(x, 16).ok())
+                    .ok_or_else(|| format!("bad stored literal {text}"))
+            })
+            .collect()
+    };
+    match text.split_once(':') {
+        None if text == "null" => Ok(KeyLiteral::Null),
+        Some(("int", t)) => Ok(KeyLiteral::Integer(t.to_string())),
+        Some(("num", t)) => Ok(KeyLiteral::Number(t.to_string())),
+        Some(("str", h)) => Ok(KeyLiteral::String(unhex(h)?)),
+        Some(("bytes", h)) => Ok(KeyLiteral::Bytes(unhex(h)?)),
+        _ => Err(format!("bad stored literal {text}")),
     }
 }
 
@@ -565,6 +612,7 @@ mod tests {
             created_at_ms: 1_700_000_000_001,
             columns: Vec::new(),
             now_default_columns: Vec::new(),
+            shard_key_default: None,
         }
     }
 
@@ -737,6 +785,15 @@ mod tests {
                 created_at_ms: 7,
                 columns: vec!["id".into(), "v".into()],
                 now_default_columns: Vec::new(),
+                shard_key_default: [
+                    None,
+                    Some(KeyLiteral::Null),
+                    Some(KeyLiteral::Integer("-7".into())),
+                    Some(KeyLiteral::Number("1.50".into())),
+                    Some(KeyLiteral::String(b"a:b\x00".to_vec())),
+                    Some(KeyLiteral::Bytes(vec![0, 255])),
+                ][i % 6]
+                    .clone(),
             };
             let name = format!("t{i}");
             store.put_table("shop", &name, &meta)?;
@@ -761,6 +818,7 @@ mod tests {
                 created_at_ms: 5,
                 columns: Vec::new(),
                 now_default_columns: Vec::new(),
+                shard_key_default: None,
             })
         );
         let global = decode_table(

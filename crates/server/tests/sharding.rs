@@ -256,3 +256,22 @@ async fn prepared_statements_route_by_their_parameters() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_insert_without_the_sharding_column_routes_by_its_default() -> TestResult {
+    let (_storage, node) = two_node_cluster().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE kd (id INT NOT NULL DEFAULT 7, v INT) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO kd (v) VALUES (1), (2)").await?;
+    let rows: Vec<(i32, i32, i64)> = c.query("SELECT id, v, DNID FROM kd ORDER BY v").await?;
+    assert_eq!(
+        rows,
+        vec![(7, 1, 2), (7, 2, 2)],
+        "7 % 2 = 1: the second node"
+    );
+    Ok(())
+}

@@ -46,6 +46,7 @@ impl CatalogView for CatalogAdapter<'_> {
         info.auto_increment = t.auto_increment_column.clone();
         info.columns = t.columns.clone();
         info.now_default_columns = t.now_default_columns.clone();
+        info.shard_key_default = t.shard_key_default.clone();
         Some(info)
     }
 
@@ -269,6 +270,7 @@ fn apply_change(
             );
             info.columns = table.columns.clone();
             info.now_default_columns = table.now_default_columns.clone();
+            info.shard_key_default = table.shard_key_default.clone();
             catalog.create_table(db, name, info).map(|_| ())
         }
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
