@@ -268,7 +268,7 @@ fn encode_literal(l: &KeyLiteral) -> String {
 
 fn decode_literal(text: &str) -> Result<KeyLiteral, String> {
     let unhex = |h: &str| -> Result<Vec<u8>, String> {
-        if h.len() % 2 != 0 {
+        if !h.len().is_multiple_of(2) {
             return Err(format!("bad stored literal {text}"));
         }
         (0..h.len())
