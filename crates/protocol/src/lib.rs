@@ -6,6 +6,7 @@
 //! authentication plugins, `tls` the rustls set-up, `fuzzing` the fuzzers' entry point.
 
 pub mod auth;
+pub mod binary_row;
 pub mod codec;
 pub mod constants;
 pub mod error;

@@ -245,14 +245,72 @@ async fn prepared_statements_route_by_their_parameters() -> TestResult {
         Some(6),
         "the prepared COMMIT committed on both data nodes"
     );
-    let err = c
-        .exec_drop("SELECT v FROM kv WHERE k > ?", (0,))
-        .await
-        .expect_err("needs both nodes");
-    match err {
-        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
-        other => panic!("expected 1235, got {other:?}"),
-    }
+    // Executions that need both nodes run as merges, rows in the binary protocol.
+    let keys: Vec<(i32, String)> = c
+        .exec("SELECT k, v FROM kv WHERE k > ? ORDER BY k DESC", (2,))
+        .await?;
+    assert_eq!(
+        keys,
+        (3..=6)
+            .rev()
+            .map(|k| (k, format!("v{k}")))
+            .collect::<Vec<_>>()
+    );
+    let count: Option<i64> = c
+        .exec_first("SELECT COUNT(*) FROM kv WHERE v <> ?", ("x",))
+        .await?;
+    assert_eq!(count, Some(6));
+    c.exec_drop(
+        "INSERT INTO kv VALUES (?, ?), (?, ?)",
+        (7, "it's", 8, "a\\b"),
+    )
+    .await?;
+    assert_eq!(c.affected_rows(), 2, "a split INSERT over both nodes");
+    let odd: Vec<String> = c
+        .exec("SELECT v FROM kv WHERE k IN (?, ?) ORDER BY k", (7, 8))
+        .await?;
+    assert_eq!(odd, vec!["it's".to_string(), "a\\b".to_string()]);
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn prepared_merges_send_every_type_in_the_binary_protocol() -> TestResult {
+    use mysql_async::Value;
+    let (_storage, node) = two_node_cluster().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE typed (id INT PRIMARY KEY, tiny TINYINT, big BIGINT UNSIGNED,          amount DECIMAL(10,2), score DOUBLE, f FLOAT, d DATE, ts DATETIME(3), t TIME,          name VARCHAR(20), y YEAR)          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'",
+    )
+    .await?;
+    c.query_drop(
+        "INSERT INTO typed VALUES          (1, -5, 18446744073709551615, 12.50, 0.25, 1.5, '2026-11-22', '2026-11-22 10:11:12.500', '-26:00:01', 'héllo', 2026),          (2, NULL, 0, -0.01, -1e10, 0, '1999-01-02', '2000-01-01 00:00:00', '00:00:00', NULL, 1999)",
+    )
+    .await?;
+    let rows: Vec<mysql_async::Row> = c
+        .exec("SELECT * FROM typed WHERE id > ? ORDER BY id", (0,))
+        .await?;
+    let values: Vec<Vec<Value>> = rows.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(
+        values[0],
+        vec![
+            Value::Int(1),
+            Value::Int(-5),
+            Value::UInt(u64::MAX),
+            Value::Bytes(b"12.50".to_vec()),
+            Value::Double(0.25),
+            Value::Float(1.5),
+            Value::Date(2026, 11, 22, 0, 0, 0, 0),
+            Value::Date(2026, 11, 22, 10, 11, 12, 500_000),
+            Value::Time(true, 1, 2, 0, 1, 0),
+            Value::Bytes("héllo".as_bytes().to_vec()),
+            Value::Int(2026),
+        ]
+    );
+    assert_eq!(values[1][1], Value::NULL);
+    assert_eq!(values[1][9], Value::NULL);
+    assert_eq!(values[1][8], Value::Time(false, 0, 0, 0, 0, 0));
+    assert_eq!(values[1][7], Value::Date(2000, 1, 1, 0, 0, 0, 0));
     node.shutdown().await;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod keywords;
 pub mod kill;
 pub mod lexer;
+pub mod params;
 mod parser;
 pub mod rewrite;
 pub mod select;
@@ -25,6 +26,7 @@ pub use digest::{normalize_digest, Digest};
 pub use error::SqlError;
 pub use kill::{parse_kill, Kill};
 pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
+pub use params::inline_params;
 pub use rewrite::rewrite_schema_names;
 pub use select::{
     parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,

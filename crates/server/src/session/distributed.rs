@@ -373,6 +373,7 @@ impl Session {
             let status = self.status();
             self.conn.write_with(|b| encode_eof(b, 0, status));
         }
+        let mut binary_row = bytes::BytesMut::new();
         let mut next_any = 0usize;
         let mut ended = vec![false; leases.len()];
         let outcome: Result<(), MysqlError> = loop {
@@ -382,7 +383,23 @@ impl Session {
             };
             match step {
                 Step::Row(row) => {
-                    self.conn.write_packet(&row);
+                    if self.binary_results {
+                        binary_row.clear();
+                        let converted = strata_protocol::binary_row::text_row_to_binary(
+                            &row,
+                            &out_columns,
+                            &mut binary_row,
+                        );
+                        if let Err(e) = converted {
+                            break Err(MysqlError::new(
+                                codes::UNKNOWN,
+                                format!("cannot convert a row for the binary protocol: {e}"),
+                            ));
+                        }
+                        self.conn.write_packet(&binary_row);
+                    } else {
+                        self.conn.write_packet(&row);
+                    }
                     if self.conn.pending_write() >= 64 * 1024 {
                         self.conn.flush().await?;
                     }

@@ -119,6 +119,7 @@ pub(super) async fn accept(
         txn: None,
         next_txn: Default::default(),
         statement_writes: true,
+        binary_results: false,
         release_requested: false,
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {

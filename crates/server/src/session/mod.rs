@@ -90,6 +90,9 @@ pub struct Session {
     /// The statement being run may change data (its branches must take part in a
     /// two-phase commit; read-only branches commit in one phase).
     statement_writes: bool,
+    /// The statement being run is a prepared statement's execution over several data
+    /// nodes: merged rows go out in the binary protocol.
+    binary_results: bool,
     /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
     release_requested: bool,
 }

@@ -78,6 +78,12 @@ impl IdAllocator for SequenceAllocator<'_> {
     }
 }
 
+/// What `route_prepared` answers for an execution that needs several data nodes (the
+/// caller then runs it as text with its parameters bound; see `execute_several`).
+pub(super) fn several_nodes() -> MysqlError {
+    MysqlError::not_supported("server-side prepared statements that run on several data nodes here")
+}
+
 /// Maps a planner error to the client's error.
 pub(crate) fn plan_error(e: &PlanError) -> MysqlError {
     MysqlError {
@@ -164,9 +170,7 @@ impl Session {
                 Ok(parts.first().map(|p| p.dnid))
             }
             (Plan::Scatter { nodes, .. }, None) => Ok(nodes.first().copied()),
-            _ => Err(MysqlError::not_supported(
-                "server-side prepared statements that run on several data nodes (use the text protocol)",
-            )),
+            _ => Err(several_nodes()),
         }
     }
 
@@ -213,6 +217,30 @@ impl Session {
         let ctx = self.ctx.clone();
         let catalog = ctx.topology.catalog();
         let ok = match &planned.plan {
+            Plan::Single { dnid, sql: text } if self.binary_results => {
+                // A prepared statement's rows must be converted: run it as a one-node
+                // merge (SELECT) or write.
+                let part = [NodeStatement {
+                    dnid: *dnid,
+                    sql: text.clone(),
+                }];
+                if strata_sql::classify(text) == strata_sql::StatementKind::Select {
+                    let pass = strata_planner::MergeSpec {
+                        visible_to_end: true,
+                        ..Default::default()
+                    };
+                    self.execute_scatter(&part, &pass, more).await?
+                } else {
+                    self.execute_write(
+                        &part,
+                        strata_planner::WriteCombine::Sum,
+                        planned.insert_id,
+                        more,
+                        true,
+                    )
+                    .await?
+                }
+            }
             Plan::Single { dnid, sql: text } => {
                 let physical = self.physical_of(*dnid);
                 let bytes = if text == sql { raw } else { text.as_bytes() };

@@ -224,11 +224,18 @@ impl Session {
         self.set_info(Some(info));
 
         let routed = if self.multi_node {
-            decode_params(body, params, &types, &long_data)
-                .map_err(|e| {
-                    MysqlError::new(codes::HANDSHAKE, format!("Malformed COM_STMT_EXECUTE: {e}"))
-                })
-                .and_then(|values| self.statement_node(&sql, Some(&values)))
+            let values = decode_params(body, params, &types, &long_data).map_err(|e| {
+                MysqlError::new(codes::HANDSHAKE, format!("Malformed COM_STMT_EXECUTE: {e}"))
+            });
+            match values {
+                Ok(values) => match self.statement_node(&sql, Some(&values)) {
+                    Err(e) if e == super::planning::several_nodes() => {
+                        return self.execute_several(&sql, &values).await;
+                    }
+                    other => other,
+                },
+                Err(e) => Err(e),
+            }
         } else {
             self.home_node()
         };
@@ -311,6 +318,38 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// Runs an execution that needs several data nodes as text with its parameters
+    /// bound as literals; result rows are converted to the binary protocol.
+    async fn execute_several(
+        &mut self,
+        sql: &str,
+        values: &[KeyLiteral],
+    ) -> Result<(), SessionError> {
+        let no_backslash_escapes = self
+            .vars
+            .get("sql_mode")
+            .is_some_and(|m| m.to_ascii_uppercase().contains("NO_BACKSLASH_ESCAPES"));
+        let literals: Result<Vec<String>, MysqlError> = values
+            .iter()
+            .map(|v| sql_literal(v, no_backslash_escapes))
+            .collect();
+        let text = literals.and_then(|l| {
+            strata_sql::inline_params(sql, &l).map_err(|e| super::query::sql_error(&e))
+        });
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        self.binary_results = true;
+        let result = self.planned(&text, text.as_bytes(), false).await;
+        self.binary_results = false;
+        self.set_info(None);
+        result.map(|_| ())
     }
 
     pub(super) async fn stmt_fetch(&mut self, body: &[u8]) -> Result<(), SessionError> {
@@ -559,4 +598,49 @@ fn decode_params(
         values.push(value);
     }
     Ok(values)
+}
+
+/// A parameter value as an SQL literal in the statement text. Strings stay in the
+/// connection's character set (only `'`, and `\` unless NO_BACKSLASH_ESCAPES, are
+/// escaped); bytes that are not UTF-8 become a hexadecimal (binary) literal.
+fn sql_literal(value: &KeyLiteral, no_backslash_escapes: bool) -> Result<String, MysqlError> {
+    let hex = |b: &[u8]| {
+        let mut s = String::with_capacity(3 + 2 * b.len());
+        s.push_str("X'");
+        for x in b {
+            s.push_str(&format!("{x:02X}"));
+        }
+        s.push('\'');
+        s
+    };
+    Ok(match value {
+        KeyLiteral::Null => "NULL".into(),
+        KeyLiteral::Integer(t) => t.clone(),
+        KeyLiteral::Number(t) => {
+            if t.parse::<f64>().map_or(true, |f| !f.is_finite()) {
+                return Err(MysqlError::new(
+                    codes::WRONG_VALUE_FOR_VAR,
+                    format!("Incorrect numeric parameter value '{t}'"),
+                ));
+            }
+            t.clone()
+        }
+        KeyLiteral::Bytes(b) => hex(b),
+        KeyLiteral::String(b) => match std::str::from_utf8(b) {
+            Ok(s) => {
+                let mut out = String::with_capacity(s.len() + 2);
+                out.push('\'');
+                for c in s.chars() {
+                    match c {
+                        '\'' => out.push_str("''"),
+                        '\\' if !no_backslash_escapes => out.push_str("\\\\"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+                out
+            }
+            Err(_) => hex(b),
+        },
+    })
 }
