@@ -55,9 +55,8 @@ pub struct ServerConfig {
     /// Most client connections served at once (error 1040 beyond).
     pub max_connections: u32,
     /// A plain CREATE TABLE (no SHARD BY, no declaration) in a database with several
-    /// default data nodes is sharded by AUTO_CRC32 as HotDB does; off (the default for
-    /// now) puts such tables on the first default data node, until statements over
-    /// several nodes also work through server-side prepared statements.
+    /// default data nodes is sharded by AUTO_CRC32 as HotDB does (the default); off
+    /// puts such tables on the first default data node.
     pub auto_shard_plain_tables: bool,
     /// This compute node's number (1-65535), part of every XA transaction id it issues,
     /// so recovery finishes only its own branches. Unique among compute nodes that
@@ -75,7 +74,7 @@ impl Default for ServerConfig {
             tls: None,
             max_allowed_packet: 64 * 1024 * 1024,
             max_connections: 5000,
-            auto_shard_plain_tables: false,
+            auto_shard_plain_tables: true,
             node_id: 1,
         }
     }

@@ -36,6 +36,8 @@ pub trait DecisionLog: Send + Sync {
     }
     /// Every recorded decision.
     fn decisions(&self) -> Result<Vec<Decision>, CatalogError>;
+    /// True when a commit decision is recorded for `gtrid`.
+    fn is_committed(&self, gtrid: &str) -> Result<bool, CatalogError>;
     /// A number never returned before by this log (one per compute node start).
     fn next_epoch(&self) -> Result<u64, CatalogError>;
 }
@@ -96,6 +98,16 @@ impl DecisionLog for MetadataStore {
         Ok(out)
     }
 
+    fn is_committed(&self, gtrid: &str) -> Result<bool, CatalogError> {
+        let txn = self.db().begin_read()?;
+        let table = match txn.open_table(XA_DECISIONS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(table.get(gtrid)?.is_some())
+    }
+
     fn next_epoch(&self) -> Result<u64, CatalogError> {
         Ok(self.reserve_batch(EPOCH_COUNTER, 1)?.start)
     }
@@ -131,6 +143,8 @@ mod tests {
             first_epoch = store.next_epoch().expect("epoch");
         }
         let store = MetadataStore::open(dir.path()).expect("reopen");
+        assert!(store.is_committed(&d1.gtrid).expect("get"));
+        assert!(!store.is_committed(&d2.gtrid).expect("get"));
         assert_eq!(store.decisions().expect("list"), vec![d1]);
         assert!(store.next_epoch().expect("epoch") > first_epoch);
     }

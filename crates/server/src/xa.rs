@@ -23,6 +23,9 @@ use crate::context::ServerContext;
 /// The XA format id of Strata's branches ("ST").
 pub const FORMAT_ID: u32 = 0x5354;
 
+/// ER_XAER_NOTA: the XID is not known (anymore).
+const XAER_NOTA: u16 = 1397;
+
 /// How many finished in-doubt transactions the coordinator remembers for the admin view.
 const RECENT_LIMIT: usize = 256;
 
@@ -308,13 +311,16 @@ pub struct VisibilityGate {
 
 #[derive(Default)]
 struct GateState {
-    readers: u32,
-    committers: u32,
-    readers_waiting: u32,
-    committers_waiting: u32,
+    /// Sessions inside, per side (READ, COMMIT).
+    active: [u32; 2],
+    /// Sessions waiting to enter, per side.
+    waiting: [u32; 2],
     /// Which side goes next when both wait (set by the side that starts waiting).
-    committers_turn: bool,
+    turn: usize,
 }
+
+const READ: usize = 0;
+const COMMIT: usize = 1;
 
 /// Held by a multi-node read; see [`VisibilityGate`].
 pub struct ReadGuard<'a>(&'a VisibilityGate);
@@ -325,6 +331,19 @@ pub struct CommitGuard<'a>(&'a VisibilityGate);
 impl VisibilityGate {
     /// Waits until no commit phase is running (or waiting its turn) and enters as a reader.
     pub async fn read(&self) -> ReadGuard<'_> {
+        self.enter(READ).await;
+        ReadGuard(self)
+    }
+
+    /// Waits until no multi-node read is running (or waiting its turn) and enters as a
+    /// committer.
+    pub async fn commit(&self) -> CommitGuard<'_> {
+        self.enter(COMMIT).await;
+        CommitGuard(self)
+    }
+
+    async fn enter(&self, side: usize) {
+        let other = 1 - side;
         let mut waiting = false;
         loop {
             let notified = self.changed.notified();
@@ -332,19 +351,18 @@ impl VisibilityGate {
             notified.as_mut().enable();
             {
                 let mut s = lock(&self.state);
-                let may = s.committers == 0 && (s.committers_waiting == 0 || !s.committers_turn);
-                if may {
+                if s.active[other] == 0 && (s.waiting[other] == 0 || s.turn == side) {
                     if waiting {
-                        s.readers_waiting -= 1;
+                        s.waiting[side] -= 1;
                     }
-                    s.readers += 1;
-                    return ReadGuard(self);
+                    s.active[side] += 1;
+                    return;
                 }
                 if !waiting {
                     waiting = true;
-                    s.readers_waiting += 1;
-                    if s.committers > 0 {
-                        s.committers_turn = false;
+                    s.waiting[side] += 1;
+                    if s.active[other] > 0 {
+                        s.turn = side;
                     }
                 }
             }
@@ -352,58 +370,26 @@ impl VisibilityGate {
         }
     }
 
-    /// Waits until no multi-node read is running (or waiting its turn) and enters as a
-    /// committer.
-    pub async fn commit(&self) -> CommitGuard<'_> {
-        let mut waiting = false;
-        loop {
-            let notified = self.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut s = lock(&self.state);
-                let may = s.readers == 0 && (s.readers_waiting == 0 || s.committers_turn);
-                if may {
-                    if waiting {
-                        s.committers_waiting -= 1;
-                    }
-                    s.committers += 1;
-                    return CommitGuard(self);
-                }
-                if !waiting {
-                    waiting = true;
-                    s.committers_waiting += 1;
-                    if s.readers > 0 {
-                        s.committers_turn = true;
-                    }
-                }
-            }
-            notified.await;
+    fn leave(&self, side: usize) {
+        let mut s = lock(&self.state);
+        s.active[side] -= 1;
+        if s.active[side] == 0 {
+            s.turn = 1 - side;
+            drop(s);
+            self.changed.notify_waiters();
         }
     }
 }
 
 impl Drop for ReadGuard<'_> {
     fn drop(&mut self) {
-        let mut s = lock(&self.0.state);
-        s.readers -= 1;
-        if s.readers == 0 {
-            s.committers_turn = true;
-            drop(s);
-            self.0.changed.notify_waiters();
-        }
+        self.0.leave(READ);
     }
 }
 
 impl Drop for CommitGuard<'_> {
     fn drop(&mut self) {
-        let mut s = lock(&self.0.state);
-        s.committers -= 1;
-        if s.committers == 0 {
-            s.committers_turn = false;
-            drop(s);
-            self.0.changed.notify_waiters();
-        }
+        self.0.leave(COMMIT);
     }
 }
 
@@ -501,7 +487,20 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                 active_seen.insert(branch.gtrid.clone());
                 continue;
             }
-            let commit = decisions.contains_key(&branch.gtrid);
+            // Looked up now, not in the list read before XA RECOVER: a transaction
+            // that logged its decision and ended its commit protocol since then must
+            // be committed, never rolled back.
+            let commit = match decisions.contains_key(&branch.gtrid) {
+                true => true,
+                false => match coord.store.is_committed(&branch.gtrid) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        warn!(error = %e, "XA recovery cannot read the decision log");
+                        still_prepared.insert(branch.gtrid.clone());
+                        continue;
+                    }
+                },
+            };
             let verb = if commit { "COMMIT" } else { "ROLLBACK" };
             let sql = format!(
                 "XA {verb} '{}','{}',{FORMAT_ID}",
@@ -522,6 +521,10 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                         committed: commit,
                         at_ms: strata_catalog::store::now_ms(),
                     });
+                }
+                Err(strata_backend::BackendError::Server(e)) if e.code == XAER_NOTA => {
+                    // Its session finished it after XA RECOVER listed it.
+                    tracing::debug!(dnid = node.id, gtrid = %branch.gtrid, "branch already finished");
                 }
                 Err(e) => {
                     warn!(dnid = node.id, gtrid = %branch.gtrid, error = %e, "XA recovery could not finish a branch; retrying later");

@@ -141,7 +141,7 @@ async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
 }
 
 #[tokio::test]
-async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_stay_on_one() -> TestResult {
+async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() -> TestResult {
     let (storage, node) = two_node_cluster().await?;
     let physical = node
         .physical_database("test")
@@ -163,6 +163,31 @@ async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_stay_on_one() 
     let names: Vec<String> = c.query("SELECT name FROM region ORDER BY id").await?;
     assert_eq!(names, vec!["north".to_string(), "south".to_string()]);
 
+    c.query_drop("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
+        .await?;
+    let values: Vec<String> = (1..=20).map(|i| format!("({i}, 'n{i}')")).collect();
+    c.query_drop(format!("INSERT INTO notes VALUES {}", values.join(",")))
+        .await?;
+    let (a, b) = (
+        rows_on_storage(&storage, 0, &physical, "notes").await?,
+        rows_on_storage(&storage, 1, &physical, "notes").await?,
+    );
+    assert!(
+        a + b == 20 && a > 0 && b > 0,
+        "a plain table is sharded on its primary key ({a} + {b})"
+    );
+    node.shutdown().await;
+
+    // Switched off, plain tables stay on the first default data node.
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.server.auto_shard_plain_tables = false)
+        .start()
+        .await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical")?
+        .to_string();
+    let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
         .await?;
     c.query_drop("INSERT INTO notes VALUES (1, 'x'), (2, 'y'), (3, 'z')")

@@ -8,6 +8,20 @@
 //! the rest of its life once it created state that cannot be replayed on another
 //! connection (user variables, temporary tables, locks, SQL-level PREPARE).
 
+/// The `RelayMode` for relaying a reply to this session's client (`more`: more results
+/// follow). A macro so the mode borrows only the fields it needs, next to `&mut conn`.
+macro_rules! relay_mode {
+    ($session:expr, $more:expr) => {
+        super::relay_mode(
+            &$session.rename,
+            &$session.entry,
+            $session.client_caps,
+            $session.status_override(),
+            $more,
+        )
+    };
+}
+
 mod distributed;
 mod handshake;
 mod local;

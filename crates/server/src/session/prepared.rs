@@ -281,13 +281,7 @@ impl Session {
         };
         lease.queue_command(com::STMT_EXECUTE, &exec);
         self.note_backend(Some(&lease));
-        let mode = super::relay_mode(
-            &self.rename,
-            &self.entry,
-            self.client_caps,
-            self.status_override(),
-            false,
-        );
+        let mode = relay_mode!(self, false);
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::Results, mode)
             .await;
@@ -388,13 +382,7 @@ impl Session {
         b.put_u32_le(backend_id);
         b.extend_from_slice(body.get(4..8).unwrap_or(&[0, 0, 0, 0]));
         lease.queue_command(com::STMT_FETCH, &b);
-        let mode = super::relay_mode(
-            &self.rename,
-            &self.entry,
-            self.client_caps,
-            self.status_override(),
-            false,
-        );
+        let mode = relay_mode!(self, false);
         let outcome = lease.relay_fetch(&mut self.conn, mode).await;
         match outcome {
             Ok(out) => {

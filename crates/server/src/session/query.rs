@@ -305,13 +305,7 @@ impl Session {
         };
         self.note_backend(Some(&lease));
         lease.queue_command(com::QUERY, raw);
-        let mode = super::relay_mode(
-            &self.rename,
-            &self.entry,
-            self.client_caps,
-            self.status_override(),
-            more,
-        );
+        let mode = relay_mode!(self, more);
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::Results, mode)
             .await;
@@ -627,13 +621,7 @@ impl Session {
             }
         };
         lease.queue_command(com::FIELD_LIST, body);
-        let mode = super::relay_mode(
-            &self.rename,
-            &self.entry,
-            self.client_caps,
-            self.status_override(),
-            false,
-        );
+        let mode = relay_mode!(self, false);
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::FieldList, mode)
             .await;
