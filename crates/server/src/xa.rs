@@ -523,8 +523,12 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                     });
                 }
                 Err(strata_backend::BackendError::Server(e)) if e.code == XAER_NOTA => {
-                    // Its session finished it after XA RECOVER listed it.
-                    tracing::debug!(dnid = node.id, gtrid = %branch.gtrid, "branch already finished");
+                    // Either its session finished it after XA RECOVER listed it, or it
+                    // is still attached to a connection the storage node has not
+                    // dropped yet (a crashed compute node's): only the next pass can
+                    // tell, so it counts as still prepared.
+                    tracing::debug!(dnid = node.id, gtrid = %branch.gtrid, "branch not finishable yet");
+                    still_prepared.insert(branch.gtrid.clone());
                 }
                 Err(e) => {
                     warn!(dnid = node.id, gtrid = %branch.gtrid, error = %e, "XA recovery could not finish a branch; retrying later");
