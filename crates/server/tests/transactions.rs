@@ -365,14 +365,16 @@ impl Bank {
         None
     }
 
+    /// One transfer; Err carries whether the client knows it did not commit (any
+    /// failure before COMMIT was sent, or an error reply to COMMIT) and the error.
     async fn transfer(
         c: &mut Conn,
         from: u32,
         to: u32,
         amount: i64,
-    ) -> Result<(), mysql_async::Error> {
-        c.query_drop("BEGIN").await?;
-        let steps = async {
+    ) -> Result<(), (bool, mysql_async::Error)> {
+        let before_commit = async {
+            c.query_drop("BEGIN").await?;
             c.query_drop(format!(
                 "UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"
             ))
@@ -380,14 +382,20 @@ impl Bank {
             c.query_drop(format!(
                 "UPDATE accounts SET balance = balance + {amount} WHERE id = {to}"
             ))
-            .await?;
-            c.query_drop("COMMIT").await
+            .await
         }
         .await;
-        if steps.is_err() {
+        if let Err(e) = before_commit {
             let _ = c.query_drop("ROLLBACK").await;
+            return Err((true, e));
         }
-        steps
+        match c.query_drop("COMMIT").await {
+            Ok(()) => Ok(()),
+            // The server answered: the transaction was rolled back.
+            Err(e) if server_code(&e).is_some() => Err((true, e)),
+            // The connection broke: the outcome is unknown, so no retry.
+            Err(e) => Err((false, e)),
+        }
     }
 
     /// Runs the workload for `run`; returns the statistics.
@@ -410,7 +418,9 @@ impl Bank {
                     if conn.is_none() {
                         conn = bank.connect(until).await;
                     }
-                    let Some(c) = conn.as_mut() else { break };
+                    if conn.is_none() {
+                        break;
+                    }
                     let a = (next() % bank.accounts as u64) as u32;
                     let mut b = (next() % bank.accounts as u64) as u32;
                     if a == b {
@@ -423,14 +433,23 @@ impl Bank {
                     } else {
                         (b, a, -((next() % 50) as i64 + 1))
                     };
-                    match Bank::transfer(c, from, to, amount).await {
-                        Ok(()) => {
-                            stats.transfers.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => {
-                            stats.failed.fetch_add(1, Ordering::Relaxed);
-                            if server_code(&e).is_none() {
-                                conn = None;
+                    // Retried (on a new connection if needed) while the client knows
+                    // it did not commit.
+                    for _attempt in 0..5 {
+                        let Some(c) = conn.as_mut() else { break };
+                        match Bank::transfer(c, from, to, amount).await {
+                            Ok(()) => {
+                                stats.transfers.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                            Err((known_not_committed, e)) => {
+                                stats.failed.fetch_add(1, Ordering::Relaxed);
+                                if server_code(&e).is_none() {
+                                    conn = bank.connect(until).await;
+                                }
+                                if !known_not_committed || Instant::now() >= until {
+                                    break;
+                                }
                             }
                         }
                     }
