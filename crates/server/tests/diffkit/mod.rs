@@ -147,15 +147,15 @@ pub fn fold_text(fold: Fold, text: &str) -> String {
     match fold {
         Fold::GeneralCi => text
             .trim_end_matches(' ')
+            .to_lowercase()
             .chars()
             .map(|c| match c {
-                'é' | 'É' | 'è' | 'ë' => 'e',
-                'ö' | 'Ö' | 'ó' => 'o',
-                'ü' | 'Ü' => 'u',
+                'é' | 'è' | 'ë' | 'ê' => 'e',
+                'ö' | 'ó' | 'ò' => 'o',
+                'ü' | 'ú' => 'u',
                 other => other,
             })
-            .collect::<String>()
-            .to_lowercase(),
+            .collect(),
         Fold::PadSpace => text.trim_end_matches(' ').to_string(),
         Fold::List => {
             let mut parts: Vec<&str> = text.split(',').collect();
