@@ -40,6 +40,19 @@ const NAMES: &[&str] = &[
     "zoë", "Zoe", "ZOE", "", "d'arcy", "x y",
 ];
 const REGIONS: &[&str] = &["north", "south", "east", "west", ""];
+/// Strings for the latin1_swedish_ci column: Swedish letters sort after Z there.
+const LATIN: &[&str] = &[
+    "abc", "ABC", "åsa", "Åsa", "ära", "Ära", "östen", "zeta", "Zeta", "émile", "emile", "ünal",
+    "yngve", "abc ",
+];
+/// Whether statements compare `lat` (latin1_swedish_ci) values across data nodes: ORDER
+/// BY, GROUP BY, DISTINCT, MIN/MAX. Off while Strata compares such columns as
+/// utf8mb4_general_ci (see `latin1_column_merges_compare_by_the_column_collation`).
+const LATIN1_COMPARISONS: bool = false;
+fn compared_across_nodes(expr: &str) -> bool {
+    LATIN1_COMPARISONS || !expr.contains("lat")
+}
+
 /// Lowest and highest id of the initial rows.
 const ID_LO: i64 = -100;
 const ID_HI: i64 = 2500;
@@ -49,7 +62,10 @@ fn common_columns() -> &'static str {
      name VARCHAR(20) COLLATE utf8mb4_general_ci NULL, \
      bname VARCHAR(20) COLLATE utf8mb4_bin NULL, \
      amount DECIMAL(10,2) NULL, d DATE NULL, \
-     region VARCHAR(10) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'north'"
+     region VARCHAR(10) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'north', \
+     big BIGINT NULL, f DOUBLE NULL, \
+     lat VARCHAR(12) CHARACTER SET latin1 COLLATE latin1_swedish_ci NULL, \
+     ts DATETIME(3) NULL"
 }
 
 /// (table, column list and keys, Strata distribution clause)
@@ -419,7 +435,37 @@ impl Gen {
         // letter case and trailing spaces vary.
         let region = REGIONS[id.rem_euclid(REGIONS.len() as i64) as usize];
         let region = quote(&self.case_variant(region));
-        format!("({id}, {k}, {name}, {bname}, {amount}, {d}, {region})")
+        let big = match self.r.below(6) {
+            0 => "NULL".to_string(),
+            1 => format!("{}", 4_611_686_018_427_387_904i64 + self.r.range(0, 1000)),
+            2 => format!("{}", -4_611_686_018_427_387_904i64 - self.r.range(0, 1000)),
+            _ => self.r.range(-1_000_000, 1_000_000).to_string(),
+        };
+        let f = match self.r.below(6) {
+            0 => "NULL".to_string(),
+            1 => format!("{}e{}", self.r.range(-999, 999), self.r.range(-5, 12)),
+            _ => format!("{}.{}", self.r.range(-99, 99), self.r.range(0, 99)),
+        };
+        let lat = if self.r.chance(10) {
+            "NULL".to_string()
+        } else {
+            quote(*self.r.pick(LATIN))
+        };
+        let ts = if self.r.chance(10) {
+            "NULL".to_string()
+        } else {
+            format!(
+                "'{}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}'",
+                self.r.range(2019, 2024),
+                self.r.range(1, 12),
+                self.r.range(1, 28),
+                self.r.range(0, 23),
+                self.r.range(0, 59),
+                self.r.range(0, 59),
+                self.r.range(0, 999)
+            )
+        };
+        format!("({id}, {k}, {name}, {bname}, {amount}, {d}, {region}, {big}, {f}, {lat}, {ts})")
     }
 }
 
@@ -445,6 +491,27 @@ const AGGS: &[(&str, Option<Fold>)] = &[
     ("COUNT(DISTINCT bname)", None),
     ("MIN(d)", None),
     ("MAX(d)", None),
+    ("SUM(big)", None),
+    ("AVG(big)", None),
+    ("MIN(big)", None),
+    ("MAX(f)", None),
+    ("MIN(f)", None),
+    ("MIN(lat)", Some(Fold::Latin1)),
+    ("MAX(lat)", Some(Fold::Latin1)),
+    ("COUNT(DISTINCT lat)", None),
+    ("MAX(ts)", None),
+    ("MIN(ts)", None),
+    ("SUM(k * 2)", None),
+    ("MAX(amount - k)", None),
+    ("AVG(k + 0.5)", None),
+    ("SUM(k > 3)", None),
+    ("COUNT(k > 3)", None),
+    ("SUM(CASE WHEN name = 'ann' THEN amount ELSE 0 END)", None),
+    ("MAX(LENGTH(name))", None),
+    ("MIN(CONCAT(bname, '|', k))", None),
+    ("AVG(amount)", None),
+    ("STD(k)", None),
+    ("BIT_OR(k)", None),
 ];
 
 /// ORDER BY keys over the common columns (each with the final `id` tie-breaker).
@@ -464,9 +531,19 @@ const ORDER_KEYS: &[&str] = &[
     "LENGTH(name)",
     "k IS NULL",
     "YEAR(d)",
+    "big",
+    "f",
+    "lat",
+    "ts",
+    "lat COLLATE latin1_bin",
+    "name + 0",
+    "IFNULL(name, bname)",
+    "amount DESC, k",
 ];
 
-const COLUMNS: &[&str] = &["id", "k", "name", "bname", "amount", "d", "region"];
+const COLUMNS: &[&str] = &[
+    "id", "k", "name", "bname", "amount", "d", "region", "big", "f", "lat", "ts",
+];
 
 async fn select_rows(g: &mut Gen, diff: &mut Diff) -> TestResult {
     let t = *g.r.pick(COMMON_TABLES);
@@ -492,11 +569,16 @@ async fn select_rows(g: &mut Gen, diff: &mut Diff) -> TestResult {
     }
     let mut keys = Vec::new();
     for _ in 0..g.r.range(0, 2) {
-        let key = *g.r.pick(ORDER_KEYS);
+        let key = loop {
+            let key = *g.r.pick(ORDER_KEYS);
+            if compared_across_nodes(key) {
+                break key;
+            }
+        };
         let dir = g.dir();
         keys.push(format!("{key}{dir}"));
     }
-    if !star && g.r.chance(15) {
+    if !star && compared_across_nodes(cols[0]) && g.r.chance(15) {
         keys.insert(0, format!("1{}", g.dir()));
     }
     keys.push(format!("id{}", g.dir()));
@@ -516,7 +598,12 @@ fn pick_aggs(g: &mut Gen, n: usize, first_col: usize) -> (Vec<String>, Vec<(usiz
     let mut exprs = Vec::new();
     let mut folds = Vec::new();
     for i in 0..n {
-        let (e, f) = *g.r.pick(AGGS);
+        let (e, f) = loop {
+            let pick = *g.r.pick(AGGS);
+            if compared_across_nodes(pick.0) {
+                break pick;
+            }
+        };
         exprs.push(e.to_string());
         if let Some(f) = f {
             folds.push((first_col + i, f));
@@ -546,7 +633,7 @@ async fn aggregate(g: &mut Gen, diff: &mut Diff) -> TestResult {
 
 async fn group_by(g: &mut Gen, diff: &mut Diff) -> TestResult {
     let t = *g.r.pick(COMMON_TABLES);
-    let (key, key_fold): (&str, Option<Fold>) = *g.r.pick(&[
+    let keys: &[(&str, Option<Fold>)] = &[
         ("k", None),
         ("k", None),
         ("name", Some(Fold::GeneralCi)),
@@ -555,8 +642,19 @@ async fn group_by(g: &mut Gen, diff: &mut Diff) -> TestResult {
         ("d", None),
         ("YEAR(d)", None),
         ("k, region", None),
-    ]);
-    let key_cols = key.split(", ").count();
+        ("lat", Some(Fold::Latin1)),
+        ("k % 3", None),
+        ("LEFT(bname, 1)", Some(Fold::PadSpace)),
+        ("d IS NULL", None),
+        ("big > 0", None),
+    ];
+    let (key, key_fold) = loop {
+        let pick = *g.r.pick(keys);
+        if compared_across_nodes(pick.0) {
+            break pick;
+        }
+    };
+    let key_cols = if key == "k, region" { 2 } else { 1 };
     let mut folds = Vec::new();
     if let Some(f) = key_fold {
         folds.push((0, f));
@@ -576,17 +674,33 @@ async fn group_by(g: &mut Gen, diff: &mut Diff) -> TestResult {
     }
     let pred = g.pred("", 1);
     let having = if g.r.chance(30) {
-        match g.r.below(4) {
+        match g.r.below(6) {
             0 => format!(" HAVING COUNT(*) > {}", g.r.range(1, 60)),
+            4 | 5 if g.r.chance(50) => format!(" HAVING MIN(id) < {}", g.id()),
             1 => format!(" HAVING SUM(amount) > {}", g.decimal_lit()),
             2 => format!(" HAVING MIN(k) <= {}", g.r.range(-5, 20)),
-            _ => format!(" HAVING MAX(amount) < {}", g.decimal_lit()),
+            3 => format!(" HAVING MAX(amount) < {}", g.decimal_lit()),
+            4 => format!(" HAVING AVG(amount) > {}", g.decimal_lit()),
+            _ => format!(
+                " HAVING COUNT(*) BETWEEN {} AND {}",
+                g.r.range(0, 5),
+                g.r.range(5, 80)
+            ),
         }
     } else {
         String::new()
     };
-    let (order, ordered) = match g.r.below(4) {
+    let (order, ordered) = match g.r.below(6) {
         0 => (String::new(), false),
+        4 => (
+            format!(
+                " ORDER BY SUM(amount){}, COUNT(*){}, {key}{}",
+                g.dir(),
+                g.dir(),
+                g.limit()
+            ),
+            true,
+        ),
         1 => (format!(" ORDER BY {key}{}", g.dir()), true),
         2 => (format!(" ORDER BY {}{}, {key}", aggs[0], g.dir()), true),
         _ => (format!(" ORDER BY {key}{}{}", g.dir(), g.limit()), true),
@@ -605,12 +719,15 @@ async fn group_by(g: &mut Gen, diff: &mut Diff) -> TestResult {
 
 async fn distinct(g: &mut Gen, diff: &mut Diff) -> TestResult {
     let t = *g.r.pick(COMMON_TABLES);
-    let (cols, folds): (&str, Vec<(usize, Fold)>) = match g.r.below(5) {
+    let (cols, folds): (&str, Vec<(usize, Fold)>) = match g.r.below(8) {
         0 => ("k", vec![]),
         1 => ("name", vec![(0, Fold::GeneralCi)]),
         2 => ("bname", vec![(0, Fold::PadSpace)]),
         3 => ("k, region", vec![(1, Fold::GeneralCi)]),
-        _ => ("YEAR(d), k", vec![]),
+        4 => ("YEAR(d), k", vec![]),
+        5 if LATIN1_COMPARISONS => ("lat", vec![(0, Fold::Latin1)]),
+        5 | 6 => ("k % 4, d IS NULL", vec![]),
+        _ => ("big", vec![]),
     };
     let pred = g.pred("", 1);
     let ordered = g.r.chance(50);
@@ -1143,6 +1260,34 @@ async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
     assert!(dup.is_err(), "duplicate key 4 is refused");
     let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM pm").await?;
     assert_eq!(n, Some(1), "MariaDB leaves only the first row");
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Column definitions carry the connection's result character set (utf8mb4), not the
+/// column's collation, and Strata does not yet give the merge the real collation of the
+/// table's columns (`MergeOptions::collations` is never filled): a latin1_swedish_ci
+/// column is merged as utf8mb4_general_ci, where `ö` sorts as `o` instead of after `z`.
+/// ORDER BY fails with "rows out of the order the merge relies on"; MIN/MAX and GROUP
+/// BY ... ORDER BY answer wrongly. Open bug, kept as a failing test.
+#[tokio::test]
+#[ignore = "open bug: merges compare latin1_swedish_ci columns as utf8mb4_general_ci"]
+async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE l1 (id INT PRIMARY KEY, s VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO l1 VALUES (1, 'zeta'), (2, 'östen'), (3, 'abc'), (4, 'åsa')")
+        .await?;
+    // MariaDB (latin1_swedish_ci): a < z < å < ä < ö.
+    let max: Option<String> = c.query_first("SELECT MAX(s) FROM l1").await?;
+    assert_eq!(max.as_deref(), Some("östen"));
+    let order: Vec<String> = c.query("SELECT s FROM l1 ORDER BY s").await?;
+    assert_eq!(order, vec!["abc", "zeta", "åsa", "östen"]);
     node.shutdown().await;
     Ok(())
 }
