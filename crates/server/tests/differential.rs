@@ -145,6 +145,7 @@ struct Diff {
     seed: u64,
     statements: usize,
     refused: Vec<String>,
+    refusals: BTreeMap<String, usize>,
     mismatches: Vec<String>,
     per_kind: BTreeMap<&'static str, (usize, usize)>,
 }
@@ -177,7 +178,8 @@ impl Diff {
         let reference = run(&mut self.reference, sql).await?;
         let before = self.mismatches.len();
         self.record(kind, sql, &reference, &strata, &Shape::default());
-        if self.mismatches.len() == before {
+        let statement_differed = self.mismatches.len() > before;
+        {
             let order = if table == "t_child" { "cid" } else { "id" };
             let all = format!("SELECT * FROM {table} ORDER BY {order}");
             let strata = run(&mut self.strata, &all).await?;
@@ -187,12 +189,14 @@ impl Diff {
                 ..Shape::default()
             };
             if let Verdict::Mismatch(why) = compare(&reference, &strata, &shape) {
-                self.mismatch(
-                    &format!("{sql}\n  -- then: {all}"),
-                    &why,
-                    &reference,
-                    &strata,
-                );
+                if !statement_differed {
+                    self.mismatch(
+                        &format!("{sql}\n  -- then: {all}"),
+                        &why,
+                        &reference,
+                        &strata,
+                    );
+                }
                 self.resync(table, &reference).await?;
             }
         }
@@ -245,6 +249,7 @@ impl Diff {
                     Outcome::Error { message, .. } => message.clone(),
                     _ => String::new(),
                 };
+                *self.refusals.entry(why.clone()).or_default() += 1;
                 self.refused.push(format!("{sql}\n    -> {why}"));
             }
             Verdict::Mismatch(why) => self.mismatch(sql, &why, reference, strata),
@@ -899,6 +904,69 @@ async fn expressions(g: &mut Gen, diff: &mut Diff) -> TestResult {
     diff.check("expressions", &sql, &shape).await
 }
 
+/// Predicates on the sharding keys in literal forms that must route like MariaDB
+/// compares: strings for integers, decimals, exponents, collation variants, NULL.
+fn routing_edge(g: &mut Gen) -> (String, &'static str) {
+    let id = g.id();
+    match g.r.below(26) {
+        0 => (format!("id = '{id}'"), "t_crc"),
+        1 => (format!("id = '{id}abc'"), "t_crc"),
+        2 => (format!("id = ' {id}'"), "t_mod"),
+        3 => (format!("id = {id}.0"), "t_mod"),
+        4 => (format!("id = {id}.5"), "t_crc"),
+        5 => (format!("id = {id}e0"), "t_range"),
+        6 => (
+            format!("id IN ({id}, '{}', {}.00)", id + 1, id + 2),
+            "t_range",
+        ),
+        7 => ("id <=> NULL".to_string(), "t_crc"),
+        8 => (format!("id BETWEEN {} AND {}", id + 50, id), "t_range"),
+        9 => (format!("id > {}", 2390 + g.r.range(0, 20)), "t_range"),
+        10 => (format!("id < {}", g.r.range(-5, 5)), "t_range"),
+        11 => (format!("id BETWEEN {} AND {}", 595, 606), "t_range"),
+        12 => (format!("id > {}.5 AND id < {}", 599, 603), "t_range"),
+        13 => (format!("NOT (id BETWEEN 1 AND {id})"), "t_range"),
+        14 => ("region = 0".to_string(), "t_match"),
+        15 => (format!("region = {}", g.region_lit()), "t_match"),
+        16 => ("region = 'NORTH   '".to_string(), "t_match"),
+        17 => ("region IN ('north', NULL)".to_string(), "t_match"),
+        18 => ("region IS NULL".to_string(), "t_match"),
+        19 => (
+            "region = 'north' COLLATE utf8mb4_bin".to_string(),
+            "t_match",
+        ),
+        // `BINARY region = 'North'` belongs here; see `binary_operator_parses`.
+        20 => ("region = _utf8mb4'SOUTH'".to_string(), "t_match"),
+        21 => ("region LIKE 'so%'".to_string(), "t_match"),
+        22 => ("region = ''".to_string(), "t_match"),
+        23 => (format!("(region = 'east' OR id = {id})"), "t_match"),
+        24 => (format!("id = -{}", id.abs()), "t_mod"),
+        _ => (format!("id IN ({id}, NULL)"), "t_mod"),
+    }
+}
+
+async fn routing(g: &mut Gen, diff: &mut Diff) -> TestResult {
+    let (pred, t) = routing_edge(g);
+    let sql = match g.r.below(3) {
+        0 => format!("SELECT COUNT(*), SUM(amount) FROM {t} WHERE {pred}"),
+        1 => format!("SELECT id, region, k FROM {t} WHERE {pred} ORDER BY id LIMIT 50"),
+        _ => {
+            return diff
+                .write(
+                    "UPDATE routing",
+                    &format!("UPDATE {t} SET k = k + 1 WHERE {pred}"),
+                    t,
+                )
+                .await
+        }
+    };
+    let shape = Shape {
+        ordered: true,
+        ..Shape::default()
+    };
+    diff.check("routing literal forms", &sql, &shape).await
+}
+
 async fn write(g: &mut Gen, diff: &mut Diff) -> TestResult {
     if g.r.chance(12) {
         let id = g.r.range(0, 40);
@@ -1147,6 +1215,7 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
         seed,
         statements: 0,
         refused: Vec::new(),
+        refusals: BTreeMap::new(),
         mismatches: Vec::new(),
         per_kind: BTreeMap::new(),
     };
@@ -1165,7 +1234,8 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
             50..=57 => distinct(&mut g, &mut diff).await?,
             58..=64 => union(&mut g, &mut diff).await?,
             65..=76 => join(&mut g, &mut diff).await?,
-            77..=82 => expressions(&mut g, &mut diff).await?,
+            77..=80 => expressions(&mut g, &mut diff).await?,
+            81..=84 => routing(&mut g, &mut diff).await?,
             _ => write(&mut g, &mut diff).await?,
         }
     }
@@ -1193,8 +1263,11 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
     for (kind, (n, refused)) in &diff.per_kind {
         println!("  {kind:32} {n:5} statements, {refused:4} refused");
     }
-    for r in diff.refused.iter().take(12) {
-        println!("refused: {r}");
+    for (why, n) in &diff.refusals {
+        println!("  refused {n:4}: {why}");
+    }
+    for r in diff.refused.iter().take(5) {
+        println!("refused, for example: {r}");
     }
     node.shutdown().await;
     storage.drop_database(&reference_db).await?;
@@ -1288,6 +1361,30 @@ async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
     assert_eq!(max.as_deref(), Some("östen"));
     let order: Vec<String> = c.query("SELECT s FROM l1 ORDER BY s").await?;
     assert_eq!(order, vec!["abc", "zeta", "åsa", "östen"]);
+    node.shutdown().await;
+    Ok(())
+}
+
+/// MySQL's `BINARY expr` operator is not parsed (sqlparser's MySQL dialect lacks it), so
+/// a statement using it fails with 1064 unless all its tables are on one data node.
+/// Open bug, kept as a failing test.
+#[tokio::test]
+#[ignore = "open bug: the BINARY operator is a syntax error across data nodes"]
+async fn binary_operator_parses() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE bo (id INT PRIMARY KEY, s VARCHAR(10)) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO bo VALUES (1, 'North'), (2, 'north'), (3, 'NORTH')")
+        .await?;
+    let n: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM bo WHERE BINARY s = 'North'")
+        .await?;
+    assert_eq!(n, Some(1));
     node.shutdown().await;
     Ok(())
 }
