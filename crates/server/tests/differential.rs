@@ -361,7 +361,7 @@ impl Gen {
             11 => format!("{p}name IN ({}, {})", self.name_lit(), self.name_lit()),
             12 => format!(
                 "{p}name LIKE {}",
-                quote(*self.r.pick(&["a%", "%e", "Z%", "_o%", "%"]))
+                quote(self.r.pick_str(&["a%", "%e", "Z%", "_o%", "%"]))
             ),
             13 => format!("{p}amount > {}", self.decimal_lit()),
             14 => {
@@ -406,7 +406,7 @@ impl Gen {
     }
 
     fn dir(&mut self) -> &'static str {
-        *self.r.pick(&["", " ASC", " DESC"])
+        self.r.pick_str(&["", " ASC", " DESC"])
     }
 
     /// One row's values for the common columns, `(id, k, name, bname, amount, d, region)`.
@@ -419,12 +419,12 @@ impl Gen {
         let name = if self.r.chance(8) {
             "NULL".to_string()
         } else {
-            quote(*self.r.pick(NAMES))
+            quote(self.r.pick_str(NAMES))
         };
         let bname = if self.r.chance(8) {
             "NULL".to_string()
         } else {
-            quote(*self.r.pick(NAMES))
+            quote(self.r.pick_str(NAMES))
         };
         let amount = if self.r.chance(8) {
             "NULL".to_string()
@@ -454,7 +454,7 @@ impl Gen {
         let lat = if self.r.chance(10) {
             "NULL".to_string()
         } else {
-            quote(*self.r.pick(LATIN))
+            quote(self.r.pick_str(LATIN))
         };
         let ts = if self.r.chance(10) {
             "NULL".to_string()
@@ -1134,7 +1134,7 @@ async fn load(g: &mut Gen, diff: &mut Diff) -> TestResult {
             } else {
                 g.r.range(0, 50).to_string()
             };
-            rows.push(format!("({id}, {qty}, {})", quote(*g.r.pick(NAMES))));
+            rows.push(format!("({id}, {qty}, {})", quote(g.r.pick_str(NAMES))));
         }
     }
     for chunk in rows.chunks(200) {

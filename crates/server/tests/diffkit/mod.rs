@@ -342,6 +342,11 @@ impl SplitMix64 {
         self.below(100) < percent
     }
 
+    /// One string of a non-empty list.
+    pub fn pick_str(&mut self, items: &[&'static str]) -> &'static str {
+        items[self.below(items.len() as u64) as usize]
+    }
+
     /// One element of a non-empty slice.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
