@@ -904,6 +904,116 @@ async fn expressions(g: &mut Gen, diff: &mut Diff) -> TestResult {
     diff.check("expressions", &sql, &shape).await
 }
 
+/// Assorted shapes: aliases in HAVING / ORDER BY, parenthesized UNION branches with their
+/// own LIMIT, type coercion in UNION, empty inputs, literals, qualified names, locking
+/// reads, the largest LIMIT.
+async fn misc(g: &mut Gen, diff: &mut Diff) -> TestResult {
+    let t = g.r.pick_str(COMMON_TABLES);
+    let u = g.r.pick_str(&["t_crc", "t_mod", "t_range", "t_match"]);
+    let pred = g.pred("", 1);
+    let ordered = Shape {
+        ordered: true,
+        ..Shape::default()
+    };
+    let (sql, shape) = match g.r.below(14) {
+        0 => (
+            format!(
+                "SELECT k, COUNT(*) AS c FROM {t} WHERE {pred} GROUP BY k HAVING c > {} ORDER BY c DESC, k",
+                g.r.range(0, 40)
+            ),
+            ordered,
+        ),
+        1 => (
+            format!(
+                "SELECT k AS kk, SUM(amount) AS s FROM {t} WHERE {pred} GROUP BY kk ORDER BY s{}, kk LIMIT {}",
+                g.dir(),
+                g.r.range(1, 10)
+            ),
+            ordered,
+        ),
+        2 => (
+            format!(
+                "(SELECT id, k FROM {t} WHERE {pred} ORDER BY id LIMIT {}) UNION ALL \
+                 (SELECT id, k FROM {u} ORDER BY id DESC LIMIT {}) ORDER BY 1, 2",
+                g.r.range(1, 8),
+                g.r.range(1, 8)
+            ),
+            ordered,
+        ),
+        3 => (
+            format!("SELECT id, name FROM {t} WHERE {pred} UNION SELECT k, bname FROM {u} WHERE k > 15"),
+            Shape {
+                folds: vec![(1, Fold::GeneralCi)],
+                ..Shape::default()
+            },
+        ),
+        4 => (
+            format!("SELECT COUNT(*), MIN(id), SUM(amount), AVG(k), MAX(name), GROUP_CONCAT(id) FROM {t} WHERE 1 = 0"),
+            ordered,
+        ),
+        5 => (
+            format!("SELECT k, COUNT(*), SUM(amount) FROM {t} WHERE id = -99999 GROUP BY k"),
+            ordered,
+        ),
+        6 => (
+            format!(
+                "SELECT 1, 'x', NULL, k, -0.5 FROM {t} WHERE {pred} ORDER BY id LIMIT {}",
+                g.r.range(1, 10)
+            ),
+            ordered,
+        ),
+        7 => (
+            format!(
+                "SELECT {t}.id, {t}.k FROM {t} WHERE {t}.k = {} ORDER BY {t}.id DESC",
+                g.r.range(-5, 20)
+            ),
+            ordered,
+        ),
+        8 => (
+            format!("SELECT id, amount FROM {t} WHERE id IN ({}) ORDER BY id FOR UPDATE", g.id_list(4)),
+            ordered,
+        ),
+        9 => (
+            format!(
+                "SELECT id FROM {t} WHERE {pred} ORDER BY id LIMIT 18446744073709551615 OFFSET {}",
+                g.r.range(0, 500)
+            ),
+            ordered,
+        ),
+        10 => (
+            format!(
+                "SELECT region, GROUP_CONCAT(k SEPARATOR '|') FROM {t} WHERE k = {} GROUP BY region",
+                g.r.range(-5, 20)
+            ),
+            Shape {
+                folds: vec![(0, Fold::GeneralCi)],
+                ..Shape::default()
+            },
+        ),
+        11 => (
+            format!(
+                "SELECT id, f, ts FROM {t} WHERE ts > {} ORDER BY f{}, ts DESC, id LIMIT {}",
+                g.date_lit(),
+                g.dir(),
+                g.r.range(1, 30)
+            ),
+            ordered,
+        ),
+        12 => (
+            format!(
+                "SELECT DISTINCT k FROM {t} WHERE {pred} ORDER BY k DESC LIMIT {}",
+                g.r.range(1, 5)
+            ),
+            ordered,
+        ),
+        _ => (
+            format!("SELECT k, SUM(amount) FROM {t} GROUP BY k HAVING SUM(amount) IS NULL OR COUNT(*) < 40"),
+            Shape::default(),
+        ),
+    };
+    diff.check("misc", &sql, &shape).await
+}
+
 /// Predicates on the sharding keys in literal forms that must route like MariaDB
 /// compares: strings for integers, decimals, exponents, collation variants, NULL.
 fn routing_edge(g: &mut Gen) -> (String, &'static str) {
@@ -1228,13 +1338,15 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
 
     while diff.statements < target {
         match g.r.below(100) {
-            0..=19 => select_rows(&mut g, &mut diff).await?,
+            0..=16 => select_rows(&mut g, &mut diff).await?,
+            17..=19 => misc(&mut g, &mut diff).await?,
             20..=33 => aggregate(&mut g, &mut diff).await?,
             34..=49 => group_by(&mut g, &mut diff).await?,
             50..=57 => distinct(&mut g, &mut diff).await?,
             58..=64 => union(&mut g, &mut diff).await?,
             65..=76 => join(&mut g, &mut diff).await?,
-            77..=80 => expressions(&mut g, &mut diff).await?,
+            77..=78 => expressions(&mut g, &mut diff).await?,
+            79..=80 => misc(&mut g, &mut diff).await?,
             81..=84 => routing(&mut g, &mut diff).await?,
             _ => write(&mut g, &mut diff).await?,
         }
