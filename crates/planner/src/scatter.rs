@@ -39,7 +39,7 @@ use crate::exprs::{
 };
 use crate::literal::expr_literal;
 use crate::plan::{
-    Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, Predicate, SortKey,
+    Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, Predicate, SortKey,
 };
 
 /// AVG's extra decimals (MySQL's default div_precision_increment).
@@ -538,6 +538,9 @@ impl Columns<'_> {
             ("SUM", Some((_, false))) => Ok((None, AggregateFunction::Sum)),
             ("MIN", Some(_)) => Ok((None, AggregateFunction::Min)),
             ("MAX", Some(_)) => Ok((None, AggregateFunction::Max)),
+            ("BIT_AND", Some((_, false))) => Ok((None, AggregateFunction::Bit(BitOp::And))),
+            ("BIT_OR", Some((_, false))) => Ok((None, AggregateFunction::Bit(BitOp::Or))),
+            ("BIT_XOR", Some((_, false))) => Ok((None, AggregateFunction::Bit(BitOp::Xor))),
             ("AVG", Some((x, false))) => {
                 let count = call("COUNT", x.clone());
                 let count_column = self.helper(&count);

@@ -517,6 +517,8 @@ const AGGS: &[(&str, Option<Fold>)] = &[
     ("AVG(amount)", None),
     ("STD(k)", None),
     ("BIT_OR(k)", None),
+    ("BIT_AND(k + 5)", None),
+    ("BIT_XOR(big)", None),
 ];
 
 /// ORDER BY keys over the common columns (each with the final `id` tie-breaker).
@@ -948,7 +950,7 @@ async fn misc(g: &mut Gen, diff: &mut Diff) -> TestResult {
             },
         ),
         4 => (
-            format!("SELECT COUNT(*), MIN(id), SUM(amount), AVG(k), MAX(name), GROUP_CONCAT(id) FROM {t} WHERE 1 = 0"),
+            format!("SELECT COUNT(*), MIN(id), SUM(amount), AVG(k), MAX(name), GROUP_CONCAT(id), BIT_AND(k) FROM {t} WHERE 1 = 0"),
             ordered,
         ),
         5 => (
