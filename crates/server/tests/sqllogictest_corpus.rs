@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use diffkit::{compare, run, BoxError, Outcome, Shape, Verdict};
-use sqllogictest::{Condition, DefaultColumnType, QueryExpect, Record, SortMode};
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
@@ -109,27 +108,93 @@ fn sampled(index: usize, sample: usize) -> bool {
     index % sample == 0
 }
 
-fn runs_here(conditions: &[Condition]) -> bool {
-    conditions.iter().all(|c| match c {
-        Condition::OnlyIf { label } => label == ENGINE,
-        Condition::SkipIf { label } => label != ENGINE,
-    })
+/// A `skipif` / `onlyif` line.
+#[derive(Debug, Clone, PartialEq)]
+enum Condition {
+    SkipIf(String),
+    OnlyIf(String),
 }
 
-/// The file's text with trailing comments removed from `skipif`/`onlyif` lines (the
-/// corpus writes `skipif mysql # empty RHS`, which the parser does not accept).
-fn normalized(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            if line.starts_with("skipif") || line.starts_with("onlyif") {
-                line.split('#').next().unwrap_or(line).trim_end()
-            } else {
-                line
+/// How a query's rows are compared (the file's sort mode).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SortMode {
+    NoSort,
+    RowSort,
+    ValueSort,
+}
+
+/// One record of a file.
+#[derive(Debug, Clone, PartialEq)]
+enum Record {
+    /// `statement ok|error`: SQL without rows expected.
+    Statement { line: usize, sql: String },
+    /// `query <types> [<sort mode> [<label>]]`.
+    Query {
+        line: usize,
+        sql: String,
+        sort: SortMode,
+    },
+    /// `halt`: the rest of the file is skipped.
+    Halt,
+}
+
+/// Reads the records of a sqllogictest file with the conditions before each. The
+/// expected results are skipped: MariaDB's answers are the reference. (A small parser
+/// of its own: the format is simple, and the `sqllogictest` crate as a dev-dependency
+/// changed the features of shared dependencies in the server's test builds.)
+fn parse_records(text: &str) -> Vec<(Vec<Condition>, Record)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::new();
+    let mut conditions = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_end();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        i += 1;
+        match words.as_slice() {
+            ["skipif", label, ..] => conditions.push(Condition::SkipIf(label.to_string())),
+            ["onlyif", label, ..] => conditions.push(Condition::OnlyIf(label.to_string())),
+            ["halt", ..] => records.push((std::mem::take(&mut conditions), Record::Halt)),
+            ["statement", ..] | ["query", ..] => {
+                let at = i;
+                let mut sql = Vec::new();
+                while i < lines.len() && !lines[i].trim().is_empty() && lines[i] != "----" {
+                    sql.push(lines[i]);
+                    i += 1;
+                }
+                // Skip the expected results up to the blank line ending the record.
+                while i < lines.len() && !lines[i].trim().is_empty() {
+                    i += 1;
+                }
+                let sql = sql.join("\n");
+                let record = if words[0] == "statement" {
+                    Record::Statement { line: at, sql }
+                } else {
+                    let sort = match words.get(2).copied() {
+                        Some("rowsort") => SortMode::RowSort,
+                        Some("valuesort") => SortMode::ValueSort,
+                        _ => SortMode::NoSort,
+                    };
+                    Record::Query {
+                        line: at,
+                        sql,
+                        sort,
+                    }
+                };
+                records.push((std::mem::take(&mut conditions), record));
             }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+            // Comments, blank lines, hash-threshold.
+            _ => {}
+        }
+    }
+    records
+}
+
+fn runs_here(conditions: &[Condition]) -> bool {
+    conditions.iter().all(|c| match c {
+        Condition::OnlyIf(label) => label == ENGINE,
+        Condition::SkipIf(label) => label != ENGINE,
+    })
 }
 
 /// Runs one file through both sides; `sample` keeps every n-th query (1 = all).
@@ -145,45 +210,14 @@ async fn run_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let records =
-        sqllogictest::parse_with_name::<DefaultColumnType>(&normalized(&text), name.as_str())?;
-    let mut pending: Vec<Condition> = Vec::new();
     let mut query_index = 0usize;
-    for record in records {
-        let (loc, conditions, sql, shape) = match record {
-            Record::Condition(c) => {
-                pending.push(c);
-                continue;
-            }
-            Record::Halt { .. } => {
-                if runs_here(&pending) {
-                    break;
-                }
-                pending.clear();
-                continue;
-            }
-            Record::Statement {
-                loc,
-                conditions,
-                sql,
-                ..
-            } => (loc, conditions, sql, None),
-            Record::Query {
-                loc,
-                conditions,
-                sql,
-                expected,
-                ..
-            } => {
-                let sort = match expected {
-                    QueryExpect::Results { sort_mode, .. } => sort_mode,
-                    QueryExpect::Error(_) => None,
-                };
-                (loc, conditions, sql, Some(sort))
-            }
-            _ => continue,
+    for (conditions, record) in parse_records(&text) {
+        let (line, sql, shape) = match record {
+            Record::Halt if runs_here(&conditions) => break,
+            Record::Halt => continue,
+            Record::Statement { line, sql } => (line, sql, None),
+            Record::Query { line, sql, sort } => (line, sql, Some(sort)),
         };
-        pending.clear();
         if !runs_here(&conditions) {
             tally.skipped += 1;
             continue;
@@ -202,9 +236,9 @@ async fn run_file(
                     continue;
                 }
                 tally.queries += 1;
-                by_value = matches!(sort, Some(SortMode::ValueSort));
+                by_value = sort == SortMode::ValueSort;
                 Shape {
-                    ordered: matches!(sort, None | Some(SortMode::NoSort)),
+                    ordered: sort == SortMode::NoSort,
                     ..Shape::default()
                 }
             }
@@ -250,8 +284,7 @@ async fn run_file(
                 }
             }
             Verdict::Mismatch(why) => tally.mismatches.push(format!(
-                "{name}:{}: {sql}\n  {why}\n  MariaDB: {}  Strata:  {}",
-                loc.line(),
+                "{name}:{line}: {sql}\n  {why}\n  MariaDB: {}  Strata:  {}",
                 reference_out.describe(6),
                 strata_out.describe(6)
             )),
@@ -376,4 +409,40 @@ async fn sampled_corpus_answers_like_mariadb() -> TestResult {
 #[ignore = "the whole corpus takes minutes; run it with --run-ignored all"]
 async fn full_corpus_answers_like_mariadb() -> TestResult {
     run_corpus(1, MAX_REFUSED_PERCENT_FULL).await
+}
+
+#[test]
+fn records_are_read_with_their_conditions_and_without_results() {
+    let text = "hash-threshold 8\n\nstatement ok\nCREATE TABLE t1(a INTEGER)\n\n\
+                # comment\nskipif mysql # empty RHS\nquery I rowsort label-1\nSELECT a\nFROM t1\n----\n1\n2\n\n\
+                onlyif mssql\nhalt\n\nquery II nosort\nSELECT 1, 2\n----\n1\n2\n";
+    assert_eq!(
+        parse_records(text),
+        vec![
+            (
+                vec![],
+                Record::Statement {
+                    line: 3,
+                    sql: "CREATE TABLE t1(a INTEGER)".into()
+                }
+            ),
+            (
+                vec![Condition::SkipIf("mysql".into())],
+                Record::Query {
+                    line: 8,
+                    sql: "SELECT a\nFROM t1".into(),
+                    sort: SortMode::RowSort
+                }
+            ),
+            (vec![Condition::OnlyIf("mssql".into())], Record::Halt),
+            (
+                vec![],
+                Record::Query {
+                    line: 18,
+                    sql: "SELECT 1, 2".into(),
+                    sort: SortMode::NoSort
+                }
+            ),
+        ]
+    );
 }
