@@ -118,9 +118,12 @@ enum Condition {
 /// How a query's rows are compared (the file's sort mode).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum SortMode {
-    NoSort,
-    RowSort,
-    ValueSort,
+    /// `nosort`: in the order returned.
+    AsReturned,
+    /// `rowsort`: rows as a multiset.
+    ByRow,
+    /// `valuesort`: values as a multiset, ignoring rows.
+    ByValue,
 }
 
 /// One record of a file.
@@ -171,9 +174,9 @@ fn parse_records(text: &str) -> Vec<(Vec<Condition>, Record)> {
                     Record::Statement { line: at, sql }
                 } else {
                     let sort = match words.get(2).copied() {
-                        Some("rowsort") => SortMode::RowSort,
-                        Some("valuesort") => SortMode::ValueSort,
-                        _ => SortMode::NoSort,
+                        Some("rowsort") => SortMode::ByRow,
+                        Some("valuesort") => SortMode::ByValue,
+                        _ => SortMode::AsReturned,
                     };
                     Record::Query {
                         line: at,
@@ -236,9 +239,9 @@ async fn run_file(
                     continue;
                 }
                 tally.queries += 1;
-                by_value = sort == SortMode::ValueSort;
+                by_value = sort == SortMode::ByValue;
                 Shape {
-                    ordered: sort == SortMode::NoSort,
+                    ordered: sort == SortMode::AsReturned,
                     ..Shape::default()
                 }
             }
@@ -431,7 +434,7 @@ fn records_are_read_with_their_conditions_and_without_results() {
                 Record::Query {
                     line: 8,
                     sql: "SELECT a\nFROM t1".into(),
-                    sort: SortMode::RowSort
+                    sort: SortMode::ByRow
                 }
             ),
             (vec![Condition::OnlyIf("mssql".into())], Record::Halt),
@@ -440,7 +443,7 @@ fn records_are_read_with_their_conditions_and_without_results() {
                 Record::Query {
                     line: 18,
                     sql: "SELECT 1, 2".into(),
-                    sort: SortMode::NoSort
+                    sort: SortMode::AsReturned
                 }
             ),
         ]
