@@ -168,6 +168,19 @@ pub(crate) fn rewrite_select(
         });
     }
 
+    // Without ORDER BY, MariaDB returns groups sorted by the GROUP BY columns (ORDER BY
+    // NULL turns that off, and is an ORDER BY key here): the merge does the same.
+    if order_keys.is_empty() {
+        merge.order_by = merge
+            .group_by
+            .iter()
+            .map(|&column| SortKey {
+                column,
+                descending: false,
+            })
+            .collect();
+    }
+
     merge.distinct = select.distinct.is_some();
     if merge.distinct && !wildcard && !aggregating && !cols.helpers.is_empty() {
         return Err(PlanError::unsupported(

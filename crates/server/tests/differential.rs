@@ -697,8 +697,10 @@ async fn group_by(g: &mut Gen, diff: &mut Diff) -> TestResult {
     } else {
         String::new()
     };
-    let (order, ordered) = match g.r.below(6) {
-        0 => (String::new(), false),
+    let (order, ordered) = match g.r.below(7) {
+        // MariaDB sorts groups by the GROUP BY columns when there is no ORDER BY.
+        0 => (String::new(), true),
+        5 => (" ORDER BY NULL".to_string(), false),
         4 => (
             format!(
                 " ORDER BY SUM(amount){}, COUNT(*){}, {key}{}",
