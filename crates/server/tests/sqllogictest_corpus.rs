@@ -143,8 +143,8 @@ enum Record {
 
 /// Reads the records of a sqllogictest file with the conditions before each. The
 /// expected results are skipped: MariaDB's answers are the reference. (A small parser
-/// of its own: the format is simple, and the `sqllogictest` crate as a dev-dependency
-/// changed the features of shared dependencies in the server's test builds.)
+/// of its own: the format is simple, and it keeps the `sqllogictest` crate and its
+/// dependencies out of the server's test builds.)
 fn parse_records(text: &str) -> Vec<(Vec<Condition>, Record)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut records = Vec::new();
