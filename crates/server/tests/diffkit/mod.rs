@@ -129,6 +129,50 @@ pub async fn run(conn: &mut Conn, sql: &str) -> Result<Outcome, BoxError> {
     }
 }
 
+/// Runs `sql` as a server-side prepared statement with `params` (binary protocol).
+pub async fn run_prepared(
+    conn: &mut Conn,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Outcome, BoxError> {
+    let mut result = match conn.exec_iter(sql, params).await {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(e)) => {
+            return Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let columns: Option<Vec<String>> = result
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect());
+    let rows: Result<Vec<mysql_async::Row>, _> = result.collect().await;
+    let affected = result.affected_rows();
+    let drained = result.drop_result().await;
+    let rows = match (rows, drained) {
+        (Ok(r), Ok(())) => r,
+        (Err(mysql_async::Error::Server(e)), _) | (_, Err(mysql_async::Error::Server(e))) => {
+            return Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+    };
+    match columns {
+        Some(columns) if !columns.is_empty() => Ok(Outcome::Rows {
+            columns,
+            rows: rows
+                .into_iter()
+                .map(|row| row.unwrap().iter().map(value_text).collect())
+                .collect(),
+        }),
+        _ => Ok(Outcome::Affected { rows: affected }),
+    }
+}
+
 /// How a column's values are normalized before comparing, for values MySQL lets the
 /// server choose (the representative of a `_ci` group, the order inside GROUP_CONCAT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
