@@ -1530,7 +1530,11 @@ async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
         .await;
     assert!(dup.is_err(), "duplicate key 4 is refused");
     let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM pm").await?;
-    assert_eq!(n, Some(1), "MariaDB rolls the whole INSERT back: only row 4 remains");
+    assert_eq!(
+        n,
+        Some(1),
+        "MariaDB rolls the whole INSERT back: only row 4 remains"
+    );
     node.shutdown().await;
     Ok(())
 }
