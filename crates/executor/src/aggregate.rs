@@ -23,11 +23,15 @@
 //!   with warning 1260 "Row N was cut by GROUP_CONCAT()", as MySQL truncates (N is the
 //!   output row's number).
 //!
+//! - BIT_AND / BIT_OR / BIT_XOR: the node's result (BIGINT UNSIGNED; a node without
+//!   rows sends the operation's identity); output the partials combined with the same
+//!   operation.
+//!
 //! Columns that are neither grouped nor aggregated keep the first row's value.
 
 use std::collections::HashSet;
 
-use strata_planner::{AggregateFunction, MergeSpec};
+use strata_planner::{AggregateFunction, BitOp, MergeSpec};
 use strata_protocol::packets::ColumnDef;
 
 use crate::collation::Encoding;
@@ -63,6 +67,7 @@ enum Combine {
         separator: Vec<u8>,
         encoding: Encoding,
     },
+    Bit(BitOp),
 }
 
 impl Combine {
@@ -75,6 +80,7 @@ impl Combine {
             Combine::Avg { .. } => "AVG",
             Combine::CountDistinct { .. } => "COUNT(DISTINCT)",
             Combine::GroupConcat { .. } => "GROUP_CONCAT",
+            Combine::Bit(op) => op.name(),
         }
     }
 }
@@ -101,6 +107,7 @@ enum Acc {
         text: Option<Vec<u8>>,
         truncated: bool,
     },
+    Bit(u64),
 }
 
 /// One group being aggregated: its first row and the aggregates' running state.
@@ -183,6 +190,10 @@ impl Aggregation {
                         .and_then(|def| Encoding::of_charset(def.charset))
                         .unwrap_or(Encoding::Binary),
                 },
+                AggregateFunction::Bit(op) => {
+                    count_partial(kind?, column)?;
+                    Combine::Bit(*op)
+                }
             };
             aggs.push((column, combine));
         }
@@ -211,6 +222,7 @@ impl Aggregation {
                     text: None,
                     truncated: false,
                 },
+                Combine::Bit(op) => Acc::Bit(op.identity()),
             })
             .collect();
         let mut state = GroupState {
@@ -313,6 +325,18 @@ impl Aggregation {
                     }
                     grown += joined.len().saturating_sub(before);
                 }
+                (Combine::Bit(op), Acc::Bit(total)) => {
+                    let Some(text) = value else { continue };
+                    let partial: u64 = std::str::from_utf8(text)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| MergeError::BadValue {
+                            column,
+                            value: String::from_utf8_lossy(text).into_owned(),
+                            expected: "BIGINT UNSIGNED",
+                        })?;
+                    *total = op.apply(*total, partial);
+                }
                 _ => {
                     return Err(MergeError::InvalidSpec(
                         "aggregate state does not match its function".into(),
@@ -345,6 +369,7 @@ impl Aggregation {
                     None => None,
                 },
                 (_, Acc::CountDistinct(seen)) => Some(seen.len().to_string().into_bytes()),
+                (_, Acc::Bit(total)) => Some(total.to_string().into_bytes()),
                 (_, Acc::GroupConcat { text, truncated }) => {
                     if truncated {
                         warnings.push(MergeWarning {
@@ -375,6 +400,7 @@ impl Aggregation {
             .map(|(column, combine)| {
                 let value = match combine {
                     Combine::Count | Combine::CountDistinct { .. } => Some(b"0".to_vec()),
+                    Combine::Bit(op) => Some(op.identity().to_string().into_bytes()),
                     _ => None,
                 };
                 (*column, value)
@@ -752,6 +778,52 @@ mod tests {
         assert_eq!(avg_scale(27, 4), 31);
         assert_eq!(avg_scale(35, 4), 38);
         assert_eq!(avg_scale(38, 4), 38);
+    }
+
+    #[test]
+    fn bit_aggregates_combine_partials_with_their_operation() {
+        // Node 1 holds 12 and 10 (BIT_AND 8, BIT_OR 14, BIT_XOR 6), node 2 no rows (the
+        // identities: BIT_AND 18446744073709551615, the others 0), node 3 holds 3.
+        // MariaDB over 12, 10, 3: BIT_AND 0, BIT_OR 15, BIT_XOR 5.
+        let cols = [count_col("a"), count_col("o"), count_col("x")];
+        let aggs = || {
+            vec![
+                agg(0, AggregateFunction::Bit(BitOp::And)),
+                agg(1, AggregateFunction::Bit(BitOp::Or)),
+                agg(2, AggregateFunction::Bit(BitOp::Xor)),
+            ]
+        };
+        let (row, _) = combine(
+            &cols,
+            aggs(),
+            &[
+                vec![Some("8"), Some("14"), Some("6")],
+                vec![Some("18446744073709551615"), Some("0"), Some("0")],
+                vec![Some("3"), Some("3"), Some("3")],
+            ],
+            1024,
+        )
+        .unwrap();
+        assert_eq!(row, vec![s("0"), s("15"), s("5")]);
+        let spec = MergeSpec {
+            visible_columns: 3,
+            aggregates: aggs(),
+            ..MergeSpec::default()
+        };
+        let layout = Layout::new(&cols, &cols, &[]);
+        let aggregation = Aggregation::new(&spec, &cols, &layout, 1024).unwrap();
+        assert_eq!(
+            texts(&aggregation.empty_result()),
+            vec![s("18446744073709551615"), s("0"), s("0")]
+        );
+        let err = combine(
+            &cols,
+            aggs(),
+            &[vec![Some("-1"), Some("0"), Some("0")]],
+            1024,
+        )
+        .unwrap_err();
+        assert!(matches!(err, MergeError::BadValue { column: 0, .. }));
     }
 
     #[test]

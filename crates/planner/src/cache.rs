@@ -18,7 +18,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sqlparser::ast::Statement;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{visit_expressions, Expr, Statement, Value};
 use strata_sql::{normalize_digest, Lexer, TokenKind};
 
 use crate::catalog_view::CatalogView;
@@ -237,6 +239,20 @@ fn plan_template(
 }
 
 /// Parses a digest into a template, or marks it uncacheable.
+/// The number of `?` placeholders that are expressions of `statement`.
+fn expression_placeholders(statement: &Statement) -> usize {
+    let mut count = 0;
+    let _ = visit_expressions(statement, |e| {
+        if let Expr::Value(v) = e {
+            if matches!(&v.value, Value::Placeholder(p) if p == "?") {
+                count += 1;
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    count
+}
+
 fn build(digest: &str) -> Entry {
     let Ok(src) = Source::new(digest) else {
         return Entry::Uncacheable;
@@ -259,6 +275,11 @@ fn build(digest: &str) -> Entry {
     let placeholders = Lexer::new(digest)
         .filter(|t| t.kind == TokenKind::Placeholder)
         .count();
+    // Binding reaches `?` in expressions only; one elsewhere (GROUP_CONCAT's SEPARATOR
+    // is a bare value) would stay unbound, so such shapes are planned directly.
+    if expression_placeholders(&statement) != placeholders {
+        return Entry::Uncacheable;
+    }
     Entry::Template(Arc::new(Template {
         positions: placeholder_positions(digest, &src.tokens),
         statement,

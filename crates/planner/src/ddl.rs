@@ -247,15 +247,12 @@ pub(crate) fn plan_ddl_statement(
                 catalog_changes: changes,
             })
         }
-        Statement::CreateView { query, .. } => {
-            let scope = crate::scope::query_scope(query, &resolver)?;
-            match scope.route(ctx.home_node, None)? {
-                crate::scope::Route::Single(n) => Ok(plain(Plan::Single { dnid: n, sql: text })),
-                crate::scope::Route::Multi(_) => Err(PlanError::unsupported(
-                    "views over tables on several data nodes",
-                )),
-            }
-        }
+        // Views are not recorded in the catalog: a view created on a data node could be
+        // neither queried (its name is an unknown table) nor dropped through Strata, and
+        // one over a sharded table pruned to a node would see that node's rows only.
+        Statement::CreateView { .. } => Err(PlanError::unsupported(
+            "CREATE VIEW (views are not in Strata's catalog yet)",
+        )),
         other => Err(PlanError::unsupported(statement_kind(other))),
     }
 }

@@ -80,6 +80,7 @@ pub fn describe_merge(m: &MergeSpec) -> String {
                     AggregateFunction::GroupConcat { separator } => {
                         format!("GROUP_CONCAT(SEPARATOR {separator:?})")
                     }
+                    AggregateFunction::Bit(op) => op.name().to_string(),
                 };
                 format!("{f} #{}", a.column)
             })

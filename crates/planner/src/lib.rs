@@ -44,8 +44,8 @@ pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, describe_merge, explain, explain_target, explanation, Explanation};
 pub use plan::{
-    Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, NodeStatement, Plan, Predicate,
-    SortKey, WriteCombine,
+    Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, NodeStatement, Plan,
+    Predicate, SortKey, WriteCombine,
 };
 
 use crate::keys::{canonical, route};

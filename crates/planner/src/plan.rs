@@ -144,6 +144,48 @@ pub enum AggregateFunction {
         /// The separator.
         separator: String,
     },
+    /// BIT_AND(x) / BIT_OR(x) / BIT_XOR(x): the per-node results (BIGINT UNSIGNED, the
+    /// operation's identity for a node without rows) combine with the same operation.
+    Bit(BitOp),
+}
+
+/// A bitwise aggregate's operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BitOp {
+    /// BIT_AND: identity all ones.
+    And,
+    /// BIT_OR: identity 0.
+    Or,
+    /// BIT_XOR: identity 0.
+    Xor,
+}
+
+impl BitOp {
+    /// The SQL function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BitOp::And => "BIT_AND",
+            BitOp::Or => "BIT_OR",
+            BitOp::Xor => "BIT_XOR",
+        }
+    }
+
+    /// The result over no rows.
+    pub fn identity(self) -> u64 {
+        match self {
+            BitOp::And => u64::MAX,
+            BitOp::Or | BitOp::Xor => 0,
+        }
+    }
+
+    /// Combines two partial results.
+    pub fn apply(self, a: u64, b: u64) -> u64 {
+        match self {
+            BitOp::And => a & b,
+            BitOp::Or => a | b,
+            BitOp::Xor => a ^ b,
+        }
+    }
 }
 
 /// A HAVING condition over merged columns: comparisons of a column with a literal,

@@ -39,7 +39,7 @@ use crate::exprs::{
 };
 use crate::literal::expr_literal;
 use crate::plan::{
-    Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, Predicate, SortKey,
+    Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, Predicate, SortKey,
 };
 
 /// AVG's extra decimals (MySQL's default div_precision_increment).
@@ -166,6 +166,19 @@ pub(crate) fn rewrite_select(
             column,
             descending: key.options.asc == Some(false),
         });
+    }
+
+    // Without ORDER BY, MariaDB returns groups sorted by the GROUP BY columns (ORDER BY
+    // NULL turns that off, and is an ORDER BY key here): the merge does the same.
+    if order_keys.is_empty() {
+        merge.order_by = merge
+            .group_by
+            .iter()
+            .map(|&column| SortKey {
+                column,
+                descending: false,
+            })
+            .collect();
     }
 
     merge.distinct = select.distinct.is_some();
@@ -538,6 +551,9 @@ impl Columns<'_> {
             ("SUM", Some((_, false))) => Ok((None, AggregateFunction::Sum)),
             ("MIN", Some(_)) => Ok((None, AggregateFunction::Min)),
             ("MAX", Some(_)) => Ok((None, AggregateFunction::Max)),
+            ("BIT_AND", Some((_, false))) => Ok((None, AggregateFunction::Bit(BitOp::And))),
+            ("BIT_OR", Some((_, false))) => Ok((None, AggregateFunction::Bit(BitOp::Or))),
+            ("BIT_XOR", Some((_, false))) => Ok((None, AggregateFunction::Bit(BitOp::Xor))),
             ("AVG", Some((x, false))) => {
                 let count = call("COUNT", x.clone());
                 let count_column = self.helper(&count);

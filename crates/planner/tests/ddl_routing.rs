@@ -250,6 +250,22 @@ fn bad_distributions_are_refused() {
 }
 
 #[test]
+fn create_view_is_refused_because_views_are_not_in_the_catalog() {
+    // Found by the sqllogictest corpus: a view over a sharded table pruned to one node
+    // was created there, then every SELECT from it failed with 1146 and DROP VIEW was
+    // refused.
+    for sql in [
+        "CREATE VIEW v AS SELECT id FROM orders WHERE id = 1",
+        "CREATE VIEW v AS SELECT id FROM orders",
+        "CREATE OR REPLACE VIEW v AS SELECT 1",
+    ] {
+        let err = ddl(sql).expect_err(sql);
+        assert_eq!(err.code(), 1235, "{sql}: {err}");
+        assert!(err.to_string().contains("CREATE VIEW"), "{sql}: {err}");
+    }
+}
+
+#[test]
 fn schema_changes_run_on_every_node_of_the_table() {
     let all = [1, 2, 3, 4];
     let cases: &[(&str, &[u32])] = &[

@@ -1,0 +1,403 @@
+//! Shared pieces of the differential tests: run one statement on a connection and turn
+//! its reply into text ([`Outcome`]), and compare Strata's reply with the reference
+//! MariaDB's ([`compare`]). Rows are compared as text, so a value that prints the same
+//! is the same; order matters only when the caller says the statement has a total order.
+
+#![allow(dead_code)]
+
+use mysql_async::prelude::*;
+use mysql_async::{Conn, Value};
+
+/// Error type of the differential tests.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// MySQL's "not supported" error code, Strata's answer to what it cannot run correctly.
+pub const ER_NOT_SUPPORTED_YET: u16 = 1235;
+
+/// What one statement returned, as text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A result set: column names and rows of values as text (`NULL` for SQL NULL).
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    /// An OK packet.
+    Affected { rows: u64 },
+    /// An error packet.
+    Error { code: u16, message: String },
+}
+
+impl Outcome {
+    /// The error code when the statement failed.
+    pub fn error_code(&self) -> Option<u16> {
+        match self {
+            Outcome::Error { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// A short printable form (at most `max_rows` rows).
+    pub fn describe(&self, max_rows: usize) -> String {
+        match self {
+            Outcome::Rows { columns, rows } => {
+                let mut s = format!("{} row(s) [{}]\n", rows.len(), columns.join(" | "));
+                for row in rows.iter().take(max_rows) {
+                    s.push_str("    ");
+                    s.push_str(&row.join(" | "));
+                    s.push('\n');
+                }
+                if rows.len() > max_rows {
+                    s.push_str(&format!("    ... {} more\n", rows.len() - max_rows));
+                }
+                s
+            }
+            Outcome::Affected { rows } => format!("OK, {rows} row(s) affected\n"),
+            Outcome::Error { code, message } => format!("ERROR {code}: {message}\n"),
+        }
+    }
+}
+
+/// The text form of one value of a text-protocol row.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::NULL => "NULL".to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Double(f) => f.to_string(),
+        Value::Date(y, mo, d, h, mi, s, us) => {
+            format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
+        }
+        Value::Time(neg, d, h, mi, s, us) => format!(
+            "{}{}:{mi:02}:{s:02}.{us:06}",
+            if *neg { "-" } else { "" },
+            u32::from(*h) + d * 24
+        ),
+    }
+}
+
+/// Runs `sql` (text protocol) and returns its outcome; `Err` only for failures that are
+/// not a server error packet (I/O, protocol), which end the test.
+pub async fn run(conn: &mut Conn, sql: &str) -> Result<Outcome, BoxError> {
+    let mut result = match conn.query_iter(sql).await {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(e)) => {
+            return Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let columns: Option<Vec<String>> = result
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect());
+    let rows: Result<Vec<mysql_async::Row>, _> = result.collect().await;
+    let affected = result.affected_rows();
+    // Drain any further result sets so the connection stays usable.
+    let drained = result.drop_result().await;
+    let rows = match rows {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(e)) => {
+            return Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = drained {
+        return match e {
+            mysql_async::Error::Server(e) => Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            }),
+            e => Err(e.into()),
+        };
+    }
+    match columns {
+        Some(columns) if !columns.is_empty() => Ok(Outcome::Rows {
+            columns,
+            rows: rows
+                .into_iter()
+                .map(|row| row.unwrap().iter().map(value_text).collect())
+                .collect(),
+        }),
+        _ => Ok(Outcome::Affected { rows: affected }),
+    }
+}
+
+/// Runs `sql` as a server-side prepared statement with `params` (binary protocol).
+pub async fn run_prepared(
+    conn: &mut Conn,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Outcome, BoxError> {
+    let mut result = match conn.exec_iter(sql, params).await {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(e)) => {
+            return Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let columns: Option<Vec<String>> = result
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect());
+    let rows: Result<Vec<mysql_async::Row>, _> = result.collect().await;
+    let affected = result.affected_rows();
+    let drained = result.drop_result().await;
+    let rows = match (rows, drained) {
+        (Ok(r), Ok(())) => r,
+        (Err(mysql_async::Error::Server(e)), _) | (_, Err(mysql_async::Error::Server(e))) => {
+            return Ok(Outcome::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+    };
+    match columns {
+        Some(columns) if !columns.is_empty() => Ok(Outcome::Rows {
+            columns,
+            rows: rows
+                .into_iter()
+                .map(|row| row.unwrap().iter().map(value_text).collect())
+                .collect(),
+        }),
+        _ => Ok(Outcome::Affected { rows: affected }),
+    }
+}
+
+/// How a column's values are normalized before comparing, for values MySQL lets the
+/// server choose (the representative of a `_ci` group, the order inside GROUP_CONCAT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// utf8mb4_general_ci equality: letter case, trailing spaces and the accents our
+    /// generated strings use do not matter.
+    GeneralCi,
+    /// PAD SPACE binary equality: trailing spaces do not matter.
+    PadSpace,
+    /// latin1_swedish_ci equality for the strings the tests use: letter case and trailing
+    /// spaces do not matter, `é` is `e` and `ü` is `y` (`å`, `ä`, `ö` are letters of their own).
+    Latin1,
+    /// A GROUP_CONCAT without ORDER BY: the comma-separated parts as a multiset.
+    List,
+}
+
+/// Applies `fold` to one value's text.
+pub fn fold_text(fold: Fold, text: &str) -> String {
+    match fold {
+        Fold::GeneralCi => text
+            .trim_end_matches(' ')
+            .to_lowercase()
+            .chars()
+            .map(|c| match c {
+                'é' | 'è' | 'ë' | 'ê' => 'e',
+                'ö' | 'ó' | 'ò' => 'o',
+                'ü' | 'ú' => 'u',
+                other => other,
+            })
+            .collect(),
+        Fold::PadSpace => text.trim_end_matches(' ').to_string(),
+        Fold::Latin1 => text
+            .trim_end_matches(' ')
+            .to_lowercase()
+            .chars()
+            .map(|c| match c {
+                'é' => 'e',
+                'ü' => 'y',
+                other => other,
+            })
+            .collect(),
+        Fold::List => {
+            let mut parts: Vec<&str> = text.split(',').collect();
+            parts.sort_unstable();
+            parts.join(",")
+        }
+    }
+}
+
+/// What comparing one statement's two outcomes found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Same outcome.
+    Same,
+    /// Strata refused the statement with 1235 where MariaDB ran it.
+    Refused,
+    /// A different answer; the text says how.
+    Mismatch(String),
+}
+
+/// How rows are compared.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    /// The statement has a total ORDER BY: rows must come in the same order.
+    pub ordered: bool,
+    /// Column folds applied to both sides before comparing.
+    pub folds: Vec<(usize, Fold)>,
+    /// Compare column names too.
+    pub check_names: bool,
+}
+
+fn folded(rows: &[Vec<String>], folds: &[(usize, Fold)]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|row| {
+            let mut row = row.clone();
+            for (i, fold) in folds {
+                if let Some(v) = row.get_mut(*i) {
+                    if v != "NULL" {
+                        *v = fold_text(*fold, v);
+                    }
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+/// Compares Strata's outcome with the reference outcome of the same statement.
+pub fn compare(reference: &Outcome, strata: &Outcome, shape: &Shape) -> Verdict {
+    if let Outcome::Error { code, .. } = strata {
+        if *code == ER_NOT_SUPPORTED_YET && reference.error_code() != Some(*code) {
+            return Verdict::Refused;
+        }
+    }
+    match (reference, strata) {
+        (Outcome::Error { code: a, .. }, Outcome::Error { code: b, .. }) => {
+            if a == b {
+                Verdict::Same
+            } else {
+                Verdict::Mismatch(format!("error codes differ: MariaDB {a}, Strata {b}"))
+            }
+        }
+        (Outcome::Affected { rows: a }, Outcome::Affected { rows: b }) => {
+            if a == b {
+                Verdict::Same
+            } else {
+                Verdict::Mismatch(format!("affected rows differ: MariaDB {a}, Strata {b}"))
+            }
+        }
+        (
+            Outcome::Rows {
+                columns: ca,
+                rows: ra,
+            },
+            Outcome::Rows {
+                columns: cb,
+                rows: rb,
+            },
+        ) => {
+            if ca.len() != cb.len() {
+                return Verdict::Mismatch(format!(
+                    "column counts differ: MariaDB {}, Strata {}",
+                    ca.len(),
+                    cb.len()
+                ));
+            }
+            if shape.check_names && ca != cb {
+                return Verdict::Mismatch(format!(
+                    "column names differ: MariaDB {ca:?}, Strata {cb:?}"
+                ));
+            }
+            if ra.len() != rb.len() {
+                return Verdict::Mismatch(format!(
+                    "row counts differ: MariaDB {}, Strata {}",
+                    ra.len(),
+                    rb.len()
+                ));
+            }
+            let (mut fa, mut fb) = (folded(ra, &shape.folds), folded(rb, &shape.folds));
+            if shape.ordered {
+                if let Some(i) = (0..fa.len()).find(|&i| fa[i] != fb[i]) {
+                    let mut sa = fa.clone();
+                    let mut sb = fb.clone();
+                    sa.sort();
+                    sb.sort();
+                    let what = if sa == sb {
+                        "same rows in a different order"
+                    } else {
+                        "different rows"
+                    };
+                    return Verdict::Mismatch(format!(
+                        "{what}; first difference at row {i}: MariaDB {:?}, Strata {:?}",
+                        fa[i], fb[i]
+                    ));
+                }
+                Verdict::Same
+            } else {
+                fa.sort();
+                fb.sort();
+                if fa == fb {
+                    Verdict::Same
+                } else {
+                    let only_a: Vec<_> = fa.iter().filter(|r| !fb.contains(r)).take(3).collect();
+                    let only_b: Vec<_> = fb.iter().filter(|r| !fa.contains(r)).take(3).collect();
+                    Verdict::Mismatch(format!(
+                        "different rows (as multisets); only in MariaDB: {only_a:?}; only in Strata: {only_b:?}"
+                    ))
+                }
+            }
+        }
+        (a, b) => Verdict::Mismatch(format!(
+            "different kinds of reply: MariaDB {}, Strata {}",
+            a.describe(0).trim_end(),
+            b.describe(0).trim_end()
+        )),
+    }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64): the same seed gives the same
+/// statements on every platform and with every dependency version.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// An integer in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One string of a non-empty list.
+    pub fn pick_str(&mut self, items: &[&'static str]) -> &'static str {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    /// One element of a non-empty slice.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A SQL string literal for `s` (quotes and backslashes escaped).
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
