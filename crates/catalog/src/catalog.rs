@@ -38,6 +38,8 @@ pub struct TableInfo {
     pub now_default_columns: Vec<String>,
     /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
     pub shard_key_default: Option<crate::sharding::KeyLiteral>,
+    /// Some string column has a collation other than utf8mb4_general_ci's family.
+    pub other_collation: bool,
 }
 
 impl TableInfo {
@@ -52,6 +54,7 @@ impl TableInfo {
             columns: Vec::new(),
             now_default_columns: Vec::new(),
             shard_key_default: None,
+            other_collation: false,
         }
     }
 
@@ -63,6 +66,7 @@ impl TableInfo {
             columns: self.columns.clone(),
             now_default_columns: self.now_default_columns.clone(),
             shard_key_default: self.shard_key_default.clone(),
+            other_collation: self.other_collation,
         }
     }
 }
@@ -652,6 +656,7 @@ fn load_tables(
             info.columns = meta.columns;
             info.now_default_columns = meta.now_default_columns;
             info.shard_key_default = meta.shard_key_default;
+            info.other_collation = meta.other_collation;
             match resolve_nodes(db, &name, &info, Some(&loaded)) {
                 Ok(nodes) => {
                     info.data_nodes = nodes;

@@ -78,6 +78,8 @@ pub struct TableMeta {
     pub now_default_columns: Vec<String>,
     /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
     pub shard_key_default: Option<KeyLiteral>,
+    /// Some string column has a collation other than utf8mb4_general_ci's family.
+    pub other_collation: bool,
 }
 
 impl TableMeta {
@@ -90,6 +92,7 @@ impl TableMeta {
             columns: Vec::new(),
             now_default_columns: Vec::new(),
             shard_key_default: None,
+            other_collation: false,
         }
     }
 
@@ -139,6 +142,8 @@ struct TableRecord {
     /// The sharding column's DEFAULT, as `encode_literal` writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shard_key_default: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    other_collation: bool,
 }
 
 impl TableRecord {
@@ -151,6 +156,7 @@ impl TableRecord {
             columns: meta.columns.clone(),
             now_default_columns: meta.now_default_columns.clone(),
             shard_key_default: meta.shard_key_default.as_ref().map(encode_literal),
+            other_collation: meta.other_collation,
             column: None,
             key_type: None,
             rule_name: None,
@@ -250,6 +256,7 @@ impl TableRecord {
                 Some(text) => Some(decode_literal(text)?),
                 None => None,
             },
+            other_collation: self.other_collation,
         })
     }
 }
@@ -613,6 +620,7 @@ mod tests {
             columns: Vec::new(),
             now_default_columns: Vec::new(),
             shard_key_default: None,
+            other_collation: false,
         }
     }
 
@@ -794,6 +802,7 @@ mod tests {
                     Some(KeyLiteral::Bytes(vec![0, 255])),
                 ][i % 6]
                     .clone(),
+                other_collation: i % 3 == 0,
             };
             let name = format!("t{i}");
             store.put_table("shop", &name, &meta)?;
@@ -819,6 +828,7 @@ mod tests {
                 columns: Vec::new(),
                 now_default_columns: Vec::new(),
                 shard_key_default: None,
+                other_collation: false,
             })
         );
         let global = decode_table(

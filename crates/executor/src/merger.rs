@@ -334,6 +334,9 @@ impl Merger {
         let outputs = all_output_columns(spec, columns);
         let layout = Layout::new(columns, &outputs, &options.collations);
         let visible = visible_range(spec, columns.len());
+        if spec.collation_unknown {
+            refuse_unknown_collations(spec, &layout, visible.clone())?;
+        }
         let aggregating = !spec.group_by.is_empty() || !spec.aggregates.is_empty();
         let ordered = aggregating && options.presorted_groups && order_leads_with_groups(spec);
         let mut description = Vec::new();
@@ -538,6 +541,44 @@ pub fn merge_all_with_options(
         }
     }
 }
+
+/// Refuses a merge that would compare strings whose collation it cannot know (a table
+/// of the statement declares another character set or collation): ORDER BY, GROUP BY,
+/// DISTINCT, MIN/MAX, COUNT(DISTINCT) and GROUP_CONCAT over such text columns. Binary
+/// strings compare bytewise and are fine.
+fn refuse_unknown_collations(
+    spec: &MergeSpec,
+    layout: &Layout,
+    visible: std::ops::Range<usize>,
+) -> Result<(), MergeError> {
+    use strata_planner::AggregateFunction as F;
+    let mut compared: Vec<usize> = spec.order_by.iter().map(|k| k.column).collect();
+    compared.extend(&spec.group_by);
+    if spec.distinct {
+        compared.extend(visible);
+    }
+    for a in &spec.aggregates {
+        if matches!(
+            a.function,
+            F::Min | F::Max | F::CountDistinct | F::GroupConcat { .. }
+        ) {
+            compared.push(a.column);
+        }
+    }
+    for column in compared {
+        if let Ok(crate::value::ColumnKind::Text { collation, .. }) = layout.node_kind(column) {
+            if collation.id() != BINARY_COLLATION {
+                return Err(MergeError::Unsupported(
+                    "comparing strings of a column with a character set or collation other than utf8mb4_general_ci across data nodes".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `binary` collation's id.
+const BINARY_COLLATION: u16 = 63;
 
 #[cfg(test)]
 mod tests {

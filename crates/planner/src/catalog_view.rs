@@ -68,6 +68,10 @@ pub struct TableInfo {
     /// Columns whose DEFAULT is the current time (`DEFAULT CURRENT_TIMESTAMP`): a write
     /// to several copies of a global table gives them the planner's time explicitly.
     pub now_default_columns: Vec<String>,
+    /// Some string column's collation is not utf8mb4_general_ci (or utf8's): the rows
+    /// reach the merge in the connection's character set with no trace of it, so
+    /// comparing such strings across nodes is refused.
+    pub other_collation: bool,
 }
 
 impl TableInfo {
@@ -79,6 +83,7 @@ impl TableInfo {
             shard_key_default: None,
             auto_increment: None,
             now_default_columns: Vec::new(),
+            other_collation: false,
         }
     }
 

@@ -152,6 +152,11 @@ pub(crate) fn plan_ddl_statement(
         } => {
             let table = resolver.table(name, None)?;
             let mut changes = Vec::new();
+            if table.placement.nodes().len() > 1 && names_other_collation(&text) {
+                return Err(PlanError::unsupported(
+                    "changing the character set or collation of a table on several data nodes",
+                ));
+            }
             for op in operations {
                 check_alter(op, &table)?;
                 if let AlterTableOperation::RenameTable { table_name } = op {
@@ -495,6 +500,7 @@ fn plan_create(
         None => TableInfo::new(distribution),
     };
     if like.is_none() {
+        info.other_collation = names_other_collation(&create_sql);
         info.columns = columns.defs.iter().map(|c| c.name.value.clone()).collect();
         info.now_default_columns = columns
             .defs
@@ -927,5 +933,73 @@ fn default_distribution(
                 None => Ok(Distribution::Vertical { dnid: nodes[0] }),
             }
         }
+    }
+}
+
+/// True when a CREATE/ALTER TABLE text names a character set or collation other than
+/// utf8mb4 / utf8(mb3) with their general_ci collations (or binary): the merge compares
+/// strings as utf8mb4_general_ci and cannot see a column's own collation.
+fn names_other_collation(sql: &str) -> bool {
+    const SAME: &[&str] = &[
+        "utf8mb4",
+        "utf8mb4_general_ci",
+        "utf8",
+        "utf8mb3",
+        "utf8_general_ci",
+        "utf8mb3_general_ci",
+        "binary",
+        "default",
+    ];
+    let tokens: Vec<&str> = strata_sql::code_tokens(sql)
+        .filter(|t| t.kind != strata_sql::TokenKind::Punct || t.text(sql) != "=")
+        .map(|t| t.text(sql))
+        .collect();
+    tokens.iter().enumerate().any(|(i, word)| {
+        let value_at =
+            if word.eq_ignore_ascii_case("CHARSET") || word.eq_ignore_ascii_case("COLLATE") {
+                i + 1
+            } else if word.eq_ignore_ascii_case("CHARACTER")
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("SET"))
+            {
+                i + 2
+            } else {
+                return false;
+            };
+        tokens.get(value_at).is_some_and(|v| {
+            let v = v.trim_matches(|c| c == '\'' || c == '"' || c == '`');
+            !SAME.iter().any(|s| s.eq_ignore_ascii_case(v))
+        })
+    })
+}
+
+#[cfg(test)]
+mod collation_tests {
+    use super::names_other_collation;
+
+    #[test]
+    fn recognises_other_character_sets_and_collations() {
+        assert!(!names_other_collation(
+            "CREATE TABLE t (a VARCHAR(5)) DEFAULT CHARSET=utf8mb4"
+        ));
+        assert!(!names_other_collation(
+            "CREATE TABLE t (a VARBINARY(5), b BLOB)"
+        ));
+        assert!(names_other_collation(
+            "CREATE TABLE t (a VARCHAR(5) CHARACTER SET latin1)"
+        ));
+        assert!(names_other_collation(
+            "CREATE TABLE t (a VARCHAR(5) COLLATE utf8mb4_bin)"
+        ));
+        assert!(names_other_collation(
+            "CREATE TABLE t (a TEXT) ENGINE=InnoDB DEFAULT CHARSET = latin1"
+        ));
+        assert!(names_other_collation(
+            "ALTER TABLE t CONVERT TO CHARACTER SET 'latin1'"
+        ));
+        assert!(!names_other_collation(
+            "CREATE TABLE t (charset_name VARCHAR(5))"
+        ));
     }
 }

@@ -94,6 +94,9 @@ pub struct MergeSpec {
     /// The visible columns are all per-node columns from `visible_start` on (`SELECT *`);
     /// `visible_columns` is then 0 and unused.
     pub visible_to_end: bool,
+    /// A table of the statement has string columns whose collation the merge cannot
+    /// know: merging must refuse to compare strings (other than binary ones).
+    pub collation_unknown: bool,
 }
 
 /// One ORDER BY key.

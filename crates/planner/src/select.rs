@@ -73,11 +73,16 @@ pub(crate) fn plan_query(
                 star_expansion: star_expansion(&query),
                 item_texts: select_item_texts(src.sql),
             };
-            let (per_node, merge) = if union {
+            let (per_node, mut merge) = if union {
                 rewrite_union(&query, &rc)?
             } else {
                 rewrite_select(&query, &rc)?
             };
+            merge.collation_unknown = scope
+                .blocks
+                .iter()
+                .flat_map(|b| &b.tables)
+                .any(|t| t.table.info.other_collation);
             Ok(scatter_plan(src, per_node, merge, nodes, dnid.selected))
         }
     }

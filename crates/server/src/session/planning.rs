@@ -47,6 +47,7 @@ impl CatalogView for CatalogAdapter<'_> {
         info.columns = t.columns.clone();
         info.now_default_columns = t.now_default_columns.clone();
         info.shard_key_default = t.shard_key_default.clone();
+        info.other_collation = t.other_collation;
         Some(info)
     }
 
@@ -299,6 +300,7 @@ fn apply_change(
             info.columns = table.columns.clone();
             info.now_default_columns = table.now_default_columns.clone();
             info.shard_key_default = table.shard_key_default.clone();
+            info.other_collation = table.other_collation;
             catalog.create_table(db, name, info).map(|_| ())
         }
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
