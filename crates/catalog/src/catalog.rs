@@ -38,8 +38,8 @@ pub struct TableInfo {
     pub now_default_columns: Vec<String>,
     /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
     pub shard_key_default: Option<crate::sharding::KeyLiteral>,
-    /// Some string column has a collation other than utf8mb4_general_ci's family.
-    pub other_collation: bool,
+    /// String columns whose collation merges cannot reproduce (lowercase; `*`: all).
+    pub other_collation_columns: Vec<String>,
 }
 
 impl TableInfo {
@@ -54,7 +54,7 @@ impl TableInfo {
             columns: Vec::new(),
             now_default_columns: Vec::new(),
             shard_key_default: None,
-            other_collation: false,
+            other_collation_columns: Vec::new(),
         }
     }
 
@@ -66,7 +66,7 @@ impl TableInfo {
             columns: self.columns.clone(),
             now_default_columns: self.now_default_columns.clone(),
             shard_key_default: self.shard_key_default.clone(),
-            other_collation: self.other_collation,
+            other_collation_columns: self.other_collation_columns.clone(),
         }
     }
 }
@@ -656,7 +656,7 @@ fn load_tables(
             info.columns = meta.columns;
             info.now_default_columns = meta.now_default_columns;
             info.shard_key_default = meta.shard_key_default;
-            info.other_collation = meta.other_collation;
+            info.other_collation_columns = meta.other_collation_columns;
             match resolve_nodes(db, &name, &info, Some(&loaded)) {
                 Ok(nodes) => {
                     info.data_nodes = nodes;

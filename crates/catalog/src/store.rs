@@ -78,8 +78,8 @@ pub struct TableMeta {
     pub now_default_columns: Vec<String>,
     /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
     pub shard_key_default: Option<KeyLiteral>,
-    /// Some string column has a collation other than utf8mb4_general_ci's family.
-    pub other_collation: bool,
+    /// String columns whose collation merges cannot reproduce (lowercase; `*`: all).
+    pub other_collation_columns: Vec<String>,
 }
 
 impl TableMeta {
@@ -92,7 +92,7 @@ impl TableMeta {
             columns: Vec::new(),
             now_default_columns: Vec::new(),
             shard_key_default: None,
-            other_collation: false,
+            other_collation_columns: Vec::new(),
         }
     }
 
@@ -142,8 +142,8 @@ struct TableRecord {
     /// The sharding column's DEFAULT, as `encode_literal` writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shard_key_default: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    other_collation: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    other_collation_columns: Vec<String>,
 }
 
 impl TableRecord {
@@ -156,7 +156,7 @@ impl TableRecord {
             columns: meta.columns.clone(),
             now_default_columns: meta.now_default_columns.clone(),
             shard_key_default: meta.shard_key_default.as_ref().map(encode_literal),
-            other_collation: meta.other_collation,
+            other_collation_columns: meta.other_collation_columns.clone(),
             column: None,
             key_type: None,
             rule_name: None,
@@ -256,7 +256,7 @@ impl TableRecord {
                 Some(text) => Some(decode_literal(text)?),
                 None => None,
             },
-            other_collation: self.other_collation,
+            other_collation_columns: self.other_collation_columns,
         })
     }
 }
@@ -620,7 +620,7 @@ mod tests {
             columns: Vec::new(),
             now_default_columns: Vec::new(),
             shard_key_default: None,
-            other_collation: false,
+            other_collation_columns: Vec::new(),
         }
     }
 
@@ -802,7 +802,11 @@ mod tests {
                     Some(KeyLiteral::Bytes(vec![0, 255])),
                 ][i % 6]
                     .clone(),
-                other_collation: i % 3 == 0,
+                other_collation_columns: if i % 3 == 0 {
+                    vec!["s".into()]
+                } else {
+                    Vec::new()
+                },
             };
             let name = format!("t{i}");
             store.put_table("shop", &name, &meta)?;
@@ -828,7 +832,7 @@ mod tests {
                 columns: Vec::new(),
                 now_default_columns: Vec::new(),
                 shard_key_default: None,
-                other_collation: false,
+                other_collation_columns: Vec::new(),
             })
         );
         let global = decode_table(

@@ -334,8 +334,8 @@ impl Merger {
         let outputs = all_output_columns(spec, columns);
         let layout = Layout::new(columns, &outputs, &options.collations);
         let visible = visible_range(spec, columns.len());
-        if spec.collation_unknown {
-            refuse_unknown_collations(spec, &layout, visible.clone())?;
+        if !spec.other_collation_columns.is_empty() {
+            refuse_unknown_collations(spec, &layout, columns, visible.clone())?;
         }
         let aggregating = !spec.group_by.is_empty() || !spec.aggregates.is_empty();
         let ordered = aggregating && options.presorted_groups && order_leads_with_groups(spec);
@@ -549,8 +549,19 @@ pub fn merge_all_with_options(
 fn refuse_unknown_collations(
     spec: &MergeSpec,
     layout: &Layout,
+    columns: &[ColumnDef],
     visible: std::ops::Range<usize>,
 ) -> Result<(), MergeError> {
+    let unknown = |def: Option<&ColumnDef>| {
+        let list = &spec.other_collation_columns;
+        match def {
+            Some(d) if !d.org_name.is_empty() => list
+                .iter()
+                .any(|c| c == "*" || c.eq_ignore_ascii_case(&d.org_name)),
+            // An expression: it may be over such a column.
+            _ => true,
+        }
+    };
     use strata_planner::AggregateFunction as F;
     let mut compared: Vec<usize> = spec.order_by.iter().map(|k| k.column).collect();
     compared.extend(&spec.group_by);
@@ -567,7 +578,11 @@ fn refuse_unknown_collations(
     }
     for column in compared {
         if let Ok(crate::value::ColumnKind::Text { collation, .. }) = layout.node_kind(column) {
-            if collation.id() != BINARY_COLLATION {
+            // Binary strings and `*_bin` collations (the BINARY column flag) are exact.
+            if collation.id() != BINARY_COLLATION
+                && !collation.name().ends_with("_bin")
+                && unknown(columns.get(column))
+            {
                 return Err(MergeError::Unsupported(
                     "comparing strings of a column with a character set or collation other than utf8mb4_general_ci across data nodes".into(),
                 ));

@@ -68,10 +68,10 @@ pub struct TableInfo {
     /// Columns whose DEFAULT is the current time (`DEFAULT CURRENT_TIMESTAMP`): a write
     /// to several copies of a global table gives them the planner's time explicitly.
     pub now_default_columns: Vec<String>,
-    /// Some string column's collation is not utf8mb4_general_ci (or utf8's): the rows
-    /// reach the merge in the connection's character set with no trace of it, so
-    /// comparing such strings across nodes is refused.
-    pub other_collation: bool,
+    /// String columns whose collation a merge cannot reproduce (lowercase names; `*`
+    /// for all): rows reach the merge in the connection's character set with no trace
+    /// of it, so comparing such strings across nodes is refused.
+    pub other_collation_columns: Vec<String>,
 }
 
 impl TableInfo {
@@ -83,7 +83,7 @@ impl TableInfo {
             shard_key_default: None,
             auto_increment: None,
             now_default_columns: Vec::new(),
-            other_collation: false,
+            other_collation_columns: Vec::new(),
         }
     }
 

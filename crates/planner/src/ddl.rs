@@ -500,7 +500,7 @@ fn plan_create(
         None => TableInfo::new(distribution),
     };
     if like.is_none() {
-        info.other_collation = names_other_collation(&create_sql);
+        info.other_collation_columns = other_collation_columns(ct, &create_sql);
         info.columns = columns.defs.iter().map(|c| c.name.value.clone()).collect();
         info.now_default_columns = columns
             .defs
@@ -936,9 +936,26 @@ fn default_distribution(
     }
 }
 
-/// True when a CREATE/ALTER TABLE text names a character set or collation other than
-/// utf8mb4 / utf8(mb3) with their general_ci collations (or binary): the merge compares
-/// strings as utf8mb4_general_ci and cannot see a column's own collation.
+/// The string columns of a CREATE TABLE whose collation merges cannot reproduce: those
+/// declaring such a character set or collation, or all (`*`) when the table's options
+/// (after the column list) do.
+fn other_collation_columns(ct: &CreateTable, create_sql: &str) -> Vec<String> {
+    let table_options = create_sql.rfind(')').map_or("", |i| &create_sql[i + 1..]);
+    if names_other_collation(table_options) {
+        return vec!["*".into()];
+    }
+    ct.columns
+        .iter()
+        .filter(|c| names_other_collation(&c.to_string()))
+        .map(|c| c.name.value.to_lowercase())
+        .collect()
+}
+
+/// True when a CREATE/ALTER TABLE text names a character set or collation the merge
+/// cannot reproduce: it compares strings as utf8mb4_general_ci (ASCII and utf8(mb3)
+/// general_ci agree with it), or bytewise when the column definition carries the BINARY
+/// flag (`binary` and every `*_bin` collation) — column definitions carry no other trace
+/// of a column's collation.
 fn names_other_collation(sql: &str) -> bool {
     const SAME: &[&str] = &[
         "utf8mb4",
@@ -947,6 +964,8 @@ fn names_other_collation(sql: &str) -> bool {
         "utf8mb3",
         "utf8_general_ci",
         "utf8mb3_general_ci",
+        "ascii",
+        "ascii_general_ci",
         "binary",
         "default",
     ];
@@ -954,22 +973,23 @@ fn names_other_collation(sql: &str) -> bool {
         .filter(|t| t.kind != strata_sql::TokenKind::Punct || t.text(sql) != "=")
         .map(|t| t.text(sql))
         .collect();
-    tokens.iter().enumerate().any(|(i, word)| {
-        let value_at =
-            if word.eq_ignore_ascii_case("CHARSET") || word.eq_ignore_ascii_case("COLLATE") {
-                i + 1
-            } else if word.eq_ignore_ascii_case("CHARACTER")
-                && tokens
-                    .get(i + 1)
-                    .is_some_and(|w| w.eq_ignore_ascii_case("SET"))
-            {
-                i + 2
-            } else {
-                return false;
-            };
+    let is = |i: usize, kw: &str| tokens.get(i).is_some_and(|w| w.eq_ignore_ascii_case(kw));
+    (0..tokens.len()).any(|i| {
+        let value_at = if is(i, "COLLATE") || is(i, "CHARSET") {
+            i + 1
+        } else if is(i, "CHARACTER") && is(i + 1, "SET") {
+            i + 2
+        } else {
+            return false;
+        };
+        if !is(i, "COLLATE") && is(value_at + 1, "COLLATE") {
+            return false; // the collation that follows decides
+        }
         tokens.get(value_at).is_some_and(|v| {
-            let v = v.trim_matches(|c| c == '\'' || c == '"' || c == '`');
-            !SAME.iter().any(|s| s.eq_ignore_ascii_case(v))
+            let v = v
+                .trim_matches(|c| c == '\'' || c == '"' || c == '`')
+                .to_ascii_lowercase();
+            !(SAME.contains(&v.as_str()) || v.ends_with("_bin"))
         })
     })
 }
@@ -989,8 +1009,14 @@ mod collation_tests {
         assert!(names_other_collation(
             "CREATE TABLE t (a VARCHAR(5) CHARACTER SET latin1)"
         ));
-        assert!(names_other_collation(
+        assert!(!names_other_collation(
             "CREATE TABLE t (a VARCHAR(5) COLLATE utf8mb4_bin)"
+        ));
+        assert!(!names_other_collation(
+            "CREATE TABLE t (a VARCHAR(5) CHARACTER SET latin1 COLLATE latin1_bin)"
+        ));
+        assert!(names_other_collation(
+            "CREATE TABLE t (a VARCHAR(5) COLLATE utf8mb4_unicode_ci)"
         ));
         assert!(names_other_collation(
             "CREATE TABLE t (a TEXT) ENGINE=InnoDB DEFAULT CHARSET = latin1"

@@ -94,9 +94,10 @@ pub struct MergeSpec {
     /// The visible columns are all per-node columns from `visible_start` on (`SELECT *`);
     /// `visible_columns` is then 0 and unused.
     pub visible_to_end: bool,
-    /// A table of the statement has string columns whose collation the merge cannot
-    /// know: merging must refuse to compare strings (other than binary ones).
-    pub collation_unknown: bool,
+    /// String columns (lowercase names; `*`: all) of the statement's tables whose
+    /// collation the merge cannot know: comparing them, or expressions when the list is
+    /// not empty, is refused (binary and `*_bin` strings are exact).
+    pub other_collation_columns: Vec<String>,
 }
 
 /// One ORDER BY key.

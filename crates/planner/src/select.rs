@@ -78,11 +78,12 @@ pub(crate) fn plan_query(
             } else {
                 rewrite_select(&query, &rc)?
             };
-            merge.collation_unknown = scope
+            merge.other_collation_columns = scope
                 .blocks
                 .iter()
                 .flat_map(|b| &b.tables)
-                .any(|t| t.table.info.other_collation);
+                .flat_map(|t| t.table.info.other_collation_columns.iter().cloned())
+                .collect();
             Ok(scatter_plan(src, per_node, merge, nodes, dnid.selected))
         }
     }

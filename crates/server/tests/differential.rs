@@ -31,9 +31,11 @@ const DEFAULT_SEED: u64 = 0x5354_5241_5441;
 const DEFAULT_STATEMENTS: usize = 1200;
 /// The largest share of generated statements Strata may refuse. The generator
 /// deliberately includes a few constructs that are documented as refused (non
-/// co-located joins, SUM(DISTINCT), ...); measured with the default seed: see
-/// docs/sharding.md.
-const MAX_REFUSED_PERCENT: f64 = 8.0;
+/// co-located joins, SUM(DISTINCT), ...), and string comparisons over expressions in
+/// tables that also hold a latin1 column are refused conservatively (about 3%, see
+/// `merges_of_columns_with_other_collations_are_refused`); measured with the default
+/// seed: see docs/sharding.md.
+const MAX_REFUSED_PERCENT: f64 = 12.0;
 
 /// Tables with the common column set, each distributed differently.
 const COMMON_TABLES: &[&str] = &["t_crc", "t_mod", "t_range", "t_match", "v"];

@@ -47,7 +47,7 @@ impl CatalogView for CatalogAdapter<'_> {
         info.columns = t.columns.clone();
         info.now_default_columns = t.now_default_columns.clone();
         info.shard_key_default = t.shard_key_default.clone();
-        info.other_collation = t.other_collation;
+        info.other_collation_columns = t.other_collation_columns.clone();
         Some(info)
     }
 
@@ -300,7 +300,7 @@ fn apply_change(
             info.columns = table.columns.clone();
             info.now_default_columns = table.now_default_columns.clone();
             info.shard_key_default = table.shard_key_default.clone();
-            info.other_collation = table.other_collation;
+            info.other_collation_columns = table.other_collation_columns.clone();
             catalog.create_table(db, name, info).map(|_| ())
         }
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
