@@ -17,7 +17,8 @@ pub trait CatalogView: Sync {
     fn table(&self, db: &str, name: &str) -> Option<TableInfo>;
 
     /// A distribution declared in configuration for a table not created yet: a plain
-    /// `CREATE TABLE` follows it.
+    /// `CREATE TABLE` follows it. A sharded one's key type may be a stand-in: the
+    /// planner takes the type from the CREATE TABLE's column definition.
     fn declared_table(&self, _db: &str, _name: &str) -> Option<Distribution> {
         None
     }

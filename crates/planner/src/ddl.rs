@@ -487,6 +487,15 @@ fn plan_create(
             catalog,
         )?,
         None => match (catalog.declared_table(&db, &name), &like) {
+            (Some(Distribution::Sharded { column, rule, .. }), _) => {
+                let def = columns
+                    .find(&column)
+                    .ok_or_else(|| PlanError::Distribution {
+                        code: 1072,
+                        message: format!("Key column '{column}' doesn't exist in table"),
+                    })?;
+                sharded(def.name.value.clone(), columns.key_type(def)?, rule)?
+            }
             (Some(d), _) => d,
             (None, Some(source)) => source.info.distribution.clone(),
             (None, None) => default_distribution(&columns, &dbinfo.default_data_nodes)?,

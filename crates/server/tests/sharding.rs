@@ -358,3 +358,63 @@ async fn an_insert_without_the_sharding_column_routes_by_its_default() -> TestRe
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn tables_declared_in_the_configuration_follow_their_declaration() -> TestResult {
+    use strata_catalog::config::{TableConfig, TableType};
+    let storage = shared_storage(2).await?;
+    let declare = |name: &str, kind: TableType| TableConfig {
+        database: "test".into(),
+        name: name.into(),
+        kind,
+        column: None,
+        rule: None,
+        function: None,
+        data_nodes: None,
+        params: None,
+        null_route: None,
+        data_node: None,
+        parent: None,
+        parent_column: None,
+        child_column: None,
+        auto_increment: None,
+    };
+    let mut by_customer = declare("orders_by_customer", TableType::Sharded);
+    by_customer.column = Some("customer".into());
+    by_customer.function = Some("auto_mod".into());
+    by_customer.data_nodes = Some(vec![1, 2]);
+    let mut audit = declare("audit", TableType::Vertical);
+    audit.data_node = Some(2);
+    let node = ComputeNode::builder(&storage)
+        .configure(move |c| c.tables = vec![by_customer, audit])
+        .start()
+        .await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical")?
+        .to_string();
+    let mut c = node.connect(Some("test")).await?;
+    // Plain DDL, as an ORM or a migration tool writes it.
+    c.query_drop("CREATE TABLE orders_by_customer (id INT PRIMARY KEY, customer INT NOT NULL)")
+        .await?;
+    c.query_drop("CREATE TABLE audit (id INT PRIMARY KEY, what VARCHAR(20))")
+        .await?;
+    c.query_drop("INSERT INTO orders_by_customer VALUES (1, 10), (2, 10), (3, 11), (4, 12)")
+        .await?;
+    c.query_drop("INSERT INTO audit VALUES (1, 'x'), (2, 'y')")
+        .await?;
+    // auto_mod on customer over nodes 1,2: even customers on node 1, odd on node 2.
+    let placed: Vec<(i32, i64)> = c
+        .query("SELECT id, DNID FROM orders_by_customer ORDER BY id")
+        .await?;
+    assert_eq!(placed, vec![(1, 1), (2, 1), (3, 2), (4, 1)]);
+    assert_eq!(rows_on_storage(&storage, 1, &physical, "audit").await?, 2);
+    assert!(
+        rows_on_storage(&storage, 0, &physical, "audit")
+            .await
+            .is_err(),
+        "a vertical table exists on its data node only"
+    );
+    node.shutdown().await;
+    Ok(())
+}

@@ -51,6 +51,38 @@ impl CatalogView for CatalogAdapter<'_> {
         Some(info)
     }
 
+    fn declared_table(
+        &self,
+        db: &str,
+        name: &str,
+    ) -> Option<strata_catalog::sharding::Distribution> {
+        use strata_catalog::sharding::{Distribution, KeyType};
+        use strata_catalog::DeclaredDistribution as D;
+        let declared = self.catalog.declared_table(db, name)?;
+        Some(match &declared.distribution {
+            // The key type is a stand-in: the planner reads it from the column
+            // definition and checks it against the rule.
+            D::Sharded { column, rule } => Distribution::Sharded {
+                column: column.clone(),
+                key_type: KeyType::Integer { unsigned: false },
+                rule: rule.clone(),
+            },
+            D::Global { data_nodes } => Distribution::Global {
+                data_nodes: data_nodes.clone(),
+            },
+            D::Vertical { dnid } => Distribution::Vertical { dnid: *dnid },
+            D::Child {
+                parent,
+                parent_column,
+                column,
+            } => Distribution::Child {
+                parent: parent.clone(),
+                parent_column: parent_column.clone(),
+                column: column.clone(),
+            },
+        })
+    }
+
     fn sharding_rule(&self, name: &str) -> Option<NamedRule> {
         self.catalog.rule(name).map(|r| NamedRule {
             rule: (*r).clone(),
