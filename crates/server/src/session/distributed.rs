@@ -465,8 +465,15 @@ impl Session {
             }
         }
         self.note_backend(None);
+        let mut lost = Vec::new();
         for lease in leases {
+            if lease.is_broken() {
+                lost.push(lease.target().dnid);
+            }
             self.finish(lease);
+        }
+        for dnid in lost {
+            self.after_lost_branch(dnid).await;
         }
         match outcome {
             Ok(()) => {

@@ -354,6 +354,15 @@ impl Session {
         if let Some(pos) = self.pinned.iter().position(|l| l.target().dnid == dnid) {
             return Ok(self.pinned.swap_remove(pos));
         }
+        if self.is_branch(dnid) {
+            // The branch's connection was lost, and its work with it: the transaction
+            // cannot commit as a whole any more.
+            self.rollback_txn().await;
+            return Err(MysqlError::new(
+                codes::NET_READ,
+                format!("Lost the connection to data node {dnid} inside the transaction; the transaction was rolled back"),
+            ));
+        }
         if self.sticky && !self.pinned.is_empty() {
             return Err(MysqlError::not_supported(
                 "session state (user variables, temporary tables, locks) spanning several data nodes",
