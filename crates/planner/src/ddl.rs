@@ -488,12 +488,7 @@ fn plan_create(
         )?,
         None => match (catalog.declared_table(&db, &name), &like) {
             (Some(Distribution::Sharded { column, rule, .. }), _) => {
-                let def = columns
-                    .find(&column)
-                    .ok_or_else(|| PlanError::Distribution {
-                        code: 1072,
-                        message: format!("Key column '{column}' doesn't exist in table"),
-                    })?;
+                let def = key_column(&columns, &column)?;
                 sharded(def.name.value.clone(), columns.key_type(def)?, rule)?
             }
             (Some(d), _) => d,
@@ -525,12 +520,7 @@ fn plan_create(
     let placement = Placement::of(&db, &info, catalog)?;
     if let Placement::Sharded { column, .. } = &placement {
         if like.is_none() {
-            let def = columns
-                .find(column)
-                .ok_or_else(|| PlanError::Distribution {
-                    code: 1072,
-                    message: format!("Key column '{column}' doesn't exist in table"),
-                })?;
+            let def = key_column(&columns, column)?;
             info.shard_key_default = def.options.iter().find_map(|o| match &o.option {
                 ColumnOption::Default(e) => expr_literal(e),
                 _ => None,
@@ -703,13 +693,7 @@ fn clause_distribution(
     catalog: &dyn CatalogView,
 ) -> Result<Distribution, PlanError> {
     let key_type_for = |column: &str| -> Result<KeyType, PlanError> {
-        let def = columns
-            .find(column)
-            .ok_or_else(|| PlanError::Distribution {
-                code: 1072,
-                message: format!("Key column '{column}' doesn't exist in table"),
-            })?;
-        columns.key_type(def)
+        columns.key_type(key_column(columns, column)?)
     };
     let check_nodes = |nodes: &[u32]| -> Result<(), PlanError> {
         match nodes.iter().find(|n| !db_nodes.contains(n)) {
@@ -835,12 +819,7 @@ fn clause_distribution(
                     ),
                 });
             }
-            if columns.find(column).is_none() {
-                return Err(PlanError::Distribution {
-                    code: 1072,
-                    message: format!("Key column '{column}' doesn't exist in table"),
-                });
-            }
+            key_column(columns, column)?;
             Ok(Distribution::Child {
                 parent: parent.clone(),
                 parent_column: parent_key,
@@ -851,6 +830,14 @@ fn clause_distribution(
 }
 
 /// The column's name as declared.
+/// The definition of sharding column `column` (MySQL's 1072 when the table has none).
+fn key_column<'c>(columns: &'c ColumnSet<'_>, column: &str) -> Result<&'c ColumnDef, PlanError> {
+    columns.find(column).ok_or_else(|| PlanError::Distribution {
+        code: 1072,
+        message: format!("Key column '{column}' doesn't exist in table"),
+    })
+}
+
 fn canonical_column(columns: &ColumnSet<'_>, column: &str) -> String {
     columns
         .find(column)
