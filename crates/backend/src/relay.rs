@@ -9,8 +9,11 @@
 use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use strata_protocol::codec::frame_is_continued;
 use strata_protocol::constants::status;
-use strata_protocol::packets::{ColumnDef, ErrPacket, OkPacket, EOF_HEADER, ERR_HEADER, OK_HEADER};
+use strata_protocol::packets::{
+    ColumnDef, ErrPacket, OkHead, OkPacket, EOF_HEADER, ERR_HEADER, OK_HEADER,
+};
 use strata_protocol::wire::Reader;
 use strata_protocol::{Frame, PacketConn, ProtocolError};
 
@@ -140,29 +143,9 @@ where
         Ok(())
     }
 
-    fn final_flags(&self, flags: u16) -> u16 {
-        let (mask, value) = self.mode.status_override;
-        let flags = (flags & !mask) | (value & mask);
-        if self.mode.more_results_follow {
-            flags | status::MORE_RESULTS_EXISTS
-        } else {
-            flags
-        }
-    }
-
-    /// Writes an OK packet as received, patching MORE_RESULTS when asked.
-    fn write_ok(&mut self, ok: &OkPacket, header: u8) {
-        let flags = self.final_flags(ok.status);
-        let patched = OkPacket {
-            status: flags,
-            ..ok.clone()
-        };
-        self.client.write_with(|buf| patched.encode(buf, header));
-    }
-
     /// Writes the closing EOF of a result set in the client's format.
     fn write_terminator(&mut self, warnings: u16, flags: u16) {
-        let flags = self.final_flags(flags);
+        let flags = final_flags(&self.mode, flags);
         if self.mode.client_deprecate_eof {
             let ok = OkPacket {
                 status: flags,
@@ -222,11 +205,24 @@ where
             return Ok(self.out);
         }
         loop {
-            let first = self.frame().await?;
-            let more = match first.payload().first().copied() {
+            let frame = self
+                .backend
+                .peek_frame()
+                .await
+                .map_err(RelayError::Backend)?;
+            let payload = &frame[4..];
+            let more = match payload.first().copied() {
                 Some(OK_HEADER) => {
-                    let ok = OkPacket::decode(first.payload()).map_err(RelayError::Backend)?;
-                    self.write_ok(&ok, OK_HEADER);
+                    let ok = OkHead::decode(payload).map_err(RelayError::Backend)?;
+                    // Copied as received, only the status flags patched in place.
+                    let flags = final_flags(&self.mode, ok.status).to_le_bytes();
+                    let at = ok.status_offset;
+                    self.client.write_frame_patched(frame, |p| {
+                        if let Some(status) = p.get_mut(at..at + 2) {
+                            status.copy_from_slice(&flags);
+                        }
+                    });
+                    self.backend.consume_frame();
                     self.out.status = ok.status;
                     self.out.affected_rows = ok.affected_rows;
                     self.out.last_insert_id = ok.last_insert_id;
@@ -234,10 +230,18 @@ where
                     ok.status & status::MORE_RESULTS_EXISTS != 0
                 }
                 Some(ERR_HEADER) => {
-                    self.forward_error(&first)?;
+                    let frame = self.frame().await?;
+                    self.forward_error(&frame)?;
                     false
                 }
-                Some(_) => self.result_set(first).await?,
+                Some(_) => {
+                    let columns = Reader::new(payload)
+                        .lenenc("column count")
+                        .map_err(RelayError::Backend)?;
+                    self.client.write_frame(frame);
+                    self.backend.consume_frame();
+                    self.result_set(columns).await?
+                }
                 None => {
                     return Err(RelayError::Backend(ProtocolError::Malformed(
                         "empty response packet",
@@ -250,44 +254,92 @@ where
         }
     }
 
-    /// Relays one result set; returns whether more results follow.
-    async fn result_set(&mut self, count_frame: Frame) -> Result<bool, RelayError> {
-        let columns = Reader::new(count_frame.payload())
-            .lenenc("column count")
-            .map_err(RelayError::Backend)?;
-        self.forward(&count_frame).await?;
+    /// Relays one result set after its column count; returns whether more results follow.
+    async fn result_set(&mut self, columns: u64) -> Result<bool, RelayError> {
         for _ in 0..columns {
-            let def = self.frame().await?;
-            self.forward_column(def).await?;
+            self.column().await?;
         }
-        let eof = self.frame().await?;
-        if !strata_protocol::packets::is_eof(eof.payload()) {
+        let frame = self
+            .backend
+            .peek_frame()
+            .await
+            .map_err(RelayError::Backend)?;
+        let payload = &frame[4..];
+        if !strata_protocol::packets::is_eof(payload) {
             return Err(RelayError::Backend(ProtocolError::Malformed(
                 "missing EOF after column definitions",
             )));
         }
-        let (warnings, flags) = eof_fields(eof.payload())?;
+        let (warnings, flags) = eof_fields(payload)?;
         if flags & status::CURSOR_EXISTS != 0 {
             // An opened cursor: no rows follow until COM_STMT_FETCH.
+            self.backend.consume_frame();
             self.write_terminator(warnings, flags);
             self.out.status = flags;
             self.out.result_sets += 1;
             return Ok(false);
         }
         if !self.mode.client_deprecate_eof {
-            self.client.write_frame(&eof.bytes);
+            self.client.write_frame(frame);
         }
+        self.backend.consume_frame();
         self.rows().await
+    }
+
+    /// Relays one column definition, renaming its schema when asked.
+    async fn column(&mut self) -> Result<(), RelayError> {
+        let frame = self
+            .backend
+            .peek_frame()
+            .await
+            .map_err(RelayError::Backend)?;
+        if let Some(rename) = self.mode.rename {
+            if !frame_is_continued(frame) {
+                let mut def = ColumnDef::decode(&frame[4..]).map_err(RelayError::Backend)?;
+                if rename.rename_column(&mut def) {
+                    self.backend.consume_frame();
+                    self.client.write_with(|b| def.encode(b));
+                    return Ok(());
+                }
+            }
+        }
+        self.pass_frame().await
+    }
+
+    /// Copies the buffered frame to the client as it is, and the rest of its packet when
+    /// it continues over several frames.
+    async fn pass_frame(&mut self) -> Result<(), RelayError> {
+        let frame = self
+            .backend
+            .peek_frame()
+            .await
+            .map_err(RelayError::Backend)?;
+        let continued = frame_is_continued(frame);
+        self.client.write_frame(frame);
+        self.backend.consume_frame();
+        if continued {
+            let next = self.frame().await?;
+            self.forward_packet(next).await?;
+        }
+        if self.client.pending_write() >= FLUSH_AT {
+            self.client.flush().await.map_err(RelayError::Client)?;
+        }
+        Ok(())
     }
 
     /// Relays rows until the closing EOF or an error; returns whether more results follow.
     async fn rows(&mut self) -> Result<bool, RelayError> {
         loop {
-            let row = self.frame().await?;
-            let payload = row.payload();
+            let frame = self
+                .backend
+                .peek_frame()
+                .await
+                .map_err(RelayError::Backend)?;
+            let payload = &frame[4..];
             match payload.first().copied() {
                 Some(EOF_HEADER) if payload.len() < 9 => {
                     let (warnings, flags) = eof_fields(payload)?;
+                    self.backend.consume_frame();
                     self.write_terminator(warnings, flags);
                     self.out.status = flags;
                     self.out.warnings = warnings;
@@ -295,10 +347,11 @@ where
                     return Ok(flags & status::MORE_RESULTS_EXISTS != 0);
                 }
                 Some(ERR_HEADER) => {
-                    self.forward_error(&row)?;
+                    let frame = self.frame().await?;
+                    self.forward_error(&frame)?;
                     return Ok(false);
                 }
-                _ => self.forward_packet(row).await?,
+                _ => self.pass_frame().await?,
             }
         }
     }
@@ -322,12 +375,29 @@ where
     }
 }
 
+/// The status flags a final OK/EOF carries to the client: the compute node's own bits
+/// (`status_override`), MORE_RESULTS when more statements follow.
+fn final_flags(mode: &RelayMode<'_>, flags: u16) -> u16 {
+    let (mask, value) = mode.status_override;
+    let flags = (flags & !mask) | (value & mask);
+    if mode.more_results_follow {
+        flags | status::MORE_RESULTS_EXISTS
+    } else {
+        flags
+    }
+}
+
+/// Warnings and status flags of an EOF packet (header 0xfe, then two 2-byte fields).
 fn eof_fields(payload: &[u8]) -> Result<(u16, u16), RelayError> {
-    let mut r = Reader::new(payload);
-    r.u8("eof").map_err(RelayError::Backend)?;
-    let warnings = r.u16("eof warnings").map_err(RelayError::Backend)?;
-    let flags = r.u16("eof status").map_err(RelayError::Backend)?;
-    Ok((warnings, flags))
+    match payload {
+        [_, w0, w1, s0, s1, ..] => Ok((
+            u16::from_le_bytes([*w0, *w1]),
+            u16::from_le_bytes([*s0, *s1]),
+        )),
+        _ => Err(RelayError::Backend(ProtocolError::Malformed(
+            "EOF packet shorter than 5 bytes",
+        ))),
+    }
 }
 
 /// Relays the response to a command already sent on `backend` into `client`'s buffer.

@@ -52,6 +52,11 @@ impl Frame {
     }
 }
 
+/// True when another frame continues the packet of this raw frame (header included).
+pub fn frame_is_continued(frame: &[u8]) -> bool {
+    frame.len() >= 4 && frame_payload_len(frame) == MAX_FRAME_PAYLOAD
+}
+
 fn frame_payload_len(header: &[u8]) -> usize {
     header[0] as usize | (header[1] as usize) << 8 | (header[2] as usize) << 16
 }
@@ -133,6 +138,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         let bytes = self.rbuf.split_to(4 + len).freeze();
         self.seq = bytes[3].wrapping_add(1);
         Ok(Frame { bytes })
+    }
+
+    /// Waits until a whole frame is buffered and returns it (header included) without
+    /// consuming it; `consume_frame` drops it. Relays copy frames from here, so the read
+    /// buffer is never split into shared `Bytes` (no reference counting per row).
+    pub async fn peek_frame(&mut self) -> Result<&[u8], ProtocolError> {
+        self.fill(4).await?;
+        let len = 4 + frame_payload_len(&self.rbuf);
+        self.fill(len).await?;
+        Ok(&self.rbuf[..len])
+    }
+
+    /// Drops the frame `peek_frame` returned; the next write continues its sequence.
+    pub fn consume_frame(&mut self) {
+        if self.rbuf.len() < 4 {
+            return;
+        }
+        let len = (4 + frame_payload_len(&self.rbuf)).min(self.rbuf.len());
+        self.seq = self.rbuf[3].wrapping_add(1);
+        self.rbuf.advance(len);
     }
 
     /// Like `next_frame` but only when a whole frame is already buffered.
@@ -250,6 +275,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         self.wbuf.extend_from_slice(frame);
         self.wbuf[start + 3] = self.seq;
         self.seq = self.seq.wrapping_add(1);
+    }
+
+    /// Like `write_frame`, then lets `patch` change the copied payload in place.
+    pub fn write_frame_patched(&mut self, frame: &[u8], patch: impl FnOnce(&mut [u8])) {
+        let start = self.wbuf.len();
+        self.write_frame(frame);
+        if let Some(payload) = self.wbuf.get_mut(start + 4..) {
+            patch(payload);
+        }
     }
 
     /// Bytes waiting in the write buffer.

@@ -113,6 +113,46 @@ impl OkPacket {
     }
 }
 
+/// The fixed fields of an OK payload, read without copying its info text: what a relay
+/// needs to patch the status flags in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OkHead {
+    /// Affected rows.
+    pub affected_rows: u64,
+    /// Last insert id.
+    pub last_insert_id: u64,
+    /// Status flags.
+    pub status: u16,
+    /// Warning count (0 when the packet stops before it).
+    pub warnings: u16,
+    /// Offset of the two status bytes in the payload.
+    pub status_offset: usize,
+}
+
+impl OkHead {
+    /// Reads an OK payload's fixed fields (header 0x00 or 0xfe, no SESSION_TRACK).
+    pub fn decode(payload: &[u8]) -> Result<Self, ProtocolError> {
+        let mut r = Reader::new(payload);
+        r.u8("ok header")?;
+        let affected_rows = r.lenenc("affected rows")?;
+        let last_insert_id = r.lenenc("insert id")?;
+        let status_offset = r.position();
+        let status = r.u16("status")?;
+        let warnings = if r.remaining() >= 2 {
+            r.u16("warnings")?
+        } else {
+            0
+        };
+        Ok(Self {
+            affected_rows,
+            last_insert_id,
+            status,
+            warnings,
+            status_offset,
+        })
+    }
+}
+
 /// Appends an EOF payload.
 pub fn encode_eof(buf: &mut BytesMut, warnings: u16, status: u16) {
     buf.put_u8(EOF_HEADER);
