@@ -75,21 +75,46 @@ pub enum StatementKind {
 
 /// The kind of the statement `sql` (a single statement; see `split_statements`).
 pub fn classify(sql: &str) -> StatementKind {
+    classify_head(sql).0
+}
+
+/// The kind of `sql`, and for a SELECT whether it may be one of the trivial SELECTs the
+/// session answers itself (`parse_simple_select`; false means it certainly is not),
+/// decided from the tokens classifying already read: the session's path for an
+/// application's SELECT lexes only its first two words.
+pub fn classify_head(sql: &str) -> (StatementKind, bool) {
     let mut toks = Lexer::new(sql).filter(|t| t.kind.is_code());
     let mut first = toks.next();
+    let mut parenthesised = false;
     while first.is_some_and(|t| t.is_punct(sql, "(")) {
         first = toks.next();
+        parenthesised = true;
     }
     let Some(first) = first else {
-        return StatementKind::Other;
+        return (StatementKind::Other, false);
     };
+    let second = toks.next();
+    if !parenthesised && first.is_keyword(sql, "SELECT") {
+        let trivial = second.is_some_and(|t| crate::select::may_begin_simple(sql, t));
+        return (StatementKind::Select, trivial);
+    }
+    (classify_tokens(sql, first, second, toks), false)
+}
+
+/// `classify` after the first two code tokens (opening parentheses skipped).
+fn classify_tokens(
+    sql: &str,
+    first: Token,
+    second: Option<Token>,
+    toks: impl Iterator<Item = Token>,
+) -> StatementKind {
+    let mut toks = toks;
     let kw = |t: Option<Token>, k: &str| t.is_some_and(|t| t.is_keyword(sql, k));
     let is = |k: &str| first.is_keyword(sql, k);
     use StatementKind as S;
     if is("WITH") {
-        return classify_with(sql, toks);
+        return classify_with(sql, second.into_iter().chain(toks));
     }
-    let second = toks.next();
     if is("BEGIN") {
         // MariaDB's `BEGIN NOT ATOMIC ... END` is a compound statement.
         return if kw(second, "NOT") {

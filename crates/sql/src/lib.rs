@@ -14,6 +14,7 @@ pub mod lexer;
 pub mod params;
 mod parser;
 pub mod rewrite;
+pub mod search;
 pub mod select;
 pub mod set;
 pub mod show;
@@ -21,13 +22,14 @@ pub mod split;
 pub mod txn;
 pub mod use_db;
 
-pub use classify::{classify, StatementKind};
+pub use classify::{classify, classify_head, StatementKind};
 pub use digest::{normalize_digest, Digest};
 pub use error::SqlError;
 pub use kill::{parse_kill, Kill};
 pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
 pub use params::inline_params;
 pub use rewrite::rewrite_schema_names;
+pub use search::{contains_ignore_ascii_case, ByteSummary};
 pub use select::{
     parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,
 };

@@ -104,6 +104,9 @@ const FUNCTIONS: [(&str, SelectFunction); 11] = [
 
 /// Recognises a trivial SELECT; None means "not one of those, forward it".
 pub fn parse_simple_select(sql: &str) -> Option<SimpleSelect> {
+    if !may_be_simple(sql) {
+        return None;
+    }
     let mut p = Parser::new(sql);
     if !p.eat_keyword("SELECT") {
         return None;
@@ -140,6 +143,36 @@ pub fn parse_simple_select(sql: &str) -> Option<SimpleSelect> {
         None
     };
     p.at_end().then_some(SimpleSelect { items, limit })
+}
+
+/// Looks at the first select item only, without tokenising the rest: an application's
+/// `SELECT c FROM t WHERE ...` is rejected after two tokens (this runs for every SELECT).
+fn may_be_simple(sql: &str) -> bool {
+    let mut toks = crate::lexer::Lexer::new(sql).filter(|t| t.kind.is_code());
+    if !toks.next().is_some_and(|t| t.is_keyword(sql, "SELECT")) {
+        return false;
+    }
+    toks.next().is_some_and(|t| may_begin_simple(sql, t))
+}
+
+/// Whether a trivial SELECT's first item may start with `first` (the token after SELECT).
+pub(crate) fn may_begin_simple(sql: &str, first: Token) -> bool {
+    let text = first.text(sql);
+    match first.kind {
+        TokenKind::SysVar
+        | TokenKind::Integer
+        | TokenKind::Decimal
+        | TokenKind::Float
+        | TokenKind::String => true,
+        TokenKind::Punct => text == "-" || text == "+",
+        TokenKind::Ident => {
+            text.eq_ignore_ascii_case("NULL")
+                || FUNCTIONS
+                    .iter()
+                    .any(|(name, _)| name.eq_ignore_ascii_case(text))
+        }
+        _ => false,
+    }
 }
 
 fn item(p: &mut Parser<'_>) -> Option<SelectItem> {

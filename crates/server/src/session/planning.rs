@@ -130,18 +130,19 @@ impl Session {
     /// True when statements need the planner: the current database spans several data
     /// nodes, or the statement carries Strata syntax (SHARD BY, routing hints). Cheap on
     /// the single-node path: only CREATE statements and comments are looked into.
-    pub(super) fn needs_planner(&self, sql: &str, kind: strata_sql::StatementKind) -> bool {
+    pub(super) fn needs_planner(
+        &self,
+        sql: &str,
+        kind: strata_sql::StatementKind,
+        bytes: strata_sql::ByteSummary,
+    ) -> bool {
         if self.multi_node {
             return true;
         }
-        let b = sql.as_bytes();
-        let has = |needle: &[u8]| {
-            b.windows(needle.len())
-                .any(|w| w.eq_ignore_ascii_case(needle))
-        };
+        let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(sql.as_bytes(), needle);
         match kind {
             strata_sql::StatementKind::Create => has(b"shard"),
-            _ => sql.contains("/*") && (has(b"strata:") || has(b"hotdb:")),
+            _ => bytes.slash() && sql.contains("/*") && (has(b"strata:") || has(b"hotdb:")),
         }
     }
 

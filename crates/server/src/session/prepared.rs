@@ -81,7 +81,11 @@ impl Session {
         let pins_connection = matches!(
             kind,
             strata_sql::StatementKind::Set | strata_sql::StatementKind::Use
-        ) || super::query::creates_connection_state(&sql, kind);
+        ) || super::query::creates_connection_state(
+            &sql,
+            kind,
+            strata_sql::ByteSummary::of(sql.as_bytes()),
+        );
         let (dnid, physical) = match self.statement_node(&sql, None) {
             Ok(v) => v,
             Err(e) => {

@@ -11,8 +11,8 @@ use strata_backend::ResponseKind;
 use strata_protocol::constants::com;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{
-    classify, code_tokens, parse_set, split_statements, SetItem, SqlError, StatementKind,
-    TokenKind, VarScope,
+    classify_head, code_tokens, contains_ignore_ascii_case, parse_set, split_statements,
+    ByteSummary, SetItem, SqlError, StatementKind, TokenKind, VarScope,
 };
 
 use super::{backend_error, Session, SessionError};
@@ -28,7 +28,7 @@ pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
 }
 
 /// True when the statement may create state that only its storage connection holds.
-pub(super) fn creates_connection_state(sql: &str, kind: StatementKind) -> bool {
+pub(super) fn creates_connection_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> bool {
     match kind {
         StatementKind::Lock | StatementKind::Prepare => return true,
         StatementKind::Set
@@ -37,23 +37,20 @@ pub(super) fn creates_connection_state(sql: &str, kind: StatementKind) -> bool {
         | StatementKind::Do
         | StatementKind::Call => {}
         _ => {
-            if !sql.as_bytes().contains(&b'@') {
+            if !bytes.at_sign() {
                 return false;
             }
         }
     }
-    let bytes = sql.as_bytes();
-    if bytes.contains(&b'@') && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar) {
+    if bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar) {
         return true;
     }
-    let has = |needle: &str| {
-        bytes
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    };
+    let has = |needle: &str| contains_ignore_ascii_case(sql.as_bytes(), needle.as_bytes());
     match kind {
         StatementKind::Create => has("temporary"),
-        StatementKind::Select | StatementKind::Do => has("get_lock") || has("sql_calc_found_rows"),
+        StatementKind::Select | StatementKind::Do => {
+            bytes.underscore() && (has("get_lock") || has("sql_calc_found_rows"))
+        }
         _ => false,
     }
 }
@@ -70,9 +67,14 @@ impl Session {
     pub(super) async fn com_query(&mut self, request: &bytes::Bytes) -> Result<(), SessionError> {
         let body = request.get(1..).unwrap_or_default();
         self.ctx.questions.fetch_add(1, Ordering::Relaxed);
-        let sql: Cow<'_, str> = String::from_utf8_lossy(body);
+        // Validating is much cheaper than from_utf8_lossy's chunking, which only
+        // non-UTF-8 statements need.
+        let sql: Cow<'_, str> = match std::str::from_utf8(body) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(body),
+        };
         self.set_info(Some(request.slice(1..)));
-        let result = if !body.contains(&b';') {
+        let result = if !ByteSummary::of(body).semicolon() {
             self.statement(&sql, body, false).await.map(|_| ())
         } else {
             let parts = split_statements(&sql);
@@ -118,7 +120,8 @@ impl Session {
             self.err(&MysqlError::new(codes::PARSE, "Query was empty"));
             return Ok(false);
         }
-        let kind = classify(sql);
+        let (kind, trivial_select) = classify_head(sql);
+        let bytes = ByteSummary::of(raw);
         self.statement_writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
@@ -144,19 +147,21 @@ impl Session {
             StatementKind::Set => return self.set_statement(sql, raw, more).await,
             StatementKind::Show => return self.show(sql, raw, more).await,
             StatementKind::Select => {
-                if let Some(select) = strata_sql::parse_simple_select(sql) {
-                    if let Some(result) = self.answer_select(&select) {
-                        self.write_local(&result, more);
-                        return Ok(true);
+                if trivial_select {
+                    if let Some(select) = strata_sql::parse_simple_select(sql) {
+                        if let Some(result) = self.answer_select(&select) {
+                            self.write_local(&result, more);
+                            return Ok(true);
+                        }
                     }
                 }
-                if creates_connection_state(sql, kind) {
+                if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
                 if self.ctx.topology.names_differ && mentions_information_schema(sql) {
                     return self.information_schema_query(sql, more).await;
                 }
-                if self.needs_planner(sql, kind) {
+                if self.needs_planner(sql, kind, bytes) {
                     return self.planned(sql, raw, more).await;
                 }
                 return self.forward(sql, raw, more).await;
@@ -184,7 +189,7 @@ impl Session {
                 Err(MysqlError::not_supported("CREATE/DROP DATABASE through SQL (declare logical databases in the configuration)"))
             }
             _ => {
-                if creates_connection_state(sql, kind) {
+                if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
                 if self.ctx.topology.names_differ && mentions_information_schema(sql) {
@@ -203,7 +208,7 @@ impl Session {
                         | StatementKind::Rename
                         | StatementKind::Explain
                 );
-                if plannable && self.needs_planner(sql, kind) {
+                if plannable && self.needs_planner(sql, kind, bytes) {
                     return self.planned(sql, raw, more).await;
                 }
                 return self.forward(sql, raw, more).await;
@@ -660,10 +665,7 @@ async fn evaluate_expressions(
 }
 
 fn mentions_information_schema(sql: &str) -> bool {
-    const NEEDLE: &[u8] = b"information_schema";
-    sql.as_bytes()
-        .windows(NEEDLE.len())
-        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+    contains_ignore_ascii_case(sql.as_bytes(), b"information_schema")
 }
 
 /// SET GLOBAL (and SET GLOBAL TRANSACTION) is refused: global settings belong to the
