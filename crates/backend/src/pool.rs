@@ -3,7 +3,15 @@
 //!
 //! Each open connection holds one semaphore permit, idle ones included, so the number of
 //! connections never exceeds `max_size`.
+//!
+//! Idle connections are kept per *shard*: shard 0 for the compute node's background
+//! tasks, shard `i` for session worker thread `i` (see `set_thread_shard`). A socket is
+//! driven by the reactor of the runtime that opened it, so a worker reuses only the
+//! connections it opened itself: its statements never wait for another thread's event
+//! loop. When the pool is full a worker closes another shard's idle connection and
+//! opens its own.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,10 +39,28 @@ pub struct PoolSettings {
     pub health_check_interval: Duration,
 }
 
+thread_local! {
+    static THREAD_SHARD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Declares that this thread is session worker `shard` (1-based; 0, the default, is
+/// the background shard): connections it opens are pooled for it alone.
+pub fn set_thread_shard(shard: usize) {
+    THREAD_SHARD.with(|s| s.set(shard));
+}
+
+fn thread_shard() -> usize {
+    THREAD_SHARD.with(Cell::get)
+}
+
 /// A connection lent to a session; give it back with `Pool::release`.
 pub struct Lease {
-    conn: BackendConn,
+    /// Boxed: a lease moves between the pool, the session and its pinned list several
+    /// times per statement.
+    conn: Box<BackendConn>,
     permit: OwnedSemaphorePermit,
+    /// The idle list it returns to: the shard of the thread that opened it.
+    home: usize,
 }
 
 impl std::ops::Deref for Lease {
@@ -54,7 +80,8 @@ impl std::ops::DerefMut for Lease {
 pub struct Pool {
     target: Arc<StorageTarget>,
     settings: PoolSettings,
-    idle: Mutex<Vec<Lease>>,
+    /// Idle connections per shard, most recently used last.
+    idle: Box<[Mutex<Vec<Lease>>]>,
     permits: Arc<Semaphore>,
     returned: Notify,
     closed: AtomicBool,
@@ -63,13 +90,14 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Creates a pool and starts its health task; connections open on demand.
-    pub fn new(target: StorageTarget, settings: PoolSettings) -> Arc<Pool> {
+    /// Creates a pool with idle lists for `workers` session threads plus the background
+    /// shard, and starts its health task; connections open on demand.
+    pub fn new(target: StorageTarget, settings: PoolSettings, workers: usize) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             target: Arc::new(target),
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
-            idle: Mutex::new(Vec::new()),
+            idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
             returned: Notify::new(),
             closed: AtomicBool::new(false),
             failures: AtomicU64::new(0),
@@ -96,15 +124,26 @@ impl Pool {
         &self.target
     }
 
-    fn idle_guard(&self) -> std::sync::MutexGuard<'_, Vec<Lease>> {
-        self.idle
+    fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Lease>> {
+        self.idle[shard]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The calling thread's shard (the background shard for threads this pool was not
+    /// sized for).
+    fn own_shard(&self) -> usize {
+        let shard = thread_shard();
+        if shard < self.idle.len() {
+            shard
+        } else {
+            0
+        }
+    }
+
     /// Number of idle connections.
     pub fn idle_count(&self) -> usize {
-        self.idle_guard().len()
+        (0..self.idle.len()).map(|s| self.idle_guard(s).len()).sum()
     }
 
     /// Number of open connections, idle and lent.
@@ -112,8 +151,8 @@ impl Pool {
         self.settings.max_size.max(1) - self.permits.available_permits()
     }
 
-    fn take_idle(&self, want_db: Option<&str>) -> Option<Lease> {
-        let mut idle = self.idle_guard();
+    fn take_idle(&self, shard: usize, want_db: Option<&str>) -> Option<Lease> {
+        let mut idle = self.idle_guard(shard);
         // Most recently used first: its caches are warm.
         let pos = idle.iter().rposition(|l| match want_db {
             None => l.applied_db().is_none(),
@@ -122,31 +161,45 @@ impl Pool {
         Some(idle.remove(pos))
     }
 
-    fn evict_one_idle(&self) -> Option<OwnedSemaphorePermit> {
-        let mut idle = self.idle_guard();
-        if idle.is_empty() {
-            return None;
+    /// Closes the least recently used idle connection, the calling shard's first, and
+    /// hands over its permit.
+    fn evict_one_idle(&self, shard: usize) -> Option<OwnedSemaphorePermit> {
+        let others = (0..self.idle.len()).filter(|s| *s != shard);
+        for s in std::iter::once(shard).chain(others) {
+            let mut idle = self.idle_guard(s);
+            if !idle.is_empty() {
+                let lease = idle.remove(0);
+                drop(idle);
+                return Some(lease.permit);
+            }
         }
-        let lease = idle.remove(0);
-        Some(lease.permit)
+        None
     }
 
     /// Lends a connection; `want_db` None asks for one that never selected a database.
     pub async fn acquire(&self, want_db: Option<&str>) -> Result<Lease, BackendError> {
+        let shard = self.own_shard();
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(BackendError::PoolClosed(self.target.dnid));
+        }
+        // The common case: an idle connection of this thread, no clock read needed.
+        if let Some(lease) = self.take_idle(shard, want_db) {
+            return Ok(lease);
+        }
         let deadline = Instant::now() + self.settings.acquire_timeout;
         loop {
             if self.closed.load(Ordering::Relaxed) {
                 return Err(BackendError::PoolClosed(self.target.dnid));
             }
-            if let Some(lease) = self.take_idle(want_db) {
+            if let Some(lease) = self.take_idle(shard, want_db) {
                 return Ok(lease);
             }
             let permit = match self.permits.clone().try_acquire_owned() {
                 Ok(p) => Some(p),
-                Err(_) => self.evict_one_idle(),
+                Err(_) => self.evict_one_idle(shard),
             };
             if let Some(permit) = permit {
-                return self.open(permit).await;
+                return self.open(permit, shard).await;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -160,11 +213,15 @@ impl Pool {
         }
     }
 
-    async fn open(&self, permit: OwnedSemaphorePermit) -> Result<Lease, BackendError> {
+    async fn open(&self, permit: OwnedSemaphorePermit, home: usize) -> Result<Lease, BackendError> {
         match BackendConn::connect(self.target.clone(), self.settings.connect_timeout).await {
             Ok(conn) => {
                 self.failures.store(0, Ordering::Relaxed);
-                Ok(Lease { conn, permit })
+                Ok(Lease {
+                    conn: Box::new(conn),
+                    permit,
+                    home,
+                })
             }
             Err(e) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
@@ -182,7 +239,7 @@ impl Pool {
             );
             drop(lease);
         } else {
-            self.idle_guard().push(lease);
+            self.idle_guard(lease.home).push(lease);
         }
         self.returned.notify_one();
     }
@@ -199,29 +256,48 @@ impl Pool {
 
     /// One round of upkeep: ping idle connections, expire surplus ones, top up to `min_idle`.
     async fn maintain(&self) {
-        let checked: Vec<Lease> = std::mem::take(&mut *self.idle_guard());
-        let now = Instant::now();
-        let mut kept = Vec::with_capacity(checked.len());
-        for mut lease in checked {
-            let idle_for = now.saturating_duration_since(lease.last_used());
-            if kept.len() >= self.settings.min_idle && idle_for >= self.settings.idle_timeout {
-                continue;
+        let mut kept_total = 0;
+        for shard in 0..self.idle.len() {
+            // Only connections idle long enough are taken out (to be pinged or expired);
+            // the others stay available to sessions meanwhile.
+            let now = Instant::now();
+            let due = |l: &Lease| {
+                now.saturating_duration_since(l.last_used()) >= self.settings.health_check_interval
+                    || now.saturating_duration_since(l.last_used()) >= self.settings.idle_timeout
+            };
+            let checked: Vec<Lease> = {
+                let mut idle = self.idle_guard(shard);
+                let (due, fresh): (Vec<Lease>, Vec<Lease>) = idle.drain(..).partition(due);
+                *idle = fresh;
+                kept_total += idle.len();
+                due
+            };
+            let mut kept = Vec::with_capacity(checked.len());
+            for mut lease in checked {
+                let idle_for = now.saturating_duration_since(lease.last_used());
+                if kept_total >= self.settings.min_idle && idle_for >= self.settings.idle_timeout {
+                    continue;
+                }
+                if idle_for >= self.settings.health_check_interval && lease.ping().await.is_err() {
+                    warn!(
+                        dnid = self.target.dnid,
+                        "dropping a storage connection that failed its health check"
+                    );
+                    continue;
+                }
+                kept_total += 1;
+                kept.push(lease);
             }
-            if idle_for >= self.settings.health_check_interval && lease.ping().await.is_err() {
-                warn!(
-                    dnid = self.target.dnid,
-                    "dropping a storage connection that failed its health check"
-                );
-                continue;
-            }
-            kept.push(lease);
+            // Back in front: the least recently used end.
+            let mut idle = self.idle_guard(shard);
+            kept.append(&mut idle);
+            *idle = kept;
         }
-        self.idle_guard().extend(kept);
         while self.idle_count() < self.settings.min_idle && !self.closed.load(Ordering::Relaxed) {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
                 break;
             };
-            match self.open(permit).await {
+            match self.open(permit, self.own_shard()).await {
                 Ok(lease) => self.release(lease),
                 Err(e) => {
                     warn!(dnid = self.target.dnid, error = %e, "cannot open a storage connection; will retry");
@@ -234,7 +310,9 @@ impl Pool {
     /// Closes idle connections and refuses further acquires.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
-        self.idle_guard().clear();
+        for shard in 0..self.idle.len() {
+            self.idle_guard(shard).clear();
+        }
         self.returned.notify_waiters();
     }
 }

@@ -62,6 +62,20 @@ pub struct ServerConfig {
     /// so recovery finishes only its own branches. Unique among compute nodes that
     /// share storage nodes.
     pub node_id: u32,
+    /// Threads serving client sessions, each with its own event loop and its own idle
+    /// storage connections; a session stays on one thread for its life. 0 (the
+    /// default) means one per CPU.
+    pub worker_threads: u32,
+}
+
+impl ServerConfig {
+    /// The number of session worker threads `worker_threads` asks for.
+    pub fn effective_worker_threads(&self) -> usize {
+        match self.worker_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n as usize,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -76,6 +90,7 @@ impl Default for ServerConfig {
             max_connections: 5000,
             auto_shard_plain_tables: true,
             node_id: 1,
+            worker_threads: 0,
         }
     }
 }

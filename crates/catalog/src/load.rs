@@ -466,6 +466,12 @@ fn check_server(server: &ServerConfig, problems: &mut Vec<String>) {
             server.node_id
         ));
     }
+    if server.worker_threads > 1024 {
+        problems.push(format!(
+            "server.worker_threads {} is outside 0..=1024 (0: one per CPU)",
+            server.worker_threads
+        ));
+    }
     if let Some(tls) = &server.tls {
         if tls.cert.as_os_str().is_empty() || tls.key.as_os_str().is_empty() {
             problems.push("server.tls needs both cert and key".into());
@@ -656,6 +662,7 @@ max_size = 64
             ("same addr", with(|c| c.server.admin_addr = "127.0.0.1:3323".into()), "server.admin_addr and server.service_addr are both '127.0.0.1:3323'"),
             ("packet", with(|c| c.server.max_allowed_packet = 10), "server.max_allowed_packet 10 is outside 1024..=1073741824"),
             ("connections", with(|c| c.server.max_connections = 0), "server.max_connections must be at least 1"),
+            ("workers", with(|c| c.server.worker_threads = 5000), "server.worker_threads 5000 is outside 0..=1024"),
             ("empty host", with(|c| c.data_nodes[0].primary.host.clear()), "data node 1: primary.host is empty"),
             ("empty physical db", with(|c| c.data_nodes[0].primary.database.clear()), "data node 1: primary.database is empty"),
         ];

@@ -24,7 +24,9 @@ pub struct DataNode {
 /// Logical databases (from the catalog) and data nodes with their pools.
 pub struct Topology {
     catalog: Catalog,
-    nodes: HashMap<u32, DataNode>,
+    /// Sorted by id (looked up on every statement: a binary search over a few entries
+    /// beats hashing the id).
+    nodes: Vec<DataNode>,
     /// True when some physical database name differs from its logical one, so
     /// qualified names in statements must be rewritten.
     pub names_differ: bool,
@@ -44,7 +46,8 @@ impl Topology {
                 config.pool.health_check_interval_ms.max(100),
             ),
         };
-        let mut nodes = HashMap::new();
+        let workers = config.server.effective_worker_threads();
+        let mut nodes = Vec::new();
         for dn in catalog.data_nodes() {
             let p = &dn.primary;
             let target = StorageTarget {
@@ -55,15 +58,13 @@ impl Topology {
                 password: p.password.clone(),
                 database: p.database.clone(),
             };
-            nodes.insert(
-                dn.id,
-                DataNode {
-                    id: dn.id,
-                    physical_db: Arc::from(p.database.as_str()),
-                    pool: Pool::new(target, settings.clone()),
-                },
-            );
+            nodes.push(DataNode {
+                id: dn.id,
+                physical_db: Arc::from(p.database.as_str()),
+                pool: Pool::new(target, settings.clone(), workers),
+            });
         }
+        nodes.sort_by_key(|n| n.id);
         let mut topology = Topology {
             catalog,
             nodes,
@@ -76,7 +77,7 @@ impl Topology {
     fn compute_names_differ(&self) -> bool {
         // Data nodes of databases created later may differ too: assume the worst for
         // nodes that belong to no database yet.
-        self.nodes.values().any(|n| {
+        self.nodes.iter().any(|n| {
             match self
                 .catalog
                 .logic_dbs()
@@ -106,12 +107,13 @@ impl Topology {
 
     /// A data node by DNID.
     pub fn node(&self, id: u32) -> Option<&DataNode> {
-        self.nodes.get(&id)
+        let i = self.nodes.binary_search_by_key(&id, |n| n.id).ok()?;
+        self.nodes.get(i)
     }
 
-    /// All data nodes.
+    /// All data nodes, by id.
     pub fn nodes(&self) -> impl Iterator<Item = &DataNode> {
-        self.nodes.values()
+        self.nodes.iter()
     }
 }
 

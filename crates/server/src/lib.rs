@@ -1,7 +1,8 @@
 //! The compute node's listeners and client sessions.
 //!
 //! `RunningServer::start` builds the shared context (topology, pools, TLS), binds the
-//! service port and spawns one task per client session (`session`). Shutdown stops
+//! service port and hands each accepted client to one of the session worker threads
+//! (`workers`), where it runs as a task (`session`) for its whole life. Shutdown stops
 //! accepting, tells sessions to finish, and closes the storage pools.
 
 pub mod context;
@@ -9,6 +10,7 @@ pub mod deadlock;
 pub mod fuzzing;
 pub mod results;
 pub mod session;
+mod workers;
 pub mod xa;
 
 use std::net::SocketAddr;
@@ -41,6 +43,9 @@ pub enum ServerError {
     /// The TLS certificate or key could not be loaded.
     #[error("TLS: {0}")]
     Tls(String),
+    /// A session worker thread could not be started.
+    #[error("cannot start a session worker thread: {0}")]
+    Workers(std::io::Error),
 }
 
 /// A compute node that is serving; `shutdown` stops it.
@@ -96,7 +101,8 @@ impl RunningServer {
                 stopped.clone(),
             ));
         }
-        let acceptor = tokio::spawn(accept_loop(listener, ctx.clone(), stopped));
+        let workers = workers::Workers::start(&ctx).map_err(ServerError::Workers)?;
+        let acceptor = tokio::spawn(accept_loop(listener, ctx.clone(), workers, stopped));
         info!(%service_addr, "Strata compute node serving");
         Ok(RunningServer {
             service_addr,
@@ -138,15 +144,14 @@ impl RunningServer {
 async fn accept_loop(
     listener: TcpListener,
     ctx: Arc<ServerContext>,
+    workers: workers::Workers,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(session::run(ctx.clone(), stream));
-                }
+                Ok((stream, _)) => workers.dispatch(&ctx, stream),
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     warn!(error = %e, "accept failed");

@@ -182,6 +182,8 @@ impl Session {
                 }
             };
             let packet = tokio::select! {
+                // In order: no random number per command.
+                biased;
                 p = self.conn.read_packet() => p,
                 _ = self.entry.kill_signal.notified() => return Ok(()),
                 _ = idle => {
