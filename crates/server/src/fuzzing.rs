@@ -477,7 +477,15 @@ impl Harness {
                     out.stalled = true;
                     break;
                 }
-                match tokio::time::timeout(idle, read_frame(&mut rd, &mut buf)).await {
+                // After the nudge a node with storage gets longer: a huge request
+                // (65,535 parameters) makes the storage node and a debug build busy for
+                // a while under load, which is not a stall.
+                let wait = if nudged && self.storage {
+                    idle * 10
+                } else {
+                    idle
+                };
+                match tokio::time::timeout(wait, read_frame(&mut rd, &mut buf)).await {
                     Ok(Some(payload)) => {
                         if payload.starts_with(b"Uptime: ") {
                             seen += 1;
