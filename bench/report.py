@@ -55,10 +55,49 @@ def error_lines(out, workload, threads, target, rep):
     return seen
 
 
+def baseline_section(cases, runs):
+    """This build against BENCH_BASELINE_BIN's, measured in the same run: the median of
+    the per-repetition ratios (each repetition runs the two back to back)."""
+    def ok(r):
+        return int(r["errors"]) >= 0 and int(r["queries"]) > 0
+
+    def cpu(r, col="strata_cpu_s"):
+        return float(r[col]) * 1e6 / int(r["queries"])
+
+    lines = []
+    for case in cases:
+        new = {r["rep"]: r for r in runs.get((case, "strata"), []) if ok(r)}
+        old = {r["rep"]: r for r in runs.get((case, "baseline"), []) if ok(r)}
+        reps = [k for k in new if k in old]
+        if not reps:
+            continue
+        if not lines:
+            lines = ["", "This build (`strata`) against the baseline build (BENCH_BASELINE_BIN), "
+                     "interleaved in the same run; ratios are medians of the per-repetition "
+                     "ratios (new / baseline):", "",
+                     "| workload | thr | strata qps | baseline qps | qps new/base | strata us/q (user) "
+                     "| baseline us/q (user) | cpu/q new/base | user cpu/q new/base |",
+                     "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        qn = median([float(new[k]["qps"]) for k in reps])
+        qb = median([float(old[k]["qps"]) for k in reps])
+        cn = median([cpu(new[k]) for k in reps])
+        cb = median([cpu(old[k]) for k in reps])
+        un = median([cpu(new[k], "strata_user_s") for k in reps])
+        ub = median([cpu(old[k], "strata_user_s") for k in reps])
+        qr = median([float(new[k]["qps"]) / float(old[k]["qps"]) for k in reps])
+        cr = median([cpu(new[k]) / cpu(old[k]) for k in reps if cpu(old[k]) > 0])
+        ur = median([cpu(new[k], "strata_user_s") / cpu(old[k], "strata_user_s")
+                     for k in reps if cpu(old[k], "strata_user_s") > 0])
+        lines.append(f"| {case[0]} | {case[1]} | {fmt(qn)} | {fmt(qb)} | **{fmt(qr, 2)}** "
+                     f"| {fmt(cn, 1)} ({fmt(un, 1)}) | {fmt(cb, 1)} ({fmt(ub, 1)}) "
+                     f"| **{fmt(cr, 2)}** | {fmt(ur, 2)} |")
+    return lines
+
+
 def log_section(out):
     """The first lines of Strata's log(s) saved with the results (warnings and errors)."""
     lines = []
-    for f in sorted(glob.glob(os.path.join(out, "strata*.log"))):
+    for f in sorted(glob.glob(os.path.join(out, "strata*.log")) + glob.glob(os.path.join(out, "baseline.log"))):
         text = open(f, encoding="utf-8", errors="replace").read().strip()
         if text:
             n = len(text.splitlines())
@@ -143,6 +182,7 @@ def main():
         for case in tx:
             lines.append(f"| {case[0]} | {case[1]} | "
                          + " | ".join(fmt(stat(case, t, "tps")) for t in TARGETS) + " |")
+    lines += baseline_section(cases, runs)
     if errors:
         lines += ["", "Errors:", ""] + [f"- {e}" for e in errors]
     conn = os.path.join(out, "connscale.txt")
