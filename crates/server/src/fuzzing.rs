@@ -479,9 +479,15 @@ impl Harness {
                 }
                 // After the nudge a node with storage gets longer: a huge request
                 // (65,535 parameters) makes the storage node and a debug build busy for
-                // a while under load, which is not a stall.
+                // a while under load, which is not a stall. Never past the segment's
+                // limit, though: a 16 MiB frame that is never completed makes `idle`
+                // 16 s, and ten times that would outlast the hang watchdog.
                 let wait = if nudged && self.storage {
-                    idle * 10
+                    (idle * 10).min(
+                        self.segment_limit
+                            .saturating_sub(started.elapsed())
+                            .max(idle),
+                    )
                 } else {
                     idle
                 };
