@@ -9,13 +9,17 @@
 //! object is only the parse, catalog changes never make it stale, and the result equals
 //! planning the statement directly. Shapes whose digest does not parse (a literal where
 //! sqlparser accepts no `?`, e.g. `CAST(x AS CHAR(10))`) and DDL are remembered as
-//! uncacheable and planned directly.
+//! uncacheable and planned directly. Shapes that [`crate::point`] recognises (one sharded
+//! table, routed by its WHERE clause) skip even that: the statement's literals are bound
+//! into the cached WHERE clause alone, and when it prunes to one data node the plan is
+//! that node with the original text; otherwise the statement is planned as above.
 //!
 //! Bounded by a clock (second-chance) replacement: a hit sets the entry's reference bit;
 //! an insertion into a full cache sweeps the hand, clearing bits, to the first entry
 //! without one. Internally locked; share it as `Arc<PlanCache>`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use std::ops::ControlFlow;
@@ -27,6 +31,8 @@ use crate::catalog_view::CatalogView;
 use crate::context::PlanContext;
 use crate::error::PlanError;
 use crate::literal::sql_literal;
+use crate::plan::Plan;
+use crate::point::PointRoute;
 use crate::source::{bind_placeholders, placeholder_positions, Source};
 use crate::Planned;
 
@@ -34,6 +40,7 @@ use crate::Planned;
 #[derive(Debug)]
 pub struct PlanCache {
     inner: Mutex<Clock>,
+    routed: AtomicU64,
 }
 
 /// A parsed shape.
@@ -42,6 +49,8 @@ struct Template {
     statement: Statement,
     positions: HashMap<(u64, u64), usize>,
     placeholders: usize,
+    /// Set when the WHERE clause alone can decide the shape's one data node.
+    point: Option<PointRoute>,
 }
 
 #[derive(Debug)]
@@ -118,6 +127,8 @@ pub struct CacheStats {
     pub misses: u64,
     /// Shapes held.
     pub entries: usize,
+    /// Hits routed by their shape's WHERE clause, without planning (`point`).
+    pub routed: u64,
 }
 
 impl PlanCache {
@@ -132,21 +143,25 @@ impl PlanCache {
                 hits: 0,
                 misses: 0,
             }),
+            routed: AtomicU64::new(0),
         }
     }
 
     /// Hit and miss counts and size.
     pub fn stats(&self) -> CacheStats {
+        let routed = self.routed.load(Ordering::Relaxed);
         match self.inner.lock() {
             Ok(c) => CacheStats {
                 hits: c.hits,
                 misses: c.misses,
                 entries: c.slots.len(),
+                routed,
             },
             Err(_) => CacheStats {
                 hits: 0,
                 misses: 0,
                 entries: 0,
+                routed,
             },
         }
     }
@@ -169,6 +184,7 @@ impl PlanCache {
         catalog: &dyn CatalogView,
     ) -> Result<Planned, PlanError> {
         let digest = normalize_digest(sql);
+        let literals = digest.literals;
         let key = (ctx.db.map(str::to_string), digest.text);
         let cached = self.inner.lock().ok().and_then(|mut c| {
             let e = c.get(&key);
@@ -192,6 +208,23 @@ impl PlanCache {
         let Entry::Template(template) = &*entry else {
             return crate::plan_statement(sql, ctx, catalog);
         };
+        if let Some(point) = &template.point {
+            // The statement's literals are the shape's `?`s, in order (it has no
+            // parameters of its own): bind them into the WHERE clause and prune.
+            if ctx.params.is_none() && literals.len() == template.placeholders {
+                let values: Vec<&str> = literals.iter().map(|t| t.text(sql)).collect();
+                let node = point.node(ctx, catalog, |selection| {
+                    bind_placeholders(selection, &template.positions, &values).is_ok()
+                });
+                if let Some(dnid) = node {
+                    self.routed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Planned::of(Plan::Single {
+                        dnid,
+                        sql: sql.to_string(),
+                    }));
+                }
+            }
+        }
         let src = Source::new(sql)?;
         if src.hint.is_some() {
             return crate::plan_statement(sql, ctx, catalog);
@@ -280,9 +313,17 @@ fn build(digest: &str) -> Entry {
     if expression_placeholders(&statement) != placeholders {
         return Entry::Uncacheable;
     }
+    // Hints are removed from the text a single node gets, so shapes with one are
+    // always planned in full.
+    let point = if src.tokens.iter().any(|t| t.kind == TokenKind::Hint) {
+        None
+    } else {
+        PointRoute::of(&statement)
+    };
     Entry::Template(Arc::new(Template {
         positions: placeholder_positions(digest, &src.tokens),
         statement,
         placeholders,
+        point,
     }))
 }

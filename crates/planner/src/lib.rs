@@ -13,7 +13,8 @@
 //! `scope` finds the tables and where their rows are, with `prune` for shard pruning
 //! and `keys` for the catalog's sharding functions; `select` and `scatter` plan reads,
 //! `insert` and `modify` writes, [`ddl`] schema changes; [`explain`] prints plans and
-//! [`cache`] keeps parsed statement shapes.
+//! [`cache`] keeps parsed statement shapes, routing those that `point` recognises
+//! without planning them again.
 
 pub mod cache;
 pub mod catalog_view;
@@ -29,6 +30,7 @@ mod literal;
 mod modify;
 mod nondeterministic;
 pub mod plan;
+mod point;
 mod prune;
 mod scatter;
 mod scope;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{visit_expressions_mut, Expr, Statement, Value};
+use sqlparser::ast::{visit_expressions_mut, Expr, Statement, Value, VisitMut};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserOptions};
 use strata_catalog::sharding::KeyLiteral;
@@ -428,10 +428,10 @@ pub(crate) fn placeholder_positions(sql: &str, tokens: &[Token]) -> HashMap<(u64
 
 /// Replaces each `?` value of `stmt` by `Value::Placeholder(values[ordinal])`, the
 /// ordinal found from its position.
-pub(crate) fn bind_placeholders(
-    stmt: &mut Statement,
+pub(crate) fn bind_placeholders<V: VisitMut>(
+    stmt: &mut V,
     positions: &HashMap<(u64, u64), usize>,
-    values: &[String],
+    values: &[impl AsRef<str>],
 ) -> Result<(), PlanError> {
     let mut missing = false;
     let _ = visit_expressions_mut(stmt, |e| {
@@ -439,7 +439,7 @@ pub(crate) fn bind_placeholders(
             if matches!(&v.value, Value::Placeholder(p) if p == "?") {
                 let at = (v.span.start.line, v.span.start.column);
                 match positions.get(&at).and_then(|&i| values.get(i)) {
-                    Some(text) => v.value = Value::Placeholder(text.clone()),
+                    Some(text) => v.value = Value::Placeholder(text.as_ref().to_string()),
                     None => missing = true,
                 }
             }

@@ -106,6 +106,124 @@ fn cached_plans_equal_direct_plans() {
     );
 }
 
+/// Shapes the cache routes by their WHERE clause alone get exactly the planner's plan
+/// (or error), and near-misses fall back to planning.
+#[test]
+fn point_routed_shapes_plan_like_the_planner() {
+    let cache = PlanCache::new(64);
+    let catalog = catalog();
+    // (statement, routed without planning: from the first run on, since a miss parses
+    // the shape and then uses it)
+    let statements = [
+        ("SELECT * FROM orders WHERE id = 5", true),
+        ("SELECT amount FROM orders WHERE id = 150 FOR UPDATE", true),
+        ("SELECT amount FROM orders o WHERE o.id = 250", true),
+        ("SELECT amount FROM orders WHERE 350 = id", true),
+        (
+            "SELECT amount FROM orders WHERE id = 5 AND amount > 3",
+            true,
+        ),
+        ("SELECT amount FROM orders WHERE id IN (7, 8)", true),
+        ("SELECT amount FROM orders WHERE id BETWEEN 10 AND 20", true),
+        ("SELECT amount FROM orders WHERE id IS NULL", true),
+        ("SELECT amount FROM orders WHERE id = '17'", true),
+        // No integer equals 1.5: the planner sends it to one node all the same.
+        ("SELECT amount FROM orders WHERE id = 1.5", true),
+        (
+            "SELECT * FROM shop.orders WHERE id = 5 LOCK IN SHARE MODE",
+            true,
+        ),
+        (
+            "SELECT /*!40001 SQL_NO_CACHE */ * FROM orders WHERE id = 5",
+            true,
+        ),
+        ("SELECT qty FROM items WHERE order_id = 120", true),
+        ("SELECT * FROM customers WHERE cid = 6", true),
+        ("SELECT * FROM names WHERE name = 'b'", true),
+        ("UPDATE orders SET amount = amount + 1 WHERE id = 150", true),
+        ("UPDATE orders SET amount = 1 WHERE id = 150 LIMIT 1", true),
+        ("DELETE FROM orders WHERE id = 42", true),
+        (
+            "DELETE FROM orders WHERE id = 42 ORDER BY amount LIMIT 1",
+            true,
+        ),
+        // Several nodes, no node, or a key that does not route: planned.
+        ("SELECT amount FROM orders WHERE id = 5 OR id = 300", false),
+        ("SELECT amount FROM orders WHERE id IN (5, 300)", false),
+        ("SELECT amount FROM orders WHERE id = 999", false),
+        ("SELECT amount FROM orders WHERE id = NULL", false),
+        ("SELECT amount FROM orders WHERE id = -5", false),
+        ("SELECT amount FROM orders WHERE amount = 5", false),
+        // Shapes something else can change the plan of: planned.
+        ("SELECT *, DNID FROM orders WHERE id = 5", false),
+        ("SELECT amount FROM orders WHERE id = 5 AND DNID = 1", false),
+        (
+            "SELECT (SELECT COUNT(*) FROM customers) FROM orders WHERE id = 5",
+            false,
+        ),
+        ("SELECT amount FROM orders WHERE id = (SELECT 5)", false),
+        (
+            "WITH x AS (SELECT 1) SELECT amount FROM orders WHERE id = 5",
+            false,
+        ),
+        (
+            "SELECT amount FROM orders WHERE id = 5 UNION SELECT amount FROM orders WHERE id = 6",
+            false,
+        ),
+        (
+            "SELECT o.amount FROM orders o JOIN orders2 p ON o.id = p.oid WHERE o.id = 5",
+            false,
+        ),
+        (
+            "/*!strata:rw=slave*/ SELECT * FROM orders WHERE id = 5",
+            false,
+        ),
+        ("SELECT FOUND_ROWS() FROM orders WHERE id = 5", false),
+        ("SELECT * FROM region WHERE id = 5", false),
+        ("SELECT * FROM audit WHERE id = 5", false),
+        ("SELECT * FROM nosuch WHERE id = 5", false),
+        ("UPDATE orders SET id = 151 WHERE id = 150", false),
+        ("UPDATE orders SET id = 399 WHERE id = 150", false),
+        ("UPDATE region SET name = 'x' WHERE id = 5", false),
+    ];
+    let mut expected_routed = 0;
+    for round in 0..2 {
+        for (sql, routed) in statements {
+            let before = cache.stats().routed;
+            let direct = plan_statement(sql, &ctx(), &catalog);
+            let cached = cache.plan(sql, &ctx(), &catalog);
+            assert_eq!(cached, direct, "{sql}");
+            let was_routed = cache.stats().routed > before;
+            assert_eq!(was_routed, routed, "{sql} (round {round})");
+            expected_routed += u64::from(was_routed);
+        }
+    }
+    assert_eq!(cache.stats().routed, expected_routed);
+    // Another database, no database, and prepared parameters: still the planner's answer.
+    let mut no_db = ctx();
+    no_db.db = None;
+    let mut other_db = ctx();
+    other_db.db = Some("one");
+    let params = [KeyLiteral::Integer("350".into())];
+    let mut prepared = ctx();
+    prepared.params = Some(&params);
+    for c in [&no_db, &other_db, &prepared] {
+        for sql in [
+            "SELECT * FROM orders WHERE id = 5",
+            "SELECT * FROM shop.orders WHERE id = 250",
+            "SELECT * FROM shop.orders WHERE id = ?",
+        ] {
+            for _ in 0..2 {
+                assert_eq!(
+                    cache.plan(sql, c, &catalog),
+                    plan_statement(sql, c, &catalog),
+                    "{sql}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_cache_is_bounded() {
     let cache = PlanCache::new(3);
