@@ -205,11 +205,7 @@ where
             return Ok(self.out);
         }
         loop {
-            let frame = self
-                .backend
-                .peek_frame()
-                .await
-                .map_err(RelayError::Backend)?;
+            let frame = peek(self.backend).await?;
             let payload = &frame[4..];
             let more = match payload.first().copied() {
                 Some(OK_HEADER) => {
@@ -259,11 +255,7 @@ where
         for _ in 0..columns {
             self.column().await?;
         }
-        let frame = self
-            .backend
-            .peek_frame()
-            .await
-            .map_err(RelayError::Backend)?;
+        let frame = peek(self.backend).await?;
         let payload = &frame[4..];
         if !strata_protocol::packets::is_eof(payload) {
             return Err(RelayError::Backend(ProtocolError::Malformed(
@@ -288,11 +280,7 @@ where
 
     /// Relays one column definition, renaming its schema when asked.
     async fn column(&mut self) -> Result<(), RelayError> {
-        let frame = self
-            .backend
-            .peek_frame()
-            .await
-            .map_err(RelayError::Backend)?;
+        let frame = peek(self.backend).await?;
         if let Some(rename) = self.mode.rename {
             if !frame_is_continued(frame) {
                 let mut def = ColumnDef::decode(&frame[4..]).map_err(RelayError::Backend)?;
@@ -309,11 +297,7 @@ where
     /// Copies the buffered frame to the client as it is, and the rest of its packet when
     /// it continues over several frames.
     async fn pass_frame(&mut self) -> Result<(), RelayError> {
-        let frame = self
-            .backend
-            .peek_frame()
-            .await
-            .map_err(RelayError::Backend)?;
+        let frame = peek(self.backend).await?;
         let continued = frame_is_continued(frame);
         self.client.write_frame(frame);
         self.backend.consume_frame();
@@ -330,11 +314,7 @@ where
     /// Relays rows until the closing EOF or an error; returns whether more results follow.
     async fn rows(&mut self) -> Result<bool, RelayError> {
         loop {
-            let frame = self
-                .backend
-                .peek_frame()
-                .await
-                .map_err(RelayError::Backend)?;
+            let frame = peek(self.backend).await?;
             let payload = &frame[4..];
             match payload.first().copied() {
                 Some(EOF_HEADER) if payload.len() < 9 => {
@@ -373,6 +353,14 @@ where
             }
         }
     }
+}
+
+/// The next whole frame of `backend`, left in its buffer (a free function, so the
+/// relay can write it into the client's buffer while holding it).
+async fn peek<B: AsyncRead + AsyncWrite + Unpin>(
+    backend: &mut PacketConn<B>,
+) -> Result<&[u8], RelayError> {
+    backend.peek_frame().await.map_err(RelayError::Backend)
 }
 
 /// The status flags a final OK/EOF carries to the client: the compute node's own bits
