@@ -208,28 +208,41 @@ impl PlanCache {
         let Entry::Template(template) = &*entry else {
             return crate::plan_statement(sql, ctx, catalog);
         };
-        if let Some(point) = &template.point {
-            // The statement's literals are the shape's `?`s, in order (it has no
-            // parameters of its own): bind them into the WHERE clause and prune.
-            if ctx.params.is_none() && literals.len() == template.placeholders {
-                let values: Vec<&str> = literals.iter().map(|t| t.text(sql)).collect();
-                let node = point.node(ctx, catalog, |selection| {
-                    bind_placeholders(selection, &template.positions, &values).is_ok()
-                });
-                if let Some(dnid) = node {
-                    self.routed.fetch_add(1, Ordering::Relaxed);
-                    return Ok(Planned::of(Plan::Single {
-                        dnid,
-                        sql: sql.to_string(),
-                    }));
-                }
+        // Without parameters, the statement's literals are the shape's `?`s in order.
+        if template.point.is_some()
+            && ctx.params.is_none()
+            && literals.len() == template.placeholders
+        {
+            let values: Vec<&str> = literals.iter().map(|t| t.text(sql)).collect();
+            if let Some(planned) = template.point_plan(&values, ctx, catalog, || sql.to_string()) {
+                self.routed.fetch_add(1, Ordering::Relaxed);
+                return Ok(planned);
             }
         }
         let src = Source::new(sql)?;
         if src.hint.is_some() {
             return crate::plan_statement(sql, ctx, catalog);
         }
-        crate::with_stack_for(&src, || plan_template(&src, template, ctx, catalog))?
+        crate::with_stack_for(&src, || {
+            plan_template(&src, template, ctx, catalog, &self.routed)
+        })?
+    }
+}
+
+impl Template {
+    /// The plan of a statement whose `?`s are `values`, when the shape's point route
+    /// decides it: one data node, running `text()`.
+    fn point_plan(
+        &self,
+        values: &[impl AsRef<str>],
+        ctx: &PlanContext<'_>,
+        catalog: &dyn CatalogView,
+        text: impl FnOnce() -> String,
+    ) -> Option<Planned> {
+        let dnid = self.point.as_ref()?.node(ctx, catalog, |selection| {
+            bind_placeholders(selection, &self.positions, values).is_ok()
+        })?;
+        Some(Planned::of(Plan::Single { dnid, sql: text() }))
     }
 }
 
@@ -239,6 +252,7 @@ fn plan_template(
     template: &Template,
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
+    routed: &AtomicU64,
 ) -> Result<Planned, PlanError> {
     let sql = src.sql;
     {
@@ -264,6 +278,15 @@ fn plan_template(
         }
         if ctx.params.is_some_and(|p| p.len() != next_param) {
             return Err(PlanError::WrongArguments);
+        }
+        // With parameters (the plain case was tried in `plan`): the text gets their
+        // values, as the planner writes them.
+        if ctx.params.is_some() {
+            let text = || src.forward_text(ctx.params).into_owned();
+            if let Some(planned) = template.point_plan(&values, ctx, catalog, text) {
+                routed.fetch_add(1, Ordering::Relaxed);
+                return Ok(planned);
+            }
         }
         let mut stmt = template.statement.clone();
         bind_placeholders(&mut stmt, &template.positions, &values)?;

@@ -212,6 +212,7 @@ fn point_routed_shapes_plan_like_the_planner() {
             "SELECT * FROM orders WHERE id = 5",
             "SELECT * FROM shop.orders WHERE id = 250",
             "SELECT * FROM shop.orders WHERE id = ?",
+            "UPDATE shop.orders SET amount = ? WHERE id = ?",
         ] {
             for _ in 0..2 {
                 assert_eq!(
@@ -222,6 +223,26 @@ fn point_routed_shapes_plan_like_the_planner() {
             }
         }
     }
+    // Prepared executions are routed too, with their values in the text.
+    let before = cache.stats().routed;
+    let sql = "SELECT * FROM shop.orders WHERE id = ?";
+    assert_eq!(
+        cache.plan(sql, &prepared, &catalog).map(|p| p.plan),
+        Ok(single(4, "SELECT * FROM shop.orders WHERE id = 350"))
+    );
+    assert_eq!(cache.stats().routed, before + 1);
+    let two = [
+        KeyLiteral::String(b"it's".to_vec()),
+        KeyLiteral::Integer("5".into()),
+    ];
+    let mut c = ctx();
+    c.params = Some(&two);
+    let sql = "UPDATE orders SET customer = ? WHERE id = ?";
+    assert_eq!(
+        cache.plan(sql, &c, &catalog),
+        plan_statement(sql, &c, &catalog)
+    );
+    assert_eq!(cache.stats().routed, before + 2);
 }
 
 #[test]
