@@ -262,8 +262,9 @@ impl Pool {
             // the others stay available to sessions meanwhile.
             let now = Instant::now();
             let due = |l: &Lease| {
-                now.saturating_duration_since(l.last_used()) >= self.settings.health_check_interval
-                    || now.saturating_duration_since(l.last_used()) >= self.settings.idle_timeout
+                let idle_for = now.saturating_duration_since(l.last_used());
+                idle_for >= self.settings.health_check_interval
+                    || idle_for >= self.settings.idle_timeout
             };
             let checked: Vec<Lease> = {
                 let mut idle = self.idle_guard(shard);

@@ -48,7 +48,7 @@ impl Frame {
     }
     /// True when another frame continues this packet.
     pub fn is_continued(&self) -> bool {
-        self.payload_len() == MAX_FRAME_PAYLOAD
+        frame_is_continued(&self.bytes)
     }
 }
 
