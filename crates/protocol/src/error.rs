@@ -39,6 +39,10 @@ pub mod codes {
     pub const DB_DROP_EXISTS: (u16, &str) = (1008, "HY000");
     /// ER_PARSE_ERROR.
     pub const PARSE: (u16, &str) = (1064, "42000");
+    /// ER_NONEXISTING_GRANT.
+    pub const NONEXISTING_GRANT: (u16, &str) = (1141, "42000");
+    /// ER_EMPTY_QUERY.
+    pub const EMPTY_QUERY: (u16, &str) = (1065, "42000");
     /// ER_NO_SUCH_THREAD.
     pub const NO_SUCH_THREAD: (u16, &str) = (1094, "HY000");
     /// ER_UNKNOWN_ERROR.

@@ -171,6 +171,10 @@ pub struct ServerContext {
     pub started: Instant,
     /// Distributed transaction coordinator (XA ids, decision log, recovery, gate).
     pub xa: crate::xa::Coordinator,
+    /// Schema names clients may not use (storage-internal and physical ones).
+    pub private_schemas: crate::session::PrivateSchemas,
+    /// The bound service port (what `@@port` answers).
+    pub service_port: std::sync::atomic::AtomicU16,
 }
 
 impl ServerContext {
@@ -185,10 +189,13 @@ impl ServerContext {
             config.server.node_id,
             catalog.shared_store(),
         )?;
+        let topology = Topology::new(catalog);
         Ok(ServerContext {
             xa,
-            config: catalog.config().clone(),
-            topology: Topology::new(catalog),
+            private_schemas: crate::session::PrivateSchemas::of(&topology),
+            service_port: Default::default(),
+            config: topology.catalog().config().clone(),
+            topology,
             tls,
             sha2_cache: Default::default(),
             sessions: Mutex::new(HashMap::new()),

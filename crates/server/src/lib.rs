@@ -84,6 +84,8 @@ impl RunningServer {
         let service_addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
+        ctx.service_port
+            .store(service_addr.port(), std::sync::atomic::Ordering::Relaxed);
         let (stop, stopped) = watch::channel(false);
         let interval = ctx.config.transaction.recovery_interval_ms;
         if interval > 0 {

@@ -7,6 +7,7 @@ use strata_protocol::packets::ColumnDef;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, SimpleSelect};
 
+use super::isolation::logical_or_refused;
 use super::query::sql_error;
 use super::{backend_error, Session, SessionError};
 use crate::context::ServerContext;
@@ -127,7 +128,36 @@ impl Session {
             Show::CreateDatabase { db, if_not_exists } => {
                 self.show_create_database(&db, if_not_exists)
             }
-            _ => return self.forward(sql, raw, more).await,
+            Show::Variables { .. } => return self.show_variables(sql, more).await,
+            Show::TableStatus { db, .. } => {
+                match logical_or_refused(&self.ctx.topology, db.as_deref()) {
+                    Ok(()) => return self.forward(sql, raw, more).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Show::Columns { table, .. }
+            | Show::Index { table, .. }
+            | Show::CreateTable { table }
+            | Show::CreateView { view: table } => {
+                match logical_or_refused(&self.ctx.topology, table.schema.as_deref()) {
+                    Ok(()) => return self.forward(sql, raw, more).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Show::Other if is_show_grants(sql) => self.show_grants(sql),
+            Show::Other => {
+                let topology = &self.ctx.topology;
+                match strata_sql::check_show_other(sql, &|db| topology.db(db).is_some()) {
+                    Ok(()) => return self.forward(sql, raw, more).await,
+                    Err(r) => Err(self.refusal_error(&r)),
+                }
+            }
+            Show::Status { .. }
+            | Show::Warnings { .. }
+            | Show::Errors { .. }
+            | Show::Engines
+            | Show::Charset { .. }
+            | Show::Collation { .. } => return self.forward(sql, raw, more).await,
         };
         match result {
             Ok(result) => {
@@ -139,6 +169,73 @@ impl Session {
                 Ok(false)
             }
         }
+    }
+
+    /// Statements of no classified kind that the compute node answers itself: FLUSH
+    /// PRIVILEGES and FLUSH HOSTS act on Strata's own accounts and host cache. None for
+    /// anything else. Some(true) when it was answered.
+    pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Option<bool> {
+        let mut words = strata_sql::code_tokens(sql)
+            .filter(|t| t.kind == strata_sql::TokenKind::Ident)
+            .map(|t| t.text(sql).to_ascii_uppercase());
+        let first = words.next()?;
+        let second = words.next();
+        let rest = words.next();
+        if first == "FLUSH" && rest.is_none() {
+            if let Some("PRIVILEGES" | "HOSTS") = second.as_deref() {
+                self.ok(0, more);
+                return Some(true);
+            }
+        }
+        None
+    }
+
+    /// SHOW GRANTS [FOR user | CURRENT_USER]: Strata's accounts, never the storage
+    /// account's.
+    fn show_grants(&self, sql: &str) -> Result<LocalResult, MysqlError> {
+        let toks: Vec<_> = strata_sql::code_tokens(sql).collect();
+        let named = toks
+            .iter()
+            .position(|t| t.is_keyword(sql, "FOR"))
+            .and_then(|i| toks.get(i + 1))
+            .filter(|t| !t.is_keyword(sql, "CURRENT_USER"))
+            .map(|t| match t.kind {
+                strata_sql::TokenKind::String => {
+                    strata_sql::lexer::string_value(t.text(sql)).into_owned()
+                }
+                _ => strata_sql::lexer::ident_value(t.text(sql)).into_owned(),
+            });
+        let user = named.unwrap_or_else(|| self.user.clone());
+        let Some(account) = self.ctx.config.users.iter().find(|u| u.name == user) else {
+            return Err(MysqlError::new(
+                codes::NONEXISTING_GRANT,
+                format!("There is no such grant defined for user '{user}' on host '%'"),
+            ));
+        };
+        if user != self.user && !self.ctx.config.users.iter().any(|u| u.name == self.user && u.databases.is_none()) {
+            return Err(MysqlError::new(
+                codes::DB_ACCESS_DENIED,
+                format!("Access denied for user {} to database 'mysql'", self.account_text()),
+            ));
+        }
+        let mut result = LocalResult::text(&[&format!("Grants for {user}@%")]);
+        match &account.databases {
+            None => result.rows.push(vec![Some(format!(
+                "GRANT ALL PRIVILEGES ON *.* TO `{user}`@`%` WITH GRANT OPTION"
+            ))]),
+            Some(dbs) => {
+                result
+                    .rows
+                    .push(vec![Some(format!("GRANT USAGE ON *.* TO `{user}`@`%`"))]);
+                for db in dbs {
+                    result.rows.push(vec![Some(format!(
+                        "GRANT ALL PRIVILEGES ON `{}`.* TO `{user}`@`%`",
+                        db.replace('`', "``")
+                    ))]);
+                }
+            }
+        }
+        Ok(result)
     }
 
     fn show_databases(&self, filter: Option<&ShowFilter>) -> Result<LocalResult, MysqlError> {
@@ -394,4 +491,11 @@ mod format_tests {
             "2026-11-18 11:06:40.123"
         );
     }
+}
+
+/// `SHOW GRANTS ...`.
+fn is_show_grants(sql: &str) -> bool {
+    strata_sql::code_tokens(sql)
+        .nth(1)
+        .is_some_and(|t| t.is_keyword(sql, "GRANTS"))
 }

@@ -24,6 +24,7 @@ macro_rules! relay_mode {
 
 mod distributed;
 mod handshake;
+mod isolation;
 mod local;
 mod planning;
 mod prepared;
@@ -48,6 +49,7 @@ use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
 use crate::context::{home_node, ServerContext, SessionEntry};
 use crate::results::{write_eof, write_err, write_ok};
 
+pub use isolation::PrivateSchemas;
 pub use prepared::ClientStatement;
 
 /// Why a session ended abnormally (logged; never reaches other sessions).

@@ -69,6 +69,38 @@ impl Session {
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
         let kind = strata_sql::classify(&sql);
+        let bytes = strata_sql::ByteSummary::of(sql.as_bytes());
+        let checked = match kind {
+            strata_sql::StatementKind::Show => {
+                strata_sql::guard::check_prepared_show(&sql, &self.ctx.private_schemas)
+                    .map_err(|r| self.refusal_error(&r))
+            }
+            strata_sql::StatementKind::Use => Err(MysqlError::new(
+                (1295, "HY000"),
+                "This command is not supported in the prepared statement protocol yet",
+            )),
+            _ => Ok(()),
+        }
+        .and_then(|()| self.guard(&sql, kind, bytes));
+        if let Err(e) = checked {
+            self.err(&e);
+            return Ok(());
+        }
+        let sql: Arc<str> = match self.mask_variables(&sql, bytes) {
+            std::borrow::Cow::Owned(masked) => Arc::from(masked),
+            std::borrow::Cow::Borrowed(_) => sql,
+        };
+        let sql: Arc<str> = if super::isolation::mentions_information_schema(&sql) {
+            match self.prepared_information_schema(&sql) {
+                Ok(text) => Arc::from(text),
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(());
+                }
+            }
+        } else {
+            sql
+        };
         if kind == strata_sql::StatementKind::Set {
             if let Some(e) = strata_sql::parse_set(&sql)
                 .ok()

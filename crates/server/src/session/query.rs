@@ -15,7 +15,8 @@ use strata_sql::{
     ByteSummary, SetItem, SqlError, StatementKind, TokenKind, VarScope,
 };
 
-use super::{backend_error, Session, SessionError};
+use super::isolation::mentions_information_schema;
+use super::{Session, SessionError};
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -117,11 +118,27 @@ impl Session {
     /// Handles one statement; Ok(false) when it failed (an ERR was written).
     async fn statement(&mut self, sql: &str, raw: &[u8], more: bool) -> Result<bool, SessionError> {
         if sql.trim().is_empty() {
-            self.err(&MysqlError::new(codes::PARSE, "Query was empty"));
+            self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
             return Ok(false);
         }
         let (kind, trivial_select) = classify_head(sql);
         let bytes = ByteSummary::of(raw);
+        if kind == StatementKind::Other {
+            if let Some(done) = self.own_statement(sql, more) {
+                return Ok(done);
+            }
+        }
+        // Default deny: what follows answers, plans or forwards only statements that
+        // passed; what identifies a storage server is replaced by the compute node's own.
+        if let Err(e) = self.guard(sql, kind, bytes) {
+            self.err(&e);
+            return Ok(false);
+        }
+        let masked = self.mask_variables(sql, bytes);
+        let (sql, raw): (&str, &[u8]) = match &masked {
+            Cow::Owned(m) => (m.as_str(), m.as_bytes()),
+            Cow::Borrowed(_) => (sql, raw),
+        };
         self.statement_writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
@@ -158,7 +175,7 @@ impl Session {
                 if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
-                if self.ctx.topology.names_differ && mentions_information_schema(sql) {
+                if mentions_information_schema(sql) {
                     return self.information_schema_query(sql, more).await;
                 }
                 if self.needs_planner(sql, kind, bytes) {
@@ -192,7 +209,7 @@ impl Session {
                 if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
-                if self.ctx.topology.names_differ && mentions_information_schema(sql) {
+                if mentions_information_schema(sql) {
                     return self.information_schema_query(sql, more).await;
                 }
                 let plannable = matches!(
@@ -352,98 +369,8 @@ impl Session {
         Ok(ok)
     }
 
-    /// A query over information_schema when physical names differ from logical ones:
-    /// database names in string literals are mapped to physical names, and physical
-    /// names in the result are mapped back, so tools see only logical databases.
-    async fn information_schema_query(
-        &mut self,
-        sql: &str,
-        more: bool,
-    ) -> Result<bool, SessionError> {
-        let names: Vec<(Arc<str>, Arc<str>)> = self
-            .ctx
-            .topology
-            .dbs()
-            .iter()
-            .filter_map(|db| {
-                let dnid = crate::context::home_node(db)?;
-                let node = self.ctx.topology.node(dnid)?;
-                Some((Arc::from(db.name.as_str()), node.physical_db.clone()))
-            })
-            .collect();
-        let to_physical = |v: &str| {
-            names
-                .iter()
-                .find(|(l, _)| **l == *v)
-                .map(|(_, p)| p.clone())
-        };
-        let mut text = String::with_capacity(sql.len());
-        let mut last = 0;
-        for token in code_tokens(sql) {
-            if token.kind == TokenKind::String {
-                let value = strata_sql::lexer::string_value(token.text(sql));
-                if let Some(physical) = to_physical(&value) {
-                    text.push_str(&sql[last..token.span.start]);
-                    text.push('\'');
-                    text.push_str(&physical.replace('\'', "''"));
-                    text.push('\'');
-                    last = token.span.end;
-                }
-            }
-        }
-        text.push_str(&sql[last..]);
-        let text = self.rewrite_schemas(&text);
-        let (dnid, physical) = match self.home_node() {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(&e);
-                return Ok(false);
-            }
-        };
-        let mut lease = match self.lease(dnid, physical.as_deref()).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(false);
-            }
-        };
-        let result = lease.query_result(&text).await;
-        self.finish(lease);
-        let (mut columns, mut rows) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                self.err(&backend_error(dnid, &e));
-                return Ok(false);
-            }
-        };
-        let to_logical = |v: &str| {
-            names
-                .iter()
-                .find(|(_, p)| **p == *v)
-                .map(|(l, _)| l.to_string())
-        };
-        for col in &mut columns {
-            if let Some(l) = to_logical(&col.schema) {
-                col.schema = l;
-            }
-        }
-        for row in &mut rows {
-            for value in row.iter_mut().flatten() {
-                if let Some(l) = to_logical(value) {
-                    *value = l;
-                }
-            }
-        }
-        if columns.is_empty() {
-            self.ok(0, more);
-        } else {
-            self.write_local(&crate::results::LocalResult { columns, rows }, more);
-        }
-        Ok(true)
-    }
-
     /// Replaces logical database qualifiers with the physical names on the home node.
-    fn rewrite_schemas(&self, sql: &str) -> String {
+    pub(super) fn rewrite_schemas(&self, sql: &str) -> String {
         self.rewrite_schemas_for(sql, None)
     }
 
@@ -664,9 +591,6 @@ async fn evaluate_expressions(
     Ok(())
 }
 
-fn mentions_information_schema(sql: &str) -> bool {
-    contains_ignore_ascii_case(sql.as_bytes(), b"information_schema")
-}
 
 /// SET GLOBAL (and SET GLOBAL TRANSACTION) is refused: global settings belong to the
 /// storage nodes' own configuration.

@@ -1,0 +1,459 @@
+//! Storage isolation, the session's side of default deny: a client sees its logical
+//! databases and Strata's own sessions and values, never a storage server's accounts,
+//! files, schemas, variables or threads. `strata_sql::guard` decides what text is
+//! refused; this file holds what the session knows for it (which schema names are
+//! private, the compute node's own values for identifying variables) and the answers
+//! it builds itself: information_schema restricted to the client's databases, the
+//! process list of Strata's sessions, SHOW VARIABLES with storage values masked.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use strata_protocol::MysqlError;
+use strata_sql::guard::{
+    identifies_storage, is_storage_schema, mask_storage_variables,
+    rewrite_information_schema, InformationSchemaTable, STORAGE_SCHEMAS,
+};
+use strata_sql::{code_tokens, contains_ignore_ascii_case, ByteSummary, Refusal, SchemaPolicy, StatementKind, TokenKind};
+
+use super::{backend_error, Session, SessionError};
+use crate::context::Topology;
+use crate::results::LocalResult;
+
+/// Schema names a client may not qualify a name with: the storage servers' own schemas
+/// and physical database names that are not also logical ones.
+pub struct PrivateSchemas {
+    /// Lowercased physical names that differ from every logical name.
+    physical: Vec<String>,
+    /// Logical database names.
+    logical: Vec<String>,
+}
+
+impl PrivateSchemas {
+    /// The private names of `topology`.
+    pub fn of(topology: &Topology) -> PrivateSchemas {
+        let logical: Vec<String> = topology.dbs().iter().map(|d| d.name.clone()).collect();
+        let mut physical: Vec<String> = topology
+            .nodes()
+            .map(|n| n.physical_db.to_lowercase())
+            .filter(|p| !logical.iter().any(|l| l.eq_ignore_ascii_case(p)))
+            .collect();
+        physical.sort();
+        physical.dedup();
+        PrivateSchemas { physical, logical }
+    }
+}
+
+impl SchemaPolicy for PrivateSchemas {
+    fn denied(&self, schema: &str) -> bool {
+        is_storage_schema(schema) || self.physical.contains(&schema.to_lowercase())
+    }
+
+    fn logical(&self, db: &str) -> bool {
+        self.logical.iter().any(|l| l == db)
+    }
+
+    fn may_mention(&self, text: &[u8]) -> bool {
+        STORAGE_SCHEMAS
+            .iter()
+            .map(|s| s.as_bytes())
+            .chain(self.physical.iter().map(|s| s.as_bytes()))
+            .any(|name| contains_ignore_ascii_case(text, name))
+    }
+}
+
+/// A string as an SQL literal that reads the same whatever the session's sql_mode
+/// (backslashes go through a hex literal, since NO_BACKSLASH_ESCAPES changes them).
+pub(super) fn sql_string(value: &str) -> String {
+    if value.contains('\\') || value.bytes().any(|b| b < 0x20) {
+        let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
+        return format!("CONVERT(X'{hex}' USING utf8mb4)");
+    }
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+impl Session {
+    /// `'user'@'host'` as MySQL prints the client's account in errors.
+    pub(super) fn account_text(&self) -> String {
+        format!("'{}'@'{}'", self.user, client_host(&self.entry.host))
+    }
+
+    /// The MySQL error for a refused statement.
+    pub(super) fn refusal_error(&self, refusal: &Refusal) -> MysqlError {
+        let code = refusal.code();
+        let state = refusal.sqlstate();
+        MysqlError {
+            code,
+            state,
+            message: refusal.message(&self.account_text()),
+        }
+    }
+
+    /// Default deny for a statement about to be answered, planned or sent to a storage
+    /// node: Err is the error the client gets instead.
+    pub(super) fn guard(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        bytes: ByteSummary,
+    ) -> Result<(), MysqlError> {
+        strata_sql::check_statement(sql, kind, bytes, &self.ctx.private_schemas)
+            .map_err(|r| self.refusal_error(&r))
+    }
+
+    /// The statement with system variables that identify a storage server replaced by
+    /// the compute node's own values.
+    pub(super) fn mask_variables<'a>(&self, sql: &'a str, bytes: ByteSummary) -> Cow<'a, str> {
+        if !bytes.at_sign() {
+            return Cow::Borrowed(sql);
+        }
+        match mask_storage_variables(sql, |name| self.own_variable_literal(name)) {
+            Some(masked) => Cow::Owned(masked),
+            None => Cow::Borrowed(sql),
+        }
+    }
+
+    /// The compute node's value for an identifying variable, as an SQL literal.
+    fn own_variable_literal(&self, name: &str) -> String {
+        match own_variable(&self.ctx, name) {
+            OwnValue::Int(i) => i.to_string(),
+            OwnValue::Text(t) => sql_string(&t),
+        }
+    }
+
+    /// SHOW VARIABLES: the storage node's list with identifying values replaced.
+    pub(super) async fn show_variables(&mut self, sql: &str, more: bool) -> Result<bool, SessionError> {
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let text = self.rewrite_schemas_for(sql, Some(dnid));
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let result = lease.query_result(&text).await;
+        self.finish(lease);
+        let (columns, mut rows) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&backend_error(dnid, &e));
+                return Ok(false);
+            }
+        };
+        for row in &mut rows {
+            let name = row.first().cloned().flatten().unwrap_or_default();
+            if identifies_storage(&name) {
+                if let Some(value) = row.get_mut(1) {
+                    *value = Some(match own_variable(&self.ctx, &name) {
+                        OwnValue::Int(i) => i.to_string(),
+                        OwnValue::Text(t) => t,
+                    });
+                }
+            }
+        }
+        self.write_local(&LocalResult { columns, rows }, more);
+        Ok(true)
+    }
+
+    /// Logical databases the client may see, with their physical names on their home
+    /// data nodes.
+    fn visible_databases(&self) -> Vec<(Arc<str>, Arc<str>)> {
+        self.ctx
+            .topology
+            .dbs()
+            .iter()
+            .filter(|db| self.ctx.may_use(&self.user, &db.name))
+            .filter_map(|db| {
+                let dnid = crate::context::home_node(db)?;
+                let node = self.ctx.topology.node(dnid)?;
+                Some((Arc::from(db.name.as_str()), node.physical_db.clone()))
+            })
+            .collect()
+    }
+
+    /// The text a storage node runs for a statement over information_schema: each
+    /// table it reads replaced by a derived table holding only what the client may see
+    /// (its logical databases' objects, Strata's sessions, masked variables), logical
+    /// names in string literals and qualifiers mapped to physical ones.
+    pub(super) fn restricted_information_schema(
+        &self,
+        sql: &str,
+        names: &[(Arc<str>, Arc<str>)],
+    ) -> Result<String, MysqlError> {
+        let to_physical = |v: &str| {
+            names
+                .iter()
+                .find(|(l, _)| **l == *v)
+                .map(|(_, p)| p.clone())
+        };
+        let mut text = String::with_capacity(sql.len());
+        let mut last = 0;
+        for token in code_tokens(sql) {
+            if token.kind == TokenKind::String {
+                let value = strata_sql::lexer::string_value(token.text(sql));
+                if let Some(physical) = to_physical(&value) {
+                    text.push_str(&sql[last..token.span.start]);
+                    text.push_str(&sql_string(&physical));
+                    last = token.span.end;
+                }
+            }
+        }
+        text.push_str(&sql[last..]);
+        let visible: Vec<String> = names.iter().map(|(_, p)| sql_string(p)).collect();
+        let rewritten = rewrite_information_schema(&text, |table, how| {
+            self.information_schema_source(table, how, &visible)
+        });
+        match rewritten {
+            Ok(t) => Ok(self.rewrite_schemas(&t)),
+            Err(r) => Err(self.refusal_error(&r)),
+        }
+    }
+
+    /// A statement over information_schema, run on the home data node through
+    /// [`Self::restricted_information_schema`]; physical names in the result are mapped
+    /// back, so tools see only logical databases.
+    pub(super) async fn information_schema_query(
+        &mut self,
+        sql: &str,
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        let names = self.visible_databases();
+        let text = match self.restricted_information_schema(sql, &names) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let (dnid, physical) = match self.home_node() {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let mut lease = match self.lease(dnid, physical.as_deref()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(false);
+            }
+        };
+        let result = lease.query_result(&text).await;
+        self.finish(lease);
+        let (mut columns, mut rows) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&backend_error(dnid, &e));
+                return Ok(false);
+            }
+        };
+        let to_logical = |v: &str| {
+            names
+                .iter()
+                .find(|(_, p)| **p == *v)
+                .map(|(l, _)| l.to_string())
+        };
+        for col in &mut columns {
+            if let Some(l) = to_logical(&col.schema) {
+                col.schema = l;
+            }
+        }
+        for row in &mut rows {
+            for value in row.iter_mut().flatten() {
+                if let Some(l) = to_logical(value) {
+                    *value = l;
+                }
+            }
+        }
+        if columns.is_empty() {
+            self.ok(0, more);
+        } else {
+            self.write_local(&LocalResult { columns, rows }, more);
+        }
+        Ok(true)
+    }
+
+    /// The derived table standing for `information_schema.<table>`.
+    fn information_schema_source(
+        &self,
+        table: &str,
+        how: InformationSchemaTable,
+        visible: &[String],
+    ) -> String {
+        match how {
+            InformationSchemaTable::Static => format!("SELECT * FROM information_schema.`{table}`"),
+            InformationSchemaTable::PerSchema(column) => {
+                let mut list = visible.to_vec();
+                if column == "SCHEMA_NAME" {
+                    list.push("'information_schema'".into());
+                }
+                if list.is_empty() {
+                    list.push("NULL".into());
+                }
+                format!(
+                    "SELECT * FROM information_schema.`{table}` WHERE `{column}` IN ({})",
+                    list.join(", ")
+                )
+            }
+            InformationSchemaTable::Variables => {
+                let mut cases = String::new();
+                for name in OWN_VARIABLES {
+                    cases.push_str(&format!(
+                        " WHEN '{}' THEN {}",
+                        name.to_ascii_uppercase(),
+                        self.own_variable_literal(name)
+                    ));
+                }
+                format!(
+                    "SELECT VARIABLE_NAME, CASE WHEN VARIABLE_NAME IN ({own}) THEN CASE VARIABLE_NAME{cases} END \
+                     WHEN {pattern} THEN '' ELSE VARIABLE_VALUE END AS VARIABLE_VALUE \
+                     FROM information_schema.`{table}`",
+                    own = OWN_VARIABLES
+                        .iter()
+                        .map(|n| format!("'{}'", n.to_ascii_uppercase()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    pattern = IDENTIFYING_PATTERN,
+                )
+            }
+            InformationSchemaTable::ProcessList => self.process_list_source(),
+        }
+    }
+
+    /// A server-side prepared statement over information_schema: restricted like a
+    /// text one. Its rows are relayed as the storage node sends them, so where physical
+    /// names differ from logical ones it is refused rather than show them.
+    pub(super) fn prepared_information_schema(&self, sql: &str) -> Result<String, MysqlError> {
+        if self.ctx.topology.names_differ {
+            return Err(MysqlError::not_supported(
+                "server-side prepared statements over information_schema (use the text protocol)",
+            ));
+        }
+        self.restricted_information_schema(sql, &self.visible_databases())
+    }
+
+    /// Strata's sessions as the rows of MariaDB's information_schema.PROCESSLIST.
+    fn process_list_source(&self) -> String {
+        let mut selects = Vec::new();
+        for (id, entry) in self.ctx.all_sessions() {
+            let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let info = info.map(|b| String::from_utf8_lossy(&b).into_owned());
+            let db = entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let since = entry
+                .since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed();
+            let opt = |v: Option<String>| v.map_or("NULL".to_string(), |v| sql_string(&v));
+            selects.push(format!(
+                "SELECT {id} AS ID, {user} AS USER, {host} AS HOST, {db} AS DB, {command} AS COMMAND, \
+                 {secs} AS TIME, '' AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
+                 0 AS MAX_STAGE, 0.000 AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
+                 0 AS EXAMINED_ROWS, 0 AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
+                user = sql_string(&entry.user),
+                host = sql_string(&entry.host),
+                db = opt(db),
+                command = if info.is_some() { "'Query'" } else { "'Sleep'" },
+                secs = since.as_secs(),
+                info = opt(info),
+                ms = since.as_secs_f64() * 1000.0,
+            ));
+        }
+        selects.join(" UNION ALL ")
+    }
+}
+
+/// The host part of a client address (`ip:port` -> `ip`).
+pub(super) fn client_host(peer: &str) -> &str {
+    match peer.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            host.trim_start_matches('[').trim_end_matches(']')
+        }
+        _ => peer,
+    }
+}
+
+/// Identifying variables for which the compute node has a value of its own; the others
+/// read as empty.
+const OWN_VARIABLES: &[&str] = &["datadir", "hostname", "port", "server_id", "tmpdir", "basedir"];
+
+/// An SQL condition on VARIABLE_NAME matching the other names `identifies_storage`
+/// matches (the ones in OWN_VARIABLES are answered by value). No LIKE escapes, whose
+/// meaning depends on the session's sql_mode.
+const IDENTIFYING_PATTERN: &str = "VARIABLE_NAME IN ('SOCKET', 'SERVER_UUID', 'PID_FILE', 'LOG_ERROR', \
+     'PLUGIN_DIR', 'SLAVE_LOAD_TMPDIR', 'LOG_BIN_INDEX', 'RELAY_LOG', 'RELAY_LOG_INDEX', \
+     'SECURE_FILE_PRIV', 'REPORT_HOST', 'REPORT_PORT', 'REPORT_USER', 'REPORT_PASSWORD', \
+     'BIND_ADDRESS', 'EXTRA_PORT', 'WSREP_NODE_ADDRESS', 'WSREP_NODE_NAME', \
+     'WSREP_NODE_INCOMING_ADDRESS', 'WSREP_CLUSTER_ADDRESS', 'WSREP_SST_RECEIVE_ADDRESS', \
+     'LOG_BIN_BASENAME', 'RELAY_LOG_BASENAME', 'GTID_DOMAIN_ID') \
+     OR RIGHT(VARIABLE_NAME, 5) = '_FILE' OR RIGHT(VARIABLE_NAME, 9) = '_FILENAME' \
+     OR RIGHT(VARIABLE_NAME, 4) = '_DIR' OR RIGHT(VARIABLE_NAME, 5) = '_PATH' \
+     OR RIGHT(VARIABLE_NAME, 10) = '_DIRECTORY' OR RIGHT(VARIABLE_NAME, 9) = '_BASENAME' \
+     OR (LEFT(VARIABLE_NAME, 4) = 'SSL_' AND VARIABLE_NAME <> 'SSL_CIPHER')";
+
+/// A value the compute node gives for an identifying variable.
+enum OwnValue {
+    Int(i64),
+    Text(String),
+}
+
+fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> OwnValue {
+    match name {
+        "port" => OwnValue::Int(i64::from(ctx.service_port.load(Ordering::Relaxed))),
+        "server_id" => OwnValue::Int(i64::from(ctx.config.server.node_id)),
+        "report_port" | "extra_port" | "gtid_domain_id" => OwnValue::Int(0),
+        "datadir" => {
+            let dir = &ctx.config.server.data_dir;
+            let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            let mut text = abs.to_string_lossy().into_owned();
+            if !text.ends_with('/') {
+                text.push('/');
+            }
+            OwnValue::Text(text)
+        }
+        "hostname" => OwnValue::Text(
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into()),
+        ),
+        "tmpdir" => OwnValue::Text(std::env::temp_dir().to_string_lossy().into_owned()),
+        "basedir" => OwnValue::Text(
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()))
+                .unwrap_or_default(),
+        ),
+        _ => OwnValue::Text(String::new()),
+    }
+}
+
+/// Whether a statement names information_schema (then it is answered through
+/// [`Session::information_schema_query`]).
+pub(super) fn mentions_information_schema(sql: &str) -> bool {
+    contains_ignore_ascii_case(sql.as_bytes(), b"information_schema")
+}
+
+/// Refuses a SHOW that names a database other than a logical one (or
+/// information_schema), as `SHOW COLUMNS FROM user FROM mysql` would.
+pub(super) fn logical_or_refused(
+    topology: &Topology,
+    db: Option<&str>,
+) -> Result<(), MysqlError> {
+    match db {
+        Some(name)
+            if topology.db(name).is_none() && !name.eq_ignore_ascii_case("information_schema") =>
+        {
+            Err(MysqlError::unknown_database(name))
+        }
+        _ => Ok(()),
+    }
+}

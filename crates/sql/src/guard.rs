@@ -1,0 +1,871 @@
+//! Default deny for statement text that would reach a storage node. The compute node is a
+//! security boundary: a client may act on its logical databases and tables, never on a
+//! storage server as a whole (its accounts, files, replication, plugins, internal schemas,
+//! other sessions). The session answers what it owns (SHOW, KILL, variables, accounts)
+//! itself; everything it would send to a storage node first passes [`check_statement`],
+//! which says what is refused and why. The checks are pure and cheap: byte searches
+//! first, a lexer pass only when a telling word occurs.
+
+use crate::classify::{classify, StatementKind};
+use crate::error::SqlError;
+use crate::lexer::{code_tokens, ident_value, string_value, Token, TokenKind};
+use crate::search::{contains_ignore_ascii_case, ByteSummary};
+
+/// Why a statement may not reach a storage node; mapped to a MySQL error by the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Acts on a storage server as a whole (replication, plugins, logs, shutdown, ...):
+    /// ER_SPECIFIC_ACCESS_DENIED_ERROR (1227). The text names the statement.
+    ServerCommand(String),
+    /// Reads or writes a file of a storage host: ER_OPTION_PREVENTS_STATEMENT (1290).
+    FileAccess(String),
+    /// Names a schema internal to the storage servers (`mysql`, `sys`, ...) or a physical
+    /// database: ER_DBACCESS_DENIED_ERROR (1044) for that schema.
+    StorageSchema(String),
+    /// Account management through the storage node's own account tables (1227 until the
+    /// compute node answers the statement itself).
+    AccountStatement(String),
+    /// Valid MySQL that Strata does not run: ER_NOT_SUPPORTED_YET (1235).
+    Unsupported(String),
+    /// Only comments or nothing: ER_EMPTY_QUERY (1065).
+    Empty,
+    /// A statement no MySQL/MariaDB grammar starts this way: ER_PARSE_ERROR (1064).
+    Syntax(SqlError),
+}
+
+impl Refusal {
+    /// MySQL error number.
+    pub fn code(&self) -> u16 {
+        match self {
+            Refusal::ServerCommand(_) | Refusal::AccountStatement(_) => 1227,
+            Refusal::FileAccess(_) => 1290,
+            Refusal::StorageSchema(_) => 1044,
+            Refusal::Unsupported(_) => 1235,
+            Refusal::Empty => 1065,
+            Refusal::Syntax(e) => e.code(),
+        }
+    }
+
+    /// SQLSTATE of the error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Refusal::FileAccess(_) => "HY000",
+            _ => "42000",
+        }
+    }
+
+    /// The error message; `account` is the client's `'user'@'host'` as MySQL prints it.
+    pub fn message(&self, account: &str) -> String {
+        match self {
+            Refusal::ServerCommand(what) => format!(
+                "Access denied; {what} acts on a storage server, which Strata keeps private (operate storage nodes from the admin port or on the storage servers themselves)"
+            ),
+            Refusal::FileAccess(what) => format!(
+                "The Strata compute node keeps storage hosts' files private, so it cannot execute {what} (read and load rows through a client instead)"
+            ),
+            Refusal::StorageSchema(schema) => {
+                format!("Access denied for user {account} to database '{schema}'")
+            }
+            Refusal::AccountStatement(what) => format!(
+                "Access denied; {what} would change a storage server's accounts: accounts and privileges are Strata's own"
+            ),
+            Refusal::Unsupported(what) => {
+                format!("This version of Strata doesn't yet support '{what}'")
+            }
+            Refusal::Empty => "Query was empty".to_string(),
+            Refusal::Syntax(e) => e.to_string(),
+        }
+    }
+}
+
+/// Decides, for a schema qualifier seen in a statement, whether it names something a
+/// client may not reach (the session knows the logical and physical database names).
+pub trait SchemaPolicy {
+    /// True when `schema` (unquoted, as written) is internal to the storage servers or a
+    /// physical database name that is not also a logical one.
+    fn denied(&self, schema: &str) -> bool;
+
+    /// False when the text certainly names no denied schema (a byte search before the
+    /// lexer runs); true when it may.
+    fn may_mention(&self, text: &[u8]) -> bool;
+
+    /// True when `db` names a logical database.
+    fn logical(&self, db: &str) -> bool;
+}
+
+/// Schemas every MySQL/MariaDB server keeps for itself.
+pub const STORAGE_SCHEMAS: &[&str] = &["mysql", "performance_schema", "sys"];
+
+/// True for the storage servers' own schemas (case-insensitive, as on every platform
+/// these names are lowercase and clients write them in any case).
+pub fn is_storage_schema(schema: &str) -> bool {
+    STORAGE_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(schema))
+}
+
+/// Checks a statement the session is about to send to a storage node (or to plan):
+/// Ok when nothing in it reaches past the client's logical databases.
+pub fn check_statement(
+    sql: &str,
+    kind: StatementKind,
+    bytes: ByteSummary,
+    schemas: &dyn SchemaPolicy,
+) -> Result<(), Refusal> {
+    check_kind(sql, kind, schemas)?;
+    check_text(sql.as_bytes(), sql, bytes, schemas)
+}
+
+/// Statement kinds and what their leading words say. The kinds applications send most
+/// (SELECT and DML) are decided without lexing.
+fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    use StatementKind as K;
+    match kind {
+        K::Other
+        | K::Create
+        | K::Alter
+        | K::Drop
+        | K::Rename
+        | K::Set
+        | K::Load
+        | K::Lock
+        | K::Unlock
+        | K::Xa
+        | K::Prepare
+        | K::Execute
+        | K::Explain => {}
+        _ => return Ok(()),
+    }
+    let words = leading_words(sql, 6);
+    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    match kind {
+        K::Other => check_other(sql, &words),
+        K::Create | K::Alter | K::Drop => check_object_ddl(sql, kind, &words),
+        K::Rename if word(1) == "USER" => Err(Refusal::AccountStatement("RENAME USER".into())),
+        K::Set if word(1) == "PASSWORD" => Err(Refusal::AccountStatement("SET PASSWORD".into())),
+        K::Set if word(1) == "ROLE" || (word(1) == "DEFAULT" && word(2) == "ROLE") => {
+            Err(Refusal::Unsupported("roles".into()))
+        }
+        K::Load => check_load(&words),
+        K::Lock | K::Unlock if word(1) == "INSTANCE" => Err(Refusal::ServerCommand(format!(
+            "{} INSTANCE",
+            word(0)
+        ))),
+        K::Xa => check_xa(sql, &words),
+        K::Prepare => check_prepare(sql, schemas),
+        K::Execute if word(1) == "IMMEDIATE" => check_execute_immediate(sql, schemas),
+        K::Explain => check_explain(&words),
+        _ => Ok(()),
+    }
+}
+
+/// The first `n` code words, uppercased (identifiers only; punctuation ends nothing but
+/// is skipped, so `CREATE DEFINER = x PROCEDURE` still yields its keywords in order).
+fn leading_words(sql: &str, n: usize) -> Vec<String> {
+    code_tokens(sql)
+        .filter(|t| t.kind == TokenKind::Ident)
+        .take(n)
+        .map(|t| t.text(sql).to_ascii_uppercase())
+        .collect()
+}
+
+/// Statements the classifier has no kind for: the server-wide ones are refused, the
+/// compound statements MariaDB runs at top level are checked inside, and words that
+/// start no MySQL statement are a syntax error as MySQL reports it.
+fn check_other(sql: &str, words: &[String]) -> Result<(), Refusal> {
+    let Some(first_tok) = code_tokens(sql).next() else {
+        return Err(Refusal::Empty);
+    };
+    let first = words.first().map(String::as_str).unwrap_or("");
+    let second = words.get(1).map(String::as_str).unwrap_or("");
+    if first_tok.kind == TokenKind::Ident {
+        if let Some(what) = server_command(first, second) {
+            return Err(Refusal::ServerCommand(what));
+        }
+        match first {
+            "GRANT" | "REVOKE" => return Err(Refusal::AccountStatement(first.into())),
+            "HANDLER" => return Err(Refusal::Unsupported("HANDLER".into())),
+            "ANALYZE" | "OPTIMIZE" | "CHECK" | "REPAIR" | "CHECKSUM" => {
+                return Err(Refusal::Unsupported(format!("{first} TABLE")))
+            }
+            "BEGIN" | "IF" | "WHILE" | "LOOP" | "REPEAT" | "CASE" | "FOR" | "DECLARE" => {
+                return check_compound_body(sql)
+            }
+            "GET" | "SIGNAL" | "RESIGNAL" => return Ok(()),
+            _ => {}
+        }
+    }
+    // `label: BEGIN ... END` is a compound statement too.
+    let mut toks = code_tokens(sql);
+    let label = toks.next().is_some_and(|t| t.kind.is_ident())
+        && toks.next().is_some_and(|t| t.is_punct(sql, ":"));
+    if label {
+        return check_compound_body(sql);
+    }
+    Err(Refusal::Syntax(SqlError::syntax_at(
+        sql,
+        first_tok.span.start,
+        "a statement",
+    )))
+}
+
+/// The server-wide statement its first two words start, if any.
+fn server_command(first: &str, second: &str) -> Option<String> {
+    let both = || format!("{first} {second}");
+    match first {
+        "FLUSH" | "RESET" | "SHUTDOWN" | "RESTART" | "INSTALL" | "UNINSTALL" | "BINLOG"
+        | "CLONE" => Some(if second.is_empty() {
+            first.to_string()
+        } else {
+            both()
+        }),
+        "CHANGE" if matches!(second, "MASTER" | "REPLICATION") => Some(both()),
+        "START" | "STOP" if matches!(second, "SLAVE" | "REPLICA" | "ALL" | "GROUP_REPLICATION") => {
+            Some(both())
+        }
+        "PURGE" if matches!(second, "BINARY" | "MASTER" | "LOGS") => Some(both()),
+        "BACKUP" if matches!(second, "STAGE" | "LOCK" | "UNLOCK") => Some(both()),
+        "CACHE" if second == "INDEX" => Some(both()),
+        "LOAD" if second == "INDEX" => Some("LOAD INDEX INTO CACHE".into()),
+        "KILL" => Some("KILL of a storage thread".into()),
+        _ => None,
+    }
+}
+
+/// CREATE/ALTER/DROP: account and server objects are refused, definers other than the
+/// storage account and table options that reach outside the data directory too.
+fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<(), Refusal> {
+    let verb = words.first().map(String::as_str).unwrap_or("");
+    // The object keyword: skip OR REPLACE, ONLINE, IGNORE, TEMPORARY, UNIQUE, ...
+    const MODIFIERS: &[&str] = &[
+        "OR", "REPLACE", "ONLINE", "OFFLINE", "IGNORE", "TEMPORARY", "UNIQUE", "FULLTEXT",
+        "SPATIAL", "AGGREGATE", "ALGORITHM", "UNDEFINED", "MERGE", "TEMPTABLE", "SQL",
+        "SECURITY", "INVOKER", "DEFINER", "CURRENT_USER", "NONBLOCKING",
+    ];
+    let object = words
+        .iter()
+        .skip(1)
+        .map(String::as_str)
+        .find(|w| !MODIFIERS.contains(w))
+        .unwrap_or("");
+    match object {
+        "USER" => return Err(Refusal::AccountStatement(format!("{verb} USER"))),
+        "ROLE" => return Err(Refusal::Unsupported(format!("{verb} ROLE"))),
+        "SERVER" | "TABLESPACE" | "LOGFILE" | "INSTANCE" => {
+            return Err(Refusal::ServerCommand(format!("{verb} {object}")))
+        }
+        _ => {}
+    }
+    if kind == StatementKind::Drop {
+        return Ok(());
+    }
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let kw = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        }
+        let next_is_eq = toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "="));
+        if t.is_keyword(sql, "DEFINER") && next_is_eq {
+            // A routine or view runs with its definer's rights on the storage node;
+            // only the current user (the storage account) may be named.
+            let current = toks.get(i + 2).is_some_and(|n| n.is_keyword(sql, "CURRENT_USER"));
+            if !current {
+                return Err(Refusal::ServerCommand(
+                    "a DEFINER clause naming another account".into(),
+                ));
+            }
+        }
+        if t.is_keyword(sql, "DIRECTORY") && i > 0 && (kw(i - 1, "DATA") || kw(i - 1, "INDEX")) {
+            return Err(Refusal::FileAccess("a DATA/INDEX DIRECTORY table option".into()));
+        }
+        if t.is_keyword(sql, "CONNECTION")
+            && (next_is_eq || toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::String))
+        {
+            return Err(Refusal::ServerCommand(
+                "a CONNECTION table option (tables of other servers)".into(),
+            ));
+        }
+        // Table options follow the column list; inside it `engine` may name a column.
+        if t.is_keyword(sql, "ENGINE") && (depth == 0 || next_is_eq) {
+            let j = if next_is_eq { i + 2 } else { i + 1 };
+            if let Some(engine) = toks.get(j).filter(|n| n.kind.is_ident()) {
+                let name = ident_value(engine.text(sql));
+                if !ALLOWED_ENGINES.iter().any(|e| e.eq_ignore_ascii_case(&name)) {
+                    return Err(Refusal::Unsupported(format!("ENGINE={name}")));
+                }
+            }
+        }
+    }
+    let compound = matches!(object, "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "PACKAGE");
+    if compound {
+        check_compound_body(sql)?;
+    }
+    Ok(())
+}
+
+/// Storage engines a table may use: those that keep rows in the storage node's own data
+/// directory (CONNECT, FEDERATED, SPIDER, S3 and the like reach other servers or files).
+const ALLOWED_ENGINES: &[&str] = &[
+    "InnoDB", "MyISAM", "Aria", "MEMORY", "HEAP", "ARCHIVE", "BLACKHOLE", "CSV", "SEQUENCE",
+];
+
+/// LOAD DATA/XML: the server-side form reads a file of the storage host.
+fn check_load(words: &[String]) -> Result<(), Refusal> {
+    if words.get(1).is_some_and(|w| w == "INDEX") {
+        return Err(Refusal::ServerCommand("LOAD INDEX INTO CACHE".into()));
+    }
+    if words.iter().take(4).any(|w| w == "LOCAL") {
+        return Err(Refusal::Unsupported("LOAD DATA LOCAL INFILE".into()));
+    }
+    Err(Refusal::FileAccess("LOAD DATA INFILE".into()))
+}
+
+/// Client XA: RECOVER lists every prepared branch of the storage server, and the
+/// compute node's own branches (`strata:...`) are its alone to finish.
+fn check_xa(sql: &str, words: &[String]) -> Result<(), Refusal> {
+    if words.get(1).is_some_and(|w| w == "RECOVER") {
+        return Err(Refusal::ServerCommand("XA RECOVER".into()));
+    }
+    let xid = code_tokens(sql).find(|t| matches!(t.kind, TokenKind::String | TokenKind::HexNumber));
+    if let Some(t) = xid {
+        let text = t.text(sql);
+        let value: Vec<u8> = if t.kind == TokenKind::String {
+            string_value(text).as_bytes().to_vec()
+        } else {
+            decode_hex_literal(text).unwrap_or_default()
+        };
+        if value.len() >= 7 && value[..7].eq_ignore_ascii_case(b"strata:") {
+            return Err(Refusal::ServerCommand(
+                "XA on a transaction of the compute node".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The bytes of `0x1F` / `X'1F'`.
+fn decode_hex_literal(text: &str) -> Option<Vec<u8>> {
+    let digits = if let Some(d) = text.strip_prefix("0x") {
+        d
+    } else {
+        text.get(2..text.len().checked_sub(1)?)?
+    };
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// `PREPARE s FROM 'text'`: the text is a statement like any other; a text held in a
+/// user variable cannot be checked, so it is refused.
+fn check_prepare(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let from = toks.iter().position(|t| t.is_keyword(sql, "FROM"));
+    let source = from.and_then(|i| toks.get(i + 1));
+    check_dynamic_text(sql, source, "PREPARE ... FROM", schemas)
+}
+
+/// `EXECUTE IMMEDIATE 'text'`: as PREPARE.
+fn check_execute_immediate(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    let source = code_tokens(sql).nth(2);
+    check_dynamic_text(sql, source.as_ref(), "EXECUTE IMMEDIATE", schemas)
+}
+
+fn check_dynamic_text(
+    sql: &str,
+    source: Option<&Token>,
+    what: &str,
+    schemas: &dyn SchemaPolicy,
+) -> Result<(), Refusal> {
+    match source {
+        Some(t) if t.kind == TokenKind::String => {
+            let inner = string_value(t.text(sql)).into_owned();
+            let kind = classify(&inner);
+            if contains_ignore_ascii_case(inner.as_bytes(), b"information_schema") {
+                return Err(Refusal::Unsupported(format!("{what} a statement over information_schema")));
+            }
+            match kind {
+                StatementKind::Show => return check_prepared_show(&inner, schemas),
+                StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
+                _ => {}
+            }
+            check_statement(
+                &inner,
+                kind,
+                ByteSummary::of(inner.as_bytes()),
+                schemas,
+            )
+        }
+        _ => Err(Refusal::Unsupported(format!(
+            "{what} an expression or user variable (give the statement as a string literal)"
+        ))),
+    }
+}
+
+/// `EXPLAIN ... FOR CONNECTION n` names a storage thread.
+fn check_explain(words: &[String]) -> Result<(), Refusal> {
+    if words.windows(2).any(|w| w[0] == "FOR" && w[1] == "CONNECTION") {
+        return Err(Refusal::ServerCommand("EXPLAIN FOR CONNECTION".into()));
+    }
+    Ok(())
+}
+
+/// The statements inside a compound statement or a routine, trigger or event body run
+/// on the storage node when it is called: refuse the bodies that hold a refused
+/// statement. Every place a statement can start is checked: the text's start and the
+/// word after `;`, BEGIN, THEN, ELSE, DO, LOOP, REPEAT and a label's `:`.
+fn check_compound_body(sql: &str) -> Result<(), Refusal> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let starts_statement = |i: usize| -> bool {
+        if i == 0 {
+            return true;
+        }
+        let prev = toks[i - 1];
+        prev.is_punct(sql, ";")
+            || prev.is_punct(sql, ":")
+            || ["BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", "ATOMIC"]
+                .iter()
+                .any(|k| prev.is_keyword(sql, k))
+    };
+    for i in 0..toks.len() {
+        // Server commands may hide anywhere a statement starts, including bodies
+        // without BEGIN (`CREATE PROCEDURE p() FLUSH LOGS`): their words are checked
+        // everywhere but after a `.` (a qualified name).
+        if toks[i].kind != TokenKind::Ident || (i > 0 && toks[i - 1].is_punct(sql, ".")) {
+            continue;
+        }
+        let at_start = starts_statement(i);
+        let word = |j: usize| {
+            toks.get(j)
+                .filter(|t| t.kind == TokenKind::Ident)
+                .map(|t| t.text(sql).to_ascii_uppercase())
+                .unwrap_or_default()
+        };
+        let (first, second) = (word(i), word(i + 1));
+        if let Some(what) = server_command(&first, &second) {
+            return Err(Refusal::ServerCommand(what));
+        }
+        match first.as_str() {
+            "GRANT" | "REVOKE" => return Err(Refusal::AccountStatement(first)),
+            "CREATE" | "DROP" | "ALTER" | "RENAME"
+                if matches!(second.as_str(), "USER" | "ROLE" | "SERVER") =>
+            {
+                return Err(Refusal::AccountStatement(format!("{first} {second}")))
+            }
+            "SET" if matches!(second.as_str(), "PASSWORD" | "GLOBAL") => {
+                return Err(Refusal::ServerCommand(format!("SET {second}")))
+            }
+            "LOAD" => {
+                let rest: Vec<String> = (i + 1..i + 4).map(word).collect();
+                if !rest.iter().any(|w| w == "LOCAL") {
+                    return Err(Refusal::FileAccess("LOAD DATA INFILE".into()));
+                }
+            }
+            "XA" => return Err(Refusal::ServerCommand("XA inside a routine".into())),
+            "HANDLER" if at_start => return Err(Refusal::Unsupported("HANDLER".into())),
+            "PREPARE" => {
+                let from = (i..toks.len())
+                    .take(4)
+                    .find(|&j| toks[j].is_keyword(sql, "FROM"));
+                if !from
+                    .and_then(|j| toks.get(j + 1))
+                    .is_some_and(|t| t.kind == TokenKind::String)
+                {
+                    return Err(Refusal::Unsupported(
+                        "PREPARE ... FROM an expression or user variable inside a routine"
+                            .into(),
+                    ));
+                }
+            }
+            "EXECUTE" if second == "IMMEDIATE" => {
+                if !toks.get(i + 2).is_some_and(|t| t.kind == TokenKind::String) {
+                    return Err(Refusal::Unsupported(
+                        "EXECUTE IMMEDIATE of an expression inside a routine".into(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    // `SET @@global.x = ...` inside a body.
+    if toks
+        .iter()
+        .any(|t| t.kind == TokenKind::SysVar && sysvar_scope_is_global(t.text(sql)))
+        && toks.iter().any(|t| t.is_keyword(sql, "SET"))
+    {
+        return Err(Refusal::ServerCommand("SET GLOBAL".into()));
+    }
+    Ok(())
+}
+
+fn sysvar_scope_is_global(text: &str) -> bool {
+    let body = text.trim_start_matches('@');
+    body.len() > 7 && body[..7].eq_ignore_ascii_case("global.")
+}
+
+/// Anything anywhere in the text: file functions and clauses, storage schemas.
+fn check_text(
+    raw: &[u8],
+    sql: &str,
+    bytes: ByteSummary,
+    schemas: &dyn SchemaPolicy,
+) -> Result<(), Refusal> {
+    let has = |needle: &[u8]| contains_ignore_ascii_case(raw, needle);
+    let outfile = has(b"outfile") || has(b"dumpfile");
+    let load_file = bytes.underscore() && has(b"load_file");
+    let qualified = bytes.dot() && schemas.may_mention(raw);
+    if !outfile && !load_file && !qualified {
+        return Ok(());
+    }
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    for (i, t) in toks.iter().enumerate() {
+        let next = toks.get(i + 1);
+        match t.kind {
+            TokenKind::Ident if outfile && t.is_keyword(sql, "INTO") => {
+                if let Some(n) = next {
+                    for k in ["OUTFILE", "DUMPFILE"] {
+                        if n.is_keyword(sql, k) {
+                            return Err(Refusal::FileAccess(format!("SELECT ... INTO {k}")));
+                        }
+                    }
+                }
+            }
+            TokenKind::Ident
+                if load_file
+                    && t.is_keyword(sql, "LOAD_FILE")
+                    && next.is_some_and(|n| n.is_punct(sql, "(")) =>
+            {
+                return Err(Refusal::FileAccess("LOAD_FILE()".into()));
+            }
+            TokenKind::Ident | TokenKind::QuotedIdent
+                if qualified
+                    && next.is_some_and(|n| n.is_punct(sql, "."))
+                    // `x.y` right after a `.` is a table or column, not a schema.
+                    && !(i > 0 && toks[i - 1].is_punct(sql, ".")) =>
+            {
+                let name = ident_value(t.text(sql));
+                if schemas.denied(&name) {
+                    return Err(Refusal::StorageSchema(name.into_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The SHOW statements the session does not answer itself ([`crate::Show::Other`]):
+/// those about the client's own objects pass, those about the storage server
+/// (replication, logs, plugins, engine internals, its accounts) are refused, and so is
+/// anything not known. `logical` tells whether a `FROM|IN db` names a logical database.
+pub fn check_show_other(sql: &str, logical: &dyn Fn(&str) -> bool) -> Result<(), Refusal> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let word = |i: usize| {
+        toks.get(i)
+            .filter(|t| t.kind == TokenKind::Ident)
+            .map(|t| t.text(sql).to_ascii_uppercase())
+            .unwrap_or_default()
+    };
+    let (second, third) = (word(1), word(2));
+    let allowed = match second.as_str() {
+        "CREATE" => matches!(
+            third.as_str(),
+            "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "SEQUENCE" | "PACKAGE"
+        ),
+        "TRIGGERS" | "EVENTS" | "PRIVILEGES" | "PROFILE" | "PROFILES" | "AUTHORS"
+        | "CONTRIBUTORS" | "LOCALES" | "COUNT" => true,
+        "MASTER" | "SLAVE" | "REPLICA" | "BINARY" | "BINLOG" | "RELAYLOG" | "ENGINE"
+        | "PLUGINS" | "OPEN" | "ALL" | "USER_STATISTICS" | "CLIENT_STATISTICS"
+        | "INDEX_STATISTICS" | "TABLE_STATISTICS" | "EXPLAIN" | "ANALYZE"
+        | "QUERY_RESPONSE_TIME" => {
+            return Err(Refusal::ServerCommand(format!("SHOW {second}")));
+        }
+        w if w.starts_with("WSREP") => {
+            return Err(Refusal::ServerCommand(format!("SHOW {second}")));
+        }
+        _ => false,
+    };
+    if !allowed {
+        let what = if third.is_empty() {
+            second
+        } else {
+            format!("{second} {third}")
+        };
+        return Err(Refusal::Unsupported(format!("SHOW {what}")));
+    }
+    for (i, t) in toks.iter().enumerate() {
+        if t.is_keyword(sql, "FROM") || t.is_keyword(sql, "IN") {
+            if let Some(db) = toks.get(i + 1).filter(|n| n.kind.is_ident()) {
+                let name = ident_value(db.text(sql));
+                if !logical(&name) {
+                    return Err(Refusal::StorageSchema(name.into_owned()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A SHOW run as a prepared statement goes to a storage node as it is, so only the
+/// forms that show nothing but the client's own objects and server-independent facts
+/// pass; the ones the session answers itself (databases, tables, variables, grants,
+/// processes) cannot be prepared through Strata.
+pub fn check_prepared_show(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    use crate::show::Show;
+    let show = crate::show::parse_show(sql).map_err(Refusal::Syntax)?;
+    let logical_or_refused = |db: Option<&str>| match db {
+        Some(db) if !schemas.logical(db) => Err(Refusal::StorageSchema(db.to_string())),
+        _ => Ok(()),
+    };
+    match show {
+        Show::Status { .. }
+        | Show::Warnings { .. }
+        | Show::Errors { .. }
+        | Show::Engines
+        | Show::Charset { .. }
+        | Show::Collation { .. } => Ok(()),
+        Show::TableStatus { db, .. } => logical_or_refused(db.as_deref()),
+        Show::Columns { table, .. }
+        | Show::Index { table, .. }
+        | Show::CreateTable { table }
+        | Show::CreateView { view: table } => logical_or_refused(table.schema.as_deref()),
+        Show::Other => check_show_other(sql, &|db| schemas.logical(db)),
+        _ => Err(Refusal::Unsupported(
+            "this SHOW as a prepared statement (run it as a plain query)".into(),
+        )),
+    }
+}
+
+/// System variables whose value tells where or what a storage server is (paths, host,
+/// port, server id, replication peers, key files): the compute node answers them with
+/// its own values.
+pub fn identifies_storage(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "datadir",
+        "hostname",
+        "port",
+        "socket",
+        "basedir",
+        "server_id",
+        "server_uuid",
+        "pid_file",
+        "log_error",
+        "plugin_dir",
+        "tmpdir",
+        "slave_load_tmpdir",
+        "log_bin_index",
+        "relay_log",
+        "relay_log_index",
+        "secure_file_priv",
+        "report_host",
+        "report_port",
+        "report_user",
+        "report_password",
+        "bind_address",
+        "extra_port",
+        "wsrep_node_address",
+        "wsrep_node_name",
+        "wsrep_node_incoming_address",
+        "wsrep_cluster_address",
+        "wsrep_sst_receive_address",
+        "log_bin_basename",
+        "relay_log_basename",
+        "gtid_domain_id",
+    ];
+    let name = name.to_ascii_lowercase();
+    EXACT.contains(&name.as_str())
+        || ["_file", "_filename", "_dir", "_path", "_directory", "_basename"]
+            .iter()
+            .any(|s| name.ends_with(s))
+        || (name.starts_with("ssl_") && name != "ssl_cipher")
+}
+
+/// The variable name of a `@@[global.|session.|local.]name` token, lowercased.
+pub fn sysvar_name(text: &str) -> String {
+    let body = text.trim_start_matches('@');
+    let body = ["global.", "session.", "local."]
+        .iter()
+        .find_map(|scope| {
+            (body.len() > scope.len() && body[..scope.len()].eq_ignore_ascii_case(scope))
+                .then(|| &body[scope.len()..])
+        })
+        .unwrap_or(body);
+    ident_value(body).to_ascii_lowercase()
+}
+
+/// Replaces every system variable that [`identifies_storage`] with the literal `value`
+/// gives for it, keeping the column name a select-list item would have had
+/// (`SELECT @@datadir` still has a column called `@@datadir`). None when nothing changes.
+pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Option<String> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut last = 0;
+    let mut changed = false;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != TokenKind::SysVar {
+            continue;
+        }
+        let text = t.text(sql);
+        let name = sysvar_name(text);
+        if !identifies_storage(&name) {
+            continue;
+        }
+        let literal = value(&name);
+        out.push_str(&sql[last..t.span.start]);
+        out.push_str(&literal);
+        // A select-list item without an alias: name the column as MySQL would.
+        let prev_starts_item = i > 0
+            && (toks[i - 1].is_keyword(sql, "SELECT")
+                || toks[i - 1].is_punct(sql, ",")
+                || toks[i - 1].is_keyword(sql, "DISTINCT"));
+        let next_ends_item = toks.get(i + 1).is_none_or(|n| {
+            n.is_punct(sql, ",") || n.is_keyword(sql, "FROM") || n.is_punct(sql, ";")
+        }) || toks.get(i + 1).is_some_and(|n| n.is_keyword(sql, "LIMIT"));
+        if prev_starts_item && next_ends_item {
+            out.push_str(" AS `");
+            out.push_str(&text.replace('`', "``"));
+            out.push('`');
+        }
+        last = t.span.end;
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&sql[last..]);
+    Some(out)
+}
+
+/// What Strata shows for one `information_schema` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InformationSchemaTable {
+    /// Metadata of objects in schemas: only rows of the client's logical databases, by
+    /// the named schema column.
+    PerSchema(&'static str),
+    /// The same on every server (character sets, keywords, ...): shown as it is.
+    Static,
+    /// Strata's own client sessions.
+    ProcessList,
+    /// Variables, with the ones that identify a storage server masked.
+    Variables,
+}
+
+/// How `information_schema.<name>` is shown; None for tables Strata does not show (the
+/// storage servers' privileges, plugins, InnoDB internals, ...).
+pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
+    use InformationSchemaTable as T;
+    const PER_SCHEMA: &[(&str, &str)] = &[
+        ("SCHEMATA", "SCHEMA_NAME"),
+        ("TABLES", "TABLE_SCHEMA"),
+        ("COLUMNS", "TABLE_SCHEMA"),
+        ("STATISTICS", "TABLE_SCHEMA"),
+        ("VIEWS", "TABLE_SCHEMA"),
+        ("TRIGGERS", "TRIGGER_SCHEMA"),
+        ("ROUTINES", "ROUTINE_SCHEMA"),
+        ("PARAMETERS", "SPECIFIC_SCHEMA"),
+        ("EVENTS", "EVENT_SCHEMA"),
+        ("PARTITIONS", "TABLE_SCHEMA"),
+        ("KEY_COLUMN_USAGE", "TABLE_SCHEMA"),
+        ("TABLE_CONSTRAINTS", "TABLE_SCHEMA"),
+        ("REFERENTIAL_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
+        ("CHECK_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
+        ("KEY_PERIOD_USAGE", "TABLE_SCHEMA"),
+        ("PERIODS", "TABLE_SCHEMA"),
+    ];
+    const STATIC: &[&str] = &[
+        "CHARACTER_SETS",
+        "COLLATIONS",
+        "COLLATION_CHARACTER_SET_APPLICABILITY",
+        "ENGINES",
+        "KEYWORDS",
+        "SQL_FUNCTIONS",
+        "PROFILING",
+    ];
+    let upper = name.to_ascii_uppercase();
+    if let Some((_, col)) = PER_SCHEMA.iter().find(|(t, _)| *t == upper) {
+        return Some(T::PerSchema(col));
+    }
+    if STATIC.contains(&upper.as_str()) {
+        return Some(T::Static);
+    }
+    match upper.as_str() {
+        "PROCESSLIST" => Some(T::ProcessList),
+        "GLOBAL_VARIABLES" | "SESSION_VARIABLES" => Some(T::Variables),
+        _ => None,
+    }
+}
+
+/// Replaces each `information_schema.<table>` reference with the derived table
+/// `replacement` returns for it (keeping the table's name as its alias unless the query
+/// gives one), so the storage node evaluates the client's query over only what the client
+/// may see. Err names a table Strata does not show.
+pub fn rewrite_information_schema(
+    sql: &str,
+    mut replacement: impl FnMut(&str, InformationSchemaTable) -> String,
+) -> Result<String, Refusal> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut out = String::with_capacity(sql.len() + 128);
+    let mut last = 0;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        let is_schema = t.kind.is_ident()
+            && ident_value(t.text(sql)).eq_ignore_ascii_case("information_schema")
+            && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "."))
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."));
+        let Some(table_tok) = toks.get(i + 2).filter(|n| is_schema && n.kind.is_ident()) else {
+            i += 1;
+            continue;
+        };
+        // `information_schema.TABLES.TABLE_NAME`: a column of a table already replaced.
+        if toks.get(i + 3).is_some_and(|n| n.is_punct(sql, ".")) {
+            out.push_str(&sql[last..t.span.start]);
+            last = toks[i + 2].span.start;
+            i += 3;
+            continue;
+        }
+        let name = ident_value(table_tok.text(sql)).into_owned();
+        let Some(how) = information_schema_table(&name) else {
+            return Err(Refusal::Unsupported(format!(
+                "information_schema.{} through Strata",
+                name.to_ascii_uppercase()
+            )));
+        };
+        out.push_str(&sql[last..t.span.start]);
+        out.push('(');
+        out.push_str(&replacement(&name, how));
+        out.push(')');
+        let aliased = toks.get(i + 3).is_some_and(|n| {
+            n.is_keyword(sql, "AS")
+                || (n.kind.is_ident() && !ends_table_reference(n.text(sql)))
+        });
+        if !aliased {
+            out.push_str(" AS `");
+            out.push_str(&name.replace('`', "``"));
+            out.push('`');
+        }
+        last = table_tok.span.end;
+        i += 3;
+    }
+    out.push_str(&sql[last..]);
+    Ok(out)
+}
+
+/// Keywords that may follow a table reference and are not its alias.
+fn ends_table_reference(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "WHERE", "JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "NATURAL", "STRAIGHT_JOIN", "ON",
+        "USING", "GROUP", "ORDER", "LIMIT", "HAVING", "UNION", "EXCEPT", "INTERSECT", "FOR",
+        "LOCK", "WINDOW", "INTO", "PROCEDURE", "USE", "IGNORE", "FORCE", "SET", "OUTER",
+        "FULL", "STRAIGHT", "RETURNING",
+    ];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,371 @@
+use super::*;
+
+/// Storage schemas plus one physical database name (`strata_db_1`) that differs from
+/// its logical name.
+struct Policy;
+
+impl SchemaPolicy for Policy {
+    fn denied(&self, schema: &str) -> bool {
+        is_storage_schema(schema) || schema.eq_ignore_ascii_case("strata_db_1")
+    }
+
+    fn logical(&self, db: &str) -> bool {
+        db == "shop"
+    }
+
+    fn may_mention(&self, text: &[u8]) -> bool {
+        STORAGE_SCHEMAS
+            .iter()
+            .chain(["strata_db_1"].iter())
+            .any(|s| contains_ignore_ascii_case(text, s.as_bytes()))
+    }
+}
+
+fn check(sql: &str) -> Result<(), Refusal> {
+    check_statement(sql, classify(sql), ByteSummary::of(sql.as_bytes()), &Policy)
+}
+
+fn code_of(sql: &str) -> u16 {
+    match check(sql) {
+        Ok(()) => 0,
+        Err(r) => r.code(),
+    }
+}
+
+#[test]
+fn application_statements_pass() {
+    for sql in [
+        "SELECT * FROM t WHERE id = 1",
+        "SELECT t.a, u.b FROM t JOIN u ON t.id = u.id",
+        "SELECT db1.t.a FROM db1.t",
+        "SELECT 1.5, .5 FROM dual",
+        "INSERT INTO t VALUES (1, 'mysql.user')",
+        "UPDATE t SET a = 'INTO OUTFILE' WHERE id = 1",
+        "SELECT a INTO @x FROM t LIMIT 1",
+        "CREATE TABLE t (id INT PRIMARY KEY, engine VARCHAR(10)) ENGINE=InnoDB",
+        "CREATE TABLE t (id INT) ENGINE InnoDB DEFAULT CHARSET=utf8mb4",
+        "ALTER TABLE t ENGINE = Aria",
+        "CREATE TABLE t2 LIKE t",
+        "DROP TABLE t",
+        "CREATE PROCEDURE p() BEGIN DECLARE CONTINUE HANDLER FOR NOT FOUND SET @done = 1; SELECT * FROM t; END",
+        "CREATE DEFINER = CURRENT_USER PROCEDURE p() SELECT 1",
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = NEW.a + 1",
+        "BEGIN NOT ATOMIC SELECT 1; END",
+        "PREPARE s FROM 'SELECT * FROM t WHERE id = ?'",
+        "EXECUTE IMMEDIATE 'SELECT 1'",
+        "EXECUTE s USING @a",
+        "XA START 'app-xid-1'",
+        "XA COMMIT 'app-xid-1'",
+        "LOCK TABLES t READ",
+        "CALL p(1)",
+        "DO SLEEP(0)",
+        "EXPLAIN SELECT * FROM t",
+        "HELP 'contents'",
+        "SIGNAL SQLSTATE '45000'",
+        "GET DIAGNOSTICS @n = NUMBER",
+        "SELECT `mysql`",
+        "SELECT t.mysql FROM t",
+    ] {
+        assert_eq!(check(sql), Ok(()), "{sql}");
+    }
+}
+
+#[test]
+fn server_wide_statements_are_refused_with_1227() {
+    for sql in [
+        "SHUTDOWN",
+        "FLUSH TABLES",
+        "flush logs",
+        "RESET MASTER",
+        "PURGE BINARY LOGS TO 'mysql-bin.000010'",
+        "CHANGE MASTER TO MASTER_HOST = 'evil'",
+        "START SLAVE",
+        "STOP REPLICA",
+        "INSTALL SONAME 'ha_connect'",
+        "UNINSTALL PLUGIN foo",
+        "BINLOG 'AAAA'",
+        "BACKUP STAGE START",
+        "CACHE INDEX t IN hot",
+        "LOAD INDEX INTO CACHE t",
+        "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST 'x')",
+        "DROP SERVER s",
+        "LOCK INSTANCE FOR BACKUP",
+        "XA RECOVER",
+        "XA ROLLBACK 'strata:1:2:3', '1', 0x5354",
+        "XA COMMIT X'7374726174613A31'",
+        "EXPLAIN FOR CONNECTION 12",
+        "CREATE DEFINER = 'root'@'localhost' PROCEDURE p() SELECT 1",
+        "CREATE ALGORITHM=MERGE DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1",
+        "CREATE TABLE f (id INT) ENGINE=InnoDB CONNECTION='mysql://u@h/db/t'",
+    ] {
+        assert_eq!(code_of(sql), 1227, "{sql}");
+    }
+}
+
+#[test]
+fn account_statements_are_not_forwarded() {
+    for sql in [
+        "GRANT ALL ON *.* TO x",
+        "REVOKE ALL ON *.* FROM 'strata'@'%'",
+        "CREATE USER u IDENTIFIED BY 'p'",
+        "DROP USER u",
+        "ALTER USER u IDENTIFIED BY 'q'",
+        "RENAME USER a TO b",
+        "SET PASSWORD FOR u = PASSWORD('x')",
+    ] {
+        assert!(matches!(check(sql), Err(Refusal::AccountStatement(_))), "{sql}");
+    }
+}
+
+#[test]
+fn files_of_storage_hosts_are_refused_with_1290() {
+    for sql in [
+        "SELECT * FROM t INTO OUTFILE '/tmp/x'",
+        "SELECT * INTO DUMPFILE '/tmp/x' FROM t",
+        "SELECT LOAD_FILE('/etc/hostname')",
+        "select load_file ('/etc/passwd')",
+        "UPDATE t SET a = LOAD_FILE('/etc/passwd')",
+        "LOAD DATA INFILE '/etc/hostname' INTO TABLE t",
+        "LOAD XML INFILE '/x.xml' INTO TABLE t",
+        "CREATE TABLE t (id INT) DATA DIRECTORY = '/tmp'",
+        "PREPARE s FROM 'SELECT 1 INTO OUTFILE ''/tmp/y'''",
+        "EXECUTE IMMEDIATE 'SELECT LOAD_FILE(''/etc/passwd'')'",
+        "CREATE VIEW v AS SELECT LOAD_FILE('/etc/passwd')",
+    ] {
+        assert_eq!(code_of(sql), 1290, "{sql}");
+    }
+}
+
+#[test]
+fn storage_schemas_and_physical_names_are_refused_with_1044() {
+    for (sql, schema) in [
+        ("SELECT user, authentication_string FROM mysql.user", "mysql"),
+        ("SELECT * FROM `MySQL`.`user`", "MySQL"),
+        ("select * from performance_schema.threads", "performance_schema"),
+        ("SELECT * FROM sys.session", "sys"),
+        ("SELECT * FROM t JOIN mysql.db d ON 1", "mysql"),
+        ("SELECT * FROM t WHERE a IN (SELECT user FROM mysql.user)", "mysql"),
+        ("SELECT * FROM strata_db_1.t", "strata_db_1"),
+        ("DESCRIBE mysql.user", "mysql"),
+        ("CALL sys.ps_setup_enable_instrument('x')", "sys"),
+        ("INSERT INTO mysql.plugin VALUES ('x', 'y')", "mysql"),
+        ("CREATE TABLE t2 LIKE mysql.user", "mysql"),
+    ] {
+        assert_eq!(check(sql), Err(Refusal::StorageSchema(schema.into())), "{sql}");
+    }
+}
+
+#[test]
+fn routine_bodies_are_checked() {
+    for sql in [
+        "CREATE PROCEDURE p() BEGIN SELECT 1; SHUTDOWN; END",
+        "CREATE PROCEDURE p() FLUSH LOGS",
+        "CREATE PROCEDURE p() BEGIN SET @s = 'SHUT'; PREPARE x FROM @s; EXECUTE x; END",
+        "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO GRANT ALL ON *.* TO x",
+        "CREATE PROCEDURE p() BEGIN SET GLOBAL general_log = 1; END",
+        "CREATE PROCEDURE p() BEGIN SET @@global.read_only = 1; END",
+        "CREATE PROCEDURE p(id INT) KILL id",
+        "CREATE PROCEDURE p() XA RECOVER",
+        "CREATE PROCEDURE p() BEGIN HANDLER t OPEN; END",
+        "CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO mysql.user VALUES ()",
+        "BEGIN NOT ATOMIC CHANGE MASTER TO MASTER_HOST='x'; END",
+        "lbl: BEGIN NOT ATOMIC DROP USER u; END",
+        "IF 1 THEN PURGE BINARY LOGS BEFORE NOW(); END IF",
+        "CREATE PROCEDURE p() LOAD DATA INFILE '/etc/passwd' INTO TABLE t",
+    ] {
+        assert!(check(sql).is_err(), "{sql}");
+    }
+}
+
+#[test]
+fn dynamic_sql_from_variables_is_refused() {
+    assert!(matches!(check("PREPARE s FROM @q"), Err(Refusal::Unsupported(_))));
+    assert!(matches!(check("EXECUTE IMMEDIATE @q"), Err(Refusal::Unsupported(_))));
+    assert!(matches!(
+        check("EXECUTE IMMEDIATE CONCAT('SHUT', 'DOWN')"),
+        Err(Refusal::Unsupported(_))
+    ));
+}
+
+#[test]
+fn unknown_and_empty_statements() {
+    assert_eq!(check(""), Err(Refusal::Empty));
+    assert_eq!(check("-- nothing\n"), Err(Refusal::Empty));
+    let Err(Refusal::Syntax(SqlError::Syntax { near, .. })) = check("FROBNICATE the table") else {
+        panic!("not a syntax error");
+    };
+    assert_eq!(near, "FROBNICATE the table");
+    assert_eq!(code_of("'SELECT 1'"), 1064);
+    assert_eq!(code_of("HANDLER t OPEN"), 1235);
+    assert_eq!(code_of("ANALYZE TABLE t"), 1235);
+    assert_eq!(code_of("CREATE TABLE c (id INT) ENGINE=CONNECT TABLE_TYPE=DOS"), 1235);
+    assert_eq!(code_of("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"), 1235);
+}
+
+#[test]
+fn refusals_read_like_mysql_errors() {
+    let r = Refusal::StorageSchema("mysql".into());
+    assert_eq!(
+        r.message("'app'@'10.0.0.1'"),
+        "Access denied for user 'app'@'10.0.0.1' to database 'mysql'"
+    );
+    assert_eq!((r.code(), r.sqlstate()), (1044, "42000"));
+    let r = Refusal::FileAccess("LOAD_FILE()".into());
+    assert_eq!((r.code(), r.sqlstate()), (1290, "HY000"));
+    assert!(r.message("x").contains("LOAD_FILE()"));
+}
+
+#[test]
+fn identifying_variables() {
+    for name in [
+        "datadir", "DATADIR", "hostname", "port", "socket", "basedir", "server_id", "pid_file",
+        "log_error", "plugin_dir", "tmpdir", "general_log_file", "slow_query_log_file",
+        "innodb_data_home_dir", "aria_log_dir_path", "ssl_key", "log_bin_basename",
+    ] {
+        assert!(identifies_storage(name), "{name}");
+    }
+    for name in ["version", "sql_mode", "autocommit", "max_allowed_packet", "ssl_cipher", "port_open"] {
+        assert!(!identifies_storage(name), "{name}");
+    }
+}
+
+#[test]
+fn storage_variables_are_masked_keeping_column_names() {
+    let value = |name: &str| match name {
+        "port" => "3323".to_string(),
+        other => format!("'<{other}>'"),
+    };
+    let cases = [
+        ("SELECT @@datadir", Some("SELECT '<datadir>' AS `@@datadir`")),
+        (
+            "SELECT @@global.datadir, @@port, @@sql_mode",
+            Some("SELECT '<datadir>' AS `@@global.datadir`, 3323 AS `@@port`, @@sql_mode"),
+        ),
+        ("SELECT @@datadir AS d", Some("SELECT '<datadir>' AS d")),
+        (
+            "SELECT CONCAT(@@hostname, ':', @@port)",
+            Some("SELECT CONCAT('<hostname>', ':', 3323)"),
+        ),
+        ("SET @d = @@datadir", Some("SET @d = '<datadir>'")),
+        ("SELECT @@version, @@max_allowed_packet", None),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(
+            mask_storage_variables(sql, value).as_deref(),
+            expected,
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn sysvar_names() {
+    assert_eq!(sysvar_name("@@datadir"), "datadir");
+    assert_eq!(sysvar_name("@@GLOBAL.DataDir"), "datadir");
+    assert_eq!(sysvar_name("@@session.port"), "port");
+    assert_eq!(sysvar_name("@@local.port"), "port");
+}
+
+#[test]
+fn information_schema_references_become_derived_tables() {
+    let replace = |name: &str, how: InformationSchemaTable| match how {
+        InformationSchemaTable::PerSchema(col) => format!("SELECT * FROM information_schema.{name} WHERE {col} IN ('p')"),
+        other => format!("<{other:?}>"),
+    };
+    let cases = [
+        (
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'db'",
+            "SELECT TABLE_NAME FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES` WHERE TABLE_SCHEMA = 'db'",
+        ),
+        (
+            "select * from INFORMATION_SCHEMA.schemata s where s.SCHEMA_NAME like 'd%'",
+            "select * from (SELECT * FROM information_schema.schemata WHERE SCHEMA_NAME IN ('p')) s where s.SCHEMA_NAME like 'd%'",
+        ),
+        (
+            "SELECT * FROM information_schema.PROCESSLIST AS p",
+            "SELECT * FROM (<ProcessList>) AS p",
+        ),
+        (
+            "SELECT c.COLUMN_NAME FROM information_schema.COLUMNS c JOIN information_schema.TABLES t USING (TABLE_NAME)",
+            "SELECT c.COLUMN_NAME FROM (SELECT * FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ('p')) c JOIN (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) t USING (TABLE_NAME)",
+        ),
+        (
+            "SELECT * FROM information_schema.COLLATIONS",
+            "SELECT * FROM (<Static>) AS `COLLATIONS`",
+        ),
+        (
+            "SELECT information_schema.TABLES.TABLE_NAME FROM information_schema.TABLES",
+            "SELECT TABLES.TABLE_NAME FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES`",
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(rewrite_information_schema(sql, replace).as_deref(), Ok(expected), "{sql}");
+    }
+    for sql in [
+        "SELECT * FROM information_schema.USER_PRIVILEGES",
+        "SELECT * FROM information_schema.PLUGINS",
+        "SELECT * FROM information_schema.INNODB_TRX",
+    ] {
+        assert!(matches!(
+            rewrite_information_schema(sql, replace),
+            Err(Refusal::Unsupported(_))
+        ));
+    }
+}
+
+#[test]
+fn show_statements_about_the_storage_server_are_refused() {
+    let logical = |db: &str| db == "shop";
+    for sql in [
+        "SHOW CREATE PROCEDURE p",
+        "SHOW CREATE TRIGGER shop.tr",
+        "SHOW TRIGGERS",
+        "SHOW TRIGGERS FROM shop LIKE 't%'",
+        "SHOW EVENTS IN shop",
+        "SHOW PRIVILEGES",
+        "SHOW PROFILES",
+    ] {
+        assert_eq!(check_show_other(sql, &logical), Ok(()), "{sql}");
+    }
+    for (sql, code) in [
+        ("SHOW MASTER STATUS", 1227),
+        ("SHOW SLAVE STATUS", 1227),
+        ("SHOW ALL SLAVES STATUS", 1227),
+        ("SHOW BINARY LOGS", 1227),
+        ("SHOW BINLOG EVENTS", 1227),
+        ("SHOW ENGINE INNODB STATUS", 1227),
+        ("SHOW PLUGINS", 1227),
+        ("SHOW OPEN TABLES", 1227),
+        ("SHOW EXPLAIN FOR 5", 1227),
+        ("SHOW WSREP_STATUS", 1227),
+        ("SHOW TRIGGERS FROM mysql", 1044),
+        ("SHOW EVENTS FROM test", 1044),
+        ("SHOW PROCEDURE STATUS", 1235),
+        ("SHOW FROBS", 1235),
+    ] {
+        assert_eq!(check_show_other(sql, &logical).map_err(|r| r.code()), Err(code), "{sql}");
+    }
+}
+
+#[test]
+fn prepared_text_is_checked_like_a_statement() {
+    for sql in [
+        "PREPARE s FROM 'SHOW GRANTS'",
+        "PREPARE s FROM 'SHOW DATABASES'",
+        "PREPARE s FROM 'SHOW VARIABLES'",
+        "PREPARE s FROM 'SHOW MASTER STATUS'",
+        "PREPARE s FROM 'USE mysql'",
+        "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
+        "PREPARE s FROM 'SHOW COLUMNS FROM user FROM mysql'",
+        "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
+    ] {
+        assert!(check(sql).is_err(), "{sql}");
+    }
+    for sql in [
+        "PREPARE s FROM 'SHOW WARNINGS'",
+        "PREPARE s FROM 'SHOW COLUMNS FROM t FROM shop'",
+        "PREPARE s FROM 'SHOW CREATE TABLE t'",
+    ] {
+        assert_eq!(check(sql), Ok(()), "{sql}");
+    }
+}
