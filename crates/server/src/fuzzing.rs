@@ -1302,6 +1302,30 @@ const TEMPLATES: &[&str] = &[
     "BEGIN; INSERT INTO fz (v) VALUES ('m'); ROLLBACK",
     "SHOW TABLES; KILL QUERY {self}; SELECT 1",
     "SELECT nosuch_function()",
+    // Default deny: each of these must be refused or answered by the compute node; one
+    // that reached a storage node (SHUTDOWN above all) would fail the bystander checks.
+    "SHUTDOWN",
+    "FLUSH TABLES",
+    "FLUSH PRIVILEGES",
+    "FLUSH HOSTS",
+    "GRANT SELECT ON *.* TO '{s}'@'%'",
+    "REVOKE ALL ON *.* FROM 'strata'@'%'",
+    "CREATE USER '{s}' IDENTIFIED BY 'x'",
+    "SHOW GRANTS",
+    "SHOW GRANTS FOR '{s}'",
+    "SHOW MASTER STATUS",
+    "SELECT @@datadir, @@port, @@hostname",
+    "SHOW VARIABLES LIKE '%dir'",
+    "SELECT * FROM mysql.user",
+    "SELECT LOAD_FILE('/etc/hostname')",
+    "SELECT 1 INTO OUTFILE '/tmp/strata_fuzz_outfile'",
+    "LOAD DATA INFILE '/etc/hostname' INTO TABLE fz",
+    "PREPARE s2 FROM @fuzz_marker",
+    "XA RECOVER",
+    "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME LIKE '%DIR' LIMIT 3",
+    "SELECT * FROM information_schema.USER_PRIVILEGES",
+    "BEGIN NOT ATOMIC SELECT 1; END",
+    "CREATE PROCEDURE fz_p() FLUSH LOGS",
 ];
 
 /// Statements with parameters for prepare-and-execute operations, with their counts.

@@ -44,28 +44,44 @@ fn code_of(e: &mysql_async::Error) -> Option<u16> {
 async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestResult {
     let storage = StorageNodes::start(2).await?;
     let node = ComputeNode::builder(&storage).start().await?;
-    let before = [storage_state(&storage, 0).await?, storage_state(&storage, 1).await?];
+    let before = [
+        storage_state(&storage, 0).await?,
+        storage_state(&storage, 1).await?,
+    ];
     let mut direct = storage.connect(0, None).await?;
-    let direct_thread: u64 = direct.query_first("SELECT CONNECTION_ID()").await?.ok_or("id")?;
+    let direct_thread: u64 = direct
+        .query_first("SELECT CONNECTION_ID()")
+        .await?
+        .ok_or("id")?;
 
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200)) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;
-    c.query_drop("INSERT INTO t VALUES (1, 'a'), (2, 'b')").await?;
+    c.query_drop("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+        .await?;
     let outfile = std::env::temp_dir().join(unique_name("strata_outfile"));
     let outfile = outfile.to_string_lossy().into_owned();
     let backend = storage.user();
     let statements: Vec<(String, &[u16])> = vec![
         ("SHUTDOWN".into(), &[1227]),
         (format!("REVOKE ALL ON *.* FROM '{backend}'@'%'"), &[1227]),
-        ("GRANT ALL ON *.* TO 'evil'@'%' IDENTIFIED BY 'x'".into(), &[1227]),
+        (
+            "GRANT ALL ON *.* TO 'evil'@'%' IDENTIFIED BY 'x'".into(),
+            &[1227],
+        ),
         ("CREATE USER evil IDENTIFIED BY 'x'".into(), &[1227]),
         (format!("DROP USER '{backend}'@'%'"), &[1227]),
-        (format!("SET PASSWORD FOR '{backend}'@'%' = PASSWORD('x')"), &[1227]),
+        (
+            format!("SET PASSWORD FOR '{backend}'@'%' = PASSWORD('x')"),
+            &[1227],
+        ),
         (format!("RENAME USER '{backend}'@'%' TO 'x'@'%'"), &[1227]),
         ("INSTALL SONAME 'ha_archive'".into(), &[1227]),
         ("UNINSTALL PLUGIN unix_socket".into(), &[1227]),
-        ("CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = 1".into(), &[1227]),
+        (
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = 1".into(),
+            &[1227],
+        ),
         ("START SLAVE".into(), &[1227]),
         ("STOP ALL SLAVES".into(), &[1227]),
         ("RESET MASTER".into(), &[1227]),
@@ -74,27 +90,58 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
         ("FLUSH LOGS".into(), &[1227]),
         ("SET GLOBAL max_connections = 7".into(), &[1227]),
         ("SET @@global.read_only = 1".into(), &[1227]),
-        ("CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST '127.0.0.1')".into(), &[1227]),
+        (
+            "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST '127.0.0.1')".into(),
+            &[1227],
+        ),
         ("BINLOG 'AAAA'".into(), &[1227]),
         ("BACKUP STAGE START".into(), &[1227]),
         ("LOCK INSTANCE FOR BACKUP".into(), &[1227]),
         ("XA RECOVER".into(), &[1227]),
         ("CREATE PROCEDURE p() BEGIN SHUTDOWN; END".into(), &[1227]),
-        ("CREATE DEFINER = 'root'@'localhost' PROCEDURE p2() SELECT 1".into(), &[1227]),
-        ("CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO SET GLOBAL max_connections = 7".into(), &[1227]),
+        (
+            "CREATE DEFINER = 'root'@'localhost' PROCEDURE p2() SELECT 1".into(),
+            &[1227],
+        ),
+        (
+            "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO SET GLOBAL max_connections = 7".into(),
+            &[1227],
+        ),
         ("HANDLER t OPEN".into(), &[1235]),
-        ("LOAD DATA INFILE '/etc/hostname' INTO TABLE t".into(), &[1290]),
+        (
+            "LOAD DATA INFILE '/etc/hostname' INTO TABLE t".into(),
+            &[1290],
+        ),
         (format!("SELECT * FROM t INTO OUTFILE '{outfile}'"), &[1290]),
-        (format!("PREPARE s FROM 'SELECT 1 INTO OUTFILE ''{outfile}'''"), &[1290]),
+        (
+            format!("PREPARE s FROM 'SELECT 1 INTO OUTFILE ''{outfile}'''"),
+            &[1290],
+        ),
         ("SET @q = 'SHUTDOWN'".into(), &[]),
         ("PREPARE s FROM @q".into(), &[1235]),
         ("SELECT LOAD_FILE('/etc/hostname')".into(), &[1290]),
-        ("CREATE TABLE f (id INT) DATA DIRECTORY = '/tmp'".into(), &[1290]),
-        ("CREATE TABLE f (id INT) ENGINE=CONNECT TABLE_TYPE=DOS FILE_NAME='/etc/hostname'".into(), &[1235]),
-        ("SELECT user, authentication_string FROM mysql.user".into(), &[1044]),
+        (
+            "CREATE TABLE f (id INT) DATA DIRECTORY = '/tmp'".into(),
+            &[1290],
+        ),
+        (
+            "CREATE TABLE f (id INT) ENGINE=CONNECT TABLE_TYPE=DOS FILE_NAME='/etc/hostname'"
+                .into(),
+            &[1235],
+        ),
+        (
+            "SELECT user, authentication_string FROM mysql.user".into(),
+            &[1044],
+        ),
         ("SELECT * FROM performance_schema.threads".into(), &[1044]),
-        ("SELECT * FROM t WHERE v IN (SELECT user FROM mysql.user)".into(), &[1044]),
-        ("SELECT * FROM information_schema.USER_PRIVILEGES".into(), &[1235]),
+        (
+            "SELECT * FROM t WHERE v IN (SELECT user FROM mysql.user)".into(),
+            &[1044],
+        ),
+        (
+            "SELECT * FROM information_schema.USER_PRIVILEGES".into(),
+            &[1235],
+        ),
         ("SHOW TABLES FROM mysql".into(), &[1049]),
         ("SHOW COLUMNS FROM user FROM mysql".into(), &[1049]),
         ("SHOW MASTER STATUS".into(), &[1227]),
@@ -130,7 +177,10 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
     // Storage nodes: still up, unchanged, no file written, the direct session alive.
     assert_eq!(storage_state(&storage, 0).await?, before[0]);
     assert_eq!(storage_state(&storage, 1).await?, before[1]);
-    assert!(!std::path::Path::new(&outfile).exists(), "{outfile} was written");
+    assert!(
+        !std::path::Path::new(&outfile).exists(),
+        "{outfile} was written"
+    );
     let alive: Option<i64> = direct.query_first("SELECT 1").await?;
     assert_eq!(alive, Some(1));
     let rows: Vec<(i32, String)> = c.query("SELECT id, v FROM t ORDER BY id").await?;
@@ -160,12 +210,20 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
         .await?
         .ok_or("row")?;
     assert_eq!(server_id, node.config().server.node_id);
-    assert!(with_other.ends_with(&format!(":{strata_port}")), "{with_other}");
+    assert!(
+        with_other.ends_with(&format!(":{strata_port}")),
+        "{with_other}"
+    );
 
     let shown: Vec<(String, String)> = c
         .query("SHOW VARIABLES WHERE Variable_name IN ('datadir', 'port', 'socket', 'pid_file', 'autocommit')")
         .await?;
-    let value = |name: &str| shown.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let value = |name: &str| {
+        shown
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     assert_eq!(value("port"), Some(strata_port.to_string()));
     assert_eq!(value("datadir"), Some(datadir.clone()));
     assert_eq!(value("socket"), Some(String::new()));
@@ -179,14 +237,22 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
     let schemas: Vec<String> = c
         .query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")
         .await?;
-    assert_eq!(schemas, vec!["information_schema".to_string(), "test".to_string()]);
+    assert_eq!(
+        schemas,
+        vec!["information_schema".to_string(), "test".to_string()]
+    );
     let databases: Vec<String> = c.query("SHOW DATABASES").await?;
-    assert_eq!(databases, vec!["information_schema".to_string(), "test".to_string()]);
+    assert_eq!(
+        databases,
+        vec!["information_schema".to_string(), "test".to_string()]
+    );
     let schemas_of_tables: Vec<String> = c
         .query("SELECT DISTINCT TABLE_SCHEMA FROM information_schema.TABLES t ORDER BY 1")
         .await?;
     assert!(
-        schemas_of_tables.iter().all(|s| s == "test" || s == "information_schema"),
+        schemas_of_tables
+            .iter()
+            .all(|s| s == "test" || s == "information_schema"),
         "{schemas_of_tables:?}"
     );
 
@@ -206,7 +272,11 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
         grants,
         vec!["GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION".to_string()]
     );
-    let empty = c.query_drop("/* nothing */").await.err().ok_or("empty query accepted")?;
+    let empty = c
+        .query_drop("/* nothing */")
+        .await
+        .err()
+        .ok_or("empty query accepted")?;
     assert_eq!(code_of(&empty), Some(1065));
     drop(c);
     node.shutdown().await;

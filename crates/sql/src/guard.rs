@@ -99,7 +99,9 @@ pub const STORAGE_SCHEMAS: &[&str] = &["mysql", "performance_schema", "sys"];
 /// True for the storage servers' own schemas (case-insensitive, as on every platform
 /// these names are lowercase and clients write them in any case).
 pub fn is_storage_schema(schema: &str) -> bool {
-    STORAGE_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(schema))
+    STORAGE_SCHEMAS
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(schema))
 }
 
 /// Checks a statement the session is about to send to a storage node (or to plan):
@@ -145,10 +147,9 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
             Err(Refusal::Unsupported("roles".into()))
         }
         K::Load => check_load(&words),
-        K::Lock | K::Unlock if word(1) == "INSTANCE" => Err(Refusal::ServerCommand(format!(
-            "{} INSTANCE",
-            word(0)
-        ))),
+        K::Lock | K::Unlock if word(1) == "INSTANCE" => {
+            Err(Refusal::ServerCommand(format!("{} INSTANCE", word(0))))
+        }
         K::Xa => check_xa(sql, &words),
         K::Prepare => check_prepare(sql, schemas),
         K::Execute if word(1) == "IMMEDIATE" => check_execute_immediate(sql, schemas),
@@ -236,9 +237,26 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
     let verb = words.first().map(String::as_str).unwrap_or("");
     // The object keyword: skip OR REPLACE, ONLINE, IGNORE, TEMPORARY, UNIQUE, ...
     const MODIFIERS: &[&str] = &[
-        "OR", "REPLACE", "ONLINE", "OFFLINE", "IGNORE", "TEMPORARY", "UNIQUE", "FULLTEXT",
-        "SPATIAL", "AGGREGATE", "ALGORITHM", "UNDEFINED", "MERGE", "TEMPTABLE", "SQL",
-        "SECURITY", "INVOKER", "DEFINER", "CURRENT_USER", "NONBLOCKING",
+        "OR",
+        "REPLACE",
+        "ONLINE",
+        "OFFLINE",
+        "IGNORE",
+        "TEMPORARY",
+        "UNIQUE",
+        "FULLTEXT",
+        "SPATIAL",
+        "AGGREGATE",
+        "ALGORITHM",
+        "UNDEFINED",
+        "MERGE",
+        "TEMPTABLE",
+        "SQL",
+        "SECURITY",
+        "INVOKER",
+        "DEFINER",
+        "CURRENT_USER",
+        "NONBLOCKING",
     ];
     let object = words
         .iter()
@@ -251,6 +269,10 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         "ROLE" => return Err(Refusal::Unsupported(format!("{verb} ROLE"))),
         "SERVER" | "TABLESPACE" | "LOGFILE" | "INSTANCE" => {
             return Err(Refusal::ServerCommand(format!("{verb} {object}")))
+        }
+        // The name is a bare word here, not a qualifier the text checks would see.
+        "DATABASE" | "SCHEMA" if kind == StatementKind::Alter => {
+            return Err(Refusal::Unsupported("ALTER DATABASE".into()))
         }
         _ => {}
     }
@@ -270,7 +292,9 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         if t.is_keyword(sql, "DEFINER") && next_is_eq {
             // A routine or view runs with its definer's rights on the storage node;
             // only the current user (the storage account) may be named.
-            let current = toks.get(i + 2).is_some_and(|n| n.is_keyword(sql, "CURRENT_USER"));
+            let current = toks
+                .get(i + 2)
+                .is_some_and(|n| n.is_keyword(sql, "CURRENT_USER"));
             if !current {
                 return Err(Refusal::ServerCommand(
                     "a DEFINER clause naming another account".into(),
@@ -278,7 +302,9 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
             }
         }
         if t.is_keyword(sql, "DIRECTORY") && i > 0 && (kw(i - 1, "DATA") || kw(i - 1, "INDEX")) {
-            return Err(Refusal::FileAccess("a DATA/INDEX DIRECTORY table option".into()));
+            return Err(Refusal::FileAccess(
+                "a DATA/INDEX DIRECTORY table option".into(),
+            ));
         }
         if t.is_keyword(sql, "CONNECTION")
             && (next_is_eq || toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::String))
@@ -292,13 +318,19 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
             let j = if next_is_eq { i + 2 } else { i + 1 };
             if let Some(engine) = toks.get(j).filter(|n| n.kind.is_ident()) {
                 let name = ident_value(engine.text(sql));
-                if !ALLOWED_ENGINES.iter().any(|e| e.eq_ignore_ascii_case(&name)) {
+                if !ALLOWED_ENGINES
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(&name))
+                {
                     return Err(Refusal::Unsupported(format!("ENGINE={name}")));
                 }
             }
         }
     }
-    let compound = matches!(object, "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "PACKAGE");
+    let compound = matches!(
+        object,
+        "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "PACKAGE"
+    );
     if compound {
         check_compound_body(sql)?;
     }
@@ -308,7 +340,15 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
 /// Storage engines a table may use: those that keep rows in the storage node's own data
 /// directory (CONNECT, FEDERATED, SPIDER, S3 and the like reach other servers or files).
 const ALLOWED_ENGINES: &[&str] = &[
-    "InnoDB", "MyISAM", "Aria", "MEMORY", "HEAP", "ARCHIVE", "BLACKHOLE", "CSV", "SEQUENCE",
+    "InnoDB",
+    "MyISAM",
+    "Aria",
+    "MEMORY",
+    "HEAP",
+    "ARCHIVE",
+    "BLACKHOLE",
+    "CSV",
+    "SEQUENCE",
 ];
 
 /// LOAD DATA/XML: the server-side form reads a file of the storage host.
@@ -387,19 +427,16 @@ fn check_dynamic_text(
             let inner = string_value(t.text(sql)).into_owned();
             let kind = classify(&inner);
             if contains_ignore_ascii_case(inner.as_bytes(), b"information_schema") {
-                return Err(Refusal::Unsupported(format!("{what} a statement over information_schema")));
+                return Err(Refusal::Unsupported(format!(
+                    "{what} a statement over information_schema"
+                )));
             }
             match kind {
                 StatementKind::Show => return check_prepared_show(&inner, schemas),
                 StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
                 _ => {}
             }
-            check_statement(
-                &inner,
-                kind,
-                ByteSummary::of(inner.as_bytes()),
-                schemas,
-            )
+            check_statement(&inner, kind, ByteSummary::of(inner.as_bytes()), schemas)
         }
         _ => Err(Refusal::Unsupported(format!(
             "{what} an expression or user variable (give the statement as a string literal)"
@@ -409,7 +446,10 @@ fn check_dynamic_text(
 
 /// `EXPLAIN ... FOR CONNECTION n` names a storage thread.
 fn check_explain(words: &[String]) -> Result<(), Refusal> {
-    if words.windows(2).any(|w| w[0] == "FOR" && w[1] == "CONNECTION") {
+    if words
+        .windows(2)
+        .any(|w| w[0] == "FOR" && w[1] == "CONNECTION")
+    {
         return Err(Refusal::ServerCommand("EXPLAIN FOR CONNECTION".into()));
     }
     Ok(())
@@ -477,17 +517,17 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
                     .is_some_and(|t| t.kind == TokenKind::String)
                 {
                     return Err(Refusal::Unsupported(
-                        "PREPARE ... FROM an expression or user variable inside a routine"
-                            .into(),
+                        "PREPARE ... FROM an expression or user variable inside a routine".into(),
                     ));
                 }
             }
-            "EXECUTE" if second == "IMMEDIATE" => {
-                if !toks.get(i + 2).is_some_and(|t| t.kind == TokenKind::String) {
-                    return Err(Refusal::Unsupported(
-                        "EXECUTE IMMEDIATE of an expression inside a routine".into(),
-                    ));
-                }
+            "EXECUTE"
+                if second == "IMMEDIATE"
+                    && !toks.get(i + 2).is_some_and(|t| t.kind == TokenKind::String) =>
+            {
+                return Err(Refusal::Unsupported(
+                    "EXECUTE IMMEDIATE of an expression inside a routine".into(),
+                ));
             }
             _ => {}
         }
@@ -579,9 +619,22 @@ pub fn check_show_other(sql: &str, logical: &dyn Fn(&str) -> bool) -> Result<(),
         ),
         "TRIGGERS" | "EVENTS" | "PRIVILEGES" | "PROFILE" | "PROFILES" | "AUTHORS"
         | "CONTRIBUTORS" | "LOCALES" | "COUNT" => true,
-        "MASTER" | "SLAVE" | "REPLICA" | "BINARY" | "BINLOG" | "RELAYLOG" | "ENGINE"
-        | "PLUGINS" | "OPEN" | "ALL" | "USER_STATISTICS" | "CLIENT_STATISTICS"
-        | "INDEX_STATISTICS" | "TABLE_STATISTICS" | "EXPLAIN" | "ANALYZE"
+        "MASTER"
+        | "SLAVE"
+        | "REPLICA"
+        | "BINARY"
+        | "BINLOG"
+        | "RELAYLOG"
+        | "ENGINE"
+        | "PLUGINS"
+        | "OPEN"
+        | "ALL"
+        | "USER_STATISTICS"
+        | "CLIENT_STATISTICS"
+        | "INDEX_STATISTICS"
+        | "TABLE_STATISTICS"
+        | "EXPLAIN"
+        | "ANALYZE"
         | "QUERY_RESPONSE_TIME" => {
             return Err(Refusal::ServerCommand(format!("SHOW {second}")));
         }
@@ -679,9 +732,16 @@ pub fn identifies_storage(name: &str) -> bool {
     ];
     let name = name.to_ascii_lowercase();
     EXACT.contains(&name.as_str())
-        || ["_file", "_filename", "_dir", "_path", "_directory", "_basename"]
-            .iter()
-            .any(|s| name.ends_with(s))
+        || [
+            "_file",
+            "_filename",
+            "_dir",
+            "_path",
+            "_directory",
+            "_basename",
+        ]
+        .iter()
+        .any(|s| name.ends_with(s))
         || (name.starts_with("ssl_") && name != "ssl_cipher")
 }
 
@@ -841,8 +901,7 @@ pub fn rewrite_information_schema(
         out.push_str(&replacement(&name, how));
         out.push(')');
         let aliased = toks.get(i + 3).is_some_and(|n| {
-            n.is_keyword(sql, "AS")
-                || (n.kind.is_ident() && !ends_table_reference(n.text(sql)))
+            n.is_keyword(sql, "AS") || (n.kind.is_ident() && !ends_table_reference(n.text(sql)))
         });
         if !aliased {
             out.push_str(" AS `");
@@ -859,10 +918,36 @@ pub fn rewrite_information_schema(
 /// Keywords that may follow a table reference and are not its alias.
 fn ends_table_reference(word: &str) -> bool {
     const WORDS: &[&str] = &[
-        "WHERE", "JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "NATURAL", "STRAIGHT_JOIN", "ON",
-        "USING", "GROUP", "ORDER", "LIMIT", "HAVING", "UNION", "EXCEPT", "INTERSECT", "FOR",
-        "LOCK", "WINDOW", "INTO", "PROCEDURE", "USE", "IGNORE", "FORCE", "SET", "OUTER",
-        "FULL", "STRAIGHT", "RETURNING",
+        "WHERE",
+        "JOIN",
+        "INNER",
+        "LEFT",
+        "RIGHT",
+        "CROSS",
+        "NATURAL",
+        "STRAIGHT_JOIN",
+        "ON",
+        "USING",
+        "GROUP",
+        "ORDER",
+        "LIMIT",
+        "HAVING",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "FOR",
+        "LOCK",
+        "WINDOW",
+        "INTO",
+        "PROCEDURE",
+        "USE",
+        "IGNORE",
+        "FORCE",
+        "SET",
+        "OUTER",
+        "FULL",
+        "STRAIGHT",
+        "RETURNING",
     ];
     WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
 }

@@ -20,6 +20,7 @@ pub mod select;
 pub mod set;
 pub mod show;
 pub mod split;
+pub mod tables;
 pub mod txn;
 pub mod use_db;
 
@@ -38,5 +39,6 @@ pub use select::{
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
 pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
 pub use split::split_statements;
+pub use tables::{table_references, Access, TableRef, Tables};
 pub use txn::{parse_transaction, Completion, TxnStatement};
 pub use use_db::parse_use;

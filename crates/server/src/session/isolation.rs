@@ -12,10 +12,13 @@ use std::sync::Arc;
 
 use strata_protocol::MysqlError;
 use strata_sql::guard::{
-    identifies_storage, is_storage_schema, mask_storage_variables,
-    rewrite_information_schema, InformationSchemaTable, STORAGE_SCHEMAS,
+    identifies_storage, is_storage_schema, mask_storage_variables, rewrite_information_schema,
+    InformationSchemaTable, STORAGE_SCHEMAS,
 };
-use strata_sql::{code_tokens, contains_ignore_ascii_case, ByteSummary, Refusal, SchemaPolicy, StatementKind, TokenKind};
+use strata_sql::{
+    code_tokens, contains_ignore_ascii_case, ByteSummary, Refusal, SchemaPolicy, StatementKind,
+    TokenKind,
+};
 
 use super::{backend_error, Session, SessionError};
 use crate::context::Topology;
@@ -123,7 +126,11 @@ impl Session {
     }
 
     /// SHOW VARIABLES: the storage node's list with identifying values replaced.
-    pub(super) async fn show_variables(&mut self, sql: &str, more: bool) -> Result<bool, SessionError> {
+    pub(super) async fn show_variables(
+        &mut self,
+        sql: &str,
+        more: bool,
+    ) -> Result<bool, SessionError> {
         let (dnid, physical) = match self.home_node() {
             Ok(v) => v,
             Err(e) => {
@@ -384,12 +391,20 @@ pub(super) fn client_host(peer: &str) -> &str {
 
 /// Identifying variables for which the compute node has a value of its own; the others
 /// read as empty.
-const OWN_VARIABLES: &[&str] = &["datadir", "hostname", "port", "server_id", "tmpdir", "basedir"];
+const OWN_VARIABLES: &[&str] = &[
+    "datadir",
+    "hostname",
+    "port",
+    "server_id",
+    "tmpdir",
+    "basedir",
+];
 
 /// An SQL condition on VARIABLE_NAME matching the other names `identifies_storage`
 /// matches (the ones in OWN_VARIABLES are answered by value). No LIKE escapes, whose
 /// meaning depends on the session's sql_mode.
-const IDENTIFYING_PATTERN: &str = "VARIABLE_NAME IN ('SOCKET', 'SERVER_UUID', 'PID_FILE', 'LOG_ERROR', \
+const IDENTIFYING_PATTERN: &str =
+    "VARIABLE_NAME IN ('SOCKET', 'SERVER_UUID', 'PID_FILE', 'LOG_ERROR', \
      'PLUGIN_DIR', 'SLAVE_LOAD_TMPDIR', 'LOG_BIN_INDEX', 'RELAY_LOG', 'RELAY_LOG_INDEX', \
      'SECURE_FILE_PRIV', 'REPORT_HOST', 'REPORT_PORT', 'REPORT_USER', 'REPORT_PASSWORD', \
      'BIND_ADDRESS', 'EXTRA_PORT', 'WSREP_NODE_ADDRESS', 'WSREP_NODE_NAME', \
@@ -444,10 +459,7 @@ pub(super) fn mentions_information_schema(sql: &str) -> bool {
 
 /// Refuses a SHOW that names a database other than a logical one (or
 /// information_schema), as `SHOW COLUMNS FROM user FROM mysql` would.
-pub(super) fn logical_or_refused(
-    topology: &Topology,
-    db: Option<&str>,
-) -> Result<(), MysqlError> {
+pub(super) fn logical_or_refused(topology: &Topology, db: Option<&str>) -> Result<(), MysqlError> {
     match db {
         Some(name)
             if topology.db(name).is_none() && !name.eq_ignore_ascii_case("information_schema") =>

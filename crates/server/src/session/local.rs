@@ -212,10 +212,20 @@ impl Session {
                 format!("There is no such grant defined for user '{user}' on host '%'"),
             ));
         };
-        if user != self.user && !self.ctx.config.users.iter().any(|u| u.name == self.user && u.databases.is_none()) {
+        if user != self.user
+            && !self
+                .ctx
+                .config
+                .users
+                .iter()
+                .any(|u| u.name == self.user && u.databases.is_none())
+        {
             return Err(MysqlError::new(
                 codes::DB_ACCESS_DENIED,
-                format!("Access denied for user {} to database 'mysql'", self.account_text()),
+                format!(
+                    "Access denied for user {} to database 'mysql'",
+                    self.account_text()
+                ),
             ));
         }
         let mut result = LocalResult::text(&[&format!("Grants for {user}@%")]);
@@ -481,6 +491,13 @@ fn format_ms(ms: u64) -> String {
     format!("{} {}", t.date_text(), t.time_text(3))
 }
 
+/// `SHOW GRANTS ...`.
+fn is_show_grants(sql: &str) -> bool {
+    strata_sql::code_tokens(sql)
+        .nth(1)
+        .is_some_and(|t| t.is_keyword(sql, "GRANTS"))
+}
+
 #[cfg(test)]
 mod format_tests {
     #[test]
@@ -491,11 +508,4 @@ mod format_tests {
             "2026-11-18 11:06:40.123"
         );
     }
-}
-
-/// `SHOW GRANTS ...`.
-fn is_show_grants(sql: &str) -> bool {
-    strata_sql::code_tokens(sql)
-        .nth(1)
-        .is_some_and(|t| t.is_keyword(sql, "GRANTS"))
 }

@@ -591,7 +591,6 @@ async fn evaluate_expressions(
     Ok(())
 }
 
-
 /// SET GLOBAL (and SET GLOBAL TRANSACTION) is refused: global settings belong to the
 /// storage nodes' own configuration.
 pub(super) fn global_set_refusal(items: &[SetItem]) -> Option<MysqlError> {

@@ -113,7 +113,10 @@ fn account_statements_are_not_forwarded() {
         "RENAME USER a TO b",
         "SET PASSWORD FOR u = PASSWORD('x')",
     ] {
-        assert!(matches!(check(sql), Err(Refusal::AccountStatement(_))), "{sql}");
+        assert!(
+            matches!(check(sql), Err(Refusal::AccountStatement(_))),
+            "{sql}"
+        );
     }
 }
 
@@ -139,19 +142,32 @@ fn files_of_storage_hosts_are_refused_with_1290() {
 #[test]
 fn storage_schemas_and_physical_names_are_refused_with_1044() {
     for (sql, schema) in [
-        ("SELECT user, authentication_string FROM mysql.user", "mysql"),
+        (
+            "SELECT user, authentication_string FROM mysql.user",
+            "mysql",
+        ),
         ("SELECT * FROM `MySQL`.`user`", "MySQL"),
-        ("select * from performance_schema.threads", "performance_schema"),
+        (
+            "select * from performance_schema.threads",
+            "performance_schema",
+        ),
         ("SELECT * FROM sys.session", "sys"),
         ("SELECT * FROM t JOIN mysql.db d ON 1", "mysql"),
-        ("SELECT * FROM t WHERE a IN (SELECT user FROM mysql.user)", "mysql"),
+        (
+            "SELECT * FROM t WHERE a IN (SELECT user FROM mysql.user)",
+            "mysql",
+        ),
         ("SELECT * FROM strata_db_1.t", "strata_db_1"),
         ("DESCRIBE mysql.user", "mysql"),
         ("CALL sys.ps_setup_enable_instrument('x')", "sys"),
         ("INSERT INTO mysql.plugin VALUES ('x', 'y')", "mysql"),
         ("CREATE TABLE t2 LIKE mysql.user", "mysql"),
     ] {
-        assert_eq!(check(sql), Err(Refusal::StorageSchema(schema.into())), "{sql}");
+        assert_eq!(
+            check(sql),
+            Err(Refusal::StorageSchema(schema.into())),
+            "{sql}"
+        );
     }
 }
 
@@ -179,8 +195,14 @@ fn routine_bodies_are_checked() {
 
 #[test]
 fn dynamic_sql_from_variables_is_refused() {
-    assert!(matches!(check("PREPARE s FROM @q"), Err(Refusal::Unsupported(_))));
-    assert!(matches!(check("EXECUTE IMMEDIATE @q"), Err(Refusal::Unsupported(_))));
+    assert!(matches!(
+        check("PREPARE s FROM @q"),
+        Err(Refusal::Unsupported(_))
+    ));
+    assert!(matches!(
+        check("EXECUTE IMMEDIATE @q"),
+        Err(Refusal::Unsupported(_))
+    ));
     assert!(matches!(
         check("EXECUTE IMMEDIATE CONCAT('SHUT', 'DOWN')"),
         Err(Refusal::Unsupported(_))
@@ -198,7 +220,12 @@ fn unknown_and_empty_statements() {
     assert_eq!(code_of("'SELECT 1'"), 1064);
     assert_eq!(code_of("HANDLER t OPEN"), 1235);
     assert_eq!(code_of("ANALYZE TABLE t"), 1235);
-    assert_eq!(code_of("CREATE TABLE c (id INT) ENGINE=CONNECT TABLE_TYPE=DOS"), 1235);
+    assert_eq!(code_of("ALTER DATABASE mysql CHARACTER SET latin1"), 1235);
+    assert_eq!(code_of("ALTER SCHEMA test COLLATE utf8mb4_bin"), 1235);
+    assert_eq!(
+        code_of("CREATE TABLE c (id INT) ENGINE=CONNECT TABLE_TYPE=DOS"),
+        1235
+    );
     assert_eq!(code_of("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"), 1235);
 }
 
@@ -218,13 +245,34 @@ fn refusals_read_like_mysql_errors() {
 #[test]
 fn identifying_variables() {
     for name in [
-        "datadir", "DATADIR", "hostname", "port", "socket", "basedir", "server_id", "pid_file",
-        "log_error", "plugin_dir", "tmpdir", "general_log_file", "slow_query_log_file",
-        "innodb_data_home_dir", "aria_log_dir_path", "ssl_key", "log_bin_basename",
+        "datadir",
+        "DATADIR",
+        "hostname",
+        "port",
+        "socket",
+        "basedir",
+        "server_id",
+        "pid_file",
+        "log_error",
+        "plugin_dir",
+        "tmpdir",
+        "general_log_file",
+        "slow_query_log_file",
+        "innodb_data_home_dir",
+        "aria_log_dir_path",
+        "ssl_key",
+        "log_bin_basename",
     ] {
         assert!(identifies_storage(name), "{name}");
     }
-    for name in ["version", "sql_mode", "autocommit", "max_allowed_packet", "ssl_cipher", "port_open"] {
+    for name in [
+        "version",
+        "sql_mode",
+        "autocommit",
+        "max_allowed_packet",
+        "ssl_cipher",
+        "port_open",
+    ] {
         assert!(!identifies_storage(name), "{name}");
     }
 }
@@ -236,7 +284,10 @@ fn storage_variables_are_masked_keeping_column_names() {
         other => format!("'<{other}>'"),
     };
     let cases = [
-        ("SELECT @@datadir", Some("SELECT '<datadir>' AS `@@datadir`")),
+        (
+            "SELECT @@datadir",
+            Some("SELECT '<datadir>' AS `@@datadir`"),
+        ),
         (
             "SELECT @@global.datadir, @@port, @@sql_mode",
             Some("SELECT '<datadir>' AS `@@global.datadir`, 3323 AS `@@port`, @@sql_mode"),
@@ -269,7 +320,9 @@ fn sysvar_names() {
 #[test]
 fn information_schema_references_become_derived_tables() {
     let replace = |name: &str, how: InformationSchemaTable| match how {
-        InformationSchemaTable::PerSchema(col) => format!("SELECT * FROM information_schema.{name} WHERE {col} IN ('p')"),
+        InformationSchemaTable::PerSchema(col) => {
+            format!("SELECT * FROM information_schema.{name} WHERE {col} IN ('p')")
+        }
         other => format!("<{other:?}>"),
     };
     let cases = [
@@ -299,7 +352,11 @@ fn information_schema_references_become_derived_tables() {
         ),
     ];
     for (sql, expected) in cases {
-        assert_eq!(rewrite_information_schema(sql, replace).as_deref(), Ok(expected), "{sql}");
+        assert_eq!(
+            rewrite_information_schema(sql, replace).as_deref(),
+            Ok(expected),
+            "{sql}"
+        );
     }
     for sql in [
         "SELECT * FROM information_schema.USER_PRIVILEGES",
@@ -343,7 +400,11 @@ fn show_statements_about_the_storage_server_are_refused() {
         ("SHOW PROCEDURE STATUS", 1235),
         ("SHOW FROBS", 1235),
     ] {
-        assert_eq!(check_show_other(sql, &logical).map_err(|r| r.code()), Err(code), "{sql}");
+        assert_eq!(
+            check_show_other(sql, &logical).map_err(|r| r.code()),
+            Err(code),
+            "{sql}"
+        );
     }
 }
 
