@@ -111,10 +111,18 @@ pub struct TlsConfig {
 pub struct UserConfig {
     /// User name as the client sends it.
     pub name: String,
-    /// Clear-text password (empty means no password).
+    /// Host pattern the account logs in from (MySQL's `'user'@'host'`); absent means `%`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Clear-text password (empty means no password); `password_hash` avoids keeping it.
     #[serde(default)]
     pub password: String,
-    /// Logical databases this user may use; absent means all.
+    /// The password as MariaDB's `PASSWORD('...')` hash (`*` and 40 hex digits), instead of
+    /// `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// Logical databases this user may use (ALL PRIVILEGES on each); absent means all
+    /// (ALL PRIVILEGES ON *.* WITH GRANT OPTION).
     #[serde(default)]
     pub databases: Option<Vec<String>>,
     /// Authentication plugin the account requires (`mysql_native_password` or

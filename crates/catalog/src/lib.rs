@@ -1,9 +1,11 @@
 //! Catalog of the compute node: its configuration (loaded and validated from TOML), the
 //! embedded metadata store (redb) for what changes at runtime, and the [`Catalog`] that
 //! merges both into the logical databases, data nodes, users and tables the server looks
-//! up on every statement. `sharding` holds table distributions and sharding functions
-//! (with `collation` for string keys); `sequence` the global AUTO_INCREMENT allocator.
+//! up on every statement. `accounts` holds accounts and privileges; `sharding` table
+//! distributions and sharding functions (with `collation` for string keys); `sequence`
+//! the global AUTO_INCREMENT allocator.
 
+pub mod accounts;
 mod catalog;
 pub mod collation;
 pub mod config;
@@ -14,6 +16,7 @@ pub mod sharding;
 pub mod store;
 pub mod xalog;
 
+pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
 pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration, TableInfo};
 pub use config::Config;
 pub use error::CatalogError;

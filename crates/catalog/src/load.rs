@@ -487,6 +487,20 @@ fn check_users(users: &[UserConfig], problems: &mut Vec<String>) {
         } else if !seen.insert(user.name.as_str()) {
             problems.push(format!("user '{}' is defined twice", user.name));
         }
+        if let Some(hash) = &user.password_hash {
+            if !user.password.is_empty() {
+                problems.push(format!(
+                    "user '{}': give password or password_hash, not both",
+                    user.name
+                ));
+            }
+            if strata_protocol::auth::verifier::parse_native_hash(hash).is_none() {
+                problems.push(format!(
+                    "user '{}': password_hash is not '*' and 40 hex digits",
+                    user.name
+                ));
+            }
+        }
         if let Some(plugin) = &user.auth_plugin {
             if plugin != "mysql_native_password" && plugin != "caching_sha2_password" {
                 problems.push(format!(

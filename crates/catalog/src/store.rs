@@ -1,6 +1,7 @@
 //! The embedded metadata store: one redb file, `<data_dir>/metadata.redb`, holding what
 //! the compute node learns at runtime and must not forget: logical databases created
-//! through SQL, table metadata, and counters that hand out batches of values (the global
+//! through SQL, table metadata, accounts and their privileges (`crate::accounts`), and
+//! counters that hand out batches of values (the global
 //! AUTO_INCREMENT). Every write is one redb transaction, committed durably before the
 //! method returns.
 //!
@@ -328,6 +329,7 @@ impl MetadataStore {
         txn.open_table(DATABASES)?;
         txn.open_table(TABLES)?;
         txn.open_table(COUNTERS)?;
+        txn.open_table(crate::accounts::ACCOUNTS)?;
         txn.commit()?;
         tracing::debug!(path = %path.display(), "metadata store open");
         Ok(MetadataStore { db })
@@ -545,20 +547,37 @@ fn table_names_in(
 }
 
 fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, CatalogError> {
+    encode_versioned(RECORD_VERSION, record)
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CatalogError> {
+    decode_versioned(bytes, what, OLDEST_RECORD_VERSION..=RECORD_VERSION)
+}
+
+/// One format-version byte, then the record as TOML (every record kind of the store).
+pub(crate) fn encode_versioned<T: Serialize>(
+    version: u8,
+    record: &T,
+) -> Result<Vec<u8>, CatalogError> {
     let text = toml::to_string(record)?;
     let mut out = Vec::with_capacity(1 + text.len());
-    out.push(RECORD_VERSION);
+    out.push(version);
     out.extend_from_slice(text.as_bytes());
     Ok(out)
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CatalogError> {
+/// Decodes what `encode_versioned` wrote, refusing versions outside `versions`.
+pub(crate) fn decode_versioned<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+    versions: std::ops::RangeInclusive<u8>,
+) -> Result<T, CatalogError> {
     let fail = |reason: String| CatalogError::Decode {
         what: what.to_string(),
         reason,
     };
     match bytes.split_first() {
-        Some((&v, body)) if (OLDEST_RECORD_VERSION..=RECORD_VERSION).contains(&v) => {
+        Some((&v, body)) if versions.contains(&v) => {
             let text = std::str::from_utf8(body).map_err(|e| fail(e.to_string()))?;
             toml::from_str(text).map_err(|e| fail(e.to_string()))
         }

@@ -139,6 +139,11 @@ fn read_frames(data: &[u8]) {
     });
 }
 
+/// The stored credential of a fuzzed account (fixed salt: runs must be reproducible).
+fn fuzz_credential(password: &str) -> auth::Credential {
+    auth::Credential::from_password_with_salt(password, "fuzzfuzzfuzzfuzzfuzz")
+}
+
 /// The server side of a login, with the client's packets taken from `data`; the account
 /// and transport vary with the last byte.
 fn server_login(data: &[u8]) {
@@ -153,13 +158,16 @@ fn server_login(data: &[u8]) {
         2 => Some(AuthPlugin::CachingSha2Password),
         _ => None,
     };
+    let credential = password.map(|pw| fuzz_credential(pw).requiring(required));
     let is_tls = selector & 0x10 != 0;
     let cache = FastAuthCache::new();
     let mut conn = PacketConn::new(MemStream::new(data), FUZZ_MAX_PACKET);
     let _ = block_on(async {
         let first = conn.read_packet().await?;
         if selector & 0x20 != 0 {
-            cache.insert("app", FUZZ_PASSWORD.as_bytes());
+            if let Some(c) = &credential {
+                cache.insert("app", FUZZ_PASSWORD.as_bytes(), c);
+            }
         }
         if first.payload.first() == Some(&com::CHANGE_USER) {
             let request = ChangeUser::decode(&first.payload, SERVER_CAPABILITIES)?;
@@ -167,8 +175,7 @@ fn server_login(data: &[u8]) {
                 &mut conn,
                 &FUZZ_SCRAMBLE,
                 &request,
-                password,
-                required,
+                credential.as_ref(),
                 is_tls,
                 &cache,
             )
@@ -179,8 +186,7 @@ fn server_login(data: &[u8]) {
                 &mut conn,
                 &FUZZ_SCRAMBLE,
                 &response,
-                password,
-                required,
+                credential.as_ref(),
                 is_tls,
                 &cache,
             )
@@ -502,8 +508,7 @@ mod tests {
                 &mut conn,
                 &FUZZ_SCRAMBLE,
                 &response,
-                Some(FUZZ_PASSWORD),
-                None,
+                Some(&fuzz_credential(FUZZ_PASSWORD)),
                 false,
                 &cache,
             )

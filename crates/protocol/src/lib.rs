@@ -17,7 +17,7 @@ pub mod stream;
 pub mod tls;
 pub mod wire;
 
-pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, FastAuthCache};
+pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, Credential, FastAuthCache};
 pub use codec::{Frame, Packet, PacketConn};
 pub use error::{codes, MysqlError};
 pub use handshake::{client_connect, ClientAuthError, ServerInfo};

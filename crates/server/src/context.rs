@@ -246,18 +246,23 @@ impl ServerContext {
         self.sessions().len()
     }
 
-    /// A user's password and the authentication plugin the account requires
-    /// (no password: unknown user, which fails like a wrong password).
-    pub fn credentials(&self, user: &str) -> (Option<String>, Option<strata_protocol::AuthPlugin>) {
-        match self.config.users.iter().find(|u| u.name == user) {
-            Some(u) => (
-                Some(u.password.clone()),
+    /// The credential a login as `user` is verified against (`None`: unknown user, which
+    /// fails like a wrong password), built from the config's clear-text password until
+    /// accounts come from the catalog's `Accounts`.
+    pub fn credentials(&self, user: &str) -> Option<strata_protocol::Credential> {
+        self.config.users.iter().find(|u| u.name == user).map(|u| {
+            // A fixed salt keeps the credential identical across logins, which the
+            // caching_sha2 fast path requires; it is rebuilt per login and never stored.
+            strata_protocol::Credential::from_password_with_salt(
+                &u.password,
+                "strata-config-users.",
+            )
+            .requiring(
                 u.auth_plugin
                     .as_deref()
                     .and_then(strata_protocol::AuthPlugin::from_name),
-            ),
-            None => (None, None),
-        }
+            )
+        })
     }
 
     /// True when `user` may use logical database `db`.

@@ -167,7 +167,9 @@ async fn tls_and_caching_sha2_password_logins_work() -> TestResult {
             c.server.tls = Some(TlsConfig { cert, key });
             c.users.push(UserConfig {
                 name: "sha2".into(),
+                host: None,
                 password: "s3cret".into(),
+                password_hash: None,
                 databases: None,
                 auth_plugin: Some("caching_sha2_password".into()),
             });

@@ -1,9 +1,10 @@
 //! SQL text handling for the compute node's session layer, without a full parser: a MySQL
 //! lexer, statement splitting and classification, the small parsers for statements the
-//! session answers itself (SET, USE, SHOW, KILL, driver connect-time SELECTs), a statement
-//! digest for the plan cache, and the schema-name rewrite used when forwarding text to a
-//! storage node. Everything works on `&str` with byte spans into the original text.
+//! session answers itself (SET, USE, SHOW, KILL, account statements, driver connect-time
+//! SELECTs), a statement digest for the plan cache, and the schema-name rewrite used when
+//! forwarding text to a storage node. Everything works on `&str` with byte spans into the original text.
 
+pub mod account;
 pub mod classify;
 pub mod ddl;
 pub mod digest;
@@ -24,6 +25,10 @@ pub mod tables;
 pub mod txn;
 pub mod use_db;
 
+pub use account::{
+    parse_account, AccountStatement, GrantLevel, Identified, PasswordValue, Privilege,
+    PrivilegeItem, ResourceLimits, UserName, UserRef, UserSpec,
+};
 pub use classify::{classify, classify_head, StatementKind};
 pub use digest::{normalize_digest, Digest};
 pub use error::SqlError;

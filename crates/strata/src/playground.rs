@@ -208,7 +208,9 @@ fn playground_config(
         },
         users: vec![UserConfig {
             name: "root".into(),
+            host: None,
             password: String::new(),
+            password_hash: None,
             databases: None,
             auth_plugin: None,
         }],

@@ -68,7 +68,9 @@ impl<'a> ComputeNodeBuilder<'a> {
             },
             users: vec![UserConfig {
                 name: ROOT_USER.into(),
+                host: None,
                 password: ROOT_PASSWORD.into(),
+                password_hash: None,
                 databases: None,
                 auth_plugin: None,
             }],

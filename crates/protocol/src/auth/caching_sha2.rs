@@ -18,6 +18,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use super::constant_time_eq;
+use super::verifier::Credential;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "caching_sha2_password";
@@ -161,10 +162,17 @@ pub(crate) async fn server_rsa_key_async() -> Result<&'static ServerRsaKey, RsaE
 }
 
 /// Users who completed full authentication, by name, with the SHA256(SHA256(password))
-/// they proved; only they may use the fast path. A changed password invalidates the entry.
+/// they proved and a fingerprint of the stored credential they proved it against; only
+/// they may use the fast path, and only while that credential is unchanged.
 #[derive(Debug, Default)]
 pub struct FastAuthCache {
-    entries: Mutex<HashMap<String, [u8; 32]>>,
+    entries: Mutex<HashMap<String, CacheEntry>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CacheEntry {
+    stage2: [u8; 32],
+    credential: [u8; 32],
 }
 
 impl FastAuthCache {
@@ -173,14 +181,17 @@ impl FastAuthCache {
         Self::default()
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; 32]>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, CacheEntry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records that `user` fully authenticated with `password`.
-    pub fn insert(&self, user: &str, password: &[u8]) {
-        self.entries()
-            .insert(user.to_string(), double_sha256(password));
+    /// Records that `user` fully authenticated with `password` against `credential`.
+    pub fn insert(&self, user: &str, password: &[u8], credential: &Credential) {
+        let entry = CacheEntry {
+            stage2: double_sha256(password),
+            credential: credential.fingerprint(),
+        };
+        self.entries().insert(user.to_string(), entry);
     }
 
     /// True when `user` fully authenticated with this same `password` before.
@@ -188,7 +199,33 @@ impl FastAuthCache {
         let digest = double_sha256(password);
         self.entries()
             .get(user)
-            .is_some_and(|cached| constant_time_eq(cached, &digest))
+            .is_some_and(|cached| constant_time_eq(&cached.stage2, &digest))
+    }
+
+    /// True when a fast-path `response` for `scramble` proves the password `user`
+    /// fully authenticated with, against this same `credential`. The server holds no
+    /// password: it recovers `SHA256(pw)` from the response with the cached
+    /// `SHA256(SHA256(pw))` and checks that it hashes back to it.
+    pub fn verify_fast(
+        &self,
+        user: &str,
+        credential: &Credential,
+        scramble: &[u8],
+        response: &[u8],
+    ) -> bool {
+        let Some(entry) = self.entries().get(user).copied() else {
+            return false;
+        };
+        if response.len() != 32 || !constant_time_eq(&entry.credential, &credential.fingerprint()) {
+            return false;
+        }
+        let mask: [u8; 32] = Sha256::new()
+            .chain_update(entry.stage2)
+            .chain_update(scramble)
+            .finalize()
+            .into();
+        let stage1: Vec<u8> = response.iter().zip(mask).map(|(r, m)| r ^ m).collect();
+        constant_time_eq(&Sha256::digest(&stage1), &entry.stage2)
     }
 
     /// Forgets `user` (after a password change or DROP USER).
@@ -281,16 +318,35 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_needs_the_cached_password_and_the_same_credential() {
+        let cache = FastAuthCache::new();
+        let credential = Credential::from_password("secret");
+        let response = scramble(SCRAMBLE, b"secret");
+        assert!(!cache.verify_fast("app", &credential, SCRAMBLE, &response));
+        cache.insert("app", b"secret", &credential);
+        assert!(cache.verify_fast("app", &credential, SCRAMBLE, &response));
+        assert!(!cache.verify_fast("app", &credential, b"tsrqponmlkjihgfedcba", &response));
+        let wrong = scramble(SCRAMBLE, b"secreT");
+        assert!(!cache.verify_fast("app", &credential, SCRAMBLE, &wrong));
+        assert!(!cache.verify_fast("app", &credential, SCRAMBLE, &response[..31]));
+        assert!(!cache.verify_fast("other", &credential, SCRAMBLE, &response));
+        // ALTER USER gave the account new verifiers (even for the same password).
+        let changed = Credential::from_password("secret");
+        assert!(!cache.verify_fast("app", &changed, SCRAMBLE, &response));
+    }
+
+    #[test]
     fn the_cache_admits_only_the_password_that_was_proven() {
         let cache = FastAuthCache::new();
+        let credential = Credential::from_password("pw");
         assert!(!cache.contains("app", b"pw"));
-        cache.insert("app", b"pw");
+        cache.insert("app", b"pw", &credential);
         assert!(cache.contains("app", b"pw"));
         assert!(!cache.contains("app", b"changed"));
         assert!(!cache.contains("other", b"pw"));
         cache.remove("app");
         assert!(!cache.contains("app", b"pw"));
-        cache.insert("app", b"pw");
+        cache.insert("app", b"pw", &credential);
         cache.clear();
         assert!(!cache.contains("app", b"pw"));
     }

@@ -1,7 +1,10 @@
 //! Authentication, server side: verifying a client's login (after the handshake
 //! response) or its COM_CHANGE_USER with `mysql_native_password` or
-//! `caching_sha2_password`. Strata knows every user's clear-text password from its config,
-//! so it recomputes what the client must have sent.
+//! `caching_sha2_password`, against the account's stored verifiers
+//! (`verifier::Credential`): a native response is checked with `SHA1(SHA1(pw))`, a
+//! caching_sha2 login on the fast path (a password proven earlier, see `FastAuthCache`)
+//! or by full authentication, whose clear password is checked against every stored
+//! verifier. No clear-text password is kept.
 //!
 //! `authenticate` sends the intermediate packets (auth switch, AuthMoreData) and reads the
 //! client's answers; the caller sends the final OK or, on error, the ERR from
@@ -11,8 +14,10 @@
 pub mod caching_sha2;
 pub mod change_user;
 pub mod native;
+pub mod verifier;
 
 use rand::Rng;
+use sha1::Digest as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
@@ -24,6 +29,7 @@ use crate::ProtocolError;
 
 pub use caching_sha2::FastAuthCache;
 pub use change_user::ChangeUser;
+pub use verifier::{Credential, NativeHash, Sha2Verifier};
 
 /// Length of the scramble (nonce) in the handshake and in auth switch requests.
 pub const SCRAMBLE_LEN: usize = 20;
@@ -143,16 +149,15 @@ struct Attempt<'a> {
 }
 
 /// Verifies a client's handshake response, exchanging further packets as the plugins
-/// require. `password` is the user's configured password (`None`: unknown user, which
-/// fails exactly like a wrong password); `required` is the plugin the account demands
-/// (`None`: either plugin the client used; another one is switched to
-/// `mysql_native_password`). `is_tls` enables clear-text full authentication.
+/// require. `credential` is the account's (`None`: unknown user, which fails exactly like
+/// a wrong password); the client is switched to the plugin it demands or its verifiers
+/// force (`Credential::effective_plugin`), a client using neither plugin to
+/// `mysql_native_password`. `is_tls` enables clear-text full authentication.
 pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut PacketConn<S>,
     scramble: &[u8; SCRAMBLE_LEN],
     response: &HandshakeResponse,
-    password: Option<&str>,
-    required: Option<AuthPlugin>,
+    credential: Option<&Credential>,
     is_tls: bool,
     cache: &FastAuthCache,
 ) -> Result<Authenticated, AuthError> {
@@ -162,7 +167,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         data: &response.auth_response,
         can_switch: response.capabilities & cap::PLUGIN_AUTH != 0,
     };
-    run(conn, scramble, attempt, password, required, is_tls, cache).await
+    run(conn, scramble, attempt, credential, is_tls, cache).await
 }
 
 /// Verifies a COM_CHANGE_USER like `authenticate` verifies a login; `scramble` is the one
@@ -171,8 +176,7 @@ pub async fn authenticate_change_user<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut PacketConn<S>,
     scramble: &[u8; SCRAMBLE_LEN],
     request: &ChangeUser,
-    password: Option<&str>,
-    required: Option<AuthPlugin>,
+    credential: Option<&Credential>,
     is_tls: bool,
     cache: &FastAuthCache,
 ) -> Result<Authenticated, AuthError> {
@@ -182,18 +186,18 @@ pub async fn authenticate_change_user<S: AsyncRead + AsyncWrite + Unpin>(
         data: &request.auth_response,
         can_switch: request.auth_plugin.is_some(),
     };
-    run(conn, scramble, attempt, password, required, is_tls, cache).await
+    run(conn, scramble, attempt, credential, is_tls, cache).await
 }
 
 async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut PacketConn<S>,
     scramble: &[u8; SCRAMBLE_LEN],
     attempt: Attempt<'_>,
-    password: Option<&str>,
-    required: Option<AuthPlugin>,
+    credential: Option<&Credential>,
     is_tls: bool,
     cache: &FastAuthCache,
 ) -> Result<Authenticated, AuthError> {
+    let required = credential.and_then(Credential::effective_plugin);
     let client_plugin = attempt.client_plugin.and_then(AuthPlugin::from_name);
     let legacy_client = attempt.client_plugin.is_none() && !attempt.can_switch;
     let (plugin, scramble, data) = match (required, client_plugin) {
@@ -229,14 +233,11 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             (target, fresh, reply.payload.to_vec())
         }
     };
-    let password = password.map(str::as_bytes);
     match plugin {
         AuthPlugin::MysqlNativePassword => {
-            let known = password.is_some();
-            let matches = native::verify(&scramble, password.unwrap_or_default(), &data);
-            if !(known & matches) {
+            if !credential.is_some_and(|c| native_response_matches(c, &scramble, &data)) {
                 return Err(denied(
-                    if known {
+                    if credential.is_some() {
                         "wrong password"
                     } else {
                         "unknown user"
@@ -251,7 +252,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                 attempt.user,
                 &scramble,
                 &data,
-                password,
+                credential,
                 is_tls,
                 cache,
             )
@@ -259,6 +260,26 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     Ok(Authenticated { plugin, scramble })
+}
+
+/// A mysql_native_password `response` checked against the stored `SHA1(SHA1(pw))`:
+/// `response XOR SHA1(scramble + stored)` must be a `SHA1(pw)` whose SHA-1 is `stored`.
+fn native_response_matches(credential: &Credential, scramble: &[u8], response: &[u8]) -> bool {
+    if credential.no_password {
+        return response.is_empty();
+    }
+    let Some(stored) = credential.native else {
+        return false;
+    };
+    if response.len() != 20 {
+        return false;
+    }
+    let mask = sha1::Sha1::new()
+        .chain_update(scramble)
+        .chain_update(stored)
+        .finalize();
+    let stage1: Vec<u8> = response.iter().zip(mask).map(|(r, m)| r ^ m).collect();
+    constant_time_eq(&sha1::Sha1::digest(&stage1), &stored)
 }
 
 fn denied(reason: &'static str, used_password: bool) -> AuthError {
@@ -274,14 +295,14 @@ async fn caching_sha2_exchange<S: AsyncRead + AsyncWrite + Unpin>(
     user: &str,
     scramble: &[u8],
     data: &[u8],
-    password: Option<&[u8]>,
+    credential: Option<&Credential>,
     is_tls: bool,
     cache: &FastAuthCache,
 ) -> Result<(), AuthError> {
     // An empty password is an empty response (some clients send a single NUL).
     if data.is_empty() || data == [0] {
-        return match password {
-            Some([]) => Ok(()),
+        return match credential {
+            Some(c) if c.no_password => Ok(()),
             Some(_) => Err(denied("password required but none given", false)),
             None => Err(denied("unknown user", false)),
         };
@@ -289,11 +310,8 @@ async fn caching_sha2_exchange<S: AsyncRead + AsyncWrite + Unpin>(
     if data.len() != 32 {
         return Err(denied("malformed caching_sha2_password response", true));
     }
-    if let Some(pw) = password {
-        if !pw.is_empty()
-            && cache.contains(user, pw)
-            && caching_sha2::verify_fast(scramble, pw, data)
-        {
+    if let Some(c) = credential {
+        if cache.verify_fast(user, c, scramble, data) {
             // Left buffered: it leaves with the caller's OK in one write.
             conn.write_with(|buf| encode_auth_more_data(buf, &[caching_sha2::FAST_AUTH_SUCCESS]));
             return Ok(());
@@ -325,9 +343,9 @@ async fn caching_sha2_exchange<S: AsyncRead + AsyncWrite + Unpin>(
             None
         }
     };
-    match (password, candidate) {
-        (Some(pw), Some(given)) if constant_time_eq(pw, &given) => {
-            cache.insert(user, pw);
+    match (credential, candidate) {
+        (Some(c), Some(given)) if !given.is_empty() && c.verify_clear(&given) => {
+            cache.insert(user, &given, c);
             Ok(())
         }
         (None, _) => Err(denied("unknown user", true)),

@@ -44,6 +44,16 @@ const APP_SECRET: Account = Account {
     required: None,
 };
 
+impl Account {
+    /// What the server stores for this account: verifiers, never the password. The salt
+    /// is fixed so that the stored credential is the same from one login to the next.
+    fn credential(self) -> Option<Credential> {
+        self.password.map(|pw| {
+            Credential::from_password_with_salt(pw, "0123456789abcdefghij").requiring(self.required)
+        })
+    }
+}
+
 /// Finishes a login as a session would: OK on success, the mapped ERR otherwise.
 async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut PacketConn<S>,
@@ -74,8 +84,7 @@ async fn serve(
         &mut conn,
         &SCRAMBLE,
         &response,
-        account.password,
-        account.required,
+        account.credential().as_ref(),
         false,
         cache,
     )
@@ -473,7 +482,7 @@ async fn caching_sha2_end_to_end_full_then_fast_then_wrong_password() {
 #[tokio::test]
 async fn a_changed_password_invalidates_the_fast_path() {
     let cache = FastAuthCache::new();
-    cache.insert("app", b"old");
+    cache.insert("app", b"old", &Credential::from_password("old"));
     let result = scripted(APP_SECRET, &cache, |mut s| async move {
         s.send_response(&response(
             Some(caching_sha2::NAME),
@@ -618,8 +627,7 @@ async fn caching_sha2_full_auth_over_tls_sends_the_password_in_clear() {
             &mut conn,
             &SCRAMBLE,
             &response,
-            Some("secret"),
-            None,
+            APP_SECRET.credential().as_ref(),
             is_tls,
             &cache,
         )
@@ -680,8 +688,7 @@ where
             &mut conn,
             &SCRAMBLE,
             &request,
-            account.password,
-            account.required,
+            account.credential().as_ref(),
             false,
             &cache,
         )
@@ -759,4 +766,175 @@ async fn a_connection_that_closes_mid_exchange_is_a_disconnect_not_a_denial() {
     .await;
     let err = result.unwrap_err();
     assert!(err.is_disconnect(), "{err:?}");
+}
+
+// ---- stored verifiers ----
+
+/// A server that authenticates against `credential` as stored (no clear password).
+async fn login_stored(
+    announced: AuthPlugin,
+    credential: Credential,
+    cache: &FastAuthCache,
+    password: &str,
+) -> (
+    Result<Authenticated, AuthError>,
+    Result<ServerInfo, ClientAuthError>,
+) {
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let mut conn = PacketConn::new(client, HANDSHAKE_MAX_PACKET);
+    let serve = async {
+        let mut conn = PacketConn::new(server, HANDSHAKE_MAX_PACKET);
+        conn.write_with(|buf| greeting(announced).encode(buf));
+        conn.flush().await.unwrap();
+        let packet = conn.read_packet().await?;
+        let response = HandshakeResponse::decode(&packet.payload)?;
+        let result = authenticate(
+            &mut conn,
+            &SCRAMBLE,
+            &response,
+            Some(&credential),
+            false,
+            cache,
+        )
+        .await;
+        reply(&mut conn, &response.user, &result).await;
+        result
+    };
+    let client = client_connect(
+        &mut conn,
+        "app",
+        password,
+        None,
+        SERVER_CAPABILITIES,
+        charset::UTF8MB4_GENERAL_CI,
+    );
+    tokio::join!(serve, client)
+}
+
+#[tokio::test]
+async fn a_native_hash_alone_verifies_both_plugins_through_native() {
+    // CREATE USER app IDENTIFIED BY PASSWORD '*14E6...' (= PASSWORD('secret')).
+    let stored = Credential {
+        native: verifier::parse_native_hash("*14E65567ABDB5135D0CFD9A70B3032C179A49EE7"),
+        ..Credential::default()
+    };
+    let cache = FastAuthCache::new();
+    for announced in [
+        AuthPlugin::MysqlNativePassword,
+        AuthPlugin::CachingSha2Password,
+    ] {
+        let (server, client) = login_stored(announced, stored.clone(), &cache, "secret").await;
+        assert_eq!(
+            server.unwrap().plugin,
+            AuthPlugin::MysqlNativePassword,
+            "{announced:?}"
+        );
+        client.unwrap();
+        let (server, client) = login_stored(announced, stored.clone(), &cache, "secreT").await;
+        assert!(server.is_err());
+        assert_eq!(server_error(client), access_denied("app", "YES"));
+    }
+}
+
+#[tokio::test]
+async fn a_sha2_verifier_alone_switches_native_clients_to_caching_sha2_then_fast_auth() {
+    let stored = Credential {
+        sha2: Some(Sha2Verifier::generate(b"secret")),
+        ..Credential::default()
+    };
+    let cache = FastAuthCache::new();
+    let (server, client) = login_stored(
+        AuthPlugin::MysqlNativePassword,
+        stored.clone(),
+        &cache,
+        "secret",
+    )
+    .await;
+    assert_eq!(server.unwrap().plugin, AuthPlugin::CachingSha2Password);
+    client.unwrap();
+    assert!(
+        cache.contains("app", b"secret"),
+        "full auth fills the cache"
+    );
+
+    let fast = scripted_with(stored.clone(), &cache, |mut s| async move {
+        s.send_response(&response(
+            Some(caching_sha2::NAME),
+            caching_sha2::scramble(&SCRAMBLE, b"secret"),
+        ))
+        .await;
+        assert_eq!(s.expect(2).await, [0x01, caching_sha2::FAST_AUTH_SUCCESS]);
+        assert_eq!(s.expect(3).await[0], OK_HEADER);
+    })
+    .await;
+    fast.unwrap();
+
+    let (server, client) =
+        login_stored(AuthPlugin::CachingSha2Password, stored, &cache, "wrong").await;
+    assert!(server.is_err());
+    assert_eq!(server_error(client), access_denied("app", "YES"));
+}
+
+#[tokio::test]
+async fn a_changed_credential_is_not_served_from_the_fast_path() {
+    let old = Credential::from_password("old");
+    let cache = FastAuthCache::new();
+    cache.insert("app", b"old", &old);
+    // ALTER USER app IDENTIFIED BY 'new': the old password must go through full auth.
+    let new = Credential::from_password("new");
+    let (server, client) = login_stored(AuthPlugin::CachingSha2Password, new, &cache, "old").await;
+    assert!(server.is_err());
+    assert_eq!(server_error(client), access_denied("app", "YES"));
+}
+
+#[tokio::test]
+async fn a_credential_without_any_verifier_admits_nobody() {
+    let cache = FastAuthCache::new();
+    for announced in [
+        AuthPlugin::MysqlNativePassword,
+        AuthPlugin::CachingSha2Password,
+    ] {
+        for password in ["", "x"] {
+            let (server, _) =
+                login_stored(announced, Credential::default(), &cache, password).await;
+            assert!(server.is_err(), "{announced:?} {password:?}");
+        }
+    }
+}
+
+/// `scripted` against a stored credential.
+async fn scripted_with<F, Fut>(
+    credential: Credential,
+    cache: &FastAuthCache,
+    script: F,
+) -> Result<Authenticated, AuthError>
+where
+    F: FnOnce(Script) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let mut client = PacketConn::new(client, HANDSHAKE_MAX_PACKET);
+    let serve = async {
+        let mut conn = PacketConn::new(server, HANDSHAKE_MAX_PACKET);
+        conn.write_with(|buf| greeting(AuthPlugin::MysqlNativePassword).encode(buf));
+        conn.flush().await.unwrap();
+        let packet = conn.read_packet().await?;
+        let response = HandshakeResponse::decode(&packet.payload)?;
+        let result = authenticate(
+            &mut conn,
+            &SCRAMBLE,
+            &response,
+            Some(&credential),
+            false,
+            cache,
+        )
+        .await;
+        reply(&mut conn, &response.user, &result).await;
+        result
+    };
+    let (result, ()) = tokio::join!(serve, async move {
+        client.read_packet().await.unwrap();
+        script(Script { conn: client }).await
+    });
+    result
 }

@@ -62,14 +62,13 @@ pub(super) async fn accept(
         Err(e) => return Err(SessionError::Handshake(e.to_string())),
     };
     let client_caps = response.capabilities & capabilities;
-    let (password, required) = ctx.credentials(&response.user);
+    let credential = ctx.credentials(&response.user);
     let is_tls = conn.stream().is_tls();
     let authenticated = match auth::authenticate(
         &mut conn,
         &scramble,
         &response,
-        password.as_deref(),
-        required,
+        credential.as_ref(),
         is_tls,
         &ctx.sha2_cache,
     )
@@ -147,7 +146,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     payload.extend_from_slice(body);
     let request = auth::ChangeUser::decode(&payload, session.client_caps)
         .map_err(|e| MysqlError::new(codes::HANDSHAKE, format!("Bad COM_CHANGE_USER: {e}")))?;
-    let (password, required) = session.ctx.credentials(&request.user);
+    let credential = session.ctx.credentials(&request.user);
     let is_tls = session.conn.stream().is_tls();
     let host = session.entry.host.clone();
     let ctx = session.ctx.clone();
@@ -156,8 +155,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
         &mut session.conn,
         &scramble,
         &request,
-        password.as_deref(),
-        required,
+        credential.as_ref(),
         is_tls,
         &ctx.sha2_cache,
     )

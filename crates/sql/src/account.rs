@@ -1,0 +1,1324 @@
+//! Account statements, which the compute node answers itself because Strata is where
+//! access is decided: CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE,
+//! SHOW GRANTS, SHOW CREATE USER and FLUSH PRIVILEGES, parsed into typed values with
+//! MySQL's and MariaDB's syntax. The parser checks grammar only; whether a privilege fits
+//! its level, whether a user exists and what a hash must look like are the catalog's
+//! rules (`strata_catalog::accounts`).
+
+use crate::error::SqlError;
+use crate::lexer::{ident_value, string_value, TokenKind};
+use crate::parser::Parser;
+
+/// An account name: `'user'@'host'` (the host defaults to `%`), as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserName {
+    /// User part, unquoted; empty for the anonymous user.
+    pub user: String,
+    /// Host part, unquoted, as written (the catalog normalizes case).
+    pub host: String,
+}
+
+impl UserName {
+    /// `user@host`.
+    pub fn new(user: impl Into<String>, host: impl Into<String>) -> Self {
+        UserName {
+            user: user.into(),
+            host: host.into(),
+        }
+    }
+}
+
+/// An account named in a statement: explicitly, or `CURRENT_USER[()]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UserRef {
+    /// `'user'@'host'`.
+    Named(UserName),
+    /// `CURRENT_USER` or `CURRENT_USER()`: the session's authenticated account.
+    CurrentUser,
+}
+
+/// An `IDENTIFIED ...` clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identified {
+    /// `IDENTIFIED [WITH plugin] BY 'pw'` or MariaDB's
+    /// `IDENTIFIED {VIA|WITH} plugin USING PASSWORD('pw')`: a clear-text password.
+    Password {
+        /// The plugin named, if any.
+        plugin: Option<String>,
+        /// The password.
+        password: String,
+    },
+    /// `IDENTIFIED BY PASSWORD 'hash'` or `IDENTIFIED WITH plugin {AS|USING} 'hash'`: a
+    /// stored hash.
+    Hash {
+        /// The plugin named, if any (`None`: mysql_native_password).
+        plugin: Option<String>,
+        /// The hash text.
+        hash: String,
+    },
+    /// `IDENTIFIED WITH plugin` alone: that plugin, no password.
+    Plugin(String),
+}
+
+/// One account of CREATE USER, ALTER USER or GRANT with its optional `IDENTIFIED` clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSpec {
+    /// The account.
+    pub user: UserRef,
+    /// Its new authentication, if given.
+    pub identified: Option<Identified>,
+}
+
+/// `WITH` resource limits; only MAX_USER_CONNECTIONS is supported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResourceLimits {
+    /// Most simultaneous connections of the account (0: no limit of its own).
+    pub max_user_connections: Option<u64>,
+}
+
+/// A privilege as GRANT and REVOKE name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Privilege {
+    /// `ALL [PRIVILEGES]`: every privilege of the level except GRANT OPTION.
+    All,
+    /// `USAGE`: no privilege.
+    Usage,
+    /// SELECT.
+    Select,
+    /// INSERT.
+    Insert,
+    /// UPDATE.
+    Update,
+    /// DELETE.
+    Delete,
+    /// CREATE.
+    Create,
+    /// DROP.
+    Drop,
+    /// RELOAD.
+    Reload,
+    /// PROCESS.
+    Process,
+    /// REFERENCES.
+    References,
+    /// INDEX.
+    Index,
+    /// ALTER.
+    Alter,
+    /// SHOW DATABASES.
+    ShowDatabases,
+    /// SUPER.
+    Super,
+    /// CREATE TEMPORARY TABLES.
+    CreateTemporaryTables,
+    /// LOCK TABLES.
+    LockTables,
+    /// EXECUTE.
+    Execute,
+    /// CREATE VIEW.
+    CreateView,
+    /// SHOW VIEW.
+    ShowView,
+    /// CREATE ROUTINE.
+    CreateRoutine,
+    /// ALTER ROUTINE.
+    AlterRoutine,
+    /// CREATE USER.
+    CreateUser,
+    /// EVENT.
+    Event,
+    /// TRIGGER.
+    Trigger,
+    /// GRANT OPTION.
+    GrantOption,
+}
+
+/// Privileges by their words, longest first so `CREATE VIEW` wins over `CREATE`.
+const PRIVILEGE_WORDS: &[(&[&str], Privilege)] = &[
+    (
+        &["CREATE", "TEMPORARY", "TABLES"],
+        Privilege::CreateTemporaryTables,
+    ),
+    (&["ALL", "PRIVILEGES"], Privilege::All),
+    (&["CREATE", "VIEW"], Privilege::CreateView),
+    (&["SHOW", "VIEW"], Privilege::ShowView),
+    (&["CREATE", "ROUTINE"], Privilege::CreateRoutine),
+    (&["ALTER", "ROUTINE"], Privilege::AlterRoutine),
+    (&["LOCK", "TABLES"], Privilege::LockTables),
+    (&["SHOW", "DATABASES"], Privilege::ShowDatabases),
+    (&["CREATE", "USER"], Privilege::CreateUser),
+    (&["GRANT", "OPTION"], Privilege::GrantOption),
+    (&["ALL"], Privilege::All),
+    (&["USAGE"], Privilege::Usage),
+    (&["SELECT"], Privilege::Select),
+    (&["INSERT"], Privilege::Insert),
+    (&["UPDATE"], Privilege::Update),
+    (&["DELETE"], Privilege::Delete),
+    (&["CREATE"], Privilege::Create),
+    (&["DROP"], Privilege::Drop),
+    (&["RELOAD"], Privilege::Reload),
+    (&["PROCESS"], Privilege::Process),
+    (&["REFERENCES"], Privilege::References),
+    (&["INDEX"], Privilege::Index),
+    (&["ALTER"], Privilege::Alter),
+    (&["SUPER"], Privilege::Super),
+    (&["EXECUTE"], Privilege::Execute),
+    (&["EVENT"], Privilege::Event),
+    (&["TRIGGER"], Privilege::Trigger),
+];
+
+/// MySQL/MariaDB privileges Strata does not grant (they concern the storage nodes,
+/// which clients never reach); naming one is refused rather than ignored.
+const UNSUPPORTED_PRIVILEGES: &[&[&str]] = &[
+    &["REPLICATION", "SLAVE", "ADMIN"],
+    &["REPLICATION", "MASTER", "ADMIN"],
+    &["REPLICATION", "REPLICA"],
+    &["REPLICATION", "SLAVE"],
+    &["REPLICATION", "CLIENT"],
+    &["BINLOG", "MONITOR"],
+    &["BINLOG", "ADMIN"],
+    &["BINLOG", "REPLAY"],
+    &["SLAVE", "MONITOR"],
+    &["REPLICA", "MONITOR"],
+    &["CREATE", "TABLESPACE"],
+    &["DELETE", "HISTORY"],
+    &["SET", "USER"],
+    &["FEDERATED", "ADMIN"],
+    &["CONNECTION", "ADMIN"],
+    &["READ_ONLY", "ADMIN"],
+    &["CREATE", "ROLE"],
+    &["DROP", "ROLE"],
+    &["SHOW", "CREATE", "ROUTINE"],
+    &["FILE"],
+    &["SHUTDOWN"],
+    &["PROXY"],
+];
+
+impl Privilege {
+    /// The privilege as SHOW GRANTS spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Privilege::All => "ALL PRIVILEGES",
+            Privilege::Usage => "USAGE",
+            Privilege::Select => "SELECT",
+            Privilege::Insert => "INSERT",
+            Privilege::Update => "UPDATE",
+            Privilege::Delete => "DELETE",
+            Privilege::Create => "CREATE",
+            Privilege::Drop => "DROP",
+            Privilege::Reload => "RELOAD",
+            Privilege::Process => "PROCESS",
+            Privilege::References => "REFERENCES",
+            Privilege::Index => "INDEX",
+            Privilege::Alter => "ALTER",
+            Privilege::ShowDatabases => "SHOW DATABASES",
+            Privilege::Super => "SUPER",
+            Privilege::CreateTemporaryTables => "CREATE TEMPORARY TABLES",
+            Privilege::LockTables => "LOCK TABLES",
+            Privilege::Execute => "EXECUTE",
+            Privilege::CreateView => "CREATE VIEW",
+            Privilege::ShowView => "SHOW VIEW",
+            Privilege::CreateRoutine => "CREATE ROUTINE",
+            Privilege::AlterRoutine => "ALTER ROUTINE",
+            Privilege::CreateUser => "CREATE USER",
+            Privilege::Event => "EVENT",
+            Privilege::Trigger => "TRIGGER",
+            Privilege::GrantOption => "GRANT OPTION",
+        }
+    }
+}
+
+/// One item of a GRANT/REVOKE privilege list, with its column list if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivilegeItem {
+    /// The privilege.
+    pub privilege: Privilege,
+    /// `(col, ...)`: column-level grant; empty for the whole object.
+    pub columns: Vec<String>,
+}
+
+/// What a GRANT or REVOKE applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GrantLevel {
+    /// `*.*`.
+    Global,
+    /// `*`: the session's current database (error 1046 without one).
+    CurrentDatabase,
+    /// `db.*`.
+    Database(String),
+    /// `db.tbl`, or `tbl` in the current database (`db: None`).
+    Table {
+        /// The database, when qualified.
+        db: Option<String>,
+        /// The table.
+        table: String,
+    },
+}
+
+/// The value of SET PASSWORD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordValue {
+    /// `= PASSWORD('pw')`: a clear-text password.
+    Password(String),
+    /// `= 'hash'`: a stored hash (`''`: no password).
+    Hash(String),
+}
+
+/// A parsed account statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountStatement {
+    /// `CREATE [OR REPLACE] USER [IF NOT EXISTS] spec[, ...] [WITH limits]`.
+    CreateUser {
+        /// OR REPLACE (MariaDB): drop an existing account first.
+        or_replace: bool,
+        /// IF NOT EXISTS: an existing account is a note, not an error.
+        if_not_exists: bool,
+        /// The accounts.
+        users: Vec<UserSpec>,
+        /// WITH limits.
+        limits: ResourceLimits,
+    },
+    /// `ALTER USER [IF EXISTS] spec[, ...] [WITH limits]`.
+    AlterUser {
+        /// IF EXISTS: a missing account is a note, not an error.
+        if_exists: bool,
+        /// The accounts.
+        users: Vec<UserSpec>,
+        /// WITH limits.
+        limits: ResourceLimits,
+    },
+    /// `DROP USER [IF EXISTS] user[, ...]`.
+    DropUser {
+        /// IF EXISTS: a missing account is a note, not an error.
+        if_exists: bool,
+        /// The accounts.
+        users: Vec<UserRef>,
+    },
+    /// `RENAME USER from TO to[, ...]`.
+    RenameUser {
+        /// (from, to) pairs, applied in order.
+        renames: Vec<(UserRef, UserName)>,
+    },
+    /// `SET PASSWORD [FOR user] = ...`.
+    SetPassword {
+        /// The account (`None`: the session's own).
+        user: Option<UserRef>,
+        /// The new password or hash.
+        value: PasswordValue,
+    },
+    /// `GRANT privs ON level TO spec[, ...] [WITH GRANT OPTION | limits ...]`.
+    Grant {
+        /// The privileges.
+        privileges: Vec<PrivilegeItem>,
+        /// What they apply to.
+        level: GrantLevel,
+        /// The grantees, possibly with a password (MariaDB creates nothing implicitly:
+        /// the account must exist).
+        users: Vec<UserSpec>,
+        /// WITH GRANT OPTION.
+        grant_option: bool,
+        /// WITH limits.
+        limits: ResourceLimits,
+    },
+    /// `REVOKE privs ON level FROM user[, ...]`.
+    Revoke {
+        /// The privileges.
+        privileges: Vec<PrivilegeItem>,
+        /// What they applied to.
+        level: GrantLevel,
+        /// The accounts.
+        users: Vec<UserRef>,
+    },
+    /// `REVOKE ALL [PRIVILEGES], GRANT OPTION FROM user[, ...]`.
+    RevokeAll {
+        /// The accounts.
+        users: Vec<UserRef>,
+    },
+    /// `SHOW GRANTS [FOR user]` (`None`: the session's own).
+    ShowGrants {
+        /// The account.
+        user: Option<UserRef>,
+    },
+    /// `SHOW CREATE USER user`.
+    ShowCreateUser {
+        /// The account.
+        user: UserRef,
+    },
+    /// `FLUSH PRIVILEGES`.
+    FlushPrivileges,
+}
+
+/// Parses one account statement; anything else is a syntax error, valid syntax Strata
+/// does not support (roles, IDENTIFIED VIA, other resource limits, storage-node
+/// privileges) is [`SqlError::Unsupported`].
+pub fn parse_account(sql: &str) -> Result<AccountStatement, SqlError> {
+    let mut p = Parser::new(sql);
+    let stmt = if p.eat_keyword("CREATE") {
+        create_user(&mut p)?
+    } else if p.eat_keyword("ALTER") {
+        p.expect_keyword("USER")?;
+        let if_exists = if_exists(&mut p)?;
+        let users = comma_list(&mut p, user_spec)?;
+        let limits = limits(&mut p)?;
+        AccountStatement::AlterUser {
+            if_exists,
+            users,
+            limits,
+        }
+    } else if p.eat_keyword("DROP") {
+        p.expect_keyword("USER")?;
+        let if_exists = if_exists(&mut p)?;
+        let users = comma_list(&mut p, user_ref)?;
+        AccountStatement::DropUser { if_exists, users }
+    } else if p.eat_keyword("RENAME") {
+        p.expect_keyword("USER")?;
+        let renames = comma_list(&mut p, |p| {
+            let from = user_ref(p)?;
+            p.expect_keyword("TO")?;
+            Ok((from, user_name(p)?))
+        })?;
+        AccountStatement::RenameUser { renames }
+    } else if p.eat_keyword("SET") {
+        set_password(&mut p)?
+    } else if p.eat_keyword("GRANT") {
+        grant(&mut p)?
+    } else if p.eat_keyword("REVOKE") {
+        revoke(&mut p)?
+    } else if p.eat_keyword("SHOW") {
+        if p.eat_keyword("GRANTS") {
+            let user = if p.eat_keyword("FOR") {
+                Some(user_ref(&mut p)?)
+            } else {
+                None
+            };
+            AccountStatement::ShowGrants { user }
+        } else {
+            p.expect_keyword("CREATE")?;
+            p.expect_keyword("USER")?;
+            AccountStatement::ShowCreateUser {
+                user: user_ref(&mut p)?,
+            }
+        }
+    } else if p.eat_keyword("FLUSH") {
+        p.expect_keyword("PRIVILEGES")?;
+        AccountStatement::FlushPrivileges
+    } else {
+        return Err(p.error("account statement"));
+    };
+    p.expect_end()?;
+    Ok(stmt)
+}
+
+fn create_user(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
+    let or_replace = if p.eat_keyword("OR") {
+        p.expect_keyword("REPLACE")?;
+        true
+    } else {
+        false
+    };
+    p.expect_keyword("USER")?;
+    let if_not_exists = if p.eat_keyword("IF") {
+        p.expect_keyword("NOT")?;
+        p.expect_keyword("EXISTS")?;
+        true
+    } else {
+        false
+    };
+    let users = comma_list(p, user_spec)?;
+    let limits = limits(p)?;
+    Ok(AccountStatement::CreateUser {
+        or_replace,
+        if_not_exists,
+        users,
+        limits,
+    })
+}
+
+fn if_exists(p: &mut Parser<'_>) -> Result<bool, SqlError> {
+    if p.eat_keyword("IF") {
+        p.expect_keyword("EXISTS")?;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+fn comma_list<T>(
+    p: &mut Parser<'_>,
+    mut item: impl FnMut(&mut Parser<'_>) -> Result<T, SqlError>,
+) -> Result<Vec<T>, SqlError> {
+    let mut out = vec![item(p)?];
+    while p.eat_punct(",") {
+        out.push(item(p)?);
+    }
+    Ok(out)
+}
+
+/// `CURRENT_USER[()]` or an account name.
+fn user_ref(p: &mut Parser<'_>) -> Result<UserRef, SqlError> {
+    if p.eat_keyword("CURRENT_USER") {
+        if p.eat_punct("(") && !p.eat_punct(")") {
+            return Err(p.error(")"));
+        }
+        return Ok(UserRef::CurrentUser);
+    }
+    user_name(p).map(UserRef::Named)
+}
+
+/// `'user'@'host'`, `user@host`, `` `user`@`host` ``, `"user"@"host"` or a bare `user`.
+fn user_name(p: &mut Parser<'_>) -> Result<UserName, SqlError> {
+    let user = match p.peek() {
+        Some(t) if t.kind == TokenKind::String => string_value(p.text(t)).into_owned(),
+        Some(t) if t.kind.is_ident() => ident_value(p.text(t)).into_owned(),
+        _ => return Err(p.error("user name")),
+    };
+    p.advance();
+    let src = p.src();
+    let Some(at) = p
+        .peek()
+        .filter(|t| t.kind == TokenKind::UserVar || t.is_punct(src, "@"))
+    else {
+        return Ok(UserName::new(user, "%"));
+    };
+    p.advance();
+    let body = &p.text(at)[1..];
+    let host = match body.as_bytes().first() {
+        Some(b'\'' | b'"') => string_value(body).into_owned(),
+        Some(b'`') => ident_value(body).into_owned(),
+        Some(_) => {
+            // An unquoted host name or IP: the lexer splits `@10.0.0.1` into `@10` and
+            // `.0`, `.0`, `.1`; the pieces are glued back while they touch.
+            let mut host = body.to_string();
+            let mut end = at.span.end;
+            while let Some(t) = p.peek().filter(|t| t.span.start == end) {
+                if !(t.kind.is_ident()
+                    || t.is_punct(p.src(), ".")
+                    || matches!(t.kind, TokenKind::Integer | TokenKind::Decimal))
+                {
+                    break;
+                }
+                host.push_str(p.text(t));
+                end = t.span.end;
+                p.advance();
+            }
+            host
+        }
+        // `'u' @ 'h'`: the host is the next token.
+        None => match p.peek() {
+            Some(t) if t.kind == TokenKind::String => {
+                p.advance();
+                string_value(p.text(t)).into_owned()
+            }
+            Some(t) if t.kind.is_ident() => {
+                p.advance();
+                ident_value(p.text(t)).into_owned()
+            }
+            _ => return Err(p.error("host name")),
+        },
+    };
+    Ok(UserName::new(user, host))
+}
+
+fn user_spec(p: &mut Parser<'_>) -> Result<UserSpec, SqlError> {
+    let user = user_ref(p)?;
+    let identified = if p.eat_keyword("IDENTIFIED") {
+        Some(identified(p)?)
+    } else {
+        None
+    };
+    Ok(UserSpec { user, identified })
+}
+
+/// The rest of an `IDENTIFIED` clause.
+fn identified(p: &mut Parser<'_>) -> Result<Identified, SqlError> {
+    if p.eat_keyword("BY") {
+        if p.eat_keyword("PASSWORD") {
+            return Ok(Identified::Hash {
+                plugin: None,
+                hash: p.string()?,
+            });
+        }
+        return Ok(Identified::Password {
+            plugin: None,
+            password: p.string()?,
+        });
+    }
+    let via = match p.eat_one_of(&["WITH", "VIA"]) {
+        Some(i) => i == 1,
+        None => return Err(p.error("BY, WITH or VIA")),
+    };
+    let plugin = p.ident_or_string()?.to_ascii_lowercase();
+    if via && p.peek_is_keyword("OR") {
+        return Err(SqlError::Unsupported(
+            "IDENTIFIED VIA with several plugins".into(),
+        ));
+    }
+    if !via && p.eat_keyword("BY") {
+        return Ok(Identified::Password {
+            plugin: Some(plugin),
+            password: p.string()?,
+        });
+    }
+    if p.eat_one_of(&["AS", "USING"]).is_some() {
+        if p.eat_keyword("PASSWORD") {
+            if !p.eat_punct("(") {
+                return Err(p.error("("));
+            }
+            let password = p.string()?;
+            if !p.eat_punct(")") {
+                return Err(p.error(")"));
+            }
+            return Ok(Identified::Password {
+                plugin: Some(plugin),
+                password,
+            });
+        }
+        return Ok(Identified::Hash {
+            plugin: Some(plugin),
+            hash: p.string()?,
+        });
+    }
+    Ok(Identified::Plugin(plugin))
+}
+
+/// `WITH` resource limits (after CREATE/ALTER USER); absent is no limit change.
+fn limits(p: &mut Parser<'_>) -> Result<ResourceLimits, SqlError> {
+    let mut limits = ResourceLimits::default();
+    if p.eat_keyword("WITH") {
+        let mut any = false;
+        while let Some(()) = limit(p, &mut limits)? {
+            any = true;
+        }
+        if !any {
+            return Err(p.error("resource limit"));
+        }
+    }
+    Ok(limits)
+}
+
+/// One resource limit, if one is next.
+fn limit(p: &mut Parser<'_>, limits: &mut ResourceLimits) -> Result<Option<()>, SqlError> {
+    const OTHERS: [&str; 4] = [
+        "MAX_QUERIES_PER_HOUR",
+        "MAX_UPDATES_PER_HOUR",
+        "MAX_CONNECTIONS_PER_HOUR",
+        "MAX_STATEMENT_TIME",
+    ];
+    if p.eat_keyword("MAX_USER_CONNECTIONS") {
+        limits.max_user_connections = Some(p.unsigned()?);
+        return Ok(Some(()));
+    }
+    if let Some(i) = p.eat_one_of(&OTHERS) {
+        return Err(SqlError::Unsupported(OTHERS[i].into()));
+    }
+    Ok(None)
+}
+
+fn set_password(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
+    p.expect_keyword("PASSWORD")?;
+    let user = if p.eat_keyword("FOR") {
+        Some(user_ref(p)?)
+    } else {
+        None
+    };
+    if !p.eat_punct("=") {
+        return Err(p.error("="));
+    }
+    let value = if p.eat_keyword("PASSWORD") {
+        if !p.eat_punct("(") {
+            return Err(p.error("("));
+        }
+        let password = p.string()?;
+        if !p.eat_punct(")") {
+            return Err(p.error(")"));
+        }
+        PasswordValue::Password(password)
+    } else if p.eat_keyword("OLD_PASSWORD") {
+        return Err(SqlError::Unsupported("OLD_PASSWORD".into()));
+    } else {
+        PasswordValue::Hash(p.string()?)
+    };
+    Ok(AccountStatement::SetPassword { user, value })
+}
+
+fn grant(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
+    let privileges = privileges(p)?;
+    p.expect_keyword("ON")?;
+    let level = level(p)?;
+    p.expect_keyword("TO")?;
+    let users = comma_list(p, user_spec)?;
+    let mut grant_option = false;
+    let mut limits = ResourceLimits::default();
+    if p.eat_keyword("WITH") {
+        let mut any = false;
+        loop {
+            if p.eat_keyword("GRANT") {
+                p.expect_keyword("OPTION")?;
+                grant_option = true;
+            } else if limit(p, &mut limits)?.is_none() {
+                break;
+            }
+            any = true;
+        }
+        if !any {
+            return Err(p.error("GRANT OPTION or resource limit"));
+        }
+    }
+    Ok(AccountStatement::Grant {
+        privileges,
+        level,
+        users,
+        grant_option,
+        limits,
+    })
+}
+
+fn revoke(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
+    // REVOKE ALL [PRIVILEGES], GRANT OPTION FROM ...: no ON.
+    let save = (
+        p.peek_is_keyword("ALL"),
+        p.peek_at_is_keyword(1, "PRIVILEGES"),
+    );
+    if save.0 {
+        let skip = if save.1 { 2 } else { 1 };
+        let comma = p.peek_at(skip).is_some_and(|t| t.is_punct(p.src(), ","));
+        if comma
+            && p.peek_at_is_keyword(skip + 1, "GRANT")
+            && p.peek_at_is_keyword(skip + 2, "OPTION")
+            && p.peek_at_is_keyword(skip + 3, "FROM")
+        {
+            for _ in 0..skip + 4 {
+                p.advance();
+            }
+            let users = comma_list(p, user_ref)?;
+            return Ok(AccountStatement::RevokeAll { users });
+        }
+    }
+    let privileges = privileges(p)?;
+    p.expect_keyword("ON")?;
+    let level = level(p)?;
+    p.expect_keyword("FROM")?;
+    let users = comma_list(p, user_ref)?;
+    Ok(AccountStatement::Revoke {
+        privileges,
+        level,
+        users,
+    })
+}
+
+fn privileges(p: &mut Parser<'_>) -> Result<Vec<PrivilegeItem>, SqlError> {
+    comma_list(p, |p| {
+        let privilege = privilege(p)?;
+        let mut columns = Vec::new();
+        if p.eat_punct("(") {
+            columns = comma_list(p, |p| p.ident())?;
+            if !p.eat_punct(")") {
+                return Err(p.error(")"));
+            }
+        }
+        Ok(PrivilegeItem { privilege, columns })
+    })
+}
+
+fn privilege(p: &mut Parser<'_>) -> Result<Privilege, SqlError> {
+    let matches = |p: &Parser<'_>, words: &[&str]| {
+        words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| p.peek_at_is_keyword(i, w))
+    };
+    for words in UNSUPPORTED_PRIVILEGES {
+        if matches(p, words) {
+            return Err(SqlError::Unsupported(format!(
+                "the {} privilege",
+                words.join(" ")
+            )));
+        }
+    }
+    for (words, privilege) in PRIVILEGE_WORDS {
+        if matches(p, words) {
+            for _ in 0..words.len() {
+                p.advance();
+            }
+            return Ok(*privilege);
+        }
+    }
+    // MariaDB reads an unknown word as a role name and then expects TO: the error is
+    // reported at the token after it.
+    if p.peek().is_some_and(|t| t.kind.is_ident()) {
+        p.advance();
+        if p.peek_is_keyword("TO") {
+            return Err(SqlError::Unsupported("roles".into()));
+        }
+    }
+    Err(p.error("privilege"))
+}
+
+/// `*.*`, `*`, `db.*`, `db.tbl` or `tbl`, optionally after `TABLE`.
+fn level(p: &mut Parser<'_>) -> Result<GrantLevel, SqlError> {
+    if p.eat_one_of(&["FUNCTION", "PROCEDURE", "PACKAGE"])
+        .is_some()
+    {
+        return Err(SqlError::Unsupported("routine-level privileges".into()));
+    }
+    p.eat_keyword("TABLE");
+    if p.eat_punct("*") {
+        if p.eat_punct(".") {
+            if !p.eat_punct("*") {
+                return Err(p.error("*"));
+            }
+            return Ok(GrantLevel::Global);
+        }
+        return Ok(GrantLevel::CurrentDatabase);
+    }
+    let first = p.ident()?;
+    if !p.eat_punct(".") {
+        return Ok(GrantLevel::Table {
+            db: None,
+            table: first,
+        });
+    }
+    if p.eat_punct("*") {
+        return Ok(GrantLevel::Database(first));
+    }
+    Ok(GrantLevel::Table {
+        db: Some(first),
+        table: p.ident()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(user: &str, host: &str) -> UserRef {
+        UserRef::Named(UserName::new(user, host))
+    }
+
+    fn spec(user: &str, host: &str, identified: Option<Identified>) -> UserSpec {
+        UserSpec {
+            user: named(user, host),
+            identified,
+        }
+    }
+
+    fn privs(list: &[Privilege]) -> Vec<PrivilegeItem> {
+        list.iter()
+            .map(|&privilege| PrivilegeItem {
+                privilege,
+                columns: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn parse(sql: &str) -> AccountStatement {
+        parse_account(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    #[test]
+    fn user_names_in_every_quoting() {
+        let cases = [
+            ("DROP USER 'u'@'h'", named("u", "h")),
+            ("DROP USER u@localhost", named("u", "localhost")),
+            ("DROP USER `u`@`%`", named("u", "%")),
+            ("DROP USER \"u\"@\"10.0.0.%\"", named("u", "10.0.0.%")),
+            ("DROP USER bob", named("bob", "%")),
+            ("DROP USER 'bob'", named("bob", "%")),
+            ("DROP USER u@10.0.0.1", named("u", "10.0.0.1")),
+            ("DROP USER u@db.example.com", named("u", "db.example.com")),
+            ("DROP USER 'u' @ 'h'", named("u", "h")),
+            ("DROP USER ''@'localhost'", named("", "localhost")),
+            ("DROP USER 'it''s'@'h'", named("it's", "h")),
+            (
+                "DROP USER u@'192.168.0.0/255.255.255.0'",
+                named("u", "192.168.0.0/255.255.255.0"),
+            ),
+            ("DROP USER CURRENT_USER", UserRef::CurrentUser),
+            ("DROP USER current_user()", UserRef::CurrentUser),
+        ];
+        for (sql, user) in cases {
+            assert_eq!(
+                parse(sql),
+                AccountStatement::DropUser {
+                    if_exists: false,
+                    users: vec![user]
+                },
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn create_user_variants() {
+        let native = "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7";
+        let cases = [
+            (
+                "CREATE USER 'u1'@'%' IDENTIFIED BY 'secret'",
+                false,
+                false,
+                vec![spec(
+                    "u1",
+                    "%",
+                    Some(Identified::Password {
+                        plugin: None,
+                        password: "secret".into(),
+                    }),
+                )],
+                None,
+            ),
+            (
+                "create user if not exists u2, u3@localhost identified by password \
+                 '*14E65567ABDB5135D0CFD9A70B3032C179A49EE7'",
+                false,
+                true,
+                vec![
+                    spec("u2", "%", None),
+                    spec(
+                        "u3",
+                        "localhost",
+                        Some(Identified::Hash {
+                            plugin: None,
+                            hash: native.into(),
+                        }),
+                    ),
+                ],
+                None,
+            ),
+            (
+                "CREATE OR REPLACE USER u4@'10.0.0.%' IDENTIFIED WITH mysql_native_password \
+                 AS '*14E65567ABDB5135D0CFD9A70B3032C179A49EE7' WITH MAX_USER_CONNECTIONS 3",
+                true,
+                false,
+                vec![spec(
+                    "u4",
+                    "10.0.0.%",
+                    Some(Identified::Hash {
+                        plugin: Some("mysql_native_password".into()),
+                        hash: native.into(),
+                    }),
+                )],
+                Some(3),
+            ),
+            (
+                "CREATE USER u6 IDENTIFIED WITH caching_sha2_password BY 'x';",
+                false,
+                false,
+                vec![spec(
+                    "u6",
+                    "%",
+                    Some(Identified::Password {
+                        plugin: Some("caching_sha2_password".into()),
+                        password: "x".into(),
+                    }),
+                )],
+                None,
+            ),
+            (
+                "CREATE USER u3@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('x')",
+                false,
+                false,
+                vec![spec(
+                    "u3",
+                    "localhost",
+                    Some(Identified::Password {
+                        plugin: Some("mysql_native_password".into()),
+                        password: "x".into(),
+                    }),
+                )],
+                None,
+            ),
+            (
+                "CREATE USER u7 IDENTIFIED WITH 'caching_sha2_password'",
+                false,
+                false,
+                vec![spec(
+                    "u7",
+                    "%",
+                    Some(Identified::Plugin("caching_sha2_password".into())),
+                )],
+                None,
+            ),
+        ];
+        for (sql, or_replace, if_not_exists, users, max) in cases {
+            assert_eq!(
+                parse(sql),
+                AccountStatement::CreateUser {
+                    or_replace,
+                    if_not_exists,
+                    users,
+                    limits: ResourceLimits {
+                        max_user_connections: max
+                    },
+                },
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn alter_drop_rename_set_password_show_flush() {
+        let cases = [
+            (
+                "ALTER USER IF EXISTS v9 IDENTIFIED BY 'x'",
+                AccountStatement::AlterUser {
+                    if_exists: true,
+                    users: vec![spec(
+                        "v9",
+                        "%",
+                        Some(Identified::Password {
+                            plugin: None,
+                            password: "x".into(),
+                        }),
+                    )],
+                    limits: ResourceLimits::default(),
+                },
+            ),
+            (
+                "ALTER USER CURRENT_USER() WITH MAX_USER_CONNECTIONS 0",
+                AccountStatement::AlterUser {
+                    if_exists: false,
+                    users: vec![UserSpec {
+                        user: UserRef::CurrentUser,
+                        identified: None,
+                    }],
+                    limits: ResourceLimits {
+                        max_user_connections: Some(0),
+                    },
+                },
+            ),
+            (
+                "DROP USER IF EXISTS v5@localhost, v9",
+                AccountStatement::DropUser {
+                    if_exists: true,
+                    users: vec![named("v5", "localhost"), named("v9", "%")],
+                },
+            ),
+            (
+                "RENAME USER v2 TO v5@localhost, 'a'@'b' TO c",
+                AccountStatement::RenameUser {
+                    renames: vec![
+                        (named("v2", "%"), UserName::new("v5", "localhost")),
+                        (named("a", "b"), UserName::new("c", "%")),
+                    ],
+                },
+            ),
+            (
+                "SET PASSWORD FOR u2 = PASSWORD('x')",
+                AccountStatement::SetPassword {
+                    user: Some(named("u2", "%")),
+                    value: PasswordValue::Password("x".into()),
+                },
+            ),
+            (
+                "SET PASSWORD = '*14E65567ABDB5135D0CFD9A70B3032C179A49EE7'",
+                AccountStatement::SetPassword {
+                    user: None,
+                    value: PasswordValue::Hash("*14E65567ABDB5135D0CFD9A70B3032C179A49EE7".into()),
+                },
+            ),
+            (
+                "SET PASSWORD FOR CURRENT_USER() = ''",
+                AccountStatement::SetPassword {
+                    user: Some(UserRef::CurrentUser),
+                    value: PasswordValue::Hash(String::new()),
+                },
+            ),
+            ("SHOW GRANTS", AccountStatement::ShowGrants { user: None }),
+            (
+                "show grants for current_user",
+                AccountStatement::ShowGrants {
+                    user: Some(UserRef::CurrentUser),
+                },
+            ),
+            (
+                "SHOW GRANTS FOR CURRENT_USER()",
+                AccountStatement::ShowGrants {
+                    user: Some(UserRef::CurrentUser),
+                },
+            ),
+            (
+                "SHOW GRANTS FOR 'u1'@'%'",
+                AccountStatement::ShowGrants {
+                    user: Some(named("u1", "%")),
+                },
+            ),
+            (
+                "SHOW CREATE USER u2",
+                AccountStatement::ShowCreateUser {
+                    user: named("u2", "%"),
+                },
+            ),
+            ("FLUSH PRIVILEGES;", AccountStatement::FlushPrivileges),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(parse(sql), expected, "{sql}");
+        }
+    }
+
+    #[test]
+    fn grant_privileges_levels_and_options() {
+        use Privilege as P;
+        let cases = [
+            (
+                "GRANT SELECT, INSERT ON db1.* TO u2",
+                privs(&[P::Select, P::Insert]),
+                GrantLevel::Database("db1".into()),
+                false,
+                None,
+            ),
+            (
+                "GRANT ALL ON *.* TO u1 WITH GRANT OPTION",
+                privs(&[P::All]),
+                GrantLevel::Global,
+                true,
+                None,
+            ),
+            (
+                "GRANT ALL PRIVILEGES ON `db2`.* TO u1",
+                privs(&[P::All]),
+                GrantLevel::Database("db2".into()),
+                false,
+                None,
+            ),
+            (
+                "GRANT UPDATE ON TABLE db1.t1 TO u1",
+                privs(&[P::Update]),
+                GrantLevel::Table {
+                    db: Some("db1".into()),
+                    table: "t1".into(),
+                },
+                false,
+                None,
+            ),
+            (
+                "GRANT SELECT ON t1 TO u1",
+                privs(&[P::Select]),
+                GrantLevel::Table {
+                    db: None,
+                    table: "t1".into(),
+                },
+                false,
+                None,
+            ),
+            (
+                "GRANT SELECT ON * TO u1",
+                privs(&[P::Select]),
+                GrantLevel::CurrentDatabase,
+                false,
+                None,
+            ),
+            (
+                "GRANT CREATE TEMPORARY TABLES, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, \
+                 ALTER ROUTINE, LOCK TABLES, SHOW DATABASES, CREATE USER, CREATE, ALTER, \
+                 EXECUTE, TRIGGER, EVENT, INDEX, REFERENCES, DROP, DELETE, UPDATE, PROCESS, \
+                 SUPER, RELOAD, USAGE, GRANT OPTION ON *.* TO u1",
+                privs(&[
+                    P::CreateTemporaryTables,
+                    P::CreateView,
+                    P::ShowView,
+                    P::CreateRoutine,
+                    P::AlterRoutine,
+                    P::LockTables,
+                    P::ShowDatabases,
+                    P::CreateUser,
+                    P::Create,
+                    P::Alter,
+                    P::Execute,
+                    P::Trigger,
+                    P::Event,
+                    P::Index,
+                    P::References,
+                    P::Drop,
+                    P::Delete,
+                    P::Update,
+                    P::Process,
+                    P::Super,
+                    P::Reload,
+                    P::Usage,
+                    P::GrantOption,
+                ]),
+                GrantLevel::Global,
+                false,
+                None,
+            ),
+            (
+                "GRANT SELECT ON *.* TO v2 WITH GRANT OPTION MAX_USER_CONNECTIONS 7",
+                privs(&[P::Select]),
+                GrantLevel::Global,
+                true,
+                Some(7),
+            ),
+            (
+                "GRANT SELECT ON db1.* TO u2 WITH MAX_USER_CONNECTIONS 5 GRANT OPTION",
+                privs(&[P::Select]),
+                GrantLevel::Database("db1".into()),
+                true,
+                Some(5),
+            ),
+        ];
+        for (sql, privileges, level, grant_option, max) in cases {
+            let AccountStatement::Grant {
+                privileges: got,
+                level: got_level,
+                grant_option: got_option,
+                limits,
+                ..
+            } = parse(sql)
+            else {
+                panic!("{sql}: not a GRANT");
+            };
+            assert_eq!(
+                (got, got_level, got_option, limits.max_user_connections),
+                (privileges, level, grant_option, max),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn grant_with_columns_and_identified_grantees() {
+        assert_eq!(
+            parse(
+                "GRANT SELECT (b, `a`), UPDATE (c) ON db1.t2 TO v1, \
+                 nobody@localhost IDENTIFIED BY 'x'"
+            ),
+            AccountStatement::Grant {
+                privileges: vec![
+                    PrivilegeItem {
+                        privilege: Privilege::Select,
+                        columns: vec!["b".into(), "a".into()],
+                    },
+                    PrivilegeItem {
+                        privilege: Privilege::Update,
+                        columns: vec!["c".into()],
+                    },
+                ],
+                level: GrantLevel::Table {
+                    db: Some("db1".into()),
+                    table: "t2".into(),
+                },
+                users: vec![
+                    spec("v1", "%", None),
+                    spec(
+                        "nobody",
+                        "localhost",
+                        Some(Identified::Password {
+                            plugin: None,
+                            password: "x".into(),
+                        }),
+                    ),
+                ],
+                grant_option: false,
+                limits: ResourceLimits::default(),
+            }
+        );
+    }
+
+    #[test]
+    fn revoke_forms() {
+        assert_eq!(
+            parse("REVOKE DELETE, GRANT OPTION ON db1.t1 FROM u2, 'x'@'y'"),
+            AccountStatement::Revoke {
+                privileges: privs(&[Privilege::Delete, Privilege::GrantOption]),
+                level: GrantLevel::Table {
+                    db: Some("db1".into()),
+                    table: "t1".into(),
+                },
+                users: vec![named("u2", "%"), named("x", "y")],
+            }
+        );
+        for sql in [
+            "REVOKE ALL PRIVILEGES, GRANT OPTION FROM u2, v1",
+            "revoke all, grant option from u2, v1",
+        ] {
+            assert_eq!(
+                parse(sql),
+                AccountStatement::RevokeAll {
+                    users: vec![named("u2", "%"), named("v1", "%")],
+                },
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            parse("REVOKE ALL ON db1.* FROM v1"),
+            AccountStatement::Revoke {
+                privileges: privs(&[Privilege::All]),
+                level: GrantLevel::Database("db1".into()),
+                users: vec![named("v1", "%")],
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_statements_are_syntax_errors_near_the_offending_text() {
+        let cases = [
+            // MariaDB: near 'ON *.* TO u2' (FOO is taken for a role name).
+            ("GRANT FOO ON *.* TO u2", "ON *.* TO u2"),
+            ("GRANT SELECT ON *. TO u2", "TO u2"),
+            ("GRANT SELECT TO u2", "TO u2"),
+            ("GRANT SELECT ON db1.* u2", "u2"),
+            ("CREATE USER", ""),
+            ("CREATE USER u1 IDENTIFIED 'x'", "'x'"),
+            ("CREATE USER u1 WITH", ""),
+            ("CREATE USER u1@", ""),
+            ("DROP USER u1 u2", "u2"),
+            ("RENAME USER a b", "b"),
+            ("SET PASSWORD FOR u2 PASSWORD('x')", "PASSWORD('x')"),
+            ("SET PASSWORD = PASSWORD 'x'", "'x'"),
+            ("SHOW GRANTS FOR", ""),
+            ("FLUSH TABLES", "TABLES"),
+            ("REVOKE SELECT ON db1.* TO u1", "TO u1"),
+            ("GRANT SELECT ON db1.* TO u1 WITH", ""),
+            ("SELECT 1", "SELECT 1"),
+        ];
+        for (sql, near) in cases {
+            match parse_account(sql) {
+                Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "{sql}"),
+                other => panic!("{sql}: expected a syntax error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn valid_mysql_that_strata_does_not_support_is_named() {
+        let cases = [
+            ("GRANT FILE ON *.* TO u2", "the FILE privilege"),
+            (
+                "GRANT SELECT, REPLICATION SLAVE ON *.* TO u2",
+                "the REPLICATION SLAVE privilege",
+            ),
+            ("GRANT SHUTDOWN ON *.* TO u2", "the SHUTDOWN privilege"),
+            ("GRANT app_role TO u2", "roles"),
+            (
+                "GRANT EXECUTE ON PROCEDURE db.p TO u2",
+                "routine-level privileges",
+            ),
+            (
+                "CREATE USER u5 WITH MAX_USER_CONNECTIONS 3 MAX_QUERIES_PER_HOUR 10",
+                "MAX_QUERIES_PER_HOUR",
+            ),
+            ("SET PASSWORD FOR u2 = OLD_PASSWORD('x')", "OLD_PASSWORD"),
+            (
+                "CREATE USER u IDENTIFIED VIA ed25519 OR unix_socket",
+                "IDENTIFIED VIA with several plugins",
+            ),
+        ];
+        for (sql, what) in cases {
+            assert_eq!(
+                parse_account(sql),
+                Err(SqlError::Unsupported(what.into())),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn privilege_names_are_mariadbs() {
+        for (words, privilege) in PRIVILEGE_WORDS {
+            let spelled = words.join(" ");
+            if *privilege != Privilege::All {
+                assert_eq!(privilege.name(), spelled);
+            }
+        }
+    }
+}
