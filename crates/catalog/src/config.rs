@@ -34,6 +34,9 @@ pub struct Config {
     /// Distributed transactions: commit protocol, recovery, deadlock detection.
     #[serde(default)]
     pub transaction: TransactionConfig,
+    /// Client address whitelist and failed-login limits.
+    #[serde(default)]
+    pub security: crate::security::SecurityConfig,
 }
 
 /// Listener addresses and server-wide settings.

@@ -11,6 +11,7 @@ pub mod collation;
 pub mod config;
 mod error;
 mod load;
+pub mod security;
 pub mod sequence;
 pub mod sharding;
 pub mod store;

@@ -41,6 +41,8 @@ pub mod codes {
     pub const PARSE: (u16, &str) = (1064, "42000");
     /// ER_NONEXISTING_GRANT.
     pub const NONEXISTING_GRANT: (u16, &str) = (1141, "42000");
+    /// ER_TOO_MANY_USER_CONNECTIONS.
+    pub const USER_LIMIT_REACHED: (u16, &str) = (1226, "42000");
     /// ER_EMPTY_QUERY.
     pub const EMPTY_QUERY: (u16, &str) = (1065, "42000");
     /// ER_NO_SUCH_THREAD.

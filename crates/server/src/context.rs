@@ -175,6 +175,14 @@ pub struct ServerContext {
     pub private_schemas: crate::session::PrivateSchemas,
     /// The bound service port (what `@@port` answers).
     pub service_port: std::sync::atomic::AtomicU16,
+    /// Accounts and privileges (swapped whole on every change).
+    accounts: std::sync::RwLock<strata_catalog::accounts::Accounts>,
+    /// Bumped on every account change, so sessions refresh their account cheaply.
+    pub accounts_version: AtomicU64,
+    /// Networks clients may connect from (empty: any).
+    allowed_networks: Vec<strata_catalog::security::Network>,
+    /// Failed logins in a row per client address (FLUSH HOSTS clears them).
+    failed_logins: Mutex<HashMap<std::net::IpAddr, u32>>,
 }
 
 impl ServerContext {
@@ -189,8 +197,19 @@ impl ServerContext {
             config.server.node_id,
             catalog.shared_store(),
         )?;
+        let accounts =
+            strata_catalog::accounts::Accounts::load(catalog.store(), &catalog.config().users)?;
+        let allowed_networks = catalog
+            .config()
+            .security
+            .networks()
+            .map_err(|problems| strata_catalog::CatalogError::InvalidConfig { problems })?;
         let topology = Topology::new(catalog);
         Ok(ServerContext {
+            accounts: std::sync::RwLock::new(accounts),
+            accounts_version: AtomicU64::new(0),
+            allowed_networks,
+            failed_logins: Mutex::new(HashMap::new()),
             xa,
             private_schemas: crate::session::PrivateSchemas::of(&topology),
             service_port: Default::default(),
@@ -246,35 +265,121 @@ impl ServerContext {
         self.sessions().len()
     }
 
-    /// The credential a login as `user` is verified against (`None`: unknown user, which
-    /// fails like a wrong password), built from the config's clear-text password until
-    /// accounts come from the catalog's `Accounts`.
-    pub fn credentials(&self, user: &str) -> Option<strata_protocol::Credential> {
-        self.config.users.iter().find(|u| u.name == user).map(|u| {
-            // A fixed salt keeps the credential identical across logins, which the
-            // caching_sha2 fast path requires; it is rebuilt per login and never stored.
-            strata_protocol::Credential::from_password_with_salt(
-                &u.password,
-                "strata-config-users.",
-            )
-            .requiring(
-                u.auth_plugin
-                    .as_deref()
-                    .and_then(strata_protocol::AuthPlugin::from_name),
-            )
-        })
+    /// Whether a client from `ip` may connect at all: Err is the error it gets (1130
+    /// outside the whitelist, 1129 when blocked by failed logins).
+    pub fn admit(
+        &self,
+        ip: Option<std::net::IpAddr>,
+        peer: &str,
+    ) -> Result<(), strata_protocol::MysqlError> {
+        let Some(ip) = ip else {
+            return Ok(());
+        };
+        if !self.allowed_networks.is_empty()
+            && !self.allowed_networks.iter().any(|n| n.contains(ip))
+        {
+            return Err(strata_protocol::MysqlError::new(
+                (1130, "HY000"),
+                format!("Host '{peer}' is not allowed to connect to this Strata server"),
+            ));
+        }
+        let limit = self.config.security.max_failed_logins;
+        let failures = self.failed_login_count(ip);
+        if limit > 0 && failures >= limit {
+            return Err(strata_protocol::MysqlError::new(
+                (1129, "HY000"),
+                format!("Host '{peer}' is blocked because of many connection errors; unblock with 'FLUSH HOSTS'"),
+            ));
+        }
+        Ok(())
     }
 
-    /// True when `user` may use logical database `db`.
-    pub fn may_use(&self, user: &str, db: &str) -> bool {
-        self.config
-            .users
-            .iter()
-            .find(|u| u.name == user)
-            .is_some_and(|u| {
-                u.databases
-                    .as_ref()
-                    .is_none_or(|list| list.iter().any(|d| d == db))
-            })
+    fn failed_login_count(&self, ip: std::net::IpAddr) -> u32 {
+        self.failed_logins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&ip)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Records a failed login from `ip`; returns how long to wait before answering it.
+    pub fn login_failed(&self, ip: Option<std::net::IpAddr>) -> Duration {
+        let Some(ip) = ip else {
+            return Duration::ZERO;
+        };
+        let mut map = self.failed_logins.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        *n = n.saturating_add(1);
+        Duration::from_millis(self.config.security.delay_ms(*n))
+    }
+
+    /// A login from `ip` succeeded: its failures are forgotten.
+    pub fn login_succeeded(&self, ip: Option<std::net::IpAddr>) {
+        if let Some(ip) = ip {
+            self.failed_logins
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&ip);
+        }
+    }
+
+    /// FLUSH HOSTS: unblocks every address.
+    pub fn flush_hosts(&self) {
+        self.failed_logins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// The accounts in force (a cheap snapshot).
+    pub fn accounts(&self) -> strata_catalog::accounts::Accounts {
+        self.accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The account a login as `user` from `client` uses (most specific host first).
+    pub fn login_account(
+        &self,
+        user: &str,
+        client: std::net::IpAddr,
+    ) -> Option<strata_catalog::accounts::Account> {
+        self.accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .lookup(user, client)
+            .cloned()
+    }
+
+    /// Applies an account change: `change` edits a copy, the copy's changes are stored,
+    /// and only then do sessions see it. Serialized, so concurrent changes never lose
+    /// one another.
+    pub fn change_accounts(
+        &self,
+        change: impl FnOnce(
+            &mut strata_catalog::accounts::Accounts,
+        ) -> Result<
+            strata_catalog::accounts::Changes,
+            strata_catalog::accounts::AccountError,
+        >,
+    ) -> Result<strata_catalog::accounts::Changes, strata_catalog::accounts::AccountError> {
+        let mut guard = self.accounts.write().unwrap_or_else(|p| p.into_inner());
+        let mut copy = guard.clone();
+        let changes = change(&mut copy)?;
+        copy.save(self.topology.catalog().store(), &changes)?;
+        *guard = copy;
+        self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        Ok(changes)
+    }
+
+    /// Re-reads the accounts from the metadata store (FLUSH PRIVILEGES).
+    pub fn reload_accounts(&self) -> Result<(), strata_catalog::accounts::AccountError> {
+        let catalog = self.topology.catalog();
+        let fresh = strata_catalog::accounts::Accounts::load(catalog.store(), &self.config.users)?;
+        *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 }

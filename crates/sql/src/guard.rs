@@ -158,6 +158,34 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
     }
 }
 
+/// True for the statements that manage accounts (CREATE/ALTER/DROP/RENAME USER, SET
+/// PASSWORD, GRANT, REVOKE, SHOW GRANTS, SHOW CREATE USER, FLUSH PRIVILEGES): the
+/// session answers them from its own account store.
+pub fn is_account_statement(sql: &str, kind: StatementKind) -> bool {
+    use StatementKind as K;
+    if !matches!(
+        kind,
+        K::Other | K::Create | K::Alter | K::Drop | K::Rename | K::Set | K::Show
+    ) {
+        return false;
+    }
+    let words = leading_words(sql, 5);
+    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    match kind {
+        K::Other => {
+            matches!(word(0), "GRANT" | "REVOKE")
+                || (word(0) == "FLUSH" && word(1) == "PRIVILEGES" && words.len() == 2)
+        }
+        K::Create => {
+            word(1) == "USER" || (word(1) == "OR" && word(2) == "REPLACE" && word(3) == "USER")
+        }
+        K::Alter | K::Drop | K::Rename => word(1) == "USER",
+        K::Set => word(1) == "PASSWORD",
+        K::Show => word(1) == "GRANTS" || (word(1) == "CREATE" && word(2) == "USER"),
+        _ => false,
+    }
+}
+
 /// The first `n` code words, uppercased (identifiers only; punctuation ends nothing but
 /// is skipped, so `CREATE DEFINER = x PROCEDURE` still yields its keywords in order).
 fn leading_words(sql: &str, n: usize) -> Vec<String> {
@@ -442,6 +470,21 @@ fn check_dynamic_text(
             "{what} an expression or user variable (give the statement as a string literal)"
         ))),
     }
+}
+
+/// The statement text of `PREPARE s FROM 'text'` or `EXECUTE IMMEDIATE 'text'`, for
+/// checks that must see what will run.
+pub fn dynamic_statement_text(sql: &str, kind: StatementKind) -> Option<String> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let source = match kind {
+        StatementKind::Prepare => {
+            let from = toks.iter().position(|t| t.is_keyword(sql, "FROM"))?;
+            toks.get(from + 1)?
+        }
+        StatementKind::Execute if toks.get(1)?.is_keyword(sql, "IMMEDIATE") => toks.get(2)?,
+        _ => return None,
+    };
+    (source.kind == TokenKind::String).then(|| string_value(source.text(sql)).into_owned())
 }
 
 /// `EXPLAIN ... FOR CONNECTION n` names a storage thread.

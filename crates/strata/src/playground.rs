@@ -224,6 +224,7 @@ fn playground_config(
         rules: Vec::new(),
         tables: Vec::new(),
         transaction: Default::default(),
+        security: Default::default(),
     }
 }
 

@@ -80,6 +80,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             rules: Vec::new(),
             tables: Vec::new(),
             transaction: Default::default(),
+            security: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {

@@ -46,6 +46,10 @@ pub(super) async fn accept(
         )
         .await;
     }
+    let client_ip: Option<std::net::IpAddr> = peer.parse().ok();
+    if let Err(e) = ctx.admit(client_ip, peer) {
+        return fail(&mut conn, e).await;
+    }
     let scramble = auth::new_scramble();
     let capabilities = SERVER_CAPABILITIES;
     let greeting = Handshake {
@@ -62,7 +66,8 @@ pub(super) async fn accept(
         Err(e) => return Err(SessionError::Handshake(e.to_string())),
     };
     let client_caps = response.capabilities & capabilities;
-    let credential = ctx.credentials(&response.user);
+    let account = client_ip.and_then(|ip| ctx.login_account(&response.user, ip));
+    let credential = account.as_ref().map(|a| a.credential.clone());
     let is_tls = conn.stream().is_tls();
     let authenticated = match auth::authenticate(
         &mut conn,
@@ -76,9 +81,47 @@ pub(super) async fn accept(
     {
         Ok(a) => a,
         Err(e) if e.is_disconnect() => return Err(SessionError::Handshake(e.to_string())),
-        Err(e) => return fail(&mut conn, e.to_mysql_error(&response.user, peer)).await,
+        Err(e) => {
+            let delay = ctx.login_failed(client_ip);
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            return fail(&mut conn, e.to_mysql_error(&response.user, peer)).await;
+        }
     };
+    ctx.login_succeeded(client_ip);
 
+    // A successful authentication implies an account was found.
+    let Some(account) = account else {
+        return fail(
+            &mut conn,
+            MysqlError::access_denied(&response.user, peer, false),
+        )
+        .await;
+    };
+    if account.max_user_connections > 0 {
+        let open = ctx
+            .all_sessions()
+            .iter()
+            .filter(|(_, e)| e.user == response.user)
+            .count() as u64;
+        if open >= account.max_user_connections {
+            return fail(
+                &mut conn,
+                MysqlError::new(
+                    codes::USER_LIMIT_REACHED,
+                    format!(
+                        "User '{}' has exceeded the 'max_user_connections' resource (current value: {})",
+                        response.user, account.max_user_connections
+                    ),
+                ),
+            )
+            .await;
+        }
+    }
+    let accounts_version = ctx
+        .accounts_version
+        .load(std::sync::atomic::Ordering::Acquire);
     let entry = Arc::new(SessionEntry {
         user: response.user.clone(),
         host: peer.to_string(),
@@ -120,6 +163,8 @@ pub(super) async fn accept(
         statement_writes: true,
         binary_results: false,
         release_requested: false,
+        account: Arc::new(account),
+        accounts_version,
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.use_database(db) {
@@ -146,9 +191,13 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     payload.extend_from_slice(body);
     let request = auth::ChangeUser::decode(&payload, session.client_caps)
         .map_err(|e| MysqlError::new(codes::HANDSHAKE, format!("Bad COM_CHANGE_USER: {e}")))?;
-    let credential = session.ctx.credentials(&request.user);
-    let is_tls = session.conn.stream().is_tls();
     let host = session.entry.host.clone();
+    let account = host
+        .parse()
+        .ok()
+        .and_then(|ip| session.ctx.login_account(&request.user, ip));
+    let credential = account.as_ref().map(|a| a.credential.clone());
+    let is_tls = session.conn.stream().is_tls();
     let ctx = session.ctx.clone();
     let scramble = session.scramble;
     let authenticated = auth::authenticate_change_user(
@@ -161,8 +210,14 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     )
     .await
     .map_err(|e| e.to_mysql_error(&request.user, &host))?;
+    let account = account.ok_or_else(|| MysqlError::access_denied(&request.user, &host, false))?;
     session.scramble = authenticated.scramble;
     session.user = request.user.clone();
+    session.accounts_version = session
+        .ctx
+        .accounts_version
+        .load(std::sync::atomic::Ordering::Acquire);
+    session.account = Arc::new(account);
     session.db = None;
     session.home = None;
     session.rename = None;

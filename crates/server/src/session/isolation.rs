@@ -177,7 +177,7 @@ impl Session {
             .topology
             .dbs()
             .iter()
-            .filter(|db| self.ctx.may_use(&self.user, &db.name))
+            .filter(|db| self.may_use(&db.name))
             .filter_map(|db| {
                 let dnid = crate::context::home_node(db)?;
                 let node = self.ctx.topology.node(dnid)?;
@@ -214,7 +214,13 @@ impl Session {
             }
         }
         text.push_str(&sql[last..]);
-        let visible: Vec<String> = names.iter().map(|(_, p)| sql_string(p)).collect();
+        let visible: Vec<VisibleSchema> = names
+            .iter()
+            .map(|(logical, physical)| VisibleSchema {
+                literal: sql_string(physical),
+                tables: self.visible_tables_only(logical),
+            })
+            .collect();
         let rewritten = rewrite_information_schema(&text, |table, how| {
             self.information_schema_source(table, how, &visible)
         });
@@ -294,22 +300,48 @@ impl Session {
         &self,
         table: &str,
         how: InformationSchemaTable,
-        visible: &[String],
+        visible: &[VisibleSchema],
     ) -> String {
         match how {
             InformationSchemaTable::Static => format!("SELECT * FROM information_schema.`{table}`"),
             InformationSchemaTable::PerSchema(column) => {
-                let mut list = visible.to_vec();
+                let by_table = TABLE_NAME_TABLES.contains(&table.to_ascii_uppercase().as_str());
+                let mut whole: Vec<String> = Vec::new();
+                let mut partial: Vec<String> = Vec::new();
+                for schema in visible {
+                    match &schema.tables {
+                        None => whole.push(schema.literal.clone()),
+                        Some(tables) if by_table && !tables.is_empty() => partial.push(format!(
+                            "(`{column}` = {} AND TABLE_NAME IN ({}))",
+                            schema.literal,
+                            tables
+                                .iter()
+                                .map(|t| sql_string(t))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                        Some(_) => {}
+                    }
+                }
                 if column == "SCHEMA_NAME" {
-                    list.push("'information_schema'".into());
+                    whole.push("'information_schema'".into());
+                    // A database the account sees through table grants is listed too.
+                    whole.extend(
+                        visible
+                            .iter()
+                            .filter(|v| v.tables.is_some())
+                            .map(|v| v.literal.clone()),
+                    );
                 }
-                if list.is_empty() {
-                    list.push("NULL".into());
+                if whole.is_empty() {
+                    whole.push("NULL".into());
                 }
-                format!(
-                    "SELECT * FROM information_schema.`{table}` WHERE `{column}` IN ({})",
-                    list.join(", ")
-                )
+                let mut condition = format!("`{column}` IN ({})", whole.join(", "));
+                for p in partial {
+                    condition.push_str(" OR ");
+                    condition.push_str(&p);
+                }
+                format!("SELECT * FROM information_schema.`{table}` WHERE {condition}")
             }
             InformationSchemaTable::Variables => {
                 let mut cases = String::new();
@@ -348,10 +380,30 @@ impl Session {
         self.restricted_information_schema(sql, &self.visible_databases())
     }
 
+    /// For a database the account sees only through table grants, those tables; None
+    /// when it holds privileges on the whole database.
+    fn visible_tables_only(&self, db: &str) -> Option<Vec<String>> {
+        if !self.account.database_privileges(db).is_empty() {
+            return None;
+        }
+        Some(
+            self.account
+                .tables
+                .iter()
+                .filter(|((d, _), p)| d == db && !p.is_empty())
+                .map(|((_, t), _)| t.clone())
+                .collect(),
+        )
+    }
+
     /// Strata's sessions as the rows of MariaDB's information_schema.PROCESSLIST.
     fn process_list_source(&self) -> String {
         let mut selects = Vec::new();
+        let everyone = self.has_global(strata_sql::account::Privilege::Process);
         for (id, entry) in self.ctx.all_sessions() {
+            if !everyone && entry.user != self.user {
+                continue;
+            }
             let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let info = info.map(|b| String::from_utf8_lossy(&b).into_owned());
             let db = entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -378,6 +430,29 @@ impl Session {
         selects.join(" UNION ALL ")
     }
 }
+
+/// A database a statement over information_schema may show: its physical name as an
+/// SQL literal, and the only tables shown when the account holds table grants alone.
+struct VisibleSchema {
+    literal: String,
+    tables: Option<Vec<String>>,
+}
+
+/// information_schema tables with a TABLE_NAME column, filtered per table for accounts
+/// with table grants alone (the others show whole databases or nothing).
+const TABLE_NAME_TABLES: &[&str] = &[
+    "TABLES",
+    "COLUMNS",
+    "STATISTICS",
+    "VIEWS",
+    "PARTITIONS",
+    "KEY_COLUMN_USAGE",
+    "TABLE_CONSTRAINTS",
+    "REFERENTIAL_CONSTRAINTS",
+    "CHECK_CONSTRAINTS",
+    "KEY_PERIOD_USAGE",
+    "PERIODS",
+];
 
 /// The host part of a client address (`ip:port` -> `ip`).
 pub(super) fn client_host(peer: &str) -> &str {

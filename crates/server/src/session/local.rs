@@ -65,7 +65,11 @@ impl Session {
                     ),
                     SelectFunction::CurrentUser => (
                         ColumnDef::varchar(&item.name),
-                        Some(format!("{}@%", self.user)),
+                        Some(format!(
+                            "{}@{}",
+                            self.account.user,
+                            self.account.host.as_str()
+                        )),
                     ),
                     SelectFunction::FoundRows | SelectFunction::RowCount => return None,
                 },
@@ -139,12 +143,13 @@ impl Session {
             | Show::Index { table, .. }
             | Show::CreateTable { table }
             | Show::CreateView { view: table } => {
-                match logical_or_refused(&self.ctx.topology, table.schema.as_deref()) {
+                match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
+                    .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
+                {
                     Ok(()) => return self.forward(sql, raw, more).await,
                     Err(e) => Err(e),
                 }
             }
-            Show::Other if is_show_grants(sql) => self.show_grants(sql),
             Show::Other => {
                 let topology = &self.ctx.topology;
                 match strata_sql::check_show_other(sql, &|db| topology.db(db).is_some()) {
@@ -172,8 +177,8 @@ impl Session {
     }
 
     /// Statements of no classified kind that the compute node answers itself: FLUSH
-    /// PRIVILEGES and FLUSH HOSTS act on Strata's own accounts and host cache. None for
-    /// anything else. Some(true) when it was answered.
+    /// HOSTS acts on Strata's own host cache. None for anything else; Some(success)
+    /// when it was answered.
     pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Option<bool> {
         let mut words = strata_sql::code_tokens(sql)
             .filter(|t| t.kind == strata_sql::TokenKind::Ident)
@@ -181,71 +186,18 @@ impl Session {
         let first = words.next()?;
         let second = words.next();
         let rest = words.next();
-        if first == "FLUSH" && rest.is_none() {
-            if let Some("PRIVILEGES" | "HOSTS") = second.as_deref() {
-                self.ok(0, more);
-                return Some(true);
+        if first == "FLUSH" && rest.is_none() && second.as_deref() == Some("HOSTS") {
+            if !self.has_global(strata_sql::account::Privilege::Reload) {
+                self.err(&super::accounts::account_error(
+                    &strata_catalog::accounts::AccountError::NeedPrivilege("RELOAD"),
+                ));
+                return Some(false);
             }
+            self.ctx.flush_hosts();
+            self.ok(0, more);
+            return Some(true);
         }
         None
-    }
-
-    /// SHOW GRANTS [FOR user | CURRENT_USER]: Strata's accounts, never the storage
-    /// account's.
-    fn show_grants(&self, sql: &str) -> Result<LocalResult, MysqlError> {
-        let toks: Vec<_> = strata_sql::code_tokens(sql).collect();
-        let named = toks
-            .iter()
-            .position(|t| t.is_keyword(sql, "FOR"))
-            .and_then(|i| toks.get(i + 1))
-            .filter(|t| !t.is_keyword(sql, "CURRENT_USER"))
-            .map(|t| match t.kind {
-                strata_sql::TokenKind::String => {
-                    strata_sql::lexer::string_value(t.text(sql)).into_owned()
-                }
-                _ => strata_sql::lexer::ident_value(t.text(sql)).into_owned(),
-            });
-        let user = named.unwrap_or_else(|| self.user.clone());
-        let Some(account) = self.ctx.config.users.iter().find(|u| u.name == user) else {
-            return Err(MysqlError::new(
-                codes::NONEXISTING_GRANT,
-                format!("There is no such grant defined for user '{user}' on host '%'"),
-            ));
-        };
-        if user != self.user
-            && !self
-                .ctx
-                .config
-                .users
-                .iter()
-                .any(|u| u.name == self.user && u.databases.is_none())
-        {
-            return Err(MysqlError::new(
-                codes::DB_ACCESS_DENIED,
-                format!(
-                    "Access denied for user {} to database 'mysql'",
-                    self.account_text()
-                ),
-            ));
-        }
-        let mut result = LocalResult::text(&[&format!("Grants for {user}@%")]);
-        match &account.databases {
-            None => result.rows.push(vec![Some(format!(
-                "GRANT ALL PRIVILEGES ON *.* TO `{user}`@`%` WITH GRANT OPTION"
-            ))]),
-            Some(dbs) => {
-                result
-                    .rows
-                    .push(vec![Some(format!("GRANT USAGE ON *.* TO `{user}`@`%`"))]);
-                for db in dbs {
-                    result.rows.push(vec![Some(format!(
-                        "GRANT ALL PRIVILEGES ON `{}`.* TO `{user}`@`%`",
-                        db.replace('`', "``")
-                    ))]);
-                }
-            }
-        }
-        Ok(result)
     }
 
     fn show_databases(&self, filter: Option<&ShowFilter>) -> Result<LocalResult, MysqlError> {
@@ -266,7 +218,7 @@ impl Session {
                 .topology
                 .dbs()
                 .iter()
-                .filter(|d| self.ctx.may_use(&self.user, &d.name))
+                .filter(|d| self.may_use(&d.name))
                 .map(|d| d.name.clone()),
         );
         names.sort();
@@ -318,8 +270,8 @@ impl Session {
             .db(&name)
             .ok_or_else(|| MysqlError::unknown_database(&name))?
             .clone();
-        if !self.ctx.may_use(&self.user, &name) {
-            return Err(MysqlError::unknown_database(&name));
+        if !self.may_use(&name) {
+            return Err(self.database_denied(&name));
         }
         let dnid = crate::context::home_node(&logic).unwrap_or(0);
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
@@ -348,7 +300,13 @@ impl Session {
         let mut lease = self.lease(dnid, Some(&physical)).await?;
         let rows = lease.query(&sql).await;
         self.finish(lease);
-        let rows = rows.map_err(|e| backend_error(dnid, &e))?;
+        let mut rows = rows.map_err(|e| backend_error(dnid, &e))?;
+        let account = self.account.clone();
+        rows.retain(|row| {
+            row.first()
+                .and_then(|t| t.as_deref())
+                .is_some_and(|t| account.may_see_table(&name, t))
+        });
         let header = match filter {
             Some(ShowFilter::Like(p)) => format!("Tables_in_{name} ({p})"),
             _ => format!("Tables_in_{name}"),
@@ -397,7 +355,11 @@ impl Session {
         ]);
         result.columns[0] = ColumnDef::bigint("Id", true);
         result.columns[5] = ColumnDef::bigint("Time", false);
+        let everyone = self.has_global(strata_sql::account::Privilege::Process);
         for (id, entry) in self.ctx.all_sessions() {
+            if !everyone && entry.user != self.user {
+                continue;
+            }
             let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let info = info.map(|b| String::from_utf8_lossy(&b).into_owned());
             let info = info.map(|i| {
@@ -439,7 +401,7 @@ impl Session {
             ));
             return;
         };
-        if target.user != self.user && self.user != "root" {
+        if target.user != self.user && !self.has_global(strata_sql::account::Privilege::Super) {
             self.err(&MysqlError::new(
                 codes::NO_SUCH_THREAD,
                 format!("You are not owner of thread {id}"),
@@ -489,13 +451,6 @@ enum LocalValue {
 fn format_ms(ms: u64) -> String {
     let t = strata_planner::DateTime::from_unix_micros((ms as i64).saturating_mul(1000), 0);
     format!("{} {}", t.date_text(), t.time_text(3))
-}
-
-/// `SHOW GRANTS ...`.
-fn is_show_grants(sql: &str) -> bool {
-    strata_sql::code_tokens(sql)
-        .nth(1)
-        .is_some_and(|t| t.is_keyword(sql, "GRANTS"))
 }
 
 #[cfg(test)]

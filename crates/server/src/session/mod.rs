@@ -22,6 +22,7 @@ macro_rules! relay_mode {
     };
 }
 
+mod accounts;
 mod distributed;
 mod handshake;
 mod isolation;
@@ -111,6 +112,10 @@ pub struct Session {
     binary_results: bool,
     /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
     release_requested: bool,
+    /// The account the session logged in as, with its privileges.
+    account: Arc<strata_catalog::accounts::Account>,
+    /// `ServerContext::accounts_version` when `account` was read.
+    accounts_version: u64,
 }
 
 impl Session {
@@ -292,6 +297,11 @@ impl Session {
 
     fn use_database(&mut self, db: &str) -> Result<(), MysqlError> {
         let topo = &self.ctx.topology;
+        // As in MySQL, a database the account has no privilege on is 1044 whether it
+        // exists or not (the answer must not tell).
+        if !self.may_use(db) {
+            return Err(self.database_denied(db));
+        }
         let Some(logic) = topo.db(db) else {
             return Err(MysqlError::unknown_database(db));
         };
@@ -304,15 +314,6 @@ impl Session {
                 format!("logical database '{db}' has no data node"),
             ));
         };
-        if !self.ctx.may_use(&self.user, db) {
-            return Err(MysqlError::new(
-                codes::DB_ACCESS_DENIED,
-                format!(
-                    "Access denied for user '{}'@'%' to database '{db}'",
-                    self.user
-                ),
-            ));
-        }
         self.db = Some(db.to_string());
         self.rename = (*home.1 != *db).then(|| SchemaRename {
             physical: home.1.clone(),
@@ -337,7 +338,7 @@ impl Session {
         let dnid = topo
             .dbs()
             .iter()
-            .find(|d| self.ctx.may_use(&self.user, &d.name))
+            .find(|d| self.may_use(&d.name))
             .and_then(|d| home_node(d))
             .or_else(|| topo.nodes().map(|n| n.id).min())
             .ok_or_else(|| MysqlError::new(codes::UNKNOWN, "no data node is configured"))?;

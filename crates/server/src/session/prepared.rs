@@ -69,6 +69,7 @@ impl Session {
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
         let kind = strata_sql::classify(&sql);
+        self.refresh_account();
         let bytes = strata_sql::ByteSummary::of(sql.as_bytes());
         let checked = match kind {
             strata_sql::StatementKind::Show => {
@@ -81,7 +82,8 @@ impl Session {
             )),
             _ => Ok(()),
         }
-        .and_then(|()| self.guard(&sql, kind, bytes));
+        .and_then(|()| self.guard(&sql, kind, bytes))
+        .and_then(|()| self.authorize(&sql, kind));
         if let Err(e) = checked {
             self.err(&e);
             return Ok(());

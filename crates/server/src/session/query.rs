@@ -123,14 +123,22 @@ impl Session {
         }
         let (kind, trivial_select) = classify_head(sql);
         let bytes = ByteSummary::of(raw);
+        self.refresh_account();
+        if strata_sql::guard::is_account_statement(sql, kind) {
+            return Ok(self.account_statement(sql, more).await);
+        }
         if kind == StatementKind::Other {
             if let Some(done) = self.own_statement(sql, more) {
                 return Ok(done);
             }
         }
         // Default deny: what follows answers, plans or forwards only statements that
-        // passed; what identifies a storage server is replaced by the compute node's own.
-        if let Err(e) = self.guard(sql, kind, bytes) {
+        // passed, for accounts allowed to run them; what identifies a storage server is
+        // replaced by the compute node's own.
+        if let Err(e) = self
+            .guard(sql, kind, bytes)
+            .and_then(|()| self.authorize(sql, kind))
+        {
             self.err(&e);
             return Ok(false);
         }

@@ -430,3 +430,31 @@ fn prepared_text_is_checked_like_a_statement() {
         assert_eq!(check(sql), Ok(()), "{sql}");
     }
 }
+
+#[test]
+fn account_statements_are_recognised() {
+    for sql in [
+        "GRANT SELECT ON db.* TO u",
+        "revoke all privileges, grant option from u",
+        "CREATE USER u",
+        "CREATE OR REPLACE USER u",
+        "ALTER USER u IDENTIFIED BY 'x'",
+        "DROP USER IF EXISTS u",
+        "RENAME USER a TO b",
+        "SET PASSWORD = PASSWORD('x')",
+        "SHOW GRANTS",
+        "SHOW CREATE USER u",
+        "FLUSH PRIVILEGES",
+    ] {
+        assert!(is_account_statement(sql, classify(sql)), "{sql}");
+    }
+    for sql in [
+        "FLUSH PRIVILEGES, TABLES",
+        "CREATE TABLE user (id INT)",
+        "SHOW CREATE TABLE user",
+        "SET password_x = 1",
+        "DROP TABLE user",
+    ] {
+        assert!(!is_account_statement(sql, classify(sql)), "{sql}");
+    }
+}

@@ -1,0 +1,440 @@
+//! Accounts and privileges, the session's side: the statements that manage Strata's
+//! own accounts (CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE, SHOW
+//! GRANTS, SHOW CREATE USER, FLUSH PRIVILEGES) are answered here and never reach a
+//! storage node, and every other statement is authorized against the session's account
+//! before it is planned or forwarded: per table it touches (joins and subqueries
+//! included), per database where the text does not say which tables. The rules and the
+//! store are `strata_catalog::accounts`; the table list is `strata_sql::tables`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use strata_catalog::accounts::{
+    check_create_user, check_grantor, privileges_for, Account, AccountError, Changes, GrantTarget,
+    Level, PrivSet,
+};
+use strata_protocol::MysqlError;
+use strata_sql::account::{
+    parse_account, AccountStatement, Privilege, UserName, UserRef, UserSpec,
+};
+use strata_sql::{table_references, Access, StatementKind};
+
+use super::isolation::client_host;
+use super::query::sql_error;
+use super::Session;
+use crate::results::LocalResult;
+
+/// The MySQL error for an account failure.
+pub(super) fn account_error(e: &AccountError) -> MysqlError {
+    MysqlError {
+        code: e.code(),
+        state: e.sqlstate(),
+        message: e.to_string(),
+    }
+}
+
+/// The privilege a table access needs.
+fn needed(access: Access) -> PrivSet {
+    let p = |p| PrivSet::of(p);
+    match access {
+        Access::Select => p(Privilege::Select),
+        Access::Insert => p(Privilege::Insert),
+        Access::Update => p(Privilege::Update),
+        Access::Delete => p(Privilege::Delete),
+        Access::Replace => p(Privilege::Insert) | p(Privilege::Delete),
+        Access::Create => p(Privilege::Create),
+        Access::Drop => p(Privilege::Drop),
+        Access::Alter => p(Privilege::Alter),
+        Access::Index => p(Privilege::Index),
+        Access::Lock => p(Privilege::LockTables),
+        Access::CreateView => p(Privilege::CreateView),
+        Access::Trigger => p(Privilege::Trigger),
+        Access::Any => PrivSet::EMPTY,
+    }
+}
+
+/// MySQL's command word for the first privilege of `missing`.
+fn command_name(missing: PrivSet) -> &'static str {
+    missing.iter().next().map_or("SELECT", |p| p.name())
+}
+
+impl Session {
+    /// Picks up account changes made by any session since this one last looked (one
+    /// atomic load per statement when nothing changed).
+    pub(super) fn refresh_account(&mut self) {
+        let version = self.ctx.accounts_version.load(Ordering::Acquire);
+        if version == self.accounts_version {
+            return;
+        }
+        self.accounts_version = version;
+        let accounts = self.ctx.accounts();
+        self.account = Arc::new(
+            accounts
+                .get(&self.account.user, self.account.host.as_str())
+                .cloned()
+                // A dropped account keeps its session (as in MySQL) but loses its
+                // privileges.
+                .unwrap_or_else(|| Account::new(&self.account.user, self.account.host.as_str())),
+        );
+    }
+
+    /// True when the session's account may use logical database `db`.
+    pub(super) fn may_use(&self, db: &str) -> bool {
+        self.account.may_see_database(db)
+    }
+
+    /// Checks that the account holds some privilege on table `db.table` (SHOW COLUMNS,
+    /// SHOW INDEX, SHOW CREATE TABLE and DESCRIBE need no more).
+    pub(super) fn authorize_any(&self, db: Option<&str>, table: &str) -> Result<(), MysqlError> {
+        let Some(db) = db.or(self.db.as_deref()) else {
+            return Ok(());
+        };
+        if self.account.table_privileges(db, table).is_empty() {
+            return Err(account_error(&AccountError::TableAccessDenied {
+                command: "SELECT",
+                user: self.user.clone(),
+                host: client_host(&self.entry.host).to_string(),
+                db: db.to_string(),
+                table: table.to_string(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// True when the account holds `privilege` on `*.*`.
+    pub(super) fn has_global(&self, privilege: Privilege) -> bool {
+        self.account.global.contains(PrivSet::of(privilege))
+    }
+
+    /// The error for a database the account may not use.
+    pub(super) fn database_denied(&self, db: &str) -> MysqlError {
+        account_error(&AccountError::DatabaseAccessDenied {
+            user: self.user.clone(),
+            host: client_host(&self.entry.host).to_string(),
+            db: db.to_string(),
+        })
+    }
+
+    /// Checks that the account may run `sql` (of kind `kind`) on the tables it touches.
+    pub(super) fn authorize(&self, sql: &str, kind: StatementKind) -> Result<(), MysqlError> {
+        // Accounts with every privilege on every database (the usual administrator and
+        // application accounts) skip the table scan entirely.
+        if self.account.global.contains(PrivSet::all(Level::Database)) {
+            return Ok(());
+        }
+        use StatementKind as K;
+        if let Some(inner) = strata_sql::guard::dynamic_statement_text(sql, kind) {
+            // What PREPARE or EXECUTE IMMEDIATE will run is authorized now.
+            return self.authorize(&inner, strata_sql::classify(&inner));
+        }
+        match kind {
+            K::Use
+            | K::Show
+            | K::Set
+            | K::Kill
+            | K::Begin
+            | K::Commit
+            | K::Rollback
+            | K::RollbackToSavepoint
+            | K::Savepoint
+            | K::Release
+            | K::Unlock
+            | K::Help
+            | K::Deallocate
+            | K::Xa => return Ok(()),
+            _ => {}
+        }
+        let tables = table_references(sql, kind);
+        for r in &tables.refs {
+            let Some(db) = r.schema.as_deref().or(self.db.as_deref()) else {
+                continue;
+            };
+            if db.eq_ignore_ascii_case("information_schema") {
+                continue;
+            }
+            let have = self.account.table_privileges(db, &r.name);
+            let need = needed(r.access);
+            let missing = need.minus(have);
+            let denied = if need.is_empty() {
+                have.is_empty()
+            } else {
+                !missing.is_empty()
+            };
+            if denied {
+                return Err(account_error(&AccountError::TableAccessDenied {
+                    command: command_name(missing),
+                    user: self.user.clone(),
+                    host: client_host(&self.entry.host).to_string(),
+                    db: db.to_string(),
+                    table: r.name.clone(),
+                }));
+            }
+        }
+        if tables.unknown {
+            let Some(db) = self.db.as_deref() else {
+                return Ok(());
+            };
+            let need = match kind {
+                K::Call => PrivSet::of(Privilege::Execute),
+                K::Execute | K::Prepare => PrivSet::EMPTY,
+                _ => PrivSet::all(Level::Database),
+            };
+            if !self.account.database_privileges(db).contains(need) {
+                return Err(self.database_denied(db));
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers an account statement; the result is the statement's success.
+    pub(super) async fn account_statement(&mut self, sql: &str, more: bool) -> bool {
+        let stmt = match parse_account(sql) {
+            Ok(s) => s,
+            Err(e) => {
+                self.err(&sql_error(&e));
+                return false;
+            }
+        };
+        let outcome = match stmt {
+            AccountStatement::ShowGrants { user } => match self.grants_of(user.as_ref()) {
+                Ok(result) => {
+                    self.write_local(&result, more);
+                    return true;
+                }
+                Err(e) => Err(e),
+            },
+            AccountStatement::ShowCreateUser { user } => match self.create_user_of(&user) {
+                Ok(result) => {
+                    self.write_local(&result, more);
+                    return true;
+                }
+                Err(e) => Err(e),
+            },
+            AccountStatement::FlushPrivileges => self.flush_privileges(),
+            other => self.change_accounts(other),
+        };
+        match outcome {
+            Ok(()) => {
+                self.refresh_account();
+                self.ok(0, more);
+                true
+            }
+            Err(e) => {
+                self.err(&e);
+                false
+            }
+        }
+    }
+
+    /// The name a user reference stands for.
+    fn resolve(&self, user: &UserRef) -> UserName {
+        match user {
+            UserRef::Named(name) => name.clone(),
+            UserRef::CurrentUser => UserName {
+                user: self.account.user.clone(),
+                host: self.account.host.as_str().to_string(),
+            },
+        }
+    }
+
+    /// Whether the account may look at other accounts (MariaDB: global SELECT on the
+    /// mysql schema's tables, or CREATE USER).
+    fn may_read_accounts(&self) -> bool {
+        self.has_global(Privilege::CreateUser) || self.has_global(Privilege::Select)
+    }
+
+    fn grants_of(&self, user: Option<&UserRef>) -> Result<LocalResult, MysqlError> {
+        let name = user.map_or_else(|| self.resolve(&UserRef::CurrentUser), |u| self.resolve(u));
+        let own = name.user == self.account.user && name.host == self.account.host.as_str();
+        if !own && !self.may_read_accounts() {
+            return Err(self.database_denied("mysql"));
+        }
+        let accounts = self.ctx.accounts();
+        let account = accounts.get(&name.user, &name.host).ok_or_else(|| {
+            account_error(&AccountError::NoSuchGrant {
+                user: name.user.clone(),
+                host: name.host.clone(),
+            })
+        })?;
+        let mut result = LocalResult::text(&[&format!(
+            "Grants for {}@{}",
+            account.user,
+            account.host.as_str()
+        )]);
+        result.rows = account
+            .show_grants()
+            .into_iter()
+            .map(|g| vec![Some(g)])
+            .collect();
+        Ok(result)
+    }
+
+    fn create_user_of(&self, user: &UserRef) -> Result<LocalResult, MysqlError> {
+        let name = self.resolve(user);
+        let own = name.user == self.account.user && name.host == self.account.host.as_str();
+        if !own && !self.may_read_accounts() {
+            return Err(self.database_denied("mysql"));
+        }
+        let accounts = self.ctx.accounts();
+        let account = accounts.get(&name.user, &name.host).ok_or_else(|| {
+            account_error(&AccountError::OperationFailed {
+                op: "SHOW CREATE USER",
+                user: name.user.clone(),
+                host: name.host.clone(),
+            })
+        })?;
+        let mut result = LocalResult::text(&[&format!(
+            "CREATE USER for {}@{}",
+            account.user,
+            account.host.as_str()
+        )]);
+        result.rows.push(vec![Some(account.show_create_user())]);
+        Ok(result)
+    }
+
+    /// FLUSH PRIVILEGES: re-reads the accounts from the metadata store.
+    fn flush_privileges(&self) -> Result<(), MysqlError> {
+        if !self.has_global(Privilege::Reload) {
+            return Err(account_error(&AccountError::NeedPrivilege("RELOAD")));
+        }
+        self.ctx.reload_accounts().map_err(|e| account_error(&e))
+    }
+
+    /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
+    /// session's account, applied to a copy of the accounts, stored, then published.
+    fn change_accounts(&self, stmt: AccountStatement) -> Result<(), MysqlError> {
+        let actor = self.account.clone();
+        let current_db = self.db.clone();
+        let resolve = |u: &UserRef| self.resolve(u);
+        let own_name = self.resolve(&UserRef::CurrentUser);
+        self.ctx
+            .change_accounts(|accounts| {
+                let mut all = Changes::default();
+                let mut merge = |c: Changes| {
+                    all.put.extend(c.put);
+                    all.dropped.extend(c.dropped);
+                    all.notes.extend(c.notes);
+                };
+                match &stmt {
+                    AccountStatement::CreateUser {
+                        or_replace,
+                        if_not_exists,
+                        users,
+                        limits,
+                    } => {
+                        check_create_user(&actor)?;
+                        for spec in users {
+                            let name = resolve(&spec.user);
+                            merge(accounts.create_user(
+                                &name,
+                                spec.identified.as_ref(),
+                                *or_replace,
+                                *if_not_exists,
+                                limits.max_user_connections,
+                            )?);
+                        }
+                    }
+                    AccountStatement::AlterUser {
+                        if_exists,
+                        users,
+                        limits,
+                    } => {
+                        let only_own = users.iter().all(|s| resolve(&s.user) == own_name);
+                        if !only_own {
+                            check_create_user(&actor)?;
+                        }
+                        for spec in users {
+                            merge(accounts.alter_user(
+                                &resolve(&spec.user),
+                                spec.identified.as_ref(),
+                                *if_exists,
+                                limits.max_user_connections,
+                            )?);
+                        }
+                    }
+                    AccountStatement::DropUser { if_exists, users } => {
+                        check_create_user(&actor)?;
+                        let mut failed = Vec::new();
+                        for u in users {
+                            let name = resolve(u);
+                            match accounts.drop_user(&name, *if_exists) {
+                                Ok(c) => merge(c),
+                                Err(AccountError::OperationFailed { .. }) => failed.push(name),
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        if let Some(first) = failed.first() {
+                            return Err(AccountError::OperationFailed {
+                                op: "DROP USER",
+                                user: first.user.clone(),
+                                host: first.host.clone(),
+                            });
+                        }
+                    }
+                    AccountStatement::RenameUser { renames } => {
+                        check_create_user(&actor)?;
+                        for (from, to) in renames {
+                            merge(accounts.rename_user(&resolve(from), to)?);
+                        }
+                    }
+                    AccountStatement::SetPassword { user, value } => {
+                        let name = user.as_ref().map_or_else(|| own_name.clone(), resolve);
+                        if name != own_name {
+                            check_create_user(&actor)?;
+                        }
+                        merge(accounts.set_password(&name, value)?);
+                    }
+                    AccountStatement::Grant {
+                        privileges,
+                        level,
+                        users,
+                        grant_option,
+                        limits,
+                    } => {
+                        let target = GrantTarget::resolve(level, current_db.as_deref())?;
+                        let set = privileges_for(privileges, &target)?;
+                        let with_option = if *grant_option {
+                            set | PrivSet::of(Privilege::GrantOption)
+                        } else {
+                            set
+                        };
+                        check_grantor(&actor, with_option, &target)?;
+                        for UserSpec { user, identified } in users {
+                            merge(accounts.grant(
+                                &resolve(user),
+                                set,
+                                &target,
+                                *grant_option,
+                                identified.as_ref(),
+                                limits.max_user_connections,
+                            )?);
+                        }
+                    }
+                    AccountStatement::Revoke {
+                        privileges,
+                        level,
+                        users,
+                    } => {
+                        let target = GrantTarget::resolve(level, current_db.as_deref())?;
+                        let set = privileges_for(privileges, &target)?;
+                        check_grantor(&actor, set, &target)?;
+                        for u in users {
+                            merge(accounts.revoke(&resolve(u), set, &target)?);
+                        }
+                    }
+                    AccountStatement::RevokeAll { users } => {
+                        check_create_user(&actor)?;
+                        for u in users {
+                            merge(accounts.revoke_all(&resolve(u))?);
+                        }
+                    }
+                    AccountStatement::ShowGrants { .. }
+                    | AccountStatement::ShowCreateUser { .. }
+                    | AccountStatement::FlushPrivileges => {}
+                }
+                Ok(all)
+            })
+            .map(|_| ())
+            .map_err(|e| account_error(&e))
+    }
+}

@@ -1,0 +1,295 @@
+//! Strata's own accounts and privileges through a real client: accounts created with SQL
+//! and kept across restarts, logins checked against host patterns and stored hashes,
+//! privileges enforced per table before a statement reaches a storage node (joins,
+//! subqueries, qualified names, INSERT ... SELECT), and the limits before any account
+//! is considered (whitelist, failed logins, MAX_USER_CONNECTIONS).
+
+use mysql_async::prelude::*;
+use strata_testkit::{mysql_opts, shared_storage, ComputeNode};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn code_of(e: &mysql_async::Error) -> Option<u16> {
+    match e {
+        mysql_async::Error::Server(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+/// The error code `outcome` failed with, or 0 when it succeeded.
+fn code<T>(outcome: Result<T, mysql_async::Error>) -> u16 {
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => code_of(&e).unwrap_or(u16::MAX),
+    }
+}
+
+async fn login(
+    addr: std::net::SocketAddr,
+    user: &str,
+    password: &str,
+    db: Option<&str>,
+) -> Result<mysql_async::Conn, mysql_async::Error> {
+    mysql_async::Conn::new(mysql_opts(addr, user, password, db)).await
+}
+
+#[tokio::test]
+async fn restricted_accounts_see_and_change_only_what_they_were_granted() -> TestResult {
+    let storage = shared_storage(2).await?;
+    let node = ComputeNode::builder(&storage)
+        .logical_database("shop")
+        .logical_database("books")
+        .start()
+        .await?;
+    let addr = node.service_addr();
+    let mut root = node.connect(Some("shop")).await?;
+    for sql in [
+        "CREATE TABLE orders (id INT PRIMARY KEY, customer INT, amount INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'",
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20)) SHARD BY GLOBAL",
+        "CREATE TABLE secrets (id INT PRIMARY KEY, s VARCHAR(20)) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'",
+        "INSERT INTO orders VALUES (1, 1, 10), (2, 2, 20), (3, 1, 30)",
+        "INSERT INTO customers VALUES (1, 'ann'), (2, 'bob')",
+        "INSERT INTO secrets VALUES (1, 'x')",
+        "CREATE USER 'reader'@'%' IDENTIFIED BY 'r-pw'",
+        "GRANT SELECT ON shop.* TO 'reader'@'%'",
+        "CREATE USER 'clerk'@'127.0.0.%' IDENTIFIED BY 'c-pw'",
+        "GRANT SELECT, INSERT ON shop.orders TO 'clerk'@'127.0.0.%'",
+        "GRANT SELECT ON shop.customers TO 'clerk'@'127.0.0.%'",
+        "CREATE USER 'remote'@'10.%' IDENTIFIED BY 'x'",
+    ] {
+        root.query_drop(sql).await?;
+    }
+
+    // A database-level grant: reads anywhere in shop, nothing else.
+    let mut reader = login(addr, "reader", "r-pw", Some("shop")).await?;
+    let total: Option<i64> = reader.query_first("SELECT SUM(amount) FROM orders").await?;
+    assert_eq!(total, Some(60));
+    assert_eq!(
+        code(
+            reader
+                .query_drop("INSERT INTO orders VALUES (9, 9, 9)")
+                .await
+        ),
+        1142
+    );
+    assert_eq!(code(reader.query_drop("DELETE FROM orders").await), 1142);
+    assert_eq!(
+        code(reader.query_drop("CREATE TABLE t (id INT)").await),
+        1142
+    );
+    assert_eq!(code(reader.query_drop("USE books").await), 1044);
+    assert_eq!(
+        code(login(addr, "reader", "r-pw", Some("books")).await),
+        1044
+    );
+    assert_eq!(
+        code(reader.query_drop("SELECT * FROM books.anything").await),
+        1142
+    );
+    let dbs: Vec<String> = reader.query("SHOW DATABASES").await?;
+    assert_eq!(
+        dbs,
+        vec!["information_schema".to_string(), "shop".to_string()]
+    );
+    let grants: Vec<String> = reader.query("SHOW GRANTS").await?;
+    assert_eq!(grants.len(), 2, "{grants:?}");
+    assert!(
+        grants[0].starts_with("GRANT USAGE ON *.* TO `reader`@`%` IDENTIFIED BY PASSWORD '*"),
+        "{grants:?}"
+    );
+    assert_eq!(grants[1], "GRANT SELECT ON `shop`.* TO `reader`@`%`");
+    assert_eq!(code(reader.query_drop("SHOW GRANTS FOR root").await), 1044);
+    assert_eq!(code(reader.query_drop("CREATE USER x").await), 1227);
+    assert_eq!(
+        code(reader.query_drop("GRANT INSERT ON shop.* TO reader").await),
+        1044
+    );
+    let me: Option<String> = reader.query_first("SELECT CURRENT_USER()").await?;
+    assert_eq!(me.as_deref(), Some("reader@%"));
+
+    // Table grants: each table a statement touches is checked, wherever it appears.
+    let mut clerk = login(addr, "clerk", "c-pw", Some("shop")).await?;
+    clerk
+        .query_drop("INSERT INTO orders VALUES (4, 2, 40)")
+        .await?;
+    let joined: Vec<(i32, String)> = clerk
+        .query(
+            "SELECT o.id, c.name FROM orders o JOIN customers c ON o.customer = c.id ORDER BY o.id",
+        )
+        .await?;
+    assert_eq!(joined.len(), 4);
+    for sql in [
+        "SELECT * FROM secrets",
+        "SELECT * FROM shop.secrets",
+        "SELECT o.id FROM orders o JOIN secrets s ON o.id = s.id",
+        "SELECT id FROM orders WHERE id IN (SELECT id FROM secrets)",
+        "SELECT (SELECT s FROM secrets LIMIT 1) FROM orders",
+        "INSERT INTO orders SELECT id, id, id FROM secrets",
+        "UPDATE orders SET amount = 0",
+        "DELETE FROM orders WHERE id = 4",
+        "INSERT INTO customers VALUES (3, 'cy')",
+        "SHOW COLUMNS FROM secrets",
+        "DESCRIBE secrets",
+    ] {
+        assert_eq!(code(clerk.query_drop(sql).await), 1142, "{sql}");
+    }
+    let tables: Vec<String> = clerk.query("SHOW TABLES").await?;
+    assert_eq!(tables, vec!["customers".to_string(), "orders".to_string()]);
+    let listed: Vec<String> = clerk
+        .query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1")
+        .await?;
+    assert_eq!(listed, vec!["customers".to_string(), "orders".to_string()]);
+    let me: Option<String> = clerk.query_first("SELECT CURRENT_USER()").await?;
+    assert_eq!(me.as_deref(), Some("clerk@127.0.0.%"));
+    // Server-side prepared statements are authorized the same way.
+    assert_eq!(
+        code(clerk.prep("SELECT * FROM secrets WHERE id = ?").await),
+        1142
+    );
+    assert_eq!(
+        code(
+            clerk
+                .query_drop("PREPARE p FROM 'SELECT * FROM secrets'")
+                .await
+        ),
+        1142
+    );
+
+    // Host patterns: 10.% does not match a client on 127.0.0.1; wrong passwords fail.
+    assert_eq!(code(login(addr, "remote", "x", None).await), 1045);
+    assert_eq!(code(login(addr, "reader", "wrong", None).await), 1045);
+    assert_eq!(code(login(addr, "nobody", "", None).await), 1045);
+
+    // Grants take effect in open sessions; revokes too.
+    root.query_drop("GRANT SELECT ON shop.secrets TO 'clerk'@'127.0.0.%'")
+        .await?;
+    let n: Option<i64> = clerk.query_first("SELECT COUNT(*) FROM secrets").await?;
+    assert_eq!(n, Some(1));
+    root.query_drop("REVOKE SELECT ON shop.secrets FROM 'clerk'@'127.0.0.%'")
+        .await?;
+    assert_eq!(code(clerk.query_drop("SELECT * FROM secrets").await), 1142);
+    assert_eq!(
+        code(
+            root.query_drop("REVOKE SELECT ON shop.secrets FROM 'clerk'@'127.0.0.%'")
+                .await
+        ),
+        1147
+    );
+
+    // Password changes, renames and drops.
+    root.query_drop("ALTER USER 'reader'@'%' IDENTIFIED BY 'new-pw'")
+        .await?;
+    assert_eq!(code(login(addr, "reader", "r-pw", None).await), 1045);
+    login(addr, "reader", "new-pw", None)
+        .await?
+        .disconnect()
+        .await?;
+    reader
+        .query_drop("SET PASSWORD = PASSWORD('own-pw')")
+        .await?;
+    login(addr, "reader", "own-pw", None)
+        .await?
+        .disconnect()
+        .await?;
+    root.query_drop("RENAME USER 'reader'@'%' TO 'viewer'@'%'")
+        .await?;
+    login(addr, "viewer", "own-pw", Some("shop"))
+        .await?
+        .disconnect()
+        .await?;
+    assert_eq!(code(login(addr, "reader", "own-pw", None).await), 1045);
+    root.query_drop("DROP USER 'viewer'@'%'").await?;
+    assert_eq!(code(login(addr, "viewer", "own-pw", None).await), 1045);
+    assert_eq!(code(root.query_drop("DROP USER 'viewer'@'%'").await), 1396);
+    root.query_drop("DROP USER IF EXISTS 'viewer'@'%'").await?;
+    assert_eq!(
+        code(root.query_drop("CREATE USER 'clerk'@'127.0.0.%'").await),
+        1396
+    );
+
+    // MAX_USER_CONNECTIONS.
+    root.query_drop("CREATE USER 'one'@'%' IDENTIFIED BY 'p' WITH MAX_USER_CONNECTIONS 1")
+        .await?;
+    root.query_drop("GRANT SELECT ON shop.* TO 'one'@'%'")
+        .await?;
+    let first = login(addr, "one", "p", None).await?;
+    assert_eq!(code(login(addr, "one", "p", None).await), 1226);
+    first.disconnect().await?;
+
+    for c in [reader, clerk, root] {
+        c.disconnect().await?;
+    }
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn accounts_survive_a_restart_of_the_compute_node() -> TestResult {
+    let storage = shared_storage(2).await?;
+    let mut node = ComputeNode::builder(&storage).spawn().await?;
+    let mut root = node.connect(Some("test")).await?;
+    root.query_drop("CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw'")
+        .await?;
+    root.query_drop("GRANT SELECT, INSERT ON test.* TO 'app'@'%'")
+        .await?;
+    root.disconnect().await?;
+    node.restart().await?;
+    let mut app = mysql_async::Conn::new(mysql_opts(
+        node.service_addr(),
+        "app",
+        "app-pw",
+        Some("test"),
+    ))
+    .await?;
+    let grants: Vec<String> = app.query("SHOW GRANTS").await?;
+    assert_eq!(
+        grants.get(1).map(String::as_str),
+        Some("GRANT SELECT, INSERT ON `test`.* TO `app`@`%`")
+    );
+    assert_eq!(code(app.query_drop("DROP TABLE nothing").await), 1142);
+    app.disconnect().await?;
+    node.terminate().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn clients_outside_the_whitelist_and_repeated_failures_are_turned_away() -> TestResult {
+    let storage = shared_storage(2).await?;
+    let closed = ComputeNode::builder(&storage)
+        .configure(|c| c.security.allow = vec!["10.0.0.0/8".into()])
+        .start()
+        .await?;
+    let e = closed
+        .connect(None)
+        .await
+        .err()
+        .ok_or("connected from outside the whitelist")?;
+    assert!(e.to_string().contains("1130"), "{e}");
+    closed.shutdown().await;
+
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.security.allow = vec!["127.0.0.0/8".into(), "::1".into()];
+            c.security.max_failed_logins = 3;
+            c.security.failed_login_delay_after = 1;
+            c.security.failed_login_delay_ms = 50;
+        })
+        .start()
+        .await?;
+    let addr = node.service_addr();
+    let mut admin = node.connect(None).await?;
+    for _ in 0..3 {
+        assert_eq!(code(login(addr, "root", "wrong", None).await), 1045);
+    }
+    let e = node
+        .connect(None)
+        .await
+        .err()
+        .ok_or("a blocked host logged in")?;
+    assert!(e.to_string().contains("1129"), "{e}");
+    admin.query_drop("FLUSH HOSTS").await?;
+    node.connect(None).await?.disconnect().await?;
+    admin.disconnect().await?;
+    node.shutdown().await;
+    Ok(())
+}
