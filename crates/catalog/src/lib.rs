@@ -2,7 +2,8 @@
 //! embedded metadata store (redb) for what changes at runtime, and the [`Catalog`] that
 //! merges both into the logical databases, data nodes, users and tables the server looks
 //! up on every statement. `sharding` holds table distributions and sharding functions
-//! (with `collation` for string keys); `sequence` the global AUTO_INCREMENT allocator.
+//! (with `collation` for string keys); `sequence` the global AUTO_INCREMENT allocator;
+//! `unique_keys` the rule that a unique key of a sharded table contains its sharding column.
 
 mod catalog;
 pub mod collation;
@@ -12,6 +13,7 @@ mod load;
 pub mod sequence;
 pub mod sharding;
 pub mod store;
+pub mod unique_keys;
 pub mod xalog;
 
 pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration, TableInfo};
@@ -19,4 +21,5 @@ pub use config::Config;
 pub use error::CatalogError;
 pub use load::{validate_logic_db_name, validate_table_name};
 pub use store::{DatabaseMeta, MetadataStore, TableKind, TableMeta};
+pub use unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
 pub use xalog::{Decision, DecisionLog};
