@@ -510,3 +510,63 @@ async fn unique_keys_without_the_sharding_column_are_refused_not_duplicated() ->
     node.shutdown().await;
     Ok(())
 }
+
+/// A table recorded before keys were (no keys in its metadata) whose primary key lacks
+/// the sharding column is found at start-up: its keys are read from a data node,
+/// recorded, and the key is reported.
+#[tokio::test]
+async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
+    use strata_catalog::sharding::{Distribution, KeyType, ShardingRule};
+    use strata_catalog::{Catalog, TableInfo, UniqueKey};
+    let storage = shared_storage(2).await?;
+    let (config, _dir) = ComputeNode::builder(&storage).build_config().await?;
+    let physical = config.data_nodes[0].primary.database.clone();
+    for i in 0..2 {
+        let mut s = storage.connect(i, Some(&physical)).await?;
+        s.query_drop(
+            "CREATE TABLE old (id INT PRIMARY KEY, k INT, s VARCHAR(5), UNIQUE KEY uk (k, s))",
+        )
+        .await?;
+        s.query_drop("CREATE TABLE fine (id INT, k INT, PRIMARY KEY (id, k))")
+            .await?;
+    }
+    {
+        let catalog = Catalog::open(config.clone())?;
+        let rule = ShardingRule::auto_mod(vec![1, 2])?;
+        for name in ["old", "fine"] {
+            let distribution =
+                Distribution::sharded("k", KeyType::Integer { unsigned: false }, rule.clone())?;
+            catalog.create_table("test", name, TableInfo::new(distribution, None))?;
+        }
+    }
+    let catalog = Catalog::open(config.clone())?;
+    let ctx = strata_server::context::ServerContext::new(catalog, None)?;
+    let found = strata_server::key_report::report_unique_key_violations(&ctx).await;
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        ["test.old: PRIMARY KEY (id) does not contain the sharding column k"]
+    );
+    // The keys read are recorded (in the store too): the next start asks no data node.
+    let key = |name: &str, columns: &[&str]| UniqueKey {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+    };
+    let old_keys = Some(vec![key("PRIMARY", &["id"]), key("uk", &["k", "s"])]);
+    let catalog = ctx.topology.catalog();
+    assert_eq!(
+        catalog
+            .table("test", "old")
+            .and_then(|t| t.unique_keys.clone()),
+        old_keys
+    );
+    assert_eq!(
+        catalog
+            .store()
+            .table("test", "old")?
+            .and_then(|m| m.unique_keys),
+        old_keys
+    );
+    assert_eq!(catalog.unique_key_violations().len(), 1);
+    Ok(())
+}
