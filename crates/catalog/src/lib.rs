@@ -2,8 +2,7 @@
 //! embedded metadata store (redb) for what changes at runtime, and the [`Catalog`] that
 //! merges both into the logical databases, data nodes, users and tables the server looks
 //! up on every statement. `sharding` holds table distributions and sharding functions
-//! (with `collation` for string keys); `sequence` the global AUTO_INCREMENT allocator;
-//! `unique_keys` the rule that a unique key of a sharded table contains its sharding column.
+//! (with `collation` for string keys); `sequence` the global AUTO_INCREMENT allocator.
 
 mod catalog;
 pub mod collation;
