@@ -16,6 +16,7 @@ use crate::load::{
 use crate::sequence::{counter_name, Sequences};
 use crate::sharding::{Distribution, KeyType, ShardingRule};
 use crate::store::{now_ms, DatabaseMeta, MetadataStore, TableMeta};
+use crate::unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
 
 /// Tables by database, then by name (both case-sensitive).
 type TableMap = BTreeMap<String, BTreeMap<String, Arc<TableInfo>>>;
@@ -40,6 +41,9 @@ pub struct TableInfo {
     pub shard_key_default: Option<crate::sharding::KeyLiteral>,
     /// String columns whose collation merges cannot reproduce (lowercase; `*`: all).
     pub other_collation_columns: Vec<String>,
+    /// PRIMARY KEY and UNIQUE keys as of CREATE TABLE; None when not recorded (tables
+    /// created before keys were recorded, or whose keys an ALTER changed since).
+    pub unique_keys: Option<Vec<UniqueKey>>,
 }
 
 impl TableInfo {
@@ -55,6 +59,7 @@ impl TableInfo {
             now_default_columns: Vec::new(),
             shard_key_default: None,
             other_collation_columns: Vec::new(),
+            unique_keys: None,
         }
     }
 
@@ -67,6 +72,7 @@ impl TableInfo {
             now_default_columns: self.now_default_columns.clone(),
             shard_key_default: self.shard_key_default.clone(),
             other_collation_columns: self.other_collation_columns.clone(),
+            unique_keys: self.unique_keys.clone(),
         }
     }
 }
@@ -521,6 +527,38 @@ impl Catalog {
         Ok(info)
     }
 
+    /// Records (or forgets, with None) a table's unique keys and persists them.
+    pub fn set_unique_keys(
+        &self,
+        db: &str,
+        name: &str,
+        keys: Option<Vec<UniqueKey>>,
+    ) -> Result<(), CatalogError> {
+        let _dbs = self.read();
+        let mut tables = self.tables_write();
+        let Some(current) = tables.get_mut(db).and_then(|t| t.get_mut(name)) else {
+            return Err(unknown_table(db, name));
+        };
+        if current.unique_keys == keys {
+            return Ok(());
+        }
+        let mut info = TableInfo::clone(current);
+        info.unique_keys = keys;
+        self.store.put_table(db, name, &info.meta())?;
+        *current = Arc::new(info);
+        Ok(())
+    }
+
+    /// Every recorded key of a table spread over several data nodes that does not
+    /// contain its sharding column (tables with unrecorded keys are not listed).
+    pub fn unique_key_violations(&self) -> Vec<KeyViolation> {
+        let tables = self.tables_read();
+        unique_key_violations(tables.iter().flat_map(|(db, t)| {
+            t.iter()
+                .map(move |(name, info)| (db.as_str(), name.as_str(), info.as_ref()))
+        }))
+    }
+
     /// The named sharding rule from the configuration.
     pub fn rule(&self, name: &str) -> Option<Arc<ShardingRule>> {
         self.rules.get(name).cloned()
@@ -657,6 +695,7 @@ fn load_tables(
             info.now_default_columns = meta.now_default_columns;
             info.shard_key_default = meta.shard_key_default;
             info.other_collation_columns = meta.other_collation_columns;
+            info.unique_keys = meta.unique_keys;
             match resolve_nodes(db, &name, &info, Some(&loaded)) {
                 Ok(nodes) => {
                     info.data_nodes = nodes;

@@ -15,6 +15,7 @@ pub mod security;
 pub mod sequence;
 pub mod sharding;
 pub mod store;
+pub mod unique_keys;
 pub mod xalog;
 
 pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
@@ -23,4 +24,5 @@ pub use config::Config;
 pub use error::CatalogError;
 pub use load::{validate_logic_db_name, validate_table_name};
 pub use store::{DatabaseMeta, MetadataStore, TableKind, TableMeta};
+pub use unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
 pub use xalog::{Decision, DecisionLog};

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CatalogError;
 use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
+use crate::unique_keys::UniqueKey;
 
 /// Logical database name -> encoded [`DatabaseMeta`].
 const DATABASES: TableDefinition<&str, &[u8]> = TableDefinition::new("databases");
@@ -81,6 +82,9 @@ pub struct TableMeta {
     pub shard_key_default: Option<KeyLiteral>,
     /// String columns whose collation merges cannot reproduce (lowercase; `*`: all).
     pub other_collation_columns: Vec<String>,
+    /// PRIMARY KEY and UNIQUE keys; None when not recorded (records written before keys
+    /// were recorded decode with None).
+    pub unique_keys: Option<Vec<UniqueKey>>,
 }
 
 impl TableMeta {
@@ -94,6 +98,7 @@ impl TableMeta {
             now_default_columns: Vec::new(),
             shard_key_default: None,
             other_collation_columns: Vec::new(),
+            unique_keys: None,
         }
     }
 
@@ -145,6 +150,9 @@ struct TableRecord {
     shard_key_default: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     other_collation_columns: Vec<String>,
+    /// Last: TOML writes arrays of tables after plain values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unique_keys: Option<Vec<UniqueKey>>,
 }
 
 impl TableRecord {
@@ -158,6 +166,7 @@ impl TableRecord {
             now_default_columns: meta.now_default_columns.clone(),
             shard_key_default: meta.shard_key_default.as_ref().map(encode_literal),
             other_collation_columns: meta.other_collation_columns.clone(),
+            unique_keys: meta.unique_keys.clone(),
             column: None,
             key_type: None,
             rule_name: None,
@@ -258,6 +267,7 @@ impl TableRecord {
                 None => None,
             },
             other_collation_columns: self.other_collation_columns,
+            unique_keys: self.unique_keys,
         })
     }
 }
@@ -640,6 +650,7 @@ mod tests {
             now_default_columns: Vec::new(),
             shard_key_default: None,
             other_collation_columns: Vec::new(),
+            unique_keys: None,
         }
     }
 
@@ -826,11 +837,42 @@ mod tests {
                 } else {
                     Vec::new()
                 },
+                unique_keys: None,
             };
             let name = format!("t{i}");
             store.put_table("shop", &name, &meta)?;
             assert_eq!(store.table("shop", &name)?, Some(meta));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn unique_keys_are_stored_and_records_without_them_still_decode() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let store = open(dir.path());
+        let mut meta = table_meta(TableKind::Sharded, &[1, 2]);
+        meta.columns = vec!["id".into(), "k".into()];
+        meta.unique_keys = Some(vec![
+            UniqueKey {
+                name: "PRIMARY".into(),
+                columns: vec!["id".into(), "k".into()],
+            },
+            UniqueKey {
+                name: "by, comma".into(),
+                columns: vec!["k".into(), "s(3)".into()],
+            },
+        ]);
+        store.put_table("shop", "t", &meta)?;
+        assert_eq!(store.table("shop", "t")?, Some(meta));
+        // A version 2 record written before keys were recorded.
+        let old = [
+            &[2u8][..],
+            b"kind = \"sharded\"\ndata_nodes = [1, 2]\ncreated_at_ms = 5\ncolumn = \"id\"\n\
+              key_type = \"INT\"\nfunction = \"auto_crc32\"\nparams = \"\"\n",
+        ]
+        .concat();
+        let decoded = decode_table(&old, "shop.old")?;
+        assert_eq!(decoded.unique_keys, None);
         Ok(())
     }
 
@@ -852,6 +894,7 @@ mod tests {
                 now_default_columns: Vec::new(),
                 shard_key_default: None,
                 other_collation_columns: Vec::new(),
+                unique_keys: None,
             })
         );
         let global = decode_table(

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use strata_catalog::sharding::{Distribution, KeyLiteral, ShardingRule};
+use strata_catalog::UniqueKey;
 
 /// Read access to the catalog. Names are passed as written in the statement (MySQL
 /// table names are case-sensitive on Linux; the implementation decides). `Sync`, as a
@@ -73,6 +74,8 @@ pub struct TableInfo {
     /// for all): rows reach the merge in the connection's character set with no trace
     /// of it, so comparing such strings across nodes is refused.
     pub other_collation_columns: Vec<String>,
+    /// PRIMARY KEY and UNIQUE keys from CREATE TABLE (None: not recorded).
+    pub unique_keys: Option<Vec<UniqueKey>>,
 }
 
 impl TableInfo {
@@ -85,6 +88,7 @@ impl TableInfo {
             auto_increment: None,
             now_default_columns: Vec::new(),
             other_collation_columns: Vec::new(),
+            unique_keys: None,
         }
     }
 

@@ -4,11 +4,17 @@
 //! see `strata_sql::ddl`; the clause is removed from the text sent to data nodes), a
 //! declaration in the configuration ([`CatalogView::declared_table`]), or the logical
 //! database's default nodes: one node makes a vertical table; several make an
-//! AUTO_CRC32 table sharded on the primary key's first column, else the first unique
-//! key's, else the first integer column, else the first CHAR/VARCHAR column, else the
-//! first column whose type can be a sharding key; a table with no such column is
-//! vertical on the first default node. Multi-node tables with an
-//! AUTO_INCREMENT column use the global sequence; single-node tables keep MySQL's own.
+//! AUTO_CRC32 table sharded on the first column (in primary key order, else the first
+//! unique key's) that every PRIMARY/UNIQUE key contains; without keys, the first integer
+//! column, else the first CHAR/VARCHAR column, else the first column whose type can be a
+//! sharding key; a table with no such column is vertical on the first default node.
+//! Multi-node tables with an AUTO_INCREMENT column use the global sequence; single-node
+//! tables keep MySQL's own.
+//!
+//! Each data node enforces a unique key over its own rows only, so on a table spread over
+//! several nodes every PRIMARY KEY and UNIQUE key (CREATE TABLE, ALTER TABLE, CREATE
+//! UNIQUE INDEX) must contain the sharding column (a child's joining column); others are
+//! refused with MySQL's error 1503.
 //!
 //! ALTER/TRUNCATE TABLE, CREATE/DROP INDEX run on every node of the table; changes to the
 //! sharding column (drop, rename, a type that canonicalizes differently) are refused.
@@ -16,10 +22,12 @@
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, CreateTable, CreateTableLikeKind,
-    CreateTableOptions, Expr, ObjectName, ObjectType, RenameTableNameKind, SqlOption, Statement,
-    TableConstraint,
+    CreateTableOptions, Expr, IndexColumn, ObjectName, ObjectType, RenameTableNameKind, SqlOption,
+    Statement, TableConstraint,
 };
 use strata_catalog::sharding::{Distribution, KeyType, ShardingFunction, ShardingRule};
+use strata_catalog::unique_keys::violating_key;
+use strata_catalog::UniqueKey;
 use strata_sql::ddl::{strip_shard_clause, ShardClause};
 
 use crate::catalog_view::{CatalogView, TableInfo};
@@ -57,6 +65,14 @@ pub enum CatalogChange {
     },
     /// A table was dropped.
     DropTable {
+        /// Logical database.
+        db: String,
+        /// Table name.
+        name: String,
+    },
+    /// A table's keys may have changed (ALTER TABLE, CREATE/DROP INDEX): its recorded
+    /// PRIMARY/UNIQUE keys are forgotten, to be read again from a data node.
+    ForgetUniqueKeys {
         /// Logical database.
         db: String,
         /// Table name.
@@ -144,6 +160,7 @@ pub(crate) fn plan_ddl_statement(
         plan,
         insert_id: None,
         catalog_changes: Vec::new(),
+        notes: Vec::new(),
     };
     match &stmt {
         Statement::CreateTable(ct) => plan_create(ct, text, None, ctx, catalog),
@@ -157,8 +174,12 @@ pub(crate) fn plan_ddl_statement(
                     "changing the character set or collation of a table on several data nodes",
                 ));
             }
+            if table.info.unique_keys.is_some() {
+                changes.push(forget_keys(&table));
+            }
             for op in operations {
                 check_alter(op, &table)?;
+                check_new_keys(&table, &keys_added_by(op))?;
                 if let AlterTableOperation::RenameTable { table_name } = op {
                     let new = match table_name {
                         RenameTableNameKind::To(n) | RenameTableNameKind::As(n) => n,
@@ -170,15 +191,28 @@ pub(crate) fn plan_ddl_statement(
                 plan: fan_out(&table.placement.nodes(), text, WriteCombine::Sum),
                 insert_id: None,
                 catalog_changes: changes,
+                notes: Vec::new(),
             })
         }
         Statement::CreateIndex(ci) => {
             let table = resolver.table(&ci.table_name, None)?;
-            Ok(plain(fan_out(
-                &table.placement.nodes(),
-                text,
-                WriteCombine::Sum,
-            )))
+            if ci.unique {
+                let columns: Vec<String> = ci.columns.iter().map(key_part).collect();
+                let name = ci
+                    .name
+                    .as_ref()
+                    .and_then(|n| n.0.last())
+                    .and_then(|p| p.as_ident())
+                    .map(|i| i.value.clone())
+                    .or_else(|| columns.first().cloned())
+                    .unwrap_or_default();
+                check_new_keys(&table, &[UniqueKey { name, columns }])?;
+            }
+            let mut planned = plain(fan_out(&table.placement.nodes(), text, WriteCombine::Sum));
+            if table.info.unique_keys.is_some() {
+                planned.catalog_changes.push(forget_keys(&table));
+            }
+            Ok(planned)
         }
         Statement::Truncate { table_names, .. } => {
             let mut nodes: Option<Vec<u32>> = None;
@@ -210,11 +244,11 @@ pub(crate) fn plan_ddl_statement(
             ..
         } => {
             let table = resolver.table(table_name, None)?;
-            Ok(plain(fan_out(
-                &table.placement.nodes(),
-                text,
-                WriteCombine::Sum,
-            )))
+            let mut planned = plain(fan_out(&table.placement.nodes(), text, WriteCombine::Sum));
+            if table.info.unique_keys.is_some() {
+                planned.catalog_changes.push(forget_keys(&table));
+            }
+            Ok(planned)
         }
         Statement::RenameTable(pairs) => {
             let mut per_node: Vec<(u32, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
@@ -250,6 +284,7 @@ pub(crate) fn plan_ddl_statement(
                 plan: parts_plan(parts),
                 insert_id: None,
                 catalog_changes: changes,
+                notes: Vec::new(),
             })
         }
         // Views are not recorded in the catalog: a view created on a data node could be
@@ -363,6 +398,7 @@ fn plan_drop_tables(
         plan: parts_plan(parts),
         insert_id: None,
         catalog_changes: changes,
+        notes: Vec::new(),
     })
 }
 
@@ -411,6 +447,119 @@ fn check_alter(op: &AlterTableOperation, table: &crate::scope::TableRef) -> Resu
             same_key_type(&data_type.to_string(), options, key_type, table, column)
         }
         _ => Ok(()),
+    }
+}
+
+/// The change that forgets a table's recorded keys.
+fn forget_keys(table: &crate::scope::TableRef) -> CatalogChange {
+    CatalogChange::ForgetUniqueKeys {
+        db: table.db.clone(),
+        name: table.name.clone(),
+    }
+}
+
+/// The PRIMARY KEY and UNIQUE keys an ALTER TABLE operation adds.
+fn keys_added_by(op: &AlterTableOperation) -> Vec<UniqueKey> {
+    let column_key = |column: &str, options: &mut dyn Iterator<Item = &ColumnOption>| {
+        options
+            .filter_map(|o| match o {
+                ColumnOption::Unique { is_primary, .. } => {
+                    Some(column_option_key(column, *is_primary))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    match op {
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            constraint_key(constraint).into_iter().collect()
+        }
+        AlterTableOperation::AddColumn { column_def, .. } => column_key(
+            &column_def.name.value,
+            &mut column_def.options.iter().map(|o| &o.option),
+        ),
+        AlterTableOperation::ModifyColumn {
+            col_name, options, ..
+        } => column_key(&col_name.value, &mut options.iter()),
+        AlterTableOperation::ChangeColumn {
+            new_name, options, ..
+        } => column_key(&new_name.value, &mut options.iter()),
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses keys a table spread over several data nodes cannot enforce: each node checks
+/// a key only over its own rows, so a key must contain the column that places rows.
+fn check_new_keys(table: &crate::scope::TableRef, keys: &[UniqueKey]) -> Result<(), PlanError> {
+    check_keys(&table.name, &table.placement, keys)
+}
+
+/// [`check_new_keys`] for a placement (child tables: their joining column).
+fn check_keys(table: &str, placement: &Placement, keys: &[UniqueKey]) -> Result<(), PlanError> {
+    let Placement::Sharded { column, rule, .. } = placement else {
+        return Ok(());
+    };
+    if rule.data_nodes.len() < 2 {
+        return Ok(());
+    }
+    match violating_key(keys, column) {
+        Some(key) => Err(PlanError::UniqueKeyWithoutShardingColumn {
+            table: table.to_string(),
+            key: key.clone(),
+            column: column.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The key a column-level `PRIMARY KEY` or `UNIQUE` declares (MySQL names a unique
+/// index after its column).
+fn column_option_key(column: &str, is_primary: bool) -> UniqueKey {
+    UniqueKey {
+        name: if is_primary {
+            UniqueKey::PRIMARY.to_string()
+        } else {
+            column.to_string()
+        },
+        columns: vec![column.to_string()],
+    }
+}
+
+/// The key a table-level PRIMARY KEY or UNIQUE constraint declares.
+fn constraint_key(constraint: &TableConstraint) -> Option<UniqueKey> {
+    match constraint {
+        TableConstraint::PrimaryKey { columns, .. } => Some(UniqueKey {
+            name: UniqueKey::PRIMARY.to_string(),
+            columns: columns.iter().map(key_part).collect(),
+        }),
+        TableConstraint::Unique {
+            name,
+            index_name,
+            columns,
+            ..
+        } => {
+            let columns: Vec<String> = columns.iter().map(key_part).collect();
+            // MySQL names the index by its index name, else the constraint's, else
+            // after its first column.
+            let name = index_name
+                .as_ref()
+                .or(name.as_ref())
+                .map(|i| i.value.clone())
+                .or_else(|| columns.first().cloned())
+                .unwrap_or_default();
+            Some(UniqueKey { name, columns })
+        }
+        _ => None,
+    }
+}
+
+/// A key part as a column name; a prefix (`c(10)`) or expression keeps its text, which
+/// never equals a column name.
+fn key_part(part: &IndexColumn) -> String {
+    match &part.column.expr {
+        Expr::Identifier(id) => id.value.clone(),
+        Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.clone()).unwrap_or_default(),
+        other => other.to_string(),
     }
 }
 
@@ -466,6 +615,7 @@ fn plan_create(
                 plan: fan_out(&placement.nodes(), create_sql, WriteCombine::Sum),
                 insert_id: None,
                 catalog_changes: Vec::new(),
+                notes: Vec::new(),
             });
         }
         return Err(PlanError::TableExists(name));
@@ -477,6 +627,7 @@ fn plan_create(
         }
         None => None,
     };
+    let mut notes = Vec::new();
     let distribution = match clause {
         Some(c) => clause_distribution(
             c,
@@ -493,7 +644,12 @@ fn plan_create(
             }
             (Some(d), _) => d,
             (None, Some(source)) => source.info.distribution.clone(),
-            (None, None) => default_distribution(&columns, &dbinfo.default_data_nodes)?,
+            (None, None) => {
+                let (distribution, note) =
+                    default_distribution(&name, &columns, &dbinfo.default_data_nodes)?;
+                notes.extend(note);
+                distribution
+            }
         },
     };
     let mut info = match &like {
@@ -517,7 +673,16 @@ fn plan_create(
             .map(|c| c.name.value.clone())
             .collect();
     }
+    if like.is_none() {
+        info.unique_keys = Some(columns.keys.clone());
+    }
     let placement = Placement::of(&db, &info, catalog)?;
+    // A LIKE copy has its source's keys (unknown for tables recorded before keys were).
+    check_keys(
+        &name,
+        &placement,
+        info.unique_keys.as_deref().unwrap_or_default(),
+    )?;
     if let Placement::Sharded { column, .. } = &placement {
         if like.is_none() {
             let def = key_column(&columns, column)?;
@@ -559,6 +724,7 @@ fn plan_create(
             name,
             table: Box::new(info),
         }],
+        notes,
     })
 }
 
@@ -580,39 +746,26 @@ fn is_now(e: &Expr) -> bool {
 /// The columns and keys of a CREATE TABLE.
 struct ColumnSet<'c> {
     defs: &'c [ColumnDef],
-    primary: Vec<String>,
-    unique: Vec<String>,
+    /// PRIMARY KEY and UNIQUE keys, column-level ones first.
+    keys: Vec<UniqueKey>,
     table_collation: Option<String>,
 }
 
 impl<'c> ColumnSet<'c> {
     fn of(ct: &'c CreateTable) -> ColumnSet<'c> {
-        let mut primary = Vec::new();
-        let mut unique = Vec::new();
-        for c in &ct.columns {
-            for o in &c.options {
-                if let ColumnOption::Unique { is_primary, .. } = &o.option {
-                    if *is_primary {
-                        primary.push(c.name.value.clone());
-                    } else {
-                        unique.push(c.name.value.clone());
+        let mut keys: Vec<UniqueKey> = ct
+            .columns
+            .iter()
+            .flat_map(|c| {
+                c.options.iter().filter_map(|o| match &o.option {
+                    ColumnOption::Unique { is_primary, .. } => {
+                        Some(column_option_key(&c.name.value, *is_primary))
                     }
-                }
-            }
-        }
-        let first_col = |cols: &[sqlparser::ast::IndexColumn]| -> Option<String> {
-            cols.first().and_then(|c| match &c.column.expr {
-                Expr::Identifier(id) => Some(id.value.clone()),
-                _ => None,
+                    _ => None,
+                })
             })
-        };
-        for k in &ct.constraints {
-            match k {
-                TableConstraint::PrimaryKey { columns, .. } => primary.extend(first_col(columns)),
-                TableConstraint::Unique { columns, .. } => unique.extend(first_col(columns)),
-                _ => {}
-            }
-        }
+            .collect();
+        keys.extend(ct.constraints.iter().filter_map(constraint_key));
         let options: &[SqlOption] = match &ct.table_options {
             CreateTableOptions::Plain(o)
             | CreateTableOptions::With(o)
@@ -639,8 +792,7 @@ impl<'c> ColumnSet<'c> {
         let table_collation = collation.or_else(|| charset.map(|c| default_collation(&c)));
         ColumnSet {
             defs: &ct.columns,
-            primary,
-            unique,
+            keys,
             table_collation,
         }
     }
@@ -886,16 +1038,21 @@ fn sharded(
     })
 }
 
-/// The distribution of a plain CREATE TABLE from the database's default nodes.
+/// The distribution of a plain CREATE TABLE from the database's default nodes, with a
+/// note when the table stays on one node although several were available. With unique
+/// keys, the sharding column is one that every key contains (in the primary key's order,
+/// else the first unique key's), so each node can enforce them; when no column is in all
+/// of them the table is vertical on the first default node.
 fn default_distribution(
+    table: &str,
     columns: &ColumnSet<'_>,
     default_nodes: &[u32],
-) -> Result<Distribution, PlanError> {
+) -> Result<(Distribution, Option<String>), PlanError> {
     match default_nodes {
         [] => Err(PlanError::data_nodes(
             "the database has no default data node",
         )),
-        [only] => Ok(Distribution::Vertical { dnid: *only }),
+        [only] => Ok((Distribution::Vertical { dnid: *only }, None)),
         nodes => {
             let usable = |name: &str| -> Option<(String, KeyType)> {
                 let def = columns.find(name)?;
@@ -910,23 +1067,45 @@ fn default_distribution(
                     want(&k).then(|| (d.name.value.clone(), k))
                 })
             };
-            let chosen = columns
-                .primary
-                .first()
-                .and_then(|c| usable(c))
-                .or_else(|| columns.unique.iter().find_map(|c| usable(c)))
-                .or_else(|| by_type(|k| matches!(k, KeyType::Integer { .. })))
-                .or_else(|| by_type(|k| matches!(k, KeyType::String { .. })))
-                .or_else(|| by_type(|_| true));
+            let first_key = columns
+                .keys
+                .iter()
+                .find(|k| k.is_primary())
+                .or(columns.keys.first());
+            let chosen = match first_key {
+                Some(key) => key
+                    .columns
+                    .iter()
+                    .filter(|c| columns.keys.iter().all(|k| k.contains(c)))
+                    .find_map(|c| usable(c)),
+                None => by_type(|k| matches!(k, KeyType::Integer { .. }))
+                    .or_else(|| by_type(|k| matches!(k, KeyType::String { .. })))
+                    .or_else(|| by_type(|_| true)),
+            };
+            let vertical = Distribution::Vertical { dnid: nodes[0] };
             match chosen {
-                Some((column, key_type)) => sharded(
-                    column,
-                    key_type,
-                    auto_rule(ShardingFunction::AutoCrc32, nodes.to_vec())?,
-                ),
+                Some((column, key_type)) => Ok((
+                    sharded(
+                        column,
+                        key_type,
+                        auto_rule(ShardingFunction::AutoCrc32, nodes.to_vec())?,
+                    )?,
+                    None,
+                )),
+                // Spreading rows by a column outside a unique key would let each node
+                // accept a duplicate of another node's key: keep the table whole.
+                None if first_key.is_some() => {
+                    let keys: Vec<String> = columns.keys.iter().map(UniqueKey::describe).collect();
+                    let note = format!(
+                        "table '{table}' is placed on data node {} only: no column usable as a sharding key is part of every unique key ({}); use SHARD BY to spread it",
+                        nodes[0],
+                        keys.join(", ")
+                    );
+                    Ok((vertical, Some(note)))
+                }
                 // No column can be a sharding key (TEXT, FLOAT...): keep the table whole
                 // on the first default node.
-                None => Ok(Distribution::Vertical { dnid: nodes[0] }),
+                None => Ok((vertical, None)),
             }
         }
     }

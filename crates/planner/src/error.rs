@@ -56,6 +56,22 @@ pub enum PlanError {
         /// Message.
         message: String,
     },
+    /// ER_UNIQUE_KEY_NEED_ALL_FIELDS_IN_PF (1503): a PRIMARY KEY or UNIQUE key of a table
+    /// spread over several data nodes lacks the sharding column, so each node would
+    /// enforce it only over its own rows.
+    #[error(
+        "A {} must include all columns in the table's partitioning function: {} of table '{table}' does not contain the sharding column '{column}'. Include '{column}' in the key, or shard the table by a column of the key (a unique constraint enforced across data nodes is not available yet)",
+        if key.is_primary() { "PRIMARY KEY" } else { "UNIQUE INDEX" },
+        key.describe()
+    )]
+    UniqueKeyWithoutShardingColumn {
+        /// Table.
+        table: String,
+        /// The key.
+        key: strata_catalog::UniqueKey,
+        /// The sharding column (a child table's joining column).
+        column: String,
+    },
     /// ER_WRONG_ARGUMENTS (1210): the parameter values do not match the placeholders.
     #[error("Incorrect arguments to mysqld_stmt_execute")]
     WrongArguments,
@@ -78,6 +94,7 @@ impl PlanError {
             PlanError::Sharding { code, .. } | PlanError::Distribution { code, .. } => *code,
             PlanError::ShardingColumnChange(_) => 1235,
             PlanError::WrongArguments => 1210,
+            PlanError::UniqueKeyWithoutShardingColumn { .. } => 1503,
             PlanError::Sequence(_) => 1467,
         }
     }
@@ -95,6 +112,7 @@ impl PlanError {
             PlanError::Sharding { .. }
             | PlanError::Distribution { .. }
             | PlanError::WrongArguments
+            | PlanError::UniqueKeyWithoutShardingColumn { .. }
             | PlanError::Sequence(_) => "HY000",
         }
     }

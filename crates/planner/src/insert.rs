@@ -187,6 +187,7 @@ pub(crate) fn plan_insert(
         plan,
         insert_id,
         catalog_changes: Vec::new(),
+        notes: Vec::new(),
     })
 }
 
@@ -195,6 +196,7 @@ fn planned(plan: Plan) -> Planned {
         plan,
         insert_id: None,
         catalog_changes: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -67,6 +67,9 @@ pub struct Planned {
     pub insert_id: Option<u64>,
     /// Catalog changes to apply once the plan succeeded (DDL).
     pub catalog_changes: Vec<CatalogChange>,
+    /// What the planner decided differently from what the statement suggests, for the
+    /// client's warnings once the compute node keeps its own (the server logs them).
+    pub notes: Vec<String>,
 }
 
 impl Planned {
@@ -75,6 +78,7 @@ impl Planned {
             plan,
             insert_id: None,
             catalog_changes: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }

@@ -81,7 +81,8 @@ fn survey_the_sqllogictest_corpus() {
                             CatalogChange::DropTable { db, name } => {
                                 catalog.remove_table(db, name);
                             }
-                            CatalogChange::RenameTable { .. } => {}
+                            CatalogChange::RenameTable { .. }
+                            | CatalogChange::ForgetUniqueKeys { .. } => {}
                         }
                     }
                     if let (

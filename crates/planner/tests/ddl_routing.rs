@@ -153,8 +153,12 @@ fn plain_create_table_follows_the_default_nodes() {
                 collation: "utf8mb4_bin".into(),
             },
         ),
-        // A FLOAT primary key cannot shard: the next candidate is used.
-        ("CREATE TABLE t (f DOUBLE PRIMARY KEY, n INT)", "n", int()),
+        // A FLOAT column of the key cannot shard: the next column of every key is used.
+        (
+            "CREATE TABLE t (f DOUBLE, n INT, PRIMARY KEY (f, n))",
+            "n",
+            int(),
+        ),
     ];
     for (sql, column, key_type) in cases {
         let plan = ddl(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -187,7 +191,7 @@ fn plain_create_table_follows_the_default_nodes() {
 #[test]
 fn created_tables_record_columns_defaults_and_auto_increment() {
     let plan = ddl(
-        "CREATE TABLE t (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT DEFAULT 7, ts DATETIME DEFAULT CURRENT_TIMESTAMP) SHARD BY functiontype 'auto_mod' USING COLUMN 'k'",
+        "CREATE TABLE t (id BIGINT NOT NULL AUTO_INCREMENT, k INT DEFAULT 7, ts DATETIME DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (id, k)) SHARD BY functiontype 'auto_mod' USING COLUMN 'k'",
     )
     .expect("plans");
     let info = created(&plan);

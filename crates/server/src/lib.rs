@@ -8,6 +8,7 @@
 pub mod context;
 pub mod deadlock;
 pub mod fuzzing;
+pub mod key_report;
 pub mod results;
 pub mod session;
 mod workers;
@@ -75,6 +76,12 @@ impl RunningServer {
         if report.committed + report.rolled_back > 0 || !report.unreachable.is_empty() {
             info!(?report, "XA recovery at start-up");
         }
+        // Old tables whose unique keys the data nodes cannot enforce are reported in the
+        // background: reading unrecorded keys must not hold up serving.
+        let report_ctx = ctx.clone();
+        tokio::spawn(async move {
+            key_report::report_unique_key_violations(&report_ctx).await;
+        });
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| ServerError::Bind {

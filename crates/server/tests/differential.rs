@@ -111,7 +111,7 @@ fn schema() -> Vec<(&'static str, String, &'static str)> {
         ),
         (
             "t_child",
-            "cid INT NOT NULL PRIMARY KEY, pid INT NOT NULL, qty INT NULL".to_string(),
+            "cid INT NOT NULL, pid INT NOT NULL, qty INT NULL, PRIMARY KEY (cid, pid)".to_string(),
             "SHARD BY CHILD OF t_crc(id) USING COLUMN 'pid'",
         ),
         (

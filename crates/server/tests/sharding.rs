@@ -394,9 +394,13 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
         .ok_or("physical")?
         .to_string();
     let mut c = node.connect(Some("test")).await?;
-    // Plain DDL, as an ORM or a migration tool writes it.
-    c.query_drop("CREATE TABLE orders_by_customer (id INT PRIMARY KEY, customer INT NOT NULL)")
-        .await?;
+    // Plain DDL, as an ORM or a migration tool writes it (the key contains the declared
+    // sharding column, so each data node can enforce it).
+    c.query_drop(
+        "CREATE TABLE orders_by_customer (id INT, customer INT NOT NULL, \
+         PRIMARY KEY (id, customer))",
+    )
+    .await?;
     c.query_drop("CREATE TABLE audit (id INT PRIMARY KEY, what VARCHAR(20))")
         .await?;
     c.query_drop("INSERT INTO orders_by_customer VALUES (1, 10), (2, 10), (3, 11), (4, 12)")
@@ -416,5 +420,153 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
         "a vertical table exists on its data node only"
     );
     node.shutdown().await;
+    Ok(())
+}
+
+/// Each data node enforces a key over its own rows only: a key without the sharding
+/// column is refused with MySQL's 1503 instead of silently accepting duplicates, and a
+/// plain table whose keys share no column stays whole on one node, where they hold.
+#[tokio::test]
+async fn unique_keys_without_the_sharding_column_are_refused_not_duplicated() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("physical")?
+        .to_string();
+    let mut c = node.connect(Some("test")).await?;
+    let err = c
+        .query_drop(
+            "CREATE TABLE rm (id INT PRIMARY KEY, k INT, s VARCHAR(10)) \
+             SHARD BY functiontype 'auto_mod' USING COLUMN 'k' ON DATANODE '1-4'",
+        )
+        .await
+        .err()
+        .ok_or("CREATE TABLE with a key without the sharding column succeeded")?;
+    match err {
+        mysql_async::Error::Server(e) => {
+            assert_eq!((e.code, e.state.as_str()), (1503, "HY000"), "{}", e.message);
+            assert!(
+                e.message.contains("PRIMARY KEY (id)") && e.message.contains("'k'"),
+                "{}",
+                e.message
+            );
+        }
+        other => return Err(format!("expected a server error, got {other}").into()),
+    }
+    // Nothing was created on any node.
+    let created: Vec<String> = c.query("SHOW TABLES LIKE 'rm'").await?;
+    assert!(created.is_empty(), "{created:?}");
+
+    // With the sharding column in the key, the reproduction behaves as one MySQL.
+    c.query_drop(
+        "CREATE TABLE rm (id INT, k INT, s VARCHAR(10), PRIMARY KEY (id, k)) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'k' ON DATANODE '1-4'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO rm VALUES (3, 1, 'a')").await?;
+    c.query_drop("REPLACE INTO rm VALUES (3, 1, 'rep')").await?;
+    let dup = c.query_drop("INSERT INTO rm VALUES (3, 1, 'dup')").await;
+    assert!(
+        matches!(&dup, Err(mysql_async::Error::Server(e)) if e.code == 1062),
+        "{dup:?}"
+    );
+    let rows: Vec<(i32, i32, String)> = c.query("SELECT id, k, s FROM rm WHERE id = 3").await?;
+    assert_eq!(rows, vec![(3, 1, "rep".to_string())]);
+    let err = c
+        .query_drop("ALTER TABLE rm ADD UNIQUE KEY uk_s (s)")
+        .await
+        .err()
+        .ok_or("ALTER TABLE ADD UNIQUE without the sharding column succeeded")?;
+    assert!(
+        matches!(&err, mysql_async::Error::Server(e) if e.code == 1503),
+        "{err}"
+    );
+    c.query_drop("CREATE UNIQUE INDEX uk_sk ON rm (s, k)")
+        .await?;
+
+    // A plain table whose keys share no column stays whole on the first data node, so
+    // both keys hold.
+    c.query_drop("CREATE TABLE pu (id INT PRIMARY KEY, email VARCHAR(50) UNIQUE)")
+        .await?;
+    c.query_drop("INSERT INTO pu VALUES (1, 'a@x'), (2, 'b@x'), (3, 'c@x'), (4, 'd@x')")
+        .await?;
+    let dup = c.query_drop("INSERT INTO pu VALUES (5, 'a@x')").await;
+    assert!(
+        matches!(&dup, Err(mysql_async::Error::Server(e)) if e.code == 1062),
+        "{dup:?}"
+    );
+    let dup = c.query_drop("INSERT INTO pu VALUES (1, 'e@x')").await;
+    assert!(
+        matches!(&dup, Err(mysql_async::Error::Server(e)) if e.code == 1062),
+        "{dup:?}"
+    );
+    assert_eq!(rows_on_storage(&storage, 0, &physical, "pu").await?, 4);
+    for i in 1..4 {
+        let mut s = storage.connect(i, Some(&physical)).await?;
+        let there: Vec<String> = s.query("SHOW TABLES LIKE 'pu'").await?;
+        assert!(there.is_empty(), "pu exists on storage node {i}");
+    }
+    node.shutdown().await;
+    Ok(())
+}
+
+/// A table recorded before keys were (no keys in its metadata) whose primary key lacks
+/// the sharding column is found at start-up: its keys are read from a data node,
+/// recorded, and the key is reported.
+#[tokio::test]
+async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
+    use strata_catalog::sharding::{Distribution, KeyType, ShardingRule};
+    use strata_catalog::{Catalog, TableInfo, UniqueKey};
+    let storage = shared_storage(2).await?;
+    let (config, _dir) = ComputeNode::builder(&storage).build_config().await?;
+    let physical = config.data_nodes[0].primary.database.clone();
+    for i in 0..2 {
+        let mut s = storage.connect(i, Some(&physical)).await?;
+        s.query_drop(
+            "CREATE TABLE old (id INT PRIMARY KEY, k INT, s VARCHAR(5), UNIQUE KEY uk (k, s))",
+        )
+        .await?;
+        s.query_drop("CREATE TABLE fine (id INT, k INT, PRIMARY KEY (id, k))")
+            .await?;
+    }
+    {
+        let catalog = Catalog::open(config.clone())?;
+        let rule = ShardingRule::auto_mod(vec![1, 2])?;
+        for name in ["old", "fine"] {
+            let distribution =
+                Distribution::sharded("k", KeyType::Integer { unsigned: false }, rule.clone())?;
+            catalog.create_table("test", name, TableInfo::new(distribution, None))?;
+        }
+    }
+    let catalog = Catalog::open(config.clone())?;
+    let ctx = strata_server::context::ServerContext::new(catalog, None)?;
+    let found = strata_server::key_report::report_unique_key_violations(&ctx).await;
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        ["test.old: PRIMARY KEY (id) does not contain the sharding column k"]
+    );
+    // The keys read are recorded (in the store too): the next start asks no data node.
+    let key = |name: &str, columns: &[&str]| UniqueKey {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+    };
+    let old_keys = Some(vec![key("PRIMARY", &["id"]), key("uk", &["k", "s"])]);
+    let catalog = ctx.topology.catalog();
+    assert_eq!(
+        catalog
+            .table("test", "old")
+            .and_then(|t| t.unique_keys.clone()),
+        old_keys
+    );
+    assert_eq!(
+        catalog
+            .store()
+            .table("test", "old")?
+            .and_then(|m| m.unique_keys),
+        old_keys
+    );
+    assert_eq!(catalog.unique_key_violations().len(), 1);
     Ok(())
 }

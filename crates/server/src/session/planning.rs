@@ -48,6 +48,7 @@ impl CatalogView for CatalogAdapter<'_> {
         info.now_default_columns = t.now_default_columns.clone();
         info.shard_key_default = t.shard_key_default.clone();
         info.other_collation_columns = t.other_collation_columns.clone();
+        info.unique_keys = t.unique_keys.clone();
         Some(info)
     }
 
@@ -315,6 +316,10 @@ impl Session {
                     tracing::error!(error = %e, ?change, "DDL ran on the data nodes but the catalog could not record it");
                 }
             }
+            // The compute node has no warning list of its own for SHOW WARNINGS yet.
+            for note in &planned.notes {
+                tracing::info!(session = self.id, note = %note, "planner note");
+            }
         }
         Ok(ok)
     }
@@ -334,8 +339,10 @@ fn apply_change(
             info.now_default_columns = table.now_default_columns.clone();
             info.shard_key_default = table.shard_key_default.clone();
             info.other_collation_columns = table.other_collation_columns.clone();
+            info.unique_keys = table.unique_keys.clone();
             catalog.create_table(db, name, info).map(|_| ())
         }
+        CatalogChange::ForgetUniqueKeys { db, name } => catalog.set_unique_keys(db, name, None),
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
         CatalogChange::RenameTable {
             db,
