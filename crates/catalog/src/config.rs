@@ -37,6 +37,42 @@ pub struct Config {
     /// Client address whitelist and failed-login limits.
     #[serde(default)]
     pub security: crate::security::SecurityConfig,
+    /// The audit log of statements and logins.
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// The audit log: JSON lines of statements, logins and failed logins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Write the audit log (off by default).
+    pub enabled: bool,
+    /// The file; absent means `audit.log` in the data directory.
+    pub path: Option<PathBuf>,
+    /// Size at which the file is rotated (`audit.log` -> `audit.log.1` ...); 0 never
+    /// rotates.
+    pub rotate_bytes: u64,
+    /// Rotated files kept.
+    pub keep: u32,
+    /// Log each statement's digest (literals replaced by `?`) instead of its text.
+    pub digest_only: bool,
+    /// Events queued for the writer at most; beyond, events are dropped and counted
+    /// (sessions never wait for the audit log).
+    pub queue: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: false,
+            path: None,
+            rotate_bytes: 100 * 1024 * 1024,
+            keep: 5,
+            digest_only: false,
+            queue: 65_536,
+        }
+    }
 }
 
 /// Listener addresses and server-wide settings.

@@ -225,6 +225,11 @@ fn playground_config(
         tables: Vec::new(),
         transaction: Default::default(),
         security: Default::default(),
+        audit: strata_catalog::config::AuditConfig {
+            enabled: true,
+            path: Some(dir.join("audit.log")),
+            ..Default::default()
+        },
     }
 }
 

@@ -81,6 +81,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             tables: Vec::new(),
             transaction: Default::default(),
             security: Default::default(),
+            audit: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {
