@@ -243,6 +243,12 @@ impl TablePattern {
     pub fn matches(&self, db: &str, table: &str) -> bool {
         self.db.matches(db) && self.table.matches(table)
     }
+
+    /// True when the database side matches `db`: a statement on a whole database
+    /// (DROP DATABASE) touches every table the pattern could name in it.
+    pub fn matches_database(&self, db: &str) -> bool {
+        self.db.matches(db)
+    }
 }
 
 /// One side of a table pattern.

@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod deadlock;
+pub mod firewall;
 pub mod fuzzing;
 pub mod key_report;
 pub mod results;
