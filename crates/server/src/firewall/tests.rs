@@ -281,6 +281,8 @@ tables = ["*.salary", "hr.*"]
             // `salary` table.
             ("DROP DATABASE crm", "app", None, Want::Log(&["salaries"])),
             ("DROP DATABASE IF EXISTS sales", "app", None, Want::Log(&["salaries"])),
+            ("ALTER DATABASE shop CHARACTER SET utf8mb4", "app", None, deny),
+            ("CREATE DATABASE IF NOT EXISTS hr2", "app", None, Want::Log(&["salaries"])),
             ("SELECT * FROM orders", "app", Some("shop"), Want::Allow),
             // Multi-table DELETE: every table of the FROM list is touched.
             ("DELETE o FROM customers c JOIN orders o ON o.cid = c.id WHERE c.id = 1", "app", Some("shop"), deny),
