@@ -481,6 +481,30 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
+    /// The textbook recursive LIKE, as a reference for the linear matcher.
+    fn naive_like(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('%', rest)) => (0..=t.len()).any(|i| naive_like(rest, &t[i..])),
+            Some(('_', rest)) => !t.is_empty() && naive_like(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && naive_like(rest, &t[1..]),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn like_agrees_with_the_recursive_definition(
+            pattern in "[ab%_]{0,8}",
+            text in "[ab]{0,10}",
+        ) {
+            let p: Vec<char> = pattern.chars().collect();
+            let t: Vec<char> = text.chars().collect();
+            let compiled = NamePattern::like(&pattern, false)
+                .map_err(proptest::test_runner::TestCaseError::fail)?;
+            proptest::prop_assert_eq!(compiled.matches(&text), naive_like(&p, &t));
+        }
+    }
+
     #[test]
     fn user_patterns_take_only_percent_as_a_wildcard() {
         let cases = [
