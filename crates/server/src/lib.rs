@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod context;
 pub mod deadlock;
+pub mod firewall;
 pub mod fuzzing;
 pub mod key_report;
 pub mod results;

@@ -221,6 +221,7 @@ fn playground_config(
         }],
         data_nodes,
         pool: PoolConfig::default(),
+        firewall: Default::default(),
         rules: Vec::new(),
         tables: Vec::new(),
         transaction: Default::default(),

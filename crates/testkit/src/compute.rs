@@ -77,6 +77,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             data_nodes: Vec::new(),
             databases: Vec::new(),
             pool: PoolConfig::default(),
+            firewall: Default::default(),
             rules: Vec::new(),
             tables: Vec::new(),
             transaction: Default::default(),
