@@ -185,6 +185,8 @@ pub struct ServerContext {
     failed_logins: Mutex<HashMap<std::net::IpAddr, u32>>,
     /// The audit log, when enabled.
     pub audit: Option<crate::audit::AuditLog>,
+    /// The SQL firewall (inactive when no rule is configured).
+    pub firewall: crate::firewall::Firewall,
 }
 
 impl ServerContext {
@@ -218,9 +220,15 @@ impl ServerContext {
         } else {
             None
         };
+        let firewall = crate::firewall::Firewall::new(&catalog.config().firewall).map_err(|e| {
+            strata_catalog::CatalogError::InvalidConfig {
+                problems: vec![e.to_string()],
+            }
+        })?;
         let topology = Topology::new(catalog);
         Ok(ServerContext {
             audit,
+            firewall,
             accounts: std::sync::RwLock::new(accounts),
             accounts_version: AtomicU64::new(0),
             allowed_networks,

@@ -293,3 +293,89 @@ async fn clients_outside_the_whitelist_and_repeated_failures_are_turned_away() -
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
+    use strata_catalog::config::{FirewallAction, FirewallRuleConfig};
+    let storage = shared_storage(2).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.firewall.deny_update_delete_without_where = true;
+            c.firewall.deny_drop_truncate_except = Some(vec!["root".into()]);
+            c.firewall.max_rows_estimate = Some(50);
+            c.firewall.rules.push(FirewallRuleConfig {
+                name: "no_vault".into(),
+                action: FirewallAction::Deny,
+                kinds: Vec::new(),
+                tables: vec!["test.vault".into()],
+                users: vec!["app".into()],
+                digest: None,
+                without_where: false,
+                except_users: Vec::new(),
+                reason: Some("the vault is for auditors".into()),
+            });
+        })
+        .start()
+        .await?;
+    let addr = node.service_addr();
+    let mut root = node.connect(Some("test")).await?;
+    root.query_drop("CREATE TABLE big (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
+        .await?;
+    root.query_drop("CREATE TABLE vault (id INT PRIMARY KEY) SHARD BY GLOBAL")
+        .await?;
+    let values: Vec<String> = (1..=200).map(|i| format!("({i}, {i})")).collect();
+    root.query_drop(format!("INSERT INTO big VALUES {}", values.join(", ")))
+        .await?;
+    root.query_drop("CREATE USER 'app'@'%' IDENTIFIED BY 'pw'")
+        .await?;
+    root.query_drop("GRANT ALL ON test.* TO 'app'@'%'").await?;
+    let mut app = login(addr, "app", "pw", Some("test")).await?;
+
+    let denied = |e: mysql_async::Error| -> (u16, String) {
+        match e {
+            mysql_async::Error::Server(s) => (s.code, s.message),
+            other => (0, other.to_string()),
+        }
+    };
+    let (got, message) = denied(
+        app.query_drop("DELETE FROM big")
+            .await
+            .err()
+            .ok_or("unbounded DELETE ran")?,
+    );
+    assert_eq!(got, 1227);
+    assert!(message.contains("SQL firewall"), "{message}");
+    assert_eq!(
+        code(app.query_drop("UPDATE big SET v = 0 LIMIT 1").await),
+        1227
+    );
+    app.query_drop("UPDATE big SET v = 7 WHERE id = 3").await?;
+    let (got, message) = denied(
+        app.query_drop("SELECT * FROM vault")
+            .await
+            .err()
+            .ok_or("vault read")?,
+    );
+    assert_eq!(got, 1227);
+    assert!(message.contains("no_vault"), "{message}");
+    let n: Option<i64> = root.query_first("SELECT COUNT(*) FROM vault").await?;
+    assert_eq!(n, Some(0), "the rule names user app only");
+    assert_eq!(code(app.query_drop("TRUNCATE TABLE big").await), 1227);
+    assert_eq!(code(app.query_drop("DROP TABLE vault").await), 1227);
+    // EXPLAIN estimates: a full scan of 200 rows is over the limit, a point read is not.
+    let (got, message) = denied(
+        app.query_drop("SELECT * FROM big")
+            .await
+            .err()
+            .ok_or("full scan ran")?,
+    );
+    assert_eq!(got, 1227, "{message}");
+    let one: Option<i32> = app.query_first("SELECT v FROM big WHERE id = 3").await?;
+    assert_eq!(one, Some(7));
+    assert_eq!(code(app.prep("DELETE FROM big").await), 1227);
+    root.query_drop("DROP TABLE vault").await?;
+    app.disconnect().await?;
+    root.disconnect().await?;
+    node.shutdown().await;
+    Ok(())
+}

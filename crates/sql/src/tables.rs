@@ -220,6 +220,11 @@ impl Reader<'_> {
     fn statement(&mut self, kind: StatementKind) {
         use StatementKind as K;
         let start = self.statement_start();
+        // The bodies of a WITH clause before the statement are reads, whatever the
+        // statement does (`WITH c AS (SELECT ... FROM base) UPDATE ...`).
+        if start > 0 && !matches!(kind, K::Select | K::Do | K::Set | K::Explain) {
+            self.select_lists_between(0, start, Access::Select);
+        }
         match kind {
             K::Select | K::Do | K::Set | K::Explain
                 if self.kw(start, "DESCRIBE") || self.kw(start, "DESC") =>
@@ -449,8 +454,13 @@ impl Reader<'_> {
     }
 
     fn select_lists_after(&mut self, from: usize, access: Access) {
+        self.select_lists_between(from, self.toks.len(), access);
+    }
+
+    /// The FROM lists that start between `from` and `to`.
+    fn select_lists_between(&mut self, from: usize, to: usize, access: Access) {
         let mut i = from;
-        while i < self.toks.len() {
+        while i < to.min(self.toks.len()) {
             if self.kw(i, "FROM") {
                 let end = self.select_list_end(i + 1);
                 self.table_list(i + 1, end, access);

@@ -25,6 +25,7 @@ macro_rules! relay_mode {
 mod accounts;
 mod audit;
 mod distributed;
+mod firewall;
 mod handshake;
 mod isolation;
 mod local;

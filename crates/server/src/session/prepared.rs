@@ -84,6 +84,10 @@ impl Session {
         }
         .and_then(|()| self.guard(&sql, kind, bytes))
         .and_then(|()| self.authorize(&sql, kind));
+        let checked = match checked {
+            Ok(()) => self.firewall(&sql, kind).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = checked {
             self.err(&e);
             return Ok(());

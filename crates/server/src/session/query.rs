@@ -147,6 +147,10 @@ impl Session {
             self.err(&e);
             return Ok(false);
         }
+        if let Err(e) = self.firewall(sql, kind).await {
+            self.err(&e);
+            return Ok(false);
+        }
         let masked = self.mask_variables(sql, bytes);
         let (sql, raw): (&str, &[u8]) = match &masked {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),

@@ -102,6 +102,14 @@ fn writes_name_their_targets() {
         ),
         ("DELETE FROM t WHERE id = 1", &[("t", A::Delete)]),
         (
+            "WITH c AS (SELECT id FROM base) UPDATE t JOIN c ON t.id = c.id SET t.a = 1",
+            &[("base", A::Select), ("t", A::Update)],
+        ),
+        (
+            "WITH c AS (SELECT id FROM base) DELETE FROM t WHERE id IN (SELECT id FROM c)",
+            &[("base", A::Select), ("t", A::Delete)],
+        ),
+        (
             "DELETE FROM t WHERE id IN (SELECT id FROM s)",
             &[("t", A::Delete), ("s", A::Select)],
         ),
