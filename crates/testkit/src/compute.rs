@@ -96,13 +96,13 @@ impl<'a> ComputeNodeBuilder<'a> {
             for i in 0..self.storage.len() {
                 config.data_nodes.push(DataNodeConfig {
                     id: next_dnid,
-                    primary: StorageNodeConfig {
-                        host: "127.0.0.1".into(),
-                        port: self.storage.port(i),
-                        user: self.storage.user().into(),
-                        password: self.storage.password().into(),
-                        database: physical.clone(),
-                    },
+                    primary: StorageNodeConfig::new(
+                        "127.0.0.1",
+                        self.storage.port(i),
+                        self.storage.user(),
+                        self.storage.password(),
+                        &physical,
+                    ),
                 });
                 dnids.push(next_dnid);
                 next_dnid += 1;
