@@ -43,3 +43,74 @@ fn client_options(p: &StorageNodeConfig) -> ClientTlsOptions {
         client_cert: p.tls_cert.clone().zip(p.tls_key.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_catalog::config::DataNodeConfig;
+
+    fn config_with(nodes: Vec<StorageNodeConfig>) -> Config {
+        Config {
+            data_nodes: nodes
+                .into_iter()
+                .enumerate()
+                .map(|(i, primary)| DataNodeConfig {
+                    id: i as u32 + 1,
+                    primary,
+                })
+                .collect(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn only_nodes_with_tls_on_get_settings() {
+        let mut encrypted = StorageNodeConfig::new("db2.internal", 3306, "s", "p", "d");
+        encrypted.tls = true;
+        encrypted.tls_verify = false;
+        let config = config_with(vec![
+            StorageNodeConfig::new("db1.internal", 3306, "s", "p", "d"),
+            encrypted,
+        ]);
+        let map = storage_tls(&config).unwrap_or_else(|e| panic!("{e}"));
+        let target = |dnid: u32, host: &str| strata_backend::StorageTarget {
+            dnid,
+            host: host.into(),
+            port: 3306,
+            user: "s".into(),
+            password: "p".into(),
+            database: "d".into(),
+        };
+        assert!(map.get(&target(1, "db1.internal")).is_none());
+        let tls = map
+            .get(&target(2, "db2.internal"))
+            .map(|t| t.server_name().to_str().into_owned());
+        assert_eq!(tls.as_deref(), Some("db2.internal"));
+    }
+
+    #[test]
+    fn an_unusable_ca_bundle_or_server_name_names_the_data_node() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
+        let mut node = StorageNodeConfig::new("127.0.0.1", 3306, "s", "p", "d");
+        node.tls = true;
+        node.tls_ca = Some(ca.clone());
+        let error = storage_tls(&config_with(vec![node.clone()])).map(|_| ());
+        assert_eq!(
+            error,
+            Err(format!(
+                "data node 1: primary: {}: no PEM certificate found",
+                ca.display()
+            ))
+        );
+        node.tls_verify = false;
+        node.tls_ca = None;
+        node.tls_server_name = Some("bad name".into());
+        let error = storage_tls(&config_with(vec![node])).map(|_| ());
+        assert_eq!(
+            error,
+            Err("data node 1: primary: 'bad name' is not a valid TLS server name".into())
+        );
+    }
+}
