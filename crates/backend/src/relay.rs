@@ -35,6 +35,8 @@ pub struct RelayOutcome {
     pub error: Option<ErrPacket>,
     /// Result sets (with columns) that were relayed.
     pub result_sets: u32,
+    /// Rows relayed, over all result sets.
+    pub rows: u64,
 }
 
 /// Which response shape the command produces.
@@ -331,7 +333,10 @@ where
                     self.forward_error(&frame)?;
                     return Ok(false);
                 }
-                _ => self.pass_frame().await?,
+                _ => {
+                    self.out.rows += 1;
+                    self.pass_frame().await?
+                }
             }
         }
     }

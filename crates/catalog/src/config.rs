@@ -28,6 +28,9 @@ pub struct Config {
     /// Tables whose distribution is declared ahead of a plain CREATE TABLE.
     #[serde(default, rename = "table", skip_serializing_if = "Vec::is_empty")]
     pub tables: Vec<TableConfig>,
+    /// SQL firewall: rules checked against each statement before it runs.
+    #[serde(default)]
+    pub firewall: FirewallConfig,
     /// Backend connection pool settings, the same for every storage node.
     #[serde(default)]
     pub pool: PoolConfig,
@@ -37,6 +40,42 @@ pub struct Config {
     /// Client address whitelist and failed-login limits.
     #[serde(default)]
     pub security: crate::security::SecurityConfig,
+    /// The audit log of statements and logins.
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// The audit log: JSON lines of statements, logins and failed logins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Write the audit log (off by default).
+    pub enabled: bool,
+    /// The file; absent means `audit.log` in the data directory.
+    pub path: Option<PathBuf>,
+    /// Size at which the file is rotated (`audit.log` -> `audit.log.1` ...); 0 never
+    /// rotates.
+    pub rotate_bytes: u64,
+    /// Rotated files kept.
+    pub keep: u32,
+    /// Log each statement's digest (literals replaced by `?`) instead of its text.
+    pub digest_only: bool,
+    /// Events queued for the writer at most; beyond, events are dropped and counted
+    /// (sessions never wait for the audit log).
+    pub queue: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: false,
+            path: None,
+            rotate_bytes: 100 * 1024 * 1024,
+            keep: 5,
+            digest_only: false,
+            queue: 65_536,
+        }
+    }
 }
 
 /// Listener addresses and server-wide settings.
@@ -383,4 +422,68 @@ impl Default for TransactionConfig {
             idle_in_transaction_timeout_ms: 0,
         }
     }
+}
+
+/// The `[firewall]` section: built-in switches and `[[firewall.rule]]` entries checked
+/// against each statement before it runs (`strata_server::firewall` compiles and applies
+/// them; `strata_catalog::firewall` parses their patterns). Empty by default: no checks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirewallConfig {
+    /// Deny UPDATE and DELETE statements without a top-level WHERE clause (a LIMIT alone
+    /// does not count).
+    pub deny_update_delete_without_where: bool,
+    /// When set, DROP TABLE, DROP DATABASE/SCHEMA and TRUNCATE are allowed only for these
+    /// users (`%` wildcard); an empty list allows nobody. Absent: no restriction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_drop_truncate_except: Option<Vec<String>>,
+    /// Deny statements whose estimated row count (from the storage nodes' EXPLAIN)
+    /// exceeds this; absent: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_rows_estimate: Option<u64>,
+    /// Named rules, checked in file order after the built-in switches.
+    #[serde(rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<FirewallRuleConfig>,
+}
+
+/// What a matching firewall rule does.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallAction {
+    /// Refuse the statement with error 1227 naming the rule.
+    Deny,
+    /// Let the statement run and report that the rule matched.
+    Log,
+}
+
+/// One `[[firewall.rule]]`: it matches a statement when every matcher given matches
+/// (a list matches when any of its entries does); at least one matcher is required.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallRuleConfig {
+    /// Rule name, unique; the deny error and the log name it.
+    pub name: String,
+    /// Deny or log.
+    pub action: FirewallAction,
+    /// Statement kinds by name (`select`, `insert`, `update`, `delete`, `drop`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Tables touched: `db.table`, `db.*`, `*.table`, with `%`/`_` wildcards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
+    /// User names (`%` wildcard).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// LIKE pattern (`%`, `_`, case-insensitive) over the statement's normalized digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Only UPDATE/DELETE statements without a top-level WHERE clause match.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_where: bool,
+    /// Users (`%` wildcard) the rule never applies to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except_users: Vec<String>,
+    /// Text appended to the deny error after the rule's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

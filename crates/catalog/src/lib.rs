@@ -10,6 +10,7 @@ mod catalog;
 pub mod collation;
 pub mod config;
 mod error;
+pub mod firewall;
 mod load;
 pub mod security;
 pub mod sequence;

@@ -49,6 +49,9 @@ impl Config {
         let rules = check_rules(&self.rules, &known, &mut problems);
         check_tables(&self.tables, &self.databases, &rules, &mut problems);
         check_pool(&self.pool, &mut problems);
+        if let Err(bad) = crate::firewall::parse_firewall(&self.firewall) {
+            problems.extend(bad);
+        }
         if let Err(bad) = self.security.networks() {
             problems.extend(bad);
         }

@@ -1,5 +1,5 @@
 //! A survey, not a specification: plans every statement of the sqllogictest corpus
-//! (`../shared/testdata/sqllogictest`, when present) over 4 data nodes with tables
+//! (`tests/data/sqllogictest`) over 4 data nodes with tables
 //! distributed by the default rule, and reports how many statements run on one node,
 //! scatter, or are refused (by construct). It fails only if planning panics or a
 //! statement MySQL accepts is called a syntax error. Run with
@@ -47,7 +47,7 @@ fn records(text: &str) -> Vec<String> {
 #[test]
 #[ignore]
 fn survey_the_sqllogictest_corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sqllogictest");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/sqllogictest");
     let mut files: Vec<_> = ["select1", "select2", "select3", "select4", "select5"]
         .iter()
         .map(|f| root.join(format!("{f}.test")))

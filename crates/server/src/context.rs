@@ -183,6 +183,8 @@ pub struct ServerContext {
     allowed_networks: Vec<strata_catalog::security::Network>,
     /// Failed logins in a row per client address (FLUSH HOSTS clears them).
     failed_logins: Mutex<HashMap<std::net::IpAddr, u32>>,
+    /// The audit log, when enabled.
+    pub audit: Option<crate::audit::AuditLog>,
 }
 
 impl ServerContext {
@@ -204,8 +206,21 @@ impl ServerContext {
             .security
             .networks()
             .map_err(|problems| strata_catalog::CatalogError::InvalidConfig { problems })?;
+        let audit = if catalog.config().audit.enabled {
+            let log = crate::audit::AuditLog::start(
+                &catalog.config().audit,
+                &catalog.config().server.data_dir,
+            )
+            .map_err(|e| strata_catalog::CatalogError::InvalidConfig {
+                problems: vec![e.to_string()],
+            })?;
+            Some(log)
+        } else {
+            None
+        };
         let topology = Topology::new(catalog);
         Ok(ServerContext {
+            audit,
             accounts: std::sync::RwLock::new(accounts),
             accounts_version: AtomicU64::new(0),
             allowed_networks,

@@ -5,8 +5,10 @@
 //! (`workers`), where it runs as a task (`session`) for its whole life. Shutdown stops
 //! accepting, tells sessions to finish, and closes the storage pools.
 
+pub mod audit;
 pub mod context;
 pub mod deadlock;
+pub mod firewall;
 pub mod fuzzing;
 pub mod key_report;
 pub mod results;

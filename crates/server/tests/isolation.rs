@@ -64,18 +64,20 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
     let backend = storage.user();
     let statements: Vec<(String, &[u16])> = vec![
         ("SHUTDOWN".into(), &[1227]),
-        (format!("REVOKE ALL ON *.* FROM '{backend}'@'%'"), &[1227]),
+        // Account statements are answered from Strata's own accounts, where the
+        // storage account does not exist (CREATE USER creates a Strata account).
+        (format!("REVOKE ALL ON *.* FROM '{backend}'@'%'"), &[1141]),
         (
             "GRANT ALL ON *.* TO 'evil'@'%' IDENTIFIED BY 'x'".into(),
-            &[1227],
+            &[1133],
         ),
-        ("CREATE USER evil IDENTIFIED BY 'x'".into(), &[1227]),
-        (format!("DROP USER '{backend}'@'%'"), &[1227]),
+        ("CREATE USER evil IDENTIFIED BY 'x'".into(), &[]),
+        (format!("DROP USER '{backend}'@'%'"), &[1396]),
         (
             format!("SET PASSWORD FOR '{backend}'@'%' = PASSWORD('x')"),
-            &[1227],
+            &[1133],
         ),
-        (format!("RENAME USER '{backend}'@'%' TO 'x'@'%'"), &[1227]),
+        (format!("RENAME USER '{backend}'@'%' TO 'x'@'%'"), &[1396]),
         ("INSTALL SONAME 'ha_archive'".into(), &[1227]),
         ("UNINSTALL PLUGIN unix_socket".into(), &[1227]),
         (

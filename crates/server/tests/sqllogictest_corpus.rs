@@ -1,4 +1,4 @@
-//! The sqllogictest corpus (`shared/testdata/sqllogictest`: select1..5 and evidence/)
+//! The sqllogictest corpus (`tests/data/sqllogictest`: select1..5 and evidence/)
 //! through Strata over 4 data nodes, compared record by record with a plain MariaDB.
 //!
 //! Each file gets its own logical database; its plain `CREATE TABLE`s are sharded by the
@@ -38,7 +38,7 @@ fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("STRATA_SQLLOGICTEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sqllogictest")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/sqllogictest")
         });
     dir
 }

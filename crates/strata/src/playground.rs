@@ -221,10 +221,16 @@ fn playground_config(
         }],
         data_nodes,
         pool: PoolConfig::default(),
+        firewall: Default::default(),
         rules: Vec::new(),
         tables: Vec::new(),
         transaction: Default::default(),
         security: Default::default(),
+        audit: strata_catalog::config::AuditConfig {
+            enabled: true,
+            path: Some(dir.join("audit.log")),
+            ..Default::default()
+        },
     }
 }
 

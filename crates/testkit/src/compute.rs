@@ -78,10 +78,12 @@ impl<'a> ComputeNodeBuilder<'a> {
             data_nodes: Vec::new(),
             databases: Vec::new(),
             pool: PoolConfig::default(),
+            firewall: Default::default(),
             rules: Vec::new(),
             tables: Vec::new(),
             transaction: Default::default(),
             security: Default::default(),
+            audit: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {

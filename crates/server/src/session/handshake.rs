@@ -82,14 +82,24 @@ pub(super) async fn accept(
         Ok(a) => a,
         Err(e) if e.is_disconnect() => return Err(SessionError::Handshake(e.to_string())),
         Err(e) => {
+            let error = e.to_mysql_error(&response.user, peer);
+            super::audit::login(&ctx, id, &response.user, peer, None, error.code);
             let delay = ctx.login_failed(client_ip);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            return fail(&mut conn, e.to_mysql_error(&response.user, peer)).await;
+            return fail(&mut conn, error).await;
         }
     };
     ctx.login_succeeded(client_ip);
+    super::audit::login(
+        &ctx,
+        id,
+        &response.user,
+        peer,
+        response.database.as_deref(),
+        0,
+    );
 
     // A successful authentication implies an account was found.
     let Some(account) = account else {
@@ -165,6 +175,7 @@ pub(super) async fn accept(
         release_requested: false,
         account: Arc::new(account),
         accounts_version,
+        outcome: Default::default(),
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.use_database(db) {

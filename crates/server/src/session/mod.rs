@@ -23,6 +23,7 @@ macro_rules! relay_mode {
 }
 
 mod accounts;
+mod audit;
 mod distributed;
 mod handshake;
 mod isolation;
@@ -116,6 +117,8 @@ pub struct Session {
     account: Arc<strata_catalog::accounts::Account>,
     /// `ServerContext::accounts_version` when `account` was read.
     accounts_version: u64,
+    /// What the statement being run returned (the audit log reads it).
+    outcome: audit::Outcome,
 }
 
 impl Session {
@@ -136,6 +139,7 @@ impl Session {
     }
 
     fn ok(&mut self, affected_rows: u64, more: bool) {
+        self.outcome.affected_rows = Some(affected_rows);
         let mut flags = self.status();
         if more {
             flags |= status::MORE_RESULTS_EXISTS;
@@ -149,6 +153,7 @@ impl Session {
     }
 
     fn err(&mut self, e: &MysqlError) {
+        self.outcome.error = e.code;
         match &self.rename {
             Some(rename) => {
                 let renamed = MysqlError {
@@ -163,6 +168,7 @@ impl Session {
 
     /// Writes a result computed locally, flagging MORE_RESULTS when statements follow.
     fn write_local(&mut self, result: &crate::results::LocalResult, more: bool) {
+        self.outcome.returned_rows = Some(result.rows.len() as u64);
         let mut flags = self.status();
         if more {
             flags |= status::MORE_RESULTS_EXISTS;
@@ -282,7 +288,7 @@ impl Session {
             },
             com::CHANGE_USER => return self.change_user(body).await,
             com::STMT_PREPARE => self.stmt_prepare(body).await?,
-            com::STMT_EXECUTE => self.stmt_execute(body).await?,
+            com::STMT_EXECUTE => self.audited_execute(body).await?,
             com::STMT_FETCH => self.stmt_fetch(body).await?,
             com::STMT_CLOSE => self.stmt_close(body),
             com::STMT_RESET => self.stmt_reset(body).await?,

@@ -22,7 +22,7 @@ const CURSOR_TYPE_READ_ONLY: u8 = 1;
 
 /// A statement prepared by the client.
 pub struct ClientStatement {
-    sql: Arc<str>,
+    pub(super) sql: Arc<str>,
     /// The text again, shared with SHOW PROCESSLIST without a copy per execute.
     info: bytes::Bytes,
     params: usize,

@@ -76,7 +76,7 @@ impl Session {
         };
         self.set_info(Some(request.slice(1..)));
         let result = if !ByteSummary::of(body).semicolon() {
-            self.statement(&sql, body, false).await.map(|_| ())
+            self.audited(&sql, body, false).await.map(|_| ())
         } else {
             let parts = split_statements(&sql);
             if parts.len() <= 1 {
@@ -86,7 +86,7 @@ impl Session {
                 } else {
                     body
                 };
-                self.statement(one, raw, false).await.map(|_| ())
+                self.audited(one, raw, false).await.map(|_| ())
             } else if !self.multi_statements {
                 let near = parts[1];
                 self.err(&MysqlError::parse(&format!("; {near}"), 1));
@@ -95,7 +95,7 @@ impl Session {
                 let n = parts.len();
                 let mut out = Ok(());
                 for (i, part) in parts.iter().enumerate() {
-                    match self.statement(part, part.as_bytes(), i + 1 < n).await {
+                    match self.audited(part, part.as_bytes(), i + 1 < n).await {
                         Ok(true) => {}
                         Ok(false) => break,
                         Err(e) => {
@@ -116,7 +116,12 @@ impl Session {
     }
 
     /// Handles one statement; Ok(false) when it failed (an ERR was written).
-    async fn statement(&mut self, sql: &str, raw: &[u8], more: bool) -> Result<bool, SessionError> {
+    pub(super) async fn statement(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
         if sql.trim().is_empty() {
             self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
             return Ok(false);
@@ -361,6 +366,12 @@ impl Session {
                     self.keep_for_warnings = true;
                 }
                 failed_code = out.error.as_ref().map(|e| e.code);
+                self.outcome.error = failed_code.unwrap_or(0);
+                if out.result_sets > 0 {
+                    self.outcome.returned_rows = Some(out.rows);
+                } else {
+                    self.outcome.affected_rows = Some(out.affected_rows);
+                }
                 out.error.is_none()
             }
             Err(e) => {

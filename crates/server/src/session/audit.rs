@@ -1,0 +1,129 @@
+//! The session's side of the audit log: what each statement returned, and the event
+//! built from it when the audit log is on (nothing is built when it is off).
+
+use std::time::Instant;
+
+use strata_sql::{classify, normalize_digest, table_references};
+
+use super::{Session, SessionError};
+use crate::audit::{now_text, AuditEvent};
+use crate::context::ServerContext;
+
+/// What a statement returned: its error code (0 on success) and row counts where known.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Outcome {
+    /// MySQL error code, 0 on success.
+    pub error: u16,
+    /// Rows changed, from the last OK.
+    pub affected_rows: Option<u64>,
+    /// Rows returned, where the compute node saw them.
+    pub returned_rows: Option<u64>,
+}
+
+/// Records a login (error 0) or a failed one.
+pub(super) fn login(
+    ctx: &ServerContext,
+    session: u32,
+    user: &str,
+    client: &str,
+    db: Option<&str>,
+    error: u16,
+) {
+    let Some(audit) = &ctx.audit else {
+        return;
+    };
+    audit.record(AuditEvent {
+        time: now_text(),
+        event: if error == 0 { "login" } else { "login_failed" },
+        session,
+        user: user.to_string(),
+        client: client.to_string(),
+        db: db.filter(|d| !d.is_empty()).map(str::to_owned),
+        kind: None,
+        statement: None,
+        tables: Vec::new(),
+        error,
+        affected_rows: None,
+        returned_rows: None,
+        duration_us: 0,
+    });
+}
+
+impl Session {
+    /// Runs one statement of a COM_QUERY, audited when the audit log is on.
+    pub(super) async fn audited(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<bool, SessionError> {
+        if self.ctx.audit.is_none() {
+            return self.statement(sql, raw, more).await;
+        }
+        self.outcome = Outcome::default();
+        let started = Instant::now();
+        let result = self.statement(sql, raw, more).await;
+        self.audit_statement(sql, started);
+        result
+    }
+
+    /// COM_STMT_EXECUTE, audited when the audit log is on (the statement's text is the
+    /// one it was prepared with).
+    pub(super) async fn audited_execute(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        if self.ctx.audit.is_none() {
+            return self.stmt_execute(body).await;
+        }
+        self.outcome = Outcome::default();
+        let started = Instant::now();
+        let sql = body
+            .get(..4)
+            .and_then(|id| id.try_into().ok())
+            .map(u32::from_le_bytes)
+            .and_then(|id| self.statements.get(&id))
+            .map(|s| std::sync::Arc::clone(&s.sql));
+        let result = self.stmt_execute(body).await;
+        if let Some(sql) = sql {
+            self.audit_statement(&sql, started);
+        }
+        result
+    }
+
+    /// Records the statement just run (a prepared statement's execution included).
+    pub(super) fn audit_statement(&self, sql: &str, started: Instant) {
+        let Some(audit) = &self.ctx.audit else {
+            return;
+        };
+        let kind = classify(sql);
+        let current = self.db.as_deref();
+        let mut tables: Vec<String> = table_references(sql, kind)
+            .refs
+            .into_iter()
+            .filter_map(|r| {
+                let db = r.schema.as_deref().or(current)?;
+                Some(format!("{db}.{}", r.name))
+            })
+            .collect();
+        tables.sort();
+        tables.dedup();
+        let statement = if audit.digest_only {
+            normalize_digest(sql).text
+        } else {
+            sql.to_string()
+        };
+        audit.record(AuditEvent {
+            time: now_text(),
+            event: "statement",
+            session: self.id,
+            user: self.user.clone(),
+            client: self.entry.host.clone(),
+            db: self.db.clone(),
+            kind: Some(format!("{kind:?}").to_ascii_lowercase()),
+            statement: Some(statement),
+            tables,
+            error: self.outcome.error,
+            affected_rows: self.outcome.affected_rows,
+            returned_rows: self.outcome.returned_rows,
+            duration_us: started.elapsed().as_micros() as u64,
+        });
+    }
+}
