@@ -1,4 +1,5 @@
-//! One connection from the compute node to a storage node, on Strata's own codec.
+//! One connection from the compute node to a storage node, on Strata's own codec, over
+//! TCP or, when the storage node's settings ask for it, TLS (see `connect`).
 //!
 //! It remembers which session state (database, session variables) has been applied to
 //! it, so a pooled connection lent to another session is brought in line with one
@@ -15,12 +16,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use strata_protocol::constants::{cap, charset, com, status};
-use strata_protocol::handshake::client_connect;
+use strata_protocol::handshake::{client_connect_over, ClientLogin};
 use strata_protocol::packets::{
     decode_text_row, is_eof, ColumnDef, ErrPacket, OkPacket, ERR_HEADER, OK_HEADER,
 };
+use strata_protocol::stream::ClientStream;
 use strata_protocol::wire::Reader;
-use strata_protocol::{PacketConn, ProtocolError};
+use strata_protocol::{ClientTls, PacketConn, ProtocolError};
 
 use crate::relay::{
     relay_fetch, relay_response, RelayError, RelayMode, RelayOutcome, ResponseKind,
@@ -158,7 +160,7 @@ pub type TextRows = Vec<Vec<Option<String>>>;
 
 /// A connection to one storage node.
 pub struct BackendConn {
-    conn: PacketConn<TcpStream>,
+    conn: PacketConn<ClientStream>,
     target: Arc<StorageTarget>,
     thread_id: u32,
     applied_db: Option<String>,
@@ -170,9 +172,12 @@ pub struct BackendConn {
 }
 
 impl BackendConn {
-    /// Opens and authenticates a connection, with no database selected.
+    /// Opens and authenticates a connection, with no database selected. With `tls` the
+    /// login and everything after it run over TLS, and a storage node that does not
+    /// offer TLS or whose certificate does not verify is refused (never clear text).
     pub async fn connect(
         target: Arc<StorageTarget>,
+        tls: Option<&ClientTls>,
         timeout: Duration,
     ) -> Result<Self, BackendError> {
         let addr = format!("{}:{}", target.host, target.port);
@@ -181,18 +186,16 @@ impl BackendConn {
                 .await
                 .map_err(|e| BackendError::Connect(addr.clone(), e))?;
             let _ = stream.set_nodelay(true);
-            let mut conn = PacketConn::new(stream, BACKEND_MAX_PACKET);
-            let info = client_connect(
-                &mut conn,
-                &target.user,
-                &target.password,
-                None,
-                BACKEND_CAPABILITIES,
-                charset::UTF8MB4_GENERAL_CI,
-            )
-            .await
-            .map_err(|e| BackendError::Handshake(addr.clone(), e.to_string()))?;
-            Ok::<_, BackendError>((conn, info))
+            let login = ClientLogin {
+                user: &target.user,
+                password: &target.password,
+                database: None,
+                capabilities: BACKEND_CAPABILITIES,
+                charset: charset::UTF8MB4_GENERAL_CI,
+            };
+            client_connect_over(stream, BACKEND_MAX_PACKET, &login, tls)
+                .await
+                .map_err(|e| BackendError::Handshake(addr.clone(), e.to_string()))
         };
         let (conn, info) = tokio::time::timeout(timeout, open).await.map_err(|_| {
             BackendError::ConnectTimeout(format!("{}:{}", target.host, target.port))
@@ -213,6 +216,11 @@ impl BackendConn {
     /// The storage node this connection goes to.
     pub fn target(&self) -> &Arc<StorageTarget> {
         &self.target
+    }
+
+    /// True when the connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.conn.stream().is_tls()
     }
 
     /// The storage node's thread id for this connection (for KILL QUERY).

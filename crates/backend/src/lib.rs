@@ -1,16 +1,20 @@
 //! Connections from the compute node to storage nodes: the connection itself (`conn`),
-//! the per-storage-node pools (`pool`) and the relay that streams a storage node's
-//! response to a client without decoding rows (`relay`).
+//! the per-storage-node pools (`pool`), the TLS settings pools are built with
+//! (`storage_tls`) and the relay that streams a storage node's response to a client
+//! without decoding rows (`relay`).
 
 pub mod conn;
 pub mod pool;
 pub mod relay;
+pub mod storage_tls;
 
 pub use conn::{
     BackendConn, PreparedOnBackend, ResponseHead, SessionVars, StorageTarget, TextRows,
 };
 pub use pool::{Lease, Pool, PoolSettings};
 pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};
+pub use storage_tls::{with_storage_tls, StorageTlsMap};
+pub use strata_protocol::{ClientTls, ClientTlsOptions};
 
 use strata_protocol::packets::ErrPacket;
 use strata_protocol::ProtocolError;

@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, warn};
 
+use strata_protocol::ClientTls;
+
 use crate::conn::{BackendConn, StorageTarget};
+use crate::storage_tls::scoped_tls_for;
 use crate::BackendError;
 
 /// Limits and timings of one pool.
@@ -79,6 +82,8 @@ impl std::ops::DerefMut for Lease {
 /// Connections to one storage node.
 pub struct Pool {
     target: Arc<StorageTarget>,
+    /// TLS for every connection of this pool (health checks included), or None.
+    tls: Option<ClientTls>,
     settings: PoolSettings,
     /// Idle connections per shard, most recently used last.
     idle: Box<[Mutex<Vec<Lease>>]>,
@@ -91,10 +96,23 @@ pub struct Pool {
 
 impl Pool {
     /// Creates a pool with idle lists for `workers` session threads plus the background
-    /// shard, and starts its health task; connections open on demand.
+    /// shard, and starts its health task; connections open on demand. TLS is what an
+    /// enclosing `with_storage_tls` gives the target (none outside one).
     pub fn new(target: StorageTarget, settings: PoolSettings, workers: usize) -> Arc<Pool> {
+        let tls = scoped_tls_for(&target);
+        Pool::with_tls(target, tls, settings, workers)
+    }
+
+    /// Like `new`, with the pool's TLS settings given explicitly.
+    pub fn with_tls(
+        target: StorageTarget,
+        tls: Option<ClientTls>,
+        settings: PoolSettings,
+        workers: usize,
+    ) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             target: Arc::new(target),
+            tls,
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
             idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
@@ -122,6 +140,11 @@ impl Pool {
     /// The storage node this pool connects to.
     pub fn target(&self) -> &Arc<StorageTarget> {
         &self.target
+    }
+
+    /// The TLS settings of this pool's connections (None: clear text).
+    pub fn tls(&self) -> Option<&ClientTls> {
+        self.tls.as_ref()
     }
 
     fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Lease>> {
@@ -214,7 +237,13 @@ impl Pool {
     }
 
     async fn open(&self, permit: OwnedSemaphorePermit, home: usize) -> Result<Lease, BackendError> {
-        match BackendConn::connect(self.target.clone(), self.settings.connect_timeout).await {
+        match BackendConn::connect(
+            self.target.clone(),
+            self.tls.as_ref(),
+            self.settings.connect_timeout,
+        )
+        .await
+        {
             Ok(conn) => {
                 self.failures.store(0, Ordering::Relaxed);
                 Ok(Lease {

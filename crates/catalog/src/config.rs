@@ -198,6 +198,64 @@ pub struct StorageNodeConfig {
     pub password: String,
     /// Physical database that holds this data node's tables (never shown to clients).
     pub database: String,
+    /// Connect over TLS (the login, queries and rows are encrypted); a storage node that
+    /// does not offer TLS is then refused, never used in clear text.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls: bool,
+    /// PEM bundle of the CA(s) that sign the storage node's certificate; required with
+    /// `tls` unless `tls_verify` is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<PathBuf>,
+    /// Verify the storage node's certificate chain against `tls_ca` and its name against
+    /// `tls_server_name` (default on); off encrypts without authenticating the node.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub tls_verify: bool,
+    /// Name the certificate must carry when it differs from `host` (e.g. `host` is an
+    /// IP address and the certificate names the server by DNS name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_server_name: Option<String>,
+    /// PEM client certificate chain, for accounts that `REQUIRE X509` (with `tls_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl StorageNodeConfig {
+    /// A storage node reached in clear text (the TLS settings at their defaults).
+    pub fn new(host: &str, port: u16, user: &str, password: &str, database: &str) -> Self {
+        Self {
+            host: host.to_string(),
+            port,
+            user: user.to_string(),
+            password: password.to_string(),
+            database: database.to_string(),
+            tls: false,
+            tls_ca: None,
+            tls_verify: true,
+            tls_server_name: None,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+
+    /// The name the storage node's certificate is checked against.
+    pub fn tls_server_name(&self) -> &str {
+        self.tls_server_name.as_deref().unwrap_or(&self.host)
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A logical database as clients see it.

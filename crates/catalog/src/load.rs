@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use crate::config::{
-    Config, DataNodeConfig, LogicDbConfig, PoolConfig, RuleConfig, ServerConfig, TableConfig,
-    TableType, UserConfig,
+    Config, DataNodeConfig, LogicDbConfig, PoolConfig, RuleConfig, ServerConfig, StorageNodeConfig,
+    TableConfig, TableType, UserConfig,
 };
 use crate::error::CatalogError;
 use crate::sharding::ShardingRule;
@@ -540,6 +540,79 @@ fn check_data_nodes(nodes: &[DataNodeConfig], problems: &mut Vec<String>) {
         if primary.database.is_empty() {
             problems.push(format!("{entry}: primary.database is empty"));
         }
+        check_storage_tls(&format!("{entry}: primary"), primary, problems);
+    }
+}
+
+/// Checks a storage node's TLS settings: consistent with each other, and every file named
+/// is there (relative paths are taken from the working directory, as at start-up).
+fn check_storage_tls(entry: &str, node: &StorageNodeConfig, problems: &mut Vec<String>) {
+    let files = [
+        ("tls_ca", node.tls_ca.as_deref()),
+        ("tls_cert", node.tls_cert.as_deref()),
+        ("tls_key", node.tls_key.as_deref()),
+    ];
+    if !node.tls {
+        // Settings without tls = true would leave the connection in clear text while the
+        // file reads as if it were protected.
+        let mut set: Vec<&str> = files
+            .iter()
+            .filter(|(_, path)| path.is_some())
+            .map(|(name, _)| *name)
+            .collect();
+        if node.tls_server_name.is_some() {
+            set.push("tls_server_name");
+        }
+        if !node.tls_verify {
+            set.push("tls_verify");
+        }
+        if !set.is_empty() {
+            problems.push(format!(
+                "{entry} sets {} but not tls = true: add it to connect over TLS",
+                set.join(", ")
+            ));
+        }
+        return;
+    }
+    if node.tls_verify && node.tls_ca.is_none() {
+        problems.push(format!(
+            "{entry}.tls = true needs tls_ca, the PEM CA bundle that signs the storage \
+             node's certificate (tls_verify = false encrypts without verifying the node)"
+        ));
+    }
+    if !node.tls_verify {
+        for (name, set) in [
+            ("tls_ca", node.tls_ca.is_some()),
+            ("tls_server_name", node.tls_server_name.is_some()),
+        ] {
+            if set {
+                problems.push(format!(
+                    "{entry}.{name} is not used with tls_verify = false: remove it or turn \
+                     verification back on"
+                ));
+            }
+        }
+    }
+    if node
+        .tls_server_name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty())
+    {
+        problems.push(format!("{entry}.tls_server_name is empty"));
+    }
+    if node.tls_cert.is_some() != node.tls_key.is_some() {
+        problems.push(format!(
+            "{entry}: tls_cert and tls_key go together (a client certificate and its key)"
+        ));
+    }
+    for (name, path) in files {
+        let Some(path) = path else { continue };
+        if !path.is_file() {
+            problems.push(format!(
+                "{entry}.{name}: {} is not a readable file",
+                path.display()
+            ));
+        }
     }
 }
 
@@ -861,5 +934,120 @@ params = "1:100=1, above=2"
         if let Err(e) = Config::from_toml(text) {
             panic!("docs/strata.example.toml: {e}");
         }
+    }
+    fn tls_node(edit: impl FnOnce(&mut StorageNodeConfig)) -> Config {
+        with(|c| {
+            let primary = &mut c.data_nodes[0].primary;
+            primary.tls = true;
+            edit(primary);
+        })
+    }
+
+    #[test]
+    fn storage_tls_is_off_by_default_and_old_files_load() {
+        let config = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
+        let primary = &config.data_nodes[0].primary;
+        assert!(!primary.tls);
+        assert!(primary.tls_verify);
+        assert_eq!(primary.tls_ca, None);
+        assert_eq!(primary.tls_server_name(), "10.0.0.1");
+        // Defaults are not written back, so files stay as minimal as they were.
+        assert!(!config.to_toml().unwrap_or_default().contains("tls"));
+    }
+
+    #[test]
+    fn storage_tls_settings_parse_and_round_trip() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "pem").unwrap_or_else(|e| panic!("{e}"));
+        let text = VALID.replace(
+            r#"database = "shop_1" }"#,
+            &format!(
+                r#"database = "shop_1", tls = true, tls_ca = "{}", tls_server_name = "db1.internal" }}"#,
+                ca.display()
+            ),
+        );
+        let config = Config::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        let primary = &config.data_nodes[0].primary;
+        assert!(primary.tls && primary.tls_verify);
+        assert_eq!(primary.tls_ca.as_deref(), Some(ca.as_path()));
+        assert_eq!(primary.tls_server_name(), "db1.internal");
+        let again = Config::from_toml(&config.to_toml().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn storage_tls_without_a_ca_is_refused_unless_verification_is_off() {
+        assert_eq!(
+            problems(&tls_node(|_| {})),
+            vec![
+                "data node 1: primary.tls = true needs tls_ca, the PEM CA bundle that signs \
+                  the storage node's certificate (tls_verify = false encrypts without \
+                  verifying the node)"
+            ]
+        );
+        assert_eq!(
+            problems(&tls_node(|p| p.tls_verify = false)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn storage_tls_files_must_exist() {
+        let config = tls_node(|p| {
+            p.tls_ca = Some("/nonexistent/ca.pem".into());
+            p.tls_cert = Some("/nonexistent/client.pem".into());
+            p.tls_key = Some("/nonexistent/client.key".into());
+        });
+        assert_eq!(
+            problems(&config),
+            vec![
+                "data node 1: primary.tls_ca: /nonexistent/ca.pem is not a readable file",
+                "data node 1: primary.tls_cert: /nonexistent/client.pem is not a readable file",
+                "data node 1: primary.tls_key: /nonexistent/client.key is not a readable file",
+            ]
+        );
+    }
+
+    #[test]
+    fn inconsistent_storage_tls_settings_are_each_reported() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("x.pem");
+        std::fs::write(&file, "pem").unwrap_or_else(|e| panic!("{e}"));
+        let config = tls_node(|p| {
+            p.tls_verify = false;
+            p.tls_ca = Some(file.clone());
+            p.tls_server_name = Some(" ".into());
+            p.tls_cert = Some(file.clone());
+        });
+        assert_eq!(
+            problems(&config),
+            vec![
+                "data node 1: primary.tls_ca is not used with tls_verify = false: remove it or \
+                 turn verification back on",
+                "data node 1: primary.tls_server_name is not used with tls_verify = false: \
+                 remove it or turn verification back on",
+                "data node 1: primary.tls_server_name is empty",
+                "data node 1: primary: tls_cert and tls_key go together (a client certificate \
+                 and its key)",
+            ]
+        );
+    }
+
+    #[test]
+    fn storage_tls_settings_without_tls_on_are_refused() {
+        let config = with(|c| {
+            let primary = &mut c.data_nodes[1].primary;
+            primary.tls_ca = Some("/etc/ca.pem".into());
+            primary.tls_verify = false;
+        });
+        assert_eq!(
+            problems(&config),
+            vec![
+                "data node 2: primary sets tls_ca, tls_verify but not tls = true: add it to \
+                  connect over TLS"
+            ]
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! servers on this machine, each with its own data directory and port. This crate is the
 //! one piece of code that initialises such a data directory (`mariadb-install-db`),
 //! starts `mariadbd` on it, waits until it accepts connections, creates the account
-//! Strata uses, and stops, kills or restarts it.
+//! Strata uses, and stops, kills or restarts it. `tls` makes the CA and certificates for
+//! a storage node that serves TLS.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), strata_localnode::LocalNodeError> {
@@ -21,9 +22,11 @@ mod error;
 mod mariadb;
 mod port;
 mod readiness;
+mod tls;
 
 pub use binaries::find_binary;
 pub use error::LocalNodeError;
 pub use mariadb::{MariadbNode, MariadbOptions};
 pub use port::{free_port, free_port_range};
 pub use readiness::wait_for_mysql_handshake;
+pub use tls::{CertificateAuthority, MariadbTls};

@@ -13,6 +13,7 @@ use tokio::process::{Child, Command};
 
 use crate::binaries::find_binary;
 use crate::readiness::wait_for_mysql_handshake;
+use crate::tls::MariadbTls;
 use crate::LocalNodeError;
 
 /// How long a graceful shutdown may take before the process is killed.
@@ -35,6 +36,8 @@ pub struct MariadbOptions {
     pub user: String,
     /// Password of that account.
     pub password: String,
+    /// TLS the server offers (and perhaps requires); None serves clear text only.
+    pub tls: Option<MariadbTls>,
     /// More `mariadbd` arguments, appended last so they override the defaults.
     pub extra_args: Vec<String>,
     /// How long start-up may take before it is considered failed.
@@ -54,6 +57,7 @@ impl MariadbOptions {
             buffer_pool_size: "32M".into(),
             user: "strata".into(),
             password: "strata".into(),
+            tls: None,
             extra_args: Vec::new(),
             start_timeout: Duration::from_secs(60),
             die_with_parent: true,
@@ -223,12 +227,17 @@ impl MariadbNode {
     /// tab-separated output without column names.
     pub async fn execute_sql(&self, sql: &str) -> Result<String, LocalNodeError> {
         let client = find_binary("mariadb", "mariadb-client")?;
-        let output = Command::new(client)
-            .arg("--no-defaults")
+        let mut cmd = Command::new(client);
+        cmd.arg("--no-defaults")
             .arg("--protocol=TCP")
             .arg(format!("--host={}", self.opts.connect_host()))
             .arg(format!("--port={}", self.opts.port))
-            .arg(format!("--user={}", self.opts.user))
+            .arg(format!("--user={}", self.opts.user));
+        if let Some(tls) = &self.opts.tls {
+            // A server that requires secure transport refuses the client otherwise.
+            cmd.arg(format!("--ssl-ca={}", tls.ca.display()));
+        }
+        let output = cmd
             .arg("--batch")
             .arg("--skip-column-names")
             .arg("--execute")
@@ -377,6 +386,7 @@ impl MariadbNode {
             "--collation-server=utf8mb4_general_ci",
             "--skip-log-bin",
         ])
+        .args(self.opts.tls.iter().flat_map(MariadbTls::server_args))
         .args(&self.opts.extra_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

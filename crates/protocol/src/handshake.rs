@@ -7,11 +7,15 @@
 //! Client side (Strata connecting to storage nodes): `client_connect` reads the storage
 //! node's greeting and logs in with `mysql_native_password` or `caching_sha2_password`,
 //! following auth switches, and returns the server's ERR untouched when it refuses.
+//! `client_connect_over` does the same on a fresh TCP stream and, when given TLS
+//! settings, first sends an SSL request and upgrades to TLS; a server that does not
+//! offer TLS is refused rather than logged in to in clear text.
 
 use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tracing::debug;
 
 use crate::auth::{caching_sha2, AuthPlugin};
@@ -21,8 +25,8 @@ use crate::error::{codes, MysqlError};
 use crate::packets::{
     ErrPacket, Handshake, HandshakeResponse, OkPacket, ERR_HEADER, OK_HEADER, SSL_REQUEST_LEN,
 };
-use crate::stream::ServerStream;
-use crate::tls::{self, TlsError};
+use crate::stream::{ClientStream, ServerStream};
+use crate::tls::{self, ClientTls, TlsError};
 use crate::wire::Reader;
 use crate::ProtocolError;
 
@@ -147,6 +151,12 @@ pub enum ClientAuthError {
     /// The server sent a packet that has no place in the exchange.
     #[error("unexpected packet during authentication (first byte {0:#04x})")]
     Unexpected(u8),
+    /// TLS is required but the server's greeting does not offer it (CLIENT_SSL).
+    #[error("the server does not offer TLS, which is required; not logging in without it")]
+    TlsNotOffered,
+    /// The TLS handshake failed, e.g. the server's certificate did not verify.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// Who Strata logs in as, and what it asks for.
@@ -183,6 +193,48 @@ pub async fn client_connect<S: AsyncRead + AsyncWrite + Unpin>(
         charset,
     };
     client_authenticate(conn, &handshake, &login, false).await
+}
+
+/// Logs in over a fresh TCP connection to a MySQL/MariaDB server. With `tls` the
+/// connection switches to TLS before the handshake response (so the password and all
+/// later traffic are encrypted) and fails with `TlsNotOffered` when the server cannot:
+/// it never falls back to clear text.
+pub async fn client_connect_over(
+    tcp: TcpStream,
+    max_packet: usize,
+    login: &ClientLogin<'_>,
+    tls: Option<&ClientTls>,
+) -> Result<(PacketConn<ClientStream>, ServerInfo), ClientAuthError> {
+    let Some(tls) = tls else {
+        let mut conn = PacketConn::new(ClientStream::Tcp(tcp), max_packet);
+        let handshake = read_server_handshake(&mut conn).await?;
+        let info = client_authenticate(&mut conn, &handshake, login, false).await?;
+        return Ok((conn, info));
+    };
+    let mut plain = PacketConn::new(tcp, max_packet);
+    let handshake = read_server_handshake(&mut plain).await?;
+    if handshake.capabilities & cap::SSL == 0 {
+        return Err(ClientAuthError::TlsNotOffered);
+    }
+    let capabilities = negotiate_capabilities(
+        handshake.capabilities,
+        login.capabilities,
+        login.database.is_some(),
+    );
+    plain.write_with(|buf| encode_ssl_request(buf, capabilities, login.charset));
+    plain.flush().await?;
+    let next_seq = plain.seq();
+    let (tcp, unread) = plain.into_parts();
+    if !unread.is_empty() {
+        // The server must wait for the TLS handshake; bytes now would be read as TLS.
+        return Err(ProtocolError::Malformed("server sent data before the TLS handshake").into());
+    }
+    let stream = tls.connect(tcp).await?;
+    debug!("storage connection switched to TLS");
+    let mut conn = PacketConn::new(stream, max_packet);
+    conn.set_seq(next_seq);
+    let info = client_authenticate(&mut conn, &handshake, login, true).await?;
+    Ok((conn, info))
 }
 
 /// Reads a server's greeting; an ERR instead (too many connections, host blocked) is

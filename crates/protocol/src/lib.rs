@@ -21,7 +21,7 @@ pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, Credential, F
 pub use codec::{Frame, Packet, PacketConn};
 pub use error::{codes, MysqlError};
 pub use handshake::{client_connect, ClientAuthError, ServerInfo};
-pub use tls::TlsError;
+pub use tls::{ClientTls, ClientTlsOptions, TlsError};
 
 /// Failures of the wire protocol itself (not SQL errors).
 #[derive(Debug, thiserror::Error)]

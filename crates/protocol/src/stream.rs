@@ -1,5 +1,6 @@
-//! The byte streams sessions run on: plain TCP, or TLS started after an SSL request.
-//! `Rewind` hands back bytes that were read ahead of the TLS handshake.
+//! The byte streams connections run on: plain TCP, or TLS started after an SSL request.
+//! `ServerStream` is a client's connection to Strata, `ClientStream` Strata's connection
+//! to a storage node; `Rewind` hands back bytes that were read ahead of the TLS handshake.
 
 use std::io;
 use std::pin::Pin;
@@ -69,14 +70,29 @@ impl ServerStream {
     }
 }
 
+/// A storage-node connection's stream: TCP, or TLS over TCP.
+pub enum ClientStream {
+    /// Plain TCP.
+    Tcp(TcpStream),
+    /// TLS after Strata's SSL request.
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl ClientStream {
+    /// True once TLS is established.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, ClientStream::Tls(_))
+    }
+}
+
 macro_rules! delegate {
-    ($self:ident, $s:ident => $e:expr) => {
+    ($kind:ident, $self:ident, $s:ident => $e:expr) => {
         match $self.get_mut() {
-            ServerStream::Tcp($s) => {
+            $kind::Tcp($s) => {
                 let $s = Pin::new($s);
                 $e
             }
-            ServerStream::Tls($s) => {
+            $kind::Tls($s) => {
                 let $s = Pin::new($s.as_mut());
                 $e
             }
@@ -84,28 +100,35 @@ macro_rules! delegate {
     };
 }
 
-impl AsyncRead for ServerStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_read(cx, buf))
-    }
+macro_rules! stream_io {
+    ($kind:ident) => {
+        impl AsyncRead for $kind {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                delegate!($kind, self, s => s.poll_read(cx, buf))
+            }
+        }
+
+        impl AsyncWrite for $kind {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                data: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                delegate!($kind, self, s => s.poll_write(cx, data))
+            }
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                delegate!($kind, self, s => s.poll_flush(cx))
+            }
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                delegate!($kind, self, s => s.poll_shutdown(cx))
+            }
+        }
+    };
 }
 
-impl AsyncWrite for ServerStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        delegate!(self, s => s.poll_write(cx, data))
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_flush(cx))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_shutdown(cx))
-    }
-}
+stream_io!(ServerStream);
+stream_io!(ClientStream);

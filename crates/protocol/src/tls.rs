@@ -1,6 +1,9 @@
-//! TLS for client connections: loading the server certificate and key (PEM), generating a
-//! self-signed pair for first start-up and tests, and upgrading a TCP stream after the
-//! client's SSL request. rustls with the ring provider, installed explicitly.
+//! TLS on both sides of Strata. Towards clients: loading the server certificate and key
+//! (PEM), generating a self-signed pair for first start-up and tests, and upgrading a TCP
+//! stream after the client's SSL request. Towards storage nodes: a client config that
+//! verifies the storage node's certificate against a CA bundle and its name (or, when
+//! told to, only encrypts), with an optional client certificate, and the upgrade after
+//! Strata's own SSL request. rustls with the ring provider, installed explicitly.
 
 use std::fs;
 use std::io::{self, Write};
@@ -8,10 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::net::TcpStream;
 
-use crate::stream::{Rewind, ServerStream};
+use crate::stream::{ClientStream, Rewind, ServerStream};
 
 /// Failures of TLS set-up or of a TLS handshake.
 #[derive(Debug, thiserror::Error)]
@@ -36,9 +41,16 @@ pub enum TlsError {
     /// Generating a self-signed certificate failed.
     #[error("cannot generate a certificate: {0}")]
     Generate(#[from] rcgen::Error),
-    /// The TLS handshake with a client failed.
+    /// The TLS handshake with the peer failed (for a storage node: also when its
+    /// certificate does not verify).
     #[error("TLS handshake failed: {0}")]
     Handshake(io::Error),
+    /// Certificate verification was asked for without a CA bundle to verify against.
+    #[error("verifying the server certificate needs a CA bundle")]
+    NoTrustAnchors,
+    /// The name a server certificate must carry is neither a DNS name nor an IP address.
+    #[error("'{0}' is not a valid TLS server name")]
+    ServerName(String),
 }
 
 fn file_error(path: &Path) -> impl FnOnce(io::Error) -> TlsError + '_ {
@@ -53,19 +65,30 @@ pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Reads every PEM certificate of `path`; none at all is an error.
+fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = fs::read(path).map_err(file_error(path))?;
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<_, _>>()
+        .map_err(file_error(path))?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate(path.to_path_buf()));
+    }
+    Ok(certs)
+}
+
+/// Reads the first PEM private key of `path`.
+fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let pem = fs::read(path).map_err(file_error(path))?;
+    rustls_pemfile::private_key(&mut pem.as_slice())
+        .map_err(file_error(path))?
+        .ok_or_else(|| TlsError::NoPrivateKey(path.to_path_buf()))
+}
+
 /// Builds a server config from a PEM certificate chain and a PEM private key.
 pub fn load_server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let cert_pem = fs::read(cert).map_err(file_error(cert))?;
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
-        .collect::<Result<_, _>>()
-        .map_err(file_error(cert))?;
-    if certs.is_empty() {
-        return Err(TlsError::NoCertificate(cert.to_path_buf()));
-    }
-    let key_pem = fs::read(key).map_err(file_error(key))?;
-    let private_key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(file_error(key))?
-        .ok_or_else(|| TlsError::NoPrivateKey(key.to_path_buf()))?;
+    let certs = read_certificates(cert)?;
+    let private_key = read_private_key(key)?;
     let config = rustls::ServerConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
@@ -121,6 +144,131 @@ pub async fn accept(
         .await
         .map_err(TlsError::Handshake)?;
     Ok(ServerStream::Tls(Box::new(tls)))
+}
+
+/// How Strata, as a client, checks a server's certificate and proves its own identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientTlsOptions {
+    /// PEM bundle of the CAs trusted to sign the server's certificate.
+    pub ca: Option<PathBuf>,
+    /// Verify the certificate chain against `ca` and the server name; off encrypts
+    /// without authenticating the server (open to an active man in the middle).
+    pub verify: bool,
+    /// PEM certificate chain and private key presented to servers that require one.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+/// Builds a client config; with `verify` the CA bundle is required (there is no
+/// fallback to a system store: storage nodes are normally signed by a private CA, and
+/// trusting every public CA would let any of them vouch for a storage node).
+pub fn load_client_config(
+    options: &ClientTlsOptions,
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let builder = rustls::ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()?;
+    let builder = if options.verify {
+        let ca = options.ca.as_deref().ok_or(TlsError::NoTrustAnchors)?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in read_certificates(ca)? {
+            roots.add(cert)?;
+        }
+        builder.with_root_certificates(roots)
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(crypto_provider())))
+    };
+    let config = match &options.client_cert {
+        Some((cert, key)) => {
+            builder.with_client_auth_cert(read_certificates(cert)?, read_private_key(key)?)?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
+}
+
+/// Accepts any server certificate but still checks that the server holds its key, for
+/// `verify = false`: the traffic is encrypted, the server is not authenticated.
+#[derive(Debug)]
+struct EncryptOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// TLS towards one server: the client config and the name its certificate must carry.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    config: Arc<rustls::ClientConfig>,
+    server_name: ServerName<'static>,
+}
+
+impl ClientTls {
+    /// TLS to the server called `server_name` (a DNS name or an IP address).
+    pub fn new(config: Arc<rustls::ClientConfig>, server_name: &str) -> Result<Self, TlsError> {
+        let server_name = ServerName::try_from(server_name.to_string())
+            .map_err(|_| TlsError::ServerName(server_name.to_string()))?;
+        Ok(Self {
+            config,
+            server_name,
+        })
+    }
+
+    /// The name the server's certificate is checked against.
+    pub fn server_name(&self) -> &ServerName<'static> {
+        &self.server_name
+    }
+
+    /// Runs the client side of a TLS handshake on `stream` (after the SSL request).
+    pub async fn connect(&self, stream: TcpStream) -> Result<ClientStream, TlsError> {
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.config));
+        let tls = connector
+            .connect(self.server_name.clone(), stream)
+            .await
+            .map_err(TlsError::Handshake)?;
+        Ok(ClientStream::Tls(Box::new(tls)))
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +339,62 @@ mod tests {
             info.private_key,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn client_configs_need_a_ca_to_verify_and_load_a_client_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        generate_self_signed(&cert, &key, &["localhost"]).unwrap();
+        let mut options = ClientTlsOptions {
+            ca: None,
+            verify: true,
+            client_cert: None,
+        };
+        assert!(matches!(
+            load_client_config(&options),
+            Err(TlsError::NoTrustAnchors)
+        ));
+        options.ca = Some(cert.clone());
+        options.client_cert = Some((cert.clone(), key.clone()));
+        load_client_config(&options).unwrap();
+        options.ca = Some(key.clone());
+        assert!(matches!(
+            load_client_config(&options),
+            Err(TlsError::NoCertificate(path)) if path == key
+        ));
+        let encrypt_only = ClientTlsOptions {
+            ca: None,
+            verify: false,
+            client_cert: None,
+        };
+        load_client_config(&encrypt_only).unwrap();
+    }
+
+    #[test]
+    fn server_names_may_be_dns_names_or_ip_addresses() {
+        let config = load_client_config(&ClientTlsOptions {
+            ca: None,
+            verify: false,
+            client_cert: None,
+        })
+        .unwrap();
+        assert!(matches!(
+            ClientTls::new(config.clone(), "127.0.0.1")
+                .unwrap()
+                .server_name(),
+            ServerName::IpAddress(_)
+        ));
+        assert!(matches!(
+            ClientTls::new(config.clone(), "db1.internal")
+                .unwrap()
+                .server_name(),
+            ServerName::DnsName(_)
+        ));
+        assert!(matches!(
+            ClientTls::new(config, "not a name"),
+            Err(TlsError::ServerName(name)) if name == "not a name"
+        ));
     }
 
     #[test]

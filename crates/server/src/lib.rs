@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod key_report;
 pub mod results;
 pub mod session;
+pub mod storage_tls;
 mod workers;
 pub mod xa;
 
@@ -46,9 +47,27 @@ pub enum ServerError {
     /// The TLS certificate or key could not be loaded.
     #[error("TLS: {0}")]
     Tls(String),
+    /// The TLS settings for a storage node are unusable, or did not reach its pool.
+    #[error("TLS to storage nodes: {0}")]
+    StorageTls(String),
     /// A session worker thread could not be started.
     #[error("cannot start a session worker thread: {0}")]
     Workers(std::io::Error),
+}
+
+/// Checks that every data node whose configuration asks for TLS has a pool that uses it:
+/// a pool built some other way would log in in clear text.
+fn refuse_clear_text_where_tls_is_configured(ctx: &ServerContext) -> Result<(), ServerError> {
+    for dn in ctx.topology.catalog().data_nodes() {
+        let pool_tls = ctx.topology.node(dn.id).map(|n| n.pool.tls().is_some());
+        if dn.primary.tls && pool_tls != Some(true) {
+            return Err(ServerError::StorageTls(format!(
+                "data node {}: its connection pool was built without TLS",
+                dn.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A compute node that is serving; `shutdown` stops it.
@@ -69,9 +88,16 @@ impl RunningServer {
             ),
             None => None,
         };
+        let storage_tls = storage_tls::storage_tls(&config).map_err(ServerError::StorageTls)?;
         let addr = config.server.service_addr.clone();
         let catalog = strata_catalog::Catalog::open(config).map_err(ServerError::Catalog)?;
-        let ctx = Arc::new(ServerContext::new(catalog, tls).map_err(ServerError::Catalog)?);
+        // The pools are built inside the context; the scope gives each its TLS settings
+        // before any connection can open.
+        let ctx = strata_backend::with_storage_tls(storage_tls, || {
+            ServerContext::new(catalog, tls).map(Arc::new)
+        })
+        .map_err(ServerError::Catalog)?;
+        refuse_clear_text_where_tls_is_configured(&ctx)?;
         // Prepared branches a crash left behind are finished before clients can come
         // and trip over their locks; nodes that do not answer now are retried later.
         let report = xa::recover(&ctx).await;

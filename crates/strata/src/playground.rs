@@ -188,13 +188,13 @@ fn playground_config(
         .zip(1u32..)
         .map(|(node, id)| DataNodeConfig {
             id,
-            primary: StorageNodeConfig {
-                host: node.connect_host().to_string(),
-                port: node.port,
-                user: node.user.clone(),
-                password: node.password.clone(),
-                database: PHYSICAL_DATABASE.into(),
-            },
+            primary: StorageNodeConfig::new(
+                node.connect_host(),
+                node.port,
+                &node.user,
+                &node.password,
+                PHYSICAL_DATABASE,
+            ),
         })
         .collect();
     Config {

@@ -3,7 +3,8 @@
 //! [`ComputeNodeBuilder`] turns storage nodes into a complete [`Config`]: one data node
 //! per storage node and logical database, fresh physical databases (so tests sharing
 //! storage never see each other's tables), user `root` / `secret`, listeners on
-//! 127.0.0.1 with OS-chosen ports and a temporary data directory. The node then runs
+//! 127.0.0.1 with OS-chosen ports and a temporary data directory; storage nodes that
+//! serve TLS are reached over TLS verified against their CA. The node then runs
 //! in-process ([`ComputeNodeBuilder::start`]) or as a `strata serve` child process
 //! ([`ComputeNodeBuilder::spawn`]) for tests that kill it.
 
@@ -96,15 +97,20 @@ impl<'a> ComputeNodeBuilder<'a> {
             self.storage.create_database(&physical).await?;
             let mut dnids = Vec::new();
             for i in 0..self.storage.len() {
+                let mut primary = StorageNodeConfig::new(
+                    "127.0.0.1",
+                    self.storage.port(i),
+                    self.storage.user(),
+                    self.storage.password(),
+                    &physical,
+                );
+                if let Some(tls) = self.storage.tls() {
+                    primary.tls = true;
+                    primary.tls_ca = Some(tls.ca.clone());
+                }
                 config.data_nodes.push(DataNodeConfig {
                     id: next_dnid,
-                    primary: StorageNodeConfig {
-                        host: "127.0.0.1".into(),
-                        port: self.storage.port(i),
-                        user: self.storage.user().into(),
-                        password: self.storage.password().into(),
-                        database: physical.clone(),
-                    },
+                    primary,
                 });
                 dnids.push(next_dnid);
                 next_dnid += 1;

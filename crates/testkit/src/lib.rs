@@ -32,4 +32,4 @@ pub use error::TestkitError;
 pub use names::unique_name;
 pub use process::{strata_binary, ComputeProcess};
 pub use storage::{shared_storage, StorageNodes};
-pub use strata_localnode::{free_port, MariadbNode};
+pub use strata_localnode::{free_port, CertificateAuthority, MariadbNode, MariadbTls};

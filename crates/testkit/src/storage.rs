@@ -1,12 +1,13 @@
 //! Throwaway MariaDB storage nodes for tests: a private set per test, or one shared set
-//! per test binary.
+//! per test binary. A private set may serve TLS from its own CA
+//! ([`StorageNodes::start_with_tls`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use strata_localnode::{free_port, MariadbNode, MariadbOptions};
+use strata_localnode::{free_port, MariadbNode, MariadbOptions, MariadbTls};
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
@@ -32,11 +33,33 @@ impl StorageNodes {
     /// Starts `n` servers on free ports in a new temporary directory.
     pub async fn start(n: usize) -> Result<StorageNodes, TestkitError> {
         let dir = fixture_dir("nodes")?;
-        let nodes = start_nodes(&dir, n).await?;
+        let nodes = start_nodes(&dir, n, None).await?;
         Ok(StorageNodes {
             nodes,
             dir: Some(dir),
         })
+    }
+
+    /// Starts `n` servers that serve TLS with certificates for 127.0.0.1 and localhost
+    /// from a CA made for this set; with `require_secure_transport` they refuse
+    /// clear-text connections.
+    pub async fn start_with_tls(
+        n: usize,
+        require_secure_transport: bool,
+    ) -> Result<StorageNodes, TestkitError> {
+        let dir = fixture_dir("nodes")?;
+        let mut tls = MariadbTls::generate(&dir.path().join("tls"), &["127.0.0.1", "localhost"])?;
+        tls.require_secure_transport = require_secure_transport;
+        let nodes = start_nodes(&dir, n, Some(tls)).await?;
+        Ok(StorageNodes {
+            nodes,
+            dir: Some(dir),
+        })
+    }
+
+    /// The TLS the servers serve with, if any (the same for all of them).
+    pub fn tls(&self) -> Option<&MariadbTls> {
+        self.nodes.first().and_then(|n| n.options().tls.as_ref())
     }
 
     /// Number of servers.
@@ -101,9 +124,18 @@ impl StorageNodes {
         Ok(())
     }
 
-    /// `mysql_async` options for server `i` directly, as the Strata account.
+    /// `mysql_async` options for server `i` directly, as the Strata account (over
+    /// verified TLS when the servers serve it).
     pub fn opts(&self, i: usize, db: Option<&str>) -> mysql_async::Opts {
-        mysql_opts(self.addr(i), self.user(), self.password(), db)
+        let opts = mysql_opts(self.addr(i), self.user(), self.password(), db);
+        match self.tls() {
+            Some(tls) => mysql_async::OptsBuilder::from_opts(opts)
+                .ssl_opts(
+                    mysql_async::SslOpts::default().with_root_certs(vec![tls.ca.clone().into()]),
+                )
+                .into(),
+            None => opts,
+        }
     }
 
     /// Opens a connection to server `i` directly, as the Strata account.
@@ -132,11 +164,16 @@ impl Drop for StorageNodes {
 }
 
 /// Starts `n` servers in `dir/dn<i>` concurrently; order follows `i`.
-async fn start_nodes(dir: &TempDir, n: usize) -> Result<Vec<MariadbNode>, TestkitError> {
+async fn start_nodes(
+    dir: &TempDir,
+    n: usize,
+    tls: Option<MariadbTls>,
+) -> Result<Vec<MariadbNode>, TestkitError> {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
         let datadir = dir.path().join(format!("dn{}", i + 1));
-        tasks.spawn(async move { (i, start_one(datadir).await) });
+        let tls = tls.clone();
+        tasks.spawn(async move { (i, start_one(datadir, tls).await) });
     }
     let mut started: Vec<Option<MariadbNode>> = (0..n).map(|_| None).collect();
     let mut first_error = None;
@@ -159,11 +196,15 @@ async fn start_nodes(dir: &TempDir, n: usize) -> Result<Vec<MariadbNode>, Testki
     Ok(started.into_iter().flatten().collect())
 }
 
-async fn start_one(datadir: std::path::PathBuf) -> Result<MariadbNode, TestkitError> {
+async fn start_one(
+    datadir: std::path::PathBuf,
+    tls: Option<MariadbTls>,
+) -> Result<MariadbNode, TestkitError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let opts = MariadbOptions::new(&datadir, free_port()?);
+        let mut opts = MariadbOptions::new(&datadir, free_port()?);
+        opts.tls = tls.clone();
         match MariadbNode::start(opts).await {
             Ok(node) => return Ok(node),
             Err(e) if e.is_port_in_use() && attempt < PORT_ATTEMPTS => {
@@ -215,7 +256,7 @@ async fn start_shared(n: usize) -> Result<Arc<StorageNodes>, TestkitError> {
             runtime.block_on(async move {
                 let started = async {
                     let dir = fixture_dir("shared")?;
-                    let nodes = start_nodes(&dir, n).await?;
+                    let nodes = start_nodes(&dir, n, None).await?;
                     let pids = nodes.iter().filter_map(MariadbNode::pid).collect();
                     let path = dir.keep();
                     remove_at_exit(pids, path);
