@@ -13,7 +13,7 @@ pub use conn::{
 };
 pub use pool::{Lease, Pool, PoolSettings};
 pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};
-pub use storage_tls::{with_storage_tls, StorageTlsMap};
+pub use storage_tls::StorageTlsMap;
 pub use strata_protocol::{ClientTls, ClientTlsOptions};
 
 use strata_protocol::packets::ErrPacket;

@@ -22,7 +22,6 @@ use tracing::{debug, warn};
 use strata_protocol::ClientTls;
 
 use crate::conn::{BackendConn, StorageTarget};
-use crate::storage_tls::scoped_tls_for;
 use crate::BackendError;
 
 /// Limits and timings of one pool.
@@ -96,11 +95,9 @@ pub struct Pool {
 
 impl Pool {
     /// Creates a pool with idle lists for `workers` session threads plus the background
-    /// shard, and starts its health task; connections open on demand. TLS is what an
-    /// enclosing `with_storage_tls` gives the target (none outside one).
+    /// shard, and starts its health task; connections open on demand, in clear text.
     pub fn new(target: StorageTarget, settings: PoolSettings, workers: usize) -> Arc<Pool> {
-        let tls = scoped_tls_for(&target);
-        Pool::with_tls(target, tls, settings, workers)
+        Pool::with_tls(target, None, settings, workers)
     }
 
     /// Like `new`, with the pool's TLS settings given explicitly.

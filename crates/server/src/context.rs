@@ -33,8 +33,9 @@ pub struct Topology {
 }
 
 impl Topology {
-    /// Builds one pool per data node of the catalog (connections open on demand).
-    pub fn new(catalog: Catalog) -> Topology {
+    /// Builds one pool per data node of the catalog (connections open on demand), over
+    /// TLS for the storage nodes `storage_tls` lists.
+    pub fn new(catalog: Catalog, storage_tls: &strata_backend::StorageTlsMap) -> Topology {
         let config = catalog.config();
         let settings = PoolSettings {
             min_idle: config.pool.min_idle as usize,
@@ -58,10 +59,11 @@ impl Topology {
                 password: p.password.clone(),
                 database: p.database.clone(),
             };
+            let tls = storage_tls.get(&target).cloned();
             nodes.push(DataNode {
                 id: dn.id,
                 physical_db: Arc::from(p.database.as_str()),
-                pool: Pool::new(target, settings.clone(), workers),
+                pool: Pool::with_tls(target, tls, settings.clone(), workers),
             });
         }
         nodes.sort_by_key(|n| n.id);
@@ -194,6 +196,7 @@ impl ServerContext {
     pub fn new(
         catalog: Catalog,
         tls: Option<Arc<rustls::ServerConfig>>,
+        storage_tls: &strata_backend::StorageTlsMap,
     ) -> Result<ServerContext, strata_catalog::CatalogError> {
         let config = catalog.config();
         let xa = crate::xa::Coordinator::new(
@@ -225,7 +228,7 @@ impl ServerContext {
                 problems: vec![e.to_string()],
             }
         })?;
-        let topology = Topology::new(catalog);
+        let topology = Topology::new(catalog, storage_tls);
         Ok(ServerContext {
             audit,
             firewall,

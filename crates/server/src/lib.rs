@@ -91,12 +91,8 @@ impl RunningServer {
         let storage_tls = storage_tls::storage_tls(&config).map_err(ServerError::StorageTls)?;
         let addr = config.server.service_addr.clone();
         let catalog = strata_catalog::Catalog::open(config).map_err(ServerError::Catalog)?;
-        // The pools are built inside the context; the scope gives each its TLS settings
-        // before any connection can open.
-        let ctx = strata_backend::with_storage_tls(storage_tls, || {
-            ServerContext::new(catalog, tls).map(Arc::new)
-        })
-        .map_err(ServerError::Catalog)?;
+        let ctx =
+            Arc::new(ServerContext::new(catalog, tls, &storage_tls).map_err(ServerError::Catalog)?);
         refuse_clear_text_where_tls_is_configured(&ctx)?;
         // Prepared branches a crash left behind are finished before clients can come
         // and trip over their locks; nodes that do not answer now are retried later.

@@ -540,7 +540,7 @@ async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
         }
     }
     let catalog = Catalog::open(config.clone())?;
-    let ctx = strata_server::context::ServerContext::new(catalog, None)?;
+    let ctx = strata_server::context::ServerContext::new(catalog, None, &Default::default())?;
     let found = strata_server::key_report::report_unique_key_violations(&ctx).await;
     let found: Vec<String> = found.iter().map(ToString::to_string).collect();
     assert_eq!(
