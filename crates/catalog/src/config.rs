@@ -60,9 +60,9 @@ pub struct AuditConfig {
     pub keep: u32,
     /// Log each statement's digest (literals replaced by `?`) instead of its text.
     pub digest_only: bool,
-    /// Events queued for the writer at most; beyond, events are dropped and counted
-    /// (sessions never wait for the audit log).
-    pub queue: usize,
+    /// Bytes of audit lines buffered for the writer at most; beyond, lines are dropped
+    /// and counted (sessions never wait for the audit log).
+    pub buffer_bytes: usize,
 }
 
 impl Default for AuditConfig {
@@ -73,7 +73,7 @@ impl Default for AuditConfig {
             rotate_bytes: 100 * 1024 * 1024,
             keep: 5,
             digest_only: false,
-            queue: 65_536,
+            buffer_bytes: 32 * 1024 * 1024,
         }
     }
 }

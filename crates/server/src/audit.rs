@@ -1,63 +1,66 @@
 //! The audit log: one JSON line per statement, login and failed login, written off the
-//! statement path. Sessions hand events to a bounded channel and never wait; a writer
-//! thread appends them to the file, rotates it by size and, when the channel was full,
-//! says how many events were dropped (in the log itself and in Strata's own log), so a
-//! gap is never silent.
+//! statement path. Each session thread writes its lines into its own buffer (a short,
+//! uncontended lock; no allocation shared with another thread, no wake-up of anyone);
+//! a writer thread collects the buffers every few milliseconds, appends them to the
+//! file and rotates it by size. A buffer that is full drops the line and counts it; the
+//! writer reports the count in the log itself and in Strata's own log, so a gap is never
+//! silent and a session never waits for the disk.
 
+use std::cell::{Cell, RefCell};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
 use strata_catalog::config::AuditConfig;
+use strata_sql::{classify, normalize_digest, table_references};
 
-/// One audited event.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditEvent {
-    /// When it happened, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    pub time: String,
+/// One event, as a session describes it (borrowed: the line is written from it at once).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditRecord<'a> {
+    /// When it happened, microseconds since the Unix epoch.
+    pub at_micros: i64,
     /// `statement`, `login` or `login_failed`.
     pub event: &'static str,
     /// Strata's connection id.
     pub session: u32,
     /// The user name the client gave.
-    pub user: String,
+    pub user: &'a str,
     /// The client's address.
-    pub client: String,
+    pub client: &'a str,
     /// The current logical database.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub db: Option<String>,
-    /// The statement kind (lowercase), for statements.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// The statement's text (or its digest, when only digests are logged).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statement: Option<String>,
-    /// Tables the statement touches, `db.table`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tables: Vec<String>,
+    pub db: Option<&'a str>,
+    /// The statement's text, for statements.
+    pub statement: Option<&'a str>,
     /// MySQL error code; 0 on success.
     pub error: u16,
     /// Rows changed (OK packets).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub affected_rows: Option<u64>,
     /// Rows returned, where the compute node saw them.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub returned_rows: Option<u64>,
     /// How long it took, in microseconds.
     pub duration_us: u64,
 }
 
+/// Buffers lines are written into: one per session thread (more buffers than threads
+/// keeps the mapping simple; a thread always uses the same one).
+const SHARDS: usize = 16;
+
+/// What the sessions and the writer share.
+struct Shared {
+    shards: Vec<Mutex<Vec<u8>>>,
+    /// Bytes one buffer may hold before lines are dropped.
+    shard_cap: usize,
+    dropped: AtomicU64,
+    closed: AtomicBool,
+}
+
 /// The sessions' end of the audit log.
 pub struct AuditLog {
-    sender: SyncSender<AuditEvent>,
-    dropped: Arc<AtomicU64>,
-    /// Log digests instead of statement texts.
-    pub digest_only: bool,
+    shared: Arc<Shared>,
+    digest_only: bool,
 }
 
 /// The audit log could not be opened.
@@ -79,42 +82,148 @@ impl AuditLog {
             path: path.clone(),
             source,
         })?;
-        let (sender, receiver) = sync_channel(config.queue.max(1));
-        let dropped = Arc::new(AtomicU64::new(0));
+        let shared = Arc::new(Shared {
+            shards: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
+            shard_cap: (config.buffer_bytes / SHARDS).max(4096),
+            dropped: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        });
         let writer = Writer {
             size: file.metadata().map(|m| m.len()).unwrap_or(0),
-            out: BufWriter::new(file),
+            out: BufWriter::with_capacity(256 * 1024, file),
             path: path.clone(),
             rotate_bytes: config.rotate_bytes,
             keep: config.keep,
-            dropped: dropped.clone(),
+            shared: shared.clone(),
             reported: 0,
         };
         std::thread::Builder::new()
             .name("strata-audit".into())
-            .spawn(move || writer.run(receiver))
+            .spawn(move || writer.run())
             .map_err(|source| AuditError { path, source })?;
         Ok(AuditLog {
-            sender,
-            dropped,
+            shared,
             digest_only: config.digest_only,
         })
     }
 
-    /// Queues an event; never waits (a full queue counts the event as dropped).
-    pub fn record(&self, event: AuditEvent) {
-        match self.sender.try_send(event) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+    /// Writes one line into this thread's buffer; never waits for the disk (a full
+    /// buffer drops the line and counts it).
+    pub fn record(&self, record: &AuditRecord<'_>) {
+        let shard = &self.shared.shards[shard_index()];
+        let mut buf = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if buf.len() >= self.shared.shard_cap {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
         }
+        write_line(&mut buf, record, self.digest_only);
     }
 
-    /// Events dropped so far because the writer could not keep up.
+    /// Lines dropped so far because the writer could not keep up.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.shared.dropped.load(Ordering::Relaxed)
     }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        // The writer empties the buffers once more, then stops.
+        self.shared.closed.store(true, Ordering::Release);
+    }
+}
+
+/// This thread's buffer.
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    SHARD.with(|s| {
+        if s.get() == usize::MAX {
+            s.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
+        }
+        s.get()
+    })
+}
+
+/// Appends `record` as one JSON line.
+fn write_line(buf: &mut Vec<u8>, r: &AuditRecord<'_>, digest_only: bool) {
+    buf.extend_from_slice(b"{\"time\":\"");
+    write_time(buf, r.at_micros);
+    buf.extend_from_slice(b"\",\"event\":\"");
+    buf.extend_from_slice(r.event.as_bytes());
+    let _ = write!(buf, "\",\"session\":{},\"user\":", r.session);
+    json_string(buf, r.user);
+    buf.extend_from_slice(b",\"client\":");
+    json_string(buf, r.client);
+    if let Some(db) = r.db {
+        buf.extend_from_slice(b",\"db\":");
+        json_string(buf, db);
+    }
+    if let Some(sql) = r.statement {
+        let kind = classify(sql);
+        let _ = write!(buf, ",\"kind\":\"{}\",\"statement\":", kind_name(kind));
+        if digest_only {
+            json_string(buf, &normalize_digest(sql).text);
+        } else {
+            json_string(buf, sql);
+        }
+        let tables = table_references(sql, kind);
+        let mut names: Vec<(&str, &str)> = tables
+            .refs
+            .iter()
+            .filter_map(|t| Some((t.schema.as_deref().or(r.db)?, t.name.as_str())))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        if !names.is_empty() {
+            buf.extend_from_slice(b",\"tables\":[");
+            for (i, (db, table)) in names.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                json_string(buf, &format!("{db}.{table}"));
+            }
+            buf.push(b']');
+        }
+    }
+    let _ = write!(buf, ",\"error\":{}", r.error);
+    if let Some(n) = r.affected_rows {
+        let _ = write!(buf, ",\"affected_rows\":{n}");
+    }
+    if let Some(n) = r.returned_rows {
+        let _ = write!(buf, ",\"returned_rows\":{n}");
+    }
+    let _ = writeln!(buf, ",\"duration_us\":{}}}", r.duration_us);
+}
+
+/// A JSON string literal (escaping as JSON requires; writing into a Vec cannot fail).
+fn json_string(buf: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *buf, s);
+}
+
+/// The statement kind as the log names it.
+fn kind_name(kind: strata_sql::StatementKind) -> String {
+    format!("{kind:?}").to_ascii_lowercase()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the part up to the second cached per thread.
+fn write_time(buf: &mut Vec<u8>, micros: i64) {
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = micros.div_euclid(1_000_000);
+    let millis = micros.rem_euclid(1_000_000) / 1000;
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != second {
+            let t = strata_planner::DateTime::from_unix_micros(second * 1_000_000, 0);
+            last.1 = format!("{}T{}", t.date_text(), t.time_text(0));
+            last.0 = second;
+        }
+        buf.extend_from_slice(last.1.as_bytes());
+    });
+    let _ = write!(buf, ".{millis:03}Z");
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
@@ -130,56 +239,61 @@ struct Writer {
     size: u64,
     rotate_bytes: u64,
     keep: u32,
-    dropped: Arc<AtomicU64>,
+    shared: Arc<Shared>,
     reported: u64,
 }
 
+/// How often the writer collects the buffers: sessions never wake it (a wake-up per
+/// statement costs a system call on the statement path), it comes for the lines.
+const POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
 impl Writer {
-    fn run(mut self, receiver: Receiver<AuditEvent>) {
-        while let Ok(event) = receiver.recv() {
-            self.write(&event);
-            // Drain what queued meanwhile, then flush once: one write per burst.
-            loop {
-                match receiver.try_recv() {
-                    Ok(event) => self.write(&event),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        self.finish();
-                        return;
+    fn run(mut self) {
+        let mut spare: Vec<u8> = Vec::new();
+        loop {
+            let closing = self.shared.closed.load(Ordering::Acquire);
+            let mut wrote = false;
+            for i in 0..SHARDS {
+                {
+                    let mut buf = self.shared.shards[i]
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    if buf.is_empty() {
+                        continue;
                     }
+                    std::mem::swap(&mut *buf, &mut spare);
+                }
+                self.write_lines(&spare);
+                spare.clear();
+                wrote = true;
+            }
+            if wrote || self.shared.dropped.load(Ordering::Relaxed) != self.reported {
+                self.report_drops();
+                if let Err(e) = self.out.flush() {
+                    tracing::warn!(error = %e, "audit log write failed");
                 }
             }
-            self.report_drops();
-            if let Err(e) = self.out.flush() {
-                tracing::warn!(error = %e, "audit log write failed");
-            }
-        }
-        self.finish();
-    }
-
-    fn finish(&mut self) {
-        self.report_drops();
-        let _ = self.out.flush();
-    }
-
-    fn write(&mut self, event: &AuditEvent) {
-        let line = match serde_json::to_string(event) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "audit event not serializable");
+            if closing {
                 return;
             }
-        };
-        if self.rotate_bytes > 0 && self.size + line.len() as u64 + 1 > self.rotate_bytes {
-            self.rotate();
+            std::thread::sleep(POLL);
         }
-        if let Err(e) = writeln!(self.out, "{line}") {
-            tracing::warn!(error = %e, "audit log write failed");
-            return;
-        }
-        self.size += line.len() as u64 + 1;
     }
 
+    /// Writes whole lines, rotating the file between lines when it would grow too big.
+    fn write_lines(&mut self, chunk: &[u8]) {
+        for line in chunk.split_inclusive(|&b| b == b'\n') {
+            let len = line.len() as u64;
+            if self.rotate_bytes > 0 && self.size > 0 && self.size + len > self.rotate_bytes {
+                self.rotate();
+            }
+            if let Err(e) = self.out.write_all(line) {
+                tracing::warn!(error = %e, "audit log write failed");
+                return;
+            }
+            self.size += len;
+        }
+    }
     /// `audit.log` becomes `audit.log.1`, `.1` becomes `.2`, ... up to `keep` files.
     fn rotate(&mut self) {
         let _ = self.out.flush();
@@ -209,7 +323,7 @@ impl Writer {
     }
 
     fn report_drops(&mut self) {
-        let dropped = self.dropped.load(Ordering::Relaxed);
+        let dropped = self.shared.dropped.load(Ordering::Relaxed);
         if dropped == self.reported {
             return;
         }
@@ -222,7 +336,11 @@ impl Writer {
         );
         let line = format!(
             "{{\"time\":\"{}\",\"event\":\"audit_dropped\",\"count\":{lost},\"total\":{dropped}}}",
-            now_text()
+            {
+                let mut t = Vec::new();
+                write_time(&mut t, now_micros());
+                String::from_utf8_lossy(&t).into_owned()
+            }
         );
         if writeln!(self.out, "{line}").is_ok() {
             self.size += line.len() as u64 + 1;
@@ -230,35 +348,32 @@ impl Writer {
     }
 }
 
-/// The current time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn now_text() -> String {
-    let micros = SystemTime::now()
+/// Microseconds since the Unix epoch, now.
+pub fn now_micros() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
-    let t = strata_planner::DateTime::from_unix_micros(micros, 0);
-    format!("{}T{}Z", t.date_text(), t.time_text(3))
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn event(n: u32) -> AuditEvent {
-        AuditEvent {
-            time: now_text(),
+    fn record(log: &AuditLog, n: u32) {
+        let sql = format!("SELECT \"{n}\" FROM t -- é");
+        log.record(&AuditRecord {
+            at_micros: now_micros(),
             event: "statement",
             session: n,
-            user: "app".into(),
-            client: "127.0.0.1".into(),
-            db: Some("shop".into()),
-            kind: Some("select".into()),
-            statement: Some(format!("SELECT \"{n}\" -- é")),
-            tables: vec!["shop.t".into()],
+            user: "app",
+            client: "127.0.0.1",
+            db: Some("shop"),
+            statement: Some(&sql),
             error: 0,
             affected_rows: None,
             returned_rows: Some(1),
             duration_us: 12,
-        }
+        });
     }
 
     fn wait_for_lines(path: &Path, n: usize) -> Vec<String> {
@@ -278,14 +393,15 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let log = AuditLog::start(&AuditConfig::default(), dir.path())?;
         for n in 0..3 {
-            log.record(event(n));
+            record(&log, n);
         }
         let lines = wait_for_lines(&dir.path().join("audit.log"), 3);
         assert_eq!(lines.len(), 3);
         for (n, line) in lines.iter().enumerate() {
             let v: serde_json::Value = serde_json::from_str(line)?;
             assert_eq!(v["session"], n as u64);
-            assert_eq!(v["statement"], format!("SELECT \"{n}\" -- é"));
+            assert_eq!(v["statement"], format!("SELECT \"{n}\" FROM t -- é"));
+            assert_eq!(v["kind"], "select");
             assert_eq!(v["tables"][0], "shop.t");
             assert_eq!(v["error"], 0);
             assert!(v.get("affected_rows").is_none());
@@ -306,7 +422,7 @@ mod tests {
         };
         let log = AuditLog::start(&config, dir.path())?;
         for n in 0..20 {
-            log.record(event(n));
+            record(&log, n);
         }
         drop(log);
         let path = dir.path().join("audit.log");

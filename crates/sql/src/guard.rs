@@ -588,7 +588,10 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
 
 fn sysvar_scope_is_global(text: &str) -> bool {
     let body = text.trim_start_matches('@');
-    body.len() > 7 && body[..7].eq_ignore_ascii_case("global.")
+    body.len() > 7
+        && body
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("global."))
 }
 
 /// Anything anywhere in the text: file functions and clauses, storage schemas.
@@ -794,8 +797,12 @@ pub fn sysvar_name(text: &str) -> String {
     let body = ["global.", "session.", "local."]
         .iter()
         .find_map(|scope| {
-            (body.len() > scope.len() && body[..scope.len()].eq_ignore_ascii_case(scope))
-                .then(|| &body[scope.len()..])
+            // `get`: a name may hold any bytes, and a byte count can fall inside a
+            // character.
+            let prefix = body.get(..scope.len())?;
+            (body.len() > scope.len() && prefix.eq_ignore_ascii_case(scope))
+                .then(|| body.get(scope.len()..))
+                .flatten()
         })
         .unwrap_or(body);
     ident_value(body).to_ascii_lowercase()

@@ -3,10 +3,8 @@
 
 use std::time::Instant;
 
-use strata_sql::{classify, normalize_digest, table_references};
-
 use super::{Session, SessionError};
-use crate::audit::{now_text, AuditEvent};
+use crate::audit::{now_micros, AuditRecord};
 use crate::context::ServerContext;
 
 /// What a statement returned: its error code (0 on success) and row counts where known.
@@ -32,16 +30,14 @@ pub(super) fn login(
     let Some(audit) = &ctx.audit else {
         return;
     };
-    audit.record(AuditEvent {
-        time: now_text(),
+    audit.record(&AuditRecord {
+        at_micros: now_micros(),
         event: if error == 0 { "login" } else { "login_failed" },
         session,
-        user: user.to_string(),
-        client: client.to_string(),
-        db: db.filter(|d| !d.is_empty()).map(str::to_owned),
-        kind: None,
+        user,
+        client,
+        db: db.filter(|d| !d.is_empty()),
         statement: None,
-        tables: Vec::new(),
         error,
         affected_rows: None,
         returned_rows: None,
@@ -93,33 +89,14 @@ impl Session {
         let Some(audit) = &self.ctx.audit else {
             return;
         };
-        let kind = classify(sql);
-        let current = self.db.as_deref();
-        let mut tables: Vec<String> = table_references(sql, kind)
-            .refs
-            .into_iter()
-            .filter_map(|r| {
-                let db = r.schema.as_deref().or(current)?;
-                Some(format!("{db}.{}", r.name))
-            })
-            .collect();
-        tables.sort();
-        tables.dedup();
-        let statement = if audit.digest_only {
-            normalize_digest(sql).text
-        } else {
-            sql.to_string()
-        };
-        audit.record(AuditEvent {
-            time: now_text(),
+        audit.record(&AuditRecord {
+            at_micros: now_micros(),
             event: "statement",
             session: self.id,
-            user: self.user.clone(),
-            client: self.entry.host.clone(),
-            db: self.db.clone(),
-            kind: Some(format!("{kind:?}").to_ascii_lowercase()),
-            statement: Some(statement),
-            tables,
+            user: &self.user,
+            client: &self.entry.host,
+            db: self.db.as_deref(),
+            statement: Some(sql),
             error: self.outcome.error,
             affected_rows: self.outcome.affected_rows,
             returned_rows: self.outcome.returned_rows,

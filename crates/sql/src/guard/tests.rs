@@ -315,6 +315,15 @@ fn sysvar_names() {
     assert_eq!(sysvar_name("@@GLOBAL.DataDir"), "datadir");
     assert_eq!(sysvar_name("@@session.port"), "port");
     assert_eq!(sysvar_name("@@local.port"), "port");
+    // Multi-byte characters where a scope prefix would end: no panic.
+    assert_eq!(
+        sysvar_name("@@\u{ae}t\u{5c5}\u{e9}xyz"),
+        "\u{ae}t\u{5c5}\u{e9}xyz"
+    );
+    assert!(!sysvar_scope_is_global("@@gl\u{e9}bal.x"));
+    assert!(
+        mask_storage_variables("SELECT @@\u{ae}t\u{5c5}\u{e9}xyz", |_| String::new()).is_none()
+    );
 }
 
 #[test]
