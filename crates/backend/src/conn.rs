@@ -96,6 +96,25 @@ impl SessionVars {
         self.fingerprint = Self::hash(&self.map);
     }
 
+    /// True when an assignment lets the storage node close the connection once it has
+    /// been idle for a while (`wait_timeout`): fine while a session holds it, fatal for
+    /// a connection parked in a pool, which would be closed under its next borrower.
+    pub fn limits_idle_time(&self) -> bool {
+        IDLE_LIMITING
+            .iter()
+            .any(|name| self.map.contains_key(*name))
+    }
+
+    /// These assignments without the ones that limit idle time.
+    pub fn without_idle_limits(&self) -> SessionVars {
+        let mut vars = self.clone();
+        for name in IDLE_LIMITING {
+            vars.map.remove(*name);
+        }
+        vars.fingerprint = Self::hash(&vars.map);
+        vars
+    }
+
     /// Forgets every assignment (COM_RESET_CONNECTION, COM_CHANGE_USER).
     pub fn clear(&mut self) {
         self.map.clear();
@@ -105,6 +124,15 @@ impl SessionVars {
     /// The assignment recorded for `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.map.get(name).map(String::as_str)
+    }
+
+    /// The value side of the assignment recorded for `name` (`SESSION name = VALUE`),
+    /// as written there.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.map
+            .get(name)
+            .and_then(|a| a.split_once(" = "))
+            .map(|(_, v)| v)
     }
 
     /// Identity of the whole set of assignments.
@@ -132,6 +160,11 @@ impl SessionVars {
         (!items.is_empty()).then(|| format!("SET {}", items.join(", ")))
     }
 }
+
+/// Session variables after which the storage node closes an idle connection. Only
+/// `wait_timeout` counts for the compute node's connections: `interactive_timeout` seeds
+/// it at login for interactive clients only, which storage connections are not.
+const IDLE_LIMITING: &[&str] = &["wait_timeout"];
 
 /// A statement prepared on one storage-node connection.
 #[derive(Debug, Clone)]
@@ -251,6 +284,20 @@ impl BackendConn {
     /// The physical database currently selected.
     pub fn applied_db(&self) -> Option<&str> {
         self.applied_db.as_deref()
+    }
+
+    /// True when a session's `wait_timeout` is in force here (see
+    /// `SessionVars::limits_idle_time`).
+    pub fn idle_time_limited(&self) -> bool {
+        self.applied_vars.limits_idle_time()
+    }
+
+    /// Gives the storage node's own `wait_timeout` back to a connection a session had
+    /// set one on, before it waits in a pool.
+    pub async fn restore_idle_limits(&mut self) -> Result<(), BackendError> {
+        let vars = self.applied_vars.without_idle_limits();
+        let db = self.applied_db.clone();
+        self.sync_state(db.as_deref(), &vars).await
     }
 
     fn fail<T>(&mut self, e: ProtocolError) -> Result<T, BackendError> {

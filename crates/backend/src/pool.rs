@@ -257,7 +257,31 @@ impl Pool {
     }
 
     /// Takes a connection back; broken ones and ones inside a transaction are closed.
-    pub fn release(&self, lease: Lease) {
+    /// One carrying a session's `wait_timeout` gets the storage node's own back first
+    /// (in a task: the caller does not wait), since the storage node would otherwise
+    /// close it while it waits here and its next borrower would fail.
+    pub fn release(self: &Arc<Self>, mut lease: Lease) {
+        if lease.idle_time_limited() && !lease.is_broken() && !lease.in_transaction() {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                // No runtime to run the reset on (shutting down): close it.
+                drop(lease);
+                self.returned.notify_one();
+                return;
+            };
+            let pool = Arc::clone(self);
+            runtime.spawn(async move {
+                if lease.restore_idle_limits().await.is_err() {
+                    lease.mark_broken();
+                }
+                pool.park(lease);
+            });
+            return;
+        }
+        self.park(lease);
+    }
+
+    /// Puts a connection in its idle list, or closes it when it cannot be reused.
+    fn park(&self, lease: Lease) {
         if lease.is_broken() || lease.in_transaction() || self.closed.load(Ordering::Relaxed) {
             debug!(
                 dnid = self.target.dnid,
@@ -325,7 +349,7 @@ impl Pool {
                 break;
             };
             match self.open(permit, self.own_shard()).await {
-                Ok(lease) => self.release(lease),
+                Ok(lease) => self.park(lease),
                 Err(e) => {
                     warn!(dnid = self.target.dnid, error = %e, "cannot open a storage connection; will retry");
                     break;

@@ -37,6 +37,9 @@ pub struct Config {
     /// Distributed transactions: commit protocol, recovery, deadlock detection.
     #[serde(default)]
     pub transaction: TransactionConfig,
+    /// Merging the results of several data nodes in the compute node.
+    #[serde(default)]
+    pub merge: MergeConfig,
     /// Client address whitelist and failed-login limits.
     #[serde(default)]
     pub security: crate::security::SecurityConfig,
@@ -380,6 +383,26 @@ impl Default for PoolConfig {
             connect_timeout_ms: 5_000,
             acquire_timeout_ms: 10_000,
             health_check_interval_ms: 30_000,
+        }
+    }
+}
+
+/// Limits of the merges that combine several data nodes' results.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MergeConfig {
+    /// Bytes one statement's merge may buffer (groups, DISTINCT sets, sorting, input
+    /// queues); a statement that needs more fails with error 1114 naming this setting.
+    pub memory_budget: u64,
+}
+
+/// Smallest accepted `merge.memory_budget`: below it even a few rows do not fit.
+pub const MIN_MERGE_MEMORY_BUDGET: u64 = 1024;
+
+impl Default for MergeConfig {
+    fn default() -> Self {
+        Self {
+            memory_budget: 64 << 20,
         }
     }
 }

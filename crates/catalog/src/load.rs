@@ -49,6 +49,13 @@ impl Config {
         let rules = check_rules(&self.rules, &known, &mut problems);
         check_tables(&self.tables, &self.databases, &rules, &mut problems);
         check_pool(&self.pool, &mut problems);
+        if self.merge.memory_budget < crate::config::MIN_MERGE_MEMORY_BUDGET {
+            problems.push(format!(
+                "merge.memory_budget {} is below {} bytes",
+                self.merge.memory_budget,
+                crate::config::MIN_MERGE_MEMORY_BUDGET
+            ));
+        }
         if let Err(bad) = crate::firewall::parse_firewall(&self.firewall) {
             problems.extend(bad);
         }
@@ -751,6 +758,7 @@ max_size = 64
             ("pool max 0", with(|c| { c.pool.max_size = 0; c.pool.min_idle = 0 }), "pool.max_size must be at least 1"),
             ("pool min > max", with(|c| c.pool.min_idle = 65), "pool.min_idle 65 exceeds pool.max_size 64"),
             ("pool timeout", with(|c| c.pool.connect_timeout_ms = 0), "pool.connect_timeout_ms must be positive"),
+            ("merge budget", with(|c| c.merge.memory_budget = 100), "merge.memory_budget 100 is below 1024 bytes"),
             ("bad addr", with(|c| c.server.http_addr = "localhost".into()), "server.http_addr 'localhost' is not HOST:PORT"),
             ("same addr", with(|c| c.server.admin_addr = "127.0.0.1:3323".into()), "server.admin_addr and server.service_addr are both '127.0.0.1:3323'"),
             ("packet", with(|c| c.server.max_allowed_packet = 10), "server.max_allowed_packet 10 is outside 1024..=1073741824"),

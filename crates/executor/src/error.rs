@@ -52,7 +52,7 @@ pub enum MergeError {
     },
     /// The rows buffered for this statement exceed the memory budget.
     #[error(
-        "The result exceeds the compute node's memory budget of {budget} bytes (merge.memory_budget)"
+        "The result exceeds the compute node's merge memory budget of {budget} bytes (configuration setting merge.memory_budget)"
     )]
     MemoryBudgetExceeded {
         /// The budget in force.
@@ -98,7 +98,7 @@ mod tests {
         assert_eq!((err.code, err.state), (1114, "HY000"));
         assert_eq!(
             err.message,
-            "The result exceeds the compute node's memory budget of 1024 bytes (merge.memory_budget)"
+            "The result exceeds the compute node's merge memory budget of 1024 bytes (configuration setting merge.memory_budget)"
         );
     }
 

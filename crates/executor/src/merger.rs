@@ -60,8 +60,9 @@ use crate::operator::{Context, Demand, MergeWarning, NodeInputs, Operator, Pull}
 use crate::ordered_aggregate::OrderedAggregate;
 use crate::value::{ENUM_FLAG, SET_FLAG};
 
-/// MySQL's default `group_concat_max_len`.
-pub const DEFAULT_GROUP_CONCAT_MAX_LEN: usize = 1024;
+/// MariaDB's default `group_concat_max_len` (1 MiB; MySQL's is 1024): the storage
+/// nodes' value for a session that did not set it.
+pub const DEFAULT_GROUP_CONCAT_MAX_LEN: usize = 1 << 20;
 /// MariaDB's default `max_sort_length`.
 pub const DEFAULT_MAX_SORT_LENGTH: usize = 1024;
 

@@ -590,3 +590,43 @@ async fn a_storage_node_that_dies_and_returns_is_used_again() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// A client's `wait_timeout` must not outlive its use of a pooled storage connection:
+/// parked with `wait_timeout = 1`, the connection was closed by the storage node while
+/// idle, and the next session that borrowed it failed with 1429 "Connection reset by
+/// peer" (what the command-dispatch fuzz test hit after a `SET SESSION wait_timeout = 1`).
+#[tokio::test]
+async fn a_short_wait_timeout_does_not_reach_the_next_session_through_the_pool() -> TestResult {
+    let storage = shared_storage(1).await?;
+    // One worker thread and no spare idle connections: the next session borrows the
+    // connection the first one gave back.
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.server.worker_threads = 1;
+            c.pool.min_idle = 0;
+        })
+        .start()
+        .await?;
+    let mut first = node.connect(Some("test")).await?;
+    first.query_drop("SET SESSION wait_timeout = 1").await?;
+    let own: Option<i64> = first.query_first("SELECT @@session.wait_timeout").await?;
+    assert_eq!(
+        own,
+        Some(1),
+        "the session's own statements see its wait_timeout"
+    );
+    first.disconnect().await?;
+
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+
+    let mut next = node.connect(Some("test")).await?;
+    let seen: Option<i64> = next.query_first("SELECT @@session.wait_timeout").await?;
+    let mut direct = storage.connect(0, None).await?;
+    let default: Option<i64> = direct.query_first("SELECT @@global.wait_timeout").await?;
+    assert_eq!(
+        seen, default,
+        "the next session has the storage node's wait_timeout"
+    );
+    node.shutdown().await;
+    Ok(())
+}

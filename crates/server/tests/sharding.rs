@@ -570,3 +570,59 @@ async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
     assert_eq!(catalog.unique_key_violations().len(), 1);
     Ok(())
 }
+
+/// `SHARD BY FUNCTIONNAME|FUNCTIONID` names a `[[rule]]` of the configuration (what HotDB
+/// calls a sharding function: type, parameters and data nodes; the column comes with the
+/// table), so the same function serves tables sharded on different columns.
+#[tokio::test]
+async fn shard_by_functionname_uses_a_configured_function() -> TestResult {
+    use strata_catalog::config::RuleConfig;
+    let storage = shared_storage(2).await?;
+    let rule = RuleConfig {
+        name: "f_mod".into(),
+        function: "auto_mod".into(),
+        data_nodes: vec![1, 2],
+        params: String::new(),
+        null_route: None,
+    };
+    let node = ComputeNode::builder(&storage)
+        .configure(move |c| c.rules = vec![rule])
+        .start()
+        .await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE by_name (id INT PRIMARY KEY, v INT) \
+         SHARD BY functionname 'f_mod' USING COLUMN 'id'",
+    )
+    .await?;
+    c.query_drop(
+        "CREATE TABLE by_id SHARD BY FUNCTIONID 'f_mod' USING COLUMN 'k' \
+         (k INT PRIMARY KEY, v INT)",
+    )
+    .await?;
+    c.query_drop("INSERT INTO by_name VALUES (1, 0), (2, 0), (3, 0), (4, 0)")
+        .await?;
+    c.query_drop("INSERT INTO by_id VALUES (5, 0), (6, 0)")
+        .await?;
+    // auto_mod over nodes 1,2: even keys on node 1, odd keys on node 2.
+    let placed: Vec<(i32, i64)> = c.query("SELECT id, DNID FROM by_name ORDER BY id").await?;
+    assert_eq!(placed, vec![(1, 2), (2, 1), (3, 2), (4, 1)]);
+    let placed: Vec<(i32, i64)> = c.query("SELECT k, DNID FROM by_id ORDER BY k").await?;
+    assert_eq!(placed, vec![(5, 2), (6, 1)]);
+
+    let unknown = c
+        .query_drop(
+            "CREATE TABLE nope (id INT PRIMARY KEY) SHARD BY functionname 'f_none' USING COLUMN 'id'",
+        )
+        .await
+        .expect_err("an unknown function is refused");
+    match unknown {
+        mysql_async::Error::Server(e) => {
+            assert_eq!(e.code, 10172);
+            assert_eq!(e.message, "unknown sharding function 'f_none'");
+        }
+        other => return Err(other.into()),
+    }
+    node.shutdown().await;
+    Ok(())
+}

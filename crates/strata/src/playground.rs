@@ -225,6 +225,7 @@ fn playground_config(
         rules: Vec::new(),
         tables: Vec::new(),
         transaction: Default::default(),
+        merge: Default::default(),
         security: Default::default(),
         audit: strata_catalog::config::AuditConfig {
             enabled: true,

@@ -82,6 +82,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             rules: Vec::new(),
             tables: Vec::new(),
             transaction: Default::default(),
+            merge: Default::default(),
             security: Default::default(),
             audit: Default::default(),
         };

@@ -8,8 +8,11 @@
 use std::sync::Arc;
 
 use strata_backend::pool::Lease;
+use strata_backend::SessionVars;
 use strata_backend::{BackendError, ResponseHead};
-use strata_executor::{Demand, Merger, Step};
+use strata_executor::{
+    Demand, MemoryBudget, MergeOptions, Merger, Step, DEFAULT_GROUP_CONCAT_MAX_LEN,
+};
 use strata_planner::{MergeSpec, NodeStatement, WriteCombine};
 use strata_protocol::constants::{cap, com};
 use strata_protocol::packets::{encode_eof, OkPacket};
@@ -347,7 +350,8 @@ impl Session {
         }
         let merger = match failure {
             Some(e) => Err(e),
-            None => Merger::new(merge, &columns).map_err(|e| e.to_mysql_error()),
+            None => Merger::with_options(merge, &columns, self.merge_options())
+                .map_err(|e| e.to_mysql_error()),
         };
         let mut merger = match merger {
             Ok(m) => m,
@@ -503,6 +507,17 @@ impl Session {
         }
     }
 
+    /// The settings of this session's merges: the configured memory budget (one per
+    /// statement) and the session's `group_concat_max_len`.
+    fn merge_options(&self) -> MergeOptions {
+        let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
+        MergeOptions {
+            memory: MemoryBudget::new(budget),
+            group_concat_max_len: group_concat_max_len(&self.vars),
+            ..MergeOptions::default()
+        }
+    }
+
     /// Enters the visibility gate as a reader once no committed transaction is
     /// unfinished; None (an error was written) when that takes too long.
     async fn enter_read_gate<'c>(
@@ -545,6 +560,17 @@ impl Session {
     }
 }
 
+/// The session's `group_concat_max_len`: after a SET the storage node's effective value is
+/// read back and recorded as a literal (MariaDB clamps what it is given), so it parses;
+/// without one the storage nodes use MariaDB's default.
+fn group_concat_max_len(vars: &SessionVars) -> usize {
+    vars.value("group_concat_max_len")
+        .and_then(|v| v.trim_matches('\'').parse::<u64>().ok())
+        .map_or(DEFAULT_GROUP_CONCAT_MAX_LEN, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        })
+}
+
 /// Reads a result set's remaining rows so the connection can serve the next statement.
 async fn drain_rows(lease: &mut Lease) {
     loop {
@@ -579,7 +605,18 @@ fn is_locking_read(sql: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_locking_read;
+    use super::{group_concat_max_len, is_locking_read, SessionVars};
+
+    #[test]
+    fn group_concat_max_len_is_the_value_read_back_after_set() {
+        let mut vars = SessionVars::default();
+        assert_eq!(group_concat_max_len(&vars), 1 << 20);
+        vars.set(
+            "group_concat_max_len",
+            "SESSION group_concat_max_len = '4'".into(),
+        );
+        assert_eq!(group_concat_max_len(&vars), 4);
+    }
 
     #[test]
     fn recognises_locking_reads() {

@@ -5,7 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::sharding::{KeyLiteral, ShardingRule};
 use strata_catalog::Catalog;
 use strata_planner::{
     CatalogChange, CatalogView, DatabaseInfo, IdAllocator, NamedRule, NodeStatement, Plan,
@@ -89,6 +89,12 @@ impl CatalogView for CatalogAdapter<'_> {
             rule: (*r).clone(),
             column: None,
         })
+    }
+
+    // A `[[rule]]` is what HotDB calls a sharding function (type, parameters, data
+    // nodes; the column comes with each table), so FUNCTIONNAME/FUNCTIONID name one.
+    fn sharding_function(&self, name: &str) -> Option<ShardingRule> {
+        self.catalog.rule(name).map(|r| (*r).clone())
     }
 }
 

@@ -471,7 +471,9 @@ impl Session {
                             autocommit = on;
                         }
                     }
-                    if value.value.is_none() {
+                    // group_concat_max_len is read back too: merges cut at the value
+                    // the storage node took (it clamps out-of-range values).
+                    if value.value.is_none() || name == "group_concat_max_len" {
                         // An expression (e.g. CONCAT(@@sql_mode, ...)) is replayed as the
                         // value it produced, not re-evaluated on another connection.
                         eval.push(if name == "transaction_isolation" {
@@ -606,12 +608,20 @@ async fn evaluate_expressions(
     };
     for (name, value) in names.iter().zip(row) {
         let literal = match value {
+            // Integer variables refuse a quoted value (1232) when it is replayed.
+            Some(v) if is_integer(v) => v.clone(),
             Some(v) => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
             None => "NULL".to_string(),
         };
         vars.set(name, format!("SESSION {name} = {literal}"));
     }
     Ok(())
+}
+
+/// True for a plain decimal integer, as the storage node prints integer variables.
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// SET GLOBAL (and SET GLOBAL TRANSACTION) is refused: global settings belong to the
