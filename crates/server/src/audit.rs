@@ -159,7 +159,9 @@ impl Writer {
 
     fn finish(&mut self) {
         self.report_drops();
-        let _ = self.out.flush();
+        if let Err(e) = self.out.flush() {
+            tracing::warn!(error = %e, "audit log write failed");
+        }
     }
 
     fn write(&mut self, event: &AuditEvent) {
@@ -182,6 +184,8 @@ impl Writer {
 
     /// `audit.log` becomes `audit.log.1`, `.1` becomes `.2`, ... up to `keep` files.
     fn rotate(&mut self) {
+        // Best effort throughout: a failed flush loses at most what a failed write would,
+        // older files may not exist yet, and `open` below reports a real problem.
         let _ = self.out.flush();
         let name = |i: u32| {
             let mut p = self.path.clone().into_os_string();
