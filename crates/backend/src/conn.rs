@@ -218,6 +218,7 @@ impl BackendConn {
             let stream = TcpStream::connect(&addr)
                 .await
                 .map_err(|e| BackendError::Connect(addr.clone(), e))?;
+            // Nagle only adds latency; a socket that refuses TCP_NODELAY still works.
             let _ = stream.set_nodelay(true);
             let login = ClientLogin {
                 user: &target.user,

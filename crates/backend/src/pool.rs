@@ -229,6 +229,7 @@ impl Pool {
                 ));
             }
             let wait = self.returned.notified();
+            // A returned lease or the deadline: the loop tells which.
             let _ = tokio::time::timeout(deadline - now, wait).await;
         }
     }

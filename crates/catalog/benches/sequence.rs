@@ -51,7 +51,7 @@ fn allocator(c: &mut Criterion) {
                     })
                     .collect();
                 for t in threads {
-                    let _ = t.join();
+                    t.join().expect("a benchmark thread panicked");
                 }
                 total += start.elapsed();
             }

@@ -1,8 +1,7 @@
 //! What the planner needs to know about logical databases and tables, as a trait the
-//! server implements over its catalog (and tests implement with [`MemoryCatalog`]). The
-//! planner never does I/O: every lookup goes through [`CatalogView`].
-
-use std::collections::HashMap;
+//! server implements over its catalog (and tests implement with `MemoryCatalog`, behind
+//! the `test-util` feature). The planner never does I/O: every lookup goes through
+//! [`CatalogView`].
 
 use strata_catalog::sharding::{Distribution, KeyLiteral, ShardingRule};
 use strata_catalog::UniqueKey;
@@ -102,106 +101,5 @@ impl TableInfo {
     pub fn with_auto_increment(mut self, column: &str) -> TableInfo {
         self.auto_increment = Some(column.to_string());
         self
-    }
-}
-
-/// A catalog held in memory: for tests, tools and small deployments.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryCatalog {
-    databases: HashMap<String, DatabaseInfo>,
-    tables: HashMap<(String, String), TableInfo>,
-    declared: HashMap<(String, String), Distribution>,
-    rules: HashMap<String, NamedRule>,
-    functions: HashMap<String, ShardingRule>,
-}
-
-impl MemoryCatalog {
-    /// An empty catalog.
-    pub fn new() -> MemoryCatalog {
-        MemoryCatalog::default()
-    }
-
-    /// Adds a logical database over `data_nodes` (all of them default nodes).
-    pub fn add_database(&mut self, db: &str, data_nodes: &[u32]) -> &mut MemoryCatalog {
-        self.add_database_with_defaults(db, data_nodes, data_nodes)
-    }
-
-    /// Adds a logical database with explicit default data nodes.
-    pub fn add_database_with_defaults(
-        &mut self,
-        db: &str,
-        data_nodes: &[u32],
-        default_data_nodes: &[u32],
-    ) -> &mut MemoryCatalog {
-        self.databases.insert(
-            db.to_string(),
-            DatabaseInfo {
-                data_nodes: data_nodes.to_vec(),
-                default_data_nodes: default_data_nodes.to_vec(),
-            },
-        );
-        self
-    }
-
-    /// Adds (or replaces) a table.
-    pub fn add_table(&mut self, db: &str, name: &str, table: TableInfo) -> &mut MemoryCatalog {
-        self.tables
-            .insert((db.to_string(), name.to_string()), table);
-        self
-    }
-
-    /// Removes a table.
-    pub fn remove_table(&mut self, db: &str, name: &str) -> Option<TableInfo> {
-        self.tables.remove(&(db.to_string(), name.to_string()))
-    }
-
-    /// Declares a distribution for a table to be created later.
-    pub fn declare_table(
-        &mut self,
-        db: &str,
-        name: &str,
-        distribution: Distribution,
-    ) -> &mut MemoryCatalog {
-        self.declared
-            .insert((db.to_string(), name.to_string()), distribution);
-        self
-    }
-
-    /// Adds a named sharding rule.
-    pub fn add_rule(&mut self, name: &str, rule: NamedRule) -> &mut MemoryCatalog {
-        self.rules.insert(name.to_string(), rule);
-        self
-    }
-
-    /// Adds a named sharding function with its data nodes.
-    pub fn add_function(&mut self, name: &str, rule: ShardingRule) -> &mut MemoryCatalog {
-        self.functions.insert(name.to_string(), rule);
-        self
-    }
-}
-
-impl CatalogView for MemoryCatalog {
-    fn database(&self, db: &str) -> Option<DatabaseInfo> {
-        self.databases.get(db).cloned()
-    }
-
-    fn table(&self, db: &str, name: &str) -> Option<TableInfo> {
-        self.tables
-            .get(&(db.to_string(), name.to_string()))
-            .cloned()
-    }
-
-    fn declared_table(&self, db: &str, name: &str) -> Option<Distribution> {
-        self.declared
-            .get(&(db.to_string(), name.to_string()))
-            .cloned()
-    }
-
-    fn sharding_rule(&self, name: &str) -> Option<NamedRule> {
-        self.rules.get(name).cloned()
-    }
-
-    fn sharding_function(&self, name: &str) -> Option<ShardingRule> {
-        self.functions.get(name).cloned()
     }
 }

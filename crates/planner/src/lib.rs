@@ -27,6 +27,8 @@ mod exprs;
 mod insert;
 mod keys;
 mod literal;
+#[cfg(any(test, feature = "test-util"))]
+mod memory_catalog;
 mod modify;
 mod nondeterministic;
 pub mod plan;
@@ -40,11 +42,13 @@ mod source;
 use sqlparser::ast::Statement;
 
 pub use cache::{CacheStats, PlanCache};
-pub use catalog_view::{CatalogView, DatabaseInfo, MemoryCatalog, NamedRule, TableInfo};
+pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
 pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, describe_merge, explain, explain_target, explanation, Explanation};
+#[cfg(any(test, feature = "test-util"))]
+pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, NodeStatement, Plan,
     Predicate, SortKey, WriteCombine,
@@ -181,12 +185,9 @@ pub(crate) fn plan_parsed(
         stmt @ (Statement::Update { .. } | Statement::Delete(_)) => {
             modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)
         }
-        Statement::Explain {
-            statement, format, ..
-        } => {
+        Statement::Explain { statement, .. } => {
             // A Strata EXPLAIN is answered by the server through `explain_target`;
             // EXPLAIN with options runs on the data nodes the statement would use.
-            let _ = format;
             let inner = plan_parsed(src, *statement, ctx, catalog)?;
             Ok(Planned::of(explain::pass_through(src, &inner.plan)))
         }

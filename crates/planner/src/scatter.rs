@@ -255,10 +255,7 @@ pub(crate) fn rewrite_select(
 
 /// Rewrites a UNION [ALL] of plain SELECTs: every node runs the whole union; the merge
 /// concatenates (ALL) or removes duplicates (DISTINCT), then sorts and limits.
-pub(crate) fn rewrite_union(
-    query: &Query,
-    rc: &RewriteContext<'_>,
-) -> Result<(Query, MergeSpec), PlanError> {
+pub(crate) fn rewrite_union(query: &Query) -> Result<(Query, MergeSpec), PlanError> {
     let mut branches = Vec::new();
     let mut quantifiers = Vec::new();
     flatten_union(&query.body, &mut branches, &mut quantifiers)?;
@@ -347,7 +344,6 @@ pub(crate) fn rewrite_union(
     let (offset, limit) = limit_of(&query.limit_clause)?;
     merge.offset = offset;
     merge.limit = limit;
-    let _ = rc;
     let mut out = query.clone();
     out.order_by = if merge.order_by.is_empty() {
         None

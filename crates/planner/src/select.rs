@@ -74,7 +74,7 @@ pub(crate) fn plan_query(
                 item_texts: select_item_texts(src.sql),
             };
             let (per_node, mut merge) = if union {
-                rewrite_union(&query, &rc)?
+                rewrite_union(&query)?
             } else {
                 rewrite_select(&query, &rc)?
             };

@@ -3,13 +3,15 @@
 //!
 //! `codec` frames packets, `packets` holds the typed packets with encoders and decoders
 //! side by side, `handshake` the connection phase on both sides, `auth` the
-//! authentication plugins, `tls` the rustls set-up, `fuzzing` the fuzzers' entry point.
+//! authentication plugins, `tls` the rustls set-up, `fuzzing` (feature `fuzzing`) the fuzzers'
+//! entry point.
 
 pub mod auth;
 pub mod binary_row;
 pub mod codec;
 pub mod constants;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod handshake;
 pub mod packets;

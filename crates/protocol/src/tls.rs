@@ -106,6 +106,8 @@ pub fn generate_self_signed(cert: &Path, key: &Path, names: &[&str]) -> Result<(
     Ok(())
 }
 
+// Off Unix there are no mode bits to set: the file gets its directory's permissions.
+#[cfg_attr(not(unix), allow(unused_variables))]
 fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), TlsError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(file_error(parent))?;
@@ -124,7 +126,6 @@ fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), TlsError> {
     }
     #[cfg(not(unix))]
     {
-        let _ = mode;
         let mut file = options.open(path).map_err(file_error(path))?;
         file.write_all(contents).map_err(file_error(path))?;
     }

@@ -296,6 +296,8 @@ impl Writer {
     }
     /// `audit.log` becomes `audit.log.1`, `.1` becomes `.2`, ... up to `keep` files.
     fn rotate(&mut self) {
+        // Best effort throughout: a failed flush loses at most what a failed write would,
+        // older files may not exist yet, and `open` below reports a real problem.
         let _ = self.out.flush();
         let name = |i: u32| {
             let mut p = self.path.clone().into_os_string();

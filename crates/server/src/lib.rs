@@ -4,11 +4,15 @@
 //! service port and hands each accepted client to one of the session worker threads
 //! (`workers`), where it runs as a task (`session`) for its whole life. Shutdown stops
 //! accepting, tells sessions to finish, and closes the storage pools.
+//!
+//! With the `fuzzing` feature (fuzz/ and this crate's tests only), `fuzzing` holds the
+//! command-dispatch fuzzing harness.
 
 pub mod audit;
 pub mod context;
 pub mod deadlock;
 pub mod firewall;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod key_report;
 pub mod results;
@@ -152,6 +156,8 @@ impl RunningServer {
 
     /// Stops accepting, closes sessions and backend pools, and waits until done.
     pub async fn shutdown(self) {
+        // Both fail only when the acceptor has already ended (it returned or panicked);
+        // either way nothing is accepting any more, which is what is wanted here.
         let _ = self.stop.send(true);
         let _ = self.acceptor.await;
         for (_, entry) in self.ctx.all_sessions() {

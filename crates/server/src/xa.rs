@@ -178,6 +178,7 @@ impl Coordinator {
                 }
             }
             self.recovery_kick.notify_one();
+            // A change or the deadline: the loop looks at the set again either way.
             let _ = tokio::time::timeout_at(deadline, changed).await;
         }
     }
@@ -249,6 +250,8 @@ impl LogWriter {
     }
 
     fn forget(&self, gtrid: String) {
+        // Fails only once the writer has stopped; the decision then stays in the log
+        // and the next recovery pass finds the branch finished and forgets it.
         let _ = lock(&self.tx).send(LogRequest::Forget(gtrid));
     }
 }
@@ -294,6 +297,7 @@ fn log_writer_loop(store: &dyn DecisionLog, rx: mpsc::Receiver<LogRequest>) {
             forgets.clear();
         }
         for (_, reply) in commits {
+            // A committer that stopped waiting (its session ended) needs no answer.
             let _ = reply.send(result.clone());
         }
     }

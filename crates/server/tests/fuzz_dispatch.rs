@@ -2,9 +2,9 @@
 //! `strata_server::fuzzing::run_session` (the cargo-fuzz target `command_dispatch` runs
 //! the same harness under libFuzzer), and a list of known nasty requests.
 //!
-//! The harness forwards to `STRATA_FUZZ_STORAGE` when set (`none`: a closed port), else to
-//! a throwaway MariaDB from the testkit, else (no MariaDB installed) to a closed port. After every input it
-//! asserts that the compute node did not panic, still accepts logins and answers
+//! The harness forwards to `STRATA_FUZZ_STORAGE` when set (`none`: a closed port, local
+//! handling only), else to a throwaway MariaDB from the testkit; when that MariaDB cannot
+//! start the tests fail rather than quietly fuzz less. After every input it asserts that the compute node did not panic, still accepts logins and answers
 //! COM_PING, dropped the fuzzed session, and left bystander sessions untouched.
 
 use std::sync::Once;
@@ -25,39 +25,46 @@ fn start() {
         let storage = if FuzzStorage::disabled() {
             None
         } else {
-            FuzzStorage::from_env().or_else(testkit_storage)
+            Some(FuzzStorage::from_env().unwrap_or_else(testkit_storage))
         };
         match &storage {
             Some(s) => eprintln!("fuzz_dispatch: storage node {} database {}", s.addr, s.database),
             None => eprintln!(
-                "fuzz_dispatch: no MariaDB available; forwarding to a closed port (local handling only)"
+                "fuzz_dispatch: STRATA_FUZZ_STORAGE=none; forwarding to a closed port (local handling only)"
             ),
         }
         fuzzing::init(storage);
     });
 }
 
-fn testkit_storage() -> Option<FuzzStorage> {
+/// A throwaway MariaDB from the testkit.
+///
+/// # Panics
+///
+/// When MariaDB cannot be started: without it most of dispatch is never reached.
+fn testkit_storage() -> FuzzStorage {
+    const HOW: &str = "fuzz_dispatch needs MariaDB (install mariadb-server), or \
+                       STRATA_FUZZ_STORAGE=host:port of a running one, or \
+                       STRATA_FUZZ_STORAGE=none to fuzz local handling only";
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .ok()?;
+        .expect("a runtime to start MariaDB");
     rt.block_on(async {
-        let nodes = match strata_testkit::shared_storage(1).await {
-            Ok(n) => n,
-            Err(e) => {
-                eprintln!("fuzz_dispatch: cannot start MariaDB: {e}");
-                return None;
-            }
-        };
+        let nodes = strata_testkit::shared_storage(1)
+            .await
+            .unwrap_or_else(|e| panic!("{HOW}: cannot start MariaDB: {e}"));
         let database = strata_testkit::unique_name("fuzz");
-        nodes.create_database(&database).await.ok()?;
-        Some(FuzzStorage {
+        nodes
+            .create_database(&database)
+            .await
+            .unwrap_or_else(|e| panic!("{HOW}: cannot create database {database}: {e}"));
+        FuzzStorage {
             addr: nodes.addr(0).to_string(),
             user: nodes.user().into(),
             password: nodes.password().into(),
             database,
-        })
+        }
     })
 }
 
@@ -545,7 +552,7 @@ fn execute_without_params(id: u32) -> Step {
 fn prepared_set_statements_do_not_leak_into_other_sessions() {
     start();
     if !fuzzing::has_storage() {
-        eprintln!("no storage node: prepared statements cannot run; skipped");
+        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
         return;
     }
     for sql in [
@@ -580,7 +587,7 @@ fn prepared_set_statements_do_not_leak_into_other_sessions() {
 fn prepared_set_global_is_refused_like_set_global() {
     start();
     if !fuzzing::has_storage() {
-        eprintln!("no storage node: prepared statements cannot run; skipped");
+        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
         return;
     }
     let run = |sql: &str| {

@@ -245,29 +245,9 @@ fn ensure_tls_pair(tls_dir: &Path) -> anyhow::Result<TlsConfig> {
     if tls.cert.is_file() && tls.key.is_file() {
         return Ok(tls);
     }
-    std::fs::create_dir_all(tls_dir).with_context(|| format!("creating {}", tls_dir.display()))?;
-    let rcgen::CertifiedKey { cert, key_pair } =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .context("generating a self-signed TLS certificate")?;
-    write_private(&tls.key, &key_pair.serialize_pem())?;
-    std::fs::write(&tls.cert, cert.pem())
-        .with_context(|| format!("writing {}", tls.cert.display()))?;
+    strata_protocol::tls::generate_self_signed(&tls.cert, &tls.key, &["localhost", "127.0.0.1"])
+        .context("generating a self-signed TLS certificate")?;
     Ok(tls)
-}
-
-/// Writes a file readable only by its owner.
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]
