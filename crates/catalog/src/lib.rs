@@ -2,12 +2,11 @@
 //! embedded metadata store (redb) for what changes at runtime, and the [`Catalog`] that
 //! merges both into the logical databases, data nodes, users and tables the server looks
 //! up on every statement. `accounts` holds accounts and privileges; `sharding` table
-//! distributions and sharding functions (with `collation` for string keys); `sequence`
-//! the global AUTO_INCREMENT allocator.
+//! distributions and sharding functions (string keys weigh by `strata_mysql` collations);
+//! `sequence` the global AUTO_INCREMENT allocator.
 
 pub mod accounts;
 mod catalog;
-pub mod collation;
 pub mod config;
 mod error;
 pub mod firewall;

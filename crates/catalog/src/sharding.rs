@@ -260,7 +260,7 @@ impl std::fmt::Display for ShardingError {
             ShardingErrorKind::UnsupportedCollation { collation } => write!(
                 f,
                 "Sharding key collation '{collation}'{of} is not supported (supported: {})",
-                crate::collation::Collation::supported_names()
+                strata_mysql::Collation::supported_names()
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

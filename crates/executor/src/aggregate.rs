@@ -34,15 +34,15 @@ use std::collections::HashSet;
 use strata_planner::{AggregateFunction, BitOp, MergeSpec};
 use strata_protocol::packets::ColumnDef;
 
-use crate::collation::Encoding;
-use crate::decimal::Decimal;
 use crate::error::MergeError;
 use crate::layout::{decode, Layout};
 use crate::memory::ENTRY_OVERHEAD;
-use crate::number::format_double;
 use crate::operator::MergeWarning;
 use crate::row::Row;
 use crate::value::{compare, ColumnKind, Value};
+use strata_mysql::number::format_double;
+use strata_mysql::Decimal;
+use strata_mysql::Encoding;
 
 /// How one aggregate column combines.
 #[derive(Debug, Clone)]

@@ -25,14 +25,14 @@ use std::cmp::Ordering;
 
 use strata_planner::{CompareOp, Literal, Predicate};
 
-use crate::decimal::Decimal;
 use crate::error::MergeError;
 use crate::layout::{decode, Layout};
-use crate::number::{parse_numeric_prefix, Numeric};
 use crate::operator::{Context, Operator, Pull};
 use crate::row::Row;
-use crate::temporal::{datetime_from_digits, parse_datetime_literal, parse_time_literal};
 use crate::value::{ColumnKind, Value};
+use strata_mysql::number::{parse_numeric_prefix, Numeric};
+use strata_mysql::temporal::{datetime_from_digits, parse_datetime_literal, parse_time_literal};
+use strata_mysql::Decimal;
 
 /// A literal read once, in every form a comparison may need.
 #[derive(Debug, Clone)]
@@ -192,7 +192,7 @@ fn compare_with(
     match (kind, operand) {
         (_, Operand::Null) | (ColumnKind::Null, _) => None,
         (ColumnKind::Text { collation, .. }, Operand::String(s)) => {
-            let key = collation.with_encoding(crate::collation::Encoding::Utf8);
+            let key = collation.with_encoding(strata_mysql::Encoding::Utf8);
             match value {
                 Value::Text { key: own, .. } => {
                     Some(collation.compare_keys(own, &key.sort_key(s.as_bytes())))

@@ -6,13 +6,12 @@
 //! DISTINCT, ORDER BY, LIMIT/OFFSET, under a memory budget. `Merger` is the entry point
 //! (`merger.rs` says which pipeline each plan gets); each operator lives in its own
 //! module with its tests (`merge_sort`, `gather`, `hash_aggregate`, `ordered_aggregate`,
-//! `having`, `distinct`, `memory_sort`, `limit`); MySQL semantics live below them
-//! (`value`, `collation`, `decimal`, `number`, `temporal`).
+//! `having`, `distinct`, `memory_sort`, `limit`); `value` decodes row values, and the
+//! MySQL semantics under it (collations, decimals, numbers, date/time) come from
+//! `strata_mysql`, which routing uses too.
 
 mod aggregate;
 pub mod collation;
-mod collation_tables;
-pub mod decimal;
 mod distinct;
 pub mod error;
 mod gather;
@@ -27,11 +26,9 @@ mod merge_sort;
 // the plan driver) puts that cfg on the functions themselves, they are dead without it.
 #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
 mod merger;
-pub mod number;
 mod operator;
 mod ordered_aggregate;
 pub mod row;
-pub mod temporal;
 #[cfg(test)]
 mod test_support;
 pub mod value;

@@ -10,9 +10,9 @@ use std::cmp::Ordering;
 use strata_protocol::constants::coltype;
 use strata_protocol::packets::ColumnDef;
 
-use crate::collation::Collation;
-use crate::decimal::Decimal;
-use crate::temporal::{parse_canonical_datetime, parse_canonical_time};
+use strata_mysql::temporal::{parse_canonical_datetime, parse_canonical_time};
+use strata_mysql::Collation;
+use strata_mysql::Decimal;
 
 /// ENUM flag of a column definition (values sort by their index in MySQL).
 pub const ENUM_FLAG: u16 = 256;
@@ -81,7 +81,7 @@ impl ColumnKind {
             | coltype::LONG_BLOB
             | coltype::BLOB
             | coltype::JSON => ColumnKind::Text {
-                collation: Collation::for_column(def, declared_collation)?,
+                collation: crate::collation::for_column(def, declared_collation)?,
                 enum_or_set: def.flags & (ENUM_FLAG | SET_FLAG) != 0
                     || matches!(def.col_type, coltype::ENUM | coltype::SET),
             },

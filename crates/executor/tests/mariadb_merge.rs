@@ -14,8 +14,8 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 use common::{RawClient, ResultSet};
-use strata_executor::collation::Collation;
 use strata_executor::{merge_all_with_options, MergeOptions, Merger};
+use strata_mysql::Collation;
 use strata_planner::{
     Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, Predicate, SortKey,
 };

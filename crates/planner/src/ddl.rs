@@ -28,6 +28,7 @@ use sqlparser::ast::{
 use strata_catalog::sharding::{Distribution, KeyType, ShardingFunction, ShardingRule};
 use strata_catalog::unique_keys::violating_key;
 use strata_catalog::UniqueKey;
+use strata_mysql::Charset;
 use strata_sql::ddl::{strip_shard_clause, ShardClause};
 
 use crate::catalog_view::{CatalogView, TableInfo};
@@ -823,15 +824,13 @@ impl<'c> ColumnSet<'c> {
     }
 }
 
-/// The default collation of a character set.
+/// The default collation of a character set (a guessed name for charsets Strata does
+/// not implement, so the error names something recognizable).
 fn default_collation(charset: &str) -> String {
-    match charset {
-        "utf8" | "utf8mb3" => "utf8mb3_general_ci".into(),
-        "latin1" => "latin1_swedish_ci".into(),
-        "binary" => "binary".into(),
-        "ascii" => "ascii_general_ci".into(),
-        "gbk" => "gbk_chinese_ci".into(),
-        other => format!("{other}_general_ci"),
+    match Charset::from_name(charset) {
+        Some(cs) => cs.default_collation().name().into(),
+        None if charset.eq_ignore_ascii_case("gbk") => "gbk_chinese_ci".into(),
+        None => format!("{charset}_general_ci"),
     }
 }
 

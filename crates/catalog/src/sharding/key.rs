@@ -12,7 +12,9 @@
 use std::ops::Bound;
 
 use super::{KeyLiteral, KeyType, KeyValue, ShardingError};
-use crate::collation::{Charset, Collation};
+use strata_mysql::number::scan_number_prefix;
+use strata_mysql::temporal::{stored_datetime, stored_time};
+use strata_mysql::{Charset, Collation};
 
 /// MariaDB's default server collation, for string columns with no charset anywhere.
 const SERVER_DEFAULT_COLLATION: &str = "utf8mb4_general_ci";
@@ -394,7 +396,7 @@ pub fn canonical_key(key_type: &KeyType, literal: &KeyLiteral) -> Result<KeyValu
             let collation = key_type.collation()?;
             let text = text_of(literal, key_type)?;
             collation
-                .weight(&text)
+                .weight_string(&text)
                 .map(KeyValue::Weight)
                 .map_err(|e| invalid(literal, key_type, &e.to_string(), 1366))
         }
@@ -534,61 +536,13 @@ impl Dec {
         Dec { neg, digits, exp }
     }
 
-    /// MySQL's string-to-number reading: leading whitespace, sign, digits, fraction,
-    /// exponent, up to the first character that does not fit; nothing numeric is 0.
-    /// Returns the number and how many bytes it used.
+    /// MySQL's string-to-number reading (the scanner the merge uses too); nothing
+    /// numeric is 0. Returns the number and how many bytes it used.
     fn parse_prefix_len(text: &[u8]) -> (Dec, usize) {
-        let mut i = 0;
-        while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
-            i += 1;
+        match scan_number_prefix(text) {
+            Some(p) => (Dec::from_parts(p.negative, p.digits, p.exponent), p.end),
+            None => (Dec::from_parts(false, Vec::new(), 0), 0),
         }
-        let mut neg = false;
-        if i < text.len() && (text[i] == b'-' || text[i] == b'+') {
-            neg = text[i] == b'-';
-            i += 1;
-        }
-        let mut digits = Vec::new();
-        let mut exp: i64 = 0;
-        let mut any = false;
-        while i < text.len() && text[i].is_ascii_digit() {
-            digits.push(text[i]);
-            any = true;
-            i += 1;
-        }
-        if i < text.len() && text[i] == b'.' {
-            let mut j = i + 1;
-            while j < text.len() && text[j].is_ascii_digit() {
-                digits.push(text[j]);
-                exp -= 1;
-                any = true;
-                j += 1;
-            }
-            if any {
-                i = j;
-            }
-        }
-        if !any {
-            return (Dec::from_parts(false, Vec::new(), 0), 0);
-        }
-        if i < text.len() && (text[i] == b'e' || text[i] == b'E') {
-            let mut j = i + 1;
-            let mut eneg = false;
-            if j < text.len() && (text[j] == b'-' || text[j] == b'+') {
-                eneg = text[j] == b'-';
-                j += 1;
-            }
-            let start = j;
-            let mut e: i64 = 0;
-            while j < text.len() && text[j].is_ascii_digit() {
-                e = (e * 10 + i64::from(text[j] - b'0')).min(1_000_000);
-                j += 1;
-            }
-            if j > start {
-                exp += if eneg { -e } else { e };
-                i = j;
-            }
-        }
-        (Dec::from_parts(neg, digits, exp), i)
     }
 
     fn parse_prefix(text: &[u8]) -> Dec {
@@ -893,9 +847,9 @@ fn temporal_of(
     };
     let numeric = matches!(literal, KeyLiteral::Integer(_) | KeyLiteral::Number(_));
     let canonical = match kind {
-        "date" => parse_datetime(&text, numeric).map(|(d, _)| d),
-        "datetime" => parse_datetime(&text, numeric).map(|(d, t)| format!("{d} {t}")),
-        "time" => parse_time(&text),
+        "date" => stored_datetime(&text, numeric).map(|(d, _)| d),
+        "datetime" => stored_datetime(&text, numeric).map(|(d, t)| format!("{d} {t}")),
+        "time" => stored_time(&text),
         _ => {
             return Err(ShardingError::unsupported_key_type(
                 kind,
@@ -939,190 +893,6 @@ fn year_of(literal: &KeyLiteral) -> Option<i128> {
         1901..=2155 => Some(value),
         _ => None,
     }
-}
-
-// `is_multiple_of` needs Rust 1.87; the workspace supports 1.85.
-#[allow(clippy::manual_is_multiple_of)]
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
-fn two_digit_year(y: u32) -> u32 {
-    if y < 70 {
-        2000 + y
-    } else {
-        1900 + y
-    }
-}
-
-/// Date (and time) in canonical text. Accepted: `Y-M-D[ T]h:m[:s][.f]` with any
-/// punctuation as delimiters and 2- or 4-digit years; digit strings and numbers of
-/// YYMMDD, YYYYMMDD, YYMMDDhhmmss, YYYYMMDDhhmmss. Fractions are dropped.
-fn parse_datetime(text: &str, numeric: bool) -> Option<(String, String)> {
-    let (y, m, d, h, mi, s) = if text.bytes().all(|b| b.is_ascii_digit()) {
-        let mut digits = text.trim_start_matches('0').to_string();
-        if digits.is_empty() {
-            return Some(("0000-00-00".into(), "00:00:00".into()));
-        }
-        if numeric {
-            // Numbers lose leading zeros: pad to the next known width.
-            let width = match digits.len() {
-                5 | 6 => 6,
-                7 | 8 => 8,
-                11 | 12 => 12,
-                13 | 14 => 14,
-                _ => return None,
-            };
-            digits = format!("{digits:0>width$}");
-        } else {
-            digits = text.to_string();
-        }
-        let n = |r: std::ops::Range<usize>| digits.get(r)?.parse::<u32>().ok();
-        match digits.len() {
-            6 => (two_digit_year(n(0..2)?), n(2..4)?, n(4..6)?, 0, 0, 0),
-            8 => (n(0..4)?, n(4..6)?, n(6..8)?, 0, 0, 0),
-            12 => (
-                two_digit_year(n(0..2)?),
-                n(2..4)?,
-                n(4..6)?,
-                n(6..8)?,
-                n(8..10)?,
-                n(10..12)?,
-            ),
-            14 => (
-                n(0..4)?,
-                n(4..6)?,
-                n(6..8)?,
-                n(8..10)?,
-                n(10..12)?,
-                n(12..14)?,
-            ),
-            _ => return None,
-        }
-    } else {
-        // Split into the date part and the time part at 'T' or whitespace.
-        let split = text
-            .char_indices()
-            .find(|&(i, c)| c.is_ascii_whitespace() || (c == 'T' && i > 0))
-            .map(|(i, _)| i);
-        let (date_part, time_part) = match split {
-            Some(i) => (&text[..i], text[i + 1..].trim_start()),
-            None => (text, ""),
-        };
-        let fields: Vec<&str> = date_part
-            .split(|c: char| c.is_ascii_punctuation())
-            .collect();
-        if fields.len() != 3
-            || fields
-                .iter()
-                .any(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return None;
-        }
-        let year_text = fields[0];
-        let y: u32 = year_text.parse().ok()?;
-        let y = if year_text.len() <= 2 {
-            two_digit_year(y)
-        } else {
-            y
-        };
-        let m: u32 = fields[1].parse().ok()?;
-        let d: u32 = fields[2].parse().ok()?;
-        let (h, mi, s) = if time_part.is_empty() {
-            (0, 0, 0)
-        } else {
-            let (clock, _fraction) = split_fraction(time_part)?;
-            let parts: Vec<&str> = clock.split(|c: char| c.is_ascii_punctuation()).collect();
-            if parts.len() < 2
-                || parts.len() > 3
-                || parts
-                    .iter()
-                    .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-            {
-                return None;
-            }
-            let h: u32 = parts[0].parse().ok()?;
-            let mi: u32 = parts[1].parse().ok()?;
-            let s: u32 = parts.get(2).map_or(Some(0), |p| p.parse().ok())?;
-            (h, mi, s)
-        };
-        (y, m, d, h, mi, s)
-    };
-    if y > 9999 || m > 12 || d > 31 || h > 23 || mi > 59 || s > 59 {
-        return None;
-    }
-    if m > 0 && d > days_in_month(y, m) {
-        return None;
-    }
-    Some((
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{h:02}:{mi:02}:{s:02}"),
-    ))
-}
-
-/// Splits `10:00:00.123` into the clock text and the fraction digits.
-fn split_fraction(text: &str) -> Option<(&str, &str)> {
-    match text.split_once('.') {
-        Some((clock, frac)) if frac.bytes().all(|b| b.is_ascii_digit()) => Some((clock, frac)),
-        Some(_) => None,
-        None => Some((text, "")),
-    }
-}
-
-/// TIME in canonical text `[-]h:mm:ss`. Accepted: `[-][D ]h:mm[:ss][.f]` and digits
-/// `[-]hhmmss` (from the right: seconds, minutes, hours). Fractions are dropped.
-fn parse_time(text: &str) -> Option<String> {
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest.trim_start()),
-        None => (false, text),
-    };
-    let (clock, _frac) = split_fraction(body)?;
-    let (days, clock) = match clock.split_once(' ') {
-        Some((d, rest)) if d.bytes().all(|b| b.is_ascii_digit()) && !d.is_empty() => {
-            (d.parse::<u64>().ok()?, rest.trim())
-        }
-        Some(_) => return None,
-        None => (0, clock),
-    };
-    let (h, m, s) = if clock.bytes().all(|b| b.is_ascii_digit()) {
-        if days > 0 || clock.is_empty() {
-            return None;
-        }
-        let v: u64 = clock.parse().ok()?;
-        (v / 10_000, (v / 100) % 100, v % 100)
-    } else {
-        let parts: Vec<&str> = clock.split(':').collect();
-        if parts.len() < 2
-            || parts.len() > 3
-            || parts
-                .iter()
-                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return None;
-        }
-        let h: u64 = parts[0].parse().ok()?;
-        let m: u64 = parts[1].parse().ok()?;
-        let s: u64 = parts.get(2).map_or(Some(0), |p| p.parse().ok())?;
-        if parts[1].len() > 2 || parts.get(2).is_some_and(|p| p.len() > 2) {
-            return None;
-        }
-        (h, m, s)
-    };
-    let h = h.checked_add(days.checked_mul(24)?)?;
-    if m > 59 || s > 59 || h > 838 {
-        return None;
-    }
-    let zero = h == 0 && m == 0 && s == 0;
-    Some(format!(
-        "{}{h:02}:{m:02}:{s:02}",
-        if neg && !zero { "-" } else { "" }
-    ))
 }
 
 #[cfg(test)]

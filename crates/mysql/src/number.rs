@@ -1,7 +1,7 @@
 //! Numbers in MySQL's text forms: how MariaDB prints a DOUBLE (shortest round-trip
 //! digits, exponent form outside 1e-15..1e15), and how it reads a number out of a string
-//! when a string meets a number in a comparison (the longest numeric prefix; no digits
-//! means 0).
+//! when a string meets a number in a comparison or is stored into a numeric column (the
+//! longest numeric prefix; no digits means 0). Routing and merging share the scanner.
 
 use crate::decimal::Decimal;
 
@@ -45,55 +45,110 @@ impl Numeric {
     }
 }
 
-/// Reads the longest numeric prefix of `text` after leading whitespace: sign, digits,
-/// fraction and exponent. Text without one reads as 0, as MySQL reads 'abc' (with a
-/// warning the merge does not raise).
-pub fn parse_numeric_prefix(text: &[u8]) -> Numeric {
+/// The longest numeric prefix of a text, as MySQL finds it when it converts a string to
+/// a number: leading whitespace, sign, digits, fraction, exponent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberPrefix {
+    /// A minus sign was written.
+    pub negative: bool,
+    /// The mantissa's digits (integer then fraction part, leading zeros kept), ASCII.
+    pub digits: Vec<u8>,
+    /// The power of ten the digits are multiplied by (fraction digits and exponent).
+    pub exponent: i64,
+    /// An exponent (`e5`) was part of the number: MySQL reads it as a DOUBLE.
+    pub has_exponent: bool,
+    /// Where the sign (or first digit) starts, after the whitespace.
+    pub start: usize,
+    /// Where the mantissa ends (the exponent, if any, starts there).
+    pub mantissa_end: usize,
+    /// Bytes of the text the number used, whitespace included.
+    pub end: usize,
+}
+
+/// Largest exponent magnitude kept; anything larger is already beyond every type.
+const MAX_EXPONENT: i64 = 1_000_000;
+
+/// Finds the numeric prefix of `text`; `None` when it has no digits (MySQL reads 0).
+pub fn scan_number_prefix(text: &[u8]) -> Option<NumberPrefix> {
     let mut i = 0;
     while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
         i += 1;
     }
     let start = i;
+    let mut negative = false;
     if i < text.len() && matches!(text[i], b'+' | b'-') {
+        negative = text[i] == b'-';
         i += 1;
     }
-    let digits_start = i;
+    let mut digits = Vec::new();
     while i < text.len() && text[i].is_ascii_digit() {
+        digits.push(text[i]);
         i += 1;
     }
-    let mut mantissa_digits = i - digits_start;
-    let mut end = i;
+    let mut exponent: i64 = 0;
     if i < text.len() && text[i] == b'.' {
         let mut j = i + 1;
         while j < text.len() && text[j].is_ascii_digit() {
+            digits.push(text[j]);
+            exponent -= 1;
             j += 1;
         }
-        mantissa_digits += j - i - 1;
-        i = j;
-        end = i;
+        if !digits.is_empty() {
+            i = j;
+        }
     }
-    if mantissa_digits == 0 {
-        return Numeric::Exact(Decimal::zero());
+    if digits.is_empty() {
+        return None;
     }
-    let mantissa = &text[start..end];
+    let mantissa_end = i;
+    let mut has_exponent = false;
     if i < text.len() && matches!(text[i], b'e' | b'E') {
         let mut j = i + 1;
+        let mut exp_negative = false;
         if j < text.len() && matches!(text[j], b'+' | b'-') {
+            exp_negative = text[j] == b'-';
             j += 1;
         }
-        let exp_digits = j;
+        let exp_start = j;
+        let mut e: i64 = 0;
         while j < text.len() && text[j].is_ascii_digit() {
+            e = (e * 10 + i64::from(text[j] - b'0')).min(MAX_EXPONENT);
             j += 1;
         }
-        if j > exp_digits {
-            let approx = std::str::from_utf8(&text[start..j])
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            return Numeric::Approx(approx);
+        if j > exp_start {
+            exponent += if exp_negative { -e } else { e };
+            has_exponent = true;
+            i = j;
         }
     }
-    Numeric::Exact(Decimal::parse(mantissa).unwrap_or_else(Decimal::zero))
+    Some(NumberPrefix {
+        negative,
+        digits,
+        exponent,
+        has_exponent,
+        start,
+        mantissa_end,
+        end: i,
+    })
+}
+
+/// Reads the longest numeric prefix of `text` after leading whitespace: sign, digits,
+/// fraction and exponent. Text without one reads as 0, as MySQL reads 'abc' (with a
+/// warning the merge does not raise).
+pub fn parse_numeric_prefix(text: &[u8]) -> Numeric {
+    let Some(prefix) = scan_number_prefix(text) else {
+        return Numeric::Exact(Decimal::zero());
+    };
+    if prefix.has_exponent {
+        let approx = std::str::from_utf8(&text[prefix.start..prefix.end])
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        return Numeric::Approx(approx);
+    }
+    Numeric::Exact(
+        Decimal::parse(&text[prefix.start..prefix.mantissa_end]).unwrap_or_else(Decimal::zero),
+    )
 }
 
 #[cfg(test)]

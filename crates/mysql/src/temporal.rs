@@ -2,7 +2,9 @@
 //! them in canonical text (`2020-01-31 10:00:00.5`, `-838:59:59`), whose order is the
 //! order of the packed integers here (packing instead of comparing text keeps negative
 //! and three-digit-hour TIMEs right). Literals in HAVING are read leniently, as MySQL
-//! reads a string or number compared with a temporal column.
+//! reads a string or number compared with a temporal column. Routing reads a literal
+//! as the value a column stores for it ([`stored_datetime`], [`stored_time`]): in
+//! canonical text, refusing what MariaDB would not store as written.
 
 /// Microseconds per second.
 const MICROS: i64 = 1_000_000;
@@ -91,10 +93,10 @@ pub fn parse_canonical_time(text: &[u8]) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// The year a literal means: a year of one or two written digits is 1970..=2069.
 fn full_year(y: i64, written_digits: usize) -> i64 {
-    match (written_digits <= 2, y) {
-        (true, 0..=69) => 2000 + y,
-        (true, _) => 1900 + y,
+    match u32::try_from(y) {
+        Ok(short) if written_digits <= 2 => i64::from(two_digit_year(short)),
         _ => y,
     }
 }
@@ -226,6 +228,197 @@ fn trim(text: &[u8]) -> &[u8] {
         .rposition(|b| *b != b' ')
         .map_or(start, |e| e + 1);
     &text[start..end.max(start)]
+}
+
+// ---------------------------------------------------------------------------------------
+// Stored values (routing: the value a DATE/DATETIME/TIME column stores for a literal)
+
+// `is_multiple_of` needs Rust 1.87; the workspace supports 1.85.
+#[allow(clippy::manual_is_multiple_of)]
+/// Days in `month` of `year` (31 for a month out of range; callers check months).
+pub fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// The year MariaDB reads for a two-digit year: 00..=69 is 20xx, 70..=99 is 19xx.
+pub fn two_digit_year(y: u32) -> u32 {
+    if y < 70 {
+        2000 + y
+    } else {
+        1900 + y
+    }
+}
+
+/// The DATE and TIME parts MariaDB stores for `text` in a DATE/DATETIME column, in
+/// canonical text (`numeric`: the literal was a number, which loses leading zeros).
+/// Stricter than [`parse_datetime_literal`] (a comparison operand): the day must exist
+/// in its month. Accepted: `Y-M-D[ T]h:m[:s][.f]` with any punctuation as delimiters
+/// and 2- or 4-digit years; digit strings and numbers of YYMMDD, YYYYMMDD, YYMMDDhhmmss, YYYYMMDDhhmmss. Fractions are dropped.
+pub fn stored_datetime(text: &str, numeric: bool) -> Option<(String, String)> {
+    let (y, m, d, h, mi, s) = if text.bytes().all(|b| b.is_ascii_digit()) {
+        let mut digits = text.trim_start_matches('0').to_string();
+        if digits.is_empty() {
+            return Some(("0000-00-00".into(), "00:00:00".into()));
+        }
+        if numeric {
+            // Numbers lose leading zeros: pad to the next known width.
+            let width = match digits.len() {
+                5 | 6 => 6,
+                7 | 8 => 8,
+                11 | 12 => 12,
+                13 | 14 => 14,
+                _ => return None,
+            };
+            digits = format!("{digits:0>width$}");
+        } else {
+            digits = text.to_string();
+        }
+        let n = |r: std::ops::Range<usize>| digits.get(r)?.parse::<u32>().ok();
+        match digits.len() {
+            6 => (two_digit_year(n(0..2)?), n(2..4)?, n(4..6)?, 0, 0, 0),
+            8 => (n(0..4)?, n(4..6)?, n(6..8)?, 0, 0, 0),
+            12 => (
+                two_digit_year(n(0..2)?),
+                n(2..4)?,
+                n(4..6)?,
+                n(6..8)?,
+                n(8..10)?,
+                n(10..12)?,
+            ),
+            14 => (
+                n(0..4)?,
+                n(4..6)?,
+                n(6..8)?,
+                n(8..10)?,
+                n(10..12)?,
+                n(12..14)?,
+            ),
+            _ => return None,
+        }
+    } else {
+        // Split into the date part and the time part at 'T' or whitespace.
+        let split = text
+            .char_indices()
+            .find(|&(i, c)| c.is_ascii_whitespace() || (c == 'T' && i > 0))
+            .map(|(i, _)| i);
+        let (date_part, time_part) = match split {
+            Some(i) => (&text[..i], text[i + 1..].trim_start()),
+            None => (text, ""),
+        };
+        let fields: Vec<&str> = date_part
+            .split(|c: char| c.is_ascii_punctuation())
+            .collect();
+        if fields.len() != 3
+            || fields
+                .iter()
+                .any(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let year_text = fields[0];
+        let y: u32 = year_text.parse().ok()?;
+        let y = if year_text.len() <= 2 {
+            two_digit_year(y)
+        } else {
+            y
+        };
+        let m: u32 = fields[1].parse().ok()?;
+        let d: u32 = fields[2].parse().ok()?;
+        let (h, mi, s) = if time_part.is_empty() {
+            (0, 0, 0)
+        } else {
+            let (clock, _fraction) = split_fraction(time_part)?;
+            let parts: Vec<&str> = clock.split(|c: char| c.is_ascii_punctuation()).collect();
+            if parts.len() < 2
+                || parts.len() > 3
+                || parts
+                    .iter()
+                    .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return None;
+            }
+            let h: u32 = parts[0].parse().ok()?;
+            let mi: u32 = parts[1].parse().ok()?;
+            let s: u32 = parts.get(2).map_or(Some(0), |p| p.parse().ok())?;
+            (h, mi, s)
+        };
+        (y, m, d, h, mi, s)
+    };
+    if y > 9999 || m > 12 || d > 31 || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    if m > 0 && d > days_in_month(y, m) {
+        return None;
+    }
+    Some((
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{h:02}:{mi:02}:{s:02}"),
+    ))
+}
+
+/// Splits `10:00:00.123` into the clock text and the fraction digits.
+fn split_fraction(text: &str) -> Option<(&str, &str)> {
+    match text.split_once('.') {
+        Some((clock, frac)) if frac.bytes().all(|b| b.is_ascii_digit()) => Some((clock, frac)),
+        Some(_) => None,
+        None => Some((text, "")),
+    }
+}
+
+/// The TIME MariaDB stores for `text`, in canonical text `[-]h:mm:ss`. Accepted:
+/// `[-][D ]h:mm[:ss][.f]` and digits `[-]hhmmss` (from the right: seconds, minutes, hours). Fractions are dropped.
+pub fn stored_time(text: &str) -> Option<String> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text),
+    };
+    let (clock, _frac) = split_fraction(body)?;
+    let (days, clock) = match clock.split_once(' ') {
+        Some((d, rest)) if d.bytes().all(|b| b.is_ascii_digit()) && !d.is_empty() => {
+            (d.parse::<u64>().ok()?, rest.trim())
+        }
+        Some(_) => return None,
+        None => (0, clock),
+    };
+    let (h, m, s) = if clock.bytes().all(|b| b.is_ascii_digit()) {
+        if days > 0 || clock.is_empty() {
+            return None;
+        }
+        let v: u64 = clock.parse().ok()?;
+        (v / 10_000, (v / 100) % 100, v % 100)
+    } else {
+        let parts: Vec<&str> = clock.split(':').collect();
+        if parts.len() < 2
+            || parts.len() > 3
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let h: u64 = parts[0].parse().ok()?;
+        let m: u64 = parts[1].parse().ok()?;
+        let s: u64 = parts.get(2).map_or(Some(0), |p| p.parse().ok())?;
+        if parts[1].len() > 2 || parts.get(2).is_some_and(|p| p.len() > 2) {
+            return None;
+        }
+        (h, m, s)
+    };
+    let h = h.checked_add(days.checked_mul(24)?)?;
+    if m > 59 || s > 59 || h > 838 {
+        return None;
+    }
+    let zero = h == 0 && m == 0 && s == 0;
+    Some(format!(
+        "{}{h:02}:{m:02}:{s:02}",
+        if neg && !zero { "-" } else { "" }
+    ))
 }
 
 #[cfg(test)]
