@@ -22,9 +22,6 @@ mod limit;
 pub mod memory;
 mod memory_sort;
 mod merge_sort;
-// `merge_all*` are exported with `test-util` only; until merger.rs (being reworked into
-// the plan driver) puts that cfg on the functions themselves, they are dead without it.
-#[cfg_attr(not(feature = "test-util"), allow(dead_code))]
 mod merger;
 mod operator;
 mod ordered_aggregate;

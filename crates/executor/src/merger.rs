@@ -493,6 +493,7 @@ impl Merger {
 
 /// Merges complete per-node results (payloads in node order) without async I/O; feeds
 /// exactly the rows the merge asks for, as a streaming caller would.
+#[cfg(any(test, feature = "test-util"))]
 pub fn merge_all(
     spec: &MergeSpec,
     node_columns: &[Vec<ColumnDef>],
@@ -502,6 +503,7 @@ pub fn merge_all(
 }
 
 /// `merge_all` with explicit options.
+#[cfg(any(test, feature = "test-util"))]
 pub fn merge_all_with_options(
     spec: &MergeSpec,
     node_columns: &[Vec<ColumnDef>],
