@@ -130,6 +130,9 @@ async fn restricted_accounts_see_and_change_only_what_they_were_granted() -> Tes
         "INSERT INTO customers VALUES (3, 'cy')",
         "SHOW COLUMNS FROM secrets",
         "DESCRIBE secrets",
+        "SET @s = (SELECT s FROM secrets LIMIT 1)",
+        "DO (SELECT COUNT(*) FROM secrets)",
+        "SHOW TABLES WHERE (SELECT COUNT(*) FROM secrets) > 0",
     ] {
         assert_eq!(code(clerk.query_drop(sql).await), 1142, "{sql}");
     }

@@ -53,6 +53,13 @@ fn needed(access: Access) -> PrivSet {
     }
 }
 
+/// True when the statement holds a SELECT anywhere after its first word.
+fn has_subquery(sql: &str) -> bool {
+    strata_sql::code_tokens(sql)
+        .skip(1)
+        .any(|t| t.is_keyword(sql, "SELECT"))
+}
+
 /// MySQL's command word for the first privilege of `missing`.
 fn command_name(missing: PrivSet) -> &'static str {
     missing.iter().next().map_or("SELECT", |p| p.name())
@@ -129,8 +136,6 @@ impl Session {
         }
         match kind {
             K::Use
-            | K::Show
-            | K::Set
             | K::Kill
             | K::Begin
             | K::Commit
@@ -142,8 +147,12 @@ impl Session {
             | K::Help
             | K::Deallocate
             | K::Xa => return Ok(()),
+            // SHOW statements are authorized where they are answered, but a subquery in
+            // their WHERE reads tables as a SELECT does.
+            K::Show if !has_subquery(sql) => return Ok(()),
             _ => {}
         }
+        let kind = if kind == K::Show { K::Select } else { kind };
         let tables = table_references(sql, kind);
         for r in &tables.refs {
             let Some(db) = r.schema.as_deref().or(self.db.as_deref()) else {

@@ -206,3 +206,15 @@ fn statements_whose_tables_the_text_does_not_tell() {
         assert!(table_references(sql, classify(sql)).unknown, "{sql}");
     }
 }
+
+#[test]
+fn set_and_do_read_their_subqueries() {
+    assert_eq!(
+        refs("SET @s = (SELECT s FROM secrets LIMIT 1)"),
+        names(&[("secrets", A::Select)])
+    );
+    assert_eq!(
+        refs("DO (SELECT COUNT(*) FROM secrets)"),
+        names(&[("secrets", A::Select)])
+    );
+}
