@@ -134,6 +134,9 @@ pub struct SessionEntry {
     pub user: String,
     /// Client address.
     pub host: String,
+    /// Host pattern of the account the session logged in as (with `user`, the account:
+    /// MAX_USER_CONNECTIONS counts per account).
+    pub account_host: String,
     /// Current logical database.
     pub db: Mutex<Option<String>>,
     /// Statement being executed, if any (shares the request's buffer: no copy per statement).

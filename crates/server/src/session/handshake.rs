@@ -113,7 +113,7 @@ pub(super) async fn accept(
         let open = ctx
             .all_sessions()
             .iter()
-            .filter(|(_, e)| e.user == response.user)
+            .filter(|(_, e)| e.user == account.user && e.account_host == account.host.as_str())
             .count() as u64;
         if open >= account.max_user_connections {
             return fail(
@@ -135,6 +135,7 @@ pub(super) async fn accept(
     let entry = Arc::new(SessionEntry {
         user: response.user.clone(),
         host: peer.to_string(),
+        account_host: account.host.as_str().to_string(),
         db: Default::default(),
         info: Default::default(),
         since: std::sync::Mutex::new(Instant::now()),
