@@ -698,6 +698,16 @@ impl BackendConn {
         self.read_ok().await.map(|_| ())
     }
 
+    /// COM_QUIT, then closes the socket: the storage node ends the session at once
+    /// instead of noticing a dropped connection later. Best effort; errors are ignored
+    /// since the connection is going away either way.
+    pub async fn quit(mut self) {
+        self.queue_command(com::QUIT, &[]);
+        if self.flush().await.is_ok() {
+            let _ = self.conn.shutdown().await;
+        }
+    }
+
     /// COM_RESET_CONNECTION: drops temporary tables, user variables, prepared statements
     /// and session variables, keeping the database.
     pub async fn reset(&mut self) -> Result<(), BackendError> {

@@ -55,6 +55,9 @@ fn thread_shard() -> usize {
     THREAD_SHARD.with(Cell::get)
 }
 
+/// How long `Pool::shutdown` spends saying COM_QUIT to idle connections.
+const QUIT_TIME_LIMIT: Duration = Duration::from_secs(1);
+
 /// A connection lent to a session; give it back with `Pool::release`.
 pub struct Lease {
     /// Boxed: a lease moves between the pool, the session and its pinned list several
@@ -89,6 +92,9 @@ pub struct Pool {
     permits: Arc<Semaphore>,
     returned: Notify,
     closed: AtomicBool,
+    /// Wakes the health task to end when the pool is closed (shared with the task,
+    /// which holds no strong reference to the pool while it waits).
+    closing: Arc<Notify>,
     /// Consecutive failed connects, for backoff in the health task.
     failures: AtomicU64,
 }
@@ -115,16 +121,22 @@ impl Pool {
             idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
             returned: Notify::new(),
             closed: AtomicBool::new(false),
+            closing: Arc::new(Notify::new()),
             failures: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&pool);
+        let closing = pool.closing.clone();
         tokio::spawn(async move {
             loop {
                 let interval = match weak.upgrade() {
                     Some(p) if !p.closed.load(Ordering::Relaxed) => p.backoff_interval(),
                     _ => return,
                 };
-                tokio::time::sleep(interval).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    // `close` leaves a permit when the task is not waiting right then.
+                    _ = closing.notified() => return,
+                }
                 match weak.upgrade() {
                     Some(p) if !p.closed.load(Ordering::Relaxed) => p.maintain().await,
                     _ => return,
@@ -359,12 +371,33 @@ impl Pool {
         }
     }
 
-    /// Closes idle connections and refuses further acquires.
+    /// Closes idle connections (dropping them) and refuses further acquires.
     pub fn close(&self) {
+        drop(self.take_all_idle());
+    }
+
+    /// Like `close`, but says COM_QUIT on each idle connection first, so the storage
+    /// node ends those sessions at once.
+    pub async fn shutdown(&self) {
+        let idle = self.take_all_idle();
+        // A storage node that does not answer must not hold up the shutdown; whatever
+        // is left when time is up is dropped (closed without COM_QUIT).
+        let _ = tokio::time::timeout(QUIT_TIME_LIMIT, async move {
+            for lease in idle {
+                lease.conn.quit().await;
+            }
+        })
+        .await;
+    }
+
+    fn take_all_idle(&self) -> Vec<Lease> {
         self.closed.store(true, Ordering::Relaxed);
+        self.closing.notify_one();
+        let mut all = Vec::new();
         for shard in 0..self.idle.len() {
-            self.idle_guard(shard).clear();
+            all.append(&mut self.idle_guard(shard));
         }
         self.returned.notify_waiters();
+        all
     }
 }

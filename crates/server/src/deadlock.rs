@@ -185,11 +185,11 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
 pub async fn deadlock_loop(
     ctx: Arc<ServerContext>,
     interval: Duration,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    mut shutdown: crate::shutdown::Shutdown,
 ) {
     loop {
         tokio::select! {
-            _ = stopped.changed() => return,
+            _ = shutdown.triggered() => return,
             _ = tokio::time::sleep(interval) => { check(&ctx).await; }
         }
     }

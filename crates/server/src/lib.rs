@@ -2,8 +2,10 @@
 //!
 //! `RunningServer::start` builds the shared context (topology, pools, TLS), binds the
 //! service port and hands each accepted client to one of the session worker threads
-//! (`workers`), where it runs as a task (`session`) for its whole life. Shutdown stops
-//! accepting, tells sessions to finish, and closes the storage pools.
+//! (`workers`), where it runs as a task (`session`) for its whole life. Shutdown
+//! (`shutdown`) signals every task at once: accepting stops, sessions finish their
+//! statement and close, background loops end, worker threads are joined, and the
+//! storage pools say goodbye to their connections.
 //!
 //! With the `fuzzing` feature (fuzz/ and this crate's tests only), `fuzzing` holds the
 //! command-dispatch fuzzing harness.
@@ -17,6 +19,7 @@ pub mod fuzzing;
 pub mod key_report;
 pub mod results;
 pub mod session;
+pub mod shutdown;
 pub mod storage_tls;
 mod workers;
 pub mod xa;
@@ -26,13 +29,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tracing::{info, warn};
 
 use strata_catalog::Config;
 
 use crate::context::ServerContext;
+use crate::shutdown::{Shutdown, ShutdownTrigger, CLOSE_MARGIN};
+
+/// How long `RunningServer::shutdown` lets statements in progress run before their
+/// sessions are closed anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Errors that stop the compute node from starting or serving.
 #[derive(Debug, thiserror::Error)]
@@ -74,12 +82,23 @@ fn refuse_clear_text_where_tls_is_configured(ctx: &ServerContext) -> Result<(), 
     Ok(())
 }
 
-/// A compute node that is serving; `shutdown` stops it.
+/// A compute node that is serving; `shutdown` stops it (dropping it stops every task
+/// at once, without waiting).
 pub struct RunningServer {
     service_addr: SocketAddr,
     ctx: Arc<ServerContext>,
-    stop: watch::Sender<bool>,
-    acceptor: JoinHandle<()>,
+    shutdown: ShutdownTrigger,
+    /// Gives the worker threads back when it stops, for joining.
+    acceptor: JoinHandle<workers::Workers>,
+}
+
+/// What `RunningServer::shutdown_within` found when it finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Session worker threads joined.
+    pub workers_joined: usize,
+    /// Every task (sessions, background loops) ended before the time limit.
+    pub all_tasks_ended: bool,
 }
 
 impl RunningServer {
@@ -106,9 +125,14 @@ impl RunningServer {
         }
         // Old tables whose unique keys the data nodes cannot enforce are reported in the
         // background: reading unrecorded keys must not hold up serving.
+        let shutdown = ShutdownTrigger::new();
         let report_ctx = ctx.clone();
+        let mut report_stop = shutdown.listener();
         tokio::spawn(async move {
-            key_report::report_unique_key_violations(&report_ctx).await;
+            tokio::select! {
+                _ = key_report::report_unique_key_violations(&report_ctx) => {}
+                _ = report_stop.triggered() => {}
+            }
         });
         let listener = TcpListener::bind(&addr)
             .await
@@ -121,13 +145,12 @@ impl RunningServer {
             .map_err(|source| ServerError::Bind { addr, source })?;
         ctx.service_port
             .store(service_addr.port(), std::sync::atomic::Ordering::Relaxed);
-        let (stop, stopped) = watch::channel(false);
         let interval = ctx.config.transaction.recovery_interval_ms;
         if interval > 0 {
             tokio::spawn(xa::recovery_loop(
                 ctx.clone(),
                 Duration::from_millis(interval),
-                stopped.clone(),
+                shutdown.listener(),
             ));
         }
         let deadlock_interval = ctx.config.transaction.deadlock_check_interval_ms;
@@ -135,16 +158,21 @@ impl RunningServer {
             tokio::spawn(deadlock::deadlock_loop(
                 ctx.clone(),
                 Duration::from_millis(deadlock_interval),
-                stopped.clone(),
+                shutdown.listener(),
             ));
         }
-        let workers = workers::Workers::start(&ctx).map_err(ServerError::Workers)?;
-        let acceptor = tokio::spawn(accept_loop(listener, ctx.clone(), workers, stopped));
+        let workers = workers::Workers::start(&ctx, &shutdown).map_err(ServerError::Workers)?;
+        let acceptor = tokio::spawn(accept_loop(
+            listener,
+            ctx.clone(),
+            workers,
+            shutdown.listener(),
+        ));
         info!(%service_addr, "Strata compute node serving");
         Ok(RunningServer {
             service_addr,
             ctx,
-            stop,
+            shutdown,
             acceptor,
         })
     }
@@ -154,43 +182,59 @@ impl RunningServer {
         self.service_addr
     }
 
-    /// Stops accepting, closes sessions and backend pools, and waits until done.
-    pub async fn shutdown(self) {
-        // Both fail only when the acceptor has already ended (it returned or panicked);
-        // either way nothing is accepting any more, which is what is wanted here.
-        let _ = self.stop.send(true);
-        let _ = self.acceptor.await;
-        for (_, entry) in self.ctx.all_sessions() {
-            entry
-                .killed
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            entry.kill_signal.notify_one();
+    /// Stops with `SHUTDOWN_GRACE` for statements in progress; see `shutdown_within`.
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.shutdown_within(SHUTDOWN_GRACE).await
+    }
+
+    /// Stops accepting, closes idle sessions at once and busy ones after their
+    /// statement (cut off after `grace`, their transactions rolled back), ends the
+    /// background tasks, joins the worker threads and closes the storage pools.
+    pub async fn shutdown_within(mut self, grace: Duration) -> ShutdownReport {
+        let deadline = Instant::now() + grace;
+        self.shutdown.trigger(deadline);
+        let workers = self.acceptor.await;
+        let all_tasks_ended = self.shutdown.wait_complete(deadline + CLOSE_MARGIN).await;
+        if !all_tasks_ended {
+            warn!("some tasks did not end in time after shutdown was signalled");
         }
-        // Give sessions a moment to roll back and return their connections.
-        for _ in 0..50 {
-            if self.ctx.session_count() == 0 {
-                break;
+        let workers_joined = match workers {
+            // Every worker thread has left its event loop once `wait_complete` returned
+            // true; after a timeout joining waits for the ones still dropping theirs.
+            Ok(workers) => tokio::task::spawn_blocking(move || workers.join())
+                .await
+                .unwrap_or(0),
+            Err(e) => {
+                warn!(error = %e, "the acceptor task failed; its worker threads are not joined");
+                0
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        };
         for node in self.ctx.topology.nodes() {
-            node.pool.close();
+            node.pool.shutdown().await;
         }
-        info!("Strata compute node stopped");
+        info!(
+            workers_joined,
+            all_tasks_ended, "Strata compute node stopped"
+        );
+        ShutdownReport {
+            workers_joined,
+            all_tasks_ended,
+        }
     }
 }
 
+/// Hands accepted clients to the workers until shutdown; returns them for joining.
 async fn accept_loop(
     listener: TcpListener,
     ctx: Arc<ServerContext>,
     workers: workers::Workers,
-    mut stopped: watch::Receiver<bool>,
-) {
+    mut shutdown: Shutdown,
+) -> workers::Workers {
     loop {
         tokio::select! {
-            _ = stopped.changed() => return,
+            _ = shutdown.triggered() => return workers,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => workers.dispatch(&ctx, stream),
+                Ok((stream, _)) => workers.dispatch(&ctx, stream, &shutdown),
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     warn!(error = %e, "accept failed");

@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::thread::JoinHandle;
 
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -21,10 +21,7 @@ use tracing::warn;
 
 use crate::context::ServerContext;
 use crate::session;
-
-/// How long a worker waits for its sessions to close after accepting stopped, before
-/// its event loop (and whatever still runs on it) is dropped.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+use crate::shutdown::{LocalShutdown, Shutdown, ShutdownTrigger, CLOSE_MARGIN};
 
 /// The session worker threads of one compute node.
 pub(crate) struct Workers {
@@ -35,22 +32,32 @@ struct Worker {
     clients: mpsc::UnboundedSender<std::net::TcpStream>,
     /// Sessions running on the thread (the accept loop gives new ones to the least busy).
     sessions: Arc<AtomicUsize>,
+    thread: JoinHandle<()>,
 }
 
 impl Workers {
-    /// Starts `server.worker_threads` threads; they stop once this is dropped and their
-    /// sessions have closed.
-    pub(crate) fn start(ctx: &Arc<ServerContext>) -> std::io::Result<Workers> {
+    /// Starts `server.worker_threads` threads; each runs until shutdown is signalled
+    /// and its sessions have closed (or were cut off), then ends.
+    pub(crate) fn start(
+        ctx: &Arc<ServerContext>,
+        shutdown: &ShutdownTrigger,
+    ) -> std::io::Result<Workers> {
         let n = ctx.config.server.effective_worker_threads();
         let mut threads = Vec::with_capacity(n);
         for index in 0..n {
-            threads.push(Worker::start(index, ctx.clone())?);
+            threads.push(Worker::start(index, ctx.clone(), shutdown.listener())?);
         }
         Ok(Workers { threads })
     }
 
-    /// Hands an accepted client to the worker with the fewest sessions.
-    pub(crate) fn dispatch(&self, ctx: &Arc<ServerContext>, stream: TcpStream) {
+    /// Hands an accepted client to the worker with the fewest sessions; `shutdown` is
+    /// for a client served on the acceptor's runtime because no worker is left.
+    pub(crate) fn dispatch(
+        &self,
+        ctx: &Arc<ServerContext>,
+        stream: TcpStream,
+        shutdown: &Shutdown,
+    ) {
         let stream = match stream.into_std() {
             Ok(s) => s,
             Err(e) => {
@@ -78,45 +85,84 @@ impl Workers {
         };
         match TcpStream::from_std(stream) {
             Ok(stream) => {
-                tokio::spawn(session::run(ctx.clone(), stream));
+                tokio::spawn(session::run(ctx.clone(), stream, shutdown.clone()));
             }
             Err(e) => warn!(error = %e, "cannot register an accepted connection"),
         }
     }
+
+    /// Waits for every worker thread to end (after shutdown was signalled); returns how
+    /// many were joined. Blocks: call it off the async threads.
+    pub(crate) fn join(self) -> usize {
+        let mut joined = 0;
+        for worker in self.threads {
+            drop(worker.clients);
+            match worker.thread.join() {
+                Ok(()) => joined += 1,
+                Err(_) => warn!("a session worker thread panicked"),
+            }
+        }
+        joined
+    }
 }
 
 impl Worker {
-    fn start(index: usize, ctx: Arc<ServerContext>) -> std::io::Result<Worker> {
+    fn start(
+        index: usize,
+        ctx: Arc<ServerContext>,
+        mut shutdown: Shutdown,
+    ) -> std::io::Result<Worker> {
         let (clients, mut incoming) = mpsc::unbounded_channel::<std::net::TcpStream>();
         let sessions = Arc::new(AtomicUsize::new(0));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let count = sessions.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name(format!("strata-worker-{index}"))
             .spawn(move || {
                 // Pool shard 0 belongs to the background tasks.
                 strata_backend::pool::set_thread_shard(index + 1);
-                runtime.block_on(async move {
-                    while let Some(stream) = incoming.recv().await {
-                        let (ctx, count) = (ctx.clone(), count.clone());
-                        tokio::spawn(async move {
-                            match TcpStream::from_std(stream) {
-                                Ok(stream) => session::run(ctx, stream).await,
-                                Err(e) => warn!(error = %e, "cannot register a client connection"),
+                let mut local = LocalShutdown::new();
+                let deadline = runtime.block_on(async {
+                    let deadline = loop {
+                        tokio::select! {
+                            deadline = shutdown.triggered() => break deadline,
+                            stream = incoming.recv() => {
+                                let Some(stream) = stream else {
+                                    // `Workers` is dropped only after the signal.
+                                    break shutdown.triggered().await;
+                                };
+                                let (ctx, count, listener) = (ctx.clone(), count.clone(), local.listener());
+                                tokio::spawn(async move {
+                                    match TcpStream::from_std(stream) {
+                                        Ok(stream) => session::run(ctx, stream, listener).await,
+                                        Err(e) => warn!(error = %e, "cannot register a client connection"),
+                                    }
+                                    count.fetch_sub(1, Ordering::Relaxed);
+                                });
                             }
-                            count.fetch_sub(1, Ordering::Relaxed);
-                        });
+                        }
+                    };
+                    local.relay(deadline);
+                    if !local.wait_complete(deadline + CLOSE_MARGIN).await {
+                        warn!(
+                            worker = index,
+                            sessions = count.load(Ordering::Relaxed),
+                            "sessions did not close in time; dropping them"
+                        );
                     }
-                    // Accepting stopped: shutdown has asked the sessions to close; let
-                    // them roll back and return their connections.
-                    let deadline = Instant::now() + DRAIN_TIMEOUT;
-                    while count.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
+                    deadline
                 });
+                // Dropping the event loop drops the sessions still on it, and with them
+                // their storage connections: the storage nodes roll their work back.
+                drop(runtime);
+                tracing::debug!(worker = index, ?deadline, "session worker stopped");
             })?;
-        Ok(Worker { clients, sessions })
+        Ok(Worker {
+            clients,
+            sessions,
+            thread,
+        })
     }
 }

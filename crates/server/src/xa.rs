@@ -576,7 +576,7 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
 pub async fn recovery_loop(
     ctx: Arc<ServerContext>,
     interval: Duration,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    mut shutdown: crate::shutdown::Shutdown,
 ) {
     loop {
         // While a committed transaction is unfinished, readers wait for it: retry soon.
@@ -586,7 +586,7 @@ pub async fn recovery_loop(
             interval.min(Duration::from_millis(200))
         };
         tokio::select! {
-            _ = stopped.changed() => return,
+            _ = shutdown.triggered() => return,
             _ = tokio::time::sleep(wait) => {}
             _ = ctx.xa.recovery_kick.notified() => {}
         }

@@ -60,8 +60,17 @@ async fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     let server = strata_server::RunningServer::start(config).await?;
     tracing::info!(addr = %server.service_addr(), "compute node serving");
     let signal = shutdown.wait().await;
-    tracing::info!(signal, "shutting down");
-    server.shutdown().await;
+    tracing::info!(
+        signal,
+        grace = ?strata_server::SHUTDOWN_GRACE,
+        "shutting down: finishing statements in progress (signal again to stop now)"
+    );
+    tokio::select! {
+        report = server.shutdown() => tracing::info!(?report, "shut down"),
+        // Dropping the unfinished shutdown drops the server: every task is told to
+        // stop at once, and exiting closes whatever is left.
+        signal = shutdown.wait() => tracing::warn!(signal, "second signal; stopping now"),
+    }
     Ok(())
 }
 

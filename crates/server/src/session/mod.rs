@@ -51,6 +51,7 @@ use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
 
 use crate::context::{home_node, ServerContext, SessionEntry};
 use crate::results::{write_eof, write_err, write_ok};
+use crate::shutdown::Shutdown;
 
 pub use isolation::PrivateSchemas;
 pub use prepared::ClientStatement;
@@ -183,7 +184,10 @@ impl Session {
         write_eof(&mut self.conn, deprecate_eof, flags);
     }
 
-    async fn serve(&mut self) -> Result<(), SessionError> {
+    /// Answers commands until the client leaves, the session is killed, or shutdown:
+    /// the signal is only looked at between commands, so a statement in progress
+    /// finishes (`run` bounds it by the shutdown deadline).
+    async fn serve(&mut self, shutdown: &mut Shutdown) -> Result<(), SessionError> {
         let idle_limit = self.ctx.config.transaction.idle_in_transaction_timeout_ms;
         loop {
             // No timer at all outside transactions: the hot path stays timer-free.
@@ -200,6 +204,7 @@ impl Session {
                 biased;
                 p = self.conn.read_packet() => p,
                 _ = self.entry.kill_signal.notified() => return Ok(()),
+                _ = shutdown.triggered() => return Ok(()),
                 _ = idle => {
                     // MariaDB's idle_transaction_timeout: the connection is closed and
                     // its transaction rolled back (by `close`).
@@ -231,7 +236,10 @@ impl Session {
                 return Ok(());
             }
             self.conn.flush().await?;
-            if self.entry.killed.load(Ordering::Relaxed) || self.release_requested {
+            if self.entry.killed.load(Ordering::Relaxed)
+                || self.release_requested
+                || shutdown.is_triggered()
+            {
                 return Ok(());
             }
         }
@@ -585,8 +593,8 @@ fn sqlstate(state: &str) -> &'static str {
 /// Longest time a client may take to log in.
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Runs a session on an accepted TCP connection until it ends.
-pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream) {
+/// Runs a session on an accepted TCP connection until it ends or shutdown closes it.
+pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutdown) {
     let peer = stream
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -594,15 +602,26 @@ pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let id = ctx.next_connection_id();
     // Like MySQL's connect_timeout: a client that stalls in the handshake is dropped.
-    let accepted = tokio::time::timeout(
-        HANDSHAKE_TIMEOUT,
-        handshake::accept(ctx.clone(), stream, id, &peer),
-    )
-    .await;
+    let accepted = tokio::select! {
+        accepted = tokio::time::timeout(
+            HANDSHAKE_TIMEOUT,
+            handshake::accept(ctx.clone(), stream, id, &peer),
+        ) => accepted,
+        _ = shutdown.triggered() => return,
+    };
     let accepted = accepted.unwrap_or_else(|_| Err(SessionError::Handshake("timed out".into())));
     match accepted {
         Ok(mut session) => {
-            let result = session.serve().await;
+            let mut cut_off = shutdown.clone();
+            let result = tokio::select! {
+                result = session.serve(&mut shutdown) => result,
+                _ = cut_off.deadline_passed() => {
+                    // The statement in progress is abandoned with the storage
+                    // connections it held; `close` rolls back what the session kept.
+                    info!(session = id, peer = %peer, "statement cut off by shutdown");
+                    Ok(())
+                }
+            };
             if let Err(e) = &result {
                 info!(session = id, peer = %peer, error = %e, "closing session");
             }
