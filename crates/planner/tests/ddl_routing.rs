@@ -200,13 +200,13 @@ fn created_tables_record_columns_defaults_and_auto_increment() {
         info.shard_key_default,
         Some(KeyLiteral::Integer("7".into()))
     );
-    assert_eq!(info.auto_increment.as_deref(), Some("id"));
+    assert_eq!(info.auto_increment_column.as_deref(), Some("id"));
     assert_eq!(info.now_default_columns, ["ts"]);
     // Single-node tables keep MySQL's own AUTO_INCREMENT.
     let plan =
         ddl("CREATE TABLE v (id INT AUTO_INCREMENT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '1'")
             .expect("plans");
-    assert_eq!(created(&plan).auto_increment, None);
+    assert_eq!(created(&plan).auto_increment_column, None);
 }
 
 #[test]
