@@ -210,6 +210,26 @@ fn created_tables_record_columns_defaults_and_auto_increment() {
 }
 
 #[test]
+fn create_table_like_copies_the_source_but_not_its_age() {
+    let mut c = rules_catalog();
+    let mut source = TableInfo::new(Distribution::Global {
+        data_nodes: vec![1, 2, 3, 4],
+    })
+    .with_columns(&["id", "note"])
+    .with_auto_increment("id");
+    source.created_at_ms = 1;
+    source.other_collation_columns = vec!["note".into()];
+    c.add_table("shop", "old", source.clone());
+    let plan = plan_ddl("CREATE TABLE copy LIKE old", &ctx(), &c).expect("plans");
+    let info = created(&plan);
+    assert_eq!(info.distribution, source.distribution);
+    assert_eq!(info.columns, ["id", "note"]);
+    assert_eq!(info.auto_increment_column.as_deref(), Some("id"));
+    assert_eq!(info.other_collation_columns, ["note"]);
+    assert!(info.created_at_ms > 1, "the copy is created now");
+}
+
+#[test]
 fn bad_distributions_are_refused() {
     let cases: &[(&str, u16)] = &[
         (
