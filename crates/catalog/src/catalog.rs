@@ -15,67 +15,12 @@ use crate::load::{
 };
 use crate::sequence::{counter_name, Sequences};
 use crate::sharding::{Distribution, KeyType, ShardingRule};
-use crate::store::{now_ms, DatabaseMeta, MetadataStore, TableMeta};
+use crate::store::{now_ms, DatabaseMeta, MetadataStore};
+use crate::table::TableInfo;
 use crate::unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
 
 /// Tables by database, then by name (both case-sensitive).
 type TableMap = BTreeMap<String, BTreeMap<String, Arc<TableInfo>>>;
-
-/// A table as the router sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableInfo {
-    /// How the rows are placed.
-    pub distribution: Distribution,
-    /// The column whose AUTO_INCREMENT values Strata allocates globally, if any.
-    pub auto_increment_column: Option<String>,
-    /// Data nodes holding the table, sorted (a child table's are its parent's); the
-    /// catalog fills this in when the table is created or loaded.
-    pub data_nodes: Vec<u32>,
-    /// Creation time, milliseconds since the Unix epoch.
-    pub created_at_ms: u64,
-    /// Column names in table order (empty when unknown).
-    pub columns: Vec<String>,
-    /// Columns whose DEFAULT is the current time.
-    pub now_default_columns: Vec<String>,
-    /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
-    pub shard_key_default: Option<crate::sharding::KeyLiteral>,
-    /// String columns whose collation merges cannot reproduce (lowercase; `*`: all).
-    pub other_collation_columns: Vec<String>,
-    /// PRIMARY KEY and UNIQUE keys as of CREATE TABLE; None when not recorded (tables
-    /// created before keys were recorded, or whose keys an ALTER changed since).
-    pub unique_keys: Option<Vec<UniqueKey>>,
-}
-
-impl TableInfo {
-    /// A table to create; `data_nodes` comes from the distribution (resolved by the
-    /// catalog for child tables).
-    pub fn new(distribution: Distribution, auto_increment_column: Option<String>) -> TableInfo {
-        TableInfo {
-            data_nodes: distribution.data_nodes().unwrap_or_default(),
-            distribution,
-            auto_increment_column,
-            created_at_ms: now_ms(),
-            columns: Vec::new(),
-            now_default_columns: Vec::new(),
-            shard_key_default: None,
-            other_collation_columns: Vec::new(),
-            unique_keys: None,
-        }
-    }
-
-    fn meta(&self) -> TableMeta {
-        TableMeta {
-            distribution: self.distribution.clone(),
-            auto_increment_column: self.auto_increment_column.clone(),
-            created_at_ms: self.created_at_ms,
-            columns: self.columns.clone(),
-            now_default_columns: self.now_default_columns.clone(),
-            shard_key_default: self.shard_key_default.clone(),
-            other_collation_columns: self.other_collation_columns.clone(),
-            unique_keys: self.unique_keys.clone(),
-        }
-    }
-}
 
 /// A table's distribution as declared in the configuration, before its column types
 /// are known.
@@ -147,10 +92,9 @@ impl TableDeclaration {
                 column: column.clone(),
             },
         };
-        Ok(TableInfo::new(
-            distribution,
-            self.auto_increment_column.clone(),
-        ))
+        let mut info = TableInfo::new(distribution);
+        info.auto_increment_column = self.auto_increment_column.clone();
+        Ok(info)
     }
 }
 
@@ -439,7 +383,7 @@ impl Catalog {
                 "table '{db}.{name}': the AUTO_INCREMENT column name is empty"
             )));
         }
-        self.store.put_table(db, name, &info.meta())?;
+        self.store.put_table(db, name, &info)?;
         let info = Arc::new(info);
         tables
             .entry(db.to_string())
@@ -507,17 +451,13 @@ impl Catalog {
                 Some((child, moved))
             })
             .collect();
-        let metas: Vec<(String, TableMeta)> = children
-            .iter()
-            .map(|(n, i)| (n.clone(), i.meta()))
-            .collect();
-        let rewritten: Vec<(&str, &TableMeta)> =
-            metas.iter().map(|(n, m)| (n.as_str(), m)).collect();
+        let rewritten: Vec<(&str, &TableInfo)> =
+            children.iter().map(|(n, i)| (n.as_str(), i)).collect();
         let (from, to) = (counter_name(db, old), counter_name(db, new));
         self.sequences.forget(db, old);
         self.sequences.forget(db, new);
         self.store
-            .rename_table(db, old, new, &info.meta(), &rewritten, Some((&from, &to)))?;
+            .rename_table(db, old, new, &info, &rewritten, Some((&from, &to)))?;
         db_tables.remove(old);
         db_tables.insert(new.to_string(), Arc::clone(&info));
         for (child, moved) in children {
@@ -544,7 +484,7 @@ impl Catalog {
         }
         let mut info = TableInfo::clone(current);
         info.unique_keys = keys;
-        self.store.put_table(db, name, &info.meta())?;
+        self.store.put_table(db, name, &info)?;
         *current = Arc::new(info);
         Ok(())
     }
@@ -688,14 +628,7 @@ fn load_tables(
         let (children, others): (Vec<_>, Vec<_>) = stored
             .into_iter()
             .partition(|(_, m)| matches!(m.distribution, Distribution::Child { .. }));
-        for (name, meta) in others.into_iter().chain(children) {
-            let mut info = TableInfo::new(meta.distribution, meta.auto_increment_column);
-            info.created_at_ms = meta.created_at_ms;
-            info.columns = meta.columns;
-            info.now_default_columns = meta.now_default_columns;
-            info.shard_key_default = meta.shard_key_default;
-            info.other_collation_columns = meta.other_collation_columns;
-            info.unique_keys = meta.unique_keys;
+        for (name, mut info) in others.into_iter().chain(children) {
             match resolve_nodes(db, &name, &info, Some(&loaded)) {
                 Ok(nodes) => {
                     info.data_nodes = nodes;
@@ -994,7 +927,7 @@ default_data_nodes = [2]
         let key_type = KeyType::Integer { unsigned: false };
         let distribution =
             Distribution::sharded(column, key_type, rule).unwrap_or_else(|e| panic!("{e}"));
-        TableInfo::new(distribution, Some("id".into()))
+        TableInfo::new(distribution).with_auto_increment("id")
     }
 
     fn auto_crc32(nodes: &[u32]) -> ShardingRule {
@@ -1002,14 +935,11 @@ default_data_nodes = [2]
     }
 
     fn child(parent: &str, parent_column: &str) -> TableInfo {
-        TableInfo::new(
-            Distribution::Child {
-                parent: parent.into(),
-                parent_column: parent_column.into(),
-                column: "order_id".into(),
-            },
-            None,
-        )
+        TableInfo::new(Distribution::Child {
+            parent: parent.into(),
+            parent_column: parent_column.into(),
+            column: "order_id".into(),
+        })
     }
 
     #[test]
@@ -1019,22 +949,19 @@ default_data_nodes = [2]
             let catalog = Catalog::open(config(dir.path()))?;
             catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[2, 1])))?;
             catalog.create_table("shop", "items", child("orders", "id"))?;
-            let global = TableInfo::new(
-                Distribution::Global {
-                    data_nodes: vec![2, 1],
-                },
-                None,
-            );
+            let global = TableInfo::new(Distribution::Global {
+                data_nodes: vec![2, 1],
+            });
             catalog.create_table("shop", "region", global)?;
             catalog.create_table(
                 "shop",
                 "audit",
-                TableInfo::new(Distribution::Vertical { dnid: 2 }, None),
+                TableInfo::new(Distribution::Vertical { dnid: 2 }),
             )?;
             catalog.create_table(
                 "shop",
                 "Orders",
-                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                TableInfo::new(Distribution::Vertical { dnid: 1 }),
             )?;
         }
         let catalog = Catalog::open(config(dir.path()))?;
@@ -1073,31 +1000,31 @@ default_data_nodes = [2]
         catalog.create_table(
             "shop",
             "audit",
-            TableInfo::new(Distribution::Vertical { dnid: 2 }, None),
+            TableInfo::new(Distribution::Vertical { dnid: 2 }),
         )?;
         let cases: Vec<(&str, &str, TableInfo, &str)> = vec![
             (
                 "nope",
                 "t",
-                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                TableInfo::new(Distribution::Vertical { dnid: 1 }),
                 "Unknown database 'nope'",
             ),
             (
                 "shop",
                 "orders",
-                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                TableInfo::new(Distribution::Vertical { dnid: 1 }),
                 "Table 'orders' already exists",
             ),
             (
                 "shop",
                 "",
-                TableInfo::new(Distribution::Vertical { dnid: 1 }, None),
+                TableInfo::new(Distribution::Vertical { dnid: 1 }),
                 "must be 1 to 64 characters",
             ),
             (
                 "shop",
                 "t",
-                TableInfo::new(Distribution::Vertical { dnid: 3 }, None),
+                TableInfo::new(Distribution::Vertical { dnid: 3 }),
                 "table 'shop.t': data node 3 is not one of database 'shop's data nodes",
             ),
             (
@@ -1109,12 +1036,9 @@ default_data_nodes = [2]
             (
                 "shop",
                 "t",
-                TableInfo::new(
-                    Distribution::Global {
-                        data_nodes: vec![1],
-                    },
-                    None,
-                ),
+                TableInfo::new(Distribution::Global {
+                    data_nodes: vec![1],
+                }),
                 "a global table must be on all of the database's data nodes [1, 2]",
             ),
             (
@@ -1138,7 +1062,7 @@ default_data_nodes = [2]
             (
                 "shop",
                 "t",
-                TableInfo::new(Distribution::Vertical { dnid: 1 }, Some(String::new())),
+                TableInfo::new(Distribution::Vertical { dnid: 1 }).with_auto_increment(""),
                 "the AUTO_INCREMENT column name is empty",
             ),
         ];

@@ -15,14 +15,16 @@ pub mod security;
 pub mod sequence;
 pub mod sharding;
 pub mod store;
+mod table;
 pub mod unique_keys;
 pub mod xalog;
 
 pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
-pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration, TableInfo};
+pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration};
 pub use config::Config;
 pub use error::CatalogError;
 pub use load::{validate_logic_db_name, validate_table_name};
-pub use store::{DatabaseMeta, MetadataStore, TableKind, TableMeta};
+pub use store::{DatabaseMeta, MetadataStore, TableKind};
+pub use table::TableInfo;
 pub use unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
 pub use xalog::{Decision, DecisionLog};

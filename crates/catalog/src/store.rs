@@ -21,11 +21,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CatalogError;
 use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
+use crate::table::TableInfo;
 use crate::unique_keys::UniqueKey;
 
 /// Logical database name -> encoded [`DatabaseMeta`].
 const DATABASES: TableDefinition<&str, &[u8]> = TableDefinition::new("databases");
-/// (logical database, table) -> encoded [`TableMeta`].
+/// (logical database, table) -> encoded [`TableRecord`].
 const TABLES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("tables");
 /// Counter name -> the next value not yet handed out.
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
@@ -65,55 +66,8 @@ pub enum TableKind {
     Child,
 }
 
-/// What the compute node knows about one table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableMeta {
-    /// How the rows are placed.
-    pub distribution: Distribution,
-    /// The column whose AUTO_INCREMENT values Strata allocates globally, if any.
-    pub auto_increment_column: Option<String>,
-    /// Creation time, milliseconds since the Unix epoch.
-    pub created_at_ms: u64,
-    /// Column names in table order (routing INSERTs without a column list).
-    pub columns: Vec<String>,
-    /// Columns whose DEFAULT is the current time.
-    pub now_default_columns: Vec<String>,
-    /// The sharding column's DEFAULT literal (routes INSERTs that omit the column).
-    pub shard_key_default: Option<KeyLiteral>,
-    /// String columns whose collation merges cannot reproduce (lowercase; `*`: all).
-    pub other_collation_columns: Vec<String>,
-    /// PRIMARY KEY and UNIQUE keys; None when not recorded (records written before keys
-    /// were recorded decode with None).
-    pub unique_keys: Option<Vec<UniqueKey>>,
-}
-
-impl TableMeta {
-    /// A record created now.
-    pub fn new(distribution: Distribution, auto_increment_column: Option<String>) -> TableMeta {
-        TableMeta {
-            distribution,
-            auto_increment_column,
-            created_at_ms: now_ms(),
-            columns: Vec::new(),
-            now_default_columns: Vec::new(),
-            shard_key_default: None,
-            other_collation_columns: Vec::new(),
-            unique_keys: None,
-        }
-    }
-
-    /// The placement kind.
-    pub fn kind(&self) -> TableKind {
-        match self.distribution {
-            Distribution::Vertical { .. } => TableKind::Vertical,
-            Distribution::Global { .. } => TableKind::Global,
-            Distribution::Sharded { .. } => TableKind::Sharded,
-            Distribution::Child { .. } => TableKind::Child,
-        }
-    }
-}
-
-/// The stored form of [`TableMeta`]: flat TOML, the rule as its text spec.
+/// The stored form of a [`TableInfo`]: flat TOML, the rule as its text spec. Its layout
+/// is the format on disk, so it changes only with care for records already written.
 #[derive(Debug, Serialize, Deserialize)]
 struct TableRecord {
     kind: TableKind,
@@ -156,17 +110,17 @@ struct TableRecord {
 }
 
 impl TableRecord {
-    fn from_meta(meta: &TableMeta) -> TableRecord {
+    fn from_table(table: &TableInfo) -> TableRecord {
         let mut record = TableRecord {
-            kind: meta.kind(),
+            kind: table.kind(),
             data_nodes: Vec::new(),
-            created_at_ms: meta.created_at_ms,
-            auto_increment_column: meta.auto_increment_column.clone(),
-            columns: meta.columns.clone(),
-            now_default_columns: meta.now_default_columns.clone(),
-            shard_key_default: meta.shard_key_default.as_ref().map(encode_literal),
-            other_collation_columns: meta.other_collation_columns.clone(),
-            unique_keys: meta.unique_keys.clone(),
+            created_at_ms: table.created_at_ms,
+            auto_increment_column: table.auto_increment_column.clone(),
+            columns: table.columns.clone(),
+            now_default_columns: table.now_default_columns.clone(),
+            shard_key_default: table.shard_key_default.as_ref().map(encode_literal),
+            other_collation_columns: table.other_collation_columns.clone(),
+            unique_keys: table.unique_keys.clone(),
             column: None,
             key_type: None,
             rule_name: None,
@@ -176,7 +130,7 @@ impl TableRecord {
             parent: None,
             parent_column: None,
         };
-        match &meta.distribution {
+        match &table.distribution {
             Distribution::Vertical { dnid } => record.data_nodes = vec![*dnid],
             Distribution::Global { data_nodes } => record.data_nodes = data_nodes.clone(),
             Distribution::Sharded {
@@ -205,7 +159,9 @@ impl TableRecord {
         record
     }
 
-    fn into_meta(self) -> Result<TableMeta, String> {
+    /// The table (its `data_nodes` from the distribution: the catalog resolves a child
+    /// table's from its parent).
+    fn into_table(self) -> Result<TableInfo, String> {
         let missing = |field: &str| format!("{:?} table record has no {field}", self.kind);
         let distribution = match self.kind {
             TableKind::Vertical => Distribution::Vertical {
@@ -256,7 +212,8 @@ impl TableRecord {
                 column: self.column.clone().ok_or_else(|| missing("column"))?,
             },
         };
-        Ok(TableMeta {
+        Ok(TableInfo {
+            data_nodes: distribution.data_nodes().unwrap_or_default(),
             distribution,
             auto_increment_column: self.auto_increment_column,
             created_at_ms: self.created_at_ms,
@@ -398,8 +355,8 @@ impl MetadataStore {
     }
 
     /// Creates or replaces a table record.
-    pub fn put_table(&self, db: &str, table: &str, meta: &TableMeta) -> Result<(), CatalogError> {
-        let value = encode(&TableRecord::from_meta(meta))?;
+    pub fn put_table(&self, db: &str, table: &str, info: &TableInfo) -> Result<(), CatalogError> {
+        let value = encode(&TableRecord::from_table(info))?;
         let txn = self.db.begin_write()?;
         txn.open_table(TABLES)?
             .insert((db, table), value.as_slice())?;
@@ -416,7 +373,7 @@ impl MetadataStore {
     }
 
     /// One table record.
-    pub fn table(&self, db: &str, table: &str) -> Result<Option<TableMeta>, CatalogError> {
+    pub fn table(&self, db: &str, table: &str) -> Result<Option<TableInfo>, CatalogError> {
         let txn = self.db.begin_read()?;
         let tables = txn.open_table(TABLES)?;
         let found = tables.get((db, table))?;
@@ -426,7 +383,7 @@ impl MetadataStore {
     }
 
     /// The table records of one logical database, by table name.
-    pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableMeta)>, CatalogError> {
+    pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableInfo)>, CatalogError> {
         let txn = self.db.begin_read()?;
         let tables = txn.open_table(TABLES)?;
         let mut out = Vec::new();
@@ -504,8 +461,8 @@ impl MetadataStore {
         db: &str,
         old: &str,
         new: &str,
-        meta: &TableMeta,
-        rewritten: &[(&str, &TableMeta)],
+        meta: &TableInfo,
+        rewritten: &[(&str, &TableInfo)],
         counter: Option<(&str, &str)>,
     ) -> Result<bool, CatalogError> {
         let txn = self.db.begin_write()?;
@@ -519,10 +476,10 @@ impl MetadataStore {
             if tables.remove((db, old))?.is_none() {
                 return Ok(false);
             }
-            let value = encode(&TableRecord::from_meta(meta))?;
+            let value = encode(&TableRecord::from_table(meta))?;
             tables.insert((db, new), value.as_slice())?;
             for (name, meta) in rewritten {
-                let value = encode(&TableRecord::from_meta(meta))?;
+                let value = encode(&TableRecord::from_table(meta))?;
                 tables.insert((db, *name), value.as_slice())?;
             }
             if let Some((from, to)) = counter {
@@ -598,9 +555,9 @@ pub(crate) fn decode_versioned<T: DeserializeOwned>(
 
 /// Decodes a table record of any supported version (version 1 has no rule fields: its
 /// vertical and global tables decode, a sharded one is an error).
-fn decode_table(bytes: &[u8], what: &str) -> Result<TableMeta, CatalogError> {
+fn decode_table(bytes: &[u8], what: &str) -> Result<TableInfo, CatalogError> {
     let record: TableRecord = decode(bytes, what)?;
-    record.into_meta().map_err(|reason| CatalogError::Decode {
+    record.into_table().map_err(|reason| CatalogError::Decode {
         what: what.to_string(),
         reason,
     })
@@ -625,7 +582,7 @@ mod tests {
         }
     }
 
-    fn table_meta(kind: TableKind, nodes: &[u32]) -> TableMeta {
+    fn table_meta(kind: TableKind, nodes: &[u32]) -> TableInfo {
         let distribution = match kind {
             TableKind::Vertical => Distribution::Vertical { dnid: nodes[0] },
             TableKind::Global => Distribution::Global {
@@ -642,15 +599,9 @@ mod tests {
                 column: "order_id".into(),
             },
         };
-        TableMeta {
-            distribution,
-            auto_increment_column: None,
+        TableInfo {
             created_at_ms: 1_700_000_000_001,
-            columns: Vec::new(),
-            now_default_columns: Vec::new(),
-            shard_key_default: None,
-            other_collation_columns: Vec::new(),
-            unique_keys: None,
+            ..TableInfo::new(distribution)
         }
     }
 
@@ -817,8 +768,7 @@ mod tests {
             ),
         ];
         for (i, distribution) in distributions.into_iter().enumerate() {
-            let meta = TableMeta {
-                distribution,
+            let meta = TableInfo {
                 auto_increment_column: (i % 2 == 0).then(|| "id".to_string()),
                 created_at_ms: 7,
                 columns: vec!["id".into(), "v".into()],
@@ -838,6 +788,7 @@ mod tests {
                     Vec::new()
                 },
                 unique_keys: None,
+                ..TableInfo::new(distribution)
             };
             let name = format!("t{i}");
             store.put_table("shop", &name, &meta)?;
@@ -876,6 +827,44 @@ mod tests {
         Ok(())
     }
 
+    /// A table record exactly as the encoding before `TableInfo` became the one table
+    /// model wrote it (format version 2, every optional field set).
+    const VERSION_2_RECORD: &str = "\u{2}kind = \"sharded\"\ndata_nodes = [1, 2]\n\
+        created_at_ms = 1700000000123\nauto_increment_column = \"id\"\ncolumn = \"id\"\n\
+        key_type = \"bigint unsigned\"\nrule_name = \"r1\"\nfunction = \"match\"\n\
+        params = 'a=1, \"b,c\"=2'\nnull_route = 2\ncolumns = [\"id\", \"s\", \"ts\"]\n\
+        now_default_columns = [\"ts\"]\nshard_key_default = \"str:6100\"\n\
+        other_collation_columns = [\"s\"]\n\n[[unique_keys]]\nname = \"PRIMARY\"\n\
+        columns = [\"id\"]\n";
+
+    #[test]
+    fn table_records_keep_the_version_2_layout_byte_for_byte() -> Result<(), CatalogError> {
+        let mut rule = ShardingRule::from_spec("match", "a=1, \"b,c\"=2", vec![1, 2], Some(2))
+            .map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        rule.name = Some("r1".into());
+        let table = TableInfo {
+            created_at_ms: 1_700_000_000_123,
+            columns: vec!["id".into(), "s".into(), "ts".into()],
+            now_default_columns: vec!["ts".into()],
+            shard_key_default: Some(KeyLiteral::String(b"a\x00".to_vec())),
+            other_collation_columns: vec!["s".into()],
+            unique_keys: Some(vec![UniqueKey {
+                name: "PRIMARY".into(),
+                columns: vec!["id".into()],
+            }]),
+            ..TableInfo::new(Distribution::Sharded {
+                column: "id".into(),
+                key_type: KeyType::Integer { unsigned: true },
+                rule,
+            })
+            .with_auto_increment("id")
+        };
+        let encoded = encode(&TableRecord::from_table(&table))?;
+        assert_eq!(String::from_utf8_lossy(&encoded), VERSION_2_RECORD);
+        assert_eq!(decode_table(VERSION_2_RECORD.as_bytes(), "shop.t")?, table);
+        Ok(())
+    }
+
     #[test]
     fn version_1_records_of_vertical_and_global_tables_still_decode() {
         // Written by the first store version: kind, data_nodes, created_at_ms.
@@ -886,15 +875,9 @@ mod tests {
         );
         assert_eq!(
             vertical.ok(),
-            Some(TableMeta {
-                distribution: Distribution::Vertical { dnid: 3 },
-                auto_increment_column: None,
+            Some(TableInfo {
                 created_at_ms: 5,
-                columns: Vec::new(),
-                now_default_columns: Vec::new(),
-                shard_key_default: None,
-                other_collation_columns: Vec::new(),
-                unique_keys: None,
+                ..TableInfo::new(Distribution::Vertical { dnid: 3 })
             })
         );
         let global = decode_table(

@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::TableInfo;
 use crate::sharding::Distribution;
+use crate::table::TableInfo;
 
 /// A PRIMARY KEY or UNIQUE key of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +132,7 @@ mod tests {
         let distribution =
             Distribution::sharded(column, KeyType::Integer { unsigned: false }, rule)
                 .unwrap_or_else(|e| panic!("{e}"));
-        let mut t = TableInfo::new(distribution, None);
+        let mut t = TableInfo::new(distribution);
         t.unique_keys = keys;
         t
     }
@@ -162,12 +162,9 @@ mod tests {
         let one_node = sharded_on("k", &[3], Some(vec![key("PRIMARY", &["id"])]));
         let unknown = sharded_on("k", &[1, 2], None);
         let global = {
-            let mut t = TableInfo::new(
-                Distribution::Global {
-                    data_nodes: vec![1, 2],
-                },
-                None,
-            );
+            let mut t = TableInfo::new(Distribution::Global {
+                data_nodes: vec![1, 2],
+            });
             t.unique_keys = Some(vec![key("PRIMARY", &["id"])]);
             t
         };
@@ -193,14 +190,11 @@ mod tests {
 
     #[test]
     fn a_child_is_checked_against_its_joining_column() {
-        let mut child = TableInfo::new(
-            Distribution::Child {
-                parent: "orders".into(),
-                parent_column: "id".into(),
-                column: "order_id".into(),
-            },
-            None,
-        );
+        let mut child = TableInfo::new(Distribution::Child {
+            parent: "orders".into(),
+            parent_column: "id".into(),
+            column: "order_id".into(),
+        });
         child.data_nodes = vec![1, 2];
         child.unique_keys = Some(vec![
             key("PRIMARY", &["line_id"]),

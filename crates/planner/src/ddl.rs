@@ -653,13 +653,16 @@ fn plan_create(
             }
         },
     };
-    let mut info = match &like {
-        Some(source) => TableInfo {
-            distribution,
-            ..source.info.clone()
-        },
-        None => TableInfo::new(distribution),
-    };
+    let mut info = TableInfo::new(distribution);
+    if let Some(source) = &like {
+        // The copy's columns and keys are its source's; its nodes and age are its own.
+        info = TableInfo {
+            distribution: info.distribution,
+            data_nodes: info.data_nodes,
+            created_at_ms: info.created_at_ms,
+            ..TableInfo::clone(&source.info)
+        };
+    }
     if like.is_none() {
         info.other_collation_columns = other_collation_columns(ct, &create_sql);
         info.columns = columns.defs.iter().map(|c| c.name.value.clone()).collect();
@@ -700,7 +703,7 @@ fn plan_create(
         ));
     }
     if like.is_none() {
-        info.auto_increment = if nodes.len() > 1 {
+        info.auto_increment_column = if nodes.len() > 1 {
             columns
                 .defs
                 .iter()

@@ -96,7 +96,7 @@ pub(crate) fn plan_insert(
     check_duplicate_update(&insert, &table)?;
     let mut changed = false;
     let mut insert_id = None;
-    if let Some(column) = table.info.auto_increment.clone() {
+    if let Some(column) = table.info.auto_increment_column.clone() {
         let (c, id) = fill_auto_increment(&mut insert, &mut rows, &table, &column, ctx)?;
         changed |= c;
         insert_id = id;

@@ -128,7 +128,7 @@ impl Placement {
                                 db: db.to_string(),
                                 table: parent.clone(),
                             })?;
-                    dist = parent_info.distribution;
+                    dist = parent_info.distribution.clone();
                 }
             }
         }

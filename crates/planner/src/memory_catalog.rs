@@ -3,6 +3,7 @@
 //! and sharding functions are added by hand instead of read from a metadata store.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use strata_catalog::sharding::{Distribution, ShardingRule};
 
@@ -12,7 +13,7 @@ use crate::catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
 #[derive(Debug, Clone, Default)]
 pub struct MemoryCatalog {
     databases: HashMap<String, DatabaseInfo>,
-    tables: HashMap<(String, String), TableInfo>,
+    tables: HashMap<(String, String), Arc<TableInfo>>,
     declared: HashMap<(String, String), Distribution>,
     rules: HashMap<String, NamedRule>,
     functions: HashMap<String, ShardingRule>,
@@ -49,12 +50,12 @@ impl MemoryCatalog {
     /// Adds (or replaces) a table.
     pub fn add_table(&mut self, db: &str, name: &str, table: TableInfo) -> &mut MemoryCatalog {
         self.tables
-            .insert((db.to_string(), name.to_string()), table);
+            .insert((db.to_string(), name.to_string()), Arc::new(table));
         self
     }
 
     /// Removes a table.
-    pub fn remove_table(&mut self, db: &str, name: &str) -> Option<TableInfo> {
+    pub fn remove_table(&mut self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
         self.tables.remove(&(db.to_string(), name.to_string()))
     }
 
@@ -88,7 +89,7 @@ impl CatalogView for MemoryCatalog {
         self.databases.get(db).cloned()
     }
 
-    fn table(&self, db: &str, name: &str) -> Option<TableInfo> {
+    fn table(&self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
         self.tables
             .get(&(db.to_string(), name.to_string()))
             .cloned()

@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use sqlparser::ast::{
     BinaryOperator, Expr, Join, JoinConstraint, JoinOperator, ObjectName, Query, Select, SetExpr,
@@ -49,8 +50,8 @@ pub(crate) struct TableRef {
     pub name: String,
     /// The name that qualifies its columns in the statement (alias or table name).
     pub qualifier: String,
-    /// Catalog entry (a stand-in for system tables).
-    pub info: TableInfo,
+    /// Catalog entry, shared with the catalog (a stand-in for system tables).
+    pub info: Arc<TableInfo>,
     /// Where its rows are.
     pub placement: Placement,
 }
@@ -107,9 +108,11 @@ impl Resolver<'_> {
         if SYSTEM_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(&db)) {
             let home = self.home.ok_or(PlanError::NoDatabase)?;
             let placement = Placement::Global { nodes: vec![home] };
-            let info = TableInfo::new(strata_catalog::sharding::Distribution::Global {
-                data_nodes: vec![home],
-            });
+            let info = Arc::new(TableInfo::new(
+                strata_catalog::sharding::Distribution::Global {
+                    data_nodes: vec![home],
+                },
+            ));
             return Ok(TableRef {
                 db,
                 name: table,

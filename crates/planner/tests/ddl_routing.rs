@@ -200,13 +200,33 @@ fn created_tables_record_columns_defaults_and_auto_increment() {
         info.shard_key_default,
         Some(KeyLiteral::Integer("7".into()))
     );
-    assert_eq!(info.auto_increment.as_deref(), Some("id"));
+    assert_eq!(info.auto_increment_column.as_deref(), Some("id"));
     assert_eq!(info.now_default_columns, ["ts"]);
     // Single-node tables keep MySQL's own AUTO_INCREMENT.
     let plan =
         ddl("CREATE TABLE v (id INT AUTO_INCREMENT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '1'")
             .expect("plans");
-    assert_eq!(created(&plan).auto_increment, None);
+    assert_eq!(created(&plan).auto_increment_column, None);
+}
+
+#[test]
+fn create_table_like_copies_the_source_but_not_its_age() {
+    let mut c = rules_catalog();
+    let mut source = TableInfo::new(Distribution::Global {
+        data_nodes: vec![1, 2, 3, 4],
+    })
+    .with_columns(&["id", "note"])
+    .with_auto_increment("id");
+    source.created_at_ms = 1;
+    source.other_collation_columns = vec!["note".into()];
+    c.add_table("shop", "old", source.clone());
+    let plan = plan_ddl("CREATE TABLE copy LIKE old", &ctx(), &c).expect("plans");
+    let info = created(&plan);
+    assert_eq!(info.distribution, source.distribution);
+    assert_eq!(info.columns, ["id", "note"]);
+    assert_eq!(info.auto_increment_column.as_deref(), Some("id"));
+    assert_eq!(info.other_collation_columns, ["note"]);
+    assert!(info.created_at_ms > 1, "the copy is created now");
 }
 
 #[test]

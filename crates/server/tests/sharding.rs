@@ -536,7 +536,7 @@ async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
         for name in ["old", "fine"] {
             let distribution =
                 Distribution::sharded("k", KeyType::Integer { unsigned: false }, rule.clone())?;
-            catalog.create_table("test", name, TableInfo::new(distribution, None))?;
+            catalog.create_table("test", name, TableInfo::new(distribution))?;
         }
     }
     let catalog = Catalog::open(config.clone())?;

@@ -3,6 +3,7 @@
 //! (`distributed.rs`) and records catalog changes (DDL). Databases on one data node
 //! skip all of this and forward directly.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use strata_catalog::sharding::{KeyLiteral, ShardingRule};
@@ -40,16 +41,8 @@ impl CatalogView for CatalogAdapter<'_> {
         })
     }
 
-    fn table(&self, db: &str, name: &str) -> Option<TableInfo> {
-        let t = self.catalog.table(db, name)?;
-        let mut info = TableInfo::new(t.distribution.clone());
-        info.auto_increment = t.auto_increment_column.clone();
-        info.columns = t.columns.clone();
-        info.now_default_columns = t.now_default_columns.clone();
-        info.shard_key_default = t.shard_key_default.clone();
-        info.other_collation_columns = t.other_collation_columns.clone();
-        info.unique_keys = t.unique_keys.clone();
-        Some(info)
+    fn table(&self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
+        self.catalog.table(db, name)
     }
 
     fn declared_table(
@@ -336,18 +329,9 @@ fn apply_change(
     change: &CatalogChange,
 ) -> Result<(), strata_catalog::CatalogError> {
     match change {
-        CatalogChange::CreateTable { db, name, table } => {
-            let mut info = strata_catalog::TableInfo::new(
-                table.distribution.clone(),
-                table.auto_increment.clone(),
-            );
-            info.columns = table.columns.clone();
-            info.now_default_columns = table.now_default_columns.clone();
-            info.shard_key_default = table.shard_key_default.clone();
-            info.other_collation_columns = table.other_collation_columns.clone();
-            info.unique_keys = table.unique_keys.clone();
-            catalog.create_table(db, name, info).map(|_| ())
-        }
+        CatalogChange::CreateTable { db, name, table } => catalog
+            .create_table(db, name, TableInfo::clone(table))
+            .map(|_| ()),
         CatalogChange::ForgetUniqueKeys { db, name } => catalog.set_unique_keys(db, name, None),
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
         CatalogChange::RenameTable {
