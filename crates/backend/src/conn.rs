@@ -196,6 +196,8 @@ pub struct BackendConn {
     conn: PacketConn<ClientStream>,
     target: Arc<StorageTarget>,
     thread_id: u32,
+    /// The version string of the storage node's greeting.
+    server_version: Arc<str>,
     applied_db: Option<String>,
     applied_vars: SessionVars,
     prepared: HashMap<Arc<str>, PreparedOnBackend>,
@@ -237,6 +239,7 @@ impl BackendConn {
         Ok(Self {
             conn,
             thread_id: info.connection_id,
+            server_version: Arc::from(info.version.as_str()),
             applied_db: None,
             applied_vars: SessionVars::default(),
             target,
@@ -250,6 +253,12 @@ impl BackendConn {
     /// The storage node this connection goes to.
     pub fn target(&self) -> &Arc<StorageTarget> {
         &self.target
+    }
+
+    /// The version the storage node announced in its greeting (MariaDB 10:
+    /// `5.5.5-10.11.x-MariaDB...`).
+    pub fn server_version(&self) -> &Arc<str> {
+        &self.server_version
     }
 
     /// True when the connection runs over TLS.

@@ -91,6 +91,9 @@ pub struct Pool {
     closed: AtomicBool,
     /// Consecutive failed connects, for backoff in the health task.
     failures: AtomicU64,
+    /// The version the storage node announced on the latest connect; the compute
+    /// node presents an identity derived from it.
+    server_version: Mutex<Option<Arc<str>>>,
 }
 
 impl Pool {
@@ -116,6 +119,7 @@ impl Pool {
             returned: Notify::new(),
             closed: AtomicBool::new(false),
             failures: AtomicU64::new(0),
+            server_version: Mutex::new(None),
         });
         let weak = Arc::downgrade(&pool);
         tokio::spawn(async move {
@@ -159,6 +163,15 @@ impl Pool {
         } else {
             0
         }
+    }
+
+    /// The version the storage node announced on the latest connect, None until one
+    /// connect succeeded.
+    pub fn server_version(&self) -> Option<Arc<str>> {
+        self.server_version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Number of idle connections.
@@ -244,6 +257,12 @@ impl Pool {
         {
             Ok(conn) => {
                 self.failures.store(0, Ordering::Relaxed);
+                // Read on every connect: an upgraded or failed-over storage node may
+                // announce another version.
+                *self
+                    .server_version
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(conn.server_version().clone());
                 Ok(Lease {
                     conn: Box::new(conn),
                     permit,

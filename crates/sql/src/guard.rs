@@ -808,9 +808,17 @@ pub fn sysvar_name(text: &str) -> String {
     ident_value(body).to_ascii_lowercase()
 }
 
-/// Replaces every system variable that [`identifies_storage`] with the literal `value`
-/// gives for it, keeping the column name a select-list item would have had
-/// (`SELECT @@datadir` still has a column called `@@datadir`). None when nothing changes.
+/// System variables that state the server's identity (`version`, `version_comment`):
+/// the compute node presents one identity of its own, which configuration may set
+/// apart from the storage servers' (see the server's `ServerIdentity`).
+pub fn is_identity_variable(name: &str) -> bool {
+    name.eq_ignore_ascii_case("version") || name.eq_ignore_ascii_case("version_comment")
+}
+
+/// Replaces every system variable that [`identifies_storage`] or is an
+/// [`is_identity_variable`] with the literal `value` gives for it, keeping the column
+/// name a select-list item would have had (`SELECT @@datadir` still has a column called
+/// `@@datadir`). None when nothing changes.
 pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Option<String> {
     let toks: Vec<Token> = code_tokens(sql).collect();
     let mut out = String::with_capacity(sql.len() + 32);
@@ -822,7 +830,7 @@ pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Opti
         }
         let text = t.text(sql);
         let name = sysvar_name(text);
-        if !identifies_storage(&name) {
+        if !identifies_storage(&name) && !is_identity_variable(&name) {
             continue;
         }
         let literal = value(&name);

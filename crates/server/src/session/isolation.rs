@@ -12,14 +12,15 @@ use std::sync::Arc;
 
 use strata_protocol::MysqlError;
 use strata_sql::guard::{
-    identifies_storage, is_storage_schema, mask_storage_variables, rewrite_information_schema,
-    InformationSchemaTable, STORAGE_SCHEMAS,
+    identifies_storage, is_identity_variable, is_storage_schema, mask_storage_variables,
+    rewrite_information_schema, InformationSchemaTable, STORAGE_SCHEMAS,
 };
 use strata_sql::{
     code_tokens, contains_ignore_ascii_case, ByteSummary, Refusal, SchemaPolicy, StatementKind,
     TokenKind,
 };
 
+use super::handshake::ServerIdentity;
 use super::{backend_error, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
@@ -125,7 +126,8 @@ impl Session {
         }
     }
 
-    /// SHOW VARIABLES: the storage node's list with identifying values replaced.
+    /// SHOW VARIABLES: the storage node's list with identifying values and the server
+    /// identity replaced.
     pub(super) async fn show_variables(
         &mut self,
         sql: &str,
@@ -157,7 +159,7 @@ impl Session {
         };
         for row in &mut rows {
             let name = row.first().cloned().flatten().unwrap_or_default();
-            if identifies_storage(&name) {
+            if identifies_storage(&name) || is_identity_variable(&name) {
                 if let Some(value) = row.get_mut(1) {
                     *value = Some(match own_variable(&self.ctx, &name) {
                         OwnValue::Int(i) => i.to_string(),
@@ -464,9 +466,11 @@ pub(super) fn client_host(peer: &str) -> &str {
     }
 }
 
-/// Identifying variables for which the compute node has a value of its own; the others
-/// read as empty.
+/// Identifying variables for which the compute node has a value of its own (and the
+/// server identity); the others read as empty.
 const OWN_VARIABLES: &[&str] = &[
+    "version",
+    "version_comment",
     "datadir",
     "hostname",
     "port",
@@ -498,6 +502,8 @@ enum OwnValue {
 
 fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> OwnValue {
     match name {
+        "version" => OwnValue::Text(ServerIdentity::of(ctx).version),
+        "version_comment" => OwnValue::Text(ServerIdentity::of(ctx).comment),
         "port" => OwnValue::Int(i64::from(ctx.service_port.load(Ordering::Relaxed))),
         "server_id" => OwnValue::Int(i64::from(ctx.config.server.node_id)),
         "report_port" | "extra_port" | "gtid_domain_id" => OwnValue::Int(0),

@@ -7,14 +7,12 @@ use strata_protocol::packets::ColumnDef;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, SimpleSelect};
 
+use super::handshake::ServerIdentity;
 use super::isolation::logical_or_refused;
 use super::query::sql_error;
 use super::{backend_error, Session, SessionError};
 use crate::context::ServerContext;
 use crate::results::{like_matches, LocalResult};
-
-/// `@@version_comment`, shown by the mysql CLI's banner.
-const VERSION_COMMENT: &str = "Strata distributed database compute node";
 
 /// COM_STATISTICS' one-line report.
 pub(super) fn statistics(ctx: &ServerContext) -> String {
@@ -55,7 +53,7 @@ impl Session {
                     ),
                     SelectFunction::Version => (
                         ColumnDef::varchar(&item.name),
-                        Some(super::handshake::SERVER_VERSION.into()),
+                        Some(ServerIdentity::of(&self.ctx).version),
                     ),
                     SelectFunction::User
                     | SelectFunction::SessionUser
@@ -95,8 +93,8 @@ impl Session {
     /// System variables the compute node answers itself (the rest come from a storage node).
     fn local_variable(&self, name: &str) -> Option<LocalValue> {
         Some(match name {
-            "version" => LocalValue::Text(super::handshake::SERVER_VERSION.into()),
-            "version_comment" => LocalValue::Text(VERSION_COMMENT.into()),
+            "version" => LocalValue::Text(ServerIdentity::of(&self.ctx).version),
+            "version_comment" => LocalValue::Text(ServerIdentity::of(&self.ctx).comment),
             "max_allowed_packet" => {
                 LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
             }
