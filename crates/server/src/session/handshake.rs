@@ -315,7 +315,7 @@ pub(super) async fn accept(
         outcome: Default::default(),
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
-        if let Err(e) = session.use_database(db) {
+        if let Err(e) = session.change_database(db) {
             return fail(&mut session.conn, e).await;
         }
     }
@@ -371,7 +371,7 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     session.rename = None;
     session.multi_node = false;
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
-        session.use_database(db)?;
+        session.change_database(db)?;
     }
     Ok(())
 }

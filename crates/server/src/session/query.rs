@@ -175,7 +175,7 @@ impl Session {
         }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
-                Ok(db) => self.use_database(&db).map(|()| self.ok(0, more)),
+                Ok(db) => self.change_database(&db).map(|()| self.ok(0, more)),
                 Err(e) => Err(sql_error(&e)),
             },
             StatementKind::Set => return self.set_statement(sql, raw, more).await,
@@ -192,7 +192,7 @@ impl Session {
                 if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
-                if mentions_information_schema(sql) {
+                if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
                 if self.needs_planner(sql, kind, bytes) {
@@ -226,7 +226,7 @@ impl Session {
                 if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
-                if mentions_information_schema(sql) {
+                if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
                 let plannable = matches!(
