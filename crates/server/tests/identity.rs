@@ -33,7 +33,7 @@ async fn greeting_version(
     let len = usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
     let mut payload = vec![0u8; len];
     stream.read_exact(&mut payload).await?;
-    assert_eq!(payload.first(), Some(&10), "protocol version 10");
+    assert_eq!(<[u8]>::first(&payload), Some(&10), "protocol version 10");
     let end = payload[1..]
         .iter()
         .position(|&b| b == 0)
@@ -58,7 +58,7 @@ async fn identity_seen(
     ));
     // Items the compute node cannot answer alone: the statement goes to a storage node.
     let row: Row = c
-        .query_first("SELECT @@version, @@version_comment, 1 + 1")
+        .query_first("SELECT @@version, @@version_comment, VERSION(), 1 + 1")
         .await?
         .ok_or("row")?;
     seen.push((
@@ -68,6 +68,10 @@ async fn identity_seen(
     seen.push((
         "forwarded @@version_comment".into(),
         row.get::<String, _>(1).ok_or("c")?,
+    ));
+    seen.push((
+        "forwarded VERSION()".into(),
+        row.get::<String, _>(2).ok_or("v")?,
     ));
     let vars: Vec<(String, String)> = c.query("SHOW VARIABLES LIKE 'version%'").await?;
     for (name, value) in vars {
@@ -91,7 +95,7 @@ async fn identity_seen(
 
 /// Asserts that every place shows `version` (or `comment` for the comment's places).
 fn assert_identity(seen: &[(String, String)], version: &str, comment: &str) {
-    assert_eq!(seen.len(), 11, "every place answered: {seen:?}");
+    assert_eq!(seen.len(), 12, "every place answered: {seen:?}");
     for (place, value) in seen {
         let expected = if place.to_ascii_lowercase().contains("comment") {
             comment

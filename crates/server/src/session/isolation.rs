@@ -147,10 +147,11 @@ impl Session {
             .map_err(|r| self.refusal_error(&r))
     }
 
-    /// The statement with system variables that identify a storage server replaced by
-    /// the compute node's own values.
+    /// The statement with system variables that identify a storage server, and the
+    /// server identity (`@@version`, `VERSION()`), replaced by the compute node's own
+    /// values.
     pub(super) fn mask_variables<'a>(&self, sql: &'a str, bytes: ByteSummary) -> Cow<'a, str> {
-        if !bytes.at_sign() {
+        if !bytes.at_sign() && !contains_ignore_ascii_case(sql.as_bytes(), b"version") {
             return Cow::Borrowed(sql);
         }
         match mask_storage_variables(sql, |name| self.own_variable_literal(name)) {

@@ -151,6 +151,9 @@ impl Session {
             self.err(&e);
             return Ok(false);
         }
+        // Connect-time SELECTs are answered from the text as sent: masking turns their
+        // variables into literals.
+        let unmasked = sql;
         let masked = self.mask_variables(sql, bytes);
         let (sql, raw): (&str, &[u8]) = match &masked {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
@@ -182,7 +185,7 @@ impl Session {
             StatementKind::Show => return self.show(sql, raw, more).await,
             StatementKind::Select => {
                 if trivial_select {
-                    if let Some(select) = strata_sql::parse_simple_select(sql) {
+                    if let Some(select) = strata_sql::parse_simple_select(unmasked) {
                         if let Some(result) = self.answer_select(&select) {
                             self.write_local(&result, more);
                             return Ok(true);
