@@ -276,3 +276,28 @@ async fn use_information_schema_reads_only_what_qualified_names_read() -> TestRe
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn rand_seeds_set_and_their_connections_serve_other_sessions() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut direct = storage.connect(0, None).await?;
+    direct
+        .query_drop("SET rand_seed1 = 3, rand_seed2 = 7")
+        .await?;
+    let expected: Option<f64> = direct.query_first("SELECT RAND()").await?;
+
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("SET rand_seed1 = 3, rand_seed2 = 7").await?;
+    let seeded: Option<f64> = c.query_first("SELECT RAND()").await?;
+    assert_eq!(seeded, expected, "the same sequence as on MariaDB");
+    drop(c);
+    // The storage connections that carried the seeds serve sessions that never set them.
+    for _ in 0..3 {
+        let mut other = node.connect(Some("test")).await?;
+        let one: Option<i64> = other.query_first("SELECT 1 + 0").await?;
+        assert_eq!(one, Some(1));
+    }
+    node.shutdown().await;
+    Ok(())
+}
