@@ -623,11 +623,12 @@ pub(super) fn qualify_information_schema(sql: &str) -> Result<String, MysqlError
             continue;
         }
         let name = ident_value(t.text(sql));
-        let in_table_position = i > 0
-            && ["FROM", "JOIN", "STRAIGHT_JOIN", "UPDATE", "INTO", "TABLE"]
-                .iter()
-                .any(|k| toks[i - 1].is_keyword(sql, k))
-            || i > 0 && toks[i - 1].is_punct(sql, ",");
+        let in_table_position = i.checked_sub(1).is_some_and(|p| {
+            toks[p].is_punct(sql, ",")
+                || ["FROM", "JOIN", "STRAIGHT_JOIN", "UPDATE", "INTO", "TABLE"]
+                    .iter()
+                    .any(|k| toks[p].is_keyword(sql, k))
+        });
         let dotted = (i > 0 && toks[i - 1].is_punct(sql, "."))
             || toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "."));
         if in_table_position && !dotted && unqualified.iter().any(|u| u.eq_ignore_ascii_case(&name))
