@@ -253,6 +253,14 @@ async fn use_information_schema_reads_only_what_qualified_names_read() -> TestRe
         ),
         Err(e) => assert_eq!(code_of(&e), Some(1235), "{e}"),
     }
+    let version: Option<String> = c
+        .query_first("SELECT VARIABLE_VALUE FROM GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'VERSION'")
+        .await?;
+    let expected: Option<String> = c.query_first("SELECT @@version").await?;
+    assert_eq!(
+        version, expected,
+        "unqualified variables tables are masked too"
+    );
     let tables: Vec<String> = c.query("SHOW TABLES").await?;
     assert!(tables.iter().any(|t| t == "TABLES"), "{tables:?}");
     // Statements without tables take their usual path.
