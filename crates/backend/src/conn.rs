@@ -152,6 +152,8 @@ impl SessionVars {
             if !self.map.contains_key(name) {
                 items.push(if name == "names" {
                     "NAMES DEFAULT".to_string()
+                } else if WITHOUT_DEFAULT.contains(&name.as_str()) {
+                    format!("SESSION {name} = {}", fresh_seed(name))
                 } else {
                     format!("SESSION {name} = DEFAULT")
                 });
@@ -159,6 +161,17 @@ impl SessionVars {
         }
         (!items.is_empty()).then(|| format!("SET {}", items.join(", ")))
     }
+}
+
+/// Session variables a storage node cannot set to DEFAULT (error 1230): the seeds of
+/// RAND(). A connection leaving a session that seeded it gets fresh random seeds, so the
+/// next session's RAND() does not repeat a sequence another session chose.
+const WITHOUT_DEFAULT: &[&str] = &["rand_seed1", "rand_seed2"];
+
+/// An unpredictable seed (std's per-process random hash keys; no RNG dependency).
+fn fresh_seed(name: &str) -> u32 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(name) as u32
 }
 
 /// Session variables after which the storage node closes an idle connection. Only
@@ -196,6 +209,8 @@ pub struct BackendConn {
     conn: PacketConn<ClientStream>,
     target: Arc<StorageTarget>,
     thread_id: u32,
+    /// The version string of the storage node's greeting.
+    server_version: Arc<str>,
     applied_db: Option<String>,
     applied_vars: SessionVars,
     prepared: HashMap<Arc<str>, PreparedOnBackend>,
@@ -237,6 +252,7 @@ impl BackendConn {
         Ok(Self {
             conn,
             thread_id: info.connection_id,
+            server_version: Arc::from(info.version.as_str()),
             applied_db: None,
             applied_vars: SessionVars::default(),
             target,
@@ -250,6 +266,12 @@ impl BackendConn {
     /// The storage node this connection goes to.
     pub fn target(&self) -> &Arc<StorageTarget> {
         &self.target
+    }
+
+    /// The version the storage node announced in its greeting (MariaDB 10:
+    /// `5.5.5-10.11.x-MariaDB...`).
+    pub fn server_version(&self) -> &Arc<str> {
+        &self.server_version
     }
 
     /// True when the connection runs over TLS.
@@ -753,5 +775,28 @@ impl BackendConn {
     /// Marks the connection unusable (e.g. after a timeout mid-response).
     pub fn mark_broken(&mut self) {
         self.broken = true;
+    }
+}
+
+#[cfg(test)]
+mod session_vars_tests {
+    use super::SessionVars;
+
+    #[test]
+    fn seeds_are_replaced_not_reset_to_default() {
+        let mut seeded = SessionVars::default();
+        seeded.set("rand_seed1", "SESSION rand_seed1 = 3".into());
+        seeded.set("sql_mode", "SESSION sql_mode = 'ANSI'".into());
+        let reset = SessionVars::default()
+            .diff_from(&seeded)
+            .unwrap_or_default();
+        assert!(reset.contains("SESSION sql_mode = DEFAULT"), "{reset}");
+        assert!(!reset.contains("rand_seed1 = DEFAULT"), "{reset}");
+        let seed = reset
+            .split("SESSION rand_seed1 = ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .ok_or(reset.clone());
+        assert!(seed.is_ok_and(|s| s.parse::<u32>().is_ok()));
     }
 }

@@ -97,6 +97,9 @@ pub struct Pool {
     closing: Arc<Notify>,
     /// Consecutive failed connects, for backoff in the health task.
     failures: AtomicU64,
+    /// The version the storage node announced on the latest connect; the compute
+    /// node presents an identity derived from it.
+    server_version: Mutex<Option<Arc<str>>>,
 }
 
 impl Pool {
@@ -123,6 +126,7 @@ impl Pool {
             closed: AtomicBool::new(false),
             closing: Arc::new(Notify::new()),
             failures: AtomicU64::new(0),
+            server_version: Mutex::new(None),
         });
         let weak = Arc::downgrade(&pool);
         let closing = pool.closing.clone();
@@ -171,6 +175,15 @@ impl Pool {
         } else {
             0
         }
+    }
+
+    /// The version the storage node announced on the latest connect, None until one
+    /// connect succeeded.
+    pub fn server_version(&self) -> Option<Arc<str>> {
+        self.server_version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Number of idle connections.
@@ -256,6 +269,12 @@ impl Pool {
         {
             Ok(conn) => {
                 self.failures.store(0, Ordering::Relaxed);
+                // Read on every connect: an upgraded or failed-over storage node may
+                // announce another version.
+                *self
+                    .server_version
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(conn.server_version().clone());
                 Ok(Lease {
                     conn: Box::new(conn),
                     permit,

@@ -111,6 +111,10 @@ pub struct ServerConfig {
     /// storage connections; a session stays on one thread for its life. 0 (the
     /// default) means one per CPU.
     pub worker_threads: u32,
+    /// `@@version` clients see; None derives it from the storage nodes' versions.
+    pub version: Option<String>,
+    /// `@@version_comment` clients see; None names Strata and the storage version.
+    pub version_comment: Option<String>,
 }
 
 impl ServerConfig {
@@ -136,6 +140,8 @@ impl Default for ServerConfig {
             auto_shard_plain_tables: true,
             node_id: 1,
             worker_threads: 0,
+            version: None,
+            version_comment: None,
         }
     }
 }

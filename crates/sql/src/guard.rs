@@ -808,21 +808,37 @@ pub fn sysvar_name(text: &str) -> String {
     ident_value(body).to_ascii_lowercase()
 }
 
-/// Replaces every system variable that [`identifies_storage`] with the literal `value`
-/// gives for it, keeping the column name a select-list item would have had
-/// (`SELECT @@datadir` still has a column called `@@datadir`). None when nothing changes.
+/// System variables that state the server's identity (`version`, `version_comment`):
+/// the compute node presents one identity of its own, which configuration may set
+/// apart from the storage servers' (see the server's `ServerIdentity`).
+pub fn is_identity_variable(name: &str) -> bool {
+    name.eq_ignore_ascii_case("version") || name.eq_ignore_ascii_case("version_comment")
+}
+
+/// Replaces every system variable that [`identifies_storage`] or is an
+/// [`is_identity_variable`], and every `VERSION()` call, with the literal `value` gives
+/// for its name (`version` for the call), keeping the column name a select-list item
+/// would have had (`SELECT @@datadir` still has a column called `@@datadir`). None when
+/// nothing changes.
 pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Option<String> {
     let toks: Vec<Token> = code_tokens(sql).collect();
     let mut out = String::with_capacity(sql.len() + 32);
     let mut last = 0;
     let mut changed = false;
-    for (i, t) in toks.iter().enumerate() {
-        if t.kind != TokenKind::SysVar {
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        // The item's name and the index of its last token.
+        let (name, end) = if t.kind == TokenKind::SysVar {
+            (sysvar_name(t.text(sql)), i)
+        } else if is_version_call(sql, &toks, i) {
+            ("version".to_string(), i + 2)
+        } else {
+            i += 1;
             continue;
-        }
-        let text = t.text(sql);
-        let name = sysvar_name(text);
-        if !identifies_storage(&name) {
+        };
+        if !identifies_storage(&name) && !is_identity_variable(&name) {
+            i += 1;
             continue;
         }
         let literal = value(&name);
@@ -833,22 +849,35 @@ pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Opti
             && (toks[i - 1].is_keyword(sql, "SELECT")
                 || toks[i - 1].is_punct(sql, ",")
                 || toks[i - 1].is_keyword(sql, "DISTINCT"));
-        let next_ends_item = toks.get(i + 1).is_none_or(|n| {
-            n.is_punct(sql, ",") || n.is_keyword(sql, "FROM") || n.is_punct(sql, ";")
-        }) || toks.get(i + 1).is_some_and(|n| n.is_keyword(sql, "LIMIT"));
+        let next_ends_item = toks.get(end + 1).is_none_or(|n| {
+            n.is_punct(sql, ",")
+                || n.is_keyword(sql, "FROM")
+                || n.is_punct(sql, ";")
+                || n.is_keyword(sql, "LIMIT")
+        });
         if prev_starts_item && next_ends_item {
             out.push_str(" AS `");
-            out.push_str(&text.replace('`', "``"));
+            out.push_str(&sql[t.span.start..toks[end].span.end].replace('`', "``"));
             out.push('`');
         }
-        last = t.span.end;
+        last = toks[end].span.end;
         changed = true;
+        i = end + 1;
     }
     if !changed {
         return None;
     }
     out.push_str(&sql[last..]);
     Some(out)
+}
+
+/// Whether `toks[i..]` starts a call of the built-in `VERSION()` (not `db.version()`,
+/// a stored function).
+fn is_version_call(sql: &str, toks: &[Token], i: usize) -> bool {
+    toks[i].is_keyword(sql, "VERSION")
+        && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+        && toks.get(i + 1).is_some_and(|t| t.is_punct(sql, "("))
+        && toks.get(i + 2).is_some_and(|t| t.is_punct(sql, ")"))
 }
 
 /// What Strata shows for one `information_schema` table.

@@ -19,8 +19,145 @@ use super::{Session, SessionError};
 use crate::context::{ServerContext, SessionEntry};
 use crate::results::{write_err, write_ok};
 
-/// Version string announced to clients: MySQL 5.7-compatible, then Strata's own version.
-pub const SERVER_VERSION: &str = concat!("5.7.40-Strata-", env!("CARGO_PKG_VERSION"));
+/// `@@version` until a storage node has announced its own: the storage server Strata
+/// is tested with.
+const DEFAULT_STORAGE_VERSION: &str = "10.11.0-MariaDB";
+
+/// The prefix MariaDB 10 and later put before their version in the greeting, so that
+/// old clients that read the first digit as the major version see 5; drivers strip it.
+const MARIADB_GREETING_PREFIX: &str = "5.5.5-";
+
+/// The one identity the compute node presents: in the greeting, `@@version`,
+/// `VERSION()`, `SHOW VARIABLES` and information_schema. Strata's SQL semantics are its
+/// storage nodes', so drivers must see the storage server's version to pick features;
+/// Strata itself shows in `@@version_comment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerIdentity {
+    /// The version string of the greeting (`5.5.5-10.11.x-MariaDB...` for MariaDB).
+    pub greeting: String,
+    /// `@@version` and `VERSION()`.
+    pub version: String,
+    /// `@@version_comment`.
+    pub comment: String,
+}
+
+impl ServerIdentity {
+    /// The identity for storage nodes that announced `announced` (greeting versions,
+    /// any order; empty when none has answered yet), with the configuration's overrides.
+    pub fn derive(
+        announced: &[&str],
+        version: Option<&str>,
+        comment: Option<&str>,
+    ) -> ServerIdentity {
+        let storage = lowest_version(announced).unwrap_or(DEFAULT_STORAGE_VERSION);
+        let version = version.map_or_else(|| storage.to_string(), printable);
+        let greeting = if is_mariadb_10_or_later(&version) {
+            format!("{MARIADB_GREETING_PREFIX}{version}")
+        } else {
+            version.clone()
+        };
+        let comment = comment.map_or_else(
+            || {
+                let product = if storage.contains("MariaDB") {
+                    "MariaDB"
+                } else {
+                    "MySQL"
+                };
+                let (major, minor, patch) = version_number(storage);
+                format!(
+                    "Strata {} compute node ({product} {major}.{minor}.{patch} storage)",
+                    env!("CARGO_PKG_VERSION")
+                )
+            },
+            printable,
+        );
+        ServerIdentity {
+            greeting,
+            version,
+            comment,
+        }
+    }
+
+    /// The identity the compute node presents now: derived from the versions its data
+    /// nodes' primaries announced (a client connecting after a storage node first
+    /// answers sees the update) and the configuration.
+    pub fn of(ctx: &ServerContext) -> ServerIdentity {
+        let announced: Vec<Arc<str>> = ctx
+            .topology
+            .nodes()
+            .filter_map(|n| n.pool.server_version())
+            .collect();
+        let announced: Vec<&str> = announced.iter().map(|v| &**v).collect();
+        log_mixed_versions(&announced);
+        let server = &ctx.config.server;
+        ServerIdentity::derive(
+            &announced,
+            server.version.as_deref(),
+            server.version_comment.as_deref(),
+        )
+    }
+}
+
+/// A configured string as it can be sent: the greeting's version is NUL-terminated and
+/// control characters have no place in a banner.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// A greeting version without MariaDB's `5.5.5-` prefix: what `@@version` says.
+fn without_greeting_prefix(announced: &str) -> &str {
+    announced
+        .strip_prefix(MARIADB_GREETING_PREFIX)
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or(announced)
+}
+
+/// The leading `major.minor.patch` of a version string (missing parts read as 0).
+fn version_number(version: &str) -> (u32, u32, u32) {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
+}
+
+/// The lowest of the storage nodes' versions, without the greeting prefix: features a
+/// driver picks from the version must work on every node.
+fn lowest_version<'a>(announced: &[&'a str]) -> Option<&'a str> {
+    announced
+        .iter()
+        .map(|v| without_greeting_prefix(v))
+        .min_by_key(|v| version_number(v))
+}
+
+fn is_mariadb_10_or_later(version: &str) -> bool {
+    version.contains("MariaDB") && version_number(version).0 >= 10
+}
+
+/// Storage nodes announcing different versions are worth a warning (once per distinct
+/// set, not per client): the compute node presents the lowest.
+fn log_mixed_versions(announced: &[&str]) {
+    static LOGGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut distinct: Vec<String> = announced.iter().map(|v| v.to_string()).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return;
+    }
+    let mut logged = LOGGED.lock().unwrap_or_else(|p| p.into_inner());
+    if *logged != distinct {
+        tracing::warn!(
+            versions = ?distinct,
+            presented = lowest_version(announced).unwrap_or_default(),
+            "storage nodes run different versions; clients see the lowest"
+        );
+        *logged = distinct;
+    }
+}
 
 /// Largest packet accepted before authentication (a handshake response is small).
 const HANDSHAKE_MAX_PACKET: usize = 64 * 1024;
@@ -53,7 +190,7 @@ pub(super) async fn accept(
     let scramble = auth::new_scramble();
     let capabilities = SERVER_CAPABILITIES;
     let greeting = Handshake {
-        server_version: SERVER_VERSION.to_string(),
+        server_version: ServerIdentity::of(&ctx).greeting,
         connection_id: id,
         scramble,
         capabilities,
@@ -179,7 +316,7 @@ pub(super) async fn accept(
         outcome: Default::default(),
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
-        if let Err(e) = session.use_database(db) {
+        if let Err(e) = session.change_database(db) {
             return fail(&mut session.conn, e).await;
         }
     }
@@ -235,7 +372,74 @@ pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<()
     session.rename = None;
     session.multi_node = false;
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
-        session.use_database(db)?;
+        session.change_database(db)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::ServerIdentity;
+
+    #[test]
+    fn mariadb_storage_gives_its_version_with_the_greeting_prefix() {
+        let id = ServerIdentity::derive(&["5.5.5-10.11.6-MariaDB-0+deb12u1"], None, None);
+        assert_eq!(id.greeting, "5.5.5-10.11.6-MariaDB-0+deb12u1");
+        assert_eq!(id.version, "10.11.6-MariaDB-0+deb12u1");
+        assert_eq!(
+            id.comment,
+            format!(
+                "Strata {} compute node (MariaDB 10.11.6 storage)",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
+
+    #[test]
+    fn the_lowest_storage_version_wins() {
+        let id = ServerIdentity::derive(
+            &[
+                "5.5.5-10.11.10-MariaDB",
+                "5.5.5-10.11.9-MariaDB-log",
+                "5.5.5-10.11.11-MariaDB",
+            ],
+            None,
+            None,
+        );
+        assert_eq!(id.version, "10.11.9-MariaDB-log");
+        assert_eq!(id.greeting, "5.5.5-10.11.9-MariaDB-log");
+    }
+
+    #[test]
+    fn mysql_storage_gets_no_prefix() {
+        let id = ServerIdentity::derive(&["8.0.36"], None, None);
+        assert_eq!(id.greeting, "8.0.36");
+        assert_eq!(id.version, "8.0.36");
+        assert!(
+            id.comment.ends_with("(MySQL 8.0.36 storage)"),
+            "{}",
+            id.comment
+        );
+    }
+
+    #[test]
+    fn no_storage_answer_gives_the_default() {
+        let id = ServerIdentity::derive(&[], None, None);
+        assert_eq!(id.version, "10.11.0-MariaDB");
+        assert_eq!(id.greeting, "5.5.5-10.11.0-MariaDB");
+    }
+
+    #[test]
+    fn configuration_overrides_win() {
+        let id = ServerIdentity::derive(
+            &["5.5.5-10.11.6-MariaDB"],
+            Some("10.6.99-MariaDB-custom"),
+            Some("my banner\0"),
+        );
+        assert_eq!(id.version, "10.6.99-MariaDB-custom");
+        assert_eq!(id.greeting, "5.5.5-10.6.99-MariaDB-custom");
+        assert_eq!(id.comment, "my banner");
+        let mysql = ServerIdentity::derive(&["5.5.5-10.11.6-MariaDB"], Some("8.0.36"), None);
+        assert_eq!(mysql.greeting, "8.0.36");
+    }
 }

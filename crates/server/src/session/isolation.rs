@@ -12,14 +12,16 @@ use std::sync::Arc;
 
 use strata_protocol::MysqlError;
 use strata_sql::guard::{
-    identifies_storage, is_storage_schema, mask_storage_variables, rewrite_information_schema,
-    InformationSchemaTable, STORAGE_SCHEMAS,
+    identifies_storage, is_identity_variable, is_storage_schema, mask_storage_variables,
+    rewrite_information_schema, InformationSchemaTable, STORAGE_SCHEMAS,
 };
+use strata_sql::lexer::ident_value;
 use strata_sql::{
-    code_tokens, contains_ignore_ascii_case, ByteSummary, Refusal, SchemaPolicy, StatementKind,
-    TokenKind,
+    code_tokens, contains_ignore_ascii_case, table_references, ByteSummary, Refusal, SchemaPolicy,
+    StatementKind, Token, TokenKind,
 };
 
+use super::handshake::ServerIdentity;
 use super::{backend_error, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
@@ -77,6 +79,46 @@ pub(super) fn sql_string(value: &str) -> String {
 }
 
 impl Session {
+    /// USE and a login's database: information_schema in any letter case, else a
+    /// logical database. In information_schema statements run on the home data node
+    /// with unqualified names qualified (see [`qualify_information_schema`]), so they
+    /// read the same restricted tables as qualified ones.
+    pub(super) fn change_database(&mut self, db: &str) -> Result<(), MysqlError> {
+        if !db.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
+            return self.use_database(db);
+        }
+        // The data node a session without a database would use.
+        let saved = (self.home.take(), self.db.take());
+        let node = self.home_node();
+        (self.home, self.db) = saved;
+        let (dnid, _) = node?;
+        self.db = Some(INFORMATION_SCHEMA.into());
+        self.home = Some((dnid, Arc::from(INFORMATION_SCHEMA)));
+        self.rename = None;
+        self.multi_node = false;
+        *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(INFORMATION_SCHEMA.into());
+        Ok(())
+    }
+
+    /// True while the current database is information_schema.
+    fn in_information_schema(&self) -> bool {
+        self.db
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case(INFORMATION_SCHEMA))
+    }
+
+    /// True for a statement that names tables (or might) while information_schema is
+    /// the current database: it goes through [`Self::information_schema_query`] like
+    /// one naming information_schema. Statements without tables (BEGIN, DO 1, SELECT
+    /// 1) take their usual path.
+    pub(super) fn reads_information_schema(&self, sql: &str, kind: StatementKind) -> bool {
+        if !self.in_information_schema() {
+            return false;
+        }
+        let tables = table_references(sql, kind);
+        tables.unknown || !tables.refs.is_empty()
+    }
+
     /// `'user'@'host'` as MySQL prints the client's account in errors.
     pub(super) fn account_text(&self) -> String {
         format!("'{}'@'{}'", self.user, client_host(&self.entry.host))
@@ -105,10 +147,11 @@ impl Session {
             .map_err(|r| self.refusal_error(&r))
     }
 
-    /// The statement with system variables that identify a storage server replaced by
-    /// the compute node's own values.
+    /// The statement with system variables that identify a storage server, and the
+    /// server identity (`@@version`, `VERSION()`), replaced by the compute node's own
+    /// values.
     pub(super) fn mask_variables<'a>(&self, sql: &'a str, bytes: ByteSummary) -> Cow<'a, str> {
-        if !bytes.at_sign() {
+        if !bytes.at_sign() && !contains_ignore_ascii_case(sql.as_bytes(), b"version") {
             return Cow::Borrowed(sql);
         }
         match mask_storage_variables(sql, |name| self.own_variable_literal(name)) {
@@ -125,7 +168,8 @@ impl Session {
         }
     }
 
-    /// SHOW VARIABLES: the storage node's list with identifying values replaced.
+    /// SHOW VARIABLES: the storage node's list with identifying values and the server
+    /// identity replaced.
     pub(super) async fn show_variables(
         &mut self,
         sql: &str,
@@ -157,7 +201,7 @@ impl Session {
         };
         for row in &mut rows {
             let name = row.first().cloned().flatten().unwrap_or_default();
-            if identifies_storage(&name) {
+            if identifies_storage(&name) || is_identity_variable(&name) {
                 if let Some(value) = row.get_mut(1) {
                     *value = Some(match own_variable(&self.ctx, &name) {
                         OwnValue::Int(i) => i.to_string(),
@@ -239,20 +283,31 @@ impl Session {
         more: bool,
     ) -> Result<bool, SessionError> {
         let names = self.visible_databases();
-        let text = match self.restricted_information_schema(sql, &names) {
+        let qualified = if self.in_information_schema() {
+            qualify_information_schema(sql).map(Cow::Owned)
+        } else {
+            Ok(Cow::Borrowed(sql))
+        };
+        let text = match qualified.and_then(|sql| self.restricted_information_schema(&sql, &names))
+        {
             Ok(t) => t,
             Err(e) => {
                 self.err(&e);
                 return Ok(false);
             }
         };
-        let (dnid, physical) = match self.home_node() {
+        let (dnid, mut physical) = match self.home_node() {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
                 return Ok(false);
             }
         };
+        if self.in_information_schema() {
+            // With no database selected, a name the qualification missed fails on the
+            // storage node instead of reading its unrestricted information_schema.
+            physical = None;
+        }
         let mut lease = match self.lease(dnid, physical.as_deref()).await {
             Ok(l) => l,
             Err(e) => {
@@ -377,6 +432,10 @@ impl Session {
                 "server-side prepared statements over information_schema (use the text protocol)",
             ));
         }
+        if self.in_information_schema() {
+            let sql = qualify_information_schema(sql)?;
+            return self.restricted_information_schema(&sql, &self.visible_databases());
+        }
         self.restricted_information_schema(sql, &self.visible_databases())
     }
 
@@ -464,9 +523,11 @@ pub(super) fn client_host(peer: &str) -> &str {
     }
 }
 
-/// Identifying variables for which the compute node has a value of its own; the others
-/// read as empty.
+/// Identifying variables for which the compute node has a value of its own (and the
+/// server identity); the others read as empty.
 const OWN_VARIABLES: &[&str] = &[
+    "version",
+    "version_comment",
     "datadir",
     "hostname",
     "port",
@@ -498,6 +559,8 @@ enum OwnValue {
 
 fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> OwnValue {
     match name {
+        "version" => OwnValue::Text(ServerIdentity::of(ctx).version),
+        "version_comment" => OwnValue::Text(ServerIdentity::of(ctx).comment),
         "port" => OwnValue::Int(i64::from(ctx.service_port.load(Ordering::Relaxed))),
         "server_id" => OwnValue::Int(i64::from(ctx.config.server.node_id)),
         "report_port" | "extra_port" | "gtid_domain_id" => OwnValue::Int(0),
@@ -526,6 +589,69 @@ fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> OwnValue {
     }
 }
 
+/// The name of the one schema besides logical databases a client may USE.
+const INFORMATION_SCHEMA: &str = "information_schema";
+
+/// A statement run while information_schema is the current database, with each
+/// unqualified table name qualified with it, so the restriction of qualified names
+/// applies. Refused (1235) when its tables cannot all be found in table position:
+/// forwarding an unqualified name would read the storage node's whole
+/// information_schema.
+pub(super) fn qualify_information_schema(sql: &str) -> Result<String, MysqlError> {
+    let kind = strata_sql::classify(sql);
+    let refused = || {
+        MysqlError::not_supported(
+            "this statement with information_schema as the current database (qualify its tables: information_schema.<table>)",
+        )
+    };
+    let tables = table_references(sql, kind);
+    if tables.unknown {
+        return Err(refused());
+    }
+    let unqualified: Vec<&str> = tables
+        .refs
+        .iter()
+        .filter(|r| r.schema.is_none())
+        .map(|r| r.name.as_str())
+        .collect();
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut out = String::with_capacity(sql.len() + 20 * unqualified.len());
+    let mut last = 0;
+    let mut qualified = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if !t.kind.is_ident() {
+            continue;
+        }
+        let name = ident_value(t.text(sql));
+        let in_table_position = i.checked_sub(1).is_some_and(|p| {
+            toks[p].is_punct(sql, ",")
+                || ["FROM", "JOIN", "STRAIGHT_JOIN", "UPDATE", "INTO", "TABLE"]
+                    .iter()
+                    .any(|k| toks[p].is_keyword(sql, k))
+        });
+        let dotted = (i > 0 && toks[i - 1].is_punct(sql, "."))
+            || toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "."));
+        if in_table_position && !dotted && unqualified.iter().any(|u| u.eq_ignore_ascii_case(&name))
+        {
+            out.push_str(&sql[last..t.span.start]);
+            out.push_str("information_schema.");
+            last = t.span.start;
+            qualified += 1;
+        }
+    }
+    out.push_str(&sql[last..]);
+    // Exactly the unqualified references, and none left: anything else (a column in a
+    // select list named like a table, a name this scan cannot place) is refused.
+    let left = table_references(&out, kind);
+    if qualified != unqualified.len()
+        || left.unknown
+        || left.refs.iter().any(|r| r.schema.is_none())
+    {
+        return Err(refused());
+    }
+    Ok(out)
+}
+
 /// Whether a statement names information_schema (then it is answered through
 /// [`Session::information_schema_query`]).
 pub(super) fn mentions_information_schema(sql: &str) -> bool {
@@ -542,5 +668,48 @@ pub(super) fn logical_or_refused(topology: &Topology, db: Option<&str>) -> Resul
             Err(MysqlError::unknown_database(name))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod information_schema_tests {
+    use super::qualify_information_schema;
+
+    #[test]
+    fn unqualified_tables_are_qualified() {
+        let cases = [
+            (
+                "SELECT TABLE_NAME FROM TABLES WHERE TABLE_SCHEMA = 'test'",
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'test'",
+            ),
+            (
+                "select * from `columns` c join tables t on c.TABLE_NAME = t.TABLE_NAME",
+                "select * from information_schema.`columns` c join information_schema.tables t on c.TABLE_NAME = t.TABLE_NAME",
+            ),
+            (
+                "SELECT COUNT(*) FROM SCHEMATA, information_schema.TABLES",
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA, information_schema.TABLES",
+            ),
+            (
+                "SELECT * FROM TABLES WHERE TABLE_NAME IN (SELECT TABLE_NAME FROM COLUMNS)",
+                "SELECT * FROM information_schema.TABLES WHERE TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.COLUMNS)",
+            ),
+            ("SELECT 1", "SELECT 1"),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(
+                qualify_information_schema(sql).as_deref(),
+                Ok(expected),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_the_scan_cannot_place_are_refused() {
+        for sql in ["SELECT TABLE_NAME, TABLES FROM TABLES", "CALL p()"] {
+            let err = qualify_information_schema(sql).expect_err(sql);
+            assert_eq!(err.code, 1235, "{sql}");
+        }
     }
 }

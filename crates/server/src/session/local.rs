@@ -7,14 +7,12 @@ use strata_protocol::packets::ColumnDef;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, SimpleSelect};
 
+use super::handshake::ServerIdentity;
 use super::isolation::logical_or_refused;
 use super::query::sql_error;
 use super::{backend_error, Session, SessionError};
 use crate::context::ServerContext;
 use crate::results::{like_matches, LocalResult};
-
-/// `@@version_comment`, shown by the mysql CLI's banner.
-const VERSION_COMMENT: &str = "Strata distributed database compute node";
 
 /// COM_STATISTICS' one-line report.
 pub(super) fn statistics(ctx: &ServerContext) -> String {
@@ -55,7 +53,7 @@ impl Session {
                     ),
                     SelectFunction::Version => (
                         ColumnDef::varchar(&item.name),
-                        Some(super::handshake::SERVER_VERSION.into()),
+                        Some(ServerIdentity::of(&self.ctx).version),
                     ),
                     SelectFunction::User
                     | SelectFunction::SessionUser
@@ -95,8 +93,8 @@ impl Session {
     /// System variables the compute node answers itself (the rest come from a storage node).
     fn local_variable(&self, name: &str) -> Option<LocalValue> {
         Some(match name {
-            "version" => LocalValue::Text(super::handshake::SERVER_VERSION.into()),
-            "version_comment" => LocalValue::Text(VERSION_COMMENT.into()),
+            "version" => LocalValue::Text(ServerIdentity::of(&self.ctx).version),
+            "version_comment" => LocalValue::Text(ServerIdentity::of(&self.ctx).comment),
             "max_allowed_packet" => {
                 LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
             }
@@ -264,23 +262,35 @@ impl Session {
             Some(n) => n,
             None => return Err(MysqlError::no_database()),
         };
-        let logic = self
-            .ctx
-            .topology
-            .db(&name)
-            .ok_or_else(|| MysqlError::unknown_database(&name))?
-            .clone();
-        if !self.may_use(&name) {
-            return Err(self.database_denied(&name));
-        }
-        let dnid = crate::context::home_node(&logic).unwrap_or(0);
-        let node = self.ctx.topology.node(dnid).ok_or_else(|| {
-            MysqlError::new(
-                codes::UNKNOWN,
-                format!("data node {dnid} is not configured"),
-            )
-        })?;
-        let physical = node.physical_db.clone();
+        let information_schema = name.eq_ignore_ascii_case("information_schema");
+        let (dnid, physical) = if information_schema {
+            // The same on every storage node, and everyone's to read.
+            let (dnid, _) = self.home_node()?;
+            (dnid, std::sync::Arc::from("information_schema"))
+        } else {
+            let logic = self
+                .ctx
+                .topology
+                .db(&name)
+                .ok_or_else(|| MysqlError::unknown_database(&name))?
+                .clone();
+            if !self.may_use(&name) {
+                return Err(self.database_denied(&name));
+            }
+            let dnid = crate::context::home_node(&logic).unwrap_or(0);
+            let node = self.ctx.topology.node(dnid).ok_or_else(|| {
+                MysqlError::new(
+                    codes::UNKNOWN,
+                    format!("data node {dnid} is not configured"),
+                )
+            })?;
+            (dnid, node.physical_db.clone())
+        };
+        let name = if information_schema {
+            "information_schema".to_string()
+        } else {
+            name
+        };
         let mut sql = format!(
             "SHOW {}TABLES FROM `{}`",
             if full { "FULL " } else { "" },
@@ -303,9 +313,11 @@ impl Session {
         let mut rows = rows.map_err(|e| backend_error(dnid, &e))?;
         let account = self.account.clone();
         rows.retain(|row| {
-            row.first()
-                .and_then(|t| t.as_deref())
-                .is_some_and(|t| account.may_see_table(&name, t))
+            information_schema
+                || row
+                    .first()
+                    .and_then(|t| t.as_deref())
+                    .is_some_and(|t| account.may_see_table(&name, t))
         });
         let header = match filter {
             Some(ShowFilter::Like(p)) => format!("Tables_in_{name} ({p})"),

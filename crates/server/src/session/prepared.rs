@@ -96,7 +96,9 @@ impl Session {
             std::borrow::Cow::Owned(masked) => Arc::from(masked),
             std::borrow::Cow::Borrowed(_) => sql,
         };
-        let sql: Arc<str> = if super::isolation::mentions_information_schema(&sql) {
+        let sql: Arc<str> = if super::isolation::mentions_information_schema(&sql)
+            || self.reads_information_schema(&sql, kind)
+        {
             match self.prepared_information_schema(&sql) {
                 Ok(text) => Arc::from(text),
                 Err(e) => {

@@ -151,6 +151,9 @@ impl Session {
             self.err(&e);
             return Ok(false);
         }
+        // Connect-time SELECTs are answered from the text as sent: masking turns their
+        // variables into literals.
+        let unmasked = sql;
         let masked = self.mask_variables(sql, bytes);
         let (sql, raw): (&str, &[u8]) = match &masked {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
@@ -175,14 +178,14 @@ impl Session {
         }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
-                Ok(db) => self.use_database(&db).map(|()| self.ok(0, more)),
+                Ok(db) => self.change_database(&db).map(|()| self.ok(0, more)),
                 Err(e) => Err(sql_error(&e)),
             },
             StatementKind::Set => return self.set_statement(sql, raw, more).await,
             StatementKind::Show => return self.show(sql, raw, more).await,
             StatementKind::Select => {
                 if trivial_select {
-                    if let Some(select) = strata_sql::parse_simple_select(sql) {
+                    if let Some(select) = strata_sql::parse_simple_select(unmasked) {
                         if let Some(result) = self.answer_select(&select) {
                             self.write_local(&result, more);
                             return Ok(true);
@@ -192,7 +195,7 @@ impl Session {
                 if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
-                if mentions_information_schema(sql) {
+                if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
                 if self.needs_planner(sql, kind, bytes) {
@@ -226,7 +229,7 @@ impl Session {
                 if creates_connection_state(sql, kind, bytes) {
                     self.sticky = true;
                 }
-                if mentions_information_schema(sql) {
+                if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
                 let plannable = matches!(

@@ -298,7 +298,15 @@ fn storage_variables_are_masked_keeping_column_names() {
             Some("SELECT CONCAT('<hostname>', ':', 3323)"),
         ),
         ("SET @d = @@datadir", Some("SET @d = '<datadir>'")),
-        ("SELECT @@version, @@max_allowed_packet", None),
+        (
+            "SELECT @@version, @@max_allowed_packet",
+            Some("SELECT '<version>' AS `@@version`, @@max_allowed_packet"),
+        ),
+        ("SELECT @@sql_mode, @@max_allowed_packet", None),
+        (
+            "SELECT version(), VERSION() LIKE '10%', db.version() FROM t",
+            Some("SELECT '<version>' AS `version()`, '<version>' LIKE '10%', db.version() FROM t"),
+        ),
     ];
     for (sql, expected) in cases {
         assert_eq!(
