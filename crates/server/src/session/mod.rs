@@ -257,7 +257,7 @@ impl Session {
             com::QUERY => self.com_query(request).await?,
             com::INIT_DB => {
                 let db = String::from_utf8_lossy(body).into_owned();
-                match self.use_database(&db) {
+                match self.change_database(&db) {
                     Ok(()) => self.ok(0, false),
                     Err(e) => self.err(&e),
                 }
