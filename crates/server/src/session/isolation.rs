@@ -168,6 +168,28 @@ impl Session {
         }
     }
 
+    /// Runs `text` on the home data node and reads its whole result (the small ones
+    /// the session rewrites before the client sees them: SHOW VARIABLES,
+    /// information_schema). `no_database`: the storage connection has none selected.
+    async fn home_result(
+        &mut self,
+        text: &str,
+        no_database: bool,
+    ) -> Result<
+        (
+            Vec<strata_protocol::packets::ColumnDef>,
+            strata_backend::TextRows,
+        ),
+        MysqlError,
+    > {
+        let (dnid, physical) = self.home_node()?;
+        let physical = if no_database { None } else { physical };
+        let mut lease = self.lease(dnid, physical.as_deref()).await?;
+        let result = lease.query_result(text).await;
+        self.finish(lease);
+        result.map_err(|e| backend_error(dnid, &e))
+    }
+
     /// SHOW VARIABLES: the storage node's list with identifying values and the server
     /// identity replaced.
     pub(super) async fn show_variables(
@@ -175,27 +197,11 @@ impl Session {
         sql: &str,
         more: bool,
     ) -> Result<bool, SessionError> {
-        let (dnid, physical) = match self.home_node() {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(&e);
-                return Ok(false);
-            }
-        };
-        let text = self.rewrite_schemas_for(sql, Some(dnid));
-        let mut lease = match self.lease(dnid, physical.as_deref()).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(false);
-            }
-        };
-        let result = lease.query_result(&text).await;
-        self.finish(lease);
-        let (columns, mut rows) = match result {
+        let text = self.rewrite_schemas(sql);
+        let (columns, mut rows) = match self.home_result(&text, false).await {
             Ok(r) => r,
             Err(e) => {
-                self.err(&backend_error(dnid, &e));
+                self.err(&e);
                 return Ok(false);
             }
         };
@@ -296,31 +302,14 @@ impl Session {
                 return Ok(false);
             }
         };
-        let (dnid, mut physical) = match self.home_node() {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(&e);
-                return Ok(false);
-            }
-        };
-        if self.in_information_schema() {
-            // With no database selected, a name the qualification missed fails on the
-            // storage node instead of reading its unrestricted information_schema.
-            physical = None;
-        }
-        let mut lease = match self.lease(dnid, physical.as_deref()).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(false);
-            }
-        };
-        let result = lease.query_result(&text).await;
-        self.finish(lease);
-        let (mut columns, mut rows) = match result {
+        // In information_schema, with no database selected, a name the qualification
+        // missed fails on the storage node instead of reading its unrestricted
+        // information_schema.
+        let no_database = self.in_information_schema();
+        let (mut columns, mut rows) = match self.home_result(&text, no_database).await {
             Ok(r) => r,
             Err(e) => {
-                self.err(&backend_error(dnid, &e));
+                self.err(&e);
                 return Ok(false);
             }
         };
@@ -458,32 +447,21 @@ impl Session {
     /// Strata's sessions as the rows of MariaDB's information_schema.PROCESSLIST.
     fn process_list_source(&self) -> String {
         let mut selects = Vec::new();
-        let everyone = self.has_global(strata_sql::account::Privilege::Process);
-        for (id, entry) in self.ctx.all_sessions() {
-            if !everyone && entry.user != self.user {
-                continue;
-            }
-            let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let info = info.map(|b| String::from_utf8_lossy(&b).into_owned());
-            let db = entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let since = entry
-                .since
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .elapsed();
+        for p in self.visible_sessions() {
             let opt = |v: Option<String>| v.map_or("NULL".to_string(), |v| sql_string(&v));
             selects.push(format!(
                 "SELECT {id} AS ID, {user} AS USER, {host} AS HOST, {db} AS DB, {command} AS COMMAND, \
                  {secs} AS TIME, '' AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
                  0 AS MAX_STAGE, 0.000 AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
                  0 AS EXAMINED_ROWS, 0 AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
-                user = sql_string(&entry.user),
-                host = sql_string(&entry.host),
-                db = opt(db),
-                command = if info.is_some() { "'Query'" } else { "'Sleep'" },
-                secs = since.as_secs(),
-                info = opt(info),
-                ms = since.as_secs_f64() * 1000.0,
+                id = p.id,
+                user = sql_string(&p.user),
+                host = sql_string(&p.host),
+                db = opt(p.db),
+                command = if p.info.is_some() { "'Query'" } else { "'Sleep'" },
+                secs = p.since.as_secs(),
+                info = opt(p.info),
+                ms = p.since.as_secs_f64() * 1000.0,
             ));
         }
         selects.join(" UNION ALL ")

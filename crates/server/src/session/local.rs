@@ -367,40 +367,56 @@ impl Session {
         ]);
         result.columns[0] = ColumnDef::bigint("Id", true);
         result.columns[5] = ColumnDef::bigint("Time", false);
-        let everyone = self.has_global(strata_sql::account::Privilege::Process);
-        for (id, entry) in self.ctx.all_sessions() {
-            if !everyone && entry.user != self.user {
-                continue;
-            }
-            let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let info = info.map(|b| String::from_utf8_lossy(&b).into_owned());
-            let info = info.map(|i| {
+        for p in self.visible_sessions() {
+            let command = if p.info.is_some() { "Query" } else { "Sleep" };
+            let info = p.info.map(|i| {
                 if full {
                     i
                 } else {
                     i.chars().take(100).collect()
                 }
             });
-            let command = if info.is_some() { "Query" } else { "Sleep" };
-            let secs = entry
-                .since
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .elapsed()
-                .as_secs();
             result.rows.push(vec![
-                Some(id.to_string()),
-                Some(entry.user.clone()),
-                Some(entry.host.clone()),
-                entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                Some(p.id.to_string()),
+                Some(p.user),
+                Some(p.host),
+                p.db,
                 Some(command.into()),
-                Some(secs.to_string()),
+                Some(p.since.as_secs().to_string()),
                 Some(String::new()),
                 info,
                 Some("0.000".into()),
             ]);
         }
         result
+    }
+
+    /// The client sessions this account may see (all of them with PROCESS, else its
+    /// own user's), for SHOW PROCESSLIST and information_schema.PROCESSLIST.
+    pub(super) fn visible_sessions(&self) -> Vec<ProcessRow> {
+        let everyone = self.has_global(strata_sql::account::Privilege::Process);
+        self.ctx
+            .all_sessions()
+            .into_iter()
+            .filter(|(_, entry)| everyone || entry.user == self.user)
+            .map(|(id, entry)| ProcessRow {
+                id,
+                user: entry.user.clone(),
+                host: entry.host.clone(),
+                db: entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                info: entry
+                    .info
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                since: entry
+                    .since
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .elapsed(),
+            })
+            .collect()
     }
 
     /// KILL [QUERY|CONNECTION] id for a Strata connection id.
@@ -452,6 +468,22 @@ impl Session {
         }
         self.ok(0, false);
     }
+}
+
+/// One client session as the process list shows it.
+pub(super) struct ProcessRow {
+    /// Strata's connection id.
+    pub id: u32,
+    /// The user name it logged in with.
+    pub user: String,
+    /// The client's address.
+    pub host: String,
+    /// Its current logical database.
+    pub db: Option<String>,
+    /// The statement running, if any.
+    pub info: Option<String>,
+    /// Time in the current command.
+    pub since: std::time::Duration,
 }
 
 enum LocalValue {
