@@ -1359,5 +1359,7 @@ impl MetadataStore {
     }
 }
 
+mod apply;
+
 #[cfg(test)]
 mod tests;

@@ -10,111 +10,16 @@ use super::*;
 const SECRET_HASH: &str = "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7"; // PASSWORD('secret')
 const P_HASH: &str = "*7B9EBEED26AA52ED10C0F549FA863F13C39E0209"; // PASSWORD('p')
 
-fn name(user: &str, host: &str) -> UserName {
-    UserName::new(user, host)
-}
-
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
-/// Runs account statements as root would (no grantor checks), panicking on errors.
+/// Runs an account statement as `root`@`localhost` with every privilege would.
 fn run(accounts: &mut Accounts, sql: &str) -> Result<Changes, AccountError> {
     let stmt = parse_account(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let named = |u: &strata_sql::account::UserRef| match u {
-        strata_sql::account::UserRef::Named(n) => n.clone(),
-        strata_sql::account::UserRef::CurrentUser => name("root", "localhost"),
-    };
-    let mut all = Changes::default();
-    let mut merge = |c: Changes| {
-        all.put.extend(c.put);
-        all.dropped.extend(c.dropped);
-        all.notes.extend(c.notes);
-    };
-    match stmt {
-        AccountStatement::CreateUser {
-            or_replace,
-            if_not_exists,
-            users,
-            limits,
-        } => {
-            for u in users {
-                merge(accounts.create_user(
-                    &named(&u.user),
-                    u.identified.as_ref(),
-                    or_replace,
-                    if_not_exists,
-                    limits.max_user_connections,
-                )?);
-            }
-        }
-        AccountStatement::AlterUser {
-            if_exists,
-            users,
-            limits,
-        } => {
-            for u in users {
-                merge(accounts.alter_user(
-                    &named(&u.user),
-                    u.identified.as_ref(),
-                    if_exists,
-                    limits.max_user_connections,
-                )?);
-            }
-        }
-        AccountStatement::DropUser { if_exists, users } => {
-            for u in users {
-                merge(accounts.drop_user(&named(&u), if_exists)?);
-            }
-        }
-        AccountStatement::RenameUser { renames } => {
-            for (from, to) in renames {
-                merge(accounts.rename_user(&named(&from), &to)?);
-            }
-        }
-        AccountStatement::SetPassword { user, value } => {
-            let user = user.map_or(name("root", "localhost"), |u| named(&u));
-            merge(accounts.set_password(&user, &value)?);
-        }
-        AccountStatement::Grant {
-            privileges,
-            level,
-            users,
-            grant_option,
-            limits,
-        } => {
-            let target = GrantTarget::resolve(&level, None)?;
-            let set = privileges_for(&privileges, &target)?;
-            for u in users {
-                merge(accounts.grant(
-                    &named(&u.user),
-                    set,
-                    &target,
-                    grant_option,
-                    u.identified.as_ref(),
-                    limits.max_user_connections,
-                )?);
-            }
-        }
-        AccountStatement::Revoke {
-            privileges,
-            level,
-            users,
-        } => {
-            let target = GrantTarget::resolve(&level, None)?;
-            let set = privileges_for(&privileges, &target)?;
-            for u in users {
-                merge(accounts.revoke(&named(&u), set, &target)?);
-            }
-        }
-        AccountStatement::RevokeAll { users } => {
-            for u in users {
-                merge(accounts.revoke_all(&named(&u))?);
-            }
-        }
-        other => panic!("not a change: {other:?}"),
-    }
-    Ok(all)
+    let mut root = Account::new("root", "localhost");
+    root.global = PrivSet::all(Level::Global) | PrivSet::of(Privilege::GrantOption);
+    accounts.apply(&stmt, &root, None)
 }
 
 fn run_all(accounts: &mut Accounts, script: &[&str]) {

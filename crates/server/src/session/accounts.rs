@@ -9,14 +9,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use strata_catalog::accounts::{
-    check_create_user, check_grantor, privileges_for, Account, AccountError, Changes, GrantTarget,
-    Level, PrivSet,
-};
+use strata_catalog::accounts::{Account, AccountError, Level, PrivSet};
 use strata_protocol::MysqlError;
-use strata_sql::account::{
-    parse_account, AccountStatement, Privilege, UserName, UserRef, UserSpec,
-};
+use strata_sql::account::{parse_account, AccountStatement, Privilege, UserName, UserRef};
 use strata_sql::{table_references, Access, StatementKind};
 
 use super::isolation::client_host;
@@ -310,139 +305,12 @@ impl Session {
     }
 
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
-    /// session's account, applied to a copy of the accounts, stored, then published.
+    /// session's account and applied to a copy of the accounts, stored, then published.
     fn change_accounts(&self, stmt: AccountStatement) -> Result<(), MysqlError> {
         let actor = self.account.clone();
-        let current_db = self.db.clone();
-        let resolve = |u: &UserRef| self.resolve(u);
-        let own_name = self.resolve(&UserRef::CurrentUser);
+        let current_db = self.db.as_deref();
         self.ctx
-            .change_accounts(|accounts| {
-                let mut all = Changes::default();
-                let mut merge = |c: Changes| {
-                    all.put.extend(c.put);
-                    all.dropped.extend(c.dropped);
-                    all.notes.extend(c.notes);
-                };
-                match &stmt {
-                    AccountStatement::CreateUser {
-                        or_replace,
-                        if_not_exists,
-                        users,
-                        limits,
-                    } => {
-                        check_create_user(&actor)?;
-                        for spec in users {
-                            let name = resolve(&spec.user);
-                            merge(accounts.create_user(
-                                &name,
-                                spec.identified.as_ref(),
-                                *or_replace,
-                                *if_not_exists,
-                                limits.max_user_connections,
-                            )?);
-                        }
-                    }
-                    AccountStatement::AlterUser {
-                        if_exists,
-                        users,
-                        limits,
-                    } => {
-                        let only_own = users.iter().all(|s| resolve(&s.user) == own_name);
-                        if !only_own {
-                            check_create_user(&actor)?;
-                        }
-                        for spec in users {
-                            merge(accounts.alter_user(
-                                &resolve(&spec.user),
-                                spec.identified.as_ref(),
-                                *if_exists,
-                                limits.max_user_connections,
-                            )?);
-                        }
-                    }
-                    AccountStatement::DropUser { if_exists, users } => {
-                        check_create_user(&actor)?;
-                        let mut failed = Vec::new();
-                        for u in users {
-                            let name = resolve(u);
-                            match accounts.drop_user(&name, *if_exists) {
-                                Ok(c) => merge(c),
-                                Err(AccountError::OperationFailed { .. }) => failed.push(name),
-                                Err(e) => return Err(e),
-                            }
-                        }
-                        if let Some(first) = failed.first() {
-                            return Err(AccountError::OperationFailed {
-                                op: "DROP USER",
-                                user: first.user.clone(),
-                                host: first.host.clone(),
-                            });
-                        }
-                    }
-                    AccountStatement::RenameUser { renames } => {
-                        check_create_user(&actor)?;
-                        for (from, to) in renames {
-                            merge(accounts.rename_user(&resolve(from), to)?);
-                        }
-                    }
-                    AccountStatement::SetPassword { user, value } => {
-                        let name = user.as_ref().map_or_else(|| own_name.clone(), resolve);
-                        if name != own_name {
-                            check_create_user(&actor)?;
-                        }
-                        merge(accounts.set_password(&name, value)?);
-                    }
-                    AccountStatement::Grant {
-                        privileges,
-                        level,
-                        users,
-                        grant_option,
-                        limits,
-                    } => {
-                        let target = GrantTarget::resolve(level, current_db.as_deref())?;
-                        let set = privileges_for(privileges, &target)?;
-                        let with_option = if *grant_option {
-                            set | PrivSet::of(Privilege::GrantOption)
-                        } else {
-                            set
-                        };
-                        check_grantor(&actor, with_option, &target)?;
-                        for UserSpec { user, identified } in users {
-                            merge(accounts.grant(
-                                &resolve(user),
-                                set,
-                                &target,
-                                *grant_option,
-                                identified.as_ref(),
-                                limits.max_user_connections,
-                            )?);
-                        }
-                    }
-                    AccountStatement::Revoke {
-                        privileges,
-                        level,
-                        users,
-                    } => {
-                        let target = GrantTarget::resolve(level, current_db.as_deref())?;
-                        let set = privileges_for(privileges, &target)?;
-                        check_grantor(&actor, set, &target)?;
-                        for u in users {
-                            merge(accounts.revoke(&resolve(u), set, &target)?);
-                        }
-                    }
-                    AccountStatement::RevokeAll { users } => {
-                        check_create_user(&actor)?;
-                        for u in users {
-                            merge(accounts.revoke_all(&resolve(u))?);
-                        }
-                    }
-                    AccountStatement::ShowGrants { .. }
-                    | AccountStatement::ShowCreateUser { .. }
-                    | AccountStatement::FlushPrivileges => {}
-                }
-                Ok(all)
-            })
+            .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db))
             .map(|_| ())
             .map_err(|e| account_error(&e))
     }

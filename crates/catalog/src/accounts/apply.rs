@@ -1,0 +1,162 @@
+//! One account statement applied to the accounts on behalf of an account: the checks
+//! MariaDB makes of the one running it (CREATE USER privilege, GRANT OPTION on what it
+//! grants), then the change, one named account at a time. The server runs it on a copy
+//! of the accounts and stores the `Changes`; tests run it directly.
+
+use strata_sql::account::{AccountStatement, Privilege, UserName, UserRef, UserSpec};
+
+use super::{
+    check_create_user, check_grantor, privileges_for, Account, AccountError, Accounts, Changes,
+    GrantTarget, PrivSet,
+};
+
+impl Changes {
+    /// Adds what `other` changed.
+    fn absorb(&mut self, other: Changes) {
+        self.put.extend(other.put);
+        self.dropped.extend(other.dropped);
+        self.notes.extend(other.notes);
+    }
+}
+
+impl Accounts {
+    /// Applies CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT or REVOKE as `actor`
+    /// (in database `current_db`, for `GRANT ... ON *`); SHOW and FLUSH statements
+    /// change nothing.
+    pub fn apply(
+        &mut self,
+        stmt: &AccountStatement,
+        actor: &Account,
+        current_db: Option<&str>,
+    ) -> Result<Changes, AccountError> {
+        let own = UserName {
+            user: actor.user.clone(),
+            host: actor.host.as_str().to_string(),
+        };
+        let resolve = |u: &UserRef| match u {
+            UserRef::Named(name) => name.clone(),
+            UserRef::CurrentUser => own.clone(),
+        };
+        let mut all = Changes::default();
+        match stmt {
+            AccountStatement::CreateUser {
+                or_replace,
+                if_not_exists,
+                users,
+                limits,
+            } => {
+                check_create_user(actor)?;
+                for spec in users {
+                    all.absorb(self.create_user(
+                        &resolve(&spec.user),
+                        spec.identified.as_ref(),
+                        *or_replace,
+                        *if_not_exists,
+                        limits.max_user_connections,
+                    )?);
+                }
+            }
+            AccountStatement::AlterUser {
+                if_exists,
+                users,
+                limits,
+            } => {
+                // Changing one's own account needs no privilege.
+                if !users.iter().all(|s| resolve(&s.user) == own) {
+                    check_create_user(actor)?;
+                }
+                for spec in users {
+                    all.absorb(self.alter_user(
+                        &resolve(&spec.user),
+                        spec.identified.as_ref(),
+                        *if_exists,
+                        limits.max_user_connections,
+                    )?);
+                }
+            }
+            AccountStatement::DropUser { if_exists, users } => {
+                check_create_user(actor)?;
+                // MariaDB drops what it can and then reports the first it could not.
+                let mut failed = None;
+                for u in users {
+                    let name = resolve(u);
+                    match self.drop_user(&name, *if_exists) {
+                        Ok(c) => all.absorb(c),
+                        Err(AccountError::OperationFailed { .. }) => {
+                            failed.get_or_insert(name);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                if let Some(first) = failed {
+                    return Err(AccountError::OperationFailed {
+                        op: "DROP USER",
+                        user: first.user,
+                        host: first.host,
+                    });
+                }
+            }
+            AccountStatement::RenameUser { renames } => {
+                check_create_user(actor)?;
+                for (from, to) in renames {
+                    all.absorb(self.rename_user(&resolve(from), to)?);
+                }
+            }
+            AccountStatement::SetPassword { user, value } => {
+                let name = user.as_ref().map_or_else(|| own.clone(), resolve);
+                if name != own {
+                    check_create_user(actor)?;
+                }
+                all.absorb(self.set_password(&name, value)?);
+            }
+            AccountStatement::Grant {
+                privileges,
+                level,
+                users,
+                grant_option,
+                limits,
+            } => {
+                let target = GrantTarget::resolve(level, current_db)?;
+                let set = privileges_for(privileges, &target)?;
+                let given = if *grant_option {
+                    set | PrivSet::of(Privilege::GrantOption)
+                } else {
+                    set
+                };
+                check_grantor(actor, given, &target)?;
+                for UserSpec { user, identified } in users {
+                    all.absorb(self.grant(
+                        &resolve(user),
+                        set,
+                        &target,
+                        *grant_option,
+                        identified.as_ref(),
+                        limits.max_user_connections,
+                    )?);
+                }
+            }
+            AccountStatement::Revoke {
+                privileges,
+                level,
+                users,
+            } => {
+                let target = GrantTarget::resolve(level, current_db)?;
+                let set = privileges_for(privileges, &target)?;
+                check_grantor(actor, set, &target)?;
+                for u in users {
+                    all.absorb(self.revoke(&resolve(u), set, &target)?);
+                }
+            }
+            AccountStatement::RevokeAll { users } => {
+                check_create_user(actor)?;
+                for u in users {
+                    all.absorb(self.revoke_all(&resolve(u))?);
+                }
+            }
+            AccountStatement::ShowGrants { .. }
+            | AccountStatement::ShowCreateUser { .. }
+            | AccountStatement::FlushPrivileges => {}
+        }
+        Ok(all)
+    }
+}
