@@ -97,6 +97,12 @@ pub struct Pool {
     closing: Arc<Notify>,
     /// Consecutive failed connects, for backoff in the health task.
     failures: AtomicU64,
+    /// Failed connects since the pool was made (for the metrics).
+    connect_errors: AtomicU64,
+    /// Sessions waiting for a connection right now.
+    waiters: std::sync::atomic::AtomicUsize,
+    /// The latest failed connect's error, cleared by the next successful one.
+    last_error: Mutex<Option<String>>,
     /// The version the storage node announced on the latest connect; the compute
     /// node presents an identity derived from it.
     server_version: Mutex<Option<Arc<str>>>,
@@ -126,6 +132,9 @@ impl Pool {
             closed: AtomicBool::new(false),
             closing: Arc::new(Notify::new()),
             failures: AtomicU64::new(0),
+            connect_errors: AtomicU64::new(0),
+            waiters: std::sync::atomic::AtomicUsize::new(0),
+            last_error: Mutex::new(None),
             server_version: Mutex::new(None),
         });
         let weak = Arc::downgrade(&pool);
@@ -196,6 +205,47 @@ impl Pool {
         self.settings.max_size.max(1) - self.permits.available_permits()
     }
 
+    /// Most connections the pool opens.
+    pub fn max_size(&self) -> usize {
+        self.settings.max_size.max(1)
+    }
+
+    /// Sessions waiting for a connection right now (the pool is exhausted).
+    pub fn waiter_count(&self) -> usize {
+        self.waiters.load(Ordering::Relaxed)
+    }
+
+    /// Failed connects since the pool was made.
+    pub fn connect_error_count(&self) -> u64 {
+        self.connect_errors.load(Ordering::Relaxed)
+    }
+
+    /// True while the latest connect failed (the storage node looks down).
+    pub fn is_failing(&self) -> bool {
+        self.failures.load(Ordering::Relaxed) > 0
+    }
+
+    /// The latest failed connect's error, until a connect succeeds again.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Thread ids and idle times of the idle connections (for the admin port).
+    pub fn idle_connections(&self) -> Vec<(u32, Duration)> {
+        let mut out = Vec::new();
+        for s in 0..self.idle.len() {
+            out.extend(
+                self.idle_guard(s)
+                    .iter()
+                    .map(|l| (l.thread_id(), l.last_used().elapsed())),
+            );
+        }
+        out
+    }
+
     fn take_idle(&self, shard: usize, want_db: Option<&str>) -> Option<Lease> {
         let mut idle = self.idle_guard(shard);
         // Most recently used first: its caches are warm.
@@ -254,8 +304,10 @@ impl Pool {
                 ));
             }
             let wait = self.returned.notified();
+            self.waiters.fetch_add(1, Ordering::Relaxed);
             // A returned lease or the deadline: the loop tells which.
             let _ = tokio::time::timeout(deadline - now, wait).await;
+            self.waiters.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -268,7 +320,9 @@ impl Pool {
         .await
         {
             Ok(conn) => {
-                self.failures.store(0, Ordering::Relaxed);
+                if self.failures.swap(0, Ordering::Relaxed) > 0 {
+                    *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
                 // Read on every connect: an upgraded or failed-over storage node may
                 // announce another version.
                 *self
@@ -283,6 +337,8 @@ impl Pool {
             }
             Err(e) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                self.connect_errors.fetch_add(1, Ordering::Relaxed);
+                *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                 Err(e)
             }
         }

@@ -46,6 +46,54 @@ pub struct Config {
     /// The audit log of statements and logins.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// Statements slower than a threshold, as JSON lines and for `SHOW @@SLOW_SQL`.
+    #[serde(default)]
+    pub slow_log: SlowLogConfig,
+    /// Per-digest statement statistics (`SHOW @@SQL_DIGEST`).
+    #[serde(default)]
+    pub statistics: StatisticsConfig,
+}
+
+/// The slow query log: statements that took `slow_query_ms` or longer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlowLogConfig {
+    /// Write slow statements to the file (they are kept for `SHOW @@SLOW_SQL` either way).
+    pub enabled: bool,
+    /// The file; absent means `slow.log` in the data directory.
+    pub path: Option<PathBuf>,
+    /// A statement taking this long or longer is slow.
+    pub slow_query_ms: u64,
+    /// Slow statements kept in memory for `SHOW @@SLOW_SQL` and the HTTP API.
+    pub keep: usize,
+    /// Size at which the file is rotated (`slow.log` -> `slow.log.1`); 0 never rotates.
+    pub rotate_bytes: u64,
+}
+
+impl Default for SlowLogConfig {
+    fn default() -> Self {
+        SlowLogConfig {
+            enabled: false,
+            path: None,
+            slow_query_ms: 1000,
+            keep: 100,
+            rotate_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+/// Statement statistics per normalized digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatisticsConfig {
+    /// Digests tracked at most; a new digest beyond evicts the least executed one.
+    pub max_digests: usize,
+}
+
+impl Default for StatisticsConfig {
+    fn default() -> Self {
+        StatisticsConfig { max_digests: 1000 }
+    }
 }
 
 /// The audit log: JSON lines of statements, logins and failed logins.

@@ -62,6 +62,12 @@ impl Config {
         if let Err(bad) = self.security.networks() {
             problems.extend(bad);
         }
+        if self.statistics.max_digests == 0 {
+            problems.push("statistics.max_digests must be at least 1".into());
+        }
+        if self.slow_log.keep == 0 {
+            problems.push("slow_log.keep must be at least 1".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {

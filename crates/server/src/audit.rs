@@ -46,7 +46,7 @@ pub struct AuditRecord<'a> {
 
 /// Buffers lines are written into: one per session thread (more buffers than threads
 /// keeps the mapping simple; a thread always uses the same one).
-const SHARDS: usize = 16;
+pub(crate) const SHARDS: usize = 16;
 
 /// What the sessions and the writer share.
 struct Shared {
@@ -133,7 +133,7 @@ impl Drop for AuditLog {
 }
 
 /// This thread's buffer.
-fn shard_index() -> usize {
+pub(crate) fn shard_index() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };

@@ -150,6 +150,8 @@ pub struct SessionEntry {
     pub branches: Mutex<Vec<(u32, u32)>>,
     /// Set when the deadlock detector chose this session's transaction as the victim.
     pub deadlock_victim: std::sync::atomic::AtomicBool,
+    /// The session had a transaction open after its latest statement.
+    pub in_transaction: std::sync::atomic::AtomicBool,
     /// Set to ask the session to close.
     pub killed: std::sync::atomic::AtomicBool,
     /// Wakes the session when killed.
@@ -184,14 +186,35 @@ pub struct ServerContext {
     accounts: std::sync::RwLock<strata_catalog::accounts::Accounts>,
     /// Bumped on every account change, so sessions refresh their account cheaply.
     pub accounts_version: AtomicU64,
-    /// Networks clients may connect from (empty: any).
-    allowed_networks: Vec<strata_catalog::security::Network>,
+    /// Networks clients may connect from (empty: any); RELOAD @@CONFIG replaces them.
+    allowed_networks: std::sync::RwLock<Vec<strata_catalog::security::Network>>,
+    /// Failed-login limits in force (RELOAD @@CONFIG replaces them).
+    security: std::sync::RwLock<strata_catalog::security::SecurityConfig>,
+    /// The configuration file's accounts in force (FLUSH PRIVILEGES and RELOAD
+    /// @@CONFIG bring them in).
+    config_users: std::sync::RwLock<Vec<strata_catalog::config::UserConfig>>,
     /// Failed logins in a row per client address (FLUSH HOSTS clears them).
     failed_logins: Mutex<HashMap<std::net::IpAddr, u32>>,
     /// The audit log, when enabled.
     pub audit: Option<crate::audit::AuditLog>,
-    /// The SQL firewall (inactive when no rule is configured).
-    pub firewall: crate::firewall::Firewall,
+    /// The SQL firewall (RELOAD @@CONFIG replaces it).
+    firewall: std::sync::RwLock<Arc<crate::firewall::Firewall>>,
+    /// False when no firewall rule is configured: sessions skip it with one load.
+    firewall_active: std::sync::atomic::AtomicBool,
+    /// Counters for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// Statement statistics and the slow query log.
+    pub stats: crate::stats::StatementStats,
+    /// Set by OFFLINE on the admin port: new client connections are refused.
+    offline: std::sync::atomic::AtomicBool,
+    /// The file the configuration came from (RELOAD @@CONFIG re-reads it).
+    config_path: Mutex<Option<std::path::PathBuf>>,
+    /// The configuration last applied (at start or by RELOAD @@CONFIG).
+    applied_config: Mutex<Config>,
+    /// The bound admin and HTTP addresses.
+    pub admin_addr: Mutex<Option<std::net::SocketAddr>>,
+    /// The bound HTTP address.
+    pub http_addr: Mutex<Option<std::net::SocketAddr>>,
 }
 
 impl ServerContext {
@@ -231,18 +254,37 @@ impl ServerContext {
                 problems: vec![e.to_string()],
             }
         })?;
+        let stats = crate::stats::StatementStats::new(
+            &catalog.config().statistics,
+            &catalog.config().slow_log,
+            &catalog.config().server.data_dir,
+        )
+        .map_err(|e| strata_catalog::CatalogError::InvalidConfig {
+            problems: vec![e.to_string()],
+        })?;
         let topology = Topology::new(catalog, storage_tls);
+        let config = topology.catalog().config().clone();
         Ok(ServerContext {
             audit,
-            firewall,
+            firewall_active: std::sync::atomic::AtomicBool::new(firewall.is_active()),
+            firewall: std::sync::RwLock::new(Arc::new(firewall)),
+            metrics: Default::default(),
+            stats,
+            offline: Default::default(),
+            config_path: Mutex::new(None),
+            applied_config: Mutex::new(config.clone()),
+            admin_addr: Mutex::new(None),
+            http_addr: Mutex::new(None),
+            security: std::sync::RwLock::new(config.security.clone()),
+            config_users: std::sync::RwLock::new(config.users.clone()),
             accounts: std::sync::RwLock::new(accounts),
             accounts_version: AtomicU64::new(0),
-            allowed_networks,
+            allowed_networks: std::sync::RwLock::new(allowed_networks),
             failed_logins: Mutex::new(HashMap::new()),
             xa,
             private_schemas: crate::session::PrivateSchemas::of(&topology),
             service_port: Default::default(),
-            config: topology.catalog().config().clone(),
+            config,
             topology,
             tls,
             sha2_cache: Default::default(),
@@ -304,15 +346,18 @@ impl ServerContext {
         let Some(ip) = ip else {
             return Ok(());
         };
-        if !self.allowed_networks.is_empty()
-            && !self.allowed_networks.iter().any(|n| n.contains(ip))
-        {
+        let allowed = self
+            .allowed_networks
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(ip)) {
             return Err(strata_protocol::MysqlError::new(
                 (1130, "HY000"),
                 format!("Host '{peer}' is not allowed to connect to this Strata server"),
             ));
         }
-        let limit = self.config.security.max_failed_logins;
+        drop(allowed);
+        let limit = self.security().max_failed_logins;
         let failures = self.failed_login_count(ip);
         if limit > 0 && failures >= limit {
             return Err(strata_protocol::MysqlError::new(
@@ -340,7 +385,7 @@ impl ServerContext {
         let mut map = self.failed_logins.lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(ip).or_insert(0);
         *n = n.saturating_add(1);
-        Duration::from_millis(self.config.security.delay_ms(*n))
+        Duration::from_millis(self.security().delay_ms(*n))
     }
 
     /// A login from `ip` succeeded: its failures are forgotten.
@@ -406,9 +451,104 @@ impl ServerContext {
     /// Re-reads the accounts from the metadata store (FLUSH PRIVILEGES).
     pub fn reload_accounts(&self) -> Result<(), strata_catalog::accounts::AccountError> {
         let catalog = self.topology.catalog();
-        let fresh = strata_catalog::accounts::Accounts::load(catalog.store(), &self.config.users)?;
+        let users = self
+            .config_users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let fresh = strata_catalog::accounts::Accounts::load(catalog.store(), &users)?;
         *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         self.accounts_version.fetch_add(1, Ordering::AcqRel);
         Ok(())
+    }
+
+    /// The failed-login limits in force.
+    pub fn security(&self) -> strata_catalog::security::SecurityConfig {
+        self.security
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The SQL firewall, or None when it has no rule (one atomic load).
+    pub fn firewall(&self) -> Option<Arc<crate::firewall::Firewall>> {
+        if !self.firewall_active.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(
+            self.firewall
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        )
+    }
+
+    /// True while OFFLINE: new client connections are refused.
+    pub fn is_offline(&self) -> bool {
+        self.offline.load(Ordering::Relaxed)
+    }
+
+    /// OFFLINE (true) or ONLINE (false); returns the previous state.
+    pub fn set_offline(&self, offline: bool) -> bool {
+        self.offline.swap(offline, Ordering::AcqRel)
+    }
+
+    /// Remembers the file the configuration came from, for RELOAD @@CONFIG.
+    pub fn set_config_path(&self, path: std::path::PathBuf) {
+        *self.config_path.lock().unwrap_or_else(|p| p.into_inner()) = Some(path);
+    }
+
+    /// The file the configuration came from, when known.
+    pub fn config_path(&self) -> Option<std::path::PathBuf> {
+        self.config_path
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The configuration last applied (the start-up one until a reload).
+    pub fn applied_config(&self) -> Config {
+        self.applied_config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records `config` as applied.
+    pub(crate) fn set_applied_config(&self, config: Config) {
+        *self
+            .applied_config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = config;
+    }
+
+    /// Replaces the whitelist and the failed-login limits.
+    pub(crate) fn replace_security(
+        &self,
+        security: strata_catalog::security::SecurityConfig,
+    ) -> Result<(), Vec<String>> {
+        let networks = security.networks()?;
+        *self
+            .allowed_networks
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = networks;
+        *self.security.write().unwrap_or_else(|p| p.into_inner()) = security;
+        Ok(())
+    }
+
+    /// Replaces the SQL firewall.
+    pub(crate) fn replace_firewall(&self, firewall: crate::firewall::Firewall) {
+        let active = firewall.is_active();
+        *self.firewall.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(firewall);
+        self.firewall_active.store(active, Ordering::Relaxed);
+    }
+
+    /// Replaces the configuration file's accounts and reloads the accounts with them.
+    pub(crate) fn replace_config_users(
+        &self,
+        users: Vec<strata_catalog::config::UserConfig>,
+    ) -> Result<(), strata_catalog::accounts::AccountError> {
+        *self.config_users.write().unwrap_or_else(|p| p.into_inner()) = users;
+        self.reload_accounts()
     }
 }

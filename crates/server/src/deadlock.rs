@@ -167,9 +167,12 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
     let node = ctx.topology.node(wait.dnid)?;
     match node.pool.acquire(None).await {
         Ok(mut lease) => {
-            if let Err(e) = lease.execute(&format!("KILL QUERY {}", wait.thread)).await {
-                warn!(error = %e, "could not interrupt the deadlock victim's statement");
-                entry.deadlock_victim.store(false, Ordering::Release);
+            match lease.execute(&format!("KILL QUERY {}", wait.thread)).await {
+                Ok(_) => ctx.metrics.deadlock_broken(),
+                Err(e) => {
+                    warn!(error = %e, "could not interrupt the deadlock victim's statement");
+                    entry.deadlock_victim.store(false, Ordering::Release);
+                }
             }
             node.pool.release(lease);
         }

@@ -7,19 +7,27 @@
 //! statement and close, background loops end, worker threads are joined, and the
 //! storage pools say goodbye to their connections.
 //!
+//! Beside the service port it binds the admin port (`admin`: MySQL protocol, management
+//! commands) and the HTTP port (`http`: health, Prometheus metrics from `metrics`, the
+//! management API); statement statistics and the slow log are collected in `stats`.
+//!
 //! With the `fuzzing` feature (fuzz/ and this crate's tests only), `fuzzing` holds the
 //! command-dispatch fuzzing harness.
 
+pub mod admin;
 pub mod audit;
 pub mod context;
 pub mod deadlock;
 pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod http;
 pub mod key_report;
+pub mod metrics;
 pub mod results;
 pub mod session;
 pub mod shutdown;
+pub mod stats;
 pub mod storage_tls;
 mod workers;
 pub mod xa;
@@ -86,6 +94,8 @@ fn refuse_clear_text_where_tls_is_configured(ctx: &ServerContext) -> Result<(), 
 /// at once, without waiting).
 pub struct RunningServer {
     service_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    http_addr: SocketAddr,
     ctx: Arc<ServerContext>,
     shutdown: ShutdownTrigger,
     /// Gives the worker threads back when it stops, for joining.
@@ -143,6 +153,17 @@ impl RunningServer {
         let service_addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
+        let (admin_listener, admin_addr) = bind(&ctx.config.server.admin_addr).await?;
+        let (http_listener, http_addr) = bind(&ctx.config.server.http_addr).await?;
+        *ctx.admin_addr.lock().unwrap_or_else(|p| p.into_inner()) = Some(admin_addr);
+        *ctx.http_addr.lock().unwrap_or_else(|p| p.into_inner()) = Some(http_addr);
+        tokio::spawn(stats::collect_loop(ctx.clone(), shutdown.listener()));
+        tokio::spawn(admin::accept_loop(
+            admin_listener,
+            ctx.clone(),
+            shutdown.listener(),
+        ));
+        tokio::spawn(http::serve(http_listener, ctx.clone(), shutdown.listener()));
         ctx.service_port
             .store(service_addr.port(), std::sync::atomic::Ordering::Relaxed);
         let interval = ctx.config.transaction.recovery_interval_ms;
@@ -168,9 +189,11 @@ impl RunningServer {
             workers,
             shutdown.listener(),
         ));
-        info!(%service_addr, "Strata compute node serving");
+        info!(%service_addr, %admin_addr, %http_addr, "Strata compute node serving");
         Ok(RunningServer {
             service_addr,
+            admin_addr,
+            http_addr,
             ctx,
             shutdown,
             acceptor,
@@ -180,6 +203,26 @@ impl RunningServer {
     /// The bound service address (useful when the config asked for port 0).
     pub fn service_addr(&self) -> SocketAddr {
         self.service_addr
+    }
+
+    /// The bound admin port address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// The bound HTTP address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The shared state (for tests and the binary's own reporting).
+    pub fn context(&self) -> &Arc<ServerContext> {
+        &self.ctx
+    }
+
+    /// Remembers the configuration file, so RELOAD @@CONFIG can re-read it.
+    pub fn set_config_path(&self, path: std::path::PathBuf) {
+        self.ctx.set_config_path(path);
     }
 
     /// Stops with `SHUTDOWN_GRACE` for statements in progress; see `shutdown_within`.
@@ -221,6 +264,21 @@ impl RunningServer {
             all_tasks_ended,
         }
     }
+}
+
+/// Binds a listener, reporting the configured address on failure.
+async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: addr.to_string(),
+        source,
+    })?;
+    Ok((listener, bound))
 }
 
 /// Hands accepted clients to the workers until shutdown; returns them for joining.

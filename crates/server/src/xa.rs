@@ -569,6 +569,8 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
             coord.unfinished_changed.notify_waiters();
         }
     }
+    ctx.metrics
+        .branches_recovered((report.committed + report.rolled_back) as u64);
     report
 }
 

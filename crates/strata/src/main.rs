@@ -58,6 +58,7 @@ async fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     let config = strata_catalog::Config::load(&config_path)
         .with_context(|| format!("loading {}", config_path.display()))?;
     let server = strata_server::RunningServer::start(config).await?;
+    server.set_config_path(config_path.clone());
     tracing::info!(addr = %server.service_addr(), "compute node serving");
     let signal = shutdown.wait().await;
     tracing::info!(

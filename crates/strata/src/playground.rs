@@ -232,6 +232,12 @@ fn playground_config(
             path: Some(dir.join("audit.log")),
             ..Default::default()
         },
+        slow_log: strata_catalog::config::SlowLogConfig {
+            enabled: true,
+            path: Some(dir.join("slow.log")),
+            ..Default::default()
+        },
+        statistics: Default::default(),
     }
 }
 

@@ -85,6 +85,8 @@ impl<'a> ComputeNodeBuilder<'a> {
             merge: Default::default(),
             security: Default::default(),
             audit: Default::default(),
+            slow_log: Default::default(),
+            statistics: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {

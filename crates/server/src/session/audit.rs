@@ -1,5 +1,6 @@
-//! The session's side of the audit log: what each statement returned, and the event
-//! built from it when the audit log is on (nothing is built when it is off).
+//! The session's side of the audit log and the statement statistics: what each
+//! statement returned, recorded for the statistics (`crate::stats`), and the audit
+//! event built from it when the audit log is on (nothing is built when it is off).
 
 use std::time::Instant;
 
@@ -16,6 +17,10 @@ pub(super) struct Outcome {
     pub affected_rows: Option<u64>,
     /// Rows returned, where the compute node saw them.
     pub returned_rows: Option<u64>,
+    /// Data nodes the statement ran on (0: answered by the compute node).
+    pub nodes: u32,
+    /// Bit `dnid` set for each data node below 64 it ran on.
+    pub node_mask: u64,
 }
 
 /// Records a login (error 0) or a failed one.
@@ -46,29 +51,25 @@ pub(super) fn login(
 }
 
 impl Session {
-    /// Runs one statement of a COM_QUERY, audited when the audit log is on.
+    /// Runs one statement of a COM_QUERY, recorded in the statistics and audited when
+    /// the audit log is on.
     pub(super) async fn audited(
         &mut self,
         sql: &str,
         raw: &[u8],
         more: bool,
     ) -> Result<bool, SessionError> {
-        if self.ctx.audit.is_none() {
-            return self.statement(sql, raw, more).await;
-        }
         self.outcome = Outcome::default();
         let started = Instant::now();
         let result = self.statement(sql, raw, more).await;
+        self.record_statement(sql, started);
         self.audit_statement(sql, started);
         result
     }
 
-    /// COM_STMT_EXECUTE, audited when the audit log is on (the statement's text is the
-    /// one it was prepared with).
+    /// COM_STMT_EXECUTE, recorded and audited like `audited` (the statement's text is
+    /// the one it was prepared with).
     pub(super) async fn audited_execute(&mut self, body: &[u8]) -> Result<(), SessionError> {
-        if self.ctx.audit.is_none() {
-            return self.stmt_execute(body).await;
-        }
         self.outcome = Outcome::default();
         let started = Instant::now();
         let sql = body
@@ -79,9 +80,30 @@ impl Session {
             .map(|s| std::sync::Arc::clone(&s.sql));
         let result = self.stmt_execute(body).await;
         if let Some(sql) = sql {
+            self.record_statement(&sql, started);
             self.audit_statement(&sql, started);
         }
         result
+    }
+
+    /// Hands the statement just run to the statistics (a copy into this thread's
+    /// buffer; everything else happens off the session's path).
+    fn record_statement(&self, sql: &str, started: Instant) {
+        let o = &self.outcome;
+        self.ctx.stats.record(&crate::stats::Sample {
+            sql,
+            micros: started.elapsed().as_micros() as u64,
+            rows: o.returned_rows.or(o.affected_rows).unwrap_or(0),
+            error: o.error,
+            nodes: o.nodes,
+            node_mask: o.node_mask,
+            session: self.id,
+            user: &self.user,
+            db: self.db.as_deref(),
+        });
+        self.entry
+            .in_transaction
+            .store(self.in_transaction(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Records the statement just run (a prepared statement's execution included).

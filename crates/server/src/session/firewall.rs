@@ -15,16 +15,15 @@ impl Session {
         sql: &str,
         kind: StatementKind,
     ) -> Result<(), MysqlError> {
-        if !self.ctx.firewall.is_active() {
+        let Some(fw) = self.ctx.firewall() else {
             return Ok(());
-        }
+        };
         // What PREPARE or EXECUTE IMMEDIATE will run is what the rules judge.
         let inner = strata_sql::guard::dynamic_statement_text(sql, kind);
         let (sql, kind) = match &inner {
             Some(text) => (text.as_str(), strata_sql::classify(text)),
             None => (sql, kind),
         };
-        let fw = &self.ctx.firewall;
         let verdict = {
             let facts = StatementFacts::new(sql, kind, &self.user, self.db.as_deref());
             fw.check(&facts)
@@ -36,7 +35,7 @@ impl Session {
         );
         if fw.needs_estimate() && estimated {
             if let Some(rows) = self.estimate_rows(sql).await {
-                let verdict = self.ctx.firewall.check_estimate(rows);
+                let verdict = fw.check_estimate(rows);
                 self.act_on(&verdict, sql)?;
             }
         }

@@ -162,21 +162,58 @@ fn log_mixed_versions(announced: &[&str]) {
 /// Largest packet accepted before authentication (a handshake response is small).
 const HANDSHAKE_MAX_PACKET: usize = 64 * 1024;
 
-async fn fail<T>(conn: &mut PacketConn<ServerStream>, e: MysqlError) -> Result<T, SessionError> {
+pub(crate) async fn fail<T>(
+    conn: &mut PacketConn<ServerStream>,
+    e: MysqlError,
+) -> Result<T, SessionError> {
     write_err(conn, &e);
     let _ = conn.flush().await;
     Err(SessionError::Handshake(e.message))
 }
 
-/// Greets a new client, authenticates it and returns its session.
-pub(super) async fn accept(
-    ctx: Arc<ServerContext>,
+/// Which listener a client came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Port {
+    /// The service port: applications.
+    Service,
+    /// The admin port: `SHOW @@...` and friends (not limited by `max_connections` or
+    /// OFFLINE, so an operator can always get in).
+    Admin,
+}
+
+/// A client that passed the connection phase.
+pub(crate) struct LoggedIn {
+    /// The connection, past authentication.
+    pub conn: PacketConn<ServerStream>,
+    /// What the client sent in its handshake response.
+    pub response: strata_protocol::packets::HandshakeResponse,
+    /// Capabilities both sides have.
+    pub client_caps: u32,
+    /// The scramble in force (for COM_CHANGE_USER).
+    pub scramble: [u8; 20],
+    /// The account it logged in as.
+    pub account: strata_catalog::accounts::Account,
+}
+
+/// Greets a client, checks where it comes from and authenticates it against the
+/// accounts (the same for every port); refusals are written to the client, counted and
+/// audited here.
+pub(crate) async fn log_in(
+    ctx: &Arc<ServerContext>,
     stream: TcpStream,
     id: u32,
     peer: &str,
-) -> Result<Session, SessionError> {
+    port: Port,
+) -> Result<LoggedIn, SessionError> {
+    use crate::metrics::RefusedReason;
     let mut conn = PacketConn::new(ServerStream::Tcp(stream), HANDSHAKE_MAX_PACKET);
-    if ctx.session_count() >= ctx.config.server.max_connections as usize {
+    if port == Port::Service && ctx.is_offline() {
+        ctx.metrics.connection_refused(RefusedReason::Offline);
+        return fail(&mut conn, offline_error()).await;
+    }
+    if port == Port::Service && ctx.session_count() >= ctx.config.server.max_connections as usize {
+        ctx.metrics
+            .connection_refused(RefusedReason::TooManyConnections);
         return fail(
             &mut conn,
             MysqlError::new(codes::TOO_MANY_CONNECTIONS, "Too many connections"),
@@ -185,12 +222,17 @@ pub(super) async fn accept(
     }
     let client_ip: Option<std::net::IpAddr> = peer.parse().ok();
     if let Err(e) = ctx.admit(client_ip, peer) {
+        ctx.metrics.connection_refused(if e.code == 1129 {
+            RefusedReason::Blocked
+        } else {
+            RefusedReason::NotAllowed
+        });
         return fail(&mut conn, e).await;
     }
     let scramble = auth::new_scramble();
     let capabilities = SERVER_CAPABILITIES;
     let greeting = Handshake {
-        server_version: ServerIdentity::of(&ctx).greeting,
+        server_version: ServerIdentity::of(ctx).greeting,
         connection_id: id,
         scramble,
         capabilities,
@@ -220,7 +262,8 @@ pub(super) async fn accept(
         Err(e) if e.is_disconnect() => return Err(SessionError::Handshake(e.to_string())),
         Err(e) => {
             let error = e.to_mysql_error(&response.user, peer);
-            super::audit::login(&ctx, id, &response.user, peer, None, error.code);
+            super::audit::login(ctx, id, &response.user, peer, None, error.code);
+            ctx.metrics.connection_refused(RefusedReason::AuthFailed);
             let delay = ctx.login_failed(client_ip);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -230,14 +273,13 @@ pub(super) async fn accept(
     };
     ctx.login_succeeded(client_ip);
     super::audit::login(
-        &ctx,
+        ctx,
         id,
         &response.user,
         peer,
         response.database.as_deref(),
         0,
     );
-
     // A successful authentication implies an account was found.
     let Some(account) = account else {
         return fail(
@@ -246,6 +288,37 @@ pub(super) async fn accept(
         )
         .await;
     };
+    Ok(LoggedIn {
+        conn,
+        response,
+        client_caps,
+        scramble: authenticated.scramble,
+        account,
+    })
+}
+
+/// What a client connecting to the service port while OFFLINE gets.
+pub(crate) fn offline_error() -> MysqlError {
+    MysqlError::new(
+        (1053, "08S01"),
+        "Strata compute node is offline (an operator ran OFFLINE on the admin port); connect to another compute node or retry later",
+    )
+}
+
+/// Greets a new client, authenticates it and returns its session.
+pub(super) async fn accept(
+    ctx: Arc<ServerContext>,
+    stream: TcpStream,
+    id: u32,
+    peer: &str,
+) -> Result<Session, SessionError> {
+    let LoggedIn {
+        mut conn,
+        response,
+        client_caps,
+        scramble,
+        account,
+    } = log_in(&ctx, stream, id, peer, Port::Service).await?;
     if account.max_user_connections > 0 {
         let open = ctx
             .all_sessions()
@@ -253,6 +326,8 @@ pub(super) async fn accept(
             .filter(|(_, e)| e.user == account.user && e.account_host == account.host.as_str())
             .count() as u64;
         if open >= account.max_user_connections {
+            ctx.metrics
+                .connection_refused(crate::metrics::RefusedReason::UserLimit);
             return fail(
                 &mut conn,
                 MysqlError::new(
@@ -279,6 +354,7 @@ pub(super) async fn accept(
         backend: Default::default(),
         branches: Default::default(),
         deadlock_victim: Default::default(),
+        in_transaction: Default::default(),
         killed: Default::default(),
         kill_signal: Default::default(),
     });
@@ -289,7 +365,7 @@ pub(super) async fn accept(
         entry: entry.clone(),
         user: response.user.clone(),
         client_caps,
-        scramble: authenticated.scramble,
+        scramble,
         multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
         db: None,
         home: None,
@@ -321,6 +397,7 @@ pub(super) async fn accept(
         }
     }
     ctx.register(id, entry);
+    ctx.metrics.connection_accepted();
     session
         .conn
         .set_max_packet(ctx.config.server.max_allowed_packet as usize);

@@ -26,7 +26,7 @@ mod accounts;
 mod audit;
 mod distributed;
 mod firewall;
-mod handshake;
+pub(crate) mod handshake;
 mod isolation;
 mod local;
 mod planning;
@@ -53,6 +53,7 @@ use crate::context::{home_node, ServerContext, SessionEntry};
 use crate::results::{write_eof, write_err, write_ok};
 use crate::shutdown::Shutdown;
 
+pub use handshake::ServerIdentity;
 pub use isolation::PrivateSchemas;
 pub use prepared::ClientStatement;
 
@@ -460,12 +461,19 @@ impl Session {
         }
     }
 
-    fn note_backend(&self, lease: Option<&Lease>) {
+    fn note_backend(&mut self, lease: Option<&Lease>) {
         self.note_backends(lease.map(std::slice::from_ref).unwrap_or_default());
     }
 
-    /// Records where the current statement runs, for KILL QUERY.
-    fn note_backends(&self, leases: &[Lease]) {
+    /// Records where the current statement runs, for KILL QUERY and the statistics.
+    fn note_backends(&mut self, leases: &[Lease]) {
+        self.outcome.nodes = self.outcome.nodes.max(leases.len() as u32);
+        for l in leases {
+            let dnid = l.target().dnid;
+            if dnid < 64 {
+                self.outcome.node_mask |= 1 << dnid;
+            }
+        }
         let mut running = self.entry.backend.lock().unwrap_or_else(|p| p.into_inner());
         running.clear();
         running.extend(leases.iter().map(|l| (l.target().dnid, l.thread_id())));

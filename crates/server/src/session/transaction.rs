@@ -281,11 +281,20 @@ impl Session {
                 lease.mark_broken();
             }
         }
-        let result = match writers.as_mut_slice() {
-            [] => Ok(()),
-            [one] => self.commit_one_phase(&txn, one).await,
-            several => self.commit_two_phase(&txn, several).await,
+        let (result, path) = match writers.as_mut_slice() {
+            [] => (Ok(()), crate::metrics::CommitPath::OnePhase),
+            [one] => (
+                self.commit_one_phase(&txn, one).await,
+                crate::metrics::CommitPath::OnePhase,
+            ),
+            several => (
+                self.commit_two_phase(&txn, several).await,
+                crate::metrics::CommitPath::TwoPhase,
+            ),
         };
+        if result.is_ok() {
+            self.ctx.metrics.xa_committed(path);
+        }
         for lease in readers.iter_mut().filter(|l| !l.is_broken()) {
             let end = lease.read_ok().await;
             let commit = lease.read_ok().await;

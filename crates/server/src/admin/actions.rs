@@ -1,0 +1,184 @@
+//! The admin actions that change the compute node: KILL @@CONNECTION, OFFLINE and
+//! ONLINE, RESET @@SQL_DIGEST and RELOAD @@CONFIG. The admin port and the HTTP API
+//! both call these; each returns what it did or a MySQL error for the operator.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use strata_catalog::Config;
+use strata_protocol::{codes, MysqlError};
+
+use super::table::{AdminTable, ColumnType as T};
+use crate::context::{ServerContext, SessionEntry};
+
+/// Closes the client sessions `ids` (their transactions roll back, their running
+/// statements are interrupted on the storage nodes). Every id must name a live session,
+/// or nothing is killed; returns how many were.
+pub async fn kill_connections(ctx: &ServerContext, ids: &[u32]) -> Result<u64, MysqlError> {
+    let mut targets: Vec<Arc<SessionEntry>> = Vec::with_capacity(ids.len());
+    for &id in ids {
+        match ctx.session(id) {
+            Some(entry) => targets.push(entry),
+            None => {
+                return Err(MysqlError::new(
+                    codes::NO_SUCH_THREAD,
+                    format!("Unknown thread id: {id}"),
+                ))
+            }
+        }
+    }
+    for entry in &targets {
+        kill_session(ctx, entry).await;
+    }
+    Ok(targets.len() as u64)
+}
+
+/// Interrupts what the session runs on the storage nodes and asks it to close.
+async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
+    let running = entry
+        .backend
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    for (dnid, thread) in running {
+        let Some(node) = ctx.topology.node(dnid) else {
+            continue;
+        };
+        let pool = node.pool.clone();
+        match pool.acquire(Some(&node.physical_db)).await {
+            Ok(mut lease) => {
+                let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
+                pool.release(lease);
+            }
+            Err(e) => {
+                tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")
+            }
+        }
+    }
+    entry.killed.store(true, Ordering::Relaxed);
+    entry.kill_signal.notify_one();
+}
+
+/// OFFLINE (`offline` true) or ONLINE; returns whether the state changed.
+pub fn set_offline(ctx: &ServerContext, offline: bool) -> bool {
+    let before = ctx.set_offline(offline);
+    if before != offline {
+        tracing::info!(
+            offline,
+            "compute node {} by an operator",
+            if offline {
+                "taken offline"
+            } else {
+                "back online"
+            }
+        );
+    }
+    before != offline
+}
+
+/// Re-reads the configuration file and applies what can change online: the config
+/// file's accounts, the whitelist and failed-login limits, the SQL firewall, the slow
+/// log and statistics settings. Returns one row per section that changed: `applied`,
+/// or `restart required` for sections the running node cannot change.
+pub fn reload_config(ctx: &ServerContext) -> Result<AdminTable, MysqlError> {
+    let Some(path) = ctx.config_path() else {
+        return Err(MysqlError::new(
+            codes::UNKNOWN,
+            "RELOAD @@CONFIG: this compute node was not started from a configuration file",
+        ));
+    };
+    let new = Config::load(&path).map_err(|e| {
+        MysqlError::new(
+            codes::UNKNOWN,
+            format!("RELOAD @@CONFIG: {}: {e}", path.display()),
+        )
+    })?;
+    let old = ctx.applied_config();
+    let mut applied = old.clone();
+    let mut t = AdminTable::new(&[
+        ("setting", T::Text),
+        ("status", T::Text),
+        ("detail", T::Text),
+    ]);
+    let fail = |what: &str, e: String| {
+        MysqlError::new(
+            codes::UNKNOWN,
+            format!("RELOAD @@CONFIG: applying {what} failed: {e}"),
+        )
+    };
+    // Each online section is applied and recorded on its own, so a failure leaves the
+    // sections before it applied and reported as such by the next reload.
+    if new.security != old.security {
+        ctx.replace_security(new.security.clone())
+            .map_err(|e| fail("security", e.join("; ")))?;
+        applied.security = new.security.clone();
+        t.push(vec![
+            "security".into(),
+            "applied".into(),
+            "whitelist and failed-login limits, for new connections".into(),
+        ]);
+    }
+    if new.firewall != old.firewall {
+        let firewall = crate::firewall::Firewall::new(&new.firewall)
+            .map_err(|e| fail("firewall", e.to_string()))?;
+        ctx.replace_firewall(firewall);
+        applied.firewall = new.firewall.clone();
+        t.push(vec![
+            "firewall".into(),
+            "applied".into(),
+            "rules in force from the next statement".into(),
+        ]);
+    }
+    if new.users != old.users {
+        ctx.replace_config_users(new.users.clone())
+            .map_err(|e| fail("user", e.to_string()))?;
+        applied.users = new.users.clone();
+        t.push(vec![
+            "user".into(),
+            "applied".into(),
+            "configuration file accounts created or updated; accounts removed from the file are kept (DROP USER removes them)".into(),
+        ]);
+    }
+    if new.slow_log != old.slow_log || new.statistics != old.statistics {
+        ctx.stats
+            .reconfigure(&new.statistics, &new.slow_log, &old.server.data_dir)
+            .map_err(|e| fail("slow_log", e.to_string()))?;
+        applied.slow_log = new.slow_log.clone();
+        applied.statistics = new.statistics.clone();
+        t.push(vec![
+            "slow_log, statistics".into(),
+            "applied".into(),
+            "threshold, file and limits".into(),
+        ]);
+    }
+    let restart: [(&str, bool); 9] = [
+        ("server", new.server != old.server),
+        ("data_node", new.data_nodes != old.data_nodes),
+        ("database", new.databases != old.databases),
+        ("rule", new.rules != old.rules),
+        ("table", new.tables != old.tables),
+        ("pool", new.pool != old.pool),
+        ("transaction", new.transaction != old.transaction),
+        ("merge", new.merge != old.merge),
+        ("audit", new.audit != old.audit),
+    ];
+    for (section, changed) in restart {
+        if changed {
+            t.push(vec![
+                section.into(),
+                "restart required".into(),
+                "changed in the file; the running node keeps its current settings".into(),
+            ]);
+        }
+    }
+    if t.rows.is_empty() {
+        t.push(vec![
+            "configuration".into(),
+            "unchanged".into(),
+            path.display().to_string().into(),
+        ]);
+    }
+    ctx.set_applied_config(applied);
+    tracing::info!(path = %path.display(), changes = t.rows.len(), "configuration reloaded");
+    Ok(t)
+}

@@ -1,0 +1,256 @@
+//! The admin port's command language: `SHOW @@NAME`, `KILL @@CONNECTION id[,id]`,
+//! `OFFLINE`, `ONLINE`, `RESET @@SQL_DIGEST`, `RELOAD @@CONFIG` (case-insensitive,
+//! a trailing `;` allowed), parsed into a `Command` without touching any state.
+
+/// The views `SHOW @@...` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// `SHOW @@HELP`.
+    Help,
+    /// `SHOW @@DATANODE`.
+    DataNode,
+    /// `SHOW @@DATASOURCE`.
+    DataSource,
+    /// `SHOW @@BACKEND`.
+    Backend,
+    /// `SHOW @@SESSION` / `SHOW @@CONNECTION`.
+    Session,
+    /// `SHOW @@DATABASE`.
+    Database,
+    /// `SHOW @@TABLE`.
+    Table,
+    /// `SHOW @@XA`.
+    Xa,
+    /// `SHOW @@SQL_DIGEST`.
+    SqlDigest,
+    /// `SHOW @@SLOW_SQL`.
+    SlowSql,
+    /// `SHOW @@SERVER`.
+    Server,
+}
+
+impl View {
+    /// Every view with its names and what it shows (`SHOW @@HELP` prints this).
+    pub const ALL: [(View, &'static [&'static str], &'static str); 11] = [
+        (View::Help, &["HELP"], "The admin commands"),
+        (
+            View::DataNode,
+            &["DATANODE"],
+            "Data nodes: databases, storage node, status, pool, statements/s",
+        ),
+        (
+            View::DataSource,
+            &["DATASOURCE"],
+            "Storage nodes: host, port, role, status, last error",
+        ),
+        (
+            View::Backend,
+            &["BACKEND"],
+            "Storage connections: node, state, owner session, age",
+        ),
+        (
+            View::Session,
+            &["SESSION", "CONNECTION"],
+            "Client sessions: user, host, db, state, transaction, statement",
+        ),
+        (
+            View::Database,
+            &["DATABASE"],
+            "Logical databases and their data nodes",
+        ),
+        (
+            View::Table,
+            &["TABLE"],
+            "Logical tables: type, rule, key, data nodes",
+        ),
+        (
+            View::Xa,
+            &["XA"],
+            "In-doubt and recently recovered distributed transactions",
+        ),
+        (
+            View::SqlDigest,
+            &["SQL_DIGEST"],
+            "Statements by digest, most total time first",
+        ),
+        (View::SlowSql, &["SLOW_SQL"], "The latest slow statements"),
+        (
+            View::Server,
+            &["SERVER"],
+            "Version, uptime, node id, threads, memory, state",
+        ),
+    ];
+
+    /// The view named `name` (upper case, without `@@`).
+    fn named(name: &str) -> Option<View> {
+        View::ALL
+            .iter()
+            .find(|(_, names, _)| names.contains(&name))
+            .map(|(v, _, _)| *v)
+    }
+
+    /// The name the API uses for the view (`/api/v1/<name>`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            View::Help => "help",
+            View::DataNode => "datanodes",
+            View::DataSource => "datasources",
+            View::Backend => "backends",
+            View::Session => "sessions",
+            View::Database => "databases",
+            View::Table => "tables",
+            View::Xa => "xa",
+            View::SqlDigest => "digests",
+            View::SlowSql => "slow",
+            View::Server => "server",
+        }
+    }
+
+    /// The view the API names `name`.
+    pub fn from_api_name(name: &str) -> Option<View> {
+        View::ALL
+            .iter()
+            .map(|(v, _, _)| *v)
+            .find(|v| v.api_name() == name)
+    }
+}
+
+/// One admin command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `SHOW @@view`.
+    Show(View),
+    /// `KILL @@CONNECTION id[,id...]`.
+    Kill(Vec<u32>),
+    /// `OFFLINE`: refuse new client connections.
+    Offline,
+    /// `ONLINE`: accept them again.
+    Online,
+    /// `RESET @@SQL_DIGEST`.
+    ResetDigests,
+    /// `RELOAD @@CONFIG`.
+    Reload,
+    /// `SELECT @@version_comment LIMIT 1` and the like, which the mysql client sends
+    /// on connecting: answered with the compute node's comment.
+    VersionComment,
+}
+
+/// Why a command was refused; the message is what the operator sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// Not an admin command at all.
+    #[error("Unknown admin command '{0}'; SHOW @@HELP lists the commands")]
+    Unknown(String),
+    /// `KILL @@CONNECTION` with something other than connection ids.
+    #[error("KILL @@CONNECTION needs connection ids separated by commas, got '{0}'")]
+    BadId(String),
+}
+
+/// Parses one command.
+pub fn parse(text: &str) -> Result<Command, CommandError> {
+    let trimmed = text.trim().trim_end_matches(';').trim();
+    let upper = trimmed.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let unknown = || CommandError::Unknown(shorten(trimmed));
+    match words.as_slice() {
+        ["SHOW", name] => name
+            .strip_prefix("@@")
+            .and_then(View::named)
+            .map(Command::Show)
+            .ok_or_else(unknown),
+        ["OFFLINE"] => Ok(Command::Offline),
+        ["ONLINE"] => Ok(Command::Online),
+        ["RESET", "@@SQL_DIGEST"] => Ok(Command::ResetDigests),
+        ["RELOAD", "@@CONFIG"] => Ok(Command::Reload),
+        ["KILL", "@@CONNECTION", ..] => {
+            // The ids may be written with or without spaces around the commas.
+            let rest = trimmed
+                .split_whitespace()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join("");
+            parse_ids(&rest)
+        }
+        ["SELECT", "@@VERSION_COMMENT", ..] => Ok(Command::VersionComment),
+        _ => Err(unknown()),
+    }
+}
+
+fn parse_ids(list: &str) -> Result<Command, CommandError> {
+    if list.is_empty() {
+        return Err(CommandError::BadId(String::new()));
+    }
+    let ids: Result<Vec<u32>, _> = list.split(',').map(|p| p.parse::<u32>()).collect();
+    match ids {
+        Ok(ids) if ids.iter().all(|&id| id > 0) => Ok(Command::Kill(ids)),
+        _ => Err(CommandError::BadId(shorten(list))),
+    }
+}
+
+/// The start of an operator's text, for an error message.
+fn shorten(text: &str) -> String {
+    let mut s: String = text.chars().take(80).collect();
+    if s.len() < text.len() {
+        s.push_str("...");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_in_any_case_with_a_trailing_semicolon() {
+        let cases = [
+            ("SHOW @@HELP", Command::Show(View::Help)),
+            ("show @@datanode;", Command::Show(View::DataNode)),
+            ("  Show   @@Connection ", Command::Show(View::Session)),
+            ("SHOW @@SESSION", Command::Show(View::Session)),
+            ("SHOW @@SQL_DIGEST", Command::Show(View::SqlDigest)),
+            ("SHOW @@SLOW_SQL", Command::Show(View::SlowSql)),
+            ("SHOW @@XA", Command::Show(View::Xa)),
+            ("offline", Command::Offline),
+            ("ONLINE;", Command::Online),
+            ("reset @@sql_digest", Command::ResetDigests),
+            ("RELOAD @@CONFIG", Command::Reload),
+            ("KILL @@CONNECTION 5", Command::Kill(vec![5])),
+            ("kill @@connection 5, 6 ,7", Command::Kill(vec![5, 6, 7])),
+            ("select @@version_comment limit 1", Command::VersionComment),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse(text), Ok(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_commands_and_bad_ids_are_refused_with_their_text() {
+        assert_eq!(
+            parse("SHOW @@NOPE"),
+            Err(CommandError::Unknown("SHOW @@NOPE".into()))
+        );
+        assert_eq!(
+            parse("select 1"),
+            Err(CommandError::Unknown("select 1".into()))
+        );
+        assert_eq!(
+            parse("KILL @@CONNECTION abc"),
+            Err(CommandError::BadId("abc".into()))
+        );
+        assert_eq!(
+            parse("KILL @@CONNECTION 0"),
+            Err(CommandError::BadId("0".into()))
+        );
+        assert_eq!(
+            parse("KILL @@CONNECTION"),
+            Err(CommandError::BadId(String::new()))
+        );
+    }
+
+    #[test]
+    fn every_view_has_one_api_name() {
+        for (view, _, _) in View::ALL {
+            assert_eq!(View::from_api_name(view.api_name()), Some(view));
+        }
+    }
+}

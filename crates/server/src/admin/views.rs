@@ -1,0 +1,528 @@
+//! The read-only management views (`SHOW @@...` on the admin port, `GET /api/v1/...`
+//! over HTTP): each builds an `AdminTable` from what the `ServerContext` holds —
+//! topology and pools, live sessions, the XA coordinator, the catalog and the
+//! statement statistics — without asking a storage node anything.
+
+use std::sync::atomic::Ordering;
+
+use strata_catalog::sharding::Distribution;
+
+use super::command::View;
+use super::table::{AdminTable, Cell, ColumnType as T};
+use crate::context::ServerContext;
+
+/// The table `view` shows now.
+pub fn view(ctx: &ServerContext, view: View) -> AdminTable {
+    match view {
+        View::Help => help(),
+        View::DataNode => data_nodes(ctx),
+        View::DataSource => data_sources(ctx),
+        View::Backend => backends(ctx),
+        View::Session => sessions(ctx),
+        View::Database => databases(ctx),
+        View::Table => tables(ctx),
+        View::Xa => xa(ctx),
+        View::SqlDigest => digests(ctx),
+        View::SlowSql => slow(ctx),
+        View::Server => server(ctx),
+    }
+}
+
+/// The columns of `view` (the API's schemas are generated from these).
+pub fn columns(view: View) -> &'static [(&'static str, T)] {
+    match view {
+        View::Help => HELP,
+        View::DataNode => DATANODE,
+        View::DataSource => DATASOURCE,
+        View::Backend => BACKEND,
+        View::Session => SESSION,
+        View::Database => DATABASE,
+        View::Table => TABLE,
+        View::Xa => XA,
+        View::SqlDigest => SQL_DIGEST,
+        View::SlowSql => SLOW_SQL,
+        View::Server => SERVER,
+    }
+}
+
+/// The columns of `SHOW @@HELP`.
+pub const HELP: &[(&str, T)] = &[("command", T::Text), ("description", T::Text)];
+
+/// The columns of `SHOW @@DATANODE`.
+pub const DATANODE: &[(&str, T)] = &[
+    ("dnid", T::Int),
+    ("databases", T::Text),
+    ("storage_node", T::Text),
+    ("status", T::Text),
+    ("pool_active", T::Int),
+    ("pool_idle", T::Int),
+    ("pool_max", T::Int),
+    ("pool_waiters", T::Int),
+    ("statements", T::Int),
+    ("statements_per_s", T::Float),
+];
+
+/// The columns of `SHOW @@DATASOURCE`.
+pub const DATASOURCE: &[(&str, T)] = &[
+    ("dnid", T::Int),
+    ("host", T::Text),
+    ("port", T::Int),
+    ("database", T::Text),
+    ("role", T::Text),
+    ("status", T::Text),
+    ("version", T::Text),
+    ("tls", T::Int),
+    ("lag_s", T::Int),
+    ("connect_errors", T::Int),
+    ("last_error", T::Text),
+];
+
+/// The columns of `SHOW @@BACKEND`.
+pub const BACKEND: &[(&str, T)] = &[
+    ("dnid", T::Int),
+    ("thread_id", T::Int),
+    ("state", T::Text),
+    ("session", T::Int),
+    ("idle_ms", T::Int),
+    ("statement", T::Text),
+];
+
+/// The columns of `SHOW @@SESSION`.
+pub const SESSION: &[(&str, T)] = &[
+    ("id", T::Int),
+    ("user", T::Text),
+    ("host", T::Text),
+    ("db", T::Text),
+    ("state", T::Text),
+    ("in_transaction", T::Int),
+    ("data_nodes", T::Text),
+    ("time_s", T::Int),
+    ("statement", T::Text),
+];
+
+/// The columns of `SHOW @@DATABASE`.
+pub const DATABASE: &[(&str, T)] = &[
+    ("database", T::Text),
+    ("data_nodes", T::Text),
+    ("default_data_nodes", T::Text),
+    ("tables", T::Int),
+];
+
+/// The columns of `SHOW @@TABLE`.
+pub const TABLE: &[(&str, T)] = &[
+    ("database", T::Text),
+    ("table", T::Text),
+    ("type", T::Text),
+    ("rule", T::Text),
+    ("key", T::Text),
+    ("data_nodes", T::Text),
+    ("rows_estimate", T::Int),
+];
+
+/// The columns of `SHOW @@XA`.
+pub const XA: &[(&str, T)] = &[
+    ("xid", T::Text),
+    ("state", T::Text),
+    ("data_nodes", T::Text),
+    ("time", T::Text),
+    ("age_s", T::Int),
+];
+
+/// The columns of `SHOW @@SQL_DIGEST`.
+pub const SQL_DIGEST: &[(&str, T)] = &[
+    ("digest", T::Text),
+    ("count", T::Int),
+    ("errors", T::Int),
+    ("rows", T::Int),
+    ("total_ms", T::Float),
+    ("avg_ms", T::Float),
+    ("max_ms", T::Float),
+    ("p99_ms", T::Float),
+    ("nodes_per_execution", T::Float),
+    ("first_seen", T::Text),
+    ("last_seen", T::Text),
+];
+
+/// The columns of `SHOW @@SLOW_SQL`.
+pub const SLOW_SQL: &[(&str, T)] = &[
+    ("time", T::Text),
+    ("session", T::Int),
+    ("user", T::Text),
+    ("db", T::Text),
+    ("duration_ms", T::Float),
+    ("rows", T::Int),
+    ("error", T::Int),
+    ("data_nodes", T::Text),
+    ("digest", T::Text),
+    ("statement", T::Text),
+];
+
+/// The columns of `SHOW @@SERVER`.
+pub const SERVER: &[(&str, T)] = &[("name", T::Text), ("value", T::Text)];
+
+fn help() -> AdminTable {
+    let mut t = AdminTable::new(HELP);
+    for (_, names, what) in View::ALL {
+        let command = names
+            .iter()
+            .map(|n| format!("SHOW @@{n}"))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        t.push(vec![command.into(), (*what).into()]);
+    }
+    for (command, what) in [
+        (
+            "KILL @@CONNECTION id[,id...]",
+            "Closes client sessions (their transactions roll back)",
+        ),
+        (
+            "OFFLINE",
+            "Refuses new client connections; open sessions carry on",
+        ),
+        ("ONLINE", "Accepts client connections again"),
+        ("RESET @@SQL_DIGEST", "Forgets the statement statistics"),
+        (
+            "RELOAD @@CONFIG",
+            "Re-reads the configuration file and applies what can change online",
+        ),
+    ] {
+        t.push(vec![command.into(), what.into()]);
+    }
+    t
+}
+
+fn nodes_text(nodes: &[u32]) -> String {
+    nodes
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `ok`, `unreachable` (the latest connect failed) or `unknown` (never connected).
+fn pool_status(pool: &strata_backend::Pool) -> &'static str {
+    if pool.is_failing() {
+        "unreachable"
+    } else if pool.server_version().is_some() {
+        "ok"
+    } else {
+        "unknown"
+    }
+}
+
+fn data_nodes(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(DATANODE);
+    ctx.stats.collect(&ctx.metrics);
+    let counts = ctx.stats.node_statements();
+    let dbs = ctx.topology.dbs();
+    for node in ctx.topology.nodes() {
+        let pool = &node.pool;
+        let target = pool.target();
+        let databases: Vec<&str> = dbs
+            .iter()
+            .filter(|d| d.data_nodes.contains(&node.id))
+            .map(|d| d.name.as_str())
+            .collect();
+        let (statements, rate) = counts.get(&node.id).copied().unwrap_or((0, 0.0));
+        let idle = pool.idle_count();
+        t.push(vec![
+            node.id.into(),
+            databases.join(",").into(),
+            format!("{}:{}/{}", target.host, target.port, target.database).into(),
+            pool_status(pool).into(),
+            pool.open_count().saturating_sub(idle).into(),
+            idle.into(),
+            pool.max_size().into(),
+            pool.waiter_count().into(),
+            statements.into(),
+            rate.into(),
+        ]);
+    }
+    t
+}
+
+fn data_sources(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(DATASOURCE);
+    for node in ctx.topology.nodes() {
+        let pool = &node.pool;
+        let target = pool.target();
+        t.push(vec![
+            node.id.into(),
+            target.host.as_str().into(),
+            u32::from(target.port).into(),
+            target.database.as_str().into(),
+            // Replicas and their lag come with high availability.
+            "primary".into(),
+            pool_status(pool).into(),
+            pool.server_version().map(|v| v.to_string()).into(),
+            pool.tls().is_some().into(),
+            Cell::Null,
+            pool.connect_error_count().into(),
+            pool.last_error().into(),
+        ]);
+    }
+    t
+}
+
+fn backends(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(BACKEND);
+    for (id, entry) in ctx.all_sessions() {
+        let running = entry
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let statement = info.map(|b| String::from_utf8_lossy(&b).chars().take(200).collect());
+        for (dnid, thread) in running {
+            t.push(vec![
+                dnid.into(),
+                thread.into(),
+                "running".into(),
+                id.into(),
+                0u64.into(),
+                Cell::from(statement.clone()),
+            ]);
+        }
+    }
+    for node in ctx.topology.nodes() {
+        for (thread, idle) in node.pool.idle_connections() {
+            t.push(vec![
+                node.id.into(),
+                thread.into(),
+                "idle".into(),
+                Cell::Null,
+                (idle.as_millis() as u64).into(),
+                Cell::Null,
+            ]);
+        }
+    }
+    t
+}
+
+fn sessions(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(SESSION);
+    for (id, entry) in ctx.all_sessions() {
+        let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let since = *entry.since.lock().unwrap_or_else(|p| p.into_inner());
+        let mut nodes: Vec<u32> = entry
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .chain(
+                entry
+                    .branches
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter(),
+            )
+            .map(|(dnid, _)| *dnid)
+            .collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let db = entry.db.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        t.push(vec![
+            id.into(),
+            entry.user.as_str().into(),
+            entry.host.as_str().into(),
+            db.into(),
+            if info.is_some() { "Query" } else { "Sleep" }.into(),
+            entry.in_transaction.load(Ordering::Relaxed).into(),
+            nodes_text(&nodes).into(),
+            since.elapsed().as_secs().into(),
+            Cell::from(info.map(|b| String::from_utf8_lossy(&b).into_owned())),
+        ]);
+    }
+    t
+}
+
+fn databases(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(DATABASE);
+    let catalog = ctx.topology.catalog();
+    for db in ctx.topology.dbs() {
+        t.push(vec![
+            db.name.as_str().into(),
+            nodes_text(&db.data_nodes).into(),
+            nodes_text(&db.default_data_nodes).into(),
+            catalog.tables(&db.name).len().into(),
+        ]);
+    }
+    t
+}
+
+fn tables(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(TABLE);
+    let catalog = ctx.topology.catalog();
+    for db in ctx.topology.dbs() {
+        for (name, info) in catalog.tables(&db.name) {
+            let (rule, key) = match &info.distribution {
+                Distribution::Sharded { column, rule, .. } => (
+                    Some(
+                        rule.name
+                            .clone()
+                            .unwrap_or_else(|| rule.function.type_name().to_string()),
+                    ),
+                    Some(column.clone()),
+                ),
+                Distribution::Child {
+                    parent,
+                    parent_column,
+                    column,
+                } => (
+                    Some(format!("child of {parent}({parent_column})")),
+                    Some(column.clone()),
+                ),
+                _ => (None, None),
+            };
+            t.push(vec![
+                db.name.as_str().into(),
+                name.into(),
+                info.distribution.kind_name().into(),
+                rule.into(),
+                key.into(),
+                nodes_text(&info.data_nodes).into(),
+                // Row estimates need a round trip to every node: not in this view.
+                Cell::Null,
+            ]);
+        }
+    }
+    t
+}
+
+/// In-doubt distributed transactions and branches recovery finished recently (the
+/// service port's `SHOW ABNORMAL_XA_TRX` shows the same).
+pub fn xa(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(XA);
+    let now_ms = now_ms();
+    for d in ctx.xa.pending_decisions() {
+        t.push(vec![
+            d.gtrid.into(),
+            "COMMITTING".into(),
+            nodes_text(&d.data_nodes).into(),
+            format_ms(d.decided_ms).into(),
+            (now_ms.saturating_sub(d.decided_ms) / 1000).into(),
+        ]);
+    }
+    for r in ctx.xa.recently_resolved() {
+        let state = if r.committed {
+            "RECOVERED_COMMIT"
+        } else {
+            "RECOVERED_ROLLBACK"
+        };
+        t.push(vec![
+            r.gtrid.into(),
+            state.into(),
+            r.dnid.to_string().into(),
+            format_ms(r.at_ms).into(),
+            (now_ms.saturating_sub(r.at_ms) / 1000).into(),
+        ]);
+    }
+    t
+}
+
+fn digests(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(SQL_DIGEST);
+    for d in ctx.stats.digests(&ctx.metrics) {
+        t.push(vec![
+            d.digest.into(),
+            d.count.into(),
+            d.errors.into(),
+            d.rows.into(),
+            (d.total_us as f64 / 1000.0).into(),
+            (d.avg_us as f64 / 1000.0).into(),
+            (d.max_us as f64 / 1000.0).into(),
+            (d.p99_us as f64 / 1000.0).into(),
+            d.nodes_per_execution.into(),
+            format_ms(d.first_seen_ms).into(),
+            format_ms(d.last_seen_ms).into(),
+        ]);
+    }
+    t
+}
+
+fn slow(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(SLOW_SQL);
+    for e in ctx.stats.slow(&ctx.metrics) {
+        t.push(vec![
+            format_ms((e.at_micros.max(0) / 1000) as u64).into(),
+            e.session.into(),
+            e.user.into(),
+            e.db.into(),
+            e.duration_ms.into(),
+            e.rows.into(),
+            u32::from(e.error).into(),
+            nodes_text(&e.nodes).into(),
+            e.digest.into(),
+            e.statement.into(),
+        ]);
+    }
+    t
+}
+
+fn server(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(SERVER);
+    let identity = crate::session::ServerIdentity::of(ctx);
+    let rows: Vec<(&str, String)> = vec![
+        ("strata_version", env!("CARGO_PKG_VERSION").to_string()),
+        ("version", identity.version),
+        ("version_comment", identity.comment),
+        ("node_id", ctx.config.server.node_id.to_string()),
+        (
+            "state",
+            if ctx.is_offline() {
+                "OFFLINE"
+            } else {
+                "ONLINE"
+            }
+            .to_string(),
+        ),
+        ("uptime_s", ctx.started.elapsed().as_secs().to_string()),
+        (
+            "worker_threads",
+            ctx.config.server.effective_worker_threads().to_string(),
+        ),
+        (
+            "memory_rss_bytes",
+            resident_memory().map_or_else(|| "unknown".into(), |b| b.to_string()),
+        ),
+        ("sessions", ctx.session_count().to_string()),
+        (
+            "questions",
+            ctx.questions.load(Ordering::Relaxed).to_string(),
+        ),
+        ("data_nodes", ctx.topology.nodes().count().to_string()),
+        (
+            "service_port",
+            ctx.service_port.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "config_file",
+            ctx.config_path()
+                .map_or_else(|| "none".into(), |p| p.display().to_string()),
+        ),
+    ];
+    for (name, value) in rows {
+        t.push(vec![name.into(), value.into()]);
+    }
+    t
+}
+
+/// The process's resident memory, from /proc (Linux only).
+fn resident_memory() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Epoch milliseconds as `YYYY-MM-DD hh:mm:ss.fff` (UTC).
+pub fn format_ms(ms: u64) -> String {
+    let t = strata_planner::DateTime::from_unix_micros((ms as i64).saturating_mul(1000), 0);
+    format!("{} {}", t.date_text(), t.time_text(3))
+}

@@ -1,0 +1,224 @@
+//! The slow query log: statements that took `slow_query_ms` or longer, kept in a
+//! bounded ring for `SHOW @@SLOW_SQL` and the HTTP API, and written as JSON lines to a
+//! file that rotates by size (by the statistics collector, never by a session).
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use strata_catalog::config::SlowLogConfig;
+
+/// One slow statement (a line of the file, a row of `SHOW @@SLOW_SQL`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SlowEntry {
+    /// When it started, microseconds since the Unix epoch.
+    pub at_micros: i64,
+    /// Connection id.
+    pub session: u32,
+    /// Account name.
+    pub user: String,
+    /// Current database.
+    pub db: Option<String>,
+    /// How long it took, milliseconds.
+    pub duration_ms: f64,
+    /// Rows returned or changed, where known.
+    pub rows: u64,
+    /// MySQL error code, 0 on success.
+    pub error: u16,
+    /// Data nodes it ran on.
+    pub nodes: Vec<u32>,
+    /// Its digest.
+    pub digest: String,
+    /// Its text (cut at `stats::MAX_TEXT` bytes).
+    pub statement: String,
+}
+
+/// The ring and the file.
+pub struct SlowLog {
+    keep: usize,
+    ring: VecDeque<SlowEntry>,
+    file: Option<SlowFile>,
+}
+
+struct SlowFile {
+    path: PathBuf,
+    out: BufWriter<File>,
+    size: u64,
+    rotate_bytes: u64,
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+impl SlowLog {
+    /// The log `config` describes (its file opened for appending when enabled).
+    pub fn open(config: &SlowLogConfig, data_dir: &Path) -> std::io::Result<SlowLog> {
+        let file = if config.enabled {
+            let path = config
+                .path
+                .clone()
+                .unwrap_or_else(|| data_dir.join("slow.log"));
+            let file = open(&path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("slow log {}: {e}", path.display()))
+            })?;
+            Some(SlowFile {
+                size: file.metadata().map(|m| m.len()).unwrap_or(0),
+                out: BufWriter::new(file),
+                path,
+                rotate_bytes: config.rotate_bytes,
+            })
+        } else {
+            None
+        };
+        Ok(SlowLog {
+            keep: config.keep.max(1),
+            ring: VecDeque::new(),
+            file,
+        })
+    }
+
+    /// Records a slow statement: in the ring, and in the file when enabled.
+    pub fn push(&mut self, entry: SlowEntry) {
+        if let Some(f) = &mut self.file {
+            f.write(&entry);
+        }
+        self.remember(entry);
+    }
+
+    /// Keeps `entry` in the ring only.
+    pub fn remember(&mut self, entry: SlowEntry) {
+        if self.ring.len() >= self.keep {
+            self.ring.pop_back();
+        }
+        self.ring.push_front(entry);
+    }
+
+    /// Kept entries, newest first.
+    pub fn entries(&self) -> Vec<SlowEntry> {
+        self.ring.iter().cloned().collect()
+    }
+
+    /// Writes buffered lines to the file.
+    pub fn flush(&mut self) {
+        if let Some(f) = &mut self.file {
+            if let Err(e) = f.out.flush() {
+                tracing::warn!(error = %e, path = %f.path.display(), "slow log write failed");
+            }
+        }
+    }
+}
+
+impl SlowFile {
+    fn write(&mut self, entry: &SlowEntry) {
+        let mut line = match serde_json::to_vec(entry) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot encode a slow log line");
+                return;
+            }
+        };
+        line.push(b'\n');
+        if self.rotate_bytes > 0
+            && self.size > 0
+            && self.size + line.len() as u64 > self.rotate_bytes
+        {
+            self.rotate();
+        }
+        match self.out.write_all(&line) {
+            Ok(()) => self.size += line.len() as u64,
+            Err(e) => {
+                tracing::warn!(error = %e, path = %self.path.display(), "slow log write failed")
+            }
+        }
+    }
+
+    /// `slow.log` becomes `slow.log.1` (replacing an older one).
+    fn rotate(&mut self) {
+        let _ = self.out.flush();
+        let mut rotated = self.path.clone().into_os_string();
+        rotated.push(".1");
+        if let Err(e) = std::fs::rename(&self.path, &rotated) {
+            tracing::warn!(error = %e, path = %self.path.display(), "cannot rotate the slow log");
+            return;
+        }
+        match open(&self.path) {
+            Ok(file) => {
+                self.out = BufWriter::new(file);
+                self.size = 0;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, path = %self.path.display(), "cannot reopen the slow log")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u32) -> SlowEntry {
+        SlowEntry {
+            at_micros: 0,
+            session: n,
+            user: "u".into(),
+            db: None,
+            duration_ms: 1500.0,
+            rows: 0,
+            error: 0,
+            nodes: vec![1],
+            digest: "select SLEEP(?)".into(),
+            statement: "SELECT SLEEP(1.5)".into(),
+        }
+    }
+
+    #[test]
+    fn lines_go_to_the_file_and_the_ring_keeps_the_newest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = SlowLogConfig {
+            enabled: true,
+            keep: 2,
+            rotate_bytes: 0,
+            ..SlowLogConfig::default()
+        };
+        let mut log = SlowLog::open(&config, dir.path()).expect("open");
+        for n in 1..=3 {
+            log.push(entry(n));
+        }
+        log.flush();
+        let kept: Vec<u32> = log.entries().iter().map(|e| e.session).collect();
+        assert_eq!(kept, [3, 2]);
+        let text = std::fs::read_to_string(dir.path().join("slow.log")).expect("read");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2]["statement"], "SELECT SLEEP(1.5)");
+        assert_eq!(lines[2]["nodes"], serde_json::json!([1]));
+    }
+
+    #[test]
+    fn the_file_rotates_by_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = SlowLogConfig {
+            enabled: true,
+            rotate_bytes: 300,
+            ..SlowLogConfig::default()
+        };
+        let mut log = SlowLog::open(&config, dir.path()).expect("open");
+        for n in 1..=4 {
+            log.push(entry(n));
+        }
+        log.flush();
+        assert!(dir.path().join("slow.log.1").exists());
+        let current = std::fs::read_to_string(dir.path().join("slow.log")).expect("read");
+        assert!(current.len() <= 300, "{}", current.len());
+    }
+}
