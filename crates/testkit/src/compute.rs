@@ -171,6 +171,26 @@ impl ComputeNode {
         self.server.service_addr()
     }
 
+    /// The bound admin port address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.server.admin_addr()
+    }
+
+    /// The bound HTTP address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.server.http_addr()
+    }
+
+    /// The running server (its context, `set_config_path` for RELOAD @@CONFIG).
+    pub fn server(&self) -> &RunningServer {
+        &self.server
+    }
+
+    /// `mysql_async` options for the admin port as `root`.
+    pub fn admin_opts(&self) -> mysql_async::Opts {
+        mysql_opts(self.admin_addr(), ROOT_USER, ROOT_PASSWORD, None)
+    }
+
     /// The configuration the node runs with (listener ports as configured, i.e. 0).
     pub fn config(&self) -> &Config {
         &self.config

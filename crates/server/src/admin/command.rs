@@ -130,9 +130,10 @@ pub enum Command {
     ResetDigests,
     /// `RELOAD @@CONFIG`.
     Reload,
-    /// `SELECT @@version_comment LIMIT 1` and the like, which the mysql client sends
-    /// on connecting: answered with the compute node's comment.
-    VersionComment,
+    /// `SELECT @@a[, @@b...] [LIMIT n]`: what MySQL clients and drivers read on
+    /// connecting (`@@version_comment`, `@@max_allowed_packet`...), answered by the
+    /// admin port itself; the names as written.
+    Variables(Vec<String>),
 }
 
 /// Why a command was refused; the message is what the operator sees.
@@ -171,9 +172,28 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
                 .join("");
             parse_ids(&rest)
         }
-        ["SELECT", "@@VERSION_COMMENT", ..] => Ok(Command::VersionComment),
+        ["SELECT", ..] => parse_variables(trimmed).ok_or_else(unknown),
         _ => Err(unknown()),
     }
+}
+
+/// `SELECT @@a, @@b [LIMIT n]`, nothing else.
+fn parse_variables(text: &str) -> Option<Command> {
+    let rest = text.get(6..)?.trim();
+    let upper = rest.to_ascii_uppercase();
+    let list = match upper.rfind(" LIMIT ") {
+        Some(at) if upper[at + 7..].trim().parse::<u64>().is_ok() => &rest[..at],
+        _ => rest,
+    };
+    let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+    let valid = |n: &String| {
+        n.strip_prefix("@@").is_some_and(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        })
+    };
+    names.iter().all(valid).then_some(Command::Variables(names))
 }
 
 fn parse_ids(list: &str) -> Result<Command, CommandError> {
@@ -232,6 +252,10 @@ mod tests {
         assert_eq!(
             parse("select 1"),
             Err(CommandError::Unknown("select 1".into()))
+        );
+        assert_eq!(
+            parse("select @@x from t"),
+            Err(CommandError::Unknown("select @@x from t".into()))
         );
         assert_eq!(
             parse("KILL @@CONNECTION abc"),

@@ -193,10 +193,30 @@ impl AdminSession {
                 let table = views::view(&ctx, view);
                 self.result(&table.to_result());
             }
-            Command::VersionComment => {
-                let mut r = LocalResult::text(&["@@version_comment"]);
-                r.rows
-                    .push(vec![Some(crate::session::ServerIdentity::of(&ctx).comment)]);
+            Command::Variables(names) => {
+                let headers: Vec<&str> = names.iter().map(String::as_str).collect();
+                let mut r = LocalResult::text(&headers);
+                let identity = crate::session::ServerIdentity::of(&ctx);
+                let row = names
+                    .iter()
+                    .map(|n| {
+                        let n = n.trim_start_matches('@').to_ascii_lowercase();
+                        let n = n
+                            .strip_prefix("session.")
+                            .or_else(|| n.strip_prefix("global."))
+                            .unwrap_or(&n)
+                            .to_string();
+                        match n.as_str() {
+                            "version_comment" => Some(identity.comment.clone()),
+                            "version" => Some(identity.version.clone()),
+                            "max_allowed_packet" => Some(MAX_PACKET.to_string()),
+                            "wait_timeout" | "interactive_timeout" => Some("28800".into()),
+                            "autocommit" => Some("1".into()),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                r.rows.push(row);
                 self.result(&r);
             }
             Command::Kill(ids) => match actions::kill_connections(&ctx, &ids).await {
