@@ -236,7 +236,14 @@ mod tests {
             ("RELOAD @@CONFIG", Command::Reload),
             ("KILL @@CONNECTION 5", Command::Kill(vec![5])),
             ("kill @@connection 5, 6 ,7", Command::Kill(vec![5, 6, 7])),
-            ("select @@version_comment limit 1", Command::VersionComment),
+            (
+                "select @@version_comment limit 1",
+                Command::Variables(vec!["@@version_comment".into()]),
+            ),
+            (
+                "SELECT @@max_allowed_packet,@@wait_timeout",
+                Command::Variables(vec!["@@max_allowed_packet".into(), "@@wait_timeout".into()]),
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(parse(text), Ok(want), "{text}");
