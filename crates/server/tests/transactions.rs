@@ -321,6 +321,27 @@ async fn recovery_commits_logged_branches_and_rolls_back_the_rest() -> TestResul
             (gtrid(2), "RECOVERED_ROLLBACK".to_string()),
         ]
     );
+    // The admin port's SHOW @@XA shows the same branches.
+    let mut admin = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.admin_addr(),
+        strata_testkit::ROOT_USER,
+        strata_testkit::ROOT_PASSWORD,
+        None,
+    ))
+    .await?;
+    let rows: Vec<mysql_async::Row> = admin.query("SHOW @@XA").await?;
+    let mut admin_states: Vec<(String, String)> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.get::<String, _>("xid").unwrap_or_default(),
+                r.get::<String, _>("state").unwrap_or_default(),
+            )
+        })
+        .collect();
+    admin_states.sort();
+    assert_eq!(admin_states, states);
+    drop(admin);
     drop(c);
     // Finished decisions are removed within a moment (written when no new decision
     // comes to carry the removal).

@@ -526,3 +526,15 @@ pub fn format_ms(ms: u64) -> String {
     let t = strata_planner::DateTime::from_unix_micros((ms as i64).saturating_mul(1000), 0);
     format!("{} {}", t.date_text(), t.time_text(3))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_epoch_milliseconds() {
+        assert_eq!(super::format_ms(0), "1970-01-01 00:00:00.000");
+        assert_eq!(
+            super::format_ms(1_795_000_000_123),
+            "2026-11-18 11:06:40.123"
+        );
+    }
+}

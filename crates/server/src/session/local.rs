@@ -333,31 +333,18 @@ impl Session {
     }
 
     /// In-doubt distributed transactions (a logged commit not yet applied on every data
-    /// node) and branches that recovery finished recently, newest first.
+    /// node) and branches that recovery finished recently: the admin port's `SHOW @@XA`
+    /// under HotDB's column names.
     fn show_abnormal_xa(&self) -> LocalResult {
         let mut result = LocalResult::text(&["XID", "State", "DNIDs", "Time"]);
-        for d in self.ctx.xa.pending_decisions() {
-            let nodes: Vec<String> = d.data_nodes.iter().map(u32::to_string).collect();
-            result.rows.push(vec![
-                Some(d.gtrid),
-                Some("COMMITTING".into()),
-                Some(nodes.join(",")),
-                Some(format_ms(d.decided_ms)),
-            ]);
-        }
-        for r in self.ctx.xa.recently_resolved() {
-            let state = if r.committed {
-                "RECOVERED_COMMIT"
-            } else {
-                "RECOVERED_ROLLBACK"
-            };
-            result.rows.push(vec![
-                Some(r.gtrid),
-                Some(state.into()),
-                Some(r.dnid.to_string()),
-                Some(format_ms(r.at_ms)),
-            ]);
-        }
+        let mut xa = crate::admin::views::xa(&self.ctx).to_result();
+        result.rows = std::mem::take(&mut xa.rows)
+            .into_iter()
+            .map(|mut row| {
+                row.truncate(4);
+                row
+            })
+            .collect();
         result
     }
 
@@ -489,22 +476,4 @@ pub(super) struct ProcessRow {
 enum LocalValue {
     Int(i64),
     Text(String),
-}
-
-/// Milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
-fn format_ms(ms: u64) -> String {
-    let t = strata_planner::DateTime::from_unix_micros((ms as i64).saturating_mul(1000), 0);
-    format!("{} {}", t.date_text(), t.time_text(3))
-}
-
-#[cfg(test)]
-mod format_tests {
-    #[test]
-    fn formats_epoch_milliseconds() {
-        assert_eq!(super::format_ms(0), "1970-01-01 00:00:00.000");
-        assert_eq!(
-            super::format_ms(1_795_000_000_123),
-            "2026-11-18 11:06:40.123"
-        );
-    }
 }
