@@ -109,14 +109,25 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
             }
         };
         println!();
+        server.set_config_path(config_path.clone());
         println!(
             "Strata is listening on {} (admin port {}, HTTP port {}).",
             server.service_addr(),
-            args.admin_port,
-            args.http_port
+            server.admin_addr(),
+            server.http_addr()
         );
         println!("Connect with:");
         println!("  mariadb -h127.0.0.1 -P{} -uroot test", args.port);
+        println!("Manage with:");
+        println!(
+            "  mariadb -h127.0.0.1 -P{} -uroot -e 'SHOW @@HELP'",
+            server.admin_addr().port()
+        );
+        println!(
+            "  curl http://{}/metrics    curl -u root: http://{}/api/v1/datanodes",
+            server.http_addr(),
+            server.http_addr()
+        );
         println!("Press Ctrl-C to stop.");
         let signal = shutdown.wait().await;
         tracing::info!(signal, "stopping the playground");

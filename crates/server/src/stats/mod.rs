@@ -249,7 +249,8 @@ struct Record<'a> {
     session: u32,
     error: u16,
     nodes: u32,
-    slow: Option<(&'a str, Option<&'a str>)>,
+    /// Start time (µs since the epoch), user and database of a slow statement.
+    slow: Option<(i64, &'a str, Option<&'a str>)>,
 }
 
 fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
@@ -268,9 +269,9 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
         *c.per_node.entry(dnid).or_default() += 1;
         mask &= mask - 1;
     }
-    if let Some((user, db)) = r.slow {
+    if let Some((at_micros, user, db)) = r.slow {
         c.slow.push(SlowEntry {
-            at_micros: now_micros() - r.micros as i64,
+            at_micros,
             session: r.session,
             user: user.to_string(),
             db: db.map(str::to_string),
@@ -313,6 +314,9 @@ fn encode(buf: &mut Vec<u8>, s: &Sample<'_>, slow: bool) {
     buf.extend_from_slice(&s.nodes.to_le_bytes());
     if slow {
         buf.push(if s.db.is_some() { 2 } else { 1 });
+        // Slow statements are rare: they pay for a wall-clock read, so the log says
+        // exactly when they started.
+        buf.extend_from_slice(&(now_micros() - s.micros as i64).to_le_bytes());
         put_str(buf, cut(s.user, 256));
         if let Some(db) = s.db {
             put_str(buf, cut(db, 256));
@@ -336,8 +340,8 @@ fn decode(buf: &[u8], at: usize) -> Option<(Record<'_>, usize)> {
     let [flag] = r.bytes::<1>()?;
     let slow = match flag {
         0 => None,
-        1 => Some((r.str()?, None)),
-        _ => Some((r.str()?, Some(r.str()?))),
+        1 => Some((i64::from_le_bytes(r.bytes()?), r.str()?, None)),
+        _ => Some((i64::from_le_bytes(r.bytes()?), r.str()?, Some(r.str()?))),
     };
     Some((
         Record {
