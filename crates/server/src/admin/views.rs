@@ -274,14 +274,30 @@ fn backends(ctx: &ServerContext) -> AdminTable {
             .clone();
         let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let statement = info.map(|b| String::from_utf8_lossy(&b).chars().take(200).collect());
-        for (dnid, thread) in running {
+        let branches = entry
+            .branches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for (dnid, thread) in &running {
             t.push(vec![
-                dnid.into(),
-                thread.into(),
+                (*dnid).into(),
+                (*thread).into(),
                 "running".into(),
                 id.into(),
                 0u64.into(),
                 Cell::from(statement.clone()),
+            ]);
+        }
+        // Connections a transaction keeps between its statements.
+        for (dnid, thread) in branches.iter().filter(|b| !running.contains(b)) {
+            t.push(vec![
+                (*dnid).into(),
+                (*thread).into(),
+                "in_transaction".into(),
+                id.into(),
+                Cell::Null,
+                Cell::Null,
             ]);
         }
     }
