@@ -288,7 +288,7 @@ impl Session {
         // gate (nor need it: they read the latest committed rows under locks).
         let ctx = self.ctx.clone();
         let consistent_read = ctx.xa.xa()
-            && self.isolation != "SERIALIZABLE"
+            && self.isolation != strata_sql::IsolationLevel::Serializable
             && !parts.first().is_some_and(|p| is_locking_read(&p.sql));
         let _gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {

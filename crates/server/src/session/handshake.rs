@@ -299,7 +299,7 @@ pub(super) async fn accept(
         pending_vars: None,
         pending_eval: Vec::new(),
         autocommit: true,
-        isolation: "REPEATABLE-READ".into(),
+        isolation: strata_sql::IsolationLevel::RepeatableRead,
         pinned: Vec::new(),
         sticky: false,
         keep_for_warnings: false,

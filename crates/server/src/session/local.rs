@@ -99,7 +99,9 @@ impl Session {
                 LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
             }
             "autocommit" => LocalValue::Int(i64::from(self.autocommit)),
-            "tx_isolation" | "transaction_isolation" => LocalValue::Text(self.isolation.clone()),
+            "tx_isolation" | "transaction_isolation" => {
+                LocalValue::Text(self.isolation.as_str().to_string())
+            }
             "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
             "last_insert_id" | "identity" => LocalValue::Int(self.last_insert_id as i64),
             _ => return None,

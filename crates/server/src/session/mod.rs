@@ -93,7 +93,8 @@ pub struct Session {
     /// Variables of that SET whose values are expressions, to read back as literals.
     pending_eval: Vec<String>,
     autocommit: bool,
-    isolation: String,
+    /// The session's isolation level (SET SESSION TRANSACTION / tx_isolation).
+    isolation: strata_sql::IsolationLevel,
     /// Storage connection kept across statements.
     pinned: Vec<Lease>,
     /// The session created state only its pinned connection has.
@@ -502,7 +503,7 @@ impl Session {
         }
         self.vars.clear();
         self.autocommit = true;
-        self.isolation = "REPEATABLE-READ".into();
+        self.isolation = strata_sql::IsolationLevel::RepeatableRead;
         self.sticky = false;
         self.keep_for_warnings = false;
         self.last_insert_id = 0;

@@ -465,7 +465,7 @@ impl Session {
         let mut vars = self.vars.clone();
         let mut eval: Vec<String> = Vec::new();
         let mut autocommit = self.autocommit;
-        let mut isolation = self.isolation.clone();
+        let mut isolation = self.isolation;
         for item in &items {
             match item {
                 SetItem::System { name, value, .. } => {
@@ -491,7 +491,7 @@ impl Session {
                             .as_ref()
                             .and_then(strata_sql::IsolationLevel::from_variable_value)
                         {
-                            isolation = level.as_str().replace(' ', "-");
+                            isolation = level;
                         }
                         vars.set(
                             "tx_isolation",
@@ -527,10 +527,10 @@ impl Session {
                     read_only,
                 } => {
                     if let Some(level) = level {
-                        isolation = level.as_str().replace(' ', "-");
+                        isolation = *level;
                         vars.set(
                             "tx_isolation",
-                            format!("SESSION tx_isolation = '{isolation}'"),
+                            format!("SESSION tx_isolation = '{}'", level.as_str()),
                         );
                     }
                     if let Some(ro) = read_only {
