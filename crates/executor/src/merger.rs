@@ -1,18 +1,11 @@
 //! Merger: the entry point. It checks that every data node returned the same columns,
-//! builds the operator pipeline a `MergeSpec` asks for, and is driven by its caller:
-//! the caller pushes each node's row payloads (`push`, `finish_node`) and pulls output
-//! rows (`next_step`), which either yields a client row, names the input it needs next
-//! (`Step::Need`), or says the result is complete.
-//!
-//! Pipelines (the plan's order: regroup, HAVING, DISTINCT, ORDER BY, LIMIT):
-//! - ORDER BY, no aggregation: MergeSort (streaming k-way merge; one row per node in
-//!   memory) -> [HAVING] -> [DISTINCT] -> [LIMIT].
-//! - aggregation: Gather -> HashAggregate -> [HAVING] -> [DISTINCT] -> [MemorySort] ->
-//!   [LIMIT].
-//! - aggregation with `MergeOptions::presorted_groups` and an ORDER BY that starts with
-//!   the GROUP BY columns: MergeSort on the group keys -> OrderedAggregate (streaming,
-//!   one group in memory) -> [HAVING] -> [DISTINCT] -> [LIMIT].
-//! - neither: Gather -> [HAVING] -> [DISTINCT] -> [LIMIT].
+//! builds exactly the operator tree the plan ([`QueryPlan`]) holds — the planner chose
+//! each operator (`strata_planner`'s `lower.rs`); only run-time facts come in here: the
+//! nodes' column definitions, the memory budget, `group_concat_max_len` — and is driven
+//! by its caller: the caller pushes each node's row payloads (`push`, `finish_node`) and
+//! pulls output rows (`next_step`), which either yields a client row, names the input it
+//! needs next (`Step::Need`), or says the result is complete. `driver.rs` is that
+//! caller over real or fake storage connections.
 //!
 //! A driver loop:
 //! ```
@@ -41,7 +34,10 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use strata_planner::{AggregateFunction, MergeSpec};
+use strata_planner::{
+    Aggregate, AggregateFunction, Columns, Operator as PlanOperator, OrderCheck as PlanOrderCheck,
+    QueryPlan,
+};
 use strata_protocol::constants::{colflag, coltype};
 use strata_protocol::packets::ColumnDef;
 
@@ -77,17 +73,6 @@ pub struct MergeOptions {
     /// The storage nodes' `max_sort_length`: MariaDB orders long strings by a prefix, so
     /// the per-node order check tolerates ties beyond `max_sort_length / 8` characters.
     pub max_sort_length: usize,
-    /// The real collation id of per-node columns, by column number, when the planner
-    /// knows it. Column definitions only carry the connection's result character set:
-    /// without this a `utf8mb4_unicode_ci` column compares as `utf8mb4_general_ci`, and
-    /// a latin1 column read over a utf8mb4 connection as utf8mb4.
-    pub collations: Vec<Option<u16>>,
-    /// Each node's rows arrive sorted by the plan's ORDER BY, and that ORDER BY starts
-    /// with the GROUP BY columns (the per-node query carries it; MariaDB sorts grouped
-    /// results anyway). Grouping then streams with one group in memory and LIMIT stops
-    /// early. Off by default: a plan only promises sorted per-node rows when nothing is
-    /// aggregated. A node whose groups come out of order fails the merge (`OutOfOrder`).
-    pub presorted_groups: bool,
 }
 
 impl Default for MergeOptions {
@@ -96,8 +81,6 @@ impl Default for MergeOptions {
             memory: MemoryBudget::new(DEFAULT_MEMORY_BUDGET),
             group_concat_max_len: DEFAULT_GROUP_CONCAT_MAX_LEN,
             max_sort_length: DEFAULT_MAX_SORT_LENGTH,
-            collations: Vec::new(),
-            presorted_groups: false,
         }
     }
 }
@@ -139,22 +122,12 @@ pub struct Merger {
 /// rest keep the data node's definition, which is already MySQL's type for COUNT, SUM,
 /// MIN, MAX and GROUP_CONCAT (the per-node query computes the same expression). Only
 /// the visible columns are returned.
-pub fn output_columns(spec: &MergeSpec, node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
-    let all = all_output_columns(spec, node_columns);
-    let range = visible_range(spec, all.len());
+pub fn output_columns(plan: &QueryPlan, node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
+    let all = all_output_columns(plan.aggregates(), node_columns);
+    let range = plan.visible().range(all.len());
     all.get(range)
         .map(<[ColumnDef]>::to_vec)
         .unwrap_or_default()
-}
-
-/// The per-node columns the client sees: a prefix, or everything from `visible_start`
-/// on for `SELECT *` (clamped to the columns there are).
-fn visible_range(spec: &MergeSpec, columns: usize) -> Range<usize> {
-    if spec.visible_to_end {
-        spec.visible_start.min(columns)..columns
-    } else {
-        0..spec.visible_columns.min(columns)
-    }
 }
 
 /// COUNT(DISTINCT)'s result: BIGINT NOT NULL (MariaDB sends no NUM flag; clients
@@ -206,9 +179,9 @@ fn avg_def(sum: &ColumnDef, increment: u32) -> ColumnDef {
     }
 }
 
-fn all_output_columns(spec: &MergeSpec, node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
+fn all_output_columns(aggregates: &[Aggregate], node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
     let mut out = node_columns.to_vec();
-    for agg in &spec.aggregates {
+    for agg in aggregates {
         let Some(base) = node_columns.get(agg.column) else {
             continue;
         };
@@ -263,35 +236,47 @@ fn check_columns(node_columns: &[Vec<ColumnDef>]) -> Result<(), MergeError> {
     Ok(())
 }
 
-fn check_spec(spec: &MergeSpec, columns: usize) -> Result<(), MergeError> {
+/// Checks the plan's column numbers against the per-node width.
+fn check_plan(plan: &QueryPlan, columns: usize) -> Result<(), MergeError> {
     let bad = |what: String| Err(MergeError::InvalidSpec(what));
-    if spec.visible_to_end {
-        if spec.visible_start >= columns {
-            return bad(format!(
-                "visible columns from {} of {columns}",
-                spec.visible_start
-            ));
+    match plan.visible() {
+        Columns::From(start) if start >= columns => {
+            return bad(format!("visible columns from {start} of {columns}"))
         }
-    } else if spec.visible_columns == 0 || spec.visible_columns > columns {
-        return bad(format!(
-            "{} visible columns of {columns}",
-            spec.visible_columns
-        ));
+        Columns::First(n) if n == 0 || n > columns => {
+            return bad(format!("{n} visible columns of {columns}"))
+        }
+        _ => {}
     }
-    let mut referenced: Vec<usize> = spec.group_by.clone();
-    referenced.extend(spec.order_by.iter().map(|k| k.column));
+    let mut referenced = compared_columns(plan, columns);
     let mut aggregate_columns = Vec::new();
-    for agg in &spec.aggregates {
-        if aggregate_columns.contains(&agg.column) || spec.group_by.contains(&agg.column) {
-            return bad(format!(
-                "column {} is aggregated twice or also grouped",
-                agg.column
-            ));
+    let mut op = Some(&plan.root);
+    while let Some(o) = op {
+        if let PlanOperator::OrderedAggregate {
+            group_by,
+            aggregates,
+            ..
         }
-        aggregate_columns.push(agg.column);
-        if let AggregateFunction::Avg { count_column, .. } = agg.function {
-            referenced.push(count_column);
+        | PlanOperator::HashAggregate {
+            group_by,
+            aggregates,
+            ..
+        } = o
+        {
+            for agg in aggregates {
+                if aggregate_columns.contains(&agg.column) || group_by.contains(&agg.column) {
+                    return bad(format!(
+                        "column {} is aggregated twice or also grouped",
+                        agg.column
+                    ));
+                }
+                aggregate_columns.push(agg.column);
+                if let AggregateFunction::Avg { count_column, .. } = agg.function {
+                    referenced.push(count_column);
+                }
+            }
         }
+        op = o.input();
     }
     referenced.extend(&aggregate_columns);
     if let Some(column) = referenced.iter().find(|c| **c >= columns) {
@@ -300,117 +285,208 @@ fn check_spec(spec: &MergeSpec, columns: usize) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// Whether the ORDER BY starts with exactly the GROUP BY columns.
-fn order_leads_with_groups(spec: &MergeSpec) -> bool {
-    let groups = spec.group_by.len();
-    if groups == 0 || spec.order_by.len() < groups {
-        return false;
+/// Every column some operator of the plan compares: sort keys, group keys, DISTINCT's
+/// columns, and the aggregates that compare values (MIN, MAX, COUNT(DISTINCT),
+/// GROUP_CONCAT's grouping of strings).
+fn compared_columns(plan: &QueryPlan, columns: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut op = Some(&plan.root);
+    while let Some(o) = op {
+        match o {
+            PlanOperator::MergeSort { keys, .. } | PlanOperator::Sort { keys, .. } => {
+                out.extend(keys.iter().map(|k| k.column))
+            }
+            PlanOperator::OrderedAggregate {
+                group_by,
+                aggregates,
+                ..
+            }
+            | PlanOperator::HashAggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                out.extend(group_by);
+                out.extend(aggregates.iter().filter_map(|a| {
+                    matches!(
+                        a.function,
+                        AggregateFunction::Min
+                            | AggregateFunction::Max
+                            | AggregateFunction::CountDistinct
+                            | AggregateFunction::GroupConcat { .. }
+                    )
+                    .then_some(a.column)
+                }))
+            }
+            PlanOperator::Distinct { columns: c, .. } => out.extend(c.range(columns)),
+            PlanOperator::Gather(_)
+            | PlanOperator::Having { .. }
+            | PlanOperator::Limit { .. }
+            | PlanOperator::Project { .. } => {}
+        }
+        op = o.input();
     }
-    let mut lead: Vec<usize> = spec.order_by[..groups].iter().map(|k| k.column).collect();
-    let mut group: Vec<usize> = spec.group_by.clone();
-    lead.sort_unstable();
-    group.sort_unstable();
-    lead.dedup();
-    lead == group
+    out
+}
+
+/// What building the pipeline needs besides the plan.
+struct Build<'a> {
+    nodes: usize,
+    columns: &'a [ColumnDef],
+    layout: &'a Layout,
+    options: &'a MergeOptions,
+    budget: &'a MemoryBudget,
+    /// Operator names in data-flow order, for `description`.
+    description: Vec<String>,
+}
+
+impl Build<'_> {
+    /// The executor's operator for `node` of the plan and everything under it.
+    fn operator(&mut self, node: &PlanOperator) -> Result<Box<dyn Operator>, MergeError> {
+        let layout = self.layout;
+        let budget = self.budget;
+        let op: Box<dyn Operator> = match node {
+            PlanOperator::Gather(_) => {
+                self.description.push("Gather".into());
+                Box::new(Gather)
+            }
+            PlanOperator::MergeSort { keys, check, .. } => {
+                let sort = SortSpec::new(keys.iter().map(|k| (k.column, k.descending)), |c| {
+                    layout.node_kind(c)
+                })?;
+                let check = match check {
+                    PlanOrderCheck::Strict => OrderCheck::Strict,
+                    PlanOrderCheck::Prefix => {
+                        OrderCheck::Prefix((self.options.max_sort_length / 8).max(1))
+                    }
+                };
+                self.description
+                    .push(format!("MergeSort({} keys)", keys.len()));
+                Box::new(MergeSort::new(sort, self.nodes, check, budget))
+            }
+            PlanOperator::OrderedAggregate {
+                input,
+                group_by,
+                aggregates,
+            } => {
+                let input = self.operator(input)?;
+                let aggregation = Aggregation::new(
+                    aggregates,
+                    self.columns,
+                    layout,
+                    self.options.group_concat_max_len,
+                )?;
+                let key = KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?;
+                self.description.push("OrderedAggregate".into());
+                Box::new(OrderedAggregate::new(input, key, aggregation, budget))
+            }
+            PlanOperator::HashAggregate {
+                input,
+                group_by,
+                aggregates,
+            } => {
+                let input = self.operator(input)?;
+                let aggregation = Aggregation::new(
+                    aggregates,
+                    self.columns,
+                    layout,
+                    self.options.group_concat_max_len,
+                )?;
+                let key = KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?;
+                self.description.push("HashAggregate".into());
+                let grouped = !group_by.is_empty();
+                Box::new(HashAggregate::new(input, key, grouped, aggregation, budget))
+            }
+            PlanOperator::Having { input, predicate } => {
+                let input = self.operator(input)?;
+                self.description.push("Having".into());
+                Box::new(Having::new(input, predicate, layout)?)
+            }
+            PlanOperator::Distinct { input, columns } => {
+                let input = self.operator(input)?;
+                let key =
+                    KeySpec::new(columns.range(self.columns.len()), |c| layout.output_kind(c))?;
+                self.description.push("Distinct".into());
+                Box::new(Distinct::new(input, key, budget))
+            }
+            PlanOperator::Sort { input, keys, keep } => {
+                let input = self.operator(input)?;
+                let sort = SortSpec::new(keys.iter().map(|k| (k.column, k.descending)), |c| {
+                    layout.output_kind(c)
+                })?;
+                let keep = keep.map(|k| usize::try_from(k).unwrap_or(usize::MAX));
+                self.description.push("MemorySort".into());
+                Box::new(MemorySort::new(input, sort, keep, budget))
+            }
+            PlanOperator::Limit {
+                input,
+                offset,
+                limit,
+            } => {
+                let input = self.operator(input)?;
+                self.description.push(match limit {
+                    Some(l) => format!("Limit({offset}, {l})"),
+                    None => format!("Limit({offset}, all)"),
+                });
+                Box::new(Limit::new(input, *offset, *limit))
+            }
+            // The visible columns are cut when rows are encoded for the client.
+            PlanOperator::Project { .. } => {
+                return Err(MergeError::InvalidSpec(
+                    "a projection below the root of the plan".into(),
+                ))
+            }
+        };
+        Ok(op)
+    }
 }
 
 impl Merger {
     /// A merge with default options.
-    pub fn new(spec: &MergeSpec, node_columns: &[Vec<ColumnDef>]) -> Result<Self, MergeError> {
-        Self::with_options(spec, node_columns, MergeOptions::default())
+    pub fn new(plan: &QueryPlan, node_columns: &[Vec<ColumnDef>]) -> Result<Self, MergeError> {
+        Self::with_options(plan, node_columns, MergeOptions::default())
     }
 
     /// A merge of the results of `node_columns.len()` data nodes (their column
-    /// definitions, in plan order) as `spec` says.
+    /// definitions, in plan order) through the operator tree of `plan`.
     pub fn with_options(
-        spec: &MergeSpec,
+        plan: &QueryPlan,
         node_columns: &[Vec<ColumnDef>],
         options: MergeOptions,
     ) -> Result<Self, MergeError> {
         check_columns(node_columns)?;
         let columns = node_columns.first().map_or(&[][..], Vec::as_slice);
-        check_spec(spec, columns.len())?;
+        check_plan(plan, columns.len())?;
         let nodes = node_columns.len();
         let budget = options.memory.clone();
-        let outputs = all_output_columns(spec, columns);
-        let layout = Layout::new(columns, &outputs, &options.collations);
-        let visible = visible_range(spec, columns.len());
-        if !spec.other_collation_columns.is_empty() {
-            refuse_unknown_collations(spec, &layout, columns, visible.clone())?;
+        let outputs = all_output_columns(plan.aggregates(), columns);
+        let layout = Layout::new(columns, &outputs, &plan.collations);
+        let visible = plan.visible().range(columns.len());
+        if !plan.other_collation_columns.is_empty() {
+            refuse_unknown_collations(plan, &layout, columns)?;
         }
-        let aggregating = !spec.group_by.is_empty() || !spec.aggregates.is_empty();
-        let ordered = aggregating && options.presorted_groups && order_leads_with_groups(spec);
-        let mut description = Vec::new();
-
-        let mut op: Box<dyn Operator> = if !spec.order_by.is_empty() && (!aggregating || ordered) {
-            let keys = if ordered {
-                &spec.order_by[..spec.group_by.len()]
-            } else {
-                &spec.order_by[..]
-            };
-            let sort = SortSpec::new(keys.iter().map(|k| (k.column, k.descending)), |c| {
-                layout.node_kind(c)
-            })?;
-            let check = if ordered {
-                OrderCheck::Strict
-            } else {
-                OrderCheck::Prefix((options.max_sort_length / 8).max(1))
-            };
-            description.push(format!("MergeSort({} keys)", keys.len()));
-            Box::new(MergeSort::new(sort, nodes, check, &budget))
-        } else {
-            description.push("Gather".to_string());
-            Box::new(Gather)
+        let below_projection = match &plan.root {
+            PlanOperator::Project { input, .. } => input,
+            other => other,
         };
-        if aggregating {
-            let aggregation =
-                Aggregation::new(spec, columns, &layout, options.group_concat_max_len)?;
-            let key = KeySpec::new(spec.group_by.iter().copied(), |c| layout.node_kind(c))?;
-            op = if ordered {
-                description.push("OrderedAggregate".into());
-                Box::new(OrderedAggregate::new(op, key, aggregation, &budget))
-            } else {
-                description.push("HashAggregate".into());
-                let grouped = !spec.group_by.is_empty();
-                Box::new(HashAggregate::new(op, key, grouped, aggregation, &budget))
-            };
-        }
-        if let Some(predicate) = &spec.having {
-            description.push("Having".into());
-            op = Box::new(Having::new(op, predicate, &layout)?);
-        }
-        if spec.distinct {
-            description.push("Distinct".into());
-            let key = KeySpec::new(visible.clone(), |c| layout.output_kind(c))?;
-            op = Box::new(Distinct::new(op, key, &budget));
-        }
-        if aggregating && !ordered && !spec.order_by.is_empty() {
-            let sort = SortSpec::new(
-                spec.order_by.iter().map(|k| (k.column, k.descending)),
-                |c| layout.output_kind(c),
-            )?;
-            let keep = spec
-                .limit
-                .map(|l| usize::try_from(spec.offset.saturating_add(l)).unwrap_or(usize::MAX));
-            description.push("MemorySort".into());
-            op = Box::new(MemorySort::new(op, sort, keep, &budget));
-        }
-        if spec.offset > 0 || spec.limit.is_some() {
-            description.push(match spec.limit {
-                Some(l) => format!("Limit({}, {l})", spec.offset),
-                None => format!("Limit({}, all)", spec.offset),
-            });
-            op = Box::new(Limit::new(op, spec.offset, spec.limit));
-        }
-        let description = description.join(" -> ");
+        let mut build = Build {
+            nodes,
+            columns,
+            layout: &layout,
+            options: &options,
+            budget: &budget,
+            description: Vec::new(),
+        };
+        let pipeline = build.operator(below_projection)?;
+        let description = build.description.join(" -> ");
         tracing::debug!(nodes, pipeline = %description, "merge pipeline");
         Ok(Self {
-            pipeline: op,
+            pipeline,
             cx: Context {
                 inputs: NodeInputs::new(nodes, columns.len(), &budget),
                 warnings: Vec::new(),
             },
-            output: output_columns(spec, columns),
+            output: output_columns(plan, columns),
             visible,
             description,
             state: State::Running,
@@ -495,17 +571,17 @@ impl Merger {
 /// exactly the rows the merge asks for, as a streaming caller would.
 #[cfg(any(test, feature = "test-util"))]
 pub fn merge_all(
-    spec: &MergeSpec,
+    plan: &QueryPlan,
     node_columns: &[Vec<ColumnDef>],
     rows: Vec<Vec<Bytes>>,
 ) -> Result<Vec<Bytes>, MergeError> {
-    merge_all_with_options(spec, node_columns, rows, MergeOptions::default())
+    merge_all_with_options(plan, node_columns, rows, MergeOptions::default())
 }
 
 /// `merge_all` with explicit options.
 #[cfg(any(test, feature = "test-util"))]
 pub fn merge_all_with_options(
-    spec: &MergeSpec,
+    plan: &QueryPlan,
     node_columns: &[Vec<ColumnDef>],
     rows: Vec<Vec<Bytes>>,
     options: MergeOptions,
@@ -517,7 +593,7 @@ pub fn merge_all_with_options(
             node_columns.len()
         )));
     }
-    let mut merger = Merger::with_options(spec, node_columns, options)?;
+    let mut merger = Merger::with_options(plan, node_columns, options)?;
     let mut streams: Vec<std::vec::IntoIter<Bytes>> =
         rows.into_iter().map(Vec::into_iter).collect();
     let mut out = Vec::new();
@@ -550,13 +626,12 @@ pub fn merge_all_with_options(
 /// DISTINCT, MIN/MAX, COUNT(DISTINCT) and GROUP_CONCAT over such text columns. Binary
 /// strings compare bytewise and are fine.
 fn refuse_unknown_collations(
-    spec: &MergeSpec,
+    plan: &QueryPlan,
     layout: &Layout,
     columns: &[ColumnDef],
-    visible: std::ops::Range<usize>,
 ) -> Result<(), MergeError> {
     let unknown = |def: Option<&ColumnDef>| {
-        let list = &spec.other_collation_columns;
+        let list = &plan.other_collation_columns;
         match def {
             Some(d) if !d.org_name.is_empty() => list
                 .iter()
@@ -565,20 +640,7 @@ fn refuse_unknown_collations(
             _ => true,
         }
     };
-    use strata_planner::AggregateFunction as F;
-    let mut compared: Vec<usize> = spec.order_by.iter().map(|k| k.column).collect();
-    compared.extend(&spec.group_by);
-    if spec.distinct {
-        compared.extend(visible);
-    }
-    for a in &spec.aggregates {
-        if matches!(
-            a.function,
-            F::Min | F::Max | F::CountDistinct | F::GroupConcat { .. }
-        ) {
-            compared.push(a.column);
-        }
-    }
+    let compared = compared_columns(plan, columns.len());
     for column in compared {
         if let Ok(crate::value::ColumnKind::Text { collation, .. }) = layout.node_kind(column) {
             // Binary strings and `*_bin` collations (the BINARY column flag) are exact.
@@ -605,7 +667,7 @@ mod tests {
         count_col, decimal_col, decode_payload, double_col, int_col, payload, varchar_col,
     };
     use proptest::prelude::*;
-    use strata_planner::{Aggregate, CompareOp, Literal, Predicate, SortKey};
+    use strata_planner::{Aggregate, CompareOp, Literal, MergeSpec, Predicate, SortKey};
 
     type Rows = Vec<Vec<Option<String>>>;
 
@@ -621,10 +683,16 @@ mod tests {
         run_with(spec, columns, nodes, MergeOptions::default())
     }
 
-    fn presorted() -> MergeOptions {
-        MergeOptions {
+    /// The operator tree the planner builds for `spec`.
+    fn plan(spec: &MergeSpec) -> QueryPlan {
+        QueryPlan::from_spec(Vec::new(), spec.clone())
+    }
+
+    /// `spec` with each node's groups promised in order.
+    fn presorted(spec: &MergeSpec) -> MergeSpec {
+        MergeSpec {
             presorted_groups: true,
-            ..MergeOptions::default()
+            ..spec.clone()
         }
     }
 
@@ -636,8 +704,8 @@ mod tests {
     ) -> Result<Rows, MergeError> {
         let defs = vec![columns.to_vec(); nodes.len()];
         let rows = nodes.iter().map(|n| node_rows(n)).collect();
-        let out = merge_all_with_options(spec, &defs, rows, options)?;
-        let visible = visible_range(spec, columns.len());
+        let out = merge_all_with_options(&plan(spec), &defs, rows, options)?;
+        let visible = plan(spec).visible().range(columns.len());
         Ok(out
             .iter()
             .map(|p| decode_payload(p, visible.len()))
@@ -665,7 +733,7 @@ mod tests {
             limit: Some(2),
             ..MergeSpec::default()
         };
-        let mut merger = Merger::new(&spec, &[cols.clone(), cols.clone()]).unwrap();
+        let mut merger = Merger::new(&plan(&spec), &[cols.clone(), cols.clone()]).unwrap();
         assert_eq!(merger.description(), "MergeSort(1 keys) -> Limit(0, 2)");
         assert_eq!(merger.next_step().unwrap(), Step::Need(Demand::Node(0)));
         merger.push(0, payload(&[Some("1")])).unwrap();
@@ -712,7 +780,7 @@ mod tests {
             ..MergeOptions::default()
         };
         let out = merge_all_with_options(
-            &spec,
+            &plan(&spec),
             &[cols.clone(), cols.clone(), cols.clone()],
             nodes.clone(),
             options,
@@ -730,7 +798,7 @@ mod tests {
             ..MergeOptions::default()
         };
         let err = merge_all_with_options(
-            &distinct,
+            &plan(&distinct),
             &[cols.clone(), cols.clone(), cols],
             nodes,
             options,
@@ -766,12 +834,13 @@ mod tests {
             ..MergeSpec::default()
         };
         let err = Merger::new(
-            &spec,
+            &plan(&spec),
             &[vec![int_col("a")], vec![int_col("a"), int_col("b")]],
         )
         .unwrap_err();
         assert!(matches!(err, MergeError::ColumnMismatch { node: 1, .. }));
-        let err = Merger::new(&spec, &[vec![int_col("a")], vec![varchar_col("a")]]).unwrap_err();
+        let err =
+            Merger::new(&plan(&spec), &[vec![int_col("a")], vec![varchar_col("a")]]).unwrap_err();
         assert!(
             matches!(err, MergeError::ColumnMismatch { node: 1, .. }),
             "{err}"
@@ -782,11 +851,11 @@ mod tests {
             ..MergeSpec::default()
         };
         assert!(matches!(
-            Merger::new(&bad, &[vec![int_col("a")]]),
+            Merger::new(&plan(&bad), &[vec![int_col("a")]]),
             Err(MergeError::InvalidSpec(_))
         ));
         assert!(matches!(
-            Merger::new(&spec, &[]),
+            Merger::new(&plan(&spec), &[]),
             Err(MergeError::InvalidSpec(_))
         ));
     }
@@ -799,7 +868,7 @@ mod tests {
         };
         let cols = vec![int_col("a")];
         let err = merge_all(
-            &spec,
+            &plan(&spec),
             &[cols.clone(), cols],
             vec![vec![], vec![Bytes::from_static(b"\x09short")]],
         )
@@ -853,7 +922,7 @@ mod tests {
             ],
             ..MergeSpec::default()
         };
-        let out = output_columns(&spec, &cols);
+        let out = output_columns(&plan(&spec), &cols);
         let shape: Vec<(u8, u32, u8, u16, u16)> = out
             .iter()
             .map(|c| (c.col_type, c.length, c.decimals, c.flags, c.charset))
@@ -920,13 +989,13 @@ mod tests {
         let cols = grouped_cols();
         let defs = vec![cols.clone(), cols.clone()];
         assert_eq!(
-            Merger::with_options(&spec, &defs, presorted())
+            Merger::new(&plan(&presorted(&spec)), &defs)
                 .unwrap()
                 .description(),
             "MergeSort(1 keys) -> OrderedAggregate"
         );
         assert_eq!(
-            Merger::new(&spec, &defs).unwrap().description(),
+            Merger::new(&plan(&spec), &defs).unwrap().description(),
             "Gather -> HashAggregate -> MemorySort"
         );
         let expected = owned(&[
@@ -935,15 +1004,12 @@ mod tests {
             vec![Some("b"), Some("1"), Some("1"), Some("1.0000")],
             vec![Some("c"), Some("1"), Some("-1"), Some("-1.0000")],
         ]);
-        assert_eq!(
-            run_with(&spec, &cols, &nodes, presorted()).unwrap(),
-            expected
-        );
+        assert_eq!(run(&presorted(&spec), &cols, &nodes).unwrap(), expected);
         assert_eq!(run(&spec, &cols, &nodes).unwrap(), expected);
         // Ordered by an aggregate instead: hash grouping, then a sort on the results.
         let by_sum = grouped_spec(vec![key(2, true)]);
         assert_eq!(
-            Merger::with_options(&by_sum, &defs, presorted())
+            Merger::new(&plan(&presorted(&by_sum)), &defs)
                 .unwrap()
                 .description(),
             "Gather -> HashAggregate -> MemorySort"
@@ -1011,7 +1077,7 @@ mod tests {
             out,
             owned(&[vec![Some("x"), Some("1")], vec![Some("y"), None]])
         );
-        let names: Vec<String> = output_columns(&spec, &cols)
+        let names: Vec<String> = output_columns(&plan(&spec), &cols)
             .into_iter()
             .map(|c| c.name)
             .collect();
@@ -1021,7 +1087,7 @@ mod tests {
             ..spec
         };
         assert!(matches!(
-            Merger::new(&bad, &[cols]),
+            Merger::new(&plan(&bad), &[cols]),
             Err(MergeError::InvalidSpec(_))
         ));
     }
@@ -1082,7 +1148,7 @@ mod tests {
             order_by: vec![key(0, false)],
             ..MergeSpec::default()
         };
-        let mut merger = Merger::new(&spec, &[cols]).unwrap();
+        let mut merger = Merger::new(&plan(&spec), &[cols]).unwrap();
         merger.push(0, payload(&[Some("2")])).unwrap();
         merger.push(0, payload(&[Some("1")])).unwrap();
         assert_eq!(merger.next_step(), Ok(Step::Row(payload(&[Some("2")]))));
@@ -1200,8 +1266,8 @@ mod tests {
                 nodes.push(payloads);
             }
             let defs = vec![cols.clone(); 3];
-            let options = MergeOptions { presorted_groups: ordered, ..MergeOptions::default() };
-            let out = merge_all_with_options(&spec, &defs, nodes, options).unwrap();
+            let spec = MergeSpec { presorted_groups: ordered, ..spec };
+            let out = merge_all(&plan(&spec), &defs, nodes).unwrap();
             let mut got: Vec<Vec<Option<String>>> = out.iter().map(|p| decode_payload(p, 7)).collect();
             for row in &mut got {
                 row[0] = row[0].as_deref().map(norm);

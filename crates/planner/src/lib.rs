@@ -27,6 +27,7 @@ mod exprs;
 mod insert;
 mod keys;
 mod literal;
+mod lower;
 #[cfg(any(test, feature = "test-util"))]
 mod memory_catalog;
 mod modify;
@@ -46,12 +47,13 @@ pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
 pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
-pub use explain::{describe, describe_merge, explain, explain_target, explanation, Explanation};
+pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
-    Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, NodeStatement, Plan,
-    Predicate, SortKey, WriteCombine,
+    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, Literal, MergeSpec, NodeStatement,
+    Operator, OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write,
+    WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};
@@ -201,10 +203,11 @@ pub(crate) fn plan_parsed(
             let node = table.placement.nodes().first().copied().ok_or_else(|| {
                 PlanError::data_nodes(format!("table {} has no data node", table.name))
             })?;
-            Ok(Planned::of(Plan::Single {
-                dnid: node,
-                sql: src.forward_text(ctx.params).into_owned(),
-            }))
+            Ok(Planned::of(Plan::route(
+                node,
+                src.forward_text(ctx.params),
+                Reply::Rows,
+            )))
         }
         other => ddl::plan_ddl_statement(src, other, ctx, catalog),
     }
@@ -254,34 +257,28 @@ fn plan_hint(
             vec![node]
         }
     };
+    let rows = returns_rows(src.sql);
     let plan = match nodes.as_slice() {
         [] => return Err(PlanError::data_nodes("the hint names no data node")),
-        [n] => Plan::Single {
-            dnid: *n,
-            sql: text,
-        },
+        [n] => Plan::route(*n, text, reply_of(src.sql)),
+        _ if rows => Plan::scatter(
+            &nodes,
+            &text,
+            MergeSpec {
+                visible_to_end: true,
+                ..MergeSpec::default()
+            },
+        ),
         _ => {
-            if returns_rows(src.sql) {
-                Plan::Scatter {
-                    nodes,
-                    sql: text,
-                    merge: MergeSpec {
-                        visible_to_end: true,
-                        ..MergeSpec::default()
-                    },
-                }
-            } else {
-                Plan::Write {
-                    parts: nodes
-                        .into_iter()
-                        .map(|dnid| NodeStatement {
-                            dnid,
-                            sql: text.clone(),
-                        })
-                        .collect(),
-                    combine: WriteCombine::Sum,
-                }
-            }
+            use strata_sql::StatementKind as K;
+            let dml = matches!(
+                strata_sql::classify(src.sql),
+                K::Insert | K::Replace | K::Update | K::Delete
+            );
+            Plan::Write(Write::new(
+                WriteKind::Hinted { dml },
+                NodeStatement::same(&nodes, &text),
+            ))
         }
     };
     Ok(Some(Planned::of(plan)))
@@ -308,6 +305,15 @@ fn returns_rows(sql: &str) -> bool {
                 | "HELP"
         )
     )
+}
+
+/// What a statement the planner only routes answers.
+fn reply_of(sql: &str) -> Reply {
+    if returns_rows(sql) {
+        Reply::Rows
+    } else {
+        Reply::Ok
+    }
 }
 
 /// For statements sqlparser cannot parse: if every table the text names (by the
@@ -345,10 +351,11 @@ fn fallback(
     }
     if placements.is_empty() {
         return match ctx.db.and_then(|db| catalog.database(db)) {
-            Some(db) if db.data_nodes.len() == 1 => Ok(Plan::Single {
-                dnid: db.data_nodes[0],
-                sql: src.forward_text(ctx.params).into_owned(),
-            }),
+            Some(db) if db.data_nodes.len() == 1 => Ok(Plan::route(
+                db.data_nodes[0],
+                src.forward_text(ctx.params),
+                reply_of(sql),
+            )),
             _ => Err(error),
         };
     }
@@ -362,10 +369,11 @@ fn fallback(
         .or(sets.first())
         .and_then(|s| s.first().copied());
     match pick {
-        Some(dnid) if !spread && sets.iter().all(|s| s.contains(&dnid)) => Ok(Plan::Single {
+        Some(dnid) if !spread && sets.iter().all(|s| s.contains(&dnid)) => Ok(Plan::route(
             dnid,
-            sql: src.forward_text(ctx.params).into_owned(),
-        }),
+            src.forward_text(ctx.params),
+            reply_of(sql),
+        )),
         _ => Err(error),
     }
 }
