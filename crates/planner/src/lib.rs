@@ -1,6 +1,7 @@
 //! Routing and distributed planning: a pure function from (statement, catalog view,
-//! session context) to a [`Plan`] that says which data nodes run what and how their
-//! replies combine. No I/O happens here: the server gives a [`CatalogView`] and a
+//! session context) to a [`Plan`] — a route to one data node, a write over several
+//! (with whether it must be atomic), or a tree of merge operators over a scatter —
+//! that says which data nodes run what and how their replies combine. No I/O happens here: the server gives a [`CatalogView`] and a
 //! [`PlanContext`], runs the plan with the executor, and prints it for EXPLAIN with
 //! [`explain`], so what runs is what is shown.
 //!
@@ -12,7 +13,8 @@
 //! Layout: `source` reads the text (hints, clauses sqlparser cannot parse, parameters);
 //! `scope` finds the tables and where their rows are, with `prune` for shard pruning
 //! and `keys` for the catalog's sharding functions; `select` and `scatter` plan reads,
-//! `insert` and `modify` writes, [`ddl`] schema changes; [`explain`] prints plans and
+//! `insert` and `modify` writes, [`ddl`] schema changes; `lower` turns a query's
+//! merge requirements into the operator tree; [`explain`] prints plans and
 //! [`cache`] keeps parsed statement shapes, routing those that `point` recognises
 //! without planning them again.
 
