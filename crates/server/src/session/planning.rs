@@ -111,10 +111,17 @@ impl IdAllocator for SequenceAllocator<'_> {
     }
 }
 
-/// What `route_prepared` answers for an execution that needs several data nodes (the
-/// caller then runs it as text with its parameters bound; see `execute_several`).
-pub(super) fn several_nodes() -> MysqlError {
-    MysqlError::not_supported("server-side prepared statements that run on several data nodes here")
+/// Where a prepared statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PreparedRoute {
+    /// The session's home node (a database on one node, or a statement that is not
+    /// planned).
+    Home,
+    /// This data node.
+    Node(u32),
+    /// Several data nodes: the execution runs as text with its values bound, through
+    /// the planner and the driver (`execute_several`).
+    Several,
 }
 
 /// Maps a planner error to the client's error.
@@ -175,17 +182,16 @@ impl Session {
             .map_err(|e| plan_error(&e))
     }
 
-    /// The data node a prepared statement runs on in a database spanning several nodes
-    /// (None: the home node). At PREPARE (no values) a statement that will need several
-    /// nodes is prepared on the first of them for its metadata; at EXECUTE it must route
-    /// to one node.
+    /// Where a prepared statement runs in a database spanning several nodes. At PREPARE
+    /// (no values) a statement that will need several nodes is prepared on the first of
+    /// them for its metadata; at EXECUTE one that needs several is `Several`.
     pub(super) fn route_prepared(
         &self,
         sql: &str,
         params: Option<&[KeyLiteral]>,
-    ) -> Result<Option<u32>, MysqlError> {
+    ) -> Result<PreparedRoute, MysqlError> {
         if !self.multi_node {
-            return Ok(None);
+            return Ok(PreparedRoute::Home);
         }
         use strata_sql::StatementKind as K;
         let kind = strata_sql::classify(sql);
@@ -195,14 +201,17 @@ impl Session {
         ) {
             // Transaction control, SET and the like run on the home node; see
             // `stmt_execute` for transaction control over several nodes.
-            return Ok(None);
+            return Ok(PreparedRoute::Home);
         }
         let planned = self.plan_only(sql, params)?;
-        match (&planned.plan, params) {
-            (Plan::Route(route), _) => Ok(Some(route.dnid)),
-            (plan, None) => Ok(plan.node_statements().first().map(|(dnid, _)| *dnid)),
-            _ => Err(several_nodes()),
-        }
+        Ok(match (&planned.plan, params) {
+            (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
+            (plan, None) => plan
+                .node_statements()
+                .first()
+                .map_or(PreparedRoute::Home, |(dnid, _)| PreparedRoute::Node(*dnid)),
+            _ => PreparedRoute::Several,
+        })
     }
 
     /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
