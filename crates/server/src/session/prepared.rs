@@ -15,6 +15,7 @@ use strata_protocol::packets::{encode_eof, OkPacket};
 use strata_protocol::wire::Reader;
 use strata_protocol::{codes, MysqlError};
 
+use super::planning::PreparedRoute;
 use super::{backend_error, Session, SessionError};
 
 /// COM_STMT_EXECUTE flag asking for a read-only cursor.
@@ -49,16 +50,21 @@ fn unknown_statement(id: u32, command: &str) -> MysqlError {
     )
 }
 
+/// A data node and its physical database.
+type NodeTarget = (u32, Option<Arc<str>>);
+
 impl Session {
-    /// The data node (and its physical database) a prepared statement runs on.
+    /// The data node (and its physical database) a prepared statement runs on; None
+    /// when it runs on several (only with values: see `route_prepared`).
     fn statement_node(
         &self,
         sql: &str,
         params: Option<&[KeyLiteral]>,
-    ) -> Result<(u32, Option<Arc<str>>), MysqlError> {
+    ) -> Result<Option<NodeTarget>, MysqlError> {
         match self.route_prepared(sql, params)? {
-            Some(dnid) => Ok((dnid, self.physical_of(dnid))),
-            None => self.home_node(),
+            PreparedRoute::Node(dnid) => Ok(Some((dnid, self.physical_of(dnid)))),
+            PreparedRoute::Home => self.home_node().map(Some),
+            PreparedRoute::Several => Ok(None),
         }
     }
 
@@ -126,7 +132,14 @@ impl Session {
             kind,
             strata_sql::ByteSummary::of(sql.as_bytes()),
         );
-        let (dnid, physical) = match self.statement_node(&sql, None) {
+        // Without values a statement is never `Several` (it is prepared on its first
+        // node); the home node is the fallback.
+        let routed = match self.statement_node(&sql, None) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => self.home_node(),
+            Err(e) => Err(e),
+        };
+        let (dnid, physical) = match routed {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
@@ -273,10 +286,9 @@ impl Session {
             });
             match values {
                 Ok(values) => match self.statement_node(&sql, Some(&values)) {
-                    Err(e) if e == super::planning::several_nodes() => {
-                        return self.execute_several(&sql, &values).await;
-                    }
-                    other => other,
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) => return self.execute_several(&sql, &values).await,
+                    Err(e) => Err(e),
                 },
                 Err(e) => Err(e),
             }

@@ -403,15 +403,7 @@ impl Session {
     /// Replaces logical database qualifiers with physical names on data node `dnid`
     /// (a database not on that node maps to its home node's name).
     pub(super) fn rewrite_schemas_for(&self, sql: &str, dnid: Option<u32>) -> String {
-        let topo = &self.ctx.topology;
-        strata_sql::rewrite_schema_names(sql, |name| {
-            let db = topo.db(name)?;
-            let target = dnid
-                .filter(|d| db.data_nodes.contains(d))
-                .or_else(|| crate::context::home_node(&db))?;
-            topo.node(target).map(|n| n.physical_db.clone())
-        })
-        .into_owned()
+        super::distributed::rewrite_schemas(&self.ctx.topology, sql, dnid)
     }
 
     /// SET: refuse what a compute node must not forward, run the rest on a storage
