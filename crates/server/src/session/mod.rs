@@ -395,8 +395,8 @@ impl Session {
                 format!("data node {dnid} is not configured"),
             )
         })?;
-        let pool = node.pool.clone();
-        let mut lease = pool
+        let mut lease = node
+            .pool
             .acquire(physical_db)
             .await
             .map_err(|e| backend_error(dnid, &e))?;
@@ -411,39 +411,34 @@ impl Session {
         };
         if let Err(e) = synced {
             lease.mark_broken();
-            pool.release(lease);
             return Err(backend_error(dnid, &e));
         }
         if self.txn.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
-                pool.release(lease);
                 return Err(backend_error(dnid, &e));
             }
         }
         if enlist {
             if let Err(e) = lease.execute("START TRANSACTION").await {
                 lease.mark_broken();
-                pool.release(lease);
                 return Err(backend_error(dnid, &e));
             }
         }
         Ok(lease)
     }
 
-    /// Keeps or returns a connection after a statement.
+    /// Keeps a connection after a statement (pins it) when the session still needs
+    /// it; otherwise drops the lease, which gives the connection back to its pool.
     fn finish(&mut self, lease: Lease) {
-        if lease.is_broken() {
-            self.release(lease);
-        } else if lease.in_transaction()
-            || self.is_branch(lease.target().dnid)
-            || self.sticky
-            || self.keep_for_warnings
-            || self.has_open_cursor()
-        {
+        let keep = !lease.is_broken()
+            && (lease.in_transaction()
+                || self.is_branch(lease.target().dnid)
+                || self.sticky
+                || self.keep_for_warnings
+                || self.has_open_cursor());
+        if keep {
             self.pinned.push(lease);
-        } else {
-            self.release(lease);
         }
     }
 
@@ -451,12 +446,6 @@ impl Session {
     fn refinish_pinned(&mut self) {
         for lease in std::mem::take(&mut self.pinned) {
             self.finish(lease);
-        }
-    }
-
-    fn release(&self, lease: Lease) {
-        if let Some(node) = self.ctx.topology.node(lease.target().dnid) {
-            node.pool.release(lease);
         }
     }
 
@@ -498,7 +487,6 @@ impl Session {
             } else {
                 lease.note_applied_vars(&SessionVars::default());
             }
-            self.release(lease);
         }
         self.vars.clear();
         self.autocommit = true;
@@ -533,7 +521,6 @@ impl Session {
             if self.sticky && !lease.is_broken() && lease.reset().await.is_err() {
                 lease.mark_broken();
             }
-            self.release(lease);
         }
         let _ = self.conn.shutdown().await;
         self.ctx.unregister(self.id);
