@@ -15,6 +15,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod handshake;
 pub mod packets;
+pub mod resultset;
 pub mod stream;
 pub mod tls;
 pub mod wire;
@@ -23,6 +24,7 @@ pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, Credential, F
 pub use codec::{Frame, Packet, PacketConn};
 pub use error::{codes, MysqlError};
 pub use handshake::{client_connect, ClientAuthError, ServerInfo};
+pub use resultset::{ResultFormat, ResultSetWriter};
 pub use tls::{ClientTls, ClientTlsOptions, TlsError};
 
 /// Failures of the wire protocol itself (not SQL errors).

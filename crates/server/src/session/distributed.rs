@@ -14,8 +14,8 @@ use strata_executor::{
     Demand, MemoryBudget, MergeOptions, Merger, Step, DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
 use strata_planner::{MergeSpec, NodeStatement, WriteCombine};
-use strata_protocol::constants::{cap, com};
-use strata_protocol::packets::{encode_eof, OkPacket};
+use strata_protocol::constants::com;
+use strata_protocol::packets::OkPacket;
 use strata_protocol::{codes, MysqlError};
 
 use super::transaction::STATEMENT_SAVEPOINT;
@@ -363,21 +363,17 @@ impl Session {
         };
         // Column definitions go out first; a failure after them ends the result with ERR.
         let out_columns: Vec<_> = merger.columns().to_vec();
-        self.conn
-            .write_with(|b| strata_protocol::wire::put_lenenc_int(b, out_columns.len() as u64));
+        let (format, status) = (self.result_format(), self.status());
+        let mut out = format.writer(&mut self.conn);
+        out.column_count(out_columns.len());
         for col in &out_columns {
             let mut col = col.clone();
             if let Some(rename) = &self.rename {
                 rename.rename_column(&mut col);
             }
-            self.conn.write_with(|b| col.encode(b));
+            out.column(&col);
         }
-        let deprecate_eof = self.client_caps & cap::DEPRECATE_EOF != 0;
-        if !deprecate_eof {
-            let status = self.status();
-            self.conn.write_with(|b| encode_eof(b, 0, status));
-        }
-        let mut binary_row = bytes::BytesMut::new();
+        out.end_columns(0, status);
         let mut next_any = 0usize;
         let mut ended = vec![false; leases.len()];
         let outcome: Result<(), MysqlError> = loop {
@@ -387,25 +383,14 @@ impl Session {
             };
             match step {
                 Step::Row(row) => {
-                    if self.binary_results {
-                        binary_row.clear();
-                        let converted = strata_protocol::binary_row::text_row_to_binary(
-                            &row,
-                            &out_columns,
-                            &mut binary_row,
-                        );
-                        if let Err(e) = converted {
-                            break Err(MysqlError::new(
-                                codes::UNKNOWN,
-                                format!("cannot convert a row for the binary protocol: {e}"),
-                            ));
-                        }
-                        self.conn.write_packet(&binary_row);
-                    } else {
-                        self.conn.write_packet(&row);
+                    if let Err(e) = out.row(&row, &out_columns) {
+                        break Err(MysqlError::new(
+                            codes::UNKNOWN,
+                            format!("cannot convert a row for the binary protocol: {e}"),
+                        ));
                     }
-                    if self.conn.pending_write() >= 64 * 1024 {
-                        self.conn.flush().await?;
+                    if out.pending_write() >= 64 * 1024 {
+                        out.flush().await?;
                     }
                 }
                 Step::Done => break Ok(()),
@@ -485,17 +470,7 @@ impl Session {
                 if more {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
-                if deprecate_eof {
-                    let ok = OkPacket {
-                        status,
-                        warnings,
-                        ..OkPacket::default()
-                    };
-                    self.conn
-                        .write_with(|b| ok.encode(b, strata_protocol::packets::EOF_HEADER));
-                } else {
-                    self.conn.write_with(|b| encode_eof(b, warnings, status));
-                }
+                format.writer(&mut self.conn).end(warnings, status);
                 Ok(true)
             }
             Err(e) => {

@@ -44,13 +44,13 @@ use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
 use strata_backend::{RelayError, SchemaRename, SessionVars};
-use strata_protocol::constants::{cap, com, status};
+use strata_protocol::constants::{com, status};
 use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
-use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
+use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError, ResultFormat};
 
 use crate::context::{home_node, ServerContext, SessionEntry};
-use crate::results::{write_eof, write_err, write_ok};
+use crate::results::{write_err, write_ok};
 use crate::shutdown::Shutdown;
 
 pub use isolation::PrivateSchemas;
@@ -124,8 +124,15 @@ pub struct Session {
 }
 
 impl Session {
-    fn deprecate_eof(&self) -> bool {
-        self.client_caps & cap::DEPRECATE_EOF != 0
+    /// How this statement's result sets go to the client: the client's EOF format, and
+    /// binary rows while a prepared statement's merged rows are being written.
+    fn result_format(&self) -> ResultFormat {
+        let format = ResultFormat::for_client(self.client_caps);
+        if self.binary_results {
+            format.binary()
+        } else {
+            format
+        }
     }
 
     /// Status flags for packets the compute node writes itself.
@@ -175,13 +182,20 @@ impl Session {
         if more {
             flags |= status::MORE_RESULTS_EXISTS;
         }
-        let deprecate_eof = self.deprecate_eof();
-        crate::results::write_result(&mut self.conn, deprecate_eof, result, flags);
+        let format = self.result_format();
+        if let Err(e) = crate::results::write_result(&mut self.conn, format, result, flags) {
+            // Only the binary protocol can fail (a value its column type cannot take).
+            self.err(&MysqlError::new(
+                codes::UNKNOWN,
+                format!("cannot convert a row for the binary protocol: {e}"),
+            ));
+        }
     }
 
+    /// A bare EOF in the client's format (COM_SET_OPTION's answer).
     fn eof(&mut self) {
-        let (deprecate_eof, flags) = (self.deprecate_eof(), self.status());
-        write_eof(&mut self.conn, deprecate_eof, flags);
+        let (format, flags) = (self.result_format(), self.status());
+        format.writer(&mut self.conn).end(0, flags);
     }
 
     /// Answers commands until the client leaves, the session is killed, or shutdown:
@@ -536,7 +550,7 @@ fn relay_mode<'a>(
     more: bool,
 ) -> strata_backend::RelayMode<'a> {
     strata_backend::RelayMode {
-        client_deprecate_eof: client_caps & cap::DEPRECATE_EOF != 0,
+        format: ResultFormat::for_client(client_caps),
         more_results_follow: more,
         rename: rename.as_ref(),
         status_override,

@@ -11,7 +11,7 @@ use bytes::{BufMut, BytesMut};
 use strata_backend::{BackendConn, ResponseKind};
 use strata_catalog::sharding::KeyLiteral;
 use strata_protocol::constants::{com, status};
-use strata_protocol::packets::{encode_eof, OkPacket};
+use strata_protocol::packets::OkPacket;
 use strata_protocol::wire::Reader;
 use strata_protocol::{codes, MysqlError};
 
@@ -171,8 +171,8 @@ impl Session {
             b.put_u8(0);
             b.put_u16_le(prepared.warnings);
         });
-        let deprecate_eof = self.deprecate_eof();
         let flags = self.status();
+        let mut out = self.result_format().writer(&mut self.conn);
         for defs in [&prepared.params, &prepared.columns] {
             if defs.is_empty() {
                 continue;
@@ -182,14 +182,12 @@ impl Session {
                     Some(rename) => {
                         let mut def = def.clone();
                         rename.rename_column(&mut def);
-                        self.conn.write_with(|b| def.encode(b));
+                        out.column(&def);
                     }
-                    None => self.conn.write_with(|b| def.encode(b)),
+                    None => out.column(def),
                 }
             }
-            if !deprecate_eof {
-                self.conn.write_with(|b| encode_eof(b, 0, flags));
-            }
+            out.end_columns(0, flags);
         }
         Ok(())
     }
