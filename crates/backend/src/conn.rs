@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -739,37 +739,6 @@ impl BackendConn {
         self.prepared.clear();
         self.applied_vars.clear();
         Ok(())
-    }
-
-    /// Builds a COM_STMT_EXECUTE body for the storage node's statement id from a
-    /// client's body, always including parameter types (another connection may have
-    /// received the first execute, so the types cannot be left out).
-    pub fn execute_body(
-        backend_id: u32,
-        client_body: &[u8],
-        nparams: usize,
-        types: &[u8],
-    ) -> Result<BytesMut, ProtocolError> {
-        let mut r = Reader::new(client_body);
-        r.u32("statement id")?;
-        let flags = r.u8("cursor flags")?;
-        let iterations = r.u32("iterations")?;
-        let mut out = BytesMut::with_capacity(client_body.len() + types.len() + 1);
-        out.put_u32_le(backend_id);
-        out.put_u8(flags);
-        out.put_u32_le(iterations);
-        if nparams > 0 {
-            let bitmap = r.bytes(nparams.div_ceil(8), "null bitmap")?;
-            out.extend_from_slice(bitmap);
-            let bound = r.u8("new params bound")?;
-            if bound == 1 {
-                r.bytes(nparams * 2, "parameter types")?;
-            }
-            out.put_u8(1);
-            out.extend_from_slice(types);
-            out.extend_from_slice(r.rest());
-        }
-        Ok(out)
     }
 
     /// Marks the connection unusable (e.g. after a timeout mid-response).

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod binary_row;
 pub mod codec;
+pub mod command;
 pub mod constants;
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -22,6 +23,7 @@ pub mod wire;
 
 pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, Credential, FastAuthCache};
 pub use codec::{Frame, Packet, PacketConn};
+pub use command::{Command, MalformedCommand, ParamValue, StmtExecute};
 pub use error::{codes, MysqlError};
 pub use handshake::{client_connect, ClientAuthError, ServerInfo};
 pub use resultset::{ResultFormat, ResultSetWriter};

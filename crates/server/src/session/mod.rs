@@ -44,6 +44,7 @@ use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
 use strata_backend::{RelayError, SchemaRename, SessionVars};
+use strata_protocol::command::{Command, MalformedCommand, SetOption};
 use strata_protocol::constants::{com, status};
 use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
@@ -242,11 +243,9 @@ impl Session {
             if self.entry.killed.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let Some((&command, body)) = packet.payload.split_first() else {
-                return Err(ProtocolError::Malformed("empty command packet").into());
-            };
+            let command = Command::decode(&packet.payload)?;
             *self.entry.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            if !self.dispatch(command, body, &packet.payload).await? {
+            if !self.dispatch(command, &packet.payload).await? {
                 return Ok(());
             }
             self.conn.flush().await?;
@@ -259,64 +258,70 @@ impl Session {
         }
     }
 
-    /// Answers one command; false ends the session.
+    /// Answers one command; false ends the session. `request` is the whole packet
+    /// (COM_QUERY keeps it to forward without a copy).
     async fn dispatch(
         &mut self,
-        command: u8,
-        body: &[u8],
+        command: Result<Command<'_>, MalformedCommand>,
         request: &bytes::Bytes,
     ) -> Result<bool, SessionError> {
+        let command = match command {
+            Ok(c) => c,
+            // COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA get no reply, not even an error.
+            Err(m) if matches!(m.command, com::STMT_CLOSE | com::STMT_SEND_LONG_DATA) => {
+                return Ok(true)
+            }
+            Err(m) => {
+                self.err(&MysqlError::new(codes::HANDSHAKE, m.to_string()));
+                return Ok(true);
+            }
+        };
         match command {
-            com::QUIT => return Ok(false),
-            com::QUERY => self.com_query(request).await?,
-            com::INIT_DB => {
-                let db = String::from_utf8_lossy(body).into_owned();
+            Command::Quit => return Ok(false),
+            Command::Query(_) => self.com_query(request).await?,
+            Command::InitDb(db) => {
+                let db = String::from_utf8_lossy(db).into_owned();
                 match self.change_database(&db) {
                     Ok(()) => self.ok(0, false),
                     Err(e) => self.err(&e),
                 }
             }
-            com::PING => self.ok(0, false),
-            com::FIELD_LIST => self.com_field_list(body).await?,
-            com::STATISTICS => {
+            Command::Ping => self.ok(0, false),
+            Command::FieldList { table, wildcard } => self.com_field_list(table, wildcard).await?,
+            Command::Statistics => {
                 let text = local::statistics(&self.ctx);
                 self.conn.write_packet(text.as_bytes());
             }
-            com::PROCESS_KILL => {
-                let id = body
-                    .get(..4)
-                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                match id {
-                    Some(id) => self.kill(id as u64, false).await,
-                    None => self.err(&MysqlError::new(
-                        codes::HANDSHAKE,
-                        "Malformed COM_PROCESS_KILL",
-                    )),
-                }
-            }
-            com::RESET_CONNECTION => {
+            Command::ProcessKill(id) => self.kill(u64::from(id), false).await,
+            Command::ResetConnection => {
                 self.reset_session().await;
                 self.ok(0, false);
             }
-            com::SET_OPTION => match body.first() {
-                Some(0) => {
-                    self.multi_statements = true;
-                    self.eof();
-                }
-                Some(1) => {
-                    self.multi_statements = false;
-                    self.eof();
-                }
-                _ => self.err(&MysqlError::unknown_command()),
-            },
-            com::CHANGE_USER => return self.change_user(body).await,
-            com::STMT_PREPARE => self.stmt_prepare(body).await?,
-            com::STMT_EXECUTE => self.audited_execute(body).await?,
-            com::STMT_FETCH => self.stmt_fetch(body).await?,
-            com::STMT_CLOSE => self.stmt_close(body),
-            com::STMT_RESET => self.stmt_reset(body).await?,
-            com::STMT_SEND_LONG_DATA => self.stmt_send_long_data(body),
-            other => {
+            Command::SetOption(SetOption::MultiStatementsOn) => {
+                self.multi_statements = true;
+                self.eof();
+            }
+            Command::SetOption(SetOption::MultiStatementsOff) => {
+                self.multi_statements = false;
+                self.eof();
+            }
+            Command::SetOption(SetOption::Unknown) => self.err(&MysqlError::unknown_command()),
+            Command::ChangeUser(packet) => return self.change_user(packet).await,
+            Command::StmtPrepare(sql) => self.stmt_prepare(sql).await?,
+            Command::StmtExecute { statement_id, body } => {
+                self.audited_execute(statement_id, body).await?
+            }
+            Command::StmtFetch { statement_id, rows } => {
+                self.stmt_fetch(statement_id, rows).await?
+            }
+            Command::StmtClose(id) => self.stmt_close(id),
+            Command::StmtReset(id) => self.stmt_reset(id).await?,
+            Command::StmtSendLongData {
+                statement_id,
+                param,
+                data,
+            } => self.stmt_send_long_data(statement_id, param, data),
+            Command::Unknown(other) => {
                 debug!(session = self.id, command = other, "unknown command");
                 self.err(&MysqlError::unknown_command());
             }
@@ -511,8 +516,8 @@ impl Session {
         self.statements.clear();
     }
 
-    async fn change_user(&mut self, body: &[u8]) -> Result<bool, SessionError> {
-        match handshake::change_user(self, body).await {
+    async fn change_user(&mut self, packet: &[u8]) -> Result<bool, SessionError> {
+        match handshake::change_user(self, packet).await {
             Ok(()) => {
                 self.reset_session().await;
                 self.ok(0, false);
