@@ -71,9 +71,19 @@ struct Pooled {
     home: usize,
 }
 
+impl Pooled {
+    /// False for a connection that broke, is inside a transaction, or has a reply
+    /// still coming (a statement abandoned halfway): it is closed, not pooled.
+    fn reusable(&self) -> bool {
+        let conn = &self.conn;
+        !conn.is_broken() && !conn.in_transaction() && !conn.awaits_reply()
+    }
+}
+
 /// A connection lent to a session. Dropping it gives it back to its pool (a broken
-/// one, or one left inside a transaction, is closed there instead of pooled); whoever
-/// must keep the connection across statements keeps the lease.
+/// one, one left inside a transaction or one with a reply still coming is closed
+/// there instead of pooled); whoever must keep the connection across statements keeps
+/// the lease.
 pub struct Lease {
     /// Always `Some` until `Drop` takes it out.
     pooled: Option<Pooled>,
@@ -344,14 +354,13 @@ impl Pool {
         }
     }
 
-    /// Takes a connection back from a dropped lease; broken ones and ones inside a
-    /// transaction are closed. One carrying a session's `wait_timeout` gets the storage
+    /// Takes a connection back from a dropped lease; ones that are not `reusable` are
+    /// closed. One carrying a session's `wait_timeout` gets the storage
     /// node's own back first (in a task: the dropping code does not wait), since the
     /// storage node would otherwise close it while it waits here and its next borrower
     /// would fail.
     fn give_back(self: Arc<Self>, mut pooled: Pooled) {
-        let conn = &pooled.conn;
-        if conn.idle_time_limited() && !conn.is_broken() && !conn.in_transaction() {
+        if pooled.reusable() && pooled.conn.idle_time_limited() {
             let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 // No runtime to run the reset on (shutting down): close it.
                 drop(pooled);
@@ -371,8 +380,7 @@ impl Pool {
 
     /// Puts a connection in its idle list, or closes it when it cannot be reused.
     fn park(&self, pooled: Pooled) {
-        let conn = &pooled.conn;
-        if conn.is_broken() || conn.in_transaction() || self.closed.load(Ordering::Relaxed) {
+        if !pooled.reusable() || self.closed.load(Ordering::Relaxed) {
             debug!(
                 dnid = self.target.dnid,
                 "closing storage connection instead of pooling it"

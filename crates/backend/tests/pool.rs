@@ -1,6 +1,7 @@
 //! Pools against a real MariaDB server: a lease goes back to its pool when dropped
 //! (its permit is free again and the connection is reused), while a broken connection,
-//! one left inside a transaction, or one whose pool is gone is closed instead; a
+//! one left inside a transaction, one whose reply was not read to its end, or one
+//! whose pool is gone is closed instead; a
 //! session's `wait_timeout` is taken off a connection before it waits in the pool.
 
 use std::path::Path;
@@ -100,6 +101,33 @@ async fn a_broken_or_mid_transaction_connection_is_closed_not_reused() {
     let lease = pool.acquire(None).await.expect("a fresh connection");
     assert_ne!(lease.thread_id(), in_transaction);
     assert!(!lease.in_transaction());
+}
+
+#[tokio::test]
+async fn a_lease_dropped_before_its_reply_was_read_is_closed_not_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path()).await;
+    let pool = one_connection_pool(&node);
+
+    // A statement abandoned halfway (its future cancelled): the reply is still coming.
+    let mut lease = pool.acquire(None).await.expect("lease");
+    let abandoned = lease.thread_id();
+    lease.queue_command(strata_protocol::constants::com::QUERY, b"SELECT 42");
+    lease.flush().await.expect("sent");
+    assert!(lease.awaits_reply());
+    drop(lease);
+    assert_eq!((pool.open_count(), pool.idle_count()), (0, 0));
+
+    // Replies read to their end, an error included, leave the connection reusable.
+    let mut lease = pool.acquire(None).await.expect("a fresh connection");
+    assert_ne!(lease.thread_id(), abandoned);
+    let reused = lease.thread_id();
+    assert!(lease.execute("SELECT * FROM no_such_table").await.is_err());
+    assert_eq!(lease.query("SELECT 1").await.expect("query").len(), 1);
+    assert!(!lease.awaits_reply());
+    drop(lease);
+    let lease = pool.acquire(None).await.expect("lease again");
+    assert_eq!(lease.thread_id(), reused);
 }
 
 #[tokio::test]
