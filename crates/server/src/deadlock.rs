@@ -119,7 +119,7 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
         if rows.is_err() {
             lease.mark_broken();
         }
-        node.pool.release(lease);
+        drop(lease);
         let parse = |v: Option<&Option<String>>| {
             v.and_then(|v| v.as_deref())
                 .and_then(|s| s.parse::<u64>().ok())
@@ -171,7 +171,6 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
                 warn!(error = %e, "could not interrupt the deadlock victim's statement");
                 entry.deadlock_victim.store(false, Ordering::Release);
             }
-            node.pool.release(lease);
         }
         Err(e) => {
             warn!(error = %e, "could not reach the data node to break a deadlock");

@@ -65,19 +65,21 @@ impl Session {
 
     /// COM_STMT_EXECUTE, audited when the audit log is on (the statement's text is the
     /// one it was prepared with).
-    pub(super) async fn audited_execute(&mut self, body: &[u8]) -> Result<(), SessionError> {
+    pub(super) async fn audited_execute(
+        &mut self,
+        statement_id: u32,
+        body: &[u8],
+    ) -> Result<(), SessionError> {
         if self.ctx.audit.is_none() {
-            return self.stmt_execute(body).await;
+            return self.stmt_execute(statement_id, body).await;
         }
         self.outcome = Outcome::default();
         let started = Instant::now();
-        let sql = body
-            .get(..4)
-            .and_then(|id| id.try_into().ok())
-            .map(u32::from_le_bytes)
-            .and_then(|id| self.statements.get(&id))
+        let sql = self
+            .statements
+            .get(&statement_id)
             .map(|s| std::sync::Arc::clone(&s.sql));
-        let result = self.stmt_execute(body).await;
+        let result = self.stmt_execute(statement_id, body).await;
         if let Some(sql) = sql {
             self.audit_statement(&sql, started);
         }

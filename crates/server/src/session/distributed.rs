@@ -18,8 +18,9 @@ use strata_executor::{
     DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
 use strata_planner::{QueryPlan, Write};
-use strata_protocol::constants::{cap, com};
-use strata_protocol::packets::{encode_eof, ColumnDef, OkPacket};
+use strata_protocol::constants::com;
+use strata_protocol::packets::{ColumnDef, OkPacket};
+use strata_protocol::ResultFormat;
 use strata_protocol::{codes, MysqlError};
 
 use crate::context::ServerContext;
@@ -262,8 +263,7 @@ impl Session {
         };
         self.note_backends(&leases);
         let options = self.merge_options();
-        let deprecate_eof = self.client_caps & cap::DEPRECATE_EOF != 0;
-        let status = self.status();
+        let (format, status) = (self.result_format(), self.status());
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
@@ -271,11 +271,9 @@ impl Session {
         let mut sink = ClientSink {
             conn: &mut self.conn,
             rename: self.rename.as_ref(),
-            binary: self.binary_results,
-            deprecate_eof,
+            format,
             status,
             columns: Vec::new(),
-            binary_row: bytes::BytesMut::new(),
         };
         let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
         self.give_back(leases).await;
@@ -285,17 +283,7 @@ impl Session {
                 if more {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
-                if deprecate_eof {
-                    let ok = OkPacket {
-                        status,
-                        warnings,
-                        ..OkPacket::default()
-                    };
-                    self.conn
-                        .write_with(|b| ok.encode(b, strata_protocol::packets::EOF_HEADER));
-                } else {
-                    self.conn.write_with(|b| encode_eof(b, warnings, status));
-                }
+                format.writer(&mut self.conn).end(warnings, status);
                 Ok(true)
             }
             QueryOutcome::FailedBeforeColumns(e) => {
@@ -475,11 +463,9 @@ pub(super) fn rewrite_schemas(
 struct ClientSink<'a> {
     conn: &'a mut strata_protocol::PacketConn<strata_protocol::stream::ServerStream>,
     rename: Option<&'a SchemaRename>,
-    binary: bool,
-    deprecate_eof: bool,
+    format: ResultFormat,
     status: u16,
     columns: Vec<ColumnDef>,
-    binary_row: bytes::BytesMut,
 }
 
 impl RowSink for ClientSink<'_> {
@@ -487,45 +473,29 @@ impl RowSink for ClientSink<'_> {
 
     async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), SessionError> {
         self.columns = columns.to_vec();
-        self.conn
-            .write_with(|b| strata_protocol::wire::put_lenenc_int(b, columns.len() as u64));
+        let mut out = self.format.writer(self.conn);
+        out.column_count(columns.len());
         for col in columns {
             let mut col = col.clone();
             if let Some(rename) = self.rename {
                 rename.rename_column(&mut col);
             }
-            self.conn.write_with(|b| col.encode(b));
+            out.column(&col);
         }
-        if !self.deprecate_eof {
-            let status = self.status;
-            self.conn.write_with(|b| encode_eof(b, 0, status));
-        }
+        out.end_columns(0, self.status);
         Ok(())
     }
 
     async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, SessionError>> {
-        if self.binary {
-            self.binary_row.clear();
-            let converted = strata_protocol::binary_row::text_row_to_binary(
-                &payload,
-                &self.columns,
-                &mut self.binary_row,
-            );
-            if let Err(e) = converted {
-                return Err(Ok(MysqlError::new(
-                    codes::UNKNOWN,
-                    format!("cannot convert a row for the binary protocol: {e}"),
-                )));
-            }
-            self.conn.write_packet(&self.binary_row);
-        } else {
-            self.conn.write_packet(&payload);
+        let mut out = self.format.writer(self.conn);
+        if let Err(e) = out.row(&payload, &self.columns) {
+            return Err(Ok(MysqlError::new(
+                codes::UNKNOWN,
+                format!("cannot convert a row for the binary protocol: {e}"),
+            )));
         }
-        if self.conn.pending_write() >= 64 * 1024 {
-            self.conn
-                .flush()
-                .await
-                .map_err(|e| Err(SessionError::from(e)))?;
+        if out.pending_write() >= 64 * 1024 {
+            out.flush().await.map_err(|e| Err(SessionError::from(e)))?;
         }
         Ok(())
     }

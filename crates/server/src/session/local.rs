@@ -445,11 +445,9 @@ impl Session {
             .clone();
         for (dnid, thread) in running {
             if let Some(node) = self.ctx.topology.node(dnid) {
-                let pool = node.pool.clone();
-                match pool.acquire(Some(&node.physical_db)).await {
+                match node.pool.acquire(Some(&node.physical_db)).await {
                     Ok(mut lease) => {
                         let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
-                        pool.release(lease);
                     }
                     Err(e) => {
                         tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")

@@ -557,7 +557,11 @@ impl Session {
     }
 
     /// COM_FIELD_LIST: forwarded to the home data node.
-    pub(super) async fn com_field_list(&mut self, body: &[u8]) -> Result<(), SessionError> {
+    pub(super) async fn com_field_list(
+        &mut self,
+        table: &[u8],
+        wildcard: &[u8],
+    ) -> Result<(), SessionError> {
         let (dnid, physical) = match self.home_node() {
             Ok(v) => v,
             Err(e) => {
@@ -572,7 +576,11 @@ impl Session {
                 return Ok(());
             }
         };
-        lease.queue_command(com::FIELD_LIST, body);
+        let mut body = Vec::with_capacity(table.len() + 1 + wildcard.len());
+        body.extend_from_slice(table);
+        body.push(0);
+        body.extend_from_slice(wildcard);
+        lease.queue_command(com::FIELD_LIST, &body);
         let mode = relay_mode!(self, false);
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::FieldList, mode)
