@@ -12,9 +12,9 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use strata_backend::relay::{relay_response, RelayMode, ResponseKind, SchemaRename};
-use strata_protocol::constants::{charset, coltype};
+use strata_protocol::constants::{cap, charset, coltype};
 use strata_protocol::packets::{encode_eof, encode_text_row, ColumnDef};
-use strata_protocol::PacketConn;
+use strata_protocol::{PacketConn, ResultFormat};
 
 /// An in-memory stream: reads return `response` over and over, writes are dropped.
 struct MemStream {
@@ -102,11 +102,15 @@ fn relay(c: &mut Criterion) {
         logical: "shop".into(),
     };
     let cases = [
-        ("client_classic_eof", false, None),
-        ("client_deprecate_eof", true, None),
-        ("client_deprecate_eof_schema_renamed", true, Some(&rename)),
+        ("client_classic_eof", 0, None),
+        ("client_deprecate_eof", cap::DEPRECATE_EOF, None),
+        (
+            "client_deprecate_eof_schema_renamed",
+            cap::DEPRECATE_EOF,
+            Some(&rename),
+        ),
     ];
-    for (name, deprecate_eof, rename) in cases {
+    for (name, client_caps, rename) in cases {
         let mut backend = PacketConn::new(
             MemStream {
                 response: response.clone(),
@@ -124,7 +128,7 @@ fn relay(c: &mut Criterion) {
             64 << 20,
         );
         let mode = RelayMode {
-            client_deprecate_eof: deprecate_eof,
+            format: ResultFormat::for_client(client_caps),
             more_results_follow: false,
             rename,
             status_override: (0, 0),

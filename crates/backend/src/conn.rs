@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -216,6 +216,11 @@ pub struct BackendConn {
     prepared: HashMap<Arc<str>, PreparedOnBackend>,
     status: u16,
     broken: bool,
+    /// Commands sent whose reply has not been read to its last packet. A connection
+    /// with one due cannot be lent again (its next borrower would read that reply):
+    /// it happens when a statement is abandoned halfway (cancelled, or an error path
+    /// that stops reading).
+    replies_due: u32,
     last_used: Instant,
 }
 
@@ -259,6 +264,7 @@ impl BackendConn {
             prepared: HashMap::new(),
             status: info.status,
             broken: false,
+            replies_due: 0,
             last_used: Instant::now(),
         })
     }
@@ -287,6 +293,31 @@ impl BackendConn {
     /// True when the connection failed and must not be reused.
     pub fn is_broken(&self) -> bool {
         self.broken
+    }
+
+    /// True while a command sent here has not had its whole reply read.
+    pub fn awaits_reply(&self) -> bool {
+        self.replies_due > 0
+    }
+
+    /// Counts the end of a reply when `status` (of its OK or EOF) announces no further
+    /// result; an ERR packet always ends one (`status` 0).
+    fn reply_ended(&mut self, status: u16) {
+        if status & status::MORE_RESULTS_EXISTS == 0 {
+            self.replies_due = self.replies_due.saturating_sub(1);
+        }
+    }
+
+    /// A storage node's ERR packet, which ends its reply.
+    fn server_error(&mut self, payload: &[u8]) -> BackendError {
+        self.reply_ended(0);
+        match ErrPacket::decode(payload) {
+            Ok(err) => BackendError::Server(err),
+            Err(e) => {
+                self.broken = true;
+                BackendError::Protocol(e)
+            }
+        }
     }
 
     /// True when the storage node reported an open transaction.
@@ -330,6 +361,12 @@ impl BackendConn {
 
     /// Buffers a command packet (sequence 0) without sending it.
     pub fn queue_command(&mut self, command: u8, body: &[u8]) {
+        if !matches!(
+            command,
+            com::STMT_CLOSE | com::STMT_SEND_LONG_DATA | com::QUIT
+        ) {
+            self.replies_due += 1;
+        }
         self.conn.set_seq(0);
         self.conn.write_with(|buf| {
             buf.put_u8(command);
@@ -387,6 +424,8 @@ impl BackendConn {
     ) -> Result<RelayOutcome, RelayError> {
         match &result {
             Ok(out) => {
+                // The relay reads a reply to its end (every result of it).
+                self.replies_due = self.replies_due.saturating_sub(1);
                 if out.error.is_none() || out.status != 0 {
                     self.status = out.status;
                 }
@@ -430,13 +469,10 @@ impl BackendConn {
             Some(OK_HEADER) => {
                 let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
                 self.status = ok.status;
+                self.reply_ended(ok.status);
                 ok.status & status::MORE_RESULTS_EXISTS != 0
             }
-            Some(ERR_HEADER) => {
-                return Err(BackendError::Server(
-                    ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
-                ))
-            }
+            Some(ERR_HEADER) => return Err(self.server_error(&first)),
             _ => {
                 self.read_result_with_columns(&first, &mut rows, Some(&mut columns))
                     .await?
@@ -458,11 +494,10 @@ impl BackendConn {
             Some(OK_HEADER) => {
                 let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
                 self.status = ok.status;
+                self.reply_ended(ok.status);
                 Ok(ResponseHead::Ok(ok))
             }
-            Some(ERR_HEADER) => Err(BackendError::Server(
-                ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
-            )),
+            Some(ERR_HEADER) => Err(self.server_error(&first)),
             _ => {
                 let n = Reader::new(&first)
                     .lenenc("column count")
@@ -491,6 +526,7 @@ impl BackendConn {
                 row.get(4).copied().unwrap_or(0),
             ]);
             self.status = flags;
+            self.reply_ended(flags);
             if flags & status::MORE_RESULTS_EXISTS != 0 {
                 return self.fail(ProtocolError::Malformed(
                     "several result sets where one was expected",
@@ -499,9 +535,7 @@ impl BackendConn {
             return Ok(None);
         }
         if row.first() == Some(&ERR_HEADER) {
-            return Err(BackendError::Server(
-                ErrPacket::decode(&row).map_err(BackendError::Protocol)?,
-            ));
+            return Err(self.server_error(&row));
         }
         Ok(Some(row))
     }
@@ -527,11 +561,10 @@ impl BackendConn {
             Some(OK_HEADER) => {
                 let ok = OkPacket::decode(&payload).map_err(BackendError::Protocol)?;
                 self.status = ok.status;
+                self.reply_ended(ok.status);
                 Ok(ok)
             }
-            Some(ERR_HEADER) => Err(BackendError::Server(
-                ErrPacket::decode(&payload).map_err(BackendError::Protocol)?,
-            )),
+            Some(ERR_HEADER) => Err(self.server_error(&payload)),
             _ => {
                 // A result set where an OK was expected: drain it so the connection stays usable.
                 let mut sink = Vec::new();
@@ -550,11 +583,10 @@ impl BackendConn {
             Some(OK_HEADER) => {
                 let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
                 self.status = ok.status;
+                self.reply_ended(ok.status);
                 Ok(ok.status & status::MORE_RESULTS_EXISTS != 0)
             }
-            Some(ERR_HEADER) => Err(BackendError::Server(
-                ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
-            )),
+            Some(ERR_HEADER) => Err(self.server_error(&first)),
             _ => self.read_result_after_count(&first, rows).await,
         }
     }
@@ -594,12 +626,11 @@ impl BackendConn {
                     row.get(4).copied().unwrap_or(0),
                 ]);
                 self.status = flags;
+                self.reply_ended(flags);
                 return Ok(flags & status::MORE_RESULTS_EXISTS != 0);
             }
             if row.first() == Some(&ERR_HEADER) {
-                return Err(BackendError::Server(
-                    ErrPacket::decode(&row).map_err(BackendError::Protocol)?,
-                ));
+                return Err(self.server_error(&row));
             }
             let values = decode_text_row(&row, n).map_err(BackendError::Protocol)?;
             rows.push(
@@ -656,9 +687,7 @@ impl BackendConn {
         self.flush().await?;
         let first = self.packet().await?;
         if first.first() == Some(&ERR_HEADER) {
-            return Err(BackendError::Server(
-                ErrPacket::decode(&first).map_err(BackendError::Protocol)?,
-            ));
+            return Err(self.server_error(&first));
         }
         let mut r = Reader::new(&first);
         r.u8("prepare ok").map_err(BackendError::Protocol)?;
@@ -673,6 +702,7 @@ impl BackendConn {
         };
         let params = self.definitions(nparams).await?;
         let columns = self.definitions(ncols).await?;
+        self.reply_ended(0);
         let prepared = PreparedOnBackend {
             id,
             params,
@@ -739,37 +769,6 @@ impl BackendConn {
         self.prepared.clear();
         self.applied_vars.clear();
         Ok(())
-    }
-
-    /// Builds a COM_STMT_EXECUTE body for the storage node's statement id from a
-    /// client's body, always including parameter types (another connection may have
-    /// received the first execute, so the types cannot be left out).
-    pub fn execute_body(
-        backend_id: u32,
-        client_body: &[u8],
-        nparams: usize,
-        types: &[u8],
-    ) -> Result<BytesMut, ProtocolError> {
-        let mut r = Reader::new(client_body);
-        r.u32("statement id")?;
-        let flags = r.u8("cursor flags")?;
-        let iterations = r.u32("iterations")?;
-        let mut out = BytesMut::with_capacity(client_body.len() + types.len() + 1);
-        out.put_u32_le(backend_id);
-        out.put_u8(flags);
-        out.put_u32_le(iterations);
-        if nparams > 0 {
-            let bitmap = r.bytes(nparams.div_ceil(8), "null bitmap")?;
-            out.extend_from_slice(bitmap);
-            let bound = r.u8("new params bound")?;
-            if bound == 1 {
-                r.bytes(nparams * 2, "parameter types")?;
-            }
-            out.put_u8(1);
-            out.extend_from_slice(types);
-            out.extend_from_slice(r.rest());
-        }
-        Ok(out)
     }
 
     /// Marks the connection unusable (e.g. after a timeout mid-response).

@@ -2,7 +2,9 @@
 //! acquire timeouts, idle expiry, health checks and reconnection with backoff.
 //!
 //! Each open connection holds one semaphore permit, idle ones included, so the number of
-//! connections never exceeds `max_size`.
+//! connections never exceeds `max_size`. A `Lease` gives its connection back when it is
+//! dropped, so no path can forget to return one; code that must keep a connection
+//! across statements (a transaction, a cursor) simply keeps the lease.
 //!
 //! Idle connections are kept per *shard*: shard 0 for the compute node's background
 //! tasks, shard `i` for session worker thread `i` (see `set_thread_shard`). A socket is
@@ -13,7 +15,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -58,37 +60,87 @@ fn thread_shard() -> usize {
 /// How long `Pool::shutdown` spends saying COM_QUIT to idle connections.
 const QUIT_TIME_LIMIT: Duration = Duration::from_secs(1);
 
-/// A connection lent to a session; give it back with `Pool::release`.
-pub struct Lease {
-    /// Boxed: a lease moves between the pool, the session and its pinned list several
-    /// times per statement.
+/// An open connection with the permit it holds: what the idle lists keep and what a
+/// lease lends.
+struct Pooled {
+    /// Boxed: a connection moves between the pool, the session and its pinned list
+    /// several times per statement.
     conn: Box<BackendConn>,
     permit: OwnedSemaphorePermit,
     /// The idle list it returns to: the shard of the thread that opened it.
     home: usize,
 }
 
+impl Pooled {
+    /// False for a connection that broke, is inside a transaction, or has a reply
+    /// still coming (a statement abandoned halfway): it is closed, not pooled.
+    fn reusable(&self) -> bool {
+        let conn = &self.conn;
+        !conn.is_broken() && !conn.in_transaction() && !conn.awaits_reply()
+    }
+}
+
+/// A connection lent to a session. Dropping it gives it back to its pool (a broken
+/// one, one left inside a transaction or one with a reply still coming is closed
+/// there instead of pooled); whoever must keep the connection across statements keeps
+/// the lease.
+pub struct Lease {
+    /// Always `Some` until `Drop` takes it out.
+    pooled: Option<Pooled>,
+    /// The pool the connection belongs to; when that pool is gone (its data node was
+    /// reconfigured) the connection is closed.
+    pool: Weak<Pool>,
+}
+
+impl Lease {
+    fn pooled(&self) -> &Pooled {
+        match &self.pooled {
+            Some(p) => p,
+            // Only `drop` empties a lease, and nothing uses it after that.
+            None => unreachable!("a lease used after it was returned"),
+        }
+    }
+}
+
 impl std::ops::Deref for Lease {
     type Target = BackendConn;
     fn deref(&self) -> &BackendConn {
-        &self.conn
+        &self.pooled().conn
     }
 }
 
 impl std::ops::DerefMut for Lease {
     fn deref_mut(&mut self) -> &mut BackendConn {
-        &mut self.conn
+        match &mut self.pooled {
+            Some(p) => &mut p.conn,
+            None => unreachable!("a lease used after it was returned"),
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(pooled) = self.pooled.take() else {
+            return;
+        };
+        match self.pool.upgrade() {
+            Some(pool) => pool.give_back(pooled),
+            // Its pool was replaced: closing the connection frees the permit.
+            None => drop(pooled),
+        }
     }
 }
 
 /// Connections to one storage node.
 pub struct Pool {
+    /// This pool, for the leases it lends (they give themselves back on drop).
+    me: Weak<Pool>,
     target: Arc<StorageTarget>,
     /// TLS for every connection of this pool (health checks included), or None.
     tls: Option<ClientTls>,
     settings: PoolSettings,
     /// Idle connections per shard, most recently used last.
-    idle: Box<[Mutex<Vec<Lease>>]>,
+    idle: Box<[Mutex<Vec<Pooled>>]>,
     permits: Arc<Semaphore>,
     returned: Notify,
     closed: AtomicBool,
@@ -122,7 +174,8 @@ impl Pool {
         settings: PoolSettings,
         workers: usize,
     ) -> Arc<Pool> {
-        let pool = Arc::new(Pool {
+        let pool = Arc::new_cyclic(|me| Pool {
+            me: me.clone(),
             target: Arc::new(target),
             tls,
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
@@ -169,7 +222,7 @@ impl Pool {
         self.tls.as_ref()
     }
 
-    fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Lease>> {
+    fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
         self.idle[shard]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -240,7 +293,7 @@ impl Pool {
             out.extend(
                 self.idle_guard(s)
                     .iter()
-                    .map(|l| (l.thread_id(), l.last_used().elapsed())),
+                    .map(|l| (l.conn.thread_id(), l.conn.last_used().elapsed())),
             );
         }
         out
@@ -249,11 +302,20 @@ impl Pool {
     fn take_idle(&self, shard: usize, want_db: Option<&str>) -> Option<Lease> {
         let mut idle = self.idle_guard(shard);
         // Most recently used first: its caches are warm.
-        let pos = idle.iter().rposition(|l| match want_db {
-            None => l.applied_db().is_none(),
+        let pos = idle.iter().rposition(|p| match want_db {
+            None => p.conn.applied_db().is_none(),
             Some(_) => true,
         })?;
-        Some(idle.remove(pos))
+        let pooled = idle.remove(pos);
+        drop(idle);
+        Some(self.lend(pooled))
+    }
+
+    fn lend(&self, pooled: Pooled) -> Lease {
+        Lease {
+            pooled: Some(pooled),
+            pool: self.me.clone(),
+        }
     }
 
     /// Closes the least recently used idle connection, the calling shard's first, and
@@ -263,9 +325,9 @@ impl Pool {
         for s in std::iter::once(shard).chain(others) {
             let mut idle = self.idle_guard(s);
             if !idle.is_empty() {
-                let lease = idle.remove(0);
+                let pooled = idle.remove(0);
                 drop(idle);
-                return Some(lease.permit);
+                return Some(pooled.permit);
             }
         }
         None
@@ -294,7 +356,7 @@ impl Pool {
                 Err(_) => self.evict_one_idle(shard),
             };
             if let Some(permit) = permit {
-                return self.open(permit, shard).await;
+                return self.open(permit, shard).await.map(|p| self.lend(p));
             }
             let now = Instant::now();
             if now >= deadline {
@@ -311,7 +373,11 @@ impl Pool {
         }
     }
 
-    async fn open(&self, permit: OwnedSemaphorePermit, home: usize) -> Result<Lease, BackendError> {
+    async fn open(
+        &self,
+        permit: OwnedSemaphorePermit,
+        home: usize,
+    ) -> Result<Pooled, BackendError> {
         match BackendConn::connect(
             self.target.clone(),
             self.tls.as_ref(),
@@ -329,7 +395,7 @@ impl Pool {
                     .server_version
                     .lock()
                     .unwrap_or_else(|p| p.into_inner()) = Some(conn.server_version().clone());
-                Ok(Lease {
+                Ok(Pooled {
                     conn: Box::new(conn),
                     permit,
                     home,
@@ -344,40 +410,40 @@ impl Pool {
         }
     }
 
-    /// Takes a connection back; broken ones and ones inside a transaction are closed.
-    /// One carrying a session's `wait_timeout` gets the storage node's own back first
-    /// (in a task: the caller does not wait), since the storage node would otherwise
-    /// close it while it waits here and its next borrower would fail.
-    pub fn release(self: &Arc<Self>, mut lease: Lease) {
-        if lease.idle_time_limited() && !lease.is_broken() && !lease.in_transaction() {
+    /// Takes a connection back from a dropped lease; ones that are not `reusable` are
+    /// closed. One carrying a session's `wait_timeout` gets the storage
+    /// node's own back first (in a task: the dropping code does not wait), since the
+    /// storage node would otherwise close it while it waits here and its next borrower
+    /// would fail.
+    fn give_back(self: Arc<Self>, mut pooled: Pooled) {
+        if pooled.reusable() && pooled.conn.idle_time_limited() {
             let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 // No runtime to run the reset on (shutting down): close it.
-                drop(lease);
+                drop(pooled);
                 self.returned.notify_one();
                 return;
             };
-            let pool = Arc::clone(self);
             runtime.spawn(async move {
-                if lease.restore_idle_limits().await.is_err() {
-                    lease.mark_broken();
+                if pooled.conn.restore_idle_limits().await.is_err() {
+                    pooled.conn.mark_broken();
                 }
-                pool.park(lease);
+                self.park(pooled);
             });
             return;
         }
-        self.park(lease);
+        self.park(pooled);
     }
 
     /// Puts a connection in its idle list, or closes it when it cannot be reused.
-    fn park(&self, lease: Lease) {
-        if lease.is_broken() || lease.in_transaction() || self.closed.load(Ordering::Relaxed) {
+    fn park(&self, pooled: Pooled) {
+        if !pooled.reusable() || self.closed.load(Ordering::Relaxed) {
             debug!(
                 dnid = self.target.dnid,
                 "closing storage connection instead of pooling it"
             );
-            drop(lease);
+            drop(pooled);
         } else {
-            self.idle_guard(lease.home).push(lease);
+            self.idle_guard(pooled.home).push(pooled);
         }
         self.returned.notify_one();
     }
@@ -399,25 +465,27 @@ impl Pool {
             // Only connections idle long enough are taken out (to be pinged or expired);
             // the others stay available to sessions meanwhile.
             let now = Instant::now();
-            let due = |l: &Lease| {
-                let idle_for = now.saturating_duration_since(l.last_used());
+            let due = |p: &Pooled| {
+                let idle_for = now.saturating_duration_since(p.conn.last_used());
                 idle_for >= self.settings.health_check_interval
                     || idle_for >= self.settings.idle_timeout
             };
-            let checked: Vec<Lease> = {
+            let checked: Vec<Pooled> = {
                 let mut idle = self.idle_guard(shard);
-                let (due, fresh): (Vec<Lease>, Vec<Lease>) = idle.drain(..).partition(due);
+                let (due, fresh): (Vec<Pooled>, Vec<Pooled>) = idle.drain(..).partition(due);
                 *idle = fresh;
                 kept_total += idle.len();
                 due
             };
             let mut kept = Vec::with_capacity(checked.len());
-            for mut lease in checked {
-                let idle_for = now.saturating_duration_since(lease.last_used());
+            for mut pooled in checked {
+                let idle_for = now.saturating_duration_since(pooled.conn.last_used());
                 if kept_total >= self.settings.min_idle && idle_for >= self.settings.idle_timeout {
                     continue;
                 }
-                if idle_for >= self.settings.health_check_interval && lease.ping().await.is_err() {
+                if idle_for >= self.settings.health_check_interval
+                    && pooled.conn.ping().await.is_err()
+                {
                     warn!(
                         dnid = self.target.dnid,
                         "dropping a storage connection that failed its health check"
@@ -425,7 +493,7 @@ impl Pool {
                     continue;
                 }
                 kept_total += 1;
-                kept.push(lease);
+                kept.push(pooled);
             }
             // Back in front: the least recently used end.
             let mut idle = self.idle_guard(shard);
@@ -437,7 +505,7 @@ impl Pool {
                 break;
             };
             match self.open(permit, self.own_shard()).await {
-                Ok(lease) => self.park(lease),
+                Ok(pooled) => self.park(pooled),
                 Err(e) => {
                     warn!(dnid = self.target.dnid, error = %e, "cannot open a storage connection; will retry");
                     break;
@@ -458,14 +526,14 @@ impl Pool {
         // A storage node that does not answer must not hold up the shutdown; whatever
         // is left when time is up is dropped (closed without COM_QUIT).
         let _ = tokio::time::timeout(QUIT_TIME_LIMIT, async move {
-            for lease in idle {
-                lease.conn.quit().await;
+            for pooled in idle {
+                pooled.conn.quit().await;
             }
         })
         .await;
     }
 
-    fn take_all_idle(&self) -> Vec<Lease> {
+    fn take_all_idle(&self) -> Vec<Pooled> {
         self.closed.store(true, Ordering::Relaxed);
         self.closing.notify_one();
         let mut all = Vec::new();

@@ -1,21 +1,19 @@
 //! Streams a storage node's response to a client without decoding rows.
 //!
-//! Storage-node connections always use the classic EOF format (no DEPRECATE_EOF); when
-//! the client negotiated DEPRECATE_EOF, the relay drops the EOF after column definitions
-//! and turns the closing EOF into an OK packet with header 0xfe. Sequence ids are
+//! Storage-node connections always use the classic EOF format (no DEPRECATE_EOF); the
+//! EOF after column definitions and the closing EOF are written anew in the client's
+//! format by `strata_protocol::ResultSetWriter` (for a client with DEPRECATE_EOF: none
+//! after the definitions, an OK packet with header 0xfe at the end). Sequence ids are
 //! renumbered into the client's sequence, so packets can be dropped or added. Only the
-//! first byte of each packet and the terminators are inspected.
+//! first byte of each packet and the terminators are inspected; rows are copied.
 
-use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use strata_protocol::codec::frame_is_continued;
 use strata_protocol::constants::status;
-use strata_protocol::packets::{
-    ColumnDef, ErrPacket, OkHead, OkPacket, EOF_HEADER, ERR_HEADER, OK_HEADER,
-};
+use strata_protocol::packets::{ColumnDef, ErrPacket, OkHead, EOF_HEADER, ERR_HEADER, OK_HEADER};
 use strata_protocol::wire::Reader;
-use strata_protocol::{Frame, PacketConn, ProtocolError};
+use strata_protocol::{Frame, PacketConn, ProtocolError, ResultFormat};
 
 /// Flush the client's buffer once this much is pending, so large results stream.
 const FLUSH_AT: usize = 64 * 1024;
@@ -81,8 +79,8 @@ impl SchemaRename {
 /// How the relay adapts packets for the client.
 #[derive(Debug, Clone, Copy)]
 pub struct RelayMode<'a> {
-    /// The client negotiated DEPRECATE_EOF.
-    pub client_deprecate_eof: bool,
+    /// How the client takes result sets (the EOF packets it expects).
+    pub format: ResultFormat,
     /// Set MORE_RESULTS_EXISTS on the final terminator (more statements follow).
     pub more_results_follow: bool,
     /// Physical database name to hide from column definitions and error messages.
@@ -148,20 +146,7 @@ where
     /// Writes the closing EOF of a result set in the client's format.
     fn write_terminator(&mut self, warnings: u16, flags: u16) {
         let flags = final_flags(&self.mode, flags);
-        if self.mode.client_deprecate_eof {
-            let ok = OkPacket {
-                status: flags,
-                warnings,
-                ..OkPacket::default()
-            };
-            self.client.write_with(|buf| ok.encode(buf, EOF_HEADER));
-        } else {
-            self.client.write_with(|buf| {
-                buf.put_u8(EOF_HEADER);
-                buf.put_u16_le(warnings);
-                buf.put_u16_le(flags);
-            });
-        }
+        self.mode.format.writer(self.client).end(warnings, flags);
     }
 
     fn forward_error(&mut self, frame: &Frame) -> Result<(), RelayError> {
@@ -273,10 +258,11 @@ where
             self.out.result_sets += 1;
             return Ok(false);
         }
-        if !self.mode.client_deprecate_eof {
-            self.client.write_frame(frame);
-        }
         self.backend.consume_frame();
+        self.mode
+            .format
+            .writer(self.client)
+            .end_columns(warnings, flags);
         self.rows().await
     }
 

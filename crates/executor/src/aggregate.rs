@@ -31,7 +31,7 @@
 
 use std::collections::HashSet;
 
-use strata_planner::{AggregateFunction, BitOp, MergeSpec};
+use strata_planner::{Aggregate, AggregateFunction, BitOp};
 use strata_protocol::packets::ColumnDef;
 
 use crate::error::MergeError;
@@ -147,15 +147,15 @@ fn count_partial(kind: ColumnKind, column: usize) -> Result<(), MergeError> {
 }
 
 impl Aggregation {
-    /// The aggregation of `spec` over rows of `node_columns`.
+    /// The aggregation of `aggregates` over rows of `node_columns`.
     pub fn new(
-        spec: &MergeSpec,
+        aggregates: &[Aggregate],
         node_columns: &[ColumnDef],
         layout: &Layout,
         group_concat_max_len: usize,
     ) -> Result<Self, MergeError> {
         let mut aggs = Vec::new();
-        for agg in &spec.aggregates {
+        for agg in aggregates {
             let column = agg.column;
             let kind = layout.node_kind(column);
             let combine = match &agg.function {
@@ -507,6 +507,7 @@ mod tests {
         count_col, decimal_col, double_col, int_col, payload, texts, varchar_col,
     };
     use strata_planner::Aggregate;
+    use strata_planner::MergeSpec;
 
     fn agg(column: usize, function: AggregateFunction) -> Aggregate {
         Aggregate { column, function }
@@ -525,7 +526,7 @@ mod tests {
             ..MergeSpec::default()
         };
         let layout = Layout::new(columns, columns, &[]);
-        let aggregation = Aggregation::new(&spec, columns, &layout, max_len)?;
+        let aggregation = Aggregation::new(&spec.aggregates, columns, &layout, max_len)?;
         let mut rows = partials
             .iter()
             .map(|p| Row::decode(payload(p), columns.len()).unwrap());
@@ -811,7 +812,7 @@ mod tests {
             ..MergeSpec::default()
         };
         let layout = Layout::new(&cols, &cols, &[]);
-        let aggregation = Aggregation::new(&spec, &cols, &layout, 1024).unwrap();
+        let aggregation = Aggregation::new(&spec.aggregates, &cols, &layout, 1024).unwrap();
         assert_eq!(
             texts(&aggregation.empty_result()),
             vec![s("18446744073709551615"), s("0"), s("0")]
@@ -873,7 +874,7 @@ mod tests {
             ..MergeSpec::default()
         };
         let layout = Layout::new(&cols, &cols, &[]);
-        let aggregation = Aggregation::new(&spec, &cols, &layout, 1024).unwrap();
+        let aggregation = Aggregation::new(&spec.aggregates, &cols, &layout, 1024).unwrap();
         assert_eq!(texts(&aggregation.empty_result()), vec![None, s("0"), None]);
     }
 }

@@ -132,7 +132,7 @@ mod tests {
             ..MergeSpec::default()
         };
         let layout = Layout::new(&cols, &cols, &[]);
-        let aggregation = Aggregation::new(&spec, &cols, &layout, 1024)?;
+        let aggregation = Aggregation::new(&spec.aggregates, &cols, &layout, 1024)?;
         let key = KeySpec::new(spec.group_by.iter().copied(), |c| layout.node_kind(c))?;
         let mut op = HashAggregate::new(
             Box::new(RowsSource::new(rows)),

@@ -1,10 +1,12 @@
 //! Merge operators with MySQL semantics over rows streamed from several data nodes.
 //!
-//! A scatter plan (`strata_planner::Plan::Scatter`) sends one query to several data nodes;
-//! this crate turns their text-protocol result rows into the single result MySQL would
-//! have returned: k-way merge of sorted streams, cross-node aggregation, HAVING,
-//! DISTINCT, ORDER BY, LIMIT/OFFSET, under a memory budget. `Merger` is the entry point
-//! (`merger.rs` says which pipeline each plan gets); each operator lives in its own
+//! A query plan (`strata_planner::Plan::Query`) sends a statement to several data nodes
+//! and names the operator tree that merges their replies; this crate builds that tree
+//! and turns the text-protocol result rows into the single result MySQL would have
+//! returned: k-way merge of sorted streams, cross-node aggregation, HAVING, DISTINCT,
+//! ORDER BY, LIMIT/OFFSET, under a memory budget. `driver` runs a plan over a `NodeIo`
+//! (storage connections, or a fake in tests) into a `RowSink`; `Merger` builds and
+//! drives the tree (`merger.rs`); each operator lives in its own
 //! module with its tests (`merge_sort`, `gather`, `hash_aggregate`, `ordered_aggregate`,
 //! `having`, `distinct`, `memory_sort`, `limit`); `value` decodes row values, and the
 //! MySQL semantics under it (collations, decimals, numbers, date/time) come from
@@ -13,6 +15,7 @@
 mod aggregate;
 pub mod collation;
 mod distinct;
+pub mod driver;
 pub mod error;
 mod gather;
 mod hash_aggregate;
@@ -30,6 +33,9 @@ pub mod row;
 mod test_support;
 pub mod value;
 
+pub use driver::{
+    run_query, run_write, CombinedOk, NodeIo, NodeReply, QueryOutcome, RowSink, WriteResult,
+};
 pub use error::MergeError;
 pub use memory::{MemoryBudget, DEFAULT_MEMORY_BUDGET};
 #[cfg(feature = "test-util")]

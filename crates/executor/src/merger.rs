@@ -1,18 +1,11 @@
 //! Merger: the entry point. It checks that every data node returned the same columns,
-//! builds the operator pipeline a `MergeSpec` asks for, and is driven by its caller:
-//! the caller pushes each node's row payloads (`push`, `finish_node`) and pulls output
-//! rows (`next_step`), which either yields a client row, names the input it needs next
-//! (`Step::Need`), or says the result is complete.
-//!
-//! Pipelines (the plan's order: regroup, HAVING, DISTINCT, ORDER BY, LIMIT):
-//! - ORDER BY, no aggregation: MergeSort (streaming k-way merge; one row per node in
-//!   memory) -> [HAVING] -> [DISTINCT] -> [LIMIT].
-//! - aggregation: Gather -> HashAggregate -> [HAVING] -> [DISTINCT] -> [MemorySort] ->
-//!   [LIMIT].
-//! - aggregation with `MergeOptions::presorted_groups` and an ORDER BY that starts with
-//!   the GROUP BY columns: MergeSort on the group keys -> OrderedAggregate (streaming,
-//!   one group in memory) -> [HAVING] -> [DISTINCT] -> [LIMIT].
-//! - neither: Gather -> [HAVING] -> [DISTINCT] -> [LIMIT].
+//! builds exactly the operator tree the plan ([`QueryPlan`]) holds — the planner chose
+//! each operator (`strata_planner`'s `lower.rs`); only run-time facts come in here: the
+//! nodes' column definitions, the memory budget, `group_concat_max_len` — and is driven
+//! by its caller: the caller pushes each node's row payloads (`push`, `finish_node`) and
+//! pulls output rows (`next_step`), which either yields a client row, names the input it
+//! needs next (`Step::Need`), or says the result is complete. `driver.rs` is that
+//! caller over real or fake storage connections.
 //!
 //! A driver loop:
 //! ```
@@ -41,7 +34,10 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use strata_planner::{AggregateFunction, MergeSpec};
+use strata_planner::{
+    Aggregate, AggregateFunction, Columns, Operator as PlanOperator, OrderCheck as PlanOrderCheck,
+    QueryPlan,
+};
 use strata_protocol::constants::{colflag, coltype};
 use strata_protocol::packets::ColumnDef;
 
@@ -77,17 +73,6 @@ pub struct MergeOptions {
     /// The storage nodes' `max_sort_length`: MariaDB orders long strings by a prefix, so
     /// the per-node order check tolerates ties beyond `max_sort_length / 8` characters.
     pub max_sort_length: usize,
-    /// The real collation id of per-node columns, by column number, when the planner
-    /// knows it. Column definitions only carry the connection's result character set:
-    /// without this a `utf8mb4_unicode_ci` column compares as `utf8mb4_general_ci`, and
-    /// a latin1 column read over a utf8mb4 connection as utf8mb4.
-    pub collations: Vec<Option<u16>>,
-    /// Each node's rows arrive sorted by the plan's ORDER BY, and that ORDER BY starts
-    /// with the GROUP BY columns (the per-node query carries it; MariaDB sorts grouped
-    /// results anyway). Grouping then streams with one group in memory and LIMIT stops
-    /// early. Off by default: a plan only promises sorted per-node rows when nothing is
-    /// aggregated. A node whose groups come out of order fails the merge (`OutOfOrder`).
-    pub presorted_groups: bool,
 }
 
 impl Default for MergeOptions {
@@ -96,8 +81,6 @@ impl Default for MergeOptions {
             memory: MemoryBudget::new(DEFAULT_MEMORY_BUDGET),
             group_concat_max_len: DEFAULT_GROUP_CONCAT_MAX_LEN,
             max_sort_length: DEFAULT_MAX_SORT_LENGTH,
-            collations: Vec::new(),
-            presorted_groups: false,
         }
     }
 }
@@ -139,22 +122,12 @@ pub struct Merger {
 /// rest keep the data node's definition, which is already MySQL's type for COUNT, SUM,
 /// MIN, MAX and GROUP_CONCAT (the per-node query computes the same expression). Only
 /// the visible columns are returned.
-pub fn output_columns(spec: &MergeSpec, node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
-    let all = all_output_columns(spec, node_columns);
-    let range = visible_range(spec, all.len());
+pub fn output_columns(plan: &QueryPlan, node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
+    let all = all_output_columns(plan.aggregates(), node_columns);
+    let range = plan.visible().range(all.len());
     all.get(range)
         .map(<[ColumnDef]>::to_vec)
         .unwrap_or_default()
-}
-
-/// The per-node columns the client sees: a prefix, or everything from `visible_start`
-/// on for `SELECT *` (clamped to the columns there are).
-fn visible_range(spec: &MergeSpec, columns: usize) -> Range<usize> {
-    if spec.visible_to_end {
-        spec.visible_start.min(columns)..columns
-    } else {
-        0..spec.visible_columns.min(columns)
-    }
 }
 
 /// COUNT(DISTINCT)'s result: BIGINT NOT NULL (MariaDB sends no NUM flag; clients
@@ -206,9 +179,9 @@ fn avg_def(sum: &ColumnDef, increment: u32) -> ColumnDef {
     }
 }
 
-fn all_output_columns(spec: &MergeSpec, node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
+fn all_output_columns(aggregates: &[Aggregate], node_columns: &[ColumnDef]) -> Vec<ColumnDef> {
     let mut out = node_columns.to_vec();
-    for agg in &spec.aggregates {
+    for agg in aggregates {
         let Some(base) = node_columns.get(agg.column) else {
             continue;
         };
@@ -263,35 +236,47 @@ fn check_columns(node_columns: &[Vec<ColumnDef>]) -> Result<(), MergeError> {
     Ok(())
 }
 
-fn check_spec(spec: &MergeSpec, columns: usize) -> Result<(), MergeError> {
+/// Checks the plan's column numbers against the per-node width.
+fn check_plan(plan: &QueryPlan, columns: usize) -> Result<(), MergeError> {
     let bad = |what: String| Err(MergeError::InvalidSpec(what));
-    if spec.visible_to_end {
-        if spec.visible_start >= columns {
-            return bad(format!(
-                "visible columns from {} of {columns}",
-                spec.visible_start
-            ));
+    match plan.visible() {
+        Columns::From(start) if start >= columns => {
+            return bad(format!("visible columns from {start} of {columns}"))
         }
-    } else if spec.visible_columns == 0 || spec.visible_columns > columns {
-        return bad(format!(
-            "{} visible columns of {columns}",
-            spec.visible_columns
-        ));
+        Columns::First(n) if n == 0 || n > columns => {
+            return bad(format!("{n} visible columns of {columns}"))
+        }
+        _ => {}
     }
-    let mut referenced: Vec<usize> = spec.group_by.clone();
-    referenced.extend(spec.order_by.iter().map(|k| k.column));
+    let mut referenced = compared_columns(plan, columns);
     let mut aggregate_columns = Vec::new();
-    for agg in &spec.aggregates {
-        if aggregate_columns.contains(&agg.column) || spec.group_by.contains(&agg.column) {
-            return bad(format!(
-                "column {} is aggregated twice or also grouped",
-                agg.column
-            ));
+    let mut op = Some(&plan.root);
+    while let Some(o) = op {
+        if let PlanOperator::OrderedAggregate {
+            group_by,
+            aggregates,
+            ..
         }
-        aggregate_columns.push(agg.column);
-        if let AggregateFunction::Avg { count_column, .. } = agg.function {
-            referenced.push(count_column);
+        | PlanOperator::HashAggregate {
+            group_by,
+            aggregates,
+            ..
+        } = o
+        {
+            for agg in aggregates {
+                if aggregate_columns.contains(&agg.column) || group_by.contains(&agg.column) {
+                    return bad(format!(
+                        "column {} is aggregated twice or also grouped",
+                        agg.column
+                    ));
+                }
+                aggregate_columns.push(agg.column);
+                if let AggregateFunction::Avg { count_column, .. } = agg.function {
+                    referenced.push(count_column);
+                }
+            }
         }
+        op = o.input();
     }
     referenced.extend(&aggregate_columns);
     if let Some(column) = referenced.iter().find(|c| **c >= columns) {
@@ -300,117 +285,208 @@ fn check_spec(spec: &MergeSpec, columns: usize) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// Whether the ORDER BY starts with exactly the GROUP BY columns.
-fn order_leads_with_groups(spec: &MergeSpec) -> bool {
-    let groups = spec.group_by.len();
-    if groups == 0 || spec.order_by.len() < groups {
-        return false;
+/// Every column some operator of the plan compares: sort keys, group keys, DISTINCT's
+/// columns, and the aggregates that compare values (MIN, MAX, COUNT(DISTINCT),
+/// GROUP_CONCAT's grouping of strings).
+fn compared_columns(plan: &QueryPlan, columns: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut op = Some(&plan.root);
+    while let Some(o) = op {
+        match o {
+            PlanOperator::MergeSort { keys, .. } | PlanOperator::Sort { keys, .. } => {
+                out.extend(keys.iter().map(|k| k.column))
+            }
+            PlanOperator::OrderedAggregate {
+                group_by,
+                aggregates,
+                ..
+            }
+            | PlanOperator::HashAggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                out.extend(group_by);
+                out.extend(aggregates.iter().filter_map(|a| {
+                    matches!(
+                        a.function,
+                        AggregateFunction::Min
+                            | AggregateFunction::Max
+                            | AggregateFunction::CountDistinct
+                            | AggregateFunction::GroupConcat { .. }
+                    )
+                    .then_some(a.column)
+                }))
+            }
+            PlanOperator::Distinct { columns: c, .. } => out.extend(c.range(columns)),
+            PlanOperator::Gather(_)
+            | PlanOperator::Having { .. }
+            | PlanOperator::Limit { .. }
+            | PlanOperator::Project { .. } => {}
+        }
+        op = o.input();
     }
-    let mut lead: Vec<usize> = spec.order_by[..groups].iter().map(|k| k.column).collect();
-    let mut group: Vec<usize> = spec.group_by.clone();
-    lead.sort_unstable();
-    group.sort_unstable();
-    lead.dedup();
-    lead == group
+    out
+}
+
+/// What building the pipeline needs besides the plan.
+struct Build<'a> {
+    nodes: usize,
+    columns: &'a [ColumnDef],
+    layout: &'a Layout,
+    options: &'a MergeOptions,
+    budget: &'a MemoryBudget,
+    /// Operator names in data-flow order, for `description`.
+    description: Vec<String>,
+}
+
+impl Build<'_> {
+    /// The executor's operator for `node` of the plan and everything under it.
+    fn operator(&mut self, node: &PlanOperator) -> Result<Box<dyn Operator>, MergeError> {
+        let layout = self.layout;
+        let budget = self.budget;
+        let op: Box<dyn Operator> = match node {
+            PlanOperator::Gather(_) => {
+                self.description.push("Gather".into());
+                Box::new(Gather)
+            }
+            PlanOperator::MergeSort { keys, check, .. } => {
+                let sort = SortSpec::new(keys.iter().map(|k| (k.column, k.descending)), |c| {
+                    layout.node_kind(c)
+                })?;
+                let check = match check {
+                    PlanOrderCheck::Strict => OrderCheck::Strict,
+                    PlanOrderCheck::Prefix => {
+                        OrderCheck::Prefix((self.options.max_sort_length / 8).max(1))
+                    }
+                };
+                self.description
+                    .push(format!("MergeSort({} keys)", keys.len()));
+                Box::new(MergeSort::new(sort, self.nodes, check, budget))
+            }
+            PlanOperator::OrderedAggregate {
+                input,
+                group_by,
+                aggregates,
+            } => {
+                let input = self.operator(input)?;
+                let aggregation = Aggregation::new(
+                    aggregates,
+                    self.columns,
+                    layout,
+                    self.options.group_concat_max_len,
+                )?;
+                let key = KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?;
+                self.description.push("OrderedAggregate".into());
+                Box::new(OrderedAggregate::new(input, key, aggregation, budget))
+            }
+            PlanOperator::HashAggregate {
+                input,
+                group_by,
+                aggregates,
+            } => {
+                let input = self.operator(input)?;
+                let aggregation = Aggregation::new(
+                    aggregates,
+                    self.columns,
+                    layout,
+                    self.options.group_concat_max_len,
+                )?;
+                let key = KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?;
+                self.description.push("HashAggregate".into());
+                let grouped = !group_by.is_empty();
+                Box::new(HashAggregate::new(input, key, grouped, aggregation, budget))
+            }
+            PlanOperator::Having { input, predicate } => {
+                let input = self.operator(input)?;
+                self.description.push("Having".into());
+                Box::new(Having::new(input, predicate, layout)?)
+            }
+            PlanOperator::Distinct { input, columns } => {
+                let input = self.operator(input)?;
+                let key =
+                    KeySpec::new(columns.range(self.columns.len()), |c| layout.output_kind(c))?;
+                self.description.push("Distinct".into());
+                Box::new(Distinct::new(input, key, budget))
+            }
+            PlanOperator::Sort { input, keys, keep } => {
+                let input = self.operator(input)?;
+                let sort = SortSpec::new(keys.iter().map(|k| (k.column, k.descending)), |c| {
+                    layout.output_kind(c)
+                })?;
+                let keep = keep.map(|k| usize::try_from(k).unwrap_or(usize::MAX));
+                self.description.push("MemorySort".into());
+                Box::new(MemorySort::new(input, sort, keep, budget))
+            }
+            PlanOperator::Limit {
+                input,
+                offset,
+                limit,
+            } => {
+                let input = self.operator(input)?;
+                self.description.push(match limit {
+                    Some(l) => format!("Limit({offset}, {l})"),
+                    None => format!("Limit({offset}, all)"),
+                });
+                Box::new(Limit::new(input, *offset, *limit))
+            }
+            // The visible columns are cut when rows are encoded for the client.
+            PlanOperator::Project { .. } => {
+                return Err(MergeError::InvalidSpec(
+                    "a projection below the root of the plan".into(),
+                ))
+            }
+        };
+        Ok(op)
+    }
 }
 
 impl Merger {
     /// A merge with default options.
-    pub fn new(spec: &MergeSpec, node_columns: &[Vec<ColumnDef>]) -> Result<Self, MergeError> {
-        Self::with_options(spec, node_columns, MergeOptions::default())
+    pub fn new(plan: &QueryPlan, node_columns: &[Vec<ColumnDef>]) -> Result<Self, MergeError> {
+        Self::with_options(plan, node_columns, MergeOptions::default())
     }
 
     /// A merge of the results of `node_columns.len()` data nodes (their column
-    /// definitions, in plan order) as `spec` says.
+    /// definitions, in plan order) through the operator tree of `plan`.
     pub fn with_options(
-        spec: &MergeSpec,
+        plan: &QueryPlan,
         node_columns: &[Vec<ColumnDef>],
         options: MergeOptions,
     ) -> Result<Self, MergeError> {
         check_columns(node_columns)?;
         let columns = node_columns.first().map_or(&[][..], Vec::as_slice);
-        check_spec(spec, columns.len())?;
+        check_plan(plan, columns.len())?;
         let nodes = node_columns.len();
         let budget = options.memory.clone();
-        let outputs = all_output_columns(spec, columns);
-        let layout = Layout::new(columns, &outputs, &options.collations);
-        let visible = visible_range(spec, columns.len());
-        if !spec.other_collation_columns.is_empty() {
-            refuse_unknown_collations(spec, &layout, columns, visible.clone())?;
+        let outputs = all_output_columns(plan.aggregates(), columns);
+        let layout = Layout::new(columns, &outputs, &plan.collations);
+        let visible = plan.visible().range(columns.len());
+        if !plan.other_collation_columns.is_empty() {
+            refuse_unknown_collations(plan, &layout, columns)?;
         }
-        let aggregating = !spec.group_by.is_empty() || !spec.aggregates.is_empty();
-        let ordered = aggregating && options.presorted_groups && order_leads_with_groups(spec);
-        let mut description = Vec::new();
-
-        let mut op: Box<dyn Operator> = if !spec.order_by.is_empty() && (!aggregating || ordered) {
-            let keys = if ordered {
-                &spec.order_by[..spec.group_by.len()]
-            } else {
-                &spec.order_by[..]
-            };
-            let sort = SortSpec::new(keys.iter().map(|k| (k.column, k.descending)), |c| {
-                layout.node_kind(c)
-            })?;
-            let check = if ordered {
-                OrderCheck::Strict
-            } else {
-                OrderCheck::Prefix((options.max_sort_length / 8).max(1))
-            };
-            description.push(format!("MergeSort({} keys)", keys.len()));
-            Box::new(MergeSort::new(sort, nodes, check, &budget))
-        } else {
-            description.push("Gather".to_string());
-            Box::new(Gather)
+        let below_projection = match &plan.root {
+            PlanOperator::Project { input, .. } => input,
+            other => other,
         };
-        if aggregating {
-            let aggregation =
-                Aggregation::new(spec, columns, &layout, options.group_concat_max_len)?;
-            let key = KeySpec::new(spec.group_by.iter().copied(), |c| layout.node_kind(c))?;
-            op = if ordered {
-                description.push("OrderedAggregate".into());
-                Box::new(OrderedAggregate::new(op, key, aggregation, &budget))
-            } else {
-                description.push("HashAggregate".into());
-                let grouped = !spec.group_by.is_empty();
-                Box::new(HashAggregate::new(op, key, grouped, aggregation, &budget))
-            };
-        }
-        if let Some(predicate) = &spec.having {
-            description.push("Having".into());
-            op = Box::new(Having::new(op, predicate, &layout)?);
-        }
-        if spec.distinct {
-            description.push("Distinct".into());
-            let key = KeySpec::new(visible.clone(), |c| layout.output_kind(c))?;
-            op = Box::new(Distinct::new(op, key, &budget));
-        }
-        if aggregating && !ordered && !spec.order_by.is_empty() {
-            let sort = SortSpec::new(
-                spec.order_by.iter().map(|k| (k.column, k.descending)),
-                |c| layout.output_kind(c),
-            )?;
-            let keep = spec
-                .limit
-                .map(|l| usize::try_from(spec.offset.saturating_add(l)).unwrap_or(usize::MAX));
-            description.push("MemorySort".into());
-            op = Box::new(MemorySort::new(op, sort, keep, &budget));
-        }
-        if spec.offset > 0 || spec.limit.is_some() {
-            description.push(match spec.limit {
-                Some(l) => format!("Limit({}, {l})", spec.offset),
-                None => format!("Limit({}, all)", spec.offset),
-            });
-            op = Box::new(Limit::new(op, spec.offset, spec.limit));
-        }
-        let description = description.join(" -> ");
+        let mut build = Build {
+            nodes,
+            columns,
+            layout: &layout,
+            options: &options,
+            budget: &budget,
+            description: Vec::new(),
+        };
+        let pipeline = build.operator(below_projection)?;
+        let description = build.description.join(" -> ");
         tracing::debug!(nodes, pipeline = %description, "merge pipeline");
         Ok(Self {
-            pipeline: op,
+            pipeline,
             cx: Context {
                 inputs: NodeInputs::new(nodes, columns.len(), &budget),
                 warnings: Vec::new(),
             },
-            output: output_columns(spec, columns),
+            output: output_columns(plan, columns),
             visible,
             description,
             state: State::Running,
@@ -495,17 +571,17 @@ impl Merger {
 /// exactly the rows the merge asks for, as a streaming caller would.
 #[cfg(any(test, feature = "test-util"))]
 pub fn merge_all(
-    spec: &MergeSpec,
+    plan: &QueryPlan,
     node_columns: &[Vec<ColumnDef>],
     rows: Vec<Vec<Bytes>>,
 ) -> Result<Vec<Bytes>, MergeError> {
-    merge_all_with_options(spec, node_columns, rows, MergeOptions::default())
+    merge_all_with_options(plan, node_columns, rows, MergeOptions::default())
 }
 
 /// `merge_all` with explicit options.
 #[cfg(any(test, feature = "test-util"))]
 pub fn merge_all_with_options(
-    spec: &MergeSpec,
+    plan: &QueryPlan,
     node_columns: &[Vec<ColumnDef>],
     rows: Vec<Vec<Bytes>>,
     options: MergeOptions,
@@ -517,7 +593,7 @@ pub fn merge_all_with_options(
             node_columns.len()
         )));
     }
-    let mut merger = Merger::with_options(spec, node_columns, options)?;
+    let mut merger = Merger::with_options(plan, node_columns, options)?;
     let mut streams: Vec<std::vec::IntoIter<Bytes>> =
         rows.into_iter().map(Vec::into_iter).collect();
     let mut out = Vec::new();
@@ -550,13 +626,12 @@ pub fn merge_all_with_options(
 /// DISTINCT, MIN/MAX, COUNT(DISTINCT) and GROUP_CONCAT over such text columns. Binary
 /// strings compare bytewise and are fine.
 fn refuse_unknown_collations(
-    spec: &MergeSpec,
+    plan: &QueryPlan,
     layout: &Layout,
     columns: &[ColumnDef],
-    visible: std::ops::Range<usize>,
 ) -> Result<(), MergeError> {
     let unknown = |def: Option<&ColumnDef>| {
-        let list = &spec.other_collation_columns;
+        let list = &plan.other_collation_columns;
         match def {
             Some(d) if !d.org_name.is_empty() => list
                 .iter()
@@ -565,20 +640,7 @@ fn refuse_unknown_collations(
             _ => true,
         }
     };
-    use strata_planner::AggregateFunction as F;
-    let mut compared: Vec<usize> = spec.order_by.iter().map(|k| k.column).collect();
-    compared.extend(&spec.group_by);
-    if spec.distinct {
-        compared.extend(visible);
-    }
-    for a in &spec.aggregates {
-        if matches!(
-            a.function,
-            F::Min | F::Max | F::CountDistinct | F::GroupConcat { .. }
-        ) {
-            compared.push(a.column);
-        }
-    }
+    let compared = compared_columns(plan, columns.len());
     for column in compared {
         if let Ok(crate::value::ColumnKind::Text { collation, .. }) = layout.node_kind(column) {
             // Binary strings and `*_bin` collations (the BINARY column flag) are exact.
@@ -599,625 +661,4 @@ fn refuse_unknown_collations(
 const BINARY_COLLATION: u16 = 63;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::{
-        count_col, decimal_col, decode_payload, double_col, int_col, payload, varchar_col,
-    };
-    use proptest::prelude::*;
-    use strata_planner::{Aggregate, CompareOp, Literal, Predicate, SortKey};
-
-    type Rows = Vec<Vec<Option<String>>>;
-
-    fn node_rows(rows: &[Vec<Option<&str>>]) -> Vec<Bytes> {
-        rows.iter().map(|r| payload(r)).collect()
-    }
-
-    fn run(
-        spec: &MergeSpec,
-        columns: &[ColumnDef],
-        nodes: &[Vec<Vec<Option<&str>>>],
-    ) -> Result<Rows, MergeError> {
-        run_with(spec, columns, nodes, MergeOptions::default())
-    }
-
-    fn presorted() -> MergeOptions {
-        MergeOptions {
-            presorted_groups: true,
-            ..MergeOptions::default()
-        }
-    }
-
-    fn run_with(
-        spec: &MergeSpec,
-        columns: &[ColumnDef],
-        nodes: &[Vec<Vec<Option<&str>>>],
-        options: MergeOptions,
-    ) -> Result<Rows, MergeError> {
-        let defs = vec![columns.to_vec(); nodes.len()];
-        let rows = nodes.iter().map(|n| node_rows(n)).collect();
-        let out = merge_all_with_options(spec, &defs, rows, options)?;
-        let visible = visible_range(spec, columns.len());
-        Ok(out
-            .iter()
-            .map(|p| decode_payload(p, visible.len()))
-            .collect())
-    }
-
-    fn owned(rows: &[Vec<Option<&str>>]) -> Rows {
-        crate::test_support::owned(rows)
-    }
-
-    fn key(column: usize, descending: bool) -> SortKey {
-        SortKey { column, descending }
-    }
-
-    fn agg(column: usize, function: AggregateFunction) -> Aggregate {
-        Aggregate { column, function }
-    }
-
-    #[test]
-    fn an_ordered_merge_streams_asking_for_exactly_the_node_it_needs() {
-        let cols = vec![int_col("n")];
-        let spec = MergeSpec {
-            visible_columns: 1,
-            order_by: vec![key(0, false)],
-            limit: Some(2),
-            ..MergeSpec::default()
-        };
-        let mut merger = Merger::new(&spec, &[cols.clone(), cols.clone()]).unwrap();
-        assert_eq!(merger.description(), "MergeSort(1 keys) -> Limit(0, 2)");
-        assert_eq!(merger.next_step().unwrap(), Step::Need(Demand::Node(0)));
-        merger.push(0, payload(&[Some("1")])).unwrap();
-        assert_eq!(merger.next_step().unwrap(), Step::Need(Demand::Node(1)));
-        merger.push(1, payload(&[Some("2")])).unwrap();
-        assert_eq!(
-            merger.next_step().unwrap(),
-            Step::Row(payload(&[Some("1")]))
-        );
-        assert_eq!(merger.next_step().unwrap(), Step::Need(Demand::Node(0)));
-        merger.push(0, payload(&[Some("5")])).unwrap();
-        assert_eq!(
-            merger.next_step().unwrap(),
-            Step::Row(payload(&[Some("2")]))
-        );
-        assert_eq!(
-            merger.next_step().unwrap(),
-            Step::Done,
-            "LIMIT 2 ends before the nodes do"
-        );
-        assert_eq!(merger.memory_used(), 0);
-        merger.push(1, payload(&[Some("7")])).unwrap();
-    }
-
-    #[test]
-    fn an_ordered_merge_of_many_rows_fits_a_tiny_budget() {
-        let cols = vec![int_col("n"), varchar_col("pad")];
-        let spec = MergeSpec {
-            visible_columns: 2,
-            order_by: vec![key(0, true)],
-            ..MergeSpec::default()
-        };
-        let pad = "x".repeat(100);
-        let nodes: Vec<Vec<Bytes>> = (0..3)
-            .map(|n| {
-                (0..2000)
-                    .rev()
-                    .map(|i| payload(&[Some(&(i * 3 + n).to_string()), Some(&pad)]))
-                    .collect()
-            })
-            .collect();
-        let options = MergeOptions {
-            memory: MemoryBudget::new(4096),
-            ..MergeOptions::default()
-        };
-        let out = merge_all_with_options(
-            &spec,
-            &[cols.clone(), cols.clone(), cols.clone()],
-            nodes.clone(),
-            options,
-        )
-        .unwrap();
-        assert_eq!(out.len(), 6000);
-        assert_eq!(decode_payload(&out[0], 2)[0].as_deref(), Some("5999"));
-        // The same rows through DISTINCT must be remembered and do not fit.
-        let distinct = MergeSpec {
-            distinct: true,
-            ..spec
-        };
-        let options = MergeOptions {
-            memory: MemoryBudget::new(4096),
-            ..MergeOptions::default()
-        };
-        let err = merge_all_with_options(
-            &distinct,
-            &[cols.clone(), cols.clone(), cols],
-            nodes,
-            options,
-        )
-        .unwrap_err();
-        assert_eq!(err.to_mysql_error().code, 1114);
-    }
-
-    #[test]
-    fn hidden_sort_columns_are_not_sent_and_visible_bytes_are_unchanged() {
-        let cols = vec![double_col("d"), int_col("k")];
-        let spec = MergeSpec {
-            visible_columns: 1,
-            order_by: vec![key(1, false)],
-            ..MergeSpec::default()
-        };
-        let out = run(
-            &spec,
-            &cols,
-            &[
-                vec![vec![Some("1.50E+00"), Some("2")]],
-                vec![vec![Some("0.1"), Some("1")]],
-            ],
-        )
-        .unwrap();
-        assert_eq!(out, owned(&[vec![Some("0.1")], vec![Some("1.50E+00")]]));
-    }
-
-    #[test]
-    fn nodes_with_different_columns_are_refused() {
-        let spec = MergeSpec {
-            visible_columns: 1,
-            ..MergeSpec::default()
-        };
-        let err = Merger::new(
-            &spec,
-            &[vec![int_col("a")], vec![int_col("a"), int_col("b")]],
-        )
-        .unwrap_err();
-        assert!(matches!(err, MergeError::ColumnMismatch { node: 1, .. }));
-        let err = Merger::new(&spec, &[vec![int_col("a")], vec![varchar_col("a")]]).unwrap_err();
-        assert!(
-            matches!(err, MergeError::ColumnMismatch { node: 1, .. }),
-            "{err}"
-        );
-        let bad = MergeSpec {
-            visible_columns: 1,
-            order_by: vec![key(3, false)],
-            ..MergeSpec::default()
-        };
-        assert!(matches!(
-            Merger::new(&bad, &[vec![int_col("a")]]),
-            Err(MergeError::InvalidSpec(_))
-        ));
-        assert!(matches!(
-            Merger::new(&spec, &[]),
-            Err(MergeError::InvalidSpec(_))
-        ));
-    }
-
-    #[test]
-    fn malformed_rows_from_a_node_fail_the_merge() {
-        let spec = MergeSpec {
-            visible_columns: 1,
-            ..MergeSpec::default()
-        };
-        let cols = vec![int_col("a")];
-        let err = merge_all(
-            &spec,
-            &[cols.clone(), cols],
-            vec![vec![], vec![Bytes::from_static(b"\x09short")]],
-        )
-        .unwrap_err();
-        assert!(matches!(err, MergeError::MalformedRow { node: 1, .. }));
-    }
-
-    /// MariaDB 10.11 column definitions of `SELECT COUNT(*), AVG(i), AVG(d),
-    /// COUNT(DISTINCT s), AVG(g)` with i INT, d DECIMAL(10,2), g DOUBLE: LONGLONG(21)
-    /// NOT_NULL BINARY; NEWDECIMAL length 16 decimals 4 BINARY; NEWDECIMAL 16/6;
-    /// LONGLONG(21) NOT_NULL BINARY; DOUBLE 23/31. The per-node SUM(i) is
-    /// NEWDECIMAL(33, 0), SUM(d) NEWDECIMAL(34, 2). (MariaDB sends no NUM flag.)
-    #[test]
-    fn output_columns_carry_mysql_result_types() {
-        let cols = vec![
-            count_col("COUNT(*)"),
-            decimal_col("AVG(i)", 33, 0),
-            decimal_col("AVG(d)", 34, 2),
-            varchar_col("COUNT(DISTINCT s)"),
-            double_col("AVG(g)"),
-            count_col("ci"),
-            count_col("cd"),
-            count_col("cg"),
-        ];
-        let spec = MergeSpec {
-            visible_columns: 5,
-            aggregates: vec![
-                agg(0, AggregateFunction::Count),
-                agg(
-                    1,
-                    AggregateFunction::Avg {
-                        count_column: 5,
-                        scale: 4,
-                    },
-                ),
-                agg(
-                    2,
-                    AggregateFunction::Avg {
-                        count_column: 6,
-                        scale: 4,
-                    },
-                ),
-                agg(3, AggregateFunction::CountDistinct),
-                agg(
-                    4,
-                    AggregateFunction::Avg {
-                        count_column: 7,
-                        scale: 4,
-                    },
-                ),
-            ],
-            ..MergeSpec::default()
-        };
-        let out = output_columns(&spec, &cols);
-        let shape: Vec<(u8, u32, u8, u16, u16)> = out
-            .iter()
-            .map(|c| (c.col_type, c.length, c.decimals, c.flags, c.charset))
-            .collect();
-        let bin = colflag::BINARY;
-        let count_flags = colflag::NOT_NULL | colflag::NUM | colflag::BINARY;
-        assert_eq!(
-            shape,
-            vec![
-                (coltype::LONGLONG, 21, 0, count_flags, 63),
-                (coltype::NEWDECIMAL, 16, 4, bin, 63),
-                (coltype::NEWDECIMAL, 16, 6, bin, 63),
-                (coltype::LONGLONG, 21, 0, bin | colflag::NOT_NULL, 63),
-                (coltype::DOUBLE, 23, 31, bin, 63),
-            ]
-        );
-        assert_eq!(out[3].name, "COUNT(DISTINCT s)");
-    }
-
-    fn grouped_spec(order_by: Vec<SortKey>) -> MergeSpec {
-        MergeSpec {
-            visible_columns: 4,
-            group_by: vec![0],
-            aggregates: vec![
-                agg(1, AggregateFunction::Count),
-                agg(2, AggregateFunction::Sum),
-                agg(
-                    3,
-                    AggregateFunction::Avg {
-                        count_column: 4,
-                        scale: 4,
-                    },
-                ),
-            ],
-            order_by,
-            ..MergeSpec::default()
-        }
-    }
-
-    fn grouped_cols() -> Vec<ColumnDef> {
-        vec![
-            varchar_col("g"),
-            count_col("c"),
-            decimal_col("s", 33, 0),
-            decimal_col("a", 33, 0),
-            count_col("ac"),
-        ]
-    }
-
-    #[test]
-    fn group_by_streams_when_groups_arrive_sorted_and_hashes_otherwise() {
-        let spec = grouped_spec(vec![key(0, false)]);
-        let nodes = [
-            vec![
-                vec![None, Some("1"), None, None, Some("0")],
-                vec![Some("a"), Some("2"), Some("3"), Some("3"), Some("2")],
-                vec![Some("c"), Some("1"), Some("-1"), Some("-1"), Some("1")],
-            ],
-            vec![
-                vec![Some("A"), Some("1"), Some("4"), Some("4"), Some("1")],
-                vec![Some("b"), Some("1"), Some("1"), Some("1"), Some("1")],
-            ],
-        ];
-        let cols = grouped_cols();
-        let defs = vec![cols.clone(), cols.clone()];
-        assert_eq!(
-            Merger::with_options(&spec, &defs, presorted())
-                .unwrap()
-                .description(),
-            "MergeSort(1 keys) -> OrderedAggregate"
-        );
-        assert_eq!(
-            Merger::new(&spec, &defs).unwrap().description(),
-            "Gather -> HashAggregate -> MemorySort"
-        );
-        let expected = owned(&[
-            vec![None, Some("1"), None, None],
-            vec![Some("a"), Some("3"), Some("7"), Some("2.3333")],
-            vec![Some("b"), Some("1"), Some("1"), Some("1.0000")],
-            vec![Some("c"), Some("1"), Some("-1"), Some("-1.0000")],
-        ]);
-        assert_eq!(
-            run_with(&spec, &cols, &nodes, presorted()).unwrap(),
-            expected
-        );
-        assert_eq!(run(&spec, &cols, &nodes).unwrap(), expected);
-        // Ordered by an aggregate instead: hash grouping, then a sort on the results.
-        let by_sum = grouped_spec(vec![key(2, true)]);
-        assert_eq!(
-            Merger::with_options(&by_sum, &defs, presorted())
-                .unwrap()
-                .description(),
-            "Gather -> HashAggregate -> MemorySort"
-        );
-        let out = run(&by_sum, &cols, &nodes).unwrap();
-        let names: Vec<Option<&str>> = out.iter().map(|r| r[0].as_deref()).collect();
-        assert_eq!(names, vec![Some("a"), Some("b"), Some("c"), None]);
-    }
-
-    #[test]
-    fn having_distinct_order_and_limit_apply_after_aggregation() {
-        let mut spec = grouped_spec(vec![key(1, true), key(0, false)]);
-        spec.having = Some(Predicate::Compare {
-            column: 1,
-            op: CompareOp::Ge,
-            literal: Literal::Number("2".into()),
-        });
-        spec.limit = Some(2);
-        spec.offset = 1;
-        let nodes = [
-            vec![
-                vec![Some("x"), Some("5"), Some("5"), Some("5"), Some("5")],
-                vec![Some("y"), Some("1"), Some("1"), Some("1"), Some("1")],
-                vec![Some("z"), Some("2"), Some("2"), Some("2"), Some("2")],
-            ],
-            vec![
-                vec![Some("Y"), Some("3"), Some("3"), Some("3"), Some("3")],
-                vec![Some("w"), Some("1"), Some("1"), Some("1"), Some("1")],
-            ],
-        ];
-        let out = run(&spec, &grouped_cols(), &nodes).unwrap();
-        // Groups: x 5, y 4, z 2, w 1 -> HAVING c >= 2 -> ORDER BY c DESC -> OFFSET 1 LIMIT 2.
-        let names: Vec<(Option<&str>, Option<&str>)> = out
-            .iter()
-            .map(|r| (r[0].as_deref(), r[1].as_deref()))
-            .collect();
-        assert_eq!(names, vec![(Some("y"), Some("4")), (Some("z"), Some("2"))]);
-    }
-
-    /// `SELECT *, n` style layout: helper columns first, every column from
-    /// `visible_start` on is sent.
-    #[test]
-    fn select_star_layout_sends_the_columns_after_the_helpers() {
-        let cols = vec![int_col("sort_helper"), varchar_col("a"), int_col("b")];
-        let spec = MergeSpec {
-            visible_to_end: true,
-            visible_start: 1,
-            distinct: true,
-            order_by: vec![key(0, true)],
-            ..MergeSpec::default()
-        };
-        let out = run(
-            &spec,
-            &cols,
-            &[
-                vec![
-                    vec![Some("9"), Some("x"), Some("1")],
-                    vec![Some("1"), Some("y"), None],
-                ],
-                vec![vec![Some("5"), Some("X"), Some("1")]],
-            ],
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            owned(&[vec![Some("x"), Some("1")], vec![Some("y"), None]])
-        );
-        let names: Vec<String> = output_columns(&spec, &cols)
-            .into_iter()
-            .map(|c| c.name)
-            .collect();
-        assert_eq!(names, ["a", "b"]);
-        let bad = MergeSpec {
-            visible_start: 3,
-            ..spec
-        };
-        assert!(matches!(
-            Merger::new(&bad, &[cols]),
-            Err(MergeError::InvalidSpec(_))
-        ));
-    }
-
-    #[test]
-    fn select_distinct_across_nodes_with_order() {
-        let cols = vec![varchar_col("s")];
-        let spec = MergeSpec {
-            visible_columns: 1,
-            distinct: true,
-            order_by: vec![key(0, false)],
-            ..MergeSpec::default()
-        };
-        let out = run(
-            &spec,
-            &cols,
-            &[
-                vec![vec![Some("a")], vec![Some("b")]],
-                vec![vec![Some("A")], vec![Some("B ")], vec![Some("c")]],
-            ],
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            owned(&[vec![Some("a")], vec![Some("b")], vec![Some("c")]])
-        );
-    }
-
-    #[test]
-    fn aggregates_without_group_by_give_one_row() {
-        let cols = vec![count_col("c"), decimal_col("s", 34, 2)];
-        let spec = MergeSpec {
-            visible_columns: 2,
-            aggregates: vec![
-                agg(0, AggregateFunction::Count),
-                agg(1, AggregateFunction::Sum),
-            ],
-            ..MergeSpec::default()
-        };
-        let out = run(
-            &spec,
-            &cols,
-            &[
-                vec![vec![Some("2"), Some("1.50")]],
-                vec![vec![Some("0"), None]],
-                vec![vec![Some("3"), Some("-0.25")]],
-            ],
-        )
-        .unwrap();
-        assert_eq!(out, owned(&[vec![Some("5"), Some("1.25")]]));
-    }
-
-    #[test]
-    fn a_failed_merge_stays_failed() {
-        let cols = vec![int_col("n")];
-        let spec = MergeSpec {
-            visible_columns: 1,
-            order_by: vec![key(0, false)],
-            ..MergeSpec::default()
-        };
-        let mut merger = Merger::new(&spec, &[cols]).unwrap();
-        merger.push(0, payload(&[Some("2")])).unwrap();
-        merger.push(0, payload(&[Some("1")])).unwrap();
-        assert_eq!(merger.next_step(), Ok(Step::Row(payload(&[Some("2")]))));
-        assert_eq!(merger.next_step(), Err(MergeError::OutOfOrder { node: 0 }));
-        assert!(merger.next_step().is_err());
-        assert!(merger.push(0, payload(&[Some("3")])).is_err());
-        assert_eq!(merger.memory_used(), 0);
-    }
-
-    /// One group's reference answer: (key, COUNT(*), COUNT(x), SUM(x), MIN, MAX, AVG).
-    type Reference = (
-        String,
-        u64,
-        u64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-    );
-
-    /// The utf8mb4_general_ci key of the test's ASCII group names.
-    fn norm(g: &str) -> String {
-        g.trim_end_matches(' ').to_ascii_uppercase()
-    }
-
-    fn reference(rows: &[(String, Option<i64>)]) -> Vec<Reference> {
-        let mut groups: Vec<(String, Vec<Option<i64>>)> = Vec::new();
-        for (g, x) in rows {
-            match groups.iter_mut().find(|(k, _)| norm(k) == norm(g)) {
-                Some((_, xs)) => xs.push(*x),
-                None => groups.push((g.clone(), vec![*x])),
-            }
-        }
-        groups.sort_by_key(|a| norm(&a.0));
-        groups
-            .into_iter()
-            .map(|(g, xs)| {
-                let vals: Vec<i64> = xs.iter().flatten().copied().collect();
-                let sum = (!vals.is_empty()).then(|| vals.iter().sum::<i64>());
-                let avg = sum.map(|s| {
-                    let scaled = i128::from(s) * 10_000;
-                    let c = vals.len() as i128;
-                    let mut q = scaled / c;
-                    if (scaled % c).abs() * 2 >= c {
-                        q += scaled.signum();
-                    }
-                    let sign = if q < 0 { "-" } else { "" };
-                    format!("{sign}{}.{:04}", q.abs() / 10_000, q.abs() % 10_000)
-                });
-                (
-                    norm(&g),
-                    xs.len() as u64,
-                    vals.len() as u64,
-                    sum,
-                    vals.iter().min().copied(),
-                    vals.iter().max().copied(),
-                    avg,
-                )
-            })
-            .collect()
-    }
-
-    proptest! {
-        /// Combining per-node partial aggregates equals aggregating the union of the rows,
-        /// with ordered (streaming) and hash grouping alike.
-        #[test]
-        fn aggregate_combination_equals_aggregating_the_union(
-            rows in proptest::collection::vec(
-                (proptest::sample::select(vec!["a", "A", "b", "B ", "c"]), proptest::option::of(-50i64..50), 0usize..3),
-                0..40),
-            ordered in any::<bool>(),
-        ) {
-            let cols = vec![
-                varchar_col("g"), count_col("c"), count_col("cx"), decimal_col("s", 33, 0),
-                int_col("mn"), int_col("mx"), decimal_col("a", 33, 0), count_col("ac"),
-            ];
-            let spec = MergeSpec {
-                visible_columns: 7,
-                group_by: vec![0],
-                aggregates: vec![
-                    agg(1, AggregateFunction::Count),
-                    agg(2, AggregateFunction::Count),
-                    agg(3, AggregateFunction::Sum),
-                    agg(4, AggregateFunction::Min),
-                    agg(5, AggregateFunction::Max),
-                    agg(6, AggregateFunction::Avg { count_column: 7, scale: 4 }),
-                ],
-                order_by: if ordered { vec![key(0, false)] } else { vec![] },
-                ..MergeSpec::default()
-            };
-            // Per-node partials, each node's groups sorted by key as MariaDB returns them.
-            let mut nodes: Vec<Vec<Bytes>> = Vec::new();
-            for n in 0..3 {
-                let mine: Vec<(String, Option<i64>)> = rows
-                    .iter()
-                    .filter(|r| r.2 == n)
-                    .map(|r| (r.0.to_string(), r.1))
-                    .collect();
-                let partial = reference(&mine);
-                let mut payloads = Vec::new();
-                for (g, c, cx, s, mn, mx, _) in partial {
-                    let first = mine
-                        .iter()
-                        .find(|(k, _)| norm(k) == g)
-                        .map(|(k, _)| k.clone())
-                        .unwrap_or(g);
-                    let txt = |v: Option<i64>| v.map(|v| v.to_string());
-                    let values = [
-                        Some(first), Some(c.to_string()), Some(cx.to_string()), txt(s),
-                        txt(mn), txt(mx), txt(s), Some(cx.to_string()),
-                    ];
-                    let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
-                    payloads.push(payload(&refs));
-                }
-                nodes.push(payloads);
-            }
-            let defs = vec![cols.clone(); 3];
-            let options = MergeOptions { presorted_groups: ordered, ..MergeOptions::default() };
-            let out = merge_all_with_options(&spec, &defs, nodes, options).unwrap();
-            let mut got: Vec<Vec<Option<String>>> = out.iter().map(|p| decode_payload(p, 7)).collect();
-            for row in &mut got {
-                row[0] = row[0].as_deref().map(norm);
-            }
-            if !ordered {
-                got.sort_by(|a, b| a[0].cmp(&b[0]));
-            }
-            let all: Vec<(String, Option<i64>)> = rows.iter().map(|r| (r.0.to_string(), r.1)).collect();
-            let expected: Vec<Vec<Option<String>>> = reference(&all)
-                .into_iter()
-                .map(|(g, c, cx, s, mn, mx, avg)| {
-                    let txt = |v: Option<i64>| v.map(|v| v.to_string());
-                    vec![Some(g), Some(c.to_string()), Some(cx.to_string()), txt(s), txt(mn), txt(mx), avg]
-                })
-                .collect();
-            prop_assert_eq!(got, expected);
-        }
-    }
-}
+mod tests;

@@ -118,7 +118,7 @@ mod tests {
             ..MergeSpec::default()
         };
         let layout = Layout::new(&cols, &cols, &[]);
-        let aggregation = Aggregation::new(&spec, &cols, &layout, 1024).unwrap();
+        let aggregation = Aggregation::new(&spec.aggregates, &cols, &layout, 1024).unwrap();
         let key = KeySpec::new([0], |c| layout.node_kind(c)).unwrap();
         let budget = MemoryBudget::default();
         let mut op =

@@ -278,7 +278,7 @@ async fn collations_match_mariadb() {
 
     // 5. Column definitions carry the result character set, not the column's collation:
     // only BINARY tells a _bin column apart, a unicode_ci or latin1 column looks like
-    // utf8mb4_general_ci. This is why MergeOptions::collations exists.
+    // utf8mb4_general_ci. This is why a plan carries `QueryPlan::collations`.
     client
         .execute(
             "CREATE TABLE coll (a VARCHAR(5) COLLATE utf8mb4_general_ci, b VARCHAR(5) COLLATE utf8mb4_bin, \

@@ -17,7 +17,7 @@ use common::{RawClient, ResultSet};
 use strata_executor::{merge_all_with_options, MergeOptions, Merger};
 use strata_mysql::Collation;
 use strata_planner::{
-    Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, Predicate, SortKey,
+    Aggregate, AggregateFunction, CompareOp, Literal, MergeSpec, Predicate, QueryPlan, SortKey,
 };
 use strata_protocol::constants::colflag;
 use strata_protocol::packets::{decode_text_row, ColumnDef};
@@ -608,17 +608,23 @@ async fn run_case(client: &mut RawClient, case: &Case, presorted: bool) -> Resul
     let node_columns: Vec<Vec<ColumnDef>> = parts.iter().map(|p| p.columns.clone()).collect();
     let options = MergeOptions {
         group_concat_max_len: case.group_concat_max_len.unwrap_or(1024),
-        presorted_groups: presorted,
         ..MergeOptions::default()
     };
-    let merger = Merger::with_options(&case.spec, &node_columns, options.clone())
-        .map_err(|e| e.to_string())?;
+    let plan = QueryPlan::from_spec(
+        Vec::new(),
+        MergeSpec {
+            presorted_groups: presorted,
+            ..case.spec.clone()
+        },
+    );
+    let merger =
+        Merger::with_options(&plan, &node_columns, options.clone()).map_err(|e| e.to_string())?;
     if presorted && !merger.description().contains("OrderedAggregate") {
         return Err(format!("not streaming: {}", merger.description()));
     }
     let rows: Vec<Vec<Bytes>> = parts.into_iter().map(|p| p.rows).collect();
-    let merged = merge_all_with_options(&case.spec, &node_columns, rows, options)
-        .map_err(|e| e.to_string())?;
+    let merged =
+        merge_all_with_options(&plan, &node_columns, rows, options).map_err(|e| e.to_string())?;
     let width = case.spec.visible_columns;
     let mut ours: Vec<Vec<Option<Vec<u8>>>> = merged.iter().map(|p| values(p, width)).collect();
     let mut theirs: Vec<Vec<Option<Vec<u8>>>> = single

@@ -31,7 +31,7 @@ use crate::catalog_view::CatalogView;
 use crate::context::PlanContext;
 use crate::error::PlanError;
 use crate::literal::sql_literal;
-use crate::plan::Plan;
+use crate::plan::{Plan, Reply};
 use crate::point::PointRoute;
 use crate::source::{bind_placeholders, placeholder_positions, Source};
 use crate::Planned;
@@ -242,7 +242,11 @@ impl Template {
         let dnid = self.point.as_ref()?.node(ctx, catalog, |selection| {
             bind_placeholders(selection, &self.positions, values).is_ok()
         })?;
-        Some(Planned::of(Plan::Single { dnid, sql: text() }))
+        let reply = match self.statement {
+            Statement::Query(_) => Reply::Rows,
+            _ => Reply::Ok,
+        };
+        Some(Planned::of(Plan::route(dnid, text(), reply)))
     }
 }
 

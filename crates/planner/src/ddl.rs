@@ -38,7 +38,7 @@ use crate::exprs::function_name;
 use crate::insert::fan_out;
 use crate::keys::{key_type_of, Placement};
 use crate::literal::expr_literal;
-use crate::plan::{NodeStatement, Plan, WriteCombine};
+use crate::plan::{NodeStatement, Plan, Reply, Write, WriteKind};
 use crate::scope::Resolver;
 use crate::source::{parse_one, Source};
 use crate::Planned;
@@ -189,7 +189,7 @@ pub(crate) fn plan_ddl_statement(
                 }
             }
             Ok(Planned {
-                plan: fan_out(&table.placement.nodes(), text, WriteCombine::Sum),
+                plan: fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut),
                 insert_id: None,
                 catalog_changes: changes,
                 notes: Vec::new(),
@@ -209,7 +209,11 @@ pub(crate) fn plan_ddl_statement(
                     .unwrap_or_default();
                 check_new_keys(&table, &[UniqueKey { name, columns }])?;
             }
-            let mut planned = plain(fan_out(&table.placement.nodes(), text, WriteCombine::Sum));
+            let mut planned = plain(fan_out(
+                &table.placement.nodes(),
+                text,
+                WriteKind::DdlFanOut,
+            ));
             if table.info.unique_keys.is_some() {
                 planned.catalog_changes.push(forget_keys(&table));
             }
@@ -230,7 +234,7 @@ pub(crate) fn plan_ddl_statement(
                 }
             }
             let nodes = nodes.ok_or_else(|| PlanError::Parse("TRUNCATE needs a table".into()))?;
-            Ok(plain(fan_out(&nodes, text, WriteCombine::Sum)))
+            Ok(plain(fan_out(&nodes, text, WriteKind::DdlFanOut)))
         }
         Statement::Drop {
             object_type: ObjectType::Table,
@@ -245,7 +249,11 @@ pub(crate) fn plan_ddl_statement(
             ..
         } => {
             let table = resolver.table(table_name, None)?;
-            let mut planned = plain(fan_out(&table.placement.nodes(), text, WriteCombine::Sum));
+            let mut planned = plain(fan_out(
+                &table.placement.nodes(),
+                text,
+                WriteKind::DdlFanOut,
+            ));
             if table.info.unique_keys.is_some() {
                 planned.catalog_changes.push(forget_keys(&table));
             }
@@ -305,19 +313,13 @@ fn statement_kind(stmt: &Statement) -> String {
     words.join(" ")
 }
 
-/// One node: Single; several: Write with per-node texts.
+/// One node: a route; several: a DDL fan-out with per-node texts.
 fn parts_plan(mut parts: Vec<NodeStatement>) -> Plan {
     if parts.len() == 1 {
         let p = parts.remove(0);
-        return Plan::Single {
-            dnid: p.dnid,
-            sql: p.sql,
-        };
+        return Plan::route(p.dnid, p.sql, Reply::Ok);
     }
-    Plan::Write {
-        parts,
-        combine: WriteCombine::Sum,
-    }
+    Plan::Write(Write::new(WriteKind::DdlFanOut, parts))
 }
 
 fn rename_change(
@@ -613,7 +615,7 @@ fn plan_create(
         if ct.if_not_exists {
             let placement = Placement::of(&db, &existing, catalog)?;
             return Ok(Planned {
-                plan: fan_out(&placement.nodes(), create_sql, WriteCombine::Sum),
+                plan: fan_out(&placement.nodes(), create_sql, WriteKind::DdlFanOut),
                 insert_id: None,
                 catalog_changes: Vec::new(),
                 notes: Vec::new(),
@@ -721,7 +723,7 @@ fn plan_create(
         }
     }
     Ok(Planned {
-        plan: fan_out(&nodes, create_sql, WriteCombine::Sum),
+        plan: fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
         insert_id: None,
         catalog_changes: vec![CatalogChange::CreateTable {
             db,

@@ -1,137 +1,219 @@
 //! EXPLAIN output from the plan object itself, so what is shown is what runs: one row per
-//! data node with the SQL sent there, and a line describing how replies combine.
+//! data node with the SQL sent there, and the operator tree the executor builds.
+//!
+//! Two renderings of one walk over the tree: [`tree`] gives one indented line per
+//! operator, root first (the planner's test data and `EXPLAIN`'s readers), and
+//! [`describe`] one line in data-flow order, `Scatter(...) -> MergeSort(...) -> ...`,
+//! which the server's EXPLAIN prints in its Merge column with the memory budget.
 //!
 //! Choice for `EXPLAIN <statement>`: plain `EXPLAIN` (and `DESCRIBE`/`DESC` of a
 //! statement) shows Strata's route — the server calls [`explain_target`], plans the
-//! inner statement and prints [`explain`] and [`describe`]. `EXPLAIN` with options
-//! (`FORMAT=...`, `EXTENDED`, `PARTITIONS`, `ANALYZE`) is MySQL's plan: it runs on the data
-//! nodes the statement would use, with each node's own statement, and the rows are
-//! concatenated.
+//! inner statement and prints [`explanation`]. `EXPLAIN` with options (`FORMAT=...`,
+//! `EXTENDED`, `PARTITIONS`, `ANALYZE`) is MySQL's plan: it runs on the data nodes the
+//! statement would use, with each node's own statement, and the rows are concatenated.
 
 use strata_sql::{Lexer, Token};
 
-use crate::plan::{AggregateFunction, MergeSpec, NodeStatement, Plan, Predicate, WriteCombine};
+use crate::plan::{
+    Aggregate, AggregateFunction, Columns, CompareOp, Literal, MergeSpec, NodeStatement, Operator,
+    OrderCheck, Plan, Predicate, QueryPlan, Reply, SortKey, WriteCombine,
+};
 use crate::source::Source;
 
 /// A plan as EXPLAIN shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
-    /// (data node, SQL sent there), in DNID order.
+    /// (data node, SQL sent there), in plan order.
     pub rows: Vec<(u32, String)>,
-    /// How the replies combine.
+    /// The operator tree on one line, in data-flow order.
     pub merge: String,
 }
 
 /// Per data node, the SQL that will be sent.
 pub fn explain(plan: &Plan) -> Vec<(u32, String)> {
-    match plan {
-        Plan::Single { dnid, sql } => vec![(*dnid, sql.clone())],
-        Plan::Write { parts, .. } | Plan::ScatterPerNode { parts, .. } => {
-            parts.iter().map(|p| (p.dnid, p.sql.clone())).collect()
-        }
-        Plan::Scatter { nodes, sql, .. } => nodes.iter().map(|&n| (n, sql.clone())).collect(),
-    }
+    plan.node_statements()
+        .into_iter()
+        .map(|(dnid, sql)| (dnid, sql.to_string()))
+        .collect()
 }
 
-/// The rows and the merge description together.
-pub fn explanation(plan: &Plan) -> Explanation {
+/// The rows and the tree together; `memory_budget` (bytes) is the merge's budget, a
+/// run-time setting the server knows.
+pub fn explanation(plan: &Plan, memory_budget: Option<u64>) -> Explanation {
+    let mut merge = describe(plan);
+    if let (Plan::Query(_), Some(budget)) = (plan, memory_budget) {
+        merge.push_str(&format!("; memory budget {budget} bytes"));
+    }
     Explanation {
         rows: explain(plan),
-        merge: describe(plan),
+        merge,
     }
 }
 
-/// A one-line description of how the replies combine.
+/// The plan on one line, in data-flow order (leaf first).
 pub fn describe(plan: &Plan) -> String {
+    let mut lines = nodes_of(plan);
+    lines.reverse();
+    let mut out = lines.join(" -> ");
+    if let Plan::Query(q) = plan {
+        out.push_str(&format!("; {}", collations(q)));
+    }
+    out
+}
+
+/// The plan as indented lines, root first, one operator per line.
+pub fn tree(plan: &Plan) -> Vec<String> {
+    let mut lines: Vec<String> = nodes_of(plan)
+        .into_iter()
+        .enumerate()
+        .map(|(depth, line)| format!("{}{line}", "  ".repeat(depth)))
+        .collect();
+    if let Plan::Query(q) = plan {
+        lines.push(collations(q));
+    }
+    lines
+}
+
+/// One description per operator, root first (the trees are chains today: every
+/// operator has at most one input).
+fn nodes_of(plan: &Plan) -> Vec<String> {
     match plan {
-        Plan::Single { .. } => "single node: the reply is relayed as is".into(),
-        Plan::Write { combine, .. } => match combine {
-            WriteCombine::Sum => "write on several nodes: affected rows add up".into(),
-            WriteCombine::Replicated => {
-                "write to every copy of a global table: one copy's counts are reported".into()
+        Plan::Route(r) => vec![format!(
+            "Route(dnid {}, {})",
+            r.dnid,
+            match r.reply {
+                Reply::Rows => "rows relayed as is",
+                Reply::Ok => "OK packet relayed as is",
             }
-        },
-        Plan::Scatter { merge, .. } | Plan::ScatterPerNode { merge, .. } => {
-            format!("merge: {}", describe_merge(merge))
+        )],
+        Plan::Write(w) => vec![format!(
+            "{}({}{}, {})",
+            w.kind.name(),
+            dnids(&w.parts),
+            if w.atomic { ", atomic" } else { "" },
+            match w.combine() {
+                WriteCombine::Sum => "affected rows add up",
+                WriteCombine::Replicated => "one copy's counts reported",
+            }
+        )],
+        Plan::Query(q) => {
+            let mut out = Vec::new();
+            let mut op = Some(&q.root);
+            while let Some(o) = op {
+                out.push(operator(o));
+                if let Operator::Gather(s) | Operator::MergeSort { input: s, .. } = o {
+                    out.push(format!("Scatter({})", dnids(&s.parts)));
+                }
+                op = o.input();
+            }
+            out
         }
     }
 }
 
-/// The merge steps, in the order they run.
-pub fn describe_merge(m: &MergeSpec) -> String {
-    let mut steps: Vec<String> = Vec::new();
-    if !m.group_by.is_empty() || !m.aggregates.is_empty() {
-        let aggs: Vec<String> = m
-            .aggregates
-            .iter()
-            .map(|a| {
-                let f = match &a.function {
-                    AggregateFunction::Count => "COUNT".to_string(),
-                    AggregateFunction::Sum => "SUM".to_string(),
-                    AggregateFunction::Min => "MIN".to_string(),
-                    AggregateFunction::Max => "MAX".to_string(),
-                    AggregateFunction::Avg {
-                        count_column,
-                        scale,
-                    } => {
-                        format!("AVG(count in #{count_column}, +{scale} decimals)")
-                    }
-                    AggregateFunction::CountDistinct => "COUNT(DISTINCT)".to_string(),
-                    AggregateFunction::GroupConcat { separator } => {
-                        format!("GROUP_CONCAT(SEPARATOR {separator:?})")
-                    }
-                    AggregateFunction::Bit(op) => op.name().to_string(),
-                };
-                format!("{f} #{}", a.column)
-            })
-            .collect();
-        steps.push(format!(
-            "group by [{}] aggregate [{}]",
-            columns(&m.group_by),
-            aggs.join(", ")
-        ));
-    }
-    if let Some(h) = &m.having {
-        steps.push(format!("having {}", predicate(h)));
-    }
-    if m.distinct {
-        steps.push("distinct".into());
-    }
-    if !m.order_by.is_empty() {
-        let keys: Vec<String> = m
-            .order_by
-            .iter()
-            .map(|k| format!("#{}{}", k.column, if k.descending { " DESC" } else { "" }))
-            .collect();
-        let how = if m.group_by.is_empty() && m.aggregates.is_empty() {
-            "merge sorted streams by"
-        } else {
-            "sort by"
-        };
-        steps.push(format!("{how} {}", keys.join(", ")));
-    }
-    if m.offset > 0 || m.limit.is_some() {
-        steps.push(match m.limit {
-            Some(n) => format!("offset {} limit {n}", m.offset),
-            None => format!("offset {}", m.offset),
-        });
-    }
-    if steps.is_empty() {
-        steps.push("concatenate".into());
-    }
-    let visible = if m.visible_to_end {
-        format!("columns #{}..", m.visible_start)
-    } else {
-        format!("first {} columns", m.visible_columns)
-    };
-    format!("{}; send {visible}", steps.join(", then "))
+fn dnids(parts: &[NodeStatement]) -> String {
+    let list: Vec<String> = parts.iter().map(|p| p.dnid.to_string()).collect();
+    format!("dnid {}", list.join(","))
 }
 
-fn columns(cols: &[usize]) -> String {
-    cols.iter()
-        .map(|c| format!("#{c}"))
+/// The collations the merge compares strings with.
+fn collations(q: &QueryPlan) -> String {
+    let known: Vec<String> = q
+        .collations
+        .iter()
+        .enumerate()
+        .filter_map(|(c, id)| id.map(|id| format!("#{c} {}", strata_mysql::Collation::name_of(id))))
+        .collect();
+    if known.is_empty() {
+        "collations from the nodes' column definitions".to_string()
+    } else {
+        format!(
+            "collations {}; others from the nodes' column definitions",
+            known.join(", ")
+        )
+    }
+}
+
+/// One operator and its arguments.
+fn operator(op: &Operator) -> String {
+    match op {
+        Operator::Gather(_) => "Gather".into(),
+        Operator::MergeSort { keys, check, .. } => format!(
+            "MergeSort({}{})",
+            sort_keys(keys),
+            match check {
+                OrderCheck::Prefix => "",
+                OrderCheck::Strict => "; strict order",
+            }
+        ),
+        Operator::OrderedAggregate {
+            group_by,
+            aggregates,
+            ..
+        } => format!("OrderedAggregate({})", aggregation(group_by, aggregates)),
+        Operator::HashAggregate {
+            group_by,
+            aggregates,
+            ..
+        } => format!("HashAggregate({})", aggregation(group_by, aggregates)),
+        Operator::Having { predicate: p, .. } => format!("Having({})", predicate(p)),
+        Operator::Distinct { columns: c, .. } => format!("Distinct({})", columns(*c)),
+        Operator::Sort { keys, keep, .. } => match keep {
+            Some(n) => format!("MemorySort({}; keep {n})", sort_keys(keys)),
+            None => format!("MemorySort({})", sort_keys(keys)),
+        },
+        Operator::Limit { offset, limit, .. } => match limit {
+            Some(n) => format!("Limit(offset {offset}, limit {n})"),
+            None => format!("Limit(offset {offset})"),
+        },
+        Operator::Project { columns: c, .. } => format!("Project({})", columns(*c)),
+    }
+}
+
+fn columns(c: Columns) -> String {
+    match c {
+        Columns::First(n) => format!("first {n} columns"),
+        Columns::From(start) => format!("columns #{start}.."),
+    }
+}
+
+fn sort_keys(keys: &[SortKey]) -> String {
+    keys.iter()
+        .map(|k| format!("#{}{}", k.column, if k.descending { " DESC" } else { "" }))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn aggregation(group_by: &[usize], aggregates: &[Aggregate]) -> String {
+    let aggs: Vec<String> = aggregates
+        .iter()
+        .map(|a| {
+            let f = match &a.function {
+                AggregateFunction::Count => "COUNT".to_string(),
+                AggregateFunction::Sum => "SUM".to_string(),
+                AggregateFunction::Min => "MIN".to_string(),
+                AggregateFunction::Max => "MAX".to_string(),
+                AggregateFunction::Avg {
+                    count_column,
+                    scale,
+                } => format!("AVG(count in #{count_column}, +{scale} decimals)"),
+                AggregateFunction::CountDistinct => "COUNT(DISTINCT)".to_string(),
+                AggregateFunction::GroupConcat { separator } => {
+                    format!("GROUP_CONCAT(SEPARATOR {separator:?})")
+                }
+                AggregateFunction::Bit(op) => op.name().to_string(),
+            };
+            format!("{f} #{}", a.column)
+        })
+        .collect();
+    let groups: Vec<String> = group_by.iter().map(|c| format!("#{c}")).collect();
+    if groups.is_empty() {
+        format!("one group; {}", aggs.join(", "))
+    } else if aggs.is_empty() {
+        format!("group by {}", groups.join(", "))
+    } else {
+        format!("group by {}; {}", groups.join(", "), aggs.join(", "))
+    }
 }
 
 fn predicate(p: &Predicate) -> String {
@@ -142,17 +224,17 @@ fn predicate(p: &Predicate) -> String {
             literal,
         } => {
             let op = match op {
-                crate::plan::CompareOp::Eq => "=",
-                crate::plan::CompareOp::Ne => "<>",
-                crate::plan::CompareOp::Lt => "<",
-                crate::plan::CompareOp::Le => "<=",
-                crate::plan::CompareOp::Gt => ">",
-                crate::plan::CompareOp::Ge => ">=",
+                CompareOp::Eq => "=",
+                CompareOp::Ne => "<>",
+                CompareOp::Lt => "<",
+                CompareOp::Le => "<=",
+                CompareOp::Gt => ">",
+                CompareOp::Ge => ">=",
             };
             let lit = match literal {
-                crate::plan::Literal::Null => "NULL".to_string(),
-                crate::plan::Literal::Number(n) => n.clone(),
-                crate::plan::Literal::String(s) => format!("{s:?}"),
+                Literal::Null => "NULL".to_string(),
+                Literal::Number(n) => n.clone(),
+                Literal::String(s) => format!("{s:?}"),
             };
             format!("#{column} {op} {lit}")
         }
@@ -202,7 +284,7 @@ pub(crate) fn pass_through(src: &Source<'_>, inner: &Plan) -> Plan {
     let prefix = inner_start(&text)
         .map_or("EXPLAIN ", |i| &text[..i])
         .to_string();
-    let concat = MergeSpec {
+    let concat = || MergeSpec {
         visible_to_end: true,
         ..MergeSpec::default()
     };
@@ -214,25 +296,18 @@ pub(crate) fn pass_through(src: &Source<'_>, inner: &Plan) -> Plan {
         }
     };
     match inner {
-        Plan::Single { dnid, sql } => Plan::Single {
-            dnid: *dnid,
-            sql: with_prefix(sql),
-        },
-        Plan::Scatter { nodes, sql, .. } => Plan::Scatter {
-            nodes: nodes.clone(),
-            sql: with_prefix(sql),
-            merge: concat,
-        },
-        Plan::ScatterPerNode { parts, .. } | Plan::Write { parts, .. } => Plan::ScatterPerNode {
-            parts: parts
-                .iter()
-                .map(|p| NodeStatement {
-                    dnid: p.dnid,
-                    sql: with_prefix(&p.sql),
+        Plan::Route(r) => Plan::route(r.dnid, with_prefix(&r.sql), Reply::Rows),
+        other => Plan::query(
+            other
+                .node_statements()
+                .into_iter()
+                .map(|(dnid, sql)| NodeStatement {
+                    dnid,
+                    sql: with_prefix(sql),
                 })
                 .collect(),
-            merge: concat,
-        },
+            concat(),
+        ),
     }
 }
 

@@ -6,7 +6,7 @@
 //!   A row without the sharding column takes the column's DEFAULT if the catalog knows
 //!   it, else NULL (which needs a NULL route, else error 10104). A sharding value that
 //!   is not a literal (an expression, a function) is refused.
-//! - Global tables: the same statement on every node (`WriteCombine::Replicated`), with
+//! - Global tables: the same statement on every node (`WriteKind::GlobalWrite`), with
 //!   NOW()/RAND()/UUID()... and time defaults written as literals so copies agree.
 //! - Global AUTO_INCREMENT: rows that omit the column, or give NULL or 0 (unless
 //!   NO_AUTO_VALUE_ON_ZERO), get consecutive values from the context's sequence, written
@@ -33,7 +33,7 @@ use crate::exprs::{call, raw};
 use crate::keys::{canonical, route, Placement};
 use crate::literal::expr_literal;
 use crate::nondeterministic::{Fixer, RandomCalls};
-use crate::plan::{NodeStatement, Plan, WriteCombine};
+use crate::plan::{NodeStatement, Plan, Reply, Write, WriteKind};
 use crate::scope::{query_scope, Resolver, Route, TableRef};
 use crate::source::Source;
 use crate::Planned;
@@ -72,10 +72,11 @@ pub(crate) fn plan_insert(
             table_nodes.as_slice(),
         ) {
             if n == *only {
-                return Ok(planned(Plan::Single {
-                    dnid: n,
-                    sql: src.forward_text(ctx.params).into_owned(),
-                }));
+                return Ok(planned(Plan::route(
+                    n,
+                    src.forward_text(ctx.params),
+                    Reply::Ok,
+                )));
             }
         }
         return Err(PlanError::unsupported(
@@ -88,7 +89,7 @@ pub(crate) fn plan_insert(
         return Ok(planned(fan_out(
             &table_nodes,
             src.forward_text(None).into_owned(),
-            WriteCombine::Sum,
+            WriteKind::SplitInsert,
         )));
     }
 
@@ -111,7 +112,7 @@ pub(crate) fn plan_insert(
             } else {
                 src.forward_text(ctx.params).into_owned()
             };
-            Plan::Single { dnid: *node, sql }
+            Plan::route(*node, sql, Reply::Ok)
         }
         Placement::Global { nodes } => {
             if nodes.len() > 1 {
@@ -123,7 +124,7 @@ pub(crate) fn plan_insert(
             } else {
                 src.forward_text(ctx.params).into_owned()
             };
-            fan_out(nodes, sql, WriteCombine::Replicated)
+            fan_out(nodes, sql, WriteKind::GlobalWrite)
         }
         Placement::Sharded {
             column,
@@ -166,7 +167,7 @@ pub(crate) fn plan_insert(
                 } else {
                     src.forward_text(ctx.params).into_owned()
                 };
-                Plan::Single { dnid: node, sql }
+                Plan::route(node, sql, Reply::Ok)
             } else {
                 fixer.fix_ast(&mut insert, RandomCalls::Keep)?;
                 let parts = by_node
@@ -176,10 +177,7 @@ pub(crate) fn plan_insert(
                         sql: rows.subset(&insert, &row_indexes).to_string(),
                     })
                     .collect();
-                Plan::Write {
-                    parts,
-                    combine: WriteCombine::Sum,
-                }
+                Plan::Write(Write::new(WriteKind::SplitInsert, parts))
             }
         }
     };
@@ -200,20 +198,11 @@ fn planned(plan: Plan) -> Planned {
     }
 }
 
-/// The same statement on every node (one node: Single).
-pub(crate) fn fan_out(nodes: &[u32], sql: String, combine: WriteCombine) -> Plan {
+/// The same statement on every node as a write of `kind` (one node: a route).
+pub(crate) fn fan_out(nodes: &[u32], sql: String, kind: WriteKind) -> Plan {
     match nodes {
-        [only] => Plan::Single { dnid: *only, sql },
-        _ => Plan::Write {
-            parts: nodes
-                .iter()
-                .map(|&dnid| NodeStatement {
-                    dnid,
-                    sql: sql.clone(),
-                })
-                .collect(),
-            combine,
-        },
+        [only] => Plan::route(*only, sql, Reply::Ok),
+        _ => Plan::Write(Write::new(kind, NodeStatement::same(nodes, &sql))),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Routing and distributed planning: a pure function from (statement, catalog view,
-//! session context) to a [`Plan`] that says which data nodes run what and how their
-//! replies combine. No I/O happens here: the server gives a [`CatalogView`] and a
+//! session context) to a [`Plan`] — a route to one data node, a write over several
+//! (with whether it must be atomic), or a tree of merge operators over a scatter —
+//! that says which data nodes run what and how their replies combine. No I/O happens here: the server gives a [`CatalogView`] and a
 //! [`PlanContext`], runs the plan with the executor, and prints it for EXPLAIN with
 //! [`explain`], so what runs is what is shown.
 //!
@@ -12,7 +13,8 @@
 //! Layout: `source` reads the text (hints, clauses sqlparser cannot parse, parameters);
 //! `scope` finds the tables and where their rows are, with `prune` for shard pruning
 //! and `keys` for the catalog's sharding functions; `select` and `scatter` plan reads,
-//! `insert` and `modify` writes, [`ddl`] schema changes; [`explain`] prints plans and
+//! `insert` and `modify` writes, [`ddl`] schema changes; `lower` turns a query's
+//! merge requirements into the operator tree; [`explain`] prints plans and
 //! [`cache`] keeps parsed statement shapes, routing those that `point` recognises
 //! without planning them again.
 
@@ -27,6 +29,7 @@ mod exprs;
 mod insert;
 mod keys;
 mod literal;
+mod lower;
 #[cfg(any(test, feature = "test-util"))]
 mod memory_catalog;
 mod modify;
@@ -46,12 +49,13 @@ pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
 pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
-pub use explain::{describe, describe_merge, explain, explain_target, explanation, Explanation};
+pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
-    Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, NodeStatement, Plan,
-    Predicate, SortKey, WriteCombine,
+    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, Literal, MergeSpec, NodeStatement,
+    Operator, OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write,
+    WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};
@@ -201,10 +205,11 @@ pub(crate) fn plan_parsed(
             let node = table.placement.nodes().first().copied().ok_or_else(|| {
                 PlanError::data_nodes(format!("table {} has no data node", table.name))
             })?;
-            Ok(Planned::of(Plan::Single {
-                dnid: node,
-                sql: src.forward_text(ctx.params).into_owned(),
-            }))
+            Ok(Planned::of(Plan::route(
+                node,
+                src.forward_text(ctx.params),
+                Reply::Rows,
+            )))
         }
         other => ddl::plan_ddl_statement(src, other, ctx, catalog),
     }
@@ -254,34 +259,28 @@ fn plan_hint(
             vec![node]
         }
     };
+    let rows = returns_rows(src.sql);
     let plan = match nodes.as_slice() {
         [] => return Err(PlanError::data_nodes("the hint names no data node")),
-        [n] => Plan::Single {
-            dnid: *n,
-            sql: text,
-        },
+        [n] => Plan::route(*n, text, reply_of(src.sql)),
+        _ if rows => Plan::scatter(
+            &nodes,
+            &text,
+            MergeSpec {
+                visible_to_end: true,
+                ..MergeSpec::default()
+            },
+        ),
         _ => {
-            if returns_rows(src.sql) {
-                Plan::Scatter {
-                    nodes,
-                    sql: text,
-                    merge: MergeSpec {
-                        visible_to_end: true,
-                        ..MergeSpec::default()
-                    },
-                }
-            } else {
-                Plan::Write {
-                    parts: nodes
-                        .into_iter()
-                        .map(|dnid| NodeStatement {
-                            dnid,
-                            sql: text.clone(),
-                        })
-                        .collect(),
-                    combine: WriteCombine::Sum,
-                }
-            }
+            use strata_sql::StatementKind as K;
+            let dml = matches!(
+                strata_sql::classify(src.sql),
+                K::Insert | K::Replace | K::Update | K::Delete
+            );
+            Plan::Write(Write::new(
+                WriteKind::Hinted { dml },
+                NodeStatement::same(&nodes, &text),
+            ))
         }
     };
     Ok(Some(Planned::of(plan)))
@@ -308,6 +307,15 @@ fn returns_rows(sql: &str) -> bool {
                 | "HELP"
         )
     )
+}
+
+/// What a statement the planner only routes answers.
+fn reply_of(sql: &str) -> Reply {
+    if returns_rows(sql) {
+        Reply::Rows
+    } else {
+        Reply::Ok
+    }
 }
 
 /// For statements sqlparser cannot parse: if every table the text names (by the
@@ -345,10 +353,11 @@ fn fallback(
     }
     if placements.is_empty() {
         return match ctx.db.and_then(|db| catalog.database(db)) {
-            Some(db) if db.data_nodes.len() == 1 => Ok(Plan::Single {
-                dnid: db.data_nodes[0],
-                sql: src.forward_text(ctx.params).into_owned(),
-            }),
+            Some(db) if db.data_nodes.len() == 1 => Ok(Plan::route(
+                db.data_nodes[0],
+                src.forward_text(ctx.params),
+                reply_of(sql),
+            )),
             _ => Err(error),
         };
     }
@@ -362,10 +371,11 @@ fn fallback(
         .or(sets.first())
         .and_then(|s| s.first().copied());
     match pick {
-        Some(dnid) if !spread && sets.iter().all(|s| s.contains(&dnid)) => Ok(Plan::Single {
+        Some(dnid) if !spread && sets.iter().all(|s| s.contains(&dnid)) => Ok(Plan::route(
             dnid,
-            sql: src.forward_text(ctx.params).into_owned(),
-        }),
+            src.forward_text(ctx.params),
+            reply_of(sql),
+        )),
         _ => Err(error),
     }
 }

@@ -1,5 +1,5 @@
 //! UPDATE and DELETE planning. They route by WHERE like SELECT; one node gets the
-//! original text, several nodes get the same text each (`WriteCombine::Sum`), global
+//! original text, several nodes get the same text each (`WriteKind::Dml`), global
 //! tables get it on every node (`Replicated`). ORDER BY and LIMIT are only honoured on
 //! one node. An UPDATE may set a sharding column only to a literal that routes to the
 //! node the statement already runs on (the row stays where it is); otherwise it is
@@ -24,7 +24,7 @@ use crate::insert::fan_out;
 use crate::keys::{canonical, route, NodeSet, Placement};
 use crate::literal::expr_literal;
 use crate::nondeterministic::{Fixer, RandomCalls};
-use crate::plan::{Plan, WriteCombine};
+use crate::plan::{Plan, Reply, WriteKind};
 use crate::scope::{conjuncts, dml_scope, Resolver, Route, Scope, TableRef};
 use crate::source::Source;
 
@@ -65,10 +65,7 @@ pub(crate) fn plan_modify(
             .ok_or_else(|| PlanError::unsupported("this form of WHERE DNID condition"))?;
         if !kept {
             // No node of the table is kept: nothing matches.
-            return Ok(Plan::Single {
-                dnid: first_node(&scope)?,
-                sql: text,
-            });
+            return Ok(Plan::route(first_node(&scope)?, text, Reply::Ok));
         }
     }
 
@@ -105,16 +102,13 @@ pub(crate) fn plan_modify(
                 text = fixed;
             }
         }
-        return Ok(fan_out(&global, text, WriteCombine::Replicated));
+        return Ok(fan_out(&global, text, WriteKind::GlobalWrite));
     }
 
     let route_result = scope.route(ctx.home_node, restrict.as_ref())?;
     check_key_assignments(&m, &scope, &route_result)?;
     match route_result {
-        Route::Single(node) => Ok(Plan::Single {
-            dnid: node,
-            sql: text,
-        }),
+        Route::Single(node) => Ok(Plan::route(node, text, Reply::Ok)),
         Route::Multi(nodes) => {
             if m.ordered_or_limited {
                 return Err(PlanError::unsupported(format!(
@@ -126,7 +120,7 @@ pub(crate) fn plan_modify(
                 text = fixed;
             }
             let nodes: Vec<u32> = nodes.into_iter().collect();
-            Ok(fan_out(&nodes, text, WriteCombine::Sum))
+            Ok(fan_out(&nodes, text, WriteKind::Dml))
         }
     }
 }

@@ -2,43 +2,388 @@
 //! are combined. The planner produces them; the executor runs them; EXPLAIN prints them,
 //! so what runs is what is shown.
 
-/// How a statement is executed across data nodes.
+/// How a statement is executed: a route to one data node, a write over several, or a
+/// tree of merge operators over a scatter to several. The executor runs exactly this
+/// value and EXPLAIN prints it ([`crate::explain`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
-    /// One data node runs `sql` and its reply streams to the client unchanged
+    /// One data node runs the statement and its reply streams to the client unchanged
     /// (the fast path: no row is decoded).
-    Single {
-        /// Target data node.
-        dnid: u32,
-        /// Statement text for that node.
-        sql: String,
+    Route(Route),
+    /// Statements that return no rows on several data nodes; their OK packets combine.
+    Write(Write),
+    /// A query on several data nodes whose result sets an operator tree merges.
+    Query(QueryPlan),
+}
+
+impl Plan {
+    /// A route of `sql` to data node `dnid`, answered as `reply` says.
+    pub fn route(dnid: u32, sql: impl Into<String>, reply: Reply) -> Plan {
+        Plan::Route(Route {
+            dnid,
+            sql: sql.into(),
+            reply,
+        })
+    }
+
+    /// The query plan that runs `parts` and merges their results as `spec` asks.
+    pub fn query(parts: Vec<NodeStatement>, spec: MergeSpec) -> Plan {
+        Plan::Query(QueryPlan::from_spec(parts, spec))
+    }
+
+    /// The same `sql` on each of `nodes`, merged as `spec` asks.
+    pub fn scatter(nodes: &[u32], sql: &str, spec: MergeSpec) -> Plan {
+        Plan::query(NodeStatement::same(nodes, sql), spec)
+    }
+
+    /// The data nodes the plan sends statements to, with each node's statement, in
+    /// plan order.
+    pub fn node_statements(&self) -> Vec<(u32, &str)> {
+        match self {
+            Plan::Route(r) => vec![(r.dnid, r.sql.as_str())],
+            Plan::Write(w) => w.parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect(),
+            Plan::Query(q) => q
+                .scatter()
+                .parts
+                .iter()
+                .map(|p| (p.dnid, p.sql.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// The relay of one statement to one data node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Target data node.
+    pub dnid: u32,
+    /// Statement text for that node.
+    pub sql: String,
+    /// What the statement answers.
+    pub reply: Reply,
+}
+
+/// What a routed statement answers: the server needs it when it cannot relay the reply
+/// as is (a prepared statement's rows are converted to the binary protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// A result set (SELECT, SHOW, ...).
+    Rows,
+    /// An OK packet (DML, DDL, ...).
+    Ok,
+}
+
+/// Statements that return no rows, on several data nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// What kind of write this is (it decides how the OK packets combine).
+    pub kind: WriteKind,
+    /// Statement per data node, in DNID order.
+    pub parts: Vec<NodeStatement>,
+    /// The statement must apply on every node or on none: it runs as its own XA
+    /// transaction outside a transaction and under a statement savepoint inside one
+    /// (DML over several nodes). DDL cannot be rolled back and is not atomic.
+    pub atomic: bool,
+}
+
+impl Write {
+    /// A write of `kind` over `parts`; DML over several nodes is atomic.
+    pub fn new(kind: WriteKind, parts: Vec<NodeStatement>) -> Write {
+        let atomic = kind.is_dml() && parts.len() > 1;
+        Write {
+            kind,
+            parts,
+            atomic,
+        }
+    }
+
+    /// How the OK packets combine.
+    pub fn combine(&self) -> WriteCombine {
+        match self.kind {
+            WriteKind::GlobalWrite => WriteCombine::Replicated,
+            _ => WriteCombine::Sum,
+        }
+    }
+}
+
+impl Route {
+    /// The route as a one-node query whose rows pass through the merge unchanged (a
+    /// prepared statement's rows are converted to the binary protocol on the way).
+    pub fn as_query(&self) -> QueryPlan {
+        QueryPlan::from_spec(
+            vec![NodeStatement {
+                dnid: self.dnid,
+                sql: self.sql.clone(),
+            }],
+            MergeSpec {
+                visible_to_end: true,
+                ..MergeSpec::default()
+            },
+        )
+    }
+
+    /// The route as a one-node write answered with one OK packet.
+    pub fn as_write(&self) -> Write {
+        Write::new(
+            WriteKind::Routed,
+            vec![NodeStatement {
+                dnid: self.dnid,
+                sql: self.sql.clone(),
+            }],
+        )
+    }
+}
+
+/// The kinds of write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A statement routed to one node whose OK packet the server answers itself
+    /// (a prepared statement run as text).
+    Routed,
+    /// An INSERT whose rows go to different nodes: each node gets its rows.
+    SplitInsert,
+    /// UPDATE / DELETE of a sharded table on several nodes: the same text everywhere.
+    Dml,
+    /// A write to every copy of a global table.
+    GlobalWrite,
+    /// DDL run on every node of the table or database.
+    DdlFanOut,
+    /// A statement a routing hint sends to several nodes; `dml` says whether it is
+    /// INSERT/REPLACE/UPDATE/DELETE (then atomic).
+    Hinted {
+        /// The statement is DML.
+        dml: bool,
     },
-    /// Several data nodes run statements that return no rows (DML, DDL); their OK
-    /// packets are combined.
-    Write {
-        /// Statement per data node (the same text for DDL fan-out and global tables,
-        /// per-node row subsets for a split INSERT).
-        parts: Vec<NodeStatement>,
-        /// How affected rows and insert ids combine.
-        combine: WriteCombine,
+}
+
+impl WriteKind {
+    /// Whether the write changes rows (and so must be atomic across nodes).
+    pub fn is_dml(self) -> bool {
+        match self {
+            WriteKind::SplitInsert | WriteKind::Dml | WriteKind::GlobalWrite => true,
+            WriteKind::DdlFanOut | WriteKind::Routed => false,
+            WriteKind::Hinted { dml } => dml,
+        }
+    }
+
+    /// The operator's name in EXPLAIN.
+    pub fn name(self) -> &'static str {
+        match self {
+            WriteKind::Routed => "RoutedWrite",
+            WriteKind::SplitInsert => "SplitInsert",
+            WriteKind::Dml => "MultiNodeDml",
+            WriteKind::GlobalWrite => "GlobalWrite",
+            WriteKind::DdlFanOut => "DdlFanOut",
+            WriteKind::Hinted { .. } => "HintedWrite",
+        }
+    }
+}
+
+/// A query over several data nodes: the operator tree and what the merge must know
+/// of the per-node columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryPlan {
+    /// The root operator (a [`Operator::Project`]); the leaf is the scatter.
+    pub root: Operator,
+    /// The real collation id of per-node columns, by column number, when the plan
+    /// knows it (the nodes' column definitions carry only the connection's character
+    /// set). Empty today: the catalog does not record column collations (see
+    /// docs/sharding.md).
+    pub collations: Vec<Option<u16>>,
+    /// String columns (lowercase names; `*`: all) of the statement's tables whose
+    /// collation the merge cannot know: comparing them, or expressions when the list is
+    /// not empty, is refused (binary and `*_bin` strings are exact).
+    pub other_collation_columns: Vec<String>,
+}
+
+impl QueryPlan {
+    /// The scatter at the tree's leaf.
+    pub fn scatter(&self) -> &Scatter {
+        self.root.scatter()
+    }
+
+    /// The aggregates the tree recomputes (empty without aggregation).
+    pub fn aggregates(&self) -> &[Aggregate] {
+        self.root.aggregates()
+    }
+
+    /// The columns the client sees (the root `Project`'s; all columns without one).
+    pub fn visible(&self) -> Columns {
+        match &self.root {
+            Operator::Project { columns, .. } => *columns,
+            _ => Columns::From(0),
+        }
+    }
+}
+
+/// The leaf of a query tree: each data node runs its statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scatter {
+    /// Statement per data node, in plan order (the order of the merge's inputs).
+    pub parts: Vec<NodeStatement>,
+}
+
+/// One operator of a query tree. Column numbers index the per-node result's columns;
+/// an aggregate's column holds its final value after aggregation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operator {
+    /// The nodes' rows in arrival order (no order promised).
+    Gather(Scatter),
+    /// A k-way merge of node streams each sorted by `keys` (the per-node query carries
+    /// the ORDER BY): one row per node in memory.
+    MergeSort {
+        /// The nodes.
+        input: Scatter,
+        /// Sort keys.
+        keys: Vec<SortKey>,
+        /// How strictly each node's order is checked.
+        check: OrderCheck,
     },
-    /// Several data nodes run `sql`; their result sets are merged as `merge` says.
-    Scatter {
-        /// Data nodes queried, in DNID order.
-        nodes: Vec<u32>,
-        /// The per-node query (rewritten: LIMIT o+n, AVG split into SUM and COUNT, ...).
-        sql: String,
-        /// How the per-node results become the client's result.
-        merge: MergeSpec,
+    /// Regroups rows that arrive sorted by the group keys: one group in memory.
+    OrderedAggregate {
+        /// Rows sorted by `group_by`.
+        input: Box<Operator>,
+        /// Grouping columns.
+        group_by: Vec<usize>,
+        /// Aggregates recomputed from per-node partials.
+        aggregates: Vec<Aggregate>,
     },
-    /// Like `Scatter`, but each data node runs its own text (e.g. the `DNID`
-    /// pseudo-column selected as each node's own number); merged as `merge` says.
-    ScatterPerNode {
-        /// Statement per data node, in DNID order.
-        parts: Vec<NodeStatement>,
-        /// How the per-node results become the client's result.
-        merge: MergeSpec,
+    /// Regroups rows in any order in a hash table; with no `group_by`, exactly one row.
+    HashAggregate {
+        /// Rows in any order.
+        input: Box<Operator>,
+        /// Grouping columns; empty: one group over all rows.
+        group_by: Vec<usize>,
+        /// Aggregates recomputed from per-node partials.
+        aggregates: Vec<Aggregate>,
     },
+    /// Keeps the rows (groups) for which the HAVING predicate holds.
+    Having {
+        /// Input.
+        input: Box<Operator>,
+        /// The predicate.
+        predicate: Predicate,
+    },
+    /// Removes rows whose `columns` repeat an earlier row's.
+    Distinct {
+        /// Input.
+        input: Box<Operator>,
+        /// Columns compared (the visible ones).
+        columns: Columns,
+    },
+    /// Sorts in memory, keeping only the first `keep` rows when set (ORDER BY after
+    /// aggregation).
+    Sort {
+        /// Input.
+        input: Box<Operator>,
+        /// Sort keys.
+        keys: Vec<SortKey>,
+        /// Rows worth keeping (OFFSET + LIMIT).
+        keep: Option<u64>,
+    },
+    /// Skips `offset` rows and passes at most `limit`.
+    Limit {
+        /// Input.
+        input: Box<Operator>,
+        /// Rows skipped.
+        offset: u64,
+        /// Rows passed (None: all).
+        limit: Option<u64>,
+    },
+    /// Sends `columns` to the client and drops the helper columns (sort keys, AVG's
+    /// COUNT) the planner appended.
+    Project {
+        /// Input.
+        input: Box<Operator>,
+        /// The client's columns.
+        columns: Columns,
+    },
+}
+
+impl Operator {
+    /// The operator's input, None for a leaf operator.
+    pub fn input(&self) -> Option<&Operator> {
+        match self {
+            Operator::Gather(_) | Operator::MergeSort { .. } => None,
+            Operator::OrderedAggregate { input, .. }
+            | Operator::HashAggregate { input, .. }
+            | Operator::Having { input, .. }
+            | Operator::Distinct { input, .. }
+            | Operator::Sort { input, .. }
+            | Operator::Limit { input, .. }
+            | Operator::Project { input, .. } => Some(input),
+        }
+    }
+
+    /// The scatter at the leaf.
+    pub fn scatter(&self) -> &Scatter {
+        let mut op = self;
+        loop {
+            op = match op {
+                Operator::Gather(s) | Operator::MergeSort { input: s, .. } => return s,
+                Operator::OrderedAggregate { input, .. }
+                | Operator::HashAggregate { input, .. }
+                | Operator::Having { input, .. }
+                | Operator::Distinct { input, .. }
+                | Operator::Sort { input, .. }
+                | Operator::Limit { input, .. }
+                | Operator::Project { input, .. } => input,
+            };
+        }
+    }
+
+    /// The aggregates of the aggregate operator under (or at) this one.
+    pub fn aggregates(&self) -> &[Aggregate] {
+        match self {
+            Operator::OrderedAggregate { aggregates, .. }
+            | Operator::HashAggregate { aggregates, .. } => aggregates,
+            other => other.input().map_or(&[], Operator::aggregates),
+        }
+    }
+
+    /// The operator's name in EXPLAIN.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operator::Gather(_) => "Gather",
+            Operator::MergeSort { .. } => "MergeSort",
+            Operator::OrderedAggregate { .. } => "OrderedAggregate",
+            Operator::HashAggregate { .. } => "HashAggregate",
+            Operator::Having { .. } => "Having",
+            Operator::Distinct { .. } => "Distinct",
+            Operator::Sort { .. } => "MemorySort",
+            Operator::Limit { .. } => "Limit",
+            Operator::Project { .. } => "Project",
+        }
+    }
+}
+
+/// How strictly a merge sort checks that each node's rows arrive in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderCheck {
+    /// Ties between long strings beyond the storage nodes' `max_sort_length` are
+    /// tolerated (MariaDB sorts long strings by a prefix).
+    Prefix,
+    /// Out-of-order rows fail the merge (grouping depends on the order).
+    Strict,
+}
+
+/// A set of per-node columns, by number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    /// The first n columns.
+    First(usize),
+    /// Every column from this one on (`SELECT *`: the width is known at run time).
+    From(usize),
+}
+
+impl Columns {
+    /// The column numbers among `width` per-node columns (clamped).
+    pub fn range(self, width: usize) -> std::ops::Range<usize> {
+        match self {
+            Columns::First(n) => 0..n.min(width),
+            Columns::From(start) => start.min(width)..width,
+        }
+    }
 }
 
 /// One data node's statement in a multi-node plan.
@@ -50,6 +395,19 @@ pub struct NodeStatement {
     pub sql: String,
 }
 
+impl NodeStatement {
+    /// The same text for each of `nodes`.
+    pub fn same(nodes: &[u32], sql: &str) -> Vec<NodeStatement> {
+        nodes
+            .iter()
+            .map(|&dnid| NodeStatement {
+                dnid,
+                sql: sql.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// How the OK packets of a multi-node write become one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteCombine {
@@ -59,7 +417,9 @@ pub enum WriteCombine {
     Replicated,
 }
 
-/// How per-node result sets are merged into the client's result. Column numbers index
+/// What a query over several nodes asks of the merge, as the SELECT rewrite finds it;
+/// [`QueryPlan::from_spec`] (`lower.rs`) turns it into the operator tree that runs.
+/// Column numbers index
 /// the per-node result's columns; the first `visible_columns` are sent to the client and
 /// the rest are helper columns the planner appended (sort keys, AVG's SUM/COUNT parts).
 /// When the select list has `*` its width is known only at run time: then the helper
@@ -98,6 +458,11 @@ pub struct MergeSpec {
     /// collation the merge cannot know: comparing them, or expressions when the list is
     /// not empty, is refused (binary and `*_bin` strings are exact).
     pub other_collation_columns: Vec<String>,
+    /// Each node's rows arrive sorted by `order_by` even with aggregation (the per-node
+    /// query carries it): when the ORDER BY starts with the GROUP BY columns, grouping
+    /// streams (merge sort + ordered aggregate). The SELECT rewrite drops ORDER BY from
+    /// aggregated per-node queries, so it never sets this today.
+    pub presorted_groups: bool,
 }
 
 /// One ORDER BY key.

@@ -12,7 +12,7 @@ use crate::error::PlanError;
 use crate::exprs::{calls_any, contains_window};
 use crate::keys::{NodeSet, Placement};
 use crate::nondeterministic::{Fixer, RandomCalls};
-use crate::plan::{MergeSpec, NodeStatement, Plan};
+use crate::plan::{MergeSpec, NodeStatement, Plan, Reply};
 use crate::scatter::{rewrite_select, rewrite_union, RewriteContext};
 use crate::scope::{query_scope, Resolver, Route, Scope};
 use crate::source::{select_item_texts, Source};
@@ -62,7 +62,7 @@ pub(crate) fn plan_query(
             } else {
                 src.forward_text(ctx.params).into_owned()
             };
-            Ok(Plan::Single { dnid: node, sql })
+            Ok(Plan::route(node, sql, Reply::Rows))
         }
         Route::Multi(nodes) => {
             check_multi_node(src, &query)?;
@@ -109,13 +109,10 @@ fn scatter_plan(
                 }
             })
             .collect();
-        return Plan::ScatterPerNode { parts, merge };
+        return Plan::query(parts, merge);
     }
-    Plan::Scatter {
-        nodes: nodes.into_iter().collect(),
-        sql: render(&per_node, src),
-        merge,
-    }
+    let nodes: Vec<u32> = nodes.into_iter().collect();
+    Plan::scatter(&nodes, &render(&per_node, src), merge)
 }
 
 /// A query as text, with the clauses sqlparser could not read put back.

@@ -132,23 +132,24 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                             | CatalogChange::ForgetUniqueKeys { .. } => {}
                         }
                     }
-                    if let Plan::Scatter {
-                        sql: per_node,
-                        merge,
-                        ..
-                    } = &planned.plan
-                    {
+                    if let Plan::Query(query) = &planned.plan {
+                        let per_node = query
+                            .scatter()
+                            .parts
+                            .first()
+                            .map(|p| p.sql.as_str())
+                            .unwrap_or_default();
                         if survey.scatter_examples.len() < scatter_examples {
                             survey.scatter_examples.push(format!(
                                 "{sql}\n  => {per_node}\n  => {}",
-                                strata_planner::describe_merge(merge)
+                                strata_planner::describe(&planned.plan)
                             ));
                         }
                     }
                     match planned.plan {
-                        Plan::Single { .. } => "single node".to_string(),
-                        Plan::Scatter { .. } | Plan::ScatterPerNode { .. } => "scatter".to_string(),
-                        Plan::Write { .. } => "write on several nodes".to_string(),
+                        Plan::Route(_) => "single node".to_string(),
+                        Plan::Query(_) => "scatter".to_string(),
+                        Plan::Write(_) => "write on several nodes".to_string(),
                     }
                 }
                 Err(PlanError::Unsupported(what)) => format!("refused: {what}"),

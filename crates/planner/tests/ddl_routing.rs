@@ -7,7 +7,7 @@ use common::{catalog, ctx, orders_rule, plan_sql, single};
 use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use strata_planner::{
     plan_ddl, CatalogChange, DdlPlan, MemoryCatalog, NamedRule, NodeStatement, Plan, PlanError,
-    TableInfo, WriteCombine,
+    TableInfo, Write, WriteKind,
 };
 
 fn ddl(sql: &str) -> Result<DdlPlan, PlanError> {
@@ -37,16 +37,11 @@ fn rules_catalog() -> MemoryCatalog {
 fn on_nodes(nodes: &[u32], sql: &str) -> Plan {
     match nodes {
         [n] => single(*n, sql),
-        _ => Plan::Write {
-            parts: nodes
-                .iter()
-                .map(|&dnid| NodeStatement {
-                    dnid,
-                    sql: sql.into(),
-                })
-                .collect(),
-            combine: WriteCombine::Sum,
-        },
+        _ => Plan::Write(Write {
+            kind: WriteKind::DdlFanOut,
+            parts: NodeStatement::same(nodes, sql),
+            atomic: false,
+        }),
     }
 }
 
@@ -330,7 +325,9 @@ fn drop_and_rename_send_each_node_the_tables_it_holds() {
     let plan = ddl("DROP TABLE IF EXISTS audit, region, ghost").expect("plans");
     assert_eq!(
         plan.plan,
-        Plan::Write {
+        Plan::Write(Write {
+            kind: WriteKind::DdlFanOut,
+            atomic: false,
             parts: vec![
                 NodeStatement {
                     dnid: 1,
@@ -349,8 +346,7 @@ fn drop_and_rename_send_each_node_the_tables_it_holds() {
                     sql: "DROP TABLE IF EXISTS region".into()
                 },
             ],
-            combine: WriteCombine::Sum,
-        }
+        })
     );
     assert_eq!(
         plan.changes,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{catalog, ctx, plan_sql, single};
+use common::{catalog, ctx, nodes_of, plan_sql, single};
 use proptest::prelude::*;
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{
@@ -34,14 +34,14 @@ fn explain_lists_each_node_and_its_sql() {
     assert_eq!(explain(&plan), [(1, sql.to_string()), (2, sql.to_string())]);
     assert_eq!(
         describe(&plan),
-        "merge: group by [#0] aggregate [COUNT #1], then sort by #1 DESC; send first 2 columns"
+        "Scatter(dnid 1,2) -> Gather -> HashAggregate(group by #0; COUNT #1) -> MemorySort(#1 DESC) -> Project(first 2 columns); collations from the nodes' column definitions"
     );
     let plan = plan_sql("SELECT * FROM orders WHERE id = 5").expect("plans");
     assert_eq!(
         explain(&plan),
         [(1, "SELECT * FROM orders WHERE id = 5".to_string())]
     );
-    assert_eq!(describe(&plan), "single node: the reply is relayed as is");
+    assert_eq!(describe(&plan), "Route(dnid 1, rows relayed as is)");
 }
 
 #[test]
@@ -61,14 +61,14 @@ fn explain_with_options_runs_on_the_data_nodes() {
     );
     assert_eq!(
         plan_sql("EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY id"),
-        Ok(Plan::Scatter {
-            nodes: vec![1, 2, 3, 4],
-            sql: "EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY 1".into(),
-            merge: MergeSpec {
+        Ok(Plan::scatter(
+            &[1, 2, 3, 4],
+            "EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY 1",
+            MergeSpec {
                 visible_to_end: true,
                 ..MergeSpec::default()
             },
-        })
+        ))
     );
 }
 
@@ -282,17 +282,12 @@ proptest! {
         let mut expected: Vec<u32> = Vec::new();
         for v in &values {
             let one = plan_sql(&format!("SELECT * FROM orders WHERE id = {v}")).expect("plans");
-            let Plan::Single { dnid, .. } = one else { panic!("one value, one node") };
-            expected.push(dnid);
+            let Plan::Route(one) = one else { panic!("one value, one node") };
+            expected.push(one.dnid);
         }
         expected.sort_unstable();
         expected.dedup();
-        let got = match plan {
-            Plan::Single { dnid, .. } => vec![dnid],
-            Plan::Scatter { nodes, .. } => nodes,
-            other => panic!("unexpected plan {other:?}"),
-        };
-        prop_assert_eq!(got, expected);
+        prop_assert_eq!(nodes_of(&plan), expected);
     }
 
     /// The same holds for an AUTO_MOD table and for the cached path.
@@ -309,11 +304,6 @@ proptest! {
             .collect();
         expected.sort_unstable();
         expected.dedup();
-        let got = match plan {
-            Plan::Single { dnid, .. } => vec![dnid],
-            Plan::Scatter { nodes, .. } => nodes,
-            other => panic!("unexpected plan {other:?}"),
-        };
-        prop_assert_eq!(got, expected);
+        prop_assert_eq!(nodes_of(&plan), expected);
     }
 }

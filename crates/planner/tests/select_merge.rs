@@ -12,11 +12,7 @@ use strata_planner::{
 const ALL: [u32; 4] = [1, 2, 3, 4];
 
 fn scatter(sql: &str, merge: MergeSpec) -> Plan {
-    Plan::Scatter {
-        nodes: ALL.to_vec(),
-        sql: sql.into(),
-        merge,
-    }
+    Plan::scatter(&ALL, sql, merge)
 }
 
 fn asc(column: usize) -> SortKey {

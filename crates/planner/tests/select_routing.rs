@@ -4,20 +4,9 @@
 
 mod common;
 
-use common::{catalog, ctx, plan_sql, plan_with, single};
+use common::{catalog, ctx, nodes_of, plan_sql, plan_with, single};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{MergeSpec, Plan, PlanError};
-
-/// The nodes a plan reads from.
-fn nodes_of(plan: &Plan) -> Vec<u32> {
-    match plan {
-        Plan::Single { dnid, .. } => vec![*dnid],
-        Plan::Scatter { nodes, .. } => nodes.clone(),
-        Plan::ScatterPerNode { parts, .. } | Plan::Write { parts, .. } => {
-            parts.iter().map(|p| p.dnid).collect()
-        }
-    }
-}
 
 #[test]
 fn sharding_key_predicates_prune_to_the_nodes_that_can_match() {
@@ -344,30 +333,21 @@ fn hints_route_the_text_to_the_named_nodes() {
         ),
         (
             "/*!strata:dnid=all*/ SELECT COUNT(*) FROM orders",
-            Plan::Scatter {
-                nodes: vec![1, 2, 3, 4],
-                sql: "SELECT COUNT(*) FROM orders".into(),
-                merge: MergeSpec {
+            Plan::scatter(
+                &[1, 2, 3, 4],
+                "SELECT COUNT(*) FROM orders",
+                MergeSpec {
                     visible_to_end: true,
                     ..MergeSpec::default()
                 },
-            },
+            ),
         ),
         (
             "/*!strata:dnid=1,2*/ DELETE FROM orders",
-            Plan::Write {
-                parts: vec![
-                    strata_planner::NodeStatement {
-                        dnid: 1,
-                        sql: "DELETE FROM orders".into(),
-                    },
-                    strata_planner::NodeStatement {
-                        dnid: 2,
-                        sql: "DELETE FROM orders".into(),
-                    },
-                ],
-                combine: strata_planner::WriteCombine::Sum,
-            },
+            Plan::Write(strata_planner::Write::new(
+                strata_planner::WriteKind::Hinted { dml: true },
+                strata_planner::NodeStatement::same(&[1, 2], "DELETE FROM orders"),
+            )),
         ),
     ];
     for (sql, expected) in cases {
@@ -400,10 +380,10 @@ fn the_dnid_pseudo_column_restricts_and_reports_nodes() {
         assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
     }
     let plan = plan_sql("SELECT id, DNID FROM orders WHERE DNID IN (1, 2)").expect("plans");
-    let Plan::ScatterPerNode { parts, merge } = plan else {
+    let Plan::Query(query) = &plan else {
         panic!("per-node plan expected, got {plan:?}");
     };
-    let texts: Vec<(u32, &str)> = parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect();
+    let texts = plan.node_statements();
     assert_eq!(
         texts,
         [
@@ -411,7 +391,7 @@ fn the_dnid_pseudo_column_restricts_and_reports_nodes() {
             (2, "SELECT id, 2 AS DNID FROM orders")
         ]
     );
-    assert_eq!(merge.visible_columns, 2);
+    assert_eq!(query.visible(), strata_planner::Columns::First(2));
     assert_eq!(
         plan_sql("SELECT DNID + 1 FROM orders"),
         Err(PlanError::Unsupported("DNID inside an expression".into()))

@@ -5,7 +5,7 @@ mod common;
 
 use common::{catalog, ctx, plan_sql, plan_with, single, TestSequence};
 use strata_catalog::sharding::KeyLiteral;
-use strata_planner::{NodeStatement, Plan, PlanError, WriteCombine};
+use strata_planner::{NodeStatement, Plan, PlanError, Write, WriteCombine, WriteKind};
 
 fn part(dnid: u32, sql: &str) -> NodeStatement {
     NodeStatement {
@@ -14,8 +14,21 @@ fn part(dnid: u32, sql: &str) -> NodeStatement {
     }
 }
 
+/// A write over `parts`: a global-table write when one copy's counts are reported,
+/// else a split INSERT or a multi-node UPDATE/DELETE by the statement.
 fn write(parts: Vec<NodeStatement>, combine: WriteCombine) -> Plan {
-    Plan::Write { parts, combine }
+    let insert = parts.first().is_some_and(|p| {
+        let upper = p.sql.to_ascii_uppercase();
+        upper.starts_with("INSERT") || upper.starts_with("REPLACE")
+    });
+    let kind = match combine {
+        WriteCombine::Replicated => WriteKind::GlobalWrite,
+        WriteCombine::Sum if insert => WriteKind::SplitInsert,
+        WriteCombine::Sum => WriteKind::Dml,
+    };
+    let plan = Write::new(kind, parts);
+    assert!(plan.atomic, "DML over several nodes is atomic");
+    Plan::Write(plan)
 }
 
 fn everywhere(sql: &str, combine: WriteCombine) -> Plan {

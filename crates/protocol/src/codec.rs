@@ -251,9 +251,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
     /// Builds a packet in place in the write buffer: `build` appends the payload.
     /// Saves a copy per packet on hot paths (column definitions, rows).
     pub fn write_with(&mut self, build: impl FnOnce(&mut BytesMut)) {
+        let start = self.begin_in_place();
+        build(&mut self.wbuf);
+        self.end_in_place(start);
+    }
+
+    /// Like `write_with` for a payload whose building can fail: on `Err` nothing is
+    /// written (what `build` appended is taken back and the sequence id is unchanged).
+    pub fn try_write_with<E>(
+        &mut self,
+        build: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.begin_in_place();
+        match build(&mut self.wbuf) {
+            Ok(()) => {
+                self.end_in_place(start);
+                Ok(())
+            }
+            Err(e) => {
+                self.wbuf.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reserves the header of a packet built in place; returns where it starts.
+    fn begin_in_place(&mut self) -> usize {
         let start = self.wbuf.len();
         self.wbuf.extend_from_slice(&[0, 0, 0, 0]);
-        build(&mut self.wbuf);
+        start
+    }
+
+    /// Fills in the header reserved at `start`, splitting the payload into frames
+    /// when it is too long for one.
+    fn end_in_place(&mut self, start: usize) {
         let len = self.wbuf.len() - start - 4;
         if len < MAX_FRAME_PAYLOAD {
             let header = &mut self.wbuf[start..start + 4];

@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::auth::{self, caching_sha2, AuthPlugin, ChangeUser, FastAuthCache};
 use crate::codec::PacketConn;
+use crate::command::{Command, ParamType, ParamTypes, StmtExecute};
 use crate::constants::{cap, charset, com, SERVER_CAPABILITIES};
 use crate::handshake;
 use crate::packets::{
@@ -35,6 +36,7 @@ const FUZZ_MAX_PACKET: usize = 4096;
 /// Runs every decoder and both login state machines on `data`; must never panic.
 pub fn decode_any(data: &[u8]) {
     decode_payloads(data);
+    decode_commands(data);
     reader_ops(data);
     read_frames(data);
     server_login(data);
@@ -88,6 +90,50 @@ fn decode_payloads(data: &[u8]) {
         cap::PROTOCOL_41,
     ] {
         let _ = ChangeUser::decode(data, caps);
+    }
+}
+
+/// `data` as a client command; a COM_STMT_EXECUTE is decoded for several parameter
+/// counts, with and without remembered types, and re-encoded for another statement id,
+/// which must decode to the same execution.
+fn decode_commands(data: &[u8]) {
+    let Ok(Ok(Command::StmtExecute { body, .. })) = Command::decode(data) else {
+        return;
+    };
+    for params in [0, 1, 2, 9] {
+        let remembered: ParamTypes = (0..params)
+            .map(|i| ParamType {
+                column_type: body.get(i).copied().unwrap_or(0),
+                flags: 0,
+            })
+            .collect();
+        for types in [None, Some(&remembered)] {
+            let Ok(exec) = StmtExecute::decode(body, params, types) else {
+                continue;
+            };
+            let values = exec.values(|i| i == 1);
+            let mut again = BytesMut::new();
+            exec.encode_for(exec.statement_id.wrapping_add(1), &mut again);
+            let decoded = StmtExecute::decode(&again, params, None).ok();
+            assert_eq!(
+                decoded
+                    .as_ref()
+                    .map(|d| (d.statement_id, &d.types, d.raw_values)),
+                Some((
+                    exec.statement_id.wrapping_add(1),
+                    &exec.types,
+                    exec.raw_values
+                )),
+                "execute round trip"
+            );
+            let decoded_values = decoded.map(|d| d.values(|i| i == 1));
+            // NaN parameters compare unequal to themselves: compare their bits.
+            assert_eq!(
+                format!("{decoded_values:?}"),
+                format!("{:?}", Some(values)),
+                "execute values round trip"
+            );
+        }
     }
 }
 
@@ -340,6 +386,14 @@ pub fn seed_inputs() -> Vec<Vec<u8>> {
     let column = encode(&|buf| ColumnDef::bigint("id", true).encode(buf));
     let row = encode(&|buf| encode_text_row(buf, [Some(&b"1"[..]), None]));
     let select_one = [&[com::QUERY][..], b"select 1"].concat();
+    // COM_STMT_EXECUTE of statement 1 with (BIGINT 7, NULL string, DATETIME).
+    let execute = [
+        &[com::STMT_EXECUTE, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0b010, 1][..],
+        &[0x08, 0, 0xfd, 0, 0x0c, 0],
+        &[7, 0, 0, 0, 0, 0, 0, 0],
+        &[7, 0xe8, 0x07, 2, 29, 13, 14, 15],
+    ]
+    .concat();
     vec![
         // Server side: logins as clients send them.
         frame_packets(
@@ -379,6 +433,7 @@ pub fn seed_inputs() -> Vec<Vec<u8>> {
         column.clone(),
         row.clone(),
         select_one,
+        execute,
         frame_packets(1, &[&column, &row, &ok]),
         frame_packets(0, &[&[0x61; 70]]),
     ]

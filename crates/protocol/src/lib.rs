@@ -9,20 +9,24 @@
 pub mod auth;
 pub mod binary_row;
 pub mod codec;
+pub mod command;
 pub mod constants;
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod handshake;
 pub mod packets;
+pub mod resultset;
 pub mod stream;
 pub mod tls;
 pub mod wire;
 
 pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, Credential, FastAuthCache};
 pub use codec::{Frame, Packet, PacketConn};
+pub use command::{Command, MalformedCommand, ParamValue, StmtExecute};
 pub use error::{codes, MysqlError};
 pub use handshake::{client_connect, ClientAuthError, ServerInfo};
+pub use resultset::{ResultFormat, ResultSetWriter};
 pub use tls::{ClientTls, ClientTlsOptions, TlsError};
 
 /// Failures of the wire protocol itself (not SQL errors).

@@ -119,7 +119,7 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
         if rows.is_err() {
             lease.mark_broken();
         }
-        node.pool.release(lease);
+        drop(lease);
         let parse = |v: Option<&Option<String>>| {
             v.and_then(|v| v.as_deref())
                 .and_then(|s| s.parse::<u64>().ok())
@@ -166,16 +166,13 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
     );
     let node = ctx.topology.node(wait.dnid)?;
     match node.pool.acquire(None).await {
-        Ok(mut lease) => {
-            match lease.execute(&format!("KILL QUERY {}", wait.thread)).await {
-                Ok(_) => ctx.metrics.deadlock_broken(),
-                Err(e) => {
-                    warn!(error = %e, "could not interrupt the deadlock victim's statement");
-                    entry.deadlock_victim.store(false, Ordering::Release);
-                }
+        Ok(mut lease) => match lease.execute(&format!("KILL QUERY {}", wait.thread)).await {
+            Ok(_) => ctx.metrics.deadlock_broken(),
+            Err(e) => {
+                warn!(error = %e, "could not interrupt the deadlock victim's statement");
+                entry.deadlock_victim.store(false, Ordering::Release);
             }
-            node.pool.release(lease);
-        }
+        },
         Err(e) => {
             warn!(error = %e, "could not reach the data node to break a deadlock");
             entry.deadlock_victim.store(false, Ordering::Release);

@@ -2137,7 +2137,12 @@ impl Seed {
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (kind, bytes) = match self {
-            Step::Command(p) => ("command", p),
+            // Named as the compute node decodes it (a truncated one is "malformed").
+            Step::Command(p) => match strata_protocol::Command::decode(p) {
+                Ok(Ok(command)) => (command.name(), p),
+                Ok(Err(_)) => ("malformed command", p),
+                Err(_) => ("command", p),
+            },
             Step::Raw(r) => ("raw", r),
             Step::Sync => return f.write_str("sync"),
         };

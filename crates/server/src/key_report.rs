@@ -85,11 +85,10 @@ async fn read_unique_keys(
         Err(e) => {
             warn!(dnid, error = %e, "cannot read unique keys from the data node; the check of its tables waits for the next start");
             lease.mark_broken();
-            node.pool.release(lease);
             return None;
         }
     };
-    node.pool.release(lease);
+    drop(lease);
     Some(keys_from_statistics(&rows))
 }
 

@@ -1,14 +1,11 @@
 //! Result sets computed by the compute node itself (SHOW DATABASES, driver variables,
-//! SHOW PROCESSLIST ...), written in the client's negotiated format.
+//! SHOW PROCESSLIST ...), written in the client's negotiated format by
+//! `strata_protocol::ResultSetWriter`; OK and ERR packets.
 
-use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use strata_protocol::packets::{
-    encode_eof, encode_text_row, ColumnDef, OkPacket, EOF_HEADER, OK_HEADER,
-};
-use strata_protocol::wire::put_lenenc_int;
-use strata_protocol::{MysqlError, PacketConn};
+use strata_protocol::packets::{ColumnDef, OkPacket, OK_HEADER};
+use strata_protocol::{MysqlError, PacketConn, ProtocolError, ResultFormat};
 
 /// A small result set built in memory.
 #[derive(Debug, Clone, Default)]
@@ -29,34 +26,23 @@ impl LocalResult {
     }
 }
 
-/// Writes `result` with `status` on the closing packet.
+/// Writes `result` with `status` on the packets after the columns and at the end; Err
+/// (after the rows that could be written) when a row cannot take the binary protocol.
 pub fn write_result<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut PacketConn<S>,
-    deprecate_eof: bool,
+    format: ResultFormat,
     result: &LocalResult,
     status: u16,
-) {
-    conn.write_with(|b| put_lenenc_int(b, result.columns.len() as u64));
-    for col in &result.columns {
-        conn.write_with(|b| col.encode(b));
-    }
-    if !deprecate_eof {
-        conn.write_with(|b| encode_eof(b, 0, status));
-    }
+) -> Result<(), ProtocolError> {
+    let mut out = format.writer(conn);
+    out.columns(result.columns.iter());
+    out.end_columns(0, status);
     for row in &result.rows {
-        conn.write_with(|b| {
-            encode_text_row(b, row.iter().map(|v| v.as_deref().map(str::as_bytes)))
-        });
+        let values = row.iter().map(|v| v.as_deref().map(str::as_bytes));
+        out.values(values, &result.columns)?;
     }
-    if deprecate_eof {
-        let ok = OkPacket {
-            status,
-            ..OkPacket::default()
-        };
-        conn.write_with(|b| ok.encode(b, EOF_HEADER));
-    } else {
-        conn.write_with(|b| encode_eof(b, 0, status));
-    }
+    out.end(0, status);
+    Ok(())
 }
 
 /// Writes an OK packet.
@@ -67,27 +53,6 @@ pub fn write_ok<S: AsyncRead + AsyncWrite + Unpin>(conn: &mut PacketConn<S>, ok:
 /// Writes an ERR packet.
 pub fn write_err<S: AsyncRead + AsyncWrite + Unpin>(conn: &mut PacketConn<S>, err: &MysqlError) {
     conn.write_with(|b| err.encode(b));
-}
-
-/// Writes a bare EOF (COM_SET_OPTION's answer) in the client's format.
-pub fn write_eof<S: AsyncRead + AsyncWrite + Unpin>(
-    conn: &mut PacketConn<S>,
-    deprecate_eof: bool,
-    status: u16,
-) {
-    if deprecate_eof {
-        let ok = OkPacket {
-            status,
-            ..OkPacket::default()
-        };
-        conn.write_with(|b| ok.encode(b, EOF_HEADER));
-    } else {
-        conn.write_with(|b| {
-            b.put_u8(EOF_HEADER);
-            b.put_u16_le(0);
-            b.put_u16_le(status);
-        });
-    }
 }
 
 /// SQL LIKE matching with `%`, `_` and backslash escapes, case-insensitive as with

@@ -476,7 +476,6 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
             Err(e) => {
                 warn!(dnid = node.id, error = %e, "XA RECOVER failed; retrying later");
                 lease.mark_broken();
-                node.pool.release(lease);
                 report.unreachable.push(node.id);
                 continue;
             }
@@ -540,7 +539,7 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                 }
             }
         }
-        node.pool.release(lease);
+        drop(lease);
     }
     for (gtrid, decision) in &decisions {
         if active_seen.contains(gtrid) || coord.is_active(gtrid) {

@@ -1538,10 +1538,11 @@ async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
 
 /// Column definitions carry the connection's result character set (utf8mb4), not the
 /// column's collation, and Strata does not yet give the merge the real collation of the
-/// table's columns (`MergeOptions::collations` is never filled): a latin1_swedish_ci
-/// column is merged as utf8mb4_general_ci, where `ö` sorts as `o` instead of after `z`.
-/// ORDER BY fails with "rows out of the order the merge relies on"; MIN/MAX and GROUP
-/// BY ... ORDER BY answer wrongly. Open bug, kept as a failing test.
+/// table's columns (`QueryPlan::collations` is never filled: the catalog does not record
+/// column collations): a latin1_swedish_ci column is merged as utf8mb4_general_ci, where
+/// `ö` sorts as `o` instead of after `z`. ORDER BY fails with "rows out of the order the
+/// merge relies on"; MIN/MAX and GROUP BY ... ORDER BY answer wrongly. Open bug, kept as
+/// a failing test.
 #[tokio::test]
 #[ignore = "open bug: merges compare latin1_swedish_ci columns as utf8mb4_general_ci"]
 async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {

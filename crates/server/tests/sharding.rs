@@ -136,6 +136,15 @@ async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
         vec![1, 2],
         "a scatter lists every data node"
     );
+    // The first row's Merge column is the operator tree that runs, leaf first.
+    let tree = explain[0].2.as_deref().unwrap_or_default();
+    assert!(
+        tree.starts_with(
+            "Scatter(dnid 1,2) -> MergeSort(#0) -> Limit(offset 0, limit 5) -> Project(first 1 columns); "
+        ) && tree.contains("; memory budget "),
+        "{tree}"
+    );
+    assert_eq!(explain[1].2, None);
     node.shutdown().await;
     Ok(())
 }

@@ -54,6 +54,16 @@ impl IsolationLevel {
         }
     }
 
+    /// The level as SQL writes it (`SET TRANSACTION ISOLATION LEVEL READ COMMITTED`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+
     /// Parses a variable value: `READ-COMMITTED` style (case-insensitive) or the enum index 0-3.
     pub fn from_variable_value(value: &SetValue) -> Option<IsolationLevel> {
         const LEVELS: [IsolationLevel; 4] = [

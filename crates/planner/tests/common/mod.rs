@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use strata_catalog::sharding::{Distribution, KeyType, ShardingRule};
 use strata_planner::{
     plan, plan_statement, CatalogView, IdAllocator, MemoryCatalog, Plan, PlanContext, PlanError,
-    Planned, TableInfo,
+    Planned, Reply, TableInfo,
 };
 
 /// The RANGE rule of `orders`.
@@ -163,12 +163,25 @@ pub fn plan_with(
     plan_statement(sql, ctx, catalog)
 }
 
-/// A Single plan.
+/// A route to one node; the reply kind follows the statement's first word.
 pub fn single(dnid: u32, sql: &str) -> Plan {
-    Plan::Single {
-        dnid,
-        sql: sql.into(),
-    }
+    let first = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let rows = sql.trim_start().starts_with('(')
+        || matches!(
+            first.as_str(),
+            "SELECT" | "WITH" | "SHOW" | "EXPLAIN" | "DESC" | "DESCRIBE" | "VALUES" | "TABLE"
+        );
+    Plan::route(dnid, sql, if rows { Reply::Rows } else { Reply::Ok })
+}
+
+/// The data nodes a plan sends statements to, in plan order.
+pub fn nodes_of(plan: &Plan) -> Vec<u32> {
+    plan.node_statements().iter().map(|(d, _)| *d).collect()
 }
 
 /// A sequence that counts from `next` and records what it was told.

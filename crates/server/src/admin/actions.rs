@@ -47,8 +47,9 @@ async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
         let pool = node.pool.clone();
         match pool.acquire(Some(&node.physical_db)).await {
             Ok(mut lease) => {
-                let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
-                pool.release(lease);
+                if let Err(e) = lease.execute(&format!("KILL QUERY {thread}")).await {
+                    tracing::warn!(dnid, thread, error = %e, "KILL QUERY on the data node failed");
+                }
             }
             Err(e) => {
                 tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")

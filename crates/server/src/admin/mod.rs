@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{debug, info, warn};
 
-use strata_protocol::constants::{cap, com, status};
+use strata_protocol::constants::{com, status};
 use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
 use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
@@ -114,12 +114,8 @@ async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutdown)
         return;
     }
     info!(peer = %peer, user = %logged_in.response.user, "admin session opened");
-    let deprecate_eof = logged_in.client_caps & cap::DEPRECATE_EOF != 0;
-    let mut session = AdminSession {
-        ctx,
-        conn,
-        deprecate_eof,
-    };
+    let format = strata_protocol::ResultFormat::for_client(logged_in.client_caps);
+    let mut session = AdminSession { ctx, conn, format };
     if let Err(e) = session.serve(&mut shutdown).await {
         debug!(peer = %peer, error = %e, "admin session ended");
     }
@@ -128,7 +124,7 @@ async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutdown)
 struct AdminSession {
     ctx: Arc<ServerContext>,
     conn: PacketConn<ServerStream>,
-    deprecate_eof: bool,
+    format: strata_protocol::ResultFormat,
 }
 
 impl AdminSession {
@@ -171,12 +167,10 @@ impl AdminSession {
     }
 
     fn result(&mut self, result: &LocalResult) {
-        write_result(
-            &mut self.conn,
-            self.deprecate_eof,
-            result,
-            status::AUTOCOMMIT,
-        );
+        // The admin port writes text rows only, which cannot fail to encode.
+        if let Err(e) = write_result(&mut self.conn, self.format, result, status::AUTOCOMMIT) {
+            tracing::warn!(error = %e, "cannot write an admin result");
+        }
     }
 
     async fn query(&mut self, text: &str) {

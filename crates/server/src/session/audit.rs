@@ -69,16 +69,18 @@ impl Session {
 
     /// COM_STMT_EXECUTE, recorded and audited like `audited` (the statement's text is
     /// the one it was prepared with).
-    pub(super) async fn audited_execute(&mut self, body: &[u8]) -> Result<(), SessionError> {
+    pub(super) async fn audited_execute(
+        &mut self,
+        statement_id: u32,
+        body: &[u8],
+    ) -> Result<(), SessionError> {
         self.outcome = Outcome::default();
         let started = Instant::now();
-        let sql = body
-            .get(..4)
-            .and_then(|id| id.try_into().ok())
-            .map(u32::from_le_bytes)
-            .and_then(|id| self.statements.get(&id))
+        let sql = self
+            .statements
+            .get(&statement_id)
             .map(|s| std::sync::Arc::clone(&s.sql));
-        let result = self.stmt_execute(body).await;
+        let result = self.stmt_execute(statement_id, body).await;
         if let Some(sql) = sql {
             self.record_statement(&sql, started);
             self.audit_statement(&sql, started);

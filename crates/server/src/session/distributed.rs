@@ -1,22 +1,29 @@
 //! Statements that involve several data nodes: writes fanned out to several nodes
 //! (split INSERTs, DDL, global tables), transaction control for a transaction enlisted
-//! on several nodes, and scatter queries whose results are merged.
+//! on several nodes, and queries whose results are merged.
 //!
-//! Requests go out to every node before any reply is read, so nodes work in parallel
-//! without a task per node.
+//! Plans run through `strata_executor::driver` (`run_query`, `run_write`): the session
+//! gives it the storage connections (`LeaseIo`, a `NodeIo`) and the client
+//! (`ClientSink`, a `RowSink`), and keeps what only it knows — leases, the XA
+//! transaction of an atomic write, the read gate, the reply's status flags.
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use strata_backend::pool::Lease;
 use strata_backend::SessionVars;
-use strata_backend::{BackendError, ResponseHead};
+use strata_backend::{BackendError, ResponseHead, SchemaRename};
 use strata_executor::{
-    Demand, MemoryBudget, MergeOptions, Merger, Step, DEFAULT_GROUP_CONCAT_MAX_LEN,
+    MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
+    DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
-use strata_planner::{MergeSpec, NodeStatement, WriteCombine};
-use strata_protocol::constants::{cap, com};
-use strata_protocol::packets::{encode_eof, OkPacket};
+use strata_planner::{QueryPlan, Write};
+use strata_protocol::constants::com;
+use strata_protocol::packets::{ColumnDef, OkPacket};
+use strata_protocol::ResultFormat;
 use strata_protocol::{codes, MysqlError};
+
+use crate::context::ServerContext;
 
 use super::transaction::STATEMENT_SAVEPOINT;
 use super::{backend_error, Session, SessionError};
@@ -45,26 +52,24 @@ impl Session {
         Ok(leases)
     }
 
-    /// Runs statements that return no rows on several data nodes and answers with one
-    /// OK packet. DML over several nodes is atomic: outside a transaction it runs as
-    /// its own XA transaction; inside one, a failure on some nodes rolls the statement
-    /// back on all of them (a statement savepoint) and the transaction stays open.
-    /// Other writes (DDL) report which nodes applied them when some fail.
+    /// Runs a write plan and answers with one OK packet. An atomic write (DML over
+    /// several nodes, decided by the planner) runs as its own XA transaction outside a
+    /// transaction; inside one, a failure on some nodes rolls the statement back on all
+    /// of them (a statement savepoint) and the transaction stays open. Other writes
+    /// (DDL) report which nodes applied them when some fail.
     pub(super) async fn execute_write(
         &mut self,
-        parts: &[NodeStatement],
-        combine: WriteCombine,
+        write: &Write,
         insert_id: Option<u64>,
         more: bool,
-        dml: bool,
     ) -> Result<bool, SessionError> {
-        let atomic = dml && parts.len() > 1 && self.multi_node && self.ctx.xa.xa();
+        let atomic = write.atomic && self.multi_node && self.ctx.xa.xa();
         let implicit = atomic && self.txn.is_none();
         if implicit {
             self.begin_txn(false);
         }
         let savepoint = atomic && !implicit;
-        let mut result = self.run_write(parts, savepoint).await;
+        let mut result = self.run_write(write, savepoint).await;
         if implicit {
             result = match result {
                 Ok(oks) => self.commit_txn().await.map(|()| oks),
@@ -74,8 +79,8 @@ impl Session {
                 }
             };
         }
-        let oks = match result {
-            Ok(oks) => oks,
+        let combined = match result {
+            Ok(combined) => combined,
             Err(e) => {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
@@ -83,110 +88,83 @@ impl Session {
                 return Ok(false);
             }
         };
-        let affected_rows = match combine {
-            WriteCombine::Sum => oks.iter().map(|(_, ok)| ok.affected_rows).sum(),
-            WriteCombine::Replicated => oks.first().map(|(_, ok)| ok.affected_rows).unwrap_or(0),
-        };
-        let warnings = oks
-            .iter()
-            .map(|(_, ok)| ok.warnings)
-            .fold(0u16, u16::saturating_add);
-        let last_insert_id = insert_id
-            .or_else(|| {
-                oks.iter()
-                    .map(|(_, ok)| ok.last_insert_id)
-                    .find(|&id| id != 0)
-            })
-            .unwrap_or(0);
+        let last_insert_id = insert_id.unwrap_or(combined.last_insert_id);
         if last_insert_id != 0 {
             self.last_insert_id = last_insert_id;
         }
-        if warnings > 0 {
+        if combined.warnings > 0 {
             self.keep_for_warnings = true;
         }
         let mut status = self.status();
         if more {
             status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
         }
-        let info = match combine {
-            WriteCombine::Sum => String::new(),
-            WriteCombine::Replicated => oks
-                .first()
-                .map(|(_, ok)| ok.info.clone())
-                .unwrap_or_default(),
-        };
         let ok = OkPacket {
-            affected_rows,
+            affected_rows: combined.affected_rows,
             last_insert_id,
             status,
-            warnings,
-            info,
+            warnings: combined.warnings,
+            info: combined.info,
         };
         crate::results::write_ok(&mut self.conn, &ok);
         Ok(true)
     }
 
-    /// Sends each part to its node (all before reading any reply) and collects the OK
-    /// packets. With `savepoint`, each node takes a statement savepoint first and rolls
-    /// back to it if any node failed.
+    /// Runs the write's statements through the driver (under a statement savepoint
+    /// when `savepoint`) and combines the OK packets; the error names the node that
+    /// failed and, for a write that is not atomic, where it was applied.
     async fn run_write(
         &mut self,
-        parts: &[NodeStatement],
+        write: &Write,
         savepoint: bool,
-    ) -> Result<Vec<(u32, OkPacket)>, MysqlError> {
-        let nodes: Vec<u32> = parts.iter().map(|p| p.dnid).collect();
+    ) -> Result<strata_executor::CombinedOk, MysqlError> {
+        let nodes: Vec<u32> = write.parts.iter().map(|p| p.dnid).collect();
         let mut leases = self.leases_for(&nodes).await?;
         self.note_backends(&leases);
-        let mut sent = Vec::with_capacity(parts.len());
-        for (lease, part) in leases.iter_mut().zip(parts) {
-            let sql = if self.ctx.topology.names_differ {
-                self.rewrite_schemas_for(&part.sql, Some(part.dnid))
-            } else {
-                part.sql.clone()
-            };
-            if savepoint {
-                lease.queue_command(
-                    com::QUERY,
-                    format!("SAVEPOINT {STATEMENT_SAVEPOINT}").as_bytes(),
-                );
-            }
-            lease.queue_command(com::QUERY, sql.as_bytes());
-            sent.push(lease.flush().await);
-        }
-        let mut oks: Vec<(u32, OkPacket)> = Vec::new();
-        let mut failures: Vec<(u32, MysqlError)> = Vec::new();
-        for ((lease, part), flushed) in leases.iter_mut().zip(parts).zip(sent) {
-            let mut result = flushed.map(|()| OkPacket::default());
-            if savepoint && result.is_ok() {
-                result = lease.read_ok().await;
-            }
-            let statement = match result {
-                Ok(_) => lease.read_ok().await,
-                Err(BackendError::Server(e)) => {
-                    // The savepoint failed; the statement's reply still follows.
-                    let _ = lease.read_ok().await;
-                    Err(BackendError::Server(e))
-                }
-                Err(e) => Err(e),
-            };
-            match statement {
-                Ok(ok) => oks.push((part.dnid, ok)),
-                Err(e) => {
-                    if !matches!(e, BackendError::Server(_)) {
-                        lease.mark_broken();
-                    }
-                    failures.push((part.dnid, backend_error(part.dnid, &e)));
-                }
-            }
-        }
-        if savepoint && !failures.is_empty() {
-            for lease in leases.iter_mut().filter(|l| !l.is_broken()) {
-                let undo = format!("ROLLBACK TO SAVEPOINT {STATEMENT_SAVEPOINT}");
-                if lease.execute(&undo).await.is_err() {
-                    lease.mark_broken();
-                }
-            }
-        }
+        let ctx = self.ctx.clone();
+        let mut io = LeaseIo {
+            leases: &mut leases,
+            ctx: &ctx,
+        };
+        let result =
+            strata_executor::run_write(&mut io, write, savepoint.then_some(STATEMENT_SAVEPOINT))
+                .await;
+        self.give_back(leases).await;
+        let dnid_of = |node: usize| write.parts.get(node).map_or(0, |p| p.dnid);
+        let Some((node, first)) = result.failures.first() else {
+            return Ok(result.combined(write.combine()));
+        };
+        let dnid = dnid_of(*node);
+        let applied: Vec<String> = result
+            .oks
+            .iter()
+            .map(|(n, _)| dnid_of(*n).to_string())
+            .collect();
+        let atomic = savepoint || self.txn.is_some();
+        let message = if applied.is_empty() || atomic {
+            format!("{} (data node {dnid})", first.message)
+        } else {
+            format!(
+                "{} (data node {dnid}); the statement was applied on data node(s) {} and failed on {}",
+                first.message,
+                applied.join(","),
+                result
+                    .failures
+                    .iter()
+                    .map(|(n, _)| dnid_of(*n).to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        };
+        Err(MysqlError {
+            message,
+            ..first.clone()
+        })
+    }
+
+    /// Returns a statement's connections: broken ones are dropped and their
+    /// transaction branches handled as lost.
+    async fn give_back(&mut self, leases: Vec<Lease>) {
         self.note_backend(None);
         let mut lost = Vec::new();
         for lease in leases {
@@ -198,29 +176,6 @@ impl Session {
         for dnid in lost {
             self.after_lost_branch(dnid).await;
         }
-        let Some((dnid, first)) = failures.first() else {
-            return Ok(oks);
-        };
-        let applied: Vec<String> = oks.iter().map(|(d, _)| d.to_string()).collect();
-        let atomic = savepoint || self.txn.is_some();
-        let message = if applied.is_empty() || atomic {
-            format!("{} (data node {dnid})", first.message)
-        } else {
-            format!(
-                "{} (data node {dnid}); the statement was applied on data node(s) {} and failed on {}",
-                first.message,
-                applied.join(","),
-                failures
-                    .iter()
-                    .map(|(d, _)| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        };
-        Err(MysqlError {
-            message,
-            ..first.clone()
-        })
     }
 
     /// COMMIT / ROLLBACK / SAVEPOINT ... when the transaction spans several data nodes:
@@ -273,14 +228,15 @@ impl Session {
         })
     }
 
-    /// Runs a query on several data nodes and merges the results as `merge` says,
-    /// streaming: an ordered merge holds one row per node.
-    pub(super) async fn execute_scatter(
+    /// Runs a query plan: the per-node statements on leased connections, the merge
+    /// through the plan's operator tree, streaming (an ordered merge holds one row per
+    /// node).
+    pub(super) async fn execute_query(
         &mut self,
-        parts: &[NodeStatement],
-        merge: &MergeSpec,
+        plan: &QueryPlan,
         more: bool,
     ) -> Result<bool, SessionError> {
+        let parts = &plan.scatter().parts;
         // A consistent read over several nodes takes its per-node snapshots while no
         // distributed commit is between its first and last XA COMMIT, so it sees each
         // transaction on every node or on none. Locking reads wait for row locks, which
@@ -288,7 +244,7 @@ impl Session {
         // gate (nor need it: they read the latest committed rows under locks).
         let ctx = self.ctx.clone();
         let consistent_read = ctx.xa.xa()
-            && self.isolation != "SERIALIZABLE"
+            && self.isolation != strata_sql::IsolationLevel::Serializable
             && !parts.first().is_some_and(|p| is_locking_read(&p.sql));
         let _gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
@@ -306,199 +262,36 @@ impl Session {
             }
         };
         self.note_backends(&leases);
-        for (lease, part) in leases.iter_mut().zip(parts) {
-            let sql = if self.ctx.topology.names_differ {
-                self.rewrite_schemas_for(&part.sql, Some(part.dnid))
-            } else {
-                part.sql.clone()
-            };
-            lease.queue_command(com::QUERY, sql.as_bytes());
-            if lease.flush().await.is_err() {
-                lease.mark_broken();
-            }
-        }
-        let mut columns = Vec::with_capacity(leases.len());
-        let mut pending_rows = vec![false; leases.len()];
-        let mut failure: Option<MysqlError> = None;
-        for ((lease, part), pending) in leases.iter_mut().zip(parts).zip(pending_rows.iter_mut()) {
-            if lease.is_broken() {
-                failure.get_or_insert_with(|| {
-                    MysqlError::new(
-                        codes::NET_READ,
-                        format!("Lost connection to data node {}", part.dnid),
-                    )
-                });
-                continue;
-            }
-            match lease.read_response_head().await {
-                Ok(ResponseHead::Rows(cols)) => {
-                    *pending = true;
-                    columns.push(cols);
-                }
-                Ok(ResponseHead::Ok(_)) => {
-                    failure.get_or_insert_with(|| {
-                        MysqlError::new(
-                            codes::UNKNOWN,
-                            "a data node returned no result set for a query",
-                        )
-                    });
-                }
-                Err(e) => {
-                    failure.get_or_insert_with(|| backend_error(part.dnid, &e));
-                }
-            }
-        }
-        let merger = match failure {
-            Some(e) => Err(e),
-            None => Merger::with_options(merge, &columns, self.merge_options())
-                .map_err(|e| e.to_mysql_error()),
+        let options = self.merge_options();
+        let (format, status) = (self.result_format(), self.status());
+        let mut io = LeaseIo {
+            leases: &mut leases,
+            ctx: &ctx,
         };
-        let mut merger = match merger {
-            Ok(m) => m,
-            Err(e) => {
-                self.end_scatter(leases, &pending_rows).await;
-                self.err(&e);
-                return Ok(false);
-            }
+        let mut sink = ClientSink {
+            conn: &mut self.conn,
+            rename: self.rename.as_ref(),
+            format,
+            status,
+            columns: Vec::new(),
         };
-        // Column definitions go out first; a failure after them ends the result with ERR.
-        let out_columns: Vec<_> = merger.columns().to_vec();
-        self.conn
-            .write_with(|b| strata_protocol::wire::put_lenenc_int(b, out_columns.len() as u64));
-        for col in &out_columns {
-            let mut col = col.clone();
-            if let Some(rename) = &self.rename {
-                rename.rename_column(&mut col);
-            }
-            self.conn.write_with(|b| col.encode(b));
-        }
-        let deprecate_eof = self.client_caps & cap::DEPRECATE_EOF != 0;
-        if !deprecate_eof {
-            let status = self.status();
-            self.conn.write_with(|b| encode_eof(b, 0, status));
-        }
-        let mut binary_row = bytes::BytesMut::new();
-        let mut next_any = 0usize;
-        let mut ended = vec![false; leases.len()];
-        let outcome: Result<(), MysqlError> = loop {
-            let step = match merger.next_step() {
-                Ok(s) => s,
-                Err(e) => break Err(e.to_mysql_error()),
-            };
-            match step {
-                Step::Row(row) => {
-                    if self.binary_results {
-                        binary_row.clear();
-                        let converted = strata_protocol::binary_row::text_row_to_binary(
-                            &row,
-                            &out_columns,
-                            &mut binary_row,
-                        );
-                        if let Err(e) = converted {
-                            break Err(MysqlError::new(
-                                codes::UNKNOWN,
-                                format!("cannot convert a row for the binary protocol: {e}"),
-                            ));
-                        }
-                        self.conn.write_packet(&binary_row);
-                    } else {
-                        self.conn.write_packet(&row);
-                    }
-                    if self.conn.pending_write() >= 64 * 1024 {
-                        self.conn.flush().await?;
-                    }
-                }
-                Step::Done => break Ok(()),
-                Step::Need(demand) => {
-                    let node = match demand {
-                        Demand::Node(i) => i,
-                        Demand::AnyNode => {
-                            let unfinished = merger.unfinished_nodes();
-                            let pick = unfinished
-                                .iter()
-                                .copied()
-                                .find(|&i| i >= next_any)
-                                .or_else(|| unfinished.first().copied());
-                            match pick {
-                                Some(i) => {
-                                    next_any = i + 1;
-                                    i
-                                }
-                                None => {
-                                    break Err(MysqlError::new(
-                                        codes::UNKNOWN,
-                                        "merge wants input but every node finished",
-                                    ))
-                                }
-                            }
-                        }
-                    };
-                    let Some(lease) = leases.get_mut(node) else {
-                        break Err(MysqlError::new(
-                            codes::UNKNOWN,
-                            "merge asked for an unknown node",
-                        ));
-                    };
-                    let fed = match lease.next_row().await {
-                        Ok(Some(row)) => merger.push(node, row),
-                        Ok(None) => {
-                            ended[node] = true;
-                            merger.finish_node(node)
-                        }
-                        Err(e) => {
-                            // The node's response ended (ERR) or its connection broke:
-                            // nothing is left to drain there.
-                            ended[node] = true;
-                            break Err(backend_error(parts[node].dnid, &e));
-                        }
-                    };
-                    if let Err(e) = fed {
-                        break Err(e.to_mysql_error());
-                    }
-                }
-            }
-        };
-        let warnings = merger.warnings().len().min(u16::MAX as usize) as u16;
-        drop(merger);
-        // Nodes whose rows were not all needed (LIMIT) are drained so their connections
-        // stay usable; a broken one is dropped by the pool. Only this loop knows which
-        // responses were read to their end.
-        for (lease, done) in leases.iter_mut().zip(&ended) {
-            if !done {
-                drain_rows(lease).await;
-            }
-        }
-        self.note_backend(None);
-        let mut lost = Vec::new();
-        for lease in leases {
-            if lease.is_broken() {
-                lost.push(lease.target().dnid);
-            }
-            self.finish(lease);
-        }
-        for dnid in lost {
-            self.after_lost_branch(dnid).await;
-        }
-        match outcome {
-            Ok(()) => {
+        let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
+        self.give_back(leases).await;
+        match outcome? {
+            QueryOutcome::Done { warnings } => {
                 let mut status = self.status();
                 if more {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
-                if deprecate_eof {
-                    let ok = OkPacket {
-                        status,
-                        warnings,
-                        ..OkPacket::default()
-                    };
-                    self.conn
-                        .write_with(|b| ok.encode(b, strata_protocol::packets::EOF_HEADER));
-                } else {
-                    self.conn.write_with(|b| encode_eof(b, warnings, status));
-                }
+                format.writer(&mut self.conn).end(warnings, status);
                 Ok(true)
             }
-            Err(e) => {
+            QueryOutcome::FailedBeforeColumns(e) => {
+                self.err(&e);
+                Ok(false)
+            }
+            // The column definitions went out; the result ends with ERR.
+            QueryOutcome::FailedAfterColumns(e) => {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
                 self.after_statement_error(e.code).await;
@@ -544,20 +337,6 @@ impl Session {
             }
         }
     }
-
-    /// Gives back the connections of a scatter that failed before merging, reading
-    /// away the rows of nodes that had started a result set.
-    async fn end_scatter(&mut self, mut leases: Vec<Lease>, pending_rows: &[bool]) {
-        self.note_backend(None);
-        for (lease, pending) in leases.iter_mut().zip(pending_rows) {
-            if *pending {
-                drain_rows(lease).await;
-            }
-        }
-        for lease in leases {
-            self.finish(lease);
-        }
-    }
 }
 
 /// The session's `group_concat_max_len`: after a SET the storage node's effective value is
@@ -569,6 +348,157 @@ fn group_concat_max_len(vars: &SessionVars) -> usize {
         .map_or(DEFAULT_GROUP_CONCAT_MAX_LEN, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         })
+}
+
+/// The driver's storage I/O: the statement's leased connections, by plan position.
+struct LeaseIo<'a> {
+    leases: &'a mut [Lease],
+    ctx: &'a ServerContext,
+}
+
+impl LeaseIo<'_> {
+    /// The lease of plan position `node`, unless its connection is already broken.
+    fn usable(&mut self, node: usize) -> Result<&mut Lease, MysqlError> {
+        let lease = self.leases.get_mut(node).ok_or_else(|| {
+            MysqlError::new(
+                codes::UNKNOWN,
+                format!("no connection for plan node {node}"),
+            )
+        })?;
+        if lease.is_broken() {
+            return Err(MysqlError::new(
+                codes::NET_READ,
+                format!("Lost connection to data node {}", lease.target().dnid),
+            ));
+        }
+        Ok(lease)
+    }
+}
+
+/// A storage failure as the client's error; a connection that failed other than by
+/// an ERR packet is not reused.
+fn failed(lease: &mut Lease, e: &BackendError) -> MysqlError {
+    if !matches!(e, BackendError::Server(_)) {
+        lease.mark_broken();
+    }
+    super::backend_error(lease.target().dnid, e)
+}
+
+impl NodeIo for LeaseIo<'_> {
+    async fn send(&mut self, node: usize, statements: &[&str]) -> Result<(), MysqlError> {
+        let topology = &self.ctx.topology;
+        let lease = self.usable(node)?;
+        let dnid = lease.target().dnid;
+        for sql in statements {
+            if topology.names_differ {
+                let text = rewrite_schemas(topology, sql, Some(dnid));
+                lease.queue_command(com::QUERY, text.as_bytes());
+            } else {
+                lease.queue_command(com::QUERY, sql.as_bytes());
+            }
+        }
+        match lease.flush().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                lease.mark_broken();
+                Err(super::backend_error(dnid, &e))
+            }
+        }
+    }
+
+    async fn read_reply(&mut self, node: usize) -> Result<NodeReply, MysqlError> {
+        let lease = self.usable(node)?;
+        match lease.read_response_head().await {
+            Ok(ResponseHead::Rows(columns)) => Ok(NodeReply::Rows(columns)),
+            Ok(ResponseHead::Ok(ok)) => Ok(NodeReply::Ok(ok)),
+            Err(e) => Err(failed(lease, &e)),
+        }
+    }
+
+    async fn next_row(&mut self, node: usize) -> Result<Option<Bytes>, MysqlError> {
+        let lease = self.usable(node)?;
+        match lease.next_row().await {
+            Ok(row) => Ok(row),
+            Err(e) => Err(failed(lease, &e)),
+        }
+    }
+
+    async fn drain(&mut self, node: usize) {
+        if let Ok(lease) = self.usable(node) {
+            drain_rows(lease).await;
+        }
+    }
+
+    async fn execute(&mut self, node: usize, sql: &str) -> Result<(), MysqlError> {
+        let lease = self.usable(node)?;
+        match lease.execute(sql).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                lease.mark_broken();
+                Err(super::backend_error(lease.target().dnid, &e))
+            }
+        }
+    }
+}
+
+/// `sql` with the logical database names it qualifies replaced by data node `dnid`'s
+/// physical names (when the topology's names differ).
+pub(super) fn rewrite_schemas(
+    topology: &crate::context::Topology,
+    sql: &str,
+    dnid: Option<u32>,
+) -> String {
+    strata_sql::rewrite_schema_names(sql, |name| {
+        let db = topology.db(name)?;
+        let target = dnid
+            .filter(|d| db.data_nodes.contains(d))
+            .or_else(|| crate::context::home_node(&db))?;
+        topology.node(target).map(|n| n.physical_db.clone())
+    })
+    .into_owned()
+}
+
+/// The driver's client: column definitions (renamed to the client's database), rows
+/// (converted for a prepared statement), flushed as they accumulate.
+struct ClientSink<'a> {
+    conn: &'a mut strata_protocol::PacketConn<strata_protocol::stream::ServerStream>,
+    rename: Option<&'a SchemaRename>,
+    format: ResultFormat,
+    status: u16,
+    columns: Vec<ColumnDef>,
+}
+
+impl RowSink for ClientSink<'_> {
+    type Error = SessionError;
+
+    async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), SessionError> {
+        self.columns = columns.to_vec();
+        let mut out = self.format.writer(self.conn);
+        out.column_count(columns.len());
+        for col in columns {
+            let mut col = col.clone();
+            if let Some(rename) = self.rename {
+                rename.rename_column(&mut col);
+            }
+            out.column(&col);
+        }
+        out.end_columns(0, self.status);
+        Ok(())
+    }
+
+    async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, SessionError>> {
+        let mut out = self.format.writer(self.conn);
+        if let Err(e) = out.row(&payload, &self.columns) {
+            return Err(Ok(MysqlError::new(
+                codes::UNKNOWN,
+                format!("cannot convert a row for the binary protocol: {e}"),
+            )));
+        }
+        if out.pending_write() >= 64 * 1024 {
+            out.flush().await.map_err(|e| Err(SessionError::from(e)))?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads a result set's remaining rows so the connection can serve the next statement.

@@ -375,7 +375,7 @@ pub(super) async fn accept(
         pending_vars: None,
         pending_eval: Vec::new(),
         autocommit: true,
-        isolation: "REPEATABLE-READ".into(),
+        isolation: strata_sql::IsolationLevel::RepeatableRead,
         pinned: Vec::new(),
         sticky: false,
         keep_for_warnings: false,
@@ -411,11 +411,8 @@ pub(super) async fn accept(
 }
 
 /// Re-authenticates for COM_CHANGE_USER and switches user and database.
-pub(super) async fn change_user(session: &mut Session, body: &[u8]) -> Result<(), MysqlError> {
-    let mut payload = Vec::with_capacity(body.len() + 1);
-    payload.push(strata_protocol::constants::com::CHANGE_USER);
-    payload.extend_from_slice(body);
-    let request = auth::ChangeUser::decode(&payload, session.client_caps)
+pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<(), MysqlError> {
+    let request = auth::ChangeUser::decode(packet, session.client_caps)
         .map_err(|e| MysqlError::new(codes::HANDSHAKE, format!("Bad COM_CHANGE_USER: {e}")))?;
     let host = session.entry.host.clone();
     let account = host

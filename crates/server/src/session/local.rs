@@ -99,7 +99,9 @@ impl Session {
                 LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
             }
             "autocommit" => LocalValue::Int(i64::from(self.autocommit)),
-            "tx_isolation" | "transaction_isolation" => LocalValue::Text(self.isolation.clone()),
+            "tx_isolation" | "transaction_isolation" => {
+                LocalValue::Text(self.isolation.as_str().to_string())
+            }
             "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
             "last_insert_id" | "identity" => LocalValue::Int(self.last_insert_id as i64),
             _ => return None,
@@ -430,11 +432,9 @@ impl Session {
             .clone();
         for (dnid, thread) in running {
             if let Some(node) = self.ctx.topology.node(dnid) {
-                let pool = node.pool.clone();
-                match pool.acquire(Some(&node.physical_db)).await {
+                match node.pool.acquire(Some(&node.physical_db)).await {
                     Ok(mut lease) => {
                         let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
-                        pool.release(lease);
                     }
                     Err(e) => {
                         tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")

@@ -44,13 +44,14 @@ use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
 use strata_backend::{RelayError, SchemaRename, SessionVars};
-use strata_protocol::constants::{cap, com, status};
+use strata_protocol::command::{Command, MalformedCommand, SetOption};
+use strata_protocol::constants::{com, status};
 use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
-use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError};
+use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError, ResultFormat};
 
 use crate::context::{home_node, ServerContext, SessionEntry};
-use crate::results::{write_eof, write_err, write_ok};
+use crate::results::{write_err, write_ok};
 use crate::shutdown::Shutdown;
 
 pub use handshake::ServerIdentity;
@@ -94,7 +95,8 @@ pub struct Session {
     /// Variables of that SET whose values are expressions, to read back as literals.
     pending_eval: Vec<String>,
     autocommit: bool,
-    isolation: String,
+    /// The session's isolation level (SET SESSION TRANSACTION / tx_isolation).
+    isolation: strata_sql::IsolationLevel,
     /// Storage connection kept across statements.
     pinned: Vec<Lease>,
     /// The session created state only its pinned connection has.
@@ -125,8 +127,15 @@ pub struct Session {
 }
 
 impl Session {
-    fn deprecate_eof(&self) -> bool {
-        self.client_caps & cap::DEPRECATE_EOF != 0
+    /// How this statement's result sets go to the client: the client's EOF format, and
+    /// binary rows while a prepared statement's merged rows are being written.
+    fn result_format(&self) -> ResultFormat {
+        let format = ResultFormat::for_client(self.client_caps);
+        if self.binary_results {
+            format.binary()
+        } else {
+            format
+        }
     }
 
     /// Status flags for packets the compute node writes itself.
@@ -176,13 +185,20 @@ impl Session {
         if more {
             flags |= status::MORE_RESULTS_EXISTS;
         }
-        let deprecate_eof = self.deprecate_eof();
-        crate::results::write_result(&mut self.conn, deprecate_eof, result, flags);
+        let format = self.result_format();
+        if let Err(e) = crate::results::write_result(&mut self.conn, format, result, flags) {
+            // Only the binary protocol can fail (a value its column type cannot take).
+            self.err(&MysqlError::new(
+                codes::UNKNOWN,
+                format!("cannot convert a row for the binary protocol: {e}"),
+            ));
+        }
     }
 
+    /// A bare EOF in the client's format (COM_SET_OPTION's answer).
     fn eof(&mut self) {
-        let (deprecate_eof, flags) = (self.deprecate_eof(), self.status());
-        write_eof(&mut self.conn, deprecate_eof, flags);
+        let (format, flags) = (self.result_format(), self.status());
+        format.writer(&mut self.conn).end(0, flags);
     }
 
     /// Answers commands until the client leaves, the session is killed, or shutdown:
@@ -229,11 +245,9 @@ impl Session {
             if self.entry.killed.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let Some((&command, body)) = packet.payload.split_first() else {
-                return Err(ProtocolError::Malformed("empty command packet").into());
-            };
+            let command = Command::decode(&packet.payload)?;
             *self.entry.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            if !self.dispatch(command, body, &packet.payload).await? {
+            if !self.dispatch(command, &packet.payload).await? {
                 return Ok(());
             }
             self.conn.flush().await?;
@@ -246,64 +260,70 @@ impl Session {
         }
     }
 
-    /// Answers one command; false ends the session.
+    /// Answers one command; false ends the session. `request` is the whole packet
+    /// (COM_QUERY keeps it to forward without a copy).
     async fn dispatch(
         &mut self,
-        command: u8,
-        body: &[u8],
+        command: Result<Command<'_>, MalformedCommand>,
         request: &bytes::Bytes,
     ) -> Result<bool, SessionError> {
+        let command = match command {
+            Ok(c) => c,
+            // COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA get no reply, not even an error.
+            Err(m) if matches!(m.command, com::STMT_CLOSE | com::STMT_SEND_LONG_DATA) => {
+                return Ok(true)
+            }
+            Err(m) => {
+                self.err(&MysqlError::new(codes::HANDSHAKE, m.to_string()));
+                return Ok(true);
+            }
+        };
         match command {
-            com::QUIT => return Ok(false),
-            com::QUERY => self.com_query(request).await?,
-            com::INIT_DB => {
-                let db = String::from_utf8_lossy(body).into_owned();
+            Command::Quit => return Ok(false),
+            Command::Query(_) => self.com_query(request).await?,
+            Command::InitDb(db) => {
+                let db = String::from_utf8_lossy(db).into_owned();
                 match self.change_database(&db) {
                     Ok(()) => self.ok(0, false),
                     Err(e) => self.err(&e),
                 }
             }
-            com::PING => self.ok(0, false),
-            com::FIELD_LIST => self.com_field_list(body).await?,
-            com::STATISTICS => {
+            Command::Ping => self.ok(0, false),
+            Command::FieldList { table, wildcard } => self.com_field_list(table, wildcard).await?,
+            Command::Statistics => {
                 let text = local::statistics(&self.ctx);
                 self.conn.write_packet(text.as_bytes());
             }
-            com::PROCESS_KILL => {
-                let id = body
-                    .get(..4)
-                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                match id {
-                    Some(id) => self.kill(id as u64, false).await,
-                    None => self.err(&MysqlError::new(
-                        codes::HANDSHAKE,
-                        "Malformed COM_PROCESS_KILL",
-                    )),
-                }
-            }
-            com::RESET_CONNECTION => {
+            Command::ProcessKill(id) => self.kill(u64::from(id), false).await,
+            Command::ResetConnection => {
                 self.reset_session().await;
                 self.ok(0, false);
             }
-            com::SET_OPTION => match body.first() {
-                Some(0) => {
-                    self.multi_statements = true;
-                    self.eof();
-                }
-                Some(1) => {
-                    self.multi_statements = false;
-                    self.eof();
-                }
-                _ => self.err(&MysqlError::unknown_command()),
-            },
-            com::CHANGE_USER => return self.change_user(body).await,
-            com::STMT_PREPARE => self.stmt_prepare(body).await?,
-            com::STMT_EXECUTE => self.audited_execute(body).await?,
-            com::STMT_FETCH => self.stmt_fetch(body).await?,
-            com::STMT_CLOSE => self.stmt_close(body),
-            com::STMT_RESET => self.stmt_reset(body).await?,
-            com::STMT_SEND_LONG_DATA => self.stmt_send_long_data(body),
-            other => {
+            Command::SetOption(SetOption::MultiStatementsOn) => {
+                self.multi_statements = true;
+                self.eof();
+            }
+            Command::SetOption(SetOption::MultiStatementsOff) => {
+                self.multi_statements = false;
+                self.eof();
+            }
+            Command::SetOption(SetOption::Unknown) => self.err(&MysqlError::unknown_command()),
+            Command::ChangeUser(packet) => return self.change_user(packet).await,
+            Command::StmtPrepare(sql) => self.stmt_prepare(sql).await?,
+            Command::StmtExecute { statement_id, body } => {
+                self.audited_execute(statement_id, body).await?
+            }
+            Command::StmtFetch { statement_id, rows } => {
+                self.stmt_fetch(statement_id, rows).await?
+            }
+            Command::StmtClose(id) => self.stmt_close(id),
+            Command::StmtReset(id) => self.stmt_reset(id).await?,
+            Command::StmtSendLongData {
+                statement_id,
+                param,
+                data,
+            } => self.stmt_send_long_data(statement_id, param, data),
+            Command::Unknown(other) => {
                 debug!(session = self.id, command = other, "unknown command");
                 self.err(&MysqlError::unknown_command());
             }
@@ -396,8 +416,8 @@ impl Session {
                 format!("data node {dnid} is not configured"),
             )
         })?;
-        let pool = node.pool.clone();
-        let mut lease = pool
+        let mut lease = node
+            .pool
             .acquire(physical_db)
             .await
             .map_err(|e| backend_error(dnid, &e))?;
@@ -412,39 +432,34 @@ impl Session {
         };
         if let Err(e) = synced {
             lease.mark_broken();
-            pool.release(lease);
             return Err(backend_error(dnid, &e));
         }
         if self.txn.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
-                pool.release(lease);
                 return Err(backend_error(dnid, &e));
             }
         }
         if enlist {
             if let Err(e) = lease.execute("START TRANSACTION").await {
                 lease.mark_broken();
-                pool.release(lease);
                 return Err(backend_error(dnid, &e));
             }
         }
         Ok(lease)
     }
 
-    /// Keeps or returns a connection after a statement.
+    /// Keeps a connection after a statement (pins it) when the session still needs
+    /// it; otherwise drops the lease, which gives the connection back to its pool.
     fn finish(&mut self, lease: Lease) {
-        if lease.is_broken() {
-            self.release(lease);
-        } else if lease.in_transaction()
-            || self.is_branch(lease.target().dnid)
-            || self.sticky
-            || self.keep_for_warnings
-            || self.has_open_cursor()
-        {
+        let keep = !lease.is_broken()
+            && (lease.in_transaction()
+                || self.is_branch(lease.target().dnid)
+                || self.sticky
+                || self.keep_for_warnings
+                || self.has_open_cursor());
+        if keep {
             self.pinned.push(lease);
-        } else {
-            self.release(lease);
         }
     }
 
@@ -452,12 +467,6 @@ impl Session {
     fn refinish_pinned(&mut self) {
         for lease in std::mem::take(&mut self.pinned) {
             self.finish(lease);
-        }
-    }
-
-    fn release(&self, lease: Lease) {
-        if let Some(node) = self.ctx.topology.node(lease.target().dnid) {
-            node.pool.release(lease);
         }
     }
 
@@ -506,19 +515,18 @@ impl Session {
             } else {
                 lease.note_applied_vars(&SessionVars::default());
             }
-            self.release(lease);
         }
         self.vars.clear();
         self.autocommit = true;
-        self.isolation = "REPEATABLE-READ".into();
+        self.isolation = strata_sql::IsolationLevel::RepeatableRead;
         self.sticky = false;
         self.keep_for_warnings = false;
         self.last_insert_id = 0;
         self.statements.clear();
     }
 
-    async fn change_user(&mut self, body: &[u8]) -> Result<bool, SessionError> {
-        match handshake::change_user(self, body).await {
+    async fn change_user(&mut self, packet: &[u8]) -> Result<bool, SessionError> {
+        match handshake::change_user(self, packet).await {
             Ok(()) => {
                 self.reset_session().await;
                 self.ok(0, false);
@@ -541,7 +549,6 @@ impl Session {
             if self.sticky && !lease.is_broken() && lease.reset().await.is_err() {
                 lease.mark_broken();
             }
-            self.release(lease);
         }
         let _ = self.conn.shutdown().await;
         self.ctx.unregister(self.id);
@@ -557,7 +564,7 @@ fn relay_mode<'a>(
     more: bool,
 ) -> strata_backend::RelayMode<'a> {
     strata_backend::RelayMode {
-        client_deprecate_eof: client_caps & cap::DEPRECATE_EOF != 0,
+        format: ResultFormat::for_client(client_caps),
         more_results_follow: more,
         rename: rename.as_ref(),
         status_override,

@@ -9,8 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use strata_catalog::sharding::{KeyLiteral, ShardingRule};
 use strata_catalog::Catalog;
 use strata_planner::{
-    CatalogChange, CatalogView, DatabaseInfo, IdAllocator, NamedRule, NodeStatement, Plan,
-    PlanContext, PlanError, Planned, TableInfo,
+    CatalogChange, CatalogView, DatabaseInfo, IdAllocator, NamedRule, Plan, PlanContext, PlanError,
+    Planned, Reply, TableInfo,
 };
 use strata_protocol::MysqlError;
 
@@ -111,10 +111,17 @@ impl IdAllocator for SequenceAllocator<'_> {
     }
 }
 
-/// What `route_prepared` answers for an execution that needs several data nodes (the
-/// caller then runs it as text with its parameters bound; see `execute_several`).
-pub(super) fn several_nodes() -> MysqlError {
-    MysqlError::not_supported("server-side prepared statements that run on several data nodes here")
+/// Where a prepared statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PreparedRoute {
+    /// The session's home node (a database on one node, or a statement that is not
+    /// planned).
+    Home,
+    /// This data node.
+    Node(u32),
+    /// Several data nodes: the execution runs as text with its values bound, through
+    /// the planner and the driver (`execute_several`).
+    Several,
 }
 
 /// Maps a planner error to the client's error.
@@ -175,17 +182,16 @@ impl Session {
             .map_err(|e| plan_error(&e))
     }
 
-    /// The data node a prepared statement runs on in a database spanning several nodes
-    /// (None: the home node). At PREPARE (no values) a statement that will need several
-    /// nodes is prepared on the first of them for its metadata; at EXECUTE it must route
-    /// to one node.
+    /// Where a prepared statement runs in a database spanning several nodes. At PREPARE
+    /// (no values) a statement that will need several nodes is prepared on the first of
+    /// them for its metadata; at EXECUTE one that needs several is `Several`.
     pub(super) fn route_prepared(
         &self,
         sql: &str,
         params: Option<&[KeyLiteral]>,
-    ) -> Result<Option<u32>, MysqlError> {
+    ) -> Result<PreparedRoute, MysqlError> {
         if !self.multi_node {
-            return Ok(None);
+            return Ok(PreparedRoute::Home);
         }
         use strata_sql::StatementKind as K;
         let kind = strata_sql::classify(sql);
@@ -195,24 +201,26 @@ impl Session {
         ) {
             // Transaction control, SET and the like run on the home node; see
             // `stmt_execute` for transaction control over several nodes.
-            return Ok(None);
+            return Ok(PreparedRoute::Home);
         }
         let planned = self.plan_only(sql, params)?;
-        match (&planned.plan, params) {
-            (Plan::Single { dnid, .. }, _) => Ok(Some(*dnid)),
-            (Plan::Write { parts, .. }, None) | (Plan::ScatterPerNode { parts, .. }, None) => {
-                Ok(parts.first().map(|p| p.dnid))
-            }
-            (Plan::Scatter { nodes, .. }, None) => Ok(nodes.first().copied()),
-            _ => Err(several_nodes()),
-        }
+        Ok(match (&planned.plan, params) {
+            (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
+            (plan, None) => plan
+                .node_statements()
+                .first()
+                .map_or(PreparedRoute::Home, |(dnid, _)| PreparedRoute::Node(*dnid)),
+            _ => PreparedRoute::Several,
+        })
     }
 
-    /// EXPLAIN: per data node, the SQL that will run there, and how replies combine.
+    /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
+    /// combines the replies, with this session's merge memory budget.
     fn explain(&mut self, target: &str, more: bool) -> bool {
         match self.plan_only(target, None) {
             Ok(planned) => {
-                let explanation = strata_planner::explanation(&planned.plan);
+                let budget = self.ctx.config.merge.memory_budget;
+                let explanation = strata_planner::explanation(&planned.plan, Some(budget));
                 let mut result = crate::results::LocalResult::text(&["DNID", "SQL", "Merge"]);
                 result.columns[0] = strata_protocol::packets::ColumnDef::bigint("DNID", true);
                 for (i, (dnid, sql)) in explanation.rows.into_iter().enumerate() {
@@ -251,63 +259,24 @@ impl Session {
         let ctx = self.ctx.clone();
         let catalog = ctx.topology.catalog();
         let ok = match &planned.plan {
-            Plan::Single { dnid, sql: text } if self.binary_results => {
-                // A prepared statement's rows must be converted: run it as a one-node
-                // merge (SELECT) or write.
-                let part = [NodeStatement {
-                    dnid: *dnid,
-                    sql: text.clone(),
-                }];
-                if strata_sql::classify(text) == strata_sql::StatementKind::Select {
-                    let pass = strata_planner::MergeSpec {
-                        visible_to_end: true,
-                        ..Default::default()
-                    };
-                    self.execute_scatter(&part, &pass, more).await?
-                } else {
-                    self.execute_write(
-                        &part,
-                        strata_planner::WriteCombine::Sum,
-                        planned.insert_id,
-                        more,
-                        true,
-                    )
-                    .await?
+            // A prepared statement's rows must be converted: run the route through the
+            // driver as a one-node query or write.
+            Plan::Route(route) if self.binary_results => match route.reply {
+                Reply::Rows => self.execute_query(&route.as_query(), more).await?,
+                Reply::Ok => {
+                    self.execute_write(&route.as_write(), planned.insert_id, more)
+                        .await?
                 }
-            }
-            Plan::Single { dnid, sql: text } => {
-                let physical = self.physical_of(*dnid);
+            },
+            Plan::Route(route) => {
+                let physical = self.physical_of(route.dnid);
+                let text = route.sql.as_str();
                 let bytes = if text == sql { raw } else { text.as_bytes() };
-                self.forward_to(*dnid, physical, text, bytes, more).await?
-            }
-            Plan::Write { parts, combine } => {
-                let dml = matches!(
-                    strata_sql::classify(sql),
-                    strata_sql::StatementKind::Insert
-                        | strata_sql::StatementKind::Replace
-                        | strata_sql::StatementKind::Update
-                        | strata_sql::StatementKind::Delete
-                );
-                self.execute_write(parts, *combine, planned.insert_id, more, dml)
+                self.forward_to(route.dnid, physical, text, bytes, more)
                     .await?
             }
-            Plan::Scatter {
-                nodes,
-                sql: text,
-                merge,
-            } => {
-                let parts: Vec<NodeStatement> = nodes
-                    .iter()
-                    .map(|&dnid| NodeStatement {
-                        dnid,
-                        sql: text.clone(),
-                    })
-                    .collect();
-                self.execute_scatter(&parts, merge, more).await?
-            }
-            Plan::ScatterPerNode { parts, merge } => {
-                self.execute_scatter(parts, merge, more).await?
-            }
+            Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
+            Plan::Query(query) => self.execute_query(query, more).await?,
         };
         if ok {
             for change in &planned.catalog_changes {

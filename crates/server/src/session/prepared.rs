@@ -8,17 +8,15 @@ use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
 
-use strata_backend::{BackendConn, ResponseKind};
+use strata_backend::ResponseKind;
 use strata_catalog::sharding::KeyLiteral;
+use strata_protocol::command::{ExecuteError, ParamTypes, ParamValue, StmtExecute};
 use strata_protocol::constants::{com, status};
-use strata_protocol::packets::{encode_eof, OkPacket};
-use strata_protocol::wire::Reader;
+use strata_protocol::packets::OkPacket;
 use strata_protocol::{codes, MysqlError};
 
+use super::planning::PreparedRoute;
 use super::{backend_error, Session, SessionError};
-
-/// COM_STMT_EXECUTE flag asking for a read-only cursor.
-const CURSOR_TYPE_READ_ONLY: u8 = 1;
 
 /// A statement prepared by the client.
 pub struct ClientStatement {
@@ -26,8 +24,8 @@ pub struct ClientStatement {
     /// The text again, shared with SHOW PROCESSLIST without a copy per execute.
     info: bytes::Bytes,
     params: usize,
-    /// Types from the last execute that bound them (2 bytes per parameter).
-    types: Option<Vec<u8>>,
+    /// Types from the last execute that bound them.
+    types: Option<ParamTypes>,
     /// Parameter data sent with COM_STMT_SEND_LONG_DATA since the last execute.
     long_data: HashMap<u16, Vec<u8>>,
     /// Data node whose pinned connection holds this statement's open cursor.
@@ -37,9 +35,9 @@ pub struct ClientStatement {
     pins_connection: bool,
 }
 
-fn statement_id(body: &[u8]) -> Option<u32> {
-    body.get(..4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+/// The error for a COM_STMT_EXECUTE whose body does not decode.
+fn malformed_execute(e: &ExecuteError) -> MysqlError {
+    MysqlError::new(codes::HANDSHAKE, format!("Malformed COM_STMT_EXECUTE: {e}"))
 }
 
 fn unknown_statement(id: u32, command: &str) -> MysqlError {
@@ -49,16 +47,21 @@ fn unknown_statement(id: u32, command: &str) -> MysqlError {
     )
 }
 
+/// A data node and its physical database.
+type NodeTarget = (u32, Option<Arc<str>>);
+
 impl Session {
-    /// The data node (and its physical database) a prepared statement runs on.
+    /// The data node (and its physical database) a prepared statement runs on; None
+    /// when it runs on several (only with values: see `route_prepared`).
     fn statement_node(
         &self,
         sql: &str,
         params: Option<&[KeyLiteral]>,
-    ) -> Result<(u32, Option<Arc<str>>), MysqlError> {
+    ) -> Result<Option<NodeTarget>, MysqlError> {
         match self.route_prepared(sql, params)? {
-            Some(dnid) => Ok((dnid, self.physical_of(dnid))),
-            None => self.home_node(),
+            PreparedRoute::Node(dnid) => Ok(Some((dnid, self.physical_of(dnid)))),
+            PreparedRoute::Home => self.home_node().map(Some),
+            PreparedRoute::Several => Ok(None),
         }
     }
 
@@ -126,7 +129,14 @@ impl Session {
             kind,
             strata_sql::ByteSummary::of(sql.as_bytes()),
         );
-        let (dnid, physical) = match self.statement_node(&sql, None) {
+        // Without values a statement is never `Several` (it is prepared on its first
+        // node); the home node is the fallback.
+        let routed = match self.statement_node(&sql, None) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => self.home_node(),
+            Err(e) => Err(e),
+        };
+        let (dnid, physical) = match routed {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
@@ -171,8 +181,8 @@ impl Session {
             b.put_u8(0);
             b.put_u16_le(prepared.warnings);
         });
-        let deprecate_eof = self.deprecate_eof();
         let flags = self.status();
+        let mut out = self.result_format().writer(&mut self.conn);
         for defs in [&prepared.params, &prepared.columns] {
             if defs.is_empty() {
                 continue;
@@ -182,67 +192,42 @@ impl Session {
                     Some(rename) => {
                         let mut def = def.clone();
                         rename.rename_column(&mut def);
-                        self.conn.write_with(|b| def.encode(b));
+                        out.column(&def);
                     }
-                    None => self.conn.write_with(|b| def.encode(b)),
+                    None => out.column(def),
                 }
             }
-            if !deprecate_eof {
-                self.conn.write_with(|b| encode_eof(b, 0, flags));
-            }
+            out.end_columns(0, flags);
         }
         Ok(())
     }
 
-    pub(super) async fn stmt_execute(&mut self, body: &[u8]) -> Result<(), SessionError> {
+    pub(super) async fn stmt_execute(&mut self, id: u32, body: &[u8]) -> Result<(), SessionError> {
         self.ctx
             .questions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some(id) = statement_id(body) else {
-            self.err(&MysqlError::new(
-                codes::HANDSHAKE,
-                "Malformed COM_STMT_EXECUTE",
-            ));
-            return Ok(());
-        };
         let Some(stmt) = self.statements.get_mut(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_execute"));
             return Ok(());
         };
-        // Remember parameter types when this execute binds them.
-        if stmt.params > 0 {
-            let mut r = Reader::new(body);
-            let types = r
-                .bytes(9, "header")
-                .and_then(|_| r.bytes(stmt.params.div_ceil(8), "null bitmap"))
-                .and_then(|_| r.u8("bound flag"))
-                .and_then(|bound| {
-                    if bound == 1 {
-                        r.bytes(stmt.params * 2, "types").map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                });
-            match types {
-                Ok(Some(t)) => stmt.types = Some(t.to_vec()),
-                Ok(None) if stmt.types.is_some() => {}
-                _ => {
-                    self.err(&MysqlError::new(
-                        codes::HANDSHAKE,
-                        "Malformed COM_STMT_EXECUTE: parameter types missing",
-                    ));
-                    return Ok(());
-                }
+        let exec = match StmtExecute::decode(body, stmt.params, stmt.types.as_ref()) {
+            Ok(exec) => exec,
+            Err(e) => {
+                self.err(&malformed_execute(&e));
+                return Ok(());
             }
+        };
+        // Later executions may leave the types out: remember them.
+        if exec.new_params_bound {
+            stmt.types = Some(exec.types.clone());
         }
-        let cursor = body.get(4).is_some_and(|f| f & CURSOR_TYPE_READ_ONLY != 0);
+        let cursor = exec.wants_cursor();
         let sql = stmt.sql.clone();
         let info = stmt.info.clone();
         if stmt.pins_connection {
             self.sticky = true;
         }
         let params = stmt.params;
-        let types = stmt.types.clone().unwrap_or_default();
         let long_data = std::mem::take(&mut stmt.long_data);
         if self.coordinated() {
             let kind = strata_sql::classify(&sql);
@@ -268,15 +253,15 @@ impl Session {
         self.set_info(Some(info));
 
         let routed = if self.multi_node {
-            let values = decode_params(body, params, &types, &long_data).map_err(|e| {
-                MysqlError::new(codes::HANDSHAKE, format!("Malformed COM_STMT_EXECUTE: {e}"))
-            });
+            let values = exec
+                .values(|i| u16::try_from(i).is_ok_and(|p| long_data.contains_key(&p)))
+                .map(|values| key_literals(&values, &long_data))
+                .map_err(|e| malformed_execute(&e));
             match values {
                 Ok(values) => match self.statement_node(&sql, Some(&values)) {
-                    Err(e) if e == super::planning::several_nodes() => {
-                        return self.execute_several(&sql, &values).await;
-                    }
-                    other => other,
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) => return self.execute_several(&sql, &values).await,
+                    Err(e) => Err(e),
                 },
                 Err(e) => Err(e),
             }
@@ -312,18 +297,9 @@ impl Session {
             b.extend_from_slice(data);
             lease.queue_command(com::STMT_SEND_LONG_DATA, &b);
         }
-        let exec = match BackendConn::execute_body(backend_stmt.id, body, params, &types) {
-            Ok(b) => b,
-            Err(e) => {
-                self.finish(lease);
-                self.err(&MysqlError::new(
-                    codes::HANDSHAKE,
-                    format!("Malformed COM_STMT_EXECUTE: {e}"),
-                ));
-                return Ok(());
-            }
-        };
-        lease.queue_command(com::STMT_EXECUTE, &exec);
+        let mut exec_body = BytesMut::with_capacity(body.len() + 2 * params + 1);
+        exec.encode_for(backend_stmt.id, &mut exec_body);
+        lease.queue_command(com::STMT_EXECUTE, &exec_body);
         self.note_backend(Some(&lease));
         let mode = relay_mode!(self, false);
         let outcome = lease
@@ -390,14 +366,7 @@ impl Session {
         result.map(|_| ())
     }
 
-    pub(super) async fn stmt_fetch(&mut self, body: &[u8]) -> Result<(), SessionError> {
-        let Some(id) = statement_id(body) else {
-            self.err(&MysqlError::new(
-                codes::HANDSHAKE,
-                "Malformed COM_STMT_FETCH",
-            ));
-            return Ok(());
-        };
+    pub(super) async fn stmt_fetch(&mut self, id: u32, rows: u32) -> Result<(), SessionError> {
         let Some(stmt) = self.statements.get(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_fetch"));
             return Ok(());
@@ -424,7 +393,7 @@ impl Session {
         };
         let mut b = BytesMut::with_capacity(8);
         b.put_u32_le(backend_id);
-        b.extend_from_slice(body.get(4..8).unwrap_or(&[0, 0, 0, 0]));
+        b.put_u32_le(rows);
         lease.queue_command(com::STMT_FETCH, &b);
         let mode = relay_mode!(self, false);
         let outcome = lease.relay_fetch(&mut self.conn, mode).await;
@@ -448,20 +417,11 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn stmt_close(&mut self, body: &[u8]) {
-        if let Some(id) = statement_id(body) {
-            self.statements.remove(&id);
-        }
+    pub(super) fn stmt_close(&mut self, id: u32) {
+        self.statements.remove(&id);
     }
 
-    pub(super) async fn stmt_reset(&mut self, body: &[u8]) -> Result<(), SessionError> {
-        let Some(id) = statement_id(body) else {
-            self.err(&MysqlError::new(
-                codes::HANDSHAKE,
-                "Malformed COM_STMT_RESET",
-            ));
-            return Ok(());
-        };
+    pub(super) async fn stmt_reset(&mut self, id: u32) -> Result<(), SessionError> {
         let Some(stmt) = self.statements.get_mut(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_reset"));
             return Ok(());
@@ -489,147 +449,66 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn stmt_send_long_data(&mut self, body: &[u8]) {
-        let (Some(id), Some(param)) = (statement_id(body), body.get(4..6)) else {
-            return;
-        };
-        let param = u16::from_le_bytes([param[0], param[1]]);
+    pub(super) fn stmt_send_long_data(&mut self, id: u32, param: u16, data: &[u8]) {
         if let Some(stmt) = self.statements.get_mut(&id) {
             if usize::from(param) < stmt.params {
                 stmt.long_data
                     .entry(param)
                     .or_default()
-                    .extend_from_slice(&body[6..]);
+                    .extend_from_slice(data);
             }
         }
     }
 }
 
-/// Decodes a COM_STMT_EXECUTE's parameter values into literals for routing.
-fn decode_params(
-    body: &[u8],
-    count: usize,
-    types: &[u8],
-    long_data: &HashMap<u16, Vec<u8>>,
-) -> Result<Vec<KeyLiteral>, strata_protocol::ProtocolError> {
-    use strata_protocol::constants::coltype as t;
-    let mut values = Vec::with_capacity(count);
-    if count == 0 {
-        return Ok(values);
-    }
-    let mut r = Reader::new(body);
-    r.bytes(9, "execute header")?;
-    let nulls = r.bytes(count.div_ceil(8), "null bitmap")?;
-    if r.u8("bound flag")? == 1 {
-        r.bytes(count * 2, "parameter types")?;
-    }
-    for i in 0..count {
-        if nulls[i / 8] & (1 << (i % 8)) != 0 {
-            values.push(KeyLiteral::Null);
-            continue;
-        }
-        if let Some(data) = long_data.get(&(i as u16)) {
-            values.push(KeyLiteral::String(data.clone()));
-            continue;
-        }
-        let ty = types.get(i * 2).copied().unwrap_or(t::VAR_STRING);
-        let unsigned = types.get(i * 2 + 1).is_some_and(|f| f & 0x80 != 0);
-        let value = match ty {
-            t::TINY => {
-                let v = r.u8("tiny")?;
-                KeyLiteral::Integer(if unsigned {
-                    v.to_string()
-                } else {
-                    (v as i8).to_string()
-                })
+/// A COM_STMT_EXECUTE's parameter values as literals for routing; a parameter sent
+/// with COM_STMT_SEND_LONG_DATA is a string.
+fn key_literals(values: &[ParamValue<'_>], long_data: &HashMap<u16, Vec<u8>>) -> Vec<KeyLiteral> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| match value {
+            ParamValue::Null => KeyLiteral::Null,
+            ParamValue::LongData => KeyLiteral::String(
+                u16::try_from(i)
+                    .ok()
+                    .and_then(|p| long_data.get(&p))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            ParamValue::Int(v) => KeyLiteral::Integer(v.to_string()),
+            ParamValue::UInt(v) => KeyLiteral::Integer(v.to_string()),
+            ParamValue::Float(v) => KeyLiteral::Number(v.to_string()),
+            ParamValue::Double(v) => KeyLiteral::Number(v.to_string()),
+            ParamValue::Decimal(text) => {
+                KeyLiteral::Number(String::from_utf8_lossy(text).into_owned())
             }
-            t::SHORT | t::YEAR => {
-                let v = r.u16("short")?;
-                KeyLiteral::Integer(if unsigned {
-                    v.to_string()
-                } else {
-                    (v as i16).to_string()
-                })
-            }
-            t::LONG | t::INT24 => {
-                let v = r.u32("long")?;
-                KeyLiteral::Integer(if unsigned {
-                    v.to_string()
-                } else {
-                    (v as i32).to_string()
-                })
-            }
-            t::LONGLONG => {
-                let v = r.u64("longlong")?;
-                KeyLiteral::Integer(if unsigned {
-                    v.to_string()
-                } else {
-                    (v as i64).to_string()
-                })
-            }
-            t::FLOAT => {
-                let b = r.bytes(4, "float")?;
-                KeyLiteral::Number(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).to_string())
-            }
-            t::DOUBLE => {
-                let b = r.bytes(8, "double")?;
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                KeyLiteral::Number(f64::from_le_bytes(a).to_string())
-            }
-            t::DATE | t::DATETIME | t::TIMESTAMP => {
-                let n = r.u8("temporal length")? as usize;
-                let b = r.bytes(n, "temporal")?;
-                let field = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
-                let year = u16::from_le_bytes([
-                    b.first().copied().unwrap_or(0),
-                    b.get(1).copied().unwrap_or(0),
-                ]);
-                let mut text = format!("{year:04}-{:02}-{:02}", field(2), field(3));
-                if ty != t::DATE {
-                    text.push_str(&format!(" {:02}:{:02}:{:02}", field(4), field(5), field(6)));
-                    if n >= 11 {
-                        let micros = u32::from_le_bytes([
-                            field(7) as u8,
-                            field(8) as u8,
-                            field(9) as u8,
-                            field(10) as u8,
-                        ]);
-                        text.push_str(&format!(".{micros:06}"));
-                    }
+            ParamValue::Date(d) => KeyLiteral::String(
+                format!("{:04}-{:02}-{:02}", d.year, d.month, d.day).into_bytes(),
+            ),
+            ParamValue::DateTime(d) => {
+                let mut text = format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    d.year, d.month, d.day, d.hour, d.minute, d.second
+                );
+                if let Some(micros) = d.micros {
+                    text.push_str(&format!(".{micros:06}"));
                 }
                 KeyLiteral::String(text.into_bytes())
             }
-            t::TIME => {
-                let n = r.u8("time length")? as usize;
-                let b = r.bytes(n, "time")?;
-                let field = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
-                let days = u32::from_le_bytes([
-                    field(1) as u8,
-                    field(2) as u8,
-                    field(3) as u8,
-                    field(4) as u8,
-                ]);
-                let sign = if field(0) == 1 { "-" } else { "" };
-                KeyLiteral::String(
-                    format!(
-                        "{sign}{:02}:{:02}:{:02}",
-                        days * 24 + field(5),
-                        field(6),
-                        field(7)
-                    )
-                    .into_bytes(),
-                )
+            ParamValue::Time(t) => {
+                let sign = if t.negative { "-" } else { "" };
+                // Days as hours, as MySQL prints a TIME over 24 hours.
+                let hours = u64::from(t.days) * 24 + u64::from(t.hours);
+                let mut text = format!("{sign}{hours:02}:{:02}:{:02}", t.minutes, t.seconds);
+                if t.micros != 0 {
+                    text.push_str(&format!(".{:06}", t.micros));
+                }
+                KeyLiteral::String(text.into_bytes())
             }
-            t::NEWDECIMAL | t::DECIMAL => {
-                KeyLiteral::Number(String::from_utf8_lossy(r.lenenc_bytes("decimal")?).into_owned())
-            }
-            t::NULL => KeyLiteral::Null,
-            _ => KeyLiteral::String(r.lenenc_bytes("string")?.to_vec()),
-        };
-        values.push(value);
-    }
-    Ok(values)
+            ParamValue::Bytes(b) => KeyLiteral::String(b.to_vec()),
+        })
+        .collect()
 }
 
 /// A parameter value as an SQL literal in the statement text. Strings stay in the

@@ -403,15 +403,7 @@ impl Session {
     /// Replaces logical database qualifiers with physical names on data node `dnid`
     /// (a database not on that node maps to its home node's name).
     pub(super) fn rewrite_schemas_for(&self, sql: &str, dnid: Option<u32>) -> String {
-        let topo = &self.ctx.topology;
-        strata_sql::rewrite_schema_names(sql, |name| {
-            let db = topo.db(name)?;
-            let target = dnid
-                .filter(|d| db.data_nodes.contains(d))
-                .or_else(|| crate::context::home_node(&db))?;
-            topo.node(target).map(|n| n.physical_db.clone())
-        })
-        .into_owned()
+        super::distributed::rewrite_schemas(&self.ctx.topology, sql, dnid)
     }
 
     /// SET: refuse what a compute node must not forward, run the rest on a storage
@@ -465,7 +457,7 @@ impl Session {
         let mut vars = self.vars.clone();
         let mut eval: Vec<String> = Vec::new();
         let mut autocommit = self.autocommit;
-        let mut isolation = self.isolation.clone();
+        let mut isolation = self.isolation;
         for item in &items {
             match item {
                 SetItem::System { name, value, .. } => {
@@ -491,7 +483,7 @@ impl Session {
                             .as_ref()
                             .and_then(strata_sql::IsolationLevel::from_variable_value)
                         {
-                            isolation = level.as_str().replace(' ', "-");
+                            isolation = level;
                         }
                         vars.set(
                             "tx_isolation",
@@ -527,10 +519,10 @@ impl Session {
                     read_only,
                 } => {
                     if let Some(level) = level {
-                        isolation = level.as_str().replace(' ', "-");
+                        isolation = *level;
                         vars.set(
                             "tx_isolation",
-                            format!("SESSION tx_isolation = '{isolation}'"),
+                            format!("SESSION tx_isolation = '{}'", level.as_str()),
                         );
                     }
                     if let Some(ro) = read_only {
@@ -565,7 +557,11 @@ impl Session {
     }
 
     /// COM_FIELD_LIST: forwarded to the home data node.
-    pub(super) async fn com_field_list(&mut self, body: &[u8]) -> Result<(), SessionError> {
+    pub(super) async fn com_field_list(
+        &mut self,
+        table: &[u8],
+        wildcard: &[u8],
+    ) -> Result<(), SessionError> {
         let (dnid, physical) = match self.home_node() {
             Ok(v) => v,
             Err(e) => {
@@ -580,7 +576,11 @@ impl Session {
                 return Ok(());
             }
         };
-        lease.queue_command(com::FIELD_LIST, body);
+        let mut body = Vec::with_capacity(table.len() + 1 + wildcard.len());
+        body.extend_from_slice(table);
+        body.push(0);
+        body.extend_from_slice(wildcard);
+        lease.queue_command(com::FIELD_LIST, &body);
         let mode = relay_mode!(self, false);
         let outcome = lease
             .relay(&mut self.conn, ResponseKind::FieldList, mode)

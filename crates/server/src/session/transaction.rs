@@ -30,8 +30,8 @@ pub(super) struct DistTxn {
     pub savepoints: Vec<String>,
     /// START TRANSACTION READ ONLY: writes are refused with 1792.
     pub read_only: bool,
-    /// Isolation level set for this transaction only (SET TRANSACTION ...), as SQL.
-    pub isolation: Option<&'static str>,
+    /// Isolation level set for this transaction only (SET TRANSACTION ...).
+    pub isolation: Option<strata_sql::IsolationLevel>,
     /// Data nodes where the transaction ran a statement that may change data.
     pub written: Vec<u32>,
 }
@@ -60,8 +60,8 @@ pub(super) fn may_write(kind: StatementKind) -> bool {
 /// What SET TRANSACTION (no scope) asked of the next transaction.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct NextTxn {
-    /// Isolation level, as SQL (`READ COMMITTED`).
-    pub isolation: Option<&'static str>,
+    /// Isolation level.
+    pub isolation: Option<strata_sql::IsolationLevel>,
     /// Access mode.
     pub read_only: Option<bool>,
 }
@@ -128,12 +128,7 @@ impl Session {
             } = item
             {
                 if let Some(level) = isolation {
-                    self.next_txn.isolation = Some(match level {
-                        strata_sql::IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
-                        strata_sql::IsolationLevel::ReadCommitted => "READ COMMITTED",
-                        strata_sql::IsolationLevel::RepeatableRead => "REPEATABLE READ",
-                        strata_sql::IsolationLevel::Serializable => "SERIALIZABLE",
-                    });
+                    self.next_txn.isolation = Some(*level);
                 }
                 if read_only.is_some() {
                     self.next_txn.read_only = *read_only;
@@ -176,7 +171,7 @@ impl Session {
         if let Some(level) = txn.isolation {
             lease.queue_command(
                 com::QUERY,
-                format!("SET TRANSACTION ISOLATION LEVEL {level}").as_bytes(),
+                format!("SET TRANSACTION ISOLATION LEVEL {}", level.sql()).as_bytes(),
             );
         }
         lease.queue_command(

@@ -1,0 +1,166 @@
+//! Pools against a real MariaDB server: a lease goes back to its pool when dropped
+//! (its permit is free again and the connection is reused), while a broken connection,
+//! one left inside a transaction, one whose reply was not read to its end, or one
+//! whose pool is gone is closed instead; a
+//! session's `wait_timeout` is taken off a connection before it waits in the pool.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use strata_backend::{Pool, PoolSettings, SessionVars, StorageTarget};
+use strata_localnode::{free_port, MariadbNode, MariadbOptions};
+
+async fn start_node(dir: &Path) -> MariadbNode {
+    let opts = MariadbOptions::new(dir.join("data"), free_port().expect("free port"));
+    MariadbNode::start(opts).await.expect("mariadbd starts")
+}
+
+/// A pool of at most one connection, so a permit not given back shows at once.
+fn one_connection_pool(node: &MariadbNode) -> Arc<Pool> {
+    let opts = node.options();
+    let target = StorageTarget {
+        dnid: 1,
+        host: opts.connect_host().to_string(),
+        port: node.port(),
+        user: opts.user.clone(),
+        password: opts.password.clone(),
+        database: "mysql".into(),
+    };
+    let settings = PoolSettings {
+        min_idle: 0,
+        max_size: 1,
+        idle_timeout: Duration::from_secs(600),
+        connect_timeout: Duration::from_secs(10),
+        acquire_timeout: Duration::from_millis(500),
+        health_check_interval: Duration::from_secs(600),
+    };
+    Pool::new(target, settings, 1)
+}
+
+/// Waits for a return that runs in a task (the `wait_timeout` reset).
+async fn wait_idle(pool: &Pool, want: usize) {
+    for _ in 0..200 {
+        if pool.idle_count() == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "the pool has {} idle connections, not {want}",
+        pool.idle_count()
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_lease_frees_its_permit_and_its_connection_is_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path()).await;
+    let pool = one_connection_pool(&node);
+
+    let lease = pool.acquire(None).await.expect("first lease");
+    let thread = lease.thread_id();
+    assert_eq!((pool.open_count(), pool.idle_count()), (1, 0));
+    let busy = pool.acquire(None).await;
+    assert!(busy.is_err(), "the only permit is lent");
+
+    drop(lease);
+    assert_eq!((pool.open_count(), pool.idle_count()), (1, 1));
+    let again = pool.acquire(None).await.expect("the permit is free again");
+    assert_eq!(
+        again.thread_id(),
+        thread,
+        "the same connection is lent again"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_or_mid_transaction_connection_is_closed_not_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path()).await;
+    let pool = one_connection_pool(&node);
+
+    let mut lease = pool.acquire(None).await.expect("lease");
+    let broken = lease.thread_id();
+    lease.mark_broken();
+    drop(lease);
+    assert_eq!((pool.open_count(), pool.idle_count()), (0, 0));
+
+    let mut lease = pool.acquire(None).await.expect("a fresh connection");
+    assert_ne!(
+        lease.thread_id(),
+        broken,
+        "the broken connection was not reused"
+    );
+    let in_transaction = lease.thread_id();
+    lease.execute("START TRANSACTION").await.expect("begin");
+    assert!(lease.in_transaction());
+    drop(lease);
+    assert_eq!((pool.open_count(), pool.idle_count()), (0, 0));
+
+    let lease = pool.acquire(None).await.expect("a fresh connection");
+    assert_ne!(lease.thread_id(), in_transaction);
+    assert!(!lease.in_transaction());
+}
+
+#[tokio::test]
+async fn a_lease_dropped_before_its_reply_was_read_is_closed_not_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path()).await;
+    let pool = one_connection_pool(&node);
+
+    // A statement abandoned halfway (its future cancelled): the reply is still coming.
+    let mut lease = pool.acquire(None).await.expect("lease");
+    let abandoned = lease.thread_id();
+    lease.queue_command(strata_protocol::constants::com::QUERY, b"SELECT 42");
+    lease.flush().await.expect("sent");
+    assert!(lease.awaits_reply());
+    drop(lease);
+    assert_eq!((pool.open_count(), pool.idle_count()), (0, 0));
+
+    // Replies read to their end, an error included, leave the connection reusable.
+    let mut lease = pool.acquire(None).await.expect("a fresh connection");
+    assert_ne!(lease.thread_id(), abandoned);
+    let reused = lease.thread_id();
+    assert!(lease.execute("SELECT * FROM no_such_table").await.is_err());
+    assert_eq!(lease.query("SELECT 1").await.expect("query").len(), 1);
+    assert!(!lease.awaits_reply());
+    drop(lease);
+    let lease = pool.acquire(None).await.expect("lease again");
+    assert_eq!(lease.thread_id(), reused);
+}
+
+#[tokio::test]
+async fn a_lease_outliving_its_pool_closes_its_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path()).await;
+    let pool = one_connection_pool(&node);
+    let lease = pool.acquire(None).await.expect("lease");
+    drop(pool);
+    // Nothing to return to: the connection closes and nothing panics.
+    drop(lease);
+}
+
+#[tokio::test]
+async fn a_session_wait_timeout_is_taken_off_before_the_connection_waits_idle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path()).await;
+    let pool = one_connection_pool(&node);
+
+    let mut lease = pool.acquire(None).await.expect("lease");
+    let server_default = lease.query("SELECT @@wait_timeout").await.expect("default")[0][0].clone();
+    let mut vars = SessionVars::default();
+    vars.set("wait_timeout", "SESSION wait_timeout = 5".into());
+    lease
+        .sync_state(None, &vars)
+        .await
+        .expect("set wait_timeout");
+    assert!(lease.idle_time_limited());
+    drop(lease);
+    wait_idle(&pool, 1).await;
+
+    let mut lease = pool.acquire(None).await.expect("lease again");
+    assert!(!lease.idle_time_limited());
+    let now = lease.query("SELECT @@wait_timeout").await.expect("value")[0][0].clone();
+    assert_eq!(now, server_default);
+}

@@ -1,0 +1,190 @@
+//! Accounts in the metadata store, and the bootstrap accounts of the configuration.
+
+use redb::{ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use strata_protocol::auth::verifier::{parse_native_hash, Credential, Sha2Verifier};
+use strata_protocol::AuthPlugin;
+use strata_sql::account::Privilege;
+
+use super::{Account, Level, PrivSet};
+use crate::config::UserConfig;
+use crate::error::CatalogError;
+use crate::store::{decode_versioned, encode_versioned, MetadataStore};
+
+/// (user, host) -> encoded account record.
+pub(crate) const ACCOUNTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("accounts");
+
+/// Format version of account records (add fields with serde defaults; bump to refuse).
+const ACCOUNT_RECORD_VERSION: u8 = 1;
+
+pub(super) fn bootstrap_account(user: &UserConfig) -> Result<Account, CatalogError> {
+    let invalid = |problem: &str| CatalogError::InvalidConfig {
+        problems: vec![format!("user '{}': {problem}", user.name)],
+    };
+    let mut account = Account::new(&user.name, user.host.as_deref().unwrap_or("%"));
+    let credential = match &user.password_hash {
+        Some(hash) => parse_native_hash(hash)
+            .map(|h| Credential {
+                native: Some(h),
+                ..Credential::default()
+            })
+            .ok_or_else(|| invalid("password_hash is not '*' and 40 hex digits"))?,
+        None => Credential::from_password(&user.password),
+    };
+    let required = match user.auth_plugin.as_deref() {
+        Some(name) => {
+            Some(AuthPlugin::from_name(name).ok_or_else(|| invalid("unknown auth_plugin"))?)
+        }
+        None => None,
+    };
+    account.credential = credential.requiring(required);
+    match &user.databases {
+        None => account.global = PrivSet::all(Level::Global) | PrivSet::of(Privilege::GrantOption),
+        Some(dbs) => {
+            for db in dbs {
+                account
+                    .databases
+                    .insert(db.clone(), PrivSet::all(Level::Database));
+            }
+        }
+    }
+    Ok(account)
+}
+
+/// The stored form of an [`Account`].
+#[derive(Debug, Serialize, Deserialize)]
+struct AccountRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    native_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha2_verifier: Option<String>,
+    #[serde(default)]
+    no_password: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    plugin: Option<String>,
+    #[serde(default)]
+    max_user_connections: u64,
+    #[serde(default)]
+    global: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    databases: Vec<DbGrantRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tables: Vec<TableGrantRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DbGrantRecord {
+    db: String,
+    privileges: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TableGrantRecord {
+    db: String,
+    table: String,
+    privileges: Vec<String>,
+}
+
+impl AccountRecord {
+    fn from_account(a: &Account) -> Self {
+        AccountRecord {
+            native_hash: a.native_hash_text(),
+            sha2_verifier: a.credential.sha2.as_ref().map(|v| v.as_str().to_string()),
+            no_password: a.credential.no_password,
+            plugin: a.credential.required.map(|p| p.name().to_string()),
+            max_user_connections: a.max_user_connections,
+            global: a.global.names(),
+            databases: a
+                .databases
+                .iter()
+                .map(|(db, p)| DbGrantRecord {
+                    db: db.clone(),
+                    privileges: p.names(),
+                })
+                .collect(),
+            tables: a
+                .tables
+                .iter()
+                .map(|((db, table), p)| TableGrantRecord {
+                    db: db.clone(),
+                    table: table.clone(),
+                    privileges: p.names(),
+                })
+                .collect(),
+        }
+    }
+
+    fn into_account(self, user: &str, host: &str) -> Result<Account, String> {
+        let mut a = Account::new(user, host);
+        a.credential = Credential {
+            no_password: self.no_password,
+            native: self
+                .native_hash
+                .map(|h| parse_native_hash(&h).ok_or("bad native hash"))
+                .transpose()?,
+            sha2: self
+                .sha2_verifier
+                .map(|v| Sha2Verifier::parse(&v).ok_or("bad caching_sha2 verifier"))
+                .transpose()?,
+            required: self
+                .plugin
+                .map(|p| AuthPlugin::from_name(&p).ok_or(format!("unknown plugin {p}")))
+                .transpose()?,
+        };
+        a.max_user_connections = self.max_user_connections;
+        a.global = PrivSet::from_names(&self.global)?;
+        for g in self.databases {
+            a.databases
+                .insert(g.db, PrivSet::from_names(&g.privileges)?);
+        }
+        for g in self.tables {
+            a.tables
+                .insert((g.db, g.table), PrivSet::from_names(&g.privileges)?);
+        }
+        Ok(a)
+    }
+}
+
+impl MetadataStore {
+    /// Creates or replaces an account record.
+    pub fn put_account(&self, account: &Account) -> Result<(), CatalogError> {
+        let value = encode_versioned(
+            ACCOUNT_RECORD_VERSION,
+            &AccountRecord::from_account(account),
+        )?;
+        let txn = self.db().begin_write()?;
+        txn.open_table(ACCOUNTS)?.insert(
+            (account.user.as_str(), account.host.as_str()),
+            value.as_slice(),
+        )?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Removes an account record; false if it was not there.
+    pub fn drop_account(&self, user: &str, host: &str) -> Result<bool, CatalogError> {
+        let txn = self.db().begin_write()?;
+        let existed = txn.open_table(ACCOUNTS)?.remove((user, host))?.is_some();
+        txn.commit()?;
+        Ok(existed)
+    }
+
+    /// Every stored account.
+    pub fn list_accounts(&self) -> Result<Vec<Account>, CatalogError> {
+        let txn = self.db().begin_read()?;
+        let table = txn.open_table(ACCOUNTS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            let (user, host) = k.value();
+            let what = format!("account '{user}'@'{host}'");
+            let record: AccountRecord =
+                decode_versioned(v.value(), &what, 1..=ACCOUNT_RECORD_VERSION)?;
+            let account = record
+                .into_account(user, host)
+                .map_err(|reason| CatalogError::Decode { what, reason })?;
+            out.push(account);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,356 @@
+//! The driver over a fake `NodeIo` with canned column definitions and rows: what it
+//! sends, what it reads (exactly what the merge needs), what it drains, and how
+//! failures surface.
+
+use std::collections::VecDeque;
+
+use super::*;
+use crate::test_support::{decode_payload, int_col, payload};
+use strata_planner::{MergeSpec, NodeStatement, SortKey, WriteKind};
+
+/// A data node's canned behaviour.
+#[derive(Debug, Default)]
+struct FakeNode {
+    /// Replies in order: a result set's head, or an OK, or an error.
+    replies: VecDeque<Result<NodeReply, MysqlError>>,
+    /// Rows of the current result set; `Err` ends it with that error.
+    rows: VecDeque<Result<Bytes, MysqlError>>,
+    /// Statements received.
+    sent: Vec<String>,
+    /// Rows read by the merge.
+    read: usize,
+    /// Rows read away by `drain`.
+    drained: usize,
+    /// `send` fails.
+    unreachable: bool,
+}
+
+#[derive(Debug, Default)]
+struct FakeIo {
+    nodes: Vec<FakeNode>,
+    /// Calls in order, e.g. `send 0`, `reply 1`, `row 0`.
+    log: Vec<String>,
+}
+
+impl NodeIo for FakeIo {
+    async fn send(&mut self, node: usize, statements: &[&str]) -> Result<(), MysqlError> {
+        self.log.push(format!("send {node}"));
+        let n = &mut self.nodes[node];
+        if n.unreachable {
+            return Err(MysqlError::new(
+                codes::NET_READ,
+                format!("node {node} down"),
+            ));
+        }
+        n.sent.extend(statements.iter().map(|s| s.to_string()));
+        Ok(())
+    }
+
+    async fn read_reply(&mut self, node: usize) -> Result<NodeReply, MysqlError> {
+        self.log.push(format!("reply {node}"));
+        self.nodes[node]
+            .replies
+            .pop_front()
+            .unwrap_or_else(|| Err(MysqlError::new(codes::UNKNOWN, "no reply")))
+    }
+
+    async fn next_row(&mut self, node: usize) -> Result<Option<Bytes>, MysqlError> {
+        self.log.push(format!("row {node}"));
+        let n = &mut self.nodes[node];
+        match n.rows.pop_front() {
+            Some(Ok(row)) => {
+                n.read += 1;
+                Ok(Some(row))
+            }
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        }
+    }
+
+    async fn drain(&mut self, node: usize) {
+        self.log.push(format!("drain {node}"));
+        let n = &mut self.nodes[node];
+        n.drained += n.rows.len();
+        n.rows.clear();
+    }
+
+    async fn execute(&mut self, node: usize, sql: &str) -> Result<(), MysqlError> {
+        self.log.push(format!("execute {node}"));
+        self.nodes[node].sent.push(sql.to_string());
+        Ok(())
+    }
+}
+
+/// A sink that collects rows, decoded.
+#[derive(Debug, Default)]
+struct Collect {
+    columns: Vec<String>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+impl RowSink for Collect {
+    type Error = ();
+
+    async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), ()> {
+        self.columns = columns.iter().map(|c| c.name.to_string()).collect();
+        Ok(())
+    }
+
+    async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, ()>> {
+        self.rows.push(decode_payload(&payload, self.columns.len()));
+        Ok(())
+    }
+}
+
+fn result_set(values: &[i64]) -> FakeNode {
+    FakeNode {
+        replies: VecDeque::from([Ok(NodeReply::Rows(vec![int_col("n")]))]),
+        rows: values
+            .iter()
+            .map(|v| Ok(payload(&[Some(&v.to_string())])))
+            .collect(),
+        ..FakeNode::default()
+    }
+}
+
+fn ordered_plan(nodes: usize, limit: Option<u64>) -> QueryPlan {
+    let parts = (1..=nodes as u32)
+        .map(|dnid| NodeStatement {
+            dnid,
+            sql: "SELECT n FROM t ORDER BY 1".into(),
+        })
+        .collect();
+    QueryPlan::from_spec(
+        parts,
+        MergeSpec {
+            visible_columns: 1,
+            order_by: vec![SortKey {
+                column: 0,
+                descending: false,
+            }],
+            limit,
+            ..MergeSpec::default()
+        },
+    )
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+fn numbers(rows: &[Vec<Option<String>>]) -> Vec<String> {
+    rows.iter().filter_map(|r| r[0].clone()).collect()
+}
+
+#[test]
+fn a_query_sends_to_every_node_before_reading_and_merges_in_order() {
+    let mut io = FakeIo {
+        nodes: vec![result_set(&[1, 4, 5]), result_set(&[2, 3, 6])],
+        ..FakeIo::default()
+    };
+    let mut sink = Collect::default();
+    let outcome = run(run_query(
+        &mut io,
+        &ordered_plan(2, None),
+        MergeOptions::default(),
+        &mut sink,
+    ));
+    assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
+    assert_eq!(numbers(&sink.rows), ["1", "2", "3", "4", "5", "6"]);
+    assert_eq!(&io.log[..4], ["send 0", "send 1", "reply 0", "reply 1"]);
+    assert_eq!(io.nodes[0].sent, ["SELECT n FROM t ORDER BY 1"]);
+}
+
+#[test]
+fn a_limit_stops_reading_and_drains_the_rest() {
+    let mut io = FakeIo {
+        nodes: vec![result_set(&[1, 2, 3, 7, 8]), result_set(&[4, 5, 6, 9])],
+        ..FakeIo::default()
+    };
+    let mut sink = Collect::default();
+    let outcome = run(run_query(
+        &mut io,
+        &ordered_plan(2, Some(2)),
+        MergeOptions::default(),
+        &mut sink,
+    ));
+    assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
+    assert_eq!(numbers(&sink.rows), ["1", "2"]);
+    // The merge read node 0's first two rows and node 1's first (4 > 2 decides that 2
+    // is next); the rest were read away.
+    assert_eq!((io.nodes[0].read, io.nodes[0].drained), (2, 3));
+    assert_eq!((io.nodes[1].read, io.nodes[1].drained), (1, 3));
+}
+
+#[test]
+fn any_node_demand_reads_round_robin() {
+    let mut io = FakeIo {
+        nodes: vec![result_set(&[1, 2]), result_set(&[3, 4]), result_set(&[5])],
+        ..FakeIo::default()
+    };
+    let plan = QueryPlan::from_spec(
+        NodeStatement::same(&[1, 2, 3], "SELECT n FROM t"),
+        MergeSpec {
+            visible_columns: 1,
+            ..MergeSpec::default()
+        },
+    );
+    let mut sink = Collect::default();
+    run(run_query(
+        &mut io,
+        &plan,
+        MergeOptions::default(),
+        &mut sink,
+    ))
+    .expect("sink");
+    let reads: Vec<&str> = io
+        .log
+        .iter()
+        .filter(|l| l.starts_with("row"))
+        .map(String::as_str)
+        .take(3)
+        .collect();
+    assert_eq!(reads, ["row 0", "row 1", "row 2"]);
+    let mut got = numbers(&sink.rows);
+    got.sort();
+    assert_eq!(got, ["1", "2", "3", "4", "5"]);
+}
+
+#[test]
+fn a_node_error_before_the_columns_drains_the_others_and_sends_nothing() {
+    let mut failing = result_set(&[]);
+    failing.replies = VecDeque::from([Err(MysqlError::new(
+        (1146, "42S02"),
+        "Table 'db.t' doesn't exist",
+    ))]);
+    let mut io = FakeIo {
+        nodes: vec![result_set(&[1, 2]), failing],
+        ..FakeIo::default()
+    };
+    let mut sink = Collect::default();
+    let outcome = run(run_query(
+        &mut io,
+        &ordered_plan(2, None),
+        MergeOptions::default(),
+        &mut sink,
+    ));
+    let Ok(QueryOutcome::FailedBeforeColumns(e)) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(e.code, 1146);
+    assert!(sink.columns.is_empty());
+    assert_eq!(io.nodes[0].drained, 2);
+}
+
+#[test]
+fn a_node_error_after_the_columns_ends_the_result_and_drains_the_rest() {
+    let mut broken = result_set(&[2]);
+    broken.rows.push_back(Err(MysqlError::new(
+        (1317, "70100"),
+        "Query execution was interrupted",
+    )));
+    let mut io = FakeIo {
+        nodes: vec![result_set(&[1, 3, 4]), broken],
+        ..FakeIo::default()
+    };
+    let mut sink = Collect::default();
+    let outcome = run(run_query(
+        &mut io,
+        &ordered_plan(2, None),
+        MergeOptions::default(),
+        &mut sink,
+    ));
+    let Ok(QueryOutcome::FailedAfterColumns(e)) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(e.code, 1317);
+    assert_eq!(sink.columns, ["n"]);
+    assert!(io.log.contains(&"drain 0".to_string()));
+    assert!(!io.log.contains(&"drain 1".to_string()));
+}
+
+fn ok(affected_rows: u64, last_insert_id: u64) -> FakeNode {
+    FakeNode {
+        replies: VecDeque::from([
+            Ok(NodeReply::Ok(OkPacket::default())),
+            Ok(NodeReply::Ok(OkPacket {
+                affected_rows,
+                last_insert_id,
+                ..OkPacket::default()
+            })),
+        ]),
+        ..FakeNode::default()
+    }
+}
+
+#[test]
+fn a_write_combines_ok_packets_by_its_kind() {
+    let write = Write::new(
+        WriteKind::SplitInsert,
+        vec![
+            NodeStatement {
+                dnid: 1,
+                sql: "INSERT INTO t VALUES (1)".into(),
+            },
+            NodeStatement {
+                dnid: 2,
+                sql: "INSERT INTO t VALUES (2), (3)".into(),
+            },
+        ],
+    );
+    assert!(write.atomic);
+    let mut io = FakeIo {
+        nodes: vec![ok(1, 0), ok(2, 7)],
+        ..FakeIo::default()
+    };
+    let result = run(run_write(&mut io, &write, Some("sp")));
+    assert!(result.failures.is_empty());
+    assert_eq!(
+        io.nodes[1].sent,
+        ["SAVEPOINT sp", "INSERT INTO t VALUES (2), (3)"]
+    );
+    assert_eq!(&io.log[..3], ["send 0", "send 1", "reply 0"]);
+    let combined = result.combined(write.combine());
+    assert_eq!((combined.affected_rows, combined.last_insert_id), (3, 7));
+    let global = Write::new(WriteKind::GlobalWrite, write.parts.clone());
+    assert_eq!(result.combined(global.combine()).affected_rows, 1);
+}
+
+#[test]
+fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
+    let mut failing = ok(0, 0);
+    failing.replies[1] = Err(MysqlError::new((1062, "23000"), "Duplicate entry"));
+    let mut io = FakeIo {
+        nodes: vec![ok(1, 0), failing],
+        ..FakeIo::default()
+    };
+    let write = Write::new(
+        WriteKind::Dml,
+        NodeStatement::same(&[1, 2], "UPDATE t SET a = 1"),
+    );
+    let result = run(run_write(&mut io, &write, Some("sp")));
+    assert_eq!(result.oks.len(), 1);
+    assert_eq!(result.failures[0].0, 1);
+    for node in &io.nodes {
+        assert_eq!(
+            node.sent.last().map(String::as_str),
+            Some("ROLLBACK TO SAVEPOINT sp")
+        );
+    }
+    // Without a savepoint nothing is rolled back.
+    let mut failing = ok(0, 0);
+    failing.replies.pop_front();
+    failing.replies[0] = Err(MysqlError::new((1062, "23000"), "Duplicate entry"));
+    let mut first = ok(1, 0);
+    first.replies.pop_front();
+    let mut io = FakeIo {
+        nodes: vec![first, failing],
+        ..FakeIo::default()
+    };
+    let result = run(run_write(&mut io, &write, None));
+    assert_eq!((result.oks.len(), result.failures.len()), (1, 1));
+    assert!(!io.log.iter().any(|l| l.starts_with("execute")));
+}
