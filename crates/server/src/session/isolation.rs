@@ -31,8 +31,8 @@ use crate::results::LocalResult;
 pub struct PrivateSchemas {
     /// Lowercased physical names that differ from every logical name.
     physical: Vec<String>,
-    /// Logical database names.
-    logical: Vec<String>,
+    /// Logical database names (CREATE/DROP DATABASE change them).
+    logical: std::sync::RwLock<Vec<String>>,
 }
 
 impl PrivateSchemas {
@@ -46,7 +46,26 @@ impl PrivateSchemas {
             .collect();
         physical.sort();
         physical.dedup();
-        PrivateSchemas { physical, logical }
+        PrivateSchemas {
+            physical,
+            logical: std::sync::RwLock::new(logical),
+        }
+    }
+
+    /// Records a logical database created at runtime.
+    pub fn add_logical(&self, db: &str) {
+        let mut logical = self.logical.write().unwrap_or_else(|p| p.into_inner());
+        if !logical.iter().any(|l| l == db) {
+            logical.push(db.to_string());
+        }
+    }
+
+    /// Forgets a dropped logical database.
+    pub fn remove_logical(&self, db: &str) {
+        self.logical
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|l| l != db);
     }
 }
 
@@ -56,7 +75,11 @@ impl SchemaPolicy for PrivateSchemas {
     }
 
     fn logical(&self, db: &str) -> bool {
-        self.logical.iter().any(|l| l == db)
+        self.logical
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|l| l == db)
     }
 
     fn may_mention(&self, text: &[u8]) -> bool {
@@ -230,8 +253,8 @@ impl Session {
             .filter(|db| self.may_use(&db.name))
             .filter_map(|db| {
                 let dnid = crate::context::home_node(db)?;
-                let node = self.ctx.topology.node(dnid)?;
-                Some((Arc::from(db.name.as_str()), node.physical_db.clone()))
+                let physical = self.ctx.topology.physical(db, dnid)?;
+                Some((Arc::from(db.name.as_str()), physical))
             })
             .collect()
     }

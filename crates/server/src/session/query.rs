@@ -221,9 +221,12 @@ impl Session {
                 Err(e) => Err(sql_error(&e)),
             },
             StatementKind::Create | StatementKind::Drop
-                if matches!(second_keyword(sql).as_deref(), Some("DATABASE") | Some("SCHEMA")) =>
+                if matches!(
+                    second_keyword(sql).as_deref(),
+                    Some("DATABASE") | Some("SCHEMA")
+                ) =>
             {
-                Err(MysqlError::not_supported("CREATE/DROP DATABASE through SQL (declare logical databases in the configuration)"))
+                return self.database_statement(sql, more).await;
             }
             _ => {
                 if creates_connection_state(sql, kind, bytes) {
@@ -409,7 +412,7 @@ impl Session {
             let target = dnid
                 .filter(|d| db.data_nodes.contains(d))
                 .or_else(|| crate::context::home_node(&db))?;
-            topo.node(target).map(|n| n.physical_db.clone())
+            topo.physical(&db, target)
         })
         .into_owned()
     }
