@@ -111,6 +111,17 @@ async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
     let (code, _) = error_of(&mut c, &format!("USE {db}")).await;
     assert_eq!(code, Some(1049));
 
+    // MariaDB's CREATE OR REPLACE drops what is there first.
+    c.query_drop(format!("CREATE OR REPLACE DATABASE {db}"))
+        .await?;
+    c.query_drop(format!("CREATE TABLE {db}.t2 (a INT)"))
+        .await?;
+    c.query_drop(format!("CREATE OR REPLACE DATABASE {db}"))
+        .await?;
+    let tables: Vec<String> = c.query(format!("SHOW TABLES IN {db}")).await?;
+    assert!(tables.is_empty(), "{tables:?}");
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+
     for (sql, want) in [
         ("CREATE DATABASE mysql", 1044),
         ("CREATE DATABASE information_schema", 1044),
@@ -118,6 +129,7 @@ async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
         ("DROP DATABASE test", 1235),
         ("CREATE DATABASE test", 1007),
         ("CREATE DATABASE x CHARACTER latin1", 1064),
+        ("CREATE OR REPLACE DATABASE IF NOT EXISTS x", 1221),
     ] {
         let (code, message) = error_of(&mut c, sql).await;
         assert_eq!(code, Some(want), "{sql}: {message}");

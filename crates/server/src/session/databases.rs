@@ -18,6 +18,8 @@ use super::{backend_error, Session, SessionError};
 
 /// ER_WRONG_DB_NAME.
 const WRONG_DB_NAME: (u16, &str) = (1102, "42000");
+/// ER_WRONG_USAGE.
+const WRONG_USAGE: (u16, &str) = (1221, "HY000");
 /// Longest database name MariaDB accepts.
 const MAX_NAME_CHARS: usize = 64;
 
@@ -78,6 +80,12 @@ impl Session {
         more: bool,
     ) -> Result<bool, MysqlError> {
         let name = create.name.as_str();
+        if create.or_replace && create.if_not_exists {
+            return Err(MysqlError::new(
+                WRONG_USAGE,
+                "Incorrect usage of OR REPLACE and IF NOT EXISTS",
+            ));
+        }
         self.check_database_name(name, Privilege::Create)?;
         if let Err(why) = strata_catalog::validate_logic_db_name(name) {
             // MariaDB would take it; Strata's names must also be safe as physical
@@ -87,14 +95,15 @@ impl Session {
             )));
         }
         let topo = &self.ctx.topology;
+        let mut replaced = 0;
         if let Some(existing) = topo
             .dbs()
             .into_iter()
             .find(|d| d.name.eq_ignore_ascii_case(name))
         {
-            if create.or_replace && !create.if_not_exists {
+            if create.or_replace {
                 self.check_database_name(name, Privilege::Drop)?;
-                self.drop_everywhere(&existing.name).await?;
+                replaced = self.drop_everywhere(&existing.name).await?;
             } else if create.if_not_exists {
                 return self.note_database_exists(&existing, more).await;
             } else {
@@ -148,7 +157,8 @@ impl Session {
             return Err(undo);
         }
         self.ctx.private_schemas.add_logical(name);
-        self.ok(1, more);
+        // MariaDB counts the tables CREATE OR REPLACE dropped, plus one.
+        self.ok(replaced + 1, more);
         Ok(true)
     }
 

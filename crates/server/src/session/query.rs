@@ -221,10 +221,7 @@ impl Session {
                 Err(e) => Err(sql_error(&e)),
             },
             StatementKind::Create | StatementKind::Drop
-                if matches!(
-                    second_keyword(sql).as_deref(),
-                    Some("DATABASE") | Some("SCHEMA")
-                ) =>
+                if strata_sql::is_database_statement(sql) =>
             {
                 return self.database_statement(sql, more).await;
             }
