@@ -321,6 +321,16 @@ def first_difference(name, reject):
     return "result mismatch"
 
 
+def prepare_mtr_schema(compute, storage):
+    """mysql-test-run's own database `mtr`: test files call mtr.add_suppression(). It
+    is created through Strata (so both runs see it) with a no-op procedure on each
+    storage node."""
+    client(compute.port, "CREATE DATABASE IF NOT EXISTS mtr")
+    for s in storage:
+        client(s.port, "CREATE DATABASE IF NOT EXISTS mtr;\n"
+                       "CREATE OR REPLACE PROCEDURE mtr.add_suppression(pattern VARCHAR(255)) BEGIN END;")
+
+
 def reset_state(port, via_strata):
     """Drops what a failed file left behind: databases, tables and views in `test`,
     accounts (directly only). Returns False when the server does not answer."""
@@ -445,6 +455,7 @@ def main():
         for s in storage:
             s.start(vardir)
         compute.start()
+        prepare_mtr_schema(compute, storage)
 
     def stop_all():
         compute.stop()
