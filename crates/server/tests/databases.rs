@@ -111,6 +111,22 @@ async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
     let (code, _) = error_of(&mut c, &format!("USE {db}")).await;
     assert_eq!(code, Some(1049));
 
+    // Dropped and created again, the session's connections find it again.
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!("USE {db}")).await?;
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!("USE {db}")).await?;
+    c.query_drop("CREATE TABLE t3 (a INT)").await?;
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    // CHARACTER SET DEFAULT is the session's character_set_server.
+    c.query_drop("SET character_set_server = utf8mb4").await?;
+    c.query_drop(format!(
+        "CREATE DATABASE {db} CHARACTER SET DEFAULT CHARACTER SET utf8mb4"
+    ))
+    .await?;
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+
     // MariaDB's CREATE OR REPLACE drops what is there first.
     c.query_drop(format!("CREATE OR REPLACE DATABASE {db}"))
         .await?;

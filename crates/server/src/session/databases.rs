@@ -6,8 +6,6 @@
 //! counters, unique-key records) only when every data node dropped its part, so the
 //! catalog never names what does not exist and never forgets what still does.
 
-use std::sync::Arc;
-
 use strata_catalog::CatalogError;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::account::Privilege;
@@ -134,7 +132,7 @@ impl Session {
         }
         self.commit_before_ddl().await?;
         let text = format!("CREATE DATABASE {} {}", quote_ident(name), create.options);
-        let outcomes = self.on_each_node(&data_nodes, &text).await;
+        let outcomes = self.on_each_node(&data_nodes, &text, None).await;
         let created: Vec<u32> = outcomes
             .iter()
             .filter(|o| o.result.is_ok())
@@ -173,7 +171,7 @@ impl Session {
     ) -> MysqlError {
         let text = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
         let left: Vec<u32> = self
-            .on_each_node(created, &text)
+            .on_each_node(created, &text, Some(name))
             .await
             .into_iter()
             .filter(|o| o.result.is_err())
@@ -244,7 +242,9 @@ impl Session {
         };
         let physical = db.physical.clone().unwrap_or_else(|| name.to_string());
         let text = format!("DROP DATABASE IF EXISTS {}", quote_ident(&physical));
-        let outcomes = self.on_each_node(&db.data_nodes, &text).await;
+        let outcomes = self
+            .on_each_node(&db.data_nodes, &text, Some(&physical))
+            .await;
         let dropped: Vec<u32> = outcomes
             .iter()
             .filter(|o| o.result.is_ok())
@@ -323,7 +323,7 @@ impl Session {
             "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
             super::isolation::sql_string(name)
         );
-        let absent = match self.run_on_node(dnid, &probe, true).await {
+        let absent = match self.run_on_node(dnid, &probe, true, None).await {
             Ok(rows) => rows == 0,
             Err(_) => false,
         };
@@ -339,10 +339,15 @@ impl Session {
 
     /// Runs `sql` on a pooled connection (no database selected) of every listed data
     /// node, one after the other.
-    async fn on_each_node(&mut self, nodes: &[u32], sql: &str) -> Vec<NodeOutcome> {
+    async fn on_each_node(
+        &mut self,
+        nodes: &[u32],
+        sql: &str,
+        dropped: Option<&str>,
+    ) -> Vec<NodeOutcome> {
         let mut outcomes = Vec::with_capacity(nodes.len());
         for &dnid in nodes {
-            let result = self.run_on_node(dnid, sql, false).await;
+            let result = self.run_on_node(dnid, sql, false, dropped).await;
             if let Err(e) = &result {
                 tracing::warn!(dnid, statement = %sql, error = %e.message, "database statement failed on a data node");
             }
@@ -351,26 +356,30 @@ impl Session {
         outcomes
     }
 
-    /// Runs one statement on data node `dnid` outside the session's own connections:
+    /// Runs one statement on data node `dnid` on a connection with the session's
+    /// variables (`CHARACTER SET DEFAULT` means the session's character_set_server):
     /// the number of rows (a query) or affected rows (anything else).
-    async fn run_on_node(&self, dnid: u32, sql: &str, query: bool) -> Result<u64, MysqlError> {
-        let node = self.ctx.topology.node(dnid).ok_or_else(|| {
-            MysqlError::new(
-                codes::UNKNOWN,
-                format!("data node {dnid} is not configured"),
-            )
-        })?;
-        let pool = Arc::clone(&node.pool);
-        let mut lease = pool
-            .acquire(None)
-            .await
-            .map_err(|e| backend_error(dnid, &e))?;
+    async fn run_on_node(
+        &mut self,
+        dnid: u32,
+        sql: &str,
+        query: bool,
+        dropped: Option<&str>,
+    ) -> Result<u64, MysqlError> {
+        let mut lease = self.lease(dnid, None).await?;
         let result = if query {
             lease.query(sql).await.map(|rows| rows.len() as u64)
         } else {
             lease.execute(sql).await.map(|ok| ok.affected_rows)
         };
-        pool.release(lease);
+        if let Some(db) = dropped {
+            // MariaDB leaves the connection that dropped its current database without
+            // one, while the lease still believes it is there: never reuse it.
+            if lease.applied_db() == Some(db) {
+                lease.mark_broken();
+            }
+        }
+        self.finish(lease);
         result.map_err(|e| backend_error(dnid, &e))
     }
 
