@@ -85,10 +85,11 @@ def wait_port(port, timeout, proc=None):
     return False
 
 
-def client(port, sql, user="root", password="", database=None, timeout=30):
-    """Runs SQL with the mariadb CLI; returns (ok, stdout, stderr)."""
+def client(port, sql, user="root", password="", database=None, timeout=30, force=False):
+    """Runs SQL with the mariadb CLI; returns (ok, stdout, stderr). `force` goes on
+    after a failing statement."""
     cmd = ["mariadb", "--no-defaults", "--protocol=TCP", "-h127.0.0.1", f"-P{port}",
-           f"-u{user}", "--batch", "--skip-column-names"]
+           f"-u{user}", "--batch", "--skip-column-names"] + (["--force"] if force else [])
     if password:
         cmd.append(f"-p{password}")
     if database:
@@ -368,7 +369,7 @@ def reset_state(port, via_strata):
         stmts += [f"DROP USER {u};" for u in out.split()] if ok else []
         stmts.append("CREATE DATABASE IF NOT EXISTS test;")
     if stmts:
-        client(port, "SET foreign_key_checks = 0;\n" + "\n".join(stmts))
+        client(port, "SET foreign_key_checks = 0;\n" + "\n".join(stmts), force=True)
     return True
 
 
