@@ -163,7 +163,13 @@ async fn databases_span_every_data_node_or_the_listed_ones() -> TestResult {
     let mut c = node.connect(Some("test")).await?;
     let (wide, narrow) = (unique_name("wide"), unique_name("narrow"));
 
-    c.query_drop(format!("CREATE DATABASE {wide}")).await?;
+    // A user variable ties a session to one storage connection: the database is still
+    // created on every node.
+    let mut pinned = node.connect(Some("test")).await?;
+    pinned.query_drop("SET @pinned = 1").await?;
+    pinned.query_drop("SELECT @pinned").await?;
+    pinned.query_drop(format!("CREATE DATABASE {wide}")).await?;
+    pinned.disconnect().await?;
     c.query_drop(format!("CREATE DATABASE {narrow} DEFAULT DATANODE '2'"))
         .await?;
     assert!(physical_exists(&storage, 0, &wide).await?);

@@ -356,7 +356,7 @@ impl Session {
         outcomes
     }
 
-    /// Runs one statement on data node `dnid` on a connection with the session's
+    /// Runs one statement on data node `dnid` on a pooled connection with the session's
     /// variables (`CHARACTER SET DEFAULT` means the session's character_set_server):
     /// the number of rows (a query) or affected rows (anything else).
     async fn run_on_node(
@@ -366,7 +366,28 @@ impl Session {
         query: bool,
         dropped: Option<&str>,
     ) -> Result<u64, MysqlError> {
-        let mut lease = self.lease(dnid, None).await?;
+        // A pooled connection, not one of the session's: a session holding state on
+        // one node's connection (user variables, ...) may still create a database on
+        // every node.
+        let node = self.ctx.topology.node(dnid).ok_or_else(|| {
+            MysqlError::new(
+                codes::UNKNOWN,
+                format!("data node {dnid} is not configured"),
+            )
+        })?;
+        let pool = std::sync::Arc::clone(&node.pool);
+        let mut lease = pool
+            .acquire(None)
+            .await
+            .map_err(|e| backend_error(dnid, &e))?;
+        if let Err(e) = lease
+            .sync_state(None, &self.vars.without_idle_limits())
+            .await
+        {
+            lease.mark_broken();
+            pool.release(lease);
+            return Err(backend_error(dnid, &e));
+        }
         let result = if query {
             lease.query(sql).await.map(|rows| rows.len() as u64)
         } else {
@@ -379,7 +400,7 @@ impl Session {
                 lease.mark_broken();
             }
         }
-        self.finish(lease);
+        pool.release(lease);
         result.map_err(|e| backend_error(dnid, &e))
     }
 
