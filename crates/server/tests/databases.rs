@@ -339,3 +339,41 @@ async fn creating_and_dropping_need_the_privileges_mariadb_asks_for() -> TestRes
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qualified_tables_of_a_multi_node_database_are_planned_from_any_current_database(
+) -> TestResult {
+    let storage = shared_storage(2).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let physical = node.physical_database("test").ok_or("no test")?.to_string();
+    let mut c = node.connect(None).await?;
+    c.query_drop("CREATE TABLE test.q1 (id INT PRIMARY KEY, v INT)")
+        .await?;
+    c.query_drop("INSERT INTO test.q1 VALUES (1, 1), (2, 2), (3, 3), (4, 4)")
+        .await?;
+    let mut spread = 0;
+    for i in 0..2 {
+        let mut direct = mysql_async::Conn::new(storage.opts(i, Some(&physical))).await?;
+        let n: Option<u64> = direct.query_first("SELECT COUNT(*) FROM q1").await?;
+        spread += u64::from(n.unwrap_or(0) > 0);
+        direct.disconnect().await?;
+    }
+    assert_eq!(
+        spread, 2,
+        "rows placed by the sharding key, not all on the home node"
+    );
+    // Without a current database, DROP TABLE reached only the home node and left the
+    // table in the catalog: CREATE TABLE then failed with 1050.
+    c.query_drop("DROP TABLE IF EXISTS test.q1").await?;
+    for i in 0..2 {
+        let mut direct = mysql_async::Conn::new(storage.opts(i, Some(&physical))).await?;
+        let left: Vec<String> = direct.query("SHOW TABLES LIKE 'q1'").await?;
+        assert!(left.is_empty(), "q1 left on storage node {i}");
+        direct.disconnect().await?;
+    }
+    c.query_drop("CREATE TABLE test.q1 (id INT PRIMARY KEY)")
+        .await?;
+    c.query_drop("DROP TABLE test.q1").await?;
+    node.shutdown().await;
+    Ok(())
+}
