@@ -118,6 +118,17 @@ pub struct LogicDb {
     pub default_data_nodes: Vec<u32>,
     /// Where it is defined.
     pub origin: DbOrigin,
+    /// Its own physical database on each of its data nodes (databases created through
+    /// SQL, which share data nodes); None: each data node's configured database.
+    pub physical: Option<String>,
+}
+
+impl LogicDb {
+    /// The physical database holding this database's tables on a data node whose
+    /// configured database is `node_database`.
+    pub fn physical_on<'a>(&'a self, node_database: &'a str) -> &'a str {
+        self.physical.as_deref().unwrap_or(node_database)
+    }
 }
 
 /// Configuration plus persisted metadata; share it as `Arc<Catalog>`.
@@ -152,6 +163,7 @@ impl Catalog {
                 data_nodes: db.data_nodes.clone(),
                 default_data_nodes,
                 origin: DbOrigin::Config,
+                physical: None,
             };
             dbs.insert(db.name.clone(), Arc::new(logic));
         }
@@ -173,14 +185,18 @@ impl Catalog {
                     .map(|p| format!("{p} (database created at runtime)")),
             );
         }
+        // Databases with their own physical databases share data nodes; the others own
+        // theirs, and every name is unique.
         let all = dbs
             .values()
             .map(|d| (d.name.as_str(), d.data_nodes.as_slice()))
-            .chain(
-                stored
-                    .iter()
-                    .map(|(n, m)| (n.as_str(), m.data_nodes.as_slice())),
-            );
+            .chain(stored.iter().map(|(n, m)| {
+                let nodes: &[u32] = match m.physical {
+                    Some(_) => &[],
+                    None => m.data_nodes.as_slice(),
+                };
+                (n.as_str(), nodes)
+            }));
         check_database_set(all, &mut problems);
         if !problems.is_empty() {
             return Err(CatalogError::InvalidConfig { problems });
@@ -295,7 +311,7 @@ impl Catalog {
         );
         let all = dbs
             .values()
-            .map(|d| (d.name.as_str(), d.data_nodes.as_slice()))
+            .map(|d| (d.name.as_str(), owned_nodes(d)))
             .chain(std::iter::once((name, data_nodes.as_slice())));
         check_database_set(all, &mut problems);
         if !problems.is_empty() {
@@ -305,11 +321,63 @@ impl Catalog {
             data_nodes,
             default_data_nodes,
             created_at_ms: now_ms(),
+            physical: None,
         };
         self.store.put_database(name, &meta)?;
         let db = Arc::new(runtime_db(name.to_string(), meta));
         dbs.insert(name.to_string(), Arc::clone(&db));
         tracing::info!(database = %name, data_nodes = ?db.data_nodes, "logical database created");
+        Ok(db)
+    }
+
+    /// Records a logical database created through SQL: it has its own physical
+    /// database, named like it, on each of `data_nodes`, which it may share with other
+    /// databases. Rejects a name that exists (also differing only in case), a name that
+    /// is some data node's configured physical database, and undefined data nodes.
+    /// The caller creates the physical databases first, so the record never names
+    /// something that does not exist.
+    pub fn create_database_with_own_schema(
+        &self,
+        name: &str,
+        data_nodes: Vec<u32>,
+        default_data_nodes: Option<Vec<u32>>,
+    ) -> Result<Arc<LogicDb>, CatalogError> {
+        let mut dbs = self.write();
+        if let Some(existing) = dbs.keys().find(|d| d.eq_ignore_ascii_case(name)) {
+            return Err(CatalogError::DatabaseExists(existing.clone()));
+        }
+        let mut problems = Vec::new();
+        if let Some(dn) = self
+            .data_nodes
+            .values()
+            .find(|dn| dn.primary.database.eq_ignore_ascii_case(name))
+        {
+            problems.push(format!(
+                "database name '{name}' is the physical database of data node {}",
+                dn.id
+            ));
+        }
+        let known: HashSet<u32> = self.data_nodes.keys().copied().collect();
+        check_logic_db(
+            name,
+            &data_nodes,
+            default_data_nodes.as_deref(),
+            &known,
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            return Err(CatalogError::Invalid(problems.join("; ")));
+        }
+        let meta = DatabaseMeta {
+            data_nodes,
+            default_data_nodes,
+            created_at_ms: now_ms(),
+            physical: Some(name.to_string()),
+        };
+        self.store.put_database(name, &meta)?;
+        let db = Arc::new(runtime_db(name.to_string(), meta));
+        dbs.insert(name.to_string(), Arc::clone(&db));
+        tracing::info!(database = %name, data_nodes = ?db.data_nodes, "logical database created with its own physical databases");
         Ok(db)
     }
 
@@ -722,6 +790,16 @@ fn runtime_db(name: String, meta: DatabaseMeta) -> LogicDb {
         data_nodes: meta.data_nodes,
         default_data_nodes,
         origin: DbOrigin::Runtime,
+        physical: meta.physical,
+    }
+}
+
+/// The data nodes a database owns exclusively (none when it has its own physical
+/// databases).
+fn owned_nodes(db: &LogicDb) -> &[u32] {
+    match db.physical {
+        Some(_) => &[],
+        None => &db.data_nodes,
     }
 }
 
@@ -883,6 +961,72 @@ default_data_nodes = [2]
             1,
             "no failed creation leaves a trace"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), CatalogError> {
+        let dir = tempdir();
+        {
+            let catalog = Catalog::open(config(dir.path()))?;
+            let db = catalog.create_database_with_own_schema("mysqltest", vec![1, 2], None)?;
+            assert_eq!(db.physical.as_deref(), Some("mysqltest"));
+            assert_eq!(db.physical_on("shop_1"), "mysqltest");
+            catalog.create_database_with_own_schema("db1", vec![1], None)?;
+            catalog.create_table(
+                "mysqltest",
+                "t1",
+                TableInfo::new(Distribution::Vertical { dnid: 2 }),
+            )?;
+            let refused = [
+                (
+                    "MySQLTest",
+                    vec![1],
+                    "Can't create database 'mysqltest'; database exists",
+                ),
+                (
+                    "shop",
+                    vec![1],
+                    "Can't create database 'shop'; database exists",
+                ),
+                (
+                    "Shop_2",
+                    vec![3],
+                    "database name 'Shop_2' is the physical database of data node 2",
+                ),
+                ("x", vec![9], "database 'x': data node 9 is not defined"),
+            ];
+            for (name, nodes, expected) in refused {
+                let err = catalog
+                    .create_database_with_own_schema(name, nodes, None)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                assert!(
+                    err.contains(expected),
+                    "{name}: expected {expected:?}, got {err:?}"
+                );
+            }
+        }
+        let catalog = Catalog::open(config(dir.path()))?;
+        let db = catalog
+            .logic_db("mysqltest")
+            .ok_or_else(|| CatalogError::UnknownDatabase("mysqltest".into()))?;
+        assert_eq!(
+            (db.data_nodes.clone(), db.physical.clone()),
+            (vec![1, 2], Some("mysqltest".into()))
+        );
+        assert!(catalog.table("mysqltest", "t1").is_some());
+        let shop = catalog
+            .logic_db("shop")
+            .ok_or_else(|| CatalogError::UnknownDatabase("shop".into()))?;
+        assert_eq!(shop.physical_on("shop_1"), "shop_1");
+        catalog.drop_database("mysqltest")?;
+        assert!(catalog.table("mysqltest", "t1").is_none());
+        drop(catalog);
+        let reopened = Catalog::open(config(dir.path()))?;
+        assert!(reopened.logic_db("mysqltest").is_none());
+        assert!(reopened.logic_db("db1").is_some());
         Ok(())
     }
 

@@ -163,6 +163,10 @@ pub struct ServerConfig {
     pub version: Option<String>,
     /// `@@version_comment` clients see; None names Strata and the storage version.
     pub version_comment: Option<String>,
+    /// The data nodes of a database made by `CREATE DATABASE` without a
+    /// `DEFAULT DATANODE` clause; None (the default) means every data node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_database_data_nodes: Option<Vec<u32>>,
 }
 
 impl ServerConfig {
@@ -190,6 +194,7 @@ impl Default for ServerConfig {
             worker_threads: 0,
             version: None,
             version_comment: None,
+            new_database_data_nodes: None,
         }
     }
 }

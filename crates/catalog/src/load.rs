@@ -46,6 +46,23 @@ impl Config {
         check_data_nodes(&self.data_nodes, &mut problems);
         let known: HashSet<u32> = self.data_nodes.iter().map(|d| d.id).collect();
         check_databases(&self.databases, &known, &mut problems);
+        for id in self.server.new_database_data_nodes.iter().flatten() {
+            if !known.contains(id) {
+                problems.push(format!(
+                    "server.new_database_data_nodes: data node {id} is not defined"
+                ));
+            }
+        }
+        if self
+            .server
+            .new_database_data_nodes
+            .as_ref()
+            .is_some_and(Vec::is_empty)
+        {
+            problems.push(
+                "server.new_database_data_nodes is empty (omit it to mean all data nodes)".into(),
+            );
+        }
         let rules = check_rules(&self.rules, &known, &mut problems);
         check_tables(&self.tables, &self.databases, &rules, &mut problems);
         check_pool(&self.pool, &mut problems);
@@ -770,6 +787,8 @@ max_size = 64
             ("packet", with(|c| c.server.max_allowed_packet = 10), "server.max_allowed_packet 10 is outside 1024..=1073741824"),
             ("connections", with(|c| c.server.max_connections = 0), "server.max_connections must be at least 1"),
             ("workers", with(|c| c.server.worker_threads = 5000), "server.worker_threads 5000 is outside 0..=1024"),
+            ("new db nodes", with(|c| c.server.new_database_data_nodes = Some(vec![9])), "server.new_database_data_nodes: data node 9 is not defined"),
+            ("new db nodes empty", with(|c| c.server.new_database_data_nodes = Some(vec![])), "server.new_database_data_nodes is empty"),
             ("empty host", with(|c| c.data_nodes[0].primary.host.clear()), "data node 1: primary.host is empty"),
             ("empty physical db", with(|c| c.data_nodes[0].primary.database.clear()), "data node 1: primary.database is empty"),
         ];

@@ -50,6 +50,10 @@ pub struct DatabaseMeta {
     pub default_data_nodes: Option<Vec<u32>>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// The database's own physical database on each of its data nodes (CREATE DATABASE
+    /// through SQL); None: the data nodes' configured databases, which it then owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical: Option<String>,
 }
 
 /// How a table's rows are placed.
@@ -579,6 +583,7 @@ mod tests {
             data_nodes: nodes.to_vec(),
             default_data_nodes: None,
             created_at_ms: 1_700_000_000_000,
+            physical: None,
         }
     }
 

@@ -84,7 +84,7 @@ impl Topology {
                 .catalog
                 .logic_dbs()
                 .iter()
-                .find(|d| d.data_nodes.contains(&n.id))
+                .find(|d| d.physical.is_none() && d.data_nodes.contains(&n.id))
             {
                 Some(db) => *db.name != *n.physical_db,
                 None => true,
@@ -105,6 +105,16 @@ impl Topology {
     /// Logical databases, by name.
     pub fn dbs(&self) -> Vec<Arc<LogicDb>> {
         self.catalog.logic_dbs()
+    }
+
+    /// The physical database of logical database `db` on data node `id`: its own
+    /// (databases created through SQL) or the data node's configured one.
+    pub fn physical(&self, db: &LogicDb, id: u32) -> Option<Arc<str>> {
+        let node = self.node(id)?;
+        Some(match &db.physical {
+            Some(own) => Arc::from(own.as_str()),
+            None => node.physical_db.clone(),
+        })
     }
 
     /// A data node by DNID.

@@ -892,6 +892,8 @@ pub enum InformationSchemaTable {
     ProcessList,
     /// Variables, with the ones that identify a storage server masked.
     Variables,
+    /// `SYSTEM_VARIABLES`: variables with their metadata, masked as `Variables`.
+    SystemVariables,
 }
 
 /// How `information_schema.<name>` is shown; None for tables Strata does not show (the
@@ -935,6 +937,7 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
     match upper.as_str() {
         "PROCESSLIST" => Some(T::ProcessList),
         "GLOBAL_VARIABLES" | "SESSION_VARIABLES" => Some(T::Variables),
+        "SYSTEM_VARIABLES" => Some(T::SystemVariables),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod classify;
+pub mod database;
 pub mod ddl;
 pub mod digest;
 pub mod error;
@@ -30,6 +31,9 @@ pub use account::{
     PrivilegeItem, ResourceLimits, UserName, UserRef, UserSpec,
 };
 pub use classify::{classify, classify_head, StatementKind};
+pub use database::{
+    is_database_statement, parse_database_statement, CreateDatabase, DatabaseStatement,
+};
 pub use digest::{normalize_digest, Digest};
 pub use error::SqlError;
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};

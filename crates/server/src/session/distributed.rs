@@ -29,9 +29,15 @@ use super::transaction::STATEMENT_SAVEPOINT;
 use super::{backend_error, Session, SessionError};
 
 impl Session {
-    /// Physical database of a data node.
+    /// Physical database of the current database on a data node (else the node's own).
     pub(super) fn physical_of(&self, dnid: u32) -> Option<Arc<str>> {
-        self.ctx.topology.node(dnid).map(|n| n.physical_db.clone())
+        let topo = &self.ctx.topology;
+        if let Some(db) = self.db.as_deref().and_then(|d| topo.db(d)) {
+            if db.data_nodes.contains(&dnid) {
+                return topo.physical(&db, dnid);
+            }
+        }
+        topo.node(dnid).map(|n| n.physical_db.clone())
     }
 
     /// Leases a connection per listed data node (in the given order).
@@ -453,7 +459,7 @@ pub(super) fn rewrite_schemas(
         let target = dnid
             .filter(|d| db.data_nodes.contains(d))
             .or_else(|| crate::context::home_node(&db))?;
-        topology.node(target).map(|n| n.physical_db.clone())
+        topology.physical(&db, target)
     })
     .into_owned()
 }

@@ -66,7 +66,7 @@ impl Session {
         let db = self.ctx.topology.db(self.db.as_deref()?)?;
         let mut total: u64 = 0;
         for &dnid in &db.data_nodes {
-            let physical = self.ctx.topology.node(dnid)?.physical_db.clone();
+            let physical = self.ctx.topology.physical(&db, dnid)?;
             let text = format!("EXPLAIN {}", self.rewrite_schemas_for(sql, Some(dnid)));
             let mut lease = match self.lease(dnid, Some(&physical)).await {
                 Ok(l) => l,

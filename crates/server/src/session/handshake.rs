@@ -371,7 +371,7 @@ pub(super) async fn accept(
         home: None,
         rename: None,
         multi_node: false,
-        vars: SessionVars::default(),
+        vars: handshake_names(response.charset),
         pending_vars: None,
         pending_eval: Vec::new(),
         autocommit: true,
@@ -515,5 +515,50 @@ mod identity_tests {
         assert_eq!(id.comment, "my banner");
         let mysql = ServerIdentity::derive(&["5.5.5-10.11.6-MariaDB"], Some("8.0.36"), None);
         assert_eq!(mysql.greeting, "8.0.36");
+    }
+}
+
+/// Session variables that make storage connections speak the character set the client
+/// announced in its handshake, replayed as `SET NAMES` is: storage connections open in
+/// utf8mb4, so without it a latin1 client's bytes would be read as UTF-8. An id the
+/// compute node does not know keeps utf8mb4 (logged).
+fn handshake_names(collation_id: u8) -> SessionVars {
+    let mut vars = SessionVars::default();
+    if collation_id == charset::UTF8MB4_GENERAL_CI {
+        return vars;
+    }
+    match strata_mysql::Collation::from_id(u16::from(collation_id)) {
+        Some(c) => vars.set(
+            "names",
+            format!("NAMES {} COLLATE {}", c.charset().name(), c.name()),
+        ),
+        None => tracing::debug!(
+            collation_id,
+            "unknown client collation in the handshake; the session speaks utf8mb4"
+        ),
+    }
+    vars
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::handshake_names;
+
+    #[test]
+    fn the_handshake_collation_becomes_set_names() {
+        assert_eq!(
+            handshake_names(8).get("names"),
+            Some("NAMES latin1 COLLATE latin1_swedish_ci")
+        );
+        assert_eq!(
+            handshake_names(33).get("names"),
+            Some("NAMES utf8mb3 COLLATE utf8mb3_general_ci")
+        );
+        assert_eq!(
+            handshake_names(45).get("names"),
+            None,
+            "the storage default"
+        );
+        assert_eq!(handshake_names(250).get("names"), None, "unknown: utf8mb4");
     }
 }

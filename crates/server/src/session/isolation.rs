@@ -31,8 +31,8 @@ use crate::results::LocalResult;
 pub struct PrivateSchemas {
     /// Lowercased physical names that differ from every logical name.
     physical: Vec<String>,
-    /// Logical database names.
-    logical: Vec<String>,
+    /// Logical database names (CREATE/DROP DATABASE change them).
+    logical: std::sync::RwLock<Vec<String>>,
 }
 
 impl PrivateSchemas {
@@ -46,7 +46,26 @@ impl PrivateSchemas {
             .collect();
         physical.sort();
         physical.dedup();
-        PrivateSchemas { physical, logical }
+        PrivateSchemas {
+            physical,
+            logical: std::sync::RwLock::new(logical),
+        }
+    }
+
+    /// Records a logical database created at runtime.
+    pub fn add_logical(&self, db: &str) {
+        let mut logical = self.logical.write().unwrap_or_else(|p| p.into_inner());
+        if !logical.iter().any(|l| l == db) {
+            logical.push(db.to_string());
+        }
+    }
+
+    /// Forgets a dropped logical database.
+    pub fn remove_logical(&self, db: &str) {
+        self.logical
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|l| l != db);
     }
 }
 
@@ -56,7 +75,11 @@ impl SchemaPolicy for PrivateSchemas {
     }
 
     fn logical(&self, db: &str) -> bool {
-        self.logical.iter().any(|l| l == db)
+        self.logical
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|l| l == db)
     }
 
     fn may_mention(&self, text: &[u8]) -> bool {
@@ -230,8 +253,8 @@ impl Session {
             .filter(|db| self.may_use(&db.name))
             .filter_map(|db| {
                 let dnid = crate::context::home_node(db)?;
-                let node = self.ctx.topology.node(dnid)?;
-                Some((Arc::from(db.name.as_str()), node.physical_db.clone()))
+                let physical = self.ctx.topology.physical(db, dnid)?;
+                Some((Arc::from(db.name.as_str()), physical))
             })
             .collect()
     }
@@ -387,29 +410,47 @@ impl Session {
                 }
                 format!("SELECT * FROM information_schema.`{table}` WHERE {condition}")
             }
-            InformationSchemaTable::Variables => {
-                let mut cases = String::new();
-                for name in OWN_VARIABLES {
-                    cases.push_str(&format!(
-                        " WHEN '{}' THEN {}",
-                        name.to_ascii_uppercase(),
-                        self.own_variable_literal(name)
-                    ));
-                }
-                format!(
-                    "SELECT VARIABLE_NAME, CASE WHEN VARIABLE_NAME IN ({own}) THEN CASE VARIABLE_NAME{cases} END \
-                     WHEN {pattern} THEN '' ELSE VARIABLE_VALUE END AS VARIABLE_VALUE \
-                     FROM information_schema.`{table}`",
-                    own = OWN_VARIABLES
-                        .iter()
-                        .map(|n| format!("'{}'", n.to_ascii_uppercase()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    pattern = IDENTIFYING_PATTERN,
-                )
-            }
+            InformationSchemaTable::Variables => format!(
+                "SELECT VARIABLE_NAME, {} AS VARIABLE_VALUE FROM information_schema.`{table}`",
+                self.masked_variable_value("VARIABLE_VALUE")
+            ),
+            InformationSchemaTable::SystemVariables => format!(
+                // Every column in MariaDB 10.11's order; a value that is NULL (a global
+                // variable's SESSION_VALUE) stays NULL, and the option file a value came
+                // from is the storage server's business.
+                "SELECT VARIABLE_NAME, IF(SESSION_VALUE IS NULL, NULL, {session}) AS SESSION_VALUE, \
+                 IF(GLOBAL_VALUE IS NULL, NULL, {global}) AS GLOBAL_VALUE, GLOBAL_VALUE_ORIGIN, \
+                 IF(VARIABLE_NAME IN ({own}) OR {pattern}, NULL, DEFAULT_VALUE) AS DEFAULT_VALUE, \
+                 VARIABLE_SCOPE, VARIABLE_TYPE, VARIABLE_COMMENT, NUMERIC_MIN_VALUE, \
+                 NUMERIC_MAX_VALUE, NUMERIC_BLOCK_SIZE, ENUM_VALUE_LIST, READ_ONLY, \
+                 COMMAND_LINE_ARGUMENT, CAST(NULL AS CHAR(2048)) AS GLOBAL_VALUE_PATH \
+                 FROM information_schema.`{table}`",
+                session = self.masked_variable_value("SESSION_VALUE"),
+                global = self.masked_variable_value("GLOBAL_VALUE"),
+                own = own_variable_names(),
+                pattern = IDENTIFYING_PATTERN,
+            ),
             InformationSchemaTable::ProcessList => self.process_list_source(),
         }
+    }
+
+    /// An SQL expression for a variable's value column: the compute node's own value
+    /// for OWN_VARIABLES, '' for the other identifying ones, the storage's otherwise.
+    fn masked_variable_value(&self, column: &str) -> String {
+        let mut cases = String::new();
+        for name in OWN_VARIABLES {
+            cases.push_str(&format!(
+                " WHEN '{}' THEN {}",
+                name.to_ascii_uppercase(),
+                self.own_variable_literal(name)
+            ));
+        }
+        format!(
+            "CASE WHEN VARIABLE_NAME IN ({own}) THEN CASE VARIABLE_NAME{cases} END \
+             WHEN {pattern} THEN '' ELSE {column} END",
+            own = own_variable_names(),
+            pattern = IDENTIFYING_PATTERN,
+        )
     }
 
     /// A server-side prepared statement over information_schema: restricted like a
@@ -513,6 +554,15 @@ const OWN_VARIABLES: &[&str] = &[
     "tmpdir",
     "basedir",
 ];
+
+/// OWN_VARIABLES as an SQL list of upper-case names.
+fn own_variable_names() -> String {
+    OWN_VARIABLES
+        .iter()
+        .map(|n| format!("'{}'", n.to_ascii_uppercase()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// An SQL condition on VARIABLE_NAME matching the other names `identifies_storage`
 /// matches (the ones in OWN_VARIABLES are answered by value). No LIKE escapes, whose

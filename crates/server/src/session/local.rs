@@ -280,13 +280,13 @@ impl Session {
                 return Err(self.database_denied(&name));
             }
             let dnid = crate::context::home_node(&logic).unwrap_or(0);
-            let node = self.ctx.topology.node(dnid).ok_or_else(|| {
+            let physical = self.ctx.topology.physical(&logic, dnid).ok_or_else(|| {
                 MysqlError::new(
                     codes::UNKNOWN,
                     format!("data node {dnid} is not configured"),
                 )
             })?;
-            (dnid, node.physical_db.clone())
+            (dnid, physical)
         };
         let name = if information_schema {
             "information_schema".to_string()

@@ -24,6 +24,7 @@ macro_rules! relay_mode {
 
 mod accounts;
 mod audit;
+mod databases;
 mod distributed;
 mod firewall;
 pub(crate) mod handshake;
@@ -341,9 +342,7 @@ impl Session {
         let Some(logic) = topo.db(db) else {
             return Err(MysqlError::unknown_database(db));
         };
-        let home = home_node(&logic)
-            .and_then(|dnid| topo.node(dnid))
-            .map(|n| (n.id, n.physical_db.clone()));
+        let home = home_node(&logic).and_then(|dnid| Some((dnid, topo.physical(&logic, dnid)?)));
         let Some(home) = home else {
             return Err(MysqlError::new(
                 codes::UNKNOWN,

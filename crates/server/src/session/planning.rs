@@ -143,7 +143,7 @@ impl Session {
         kind: strata_sql::StatementKind,
         bytes: strata_sql::ByteSummary,
     ) -> bool {
-        if self.multi_node {
+        if self.multi_node || self.names_multi_node_database(sql, kind) {
             return true;
         }
         let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(sql.as_bytes(), needle);
@@ -151,6 +151,22 @@ impl Session {
             strata_sql::StatementKind::Create => has(b"shard"),
             _ => bytes.slash() && sql.contains("/*") && (has(b"strata:") || has(b"hotdb:")),
         }
+    }
+
+    /// True when `sql` qualifies a table with a database over several data nodes: run
+    /// from another (or no) current database it must be planned too, or it would reach
+    /// only the home node (a DROP TABLE there left the table on the other nodes and in
+    /// the catalog).
+    fn names_multi_node_database(&self, sql: &str, kind: strata_sql::StatementKind) -> bool {
+        if !sql.contains('.') {
+            return false;
+        }
+        let topo = &self.ctx.topology;
+        strata_sql::table_references(sql, kind)
+            .refs
+            .iter()
+            .filter_map(|r| r.schema.as_deref())
+            .any(|schema| topo.db(schema).is_some_and(|db| db.data_nodes.len() > 1))
     }
 
     /// Plans a statement without running it; `params` are a prepared statement's values.

@@ -221,9 +221,9 @@ impl Session {
                 Err(e) => Err(sql_error(&e)),
             },
             StatementKind::Create | StatementKind::Drop
-                if matches!(second_keyword(sql).as_deref(), Some("DATABASE") | Some("SCHEMA")) =>
+                if strata_sql::is_database_statement(sql) =>
             {
-                Err(MysqlError::not_supported("CREATE/DROP DATABASE through SQL (declare logical databases in the configuration)"))
+                return self.database_statement(sql, more).await;
             }
             _ => {
                 if creates_connection_state(sql, kind, bytes) {
