@@ -54,10 +54,7 @@ mod tests {
             data_nodes: nodes
                 .into_iter()
                 .enumerate()
-                .map(|(i, primary)| DataNodeConfig {
-                    id: i as u32 + 1,
-                    primary,
-                })
+                .map(|(i, primary)| DataNodeConfig::new(i as u32 + 1, primary))
                 .collect(),
             ..Config::default()
         }

@@ -186,15 +186,17 @@ fn playground_config(
     let data_nodes: Vec<DataNodeConfig> = storage
         .iter()
         .zip(1u32..)
-        .map(|(node, id)| DataNodeConfig {
-            id,
-            primary: StorageNodeConfig::new(
-                node.connect_host(),
-                node.port,
-                &node.user,
-                &node.password,
-                PHYSICAL_DATABASE,
-            ),
+        .map(|(node, id)| {
+            DataNodeConfig::new(
+                id,
+                StorageNodeConfig::new(
+                    node.connect_host(),
+                    node.port,
+                    &node.user,
+                    &node.password,
+                    PHYSICAL_DATABASE,
+                ),
+            )
         })
         .collect();
     Config {
@@ -232,6 +234,7 @@ fn playground_config(
             path: Some(dir.join("audit.log")),
             ..Default::default()
         },
+        ha: Default::default(),
     }
 }
 

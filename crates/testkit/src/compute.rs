@@ -85,6 +85,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             merge: Default::default(),
             security: Default::default(),
             audit: Default::default(),
+            ha: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {
@@ -109,10 +110,9 @@ impl<'a> ComputeNodeBuilder<'a> {
                     primary.tls = true;
                     primary.tls_ca = Some(tls.ca.clone());
                 }
-                config.data_nodes.push(DataNodeConfig {
-                    id: next_dnid,
-                    primary,
-                });
+                config
+                    .data_nodes
+                    .push(DataNodeConfig::new(next_dnid, primary));
                 dnids.push(next_dnid);
                 next_dnid += 1;
             }
