@@ -110,9 +110,22 @@ impl<'a> ComputeNodeBuilder<'a> {
                     primary.tls = true;
                     primary.tls_ca = Some(tls.ca.clone());
                 }
-                config
-                    .data_nodes
-                    .push(DataNodeConfig::new(next_dnid, primary));
+                let replicas = self
+                    .storage
+                    .replicas(i)
+                    .iter()
+                    .map(|replica| {
+                        let mut config = primary.clone();
+                        config.port = replica.port();
+                        config.database = String::new();
+                        config
+                    })
+                    .collect();
+                config.data_nodes.push(DataNodeConfig {
+                    id: next_dnid,
+                    primary,
+                    replicas,
+                });
                 dnids.push(next_dnid);
                 next_dnid += 1;
             }
