@@ -265,7 +265,7 @@ pub struct StorageNodeConfig {
     pub password: String,
     /// Physical database that holds this data node's tables (never shown to clients);
     /// a replica may omit it (replication keeps the primary's name).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub database: String,
     /// Share of the data node's reads this storage node gets when reads go to replicas.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,7 +3,10 @@
 //! built into MariaDB 10.11) and the statements that make one node a replica of another.
 //!
 //! Every member gets the same options, primary or replica, so any replica can be
-//! promoted without a restart; replicas are additionally read-only.
+//! promoted without a restart, except two: replicas are read-only, and only the primary
+//! waits for semi-synchronous acknowledgements (a replica that did would hold each
+//! replicated transaction for the whole timeout, since nothing replicates from it;
+//! failover turns the wait on for the promoted replica).
 
 use std::time::{Duration, Instant};
 
@@ -34,7 +37,10 @@ impl ReplicationOptions {
             "--binlog-format=ROW".into(),
             "--sync-binlog=1".into(),
             "--innodb-flush-log-at-trx-commit=1".into(),
-            "--rpl-semi-sync-master-enabled=ON".into(),
+            format!(
+                "--rpl-semi-sync-master-enabled={}",
+                if self.read_only { "OFF" } else { "ON" }
+            ),
             "--rpl-semi-sync-slave-enabled=ON".into(),
             "--rpl-semi-sync-master-wait-point=AFTER_SYNC".into(),
             format!(
@@ -157,6 +163,7 @@ mod tests {
         .server_args();
         assert!(args.contains(&"--server-id=7".to_string()));
         assert!(args.contains(&"--read-only=ON".to_string()));
+        assert!(args.contains(&"--rpl-semi-sync-master-enabled=OFF".to_string()));
         assert!(args.contains(&"--rpl-semi-sync-master-timeout=10000".to_string()));
     }
 }
