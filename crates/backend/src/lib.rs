@@ -40,6 +40,9 @@ pub enum BackendError {
     /// No connection became free within the acquire timeout.
     #[error("no free connection to data node {0} within {1} ms")]
     PoolTimeout(u32, u64),
+    /// The data node was failing over and no new primary took over within the hold.
+    #[error("data node {0} is failing over and has no new primary yet")]
+    FailingOver(u32),
     /// The pool is closed (shutting down).
     #[error("connection pool of data node {0} is closed")]
     PoolClosed(u32),

@@ -4,6 +4,11 @@
 //! Each open connection holds one semaphore permit, idle ones included, so the number of
 //! connections never exceeds `max_size`.
 //!
+//! The storage node a pool connects to can change (failover promotes a replica):
+//! `switch_target` points new connections at the new primary and drops idle ones;
+//! connections to the old one are closed when they come back. `hold` makes new acquires
+//! wait (bounded) while the switch is being prepared.
+//!
 //! Idle connections are kept per *shard*: shard 0 for the compute node's background
 //! tasks, shard `i` for session worker thread `i` (see `set_thread_shard`). A socket is
 //! driven by the reactor of the runtime that opened it, so a worker reuses only the
@@ -13,7 +18,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -83,9 +88,19 @@ impl std::ops::DerefMut for Lease {
 
 /// Connections to one storage node.
 pub struct Pool {
-    target: Arc<StorageTarget>,
+    /// The data node (never changes, unlike the storage node serving it).
+    dnid: u32,
+    /// The storage node new connections go to (swapped by failover).
+    target: RwLock<Arc<StorageTarget>>,
     /// TLS for every connection of this pool (health checks included), or None.
-    tls: Option<ClientTls>,
+    tls: RwLock<Option<ClientTls>>,
+    /// Set while the data node fails over: acquires wait for `switched` (bounded by
+    /// the hold's deadline) instead of reaching a storage node.
+    held: AtomicBool,
+    /// When a hold set by `hold` ends on its own.
+    held_until: Mutex<Option<Instant>>,
+    /// Wakes acquires waiting on a hold.
+    switched: Notify,
     settings: PoolSettings,
     /// Idle connections per shard, most recently used last.
     idle: Box<[Mutex<Vec<Lease>>]>,
@@ -117,8 +132,12 @@ impl Pool {
         workers: usize,
     ) -> Arc<Pool> {
         let pool = Arc::new(Pool {
-            target: Arc::new(target),
-            tls,
+            dnid: target.dnid,
+            target: RwLock::new(Arc::new(target)),
+            tls: RwLock::new(tls),
+            held: AtomicBool::new(false),
+            held_until: Mutex::new(None),
+            switched: Notify::new(),
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
             idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
@@ -150,14 +169,70 @@ impl Pool {
         pool
     }
 
-    /// The storage node this pool connects to.
-    pub fn target(&self) -> &Arc<StorageTarget> {
-        &self.target
+    /// The storage node this pool connects to now.
+    pub fn target(&self) -> Arc<StorageTarget> {
+        self.target
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The TLS settings of this pool's connections (None: clear text).
-    pub fn tls(&self) -> Option<&ClientTls> {
-        self.tls.as_ref()
+    pub fn tls(&self) -> Option<ClientTls> {
+        self.tls.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes acquires wait, at most `limit`, until `switch_target` or `release_hold`
+    /// (failover is choosing the new primary).
+    pub fn hold(&self, limit: Duration) {
+        *self.held_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + limit);
+        self.held.store(true, Ordering::Release);
+    }
+
+    /// Ends a hold without switching (failover gave up): waiting acquires go on to the
+    /// current target.
+    pub fn release_hold(&self) {
+        self.held.store(false, Ordering::Release);
+        self.switched.notify_waiters();
+    }
+
+    /// Points the pool at another storage node (the promoted primary): idle connections
+    /// are closed now, lent ones when they come back, and held acquires go on.
+    pub fn switch_target(&self, target: StorageTarget, tls: Option<ClientTls>) {
+        *self.target.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(target);
+        *self.tls.write().unwrap_or_else(|p| p.into_inner()) = tls;
+        self.failures.store(0, Ordering::Relaxed);
+        for shard in 0..self.idle.len() {
+            let stale = std::mem::take(&mut *self.idle_guard(shard));
+            drop(stale);
+        }
+        self.returned.notify_waiters();
+        self.release_hold();
+    }
+
+    /// Waits while the pool is held; Err when the hold outlives its limit.
+    async fn wait_hold(&self) -> Result<(), BackendError> {
+        loop {
+            let switched = self.switched.notified();
+            if !self.held.load(Ordering::Acquire) {
+                return Ok(());
+            }
+            let until = *self.held_until.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(until) = until else { return Ok(()) };
+            let now = Instant::now();
+            if now >= until {
+                return Err(BackendError::FailingOver(self.dnid));
+            }
+            let _ = tokio::time::timeout(until - now, switched).await;
+        }
+    }
+
+    /// Whether a lease still points at the storage node the pool serves.
+    fn is_current(&self, lease: &Lease) -> bool {
+        Arc::ptr_eq(
+            lease.target(),
+            &self.target.read().unwrap_or_else(|p| p.into_inner()),
+        )
     }
 
     fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Lease>> {
@@ -225,7 +300,10 @@ impl Pool {
     pub async fn acquire(&self, want_db: Option<&str>) -> Result<Lease, BackendError> {
         let shard = self.own_shard();
         if self.closed.load(Ordering::Relaxed) {
-            return Err(BackendError::PoolClosed(self.target.dnid));
+            return Err(BackendError::PoolClosed(self.dnid));
+        }
+        if self.held.load(Ordering::Acquire) {
+            self.wait_hold().await?;
         }
         // The common case: an idle connection of this thread, no clock read needed.
         if let Some(lease) = self.take_idle(shard, want_db) {
@@ -234,7 +312,7 @@ impl Pool {
         let deadline = Instant::now() + self.settings.acquire_timeout;
         loop {
             if self.closed.load(Ordering::Relaxed) {
-                return Err(BackendError::PoolClosed(self.target.dnid));
+                return Err(BackendError::PoolClosed(self.dnid));
             }
             if let Some(lease) = self.take_idle(shard, want_db) {
                 return Ok(lease);
@@ -249,7 +327,7 @@ impl Pool {
             let now = Instant::now();
             if now >= deadline {
                 return Err(BackendError::PoolTimeout(
-                    self.target.dnid,
+                    self.dnid,
                     self.settings.acquire_timeout.as_millis() as u64,
                 ));
             }
@@ -260,12 +338,8 @@ impl Pool {
     }
 
     async fn open(&self, permit: OwnedSemaphorePermit, home: usize) -> Result<Lease, BackendError> {
-        match BackendConn::connect(
-            self.target.clone(),
-            self.tls.as_ref(),
-            self.settings.connect_timeout,
-        )
-        .await
+        let tls = self.tls();
+        match BackendConn::connect(self.target(), tls.as_ref(), self.settings.connect_timeout).await
         {
             Ok(conn) => {
                 self.failures.store(0, Ordering::Relaxed);
@@ -314,9 +388,13 @@ impl Pool {
 
     /// Puts a connection in its idle list, or closes it when it cannot be reused.
     fn park(&self, lease: Lease) {
-        if lease.is_broken() || lease.in_transaction() || self.closed.load(Ordering::Relaxed) {
+        if lease.is_broken()
+            || lease.in_transaction()
+            || self.closed.load(Ordering::Relaxed)
+            || !self.is_current(&lease)
+        {
             debug!(
-                dnid = self.target.dnid,
+                dnid = self.dnid,
                 "closing storage connection instead of pooling it"
             );
             drop(lease);
@@ -363,7 +441,7 @@ impl Pool {
                 }
                 if idle_for >= self.settings.health_check_interval && lease.ping().await.is_err() {
                     warn!(
-                        dnid = self.target.dnid,
+                        dnid = self.dnid,
                         "dropping a storage connection that failed its health check"
                     );
                     continue;
@@ -383,7 +461,7 @@ impl Pool {
             match self.open(permit, self.own_shard()).await {
                 Ok(lease) => self.park(lease),
                 Err(e) => {
-                    warn!(dnid = self.target.dnid, error = %e, "cannot open a storage connection; will retry");
+                    warn!(dnid = self.dnid, error = %e, "cannot open a storage connection; will retry");
                     break;
                 }
             }
