@@ -1,9 +1,11 @@
 //! Connections from the compute node to storage nodes: the connection itself (`conn`),
+//! heartbeats on connections of their own (`heartbeat`),
 //! the per-storage-node pools (`pool`), the TLS settings pools are built with
 //! (`storage_tls`) and the relay that streams a storage node's response to a client
 //! without decoding rows (`relay`).
 
 pub mod conn;
+pub mod heartbeat;
 pub mod pool;
 pub mod relay;
 pub mod storage_tls;

@@ -192,6 +192,8 @@ pub struct ServerContext {
     pub audit: Option<crate::audit::AuditLog>,
     /// The SQL firewall (inactive when no rule is configured).
     pub firewall: crate::firewall::Firewall,
+    /// Storage nodes' health and roles, failovers (published by the heartbeat tasks).
+    pub ha: Arc<crate::failover::HaState>,
 }
 
 impl ServerContext {
@@ -233,6 +235,7 @@ impl ServerContext {
         })?;
         let topology = Topology::new(catalog, storage_tls);
         Ok(ServerContext {
+            ha: Arc::new(crate::failover::HaState::new(storage_tls.clone())),
             audit,
             firewall,
             accounts: std::sync::RwLock::new(accounts),

@@ -182,6 +182,11 @@ impl ComputeNode {
         self.server.service_addr()
     }
 
+    /// The running node's shared state (storage health, topology, sessions).
+    pub fn context(&self) -> &std::sync::Arc<strata_server::context::ServerContext> {
+        self.server.context()
+    }
+
     /// The configuration the node runs with (listener ports as configured, i.e. 0).
     pub fn config(&self) -> &Config {
         &self.config
