@@ -335,6 +335,8 @@ struct Watch {
     members: Vec<Member>,
     primary: usize,
     last_failover_at: Option<Instant>,
+    /// New statements are held because the primary missed a heartbeat.
+    suspect_hold: bool,
     last_failover: Option<String>,
 }
 
@@ -366,6 +368,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: u32, mut shutdown: S
         primary: 0,
         last_failover_at: None,
         last_failover: None,
+        suspect_hold: false,
     };
     let mut tick = tokio::time::interval(Duration::from_millis(ha.heartbeat_interval_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -375,10 +378,13 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: u32, mut shutdown: S
             _ = tick.tick() => {}
         }
         watch.probe_all().await;
+        watch.hold_while_suspected(&ctx, &ha);
         watch.fence_returning_primaries().await;
         ctx.ha.publish(dnid, watch.states(&ha));
         if watch.primary_failed(&ha).await {
             if let Some(event) = watch.fail_over(&ctx, &ha).await {
+                // The switch (or giving up) released the hold.
+                watch.suspect_hold = false;
                 watch.last_failover = Some(event.summary());
                 ctx.ha.record(event);
                 ctx.ha.publish(dnid, watch.states(&ha));
@@ -402,6 +408,37 @@ impl Watch {
                 }
             }
         }
+    }
+
+    /// From the first missed heartbeat of a primary that can fail over, new statements
+    /// for the data node wait (bounded by `hold_timeout_ms`) instead of failing on a
+    /// dead connection; they go on as soon as the primary answers again or another
+    /// primary takes over.
+    fn hold_while_suspected(&mut self, ctx: &ServerContext, ha: &HaConfig) {
+        let Some(node) = ctx.topology.node(self.dnid) else {
+            return;
+        };
+        let missed = self.members[self.primary].failures > 0;
+        if missed && !self.suspect_hold && ha.auto_failover && self.can_fail_over(ha) {
+            node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+            self.suspect_hold = true;
+        } else if !missed && self.suspect_hold {
+            node.pool.release_hold();
+            self.suspect_hold = false;
+        }
+    }
+
+    /// Whether a replica is there to promote and the anti-flapping period is over.
+    fn can_fail_over(&self, ha: &HaConfig) -> bool {
+        let has_candidates = self
+            .members
+            .iter()
+            .enumerate()
+            .any(|(i, m)| i != self.primary && !m.fenced);
+        let flapping = self
+            .last_failover_at
+            .is_some_and(|at| at.elapsed() < Duration::from_millis(ha.anti_flap_ms));
+        has_candidates && !flapping
     }
 
     /// A fenced former primary that answers again (it was frozen, or restarted) is made
@@ -431,18 +468,11 @@ impl Watch {
                 false
             }
             Err(e) => {
-                let has_candidates = self
-                    .members
-                    .iter()
-                    .enumerate()
-                    .any(|(i, m)| i != self.primary && !m.fenced);
-                let flapping = self
-                    .last_failover_at
-                    .is_some_and(|at| at.elapsed() < Duration::from_millis(ha.anti_flap_ms));
+                let can = self.can_fail_over(ha);
                 if primary.failures == ha.failure_threshold {
-                    error!(dnid = self.dnid, node = %primary.address(), error = %e, has_candidates, flapping, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
+                    error!(dnid = self.dnid, node = %primary.address(), error = %e, can_fail_over = can, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
                 }
-                has_candidates && ha.auto_failover && !flapping
+                can && ha.auto_failover
             }
         }
     }
