@@ -177,6 +177,12 @@ async fn a_killed_primary_fails_over_without_losing_acknowledged_updates() -> Re
         unavailable.as_millis(),
         events[0].duration().as_millis()
     );
+    let mut kinds: Vec<&String> = logs.iter().flat_map(|l| &l.errors).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds.iter().take(5) {
+        println!("  error seen: {kind}");
+    }
     for (step, took) in &events[0].steps {
         println!("  {step}: {} ms", took.as_millis());
     }
