@@ -101,6 +101,8 @@ pub struct Pool {
     held_until: Mutex<Option<Instant>>,
     /// Wakes acquires waiting on a hold.
     switched: Notify,
+    /// Signalled when a connect fails, so the heartbeat looks at the node at once.
+    connect_failed: Notify,
     settings: PoolSettings,
     /// Idle connections per shard, most recently used last.
     idle: Box<[Mutex<Vec<Lease>>]>,
@@ -138,6 +140,7 @@ impl Pool {
             held: AtomicBool::new(false),
             held_until: Mutex::new(None),
             switched: Notify::new(),
+            connect_failed: Notify::new(),
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
             idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
@@ -225,6 +228,12 @@ impl Pool {
             }
             let _ = tokio::time::timeout(until - now, switched).await;
         }
+    }
+
+    /// Resolves after a connect to the pool's storage node failed (a permit is kept
+    /// when nobody waits, so one failure is never missed).
+    pub async fn connect_failure(&self) {
+        self.connect_failed.notified().await;
     }
 
     /// Whether a lease still points at the storage node the pool serves.
@@ -357,6 +366,7 @@ impl Pool {
             }
             Err(e) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                self.connect_failed.notify_one();
                 Err(e)
             }
         }

@@ -30,6 +30,8 @@ use crate::shutdown::Shutdown;
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest the start-up role check waits for one storage node.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(3);
+/// Shortest pause between two probe rounds woken by sessions' failed connects.
+const MIN_PROBE_GAP: Duration = Duration::from_millis(20);
 /// Failover events kept for the admin surface.
 const EVENTS_KEPT: usize = 64;
 
@@ -370,12 +372,27 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: u32, mut shutdown: S
         last_failover: None,
         suspect_hold: false,
     };
-    let mut tick = tokio::time::interval(Duration::from_millis(ha.heartbeat_interval_ms));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let interval = Duration::from_millis(ha.heartbeat_interval_ms);
+    // While the primary is suspected it is probed this often, so confirming a failure
+    // takes `failure_threshold` short probes rather than full periods.
+    let suspect_interval = interval.min(Duration::from_millis(ha.heartbeat_timeout_ms));
+    let Some(pool) = ctx.topology.node(dnid).map(|n| n.pool.clone()) else {
+        return;
+    };
     loop {
+        let wait = if watch.members[watch.primary].failures > 0 {
+            suspect_interval
+        } else {
+            interval
+        };
         tokio::select! {
             _ = shutdown.triggered() => return,
-            _ = tick.tick() => {}
+            _ = tokio::time::sleep(wait) => {}
+            // A session could not connect: look now rather than at the next period
+            // (but not more often than every few milliseconds, whatever sessions do).
+            _ = pool.connect_failure() => {
+                tokio::time::sleep(MIN_PROBE_GAP).await;
+            }
         }
         watch.probe_all().await;
         watch.hold_while_suspected(&ctx, &ha);
