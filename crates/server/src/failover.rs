@@ -465,7 +465,7 @@ impl Watch {
             let writable = member.last.as_ref().is_some_and(|r| !r.read_only);
             if member.failures == 0 && writable {
                 let started = Instant::now();
-                let result = fence(&mut member.prober).await;
+                let result = fence(&mut member.prober, STEP_TIMEOUT).await;
                 info!(dnid = self.dnid, node = %member.address(), elapsed = ?started.elapsed(), ?result, "fenced a former primary that came back");
             }
         }
@@ -644,7 +644,9 @@ impl Watch {
 
         // 3. Fence the old primary: never routed to again; read-only if it answers.
         self.members[old].fenced = true;
-        let fenced = fence(&mut self.members[old].prober).await;
+        // Short: a frozen primary must not hold up the failover.
+        let fence_timeout = Duration::from_millis(ha.heartbeat_timeout_ms);
+        let fenced = fence(&mut self.members[old].prober, fence_timeout).await;
         let old_addr = event.old_primary.clone();
         let fenced = match fenced {
             Ok(killed) => format!("fence {old_addr} (read_only = ON, {killed} connections killed)"),
@@ -726,13 +728,16 @@ impl Watch {
     }
 
     fn give_up(
-        &self,
+        &mut self,
         node: &crate::context::DataNode,
         mut event: FailoverEvent,
         why: &str,
     ) -> FailoverEvent {
         error!(dnid = self.dnid, error = why, "failover: giving up");
         node.pool.release_hold();
+        // Anti-flapping counts promotions: a failover that promoted nothing may be
+        // tried again at the next heartbeat.
+        self.last_failover_at = None;
         event.error = Some(why.to_string());
         event
     }
@@ -765,21 +770,22 @@ fn best_candidate(candidates: &[(usize, String)], members: &[Member]) -> Option<
 }
 
 /// Makes a former primary read-only and kills its client connections; Ok is how many.
-async fn fence(prober: &mut Prober) -> Result<usize, strata_backend::BackendError> {
-    prober
-        .execute("SET GLOBAL read_only = ON", STEP_TIMEOUT)
-        .await?;
+async fn fence(
+    prober: &mut Prober,
+    timeout: Duration,
+) -> Result<usize, strata_backend::BackendError> {
+    prober.execute("SET GLOBAL read_only = ON", timeout).await?;
     let rows = prober
         .query(
             "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
              AND USER NOT IN ('system user', 'event_scheduler') AND COMMAND <> 'Binlog Dump'",
-            STEP_TIMEOUT,
+            timeout,
         )
         .await?;
     let mut killed = 0;
     for id in rows.iter().filter_map(|r| r.first().cloned().flatten()) {
         if prober
-            .execute(&format!("KILL CONNECTION {id}"), STEP_TIMEOUT)
+            .execute(&format!("KILL CONNECTION {id}"), timeout)
             .await
             .is_ok()
         {
