@@ -1,9 +1,11 @@
 //! Connections from the compute node to storage nodes: the connection itself (`conn`),
+//! heartbeats on connections of their own (`heartbeat`),
 //! the per-storage-node pools (`pool`), the TLS settings pools are built with
 //! (`storage_tls`) and the relay that streams a storage node's response to a client
 //! without decoding rows (`relay`).
 
 pub mod conn;
+pub mod heartbeat;
 pub mod pool;
 pub mod relay;
 pub mod storage_tls;
@@ -40,6 +42,9 @@ pub enum BackendError {
     /// No connection became free within the acquire timeout.
     #[error("no free connection to data node {0} within {1} ms")]
     PoolTimeout(u32, u64),
+    /// The data node was failing over and no new primary took over within the hold.
+    #[error("data node {0} is failing over and has no new primary yet")]
+    FailingOver(u32),
     /// The pool is closed (shutting down).
     #[error("connection pool of data node {0} is closed")]
     PoolClosed(u32),

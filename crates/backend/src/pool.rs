@@ -6,6 +6,11 @@
 //! dropped, so no path can forget to return one; code that must keep a connection
 //! across statements (a transaction, a cursor) simply keeps the lease.
 //!
+//! The storage node a pool connects to can change (failover promotes a replica):
+//! `switch_target` points new connections at the new primary and drops idle ones;
+//! connections to the old one are closed when they come back. `hold` makes new acquires
+//! wait (bounded) while the switch is being prepared.
+//!
 //! Idle connections are kept per *shard*: shard 0 for the compute node's background
 //! tasks, shard `i` for session worker thread `i` (see `set_thread_shard`). A socket is
 //! driven by the reactor of the runtime that opened it, so a worker reuses only the
@@ -15,7 +20,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -135,9 +140,21 @@ impl Drop for Lease {
 pub struct Pool {
     /// This pool, for the leases it lends (they give themselves back on drop).
     me: Weak<Pool>,
-    target: Arc<StorageTarget>,
+    /// The data node (never changes, unlike the storage node serving it).
+    dnid: u32,
+    /// The storage node new connections go to (swapped by failover).
+    target: RwLock<Arc<StorageTarget>>,
     /// TLS for every connection of this pool (health checks included), or None.
-    tls: Option<ClientTls>,
+    tls: RwLock<Option<ClientTls>>,
+    /// Set while the data node fails over: acquires wait for `switched` (bounded by
+    /// the hold's deadline) instead of reaching a storage node.
+    held: AtomicBool,
+    /// When a hold set by `hold` ends on its own.
+    held_until: Mutex<Option<Instant>>,
+    /// Wakes acquires waiting on a hold.
+    switched: Notify,
+    /// Signalled when a connect fails, so the heartbeat looks at the node at once.
+    connect_failed: Notify,
     settings: PoolSettings,
     /// Idle connections per shard, most recently used last.
     idle: Box<[Mutex<Vec<Pooled>>]>,
@@ -176,8 +193,13 @@ impl Pool {
     ) -> Arc<Pool> {
         let pool = Arc::new_cyclic(|me| Pool {
             me: me.clone(),
-            target: Arc::new(target),
-            tls,
+            dnid: target.dnid,
+            target: RwLock::new(Arc::new(target)),
+            tls: RwLock::new(tls),
+            held: AtomicBool::new(false),
+            held_until: Mutex::new(None),
+            switched: Notify::new(),
+            connect_failed: Notify::new(),
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
             idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
@@ -212,14 +234,76 @@ impl Pool {
         pool
     }
 
-    /// The storage node this pool connects to.
-    pub fn target(&self) -> &Arc<StorageTarget> {
-        &self.target
+    /// The storage node this pool connects to now.
+    pub fn target(&self) -> Arc<StorageTarget> {
+        self.target
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The TLS settings of this pool's connections (None: clear text).
-    pub fn tls(&self) -> Option<&ClientTls> {
-        self.tls.as_ref()
+    pub fn tls(&self) -> Option<ClientTls> {
+        self.tls.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes acquires wait, at most `limit`, until `switch_target` or `release_hold`
+    /// (failover is choosing the new primary).
+    pub fn hold(&self, limit: Duration) {
+        *self.held_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + limit);
+        self.held.store(true, Ordering::Release);
+    }
+
+    /// Ends a hold without switching (failover gave up): waiting acquires go on to the
+    /// current target.
+    pub fn release_hold(&self) {
+        self.held.store(false, Ordering::Release);
+        self.switched.notify_waiters();
+    }
+
+    /// Points the pool at another storage node (the promoted primary): idle connections
+    /// are closed now, lent ones when they come back, and held acquires go on.
+    pub fn switch_target(&self, target: StorageTarget, tls: Option<ClientTls>) {
+        *self.target.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(target);
+        *self.tls.write().unwrap_or_else(|p| p.into_inner()) = tls;
+        self.failures.store(0, Ordering::Relaxed);
+        for shard in 0..self.idle.len() {
+            let stale = std::mem::take(&mut *self.idle_guard(shard));
+            drop(stale);
+        }
+        self.returned.notify_waiters();
+        self.release_hold();
+    }
+
+    /// Waits while the pool is held; Err when the hold outlives its limit.
+    async fn wait_hold(&self) -> Result<(), BackendError> {
+        loop {
+            let switched = self.switched.notified();
+            if !self.held.load(Ordering::Acquire) {
+                return Ok(());
+            }
+            let until = *self.held_until.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(until) = until else { return Ok(()) };
+            let now = Instant::now();
+            if now >= until {
+                return Err(BackendError::FailingOver(self.dnid));
+            }
+            let _ = tokio::time::timeout(until - now, switched).await;
+        }
+    }
+
+    /// Resolves after a connect to the pool's storage node failed (a permit is kept
+    /// when nobody waits, so one failure is never missed).
+    pub async fn connect_failure(&self) {
+        self.connect_failed.notified().await;
+    }
+
+    /// Whether a connection still points at the storage node the pool serves.
+    fn is_current(&self, pooled: &Pooled) -> bool {
+        Arc::ptr_eq(
+            pooled.conn.target(),
+            &self.target.read().unwrap_or_else(|p| p.into_inner()),
+        )
     }
 
     fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
@@ -337,7 +421,10 @@ impl Pool {
     pub async fn acquire(&self, want_db: Option<&str>) -> Result<Lease, BackendError> {
         let shard = self.own_shard();
         if self.closed.load(Ordering::Relaxed) {
-            return Err(BackendError::PoolClosed(self.target.dnid));
+            return Err(BackendError::PoolClosed(self.dnid));
+        }
+        if self.held.load(Ordering::Acquire) {
+            self.wait_hold().await?;
         }
         // The common case: an idle connection of this thread, no clock read needed.
         if let Some(lease) = self.take_idle(shard, want_db) {
@@ -346,7 +433,7 @@ impl Pool {
         let deadline = Instant::now() + self.settings.acquire_timeout;
         loop {
             if self.closed.load(Ordering::Relaxed) {
-                return Err(BackendError::PoolClosed(self.target.dnid));
+                return Err(BackendError::PoolClosed(self.dnid));
             }
             if let Some(lease) = self.take_idle(shard, want_db) {
                 return Ok(lease);
@@ -361,7 +448,7 @@ impl Pool {
             let now = Instant::now();
             if now >= deadline {
                 return Err(BackendError::PoolTimeout(
-                    self.target.dnid,
+                    self.dnid,
                     self.settings.acquire_timeout.as_millis() as u64,
                 ));
             }
@@ -378,12 +465,8 @@ impl Pool {
         permit: OwnedSemaphorePermit,
         home: usize,
     ) -> Result<Pooled, BackendError> {
-        match BackendConn::connect(
-            self.target.clone(),
-            self.tls.as_ref(),
-            self.settings.connect_timeout,
-        )
-        .await
+        let tls = self.tls();
+        match BackendConn::connect(self.target(), tls.as_ref(), self.settings.connect_timeout).await
         {
             Ok(conn) => {
                 if self.failures.swap(0, Ordering::Relaxed) > 0 {
@@ -405,6 +488,7 @@ impl Pool {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 self.connect_errors.fetch_add(1, Ordering::Relaxed);
                 *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                self.connect_failed.notify_one();
                 Err(e)
             }
         }
@@ -436,9 +520,9 @@ impl Pool {
 
     /// Puts a connection in its idle list, or closes it when it cannot be reused.
     fn park(&self, pooled: Pooled) {
-        if !pooled.reusable() || self.closed.load(Ordering::Relaxed) {
+        if !pooled.reusable() || self.closed.load(Ordering::Relaxed) || !self.is_current(&pooled) {
             debug!(
-                dnid = self.target.dnid,
+                dnid = self.dnid,
                 "closing storage connection instead of pooling it"
             );
             drop(pooled);
@@ -487,7 +571,7 @@ impl Pool {
                     && pooled.conn.ping().await.is_err()
                 {
                     warn!(
-                        dnid = self.target.dnid,
+                        dnid = self.dnid,
                         "dropping a storage connection that failed its health check"
                     );
                     continue;
@@ -507,7 +591,7 @@ impl Pool {
             match self.open(permit, self.own_shard()).await {
                 Ok(pooled) => self.park(pooled),
                 Err(e) => {
-                    warn!(dnid = self.target.dnid, error = %e, "cannot open a storage connection; will retry");
+                    warn!(dnid = self.dnid, error = %e, "cannot open a storage connection; will retry");
                     break;
                 }
             }

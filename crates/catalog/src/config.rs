@@ -46,6 +46,9 @@ pub struct Config {
     /// The audit log of statements and logins.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// High availability: heartbeats, failure detection, automatic failover.
+    #[serde(default)]
+    pub ha: HaConfig,
     /// Statements slower than a threshold, as JSON lines and for `SHOW @@SLOW_SQL`.
     #[serde(default)]
     pub slow_log: SlowLogConfig,
@@ -93,6 +96,47 @@ pub struct StatisticsConfig {
 impl Default for StatisticsConfig {
     fn default() -> Self {
         StatisticsConfig { max_digests: 1000 }
+    }
+}
+
+/// Heartbeats to every storage node and automatic failover of data nodes with replicas
+/// (milliseconds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HaConfig {
+    /// Probe every storage node this often, each on its own connection.
+    pub heartbeat_interval_ms: u64,
+    /// A probe (connect included) that takes longer than this has failed.
+    pub heartbeat_timeout_ms: u64,
+    /// Consecutive failed probes before a primary is suspected; it is declared failed
+    /// only when a second path confirms (a fresh connect fails, or its replicas' IO
+    /// threads lost it too).
+    pub failure_threshold: u32,
+    /// Promote a replica when a data node's primary has failed (off: only report it).
+    pub auto_failover: bool,
+    /// No second automatic failover of the same data node within this period.
+    pub anti_flap_ms: u64,
+    /// A replica further behind than this is reported as lagging.
+    pub max_replica_lag_ms: u64,
+    /// Longest wait for the chosen replica to apply what it received before promotion.
+    pub catch_up_timeout_ms: u64,
+    /// Statements for a data node that is failing over wait at most this long for the
+    /// new primary before they fail.
+    pub hold_timeout_ms: u64,
+}
+
+impl Default for HaConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval_ms: 500,
+            heartbeat_timeout_ms: 300,
+            failure_threshold: 2,
+            auto_failover: true,
+            anti_flap_ms: 300_000,
+            max_replica_lag_ms: 1_000,
+            catch_up_timeout_ms: 30_000,
+            hold_timeout_ms: 5_000,
+        }
     }
 }
 
@@ -235,7 +279,7 @@ pub struct UserConfig {
     pub auth_plugin: Option<String>,
 }
 
-/// A data node: one primary storage node (replicas come with high availability).
+/// A data node: one primary storage node and its replicas.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DataNodeConfig {
@@ -243,6 +287,20 @@ pub struct DataNodeConfig {
     pub id: u32,
     /// The primary storage node.
     pub primary: StorageNodeConfig,
+    /// Replicas of the primary (`[[data_node.replica]]`), candidates for failover.
+    #[serde(default, rename = "replica", skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<StorageNodeConfig>,
+}
+
+impl DataNodeConfig {
+    /// A data node with a primary and no replicas.
+    pub fn new(id: u32, primary: StorageNodeConfig) -> Self {
+        Self {
+            id,
+            primary,
+            replicas: Vec::new(),
+        }
+    }
 }
 
 /// Address, account and physical database of one MySQL/MariaDB storage node.
@@ -258,8 +316,17 @@ pub struct StorageNodeConfig {
     /// Password of that account.
     #[serde(default)]
     pub password: String,
-    /// Physical database that holds this data node's tables (never shown to clients).
+    /// Physical database that holds this data node's tables (never shown to clients);
+    /// a replica may omit it (replication keeps the primary's name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub database: String,
+    /// Share of the data node's reads this storage node gets when reads go to replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    /// Failover priority of a replica: on equal received GTID positions the higher one
+    /// is promoted first (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_priority: Option<u32>,
     /// Connect over TLS (the login, queries and rows are encrypted); a storage node that
     /// does not offer TLS is then refused, never used in clear text.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -293,6 +360,8 @@ impl StorageNodeConfig {
             user: user.to_string(),
             password: password.to_string(),
             database: database.to_string(),
+            weight: None,
+            failover_priority: None,
             tls: false,
             tls_ca: None,
             tls_verify: true,

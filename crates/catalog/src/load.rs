@@ -66,6 +66,7 @@ impl Config {
         let rules = check_rules(&self.rules, &known, &mut problems);
         check_tables(&self.tables, &self.databases, &rules, &mut problems);
         check_pool(&self.pool, &mut problems);
+        check_ha(&self.ha, &mut problems);
         if self.merge.memory_budget < crate::config::MIN_MERGE_MEMORY_BUDGET {
             problems.push(format!(
                 "merge.memory_budget {} is below {} bytes",
@@ -558,19 +559,67 @@ fn check_data_nodes(nodes: &[DataNodeConfig], problems: &mut Vec<String>) {
             problems.push(format!("{entry} is defined twice"));
         }
         let primary = &node.primary;
-        if primary.host.is_empty() {
-            problems.push(format!("{entry}: primary.host is empty"));
-        }
-        if primary.port == 0 {
-            problems.push(format!("{entry}: primary.port is 0"));
-        }
-        if primary.user.is_empty() {
-            problems.push(format!("{entry}: primary.user is empty"));
-        }
+        check_storage_node(&entry, "primary", primary, problems);
         if primary.database.is_empty() {
             problems.push(format!("{entry}: primary.database is empty"));
         }
-        check_storage_tls(&format!("{entry}: primary"), primary, problems);
+        let mut addresses = HashSet::new();
+        addresses.insert((primary.host.as_str(), primary.port));
+        for (r, replica) in node.replicas.iter().enumerate() {
+            let name = format!("replica #{}", r + 1);
+            check_storage_node(&entry, &name, replica, problems);
+            if !replica.database.is_empty() && replica.database != primary.database {
+                problems.push(format!(
+                    "{entry}: {name}.database '{}' differs from the primary's '{}' (replication keeps the name; omit it)",
+                    replica.database, primary.database
+                ));
+            }
+            if !addresses.insert((replica.host.as_str(), replica.port)) {
+                problems.push(format!(
+                    "{entry}: {name} {}:{} is already a storage node of this data node",
+                    replica.host, replica.port
+                ));
+            }
+        }
+    }
+}
+
+/// Checks the fields every storage node needs; `role` names it in messages.
+fn check_storage_node(
+    entry: &str,
+    role: &str,
+    node: &StorageNodeConfig,
+    problems: &mut Vec<String>,
+) {
+    if node.host.is_empty() {
+        problems.push(format!("{entry}: {role}.host is empty"));
+    }
+    if node.port == 0 {
+        problems.push(format!("{entry}: {role}.port is 0"));
+    }
+    if node.user.is_empty() {
+        problems.push(format!("{entry}: {role}.user is empty"));
+    }
+    if node.weight == Some(0) {
+        problems.push(format!(
+            "{entry}: {role}.weight must be positive (omit the replica to give it no reads)"
+        ));
+    }
+    check_storage_tls(&format!("{entry}: {role}"), node, problems);
+}
+
+fn check_ha(ha: &crate::config::HaConfig, problems: &mut Vec<String>) {
+    for (what, value) in [
+        ("heartbeat_interval_ms", ha.heartbeat_interval_ms),
+        ("heartbeat_timeout_ms", ha.heartbeat_timeout_ms),
+        ("catch_up_timeout_ms", ha.catch_up_timeout_ms),
+    ] {
+        if value == 0 {
+            problems.push(format!("ha.{what} must be positive"));
+        }
+    }
+    if ha.failure_threshold == 0 {
+        problems.push("ha.failure_threshold must be at least 1".into());
     }
 }
 
@@ -756,6 +805,53 @@ max_size = 64
         let config = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
         let text = config.to_toml().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(Config::from_toml(&text).ok(), Some(config));
+    }
+
+    #[test]
+    fn replicas_parse_and_are_checked() {
+        let text = r#"
+[[data_node]]
+id = 1
+primary = { host = "10.0.0.1", port = 3306, user = "strata", database = "shop_1" }
+[[data_node.replica]]
+host = "10.0.0.2"
+port = 3306
+user = "strata"
+failover_priority = 2
+[[data_node.replica]]
+host = "10.0.0.3"
+port = 3306
+user = "strata"
+weight = 3
+"#;
+        let config = Config::from_toml(text).unwrap_or_else(|e| panic!("{e}"));
+        let replicas = &config.data_nodes[0].replicas;
+        assert_eq!(replicas.len(), 2);
+        assert_eq!(replicas[0].failover_priority, Some(2));
+        assert_eq!(replicas[1].weight, Some(3));
+        assert_eq!(replicas[1].database, "");
+        let round = config.to_toml().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(Config::from_toml(&round).ok(), Some(config.clone()));
+
+        let mut bad = config;
+        bad.data_nodes[0].replicas[0].port = 0;
+        bad.data_nodes[0].replicas[1].host = "10.0.0.1".into();
+        bad.data_nodes[0].replicas[1].database = "other".into();
+        bad.data_nodes[0].replicas[1].weight = Some(0);
+        bad.ha.heartbeat_interval_ms = 0;
+        let Err(CatalogError::InvalidConfig { problems }) = bad.validate() else {
+            panic!("a bad replica was accepted");
+        };
+        assert_eq!(
+            problems,
+            vec![
+                "data node 1: replica #1.port is 0".to_string(),
+                "data node 1: replica #2.weight must be positive (omit the replica to give it no reads)".into(),
+                "data node 1: replica #2.database 'other' differs from the primary's 'shop_1' (replication keeps the name; omit it)".into(),
+                "data node 1: replica #2 10.0.0.1:3306 is already a storage node of this data node".into(),
+                "ha.heartbeat_interval_ms must be positive".into(),
+            ]
+        );
     }
 
     #[test]

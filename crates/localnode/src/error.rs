@@ -75,6 +75,14 @@ pub enum LocalNodeError {
         port: u16,
     },
     /// A SQL statement run through the `mariadb` client failed.
+    /// A replica did not reach the state asked for in time.
+    #[error("replica on port {port}: {what}")]
+    Replication {
+        /// The replica's port.
+        port: u16,
+        /// What did not happen.
+        what: String,
+    },
     #[error("SQL on port {port} failed: {stderr}")]
     Sql {
         /// The node's port.

@@ -22,6 +22,7 @@ mod error;
 mod mariadb;
 mod port;
 mod readiness;
+mod replication;
 mod tls;
 
 pub use binaries::find_binary;
@@ -29,4 +30,5 @@ pub use error::LocalNodeError;
 pub use mariadb::{MariadbNode, MariadbOptions};
 pub use port::{free_port, free_port_range};
 pub use readiness::wait_for_mysql_handshake;
+pub use replication::{gtid_covers, ReplicationOptions};
 pub use tls::{CertificateAuthority, MariadbTls};

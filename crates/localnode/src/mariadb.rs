@@ -499,7 +499,7 @@ fn quote_identifier(name: &str) -> String {
 }
 
 /// `s` as a single-quoted SQL string literal.
-fn quote_string(s: &str) -> String {
+pub(crate) fn quote_string(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 

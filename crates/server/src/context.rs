@@ -225,6 +225,8 @@ pub struct ServerContext {
     pub admin_addr: Mutex<Option<std::net::SocketAddr>>,
     /// The bound HTTP address.
     pub http_addr: Mutex<Option<std::net::SocketAddr>>,
+    /// Storage nodes' health and roles, failovers (published by the heartbeat tasks).
+    pub ha: Arc<crate::failover::HaState>,
 }
 
 impl ServerContext {
@@ -275,6 +277,7 @@ impl ServerContext {
         let topology = Topology::new(catalog, storage_tls);
         let config = topology.catalog().config().clone();
         Ok(ServerContext {
+            ha: Arc::new(crate::failover::HaState::new(storage_tls.clone())),
             audit,
             firewall_active: std::sync::atomic::AtomicBool::new(firewall.is_active()),
             firewall: std::sync::RwLock::new(Arc::new(firewall)),

@@ -18,6 +18,7 @@ pub mod admin;
 pub mod audit;
 pub mod context;
 pub mod deadlock;
+pub mod failover;
 pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -70,6 +71,9 @@ pub enum ServerError {
     /// The TLS settings for a storage node are unusable, or did not reach its pool.
     #[error("TLS to storage nodes: {0}")]
     StorageTls(String),
+    /// A storage node does not have the role the configuration gives it.
+    #[error("storage topology: {}", .0.join("; "))]
+    Topology(Vec<String>),
     /// A session worker thread could not be started.
     #[error("cannot start a session worker thread: {0}")]
     Workers(std::io::Error),
@@ -127,6 +131,9 @@ impl RunningServer {
         let ctx =
             Arc::new(ServerContext::new(catalog, tls, &storage_tls).map_err(ServerError::Catalog)?);
         refuse_clear_text_where_tls_is_configured(&ctx)?;
+        failover::verify_roles(&ctx.config, &storage_tls)
+            .await
+            .map_err(ServerError::Topology)?;
         // Prepared branches a crash left behind are finished before clients can come
         // and trip over their locks; nodes that do not answer now are retried later.
         let report = xa::recover(&ctx).await;
@@ -179,6 +186,13 @@ impl RunningServer {
             tokio::spawn(deadlock::deadlock_loop(
                 ctx.clone(),
                 Duration::from_millis(deadlock_interval),
+                shutdown.listener(),
+            ));
+        }
+        for node in ctx.topology.nodes() {
+            tokio::spawn(failover::watch_data_node(
+                ctx.clone(),
+                node.id,
                 shutdown.listener(),
             ));
         }

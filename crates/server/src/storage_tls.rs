@@ -10,12 +10,21 @@ use strata_catalog::config::StorageNodeConfig;
 use strata_catalog::Config;
 use strata_protocol::tls::load_client_config;
 
-/// The TLS settings of every data node whose primary has `tls = true`.
+/// The TLS settings of every storage node (primary or replica) with `tls = true`.
 pub fn storage_tls(config: &Config) -> Result<StorageTlsMap, String> {
     let mut configs = HashMap::new();
     let mut map = StorageTlsMap::default();
-    for dn in &config.data_nodes {
-        let p = &dn.primary;
+    let members = config.data_nodes.iter().flat_map(|dn| {
+        std::iter::once(("primary".to_string(), &dn.primary))
+            .chain(
+                dn.replicas
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("replica #{}", i + 1), r)),
+            )
+            .map(move |(role, p)| (dn, role, p))
+    });
+    for (dn, role, p) in members {
         if !p.tls {
             continue;
         }
@@ -24,13 +33,13 @@ pub fn storage_tls(config: &Config) -> Result<StorageTlsMap, String> {
             Some(c) => std::sync::Arc::clone(c),
             None => {
                 let c = load_client_config(&options)
-                    .map_err(|e| format!("data node {}: primary: {e}", dn.id))?;
+                    .map_err(|e| format!("data node {}: {role}: {e}", dn.id))?;
                 configs.insert(options, std::sync::Arc::clone(&c));
                 c
             }
         };
         let tls = ClientTls::new(client_config, p.tls_server_name())
-            .map_err(|e| format!("data node {}: primary: {e}", dn.id))?;
+            .map_err(|e| format!("data node {}: {role}: {e}", dn.id))?;
         map.insert(dn.id, &p.host, p.port, tls);
     }
     Ok(map)
@@ -54,10 +63,7 @@ mod tests {
             data_nodes: nodes
                 .into_iter()
                 .enumerate()
-                .map(|(i, primary)| DataNodeConfig {
-                    id: i as u32 + 1,
-                    primary,
-                })
+                .map(|(i, primary)| DataNodeConfig::new(i as u32 + 1, primary))
                 .collect(),
             ..Config::default()
         }

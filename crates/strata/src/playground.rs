@@ -1,7 +1,8 @@
 //! `strata playground`: a complete local cluster in one command, for trying Strata out.
 //!
-//! It starts N MariaDB storage nodes (one per data node) under `<dir>/storage/dn<i>`,
-//! writes `<dir>/strata.toml` describing them (logical database `test` over all data
+//! It starts N MariaDB storage nodes (one primary per data node) under
+//! `<dir>/storage/dn<i>`, and with `--replicas R` R replicas of each under
+//! `<dir>/storage/dn<i>-r<j>` (GTID, semi-synchronous replication), writes `<dir>/strata.toml` describing them (logical database `test` over all data
 //! nodes, user `root` without password, listeners on 127.0.0.1 only), starts the compute
 //! node in-process and runs until SIGINT/SIGTERM, then shuts down the compute node and
 //! the storage nodes gracefully. Running it again reuses the directory and its data.
@@ -14,7 +15,7 @@ use strata_catalog::config::{
     UserConfig,
 };
 use strata_catalog::Config;
-use strata_localnode::{MariadbNode, MariadbOptions};
+use strata_localnode::{MariadbNode, MariadbOptions, ReplicationOptions};
 
 use crate::ShutdownSignal;
 
@@ -22,6 +23,13 @@ use crate::ShutdownSignal;
 const PHYSICAL_DATABASE: &str = "test";
 /// Logical database clients see.
 const LOGICAL_DATABASE: &str = "test";
+/// Replica j of data node i listens on the storage base port + j * this + i.
+const REPLICA_PORT_STRIDE: u16 = 100;
+/// How long a primary waits for a replica's acknowledgement before it falls back to
+/// asynchronous replication (Strata then reports the data node at risk).
+const SEMI_SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a new replica may take to catch up at start-up.
+const CATCH_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Flags of `strata playground`.
 #[derive(clap::Args, Debug, Clone)]
@@ -41,9 +49,14 @@ pub struct PlaygroundArgs {
     /// HTTP port (REST API, metrics, console).
     #[arg(long, default_value_t = 3324)]
     pub http_port: u16,
-    /// Storage node i (1-based) listens on this port + i.
+    /// Storage node i (1-based) listens on this port + i; its replica j on this
+    /// port + 100 * j + i.
     #[arg(long, default_value_t = 3400)]
     pub storage_base_port: u16,
+    /// Replicas per data node (GTID, semi-synchronous replication from its primary),
+    /// candidates for automatic failover.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=9))]
+    pub replicas: u16,
     /// Start only the storage nodes (to run `strata serve --config <dir>/strata.toml`
     /// yourself).
     #[arg(long)]
@@ -53,11 +66,20 @@ pub struct PlaygroundArgs {
 /// Runs the playground until SIGINT or SIGTERM.
 pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
     let mut shutdown = ShutdownSignal::install()?;
-    if usize::from(args.storage_base_port) + usize::from(args.data_nodes) > usize::from(u16::MAX) {
+    let highest = usize::from(args.storage_base_port)
+        + usize::from(REPLICA_PORT_STRIDE) * usize::from(args.replicas)
+        + usize::from(args.data_nodes);
+    if highest > usize::from(u16::MAX) {
         bail!(
-            "--storage-base-port {} + --data-nodes {} exceeds the largest port",
+            "--storage-base-port {} with --data-nodes {} and --replicas {} exceeds the largest port",
             args.storage_base_port,
-            args.data_nodes
+            args.data_nodes,
+            args.replicas
+        );
+    }
+    if args.replicas > 0 && args.data_nodes >= REPLICA_PORT_STRIDE {
+        bail!(
+            "--replicas needs fewer than {REPLICA_PORT_STRIDE} data nodes (replica ports are spaced by {REPLICA_PORT_STRIDE})"
         );
     }
     std::fs::create_dir_all(&args.dir)
@@ -67,7 +89,13 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
 
     let tls = ensure_tls_pair(&dir.join("tls"))?;
     let mut nodes = start_storage_nodes(&dir, &args).await?;
-    let storage: Vec<MariadbOptions> = nodes.iter().map(|n| n.options().clone()).collect();
+    let storage: Vec<(MariadbOptions, Vec<MariadbOptions>)> = nodes
+        .iter()
+        .map(|m| {
+            let replicas = m.replicas.iter().map(|r| r.options().clone()).collect();
+            (m.primary.options().clone(), replicas)
+        })
+        .collect();
     let config = playground_config(&dir, &args, &storage, tls);
     let config_path = dir.join("strata.toml");
     let written = config
@@ -83,13 +111,20 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
     }
 
     println!("Storage nodes:");
-    for (i, node) in nodes.iter().enumerate() {
+    for (i, members) in nodes.iter().enumerate() {
         println!(
-            "  data node {}: 127.0.0.1:{}  (datadir {})",
+            "  data node {}: primary 127.0.0.1:{}  (datadir {})",
             i + 1,
-            node.port(),
-            node.datadir().display()
+            members.primary.port(),
+            members.primary.datadir().display()
         );
+        for replica in &members.replicas {
+            println!(
+                "               replica 127.0.0.1:{}  (datadir {})",
+                replica.port(),
+                replica.datadir().display()
+            );
+        }
     }
     println!("Configuration: {}", config_path.display());
 
@@ -138,31 +173,34 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts (initialising on first run) one storage node per data node, concurrently, and
-/// creates the physical database on each; stops the started ones if any fails.
+/// A data node's running storage nodes: the primary, then its replicas.
+struct DataNodeMembers {
+    primary: MariadbNode,
+    replicas: Vec<MariadbNode>,
+}
+
+/// Starts (initialising on first run) each data node's primary and replicas,
+/// concurrently, creates the physical database on each primary and, on a replica's
+/// first run, makes it replicate from its primary; stops the started ones if any fails.
 async fn start_storage_nodes(
     dir: &Path,
     args: &PlaygroundArgs,
-) -> anyhow::Result<Vec<MariadbNode>> {
+) -> anyhow::Result<Vec<DataNodeMembers>> {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 1..=args.data_nodes {
-        let opts = MariadbOptions::new(
-            dir.join("storage").join(format!("dn{i}")),
-            args.storage_base_port + i,
-        );
-        tasks.spawn(async move {
-            let node = MariadbNode::start(opts).await?;
-            node.ensure_databases(&[PHYSICAL_DATABASE]).await?;
-            Ok::<_, strata_localnode::LocalNodeError>((i, node))
-        });
+        let opts = member_options(dir, args, i, 0);
+        let replicas: Vec<MariadbOptions> = (1..=args.replicas)
+            .map(|j| member_options(dir, args, i, j))
+            .collect();
+        tasks.spawn(async move { (i, start_data_node(opts, replicas).await) });
     }
     let mut started = Vec::new();
     let mut first_error = None;
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(Ok(node)) => started.push(node),
-            Ok(Err(e)) => {
-                first_error.get_or_insert_with(|| anyhow::Error::new(e));
+            Ok((i, Ok(members))) => started.push((i, members)),
+            Ok((i, Err(e))) => {
+                first_error.get_or_insert_with(|| e.context(format!("data node {i}")));
             }
             Err(e) => {
                 first_error.get_or_insert_with(|| anyhow::Error::new(e));
@@ -170,7 +208,7 @@ async fn start_storage_nodes(
         }
     }
     started.sort_by_key(|(i, _)| *i);
-    let mut nodes: Vec<MariadbNode> = started.into_iter().map(|(_, node)| node).collect();
+    let mut nodes: Vec<DataNodeMembers> = started.into_iter().map(|(_, m)| m).collect();
     if let Some(e) = first_error {
         stop_storage_nodes(&mut nodes).await;
         return Err(e.context("starting the storage nodes"));
@@ -178,9 +216,90 @@ async fn start_storage_nodes(
     Ok(nodes)
 }
 
+/// Options of data node `i`'s primary (`j` = 0) or replica `j`.
+fn member_options(dir: &Path, args: &PlaygroundArgs, i: u16, j: u16) -> MariadbOptions {
+    let name = if j == 0 {
+        format!("dn{i}")
+    } else {
+        format!("dn{i}-r{j}")
+    };
+    let mut opts = MariadbOptions::new(
+        dir.join("storage").join(name),
+        args.storage_base_port + REPLICA_PORT_STRIDE * j + i,
+    );
+    opts.buffer_pool_size = if args.replicas > 0 { "16M" } else { "32M" }.into();
+    if args.replicas > 0 {
+        opts.extra_args = ReplicationOptions {
+            server_id: u32::from(j) * u32::from(REPLICA_PORT_STRIDE) + u32::from(i),
+            read_only: j > 0,
+            semi_sync_timeout: SEMI_SYNC_TIMEOUT,
+        }
+        .server_args();
+    }
+    opts
+}
+
+/// Starts one data node's primary and replicas.
+async fn start_data_node(
+    primary: MariadbOptions,
+    replicas: Vec<MariadbOptions>,
+) -> anyhow::Result<DataNodeMembers> {
+    if !replicas.is_empty()
+        && primary.datadir.join("mysql").is_dir()
+        && !primary.datadir.join("mariadb-bin.index").is_file()
+    {
+        bail!(
+            "{} was created without replicas (no binary log to replicate from); use a new --dir to add replicas",
+            primary.datadir.display()
+        );
+    }
+    let primary = MariadbNode::start(primary).await?;
+    let mut members = DataNodeMembers {
+        primary,
+        replicas: Vec::new(),
+    };
+    let result = async {
+        for opts in replicas {
+            let fresh = !opts.datadir.join("mysql").is_dir();
+            let replica = MariadbNode::start(opts).await?;
+            if fresh {
+                let p = members.primary.options();
+                replica
+                    .replicate_from(p.connect_host(), p.port, &p.user, &p.password)
+                    .await?;
+            }
+            members.replicas.push(replica);
+        }
+        // After the replicas connect: a semi-synchronous primary without one would
+        // hold this commit for the whole semi-sync timeout.
+        members
+            .primary
+            .ensure_databases(&[PHYSICAL_DATABASE])
+            .await?;
+        for replica in &members.replicas {
+            replica
+                .wait_caught_up(&members.primary, CATCH_UP_TIMEOUT)
+                .await?;
+        }
+        Ok::<_, strata_localnode::LocalNodeError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        stop_storage_nodes(std::slice::from_mut(&mut members)).await;
+        return Err(e.into());
+    }
+    Ok(members)
+}
+
 /// Stops every storage node gracefully (SIGTERM), reporting failures without stopping.
-async fn stop_storage_nodes(nodes: &mut [MariadbNode]) {
-    for node in nodes.iter_mut() {
+async fn stop_storage_nodes(nodes: &mut [DataNodeMembers]) {
+    // Replicas first: a primary that stops before them leaves them retrying.
+    let (primaries, replicas): (Vec<_>, Vec<_>) = nodes
+        .iter_mut()
+        .map(|m| (&mut m.primary, &mut m.replicas))
+        .unzip();
+    let replicas = replicas.into_iter().flat_map(|r| r.iter_mut());
+    for node in replicas.chain(primaries) {
         if let Err(e) = node.stop().await {
             tracing::warn!(port = node.port(), error = %e, "storage node did not stop cleanly");
         }
@@ -191,21 +310,25 @@ async fn stop_storage_nodes(nodes: &mut [MariadbNode]) {
 fn playground_config(
     dir: &Path,
     args: &PlaygroundArgs,
-    storage: &[MariadbOptions],
+    storage: &[(MariadbOptions, Vec<MariadbOptions>)],
     tls: TlsConfig,
 ) -> Config {
+    let node_config = |node: &MariadbOptions, database: &str| {
+        StorageNodeConfig::new(
+            node.connect_host(),
+            node.port,
+            &node.user,
+            &node.password,
+            database,
+        )
+    };
     let data_nodes: Vec<DataNodeConfig> = storage
         .iter()
         .zip(1u32..)
-        .map(|(node, id)| DataNodeConfig {
+        .map(|((primary, replicas), id)| DataNodeConfig {
             id,
-            primary: StorageNodeConfig::new(
-                node.connect_host(),
-                node.port,
-                &node.user,
-                &node.password,
-                PHYSICAL_DATABASE,
-            ),
+            primary: node_config(primary, PHYSICAL_DATABASE),
+            replicas: replicas.iter().map(|r| node_config(r, "")).collect(),
         })
         .collect();
     Config {
@@ -249,6 +372,7 @@ fn playground_config(
             ..Default::default()
         },
         statistics: Default::default(),
+        ha: Default::default(),
     }
 }
 
@@ -280,11 +404,18 @@ mod tests {
             admin_port: 3325,
             http_port: 3324,
             storage_base_port: 3400,
+            replicas: 1,
             storage_only: false,
         };
         let storage = [
-            MariadbOptions::new("/pg/storage/dn1", 3401),
-            MariadbOptions::new("/pg/storage/dn2", 3402),
+            (
+                member_options(Path::new("/pg"), &args, 1, 0),
+                vec![member_options(Path::new("/pg"), &args, 1, 1)],
+            ),
+            (
+                member_options(Path::new("/pg"), &args, 2, 0),
+                vec![member_options(Path::new("/pg"), &args, 2, 1)],
+            ),
         ];
         let tls = TlsConfig {
             cert: PathBuf::from("/pg/tls/cert.pem"),
@@ -302,6 +433,14 @@ mod tests {
         assert_eq!(config.databases[0].data_nodes, vec![1, 2]);
         assert_eq!(config.data_nodes[1].primary.port, 3402);
         assert_eq!(config.data_nodes[1].primary.database, "test");
+        assert_eq!(config.data_nodes[1].replicas[0].port, 3502);
+        assert!(storage[1].1[0]
+            .extra_args
+            .contains(&"--read-only=ON".to_string()));
+        assert!(storage[1]
+            .0
+            .extra_args
+            .contains(&"--server-id=2".to_string()));
     }
 
     #[test]

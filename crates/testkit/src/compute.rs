@@ -87,6 +87,7 @@ impl<'a> ComputeNodeBuilder<'a> {
             audit: Default::default(),
             slow_log: Default::default(),
             statistics: Default::default(),
+            ha: Default::default(),
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {
@@ -111,9 +112,21 @@ impl<'a> ComputeNodeBuilder<'a> {
                     primary.tls = true;
                     primary.tls_ca = Some(tls.ca.clone());
                 }
+                let replicas = self
+                    .storage
+                    .replicas(i)
+                    .iter()
+                    .map(|replica| {
+                        let mut config = primary.clone();
+                        config.port = replica.port();
+                        config.database = String::new();
+                        config
+                    })
+                    .collect();
                 config.data_nodes.push(DataNodeConfig {
                     id: next_dnid,
                     primary,
+                    replicas,
                 });
                 dnids.push(next_dnid);
                 next_dnid += 1;
@@ -189,6 +202,11 @@ impl ComputeNode {
     /// `mysql_async` options for the admin port as `root`.
     pub fn admin_opts(&self) -> mysql_async::Opts {
         mysql_opts(self.admin_addr(), ROOT_USER, ROOT_PASSWORD, None)
+    }
+
+    /// The running node's shared state (storage health, topology, sessions).
+    pub fn context(&self) -> &std::sync::Arc<strata_server::context::ServerContext> {
+        self.server.context()
     }
 
     /// The configuration the node runs with (listener ports as configured, i.e. 0).

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use strata_localnode::{free_port, MariadbNode, MariadbOptions, MariadbTls};
+use strata_localnode::{free_port, MariadbNode, MariadbOptions, MariadbTls, ReplicationOptions};
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
@@ -16,6 +16,11 @@ use crate::{mysql_opts, TestkitError};
 
 /// Attempts to start a node when its randomly chosen port turns out to be taken.
 const PORT_ATTEMPTS: usize = 5;
+/// How long a replica may take to catch up with its primary in a fixture.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Semi-synchronous replication timeout of replicated fixtures: long enough that a
+/// primary does not silently fall back to asynchronous replication during a test.
+const SEMI_SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// N local MariaDB servers, each with its own data directory and port.
 ///
@@ -26,6 +31,8 @@ const PORT_ATTEMPTS: usize = 5;
 pub struct StorageNodes {
     // Declared before `dir` so the processes die before their directory is removed.
     nodes: Vec<MariadbNode>,
+    /// Replicas of each node of `nodes` (empty lists for a set without replication).
+    replicas: Vec<Vec<MariadbNode>>,
     dir: Option<TempDir>,
 }
 
@@ -35,9 +42,88 @@ impl StorageNodes {
         let dir = fixture_dir("nodes")?;
         let nodes = start_nodes(&dir, n, None).await?;
         Ok(StorageNodes {
+            replicas: (0..n).map(|_| Vec::new()).collect(),
             nodes,
             dir: Some(dir),
         })
+    }
+
+    /// Starts `n` primaries, each with `replicas` replicas replicating from it with GTID
+    /// and semi-synchronous replication (`ReplicationOptions`), and returns once every
+    /// replica runs, has caught up and acknowledges its primary's commits.
+    pub async fn start_replicated(n: usize, replicas: usize) -> Result<StorageNodes, TestkitError> {
+        let dir = fixture_dir("nodes")?;
+        let member = |server_id: usize, read_only: bool| {
+            ReplicationOptions {
+                server_id: server_id as u32,
+                read_only,
+                semi_sync_timeout: SEMI_SYNC_TIMEOUT,
+            }
+            .server_args()
+        };
+        let mut specs = Vec::new();
+        for i in 0..n {
+            specs.push((
+                dir.path().join(format!("dn{}", i + 1)),
+                member(i + 1, false),
+            ));
+        }
+        for r in 0..replicas {
+            for i in 0..n {
+                specs.push((
+                    dir.path().join(format!("dn{}-r{}", i + 1, r + 1)),
+                    member((r + 1) * 100 + i + 1, true),
+                ));
+            }
+        }
+        let mut all = start_specs(specs, None).await?.into_iter();
+        let nodes: Vec<MariadbNode> = all.by_ref().take(n).collect();
+        let mut per_node: Vec<Vec<MariadbNode>> = (0..n).map(|_| Vec::new()).collect();
+        for (k, replica) in all.enumerate() {
+            per_node[k % n].push(replica);
+        }
+        let set = StorageNodes {
+            nodes,
+            replicas: per_node,
+            dir: Some(dir),
+        };
+        for (i, primary) in set.nodes.iter().enumerate() {
+            for replica in &set.replicas[i] {
+                replica
+                    .replicate_from("127.0.0.1", primary.port(), set.user(), set.password())
+                    .await?;
+            }
+        }
+        set.wait_replicas_caught_up().await?;
+        for (i, primary) in set.nodes.iter().enumerate() {
+            wait_semi_sync_clients(primary, set.replicas[i].len()).await?;
+        }
+        Ok(set)
+    }
+
+    /// Replica `r` (0-based) of server `i`.
+    pub fn replica(&self, i: usize, r: usize) -> &MariadbNode {
+        &self.replicas[i][r]
+    }
+
+    /// Replica `r` of server `i`, to kill, stop or restart it.
+    pub fn replica_mut(&mut self, i: usize, r: usize) -> &mut MariadbNode {
+        &mut self.replicas[i][r]
+    }
+
+    /// The replicas of server `i` (empty without replication).
+    pub fn replicas(&self, i: usize) -> &[MariadbNode] {
+        self.replicas.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// Waits until every running replica has applied what its primary had written.
+    pub async fn wait_replicas_caught_up(&self) -> Result<(), TestkitError> {
+        for (primary, replicas) in self.nodes.iter().zip(&self.replicas) {
+            for replica in replicas {
+                replica.wait_caught_up(primary, CATCH_UP_TIMEOUT).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Starts `n` servers that serve TLS with certificates for 127.0.0.1 and localhost
@@ -52,6 +138,7 @@ impl StorageNodes {
         tls.require_secure_transport = require_secure_transport;
         let nodes = start_nodes(&dir, n, Some(tls)).await?;
         Ok(StorageNodes {
+            replicas: (0..n).map(|_| Vec::new()).collect(),
             nodes,
             dir: Some(dir),
         })
@@ -107,12 +194,13 @@ impl StorageNodes {
         "strata"
     }
 
-    /// Creates database `name` on every server (no-op where it exists).
+    /// Creates database `name` on every server (no-op where it exists); replicas get it
+    /// through replication.
     pub async fn create_database(&self, name: &str) -> Result<(), TestkitError> {
         for node in &self.nodes {
             node.ensure_databases(&[name]).await?;
         }
-        Ok(())
+        self.wait_replicas_caught_up().await
     }
 
     /// Drops database `name` on every server (no-op where it is missing).
@@ -121,7 +209,7 @@ impl StorageNodes {
         for node in &self.nodes {
             node.execute_sql(&sql).await?;
         }
-        Ok(())
+        self.wait_replicas_caught_up().await
     }
 
     /// `mysql_async` options for server `i` directly, as the Strata account (over
@@ -155,11 +243,45 @@ impl Drop for StorageNodes {
         }
         // Kill every server and wait until it is gone, so that removing the directory
         // does not race with a dying server's last writes.
-        let pids: Vec<u32> = self.nodes.iter().filter_map(MariadbNode::pid).collect();
+        let pids: Vec<u32> = self
+            .nodes
+            .iter()
+            .chain(self.replicas.iter().flatten())
+            .filter_map(MariadbNode::pid)
+            .collect();
         self.nodes.clear();
+        self.replicas.clear();
         for pid in pids {
             wait_until_dead(pid, Duration::from_secs(10));
         }
+    }
+}
+
+/// Waits until `primary` has `clients` semi-synchronous replicas connected (its
+/// commits then wait for one of them).
+async fn wait_semi_sync_clients(primary: &MariadbNode, clients: usize) -> Result<(), TestkitError> {
+    if clients == 0 {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let out = primary
+            .execute_sql(
+                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+                 WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'",
+            )
+            .await?;
+        if out.trim().parse::<usize>().unwrap_or(0) >= clients {
+            return Ok(());
+        }
+        if started.elapsed() > CATCH_UP_TIMEOUT {
+            return Err(TestkitError::Usage(format!(
+                "primary on port {} has {} semi-sync replicas, expected {clients}",
+                primary.port(),
+                out.trim()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -169,11 +291,23 @@ async fn start_nodes(
     n: usize,
     tls: Option<MariadbTls>,
 ) -> Result<Vec<MariadbNode>, TestkitError> {
+    let specs = (0..n)
+        .map(|i| (dir.path().join(format!("dn{}", i + 1)), Vec::new()))
+        .collect();
+    start_specs(specs, tls).await
+}
+
+/// Starts one server per (data directory, extra arguments) concurrently; order follows
+/// the list.
+async fn start_specs(
+    specs: Vec<(std::path::PathBuf, Vec<String>)>,
+    tls: Option<MariadbTls>,
+) -> Result<Vec<MariadbNode>, TestkitError> {
+    let n = specs.len();
     let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..n {
-        let datadir = dir.path().join(format!("dn{}", i + 1));
+    for (i, (datadir, extra_args)) in specs.into_iter().enumerate() {
         let tls = tls.clone();
-        tasks.spawn(async move { (i, start_one(datadir, tls).await) });
+        tasks.spawn(async move { (i, start_one(datadir, tls, extra_args).await) });
     }
     let mut started: Vec<Option<MariadbNode>> = (0..n).map(|_| None).collect();
     let mut first_error = None;
@@ -199,12 +333,14 @@ async fn start_nodes(
 async fn start_one(
     datadir: std::path::PathBuf,
     tls: Option<MariadbTls>,
+    extra_args: Vec<String>,
 ) -> Result<MariadbNode, TestkitError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let mut opts = MariadbOptions::new(&datadir, free_port()?);
         opts.tls = tls.clone();
+        opts.extra_args = extra_args.clone();
         match MariadbNode::start(opts).await {
             Ok(node) => return Ok(node),
             Err(e) if e.is_port_in_use() && attempt < PORT_ATTEMPTS => {
@@ -260,7 +396,11 @@ async fn start_shared(n: usize) -> Result<Arc<StorageNodes>, TestkitError> {
                     let pids = nodes.iter().filter_map(MariadbNode::pid).collect();
                     let path = dir.keep();
                     remove_at_exit(pids, path);
-                    Ok(Arc::new(StorageNodes { nodes, dir: None }))
+                    Ok(Arc::new(StorageNodes {
+                        replicas: (0..n).map(|_| Vec::new()).collect(),
+                        nodes,
+                        dir: None,
+                    }))
                 }
                 .await;
                 let ok = started.is_ok();

@@ -116,3 +116,41 @@ async fn in_process_compute_node_listens_on_a_chosen_port() {
     assert!(compute.physical_database("test").is_some());
     compute.shutdown().await;
 }
+
+#[tokio::test]
+async fn replicated_storage_nodes_replicate_semi_synchronously_and_configure_replicas() {
+    let storage = StorageNodes::start_replicated(1, 1)
+        .await
+        .expect("replicated storage nodes");
+    assert_eq!(storage.replicas(0).len(), 1);
+    let db = unique_name("r");
+    storage.create_database(&db).await.expect("create database");
+    let mut conn = storage.connect(0, Some(&db)).await.expect("connect");
+    conn.query_drop("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)")
+        .await
+        .expect("create and insert");
+    let yes: Option<String> = conn
+        .query_first("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_YES_TX'")
+        .await
+        .expect("semi-sync status");
+    assert_ne!(
+        yes.as_deref(),
+        Some("0"),
+        "commits were acknowledged by the replica"
+    );
+    storage.wait_replicas_caught_up().await.expect("caught up");
+    let replica = storage.replica(0, 0);
+    let out = replica
+        .execute_sql(&format!("SELECT id, @@read_only FROM `{db}`.t"))
+        .await
+        .expect("read the replica");
+    assert_eq!(out.trim(), "1\t1");
+
+    let (config, _dir) = ComputeNode::builder(&storage)
+        .build_config()
+        .await
+        .expect("config");
+    let replicas = &config.data_nodes[0].replicas;
+    assert_eq!(replicas.len(), 1);
+    assert_eq!(replicas[0].port, replica.port());
+}

@@ -1,0 +1,841 @@
+//! Storage high availability: role verification at start-up, heartbeats to every
+//! storage node, failure detection, and automatic failover of a data node whose primary
+//! failed.
+//!
+//! One task per data node ([`watch_data_node`]) probes its primary and replicas on
+//! connections of their own (`strata_backend::heartbeat`) and publishes what it sees in
+//! [`HaState`], which the admin surface reads (`ServerContext::ha`). A primary is
+//! declared failed after `ha.failure_threshold` consecutive failed probes confirmed by a
+//! second path (a fresh connect fails too). Failover then holds new statements for the
+//! data node, stops the replicas' IO threads, picks the replica that received the most
+//! (failover priority breaks ties), waits until it applied all it received
+//! (`MASTER_GTID_WAIT`), fences the old primary, promotes the replica, switches the
+//! data node's pool to it and repoints the other replicas. Each step is logged with its
+//! duration and kept in the event.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use strata_backend::heartbeat::{gtid_behind, gtid_sequences, ProbeReport, Prober};
+use strata_backend::{StorageTarget, StorageTlsMap};
+use strata_catalog::config::{DataNodeConfig, HaConfig, StorageNodeConfig};
+use strata_catalog::Config;
+use tracing::{error, info, warn};
+
+use crate::context::ServerContext;
+use crate::shutdown::Shutdown;
+
+/// Longest a single failover statement (on a replica or the old primary) may take.
+const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest the start-up role check waits for one storage node.
+const VERIFY_TIMEOUT: Duration = Duration::from_secs(3);
+/// Shortest pause between two probe rounds woken by sessions' failed connects.
+const MIN_PROBE_GAP: Duration = Duration::from_millis(20);
+/// Failover events kept for the admin surface.
+const EVENTS_KEPT: usize = 64;
+
+/// What a storage node is to its data node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Takes the data node's reads and writes.
+    Primary,
+    /// Replicates from the primary; a failover candidate.
+    Replica,
+}
+
+impl Role {
+    /// The name the admin surface shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Replica => "replica",
+        }
+    }
+}
+
+/// Health of a storage node as the heartbeat sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeStatus {
+    /// Answering heartbeats (a replica: replicating within the lag threshold).
+    Up,
+    /// Not answering heartbeats.
+    Down,
+    /// A replica whose replication stopped or is behind by more than the threshold.
+    Lagging,
+    /// A former primary replaced by failover: never routed to again.
+    Fenced,
+}
+
+impl NodeStatus {
+    /// The name the admin surface shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Up => "up",
+            NodeStatus::Down => "down",
+            NodeStatus::Lagging => "lagging",
+            NodeStatus::Fenced => "fenced",
+        }
+    }
+}
+
+/// One storage node's state (a row of `SHOW @@DATASOURCE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageNodeState {
+    /// Its data node.
+    pub dnid: u32,
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Primary or replica.
+    pub role: Role,
+    /// Health.
+    pub status: NodeStatus,
+    /// Replication lag of a replica (`Seconds_Behind_Master`), None when unknown.
+    pub lag_ms: Option<u64>,
+    /// Transactions a replica has not applied yet, from the GTID positions.
+    pub lag_transactions: Option<u64>,
+    /// GTID position: written (primary) or applied (replica).
+    pub gtid: String,
+    /// A primary whose semi-synchronous replication fell back to asynchronous (or
+    /// without a replica to acknowledge): a failover now may lose commits.
+    pub at_risk: bool,
+    /// Last failure seen, if any.
+    pub last_error: Option<String>,
+    /// The last failover of its data node, described.
+    pub last_failover: Option<String>,
+}
+
+/// One failover, as logged and shown on the admin surface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverEvent {
+    /// The data node.
+    pub dnid: u32,
+    /// `host:port` of the failed primary.
+    pub old_primary: String,
+    /// `host:port` of the promoted replica, None when failover gave up.
+    pub new_primary: Option<String>,
+    /// When it started.
+    pub started: SystemTime,
+    /// Each step and how long it took.
+    pub steps: Vec<(String, Duration)>,
+    /// Why it gave up, None when it succeeded.
+    pub error: Option<String>,
+}
+
+impl FailoverEvent {
+    /// Total time from detection to the new primary taking statements.
+    pub fn duration(&self) -> Duration {
+        self.steps.iter().map(|(_, d)| *d).sum()
+    }
+
+    fn summary(&self) -> String {
+        match (&self.new_primary, &self.error) {
+            (Some(new), None) => format!(
+                "{} -> {new} in {} ms",
+                self.old_primary,
+                self.duration().as_millis()
+            ),
+            (_, Some(e)) => format!("failover from {} failed: {e}", self.old_primary),
+            (None, None) => format!("failover from {} gave up", self.old_primary),
+        }
+    }
+}
+
+/// High-availability state of every data node, published by the watch tasks.
+pub struct HaState {
+    nodes: Mutex<BTreeMap<u32, Vec<StorageNodeState>>>,
+    events: Mutex<Vec<FailoverEvent>>,
+    /// TLS per storage node, replicas included (for probes and a switched pool).
+    storage_tls: StorageTlsMap,
+}
+
+impl HaState {
+    /// Empty state; `storage_tls` gives each storage node's TLS settings.
+    pub fn new(storage_tls: StorageTlsMap) -> HaState {
+        HaState {
+            nodes: Mutex::new(BTreeMap::new()),
+            events: Mutex::new(Vec::new()),
+            storage_tls,
+        }
+    }
+
+    /// Every storage node's state, by data node, primary first.
+    pub fn datasources(&self) -> Vec<StorageNodeState> {
+        self.nodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// The storage nodes of one data node, primary first.
+    pub fn data_node(&self, dnid: u32) -> Vec<StorageNodeState> {
+        self.nodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&dnid)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Failovers so far (the latest last; at most the last 64).
+    pub fn failovers(&self) -> Vec<FailoverEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn publish(&self, dnid: u32, states: Vec<StorageNodeState>) {
+        self.nodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(dnid, states);
+    }
+
+    fn record(&self, event: FailoverEvent) {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if events.len() >= EVENTS_KEPT {
+            events.remove(0);
+        }
+        events.push(event);
+    }
+}
+
+/// The connection target of a storage node of data node `dnid` (`database` is the data
+/// node's physical database: a replica may leave it out).
+fn storage_target(dnid: u32, node: &StorageNodeConfig, database: &str) -> StorageTarget {
+    StorageTarget {
+        dnid,
+        host: node.host.clone(),
+        port: node.port,
+        user: node.user.clone(),
+        password: node.password.clone(),
+        database: database.to_string(),
+    }
+}
+
+fn prober(
+    dnid: u32,
+    node: &StorageNodeConfig,
+    database: &str,
+    tls: &StorageTlsMap,
+    timeout: Duration,
+) -> Prober {
+    let target = storage_target(dnid, node, database);
+    let tls = tls.get(&target).cloned();
+    Prober::new(target, tls, timeout)
+}
+
+/// Checks the role of every reachable storage node of the data nodes that have
+/// replicas: the primary writable and replicating from nobody, each replica read-only
+/// and replicating from the primary. Returns every problem found; an unreachable node
+/// is logged, not a problem (the heartbeat reports it down).
+pub async fn verify_roles(config: &Config, storage_tls: &StorageTlsMap) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    for dn in config.data_nodes.iter().filter(|d| !d.replicas.is_empty()) {
+        verify_data_node(dn, storage_tls, &mut problems).await;
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+async fn verify_data_node(dn: &DataNodeConfig, tls: &StorageTlsMap, problems: &mut Vec<String>) {
+    let db = &dn.primary.database;
+    let entry = format!("data node {}", dn.id);
+    let primary = &dn.primary;
+    let mut p = prober(dn.id, primary, db, tls, VERIFY_TIMEOUT);
+    match p.probe().await {
+        Ok(report) => {
+            if report.read_only {
+                problems.push(format!(
+                    "{entry}: primary {}:{} has read_only = ON (a primary must be writable; after a failover, make the promoted replica the primary in the configuration)",
+                    primary.host, primary.port
+                ));
+            }
+            if let Some(source) = report.replication.first() {
+                problems.push(format!(
+                    "{entry}: primary {}:{} replicates from {}:{} (a primary replicates from nobody)",
+                    primary.host, primary.port, source.source_host, source.source_port
+                ));
+            }
+        }
+        Err(e) => {
+            warn!(dnid = dn.id, node = %format!("{}:{}", primary.host, primary.port), error = %e, "primary not reachable at start-up; its role is not verified")
+        }
+    }
+    for replica in &dn.replicas {
+        let at = format!("{}:{}", replica.host, replica.port);
+        let mut r = prober(dn.id, replica, db, tls, VERIFY_TIMEOUT);
+        let report = match r.probe().await {
+            Ok(report) => report,
+            Err(e) => {
+                warn!(dnid = dn.id, node = %at, error = %e, "replica not reachable at start-up; its role is not verified");
+                continue;
+            }
+        };
+        if !report.read_only {
+            problems.push(format!(
+                "{entry}: replica {at} has read_only = OFF (a replica must be read-only)"
+            ));
+        }
+        match report.replication.as_slice() {
+            [] => problems.push(format!(
+                "{entry}: replica {at} does not replicate from anything (CHANGE MASTER TO the primary {}:{})",
+                primary.host, primary.port
+            )),
+            sources => {
+                if !sources
+                    .iter()
+                    .any(|s| s.source_host == primary.host && s.source_port == primary.port)
+                {
+                    let list: Vec<String> = sources
+                        .iter()
+                        .map(|s| format!("{}:{}", s.source_host, s.source_port))
+                        .collect();
+                    problems.push(format!(
+                        "{entry}: replica {at} replicates from {} instead of the primary {}:{}",
+                        list.join(", "),
+                        primary.host,
+                        primary.port
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// One storage node of a watched data node.
+struct Member {
+    config: StorageNodeConfig,
+    prober: Prober,
+    /// Consecutive failed probes.
+    failures: u32,
+    last: Option<ProbeReport>,
+    last_error: Option<String>,
+    /// Replaced by failover: never the data node's primary again.
+    fenced: bool,
+}
+
+impl Member {
+    fn address(&self) -> String {
+        format!("{}:{}", self.config.host, self.config.port)
+    }
+}
+
+/// The watch of one data node.
+struct Watch {
+    dnid: u32,
+    database: String,
+    members: Vec<Member>,
+    primary: usize,
+    last_failover_at: Option<Instant>,
+    /// New statements are held because the primary missed a heartbeat.
+    suspect_hold: bool,
+    last_failover: Option<String>,
+}
+
+/// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
+/// shutdown, publishes their state and fails the data node over when its primary fails.
+pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: u32, mut shutdown: Shutdown) {
+    let ha = ctx.config.ha.clone();
+    let Some(dn) = ctx.config.data_nodes.iter().find(|d| d.id == dnid).cloned() else {
+        return;
+    };
+    let timeout = Duration::from_millis(ha.heartbeat_timeout_ms);
+    let tls = &ctx.ha.storage_tls;
+    let database = dn.primary.database.clone();
+    let members = std::iter::once(&dn.primary)
+        .chain(&dn.replicas)
+        .map(|config| Member {
+            prober: prober(dnid, config, &database, tls, timeout),
+            config: config.clone(),
+            failures: 0,
+            last: None,
+            last_error: None,
+            fenced: false,
+        })
+        .collect();
+    let mut watch = Watch {
+        dnid,
+        database,
+        members,
+        primary: 0,
+        last_failover_at: None,
+        last_failover: None,
+        suspect_hold: false,
+    };
+    let interval = Duration::from_millis(ha.heartbeat_interval_ms);
+    // While the primary is suspected it is probed this often, so confirming a failure
+    // takes `failure_threshold` short probes rather than full periods.
+    let suspect_interval = interval.min(Duration::from_millis(ha.heartbeat_timeout_ms));
+    let Some(pool) = ctx.topology.node(dnid).map(|n| n.pool.clone()) else {
+        return;
+    };
+    loop {
+        let wait = if watch.members[watch.primary].failures > 0 {
+            suspect_interval
+        } else {
+            interval
+        };
+        tokio::select! {
+            _ = shutdown.triggered() => return,
+            _ = tokio::time::sleep(wait) => {}
+            // A session could not connect: look now rather than at the next period
+            // (but not more often than every few milliseconds, whatever sessions do).
+            _ = pool.connect_failure() => {
+                tokio::time::sleep(MIN_PROBE_GAP).await;
+            }
+        }
+        watch.probe_all().await;
+        watch.hold_while_suspected(&ctx, &ha);
+        watch.fence_returning_primaries().await;
+        ctx.ha.publish(dnid, watch.states(&ha));
+        if watch.primary_failed(&ha).await {
+            if let Some(event) = watch.fail_over(&ctx, &ha).await {
+                // The switch (or giving up) released the hold.
+                watch.suspect_hold = false;
+                watch.last_failover = Some(event.summary());
+                ctx.ha.record(event);
+                ctx.ha.publish(dnid, watch.states(&ha));
+            }
+        }
+    }
+}
+
+impl Watch {
+    async fn probe_all(&mut self) {
+        for member in &mut self.members {
+            match member.prober.probe().await {
+                Ok(report) => {
+                    member.failures = 0;
+                    member.last = Some(report);
+                    member.last_error = None;
+                }
+                Err(e) => {
+                    member.failures = member.failures.saturating_add(1);
+                    member.last_error = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    /// From the first missed heartbeat of a primary that can fail over, new statements
+    /// for the data node wait (bounded by `hold_timeout_ms`) instead of failing on a
+    /// dead connection; they go on as soon as the primary answers again or another
+    /// primary takes over.
+    fn hold_while_suspected(&mut self, ctx: &ServerContext, ha: &HaConfig) {
+        let Some(node) = ctx.topology.node(self.dnid) else {
+            return;
+        };
+        let missed = self.members[self.primary].failures > 0;
+        if missed && !self.suspect_hold && ha.auto_failover && self.can_fail_over(ha) {
+            node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+            self.suspect_hold = true;
+        } else if !missed && self.suspect_hold {
+            node.pool.release_hold();
+            self.suspect_hold = false;
+        }
+    }
+
+    /// Whether a replica is there to promote and the anti-flapping period is over.
+    fn can_fail_over(&self, ha: &HaConfig) -> bool {
+        let has_candidates = self
+            .members
+            .iter()
+            .enumerate()
+            .any(|(i, m)| i != self.primary && !m.fenced);
+        let flapping = self
+            .last_failover_at
+            .is_some_and(|at| at.elapsed() < Duration::from_millis(ha.anti_flap_ms));
+        has_candidates && !flapping
+    }
+
+    /// A fenced former primary that answers again (it was frozen, or restarted) is made
+    /// read-only and its client connections killed, every time it is seen writable.
+    async fn fence_returning_primaries(&mut self) {
+        for member in self.members.iter_mut().filter(|m| m.fenced) {
+            let writable = member.last.as_ref().is_some_and(|r| !r.read_only);
+            if member.failures == 0 && writable {
+                let started = Instant::now();
+                let result = fence(&mut member.prober, STEP_TIMEOUT).await;
+                info!(dnid = self.dnid, node = %member.address(), elapsed = ?started.elapsed(), ?result, "fenced a former primary that came back");
+            }
+        }
+    }
+
+    /// Whether the primary missed `failure_threshold` heartbeats in a row and a fresh
+    /// connect confirms it is gone.
+    async fn primary_failed(&mut self, ha: &HaConfig) -> bool {
+        let primary = &self.members[self.primary];
+        if primary.failures < ha.failure_threshold {
+            return false;
+        }
+        let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
+        match primary.prober.fresh_connect(confirm).await {
+            Ok(()) => {
+                warn!(dnid = self.dnid, node = %primary.address(), failures = primary.failures, "primary missed heartbeats but accepts a fresh connection; not failing over");
+                false
+            }
+            Err(e) => {
+                let can = self.can_fail_over(ha);
+                if primary.failures == ha.failure_threshold {
+                    error!(dnid = self.dnid, node = %primary.address(), error = %e, can_fail_over = can, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
+                }
+                can && ha.auto_failover
+            }
+        }
+    }
+
+    /// The published state of every member.
+    fn states(&self, ha: &HaConfig) -> Vec<StorageNodeState> {
+        let primary_pos = self.members[self.primary]
+            .last
+            .as_ref()
+            .map(|r| r.gtid_binlog_pos.clone())
+            .unwrap_or_default();
+        let mut states: Vec<StorageNodeState> = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let role = if i == self.primary {
+                    Role::Primary
+                } else {
+                    Role::Replica
+                };
+                let report = m.last.as_ref().filter(|_| m.failures == 0);
+                let replication = report.and_then(|r| r.replication.first());
+                let lag_ms = replication.and_then(|s| s.seconds_behind).map(|s| s * 1000);
+                let (gtid, lag_transactions) = match (role, report) {
+                    (Role::Primary, Some(r)) => (r.gtid_binlog_pos.clone(), None),
+                    (Role::Replica, Some(r)) => (
+                        r.gtid_slave_pos.clone(),
+                        Some(gtid_behind(&r.gtid_slave_pos, &primary_pos)),
+                    ),
+                    (_, None) => (String::new(), None),
+                };
+                let status = if m.fenced {
+                    NodeStatus::Fenced
+                } else if report.is_none() {
+                    NodeStatus::Down
+                } else if role == Role::Replica
+                    && (replication.is_none_or(|s| !s.sql_running)
+                        || lag_ms.is_none_or(|l| l > ha.max_replica_lag_ms))
+                {
+                    NodeStatus::Lagging
+                } else {
+                    NodeStatus::Up
+                };
+                let at_risk = role == Role::Primary
+                    && self.members.len() > 1
+                    && report.is_some_and(|r| !r.semi_sync_active);
+                let last_error = m.last_error.clone().or_else(|| {
+                    replication.and_then(|s| {
+                        [&s.last_io_error, &s.last_sql_error]
+                            .into_iter()
+                            .find(|e| !e.is_empty())
+                            .cloned()
+                    })
+                });
+                StorageNodeState {
+                    dnid: self.dnid,
+                    host: m.config.host.clone(),
+                    port: m.config.port,
+                    role,
+                    status,
+                    lag_ms,
+                    lag_transactions,
+                    gtid,
+                    at_risk,
+                    last_error,
+                    last_failover: self.last_failover.clone(),
+                }
+            })
+            .collect();
+        // Primary first.
+        states.swap(0, self.primary);
+        states[1..].sort_by_key(|s| (s.host.clone(), s.port));
+        states
+    }
+
+    /// Promotes the best replica; None when there was nothing to do.
+    async fn fail_over(&mut self, ctx: &ServerContext, ha: &HaConfig) -> Option<FailoverEvent> {
+        let node = ctx.topology.node(self.dnid)?;
+        let old = self.primary;
+        let mut event = FailoverEvent {
+            dnid: self.dnid,
+            old_primary: self.members[old].address(),
+            new_primary: None,
+            started: SystemTime::now(),
+            steps: Vec::new(),
+            error: None,
+        };
+        self.last_failover_at = Some(Instant::now());
+        info!(dnid = self.dnid, old_primary = %event.old_primary, "failover: starting");
+        node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+        let mut clock = Instant::now();
+        let mut step = |event: &mut FailoverEvent, name: String| {
+            let took = clock.elapsed();
+            info!(dnid = event.dnid, step = %name, took_ms = took.as_millis() as u64, "failover step");
+            event.steps.push((name, took));
+            clock = Instant::now();
+        };
+        // Detection to here counts as a step too: the heartbeats that failed.
+        step(&mut event, "hold new statements".into());
+
+        // 1. Freeze what each candidate received and read how far it got.
+        let mut candidates = Vec::new();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if i == old || m.fenced {
+                continue;
+            }
+            if let Err(e) = m.prober.execute("STOP SLAVE IO_THREAD", STEP_TIMEOUT).await {
+                warn!(dnid = self.dnid, node = %m.address(), error = %e, "failover: replica unusable");
+                continue;
+            }
+            match read_received(&mut m.prober).await {
+                Ok(received) => candidates.push((i, received)),
+                Err(e) => {
+                    warn!(dnid = self.dnid, node = %m.address(), error = %e, "failover: replica unusable")
+                }
+            }
+        }
+        step(
+            &mut event,
+            format!("stop IO threads on {} replicas", candidates.len()),
+        );
+        let Some((chosen, received)) = best_candidate(&candidates, &self.members) else {
+            return Some(self.give_up(node, event, "no replica reachable"));
+        };
+        let chosen_addr = self.members[chosen].address();
+        step(
+            &mut event,
+            format!("choose {chosen_addr} (received {received})"),
+        );
+
+        // 2. Wait until it applied all it received.
+        let wait_s = ha.catch_up_timeout_ms.div_ceil(1000).max(1);
+        let waited = self.members[chosen]
+            .prober
+            .query(
+                &format!("SELECT MASTER_GTID_WAIT('{}', {wait_s})", escape(&received)),
+                Duration::from_millis(ha.catch_up_timeout_ms) + STEP_TIMEOUT,
+            )
+            .await;
+        match waited {
+            Ok(rows) if first_value(&rows) == "0" => {}
+            Ok(rows) => {
+                let why = format!("{chosen_addr} did not apply {received} within {wait_s} s (MASTER_GTID_WAIT returned {})", first_value(&rows));
+                return Some(self.give_up(node, event, &why));
+            }
+            Err(e) => {
+                return Some(self.give_up(node, event, &format!("{chosen_addr}: {e}")));
+            }
+        }
+        step(&mut event, format!("{chosen_addr} applied all it received"));
+
+        // 3. Fence the old primary: never routed to again; read-only if it answers.
+        self.members[old].fenced = true;
+        // Short: a frozen primary must not hold up the failover.
+        let fence_timeout = Duration::from_millis(ha.heartbeat_timeout_ms);
+        let fenced = fence(&mut self.members[old].prober, fence_timeout).await;
+        let old_addr = event.old_primary.clone();
+        let fenced = match fenced {
+            Ok(killed) => format!("fence {old_addr} (read_only = ON, {killed} connections killed)"),
+            Err(_) => format!("fence {old_addr} (unreachable: fenced by routing)"),
+        };
+        step(&mut event, fenced);
+
+        // 4. Promote.
+        let others = self
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| *i != chosen && *i != old && !m.fenced)
+            .count();
+        let semi_sync = if others > 0 { "ON" } else { "OFF" };
+        let promote = [
+            "STOP SLAVE".to_string(),
+            "RESET SLAVE ALL".to_string(),
+            format!("SET GLOBAL rpl_semi_sync_master_enabled = {semi_sync}"),
+            "SET GLOBAL read_only = OFF".to_string(),
+        ];
+        for sql in &promote {
+            if let Err(e) = self.members[chosen].prober.execute(sql, STEP_TIMEOUT).await {
+                return Some(self.give_up(
+                    node,
+                    event,
+                    &format!("promoting {chosen_addr}: {sql}: {e}"),
+                ));
+            }
+        }
+        step(&mut event, format!("promote {chosen_addr}"));
+
+        // 5. Route the data node to it.
+        let target = storage_target(self.dnid, &self.members[chosen].config, &self.database);
+        let tls = ctx.ha.storage_tls.get(&target).cloned();
+        node.pool.switch_target(target, tls);
+        self.primary = chosen;
+        event.new_primary = Some(chosen_addr.clone());
+        step(
+            &mut event,
+            format!("switch data node {} to {chosen_addr}", self.dnid),
+        );
+
+        // 6. Repoint the other replicas.
+        let source = self.members[chosen].config.clone();
+        for i in 0..self.members.len() {
+            if i == chosen || self.members[i].fenced {
+                continue;
+            }
+            let sql = format!(
+                "CHANGE MASTER TO MASTER_HOST = '{}', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
+                escape(&source.host),
+                source.port,
+                escape(&source.user),
+                escape(&source.password)
+            );
+            let m = &mut self.members[i];
+            let mut result = Ok(());
+            for statement in ["STOP SLAVE", sql.as_str(), "START SLAVE"] {
+                result = m.prober.execute(statement, STEP_TIMEOUT).await;
+                if result.is_err() {
+                    break;
+                }
+            }
+            if let Err(e) = result {
+                warn!(dnid = self.dnid, node = %m.address(), error = %e, "failover: could not repoint replica");
+            }
+        }
+        if others > 0 {
+            step(
+                &mut event,
+                format!("repoint {others} replicas to {chosen_addr}"),
+            );
+        } else {
+            warn!(dnid = self.dnid, primary = %chosen_addr, "data node has no replica left: a failure of its primary now loses it (semi-synchronous replication is off)");
+        }
+        info!(dnid = self.dnid, old_primary = %event.old_primary, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "failover: done");
+        Some(event)
+    }
+
+    fn give_up(
+        &mut self,
+        node: &crate::context::DataNode,
+        mut event: FailoverEvent,
+        why: &str,
+    ) -> FailoverEvent {
+        error!(dnid = self.dnid, error = why, "failover: giving up");
+        node.pool.release_hold();
+        // Anti-flapping counts promotions: a failover that promoted nothing may be
+        // tried again at the next heartbeat.
+        self.last_failover_at = None;
+        event.error = Some(why.to_string());
+        event
+    }
+}
+
+/// The GTID position a replica received (`Gtid_IO_Pos`), or what it applied when that
+/// is empty.
+async fn read_received(prober: &mut Prober) -> Result<String, strata_backend::BackendError> {
+    let report = prober.probe().await?;
+    let received = report
+        .replication
+        .first()
+        .map(|s| s.gtid_io_pos.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or(report.gtid_slave_pos);
+    Ok(received)
+}
+
+/// The candidate that received the most transactions; the higher failover priority,
+/// then the earlier configuration entry, on a tie.
+fn best_candidate(candidates: &[(usize, String)], members: &[Member]) -> Option<(usize, String)> {
+    candidates
+        .iter()
+        .max_by_key(|(i, received)| {
+            let total: u64 = gtid_sequences(received).iter().map(|(_, s)| *s).sum();
+            let priority = members[*i].config.failover_priority.unwrap_or(0);
+            (total, priority, std::cmp::Reverse(*i))
+        })
+        .cloned()
+}
+
+/// Makes a former primary read-only and kills its client connections; Ok is how many.
+async fn fence(
+    prober: &mut Prober,
+    timeout: Duration,
+) -> Result<usize, strata_backend::BackendError> {
+    prober.execute("SET GLOBAL read_only = ON", timeout).await?;
+    let rows = prober
+        .query(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
+             AND USER NOT IN ('system user', 'event_scheduler') AND COMMAND <> 'Binlog Dump'",
+            timeout,
+        )
+        .await?;
+    let mut killed = 0;
+    for id in rows.iter().filter_map(|r| r.first().cloned().flatten()) {
+        if prober
+            .execute(&format!("KILL CONNECTION {id}"), timeout)
+            .await
+            .is_ok()
+        {
+            killed += 1;
+        }
+    }
+    Ok(killed)
+}
+
+fn first_value(rows: &[Vec<Option<String>>]) -> String {
+    rows.first()
+        .and_then(|r| r.first().cloned().flatten())
+        .unwrap_or_else(|| "NULL".into())
+}
+
+/// `s` for a single-quoted SQL string.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "''")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(priority: Option<u32>) -> Member {
+        let mut config = StorageNodeConfig::new("h", 1, "u", "", "d");
+        config.failover_priority = priority;
+        Member {
+            prober: Prober::new(
+                storage_target(1, &config, "d"),
+                None,
+                Duration::from_millis(1),
+            ),
+            config,
+            failures: 0,
+            last: None,
+            last_error: None,
+            fenced: false,
+        }
+    }
+
+    #[test]
+    fn the_replica_that_received_most_wins_and_priority_breaks_ties() {
+        let members = vec![member(None), member(Some(1)), member(Some(5)), member(None)];
+        let most = vec![(1, "0-1-12".to_string()), (2, "0-1-11".to_string())];
+        assert_eq!(best_candidate(&most, &members).map(|c| c.0), Some(1));
+        let tie = vec![(1, "0-1-12".to_string()), (2, "0-1-12".to_string())];
+        assert_eq!(best_candidate(&tie, &members).map(|c| c.0), Some(2));
+        let plain = vec![(3, "0-1-12".to_string()), (1, "0-1-12".to_string())];
+        assert_eq!(best_candidate(&plain, &members).map(|c| c.0), Some(1));
+        assert_eq!(best_candidate(&[], &members), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! Storage high availability end to end, on real MariaDB primaries with GTID
+//! semi-synchronous replicas: a SIGKILLed primary is replaced by its replica with no
+//! acknowledged update lost and no error on the other data node; a topology whose
+//! roles contradict the configuration stops start-up.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::*;
+use strata_server::failover::{NodeStatus, Role};
+use strata_testkit::{ComputeNode, StorageNodes};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Clients per data node.
+const CLIENTS: usize = 3;
+/// Writing before the kill.
+const BEFORE_KILL: Duration = Duration::from_secs(2);
+/// Writing after the kill (failover must finish well within it).
+const AFTER_KILL: Duration = Duration::from_secs(8);
+
+/// What one client saw: acknowledged increments of its row, failures, and when each
+/// acknowledgement came.
+struct ClientLog {
+    id: i64,
+    dnid: u32,
+    acked: u64,
+    errors: Vec<String>,
+    acks: Vec<Instant>,
+}
+
+async fn run_client(
+    opts: mysql_async::Opts,
+    id: i64,
+    dnid: u32,
+    stop: Arc<AtomicBool>,
+) -> Result<ClientLog, BoxError> {
+    let mut log = ClientLog {
+        id,
+        dnid,
+        acked: 0,
+        errors: Vec::new(),
+        acks: Vec::new(),
+    };
+    let mut conn = mysql_async::Conn::new(opts.clone()).await?;
+    while !stop.load(Ordering::Relaxed) {
+        match conn
+            .exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
+            .await
+        {
+            Ok(()) => {
+                log.acked += 1;
+                log.acks.push(Instant::now());
+            }
+            Err(e) => {
+                log.errors.push(e.to_string());
+                if !matches!(e, mysql_async::Error::Server(_)) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    conn = mysql_async::Conn::new(opts.clone()).await?;
+                }
+            }
+        }
+    }
+    Ok(log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_primary_fails_over_without_losing_acknowledged_updates() -> Result<(), BoxError> {
+    let mut storage = StorageNodes::start_replicated(2, 1).await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let mut conn = compute.connect(Some("test")).await?;
+    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
+        .await?;
+    let values: Vec<String> = (1..=40).map(|i| format!("({i}, 0)")).collect();
+    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
+        .await?;
+    let placement: Vec<(i64, u32)> = conn.query("SELECT id, DNID FROM acc ORDER BY id").await?;
+    let rows_of = |dnid: u32| -> Vec<i64> {
+        placement
+            .iter()
+            .filter(|(_, d)| *d == dnid)
+            .map(|(id, _)| *id)
+            .take(CLIENTS)
+            .collect()
+    };
+    let (on_1, on_2) = (rows_of(1), rows_of(2));
+    assert_eq!(
+        (on_1.len(), on_2.len()),
+        (CLIENTS, CLIENTS),
+        "{placement:?}"
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for (dnid, ids) in [(1, &on_1), (2, &on_2)] {
+        for id in ids {
+            clients.push(tokio::spawn(run_client(
+                compute.opts(Some("test")),
+                *id,
+                dnid,
+                stop.clone(),
+            )));
+        }
+    }
+    tokio::time::sleep(BEFORE_KILL).await;
+    let killed_at = Instant::now();
+    storage.node_mut(0).kill().await?;
+    tokio::time::sleep(AFTER_KILL).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut logs = Vec::new();
+    for client in clients {
+        logs.push(client.await??);
+    }
+
+    // The promoted replica now serves data node 1, and every acknowledged increment is
+    // in it.
+    let states = compute.context().ha.data_node(1);
+    let primary = states.iter().find(|s| s.role == Role::Primary);
+    assert_eq!(
+        primary.map(|s| s.port),
+        Some(storage.replica(0, 0).port()),
+        "{states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|s| s.port == storage.port(0) && s.status == NodeStatus::Fenced),
+        "{states:?}"
+    );
+    let events = compute.context().ha.failovers();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let mut conn = compute.connect(Some("test")).await?;
+    let mut lost = Vec::new();
+    for log in &logs {
+        let v: Option<i64> = conn
+            .exec_first("SELECT v FROM acc WHERE id = ?", (log.id,))
+            .await?;
+        let v = v.unwrap_or(-1) as u64;
+        // An update whose reply was lost may have committed: at most one per error.
+        if v < log.acked || v > log.acked + log.errors.len() as u64 {
+            lost.push(format!(
+                "row {} (data node {}): {v} in storage, {} acknowledged, {} errors",
+                log.id,
+                log.dnid,
+                log.acked,
+                log.errors.len()
+            ));
+        }
+    }
+    assert!(lost.is_empty(), "acknowledged updates lost: {lost:?}");
+
+    let other_errors: Vec<&String> = logs
+        .iter()
+        .filter(|l| l.dnid == 2)
+        .flat_map(|l| &l.errors)
+        .collect();
+    assert!(
+        other_errors.is_empty(),
+        "data node 2 saw errors: {other_errors:?}"
+    );
+    let mut unavailable = Duration::ZERO;
+    for log in logs.iter().filter(|l| l.dnid == 1) {
+        let resumed = log.acks.iter().find(|t| **t > killed_at);
+        let Some(resumed) = resumed else {
+            panic!(
+                "row {} was never written after the kill: {:?}",
+                log.id, log.errors
+            );
+        };
+        unavailable = unavailable.max(*resumed - killed_at);
+    }
+    let acked: u64 = logs.iter().map(|l| l.acked).sum();
+    let errors: usize = logs.iter().map(|l| l.errors.len()).sum();
+    println!(
+        "failover: write unavailability on data node 1 {} ms (failover itself {} ms); {acked} updates acknowledged, {errors} errors on data node 1, 0 lost",
+        unavailable.as_millis(),
+        events[0].duration().as_millis()
+    );
+    let mut kinds: Vec<&String> = logs.iter().flat_map(|l| &l.errors).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds.iter().take(5) {
+        println!("  error seen: {kind}");
+    }
+    for (step, took) in &events[0].steps {
+        println!("  {step}: {} ms", took.as_millis());
+    }
+    compute.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn start_up_refuses_storage_nodes_whose_roles_contradict_the_configuration(
+) -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let started = ComputeNode::builder(&storage)
+        .configure(|config| {
+            let dn = &mut config.data_nodes[0];
+            let mut replica = dn.replicas[0].clone();
+            replica.database = dn.primary.database.clone();
+            let mut primary = std::mem::replace(&mut dn.primary, replica);
+            primary.database.clear();
+            dn.replicas = vec![primary];
+        })
+        .start()
+        .await;
+    let Err(e) = started else {
+        panic!("a compute node started with primary and replica swapped");
+    };
+    let message = e.to_string();
+    let (p, r) = (storage.port(0), storage.replica(0, 0).port());
+    for expected in [
+        format!("data node 1: primary 127.0.0.1:{r} has read_only = ON"),
+        format!("data node 1: primary 127.0.0.1:{r} replicates from 127.0.0.1:{p}"),
+        format!("data node 1: replica 127.0.0.1:{p} has read_only = OFF"),
+        format!("data node 1: replica 127.0.0.1:{p} does not replicate from anything"),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} not in {message}");
+    }
+    Ok(())
+}
