@@ -144,9 +144,12 @@ async fn every_view_answers_with_its_columns_and_moves_under_load() -> TestResul
             "status",
             "version",
             "tls",
-            "lag_s",
+            "lag_ms",
+            "gtid",
+            "at_risk",
             "connect_errors",
-            "last_error"
+            "last_error",
+            "last_failover"
         ]
     );
     assert_eq!(

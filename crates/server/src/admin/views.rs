@@ -72,9 +72,12 @@ pub const DATASOURCE: &[(&str, T)] = &[
     ("status", T::Text),
     ("version", T::Text),
     ("tls", T::Int),
-    ("lag_s", T::Int),
+    ("lag_ms", T::Int),
+    ("gtid", T::Text),
+    ("at_risk", T::Int),
     ("connect_errors", T::Int),
     ("last_error", T::Text),
+    ("last_failover", T::Text),
 ];
 
 /// The columns of `SHOW @@BACKEND`.
@@ -241,25 +244,57 @@ fn data_nodes(ctx: &ServerContext) -> AdminTable {
     t
 }
 
+/// One row per storage node: the pool's view of the storage node it serves, and for
+/// data nodes with replicas the heartbeat's view of each (role, health, lag, GTID).
 fn data_sources(ctx: &ServerContext) -> AdminTable {
     let mut t = AdminTable::new(DATASOURCE);
     for node in ctx.topology.nodes() {
         let pool = &node.pool;
         let target = pool.target();
+        let ha = ctx.ha.data_node(node.id);
+        let serving = |host: &str, port: u16| target.host == host && target.port == port;
+        let primary = ha.iter().find(|s| serving(&s.host, s.port));
         t.push(vec![
             node.id.into(),
             target.host.as_str().into(),
             u32::from(target.port).into(),
             target.database.as_str().into(),
-            // Replicas and their lag come with high availability.
             "primary".into(),
-            pool_status(pool).into(),
+            primary
+                .map_or_else(
+                    || pool_status(pool).to_string(),
+                    |s| s.status.as_str().to_string(),
+                )
+                .into(),
             pool.server_version().map(|v| v.to_string()).into(),
             pool.tls().is_some().into(),
             Cell::Null,
+            primary.map(|s| s.gtid.clone()).into(),
+            primary.is_some_and(|s| s.at_risk).into(),
             pool.connect_error_count().into(),
-            pool.last_error().into(),
+            pool.last_error()
+                .or_else(|| primary.and_then(|s| s.last_error.clone()))
+                .into(),
+            primary.and_then(|s| s.last_failover.clone()).into(),
         ]);
+        for other in ha.iter().filter(|s| !serving(&s.host, s.port)) {
+            t.push(vec![
+                node.id.into(),
+                other.host.as_str().into(),
+                u32::from(other.port).into(),
+                target.database.as_str().into(),
+                other.role.as_str().into(),
+                other.status.as_str().into(),
+                Cell::Null,
+                pool.tls().is_some().into(),
+                other.lag_ms.map_or(Cell::Null, Cell::from),
+                Some(other.gtid.clone()).into(),
+                other.at_risk.into(),
+                0u64.into(),
+                other.last_error.clone().into(),
+                other.last_failover.clone().into(),
+            ]);
+        }
     }
     t
 }
