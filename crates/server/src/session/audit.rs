@@ -53,10 +53,10 @@ impl Session {
         raw: &[u8],
         more: bool,
     ) -> Result<bool, SessionError> {
+        self.start_statement();
         if self.ctx.audit.is_none() {
             return self.statement(sql, raw, more).await;
         }
-        self.outcome = Outcome::default();
         let started = Instant::now();
         let result = self.statement(sql, raw, more).await;
         self.audit_statement(sql, started);
@@ -70,10 +70,10 @@ impl Session {
         statement_id: u32,
         body: &[u8],
     ) -> Result<(), SessionError> {
+        self.start_statement();
         if self.ctx.audit.is_none() {
             return self.stmt_execute(statement_id, body).await;
         }
-        self.outcome = Outcome::default();
         let started = Instant::now();
         let sql = self
             .statements
@@ -99,9 +99,9 @@ impl Session {
             client: &self.entry.host,
             db: self.db.as_deref(),
             statement: Some(sql),
-            error: self.outcome.error,
-            affected_rows: self.outcome.affected_rows,
-            returned_rows: self.outcome.returned_rows,
+            error: self.statement.outcome.error,
+            affected_rows: self.statement.outcome.affected_rows,
+            returned_rows: self.statement.outcome.returned_rows,
             duration_us: started.elapsed().as_micros() as u64,
         });
     }

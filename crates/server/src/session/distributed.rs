@@ -26,7 +26,7 @@ use strata_protocol::{codes, MysqlError};
 use crate::context::ServerContext;
 
 use super::transaction::STATEMENT_SAVEPOINT;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, ReplyFormat, Session, SessionError};
 
 impl Session {
     /// Physical database of a data node.
@@ -234,7 +234,7 @@ impl Session {
     pub(super) async fn execute_query(
         &mut self,
         plan: &QueryPlan,
-        more: bool,
+        reply: ReplyFormat,
     ) -> Result<bool, SessionError> {
         let parts = &plan.scatter().parts;
         // A consistent read over several nodes takes its per-node snapshots while no
@@ -263,7 +263,7 @@ impl Session {
         };
         self.note_backends(&leases);
         let options = self.merge_options();
-        let (format, status) = (self.result_format(), self.status());
+        let (format, status) = (self.result_format(reply), self.status());
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
@@ -280,7 +280,7 @@ impl Session {
         match outcome? {
             QueryOutcome::Done { warnings } => {
                 let mut status = self.status();
-                if more {
+                if reply.more {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
                 format.writer(&mut self.conn).end(warnings, status);

@@ -308,12 +308,10 @@ pub(super) async fn accept(
         next_statement_id: 1,
         txn: None,
         next_txn: Default::default(),
-        statement_writes: true,
-        binary_results: false,
+        statement: Default::default(),
         release_requested: false,
         account: Arc::new(account),
         accounts_version,
-        outcome: Default::default(),
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.change_database(db) {

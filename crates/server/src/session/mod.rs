@@ -109,32 +109,73 @@ pub struct Session {
     txn: Option<transaction::DistTxn>,
     /// SET TRANSACTION (next transaction only) in a coordinated session.
     next_txn: transaction::NextTxn,
-    /// The statement being run may change data (its branches must take part in a
-    /// two-phase commit; read-only branches commit in one phase).
-    statement_writes: bool,
-    /// The statement being run is a prepared statement's execution over several data
-    /// nodes: merged rows go out in the binary protocol.
-    binary_results: bool,
+    /// What the statement being run has established so far (reset when it starts).
+    statement: StatementState,
     /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
     release_requested: bool,
     /// The account the session logged in as, with its privileges.
     account: Arc<strata_catalog::accounts::Account>,
     /// `ServerContext::accounts_version` when `account` was read.
     accounts_version: u64,
-    /// What the statement being run returned (the audit log reads it).
+}
+
+/// How the statement being run answers its client, passed down the calls that write
+/// its reply (instead of a flag set on the session around them).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ReplyFormat {
+    /// More results follow this one (MORE_RESULTS_EXISTS).
+    pub more: bool,
+    /// Rows go out in the binary protocol: a prepared statement's execution over
+    /// several data nodes, whose merged rows the compute node writes itself.
+    pub binary: bool,
+}
+
+impl ReplyFormat {
+    /// A text-protocol reply (COM_QUERY).
+    pub(super) fn text(more: bool) -> Self {
+        ReplyFormat {
+            more,
+            binary: false,
+        }
+    }
+}
+
+/// Per-statement state: what the running statement may do and what it returned. Reset
+/// in one place, `Session::start_statement`, when a statement starts.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StatementState {
+    /// The statement may change data (its branches must take part in a two-phase
+    /// commit; read-only branches commit in one phase). Until the statement is
+    /// classified, assume it does.
+    writes: bool,
+    /// What it returned (the audit log reads it).
     outcome: audit::Outcome,
 }
 
+impl Default for StatementState {
+    fn default() -> Self {
+        StatementState {
+            writes: true,
+            outcome: audit::Outcome::default(),
+        }
+    }
+}
+
 impl Session {
-    /// How this statement's result sets go to the client: the client's EOF format, and
-    /// binary rows while a prepared statement's merged rows are being written.
-    fn result_format(&self) -> ResultFormat {
+    /// How result sets go to the client: the client's EOF format, and binary rows when
+    /// the reply asks for them.
+    fn result_format(&self, reply: ReplyFormat) -> ResultFormat {
         let format = ResultFormat::for_client(self.client_caps);
-        if self.binary_results {
+        if reply.binary {
             format.binary()
         } else {
             format
         }
+    }
+
+    /// Starts a statement: per-statement state back to its defaults.
+    fn start_statement(&mut self) {
+        self.statement = StatementState::default();
     }
 
     /// Status flags for packets the compute node writes itself.
@@ -150,7 +191,7 @@ impl Session {
     }
 
     fn ok(&mut self, affected_rows: u64, more: bool) {
-        self.outcome.affected_rows = Some(affected_rows);
+        self.statement.outcome.affected_rows = Some(affected_rows);
         let mut flags = self.status();
         if more {
             flags |= status::MORE_RESULTS_EXISTS;
@@ -164,7 +205,7 @@ impl Session {
     }
 
     fn err(&mut self, e: &MysqlError) {
-        self.outcome.error = e.code;
+        self.statement.outcome.error = e.code;
         match &self.rename {
             Some(rename) => {
                 let renamed = MysqlError {
@@ -179,12 +220,18 @@ impl Session {
 
     /// Writes a result computed locally, flagging MORE_RESULTS when statements follow.
     fn write_local(&mut self, result: &crate::results::LocalResult, more: bool) {
-        self.outcome.returned_rows = Some(result.rows.len() as u64);
+        self.write_local_as(result, ReplyFormat::text(more));
+    }
+
+    /// Writes a result computed locally in the reply's format.
+    fn write_local_as(&mut self, result: &crate::results::LocalResult, reply: ReplyFormat) {
+        let more = reply.more;
+        self.statement.outcome.returned_rows = Some(result.rows.len() as u64);
         let mut flags = self.status();
         if more {
             flags |= status::MORE_RESULTS_EXISTS;
         }
-        let format = self.result_format();
+        let format = self.result_format(reply);
         if let Err(e) = crate::results::write_result(&mut self.conn, format, result, flags) {
             // Only the binary protocol can fail (a value its column type cannot take).
             self.err(&MysqlError::new(
@@ -196,7 +243,7 @@ impl Session {
 
     /// A bare EOF in the client's format (COM_SET_OPTION's answer).
     fn eof(&mut self) {
-        let (format, flags) = (self.result_format(), self.status());
+        let (format, flags) = (self.result_format(ReplyFormat::default()), self.status());
         format.writer(&mut self.conn).end(0, flags);
     }
 

@@ -14,7 +14,7 @@ use strata_planner::{
 };
 use strata_protocol::MysqlError;
 
-use super::{Session, SessionError};
+use super::{ReplyFormat, Session, SessionError};
 
 /// The planner's view of the compute node's catalog.
 struct CatalogAdapter<'a> {
@@ -216,7 +216,7 @@ impl Session {
 
     /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
     /// combines the replies, with this session's merge memory budget.
-    fn explain(&mut self, target: &str, more: bool) -> bool {
+    fn explain(&mut self, target: &str, reply: ReplyFormat) -> bool {
         match self.plan_only(target, None) {
             Ok(planned) => {
                 let budget = self.ctx.config.merge.memory_budget;
@@ -229,7 +229,7 @@ impl Session {
                         .rows
                         .push(vec![Some(dnid.to_string()), Some(sql), merge]);
                 }
-                self.write_local(&result, more);
+                self.write_local_as(&result, reply);
                 true
             }
             Err(e) => {
@@ -244,10 +244,11 @@ impl Session {
         &mut self,
         sql: &str,
         raw: &[u8],
-        more: bool,
+        reply: ReplyFormat,
     ) -> Result<bool, SessionError> {
+        let more = reply.more;
         if let Some(target) = strata_planner::explain_target(sql) {
-            return Ok(self.explain(target, more));
+            return Ok(self.explain(target, reply));
         }
         let planned = match self.plan_only(sql, None) {
             Ok(p) => p,
@@ -261,8 +262,8 @@ impl Session {
         let ok = match &planned.plan {
             // A prepared statement's rows must be converted: run the route through the
             // driver as a one-node query or write.
-            Plan::Route(route) if self.binary_results => match route.reply {
-                Reply::Rows => self.execute_query(&route.as_query(), more).await?,
+            Plan::Route(route) if reply.binary => match route.reply {
+                Reply::Rows => self.execute_query(&route.as_query(), reply).await?,
                 Reply::Ok => {
                     self.execute_write(&route.as_write(), planned.insert_id, more)
                         .await?
@@ -276,7 +277,7 @@ impl Session {
                     .await?
             }
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
-            Plan::Query(query) => self.execute_query(query, more).await?,
+            Plan::Query(query) => self.execute_query(query, reply).await?,
         };
         if ok {
             for change in &planned.catalog_changes {

@@ -182,7 +182,9 @@ impl Session {
             b.put_u16_le(prepared.warnings);
         });
         let flags = self.status();
-        let mut out = self.result_format().writer(&mut self.conn);
+        let mut out = self
+            .result_format(super::ReplyFormat::default())
+            .writer(&mut self.conn);
         for defs in [&prepared.params, &prepared.columns] {
             if defs.is_empty() {
                 continue;
@@ -231,7 +233,7 @@ impl Session {
         let long_data = std::mem::take(&mut stmt.long_data);
         if self.coordinated() {
             let kind = strata_sql::classify(&sql);
-            self.statement_writes = super::transaction::may_write(kind);
+            self.statement.writes = super::transaction::may_write(kind);
             if let Some(done) = self.coordinated_statement(&sql, kind, false).await {
                 done?;
                 return Ok(());
@@ -359,9 +361,11 @@ impl Session {
                 return Ok(());
             }
         };
-        self.binary_results = true;
-        let result = self.planned(&text, text.as_bytes(), false).await;
-        self.binary_results = false;
+        let reply = super::ReplyFormat {
+            more: false,
+            binary: true,
+        };
+        let result = self.planned(&text, text.as_bytes(), reply).await;
         self.set_info(None);
         result.map(|_| ())
     }

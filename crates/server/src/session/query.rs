@@ -16,7 +16,7 @@ use strata_sql::{
 };
 
 use super::isolation::mentions_information_schema;
-use super::{Session, SessionError};
+use super::{ReplyFormat, Session, SessionError};
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -159,7 +159,7 @@ impl Session {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
             Cow::Borrowed(_) => (sql, raw),
         };
-        self.statement_writes = super::transaction::may_write(kind);
+        self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
             matches!(
@@ -199,7 +199,7 @@ impl Session {
                     return self.information_schema_query(sql, more).await;
                 }
                 if self.needs_planner(sql, kind, bytes) {
-                    return self.planned(sql, raw, more).await;
+                    return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;
             }
@@ -246,7 +246,7 @@ impl Session {
                         | StatementKind::Explain
                 );
                 if plannable && self.needs_planner(sql, kind, bytes) {
-                    return self.planned(sql, raw, more).await;
+                    return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;
             }
@@ -373,11 +373,11 @@ impl Session {
                     self.keep_for_warnings = true;
                 }
                 failed_code = out.error.as_ref().map(|e| e.code);
-                self.outcome.error = failed_code.unwrap_or(0);
+                self.statement.outcome.error = failed_code.unwrap_or(0);
                 if out.result_sets > 0 {
-                    self.outcome.returned_rows = Some(out.rows);
+                    self.statement.outcome.returned_rows = Some(out.rows);
                 } else {
-                    self.outcome.affected_rows = Some(out.affected_rows);
+                    self.statement.outcome.affected_rows = Some(out.affected_rows);
                 }
                 out.error.is_none()
             }

@@ -209,7 +209,7 @@ impl Session {
 
     /// Records that the running statement may change data on `dnid`.
     pub(super) fn note_write(&mut self, dnid: u32) {
-        if !self.statement_writes {
+        if !self.statement.writes {
             return;
         }
         if let Some(txn) = self.txn.as_mut() {
