@@ -16,7 +16,7 @@ use strata_sql::{table_references, Access, StatementKind};
 
 use super::isolation::client_host;
 use super::query::sql_error;
-use super::Session;
+use super::{Answer, Session};
 use crate::results::LocalResult;
 
 /// The MySQL error for an account failure.
@@ -191,26 +191,26 @@ impl Session {
     }
 
     /// Answers an account statement; the result is the statement's success.
-    pub(super) async fn account_statement(&mut self, sql: &str, more: bool) -> bool {
+    pub(super) async fn account_statement(&mut self, sql: &str, more: bool) -> Answer {
         let stmt = match parse_account(sql) {
             Ok(s) => s,
             Err(e) => {
                 self.err(&sql_error(&e));
-                return false;
+                return Answer::Failed;
             }
         };
         let outcome = match stmt {
             AccountStatement::ShowGrants { user } => match self.grants_of(user.as_ref()) {
                 Ok(result) => {
                     self.write_local(&result, more);
-                    return true;
+                    return Answer::Ok;
                 }
                 Err(e) => Err(e),
             },
             AccountStatement::ShowCreateUser { user } => match self.create_user_of(&user) {
                 Ok(result) => {
                     self.write_local(&result, more);
-                    return true;
+                    return Answer::Ok;
                 }
                 Err(e) => Err(e),
             },
@@ -221,11 +221,11 @@ impl Session {
             Ok(()) => {
                 self.refresh_account();
                 self.ok(0, more);
-                true
+                Answer::Ok
             }
             Err(e) => {
                 self.err(&e);
-                false
+                Answer::Failed
             }
         }
     }

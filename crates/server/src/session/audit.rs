@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{Session, SessionError};
+use super::{Answer, Session, SessionError};
 use crate::audit::{now_micros, AuditRecord};
 use crate::context::ServerContext;
 
@@ -52,7 +52,7 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         self.start_statement();
         if self.ctx.audit.is_none() {
             return self.statement(sql, raw, more).await;

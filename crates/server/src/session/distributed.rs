@@ -26,7 +26,7 @@ use strata_protocol::{codes, MysqlError};
 use crate::context::ServerContext;
 
 use super::transaction::STATEMENT_SAVEPOINT;
-use super::{backend_error, ReplyFormat, Session, SessionError};
+use super::{backend_error, Answer, Handled, ReplyFormat, Session, SessionError};
 
 impl Session {
     /// Physical database of a data node.
@@ -62,7 +62,7 @@ impl Session {
         write: &Write,
         insert_id: Option<u64>,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let atomic = write.atomic && self.multi_node && self.ctx.xa.xa();
         let implicit = atomic && self.txn.is_none();
         if implicit {
@@ -85,7 +85,7 @@ impl Session {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
                 self.after_statement_error(e.code).await;
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let last_insert_id = insert_id.unwrap_or(combined.last_insert_id);
@@ -107,7 +107,7 @@ impl Session {
             info: combined.info,
         };
         crate::results::write_ok(&mut self.conn, &ok);
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// Runs the write's statements through the driver (under a statement savepoint
@@ -180,15 +180,11 @@ impl Session {
 
     /// COMMIT / ROLLBACK / SAVEPOINT ... when the transaction spans several data nodes:
     /// the statement runs on every enlisted node (best effort until XA commits land).
-    /// Returns None when at most one node is enlisted (the caller forwards as usual).
-    pub(super) async fn transaction_control(
-        &mut self,
-        sql: &str,
-        more: bool,
-    ) -> Option<Result<bool, SessionError>> {
+    /// `NotMine` when at most one node is enlisted (the caller forwards as usual).
+    pub(super) async fn transaction_control(&mut self, sql: &str, more: bool) -> Handled {
         let enlisted = self.pinned.iter().filter(|l| l.in_transaction()).count();
         if enlisted < 2 {
-            return None;
+            return Handled::NotMine;
         }
         let mut first_error: Option<MysqlError> = None;
         let mut done = Vec::new();
@@ -204,7 +200,7 @@ impl Session {
             }
             self.finish(lease);
         }
-        Some(match first_error {
+        Handled::Answered(match first_error {
             Some(e) => {
                 let message = if done.is_empty() {
                     e.message.clone()
@@ -219,11 +215,11 @@ impl Session {
                     )
                 };
                 self.err(&MysqlError { message, ..e });
-                Ok(false)
+                Answer::Failed
             }
             None => {
                 self.ok(0, more);
-                Ok(true)
+                Answer::Ok
             }
         })
     }
@@ -235,7 +231,7 @@ impl Session {
         &mut self,
         plan: &QueryPlan,
         reply: ReplyFormat,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let parts = &plan.scatter().parts;
         // A consistent read over several nodes takes its per-node snapshots while no
         // distributed commit is between its first and last XA COMMIT, so it sees each
@@ -249,7 +245,7 @@ impl Session {
         let _gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
                 Some(guard) => Some(guard),
-                None => return Ok(false),
+                None => return Ok(Answer::Failed),
             },
             false => None,
         };
@@ -258,7 +254,7 @@ impl Session {
             Ok(l) => l,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.note_backends(&leases);
@@ -284,18 +280,18 @@ impl Session {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
                 format.writer(&mut self.conn).end(warnings, status);
-                Ok(true)
+                Ok(Answer::Ok)
             }
             QueryOutcome::FailedBeforeColumns(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
             // The column definitions went out; the result ends with ERR.
             QueryOutcome::FailedAfterColumns(e) => {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
                 self.after_statement_error(e.code).await;
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }

@@ -22,7 +22,7 @@ use strata_sql::{
 };
 
 use super::handshake::ServerIdentity;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
 
@@ -196,13 +196,13 @@ impl Session {
         &mut self,
         sql: &str,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let text = self.rewrite_schemas(sql);
         let (columns, mut rows) = match self.home_result(&text, false).await {
             Ok(r) => r,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         for row in &mut rows {
@@ -217,7 +217,7 @@ impl Session {
             }
         }
         self.write_local(&LocalResult { columns, rows }, more);
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// Logical databases the client may see, with their physical names on their home
@@ -287,7 +287,7 @@ impl Session {
         &mut self,
         sql: &str,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let names = self.visible_databases();
         let qualified = if self.in_information_schema() {
             qualify_information_schema(sql).map(Cow::Owned)
@@ -299,7 +299,7 @@ impl Session {
             Ok(t) => t,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         // In information_schema, with no database selected, a name the qualification
@@ -310,7 +310,7 @@ impl Session {
             Ok(r) => r,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let to_logical = |v: &str| {
@@ -336,7 +336,7 @@ impl Session {
         } else {
             self.write_local(&LocalResult { columns, rows }, more);
         }
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// The derived table standing for `information_schema.<table>`.

@@ -10,7 +10,7 @@ use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, Si
 use super::handshake::ServerIdentity;
 use super::isolation::logical_or_refused;
 use super::query::sql_error;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Handled, Session, SessionError};
 use crate::context::ServerContext;
 use crate::results::{like_matches, LocalResult};
 
@@ -114,12 +114,12 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let show = match strata_sql::parse_show(sql) {
             Ok(s) => s,
             Err(e) => {
                 self.err(&sql_error(&e));
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let result = match show {
@@ -167,23 +167,24 @@ impl Session {
         match result {
             Ok(result) => {
                 self.write_local(&result, more);
-                Ok(true)
+                Ok(Answer::Ok)
             }
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
 
     /// Statements of no classified kind that the compute node answers itself: FLUSH
-    /// HOSTS acts on Strata's own host cache. None for anything else; Some(success)
-    /// when it was answered.
-    pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Option<bool> {
+    /// HOSTS acts on Strata's own host cache. `NotMine` for anything else.
+    pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Handled {
         let mut words = strata_sql::code_tokens(sql)
             .filter(|t| t.kind == strata_sql::TokenKind::Ident)
             .map(|t| t.text(sql).to_ascii_uppercase());
-        let first = words.next()?;
+        let Some(first) = words.next() else {
+            return Handled::NotMine;
+        };
         let second = words.next();
         let rest = words.next();
         if first == "FLUSH" && rest.is_none() && second.as_deref() == Some("HOSTS") {
@@ -191,13 +192,13 @@ impl Session {
                 self.err(&super::accounts::account_error(
                     &strata_catalog::accounts::AccountError::NeedPrivilege("RELOAD"),
                 ));
-                return Some(false);
+                return Handled::Answered(Answer::Failed);
             }
             self.ctx.flush_hosts();
             self.ok(0, more);
-            return Some(true);
+            return Handled::Answered(Answer::Ok);
         }
-        None
+        Handled::NotMine
     }
 
     fn show_databases(&self, filter: Option<&ShowFilter>) -> Result<LocalResult, MysqlError> {

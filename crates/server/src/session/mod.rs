@@ -140,6 +140,35 @@ impl ReplyFormat {
     }
 }
 
+/// Whether the session goes on after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Read the next command.
+    Continue,
+    /// End the session (COM_QUIT, a failed COM_CHANGE_USER).
+    Close,
+}
+
+/// How a statement ended; its reply (OK, result set or ERR) went out either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(super) enum Answer {
+    /// It succeeded.
+    Ok,
+    /// It failed: an ERR was written (a multi-statement query stops there).
+    Failed,
+}
+
+/// Whether a step that may answer a statement did, or leaves it to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(super) enum Handled {
+    /// The step answered the statement.
+    Answered(Answer),
+    /// Not a statement this step answers: run it as usual.
+    NotMine,
+}
+
 /// Per-statement state: what the running statement may do and what it returned. Reset
 /// in one place, `Session::start_statement`, when a statement starts.
 #[derive(Debug, Clone, Copy)]
@@ -293,7 +322,7 @@ impl Session {
             }
             let command = Command::decode(&packet.payload)?;
             *self.entry.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            if !self.dispatch(command, &packet.payload).await? {
+            if self.dispatch(command, &packet.payload).await? == Flow::Close {
                 return Ok(());
             }
             self.conn.flush().await?;
@@ -306,26 +335,26 @@ impl Session {
         }
     }
 
-    /// Answers one command; false ends the session. `request` is the whole packet
+    /// Answers one command; `Flow::Close` ends the session. `request` is the whole packet
     /// (COM_QUERY keeps it to forward without a copy).
     async fn dispatch(
         &mut self,
         command: Result<Command<'_>, MalformedCommand>,
         request: &bytes::Bytes,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Flow, SessionError> {
         let command = match command {
             Ok(c) => c,
             // COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA get no reply, not even an error.
             Err(m) if matches!(m.command, com::STMT_CLOSE | com::STMT_SEND_LONG_DATA) => {
-                return Ok(true)
+                return Ok(Flow::Continue)
             }
             Err(m) => {
                 self.err(&MysqlError::new(codes::HANDSHAKE, m.to_string()));
-                return Ok(true);
+                return Ok(Flow::Continue);
             }
         };
         match command {
-            Command::Quit => return Ok(false),
+            Command::Quit => return Ok(Flow::Close),
             Command::Query(_) => self.com_query(request).await?,
             Command::InitDb(db) => {
                 let db = String::from_utf8_lossy(db).into_owned();
@@ -374,7 +403,7 @@ impl Session {
                 self.err(&MysqlError::unknown_command());
             }
         }
-        Ok(true)
+        Ok(Flow::Continue)
     }
 
     fn use_database(&mut self, db: &str) -> Result<(), MysqlError> {
@@ -564,17 +593,17 @@ impl Session {
         self.statements.clear();
     }
 
-    async fn change_user(&mut self, packet: &[u8]) -> Result<bool, SessionError> {
+    async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {
         match handshake::change_user(self, packet).await {
             Ok(()) => {
                 self.reset_session().await;
                 self.ok(0, false);
-                Ok(true)
+                Ok(Flow::Continue)
             }
             Err(e) => {
                 self.err(&e);
                 self.conn.flush().await?;
-                Ok(false)
+                Ok(Flow::Close)
             }
         }
     }

@@ -14,7 +14,7 @@ use strata_planner::{
 };
 use strata_protocol::MysqlError;
 
-use super::{ReplyFormat, Session, SessionError};
+use super::{Answer, ReplyFormat, Session, SessionError};
 
 /// The planner's view of the compute node's catalog.
 struct CatalogAdapter<'a> {
@@ -216,7 +216,7 @@ impl Session {
 
     /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
     /// combines the replies, with this session's merge memory budget.
-    fn explain(&mut self, target: &str, reply: ReplyFormat) -> bool {
+    fn explain(&mut self, target: &str, reply: ReplyFormat) -> Answer {
         match self.plan_only(target, None) {
             Ok(planned) => {
                 let budget = self.ctx.config.merge.memory_budget;
@@ -230,11 +230,11 @@ impl Session {
                         .push(vec![Some(dnid.to_string()), Some(sql), merge]);
                 }
                 self.write_local_as(&result, reply);
-                true
+                Answer::Ok
             }
             Err(e) => {
                 self.err(&e);
-                false
+                Answer::Failed
             }
         }
     }
@@ -245,7 +245,7 @@ impl Session {
         sql: &str,
         raw: &[u8],
         reply: ReplyFormat,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let more = reply.more;
         if let Some(target) = strata_planner::explain_target(sql) {
             return Ok(self.explain(target, reply));
@@ -254,7 +254,7 @@ impl Session {
             Ok(p) => p,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let ctx = self.ctx.clone();
@@ -279,7 +279,7 @@ impl Session {
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
             Plan::Query(query) => self.execute_query(query, reply).await?,
         };
-        if ok {
+        if ok == Answer::Ok {
             for change in &planned.catalog_changes {
                 if let Err(e) = apply_change(catalog, change) {
                     tracing::error!(error = %e, ?change, "DDL ran on the data nodes but the catalog could not record it");

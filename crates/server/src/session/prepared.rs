@@ -16,7 +16,7 @@ use strata_protocol::packets::OkPacket;
 use strata_protocol::{codes, MysqlError};
 
 use super::planning::PreparedRoute;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Handled, Session, SessionError};
 
 /// A statement prepared by the client.
 pub struct ClientStatement {
@@ -234,8 +234,7 @@ impl Session {
         if self.coordinated() {
             let kind = strata_sql::classify(&sql);
             self.statement.writes = super::transaction::may_write(kind);
-            if let Some(done) = self.coordinated_statement(&sql, kind, false).await {
-                done?;
+            if let Handled::Answered(_) = self.coordinated_statement(&sql, kind, false).await? {
                 return Ok(());
             }
         }
@@ -246,8 +245,7 @@ impl Session {
                 strata_sql::classify(&sql),
                 K::Commit | K::Rollback | K::RollbackToSavepoint | K::Savepoint | K::Release
             ) {
-                if let Some(done) = self.transaction_control(&sql, false).await {
-                    done?;
+                if let Handled::Answered(_) = self.transaction_control(&sql, false).await {
                     return Ok(());
                 }
             }

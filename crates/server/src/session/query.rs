@@ -16,7 +16,7 @@ use strata_sql::{
 };
 
 use super::isolation::mentions_information_schema;
-use super::{ReplyFormat, Session, SessionError};
+use super::{Answer, Handled, ReplyFormat, Session, SessionError};
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -96,8 +96,8 @@ impl Session {
                 let mut out = Ok(());
                 for (i, part) in parts.iter().enumerate() {
                     match self.audited(part, part.as_bytes(), i + 1 < n).await {
-                        Ok(true) => {}
-                        Ok(false) => break,
+                        Ok(Answer::Ok) => {}
+                        Ok(Answer::Failed) => break,
                         Err(e) => {
                             out = Err(e);
                             break;
@@ -115,16 +115,16 @@ impl Session {
         *self.entry.info.lock().unwrap_or_else(|p| p.into_inner()) = sql;
     }
 
-    /// Handles one statement; Ok(false) when it failed (an ERR was written).
+    /// Handles one statement; Ok(Answer::Failed) when it failed (an ERR was written).
     pub(super) async fn statement(
         &mut self,
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         if sql.trim().is_empty() {
             self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         let (kind, trivial_select) = classify_head(sql);
         let bytes = ByteSummary::of(raw);
@@ -133,7 +133,7 @@ impl Session {
             return Ok(self.account_statement(sql, more).await);
         }
         if kind == StatementKind::Other {
-            if let Some(done) = self.own_statement(sql, more) {
+            if let Handled::Answered(done) = self.own_statement(sql, more) {
                 return Ok(done);
             }
         }
@@ -145,11 +145,11 @@ impl Session {
             .and_then(|()| self.authorize(sql, kind))
         {
             self.err(&e);
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         if let Err(e) = self.firewall(sql, kind).await {
             self.err(&e);
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         // Connect-time SELECTs are answered from the text as sent: masking turns their
         // variables into literals.
@@ -172,8 +172,8 @@ impl Session {
             self.refinish_pinned();
         }
         if self.coordinated() {
-            if let Some(done) = self.coordinated_statement(sql, kind, more).await {
-                return done;
+            if let Handled::Answered(done) = self.coordinated_statement(sql, kind, more).await? {
+                return Ok(done);
             }
         }
         let result = match kind {
@@ -188,7 +188,7 @@ impl Session {
                     if let Some(select) = strata_sql::parse_simple_select(unmasked) {
                         if let Some(result) = self.answer_select(&select) {
                             self.write_local(&result, more);
-                            return Ok(true);
+                            return Ok(Answer::Ok);
                         }
                     }
                 }
@@ -208,15 +208,15 @@ impl Session {
             | StatementKind::RollbackToSavepoint
             | StatementKind::Savepoint
             | StatementKind::Release => {
-                if let Some(done) = self.transaction_control(sql, more).await {
-                    return done;
+                if let Handled::Answered(done) = self.transaction_control(sql, more).await {
+                    return Ok(done);
                 }
                 return self.forward(sql, raw, more).await;
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
                     self.kill(k.id, k.query_only).await;
-                    return Ok(true);
+                    return Ok(Answer::Ok);
                 }
                 Err(e) => Err(sql_error(&e)),
             },
@@ -252,23 +252,23 @@ impl Session {
             }
         };
         match result {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(Answer::Ok),
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
 
     /// What a session whose transactions the compute node coordinates does before (or
     /// instead of) running a statement: transaction control, implicit commits, the
-    /// autocommit-off transaction start. None: run the statement as usual.
+    /// autocommit-off transaction start. `NotMine`: run the statement as usual.
     pub(super) async fn coordinated_statement(
         &mut self,
         sql: &str,
         kind: StatementKind,
         more: bool,
-    ) -> Option<Result<bool, SessionError>> {
+    ) -> Result<Handled, SessionError> {
         use StatementKind as K;
         match kind {
             K::Begin
@@ -277,32 +277,34 @@ impl Session {
             | K::RollbackToSavepoint
             | K::Savepoint
             | K::Release => {
-                return Some(match strata_sql::parse_transaction(sql) {
-                    Ok(stmt) => self.transaction_statement(stmt, more).await,
-                    Err(e) => {
-                        self.err(&sql_error(&e));
-                        Ok(false)
-                    }
-                });
+                return Ok(Handled::Answered(
+                    match strata_sql::parse_transaction(sql) {
+                        Ok(stmt) => self.transaction_statement(stmt, more).await?,
+                        Err(e) => {
+                            self.err(&sql_error(&e));
+                            Answer::Failed
+                        }
+                    },
+                ));
             }
             K::Xa => {
                 self.err(&MysqlError::not_supported(
                     "XA statements from clients in a database spanning several data nodes (Strata runs XA itself; use BEGIN/COMMIT)",
                 ));
-                return Some(Ok(false));
+                return Ok(Handled::Answered(Answer::Failed));
             }
             _ => {}
         }
         if let Err(e) = self.implicit_commit(kind).await {
             self.err(&e);
-            return Some(Ok(false));
+            return Ok(Handled::Answered(Answer::Failed));
         }
         if let Some(e) = self.read_only_refusal(kind) {
             self.err(&e);
-            return Some(Ok(false));
+            return Ok(Handled::Answered(Answer::Failed));
         }
         self.auto_begin(kind);
-        None
+        Ok(Handled::NotMine)
     }
 
     /// Sends `raw` to the home data node and relays the reply.
@@ -311,12 +313,12 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let (dnid, physical) = match self.home_node() {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.forward_to(dnid, physical, sql, raw, more).await
@@ -330,7 +332,7 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let rewritten;
         let raw = if self.ctx.topology.names_differ && sql.contains('.') {
             rewritten = self.rewrite_schemas_for(sql, Some(dnid));
@@ -342,7 +344,7 @@ impl Session {
             Ok(l) => l,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.note_backend(Some(&lease));
@@ -379,13 +381,17 @@ impl Session {
                 } else {
                     self.statement.outcome.affected_rows = Some(out.affected_rows);
                 }
-                out.error.is_none()
+                if out.error.is_none() {
+                    Answer::Ok
+                } else {
+                    Answer::Failed
+                }
             }
             Err(e) => {
                 self.finish(lease);
                 self.relay_failed(dnid, e)?;
                 self.after_lost_branch(dnid).await;
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.finish(lease);
@@ -413,17 +419,17 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let items = match parse_set(sql) {
             Ok(items) => items,
             Err(e) => {
                 self.err(&sql_error(&e));
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         if let Some(e) = global_set_refusal(&items) {
             self.err(&e);
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         if self.coordinated()
             && !items.is_empty()
@@ -541,7 +547,7 @@ impl Session {
             // Turning autocommit on commits the open transaction, as in MySQL.
             if let Err(e) = self.commit_txn().await {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         }
         self.pending_vars = Some(vars);
@@ -549,7 +555,7 @@ impl Session {
         let ok = self.forward(sql, raw, more).await?;
         self.pending_vars = None;
         self.pending_eval.clear();
-        if ok {
+        if ok == Answer::Ok {
             self.autocommit = autocommit;
             self.isolation = isolation;
         }

@@ -12,7 +12,7 @@ use strata_protocol::{codes, MysqlError};
 use strata_sql::{Completion, StatementKind, TxnStatement};
 use tracing::warn;
 
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Session, SessionError};
 use crate::xa::xid_sql;
 
 /// Savepoint taken before a multi-node write inside a transaction, so a failure on
@@ -112,13 +112,13 @@ impl Session {
         &mut self,
         items: &[strata_sql::SetItem],
         more: bool,
-    ) -> bool {
+    ) -> Answer {
         if self.txn.is_some() {
             self.err(&MysqlError::new(
                 codes::TRANSACTION_CHARACTERISTICS_IN_PROGRESS,
                 "Transaction characteristics can't be changed while a transaction is in progress",
             ));
-            return false;
+            return Answer::Failed;
         }
         for item in items {
             if let strata_sql::SetItem::Transaction {
@@ -136,7 +136,7 @@ impl Session {
             }
         }
         self.ok(0, more);
-        true
+        Answer::Ok
     }
 
     /// With autocommit off, a statement that reads or writes data opens a transaction.
@@ -483,7 +483,7 @@ impl Session {
         &mut self,
         stmt: TxnStatement,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let outcome = match stmt {
             TxnStatement::Begin { read_only, .. } => {
                 // BEGIN commits the open transaction first, as in MySQL.
@@ -552,11 +552,11 @@ impl Session {
         match outcome {
             Ok(()) => {
                 self.ok(0, more);
-                Ok(true)
+                Ok(Answer::Ok)
             }
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
