@@ -76,6 +76,7 @@ impl Session {
         }
         let started = Instant::now();
         let sql = self
+            .prepared
             .statements
             .get(&statement_id)
             .map(|s| std::sync::Arc::clone(&s.sql));
@@ -94,10 +95,10 @@ impl Session {
         audit.record(&AuditRecord {
             at_micros: now_micros(),
             event: "statement",
-            session: self.id,
-            user: &self.user,
-            client: &self.entry.host,
-            db: self.db.as_deref(),
+            session: self.identity.id,
+            user: &self.identity.user,
+            client: &self.identity.entry.host,
+            db: self.state.db.as_deref(),
             statement: Some(sql),
             error: self.statement.outcome.error,
             affected_rows: self.statement.outcome.affected_rows,

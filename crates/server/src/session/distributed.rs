@@ -63,8 +63,8 @@ impl Session {
         insert_id: Option<u64>,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let atomic = write.atomic && self.multi_node && self.ctx.xa.xa();
-        let implicit = atomic && self.txn.is_none();
+        let atomic = write.atomic && self.state.multi_node && self.ctx.xa.xa();
+        let implicit = atomic && self.txn.open.is_none();
         if implicit {
             self.begin_txn(false);
         }
@@ -90,10 +90,10 @@ impl Session {
         };
         let last_insert_id = insert_id.unwrap_or(combined.last_insert_id);
         if last_insert_id != 0 {
-            self.last_insert_id = last_insert_id;
+            self.state.last_insert_id = last_insert_id;
         }
         if combined.warnings > 0 {
-            self.keep_for_warnings = true;
+            self.backends.keep_for_warnings = true;
         }
         let mut status = self.status();
         if more {
@@ -106,7 +106,7 @@ impl Session {
             warnings: combined.warnings,
             info: combined.info,
         };
-        crate::results::write_ok(&mut self.conn, &ok);
+        crate::results::write_ok(&mut self.client.conn, &ok);
         Ok(Answer::Ok)
     }
 
@@ -140,7 +140,7 @@ impl Session {
             .iter()
             .map(|(n, _)| dnid_of(*n).to_string())
             .collect();
-        let atomic = savepoint || self.txn.is_some();
+        let atomic = savepoint || self.txn.open.is_some();
         let message = if applied.is_empty() || atomic {
             format!("{} (data node {dnid})", first.message)
         } else {
@@ -182,13 +182,18 @@ impl Session {
     /// the statement runs on every enlisted node (best effort until XA commits land).
     /// `NotMine` when at most one node is enlisted (the caller forwards as usual).
     pub(super) async fn transaction_control(&mut self, sql: &str, more: bool) -> Handled {
-        let enlisted = self.pinned.iter().filter(|l| l.in_transaction()).count();
+        let enlisted = self
+            .backends
+            .pinned
+            .iter()
+            .filter(|l| l.in_transaction())
+            .count();
         if enlisted < 2 {
             return Handled::NotMine;
         }
         let mut first_error: Option<MysqlError> = None;
         let mut done = Vec::new();
-        for mut lease in std::mem::take(&mut self.pinned) {
+        for mut lease in std::mem::take(&mut self.backends.pinned) {
             if lease.in_transaction() {
                 let dnid = lease.target().dnid;
                 match lease.execute(sql).await {
@@ -240,7 +245,7 @@ impl Session {
         // gate (nor need it: they read the latest committed rows under locks).
         let ctx = self.ctx.clone();
         let consistent_read = ctx.xa.xa()
-            && self.isolation != strata_sql::IsolationLevel::Serializable
+            && self.state.isolation != strata_sql::IsolationLevel::Serializable
             && !parts.first().is_some_and(|p| is_locking_read(&p.sql));
         let _gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
@@ -265,8 +270,8 @@ impl Session {
             ctx: &ctx,
         };
         let mut sink = ClientSink {
-            conn: &mut self.conn,
-            rename: self.rename.as_ref(),
+            conn: &mut self.client.conn,
+            rename: self.state.rename.as_ref(),
             format,
             status,
             columns: Vec::new(),
@@ -279,7 +284,7 @@ impl Session {
                 if reply.more {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
-                format.writer(&mut self.conn).end(warnings, status);
+                format.writer(&mut self.client.conn).end(warnings, status);
                 Ok(Answer::Ok)
             }
             QueryOutcome::FailedBeforeColumns(e) => {
@@ -302,7 +307,7 @@ impl Session {
         let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
         MergeOptions {
             memory: MemoryBudget::new(budget),
-            group_concat_max_len: group_concat_max_len(&self.vars),
+            group_concat_max_len: group_concat_max_len(&self.state.vars),
             ..MergeOptions::default()
         }
     }

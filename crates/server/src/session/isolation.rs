@@ -88,21 +88,27 @@ impl Session {
             return self.use_database(db);
         }
         // The data node a session without a database would use.
-        let saved = (self.home.take(), self.db.take());
+        let saved = (self.state.home.take(), self.state.db.take());
         let node = self.home_node();
-        (self.home, self.db) = saved;
+        (self.state.home, self.state.db) = saved;
         let (dnid, _) = node?;
-        self.db = Some(INFORMATION_SCHEMA.into());
-        self.home = Some((dnid, Arc::from(INFORMATION_SCHEMA)));
-        self.rename = None;
-        self.multi_node = false;
-        *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(INFORMATION_SCHEMA.into());
+        self.state.db = Some(INFORMATION_SCHEMA.into());
+        self.state.home = Some((dnid, Arc::from(INFORMATION_SCHEMA)));
+        self.state.rename = None;
+        self.state.multi_node = false;
+        *self
+            .identity
+            .entry
+            .db
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(INFORMATION_SCHEMA.into());
         Ok(())
     }
 
     /// True while the current database is information_schema.
     fn in_information_schema(&self) -> bool {
-        self.db
+        self.state
+            .db
             .as_deref()
             .is_some_and(|d| d.eq_ignore_ascii_case(INFORMATION_SCHEMA))
     }
@@ -121,7 +127,11 @@ impl Session {
 
     /// `'user'@'host'` as MySQL prints the client's account in errors.
     pub(super) fn account_text(&self) -> String {
-        format!("'{}'@'{}'", self.user, client_host(&self.entry.host))
+        format!(
+            "'{}'@'{}'",
+            self.identity.user,
+            client_host(&self.identity.entry.host)
+        )
     }
 
     /// The MySQL error for a refused statement.
@@ -431,11 +441,12 @@ impl Session {
     /// For a database the account sees only through table grants, those tables; None
     /// when it holds privileges on the whole database.
     fn visible_tables_only(&self, db: &str) -> Option<Vec<String>> {
-        if !self.account.database_privileges(db).is_empty() {
+        if !self.identity.account.database_privileges(db).is_empty() {
             return None;
         }
         Some(
-            self.account
+            self.identity
+                .account
                 .tables
                 .iter()
                 .filter(|((d, _), p)| d == db && !p.is_empty())

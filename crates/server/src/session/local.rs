@@ -42,14 +42,16 @@ impl Session {
                     }
                 }
                 SelectExpr::Function(f) => match f {
-                    SelectFunction::Database => (ColumnDef::varchar(&item.name), self.db.clone()),
+                    SelectFunction::Database => {
+                        (ColumnDef::varchar(&item.name), self.state.db.clone())
+                    }
                     SelectFunction::ConnectionId => (
                         ColumnDef::bigint(&item.name, true),
-                        Some(self.id.to_string()),
+                        Some(self.identity.id.to_string()),
                     ),
                     SelectFunction::LastInsertId => (
                         ColumnDef::bigint(&item.name, true),
-                        Some(self.last_insert_id.to_string()),
+                        Some(self.state.last_insert_id.to_string()),
                     ),
                     SelectFunction::Version => (
                         ColumnDef::varchar(&item.name),
@@ -59,14 +61,17 @@ impl Session {
                     | SelectFunction::SessionUser
                     | SelectFunction::SystemUser => (
                         ColumnDef::varchar(&item.name),
-                        Some(format!("{}@{}", self.user, self.entry.host)),
+                        Some(format!(
+                            "{}@{}",
+                            self.identity.user, self.identity.entry.host
+                        )),
                     ),
                     SelectFunction::CurrentUser => (
                         ColumnDef::varchar(&item.name),
                         Some(format!(
                             "{}@{}",
-                            self.account.user,
-                            self.account.host.as_str()
+                            self.identity.account.user,
+                            self.identity.account.host.as_str()
                         )),
                     ),
                     SelectFunction::FoundRows | SelectFunction::RowCount => return None,
@@ -98,12 +103,12 @@ impl Session {
             "max_allowed_packet" => {
                 LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
             }
-            "autocommit" => LocalValue::Int(i64::from(self.autocommit)),
+            "autocommit" => LocalValue::Int(i64::from(self.state.autocommit)),
             "tx_isolation" | "transaction_isolation" => {
-                LocalValue::Text(self.isolation.as_str().to_string())
+                LocalValue::Text(self.state.isolation.as_str().to_string())
             }
             "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
-            "last_insert_id" | "identity" => LocalValue::Int(self.last_insert_id as i64),
+            "last_insert_id" | "identity" => LocalValue::Int(self.state.last_insert_id as i64),
             _ => return None,
         })
     }
@@ -261,7 +266,7 @@ impl Session {
         db: Option<&str>,
         filter: Option<&ShowFilter>,
     ) -> Result<LocalResult, MysqlError> {
-        let name = match db.map(str::to_owned).or_else(|| self.db.clone()) {
+        let name = match db.map(str::to_owned).or_else(|| self.state.db.clone()) {
             Some(n) => n,
             None => return Err(MysqlError::no_database()),
         };
@@ -314,7 +319,7 @@ impl Session {
         let rows = lease.query(&sql).await;
         self.finish(lease);
         let mut rows = rows.map_err(|e| backend_error(dnid, &e))?;
-        let account = self.account.clone();
+        let account = self.identity.account.clone();
         rows.retain(|row| {
             information_schema
                 || row
@@ -401,7 +406,7 @@ impl Session {
         self.ctx
             .all_sessions()
             .into_iter()
-            .filter(|(_, entry)| everyone || entry.user == self.user)
+            .filter(|(_, entry)| everyone || entry.user == self.identity.user)
             .map(|(id, entry)| ProcessRow {
                 id,
                 user: entry.user.clone(),
@@ -432,7 +437,9 @@ impl Session {
             ));
             return;
         };
-        if target.user != self.user && !self.has_global(strata_sql::account::Privilege::Super) {
+        if target.user != self.identity.user
+            && !self.has_global(strata_sql::account::Privilege::Super)
+        {
             self.err(&MysqlError::new(
                 codes::NO_SUCH_THREAD,
                 format!("You are not owner of thread {id}"),
@@ -459,7 +466,7 @@ impl Session {
         if !query_only {
             target.killed.store(true, Ordering::Relaxed);
             target.kill_signal.notify_one();
-            if u64::from(self.id) == id {
+            if u64::from(self.identity.id) == id {
                 self.err(&MysqlError::new(
                     codes::CONNECTION_KILLED,
                     "Connection was killed",

@@ -143,7 +143,7 @@ impl Session {
         kind: strata_sql::StatementKind,
         bytes: strata_sql::ByteSummary,
     ) -> bool {
-        if self.multi_node {
+        if self.state.multi_node {
             return true;
         }
         let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(sql.as_bytes(), needle);
@@ -167,9 +167,9 @@ impl Session {
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
         let plan_ctx = PlanContext {
-            db: self.db.as_deref(),
+            db: self.state.db.as_deref(),
             params,
-            home_node: self.home.as_ref().map(|(d, _)| *d),
+            home_node: self.state.home.as_ref().map(|(d, _)| *d),
             now_micros: now,
             time_zone_offset_secs: 0,
             seed: rand::random(),
@@ -190,7 +190,7 @@ impl Session {
         sql: &str,
         params: Option<&[KeyLiteral]>,
     ) -> Result<PreparedRoute, MysqlError> {
-        if !self.multi_node {
+        if !self.state.multi_node {
             return Ok(PreparedRoute::Home);
         }
         use strata_sql::StatementKind as K;
@@ -287,7 +287,7 @@ impl Session {
             }
             // The compute node has no warning list of its own for SHOW WARNINGS yet.
             for note in &planned.notes {
-                tracing::info!(session = self.id, note = %note, "planner note");
+                tracing::info!(session = self.identity.id, note = %note, "planner note");
             }
         }
         Ok(ok)

@@ -87,7 +87,7 @@ impl Session {
                     body
                 };
                 self.audited(one, raw, false).await.map(|_| ())
-            } else if !self.multi_statements {
+            } else if !self.client.multi_statements {
                 let near = parts[1];
                 self.err(&MysqlError::parse(&format!("; {near}"), 1));
                 Ok(())
@@ -112,7 +112,12 @@ impl Session {
     }
 
     pub(super) fn set_info(&self, sql: Option<bytes::Bytes>) {
-        *self.entry.info.lock().unwrap_or_else(|p| p.into_inner()) = sql;
+        *self
+            .identity
+            .entry
+            .info
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = sql;
     }
 
     /// Handles one statement; Ok(Answer::Failed) when it failed (an ERR was written).
@@ -167,8 +172,8 @@ impl Session {
                 Some("WARNINGS") | Some("ERRORS") | Some("COUNT")
             )
         };
-        if !asks_for_warnings && self.keep_for_warnings {
-            self.keep_for_warnings = false;
+        if !asks_for_warnings && self.backends.keep_for_warnings {
+            self.backends.keep_for_warnings = false;
             self.refinish_pinned();
         }
         if self.coordinated() {
@@ -193,7 +198,7 @@ impl Session {
                     }
                 }
                 if creates_connection_state(sql, kind, bytes) {
-                    self.sticky = true;
+                    self.backends.sticky = true;
                 }
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
@@ -227,7 +232,7 @@ impl Session {
             }
             _ => {
                 if creates_connection_state(sql, kind, bytes) {
-                    self.sticky = true;
+                    self.backends.sticky = true;
                 }
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
@@ -351,28 +356,29 @@ impl Session {
         lease.queue_command(com::QUERY, raw);
         let mode = relay_mode!(self, more);
         let outcome = lease
-            .relay(&mut self.conn, ResponseKind::Results, mode)
+            .relay(&mut self.client.conn, ResponseKind::Results, mode)
             .await;
         self.note_backend(None);
         let failed_code;
         let ok = match outcome {
             Ok(out) => {
                 if out.error.is_none() {
-                    if let Some(mut vars) = self.pending_vars.take() {
+                    if let Some(mut vars) = self.state.pending_vars.take() {
                         let evaluated =
-                            evaluate_expressions(&mut lease, &mut vars, &self.pending_eval).await;
+                            evaluate_expressions(&mut lease, &mut vars, &self.state.pending_eval)
+                                .await;
                         if evaluated.is_err() {
                             lease.mark_broken();
                         }
-                        self.vars = vars;
-                        lease.note_applied_vars(&self.vars);
+                        self.state.vars = vars;
+                        lease.note_applied_vars(&self.state.vars);
                     }
                 }
                 if out.last_insert_id != 0 {
-                    self.last_insert_id = out.last_insert_id;
+                    self.state.last_insert_id = out.last_insert_id;
                 }
                 if out.warnings > 0 {
-                    self.keep_for_warnings = true;
+                    self.backends.keep_for_warnings = true;
                 }
                 failed_code = out.error.as_ref().map(|e| e.code);
                 self.statement.outcome.error = failed_code.unwrap_or(0);
@@ -458,12 +464,12 @@ impl Session {
             )
         }) {
             // User variables and next-transaction settings live on one connection only.
-            self.sticky = true;
+            self.backends.sticky = true;
         }
-        let mut vars = self.vars.clone();
+        let mut vars = self.state.vars.clone();
         let mut eval: Vec<String> = Vec::new();
-        let mut autocommit = self.autocommit;
-        let mut isolation = self.isolation;
+        let mut autocommit = self.state.autocommit;
+        let mut isolation = self.state.isolation;
         for item in &items {
             match item {
                 SetItem::System { name, value, .. } => {
@@ -543,21 +549,21 @@ impl Session {
         }
         // The storage node validates the statement; only when it succeeds do the new
         // values become the session's, recorded on the connection that ran it.
-        if autocommit && !self.autocommit && self.txn.is_some() {
+        if autocommit && !self.state.autocommit && self.txn.open.is_some() {
             // Turning autocommit on commits the open transaction, as in MySQL.
             if let Err(e) = self.commit_txn().await {
                 self.err(&e);
                 return Ok(Answer::Failed);
             }
         }
-        self.pending_vars = Some(vars);
-        self.pending_eval = eval;
+        self.state.pending_vars = Some(vars);
+        self.state.pending_eval = eval;
         let ok = self.forward(sql, raw, more).await?;
-        self.pending_vars = None;
-        self.pending_eval.clear();
+        self.state.pending_vars = None;
+        self.state.pending_eval.clear();
         if ok == Answer::Ok {
-            self.autocommit = autocommit;
-            self.isolation = isolation;
+            self.state.autocommit = autocommit;
+            self.state.isolation = isolation;
         }
         Ok(ok)
     }
@@ -589,7 +595,7 @@ impl Session {
         lease.queue_command(com::FIELD_LIST, &body);
         let mode = relay_mode!(self, false);
         let outcome = lease
-            .relay(&mut self.conn, ResponseKind::FieldList, mode)
+            .relay(&mut self.client.conn, ResponseKind::FieldList, mode)
             .await;
         self.finish(lease);
         if let Err(e) = outcome {
