@@ -16,7 +16,7 @@ use strata_sql::{table_references, Access, StatementKind};
 
 use super::isolation::client_host;
 use super::query::sql_error;
-use super::Session;
+use super::{Answer, Session};
 use crate::results::LocalResult;
 
 /// The MySQL error for an account failure.
@@ -65,37 +65,45 @@ impl Session {
     /// atomic load per statement when nothing changed).
     pub(super) fn refresh_account(&mut self) {
         let version = self.ctx.accounts_version.load(Ordering::Acquire);
-        if version == self.accounts_version {
+        if version == self.identity.accounts_version {
             return;
         }
-        self.accounts_version = version;
+        self.identity.accounts_version = version;
         let accounts = self.ctx.accounts();
-        self.account = Arc::new(
+        self.identity.account = Arc::new(
             accounts
-                .get(&self.account.user, self.account.host.as_str())
+                .get(
+                    &self.identity.account.user,
+                    self.identity.account.host.as_str(),
+                )
                 .cloned()
                 // A dropped account keeps its session (as in MySQL) but loses its
                 // privileges.
-                .unwrap_or_else(|| Account::new(&self.account.user, self.account.host.as_str())),
+                .unwrap_or_else(|| {
+                    Account::new(
+                        &self.identity.account.user,
+                        self.identity.account.host.as_str(),
+                    )
+                }),
         );
     }
 
     /// True when the session's account may use logical database `db`.
     pub(super) fn may_use(&self, db: &str) -> bool {
-        self.account.may_see_database(db)
+        self.identity.account.may_see_database(db)
     }
 
     /// Checks that the account holds some privilege on table `db.table` (SHOW COLUMNS,
     /// SHOW INDEX, SHOW CREATE TABLE and DESCRIBE need no more).
     pub(super) fn authorize_any(&self, db: Option<&str>, table: &str) -> Result<(), MysqlError> {
-        let Some(db) = db.or(self.db.as_deref()) else {
+        let Some(db) = db.or(self.state.db.as_deref()) else {
             return Ok(());
         };
-        if self.account.table_privileges(db, table).is_empty() {
+        if self.identity.account.table_privileges(db, table).is_empty() {
             return Err(account_error(&AccountError::TableAccessDenied {
                 command: "SELECT",
-                user: self.user.clone(),
-                host: client_host(&self.entry.host).to_string(),
+                user: self.identity.user.clone(),
+                host: client_host(&self.identity.entry.host).to_string(),
                 db: db.to_string(),
                 table: table.to_string(),
             }));
@@ -105,14 +113,17 @@ impl Session {
 
     /// True when the account holds `privilege` on `*.*`.
     pub(super) fn has_global(&self, privilege: Privilege) -> bool {
-        self.account.global.contains(PrivSet::of(privilege))
+        self.identity
+            .account
+            .global
+            .contains(PrivSet::of(privilege))
     }
 
     /// The error for a database the account may not use.
     pub(super) fn database_denied(&self, db: &str) -> MysqlError {
         account_error(&AccountError::DatabaseAccessDenied {
-            user: self.user.clone(),
-            host: client_host(&self.entry.host).to_string(),
+            user: self.identity.user.clone(),
+            host: client_host(&self.identity.entry.host).to_string(),
             db: db.to_string(),
         })
     }
@@ -121,7 +132,12 @@ impl Session {
     pub(super) fn authorize(&self, sql: &str, kind: StatementKind) -> Result<(), MysqlError> {
         // Accounts with every privilege on every database (the usual administrator and
         // application accounts) skip the table scan entirely.
-        if self.account.global.contains(PrivSet::all(Level::Database)) {
+        if self
+            .identity
+            .account
+            .global
+            .contains(PrivSet::all(Level::Database))
+        {
             return Ok(());
         }
         use StatementKind as K;
@@ -152,13 +168,13 @@ impl Session {
         let kind = if kind == K::Show { K::Select } else { kind };
         let tables = table_references(sql, kind);
         for r in &tables.refs {
-            let Some(db) = r.schema.as_deref().or(self.db.as_deref()) else {
+            let Some(db) = r.schema.as_deref().or(self.state.db.as_deref()) else {
                 continue;
             };
             if db.eq_ignore_ascii_case("information_schema") {
                 continue;
             }
-            let have = self.account.table_privileges(db, &r.name);
+            let have = self.identity.account.table_privileges(db, &r.name);
             let need = needed(r.access);
             let missing = need.minus(have);
             let denied = if need.is_empty() {
@@ -169,15 +185,15 @@ impl Session {
             if denied {
                 return Err(account_error(&AccountError::TableAccessDenied {
                     command: command_name(missing),
-                    user: self.user.clone(),
-                    host: client_host(&self.entry.host).to_string(),
+                    user: self.identity.user.clone(),
+                    host: client_host(&self.identity.entry.host).to_string(),
                     db: db.to_string(),
                     table: r.name.clone(),
                 }));
             }
         }
         if tables.unknown {
-            let Some(db) = self.db.as_deref() else {
+            let Some(db) = self.state.db.as_deref() else {
                 return Ok(());
             };
             let need = match kind {
@@ -185,7 +201,7 @@ impl Session {
                 K::Execute | K::Prepare => PrivSet::EMPTY,
                 _ => PrivSet::all(Level::Database),
             };
-            if !self.account.database_privileges(db).contains(need) {
+            if !self.identity.account.database_privileges(db).contains(need) {
                 return Err(self.database_denied(db));
             }
         }
@@ -193,26 +209,26 @@ impl Session {
     }
 
     /// Answers an account statement; the result is the statement's success.
-    pub(super) async fn account_statement(&mut self, sql: &str, more: bool) -> bool {
+    pub(super) async fn account_statement(&mut self, sql: &str, more: bool) -> Answer {
         let stmt = match parse_account(sql) {
             Ok(s) => s,
             Err(e) => {
                 self.err(&sql_error(&e));
-                return false;
+                return Answer::Failed;
             }
         };
         let outcome = match stmt {
             AccountStatement::ShowGrants { user } => match self.grants_of(user.as_ref()) {
                 Ok(result) => {
                     self.write_local(&result, more);
-                    return true;
+                    return Answer::Ok;
                 }
                 Err(e) => Err(e),
             },
             AccountStatement::ShowCreateUser { user } => match self.create_user_of(&user) {
                 Ok(result) => {
                     self.write_local(&result, more);
-                    return true;
+                    return Answer::Ok;
                 }
                 Err(e) => Err(e),
             },
@@ -223,11 +239,11 @@ impl Session {
             Ok(()) => {
                 self.refresh_account();
                 self.ok(0, more);
-                true
+                Answer::Ok
             }
             Err(e) => {
                 self.err(&e);
-                false
+                Answer::Failed
             }
         }
     }
@@ -237,8 +253,8 @@ impl Session {
         match user {
             UserRef::Named(name) => name.clone(),
             UserRef::CurrentUser => UserName {
-                user: self.account.user.clone(),
-                host: self.account.host.as_str().to_string(),
+                user: self.identity.account.user.clone(),
+                host: self.identity.account.host.as_str().to_string(),
             },
         }
     }
@@ -251,7 +267,8 @@ impl Session {
 
     fn grants_of(&self, user: Option<&UserRef>) -> Result<LocalResult, MysqlError> {
         let name = user.map_or_else(|| self.resolve(&UserRef::CurrentUser), |u| self.resolve(u));
-        let own = name.user == self.account.user && name.host == self.account.host.as_str();
+        let own = name.user == self.identity.account.user
+            && name.host == self.identity.account.host.as_str();
         if !own && !self.may_read_accounts() {
             return Err(self.database_denied("mysql"));
         }
@@ -277,7 +294,8 @@ impl Session {
 
     fn create_user_of(&self, user: &UserRef) -> Result<LocalResult, MysqlError> {
         let name = self.resolve(user);
-        let own = name.user == self.account.user && name.host == self.account.host.as_str();
+        let own = name.user == self.identity.account.user
+            && name.host == self.identity.account.host.as_str();
         if !own && !self.may_read_accounts() {
             return Err(self.database_denied("mysql"));
         }
@@ -309,8 +327,8 @@ impl Session {
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
     /// session's account and applied to a copy of the accounts, stored, then published.
     fn change_accounts(&self, stmt: AccountStatement) -> Result<(), MysqlError> {
-        let actor = self.account.clone();
-        let current_db = self.db.as_deref();
+        let actor = self.identity.account.clone();
+        let current_db = self.state.db.as_deref();
         self.ctx
             .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db))
             .map(|_| ())

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{Session, SessionError};
+use super::{Answer, Session, SessionError};
 use crate::audit::{now_micros, AuditRecord};
 use crate::context::ServerContext;
 
@@ -58,8 +58,8 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
-        self.outcome = Outcome::default();
+    ) -> Result<Answer, SessionError> {
+        self.start_statement();
         let started = Instant::now();
         let result = self.statement(sql, raw, more).await;
         self.record_statement(sql, started);
@@ -74,9 +74,10 @@ impl Session {
         statement_id: u32,
         body: &[u8],
     ) -> Result<(), SessionError> {
-        self.outcome = Outcome::default();
+        self.start_statement();
         let started = Instant::now();
         let sql = self
+            .prepared
             .statements
             .get(&statement_id)
             .map(|s| std::sync::Arc::clone(&s.sql));
@@ -91,7 +92,7 @@ impl Session {
     /// Hands the statement just run to the statistics (a copy into this thread's
     /// buffer; everything else happens off the session's path).
     fn record_statement(&self, sql: &str, started: Instant) {
-        let o = &self.outcome;
+        let o = &self.statement.outcome;
         self.ctx.stats.record(&crate::stats::Sample {
             sql,
             micros: started.elapsed().as_micros() as u64,
@@ -99,11 +100,12 @@ impl Session {
             error: o.error,
             nodes: o.nodes,
             node_mask: o.node_mask,
-            session: self.id,
-            user: &self.user,
-            db: self.db.as_deref(),
+            session: self.identity.id,
+            user: &self.identity.user,
+            db: self.state.db.as_deref(),
         });
-        self.entry
+        self.identity
+            .entry
             .in_transaction
             .store(self.in_transaction(), std::sync::atomic::Ordering::Relaxed);
     }
@@ -116,14 +118,14 @@ impl Session {
         audit.record(&AuditRecord {
             at_micros: now_micros(),
             event: "statement",
-            session: self.id,
-            user: &self.user,
-            client: &self.entry.host,
-            db: self.db.as_deref(),
+            session: self.identity.id,
+            user: &self.identity.user,
+            client: &self.identity.entry.host,
+            db: self.state.db.as_deref(),
             statement: Some(sql),
-            error: self.outcome.error,
-            affected_rows: self.outcome.affected_rows,
-            returned_rows: self.outcome.returned_rows,
+            error: self.statement.outcome.error,
+            affected_rows: self.statement.outcome.affected_rows,
+            returned_rows: self.statement.outcome.returned_rows,
             duration_us: started.elapsed().as_micros() as u64,
         });
     }

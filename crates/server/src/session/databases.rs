@@ -12,6 +12,7 @@ use strata_sql::account::Privilege;
 use strata_sql::{parse_database_statement, CreateDatabase, DatabaseStatement};
 
 use super::query::sql_error;
+use super::Answer;
 use super::{backend_error, Session, SessionError};
 
 /// ER_WRONG_DB_NAME.
@@ -33,7 +34,7 @@ impl Session {
         &mut self,
         sql: &str,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let result = match parse_database_statement(sql) {
             Err(e) => Err(sql_error(&e)),
             Ok(DatabaseStatement::Create(create)) => self.create_database(create, more).await,
@@ -45,7 +46,7 @@ impl Session {
             Ok(done) => Ok(done),
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
@@ -63,6 +64,7 @@ impl Session {
             self.ctx.private_schemas.denied(name)
         };
         let granted = self
+            .identity
             .account
             .database_privileges(name)
             .contains(strata_catalog::accounts::PrivSet::of(privilege));
@@ -76,7 +78,7 @@ impl Session {
         &mut self,
         create: CreateDatabase,
         more: bool,
-    ) -> Result<bool, MysqlError> {
+    ) -> Result<Answer, MysqlError> {
         let name = create.name.as_str();
         if create.or_replace && create.if_not_exists {
             return Err(MysqlError::new(
@@ -157,7 +159,7 @@ impl Session {
         self.ctx.private_schemas.add_logical(name);
         // MariaDB counts the tables CREATE OR REPLACE dropped, plus one.
         self.ok(replaced + 1, more);
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// Drops the physical databases just created after a data node failed, and says
@@ -209,7 +211,7 @@ impl Session {
         name: &str,
         if_exists: bool,
         more: bool,
-    ) -> Result<bool, MysqlError> {
+    ) -> Result<Answer, MysqlError> {
         self.check_database_name(name, Privilege::Drop)?;
         let Some(db) = self.ctx.topology.db(name) else {
             if if_exists {
@@ -227,11 +229,11 @@ impl Session {
         }
         self.commit_before_ddl().await?;
         let dropped = self.drop_everywhere(name).await?;
-        if self.db.as_deref() == Some(name) {
+        if self.state.db.as_deref() == Some(name) {
             self.leave_database();
         }
         self.ok(dropped, more);
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// Drops a database's physical databases on all its data nodes, then its catalog
@@ -290,7 +292,7 @@ impl Session {
         &mut self,
         db: &strata_catalog::LogicDb,
         more: bool,
-    ) -> Result<bool, MysqlError> {
+    ) -> Result<Answer, MysqlError> {
         let home = crate::context::home_node(db).unwrap_or(0);
         match self.ctx.topology.physical(db, home) {
             Some(physical) if *physical == *db.name => {
@@ -301,7 +303,7 @@ impl Session {
             }
             _ => {
                 self.ok(0, more);
-                Ok(true)
+                Ok(Answer::Ok)
             }
         }
     }
@@ -309,7 +311,11 @@ impl Session {
     /// `DROP DATABASE IF EXISTS` of a database that does not exist: OK with MariaDB's
     /// note 1008, from the session's home storage node when it has no physical database
     /// of that name either (so nothing is dropped there), else a plain OK.
-    async fn note_database_missing(&mut self, name: &str, more: bool) -> Result<bool, MysqlError> {
+    async fn note_database_missing(
+        &mut self,
+        name: &str,
+        more: bool,
+    ) -> Result<Answer, MysqlError> {
         let (dnid, _) = self.home_node().or_else(|_| {
             self.ctx
                 .topology
@@ -329,7 +335,7 @@ impl Session {
         };
         if !absent {
             self.ok(0, more);
-            return Ok(true);
+            return Ok(Answer::Ok);
         }
         let text = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
         self.forward_to(dnid, None, &text, text.as_bytes(), more)
@@ -381,7 +387,7 @@ impl Session {
             .await
             .map_err(|e| backend_error(dnid, &e))?;
         if let Err(e) = lease
-            .sync_state(None, &self.vars.without_idle_limits())
+            .sync_state(None, &self.state.vars.without_idle_limits())
             .await
         {
             lease.mark_broken();
@@ -405,13 +411,13 @@ impl Session {
 
     /// MariaDB commits the open transaction before CREATE/DROP DATABASE.
     async fn commit_before_ddl(&mut self) -> Result<(), MysqlError> {
-        if self.txn.is_some() {
+        if self.txn.open.is_some() {
             return self.commit_txn().await;
         }
-        for i in 0..self.pinned.len() {
-            if self.pinned[i].in_transaction() {
-                let dnid = self.pinned[i].target().dnid;
-                self.pinned[i]
+        for i in 0..self.backends.pinned.len() {
+            if self.backends.pinned[i].in_transaction() {
+                let dnid = self.backends.pinned[i].target().dnid;
+                self.backends.pinned[i]
                     .execute("COMMIT")
                     .await
                     .map_err(|e| backend_error(dnid, &e))?;
@@ -422,11 +428,16 @@ impl Session {
 
     /// After dropping the current database: no database is selected, as in MariaDB.
     fn leave_database(&mut self) {
-        self.db = None;
-        self.home = None;
-        self.rename = None;
-        self.multi_node = false;
-        *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.state.db = None;
+        self.state.home = None;
+        self.state.rename = None;
+        self.state.multi_node = false;
+        *self
+            .identity
+            .entry
+            .db
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 

@@ -26,13 +26,13 @@ use strata_protocol::{codes, MysqlError};
 use crate::context::ServerContext;
 
 use super::transaction::STATEMENT_SAVEPOINT;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Handled, ReplyFormat, Session, SessionError};
 
 impl Session {
     /// Physical database of the current database on a data node (else the node's own).
     pub(super) fn physical_of(&self, dnid: u32) -> Option<Arc<str>> {
         let topo = &self.ctx.topology;
-        if let Some(db) = self.db.as_deref().and_then(|d| topo.db(d)) {
+        if let Some(db) = self.state.db.as_deref().and_then(|d| topo.db(d)) {
             if db.data_nodes.contains(&dnid) {
                 return topo.physical(&db, dnid);
             }
@@ -68,9 +68,9 @@ impl Session {
         write: &Write,
         insert_id: Option<u64>,
         more: bool,
-    ) -> Result<bool, SessionError> {
-        let atomic = write.atomic && self.multi_node && self.ctx.xa.xa();
-        let implicit = atomic && self.txn.is_none();
+    ) -> Result<Answer, SessionError> {
+        let atomic = write.atomic && self.state.multi_node && self.ctx.xa.xa();
+        let implicit = atomic && self.txn.open.is_none();
         if implicit {
             self.begin_txn(false);
         }
@@ -91,15 +91,15 @@ impl Session {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
                 self.after_statement_error(e.code).await;
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let last_insert_id = insert_id.unwrap_or(combined.last_insert_id);
         if last_insert_id != 0 {
-            self.last_insert_id = last_insert_id;
+            self.state.last_insert_id = last_insert_id;
         }
         if combined.warnings > 0 {
-            self.keep_for_warnings = true;
+            self.backends.keep_for_warnings = true;
         }
         let mut status = self.status();
         if more {
@@ -112,8 +112,8 @@ impl Session {
             warnings: combined.warnings,
             info: combined.info,
         };
-        crate::results::write_ok(&mut self.conn, &ok);
-        Ok(true)
+        crate::results::write_ok(&mut self.client.conn, &ok);
+        Ok(Answer::Ok)
     }
 
     /// Runs the write's statements through the driver (under a statement savepoint
@@ -146,7 +146,7 @@ impl Session {
             .iter()
             .map(|(n, _)| dnid_of(*n).to_string())
             .collect();
-        let atomic = savepoint || self.txn.is_some();
+        let atomic = savepoint || self.txn.open.is_some();
         let message = if applied.is_empty() || atomic {
             format!("{} (data node {dnid})", first.message)
         } else {
@@ -186,19 +186,20 @@ impl Session {
 
     /// COMMIT / ROLLBACK / SAVEPOINT ... when the transaction spans several data nodes:
     /// the statement runs on every enlisted node (best effort until XA commits land).
-    /// Returns None when at most one node is enlisted (the caller forwards as usual).
-    pub(super) async fn transaction_control(
-        &mut self,
-        sql: &str,
-        more: bool,
-    ) -> Option<Result<bool, SessionError>> {
-        let enlisted = self.pinned.iter().filter(|l| l.in_transaction()).count();
+    /// `NotMine` when at most one node is enlisted (the caller forwards as usual).
+    pub(super) async fn transaction_control(&mut self, sql: &str, more: bool) -> Handled {
+        let enlisted = self
+            .backends
+            .pinned
+            .iter()
+            .filter(|l| l.in_transaction())
+            .count();
         if enlisted < 2 {
-            return None;
+            return Handled::NotMine;
         }
         let mut first_error: Option<MysqlError> = None;
         let mut done = Vec::new();
-        for mut lease in std::mem::take(&mut self.pinned) {
+        for mut lease in std::mem::take(&mut self.backends.pinned) {
             if lease.in_transaction() {
                 let dnid = lease.target().dnid;
                 match lease.execute(sql).await {
@@ -210,7 +211,7 @@ impl Session {
             }
             self.finish(lease);
         }
-        Some(match first_error {
+        Handled::Answered(match first_error {
             Some(e) => {
                 let message = if done.is_empty() {
                     e.message.clone()
@@ -225,11 +226,11 @@ impl Session {
                     )
                 };
                 self.err(&MysqlError { message, ..e });
-                Ok(false)
+                Answer::Failed
             }
             None => {
                 self.ok(0, more);
-                Ok(true)
+                Answer::Ok
             }
         })
     }
@@ -240,8 +241,8 @@ impl Session {
     pub(super) async fn execute_query(
         &mut self,
         plan: &QueryPlan,
-        more: bool,
-    ) -> Result<bool, SessionError> {
+        reply: ReplyFormat,
+    ) -> Result<Answer, SessionError> {
         let parts = &plan.scatter().parts;
         // A consistent read over several nodes takes its per-node snapshots while no
         // distributed commit is between its first and last XA COMMIT, so it sees each
@@ -250,12 +251,12 @@ impl Session {
         // gate (nor need it: they read the latest committed rows under locks).
         let ctx = self.ctx.clone();
         let consistent_read = ctx.xa.xa()
-            && self.isolation != strata_sql::IsolationLevel::Serializable
+            && self.state.isolation != strata_sql::IsolationLevel::Serializable
             && !parts.first().is_some_and(|p| is_locking_read(&p.sql));
         let _gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
                 Some(guard) => Some(guard),
-                None => return Ok(false),
+                None => return Ok(Answer::Failed),
             },
             false => None,
         };
@@ -264,19 +265,19 @@ impl Session {
             Ok(l) => l,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.note_backends(&leases);
         let options = self.merge_options();
-        let (format, status) = (self.result_format(), self.status());
+        let (format, status) = (self.result_format(reply), self.status());
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
         };
         let mut sink = ClientSink {
-            conn: &mut self.conn,
-            rename: self.rename.as_ref(),
+            conn: &mut self.client.conn,
+            rename: self.state.rename.as_ref(),
             format,
             status,
             columns: Vec::new(),
@@ -286,22 +287,22 @@ impl Session {
         match outcome? {
             QueryOutcome::Done { warnings } => {
                 let mut status = self.status();
-                if more {
+                if reply.more {
                     status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
                 }
-                format.writer(&mut self.conn).end(warnings, status);
-                Ok(true)
+                format.writer(&mut self.client.conn).end(warnings, status);
+                Ok(Answer::Ok)
             }
             QueryOutcome::FailedBeforeColumns(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
             // The column definitions went out; the result ends with ERR.
             QueryOutcome::FailedAfterColumns(e) => {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
                 self.after_statement_error(e.code).await;
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
@@ -312,7 +313,7 @@ impl Session {
         let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
         MergeOptions {
             memory: MemoryBudget::new(budget),
-            group_concat_max_len: group_concat_max_len(&self.vars),
+            group_concat_max_len: group_concat_max_len(&self.state.vars),
             ..MergeOptions::default()
         }
     }

@@ -25,7 +25,8 @@ impl Session {
             None => (sql, kind),
         };
         let verdict = {
-            let facts = StatementFacts::new(sql, kind, &self.user, self.db.as_deref());
+            let facts =
+                StatementFacts::new(sql, kind, &self.identity.user, self.state.db.as_deref());
             fw.check(&facts)
         };
         self.act_on(&verdict, sql)?;
@@ -47,11 +48,11 @@ impl Session {
             Verdict::Allow => Ok(()),
             Verdict::Log { rules } => {
                 let rules: Vec<&str> = rules.iter().map(|r| &**r).collect();
-                tracing::warn!(session = self.id, user = %self.user, ?rules, statement = sql, "SQL firewall rule matched");
+                tracing::warn!(session = self.identity.id, user = %self.identity.user, ?rules, statement = sql, "SQL firewall rule matched");
                 Ok(())
             }
             Verdict::Deny { rule, .. } => {
-                tracing::warn!(session = self.id, user = %self.user, rule = &**rule, statement = sql, "SQL firewall denied a statement");
+                tracing::warn!(session = self.identity.id, user = %self.identity.user, rule = &**rule, statement = sql, "SQL firewall denied a statement");
                 Err(verdict.mysql_error().unwrap_or_else(|| {
                     MysqlError::not_supported("a statement the SQL firewall denied")
                 }))
@@ -63,7 +64,7 @@ impl Session {
     /// nodes of the current database of EXPLAIN's `rows`. None when it cannot be had
     /// (the statement is then allowed, and that is logged).
     async fn estimate_rows(&mut self, sql: &str) -> Option<u64> {
-        let db = self.ctx.topology.db(self.db.as_deref()?)?;
+        let db = self.ctx.topology.db(self.state.db.as_deref()?)?;
         let mut total: u64 = 0;
         for &dnid in &db.data_nodes {
             let physical = self.ctx.topology.physical(&db, dnid)?;

@@ -1,7 +1,6 @@
 //! Connection phase: the server greeting, the optional switch to TLS, authentication
 //! and the initial database; also COM_CHANGE_USER.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +14,12 @@ use strata_protocol::packets::{Handshake, OkPacket};
 use strata_protocol::stream::ServerStream;
 use strata_protocol::{codes, MysqlError, PacketConn};
 
+use super::backends::Backends;
+use super::client::ClientConn;
+use super::identity::Identity;
+use super::prepared::PreparedStatements;
+use super::state::SessionState;
+use super::transaction::TxnState;
 use super::{Session, SessionError};
 use crate::context::{ServerContext, SessionEntry};
 use crate::results::{write_err, write_ok};
@@ -360,71 +365,63 @@ pub(super) async fn accept(
     });
     let mut session = Session {
         ctx: ctx.clone(),
-        conn,
-        id,
-        entry: entry.clone(),
-        user: response.user.clone(),
-        client_caps,
-        scramble,
-        multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
-        db: None,
-        home: None,
-        rename: None,
-        multi_node: false,
-        vars: handshake_names(response.charset),
-        pending_vars: None,
-        pending_eval: Vec::new(),
-        autocommit: true,
-        isolation: strata_sql::IsolationLevel::RepeatableRead,
-        pinned: Vec::new(),
-        sticky: false,
-        keep_for_warnings: false,
-        last_insert_id: 0,
-        statements: HashMap::new(),
-        next_statement_id: 1,
-        txn: None,
-        next_txn: Default::default(),
-        statement_writes: true,
-        binary_results: false,
-        release_requested: false,
-        account: Arc::new(account),
-        accounts_version,
-        outcome: Default::default(),
+        client: ClientConn {
+            conn,
+            caps: client_caps,
+            scramble,
+            multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
+        },
+        identity: Identity {
+            id,
+            entry: entry.clone(),
+            user: response.user.clone(),
+            account: Arc::new(account),
+            accounts_version,
+        },
+        state: SessionState {
+            vars: handshake_names(response.charset),
+            ..SessionState::default()
+        },
+        backends: Backends::default(),
+        prepared: PreparedStatements::default(),
+        txn: TxnState::default(),
+        statement: Default::default(),
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.change_database(db) {
-            return fail(&mut session.conn, e).await;
+            return fail(&mut session.client.conn, e).await;
         }
     }
     ctx.register(id, entry);
     ctx.metrics.connection_accepted();
     session
+        .client
         .conn
         .set_max_packet(ctx.config.server.max_allowed_packet as usize);
     let ok = OkPacket {
         status: status::AUTOCOMMIT,
         ..OkPacket::default()
     };
-    write_ok(&mut session.conn, &ok);
-    session.conn.flush().await?;
+    write_ok(&mut session.client.conn, &ok);
+    session.client.conn.flush().await?;
     Ok(session)
 }
 
 /// Re-authenticates for COM_CHANGE_USER and switches user and database.
 pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<(), MysqlError> {
-    let request = auth::ChangeUser::decode(packet, session.client_caps)
+    let request = auth::ChangeUser::decode(packet, session.client.caps)
         .map_err(|e| MysqlError::new(codes::HANDSHAKE, format!("Bad COM_CHANGE_USER: {e}")))?;
-    let host = session.entry.host.clone();
+    let host = session.identity.entry.host.clone();
     let account = host
         .parse()
         .ok()
         .and_then(|ip| session.ctx.login_account(&request.user, ip));
     let credential = account.as_ref().map(|a| a.credential.clone());
-    let is_tls = session.conn.stream().is_tls();
+    let is_tls = session.client.conn.stream().is_tls();
     let ctx = session.ctx.clone();
-    let scramble = session.scramble;
+    let scramble = session.client.scramble;
     let authenticated = auth::authenticate_change_user(
-        &mut session.conn,
+        &mut session.client.conn,
         &scramble,
         &request,
         credential.as_ref(),
@@ -434,17 +431,14 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
     .await
     .map_err(|e| e.to_mysql_error(&request.user, &host))?;
     let account = account.ok_or_else(|| MysqlError::access_denied(&request.user, &host, false))?;
-    session.scramble = authenticated.scramble;
-    session.user = request.user.clone();
-    session.accounts_version = session
+    session.client.scramble = authenticated.scramble;
+    session.identity.user = request.user.clone();
+    session.identity.accounts_version = session
         .ctx
         .accounts_version
         .load(std::sync::atomic::Ordering::Acquire);
-    session.account = Arc::new(account);
-    session.db = None;
-    session.home = None;
-    session.rename = None;
-    session.multi_node = false;
+    session.identity.account = Arc::new(account);
+    session.state.clear_database();
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
         session.change_database(db)?;
     }

@@ -22,7 +22,7 @@ use strata_sql::{
 };
 
 use super::handshake::ServerIdentity;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
 
@@ -111,21 +111,27 @@ impl Session {
             return self.use_database(db);
         }
         // The data node a session without a database would use.
-        let saved = (self.home.take(), self.db.take());
+        let saved = (self.state.home.take(), self.state.db.take());
         let node = self.home_node();
-        (self.home, self.db) = saved;
+        (self.state.home, self.state.db) = saved;
         let (dnid, _) = node?;
-        self.db = Some(INFORMATION_SCHEMA.into());
-        self.home = Some((dnid, Arc::from(INFORMATION_SCHEMA)));
-        self.rename = None;
-        self.multi_node = false;
-        *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(INFORMATION_SCHEMA.into());
+        self.state.db = Some(INFORMATION_SCHEMA.into());
+        self.state.home = Some((dnid, Arc::from(INFORMATION_SCHEMA)));
+        self.state.rename = None;
+        self.state.multi_node = false;
+        *self
+            .identity
+            .entry
+            .db
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(INFORMATION_SCHEMA.into());
         Ok(())
     }
 
     /// True while the current database is information_schema.
     fn in_information_schema(&self) -> bool {
-        self.db
+        self.state
+            .db
             .as_deref()
             .is_some_and(|d| d.eq_ignore_ascii_case(INFORMATION_SCHEMA))
     }
@@ -144,7 +150,11 @@ impl Session {
 
     /// `'user'@'host'` as MySQL prints the client's account in errors.
     pub(super) fn account_text(&self) -> String {
-        format!("'{}'@'{}'", self.user, client_host(&self.entry.host))
+        format!(
+            "'{}'@'{}'",
+            self.identity.user,
+            client_host(&self.identity.entry.host)
+        )
     }
 
     /// The MySQL error for a refused statement.
@@ -219,13 +229,13 @@ impl Session {
         &mut self,
         sql: &str,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let text = self.rewrite_schemas(sql);
         let (columns, mut rows) = match self.home_result(&text, false).await {
             Ok(r) => r,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         for row in &mut rows {
@@ -240,7 +250,7 @@ impl Session {
             }
         }
         self.write_local(&LocalResult { columns, rows }, more);
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// Logical databases the client may see, with their physical names on their home
@@ -310,7 +320,7 @@ impl Session {
         &mut self,
         sql: &str,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let names = self.visible_databases();
         let qualified = if self.in_information_schema() {
             qualify_information_schema(sql).map(Cow::Owned)
@@ -322,7 +332,7 @@ impl Session {
             Ok(t) => t,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         // In information_schema, with no database selected, a name the qualification
@@ -333,7 +343,7 @@ impl Session {
             Ok(r) => r,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let to_logical = |v: &str| {
@@ -359,7 +369,7 @@ impl Session {
         } else {
             self.write_local(&LocalResult { columns, rows }, more);
         }
-        Ok(true)
+        Ok(Answer::Ok)
     }
 
     /// The derived table standing for `information_schema.<table>`.
@@ -472,11 +482,12 @@ impl Session {
     /// For a database the account sees only through table grants, those tables; None
     /// when it holds privileges on the whole database.
     fn visible_tables_only(&self, db: &str) -> Option<Vec<String>> {
-        if !self.account.database_privileges(db).is_empty() {
+        if !self.identity.account.database_privileges(db).is_empty() {
             return None;
         }
         Some(
-            self.account
+            self.identity
+                .account
                 .tables
                 .iter()
                 .filter(|((d, _), p)| d == db && !p.is_empty())

@@ -10,7 +10,7 @@ use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, Si
 use super::handshake::ServerIdentity;
 use super::isolation::logical_or_refused;
 use super::query::sql_error;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Handled, Session, SessionError};
 use crate::context::ServerContext;
 use crate::results::{like_matches, LocalResult};
 
@@ -42,14 +42,16 @@ impl Session {
                     }
                 }
                 SelectExpr::Function(f) => match f {
-                    SelectFunction::Database => (ColumnDef::varchar(&item.name), self.db.clone()),
+                    SelectFunction::Database => {
+                        (ColumnDef::varchar(&item.name), self.state.db.clone())
+                    }
                     SelectFunction::ConnectionId => (
                         ColumnDef::bigint(&item.name, true),
-                        Some(self.id.to_string()),
+                        Some(self.identity.id.to_string()),
                     ),
                     SelectFunction::LastInsertId => (
                         ColumnDef::bigint(&item.name, true),
-                        Some(self.last_insert_id.to_string()),
+                        Some(self.state.last_insert_id.to_string()),
                     ),
                     SelectFunction::Version => (
                         ColumnDef::varchar(&item.name),
@@ -59,14 +61,17 @@ impl Session {
                     | SelectFunction::SessionUser
                     | SelectFunction::SystemUser => (
                         ColumnDef::varchar(&item.name),
-                        Some(format!("{}@{}", self.user, self.entry.host)),
+                        Some(format!(
+                            "{}@{}",
+                            self.identity.user, self.identity.entry.host
+                        )),
                     ),
                     SelectFunction::CurrentUser => (
                         ColumnDef::varchar(&item.name),
                         Some(format!(
                             "{}@{}",
-                            self.account.user,
-                            self.account.host.as_str()
+                            self.identity.account.user,
+                            self.identity.account.host.as_str()
                         )),
                     ),
                     SelectFunction::FoundRows | SelectFunction::RowCount => return None,
@@ -98,12 +103,12 @@ impl Session {
             "max_allowed_packet" => {
                 LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
             }
-            "autocommit" => LocalValue::Int(i64::from(self.autocommit)),
+            "autocommit" => LocalValue::Int(i64::from(self.state.autocommit)),
             "tx_isolation" | "transaction_isolation" => {
-                LocalValue::Text(self.isolation.as_str().to_string())
+                LocalValue::Text(self.state.isolation.as_str().to_string())
             }
             "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
-            "last_insert_id" | "identity" => LocalValue::Int(self.last_insert_id as i64),
+            "last_insert_id" | "identity" => LocalValue::Int(self.state.last_insert_id as i64),
             _ => return None,
         })
     }
@@ -114,12 +119,12 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let show = match strata_sql::parse_show(sql) {
             Ok(s) => s,
             Err(e) => {
                 self.err(&sql_error(&e));
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let result = match show {
@@ -167,23 +172,24 @@ impl Session {
         match result {
             Ok(result) => {
                 self.write_local(&result, more);
-                Ok(true)
+                Ok(Answer::Ok)
             }
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
 
     /// Statements of no classified kind that the compute node answers itself: FLUSH
-    /// HOSTS acts on Strata's own host cache. None for anything else; Some(success)
-    /// when it was answered.
-    pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Option<bool> {
+    /// HOSTS acts on Strata's own host cache. `NotMine` for anything else.
+    pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Handled {
         let mut words = strata_sql::code_tokens(sql)
             .filter(|t| t.kind == strata_sql::TokenKind::Ident)
             .map(|t| t.text(sql).to_ascii_uppercase());
-        let first = words.next()?;
+        let Some(first) = words.next() else {
+            return Handled::NotMine;
+        };
         let second = words.next();
         let rest = words.next();
         if first == "FLUSH" && rest.is_none() && second.as_deref() == Some("HOSTS") {
@@ -191,13 +197,13 @@ impl Session {
                 self.err(&super::accounts::account_error(
                     &strata_catalog::accounts::AccountError::NeedPrivilege("RELOAD"),
                 ));
-                return Some(false);
+                return Handled::Answered(Answer::Failed);
             }
             self.ctx.flush_hosts();
             self.ok(0, more);
-            return Some(true);
+            return Handled::Answered(Answer::Ok);
         }
-        None
+        Handled::NotMine
     }
 
     fn show_databases(&self, filter: Option<&ShowFilter>) -> Result<LocalResult, MysqlError> {
@@ -260,7 +266,7 @@ impl Session {
         db: Option<&str>,
         filter: Option<&ShowFilter>,
     ) -> Result<LocalResult, MysqlError> {
-        let name = match db.map(str::to_owned).or_else(|| self.db.clone()) {
+        let name = match db.map(str::to_owned).or_else(|| self.state.db.clone()) {
             Some(n) => n,
             None => return Err(MysqlError::no_database()),
         };
@@ -313,7 +319,7 @@ impl Session {
         let rows = lease.query(&sql).await;
         self.finish(lease);
         let mut rows = rows.map_err(|e| backend_error(dnid, &e))?;
-        let account = self.account.clone();
+        let account = self.identity.account.clone();
         rows.retain(|row| {
             information_schema
                 || row
@@ -387,7 +393,7 @@ impl Session {
         self.ctx
             .all_sessions()
             .into_iter()
-            .filter(|(_, entry)| everyone || entry.user == self.user)
+            .filter(|(_, entry)| everyone || entry.user == self.identity.user)
             .map(|(id, entry)| ProcessRow {
                 id,
                 user: entry.user.clone(),
@@ -418,7 +424,9 @@ impl Session {
             ));
             return;
         };
-        if target.user != self.user && !self.has_global(strata_sql::account::Privilege::Super) {
+        if target.user != self.identity.user
+            && !self.has_global(strata_sql::account::Privilege::Super)
+        {
             self.err(&MysqlError::new(
                 codes::NO_SUCH_THREAD,
                 format!("You are not owner of thread {id}"),
@@ -445,7 +453,7 @@ impl Session {
         if !query_only {
             target.killed.store(true, Ordering::Relaxed);
             target.kill_signal.notify_one();
-            if u64::from(self.id) == id {
+            if u64::from(self.identity.id) == id {
                 self.err(&MysqlError::new(
                     codes::CONNECTION_KILLED,
                     "Connection was killed",

@@ -7,15 +7,25 @@
 //! connection ("pins" it) while the storage node reports an open transaction, and for
 //! the rest of its life once it created state that cannot be replayed on another
 //! connection (user variables, temporary tables, locks, SQL-level PREPARE).
+//!
+//! A `Session` is made of parts with one job each, so borrows split by field: the
+//! client connection (`client.rs`), who it is (`identity.rs`), what USE and SET
+//! established (`state.rs`), its pinned storage connections (`backends.rs`), its
+//! prepared statements (`prepared.rs`), its coordinated transaction
+//! (`transaction.rs`), and the state of the statement being run (`StatementState`,
+//! reset in one place). How a reply is written travels down the calls as a
+//! `ReplyFormat`, not as a flag on the session.
 
 /// The `RelayMode` for relaying a reply to this session's client (`more`: more results
-/// follow). A macro so the mode borrows only the fields it needs, next to `&mut conn`.
+/// follow). A macro so the mode borrows only the parts it needs (state, identity,
+/// client caps) next to `&mut client.conn`; `status_override` reads the whole session,
+/// so it is evaluated before the connection is borrowed.
 macro_rules! relay_mode {
     ($session:expr, $more:expr) => {
         super::relay_mode(
-            &$session.rename,
-            &$session.entry,
-            $session.client_caps,
+            &$session.state.rename,
+            &$session.identity.entry,
+            $session.client.caps,
             $session.status_override(),
             $more,
         )
@@ -24,18 +34,21 @@ macro_rules! relay_mode {
 
 mod accounts;
 mod audit;
+mod backends;
+mod client;
 mod databases;
 mod distributed;
 mod firewall;
 pub(crate) mod handshake;
+mod identity;
 mod isolation;
 mod local;
 mod planning;
 mod prepared;
 mod query;
+mod state;
 mod transaction;
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,13 +60,16 @@ use strata_backend::pool::Lease;
 use strata_backend::{RelayError, SchemaRename, SessionVars};
 use strata_protocol::command::{Command, MalformedCommand, SetOption};
 use strata_protocol::constants::{com, status};
-use strata_protocol::packets::OkPacket;
-use strata_protocol::stream::ServerStream;
-use strata_protocol::{codes, MysqlError, PacketConn, ProtocolError, ResultFormat};
+use strata_protocol::{codes, MysqlError, ProtocolError, ResultFormat};
 
 use crate::context::{home_node, ServerContext, SessionEntry};
-use crate::results::{write_err, write_ok};
 use crate::shutdown::Shutdown;
+
+use backends::Backends;
+use client::ClientConn;
+use identity::Identity;
+use prepared::PreparedStatements;
+use state::SessionState;
 
 pub use handshake::ServerIdentity;
 pub use isolation::PrivateSchemas;
@@ -70,79 +86,113 @@ pub enum SessionError {
     Handshake(String),
 }
 
-/// A live client session.
+/// A live client session: the server's context and the parts it is made of, each
+/// with one job.
 pub struct Session {
     ctx: Arc<ServerContext>,
-    conn: PacketConn<ServerStream>,
-    id: u32,
-    entry: Arc<SessionEntry>,
-    user: String,
-    client_caps: u32,
-    /// Scramble in force, for COM_CHANGE_USER.
-    scramble: [u8; 20],
-    multi_statements: bool,
-    /// Current logical database.
-    db: Option<String>,
-    /// Its home data node and physical database.
-    home: Option<(u32, Arc<str>)>,
-    /// The current database spans several data nodes (statements are planned).
-    multi_node: bool,
-    /// Hides the physical database name in what the storage node sends back.
-    rename: Option<SchemaRename>,
-    /// Session variables to replay on borrowed storage connections.
-    vars: SessionVars,
-    /// Variables a SET being forwarded will establish if the storage node accepts it.
-    pending_vars: Option<SessionVars>,
-    /// Variables of that SET whose values are expressions, to read back as literals.
-    pending_eval: Vec<String>,
-    autocommit: bool,
-    /// The session's isolation level (SET SESSION TRANSACTION / tx_isolation).
-    isolation: strata_sql::IsolationLevel,
-    /// Storage connection kept across statements.
-    pinned: Vec<Lease>,
-    /// The session created state only its pinned connection has.
-    sticky: bool,
-    /// Keep the connection until the next statement (so SHOW WARNINGS finds them).
-    keep_for_warnings: bool,
-    last_insert_id: u64,
-    statements: HashMap<u32, ClientStatement>,
-    next_statement_id: u32,
-    /// The transaction the compute node coordinates (databases over several nodes).
-    txn: Option<transaction::DistTxn>,
-    /// SET TRANSACTION (next transaction only) in a coordinated session.
-    next_txn: transaction::NextTxn,
-    /// The statement being run may change data (its branches must take part in a
-    /// two-phase commit; read-only branches commit in one phase).
-    statement_writes: bool,
-    /// The statement being run is a prepared statement's execution over several data
-    /// nodes: merged rows go out in the binary protocol.
-    binary_results: bool,
-    /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
-    release_requested: bool,
-    /// The account the session logged in as, with its privileges.
-    account: Arc<strata_catalog::accounts::Account>,
-    /// `ServerContext::accounts_version` when `account` was read.
-    accounts_version: u64,
-    /// What the statement being run returned (the audit log reads it).
+    /// The client connection and what the handshake negotiated.
+    client: ClientConn,
+    /// Who the session is (changes at COM_CHANGE_USER).
+    identity: Identity,
+    /// Database, variables, autocommit, isolation: what USE and SET establish.
+    state: SessionState,
+    /// Storage connections kept across statements.
+    backends: Backends,
+    /// The client's prepared statements.
+    prepared: PreparedStatements,
+    /// The transaction the compute node coordinates, and the next one's settings.
+    txn: transaction::TxnState,
+    /// What the statement being run has established so far (reset when it starts).
+    statement: StatementState,
+}
+
+/// How the statement being run answers its client, passed down the calls that write
+/// its reply (instead of a flag set on the session around them).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ReplyFormat {
+    /// More results follow this one (MORE_RESULTS_EXISTS).
+    pub more: bool,
+    /// Rows go out in the binary protocol: a prepared statement's execution over
+    /// several data nodes, whose merged rows the compute node writes itself.
+    pub binary: bool,
+}
+
+impl ReplyFormat {
+    /// A text-protocol reply (COM_QUERY).
+    pub(super) fn text(more: bool) -> Self {
+        ReplyFormat {
+            more,
+            binary: false,
+        }
+    }
+}
+
+/// Whether the session goes on after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Read the next command.
+    Continue,
+    /// End the session (COM_QUIT, a failed COM_CHANGE_USER).
+    Close,
+}
+
+/// How a statement ended; its reply (OK, result set or ERR) went out either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(super) enum Answer {
+    /// It succeeded.
+    Ok,
+    /// It failed: an ERR was written (a multi-statement query stops there).
+    Failed,
+}
+
+/// Whether a step that may answer a statement did, or leaves it to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(super) enum Handled {
+    /// The step answered the statement.
+    Answered(Answer),
+    /// Not a statement this step answers: run it as usual.
+    NotMine,
+}
+
+/// Per-statement state: what the running statement may do and what it returned. Reset
+/// in one place, `Session::start_statement`, when a statement starts.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StatementState {
+    /// The statement may change data (its branches must take part in a two-phase
+    /// commit; read-only branches commit in one phase). Until the statement is
+    /// classified, assume it does.
+    writes: bool,
+    /// What it returned (the audit log reads it).
     outcome: audit::Outcome,
 }
 
-impl Session {
-    /// How this statement's result sets go to the client: the client's EOF format, and
-    /// binary rows while a prepared statement's merged rows are being written.
-    fn result_format(&self) -> ResultFormat {
-        let format = ResultFormat::for_client(self.client_caps);
-        if self.binary_results {
-            format.binary()
-        } else {
-            format
+impl Default for StatementState {
+    fn default() -> Self {
+        StatementState {
+            writes: true,
+            outcome: audit::Outcome::default(),
         }
+    }
+}
+
+impl Session {
+    /// How result sets go to the client: the client's EOF format, and binary rows when
+    /// the reply asks for them.
+    fn result_format(&self, reply: ReplyFormat) -> ResultFormat {
+        self.client.result_format(reply)
+    }
+
+    /// Starts a statement: per-statement state back to its defaults.
+    fn start_statement(&mut self) {
+        self.statement = StatementState::default();
     }
 
     /// Status flags for packets the compute node writes itself.
     fn status(&self) -> u16 {
         let mut s = 0;
-        if self.autocommit {
+        if self.state.autocommit {
             s |= status::AUTOCOMMIT;
         }
         if self.in_transaction() {
@@ -152,42 +202,26 @@ impl Session {
     }
 
     fn ok(&mut self, affected_rows: u64, more: bool) {
-        self.outcome.affected_rows = Some(affected_rows);
-        let mut flags = self.status();
-        if more {
-            flags |= status::MORE_RESULTS_EXISTS;
-        }
-        let ok = OkPacket {
-            affected_rows,
-            status: flags,
-            ..OkPacket::default()
-        };
-        write_ok(&mut self.conn, &ok);
+        self.statement.outcome.affected_rows = Some(affected_rows);
+        let status = self.status();
+        self.client.ok(affected_rows, status, more);
     }
 
     fn err(&mut self, e: &MysqlError) {
-        self.outcome.error = e.code;
-        match &self.rename {
-            Some(rename) => {
-                let renamed = MysqlError {
-                    message: rename.rewrite_message(&e.message),
-                    ..e.clone()
-                };
-                write_err(&mut self.conn, &renamed);
-            }
-            None => write_err(&mut self.conn, e),
-        }
+        self.statement.outcome.error = e.code;
+        self.client.err(e, self.state.rename.as_ref());
     }
 
     /// Writes a result computed locally, flagging MORE_RESULTS when statements follow.
     fn write_local(&mut self, result: &crate::results::LocalResult, more: bool) {
-        self.outcome.returned_rows = Some(result.rows.len() as u64);
-        let mut flags = self.status();
-        if more {
-            flags |= status::MORE_RESULTS_EXISTS;
-        }
-        let format = self.result_format();
-        if let Err(e) = crate::results::write_result(&mut self.conn, format, result, flags) {
+        self.write_local_as(result, ReplyFormat::text(more));
+    }
+
+    /// Writes a result computed locally in the reply's format.
+    fn write_local_as(&mut self, result: &crate::results::LocalResult, reply: ReplyFormat) {
+        self.statement.outcome.returned_rows = Some(result.rows.len() as u64);
+        let status = self.status();
+        if let Err(e) = self.client.write_local(result, reply, status) {
             // Only the binary protocol can fail (a value its column type cannot take).
             self.err(&MysqlError::new(
                 codes::UNKNOWN,
@@ -198,8 +232,8 @@ impl Session {
 
     /// A bare EOF in the client's format (COM_SET_OPTION's answer).
     fn eof(&mut self) {
-        let (format, flags) = (self.result_format(), self.status());
-        format.writer(&mut self.conn).end(0, flags);
+        let status = self.status();
+        self.client.eof(status);
     }
 
     /// Answers commands until the client leaves, the session is killed, or shutdown:
@@ -220,13 +254,13 @@ impl Session {
             let packet = tokio::select! {
                 // In order: no random number per command.
                 biased;
-                p = self.conn.read_packet() => p,
-                _ = self.entry.kill_signal.notified() => return Ok(()),
+                p = self.client.conn.read_packet() => p,
+                _ = self.identity.entry.kill_signal.notified() => return Ok(()),
                 _ = shutdown.triggered() => return Ok(()),
                 _ = idle => {
                     // MariaDB's idle_transaction_timeout: the connection is closed and
                     // its transaction rolled back (by `close`).
-                    info!(session = self.id, "idle in transaction too long; closing");
+                    info!(session = self.identity.id, "idle in transaction too long; closing");
                     return Ok(());
                 }
             };
@@ -238,22 +272,27 @@ impl Session {
                         codes::PACKET_TOO_LARGE,
                         "Got a packet bigger than 'max_allowed_packet' bytes",
                     ));
-                    self.conn.flush().await?;
+                    self.client.conn.flush().await?;
                     return Ok(());
                 }
                 Err(e) => return Err(e.into()),
             };
-            if self.entry.killed.load(Ordering::Relaxed) {
+            if self.identity.entry.killed.load(Ordering::Relaxed) {
                 return Ok(());
             }
             let command = Command::decode(&packet.payload)?;
-            *self.entry.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            if !self.dispatch(command, &packet.payload).await? {
+            *self
+                .identity
+                .entry
+                .since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            if self.dispatch(command, &packet.payload).await? == Flow::Close {
                 return Ok(());
             }
-            self.conn.flush().await?;
-            if self.entry.killed.load(Ordering::Relaxed)
-                || self.release_requested
+            self.client.conn.flush().await?;
+            if self.identity.entry.killed.load(Ordering::Relaxed)
+                || self.txn.release_requested
                 || shutdown.is_triggered()
             {
                 return Ok(());
@@ -261,26 +300,26 @@ impl Session {
         }
     }
 
-    /// Answers one command; false ends the session. `request` is the whole packet
+    /// Answers one command; `Flow::Close` ends the session. `request` is the whole packet
     /// (COM_QUERY keeps it to forward without a copy).
     async fn dispatch(
         &mut self,
         command: Result<Command<'_>, MalformedCommand>,
         request: &bytes::Bytes,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Flow, SessionError> {
         let command = match command {
             Ok(c) => c,
             // COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA get no reply, not even an error.
             Err(m) if matches!(m.command, com::STMT_CLOSE | com::STMT_SEND_LONG_DATA) => {
-                return Ok(true)
+                return Ok(Flow::Continue)
             }
             Err(m) => {
                 self.err(&MysqlError::new(codes::HANDSHAKE, m.to_string()));
-                return Ok(true);
+                return Ok(Flow::Continue);
             }
         };
         match command {
-            Command::Quit => return Ok(false),
+            Command::Quit => return Ok(Flow::Close),
             Command::Query(_) => self.com_query(request).await?,
             Command::InitDb(db) => {
                 let db = String::from_utf8_lossy(db).into_owned();
@@ -293,7 +332,7 @@ impl Session {
             Command::FieldList { table, wildcard } => self.com_field_list(table, wildcard).await?,
             Command::Statistics => {
                 let text = local::statistics(&self.ctx);
-                self.conn.write_packet(text.as_bytes());
+                self.client.conn.write_packet(text.as_bytes());
             }
             Command::ProcessKill(id) => self.kill(u64::from(id), false).await,
             Command::ResetConnection => {
@@ -301,11 +340,11 @@ impl Session {
                 self.ok(0, false);
             }
             Command::SetOption(SetOption::MultiStatementsOn) => {
-                self.multi_statements = true;
+                self.client.multi_statements = true;
                 self.eof();
             }
             Command::SetOption(SetOption::MultiStatementsOff) => {
-                self.multi_statements = false;
+                self.client.multi_statements = false;
                 self.eof();
             }
             Command::SetOption(SetOption::Unknown) => self.err(&MysqlError::unknown_command()),
@@ -325,11 +364,15 @@ impl Session {
                 data,
             } => self.stmt_send_long_data(statement_id, param, data),
             Command::Unknown(other) => {
-                debug!(session = self.id, command = other, "unknown command");
+                debug!(
+                    session = self.identity.id,
+                    command = other,
+                    "unknown command"
+                );
                 self.err(&MysqlError::unknown_command());
             }
         }
-        Ok(true)
+        Ok(Flow::Continue)
     }
 
     fn use_database(&mut self, db: &str) -> Result<(), MysqlError> {
@@ -349,25 +392,30 @@ impl Session {
                 format!("logical database '{db}' has no data node"),
             ));
         };
-        self.db = Some(db.to_string());
-        self.rename = (*home.1 != *db).then(|| SchemaRename {
+        self.state.db = Some(db.to_string());
+        self.state.rename = (*home.1 != *db).then(|| SchemaRename {
             physical: home.1.clone(),
             logical: Arc::from(db),
         });
-        self.home = Some(home);
-        self.multi_node = logic.data_nodes.len() > 1;
-        *self.entry.db.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
+        self.state.home = Some(home);
+        self.state.multi_node = logic.data_nodes.len() > 1;
+        *self
+            .identity
+            .entry
+            .db
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
         Ok(())
     }
 
     /// The data node statements without a table-level route go to, and its physical
     /// database (cached at USE, so the per-statement path does no lookups).
     fn home_node(&self) -> Result<(u32, Option<Arc<str>>), MysqlError> {
-        if let Some((dnid, physical)) = &self.home {
+        if let Some((dnid, physical)) = &self.state.home {
             return Ok((*dnid, Some(physical.clone())));
         }
         let topo = &self.ctx.topology;
-        if let Some(name) = &self.db {
+        if let Some(name) = &self.state.db {
             return Err(MysqlError::unknown_database(name));
         }
         let dnid = topo
@@ -383,7 +431,7 @@ impl Session {
     /// True while the session has an open transaction (coordinated here, or reported
     /// by a storage node).
     fn in_transaction(&self) -> bool {
-        self.txn.is_some() || self.pinned.iter().any(|l| l.in_transaction())
+        self.txn.open.is_some() || self.backends.in_transaction()
     }
 
     /// A storage connection to `dnid` with the session's state applied. Inside a
@@ -391,8 +439,8 @@ impl Session {
     /// until XA lands).
     async fn lease(&mut self, dnid: u32, physical_db: Option<&str>) -> Result<Lease, MysqlError> {
         self.note_write(dnid);
-        if let Some(pos) = self.pinned.iter().position(|l| l.target().dnid == dnid) {
-            return Ok(self.pinned.swap_remove(pos));
+        if let Some(lease) = self.backends.take(dnid) {
+            return Ok(lease);
         }
         if self.is_branch(dnid) {
             // The branch's connection was lost, and its work with it: the transaction
@@ -403,12 +451,12 @@ impl Session {
                 format!("Lost the connection to data node {dnid} inside the transaction; the transaction was rolled back"),
             ));
         }
-        if self.sticky && !self.pinned.is_empty() {
+        if self.backends.sticky && !self.backends.pinned.is_empty() {
             return Err(MysqlError::not_supported(
                 "session state (user variables, temporary tables, locks) spanning several data nodes",
             ));
         }
-        let enlist = self.txn.is_none() && self.in_transaction() && self.autocommit;
+        let enlist = self.txn.open.is_none() && self.in_transaction() && self.state.autocommit;
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
             MysqlError::new(
                 codes::UNKNOWN,
@@ -420,20 +468,20 @@ impl Session {
             .acquire(physical_db)
             .await
             .map_err(|e| backend_error(dnid, &e))?;
-        let synced = if self.coordinated() && !self.autocommit {
+        let synced = if self.coordinated() && !self.state.autocommit {
             // XA branches run with autocommit on: the compute node opens and ends the
             // transaction, and XA START refuses to run inside an implicit one.
-            let mut vars = self.vars.clone();
+            let mut vars = self.state.vars.clone();
             vars.set("autocommit", "SESSION autocommit = 1".into());
             lease.sync_state(physical_db, &vars).await
         } else {
-            lease.sync_state(physical_db, &self.vars).await
+            lease.sync_state(physical_db, &self.state.vars).await
         };
         if let Err(e) = synced {
             lease.mark_broken();
             return Err(backend_error(dnid, &e));
         }
-        if self.txn.is_some() {
+        if self.txn.open.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
                 return Err(backend_error(dnid, &e));
@@ -451,20 +499,13 @@ impl Session {
     /// Keeps a connection after a statement (pins it) when the session still needs
     /// it; otherwise drops the lease, which gives the connection back to its pool.
     fn finish(&mut self, lease: Lease) {
-        let keep = !lease.is_broken()
-            && (lease.in_transaction()
-                || self.is_branch(lease.target().dnid)
-                || self.sticky
-                || self.keep_for_warnings
-                || self.has_open_cursor());
-        if keep {
-            self.pinned.push(lease);
-        }
+        let needed = self.is_branch(lease.target().dnid) || self.has_open_cursor();
+        self.backends.finish(lease, needed);
     }
 
     /// Re-decides every pinned connection (after a reason to keep them ended).
     fn refinish_pinned(&mut self) {
-        for lease in std::mem::take(&mut self.pinned) {
+        for lease in std::mem::take(&mut self.backends.pinned) {
             self.finish(lease);
         }
     }
@@ -475,14 +516,19 @@ impl Session {
 
     /// Records where the current statement runs, for KILL QUERY and the statistics.
     fn note_backends(&mut self, leases: &[Lease]) {
-        self.outcome.nodes = self.outcome.nodes.max(leases.len() as u32);
+        self.statement.outcome.nodes = self.statement.outcome.nodes.max(leases.len() as u32);
         for l in leases {
             let dnid = l.target().dnid;
             if dnid < 64 {
-                self.outcome.node_mask |= 1 << dnid;
+                self.statement.outcome.node_mask |= 1 << dnid;
             }
         }
-        let mut running = self.entry.backend.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self
+            .identity
+            .entry
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         running.clear();
         running.extend(leases.iter().map(|l| (l.target().dnid, l.thread_id())));
     }
@@ -492,7 +538,7 @@ impl Session {
         match e {
             RelayError::Client(e) => Err(e.into()),
             RelayError::Backend(e) => {
-                info!(session = self.id, dnid, error = %e, "storage connection failed during a statement");
+                info!(session = self.identity.id, dnid, error = %e, "storage connection failed during a statement");
                 self.err(&MysqlError::new(
                     codes::NET_READ,
                     format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
@@ -504,8 +550,8 @@ impl Session {
 
     async fn reset_session(&mut self) {
         self.rollback_txn().await;
-        self.next_txn = Default::default();
-        for mut lease in std::mem::take(&mut self.pinned) {
+        self.txn.next = Default::default();
+        for mut lease in std::mem::take(&mut self.backends.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();
             }
@@ -515,42 +561,42 @@ impl Session {
                 lease.note_applied_vars(&SessionVars::default());
             }
         }
-        self.vars.clear();
-        self.autocommit = true;
-        self.isolation = strata_sql::IsolationLevel::RepeatableRead;
-        self.sticky = false;
-        self.keep_for_warnings = false;
-        self.last_insert_id = 0;
-        self.statements.clear();
+        self.state.vars.clear();
+        self.state.autocommit = true;
+        self.state.isolation = strata_sql::IsolationLevel::RepeatableRead;
+        self.backends.sticky = false;
+        self.backends.keep_for_warnings = false;
+        self.state.last_insert_id = 0;
+        self.prepared.statements.clear();
     }
 
-    async fn change_user(&mut self, packet: &[u8]) -> Result<bool, SessionError> {
+    async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {
         match handshake::change_user(self, packet).await {
             Ok(()) => {
                 self.reset_session().await;
                 self.ok(0, false);
-                Ok(true)
+                Ok(Flow::Continue)
             }
             Err(e) => {
                 self.err(&e);
-                self.conn.flush().await?;
-                Ok(false)
+                self.client.conn.flush().await?;
+                Ok(Flow::Close)
             }
         }
     }
 
     async fn close(mut self) {
         self.rollback_txn().await;
-        for mut lease in std::mem::take(&mut self.pinned) {
+        for mut lease in std::mem::take(&mut self.backends.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();
             }
-            if self.sticky && !lease.is_broken() && lease.reset().await.is_err() {
+            if self.backends.sticky && !lease.is_broken() && lease.reset().await.is_err() {
                 lease.mark_broken();
             }
         }
-        let _ = self.conn.shutdown().await;
-        self.ctx.unregister(self.id);
+        let _ = self.client.conn.shutdown().await;
+        self.ctx.unregister(self.identity.id);
     }
 }
 

@@ -14,7 +14,7 @@ use strata_planner::{
 };
 use strata_protocol::MysqlError;
 
-use super::{Session, SessionError};
+use super::{Answer, ReplyFormat, Session, SessionError};
 
 /// The planner's view of the compute node's catalog.
 struct CatalogAdapter<'a> {
@@ -143,7 +143,7 @@ impl Session {
         kind: strata_sql::StatementKind,
         bytes: strata_sql::ByteSummary,
     ) -> bool {
-        if self.multi_node || self.names_multi_node_database(sql, kind) {
+        if self.state.multi_node || self.names_multi_node_database(sql, kind) {
             return true;
         }
         let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(sql.as_bytes(), needle);
@@ -183,9 +183,9 @@ impl Session {
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
         let plan_ctx = PlanContext {
-            db: self.db.as_deref(),
+            db: self.state.db.as_deref(),
             params,
-            home_node: self.home.as_ref().map(|(d, _)| *d),
+            home_node: self.state.home.as_ref().map(|(d, _)| *d),
             now_micros: now,
             time_zone_offset_secs: 0,
             seed: rand::random(),
@@ -206,7 +206,7 @@ impl Session {
         sql: &str,
         params: Option<&[KeyLiteral]>,
     ) -> Result<PreparedRoute, MysqlError> {
-        if !self.multi_node {
+        if !self.state.multi_node {
             return Ok(PreparedRoute::Home);
         }
         use strata_sql::StatementKind as K;
@@ -232,7 +232,7 @@ impl Session {
 
     /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
     /// combines the replies, with this session's merge memory budget.
-    fn explain(&mut self, target: &str, more: bool) -> bool {
+    fn explain(&mut self, target: &str, reply: ReplyFormat) -> Answer {
         match self.plan_only(target, None) {
             Ok(planned) => {
                 let budget = self.ctx.config.merge.memory_budget;
@@ -245,12 +245,12 @@ impl Session {
                         .rows
                         .push(vec![Some(dnid.to_string()), Some(sql), merge]);
                 }
-                self.write_local(&result, more);
-                true
+                self.write_local_as(&result, reply);
+                Answer::Ok
             }
             Err(e) => {
                 self.err(&e);
-                false
+                Answer::Failed
             }
         }
     }
@@ -260,16 +260,17 @@ impl Session {
         &mut self,
         sql: &str,
         raw: &[u8],
-        more: bool,
-    ) -> Result<bool, SessionError> {
+        reply: ReplyFormat,
+    ) -> Result<Answer, SessionError> {
+        let more = reply.more;
         if let Some(target) = strata_planner::explain_target(sql) {
-            return Ok(self.explain(target, more));
+            return Ok(self.explain(target, reply));
         }
         let planned = match self.plan_only(sql, None) {
             Ok(p) => p,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         let ctx = self.ctx.clone();
@@ -277,8 +278,8 @@ impl Session {
         let ok = match &planned.plan {
             // A prepared statement's rows must be converted: run the route through the
             // driver as a one-node query or write.
-            Plan::Route(route) if self.binary_results => match route.reply {
-                Reply::Rows => self.execute_query(&route.as_query(), more).await?,
+            Plan::Route(route) if reply.binary => match route.reply {
+                Reply::Rows => self.execute_query(&route.as_query(), reply).await?,
                 Reply::Ok => {
                     self.execute_write(&route.as_write(), planned.insert_id, more)
                         .await?
@@ -292,9 +293,9 @@ impl Session {
                     .await?
             }
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
-            Plan::Query(query) => self.execute_query(query, more).await?,
+            Plan::Query(query) => self.execute_query(query, reply).await?,
         };
-        if ok {
+        if ok == Answer::Ok {
             for change in &planned.catalog_changes {
                 if let Err(e) = apply_change(catalog, change) {
                     tracing::error!(error = %e, ?change, "DDL ran on the data nodes but the catalog could not record it");
@@ -302,7 +303,7 @@ impl Session {
             }
             // The compute node has no warning list of its own for SHOW WARNINGS yet.
             for note in &planned.notes {
-                tracing::info!(session = self.id, note = %note, "planner note");
+                tracing::info!(session = self.identity.id, note = %note, "planner note");
             }
         }
         Ok(ok)

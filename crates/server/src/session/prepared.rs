@@ -16,7 +16,7 @@ use strata_protocol::packets::OkPacket;
 use strata_protocol::{codes, MysqlError};
 
 use super::planning::PreparedRoute;
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Handled, Session, SessionError};
 
 /// A statement prepared by the client.
 pub struct ClientStatement {
@@ -33,6 +33,23 @@ pub struct ClientStatement {
     /// Executing it changes session state that only its connection holds (a prepared
     /// SET, user variables, locks): the session keeps that connection from then on.
     pins_connection: bool,
+}
+
+/// The client's prepared statements, by the ids the compute node gave them.
+pub(super) struct PreparedStatements {
+    /// Statements by id.
+    pub statements: HashMap<u32, ClientStatement>,
+    /// The id the next COM_STMT_PREPARE gets.
+    pub next_id: u32,
+}
+
+impl Default for PreparedStatements {
+    fn default() -> Self {
+        PreparedStatements {
+            statements: HashMap::new(),
+            next_id: 1,
+        }
+    }
 }
 
 /// The error for a COM_STMT_EXECUTE whose body does not decode.
@@ -66,7 +83,10 @@ impl Session {
     }
 
     pub(super) fn has_open_cursor(&self) -> bool {
-        self.statements.values().any(|s| s.cursor_node.is_some())
+        self.prepared
+            .statements
+            .values()
+            .any(|s| s.cursor_node.is_some())
     }
 
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
@@ -159,9 +179,9 @@ impl Session {
                 return Ok(());
             }
         };
-        let id = self.next_statement_id;
-        self.next_statement_id = self.next_statement_id.wrapping_add(1).max(1);
-        self.statements.insert(
+        let id = self.prepared.next_id;
+        self.prepared.next_id = self.prepared.next_id.wrapping_add(1).max(1);
+        self.prepared.statements.insert(
             id,
             ClientStatement {
                 info: bytes::Bytes::copy_from_slice(sql.as_bytes()),
@@ -173,7 +193,7 @@ impl Session {
                 pins_connection,
             },
         );
-        self.conn.write_with(|b| {
+        self.client.conn.write_with(|b| {
             b.put_u8(0);
             b.put_u32_le(id);
             b.put_u16_le(prepared.columns.len() as u16);
@@ -182,13 +202,15 @@ impl Session {
             b.put_u16_le(prepared.warnings);
         });
         let flags = self.status();
-        let mut out = self.result_format().writer(&mut self.conn);
+        let mut out = self
+            .result_format(super::ReplyFormat::default())
+            .writer(&mut self.client.conn);
         for defs in [&prepared.params, &prepared.columns] {
             if defs.is_empty() {
                 continue;
             }
             for def in defs.iter() {
-                match &self.rename {
+                match &self.state.rename {
                     Some(rename) => {
                         let mut def = def.clone();
                         rename.rename_column(&mut def);
@@ -206,7 +228,7 @@ impl Session {
         self.ctx
             .questions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some(stmt) = self.statements.get_mut(&id) else {
+        let Some(stmt) = self.prepared.statements.get_mut(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_execute"));
             return Ok(());
         };
@@ -225,15 +247,14 @@ impl Session {
         let sql = stmt.sql.clone();
         let info = stmt.info.clone();
         if stmt.pins_connection {
-            self.sticky = true;
+            self.backends.sticky = true;
         }
         let params = stmt.params;
         let long_data = std::mem::take(&mut stmt.long_data);
         if self.coordinated() {
             let kind = strata_sql::classify(&sql);
-            self.statement_writes = super::transaction::may_write(kind);
-            if let Some(done) = self.coordinated_statement(&sql, kind, false).await {
-                done?;
+            self.statement.writes = super::transaction::may_write(kind);
+            if let Handled::Answered(_) = self.coordinated_statement(&sql, kind, false).await? {
                 return Ok(());
             }
         }
@@ -244,15 +265,14 @@ impl Session {
                 strata_sql::classify(&sql),
                 K::Commit | K::Rollback | K::RollbackToSavepoint | K::Savepoint | K::Release
             ) {
-                if let Some(done) = self.transaction_control(&sql, false).await {
-                    done?;
+                if let Handled::Answered(_) = self.transaction_control(&sql, false).await {
                     return Ok(());
                 }
             }
         }
         self.set_info(Some(info));
 
-        let routed = if self.multi_node {
+        let routed = if self.state.multi_node {
             let values = exec
                 .values(|i| u16::try_from(i).is_ok_and(|p| long_data.contains_key(&p)))
                 .map(|values| key_literals(&values, &long_data))
@@ -303,20 +323,20 @@ impl Session {
         self.note_backend(Some(&lease));
         let mode = relay_mode!(self, false);
         let outcome = lease
-            .relay(&mut self.conn, ResponseKind::Results, mode)
+            .relay(&mut self.client.conn, ResponseKind::Results, mode)
             .await;
         self.note_backend(None);
         self.set_info(None);
         match outcome {
             Ok(out) => {
                 if out.last_insert_id != 0 {
-                    self.last_insert_id = out.last_insert_id;
+                    self.state.last_insert_id = out.last_insert_id;
                 }
                 if out.warnings > 0 {
-                    self.keep_for_warnings = true;
+                    self.backends.keep_for_warnings = true;
                 }
                 if cursor && out.status & status::CURSOR_EXISTS != 0 {
-                    if let Some(stmt) = self.statements.get_mut(&id) {
+                    if let Some(stmt) = self.prepared.statements.get_mut(&id) {
                         stmt.cursor_node = Some(dnid);
                     }
                 }
@@ -342,6 +362,7 @@ impl Session {
         values: &[KeyLiteral],
     ) -> Result<(), SessionError> {
         let no_backslash_escapes = self
+            .state
             .vars
             .get("sql_mode")
             .is_some_and(|m| m.to_ascii_uppercase().contains("NO_BACKSLASH_ESCAPES"));
@@ -359,23 +380,23 @@ impl Session {
                 return Ok(());
             }
         };
-        self.binary_results = true;
-        let result = self.planned(&text, text.as_bytes(), false).await;
-        self.binary_results = false;
+        let reply = super::ReplyFormat {
+            more: false,
+            binary: true,
+        };
+        let result = self.planned(&text, text.as_bytes(), reply).await;
         self.set_info(None);
         result.map(|_| ())
     }
 
     pub(super) async fn stmt_fetch(&mut self, id: u32, rows: u32) -> Result<(), SessionError> {
-        let Some(stmt) = self.statements.get(&id) else {
+        let Some(stmt) = self.prepared.statements.get(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_fetch"));
             return Ok(());
         };
         let sql = stmt.sql.clone();
         let cursor_node = stmt.cursor_node;
-        let pinned =
-            cursor_node.and_then(|n| self.pinned.iter().position(|l| l.target().dnid == n));
-        let Some(mut lease) = pinned.map(|pos| self.pinned.swap_remove(pos)) else {
+        let Some(mut lease) = cursor_node.and_then(|n| self.backends.take(n)) else {
             self.err(&MysqlError::new(
                 codes::UNKNOWN,
                 format!("The statement ({id}) has no open cursor"),
@@ -396,18 +417,18 @@ impl Session {
         b.put_u32_le(rows);
         lease.queue_command(com::STMT_FETCH, &b);
         let mode = relay_mode!(self, false);
-        let outcome = lease.relay_fetch(&mut self.conn, mode).await;
+        let outcome = lease.relay_fetch(&mut self.client.conn, mode).await;
         match outcome {
             Ok(out) => {
                 if out.error.is_some() || out.status & status::LAST_ROW_SENT != 0 {
-                    if let Some(stmt) = self.statements.get_mut(&id) {
+                    if let Some(stmt) = self.prepared.statements.get_mut(&id) {
                         stmt.cursor_node = None;
                     }
                 }
                 self.finish(lease);
             }
             Err(e) => {
-                if let Some(stmt) = self.statements.get_mut(&id) {
+                if let Some(stmt) = self.prepared.statements.get_mut(&id) {
                     stmt.cursor_node = None;
                 }
                 self.finish(lease);
@@ -418,11 +439,11 @@ impl Session {
     }
 
     pub(super) fn stmt_close(&mut self, id: u32) {
-        self.statements.remove(&id);
+        self.prepared.statements.remove(&id);
     }
 
     pub(super) async fn stmt_reset(&mut self, id: u32) -> Result<(), SessionError> {
-        let Some(stmt) = self.statements.get_mut(&id) else {
+        let Some(stmt) = self.prepared.statements.get_mut(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_reset"));
             return Ok(());
         };
@@ -430,8 +451,7 @@ impl Session {
         let had_cursor = stmt.cursor_node.take();
         let sql = stmt.sql.clone();
         if let Some(node) = had_cursor {
-            let pinned = self.pinned.iter().position(|l| l.target().dnid == node);
-            if let Some(mut lease) = pinned.map(|pos| self.pinned.swap_remove(pos)) {
+            if let Some(mut lease) = self.backends.take(node) {
                 if let Ok(p) = lease.ensure_prepared(&sql).await {
                     lease.queue_command(com::STMT_RESET, &p.id.to_le_bytes());
                     if lease.flush().await.is_err() || lease.read_ok().await.is_err() {
@@ -445,12 +465,12 @@ impl Session {
             status: self.status(),
             ..OkPacket::default()
         };
-        crate::results::write_ok(&mut self.conn, &ok);
+        crate::results::write_ok(&mut self.client.conn, &ok);
         Ok(())
     }
 
     pub(super) fn stmt_send_long_data(&mut self, id: u32, param: u16, data: &[u8]) {
-        if let Some(stmt) = self.statements.get_mut(&id) {
+        if let Some(stmt) = self.prepared.statements.get_mut(&id) {
             if usize::from(param) < stmt.params {
                 stmt.long_data
                     .entry(param)

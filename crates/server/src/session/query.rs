@@ -16,7 +16,7 @@ use strata_sql::{
 };
 
 use super::isolation::mentions_information_schema;
-use super::{Session, SessionError};
+use super::{Answer, Handled, ReplyFormat, Session, SessionError};
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -87,7 +87,7 @@ impl Session {
                     body
                 };
                 self.audited(one, raw, false).await.map(|_| ())
-            } else if !self.multi_statements {
+            } else if !self.client.multi_statements {
                 let near = parts[1];
                 self.err(&MysqlError::parse(&format!("; {near}"), 1));
                 Ok(())
@@ -96,8 +96,8 @@ impl Session {
                 let mut out = Ok(());
                 for (i, part) in parts.iter().enumerate() {
                     match self.audited(part, part.as_bytes(), i + 1 < n).await {
-                        Ok(true) => {}
-                        Ok(false) => break,
+                        Ok(Answer::Ok) => {}
+                        Ok(Answer::Failed) => break,
                         Err(e) => {
                             out = Err(e);
                             break;
@@ -112,19 +112,24 @@ impl Session {
     }
 
     pub(super) fn set_info(&self, sql: Option<bytes::Bytes>) {
-        *self.entry.info.lock().unwrap_or_else(|p| p.into_inner()) = sql;
+        *self
+            .identity
+            .entry
+            .info
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = sql;
     }
 
-    /// Handles one statement; Ok(false) when it failed (an ERR was written).
+    /// Handles one statement; Ok(Answer::Failed) when it failed (an ERR was written).
     pub(super) async fn statement(
         &mut self,
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         if sql.trim().is_empty() {
             self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         let (kind, trivial_select) = classify_head(sql);
         let bytes = ByteSummary::of(raw);
@@ -133,7 +138,7 @@ impl Session {
             return Ok(self.account_statement(sql, more).await);
         }
         if kind == StatementKind::Other {
-            if let Some(done) = self.own_statement(sql, more) {
+            if let Handled::Answered(done) = self.own_statement(sql, more) {
                 return Ok(done);
             }
         }
@@ -145,11 +150,11 @@ impl Session {
             .and_then(|()| self.authorize(sql, kind))
         {
             self.err(&e);
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         if let Err(e) = self.firewall(sql, kind).await {
             self.err(&e);
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         // Connect-time SELECTs are answered from the text as sent: masking turns their
         // variables into literals.
@@ -159,7 +164,7 @@ impl Session {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
             Cow::Borrowed(_) => (sql, raw),
         };
-        self.statement_writes = super::transaction::may_write(kind);
+        self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
             matches!(
@@ -167,13 +172,13 @@ impl Session {
                 Some("WARNINGS") | Some("ERRORS") | Some("COUNT")
             )
         };
-        if !asks_for_warnings && self.keep_for_warnings {
-            self.keep_for_warnings = false;
+        if !asks_for_warnings && self.backends.keep_for_warnings {
+            self.backends.keep_for_warnings = false;
             self.refinish_pinned();
         }
         if self.coordinated() {
-            if let Some(done) = self.coordinated_statement(sql, kind, more).await {
-                return done;
+            if let Handled::Answered(done) = self.coordinated_statement(sql, kind, more).await? {
+                return Ok(done);
             }
         }
         let result = match kind {
@@ -188,18 +193,18 @@ impl Session {
                     if let Some(select) = strata_sql::parse_simple_select(unmasked) {
                         if let Some(result) = self.answer_select(&select) {
                             self.write_local(&result, more);
-                            return Ok(true);
+                            return Ok(Answer::Ok);
                         }
                     }
                 }
                 if creates_connection_state(sql, kind, bytes) {
-                    self.sticky = true;
+                    self.backends.sticky = true;
                 }
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
                 if self.needs_planner(sql, kind, bytes) {
-                    return self.planned(sql, raw, more).await;
+                    return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;
             }
@@ -208,15 +213,15 @@ impl Session {
             | StatementKind::RollbackToSavepoint
             | StatementKind::Savepoint
             | StatementKind::Release => {
-                if let Some(done) = self.transaction_control(sql, more).await {
-                    return done;
+                if let Handled::Answered(done) = self.transaction_control(sql, more).await {
+                    return Ok(done);
                 }
                 return self.forward(sql, raw, more).await;
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
                     self.kill(k.id, k.query_only).await;
-                    return Ok(true);
+                    return Ok(Answer::Ok);
                 }
                 Err(e) => Err(sql_error(&e)),
             },
@@ -227,7 +232,7 @@ impl Session {
             }
             _ => {
                 if creates_connection_state(sql, kind, bytes) {
-                    self.sticky = true;
+                    self.backends.sticky = true;
                 }
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
@@ -246,29 +251,29 @@ impl Session {
                         | StatementKind::Explain
                 );
                 if plannable && self.needs_planner(sql, kind, bytes) {
-                    return self.planned(sql, raw, more).await;
+                    return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;
             }
         };
         match result {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(Answer::Ok),
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
 
     /// What a session whose transactions the compute node coordinates does before (or
     /// instead of) running a statement: transaction control, implicit commits, the
-    /// autocommit-off transaction start. None: run the statement as usual.
+    /// autocommit-off transaction start. `NotMine`: run the statement as usual.
     pub(super) async fn coordinated_statement(
         &mut self,
         sql: &str,
         kind: StatementKind,
         more: bool,
-    ) -> Option<Result<bool, SessionError>> {
+    ) -> Result<Handled, SessionError> {
         use StatementKind as K;
         match kind {
             K::Begin
@@ -277,32 +282,34 @@ impl Session {
             | K::RollbackToSavepoint
             | K::Savepoint
             | K::Release => {
-                return Some(match strata_sql::parse_transaction(sql) {
-                    Ok(stmt) => self.transaction_statement(stmt, more).await,
-                    Err(e) => {
-                        self.err(&sql_error(&e));
-                        Ok(false)
-                    }
-                });
+                return Ok(Handled::Answered(
+                    match strata_sql::parse_transaction(sql) {
+                        Ok(stmt) => self.transaction_statement(stmt, more).await?,
+                        Err(e) => {
+                            self.err(&sql_error(&e));
+                            Answer::Failed
+                        }
+                    },
+                ));
             }
             K::Xa => {
                 self.err(&MysqlError::not_supported(
                     "XA statements from clients in a database spanning several data nodes (Strata runs XA itself; use BEGIN/COMMIT)",
                 ));
-                return Some(Ok(false));
+                return Ok(Handled::Answered(Answer::Failed));
             }
             _ => {}
         }
         if let Err(e) = self.implicit_commit(kind).await {
             self.err(&e);
-            return Some(Ok(false));
+            return Ok(Handled::Answered(Answer::Failed));
         }
         if let Some(e) = self.read_only_refusal(kind) {
             self.err(&e);
-            return Some(Ok(false));
+            return Ok(Handled::Answered(Answer::Failed));
         }
         self.auto_begin(kind);
-        None
+        Ok(Handled::NotMine)
     }
 
     /// Sends `raw` to the home data node and relays the reply.
@@ -311,12 +318,12 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let (dnid, physical) = match self.home_node() {
             Ok(v) => v,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.forward_to(dnid, physical, sql, raw, more).await
@@ -330,7 +337,7 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let rewritten;
         let raw = if self.ctx.topology.names_differ && sql.contains('.') {
             rewritten = self.rewrite_schemas_for(sql, Some(dnid));
@@ -342,50 +349,55 @@ impl Session {
             Ok(l) => l,
             Err(e) => {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.note_backend(Some(&lease));
         lease.queue_command(com::QUERY, raw);
         let mode = relay_mode!(self, more);
         let outcome = lease
-            .relay(&mut self.conn, ResponseKind::Results, mode)
+            .relay(&mut self.client.conn, ResponseKind::Results, mode)
             .await;
         self.note_backend(None);
         let failed_code;
         let ok = match outcome {
             Ok(out) => {
                 if out.error.is_none() {
-                    if let Some(mut vars) = self.pending_vars.take() {
+                    if let Some(mut vars) = self.state.pending_vars.take() {
                         let evaluated =
-                            evaluate_expressions(&mut lease, &mut vars, &self.pending_eval).await;
+                            evaluate_expressions(&mut lease, &mut vars, &self.state.pending_eval)
+                                .await;
                         if evaluated.is_err() {
                             lease.mark_broken();
                         }
-                        self.vars = vars;
-                        lease.note_applied_vars(&self.vars);
+                        self.state.vars = vars;
+                        lease.note_applied_vars(&self.state.vars);
                     }
                 }
                 if out.last_insert_id != 0 {
-                    self.last_insert_id = out.last_insert_id;
+                    self.state.last_insert_id = out.last_insert_id;
                 }
                 if out.warnings > 0 {
-                    self.keep_for_warnings = true;
+                    self.backends.keep_for_warnings = true;
                 }
                 failed_code = out.error.as_ref().map(|e| e.code);
-                self.outcome.error = failed_code.unwrap_or(0);
+                self.statement.outcome.error = failed_code.unwrap_or(0);
                 if out.result_sets > 0 {
-                    self.outcome.returned_rows = Some(out.rows);
+                    self.statement.outcome.returned_rows = Some(out.rows);
                 } else {
-                    self.outcome.affected_rows = Some(out.affected_rows);
+                    self.statement.outcome.affected_rows = Some(out.affected_rows);
                 }
-                out.error.is_none()
+                if out.error.is_none() {
+                    Answer::Ok
+                } else {
+                    Answer::Failed
+                }
             }
             Err(e) => {
                 self.finish(lease);
                 self.relay_failed(dnid, e)?;
                 self.after_lost_branch(dnid).await;
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         self.finish(lease);
@@ -413,17 +425,17 @@ impl Session {
         sql: &str,
         raw: &[u8],
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let items = match parse_set(sql) {
             Ok(items) => items,
             Err(e) => {
                 self.err(&sql_error(&e));
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         };
         if let Some(e) = global_set_refusal(&items) {
             self.err(&e);
-            return Ok(false);
+            return Ok(Answer::Failed);
         }
         if self.coordinated()
             && !items.is_empty()
@@ -452,12 +464,12 @@ impl Session {
             )
         }) {
             // User variables and next-transaction settings live on one connection only.
-            self.sticky = true;
+            self.backends.sticky = true;
         }
-        let mut vars = self.vars.clone();
+        let mut vars = self.state.vars.clone();
         let mut eval: Vec<String> = Vec::new();
-        let mut autocommit = self.autocommit;
-        let mut isolation = self.isolation;
+        let mut autocommit = self.state.autocommit;
+        let mut isolation = self.state.isolation;
         for item in &items {
             match item {
                 SetItem::System { name, value, .. } => {
@@ -537,21 +549,21 @@ impl Session {
         }
         // The storage node validates the statement; only when it succeeds do the new
         // values become the session's, recorded on the connection that ran it.
-        if autocommit && !self.autocommit && self.txn.is_some() {
+        if autocommit && !self.state.autocommit && self.txn.open.is_some() {
             // Turning autocommit on commits the open transaction, as in MySQL.
             if let Err(e) = self.commit_txn().await {
                 self.err(&e);
-                return Ok(false);
+                return Ok(Answer::Failed);
             }
         }
-        self.pending_vars = Some(vars);
-        self.pending_eval = eval;
+        self.state.pending_vars = Some(vars);
+        self.state.pending_eval = eval;
         let ok = self.forward(sql, raw, more).await?;
-        self.pending_vars = None;
-        self.pending_eval.clear();
-        if ok {
-            self.autocommit = autocommit;
-            self.isolation = isolation;
+        self.state.pending_vars = None;
+        self.state.pending_eval.clear();
+        if ok == Answer::Ok {
+            self.state.autocommit = autocommit;
+            self.state.isolation = isolation;
         }
         Ok(ok)
     }
@@ -583,7 +595,7 @@ impl Session {
         lease.queue_command(com::FIELD_LIST, &body);
         let mode = relay_mode!(self, false);
         let outcome = lease
-            .relay(&mut self.conn, ResponseKind::FieldList, mode)
+            .relay(&mut self.client.conn, ResponseKind::FieldList, mode)
             .await;
         self.finish(lease);
         if let Err(e) = outcome {

@@ -12,7 +12,7 @@ use strata_protocol::{codes, MysqlError};
 use strata_sql::{Completion, StatementKind, TxnStatement};
 use tracing::warn;
 
-use super::{backend_error, Session, SessionError};
+use super::{backend_error, Answer, Session, SessionError};
 use crate::xa::xid_sql;
 
 /// Savepoint taken before a multi-node write inside a transaction, so a failure on
@@ -66,6 +66,17 @@ pub(super) struct NextTxn {
     pub read_only: Option<bool>,
 }
 
+/// The session's side of transactions the compute node coordinates.
+#[derive(Default)]
+pub(super) struct TxnState {
+    /// The open coordinated transaction (databases over several nodes).
+    pub open: Option<DistTxn>,
+    /// SET TRANSACTION (next transaction only) in a coordinated session.
+    pub next: NextTxn,
+    /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
+    pub release_requested: bool,
+}
+
 /// MySQL's error for a savepoint name that is not set.
 fn no_savepoint(name: &str) -> MysqlError {
     MysqlError::new(
@@ -82,7 +93,7 @@ fn quote(name: &str) -> String {
 impl Session {
     /// True when this session's transactions are coordinated by the compute node.
     pub(super) fn coordinated(&self) -> bool {
-        self.txn.is_some() || (self.multi_node && self.ctx.xa.xa())
+        self.txn.open.is_some() || (self.state.multi_node && self.ctx.xa.xa())
     }
 
     /// Status bits the compute node decides for relayed packets; see `RelayMode`.
@@ -96,8 +107,8 @@ impl Session {
 
     /// Starts a coordinated transaction (no data node is touched until used).
     pub(super) fn begin_txn(&mut self, read_only: bool) {
-        let next = std::mem::take(&mut self.next_txn);
-        self.txn = Some(DistTxn {
+        let next = std::mem::take(&mut self.txn.next);
+        self.txn.open = Some(DistTxn {
             gtrid: self.ctx.xa.new_gtrid(),
             branches: Vec::new(),
             savepoints: Vec::new(),
@@ -112,13 +123,13 @@ impl Session {
         &mut self,
         items: &[strata_sql::SetItem],
         more: bool,
-    ) -> bool {
-        if self.txn.is_some() {
+    ) -> Answer {
+        if self.txn.open.is_some() {
             self.err(&MysqlError::new(
                 codes::TRANSACTION_CHARACTERISTICS_IN_PROGRESS,
                 "Transaction characteristics can't be changed while a transaction is in progress",
             ));
-            return false;
+            return Answer::Failed;
         }
         for item in items {
             if let strata_sql::SetItem::Transaction {
@@ -128,22 +139,22 @@ impl Session {
             } = item
             {
                 if let Some(level) = isolation {
-                    self.next_txn.isolation = Some(*level);
+                    self.txn.next.isolation = Some(*level);
                 }
                 if read_only.is_some() {
-                    self.next_txn.read_only = *read_only;
+                    self.txn.next.read_only = *read_only;
                 }
             }
         }
         self.ok(0, more);
-        true
+        Answer::Ok
     }
 
     /// With autocommit off, a statement that reads or writes data opens a transaction.
     pub(super) fn auto_begin(&mut self, kind: StatementKind) {
-        if self.txn.is_none()
-            && !self.autocommit
-            && self.multi_node
+        if self.txn.open.is_none()
+            && !self.state.autocommit
+            && self.state.multi_node
             && self.ctx.xa.xa()
             && matches!(
                 kind,
@@ -164,7 +175,7 @@ impl Session {
     /// Makes a freshly leased connection a branch of the open transaction: XA START,
     /// then the transaction's savepoints, so ROLLBACK TO reaches this node too.
     pub(super) async fn enlist(&mut self, lease: &mut Lease) -> Result<(), BackendError> {
-        let Some(txn) = self.txn.as_mut() else {
+        let Some(txn) = self.txn.open.as_mut() else {
             return Ok(());
         };
         let dnid = lease.target().dnid;
@@ -198,7 +209,8 @@ impl Session {
         }
         if result.is_ok() {
             txn.branches.push(dnid);
-            self.entry
+            self.identity
+                .entry
                 .branches
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -209,10 +221,10 @@ impl Session {
 
     /// Records that the running statement may change data on `dnid`.
     pub(super) fn note_write(&mut self, dnid: u32) {
-        if !self.statement_writes {
+        if !self.statement.writes {
             return;
         }
-        if let Some(txn) = self.txn.as_mut() {
+        if let Some(txn) = self.txn.open.as_mut() {
             if !txn.written.contains(&dnid) {
                 txn.written.push(dnid);
             }
@@ -222,6 +234,7 @@ impl Session {
     /// True when `dnid` is a branch of the open transaction.
     pub(super) fn is_branch(&self, dnid: u32) -> bool {
         self.txn
+            .open
             .as_ref()
             .is_some_and(|t| t.branches.contains(&dnid))
     }
@@ -229,15 +242,15 @@ impl Session {
     /// Takes the transaction's branch connections out of the pinned set.
     fn take_branches(&mut self, txn: &DistTxn) -> Vec<Lease> {
         let mut branches = Vec::with_capacity(txn.branches.len());
-        let mut rest = Vec::with_capacity(self.pinned.len());
-        for lease in std::mem::take(&mut self.pinned) {
+        let mut rest = Vec::with_capacity(self.backends.pinned.len());
+        for lease in std::mem::take(&mut self.backends.pinned) {
             if txn.branches.contains(&lease.target().dnid) {
                 branches.push(lease);
             } else {
                 rest.push(lease);
             }
         }
-        self.pinned = rest;
+        self.backends.pinned = rest;
         branches
     }
 
@@ -246,7 +259,8 @@ impl Session {
         for lease in leases {
             self.finish(lease);
         }
-        self.entry
+        self.identity
+            .entry
             .branches
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -257,7 +271,7 @@ impl Session {
     /// logged decision on several. On failure the transaction is rolled back
     /// everywhere (unless its outcome is unknown, which the error then says).
     pub(super) async fn commit_txn(&mut self) -> Result<(), MysqlError> {
-        let Some(txn) = self.txn.take() else {
+        let Some(txn) = self.txn.open.take() else {
             return Ok(());
         };
         let mut leases = self.take_branches(&txn);
@@ -438,7 +452,7 @@ impl Session {
     /// Rolls the open transaction back on every branch (errors are not reported: a
     /// branch that cannot be rolled back is dropped, which rolls it back).
     pub(super) async fn rollback_txn(&mut self) {
-        let Some(txn) = self.txn.take() else {
+        let Some(txn) = self.txn.open.take() else {
             return;
         };
         let mut leases = self.take_branches(&txn);
@@ -470,12 +484,12 @@ impl Session {
 
     /// Runs `sql` on every branch; the first failure is returned.
     async fn on_all_branches(&mut self, sql: &str) -> Result<(), MysqlError> {
-        let Some(txn) = self.txn.as_ref() else {
+        let Some(txn) = self.txn.open.as_ref() else {
             return Ok(());
         };
         let branches = txn.branches.clone();
         let mut first: Option<MysqlError> = None;
-        for lease in self.pinned.iter_mut() {
+        for lease in self.backends.pinned.iter_mut() {
             let dnid = lease.target().dnid;
             if !branches.contains(&dnid) {
                 continue;
@@ -492,7 +506,7 @@ impl Session {
         &mut self,
         stmt: TxnStatement,
         more: bool,
-    ) -> Result<bool, SessionError> {
+    ) -> Result<Answer, SessionError> {
         let outcome = match stmt {
             TxnStatement::Begin { read_only, .. } => {
                 // BEGIN commits the open transaction first, as in MySQL.
@@ -503,13 +517,13 @@ impl Session {
                 committed
             }
             TxnStatement::Commit(done) => {
-                let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
+                let read_only = self.txn.open.as_ref().is_some_and(|t| t.read_only);
                 let result = self.commit_txn().await;
                 self.after_completion(done, read_only);
                 result
             }
             TxnStatement::Rollback(done) => {
-                let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
+                let read_only = self.txn.open.as_ref().is_some_and(|t| t.read_only);
                 self.rollback_txn().await;
                 self.after_completion(done, read_only);
                 Ok(())
@@ -518,7 +532,7 @@ impl Session {
                 let sp = quote(&name);
                 match self.on_all_branches(&format!("SAVEPOINT {sp}")).await {
                     Ok(()) => {
-                        if let Some(txn) = self.txn.as_mut() {
+                        if let Some(txn) = self.txn.open.as_mut() {
                             txn.savepoints.retain(|s| *s != sp);
                             txn.savepoints.push(sp);
                         }
@@ -535,7 +549,7 @@ impl Session {
                         let r = self
                             .on_all_branches(&format!("ROLLBACK TO SAVEPOINT {sp}"))
                             .await;
-                        if let Some(txn) = self.txn.as_mut() {
+                        if let Some(txn) = self.txn.open.as_mut() {
                             txn.savepoints.truncate(pos + 1);
                         }
                         r
@@ -550,7 +564,7 @@ impl Session {
                         let r = self
                             .on_all_branches(&format!("RELEASE SAVEPOINT {sp}"))
                             .await;
-                        if let Some(txn) = self.txn.as_mut() {
+                        if let Some(txn) = self.txn.open.as_mut() {
                             txn.savepoints.truncate(pos);
                         }
                         r
@@ -561,17 +575,18 @@ impl Session {
         match outcome {
             Ok(()) => {
                 self.ok(0, more);
-                Ok(true)
+                Ok(Answer::Ok)
             }
             Err(e) => {
                 self.err(&e);
-                Ok(false)
+                Ok(Answer::Failed)
             }
         }
     }
 
     fn savepoint_position(&self, sp: &str) -> Option<usize> {
         self.txn
+            .open
             .as_ref()
             .and_then(|t| t.savepoints.iter().position(|s| s == sp))
     }
@@ -582,14 +597,14 @@ impl Session {
             self.begin_txn(read_only);
         }
         if done.release {
-            self.release_requested = true;
+            self.txn.release_requested = true;
         }
     }
 
     /// Statements that commit implicitly in MySQL (DDL, LOCK TABLES, ...) commit the
     /// open transaction first; Err when that commit failed (the statement must not run).
     pub(super) async fn implicit_commit(&mut self, kind: StatementKind) -> Result<(), MysqlError> {
-        if self.txn.is_none() {
+        if self.txn.open.is_none() {
             return Ok(());
         }
         let commits = matches!(
@@ -614,11 +629,12 @@ impl Session {
     /// MySQL does.
     pub(super) async fn after_statement_error(&mut self, code: u16) {
         let victim = self
+            .identity
             .entry
             .deadlock_victim
             .swap(false, std::sync::atomic::Ordering::AcqRel);
         let deadlock = victim || code == codes::LOCK_DEADLOCK.0 || code == codes::XA_RBDEADLOCK.0;
-        if self.txn.is_some() && deadlock {
+        if self.txn.open.is_some() && deadlock {
             self.rollback_txn().await;
         }
     }
@@ -627,6 +643,7 @@ impl Session {
     /// detector is reported as the deadlock it broke.
     pub(super) fn deadlock_error_if_victim(&self, e: MysqlError) -> MysqlError {
         let victim = self
+            .identity
             .entry
             .deadlock_victim
             .load(std::sync::atomic::Ordering::Acquire);
@@ -643,14 +660,14 @@ impl Session {
     /// A branch's storage connection broke mid-statement: its work is rolled back there,
     /// so the transaction cannot commit; roll it back everywhere.
     pub(super) async fn after_lost_branch(&mut self, dnid: u32) {
-        if self.is_branch(dnid) && !self.pinned.iter().any(|l| l.target().dnid == dnid) {
+        if self.is_branch(dnid) && !self.backends.pinned.iter().any(|l| l.target().dnid == dnid) {
             self.rollback_txn().await;
         }
     }
 
     /// Refuses a write in a READ ONLY transaction (MySQL error 1792).
     pub(super) fn read_only_refusal(&self, kind: StatementKind) -> Option<MysqlError> {
-        let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
+        let read_only = self.txn.open.as_ref().is_some_and(|t| t.read_only);
         let writes = matches!(
             kind,
             StatementKind::Insert

@@ -1,0 +1,40 @@
+//! The storage connections a session holds between statements ("pinned") and the
+//! reasons it holds them.
+
+use strata_backend::pool::Lease;
+
+/// A session's pinned storage connections.
+#[derive(Default)]
+pub(super) struct Backends {
+    /// Storage connections kept across statements.
+    pub pinned: Vec<Lease>,
+    /// The session created state only its pinned connection has.
+    pub sticky: bool,
+    /// Keep the connection until the next statement (so SHOW WARNINGS finds them).
+    pub keep_for_warnings: bool,
+}
+
+impl Backends {
+    /// Takes the pinned connection to data node `dnid`, if there is one.
+    pub fn take(&mut self, dnid: u32) -> Option<Lease> {
+        let pos = self.pinned.iter().position(|l| l.target().dnid == dnid)?;
+        Some(self.pinned.swap_remove(pos))
+    }
+
+    /// True while a storage node reports an open transaction on a pinned connection.
+    pub fn in_transaction(&self) -> bool {
+        self.pinned.iter().any(|l| l.in_transaction())
+    }
+
+    /// Keeps a connection after a statement (pins it) when it is still needed: by
+    /// its own open transaction, by this session's state, or because `needed` (the
+    /// session's transaction or an open cursor uses it); otherwise drops the lease,
+    /// which gives the connection back to its pool.
+    pub fn finish(&mut self, lease: Lease, needed: bool) {
+        let keep = !lease.is_broken()
+            && (lease.in_transaction() || needed || self.sticky || self.keep_for_warnings);
+        if keep {
+            self.pinned.push(lease);
+        }
+    }
+}

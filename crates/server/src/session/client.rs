@@ -1,0 +1,93 @@
+//! The client's side of a session: its packet connection, what was negotiated at the
+//! handshake, and the reply writers that need nothing but the connection and the
+//! status flags they are given.
+
+use strata_backend::SchemaRename;
+use strata_protocol::constants::status;
+use strata_protocol::packets::OkPacket;
+use strata_protocol::stream::ServerStream;
+use strata_protocol::{PacketConn, ProtocolError, ResultFormat};
+
+use super::ReplyFormat;
+use crate::results::{write_err, write_ok, LocalResult};
+
+/// The client connection of one session.
+pub(super) struct ClientConn {
+    /// Packets to and from the client.
+    pub conn: PacketConn<ServerStream>,
+    /// Capabilities negotiated at the handshake.
+    pub caps: u32,
+    /// Scramble in force, for COM_CHANGE_USER.
+    pub scramble: [u8; 20],
+    /// COM_QUERY may carry several statements (CLIENT_MULTI_STATEMENTS / COM_SET_OPTION).
+    pub multi_statements: bool,
+}
+
+impl ClientConn {
+    /// How result sets go to this client: its EOF format, binary rows when the reply
+    /// asks for them.
+    pub fn result_format(&self, reply: ReplyFormat) -> ResultFormat {
+        let format = ResultFormat::for_client(self.caps);
+        if reply.binary {
+            format.binary()
+        } else {
+            format
+        }
+    }
+
+    /// An OK packet with `status` (MORE_RESULTS added when `more`).
+    pub fn ok(&mut self, affected_rows: u64, status: u16, more: bool) {
+        let ok = OkPacket {
+            affected_rows,
+            status: with_more(status, more),
+            ..OkPacket::default()
+        };
+        write_ok(&mut self.conn, &ok);
+    }
+
+    /// An ERR packet, its message speaking of logical names when `rename` is set.
+    pub fn err(&mut self, e: &strata_protocol::MysqlError, rename: Option<&SchemaRename>) {
+        match rename {
+            Some(rename) => {
+                let renamed = strata_protocol::MysqlError {
+                    message: rename.rewrite_message(&e.message),
+                    ..e.clone()
+                };
+                write_err(&mut self.conn, &renamed);
+            }
+            None => write_err(&mut self.conn, e),
+        }
+    }
+
+    /// A result computed locally, in the reply's format; Err when a row cannot be
+    /// converted to the binary protocol (nothing else can fail).
+    pub fn write_local(
+        &mut self,
+        result: &LocalResult,
+        reply: ReplyFormat,
+        status: u16,
+    ) -> Result<(), ProtocolError> {
+        let format = self.result_format(reply);
+        crate::results::write_result(
+            &mut self.conn,
+            format,
+            result,
+            with_more(status, reply.more),
+        )
+    }
+
+    /// A bare EOF in the client's format (COM_SET_OPTION's answer).
+    pub fn eof(&mut self, status: u16) {
+        let format = self.result_format(ReplyFormat::default());
+        format.writer(&mut self.conn).end(0, status);
+    }
+}
+
+/// `status` with MORE_RESULTS_EXISTS when more results follow.
+fn with_more(status: u16, more: bool) -> u16 {
+    if more {
+        status | status::MORE_RESULTS_EXISTS
+    } else {
+        status
+    }
+}

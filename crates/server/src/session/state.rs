@@ -1,0 +1,57 @@
+//! What a session has established that later statements depend on: its database and
+//! where that lives, its variables, autocommit and isolation, its last insert id.
+
+use std::sync::Arc;
+
+use strata_backend::{SchemaRename, SessionVars};
+
+/// The session state a client changes with USE and SET.
+pub(super) struct SessionState {
+    /// Current logical database.
+    pub db: Option<String>,
+    /// Its home data node and physical database.
+    pub home: Option<(u32, Arc<str>)>,
+    /// The current database spans several data nodes (statements are planned).
+    pub multi_node: bool,
+    /// Hides the physical database name in what the storage node sends back.
+    pub rename: Option<SchemaRename>,
+    /// Session variables to replay on borrowed storage connections.
+    pub vars: SessionVars,
+    /// Variables a SET being forwarded will establish if the storage node accepts it.
+    pub pending_vars: Option<SessionVars>,
+    /// Variables of that SET whose values are expressions, to read back as literals.
+    pub pending_eval: Vec<String>,
+    /// The session's autocommit mode.
+    pub autocommit: bool,
+    /// The session's isolation level (SET SESSION TRANSACTION / tx_isolation).
+    pub isolation: strata_sql::IsolationLevel,
+    /// LAST_INSERT_ID() and the OK packet's insert id.
+    pub last_insert_id: u64,
+}
+
+impl Default for SessionState {
+    fn default() -> Self {
+        SessionState {
+            db: None,
+            home: None,
+            multi_node: false,
+            rename: None,
+            vars: SessionVars::default(),
+            pending_vars: None,
+            pending_eval: Vec::new(),
+            autocommit: true,
+            isolation: strata_sql::IsolationLevel::RepeatableRead,
+            last_insert_id: 0,
+        }
+    }
+}
+
+impl SessionState {
+    /// Forgets the current database (COM_CHANGE_USER before it picks its own).
+    pub fn clear_database(&mut self) {
+        self.db = None;
+        self.home = None;
+        self.rename = None;
+        self.multi_node = false;
+    }
+}
