@@ -185,8 +185,8 @@ primary = {{ host = "127.0.0.1", port = {s.port}, user = "strata", password = "s
         ids = ", ".join(str(i) for i in range(1, len(self.storage) + 1))
         return f"""[server]
 service_addr = "127.0.0.1:{self.port}"
-admin_addr = "127.0.0.1:{self.port + 2}"
-http_addr = "127.0.0.1:{self.port + 1}"
+admin_addr = "127.0.0.1:0"
+http_addr = "127.0.0.1:0"
 data_dir = "{self.root / 'meta'}"
 
 [[user]]
