@@ -1,0 +1,148 @@
+//! Unique keys of a CREATE or ALTER TABLE and the check that each includes the sharding column.
+
+use super::*;
+
+/// The change that forgets a table's recorded keys.
+pub(super) fn forget_keys(table: &crate::scope::TableRef) -> CatalogChange {
+    CatalogChange::ForgetUniqueKeys {
+        db: table.db.clone(),
+        name: table.name.clone(),
+    }
+}
+
+/// The PRIMARY KEY and UNIQUE keys an ALTER TABLE operation adds.
+pub(super) fn keys_added_by(op: &AlterTableOperation) -> Vec<UniqueKey> {
+    let column_key = |column: &str, options: &mut dyn Iterator<Item = &ColumnOption>| {
+        options
+            .filter_map(|o| match o {
+                ColumnOption::Unique { is_primary, .. } => {
+                    Some(column_option_key(column, *is_primary))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    match op {
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            constraint_key(constraint).into_iter().collect()
+        }
+        AlterTableOperation::AddColumn { column_def, .. } => column_key(
+            &column_def.name.value,
+            &mut column_def.options.iter().map(|o| &o.option),
+        ),
+        AlterTableOperation::ModifyColumn {
+            col_name, options, ..
+        } => column_key(&col_name.value, &mut options.iter()),
+        AlterTableOperation::ChangeColumn {
+            new_name, options, ..
+        } => column_key(&new_name.value, &mut options.iter()),
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses keys a table spread over several data nodes cannot enforce: each node checks
+/// a key only over its own rows, so a key must contain the column that places rows.
+pub(super) fn check_new_keys(
+    table: &crate::scope::TableRef,
+    keys: &[UniqueKey],
+) -> Result<(), PlanError> {
+    check_keys(&table.name, &table.placement, keys)
+}
+
+/// [`check_new_keys`] for a placement (child tables: their joining column).
+pub(super) fn check_keys(
+    table: &str,
+    placement: &Placement,
+    keys: &[UniqueKey],
+) -> Result<(), PlanError> {
+    let Placement::Sharded { column, rule, .. } = placement else {
+        return Ok(());
+    };
+    if rule.data_nodes.len() < 2 {
+        return Ok(());
+    }
+    match violating_key(keys, column) {
+        Some(key) => Err(PlanError::UniqueKeyWithoutShardingColumn {
+            table: table.to_string(),
+            key: key.clone(),
+            column: column.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The key a column-level `PRIMARY KEY` or `UNIQUE` declares (MySQL names a unique
+/// index after its column).
+pub(super) fn column_option_key(column: &str, is_primary: bool) -> UniqueKey {
+    UniqueKey {
+        name: if is_primary {
+            UniqueKey::PRIMARY.to_string()
+        } else {
+            column.to_string()
+        },
+        columns: vec![column.to_string()],
+    }
+}
+
+/// The key a table-level PRIMARY KEY or UNIQUE constraint declares.
+pub(super) fn constraint_key(constraint: &TableConstraint) -> Option<UniqueKey> {
+    match constraint {
+        TableConstraint::PrimaryKey { columns, .. } => Some(UniqueKey {
+            name: UniqueKey::PRIMARY.to_string(),
+            columns: columns.iter().map(key_part).collect(),
+        }),
+        TableConstraint::Unique {
+            name,
+            index_name,
+            columns,
+            ..
+        } => {
+            let columns: Vec<String> = columns.iter().map(key_part).collect();
+            // MySQL names the index by its index name, else the constraint's, else
+            // after its first column.
+            let name = index_name
+                .as_ref()
+                .or(name.as_ref())
+                .map(|i| i.value.clone())
+                .or_else(|| columns.first().cloned())
+                .unwrap_or_default();
+            Some(UniqueKey { name, columns })
+        }
+        _ => None,
+    }
+}
+
+/// A key part as a column name; a prefix (`c(10)`) or expression keeps its text, which
+/// never equals a column name.
+pub(super) fn key_part(part: &IndexColumn) -> String {
+    match &part.column.expr {
+        Expr::Identifier(id) => id.value.clone(),
+        Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.clone()).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn same_key_type(
+    type_text: &str,
+    options: &[ColumnOption],
+    current: &KeyType,
+    table: &crate::scope::TableRef,
+    column: &str,
+) -> Result<(), PlanError> {
+    let collation = options.iter().find_map(|o| match o {
+        ColumnOption::Collation(c) => Some(c.to_string()),
+        _ => None,
+    });
+    let current_collation = match current {
+        KeyType::String { collation } => Some(collation.as_str()),
+        _ => None,
+    };
+    let new = key_type_of(type_text, collation.as_deref(), current_collation)?;
+    if new != *current {
+        return Err(PlanError::unsupported(format!(
+            "changing the type of the sharding column {}.{} to {type_text}",
+            table.name, column
+        )));
+    }
+    Ok(())
+}

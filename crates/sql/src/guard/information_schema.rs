@@ -1,0 +1,159 @@
+//! information_schema tables as Strata shows them: derived tables over the client's logical databases.
+
+use crate::lexer::{code_tokens, ident_value, Token};
+
+use super::Refusal;
+
+/// What Strata shows for one `information_schema` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InformationSchemaTable {
+    /// Metadata of objects in schemas: only rows of the client's logical databases, by
+    /// the named schema column.
+    PerSchema(&'static str),
+    /// The same on every server (character sets, keywords, ...): shown as it is.
+    Static,
+    /// Strata's own client sessions.
+    ProcessList,
+    /// Variables, with the ones that identify a storage server masked.
+    Variables,
+    /// `SYSTEM_VARIABLES`: variables with their metadata, masked as `Variables`.
+    SystemVariables,
+}
+
+/// How `information_schema.<name>` is shown; None for tables Strata does not show (the
+/// storage servers' privileges, plugins, InnoDB internals, ...).
+pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
+    use InformationSchemaTable as T;
+    const PER_SCHEMA: &[(&str, &str)] = &[
+        ("SCHEMATA", "SCHEMA_NAME"),
+        ("TABLES", "TABLE_SCHEMA"),
+        ("COLUMNS", "TABLE_SCHEMA"),
+        ("STATISTICS", "TABLE_SCHEMA"),
+        ("VIEWS", "TABLE_SCHEMA"),
+        ("TRIGGERS", "TRIGGER_SCHEMA"),
+        ("ROUTINES", "ROUTINE_SCHEMA"),
+        ("PARAMETERS", "SPECIFIC_SCHEMA"),
+        ("EVENTS", "EVENT_SCHEMA"),
+        ("PARTITIONS", "TABLE_SCHEMA"),
+        ("KEY_COLUMN_USAGE", "TABLE_SCHEMA"),
+        ("TABLE_CONSTRAINTS", "TABLE_SCHEMA"),
+        ("REFERENTIAL_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
+        ("CHECK_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
+        ("KEY_PERIOD_USAGE", "TABLE_SCHEMA"),
+        ("PERIODS", "TABLE_SCHEMA"),
+    ];
+    const STATIC: &[&str] = &[
+        "CHARACTER_SETS",
+        "COLLATIONS",
+        "COLLATION_CHARACTER_SET_APPLICABILITY",
+        "ENGINES",
+        "KEYWORDS",
+        "SQL_FUNCTIONS",
+        "PROFILING",
+    ];
+    let upper = name.to_ascii_uppercase();
+    if let Some((_, col)) = PER_SCHEMA.iter().find(|(t, _)| *t == upper) {
+        return Some(T::PerSchema(col));
+    }
+    if STATIC.contains(&upper.as_str()) {
+        return Some(T::Static);
+    }
+    match upper.as_str() {
+        "PROCESSLIST" => Some(T::ProcessList),
+        "GLOBAL_VARIABLES" | "SESSION_VARIABLES" => Some(T::Variables),
+        "SYSTEM_VARIABLES" => Some(T::SystemVariables),
+        _ => None,
+    }
+}
+
+/// Replaces each `information_schema.<table>` reference with the derived table
+/// `replacement` returns for it (keeping the table's name as its alias unless the query
+/// gives one), so the storage node evaluates the client's query over only what the client
+/// may see. Err names a table Strata does not show.
+pub fn rewrite_information_schema(
+    sql: &str,
+    mut replacement: impl FnMut(&str, InformationSchemaTable) -> String,
+) -> Result<String, Refusal> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut out = String::with_capacity(sql.len() + 128);
+    let mut last = 0;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        let is_schema = t.kind.is_ident()
+            && ident_value(t.text(sql)).eq_ignore_ascii_case("information_schema")
+            && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "."))
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."));
+        let Some(table_tok) = toks.get(i + 2).filter(|n| is_schema && n.kind.is_ident()) else {
+            i += 1;
+            continue;
+        };
+        // `information_schema.TABLES.TABLE_NAME`: a column of a table already replaced.
+        if toks.get(i + 3).is_some_and(|n| n.is_punct(sql, ".")) {
+            out.push_str(&sql[last..t.span.start]);
+            last = toks[i + 2].span.start;
+            i += 3;
+            continue;
+        }
+        let name = ident_value(table_tok.text(sql)).into_owned();
+        let Some(how) = information_schema_table(&name) else {
+            return Err(Refusal::Unsupported(format!(
+                "information_schema.{} through Strata",
+                name.to_ascii_uppercase()
+            )));
+        };
+        out.push_str(&sql[last..t.span.start]);
+        out.push('(');
+        out.push_str(&replacement(&name, how));
+        out.push(')');
+        let aliased = toks.get(i + 3).is_some_and(|n| {
+            n.is_keyword(sql, "AS") || (n.kind.is_ident() && !ends_table_reference(n.text(sql)))
+        });
+        if !aliased {
+            out.push_str(" AS `");
+            out.push_str(&name.replace('`', "``"));
+            out.push('`');
+        }
+        last = table_tok.span.end;
+        i += 3;
+    }
+    out.push_str(&sql[last..]);
+    Ok(out)
+}
+
+/// Keywords that may follow a table reference and are not its alias.
+fn ends_table_reference(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "WHERE",
+        "JOIN",
+        "INNER",
+        "LEFT",
+        "RIGHT",
+        "CROSS",
+        "NATURAL",
+        "STRAIGHT_JOIN",
+        "ON",
+        "USING",
+        "GROUP",
+        "ORDER",
+        "LIMIT",
+        "HAVING",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "FOR",
+        "LOCK",
+        "WINDOW",
+        "INTO",
+        "PROCEDURE",
+        "USE",
+        "IGNORE",
+        "FORCE",
+        "SET",
+        "OUTER",
+        "FULL",
+        "STRAIGHT",
+        "RETURNING",
+    ];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}

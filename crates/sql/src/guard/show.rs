@@ -1,0 +1,100 @@
+//! The SHOW statements default deny lets through, and SHOW in prepared statements.
+
+use crate::lexer::{code_tokens, ident_value, Token, TokenKind};
+
+use super::{Refusal, SchemaPolicy};
+
+/// The SHOW statements the session does not answer itself ([`crate::Show::Other`]):
+/// those about the client's own objects pass, those about the storage server
+/// (replication, logs, plugins, engine internals, its accounts) are refused, and so is
+/// anything not known. `logical` tells whether a `FROM|IN db` names a logical database.
+pub fn check_show_other(sql: &str, logical: &dyn Fn(&str) -> bool) -> Result<(), Refusal> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let word = |i: usize| {
+        toks.get(i)
+            .filter(|t| t.kind == TokenKind::Ident)
+            .map(|t| t.text(sql).to_ascii_uppercase())
+            .unwrap_or_default()
+    };
+    let (second, third) = (word(1), word(2));
+    let allowed = match second.as_str() {
+        "CREATE" => matches!(
+            third.as_str(),
+            "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "SEQUENCE" | "PACKAGE"
+        ),
+        "TRIGGERS" | "EVENTS" | "PRIVILEGES" | "PROFILE" | "PROFILES" | "AUTHORS"
+        | "CONTRIBUTORS" | "LOCALES" | "COUNT" => true,
+        "MASTER"
+        | "SLAVE"
+        | "REPLICA"
+        | "BINARY"
+        | "BINLOG"
+        | "RELAYLOG"
+        | "ENGINE"
+        | "PLUGINS"
+        | "OPEN"
+        | "ALL"
+        | "USER_STATISTICS"
+        | "CLIENT_STATISTICS"
+        | "INDEX_STATISTICS"
+        | "TABLE_STATISTICS"
+        | "EXPLAIN"
+        | "ANALYZE"
+        | "QUERY_RESPONSE_TIME" => {
+            return Err(Refusal::ServerCommand(format!("SHOW {second}")));
+        }
+        w if w.starts_with("WSREP") => {
+            return Err(Refusal::ServerCommand(format!("SHOW {second}")));
+        }
+        _ => false,
+    };
+    if !allowed {
+        let what = if third.is_empty() {
+            second
+        } else {
+            format!("{second} {third}")
+        };
+        return Err(Refusal::Unsupported(format!("SHOW {what}")));
+    }
+    for (i, t) in toks.iter().enumerate() {
+        if t.is_keyword(sql, "FROM") || t.is_keyword(sql, "IN") {
+            if let Some(db) = toks.get(i + 1).filter(|n| n.kind.is_ident()) {
+                let name = ident_value(db.text(sql));
+                if !logical(&name) {
+                    return Err(Refusal::StorageSchema(name.into_owned()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A SHOW run as a prepared statement goes to a storage node as it is, so only the
+/// forms that show nothing but the client's own objects and server-independent facts
+/// pass; the ones the session answers itself (databases, tables, variables, grants,
+/// processes) cannot be prepared through Strata.
+pub fn check_prepared_show(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    use crate::show::Show;
+    let show = crate::show::parse_show(sql).map_err(Refusal::Syntax)?;
+    let logical_or_refused = |db: Option<&str>| match db {
+        Some(db) if !schemas.logical(db) => Err(Refusal::StorageSchema(db.to_string())),
+        _ => Ok(()),
+    };
+    match show {
+        Show::Status { .. }
+        | Show::Warnings { .. }
+        | Show::Errors { .. }
+        | Show::Engines
+        | Show::Charset { .. }
+        | Show::Collation { .. } => Ok(()),
+        Show::TableStatus { db, .. } => logical_or_refused(db.as_deref()),
+        Show::Columns { table, .. }
+        | Show::Index { table, .. }
+        | Show::CreateTable { table }
+        | Show::CreateView { view: table } => logical_or_refused(table.schema.as_deref()),
+        Show::Other => check_show_other(sql, &|db| schemas.logical(db)),
+        _ => Err(Refusal::Unsupported(
+            "this SHOW as a prepared statement (run it as a plain query)".into(),
+        )),
+    }
+}
