@@ -118,23 +118,7 @@ impl Prober {
     /// Runs control statements (failover steps) on the probe connection, connecting
     /// first if needed, each bounded by `timeout`.
     pub async fn execute(&mut self, sql: &str, timeout: Duration) -> Result<(), BackendError> {
-        let result = tokio::time::timeout(timeout, async {
-            let conn = self.connection(timeout).await?;
-            conn.query(sql).await.map(|_| ())
-        })
-        .await
-        .unwrap_or_else(|_| {
-            Err(BackendError::ConnectTimeout(format!(
-                "{}:{} ({} ms running {sql:?})",
-                self.target.host,
-                self.target.port,
-                timeout.as_millis()
-            )))
-        });
-        if result.is_err() {
-            self.conn = None;
-        }
-        result
+        self.query(sql, timeout).await.map(|_| ())
     }
 
     /// Runs a query on the probe connection and returns its rows as text.
