@@ -23,7 +23,7 @@ use strata_catalog::config::{SlowLogConfig, StatisticsConfig};
 
 use crate::audit::{now_micros, shard_index, SHARDS};
 use crate::metrics::{KindGroup, Metrics, Route};
-use digests::{DigestRow, DigestTable};
+use digests::{DigestRow, DigestTable, Execution};
 use slow::{SlowEntry, SlowLog};
 
 /// Bytes of a statement's text kept for its digest (longer texts are cut, as
@@ -82,6 +82,8 @@ struct Collected {
     rates: BTreeMap<u32, f64>,
     /// The buffer swapped into a shard (keeps its capacity between collections).
     spare: Vec<u8>,
+    /// The digest text of the record being folded (keeps its capacity).
+    digest: String,
 }
 
 impl StatementStats {
@@ -102,6 +104,7 @@ impl StatementStats {
                 window: (Instant::now(), BTreeMap::new()),
                 rates: BTreeMap::new(),
                 spare: Vec::new(),
+                digest: String::new(),
             }),
         })
     }
@@ -159,9 +162,10 @@ impl StatementStats {
             }
             let mut at = 0;
             let spare = std::mem::take(&mut c.spare);
+            let now_ms = digests::now_ms();
             while let Some((record, next)) = decode(&spare, at) {
                 at = next;
-                fold(c, metrics, &record);
+                fold(c, metrics, &record, now_ms);
             }
             c.spare = spare;
             c.spare.clear();
@@ -253,7 +257,7 @@ struct Record<'a> {
     slow: Option<(i64, &'a str, Option<&'a str>)>,
 }
 
-fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
+fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
     let kind = strata_sql::classify(r.sql);
     metrics.statement(
         KindGroup::of(kind),
@@ -262,7 +266,7 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
         r.rows,
         r.micros,
     );
-    let digest = strata_sql::normalize_digest(r.sql).text;
+    strata_sql::digest_text_into(r.sql, &mut c.digest);
     let mut mask = r.node_mask;
     while mask != 0 {
         let dnid = mask.trailing_zeros();
@@ -279,12 +283,20 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
             rows: r.rows,
             error: r.error,
             nodes: (0..64).filter(|i| r.node_mask & (1 << i) != 0).collect(),
-            digest: digest.clone(),
+            digest: c.digest.clone(),
             statement: r.sql.to_string(),
         });
     }
-    c.digests
-        .add(digest, r.micros, r.rows, r.error != 0, r.nodes);
+    c.digests.add(
+        &c.digest,
+        Execution {
+            micros: r.micros,
+            rows: r.rows,
+            error: r.error != 0,
+            nodes: r.nodes,
+            now_ms,
+        },
+    );
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
