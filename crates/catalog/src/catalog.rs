@@ -535,23 +535,45 @@ impl Catalog {
         Ok(info)
     }
 
-    /// Records (or forgets, with None) a table's unique keys and persists them.
+    /// Records (or, with None, forgets) a table's PRIMARY/UNIQUE keys.
     pub fn set_unique_keys(
         &self,
         db: &str,
         name: &str,
         keys: Option<Vec<UniqueKey>>,
     ) -> Result<(), CatalogError> {
+        self.update_table(db, name, |info| info.unique_keys = keys)
+    }
+
+    /// Records (or, with None, forgets) a table's column collations as a data node
+    /// reports them.
+    pub fn set_column_collations(
+        &self,
+        db: &str,
+        name: &str,
+        collations: Option<BTreeMap<String, String>>,
+    ) -> Result<(), CatalogError> {
+        self.update_table(db, name, |info| info.column_collations = collations)
+    }
+
+    /// Changes what the catalog knows of an existing table (not its distribution) and
+    /// stores it; nothing is written when nothing changed.
+    pub fn update_table(
+        &self,
+        db: &str,
+        name: &str,
+        change: impl FnOnce(&mut TableInfo),
+    ) -> Result<(), CatalogError> {
         let _dbs = self.read();
         let mut tables = self.tables_write();
         let Some(current) = tables.get_mut(db).and_then(|t| t.get_mut(name)) else {
             return Err(unknown_table(db, name));
         };
-        if current.unique_keys == keys {
+        let mut info = TableInfo::clone(current);
+        change(&mut info);
+        if info == **current {
             return Ok(());
         }
-        let mut info = TableInfo::clone(current);
-        info.unique_keys = keys;
         self.store.put_table(db, name, &info)?;
         *current = Arc::new(info);
         Ok(())

@@ -11,6 +11,7 @@
 //! in its text form, key type as a column definition) and the global AUTO_INCREMENT
 //! column; version 1 records of vertical and global tables still decode.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -108,6 +109,9 @@ struct TableRecord {
     shard_key_default: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     other_collation_columns: Vec<String>,
+    /// After the plain values: TOML writes tables after them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    column_collations: Option<BTreeMap<String, String>>,
     /// Last: TOML writes arrays of tables after plain values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     unique_keys: Option<Vec<UniqueKey>>,
@@ -124,6 +128,7 @@ impl TableRecord {
             now_default_columns: table.now_default_columns.clone(),
             shard_key_default: table.shard_key_default.as_ref().map(encode_literal),
             other_collation_columns: table.other_collation_columns.clone(),
+            column_collations: table.column_collations.clone(),
             unique_keys: table.unique_keys.clone(),
             column: None,
             key_type: None,
@@ -228,6 +233,7 @@ impl TableRecord {
                 None => None,
             },
             other_collation_columns: self.other_collation_columns,
+            column_collations: self.column_collations,
             unique_keys: self.unique_keys,
         })
     }

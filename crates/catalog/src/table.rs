@@ -4,6 +4,8 @@
 //! reads it through the same `Arc` without copying its columns. A new table attribute
 //! is a field here, a field in the store's record, and the code that fills it.
 
+use std::collections::BTreeMap;
+
 use crate::sharding::{Distribution, KeyLiteral};
 use crate::store::{now_ms, TableKind};
 use crate::unique_keys::UniqueKey;
@@ -33,6 +35,11 @@ pub struct TableInfo {
     /// for all): rows reach the merge in the connection's character set with no trace
     /// of it, so comparing such strings across nodes is refused.
     pub other_collation_columns: Vec<String>,
+    /// Each string column's collation as a data node reports it (lowercase column name
+    /// to collation name, from `information_schema.COLUMNS` after CREATE/ALTER TABLE);
+    /// None until read. Merges compare strings under these; without them they fall
+    /// back to `other_collation_columns`.
+    pub column_collations: Option<BTreeMap<String, String>>,
     /// PRIMARY KEY and UNIQUE keys as of CREATE TABLE; None when not recorded (tables
     /// created before keys were recorded, or whose keys an ALTER changed since).
     pub unique_keys: Option<Vec<UniqueKey>>,
@@ -51,6 +58,7 @@ impl TableInfo {
             now_default_columns: Vec::new(),
             shard_key_default: None,
             other_collation_columns: Vec::new(),
+            column_collations: None,
             unique_keys: None,
         }
     }

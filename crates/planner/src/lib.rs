@@ -20,6 +20,7 @@
 
 pub mod cache;
 pub mod catalog_view;
+mod collations;
 pub mod context;
 pub mod ddl;
 mod dnid;

@@ -187,8 +187,7 @@ pub struct QueryPlan {
     pub root: Operator,
     /// The real collation id of per-node columns, by column number, when the plan
     /// knows it (the nodes' column definitions carry only the connection's character
-    /// set). Empty today: the catalog does not record column collations (see
-    /// docs/sharding.md).
+    /// set): a table's column or MIN/MAX of one, from the catalog's recorded collations.
     pub collations: Vec<Option<u16>>,
     /// String columns (lowercase names; `*`: all) of the statement's tables whose
     /// collation the merge cannot know: comparing them, or expressions when the list is
@@ -458,6 +457,9 @@ pub struct MergeSpec {
     /// collation the merge cannot know: comparing them, or expressions when the list is
     /// not empty, is refused (binary and `*_bin` strings are exact).
     pub other_collation_columns: Vec<String>,
+    /// The collation id of per-node columns, by column number, where the planner knows
+    /// it (a table's column or MIN/MAX of one, from the catalog's recorded collations).
+    pub collations: Vec<Option<u16>>,
     /// Each node's rows arrive sorted by `order_by` even with aggregation (the per-node
     /// query carries it): when the ORDER BY starts with the GROUP BY columns, grouping
     /// streams (merge sort + ordered aggregate). The SELECT rewrite drops ORDER BY from

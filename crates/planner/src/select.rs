@@ -78,12 +78,8 @@ pub(crate) fn plan_query(
             } else {
                 rewrite_select(&query, &rc)?
             };
-            merge.other_collation_columns = scope
-                .blocks
-                .iter()
-                .flat_map(|b| &b.tables)
-                .flat_map(|t| t.table.info.other_collation_columns.iter().cloned())
-                .collect();
+            merge.other_collation_columns = crate::collations::other_collation_columns(&scope);
+            merge.collations = crate::collations::per_node_collations(&per_node, &scope);
             Ok(scatter_plan(src, per_node, merge, nodes, dnid.selected))
         }
     }

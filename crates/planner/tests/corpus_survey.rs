@@ -129,7 +129,8 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                                 catalog.remove_table(db, name);
                             }
                             CatalogChange::RenameTable { .. }
-                            | CatalogChange::ForgetUniqueKeys { .. } => {}
+                            | CatalogChange::ForgetUniqueKeys { .. }
+                            | CatalogChange::ReadColumnCollations { .. } => {}
                         }
                     }
                     if let Plan::Query(query) = &planned.plan {

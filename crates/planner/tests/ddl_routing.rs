@@ -45,9 +45,15 @@ fn on_nodes(nodes: &[u32], sql: &str) -> Plan {
     }
 }
 
+/// The table a CREATE TABLE records (then, on several nodes, its collations are read).
 fn created(plan: &DdlPlan) -> &TableInfo {
     match plan.changes.as_slice() {
         [CatalogChange::CreateTable { table, .. }] => table,
+        [CatalogChange::CreateTable { table, db, name }, CatalogChange::ReadColumnCollations {
+            db: read_db,
+            name: read_name,
+            fallback: None,
+        }] if (db, name) == (read_db, read_name) => table,
         other => panic!("expected one created table, got {other:?}"),
     }
 }

@@ -56,7 +56,11 @@ fn accepted(sql: &str) -> Planned {
 
 fn created(planned: &Planned) -> &TableInfo {
     match planned.catalog_changes.as_slice() {
-        [CatalogChange::CreateTable { table, .. }] => table,
+        // On several nodes its collations are read next.
+        [CatalogChange::CreateTable { table, .. }]
+        | [CatalogChange::CreateTable { table, .. }, CatalogChange::ReadColumnCollations { .. }] => {
+            table
+        }
         other => panic!("expected one created table, got {other:?}"),
     }
 }

@@ -221,7 +221,18 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
             } else {
                 Vec::new()
             },
-            unique_keys: None,
+            column_collations: (i % 2 == 1).then(|| {
+                [("s", "latin1_swedish_ci"), ("t", "utf8mb4_unicode_ci")]
+                    .into_iter()
+                    .map(|(c, n)| (c.to_string(), n.to_string()))
+                    .collect()
+            }),
+            unique_keys: (i % 4 == 1).then(|| {
+                vec![UniqueKey {
+                    name: "PRIMARY".into(),
+                    columns: vec!["id".into()],
+                }]
+            }),
             ..TableInfo::new(distribution)
         };
         let name = format!("t{i}");
