@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strata_backend::{Pool, PoolSettings, SessionVars, StorageTarget};
+use strata_catalog::DataNodeId;
 use strata_localnode::{free_port, MariadbNode, MariadbOptions};
 
 async fn start_node(dir: &Path) -> MariadbNode {
@@ -20,7 +21,7 @@ async fn start_node(dir: &Path) -> MariadbNode {
 fn one_connection_pool(node: &MariadbNode) -> Arc<Pool> {
     let opts = node.options();
     let target = StorageTarget {
-        dnid: 1,
+        dnid: DataNodeId::new(1),
         host: opts.connect_host().to_string(),
         port: node.port(),
         user: opts.user.clone(),

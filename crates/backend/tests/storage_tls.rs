@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strata_backend::{BackendConn, BackendError, ClientTls, ClientTlsOptions, StorageTarget};
+use strata_catalog::DataNodeId;
 use strata_localnode::{free_port, CertificateAuthority, MariadbNode, MariadbOptions, MariadbTls};
 use strata_protocol::tls::load_client_config;
 
@@ -22,7 +23,7 @@ async fn start_node(dir: &Path, tls: Option<MariadbTls>) -> MariadbNode {
 fn target(node: &MariadbNode) -> Arc<StorageTarget> {
     let opts = node.options();
     Arc::new(StorageTarget {
-        dnid: 1,
+        dnid: DataNodeId::new(1),
         host: opts.connect_host().to_string(),
         port: node.port(),
         user: opts.user.clone(),

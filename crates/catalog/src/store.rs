@@ -24,6 +24,7 @@ use crate::error::CatalogError;
 use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use crate::table::TableInfo;
 use crate::unique_keys::UniqueKey;
+use crate::DataNodeId;
 
 /// Logical database name -> encoded [`DatabaseMeta`].
 const DATABASES: TableDefinition<&str, &[u8]> = TableDefinition::new("databases");
@@ -45,10 +46,10 @@ pub const METADATA_FILE: &str = "metadata.redb";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseMeta {
     /// DNIDs the database spans.
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// DNIDs for tables without a distribution clause; None means all of `data_nodes`.
     #[serde(default)]
-    pub default_data_nodes: Option<Vec<u32>>,
+    pub default_data_nodes: Option<Vec<DataNodeId>>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
     /// The database's own physical database on each of its data nodes (CREATE DATABASE
@@ -78,7 +79,7 @@ struct TableRecord {
     kind: TableKind,
     /// Vertical: the node; global: all nodes; sharded: the rule's nodes, in order.
     #[serde(default)]
-    data_nodes: Vec<u32>,
+    data_nodes: Vec<DataNodeId>,
     created_at_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auto_increment_column: Option<String>,
@@ -94,7 +95,7 @@ struct TableRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     params: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    null_route: Option<u32>,
+    null_route: Option<DataNodeId>,
     /// Child: parent table and columns (`column` is the child's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parent: Option<String>,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::sharding::{Distribution, KeyLiteral};
 use crate::store::{now_ms, TableKind};
 use crate::unique_keys::UniqueKey;
+use crate::DataNodeId;
 
 /// A table: how its rows are placed and what routing and merging need of its columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct TableInfo {
     pub auto_increment_column: Option<String>,
     /// Data nodes holding the table, sorted (a child table's are its parent's); the
     /// catalog fills this in when the table is created or loaded (not stored).
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
     /// Column names in table order (empty when unknown; then `INSERT` without a column

@@ -27,6 +27,7 @@ use sqlparser::ast::{
 };
 use strata_catalog::sharding::{Distribution, KeyType, ShardingFunction, ShardingRule};
 use strata_catalog::unique_keys::violating_key;
+use strata_catalog::DataNodeId;
 use strata_catalog::UniqueKey;
 use strata_mysql::Charset;
 use strata_sql::ddl::{strip_shard_clause, ShardClause};
@@ -245,7 +246,7 @@ pub(crate) fn plan_ddl_statement(
             Ok(planned)
         }
         Statement::Truncate { table_names, .. } => {
-            let mut nodes: Option<Vec<u32>> = None;
+            let mut nodes: Option<Vec<DataNodeId>> = None;
             for t in table_names {
                 let table = resolver.table(&t.name, None)?;
                 let n = table.placement.nodes();
@@ -285,7 +286,7 @@ pub(crate) fn plan_ddl_statement(
             Ok(planned)
         }
         Statement::RenameTable(pairs) => {
-            let mut per_node: Vec<(u32, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
+            let mut per_node: Vec<(DataNodeId, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
             let mut changes = Vec::new();
             for pair in pairs {
                 let table = resolver.table(&pair.old_name, None)?;
@@ -373,7 +374,7 @@ fn plan_drop_tables(
     resolver: &Resolver<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
-    let mut per_node: Vec<(u32, Vec<ObjectName>)> = Vec::new();
+    let mut per_node: Vec<(DataNodeId, Vec<ObjectName>)> = Vec::new();
     let mut changes = Vec::new();
     let mut fallback_node = None;
     for name in names {

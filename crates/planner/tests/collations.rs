@@ -3,6 +3,7 @@
 //! columns whose collation a merge cannot assume are listed.
 
 use strata_catalog::sharding::{Distribution, KeyType, ShardingRule};
+use strata_catalog::DataNodeId;
 use strata_planner::{plan_statement, MemoryCatalog, Plan, PlanContext, QueryPlan, TableInfo};
 
 /// `t (id, s latin1_swedish_ci, u utf8mb4_unicode_ci, g utf8mb4_general_ci)` over 1-4,
@@ -12,10 +13,10 @@ fn catalog() -> MemoryCatalog {
     let sharded = || Distribution::Sharded {
         column: "id".into(),
         key_type: KeyType::Integer { unsigned: false },
-        rule: ShardingRule::auto_crc32(vec![1, 2, 3, 4]).expect("rule"),
+        rule: ShardingRule::auto_crc32(DataNodeId::from_numbers(&[1, 2, 3, 4])).expect("rule"),
     };
     let mut c = MemoryCatalog::new();
-    c.add_database("shop", &[1, 2, 3, 4]);
+    c.add_database("shop", &DataNodeId::from_numbers(&[1, 2, 3, 4]));
     let mut t = TableInfo::new(sharded()).with_columns(&["id", "s", "u", "g"]);
     t.column_collations = Some(
         [

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use tracing::warn;
 
+use strata_catalog::DataNodeId;
+
 use crate::context::ServerContext;
 
 /// Column collations by table (lowercase column name to collation name).
@@ -36,7 +38,7 @@ pub async fn refresh_table(ctx: &ServerContext, db: &str, name: &str) {
     match read(ctx, dnid, &physical, &[name.to_string()]).await {
         Ok(mut found) => record(ctx, db, name, found.remove(name).unwrap_or_default()),
         Err(e) => {
-            warn!(table = %format!("{db}.{name}"), dnid, error = %e, "cannot read the table's column collations; merges across data nodes use those its CREATE TABLE named")
+            warn!(table = %format!("{db}.{name}"), dnid = dnid.get(), error = %e, "cannot read the table's column collations; merges across data nodes use those its CREATE TABLE named")
         }
     }
 }
@@ -45,7 +47,7 @@ pub async fn refresh_table(ctx: &ServerContext, db: &str, name: &str) {
 pub async fn record_missing(ctx: &ServerContext) {
     let catalog = ctx.topology.catalog();
     // Tables without collations, by the data node and physical database asked.
-    let mut unknown: BTreeMap<(u32, String), Vec<(String, String)>> = BTreeMap::new();
+    let mut unknown: BTreeMap<(DataNodeId, String), Vec<(String, String)>> = BTreeMap::new();
     for logic in catalog.logic_dbs() {
         for (name, info) in catalog.tables(&logic.name) {
             if info.column_collations.is_some() || info.data_nodes.len() < 2 {
@@ -74,7 +76,7 @@ pub async fn record_missing(ctx: &ServerContext) {
                 }
             }
             Err(e) => {
-                warn!(dnid, error = %e, "cannot read column collations from the data node; merges of its tables use those their CREATE TABLE named until the next start")
+                warn!(dnid = dnid.get(), error = %e, "cannot read column collations from the data node; merges of its tables use those their CREATE TABLE named until the next start")
             }
         }
     }
@@ -93,7 +95,7 @@ fn record(ctx: &ServerContext, db: &str, name: &str, columns: BTreeMap<String, S
 /// The string columns' collations of `tables` in `physical_db` on data node `dnid`.
 async fn read(
     ctx: &ServerContext,
-    dnid: u32,
+    dnid: DataNodeId,
     physical_db: &str,
     tables: &[String],
 ) -> Result<ByTable, String> {

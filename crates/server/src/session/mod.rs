@@ -58,6 +58,7 @@ use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
 use strata_backend::{RelayError, SchemaRename, SessionVars};
+use strata_catalog::DataNodeId;
 use strata_protocol::command::{Command, MalformedCommand, SetOption};
 use strata_protocol::constants::{com, status};
 use strata_protocol::{codes, MysqlError, ProtocolError, ResultFormat};
@@ -410,7 +411,7 @@ impl Session {
 
     /// The data node statements without a table-level route go to, and its physical
     /// database (cached at USE, so the per-statement path does no lookups).
-    fn home_node(&self) -> Result<(u32, Option<Arc<str>>), MysqlError> {
+    fn home_node(&self) -> Result<(DataNodeId, Option<Arc<str>>), MysqlError> {
         if let Some((dnid, physical)) = &self.state.home {
             return Ok((*dnid, Some(physical.clone())));
         }
@@ -437,7 +438,11 @@ impl Session {
     /// A storage connection to `dnid` with the session's state applied. Inside a
     /// transaction a data node joins it on first use (best-effort commit across nodes
     /// until XA lands).
-    async fn lease(&mut self, dnid: u32, physical_db: Option<&str>) -> Result<Lease, MysqlError> {
+    async fn lease(
+        &mut self,
+        dnid: DataNodeId,
+        physical_db: Option<&str>,
+    ) -> Result<Lease, MysqlError> {
         self.note_write(dnid);
         if let Some(lease) = self.backends.take(dnid) {
             return Ok(lease);
@@ -519,8 +524,8 @@ impl Session {
         self.statement.outcome.nodes = self.statement.outcome.nodes.max(leases.len() as u32);
         for l in leases {
             let dnid = l.target().dnid;
-            if dnid < 64 {
-                self.statement.outcome.node_mask |= 1 << dnid;
+            if dnid.get() < 64 {
+                self.statement.outcome.node_mask |= 1 << dnid.get();
             }
         }
         let mut running = self
@@ -534,11 +539,11 @@ impl Session {
     }
 
     /// Maps a relay failure to what the client sees; Err means the client is gone.
-    fn relay_failed(&mut self, dnid: u32, e: RelayError) -> Result<(), SessionError> {
+    fn relay_failed(&mut self, dnid: DataNodeId, e: RelayError) -> Result<(), SessionError> {
         match e {
             RelayError::Client(e) => Err(e.into()),
             RelayError::Backend(e) => {
-                info!(session = self.identity.id, dnid, error = %e, "storage connection failed during a statement");
+                info!(session = self.identity.id, dnid = dnid.get(), error = %e, "storage connection failed during a statement");
                 self.err(&MysqlError::new(
                     codes::NET_READ,
                     format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
@@ -619,7 +624,7 @@ fn relay_mode<'a>(
 
 /// Maps a storage-node failure to the client's error, keeping the storage node's own
 /// error code and message when it sent one.
-pub(crate) fn backend_error(dnid: u32, e: &strata_backend::BackendError) -> MysqlError {
+pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) -> MysqlError {
     use strata_backend::BackendError as B;
     match e {
         B::Server(err) => MysqlError {

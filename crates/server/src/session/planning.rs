@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use strata_catalog::sharding::{KeyLiteral, ShardingRule};
 use strata_catalog::Catalog;
+use strata_catalog::DataNodeId;
 use strata_planner::{
     CatalogChange, CatalogView, DatabaseInfo, IdAllocator, NamedRule, Plan, PlanContext, PlanError,
     Planned, Reply, TableInfo,
@@ -118,7 +119,7 @@ pub(super) enum PreparedRoute {
     /// planned).
     Home,
     /// This data node.
-    Node(u32),
+    Node(DataNodeId),
     /// Several data nodes: the execution runs as text with its values bound, through
     /// the planner and the driver (`execute_several`).
     Several,

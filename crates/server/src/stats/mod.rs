@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use strata_catalog::config::{SlowLogConfig, StatisticsConfig};
+use strata_catalog::DataNodeId;
 
 use crate::audit::{now_micros, shard_index, SHARDS};
 use crate::metrics::{KindGroup, Metrics, Route};
@@ -75,11 +76,11 @@ struct Collected {
     digests: DigestTable,
     slow: SlowLog,
     /// Statements per data node since start.
-    per_node: BTreeMap<u32, u64>,
+    per_node: BTreeMap<DataNodeId, u64>,
     /// `per_node` at the start of the current rate window, and the previous window's
     /// rates.
-    window: (Instant, BTreeMap<u32, u64>),
-    rates: BTreeMap<u32, f64>,
+    window: (Instant, BTreeMap<DataNodeId, u64>),
+    rates: BTreeMap<DataNodeId, f64>,
     /// The buffer swapped into a shard (keeps its capacity between collections).
     spare: Vec<u8>,
     /// The digest text of the record being folded (keeps its capacity).
@@ -207,7 +208,7 @@ impl StatementStats {
 
     /// Statements run on each data node since start, and per second over the latest
     /// window of a few seconds.
-    pub fn node_statements(&self) -> BTreeMap<u32, (u64, f64)> {
+    pub fn node_statements(&self) -> BTreeMap<DataNodeId, (u64, f64)> {
         let c = self.lock();
         c.per_node
             .iter()
@@ -269,7 +270,7 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
     strata_sql::digest_text_into(r.sql, &mut c.digest);
     let mut mask = r.node_mask;
     while mask != 0 {
-        let dnid = mask.trailing_zeros();
+        let dnid = DataNodeId::new(mask.trailing_zeros());
         *c.per_node.entry(dnid).or_default() += 1;
         mask &= mask - 1;
     }
@@ -282,7 +283,10 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
             duration_ms: r.micros as f64 / 1000.0,
             rows: r.rows,
             error: r.error,
-            nodes: (0..64).filter(|i| r.node_mask & (1 << i) != 0).collect(),
+            nodes: (0..64)
+                .filter(|i| r.node_mask & (1 << i) != 0)
+                .map(DataNodeId::new)
+                .collect(),
             digest: c.digest.clone(),
             statement: r.sql.to_string(),
         });
@@ -435,8 +439,20 @@ mod tests {
         assert_eq!(rows[0].rows, 4);
         assert_eq!(rows[0].total_us, 400);
         assert_eq!(metrics.statements_total(), 2);
-        assert_eq!(stats.node_statements().get(&1).map(|v| v.0), Some(2));
-        assert_eq!(stats.node_statements().get(&2).map(|v| v.0), Some(2));
+        assert_eq!(
+            stats
+                .node_statements()
+                .get(&DataNodeId::new(1))
+                .map(|v| v.0),
+            Some(2)
+        );
+        assert_eq!(
+            stats
+                .node_statements()
+                .get(&DataNodeId::new(2))
+                .map(|v| v.0),
+            Some(2)
+        );
     }
 
     #[test]
@@ -450,7 +466,7 @@ mod tests {
         assert_eq!(slow[0].statement, "SELECT SLEEP(2)");
         assert_eq!(slow[0].user, "app");
         assert_eq!(slow[0].db.as_deref(), Some("shop"));
-        assert_eq!(slow[0].nodes, vec![1, 2]);
+        assert_eq!(slow[0].nodes, DataNodeId::from_numbers(&[1, 2]));
         assert_eq!(slow[0].digest, "select SLEEP(?)");
     }
 
