@@ -156,6 +156,8 @@ pub struct Pool {
     switched: Notify,
     /// Signalled when a connect fails, so the heartbeat looks at the node at once.
     connect_failed: Notify,
+    /// Set while the heartbeat cannot reach the storage node (see `mark_down`).
+    down: AtomicBool,
     settings: PoolSettings,
     /// Idle connections per shard, most recently used last.
     idle: Box<[Mutex<Vec<Pooled>>]>,
@@ -201,6 +203,7 @@ impl Pool {
             held_until: Mutex::new(None),
             switched: Notify::new(),
             connect_failed: Notify::new(),
+            down: AtomicBool::new(false),
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
             idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
@@ -268,12 +271,34 @@ impl Pool {
         *self.target.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(target);
         *self.tls.write().unwrap_or_else(|p| p.into_inner()) = tls;
         self.failures.store(0, Ordering::Relaxed);
+        self.down.store(false, Ordering::Relaxed);
+        self.close_idle();
+        self.returned.notify_waiters();
+        self.release_hold();
+    }
+
+    /// Records whether the heartbeat reaches the storage node. When it stops, idle
+    /// connections are closed (they are dead, or will be), so sessions do not find out
+    /// one by one; sessions send statements that need no particular data node elsewhere
+    /// while `is_down` says so.
+    pub fn mark_down(&self, down: bool) {
+        if down && !self.down.swap(true, Ordering::Relaxed) {
+            self.close_idle();
+        } else if !down {
+            self.down.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// True while the heartbeat cannot reach the storage node.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    fn close_idle(&self) {
         for shard in 0..self.idle.len() {
             let stale = std::mem::take(&mut *self.idle_guard(shard));
             drop(stale);
         }
-        self.returned.notify_waiters();
-        self.release_hold();
     }
 
     /// Waits while the pool is held; Err when the hold outlives its limit.

@@ -118,6 +118,28 @@ impl Topology {
         })
     }
 
+    /// Where a session of `db` sends statements that name no table (its home), with
+    /// the physical database there: the database's first data node, or while that
+    /// one's storage server is down, the first live data node with the same physical
+    /// database name (so names in replies are renamed alike).
+    pub fn live_home(&self, db: &LogicDb) -> Option<(DataNodeId, Arc<str>)> {
+        let first = home_node(db)?;
+        let physical = self.physical(db, first)?;
+        if !self.node(first)?.pool.is_down() {
+            return Some((first, physical));
+        }
+        let live = db
+            .default_data_nodes
+            .iter()
+            .chain(&db.data_nodes)
+            .copied()
+            .find(|&d| {
+                self.node(d).is_some_and(|n| !n.pool.is_down())
+                    && self.physical(db, d).as_deref() == Some(&*physical)
+            });
+        Some((live.unwrap_or(first), physical))
+    }
+
     /// A data node by DNID.
     pub fn node(&self, id: DataNodeId) -> Option<&DataNode> {
         let i = self.nodes.binary_search_by_key(&id, |n| n.id).ok()?;

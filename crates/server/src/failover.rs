@@ -395,6 +395,9 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
             }
         }
         watch.probe_all().await;
+        // Down as SHOW @@DATASOURCE shows it (the latest heartbeat failed): idle
+        // connections go, and statements without a table go to another data node.
+        pool.mark_down(watch.members[watch.primary].failures > 0);
         watch.hold_while_suspected(&ctx, &ha);
         watch.fence_returning_primaries().await;
         ctx.ha.publish(dnid, watch.states(&ha));

@@ -188,6 +188,27 @@ impl Session {
     /// Starts a statement: per-statement state back to its defaults.
     fn start_statement(&mut self) {
         self.statement = StatementState::default();
+        self.leave_down_home();
+    }
+
+    /// Moves the session's home (where statements without a table go) off a data node
+    /// whose storage server stopped answering, unless the session is tied to its
+    /// connection there (a transaction, or session state such as user variables).
+    fn leave_down_home(&mut self) {
+        let Some((dnid, _)) = &self.state.home else {
+            return;
+        };
+        let topo = &self.ctx.topology;
+        if !topo.node(*dnid).is_some_and(|n| n.pool.is_down())
+            || self.in_transaction()
+            || self.backends.sticky
+        {
+            return;
+        }
+        let home = self.state.db.as_deref().and_then(|db| topo.db(db));
+        if let Some(home) = home.and_then(|logic| topo.live_home(&logic)) {
+            self.state.home = Some(home);
+        }
     }
 
     /// Status flags for packets the compute node writes itself.
@@ -386,8 +407,7 @@ impl Session {
         let Some(logic) = topo.db(db) else {
             return Err(MysqlError::unknown_database(db));
         };
-        let home = home_node(&logic).and_then(|dnid| Some((dnid, topo.physical(&logic, dnid)?)));
-        let Some(home) = home else {
+        let Some(home) = topo.live_home(&logic) else {
             return Err(MysqlError::new(
                 codes::UNKNOWN,
                 format!("logical database '{db}' has no data node"),
@@ -468,24 +488,37 @@ impl Session {
                 format!("data node {dnid} is not configured"),
             )
         })?;
-        let mut lease = node
-            .pool
-            .acquire(physical_db)
-            .await
-            .map_err(|e| backend_error(dnid, &e))?;
-        let synced = if self.coordinated() && !self.state.autocommit {
+        let xa_vars = (self.coordinated() && !self.state.autocommit).then(|| {
             // XA branches run with autocommit on: the compute node opens and ends the
             // transaction, and XA START refuses to run inside an implicit one.
             let mut vars = self.state.vars.clone();
             vars.set("autocommit", "SESSION autocommit = 1".into());
-            lease.sync_state(physical_db, &vars).await
-        } else {
-            lease.sync_state(physical_db, &self.state.vars).await
+            vars
+        });
+        let vars = xa_vars.as_ref().unwrap_or(&self.state.vars);
+        // An idle pooled connection may have died since it was pooled (its storage
+        // server restarted or failed over): nothing of the statement has run on it yet,
+        // so one more connection is tried before the session sees an error.
+        let mut attempts = 0;
+        let mut lease = loop {
+            attempts += 1;
+            let mut lease = node
+                .pool
+                .acquire(physical_db)
+                .await
+                .map_err(|e| backend_error(dnid, &e))?;
+            match lease.sync_state(physical_db, vars).await {
+                Ok(()) => break lease,
+                Err(e) => {
+                    lease.mark_broken();
+                    let lost = !matches!(e, strata_backend::BackendError::Server(_));
+                    if !lost || attempts >= 2 {
+                        return Err(backend_error(dnid, &e));
+                    }
+                    tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
+                }
+            }
         };
-        if let Err(e) = synced {
-            lease.mark_broken();
-            return Err(backend_error(dnid, &e));
-        }
         if self.txn.open.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
