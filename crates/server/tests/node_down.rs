@@ -118,3 +118,51 @@ async fn sessions_start_and_run_on_the_live_nodes_while_one_is_down() -> TestRes
     }
     Ok(())
 }
+
+/// A transaction with work on a data node whose storage server dies is rolled back
+/// everywhere, and the statement that finds out gets the retryable 1213 (SQLSTATE
+/// 40001) saying so; its work on the live node is gone.
+#[tokio::test]
+async fn a_transaction_that_loses_a_branch_is_rolled_back_with_a_retryable_error() -> TestResult {
+    let mut storage = StorageNodes::start(2).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.pool.connect_timeout_ms = 500;
+            c.pool.acquire_timeout_ms = 1000;
+        })
+        .start()
+        .await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE acct (id INT PRIMARY KEY, balance INT) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-2'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO acct VALUES (2, 100), (3, 100)")
+        .await?;
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE acct SET balance = balance - 10 WHERE id = 2")
+        .await?;
+    c.query_drop("UPDATE acct SET balance = balance + 10 WHERE id = 3")
+        .await?;
+    storage.node_mut(1).kill().await?;
+    let err = c
+        .query_drop("UPDATE acct SET balance = balance + 1 WHERE id = 3")
+        .await
+        .expect_err("the branch on data node 2 is gone");
+    match &err {
+        mysql_async::Error::Server(e) => {
+            assert_eq!((e.code, e.state.as_str()), (1213, "40001"), "{}", e.message);
+            assert!(e.message.contains("rolled back"), "{}", e.message);
+        }
+        other => panic!("expected 1213, got {other:?}"),
+    }
+    // The transaction is over: this runs on its own and sees the old balance.
+    let balance: Option<i64> = c
+        .query_first("SELECT balance FROM acct WHERE id = 2")
+        .await?;
+    assert_eq!(balance, Some(100));
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}

@@ -471,10 +471,7 @@ impl Session {
             // The branch's connection was lost, and its work with it: the transaction
             // cannot commit as a whole any more.
             self.rollback_txn().await;
-            return Err(MysqlError::new(
-                codes::NET_READ,
-                format!("Lost the connection to data node {dnid} inside the transaction; the transaction was rolled back"),
-            ));
+            return Err(transaction::transaction_lost(dnid));
         }
         if self.backends.sticky && !self.backends.pinned.is_empty() {
             return Err(MysqlError::not_supported(
@@ -577,10 +574,16 @@ impl Session {
             RelayError::Client(e) => Err(e.into()),
             RelayError::Backend(e) => {
                 info!(session = self.identity.id, dnid = dnid.get(), error = %e, "storage connection failed during a statement");
-                self.err(&MysqlError::new(
-                    codes::NET_READ,
-                    format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
-                ));
+                // Inside a transaction the caller rolls it back everywhere: say so.
+                let error = if self.branch_lost(dnid) {
+                    transaction::transaction_lost(dnid)
+                } else {
+                    MysqlError::new(
+                        codes::NET_READ,
+                        format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
+                    )
+                };
+                self.err(&error);
                 Ok(())
             }
         }

@@ -661,9 +661,14 @@ impl Session {
     /// A branch's storage connection broke mid-statement: its work is rolled back there,
     /// so the transaction cannot commit; roll it back everywhere.
     pub(super) async fn after_lost_branch(&mut self, dnid: DataNodeId) {
-        if self.is_branch(dnid) && !self.backends.pinned.iter().any(|l| l.target().dnid == dnid) {
+        if self.branch_lost(dnid) {
             self.rollback_txn().await;
         }
+    }
+
+    /// Whether `dnid` is a branch of the open transaction whose connection is gone.
+    pub(super) fn branch_lost(&self, dnid: DataNodeId) -> bool {
+        self.is_branch(dnid) && !self.backends.pinned.iter().any(|l| l.target().dnid == dnid)
     }
 
     /// Refuses a write in a READ ONLY transaction (MySQL error 1792).
@@ -701,6 +706,18 @@ async fn rollback_branch(lease: &mut Lease, xid: &str) {
     if lease.in_transaction() {
         lease.mark_broken();
     }
+}
+
+/// The error of a statement that lost a transaction branch's connection (its storage
+/// server failed, or failed over): the whole transaction is rolled back and, as after a
+/// deadlock, the client may run it again from the start: 1213 with SQLSTATE 40001
+/// (class 40, transaction rollback), which drivers and frameworks treat as retryable,
+/// as Galera does for its conflicts.
+pub(super) fn transaction_lost(dnid: DataNodeId) -> MysqlError {
+    MysqlError::new(
+        codes::LOCK_DEADLOCK,
+        format!("Lost connection to data node {dnid} inside the transaction (its storage server failed); the transaction was rolled back; try restarting transaction"),
+    )
 }
 
 fn lost(dnid: DataNodeId, what: &str) -> MysqlError {
