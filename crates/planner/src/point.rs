@@ -124,11 +124,7 @@ impl PointRoute {
         catalog: &dyn CatalogView,
         bind: impl FnOnce(&mut Expr) -> bool,
     ) -> Option<u32> {
-        let resolver = Resolver {
-            catalog,
-            db: ctx.db,
-            home: ctx.home_node,
-        };
+        let resolver = Resolver::new(ctx, catalog);
         let table = resolver.table(&self.table, self.alias.as_deref()).ok()?;
         let key = table.key_column(true)?;
         if self
