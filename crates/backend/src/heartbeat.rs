@@ -91,20 +91,15 @@ impl Prober {
     /// One heartbeat: reads the node's state within the probe timeout.
     pub async fn probe(&mut self) -> Result<ProbeReport, BackendError> {
         let timeout = self.timeout;
-        let result = tokio::time::timeout(timeout, self.read_state()).await;
-        let outcome = match result {
-            Ok(outcome) => outcome,
-            Err(_) => Err(BackendError::ConnectTimeout(format!(
-                "{}:{} (no heartbeat answer within {} ms)",
-                self.target.host,
-                self.target.port,
-                timeout.as_millis()
-            ))),
-        };
-        if outcome.is_err() {
-            self.conn = None;
-        }
-        outcome
+        let outcome = tokio::time::timeout(timeout, self.read_state())
+            .await
+            .unwrap_or_else(|_| {
+                Err(self.timed_out(format!(
+                    "no heartbeat answer within {} ms",
+                    timeout.as_millis()
+                )))
+            });
+        self.drop_failed(outcome)
     }
 
     /// Whether a brand-new connection succeeds within `timeout`: the second path that
@@ -133,13 +128,22 @@ impl Prober {
         })
         .await
         .unwrap_or_else(|_| {
-            Err(BackendError::ConnectTimeout(format!(
-                "{}:{} ({} ms running {sql:?})",
-                self.target.host,
-                self.target.port,
-                timeout.as_millis()
-            )))
+            Err(self.timed_out(format!("{} ms running {sql:?}", timeout.as_millis())))
         });
+        self.drop_failed(result)
+    }
+
+    /// A timeout on the probed node, `what` saying what took too long.
+    fn timed_out(&self, what: String) -> BackendError {
+        BackendError::ConnectTimeout(format!(
+            "{}:{} ({what})",
+            self.target.host, self.target.port
+        ))
+    }
+
+    /// Passes `result` on; a failure drops the connection, so the next use connects
+    /// afresh.
+    fn drop_failed<T>(&mut self, result: Result<T, BackendError>) -> Result<T, BackendError> {
         if result.is_err() {
             self.conn = None;
         }

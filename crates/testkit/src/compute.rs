@@ -167,6 +167,13 @@ impl ComputeNode {
         }
     }
 
+    /// Starts a compute node with the default configuration on the `n` storage nodes
+    /// of [`crate::shared_storage`], as most tests need.
+    pub async fn on_shared_storage(n: usize) -> Result<ComputeNode, TestkitError> {
+        let storage = crate::shared_storage(n).await?;
+        ComputeNode::builder(&storage).start().await
+    }
+
     /// The bound service address.
     pub fn service_addr(&self) -> SocketAddr {
         self.server.service_addr()

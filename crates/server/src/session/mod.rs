@@ -399,13 +399,18 @@ impl Session {
         });
         self.state.home = Some(home);
         self.state.multi_node = logic.data_nodes.len() > 1;
+        self.publish_database();
+        Ok(())
+    }
+
+    /// Shows the current database in the session list (SHOW PROCESSLIST).
+    fn publish_database(&self) {
         *self
             .identity
             .entry
             .db
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
-        Ok(())
+            .unwrap_or_else(|p| p.into_inner()) = self.state.db.clone();
     }
 
     /// The data node statements without a table-level route go to, and its physical
