@@ -11,7 +11,8 @@ With DATA_NODES > 1 the targets are two Strata compute nodes over the same shard
 tables, `strata` (XA commits) and `strata_be` (best-effort commits), and the report
 gives each one's numbers, the XA / best-effort ratios (median of the per-repetition
 ratios: the repetitions are interleaved) and the statements the storage nodes executed
-per client transaction (SHOW GLOBAL STATUS deltas summed over the nodes).
+per client transaction (SHOW GLOBAL STATUS deltas summed over the nodes). A `baseline`
+target (BENCH_BASELINE_BIN) is compared with `strata` as in the one-node report.
 """
 import csv
 import glob
@@ -206,7 +207,7 @@ def main():
     open(os.path.join(out, "chart.dat"), "w").write("\n".join(chart) + "\n")
 
 
-MODES = [("strata", "XA"), ("strata_be", "best effort")]
+MODES = [("strata", "XA"), ("strata_be", "best effort"), ("baseline", "baseline build (XA)")]
 DN = ["questions", "select", "insert", "update", "delete", "begin", "commit", "rollback",
       "xa_start", "xa_prepare", "xa_commit", "xa_rollback"]
 
@@ -320,6 +321,7 @@ def multi_node_report(out, data_nodes):
                 f"| {fmt(median(paired(per_query('strata_cpu_s'))), 2)} "
                 f"| {fmt(median(paired(per_query('mariadb_cpu_s'))), 2)} |")
 
+    lines += baseline_section(cases, runs)
     lines += ["", "Statements the storage nodes executed per client transaction (sysbench event), "
               "summed over the nodes (SHOW GLOBAL STATUS deltas; `questions` counts every statement "
               "a client of the storage node sent, Strata's session set-up and background "

@@ -28,6 +28,7 @@ use crate::relay::{
     relay_fetch, relay_response, RelayError, RelayMode, RelayOutcome, ResponseKind,
 };
 use crate::BackendError;
+use strata_catalog::DataNodeId;
 
 /// Capabilities Strata asks of storage nodes: classic EOF packets (the relay converts),
 /// multi-statements and multi-results, no compression, no LOCAL INFILE.
@@ -51,7 +52,7 @@ const BACKEND_MAX_PACKET: usize = 1 << 30;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageTarget {
     /// Data node this storage node serves.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// Host name or address.
     pub host: String,
     /// TCP port.

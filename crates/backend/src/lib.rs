@@ -18,6 +18,7 @@ pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename}
 pub use storage_tls::StorageTlsMap;
 pub use strata_protocol::{ClientTls, ClientTlsOptions};
 
+use strata_catalog::DataNodeId;
 use strata_protocol::packets::ErrPacket;
 use strata_protocol::ProtocolError;
 
@@ -41,13 +42,13 @@ pub enum BackendError {
     Server(ErrPacket),
     /// No connection became free within the acquire timeout.
     #[error("no free connection to data node {0} within {1} ms")]
-    PoolTimeout(u32, u64),
+    PoolTimeout(DataNodeId, u64),
     /// The data node was failing over and no new primary took over within the hold.
     #[error("data node {0} is failing over and has no new primary yet")]
-    FailingOver(u32),
+    FailingOver(DataNodeId),
     /// The pool is closed (shutting down).
     #[error("connection pool of data node {0} is closed")]
-    PoolClosed(u32),
+    PoolClosed(DataNodeId),
     /// A connection's state could not be aligned with the session's.
     #[error("storage connection state mismatch: {0}")]
     StateMismatch(&'static str),

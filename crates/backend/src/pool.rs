@@ -30,6 +30,7 @@ use strata_protocol::ClientTls;
 
 use crate::conn::{BackendConn, StorageTarget};
 use crate::BackendError;
+use strata_catalog::DataNodeId;
 
 /// Limits and timings of one pool.
 #[derive(Debug, Clone)]
@@ -141,7 +142,7 @@ pub struct Pool {
     /// This pool, for the leases it lends (they give themselves back on drop).
     me: Weak<Pool>,
     /// The data node (never changes, unlike the storage node serving it).
-    dnid: u32,
+    dnid: DataNodeId,
     /// The storage node new connections go to (swapped by failover).
     target: RwLock<Arc<StorageTarget>>,
     /// TLS for every connection of this pool (health checks included), or None.
@@ -522,7 +523,7 @@ impl Pool {
     fn park(&self, pooled: Pooled) {
         if !pooled.reusable() || self.closed.load(Ordering::Relaxed) || !self.is_current(&pooled) {
             debug!(
-                dnid = self.dnid,
+                dnid = self.dnid.get(),
                 "closing storage connection instead of pooling it"
             );
             drop(pooled);
@@ -571,7 +572,7 @@ impl Pool {
                     && pooled.conn.ping().await.is_err()
                 {
                     warn!(
-                        dnid = self.dnid,
+                        dnid = self.dnid.get(),
                         "dropping a storage connection that failed its health check"
                     );
                     continue;
@@ -591,7 +592,7 @@ impl Pool {
             match self.open(permit, self.own_shard()).await {
                 Ok(pooled) => self.park(pooled),
                 Err(e) => {
-                    warn!(dnid = self.dnid, error = %e, "cannot open a storage connection; will retry");
+                    warn!(dnid = self.dnid.get(), error = %e, "cannot open a storage connection; will retry");
                     break;
                 }
             }

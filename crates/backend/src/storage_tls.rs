@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use strata_catalog::DataNodeId;
 use strata_protocol::ClientTls;
 
 use crate::conn::StorageTarget;
@@ -11,12 +12,12 @@ use crate::conn::StorageTarget;
 /// TLS settings per storage node: (DNID, host, port) -> settings.
 #[derive(Debug, Clone, Default)]
 pub struct StorageTlsMap {
-    by_node: HashMap<(u32, String, u16), ClientTls>,
+    by_node: HashMap<(DataNodeId, String, u16), ClientTls>,
 }
 
 impl StorageTlsMap {
     /// Connections to `host:port` for data node `dnid` use `tls`.
-    pub fn insert(&mut self, dnid: u32, host: &str, port: u16, tls: ClientTls) {
+    pub fn insert(&mut self, dnid: DataNodeId, host: &str, port: u16, tls: ClientTls) {
         self.by_node.insert((dnid, host.to_string(), port), tls);
     }
 

@@ -18,6 +18,7 @@ use crate::sharding::{Distribution, KeyType, ShardingRule};
 use crate::store::{now_ms, DatabaseMeta, MetadataStore};
 use crate::table::TableInfo;
 use crate::unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
+use crate::DataNodeId;
 
 /// Tables by database, then by name (both case-sensitive).
 type TableMap = BTreeMap<String, BTreeMap<String, Arc<TableInfo>>>;
@@ -36,12 +37,12 @@ pub enum DeclaredDistribution {
     /// A copy on each of the database's data nodes.
     Global {
         /// The database's data nodes.
-        data_nodes: Vec<u32>,
+        data_nodes: Vec<DataNodeId>,
     },
     /// On one data node.
     Vertical {
         /// The data node.
-        dnid: u32,
+        dnid: DataNodeId,
     },
     /// With its parent rows.
     Child {
@@ -124,9 +125,9 @@ pub struct LogicDb {
     /// Name, case-sensitive.
     pub name: String,
     /// DNIDs it spans.
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// DNIDs for tables without a distribution clause (all of `data_nodes` when not set).
-    pub default_data_nodes: Vec<u32>,
+    pub default_data_nodes: Vec<DataNodeId>,
     /// Where it is defined.
     pub origin: DbOrigin,
     /// Its own physical database on each of its data nodes (databases created through
@@ -146,7 +147,7 @@ impl LogicDb {
 #[derive(Debug)]
 pub struct Catalog {
     config: Config,
-    data_nodes: BTreeMap<u32, DataNodeConfig>,
+    data_nodes: BTreeMap<DataNodeId, DataNodeConfig>,
     store: Arc<MetadataStore>,
     sequences: Sequences,
     rules: BTreeMap<String, Arc<ShardingRule>>,
@@ -178,7 +179,7 @@ impl Catalog {
             };
             dbs.insert(db.name.clone(), Arc::new(logic));
         }
-        let known: HashSet<u32> = config.data_nodes.iter().map(|d| d.id).collect();
+        let known: HashSet<DataNodeId> = config.data_nodes.iter().map(|d| d.id).collect();
         let mut problems = Vec::new();
         let stored = store.list_databases()?;
         for (name, meta) in &stored {
@@ -202,7 +203,7 @@ impl Catalog {
             .values()
             .map(|d| (d.name.as_str(), d.data_nodes.as_slice()))
             .chain(stored.iter().map(|(n, m)| {
-                let nodes: &[u32] = match m.physical {
+                let nodes: &[DataNodeId] = match m.physical {
                     Some(_) => &[],
                     None => m.data_nodes.as_slice(),
                 };
@@ -275,7 +276,7 @@ impl Catalog {
     }
 
     /// The data node with this DNID.
-    pub fn data_node(&self, dnid: u32) -> Option<&DataNodeConfig> {
+    pub fn data_node(&self, dnid: DataNodeId) -> Option<&DataNodeConfig> {
         self.data_nodes.get(&dnid)
     }
 
@@ -285,7 +286,7 @@ impl Catalog {
     }
 
     /// The physical database of a data node's storage nodes.
-    pub fn physical_db(&self, dnid: u32) -> Option<&str> {
+    pub fn physical_db(&self, dnid: DataNodeId) -> Option<&str> {
         self.data_node(dnid).map(|d| d.primary.database.as_str())
     }
 
@@ -304,15 +305,15 @@ impl Catalog {
     pub fn create_database(
         &self,
         name: &str,
-        data_nodes: Vec<u32>,
-        default_data_nodes: Option<Vec<u32>>,
+        data_nodes: Vec<DataNodeId>,
+        default_data_nodes: Option<Vec<DataNodeId>>,
     ) -> Result<Arc<LogicDb>, CatalogError> {
         let mut dbs = self.write();
         if dbs.contains_key(name) {
             return Err(CatalogError::DatabaseExists(name.to_string()));
         }
         let mut problems = Vec::new();
-        let known: HashSet<u32> = self.data_nodes.keys().copied().collect();
+        let known: HashSet<DataNodeId> = self.data_nodes.keys().copied().collect();
         check_logic_db(
             name,
             &data_nodes,
@@ -350,8 +351,8 @@ impl Catalog {
     pub fn create_database_with_own_schema(
         &self,
         name: &str,
-        data_nodes: Vec<u32>,
-        default_data_nodes: Option<Vec<u32>>,
+        data_nodes: Vec<DataNodeId>,
+        default_data_nodes: Option<Vec<DataNodeId>>,
     ) -> Result<Arc<LogicDb>, CatalogError> {
         let mut dbs = self.write();
         if let Some(existing) = dbs.keys().find(|d| d.eq_ignore_ascii_case(name)) {
@@ -368,7 +369,7 @@ impl Catalog {
                 dn.id
             ));
         }
-        let known: HashSet<u32> = self.data_nodes.keys().copied().collect();
+        let known: HashSet<DataNodeId> = self.data_nodes.keys().copied().collect();
         check_logic_db(
             name,
             &data_nodes,
@@ -546,23 +547,45 @@ impl Catalog {
         Ok(info)
     }
 
-    /// Records (or forgets, with None) a table's unique keys and persists them.
+    /// Records (or, with None, forgets) a table's PRIMARY/UNIQUE keys.
     pub fn set_unique_keys(
         &self,
         db: &str,
         name: &str,
         keys: Option<Vec<UniqueKey>>,
     ) -> Result<(), CatalogError> {
+        self.update_table(db, name, |info| info.unique_keys = keys)
+    }
+
+    /// Records (or, with None, forgets) a table's column collations as a data node
+    /// reports them.
+    pub fn set_column_collations(
+        &self,
+        db: &str,
+        name: &str,
+        collations: Option<BTreeMap<String, String>>,
+    ) -> Result<(), CatalogError> {
+        self.update_table(db, name, |info| info.column_collations = collations)
+    }
+
+    /// Changes what the catalog knows of an existing table (not its distribution) and
+    /// stores it; nothing is written when nothing changed.
+    pub fn update_table(
+        &self,
+        db: &str,
+        name: &str,
+        change: impl FnOnce(&mut TableInfo),
+    ) -> Result<(), CatalogError> {
         let _dbs = self.read();
         let mut tables = self.tables_write();
         let Some(current) = tables.get_mut(db).and_then(|t| t.get_mut(name)) else {
             return Err(unknown_table(db, name));
         };
-        if current.unique_keys == keys {
+        let mut info = TableInfo::clone(current);
+        change(&mut info);
+        if info == **current {
             return Ok(());
         }
-        let mut info = TableInfo::clone(current);
-        info.unique_keys = keys;
         self.store.put_table(db, name, &info)?;
         *current = Arc::new(info);
         Ok(())
@@ -640,7 +663,7 @@ fn resolve_nodes(
     name: &str,
     info: &TableInfo,
     tables: Option<&BTreeMap<String, Arc<TableInfo>>>,
-) -> Result<Vec<u32>, CatalogError> {
+) -> Result<Vec<DataNodeId>, CatalogError> {
     let entry = format!("table '{}.{name}'", db.name);
     let bad = |reason: String| Err(CatalogError::Invalid(format!("{entry}: {reason}")));
     if let Err(e) = info.distribution.validate() {
@@ -807,7 +830,7 @@ fn runtime_db(name: String, meta: DatabaseMeta) -> LogicDb {
 
 /// The data nodes a database owns exclusively (none when it has its own physical
 /// databases).
-fn owned_nodes(db: &LogicDb) -> &[u32] {
+fn owned_nodes(db: &LogicDb) -> &[DataNodeId] {
     match db.physical {
         Some(_) => &[],
         None => &db.data_nodes,

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::DataNodeId;
+
 /// Whole compute-node configuration, one TOML file (`Default` is the empty file).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -210,7 +212,7 @@ pub struct ServerConfig {
     /// The data nodes of a database made by `CREATE DATABASE` without a
     /// `DEFAULT DATANODE` clause; None (the default) means every data node.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_database_data_nodes: Option<Vec<u32>>,
+    pub new_database_data_nodes: Option<Vec<DataNodeId>>,
 }
 
 impl ServerConfig {
@@ -284,7 +286,7 @@ pub struct UserConfig {
 #[serde(deny_unknown_fields)]
 pub struct DataNodeConfig {
     /// DNID, unique, positive.
-    pub id: u32,
+    pub id: DataNodeId,
     /// The primary storage node.
     pub primary: StorageNodeConfig,
     /// Replicas of the primary (`[[data_node.replica]]`), candidates for failover.
@@ -294,7 +296,7 @@ pub struct DataNodeConfig {
 
 impl DataNodeConfig {
     /// A data node with a primary and no replicas.
-    pub fn new(id: u32, primary: StorageNodeConfig) -> Self {
+    pub fn new(id: DataNodeId, primary: StorageNodeConfig) -> Self {
         Self {
             id,
             primary,
@@ -396,10 +398,10 @@ pub struct LogicDbConfig {
     /// Name shown by SHOW DATABASES.
     pub name: String,
     /// DNIDs this database spans.
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// DNIDs where tables without a distribution clause go; absent means all of `data_nodes`.
     #[serde(default)]
-    pub default_data_nodes: Option<Vec<u32>>,
+    pub default_data_nodes: Option<Vec<DataNodeId>>,
 }
 
 /// A named sharding rule: function, parameters, data nodes and NULL route.
@@ -413,14 +415,14 @@ pub struct RuleConfig {
     /// Data nodes: required for auto_* (keys spread by position); for the others the
     /// nodes named in `params` when absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// Parameters in the function's text form (see docs/sharding.md).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub params: String,
     /// Data node for NULL keys (auto_crc32 defaults to its first node; the others refuse
     /// NULL with error 10104 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub null_route: Option<u32>,
+    pub null_route: Option<DataNodeId>,
 }
 
 /// How a declared table is placed.
@@ -460,16 +462,16 @@ pub struct TableConfig {
     pub function: Option<String>,
     /// Sharded, inline rule: data nodes. Global: must be all of the database's (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_nodes: Option<Vec<u32>>,
+    pub data_nodes: Option<Vec<DataNodeId>>,
     /// Sharded, inline rule: parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<String>,
     /// Sharded, inline rule: NULL route.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub null_route: Option<u32>,
+    pub null_route: Option<DataNodeId>,
     /// Vertical: the data node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_node: Option<u32>,
+    pub data_node: Option<DataNodeId>,
     /// Child: the parent table (sharded, same database).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,

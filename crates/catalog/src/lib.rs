@@ -8,6 +8,7 @@
 pub mod accounts;
 mod catalog;
 pub mod config;
+mod data_node_id;
 mod error;
 pub mod firewall;
 mod load;
@@ -22,6 +23,7 @@ pub mod xalog;
 pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
 pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration};
 pub use config::Config;
+pub use data_node_id::DataNodeId;
 pub use error::CatalogError;
 pub use load::{validate_logic_db_name, validate_table_name};
 pub use store::{DatabaseMeta, MetadataStore, TableKind};

@@ -11,6 +11,7 @@ use crate::config::{
 };
 use crate::error::CatalogError;
 use crate::sharding::ShardingRule;
+use crate::DataNodeId;
 
 /// Schemas every MySQL server has; a logical database may not take their names.
 const SYSTEM_SCHEMAS: [&str; 4] = ["information_schema", "mysql", "performance_schema", "sys"];
@@ -44,7 +45,7 @@ impl Config {
         check_server(&self.server, &mut problems);
         check_users(&self.users, &mut problems);
         check_data_nodes(&self.data_nodes, &mut problems);
-        let known: HashSet<u32> = self.data_nodes.iter().map(|d| d.id).collect();
+        let known: HashSet<DataNodeId> = self.data_nodes.iter().map(|d| d.id).collect();
         check_databases(&self.databases, &known, &mut problems);
         for id in self.server.new_database_data_nodes.iter().flatten() {
             if !known.contains(id) {
@@ -125,9 +126,9 @@ pub fn validate_logic_db_name(name: &str) -> Result<(), String> {
 /// defined, no repeats, default nodes a non-empty subset.
 pub(crate) fn check_logic_db(
     name: &str,
-    data_nodes: &[u32],
-    default_data_nodes: Option<&[u32]>,
-    known: &HashSet<u32>,
+    data_nodes: &[DataNodeId],
+    default_data_nodes: Option<&[DataNodeId]>,
+    known: &HashSet<DataNodeId>,
     problems: &mut Vec<String>,
 ) {
     let entry = format!("database '{name}'");
@@ -171,11 +172,11 @@ pub(crate) fn check_logic_db(
 /// Checks that no name repeats (exactly or differing only in case) and no data node
 /// belongs to two databases. `dbs` yields (name, data nodes).
 pub(crate) fn check_database_set<'a>(
-    dbs: impl Iterator<Item = (&'a str, &'a [u32])>,
+    dbs: impl Iterator<Item = (&'a str, &'a [DataNodeId])>,
     problems: &mut Vec<String>,
 ) {
     let mut by_lower: HashMap<String, &str> = HashMap::new();
-    let mut owner: HashMap<u32, &str> = HashMap::new();
+    let mut owner: HashMap<DataNodeId, &str> = HashMap::new();
     for (name, nodes) in dbs {
         if let Some(prev) = by_lower.insert(name.to_ascii_lowercase(), name) {
             if prev == name {
@@ -198,7 +199,7 @@ pub(crate) fn check_database_set<'a>(
     }
 }
 
-fn check_databases(dbs: &[LogicDbConfig], known: &HashSet<u32>, problems: &mut Vec<String>) {
+fn check_databases(dbs: &[LogicDbConfig], known: &HashSet<DataNodeId>, problems: &mut Vec<String>) {
     for db in dbs {
         check_logic_db(
             &db.name,
@@ -246,8 +247,8 @@ pub(crate) fn rule_from_config(rule: &RuleConfig) -> Result<ShardingRule, String
 pub(crate) fn build_rule(
     function: &str,
     params: &str,
-    data_nodes: Vec<u32>,
-    null_route: Option<u32>,
+    data_nodes: Vec<DataNodeId>,
+    null_route: Option<DataNodeId>,
 ) -> Result<ShardingRule, String> {
     let null_route = match null_route {
         None if function.trim().eq_ignore_ascii_case("auto_crc32") => data_nodes.first().copied(),
@@ -259,7 +260,7 @@ pub(crate) fn build_rule(
 /// Checks the named rules; returns the valid ones by name.
 fn check_rules(
     rules: &[RuleConfig],
-    known: &HashSet<u32>,
+    known: &HashSet<DataNodeId>,
     problems: &mut Vec<String>,
 ) -> BTreeMap<String, ShardingRule> {
     let mut valid = BTreeMap::new();
@@ -372,8 +373,8 @@ fn check_tables(
             }
             TableType::Global => {
                 if let Some(nodes) = &table.data_nodes {
-                    let given: HashSet<u32> = nodes.iter().copied().collect();
-                    let all: HashSet<u32> = db.data_nodes.iter().copied().collect();
+                    let given: HashSet<DataNodeId> = nodes.iter().copied().collect();
+                    let all: HashSet<DataNodeId> = db.data_nodes.iter().copied().collect();
                     if given != all {
                         problems.push(format!(
                             "{entry}: a global table is on all of database '{}'s data nodes {:?}",
@@ -553,7 +554,7 @@ fn check_data_nodes(nodes: &[DataNodeConfig], problems: &mut Vec<String>) {
     let mut seen = HashSet::new();
     for (i, node) in nodes.iter().enumerate() {
         let entry = format!("data node {}", node.id);
-        if node.id == 0 {
+        if node.id.get() == 0 {
             problems.push(format!("data node #{}: id must be positive", i + 1));
         } else if !seen.insert(node.id) {
             problems.push(format!("{entry} is defined twice"));

@@ -17,18 +17,20 @@ use std::ops::Bound;
 
 pub use key::{bound_key, canonical_key, comparison_key, RangeOp};
 
+use crate::DataNodeId;
+
 /// How a table's rows are placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Distribution {
     /// All rows on one data node.
     Vertical {
         /// The data node.
-        dnid: u32,
+        dnid: DataNodeId,
     },
     /// A full copy on each data node listed.
     Global {
         /// The data nodes (all of the logical database's).
-        data_nodes: Vec<u32>,
+        data_nodes: Vec<DataNodeId>,
     },
     /// Rows spread by a sharding rule on one column.
     Sharded {
@@ -121,37 +123,37 @@ pub enum ShardingFunction {
     /// Integer intervals (inclusive) to data nodes, with below-min/above-max buckets.
     Range {
         /// (low, high, dnid), non-overlapping, low <= high.
-        intervals: Vec<(i128, i128, u32)>,
+        intervals: Vec<(i128, i128, DataNodeId)>,
         /// Node for keys below every interval.
-        below_min: Option<u32>,
+        below_min: Option<DataNodeId>,
         /// Node for keys above every interval.
-        above_max: Option<u32>,
+        above_max: Option<DataNodeId>,
     },
     /// Value list to data nodes (strings compared with the column's collation).
     Match {
         /// (value as written, dnid).
-        values: Vec<(String, u32)>,
+        values: Vec<(String, DataNodeId)>,
         /// Node for the empty string, if any.
-        empty_route: Option<u32>,
+        empty_route: Option<DataNodeId>,
     },
     /// Integer value to data node.
     Route {
         /// (value, dnid).
-        values: Vec<(i128, u32)>,
+        values: Vec<(i128, DataNodeId)>,
     },
     /// key % modulus; remainder intervals (inclusive) to data nodes.
     SimpleMod {
         /// Modulus, 2 ..= 2147483647.
         modulus: u64,
         /// (low remainder, high remainder, dnid).
-        remainders: Vec<(u64, u64, u32)>,
+        remainders: Vec<(u64, u64, DataNodeId)>,
     },
     /// crc32(key) % modulus; remainder intervals (inclusive) to data nodes.
     Crc32Mod {
         /// Modulus, 2 ..= 2147483647.
         modulus: u64,
         /// (low remainder, high remainder, dnid).
-        remainders: Vec<(u64, u64, u32)>,
+        remainders: Vec<(u64, u64, DataNodeId)>,
     },
 }
 
@@ -163,9 +165,9 @@ pub struct ShardingRule {
     /// The function.
     pub function: ShardingFunction,
     /// Data nodes, in order (AUTO_* functions index into it).
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// Data node for NULL keys; None makes NULL an error (10104).
-    pub null_route: Option<u32>,
+    pub null_route: Option<DataNodeId>,
 }
 
 impl std::fmt::Display for KeyValue {
@@ -218,13 +220,13 @@ impl ShardingRule {
     /// a derived list).
     pub fn new(
         function: ShardingFunction,
-        data_nodes: Vec<u32>,
-        null_route: Option<u32>,
+        data_nodes: Vec<DataNodeId>,
+        null_route: Option<DataNodeId>,
     ) -> Result<ShardingRule, ShardingError> {
         let function = function.normalized();
         function.validate()?;
         let data_nodes = if !function.is_auto() && data_nodes.is_empty() {
-            let mut nodes: BTreeSet<u32> = function.referenced_nodes().into_iter().collect();
+            let mut nodes: BTreeSet<DataNodeId> = function.referenced_nodes().into_iter().collect();
             nodes.extend(null_route);
             nodes.into_iter().collect()
         } else {
@@ -242,21 +244,21 @@ impl ShardingRule {
 
     /// AUTO_CRC32 over `data_nodes`; as in HotDB, NULL keys are routed automatically (to
     /// the first data node) unless [`ShardingRule::with_null_route`] says otherwise.
-    pub fn auto_crc32(data_nodes: Vec<u32>) -> Result<ShardingRule, ShardingError> {
+    pub fn auto_crc32(data_nodes: Vec<DataNodeId>) -> Result<ShardingRule, ShardingError> {
         let first = data_nodes.first().copied();
         ShardingRule::new(ShardingFunction::AutoCrc32, data_nodes, first)
     }
 
     /// AUTO_MOD over `data_nodes` (integer keys; NULL is an error unless a NULL route is set).
-    pub fn auto_mod(data_nodes: Vec<u32>) -> Result<ShardingRule, ShardingError> {
+    pub fn auto_mod(data_nodes: Vec<DataNodeId>) -> Result<ShardingRule, ShardingError> {
         ShardingRule::new(ShardingFunction::AutoMod, data_nodes, None)
     }
 
     /// RANGE: inclusive (low, high, dnid) intervals plus optional below-min/above-max nodes.
     pub fn range(
-        intervals: Vec<(i128, i128, u32)>,
-        below_min: Option<u32>,
-        above_max: Option<u32>,
+        intervals: Vec<(i128, i128, DataNodeId)>,
+        below_min: Option<DataNodeId>,
+        above_max: Option<DataNodeId>,
     ) -> Result<ShardingRule, ShardingError> {
         ShardingRule::new(
             ShardingFunction::Range {
@@ -272,8 +274,8 @@ impl ShardingRule {
     /// MATCH: (value, dnid) pairs compared with the column's canonical form, plus an
     /// optional node for the empty string.
     pub fn match_list(
-        values: Vec<(String, u32)>,
-        empty_route: Option<u32>,
+        values: Vec<(String, DataNodeId)>,
+        empty_route: Option<DataNodeId>,
     ) -> Result<ShardingRule, ShardingError> {
         ShardingRule::new(
             ShardingFunction::Match {
@@ -286,14 +288,14 @@ impl ShardingRule {
     }
 
     /// ROUTE: (integer value, dnid) pairs.
-    pub fn route_list(values: Vec<(i128, u32)>) -> Result<ShardingRule, ShardingError> {
+    pub fn route_list(values: Vec<(i128, DataNodeId)>) -> Result<ShardingRule, ShardingError> {
         ShardingRule::new(ShardingFunction::Route { values }, Vec::new(), None)
     }
 
     /// SIMPLE_MOD: key % modulus, (low, high, dnid) remainder intervals covering 0..modulus.
     pub fn simple_mod(
         modulus: u64,
-        remainders: Vec<(u64, u64, u32)>,
+        remainders: Vec<(u64, u64, DataNodeId)>,
     ) -> Result<ShardingRule, ShardingError> {
         ShardingRule::new(
             ShardingFunction::SimpleMod {
@@ -308,7 +310,7 @@ impl ShardingRule {
     /// CRC32_MOD: crc32(key) % modulus, remainder intervals covering 0..modulus.
     pub fn crc32_mod(
         modulus: u64,
-        remainders: Vec<(u64, u64, u32)>,
+        remainders: Vec<(u64, u64, DataNodeId)>,
     ) -> Result<ShardingRule, ShardingError> {
         ShardingRule::new(
             ShardingFunction::Crc32Mod {
@@ -325,8 +327,8 @@ impl ShardingRule {
     pub fn from_spec(
         type_name: &str,
         params: &str,
-        data_nodes: Vec<u32>,
-        null_route: Option<u32>,
+        data_nodes: Vec<DataNodeId>,
+        null_route: Option<DataNodeId>,
     ) -> Result<ShardingRule, ShardingError> {
         let function = ShardingFunction::from_spec(type_name, params)?;
         ShardingRule::new(function, data_nodes, null_route)
@@ -335,7 +337,7 @@ impl ShardingRule {
     /// The same rule with another NULL route (None: NULL keys are an error).
     pub fn with_null_route(
         mut self,
-        null_route: Option<u32>,
+        null_route: Option<DataNodeId>,
     ) -> Result<ShardingRule, ShardingError> {
         if let Some(dn) = null_route {
             if !self.function.is_auto() && !self.data_nodes.contains(&dn) {
@@ -366,7 +368,7 @@ impl ShardingRule {
         }
         let mut seen = BTreeSet::new();
         for &dn in &self.data_nodes {
-            if dn == 0 {
+            if dn.get() == 0 {
                 return bad("data node ids must be positive".into());
             }
             if !seen.insert(dn) {
@@ -408,7 +410,7 @@ impl ShardingRule {
             empty_route,
         } = &self.function
         {
-            let mut keys: Vec<(KeyValue, &str, u32)> = Vec::new();
+            let mut keys: Vec<(KeyValue, &str, DataNodeId)> = Vec::new();
             let empty = empty_route.map(|dn| (String::new(), dn));
             for (value, dn) in values.iter().chain(empty.iter()) {
                 let key = key::match_value_key(key_type, value)?;
@@ -436,16 +438,20 @@ impl ShardingRule {
     /// The data node of a canonical key. MATCH on string, binary or temporal keys needs
     /// the column's key type: use [`ShardingRule::route_typed`] or
     /// [`Distribution::route`].
-    pub fn route(&self, key: &KeyValue) -> Result<u32, ShardingError> {
+    pub fn route(&self, key: &KeyValue) -> Result<DataNodeId, ShardingError> {
         self.route_inner(None, key)
     }
 
     /// The data node of a canonical key of a column of `key_type`.
-    pub fn route_typed(&self, key_type: &KeyType, key: &KeyValue) -> Result<u32, ShardingError> {
+    pub fn route_typed(
+        &self,
+        key_type: &KeyType,
+        key: &KeyValue,
+    ) -> Result<DataNodeId, ShardingError> {
         self.route_inner(Some(key_type), key)
     }
 
-    fn node_at(&self, index: u64) -> Result<u32, ShardingError> {
+    fn node_at(&self, index: u64) -> Result<DataNodeId, ShardingError> {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.data_nodes.get(i).copied())
@@ -463,7 +469,7 @@ impl ShardingRule {
         &self,
         key_type: Option<&KeyType>,
         key: &KeyValue,
-    ) -> Result<u32, ShardingError> {
+    ) -> Result<DataNodeId, ShardingError> {
         if matches!(key, KeyValue::Null) {
             return self
                 .null_route
@@ -560,7 +566,11 @@ impl ShardingRule {
     /// the range is empty or routes nowhere), or None when it may be any of them. Exact
     /// for RANGE and ROUTE on integer keys; other functions enumerate integer ranges of
     /// at most 64 values. NULL never falls in a range.
-    pub fn route_range(&self, low: Bound<&KeyValue>, high: Bound<&KeyValue>) -> Option<Vec<u32>> {
+    pub fn route_range(
+        &self,
+        low: Bound<&KeyValue>,
+        high: Bound<&KeyValue>,
+    ) -> Option<Vec<DataNodeId>> {
         let lo = match low {
             Bound::Unbounded => None,
             Bound::Included(KeyValue::Int(v)) => Some(*v),
@@ -619,7 +629,7 @@ impl ShardingRule {
     }
 }
 
-fn remainder_node(remainders: &[(u64, u64, u32)], r: u64) -> Option<u32> {
+fn remainder_node(remainders: &[(u64, u64, DataNodeId)], r: u64) -> Option<DataNodeId> {
     remainders
         .iter()
         .find(|(lo, hi, _)| *lo <= r && r <= *hi)

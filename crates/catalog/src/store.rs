@@ -11,6 +11,7 @@
 //! in its text form, key type as a column definition) and the global AUTO_INCREMENT
 //! column; version 1 records of vertical and global tables still decode.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +24,7 @@ use crate::error::CatalogError;
 use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use crate::table::TableInfo;
 use crate::unique_keys::UniqueKey;
+use crate::DataNodeId;
 
 /// Logical database name -> encoded [`DatabaseMeta`].
 const DATABASES: TableDefinition<&str, &[u8]> = TableDefinition::new("databases");
@@ -44,10 +46,10 @@ pub const METADATA_FILE: &str = "metadata.redb";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseMeta {
     /// DNIDs the database spans.
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// DNIDs for tables without a distribution clause; None means all of `data_nodes`.
     #[serde(default)]
-    pub default_data_nodes: Option<Vec<u32>>,
+    pub default_data_nodes: Option<Vec<DataNodeId>>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
     /// The database's own physical database on each of its data nodes (CREATE DATABASE
@@ -77,7 +79,7 @@ struct TableRecord {
     kind: TableKind,
     /// Vertical: the node; global: all nodes; sharded: the rule's nodes, in order.
     #[serde(default)]
-    data_nodes: Vec<u32>,
+    data_nodes: Vec<DataNodeId>,
     created_at_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auto_increment_column: Option<String>,
@@ -93,7 +95,7 @@ struct TableRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     params: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    null_route: Option<u32>,
+    null_route: Option<DataNodeId>,
     /// Child: parent table and columns (`column` is the child's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parent: Option<String>,
@@ -108,6 +110,9 @@ struct TableRecord {
     shard_key_default: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     other_collation_columns: Vec<String>,
+    /// After the plain values: TOML writes tables after them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    column_collations: Option<BTreeMap<String, String>>,
     /// Last: TOML writes arrays of tables after plain values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     unique_keys: Option<Vec<UniqueKey>>,
@@ -124,6 +129,7 @@ impl TableRecord {
             now_default_columns: table.now_default_columns.clone(),
             shard_key_default: table.shard_key_default.as_ref().map(encode_literal),
             other_collation_columns: table.other_collation_columns.clone(),
+            column_collations: table.column_collations.clone(),
             unique_keys: table.unique_keys.clone(),
             column: None,
             key_type: None,
@@ -228,6 +234,7 @@ impl TableRecord {
                 None => None,
             },
             other_collation_columns: self.other_collation_columns,
+            column_collations: self.column_collations,
             unique_keys: self.unique_keys,
         })
     }

@@ -4,9 +4,12 @@
 //! reads it through the same `Arc` without copying its columns. A new table attribute
 //! is a field here, a field in the store's record, and the code that fills it.
 
+use std::collections::BTreeMap;
+
 use crate::sharding::{Distribution, KeyLiteral};
 use crate::store::{now_ms, TableKind};
 use crate::unique_keys::UniqueKey;
+use crate::DataNodeId;
 
 /// A table: how its rows are placed and what routing and merging need of its columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +20,7 @@ pub struct TableInfo {
     pub auto_increment_column: Option<String>,
     /// Data nodes holding the table, sorted (a child table's are its parent's); the
     /// catalog fills this in when the table is created or loaded (not stored).
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
     /// Column names in table order (empty when unknown; then `INSERT` without a column
@@ -33,6 +36,11 @@ pub struct TableInfo {
     /// for all): rows reach the merge in the connection's character set with no trace
     /// of it, so comparing such strings across nodes is refused.
     pub other_collation_columns: Vec<String>,
+    /// Each string column's collation as a data node reports it (lowercase column name
+    /// to collation name, from `information_schema.COLUMNS` after CREATE/ALTER TABLE);
+    /// None until read. Merges compare strings under these; without them they fall
+    /// back to `other_collation_columns`.
+    pub column_collations: Option<BTreeMap<String, String>>,
     /// PRIMARY KEY and UNIQUE keys as of CREATE TABLE; None when not recorded (tables
     /// created before keys were recorded, or whose keys an ALTER changed since).
     pub unique_keys: Option<Vec<UniqueKey>>,
@@ -51,6 +59,7 @@ impl TableInfo {
             now_default_columns: Vec::new(),
             shard_key_default: None,
             other_collation_columns: Vec::new(),
+            column_collations: None,
             unique_keys: None,
         }
     }

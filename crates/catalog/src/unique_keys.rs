@@ -119,6 +119,11 @@ pub fn unique_key_violations<'a>(
 mod tests {
     use super::*;
     use crate::sharding::{KeyType, ShardingRule};
+    use crate::DataNodeId;
+
+    fn dn(n: u32) -> DataNodeId {
+        DataNodeId::new(n)
+    }
 
     fn key(name: &str, columns: &[&str]) -> UniqueKey {
         UniqueKey {
@@ -128,7 +133,8 @@ mod tests {
     }
 
     fn sharded_on(column: &str, nodes: &[u32], keys: Option<Vec<UniqueKey>>) -> TableInfo {
-        let rule = ShardingRule::auto_mod(nodes.to_vec()).unwrap_or_else(|e| panic!("{e}"));
+        let rule = ShardingRule::auto_mod(nodes.iter().copied().map(dn).collect())
+            .unwrap_or_else(|e| panic!("{e}"));
         let distribution =
             Distribution::sharded(column, KeyType::Integer { unsigned: false }, rule)
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -163,7 +169,7 @@ mod tests {
         let unknown = sharded_on("k", &[1, 2], None);
         let global = {
             let mut t = TableInfo::new(Distribution::Global {
-                data_nodes: vec![1, 2],
+                data_nodes: vec![dn(1), dn(2)],
             });
             t.unique_keys = Some(vec![key("PRIMARY", &["id"])]);
             t
@@ -195,7 +201,7 @@ mod tests {
             parent_column: "id".into(),
             column: "order_id".into(),
         });
-        child.data_nodes = vec![1, 2];
+        child.data_nodes = vec![dn(1), dn(2)];
         child.unique_keys = Some(vec![
             key("PRIMARY", &["line_id"]),
             key("x", &["ORDER_ID", "n"]),

@@ -9,6 +9,7 @@ use redb::{Durability, ReadableTable, TableDefinition};
 
 use crate::error::CatalogError;
 use crate::store::MetadataStore;
+use crate::DataNodeId;
 
 const XA_DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("xa_decisions");
 /// Counter bumped at each start, so transaction ids never repeat across restarts.
@@ -20,7 +21,7 @@ pub struct Decision {
     /// Global transaction id (the XID's gtrid).
     pub gtrid: String,
     /// Data nodes that hold a prepared branch.
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// When the decision was taken (ms since the Unix epoch).
     pub decided_ms: u64,
 }
@@ -43,7 +44,7 @@ pub trait DecisionLog: Send + Sync {
 }
 
 fn encode(d: &Decision) -> Vec<u8> {
-    let nodes: Vec<String> = d.data_nodes.iter().map(u32::to_string).collect();
+    let nodes: Vec<String> = d.data_nodes.iter().map(DataNodeId::to_string).collect();
     format!("{};{}", d.decided_ms, nodes.join(",")).into_bytes()
 }
 
@@ -57,7 +58,7 @@ fn decode(gtrid: &str, value: &[u8]) -> Result<Decision, CatalogError> {
     let data_nodes = nodes
         .split(',')
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u32>().map_err(|_| bad()))
+        .map(|s| s.parse::<DataNodeId>().map_err(|_| bad()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Decision {
         gtrid: gtrid.to_string(),
@@ -117,17 +118,21 @@ impl DecisionLog for MetadataStore {
 mod tests {
     use super::*;
 
+    fn dn(n: u32) -> DataNodeId {
+        DataNodeId::new(n)
+    }
+
     #[test]
     fn decisions_survive_reopening_and_can_be_forgotten() {
         let dir = tempfile::tempdir().expect("tempdir");
         let d1 = Decision {
             gtrid: "strata:1:7:1".into(),
-            data_nodes: vec![1, 3],
+            data_nodes: vec![dn(1), dn(3)],
             decided_ms: 42,
         };
         let d2 = Decision {
             gtrid: "strata:1:7:2".into(),
-            data_nodes: vec![2],
+            data_nodes: vec![dn(2)],
             decided_ms: 43,
         };
         let first_epoch;

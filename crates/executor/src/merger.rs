@@ -615,9 +615,10 @@ pub fn merge_all_with_options(
 }
 
 /// Refuses a merge that would compare strings whose collation it cannot know (a table
-/// of the statement declares another character set or collation): ORDER BY, GROUP BY,
-/// DISTINCT, MIN/MAX, COUNT(DISTINCT) and GROUP_CONCAT over such text columns. Binary
-/// strings compare bytewise and are fine.
+/// of the statement has a column of another character set or collation, and the plan
+/// does not give the compared column's): ORDER BY, GROUP BY, DISTINCT, MIN/MAX,
+/// COUNT(DISTINCT) and GROUP_CONCAT over such text columns. Binary strings compare
+/// bytewise and are fine.
 fn refuse_unknown_collations(
     plan: &QueryPlan,
     layout: &Layout,
@@ -635,6 +636,10 @@ fn refuse_unknown_collations(
     };
     let compared = compared_columns(plan, columns.len());
     for column in compared {
+        // The planner told the column's collation: the merge compares under it.
+        if plan.collations.get(column).copied().flatten().is_some() {
+            continue;
+        }
         if let Ok(crate::value::ColumnKind::Text { collation, .. }) = layout.node_kind(column) {
             // Binary strings and `*_bin` collations (the BINARY column flag) are exact.
             if collation.id() != BINARY_COLLATION

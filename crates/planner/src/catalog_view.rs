@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use strata_catalog::sharding::{Distribution, ShardingRule};
+use strata_catalog::DataNodeId;
 pub use strata_catalog::TableInfo;
 
 /// Read access to the catalog. Names are passed as written in the statement (MySQL
@@ -42,9 +43,9 @@ pub trait CatalogView: Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseInfo {
     /// Every data node it spans.
-    pub data_nodes: Vec<u32>,
+    pub data_nodes: Vec<DataNodeId>,
     /// Nodes for tables created without a distribution (all of `data_nodes` if unset).
-    pub default_data_nodes: Vec<u32>,
+    pub default_data_nodes: Vec<DataNodeId>,
 }
 
 /// A sharding rule with the column it usually applies to.

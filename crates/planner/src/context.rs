@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::ops::Range;
 
 use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::DataNodeId;
 
 /// Allocates values of global AUTO_INCREMENT sequences (implemented by the server over
 /// its persisted, batched sequences).
@@ -34,7 +35,7 @@ pub struct PlanContext<'a> {
     /// as literals and contains no placeholder.
     pub params: Option<&'a [KeyLiteral]>,
     /// Data node for statements that read no table (`SELECT 1`, `SELECT NOW()`).
-    pub home_node: Option<u32>,
+    pub home_node: Option<DataNodeId>,
     /// Current time, microseconds since the Unix epoch (UTC).
     pub now_micros: i64,
     /// Session time zone as an offset from UTC, in seconds (for NOW(), CURDATE()).

@@ -27,6 +27,7 @@ use sqlparser::ast::{
 };
 use strata_catalog::sharding::{Distribution, KeyType, ShardingFunction, ShardingRule};
 use strata_catalog::unique_keys::violating_key;
+use strata_catalog::DataNodeId;
 use strata_catalog::UniqueKey;
 use strata_mysql::Charset;
 use strata_sql::ddl::{strip_shard_clause, ShardClause};
@@ -78,6 +79,19 @@ pub enum CatalogChange {
         db: String,
         /// Table name.
         name: String,
+    },
+    /// A table on several data nodes may have columns of new collations (CREATE or
+    /// ALTER TABLE): its recorded collations are forgotten and read again from a data
+    /// node before the statement's OK. `fallback` replaces the table's
+    /// `other_collation_columns` (used while none are recorded) when the statement
+    /// names a collation merges cannot assume.
+    ReadColumnCollations {
+        /// Logical database.
+        db: String,
+        /// Table name (after any rename by the same statement).
+        name: String,
+        /// The new fallback (`["*"]`: every string column), or None to keep it.
+        fallback: Option<Vec<String>>,
     },
     /// A table was renamed (possibly into another logical database on the same nodes).
     RenameTable {
@@ -166,14 +180,10 @@ pub(crate) fn plan_ddl_statement(
         } => {
             let table = resolver.table(name, None)?;
             let mut changes = Vec::new();
-            if table.placement.nodes().len() > 1 && names_other_collation(&text) {
-                return Err(PlanError::unsupported(
-                    "changing the character set or collation of a table on several data nodes",
-                ));
-            }
             if table.info.unique_keys.is_some() {
                 changes.push(forget_keys(&table));
             }
+            let (mut db, mut name) = (table.db.clone(), table.name.clone());
             for op in operations {
                 check_alter(op, &table)?;
                 check_new_keys(&table, &keys_added_by(op))?;
@@ -181,8 +191,24 @@ pub(crate) fn plan_ddl_statement(
                     let new = match table_name {
                         RenameTableNameKind::To(n) | RenameTableNameKind::As(n) => n,
                     };
-                    changes.push(rename_change(&resolver, &table.db, &table.name, new)?);
+                    let change = rename_change(&resolver, &table.db, &table.name, new)?;
+                    if let CatalogChange::RenameTable {
+                        new_db, new_name, ..
+                    } = &change
+                    {
+                        (db, name) = (new_db.clone(), new_name.clone());
+                    }
+                    changes.push(change);
                 }
+            }
+            if table.placement.nodes().len() > 1
+                && !matches!(table.placement, Placement::Global { .. })
+            {
+                changes.push(CatalogChange::ReadColumnCollations {
+                    db,
+                    name,
+                    fallback: names_other_collation(&text).then(|| vec!["*".to_string()]),
+                });
             }
             Ok(Planned {
                 plan: fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut),
@@ -208,7 +234,7 @@ pub(crate) fn plan_ddl_statement(
             Ok(index_ddl(&table, text))
         }
         Statement::Truncate { table_names, .. } => {
-            let mut nodes: Option<Vec<u32>> = None;
+            let mut nodes: Option<Vec<DataNodeId>> = None;
             for t in table_names {
                 let table = resolver.table(&t.name, None)?;
                 let n = table.placement.nodes();
@@ -240,7 +266,7 @@ pub(crate) fn plan_ddl_statement(
             Ok(index_ddl(&table, text))
         }
         Statement::RenameTable(pairs) => {
-            let mut per_node: Vec<(u32, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
+            let mut per_node: Vec<(DataNodeId, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
             let mut changes = Vec::new();
             for pair in pairs {
                 let table = resolver.table(&pair.old_name, None)?;
@@ -343,7 +369,7 @@ fn plan_drop_tables(
     resolver: &Resolver<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
-    let mut per_node: Vec<(u32, Vec<ObjectName>)> = Vec::new();
+    let mut per_node: Vec<(DataNodeId, Vec<ObjectName>)> = Vec::new();
     let mut changes = Vec::new();
     let mut fallback_node = None;
     for name in names {
@@ -575,14 +601,28 @@ fn plan_create(
             )));
         }
     }
-    Ok(Planned {
-        plan: fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
-        insert_id: None,
-        catalog_changes: vec![CatalogChange::CreateTable {
+    let mut changes = Vec::new();
+    // Merges read several nodes' rows of sharded tables only (a global table's rows are
+    // read from one node).
+    if nodes.len() > 1 && !matches!(placement, Placement::Global { .. }) {
+        changes.push(CatalogChange::ReadColumnCollations {
+            db: db.clone(),
+            name: name.clone(),
+            fallback: None,
+        });
+    }
+    changes.insert(
+        0,
+        CatalogChange::CreateTable {
             db,
             name,
             table: Box::new(info),
-        }],
+        },
+    );
+    Ok(Planned {
+        plan: fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+        insert_id: None,
+        catalog_changes: changes,
         notes,
     })
 }
@@ -703,18 +743,6 @@ fn other_collation_columns(ct: &CreateTable, create_sql: &str) -> Vec<String> {
 /// flag (`binary` and every `*_bin` collation) — column definitions carry no other trace
 /// of a column's collation.
 fn names_other_collation(sql: &str) -> bool {
-    const SAME: &[&str] = &[
-        "utf8mb4",
-        "utf8mb4_general_ci",
-        "utf8",
-        "utf8mb3",
-        "utf8_general_ci",
-        "utf8mb3_general_ci",
-        "ascii",
-        "ascii_general_ci",
-        "binary",
-        "default",
-    ];
     let tokens: Vec<&str> = strata_sql::code_tokens(sql)
         .filter(|t| t.kind != strata_sql::TokenKind::Punct || t.text(sql) != "=")
         .map(|t| t.text(sql))
@@ -732,10 +760,7 @@ fn names_other_collation(sql: &str) -> bool {
             return false; // the collation that follows decides
         }
         tokens.get(value_at).is_some_and(|v| {
-            let v = v
-                .trim_matches(|c| c == '\'' || c == '"' || c == '`')
-                .to_ascii_lowercase();
-            !(SAME.contains(&v.as_str()) || v.ends_with("_bin"))
+            !crate::collations::is_assumed(v.trim_matches(|c| c == '\'' || c == '"' || c == '`'))
         })
     })
 }

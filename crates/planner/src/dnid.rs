@@ -17,6 +17,7 @@ use crate::keys::NodeSet;
 use crate::literal::expr_literal;
 use crate::scope::conjuncts;
 use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::DataNodeId;
 
 /// How a query uses `DNID`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,7 +120,7 @@ pub(crate) fn extract(query: &mut Query) -> Result<DnidUse, PlanError> {
 
 /// `DNID = n`, `n = DNID` or `DNID IN (n, ...)`: the nodes it keeps.
 fn dnid_condition(expr: &Expr) -> Result<Option<NodeSet>, PlanError> {
-    let node = |e: &Expr| -> Result<u32, PlanError> {
+    let node = |e: &Expr| -> Result<DataNodeId, PlanError> {
         match expr_literal(e) {
             Some(KeyLiteral::Integer(s)) => s
                 .parse()
@@ -156,7 +157,7 @@ fn dnid_condition(expr: &Expr) -> Result<Option<NodeSet>, PlanError> {
 }
 
 /// Replaces the `DNID` select items of a single-SELECT query by `node AS DNID`.
-pub(crate) fn fill(query: &mut Query, node: u32) {
+pub(crate) fn fill(query: &mut Query, node: DataNodeId) {
     let SetExpr::Select(select) = &mut *query.body else {
         return;
     };

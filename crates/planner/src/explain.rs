@@ -19,18 +19,19 @@ use crate::plan::{
     OrderCheck, Plan, Predicate, QueryPlan, Reply, SortKey, WriteCombine,
 };
 use crate::source::Source;
+use strata_catalog::DataNodeId;
 
 /// A plan as EXPLAIN shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     /// (data node, SQL sent there), in plan order.
-    pub rows: Vec<(u32, String)>,
+    pub rows: Vec<(DataNodeId, String)>,
     /// The operator tree on one line, in data-flow order.
     pub merge: String,
 }
 
 /// Per data node, the SQL that will be sent.
-pub fn explain(plan: &Plan) -> Vec<(u32, String)> {
+pub fn explain(plan: &Plan) -> Vec<(DataNodeId, String)> {
     plan.node_statements()
         .into_iter()
         .map(|(dnid, sql)| (dnid, sql.to_string()))

@@ -25,6 +25,7 @@ use sqlparser::ast::{
     Assignment, AssignmentTarget, Expr, Ident, Insert, ObjectName, OnInsert, SetExpr, TableObject,
 };
 use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::DataNodeId;
 
 use crate::catalog_view::CatalogView;
 use crate::context::{PlanContext, Random};
@@ -133,7 +134,7 @@ pub(crate) fn plan_insert(
                     "INSERT without a column list into a sharded table whose columns are unknown",
                 ));
             }
-            let mut by_node: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            let mut by_node: BTreeMap<DataNodeId, Vec<usize>> = BTreeMap::new();
             for r in 0..rows.len(&insert) {
                 let literal = match key_index.and_then(|i| rows.value(&insert, r, i)) {
                     Some(e) if !is_default(e) => expr_literal(e).ok_or_else(|| {
@@ -195,7 +196,7 @@ fn planned(plan: Plan) -> Planned {
 }
 
 /// The same statement on every node as a write of `kind` (one node: a route).
-pub(crate) fn fan_out(nodes: &[u32], sql: String, kind: WriteKind) -> Plan {
+pub(crate) fn fan_out(nodes: &[DataNodeId], sql: String, kind: WriteKind) -> Plan {
     match nodes {
         [only] => Plan::route(*only, sql, Reply::Ok),
         _ => Plan::Write(Write::new(kind, NodeStatement::same(nodes, &sql))),

@@ -9,12 +9,13 @@ use strata_catalog::sharding::{
     bound_key, canonical_key, comparison_key, Distribution, KeyLiteral, KeyType, KeyValue, RangeOp,
     ShardingError, ShardingRule,
 };
+use strata_catalog::DataNodeId;
 
 use crate::catalog_view::{CatalogView, TableInfo};
 use crate::error::PlanError;
 
 /// A set of data nodes in DNID order.
-pub(crate) type NodeSet = BTreeSet<u32>;
+pub(crate) type NodeSet = BTreeSet<DataNodeId>;
 
 /// Where the rows a predicate can match may live: anywhere, or only on some nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,7 @@ impl Nodes {
     }
 
     /// The nodes within `universe`.
-    pub(crate) fn within(&self, universe: &[u32]) -> NodeSet {
+    pub(crate) fn within(&self, universe: &[DataNodeId]) -> NodeSet {
         match self {
             Nodes::All => universe.iter().copied().collect(),
             Nodes::Some(s) => s.iter().copied().filter(|n| universe.contains(n)).collect(),
@@ -70,18 +71,18 @@ pub(crate) enum Placement {
     /// A full copy on each node.
     Global {
         /// The nodes.
-        nodes: Vec<u32>,
+        nodes: Vec<DataNodeId>,
     },
     /// All rows on one node.
     Vertical {
         /// The node.
-        node: u32,
+        node: DataNodeId,
     },
 }
 
 impl Placement {
     /// Every node holding some of the table.
-    pub(crate) fn nodes(&self) -> Vec<u32> {
+    pub(crate) fn nodes(&self) -> Vec<DataNodeId> {
         match self {
             Placement::Sharded { rule, .. } => rule.data_nodes.clone(),
             Placement::Global { nodes } => nodes.clone(),
@@ -163,7 +164,7 @@ pub(crate) fn route(
     rule: &ShardingRule,
     key_type: &KeyType,
     value: &KeyValue,
-) -> Result<u32, PlanError> {
+) -> Result<DataNodeId, PlanError> {
     rule.route_typed(key_type, value).map_err(PlanError::from)
 }
 
@@ -173,7 +174,7 @@ pub(crate) fn route_range(
     rule: &ShardingRule,
     low: Bound<&KeyValue>,
     high: Bound<&KeyValue>,
-) -> Option<Vec<u32>> {
+) -> Option<Vec<DataNodeId>> {
     rule.route_range(low, high)
 }
 

@@ -20,6 +20,7 @@
 
 pub mod cache;
 pub mod catalog_view;
+mod collations;
 pub mod context;
 pub mod ddl;
 mod dnid;
@@ -43,6 +44,7 @@ mod select;
 mod source;
 
 use sqlparser::ast::Statement;
+use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
 pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
@@ -219,7 +221,7 @@ fn plan_hint(
     catalog: &dyn CatalogView,
 ) -> Result<Option<Planned>, PlanError> {
     let text = src.forward_text(ctx.params).into_owned();
-    let nodes: Vec<u32> = match hint {
+    let nodes: Vec<DataNodeId> = match hint {
         HintRoute::Nodes(n) => n.clone(),
         HintRoute::All => {
             let db = ctx.db.ok_or(PlanError::NoDatabase)?;
@@ -356,7 +358,7 @@ fn fallback(
     let spread = placements
         .iter()
         .any(|p| matches!(p, keys::Placement::Sharded { rule, .. } if rule.data_nodes.len() > 1));
-    let sets: Vec<Vec<u32>> = placements.iter().map(keys::Placement::nodes).collect();
+    let sets: Vec<Vec<DataNodeId>> = placements.iter().map(keys::Placement::nodes).collect();
     let pick = sets
         .iter()
         .find(|s| s.len() == 1)

@@ -89,7 +89,7 @@ impl QueryPlan {
                 input: Box::new(op),
                 columns: visible,
             },
-            collations: Vec::new(),
+            collations: spec.collations,
             other_collation_columns: spec.other_collation_columns,
         }
     }

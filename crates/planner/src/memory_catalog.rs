@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use strata_catalog::sharding::{Distribution, ShardingRule};
+use strata_catalog::DataNodeId;
 
 use crate::catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
 
@@ -26,7 +27,7 @@ impl MemoryCatalog {
     }
 
     /// Adds a logical database over `data_nodes` (all of them default nodes).
-    pub fn add_database(&mut self, db: &str, data_nodes: &[u32]) -> &mut MemoryCatalog {
+    pub fn add_database(&mut self, db: &str, data_nodes: &[DataNodeId]) -> &mut MemoryCatalog {
         self.add_database_with_defaults(db, data_nodes, data_nodes)
     }
 
@@ -34,8 +35,8 @@ impl MemoryCatalog {
     pub fn add_database_with_defaults(
         &mut self,
         db: &str,
-        data_nodes: &[u32],
-        default_data_nodes: &[u32],
+        data_nodes: &[DataNodeId],
+        default_data_nodes: &[DataNodeId],
     ) -> &mut MemoryCatalog {
         self.databases.insert(
             db.to_string(),

@@ -27,6 +27,7 @@ use crate::nondeterministic::{Fixer, RandomCalls};
 use crate::plan::{Plan, Reply, WriteKind};
 use crate::scope::{conjuncts, dml_scope, Resolver, Route, Scope, TableRef};
 use crate::source::Source;
+use strata_catalog::DataNodeId;
 
 /// The parts of an UPDATE or DELETE the planner looks at.
 struct Modify<'s> {
@@ -115,7 +116,7 @@ pub(crate) fn plan_modify(
             if let Some(fixed) = fixer.fix_text(&text, RandomCalls::Keep)? {
                 text = fixed;
             }
-            let nodes: Vec<u32> = nodes.into_iter().collect();
+            let nodes: Vec<DataNodeId> = nodes.into_iter().collect();
             Ok(fan_out(&nodes, text, WriteKind::Dml))
         }
     }
@@ -365,7 +366,7 @@ fn is_dnid(e: &Expr) -> bool {
     matches!(e, Expr::Identifier(id) if id.value.eq_ignore_ascii_case("dnid"))
 }
 
-fn node_literal(e: &Expr) -> Result<u32, PlanError> {
+fn node_literal(e: &Expr) -> Result<DataNodeId, PlanError> {
     match expr_literal(e) {
         Some(strata_catalog::sharding::KeyLiteral::Integer(s)) => s
             .parse()
@@ -414,7 +415,7 @@ fn strip_dnid_text(sql: &str, with: &str) -> Option<String> {
     Some(out)
 }
 
-fn first_node(scope: &Scope) -> Result<u32, PlanError> {
+fn first_node(scope: &Scope) -> Result<DataNodeId, PlanError> {
     scope
         .tables()
         .next()

@@ -2,6 +2,8 @@
 //! are combined. The planner produces them; the executor runs them; EXPLAIN prints them,
 //! so what runs is what is shown.
 
+use strata_catalog::DataNodeId;
+
 /// How a statement is executed: a route to one data node, a write over several, or a
 /// tree of merge operators over a scatter to several. The executor runs exactly this
 /// value and EXPLAIN prints it ([`crate::explain`]).
@@ -18,7 +20,7 @@ pub enum Plan {
 
 impl Plan {
     /// A route of `sql` to data node `dnid`, answered as `reply` says.
-    pub fn route(dnid: u32, sql: impl Into<String>, reply: Reply) -> Plan {
+    pub fn route(dnid: DataNodeId, sql: impl Into<String>, reply: Reply) -> Plan {
         Plan::Route(Route {
             dnid,
             sql: sql.into(),
@@ -32,13 +34,13 @@ impl Plan {
     }
 
     /// The same `sql` on each of `nodes`, merged as `spec` asks.
-    pub fn scatter(nodes: &[u32], sql: &str, spec: MergeSpec) -> Plan {
+    pub fn scatter(nodes: &[DataNodeId], sql: &str, spec: MergeSpec) -> Plan {
         Plan::query(NodeStatement::same(nodes, sql), spec)
     }
 
     /// The data nodes the plan sends statements to, with each node's statement, in
     /// plan order.
-    pub fn node_statements(&self) -> Vec<(u32, &str)> {
+    pub fn node_statements(&self) -> Vec<(DataNodeId, &str)> {
         match self {
             Plan::Route(r) => vec![(r.dnid, r.sql.as_str())],
             Plan::Write(w) => w.parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect(),
@@ -56,7 +58,7 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     /// Target data node.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// Statement text for that node.
     pub sql: String,
     /// What the statement answers.
@@ -187,8 +189,7 @@ pub struct QueryPlan {
     pub root: Operator,
     /// The real collation id of per-node columns, by column number, when the plan
     /// knows it (the nodes' column definitions carry only the connection's character
-    /// set). Empty today: the catalog does not record column collations (see
-    /// docs/sharding.md).
+    /// set): a table's column or MIN/MAX of one, from the catalog's recorded collations.
     pub collations: Vec<Option<u16>>,
     /// String columns (lowercase names; `*`: all) of the statement's tables whose
     /// collation the merge cannot know: comparing them, or expressions when the list is
@@ -389,14 +390,14 @@ impl Columns {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeStatement {
     /// Target data node.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// Statement text.
     pub sql: String,
 }
 
 impl NodeStatement {
     /// The same text for each of `nodes`.
-    pub fn same(nodes: &[u32], sql: &str) -> Vec<NodeStatement> {
+    pub fn same(nodes: &[DataNodeId], sql: &str) -> Vec<NodeStatement> {
         nodes
             .iter()
             .map(|&dnid| NodeStatement {
@@ -457,6 +458,9 @@ pub struct MergeSpec {
     /// collation the merge cannot know: comparing them, or expressions when the list is
     /// not empty, is refused (binary and `*_bin` strings are exact).
     pub other_collation_columns: Vec<String>,
+    /// The collation id of per-node columns, by column number, where the planner knows
+    /// it (a table's column or MIN/MAX of one, from the catalog's recorded collations).
+    pub collations: Vec<Option<u16>>,
     /// Each node's rows arrive sorted by `order_by` even with aggregation (the per-node
     /// query carries it): when the ORDER BY starts with the GROUP BY columns, grouping
     /// streams (merge sort + ordered aggregate). The SELECT rewrite drops ORDER BY from

@@ -26,6 +26,7 @@ use crate::context::PlanContext;
 use crate::exprs::calls_any;
 use crate::keys::Nodes;
 use crate::scope::Resolver;
+use strata_catalog::DataNodeId;
 
 /// A cached shape's routing by its WHERE clause.
 #[derive(Debug, Clone)]
@@ -123,7 +124,7 @@ impl PointRoute {
         ctx: &PlanContext<'_>,
         catalog: &dyn CatalogView,
         bind: impl FnOnce(&mut Expr) -> bool,
-    ) -> Option<u32> {
+    ) -> Option<DataNodeId> {
         let resolver = Resolver::new(ctx, catalog);
         let table = resolver.table(&self.table, self.alias.as_deref()).ok()?;
         let key = table.key_column(true)?;

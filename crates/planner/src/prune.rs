@@ -15,6 +15,7 @@ use std::ops::Bound;
 
 use sqlparser::ast::{BinaryOperator, Expr, Ident};
 use strata_catalog::sharding::{KeyLiteral, KeyType, KeyValue, RangeOp, ShardingRule};
+use strata_catalog::DataNodeId;
 
 use crate::keys::{bound, comparison, route, route_range, NodeSet, Nodes};
 use crate::literal::expr_literal;
@@ -82,7 +83,7 @@ impl KeyColumn<'_> {
     }
 
     /// The node of one key, or None when it cannot be routed.
-    fn node_of(&self, key: &KeyValue) -> Option<u32> {
+    fn node_of(&self, key: &KeyValue) -> Option<DataNodeId> {
         route(self.rule, self.key_type, key).ok()
     }
 

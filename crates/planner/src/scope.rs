@@ -27,6 +27,7 @@ use crate::context::PlanContext;
 use crate::error::PlanError;
 use crate::keys::{NodeSet, Nodes, Placement};
 use crate::prune::KeyColumn;
+use strata_catalog::DataNodeId;
 
 /// Schemas every MySQL server has; their tables are read on the home node.
 const SYSTEM_SCHEMAS: &[&str] = &["information_schema", "mysql", "performance_schema", "sys"];
@@ -39,7 +40,7 @@ pub(crate) struct Resolver<'a> {
     /// Current database.
     pub db: Option<&'a str>,
     /// Node for system tables and table-less statements.
-    pub home: Option<u32>,
+    pub home: Option<DataNodeId>,
 }
 
 /// A table the statement names, resolved.
@@ -172,7 +173,7 @@ pub(crate) struct Group {
     /// Nodes where the group's rows can be.
     pub candidate: NodeSet,
     /// Every node of the group's tables.
-    pub universe: Vec<u32>,
+    pub universe: Vec<DataNodeId>,
 }
 
 /// One SELECT block.
@@ -199,7 +200,7 @@ pub(crate) struct Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
     /// On one node.
-    Single(u32),
+    Single(DataNodeId),
     /// On these nodes (two or more), each running the outer block's group locally.
     Multi(NodeSet),
 }
@@ -227,7 +228,7 @@ impl Scope {
     /// `restrict` (from `DNID`) narrows the choice of node for global-only reads.
     pub(crate) fn route(
         &self,
-        home: Option<u32>,
+        home: Option<DataNodeId>,
         restrict: Option<&NodeSet>,
     ) -> Result<Route, PlanError> {
         let groups: Vec<(&Block, &Group)> = self
@@ -235,15 +236,16 @@ impl Scope {
             .iter()
             .flat_map(|b| b.groups.iter().map(move |g| (b, g)))
             .collect();
-        let globals: Vec<Vec<u32>> = self
+        let globals: Vec<Vec<DataNodeId>> = self
             .tables()
             .filter_map(|t| match &t.table.placement {
                 Placement::Global { nodes } => Some(nodes.clone()),
                 _ => None,
             })
             .collect();
-        let all_tables: Vec<Vec<u32>> = self.tables().map(|t| t.table.placement.nodes()).collect();
-        let common = |candidates: Vec<u32>| -> Option<u32> {
+        let all_tables: Vec<Vec<DataNodeId>> =
+            self.tables().map(|t| t.table.placement.nodes()).collect();
+        let common = |candidates: Vec<DataNodeId>| -> Option<DataNodeId> {
             candidates
                 .into_iter()
                 .find(|n| all_tables.iter().all(|nodes| nodes.contains(n)))
@@ -253,7 +255,7 @@ impl Scope {
                 return home.map(Route::Single).ok_or(PlanError::NoDatabase);
             }
             let first = globals[0].clone();
-            let preferred: Vec<u32> = match restrict {
+            let preferred: Vec<DataNodeId> = match restrict {
                 Some(r) => first.iter().copied().filter(|n| r.contains(n)).collect(),
                 None => first.clone(),
             };

@@ -16,6 +16,7 @@ use crate::plan::{MergeSpec, NodeStatement, Plan, Reply};
 use crate::scatter::{rewrite_select, rewrite_union, RewriteContext};
 use crate::scope::{query_scope, Resolver, Route, Scope};
 use crate::source::{select_item_texts, Source};
+use strata_catalog::DataNodeId;
 
 /// Plans a query.
 pub(crate) fn plan_query(
@@ -74,12 +75,8 @@ pub(crate) fn plan_query(
             } else {
                 rewrite_select(&query, &rc)?
             };
-            merge.other_collation_columns = scope
-                .blocks
-                .iter()
-                .flat_map(|b| &b.tables)
-                .flat_map(|t| t.table.info.other_collation_columns.iter().cloned())
-                .collect();
+            merge.other_collation_columns = crate::collations::other_collation_columns(&scope);
+            merge.collations = crate::collations::per_node_collations(&per_node, &scope);
             Ok(scatter_plan(src, per_node, merge, nodes, dnid.selected))
         }
     }
@@ -107,7 +104,7 @@ fn scatter_plan(
             .collect();
         return Plan::query(parts, merge);
     }
-    let nodes: Vec<u32> = nodes.into_iter().collect();
+    let nodes: Vec<DataNodeId> = nodes.into_iter().collect();
     Plan::scatter(&nodes, &render(&per_node, src), merge)
 }
 
@@ -205,7 +202,7 @@ fn star_expansion(query: &Query) -> Option<Vec<String>> {
 
 /// Where a UNION runs: one node if everything is there; else every branch must be one
 /// co-located group of sharded tables present on all target nodes.
-fn union_route(scope: &Scope, home: Option<u32>) -> Result<Route, PlanError> {
+fn union_route(scope: &Scope, home: Option<DataNodeId>) -> Result<Route, PlanError> {
     if let Ok(Route::Single(n)) = scope.route(home, None) {
         return Ok(Route::Single(n));
     }
@@ -251,7 +248,9 @@ fn union_route(scope: &Scope, home: Option<u32>) -> Result<Route, PlanError> {
     }
     match target.len() {
         0 => scope.route(home, None),
-        1 => Ok(Route::Single(*target.iter().next().unwrap_or(&0))),
+        1 => Ok(Route::Single(
+            *target.iter().next().unwrap_or(&DataNodeId::new(0)),
+        )),
         _ => Ok(Route::Multi(target)),
     }
 }

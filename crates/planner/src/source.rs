@@ -12,6 +12,7 @@ use sqlparser::ast::{visit_expressions_mut, Expr, Statement, Value, VisitMut};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserOptions};
 use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::DataNodeId;
 use strata_sql::lexer::string_value;
 use strata_sql::{Lexer, Token, TokenKind};
 
@@ -24,7 +25,7 @@ pub(crate) enum HintRoute {
     /// `dnid=all`.
     All,
     /// `dnid=N` (or `dnid=N,M`).
-    Nodes(Vec<u32>),
+    Nodes(Vec<DataNodeId>),
     /// `table=t:value`: the node holding `value` of `t`'s sharding column.
     TableKey {
         /// Table name as written.
@@ -460,7 +461,7 @@ fn parse_hint(body: &str) -> Result<Option<HintRoute>, PlanError> {
             }
             strata_sql::ddl::parse_data_nodes(value)
                 .filter(|n| !n.is_empty())
-                .map(|n| Some(HintRoute::Nodes(n)))
+                .map(|n| Some(HintRoute::Nodes(DataNodeId::from_numbers(&n))))
                 .ok_or_else(|| PlanError::Parse(format!("bad dnid hint '{body}'")))
         }
         "table" => {
@@ -491,7 +492,7 @@ mod tests {
         let cases = [
             (
                 "/*!strata:dnid=2*/ SELECT * FROM t",
-                Some(HintRoute::Nodes(vec![2])),
+                Some(HintRoute::Nodes(vec![DataNodeId::new(2)])),
                 "SELECT * FROM t",
             ),
             (

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use strata_catalog::DataNodeId;
 use strata_planner::{plan_statement, CatalogChange, MemoryCatalog, Plan, PlanContext, PlanError};
 
 /// The engine name the corpus's `skipif` / `onlyif` lines use for us.
@@ -113,9 +114,9 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
         let text = std::fs::read_to_string(&file)
             .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
         let mut catalog = MemoryCatalog::new();
-        catalog.add_database("db", &[1, 2, 3, 4]);
+        catalog.add_database("db", &DataNodeId::from_numbers(&[1, 2, 3, 4]));
         let mut ctx = PlanContext::new(Some("db"));
-        ctx.home_node = Some(1);
+        ctx.home_node = Some(DataNodeId::new(1));
         for record in records(&text) {
             let sql = &record.sql;
             let outcome = match plan_statement(sql, &ctx, &catalog) {
@@ -129,7 +130,8 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                                 catalog.remove_table(db, name);
                             }
                             CatalogChange::RenameTable { .. }
-                            | CatalogChange::ForgetUniqueKeys { .. } => {}
+                            | CatalogChange::ForgetUniqueKeys { .. }
+                            | CatalogChange::ReadColumnCollations { .. } => {}
                         }
                     }
                     if let Plan::Query(query) = &planned.plan {

@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{catalog, ctx, orders_rule, plan_sql, single};
+use common::{catalog, ctx, dn, orders_rule, plan_sql, single};
 use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
+use strata_catalog::DataNodeId;
 use strata_planner::{
     plan_ddl, CatalogChange, DdlPlan, MemoryCatalog, NamedRule, NodeStatement, Plan, PlanError,
     TableInfo, Write, WriteKind,
@@ -23,12 +24,12 @@ fn rules_catalog() -> MemoryCatalog {
             column: Some("id".into()),
         },
     );
-    c.add_database_with_defaults("solo", &[1, 2, 3, 4], &[3]);
+    c.add_database_with_defaults("solo", &[dn(1), dn(2), dn(3), dn(4)], &[dn(3)]);
     c.declare_table(
         "shop",
         "declared",
         Distribution::Global {
-            data_nodes: vec![1, 2],
+            data_nodes: vec![dn(1), dn(2)],
         },
     );
     c
@@ -39,15 +40,21 @@ fn on_nodes(nodes: &[u32], sql: &str) -> Plan {
         [n] => single(*n, sql),
         _ => Plan::Write(Write {
             kind: WriteKind::DdlFanOut,
-            parts: NodeStatement::same(nodes, sql),
+            parts: NodeStatement::same(&DataNodeId::from_numbers(nodes), sql),
             atomic: false,
         }),
     }
 }
 
+/// The table a CREATE TABLE records (then, on several nodes, its collations are read).
 fn created(plan: &DdlPlan) -> &TableInfo {
     match plan.changes.as_slice() {
         [CatalogChange::CreateTable { table, .. }] => table,
+        [CatalogChange::CreateTable { table, db, name }, CatalogChange::ReadColumnCollations {
+            db: read_db,
+            name: read_name,
+            fallback: None,
+        }] if (db, name) == (read_db, read_name) => table,
         other => panic!("expected one created table, got {other:?}"),
     }
 }
@@ -58,7 +65,8 @@ fn int() -> KeyType {
 
 #[test]
 fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
-    let crc = |nodes: Vec<u32>| ShardingRule::auto_crc32(nodes).expect("rule");
+    let crc =
+        |nodes: Vec<u32>| ShardingRule::auto_crc32(DataNodeId::from_numbers(&nodes)).expect("rule");
     let cases = [
         (
             "CREATE TABLE t (id INT, name VARCHAR(10)) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'",
@@ -85,14 +93,14 @@ fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
             "CREATE TABLE g (code CHAR(2))",
             vec![1, 2, 3, 4],
             Distribution::Global {
-                data_nodes: vec![1, 2, 3, 4],
+                data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
             },
         ),
         (
             "CREATE TABLE v (x INT) SHARD BY VERTICAL ON DATANODE '2'",
             "CREATE TABLE v (x INT)",
             vec![2],
-            Distribution::Vertical { dnid: 2 },
+            Distribution::Vertical { dnid: dn(2) },
         ),
         (
             "CREATE TABLE lines (line INT, oid INT) SHARD BY CHILD OF orders(id) USING COLUMN 'oid'",
@@ -110,7 +118,7 @@ fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
             "CREATE TABLE declared (x INT)",
             vec![1, 2],
             Distribution::Global {
-                data_nodes: vec![1, 2],
+                data_nodes: vec![dn(1), dn(2)],
             },
         ),
     ];
@@ -123,7 +131,7 @@ fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
 
 #[test]
 fn plain_create_table_follows_the_default_nodes() {
-    let crc = ShardingRule::auto_crc32(vec![1, 2, 3, 4]).expect("rule");
+    let crc = ShardingRule::auto_crc32(vec![dn(1), dn(2), dn(3), dn(4)]).expect("rule");
     let cases: &[(&str, &str, KeyType)] = &[
         ("CREATE TABLE t (a INT, b INT PRIMARY KEY)", "b", int()),
         (
@@ -172,13 +180,13 @@ fn plain_create_table_follows_the_default_nodes() {
     let plan = ddl("CREATE TABLE notes (body TEXT, score DOUBLE)").expect("plans");
     assert_eq!(
         created(&plan).distribution,
-        Distribution::Vertical { dnid: 1 }
+        Distribution::Vertical { dnid: dn(1) }
     );
     // One default node: vertical.
     let plan = ddl("CREATE TABLE solo.t (a INT)").expect("plans");
     assert_eq!(
         created(&plan).distribution,
-        Distribution::Vertical { dnid: 3 }
+        Distribution::Vertical { dnid: dn(3) }
     );
     assert_eq!(plan.plan, single(3, "CREATE TABLE solo.t (a INT)"));
 }
@@ -208,7 +216,7 @@ fn created_tables_record_columns_defaults_and_auto_increment() {
 fn create_table_like_copies_the_source_but_not_its_age() {
     let mut c = rules_catalog();
     let mut source = TableInfo::new(Distribution::Global {
-        data_nodes: vec![1, 2, 3, 4],
+        data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
     })
     .with_columns(&["id", "note"])
     .with_auto_increment("id");
@@ -330,19 +338,19 @@ fn drop_and_rename_send_each_node_the_tables_it_holds() {
             atomic: false,
             parts: vec![
                 NodeStatement {
-                    dnid: 1,
+                    dnid: dn(1),
                     sql: "DROP TABLE IF EXISTS region".into()
                 },
                 NodeStatement {
-                    dnid: 2,
+                    dnid: dn(2),
                     sql: "DROP TABLE IF EXISTS audit, region".into()
                 },
                 NodeStatement {
-                    dnid: 3,
+                    dnid: dn(3),
                     sql: "DROP TABLE IF EXISTS region".into()
                 },
                 NodeStatement {
-                    dnid: 4,
+                    dnid: dn(4),
                     sql: "DROP TABLE IF EXISTS region".into()
                 },
             ],

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{catalog, ctx, ctx_with_params, nodes_of, plan_sql, single};
+use common::{catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, single};
 use proptest::prelude::*;
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{
@@ -31,7 +31,10 @@ fn explain_lists_each_node_and_its_sql() {
     )
     .expect("plans");
     let sql = "SELECT customer, COUNT(*) FROM orders WHERE id < 150 GROUP BY customer";
-    assert_eq!(explain(&plan), [(1, sql.to_string()), (2, sql.to_string())]);
+    assert_eq!(
+        explain(&plan),
+        [(dn(1), sql.to_string()), (dn(2), sql.to_string())]
+    );
     assert_eq!(
         describe(&plan),
         "Scatter(dnid 1,2) -> Gather -> HashAggregate(group by #0; COUNT #1) -> MemorySort(#1 DESC) -> Project(first 2 columns); collations from the nodes' column definitions"
@@ -39,7 +42,7 @@ fn explain_lists_each_node_and_its_sql() {
     let plan = plan_sql("SELECT * FROM orders WHERE id = 5").expect("plans");
     assert_eq!(
         explain(&plan),
-        [(1, "SELECT * FROM orders WHERE id = 5".to_string())]
+        [(dn(1), "SELECT * FROM orders WHERE id = 5".to_string())]
     );
     assert_eq!(describe(&plan), "Route(dnid 1, rows relayed as is)");
 }
@@ -62,7 +65,7 @@ fn explain_with_options_runs_on_the_data_nodes() {
     assert_eq!(
         plan_sql("EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY id"),
         Ok(Plan::scatter(
-            &[1, 2, 3, 4],
+            &[dn(1), dn(2), dn(3), dn(4)],
             "EXPLAIN FORMAT=JSON SELECT id FROM orders ORDER BY 1",
             MergeSpec {
                 visible_to_end: true,
@@ -280,7 +283,7 @@ proptest! {
         for v in &values {
             let one = plan_sql(&format!("SELECT * FROM orders WHERE id = {v}")).expect("plans");
             let Plan::Route(one) = one else { panic!("one value, one node") };
-            expected.push(one.dnid);
+            expected.push(one.dnid.get());
         }
         expected.sort_unstable();
         expected.dedup();

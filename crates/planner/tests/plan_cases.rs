@@ -41,6 +41,9 @@ fn render(result: Result<Planned, PlanError>) -> Vec<String> {
                     CatalogChange::ForgetUniqueKeys { db, name } => {
                         format!("catalog: forget unique keys of {db}.{name}")
                     }
+                    CatalogChange::ReadColumnCollations { db, name, fallback } => {
+                        format!("catalog: read column collations of {db}.{name} (fallback {fallback:?})")
+                    }
                 });
             }
             lines

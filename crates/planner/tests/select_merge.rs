@@ -4,6 +4,7 @@
 mod common;
 
 use common::plan_sql;
+use strata_catalog::DataNodeId;
 use strata_planner::{
     Aggregate, AggregateFunction as F, CompareOp, Literal, MergeSpec, Plan, PlanError, Predicate,
     SortKey,
@@ -12,7 +13,7 @@ use strata_planner::{
 const ALL: [u32; 4] = [1, 2, 3, 4];
 
 fn scatter(sql: &str, merge: MergeSpec) -> Plan {
-    Plan::scatter(&ALL, sql, merge)
+    Plan::scatter(&DataNodeId::from_numbers(&ALL), sql, merge)
 }
 
 fn asc(column: usize) -> SortKey {

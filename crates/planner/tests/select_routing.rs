@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{catalog, ctx, ctx_with_params, nodes_of, plan_sql, plan_with, single};
+use common::{catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, plan_with, single};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{MergeSpec, Plan, PlanError};
 
@@ -333,7 +333,7 @@ fn hints_route_the_text_to_the_named_nodes() {
         (
             "/*!strata:dnid=all*/ SELECT COUNT(*) FROM orders",
             Plan::scatter(
-                &[1, 2, 3, 4],
+                &[dn(1), dn(2), dn(3), dn(4)],
                 "SELECT COUNT(*) FROM orders",
                 MergeSpec {
                     visible_to_end: true,
@@ -345,7 +345,7 @@ fn hints_route_the_text_to_the_named_nodes() {
             "/*!strata:dnid=1,2*/ DELETE FROM orders",
             Plan::Write(strata_planner::Write::new(
                 strata_planner::WriteKind::Hinted { dml: true },
-                strata_planner::NodeStatement::same(&[1, 2], "DELETE FROM orders"),
+                strata_planner::NodeStatement::same(&[dn(1), dn(2)], "DELETE FROM orders"),
             )),
         ),
     ];
@@ -386,8 +386,8 @@ fn the_dnid_pseudo_column_restricts_and_reports_nodes() {
     assert_eq!(
         texts,
         [
-            (1, "SELECT id, 1 AS DNID FROM orders"),
-            (2, "SELECT id, 2 AS DNID FROM orders")
+            (dn(1), "SELECT id, 1 AS DNID FROM orders"),
+            (dn(2), "SELECT id, 2 AS DNID FROM orders")
         ]
     );
     assert_eq!(query.visible(), strata_planner::Columns::First(2));

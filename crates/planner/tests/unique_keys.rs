@@ -5,16 +5,17 @@
 
 mod common;
 
-use common::{catalog, ctx};
+use common::{catalog, ctx, dn};
 use strata_catalog::sharding::{Distribution, KeyType, ShardingRule};
-use strata_catalog::UniqueKey;
+use strata_catalog::{DataNodeId, UniqueKey};
 use strata_planner::{plan_statement, CatalogChange, MemoryCatalog, PlanError, Planned, TableInfo};
 
 fn test_catalog() -> MemoryCatalog {
     let mut c = catalog();
-    c.add_database_with_defaults("solo", &[1, 2, 3, 4], &[3]);
+    c.add_database_with_defaults("solo", &[dn(1), dn(2), dn(3), dn(4)], &[dn(3)]);
     // rm is sharded on k with PRIMARY KEY (id, k); one_node is sharded over one node.
-    let auto_mod = |nodes: Vec<u32>| ShardingRule::auto_mod(nodes).expect("rule");
+    let auto_mod =
+        |nodes: Vec<u32>| ShardingRule::auto_mod(DataNodeId::from_numbers(&nodes)).expect("rule");
     let int = KeyType::Integer { unsigned: false };
     c.add_table(
         "shop",
@@ -61,7 +62,11 @@ fn accepted(sql: &str) -> Planned {
 
 fn created(planned: &Planned) -> &TableInfo {
     match planned.catalog_changes.as_slice() {
-        [CatalogChange::CreateTable { table, .. }] => table,
+        // On several nodes its collations are read next.
+        [CatalogChange::CreateTable { table, .. }]
+        | [CatalogChange::CreateTable { table, .. }, CatalogChange::ReadColumnCollations { .. }] => {
+            table
+        }
         other => panic!("expected one created table, got {other:?}"),
     }
 }
@@ -205,7 +210,7 @@ fn a_declared_sharded_table_is_checked_like_a_clause() {
         Distribution::sharded(
             "k",
             KeyType::Integer { unsigned: false },
-            ShardingRule::auto_crc32(vec![1, 2]).expect("rule"),
+            ShardingRule::auto_crc32(vec![dn(1), dn(2)]).expect("rule"),
         )
         .expect("dist"),
     );
@@ -337,7 +342,7 @@ fn a_plain_table_whose_keys_share_no_column_stays_on_one_node_with_a_note() {
         let planned = accepted(sql);
         assert_eq!(
             created(&planned).distribution,
-            Distribution::Vertical { dnid: 1 },
+            Distribution::Vertical { dnid: dn(1) },
             "{sql}"
         );
         assert_eq!(planned.plan, common::single(1, sql), "{sql}");
@@ -353,7 +358,7 @@ fn a_plain_table_whose_keys_share_no_column_stays_on_one_node_with_a_note() {
 #[test]
 fn alter_and_index_changes_forget_recorded_keys() {
     let mut c = test_catalog();
-    let mut info = TableInfo::new(Distribution::Vertical { dnid: 2 });
+    let mut info = TableInfo::new(Distribution::Vertical { dnid: dn(2) });
     info.unique_keys = Some(Vec::new());
     c.add_table("shop", "known", info);
     for sql in [

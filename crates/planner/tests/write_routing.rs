@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{catalog, ctx, ctx_with_params, plan_sql, plan_with, single, TestSequence};
+use common::{catalog, ctx, ctx_with_params, dn, plan_sql, plan_with, single, TestSequence};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{NodeStatement, Plan, PlanError, Write, WriteCombine, WriteKind};
 
 fn part(dnid: u32, sql: &str) -> NodeStatement {
     NodeStatement {
-        dnid,
+        dnid: dn(dnid),
         sql: sql.into(),
     }
 }

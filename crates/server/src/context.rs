@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use strata_backend::{Pool, PoolSettings, StorageTarget};
+use strata_catalog::DataNodeId;
 use strata_catalog::{Catalog, Config, LogicDb};
 use tokio::sync::Notify;
 
 /// A data node with the pool of its primary storage node.
 pub struct DataNode {
     /// DNID.
-    pub id: u32,
+    pub id: DataNodeId,
     /// Physical database on the storage node.
     pub physical_db: Arc<str>,
     /// Connections to the primary.
@@ -109,7 +110,7 @@ impl Topology {
 
     /// The physical database of logical database `db` on data node `id`: its own
     /// (databases created through SQL) or the data node's configured one.
-    pub fn physical(&self, db: &LogicDb, id: u32) -> Option<Arc<str>> {
+    pub fn physical(&self, db: &LogicDb, id: DataNodeId) -> Option<Arc<str>> {
         let node = self.node(id)?;
         Some(match &db.physical {
             Some(own) => Arc::from(own.as_str()),
@@ -118,7 +119,7 @@ impl Topology {
     }
 
     /// A data node by DNID.
-    pub fn node(&self, id: u32) -> Option<&DataNode> {
+    pub fn node(&self, id: DataNodeId) -> Option<&DataNode> {
         let i = self.nodes.binary_search_by_key(&id, |n| n.id).ok()?;
         self.nodes.get(i)
     }
@@ -131,7 +132,7 @@ impl Topology {
 
 /// The data node that holds a logical database's tables until sharding routes them:
 /// its first default data node.
-pub fn home_node(db: &LogicDb) -> Option<u32> {
+pub fn home_node(db: &LogicDb) -> Option<DataNodeId> {
     db.default_data_nodes
         .first()
         .or(db.data_nodes.first())
@@ -154,10 +155,10 @@ pub struct SessionEntry {
     /// When the current command started.
     pub since: Mutex<Instant>,
     /// Storage nodes and threads currently running this session's statement.
-    pub backend: Mutex<Vec<(u32, u32)>>,
+    pub backend: Mutex<Vec<(DataNodeId, u32)>>,
     /// (data node, storage thread) of each branch of the session's open transaction,
     /// for the deadlock detector.
-    pub branches: Mutex<Vec<(u32, u32)>>,
+    pub branches: Mutex<Vec<(DataNodeId, u32)>>,
     /// Set when the deadlock detector chose this session's transaction as the victim.
     pub deadlock_victim: std::sync::atomic::AtomicBool,
     /// The session had a transaction open after its latest statement.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use crate::context::ServerContext;
+use strata_catalog::DataNodeId;
 
 const LOCK_WAITS: &str = "SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id \
      FROM information_schema.INNODB_LOCK_WAITS w \
@@ -29,7 +30,7 @@ pub struct Wait {
     /// Session holding it.
     pub holder: u32,
     /// Where the waiter waits.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// The waiter's storage thread there.
     pub thread: u32,
 }
@@ -84,7 +85,7 @@ pub fn find_cycle(waits: &[Wait]) -> Option<Vec<u32>> {
 /// One check over every data node; returns the session chosen as victim, if any.
 pub async fn check(ctx: &ServerContext) -> Option<u32> {
     // (dnid, storage thread) -> session, for sessions with open XA branches.
-    let mut owner: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut owner: HashMap<(DataNodeId, u32), u32> = HashMap::new();
     let sessions = ctx.all_sessions();
     for (id, entry) in &sessions {
         for &(dnid, thread) in entry
@@ -101,7 +102,7 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
     }
     let mut waits = Vec::new();
     let mut weight: HashMap<u32, u64> = HashMap::new();
-    let mut nodes: Vec<u32> = owner.keys().map(|(d, _)| *d).collect();
+    let mut nodes: Vec<DataNodeId> = owner.keys().map(|(d, _)| *d).collect();
     nodes.sort_unstable();
     nodes.dedup();
     for dnid in nodes {
@@ -161,7 +162,7 @@ pub async fn check(ctx: &ServerContext) -> Option<u32> {
     info!(
         ?cycle,
         victim,
-        dnid = wait.dnid,
+        dnid = wait.dnid.get(),
         "deadlock across data nodes; rolling back the victim"
     );
     let node = ctx.topology.node(wait.dnid)?;
@@ -203,7 +204,7 @@ mod tests {
         Wait {
             waiter,
             holder,
-            dnid: 1,
+            dnid: DataNodeId::new(1),
             thread: 0,
         }
     }

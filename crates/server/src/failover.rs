@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 use strata_backend::heartbeat::{ProbeReport, Prober};
 use strata_backend::{StorageTarget, StorageTlsMap};
 use strata_catalog::config::{DataNodeConfig, HaConfig, StorageNodeConfig};
-use strata_catalog::Config;
+use strata_catalog::{Config, DataNodeId};
 use strata_mysql::gtid::{gtid_behind, gtid_sequences};
 use tracing::{error, info, warn};
 
@@ -84,7 +84,7 @@ impl NodeStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageNodeState {
     /// Its data node.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// Host name or address.
     pub host: String,
     /// TCP port.
@@ -112,7 +112,7 @@ pub struct StorageNodeState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailoverEvent {
     /// The data node.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// `host:port` of the failed primary.
     pub old_primary: String,
     /// `host:port` of the promoted replica, None when failover gave up.
@@ -146,7 +146,7 @@ impl FailoverEvent {
 
 /// High-availability state of every data node, published by the watch tasks.
 pub struct HaState {
-    nodes: Mutex<BTreeMap<u32, Vec<StorageNodeState>>>,
+    nodes: Mutex<BTreeMap<DataNodeId, Vec<StorageNodeState>>>,
     events: Mutex<Vec<FailoverEvent>>,
     /// TLS per storage node, replicas included (for probes and a switched pool).
     storage_tls: StorageTlsMap,
@@ -174,7 +174,7 @@ impl HaState {
     }
 
     /// The storage nodes of one data node, primary first.
-    pub fn data_node(&self, dnid: u32) -> Vec<StorageNodeState> {
+    pub fn data_node(&self, dnid: DataNodeId) -> Vec<StorageNodeState> {
         self.nodes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -191,7 +191,7 @@ impl HaState {
             .clone()
     }
 
-    fn publish(&self, dnid: u32, states: Vec<StorageNodeState>) {
+    fn publish(&self, dnid: DataNodeId, states: Vec<StorageNodeState>) {
         self.nodes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -209,7 +209,7 @@ impl HaState {
 
 /// The connection target of a storage node of data node `dnid` (`database` is the data
 /// node's physical database: a replica may leave it out).
-fn storage_target(dnid: u32, node: &StorageNodeConfig, database: &str) -> StorageTarget {
+fn storage_target(dnid: DataNodeId, node: &StorageNodeConfig, database: &str) -> StorageTarget {
     StorageTarget {
         dnid,
         host: node.host.clone(),
@@ -221,7 +221,7 @@ fn storage_target(dnid: u32, node: &StorageNodeConfig, database: &str) -> Storag
 }
 
 fn prober(
-    dnid: u32,
+    dnid: DataNodeId,
     node: &StorageNodeConfig,
     database: &str,
     tls: &StorageTlsMap,
@@ -269,7 +269,7 @@ async fn verify_data_node(dn: &DataNodeConfig, tls: &StorageTlsMap, problems: &m
             }
         }
         Err(e) => {
-            warn!(dnid = dn.id, node = %format!("{}:{}", primary.host, primary.port), error = %e, "primary not reachable at start-up; its role is not verified")
+            warn!(dnid = dn.id.get(), node = %format!("{}:{}", primary.host, primary.port), error = %e, "primary not reachable at start-up; its role is not verified")
         }
     }
     for replica in &dn.replicas {
@@ -278,7 +278,7 @@ async fn verify_data_node(dn: &DataNodeConfig, tls: &StorageTlsMap, problems: &m
         let report = match r.probe().await {
             Ok(report) => report,
             Err(e) => {
-                warn!(dnid = dn.id, node = %at, error = %e, "replica not reachable at start-up; its role is not verified");
+                warn!(dnid = dn.id.get(), node = %at, error = %e, "replica not reachable at start-up; its role is not verified");
                 continue;
             }
         };
@@ -333,7 +333,7 @@ impl Member {
 
 /// The watch of one data node.
 struct Watch {
-    dnid: u32,
+    dnid: DataNodeId,
     database: String,
     members: Vec<Member>,
     primary: usize,
@@ -345,7 +345,7 @@ struct Watch {
 
 /// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
 /// shutdown, publishes their state and fails the data node over when its primary fails.
-pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: u32, mut shutdown: Shutdown) {
+pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shutdown: Shutdown) {
     let ha = ctx.config.ha.clone();
     let Some(dn) = ctx.config.data_nodes.iter().find(|d| d.id == dnid).cloned() else {
         return;
@@ -467,7 +467,7 @@ impl Watch {
             if member.failures == 0 && writable {
                 let started = Instant::now();
                 let result = fence(&mut member.prober, STEP_TIMEOUT).await;
-                info!(dnid = self.dnid, node = %member.address(), elapsed = ?started.elapsed(), ?result, "fenced a former primary that came back");
+                info!(dnid = self.dnid.get(), node = %member.address(), elapsed = ?started.elapsed(), ?result, "fenced a former primary that came back");
             }
         }
     }
@@ -482,13 +482,13 @@ impl Watch {
         let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
         match primary.prober.fresh_connect(confirm).await {
             Ok(()) => {
-                warn!(dnid = self.dnid, node = %primary.address(), failures = primary.failures, "primary missed heartbeats but accepts a fresh connection; not failing over");
+                warn!(dnid = self.dnid.get(), node = %primary.address(), failures = primary.failures, "primary missed heartbeats but accepts a fresh connection; not failing over");
                 false
             }
             Err(e) => {
                 let can = self.can_fail_over(ha);
                 if primary.failures == ha.failure_threshold {
-                    error!(dnid = self.dnid, node = %primary.address(), error = %e, can_fail_over = can, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
+                    error!(dnid = self.dnid.get(), node = %primary.address(), error = %e, can_fail_over = can, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
                 }
                 can && ha.auto_failover
             }
@@ -580,12 +580,12 @@ impl Watch {
             error: None,
         };
         self.last_failover_at = Some(Instant::now());
-        info!(dnid = self.dnid, old_primary = %event.old_primary, "failover: starting");
+        info!(dnid = self.dnid.get(), old_primary = %event.old_primary, "failover: starting");
         node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
         let mut clock = Instant::now();
         let mut step = |event: &mut FailoverEvent, name: String| {
             let took = clock.elapsed();
-            info!(dnid = event.dnid, step = %name, took_ms = took.as_millis() as u64, "failover step");
+            info!(dnid = event.dnid.get(), step = %name, took_ms = took.as_millis() as u64, "failover step");
             event.steps.push((name, took));
             clock = Instant::now();
         };
@@ -599,13 +599,13 @@ impl Watch {
                 continue;
             }
             if let Err(e) = m.prober.execute("STOP SLAVE IO_THREAD", STEP_TIMEOUT).await {
-                warn!(dnid = self.dnid, node = %m.address(), error = %e, "failover: replica unusable");
+                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable");
                 continue;
             }
             match read_received(&mut m.prober).await {
                 Ok(received) => candidates.push((i, received)),
                 Err(e) => {
-                    warn!(dnid = self.dnid, node = %m.address(), error = %e, "failover: replica unusable")
+                    warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable")
                 }
             }
         }
@@ -713,7 +713,7 @@ impl Watch {
                 }
             }
             if let Err(e) = result {
-                warn!(dnid = self.dnid, node = %m.address(), error = %e, "failover: could not repoint replica");
+                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: could not repoint replica");
             }
         }
         if others > 0 {
@@ -722,9 +722,9 @@ impl Watch {
                 format!("repoint {others} replicas to {chosen_addr}"),
             );
         } else {
-            warn!(dnid = self.dnid, primary = %chosen_addr, "data node has no replica left: a failure of its primary now loses it (semi-synchronous replication is off)");
+            warn!(dnid = self.dnid.get(), primary = %chosen_addr, "data node has no replica left: a failure of its primary now loses it (semi-synchronous replication is off)");
         }
-        info!(dnid = self.dnid, old_primary = %event.old_primary, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "failover: done");
+        info!(dnid = self.dnid.get(), old_primary = %event.old_primary, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "failover: done");
         Some(event)
     }
 
@@ -734,7 +734,7 @@ impl Watch {
         mut event: FailoverEvent,
         why: &str,
     ) -> FailoverEvent {
-        error!(dnid = self.dnid, error = why, "failover: giving up");
+        error!(dnid = self.dnid.get(), error = why, "failover: giving up");
         node.pool.release_hold();
         // Anti-flapping counts promotions: a failover that promoted nothing may be
         // tried again at the next heartbeat.
@@ -816,7 +816,7 @@ mod tests {
         config.failover_priority = priority;
         Member {
             prober: Prober::new(
-                storage_target(1, &config, "d"),
+                storage_target(DataNodeId::new(1), &config, "d"),
                 None,
                 Duration::from_millis(1),
             ),

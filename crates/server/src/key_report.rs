@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use strata_catalog::unique_keys::distributing_column;
+use strata_catalog::DataNodeId;
 use strata_catalog::{KeyViolation, UniqueKey};
 use tracing::warn;
 
@@ -23,7 +24,7 @@ use crate::context::ServerContext;
 pub async fn report_unique_key_violations(ctx: &ServerContext) -> Vec<KeyViolation> {
     let catalog = ctx.topology.catalog();
     // Tables with unrecorded keys, by the data node asked about them.
-    let mut unknown: BTreeMap<u32, Vec<(String, String)>> = BTreeMap::new();
+    let mut unknown: BTreeMap<DataNodeId, Vec<(String, String)>> = BTreeMap::new();
     for db in catalog.logic_dbs() {
         for (name, info) in catalog.tables(&db.name) {
             if info.unique_keys.is_none() && distributing_column(&info).is_some() {
@@ -63,7 +64,7 @@ pub async fn report_unique_key_violations(ctx: &ServerContext) -> Vec<KeyViolati
 /// None when the node cannot be asked now (a warning says so; the next start retries).
 async fn read_unique_keys(
     ctx: &ServerContext,
-    dnid: u32,
+    dnid: DataNodeId,
 ) -> Option<BTreeMap<String, Vec<UniqueKey>>> {
     let node = ctx.topology.node(dnid)?;
     let sql = format!(
@@ -76,14 +77,14 @@ async fn read_unique_keys(
     let mut lease = match node.pool.acquire(None).await {
         Ok(l) => l,
         Err(e) => {
-            warn!(dnid, error = %e, "cannot read unique keys from the data node; the check of its tables waits for the next start");
+            warn!(dnid = dnid.get(), error = %e, "cannot read unique keys from the data node; the check of its tables waits for the next start");
             return None;
         }
     };
     let rows = match lease.query(&sql).await {
         Ok(rows) => rows,
         Err(e) => {
-            warn!(dnid, error = %e, "cannot read unique keys from the data node; the check of its tables waits for the next start");
+            warn!(dnid = dnid.get(), error = %e, "cannot read unique keys from the data node; the check of its tables waits for the next start");
             lease.mark_broken();
             return None;
         }

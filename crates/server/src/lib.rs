@@ -16,6 +16,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod column_collations;
 pub mod context;
 pub mod deadlock;
 pub mod failover;
@@ -140,14 +141,18 @@ impl RunningServer {
         if report.committed + report.rolled_back > 0 || !report.unreachable.is_empty() {
             info!(?report, "XA recovery at start-up");
         }
-        // Old tables whose unique keys the data nodes cannot enforce are reported in the
-        // background: reading unrecorded keys must not hold up serving.
+        // Old tables whose unique keys the data nodes cannot enforce are reported, and
+        // unrecorded column collations read, in the background: reading must not hold
+        // up serving.
         let shutdown = ShutdownTrigger::new();
         let report_ctx = ctx.clone();
         let mut report_stop = shutdown.listener();
         tokio::spawn(async move {
             tokio::select! {
-                _ = key_report::report_unique_key_violations(&report_ctx) => {}
+                _ = async {
+                    key_report::report_unique_key_violations(&report_ctx).await;
+                    column_collations::record_missing(&report_ctx).await;
+                } => {}
                 _ = report_stop.triggered() => {}
             }
         });

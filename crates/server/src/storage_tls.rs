@@ -57,13 +57,14 @@ fn client_options(p: &StorageNodeConfig) -> ClientTlsOptions {
 mod tests {
     use super::*;
     use strata_catalog::config::DataNodeConfig;
+    use strata_catalog::DataNodeId;
 
     fn config_with(nodes: Vec<StorageNodeConfig>) -> Config {
         Config {
             data_nodes: nodes
                 .into_iter()
                 .enumerate()
-                .map(|(i, primary)| DataNodeConfig::new(i as u32 + 1, primary))
+                .map(|(i, primary)| DataNodeConfig::new(DataNodeId::new(i as u32 + 1), primary))
                 .collect(),
             ..Config::default()
         }
@@ -80,7 +81,7 @@ mod tests {
         ]);
         let map = storage_tls(&config).unwrap_or_else(|e| panic!("{e}"));
         let target = |dnid: u32, host: &str| strata_backend::StorageTarget {
-            dnid,
+            dnid: DataNodeId::new(dnid),
             host: host.into(),
             port: 3306,
             user: "s".into(),

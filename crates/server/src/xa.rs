@@ -14,7 +14,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use strata_catalog::config::CommitMode;
-use strata_catalog::{Decision, DecisionLog, MetadataStore};
+use strata_catalog::{DataNodeId, Decision, DecisionLog, MetadataStore};
 use tokio::sync::{oneshot, Notify};
 use tracing::{info, warn};
 
@@ -30,7 +30,7 @@ const XAER_NOTA: u16 = 1397;
 const RECENT_LIMIT: usize = 256;
 
 /// The XID clause for a branch of `gtrid` on data node `dnid` (`XA START <this>`).
-pub fn xid_sql(gtrid: &str, dnid: u32) -> String {
+pub fn xid_sql(gtrid: &str, dnid: DataNodeId) -> String {
     format!("'{gtrid}','{dnid}',{FORMAT_ID}")
 }
 
@@ -40,7 +40,7 @@ pub struct ResolvedBranch {
     /// Global transaction id.
     pub gtrid: String,
     /// Data node of the branch.
-    pub dnid: u32,
+    pub dnid: DataNodeId,
     /// True when it was committed (a decision was logged), false when rolled back.
     pub committed: bool,
     /// When it was finished (ms since the Unix epoch).
@@ -128,7 +128,7 @@ impl Coordinator {
     }
 
     /// Records the commit decision durably (group-committed with concurrent ones).
-    pub async fn log_commit(&self, gtrid: &str, data_nodes: &[u32]) -> Result<(), String> {
+    pub async fn log_commit(&self, gtrid: &str, data_nodes: &[DataNodeId]) -> Result<(), String> {
         let decision = Decision {
             gtrid: gtrid.to_string(),
             data_nodes: data_nodes.to_vec(),
@@ -442,7 +442,7 @@ pub struct RecoveryReport {
     /// Branches rolled back (no decision: presumed abort).
     pub rolled_back: usize,
     /// Data nodes that could not be asked (retried on the next pass).
-    pub unreachable: Vec<u32>,
+    pub unreachable: Vec<DataNodeId>,
 }
 
 /// One recovery pass over every data node: finishes this compute node's prepared
@@ -466,7 +466,7 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
         let mut lease = match node.pool.acquire(None).await {
             Ok(l) => l,
             Err(e) => {
-                warn!(dnid = node.id, error = %e, "XA recovery cannot reach the data node; retrying later");
+                warn!(dnid = node.id.get(), error = %e, "XA recovery cannot reach the data node; retrying later");
                 report.unreachable.push(node.id);
                 continue;
             }
@@ -474,7 +474,7 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
         let rows = match lease.query("XA RECOVER").await {
             Ok(rows) => rows,
             Err(e) => {
-                warn!(dnid = node.id, error = %e, "XA RECOVER failed; retrying later");
+                warn!(dnid = node.id.get(), error = %e, "XA RECOVER failed; retrying later");
                 lease.mark_broken();
                 report.unreachable.push(node.id);
                 continue;
@@ -512,7 +512,7 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
             );
             match lease.execute(&sql).await {
                 Ok(_) => {
-                    info!(dnid = node.id, gtrid = %branch.gtrid, committed = commit, "XA recovery finished a prepared branch");
+                    info!(dnid = node.id.get(), gtrid = %branch.gtrid, committed = commit, "XA recovery finished a prepared branch");
                     if commit {
                         report.committed += 1;
                     } else {
@@ -530,11 +530,11 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                     // is still attached to a connection the storage node has not
                     // dropped yet (a crashed compute node's): only the next pass can
                     // tell, so it counts as still prepared.
-                    tracing::debug!(dnid = node.id, gtrid = %branch.gtrid, "branch not finishable yet");
+                    tracing::debug!(dnid = node.id.get(), gtrid = %branch.gtrid, "branch not finishable yet");
                     still_prepared.insert(branch.gtrid.clone());
                 }
                 Err(e) => {
-                    warn!(dnid = node.id, gtrid = %branch.gtrid, error = %e, "XA recovery could not finish a branch; retrying later");
+                    warn!(dnid = node.id.get(), gtrid = %branch.gtrid, error = %e, "XA recovery could not finish a branch; retrying later");
                     still_prepared.insert(branch.gtrid.clone());
                 }
             }

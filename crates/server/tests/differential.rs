@@ -1535,14 +1535,10 @@ async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
 }
 
 /// Column definitions carry the connection's result character set (utf8mb4), not the
-/// column's collation, and Strata does not yet give the merge the real collation of the
-/// table's columns (`QueryPlan::collations` is never filled: the catalog does not record
-/// column collations): a latin1_swedish_ci column is merged as utf8mb4_general_ci, where
-/// `ö` sorts as `o` instead of after `z`. ORDER BY fails with "rows out of the order the
-/// merge relies on"; MIN/MAX and GROUP BY ... ORDER BY answer wrongly. Open bug, kept as
-/// a failing test.
+/// column's collation: the catalog records each column's collation as the data node
+/// reports it after CREATE TABLE, and merges compare under it. In latin1_swedish_ci `ö`
+/// sorts after `z`; in utf8mb4_general_ci it would sort as `o`.
 #[tokio::test]
-#[ignore = "open bug: merges compare latin1_swedish_ci columns as utf8mb4_general_ci"]
 async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
     let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
@@ -1562,50 +1558,76 @@ async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
     Ok(())
 }
 
-/// Until merges know column collations, comparing such strings across nodes is refused
-/// (never a wrong answer); everything else on the table still works.
+/// Strings of other collations merge as MariaDB compares them (answers taken from one
+/// MariaDB 10.11 with the same rows); a merge the planner cannot tie to a column's
+/// collation (an expression over such a table) is refused, never answered wrongly; an
+/// ALTER TABLE that changes a column's collation is followed by the merges.
 #[tokio::test]
-async fn merges_of_columns_with_other_collations_are_refused() -> TestResult {
+async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResult {
     let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
-        "CREATE TABLE l2 (id INT PRIMARY KEY, s VARCHAR(10) CHARACTER SET latin1, b VARBINARY(10)) \
+        "CREATE TABLE l2 (id INT PRIMARY KEY, s VARCHAR(10) COLLATE utf8mb4_unicode_ci, \
+         l VARCHAR(10) CHARACTER SET latin1, b VARBINARY(10)) \
          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
     )
     .await?;
-    c.query_drop("INSERT INTO l2 VALUES (1, 'zeta', 'z'), (2, 'östen', 'o'), (3, 'abc', 'a')")
+    c.query_drop(
+        "INSERT INTO l2 VALUES (1, 'st', 'zeta', 'z'), (2, 'ß', 'östen', 'o'), \
+         (3, 'sa', 'abc', 'a'), (4, 'SA', 'åsa', 'b')",
+    )
+    .await?;
+    // utf8mb4_unicode_ci: ß = ss, between sa and st (utf8mb4_general_ci: ß = s).
+    let order: Vec<String> = c.query("SELECT s FROM l2 ORDER BY s, id").await?;
+    assert_eq!(order, vec!["sa", "SA", "ß", "st"]);
+    // A group's `s` is any of its spellings (`sa` or `SA`), as in MariaDB.
+    let groups: Vec<(String, i64)> = c
+        .query("SELECT s, COUNT(*) FROM l2 GROUP BY s ORDER BY s")
         .await?;
-    for sql in [
-        "SELECT MAX(s) FROM l2",
-        "SELECT s FROM l2 ORDER BY s",
-        "SELECT s, COUNT(*) FROM l2 GROUP BY s",
-        "SELECT DISTINCT s FROM l2",
-    ] {
-        let err = c.query_drop(sql).await.expect_err(sql);
-        match err {
-            mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{sql}: {}", e.message),
-            other => panic!("{sql}: expected 1235, got {other:?}"),
-        }
-    }
-    let ids: Vec<i32> = c.query("SELECT id FROM l2 ORDER BY id DESC").await?;
-    assert_eq!(ids, vec![3, 2, 1]);
+    let groups: Vec<(String, i64)> = groups
+        .into_iter()
+        .map(|(s, n)| (s.to_lowercase(), n))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![("sa".into(), 2), ("ß".into(), 1), ("st".into(), 1)]
+    );
+    let (max_s, min_l, max_l): (String, String, String) = c
+        .query_first("SELECT MAX(s), MIN(l), MAX(l) FROM l2")
+        .await?
+        .ok_or("no row")?;
+    assert_eq!(
+        (max_s.as_str(), min_l.as_str(), max_l.as_str()),
+        ("st", "abc", "östen")
+    );
+    let distinct: Vec<String> = c.query("SELECT DISTINCT l FROM l2 ORDER BY l").await?;
+    assert_eq!(distinct, vec!["abc", "zeta", "åsa", "östen"]);
     let bs: Vec<Vec<u8>> = c.query("SELECT b FROM l2 ORDER BY b").await?;
-    assert_eq!(bs, vec![b"a".to_vec(), b"o".to_vec(), b"z".to_vec()]);
-    let one: Option<String> = c.query_first("SELECT s FROM l2 WHERE id = 2").await?;
-    assert_eq!(one.as_deref(), Some("östen"));
+    assert_eq!(
+        bs,
+        vec![b"a".to_vec(), b"b".to_vec(), b"o".to_vec(), b"z".to_vec()]
+    );
+    let err = c
+        .query_drop("SELECT UPPER(l) FROM l2 ORDER BY 1")
+        .await
+        .expect_err("an expression over a latin1 column");
+    match err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
+        other => panic!("expected 1235, got {other:?}"),
+    }
     c.query_drop(
         "CREATE TABLE u2 (id INT PRIMARY KEY, s VARCHAR(10)) \
          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
     )
     .await?;
-    let err = c
-        .query_drop("ALTER TABLE u2 MODIFY s VARCHAR(10) CHARACTER SET latin1")
-        .await
-        .expect_err("refused");
-    match err {
-        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
-        other => panic!("expected 1235, got {other:?}"),
-    }
+    c.query_drop("INSERT INTO u2 VALUES (1, 'zeta'), (2, 'östen'), (3, 'abc')")
+        .await?;
+    let general: Vec<String> = c.query("SELECT s FROM u2 ORDER BY s").await?;
+    assert_eq!(general, vec!["abc", "östen", "zeta"]);
+    c.query_drop("ALTER TABLE u2 MODIFY s VARCHAR(10) CHARACTER SET latin1")
+        .await?;
+    let swedish: Vec<String> = c.query("SELECT s FROM u2 ORDER BY s").await?;
+    assert_eq!(swedish, vec!["abc", "zeta", "östen"]);
     node.shutdown().await;
     Ok(())
 }

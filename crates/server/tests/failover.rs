@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::*;
+use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
 use strata_testkit::{ComputeNode, StorageNodes};
 
@@ -115,7 +116,7 @@ async fn a_killed_primary_fails_over_without_losing_acknowledged_updates() -> Re
 
     // The promoted replica now serves data node 1, and every acknowledged increment is
     // in it.
-    let states = compute.context().ha.data_node(1);
+    let states = compute.context().ha.data_node(DataNodeId::new(1));
     let primary = states.iter().find(|s| s.role == Role::Primary);
     assert_eq!(
         primary.map(|s| s.port),

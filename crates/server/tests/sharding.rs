@@ -3,6 +3,7 @@
 //! global tables and transactions that touch several data nodes.
 
 use mysql_async::prelude::*;
+use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -391,9 +392,9 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
     let mut by_customer = declare("orders_by_customer", TableType::Sharded);
     by_customer.column = Some("customer".into());
     by_customer.function = Some("auto_mod".into());
-    by_customer.data_nodes = Some(vec![1, 2]);
+    by_customer.data_nodes = Some(vec![DataNodeId::new(1), DataNodeId::new(2)]);
     let mut audit = declare("audit", TableType::Vertical);
-    audit.data_node = Some(2);
+    audit.data_node = Some(DataNodeId::new(2));
     let node = ComputeNode::builder(&storage)
         .configure(move |c| c.tables = vec![by_customer, audit])
         .start()
@@ -541,7 +542,7 @@ async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
     }
     {
         let catalog = Catalog::open(config.clone())?;
-        let rule = ShardingRule::auto_mod(vec![1, 2])?;
+        let rule = ShardingRule::auto_mod(vec![DataNodeId::new(1), DataNodeId::new(2)])?;
         for name in ["old", "fine"] {
             let distribution =
                 Distribution::sharded("k", KeyType::Integer { unsigned: false }, rule.clone())?;
@@ -590,7 +591,7 @@ async fn shard_by_functionname_uses_a_configured_function() -> TestResult {
     let rule = RuleConfig {
         name: "f_mod".into(),
         function: "auto_mod".into(),
-        data_nodes: vec![1, 2],
+        data_nodes: vec![DataNodeId::new(1), DataNodeId::new(2)],
         params: String::new(),
         null_route: None,
     };

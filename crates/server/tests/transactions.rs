@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
-use strata_catalog::DecisionLog;
+use strata_catalog::{DataNodeId, DecisionLog};
 use strata_testkit::{shared_storage, ComputeNode, StorageNodes};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -289,7 +289,7 @@ async fn recovery_commits_logged_branches_and_rolls_back_the_rest() -> TestResul
         store.log_commits(
             &[strata_catalog::Decision {
                 gtrid: gtrid(1),
-                data_nodes: vec![1, 2],
+                data_nodes: vec![DataNodeId::new(1), DataNodeId::new(2)],
                 decided_ms: 0,
             }],
             &[],

@@ -19,6 +19,18 @@ pub struct Digest {
 pub fn normalize_digest(sql: &str) -> Digest {
     let mut text = String::with_capacity(sql.len());
     let mut literals = Vec::new();
+    normalize(sql, &mut text, |t| literals.push(t));
+    Digest { text, literals }
+}
+
+/// Writes the digest text of one statement into `out` (cleared first), without
+/// allocating when `out` has room: the statement statistics compute one per statement.
+pub fn digest_text_into(sql: &str, out: &mut String) {
+    out.clear();
+    normalize(sql, out, |_| {});
+}
+
+fn normalize(sql: &str, text: &mut String, mut literal: impl FnMut(Token)) {
     let mut prev: Option<Token> = None;
     for t in Lexer::new(sql).filter(|t| !t.kind.is_trivia()) {
         let word = t.text(sql);
@@ -30,7 +42,7 @@ pub fn normalize_digest(sql: &str) -> Digest {
         let after_dot = prev.is_some_and(|p| p.is_punct(sql, "."));
         if t.kind.is_literal() {
             text.push('?');
-            literals.push(t);
+            literal(t);
         } else if t.kind == TokenKind::Ident && !after_dot && is_reserved(word) {
             text.extend(word.chars().map(|c| c.to_ascii_lowercase()));
         } else {
@@ -38,7 +50,6 @@ pub fn normalize_digest(sql: &str) -> Digest {
         }
         prev = Some(t);
     }
-    Digest { text, literals }
 }
 
 /// Canonical spacing: none inside `a.b`, after `(`, before `)` `,` `;`, or between a name

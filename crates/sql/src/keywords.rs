@@ -238,12 +238,13 @@ pub fn is_reserved(word: &str) -> bool {
     if word.len() > 20 || word.is_empty() {
         return false;
     }
+    // Upper-cased once into a stack buffer, so each probe is a plain byte comparison.
+    let mut buf = [0u8; 20];
+    let upper = &mut buf[..word.len()];
+    upper.copy_from_slice(word.as_bytes());
+    upper.make_ascii_uppercase();
     RESERVED
-        .binary_search_by(|probe| {
-            probe
-                .bytes()
-                .cmp(word.bytes().map(|b| b.to_ascii_uppercase()))
-        })
+        .binary_search_by(|probe| probe.as_bytes().cmp(upper))
         .is_ok()
 }
 

@@ -34,7 +34,7 @@ pub use classify::{classify, classify_head, StatementKind};
 pub use database::{
     is_database_statement, parse_database_statement, CreateDatabase, DatabaseStatement,
 };
-pub use digest::{normalize_digest, Digest};
+pub use digest::{digest_text_into, normalize_digest, Digest};
 pub use error::SqlError;
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};
 pub use kill::{parse_kill, Kill};

@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use strata_catalog::config::{
     DataNodeConfig, LogicDbConfig, ServerConfig, StorageNodeConfig, TlsConfig, UserConfig,
 };
-use strata_catalog::Config;
+use strata_catalog::{Config, DataNodeId};
 use strata_localnode::{MariadbNode, MariadbOptions, ReplicationOptions};
 
 use crate::ShutdownSignal;
@@ -325,7 +325,7 @@ fn playground_config(
         .iter()
         .zip(1u32..)
         .map(|((primary, replicas), id)| DataNodeConfig {
-            id,
+            id: DataNodeId::new(id),
             primary: node_config(primary, PHYSICAL_DATABASE),
             replicas: replicas.iter().map(|r| node_config(r, "")).collect(),
         })
@@ -421,7 +421,10 @@ mod tests {
         assert_eq!(config.users[0].name, "root");
         assert_eq!(config.users[0].password, "");
         assert_eq!(config.databases[0].name, "test");
-        assert_eq!(config.databases[0].data_nodes, vec![1, 2]);
+        assert_eq!(
+            config.databases[0].data_nodes,
+            DataNodeId::from_numbers(&[1, 2])
+        );
         assert_eq!(config.data_nodes[1].primary.port, 3402);
         assert_eq!(config.data_nodes[1].primary.database, "test");
         assert_eq!(config.data_nodes[1].replicas[0].port, 3502);

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use strata_catalog::config::{
     DataNodeConfig, LogicDbConfig, ServerConfig, StorageNodeConfig, UserConfig,
 };
-use strata_catalog::Config;
+use strata_catalog::{Config, DataNodeId};
 use strata_server::RunningServer;
 use tempfile::TempDir;
 
@@ -111,12 +111,13 @@ impl<'a> ComputeNodeBuilder<'a> {
                         config
                     })
                     .collect();
+                let dnid = DataNodeId::new(next_dnid);
                 config.data_nodes.push(DataNodeConfig {
-                    id: next_dnid,
+                    id: dnid,
                     primary,
                     replicas,
                 });
-                dnids.push(next_dnid);
+                dnids.push(dnid);
                 next_dnid += 1;
             }
             config.databases.push(LogicDbConfig {

@@ -69,7 +69,12 @@ async fn compute_config_spans_every_storage_node_with_fresh_physical_databases()
     let dnids: Vec<(String, Vec<u32>)> = config
         .databases
         .iter()
-        .map(|d| (d.name.clone(), d.data_nodes.clone()))
+        .map(|d| {
+            (
+                d.name.clone(),
+                d.data_nodes.iter().map(|n| n.get()).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         dnids,

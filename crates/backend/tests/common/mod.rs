@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use strata_backend::StorageTarget;
+use strata_catalog::DataNodeId;
 use strata_localnode::{free_port, MariadbNode, MariadbOptions, MariadbTls};
 
 /// Starts a MariaDB server with its data in `dir`, serving `tls` if given.
@@ -17,7 +18,7 @@ pub async fn start_node(dir: &Path, tls: Option<MariadbTls>) -> MariadbNode {
 pub fn target(node: &MariadbNode) -> StorageTarget {
     let opts = node.options();
     StorageTarget {
-        dnid: 1,
+        dnid: DataNodeId::new(1),
         host: opts.connect_host().to_string(),
         port: node.port(),
         user: opts.user.clone(),

@@ -2,6 +2,10 @@ use std::path::Path;
 
 use super::*;
 
+fn dn(n: u32) -> DataNodeId {
+    DataNodeId::new(n)
+}
+
 fn config(data_dir: &Path) -> Config {
     let text = format!(
         r#"
@@ -54,18 +58,18 @@ fn lookups_answer_from_config() -> Result<(), CatalogError> {
             shop.default_data_nodes.as_slice(),
             shop.origin
         ),
-        (&[1, 2][..], &[2][..], DbOrigin::Config)
+        (&[dn(1), dn(2)][..], &[dn(2)][..], DbOrigin::Config)
     );
     assert!(
         catalog.logic_db("SHOP").is_none(),
         "lookups are case-sensitive"
     );
-    assert_eq!(catalog.physical_db(2), Some("shop_2"));
-    assert_eq!(catalog.physical_db(9), None);
-    assert_eq!(catalog.data_node(3).map(|d| d.primary.port), Some(3308));
+    assert_eq!(catalog.physical_db(dn(2)), Some("shop_2"));
+    assert_eq!(catalog.physical_db(dn(9)), None);
+    assert_eq!(catalog.data_node(dn(3)).map(|d| d.primary.port), Some(3308));
     assert_eq!(
         catalog.data_nodes().map(|d| d.id).collect::<Vec<_>>(),
-        [1, 2, 3, 4]
+        [1, 2, 3, 4].map(dn)
     );
     assert_eq!(catalog.users().len(), 1);
     assert!(catalog.user("app").is_some() && catalog.user("App").is_none());
@@ -77,10 +81,10 @@ fn runtime_databases_persist_and_merge_with_config() -> Result<(), CatalogError>
     let dir = tempdir();
     {
         let catalog = Catalog::open(config(dir.path()))?;
-        let created = catalog.create_database("crm", vec![3], None)?;
+        let created = catalog.create_database("crm", vec![dn(3)], None)?;
         assert_eq!(
             (created.default_data_nodes.as_slice(), created.origin),
-            (&[3][..], DbOrigin::Runtime)
+            (&[dn(3)][..], DbOrigin::Runtime)
         );
     }
     let catalog = Catalog::open(config(dir.path()))?;
@@ -140,7 +144,11 @@ fn create_database_enforces_the_config_rules() -> Result<(), CatalogError> {
     ];
     for (name, nodes, defaults, expected) in cases {
         let err = catalog
-            .create_database(name, nodes, defaults)
+            .create_database(
+                name,
+                nodes.into_iter().map(dn).collect(),
+                defaults.map(|d| d.into_iter().map(dn).collect()),
+            )
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -162,14 +170,14 @@ fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), 
     let dir = tempdir();
     {
         let catalog = Catalog::open(config(dir.path()))?;
-        let db = catalog.create_database_with_own_schema("mysqltest", vec![1, 2], None)?;
+        let db = catalog.create_database_with_own_schema("mysqltest", vec![dn(1), dn(2)], None)?;
         assert_eq!(db.physical.as_deref(), Some("mysqltest"));
         assert_eq!(db.physical_on("shop_1"), "mysqltest");
-        catalog.create_database_with_own_schema("db1", vec![1], None)?;
+        catalog.create_database_with_own_schema("db1", vec![dn(1)], None)?;
         catalog.create_table(
             "mysqltest",
             "t1",
-            TableInfo::new(Distribution::Vertical { dnid: 2 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(2) }),
         )?;
         let refused = [
             (
@@ -191,7 +199,7 @@ fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), 
         ];
         for (name, nodes, expected) in refused {
             let err = catalog
-                .create_database_with_own_schema(name, nodes, None)
+                .create_database_with_own_schema(name, nodes.into_iter().map(dn).collect(), None)
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
@@ -207,7 +215,7 @@ fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), 
         .ok_or_else(|| CatalogError::UnknownDatabase("mysqltest".into()))?;
     assert_eq!(
         (db.data_nodes.clone(), db.physical.clone()),
-        (vec![1, 2], Some("mysqltest".into()))
+        (vec![dn(1), dn(2)], Some("mysqltest".into()))
     );
     assert!(catalog.table("mysqltest", "t1").is_some());
     let shop = catalog
@@ -243,11 +251,11 @@ fn a_stored_database_that_conflicts_with_a_changed_config_fails_open() -> Result
     let dir = tempdir();
     {
         let catalog = Catalog::open(config(dir.path()))?;
-        catalog.create_database("crm", vec![3], None)?;
+        catalog.create_database("crm", vec![dn(3)], None)?;
     }
     // The DBA now gives data node 3 to a database in the file.
     let mut changed = config(dir.path());
-    changed.databases[0].data_nodes.push(3);
+    changed.databases[0].data_nodes.push(dn(3));
     let err = Catalog::open(changed)
         .err()
         .map(|e| e.to_string())
@@ -267,7 +275,8 @@ fn sharded(column: &str, rule: ShardingRule) -> TableInfo {
 }
 
 fn auto_crc32(nodes: &[u32]) -> ShardingRule {
-    ShardingRule::auto_crc32(nodes.to_vec()).unwrap_or_else(|e| panic!("{e}"))
+    ShardingRule::auto_crc32(nodes.iter().copied().map(dn).collect())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn child(parent: &str, parent_column: &str) -> TableInfo {
@@ -286,18 +295,18 @@ fn tables_persist_with_their_distributions() -> Result<(), CatalogError> {
         catalog.create_table("shop", "orders", sharded("id", auto_crc32(&[2, 1])))?;
         catalog.create_table("shop", "items", child("orders", "id"))?;
         let global = TableInfo::new(Distribution::Global {
-            data_nodes: vec![2, 1],
+            data_nodes: vec![dn(2), dn(1)],
         });
         catalog.create_table("shop", "region", global)?;
         catalog.create_table(
             "shop",
             "audit",
-            TableInfo::new(Distribution::Vertical { dnid: 2 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(2) }),
         )?;
         catalog.create_table(
             "shop",
             "Orders",
-            TableInfo::new(Distribution::Vertical { dnid: 1 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(1) }),
         )?;
     }
     let catalog = Catalog::open(config(dir.path()))?;
@@ -306,7 +315,7 @@ fn tables_persist_with_their_distributions() -> Result<(), CatalogError> {
     let orders = catalog
         .table("shop", "orders")
         .ok_or_else(|| unknown_table("shop", "orders"))?;
-    assert_eq!(orders.data_nodes, [1, 2]);
+    assert_eq!(orders.data_nodes, [dn(1), dn(2)]);
     assert_eq!(orders.auto_increment_column.as_deref(), Some("id"));
     assert_eq!(
         orders.distribution,
@@ -314,13 +323,13 @@ fn tables_persist_with_their_distributions() -> Result<(), CatalogError> {
     );
     assert_eq!(
         catalog.table("shop", "items").map(|t| t.data_nodes.clone()),
-        Some(vec![1, 2])
+        Some(vec![dn(1), dn(2)])
     );
     assert_eq!(
         catalog
             .table("shop", "Orders")
             .map(|t| t.distribution.clone()),
-        Some(Distribution::Vertical { dnid: 1 }),
+        Some(Distribution::Vertical { dnid: dn(1) }),
         "names are case-sensitive"
     );
     assert!(catalog.table("shop", "ORDERS").is_none());
@@ -336,31 +345,31 @@ fn create_table_refuses_what_the_database_cannot_hold() -> Result<(), CatalogErr
     catalog.create_table(
         "shop",
         "audit",
-        TableInfo::new(Distribution::Vertical { dnid: 2 }),
+        TableInfo::new(Distribution::Vertical { dnid: dn(2) }),
     )?;
     let cases: Vec<(&str, &str, TableInfo, &str)> = vec![
         (
             "nope",
             "t",
-            TableInfo::new(Distribution::Vertical { dnid: 1 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(1) }),
             "Unknown database 'nope'",
         ),
         (
             "shop",
             "orders",
-            TableInfo::new(Distribution::Vertical { dnid: 1 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(1) }),
             "Table 'orders' already exists",
         ),
         (
             "shop",
             "",
-            TableInfo::new(Distribution::Vertical { dnid: 1 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(1) }),
             "must be 1 to 64 characters",
         ),
         (
             "shop",
             "t",
-            TableInfo::new(Distribution::Vertical { dnid: 3 }),
+            TableInfo::new(Distribution::Vertical { dnid: dn(3) }),
             "table 'shop.t': data node 3 is not one of database 'shop's data nodes",
         ),
         (
@@ -373,7 +382,7 @@ fn create_table_refuses_what_the_database_cannot_hold() -> Result<(), CatalogErr
             "shop",
             "t",
             TableInfo::new(Distribution::Global {
-                data_nodes: vec![1],
+                data_nodes: vec![dn(1)],
             }),
             "a global table must be on all of the database's data nodes [1, 2]",
         ),
@@ -398,7 +407,7 @@ fn create_table_refuses_what_the_database_cannot_hold() -> Result<(), CatalogErr
         (
             "shop",
             "t",
-            TableInfo::new(Distribution::Vertical { dnid: 1 }).with_auto_increment(""),
+            TableInfo::new(Distribution::Vertical { dnid: dn(1) }).with_auto_increment(""),
             "the AUTO_INCREMENT column name is empty",
         ),
     ];
@@ -480,12 +489,12 @@ fn drop_table_refuses_parents_and_resets_the_counter() -> Result<(), CatalogErro
 fn dropping_a_runtime_database_forgets_its_tables() -> Result<(), CatalogError> {
     let dir = tempdir();
     let catalog = Catalog::open(config(dir.path()))?;
-    catalog.create_database("crm", vec![3, 4], None)?;
+    catalog.create_database("crm", vec![dn(3), dn(4)], None)?;
     catalog.create_table("crm", "leads", sharded("id", auto_crc32(&[3, 4])))?;
     catalog.sequences().next("crm", "leads", 2)?;
     catalog.drop_database("crm")?;
     assert!(catalog.tables("crm").is_empty());
-    catalog.create_database("crm", vec![3, 4], None)?;
+    catalog.create_database("crm", vec![dn(3), dn(4)], None)?;
     assert!(catalog.table("crm", "leads").is_none());
     assert_eq!(catalog.sequences().next("crm", "leads", 1)?, 1..2);
     Ok(())
@@ -554,11 +563,11 @@ params = "modulus=4; 0:1=1, 2:3=2"
             rule.data_nodes.as_slice(),
             rule.null_route
         ),
-        (Some("r_range"), &[1, 2][..], Some(1))
+        (Some("r_range"), &[dn(1), dn(2)][..], Some(dn(1)))
     );
     assert_eq!(
         catalog.rule("r_orders").map(|r| r.null_route),
-        Some(Some(1)),
+        Some(Some(dn(1))),
         "AUTO_CRC32 routes NULL to its first node"
     );
     assert_eq!(catalog.rules().count(), 2);
@@ -575,7 +584,7 @@ params = "modulus=4; 0:1=1, 2:3=2"
         "a sharded declaration needs the key type"
     );
     let created = catalog.create_table("shop", "orders", info)?;
-    assert_eq!(created.data_nodes, [1, 2]);
+    assert_eq!(created.data_nodes, [dn(1), dn(2)]);
     let items = catalog
         .declared_table("shop", "items")
         .ok_or_else(|| CatalogError::Invalid("items".into()))?;
@@ -586,13 +595,13 @@ params = "modulus=4; 0:1=1, 2:3=2"
     assert_eq!(
         region,
         Some(DeclaredDistribution::Global {
-            data_nodes: vec![1, 2]
+            data_nodes: vec![dn(1), dn(2)]
         })
     );
     let audit = catalog
         .declared_table("shop", "audit")
         .map(|d| d.distribution.clone());
-    assert_eq!(audit, Some(DeclaredDistribution::Vertical { dnid: 2 }));
+    assert_eq!(audit, Some(DeclaredDistribution::Vertical { dnid: dn(2) }));
     let events = catalog
         .declared_table("shop", "events")
         .ok_or_else(|| CatalogError::Invalid("events".into()))?;
@@ -601,7 +610,7 @@ params = "modulus=4; 0:1=1, 2:3=2"
         info.distribution
             .route(&crate::sharding::KeyValue::Int(6))
             .ok(),
-        Some(2)
+        Some(dn(2))
     );
     assert!(catalog.declared_table("shop", "nope").is_none());
     assert!(catalog.declared_table("Shop", "orders").is_none());

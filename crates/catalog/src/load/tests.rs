@@ -1,5 +1,9 @@
 use super::*;
 
+fn dn(n: u32) -> DataNodeId {
+    DataNodeId::new(n)
+}
+
 const VALID: &str = r#"
 [server]
 service_addr = "127.0.0.1:3323"
@@ -137,14 +141,14 @@ weight = 3
 #[test]
 fn each_rule_violation_names_the_offending_entry() {
     let cases: Vec<(&str, Config, &str)> = vec![
-        ("zero dnid", with(|c| c.data_nodes[2].id = 0), "data node #3: id must be positive"),
-        ("duplicate dnid", with(|c| c.data_nodes[2].id = 2), "data node 2 is defined twice"),
-        ("undefined node", with(|c| c.databases[1].data_nodes = vec![3, 9]), "database 'crm': data node 9 is not defined"),
+        ("zero dnid", with(|c| c.data_nodes[2].id = dn(0)), "data node #3: id must be positive"),
+        ("duplicate dnid", with(|c| c.data_nodes[2].id = dn(2)), "data node 2 is defined twice"),
+        ("undefined node", with(|c| c.databases[1].data_nodes = vec![dn(3), dn(9)]), "database 'crm': data node 9 is not defined"),
         ("no nodes", with(|c| c.databases[1].data_nodes.clear()), "database 'crm': data_nodes is empty (a database needs at least one data node)"),
-        ("node twice in a db", with(|c| c.databases[1].data_nodes = vec![3, 3]), "database 'crm': data node 3 is listed twice"),
-        ("default outside", with(|c| c.databases[0].default_data_nodes = Some(vec![3])), "database 'shop': default data node 3 is not one of its data_nodes"),
+        ("node twice in a db", with(|c| c.databases[1].data_nodes = vec![dn(3), dn(3)]), "database 'crm': data node 3 is listed twice"),
+        ("default outside", with(|c| c.databases[0].default_data_nodes = Some(vec![dn(3)])), "database 'shop': default data node 3 is not one of its data_nodes"),
         ("empty defaults", with(|c| c.databases[0].default_data_nodes = Some(vec![])), "database 'shop': default_data_nodes is empty (omit it to mean all data nodes)"),
-        ("shared node", with(|c| c.databases[1].data_nodes = vec![2, 3]), "data node 2 belongs to both database 'shop' and database 'crm' (a data node serves one database)"),
+        ("shared node", with(|c| c.databases[1].data_nodes = vec![dn(2), dn(3)]), "data node 2 belongs to both database 'shop' and database 'crm' (a data node serves one database)"),
         ("duplicate db", with(|c| c.databases[1].name = "shop".into()), "database 'shop' is defined twice"),
         ("case duplicate db", with(|c| c.databases[1].name = "SHOP".into()), "database 'SHOP' differs only in letter case from database 'shop'"),
         ("bad db name", with(|c| c.databases[1].name = "my-db".into()), "database name 'my-db' may only contain ASCII letters, digits, '_' and '$'"),
@@ -163,7 +167,7 @@ fn each_rule_violation_names_the_offending_entry() {
         ("packet", with(|c| c.server.max_allowed_packet = 10), "server.max_allowed_packet 10 is outside 1024..=1073741824"),
         ("connections", with(|c| c.server.max_connections = 0), "server.max_connections must be at least 1"),
         ("workers", with(|c| c.server.worker_threads = 5000), "server.worker_threads 5000 is outside 0..=1024"),
-        ("new db nodes", with(|c| c.server.new_database_data_nodes = Some(vec![9])), "server.new_database_data_nodes: data node 9 is not defined"),
+        ("new db nodes", with(|c| c.server.new_database_data_nodes = Some(vec![dn(9)])), "server.new_database_data_nodes: data node 9 is not defined"),
         ("new db nodes empty", with(|c| c.server.new_database_data_nodes = Some(vec![])), "server.new_database_data_nodes is empty"),
         ("empty host", with(|c| c.data_nodes[0].primary.host.clear()), "data node 1: primary.host is empty"),
         ("empty physical db", with(|c| c.data_nodes[0].primary.database.clear()), "data node 1: primary.database is empty"),
@@ -238,7 +242,7 @@ fn rules_and_declared_tables_parse_validate_and_round_trip() {
     assert_eq!(problems(&config), Vec::<String>::new());
     assert_eq!(config.rules.len(), 2);
     assert_eq!(config.tables[0].kind, TableType::Sharded);
-    assert_eq!(config.tables[3].data_node, Some(3));
+    assert_eq!(config.tables[3].data_node, Some(dn(3)));
     let text = config.to_toml().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(Config::from_toml(&text).ok(), Some(config));
     let plain = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
@@ -256,9 +260,9 @@ fn each_rule_and_table_problem_names_its_entry() {
         ("empty rule name", with_sharding(|c| c.rules[1].name.clear()), "rule #2: name is empty"),
         ("bad function", with_sharding(|c| c.rules[0].function = "hash".into()), "rule 'r_orders': Invalid sharding rule: unknown sharding function 'hash'"),
         ("auto without nodes", with_sharding(|c| c.rules[0].data_nodes.clear()), "rule 'r_orders': Invalid sharding rule: AUTO_CRC32 needs at least one data node"),
-        ("undefined node", with_sharding(|c| c.rules[0].data_nodes = vec![1, 9]), "rule 'r_orders': data node 9 is not defined"),
+        ("undefined node", with_sharding(|c| c.rules[0].data_nodes = vec![dn(1), dn(9)]), "rule 'r_orders': data node 9 is not defined"),
         ("bad params", with_sharding(|c| c.rules[1].params = "north".into()), "rule 'r_match': Invalid sharding rule: 'north' is not KEY=DATANODE"),
-        ("null route outside", with_sharding(|c| { c.rules[1].data_nodes = vec![1, 2]; c.rules[1].null_route = Some(3) }), "rule 'r_match': Invalid sharding rule: NULL route 3 is not one of the rule's data nodes"),
+        ("null route outside", with_sharding(|c| { c.rules[1].data_nodes = vec![dn(1), dn(2)]; c.rules[1].null_route = Some(dn(3)) }), "rule 'r_match': Invalid sharding rule: NULL route 3 is not one of the rule's data nodes"),
         ("unknown db", with_sharding(|c| c.tables[3].database = "nope".into()), "table 'nope.leads': database 'nope' is not defined in this file"),
         ("twice", with_sharding(|c| c.tables[4].name = "orders".into()), "table 'shop.orders' is declared twice"),
         ("unknown rule", with_sharding(|c| c.tables[0].rule = Some("r_x".into())), "table 'shop.orders': rule 'r_x' is not defined (or not valid)"),
@@ -268,8 +272,8 @@ fn each_rule_and_table_problem_names_its_entry() {
         ("rule nodes outside db", with_sharding(|c| c.tables[4].params = Some("1:100=3".into())), "table 'shop.events': data node 3 of its rule is not one of database 'shop's data nodes"),
         ("rule fields on named rule", with_sharding(|c| c.tables[0].params = Some("x".into())), "'data_nodes', 'params' and 'null_route' belong to rule 'r_orders'"),
         ("vertical without node", with_sharding(|c| c.tables[3].data_node = None), "table 'crm.leads': a vertical table needs 'data_node'"),
-        ("vertical outside db", with_sharding(|c| c.tables[3].data_node = Some(1)), "table 'crm.leads': data node 1 is not one of database 'crm's data nodes"),
-        ("global subset", with_sharding(|c| c.tables[2].data_nodes = Some(vec![1])), "table 'shop.region': a global table is on all of database 'shop's data nodes [1, 2]"),
+        ("vertical outside db", with_sharding(|c| c.tables[3].data_node = Some(dn(1))), "table 'crm.leads': data node 1 is not one of database 'crm's data nodes"),
+        ("global subset", with_sharding(|c| c.tables[2].data_nodes = Some(vec![dn(1)])), "table 'shop.region': a global table is on all of database 'shop's data nodes [1, 2]"),
         ("field of another type", with_sharding(|c| c.tables[2].column = Some("id".into())), "table 'shop.region': 'column' does not apply to a global table"),
         ("child without parent", with_sharding(|c| c.tables[1].parent = None), "table 'shop.items': a child table needs 'parent'"),
         ("child of non-sharded", with_sharding(|c| c.tables[1].parent = Some("region".into())), "table 'shop.items': parent 'region' is a global table; a parent must be sharded"),

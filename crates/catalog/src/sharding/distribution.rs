@@ -6,6 +6,7 @@ use super::{
     canonical_key, key, Distribution, KeyLiteral, KeyType, KeyValue, ShardingError,
     ShardingErrorKind, ShardingRule,
 };
+use crate::DataNodeId;
 
 impl Distribution {
     /// A sharded distribution, checked: the rule can route keys of `key_type`.
@@ -35,8 +36,8 @@ impl Distribution {
 
     /// The data nodes holding the table (sorted, no repeats); None for a child table,
     /// whose nodes are its parent's.
-    pub fn data_nodes(&self) -> Option<Vec<u32>> {
-        let mut nodes: Vec<u32> = match self {
+    pub fn data_nodes(&self) -> Option<Vec<DataNodeId>> {
+        let mut nodes: Vec<DataNodeId> = match self {
             Distribution::Vertical { dnid } => vec![*dnid],
             Distribution::Global { data_nodes } => data_nodes.clone(),
             Distribution::Sharded { rule, .. } => rule.data_nodes.clone(),
@@ -52,11 +53,13 @@ impl Distribution {
     pub fn validate(&self) -> Result<(), ShardingError> {
         let bad = |reason: &str| Err(ShardingError::invalid_rule(reason));
         match self {
-            Distribution::Vertical { dnid } if *dnid == 0 => bad("data node ids must be positive"),
+            Distribution::Vertical { dnid } if dnid.get() == 0 => {
+                bad("data node ids must be positive")
+            }
             Distribution::Global { data_nodes } if data_nodes.is_empty() => {
                 bad("a global table needs at least one data node")
             }
-            Distribution::Global { data_nodes } if data_nodes.contains(&0) => {
+            Distribution::Global { data_nodes } if data_nodes.contains(&DataNodeId::new(0)) => {
                 bad("data node ids must be positive")
             }
             Distribution::Sharded { column, .. } if column.is_empty() => {
@@ -79,7 +82,7 @@ impl Distribution {
 
     /// The data node of a canonical key: the rule's route for a sharded table, the node
     /// of a vertical table. Global and child tables have no per-key route.
-    pub fn route(&self, key: &KeyValue) -> Result<u32, ShardingError> {
+    pub fn route(&self, key: &KeyValue) -> Result<DataNodeId, ShardingError> {
         match self {
             Distribution::Sharded { key_type, rule, .. } => rule.route_typed(key_type, key),
             Distribution::Vertical { dnid } => Ok(*dnid),
@@ -99,7 +102,7 @@ impl Distribution {
 
     /// Canonicalizes `literal` for the sharding column and routes it (what an INSERT
     /// needs); errors show the literal as written.
-    pub fn route_literal(&self, literal: &KeyLiteral) -> Result<u32, ShardingError> {
+    pub fn route_literal(&self, literal: &KeyLiteral) -> Result<DataNodeId, ShardingError> {
         match self {
             Distribution::Sharded { key_type, rule, .. } => {
                 let key = canonical_key(key_type, literal)?;
@@ -112,7 +115,11 @@ impl Distribution {
 
     /// The data nodes that can hold keys in the range (see [`ShardingRule::route_range`]);
     /// a vertical table's one node; None (all) for global and child tables.
-    pub fn route_range(&self, low: Bound<&KeyValue>, high: Bound<&KeyValue>) -> Option<Vec<u32>> {
+    pub fn route_range(
+        &self,
+        low: Bound<&KeyValue>,
+        high: Bound<&KeyValue>,
+    ) -> Option<Vec<DataNodeId>> {
         match self {
             Distribution::Sharded { rule, .. } => rule.route_range(low, high),
             Distribution::Vertical { dnid } => Some(vec![*dnid]),

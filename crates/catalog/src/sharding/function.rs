@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{ShardingError, ShardingFunction};
+use crate::DataNodeId;
 
 const MAX_MODULUS: u64 = 2_147_483_647;
 
@@ -41,7 +42,7 @@ impl ShardingFunction {
     }
 
     /// Data nodes named in the parameters, sorted, without repeats.
-    pub fn referenced_nodes(&self) -> Vec<u32> {
+    pub fn referenced_nodes(&self) -> Vec<DataNodeId> {
         let mut set = BTreeSet::new();
         match self {
             ShardingFunction::AutoCrc32 | ShardingFunction::AutoMod => {}
@@ -87,7 +88,7 @@ impl ShardingFunction {
     /// remainders 0..modulus-1 are each covered by exactly one interval.
     pub fn validate(&self) -> Result<(), ShardingError> {
         let bad = |reason: String| Err(ShardingError::invalid_rule(reason));
-        if self.referenced_nodes().first() == Some(&0) {
+        if self.referenced_nodes().first() == Some(&DataNodeId::new(0)) {
             return bad("data node ids must be positive".into());
         }
         match self {

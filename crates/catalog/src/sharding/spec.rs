@@ -11,6 +11,7 @@
 //! | `simple_mod`, `crc32_mod` | `modulus=4; 0=1, 1=2, 2:3=3` (remainder or remainder interval per node) |
 
 use super::{ShardingError, ShardingFunction};
+use crate::DataNodeId;
 
 impl ShardingFunction {
     /// Parses a function from its type name (case-insensitive) and parameters; the
@@ -159,7 +160,7 @@ fn split_outside_quotes(text: &str, sep: char) -> Result<Vec<String>, ShardingEr
 }
 
 /// `key=dnid` entries of a comma-separated list (the last `=` outside quotes splits).
-fn entries(text: &str) -> Result<Vec<(String, u32)>, ShardingError> {
+fn entries(text: &str) -> Result<Vec<(String, DataNodeId)>, ShardingError> {
     let mut out = Vec::new();
     for item in split_outside_quotes(text, ',')? {
         let mut in_quotes = false;
@@ -177,9 +178,9 @@ fn entries(text: &str) -> Result<Vec<(String, u32)>, ShardingError> {
         let key = item[..i].trim().to_string();
         let dn_text = item[i + 1..].trim();
         let dn = dn_text
-            .parse::<u32>()
+            .parse::<DataNodeId>()
             .ok()
-            .filter(|&d| d > 0)
+            .filter(|&d| d.get() > 0)
             .ok_or_else(|| bad(format!("'{dn_text}' in '{item}' is not a data node id")))?;
         out.push((key, dn));
     }
@@ -259,7 +260,7 @@ fn parse_match(params: &str) -> Result<ShardingFunction, ShardingError> {
 }
 
 /// (low remainder, high remainder, dnid) intervals.
-type Remainders = Vec<(u64, u64, u32)>;
+type Remainders = Vec<(u64, u64, DataNodeId)>;
 
 fn parse_mod(name: &str, params: &str) -> Result<(u64, Remainders), ShardingError> {
     let upper = name.to_ascii_uppercase();

@@ -4,6 +4,10 @@ use proptest::prelude::*;
 
 use super::*;
 
+fn dn(n: u32) -> DataNodeId {
+    DataNodeId::new(n)
+}
+
 fn int(v: i128) -> KeyValue {
     KeyValue::Int(v)
 }
@@ -41,21 +45,26 @@ fn crc32_matches_mariadb() {
 #[test]
 fn auto_functions_route_by_position_in_the_node_list() {
     // CRC32(5) % 4 = 2 and CRC32(12345) % 7 = 1 on MariaDB 10.11.19.
-    let crc = ok(ShardingRule::auto_crc32(vec![10, 20, 30, 40]));
-    assert_eq!(crc.route(&int(5)), Ok(30));
-    let crc7 = ok(ShardingRule::auto_crc32((1..=7).collect()));
-    assert_eq!(crc7.route(&int(12345)), Ok(2));
+    let crc = ok(ShardingRule::auto_crc32(vec![
+        dn(10),
+        dn(20),
+        dn(30),
+        dn(40),
+    ]));
+    assert_eq!(crc.route(&int(5)), Ok(dn(30)));
+    let crc7 = ok(ShardingRule::auto_crc32((1..=7).map(dn).collect()));
+    assert_eq!(crc7.route(&int(12345)), Ok(dn(2)));
     assert_eq!(
         crc.route(&KeyValue::Null),
-        Ok(10),
+        Ok(dn(10)),
         "AUTO_CRC32 routes NULL to its first node"
     );
-    let m = ok(ShardingRule::auto_mod(vec![1, 2, 3]));
+    let m = ok(ShardingRule::auto_mod(vec![dn(1), dn(2), dn(3)]));
     let cases = [(0, 1), (1, 2), (2, 3), (3, 1), (-1, 3), (-3, 1), (-4, 3)];
     for (v, dn) in cases {
         assert_eq!(
             m.route(&int(v)),
-            Ok(dn),
+            Ok(DataNodeId::new(dn)),
             "AUTO_MOD {v} (Euclidean remainder)"
         );
     }
@@ -78,9 +87,9 @@ fn auto_functions_route_by_position_in_the_node_list() {
 #[test]
 fn range_routes_intervals_and_the_outer_buckets() {
     let rule = ok(ShardingRule::range(
-        vec![(1001, 2000, 2), (1, 1000, 1), (3001, 4000, 3)],
-        Some(4),
-        Some(5),
+        vec![(1001, 2000, dn(2)), (1, 1000, dn(1)), (3001, 4000, dn(3))],
+        Some(dn(4)),
+        Some(dn(5)),
     ));
     let cases = [
         (1, Some(1)),
@@ -94,7 +103,7 @@ fn range_routes_intervals_and_the_outer_buckets() {
         (4001, Some(5)),
     ];
     for (v, dn) in cases {
-        assert_eq!(rule.route(&int(v)).ok(), dn, "{v}");
+        assert_eq!(rule.route(&int(v)).ok(), dn.map(DataNodeId::new), "{v}");
     }
     let err = rule
         .route(&int(2500))
@@ -105,29 +114,39 @@ fn range_routes_intervals_and_the_outer_buckets() {
         Some("Sharding column value '2500' of table 'shop.orders' has no route")
     );
     assert_eq!(err.map(|e| e.code()), Some(10104));
-    let closed = ok(ShardingRule::range(vec![(1, 10, 1)], None, None));
+    let closed = ok(ShardingRule::range(vec![(1, 10, dn(1))], None, None));
     assert!(closed.route(&int(11)).is_err() && closed.route(&int(0)).is_err());
-    let with_null = ok(closed.clone().with_null_route(Some(7)));
-    assert_eq!(with_null.route(&KeyValue::Null), Ok(7));
-    assert_eq!(with_null.data_nodes, [1, 7]);
+    let with_null = ok(closed.clone().with_null_route(Some(dn(7))));
+    assert_eq!(with_null.route(&KeyValue::Null), Ok(dn(7)));
+    assert_eq!(with_null.data_nodes, [dn(1), dn(7)]);
 }
 
 #[test]
 fn route_and_mod_functions_route_listed_values_and_remainders() {
-    let route = ok(ShardingRule::route_list(vec![(3, 1), (1, 1), (2, 2)]));
-    assert_eq!((route.route(&int(1)), route.route(&int(2))), (Ok(1), Ok(2)));
+    let route = ok(ShardingRule::route_list(vec![
+        (3, dn(1)),
+        (1, dn(1)),
+        (2, dn(2)),
+    ]));
+    assert_eq!(
+        (route.route(&int(1)), route.route(&int(2))),
+        (Ok(dn(1)), Ok(dn(2)))
+    );
     assert_eq!(route.route(&int(4)).map_err(|e| e.code()), Err(10104));
     let m = ok(ShardingRule::simple_mod(
         4,
-        vec![(0, 0, 1), (1, 1, 2), (2, 3, 3)],
+        vec![(0, 0, dn(1)), (1, 1, dn(2)), (2, 3, dn(3))],
     ));
     let cases = [(0, 1), (1, 2), (2, 3), (3, 3), (4, 1), (-1, 3), (7, 3)];
     for (v, dn) in cases {
-        assert_eq!(m.route(&int(v)), Ok(dn), "SIMPLE_MOD {v}");
+        assert_eq!(m.route(&int(v)), Ok(DataNodeId::new(dn)), "SIMPLE_MOD {v}");
     }
     // CRC32(5) % 4 = 2 (MariaDB), remainder 2 goes to node 3.
-    let c = ok(ShardingRule::crc32_mod(4, vec![(0, 1, 1), (2, 3, 3)]));
-    assert_eq!(c.route(&int(5)), Ok(3));
+    let c = ok(ShardingRule::crc32_mod(
+        4,
+        vec![(0, 1, dn(1)), (2, 3, dn(3))],
+    ));
+    assert_eq!(c.route(&int(5)), Ok(dn(3)));
     assert!(c.route(&KeyValue::Bytes(b"x".to_vec())).is_ok());
 }
 
@@ -136,8 +155,12 @@ fn match_compares_with_the_column_collation() {
     // MariaDB 10.11.19: 'ß' = 's' COLLATE utf8mb4_general_ci is 1; 'ß' = 'ss' COLLATE
     // utf8mb4_unicode_ci is 1; 'a' = 'a ' is 1 under both (PAD SPACE).
     let rule = ok(ShardingRule::match_list(
-        vec![("north".into(), 1), ("S".into(), 2), ("ss".into(), 3)],
-        Some(4),
+        vec![
+            ("north".into(), dn(1)),
+            ("S".into(), dn(2)),
+            ("ss".into(), dn(3)),
+        ],
+        Some(dn(4)),
     ));
     let general = KeyType::String {
         collation: "utf8mb4_general_ci".into(),
@@ -159,7 +182,7 @@ fn match_compares_with_the_column_collation() {
     for (value, dn) in cases {
         assert_eq!(
             dist.route_literal(&string(value)).ok(),
-            dn,
+            dn.map(DataNodeId::new),
             "general_ci {value:?}"
         );
     }
@@ -179,10 +202,10 @@ fn match_compares_with_the_column_collation() {
         unicode.clone(),
         rule.clone(),
     ));
-    assert_eq!(dist.route_literal(&string("ß")), Ok(3));
+    assert_eq!(dist.route_literal(&string("ß")), Ok(dn(3)));
     // Values equal under the collation must go to one node.
     let clash = ok(ShardingRule::match_list(
-        vec![("a".into(), 1), ("A".into(), 2)],
+        vec![("a".into(), dn(1)), ("A".into(), dn(2))],
         None,
     ));
     let err = Distribution::sharded("c", general, clash.clone())
@@ -198,7 +221,7 @@ fn match_compares_with_the_column_collation() {
     assert!(Distribution::sharded("c", bin, clash).is_ok());
     // Integer MATCH lists compare numbers.
     let ints = ok(ShardingRule::match_list(
-        vec![("10".into(), 1), ("20".into(), 2)],
+        vec![("10".into(), dn(1)), ("20".into(), dn(2))],
         None,
     ));
     let dist = ok(Distribution::sharded(
@@ -206,10 +229,10 @@ fn match_compares_with_the_column_collation() {
         KeyType::Integer { unsigned: false },
         ints.clone(),
     ));
-    assert_eq!(dist.route_literal(&string("1e1")), Ok(1));
-    assert_eq!(ints.route(&int(20)), Ok(2));
+    assert_eq!(dist.route_literal(&string("1e1")), Ok(dn(1)));
+    assert_eq!(ints.route(&int(20)), Ok(dn(2)));
     assert!(ints.route(&KeyValue::Weight(vec![0, 0x41])).is_err());
-    let bad = ok(ShardingRule::match_list(vec![("ten".into(), 1)], None));
+    let bad = ok(ShardingRule::match_list(vec![("ten".into(), dn(1))], None));
     assert!(Distribution::sharded("n", KeyType::Integer { unsigned: false }, bad).is_err());
 }
 
@@ -219,10 +242,10 @@ fn functions_refuse_key_types_they_cannot_route() {
         collation: "utf8mb4_general_ci".into(),
     };
     for rule in [
-        ok(ShardingRule::auto_mod(vec![1, 2])),
-        ok(ShardingRule::range(vec![(1, 2, 1)], None, None)),
-        ok(ShardingRule::route_list(vec![(1, 1)])),
-        ok(ShardingRule::simple_mod(2, vec![(0, 1, 1)])),
+        ok(ShardingRule::auto_mod(vec![dn(1), dn(2)])),
+        ok(ShardingRule::range(vec![(1, 2, dn(1))], None, None)),
+        ok(ShardingRule::route_list(vec![(1, dn(1))])),
+        ok(ShardingRule::simple_mod(2, vec![(0, 1, dn(1))])),
     ] {
         let err = Distribution::sharded("c", varchar.clone(), rule.clone()).err();
         assert_eq!(
@@ -237,8 +260,8 @@ fn functions_refuse_key_types_they_cannot_route() {
         assert!(Distribution::sharded("y", year, rule).is_ok());
     }
     for rule in [
-        ok(ShardingRule::auto_crc32(vec![1, 2])),
-        ok(ShardingRule::crc32_mod(2, vec![(0, 1, 1)])),
+        ok(ShardingRule::auto_crc32(vec![dn(1), dn(2)])),
+        ok(ShardingRule::crc32_mod(2, vec![(0, 1, dn(1))])),
     ] {
         assert!(Distribution::sharded("c", varchar.clone(), rule.clone()).is_ok());
         assert!(Distribution::sharded("c", KeyType::Decimal { scale: 2 }, rule).is_ok());
@@ -253,75 +276,75 @@ fn constructors_refuse_invalid_parameters() {
             "AUTO_CRC32 needs at least one data node",
         ),
         (
-            ShardingRule::auto_mod(vec![1, 1]),
+            ShardingRule::auto_mod(vec![dn(1), dn(1)]),
             "data node 1 is listed twice",
         ),
         (
-            ShardingRule::auto_mod(vec![0, 1]),
+            ShardingRule::auto_mod(vec![dn(0), dn(1)]),
             "data node ids must be positive",
         ),
         (
-            ShardingRule::range(vec![], Some(1), None),
+            ShardingRule::range(vec![], Some(dn(1)), None),
             "RANGE needs at least one interval",
         ),
         (
-            ShardingRule::range(vec![(5, 1, 1)], None, None),
+            ShardingRule::range(vec![(5, 1, dn(1))], None, None),
             "RANGE interval 5:1 has low > high",
         ),
         (
-            ShardingRule::range(vec![(1, 10, 1), (10, 20, 2)], None, None),
+            ShardingRule::range(vec![(1, 10, dn(1)), (10, 20, dn(2))], None, None),
             "RANGE intervals 1:10 and 10:20 overlap",
         ),
         (
-            ShardingRule::match_list(vec![("a".into(), 1), ("a".into(), 2)], None),
+            ShardingRule::match_list(vec![("a".into(), dn(1)), ("a".into(), dn(2))], None),
             "MATCH value 'a' is listed twice",
         ),
         (
-            ShardingRule::match_list(vec![("".into(), 1)], None),
+            ShardingRule::match_list(vec![("".into(), dn(1))], None),
             "use the empty-string route",
         ),
         (
-            ShardingRule::route_list(vec![(1, 1), (1, 2)]),
+            ShardingRule::route_list(vec![(1, dn(1)), (1, dn(2))]),
             "ROUTE value 1 is listed twice",
         ),
         (
-            ShardingRule::simple_mod(1, vec![(0, 0, 1)]),
+            ShardingRule::simple_mod(1, vec![(0, 0, dn(1))]),
             "SIMPLE_MOD modulus 1 is outside 2..=2147483647",
         ),
         (
-            ShardingRule::simple_mod(2_147_483_648, vec![(0, 0, 1)]),
+            ShardingRule::simple_mod(2_147_483_648, vec![(0, 0, dn(1))]),
             "is outside 2..=2147483647",
         ),
         (
-            ShardingRule::simple_mod(4, vec![(0, 1, 1), (3, 3, 2)]),
+            ShardingRule::simple_mod(4, vec![(0, 1, dn(1)), (3, 3, dn(2))]),
             "SIMPLE_MOD remainders 2..2 have no data node",
         ),
         (
-            ShardingRule::simple_mod(4, vec![(0, 2, 1)]),
+            ShardingRule::simple_mod(4, vec![(0, 2, dn(1))]),
             "SIMPLE_MOD remainders 3..3 have no data node",
         ),
         (
-            ShardingRule::crc32_mod(4, vec![(0, 2, 1), (2, 3, 2)]),
+            ShardingRule::crc32_mod(4, vec![(0, 2, dn(1)), (2, 3, dn(2))]),
             "CRC32_MOD remainder 2 is covered twice",
         ),
         (
-            ShardingRule::crc32_mod(4, vec![(0, 4, 1)]),
+            ShardingRule::crc32_mod(4, vec![(0, 4, dn(1))]),
             "CRC32_MOD remainder 4 is not below the modulus 4",
         ),
         (
             ShardingRule::new(
                 ShardingFunction::Range {
-                    intervals: vec![(1, 2, 3)],
+                    intervals: vec![(1, 2, dn(3))],
                     below_min: None,
                     above_max: None,
                 },
-                vec![1, 2],
+                vec![dn(1), dn(2)],
                 None,
             ),
             "data node 3 is used by the parameters but is not one of the rule's data nodes",
         ),
         (
-            ShardingRule::new(ShardingFunction::AutoCrc32, vec![1, 2], Some(3)),
+            ShardingRule::new(ShardingFunction::AutoCrc32, vec![dn(1), dn(2)], Some(dn(3))),
             "NULL route 3 is not one of the rule's data nodes",
         ),
     ];
@@ -343,9 +366,9 @@ fn specs_parse_and_print_the_documented_forms() {
             "range",
             "1001:2000=2, 1:1000=1, below=1, above=2, 5000=3",
             ShardingFunction::Range {
-                intervals: vec![(1, 1000, 1), (1001, 2000, 2), (5000, 5000, 3)],
-                below_min: Some(1),
-                above_max: Some(2),
+                intervals: vec![(1, 1000, dn(1)), (1001, 2000, dn(2)), (5000, 5000, dn(3))],
+                below_min: Some(dn(1)),
+                above_max: Some(dn(2)),
             },
             "1:1000=1, 1001:2000=2, 5000:5000=3, below=1, above=2",
         ),
@@ -354,13 +377,13 @@ fn specs_parse_and_print_the_documented_forms() {
             "a=1,b=2, \"x,y\"=3, \"say \"\"hi\"\"\"=1, New York = 2, \"\"=4",
             ShardingFunction::Match {
                 values: vec![
-                    ("a".into(), 1),
-                    ("b".into(), 2),
-                    ("x,y".into(), 3),
-                    ("say \"hi\"".into(), 1),
-                    ("New York".into(), 2),
+                    ("a".into(), dn(1)),
+                    ("b".into(), dn(2)),
+                    ("x,y".into(), dn(3)),
+                    ("say \"hi\"".into(), dn(1)),
+                    ("New York".into(), dn(2)),
                 ],
-                empty_route: Some(4),
+                empty_route: Some(dn(4)),
             },
             "a=1, b=2, \"x,y\"=3, \"say \"\"hi\"\"\"=1, New York=2, \"\"=4",
         ),
@@ -368,7 +391,7 @@ fn specs_parse_and_print_the_documented_forms() {
             "route",
             "3=1, -1=2",
             ShardingFunction::Route {
-                values: vec![(-1, 2), (3, 1)],
+                values: vec![(-1, dn(2)), (3, dn(1))],
             },
             "-1=2, 3=1",
         ),
@@ -377,7 +400,7 @@ fn specs_parse_and_print_the_documented_forms() {
             "modulus=4; 0=1, 1=2, 2:3=3",
             ShardingFunction::SimpleMod {
                 modulus: 4,
-                remainders: vec![(0, 0, 1), (1, 1, 2), (2, 3, 3)],
+                remainders: vec![(0, 0, dn(1)), (1, 1, dn(2)), (2, 3, dn(3))],
             },
             "modulus=4; 0=1, 1=2, 2:3=3",
         ),
@@ -386,7 +409,7 @@ fn specs_parse_and_print_the_documented_forms() {
             "MODULUS = 2 ; 1=2, 0=1",
             ShardingFunction::Crc32Mod {
                 modulus: 2,
-                remainders: vec![(0, 0, 1), (1, 1, 2)],
+                remainders: vec![(0, 0, dn(1)), (1, 1, dn(2))],
             },
             "modulus=2; 0=1, 1=2",
         ),
@@ -452,22 +475,22 @@ fn malformed_specs_are_refused_with_the_reason() {
 #[test]
 fn route_range_covers_exact_functions_and_small_integer_ranges() {
     let range = ok(ShardingRule::range(
-        vec![(1, 1000, 1), (1001, 2000, 2), (3001, 4000, 3)],
-        Some(4),
-        Some(5),
+        vec![(1, 1000, dn(1)), (1001, 2000, dn(2)), (3001, 4000, dn(3))],
+        Some(dn(4)),
+        Some(dn(5)),
     ));
     let r = |lo: Bound<&KeyValue>, hi: Bound<&KeyValue>| range.route_range(lo, hi);
     assert_eq!(
         r(Bound::Included(&int(10)), Bound::Included(&int(20))),
-        Some(vec![1])
+        Some(vec![dn(1)])
     );
     assert_eq!(
         r(Bound::Included(&int(900)), Bound::Excluded(&int(1001))),
-        Some(vec![1])
+        Some(vec![dn(1)])
     );
     assert_eq!(
         r(Bound::Included(&int(900)), Bound::Included(&int(1001))),
-        Some(vec![1, 2])
+        Some(vec![dn(1), dn(2)])
     );
     assert_eq!(
         r(Bound::Included(&int(2001)), Bound::Included(&int(3000))),
@@ -475,11 +498,11 @@ fn route_range_covers_exact_functions_and_small_integer_ranges() {
     );
     assert_eq!(
         r(Bound::Unbounded, Bound::Included(&int(5))),
-        Some(vec![1, 4])
+        Some(vec![dn(1), dn(4)])
     );
     assert_eq!(
         r(Bound::Excluded(&int(3999)), Bound::Unbounded),
-        Some(vec![3, 5])
+        Some(vec![dn(3), dn(5)])
     );
     assert_eq!(
         r(Bound::Included(&int(5)), Bound::Included(&int(4))),
@@ -492,15 +515,19 @@ fn route_range_covers_exact_functions_and_small_integer_ranges() {
         ),
         None
     );
-    let route = ok(ShardingRule::route_list(vec![(1, 1), (5, 2), (9, 3)]));
+    let route = ok(ShardingRule::route_list(vec![
+        (1, dn(1)),
+        (5, dn(2)),
+        (9, dn(3)),
+    ]));
     assert_eq!(
         route.route_range(Bound::Included(&int(2)), Bound::Unbounded),
-        Some(vec![2, 3])
+        Some(vec![dn(2), dn(3)])
     );
-    let m = ok(ShardingRule::auto_mod(vec![1, 2, 3, 4]));
+    let m = ok(ShardingRule::auto_mod(vec![dn(1), dn(2), dn(3), dn(4)]));
     assert_eq!(
         m.route_range(Bound::Included(&int(4)), Bound::Included(&int(5))),
-        Some(vec![1, 2])
+        Some(vec![dn(1), dn(2)])
     );
     assert_eq!(
         m.route_range(Bound::Included(&int(0)), Bound::Included(&int(64))),
@@ -510,19 +537,19 @@ fn route_range_covers_exact_functions_and_small_integer_ranges() {
         m.route_range(Bound::Included(&int(0)), Bound::Unbounded),
         None
     );
-    let vertical = Distribution::Vertical { dnid: 3 };
+    let vertical = Distribution::Vertical { dnid: dn(3) };
     assert_eq!(
         vertical.route_range(Bound::Unbounded, Bound::Unbounded),
-        Some(vec![3])
+        Some(vec![dn(3)])
     );
 }
 
 #[test]
 fn distributions_route_by_kind() {
     let global = Distribution::Global {
-        data_nodes: vec![2, 1],
+        data_nodes: vec![dn(2), dn(1)],
     };
-    assert_eq!(global.data_nodes(), Some(vec![1, 2]));
+    assert_eq!(global.data_nodes(), Some(vec![dn(1), dn(2)]));
     assert_eq!(global.route(&int(1)).map_err(|e| e.code()), Err(1235));
     let child = Distribution::Child {
         parent: "orders".into(),
@@ -531,13 +558,16 @@ fn distributions_route_by_kind() {
     };
     assert_eq!(child.data_nodes(), None);
     assert!(child.route(&int(1)).is_err());
-    assert_eq!(Distribution::Vertical { dnid: 2 }.route(&int(1)), Ok(2));
+    assert_eq!(
+        Distribution::Vertical { dnid: dn(2) }.route(&int(1)),
+        Ok(dn(2))
+    );
     let sharded = ok(Distribution::sharded(
         "id",
         KeyType::Integer { unsigned: false },
-        ok(ShardingRule::auto_mod(vec![1, 2])),
+        ok(ShardingRule::auto_mod(vec![dn(1), dn(2)])),
     ));
-    assert_eq!(sharded.route_literal(&string("3")), Ok(2));
+    assert_eq!(sharded.route_literal(&string("3")), Ok(dn(2)));
     assert_eq!(sharded.kind_name(), "sharded");
     let err = sharded
         .route_literal(&KeyLiteral::Null)
@@ -548,15 +578,15 @@ fn distributions_route_by_kind() {
 
 /// Any valid function over nodes 1..=4.
 fn any_function() -> impl Strategy<Value = ShardingFunction> {
-    let node = 1u32..=4;
+    let node = (1u32..=4).prop_map(dn);
     prop_oneof![
         Just(ShardingFunction::AutoCrc32),
         Just(ShardingFunction::AutoMod),
         (
             proptest::collection::btree_set(-1000i128..1000, 2..12),
-            proptest::collection::vec(1u32..=4, 12),
-            proptest::option::of(1u32..=4),
-            proptest::option::of(1u32..=4)
+            proptest::collection::vec(node.clone(), 12),
+            proptest::option::of(node.clone()),
+            proptest::option::of(node.clone())
         )
             .prop_map(|(cuts, nodes, below_min, above_max)| {
                 let cuts: Vec<i128> = cuts.into_iter().collect();
@@ -568,7 +598,7 @@ fn any_function() -> impl Strategy<Value = ShardingFunction> {
                     .step_by(1)
                     .collect::<Vec<_>>();
                 let intervals = if intervals.is_empty() {
-                    vec![(0, 0, 1)]
+                    vec![(0, 0, dn(1))]
                 } else {
                     intervals
                 };
@@ -595,7 +625,7 @@ fn any_function() -> impl Strategy<Value = ShardingFunction> {
             any::<bool>()
         )
             .prop_map(|(modulus, nodes, crc)| {
-                let remainders: Vec<(u64, u64, u32)> = (0..modulus)
+                let remainders: Vec<(u64, u64, DataNodeId)> = (0..modulus)
                     .step_by(3)
                     .map(|lo| (lo, (lo + 2).min(modulus - 1), nodes[lo as usize]))
                     .collect();
@@ -616,7 +646,7 @@ fn any_function() -> impl Strategy<Value = ShardingFunction> {
 
 fn rule_of(function: ShardingFunction) -> ShardingRule {
     let nodes = if function.is_auto() {
-        vec![1, 2, 3, 4]
+        vec![dn(1), dn(2), dn(3), dn(4)]
     } else {
         Vec::new()
     };
@@ -644,12 +674,12 @@ proptest! {
 
     #[test]
     fn every_literal_form_of_a_key_lands_on_the_same_node(v in -100_000i64..100_000, nodes in 1u32..8) {
-        let dist = ok(Distribution::sharded("id", KeyType::Integer { unsigned: false }, ok(ShardingRule::auto_crc32((1..=nodes).collect()))));
+        let dist = ok(Distribution::sharded("id", KeyType::Integer { unsigned: false }, ok(ShardingRule::auto_crc32((1..=nodes).map(dn).collect()))));
         let expected = dist.route_literal(&KeyLiteral::Integer(v.to_string()));
         for form in [string(&v.to_string()), string(&format!(" {v}.0")), KeyLiteral::Number(format!("{v}.00")), KeyLiteral::Number(format!("{v}e0")), string(&format!("{v}e0"))] {
             prop_assert_eq!(dist.route_literal(&form), expected.clone(), "{:?}", form);
         }
-        let ci = ok(Distribution::sharded("name", KeyType::String { collation: "utf8mb4_general_ci".into() }, ok(ShardingRule::auto_crc32((1..=nodes).collect()))));
+        let ci = ok(Distribution::sharded("name", KeyType::String { collation: "utf8mb4_general_ci".into() }, ok(ShardingRule::auto_crc32((1..=nodes).map(dn).collect()))));
         let word = format!("user{v}x");
         prop_assert_eq!(ci.route_literal(&string(&word)), ci.route_literal(&string(&format!("{}  ", word.to_uppercase()))));
     }

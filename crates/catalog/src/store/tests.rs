@@ -3,13 +3,17 @@ use std::sync::Arc;
 
 use super::*;
 
+fn dn(n: u32) -> DataNodeId {
+    DataNodeId::new(n)
+}
+
 fn open(dir: &Path) -> MetadataStore {
     MetadataStore::open(dir).unwrap_or_else(|e| panic!("open: {e}"))
 }
 
 fn db_meta(nodes: &[u32]) -> DatabaseMeta {
     DatabaseMeta {
-        data_nodes: nodes.to_vec(),
+        data_nodes: nodes.iter().copied().map(dn).collect(),
         default_data_nodes: None,
         created_at_ms: 1_700_000_000_000,
         physical: None,
@@ -17,6 +21,7 @@ fn db_meta(nodes: &[u32]) -> DatabaseMeta {
 }
 
 fn table_meta(kind: TableKind, nodes: &[u32]) -> TableInfo {
+    let nodes: Vec<DataNodeId> = nodes.iter().copied().map(dn).collect();
     let distribution = match kind {
         TableKind::Vertical => Distribution::Vertical { dnid: nodes[0] },
         TableKind::Global => Distribution::Global {
@@ -45,7 +50,7 @@ fn records_survive_reopen() -> Result<(), CatalogError> {
     {
         let store = open(dir.path());
         let mut shop = db_meta(&[1, 2]);
-        shop.default_data_nodes = Some(vec![2]);
+        shop.default_data_nodes = Some(vec![dn(2)]);
         store.put_database("shop", &shop)?;
         store.put_database("crm", &db_meta(&[3]))?;
         store.put_table("shop", "orders", &table_meta(TableKind::Sharded, &[1, 2]))?;
@@ -56,7 +61,7 @@ fn records_survive_reopen() -> Result<(), CatalogError> {
     let dbs = store.list_databases()?;
     let names: Vec<_> = dbs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["crm", "shop"]);
-    assert_eq!(dbs[1].1.default_data_nodes, Some(vec![2]));
+    assert_eq!(dbs[1].1.default_data_nodes, Some(vec![dn(2)]));
     assert_eq!(store.database("crm")?, Some(db_meta(&[3])));
     let tables = store.list_tables("shop")?;
     assert_eq!(
@@ -165,7 +170,8 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
     let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
     let store = open(dir.path());
     let rule = |f: &str, p: &str, nodes: Vec<u32>, null: Option<u32>| {
-        ShardingRule::from_spec(f, p, nodes, null).unwrap_or_else(|e| panic!("{e}"))
+        ShardingRule::from_spec(f, p, nodes.into_iter().map(dn).collect(), null.map(dn))
+            .unwrap_or_else(|e| panic!("{e}"))
     };
     let sharded = |key_type: KeyType, rule: ShardingRule| Distribution::Sharded {
         column: "k".into(),
@@ -221,7 +227,18 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
             } else {
                 Vec::new()
             },
-            unique_keys: None,
+            column_collations: (i % 2 == 1).then(|| {
+                [("s", "latin1_swedish_ci"), ("t", "utf8mb4_unicode_ci")]
+                    .into_iter()
+                    .map(|(c, n)| (c.to_string(), n.to_string()))
+                    .collect()
+            }),
+            unique_keys: (i % 4 == 1).then(|| {
+                vec![UniqueKey {
+                    name: "PRIMARY".into(),
+                    columns: vec!["id".into()],
+                }]
+            }),
             ..TableInfo::new(distribution)
         };
         let name = format!("t{i}");
@@ -273,8 +290,9 @@ const VERSION_2_RECORD: &str = "\u{2}kind = \"sharded\"\ndata_nodes = [1, 2]\n\
 
 #[test]
 fn table_records_keep_the_version_2_layout_byte_for_byte() -> Result<(), CatalogError> {
-    let mut rule = ShardingRule::from_spec("match", "a=1, \"b,c\"=2", vec![1, 2], Some(2))
-        .map_err(|e| CatalogError::Invalid(e.to_string()))?;
+    let mut rule =
+        ShardingRule::from_spec("match", "a=1, \"b,c\"=2", vec![dn(1), dn(2)], Some(dn(2)))
+            .map_err(|e| CatalogError::Invalid(e.to_string()))?;
     rule.name = Some("r1".into());
     let table = TableInfo {
         created_at_ms: 1_700_000_000_123,
@@ -311,7 +329,7 @@ fn version_1_records_of_vertical_and_global_tables_still_decode() {
         vertical.ok(),
         Some(TableInfo {
             created_at_ms: 5,
-            ..TableInfo::new(Distribution::Vertical { dnid: 3 })
+            ..TableInfo::new(Distribution::Vertical { dnid: dn(3) })
         })
     );
     let global = decode_table(

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use super::*;
 use crate::test_support::{decode_payload, int_col, payload};
+use strata_catalog::DataNodeId;
 use strata_planner::{MergeSpec, NodeStatement, SortKey, WriteKind};
 
 /// A data node's canned behaviour.
@@ -116,7 +117,7 @@ fn result_set(values: &[i64]) -> FakeNode {
 fn ordered_plan(nodes: usize, limit: Option<u64>) -> QueryPlan {
     let parts = (1..=nodes as u32)
         .map(|dnid| NodeStatement {
-            dnid,
+            dnid: DataNodeId::new(dnid),
             sql: "SELECT n FROM t ORDER BY 1".into(),
         })
         .collect();
@@ -188,7 +189,7 @@ fn any_node_demand_reads_round_robin() {
         ..FakeIo::default()
     };
     let plan = QueryPlan::from_spec(
-        NodeStatement::same(&[1, 2, 3], "SELECT n FROM t"),
+        NodeStatement::same(&DataNodeId::from_numbers(&[1, 2, 3]), "SELECT n FROM t"),
         MergeSpec {
             visible_columns: 1,
             ..MergeSpec::default()
@@ -270,11 +271,11 @@ fn a_write_combines_ok_packets_by_its_kind() {
         WriteKind::SplitInsert,
         vec![
             NodeStatement {
-                dnid: 1,
+                dnid: DataNodeId::new(1),
                 sql: "INSERT INTO t VALUES (1)".into(),
             },
             NodeStatement {
-                dnid: 2,
+                dnid: DataNodeId::new(2),
                 sql: "INSERT INTO t VALUES (2), (3)".into(),
             },
         ],
@@ -307,7 +308,7 @@ fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
     };
     let write = Write::new(
         WriteKind::Dml,
-        NodeStatement::same(&[1, 2], "UPDATE t SET a = 1"),
+        NodeStatement::same(&DataNodeId::from_numbers(&[1, 2]), "UPDATE t SET a = 1"),
     );
     let result = run(run_write(&mut io, &write, Some("sp")));
     assert_eq!(result.oks.len(), 1);

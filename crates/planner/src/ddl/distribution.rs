@@ -17,14 +17,14 @@ pub(super) fn clause_distribution(
     clause: &ShardClause,
     columns: &ColumnSet<'_>,
     db: &str,
-    db_nodes: &[u32],
-    default_nodes: &[u32],
+    db_nodes: &[DataNodeId],
+    default_nodes: &[DataNodeId],
     catalog: &dyn CatalogView,
 ) -> Result<Distribution, PlanError> {
     let key_type_for = |column: &str| -> Result<KeyType, PlanError> {
         columns.key_type(key_column(columns, column)?)
     };
-    let check_nodes = |nodes: &[u32]| -> Result<(), PlanError> {
+    let check_nodes = |nodes: &[DataNodeId]| -> Result<(), PlanError> {
         match nodes.iter().find(|n| !db_nodes.contains(n)) {
             Some(n) => Err(PlanError::data_nodes(format!(
                 "data node {n} is not a data node of database {db}"
@@ -48,7 +48,9 @@ pub(super) fn clause_distribution(
                     })
                 }
             };
-            let nodes = data_nodes.clone().unwrap_or_else(|| default_nodes.to_vec());
+            let nodes = data_nodes
+                .as_deref()
+                .map_or_else(|| default_nodes.to_vec(), DataNodeId::from_numbers);
             if nodes.is_empty() {
                 return Err(PlanError::data_nodes("missing data node list"));
             }
@@ -68,7 +70,13 @@ pub(super) fn clause_distribution(
             let rule = catalog.sharding_function(name).ok_or_else(|| {
                 PlanError::distribution_conflict(format!("unknown sharding function '{name}'"))
             })?;
-            check_rule_nodes(&rule, data_nodes.as_deref())?;
+            check_rule_nodes(
+                &rule,
+                data_nodes
+                    .as_deref()
+                    .map(DataNodeId::from_numbers)
+                    .as_deref(),
+            )?;
             check_nodes(&rule.data_nodes)?;
             sharded(
                 canonical_column(columns, column),
@@ -90,7 +98,13 @@ pub(super) fn clause_distribution(
                     "sharding rule '{name}' names no column: add USING COLUMN"
                 ))
             })?;
-            check_rule_nodes(&named.rule, data_nodes.as_deref())?;
+            check_rule_nodes(
+                &named.rule,
+                data_nodes
+                    .as_deref()
+                    .map(DataNodeId::from_numbers)
+                    .as_deref(),
+            )?;
             check_nodes(&named.rule.data_nodes)?;
             sharded(
                 canonical_column(columns, &column),
@@ -99,13 +113,16 @@ pub(super) fn clause_distribution(
             )
         }
         ShardClause::Global { data_nodes } => {
-            let nodes = data_nodes.clone().unwrap_or_else(|| db_nodes.to_vec());
+            let nodes = data_nodes
+                .as_deref()
+                .map_or_else(|| db_nodes.to_vec(), DataNodeId::from_numbers);
             check_nodes(&nodes)?;
             Ok(Distribution::Global { data_nodes: nodes })
         }
         ShardClause::Vertical { data_node } => {
-            check_nodes(&[*data_node])?;
-            Ok(Distribution::Vertical { dnid: *data_node })
+            let dnid = DataNodeId::new(*data_node);
+            check_nodes(&[dnid])?;
+            Ok(Distribution::Vertical { dnid })
         }
         ShardClause::Child {
             parent,
@@ -163,7 +180,7 @@ pub(super) fn canonical_column(columns: &ColumnSet<'_>, column: &str) -> String 
 
 pub(super) fn check_rule_nodes(
     rule: &ShardingRule,
-    listed: Option<&[u32]>,
+    listed: Option<&[DataNodeId]>,
 ) -> Result<(), PlanError> {
     if let Some(listed) = listed {
         let mut a = rule.data_nodes.clone();
@@ -173,7 +190,7 @@ pub(super) fn check_rule_nodes(
                 "ON DATANODE '{}' does not match the rule's data nodes",
                 listed
                     .iter()
-                    .map(u32::to_string)
+                    .map(DataNodeId::to_string)
                     .collect::<Vec<_>>()
                     .join(",")
             )));
@@ -186,7 +203,7 @@ pub(super) fn check_rule_nodes(
 /// HotDB does; AUTO_MOD refuses them).
 pub(super) fn auto_rule(
     function: ShardingFunction,
-    nodes: Vec<u32>,
+    nodes: Vec<DataNodeId>,
 ) -> Result<ShardingRule, PlanError> {
     match function {
         ShardingFunction::AutoCrc32 => ShardingRule::auto_crc32(nodes),
@@ -217,7 +234,7 @@ pub(super) fn sharded(
 pub(super) fn default_distribution(
     table: &str,
     columns: &ColumnSet<'_>,
-    default_nodes: &[u32],
+    default_nodes: &[DataNodeId],
 ) -> Result<(Distribution, Option<String>), PlanError> {
     match default_nodes {
         [] => Err(PlanError::data_nodes(

@@ -19,19 +19,30 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
+use strata_catalog::DataNodeId;
 use strata_planner::{
     plan, plan_statement, CatalogView, IdAllocator, MemoryCatalog, Plan, PlanContext, PlanError,
     Planned, Reply, TableInfo,
 };
 
+/// Data node `n`.
+pub fn dn(n: u32) -> DataNodeId {
+    DataNodeId::new(n)
+}
+
 /// The RANGE rule of `orders`.
 pub fn orders_rule() -> ShardingRule {
     ShardingRule::range(
-        vec![(1, 100, 1), (101, 200, 2), (201, 300, 3), (301, 400, 4)],
+        vec![
+            (1, 100, dn(1)),
+            (101, 200, dn(2)),
+            (201, 300, dn(3)),
+            (301, 400, dn(4)),
+        ],
         None,
         None,
     )
-    .and_then(|r| r.with_null_route(Some(1)))
+    .and_then(|r| r.with_null_route(Some(dn(1))))
     .expect("valid rule")
 }
 
@@ -50,8 +61,8 @@ fn sharded(column: &str, rule: ShardingRule) -> Distribution {
 /// The test catalog.
 pub fn catalog() -> MemoryCatalog {
     let mut c = MemoryCatalog::new();
-    c.add_database("shop", &[1, 2, 3, 4]);
-    c.add_database("one", &[3]);
+    c.add_database("shop", &[dn(1), dn(2), dn(3), dn(4)]);
+    c.add_database("one", &[dn(3)]);
     c.add_table(
         "shop",
         "orders",
@@ -77,7 +88,7 @@ pub fn catalog() -> MemoryCatalog {
         "customers",
         TableInfo::new(sharded(
             "cid",
-            ShardingRule::auto_mod(vec![1, 2, 3, 4]).expect("valid rule"),
+            ShardingRule::auto_mod(vec![dn(1), dn(2), dn(3), dn(4)]).expect("valid rule"),
         )),
     );
     c.add_table(
@@ -85,7 +96,8 @@ pub fn catalog() -> MemoryCatalog {
         "other",
         TableInfo::new(sharded(
             "id",
-            ShardingRule::range(vec![(1, 200, 1), (201, 400, 2)], None, None).expect("valid rule"),
+            ShardingRule::range(vec![(1, 200, dn(1)), (201, 400, dn(2))], None, None)
+                .expect("valid rule"),
         )),
     );
     c.add_table(
@@ -98,10 +110,10 @@ pub fn catalog() -> MemoryCatalog {
             },
             rule: ShardingRule::match_list(
                 vec![
-                    ("a".into(), 1),
-                    ("b".into(), 2),
-                    ("c".into(), 3),
-                    ("d".into(), 4),
+                    ("a".into(), dn(1)),
+                    ("b".into(), dn(2)),
+                    ("c".into(), dn(3)),
+                    ("d".into(), dn(4)),
                 ],
                 None,
             )
@@ -112,14 +124,14 @@ pub fn catalog() -> MemoryCatalog {
         "shop",
         "region",
         TableInfo::new(Distribution::Global {
-            data_nodes: vec![1, 2, 3, 4],
+            data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
         })
         .with_columns(&["code", "name"]),
     );
     c.add_table(
         "shop",
         "audit",
-        TableInfo::new(Distribution::Vertical { dnid: 2 }),
+        TableInfo::new(Distribution::Vertical { dnid: dn(2) }),
     );
     c.add_table(
         "shop",
@@ -132,7 +144,7 @@ pub fn catalog() -> MemoryCatalog {
         "shop",
         "gseq",
         TableInfo::new(Distribution::Global {
-            data_nodes: vec![1, 2, 3, 4],
+            data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
         })
         .with_columns(&["id", "note"])
         .with_auto_increment("id"),
@@ -143,7 +155,7 @@ pub fn catalog() -> MemoryCatalog {
 /// A context in `shop`, home node 1.
 pub fn ctx() -> PlanContext<'static> {
     let mut c = PlanContext::new(Some("shop"));
-    c.home_node = Some(1);
+    c.home_node = Some(dn(1));
     c.now_micros = 1_700_000_000_000_000;
     c.seed = 42;
     c
@@ -183,12 +195,15 @@ pub fn single(dnid: u32, sql: &str) -> Plan {
             first.as_str(),
             "SELECT" | "WITH" | "SHOW" | "EXPLAIN" | "DESC" | "DESCRIBE" | "VALUES" | "TABLE"
         );
-    Plan::route(dnid, sql, if rows { Reply::Rows } else { Reply::Ok })
+    Plan::route(dn(dnid), sql, if rows { Reply::Rows } else { Reply::Ok })
 }
 
 /// The data nodes a plan sends statements to, in plan order.
 pub fn nodes_of(plan: &Plan) -> Vec<u32> {
-    plan.node_statements().iter().map(|(d, _)| *d).collect()
+    plan.node_statements()
+        .iter()
+        .map(|(d, _)| d.get())
+        .collect()
 }
 
 /// A sequence that counts from `next` and records what it was told.

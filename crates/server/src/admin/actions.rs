@@ -48,11 +48,11 @@ async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
         match pool.acquire(Some(&node.physical_db)).await {
             Ok(mut lease) => {
                 if let Err(e) = lease.execute(&format!("KILL QUERY {thread}")).await {
-                    tracing::warn!(dnid, thread, error = %e, "KILL QUERY on the data node failed");
+                    tracing::warn!(dnid = dnid.get(), thread, error = %e, "KILL QUERY on the data node failed");
                 }
             }
             Err(e) => {
-                tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")
+                tracing::warn!(dnid = dnid.get(), error = %e, "cannot reach the data node to kill a query")
             }
         }
     }

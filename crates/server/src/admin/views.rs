@@ -6,6 +6,7 @@
 use std::sync::atomic::Ordering;
 
 use strata_catalog::sharding::Distribution;
+use strata_catalog::DataNodeId;
 
 use super::command::View;
 use super::table::{AdminTable, Cell, ColumnType as T};
@@ -194,10 +195,10 @@ fn help() -> AdminTable {
     t
 }
 
-fn nodes_text(nodes: &[u32]) -> String {
+fn nodes_text(nodes: &[DataNodeId]) -> String {
     nodes
         .iter()
-        .map(u32::to_string)
+        .map(DataNodeId::to_string)
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -229,7 +230,7 @@ fn data_nodes(ctx: &ServerContext) -> AdminTable {
         let (statements, rate) = counts.get(&node.id).copied().unwrap_or((0, 0.0));
         let idle = pool.idle_count();
         t.push(vec![
-            node.id.into(),
+            node.id.get().into(),
             databases.join(",").into(),
             format!("{}:{}/{}", target.host, target.port, target.database).into(),
             pool_status(pool).into(),
@@ -255,7 +256,7 @@ fn data_sources(ctx: &ServerContext) -> AdminTable {
         let serving = |host: &str, port: u16| target.host == host && target.port == port;
         let primary = ha.iter().find(|s| serving(&s.host, s.port));
         t.push(vec![
-            node.id.into(),
+            node.id.get().into(),
             target.host.as_str().into(),
             u32::from(target.port).into(),
             target.database.as_str().into(),
@@ -279,7 +280,7 @@ fn data_sources(ctx: &ServerContext) -> AdminTable {
         ]);
         for other in ha.iter().filter(|s| !serving(&s.host, s.port)) {
             t.push(vec![
-                node.id.into(),
+                node.id.get().into(),
                 other.host.as_str().into(),
                 u32::from(other.port).into(),
                 target.database.as_str().into(),
@@ -316,7 +317,7 @@ fn backends(ctx: &ServerContext) -> AdminTable {
             .clone();
         for (dnid, thread) in &running {
             t.push(vec![
-                (*dnid).into(),
+                dnid.get().into(),
                 (*thread).into(),
                 "running".into(),
                 id.into(),
@@ -327,7 +328,7 @@ fn backends(ctx: &ServerContext) -> AdminTable {
         // Connections a transaction keeps between its statements.
         for (dnid, thread) in branches.iter().filter(|b| !running.contains(b)) {
             t.push(vec![
-                (*dnid).into(),
+                dnid.get().into(),
                 (*thread).into(),
                 "in_transaction".into(),
                 id.into(),
@@ -339,7 +340,7 @@ fn backends(ctx: &ServerContext) -> AdminTable {
     for node in ctx.topology.nodes() {
         for (thread, idle) in node.pool.idle_connections() {
             t.push(vec![
-                node.id.into(),
+                node.id.get().into(),
                 thread.into(),
                 "idle".into(),
                 Cell::Null,
@@ -356,7 +357,7 @@ fn sessions(ctx: &ServerContext) -> AdminTable {
     for (id, entry) in ctx.all_sessions() {
         let info = entry.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let since = *entry.since.lock().unwrap_or_else(|p| p.into_inner());
-        let mut nodes: Vec<u32> = entry
+        let mut nodes: Vec<DataNodeId> = entry
             .backend
             .lock()
             .unwrap_or_else(|p| p.into_inner())

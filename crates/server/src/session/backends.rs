@@ -2,6 +2,7 @@
 //! reasons it holds them.
 
 use strata_backend::pool::Lease;
+use strata_catalog::DataNodeId;
 
 /// A session's pinned storage connections.
 #[derive(Default)]
@@ -16,7 +17,7 @@ pub(super) struct Backends {
 
 impl Backends {
     /// Takes the pinned connection to data node `dnid`, if there is one.
-    pub fn take(&mut self, dnid: u32) -> Option<Lease> {
+    pub fn take(&mut self, dnid: DataNodeId) -> Option<Lease> {
         let pos = self.pinned.iter().position(|l| l.target().dnid == dnid)?;
         Some(self.pinned.swap_remove(pos))
     }

@@ -7,6 +7,7 @@
 //! catalog never names what does not exist and never forgets what still does.
 
 use strata_catalog::CatalogError;
+use strata_catalog::DataNodeId;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::account::Privilege;
 use strata_sql::{parse_database_statement, CreateDatabase, DatabaseStatement};
@@ -24,7 +25,7 @@ const MAX_NAME_CHARS: usize = 64;
 
 /// What happened on one data node.
 struct NodeOutcome {
-    dnid: u32,
+    dnid: DataNodeId,
     result: Result<u64, MysqlError>,
 }
 
@@ -114,7 +115,7 @@ impl Session {
             }
         }
         let data_nodes = match &create.data_nodes {
-            Some(nodes) => nodes.clone(),
+            Some(nodes) => DataNodeId::from_numbers(nodes),
             None => {
                 let config = &self.ctx.topology.catalog().config().server;
                 match &config.new_database_data_nodes {
@@ -135,7 +136,7 @@ impl Session {
         self.commit_before_ddl().await?;
         let text = format!("CREATE DATABASE {} {}", quote_ident(name), create.options);
         let outcomes = self.on_each_node(&data_nodes, &text, None).await;
-        let created: Vec<u32> = outcomes
+        let created: Vec<DataNodeId> = outcomes
             .iter()
             .filter(|o| o.result.is_ok())
             .map(|o| o.dnid)
@@ -153,7 +154,9 @@ impl Session {
             .catalog()
             .create_database_with_own_schema(name, data_nodes, None);
         if let Err(e) = recorded {
-            let undo = self.undo_create(name, &created, 0, catalog_error(&e)).await;
+            let undo = self
+                .undo_create(name, &created, DataNodeId::new(0), catalog_error(&e))
+                .await;
             return Err(undo);
         }
         self.ctx.private_schemas.add_logical(name);
@@ -167,24 +170,24 @@ impl Session {
     async fn undo_create(
         &mut self,
         name: &str,
-        created: &[u32],
-        failed_node: u32,
+        created: &[DataNodeId],
+        failed_node: DataNodeId,
         e: MysqlError,
     ) -> MysqlError {
         let text = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
-        let left: Vec<u32> = self
+        let left: Vec<DataNodeId> = self
             .on_each_node(created, &text, Some(name))
             .await
             .into_iter()
             .filter(|o| o.result.is_err())
             .map(|o| o.dnid)
             .collect();
-        if created.is_empty() && failed_node != 0 {
+        if created.is_empty() && failed_node.get() != 0 {
             // Nothing was created: the storage node's own answer is the right one
             // (1007 when the physical database exists, an invalid character set, ...).
             return e;
         }
-        let place = if failed_node == 0 {
+        let place = if failed_node.get() == 0 {
             "in the catalog".to_string()
         } else {
             format!("on data node {failed_node}")
@@ -247,7 +250,7 @@ impl Session {
         let outcomes = self
             .on_each_node(&db.data_nodes, &text, Some(&physical))
             .await;
-        let dropped: Vec<u32> = outcomes
+        let dropped: Vec<DataNodeId> = outcomes
             .iter()
             .filter(|o| o.result.is_ok())
             .map(|o| o.dnid)
@@ -293,7 +296,7 @@ impl Session {
         db: &strata_catalog::LogicDb,
         more: bool,
     ) -> Result<Answer, MysqlError> {
-        let home = crate::context::home_node(db).unwrap_or(0);
+        let home = crate::context::home_node(db).unwrap_or(DataNodeId::new(0));
         match self.ctx.topology.physical(db, home) {
             Some(physical) if *physical == *db.name => {
                 let text = format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(&physical));
@@ -347,7 +350,7 @@ impl Session {
     /// node, one after the other.
     async fn on_each_node(
         &mut self,
-        nodes: &[u32],
+        nodes: &[DataNodeId],
         sql: &str,
         dropped: Option<&str>,
     ) -> Vec<NodeOutcome> {
@@ -355,7 +358,7 @@ impl Session {
         for &dnid in nodes {
             let result = self.run_on_node(dnid, sql, false, dropped).await;
             if let Err(e) = &result {
-                tracing::warn!(dnid, statement = %sql, error = %e.message, "database statement failed on a data node");
+                tracing::warn!(dnid = dnid.get(), statement = %sql, error = %e.message, "database statement failed on a data node");
             }
             outcomes.push(NodeOutcome { dnid, result });
         }
@@ -367,7 +370,7 @@ impl Session {
     /// the number of rows (a query) or affected rows (anything else).
     async fn run_on_node(
         &mut self,
-        dnid: u32,
+        dnid: DataNodeId,
         sql: &str,
         query: bool,
         dropped: Option<&str>,
@@ -447,10 +450,10 @@ fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-fn list(nodes: &[u32]) -> String {
+fn list(nodes: &[DataNodeId]) -> String {
     nodes
         .iter()
-        .map(u32::to_string)
+        .map(DataNodeId::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }

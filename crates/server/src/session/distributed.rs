@@ -27,10 +27,11 @@ use crate::context::ServerContext;
 
 use super::transaction::STATEMENT_SAVEPOINT;
 use super::{backend_error, Answer, Handled, ReplyFormat, Session, SessionError};
+use strata_catalog::DataNodeId;
 
 impl Session {
     /// Physical database of the current database on a data node (else the node's own).
-    pub(super) fn physical_of(&self, dnid: u32) -> Option<Arc<str>> {
+    pub(super) fn physical_of(&self, dnid: DataNodeId) -> Option<Arc<str>> {
         let topo = &self.ctx.topology;
         if let Some(db) = self.state.db.as_deref().and_then(|d| topo.db(d)) {
             if db.data_nodes.contains(&dnid) {
@@ -41,7 +42,7 @@ impl Session {
     }
 
     /// Leases a connection per listed data node (in the given order).
-    async fn leases_for(&mut self, nodes: &[u32]) -> Result<Vec<Lease>, MysqlError> {
+    async fn leases_for(&mut self, nodes: &[DataNodeId]) -> Result<Vec<Lease>, MysqlError> {
         let mut leases = Vec::with_capacity(nodes.len());
         for &dnid in nodes {
             let physical = self.physical_of(dnid);
@@ -124,7 +125,7 @@ impl Session {
         write: &Write,
         savepoint: bool,
     ) -> Result<strata_executor::CombinedOk, MysqlError> {
-        let nodes: Vec<u32> = write.parts.iter().map(|p| p.dnid).collect();
+        let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
         let mut leases = self.leases_for(&nodes).await?;
         self.note_backends(&leases);
         let ctx = self.ctx.clone();
@@ -136,7 +137,7 @@ impl Session {
             strata_executor::run_write(&mut io, write, savepoint.then_some(STATEMENT_SAVEPOINT))
                 .await;
         self.give_back(leases).await;
-        let dnid_of = |node: usize| write.parts.get(node).map_or(0, |p| p.dnid);
+        let dnid_of = |node: usize| write.parts.get(node).map_or(DataNodeId::new(0), |p| p.dnid);
         let Some((node, first)) = result.failures.first() else {
             return Ok(result.combined(write.combine()));
         };
@@ -220,7 +221,7 @@ impl Session {
                         "{}; the statement succeeded on data node(s) {}",
                         e.message,
                         done.iter()
-                            .map(u32::to_string)
+                            .map(DataNodeId::to_string)
                             .collect::<Vec<_>>()
                             .join(",")
                     )
@@ -260,7 +261,7 @@ impl Session {
             },
             false => None,
         };
-        let nodes: Vec<u32> = parts.iter().map(|p| p.dnid).collect();
+        let nodes: Vec<DataNodeId> = parts.iter().map(|p| p.dnid).collect();
         let mut leases = match self.leases_for(&nodes).await {
             Ok(l) => l,
             Err(e) => {
@@ -453,7 +454,7 @@ impl NodeIo for LeaseIo<'_> {
 pub(super) fn rewrite_schemas(
     topology: &crate::context::Topology,
     sql: &str,
-    dnid: Option<u32>,
+    dnid: Option<DataNodeId>,
 ) -> String {
     strata_sql::rewrite_schema_names(sql, |name| {
         let db = topology.db(name)?;

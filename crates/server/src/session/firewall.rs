@@ -72,7 +72,7 @@ impl Session {
             let mut lease = match self.lease(dnid, Some(&physical)).await {
                 Ok(l) => l,
                 Err(e) => {
-                    tracing::info!(dnid, error = %e.message, "no row estimate for the SQL firewall");
+                    tracing::info!(dnid = dnid.get(), error = %e.message, "no row estimate for the SQL firewall");
                     return None;
                 }
             };
@@ -81,7 +81,7 @@ impl Session {
             let (columns, rows) = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::info!(dnid, error = %e, "no row estimate for the SQL firewall");
+                    tracing::info!(dnid = dnid.get(), error = %e, "no row estimate for the SQL firewall");
                     return None;
                 }
             };

@@ -13,6 +13,7 @@ use super::query::sql_error;
 use super::{backend_error, Answer, Handled, Session, SessionError};
 use crate::context::ServerContext;
 use crate::results::{like_matches, LocalResult};
+use strata_catalog::DataNodeId;
 
 /// COM_STATISTICS' one-line report.
 pub(super) fn statistics(ctx: &ServerContext) -> String {
@@ -285,7 +286,7 @@ impl Session {
             if !self.may_use(&name) {
                 return Err(self.database_denied(&name));
             }
-            let dnid = crate::context::home_node(&logic).unwrap_or(0);
+            let dnid = crate::context::home_node(&logic).unwrap_or(DataNodeId::new(0));
             let physical = self.ctx.topology.physical(&logic, dnid).ok_or_else(|| {
                 MysqlError::new(
                     codes::UNKNOWN,
@@ -445,7 +446,7 @@ impl Session {
                         let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
                     }
                     Err(e) => {
-                        tracing::warn!(dnid, error = %e, "cannot reach the data node to kill a query")
+                        tracing::warn!(dnid = dnid.get(), error = %e, "cannot reach the data node to kill a query")
                     }
                 }
             }

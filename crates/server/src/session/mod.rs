@@ -58,6 +58,7 @@ use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
 use strata_backend::{RelayError, SchemaRename, SessionVars};
+use strata_catalog::DataNodeId;
 use strata_protocol::command::{Command, MalformedCommand, SetOption};
 use strata_protocol::constants::{com, status};
 use strata_protocol::{codes, MysqlError, ProtocolError, ResultFormat};
@@ -415,7 +416,7 @@ impl Session {
 
     /// The data node statements without a table-level route go to, and its physical
     /// database (cached at USE, so the per-statement path does no lookups).
-    fn home_node(&self) -> Result<(u32, Option<Arc<str>>), MysqlError> {
+    fn home_node(&self) -> Result<(DataNodeId, Option<Arc<str>>), MysqlError> {
         if let Some((dnid, physical)) = &self.state.home {
             return Ok((*dnid, Some(physical.clone())));
         }
@@ -442,7 +443,11 @@ impl Session {
     /// A storage connection to `dnid` with the session's state applied. Inside a
     /// transaction a data node joins it on first use (best-effort commit across nodes
     /// until XA lands).
-    async fn lease(&mut self, dnid: u32, physical_db: Option<&str>) -> Result<Lease, MysqlError> {
+    async fn lease(
+        &mut self,
+        dnid: DataNodeId,
+        physical_db: Option<&str>,
+    ) -> Result<Lease, MysqlError> {
         self.note_write(dnid);
         if let Some(lease) = self.backends.take(dnid) {
             return Ok(lease);
@@ -505,8 +510,8 @@ impl Session {
     /// None once the client has been told why there is none (routing or leasing failed).
     async fn lease_or_report(
         &mut self,
-        routed: Result<(u32, Option<Arc<str>>), MysqlError>,
-    ) -> Option<(u32, Lease)> {
+        routed: Result<(DataNodeId, Option<Arc<str>>), MysqlError>,
+    ) -> Option<(DataNodeId, Lease)> {
         let leased = match routed {
             Ok((dnid, physical)) => self
                 .lease(dnid, physical.as_deref())
@@ -546,8 +551,8 @@ impl Session {
         self.statement.outcome.nodes = self.statement.outcome.nodes.max(leases.len() as u32);
         for l in leases {
             let dnid = l.target().dnid;
-            if dnid < 64 {
-                self.statement.outcome.node_mask |= 1 << dnid;
+            if dnid.get() < 64 {
+                self.statement.outcome.node_mask |= 1 << dnid.get();
             }
         }
         let mut running = self
@@ -561,11 +566,11 @@ impl Session {
     }
 
     /// Maps a relay failure to what the client sees; Err means the client is gone.
-    fn relay_failed(&mut self, dnid: u32, e: RelayError) -> Result<(), SessionError> {
+    fn relay_failed(&mut self, dnid: DataNodeId, e: RelayError) -> Result<(), SessionError> {
         match e {
             RelayError::Client(e) => Err(e.into()),
             RelayError::Backend(e) => {
-                info!(session = self.identity.id, dnid, error = %e, "storage connection failed during a statement");
+                info!(session = self.identity.id, dnid = dnid.get(), error = %e, "storage connection failed during a statement");
                 self.err(&MysqlError::new(
                     codes::NET_READ,
                     format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
@@ -646,7 +651,7 @@ fn relay_mode<'a>(
 
 /// Maps a storage-node failure to the client's error, keeping the storage node's own
 /// error code and message when it sent one.
-pub(crate) fn backend_error(dnid: u32, e: &strata_backend::BackendError) -> MysqlError {
+pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) -> MysqlError {
     use strata_backend::BackendError as B;
     match e {
         B::Server(err) => MysqlError {

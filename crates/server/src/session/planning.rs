@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use strata_catalog::sharding::{KeyLiteral, ShardingRule};
 use strata_catalog::Catalog;
+use strata_catalog::DataNodeId;
 use strata_planner::{
     CatalogChange, CatalogView, DatabaseInfo, IdAllocator, NamedRule, Plan, PlanContext, PlanError,
     Planned, Reply, TableInfo,
@@ -105,7 +106,7 @@ pub(super) enum PreparedRoute {
     /// planned).
     Home,
     /// This data node.
-    Node(u32),
+    Node(DataNodeId),
     /// Several data nodes: the execution runs as text with its values bound, through
     /// the planner and the driver (`execute_several`).
     Several,
@@ -288,6 +289,13 @@ impl Session {
                     tracing::error!(error = %e, ?change, "DDL ran on the data nodes but the catalog could not record it");
                 }
             }
+            // Read after the catalog knows the (new or renamed) table, before the OK
+            // reaches the client, so its next statement merges under them.
+            for change in &planned.catalog_changes {
+                if let CatalogChange::ReadColumnCollations { db, name, .. } = change {
+                    crate::column_collations::refresh_table(&ctx, db, name).await;
+                }
+            }
             // The compute node has no warning list of its own for SHOW WARNINGS yet.
             for note in &planned.notes {
                 tracing::info!(session = self.identity.id, note = %note, "planner note");
@@ -306,6 +314,14 @@ fn apply_change(
             .create_table(db, name, TableInfo::clone(table))
             .map(|_| ()),
         CatalogChange::ForgetUniqueKeys { db, name } => catalog.set_unique_keys(db, name, None),
+        CatalogChange::ReadColumnCollations { db, name, fallback } => {
+            catalog.update_table(db, name, |info| {
+                info.column_collations = None;
+                if let Some(fallback) = fallback {
+                    info.other_collation_columns = fallback.clone();
+                }
+            })
+        }
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
         CatalogChange::RenameTable {
             db,

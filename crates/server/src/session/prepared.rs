@@ -10,6 +10,7 @@ use bytes::{BufMut, BytesMut};
 
 use strata_backend::ResponseKind;
 use strata_catalog::sharding::KeyLiteral;
+use strata_catalog::DataNodeId;
 use strata_protocol::command::{ExecuteError, ParamTypes, ParamValue, StmtExecute};
 use strata_protocol::constants::{com, status};
 use strata_protocol::packets::OkPacket;
@@ -29,7 +30,7 @@ pub struct ClientStatement {
     /// Parameter data sent with COM_STMT_SEND_LONG_DATA since the last execute.
     long_data: HashMap<u16, Vec<u8>>,
     /// Data node whose pinned connection holds this statement's open cursor.
-    cursor_node: Option<u32>,
+    cursor_node: Option<DataNodeId>,
     /// Executing it changes session state that only its connection holds (a prepared
     /// SET, user variables, locks): the session keeps that connection from then on.
     pins_connection: bool,
@@ -65,7 +66,7 @@ fn unknown_statement(id: u32, command: &str) -> MysqlError {
 }
 
 /// A data node and its physical database.
-type NodeTarget = (u32, Option<Arc<str>>);
+type NodeTarget = (DataNodeId, Option<Arc<str>>);
 
 impl Session {
     /// The data node (and its physical database) a prepared statement runs on; None

@@ -17,6 +17,7 @@ use strata_sql::{
 
 use super::isolation::mentions_information_schema;
 use super::{Answer, Handled, ReplyFormat, Session, SessionError};
+use strata_catalog::DataNodeId;
 
 /// Maps a parser error to the client's error.
 pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
@@ -332,7 +333,7 @@ impl Session {
     /// Sends `raw` to data node `dnid` and relays the reply (the single-node fast path).
     pub(super) async fn forward_to(
         &mut self,
-        dnid: u32,
+        dnid: DataNodeId,
         physical: Option<Arc<str>>,
         sql: &str,
         raw: &[u8],
@@ -414,7 +415,7 @@ impl Session {
 
     /// Replaces logical database qualifiers with physical names on data node `dnid`
     /// (a database not on that node maps to its home node's name).
-    pub(super) fn rewrite_schemas_for(&self, sql: &str, dnid: Option<u32>) -> String {
+    pub(super) fn rewrite_schemas_for(&self, sql: &str, dnid: Option<DataNodeId>) -> String {
         super::distributed::rewrite_schemas(&self.ctx.topology, sql, dnid)
     }
 

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use strata_backend::{SchemaRename, SessionVars};
+use strata_catalog::DataNodeId;
 
 /// The session state a client changes with USE and SET.
 pub(super) struct SessionState {
     /// Current logical database.
     pub db: Option<String>,
     /// Its home data node and physical database.
-    pub home: Option<(u32, Arc<str>)>,
+    pub home: Option<(DataNodeId, Arc<str>)>,
     /// The current database spans several data nodes (statements are planned).
     pub multi_node: bool,
     /// Hides the physical database name in what the storage node sends back.

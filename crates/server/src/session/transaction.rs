@@ -14,6 +14,7 @@ use tracing::warn;
 
 use super::{backend_error, Answer, Session, SessionError};
 use crate::xa::xid_sql;
+use strata_catalog::DataNodeId;
 
 /// Savepoint taken before a multi-node write inside a transaction, so a failure on
 /// some nodes undoes the statement everywhere and leaves the transaction open.
@@ -25,7 +26,7 @@ pub(super) struct DistTxn {
     /// Global transaction id (the XID's gtrid).
     pub gtrid: String,
     /// Data nodes enlisted as XA branches, in order of enlistment.
-    pub branches: Vec<u32>,
+    pub branches: Vec<DataNodeId>,
     /// Savepoint names (quoted identifiers), oldest first.
     pub savepoints: Vec<String>,
     /// START TRANSACTION READ ONLY: writes are refused with 1792.
@@ -33,7 +34,7 @@ pub(super) struct DistTxn {
     /// Isolation level set for this transaction only (SET TRANSACTION ...).
     pub isolation: Option<strata_sql::IsolationLevel>,
     /// Data nodes where the transaction ran a statement that may change data.
-    pub written: Vec<u32>,
+    pub written: Vec<DataNodeId>,
 }
 
 /// True unless a statement of this kind only reads (SELECT, SHOW, ...): branches that
@@ -220,7 +221,7 @@ impl Session {
     }
 
     /// Records that the running statement may change data on `dnid`.
-    pub(super) fn note_write(&mut self, dnid: u32) {
+    pub(super) fn note_write(&mut self, dnid: DataNodeId) {
         if !self.statement.writes {
             return;
         }
@@ -232,7 +233,7 @@ impl Session {
     }
 
     /// True when `dnid` is a branch of the open transaction.
-    pub(super) fn is_branch(&self, dnid: u32) -> bool {
+    pub(super) fn is_branch(&self, dnid: DataNodeId) -> bool {
         self.txn
             .open
             .as_ref()
@@ -396,7 +397,7 @@ impl Session {
             }
         }
         if failure.is_none() {
-            let nodes: Vec<u32> = leases.iter().map(|l| l.target().dnid).collect();
+            let nodes: Vec<DataNodeId> = leases.iter().map(|l| l.target().dnid).collect();
             if let Err(e) = coord.log_commit(&txn.gtrid, &nodes).await {
                 failure = Some(MysqlError::new(
                     codes::UNKNOWN,
@@ -432,7 +433,7 @@ impl Session {
                 continue;
             }
             if let Err(e) = lease.read_ok().await {
-                warn!(dnid = lease.target().dnid, gtrid = %txn.gtrid, error = %e, "XA COMMIT failed after the decision; recovery will finish it");
+                warn!(dnid = lease.target().dnid.get(), gtrid = %txn.gtrid, error = %e, "XA COMMIT failed after the decision; recovery will finish it");
                 all_done = false;
                 if !matches!(e, BackendError::Server(_)) {
                     lease.mark_broken();
@@ -659,7 +660,7 @@ impl Session {
 
     /// A branch's storage connection broke mid-statement: its work is rolled back there,
     /// so the transaction cannot commit; roll it back everywhere.
-    pub(super) async fn after_lost_branch(&mut self, dnid: u32) {
+    pub(super) async fn after_lost_branch(&mut self, dnid: DataNodeId) {
         if self.is_branch(dnid) && !self.backends.pinned.iter().any(|l| l.target().dnid == dnid) {
             self.rollback_txn().await;
         }
@@ -702,7 +703,7 @@ async fn rollback_branch(lease: &mut Lease, xid: &str) {
     }
 }
 
-fn lost(dnid: u32, what: &str) -> MysqlError {
+fn lost(dnid: DataNodeId, what: &str) -> MysqlError {
     MysqlError::new(
         codes::NET_READ,
         format!("Lost connection to data node {dnid} during {what}"),

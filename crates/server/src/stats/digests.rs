@@ -54,6 +54,21 @@ pub struct DigestRow {
     pub last_seen_ms: u64,
 }
 
+/// One execution to add to a digest's numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Execution {
+    /// Time taken, microseconds.
+    pub micros: u64,
+    /// Rows returned or changed.
+    pub rows: u64,
+    /// Whether it returned an error.
+    pub error: bool,
+    /// Data nodes it ran on.
+    pub nodes: u32,
+    /// When it was folded in, milliseconds since the Unix epoch.
+    pub now_ms: u64,
+}
+
 /// Digests and their numbers.
 pub struct DigestTable {
     capacity: usize,
@@ -80,7 +95,8 @@ fn bucket_bound(i: usize) -> u64 {
     2f64.powf(exp).ceil() as u64
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch (read once per collection, not per statement).
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -115,10 +131,9 @@ impl DigestTable {
         self.map.clear();
     }
 
-    /// Adds one execution.
-    pub fn add(&mut self, digest: String, micros: u64, rows: u64, error: bool, nodes: u32) {
-        let now = now_ms();
-        if !self.map.contains_key(&digest) {
+    /// Adds one execution of `digest` (allocates only for a digest not seen before).
+    pub fn add(&mut self, digest: &str, e: Execution) {
+        if !self.map.contains_key(digest) {
             while self.map.len() >= self.capacity {
                 let least = self
                     .map
@@ -130,26 +145,32 @@ impl DigestTable {
                     None => break,
                 };
             }
+            self.map.insert(
+                digest.to_string(),
+                DigestStats {
+                    count: 0,
+                    errors: 0,
+                    rows: 0,
+                    total_us: 0,
+                    max_us: 0,
+                    nodes: 0,
+                    histogram: [0; BUCKETS],
+                    first_seen_ms: e.now_ms,
+                    last_seen_ms: e.now_ms,
+                },
+            );
         }
-        let s = self.map.entry(digest).or_insert_with(|| DigestStats {
-            count: 0,
-            errors: 0,
-            rows: 0,
-            total_us: 0,
-            max_us: 0,
-            nodes: 0,
-            histogram: [0; BUCKETS],
-            first_seen_ms: now,
-            last_seen_ms: now,
-        });
+        let Some(s) = self.map.get_mut(digest) else {
+            return;
+        };
         s.count += 1;
-        s.errors += u64::from(error);
-        s.rows += rows;
-        s.total_us += micros;
-        s.max_us = s.max_us.max(micros);
-        s.nodes += u64::from(nodes);
-        s.histogram[bucket(micros)] += 1;
-        s.last_seen_ms = now;
+        s.errors += u64::from(e.error);
+        s.rows += e.rows;
+        s.total_us += e.micros;
+        s.max_us = s.max_us.max(e.micros);
+        s.nodes += u64::from(e.nodes);
+        s.histogram[bucket(e.micros)] += 1;
+        s.last_seen_ms = e.now_ms;
     }
 
     /// Every digest, by total time (most first).
@@ -210,14 +231,24 @@ mod tests {
         }
     }
 
+    fn run(micros: u64, rows: u64, error: bool, nodes: u32) -> Execution {
+        Execution {
+            micros,
+            rows,
+            error,
+            nodes,
+            now_ms: 1,
+        }
+    }
+
     #[test]
     fn p99_follows_the_slow_tail() {
         let mut t = DigestTable::new(10);
         for _ in 0..98 {
-            t.add("q".into(), 100, 1, false, 1);
+            t.add("q", run(100, 1, false, 1));
         }
-        t.add("q".into(), 50_000, 1, false, 1);
-        t.add("q".into(), 60_000, 1, true, 3);
+        t.add("q", run(50_000, 1, false, 1));
+        t.add("q", run(60_000, 1, true, 3));
         let row = &t.rows()[0];
         assert_eq!(row.count, 100);
         assert_eq!(row.errors, 1);
@@ -229,10 +260,10 @@ mod tests {
     #[test]
     fn the_least_executed_digest_is_evicted() {
         let mut t = DigestTable::new(2);
-        t.add("a".into(), 1, 0, false, 1);
-        t.add("a".into(), 1, 0, false, 1);
-        t.add("b".into(), 1, 0, false, 1);
-        t.add("c".into(), 1, 0, false, 1);
+        t.add("a", run(1, 0, false, 1));
+        t.add("a", run(1, 0, false, 1));
+        t.add("b", run(1, 0, false, 1));
+        t.add("c", run(1, 0, false, 1));
         let mut names: Vec<String> = t.rows().into_iter().map(|r| r.digest).collect();
         names.sort();
         assert_eq!(names, ["a", "c"]);

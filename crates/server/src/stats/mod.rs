@@ -20,10 +20,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use strata_catalog::config::{SlowLogConfig, StatisticsConfig};
+use strata_catalog::DataNodeId;
 
 use crate::audit::{now_micros, shard_index, SHARDS};
 use crate::metrics::{KindGroup, Metrics, Route};
-use digests::{DigestRow, DigestTable};
+use digests::{DigestRow, DigestTable, Execution};
 use slow::{SlowEntry, SlowLog};
 
 /// Bytes of a statement's text kept for its digest (longer texts are cut, as
@@ -75,13 +76,15 @@ struct Collected {
     digests: DigestTable,
     slow: SlowLog,
     /// Statements per data node since start.
-    per_node: BTreeMap<u32, u64>,
+    per_node: BTreeMap<DataNodeId, u64>,
     /// `per_node` at the start of the current rate window, and the previous window's
     /// rates.
-    window: (Instant, BTreeMap<u32, u64>),
-    rates: BTreeMap<u32, f64>,
+    window: (Instant, BTreeMap<DataNodeId, u64>),
+    rates: BTreeMap<DataNodeId, f64>,
     /// The buffer swapped into a shard (keeps its capacity between collections).
     spare: Vec<u8>,
+    /// The digest text of the record being folded (keeps its capacity).
+    digest: String,
 }
 
 impl StatementStats {
@@ -102,6 +105,7 @@ impl StatementStats {
                 window: (Instant::now(), BTreeMap::new()),
                 rates: BTreeMap::new(),
                 spare: Vec::new(),
+                digest: String::new(),
             }),
         })
     }
@@ -159,9 +163,10 @@ impl StatementStats {
             }
             let mut at = 0;
             let spare = std::mem::take(&mut c.spare);
+            let now_ms = digests::now_ms();
             while let Some((record, next)) = decode(&spare, at) {
                 at = next;
-                fold(c, metrics, &record);
+                fold(c, metrics, &record, now_ms);
             }
             c.spare = spare;
             c.spare.clear();
@@ -203,7 +208,7 @@ impl StatementStats {
 
     /// Statements run on each data node since start, and per second over the latest
     /// window of a few seconds.
-    pub fn node_statements(&self) -> BTreeMap<u32, (u64, f64)> {
+    pub fn node_statements(&self) -> BTreeMap<DataNodeId, (u64, f64)> {
         let c = self.lock();
         c.per_node
             .iter()
@@ -253,7 +258,7 @@ struct Record<'a> {
     slow: Option<(i64, &'a str, Option<&'a str>)>,
 }
 
-fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
+fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
     let kind = strata_sql::classify(r.sql);
     metrics.statement(
         KindGroup::of(kind),
@@ -262,10 +267,10 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
         r.rows,
         r.micros,
     );
-    let digest = strata_sql::normalize_digest(r.sql).text;
+    strata_sql::digest_text_into(r.sql, &mut c.digest);
     let mut mask = r.node_mask;
     while mask != 0 {
-        let dnid = mask.trailing_zeros();
+        let dnid = DataNodeId::new(mask.trailing_zeros());
         *c.per_node.entry(dnid).or_default() += 1;
         mask &= mask - 1;
     }
@@ -278,13 +283,24 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>) {
             duration_ms: r.micros as f64 / 1000.0,
             rows: r.rows,
             error: r.error,
-            nodes: (0..64).filter(|i| r.node_mask & (1 << i) != 0).collect(),
-            digest: digest.clone(),
+            nodes: (0..64)
+                .filter(|i| r.node_mask & (1 << i) != 0)
+                .map(DataNodeId::new)
+                .collect(),
+            digest: c.digest.clone(),
             statement: r.sql.to_string(),
         });
     }
-    c.digests
-        .add(digest, r.micros, r.rows, r.error != 0, r.nodes);
+    c.digests.add(
+        &c.digest,
+        Execution {
+            micros: r.micros,
+            rows: r.rows,
+            error: r.error != 0,
+            nodes: r.nodes,
+            now_ms,
+        },
+    );
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
@@ -423,8 +439,20 @@ mod tests {
         assert_eq!(rows[0].rows, 4);
         assert_eq!(rows[0].total_us, 400);
         assert_eq!(metrics.statements_total(), 2);
-        assert_eq!(stats.node_statements().get(&1).map(|v| v.0), Some(2));
-        assert_eq!(stats.node_statements().get(&2).map(|v| v.0), Some(2));
+        assert_eq!(
+            stats
+                .node_statements()
+                .get(&DataNodeId::new(1))
+                .map(|v| v.0),
+            Some(2)
+        );
+        assert_eq!(
+            stats
+                .node_statements()
+                .get(&DataNodeId::new(2))
+                .map(|v| v.0),
+            Some(2)
+        );
     }
 
     #[test]
@@ -438,7 +466,7 @@ mod tests {
         assert_eq!(slow[0].statement, "SELECT SLEEP(2)");
         assert_eq!(slow[0].user, "app");
         assert_eq!(slow[0].db.as_deref(), Some("shop"));
-        assert_eq!(slow[0].nodes, vec![1, 2]);
+        assert_eq!(slow[0].nodes, DataNodeId::from_numbers(&[1, 2]));
         assert_eq!(slow[0].digest, "select SLEEP(?)");
     }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use strata_catalog::config::SlowLogConfig;
+use strata_catalog::DataNodeId;
 
 /// One slow statement (a line of the file, a row of `SHOW @@SLOW_SQL`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -28,7 +29,7 @@ pub struct SlowEntry {
     /// MySQL error code, 0 on success.
     pub error: u16,
     /// Data nodes it ran on.
-    pub nodes: Vec<u32>,
+    pub nodes: Vec<DataNodeId>,
     /// Its digest.
     pub digest: String,
     /// Its text (cut at `stats::MAX_TEXT` bytes).
@@ -172,7 +173,7 @@ mod tests {
             duration_ms: 1500.0,
             rows: 0,
             error: 0,
-            nodes: vec![1],
+            nodes: vec![DataNodeId::new(1)],
             digest: "select SLEEP(?)".into(),
             statement: "SELECT SLEEP(1.5)".into(),
         }

@@ -1,0 +1,133 @@
+//! Column collations of tables spread over several data nodes, read from the data nodes.
+//!
+//! A result column's definition carries the connection's character set, not the column's
+//! collation, so a merge across nodes cannot tell from the rows how MariaDB compares a
+//! column's strings. The catalog records each string column's collation as
+//! `information_schema.COLUMNS` on the first data node of the table reports it: after
+//! CREATE/ALTER TABLE (before the statement's OK) and, for tables recorded before this or
+//! whose read failed, at start-up in the background. The planner hands them to merges;
+//! without them a merge falls back to the collations the CREATE TABLE text named.
+
+use std::collections::BTreeMap;
+
+use tracing::warn;
+
+use strata_catalog::DataNodeId;
+
+use crate::context::ServerContext;
+
+/// Column collations by table (lowercase column name to collation name).
+type ByTable = BTreeMap<String, BTreeMap<String, String>>;
+
+/// Reads and records the collations of one table; a failure is logged and leaves them
+/// unrecorded (merges then use the fallback).
+pub async fn refresh_table(ctx: &ServerContext, db: &str, name: &str) {
+    let catalog = ctx.topology.catalog();
+    let (Some(info), Some(logic)) = (catalog.table(db, name), catalog.logic_db(db)) else {
+        return;
+    };
+    if info.data_nodes.len() < 2 {
+        return;
+    }
+    let Some(&dnid) = info.data_nodes.first() else {
+        return;
+    };
+    let Some(physical) = ctx.topology.physical(&logic, dnid) else {
+        return;
+    };
+    match read(ctx, dnid, &physical, &[name.to_string()]).await {
+        Ok(mut found) => record(ctx, db, name, found.remove(name).unwrap_or_default()),
+        Err(e) => {
+            warn!(table = %format!("{db}.{name}"), dnid = dnid.get(), error = %e, "cannot read the table's column collations; merges across data nodes use those its CREATE TABLE named")
+        }
+    }
+}
+
+/// Reads the collations of every table on several data nodes that has none recorded.
+pub async fn record_missing(ctx: &ServerContext) {
+    let catalog = ctx.topology.catalog();
+    // Tables without collations, by the data node and physical database asked.
+    let mut unknown: BTreeMap<(DataNodeId, String), Vec<(String, String)>> = BTreeMap::new();
+    for logic in catalog.logic_dbs() {
+        for (name, info) in catalog.tables(&logic.name) {
+            if info.column_collations.is_some() || info.data_nodes.len() < 2 {
+                continue;
+            }
+            let Some(&dnid) = info.data_nodes.first() else {
+                continue;
+            };
+            if let Some(physical) = ctx.topology.physical(&logic, dnid) {
+                unknown
+                    .entry((dnid, physical.to_string()))
+                    .or_default()
+                    .push((logic.name.clone(), name));
+            }
+        }
+    }
+    for ((dnid, physical), tables) in unknown {
+        let names: Vec<String> = tables.iter().map(|(_, n)| n.clone()).collect();
+        match read(ctx, dnid, &physical, &names).await {
+            Ok(mut found) => {
+                for (db, name) in tables {
+                    // A table the node does not have keeps the fallback.
+                    if let Some(columns) = found.remove(&name) {
+                        record(ctx, &db, &name, columns);
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(dnid = dnid.get(), error = %e, "cannot read column collations from the data node; merges of its tables use those their CREATE TABLE named until the next start")
+            }
+        }
+    }
+}
+
+fn record(ctx: &ServerContext, db: &str, name: &str, columns: BTreeMap<String, String>) {
+    if let Err(e) = ctx
+        .topology
+        .catalog()
+        .set_column_collations(db, name, Some(columns))
+    {
+        warn!(table = %format!("{db}.{name}"), error = %e, "cannot record the table's column collations");
+    }
+}
+
+/// The string columns' collations of `tables` in `physical_db` on data node `dnid`.
+async fn read(
+    ctx: &ServerContext,
+    dnid: DataNodeId,
+    physical_db: &str,
+    tables: &[String],
+) -> Result<ByTable, String> {
+    let node = ctx
+        .topology
+        .node(dnid)
+        .ok_or_else(|| format!("data node {dnid} is not configured"))?;
+    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+    let names: Vec<String> = tables.iter().map(|t| quote(t)).collect();
+    let sql = format!(
+        "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = {} AND TABLE_NAME IN ({}) AND COLLATION_NAME IS NOT NULL",
+        quote(physical_db),
+        names.join(", ")
+    );
+    let mut lease = node.pool.acquire(None).await.map_err(|e| e.to_string())?;
+    let rows = match lease.query(&sql).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            lease.mark_broken();
+            return Err(e.to_string());
+        }
+    };
+    drop(lease);
+    let mut out = ByTable::new();
+    for row in rows {
+        let field = |i: usize| row.get(i).cloned().flatten();
+        if let (Some(table), Some(column), Some(collation)) = (field(0), field(1), field(2)) {
+            out.entry(table)
+                .or_default()
+                .insert(column.to_lowercase(), collation);
+        }
+    }
+    Ok(out)
+}
