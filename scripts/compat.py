@@ -102,6 +102,17 @@ def client(port, sql, user="root", password="", database=None, timeout=30, force
     return p.returncode == 0, p.stdout, p.stderr
 
 
+def stop_process(proc, timeout):
+    """Asks a child process to stop (SIGTERM) and reaps it; kills it after `timeout` s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class StorageNode:
     """One mariadbd with its own data directory, configured like mysql-test-run's."""
 
@@ -155,13 +166,7 @@ class StorageNode:
         shutil.rmtree(self.dir / "data", ignore_errors=True)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 60)
         self.proc = None
 
 
@@ -212,13 +217,7 @@ data_nodes = [{ids}]
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
         self.proc = None
 
 

@@ -12,9 +12,13 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use strata_backend::relay::{relay_response, RelayMode, ResponseKind, SchemaRename};
-use strata_protocol::constants::{cap, charset, coltype};
-use strata_protocol::packets::{encode_eof, encode_text_row, ColumnDef};
+use strata_protocol::constants::cap;
+use strata_protocol::packets::{encode_eof, encode_text_row};
 use strata_protocol::{PacketConn, ResultFormat};
+
+#[path = "../../protocol/benches/sysbench/mod.rs"]
+mod sysbench;
+use sysbench::{c_value, sbtest_c_column};
 
 /// An in-memory stream: reads return `response` over and over, writes are dropped.
 struct MemStream {
@@ -68,19 +72,8 @@ fn frame(out: &mut Vec<u8>, seq: u8, build: impl FnOnce(&mut BytesMut)) {
 
 /// MariaDB's classic-EOF response to `SELECT c FROM sbtest1 WHERE id=...`.
 fn point_select_response() -> Vec<u8> {
-    let col = ColumnDef {
-        schema: "sbtest".into(),
-        table: "sbtest1".into(),
-        org_table: "sbtest1".into(),
-        name: "c".into(),
-        org_name: "c".into(),
-        charset: charset::UTF8MB4_GENERAL_CI as u16,
-        length: 480,
-        col_type: coltype::STRING,
-        flags: 1,
-        decimals: 0,
-    };
-    let c = b"83868641912-28773972837-60736120486-75162659906-27563526494-20381887404-41576422241-93426793964-56405065102-33518432330";
+    let col = sbtest_c_column();
+    let c = c_value();
     let mut out = Vec::new();
     frame(&mut out, 1, |b| b.put_u8(1));
     frame(&mut out, 2, |b| col.encode(b));

@@ -309,6 +309,25 @@ impl BackendConn {
         }
     }
 
+    /// A storage node's OK packet, which ends its reply with the server status.
+    fn ok_packet(&mut self, payload: &[u8]) -> Result<OkPacket, BackendError> {
+        let ok = OkPacket::decode(payload).map_err(BackendError::Protocol)?;
+        self.status = ok.status;
+        self.reply_ended(ok.status);
+        Ok(ok)
+    }
+
+    /// The server status of the EOF packet that ends a result set.
+    fn eof_packet(&mut self, eof: &[u8]) -> u16 {
+        let flags = u16::from_le_bytes([
+            eof.get(3).copied().unwrap_or(0),
+            eof.get(4).copied().unwrap_or(0),
+        ]);
+        self.status = flags;
+        self.reply_ended(flags);
+        flags
+    }
+
     /// A storage node's ERR packet, which ends its reply.
     fn server_error(&mut self, payload: &[u8]) -> BackendError {
         self.reply_ended(0);
@@ -384,6 +403,16 @@ impl BackendConn {
         Ok(())
     }
 
+    /// Sends what is buffered before a relay reads the reply; a failure breaks the
+    /// connection.
+    async fn flush_for_relay(&mut self) -> Result<(), RelayError> {
+        if let Err(e) = self.conn.flush().await {
+            self.broken = true;
+            return Err(RelayError::Backend(e));
+        }
+        Ok(())
+    }
+
     /// Sends a command and relays its response into the client's write buffer.
     pub async fn relay<C>(
         &mut self,
@@ -394,10 +423,7 @@ impl BackendConn {
     where
         C: AsyncRead + AsyncWrite + Unpin,
     {
-        if let Err(e) = self.conn.flush().await {
-            self.broken = true;
-            return Err(RelayError::Backend(e));
-        }
+        self.flush_for_relay().await?;
         let result = relay_response(&mut self.conn, client, kind, mode).await;
         self.after_relay(result)
     }
@@ -411,10 +437,7 @@ impl BackendConn {
     where
         C: AsyncRead + AsyncWrite + Unpin,
     {
-        if let Err(e) = self.conn.flush().await {
-            self.broken = true;
-            return Err(RelayError::Backend(e));
-        }
+        self.flush_for_relay().await?;
         let result = relay_fetch(&mut self.conn, client, mode).await;
         self.after_relay(result)
     }
@@ -468,9 +491,7 @@ impl BackendConn {
         let mut rows = Vec::new();
         let mut more = match first.first().copied() {
             Some(OK_HEADER) => {
-                let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
-                self.status = ok.status;
-                self.reply_ended(ok.status);
+                let ok = self.ok_packet(&first)?;
                 ok.status & status::MORE_RESULTS_EXISTS != 0
             }
             Some(ERR_HEADER) => return Err(self.server_error(&first)),
@@ -493,9 +514,7 @@ impl BackendConn {
         let first = self.packet().await?;
         match first.first().copied() {
             Some(OK_HEADER) => {
-                let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
-                self.status = ok.status;
-                self.reply_ended(ok.status);
+                let ok = self.ok_packet(&first)?;
                 Ok(ResponseHead::Ok(ok))
             }
             Some(ERR_HEADER) => Err(self.server_error(&first)),
@@ -503,15 +522,7 @@ impl BackendConn {
                 let n = Reader::new(&first)
                     .lenenc("column count")
                     .map_err(BackendError::Protocol)? as usize;
-                let mut columns = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let def = self.packet().await?;
-                    columns.push(ColumnDef::decode(&def).map_err(BackendError::Protocol)?);
-                }
-                let eof = self.packet().await?;
-                if !is_eof(&eof) {
-                    return self.fail(ProtocolError::Malformed("missing EOF after columns"));
-                }
+                let columns = self.column_defs(n, "missing EOF after columns").await?;
                 Ok(ResponseHead::Rows(columns))
             }
         }
@@ -522,12 +533,7 @@ impl BackendConn {
     pub async fn next_row(&mut self) -> Result<Option<Bytes>, BackendError> {
         let row = self.packet().await?;
         if is_eof(&row) {
-            let flags = u16::from_le_bytes([
-                row.get(3).copied().unwrap_or(0),
-                row.get(4).copied().unwrap_or(0),
-            ]);
-            self.status = flags;
-            self.reply_ended(flags);
+            let flags = self.eof_packet(&row);
             if flags & status::MORE_RESULTS_EXISTS != 0 {
                 return self.fail(ProtocolError::Malformed(
                     "several result sets where one was expected",
@@ -560,9 +566,7 @@ impl BackendConn {
         let payload = self.packet().await?;
         match payload.first().copied() {
             Some(OK_HEADER) => {
-                let ok = OkPacket::decode(&payload).map_err(BackendError::Protocol)?;
-                self.status = ok.status;
-                self.reply_ended(ok.status);
+                let ok = self.ok_packet(&payload)?;
                 Ok(ok)
             }
             Some(ERR_HEADER) => Err(self.server_error(&payload)),
@@ -582,9 +586,7 @@ impl BackendConn {
         let first = self.packet().await?;
         match first.first().copied() {
             Some(OK_HEADER) => {
-                let ok = OkPacket::decode(&first).map_err(BackendError::Protocol)?;
-                self.status = ok.status;
-                self.reply_ended(ok.status);
+                let ok = self.ok_packet(&first)?;
                 Ok(ok.status & status::MORE_RESULTS_EXISTS != 0)
             }
             Some(ERR_HEADER) => Err(self.server_error(&first)),
@@ -622,12 +624,7 @@ impl BackendConn {
         loop {
             let row = self.packet().await?;
             if is_eof(&row) {
-                let flags = u16::from_le_bytes([
-                    row.get(3).copied().unwrap_or(0),
-                    row.get(4).copied().unwrap_or(0),
-                ]);
-                self.status = flags;
-                self.reply_ended(flags);
+                let flags = self.eof_packet(&row);
                 return Ok(flags & status::MORE_RESULTS_EXISTS != 0);
             }
             if row.first() == Some(&ERR_HEADER) {
@@ -714,18 +711,29 @@ impl BackendConn {
         Ok(prepared)
     }
 
+    /// The parameter or column definitions of a prepared statement (none, and no EOF,
+    /// when there are none).
     async fn definitions(&mut self, n: usize) -> Result<Vec<ColumnDef>, BackendError> {
-        let mut defs = Vec::with_capacity(n);
         if n == 0 {
-            return Ok(defs);
+            return Ok(Vec::new());
         }
+        self.column_defs(n, "missing EOF after definitions").await
+    }
+
+    /// `n` column definitions and the EOF after them (`missing_eof` if it is not one).
+    async fn column_defs(
+        &mut self,
+        n: usize,
+        missing_eof: &'static str,
+    ) -> Result<Vec<ColumnDef>, BackendError> {
+        let mut defs = Vec::with_capacity(n);
         for _ in 0..n {
             let p = self.packet().await?;
             defs.push(ColumnDef::decode(&p).map_err(BackendError::Protocol)?);
         }
         let eof = self.packet().await?;
         if !is_eof(&eof) {
-            return self.fail(ProtocolError::Malformed("missing EOF after definitions"));
+            return self.fail(ProtocolError::Malformed(missing_eof));
         }
         Ok(defs)
     }

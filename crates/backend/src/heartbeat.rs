@@ -91,20 +91,15 @@ impl Prober {
     /// One heartbeat: reads the node's state within the probe timeout.
     pub async fn probe(&mut self) -> Result<ProbeReport, BackendError> {
         let timeout = self.timeout;
-        let result = tokio::time::timeout(timeout, self.read_state()).await;
-        let outcome = match result {
-            Ok(outcome) => outcome,
-            Err(_) => Err(BackendError::ConnectTimeout(format!(
-                "{}:{} (no heartbeat answer within {} ms)",
-                self.target.host,
-                self.target.port,
-                timeout.as_millis()
-            ))),
-        };
-        if outcome.is_err() {
-            self.conn = None;
-        }
-        outcome
+        let outcome = tokio::time::timeout(timeout, self.read_state())
+            .await
+            .unwrap_or_else(|_| {
+                Err(self.timed_out(format!(
+                    "no heartbeat answer within {} ms",
+                    timeout.as_millis()
+                )))
+            });
+        self.drop_failed(outcome)
     }
 
     /// Whether a brand-new connection succeeds within `timeout`: the second path that
@@ -133,13 +128,22 @@ impl Prober {
         })
         .await
         .unwrap_or_else(|_| {
-            Err(BackendError::ConnectTimeout(format!(
-                "{}:{} ({} ms running {sql:?})",
-                self.target.host,
-                self.target.port,
-                timeout.as_millis()
-            )))
+            Err(self.timed_out(format!("{} ms running {sql:?}", timeout.as_millis())))
         });
+        self.drop_failed(result)
+    }
+
+    /// A timeout on the probed node, `what` saying what took too long.
+    fn timed_out(&self, what: String) -> BackendError {
+        BackendError::ConnectTimeout(format!(
+            "{}:{} ({what})",
+            self.target.host, self.target.port
+        ))
+    }
+
+    /// Passes `result` on; a failure drops the connection, so the next use connects
+    /// afresh.
+    fn drop_failed<T>(&mut self, result: Result<T, BackendError>) -> Result<T, BackendError> {
         if result.is_err() {
             self.conn = None;
         }
@@ -205,60 +209,5 @@ fn replication_status(
         seconds_behind: get("Seconds_Behind_Master").parse().ok(),
         last_io_error: get("Last_IO_Error"),
         last_sql_error: get("Last_SQL_Error"),
-    }
-}
-
-/// `(domain, sequence)` pairs of a MariaDB GTID position (`domain-server-seq,...`);
-/// malformed parts are skipped.
-pub fn gtid_sequences(pos: &str) -> Vec<(u32, u64)> {
-    pos.split(',')
-        .filter_map(|gtid| {
-            let mut parts = gtid.trim().split('-');
-            let domain = parts.next()?.parse().ok()?;
-            let _server: u32 = parts.next()?.parse().ok()?;
-            let seq = parts.next()?.parse().ok()?;
-            Some((domain, seq))
-        })
-        .collect()
-}
-
-/// Whether position `have` includes everything in `want` (per replication domain).
-pub fn gtid_covers(have: &str, want: &str) -> bool {
-    let have = gtid_sequences(have);
-    gtid_sequences(want)
-        .into_iter()
-        .all(|(domain, seq)| have.iter().any(|(d, s)| *d == domain && *s >= seq))
-}
-
-/// Transactions in `want` that `have` lacks, summed over domains (0 when it has them
-/// all): how far a replica is behind in transactions.
-pub fn gtid_behind(have: &str, want: &str) -> u64 {
-    let have = gtid_sequences(have);
-    gtid_sequences(want)
-        .into_iter()
-        .map(|(domain, seq)| {
-            let got = have
-                .iter()
-                .find(|(d, _)| *d == domain)
-                .map_or(0, |(_, s)| *s);
-            seq.saturating_sub(got)
-        })
-        .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gtid_positions_compare_per_domain() {
-        assert!(gtid_covers("0-1-10", "0-1-10"));
-        assert!(gtid_covers("0-2-11,1-1-3", "0-1-10"));
-        assert!(!gtid_covers("0-1-9", "0-1-10"));
-        assert!(!gtid_covers("1-1-10", "0-1-1"));
-        assert!(gtid_covers("0-1-1", ""));
-        assert_eq!(gtid_behind("0-1-7", "0-1-10,1-2-3"), 6);
-        assert_eq!(gtid_behind("0-1-12", "0-1-10"), 0);
-        assert_eq!(gtid_sequences("0-1-5, junk,2-3-x"), vec![(0, 5)]);
     }
 }

@@ -4,30 +4,20 @@
 //! whose pool is gone is closed instead; a
 //! session's `wait_timeout` is taken off a connection before it waits in the pool.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use strata_backend::{Pool, PoolSettings, SessionVars, StorageTarget};
-use strata_catalog::DataNodeId;
-use strata_localnode::{free_port, MariadbNode, MariadbOptions};
+use strata_backend::{Pool, PoolSettings, SessionVars};
+use strata_localnode::MariadbNode;
 
-async fn start_node(dir: &Path) -> MariadbNode {
-    let opts = MariadbOptions::new(dir.join("data"), free_port().expect("free port"));
-    MariadbNode::start(opts).await.expect("mariadbd starts")
-}
+mod common;
+use common::{start_node, target};
 
-/// A pool of at most one connection, so a permit not given back shows at once.
-fn one_connection_pool(node: &MariadbNode) -> Arc<Pool> {
-    let opts = node.options();
-    let target = StorageTarget {
-        dnid: DataNodeId::new(1),
-        host: opts.connect_host().to_string(),
-        port: node.port(),
-        user: opts.user.clone(),
-        password: opts.password.clone(),
-        database: "mysql".into(),
-    };
+/// A pool of at most one connection, so a permit not given back shows at once, on a
+/// server of its own (which lives as long as the directory and node returned).
+async fn one_connection_pool() -> (tempfile::TempDir, MariadbNode, Arc<Pool>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(dir.path(), None).await;
     let settings = PoolSettings {
         min_idle: 0,
         max_size: 1,
@@ -36,7 +26,8 @@ fn one_connection_pool(node: &MariadbNode) -> Arc<Pool> {
         acquire_timeout: Duration::from_millis(500),
         health_check_interval: Duration::from_secs(600),
     };
-    Pool::new(target, settings, 1)
+    let pool = Pool::new(target(&node), settings, 1);
+    (dir, node, pool)
 }
 
 /// Waits for a return that runs in a task (the `wait_timeout` reset).
@@ -55,9 +46,7 @@ async fn wait_idle(pool: &Pool, want: usize) {
 
 #[tokio::test]
 async fn a_dropped_lease_frees_its_permit_and_its_connection_is_reused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let pool = one_connection_pool(&node);
+    let (_dir, _node, pool) = one_connection_pool().await;
 
     let lease = pool.acquire(None).await.expect("first lease");
     let thread = lease.thread_id();
@@ -77,9 +66,7 @@ async fn a_dropped_lease_frees_its_permit_and_its_connection_is_reused() {
 
 #[tokio::test]
 async fn a_broken_or_mid_transaction_connection_is_closed_not_reused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let pool = one_connection_pool(&node);
+    let (_dir, _node, pool) = one_connection_pool().await;
 
     let mut lease = pool.acquire(None).await.expect("lease");
     let broken = lease.thread_id();
@@ -106,9 +93,7 @@ async fn a_broken_or_mid_transaction_connection_is_closed_not_reused() {
 
 #[tokio::test]
 async fn a_lease_dropped_before_its_reply_was_read_is_closed_not_reused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let pool = one_connection_pool(&node);
+    let (_dir, _node, pool) = one_connection_pool().await;
 
     // A statement abandoned halfway (its future cancelled): the reply is still coming.
     let mut lease = pool.acquire(None).await.expect("lease");
@@ -133,9 +118,7 @@ async fn a_lease_dropped_before_its_reply_was_read_is_closed_not_reused() {
 
 #[tokio::test]
 async fn a_lease_outliving_its_pool_closes_its_connection() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let pool = one_connection_pool(&node);
+    let (_dir, _node, pool) = one_connection_pool().await;
     let lease = pool.acquire(None).await.expect("lease");
     drop(pool);
     // Nothing to return to: the connection closes and nothing panics.
@@ -144,9 +127,7 @@ async fn a_lease_outliving_its_pool_closes_its_connection() {
 
 #[tokio::test]
 async fn a_session_wait_timeout_is_taken_off_before_the_connection_waits_idle() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let pool = one_connection_pool(&node);
+    let (_dir, _node, pool) = one_connection_pool().await;
 
     let mut lease = pool.acquire(None).await.expect("lease");
     let server_default = lease.query("SELECT @@wait_timeout").await.expect("default")[0][0].clone();

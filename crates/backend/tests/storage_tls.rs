@@ -3,34 +3,18 @@
 //! certificate from another CA or for another name is refused; a node without TLS is
 //! refused rather than logged in to in clear text.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use strata_backend::{BackendConn, BackendError, ClientTls, ClientTlsOptions, StorageTarget};
-use strata_catalog::DataNodeId;
-use strata_localnode::{free_port, CertificateAuthority, MariadbNode, MariadbOptions, MariadbTls};
+use strata_localnode::{CertificateAuthority, MariadbNode, MariadbTls};
 use strata_protocol::tls::load_client_config;
 
+mod common;
+use common::{start_node, target};
+
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-async fn start_node(dir: &Path, tls: Option<MariadbTls>) -> MariadbNode {
-    let mut opts = MariadbOptions::new(dir.join("data"), free_port().expect("free port"));
-    opts.tls = tls;
-    MariadbNode::start(opts).await.expect("mariadbd starts")
-}
-
-fn target(node: &MariadbNode) -> Arc<StorageTarget> {
-    let opts = node.options();
-    Arc::new(StorageTarget {
-        dnid: DataNodeId::new(1),
-        host: opts.connect_host().to_string(),
-        port: node.port(),
-        user: opts.user.clone(),
-        password: opts.password.clone(),
-        database: "mysql".into(),
-    })
-}
 
 fn verified_tls(ca: &Path, server_name: &str) -> ClientTls {
     let config = load_client_config(&ClientTlsOptions {
@@ -50,6 +34,22 @@ fn handshake_message(result: Result<BackendConn, BackendError>) -> String {
     }
 }
 
+/// Why a login to `target` over TLS verified against `ca` for `server_name` fails.
+async fn verified_tls_refusal(target: Arc<StorageTarget>, ca: &Path, server_name: &str) -> String {
+    let tls = verified_tls(ca, server_name);
+    handshake_message(BackendConn::connect(target, Some(&tls), TIMEOUT).await)
+}
+
+/// The certificate of a CA that signed none of the servers' certificates.
+fn another_ca(dir: &Path) -> PathBuf {
+    let ca = dir.join("other-ca.pem");
+    CertificateAuthority::generate("Another CA")
+        .expect("CA")
+        .write(&ca, &dir.join("other-ca-key.pem"))
+        .expect("write CA");
+    ca
+}
+
 /// Starts a node that serves TLS from a fresh CA and refuses clear-text connections.
 async fn secure_node(dir: &Path) -> (MariadbNode, MariadbTls) {
     let mut tls =
@@ -62,7 +62,7 @@ async fn secure_node(dir: &Path) -> (MariadbNode, MariadbTls) {
 async fn a_node_requiring_secure_transport_takes_verified_tls_and_refuses_clear_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (node, tls) = secure_node(dir.path()).await;
-    let target = target(&node);
+    let target = Arc::new(target(&node));
 
     let client = verified_tls(&tls.ca, "127.0.0.1");
     let mut conn = BackendConn::connect(target.clone(), Some(&client), TIMEOUT)
@@ -92,34 +92,16 @@ async fn a_node_requiring_secure_transport_takes_verified_tls_and_refuses_clear_
 async fn a_certificate_from_another_ca_or_for_another_name_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (node, tls) = secure_node(dir.path()).await;
-    let target = target(&node);
+    let target = Arc::new(target(&node));
 
-    let other = dir.path().join("other-ca.pem");
-    CertificateAuthority::generate("Another CA")
-        .expect("CA")
-        .write(&other, &dir.path().join("other-ca-key.pem"))
-        .expect("write CA");
-    let message = handshake_message(
-        BackendConn::connect(
-            target.clone(),
-            Some(&verified_tls(&other, "127.0.0.1")),
-            TIMEOUT,
-        )
-        .await,
-    );
+    let other = another_ca(dir.path());
+    let message = verified_tls_refusal(target.clone(), &other, "127.0.0.1").await;
     assert!(
         message.contains("TLS handshake failed") && message.contains("UnknownIssuer"),
         "{message}"
     );
 
-    let message = handshake_message(
-        BackendConn::connect(
-            target,
-            Some(&verified_tls(&tls.ca, "db1.example.net")),
-            TIMEOUT,
-        )
-        .await,
-    );
+    let message = verified_tls_refusal(target, &tls.ca, "db1.example.net").await;
     assert!(
         message.contains("TLS handshake failed")
             && message.contains("not valid for name \"db1.example.net\""),
@@ -131,26 +113,15 @@ async fn a_certificate_from_another_ca_or_for_another_name_is_refused() {
 async fn a_node_without_tls_is_refused_instead_of_used_in_clear_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start_node(dir.path(), None).await;
-    let ca = dir.path().join("ca.pem");
-    CertificateAuthority::generate("Unused CA")
-        .expect("CA")
-        .write(&ca, &dir.path().join("ca-key.pem"))
-        .expect("write CA");
+    let ca = another_ca(dir.path());
 
-    let message = handshake_message(
-        BackendConn::connect(
-            target(&node),
-            Some(&verified_tls(&ca, "127.0.0.1")),
-            TIMEOUT,
-        )
-        .await,
-    );
+    let message = verified_tls_refusal(Arc::new(target(&node)), &ca, "127.0.0.1").await;
     assert!(
         message.contains("does not offer TLS, which is required"),
         "{message}"
     );
     // The same node still serves clear-text connections that do not ask for TLS.
-    let mut conn = BackendConn::connect(target(&node), None, TIMEOUT)
+    let mut conn = BackendConn::connect(Arc::new(target(&node)), None, TIMEOUT)
         .await
         .expect("clear-text login");
     assert!(!conn.is_tls());

@@ -336,6 +336,24 @@ pub struct Changes {
     pub notes: Vec<Note>,
 }
 
+impl Changes {
+    /// Account `name` written.
+    fn put(name: &UserName) -> Changes {
+        Changes {
+            put: vec![Accounts::key(name)],
+            ..Changes::default()
+        }
+    }
+
+    /// Nothing changed, with a note for SHOW WARNINGS saying why.
+    fn note(code: u16, message: String) -> Changes {
+        Changes {
+            notes: vec![Note { code, message }],
+            ..Changes::default()
+        }
+    }
+}
+
 impl Accounts {
     /// A snapshot of `accounts`, sorted as MySQL sorts acl_users.
     pub fn new(mut accounts: Vec<Account>) -> Self {
@@ -406,17 +424,11 @@ impl Accounts {
         if or_replace && if_not_exists {
             return Err(AccountError::OrReplaceAndIfNotExists);
         }
-        let mut changes = Changes::default();
         if self.position(name).is_some() && !or_replace {
             if if_not_exists {
-                changes.notes.push(Note {
-                    code: 1973,
-                    message: format!(
-                        "Can't create user {}; it already exists",
-                        quote_account(&name.user, &HostPattern::new(&name.host).0)
-                    ),
-                });
-                return Ok(changes);
+                let account = quote_account(&name.user, &HostPattern::new(&name.host).0);
+                let message = format!("Can't create user {account}; it already exists");
+                return Ok(Changes::note(1973, message));
             }
             return Err(Self::failed("CREATE USER", name));
         }
@@ -432,8 +444,7 @@ impl Accounts {
             }
             list.push(account);
         });
-        changes.put.push(Self::key(name));
-        Ok(changes)
+        Ok(Changes::put(name))
     }
 
     /// ALTER USER [IF EXISTS] for one account: new authentication and/or limit.
@@ -444,14 +455,10 @@ impl Accounts {
         if_exists: bool,
         max_user_connections: Option<u64>,
     ) -> Result<Changes, AccountError> {
-        let mut changes = Changes::default();
         let Some(at) = self.position(name) else {
             if if_exists {
-                changes.notes.push(Note {
-                    code: 1396,
-                    message: Self::failed("ALTER USER", name).to_string(),
-                });
-                return Ok(changes);
+                let message = Self::failed("ALTER USER", name).to_string();
+                return Ok(Changes::note(1396, message));
             }
             return Err(Self::failed("ALTER USER", name));
         };
@@ -464,31 +471,26 @@ impl Accounts {
                 list[at].max_user_connections = n;
             }
         });
-        changes.put.push(Self::key(name));
-        Ok(changes)
+        Ok(Changes::put(name))
     }
 
     /// DROP USER [IF EXISTS] for one account.
     pub fn drop_user(&mut self, name: &UserName, if_exists: bool) -> Result<Changes, AccountError> {
-        let mut changes = Changes::default();
         let Some(at) = self.position(name) else {
             if if_exists {
-                changes.notes.push(Note {
-                    code: 1974,
-                    message: format!(
-                        "Can't drop user {}; it doesn't exist",
-                        quote_account(&name.user, &HostPattern::new(&name.host).0)
-                    ),
-                });
-                return Ok(changes);
+                let account = quote_account(&name.user, &HostPattern::new(&name.host).0);
+                let message = format!("Can't drop user {account}; it doesn't exist");
+                return Ok(Changes::note(1974, message));
             }
             return Err(Self::failed("DROP USER", name));
         };
         self.edit(|list| {
             list.remove(at);
         });
-        changes.dropped.push(Self::key(name));
-        Ok(changes)
+        Ok(Changes {
+            dropped: vec![Self::key(name)],
+            ..Changes::default()
+        })
     }
 
     /// RENAME USER for one pair; the target must not exist (1396 either way, naming `from`).
@@ -527,10 +529,7 @@ impl Accounts {
             let required = list[at].credential.required;
             list[at].credential = credential.requiring(required);
         });
-        Ok(Changes {
-            put: vec![Self::key(name)],
-            ..Changes::default()
-        })
+        Ok(Changes::put(name))
     }
 
     /// GRANT `privileges` (from `privileges_for`) at `target` to one existing account,
@@ -565,10 +564,7 @@ impl Accounts {
                 GrantTarget::Table(db, t) => *a.tables.entry((db, t)).or_default() |= privileges,
             }
         });
-        Ok(Changes {
-            put: vec![Self::key(name)],
-            ..Changes::default()
-        })
+        Ok(Changes::put(name))
     }
 
     /// REVOKE `privileges` at `target` from one account. As in MariaDB, revoking from a
@@ -635,10 +631,7 @@ impl Accounts {
                 }
             }
         });
-        Ok(Changes {
-            put: vec![Self::key(name)],
-            ..Changes::default()
-        })
+        Ok(Changes::put(name))
     }
 
     /// REVOKE ALL PRIVILEGES, GRANT OPTION FROM one account (1133 when it does not exist).
@@ -650,10 +643,7 @@ impl Accounts {
             a.databases.clear();
             a.tables.clear();
         });
-        Ok(Changes {
-            put: vec![Self::key(name)],
-            ..Changes::default()
-        })
+        Ok(Changes::put(name))
     }
 
     /// Loads the stored accounts and brings the config file's bootstrap accounts in: each

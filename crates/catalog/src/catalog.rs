@@ -65,20 +65,15 @@ pub struct TableDeclaration {
     pub auto_increment_column: Option<String>,
 }
 
-impl TableDeclaration {
-    /// The table to create, given the sharding column's key type (from the CREATE TABLE
-    /// column definition; only sharded tables need it).
-    pub fn table_info(&self, key_type: Option<KeyType>) -> Result<TableInfo, CatalogError> {
-        let distribution = match &self.distribution {
-            DeclaredDistribution::Sharded { column, rule } => {
-                let key_type = key_type.ok_or_else(|| {
-                    CatalogError::Invalid(format!(
-                        "the type of sharding column '{column}' is needed to create the table"
-                    ))
-                })?;
-                Distribution::sharded(column.clone(), key_type, rule.clone())
-                    .map_err(|e| CatalogError::Invalid(e.to_string()))?
-            }
+impl DeclaredDistribution {
+    /// The distribution itself; `sharded` makes a sharded table's, which depends on the
+    /// sharding column's key type, known only from a column definition.
+    pub fn resolve<E>(
+        &self,
+        sharded: impl FnOnce(&str, &ShardingRule) -> Result<Distribution, E>,
+    ) -> Result<Distribution, E> {
+        Ok(match self {
+            DeclaredDistribution::Sharded { column, rule } => return sharded(column, rule),
             DeclaredDistribution::Global { data_nodes } => Distribution::Global {
                 data_nodes: data_nodes.clone(),
             },
@@ -92,7 +87,23 @@ impl TableDeclaration {
                 parent_column: parent_column.clone(),
                 column: column.clone(),
             },
-        };
+        })
+    }
+}
+
+impl TableDeclaration {
+    /// The table to create, given the sharding column's key type (from the CREATE TABLE
+    /// column definition; only sharded tables need it).
+    pub fn table_info(&self, key_type: Option<KeyType>) -> Result<TableInfo, CatalogError> {
+        let distribution = self.distribution.resolve(|column, rule| {
+            let key_type = key_type.ok_or_else(|| {
+                CatalogError::Invalid(format!(
+                    "the type of sharding column '{column}' is needed to create the table"
+                ))
+            })?;
+            Distribution::sharded(column.to_string(), key_type, rule.clone())
+                .map_err(|e| CatalogError::Invalid(e.to_string()))
+        })?;
         let mut info = TableInfo::new(distribution);
         info.auto_increment_column = self.auto_increment_column.clone();
         Ok(info)

@@ -368,19 +368,8 @@ impl Build<'_> {
                 input,
                 group_by,
                 aggregates,
-            } => {
-                let input = self.operator(input)?;
-                let aggregation = Aggregation::new(
-                    aggregates,
-                    self.columns,
-                    layout,
-                    self.options.group_concat_max_len,
-                )?;
-                let key = KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?;
-                self.description.push("OrderedAggregate".into());
-                Box::new(OrderedAggregate::new(input, key, aggregation, budget))
             }
-            PlanOperator::HashAggregate {
+            | PlanOperator::HashAggregate {
                 input,
                 group_by,
                 aggregates,
@@ -393,9 +382,13 @@ impl Build<'_> {
                     self.options.group_concat_max_len,
                 )?;
                 let key = KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?;
-                self.description.push("HashAggregate".into());
-                let grouped = !group_by.is_empty();
-                Box::new(HashAggregate::new(input, key, grouped, aggregation, budget))
+                self.description.push(node.name().into());
+                if matches!(node, PlanOperator::OrderedAggregate { .. }) {
+                    Box::new(OrderedAggregate::new(input, key, aggregation, budget))
+                } else {
+                    let grouped = !group_by.is_empty();
+                    Box::new(HashAggregate::new(input, key, grouped, aggregation, budget))
+                }
             }
             PlanOperator::Having { input, predicate } => {
                 let input = self.operator(input)?;

@@ -18,6 +18,7 @@
 //! ```
 
 mod binaries;
+mod child;
 mod error;
 mod mariadb;
 mod port;
@@ -26,9 +27,10 @@ mod replication;
 mod tls;
 
 pub use binaries::find_binary;
+pub use child::{kill_and_reap, set_parent_death_signal};
 pub use error::LocalNodeError;
 pub use mariadb::{MariadbNode, MariadbOptions};
 pub use port::{free_port, free_port_range};
 pub use readiness::wait_for_mysql_handshake;
-pub use replication::{gtid_covers, ReplicationOptions};
+pub use replication::ReplicationOptions;
 pub use tls::{CertificateAuthority, MariadbTls};

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use crate::binaries::find_binary;
+use crate::child::{kill_and_reap, set_parent_death_signal};
 use crate::readiness::wait_for_mysql_handshake;
 use crate::tls::MariadbTls;
 use crate::LocalNodeError;
@@ -163,10 +164,7 @@ impl MariadbNode {
             return Ok(());
         };
         tracing::info!(port = self.opts.port, "killing mariadbd");
-        // An error here means the process has already exited; wait() reaps it either way.
-        let _ = child.start_kill();
-        child
-            .wait()
+        kill_and_reap(&mut child)
             .await
             .map_err(|e| LocalNodeError::io("waiting for killed mariadbd", e))?;
         Ok(())
@@ -192,8 +190,7 @@ impl MariadbNode {
                 Ok(())
             }
             Err(_) => {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
+                let _ = kill_and_reap(&mut child).await;
                 Err(LocalNodeError::StopTimeout {
                     pid,
                     waited: STOP_TIMEOUT,
@@ -560,23 +557,6 @@ fn is_live_mariadbd(pid: i32) -> bool {
     let state = stat[close + 1..].trim_start().chars().next();
     (comm == "mariadbd" || comm == "mysqld") && state != Some('Z')
 }
-
-#[cfg(target_os = "linux")]
-fn set_parent_death_signal(cmd: &mut Command) {
-    // SAFETY: the closure runs in the child between fork and exec and only calls prctl,
-    // which is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_parent_death_signal(_cmd: &mut Command) {}
 
 #[cfg(test)]
 mod tests {

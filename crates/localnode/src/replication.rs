@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::mariadb::{quote_string, MariadbNode};
 use crate::LocalNodeError;
+use strata_mysql::gtid::gtid_covers;
 
 /// How a member of a replicated data node is configured.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,41 +118,9 @@ impl MariadbNode {
     }
 }
 
-/// Whether GTID position `have` (`domain-server-seq,...`) includes every domain's
-/// sequence number of `want`.
-pub fn gtid_covers(have: &str, want: &str) -> bool {
-    let have = parse_gtid_pos(have);
-    parse_gtid_pos(want)
-        .into_iter()
-        .all(|(domain, seq)| have.iter().any(|(d, s)| *d == domain && *s >= seq))
-}
-
-/// `(domain, sequence)` pairs of a GTID position; malformed parts are skipped.
-fn parse_gtid_pos(pos: &str) -> Vec<(u32, u64)> {
-    pos.split(',')
-        .filter_map(|gtid| {
-            let mut parts = gtid.trim().split('-');
-            let domain = parts.next()?.parse().ok()?;
-            let _server = parts.next()?;
-            let seq = parts.next()?.parse().ok()?;
-            Some((domain, seq))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gtid_positions_compare_per_domain() {
-        assert!(gtid_covers("0-1-10", "0-1-10"));
-        assert!(gtid_covers("0-2-11,1-1-3", "0-1-10"));
-        assert!(!gtid_covers("0-1-9", "0-1-10"));
-        assert!(!gtid_covers("1-1-10", "0-1-1"));
-        assert!(gtid_covers("", ""));
-        assert!(gtid_covers("0-1-1", ""));
-    }
 
     #[test]
     fn replicas_start_read_only_with_semi_sync() {

@@ -425,6 +425,13 @@ pub fn stored_time(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn parse_all(texts: &[&str], parse: fn(&[u8]) -> Option<i64>) -> Vec<i64> {
+        texts
+            .iter()
+            .map(|t| parse(t.as_bytes()).unwrap_or_else(|| panic!("{t}")))
+            .collect()
+    }
+
     #[test]
     fn canonical_datetimes_order_like_their_text() {
         let texts = [
@@ -437,10 +444,7 @@ mod tests {
             "2020-02-01 00:00:00",
             "9999-12-31 23:59:59",
         ];
-        let packed: Vec<i64> = texts
-            .iter()
-            .map(|t| parse_canonical_datetime(t.as_bytes()).unwrap())
-            .collect();
+        let packed = parse_all(&texts, parse_canonical_datetime);
         assert_eq!(packed[0], packed[1], "a DATE equals its midnight DATETIME");
         for pair in packed[1..].windows(2) {
             assert!(pair[0] < pair[1]);
@@ -467,10 +471,7 @@ mod tests {
             "10:00:00",
             "100:00:00",
         ];
-        let values: Vec<i64> = order
-            .iter()
-            .map(|t| parse_canonical_time(t.as_bytes()).unwrap())
-            .collect();
+        let values = parse_all(&order, parse_canonical_time);
         for pair in values.windows(2) {
             assert!(pair[0] < pair[1], "{pair:?}");
         }

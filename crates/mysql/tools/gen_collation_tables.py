@@ -126,15 +126,12 @@ def main():
     print()
     print(rust_array("LATIN1_TO_UNICODE", "u16", latin1_to_unicode, 10,
                      "MariaDB's latin1 (cp1252 with 0x81, 0x8D, 0x8F, 0x90, 0x9D passed through): byte -> code point."))
-    print()
-    print(rust_array("LATIN1_SWEDISH_CI", "u8", swedish, 16,
-                     "latin1_swedish_ci weight of each latin1 byte."))
-    print()
-    print(rust_array("LATIN1_GENERAL_CI", "u8", general_ci, 16,
-                     "latin1_general_ci weight of each latin1 byte."))
-    print()
-    print(rust_array("LATIN1_GENERAL_CS", "u8", general_cs, 16,
-                     "latin1_general_cs weight of each latin1 byte."))
+    for collation, weights in (("latin1_swedish_ci", swedish),
+                               ("latin1_general_ci", general_ci),
+                               ("latin1_general_cs", general_cs)):
+        print()
+        print(rust_array(collation.upper(), "u8", weights, 16,
+                         f"{collation} weight of each latin1 byte."))
 
 
 if __name__ == "__main__":

@@ -165,11 +165,7 @@ pub(crate) fn plan_ddl_statement(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
-    let resolver = Resolver {
-        catalog,
-        db: ctx.db,
-        home: ctx.home_node,
-    };
+    let resolver = Resolver::new(ctx, catalog);
     let text = src.forward_text(ctx.params).into_owned();
     let plain = |plan| Planned {
         plan,
@@ -235,15 +231,7 @@ pub(crate) fn plan_ddl_statement(
                     .unwrap_or_default();
                 check_new_keys(&table, &[UniqueKey { name, columns }])?;
             }
-            let mut planned = plain(fan_out(
-                &table.placement.nodes(),
-                text,
-                WriteKind::DdlFanOut,
-            ));
-            if table.info.unique_keys.is_some() {
-                planned.catalog_changes.push(forget_keys(&table));
-            }
-            Ok(planned)
+            Ok(index_ddl(&table, text))
         }
         Statement::Truncate { table_names, .. } => {
             let mut nodes: Option<Vec<DataNodeId>> = None;
@@ -275,15 +263,7 @@ pub(crate) fn plan_ddl_statement(
             ..
         } => {
             let table = resolver.table(table_name, None)?;
-            let mut planned = plain(fan_out(
-                &table.placement.nodes(),
-                text,
-                WriteKind::DdlFanOut,
-            ));
-            if table.info.unique_keys.is_some() {
-                planned.catalog_changes.push(forget_keys(&table));
-            }
-            Ok(planned)
+            Ok(index_ddl(&table, text))
         }
         Statement::RenameTable(pairs) => {
             let mut per_node: Vec<(DataNodeId, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
@@ -333,6 +313,21 @@ pub(crate) fn plan_ddl_statement(
 }
 
 /// A name for a statement kind, for refusals.
+/// CREATE or DROP INDEX: runs on every node of `table`, and the unique keys recorded
+/// for it are forgotten (the index may have been one of them).
+fn index_ddl(table: &crate::scope::TableRef, text: String) -> Planned {
+    let mut catalog_changes = Vec::new();
+    if table.info.unique_keys.is_some() {
+        catalog_changes.push(forget_keys(table));
+    }
+    Planned {
+        plan: fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut),
+        insert_id: None,
+        catalog_changes,
+        notes: Vec::new(),
+    }
+}
+
 fn statement_kind(stmt: &Statement) -> String {
     let text = stmt.to_string();
     let words: Vec<&str> = text.split_whitespace().take(2).collect();
@@ -487,11 +482,7 @@ fn plan_create(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
-    let resolver = Resolver {
-        catalog,
-        db: ctx.db,
-        home: ctx.home_node,
-    };
+    let resolver = Resolver::new(ctx, catalog);
     if ct.temporary {
         return Err(PlanError::unsupported("CREATE TEMPORARY TABLE"));
     }

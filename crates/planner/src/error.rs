@@ -129,4 +129,13 @@ impl PlanError {
             message: message.into(),
         }
     }
+
+    /// A 10172 error: the distribution conflicts with the configuration (an unknown
+    /// rule or function, a parent that is not sharded).
+    pub(crate) fn distribution_conflict(message: impl Into<String>) -> PlanError {
+        PlanError::Distribution {
+            code: 10172,
+            message: message.into(),
+        }
+    }
 }

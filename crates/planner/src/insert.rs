@@ -46,11 +46,7 @@ pub(crate) fn plan_insert(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
-    let resolver = Resolver {
-        catalog,
-        db: ctx.db,
-        home: ctx.home_node,
-    };
+    let resolver = Resolver::new(ctx, catalog);
     let TableObject::TableName(name) = &insert.table else {
         return Err(PlanError::unsupported("INSERT into a table function"));
     };

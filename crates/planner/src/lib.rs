@@ -198,11 +198,7 @@ pub(crate) fn plan_parsed(
             Ok(Planned::of(explain::pass_through(src, &inner.plan)))
         }
         Statement::ExplainTable { table_name, .. } => {
-            let resolver = Resolver {
-                catalog,
-                db: ctx.db,
-                home: ctx.home_node,
-            };
+            let resolver = Resolver::new(ctx, catalog);
             let table = resolver.table(&table_name, None)?;
             let node = table.placement.nodes().first().copied().ok_or_else(|| {
                 PlanError::data_nodes(format!("table {} has no data node", table.name))
@@ -235,11 +231,7 @@ fn plan_hint(
                 .data_nodes
         }
         HintRoute::TableKey { table, value } => {
-            let resolver = Resolver {
-                catalog,
-                db: ctx.db,
-                home: ctx.home_node,
-            };
+            let resolver = Resolver::new(ctx, catalog);
             let name = sqlparser::ast::ObjectName::from(
                 table
                     .split('.')

@@ -49,11 +49,7 @@ pub(crate) fn plan_modify(
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
     let m = describe(&stmt, src)?;
-    let resolver = Resolver {
-        catalog,
-        db: ctx.db,
-        home: ctx.home_node,
-    };
+    let resolver = Resolver::new(ctx, catalog);
     let others: Vec<&Expr> = m.assignments.iter().map(|(_, v)| *v).collect();
     let mut scope = dml_scope(&m.from, m.selection, &others, &resolver)?;
 

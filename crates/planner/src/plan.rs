@@ -304,32 +304,31 @@ pub enum Operator {
 impl Operator {
     /// The operator's input, None for a leaf operator.
     pub fn input(&self) -> Option<&Operator> {
-        match self {
-            Operator::Gather(_) | Operator::MergeSort { .. } => None,
-            Operator::OrderedAggregate { input, .. }
-            | Operator::HashAggregate { input, .. }
-            | Operator::Having { input, .. }
-            | Operator::Distinct { input, .. }
-            | Operator::Sort { input, .. }
-            | Operator::Limit { input, .. }
-            | Operator::Project { input, .. } => Some(input),
-        }
+        self.input_or_scatter().ok()
     }
 
     /// The scatter at the leaf.
     pub fn scatter(&self) -> &Scatter {
         let mut op = self;
         loop {
-            op = match op {
-                Operator::Gather(s) | Operator::MergeSort { input: s, .. } => return s,
-                Operator::OrderedAggregate { input, .. }
-                | Operator::HashAggregate { input, .. }
-                | Operator::Having { input, .. }
-                | Operator::Distinct { input, .. }
-                | Operator::Sort { input, .. }
-                | Operator::Limit { input, .. }
-                | Operator::Project { input, .. } => input,
-            };
+            match op.input_or_scatter() {
+                Ok(input) => op = input,
+                Err(scatter) => return scatter,
+            }
+        }
+    }
+
+    /// The operator's input, or its scatter for a leaf operator.
+    fn input_or_scatter(&self) -> Result<&Operator, &Scatter> {
+        match self {
+            Operator::Gather(s) | Operator::MergeSort { input: s, .. } => Err(s),
+            Operator::OrderedAggregate { input, .. }
+            | Operator::HashAggregate { input, .. }
+            | Operator::Having { input, .. }
+            | Operator::Distinct { input, .. }
+            | Operator::Sort { input, .. }
+            | Operator::Limit { input, .. }
+            | Operator::Project { input, .. } => Ok(input),
         }
     }
 

@@ -125,11 +125,7 @@ impl PointRoute {
         catalog: &dyn CatalogView,
         bind: impl FnOnce(&mut Expr) -> bool,
     ) -> Option<DataNodeId> {
-        let resolver = Resolver {
-            catalog,
-            db: ctx.db,
-            home: ctx.home_node,
-        };
+        let resolver = Resolver::new(ctx, catalog);
         let table = resolver.table(&self.table, self.alias.as_deref()).ok()?;
         let key = table.key_column(true)?;
         if self

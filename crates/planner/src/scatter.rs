@@ -230,27 +230,33 @@ pub(crate) fn rewrite_select(
         out.order_by = None;
         out.limit_clause = None;
     } else {
-        out.order_by = if merge.order_by.is_empty() {
-            None
-        } else {
-            Some(OrderBy {
-                kind: OrderByKind::Expressions(
-                    merge
-                        .order_by
-                        .iter()
-                        .map(|k| positional(k.column + 1, k.descending))
-                        .collect(),
-                ),
-                interpolate: None,
-            })
-        };
-        out.limit_clause = limit.map(|n| LimitClause::LimitOffset {
-            limit: Some(number(offset.saturating_add(n))),
-            offset: None,
-            limit_by: vec![],
-        });
+        sort_and_limit_on_nodes(&mut out, &merge);
     }
     Ok((out, merge))
+}
+
+/// Has each node sort by the merge's keys (by position) and return no more rows than
+/// the merge's offset plus limit: a node cannot know which of its rows the merge skips.
+fn sort_and_limit_on_nodes(out: &mut Query, merge: &MergeSpec) {
+    out.order_by = if merge.order_by.is_empty() {
+        None
+    } else {
+        Some(OrderBy {
+            kind: OrderByKind::Expressions(
+                merge
+                    .order_by
+                    .iter()
+                    .map(|k| positional(k.column + 1, k.descending))
+                    .collect(),
+            ),
+            interpolate: None,
+        })
+    };
+    out.limit_clause = merge.limit.map(|n| LimitClause::LimitOffset {
+        limit: Some(number(merge.offset.saturating_add(n))),
+        offset: None,
+        limit_by: vec![],
+    });
 }
 
 /// Rewrites a UNION [ALL] of plain SELECTs: every node runs the whole union; the merge
@@ -345,25 +351,7 @@ pub(crate) fn rewrite_union(query: &Query) -> Result<(Query, MergeSpec), PlanErr
     merge.offset = offset;
     merge.limit = limit;
     let mut out = query.clone();
-    out.order_by = if merge.order_by.is_empty() {
-        None
-    } else {
-        Some(OrderBy {
-            kind: OrderByKind::Expressions(
-                merge
-                    .order_by
-                    .iter()
-                    .map(|k| positional(k.column + 1, k.descending))
-                    .collect(),
-            ),
-            interpolate: None,
-        })
-    };
-    out.limit_clause = limit.map(|n| LimitClause::LimitOffset {
-        limit: Some(number(offset.saturating_add(n))),
-        offset: None,
-        limit_by: vec![],
-    });
+    sort_and_limit_on_nodes(&mut out, &merge);
     Ok((out, merge))
 }
 

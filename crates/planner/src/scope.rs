@@ -23,6 +23,7 @@ use sqlparser::ast::{
 };
 
 use crate::catalog_view::{CatalogView, TableInfo};
+use crate::context::PlanContext;
 use crate::error::PlanError;
 use crate::keys::{NodeSet, Nodes, Placement};
 use crate::prune::KeyColumn;
@@ -75,6 +76,17 @@ impl TableRef {
                 rule,
             }),
             _ => None,
+        }
+    }
+}
+
+impl<'a> Resolver<'a> {
+    /// Resolves names for a statement planned in `ctx`.
+    pub(crate) fn new(ctx: &PlanContext<'a>, catalog: &'a dyn CatalogView) -> Self {
+        Resolver {
+            catalog,
+            db: ctx.db,
+            home: ctx.home_node,
         }
     }
 }

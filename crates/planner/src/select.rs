@@ -28,11 +28,7 @@ pub(crate) fn plan_query(
     if calls_any(&query, &["FOUND_ROWS"]) {
         return Err(PlanError::unsupported("FOUND_ROWS()"));
     }
-    let resolver = Resolver {
-        catalog,
-        db: ctx.db,
-        home: ctx.home_node,
-    };
+    let resolver = Resolver::new(ctx, catalog);
     let dnid = dnid::extract(&mut query)?;
     let mut scope = query_scope(&query, &resolver)?;
     if dnid.restrict.is_some() && scope.blocks.len() > 1 {

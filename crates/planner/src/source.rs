@@ -132,18 +132,9 @@ impl<'a> Source<'a> {
                 && kw(i + 1, "BY")
             {
                 masked.update_order_by = true;
-                let mut j = i + 2;
-                let mut d = 0i32;
-                while let Some(n) = code.get(j) {
-                    if n.is_punct(sql, "(") {
-                        d += 1;
-                    } else if n.is_punct(sql, ")") {
-                        d -= 1;
-                    } else if d == 0 && (n.is_keyword(sql, "LIMIT") || n.is_punct(sql, ";")) {
-                        break;
-                    }
-                    j += 1;
-                }
+                let j = outside_parens(&code, sql, i + 2, |n| {
+                    n.is_keyword(sql, "LIMIT") || n.is_punct(sql, ";")
+                });
                 let end = code.get(j - 1).map_or(t.span.end, |n| n.span.end);
                 blank.push((t.span.start, end));
                 i = j;
@@ -301,6 +292,22 @@ impl<'a> Source<'a> {
     }
 }
 
+/// The index of the first token from `from` on that `stop` accepts outside the
+/// parentheses opened after `from`, or `code.len()`.
+fn outside_parens(code: &[Token], sql: &str, from: usize, stop: impl Fn(&Token) -> bool) -> usize {
+    let mut depth = 0i32;
+    for (i, t) in code.iter().enumerate().skip(from) {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth -= 1;
+        } else if depth == 0 && stop(t) {
+            return i;
+        }
+    }
+    code.len()
+}
+
 /// The original text of each item of the outermost (first) SELECT list, trimmed; None
 /// when the list cannot be found.
 pub(crate) fn select_item_texts(sql: &str) -> Option<Vec<&str>> {
@@ -333,20 +340,7 @@ pub(crate) fn select_item_texts(sql: &str) -> Option<Vec<&str>> {
         "SQL_CALC_FOUND_ROWS",
     ];
     let code: Vec<Token> = Lexer::new(sql).filter(|t| t.kind.is_code()).collect();
-    let mut depth = 0i32;
-    let mut i = 0;
-    while i < code.len() {
-        let t = code[i];
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth -= 1;
-        } else if depth == 0 && t.is_keyword(sql, "SELECT") {
-            break;
-        }
-        i += 1;
-    }
-    i += 1;
+    let mut i = outside_parens(&code, sql, 0, |t| t.is_keyword(sql, "SELECT")) + 1;
     while code
         .get(i)
         .is_some_and(|t| OPTIONS.iter().any(|o| t.is_keyword(sql, o)))

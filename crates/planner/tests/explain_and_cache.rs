@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{catalog, ctx, dn, nodes_of, plan_sql, single};
+use common::{catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, single};
 use proptest::prelude::*;
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{
@@ -110,8 +110,7 @@ fn cached_plans_equal_direct_plans() {
     assert!(stats.entries <= 16, "{stats:?}");
     // Prepared statements: the same shape with parameter values.
     let params = [KeyLiteral::Integer("350".into())];
-    let mut c = ctx();
-    c.params = Some(&params);
+    let c = ctx_with_params(&params);
     let sql = "SELECT amount FROM orders WHERE id = ?";
     assert_eq!(
         cache.plan(sql, &c, &catalog),
@@ -222,8 +221,7 @@ fn point_routed_shapes_plan_like_the_planner() {
     let mut other_db = ctx();
     other_db.db = Some("one");
     let params = [KeyLiteral::Integer("350".into())];
-    let mut prepared = ctx();
-    prepared.params = Some(&params);
+    let prepared = ctx_with_params(&params);
     for c in [&no_db, &other_db, &prepared] {
         for sql in [
             "SELECT * FROM orders WHERE id = 5",
@@ -252,8 +250,7 @@ fn point_routed_shapes_plan_like_the_planner() {
         KeyLiteral::String(b"it's".to_vec()),
         KeyLiteral::Integer("5".into()),
     ];
-    let mut c = ctx();
-    c.params = Some(&two);
+    let c = ctx_with_params(&two);
     let sql = "UPDATE orders SET customer = ? WHERE id = ?";
     assert_eq!(
         cache.plan(sql, &c, &catalog),

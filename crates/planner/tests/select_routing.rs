@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{catalog, ctx, dn, nodes_of, plan_sql, plan_with, single};
+use common::{catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, plan_with, single};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{MergeSpec, Plan, PlanError};
 
@@ -287,8 +287,7 @@ fn placeholders_route_through_parameter_values() {
         KeyLiteral::Integer("150".into()),
         KeyLiteral::String(b"x'y".to_vec()),
     ];
-    let mut c = ctx();
-    c.params = Some(&params);
+    let c = ctx_with_params(&params);
     let planned = plan_with(
         "SELECT * FROM orders WHERE id = ? AND customer = ?",
         &c,
@@ -311,7 +310,7 @@ fn placeholders_route_through_parameter_values() {
         KeyLiteral::Integer("5".into()),
         KeyLiteral::Integer("350".into()),
     ];
-    c.params = Some(&params);
+    let c = ctx_with_params(&params);
     let planned =
         plan_with("SELECT id FROM orders WHERE id IN (?, ?)", &c, &catalog()).expect("plans");
     assert_eq!(nodes_of(&planned.plan), [1, 4]);

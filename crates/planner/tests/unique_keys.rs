@@ -37,6 +37,11 @@ fn run(sql: &str) -> Result<Planned, PlanError> {
     plan_statement(sql, &ctx(), &test_catalog())
 }
 
+/// The message `sql` is refused with (empty when it is planned).
+fn refusal_message(sql: &str) -> String {
+    run(sql).err().map(|e| e.to_string()).unwrap_or_default()
+}
+
 /// The refusal's key and sharding column, or a panic naming what happened instead.
 fn refused(sql: &str) -> (String, String) {
     match run(sql) {
@@ -112,12 +117,9 @@ fn create_table_refuses_keys_without_the_sharding_column() {
 
 #[test]
 fn the_message_names_the_key_the_column_and_the_ways_out() {
-    let err = run(&format!(
+    let err = refusal_message(&format!(
         "CREATE TABLE rm2 (id INT PRIMARY KEY, k INT, s VARCHAR(10)) {SHARD_K}"
-    ))
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    ));
     assert_eq!(
         err,
         "A PRIMARY KEY must include all columns in the table's partitioning function: \
@@ -125,12 +127,9 @@ fn the_message_names_the_key_the_column_and_the_ways_out() {
          Include 'k' in the key, or shard the table by a column of the key \
          (a unique constraint enforced across data nodes is not available yet)"
     );
-    let err = run(&format!(
+    let err = refusal_message(&format!(
         "CREATE TABLE u (id INT, k INT, email VARCHAR(50), PRIMARY KEY (id, k), UNIQUE KEY uk_email (email)) {SHARD_K}"
-    ))
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    ));
     assert!(
         err.starts_with("A UNIQUE INDEX must include all columns in the table's partitioning function: UNIQUE KEY uk_email (email) of table 'u'"),
         "{err}"

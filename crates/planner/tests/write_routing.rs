@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{catalog, ctx, dn, plan_sql, plan_with, single, TestSequence};
+use common::{catalog, ctx, ctx_with_params, dn, plan_sql, plan_with, single, TestSequence};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{NodeStatement, Plan, PlanError, Write, WriteCombine, WriteKind};
 
@@ -352,8 +352,7 @@ fn global_auto_increment_fills_rows_and_reports_the_first_id() {
 #[test]
 fn prepared_inserts_route_at_execute_time() {
     let params = [KeyLiteral::Integer("350".into()), KeyLiteral::Null];
-    let mut c = ctx();
-    c.params = Some(&params);
+    let c = ctx_with_params(&params);
     let planned = plan_with(
         "INSERT INTO orders (id, amount) VALUES (?, ?)",
         &c,

@@ -3,33 +3,14 @@
 
 use bytes::BytesMut;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use strata_protocol::constants::{charset, coltype};
 use strata_protocol::packets::{decode_text_row, encode_text_row, ColumnDef, OkPacket};
 use strata_protocol::PacketConn;
 
+mod sysbench;
+use sysbench::{c_value, sbtest_c_column};
+
 /// `SELECT c FROM sbtest1 WHERE id=5000` as sysbench sends it.
 const POINT_SELECT: &[u8] = b"\x03SELECT c FROM sbtest1 WHERE id=5000";
-
-/// sysbench's `c` column: 120 characters.
-fn c_value() -> Vec<u8> {
-    b"83868641912-28773972837-60736120486-75162659906-27563526494-20381887404-41576422241-93426793964-56405065102-33518432330"
-        .to_vec()
-}
-
-fn sbtest_c_column() -> ColumnDef {
-    ColumnDef {
-        schema: "sbtest".into(),
-        table: "sbtest1".into(),
-        org_table: "sbtest1".into(),
-        name: "c".into(),
-        org_name: "c".into(),
-        charset: charset::UTF8MB4_GENERAL_CI as u16,
-        length: 480,
-        col_type: coltype::STRING,
-        flags: 1,
-        decimals: 0,
-    }
-}
 
 fn packet_conn(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -48,6 +48,11 @@ fn bad(what: &'static str) -> ProtocolError {
     ProtocolError::Malformed(what)
 }
 
+/// A FLOAT or DOUBLE from its text (`what` names it in the error).
+fn float<F: std::str::FromStr>(value: &[u8], what: &'static str) -> Result<F, ProtocolError> {
+    text(value)?.trim().parse().map_err(|_| bad(what))
+}
+
 fn put_value(col: &ColumnDef, value: &[u8], out: &mut BytesMut) -> Result<(), ProtocolError> {
     let unsigned = col.flags & UNSIGNED != 0;
     let int = |value: &[u8]| -> Result<u64, ProtocolError> {
@@ -65,20 +70,8 @@ fn put_value(col: &ColumnDef, value: &[u8], out: &mut BytesMut) -> Result<(), Pr
         t::SHORT | t::YEAR => out.put_u16_le(int(value)? as u16),
         t::INT24 | t::LONG => out.put_u32_le(int(value)? as u32),
         t::LONGLONG => out.put_u64_le(int(value)?),
-        t::FLOAT => {
-            let v: f32 = text(value)?
-                .trim()
-                .parse()
-                .map_err(|_| bad("float value"))?;
-            out.put_f32_le(v);
-        }
-        t::DOUBLE => {
-            let v: f64 = text(value)?
-                .trim()
-                .parse()
-                .map_err(|_| bad("double value"))?;
-            out.put_f64_le(v);
-        }
+        t::FLOAT => out.put_f32_le(float(value, "float value")?),
+        t::DOUBLE => out.put_f64_le(float(value, "double value")?),
         t::DATE | t::DATETIME | t::TIMESTAMP => put_datetime(text(value)?, out)?,
         t::TIME => put_time(text(value)?, out)?,
         _ => put_lenenc_bytes(out, value),

@@ -521,6 +521,17 @@ mod tests {
     use super::*;
     use crate::constants::SERVER_CAPABILITIES;
 
+    /// `packet` encoded by `encode` decodes back to itself.
+    fn assert_round_trips<P: PartialEq + std::fmt::Debug>(
+        packet: &P,
+        encode: impl Fn(&P, &mut BytesMut),
+        decode: impl Fn(&[u8]) -> Result<P, ProtocolError>,
+    ) {
+        let mut buf = BytesMut::new();
+        encode(packet, &mut buf);
+        assert_eq!(decode(&buf).unwrap(), *packet);
+    }
+
     #[test]
     fn handshake_round_trips() {
         let hs = Handshake {
@@ -532,9 +543,7 @@ mod tests {
             status: 2,
             auth_plugin: "mysql_native_password".into(),
         };
-        let mut buf = BytesMut::new();
-        hs.encode(&mut buf);
-        assert_eq!(Handshake::decode(&buf).unwrap(), hs);
+        assert_round_trips(&hs, Handshake::encode, Handshake::decode);
     }
 
     #[test]
@@ -549,9 +558,7 @@ mod tests {
             auth_plugin: Some("mysql_native_password".into()),
             attrs: vec![("_client_name".into(), "x".into())],
         };
-        let mut buf = BytesMut::new();
-        resp.encode(&mut buf);
-        assert_eq!(HandshakeResponse::decode(&buf).unwrap(), resp);
+        assert_round_trips(&resp, HandshakeResponse::encode, HandshakeResponse::decode);
     }
 
     #[test]
@@ -573,9 +580,7 @@ mod tests {
             state: *b"28000",
             message: "Access denied".into(),
         };
-        let mut buf = BytesMut::new();
-        err.encode(&mut buf);
-        assert_eq!(ErrPacket::decode(&buf).unwrap(), err);
+        assert_round_trips(&err, ErrPacket::encode, ErrPacket::decode);
 
         let col = ColumnDef {
             schema: "s".into(),
@@ -583,9 +588,7 @@ mod tests {
             col_type: 3,
             ..ColumnDef::default()
         };
-        let mut buf = BytesMut::new();
-        col.encode(&mut buf);
-        assert_eq!(ColumnDef::decode(&buf).unwrap(), col);
+        assert_round_trips(&col, ColumnDef::encode, ColumnDef::decode);
     }
 
     #[test]

@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use strata_backend::heartbeat::{gtid_behind, gtid_sequences, ProbeReport, Prober};
+use strata_backend::heartbeat::{ProbeReport, Prober};
 use strata_backend::{StorageTarget, StorageTlsMap};
 use strata_catalog::config::{DataNodeConfig, HaConfig, StorageNodeConfig};
 use strata_catalog::{Config, DataNodeId};
+use strata_mysql::gtid::{gtid_behind, gtid_sequences};
 use tracing::{error, info, warn};
 
 use crate::context::ServerContext;

@@ -4,7 +4,7 @@
 use mysql_async::prelude::*;
 use strata_testkit::{mysql_opts, shared_storage, ComputeNode};
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn lines_of(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
@@ -29,8 +29,11 @@ async fn wait_for(
     lines_of(path)
 }
 
-#[tokio::test]
-async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
+/// A compute node writing its audit log (`digest_only`: statements as digests) into a
+/// file of its own, kept while the returned directory lives.
+async fn audited_node(
+    digest_only: bool,
+) -> TestResult<(ComputeNode, tempfile::TempDir, std::path::PathBuf)> {
     let storage = shared_storage(2).await?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("audit.log");
@@ -38,10 +41,17 @@ async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
     let node = ComputeNode::builder(&storage)
         .configure(move |c| {
             c.audit.enabled = true;
+            c.audit.digest_only = digest_only;
             c.audit.path = Some(configured);
         })
         .start()
         .await?;
+    Ok((node, dir, path))
+}
+
+#[tokio::test]
+async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
+    let (node, _dir, path) = audited_node(false).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE au (id INT PRIMARY KEY, v VARCHAR(10)) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;
@@ -97,18 +107,7 @@ async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
 
 #[tokio::test]
 async fn digest_only_logs_no_literals() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("audit.log");
-    let configured = path.clone();
-    let node = ComputeNode::builder(&storage)
-        .configure(move |c| {
-            c.audit.enabled = true;
-            c.audit.digest_only = true;
-            c.audit.path = Some(configured);
-        })
-        .start()
-        .await?;
+    let (node, _dir, path) = audited_node(true).await?;
     let mut c = node.connect(Some("test")).await?;
     let _: Option<String> = c.query_first("SELECT 'secret-literal'").await?;
     // Lines of other statements (the driver's) may be written in an earlier batch:

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use strata_testkit::{shared_storage, ComputeNode, ROOT_PASSWORD, ROOT_USER};
+use strata_testkit::{ComputeNode, ROOT_PASSWORD, ROOT_USER};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -47,8 +47,7 @@ fn mariadb_cli(addr: std::net::SocketAddr, charset: &str, sql: &[u8]) -> Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_latin1_client_is_read_as_latin1_on_the_storage_node() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let addr = node.service_addr();
     let mut sql = b"SELECT @@character_set_client, @@collation_connection;\n\
         SELECT 'a' COLLATE latin1_bin;\n\

@@ -1495,8 +1495,7 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
 #[tokio::test]
 #[ignore = "open bug: storage-node connections always use CLIENT_FOUND_ROWS"]
 async fn affected_rows_count_changed_rows_without_client_found_rows() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE fr (id INT PRIMARY KEY, k INT) SHARD BY VERTICAL ON DATANODE '2'")
         .await?;
@@ -1513,8 +1512,7 @@ async fn affected_rows_count_changed_rows_without_client_found_rows() -> TestRes
 /// write over several data nodes as one XA transaction, so no node keeps its rows.
 #[tokio::test]
 async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE pm (id INT PRIMARY KEY) \
@@ -1542,8 +1540,7 @@ async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
 /// sorts after `z`; in utf8mb4_general_ci it would sort as `o`.
 #[tokio::test]
 async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE l1 (id INT PRIMARY KEY, s VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci) \
@@ -1567,8 +1564,7 @@ async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
 /// ALTER TABLE that changes a column's collation is followed by the merges.
 #[tokio::test]
 async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE l2 (id INT PRIMARY KEY, s VARCHAR(10) COLLATE utf8mb4_unicode_ci, \
@@ -1642,8 +1638,7 @@ async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResu
 #[tokio::test]
 #[ignore = "open bug: the BINARY operator is a syntax error across data nodes"]
 async fn binary_operator_parses() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE bo (id INT PRIMARY KEY, s VARCHAR(10)) \

@@ -13,7 +13,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use mysql_async::prelude::*;
 use serde_json::Value;
-use strata_testkit::{shared_storage, ComputeNode};
+use strata_testkit::ComputeNode;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -78,8 +78,7 @@ async fn request(
 const ROOT: Option<(&str, &str)> = Some(("root", "secret"));
 
 async fn sharded_node() -> Result<ComputeNode, Box<dyn std::error::Error + Send + Sync>> {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE ht (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;

@@ -200,8 +200,7 @@ async fn identity_follows_a_storage_node_that_answers_after_start() -> TestResul
 
 #[tokio::test]
 async fn use_information_schema_reads_only_what_qualified_names_read() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut c = node.connect(Some("test")).await?;
     let table = strata_testkit::unique_name("t_is");
     c.query_drop(format!("CREATE TABLE {table} (id INT PRIMARY KEY)"))

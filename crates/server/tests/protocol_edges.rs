@@ -53,8 +53,7 @@ async fn command(
 
 #[tokio::test]
 async fn unknown_commands_get_error_1047_and_the_session_goes_on() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut conn = raw_login(node.service_addr()).await?;
     for unknown in [0x00u8, 0x05, 0x08, 0x1d, 0x20, 0x7f, 0xfe] {
         let reply = command(&mut conn, unknown, b"xyz").await?;
@@ -78,8 +77,7 @@ async fn unknown_commands_get_error_1047_and_the_session_goes_on() -> TestResult
 
 #[tokio::test]
 async fn field_list_lists_a_tables_columns() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE fl (a INT, b VARCHAR(3))")
         .await?;
@@ -105,8 +103,7 @@ async fn field_list_lists_a_tables_columns() -> TestResult {
 
 #[tokio::test]
 async fn malformed_input_closes_only_the_offending_connection() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut healthy = node.connect(Some("test")).await?;
 
     // Garbage instead of a handshake response.

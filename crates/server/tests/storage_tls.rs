@@ -7,7 +7,7 @@
 use mysql_async::prelude::*;
 use strata_testkit::{CertificateAuthority, ComputeNode, StorageNodes};
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[tokio::test]
 async fn queries_run_over_tls_to_storage_nodes_that_require_it() -> TestResult {
@@ -78,21 +78,30 @@ async fn first_error(
     }
 }
 
-#[tokio::test]
-async fn a_storage_node_without_tls_is_refused_not_used_in_clear_text() -> TestResult {
-    let storage = StorageNodes::start(1).await?;
+/// A compute node that asks `storage` for TLS verified against a CA that signed none
+/// of its certificates (kept in the returned directory).
+async fn node_trusting_another_ca(
+    storage: &StorageNodes,
+) -> TestResult<(ComputeNode, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
-    let ca = dir.path().join("ca.pem");
-    CertificateAuthority::generate("Some CA")?.write(&ca, &dir.path().join("ca-key.pem"))?;
-    let node = ComputeNode::builder(&storage)
+    let other = dir.path().join("other-ca.pem");
+    CertificateAuthority::generate("Another CA")?.write(&other, &dir.path().join("key.pem"))?;
+    let node = ComputeNode::builder(storage)
         .configure(move |config| {
             for dn in &mut config.data_nodes {
                 dn.primary.tls = true;
-                dn.primary.tls_ca = Some(ca.clone());
+                dn.primary.tls_ca = Some(other.clone());
             }
         })
         .start()
         .await?;
+    Ok((node, dir))
+}
+
+#[tokio::test]
+async fn a_storage_node_without_tls_is_refused_not_used_in_clear_text() -> TestResult {
+    let storage = StorageNodes::start(1).await?;
+    let (node, _dir) = node_trusting_another_ca(&storage).await?;
     let message = first_error(&node).await?;
     assert!(
         message.contains("Unable to connect to data node 1")
@@ -105,17 +114,7 @@ async fn a_storage_node_without_tls_is_refused_not_used_in_clear_text() -> TestR
 #[tokio::test]
 async fn a_storage_certificate_from_another_ca_is_refused() -> TestResult {
     let storage = StorageNodes::start_with_tls(1, false).await?;
-    let dir = tempfile::tempdir()?;
-    let other = dir.path().join("other-ca.pem");
-    CertificateAuthority::generate("Another CA")?.write(&other, &dir.path().join("key.pem"))?;
-    let node = ComputeNode::builder(&storage)
-        .configure(move |config| {
-            for dn in &mut config.data_nodes {
-                dn.primary.tls_ca = Some(other.clone());
-            }
-        })
-        .start()
-        .await?;
+    let (node, _dir) = node_trusting_another_ca(&storage).await?;
     let message = first_error(&node).await?;
     assert!(
         message.contains("TLS handshake failed") && message.contains("UnknownIssuer"),

@@ -121,8 +121,7 @@ async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> 
 
 #[tokio::test]
 async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     accounts_table(&mut c, 8, 100).await?;
 
@@ -178,8 +177,7 @@ async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResul
 
 #[tokio::test]
 async fn ddl_commits_implicitly_and_autocommit_off_opens_transactions() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     let mut other = node.connect(Some("test")).await?;
     accounts_table(&mut c, 8, 100).await?;
@@ -693,8 +691,7 @@ async fn a_deadlock_across_nodes_rolls_back_one_transaction_with_1213() -> TestR
 
 #[tokio::test]
 async fn kill_query_stops_a_statement_on_every_node_and_kill_rolls_back() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(4).await?;
     let mut setup = node.connect(Some("test")).await?;
     accounts_table(&mut setup, 8, 100).await?;
     let mut holder = node.connect(Some("test")).await?;

@@ -26,22 +26,22 @@ const SYSBENCH: &[(&str, &str)] = &[
     ("commit", "COMMIT"),
 ];
 
-fn classify_bench(c: &mut Criterion) {
-    let mut group = c.benchmark_group("classify");
+/// Benchmarks `f` on each of the sysbench statements, as the group `name`.
+fn per_statement<R>(c: &mut Criterion, name: &str, f: impl Fn(&str) -> R) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
     for (name, sql) in SYSBENCH {
-        group.bench_function(*name, |b| b.iter(|| classify(black_box(sql))));
+        group.bench_function(*name, |b| b.iter(|| f(black_box(sql))));
     }
     group.finish();
 }
 
+fn classify_bench(c: &mut Criterion) {
+    per_statement(c, "classify", classify);
+}
+
 fn digest_bench(c: &mut Criterion) {
-    let mut group = c.benchmark_group("normalize_digest");
-    group.throughput(Throughput::Elements(1));
-    for (name, sql) in SYSBENCH {
-        group.bench_function(*name, |b| b.iter(|| normalize_digest(black_box(sql))));
-    }
-    group.finish();
+    per_statement(c, "normalize_digest", normalize_digest);
 }
 
 fn split_bench(c: &mut Criterion) {

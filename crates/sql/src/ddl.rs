@@ -178,13 +178,17 @@ impl ClauseParser<'_> {
         SqlError::syntax_at(self.sql, at, expected)
     }
 
-    fn keyword(&mut self, kw: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_keyword(self.sql, kw)) {
+    /// Steps over the next token if `accept` takes it.
+    fn eat(&mut self, accept: impl FnOnce(&Token, &str) -> bool) -> bool {
+        let taken = self.peek().is_some_and(|t| accept(&t, self.sql));
+        if taken {
             self.pos += 1;
-            true
-        } else {
-            false
         }
+        taken
+    }
+
+    fn keyword(&mut self, kw: &str) -> bool {
+        self.eat(|t, sql| t.is_keyword(sql, kw))
     }
 
     fn expect_keyword(&mut self, kw: &str, expected: &'static str) -> Result<(), SqlError> {
@@ -196,12 +200,7 @@ impl ClauseParser<'_> {
     }
 
     fn punct(&mut self, p: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_punct(self.sql, p)) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
+        self.eat(|t, sql| t.is_punct(sql, p))
     }
 
     /// A quoted value (or, leniently, a bare number or name).

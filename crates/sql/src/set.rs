@@ -225,21 +225,25 @@ pub fn parse_set(sql: &str) -> Result<Vec<SetItem>, SqlError> {
     Ok(items)
 }
 
+/// The scope `word` names in any letter case, as a keyword (`SET GLOBAL x = 1`) or as
+/// the prefix of a system variable (`@@global.x`).
+fn scope_named(word: &str) -> Option<VarScope> {
+    match word.to_ascii_uppercase().as_str() {
+        "SESSION" | "LOCAL" => Some(VarScope::Session),
+        "GLOBAL" => Some(VarScope::Global),
+        "PERSIST" => Some(VarScope::Persist),
+        "PERSIST_ONLY" => Some(VarScope::PersistOnly),
+        _ => None,
+    }
+}
+
 fn scope_keyword(p: &Parser<'_>) -> Option<VarScope> {
     if next_is_assign(p, 1) {
         return None;
     }
-    let scopes = [
-        ("SESSION", VarScope::Session),
-        ("LOCAL", VarScope::Session),
-        ("GLOBAL", VarScope::Global),
-        ("PERSIST", VarScope::Persist),
-        ("PERSIST_ONLY", VarScope::PersistOnly),
-    ];
-    scopes
-        .into_iter()
-        .find(|(kw, _)| p.peek_is_keyword(kw))
-        .map(|(_, s)| s)
+    p.peek()
+        .filter(|t| t.kind == TokenKind::Ident)
+        .and_then(|t| scope_named(t.text(p.src())))
 }
 
 /// True if the token `n` ahead is `=` or `:=` (so the word before it is a variable name).
@@ -369,21 +373,9 @@ fn specialise(named: NamedScope, name: String, value: SetExpr) -> Result<SetItem
 /// `@@name`, `@@session.name`, `@@global.name`, `@@local.name`, ... -> (scope, lowercased name).
 pub(crate) fn split_sys_var(text: &str) -> (Option<VarScope>, String) {
     let body = text.strip_prefix("@@").unwrap_or(text);
-    let scopes = [
-        ("session.", VarScope::Session),
-        ("local.", VarScope::Session),
-        ("global.", VarScope::Global),
-        ("persist.", VarScope::Persist),
-        ("persist_only.", VarScope::PersistOnly),
-    ];
-    for (prefix, scope) in scopes {
-        if body.len() > prefix.len()
-            && body.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-        {
-            return (
-                Some(scope),
-                ident_value(&body[prefix.len()..]).to_lowercase(),
-            );
+    if let Some((word, name)) = body.split_once('.') {
+        if let Some(scope) = scope_named(word).filter(|_| !name.is_empty()) {
+            return (Some(scope), ident_value(name).to_lowercase());
         }
     }
     (None, ident_value(body).to_lowercase())

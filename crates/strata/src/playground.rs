@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use strata_catalog::config::{
-    DataNodeConfig, LogicDbConfig, PoolConfig, ServerConfig, StorageNodeConfig, TlsConfig,
-    UserConfig,
+    DataNodeConfig, LogicDbConfig, ServerConfig, StorageNodeConfig, TlsConfig, UserConfig,
 };
 use strata_catalog::{Config, DataNodeId};
 use strata_localnode::{MariadbNode, MariadbOptions, ReplicationOptions};
@@ -354,13 +353,6 @@ fn playground_config(
             default_data_nodes: None,
         }],
         data_nodes,
-        pool: PoolConfig::default(),
-        firewall: Default::default(),
-        rules: Vec::new(),
-        tables: Vec::new(),
-        transaction: Default::default(),
-        merge: Default::default(),
-        security: Default::default(),
         audit: strata_catalog::config::AuditConfig {
             enabled: true,
             path: Some(dir.join("audit.log")),
@@ -371,8 +363,7 @@ fn playground_config(
             path: Some(dir.join("slow.log")),
             ..Default::default()
         },
-        statistics: Default::default(),
-        ha: Default::default(),
+        ..Config::default()
     }
 }
 

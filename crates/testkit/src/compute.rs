@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 
 use strata_catalog::config::{
-    DataNodeConfig, LogicDbConfig, PoolConfig, ServerConfig, StorageNodeConfig, UserConfig,
+    DataNodeConfig, LogicDbConfig, ServerConfig, StorageNodeConfig, UserConfig,
 };
 use strata_catalog::{Config, DataNodeId};
 use strata_server::RunningServer;
@@ -75,19 +75,7 @@ impl<'a> ComputeNodeBuilder<'a> {
                 databases: None,
                 auth_plugin: None,
             }],
-            data_nodes: Vec::new(),
-            databases: Vec::new(),
-            pool: PoolConfig::default(),
-            firewall: Default::default(),
-            rules: Vec::new(),
-            tables: Vec::new(),
-            transaction: Default::default(),
-            merge: Default::default(),
-            security: Default::default(),
-            audit: Default::default(),
-            slow_log: Default::default(),
-            statistics: Default::default(),
-            ha: Default::default(),
+            ..Config::default()
         };
         let mut next_dnid = 1;
         for logical in logical_dbs {
@@ -178,6 +166,13 @@ impl ComputeNode {
             logical_dbs: Vec::new(),
             tweaks: Vec::new(),
         }
+    }
+
+    /// Starts a compute node with the default configuration on the `n` storage nodes
+    /// of [`crate::shared_storage`], as most tests need.
+    pub async fn on_shared_storage(n: usize) -> Result<ComputeNode, TestkitError> {
+        let storage = crate::shared_storage(n).await?;
+        ComputeNode::builder(&storage).start().await
     }
 
     /// The bound service address.

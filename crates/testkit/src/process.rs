@@ -11,7 +11,9 @@ use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use strata_catalog::Config;
-use strata_localnode::{free_port, wait_for_mysql_handshake};
+use strata_localnode::{
+    free_port, kill_and_reap, set_parent_death_signal, wait_for_mysql_handshake,
+};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
@@ -159,9 +161,7 @@ impl ComputeProcess {
         let Some(mut child) = self.child.take() else {
             return Ok(());
         };
-        let _ = child.start_kill();
-        child
-            .wait()
+        kill_and_reap(&mut child)
             .await
             .map_err(|e| TestkitError::io("waiting for the killed strata process", e))?;
         Ok(())
@@ -180,8 +180,7 @@ impl ComputeProcess {
         match tokio::time::timeout(TERMINATE_TIMEOUT, child.wait()).await {
             Ok(status) => status.map_err(|e| TestkitError::io("waiting for the strata process", e)),
             Err(_) => {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
+                let _ = kill_and_reap(&mut child).await;
                 Err(TestkitError::ComputeProcess {
                     reason: format!("did not exit within {TERMINATE_TIMEOUT:?} after SIGTERM"),
                     log_tail: self.log_tail(),
@@ -289,20 +288,3 @@ fn parse_addr(addr: &str) -> SocketAddr {
     addr.parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
 }
-
-#[cfg(target_os = "linux")]
-fn set_parent_death_signal(cmd: &mut Command) {
-    // SAFETY: the closure runs in the child between fork and exec and only calls prctl,
-    // which is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_parent_death_signal(_cmd: &mut Command) {}

@@ -33,6 +33,25 @@ const ORDER: [Privilege; 24] = [
     Privilege::GrantOption,
 ];
 
+/// Privileges that exist only at the global level (`*.*`).
+const GLOBAL_ONLY: [Privilege; 5] = [
+    Privilege::Reload,
+    Privilege::Process,
+    Privilege::ShowDatabases,
+    Privilege::Super,
+    Privilege::CreateUser,
+];
+
+/// Privileges that exist globally and per database, but not per table.
+const NOT_PER_TABLE: [Privilege; 6] = [
+    Privilege::CreateTemporaryTables,
+    Privilege::LockTables,
+    Privilege::Execute,
+    Privilege::CreateRoutine,
+    Privilege::AlterRoutine,
+    Privilege::Event,
+];
+
 /// A set of privileges (GRANT OPTION included as one of them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct PrivSet(u32);
@@ -59,45 +78,15 @@ impl PrivSet {
 
     /// Every privilege that exists at `level`, GRANT OPTION excluded: what ALL means there.
     pub fn all(level: Level) -> PrivSet {
-        use Privilege as P;
-        let list: &[Privilege] = match level {
-            Level::Global => &ORDER[..ORDER.len() - 1],
-            Level::Database => &[
-                P::Select,
-                P::Insert,
-                P::Update,
-                P::Delete,
-                P::Create,
-                P::Drop,
-                P::References,
-                P::Index,
-                P::Alter,
-                P::CreateTemporaryTables,
-                P::LockTables,
-                P::Execute,
-                P::CreateView,
-                P::ShowView,
-                P::CreateRoutine,
-                P::AlterRoutine,
-                P::Event,
-                P::Trigger,
-            ],
-            Level::Table => &[
-                P::Select,
-                P::Insert,
-                P::Update,
-                P::Delete,
-                P::Create,
-                P::Drop,
-                P::References,
-                P::Index,
-                P::Alter,
-                P::CreateView,
-                P::ShowView,
-                P::Trigger,
-            ],
+        // Each level has the privileges of the level above it but those that stop there.
+        let stopped: &[&[Privilege]] = match level {
+            Level::Global => &[],
+            Level::Database => &[&GLOBAL_ONLY],
+            Level::Table => &[&GLOBAL_ONLY, &NOT_PER_TABLE],
         };
-        list.iter()
+        ORDER[..ORDER.len() - 1]
+            .iter()
+            .filter(|p| !stopped.iter().any(|list| list.contains(p)))
             .fold(PrivSet(ALL_MARK), |s, &p| s | PrivSet::of(p))
     }
 

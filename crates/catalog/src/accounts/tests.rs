@@ -30,11 +30,15 @@ fn run_all(accounts: &mut Accounts, script: &[&str]) {
     }
 }
 
-fn grants(accounts: &Accounts, user: &str, host: &str) -> Vec<String> {
+fn account(accounts: &Accounts, user: &str, host: &str) -> Account {
     accounts
         .get(user, host)
+        .cloned()
         .unwrap_or_else(|| panic!("no account {user}@{host}"))
-        .show_grants()
+}
+
+fn grants(accounts: &Accounts, user: &str, host: &str) -> Vec<String> {
+    account(accounts, user, host).show_grants()
 }
 
 #[test]
@@ -475,10 +479,7 @@ fn privileges_resolve_across_levels_case_sensitively() {
             "CREATE USER none",
         ],
     );
-    let app = accounts
-        .get("app", "%")
-        .cloned()
-        .unwrap_or_else(|| Account::new("?", "?"));
+    let app = account(&accounts, "app", "%");
     let set = |list: &[Privilege]| list.iter().fold(PrivSet::EMPTY, |s, &p| s | PrivSet::of(p));
     use Privilege as P;
     let cases = [
@@ -492,10 +493,7 @@ fn privileges_resolve_across_levels_case_sensitively() {
     for (db, table, expected) in cases {
         assert_eq!(app.table_privileges(db, table), expected, "{db}.{table}");
     }
-    let none = accounts
-        .get("none", "%")
-        .cloned()
-        .unwrap_or_else(|| Account::new("?", "?"));
+    let none = account(&accounts, "none", "%");
     assert!(!none.may_see_database("shop"));
     assert!(!none.may_see_table("shop", "orders"));
     let mut narrow = Account::new("n", "%");
@@ -531,10 +529,7 @@ fn grantors_need_the_privileges_and_grant_option_where_they_grant() {
             "GRANT INSERT ON db1.t1 TO g1@localhost WITH GRANT OPTION",
         ],
     );
-    let g1 = accounts
-        .get("g1", "localhost")
-        .cloned()
-        .unwrap_or_else(|| Account::new("?", "?"));
+    let g1 = account(&accounts, "g1", "localhost");
     let check = |sql: &str| -> Result<(), AccountError> {
         let Ok(AccountStatement::Grant {
             privileges, level, ..
@@ -669,10 +664,7 @@ fn accounts_round_trip_through_the_store_and_config_users_bootstrap() -> Result<
         })
     );
     assert!(reloaded.get("gone", "%").is_none());
-    let shop = reloaded
-        .get("shop", "%")
-        .cloned()
-        .unwrap_or_else(|| Account::new("?", "?"));
+    let shop = account(&reloaded, "shop", "%");
     assert!(
         shop.credential.no_password,
         "the file's empty password wins"

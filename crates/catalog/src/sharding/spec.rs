@@ -199,6 +199,21 @@ fn parse_u64(text: &str, what: &str) -> Result<u64, ShardingError> {
         .map_err(|_| bad(format!("{what} '{text}' is not a non-negative integer")))
 }
 
+/// "low:high", or a single value `v` as `v:v`, each bound read by `parse` (a '-' sign
+/// never contains ':', so the split is unambiguous).
+fn interval<T: Copy>(
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, ShardingError>,
+) -> Result<(T, T), ShardingError> {
+    match key.split_once(':') {
+        Some((lo, hi)) => Ok((parse(lo)?, parse(hi)?)),
+        None => {
+            let v = parse(key)?;
+            Ok((v, v))
+        }
+    }
+}
+
 fn parse_range(params: &str) -> Result<ShardingFunction, ShardingError> {
     let mut intervals = Vec::new();
     let (mut below_min, mut above_max) = (None, None);
@@ -215,14 +230,7 @@ fn parse_range(params: &str) -> Result<ShardingFunction, ShardingError> {
             }
             continue;
         }
-        // "low:high"; a '-' sign never contains ':', so the split is unambiguous.
-        let (lo, hi) = match key.split_once(':') {
-            Some((lo, hi)) => (parse_int(lo, "RANGE bound")?, parse_int(hi, "RANGE bound")?),
-            None => {
-                let v = parse_int(&key, "RANGE bound")?;
-                (v, v)
-            }
-        };
+        let (lo, hi) = interval(&key, |t| parse_int(t, "RANGE bound"))?;
         intervals.push((lo, hi, dn));
     }
     Ok(ShardingFunction::Range {
@@ -271,13 +279,7 @@ fn parse_mod(name: &str, params: &str) -> Result<(u64, Remainders), ShardingErro
     };
     let mut remainders = Vec::new();
     for (key, dn) in entries(list)? {
-        let (lo, hi) = match key.split_once(':') {
-            Some((lo, hi)) => (parse_u64(lo, "remainder")?, parse_u64(hi, "remainder")?),
-            None => {
-                let r = parse_u64(&key, "remainder")?;
-                (r, r)
-            }
-        };
+        let (lo, hi) = interval(&key, |t| parse_u64(t, "remainder"))?;
         remainders.push((lo, hi, dn));
     }
     Ok((modulus, remainders))

@@ -142,6 +142,14 @@ fn run<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
+/// Runs `plan` on `io` with the default merge options: its outcome, and what the
+/// client was sent.
+fn query(io: &mut FakeIo, plan: &QueryPlan) -> (Result<QueryOutcome, ()>, Collect) {
+    let mut sink = Collect::default();
+    let outcome = run(run_query(io, plan, MergeOptions::default(), &mut sink));
+    (outcome, sink)
+}
+
 fn numbers(rows: &[Vec<Option<String>>]) -> Vec<String> {
     rows.iter().filter_map(|r| r[0].clone()).collect()
 }
@@ -152,13 +160,7 @@ fn a_query_sends_to_every_node_before_reading_and_merges_in_order() {
         nodes: vec![result_set(&[1, 4, 5]), result_set(&[2, 3, 6])],
         ..FakeIo::default()
     };
-    let mut sink = Collect::default();
-    let outcome = run(run_query(
-        &mut io,
-        &ordered_plan(2, None),
-        MergeOptions::default(),
-        &mut sink,
-    ));
+    let (outcome, sink) = query(&mut io, &ordered_plan(2, None));
     assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
     assert_eq!(numbers(&sink.rows), ["1", "2", "3", "4", "5", "6"]);
     assert_eq!(&io.log[..4], ["send 0", "send 1", "reply 0", "reply 1"]);
@@ -171,13 +173,7 @@ fn a_limit_stops_reading_and_drains_the_rest() {
         nodes: vec![result_set(&[1, 2, 3, 7, 8]), result_set(&[4, 5, 6, 9])],
         ..FakeIo::default()
     };
-    let mut sink = Collect::default();
-    let outcome = run(run_query(
-        &mut io,
-        &ordered_plan(2, Some(2)),
-        MergeOptions::default(),
-        &mut sink,
-    ));
+    let (outcome, sink) = query(&mut io, &ordered_plan(2, Some(2)));
     assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
     assert_eq!(numbers(&sink.rows), ["1", "2"]);
     // The merge read node 0's first two rows and node 1's first (4 > 2 decides that 2
@@ -199,14 +195,8 @@ fn any_node_demand_reads_round_robin() {
             ..MergeSpec::default()
         },
     );
-    let mut sink = Collect::default();
-    run(run_query(
-        &mut io,
-        &plan,
-        MergeOptions::default(),
-        &mut sink,
-    ))
-    .expect("sink");
+    let (outcome, sink) = query(&mut io, &plan);
+    outcome.expect("sink");
     let reads: Vec<&str> = io
         .log
         .iter()
@@ -231,13 +221,7 @@ fn a_node_error_before_the_columns_drains_the_others_and_sends_nothing() {
         nodes: vec![result_set(&[1, 2]), failing],
         ..FakeIo::default()
     };
-    let mut sink = Collect::default();
-    let outcome = run(run_query(
-        &mut io,
-        &ordered_plan(2, None),
-        MergeOptions::default(),
-        &mut sink,
-    ));
+    let (outcome, sink) = query(&mut io, &ordered_plan(2, None));
     let Ok(QueryOutcome::FailedBeforeColumns(e)) = outcome else {
         panic!("{outcome:?}");
     };
@@ -257,13 +241,7 @@ fn a_node_error_after_the_columns_ends_the_result_and_drains_the_rest() {
         nodes: vec![result_set(&[1, 3, 4]), broken],
         ..FakeIo::default()
     };
-    let mut sink = Collect::default();
-    let outcome = run(run_query(
-        &mut io,
-        &ordered_plan(2, None),
-        MergeOptions::default(),
-        &mut sink,
-    ));
+    let (outcome, sink) = query(&mut io, &ordered_plan(2, None));
     let Ok(QueryOutcome::FailedAfterColumns(e)) = outcome else {
         panic!("{outcome:?}");
     };

@@ -24,51 +24,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// Decodes a field of `tests/data/collation_pairs.tsv`: `\u{XXXX}` escapes a code
-/// point, `\\` a backslash.
-fn unescape(field: &str) -> String {
-    let mut out = String::new();
-    let mut rest = field;
-    while let Some(pos) = rest.find('\\') {
-        out.push_str(&rest[..pos]);
-        let tail = &rest[pos + 1..];
-        if let Some(hex) = tail.strip_prefix("u{") {
-            let end = hex.find('}').unwrap_or(hex.len());
-            let cp = u32::from_str_radix(&hex[..end], 16).unwrap_or(0xFFFD);
-            out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
-            rest = hex.get(end + 1..).unwrap_or("");
-        } else {
-            out.push('\\');
-            rest = tail.get(1..).unwrap_or("");
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// (collation, a, b, MariaDB's `a = b`) from the shared fact table.
-fn pairs() -> Vec<(String, String, String, bool)> {
-    include_str!("../../tests/data/collation_pairs.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 4, "bad line {l:?}");
-            (
-                f[0].to_string(),
-                unescape(f[1]),
-                unescape(f[2]),
-                f[3] == "1",
-            )
-        })
-        .collect()
-}
+// The recorded pairs, decoded by the same code as the live re-check reads them with.
+#[path = "../../tests/data/collation_pairs.rs"]
+mod facts;
 
 #[test]
 fn weights_and_compare_agree_with_mariadb_equality_on_the_checked_pairs() {
     // Expected values: `SELECT a = b COLLATE c` on MariaDB 10.11.19, recorded in
     // tests/data/collation_pairs.tsv (re-checked live by catalog/tests/mariadb_facts.rs).
-    let pairs = pairs();
+    let pairs = facts::collation_pairs();
     assert!(pairs.len() > 80, "the fact table is loaded");
     for (name, a, b, equal) in pairs {
         let collation = named(&name);

@@ -67,12 +67,9 @@ pub(super) fn clause_distribution(
             data_nodes,
             ..
         } => {
-            let rule = catalog
-                .sharding_function(name)
-                .ok_or_else(|| PlanError::Distribution {
-                    code: 10172,
-                    message: format!("unknown sharding function '{name}'"),
-                })?;
+            let rule = catalog.sharding_function(name).ok_or_else(|| {
+                PlanError::distribution_conflict(format!("unknown sharding function '{name}'"))
+            })?;
             check_rule_nodes(
                 &rule,
                 data_nodes
@@ -93,22 +90,14 @@ pub(super) fn clause_distribution(
             data_nodes,
             ..
         } => {
-            let named = catalog
-                .sharding_rule(name)
-                .ok_or_else(|| PlanError::Distribution {
-                    code: 10172,
-                    message: format!("unknown sharding rule '{name}'"),
-                })?;
-            let column =
-                column
-                    .clone()
-                    .or(named.column.clone())
-                    .ok_or_else(|| PlanError::Distribution {
-                        code: 10172,
-                        message: format!(
-                            "sharding rule '{name}' names no column: add USING COLUMN"
-                        ),
-                    })?;
+            let named = catalog.sharding_rule(name).ok_or_else(|| {
+                PlanError::distribution_conflict(format!("unknown sharding rule '{name}'"))
+            })?;
+            let column = column.clone().or(named.column.clone()).ok_or_else(|| {
+                PlanError::distribution_conflict(format!(
+                    "sharding rule '{name}' names no column: add USING COLUMN"
+                ))
+            })?;
             check_rule_nodes(
                 &named.rule,
                 data_nodes
@@ -151,19 +140,15 @@ pub(super) fn clause_distribution(
                 (Distribution::Sharded { column, .. }, _) => column.clone(),
                 (Distribution::Child { column, .. }, _) => column.clone(),
                 _ => {
-                    return Err(PlanError::Distribution {
-                        code: 10172,
-                        message: format!("parent table '{parent}' is not sharded"),
-                    })
+                    return Err(PlanError::distribution_conflict(format!(
+                        "parent table '{parent}' is not sharded"
+                    )))
                 }
             };
             if !parent_key.eq_ignore_ascii_case(parent_column) {
-                return Err(PlanError::Distribution {
-                    code: 10172,
-                    message: format!(
-                        "'{parent_column}' is not the sharding column of '{parent}' ('{parent_key}')"
-                    ),
-                });
+                return Err(PlanError::distribution_conflict(format!(
+                    "'{parent_column}' is not the sharding column of '{parent}' ('{parent_key}')"
+                )));
             }
             key_column(columns, column)?;
             Ok(Distribution::Child {

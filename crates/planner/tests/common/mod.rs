@@ -18,7 +18,7 @@
 use std::ops::Range;
 use std::sync::Mutex;
 
-use strata_catalog::sharding::{Distribution, KeyType, ShardingRule};
+use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use strata_catalog::DataNodeId;
 use strata_planner::{
     plan, plan_statement, CatalogView, IdAllocator, MemoryCatalog, Plan, PlanContext, PlanError,
@@ -158,6 +158,13 @@ pub fn ctx() -> PlanContext<'static> {
     c.home_node = Some(dn(1));
     c.now_micros = 1_700_000_000_000_000;
     c.seed = 42;
+    c
+}
+
+/// [`ctx`] executing a prepared statement with `params`.
+pub fn ctx_with_params(params: &[KeyLiteral]) -> PlanContext<'_> {
+    let mut c = ctx();
+    c.params = Some(params);
     c
 }
 

@@ -77,6 +77,12 @@ pub fn set_offline(ctx: &ServerContext, offline: bool) -> bool {
     before != offline
 }
 
+/// One row of RELOAD @@CONFIG's answer: a section, what became of it, and what that
+/// means.
+fn push_outcome(t: &mut AdminTable, section: &str, status: &str, detail: &str) {
+    t.push(vec![section.into(), status.into(), detail.into()]);
+}
+
 /// Re-reads the configuration file and applies what can change online: the config
 /// file's accounts, the whitelist and failed-login limits, the SQL firewall, the slow
 /// log and statistics settings. Returns one row per section that changed: `applied`,
@@ -113,32 +119,30 @@ pub fn reload_config(ctx: &ServerContext) -> Result<AdminTable, MysqlError> {
         ctx.replace_security(new.security.clone())
             .map_err(|e| fail("security", e.join("; ")))?;
         applied.security = new.security.clone();
-        t.push(vec![
-            "security".into(),
-            "applied".into(),
-            "whitelist and failed-login limits, for new connections".into(),
-        ]);
+        push_outcome(
+            &mut t,
+            "security",
+            "applied",
+            "whitelist and failed-login limits, for new connections",
+        );
     }
     if new.firewall != old.firewall {
         let firewall = crate::firewall::Firewall::new(&new.firewall)
             .map_err(|e| fail("firewall", e.to_string()))?;
         ctx.replace_firewall(firewall);
         applied.firewall = new.firewall.clone();
-        t.push(vec![
-            "firewall".into(),
-            "applied".into(),
-            "rules in force from the next statement".into(),
-        ]);
+        push_outcome(
+            &mut t,
+            "firewall",
+            "applied",
+            "rules in force from the next statement",
+        );
     }
     if new.users != old.users {
         ctx.replace_config_users(new.users.clone())
             .map_err(|e| fail("user", e.to_string()))?;
         applied.users = new.users.clone();
-        t.push(vec![
-            "user".into(),
-            "applied".into(),
-            "configuration file accounts created or updated; accounts removed from the file are kept (DROP USER removes them)".into(),
-        ]);
+        push_outcome(&mut t, "user", "applied", "configuration file accounts created or updated; accounts removed from the file are kept (DROP USER removes them)");
     }
     if new.slow_log != old.slow_log || new.statistics != old.statistics {
         ctx.stats
@@ -146,11 +150,12 @@ pub fn reload_config(ctx: &ServerContext) -> Result<AdminTable, MysqlError> {
             .map_err(|e| fail("slow_log", e.to_string()))?;
         applied.slow_log = new.slow_log.clone();
         applied.statistics = new.statistics.clone();
-        t.push(vec![
-            "slow_log, statistics".into(),
-            "applied".into(),
-            "threshold, file and limits".into(),
-        ]);
+        push_outcome(
+            &mut t,
+            "slow_log, statistics",
+            "applied",
+            "threshold, file and limits",
+        );
     }
     let restart: [(&str, bool); 9] = [
         ("server", new.server != old.server),
@@ -165,11 +170,12 @@ pub fn reload_config(ctx: &ServerContext) -> Result<AdminTable, MysqlError> {
     ];
     for (section, changed) in restart {
         if changed {
-            t.push(vec![
-                section.into(),
-                "restart required".into(),
-                "changed in the file; the running node keeps its current settings".into(),
-            ]);
+            push_outcome(
+                &mut t,
+                section,
+                "restart required",
+                "changed in the file; the running node keeps its current settings",
+            );
         }
     }
     if t.rows.is_empty() {

@@ -26,7 +26,7 @@ use strata_sql::account::Privilege;
 
 use crate::context::ServerContext;
 use crate::results::{write_err, write_ok, write_result, LocalResult};
-use crate::session::handshake::{fail, log_in, Port};
+use crate::session::handshake::{accepted, fail, log_in, Port, HANDSHAKE_TIMEOUT};
 use crate::shutdown::Shutdown;
 use command::{Command, CommandError};
 
@@ -69,19 +69,11 @@ pub async fn accept_loop(listener: TcpListener, ctx: Arc<ServerContext>, mut shu
     }
 }
 
-/// Longest time an admin client may take to log in.
-const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Largest command accepted from an admin client.
 const MAX_PACKET: usize = 1024 * 1024;
 
 async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutdown) {
-    let peer = stream
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let _ = stream.set_nodelay(true);
-    let id = ctx.next_connection_id();
+    let (peer, id) = accepted(&ctx, &stream);
     let logged_in = tokio::select! {
         r = tokio::time::timeout(HANDSHAKE_TIMEOUT, log_in(&ctx, stream, id, &peer, Port::Admin)) => r,
         _ = shutdown.triggered() => return,

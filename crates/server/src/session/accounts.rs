@@ -259,19 +259,22 @@ impl Session {
         }
     }
 
-    /// Whether the account may look at other accounts (MariaDB: global SELECT on the
-    /// mysql schema's tables, or CREATE USER).
-    fn may_read_accounts(&self) -> bool {
-        self.has_global(Privilege::CreateUser) || self.has_global(Privilege::Select)
+    /// Refuses to show account `name` unless it is the session's own or the session may
+    /// look at other accounts (MariaDB: global SELECT on the mysql schema's tables, or
+    /// CREATE USER).
+    fn may_read_account(&self, name: &UserName) -> Result<(), MysqlError> {
+        let own = name.user == self.identity.account.user
+            && name.host == self.identity.account.host.as_str();
+        if own || self.has_global(Privilege::CreateUser) || self.has_global(Privilege::Select) {
+            Ok(())
+        } else {
+            Err(self.database_denied("mysql"))
+        }
     }
 
     fn grants_of(&self, user: Option<&UserRef>) -> Result<LocalResult, MysqlError> {
         let name = user.map_or_else(|| self.resolve(&UserRef::CurrentUser), |u| self.resolve(u));
-        let own = name.user == self.identity.account.user
-            && name.host == self.identity.account.host.as_str();
-        if !own && !self.may_read_accounts() {
-            return Err(self.database_denied("mysql"));
-        }
+        self.may_read_account(&name)?;
         let accounts = self.ctx.accounts();
         let account = accounts.get(&name.user, &name.host).ok_or_else(|| {
             account_error(&AccountError::NoSuchGrant {
@@ -294,11 +297,7 @@ impl Session {
 
     fn create_user_of(&self, user: &UserRef) -> Result<LocalResult, MysqlError> {
         let name = self.resolve(user);
-        let own = name.user == self.identity.account.user
-            && name.host == self.identity.account.host.as_str();
-        if !own && !self.may_read_accounts() {
-            return Err(self.database_denied("mysql"));
-        }
+        self.may_read_account(&name)?;
         let accounts = self.ctx.accounts();
         let account = accounts.get(&name.user, &name.host).ok_or_else(|| {
             account_error(&AccountError::OperationFailed {

@@ -435,12 +435,7 @@ impl Session {
         self.state.home = None;
         self.state.rename = None;
         self.state.multi_node = false;
-        *self
-            .identity
-            .entry
-            .db
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = None;
+        self.publish_database();
     }
 }
 

@@ -200,6 +200,22 @@ pub(crate) struct LoggedIn {
     pub account: strata_catalog::accounts::Account,
 }
 
+/// Longest time a client may take to log in, on any port (like MySQL's
+/// `connect_timeout`: a client that stalls in the handshake is dropped).
+pub(crate) const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What the handshake takes from a freshly accepted connection, on any port: the
+/// client's address as text (for logs and host checks) and a new connection id. Nagle's
+/// delay is turned off, as every reply is written whole.
+pub(crate) fn accepted(ctx: &ServerContext, stream: &TcpStream) -> (String, u32) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let _ = stream.set_nodelay(true);
+    (peer, ctx.next_connection_id())
+}
+
 /// Greets a client, checks where it comes from and authenticates it against the
 /// accounts (the same for every port); refusals are written to the client, counted and
 /// audited here.

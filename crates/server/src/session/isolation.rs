@@ -119,12 +119,7 @@ impl Session {
         self.state.home = Some((dnid, Arc::from(INFORMATION_SCHEMA)));
         self.state.rename = None;
         self.state.multi_node = false;
-        *self
-            .identity
-            .entry
-            .db
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(INFORMATION_SCHEMA.into());
+        self.publish_database();
         Ok(())
     }
 

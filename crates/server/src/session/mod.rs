@@ -420,13 +420,18 @@ impl Session {
         });
         self.state.home = Some(home);
         self.state.multi_node = logic.data_nodes.len() > 1;
+        self.publish_database();
+        Ok(())
+    }
+
+    /// Shows the current database in the session list (SHOW PROCESSLIST).
+    fn publish_database(&self) {
         *self
             .identity
             .entry
             .db
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(db.to_string());
-        Ok(())
+            .unwrap_or_else(|p| p.into_inner()) = self.state.db.clone();
     }
 
     /// The data node statements without a table-level route go to, and its physical
@@ -529,6 +534,28 @@ impl Session {
             }
         }
         Ok(lease)
+    }
+
+    /// Leases a connection on the data node `routed` names, as [`Self::lease`] does;
+    /// None once the client has been told why there is none (routing or leasing failed).
+    async fn lease_or_report(
+        &mut self,
+        routed: Result<(DataNodeId, Option<Arc<str>>), MysqlError>,
+    ) -> Option<(DataNodeId, Lease)> {
+        let leased = match routed {
+            Ok((dnid, physical)) => self
+                .lease(dnid, physical.as_deref())
+                .await
+                .map(|l| (dnid, l)),
+            Err(e) => Err(e),
+        };
+        match leased {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.err(&e);
+                None
+            }
+        }
     }
 
     /// Keeps a connection after a statement (pins it) when the session still needs
@@ -691,21 +718,12 @@ fn sqlstate(state: &str) -> &'static str {
         .unwrap_or("HY000")
 }
 
-/// Longest time a client may take to log in.
-const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Runs a session on an accepted TCP connection until it ends or shutdown closes it.
 pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutdown) {
-    let peer = stream
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let _ = stream.set_nodelay(true);
-    let id = ctx.next_connection_id();
-    // Like MySQL's connect_timeout: a client that stalls in the handshake is dropped.
+    let (peer, id) = handshake::accepted(&ctx, &stream);
     let accepted = tokio::select! {
         accepted = tokio::time::timeout(
-            HANDSHAKE_TIMEOUT,
+            handshake::HANDSHAKE_TIMEOUT,
             handshake::accept(ctx.clone(), stream, id, &peer),
         ) => accepted,
         _ = shutdown.triggered() => return,

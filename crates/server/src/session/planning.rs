@@ -52,30 +52,17 @@ impl CatalogView for CatalogAdapter<'_> {
         name: &str,
     ) -> Option<strata_catalog::sharding::Distribution> {
         use strata_catalog::sharding::{Distribution, KeyType};
-        use strata_catalog::DeclaredDistribution as D;
         let declared = self.catalog.declared_table(db, name)?;
-        Some(match &declared.distribution {
-            // The key type is a stand-in: the planner reads it from the column
-            // definition and checks it against the rule.
-            D::Sharded { column, rule } => Distribution::Sharded {
-                column: column.clone(),
+        // The key type is a stand-in: the planner reads it from the column definition
+        // and checks it against the rule.
+        let stand_in = |column: &str, rule: &ShardingRule| {
+            Ok::<_, std::convert::Infallible>(Distribution::Sharded {
+                column: column.to_string(),
                 key_type: KeyType::Integer { unsigned: false },
                 rule: rule.clone(),
-            },
-            D::Global { data_nodes } => Distribution::Global {
-                data_nodes: data_nodes.clone(),
-            },
-            D::Vertical { dnid } => Distribution::Vertical { dnid: *dnid },
-            D::Child {
-                parent,
-                parent_column,
-                column,
-            } => Distribution::Child {
-                parent: parent.clone(),
-                parent_column: parent_column.clone(),
-                column: column.clone(),
-            },
-        })
+            })
+        };
+        declared.distribution.resolve(stand_in).ok()
     }
 
     fn sharding_rule(&self, name: &str) -> Option<NamedRule> {

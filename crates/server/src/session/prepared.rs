@@ -157,19 +157,8 @@ impl Session {
             Ok(None) => self.home_node(),
             Err(e) => Err(e),
         };
-        let (dnid, physical) = match routed {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(&e);
-                return Ok(());
-            }
-        };
-        let mut lease = match self.lease(dnid, physical.as_deref()).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(());
-            }
+        let Some((dnid, mut lease)) = self.lease_or_report(routed).await else {
+            return Ok(());
         };
         let prepared = lease.ensure_prepared(&sql).await;
         self.finish(lease);
@@ -289,19 +278,8 @@ impl Session {
         } else {
             self.home_node()
         };
-        let (dnid, physical) = match routed {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(&e);
-                return Ok(());
-            }
-        };
-        let mut lease = match self.lease(dnid, physical.as_deref()).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(());
-            }
+        let Some((dnid, mut lease)) = self.lease_or_report(routed).await else {
+            return Ok(());
         };
         let backend_stmt = match lease.ensure_prepared(&sql).await {
             Ok(p) => p,

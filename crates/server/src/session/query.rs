@@ -575,19 +575,8 @@ impl Session {
         table: &[u8],
         wildcard: &[u8],
     ) -> Result<(), SessionError> {
-        let (dnid, physical) = match self.home_node() {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(&e);
-                return Ok(());
-            }
-        };
-        let mut lease = match self.lease(dnid, physical.as_deref()).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(());
-            }
+        let Some((dnid, mut lease)) = self.lease_or_report(self.home_node()).await else {
+            return Ok(());
         };
         let mut body = Vec::with_capacity(table.len() + 1 + wildcard.len());
         body.extend_from_slice(table);

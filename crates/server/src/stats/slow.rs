@@ -179,20 +179,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn lines_go_to_the_file_and_the_ring_keeps_the_newest() {
+    /// An enabled log in a directory of its own after entries of sessions 1..=`n`,
+    /// flushed.
+    fn written(config: SlowLogConfig, n: u32) -> (tempfile::TempDir, SlowLog) {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = SlowLogConfig {
             enabled: true,
-            keep: 2,
-            rotate_bytes: 0,
-            ..SlowLogConfig::default()
+            ..config
         };
         let mut log = SlowLog::open(&config, dir.path()).expect("open");
-        for n in 1..=3 {
+        for n in 1..=n {
             log.push(entry(n));
         }
         log.flush();
+        (dir, log)
+    }
+
+    #[test]
+    fn lines_go_to_the_file_and_the_ring_keeps_the_newest() {
+        let (dir, log) = written(
+            SlowLogConfig {
+                keep: 2,
+                rotate_bytes: 0,
+                ..SlowLogConfig::default()
+            },
+            3,
+        );
         let kept: Vec<u32> = log.entries().iter().map(|e| e.session).collect();
         assert_eq!(kept, [3, 2]);
         let text = std::fs::read_to_string(dir.path().join("slow.log")).expect("read");
@@ -207,17 +219,13 @@ mod tests {
 
     #[test]
     fn the_file_rotates_by_size() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = SlowLogConfig {
-            enabled: true,
-            rotate_bytes: 300,
-            ..SlowLogConfig::default()
-        };
-        let mut log = SlowLog::open(&config, dir.path()).expect("open");
-        for n in 1..=4 {
-            log.push(entry(n));
-        }
-        log.flush();
+        let (dir, _log) = written(
+            SlowLogConfig {
+                rotate_bytes: 300,
+                ..SlowLogConfig::default()
+            },
+            4,
+        );
         assert!(dir.path().join("slow.log.1").exists());
         let current = std::fs::read_to_string(dir.path().join("slow.log")).expect("read");
         assert!(current.len() <= 300, "{}", current.len());

@@ -81,52 +81,7 @@ pub fn value_text(value: &Value) -> String {
 /// Runs `sql` (text protocol) and returns its outcome; `Err` only for failures that are
 /// not a server error packet (I/O, protocol), which end the test.
 pub async fn run(conn: &mut Conn, sql: &str) -> Result<Outcome, BoxError> {
-    let mut result = match conn.query_iter(sql).await {
-        Ok(r) => r,
-        Err(mysql_async::Error::Server(e)) => {
-            return Ok(Outcome::Error {
-                code: e.code,
-                message: e.message,
-            })
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let columns: Option<Vec<String>> = result
-        .columns()
-        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect());
-    let rows: Result<Vec<mysql_async::Row>, _> = result.collect().await;
-    let affected = result.affected_rows();
-    // Drain any further result sets so the connection stays usable.
-    let drained = result.drop_result().await;
-    let rows = match rows {
-        Ok(r) => r,
-        Err(mysql_async::Error::Server(e)) => {
-            return Ok(Outcome::Error {
-                code: e.code,
-                message: e.message,
-            })
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if let Err(e) = drained {
-        return match e {
-            mysql_async::Error::Server(e) => Ok(Outcome::Error {
-                code: e.code,
-                message: e.message,
-            }),
-            e => Err(e.into()),
-        };
-    }
-    match columns {
-        Some(columns) if !columns.is_empty() => Ok(Outcome::Rows {
-            columns,
-            rows: rows
-                .into_iter()
-                .map(|row| row.unwrap().iter().map(value_text).collect())
-                .collect(),
-        }),
-        _ => Ok(Outcome::Affected { rows: affected }),
-    }
+    outcome(conn.query_iter(sql).await).await
 }
 
 /// Runs `sql` as a server-side prepared statement with `params` (binary protocol).
@@ -135,7 +90,16 @@ pub async fn run_prepared(
     sql: &str,
     params: Vec<Value>,
 ) -> Result<Outcome, BoxError> {
-    let mut result = match conn.exec_iter(sql, params).await {
+    outcome(conn.exec_iter(sql, params).await).await
+}
+
+/// The outcome of a statement from the start of its execution: its rows, the rows it
+/// affected, or the server's error (from any of its result sets, which are all read so
+/// the connection stays usable).
+async fn outcome<P: mysql_async::prelude::Protocol>(
+    started: Result<mysql_async::QueryResult<'_, '_, P>, mysql_async::Error>,
+) -> Result<Outcome, BoxError> {
+    let mut result = match started {
         Ok(r) => r,
         Err(mysql_async::Error::Server(e)) => {
             return Ok(Outcome::Error {
