@@ -91,13 +91,19 @@ impl Default for SlowLogConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StatisticsConfig {
+    /// Off: statements are not recorded (no digests, slow log or statement metrics),
+    /// like `performance_schema = OFF`.
+    pub enabled: bool,
     /// Digests tracked at most; a new digest beyond evicts the least executed one.
     pub max_digests: usize,
 }
 
 impl Default for StatisticsConfig {
     fn default() -> Self {
-        StatisticsConfig { max_digests: 1000 }
+        StatisticsConfig {
+            enabled: true,
+            max_digests: 1000,
+        }
     }
 }
 

@@ -235,17 +235,33 @@ const RESERVED: &[&str] = &[
 
 /// True if `word` is a reserved word (case-insensitive).
 pub fn is_reserved(word: &str) -> bool {
-    if word.len() > 20 || word.is_empty() {
+    // Only the words with the same first letter are compared, length first: digests
+    // call this for every identifier of every statement.
+    let Some(first) = word.bytes().next() else {
         return false;
-    }
-    // Upper-cased once into a stack buffer, so each probe is a plain byte comparison.
-    let mut buf = [0u8; 20];
-    let upper = &mut buf[..word.len()];
-    upper.copy_from_slice(word.as_bytes());
-    upper.make_ascii_uppercase();
-    RESERVED
-        .binary_search_by(|probe| probe.as_bytes().cmp(upper))
-        .is_ok()
+    };
+    let Some(letter) = first.to_ascii_uppercase().checked_sub(b'A') else {
+        return false;
+    };
+    let Some(range) = by_first_letter().get(usize::from(letter)) else {
+        return false;
+    };
+    RESERVED[range.clone()]
+        .iter()
+        .any(|w| w.len() == word.len() && w.eq_ignore_ascii_case(word))
+}
+
+/// Where each letter's words start and end in `RESERVED` (sorted, so they are together).
+fn by_first_letter() -> &'static [std::ops::Range<usize>; 26] {
+    static RANGES: std::sync::OnceLock<[std::ops::Range<usize>; 26]> = std::sync::OnceLock::new();
+    RANGES.get_or_init(|| {
+        std::array::from_fn(|i| {
+            let letter = b'A' + i as u8;
+            let start = RESERVED.partition_point(|w| w.as_bytes()[0] < letter);
+            let end = RESERVED.partition_point(|w| w.as_bytes()[0] <= letter);
+            start..end
+        })
+    })
 }
 
 #[cfg(test)]
@@ -259,6 +275,15 @@ mod tests {
             .iter()
             .all(|w| w.bytes().all(|b| !b.is_ascii_lowercase())));
         assert!(RESERVED.iter().all(|w| w.len() <= 20));
+        assert!(RESERVED
+            .iter()
+            .all(|w| w.as_bytes()[0].is_ascii_uppercase()));
+        for w in RESERVED {
+            assert!(
+                is_reserved(w) && is_reserved(&w.to_ascii_lowercase()),
+                "{w}"
+            );
+        }
     }
 
     #[test]

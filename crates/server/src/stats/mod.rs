@@ -65,6 +65,8 @@ pub struct Sample<'a> {
 
 /// The statistics of one compute node; see the module documentation.
 pub struct StatementStats {
+    /// `[statistics] enabled`.
+    enabled: std::sync::atomic::AtomicBool,
     shards: Vec<Mutex<Vec<u8>>>,
     dropped: AtomicU64,
     slow_threshold_us: AtomicU64,
@@ -95,6 +97,7 @@ impl StatementStats {
         data_dir: &Path,
     ) -> std::io::Result<StatementStats> {
         Ok(StatementStats {
+            enabled: std::sync::atomic::AtomicBool::new(statistics.enabled),
             shards: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
             dropped: AtomicU64::new(0),
             slow_threshold_us: AtomicU64::new(slow_log.slow_query_ms.saturating_mul(1000)),
@@ -118,6 +121,7 @@ impl StatementStats {
         data_dir: &Path,
     ) -> std::io::Result<()> {
         let slow = SlowLog::open(slow_log, data_dir)?;
+        self.enabled.store(statistics.enabled, Ordering::Relaxed);
         let mut c = self.lock();
         c.digests.set_capacity(statistics.max_digests);
         let kept = c.slow.entries();
@@ -138,6 +142,9 @@ impl StatementStats {
 
     /// Records one statement in this thread's buffer (never waits for the collector).
     pub fn record(&self, s: &Sample<'_>) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
         let slow = s.micros >= self.slow_threshold_us.load(Ordering::Relaxed);
         let mut buf = self.shards[shard_index()]
             .lock()
@@ -488,5 +495,28 @@ mod tests {
         stats.record(&sample("SELECT 1", 1));
         stats.reset_digests(&metrics);
         assert!(stats.digests(&metrics).is_empty());
+    }
+
+    #[test]
+    fn switched_off_nothing_is_recorded_until_switched_on() {
+        let stats = stats(0);
+        let metrics = Metrics::default();
+        let (off, on) = (
+            StatisticsConfig {
+                enabled: false,
+                ..StatisticsConfig::default()
+            },
+            StatisticsConfig::default(),
+        );
+        let slow = SlowLogConfig::default();
+        let dir = Path::new("/nonexistent");
+        stats.reconfigure(&off, &slow, dir).expect("no file");
+        stats.record(&sample("SELECT 1", 1));
+        assert!(stats.digests(&metrics).is_empty());
+        assert_eq!(metrics.statements_total(), 0);
+        stats.reconfigure(&on, &slow, dir).expect("no file");
+        stats.record(&sample("SELECT 1", 1));
+        assert_eq!(stats.digests(&metrics).len(), 1);
+        assert_eq!(metrics.statements_total(), 1);
     }
 }
