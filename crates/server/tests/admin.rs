@@ -190,6 +190,12 @@ async fn every_view_answers_with_its_columns_and_moves_under_load() -> TestResul
         .find(|r| r[0].as_deref() == Some("select id, v from ad order by id"))
         .unwrap_or_else(|| panic!("no scatter digest in {digests:?}"));
     assert_eq!(scatter[8].as_deref(), Some("2.000"));
+    // Rows merged from both nodes count as the rows it returned (4 per execution).
+    let (count, rows): (u64, u64) = (
+        scatter[1].as_deref().unwrap_or("0").parse()?,
+        scatter[3].as_deref().unwrap_or("0").parse()?,
+    );
+    assert!(count > 0 && rows == 4 * count, "{scatter:?}");
 
     let (cols, sessions) = show(&mut admin, "SHOW @@SESSION").await?;
     assert_eq!(

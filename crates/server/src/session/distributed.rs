@@ -282,8 +282,10 @@ impl Session {
             format,
             status,
             columns: Vec::new(),
+            rows: 0,
         };
         let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
+        self.statement.outcome.returned_rows = Some(sink.rows);
         self.give_back(leases).await;
         match outcome? {
             QueryOutcome::Done { warnings } => {
@@ -474,6 +476,8 @@ struct ClientSink<'a> {
     format: ResultFormat,
     status: u16,
     columns: Vec<ColumnDef>,
+    /// Rows sent (for the statement statistics and the audit log).
+    rows: u64,
 }
 
 impl RowSink for ClientSink<'_> {
@@ -502,6 +506,7 @@ impl RowSink for ClientSink<'_> {
                 format!("cannot convert a row for the binary protocol: {e}"),
             )));
         }
+        self.rows += 1;
         if out.pending_write() >= 64 * 1024 {
             out.flush().await.map_err(|e| Err(SessionError::from(e)))?;
         }
