@@ -171,6 +171,10 @@ pub struct Pool {
     failures: AtomicU64,
     /// Failed connects since the pool was made (for the metrics).
     connect_errors: AtomicU64,
+    /// Acquires that found no idle connection (connected or waited), and their total
+    /// time in microseconds (for the metrics; the common idle case is not timed).
+    acquire_waits: AtomicU64,
+    acquire_wait_us: AtomicU64,
     /// Sessions waiting for a connection right now.
     waiters: std::sync::atomic::AtomicUsize,
     /// The latest failed connect's error, cleared by the next successful one.
@@ -212,6 +216,8 @@ impl Pool {
             closing: Arc::new(Notify::new()),
             failures: AtomicU64::new(0),
             connect_errors: AtomicU64::new(0),
+            acquire_waits: AtomicU64::new(0),
+            acquire_wait_us: AtomicU64::new(0),
             waiters: std::sync::atomic::AtomicUsize::new(0),
             last_error: Mutex::new(None),
             server_version: Mutex::new(None),
@@ -383,6 +389,14 @@ impl Pool {
         self.connect_errors.load(Ordering::Relaxed)
     }
 
+    /// Acquires that found no idle connection, and their total time: (count, seconds).
+    pub fn acquire_waits(&self) -> (u64, f64) {
+        (
+            self.acquire_waits.load(Ordering::Relaxed),
+            self.acquire_wait_us.load(Ordering::Relaxed) as f64 / 1e6,
+        )
+    }
+
     /// True while the latest connect failed (the storage node looks down).
     pub fn is_failing(&self) -> bool {
         self.failures.load(Ordering::Relaxed) > 0
@@ -456,7 +470,23 @@ impl Pool {
         if let Some(lease) = self.take_idle(shard, want_db) {
             return Ok(lease);
         }
-        let deadline = Instant::now() + self.settings.acquire_timeout;
+        let started = Instant::now();
+        let result = self.acquire_slow(shard, want_db, started).await;
+        self.acquire_waits.fetch_add(1, Ordering::Relaxed);
+        self.acquire_wait_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        result
+    }
+
+    /// An acquire that found no idle connection at first: opens one, or waits for one
+    /// to come back, until the acquire timeout.
+    async fn acquire_slow(
+        &self,
+        shard: usize,
+        want_db: Option<&str>,
+        started: Instant,
+    ) -> Result<Lease, BackendError> {
+        let deadline = started + self.settings.acquire_timeout;
         loop {
             if self.closed.load(Ordering::Relaxed) {
                 return Err(BackendError::PoolClosed(self.dnid));

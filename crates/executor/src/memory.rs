@@ -29,6 +29,8 @@ pub struct MemoryBudget {
 struct Inner {
     limit: usize,
     used: AtomicUsize,
+    /// Bytes reserved by every budget of the process (the merge-memory gauge).
+    total: Option<Arc<AtomicUsize>>,
 }
 
 impl MemoryBudget {
@@ -38,6 +40,19 @@ impl MemoryBudget {
             inner: Arc::new(Inner {
                 limit,
                 used: AtomicUsize::new(0),
+                total: None,
+            }),
+        }
+    }
+
+    /// A budget of `limit` bytes whose reservations are also added to `total`, shared
+    /// by every query (what the compute node's merges hold right now).
+    pub fn counted(limit: usize, total: Arc<AtomicUsize>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                limit,
+                used: AtomicUsize::new(0),
+                total: Some(total),
             }),
         }
     }
@@ -67,7 +82,11 @@ impl MemoryBudget {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
                 used.checked_add(bytes).filter(|total| *total <= limit)
             })
-            .map(|_| ())
+            .map(|_| {
+                if let Some(total) = &self.inner.total {
+                    total.fetch_add(bytes, Ordering::Relaxed);
+                }
+            })
             .map_err(|_| {
                 tracing::debug!(limit, bytes, "merge memory budget exceeded");
                 MergeError::MemoryBudgetExceeded { budget: limit }
@@ -76,6 +95,9 @@ impl MemoryBudget {
 
     fn give_back(&self, bytes: usize) {
         self.inner.used.fetch_sub(bytes, Ordering::Relaxed);
+        if let Some(total) = &self.inner.total {
+            total.fetch_sub(bytes, Ordering::Relaxed);
+        }
     }
 }
 

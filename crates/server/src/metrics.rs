@@ -10,8 +10,12 @@
 //! the session threads. The facade and exporter would also have added about thirty
 //! crates to a build that two cores share.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use strata_catalog::DataNodeId;
 
 use strata_sql::StatementKind;
 
@@ -244,6 +248,14 @@ const LATENCY_BUCKETS_US: [u64; 14] = [
     2_500_000, 5_000_000, 10_000_000,
 ];
 
+/// The latency histogram bucket of a time in microseconds (the last one: +Inf).
+fn latency_bucket(micros: u64) -> usize {
+    LATENCY_BUCKETS_US
+        .iter()
+        .position(|&b| micros <= b)
+        .unwrap_or(LATENCY_BUCKETS_US.len())
+}
+
 /// Counters of one compute node (gauges are read from their owners on render).
 #[derive(Default)]
 pub struct Metrics {
@@ -259,6 +271,20 @@ pub struct Metrics {
     xa_commits: [AtomicU64; 2],
     recovered: AtomicU64,
     deadlocks: AtomicU64,
+    /// Bytes the merges of multi-node queries hold right now (every query's memory
+    /// budget adds to it).
+    pub merge_memory: Arc<AtomicUsize>,
+    rows_merged: AtomicU64,
+    /// Latency of statements that ran on exactly one data node, per data node (only
+    /// the statistics collector writes it).
+    per_node: Mutex<BTreeMap<DataNodeId, NodeLatency>>,
+}
+
+/// One data node's statement latency histogram.
+#[derive(Default, Clone)]
+struct NodeLatency {
+    buckets: [u64; 15],
+    sum_us: u64,
 }
 
 impl Metrics {
@@ -278,13 +304,23 @@ impl Metrics {
         if error != 0 {
             self.errors[ErrorClass::of(error) as usize].fetch_add(1, Ordering::Relaxed);
         }
-        let bucket = LATENCY_BUCKETS_US
-            .iter()
-            .position(|&b| micros <= b)
-            .unwrap_or(LATENCY_BUCKETS_US.len());
-        self.latency_buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.latency_buckets[latency_bucket(micros)].fetch_add(1, Ordering::Relaxed);
         self.latency_sum_us.fetch_add(micros, Ordering::Relaxed);
         self.rows.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    /// A multi-node query sent `rows` merged rows to its client.
+    pub fn rows_merged(&self, rows: u64) {
+        self.rows_merged.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    /// A statement that ran on data node `dnid` only took `micros` (folded in by the
+    /// statistics collector).
+    pub fn node_statement(&self, dnid: DataNodeId, micros: u64) {
+        let mut nodes = self.per_node.lock().unwrap_or_else(|p| p.into_inner());
+        let n = nodes.entry(dnid).or_default();
+        n.buckets[latency_bucket(micros)] += 1;
+        n.sum_us += micros;
     }
 
     /// A distributed transaction committed.
@@ -319,6 +355,22 @@ struct Family<'a> {
 }
 
 impl Family<'_> {
+    /// One histogram series from per-bucket counts (the last one +Inf) and the sum.
+    fn histogram(&mut self, labels: &[(&str, &str)], buckets: &[u64], sum_us: u64) {
+        let mut cumulative = 0u64;
+        for (i, count) in buckets.iter().enumerate() {
+            cumulative += count;
+            let le = LATENCY_BUCKETS
+                .get(i)
+                .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", &le));
+            self.suffixed("_bucket", &with_le, cumulative);
+        }
+        self.suffixed("_sum", labels, sum_us as f64 / 1e6);
+        self.suffixed("_count", labels, cumulative);
+    }
+
     fn sample(&mut self, labels: &[(&str, &str)], value: impl std::fmt::Display) {
         let _ = write!(self.out, "{}", self.name);
         write_labels(self.out, labels);
@@ -373,7 +425,10 @@ pub const FAMILIES: &[&str] = &[
     "strata_statements_total",
     "strata_statement_errors_total",
     "strata_statement_duration_seconds",
+    "strata_data_node_statement_duration_seconds",
     "strata_rows_total",
+    "strata_rows_merged_total",
+    "strata_merge_memory_bytes",
     "strata_plan_cache_hits_total",
     "strata_plan_cache_misses_total",
     "strata_pool_connections_active",
@@ -381,6 +436,8 @@ pub const FAMILIES: &[&str] = &[
     "strata_pool_connections_max",
     "strata_pool_waiters",
     "strata_pool_connect_errors_total",
+    "strata_pool_acquire_waits_total",
+    "strata_pool_acquire_wait_seconds_total",
     "strata_storage_node_up",
     "strata_xa_commits_total",
     "strata_xa_in_doubt_transactions",
@@ -474,19 +531,22 @@ pub fn render(ctx: &ServerContext) -> String {
         "histogram",
         "Time from a statement's arrival to its last reply packet.",
     );
-    let mut cumulative = 0u64;
-    for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-        cumulative += m.latency_buckets[i].load(Ordering::Relaxed);
-        f.suffixed("_bucket", &[("le", &bound.to_string())], cumulative);
-    }
-    cumulative += m.latency_buckets[LATENCY_BUCKETS.len()].load(Ordering::Relaxed);
-    f.suffixed("_bucket", &[("le", "+Inf")], cumulative);
-    f.suffixed(
-        "_sum",
-        &[],
-        m.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6,
+    let buckets: Vec<u64> = m
+        .latency_buckets
+        .iter()
+        .map(|b| b.load(Ordering::Relaxed))
+        .collect();
+    f.histogram(&[], &buckets, m.latency_sum_us.load(Ordering::Relaxed));
+    let mut f = family(
+        &mut out,
+        "strata_data_node_statement_duration_seconds",
+        "histogram",
+        "Time of statements that ran on exactly one data node, by data node.",
     );
-    f.suffixed("_count", &[], cumulative);
+    let per_node = m.per_node.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for (dnid, n) in per_node {
+        f.histogram(&[("dnid", &dnid.to_string())], &n.buckets, n.sum_us);
+    }
     family(
         &mut out,
         "strata_rows_total",
@@ -494,6 +554,20 @@ pub fn render(ctx: &ServerContext) -> String {
         "Rows returned or changed by statements (where the compute node saw the count).",
     )
     .sample(&[], m.rows.load(Ordering::Relaxed));
+    family(
+        &mut out,
+        "strata_rows_merged_total",
+        "counter",
+        "Rows multi-node queries sent to clients after merging the data nodes' results.",
+    )
+    .sample(&[], m.rows_merged.load(Ordering::Relaxed));
+    family(
+        &mut out,
+        "strata_merge_memory_bytes",
+        "gauge",
+        "Bytes the merges of multi-node queries hold now (sorts, groups, DISTINCT), each within merge.memory_budget.",
+    )
+    .sample(&[], m.merge_memory.load(Ordering::Relaxed));
     let cache = ctx.plans.stats();
     family(
         &mut out,
@@ -620,6 +694,24 @@ fn pool_families(ctx: &ServerContext, out: &mut String) {
         for (dnid, node, pool) in &nodes {
             f.sample(&[("dnid", dnid), ("node", node)], read(pool));
         }
+    }
+    let mut f = family(
+        out,
+        "strata_pool_acquire_waits_total",
+        "counter",
+        "Statements that found no idle storage connection and opened one or waited for one.",
+    );
+    for (dnid, node, pool) in &nodes {
+        f.sample(&[("dnid", dnid), ("node", node)], pool.acquire_waits().0);
+    }
+    let mut f = family(
+        out,
+        "strata_pool_acquire_wait_seconds_total",
+        "counter",
+        "Time those statements spent getting a storage connection.",
+    );
+    for (dnid, node, pool) in &nodes {
+        f.sample(&[("dnid", dnid), ("node", node)], pool.acquire_waits().1);
     }
 }
 

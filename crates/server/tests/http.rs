@@ -169,6 +169,24 @@ async fn metrics_parse_list_every_family_and_move_under_load() -> TestResult {
         value(&after, "strata_statement_duration_seconds", &[])
             >= value(&before, "strata_statement_duration_seconds", &[]) + 33.0
     );
+    // Every data node's count, those without a single-node statement yet counting 0.
+    let per_node = |scrape: &prometheus_parse::Scrape| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == "strata_data_node_statement_duration_seconds")
+            .map(|s| match &s.value {
+                prometheus_parse::Value::Histogram(h) => h.last().map_or(0.0, |c| c.count),
+                _ => 0.0,
+            })
+            .sum::<f64>()
+    };
+    assert!(per_node(&after) >= per_node(&before) + 30.0);
+    assert!(
+        value(&after, "strata_rows_merged_total", &[])
+            >= value(&before, "strata_rows_merged_total", &[]) + 4.0
+    );
+    assert_eq!(value(&after, "strata_merge_memory_bytes", &[]), 0.0);
     assert!(value(&after, "strata_client_connections_total", &[]) >= 2.0);
     assert!(value(&after, "strata_client_connections", &[]) >= 1.0);
     for dnid in ["1", "2"] {

@@ -286,6 +286,7 @@ impl Session {
         };
         let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
         self.statement.outcome.returned_rows = Some(sink.rows);
+        ctx.metrics.rows_merged(sink.rows);
         self.give_back(leases).await;
         match outcome? {
             QueryOutcome::Done { warnings } => {
@@ -315,7 +316,7 @@ impl Session {
     fn merge_options(&self) -> MergeOptions {
         let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
         MergeOptions {
-            memory: MemoryBudget::new(budget),
+            memory: MemoryBudget::counted(budget, self.ctx.metrics.merge_memory.clone()),
             group_concat_max_len: group_concat_max_len(&self.state.vars),
             ..MergeOptions::default()
         }

@@ -275,6 +275,9 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
         r.micros,
     );
     strata_sql::digest_text_into(r.sql, &mut c.digest);
+    if r.nodes == 1 && r.node_mask.count_ones() == 1 {
+        metrics.node_statement(DataNodeId::new(r.node_mask.trailing_zeros()), r.micros);
+    }
     let mut mask = r.node_mask;
     while mask != 0 {
         let dnid = DataNodeId::new(mask.trailing_zeros());
