@@ -689,6 +689,12 @@ impl Watch {
         node.pool.switch_target(target, tls);
         self.primary = chosen;
         event.new_primary = Some(chosen_addr.clone());
+        // A restart with the configuration as written must not go back to the old one.
+        if let Err(e) =
+            crate::primaries::record(&ctx.config.server.data_dir, self.dnid, &chosen_addr)
+        {
+            warn!(dnid = self.dnid.get(), error = %e, "failover: cannot record the new primary in the data directory; update the configuration before restarting");
+        }
         step(
             &mut event,
             format!("switch data node {} to {chosen_addr}", self.dnid),

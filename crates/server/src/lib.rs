@@ -26,6 +26,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod key_report;
 pub mod metrics;
+pub mod primaries;
 pub mod results;
 pub mod session;
 pub mod shutdown;
@@ -118,7 +119,9 @@ pub struct ShutdownReport {
 
 impl RunningServer {
     /// Binds the listeners from `config` and starts serving in background tasks.
-    pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    pub async fn start(mut config: Config) -> Result<RunningServer, ServerError> {
+        // Failovers before a restart chose primaries the file may not name yet.
+        primaries::apply(&mut config);
         let tls = match &config.server.tls {
             Some(t) => Some(
                 strata_protocol::tls::load_server_config(&t.cert, &t.key)

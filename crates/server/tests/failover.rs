@@ -187,6 +187,24 @@ async fn a_killed_primary_fails_over_without_losing_acknowledged_updates() -> Re
     for (step, took) in &events[0].steps {
         println!("  {step}: {} ms", took.as_millis());
     }
+
+    // Restarted with the configuration file as it was (the dead node as primary), the
+    // compute node routes to the promoted one: it starts, and writes go there.
+    let compute = compute.restart().await?;
+    let mut conn = compute.connect(Some("test")).await?;
+    let id = on_1[0];
+    conn.query_drop(format!("UPDATE acc SET v = v + 1000 WHERE id = {id}"))
+        .await?;
+    let v: Option<i64> = conn
+        .query_first(format!("SELECT v FROM acc WHERE id = {id}"))
+        .await?;
+    assert!(v.is_some_and(|v| v >= 1000), "{v:?}");
+    let target = compute
+        .context()
+        .topology
+        .node(DataNodeId::new(1))
+        .map(|n| n.pool.target().port);
+    assert_eq!(target, Some(storage.replica(0, 0).port()));
     compute.shutdown().await;
     Ok(())
 }

@@ -234,6 +234,38 @@ impl ComputeNode {
     pub async fn shutdown(self) {
         self.server.shutdown().await;
     }
+
+    /// Stops the compute node and starts it again with the same configuration and data
+    /// directory (new ports), as an operator restarting `strata serve` would.
+    pub async fn restart(self) -> Result<ComputeNode, TestkitError> {
+        let ComputeNode {
+            server,
+            config,
+            _dir,
+        } = self;
+        server.shutdown().await;
+        // Background tasks of the old server may hold its metadata store a moment
+        // longer (the store opens once per process).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match RunningServer::start(config.clone()).await {
+                Ok(server) => {
+                    return Ok(ComputeNode {
+                        server,
+                        config,
+                        _dir,
+                    })
+                }
+                Err(e)
+                    if e.to_string().contains("already open")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
 }
 
 /// Physical database of the first data node of logical database `logical`.

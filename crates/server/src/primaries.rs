@@ -1,0 +1,157 @@
+//! The primaries failovers chose, kept in the compute node's data directory
+//! (`primaries.json`), so a restart with the configuration file as written before the
+//! failover routes to the promoted storage node instead of stopping at the role check
+//! (or, worse, writing to the fenced old primary).
+//!
+//! At start-up each recorded primary that the configuration lists as a replica of its
+//! data node becomes the primary; the old primary is left out (it was fenced and must
+//! be rejoined as a replica before it is listed again) and a warning says so. A record
+//! that names a storage node the configuration no longer has is ignored with a warning;
+//! one that names the configured primary (the file was updated by hand) is dropped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use strata_catalog::{Config, DataNodeId};
+use tracing::warn;
+
+/// The file in the data directory.
+const FILE: &str = "primaries.json";
+
+/// Recorded primaries: data node id to `host:port`.
+type Recorded = BTreeMap<u32, String>;
+
+fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join(FILE)
+}
+
+fn read(data_dir: &Path) -> Recorded {
+    match std::fs::read(path(data_dir)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            warn!(file = %path(data_dir).display(), error = %e, "unreadable record of failed-over primaries; ignored");
+            Recorded::new()
+        }),
+        Err(_) => Recorded::new(),
+    }
+}
+
+fn write(data_dir: &Path, recorded: &Recorded) -> std::io::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
+    let tmp = data_dir.join(format!("{FILE}.tmp"));
+    let text = serde_json::to_vec_pretty(recorded).map_err(std::io::Error::other)?;
+    std::fs::write(&tmp, text)?;
+    // A rename replaces the file whole: a crash leaves the old record or the new one.
+    std::fs::rename(&tmp, path(data_dir))
+}
+
+/// Records that data node `dnid`'s primary is now the storage node at `address`
+/// (`host:port`).
+pub fn record(data_dir: &Path, dnid: DataNodeId, address: &str) -> std::io::Result<()> {
+    let mut recorded = read(data_dir);
+    recorded.insert(dnid.get(), address.to_string());
+    write(data_dir, &recorded)
+}
+
+/// Makes each recorded primary the primary of its data node in `config` (see the
+/// module documentation); returns what it changed, one line each.
+pub fn apply(config: &mut Config) -> Vec<String> {
+    let data_dir = config.server.data_dir.clone();
+    let mut recorded = read(&data_dir);
+    let mut changed = Vec::new();
+    let mut stale = Vec::new();
+    for (&dnid, address) in &recorded {
+        let Some(dn) = config.data_nodes.iter_mut().find(|d| d.id.get() == dnid) else {
+            stale.push(dnid);
+            continue;
+        };
+        let addr = |n: &strata_catalog::config::StorageNodeConfig| format!("{}:{}", n.host, n.port);
+        if addr(&dn.primary) == *address {
+            stale.push(dnid);
+            continue;
+        }
+        let Some(i) = dn.replicas.iter().position(|r| addr(r) == *address) else {
+            warn!(dnid, recorded = %address, "the primary a failover chose is not in the configuration any more; using the configured one");
+            continue;
+        };
+        let mut promoted = dn.replicas.remove(i);
+        if promoted.database.is_empty() {
+            promoted.database = dn.primary.database.clone();
+        }
+        let old = std::mem::replace(&mut dn.primary, promoted);
+        let line = format!(
+            "data node {dnid}: primary {address} (chosen by a failover), instead of {} as configured, which is left out until it is rejoined as a replica and listed again",
+            addr(&old)
+        );
+        warn!("{line}");
+        changed.push(line);
+    }
+    if !stale.is_empty() {
+        for dnid in stale {
+            recorded.remove(&dnid);
+        }
+        if let Err(e) = write(&data_dir, &recorded) {
+            warn!(error = %e, "cannot rewrite the record of failed-over primaries");
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_catalog::config::{DataNodeConfig, StorageNodeConfig};
+
+    fn node(port: u16, database: &str) -> StorageNodeConfig {
+        StorageNodeConfig {
+            host: "127.0.0.1".into(),
+            port,
+            user: "u".into(),
+            password: String::new(),
+            database: database.into(),
+            weight: None,
+            failover_priority: None,
+            tls: false,
+            tls_ca: None,
+            tls_verify: true,
+            tls_server_name: None,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+
+    #[test]
+    fn a_recorded_replica_becomes_the_primary_and_the_old_one_is_left_out() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.server.data_dir = dir.path().to_path_buf();
+        let mut dn = DataNodeConfig::new(DataNodeId::new(1), node(3001, "db1"));
+        dn.replicas = vec![node(3002, ""), node(3003, "")];
+        config.data_nodes = vec![dn];
+        record(dir.path(), DataNodeId::new(1), "127.0.0.1:3003").expect("record");
+        let changed = apply(&mut config);
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        let dn = &config.data_nodes[0];
+        assert_eq!(
+            (dn.primary.port, dn.primary.database.as_str()),
+            (3003, "db1")
+        );
+        assert_eq!(
+            dn.replicas.iter().map(|r| r.port).collect::<Vec<_>>(),
+            [3002]
+        );
+        // The configuration now names it the primary: the record is dropped.
+        assert!(apply(&mut config).is_empty());
+        assert!(read(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_record_of_a_storage_node_no_longer_configured_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.server.data_dir = dir.path().to_path_buf();
+        config.data_nodes = vec![DataNodeConfig::new(DataNodeId::new(1), node(3001, "db1"))];
+        record(dir.path(), DataNodeId::new(1), "10.0.0.9:3306").expect("record");
+        assert!(apply(&mut config).is_empty());
+        assert_eq!(config.data_nodes[0].primary.port, 3001);
+    }
+}
