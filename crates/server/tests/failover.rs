@@ -1,7 +1,8 @@
 //! Storage high availability end to end, on real MariaDB primaries with GTID
 //! semi-synchronous replicas: a SIGKILLed primary is replaced by its replica with no
-//! acknowledged update lost and no error on the other data node; a topology whose
-//! roles contradict the configuration stops start-up.
+//! acknowledged update lost and no error on the other data node (and a restart keeps
+//! the promoted primary); a frozen (SIGSTOPped) primary is failed over and fenced when
+//! it resumes; a topology whose roles contradict the configuration stops start-up.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -237,5 +238,101 @@ async fn start_up_refuses_storage_nodes_whose_roles_contradict_the_configuration
     ] {
         assert!(message.contains(&expected), "{expected:?} not in {message}");
     }
+    Ok(())
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to process `pid`.
+fn signal(pid: u32, signal: &str) -> Result<(), BoxError> {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()?;
+    if !status.success() {
+        return Err(format!("kill -{signal} {pid} failed").into());
+    }
+    Ok(())
+}
+
+/// Polls `check` every 100 ms until it is true or `limit` passes.
+async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F) -> Result<(), BoxError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        if Instant::now() > deadline {
+            return Err(format!("{what}: not within {limit:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// A primary frozen with SIGSTOP (a hung server, not a dead one) is failed over like a
+/// dead one; when it resumes it is made read-only (fenced) and never written through
+/// Strata again: the writes after the failover are on the promoted replica only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() -> Result<(), BoxError>
+{
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let mut c = compute.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE fz (id INT PRIMARY KEY, v INT NOT NULL)")
+        .await?;
+    c.query_drop("INSERT INTO fz VALUES (1, 0)").await?;
+    drop(c);
+    storage.wait_replicas_caught_up().await?;
+    let pid = storage.node(0).pid().ok_or("no pid for the primary")?;
+    signal(pid, "STOP")?;
+    let frozen = Instant::now();
+    let outcome = async {
+        eventually(Duration::from_secs(15), "failover", || async {
+            !compute.context().ha.failovers().is_empty()
+        })
+        .await?;
+        let events = compute.context().ha.failovers();
+        assert!(events[0].error.is_none(), "{events:?}");
+        println!(
+            "frozen primary failed over after {} ms",
+            frozen.elapsed().as_millis()
+        );
+        for (step, took) in &events[0].steps {
+            println!("  {step}: {} ms", took.as_millis());
+        }
+        let mut c = compute.connect(Some("test")).await?;
+        c.query_drop("UPDATE fz SET v = 1 WHERE id = 1").await?;
+        Ok::<_, BoxError>(c)
+    }
+    .await;
+    signal(pid, "CONT")?;
+    let mut c = outcome?;
+    let physical = compute
+        .physical_database("test")
+        .ok_or("no physical database")?
+        .to_string();
+    let old = storage.node(0);
+    eventually(
+        Duration::from_secs(15),
+        "fencing the resumed primary",
+        || async {
+            old.execute_sql("SELECT @@global.read_only")
+                .await
+                .is_ok_and(|out| out.trim().ends_with('1'))
+        },
+    )
+    .await?;
+    c.query_drop("UPDATE fz SET v = 2 WHERE id = 1").await?;
+    let sql = format!("SELECT v FROM `{physical}`.fz WHERE id = 1");
+    let on_new = storage.replica(0, 0).execute_sql(&sql).await?;
+    assert_eq!(on_new.trim(), "2", "promoted replica");
+    // The old primary stopped at the value it had when it froze.
+    let on_old = old.execute_sql(&sql).await?;
+    assert_eq!(
+        on_old.trim(),
+        "0",
+        "the fenced old primary got writes after the failover"
+    );
+    compute.shutdown().await;
     Ok(())
 }
