@@ -646,3 +646,17 @@ pub struct FirewallRuleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+#[cfg(test)]
+mod round_trip_tests {
+    use super::*;
+
+    /// What the testkit and the playground write is what `strata serve` reads back.
+    #[test]
+    fn a_serialized_configuration_parses_back_unchanged() {
+        let config = Config::default();
+        let text = toml::to_string(&config).expect("serializes");
+        let back: Config = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back, config);
+    }
+}

@@ -268,10 +268,16 @@ impl ComputeProcess {
         }
     }
 
+    /// The end of the log, or, when the process panicked or exited with an error, the
+    /// message and the lines before it rather than the backtrace after it.
     fn log_tail(&self) -> String {
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        let end = lines
+            .iter()
+            .rposition(|l| l.contains("panicked at") || l.starts_with("Error:"))
+            .map_or(lines.len(), |i| (i + 6).min(lines.len()));
+        lines[end.saturating_sub(30)..end].join("\n")
     }
 }
 
