@@ -36,15 +36,14 @@ const VIRTUAL_TIME_MS: u32 = 10_000;
 
 /// The browser, or a failure that says how to get it.
 fn chromium() -> PathBuf {
-    if let Some(path) = std::env::var_os("STRATA_CHROMIUM") {
-        return PathBuf::from(path);
-    }
-    let path = PathBuf::from(CHROMIUM);
+    let path =
+        std::env::var_os("STRATA_CHROMIUM").map_or_else(|| PathBuf::from(CHROMIUM), PathBuf::from);
     assert!(
         path.exists(),
-        "chromium is not installed ({CHROMIUM} is missing): the web console is tested in a \
-         real browser. Install it with `apt-get install -y chromium` (./scripts/test does), \
-         or set STRATA_CHROMIUM to a Chromium binary."
+        "chromium is not installed ({} is missing): the web console is tested in a real \
+         browser. Install it with `apt-get install -y chromium` (./scripts/test does), or \
+         set STRATA_CHROMIUM to a Chromium binary.",
+        path.display()
     );
     path
 }
@@ -131,6 +130,18 @@ impl Page {
         attr(tag, name).unwrap_or_else(|| panic!("{tag} has no {name}"))
     }
 
+    /// The markup of the element whose start tag contains `needle`, to its `end` tag.
+    fn element(&self, needle: &str, end: &str) -> &str {
+        let Some(at) = self.dom.find(needle) else {
+            return "";
+        };
+        let start = self.dom[..at].rfind('<').unwrap_or(at);
+        let stop = self.dom[at..]
+            .find(end)
+            .map_or(self.dom.len(), |i| at + i + end.len());
+        &self.dom[start..stop]
+    }
+
     /// A number the page shows in `data-value` of element `id`.
     fn number(&self, id: &str) -> f64 {
         let value = self.attr(&format!("id=\"{id}\""), "data-value");
@@ -146,8 +157,8 @@ impl Page {
         assert_eq!(
             errors,
             "0",
-            "script errors: {:?}",
-            tag_with(&self.dom, "id=\"console-errors\"")
+            "script errors: {}",
+            self.element("id=\"console-errors\"", "</ul>")
         );
         assert!(
             tag_with(&self.dom, "id=\"console-errors\"").is_some_and(|t| t.contains("hidden")),
@@ -156,8 +167,8 @@ impl Page {
         assert_eq!(
             self.attr("<body", "data-api-failures"),
             "0",
-            "failed API reads; banner: {:?}",
-            tag_with(&self.dom, "id=\"banner\"")
+            "failed API reads: {}",
+            self.element("id=\"banner\"", "</div>")
         );
         assert!(
             self.console.is_empty(),

@@ -41,6 +41,8 @@
   const SVG = 'http://www.w3.org/2000/svg';
   // Samples kept for the charts (at the default 3 s refresh: 6 minutes).
   const KEEP = 120;
+  // Characters of a statement shown in a table cell.
+  const SQL_SHOWN = 160;
 
   // ---- Fetching ----
   class ApiError extends Error {
@@ -137,25 +139,41 @@
   }
 
   // ---- State ----
+  // The tiles show rates over this many seconds of the node's clock (or since the
+  // page opened), the charts one point per refresh.
+  const TILE_WINDOW_S = 10;
   const series = { throughput: [], avg: [], p99: [] };
-  let previous = null;
+  let snapshots = [];
   let refreshes = 0;
 
-  function rates(current) {
-    if (!previous || current.t <= previous.t || current.statements < previous.statements) {
-      // First read, or the node restarted: nothing to compare with yet.
-      return null;
-    }
-    const dt = current.t - previous.t;
-    const count = current.durationCount - previous.durationCount;
-    const p99 = quantile(0.99, previous, current);
+  // Rates between two snapshots; null when there is nothing to compare.
+  function rates(before, after) {
+    if (!before || after.t <= before.t) return null;
+    const dt = after.t - before.t;
+    const count = after.durationCount - before.durationCount;
+    const p99 = quantile(0.99, before, after);
     return {
-      t: current.t,
-      throughput: (current.statements - previous.statements) / dt,
-      errors: (current.errors - previous.errors) / dt,
-      avgMs: count > 0 ? ((current.durationSum - previous.durationSum) / count) * 1000 : null,
+      t: after.t,
+      throughput: (after.statements - before.statements) / dt,
+      errors: (after.errors - before.errors) / dt,
+      avgMs: count > 0 ? ((after.durationSum - before.durationSum) / count) * 1000 : null,
       p99Ms: p99 === null ? null : p99 * 1000,
     };
+  }
+
+  // Keeps `current`; returns the rates since the previous snapshot (for the charts)
+  // and over the tiles' window.
+  function record(current) {
+    const last = snapshots[snapshots.length - 1];
+    if (last && (current.t < last.t || current.statements < last.statements)) {
+      // The node restarted: start afresh.
+      snapshots = [];
+    }
+    const previous = snapshots[snapshots.length - 1];
+    const oldest = snapshots.find((s) => s.t >= current.t - TILE_WINDOW_S) || previous;
+    snapshots.push(current);
+    while (snapshots.length > 2 && snapshots[1].t < current.t - TILE_WINDOW_S) snapshots.shift();
+    return { step: rates(previous, current), recent: rates(oldest, current) };
   }
 
   function push(list, t, v) {
@@ -203,8 +221,8 @@
     return STATUS[status] || 'bad';
   }
 
-  // A table from rows of objects: columns are [key, heading, kind] where kind is
-  // 'num', 'sql' or a function (row -> Node or text).
+  // A table from rows of objects: columns are [key, heading, kind] where kind is a
+  // cell class ('num', 'sql', 'nowrap') or a function (row, cell -> Node or text).
   function renderTable(table, columns, rows, emptyText) {
     table.replaceChildren();
     const head = el('tr');
@@ -229,7 +247,12 @@
         }
         const v = row[key];
         const text = v === null || v === undefined ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v);
-        tr.appendChild(el('td', kind || null, text));
+        const td = tr.appendChild(el('td', kind || null, text));
+        if (kind === 'sql' && text.length > SQL_SHOWN) {
+          // Long statements are cut; the whole text is in the tooltip.
+          td.textContent = text.slice(0, SQL_SHOWN) + '…';
+          td.title = text;
+        }
       }
     }
   }
@@ -372,7 +395,7 @@
 
   function renderSlow(slow) {
     renderTable($('slow'), [
-      ['time', 'time'],
+      ['time', 'time', 'nowrap'],
       ['user', 'user'],
       ['duration_ms', 'ms', 'num'],
       ['data_nodes', 'nodes'],
@@ -385,7 +408,7 @@
       ['xid', 'xid', 'sql'],
       ['state', 'state'],
       ['data_nodes', 'data nodes'],
-      ['time', 'since'],
+      ['time', 'since', 'nowrap'],
       ['age_s', 'age s', 'num'],
     ], xa, 'no in-doubt transaction');
   }
@@ -414,34 +437,37 @@
       ['id', 'id', 'num'],
       ['kind', 'kind'],
       ['state', 'state', (r) => el('span', 'badge ' + statusClass(r.state), r.state)],
-      ['progress_pct', 'progress', (r) => {
+      ['progress_pct', 'progress', (r, td) => {
+        td.className = 'nowrap';
         const wrap = el('span');
         const bar = wrap.appendChild(el('span', 'progress' + (r.state === 'failed' ? ' failed' : '')));
         bar.appendChild(el('div')).style.width = Math.max(0, Math.min(100, r.progress_pct)) + '%';
         wrap.appendChild(document.createTextNode(Math.round(r.progress_pct) + ' %'));
         return wrap;
       }],
-      ['started', 'started'],
+      ['started', 'started', 'nowrap'],
       ['eta_s', 'eta', (r) => (r.eta_s === null ? '' : fmtDuration(r.eta_s))],
       ['description', 'work', 'sql'],
       ['last_error', 'last error', 'sql'],
     ], jobs.slice(0, 20), 'no job');
   }
 
-  function renderRates(current, rate) {
+  function renderRates(current, { step, recent }) {
     setValue('statements-total', current.statements, 0);
     setValue('connections', current.connections, 0);
     setValue('xa-in-doubt', current.inDoubt, 0);
     $('xa-tile').classList.toggle('bad', current.inDoubt > 0);
-    if (rate) {
-      setValue('throughput', rate.throughput, 1);
-      setValue('latency-avg', rate.avgMs, 2);
-      setValue('latency-p99', rate.p99Ms, 2);
-      setValue('error-rate', rate.errors, 2);
-      $('errors-tile').classList.toggle('bad', rate.errors > 0);
-      push(series.throughput, rate.t, rate.throughput);
-      push(series.avg, rate.t, rate.avgMs);
-      push(series.p99, rate.t, rate.p99Ms);
+    if (recent) {
+      setValue('throughput', recent.throughput, 1);
+      setValue('latency-avg', recent.avgMs, 2);
+      setValue('latency-p99', recent.p99Ms, 2);
+      setValue('error-rate', recent.errors, 2);
+      $('errors-tile').classList.toggle('bad', recent.errors > 0);
+    }
+    if (step) {
+      push(series.throughput, step.t, step.throughput);
+      push(series.avg, step.t, step.avgMs);
+      push(series.p99, step.t, step.p99Ms);
     }
     drawChart($('chart-throughput'), [{ points: series.throughput }]);
     drawChart($('chart-latency'), [{ points: series.avg }, { points: series.p99 }]);
@@ -464,8 +490,7 @@
       });
       if (results[0].status === 'fulfilled') {
         const current = snapshot(parseMetrics(results[0].value));
-        renderRates(current, rates(current));
-        previous = current;
+        renderRates(current, record(current));
       }
       const info = data.server ? renderServer(data.server) : {};
       if (data.datanodes && data.datasources) {
