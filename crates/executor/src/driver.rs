@@ -47,6 +47,11 @@ pub trait NodeIo {
     async fn drain(&mut self, node: usize);
     /// Runs `sql` on node `node` and reads its reply (savepoint rollbacks).
     async fn execute(&mut self, node: usize, sql: &str) -> Result<(), MysqlError>;
+    /// Node `node` is done with its part of a write: `Ok` when it applied it. Lets the
+    /// caller report progress (the server's job registry); does nothing by default.
+    fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
+        let _ = (node, result);
+    }
 }
 
 /// Where the merged result goes (the client connection in the server).
@@ -283,6 +288,7 @@ pub async fn run_write<I: NodeIo>(
     };
     for (node, sent) in sent.into_iter().enumerate() {
         if let Err(e) = sent {
+            io.write_part_done(node, Err(&e));
             result.failures.push((node, e));
             continue;
         }
@@ -293,17 +299,22 @@ pub async fn run_write<I: NodeIo>(
         }
         let statement = io.read_reply(node).await;
         match (savepoint_error, statement) {
-            (Some(e), _) | (None, Err(e)) => result.failures.push((node, e)),
-            (None, Ok(NodeReply::Ok(ok))) => result.oks.push((node, ok)),
+            (Some(e), _) | (None, Err(e)) => {
+                io.write_part_done(node, Err(&e));
+                result.failures.push((node, e));
+            }
+            (None, Ok(NodeReply::Ok(ok))) => {
+                io.write_part_done(node, Ok(()));
+                result.oks.push((node, ok));
+            }
             (None, Ok(NodeReply::Rows(_))) => {
                 io.drain(node).await;
-                result.failures.push((
-                    node,
-                    MysqlError::new(
-                        codes::UNKNOWN,
-                        "a data node returned a result set for a write",
-                    ),
-                ));
+                let e = MysqlError::new(
+                    codes::UNKNOWN,
+                    "a data node returned a result set for a write",
+                );
+                io.write_part_done(node, Err(&e));
+                result.failures.push((node, e));
             }
         }
     }

@@ -250,6 +250,8 @@ pub struct ServerContext {
     pub http_addr: Mutex<Option<std::net::SocketAddr>>,
     /// Storage nodes' health and roles, failovers (published by the heartbeat tasks).
     pub ha: Arc<crate::failover::HaState>,
+    /// Long-running work and its progress (`SHOW @@JOB`).
+    pub jobs: crate::jobs::JobRegistry,
 }
 
 impl ServerContext {
@@ -301,6 +303,7 @@ impl ServerContext {
         let config = topology.catalog().config().clone();
         Ok(ServerContext {
             ha: Arc::new(crate::failover::HaState::new(storage_tls.clone())),
+            jobs: crate::jobs::JobRegistry::new(),
             audit,
             firewall_active: std::sync::atomic::AtomicBool::new(firewall.is_active()),
             firewall: std::sync::RwLock::new(Arc::new(firewall)),

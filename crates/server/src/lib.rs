@@ -9,7 +9,8 @@
 //!
 //! Beside the service port it binds the admin port (`admin`: MySQL protocol, management
 //! commands) and the HTTP port (`http`: health, Prometheus metrics from `metrics`, the
-//! management API); statement statistics and the slow log are collected in `stats`.
+//! management API and the web console); statement statistics and the slow log are
+//! collected in `stats`, long-running work reports its progress to `jobs`.
 //!
 //! With the `fuzzing` feature (fuzz/ and this crate's tests only), `fuzzing` holds the
 //! command-dispatch fuzzing harness.
@@ -24,6 +25,7 @@ pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod http;
+pub mod jobs;
 pub mod key_report;
 pub mod metrics;
 pub mod primaries;

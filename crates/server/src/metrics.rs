@@ -472,7 +472,11 @@ pub fn render(ctx: &ServerContext) -> String {
         "gauge",
         "Seconds since the compute node started.",
     )
-    .sample(&[], ctx.started.elapsed().as_secs());
+    // To the millisecond: the web console computes rates over this clock.
+    .sample(
+        &[],
+        format_args!("{:.3}", ctx.started.elapsed().as_secs_f64()),
+    );
     family(
         &mut out,
         "strata_client_connections",

@@ -296,6 +296,29 @@ async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResul
     assert_eq!(point["count"], 5);
     assert!(point["p99_ms"].is_number());
 
+    // The CREATE TABLE of `sharded_node` ran on both data nodes: a finished job.
+    let jobs = request(addr, "GET", "/api/v1/jobs", ROOT, None)
+        .await?
+        .json();
+    let create = jobs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| {
+            j["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("CREATE TABLE ht"))
+        })
+        .unwrap_or_else(|| panic!("no CREATE TABLE job in {jobs}"));
+    assert_eq!(create["kind"], "ddl");
+    assert_eq!(create["state"], "finished");
+    assert_eq!(create["progress_pct"], 100.0);
+    assert_eq!(create["steps"], 2);
+    assert!(create["id"].is_i64());
+    assert!(create["started"].is_string());
+    assert!(create["eta_s"].is_null());
+    assert!(create["last_error"].is_null());
+
     for view in [
         "datasources",
         "backends",
@@ -413,6 +436,7 @@ async fn the_openapi_document_lists_every_route() -> TestResult {
         "xa",
         "digests",
         "slow",
+        "jobs",
     ] {
         assert!(
             doc["paths"][format!("/api/v1/{view}")]["get"].is_object(),

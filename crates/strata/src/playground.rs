@@ -162,6 +162,10 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
             server.http_addr(),
             server.http_addr()
         );
+        println!(
+            "  web console: http://{}/ (user root, empty password)",
+            server.http_addr()
+        );
         println!("Press Ctrl-C to stop.");
         let signal = shutdown.wait().await;
         tracing::info!(signal, "stopping the playground");

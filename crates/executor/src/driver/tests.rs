@@ -31,6 +31,8 @@ struct FakeIo {
     nodes: Vec<FakeNode>,
     /// Calls in order, e.g. `send 0`, `reply 1`, `row 0`.
     log: Vec<String>,
+    /// `write_part_done` calls: node, whether it applied the write.
+    parts_done: Vec<(usize, bool)>,
 }
 
 impl NodeIo for FakeIo {
@@ -79,6 +81,10 @@ impl NodeIo for FakeIo {
         self.log.push(format!("execute {node}"));
         self.nodes[node].sent.push(sql.to_string());
         Ok(())
+    }
+
+    fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
+        self.parts_done.push((node, result.is_ok()));
     }
 }
 
@@ -332,4 +338,34 @@ fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
     let result = run(run_write(&mut io, &write, None));
     assert_eq!((result.oks.len(), result.failures.len()), (1, 1));
     assert!(!io.log.iter().any(|l| l.starts_with("execute")));
+}
+
+#[test]
+fn a_write_reports_each_node_done_once_in_plan_order() {
+    let mut failing = ok(0, 0);
+    failing.replies.pop_front();
+    failing.replies[0] = Err(MysqlError::new((1050, "42S01"), "Table 't' already exists"));
+    let mut first = ok(0, 0);
+    first.replies.pop_front();
+    let mut io = FakeIo {
+        nodes: vec![
+            first,
+            failing,
+            FakeNode {
+                unreachable: true,
+                ..FakeNode::default()
+            },
+        ],
+        ..FakeIo::default()
+    };
+    let write = Write::new(
+        WriteKind::DdlFanOut,
+        NodeStatement::same(
+            &DataNodeId::from_numbers(&[1, 2, 3]),
+            "CREATE TABLE t (a INT)",
+        ),
+    );
+    let result = run(run_write(&mut io, &write, None));
+    assert_eq!((result.oks.len(), result.failures.len()), (1, 2));
+    assert_eq!(io.parts_done, [(0, true), (1, false), (2, false)]);
 }

@@ -27,11 +27,13 @@ pub enum View {
     SlowSql,
     /// `SHOW @@SERVER`.
     Server,
+    /// `SHOW @@JOB`.
+    Job,
 }
 
 impl View {
     /// Every view with its names and what it shows (`SHOW @@HELP` prints this).
-    pub const ALL: [(View, &'static [&'static str], &'static str); 11] = [
+    pub const ALL: [(View, &'static [&'static str], &'static str); 12] = [
         (View::Help, &["HELP"], "The admin commands"),
         (
             View::DataNode,
@@ -79,6 +81,11 @@ impl View {
             &["SERVER"],
             "Version, uptime, node id, threads, memory, state",
         ),
+        (
+            View::Job,
+            &["JOB"],
+            "Long-running work (DDL over several data nodes): state, progress, ETA",
+        ),
     ];
 
     /// The view named `name` (upper case, without `@@`).
@@ -103,6 +110,7 @@ impl View {
             View::SqlDigest => "digests",
             View::SlowSql => "slow",
             View::Server => "server",
+            View::Job => "jobs",
         }
     }
 
@@ -230,6 +238,7 @@ mod tests {
             ("SHOW @@SQL_DIGEST", Command::Show(View::SqlDigest)),
             ("SHOW @@SLOW_SQL", Command::Show(View::SlowSql)),
             ("SHOW @@XA", Command::Show(View::Xa)),
+            ("show @@job", Command::Show(View::Job)),
             ("offline", Command::Offline),
             ("ONLINE;", Command::Online),
             ("reset @@sql_digest", Command::ResetDigests),

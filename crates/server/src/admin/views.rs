@@ -26,6 +26,7 @@ pub fn view(ctx: &ServerContext, view: View) -> AdminTable {
         View::SqlDigest => digests(ctx),
         View::SlowSql => slow(ctx),
         View::Server => server(ctx),
+        View::Job => jobs(ctx),
     }
 }
 
@@ -43,6 +44,7 @@ pub fn columns(view: View) -> &'static [(&'static str, T)] {
         View::SqlDigest => SQL_DIGEST,
         View::SlowSql => SLOW_SQL,
         View::Server => SERVER,
+        View::Job => JOB,
     }
 }
 
@@ -163,6 +165,22 @@ pub const SLOW_SQL: &[(&str, T)] = &[
 
 /// The columns of `SHOW @@SERVER`.
 pub const SERVER: &[(&str, T)] = &[("name", T::Text), ("value", T::Text)];
+
+/// The columns of `SHOW @@JOB`.
+pub const JOB: &[(&str, T)] = &[
+    ("id", T::Int),
+    ("kind", T::Text),
+    ("description", T::Text),
+    ("state", T::Text),
+    ("progress_pct", T::Float),
+    ("steps_done", T::Int),
+    ("steps", T::Int),
+    ("started", T::Text),
+    ("finished", T::Text),
+    ("elapsed_s", T::Float),
+    ("eta_s", T::Float),
+    ("last_error", T::Text),
+];
 
 fn help() -> AdminTable {
     let mut t = AdminTable::new(HELP);
@@ -556,6 +574,28 @@ fn server(ctx: &ServerContext) -> AdminTable {
     ];
     for (name, value) in rows {
         t.push(vec![name.into(), value.into()]);
+    }
+    t
+}
+
+/// Running jobs first, then ended ones, newest first.
+fn jobs(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(JOB);
+    for job in ctx.jobs.list() {
+        t.push(vec![
+            job.id.into(),
+            job.kind.name().into(),
+            job.description.as_str().into(),
+            job.state.name().into(),
+            job.progress_pct().into(),
+            job.done.into(),
+            job.total.into(),
+            format_ms(job.started_ms).into(),
+            job.finished_ms.map(format_ms).into(),
+            job.elapsed.as_secs_f64().into(),
+            job.eta().map_or(Cell::Null, |d| d.as_secs_f64().into()),
+            job.last_error.clone().into(),
+        ]);
     }
     t
 }

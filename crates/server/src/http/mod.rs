@@ -3,12 +3,15 @@
 //! `/api/v1/` — the admin port's views as JSON and its actions as POST — described by
 //! the OpenAPI document at `/api/v1/openapi.json` (`openapi`).
 //!
+//! The same listener serves the web console at `/` (`console`).
+//!
 //! `/health`, `/metrics` and the OpenAPI document need no credential. Everything else
 //! under `/api/v1/` takes HTTP basic authentication against the same accounts as the
 //! MySQL ports, with the admin privilege (views show statement texts, which may hold
-//! data; actions change the node). Failed attempts count towards the address's
-//! failed-login block like failed MySQL logins.
+//! data; actions change the node); so does the console's page. Failed attempts count
+//! towards the address's failed-login block like failed MySQL logins.
 
+pub mod console;
 pub mod openapi;
 
 use std::net::SocketAddr;
@@ -59,6 +62,7 @@ pub fn router(ctx: Arc<ServerContext>) -> Router {
         .route("/api/v1/reload", post(reload))
         .route("/api/v1/kill", post(kill))
         .route("/api/v1/reset_digests", post(reset_digests))
+        .merge(console::router())
         .with_state(ctx)
 }
 
@@ -75,6 +79,10 @@ pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>, mut shutdown:
         tracing::warn!(error = %e, "HTTP listener failed");
     }
 }
+
+/// The `WWW-Authenticate` challenge of the API and the console (one realm, so a
+/// browser that signed in to the console sends the same credential to the API).
+const CHALLENGE: &str = "Basic realm=\"strata\"";
 
 /// An API error: an HTTP status and a JSON body `{"error": {"code", "message"}}`
 /// (`code` is the MySQL error code where there is one).
@@ -105,7 +113,7 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"strata\""),
+                HeaderValue::from_static(CHALLENGE),
             );
         }
         response

@@ -17,13 +17,14 @@ use strata_executor::{
     MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
     DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
-use strata_planner::{QueryPlan, Write};
+use strata_planner::{QueryPlan, Write, WriteKind};
 use strata_protocol::constants::com;
 use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_protocol::ResultFormat;
 use strata_protocol::{codes, MysqlError};
 
 use crate::context::ServerContext;
+use crate::jobs::{JobHandle, JobKind};
 
 use super::transaction::STATEMENT_SAVEPOINT;
 use super::{backend_error, Answer, Handled, ReplyFormat, Session, SessionError};
@@ -126,12 +127,28 @@ impl Session {
         savepoint: bool,
     ) -> Result<strata_executor::CombinedOk, MysqlError> {
         let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
-        let mut leases = self.leases_for(&nodes).await?;
-        self.note_backends(&leases);
         let ctx = self.ctx.clone();
+        // DDL over several data nodes is a job: SHOW @@JOB follows it node by node.
+        let job = (write.kind == WriteKind::DdlFanOut && write.parts.len() > 1).then(|| {
+            let statement = write.parts.first().map_or("", |p| p.sql.as_str());
+            ctx.jobs
+                .start(JobKind::Ddl, statement, write.parts.len() as u64)
+        });
+        let mut leases = match self.leases_for(&nodes).await {
+            Ok(leases) => leases,
+            Err(e) => {
+                if let Some(job) = job {
+                    job.fail(&e.message);
+                }
+                return Err(e);
+            }
+        };
+        self.note_backends(&leases);
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
+            job: job.as_ref(),
+            dnids: &nodes,
         };
         let result =
             strata_executor::run_write(&mut io, write, savepoint.then_some(STATEMENT_SAVEPOINT))
@@ -139,6 +156,9 @@ impl Session {
         self.give_back(leases).await;
         let dnid_of = |node: usize| write.parts.get(node).map_or(DataNodeId::new(0), |p| p.dnid);
         let Some((node, first)) = result.failures.first() else {
+            if let Some(job) = job {
+                job.finish();
+            }
             return Ok(result.combined(write.combine()));
         };
         let dnid = dnid_of(*node);
@@ -163,6 +183,9 @@ impl Session {
                     .join(",")
             )
         };
+        if let Some(job) = job {
+            job.fail(&message);
+        }
         Err(MysqlError {
             message,
             ..first.clone()
@@ -275,6 +298,8 @@ impl Session {
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
+            job: None,
+            dnids: &nodes,
         };
         let mut sink = ClientSink {
             conn: &mut self.client.conn,
@@ -365,6 +390,10 @@ fn group_concat_max_len(vars: &SessionVars) -> usize {
 struct LeaseIo<'a> {
     leases: &'a mut [Lease],
     ctx: &'a ServerContext,
+    /// The job a write reports its progress to, node by node.
+    job: Option<&'a JobHandle>,
+    /// The data node of each plan position (for the job's error messages).
+    dnids: &'a [DataNodeId],
 }
 
 impl LeaseIo<'_> {
@@ -447,6 +476,17 @@ impl NodeIo for LeaseIo<'_> {
             Err(e) => {
                 lease.mark_broken();
                 Err(super::backend_error(lease.target().dnid, &e))
+            }
+        }
+    }
+
+    fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
+        let Some(job) = self.job else { return };
+        match result {
+            Ok(()) => job.step_done(),
+            Err(e) => {
+                let dnid = self.dnids.get(node).copied().unwrap_or(DataNodeId::new(0));
+                job.step_failed(&format!("{} (data node {dnid})", e.message));
             }
         }
     }
