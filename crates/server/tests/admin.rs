@@ -293,6 +293,29 @@ async fn every_view_answers_with_its_columns_and_moves_under_load() -> TestResul
         ]]
     );
 
+    // Every storage node's heartbeat, once the first probes are in.
+    let mut beats = Vec::new();
+    for _ in 0..50 {
+        let (cols, rows) = show(&mut admin, "SHOW @@HEARTBEAT").await?;
+        // `show` takes the column names from the rows: none before the first probes.
+        if !rows.is_empty() {
+            assert_eq!(cols[..5], ["dnid", "host", "port", "role", "status"]);
+        }
+        beats = rows;
+        if beats.len() == 2 && beats.iter().all(|r| r[4].as_deref() == Some("up")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let dnids: Vec<Option<&str>> = beats.iter().map(|r| r[0].as_deref()).collect();
+    assert_eq!(dnids, [Some("1"), Some("2")], "{beats:?}");
+    assert!(
+        beats
+            .iter()
+            .all(|r| r[3].as_deref() == Some("primary") && r[4].as_deref() == Some("up")),
+        "{beats:?}"
+    );
+
     // Nothing in doubt on a healthy node: the view is empty, with its columns.
     let rows: Vec<Row> = admin.query("SHOW @@XA").await?;
     assert!(rows.is_empty(), "{rows:?}");

@@ -29,11 +29,13 @@ pub enum View {
     Server,
     /// `SHOW @@JOB`.
     Job,
+    /// `SHOW @@HEARTBEAT`.
+    Heartbeat,
 }
 
 impl View {
     /// Every view with its names and what it shows (`SHOW @@HELP` prints this).
-    pub const ALL: [(View, &'static [&'static str], &'static str); 12] = [
+    pub const ALL: [(View, &'static [&'static str], &'static str); 13] = [
         (View::Help, &["HELP"], "The admin commands"),
         (
             View::DataNode,
@@ -86,6 +88,11 @@ impl View {
             &["JOB"],
             "Long-running work (DDL over several data nodes): state, progress, ETA",
         ),
+        (
+            View::Heartbeat,
+            &["HEARTBEAT"],
+            "Heartbeats of every storage node: status, period, timeout, lag, last error",
+        ),
     ];
 
     /// The view named `name` (upper case, without `@@`).
@@ -111,6 +118,7 @@ impl View {
             View::SlowSql => "slow",
             View::Server => "server",
             View::Job => "jobs",
+            View::Heartbeat => "heartbeats",
         }
     }
 
@@ -239,6 +247,7 @@ mod tests {
             ("SHOW @@SLOW_SQL", Command::Show(View::SlowSql)),
             ("SHOW @@XA", Command::Show(View::Xa)),
             ("show @@job", Command::Show(View::Job)),
+            ("SHOW @@HEARTBEAT", Command::Show(View::Heartbeat)),
             ("offline", Command::Offline),
             ("ONLINE;", Command::Online),
             ("reset @@sql_digest", Command::ResetDigests),

@@ -27,6 +27,7 @@ pub fn view(ctx: &ServerContext, view: View) -> AdminTable {
         View::SlowSql => slow(ctx),
         View::Server => server(ctx),
         View::Job => jobs(ctx),
+        View::Heartbeat => heartbeats(ctx),
     }
 }
 
@@ -45,6 +46,7 @@ pub fn columns(view: View) -> &'static [(&'static str, T)] {
         View::SlowSql => SLOW_SQL,
         View::Server => SERVER,
         View::Job => JOB,
+        View::Heartbeat => HEARTBEAT,
     }
 }
 
@@ -165,6 +167,22 @@ pub const SLOW_SQL: &[(&str, T)] = &[
 
 /// The columns of `SHOW @@SERVER`.
 pub const SERVER: &[(&str, T)] = &[("name", T::Text), ("value", T::Text)];
+
+/// The columns of `SHOW @@HEARTBEAT`.
+pub const HEARTBEAT: &[(&str, T)] = &[
+    ("dnid", T::Int),
+    ("host", T::Text),
+    ("port", T::Int),
+    ("role", T::Text),
+    ("status", T::Text),
+    ("period_ms", T::Int),
+    ("timeout_ms", T::Int),
+    ("failure_threshold", T::Int),
+    ("lag_ms", T::Int),
+    ("lag_transactions", T::Int),
+    ("at_risk", T::Int),
+    ("last_error", T::Text),
+];
 
 /// The columns of `SHOW @@JOB`.
 pub const JOB: &[(&str, T)] = &[
@@ -595,6 +613,30 @@ fn jobs(ctx: &ServerContext) -> AdminTable {
             job.elapsed.as_secs_f64().into(),
             job.eta().map_or(Cell::Null, |d| d.as_secs_f64().into()),
             job.last_error.clone().into(),
+        ]);
+    }
+    t
+}
+
+/// One row per storage node as the heartbeat sees it (every data node is watched,
+/// replicas or not), with the probing settings in force.
+fn heartbeats(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(HEARTBEAT);
+    let ha = &ctx.config.ha;
+    for s in ctx.ha.datasources() {
+        t.push(vec![
+            s.dnid.get().into(),
+            s.host.as_str().into(),
+            u32::from(s.port).into(),
+            s.role.as_str().into(),
+            s.status.as_str().into(),
+            ha.heartbeat_interval_ms.into(),
+            ha.heartbeat_timeout_ms.into(),
+            ha.failure_threshold.into(),
+            s.lag_ms.map_or(Cell::Null, Cell::from),
+            s.lag_transactions.map_or(Cell::Null, Cell::from),
+            s.at_risk.into(),
+            s.last_error.clone().into(),
         ]);
     }
     t
