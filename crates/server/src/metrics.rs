@@ -439,12 +439,22 @@ pub const FAMILIES: &[&str] = &[
     "strata_pool_acquire_waits_total",
     "strata_pool_acquire_wait_seconds_total",
     "strata_storage_node_up",
+    "strata_storage_node_heartbeat_up",
+    "strata_storage_node_lag_seconds",
     "strata_xa_commits_total",
     "strata_xa_in_doubt_transactions",
     "strata_xa_recovered_branches_total",
     "strata_deadlocks_broken_total",
     "strata_statement_digests",
     "strata_statement_samples_dropped_total",
+];
+
+/// Families of `FAMILIES` that may have no sample yet: heartbeats before the first
+/// probes, replica lag without replicas, per-node latency before a single-node statement.
+pub const MAY_BE_EMPTY: &[&str] = &[
+    "strata_storage_node_heartbeat_up",
+    "strata_storage_node_lag_seconds",
+    "strata_data_node_statement_duration_seconds",
 ];
 
 /// The Prometheus text exposition of `ctx`'s metrics (statistics are collected first).
@@ -698,6 +708,40 @@ fn pool_families(ctx: &ServerContext, out: &mut String) {
         for (dnid, node, pool) in &nodes {
             f.sample(&[("dnid", dnid), ("node", node)], read(pool));
         }
+    }
+    // The heartbeat's view of every storage node, replicas included.
+    let beats = ctx.ha.datasources();
+    let label = |s: &crate::failover::StorageNodeState| {
+        (
+            s.dnid.to_string(),
+            format!("{}:{}", s.host, s.port),
+            s.role.as_str(),
+        )
+    };
+    let mut f = family(
+        out,
+        "strata_storage_node_heartbeat_up",
+        "gauge",
+        "1 while the storage node answers heartbeats (a replica: and replicates within the lag limit), by role.",
+    );
+    for s in &beats {
+        let (dnid, node, role) = label(s);
+        let up = s.status == crate::failover::NodeStatus::Up;
+        f.sample(
+            &[("dnid", &dnid), ("node", &node), ("role", role)],
+            u64::from(up),
+        );
+    }
+    let mut f = family(
+        out,
+        "strata_storage_node_lag_seconds",
+        "gauge",
+        "Replication lag of a replica (Seconds_Behind_Master), where known.",
+    );
+    for s in beats.iter().filter(|s| s.lag_ms.is_some()) {
+        let (dnid, node, role) = label(s);
+        let lag = s.lag_ms.unwrap_or(0) as f64 / 1000.0;
+        f.sample(&[("dnid", &dnid), ("node", &node), ("role", role)], lag);
     }
     let mut f = family(
         out,
