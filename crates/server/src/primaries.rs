@@ -102,21 +102,7 @@ mod tests {
     use strata_catalog::config::{DataNodeConfig, StorageNodeConfig};
 
     fn node(port: u16, database: &str) -> StorageNodeConfig {
-        StorageNodeConfig {
-            host: "127.0.0.1".into(),
-            port,
-            user: "u".into(),
-            password: String::new(),
-            database: database.into(),
-            weight: None,
-            failover_priority: None,
-            tls: false,
-            tls_ca: None,
-            tls_verify: true,
-            tls_server_name: None,
-            tls_cert: None,
-            tls_key: None,
-        }
+        StorageNodeConfig::new("127.0.0.1", port, "u", "", database)
     }
 
     #[test]
