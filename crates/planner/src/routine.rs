@@ -81,16 +81,19 @@ pub(crate) fn plan_routine(
         }
         ("DROP", "TRIGGER") => {
             // The trigger is on one data node, which the compute node does not record:
-            // every node drops it if it has it.
-            let nodes = database_nodes(routine_db(src, object), ctx, catalog)?;
-            let mut sql_text = text();
+            // with IF EXISTS every node drops it if it has it; without, the error for a
+            // trigger no node has could not be given.
             if !words.iter().any(|(_, w)| w == "EXISTS") {
-                if let Some((pos, _)) = words.iter().find(|(_, w)| w == "TRIGGER") {
-                    let end = src.tokens[*pos].span.end;
-                    sql_text = format!("{} IF EXISTS{}", &sql[..end], &sql[end..]);
-                }
+                return Err(PlanError::unsupported(
+                    "DROP TRIGGER without IF EXISTS in a database over several data nodes (add IF EXISTS, or route it with /*!strata:dnid=N*/)",
+                ));
             }
-            Ok(Some(Planned::of(fan_out(&nodes, sql_text, WriteKind::DdlFanOut))))
+            let nodes = database_nodes(routine_db(src, object), ctx, catalog)?;
+            Ok(Some(Planned::of(fan_out(
+                &nodes,
+                text(),
+                WriteKind::DdlFanOut,
+            ))))
         }
         ("CREATE" | "ALTER" | "DROP", "EVENT") => Err(PlanError::unsupported(format!(
             "{} EVENT in a database over several data nodes",

@@ -220,6 +220,9 @@ async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() 
     )
     .await;
     assert_eq!(code, Some(1235), "{message}");
+    let (code, message) = error_of(&mut c, "DROP TRIGGER mp_none").await;
+    assert_eq!(code, Some(1235), "{message}");
+    c.query_drop("DROP TRIGGER IF EXISTS mp_none").await?;
     let (code, _) = error_of(
         &mut c,
         "CREATE EVENT mp_ev ON SCHEDULE EVERY 1 DAY DO BEGIN SELECT 1; END",
