@@ -350,7 +350,7 @@ def prepare_mtr_schema(compute, storage):
 
 def reset_state(port, via_strata):
     """Drops what a failed file left behind: databases, tables and views in `test`,
-    accounts (directly only). Returns False when the server does not answer."""
+    accounts, routines and events (directly only). Returns False when the server does not answer."""
     ok, out, _ = client(port, "SHOW DATABASES")
     if not ok:
         return False
@@ -366,6 +366,12 @@ def reset_state(port, via_strata):
         ok, out, _ = client(port, "SELECT CONCAT(QUOTE(user), '@', QUOTE(host)) FROM mysql.user "
                                   "WHERE user NOT IN ('root', 'strata', 'mariadb.sys', 'mysql', '')")
         stmts += [f"DROP USER {u};" for u in out.split()] if ok else []
+        # Routines and events a failed file left in `test` (triggers go with tables).
+        ok, out, _ = client(port, "SELECT CONCAT(ROUTINE_TYPE, ' IF EXISTS test.`', ROUTINE_NAME, '`') "
+                                  "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'test' "
+                                  "UNION ALL SELECT CONCAT('EVENT IF EXISTS test.`', EVENT_NAME, '`') "
+                                  "FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'test'")
+        stmts += [f"DROP {r};" for r in out.splitlines() if r.strip()] if ok else []
         stmts.append("CREATE DATABASE IF NOT EXISTS test;")
     if stmts:
         client(port, "SET foreign_key_checks = 0;\n" + "\n".join(stmts), force=True)

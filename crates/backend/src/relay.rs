@@ -40,8 +40,13 @@ pub struct RelayOutcome {
 /// Which response shape the command produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseKind {
-    /// COM_QUERY / COM_STMT_EXECUTE: OK, ERR or result sets, possibly several.
+    /// COM_QUERY: OK, ERR or result sets, possibly several. A result set always has
+    /// its rows (MariaDB flags SERVER_STATUS_CURSOR_EXISTS on a SELECT run while a
+    /// stored program's cursor is open: the rows still follow).
     Results,
+    /// COM_STMT_EXECUTE asking for a cursor: as `Results`, and a result set flagged
+    /// SERVER_STATUS_CURSOR_EXISTS opened one: no rows follow until COM_STMT_FETCH.
+    Execute,
     /// COM_FIELD_LIST: column definitions closed by EOF.
     FieldList,
 }
@@ -112,6 +117,8 @@ struct Relay<'a, B, C> {
     client: &'a mut PacketConn<C>,
     mode: RelayMode<'a>,
     out: RelayOutcome,
+    /// The command may open a cursor (COM_STMT_EXECUTE).
+    cursors: bool,
 }
 
 impl<B, C> Relay<'_, B, C>
@@ -250,7 +257,7 @@ where
             )));
         }
         let (warnings, flags) = eof_fields(payload)?;
-        if flags & status::CURSOR_EXISTS != 0 {
+        if self.cursors && flags & status::CURSOR_EXISTS != 0 {
             // An opened cursor: no rows follow until COM_STMT_FETCH.
             self.backend.consume_frame();
             self.write_terminator(warnings, flags);
@@ -396,6 +403,7 @@ where
         client,
         mode,
         out: RelayOutcome::default(),
+        cursors: kind == ResponseKind::Execute,
     }
     .run(kind)
     .await
@@ -416,6 +424,7 @@ where
         client,
         mode,
         out: RelayOutcome::default(),
+        cursors: false,
     };
     relay.rows().await?;
     Ok(relay.out)

@@ -38,6 +38,7 @@ mod nondeterministic;
 pub mod plan;
 mod point;
 mod prune;
+mod routine;
 mod scatter;
 mod scope;
 mod select;
@@ -157,6 +158,9 @@ fn plan_source(
         if let Some(planned) = plan_hint(src, hint, ctx, catalog)? {
             return Ok(planned);
         }
+    }
+    if let Some(planned) = routine::plan_routine(src, ctx, catalog)? {
+        return Ok(planned);
     }
     if is_create_table(src) {
         if let Some(planned) = ddl::plan_sharded_create(src, ctx, catalog)? {
@@ -298,6 +302,10 @@ fn returns_rows(sql: &str) -> bool {
                 | "VALUES"
                 | "TABLE"
                 | "CHECKSUM"
+                | "ANALYZE"
+                | "CHECK"
+                | "OPTIMIZE"
+                | "REPAIR"
                 | "HELP"
         )
     )

@@ -47,7 +47,7 @@ pub use select::{
 };
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
 pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
-pub use split::split_statements;
+pub use split::{is_compound_statement, split_statements};
 pub use tables::{table_references, Access, TableRef, Tables};
 pub use txn::{parse_transaction, Completion, TxnStatement};
 pub use use_db::parse_use;

@@ -336,8 +336,42 @@ impl Reader<'_> {
                 }
             }
             K::Show => self.tables.unknown = true,
+            K::Other if self.maintenance(start) => {}
             K::Call | K::Execute | K::Prepare | K::Load | K::Other => self.tables.unknown = true,
             _ => {}
+        }
+    }
+
+    /// `ANALYZE/OPTIMIZE/REPAIR [NO_WRITE_TO_BINLOG | LOCAL] TABLE t, ...` (SELECT and
+    /// INSERT, as MariaDB checks them), `CHECKSUM TABLE t, ...` (SELECT) and `CHECK
+    /// TABLE t, ...` (any privilege on the table, as MariaDB since MDEV-37971); false
+    /// for other statements.
+    fn maintenance(&mut self, start: usize) -> bool {
+        let (first, writes) = match self.word(start).as_str() {
+            "ANALYZE" | "OPTIMIZE" | "REPAIR" => (Access::Select, true),
+            "CHECKSUM" => (Access::Select, false),
+            "CHECK" => (Access::Any, false),
+            _ => return false,
+        };
+        let mut i = start + 1;
+        if self.kw(i, "NO_WRITE_TO_BINLOG") || self.kw(i, "LOCAL") {
+            i += 1;
+        }
+        if !(self.kw(i, "TABLE") || self.kw(i, "TABLES")) {
+            return false;
+        }
+        i += 1;
+        loop {
+            let next = self.take_name(i, first);
+            if writes {
+                if let Some(r) = self.tables.refs.last().cloned() {
+                    self.push(r.schema, r.name, Access::Insert);
+                }
+            }
+            if !self.punct(next, ",") {
+                return true;
+            }
+            i = next + 1;
         }
     }
 

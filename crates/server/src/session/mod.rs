@@ -43,6 +43,7 @@ pub(crate) mod handshake;
 mod identity;
 mod isolation;
 mod local;
+mod maintenance;
 mod planning;
 mod prepared;
 mod query;

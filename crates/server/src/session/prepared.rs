@@ -302,7 +302,15 @@ impl Session {
         self.note_backend(Some(&lease));
         let mode = relay_mode!(self, false);
         let outcome = lease
-            .relay(&mut self.client.conn, ResponseKind::Results, mode)
+            .relay(
+                &mut self.client.conn,
+                if cursor {
+                    ResponseKind::Execute
+                } else {
+                    ResponseKind::Results
+                },
+                mode,
+            )
             .await;
         self.note_backend(None);
         self.set_info(None);

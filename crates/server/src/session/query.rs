@@ -57,6 +57,26 @@ pub(super) fn creates_connection_state(sql: &str, kind: StatementKind, bytes: By
     }
 }
 
+/// True for statements starting ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM (the planner
+/// places them; MariaDB's `ANALYZE SELECT` is one too).
+fn starts_maintenance(sql: &str) -> bool {
+    code_tokens(sql).next().is_some_and(|t| {
+        ["ANALYZE", "CHECK", "OPTIMIZE", "REPAIR", "CHECKSUM"]
+            .iter()
+            .any(|k| t.is_keyword(sql, k))
+    })
+}
+
+/// True for `ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM [NO_WRITE_TO_BINLOG] TABLE ...`,
+/// whose rows name tables.
+fn is_table_maintenance(sql: &str) -> bool {
+    starts_maintenance(sql)
+        && code_tokens(sql)
+            .skip(1)
+            .take(2)
+            .any(|t| t.is_keyword(sql, "TABLE") || t.is_keyword(sql, "TABLES"))
+}
+
 /// The first two keywords, uppercased, for statements whose second word matters.
 fn second_keyword(sql: &str) -> Option<String> {
     let mut toks = code_tokens(sql).filter(|t| t.kind.is_ident());
@@ -250,8 +270,15 @@ impl Session {
                         | StatementKind::Truncate
                         | StatementKind::Rename
                         | StatementKind::Explain
-                );
-                if plannable && self.needs_planner(sql, kind, bytes) {
+                        | StatementKind::Call
+                ) || (kind == StatementKind::Other
+                    && (starts_maintenance(sql) || strata_sql::is_compound_statement(sql)));
+                let maintenance = kind == StatementKind::Other && is_table_maintenance(sql);
+                let planned = plannable && self.needs_planner(sql, kind, bytes);
+                if maintenance && (planned || self.ctx.topology.names_differ) {
+                    return self.table_maintenance(sql, planned, more).await;
+                }
+                if planned {
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;

@@ -218,3 +218,31 @@ fn set_and_do_read_their_subqueries() {
         names(&[("secrets", A::Select)])
     );
 }
+
+#[test]
+fn table_maintenance_names_its_tables() {
+    let cases: &[(&str, &[(&str, A)])] = &[
+        (
+            "CHECK TABLE t1, db2.t2 EXTENDED",
+            &[("t1", A::Any), ("db2.t2", A::Any)],
+        ),
+        ("CHECKSUM TABLE t", &[("t", A::Select)]),
+        (
+            "ANALYZE NO_WRITE_TO_BINLOG TABLE db2.t PERSISTENT FOR ALL",
+            &[("db2.t", A::Select), ("db2.t", A::Insert)],
+        ),
+        (
+            "OPTIMIZE TABLE a, b",
+            &[
+                ("a", A::Select),
+                ("a", A::Insert),
+                ("b", A::Select),
+                ("b", A::Insert),
+            ],
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(refs(sql), names(expected), "{sql}");
+    }
+    assert!(table_references("ANALYZE SELECT 1", classify("ANALYZE SELECT 1")).unknown);
+}

@@ -1,0 +1,107 @@
+//! ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM TABLE: the statement runs on every data node
+//! holding one of its tables (qualifiers renamed to each node's physical database),
+//! the `Table` column of the rows, `physical.table`, is shown as the client's
+//! `logical.table`, and rows repeated by several nodes are shown once (MariaDB's one
+//! row per table and message). A CHECKSUM of a table over several nodes is one row per
+//! node: each node's checksum of its own rows.
+
+use strata_catalog::DataNodeId;
+use strata_protocol::packets::ColumnDef;
+use strata_protocol::MysqlError;
+
+use super::{Answer, Session, SessionError};
+
+impl Session {
+    /// Runs a table-maintenance statement on the data nodes holding its tables (the
+    /// planner's nodes when `planned`, else the home node) and answers their rows with
+    /// logical database names, identical rows from several nodes merged into one.
+    pub(super) async fn table_maintenance(
+        &mut self,
+        sql: &str,
+        planned: bool,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let nodes: Vec<(DataNodeId, String)> = if planned {
+            match self.plan_only(sql, None) {
+                Ok(p) => p
+                    .plan
+                    .node_statements()
+                    .into_iter()
+                    .map(|(dnid, text)| (dnid, text.to_string()))
+                    .collect(),
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            }
+        } else {
+            match self.home_node() {
+                Ok((dnid, _)) => vec![(dnid, sql.to_string())],
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            }
+        };
+        let mut result = crate::results::LocalResult::default();
+        for (dnid, text) in nodes {
+            match self.maintenance_on(dnid, &text).await {
+                Ok((columns, rows)) => {
+                    result.columns = columns;
+                    for row in rows {
+                        if !result.rows.contains(&row) {
+                            result.rows.push(row);
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            }
+        }
+        self.write_local(&result, more);
+        Ok(Answer::Ok)
+    }
+
+    /// The rows of `sql` run on data node `dnid`, with logical table names.
+    async fn maintenance_on(
+        &mut self,
+        dnid: DataNodeId,
+        sql: &str,
+    ) -> Result<(Vec<ColumnDef>, strata_backend::TextRows), MysqlError> {
+        let physical = self.physical_of(dnid);
+        let text = self.rewrite_schemas_for(sql, Some(dnid));
+        let mut lease = self.lease(dnid, physical.as_deref()).await?;
+        let outcome = lease.query_result(&text).await;
+        if let Err(e) = &outcome {
+            if !matches!(e, strata_backend::BackendError::Server(_)) {
+                lease.mark_broken();
+            }
+        }
+        self.finish(lease);
+        let (columns, mut rows) = outcome.map_err(|e| super::backend_error(dnid, &e))?;
+        for row in &mut rows {
+            if let Some(Some(table)) = row.first_mut() {
+                *table = self.logical_table_name(dnid, table);
+            }
+        }
+        Ok((columns, rows))
+    }
+
+    /// `physical.table` as `logical.table` when `physical` is a logical database's name
+    /// on data node `dnid`; other names unchanged.
+    fn logical_table_name(&self, dnid: DataNodeId, qualified: &str) -> String {
+        let Some((schema, table)) = qualified.split_once('.') else {
+            return qualified.to_string();
+        };
+        let topo = &self.ctx.topology;
+        let logical = topo.dbs().into_iter().find(|db| {
+            db.data_nodes.contains(&dnid) && topo.physical(db, dnid).as_deref() == Some(schema)
+        });
+        match logical {
+            Some(db) => format!("{}.{table}", db.name),
+            None => qualified.to_string(),
+        }
+    }
+}
