@@ -23,22 +23,26 @@ use crate::context::ServerContext;
 /// not contain its table's sharding column; returns those keys.
 pub async fn report_unique_key_violations(ctx: &ServerContext) -> Vec<KeyViolation> {
     let catalog = ctx.topology.catalog();
-    // Tables with unrecorded keys, by the data node asked about them.
-    let mut unknown: BTreeMap<DataNodeId, Vec<(String, String)>> = BTreeMap::new();
+    // Tables with unrecorded keys, by the data node asked about them and the physical
+    // database there (a database made by CREATE DATABASE has its own).
+    let mut unknown: BTreeMap<(DataNodeId, String), Vec<(String, String)>> = BTreeMap::new();
     for db in catalog.logic_dbs() {
         for (name, info) in catalog.tables(&db.name) {
             if info.unique_keys.is_none() && distributing_column(&info).is_some() {
-                if let Some(&dnid) = info.data_nodes.first() {
+                let Some(&dnid) = info.data_nodes.first() else {
+                    continue;
+                };
+                if let Some(physical) = ctx.topology.physical(&db, dnid) {
                     unknown
-                        .entry(dnid)
+                        .entry((dnid, physical.to_string()))
                         .or_default()
                         .push((db.name.clone(), name));
                 }
             }
         }
     }
-    for (dnid, tables) in unknown {
-        let Some(keys) = read_unique_keys(ctx, dnid).await else {
+    for ((dnid, physical), tables) in unknown {
+        let Some(keys) = read_unique_keys(ctx, dnid, &physical).await else {
             continue;
         };
         for (db, name) in tables {
@@ -60,11 +64,12 @@ pub async fn report_unique_key_violations(ctx: &ServerContext) -> Vec<KeyViolati
     violations
 }
 
-/// Every table's PRIMARY/UNIQUE keys in the physical database of data node `dnid`, or
+/// Every table's PRIMARY/UNIQUE keys in `physical_db` on data node `dnid`, or
 /// None when the node cannot be asked now (a warning says so; the next start retries).
 async fn read_unique_keys(
     ctx: &ServerContext,
     dnid: DataNodeId,
+    physical_db: &str,
 ) -> Option<BTreeMap<String, Vec<UniqueKey>>> {
     let node = ctx.topology.node(dnid)?;
     let sql = format!(
@@ -72,7 +77,7 @@ async fn read_unique_keys(
          FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = '{}' AND NON_UNIQUE = 0 \
          ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
-        node.physical_db.replace('\\', "\\\\").replace('\'', "''")
+        physical_db.replace('\\', "\\\\").replace('\'', "''")
     );
     let mut lease = match node.pool.acquire(None).await {
         Ok(l) => l,
