@@ -17,6 +17,29 @@ fn code(e: &mysql_async::Error) -> Option<u16> {
     }
 }
 
+/// Two storage nodes of their own (the tests kill one), a compute node that gives up
+/// on a dead one quickly, a session, and `table` (name and columns) sharded by
+/// auto_mod on `id` over both: even ids on data node 1, odd ids on data node 2.
+async fn two_nodes_with(
+    table: &str,
+) -> Result<(StorageNodes, ComputeNode, mysql_async::Conn), Box<dyn std::error::Error + Send + Sync>>
+{
+    let storage = StorageNodes::start(2).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.pool.connect_timeout_ms = 500;
+            c.pool.acquire_timeout_ms = 1000;
+        })
+        .start()
+        .await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(format!(
+        "CREATE TABLE {table} SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-2'"
+    ))
+    .await?;
+    Ok((storage, node, c))
+}
+
 /// Waits until the compute node's heartbeat reports data node `dnid`'s storage server
 /// down (`SHOW @@DATASOURCE` on the admin port).
 async fn wait_seen_down(node: &ComputeNode, dnid: u32) -> TestResult {
@@ -44,20 +67,8 @@ async fn wait_seen_down(node: &ComputeNode, dnid: u32) -> TestResult {
 #[tokio::test]
 async fn sessions_start_and_run_on_the_live_nodes_while_one_is_down() -> TestResult {
     for dead in [0usize, 1] {
-        let mut storage = StorageNodes::start(2).await?;
-        let node = ComputeNode::builder(&storage)
-            .configure(|c| {
-                c.pool.connect_timeout_ms = 500;
-                c.pool.acquire_timeout_ms = 1000;
-            })
-            .start()
-            .await?;
-        let mut c = node.connect(Some("test")).await?;
-        c.query_drop(
-            "CREATE TABLE kv (id INT PRIMARY KEY, v VARCHAR(10)) \
-             SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-2'",
-        )
-        .await?;
+        let (mut storage, node, mut c) =
+            two_nodes_with("kv (id INT PRIMARY KEY, v VARCHAR(10))").await?;
         // auto_mod over [1, 2]: even ids on data node 1, odd ids on data node 2.
         c.query_drop("INSERT INTO kv VALUES (2, 'on1'), (3, 'on2')")
             .await?;
@@ -124,20 +135,8 @@ async fn sessions_start_and_run_on_the_live_nodes_while_one_is_down() -> TestRes
 /// 40001) saying so; its work on the live node is gone.
 #[tokio::test]
 async fn a_transaction_that_loses_a_branch_is_rolled_back_with_a_retryable_error() -> TestResult {
-    let mut storage = StorageNodes::start(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.pool.connect_timeout_ms = 500;
-            c.pool.acquire_timeout_ms = 1000;
-        })
-        .start()
-        .await?;
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(
-        "CREATE TABLE acct (id INT PRIMARY KEY, balance INT) \
-         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-2'",
-    )
-    .await?;
+    let (mut storage, node, mut c) =
+        two_nodes_with("acct (id INT PRIMARY KEY, balance INT)").await?;
     c.query_drop("INSERT INTO acct VALUES (2, 100), (3, 100)")
         .await?;
     c.query_drop("BEGIN").await?;
