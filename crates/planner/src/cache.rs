@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{visit_expressions, Expr, Statement, Value};
-use strata_sql::{normalize_digest, Lexer, TokenKind};
+use strata_sql::{normalize_digest, Digest, Lexer, TokenKind};
 
 use crate::catalog_view::CatalogView;
 use crate::context::PlanContext;
@@ -183,9 +183,20 @@ impl PlanCache {
         ctx: &PlanContext<'_>,
         catalog: &dyn CatalogView,
     ) -> Result<Planned, PlanError> {
-        let digest = normalize_digest(sql);
-        let literals = digest.literals;
-        let key = (ctx.db.map(str::to_string), digest.text);
+        self.plan_digested(sql, &normalize_digest(sql), ctx, catalog)
+    }
+
+    /// [`PlanCache::plan`] with the statement's digest already computed
+    /// (`normalize_digest(sql)`), for a caller that keeps it (the statement statistics).
+    pub fn plan_digested(
+        &self,
+        sql: &str,
+        digest: &Digest,
+        ctx: &PlanContext<'_>,
+        catalog: &dyn CatalogView,
+    ) -> Result<Planned, PlanError> {
+        let literals = &digest.literals;
+        let key = (ctx.db.map(str::to_string), digest.text.clone());
         let cached = self.inner.lock().ok().and_then(|mut c| {
             let e = c.get(&key);
             if e.is_some() {

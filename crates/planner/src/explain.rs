@@ -249,15 +249,16 @@ fn predicate(p: &Predicate) -> String {
 /// inner statement's text, which the server plans and shows with [`explain`]. None
 /// for anything else, including EXPLAIN with options (those run on the data nodes).
 pub fn explain_target(sql: &str) -> Option<&str> {
-    let code: Vec<Token> = Lexer::new(sql).filter(|t| t.kind.is_code()).collect();
-    let first = code.first()?;
+    // Every planned statement asks: lex no further than the second word.
+    let mut code = Lexer::new(sql).filter(|t| t.kind.is_code());
+    let first = code.next()?;
     if !["EXPLAIN", "DESCRIBE", "DESC"]
         .iter()
         .any(|k| first.is_keyword(sql, k))
     {
         return None;
     }
-    let next = code.get(1)?;
+    let next = code.next()?;
     let statement_start = ["SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"]
         .iter()
         .any(|k| next.is_keyword(sql, k))

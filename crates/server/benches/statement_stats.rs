@@ -1,8 +1,9 @@
 //! What the statement statistics cost: on the session's path (`record`, one copy into
 //! the thread's buffer, with the collector folding in the background as in the
 //! server), and off it (`collect`, digest and kind per statement, on a background
-//! task). The point-select path costs tens of microseconds of CPU per statement; the
-//! first number must stay a small fraction of that.
+//! task; and with the digest and kind handed over, as the session does for statements
+//! it planned or prepared). The point-select path costs tens of microseconds of CPU per
+//! statement; the first number must stay a small fraction of that.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -20,6 +21,8 @@ const POINT_SELECT: &str = "SELECT c FROM sbtest1 WHERE id=5012";
 fn sample(sql: &str) -> Sample<'_> {
     Sample {
         sql,
+        digest: None,
+        kind: None,
         micros: 180,
         rows: 1,
         error: 0,
@@ -80,5 +83,23 @@ fn collect(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, record, collect);
+fn collect_digested(c: &mut Criterion) {
+    let stats = stats();
+    let metrics = Metrics::default();
+    let digest = strata_sql::normalize_digest(POINT_SELECT).text;
+    c.bench_function("stats_collect_digested_point_select_per_1000", |b| {
+        b.iter(|| {
+            for _ in 0..1000 {
+                stats.record(&Sample {
+                    digest: Some(&digest),
+                    kind: Some(strata_server::metrics::KindGroup::Select),
+                    ..sample(POINT_SELECT)
+                });
+            }
+            stats.collect(&metrics);
+        })
+    });
+}
+
+criterion_group!(benches, record, collect, collect_digested);
 criterion_main!(benches);

@@ -133,6 +133,19 @@ impl KindGroup {
         KindGroup::Other,
     ];
 
+    /// Its position in `ALL` (a byte in the statistics' records).
+    pub fn index(self) -> u8 {
+        KindGroup::ALL
+            .iter()
+            .position(|&g| g == self)
+            .map_or(u8::MAX, |i| i as u8)
+    }
+
+    /// The group at `index` in `ALL`; None past the end.
+    pub fn from_index(index: u8) -> Option<KindGroup> {
+        KindGroup::ALL.get(usize::from(index)).copied()
+    }
+
     /// The group of a classified statement.
     pub fn of(kind: StatementKind) -> KindGroup {
         use StatementKind as K;

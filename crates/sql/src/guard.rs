@@ -602,8 +602,10 @@ fn check_text(
     schemas: &dyn SchemaPolicy,
 ) -> Result<(), Refusal> {
     let has = |needle: &[u8]| contains_ignore_ascii_case(raw, needle);
-    let outfile = has(b"outfile") || has(b"dumpfile");
-    let load_file = bytes.underscore() && has(b"load_file");
+    // One pass for what the three words share; most statements stop there.
+    let file = has(b"file");
+    let outfile = file && (has(b"outfile") || has(b"dumpfile"));
+    let load_file = file && bytes.underscore() && has(b"load_file");
     let qualified = bytes.dot() && schemas.may_mention(raw);
     if !outfile && !load_file && !qualified {
         return Ok(());

@@ -78,6 +78,18 @@ impl PrivSet {
 
     /// Every privilege that exists at `level`, GRANT OPTION excluded: what ALL means there.
     pub fn all(level: Level) -> PrivSet {
+        // Asked on every statement (the administrator shortcut): computed once.
+        static ALL: std::sync::LazyLock<[PrivSet; 3]> = std::sync::LazyLock::new(|| {
+            [Level::Global, Level::Database, Level::Table].map(PrivSet::all_uncached)
+        });
+        ALL[match level {
+            Level::Global => 0,
+            Level::Database => 1,
+            Level::Table => 2,
+        }]
+    }
+
+    fn all_uncached(level: Level) -> PrivSet {
         // Each level has the privileges of the level above it but those that stop there.
         let stopped: &[&[Privilege]] = match level {
             Level::Global => &[],

@@ -95,6 +95,8 @@ impl Session {
         let o = &self.statement.outcome;
         self.ctx.stats.record(&crate::stats::Sample {
             sql,
+            digest: self.statement.digest.as_ref().map(|d| d.text.as_str()),
+            kind: self.statement.kind.map(crate::metrics::KindGroup::of),
             micros: started.elapsed().as_micros() as u64,
             rows: o.returned_rows.or(o.affected_rows).unwrap_or(0),
             error: o.error,

@@ -160,7 +160,7 @@ pub(super) enum Handled {
 
 /// Per-statement state: what the running statement may do and what it returned. Reset
 /// in one place, `Session::start_statement`, when a statement starts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct StatementState {
     /// The statement may change data (its branches must take part in a two-phase
     /// commit; read-only branches commit in one phase). Until the statement is
@@ -168,6 +168,13 @@ pub(super) struct StatementState {
     writes: bool,
     /// What it returned (the audit log reads it).
     outcome: audit::Outcome,
+    /// Its kind, once classified (the statistics take it instead of classifying again).
+    kind: Option<strata_sql::StatementKind>,
+    /// Planning may keep the digest it computes as the statement's own: set while the
+    /// text being planned is the client's statement as sent.
+    keep_digest: bool,
+    /// The digest of the client's statement, when planning computed it.
+    digest: Option<std::sync::Arc<strata_sql::Digest>>,
 }
 
 impl Default for StatementState {
@@ -175,6 +182,9 @@ impl Default for StatementState {
         StatementState {
             writes: true,
             outcome: audit::Outcome::default(),
+            kind: None,
+            keep_digest: false,
+            digest: None,
         }
     }
 }
@@ -264,6 +274,14 @@ impl Session {
     /// finishes (`run` bounds it by the shutdown deadline).
     async fn serve(&mut self, shutdown: &mut Shutdown) -> Result<(), SessionError> {
         let idle_limit = self.ctx.config.transaction.idle_in_transaction_timeout_ms;
+        // The two stop signals are waited on for the session's lifetime, not per
+        // command: between commands they are polled, not built and registered anew.
+        let entry = Arc::clone(&self.identity.entry);
+        let killed = entry.kill_signal.notified();
+        tokio::pin!(killed);
+        let mut stop = shutdown.clone();
+        let stopped = stop.triggered();
+        tokio::pin!(stopped);
         loop {
             // No timer at all outside transactions: the hot path stays timer-free.
             let idle_timeout = (idle_limit > 0 && self.in_transaction())
@@ -278,8 +296,8 @@ impl Session {
                 // In order: no random number per command.
                 biased;
                 p = self.client.conn.read_packet() => p,
-                _ = self.identity.entry.kill_signal.notified() => return Ok(()),
-                _ = shutdown.triggered() => return Ok(()),
+                _ = &mut killed => return Ok(()),
+                _ = &mut stopped => return Ok(()),
                 _ = idle => {
                     // MariaDB's idle_transaction_timeout: the connection is closed and
                     // its transaction rolled back (by `close`).

@@ -163,6 +163,16 @@ impl Session {
         sql: &str,
         params: Option<&[KeyLiteral]>,
     ) -> Result<Planned, MysqlError> {
+        self.plan_only_digested(sql, &strata_sql::normalize_digest(sql), params)
+    }
+
+    /// [`Session::plan_only`] with the statement's digest already computed.
+    pub(super) fn plan_only_digested(
+        &self,
+        sql: &str,
+        digest: &strata_sql::Digest,
+        params: Option<&[KeyLiteral]>,
+    ) -> Result<Planned, MysqlError> {
         let catalog = self.ctx.topology.catalog();
         let view = CatalogAdapter { catalog };
         let ids = SequenceAllocator { catalog };
@@ -182,7 +192,7 @@ impl Session {
         };
         self.ctx
             .plans
-            .plan(sql, &plan_ctx, &view)
+            .plan_digested(sql, digest, &plan_ctx, &view)
             .map_err(|e| plan_error(&e))
     }
 
@@ -192,6 +202,7 @@ impl Session {
     pub(super) fn route_prepared(
         &self,
         sql: &str,
+        digest: &strata_sql::Digest,
         params: Option<&[KeyLiteral]>,
     ) -> Result<PreparedRoute, MysqlError> {
         if !self.state.multi_node {
@@ -207,7 +218,7 @@ impl Session {
             // `stmt_execute` for transaction control over several nodes.
             return Ok(PreparedRoute::Home);
         }
-        let planned = self.plan_only(sql, params)?;
+        let planned = self.plan_only_digested(sql, digest, params)?;
         Ok(match (&planned.plan, params) {
             (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
             (plan, None) => plan
@@ -251,10 +262,16 @@ impl Session {
         reply: ReplyFormat,
     ) -> Result<Answer, SessionError> {
         let more = reply.more;
+        let keep_digest = std::mem::take(&mut self.statement.keep_digest);
         if let Some(target) = strata_planner::explain_target(sql) {
             return Ok(self.explain(target, reply));
         }
-        let planned = match self.plan_only(sql, None) {
+        let digest = strata_sql::normalize_digest(sql);
+        let planned = self.plan_only_digested(sql, &digest, None);
+        if keep_digest {
+            self.statement.digest = Some(std::sync::Arc::new(digest));
+        }
+        let planned = match planned {
             Ok(p) => p,
             Err(e) => {
                 self.err(&e);

@@ -22,6 +22,10 @@ use super::{backend_error, Handled, Session, SessionError};
 /// A statement prepared by the client.
 pub struct ClientStatement {
     pub(super) sql: Arc<str>,
+    /// Its kind and digest, computed once at PREPARE for every execution's planning
+    /// and statistics.
+    pub(super) kind: strata_sql::StatementKind,
+    pub(super) digest: Arc<strata_sql::Digest>,
     /// The text again, shared with SHOW PROCESSLIST without a copy per execute.
     info: bytes::Bytes,
     params: usize,
@@ -74,9 +78,10 @@ impl Session {
     fn statement_node(
         &self,
         sql: &str,
+        digest: &strata_sql::Digest,
         params: Option<&[KeyLiteral]>,
     ) -> Result<Option<NodeTarget>, MysqlError> {
-        match self.route_prepared(sql, params)? {
+        match self.route_prepared(sql, digest, params)? {
             PreparedRoute::Node(dnid) => Ok(Some((dnid, self.physical_of(dnid)))),
             PreparedRoute::Home => self.home_node().map(Some),
             PreparedRoute::Several => Ok(None),
@@ -152,7 +157,9 @@ impl Session {
         );
         // Without values a statement is never `Several` (it is prepared on its first
         // node); the home node is the fallback.
-        let routed = match self.statement_node(&sql, None) {
+        let kind = strata_sql::classify(&sql);
+        let digest = Arc::new(strata_sql::normalize_digest(&sql));
+        let routed = match self.statement_node(&sql, &digest, None) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => self.home_node(),
             Err(e) => Err(e),
@@ -176,6 +183,8 @@ impl Session {
             ClientStatement {
                 info: bytes::Bytes::copy_from_slice(sql.as_bytes()),
                 sql,
+                kind,
+                digest,
                 params: prepared.params.len(),
                 types: None,
                 long_data: HashMap::new(),
@@ -236,13 +245,16 @@ impl Session {
         let cursor = exec.wants_cursor();
         let sql = stmt.sql.clone();
         let info = stmt.info.clone();
+        let kind = stmt.kind;
+        let digest = stmt.digest.clone();
+        self.statement.kind = Some(kind);
+        self.statement.digest = Some(digest.clone());
         if stmt.pins_connection {
             self.backends.sticky = true;
         }
         let params = stmt.params;
         let long_data = std::mem::take(&mut stmt.long_data);
         if self.coordinated() {
-            let kind = strata_sql::classify(&sql);
             self.statement.writes = super::transaction::may_write(kind);
             if let Handled::Answered(_) = self.coordinated_statement(&sql, kind, false).await? {
                 return Ok(());
@@ -252,7 +264,7 @@ impl Session {
             // A prepared COMMIT / ROLLBACK / SAVEPOINT must reach every enlisted node.
             use strata_sql::StatementKind as K;
             if matches!(
-                strata_sql::classify(&sql),
+                kind,
                 K::Commit | K::Rollback | K::RollbackToSavepoint | K::Savepoint | K::Release
             ) {
                 if let Handled::Answered(_) = self.transaction_control(&sql, false).await {
@@ -268,7 +280,7 @@ impl Session {
                 .map(|values| key_literals(&values, &long_data))
                 .map_err(|e| malformed_execute(&e));
             match values {
-                Ok(values) => match self.statement_node(&sql, Some(&values)) {
+                Ok(values) => match self.statement_node(&sql, &digest, Some(&values)) {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) => return self.execute_several(&sql, &values).await,
                     Err(e) => Err(e),
@@ -328,6 +340,13 @@ impl Session {
                     }
                 }
                 self.finish(lease);
+                // As a text statement's: the statistics and the audit log read these.
+                self.statement.outcome.error = out.error.as_ref().map_or(0, |e| e.code);
+                if out.result_sets > 0 {
+                    self.statement.outcome.returned_rows = Some(out.rows);
+                } else {
+                    self.statement.outcome.affected_rows = Some(out.affected_rows);
+                }
                 if let Some(e) = &out.error {
                     self.after_statement_error(e.code).await;
                 }

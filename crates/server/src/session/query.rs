@@ -153,6 +153,7 @@ impl Session {
             return Ok(Answer::Failed);
         }
         let (kind, trivial_select) = classify_head(sql);
+        self.statement.kind = Some(kind);
         let bytes = ByteSummary::of(raw);
         self.refresh_account();
         if strata_sql::guard::is_account_statement(sql, kind) {
@@ -185,6 +186,8 @@ impl Session {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
             Cow::Borrowed(_) => (sql, raw),
         };
+        // The digest of a masked text is not the statement's.
+        let as_sent = matches!(masked, Cow::Borrowed(_));
         self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
@@ -225,6 +228,7 @@ impl Session {
                     return self.information_schema_query(sql, more).await;
                 }
                 if self.needs_planner(sql, kind, bytes) {
+                    self.statement.keep_digest = as_sent;
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;
@@ -279,6 +283,7 @@ impl Session {
                     return self.table_maintenance(sql, planned, more).await;
                 }
                 if planned {
+                    self.statement.keep_digest = as_sent;
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
                 return self.forward(sql, raw, more).await;

@@ -7,8 +7,9 @@
 //! it used) to its thread's buffer — a short uncontended lock and a copy into a buffer
 //! that keeps its capacity, as the audit log does. `StatementStats::collect`, run every
 //! `COLLECT_INTERVAL` by a background task and before every read, swaps the buffers
-//! out, computes digests and statement kinds, and folds the records into the digest
-//! table, the slow log and the metrics. A full buffer drops records and counts them.
+//! out, computes digests and statement kinds (unless the session handed over those it
+//! had already computed), and folds the records into the digest table, the slow log and
+//! the metrics. A full buffer drops records and counts them.
 
 pub mod digests;
 pub mod slow;
@@ -45,6 +46,11 @@ const RATE_WINDOW: Duration = Duration::from_secs(5);
 pub struct Sample<'a> {
     /// The statement's text (a prepared statement's execution: the prepared text).
     pub sql: &'a str,
+    /// Its digest text (`strata_sql::digest_text_into`), when the session already
+    /// computed it (the plan cache needs it): the collector then does not lex `sql`.
+    pub digest: Option<&'a str>,
+    /// Its kind, when the session already classified it.
+    pub kind: Option<KindGroup>,
     /// Time from arrival to the last reply packet.
     pub micros: u64,
     /// Rows returned or changed, where known.
@@ -254,27 +260,39 @@ pub async fn collect_loop(
 
 /// One decoded record.
 struct Record<'a> {
-    sql: &'a str,
+    /// The statement's text, or its digest text when `digested`.
+    text: &'a str,
+    digested: bool,
+    kind: Option<KindGroup>,
     micros: u64,
     rows: u64,
     node_mask: u64,
     session: u32,
     error: u16,
     nodes: u32,
-    /// Start time (µs since the epoch), user and database of a slow statement.
-    slow: Option<(i64, &'a str, Option<&'a str>)>,
+    /// Start time (µs since the epoch), user, database and text of a slow statement.
+    slow: Option<Slow<'a>>,
+}
+
+/// What a record of a slow statement adds.
+struct Slow<'a> {
+    at_micros: i64,
+    user: &'a str,
+    db: Option<&'a str>,
+    sql: &'a str,
 }
 
 fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
-    let kind = strata_sql::classify(r.sql);
-    metrics.statement(
-        KindGroup::of(kind),
-        Route::of_nodes(r.nodes),
-        r.error,
-        r.rows,
-        r.micros,
-    );
-    strata_sql::digest_text_into(r.sql, &mut c.digest);
+    let kind = r
+        .kind
+        .unwrap_or_else(|| KindGroup::of(strata_sql::classify(r.text)));
+    metrics.statement(kind, Route::of_nodes(r.nodes), r.error, r.rows, r.micros);
+    if r.digested {
+        c.digest.clear();
+        c.digest.push_str(r.text);
+    } else {
+        strata_sql::digest_text_into(r.text, &mut c.digest);
+    }
     if r.nodes == 1 && r.node_mask.count_ones() == 1 {
         metrics.node_statement(DataNodeId::new(r.node_mask.trailing_zeros()), r.micros);
     }
@@ -284,7 +302,13 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
         *c.per_node.entry(dnid).or_default() += 1;
         mask &= mask - 1;
     }
-    if let Some((at_micros, user, db)) = r.slow {
+    if let Some(Slow {
+        at_micros,
+        user,
+        db,
+        sql,
+    }) = r.slow
+    {
         c.slow.push(SlowEntry {
             at_micros,
             session: r.session,
@@ -298,7 +322,7 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
                 .map(DataNodeId::new)
                 .collect(),
             digest: c.digest.clone(),
-            statement: r.sql.to_string(),
+            statement: sql.to_string(),
         });
     }
     c.digests.add(
@@ -330,8 +354,27 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
+/// Record flags.
+const SLOW: u8 = 1;
+const HAS_DB: u8 = 2;
+const DIGESTED: u8 = 4;
+/// The kind byte of a record whose kind the collector works out.
+const KIND_UNKNOWN: u8 = u8::MAX;
+
 fn encode(buf: &mut Vec<u8>, s: &Sample<'_>, slow: bool) {
-    put_str(buf, cut(s.sql, MAX_TEXT));
+    let mut flags = 0;
+    if slow {
+        flags |= SLOW;
+        if s.db.is_some() {
+            flags |= HAS_DB;
+        }
+    }
+    if s.digest.is_some() {
+        flags |= DIGESTED;
+    }
+    buf.push(flags);
+    buf.push(s.kind.map_or(KIND_UNKNOWN, KindGroup::index));
+    put_str(buf, cut(s.digest.unwrap_or(s.sql), MAX_TEXT));
     buf.extend_from_slice(&s.micros.to_le_bytes());
     buf.extend_from_slice(&s.rows.to_le_bytes());
     buf.extend_from_slice(&s.node_mask.to_le_bytes());
@@ -339,16 +382,16 @@ fn encode(buf: &mut Vec<u8>, s: &Sample<'_>, slow: bool) {
     buf.extend_from_slice(&s.error.to_le_bytes());
     buf.extend_from_slice(&s.nodes.to_le_bytes());
     if slow {
-        buf.push(if s.db.is_some() { 2 } else { 1 });
         // Slow statements are rare: they pay for a wall-clock read, so the log says
-        // exactly when they started.
+        // exactly when they started, and for a copy of their text next to the digest.
         buf.extend_from_slice(&(now_micros() - s.micros as i64).to_le_bytes());
         put_str(buf, cut(s.user, 256));
         if let Some(db) = s.db {
             put_str(buf, cut(db, 256));
         }
-    } else {
-        buf.push(0);
+        if s.digest.is_some() {
+            put_str(buf, cut(s.sql, MAX_TEXT));
+        }
     }
 }
 
@@ -356,22 +399,38 @@ fn encode(buf: &mut Vec<u8>, s: &Sample<'_>, slow: bool) {
 /// encoder never writes).
 fn decode(buf: &[u8], at: usize) -> Option<(Record<'_>, usize)> {
     let mut r = Reader { buf, at };
-    let sql = r.str()?;
+    let [flags, kind] = r.bytes::<2>()?;
+    let text = r.str()?;
     let micros = u64::from_le_bytes(r.bytes()?);
     let rows = u64::from_le_bytes(r.bytes()?);
     let node_mask = u64::from_le_bytes(r.bytes()?);
     let session = u32::from_le_bytes(r.bytes()?);
     let error = u16::from_le_bytes(r.bytes()?);
     let nodes = u32::from_le_bytes(r.bytes()?);
-    let [flag] = r.bytes::<1>()?;
-    let slow = match flag {
-        0 => None,
-        1 => Some((i64::from_le_bytes(r.bytes()?), r.str()?, None)),
-        _ => Some((i64::from_le_bytes(r.bytes()?), r.str()?, Some(r.str()?))),
+    let digested = flags & DIGESTED != 0;
+    let slow = if flags & SLOW != 0 {
+        let at_micros = i64::from_le_bytes(r.bytes()?);
+        let user = r.str()?;
+        let db = if flags & HAS_DB != 0 {
+            Some(r.str()?)
+        } else {
+            None
+        };
+        let sql = if digested { r.str()? } else { text };
+        Some(Slow {
+            at_micros,
+            user,
+            db,
+            sql,
+        })
+    } else {
+        None
     };
     Some((
         Record {
-            sql,
+            text,
+            digested,
+            kind: KindGroup::from_index(kind),
             micros,
             rows,
             node_mask,
@@ -412,6 +471,8 @@ mod tests {
     fn sample(sql: &str, micros: u64) -> Sample<'_> {
         Sample {
             sql,
+            digest: None,
+            kind: None,
             micros,
             rows: 2,
             error: 0,
@@ -478,6 +539,28 @@ mod tests {
         assert_eq!(slow[0].db.as_deref(), Some("shop"));
         assert_eq!(slow[0].nodes, DataNodeId::from_numbers(&[1, 2]));
         assert_eq!(slow[0].digest, "select SLEEP(?)");
+    }
+
+    #[test]
+    fn a_digest_and_kind_handed_over_are_used_as_they_are() {
+        let stats = stats(1);
+        let metrics = Metrics::default();
+        // A text that is not the digest's: the collector must not lex it again.
+        stats.record(&Sample {
+            digest: Some("select c from t where id = ?"),
+            kind: Some(KindGroup::Select),
+            ..sample("SELECT c FROM t WHERE id=5 AND SLEEP(1)", 2_000_000)
+        });
+        stats.record(&sample("select c from t where id = 6", 10));
+        let rows = stats.digests(&metrics);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].count, 2);
+        let slow = stats.slow(&metrics);
+        assert_eq!(slow.len(), 1);
+        assert_eq!(slow[0].statement, "SELECT c FROM t WHERE id=5 AND SLEEP(1)");
+        assert_eq!(slow[0].digest, "select c from t where id = ?");
+        assert_eq!(slow[0].db.as_deref(), Some("shop"));
+        assert_eq!(metrics.statements_total(), 2);
     }
 
     #[test]
