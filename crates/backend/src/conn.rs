@@ -646,24 +646,35 @@ impl BackendConn {
         db: Option<&str>,
         vars: &SessionVars,
     ) -> Result<(), BackendError> {
-        if db != self.applied_db.as_deref() {
-            let Some(db) = db else {
-                // A database cannot be deselected; the pool never lends such a
-                // connection to a session without a database (see Pool::acquire).
-                return Err(BackendError::StateMismatch(
-                    "connection has a database selected",
-                ));
-            };
-            self.queue_command(com::INIT_DB, db.as_bytes());
-            self.flush().await?;
-            self.read_ok().await?;
-            self.applied_db = Some(db.to_string());
+        if db.is_none() && self.applied_db.is_some() {
+            // A database cannot be deselected; the pool never lends such a
+            // connection to a session without a database (see Pool::acquire).
+            return Err(BackendError::StateMismatch(
+                "connection has a database selected",
+            ));
         }
+        self.sync_database(db).await?;
         if vars.fingerprint() != self.applied_vars.fingerprint() {
             if let Some(sql) = vars.diff_from(&self.applied_vars) {
                 self.execute(&sql).await?;
             }
             self.applied_vars = vars.clone();
+        }
+        Ok(())
+    }
+
+    /// Selects `db` here unless it already is; None leaves the current one (a
+    /// connection kept for a transaction or session state keeps its database when the
+    /// session's current database is unset).
+    pub async fn sync_database(&mut self, db: Option<&str>) -> Result<(), BackendError> {
+        let Some(db) = db else {
+            return Ok(());
+        };
+        if Some(db) != self.applied_db.as_deref() {
+            self.queue_command(com::INIT_DB, db.as_bytes());
+            self.flush().await?;
+            self.read_ok().await?;
+            self.applied_db = Some(db.to_string());
         }
         Ok(())
     }

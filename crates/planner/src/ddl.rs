@@ -144,6 +144,53 @@ pub(crate) fn plan_sharded_create(
     .map(Some)
 }
 
+/// `ALTER TABLE t {DISABLE | ENABLE} KEYS` (mariadb-dump writes it around each table's
+/// rows; sqlparser cannot read it): runs on every data node of the table. None for
+/// any other text.
+pub(crate) fn plan_keys_toggle(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<Plan>, PlanError> {
+    let sql = src.sql;
+    let code: Vec<strata_sql::Token> = strata_sql::code_tokens(sql)
+        .filter(|t| !t.is_punct(sql, ";"))
+        .collect();
+    let kw = |i: usize, k: &str| code.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    let name = |i: usize| {
+        code.get(i)
+            .filter(|t| t.kind.is_ident())
+            .map(|t| strata_sql::lexer::ident_value(t.text(sql)).into_owned())
+    };
+    if !(kw(0, "ALTER") && kw(1, "TABLE")) {
+        return Ok(None);
+    }
+    let qualified = code.get(3).is_some_and(|t| t.is_punct(sql, "."));
+    let (db, table, next) = if qualified {
+        (name(2), name(4), 5)
+    } else {
+        (ctx.db.map(str::to_string), name(2), 3)
+    };
+    if !(kw(next, "DISABLE") || kw(next, "ENABLE"))
+        || !kw(next + 1, "KEYS")
+        || code.len() != next + 2
+    {
+        return Ok(None);
+    }
+    let (Some(db), Some(table)) = (db, table) else {
+        return Ok(None);
+    };
+    let Some(info) = catalog.table(&db, &table) else {
+        return Ok(None);
+    };
+    let placement = Placement::of(&db, &info, catalog)?;
+    Ok(Some(fan_out(
+        &placement.nodes(),
+        src.forward_text(ctx.params).into_owned(),
+        WriteKind::DdlFanOut,
+    )))
+}
+
 /// A SHARD BY syntax error in the planner's words.
 fn shard_clause_error(e: strata_sql::SqlError) -> PlanError {
     match e {

@@ -328,6 +328,9 @@ fn fallback(
     catalog: &dyn CatalogView,
     error: PlanError,
 ) -> Result<Plan, PlanError> {
+    if let Some(plan) = ddl::plan_keys_toggle(src, ctx, catalog)? {
+        return Ok(plan);
+    }
     let sql = src.sql;
     let code: Vec<strata_sql::Token> = strata_sql::code_tokens(sql).collect();
     let ident = |t: &strata_sql::Token| strata_sql::lexer::ident_value(t.text(sql)).into_owned();

@@ -71,6 +71,14 @@ impl<'a> Source<'a> {
         let mut blank: Vec<(usize, usize)> = Vec::new();
         let mut replace: Vec<(usize, usize, &'static str)> = Vec::new();
         for t in &tokens {
+            // An executable comment's content is code (the lexer made the skipped ones
+            // plain comments): sqlparser reads it without the markers.
+            if matches!(
+                t.kind,
+                TokenKind::ExecCommentStart | TokenKind::ExecCommentEnd
+            ) {
+                blank.push((t.span.start, t.span.end));
+            }
             if let Some(body) = t.hint_body(sql) {
                 if let Some(h) = parse_hint(body)? {
                     hint = Some(h);

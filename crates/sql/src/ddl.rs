@@ -88,6 +88,17 @@ pub struct ShardedCreate {
     pub create_sql: String,
 }
 
+/// Version of the executable comment SHOW CREATE TABLE wraps a table's `SHARD BY`
+/// clause in: above every MySQL and MariaDB version, so a server other than Strata
+/// skips the clause while the mariadb client and dump tools keep it.
+pub const DISTRIBUTION_COMMENT_VERSION: &str = "999999";
+
+/// `clause` as the executable comment SHOW CREATE TABLE appends; None when the clause
+/// holds `*/` (in a quoted name), which would end the comment early.
+pub fn distribution_comment(clause: &str) -> Option<String> {
+    (!clause.contains("*/")).then(|| format!("/*!{DISTRIBUTION_COMMENT_VERSION} {clause} */"))
+}
+
 /// Finds and removes the `SHARD BY` clause of a CREATE TABLE statement. Returns None when
 /// the statement has no such clause (at parenthesis depth 0).
 pub fn strip_shard_clause(sql: &str) -> Result<Option<ShardedCreate>, SqlError> {
@@ -345,6 +356,30 @@ mod tests {
             .expect("valid clause")
             .expect("has a clause");
         (s.clause, s.create_sql)
+    }
+
+    #[test]
+    fn a_clause_in_the_distribution_comment_is_read_and_leaves_an_empty_comment() {
+        let comment = distribution_comment("SHARD BY GLOBAL ON DATANODE '1,2'").expect("no */");
+        assert_eq!(comment, "/*!999999 SHARD BY GLOBAL ON DATANODE '1,2' */");
+        let (clause, rest) = strip(&format!(
+            "CREATE TABLE `g` (\n  `a` int(11) NOT NULL\n) ENGINE=InnoDB\n{comment}"
+        ));
+        assert_eq!(
+            clause,
+            ShardClause::Global {
+                data_nodes: Some(vec![1, 2])
+            }
+        );
+        // What the data nodes get: MariaDB skips an executable comment above its version.
+        assert_eq!(
+            rest,
+            "CREATE TABLE `g` (\n  `a` int(11) NOT NULL\n) ENGINE=InnoDB\n/*!999999 */"
+        );
+        assert_eq!(
+            distribution_comment("SHARD BY CHILD OF `a*/`(b) USING COLUMN 'c'"),
+            None
+        );
     }
 
     #[test]

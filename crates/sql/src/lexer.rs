@@ -215,6 +215,11 @@ impl<'a> Lexer<'a> {
             .map(|i| from + i + 2)
     }
 
+    /// Lexes `/* ... */`. An executable comment's content is code when the storage
+    /// servers run it (see [`runs_version`]), and so is Strata's own distribution
+    /// comment (`/*!999999 SHARD BY ... */`, which SHOW CREATE TABLE writes: every
+    /// MySQL and MariaDB server skips it, Strata reads it); otherwise the comment is
+    /// a comment.
     fn lex_slash_star(&mut self) -> TokenKind {
         let start = self.pos;
         let exec_marker = match (self.at(start + 2), self.at(start + 3)) {
@@ -244,7 +249,24 @@ impl<'a> Lexer<'a> {
                 .take(6)
                 .take_while(|b| b.is_ascii_digit())
                 .count();
-            self.pos = after + if digits >= 5 { digits } else { 0 };
+            let digits = if digits >= 5 { digits } else { 0 };
+            let content = after + digits;
+            if !runs_version(&self.bytes[after..content])
+                && !starts_with_ci(self.bytes[content..].trim_ascii_start(), b"SHARD BY")
+            {
+                // Skipped by the storage servers, so by Strata: a plain comment.
+                return match self.comment_end(content) {
+                    Some(end) => {
+                        self.pos = end;
+                        TokenKind::BlockComment
+                    }
+                    None => {
+                        self.pos = self.bytes.len();
+                        TokenKind::Error(LexErrorKind::UnterminatedComment)
+                    }
+                };
+            }
+            self.pos = content;
             self.in_exec_comment = true;
             return TokenKind::ExecCommentStart;
         }
@@ -542,6 +564,24 @@ pub(crate) fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
+/// Newest version of an executable comment whose content Strata reads as code: the
+/// MariaDB 10.11 series, Strata's storage servers.
+pub const NEWEST_EXECUTED_VERSION: u32 = 101_199;
+
+/// Whether MariaDB runs an executable comment of `version` (its digits; empty: no
+/// version). As MariaDB does: five digits are MySQL versions, run below 5.7.0 (MySQL
+/// 5.7 and 8 features are MySQL's); six digits are MariaDB releases, run up to its own.
+fn runs_version(version: &[u8]) -> bool {
+    let number = version
+        .iter()
+        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    match version.len() {
+        5 => number < 50_700,
+        6 => number <= NEWEST_EXECUTED_VERSION,
+        _ => true,
+    }
+}
+
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
 }
@@ -781,6 +821,28 @@ mod tests {
                     (K::ExecCommentEnd, "*/"),
                     (K::ExecCommentStart, "/*M!100100"),
                     (K::Ident, "a"),
+                    (K::ExecCommentEnd, "*/"),
+                ],
+            ),
+            (
+                // As MariaDB 10.11: MySQL 5.7+ versions and later MariaDB releases are
+                // skipped (mariadb-dump's sandbox line among them); Strata's own
+                // distribution comment is read.
+                "/*!50700 a*/ /*!50699 b*/ /*M!999999\\- enable the sandbox mode */ /*!101200 c*/ /*!101199 d*/ /*!999999 SHARD BY GLOBAL */",
+                &[
+                    (K::BlockComment, "/*!50700 a*/"),
+                    (K::ExecCommentStart, "/*!50699"),
+                    (K::Ident, "b"),
+                    (K::ExecCommentEnd, "*/"),
+                    (K::BlockComment, "/*M!999999\\- enable the sandbox mode */"),
+                    (K::BlockComment, "/*!101200 c*/"),
+                    (K::ExecCommentStart, "/*!101199"),
+                    (K::Ident, "d"),
+                    (K::ExecCommentEnd, "*/"),
+                    (K::ExecCommentStart, "/*!999999"),
+                    (K::Ident, "SHARD"),
+                    (K::Ident, "BY"),
+                    (K::Ident, "GLOBAL"),
                     (K::ExecCommentEnd, "*/"),
                 ],
             ),

@@ -34,6 +34,50 @@ impl Distribution {
         }
     }
 
+    /// The `SHARD BY` clause of CREATE TABLE that gives this distribution again: what
+    /// SHOW CREATE TABLE appends, so a dump restored through Strata keeps each table's
+    /// type and rule. A named rule is named (the restoring cluster must define it); an
+    /// unnamed one is an AUTO function over its data nodes.
+    pub fn shard_clause(&self) -> String {
+        let nodes = |nodes: &[DataNodeId]| {
+            let mut sorted = nodes.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            sorted
+                .iter()
+                .map(DataNodeId::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        match self {
+            Distribution::Vertical { dnid } => format!("SHARD BY VERTICAL ON DATANODE '{dnid}'"),
+            Distribution::Global { data_nodes } => {
+                format!("SHARD BY GLOBAL ON DATANODE '{}'", nodes(data_nodes))
+            }
+            Distribution::Sharded { column, rule, .. } => {
+                let how = match &rule.name {
+                    Some(name) => format!("RULENAME {}", quoted(name)),
+                    None => format!("FUNCTIONTYPE '{}'", rule.function.type_name()),
+                };
+                format!(
+                    "SHARD BY {how} USING COLUMN {} ON DATANODE '{}'",
+                    quoted(column),
+                    nodes(&rule.data_nodes)
+                )
+            }
+            Distribution::Child {
+                parent,
+                parent_column,
+                column,
+            } => format!(
+                "SHARD BY CHILD OF {}({}) USING COLUMN {}",
+                backquoted(parent),
+                backquoted(parent_column),
+                quoted(column)
+            ),
+        }
+    }
+
     /// The data nodes holding the table (sorted, no repeats); None for a child table,
     /// whose nodes are its parent's.
     pub fn data_nodes(&self) -> Option<Vec<DataNodeId>> {
@@ -125,5 +169,88 @@ impl Distribution {
             Distribution::Vertical { dnid } => Some(vec![*dnid]),
             _ => None,
         }
+    }
+}
+
+/// `text` as a single-quoted SQL string.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// `name` as a backquoted identifier.
+fn backquoted(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+#[cfg(test)]
+mod tests {
+    use strata_sql::ddl::{strip_shard_clause, ShardClause};
+
+    use super::*;
+
+    fn clause_of(d: &Distribution) -> ShardClause {
+        let sql = format!("CREATE TABLE t (a INT) ENGINE=InnoDB {}", d.shard_clause());
+        strip_shard_clause(&sql)
+            .expect("the clause parses")
+            .expect("a clause is found")
+            .clause
+    }
+
+    #[test]
+    fn each_distribution_prints_a_clause_that_reads_back_to_it() {
+        let nodes = DataNodeId::from_numbers(&[3, 1, 2]);
+        assert_eq!(
+            clause_of(&Distribution::Vertical {
+                dnid: DataNodeId::new(2)
+            }),
+            ShardClause::Vertical { data_node: 2 }
+        );
+        assert_eq!(
+            clause_of(&Distribution::Global {
+                data_nodes: nodes.clone()
+            }),
+            ShardClause::Global {
+                data_nodes: Some(vec![1, 2, 3])
+            }
+        );
+        let rule = ShardingRule::auto_mod(DataNodeId::from_numbers(&[1, 2, 3])).expect("rule");
+        let sharded =
+            Distribution::sharded("it's", KeyType::Integer { unsigned: false }, rule.clone())
+                .expect("valid");
+        assert_eq!(
+            clause_of(&sharded),
+            ShardClause::FunctionType {
+                function: "auto_mod".into(),
+                column: "it's".into(),
+                data_nodes: Some(vec![1, 2, 3]),
+            }
+        );
+        let named = ShardingRule {
+            name: Some("by_k".into()),
+            ..rule
+        };
+        let sharded =
+            Distribution::sharded("k", KeyType::Integer { unsigned: false }, named).expect("valid");
+        assert_eq!(
+            clause_of(&sharded),
+            ShardClause::Rule {
+                name: "by_k".into(),
+                by_id: false,
+                column: Some("k".into()),
+                data_nodes: Some(vec![1, 2, 3]),
+            }
+        );
+        assert_eq!(
+            clause_of(&Distribution::Child {
+                parent: "or`ders".into(),
+                parent_column: "id".into(),
+                column: "order_id".into(),
+            }),
+            ShardClause::Child {
+                parent: "or`ders".into(),
+                parent_column: "id".into(),
+                column: "order_id".into(),
+            }
+        );
     }
 }

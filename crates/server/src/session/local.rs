@@ -128,6 +128,7 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
+        let create_table = matches!(show, Show::CreateTable { .. });
         let result = match show {
             Show::Databases { filter } => self.show_databases(filter.as_ref()),
             Show::Tables { full, db, filter } => {
@@ -141,14 +142,32 @@ impl Session {
             Show::Variables { .. } => return self.show_variables(sql, more).await,
             Show::TableStatus { db, .. } => {
                 match logical_or_refused(&self.ctx.topology, db.as_deref()) {
-                    Ok(()) => return self.forward(sql, raw, more).await,
+                    Ok(()) => return self.show_table_status(sql, raw, db.as_deref(), more).await,
                     Err(e) => Err(e),
                 }
             }
-            Show::Columns { table, .. }
-            | Show::Index { table, .. }
-            | Show::CreateTable { table }
-            | Show::CreateView { view: table } => {
+            Show::CreateTable { table }
+            | Show::Columns { table, .. }
+            | Show::Index { table, .. } => {
+                match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
+                    .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
+                {
+                    Ok(()) => {
+                        return self
+                            .show_about_table(
+                                sql,
+                                raw,
+                                table.schema.as_deref(),
+                                &table.name,
+                                create_table,
+                                more,
+                            )
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Show::CreateView { view: table } => {
                 match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
                     .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
                 {
@@ -180,6 +199,155 @@ impl Session {
                 Ok(Answer::Failed)
             }
         }
+    }
+
+    /// SHOW TABLE STATUS of a database over several data nodes: every node's rows,
+    /// one per table (a vertical table is on one node only); the size columns of a
+    /// table spread over nodes add up (a global table's copies count once).
+    async fn show_table_status(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        schema: Option<&str>,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        /// Rows, Data_length, Index_length, Data_free.
+        const SUMMED: [usize; 4] = [4, 6, 8, 9];
+        let ctx = self.ctx.clone();
+        let topo = &ctx.topology;
+        let Some(db) = schema
+            .or(self.state.db.as_deref())
+            .and_then(|db| topo.db(db))
+            .filter(|db| db.data_nodes.len() > 1)
+        else {
+            return self.forward(sql, raw, more).await;
+        };
+        let mut columns = Vec::new();
+        let mut merged: std::collections::BTreeMap<String, Vec<Option<String>>> =
+            std::collections::BTreeMap::new();
+        for &dnid in &db.data_nodes {
+            let text = self.rewrite_schemas_for(sql, Some(dnid));
+            let physical = topo.physical(&db, dnid);
+            let result = match self.lease(dnid, physical.as_deref()).await {
+                Ok(mut lease) => {
+                    let result = lease.query_result(&text).await;
+                    self.finish(lease);
+                    result.map_err(|e| backend_error(dnid, &e))
+                }
+                Err(e) => Err(e),
+            };
+            let (cols, rows) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            };
+            columns = cols;
+            for row in rows {
+                let Some(Some(name)) = row.first().cloned() else {
+                    continue;
+                };
+                let spread = topo.catalog().table(&db.name, &name).is_some_and(|t| {
+                    !matches!(
+                        t.distribution,
+                        strata_catalog::sharding::Distribution::Global { .. }
+                    )
+                });
+                match merged.get_mut(&name) {
+                    Some(seen) if spread => {
+                        for i in SUMMED {
+                            let add = |a: &Option<String>, b: &Option<String>| {
+                                let n = |v: &Option<String>| {
+                                    v.as_deref().and_then(|v| v.parse::<u64>().ok())
+                                };
+                                n(a).zip(n(b)).map(|(a, b)| a.saturating_add(b).to_string())
+                            };
+                            if let (Some(a), Some(b)) = (seen.get(i), row.get(i)) {
+                                let sum = add(a, b);
+                                if sum.is_some() {
+                                    seen[i] = sum;
+                                }
+                            }
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        merged.insert(name, row);
+                    }
+                }
+            }
+        }
+        let rows = merged.into_values().collect();
+        self.write_local(&LocalResult { columns, rows }, more);
+        Ok(Answer::Ok)
+    }
+
+    /// SHOW CREATE TABLE, SHOW COLUMNS and SHOW INDEX of a table Strata placed: the
+    /// answer of one of its data nodes (a vertical table is on one node only). SHOW
+    /// CREATE TABLE (`create`) gets the distribution appended as an executable comment
+    /// that CREATE TABLE through Strata reads back, so dumps keep table types and rules.
+    /// Other tables: the home node's answer as it is.
+    async fn show_about_table(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        schema: Option<&str>,
+        name: &str,
+        create: bool,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let ctx = self.ctx.clone();
+        let topo = &ctx.topology;
+        let logical = schema
+            .or(self.state.db.as_deref())
+            .and_then(|db| topo.db(db));
+        let placed = logical
+            .as_ref()
+            .and_then(|db| Some((db, topo.catalog().table(&db.name, name)?)));
+        let Some((db, info)) = placed else {
+            return self.forward(sql, raw, more).await;
+        };
+        let Some(&dnid) = info.data_nodes.first() else {
+            return self.forward(sql, raw, more).await;
+        };
+        let text = self.rewrite_schemas_for(sql, Some(dnid));
+        let physical = topo.physical(db, dnid);
+        let result = match self.lease(dnid, physical.as_deref()).await {
+            Ok(mut lease) => {
+                let result = lease.query_result(&text).await;
+                self.finish(lease);
+                result.map_err(|e| backend_error(dnid, &e))
+            }
+            Err(e) => Err(e),
+        };
+        let (columns, mut rows) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        if !create {
+            self.write_local(&LocalResult { columns, rows }, more);
+            return Ok(Answer::Ok);
+        }
+        let clause = info.distribution.shard_clause();
+        let comment = strata_sql::ddl::distribution_comment(&clause).unwrap_or_else(|| {
+            // A name holding `*/`: said for the reader, not read back.
+            format!(
+                "/* Strata distribution (not restorable: a name holds '*' '/'): {} */",
+                clause.replace("*/", "* /")
+            )
+        });
+        for row in &mut rows {
+            if let Some(Some(create)) = row.get_mut(1) {
+                create.push('\n');
+                create.push_str(&comment);
+            }
+        }
+        self.write_local(&LocalResult { columns, rows }, more);
+        Ok(Answer::Ok)
     }
 
     /// Statements of no classified kind that the compute node answers itself: FLUSH
@@ -272,10 +440,12 @@ impl Session {
             None => return Err(MysqlError::no_database()),
         };
         let information_schema = name.eq_ignore_ascii_case("information_schema");
-        let (dnid, physical) = if information_schema {
+        // Where to look: a database's tables are spread over its data nodes (a vertical
+        // table lives on one of them only), so each is asked and the lists merged.
+        let targets: Vec<(DataNodeId, std::sync::Arc<str>)> = if information_schema {
             // The same on every storage node, and everyone's to read.
             let (dnid, _) = self.home_node()?;
-            (dnid, std::sync::Arc::from("information_schema"))
+            vec![(dnid, std::sync::Arc::from("information_schema"))]
         } else {
             let logic = self
                 .ctx
@@ -286,40 +456,52 @@ impl Session {
             if !self.may_use(&name) {
                 return Err(self.database_denied(&name));
             }
-            let dnid = crate::context::home_node(&logic).unwrap_or(DataNodeId::new(0));
-            let physical = self.ctx.topology.physical(&logic, dnid).ok_or_else(|| {
-                MysqlError::new(
-                    codes::UNKNOWN,
-                    format!("data node {dnid} is not configured"),
-                )
-            })?;
-            (dnid, physical)
+            let mut targets = Vec::with_capacity(logic.data_nodes.len());
+            for &dnid in &logic.data_nodes {
+                let physical = self.ctx.topology.physical(&logic, dnid).ok_or_else(|| {
+                    MysqlError::new(
+                        codes::UNKNOWN,
+                        format!("data node {dnid} is not configured"),
+                    )
+                })?;
+                targets.push((dnid, physical));
+            }
+            targets
         };
         let name = if information_schema {
             "information_schema".to_string()
         } else {
             name
         };
-        let mut sql = format!(
-            "SHOW {}TABLES FROM `{}`",
-            if full { "FULL " } else { "" },
-            physical.replace('`', "``")
-        );
-        match filter {
-            Some(ShowFilter::Like(p)) => sql.push_str(&format!(
-                " LIKE '{}'",
-                p.replace('\\', "\\\\").replace('\'', "''")
-            )),
-            Some(ShowFilter::Where(w)) => sql.push_str(&format!(
-                " WHERE {}",
-                w.replace(&format!("Tables_in_{physical}"), "1")
-            )),
-            None => {}
+        let mut merged: std::collections::BTreeMap<String, Vec<Option<String>>> =
+            std::collections::BTreeMap::new();
+        for (dnid, physical) in targets {
+            let mut sql = format!(
+                "SHOW {}TABLES FROM `{}`",
+                if full { "FULL " } else { "" },
+                physical.replace('`', "``")
+            );
+            match filter {
+                Some(ShowFilter::Like(p)) => sql.push_str(&format!(
+                    " LIKE '{}'",
+                    p.replace('\\', "\\\\").replace('\'', "''")
+                )),
+                Some(ShowFilter::Where(w)) => sql.push_str(&format!(
+                    " WHERE {}",
+                    w.replace(&format!("Tables_in_{physical}"), "1")
+                )),
+                None => {}
+            }
+            let mut lease = self.lease(dnid, Some(&physical)).await?;
+            let rows = lease.query(&sql).await;
+            self.finish(lease);
+            for row in rows.map_err(|e| backend_error(dnid, &e))? {
+                if let Some(Some(table)) = row.first() {
+                    merged.entry(table.clone()).or_insert(row);
+                }
+            }
         }
-        let mut lease = self.lease(dnid, Some(&physical)).await?;
-        let rows = lease.query(&sql).await;
-        self.finish(lease);
-        let mut rows = rows.map_err(|e| backend_error(dnid, &e))?;
+        let mut rows: Vec<Vec<Option<String>>> = merged.into_values().collect();
         let account = self.identity.account.clone();
         rows.retain(|row| {
             information_schema

@@ -488,7 +488,13 @@ impl Session {
         physical_db: Option<&str>,
     ) -> Result<Lease, MysqlError> {
         self.note_write(dnid);
-        if let Some(lease) = self.backends.take(dnid) {
+        if let Some(mut lease) = self.backends.take(dnid) {
+            // Kept since an earlier statement (a transaction, session state): the
+            // session may have changed its database since (USE inside a transaction).
+            if let Err(e) = lease.sync_database(physical_db).await {
+                self.finish(lease);
+                return Err(backend_error(dnid, &e));
+            }
             return Ok(lease);
         }
         if self.is_branch(dnid) {

@@ -200,7 +200,7 @@ impl Session {
             self.backends.keep_for_warnings = false;
             self.refinish_pinned();
         }
-        if self.coordinated() {
+        if self.coordinated() || (kind == StatementKind::Begin && self.may_span_nodes_later()) {
             if let Handled::Answered(done) = self.coordinated_statement(sql, kind, more).await? {
                 return Ok(done);
             }
@@ -301,6 +301,20 @@ impl Session {
     /// What a session whose transactions the compute node coordinates does before (or
     /// instead of) running a statement: transaction control, implicit commits, the
     /// autocommit-off transaction start. `NotMine`: run the statement as usual.
+    /// A transaction begun without a current database may go on in a database over
+    /// several data nodes after a USE (mariadb-dump begins its transaction first): it
+    /// begins coordinated, so savepoints and later branches are kept on every node.
+    fn may_span_nodes_later(&self) -> bool {
+        self.state.db.is_none()
+            && self.ctx.xa.xa()
+            && self
+                .ctx
+                .topology
+                .dbs()
+                .iter()
+                .any(|db| db.data_nodes.len() > 1)
+    }
+
     pub(super) async fn coordinated_statement(
         &mut self,
         sql: &str,
@@ -336,6 +350,11 @@ impl Session {
         if let Err(e) = self.implicit_commit(kind).await {
             self.err(&e);
             return Ok(Handled::Answered(Answer::Failed));
+        }
+        match kind {
+            K::Lock => self.txn.table_locks = true,
+            K::Unlock => self.txn.table_locks = false,
+            _ => {}
         }
         if let Some(e) = self.read_only_refusal(kind) {
             self.err(&e);

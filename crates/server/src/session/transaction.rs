@@ -76,6 +76,9 @@ pub(super) struct TxnState {
     pub next: NextTxn,
     /// COMMIT/ROLLBACK ... RELEASE: close the connection after the reply.
     pub release_requested: bool,
+    /// LOCK TABLES ran since the last UNLOCK TABLES: UNLOCK TABLES then commits, as in
+    /// MySQL (without table locks it leaves the transaction open).
+    pub table_locks: bool,
 }
 
 /// MySQL's error for a savepoint name that is not set.
@@ -608,16 +611,16 @@ impl Session {
         if self.txn.open.is_none() {
             return Ok(());
         }
-        let commits = matches!(
-            kind,
+        let commits = match kind {
             StatementKind::Create
-                | StatementKind::Alter
-                | StatementKind::Drop
-                | StatementKind::Truncate
-                | StatementKind::Rename
-                | StatementKind::Lock
-                | StatementKind::Unlock
-        );
+            | StatementKind::Alter
+            | StatementKind::Drop
+            | StatementKind::Truncate
+            | StatementKind::Rename
+            | StatementKind::Lock => true,
+            StatementKind::Unlock => self.txn.table_locks,
+            _ => false,
+        };
         if commits {
             self.commit_txn().await
         } else {

@@ -41,6 +41,8 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         ("CHECK_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
         ("KEY_PERIOD_USAGE", "TABLE_SCHEMA"),
         ("PERIODS", "TABLE_SCHEMA"),
+        // Tablespace files (mariadb-dump reads it; MariaDB keeps it empty).
+        ("FILES", "TABLE_SCHEMA"),
     ];
     const STATIC: &[&str] = &[
         "CHARACTER_SETS",
