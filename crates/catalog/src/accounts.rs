@@ -700,7 +700,7 @@ use error::quote_account;
 pub use error::{AccountError, Note};
 pub use host::HostPattern;
 use persist::bootstrap_account;
-pub(crate) use persist::ACCOUNTS;
+pub(crate) use persist::{decode_account, encode_account, ACCOUNTS};
 pub use privileges::{GrantTarget, Level, PrivSet};
 
 #[cfg(test)]

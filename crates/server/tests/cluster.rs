@@ -1,0 +1,184 @@
+//! Several compute nodes sharing their metadata through a real etcd: AUTO_INCREMENT
+//! values unique across nodes, DDL through one node in force on the other before it
+//! returns OK, and DDL and new AUTO_INCREMENT segments refused (nothing local instead)
+//! when etcd is unreachable.
+
+use std::collections::HashSet;
+
+use mysql_async::prelude::Queryable;
+use strata_testkit::{ComputeNode, EtcdCluster, StorageNodes};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Two compute nodes over the same two storage nodes, their metadata in `etcd`.
+async fn two_nodes(
+    storage: &StorageNodes,
+    etcd: &EtcdCluster,
+) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
+    let endpoints = etcd.endpoints();
+    ComputeNode::builder(storage)
+        .configure(move |c| c.cluster.etcd = endpoints)
+        .start_many(2)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let mut conn = nodes[0].connect(Some("test")).await?;
+    conn.query_drop("CREATE TABLE ai (id BIGINT AUTO_INCREMENT PRIMARY KEY, node INT, k INT)")
+        .await?;
+
+    // Four clients per compute node, each inserting single rows and multi-row batches.
+    let mut tasks = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for client in 0..4 {
+            let mut conn = node.connect(Some("test")).await?;
+            tasks.push(tokio::spawn(async move {
+                for i in 0..40 {
+                    let k = client * 1000 + i;
+                    if i % 4 == 0 {
+                        conn.query_drop(format!(
+                            "INSERT INTO ai (node, k) VALUES ({n}, {k}), ({n}, {k}), ({n}, {k})"
+                        ))
+                        .await?;
+                    } else {
+                        conn.query_drop(format!("INSERT INTO ai (node, k) VALUES ({n}, {k})"))
+                            .await?;
+                    }
+                }
+                Ok::<_, mysql_async::Error>(())
+            }));
+        }
+    }
+    for task in tasks {
+        task.await??;
+    }
+
+    let mut other = nodes[1].connect(Some("test")).await?;
+    let ids: Vec<(u64, u32)> = other.query("SELECT id, node FROM ai").await?;
+    // 2 nodes x 4 clients x (30 single rows + 10 batches of 3).
+    assert_eq!(ids.len(), 2 * 4 * (30 + 10 * 3));
+    let distinct: HashSet<u64> = ids.iter().map(|(id, _)| *id).collect();
+    assert_eq!(distinct.len(), ids.len(), "duplicate AUTO_INCREMENT values");
+    // Both compute nodes handed out values (from their own segments).
+    let by_node: HashSet<u32> = ids.iter().map(|(_, n)| *n).collect();
+    assert_eq!(by_node, HashSet::from([0, 1]));
+
+    conn.query_drop("DROP TABLE ai").await?;
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let catalog_of = |i: usize| nodes[i].server().context().topology.catalog();
+    let members = catalog_of(0)
+        .store()
+        .etcd()
+        .ok_or("the store is not etcd")?
+        .members()?;
+    assert_eq!(
+        members.len(),
+        2,
+        "both compute nodes are members: {members:?}"
+    );
+
+    let mut one = nodes[0].connect(Some("test")).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE shared (id INT PRIMARY KEY, v VARCHAR(10))")
+        .await?;
+    // Node 2 applied the new table before node 1 answered OK.
+    let seen = catalog_of(1)
+        .table("test", "shared")
+        .ok_or("node 2 does not know the table")?;
+    assert_eq!(seen.data_nodes.len(), 2);
+    // ... and uses it at once: rows spread over both data nodes, read back through node 1.
+    two.query_drop("INSERT INTO shared VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
+        .await?;
+    let rows: Vec<(i32, String)> = one.query("SELECT id, v FROM shared ORDER BY id").await?;
+    assert_eq!(
+        rows,
+        vec![
+            (1, "a".into()),
+            (2, "b".into()),
+            (3, "c".into()),
+            (4, "d".into())
+        ]
+    );
+
+    // A database created through node 2 is there on node 1, and dropping a table
+    // through node 2 removes it from node 1 before the DROP returns.
+    let made = strata_testkit::unique_name("made_on_two");
+    two.query_drop(format!("CREATE DATABASE {made}")).await?;
+    assert!(catalog_of(0).logic_db(&made).is_some());
+    two.query_drop(format!("DROP DATABASE {made}")).await?;
+    assert!(catalog_of(0).logic_db(&made).is_none());
+    two.query_drop("DROP TABLE shared").await?;
+    assert!(catalog_of(0).table("test", "shared").is_none());
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let mut etcd = EtcdCluster::start(1).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE known (id INT PRIMARY KEY)")
+        .await?;
+    one.query_drop("INSERT INTO known VALUES (1), (2)").await?;
+    one.query_drop("CREATE TABLE counted (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
+        .await?;
+    one.query_drop("INSERT INTO counted (k) VALUES (1)").await?;
+
+    etcd.kill(0).await?;
+    // More values than the node holds in its segments: a new segment is needed, and
+    // without etcd there is none (no local fallback).
+    let rows = vec!["(1)"; 5000].join(", ");
+    let err = one
+        .query_drop(format!("INSERT INTO counted (k) VALUES {rows}"))
+        .await
+        .err()
+        .ok_or("a new AUTO_INCREMENT segment came without etcd")?;
+    assert!(
+        err.to_string().contains("etcd is unreachable"),
+        "unexpected error: {err}"
+    );
+    let err = one
+        .query_drop("CREATE TABLE after_etcd (id INT PRIMARY KEY)")
+        .await
+        .err()
+        .ok_or("CREATE TABLE succeeded without etcd")?;
+    assert!(
+        err.to_string().contains("etcd is unreachable"),
+        "unexpected error: {err}"
+    );
+    assert!(nodes[0]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .table("test", "after_etcd")
+        .is_none());
+    // Statements on tables already known need no etcd.
+    let mut two = nodes[1].connect(Some("test")).await?;
+    let count: Option<i64> = two.query_first("SELECT COUNT(*) FROM known").await?;
+    assert_eq!(count, Some(2));
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
