@@ -91,6 +91,34 @@ async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult
         "both compute nodes are members: {members:?}"
     );
 
+    // SHOW @@CLUSTER on the admin port: this node and the other one.
+    let mut admin = mysql_async::Conn::new(nodes[0].admin_opts()).await?;
+    type ClusterRow = (
+        u32,
+        String,
+        String,
+        String,
+        Option<u64>,
+        String,
+        Option<String>,
+    );
+    let mut rows: Vec<ClusterRow> = admin.query("SHOW @@CLUSTER").await?;
+    rows.sort();
+    let mut expected = vec![
+        (nodes[0].config().server.node_id, "self".to_string()),
+        (nodes[1].config().server.node_id, "member".to_string()),
+    ];
+    expected.sort();
+    let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
+    assert_eq!(seen, expected, "{rows:?}");
+    for node in &nodes {
+        let row = rows
+            .iter()
+            .find(|r| r.0 == node.config().server.node_id)
+            .ok_or("a node is missing")?;
+        assert_eq!(row.1, node.service_addr().to_string());
+    }
+
     let mut one = nodes[0].connect(Some("test")).await?;
     let mut two = nodes[1].connect(Some("test")).await?;
     one.query_drop("CREATE TABLE shared (id INT PRIMARY KEY, v VARCHAR(10))")
@@ -142,8 +170,19 @@ async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> Test
     one.query_drop("CREATE TABLE counted (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
         .await?;
     one.query_drop("INSERT INTO counted (k) VALUES (1)").await?;
+    // A transaction over both data nodes, open when etcd goes away.
+    one.query_drop("BEGIN").await?;
+    one.query_drop("INSERT INTO known VALUES (10), (11), (12), (13), (14), (15), (16), (17)")
+        .await?;
 
     etcd.kill(0).await?;
+    // Its commit decision cannot be made durable: rolled back, with an error.
+    let err = one
+        .query_drop("COMMIT")
+        .await
+        .err()
+        .ok_or("a multi-node commit succeeded without its decision log")?;
+    assert!(err.to_string().contains("etcd"), "unexpected error: {err}");
     // More values than the node holds in its segments: a new segment is needed, and
     // without etcd there is none (no local fallback).
     let rows = vec!["(1)"; 5000].join(", ");
@@ -176,6 +215,39 @@ async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> Test
     let mut two = nodes[1].connect(Some("test")).await?;
     let count: Option<i64> = two.query_first("SELECT COUNT(*) FROM known").await?;
     assert_eq!(count, Some(2));
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let mut etcd = EtcdCluster::start(3).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let mut one = nodes[0].connect(Some("test")).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE before_kill (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
+        .await?;
+
+    // The first endpoint every node tries goes away, watches and leases included.
+    etcd.kill(0).await?;
+    two.query_drop("CREATE TABLE after_kill (id INT PRIMARY KEY)")
+        .await?;
+    let catalog = nodes[0].server().context().topology.catalog();
+    assert!(catalog.table("test", "after_kill").is_some());
+    let rows = vec!["(1)"; 1000].join(", ");
+    one.query_drop(format!("INSERT INTO before_kill (k) VALUES {rows}"))
+        .await?;
+    two.query_drop(format!("INSERT INTO before_kill (k) VALUES {rows}"))
+        .await?;
+    let (total, distinct): (i64, i64) = one
+        .query_first("SELECT COUNT(*), COUNT(DISTINCT id) FROM before_kill")
+        .await?
+        .ok_or("no count")?;
+    assert_eq!((total, distinct), (2000, 2000));
 
     for node in nodes {
         node.shutdown().await;
