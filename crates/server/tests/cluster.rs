@@ -254,3 +254,57 @@ async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.ddl_ack_timeout_ms = 1000;
+        })
+        .start_many(2)
+        .await?;
+    // A member that registered and then never applies anything (as a hung node would).
+    let client = strata_catalog::etcd::EtcdClient::new(
+        &etcd.endpoints(),
+        std::time::Duration::from_secs(2),
+    )?;
+    let lease = client.lease_grant(60)?;
+    let record = serde_json::json!({
+        "node_id": 999, "service_addr": "127.0.0.1:1", "admin_addr": "127.0.0.1:2",
+        "started_ms": 0,
+    });
+    client.put(b"/strata/members/999", record.to_string().as_bytes(), lease)?;
+    client.put(b"/strata/acks/999", b"1", lease)?;
+
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE past_the_hung_node (id INT PRIMARY KEY)")
+        .await?;
+    // The DDL returned once the silent member was put out; the live one applied it.
+    assert!(client.get(b"/strata/members/999")?.is_none());
+    assert!(nodes[1]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .table("test", "past_the_hung_node")
+        .is_some());
+    let members = nodes[0]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .store()
+        .etcd()
+        .ok_or("the store is not etcd")?
+        .members()?;
+    assert_eq!(members.len(), 2);
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
