@@ -155,6 +155,22 @@ pub struct Catalog {
     dbs: RwLock<BTreeMap<String, Arc<LogicDb>>>,
     /// Lock order: `dbs` before `tables`.
     tables: RwLock<TableMap>,
+    /// Called when another compute node changed accounts (the server re-reads them).
+    accounts_listener: ListenerSlot,
+}
+
+/// What `Catalog::on_remote_accounts` registers.
+pub type AccountsListener = Box<dyn Fn() + Send + Sync>;
+
+/// The registered accounts listener (a closure: shown only as present or not).
+#[derive(Default)]
+struct ListenerSlot(RwLock<Option<AccountsListener>>);
+
+impl std::fmt::Debug for ListenerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = self.0.read().map(|l| l.is_some()).unwrap_or(false);
+        f.debug_tuple("ListenerSlot").field(&set).finish()
+    }
 }
 
 impl Catalog {
@@ -247,6 +263,7 @@ impl Catalog {
             declared,
             dbs: RwLock::new(dbs),
             tables: RwLock::new(tables),
+            accounts_listener: ListenerSlot::default(),
         })
     }
 
@@ -618,6 +635,16 @@ impl Catalog {
 
     /// Removes a table's AUTO_INCREMENT counter; a failure only leaves the counter behind
     /// (a recreated table then continues above the old values, which is still correct).
+    /// Registers what to do when another compute node changed accounts (replacing what
+    /// was registered before).
+    pub fn on_remote_accounts(&self, listener: AccountsListener) {
+        *self
+            .accounts_listener
+            .0
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(listener);
+    }
+
     /// Whether a DDL may change the data nodes now: always with the embedded store; with
     /// etcd only while etcd answers and this node is a member (a node whose membership
     /// lapsed reloads the catalog first).
@@ -633,6 +660,19 @@ impl Catalog {
     /// and skipped. A change that does not fit what this node knows is logged and left
     /// out: the next full reload settles it.
     pub fn apply_remote(&self, revision: i64, change: MetaChange) {
+        if change == MetaChange::Accounts {
+            // Re-reading is idempotent, this node's own changes included: no revision
+            // check, and no catalog lock held while the server reads them.
+            let listener = self
+                .accounts_listener
+                .0
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(listener) = listener.as_ref() {
+                listener();
+            }
+            return;
+        }
         let mut dbs = self.write();
         let mut tables = self.tables_write();
         // Checked under the locks: a local change records its revision before it
@@ -688,6 +728,7 @@ impl Catalog {
                     .insert(name.clone(), Arc::new(info));
                 tracing::debug!(database = %db, table = %name, revision, "table metadata from another compute node");
             }
+            MetaChange::Accounts => {}
             MetaChange::Table(db, name, None) => {
                 if let Some(t) = tables.get_mut(&db) {
                     t.remove(&name);

@@ -25,7 +25,9 @@ pub mod unique_keys;
 pub mod xalog;
 
 pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
-pub use catalog::{Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration};
+pub use catalog::{
+    AccountsListener, Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration,
+};
 pub use config::Config;
 pub use data_node_id::DataNodeId;
 pub use error::CatalogError;

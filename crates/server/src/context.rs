@@ -511,6 +511,21 @@ impl ServerContext {
         Ok(())
     }
 
+    /// Re-reads the accounts another compute node changed (no bootstrap accounts are
+    /// written back, unlike `reload_accounts`: that would echo around the cluster).
+    pub fn read_changed_accounts(&self) -> Result<(), strata_catalog::CatalogError> {
+        let users = self
+            .config_users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let fresh =
+            strata_catalog::accounts::Accounts::read(self.topology.catalog().store(), &users)?;
+        *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
     /// The failed-login limits in force.
     pub fn security(&self) -> strata_catalog::security::SecurityConfig {
         self.security

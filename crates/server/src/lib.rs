@@ -214,6 +214,16 @@ impl RunningServer {
             admin_addr: admin_addr.to_string(),
             started_ms: strata_catalog::store::now_ms(),
         };
+        // Accounts changed through another compute node reach the sessions here; the
+        // catalog holds the context weakly, so neither keeps the other alive.
+        let weak = Arc::downgrade(&ctx);
+        ctx.topology.catalog().on_remote_accounts(Box::new(move || {
+            if let Some(ctx) = weak.upgrade() {
+                if let Err(e) = ctx.read_changed_accounts() {
+                    warn!(error = %e, "cannot read the accounts another compute node changed");
+                }
+            }
+        }));
         let membership = strata_catalog::cluster::ClusterMembership::join(
             ctx.topology.shared_catalog(),
             member,

@@ -308,3 +308,46 @@ async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestRe
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_changed_through_one_node_are_in_force_on_the_other() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let user = strata_testkit::unique_name("cl");
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw1'"))
+        .await?;
+    one.query_drop(format!("GRANT SELECT ON test.* TO '{user}'@'%'"))
+        .await?;
+
+    // Node 2 knows the account and its grant as soon as node 1 answered.
+    let opts = strata_testkit::mysql_opts(nodes[1].service_addr(), &user, "pw1", Some("test"));
+    let mut as_user = mysql_async::Conn::new(opts).await?;
+    let grants: Vec<String> = as_user.query("SHOW GRANTS").await?;
+    assert!(
+        grants
+            .iter()
+            .any(|g| g.starts_with("GRANT SELECT ON `test`.*")),
+        "{grants:?}"
+    );
+    as_user.disconnect().await?;
+
+    // Dropped through node 2: node 1 refuses the login.
+    let mut two = nodes[1].connect(None).await?;
+    two.query_drop(format!("DROP USER '{user}'@'%'")).await?;
+    let refused = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        nodes[0].service_addr(),
+        &user,
+        "pw1",
+        None,
+    ))
+    .await;
+    let err = refused.err().ok_or("a dropped account still logs in")?;
+    assert!(err.to_string().contains("1045"), "unexpected error: {err}");
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}

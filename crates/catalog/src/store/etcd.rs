@@ -7,7 +7,7 @@
 //! | `P/meta/db/<database>` | a logical database created at runtime |
 //! | `P/meta/table/<database>/<table>` | a table and its distribution |
 //! | `P/counter/<name>` | the next value of a counter (AUTO_INCREMENT segments), decimal |
-//! | `P/account/<user>/<host>` | an account and its privileges |
+//! | `P/meta/account/<user>/<host>` | an account and its privileges |
 //! | `P/xa/<node>/<gtrid>` | a compute node's XA commit decisions |
 //! | `P/members/<node>` | a live compute node (attached to its lease) |
 //! | `P/acks/<node>` | the metadata revision a compute node has applied (its lease) |
@@ -51,6 +51,8 @@ pub enum MetaChange {
     Database(String, Option<DatabaseMeta>),
     /// A table was created or changed (Some) or dropped (None).
     Table(String, String, Option<Box<TableInfo>>),
+    /// An account was created, changed or dropped (read them all again).
+    Accounts,
 }
 
 /// A compute node as registered under `P/members/`.
@@ -168,7 +170,7 @@ impl EtcdStore {
     }
 
     fn account_key(&self, user: &str, host: &str) -> Vec<u8> {
-        format!("{}/account/{}/{}", self.prefix, esc(user), esc(host)).into_bytes()
+        format!("{}/meta/account/{}/{}", self.prefix, esc(user), esc(host)).into_bytes()
     }
 
     fn xa_prefix(&self) -> String {
@@ -304,6 +306,9 @@ impl EtcdStore {
     pub fn meta_change(&self, event: &WatchEvent) -> Option<Result<MetaChange, CatalogError>> {
         let key = std::str::from_utf8(&event.kv.key).ok()?;
         let rest = key.strip_prefix(&self.meta_prefix())?;
+        if rest.starts_with("account/") {
+            return Some(Ok(MetaChange::Accounts));
+        }
         if let Some(name) = rest.strip_prefix("db/") {
             let name = unesc(name);
             if event.deleted {
@@ -571,21 +576,22 @@ impl EtcdStore {
     /// Creates or replaces an account record.
     pub fn put_account(&self, account: &Account) -> Result<(), CatalogError> {
         let key = self.account_key(&account.user, account.host.as_str());
-        self.client.put(&key, &encode_account(account)?, 0)?;
-        Ok(())
+        let rev = self.client.put(&key, &encode_account(account)?, 0)?;
+        self.published(rev)
     }
 
     /// Removes an account record; false if it was not there.
     pub fn drop_account(&self, user: &str, host: &str) -> Result<bool, CatalogError> {
         let key = self.account_key(user, host);
         let existed = self.client.get(&key)?.is_some();
-        self.client.delete(&key)?;
+        let rev = self.client.delete(&key)?;
+        self.published(rev)?;
         Ok(existed)
     }
 
     /// Every stored account.
     pub fn list_accounts(&self) -> Result<Vec<Account>, CatalogError> {
-        let prefix = format!("{}/account/", self.prefix);
+        let prefix = format!("{}/meta/account/", self.prefix);
         let (kvs, _) = self.client.range_prefix(prefix.as_bytes())?;
         kvs.into_iter()
             .map(|kv| {
