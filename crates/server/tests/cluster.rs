@@ -1,6 +1,6 @@
 //! Several compute nodes sharing their metadata through a real etcd: AUTO_INCREMENT
-//! values unique across nodes, DDL through one node in force on the other before it
-//! returns OK, and DDL and new AUTO_INCREMENT segments refused (nothing local instead)
+//! values unique across nodes, DDL and accounts through one node in force on the others
+//! before it returns OK, membership lost by a node that does not acknowledge and regained, and DDL and new AUTO_INCREMENT segments refused (nothing local instead)
 //! when etcd is unreachable.
 
 use std::collections::HashSet;
@@ -15,23 +15,33 @@ async fn two_nodes(
     storage: &StorageNodes,
     etcd: &EtcdCluster,
 ) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
+    compute_nodes(storage, etcd, 2).await
+}
+
+/// `n` compute nodes over the same storage nodes, their metadata in `etcd`.
+async fn compute_nodes(
+    storage: &StorageNodes,
+    etcd: &EtcdCluster,
+    n: usize,
+) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
     let endpoints = etcd.endpoints();
     ComputeNode::builder(storage)
         .configure(move |c| c.cluster.etcd = endpoints)
-        .start_many(2)
+        .start_many(n)
         .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
     let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(1).await?;
-    let nodes = two_nodes(&storage, &etcd).await?;
+    let etcd = EtcdCluster::start(3).await?;
+    let nodes = compute_nodes(&storage, &etcd, 3).await?;
     let mut conn = nodes[0].connect(Some("test")).await?;
     conn.query_drop("CREATE TABLE ai (id BIGINT AUTO_INCREMENT PRIMARY KEY, node INT, k INT)")
         .await?;
 
-    // Four clients per compute node, each inserting single rows and multi-row batches.
+    // Four clients per compute node, each inserting single rows and multi-row batches,
+    // on three compute nodes.
     let mut tasks = Vec::new();
     for (n, node) in nodes.iter().enumerate() {
         for client in 0..4 {
@@ -59,13 +69,13 @@ async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
 
     let mut other = nodes[1].connect(Some("test")).await?;
     let ids: Vec<(u64, u32)> = other.query("SELECT id, node FROM ai").await?;
-    // 2 nodes x 4 clients x (30 single rows + 10 batches of 3).
-    assert_eq!(ids.len(), 2 * 4 * (30 + 10 * 3));
+    // 3 nodes x 4 clients x (30 single rows + 10 batches of 3).
+    assert_eq!(ids.len(), 3 * 4 * (30 + 10 * 3));
     let distinct: HashSet<u64> = ids.iter().map(|(id, _)| *id).collect();
     assert_eq!(distinct.len(), ids.len(), "duplicate AUTO_INCREMENT values");
-    // Both compute nodes handed out values (from their own segments).
+    // Every compute node handed out values (from its own segments).
     let by_node: HashSet<u32> = ids.iter().map(|(_, n)| *n).collect();
-    assert_eq!(by_node, HashSet::from([0, 1]));
+    assert_eq!(by_node, HashSet::from([0, 1, 2]));
 
     conn.query_drop("DROP TABLE ai").await?;
     for node in nodes {
@@ -75,10 +85,10 @@ async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult {
+async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResult {
     let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(1).await?;
-    let nodes = two_nodes(&storage, &etcd).await?;
+    let etcd = EtcdCluster::start(3).await?;
+    let nodes = compute_nodes(&storage, &etcd, 3).await?;
     let catalog_of = |i: usize| nodes[i].server().context().topology.catalog();
     let members = catalog_of(0)
         .store()
@@ -87,11 +97,11 @@ async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult
         .members()?;
     assert_eq!(
         members.len(),
-        2,
-        "both compute nodes are members: {members:?}"
+        3,
+        "every compute node is a member: {members:?}"
     );
 
-    // SHOW @@CLUSTER on the admin port: this node and the other one.
+    // SHOW @@CLUSTER on the admin port: this node and the others.
     let mut admin = mysql_async::Conn::new(nodes[0].admin_opts()).await?;
     type ClusterRow = (
         u32,
@@ -107,6 +117,7 @@ async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult
     let mut expected = vec![
         (nodes[0].config().server.node_id, "self".to_string()),
         (nodes[1].config().server.node_id, "member".to_string()),
+        (nodes[2].config().server.node_id, "member".to_string()),
     ];
     expected.sort();
     let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
@@ -121,15 +132,21 @@ async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult
 
     let mut one = nodes[0].connect(Some("test")).await?;
     let mut two = nodes[1].connect(Some("test")).await?;
+    let mut three = nodes[2].connect(Some("test")).await?;
     one.query_drop("CREATE TABLE shared (id INT PRIMARY KEY, v VARCHAR(10))")
         .await?;
-    // Node 2 applied the new table before node 1 answered OK.
-    let seen = catalog_of(1)
-        .table("test", "shared")
-        .ok_or("node 2 does not know the table")?;
-    assert_eq!(seen.data_nodes.len(), 2);
-    // ... and uses it at once: rows spread over both data nodes, read back through node 1.
-    two.query_drop("INSERT INTO shared VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
+    // Nodes 2 and 3 applied the new table before node 1 answered OK.
+    for i in [1, 2] {
+        let seen = catalog_of(i)
+            .table("test", "shared")
+            .ok_or("a node does not know the table")?;
+        assert_eq!(seen.data_nodes.len(), 2);
+    }
+    // ... and use it at once: rows spread over both data nodes, read back through node 1.
+    two.query_drop("INSERT INTO shared VALUES (1, 'a'), (2, 'b')")
+        .await?;
+    three
+        .query_drop("INSERT INTO shared VALUES (3, 'c'), (4, 'd')")
         .await?;
     let rows: Vec<(i32, String)> = one.query("SELECT id, v FROM shared ORDER BY id").await?;
     assert_eq!(
@@ -147,10 +164,12 @@ async fn ddl_through_one_node_is_in_force_on_the_other_before_ok() -> TestResult
     let made = strata_testkit::unique_name("made_on_two");
     two.query_drop(format!("CREATE DATABASE {made}")).await?;
     assert!(catalog_of(0).logic_db(&made).is_some());
+    assert!(catalog_of(2).logic_db(&made).is_some());
     two.query_drop(format!("DROP DATABASE {made}")).await?;
     assert!(catalog_of(0).logic_db(&made).is_none());
     two.query_drop("DROP TABLE shared").await?;
     assert!(catalog_of(0).table("test", "shared").is_none());
+    assert!(catalog_of(2).table("test", "shared").is_none());
 
     for node in nodes {
         node.shutdown().await;
@@ -345,6 +364,60 @@ async fn accounts_changed_through_one_node_are_in_force_on_the_other() -> TestRe
     .await;
     let err = refused.err().ok_or("a dropped account still logs in")?;
     assert!(err.to_string().contains("1045"), "unexpected error: {err}");
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_membership_lapsed_reloads_and_joins_again() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.lease_ttl_ms = 3000;
+        })
+        .start_many(2)
+        .await?;
+    let client = strata_catalog::etcd::EtcdClient::new(
+        &etcd.endpoints(),
+        std::time::Duration::from_secs(2),
+    )?;
+    let key = format!("/strata/members/{}", nodes[1].config().server.node_id);
+    let old = client
+        .get(key.as_bytes())?
+        .ok_or("node 2 is not a member")?;
+    // As if node 2 had been put out for being slow: its lease ends.
+    client.lease_revoke(old.lease)?;
+    assert!(client.get(key.as_bytes())?.is_none());
+
+    // Node 2 notices at its next renewal and registers under a new lease.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let rejoined = loop {
+        if let Some(kv) = client.get(key.as_bytes())? {
+            break kv;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("node 2 did not join again".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_ne!(rejoined.lease, old.lease);
+    // A member again, it applies DDL before the DDL returns.
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE after_rejoin (id INT PRIMARY KEY)")
+        .await?;
+    assert!(nodes[1]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .table("test", "after_rejoin")
+        .is_some());
 
     for node in nodes {
         node.shutdown().await;
