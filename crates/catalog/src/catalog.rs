@@ -155,16 +155,17 @@ pub struct Catalog {
     dbs: RwLock<BTreeMap<String, Arc<LogicDb>>>,
     /// Lock order: `dbs` before `tables`.
     tables: RwLock<TableMap>,
-    /// Called when another compute node changed accounts (the server re-reads them).
-    accounts_listener: ListenerSlot,
+    /// Told about accounts and databases another compute node changed (the server
+    /// re-reads accounts and updates its schema policy).
+    remote_listener: ListenerSlot,
 }
 
-/// What `Catalog::on_remote_accounts` registers.
-pub type AccountsListener = Box<dyn Fn() + Send + Sync>;
+/// What `Catalog::on_remote_change` registers.
+pub type RemoteListener = Box<dyn Fn(&MetaChange) + Send + Sync>;
 
-/// The registered accounts listener (a closure: shown only as present or not).
+/// The registered listener (a closure: shown only as present or not).
 #[derive(Default)]
-struct ListenerSlot(RwLock<Option<AccountsListener>>);
+struct ListenerSlot(RwLock<Option<RemoteListener>>);
 
 impl std::fmt::Debug for ListenerSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -263,7 +264,7 @@ impl Catalog {
             declared,
             dbs: RwLock::new(dbs),
             tables: RwLock::new(tables),
-            accounts_listener: ListenerSlot::default(),
+            remote_listener: ListenerSlot::default(),
         })
     }
 
@@ -635,11 +636,11 @@ impl Catalog {
 
     /// Removes a table's AUTO_INCREMENT counter; a failure only leaves the counter behind
     /// (a recreated table then continues above the old values, which is still correct).
-    /// Registers what to do when another compute node changed accounts (replacing what
-    /// was registered before).
-    pub fn on_remote_accounts(&self, listener: AccountsListener) {
+    /// Registers what to do after another compute node's change of accounts or of a
+    /// logical database was applied (replacing what was registered before).
+    pub fn on_remote_change(&self, listener: RemoteListener) {
         *self
-            .accounts_listener
+            .remote_listener
             .0
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Some(listener);
@@ -663,16 +664,31 @@ impl Catalog {
         if change == MetaChange::Accounts {
             // Re-reading is idempotent, this node's own changes included: no revision
             // check, and no catalog lock held while the server reads them.
-            let listener = self
-                .accounts_listener
-                .0
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            if let Some(listener) = listener.as_ref() {
-                listener();
-            }
+            self.notify(&change);
             return;
         }
+        let database = matches!(change, MetaChange::Database(..)).then(|| change.clone());
+        if self.apply_locked(revision, change) {
+            if let Some(change) = database {
+                self.notify(&change);
+            }
+        }
+    }
+
+    fn notify(&self, change: &MetaChange) {
+        let listener = self
+            .remote_listener
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(listener) = listener.as_ref() {
+            listener(change);
+        }
+    }
+
+    /// Applies a table or database change under the catalog's locks; false when it was
+    /// this node's own or did not fit.
+    fn apply_locked(&self, revision: i64, change: MetaChange) -> bool {
         let mut dbs = self.write();
         let mut tables = self.tables_write();
         // Checked under the locks: a local change records its revision before it
@@ -682,13 +698,13 @@ impl Catalog {
             .etcd()
             .is_some_and(|s| s.is_own_revision(revision))
         {
-            return;
+            return false;
         }
         match change {
             MetaChange::Database(name, meta) => {
                 if from_config_name(&dbs, &name) {
                     tracing::warn!(database = %name, "the cluster changed a database this node's configuration defines; ignored");
-                    return;
+                    return false;
                 }
                 match meta {
                     Some(meta) => {
@@ -707,14 +723,14 @@ impl Catalog {
                 let mut info = *info;
                 let Some(logic) = dbs.get(&db) else {
                     tracing::warn!(database = %db, table = %name, "table of an unknown database from the cluster; ignored");
-                    return;
+                    return false;
                 };
                 let existing = tables.get(&db);
                 match resolve_nodes(logic, &name, &info, existing) {
                     Ok(nodes) => info.data_nodes = nodes,
                     Err(e) => {
                         tracing::warn!(database = %db, table = %name, error = %e, "table from the cluster does not fit; ignored");
-                        return;
+                        return false;
                     }
                 }
                 let known = existing.is_some_and(|t| t.contains_key(&name));
@@ -737,6 +753,7 @@ impl Catalog {
                 tracing::debug!(database = %db, table = %name, revision, "table dropped by another compute node");
             }
         }
+        true
     }
 
     /// Reads every database created at runtime and every table again from the store,

@@ -26,7 +26,7 @@ pub mod xalog;
 
 pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
 pub use catalog::{
-    AccountsListener, Catalog, DbOrigin, DeclaredDistribution, LogicDb, TableDeclaration,
+    Catalog, DbOrigin, DeclaredDistribution, LogicDb, RemoteListener, TableDeclaration,
 };
 pub use config::Config;
 pub use data_node_id::DataNodeId;

@@ -214,16 +214,31 @@ impl RunningServer {
             admin_addr: admin_addr.to_string(),
             started_ms: strata_catalog::store::now_ms(),
         };
-        // Accounts changed through another compute node reach the sessions here; the
-        // catalog holds the context weakly, so neither keeps the other alive.
+        // Accounts and databases changed through another compute node reach the
+        // sessions here; the catalog holds the context weakly, so neither keeps the
+        // other alive.
         let weak = Arc::downgrade(&ctx);
-        ctx.topology.catalog().on_remote_accounts(Box::new(move || {
-            if let Some(ctx) = weak.upgrade() {
-                if let Err(e) = ctx.read_changed_accounts() {
-                    warn!(error = %e, "cannot read the accounts another compute node changed");
+        ctx.topology
+            .catalog()
+            .on_remote_change(Box::new(move |change| {
+                let Some(ctx) = weak.upgrade() else {
+                    return;
+                };
+                match change {
+                    strata_catalog::MetaChange::Accounts => {
+                        if let Err(e) = ctx.read_changed_accounts() {
+                            warn!(error = %e, "cannot read the accounts another compute node changed");
+                        }
+                    }
+                    strata_catalog::MetaChange::Database(name, Some(_)) => {
+                        ctx.private_schemas.add_logical(name)
+                    }
+                    strata_catalog::MetaChange::Database(name, None) => {
+                        ctx.private_schemas.remove_logical(name)
+                    }
+                    strata_catalog::MetaChange::Table(..) => {}
                 }
-            }
-        }));
+            }));
         let membership = strata_catalog::cluster::ClusterMembership::join(
             ctx.topology.shared_catalog(),
             member,

@@ -165,6 +165,16 @@ async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResul
     two.query_drop(format!("CREATE DATABASE {made}")).await?;
     assert!(catalog_of(0).logic_db(&made).is_some());
     assert!(catalog_of(2).logic_db(&made).is_some());
+    // ... and usable there: a table made in it through node 1, written through node 3.
+    one.query_drop(format!("CREATE TABLE {made}.t (id INT PRIMARY KEY)"))
+        .await?;
+    three
+        .query_drop(format!("INSERT INTO {made}.t VALUES (1), (2), (3)"))
+        .await?;
+    let count: Option<i64> = two
+        .query_first(format!("SELECT COUNT(*) FROM {made}.t"))
+        .await?;
+    assert_eq!(count, Some(3));
     two.query_drop(format!("DROP DATABASE {made}")).await?;
     assert!(catalog_of(0).logic_db(&made).is_none());
     two.query_drop("DROP TABLE shared").await?;
