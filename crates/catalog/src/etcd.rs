@@ -147,7 +147,7 @@ pub enum Compare {
 /// One operation of a transaction.
 #[derive(Debug, Clone)]
 pub enum TxnOp {
-    /// Put `key = value`, attached to lease `2` when not 0.
+    /// Put `key = value`, attached to the lease (third field) unless it is 0.
     Put(Vec<u8>, Vec<u8>, i64),
     /// Delete the key.
     Delete(Vec<u8>),
