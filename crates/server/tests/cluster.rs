@@ -434,3 +434,61 @@ async fn a_node_whose_membership_lapsed_reloads_and_joins_again() -> TestResult 
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_compute_node_leaves_the_cluster_and_holds_up_no_ddl() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let mut nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.ddl_ack_timeout_ms = 2000;
+        })
+        .spawn_many(2)
+        .await?;
+    let admin_of = |i: usize| {
+        strata_testkit::mysql_opts(
+            nodes[i].admin_addr(),
+            strata_testkit::ROOT_USER,
+            strata_testkit::ROOT_PASSWORD,
+            None,
+        )
+    };
+    let mut two_admin = mysql_async::Conn::new(admin_of(1)).await?;
+
+    // `strata serve` processes: DDL through the first is in the second's catalog.
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE made_by_one (id INT PRIMARY KEY)")
+        .await?;
+    let listed: Vec<mysql_async::Row> = two_admin.query("SHOW @@TABLE").await?;
+    let names: Vec<String> = listed
+        .iter()
+        .filter_map(|r| r.get::<String, _>(1))
+        .collect();
+    assert!(names.iter().any(|n| n == "made_by_one"), "{names:?}");
+    drop(one);
+
+    // The first dies without a word: the next DDL through the second does not wait
+    // for it longer than ddl_ack_timeout_ms, and puts it out of the cluster.
+    nodes[0].kill().await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    two.query_drop("CREATE TABLE made_after_the_crash (id INT PRIMARY KEY)")
+        .await?;
+    type ClusterRow = (
+        u32,
+        String,
+        String,
+        String,
+        Option<u64>,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<ClusterRow> = two_admin.query("SHOW @@CLUSTER").await?;
+    let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
+    assert_eq!(
+        seen,
+        vec![(nodes[1].config().server.node_id, "self".to_string())]
+    );
+    Ok(())
+}

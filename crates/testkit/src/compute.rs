@@ -172,6 +172,28 @@ impl<'a> ComputeNodeBuilder<'a> {
         Ok(nodes)
     }
 
+    /// Starts `n` compute nodes as `strata serve` child processes over the same storage
+    /// nodes and physical databases, each with its own directory and node id (see
+    /// `start_many`), for tests that kill one.
+    pub async fn spawn_many(self, n: usize) -> Result<Vec<ComputeProcess>, TestkitError> {
+        let (config, first_dir) = self.build_config().await?;
+        let mut first_dir = Some(first_dir);
+        let mut nodes = Vec::with_capacity(n);
+        for i in 0..n {
+            let dir = match first_dir.take() {
+                Some(d) => d,
+                None => fixture_dir("compute")?,
+            };
+            let mut config = config.clone();
+            config.server.data_dir = dir.path().join("meta");
+            if i > 0 {
+                config.server.node_id = next_node_id();
+            }
+            nodes.push(ComputeProcess::spawn(config, dir).await?);
+        }
+        Ok(nodes)
+    }
+
     /// Starts the compute node as a `strata serve` child process on free ports.
     pub async fn spawn(self) -> Result<ComputeProcess, TestkitError> {
         let (config, dir) = self.build_config().await?;
