@@ -651,7 +651,27 @@ impl Accounts {
     /// wins) and its grants (`databases`: ALL PRIVILEGES on each; absent: ALL PRIVILEGES
     /// ON *.* WITH GRANT OPTION), keeping grants added through SQL.
     pub fn load(store: &MetadataStore, users: &[UserConfig]) -> Result<Accounts, CatalogError> {
+        let (accounts, merged) = Accounts::merge(store, users)?;
+        for account in &merged {
+            store.put_account(account)?;
+        }
+        Ok(accounts)
+    }
+
+    /// The stored accounts with the configuration file's bootstrap accounts merged in as
+    /// `load` does, without writing them back (another compute node changed accounts:
+    /// writing here would echo the change around the cluster).
+    pub fn read(store: &MetadataStore, users: &[UserConfig]) -> Result<Accounts, CatalogError> {
+        Accounts::merge(store, users).map(|(accounts, _)| accounts)
+    }
+
+    /// The merged accounts and the bootstrap accounts as merged.
+    fn merge(
+        store: &MetadataStore,
+        users: &[UserConfig],
+    ) -> Result<(Accounts, Vec<Account>), CatalogError> {
         let mut accounts = store.list_accounts()?;
+        let mut merged_all = Vec::new();
         for user in users {
             let bootstrap = bootstrap_account(user)?;
             let existing = accounts
@@ -671,9 +691,9 @@ impl Accounts {
                     bootstrap
                 }
             };
-            store.put_account(&merged)?;
+            merged_all.push(merged);
         }
-        Ok(Accounts::new(accounts))
+        Ok((Accounts::new(accounts), merged_all))
     }
 
     /// Writes what `changes` names to the store.
@@ -700,7 +720,7 @@ use error::quote_account;
 pub use error::{AccountError, Note};
 pub use host::HostPattern;
 use persist::bootstrap_account;
-pub(crate) use persist::ACCOUNTS;
+pub(crate) use persist::{decode_account, encode_account, ACCOUNTS};
 pub use privileges::{GrantTarget, Level, PrivSet};
 
 #[cfg(test)]

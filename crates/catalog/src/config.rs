@@ -57,6 +57,48 @@ pub struct Config {
     /// Per-digest statement statistics (`SHOW @@SQL_DIGEST`).
     #[serde(default)]
     pub statistics: StatisticsConfig,
+    /// Several compute nodes sharing their metadata through etcd (empty: embedded store).
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+}
+
+/// Several compute nodes as one service: where the shared metadata lives (etcd) and how
+/// long cluster-wide steps may take (milliseconds). Without `etcd` the compute node keeps
+/// its metadata in its own data directory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// etcd client URLs (`http://host:port`), tried in turn; empty: the embedded store.
+    pub etcd: Vec<String>,
+    /// Prefix of every key Strata writes, so several clusters can share one etcd.
+    pub prefix: String,
+    /// One etcd request (connect included) that takes longer than this has failed.
+    pub request_timeout_ms: u64,
+    /// Time to live of a compute node's membership lease: a node silent this long is
+    /// no longer a member.
+    pub lease_ttl_ms: u64,
+    /// Longest wait of a DDL for every live compute node to apply the new metadata;
+    /// a node that has not by then loses its membership.
+    pub ddl_ack_timeout_ms: u64,
+}
+
+impl ClusterConfig {
+    /// True when the metadata lives in etcd.
+    pub fn uses_etcd(&self) -> bool {
+        !self.etcd.is_empty()
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            etcd: Vec::new(),
+            prefix: "/strata".into(),
+            request_timeout_ms: 2_000,
+            lease_ttl_ms: 10_000,
+            ddl_ack_timeout_ms: 5_000,
+        }
+    }
 }
 
 /// The slow query log: statements that took `slow_query_ms` or longer.

@@ -53,6 +53,9 @@ pub enum CatalogError {
     /// No logical database of that name.
     #[error("Unknown database '{0}'")]
     UnknownDatabase(String),
+    /// The cluster's metadata store (etcd) failed; nothing falls back to local state.
+    #[error("cluster metadata store: {0}")]
+    Etcd(#[from] crate::etcd::EtcdError),
     /// A change the catalog refuses (names the rule it breaks).
     #[error("{0}")]
     Invalid(String),

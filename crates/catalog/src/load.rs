@@ -68,6 +68,7 @@ impl Config {
         check_tables(&self.tables, &self.databases, &rules, &mut problems);
         check_pool(&self.pool, &mut problems);
         check_ha(&self.ha, &mut problems);
+        check_cluster(&self.cluster, &mut problems);
         if self.merge.memory_budget < crate::config::MIN_MERGE_MEMORY_BUDGET {
             problems.push(format!(
                 "merge.memory_budget {} is below {} bytes",
@@ -621,6 +622,32 @@ fn check_ha(ha: &crate::config::HaConfig, problems: &mut Vec<String>) {
     }
     if ha.failure_threshold == 0 {
         problems.push("ha.failure_threshold must be at least 1".into());
+    }
+}
+
+fn check_cluster(cluster: &crate::config::ClusterConfig, problems: &mut Vec<String>) {
+    for url in &cluster.etcd {
+        if let Err(e) = crate::etcd::Endpoint::parse(url) {
+            problems.push(format!("cluster.etcd: {e}"));
+        }
+    }
+    let prefix = &cluster.prefix;
+    if !prefix.starts_with('/') || prefix.len() < 2 || prefix.ends_with('/') {
+        problems.push(format!(
+            "cluster.prefix '{prefix}' must start with '/', not end with '/' and not be '/' alone"
+        ));
+    }
+    for (what, value) in [
+        ("request_timeout_ms", cluster.request_timeout_ms),
+        ("ddl_ack_timeout_ms", cluster.ddl_ack_timeout_ms),
+    ] {
+        if value == 0 {
+            problems.push(format!("cluster.{what} must be positive"));
+        }
+    }
+    // etcd leases count whole seconds, and keep-alives go out three times per lease.
+    if cluster.lease_ttl_ms < 2_000 {
+        problems.push("cluster.lease_ttl_ms must be at least 2000".into());
     }
 }
 

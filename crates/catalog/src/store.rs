@@ -284,19 +284,19 @@ pub fn now_ms() -> u64 {
 }
 
 /// The redb-backed metadata store; cheap to share (`&self` methods, Send + Sync).
-pub struct MetadataStore {
+pub struct RedbStore {
     db: Database,
 }
 
-impl std::fmt::Debug for MetadataStore {
+impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetadataStore").finish_non_exhaustive()
+        f.debug_struct("RedbStore").finish_non_exhaustive()
     }
 }
 
-impl MetadataStore {
+impl RedbStore {
     /// Opens `<data_dir>/metadata.redb`, creating the directory, file and tables as needed.
-    pub fn open(data_dir: &Path) -> Result<MetadataStore, CatalogError> {
+    pub fn open(data_dir: &Path) -> Result<RedbStore, CatalogError> {
         std::fs::create_dir_all(data_dir).map_err(|source| CatalogError::DataDir {
             path: data_dir.to_path_buf(),
             source,
@@ -310,7 +310,7 @@ impl MetadataStore {
         txn.open_table(crate::accounts::ACCOUNTS)?;
         txn.commit()?;
         tracing::debug!(path = %path.display(), "metadata store open");
-        Ok(MetadataStore { db })
+        Ok(RedbStore { db })
     }
 
     /// The redb database (for the other record kinds of this crate).
@@ -524,11 +524,16 @@ fn table_names_in(
     Ok(names)
 }
 
-fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, CatalogError> {
+pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, CatalogError> {
     encode_versioned(RECORD_VERSION, record)
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CatalogError> {
+/// A table as stored (the same bytes in redb and in etcd).
+pub(crate) fn encode_table(info: &TableInfo) -> Result<Vec<u8>, CatalogError> {
+    encode(&TableRecord::from_table(info))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CatalogError> {
     decode_versioned(bytes, what, OLDEST_RECORD_VERSION..=RECORD_VERSION)
 }
 
@@ -566,7 +571,7 @@ pub(crate) fn decode_versioned<T: DeserializeOwned>(
 
 /// Decodes a table record of any supported version (version 1 has no rule fields: its
 /// vertical and global tables decode, a sharded one is an error).
-fn decode_table(bytes: &[u8], what: &str) -> Result<TableInfo, CatalogError> {
+pub(crate) fn decode_table(bytes: &[u8], what: &str) -> Result<TableInfo, CatalogError> {
     let record: TableRecord = decode(bytes, what)?;
     record.into_table().map_err(|reason| CatalogError::Decode {
         what: what.to_string(),
@@ -576,3 +581,8 @@ fn decode_table(bytes: &[u8], what: &str) -> Result<TableInfo, CatalogError> {
 
 #[cfg(test)]
 mod tests;
+
+pub mod etcd;
+mod facade;
+
+pub use facade::{MetaChange, MetadataStore};

@@ -8,12 +8,14 @@
 use redb::{Durability, ReadableTable, TableDefinition};
 
 use crate::error::CatalogError;
+#[cfg(test)]
 use crate::store::MetadataStore;
+use crate::store::RedbStore;
 use crate::DataNodeId;
 
 const XA_DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("xa_decisions");
 /// Counter bumped at each start, so transaction ids never repeat across restarts.
-const EPOCH_COUNTER: &str = "strata.xa.epoch";
+pub(crate) const EPOCH_COUNTER: &str = "strata.xa.epoch";
 
 /// A commit decision: the transaction's global id and the data nodes of its branches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,12 +45,14 @@ pub trait DecisionLog: Send + Sync {
     fn next_epoch(&self) -> Result<u64, CatalogError>;
 }
 
-fn encode(d: &Decision) -> Vec<u8> {
+/// A decision's stored value (the same bytes in redb and in etcd).
+pub(crate) fn encode(d: &Decision) -> Vec<u8> {
     let nodes: Vec<String> = d.data_nodes.iter().map(DataNodeId::to_string).collect();
     format!("{};{}", d.decided_ms, nodes.join(",")).into_bytes()
 }
 
-fn decode(gtrid: &str, value: &[u8]) -> Result<Decision, CatalogError> {
+/// Decodes what `encode` wrote for `gtrid`.
+pub(crate) fn decode(gtrid: &str, value: &[u8]) -> Result<Decision, CatalogError> {
     let bad = || CatalogError::Decode {
         what: format!("XA decision record for {gtrid}"),
         reason: "malformed value".into(),
@@ -67,7 +71,7 @@ fn decode(gtrid: &str, value: &[u8]) -> Result<Decision, CatalogError> {
     })
 }
 
-impl DecisionLog for MetadataStore {
+impl DecisionLog for RedbStore {
     fn log_commits(&self, decisions: &[Decision], forget: &[String]) -> Result<(), CatalogError> {
         let mut txn = self.db().begin_write()?;
         txn.set_durability(Durability::Immediate);

@@ -24,7 +24,8 @@ pub struct DataNode {
 
 /// Logical databases (from the catalog) and data nodes with their pools.
 pub struct Topology {
-    catalog: Catalog,
+    /// Shared with the cluster watch, which applies other compute nodes' DDL to it.
+    catalog: Arc<Catalog>,
     /// Sorted by id (looked up on every statement: a binary search over a few entries
     /// beats hashing the id).
     nodes: Vec<DataNode>,
@@ -69,7 +70,7 @@ impl Topology {
         }
         nodes.sort_by_key(|n| n.id);
         let mut topology = Topology {
-            catalog,
+            catalog: Arc::new(catalog),
             nodes,
             names_differ: false,
         };
@@ -96,6 +97,11 @@ impl Topology {
     /// The catalog of logical databases.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The catalog, shared (for background threads that outlive a borrow).
+    pub fn shared_catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.catalog)
     }
 
     /// Looks a logical database up by its exact name.
@@ -248,6 +254,9 @@ pub struct ServerContext {
     pub admin_addr: Mutex<Option<std::net::SocketAddr>>,
     /// The bound HTTP address.
     pub http_addr: Mutex<Option<std::net::SocketAddr>>,
+    /// This node's membership of a cluster sharing metadata in etcd (None: embedded
+    /// store); taken and dropped at shutdown, which ends its lease.
+    pub cluster: Mutex<Option<strata_catalog::cluster::ClusterMembership>>,
     /// Storage nodes' health and roles, failovers (published by the heartbeat tasks).
     pub ha: Arc<crate::failover::HaState>,
     /// Long-running work and its progress (`SHOW @@JOB`).
@@ -314,6 +323,7 @@ impl ServerContext {
             applied_config: Mutex::new(config.clone()),
             admin_addr: Mutex::new(None),
             http_addr: Mutex::new(None),
+            cluster: Mutex::new(None),
             security: std::sync::RwLock::new(config.security.clone()),
             config_users: std::sync::RwLock::new(config.users.clone()),
             accounts: std::sync::RwLock::new(accounts),
@@ -496,6 +506,21 @@ impl ServerContext {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let fresh = strata_catalog::accounts::Accounts::load(catalog.store(), &users)?;
+        *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Re-reads the accounts another compute node changed (no bootstrap accounts are
+    /// written back, unlike `reload_accounts`: that would echo around the cluster).
+    pub fn read_changed_accounts(&self) -> Result<(), strata_catalog::CatalogError> {
+        let users = self
+            .config_users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let fresh =
+            strata_catalog::accounts::Accounts::read(self.topology.catalog().store(), &users)?;
         *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         self.accounts_version.fetch_add(1, Ordering::AcqRel);
         Ok(())

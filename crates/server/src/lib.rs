@@ -206,6 +206,46 @@ impl RunningServer {
                 shutdown.listener(),
             ));
         }
+        // A member before serving: from now on other compute nodes' DDL waits for this
+        // one to apply it.
+        let member = strata_catalog::store::etcd::MemberRecord {
+            node_id: ctx.config.server.node_id,
+            service_addr: service_addr.to_string(),
+            admin_addr: admin_addr.to_string(),
+            started_ms: strata_catalog::store::now_ms(),
+        };
+        // Accounts and databases changed through another compute node reach the
+        // sessions here; the catalog holds the context weakly, so neither keeps the
+        // other alive.
+        let weak = Arc::downgrade(&ctx);
+        ctx.topology
+            .catalog()
+            .on_remote_change(Box::new(move |change| {
+                let Some(ctx) = weak.upgrade() else {
+                    return;
+                };
+                match change {
+                    strata_catalog::MetaChange::Accounts => {
+                        if let Err(e) = ctx.read_changed_accounts() {
+                            warn!(error = %e, "cannot read the accounts another compute node changed");
+                        }
+                    }
+                    strata_catalog::MetaChange::Database(name, Some(_)) => {
+                        ctx.private_schemas.add_logical(name)
+                    }
+                    strata_catalog::MetaChange::Database(name, None) => {
+                        ctx.private_schemas.remove_logical(name)
+                    }
+                    strata_catalog::MetaChange::Table(..) => {}
+                }
+            }));
+        let membership = strata_catalog::cluster::ClusterMembership::join(
+            ctx.topology.shared_catalog(),
+            member,
+            Duration::from_millis(ctx.config.cluster.lease_ttl_ms),
+        )
+        .map_err(ServerError::Catalog)?;
+        *ctx.cluster.lock().unwrap_or_else(|p| p.into_inner()) = membership;
         let workers = workers::Workers::start(&ctx, &shutdown).map_err(ServerError::Workers)?;
         let acceptor = tokio::spawn(accept_loop(
             listener,
@@ -278,6 +318,16 @@ impl RunningServer {
         };
         for node in self.ctx.topology.nodes() {
             node.pool.shutdown().await;
+        }
+        // Leaving ends the lease (a blocking etcd call): the others stop waiting for us.
+        let membership = self
+            .ctx
+            .cluster
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if membership.is_some() {
+            let _ = tokio::task::spawn_blocking(move || drop(membership)).await;
         }
         info!(
             workers_joined,

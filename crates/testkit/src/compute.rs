@@ -144,6 +144,56 @@ impl<'a> ComputeNodeBuilder<'a> {
         })
     }
 
+    /// Starts `n` compute nodes in this process over the same storage nodes and physical
+    /// databases, each with its own data directory and node id: the nodes of one
+    /// cluster when the configuration names etcd (`[cluster] etcd`).
+    pub async fn start_many(self, n: usize) -> Result<Vec<ComputeNode>, TestkitError> {
+        let (config, first_dir) = self.build_config().await?;
+        let mut first_dir = Some(first_dir);
+        let mut nodes = Vec::with_capacity(n);
+        for i in 0..n {
+            let dir = match first_dir.take() {
+                Some(d) => d,
+                None => fixture_dir("compute")?,
+            };
+            let mut config = config.clone();
+            config.server.data_dir = dir.path().join("meta");
+            if i > 0 {
+                config.server.node_id = next_node_id();
+            }
+            let server = RunningServer::start(config.clone()).await?;
+            tracing::info!(addr = %server.service_addr(), node = i, "test compute node started");
+            nodes.push(ComputeNode {
+                server,
+                config,
+                _dir: dir,
+            });
+        }
+        Ok(nodes)
+    }
+
+    /// Starts `n` compute nodes as `strata serve` child processes over the same storage
+    /// nodes and physical databases, each with its own directory and node id (see
+    /// `start_many`), for tests that kill one.
+    pub async fn spawn_many(self, n: usize) -> Result<Vec<ComputeProcess>, TestkitError> {
+        let (config, first_dir) = self.build_config().await?;
+        let mut first_dir = Some(first_dir);
+        let mut nodes = Vec::with_capacity(n);
+        for i in 0..n {
+            let dir = match first_dir.take() {
+                Some(d) => d,
+                None => fixture_dir("compute")?,
+            };
+            let mut config = config.clone();
+            config.server.data_dir = dir.path().join("meta");
+            if i > 0 {
+                config.server.node_id = next_node_id();
+            }
+            nodes.push(ComputeProcess::spawn(config, dir).await?);
+        }
+        Ok(nodes)
+    }
+
     /// Starts the compute node as a `strata serve` child process on free ports.
     pub async fn spawn(self) -> Result<ComputeProcess, TestkitError> {
         let (config, dir) = self.build_config().await?;

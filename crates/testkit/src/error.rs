@@ -34,6 +34,14 @@ pub enum TestkitError {
         /// Last lines of its output.
         log_tail: String,
     },
+    /// An etcd member did not start or became unusable.
+    #[error("etcd: {reason}; its log ends with:\n{log_tail}")]
+    Etcd {
+        /// What went wrong.
+        reason: String,
+        /// Last lines of its log.
+        log_tail: String,
+    },
     /// The configuration could not be written as TOML.
     #[error("writing the compute node configuration: {0}")]
     Config(#[from] strata_catalog::CatalogError),

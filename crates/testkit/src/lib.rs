@@ -1,5 +1,6 @@
 //! Fixtures for integration tests: throwaway MariaDB storage nodes and Strata compute
-//! nodes wired to them.
+//! nodes wired to them, and etcd clusters ([`EtcdCluster`]) for compute nodes that
+//! share their metadata.
 //!
 //! Storage nodes are real `mariadbd` processes (via `strata-localnode`) in temporary
 //! directories that are removed when the fixture is dropped, even when the test fails.
@@ -22,6 +23,7 @@ mod cleanup;
 mod clients;
 mod compute;
 mod error;
+mod etcd;
 mod names;
 mod process;
 mod storage;
@@ -29,6 +31,7 @@ mod storage;
 pub use clients::{mysql_opts, mysql_url};
 pub use compute::{ComputeNode, ComputeNodeBuilder, ROOT_PASSWORD, ROOT_USER};
 pub use error::TestkitError;
+pub use etcd::EtcdCluster;
 pub use names::unique_name;
 pub use process::{strata_binary, ComputeProcess};
 pub use storage::{shared_storage, StorageNodes};

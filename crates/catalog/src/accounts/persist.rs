@@ -9,7 +9,7 @@ use strata_sql::account::Privilege;
 use super::{Account, Level, PrivSet};
 use crate::config::UserConfig;
 use crate::error::CatalogError;
-use crate::store::{decode_versioned, encode_versioned, MetadataStore};
+use crate::store::{decode_versioned, encode_versioned, RedbStore};
 
 /// (user, host) -> encoded account record.
 pub(crate) const ACCOUNTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("accounts");
@@ -145,7 +145,28 @@ impl AccountRecord {
     }
 }
 
-impl MetadataStore {
+/// An account as stored (the same bytes in redb and in etcd).
+pub(crate) fn encode_account(account: &Account) -> Result<Vec<u8>, CatalogError> {
+    encode_versioned(
+        ACCOUNT_RECORD_VERSION,
+        &AccountRecord::from_account(account),
+    )
+}
+
+/// Decodes what `encode_account` wrote for `user`@`host`.
+pub(crate) fn decode_account(
+    user: &str,
+    host: &str,
+    bytes: &[u8],
+) -> Result<Account, CatalogError> {
+    let what = format!("account '{user}'@'{host}'");
+    let record: AccountRecord = decode_versioned(bytes, &what, 1..=ACCOUNT_RECORD_VERSION)?;
+    record
+        .into_account(user, host)
+        .map_err(|reason| CatalogError::Decode { what, reason })
+}
+
+impl RedbStore {
     /// Creates or replaces an account record.
     pub fn put_account(&self, account: &Account) -> Result<(), CatalogError> {
         let value = encode_versioned(

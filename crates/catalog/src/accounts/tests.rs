@@ -682,11 +682,12 @@ fn accounts_round_trip_through_the_store_and_config_users_bootstrap() -> Result<
 #[test]
 fn account_records_of_an_unknown_version_are_refused() -> Result<(), CatalogError> {
     let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
-    let store = MetadataStore::open(dir.path())?;
-    let txn = store.db().begin_write()?;
+    let redb = crate::store::RedbStore::open(dir.path())?;
+    let txn = redb.db().begin_write()?;
     txn.open_table(ACCOUNTS)?
         .insert(("x", "%"), [9u8, b'a'].as_slice())?;
     txn.commit()?;
+    let store = MetadataStore::Redb(redb);
     assert!(matches!(
         store.list_accounts(),
         Err(CatalogError::Decode { .. })

@@ -463,3 +463,30 @@ fn storage_tls_settings_without_tls_on_are_refused() {
         ]
     );
 }
+
+#[test]
+fn cluster_settings_are_checked_and_default_to_the_embedded_store() {
+    let config = with(|_| {});
+    assert!(!config.cluster.uses_etcd());
+    let good = with(|c| {
+        c.cluster.etcd = vec!["http://127.0.0.1:2379".into(), "http://etcd-2:2379/".into()]
+    });
+    assert_eq!(problems(&good), Vec::<String>::new());
+    assert!(good.cluster.uses_etcd());
+    let bad = with(|c| {
+        c.cluster.etcd = vec!["127.0.0.1:2379".into(), "https://e:2379".into()];
+        c.cluster.prefix = "strata/".into();
+        c.cluster.request_timeout_ms = 0;
+        c.cluster.lease_ttl_ms = 1000;
+    });
+    assert_eq!(
+        problems(&bad),
+        vec![
+            "cluster.etcd: etcd endpoint '127.0.0.1:2379': must start with http://".to_string(),
+            "cluster.etcd: etcd endpoint 'https://e:2379': TLS to etcd is not supported yet; use http://".into(),
+            "cluster.prefix 'strata/' must start with '/', not end with '/' and not be '/' alone".into(),
+            "cluster.request_timeout_ms must be positive".into(),
+            "cluster.lease_ttl_ms must be at least 2000".into(),
+        ]
+    );
+}

@@ -31,11 +31,13 @@ pub enum View {
     Job,
     /// `SHOW @@HEARTBEAT`.
     Heartbeat,
+    /// `SHOW @@CLUSTER`.
+    Cluster,
 }
 
 impl View {
     /// Every view with its names and what it shows (`SHOW @@HELP` prints this).
-    pub const ALL: [(View, &'static [&'static str], &'static str); 13] = [
+    pub const ALL: [(View, &'static [&'static str], &'static str); 14] = [
         (View::Help, &["HELP"], "The admin commands"),
         (
             View::DataNode,
@@ -93,6 +95,11 @@ impl View {
             &["HEARTBEAT"],
             "Heartbeats of every storage node: status, period, timeout, lag, last error",
         ),
+        (
+            View::Cluster,
+            &["CLUSTER"],
+            "Compute nodes sharing metadata: id, addresses, state, metadata revision",
+        ),
     ];
 
     /// The view named `name` (upper case, without `@@`).
@@ -119,6 +126,7 @@ impl View {
             View::Server => "server",
             View::Job => "jobs",
             View::Heartbeat => "heartbeats",
+            View::Cluster => "cluster",
         }
     }
 
@@ -248,6 +256,7 @@ mod tests {
             ("SHOW @@XA", Command::Show(View::Xa)),
             ("show @@job", Command::Show(View::Job)),
             ("SHOW @@HEARTBEAT", Command::Show(View::Heartbeat)),
+            ("show @@cluster;", Command::Show(View::Cluster)),
             ("offline", Command::Offline),
             ("ONLINE;", Command::Online),
             ("reset @@sql_digest", Command::ResetDigests),

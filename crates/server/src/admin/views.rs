@@ -28,6 +28,7 @@ pub fn view(ctx: &ServerContext, view: View) -> AdminTable {
         View::Server => server(ctx),
         View::Job => jobs(ctx),
         View::Heartbeat => heartbeats(ctx),
+        View::Cluster => cluster(ctx),
     }
 }
 
@@ -47,6 +48,7 @@ pub fn columns(view: View) -> &'static [(&'static str, T)] {
         View::Server => SERVER,
         View::Job => JOB,
         View::Heartbeat => HEARTBEAT,
+        View::Cluster => CLUSTER,
     }
 }
 
@@ -181,6 +183,17 @@ pub const HEARTBEAT: &[(&str, T)] = &[
     ("lag_ms", T::Int),
     ("lag_transactions", T::Int),
     ("at_risk", T::Int),
+    ("last_error", T::Text),
+];
+
+/// The columns of `SHOW @@CLUSTER`.
+pub const CLUSTER: &[(&str, T)] = &[
+    ("node_id", T::Int),
+    ("service_addr", T::Text),
+    ("admin_addr", T::Text),
+    ("state", T::Text),
+    ("metadata_revision", T::Int),
+    ("started", T::Text),
     ("last_error", T::Text),
 ];
 
@@ -638,6 +651,58 @@ fn heartbeats(ctx: &ServerContext) -> AdminTable {
             s.at_risk.into(),
             s.last_error.clone().into(),
         ]);
+    }
+    t
+}
+
+/// The compute nodes sharing this one's metadata, as registered in etcd (`self` marks
+/// this node); with the embedded store only this node, `standalone`. Asks etcd (one
+/// request): the only view that does, since membership lives there.
+fn cluster(ctx: &ServerContext) -> AdminTable {
+    let mut t = AdminTable::new(CLUSTER);
+    let me = ctx.config.server.node_id;
+    let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let service = format!("*:{}", ctx.service_port.load(Ordering::Relaxed));
+    let started_ms = now_ms().saturating_sub(ctx.started.elapsed().as_millis() as u64);
+    let own_admin = addr(*ctx.admin_addr.lock().unwrap_or_else(|p| p.into_inner()));
+    let own_row = |state: &str, error: Cell| {
+        vec![
+            me.into(),
+            service.clone().into(),
+            own_admin.clone().into(),
+            state.into(),
+            Cell::Null,
+            format_ms(started_ms).into(),
+            error,
+        ]
+    };
+    let Some(etcd) = ctx.topology.catalog().store().etcd() else {
+        t.push(own_row("standalone", Cell::Null));
+        return t;
+    };
+    match etcd.members() {
+        Ok(members) => {
+            if !members.iter().any(|m| m.record.node_id == me) {
+                t.push(own_row("not a member", Cell::Null));
+            }
+            for m in members {
+                let state = if m.record.node_id == me {
+                    "self"
+                } else {
+                    "member"
+                };
+                t.push(vec![
+                    m.record.node_id.into(),
+                    m.record.service_addr.into(),
+                    m.record.admin_addr.into(),
+                    state.into(),
+                    u64::try_from(m.acked).unwrap_or(0).into(),
+                    format_ms(m.record.started_ms).into(),
+                    Cell::Null,
+                ]);
+            }
+        }
+        Err(e) => t.push(own_row("etcd unreachable", e.to_string().into())),
     }
     t
 }

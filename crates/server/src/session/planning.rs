@@ -280,6 +280,25 @@ impl Session {
         };
         let ctx = self.ctx.clone();
         let catalog = ctx.topology.catalog();
+        // Metadata shared through etcd must be writable before the data nodes change:
+        // afterwards the OK is already on its way.
+        let changes_tables = planned.catalog_changes.iter().any(|c| {
+            matches!(
+                c,
+                CatalogChange::CreateTable { .. }
+                    | CatalogChange::DropTable { .. }
+                    | CatalogChange::RenameTable { .. }
+            )
+        });
+        if changes_tables {
+            if let Err(e) = catalog.ready_for_ddl() {
+                self.err(&MysqlError::new(
+                    strata_protocol::codes::UNKNOWN,
+                    e.to_string(),
+                ));
+                return Ok(Answer::Failed);
+            }
+        }
         let ok = match &planned.plan {
             // A prepared statement's rows must be converted: run the route through the
             // driver as a one-node query or write.

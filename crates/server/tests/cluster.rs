@@ -1,0 +1,494 @@
+//! Several compute nodes sharing their metadata through a real etcd: AUTO_INCREMENT
+//! values unique across nodes, DDL and accounts through one node in force on the others
+//! before it returns OK, membership lost by a node that does not acknowledge and regained, and DDL and new AUTO_INCREMENT segments refused (nothing local instead)
+//! when etcd is unreachable.
+
+use std::collections::HashSet;
+
+use mysql_async::prelude::Queryable;
+use strata_testkit::{ComputeNode, EtcdCluster, StorageNodes};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Two compute nodes over the same two storage nodes, their metadata in `etcd`.
+async fn two_nodes(
+    storage: &StorageNodes,
+    etcd: &EtcdCluster,
+) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
+    compute_nodes(storage, etcd, 2).await
+}
+
+/// `n` compute nodes over the same storage nodes, their metadata in `etcd`.
+async fn compute_nodes(
+    storage: &StorageNodes,
+    etcd: &EtcdCluster,
+    n: usize,
+) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
+    let endpoints = etcd.endpoints();
+    ComputeNode::builder(storage)
+        .configure(move |c| c.cluster.etcd = endpoints)
+        .start_many(n)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(3).await?;
+    let nodes = compute_nodes(&storage, &etcd, 3).await?;
+    let mut conn = nodes[0].connect(Some("test")).await?;
+    conn.query_drop("CREATE TABLE ai (id BIGINT AUTO_INCREMENT PRIMARY KEY, node INT, k INT)")
+        .await?;
+
+    // Four clients per compute node, each inserting single rows and multi-row batches,
+    // on three compute nodes.
+    let mut tasks = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for client in 0..4 {
+            let mut conn = node.connect(Some("test")).await?;
+            tasks.push(tokio::spawn(async move {
+                for i in 0..40 {
+                    let k = client * 1000 + i;
+                    if i % 4 == 0 {
+                        conn.query_drop(format!(
+                            "INSERT INTO ai (node, k) VALUES ({n}, {k}), ({n}, {k}), ({n}, {k})"
+                        ))
+                        .await?;
+                    } else {
+                        conn.query_drop(format!("INSERT INTO ai (node, k) VALUES ({n}, {k})"))
+                            .await?;
+                    }
+                }
+                Ok::<_, mysql_async::Error>(())
+            }));
+        }
+    }
+    for task in tasks {
+        task.await??;
+    }
+
+    let mut other = nodes[1].connect(Some("test")).await?;
+    let ids: Vec<(u64, u32)> = other.query("SELECT id, node FROM ai").await?;
+    // 3 nodes x 4 clients x (30 single rows + 10 batches of 3).
+    assert_eq!(ids.len(), 3 * 4 * (30 + 10 * 3));
+    let distinct: HashSet<u64> = ids.iter().map(|(id, _)| *id).collect();
+    assert_eq!(distinct.len(), ids.len(), "duplicate AUTO_INCREMENT values");
+    // Every compute node handed out values (from its own segments).
+    let by_node: HashSet<u32> = ids.iter().map(|(_, n)| *n).collect();
+    assert_eq!(by_node, HashSet::from([0, 1, 2]));
+
+    conn.query_drop("DROP TABLE ai").await?;
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(3).await?;
+    let nodes = compute_nodes(&storage, &etcd, 3).await?;
+    let catalog_of = |i: usize| nodes[i].server().context().topology.catalog();
+    let members = catalog_of(0)
+        .store()
+        .etcd()
+        .ok_or("the store is not etcd")?
+        .members()?;
+    assert_eq!(
+        members.len(),
+        3,
+        "every compute node is a member: {members:?}"
+    );
+
+    // SHOW @@CLUSTER on the admin port: this node and the others.
+    let mut admin = mysql_async::Conn::new(nodes[0].admin_opts()).await?;
+    type ClusterRow = (
+        u32,
+        String,
+        String,
+        String,
+        Option<u64>,
+        String,
+        Option<String>,
+    );
+    let mut rows: Vec<ClusterRow> = admin.query("SHOW @@CLUSTER").await?;
+    rows.sort();
+    let mut expected = vec![
+        (nodes[0].config().server.node_id, "self".to_string()),
+        (nodes[1].config().server.node_id, "member".to_string()),
+        (nodes[2].config().server.node_id, "member".to_string()),
+    ];
+    expected.sort();
+    let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
+    assert_eq!(seen, expected, "{rows:?}");
+    for node in &nodes {
+        let row = rows
+            .iter()
+            .find(|r| r.0 == node.config().server.node_id)
+            .ok_or("a node is missing")?;
+        assert_eq!(row.1, node.service_addr().to_string());
+    }
+
+    let mut one = nodes[0].connect(Some("test")).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    let mut three = nodes[2].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE shared (id INT PRIMARY KEY, v VARCHAR(10))")
+        .await?;
+    // Nodes 2 and 3 applied the new table before node 1 answered OK.
+    for i in [1, 2] {
+        let seen = catalog_of(i)
+            .table("test", "shared")
+            .ok_or("a node does not know the table")?;
+        assert_eq!(seen.data_nodes.len(), 2);
+    }
+    // ... and use it at once: rows spread over both data nodes, read back through node 1.
+    two.query_drop("INSERT INTO shared VALUES (1, 'a'), (2, 'b')")
+        .await?;
+    three
+        .query_drop("INSERT INTO shared VALUES (3, 'c'), (4, 'd')")
+        .await?;
+    let rows: Vec<(i32, String)> = one.query("SELECT id, v FROM shared ORDER BY id").await?;
+    assert_eq!(
+        rows,
+        vec![
+            (1, "a".into()),
+            (2, "b".into()),
+            (3, "c".into()),
+            (4, "d".into())
+        ]
+    );
+
+    // A database created through node 2 is there on node 1, and dropping a table
+    // through node 2 removes it from node 1 before the DROP returns.
+    let made = strata_testkit::unique_name("made_on_two");
+    two.query_drop(format!("CREATE DATABASE {made}")).await?;
+    assert!(catalog_of(0).logic_db(&made).is_some());
+    assert!(catalog_of(2).logic_db(&made).is_some());
+    // ... and usable there: a table made in it through node 1, written through node 3.
+    one.query_drop(format!("CREATE TABLE {made}.t (id INT PRIMARY KEY)"))
+        .await?;
+    three
+        .query_drop(format!("INSERT INTO {made}.t VALUES (1), (2), (3)"))
+        .await?;
+    let count: Option<i64> = two
+        .query_first(format!("SELECT COUNT(*) FROM {made}.t"))
+        .await?;
+    assert_eq!(count, Some(3));
+    two.query_drop(format!("DROP DATABASE {made}")).await?;
+    assert!(catalog_of(0).logic_db(&made).is_none());
+    two.query_drop("DROP TABLE shared").await?;
+    assert!(catalog_of(0).table("test", "shared").is_none());
+    assert!(catalog_of(2).table("test", "shared").is_none());
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let mut etcd = EtcdCluster::start(1).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE known (id INT PRIMARY KEY)")
+        .await?;
+    one.query_drop("INSERT INTO known VALUES (1), (2)").await?;
+    one.query_drop("CREATE TABLE counted (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
+        .await?;
+    one.query_drop("INSERT INTO counted (k) VALUES (1)").await?;
+    // A transaction over both data nodes, open when etcd goes away.
+    one.query_drop("BEGIN").await?;
+    one.query_drop("INSERT INTO known VALUES (10), (11), (12), (13), (14), (15), (16), (17)")
+        .await?;
+
+    etcd.kill(0).await?;
+    // Its commit decision cannot be made durable: rolled back, with an error.
+    let err = one
+        .query_drop("COMMIT")
+        .await
+        .err()
+        .ok_or("a multi-node commit succeeded without its decision log")?;
+    assert!(err.to_string().contains("etcd"), "unexpected error: {err}");
+    // More values than the node holds in its segments: a new segment is needed, and
+    // without etcd there is none (no local fallback).
+    let rows = vec!["(1)"; 5000].join(", ");
+    let err = one
+        .query_drop(format!("INSERT INTO counted (k) VALUES {rows}"))
+        .await
+        .err()
+        .ok_or("a new AUTO_INCREMENT segment came without etcd")?;
+    assert!(
+        err.to_string().contains("etcd is unreachable"),
+        "unexpected error: {err}"
+    );
+    let err = one
+        .query_drop("CREATE TABLE after_etcd (id INT PRIMARY KEY)")
+        .await
+        .err()
+        .ok_or("CREATE TABLE succeeded without etcd")?;
+    assert!(
+        err.to_string().contains("etcd is unreachable"),
+        "unexpected error: {err}"
+    );
+    assert!(nodes[0]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .table("test", "after_etcd")
+        .is_none());
+    // Statements on tables already known need no etcd.
+    let mut two = nodes[1].connect(Some("test")).await?;
+    let count: Option<i64> = two.query_first("SELECT COUNT(*) FROM known").await?;
+    assert_eq!(count, Some(2));
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let mut etcd = EtcdCluster::start(3).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let mut one = nodes[0].connect(Some("test")).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE before_kill (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
+        .await?;
+
+    // The first endpoint every node tries goes away, watches and leases included.
+    etcd.kill(0).await?;
+    two.query_drop("CREATE TABLE after_kill (id INT PRIMARY KEY)")
+        .await?;
+    let catalog = nodes[0].server().context().topology.catalog();
+    assert!(catalog.table("test", "after_kill").is_some());
+    let rows = vec!["(1)"; 1000].join(", ");
+    one.query_drop(format!("INSERT INTO before_kill (k) VALUES {rows}"))
+        .await?;
+    two.query_drop(format!("INSERT INTO before_kill (k) VALUES {rows}"))
+        .await?;
+    let (total, distinct): (i64, i64) = one
+        .query_first("SELECT COUNT(*), COUNT(DISTINCT id) FROM before_kill")
+        .await?
+        .ok_or("no count")?;
+    assert_eq!((total, distinct), (2000, 2000));
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.ddl_ack_timeout_ms = 1000;
+        })
+        .start_many(2)
+        .await?;
+    // A member that registered and then never applies anything (as a hung node would).
+    let client = strata_catalog::etcd::EtcdClient::new(
+        &etcd.endpoints(),
+        std::time::Duration::from_secs(2),
+    )?;
+    let lease = client.lease_grant(60)?;
+    let record = serde_json::json!({
+        "node_id": 999, "service_addr": "127.0.0.1:1", "admin_addr": "127.0.0.1:2",
+        "started_ms": 0,
+    });
+    client.put(b"/strata/members/999", record.to_string().as_bytes(), lease)?;
+    client.put(b"/strata/acks/999", b"1", lease)?;
+
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE past_the_hung_node (id INT PRIMARY KEY)")
+        .await?;
+    // The DDL returned once the silent member was put out; the live one applied it.
+    assert!(client.get(b"/strata/members/999")?.is_none());
+    assert!(nodes[1]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .table("test", "past_the_hung_node")
+        .is_some());
+    let members = nodes[0]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .store()
+        .etcd()
+        .ok_or("the store is not etcd")?
+        .members()?;
+    assert_eq!(members.len(), 2);
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_changed_through_one_node_are_in_force_on_the_other() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let nodes = two_nodes(&storage, &etcd).await?;
+    let user = strata_testkit::unique_name("cl");
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw1'"))
+        .await?;
+    one.query_drop(format!("GRANT SELECT ON test.* TO '{user}'@'%'"))
+        .await?;
+
+    // Node 2 knows the account and its grant as soon as node 1 answered.
+    let opts = strata_testkit::mysql_opts(nodes[1].service_addr(), &user, "pw1", Some("test"));
+    let mut as_user = mysql_async::Conn::new(opts).await?;
+    let grants: Vec<String> = as_user.query("SHOW GRANTS").await?;
+    assert!(
+        grants
+            .iter()
+            .any(|g| g.starts_with("GRANT SELECT ON `test`.*")),
+        "{grants:?}"
+    );
+    as_user.disconnect().await?;
+
+    // Dropped through node 2: node 1 refuses the login.
+    let mut two = nodes[1].connect(None).await?;
+    two.query_drop(format!("DROP USER '{user}'@'%'")).await?;
+    let refused = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        nodes[0].service_addr(),
+        &user,
+        "pw1",
+        None,
+    ))
+    .await;
+    let err = refused.err().ok_or("a dropped account still logs in")?;
+    assert!(err.to_string().contains("1045"), "unexpected error: {err}");
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_membership_lapsed_reloads_and_joins_again() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.lease_ttl_ms = 3000;
+        })
+        .start_many(2)
+        .await?;
+    let client = strata_catalog::etcd::EtcdClient::new(
+        &etcd.endpoints(),
+        std::time::Duration::from_secs(2),
+    )?;
+    let key = format!("/strata/members/{}", nodes[1].config().server.node_id);
+    let old = client
+        .get(key.as_bytes())?
+        .ok_or("node 2 is not a member")?;
+    // As if node 2 had been put out for being slow: its lease ends.
+    client.lease_revoke(old.lease)?;
+    assert!(client.get(key.as_bytes())?.is_none());
+
+    // Node 2 notices at its next renewal and registers under a new lease.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let rejoined = loop {
+        if let Some(kv) = client.get(key.as_bytes())? {
+            break kv;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("node 2 did not join again".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_ne!(rejoined.lease, old.lease);
+    // A member again, it applies DDL before the DDL returns.
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE after_rejoin (id INT PRIMARY KEY)")
+        .await?;
+    assert!(nodes[1]
+        .server()
+        .context()
+        .topology
+        .catalog()
+        .table("test", "after_rejoin")
+        .is_some());
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_compute_node_leaves_the_cluster_and_holds_up_no_ddl() -> TestResult {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let mut nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.ddl_ack_timeout_ms = 2000;
+        })
+        .spawn_many(2)
+        .await?;
+    let admin_of = |i: usize| {
+        strata_testkit::mysql_opts(
+            nodes[i].admin_addr(),
+            strata_testkit::ROOT_USER,
+            strata_testkit::ROOT_PASSWORD,
+            None,
+        )
+    };
+    let mut two_admin = mysql_async::Conn::new(admin_of(1)).await?;
+
+    // `strata serve` processes: DDL through the first is in the second's catalog.
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE made_by_one (id INT PRIMARY KEY)")
+        .await?;
+    let listed: Vec<mysql_async::Row> = two_admin.query("SHOW @@TABLE").await?;
+    let names: Vec<String> = listed
+        .iter()
+        .filter_map(|r| r.get::<String, _>(1))
+        .collect();
+    assert!(names.iter().any(|n| n == "made_by_one"), "{names:?}");
+    drop(one);
+
+    // The first dies without a word: the next DDL through the second does not wait
+    // for it longer than ddl_ack_timeout_ms, and puts it out of the cluster.
+    nodes[0].kill().await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    two.query_drop("CREATE TABLE made_after_the_crash (id INT PRIMARY KEY)")
+        .await?;
+    type ClusterRow = (
+        u32,
+        String,
+        String,
+        String,
+        Option<u64>,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<ClusterRow> = two_admin.query("SHOW @@CLUSTER").await?;
+    let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
+    assert_eq!(
+        seen,
+        vec![(nodes[1].config().server.node_id, "self".to_string())]
+    );
+    Ok(())
+}
