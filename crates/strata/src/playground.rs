@@ -355,6 +355,7 @@ fn playground_config(
             name: LOGICAL_DATABASE.into(),
             data_nodes: data_nodes.iter().map(|dn| dn.id).collect(),
             default_data_nodes: None,
+            rw_split: Default::default(),
         }],
         data_nodes,
         audit: strata_catalog::config::AuditConfig {
