@@ -27,10 +27,11 @@ use strata_backend::heartbeat::{ProbeReport, Prober};
 use strata_backend::{StorageTarget, StorageTlsMap};
 use strata_catalog::config::{DataNodeConfig, HaConfig, StorageNodeConfig};
 use strata_catalog::{Config, DataNodeId};
-use strata_mysql::gtid::{gtid_behind, gtid_sequences};
+use strata_mysql::gtid::{gtid_behind, gtid_covers, gtid_sequences};
 use tracing::{error, info, warn};
 
 use crate::context::ServerContext;
+use crate::read_split::ReadMember;
 use crate::shutdown::Shutdown;
 
 /// Longest a single failover statement (on a replica or the old primary) may take.
@@ -483,6 +484,12 @@ struct Watch {
     /// New statements are held because the primary missed a heartbeat.
     suspect_hold: bool,
     last_failover: Option<String>,
+    /// Per member: every write the primary acknowledged before this instant is
+    /// applied there (read-your-writes for read/write splitting); reset when roles
+    /// change.
+    caught_up: Vec<Option<Instant>>,
+    /// Per member: when its latest successful probe started.
+    probed_at: Vec<Option<Instant>>,
 }
 
 /// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
@@ -514,6 +521,8 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         last_failover_at: None,
         last_failover: None,
         suspect_hold: false,
+        caught_up: vec![None; dn.replicas.len() + 1],
+        probed_at: vec![None; dn.replicas.len() + 1],
     };
     let interval = Duration::from_millis(ha.heartbeat_interval_ms);
     // While the primary is suspected it is probed this often, so confirming a failure
@@ -548,7 +557,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                     Ok(event) => watch.last_failover = Some(event.summary()),
                     Err(e) => warn!(dnid = dnid.get(), error = %e, "switchover refused or abandoned"),
                 }
-                ctx.ha.publish(dnid, watch.states(&ha));
+                watch.publish(&ctx, &ha);
                 // The operator may have given up waiting: nothing to tell then.
                 let _ = request.reply.send(result);
                 continue;
@@ -560,14 +569,14 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         pool.mark_down(watch.members[watch.primary].failures > 0);
         watch.hold_while_suspected(&ctx, &ha);
         watch.fence_returning_primaries().await;
-        ctx.ha.publish(dnid, watch.states(&ha));
+        watch.publish(&ctx, &ha);
         if watch.primary_failed(&ha).await {
             if let Some(event) = watch.fail_over(&ctx, &ha).await {
                 // The switch (or giving up) released the hold.
                 watch.suspect_hold = false;
                 watch.last_failover = Some(event.summary());
                 ctx.ha.record(event);
-                ctx.ha.publish(dnid, watch.states(&ha));
+                watch.publish(&ctx, &ha);
             }
         }
     }
@@ -575,12 +584,20 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
 
 impl Watch {
     async fn probe_all(&mut self) {
-        for member in &mut self.members {
+        // The primary first: a replica probed after it that applied what it had written
+        // has every write acknowledged before its probe started (`caught_up`).
+        let order: Vec<usize> = std::iter::once(self.primary)
+            .chain((0..self.members.len()).filter(|&i| i != self.primary))
+            .collect();
+        for i in order {
+            let member = &mut self.members[i];
+            let started = Instant::now();
             match member.prober.probe().await {
                 Ok(report) => {
                     member.failures = 0;
                     member.last = Some(report);
                     member.last_error = None;
+                    self.probed_at[i] = Some(started);
                 }
                 Err(e) => {
                     member.failures = member.failures.saturating_add(1);
@@ -606,6 +623,66 @@ impl Watch {
             node.pool.release_hold();
             self.suspect_hold = false;
         }
+    }
+
+    /// Publishes the members' state (`SHOW @@DATASOURCE`) and the data node's read set:
+    /// the primary and the replicas that are `up` (answering, replicating, within the
+    /// lag threshold), each with up to when it is known to have every acknowledged
+    /// write.
+    fn publish(&mut self, ctx: &ServerContext, ha: &HaConfig) {
+        let states = self.states(ha);
+        let Some(node) = ctx.topology.node(self.dnid) else {
+            ctx.ha.publish(self.dnid, states);
+            return;
+        };
+        let primary = &self.members[self.primary];
+        let written = primary
+            .last
+            .as_ref()
+            .filter(|_| primary.failures == 0)
+            .map(|r| r.gtid_binlog_pos.clone());
+        let written_at = self.probed_at[self.primary];
+        let mut reads = vec![ReadMember {
+            pool: node.pool.clone(),
+            weight: primary.config.weight.unwrap_or(1),
+            primary: true,
+            caught_up_to: Some(Instant::now()),
+        }];
+        for (i, m) in self.members.iter().enumerate() {
+            if i == self.primary || m.fenced {
+                continue;
+            }
+            let applied = m.last.as_ref().filter(|_| m.failures == 0);
+            if let (Some(report), Some(written), Some(at), Some(probed)) =
+                (applied, &written, written_at, self.probed_at[i])
+            {
+                if probed > at && gtid_covers(&report.gtid_slave_pos, written) {
+                    self.caught_up[i] = Some(at);
+                }
+            }
+            let up = states.iter().any(|s| {
+                s.host == m.config.host && s.port == m.config.port && s.status == NodeStatus::Up
+            });
+            if !up {
+                continue;
+            }
+            let target = storage_target(self.dnid, &m.config, &self.database);
+            let tls = ctx.ha.storage_tls.get(&target).cloned();
+            reads.push(ReadMember {
+                pool: node.reads.replica_pool(target, tls),
+                weight: m.config.weight.unwrap_or(1),
+                primary: false,
+                caught_up_to: self.caught_up[i],
+            });
+        }
+        node.reads.publish(reads);
+        ctx.ha.publish(self.dnid, states);
+    }
+
+    /// Forgets what replicas were known to have applied (roles changed).
+    fn forget_catch_up(&mut self) {
+        self.caught_up.iter_mut().for_each(|c| *c = None);
+        self.probed_at.iter_mut().for_each(|c| *c = None);
     }
 
     /// Whether a replica is there to promote and the anti-flapping period is over.
@@ -835,6 +912,7 @@ impl Watch {
         let tls = ctx.ha.storage_tls.get(&target).cloned();
         node.pool.switch_target(target, tls);
         self.primary = chosen;
+        self.forget_catch_up();
         event.new_primary = Some(chosen_addr.clone());
         // A restart with the configuration as written must not go back to the old one.
         if let Err(e) =
@@ -1094,6 +1172,7 @@ impl Watch {
         let tls = ctx.ha.storage_tls.get(&target).cloned();
         node.pool.switch_target(target, tls);
         self.primary = chosen;
+        self.forget_catch_up();
         self.members[old].last = None;
         event.new_primary = Some(chosen_addr.clone());
         if let Err(e) = crate::primaries::record(&ctx.config.server.data_dir, dnid, &chosen_addr) {

@@ -91,6 +91,8 @@ impl Session {
     }
 
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        // Prepared on the primary: the connection that executes it prepares it again.
+        self.statement.replica_read = None;
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
         let kind = strata_sql::classify(&sql);
         self.refresh_account();
@@ -241,9 +243,15 @@ impl Session {
         }
         let params = stmt.params;
         let long_data = std::mem::take(&mut stmt.long_data);
+        let kind = strata_sql::classify(&sql);
+        self.statement.writes = super::transaction::may_write(kind);
+        if kind == strata_sql::StatementKind::Select
+            && !cursor
+            && !super::isolation::mentions_information_schema(&sql)
+        {
+            self.statement.replica_read = self.replica_read(&sql);
+        }
         if self.coordinated() {
-            let kind = strata_sql::classify(&sql);
-            self.statement.writes = super::transaction::may_write(kind);
             if let Handled::Answered(_) = self.coordinated_statement(&sql, kind, false).await? {
                 return Ok(());
             }

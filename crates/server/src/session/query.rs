@@ -224,8 +224,14 @@ impl Session {
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
+                self.statement.replica_read = self.replica_read(sql);
                 if self.needs_planner(sql, kind, bytes) {
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
+                }
+                if bytes.slash() {
+                    if let Some(plain) = strata_sql::rw::without_rw_hints(sql) {
+                        return self.forward(&plain, plain.as_bytes(), more).await;
+                    }
                 }
                 return self.forward(sql, raw, more).await;
             }
