@@ -1175,7 +1175,13 @@ impl Watch {
         self.forget_catch_up();
         self.members[old].last = None;
         event.new_primary = Some(chosen_addr.clone());
-        if let Err(e) = crate::primaries::record(&ctx.config.server.data_dir, dnid, &chosen_addr) {
+        let recorded = crate::primaries::record_switchover(
+            &ctx.config.server.data_dir,
+            dnid,
+            &chosen_addr,
+            &old_addr,
+        );
+        if let Err(e) = recorded {
             warn!(dnid = dnid.get(), error = %e, "switchover: cannot record the new primary in the data directory; update the configuration before restarting");
         }
         clock.done(

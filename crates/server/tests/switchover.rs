@@ -233,6 +233,37 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
         states.iter().all(|s| s.status == NodeStatus::Up),
         "{states:?}"
     );
+
+    // Switched again and restarted with the configuration file as written: the new
+    // primary serves, and the old one is its replica, not left out.
+    assert_eq!(admin(&compute, "SWITCH @@DATASOURCE 1").await, Ok(()));
+    let compute = compute.restart().await?;
+    let target = compute
+        .context()
+        .topology
+        .node(DataNodeId::new(1))
+        .map(|n| n.pool.target().port);
+    assert_eq!(target, Some(replica_port));
+    let mut conn = compute.connect(Some("test")).await?;
+    conn.exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (ids[0][0],))
+        .await?;
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        states = compute.context().ha.data_node(DataNodeId::new(1));
+        if states.len() == 2 && states.iter().all(|s| s.status == NodeStatus::Up) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let roles: Vec<(u16, Role, NodeStatus)> =
+        states.iter().map(|s| (s.port, s.role, s.status)).collect();
+    assert_eq!(
+        roles,
+        [
+            (replica_port, Role::Primary, NodeStatus::Up),
+            (old_port, Role::Replica, NodeStatus::Up)
+        ]
+    );
     compute.shutdown().await;
     Ok(())
 }
