@@ -224,7 +224,7 @@ impl Session {
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
-                self.statement.replica_read = self.replica_read(sql);
+                self.statement.replica_read = self.replica_read(sql, strata_sql::rw::rw_hint(sql));
                 if self.needs_planner(sql, kind, bytes) {
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use strata_backend::pool::Lease;
 use strata_catalog::config::RwSplit;
 use strata_catalog::DataNodeId;
-use strata_sql::rw::{replica_safe_select, rw_hint, RwHint};
+use strata_sql::rw::{replica_safe_select, RwHint};
 
 use super::Session;
 
@@ -51,10 +51,9 @@ impl WrittenNodes {
 }
 
 impl Session {
-    /// Whether the SELECT `sql` may read from a replica, and how (see the module
-    /// documentation); None: the primary.
-    pub(super) fn replica_read(&self, sql: &str) -> Option<ReplicaRead> {
-        let hint = rw_hint(sql);
+    /// Whether the SELECT `sql`, with its `rw=` hint `hint`, may read from a replica,
+    /// and how (see the module documentation); None: the primary.
+    pub(super) fn replica_read(&self, sql: &str, hint: Option<RwHint>) -> Option<ReplicaRead> {
         if hint == Some(RwHint::Primary)
             || self.in_transaction()
             || !self.state.autocommit
