@@ -96,6 +96,25 @@ pub fn record_switchover(
     write(data_dir, &recorded)
 }
 
+/// The recorded primary of each data node (`host:port`) and, after a switchover, the
+/// old primary it made its replica: the roles the playground restarts its storage
+/// nodes in.
+pub fn recorded(data_dir: &Path) -> BTreeMap<DataNodeId, (String, Option<String>)> {
+    read(data_dir)
+        .into_iter()
+        .map(|(dnid, entry)| {
+            let rejoined = match &entry {
+                Entry::Switchover { rejoined, .. } => Some(rejoined.clone()),
+                Entry::Failover(_) => None,
+            };
+            (
+                DataNodeId::new(dnid),
+                (entry.primary().to_string(), rejoined),
+            )
+        })
+        .collect()
+}
+
 /// Makes each recorded primary the primary of its data node in `config` (see the
 /// module documentation); returns what it changed, one line each.
 pub fn apply(config: &mut Config) -> Vec<String> {
