@@ -649,6 +649,7 @@ impl Watch {
             caught_up_to: Some(Instant::now()),
         }];
         for (i, m) in self.members.iter().enumerate() {
+            node.reads.mark_down(&m.address(), m.failures > 0);
             if i == self.primary || m.fenced {
                 continue;
             }
@@ -1076,7 +1077,12 @@ impl Watch {
         // 2. No more writes there: read-only, and the connections still open closed
         // (a transaction left on one is rolled back; its session gets a retryable
         // error at its next statement).
-        match fence(&mut self.members[old].prober, STEP_TIMEOUT).await {
+        let fenced = fence(&mut self.members[old].prober, STEP_TIMEOUT).await;
+        // Its replica pool's idle connections (from an earlier turn as a replica) were
+        // just killed too.
+        node.reads.mark_down(&old_addr, true);
+        node.reads.mark_down(&old_addr, false);
+        match fenced {
             Ok(killed) => clock.done(
                 &mut event,
                 format!("{old_addr}: read_only = ON, {killed} connections closed"),

@@ -62,6 +62,17 @@ impl ReadSet {
             .clone()
     }
 
+    /// Tells the pool of the storage node at `host:port`, if it has one, whether the
+    /// heartbeat reaches that node: while it does not, and whenever `down` turns true,
+    /// its idle connections are closed (they are dead, or will be), so reads do not
+    /// find out one by one.
+    pub fn mark_down(&self, address: &str, down: bool) {
+        let pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pool) = pools.get(address) {
+            pool.mark_down(down);
+        }
+    }
+
     /// Replaces the members (the heartbeat's latest view).
     pub fn publish(&self, members: Vec<ReadMember>) {
         *self.members.write().unwrap_or_else(|p| p.into_inner()) = members;

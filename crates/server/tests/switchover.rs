@@ -64,6 +64,34 @@ async fn run_client(
     Ok(log)
 }
 
+/// Reads rows `ids` in turn until `stop` (read/write splitting sends these to the
+/// replicas); returns the errors seen.
+async fn run_reader(
+    opts: mysql_async::Opts,
+    ids: Vec<i64>,
+    stop: Arc<AtomicBool>,
+) -> Result<Vec<String>, BoxError> {
+    let mut errors = Vec::new();
+    let mut conn = mysql_async::Conn::new(opts).await?;
+    let mut reads = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        for id in &ids {
+            let read: Result<Option<i64>, _> = conn
+                .query_first(format!("SELECT v FROM acc WHERE id = {id}"))
+                .await;
+            match read {
+                Ok(Some(_)) => reads += 1,
+                Ok(None) => errors.push(format!("row {id} missing")),
+                Err(e) => errors.push(format!("read of row {id}: {e}")),
+            }
+        }
+    }
+    if reads == 0 {
+        errors.push("no read succeeded".into());
+    }
+    Ok(errors)
+}
+
 /// The admin port's answer to `command`: Ok, or the error's code and message.
 async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)> {
     let mut conn = mysql_async::Conn::new(compute.admin_opts())
@@ -93,7 +121,12 @@ fn primary_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
 async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothing(
 ) -> Result<(), BoxError> {
     let storage = StorageNodes::start_replicated(2, 1).await?;
-    let compute = ComputeNode::builder(&storage).start().await?;
+    // Reads of sessions that do not write go to the replicas: they must not see the
+    // switchovers either.
+    let compute = ComputeNode::builder(&storage)
+        .configure(|c| c.databases[0].rw_split = strata_catalog::config::RwSplit::Replicas)
+        .start()
+        .await?;
     let mut conn = compute.connect(Some("test")).await?;
     conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
         .await?;
@@ -130,6 +163,14 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
         clients.push(tokio::spawn(run_client(
             compute.opts(Some("test")),
             *id,
+            stop.clone(),
+        )));
+    }
+    let mut readers = Vec::new();
+    for on in &ids {
+        readers.push(tokio::spawn(run_reader(
+            compute.opts(Some("test")),
+            on.clone(),
             stop.clone(),
         )));
     }
@@ -182,22 +223,25 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
         logs.push(client.await??);
     }
 
-    let errors: Vec<String> = logs
+    let mut errors: Vec<String> = logs
         .iter()
         .flat_map(|l| l.errors.iter().map(move |e| format!("row {}: {e}", l.id)))
         .collect();
+    for reader in readers {
+        errors.extend(reader.await??);
+    }
     assert!(errors.is_empty(), "clients saw errors: {errors:?}");
+    // Checked on the primaries (a replica may still be applying the last updates).
     let mut conn = compute.connect(Some("test")).await?;
+    let on_primary = "/*!strata:rw=primary*/ SELECT v FROM acc WHERE id = ";
     for log in &logs {
-        let v: Option<i64> = conn
-            .exec_first("SELECT v FROM acc WHERE id = ?", (log.id,))
-            .await?;
+        let v: Option<i64> = conn.query_first(format!("{on_primary}{}", log.id)).await?;
         assert_eq!(v, Some(log.acked as i64), "row {}", log.id);
         assert!(log.acked > 0, "row {} never written", log.id);
     }
     // The rolled-back transaction left nothing.
     let v: Option<i64> = conn
-        .exec_first("SELECT v FROM acc WHERE id = ?", (ids[0][CLIENTS],))
+        .query_first(format!("{on_primary}{}", ids[0][CLIENTS]))
         .await?;
     assert_eq!(v, Some(0));
 

@@ -80,7 +80,7 @@ impl Session {
 
     /// A connection to a replica of `dnid` for the running statement's read, when it
     /// may have one and a replica qualifies; None sends it to the primary (also when
-    /// the replica cannot be reached: a read never fails because of a replica).
+    /// no connection to the replica can be had).
     pub(super) async fn replica_lease(
         &mut self,
         dnid: DataNodeId,
