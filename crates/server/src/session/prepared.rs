@@ -37,6 +37,8 @@ pub struct ClientStatement {
     /// Its `rw=` hint (read/write splitting), taken out of `sql`: a storage node
     /// would run the hint as code.
     rw_hint: Option<strata_sql::rw::RwHint>,
+    /// Its kind, classified once at PREPARE.
+    kind: strata_sql::StatementKind,
 }
 
 /// The client's prepared statements, by the ids the compute node gave them.
@@ -192,6 +194,7 @@ impl Session {
                 cursor_node: None,
                 pins_connection,
                 rw_hint,
+                kind,
             },
         );
         self.client.conn.write_with(|b| {
@@ -252,8 +255,8 @@ impl Session {
         }
         let params = stmt.params;
         let rw_hint = stmt.rw_hint;
+        let kind = stmt.kind;
         let long_data = std::mem::take(&mut stmt.long_data);
-        let kind = strata_sql::classify(&sql);
         self.statement.writes = super::transaction::may_write(kind);
         if kind == strata_sql::StatementKind::Select
             && !cursor

@@ -224,7 +224,12 @@ impl Session {
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
-                self.statement.replica_read = self.replica_read(sql, strata_sql::rw::rw_hint(sql));
+                // Hints are comments: text without `/` has none (no lexing then).
+                let hint = bytes
+                    .slash()
+                    .then(|| strata_sql::rw::rw_hint(sql))
+                    .flatten();
+                self.statement.replica_read = self.replica_read(sql, hint);
                 if self.needs_planner(sql, kind, bytes) {
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }
