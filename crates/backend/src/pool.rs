@@ -324,6 +324,27 @@ impl Pool {
         }
     }
 
+    /// Connections lent right now (to sessions or pinned by them).
+    pub fn lent_count(&self) -> usize {
+        self.open_count().saturating_sub(self.idle_count())
+    }
+
+    /// Waits until no connection is lent, at most `limit` (a planned switchover lets
+    /// running statements finish); returns how many still are.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        // Polled, not woken by `returned`: taking its notifications would starve an
+        // acquire waiting for a connection.
+        const POLL: Duration = Duration::from_millis(5);
+        let deadline = Instant::now() + limit;
+        loop {
+            let lent = self.lent_count();
+            if lent == 0 || Instant::now() >= deadline {
+                return lent;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Resolves after a connect to the pool's storage node failed (a permit is kept
     /// when nobody waits, so one failure is never missed).
     pub async fn connect_failure(&self) {

@@ -173,6 +173,10 @@ pub struct HaConfig {
     /// Statements for a data node that is failing over wait at most this long for the
     /// new primary before they fail.
     pub hold_timeout_ms: u64,
+    /// A planned switchover (`SWITCH @@DATASOURCE`) waits at most this long, statements
+    /// held, for the statements running on the old primary to finish before it makes
+    /// it read-only and closes its connections (kept below `hold_timeout_ms`).
+    pub switchover_drain_ms: u64,
 }
 
 impl Default for HaConfig {
@@ -186,6 +190,7 @@ impl Default for HaConfig {
             max_replica_lag_ms: 1_000,
             catch_up_timeout_ms: 30_000,
             hold_timeout_ms: 5_000,
+            switchover_drain_ms: 2_000,
         }
     }
 }
@@ -450,6 +455,30 @@ pub struct LogicDbConfig {
     /// DNIDs where tables without a distribution clause go; absent means all of `data_nodes`.
     #[serde(default)]
     pub default_data_nodes: Option<Vec<DataNodeId>>,
+    /// Where reads outside transactions go (`off`: the primary).
+    #[serde(default, skip_serializing_if = "RwSplit::is_off")]
+    pub rw_split: RwSplit,
+}
+
+/// Read/write splitting of a logical database: where reads outside transactions go.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RwSplit {
+    /// Every statement goes to the primary.
+    #[default]
+    Off,
+    /// Reads go to the replicas that are within the lag threshold (the primary when
+    /// there is none).
+    Replicas,
+    /// Reads go to the primary and the replicas within the lag threshold, by weight.
+    PrimaryAndReplicas,
+}
+
+impl RwSplit {
+    /// True for `off`.
+    pub fn is_off(&self) -> bool {
+        *self == RwSplit::Off
+    }
 }
 
 /// A named sharding rule: function, parameters, data nodes and NULL route.

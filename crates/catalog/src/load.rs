@@ -623,6 +623,13 @@ fn check_ha(ha: &crate::config::HaConfig, problems: &mut Vec<String>) {
     if ha.failure_threshold == 0 {
         problems.push("ha.failure_threshold must be at least 1".into());
     }
+    if ha.switchover_drain_ms >= ha.hold_timeout_ms {
+        // Held statements would fail before the switch could end.
+        problems.push(format!(
+            "ha.switchover_drain_ms ({}) must be less than ha.hold_timeout_ms ({})",
+            ha.switchover_drain_ms, ha.hold_timeout_ms
+        ));
+    }
 }
 
 fn check_cluster(cluster: &crate::config::ClusterConfig, problems: &mut Vec<String>) {

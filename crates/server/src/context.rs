@@ -20,6 +20,8 @@ pub struct DataNode {
     pub physical_db: Arc<str>,
     /// Connections to the primary.
     pub pool: Arc<Pool>,
+    /// Where reads may go under read/write splitting (the heartbeat keeps it).
+    pub reads: crate::read_split::ReadSet,
 }
 
 /// Logical databases (from the catalog) and data nodes with their pools.
@@ -66,6 +68,7 @@ impl Topology {
                 id: dn.id,
                 physical_db: Arc::from(p.database.as_str()),
                 pool: Pool::with_tls(target, tls, settings.clone(), workers),
+                reads: crate::read_split::ReadSet::new(settings.clone(), workers),
             });
         }
         nodes.sort_by_key(|n| n.id);

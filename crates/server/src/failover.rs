@@ -12,6 +12,12 @@
 //! (`MASTER_GTID_WAIT`), fences the old primary, promotes the replica, switches the
 //! data node's pool to it and repoints the other replicas. Each step is logged with its
 //! duration and kept in the event.
+//!
+//! A planned switchover (`SWITCH @@DATASOURCE`, [`HaState::switch_over`]) runs in the
+//! same task, so it never races a failover: it holds statements, lets running ones
+//! finish, makes the old primary read-only, waits until the chosen replica applied all
+//! the old primary wrote, promotes it, makes the old primary and the other replicas
+//! replicate from it, and switches the pool.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,10 +27,11 @@ use strata_backend::heartbeat::{ProbeReport, Prober};
 use strata_backend::{StorageTarget, StorageTlsMap};
 use strata_catalog::config::{DataNodeConfig, HaConfig, StorageNodeConfig};
 use strata_catalog::{Config, DataNodeId};
-use strata_mysql::gtid::{gtid_behind, gtid_sequences};
+use strata_mysql::gtid::{gtid_behind, gtid_covers, gtid_sequences};
 use tracing::{error, info, warn};
 
 use crate::context::ServerContext;
+use crate::read_split::ReadMember;
 use crate::shutdown::Shutdown;
 
 /// Longest a single failover statement (on a replica or the old primary) may take.
@@ -123,6 +130,8 @@ pub struct FailoverEvent {
     pub steps: Vec<(String, Duration)>,
     /// Why it gave up, None when it succeeded.
     pub error: Option<String>,
+    /// An operator's switchover (`SWITCH @@DATASOURCE`), not a failure.
+    pub planned: bool,
 }
 
 impl FailoverEvent {
@@ -132,22 +141,122 @@ impl FailoverEvent {
     }
 
     fn summary(&self) -> String {
+        let what = if self.planned {
+            "switchover"
+        } else {
+            "failover"
+        };
         match (&self.new_primary, &self.error) {
             (Some(new), None) => format!(
-                "{} -> {new} in {} ms",
+                "{what} {} -> {new} in {} ms",
                 self.old_primary,
                 self.duration().as_millis()
             ),
-            (_, Some(e)) => format!("failover from {} failed: {e}", self.old_primary),
-            (None, None) => format!("failover from {} gave up", self.old_primary),
+            (_, Some(e)) => format!("{what} from {} failed: {e}", self.old_primary),
+            (None, None) => format!("{what} from {} gave up", self.old_primary),
         }
     }
+
+    fn new(dnid: DataNodeId, old_primary: String, planned: bool) -> FailoverEvent {
+        FailoverEvent {
+            dnid,
+            old_primary,
+            new_primary: None,
+            started: SystemTime::now(),
+            steps: Vec::new(),
+            error: None,
+            planned,
+        }
+    }
+}
+
+/// Times the steps of a failover or switchover, logging each.
+struct StepClock(Instant);
+
+impl StepClock {
+    fn start() -> StepClock {
+        StepClock(Instant::now())
+    }
+
+    /// Ends step `name` of `event`: logs how long it took and keeps it in the event.
+    fn done(&mut self, event: &mut FailoverEvent, name: String) {
+        let took = self.0.elapsed();
+        let what = if event.planned {
+            "switchover step"
+        } else {
+            "failover step"
+        };
+        info!(dnid = event.dnid.get(), step = %name, took_ms = took.as_millis() as u64, "{what}");
+        event.steps.push((name, took));
+        self.0 = Instant::now();
+    }
+}
+
+/// Why a planned switchover was refused or did not happen; the message is what the
+/// operator sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SwitchError {
+    /// No data node has that id.
+    #[error("Unknown data node {0}")]
+    UnknownDataNode(DataNodeId),
+    /// The data node has no replica that could become its primary.
+    #[error("Data node {0} has no replica to switch to")]
+    NoReplica(DataNodeId),
+    /// The storage node named is not a replica of the data node.
+    #[error("{target} is not a replica of data node {dnid}")]
+    NotAReplica {
+        /// The data node.
+        dnid: DataNodeId,
+        /// `host:port` as the operator wrote it.
+        target: String,
+    },
+    /// The storage node named is the data node's primary already.
+    #[error("{target} is already the primary of data node {dnid}")]
+    AlreadyPrimary {
+        /// The data node.
+        dnid: DataNodeId,
+        /// `host:port`.
+        target: String,
+    },
+    /// The replica is down, stopped replicating, or is not the primary's replica.
+    #[error("Replica {target} of data node {dnid} cannot take over: {why}")]
+    Unusable {
+        /// The data node.
+        dnid: DataNodeId,
+        /// `host:port`.
+        target: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A step failed; the old primary was given its writes back and stays primary.
+    #[error("Switchover of data node {dnid} abandoned, {primary} stays primary: {why}")]
+    Abandoned {
+        /// The data node.
+        dnid: DataNodeId,
+        /// `host:port` of the primary that stays.
+        primary: String,
+        /// The step that failed.
+        why: String,
+    },
+    /// The watch of the data node did not answer in time (its outcome is unknown:
+    /// `SHOW @@DATASOURCE` tells).
+    #[error("Switchover of data node {0} did not finish within {1} s; SHOW @@DATASOURCE shows its outcome")]
+    TimedOut(DataNodeId, u64),
+}
+
+/// An operator's request to switch a data node's primary, sent to its watch task.
+struct SwitchRequest {
+    /// `(host, port)` of the replica to promote; None: the best one.
+    target: Option<(String, u16)>,
+    reply: tokio::sync::oneshot::Sender<Result<FailoverEvent, SwitchError>>,
 }
 
 /// High-availability state of every data node, published by the watch tasks.
 pub struct HaState {
     nodes: Mutex<BTreeMap<DataNodeId, Vec<StorageNodeState>>>,
     events: Mutex<Vec<FailoverEvent>>,
+    /// Each watched data node's queue of switchover requests.
+    switches: Mutex<BTreeMap<DataNodeId, tokio::sync::mpsc::Sender<SwitchRequest>>>,
     /// TLS per storage node, replicas included (for probes and a switched pool).
     storage_tls: StorageTlsMap,
 }
@@ -158,6 +267,7 @@ impl HaState {
         HaState {
             nodes: Mutex::new(BTreeMap::new()),
             events: Mutex::new(Vec::new()),
+            switches: Mutex::new(BTreeMap::new()),
             storage_tls,
         }
     }
@@ -189,6 +299,39 @@ impl HaState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Switches data node `dnid`'s primary to the replica at `target` (`host`, `port`),
+    /// or to its best replica: a planned switchover, run by the data node's watch task
+    /// (see the module documentation). Returns the event, as `failovers` keeps it.
+    pub async fn switch_over(
+        &self,
+        dnid: DataNodeId,
+        target: Option<(String, u16)>,
+        ha: &HaConfig,
+    ) -> Result<FailoverEvent, SwitchError> {
+        let sender = self
+            .switches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&dnid)
+            .cloned()
+            .ok_or(SwitchError::UnknownDataNode(dnid))?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        sender
+            .send(SwitchRequest { target, reply })
+            .await
+            .map_err(|_| SwitchError::UnknownDataNode(dnid))?;
+        // Every step is bounded; this bounds their sum (and a request queued behind
+        // another switchover).
+        let limit = Duration::from_millis(
+            ha.catch_up_timeout_ms + ha.hold_timeout_ms + ha.switchover_drain_ms,
+        ) + 10 * STEP_TIMEOUT;
+        match tokio::time::timeout(limit, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(SwitchError::UnknownDataNode(dnid)),
+            Err(_) => Err(SwitchError::TimedOut(dnid, limit.as_secs())),
+        }
     }
 
     fn publish(&self, dnid: DataNodeId, states: Vec<StorageNodeState>) {
@@ -341,6 +484,12 @@ struct Watch {
     /// New statements are held because the primary missed a heartbeat.
     suspect_hold: bool,
     last_failover: Option<String>,
+    /// Per member: every write the primary acknowledged before this instant is
+    /// applied there (read-your-writes for read/write splitting); reset when roles
+    /// change.
+    caught_up: Vec<Option<Instant>>,
+    /// Per member: when its latest successful probe started.
+    probed_at: Vec<Option<Instant>>,
 }
 
 /// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
@@ -372,6 +521,8 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         last_failover_at: None,
         last_failover: None,
         suspect_hold: false,
+        caught_up: vec![None; dn.replicas.len() + 1],
+        probed_at: vec![None; dn.replicas.len() + 1],
     };
     let interval = Duration::from_millis(ha.heartbeat_interval_ms);
     // While the primary is suspected it is probed this often, so confirming a failure
@@ -380,6 +531,12 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
     let Some(pool) = ctx.topology.node(dnid).map(|n| n.pool.clone()) else {
         return;
     };
+    let (switch_sender, mut switches) = tokio::sync::mpsc::channel::<SwitchRequest>(4);
+    ctx.ha
+        .switches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(dnid, switch_sender);
     loop {
         let wait = if watch.members[watch.primary].failures > 0 {
             suspect_interval
@@ -394,6 +551,17 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
             _ = pool.connect_failure() => {
                 tokio::time::sleep(MIN_PROBE_GAP).await;
             }
+            Some(request) = switches.recv() => {
+                let result = watch.switch_over(&ctx, &ha, request.target).await;
+                match &result {
+                    Ok(event) => watch.last_failover = Some(event.summary()),
+                    Err(e) => warn!(dnid = dnid.get(), error = %e, "switchover refused or abandoned"),
+                }
+                watch.publish(&ctx, &ha);
+                // The operator may have given up waiting: nothing to tell then.
+                let _ = request.reply.send(result);
+                continue;
+            }
         }
         watch.probe_all().await;
         // Down as SHOW @@DATASOURCE shows it (the latest heartbeat failed): idle
@@ -401,14 +569,14 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         pool.mark_down(watch.members[watch.primary].failures > 0);
         watch.hold_while_suspected(&ctx, &ha);
         watch.fence_returning_primaries().await;
-        ctx.ha.publish(dnid, watch.states(&ha));
+        watch.publish(&ctx, &ha);
         if watch.primary_failed(&ha).await {
             if let Some(event) = watch.fail_over(&ctx, &ha).await {
                 // The switch (or giving up) released the hold.
                 watch.suspect_hold = false;
                 watch.last_failover = Some(event.summary());
                 ctx.ha.record(event);
-                ctx.ha.publish(dnid, watch.states(&ha));
+                watch.publish(&ctx, &ha);
             }
         }
     }
@@ -416,12 +584,20 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
 
 impl Watch {
     async fn probe_all(&mut self) {
-        for member in &mut self.members {
+        // The primary first: a replica probed after it that applied what it had written
+        // has every write acknowledged before its probe started (`caught_up`).
+        let order: Vec<usize> = std::iter::once(self.primary)
+            .chain((0..self.members.len()).filter(|&i| i != self.primary))
+            .collect();
+        for i in order {
+            let member = &mut self.members[i];
+            let started = Instant::now();
             match member.prober.probe().await {
                 Ok(report) => {
                     member.failures = 0;
                     member.last = Some(report);
                     member.last_error = None;
+                    self.probed_at[i] = Some(started);
                 }
                 Err(e) => {
                     member.failures = member.failures.saturating_add(1);
@@ -447,6 +623,67 @@ impl Watch {
             node.pool.release_hold();
             self.suspect_hold = false;
         }
+    }
+
+    /// Publishes the members' state (`SHOW @@DATASOURCE`) and the data node's read set:
+    /// the primary and the replicas that are `up` (answering, replicating, within the
+    /// lag threshold), each with up to when it is known to have every acknowledged
+    /// write.
+    fn publish(&mut self, ctx: &ServerContext, ha: &HaConfig) {
+        let states = self.states(ha);
+        let Some(node) = ctx.topology.node(self.dnid) else {
+            ctx.ha.publish(self.dnid, states);
+            return;
+        };
+        let primary = &self.members[self.primary];
+        let written = primary
+            .last
+            .as_ref()
+            .filter(|_| primary.failures == 0)
+            .map(|r| r.gtid_binlog_pos.clone());
+        let written_at = self.probed_at[self.primary];
+        let mut reads = vec![ReadMember {
+            pool: node.pool.clone(),
+            weight: primary.config.weight.unwrap_or(1),
+            primary: true,
+            caught_up_to: Some(Instant::now()),
+        }];
+        for (i, m) in self.members.iter().enumerate() {
+            node.reads.mark_down(&m.address(), m.failures > 0);
+            if i == self.primary || m.fenced {
+                continue;
+            }
+            let applied = m.last.as_ref().filter(|_| m.failures == 0);
+            if let (Some(report), Some(written), Some(at), Some(probed)) =
+                (applied, &written, written_at, self.probed_at[i])
+            {
+                if probed > at && gtid_covers(&report.gtid_slave_pos, written) {
+                    self.caught_up[i] = Some(at);
+                }
+            }
+            let up = states.iter().any(|s| {
+                s.host == m.config.host && s.port == m.config.port && s.status == NodeStatus::Up
+            });
+            if !up {
+                continue;
+            }
+            let target = storage_target(self.dnid, &m.config, &self.database);
+            let tls = ctx.ha.storage_tls.get(&target).cloned();
+            reads.push(ReadMember {
+                pool: node.reads.replica_pool(target, tls),
+                weight: m.config.weight.unwrap_or(1),
+                primary: false,
+                caught_up_to: self.caught_up[i],
+            });
+        }
+        node.reads.publish(reads);
+        ctx.ha.publish(self.dnid, states);
+    }
+
+    /// Forgets what replicas were known to have applied (roles changed).
+    fn forget_catch_up(&mut self) {
+        self.caught_up.iter_mut().for_each(|c| *c = None);
+        self.probed_at.iter_mut().for_each(|c| *c = None);
     }
 
     /// Whether a replica is there to promote and the anti-flapping period is over.
@@ -574,24 +811,12 @@ impl Watch {
     async fn fail_over(&mut self, ctx: &ServerContext, ha: &HaConfig) -> Option<FailoverEvent> {
         let node = ctx.topology.node(self.dnid)?;
         let old = self.primary;
-        let mut event = FailoverEvent {
-            dnid: self.dnid,
-            old_primary: self.members[old].address(),
-            new_primary: None,
-            started: SystemTime::now(),
-            steps: Vec::new(),
-            error: None,
-        };
+        let mut event = FailoverEvent::new(self.dnid, self.members[old].address(), false);
         self.last_failover_at = Some(Instant::now());
         info!(dnid = self.dnid.get(), old_primary = %event.old_primary, "failover: starting");
         node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
-        let mut clock = Instant::now();
-        let mut step = |event: &mut FailoverEvent, name: String| {
-            let took = clock.elapsed();
-            info!(dnid = event.dnid.get(), step = %name, took_ms = took.as_millis() as u64, "failover step");
-            event.steps.push((name, took));
-            clock = Instant::now();
-        };
+        let mut clock = StepClock::start();
+        let mut step = |event: &mut FailoverEvent, name: String| clock.done(event, name);
         // Detection to here counts as a step too: the heartbeats that failed.
         step(&mut event, "hold new statements".into());
 
@@ -688,6 +913,7 @@ impl Watch {
         let tls = ctx.ha.storage_tls.get(&target).cloned();
         node.pool.switch_target(target, tls);
         self.primary = chosen;
+        self.forget_catch_up();
         event.new_primary = Some(chosen_addr.clone());
         // A restart with the configuration as written must not go back to the old one.
         if let Err(e) =
@@ -706,22 +932,8 @@ impl Watch {
             if i == chosen || self.members[i].fenced {
                 continue;
             }
-            let sql = format!(
-                "CHANGE MASTER TO MASTER_HOST = '{}', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
-                escape(&source.host),
-                source.port,
-                escape(&source.user),
-                escape(&source.password)
-            );
             let m = &mut self.members[i];
-            let mut result = Ok(());
-            for statement in ["STOP SLAVE", sql.as_str(), "START SLAVE"] {
-                result = m.prober.execute(statement, STEP_TIMEOUT).await;
-                if result.is_err() {
-                    break;
-                }
-            }
-            if let Err(e) = result {
+            if let Err(e) = repoint(&mut m.prober, &source, false).await {
                 warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: could not repoint replica");
             }
         }
@@ -735,6 +947,294 @@ impl Watch {
         }
         info!(dnid = self.dnid.get(), old_primary = %event.old_primary, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "failover: done");
         Some(event)
+    }
+
+    /// The member a switchover promotes: the one at `target`, or the up-to-date
+    /// replica that applied the most (priority, then configuration order, on a tie).
+    fn switch_candidate(
+        &self,
+        target: Option<&(String, u16)>,
+        ha: &HaConfig,
+    ) -> Result<usize, SwitchError> {
+        let dnid = self.dnid;
+        let replicas: Vec<usize> = (0..self.members.len())
+            .filter(|&i| i != self.primary && !self.members[i].fenced)
+            .collect();
+        if replicas.is_empty() {
+            return Err(SwitchError::NoReplica(dnid));
+        }
+        let states = self.states(ha);
+        let state_of = |i: usize| {
+            let m = &self.members[i];
+            states
+                .iter()
+                .find(|s| s.host == m.config.host && s.port == m.config.port)
+        };
+        let usable = |i: usize| -> Result<(), String> {
+            let m = &self.members[i];
+            let report = m
+                .last
+                .as_ref()
+                .filter(|_| m.failures == 0)
+                .ok_or_else(|| "it does not answer heartbeats".to_string())?;
+            let primary = &self.members[self.primary].config;
+            let replicates = report.replication.iter().any(|r| {
+                r.source_host == primary.host && r.source_port == primary.port && r.io_running
+            });
+            if !replicates {
+                return Err(format!(
+                    "it does not replicate from the primary {}:{}",
+                    primary.host, primary.port
+                ));
+            }
+            if state_of(i).is_some_and(|s| s.status == NodeStatus::Lagging) {
+                return Err(
+                    "it is lagging (its SQL thread stopped or it is too far behind)".into(),
+                );
+            }
+            Ok(())
+        };
+        match target {
+            Some((host, port)) => {
+                let named = format!("{host}:{port}");
+                let at = |m: &Member| m.config.host == *host && m.config.port == *port;
+                if at(&self.members[self.primary]) {
+                    return Err(SwitchError::AlreadyPrimary {
+                        dnid,
+                        target: named,
+                    });
+                }
+                let Some(&i) = replicas.iter().find(|&&i| at(&self.members[i])) else {
+                    return Err(SwitchError::NotAReplica {
+                        dnid,
+                        target: named,
+                    });
+                };
+                usable(i).map_err(|why| SwitchError::Unusable {
+                    dnid,
+                    target: named,
+                    why,
+                })?;
+                Ok(i)
+            }
+            None => {
+                let candidates: Vec<(usize, String)> = replicas
+                    .iter()
+                    .filter(|&&i| usable(i).is_ok())
+                    .filter_map(|&i| {
+                        let applied = self.members[i].last.as_ref()?.gtid_slave_pos.clone();
+                        Some((i, applied))
+                    })
+                    .collect();
+                match best_candidate(&candidates, &self.members) {
+                    Some((i, _)) => Ok(i),
+                    None => {
+                        let i = replicas[0];
+                        Err(SwitchError::Unusable {
+                            dnid,
+                            target: self.members[i].address(),
+                            why: usable(i).err().unwrap_or_default(),
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// A planned switchover to `target` (or the best replica); see the module
+    /// documentation. The event is recorded whether it succeeds or is abandoned.
+    async fn switch_over(
+        &mut self,
+        ctx: &ServerContext,
+        ha: &HaConfig,
+        target: Option<(String, u16)>,
+    ) -> Result<FailoverEvent, SwitchError> {
+        let dnid = self.dnid;
+        let node = ctx
+            .topology
+            .node(dnid)
+            .ok_or(SwitchError::UnknownDataNode(dnid))?;
+        let chosen = self.switch_candidate(target.as_ref(), ha)?;
+        let old = self.primary;
+        let old_addr = self.members[old].address();
+        let chosen_addr = self.members[chosen].address();
+        let mut event = FailoverEvent::new(dnid, old_addr.clone(), true);
+        info!(dnid = dnid.get(), old_primary = %old_addr, new_primary = %chosen_addr, "switchover: starting");
+        let mut clock = StepClock::start();
+        node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+        clock.done(&mut event, "hold new statements".into());
+
+        // 1. Let the statements running on the old primary finish.
+        let still = node
+            .pool
+            .drain(Duration::from_millis(ha.switchover_drain_ms))
+            .await;
+        clock.done(
+            &mut event,
+            format!("drain running statements ({still} connections still lent)"),
+        );
+
+        // 2. No more writes there: read-only, and the connections still open closed
+        // (a transaction left on one is rolled back; its session gets a retryable
+        // error at its next statement).
+        let fenced = fence(&mut self.members[old].prober, STEP_TIMEOUT).await;
+        // Its replica pool's idle connections (from an earlier turn as a replica) were
+        // just killed too.
+        node.reads.mark_down(&old_addr, true);
+        node.reads.mark_down(&old_addr, false);
+        match fenced {
+            Ok(killed) => clock.done(
+                &mut event,
+                format!("{old_addr}: read_only = ON, {killed} connections closed"),
+            ),
+            Err(e) => {
+                let why = format!("making {old_addr} read-only: {e}");
+                return Err(self.abandon_switch(ctx, event, None, why).await);
+            }
+        }
+
+        // 3. Wait until the chosen replica applied all the old primary wrote.
+        let written = match self.members[old]
+            .prober
+            .query("SELECT @@global.gtid_binlog_pos", STEP_TIMEOUT)
+            .await
+        {
+            Ok(rows) => first_value(&rows),
+            Err(e) => {
+                let why = format!("reading the GTID position of {old_addr}: {e}");
+                return Err(self.abandon_switch(ctx, event, None, why).await);
+            }
+        };
+        let wait_s = ha.catch_up_timeout_ms.div_ceil(1000).max(1);
+        let waited = self.members[chosen]
+            .prober
+            .query(
+                &format!("SELECT MASTER_GTID_WAIT('{}', {wait_s})", escape(&written)),
+                Duration::from_millis(ha.catch_up_timeout_ms) + STEP_TIMEOUT,
+            )
+            .await;
+        match waited {
+            Ok(rows) if first_value(&rows) == "0" => {}
+            Ok(rows) => {
+                let why = format!(
+                    "{chosen_addr} did not apply {written} within {wait_s} s (MASTER_GTID_WAIT returned {})",
+                    first_value(&rows)
+                );
+                return Err(self.abandon_switch(ctx, event, None, why).await);
+            }
+            Err(e) => {
+                let why = format!("waiting for {chosen_addr} to apply {written}: {e}");
+                return Err(self.abandon_switch(ctx, event, None, why).await);
+            }
+        }
+        clock.done(&mut event, format!("{chosen_addr} applied {written}"));
+
+        // 4. Promote. Semi-sync waits on: the old primary becomes a replica.
+        for sql in [
+            "STOP SLAVE",
+            "RESET SLAVE ALL",
+            "SET GLOBAL rpl_semi_sync_master_enabled = ON",
+            "SET GLOBAL read_only = OFF",
+        ] {
+            if let Err(e) = self.members[chosen].prober.execute(sql, STEP_TIMEOUT).await {
+                let why = format!("promoting {chosen_addr}: {sql}: {e}");
+                return Err(self.abandon_switch(ctx, event, Some(chosen), why).await);
+            }
+        }
+        self.members[chosen].last = None;
+        clock.done(&mut event, format!("promote {chosen_addr}"));
+
+        // 5. The old primary and the other replicas replicate from it, before
+        // statements go on: a commit then has a replica to acknowledge it.
+        let source = self.members[chosen].config.clone();
+        let mut repointed = 0;
+        for i in 0..self.members.len() {
+            if i == chosen || self.members[i].fenced {
+                continue;
+            }
+            let m = &mut self.members[i];
+            match repoint(&mut m.prober, &source, i == old).await {
+                Ok(()) => repointed += 1,
+                Err(e) => {
+                    warn!(dnid = dnid.get(), node = %m.address(), error = %e, "switchover: could not make it a replica of the new primary")
+                }
+            }
+        }
+        let acknowledging = wait_semi_sync_client(
+            &mut self.members[chosen].prober,
+            Duration::from_millis(ha.heartbeat_interval_ms.max(1000)),
+        )
+        .await;
+        if !acknowledging {
+            warn!(dnid = dnid.get(), primary = %chosen_addr, "switchover: no semi-synchronous replica connected to the new primary yet");
+        }
+        clock.done(
+            &mut event,
+            format!("{repointed} replicas (the old primary included) replicate from {chosen_addr}"),
+        );
+
+        // 6. Route the data node to it; held statements go on there.
+        let target = storage_target(dnid, &source, &self.database);
+        let tls = ctx.ha.storage_tls.get(&target).cloned();
+        node.pool.switch_target(target, tls);
+        self.primary = chosen;
+        self.forget_catch_up();
+        self.members[old].last = None;
+        event.new_primary = Some(chosen_addr.clone());
+        let recorded = crate::primaries::record_switchover(
+            &ctx.config.server.data_dir,
+            dnid,
+            &chosen_addr,
+            &old_addr,
+        );
+        if let Err(e) = recorded {
+            warn!(dnid = dnid.get(), error = %e, "switchover: cannot record the new primary in the data directory; update the configuration before restarting");
+        }
+        clock.done(
+            &mut event,
+            format!("switch data node {dnid} to {chosen_addr}"),
+        );
+        info!(dnid = dnid.get(), old_primary = %old_addr, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "switchover: done");
+        ctx.ha.record(event.clone());
+        Ok(event)
+    }
+
+    /// Undoes a switchover that failed at `why`: the old primary gets its writes back
+    /// (and `promoted`, the replica being promoted, replicates from it again),
+    /// held statements go on there.
+    async fn abandon_switch(
+        &mut self,
+        ctx: &ServerContext,
+        mut event: FailoverEvent,
+        promoted: Option<usize>,
+        why: String,
+    ) -> SwitchError {
+        error!(dnid = self.dnid.get(), error = %why, "switchover: abandoned");
+        let old = self.primary;
+        if let Some(i) = promoted {
+            let source = self.members[old].config.clone();
+            let m = &mut self.members[i];
+            if let Err(e) = repoint(&mut m.prober, &source, false).await {
+                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "switchover: could not make the replica replicate again");
+            }
+        }
+        if let Err(e) = self.members[old]
+            .prober
+            .execute("SET GLOBAL read_only = OFF", STEP_TIMEOUT)
+            .await
+        {
+            warn!(dnid = self.dnid.get(), error = %e, "switchover: could not make the primary writable again");
+        }
+        if let Some(node) = ctx.topology.node(self.dnid) {
+            node.pool.release_hold();
+        }
+        event.error = Some(why.clone());
+        ctx.ha.record(event);
+        SwitchError::Abandoned {
+            dnid: self.dnid,
+            primary: self.members[old].address(),
+            why,
+        }
     }
 
     fn give_up(
@@ -779,6 +1279,41 @@ fn best_candidate(candidates: &[(usize, String)], members: &[Member]) -> Option<
         .cloned()
 }
 
+/// Makes a storage node replicate from `source` with GTIDs, as a semi-synchronous
+/// replica. `was_primary`: it was the primary until now (a switchover), so what it
+/// applied is its own binary log, not `gtid_slave_pos`: that position is taken as the
+/// starting point.
+async fn repoint(
+    prober: &mut Prober,
+    source: &StorageNodeConfig,
+    was_primary: bool,
+) -> Result<(), strata_backend::BackendError> {
+    let change = format!(
+        "CHANGE MASTER TO MASTER_HOST = '{}', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
+        escape(&source.host),
+        source.port,
+        escape(&source.user),
+        escape(&source.password)
+    );
+    let mut statements = vec!["STOP SLAVE"];
+    if was_primary {
+        statements.extend([
+            "SET GLOBAL rpl_semi_sync_master_enabled = OFF",
+            "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos",
+        ]);
+    }
+    statements.extend([
+        "SET GLOBAL rpl_semi_sync_slave_enabled = ON",
+        "SET GLOBAL read_only = ON",
+        change.as_str(),
+        "START SLAVE",
+    ]);
+    for sql in statements {
+        prober.execute(sql, STEP_TIMEOUT).await?;
+    }
+    Ok(())
+}
+
 /// Makes a former primary read-only and kills its client connections; Ok is how many.
 async fn fence(
     prober: &mut Prober,
@@ -803,6 +1338,29 @@ async fn fence(
         }
     }
     Ok(killed)
+}
+
+/// Waits, at most `limit`, until a semi-synchronous replica is connected to the
+/// primary `prober` probes; false when none came.
+async fn wait_semi_sync_client(prober: &mut Prober, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let clients = prober
+            .query(
+                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+                 WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'",
+                STEP_TIMEOUT,
+            )
+            .await
+            .map(|rows| first_value(&rows));
+        if clients.is_ok_and(|c| c.parse::<u64>().is_ok_and(|n| n > 0)) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 fn first_value(rows: &[Vec<Option<String>>]) -> String {

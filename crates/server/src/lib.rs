@@ -29,6 +29,7 @@ pub mod jobs;
 pub mod key_report;
 pub mod metrics;
 pub mod primaries;
+pub mod read_split;
 pub mod results;
 pub mod session;
 pub mod shutdown;

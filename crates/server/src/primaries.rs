@@ -5,7 +5,9 @@
 //!
 //! At start-up each recorded primary that the configuration lists as a replica of its
 //! data node becomes the primary; the old primary is left out (it was fenced and must
-//! be rejoined as a replica before it is listed again) and a warning says so. A record
+//! be rejoined as a replica before it is listed again) and a warning says so — unless
+//! a planned switchover recorded it as rejoined (it made the old primary a replica of
+//! the new one): then it is listed as a replica. A record
 //! that names a storage node the configuration no longer has is ignored with a warning;
 //! one that names the configured primary (the file was updated by hand) is dropped.
 
@@ -18,8 +20,31 @@ use tracing::warn;
 /// The file in the data directory.
 const FILE: &str = "primaries.json";
 
-/// Recorded primaries: data node id to `host:port`.
-type Recorded = BTreeMap<u32, String>;
+/// What is recorded of one data node.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    /// A failover's primary, `host:port` (the old primary was fenced).
+    Failover(String),
+    /// A switchover's primary, and the old primary it made its replica.
+    Switchover {
+        /// `host:port` of the primary.
+        primary: String,
+        /// `host:port` of the old primary, now a replica of `primary`.
+        rejoined: String,
+    },
+}
+
+impl Entry {
+    fn primary(&self) -> &str {
+        match self {
+            Entry::Failover(p) | Entry::Switchover { primary: p, .. } => p,
+        }
+    }
+}
+
+/// Recorded primaries by data node id.
+type Recorded = BTreeMap<u32, Entry>;
 
 fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
@@ -48,8 +73,46 @@ fn write(data_dir: &Path, recorded: &Recorded) -> std::io::Result<()> {
 /// (`host:port`).
 pub fn record(data_dir: &Path, dnid: DataNodeId, address: &str) -> std::io::Result<()> {
     let mut recorded = read(data_dir);
-    recorded.insert(dnid.get(), address.to_string());
+    recorded.insert(dnid.get(), Entry::Failover(address.to_string()));
     write(data_dir, &recorded)
+}
+
+/// Records that a switchover made the storage node at `address` data node `dnid`'s
+/// primary and the old primary at `rejoined` its replica.
+pub fn record_switchover(
+    data_dir: &Path,
+    dnid: DataNodeId,
+    address: &str,
+    rejoined: &str,
+) -> std::io::Result<()> {
+    let mut recorded = read(data_dir);
+    recorded.insert(
+        dnid.get(),
+        Entry::Switchover {
+            primary: address.to_string(),
+            rejoined: rejoined.to_string(),
+        },
+    );
+    write(data_dir, &recorded)
+}
+
+/// The recorded primary of each data node (`host:port`) and, after a switchover, the
+/// old primary it made its replica: the roles the playground restarts its storage
+/// nodes in.
+pub fn recorded(data_dir: &Path) -> BTreeMap<DataNodeId, (String, Option<String>)> {
+    read(data_dir)
+        .into_iter()
+        .map(|(dnid, entry)| {
+            let rejoined = match &entry {
+                Entry::Switchover { rejoined, .. } => Some(rejoined.clone()),
+                Entry::Failover(_) => None,
+            };
+            (
+                DataNodeId::new(dnid),
+                (entry.primary().to_string(), rejoined),
+            )
+        })
+        .collect()
 }
 
 /// Makes each recorded primary the primary of its data node in `config` (see the
@@ -59,7 +122,8 @@ pub fn apply(config: &mut Config) -> Vec<String> {
     let mut recorded = read(&data_dir);
     let mut changed = Vec::new();
     let mut stale = Vec::new();
-    for (&dnid, address) in &recorded {
+    for (&dnid, entry) in &recorded {
+        let address = entry.primary();
         let Some(dn) = config.data_nodes.iter_mut().find(|d| d.id.get() == dnid) else {
             stale.push(dnid);
             continue;
@@ -77,11 +141,21 @@ pub fn apply(config: &mut Config) -> Vec<String> {
         if promoted.database.is_empty() {
             promoted.database = dn.primary.database.clone();
         }
-        let old = std::mem::replace(&mut dn.primary, promoted);
-        let line = format!(
-            "data node {dnid}: primary {address} (chosen by a failover), instead of {} as configured, which is left out until it is rejoined as a replica and listed again",
-            addr(&old)
-        );
+        let mut old = std::mem::replace(&mut dn.primary, promoted);
+        let line = match entry {
+            Entry::Switchover { rejoined, .. } if *rejoined == addr(&old) => {
+                let line = format!(
+                    "data node {dnid}: primary {address} (chosen by a switchover), instead of {rejoined} as configured, which is its replica now",
+                );
+                old.database.clear();
+                dn.replicas.push(old);
+                line
+            }
+            _ => format!(
+                "data node {dnid}: primary {address} (chosen by a failover), instead of {} as configured, which is left out until it is rejoined as a replica and listed again",
+                addr(&old)
+            ),
+        };
         warn!("{line}");
         changed.push(line);
     }
@@ -128,6 +202,41 @@ mod tests {
         // The configuration now names it the primary: the record is dropped.
         assert!(apply(&mut config).is_empty());
         assert!(read(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn after_a_switchover_the_old_primary_is_listed_as_a_replica() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.server.data_dir = dir.path().to_path_buf();
+        let mut dn = DataNodeConfig::new(DataNodeId::new(1), node(3001, "db1"));
+        dn.replicas = vec![node(3002, "")];
+        config.data_nodes = vec![dn];
+        record_switchover(
+            dir.path(),
+            DataNodeId::new(1),
+            "127.0.0.1:3002",
+            "127.0.0.1:3001",
+        )
+        .expect("record");
+        assert_eq!(apply(&mut config).len(), 1);
+        let dn = &config.data_nodes[0];
+        assert_eq!(
+            (dn.primary.port, dn.primary.database.as_str()),
+            (3002, "db1")
+        );
+        let replicas: Vec<(u16, &str)> = dn
+            .replicas
+            .iter()
+            .map(|r| (r.port, r.database.as_str()))
+            .collect();
+        assert_eq!(replicas, [(3001, "")]);
+        // A file written before switchovers existed still reads.
+        std::fs::write(path(dir.path()), r#"{"1": "127.0.0.1:3002"}"#).expect("write");
+        assert_eq!(
+            read(dir.path()).get(&1),
+            Some(&Entry::Failover("127.0.0.1:3002".into()))
+        );
     }
 
     #[test]

@@ -447,3 +447,29 @@ async fn the_openapi_document_lists_every_route() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn switch_refusals_are_conflicts_with_the_admin_error() -> TestResult {
+    let node = ComputeNode::on_shared_storage(1).await?;
+    let addr = node.http_addr();
+    let unknown = request(addr, "POST", "/api/v1/switch", ROOT, Some(r#"{"dnid": 9}"#)).await?;
+    assert_eq!(unknown.status, 409, "{}", unknown.body);
+    assert_eq!(
+        unknown.json()["error"]["message"],
+        Value::from("Unknown data node 9")
+    );
+    let none = request(addr, "POST", "/api/v1/switch", ROOT, Some(r#"{"dnid": 1}"#)).await?;
+    assert_eq!(none.status, 409, "{}", none.body);
+    assert_eq!(
+        none.json()["error"]["message"],
+        Value::from("Data node 1 has no replica to switch to")
+    );
+    for body in [r#"{"ids": [1]}"#, r#"{"dnid": 1, "target": "nowhere"}"#] {
+        let bad = request(addr, "POST", "/api/v1/switch", ROOT, Some(body)).await?;
+        assert_eq!(bad.status, 400, "{body}: {}", bad.body);
+    }
+    let anonymous = request(addr, "POST", "/api/v1/switch", None, Some(r#"{"dnid": 1}"#)).await?;
+    assert_eq!(anonymous.status, 401);
+    node.shutdown().await;
+    Ok(())
+}

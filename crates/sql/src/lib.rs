@@ -17,6 +17,7 @@ pub mod lexer;
 pub mod params;
 mod parser;
 pub mod rewrite;
+pub mod rw;
 pub mod search;
 pub mod select;
 pub mod set;

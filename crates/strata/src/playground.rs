@@ -189,11 +189,16 @@ async fn start_storage_nodes(
     dir: &Path,
     args: &PlaygroundArgs,
 ) -> anyhow::Result<Vec<DataNodeMembers>> {
+    // Failovers and switchovers recorded by the compute node: those members start in
+    // the roles they have now.
+    let recorded = strata_server::primaries::recorded(&dir.join("meta"));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 1..=args.data_nodes {
-        let opts = member_options(dir, args, i, 0);
-        let replicas: Vec<MariadbOptions> = (1..=args.replicas)
-            .map(|j| member_options(dir, args, i, j))
+        let (primary, left_out) = current_roles(args, i, recorded.get(&DataNodeId::new(i.into())));
+        let opts = member_options(dir, args, i, primary, true);
+        let replicas: Vec<MariadbOptions> = (0..=args.replicas)
+            .filter(|&j| j != primary && Some(j) != left_out)
+            .map(|j| member_options(dir, args, i, j, false))
             .collect();
         tasks.spawn(async move { (i, start_data_node(opts, replicas).await) });
     }
@@ -219,22 +224,52 @@ async fn start_storage_nodes(
     Ok(nodes)
 }
 
-/// Options of data node `i`'s primary (`j` = 0) or replica `j`.
-fn member_options(dir: &Path, args: &PlaygroundArgs, i: u16, j: u16) -> MariadbOptions {
+/// Port of data node `i`'s member `j` (0: the first primary, `j`: its replica `j`).
+fn member_port(args: &PlaygroundArgs, i: u16, j: u16) -> u16 {
+    args.storage_base_port + REPLICA_PORT_STRIDE * j + i
+}
+
+/// Which member of data node `i` is its primary now (0 unless a failover or switchover
+/// recorded another), and which one is left out: a primary replaced by a failover was
+/// fenced, not made a replica.
+fn current_roles(
+    args: &PlaygroundArgs,
+    i: u16,
+    recorded: Option<&(String, Option<String>)>,
+) -> (u16, Option<u16>) {
+    let port_of = |address: &str| address.rsplit_once(':')?.1.parse::<u16>().ok();
+    let Some((primary, rejoined)) = recorded else {
+        return (0, None);
+    };
+    let Some(j) = (1..=args.replicas).find(|&j| port_of(primary) == Some(member_port(args, i, j)))
+    else {
+        return (0, None);
+    };
+    let rejoined = rejoined.as_deref().and_then(port_of);
+    let left_out = (rejoined != Some(member_port(args, i, 0))).then_some(0);
+    (j, left_out)
+}
+
+/// Options of data node `i`'s member `j` (0: the first primary, `j`: its replica `j`),
+/// started as the primary or as a replica.
+fn member_options(
+    dir: &Path,
+    args: &PlaygroundArgs,
+    i: u16,
+    j: u16,
+    primary: bool,
+) -> MariadbOptions {
     let name = if j == 0 {
         format!("dn{i}")
     } else {
         format!("dn{i}-r{j}")
     };
-    let mut opts = MariadbOptions::new(
-        dir.join("storage").join(name),
-        args.storage_base_port + REPLICA_PORT_STRIDE * j + i,
-    );
+    let mut opts = MariadbOptions::new(dir.join("storage").join(name), member_port(args, i, j));
     opts.buffer_pool_size = if args.replicas > 0 { "16M" } else { "32M" }.into();
     if args.replicas > 0 {
         opts.extra_args = ReplicationOptions {
             server_id: u32::from(j) * u32::from(REPLICA_PORT_STRIDE) + u32::from(i),
-            read_only: j > 0,
+            read_only: !primary,
             semi_sync_timeout: SEMI_SYNC_TIMEOUT,
         }
         .server_args();
@@ -355,6 +390,7 @@ fn playground_config(
             name: LOGICAL_DATABASE.into(),
             data_nodes: data_nodes.iter().map(|dn| dn.id).collect(),
             default_data_nodes: None,
+            rw_split: Default::default(),
         }],
         data_nodes,
         audit: strata_catalog::config::AuditConfig {
@@ -404,12 +440,12 @@ mod tests {
         };
         let storage = [
             (
-                member_options(Path::new("/pg"), &args, 1, 0),
-                vec![member_options(Path::new("/pg"), &args, 1, 1)],
+                member_options(Path::new("/pg"), &args, 1, 0, true),
+                vec![member_options(Path::new("/pg"), &args, 1, 1, false)],
             ),
             (
-                member_options(Path::new("/pg"), &args, 2, 0),
-                vec![member_options(Path::new("/pg"), &args, 2, 1)],
+                member_options(Path::new("/pg"), &args, 2, 0, true),
+                vec![member_options(Path::new("/pg"), &args, 2, 1, false)],
             ),
         ];
         let tls = TlsConfig {
@@ -451,5 +487,38 @@ mod tests {
         assert!(key.contains("PRIVATE KEY-----"));
         ensure_tls_pair(&dir.path().join("tls")).expect("reuse");
         assert_eq!(std::fs::read_to_string(&tls.cert).expect("cert"), cert);
+    }
+
+    #[test]
+    fn members_restart_in_the_roles_failovers_and_switchovers_left() {
+        let args = PlaygroundArgs {
+            dir: PathBuf::from("/pg"),
+            data_nodes: 2,
+            port: 3323,
+            admin_port: 3325,
+            http_port: 3324,
+            storage_base_port: 3400,
+            replicas: 2,
+            storage_only: false,
+        };
+        let rec = |primary: &str, rejoined: Option<&str>| {
+            (primary.to_string(), rejoined.map(str::to_string))
+        };
+        assert_eq!(current_roles(&args, 1, None), (0, None));
+        // Switched to replica 2 (port 3400 + 200 + 1), the old primary its replica.
+        let switched = rec("127.0.0.1:3601", Some("127.0.0.1:3401"));
+        assert_eq!(current_roles(&args, 1, Some(&switched)), (2, None));
+        // Failed over to replica 1: the old primary was fenced, it stays out.
+        let failed = rec("127.0.0.1:3502", None);
+        assert_eq!(current_roles(&args, 2, Some(&failed)), (1, Some(0)));
+        // Back on the first primary, or a record of another node: as configured.
+        assert_eq!(
+            current_roles(&args, 1, Some(&rec("127.0.0.1:3401", None))),
+            (0, None)
+        );
+        assert_eq!(
+            current_roles(&args, 1, Some(&rec("10.0.0.9:3306", None))),
+            (0, None)
+        );
     }
 }

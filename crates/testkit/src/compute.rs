@@ -124,6 +124,7 @@ impl<'a> ComputeNodeBuilder<'a> {
                 name: logical,
                 data_nodes: dnids,
                 default_data_nodes: None,
+                rw_split: Default::default(),
             });
         }
         for tweak in self.tweaks {

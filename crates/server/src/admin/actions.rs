@@ -1,5 +1,5 @@
 //! The admin actions that change the compute node: KILL @@CONNECTION, OFFLINE and
-//! ONLINE, RESET @@SQL_DIGEST and RELOAD @@CONFIG. The admin port and the HTTP API
+//! ONLINE, RESET @@SQL_DIGEST, RELOAD @@CONFIG and SWITCH @@DATASOURCE. The admin port and the HTTP API
 //! both call these; each returns what it did or a MySQL error for the operator.
 
 use std::sync::atomic::Ordering;
@@ -58,6 +58,24 @@ async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
     }
     entry.killed.store(true, Ordering::Relaxed);
     entry.kill_signal.notify_one();
+}
+
+/// SWITCH @@DATASOURCE: a planned switchover of data node `dnid` to the replica at
+/// `target` (or its best replica); returns the new primary's `host:port`. Every refusal
+/// and failure is error 1105 with a message saying what is wrong.
+pub async fn switch_datasource(
+    ctx: &ServerContext,
+    dnid: u32,
+    target: Option<(String, u16)>,
+) -> Result<String, MysqlError> {
+    let dnid = strata_catalog::DataNodeId::new(dnid);
+    let event = ctx
+        .ha
+        .switch_over(dnid, target, &ctx.config.ha)
+        .await
+        .map_err(|e| MysqlError::new(codes::UNKNOWN, e.to_string()))?;
+    tracing::info!(dnid = dnid.get(), old = %event.old_primary, new = ?event.new_primary, "switchover by an operator");
+    Ok(event.new_primary.unwrap_or_default())
 }
 
 /// OFFLINE (`offline` true) or ONLINE; returns whether the state changed.

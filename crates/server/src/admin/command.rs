@@ -1,5 +1,6 @@
 //! The admin port's command language: `SHOW @@NAME`, `KILL @@CONNECTION id[,id]`,
-//! `OFFLINE`, `ONLINE`, `RESET @@SQL_DIGEST`, `RELOAD @@CONFIG` (case-insensitive,
+//! `OFFLINE`, `ONLINE`, `RESET @@SQL_DIGEST`, `RELOAD @@CONFIG`,
+//! `SWITCH @@DATASOURCE dnid [TO 'host:port']` (case-insensitive,
 //! a trailing `;` allowed), parsed into a `Command` without touching any state.
 
 /// The views `SHOW @@...` offers.
@@ -158,6 +159,14 @@ pub enum Command {
     /// connecting (`@@version_comment`, `@@max_allowed_packet`...), answered by the
     /// admin port itself; the names as written.
     Variables(Vec<String>),
+    /// `SWITCH @@DATASOURCE dnid [TO 'host:port']`: a planned switchover of the data
+    /// node's primary to the replica named (or the best one).
+    Switch {
+        /// The data node.
+        dnid: u32,
+        /// `(host, port)` of the replica to promote.
+        target: Option<(String, u16)>,
+    },
 }
 
 /// Why a command was refused; the message is what the operator sees.
@@ -169,6 +178,9 @@ pub enum CommandError {
     /// `KILL @@CONNECTION` with something other than connection ids.
     #[error("KILL @@CONNECTION needs connection ids separated by commas, got '{0}'")]
     BadId(String),
+    /// `SWITCH @@DATASOURCE` not followed by a data node id and an optional target.
+    #[error("SWITCH @@DATASOURCE needs a data node id and optionally TO 'host:port', got '{0}'")]
+    BadSwitch(String),
 }
 
 /// Parses one command.
@@ -197,6 +209,10 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
             parse_ids(&rest)
         }
         ["SELECT", ..] => parse_variables(trimmed).ok_or_else(unknown),
+        ["SWITCH", "@@DATASOURCE", ..] => {
+            let rest: Vec<&str> = trimmed.split_whitespace().skip(2).collect();
+            parse_switch(&rest).ok_or_else(|| CommandError::BadSwitch(shorten(&rest.join(" "))))
+        }
         _ => Err(unknown()),
     }
 }
@@ -218,6 +234,29 @@ fn parse_variables(text: &str) -> Option<Command> {
         })
     };
     names.iter().all(valid).then_some(Command::Variables(names))
+}
+
+/// `dnid [TO 'host:port']` (the quotes optional).
+fn parse_switch(words: &[&str]) -> Option<Command> {
+    let (dnid, rest) = words.split_first()?;
+    let dnid = dnid.parse::<u32>().ok().filter(|&d| d > 0)?;
+    let target = match rest {
+        [] => None,
+        [to, address] if to.eq_ignore_ascii_case("TO") => {
+            let address = address
+                .strip_prefix('\'')
+                .and_then(|a| a.strip_suffix('\''))
+                .unwrap_or(address);
+            let (host, port) = address.rsplit_once(':')?;
+            let port = port.parse::<u16>().ok().filter(|&p| p > 0)?;
+            if host.is_empty() {
+                return None;
+            }
+            Some((host.to_string(), port))
+        }
+        _ => return None,
+    };
+    Some(Command::Switch { dnid, target })
 }
 
 fn parse_ids(list: &str) -> Result<Command, CommandError> {
@@ -262,6 +301,20 @@ mod tests {
             ("reset @@sql_digest", Command::ResetDigests),
             ("RELOAD @@CONFIG", Command::Reload),
             ("KILL @@CONNECTION 5", Command::Kill(vec![5])),
+            (
+                "switch @@datasource 2",
+                Command::Switch {
+                    dnid: 2,
+                    target: None,
+                },
+            ),
+            (
+                "SWITCH @@DATASOURCE 1 TO '127.0.0.1:3307';",
+                Command::Switch {
+                    dnid: 1,
+                    target: Some(("127.0.0.1".into(), 3307)),
+                },
+            ),
             ("kill @@connection 5, 6 ,7", Command::Kill(vec![5, 6, 7])),
             (
                 "select @@version_comment limit 1",
@@ -303,6 +356,19 @@ mod tests {
             parse("KILL @@CONNECTION"),
             Err(CommandError::BadId(String::new()))
         );
+        for bad in [
+            "SWITCH @@DATASOURCE",
+            "SWITCH @@DATASOURCE x",
+            "SWITCH @@DATASOURCE 1 TO",
+            "SWITCH @@DATASOURCE 1 TO 'h'",
+            "SWITCH @@DATASOURCE 1 TO 'h:0'",
+            "SWITCH @@DATASOURCE 1 FROM 'h:1'",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(CommandError::BadSwitch(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -221,6 +221,12 @@ impl AdminSession {
                 ctx.stats.reset_digests(&ctx.metrics);
                 self.ok(0);
             }
+            Command::Switch { dnid, target } => {
+                match actions::switch_datasource(&ctx, dnid, target).await {
+                    Ok(_) => self.ok(1),
+                    Err(e) => write_err(&mut self.conn, &e),
+                }
+            }
             Command::Reload => match actions::reload_config(&ctx) {
                 Ok(table) => self.result(&table.to_result()),
                 Err(e) => write_err(&mut self.conn, &e),

@@ -238,6 +238,10 @@ fn help() -> AdminTable {
             "RELOAD @@CONFIG",
             "Re-reads the configuration file and applies what can change online",
         ),
+        (
+            "SWITCH @@DATASOURCE dnid [TO 'host:port']",
+            "Makes a replica the data node's primary (planned switchover)",
+        ),
     ] {
         t.push(vec![command.into(), what.into()]);
     }

@@ -47,6 +47,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/online"),
     ("post", "/api/v1/reload"),
     ("post", "/api/v1/kill"),
+    ("post", "/api/v1/switch"),
     ("post", "/api/v1/reset_digests"),
 ];
 
@@ -61,6 +62,7 @@ pub fn router(ctx: Arc<ServerContext>) -> Router {
         .route("/api/v1/online", post(online))
         .route("/api/v1/reload", post(reload))
         .route("/api/v1/kill", post(kill))
+        .route("/api/v1/switch", post(switch))
         .route("/api/v1/reset_digests", post(reset_digests))
         .merge(console::router())
         .with_state(ctx)
@@ -273,6 +275,46 @@ async fn reset_digests(
     authorize(&ctx, peer, &headers).await?;
     ctx.stats.reset_digests(&ctx.metrics);
     Ok(Json(json!({"reset": true})))
+}
+
+/// The body of `POST /api/v1/switch`: `SWITCH @@DATASOURCE dnid [TO 'target']`.
+#[derive(Debug, Deserialize)]
+struct SwitchRequest {
+    dnid: u32,
+    /// `host:port` of the replica to promote; absent: the best one.
+    #[serde(default)]
+    target: Option<String>,
+}
+
+async fn switch(
+    State(ctx): Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&ctx, peer, &headers).await?;
+    let bad = |why: String| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            1064,
+            format!("the body must be {{\"dnid\": n, \"target\": \"host:port\"}} (target optional): {why}"),
+        )
+    };
+    let request: SwitchRequest = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+    let target = match &request.target {
+        None => None,
+        Some(t) => {
+            let parsed = t
+                .rsplit_once(':')
+                .and_then(|(host, port)| Some((host.to_string(), port.parse::<u16>().ok()?)))
+                .filter(|(host, port)| !host.is_empty() && *port > 0);
+            Some(parsed.ok_or_else(|| bad(format!("bad target '{t}'")))?)
+        }
+    };
+    let primary = actions::switch_datasource(&ctx, request.dnid, target)
+        .await
+        .map_err(|e| ApiError::mysql(StatusCode::CONFLICT, &e))?;
+    Ok(Json(json!({"dnid": request.dnid, "primary": primary})))
 }
 
 /// The body of `POST /api/v1/kill`.

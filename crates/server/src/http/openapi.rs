@@ -133,6 +133,15 @@ pub fn document() -> Value {
     kill["responses"]["400"] = error_response("The body is not {\"ids\": [...]}");
     kill["responses"]["404"] = error_response("An id names no live session; nothing was killed");
     paths.insert("/api/v1/kill".into(), json!({"post": kill}));
+    let mut switch = action(
+        "Make a replica the data node's primary (SWITCH @@DATASOURCE: planned switchover)",
+        json!({"type": "object", "properties": {"dnid": {"type": "integer"}, "primary": {"type": "string"}}, "required": ["dnid", "primary"]}),
+        Some(json!({"$ref": "#/components/schemas/SwitchRequest"})),
+    );
+    switch["responses"]["400"] =
+        error_response("The body is not {\"dnid\": n, \"target\": \"host:port\"}");
+    switch["responses"]["409"] = error_response("Refused (unknown data node, no replica, not a replica...) or abandoned; the primary did not change");
+    paths.insert("/api/v1/switch".into(), json!({"post": switch}));
     paths.insert(
         "/api/v1/reset_digests".into(),
         json!({"post": action("Forget the statement statistics", json!({"type": "object", "properties": {"reset": {"type": "boolean"}}}), None)}),
@@ -147,6 +156,13 @@ pub fn document() -> Value {
     schemas.insert(
         "Health".into(),
         json!({"type": "object", "properties": {"status": {"type": "string", "enum": ["online", "offline"]}}, "required": ["status"]}),
+    );
+    schemas.insert(
+        "SwitchRequest".into(),
+        json!({"type": "object", "properties": {
+            "dnid": {"type": "integer", "description": "The data node"},
+            "target": {"type": "string", "description": "host:port of the replica to promote; absent: the one that applied the most"}
+        }, "required": ["dnid"]}),
     );
     schemas.insert(
         "KillRequest".into(),

@@ -402,6 +402,7 @@ pub(super) async fn accept(
         prepared: PreparedStatements::default(),
         txn: TxnState::default(),
         statement: Default::default(),
+        written: Default::default(),
     };
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.change_database(db) {

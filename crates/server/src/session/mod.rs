@@ -47,6 +47,7 @@ mod maintenance;
 mod planning;
 mod prepared;
 mod query;
+mod reads;
 mod state;
 mod transaction;
 
@@ -106,6 +107,8 @@ pub struct Session {
     txn: transaction::TxnState,
     /// What the statement being run has established so far (reset when it starts).
     statement: StatementState,
+    /// Where the session wrote, for read-your-writes under read/write splitting.
+    written: reads::WrittenNodes,
 }
 
 /// How the statement being run answers its client, passed down the calls that write
@@ -175,6 +178,10 @@ pub(super) struct StatementState {
     keep_digest: bool,
     /// The digest of the client's statement, when planning computed it.
     digest: Option<std::sync::Arc<strata_sql::Digest>>,
+    /// It is a read that may go to a replica (read/write splitting), and how.
+    replica_read: Option<reads::ReplicaRead>,
+    /// It was given a replica's connection.
+    on_replica: bool,
 }
 
 impl Default for StatementState {
@@ -185,6 +192,8 @@ impl Default for StatementState {
             kind: None,
             keep_digest: false,
             digest: None,
+            replica_read: None,
+            on_replica: false,
         }
     }
 }
@@ -489,6 +498,7 @@ impl Session {
     ) -> Result<Lease, MysqlError> {
         self.note_write(dnid);
         if let Some(mut lease) = self.backends.take(dnid) {
+            self.note_primary_use(dnid);
             // Kept since an earlier statement (a transaction, session state): the
             // session may have changed its database since (USE inside a transaction).
             if let Err(e) = lease.sync_database(physical_db).await {
@@ -497,6 +507,12 @@ impl Session {
             }
             return Ok(lease);
         }
+        if self.statement.replica_read.is_some() {
+            if let Some(lease) = self.replica_lease(dnid, physical_db).await {
+                return Ok(lease);
+            }
+        }
+        self.note_primary_use(dnid);
         if self.is_branch(dnid) {
             // The branch's connection was lost, and its work with it: the transaction
             // cannot commit as a whole any more.
@@ -586,6 +602,11 @@ impl Session {
     /// Keeps a connection after a statement (pins it) when the session still needs
     /// it; otherwise drops the lease, which gives the connection back to its pool.
     fn finish(&mut self, lease: Lease) {
+        if self.is_replica_lease(&lease) {
+            // A replica's connection serves one read; what the session keeps is on
+            // the primary.
+            return;
+        }
         let needed = self.is_branch(lease.target().dnid) || self.has_open_cursor();
         self.backends.finish(lease, needed);
     }
@@ -617,7 +638,13 @@ impl Session {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         running.clear();
-        running.extend(leases.iter().map(|l| (l.target().dnid, l.thread_id())));
+        // KILL QUERY runs on the primary: a replica's thread id means nothing there.
+        running.extend(
+            leases
+                .iter()
+                .filter(|l| !self.is_replica_lease(l))
+                .map(|l| (l.target().dnid, l.thread_id())),
+        );
     }
 
     /// Maps a relay failure to what the client sees; Err means the client is gone.

@@ -137,7 +137,13 @@ impl Session {
         let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(sql.as_bytes(), needle);
         match kind {
             strata_sql::StatementKind::Create => has(b"shard"),
-            _ => bytes.slash() && sql.contains("/*") && (has(b"strata:") || has(b"hotdb:")),
+            _ => {
+                bytes.slash()
+                    && sql.contains("/*")
+                    && (has(b"strata:") || has(b"hotdb:"))
+                    // rw= hints choose primary or replica, not a data node.
+                    && !strata_sql::rw::only_rw_hints(sql)
+            }
         }
     }
 

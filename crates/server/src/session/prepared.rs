@@ -38,6 +38,9 @@ pub struct ClientStatement {
     /// Executing it changes session state that only its connection holds (a prepared
     /// SET, user variables, locks): the session keeps that connection from then on.
     pins_connection: bool,
+    /// Its `rw=` hint (read/write splitting), taken out of `sql`: a storage node
+    /// would run the hint as code.
+    rw_hint: Option<strata_sql::rw::RwHint>,
 }
 
 /// The client's prepared statements, by the ids the compute node gave them.
@@ -96,7 +99,14 @@ impl Session {
     }
 
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        // Prepared on the primary: the connection that executes it prepares it again.
+        self.statement.replica_read = None;
         let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).as_ref());
+        let rw_hint = strata_sql::rw::rw_hint(&sql);
+        let sql = match strata_sql::rw::without_rw_hints(&sql) {
+            Some(plain) => Arc::from(plain),
+            None => sql,
+        };
         let kind = strata_sql::classify(&sql);
         self.refresh_account();
         let bytes = strata_sql::ByteSummary::of(sql.as_bytes());
@@ -157,7 +167,6 @@ impl Session {
         );
         // Without values a statement is never `Several` (it is prepared on its first
         // node); the home node is the fallback.
-        let kind = strata_sql::classify(&sql);
         let digest = Arc::new(strata_sql::normalize_digest(&sql));
         let routed = match self.statement_node(&sql, &digest, None) {
             Ok(Some(v)) => Ok(v),
@@ -190,6 +199,7 @@ impl Session {
                 long_data: HashMap::new(),
                 cursor_node: None,
                 pins_connection,
+                rw_hint,
             },
         );
         self.client.conn.write_with(|b| {
@@ -253,9 +263,16 @@ impl Session {
             self.backends.sticky = true;
         }
         let params = stmt.params;
+        let rw_hint = stmt.rw_hint;
         let long_data = std::mem::take(&mut stmt.long_data);
+        self.statement.writes = super::transaction::may_write(kind);
+        if kind == strata_sql::StatementKind::Select
+            && !cursor
+            && !super::isolation::mentions_information_schema(&sql)
+        {
+            self.statement.replica_read = self.replica_read(&sql, rw_hint);
+        }
         if self.coordinated() {
-            self.statement.writes = super::transaction::may_write(kind);
             if let Handled::Answered(_) = self.coordinated_statement(&sql, kind, false).await? {
                 return Ok(());
             }

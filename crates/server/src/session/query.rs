@@ -227,9 +227,20 @@ impl Session {
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
+                // Hints are comments: text without `/` has none (no lexing then).
+                let hint = bytes
+                    .slash()
+                    .then(|| strata_sql::rw::rw_hint(sql))
+                    .flatten();
+                self.statement.replica_read = self.replica_read(sql, hint);
                 if self.needs_planner(sql, kind, bytes) {
                     self.statement.keep_digest = as_sent;
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
+                }
+                if bytes.slash() {
+                    if let Some(plain) = strata_sql::rw::without_rw_hints(sql) {
+                        return self.forward(&plain, plain.as_bytes(), more).await;
+                    }
                 }
                 return self.forward(sql, raw, more).await;
             }

@@ -1,0 +1,196 @@
+//! Read/write splitting end to end, on a real MariaDB primary with a GTID
+//! semi-synchronous replica. Where a read ran is told by a row written on the replica
+//! alone (`sql_log_bin = 0`): a SELECT of it finds it only there. Reads outside
+//! transactions go to the replica; locking reads, reads in transactions and
+//! `rw=primary` stay on the primary; a replica whose SQL thread stopped leaves the read
+//! set (`lagging` in `SHOW @@DATASOURCE`) and comes back once it caught up; and a
+//! session never reads older data than it wrote, even from a replica that applies
+//! everything two seconds late.
+
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::*;
+use mysql_async::Conn;
+use strata_catalog::config::RwSplit;
+use strata_testkit::{ComputeNode, StorageNodes};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The value of `id` as session `conn` reads it with `sql` (`{id}` replaced).
+async fn read(conn: &mut Conn, sql: &str, id: i64) -> Result<Option<String>, BoxError> {
+    Ok(conn
+        .query_first(sql.replace("{id}", &id.to_string()))
+        .await?)
+}
+
+/// Polls `check` every 100 ms until it is true or `limit` passes.
+async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F) -> Result<(), BoxError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, BoxError>>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await? {
+        if Instant::now() > deadline {
+            return Err(format!("{what}: not within {limit:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// The `status` column of the replica's row in `SHOW @@DATASOURCE` (admin port).
+async fn replica_status(compute: &ComputeNode, port: u16) -> Result<String, BoxError> {
+    let mut admin = Conn::new(compute.admin_opts()).await?;
+    let rows: Vec<mysql_async::Row> = admin.query("SHOW @@DATASOURCE").await?;
+    let status = rows
+        .iter()
+        .find(|r| r.get::<u16, _>("port") == Some(port))
+        .and_then(|r| r.get::<String, _>("status"))
+        .unwrap_or_default();
+    Ok(status)
+}
+
+const SELECT: &str = "SELECT v FROM rs WHERE id = {id}";
+/// The row only the replica has.
+const REPLICA_ONLY: i64 = 2;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_go_to_replicas_in_the_read_set_and_never_behind_the_sessions_writes(
+) -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let compute = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.databases[0].rw_split = RwSplit::Replicas;
+            // The delayed replica of the last part stays in the read set.
+            c.ha.max_replica_lag_ms = 5_000;
+        })
+        .start()
+        .await?;
+    let mut writer = compute.connect(Some("test")).await?;
+    writer
+        .query_drop("CREATE TABLE rs (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL)")
+        .await?;
+    writer.query_drop("INSERT INTO rs VALUES (1, 'w0')").await?;
+    storage.wait_replicas_caught_up().await?;
+    let physical = compute
+        .physical_database("test")
+        .ok_or("no physical database")?
+        .to_string();
+    let replica = storage.replica(0, 0);
+    replica
+        .execute_sql(&format!(
+            "SET sql_log_bin = 0; INSERT INTO `{physical}`.rs VALUES ({REPLICA_ONLY}, 'replica')"
+        ))
+        .await?;
+
+    // A session that wrote nothing reads from the replica (once the heartbeat put it
+    // in the read set), through the text and the binary protocol.
+    let mut reader = compute.connect(Some("test")).await?;
+    eventually(Duration::from_secs(10), "reads on the replica", || async {
+        let mut c = compute.connect(Some("test")).await?;
+        Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some())
+    })
+    .await?;
+    assert_eq!(
+        read(&mut reader, SELECT, REPLICA_ONLY).await?.as_deref(),
+        Some("replica")
+    );
+    let prepared: Option<String> = reader
+        .exec_first("SELECT v FROM rs WHERE id = ?", (REPLICA_ONLY,))
+        .await?;
+    assert_eq!(prepared.as_deref(), Some("replica"));
+    // What must stay on the primary does.
+    for sql in [
+        "/*!strata:rw=primary*/ SELECT v FROM rs WHERE id = {id}",
+        "SELECT v FROM rs WHERE id = {id} FOR UPDATE",
+        "SELECT v FROM rs WHERE id = {id} LOCK IN SHARE MODE",
+    ] {
+        assert_eq!(read(&mut reader, sql, REPLICA_ONLY).await?, None, "{sql}");
+    }
+    reader.query_drop("BEGIN").await?;
+    assert_eq!(read(&mut reader, SELECT, REPLICA_ONLY).await?, None);
+    reader.query_drop("COMMIT").await?;
+    assert_eq!(
+        read(&mut reader, SELECT, REPLICA_ONLY).await?.as_deref(),
+        Some("replica")
+    );
+
+    // A replica whose SQL thread stopped leaves the read set, shows as lagging, and
+    // comes back once it applied what it missed.
+    replica.execute_sql("STOP SLAVE SQL_THREAD").await?;
+    eventually(
+        Duration::from_secs(10),
+        "the stopped replica leaves",
+        || async {
+            let mut c = compute.connect(Some("test")).await?;
+            Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_none())
+        },
+    )
+    .await?;
+    assert_eq!(replica_status(&compute, replica.port()).await?, "lagging");
+    writer
+        .query_drop("UPDATE rs SET v = 'w1' WHERE id = 1")
+        .await?;
+    replica.execute_sql("START SLAVE SQL_THREAD").await?;
+    eventually(
+        Duration::from_secs(10),
+        "the replica comes back",
+        || async {
+            let mut c = compute.connect(Some("test")).await?;
+            Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some())
+        },
+    )
+    .await?;
+    assert_eq!(replica_status(&compute, replica.port()).await?, "up");
+
+    // Read-your-writes, against a replica that applies everything 2 s late.
+    replica
+        .execute_sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 2; START SLAVE")
+        .await?;
+    eventually(
+        Duration::from_secs(10),
+        "the delayed replica is read",
+        || async {
+            let mut c = compute.connect(Some("test")).await?;
+            Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some())
+        },
+    )
+    .await?;
+    let written_at = Instant::now();
+    writer
+        .query_drop("UPDATE rs SET v = 'w2' WHERE id = 1")
+        .await?;
+    // The writer reads its write, from the primary (the replica-only row is not
+    // there)...
+    assert_eq!(read(&mut writer, SELECT, 1).await?.as_deref(), Some("w2"));
+    assert_eq!(read(&mut writer, SELECT, REPLICA_ONLY).await?, None);
+    // ...while a session that did not write reads the replica, which is behind: what
+    // the writer would have seen without read-your-writes.
+    let mut other = compute.connect(Some("test")).await?;
+    if written_at.elapsed() < Duration::from_millis(1500) {
+        assert_eq!(read(&mut other, SELECT, 1).await?.as_deref(), Some("w1"));
+    }
+    // `rw=replica` reads the replica even so.
+    let hinted = "/*!strata:rw=replica*/ SELECT v FROM rs WHERE id = {id}";
+    assert_eq!(
+        read(&mut writer, hinted, REPLICA_ONLY).await?.as_deref(),
+        Some("replica")
+    );
+    // Once the heartbeat saw the replica apply the write, the writer reads there again,
+    // and sees its write.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while read(&mut writer, SELECT, REPLICA_ONLY).await?.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the writer never read the replica again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(read(&mut writer, SELECT, 1).await?.as_deref(), Some("w2"));
+    replica
+        .execute_sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
+        .await?;
+    compute.shutdown().await;
+    Ok(())
+}

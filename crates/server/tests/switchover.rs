@@ -1,0 +1,355 @@
+//! Planned switchover end to end (`SWITCH @@DATASOURCE` on the admin port), on real
+//! MariaDB primaries with GTID semi-synchronous replicas: clients writing and reading
+//! on both data nodes see no error while data node 1 is switched to its replica and
+//! back, every acknowledged write is there afterwards, the old primary becomes a
+//! read-only replica of the new one, and a transaction open across the switch gets the
+//! retryable error. Refusals (unknown data node, no replica, not a replica) are clear.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mysql_async::prelude::*;
+use strata_catalog::DataNodeId;
+use strata_server::failover::{NodeStatus, Role};
+use strata_testkit::{ComputeNode, StorageNodes};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Clients per data node.
+const CLIENTS: usize = 3;
+
+/// What one client saw: acknowledged increments of its row and every failure.
+struct ClientLog {
+    id: i64,
+    acked: u64,
+    errors: Vec<String>,
+}
+
+/// Increments row `id` and reads it back until `stop`; a read older than the writes
+/// acknowledged is recorded as an error too.
+async fn run_client(
+    opts: mysql_async::Opts,
+    id: i64,
+    stop: Arc<AtomicBool>,
+) -> Result<ClientLog, BoxError> {
+    let mut log = ClientLog {
+        id,
+        acked: 0,
+        errors: Vec::new(),
+    };
+    let mut conn = mysql_async::Conn::new(opts.clone()).await?;
+    while !stop.load(Ordering::Relaxed) {
+        match conn
+            .exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
+            .await
+        {
+            Ok(()) => log.acked += 1,
+            Err(e) => {
+                log.errors.push(format!("update: {e}"));
+                continue;
+            }
+        }
+        match conn
+            .exec_first::<i64, _, _>("SELECT v FROM acc WHERE id = ?", (id,))
+            .await
+        {
+            Ok(Some(v)) if v as u64 == log.acked => {}
+            Ok(v) => log
+                .errors
+                .push(format!("read {v:?} after {} acknowledged", log.acked)),
+            Err(e) => log.errors.push(format!("select: {e}")),
+        }
+    }
+    Ok(log)
+}
+
+/// Reads rows `ids` in turn until `stop` (read/write splitting sends these to the
+/// replicas); returns the errors seen.
+async fn run_reader(
+    opts: mysql_async::Opts,
+    ids: Vec<i64>,
+    stop: Arc<AtomicBool>,
+) -> Result<Vec<String>, BoxError> {
+    let mut errors = Vec::new();
+    let mut conn = mysql_async::Conn::new(opts).await?;
+    let mut reads = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        for id in &ids {
+            let read: Result<Option<i64>, _> = conn
+                .query_first(format!("SELECT v FROM acc WHERE id = {id}"))
+                .await;
+            match read {
+                Ok(Some(_)) => reads += 1,
+                Ok(None) => errors.push(format!("row {id} missing")),
+                Err(e) => errors.push(format!("read of row {id}: {e}")),
+            }
+        }
+    }
+    if reads == 0 {
+        errors.push("no read succeeded".into());
+    }
+    Ok(errors)
+}
+
+/// The admin port's answer to `command`: Ok, or the error's code and message.
+async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)> {
+    let mut conn = mysql_async::Conn::new(compute.admin_opts())
+        .await
+        .map_err(|e| (0, e.to_string()))?;
+    let result = conn.query_drop(command).await;
+    let _ = conn.disconnect().await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
+        Err(e) => Err((0, e.to_string())),
+    }
+}
+
+/// The port of data node `dnid`'s primary as `SHOW @@DATASOURCE` has it.
+fn primary_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
+    compute
+        .context()
+        .ha
+        .data_node(DataNodeId::new(dnid))
+        .iter()
+        .find(|s| s.role == Role::Primary)
+        .map(|s| s.port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothing(
+) -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(2, 1).await?;
+    // Reads of sessions that do not write go to the replicas: they must not see the
+    // switchovers either.
+    let compute = ComputeNode::builder(&storage)
+        .configure(|c| c.databases[0].rw_split = strata_catalog::config::RwSplit::Replicas)
+        .start()
+        .await?;
+    let mut conn = compute.connect(Some("test")).await?;
+    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
+        .await?;
+    let values: Vec<String> = (1..=40).map(|i| format!("({i}, 0)")).collect();
+    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
+        .await?;
+    let placement: Vec<(i64, u32)> = conn.query("SELECT id, DNID FROM acc ORDER BY id").await?;
+    let mut ids = Vec::new();
+    for dnid in [1, 2] {
+        let on: Vec<i64> = placement
+            .iter()
+            .filter(|(_, d)| *d == dnid)
+            .map(|(id, _)| *id)
+            .take(CLIENTS + 1)
+            .collect();
+        assert_eq!(on.len(), CLIENTS + 1, "{placement:?}");
+        ids.push(on);
+    }
+    storage.wait_replicas_caught_up().await?;
+    let (old_port, replica_port) = (storage.port(0), storage.replica(0, 0).port());
+
+    // A transaction open on data node 1 across the switch.
+    let mut txn = compute.connect(Some("test")).await?;
+    txn.query_drop("BEGIN").await?;
+    txn.query_drop(format!(
+        "UPDATE acc SET v = v + 100 WHERE id = {}",
+        ids[0][CLIENTS]
+    ))
+    .await?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for id in ids.iter().flat_map(|on| on.iter().take(CLIENTS)) {
+        clients.push(tokio::spawn(run_client(
+            compute.opts(Some("test")),
+            *id,
+            stop.clone(),
+        )));
+    }
+    let mut readers = Vec::new();
+    for on in &ids {
+        readers.push(tokio::spawn(run_reader(
+            compute.opts(Some("test")),
+            on.clone(),
+            stop.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let switched = admin(&compute, "SWITCH @@DATASOURCE 1").await;
+    assert_eq!(switched, Ok(()));
+    assert_eq!(primary_port(&compute, 1), Some(replica_port));
+    let target = compute
+        .context()
+        .topology
+        .node(DataNodeId::new(1))
+        .map(|n| n.pool.target().port);
+    assert_eq!(target, Some(replica_port));
+
+    // The transaction's branch was on the old primary: rolled back, retryable error.
+    let lost = txn
+        .query_drop(format!(
+            "UPDATE acc SET v = v + 100 WHERE id = {}",
+            ids[0][CLIENTS]
+        ))
+        .await;
+    match lost {
+        Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1213, "{}", e.message),
+        other => panic!("a transaction open across the switch went on: {other:?}"),
+    }
+    drop(txn);
+
+    // The old primary is a read-only replica of the new one.
+    let old = storage.node(0);
+    let read_only = old.execute_sql("SELECT @@global.read_only").await?;
+    assert!(read_only.trim().ends_with('1'), "{read_only}");
+    let mut direct = mysql_async::Conn::new(storage.opts(0, None)).await?;
+    let source: Option<mysql_async::Row> = direct.query_first("SHOW SLAVE STATUS").await?;
+    let source_port = source.and_then(|r| r.get_opt::<u16, _>("Master_Port")?.ok());
+    assert_eq!(source_port, Some(replica_port));
+    drop(direct);
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let back = admin(
+        &compute,
+        &format!("SWITCH @@DATASOURCE 1 TO '127.0.0.1:{old_port}'"),
+    )
+    .await;
+    assert_eq!(back, Ok(()));
+    assert_eq!(primary_port(&compute, 1), Some(old_port));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut logs = Vec::new();
+    for client in clients {
+        logs.push(client.await??);
+    }
+
+    let mut errors: Vec<String> = logs
+        .iter()
+        .flat_map(|l| l.errors.iter().map(move |e| format!("row {}: {e}", l.id)))
+        .collect();
+    for reader in readers {
+        errors.extend(reader.await??);
+    }
+    assert!(errors.is_empty(), "clients saw errors: {errors:?}");
+    // Checked on the primaries (a replica may still be applying the last updates).
+    let mut conn = compute.connect(Some("test")).await?;
+    let on_primary = "/*!strata:rw=primary*/ SELECT v FROM acc WHERE id = ";
+    for log in &logs {
+        let v: Option<i64> = conn.query_first(format!("{on_primary}{}", log.id)).await?;
+        assert_eq!(v, Some(log.acked as i64), "row {}", log.id);
+        assert!(log.acked > 0, "row {} never written", log.id);
+    }
+    // The rolled-back transaction left nothing.
+    let v: Option<i64> = conn
+        .query_first(format!("{on_primary}{}", ids[0][CLIENTS]))
+        .await?;
+    assert_eq!(v, Some(0));
+
+    let events = compute.context().ha.failovers();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        events.iter().all(|e| e.planned && e.error.is_none()),
+        "{events:?}"
+    );
+    let acked: u64 = logs.iter().map(|l| l.acked).sum();
+    println!("switchover and back: {acked} updates acknowledged (each read back), 0 errors");
+    for event in &events {
+        println!(
+            "  {} -> {:?} in {} ms",
+            event.old_primary,
+            event.new_primary,
+            event.duration().as_millis()
+        );
+        for (step, took) in &event.steps {
+            println!("    {step}: {} ms", took.as_millis());
+        }
+    }
+    // Both members are up again in their new roles once the heartbeat looked.
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        states = compute.context().ha.data_node(DataNodeId::new(1));
+        if states.iter().all(|s| s.status == NodeStatus::Up) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        states.iter().all(|s| s.status == NodeStatus::Up),
+        "{states:?}"
+    );
+
+    // Switched again and restarted with the configuration file as written: the new
+    // primary serves, and the old one is its replica, not left out.
+    assert_eq!(admin(&compute, "SWITCH @@DATASOURCE 1").await, Ok(()));
+    let compute = compute.restart().await?;
+    let target = compute
+        .context()
+        .topology
+        .node(DataNodeId::new(1))
+        .map(|n| n.pool.target().port);
+    assert_eq!(target, Some(replica_port));
+    let mut conn = compute.connect(Some("test")).await?;
+    conn.exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (ids[0][0],))
+        .await?;
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        states = compute.context().ha.data_node(DataNodeId::new(1));
+        if states.len() == 2 && states.iter().all(|s| s.status == NodeStatus::Up) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let roles: Vec<(u16, Role, NodeStatus)> =
+        states.iter().map(|s| (s.port, s.role, s.status)).collect();
+    assert_eq!(
+        roles,
+        [
+            (replica_port, Role::Primary, NodeStatus::Up),
+            (old_port, Role::Replica, NodeStatus::Up)
+        ]
+    );
+    compute.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_switchover_is_refused_with_a_clear_error() -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let unknown = admin(&compute, "SWITCH @@DATASOURCE 9").await;
+    assert_eq!(unknown, Err((1105, "Unknown data node 9".to_string())));
+    let primary = storage.port(0);
+    let not_replica = admin(&compute, "SWITCH @@DATASOURCE 1 TO '127.0.0.1:1'").await;
+    assert_eq!(
+        not_replica,
+        Err((
+            1105,
+            "127.0.0.1:1 is not a replica of data node 1".to_string()
+        ))
+    );
+    let already = admin(
+        &compute,
+        &format!("SWITCH @@DATASOURCE 1 TO '127.0.0.1:{primary}'"),
+    )
+    .await;
+    assert_eq!(
+        already,
+        Err((
+            1105,
+            format!("127.0.0.1:{primary} is already the primary of data node 1")
+        ))
+    );
+    let bad = admin(&compute, "SWITCH @@DATASOURCE one").await;
+    assert!(matches!(bad, Err((1064, _))), "{bad:?}");
+    assert_eq!(primary_port(&compute, 1), Some(primary));
+    compute.shutdown().await;
+
+    let single = ComputeNode::on_shared_storage(1).await?;
+    let none = admin(&single, "SWITCH @@DATASOURCE 1").await;
+    assert_eq!(
+        none,
+        Err((1105, "Data node 1 has no replica to switch to".to_string()))
+    );
+    single.shutdown().await;
+    Ok(())
+}
