@@ -769,7 +769,7 @@ pub(crate) fn limit_of(limit: &Option<LimitClause>) -> Result<(u64, Option<u64>)
 }
 
 /// A 0-based column for `ORDER BY <integer>`.
-fn position(expr: &Expr) -> Option<usize> {
+pub(crate) fn position(expr: &Expr) -> Option<usize> {
     match expr {
         Expr::Value(v) => match crate::literal::value_literal(&v.value) {
             Some(KeyLiteral::Integer(s)) => s.parse::<usize>().ok().and_then(|p| p.checked_sub(1)),
