@@ -28,6 +28,9 @@ use crate::plan::{HashJoin, JoinKey, JoinSide, JoinStep, Operator, Plan, QueryPl
 use crate::scope::{Resolver, Scope};
 use crate::source::Source;
 
+/// MariaDB's limit on the tables of one join (ER_TOO_MANY_TABLES).
+const MAX_TABLES: usize = 61;
+
 /// Whether a query whose tables cannot run together on the data nodes can be joined in
 /// the compute node: one SELECT block over two or more tables.
 pub(crate) fn applies(query: &Query, scope: &Scope) -> bool {
@@ -218,7 +221,17 @@ pub(crate) fn plan_join(
         return Err(PlanError::unsupported("DISTINCT ON / TOP"));
     }
     let resolver = Resolver::new(ctx, catalog);
-    let (mut tables, ons) = join_tables(select, &resolver)?;
+    let (mut tables, mut ons) = join_tables(select, &resolver)?;
+    if tables.list.len() > MAX_TABLES {
+        return Err(PlanError::Statement {
+            code: 1116,
+            sqlstate: "HY000",
+            message: format!("Too many tables; MariaDB can only use {MAX_TABLES} tables in a join"),
+        });
+    }
+    if tables.list.iter().all(|t| !t.outer) {
+        ons = order_inner_joins(&mut tables, ons, select.selection.as_ref())?;
+    }
     let mut steps: Vec<Step> = tables
         .list
         .iter()
@@ -291,6 +304,67 @@ pub(crate) fn plan_join(
         collations: std::mem::take(&mut out.collations),
         other_collation_columns: std::mem::take(&mut out.other_collation_columns),
     }))
+}
+
+/// Orders the tables of a join without outer joins so that each table after the first
+/// has an equality with one before it where the conditions allow (a cross join only
+/// when nothing connects): tables in FROM order, the first one that connects taken
+/// next. Inner joins' ON conditions are conditions of the whole join, so they all go
+/// with the first table's (none) and are placed like WHERE's.
+fn order_inner_joins(
+    tables: &mut Tables,
+    ons: Vec<Option<Expr>>,
+    selection: Option<&Expr>,
+) -> Result<Vec<Option<Expr>>, PlanError> {
+    let mut all: Vec<Expr> = ons.iter().flatten().flat_map(conjuncts).collect();
+    all.extend(selection.map(conjuncts).unwrap_or_default());
+    let mut edges = Vec::new();
+    for c in &all {
+        if let Some(((a, _), (b, _))) = equality(tables, c)? {
+            edges.push((a, b));
+        }
+    }
+    let n = tables.list.len();
+    let mut order = vec![0];
+    while order.len() < n {
+        let connected = |t: usize| {
+            edges
+                .iter()
+                .any(|&(a, b)| (a == t && order.contains(&b)) || (b == t && order.contains(&a)))
+        };
+        let rest = (0..n).filter(|t| !order.contains(t));
+        let next = rest
+            .clone()
+            .find(|&t| connected(t))
+            .or_else(|| rest.clone().next())
+            .unwrap_or(0);
+        order.push(next);
+    }
+    let mut taken: Vec<Option<JoinTable>> = std::mem::take(&mut tables.list)
+        .into_iter()
+        .map(Some)
+        .collect();
+    tables.list = order
+        .iter()
+        .filter_map(|&t| taken.get_mut(t).and_then(Option::take))
+        .collect();
+    tables.from_order = (0..n)
+        .map(|f| order.iter().position(|&t| t == f).unwrap_or(f))
+        .collect();
+    let on = all
+        .into_iter()
+        .take(ons.iter().flatten().flat_map(conjuncts).count())
+        .reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: BinaryOperator::And,
+            right: Box::new(b),
+        });
+    let mut out: Vec<Option<Expr>> = vec![None; n];
+    if let Some(on) = on {
+        // Placed as an inner join's ON: like WHERE.
+        out[n - 1] = Some(on);
+    }
+    Ok(out)
 }
 
 /// The canonical key of a plain column in a side's select list.
