@@ -188,7 +188,7 @@ pub(crate) fn plan_output(
         if contains_aggregate(g) {
             return Err(PlanError::Parse("Can't group on an aggregate".into()));
         }
-        group_by.push(b.key(g, &items)?);
+        group_by.push(b.key(g, &items, false)?);
     }
     let mut order_by = Vec::new();
     for key in &order_keys {
@@ -211,7 +211,7 @@ pub(crate) fn plan_output(
                 "aggregates inside expressions across data nodes",
             ));
         } else {
-            b.key(&key.expr, &items)?
+            b.key(&key.expr, &items, true)?
         };
         order_by.push(SortKey {
             column,
@@ -417,8 +417,10 @@ impl Builder<'_> {
     }
 
     /// The column a GROUP BY or ORDER BY key names: a position, a select alias, a
-    /// selected expression, or a helper column.
-    fn key(&mut self, e: &Expr, items: &[Item]) -> Result<usize, PlanError> {
+    /// selected expression, or a helper column. A name that is both an alias and a
+    /// table's column is the alias in ORDER BY and the column in GROUP BY (MySQL's
+    /// lookup order for each).
+    fn key(&mut self, e: &Expr, items: &[Item], alias_first: bool) -> Result<usize, PlanError> {
         if let Some(p) = crate::scatter::position(e) {
             let item = items
                 .get(p)
@@ -431,7 +433,7 @@ impl Builder<'_> {
         if let Expr::Identifier(id) = e {
             let is_table_column = self.tables.column(e).is_ok();
             let alias = id.value.to_lowercase();
-            if !is_table_column {
+            if alias_first || !is_table_column {
                 if let Some(item) = items.iter().find(|i| i.alias.as_deref() == Some(&alias)) {
                     return Ok(item.column);
                 }

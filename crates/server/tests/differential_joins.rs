@@ -101,6 +101,11 @@ const JOINS: &[(&str, bool)] = &[
     ("SELECT DISTINCT o.note FROM jo o JOIN jl l ON l.oid = o.oid ORDER BY o.note", true),
     ("SELECT UPPER(c.name) AS u, o.amount * 2 FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY u, o.oid", true),
     ("SELECT c.cid, 'k' AS k FROM jc c JOIN jv v ON v.cid = c.cid", false),
+    // ORDER BY a name that is both an alias and a column: the alias (GROUP BY: the column).
+    ("SELECT c.name AS cid, o.oid FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY cid, o.oid", true),
+    ("SELECT c.name FROM jc c JOIN jo o ON o.cid = c.cid GROUP BY c.name ORDER BY COUNT(*) DESC, c.name", true),
+    // Tables listed so that the second connects only to the third.
+    ("SELECT c.cid, l.lid FROM jc c, jl l, jo o WHERE l.oid = o.oid AND o.cid = c.cid", false),
 ];
 
 /// Statements Strata refuses with 1235 rather than answer wrongly.
