@@ -11,7 +11,7 @@ mod diffkit;
 
 use mysql_async::prelude::*;
 
-use diffkit::{compare, run, BoxError, Shape, Verdict};
+use diffkit::{compare, run, run_prepared, BoxError, Shape, Verdict};
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
@@ -165,6 +165,24 @@ async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
                 got.describe(20)
             )),
         }
+    }
+    // A prepared statement: the values are bound into each table's query, the rows
+    // go out in the binary protocol.
+    let sql = "SELECT c.name, o.oid, o.amount FROM jc c JOIN jo o ON o.cid = c.cid WHERE o.amount > ? AND c.cid <> ? ORDER BY o.oid";
+    let params = || vec![mysql_async::Value::from(2), mysql_async::Value::from(4)];
+    let expected = run_prepared(&mut reference, sql, params()).await?;
+    let got = run_prepared(&mut strata, sql, params()).await?;
+    let shape = Shape {
+        ordered: true,
+        check_names: true,
+        ..Shape::default()
+    };
+    if compare(&expected, &got, &shape) != Verdict::Same {
+        failures.push(format!(
+            "prepared: {sql}\n  MariaDB: {}  Strata: {}",
+            expected.describe(20),
+            got.describe(20)
+        ));
     }
     for sql in REFUSED {
         let got = run(&mut strata, sql).await?;
