@@ -3,8 +3,8 @@
 //! query (a plain column, or an expression over one table's columns computed there),
 //! or an aggregate over such a column; the joined row carries the client's columns
 //! first, then helper columns (sort and group keys it does not select, AVG's count).
-//! Expressions over several tables, HAVING and aggregates other than COUNT, SUM, MIN,
-//! MAX and AVG are refused with 1235.
+//! Expressions over several tables, HAVING and aggregates other than COUNT [DISTINCT],
+//! SUM, MIN, MAX and AVG are refused with 1235.
 
 use sqlparser::ast::{Expr, GroupByExpr, OrderBy, OrderByKind, Query, Select, SelectItem};
 
@@ -369,16 +369,23 @@ impl Builder<'_> {
             });
             return Ok(column);
         }
-        let Some((arg, false)) = single_arg(f) else {
-            return Err(PlanError::unsupported(format!(
+        let refuse = || {
+            PlanError::unsupported(format!(
                 "{fname}(DISTINCT ...) or {fname} of several arguments in joins across data nodes"
-            )));
+            ))
         };
+        let (arg, distinct) = single_arg(f).ok_or_else(refuse)?;
+        if distinct && !matches!(fname.as_str(), "COUNT" | "MIN" | "MAX") {
+            return Err(refuse());
+        }
         let (col, collation) = self.value(arg, Some(name.clone()))?;
         let JoinColumn::Side { side, column, .. } = col else {
             return Err(PlanError::unsupported("this aggregate across data nodes"));
         };
         let (function, col, collation) = match fname.as_str() {
+            // The joined rows carry the values; the merge counts the distinct ones that
+            // are not NULL, under the column's collation.
+            "COUNT" if distinct => (AggregateFunction::CountDistinct, col, collation),
             "COUNT" => (
                 AggregateFunction::Count,
                 JoinColumn::Count {

@@ -91,6 +91,7 @@ const JOINS: &[(&str, bool)] = &[
     ("SELECT c.name, COUNT(*), SUM(o.amount), MIN(o.oid), MAX(o.big) FROM jc c JOIN jo o ON o.cid = c.cid GROUP BY c.name", true),
     ("SELECT c.cid, COUNT(o.oid), AVG(o.amount) FROM jc c LEFT JOIN jo o ON o.cid = c.cid GROUP BY c.cid", true),
     ("SELECT COUNT(*), SUM(l.qty), AVG(l.qty) FROM jo o JOIN jl l ON l.oid = o.oid", true),
+    ("SELECT c.score, COUNT(DISTINCT o.note), COUNT(DISTINCT c.name) FROM jc c LEFT JOIN jo o ON o.cid = c.cid GROUP BY c.score", true),
     ("SELECT COUNT(*) FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid > 100", true),
     ("SELECT g.label, COUNT(*) AS n FROM jc c JOIN jg g ON g.code = c.city GROUP BY g.label ORDER BY n DESC, g.label", true),
     ("SELECT o.note, COUNT(*) FROM jo o JOIN jl l ON l.oid = o.oid GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 2", true),
