@@ -1,10 +1,10 @@
-//! The select list, GROUP BY, ORDER BY, DISTINCT and LIMIT of a join run in the compute
+//! The select list, GROUP BY, HAVING, ORDER BY, DISTINCT and LIMIT of a join run in the compute
 //! node (`join.rs`): each value the client sees is a column of one table's per-node
 //! query (a plain column, or an expression over one table's columns computed there),
 //! or an aggregate over such a column; the joined row carries the client's columns
 //! first, then helper columns (sort and group keys it does not select, AVG's count).
-//! Expressions over several tables, HAVING and aggregates other than COUNT [DISTINCT],
-//! SUM, MIN, MAX and AVG are refused with 1235.
+//! Expressions over several tables, HAVING other than comparisons with literals, and
+//! aggregates other than COUNT [DISTINCT], SUM, MIN, MAX and AVG are refused with 1235.
 
 use sqlparser::ast::{Expr, GroupByExpr, OrderBy, OrderByKind, Query, Select, SelectItem};
 
@@ -13,8 +13,12 @@ use crate::exprs::{
     calls_any, contains_aggregate, function_name, is_aggregate_call, is_count_star, single_arg,
 };
 use crate::join::{JoinTable, Tables};
-use crate::plan::{Aggregate, AggregateFunction, Columns, JoinColumn, Operator, SortKey};
+use crate::plan::{
+    Aggregate, AggregateFunction, Columns, CompareOp, JoinColumn, Operator, Predicate, SortKey,
+};
+use crate::scatter::{compare_op, flip, having_literal};
 use crate::source::{select_item_texts, Source};
+use sqlparser::ast::{BinaryOperator, UnaryOperator};
 
 /// AVG's decimals beyond the SUM's (div_precision_increment's default).
 const AVG_SCALE: u32 = 4;
@@ -36,6 +40,7 @@ pub(crate) struct Output {
     aggregating: bool,
     group_by: Vec<usize>,
     aggregates: Vec<Aggregate>,
+    having: Option<Predicate>,
     distinct: bool,
     order_by: Vec<SortKey>,
     offset: u64,
@@ -52,6 +57,12 @@ impl Output {
                 input: Box::new(op),
                 group_by: self.group_by.clone(),
                 aggregates: self.aggregates.clone(),
+            };
+        }
+        if let Some(predicate) = &self.having {
+            op = Operator::Having {
+                input: Box::new(op),
+                predicate: predicate.clone(),
             };
         }
         if self.distinct {
@@ -107,9 +118,6 @@ pub(crate) fn plan_output(
     select: &Select,
     tables: &mut Tables,
 ) -> Result<Output, PlanError> {
-    if select.having.is_some() {
-        return Err(PlanError::unsupported("HAVING in joins across data nodes"));
-    }
     let group_exprs: Vec<Expr> = match &select.group_by {
         GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
         _ => return Err(PlanError::unsupported("this GROUP BY across data nodes")),
@@ -182,7 +190,18 @@ pub(crate) fn plan_output(
             }
         }
     }
-    let aggregating = !group_exprs.is_empty() || !b.aggregates.is_empty();
+    let aggregating = !group_exprs.is_empty()
+        || !b.aggregates.is_empty()
+        || select.having.as_ref().is_some_and(contains_aggregate);
+    let having = match &select.having {
+        Some(h) if aggregating => Some(b.having(h, &items)?),
+        Some(_) => {
+            return Err(PlanError::unsupported(
+                "HAVING without GROUP BY or aggregates in joins across data nodes",
+            ))
+        }
+        None => None,
+    };
     let mut group_by = Vec::new();
     for g in &group_exprs {
         if contains_aggregate(g) {
@@ -250,6 +269,7 @@ pub(crate) fn plan_output(
         aggregating,
         group_by,
         aggregates: b.aggregates,
+        having,
         distinct,
         order_by,
         offset,
@@ -472,6 +492,109 @@ impl Builder<'_> {
             return Ok(self.width + i);
         }
         Ok(self.push(false, col, collation))
+    }
+}
+
+impl Builder<'_> {
+    /// A HAVING condition as a predicate over the aggregated row: comparisons of a
+    /// select alias, an aggregate or a grouped expression with a literal, under
+    /// AND/OR/NOT and BETWEEN.
+    fn having(&mut self, e: &Expr, items: &[Item]) -> Result<Predicate, PlanError> {
+        let refuse = || {
+            PlanError::unsupported(
+                "HAVING other than comparisons with literals in joins across data nodes",
+            )
+        };
+        match e {
+            Expr::Nested(inner) => self.having(inner, items),
+            Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr,
+            } => Ok(Predicate::Not(Box::new(self.having(expr, items)?))),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => Ok(Predicate::And(
+                Box::new(self.having(left, items)?),
+                Box::new(self.having(right, items)?),
+            )),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Or,
+                right,
+            } => Ok(Predicate::Or(
+                Box::new(self.having(left, items)?),
+                Box::new(self.having(right, items)?),
+            )),
+            Expr::BinaryOp { left, op, right } => {
+                let cmp = compare_op(op).ok_or_else(refuse)?;
+                if let Some(literal) = having_literal(right) {
+                    let column = self.having_operand(left, items)?;
+                    Ok(Predicate::Compare {
+                        column,
+                        op: cmp,
+                        literal,
+                    })
+                } else if let Some(literal) = having_literal(left) {
+                    let column = self.having_operand(right, items)?;
+                    Ok(Predicate::Compare {
+                        column,
+                        op: flip(cmp),
+                        literal,
+                    })
+                } else {
+                    Err(refuse())
+                }
+            }
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let (Some(lo), Some(hi)) = (having_literal(low), having_literal(high)) else {
+                    return Err(refuse());
+                };
+                let column = self.having_operand(expr, items)?;
+                let between = Predicate::And(
+                    Box::new(Predicate::Compare {
+                        column,
+                        op: CompareOp::Ge,
+                        literal: lo,
+                    }),
+                    Box::new(Predicate::Compare {
+                        column,
+                        op: CompareOp::Le,
+                        literal: hi,
+                    }),
+                );
+                Ok(if *negated {
+                    Predicate::Not(Box::new(between))
+                } else {
+                    between
+                })
+            }
+            _ => Err(refuse()),
+        }
+    }
+
+    /// The column a HAVING operand names: a select alias first (MySQL's order for
+    /// HAVING), an aggregate (selected, or a helper), or a grouped expression.
+    fn having_operand(&mut self, e: &Expr, items: &[Item]) -> Result<usize, PlanError> {
+        if is_aggregate_call(e) {
+            let text = e.to_string().to_lowercase();
+            return match items.iter().find(|i| i.text == text) {
+                Some(item) => Ok(item.column),
+                None => self.aggregate(e, Some(e.to_string()), false),
+            };
+        }
+        if contains_aggregate(e) {
+            return Err(PlanError::unsupported(
+                "aggregates inside expressions across data nodes",
+            ));
+        }
+        self.key(e, items, true)
     }
 }
 

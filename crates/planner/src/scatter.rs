@@ -790,7 +790,7 @@ fn positional(pos: usize, descending: bool) -> OrderByExpr {
     }
 }
 
-fn compare_op(op: &BinaryOperator) -> Option<CompareOp> {
+pub(crate) fn compare_op(op: &BinaryOperator) -> Option<CompareOp> {
     Some(match op {
         BinaryOperator::Eq => CompareOp::Eq,
         BinaryOperator::NotEq => CompareOp::Ne,
@@ -802,7 +802,7 @@ fn compare_op(op: &BinaryOperator) -> Option<CompareOp> {
     })
 }
 
-fn flip(op: CompareOp) -> CompareOp {
+pub(crate) fn flip(op: CompareOp) -> CompareOp {
     match op {
         CompareOp::Lt => CompareOp::Gt,
         CompareOp::Le => CompareOp::Ge,
@@ -813,7 +813,7 @@ fn flip(op: CompareOp) -> CompareOp {
 }
 
 /// A literal usable in a merge predicate.
-fn having_literal(expr: &Expr) -> Option<Literal> {
+pub(crate) fn having_literal(expr: &Expr) -> Option<Literal> {
     match expr_literal(expr)? {
         KeyLiteral::Null => Some(Literal::Null),
         KeyLiteral::Integer(s) | KeyLiteral::Number(s) => Some(Literal::Number(s)),

@@ -95,6 +95,9 @@ const JOINS: &[(&str, bool)] = &[
     ("SELECT COUNT(*) FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid > 100", true),
     ("SELECT g.label, COUNT(*) AS n FROM jc c JOIN jg g ON g.code = c.city GROUP BY g.label ORDER BY n DESC, g.label", true),
     ("SELECT o.note, COUNT(*) FROM jo o JOIN jl l ON l.oid = o.oid GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 2", true),
+    // HAVING over aliases, selected and unselected aggregates.
+    ("SELECT c.name, COUNT(*) AS n FROM jc c JOIN jo o ON o.cid = c.cid GROUP BY c.name HAVING n > 1 ORDER BY c.name", true),
+    ("SELECT o.note FROM jo o JOIN jl l ON l.oid = o.oid GROUP BY o.note HAVING SUM(l.qty) BETWEEN 2 AND 20 OR MAX(l.d) < '2024-01-02' ORDER BY o.note", true),
     // ORDER BY ... LIMIT, DISTINCT, expressions over one table.
     ("SELECT c.name, o.amount FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY o.amount DESC, o.oid LIMIT 3", true),
     ("SELECT o.oid, c.name FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY c.name, o.oid LIMIT 2, 3", true),
