@@ -280,7 +280,11 @@ pub(crate) fn plan_join(
                 .iter()
                 .position(|(k, _)| *k == column_key(&bc))
                 .ok_or_else(|| PlanError::unsupported("a join key Strata lost"))?;
-            debug_assert_eq!(bt, i + 1);
+            if bt != i + 1 {
+                return Err(PlanError::unsupported(
+                    "a join key Strata placed on the wrong table",
+                ));
+            }
             keys.push(JoinKey {
                 probe_side: pt,
                 probe_column,
