@@ -269,3 +269,34 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name("jtxn");
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!("USE {db}")).await?;
+    for (name, columns, distribution) in TABLES {
+        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
+            .await?;
+    }
+    c.query_drop("INSERT INTO jc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
+        .await?;
+    let join = "SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY o.oid";
+    c.query_drop("BEGIN").await?;
+    c.query_drop("INSERT INTO jo VALUES (10, 1, 1.00, 'a', 1), (11, 2, 2.00, 'b', 2)")
+        .await?;
+    let inside: Vec<(String, i64)> = c.query(join).await?;
+    assert_eq!(
+        inside,
+        vec![("ann".to_string(), 10), ("bob".to_string(), 11)]
+    );
+    c.query_drop("ROLLBACK").await?;
+    let after: Vec<(String, i64)> = c.query(join).await?;
+    assert!(after.is_empty(), "{after:?}");
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}
