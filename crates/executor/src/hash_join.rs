@@ -83,6 +83,11 @@ impl SideTable {
         Ok(())
     }
 
+    /// The rows kept (those with a non-NULL key), in arrival order.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
     fn matches(&self, key: &[u8]) -> &[u32] {
         self.index.get(key).map_or(&[], Vec::as_slice)
     }
@@ -248,6 +253,39 @@ fn encode(output: &[JoinColumn], tuple: &[Option<&Row>]) -> Bytes {
     let mut buf = BytesMut::new();
     encode_text_row(&mut buf, values);
     buf.freeze()
+}
+
+/// A value of a column of `kind` as an SQL literal for a lookup's `IN` list: numbers
+/// as the data node printed them, strings and dates quoted (`'` doubled; binary strings
+/// in hex). Strings with a backslash are refused: their quoting depends on the
+/// session's `NO_BACKSLASH_ESCAPES`.
+pub(crate) fn sql_literal(kind: &ColumnKind, bytes: &[u8]) -> Result<String, MergeError> {
+    let refuse = || MergeError::Unsupported("this join key value in a lookup".into());
+    let text = std::str::from_utf8(bytes).map_err(|_| refuse())?;
+    match kind {
+        ColumnKind::Int | ColumnKind::UInt | ColumnKind::Decimal | ColumnKind::Double => {
+            let numeric = !text.is_empty()
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+            if numeric {
+                Ok(text.to_string())
+            } else {
+                Err(refuse())
+            }
+        }
+        ColumnKind::Text { collation, .. } if collation.id() == 63 => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+            Ok(format!("X'{hex}'"))
+        }
+        ColumnKind::Text { .. } | ColumnKind::DateTime | ColumnKind::Time => {
+            if text.contains('\\') || text.contains('\0') {
+                return Err(refuse());
+            }
+            Ok(format!("'{}'", text.replace('\'', "''")))
+        }
+        ColumnKind::Null => Ok("NULL".into()),
+    }
 }
 
 fn kind_of(

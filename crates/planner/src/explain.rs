@@ -112,27 +112,39 @@ fn nodes_of(plan: &Plan) -> Vec<(usize, String)> {
                     out.push((depth + 1, format!("Scatter({})", dnids(&s.parts))));
                 }
                 if let Operator::HashJoin(j) = o {
-                    // The sides in the order they are read: hashed ones first, then
-                    // the one that streams.
-                    for (i, step) in j.steps.iter().enumerate() {
-                        out.push((
-                            depth + 1,
-                            format!(
-                                "Hash side {} {}: Scatter({})",
-                                i + 1,
-                                step.side.table,
-                                dnids(&step.side.scatter.parts)
-                            ),
-                        ));
-                    }
-                    out.push((
+                    // The sides in the order they are read: the streamed one first when
+                    // a step looks its keys up, else the hashed ones first.
+                    let probe_first = j.steps.iter().any(|s| s.lookup.is_some());
+                    let probe = (
                         depth + 1,
                         format!(
                             "Probe side 0 {}: Scatter({})",
                             j.probe.table,
                             dnids(&j.probe.scatter.parts)
                         ),
-                    ));
+                    );
+                    if probe_first {
+                        out.push(probe.clone());
+                    }
+                    for (i, step) in j.steps.iter().enumerate() {
+                        let how = if step.lookup.is_some() {
+                            "Lookup"
+                        } else {
+                            "Hash"
+                        };
+                        out.push((
+                            depth + 1,
+                            format!(
+                                "{how} side {} {}: Scatter({})",
+                                i + 1,
+                                step.side.table,
+                                dnids(&step.side.scatter.parts)
+                            ),
+                        ));
+                    }
+                    if !probe_first {
+                        out.push(probe);
+                    }
                 }
                 op = o.input();
             }
@@ -224,7 +236,11 @@ fn hash_join(j: &HashJoin) -> String {
         } else {
             format!("on {}", keys.join(" and "))
         };
-        parts.push(format!("{kind} {} {} {on}", i + 1, step.side.table));
+        let lookup = match &step.lookup {
+            Some(l) => format!(" (lookup {} IN batches of {})", l.column, l.batch),
+            None => String::new(),
+        };
+        parts.push(format!("{kind} {} {} {on}{lookup}", i + 1, step.side.table));
     }
     let cols: Vec<String> = j
         .output

@@ -24,9 +24,15 @@ use sqlparser::ast::{
 use crate::catalog_view::{CatalogView, TableInfo};
 use crate::context::PlanContext;
 use crate::error::PlanError;
-use crate::plan::{HashJoin, JoinKey, JoinSide, JoinStep, Operator, Plan, QueryPlan, Scatter};
+use crate::plan::{
+    HashJoin, JoinKey, JoinSide, JoinStep, Lookup, Operator, Plan, QueryPlan, Scatter,
+};
 use crate::scope::{Resolver, Scope};
 use crate::source::Source;
+
+/// Key values per `IN` list of a batched lookup (HotDB's default is 10,000; a shorter
+/// statement keeps each node's reply small).
+const LOOKUP_BATCH: usize = 1000;
 
 /// MariaDB's limit on the tables of one join (ER_TOO_MANY_TABLES).
 const MAX_TABLES: usize = 61;
@@ -265,6 +271,13 @@ pub(crate) fn plan_join(
     let probe = sides
         .next()
         .ok_or_else(|| PlanError::unsupported("a join without tables"))?;
+    // The streamed side is few rows when its own filters pruned a table spread over
+    // several nodes to one (its sharding key): the other sides are then looked up by
+    // its keys rather than read whole.
+    let first = &tables.list[0];
+    let small_probe = !first.filters.is_empty()
+        && first.info.data_nodes.len() > 1
+        && probe.scatter.parts.len() == 1;
     let mut join_steps = Vec::new();
     for (i, (side, step)) in sides.zip(steps.into_iter().skip(1)).enumerate() {
         let table = &tables.list[i + 1];
@@ -291,10 +304,21 @@ pub(crate) fn plan_join(
                 column,
             });
         }
+        let lookup = match keys.as_slice() {
+            [key] if small_probe && key.probe_side == 0 => {
+                table.select.get(key.column).map(|(_, e)| Lookup {
+                    column: e.to_string(),
+                    has_where: !table.filters.is_empty(),
+                    batch: LOOKUP_BATCH,
+                })
+            }
+            _ => None,
+        };
         join_steps.push(JoinStep {
             outer: step.outer,
             side,
             keys,
+            lookup,
         });
     }
     let join = HashJoin {

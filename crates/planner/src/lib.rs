@@ -59,8 +59,8 @@ pub use explain::{describe, explain, explain_target, explanation, tree, Explanat
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
-    JoinSide, JoinStep, Literal, MergeSpec, NodeStatement, Operator, OrderCheck, Plan, Predicate,
-    QueryPlan, Reply, Route, Scatter, SortKey, Write, WriteCombine, WriteKind,
+    JoinSide, JoinStep, Literal, Lookup, MergeSpec, NodeStatement, Operator, OrderCheck, Plan,
+    Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write, WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};

@@ -230,30 +230,20 @@ impl QueryPlan {
     /// Every statement the plan sends, with its data node, in the order they run.
     pub fn statements(&self) -> Vec<(DataNodeId, &str)> {
         match self.join() {
-            None => self
-                .scatter()
-                .parts
-                .iter()
-                .map(|p| (p.dnid, p.sql.as_str()))
-                .collect(),
+            None => statement_texts(self.scatter()),
             Some(j) => {
+                // A lookup reads the streamed side first (for its keys).
+                let probe_first = j.steps.iter().any(|s| s.lookup.is_some());
                 let mut out = Vec::new();
-                for step in &j.steps {
-                    out.extend(
-                        step.side
-                            .scatter
-                            .parts
-                            .iter()
-                            .map(|p| (p.dnid, p.sql.as_str())),
-                    );
+                if probe_first {
+                    out.extend(statement_texts(&j.probe.scatter));
                 }
-                out.extend(
-                    j.probe
-                        .scatter
-                        .parts
-                        .iter()
-                        .map(|p| (p.dnid, p.sql.as_str())),
-                );
+                for step in &j.steps {
+                    out.extend(statement_texts(&step.side.scatter));
+                }
+                if !probe_first {
+                    out.extend(statement_texts(&j.probe.scatter));
+                }
                 out
             }
         }
@@ -271,6 +261,11 @@ impl QueryPlan {
             _ => Columns::From(0),
         }
     }
+}
+
+/// A scatter's (data node, statement) pairs.
+fn statement_texts(s: &Scatter) -> Vec<(DataNodeId, &str)> {
+    s.parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect()
 }
 
 /// The leaf of a query tree: each data node runs its statement.
@@ -461,6 +456,30 @@ pub struct JoinStep {
     pub side: JoinSide,
     /// Equalities between a column of an earlier side and one of this side.
     pub keys: Vec<JoinKey>,
+    /// Read the side by looking up the streamed side's keys (`IN` lists) instead of
+    /// whole; None: read whole.
+    pub lookup: Option<Lookup>,
+}
+
+/// A batched lookup: the streamed side (few rows: filtered by its sharding key) is read
+/// first; its distinct key values go to the step's side as `IN (...)` lists of at most
+/// `batch` values, appended to each node's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The condition's column as the side's statement names it (`` `x`.`k` ``).
+    pub column: String,
+    /// The side's statements already have a WHERE clause (the list is AND-ed to it).
+    pub has_where: bool,
+    /// Values per `IN` list.
+    pub batch: usize,
+}
+
+impl Lookup {
+    /// The statement `sql` restricted to the key values `values` (SQL literals).
+    pub fn statement(&self, sql: &str, values: &[String]) -> String {
+        let glue = if self.has_where { " AND" } else { " WHERE" };
+        format!("{sql}{glue} {} IN ({})", self.column, values.join(", "))
+    }
 }
 
 /// `earlier.column = side.column` in a join step.

@@ -72,6 +72,11 @@ const JOINS: &[(&str, bool)] = &[
     ("SELECT c.cid, o.oid FROM jc c CROSS JOIN jo o WHERE o.cid = c.cid AND c.cid IN (1, 7)", false),
     ("SELECT c.cid, o.oid FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid = 7 ORDER BY o.oid DESC", true),
     ("SELECT c.cid, v.tag FROM jc c JOIN jo o ON o.cid = c.cid JOIN jv v ON v.cid = c.cid", false),
+    // Batched lookups: the first table filtered to one node by its sharding key.
+    ("SELECT c.cid, c.name, o.oid, o.note FROM jc c LEFT JOIN jo o ON o.cid = c.cid AND o.amount > 1 WHERE c.cid = 1 ORDER BY o.oid", true),
+    ("SELECT c.cid, g.label FROM jc c JOIN jg g ON g.code = c.city WHERE c.cid = 5", false),
+    ("SELECT c.cid, o.oid FROM jc c LEFT JOIN jo o ON o.cid = c.score WHERE c.cid = 2", false),
+    ("SELECT o.oid, l.lid, l.d FROM jo o JOIN jl l ON l.oid = o.oid WHERE o.oid = 16 ORDER BY l.lid", true),
     // LEFT and RIGHT joins: rows without a match get NULLs; NULL keys never match.
     ("SELECT c.cid, c.name, o.oid FROM jc c LEFT JOIN jo o ON o.cid = c.cid", false),
     ("SELECT o.oid, c.name FROM jo o LEFT JOIN jc c ON c.cid = o.cid ORDER BY o.oid", true),
@@ -229,6 +234,21 @@ async fn explain_shows_the_join_tree() -> TestResult {
     let sqls: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     assert_eq!(sqls.len(), 5, "{sqls:?}");
     assert!(sqls[0].contains("FROM jv AS o"), "{sqls:?}");
+    // Filtered to one node by its sharding key, the first table is read first and the
+    // other looked up by its keys.
+    let rows: Vec<(u64, String, Option<String>)> = c
+        .query("EXPLAIN SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid = 7")
+        .await?;
+    let merge = rows
+        .first()
+        .and_then(|r| r.2.clone())
+        .ok_or("no merge column")?;
+    assert!(
+        merge.contains("(lookup `o`.`cid` IN batches of 1000)")
+            && merge.contains("Lookup side 1 o"),
+        "{merge}"
+    );
+    assert!(rows[0].1.contains("FROM jc AS c WHERE"), "{rows:?}");
     c.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;
     Ok(())

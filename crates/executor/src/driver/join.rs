@@ -5,13 +5,13 @@
 //! join ask for rows, joined, and handed to them as the rows of one input.
 
 use bytes::Bytes;
-use strata_planner::{HashJoin, JoinSide, QueryPlan};
+use strata_planner::{HashJoin, JoinSide, Lookup, QueryPlan};
 use strata_protocol::packets::ColumnDef;
 use strata_protocol::{codes, MysqlError};
 
 use super::{NodeIo, NodeReply, QueryOutcome, RowSink};
 use crate::error::MergeError;
-use crate::hash_join::{output_defs, HashJoiner, SideTable};
+use crate::hash_join::{output_defs, sql_literal, HashJoiner, SideTable};
 use crate::memory::MemoryBudget;
 use crate::merger::{MergeOptions, Merger, Step};
 use crate::row::Row;
@@ -46,9 +46,46 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
     };
     let mut tables = Vec::with_capacity(join.steps.len());
     let mut side_defs: Vec<Vec<ColumnDef>> = vec![Vec::new()];
+    // With a lookup, the streamed side is read first, whole (it is few rows), for its
+    // keys; its rows are then replayed from memory.
+    let mut held: Option<SideTable> = None;
+    if join.steps.iter().any(|s| s.lookup.is_some()) {
+        let whole = read_side(io, &join.probe, &at[0], &[], &options.memory).await;
+        match whole {
+            Ok((defs, table)) => {
+                side_defs[0] = defs;
+                held = Some(table);
+            }
+            Err(e) => return Ok(QueryOutcome::FailedBeforeColumns(e)),
+        }
+    }
     for (i, step) in join.steps.iter().enumerate() {
         let keys: Vec<usize> = step.keys.iter().map(|k| k.column).collect();
-        match read_side(io, &step.side, &at[i + 1], &keys, &options.memory).await {
+        let read = match (&step.lookup, &held, step.keys.first()) {
+            (Some(lookup), Some(probe), Some(key)) => {
+                let values = match lookup_values(
+                    &side_defs[0],
+                    &join.probe.collations,
+                    probe,
+                    key.probe_column,
+                ) {
+                    Ok(v) => v,
+                    Err(e) => return Ok(QueryOutcome::FailedBeforeColumns(e.to_mysql_error())),
+                };
+                read_lookup(
+                    io,
+                    &step.side,
+                    &at[i + 1],
+                    &keys,
+                    lookup,
+                    &values,
+                    &options.memory,
+                )
+                .await
+            }
+            _ => read_side(io, &step.side, &at[i + 1], &keys, &options.memory).await,
+        };
+        match read {
             Ok((defs, table)) => {
                 side_defs.push(defs);
                 tables.push(table);
@@ -57,11 +94,17 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
         }
     }
     let probe = at[0].clone();
-    let (defs, mut open) = match open_side(io, &join.probe, &probe).await {
-        Ok(opened) => opened,
-        Err(e) => return Ok(QueryOutcome::FailedBeforeColumns(e)),
-    };
-    side_defs[0] = defs;
+    let mut replay = 0usize;
+    let mut open = vec![false; probe.len()];
+    if held.is_none() {
+        match open_side(io, &join.probe, &probe).await {
+            Ok((defs, opened)) => {
+                side_defs[0] = defs;
+                open = opened;
+            }
+            Err(e) => return Ok(QueryOutcome::FailedBeforeColumns(e)),
+        }
+    }
     let started = HashJoiner::new(join, tables, &side_defs, &options.memory).and_then(|joiner| {
         let defs = output_defs(join, &side_defs, plan.aggregates())?;
         let merger = Merger::with_options(plan, &[defs], options)?;
@@ -96,6 +139,29 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
         if let Some(row) = joiner.pop() {
             if let Err(e) = merger.push(0, row) {
                 break Err(Ok(e.to_mysql_error()));
+            }
+            continue;
+        }
+        if let Some(table) = &held {
+            match table.rows().get(replay) {
+                Some(row) => {
+                    replay += 1;
+                    if let Err(e) = joiner.probe(row.clone()) {
+                        break Err(Ok(e.to_mysql_error()));
+                    }
+                }
+                None if !finished => {
+                    finished = true;
+                    if let Err(e) = merger.finish_node(0) {
+                        break Err(Ok(e.to_mysql_error()));
+                    }
+                }
+                None => {
+                    break Err(Ok(MysqlError::new(
+                        codes::UNKNOWN,
+                        "the join was asked for rows after its end",
+                    )))
+                }
             }
             continue;
         }
@@ -153,9 +219,19 @@ async fn open_side<I: NodeIo>(
     side: &JoinSide,
     at: &[usize],
 ) -> Result<(Vec<ColumnDef>, Vec<bool>), MysqlError> {
+    let statements: Vec<&str> = side.scatter.parts.iter().map(|p| p.sql.as_str()).collect();
+    open_statements(io, &statements, at).await
+}
+
+/// Sends `statements[i]` to node `at[i]` and reads every reply head, as `open_side`.
+async fn open_statements<I: NodeIo>(
+    io: &mut I,
+    statements: &[&str],
+    at: &[usize],
+) -> Result<(Vec<ColumnDef>, Vec<bool>), MysqlError> {
     let mut sent = Vec::with_capacity(at.len());
-    for (part, &node) in side.scatter.parts.iter().zip(at) {
-        sent.push(io.send(node, &[&part.sql]).await);
+    for (sql, &node) in statements.iter().zip(at) {
+        sent.push(io.send(node, &[sql]).await);
     }
     let mut open = vec![false; at.len()];
     let mut defs: Option<Vec<ColumnDef>> = None;
@@ -220,26 +296,120 @@ async fn read_side<I: NodeIo>(
             return Err(e.to_mysql_error());
         }
     };
+    read_rows(io, at, &mut open, &mut table).await?;
+    Ok((defs, table))
+}
+
+/// Reads a looked-up side: its statements restricted to `values` (SQL literals), one
+/// batch after another, into one table. No values: an empty table, nothing sent.
+async fn read_lookup<I: NodeIo>(
+    io: &mut I,
+    side: &JoinSide,
+    at: &[usize],
+    keys: &[usize],
+    lookup: &Lookup,
+    values: &[String],
+    budget: &MemoryBudget,
+) -> Result<(Vec<ColumnDef>, SideTable), MysqlError> {
+    let mut defs: Option<Vec<ColumnDef>> = None;
+    let mut table: Option<SideTable> = None;
+    // An empty list still asks once (`IN ()` is not SQL; NULL matches nothing) so
+    // the side's columns are known.
+    let null = ["NULL".to_string()];
+    let batches: Vec<&[String]> = if values.is_empty() {
+        vec![&null[..]]
+    } else {
+        values.chunks(lookup.batch.max(1)).collect()
+    };
+    for batch in batches {
+        let statements: Vec<String> = side
+            .scatter
+            .parts
+            .iter()
+            .map(|p| lookup.statement(&p.sql, batch))
+            .collect();
+        let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+        let (cols, mut open) = open_statements(io, &refs, at).await?;
+        if table.is_none() {
+            match SideTable::new(&cols, &side.collations, keys, budget) {
+                Ok(t) => table = Some(t),
+                Err(e) => {
+                    drain(io, at, &open).await;
+                    return Err(e.to_mysql_error());
+                }
+            }
+        }
+        let Some(t) = table.as_mut() else {
+            drain(io, at, &open).await;
+            return Err(MysqlError::new(
+                codes::UNKNOWN,
+                "a lookup without its table",
+            ));
+        };
+        read_rows(io, at, &mut open, t).await?;
+        defs.get_or_insert(cols);
+    }
+    match (defs, table) {
+        (Some(d), Some(t)) => Ok((d, t)),
+        _ => Err(MysqlError::new(
+            codes::UNKNOWN,
+            "a lookup without rows' columns",
+        )),
+    }
+}
+
+/// The distinct non-NULL values of the streamed side's `column`, as SQL literals.
+fn lookup_values(
+    defs: &[ColumnDef],
+    collations: &[Option<u16>],
+    probe: &SideTable,
+    column: usize,
+) -> Result<Vec<String>, MergeError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let def = defs
+        .get(column)
+        .ok_or_else(|| MergeError::InvalidSpec(format!("lookup column {column}")))?;
+    let kind = crate::value::ColumnKind::of(def, collations.get(column).copied().flatten())
+        .map_err(MergeError::Unsupported)?;
+    for row in probe.rows() {
+        let Some(bytes) = row.value(column) else {
+            continue;
+        };
+        if seen.insert(bytes.to_vec()) {
+            out.push(sql_literal(&kind, bytes)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the open replies' rows into `table`; drains the rest on failure.
+async fn read_rows<I: NodeIo>(
+    io: &mut I,
+    at: &[usize],
+    open: &mut [bool],
+    table: &mut SideTable,
+) -> Result<(), MysqlError> {
     for i in 0..at.len() {
         while open[i] {
             match io.next_row(at[i]).await {
                 Ok(Some(payload)) => {
                     let added = decode(payload, table.width(), i).and_then(|row| table.insert(row));
                     if let Err(e) = added {
-                        drain(io, at, &open).await;
+                        drain(io, at, open).await;
                         return Err(e.to_mysql_error());
                     }
                 }
                 Ok(None) => open[i] = false,
                 Err(e) => {
                     open[i] = false;
-                    drain(io, at, &open).await;
+                    drain(io, at, open).await;
                     return Err(e);
                 }
             }
         }
     }
-    Ok((defs, table))
+    Ok(())
 }
 
 /// Reads away the replies still open.

@@ -419,6 +419,7 @@ fn join_plan(limit: Option<u64>) -> QueryPlan {
                 probe_column: 0,
                 column: 0,
             }],
+            lookup: None,
         }],
         output: vec![column(0), column(1)],
     };

@@ -30,6 +30,7 @@ fn plan(outer: bool, collations: (Option<u16>, Option<u16>)) -> HashJoin {
                 probe_column: 0,
                 column: 0,
             }],
+            lookup: None,
         }],
         output: vec![
             JoinColumn::Side {
