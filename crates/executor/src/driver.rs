@@ -89,6 +89,9 @@ pub async fn run_query<I: NodeIo, S: RowSink>(
     options: MergeOptions,
     sink: &mut S,
 ) -> Result<QueryOutcome, S::Error> {
+    if let Some(join) = plan.join() {
+        return join::run_join_query(io, plan, join, options, sink).await;
+    }
     let parts = &plan.scatter().parts;
     let mut sent = Vec::with_capacity(parts.len());
     for (node, part) in parts.iter().enumerate() {
@@ -332,5 +335,6 @@ pub async fn run_write<I: NodeIo>(
     result
 }
 
+mod join;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ pub mod driver;
 pub mod error;
 mod gather;
 mod hash_aggregate;
+mod hash_join;
 mod having;
 mod layout;
 mod limit;

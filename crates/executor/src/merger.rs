@@ -320,6 +320,7 @@ fn compared_columns(plan: &QueryPlan, columns: usize) -> Vec<usize> {
             }
             PlanOperator::Distinct { columns: c, .. } => out.extend(c.range(columns)),
             PlanOperator::Gather(_)
+            | PlanOperator::HashJoin(_)
             | PlanOperator::Having { .. }
             | PlanOperator::Limit { .. }
             | PlanOperator::Project { .. } => {}
@@ -348,6 +349,12 @@ impl Build<'_> {
         let op: Box<dyn Operator> = match node {
             PlanOperator::Gather(_) => {
                 self.description.push("Gather".into());
+                Box::new(Gather)
+            }
+            // The driver joins (`driver/join.rs`) and hands the joined rows over as the
+            // rows of one input.
+            PlanOperator::HashJoin(_) => {
+                self.description.push("HashJoin".into());
                 Box::new(Gather)
             }
             PlanOperator::MergeSort { keys, check, .. } => {

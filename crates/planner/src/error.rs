@@ -47,6 +47,16 @@ pub enum PlanError {
     /// An UPDATE (or ON DUPLICATE KEY UPDATE) would move a row to another data node.
     #[error("sharding column's value cannot be changed: {0}")]
     ShardingColumnChange(String),
+    /// An error MariaDB itself gives the statement (e.g. 1116, too many tables).
+    #[error("{message}")]
+    Statement {
+        /// Error number.
+        code: u16,
+        /// SQLSTATE.
+        sqlstate: &'static str,
+        /// Message, as MariaDB words it.
+        message: String,
+    },
     /// A bad distribution in DDL (HotDB 10070: function type, 10090: data nodes,
     /// 10172: conflicts with the configuration).
     #[error("{message}")]
@@ -91,7 +101,9 @@ impl PlanError {
             PlanError::TableExists(_) => 1050,
             PlanError::NoDatabase => 1046,
             PlanError::UnknownDatabase(_) => 1049,
-            PlanError::Sharding { code, .. } | PlanError::Distribution { code, .. } => *code,
+            PlanError::Sharding { code, .. }
+            | PlanError::Distribution { code, .. }
+            | PlanError::Statement { code, .. } => *code,
             PlanError::ShardingColumnChange(_) => 1235,
             PlanError::WrongArguments => 1210,
             PlanError::UniqueKeyWithoutShardingColumn { .. } => 1503,
@@ -109,6 +121,7 @@ impl PlanError {
             PlanError::UnknownTable { .. } | PlanError::UnknownDropTable { .. } => "42S02",
             PlanError::TableExists(_) => "42S01",
             PlanError::NoDatabase => "3D000",
+            PlanError::Statement { sqlstate, .. } => sqlstate,
             PlanError::Sharding { .. }
             | PlanError::Distribution { .. }
             | PlanError::WrongArguments

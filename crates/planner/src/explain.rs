@@ -15,8 +15,8 @@
 use strata_sql::{Lexer, Token};
 
 use crate::plan::{
-    Aggregate, AggregateFunction, Columns, CompareOp, Literal, MergeSpec, NodeStatement, Operator,
-    OrderCheck, Plan, Predicate, QueryPlan, Reply, SortKey, WriteCombine,
+    Aggregate, AggregateFunction, Columns, CompareOp, HashJoin, JoinColumn, Literal, MergeSpec,
+    NodeStatement, Operator, OrderCheck, Plan, Predicate, QueryPlan, Reply, SortKey, WriteCombine,
 };
 use crate::source::Source;
 use strata_catalog::DataNodeId;
@@ -53,7 +53,7 @@ pub fn explanation(plan: &Plan, memory_budget: Option<u64>) -> Explanation {
 
 /// The plan on one line, in data-flow order (leaf first).
 pub fn describe(plan: &Plan) -> String {
-    let mut lines = nodes_of(plan);
+    let mut lines: Vec<String> = nodes_of(plan).into_iter().map(|(_, l)| l).collect();
     lines.reverse();
     let mut out = lines.join(" -> ");
     if let Plan::Query(q) = plan {
@@ -66,7 +66,6 @@ pub fn describe(plan: &Plan) -> String {
 pub fn tree(plan: &Plan) -> Vec<String> {
     let mut lines: Vec<String> = nodes_of(plan)
         .into_iter()
-        .enumerate()
         .map(|(depth, line)| format!("{}{line}", "  ".repeat(depth)))
         .collect();
     if let Plan::Query(q) = plan {
@@ -75,35 +74,77 @@ pub fn tree(plan: &Plan) -> Vec<String> {
     lines
 }
 
-/// One description per operator, root first (the trees are chains today: every
-/// operator has at most one input).
-fn nodes_of(plan: &Plan) -> Vec<String> {
+/// One description per operator with its depth, root first (the trees are chains
+/// but for a join's sides, which are siblings under it).
+fn nodes_of(plan: &Plan) -> Vec<(usize, String)> {
     match plan {
-        Plan::Route(r) => vec![format!(
-            "Route(dnid {}, {})",
-            r.dnid,
-            match r.reply {
-                Reply::Rows => "rows relayed as is",
-                Reply::Ok => "OK packet relayed as is",
-            }
+        Plan::Route(r) => vec![(
+            0,
+            format!(
+                "Route(dnid {}, {})",
+                r.dnid,
+                match r.reply {
+                    Reply::Rows => "rows relayed as is",
+                    Reply::Ok => "OK packet relayed as is",
+                }
+            ),
         )],
-        Plan::Write(w) => vec![format!(
-            "{}({}{}, {})",
-            w.kind.name(),
-            dnids(&w.parts),
-            if w.atomic { ", atomic" } else { "" },
-            match w.combine() {
-                WriteCombine::Sum => "affected rows add up",
-                WriteCombine::Replicated => "one copy's counts reported",
-            }
+        Plan::Write(w) => vec![(
+            0,
+            format!(
+                "{}({}{}, {})",
+                w.kind.name(),
+                dnids(&w.parts),
+                if w.atomic { ", atomic" } else { "" },
+                match w.combine() {
+                    WriteCombine::Sum => "affected rows add up",
+                    WriteCombine::Replicated => "one copy's counts reported",
+                }
+            ),
         )],
         Plan::Query(q) => {
             let mut out = Vec::new();
             let mut op = Some(&q.root);
             while let Some(o) = op {
-                out.push(operator(o));
+                let depth = out.len();
+                out.push((depth, operator(o)));
                 if let Operator::Gather(s) | Operator::MergeSort { input: s, .. } = o {
-                    out.push(format!("Scatter({})", dnids(&s.parts)));
+                    out.push((depth + 1, format!("Scatter({})", dnids(&s.parts))));
+                }
+                if let Operator::HashJoin(j) = o {
+                    // The sides in the order they are read: the streamed one first when
+                    // a step looks its keys up, else the hashed ones first.
+                    let probe_first = j.steps.iter().any(|s| s.lookup.is_some());
+                    let probe = (
+                        depth + 1,
+                        format!(
+                            "Probe side 0 {}: Scatter({})",
+                            j.probe.table,
+                            dnids(&j.probe.scatter.parts)
+                        ),
+                    );
+                    if probe_first {
+                        out.push(probe.clone());
+                    }
+                    for (i, step) in j.steps.iter().enumerate() {
+                        let how = if step.lookup.is_some() {
+                            "Lookup"
+                        } else {
+                            "Hash"
+                        };
+                        out.push((
+                            depth + 1,
+                            format!(
+                                "{how} side {} {}: Scatter({})",
+                                i + 1,
+                                step.side.table,
+                                dnids(&step.side.scatter.parts)
+                            ),
+                        ));
+                    }
+                    if !probe_first {
+                        out.push(probe);
+                    }
                 }
                 op = o.input();
             }
@@ -168,7 +209,56 @@ fn operator(op: &Operator) -> String {
             None => format!("Limit(offset {offset})"),
         },
         Operator::Project { columns: c, .. } => format!("Project({})", columns(*c)),
+        Operator::HashJoin(j) => hash_join(j),
     }
+}
+
+/// A join's steps and output columns: `HashJoin(0 o; inner 1 c on 0.#1 = 1.#0; ...)`.
+fn hash_join(j: &HashJoin) -> String {
+    let mut parts = vec![format!("0 {}", j.probe.table)];
+    for (i, step) in j.steps.iter().enumerate() {
+        let kind = if step.outer { "left" } else { "inner" };
+        let keys: Vec<String> = step
+            .keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "{}.#{} = {}.#{}",
+                    k.probe_side,
+                    k.probe_column,
+                    i + 1,
+                    k.column
+                )
+            })
+            .collect();
+        let on = if keys.is_empty() {
+            "no keys (cross)".to_string()
+        } else {
+            format!("on {}", keys.join(" and "))
+        };
+        let lookup = match &step.lookup {
+            Some(l) => format!(" (lookup {} IN batches of {})", l.column, l.batch),
+            None => String::new(),
+        };
+        parts.push(format!("{kind} {} {} {on}{lookup}", i + 1, step.side.table));
+    }
+    let cols: Vec<String> = j
+        .output
+        .iter()
+        .map(|c| match c {
+            JoinColumn::Side { side, column, .. } => format!("{side}.#{column}"),
+            JoinColumn::Count { of: None, .. } => "1".to_string(),
+            JoinColumn::Count {
+                of: Some((side, column)),
+                ..
+            } => format!("{side}.#{column} IS NOT NULL"),
+        })
+        .collect();
+    format!(
+        "HashJoin({}; columns {})",
+        parts.join("; "),
+        cols.join(", ")
+    )
 }
 
 fn columns(c: Columns) -> String {

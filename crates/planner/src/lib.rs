@@ -28,6 +28,8 @@ pub mod error;
 pub mod explain;
 mod exprs;
 mod insert;
+mod join;
+mod join_output;
 mod keys;
 mod literal;
 mod lower;
@@ -56,9 +58,9 @@ pub use explain::{describe, explain, explain_target, explanation, tree, Explanat
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
-    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, Literal, MergeSpec, NodeStatement,
-    Operator, OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write,
-    WriteCombine, WriteKind,
+    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
+    JoinSide, JoinStep, Literal, Lookup, MergeSpec, NodeStatement, Operator, OrderCheck, Plan,
+    Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write, WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};

@@ -44,12 +44,7 @@ impl Plan {
         match self {
             Plan::Route(r) => vec![(r.dnid, r.sql.as_str())],
             Plan::Write(w) => w.parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect(),
-            Plan::Query(q) => q
-                .scatter()
-                .parts
-                .iter()
-                .map(|p| (p.dnid, p.sql.as_str()))
-                .collect(),
+            Plan::Query(q) => q.statements(),
         }
     }
 }
@@ -198,9 +193,60 @@ pub struct QueryPlan {
 }
 
 impl QueryPlan {
-    /// The scatter at the tree's leaf.
+    /// The scatter at the tree's leaf (a join's streamed side for a join).
     pub fn scatter(&self) -> &Scatter {
         self.root.scatter()
+    }
+
+    /// The join at the tree's leaf, if the plan joins in the compute node.
+    pub fn join(&self) -> Option<&HashJoin> {
+        let mut op = &self.root;
+        loop {
+            match op {
+                Operator::HashJoin(j) => return Some(j),
+                other => op = other.input()?,
+            }
+        }
+    }
+
+    /// The data nodes the plan talks to, by position (the driver's node numbers): the
+    /// scatter's parts, or each data node once for a join, whose sides run one after
+    /// another over the same connections.
+    pub fn nodes(&self) -> Vec<DataNodeId> {
+        match self.join() {
+            None => self.scatter().parts.iter().map(|p| p.dnid).collect(),
+            Some(j) => {
+                let mut out: Vec<DataNodeId> = Vec::new();
+                for part in j.sides().flat_map(|s| &s.scatter.parts) {
+                    if !out.contains(&part.dnid) {
+                        out.push(part.dnid);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Every statement the plan sends, with its data node, in the order they run.
+    pub fn statements(&self) -> Vec<(DataNodeId, &str)> {
+        match self.join() {
+            None => statement_texts(self.scatter()),
+            Some(j) => {
+                // A lookup reads the streamed side first (for its keys).
+                let probe_first = j.steps.iter().any(|s| s.lookup.is_some());
+                let mut out = Vec::new();
+                if probe_first {
+                    out.extend(statement_texts(&j.probe.scatter));
+                }
+                for step in &j.steps {
+                    out.extend(statement_texts(&step.side.scatter));
+                }
+                if !probe_first {
+                    out.extend(statement_texts(&j.probe.scatter));
+                }
+                out
+            }
+        }
     }
 
     /// The aggregates the tree recomputes (empty without aggregation).
@@ -215,6 +261,11 @@ impl QueryPlan {
             _ => Columns::From(0),
         }
     }
+}
+
+/// A scatter's (data node, statement) pairs.
+fn statement_texts(s: &Scatter) -> Vec<(DataNodeId, &str)> {
+    s.parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect()
 }
 
 /// The leaf of a query tree: each data node runs its statement.
@@ -291,6 +342,9 @@ pub enum Operator {
         /// Rows passed (None: all).
         limit: Option<u64>,
     },
+    /// Joins tables read from their own per-node queries, in the compute node: the
+    /// joined rows are what the operators above see (see [`HashJoin`]).
+    HashJoin(Box<HashJoin>),
     /// Sends `columns` to the client and drops the helper columns (sort keys, AVG's
     /// COUNT) the planner appended.
     Project {
@@ -322,6 +376,7 @@ impl Operator {
     fn input_or_scatter(&self) -> Result<&Operator, &Scatter> {
         match self {
             Operator::Gather(s) | Operator::MergeSort { input: s, .. } => Err(s),
+            Operator::HashJoin(j) => Err(&j.probe.scatter),
             Operator::OrderedAggregate { input, .. }
             | Operator::HashAggregate { input, .. }
             | Operator::Having { input, .. }
@@ -352,9 +407,113 @@ impl Operator {
             Operator::Distinct { .. } => "Distinct",
             Operator::Sort { .. } => "MemorySort",
             Operator::Limit { .. } => "Limit",
+            Operator::HashJoin(_) => "HashJoin",
             Operator::Project { .. } => "Project",
         }
     }
+}
+
+/// A join in the compute node, left-deep: the rows of `probe` stream through the
+/// steps, each of which looks its matches up in a hash table built from its own side
+/// (read whole, under the merge memory budget, before the probe side is read). Sides
+/// are numbered in join order: 0 is `probe`, step i's side is i + 1. Keys compare as
+/// MySQL compares the two columns (NULL never matches); a step without keys is a cross
+/// join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashJoin {
+    /// The side that streams (the preserved side of a LEFT JOIN).
+    pub probe: JoinSide,
+    /// The joins, in order.
+    pub steps: Vec<JoinStep>,
+    /// The joined row's columns, which the operators above number.
+    pub output: Vec<JoinColumn>,
+}
+
+impl HashJoin {
+    /// Every side, in join order.
+    pub fn sides(&self) -> impl Iterator<Item = &JoinSide> {
+        std::iter::once(&self.probe).chain(self.steps.iter().map(|s| &s.side))
+    }
+}
+
+/// One table's rows for a join: its per-node query (needed columns, its own filters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinSide {
+    /// The table as the statement qualifies it (for EXPLAIN).
+    pub table: String,
+    /// Statement per data node (the union of their rows is the side).
+    pub scatter: Scatter,
+    /// The collation id of each of the side's columns where the catalog knows it.
+    pub collations: Vec<Option<u16>>,
+}
+
+/// One join of the rows so far with a side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinStep {
+    /// LEFT JOIN: rows so far without a match are kept, with NULLs for the side.
+    pub outer: bool,
+    /// The side hashed and looked up.
+    pub side: JoinSide,
+    /// Equalities between a column of an earlier side and one of this side.
+    pub keys: Vec<JoinKey>,
+    /// Read the side by looking up the streamed side's keys (`IN` lists) instead of
+    /// whole; None: read whole.
+    pub lookup: Option<Lookup>,
+}
+
+/// A batched lookup: the streamed side (few rows: filtered by its sharding key) is read
+/// first; its distinct key values go to the step's side as `IN (...)` lists of at most
+/// `batch` values, appended to each node's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The condition's column as the side's statement names it (`` `x`.`k` ``).
+    pub column: String,
+    /// The side's statements already have a WHERE clause (the list is AND-ed to it).
+    pub has_where: bool,
+    /// Values per `IN` list.
+    pub batch: usize,
+}
+
+impl Lookup {
+    /// The statement `sql` restricted to the key values `values` (SQL literals).
+    pub fn statement(&self, sql: &str, values: &[String]) -> String {
+        let glue = if self.has_where { " AND" } else { " WHERE" };
+        format!("{sql}{glue} {} IN ({})", self.column, values.join(", "))
+    }
+}
+
+/// `earlier.column = side.column` in a join step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinKey {
+    /// Earlier side (join order).
+    pub probe_side: usize,
+    /// Its column.
+    pub probe_column: usize,
+    /// The step's side's column.
+    pub column: usize,
+}
+
+/// One column of a joined row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinColumn {
+    /// A column of a side (NULL when an outer join found no row of that side); `name`
+    /// renames it for the client.
+    Side {
+        /// Side (join order).
+        side: usize,
+        /// Column of the side's query.
+        column: usize,
+        /// The client's name for it, when not the data node's.
+        name: Option<String>,
+    },
+    /// 1 when the side's column is not NULL, else 0: COUNT's per-row partial
+    /// (`side` None: COUNT(*), always 1).
+    Count {
+        /// Side and column counted; None for COUNT(*).
+        of: Option<(usize, usize)>,
+        /// The client's name for the aggregate.
+        name: String,
+    },
 }
 
 /// How strictly a merge sort checks that each node's rows arrive in order.

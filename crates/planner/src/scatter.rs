@@ -769,7 +769,7 @@ pub(crate) fn limit_of(limit: &Option<LimitClause>) -> Result<(u64, Option<u64>)
 }
 
 /// A 0-based column for `ORDER BY <integer>`.
-fn position(expr: &Expr) -> Option<usize> {
+pub(crate) fn position(expr: &Expr) -> Option<usize> {
     match expr {
         Expr::Value(v) => match crate::literal::value_literal(&v.value) {
             Some(KeyLiteral::Integer(s)) => s.parse::<usize>().ok().and_then(|p| p.checked_sub(1)),
@@ -790,7 +790,7 @@ fn positional(pos: usize, descending: bool) -> OrderByExpr {
     }
 }
 
-fn compare_op(op: &BinaryOperator) -> Option<CompareOp> {
+pub(crate) fn compare_op(op: &BinaryOperator) -> Option<CompareOp> {
     Some(match op {
         BinaryOperator::Eq => CompareOp::Eq,
         BinaryOperator::NotEq => CompareOp::Ne,
@@ -802,7 +802,7 @@ fn compare_op(op: &BinaryOperator) -> Option<CompareOp> {
     })
 }
 
-fn flip(op: CompareOp) -> CompareOp {
+pub(crate) fn flip(op: CompareOp) -> CompareOp {
     match op {
         CompareOp::Lt => CompareOp::Gt,
         CompareOp::Le => CompareOp::Ge,
@@ -813,7 +813,7 @@ fn flip(op: CompareOp) -> CompareOp {
 }
 
 /// A literal usable in a merge predicate.
-fn having_literal(expr: &Expr) -> Option<Literal> {
+pub(crate) fn having_literal(expr: &Expr) -> Option<Literal> {
     match expr_literal(expr)? {
         KeyLiteral::Null => Some(Literal::Null),
         KeyLiteral::Integer(s) | KeyLiteral::Number(s) => Some(Literal::Number(s)),

@@ -42,7 +42,22 @@ pub(crate) fn plan_query(
     let route = if union {
         union_route(&scope, ctx.home_node)?
     } else {
-        scope.route(ctx.home_node, dnid.restrict.as_ref())?
+        match scope.route(ctx.home_node, dnid.restrict.as_ref()) {
+            Ok(route) => route,
+            // Tables that cannot run together on the data nodes: the compute node
+            // joins them.
+            Err(PlanError::Unsupported(_))
+                if dnid.restrict.is_none()
+                    && !dnid.selected
+                    && crate::join::applies(&query, &scope) =>
+            {
+                check_multi_node(src, &query)?;
+                let rng = Random::new(ctx.seed);
+                Fixer::new(ctx, &rng).fix_ast(&mut query, RandomCalls::Keep)?;
+                return crate::join::plan_join(src, &query, ctx, catalog);
+            }
+            Err(e) => return Err(e),
+        }
     };
     if let (Route::Single(n), Some(r)) = (&route, &dnid.restrict) {
         empty |= !r.contains(n);

@@ -255,7 +255,7 @@ fn writes_that_could_go_wrong_are_refused() {
             PlanError::Unsupported("INSERT with a sharding key value that is not a literal".into()),
         ),
         (
-            "INSERT INTO customers VALUES (1, 'x')",
+            "INSERT INTO orders2 VALUES (1, 'x')",
             PlanError::Unsupported(
                 "INSERT without a column list into a sharded table whose columns are unknown"
                     .into(),

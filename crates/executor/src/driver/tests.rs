@@ -369,3 +369,152 @@ fn a_write_reports_each_node_done_once_in_plan_order() {
     assert_eq!((result.oks.len(), result.failures.len()), (1, 2));
     assert_eq!(io.parts_done, [(0, true), (1, false), (2, false)]);
 }
+
+/// A node answering one result set of (k INT, v VARCHAR) rows.
+fn pairs(rows: &[(Option<&str>, &str)]) -> FakeNode {
+    FakeNode {
+        replies: VecDeque::from([Ok(NodeReply::Rows(vec![
+            int_col("k"),
+            crate::test_support::varchar_col("v"),
+        ]))]),
+        rows: rows
+            .iter()
+            .map(|(k, v)| Ok(payload(&[*k, Some(v)])))
+            .collect(),
+        ..FakeNode::default()
+    }
+}
+
+/// `a LEFT JOIN b ON b.k = a.k`, output a.v, b.v: b hashed from dnid 1 (position 0),
+/// a streamed from dnids 2 and 3 (positions 1 and 2).
+fn join_plan(limit: Option<u64>) -> QueryPlan {
+    use strata_planner::{
+        Columns, HashJoin, JoinColumn, JoinKey, JoinSide, JoinStep, Operator, Scatter,
+    };
+    let side = |table: &str, dnids: &[u32]| JoinSide {
+        table: table.into(),
+        scatter: Scatter {
+            parts: dnids
+                .iter()
+                .map(|&d| NodeStatement {
+                    dnid: DataNodeId::new(d),
+                    sql: format!("SELECT k, v FROM {table}"),
+                })
+                .collect(),
+        },
+        collations: Vec::new(),
+    };
+    let column = |side: usize| JoinColumn::Side {
+        side,
+        column: 1,
+        name: None,
+    };
+    let join = HashJoin {
+        probe: side("a", &[2, 3]),
+        steps: vec![JoinStep {
+            outer: true,
+            side: side("b", &[1]),
+            keys: vec![JoinKey {
+                probe_side: 0,
+                probe_column: 0,
+                column: 0,
+            }],
+            lookup: None,
+        }],
+        output: vec![column(0), column(1)],
+    };
+    let mut root = Operator::HashJoin(Box::new(join));
+    if let Some(limit) = limit {
+        root = Operator::Limit {
+            input: Box::new(root),
+            offset: 0,
+            limit: Some(limit),
+        };
+    }
+    QueryPlan {
+        root: Operator::Project {
+            input: Box::new(root),
+            columns: Columns::First(2),
+        },
+        collations: Vec::new(),
+        other_collation_columns: Vec::new(),
+    }
+}
+
+#[test]
+fn a_join_reads_its_hashed_side_whole_before_it_sends_the_streamed_side() {
+    let plan = join_plan(None);
+    assert_eq!(
+        plan.nodes(),
+        [DataNodeId::new(2), DataNodeId::new(3), DataNodeId::new(1)]
+    );
+    // Positions follow plan.nodes(): 0 = dnid 2, 1 = dnid 3, 2 = dnid 1 (hashed side).
+    let mut io = FakeIo {
+        nodes: vec![
+            pairs(&[(Some("1"), "a1"), (None, "a-null")]),
+            pairs(&[(Some("2"), "a2"), (Some("1"), "a1'")]),
+            pairs(&[(Some("1"), "b1"), (Some("1"), "b1'"), (None, "b-null")]),
+        ],
+        ..FakeIo::default()
+    };
+    let (outcome, sink) = query(&mut io, &plan);
+    assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
+    let first_probe_send = io.log.iter().position(|l| l == "send 0");
+    let last_hashed_row = io.log.iter().rposition(|l| l == "row 2");
+    assert!(last_hashed_row < first_probe_send, "{:?}", io.log);
+    let mut rows: Vec<(Option<String>, Option<String>)> = sink
+        .rows
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    rows.sort();
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        rows,
+        [
+            (s("a-null"), None),
+            (s("a1"), s("b1")),
+            (s("a1"), s("b1'")),
+            (s("a1'"), s("b1")),
+            (s("a1'"), s("b1'")),
+            (s("a2"), None),
+        ]
+    );
+}
+
+#[test]
+fn an_error_on_a_hashed_side_fails_before_the_streamed_side_is_sent() {
+    let plan = join_plan(None);
+    let mut hashed = pairs(&[(Some("1"), "b1")]);
+    hashed.rows.push_back(Err(MysqlError::new(
+        (1317, "70100"),
+        "Query execution was interrupted",
+    )));
+    let mut io = FakeIo {
+        nodes: vec![pairs(&[]), pairs(&[]), hashed],
+        ..FakeIo::default()
+    };
+    let (outcome, sink) = query(&mut io, &plan);
+    assert!(
+        matches!(&outcome, Ok(QueryOutcome::FailedBeforeColumns(e)) if e.code == 1317),
+        "{outcome:?}"
+    );
+    assert!(sink.columns.is_empty());
+    assert!(io.nodes[0].sent.is_empty() && io.nodes[1].sent.is_empty());
+}
+
+#[test]
+fn a_join_under_a_limit_stops_streaming_and_drains_the_rest() {
+    let plan = join_plan(Some(1));
+    let many: Vec<(Option<&str>, &str)> = (0..50).map(|_| (Some("1"), "a")).collect();
+    let mut io = FakeIo {
+        nodes: vec![pairs(&many), pairs(&many), pairs(&[(Some("1"), "b")])],
+        ..FakeIo::default()
+    };
+    let (outcome, sink) = query(&mut io, &plan);
+    assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
+    assert_eq!(sink.rows.len(), 1);
+    let read = io.nodes[0].read + io.nodes[1].read;
+    assert!(read < 5, "read {read} streamed rows for one");
+    assert_eq!(io.nodes[0].drained + io.nodes[1].drained + read, 100);
+}

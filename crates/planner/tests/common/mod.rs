@@ -89,7 +89,8 @@ pub fn catalog() -> MemoryCatalog {
         TableInfo::new(sharded(
             "cid",
             ShardingRule::auto_mod(vec![dn(1), dn(2), dn(3), dn(4)]).expect("valid rule"),
-        )),
+        ))
+        .with_columns(&["cid", "name", "city"]),
     );
     c.add_table(
         "shop",
@@ -98,7 +99,8 @@ pub fn catalog() -> MemoryCatalog {
             "id",
             ShardingRule::range(vec![(1, 200, dn(1)), (201, 400, dn(2))], None, None)
                 .expect("valid rule"),
-        )),
+        ))
+        .with_columns(&["id", "order_id", "note"]),
     );
     c.add_table(
         "shop",
@@ -131,7 +133,7 @@ pub fn catalog() -> MemoryCatalog {
     c.add_table(
         "shop",
         "audit",
-        TableInfo::new(Distribution::Vertical { dnid: dn(2) }),
+        TableInfo::new(Distribution::Vertical { dnid: dn(2) }).with_columns(&["id", "msg"]),
     );
     c.add_table(
         "shop",

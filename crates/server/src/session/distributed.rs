@@ -267,7 +267,6 @@ impl Session {
         plan: &QueryPlan,
         reply: ReplyFormat,
     ) -> Result<Answer, SessionError> {
-        let parts = &plan.scatter().parts;
         // A consistent read over several nodes takes its per-node snapshots while no
         // distributed commit is between its first and last XA COMMIT, so it sees each
         // transaction on every node or on none. Locking reads wait for row locks, which
@@ -276,7 +275,10 @@ impl Session {
         let ctx = self.ctx.clone();
         let consistent_read = ctx.xa.xa()
             && self.state.isolation != strata_sql::IsolationLevel::Serializable
-            && !parts.first().is_some_and(|p| is_locking_read(&p.sql));
+            && !plan
+                .statements()
+                .iter()
+                .any(|(_, sql)| is_locking_read(sql));
         let _gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
                 Some(guard) => Some(guard),
@@ -284,7 +286,7 @@ impl Session {
             },
             false => None,
         };
-        let nodes: Vec<DataNodeId> = parts.iter().map(|p| p.dnid).collect();
+        let nodes: Vec<DataNodeId> = plan.nodes();
         let mut leases = match self.leases_for(&nodes).await {
             Ok(l) => l,
             Err(e) => {
