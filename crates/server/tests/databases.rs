@@ -377,3 +377,40 @@ async fn qualified_tables_of_a_multi_node_database_are_planned_from_any_current_
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_tables_runs_only_where_every_table_lives_on_the_home_node() -> TestResult {
+    let storage = shared_storage(2).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(None).await?;
+    let db = unique_name("lk");
+    c.query_drop(format!("CREATE DATABASE {db} DEFAULT DATANODE '1,2'"))
+        .await?;
+    c.query_drop(format!("USE {db}")).await?;
+    c.query_drop(
+        "CREATE TABLE s (id INT PRIMARY KEY) SHARD BY FUNCTIONTYPE 'auto_mod' USING COLUMN 'id'",
+    )
+    .await?;
+    c.query_drop("CREATE TABLE v2 (id INT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '2'")
+        .await?;
+    c.query_drop("CREATE TABLE v1 (id INT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '1'")
+        .await?;
+    // A sharded table would be locked on one node of two; a table on another node not
+    // at all: both refused, never a partial lock.
+    for sql in [
+        "LOCK TABLES s WRITE",
+        "LOCK TABLES v1 READ, v2 READ",
+        &format!("LOCK TABLES {db}.v2 WRITE"),
+    ] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1235), "{sql}: {message}");
+        assert!(message.contains("LOCK TABLES"), "{message}");
+    }
+    c.query_drop("LOCK TABLES v1 WRITE").await?;
+    c.query_drop("INSERT INTO v1 VALUES (1)").await?;
+    c.query_drop("UNLOCK TABLES").await?;
+    let n: Option<u64> = c.query_first("SELECT COUNT(*) FROM v1").await?;
+    assert_eq!(n, Some(1));
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    Ok(())
+}
