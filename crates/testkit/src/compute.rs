@@ -149,19 +149,8 @@ impl<'a> ComputeNodeBuilder<'a> {
     /// databases, each with its own data directory and node id: the nodes of one
     /// cluster when the configuration names etcd (`[cluster] etcd`).
     pub async fn start_many(self, n: usize) -> Result<Vec<ComputeNode>, TestkitError> {
-        let (config, first_dir) = self.build_config().await?;
-        let mut first_dir = Some(first_dir);
         let mut nodes = Vec::with_capacity(n);
-        for i in 0..n {
-            let dir = match first_dir.take() {
-                Some(d) => d,
-                None => fixture_dir("compute")?,
-            };
-            let mut config = config.clone();
-            config.server.data_dir = dir.path().join("meta");
-            if i > 0 {
-                config.server.node_id = next_node_id();
-            }
+        for (i, (config, dir)) in self.configs_of_many(n).await?.into_iter().enumerate() {
             let server = RunningServer::start(config.clone()).await?;
             tracing::info!(addr = %server.service_addr(), node = i, "test compute node started");
             nodes.push(ComputeNode {
@@ -177,9 +166,20 @@ impl<'a> ComputeNodeBuilder<'a> {
     /// nodes and physical databases, each with its own directory and node id (see
     /// `start_many`), for tests that kill one.
     pub async fn spawn_many(self, n: usize) -> Result<Vec<ComputeProcess>, TestkitError> {
+        let mut nodes = Vec::with_capacity(n);
+        for (config, dir) in self.configs_of_many(n).await? {
+            nodes.push(ComputeProcess::spawn(config, dir).await?);
+        }
+        Ok(nodes)
+    }
+
+    /// The configurations (and data directories) of `n` compute nodes of one cluster:
+    /// this builder's, each with its own data directory, and from the second on its
+    /// own node id.
+    async fn configs_of_many(self, n: usize) -> Result<Vec<(Config, TempDir)>, TestkitError> {
         let (config, first_dir) = self.build_config().await?;
         let mut first_dir = Some(first_dir);
-        let mut nodes = Vec::with_capacity(n);
+        let mut configs = Vec::with_capacity(n);
         for i in 0..n {
             let dir = match first_dir.take() {
                 Some(d) => d,
@@ -190,9 +190,9 @@ impl<'a> ComputeNodeBuilder<'a> {
             if i > 0 {
                 config.server.node_id = next_node_id();
             }
-            nodes.push(ComputeProcess::spawn(config, dir).await?);
+            configs.push((config, dir));
         }
-        Ok(nodes)
+        Ok(configs)
     }
 
     /// Starts the compute node as a `strata serve` child process on free ports.
