@@ -14,7 +14,7 @@ use crate::exprs::{
 };
 use crate::join::{JoinTable, Tables};
 use crate::plan::{
-    Aggregate, AggregateFunction, Columns, CompareOp, JoinColumn, Operator, Predicate, SortKey,
+    Aggregate, AggregateFunction, Columns, JoinColumn, Operator, Predicate, SortKey,
 };
 use crate::scatter::{compare_op, flip, having_literal};
 use crate::source::{select_item_texts, Source};
@@ -557,23 +557,7 @@ impl Builder<'_> {
                     return Err(refuse());
                 };
                 let column = self.having_operand(expr, items)?;
-                let between = Predicate::And(
-                    Box::new(Predicate::Compare {
-                        column,
-                        op: CompareOp::Ge,
-                        literal: lo,
-                    }),
-                    Box::new(Predicate::Compare {
-                        column,
-                        op: CompareOp::Le,
-                        literal: hi,
-                    }),
-                );
-                Ok(if *negated {
-                    Predicate::Not(Box::new(between))
-                } else {
-                    between
-                })
+                Ok(Predicate::between(column, lo, hi, *negated))
             }
             _ => Err(refuse()),
         }

@@ -740,6 +740,29 @@ pub enum Predicate {
     Not(Box<Predicate>),
 }
 
+impl Predicate {
+    /// `column [NOT] BETWEEN lo AND hi`.
+    pub(crate) fn between(column: usize, lo: Literal, hi: Literal, negated: bool) -> Predicate {
+        let between = Predicate::And(
+            Box::new(Predicate::Compare {
+                column,
+                op: CompareOp::Ge,
+                literal: lo,
+            }),
+            Box::new(Predicate::Compare {
+                column,
+                op: CompareOp::Le,
+                literal: hi,
+            }),
+        );
+        if negated {
+            Predicate::Not(Box::new(between))
+        } else {
+            between
+        }
+    }
+}
+
 /// Comparison operators in HAVING.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {

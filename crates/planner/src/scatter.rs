@@ -637,23 +637,7 @@ impl Columns<'_> {
                     return Err(refuse());
                 };
                 let column = self.resolve(expr, true)?;
-                let between = Predicate::And(
-                    Box::new(Predicate::Compare {
-                        column,
-                        op: CompareOp::Ge,
-                        literal: lo,
-                    }),
-                    Box::new(Predicate::Compare {
-                        column,
-                        op: CompareOp::Le,
-                        literal: hi,
-                    }),
-                );
-                Ok(if *negated {
-                    Predicate::Not(Box::new(between))
-                } else {
-                    between
-                })
+                Ok(Predicate::between(column, lo, hi, *negated))
             }
             _ => Err(refuse()),
         }
