@@ -440,3 +440,56 @@ pub async fn run(
     etcd.stop().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(compute_nodes: u16) -> PlaygroundArgs {
+        PlaygroundArgs {
+            dir: PathBuf::from("/pg"),
+            data_nodes: 4,
+            port: 3323,
+            admin_port: 3325,
+            http_port: 3324,
+            storage_base_port: 3400,
+            replicas: 0,
+            storage_only: false,
+            compute_nodes,
+        }
+    }
+
+    #[test]
+    fn node_k_gets_its_ports_id_directory_and_the_etcd_endpoint() {
+        let args = args(3);
+        let base = Config::default();
+        let dir = Path::new("/pg");
+        let first = node_config(&base, dir, &args, 0).expect("node 1");
+        assert_eq!(first.server.service_addr, "127.0.0.1:3323");
+        assert_eq!(first.server.node_id, 1);
+        assert_eq!(first.server.data_dir, base.server.data_dir);
+        assert_eq!(first.cluster.etcd, vec!["http://127.0.0.1:3490".to_string()]);
+        let third = node_config(&base, dir, &args, 2).expect("node 3");
+        assert_eq!(third.server.service_addr, "127.0.0.1:3523");
+        assert_eq!(third.server.admin_addr, "127.0.0.1:3525");
+        assert_eq!(third.server.http_addr, "127.0.0.1:3524");
+        assert_eq!(third.server.node_id, 3);
+        assert_eq!(third.server.data_dir, PathBuf::from("/pg/meta-3"));
+        assert_eq!(third.cluster.etcd, first.cluster.etcd);
+        assert_eq!(config_path(dir, 0), PathBuf::from("/pg/strata.toml"));
+        assert_eq!(config_path(dir, 2), PathBuf::from("/pg/strata-3.toml"));
+    }
+
+    #[test]
+    fn overlapping_ports_are_refused() {
+        check_ports(&args(3)).expect("defaults do not overlap");
+        let mut clash = args(2);
+        // Compute node 2's service port would be data node 23's port.
+        clash.data_nodes = 30;
+        let err = check_ports(&clash).expect_err("overlap");
+        assert!(err.to_string().contains("data node 23"), "{err}");
+        let mut high = args(9);
+        high.port = 65000;
+        assert!(check_ports(&high).is_err());
+    }
+}

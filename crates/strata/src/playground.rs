@@ -6,6 +6,8 @@
 //! nodes, user `root` without password, listeners on 127.0.0.1 only), starts the compute
 //! node in-process and runs until SIGINT/SIGTERM, then shuts down the compute node and
 //! the storage nodes gracefully. Running it again reuses the directory and its data.
+//! With `--compute-nodes N` (N > 1) the compute nodes are `strata serve` child processes
+//! sharing their metadata through a local etcd instead (`crate::compute_nodes`).
 
 use std::path::{Path, PathBuf};
 
