@@ -468,7 +468,10 @@ mod tests {
         assert_eq!(first.server.service_addr, "127.0.0.1:3323");
         assert_eq!(first.server.node_id, 1);
         assert_eq!(first.server.data_dir, base.server.data_dir);
-        assert_eq!(first.cluster.etcd, vec!["http://127.0.0.1:3490".to_string()]);
+        assert_eq!(
+            first.cluster.etcd,
+            vec!["http://127.0.0.1:3490".to_string()]
+        );
         let third = node_config(&base, dir, &args, 2).expect("node 3");
         assert_eq!(third.server.service_addr, "127.0.0.1:3523");
         assert_eq!(third.server.admin_addr, "127.0.0.1:3525");
