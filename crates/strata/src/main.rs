@@ -2,6 +2,7 @@
 //! `strata playground` runs a local cluster (storage nodes and a compute node) for trying
 //! Strata out.
 
+mod compute_nodes;
 mod playground;
 
 use std::io::IsTerminal;

@@ -6,6 +6,8 @@
 //! nodes, user `root` without password, listeners on 127.0.0.1 only), starts the compute
 //! node in-process and runs until SIGINT/SIGTERM, then shuts down the compute node and
 //! the storage nodes gracefully. Running it again reuses the directory and its data.
+//! With `--compute-nodes N` (N > 1) the compute nodes are `strata serve` child processes
+//! sharing their metadata through a local etcd instead (`crate::compute_nodes`).
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +62,11 @@ pub struct PlaygroundArgs {
     /// yourself).
     #[arg(long)]
     pub storage_only: bool,
+    /// Compute nodes: 1 runs one in-process with its metadata in its own file; more
+    /// start a local etcd and one `strata serve` process per compute node, compute
+    /// node k (0-based) on the ports above + 100 * k.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=9))]
+    pub compute_nodes: u16,
 }
 
 /// Runs the playground until SIGINT or SIGTERM.
@@ -81,10 +88,17 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
             "--replicas needs fewer than {REPLICA_PORT_STRIDE} data nodes (replica ports are spaced by {REPLICA_PORT_STRIDE})"
         );
     }
+    if args.replicas > 0 && args.compute_nodes > 1 {
+        // Each compute node detects storage failures and fails over on its own: two of
+        // them could promote different replicas of one data node.
+        bail!("--replicas cannot be combined with --compute-nodes above 1 yet (automatic failover is decided by each compute node alone)");
+    }
+    crate::compute_nodes::check_ports(&args)?;
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
     let dir = std::fs::canonicalize(&args.dir)
         .with_context(|| format!("resolving {}", args.dir.display()))?;
+    crate::compute_nodes::check_metadata_store(&dir, args.compute_nodes)?;
 
     let tls = ensure_tls_pair(&dir.join("tls"))?;
     let mut nodes = start_storage_nodes(&dir, &args).await?;
@@ -97,13 +111,18 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
         .collect();
     let config = playground_config(&dir, &args, &storage, tls);
     let config_path = dir.join("strata.toml");
-    let written = config
-        .to_toml()
-        .context("serialising the configuration")
-        .and_then(|text| {
-            std::fs::write(&config_path, text)
-                .with_context(|| format!("writing {}", config_path.display()))
-        });
+    let written = if args.compute_nodes > 1 && !args.storage_only {
+        // Written with the cluster settings by `compute_nodes::run`.
+        Ok(())
+    } else {
+        config
+            .to_toml()
+            .context("serialising the configuration")
+            .and_then(|text| {
+                std::fs::write(&config_path, text)
+                    .with_context(|| format!("writing {}", config_path.display()))
+            })
+    };
     if let Err(e) = written {
         stop_storage_nodes(&mut nodes).await;
         return Err(e);
@@ -125,7 +144,9 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
             );
         }
     }
-    println!("Configuration: {}", config_path.display());
+    if args.compute_nodes == 1 || args.storage_only {
+        println!("Configuration: {}", config_path.display());
+    }
 
     if args.storage_only {
         println!();
@@ -134,6 +155,12 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
         let signal = shutdown.wait().await;
         tracing::info!(signal, "stopping the playground");
+    } else if args.compute_nodes > 1 {
+        let result = crate::compute_nodes::run(&dir, &args, &config, &mut shutdown).await;
+        if let Err(e) = result {
+            stop_storage_nodes(&mut nodes).await;
+            return Err(e);
+        }
     } else {
         let server = match strata_server::RunningServer::start(config).await {
             Ok(server) => server,
@@ -225,7 +252,7 @@ async fn start_storage_nodes(
 }
 
 /// Port of data node `i`'s member `j` (0: the first primary, `j`: its replica `j`).
-fn member_port(args: &PlaygroundArgs, i: u16, j: u16) -> u16 {
+pub(crate) fn member_port(args: &PlaygroundArgs, i: u16, j: u16) -> u16 {
     args.storage_base_port + REPLICA_PORT_STRIDE * j + i
 }
 
@@ -437,6 +464,7 @@ mod tests {
             storage_base_port: 3400,
             replicas: 1,
             storage_only: false,
+            compute_nodes: 1,
         };
         let storage = [
             (
@@ -500,6 +528,7 @@ mod tests {
             storage_base_port: 3400,
             replicas: 2,
             storage_only: false,
+            compute_nodes: 1,
         };
         let rec = |primary: &str, rejoined: Option<&str>| {
             (primary.to_string(), rejoined.map(str::to_string))
