@@ -212,8 +212,30 @@ impl Session {
     > {
         let (dnid, physical) = self.home_node()?;
         let physical = if no_database { None } else { physical };
-        let mut lease = self.lease(dnid, physical.as_deref()).await?;
+        self.node_result(dnid, physical.as_deref(), text).await
+    }
+
+    /// Runs `text` on data node `dnid` (with `physical` selected) and reads its whole
+    /// result; a connection lost on the way is not reused.
+    pub(super) async fn node_result(
+        &mut self,
+        dnid: strata_catalog::DataNodeId,
+        physical: Option<&str>,
+        text: &str,
+    ) -> Result<
+        (
+            Vec<strata_protocol::packets::ColumnDef>,
+            strata_backend::TextRows,
+        ),
+        MysqlError,
+    > {
+        let mut lease = self.lease(dnid, physical).await?;
         let result = lease.query_result(text).await;
+        if let Err(e) = &result {
+            if !matches!(e, strata_backend::BackendError::Server(_)) {
+                lease.mark_broken();
+            }
+        }
         self.finish(lease);
         result.map_err(|e| backend_error(dnid, &e))
     }

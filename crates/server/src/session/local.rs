@@ -228,14 +228,7 @@ impl Session {
         for &dnid in &db.data_nodes {
             let text = self.rewrite_schemas_for(sql, Some(dnid));
             let physical = topo.physical(&db, dnid);
-            let result = match self.lease(dnid, physical.as_deref()).await {
-                Ok(mut lease) => {
-                    let result = lease.query_result(&text).await;
-                    self.finish(lease);
-                    result.map_err(|e| backend_error(dnid, &e))
-                }
-                Err(e) => Err(e),
-            };
+            let result = self.node_result(dnid, physical.as_deref(), &text).await;
             let (cols, rows) = match result {
                 Ok(r) => r,
                 Err(e) => {
@@ -313,14 +306,7 @@ impl Session {
         };
         let text = self.rewrite_schemas_for(sql, Some(dnid));
         let physical = topo.physical(db, dnid);
-        let result = match self.lease(dnid, physical.as_deref()).await {
-            Ok(mut lease) => {
-                let result = lease.query_result(&text).await;
-                self.finish(lease);
-                result.map_err(|e| backend_error(dnid, &e))
-            }
-            Err(e) => Err(e),
-        };
+        let result = self.node_result(dnid, physical.as_deref(), &text).await;
         let (columns, mut rows) = match result {
             Ok(r) => r,
             Err(e) => {

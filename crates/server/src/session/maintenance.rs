@@ -72,15 +72,7 @@ impl Session {
     ) -> Result<(Vec<ColumnDef>, strata_backend::TextRows), MysqlError> {
         let physical = self.physical_of(dnid);
         let text = self.rewrite_schemas_for(sql, Some(dnid));
-        let mut lease = self.lease(dnid, physical.as_deref()).await?;
-        let outcome = lease.query_result(&text).await;
-        if let Err(e) = &outcome {
-            if !matches!(e, strata_backend::BackendError::Server(_)) {
-                lease.mark_broken();
-            }
-        }
-        self.finish(lease);
-        let (columns, mut rows) = outcome.map_err(|e| super::backend_error(dnid, &e))?;
+        let (columns, mut rows) = self.node_result(dnid, physical.as_deref(), &text).await?;
         for row in &mut rows {
             if let Some(Some(table)) = row.first_mut() {
                 *table = self.logical_table_name(dnid, table);
