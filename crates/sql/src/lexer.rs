@@ -215,11 +215,10 @@ impl<'a> Lexer<'a> {
             .map(|i| from + i + 2)
     }
 
-    /// Lexes `/* ... */`. An executable comment's content is code when the storage
-    /// servers run it (see [`runs_version`]), and so is Strata's own distribution
-    /// comment (`/*!999999 SHARD BY ... */`, which SHOW CREATE TABLE writes: every
-    /// MySQL and MariaDB server skips it, Strata reads it); otherwise the comment is
-    /// a comment.
+    /// Lexes `/* ... */`. An executable comment's content is code unless no server
+    /// runs its version (see [`runs_version`]); Strata's own distribution comment
+    /// (`/*!999999 SHARD BY ... */`, which SHOW CREATE TABLE writes: every MySQL and
+    /// MariaDB server skips it) is code for Strata all the same.
     fn lex_slash_star(&mut self) -> TokenKind {
         let start = self.pos;
         let exec_marker = match (self.at(start + 2), self.at(start + 3)) {
@@ -254,7 +253,7 @@ impl<'a> Lexer<'a> {
             if !runs_version(&self.bytes[after..content])
                 && !starts_with_ci(self.bytes[content..].trim_ascii_start(), b"SHARD BY")
             {
-                // Skipped by the storage servers, so by Strata: a plain comment.
+                // No server runs it: a plain comment.
                 return match self.comment_end(content) {
                     Some(end) => {
                         self.pos = end;
@@ -564,22 +563,20 @@ pub(crate) fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
-/// Newest version of an executable comment whose content Strata reads as code: the
-/// MariaDB 10.11 series, Strata's storage servers.
-pub const NEWEST_EXECUTED_VERSION: u32 = 101_199;
+/// Lowest version of an executable comment that no server runs: no MySQL or MariaDB
+/// release number is that high, and mariadb-dump marks its client-only first line with
+/// 999999.
+pub const NEVER_RUN_VERSION: u32 = 900_000;
 
-/// Whether MariaDB runs an executable comment of `version` (its digits; empty: no
-/// version). As MariaDB does: five digits are MySQL versions, run below 5.7.0 (MySQL
-/// 5.7 and 8 features are MySQL's); six digits are MariaDB releases, run up to its own.
+/// Whether a storage server may run an executable comment of `version` (its digits;
+/// empty: no version). Strata reads as code whatever some server it may front runs, so
+/// its checks see all a storage node could execute; only the never-run versions are
+/// comments.
 fn runs_version(version: &[u8]) -> bool {
     let number = version
         .iter()
         .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-    match version.len() {
-        5 => number < 50_700,
-        6 => number <= NEWEST_EXECUTED_VERSION,
-        _ => true,
-    }
+    !(version.len() == 6 && number >= NEVER_RUN_VERSION)
 }
 
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -825,19 +822,17 @@ mod tests {
                 ],
             ),
             (
-                // As MariaDB 10.11: MySQL 5.7+ versions and later MariaDB releases are
-                // skipped (mariadb-dump's sandbox line among them); Strata's own
-                // distribution comment is read.
-                "/*!50700 a*/ /*!50699 b*/ /*M!999999\\- enable the sandbox mode */ /*!101200 c*/ /*!101199 d*/ /*!999999 SHARD BY GLOBAL */",
+                // Versions no server runs are comments (mariadb-dump's sandbox line);
+                // any other version is code, as some storage server may run it; Strata's
+                // own distribution comment is read.
+                "/*!50700 a*/ /*M!999999\\- enable the sandbox mode */ /*!101200 c*/ /*!999999 SHARD BY GLOBAL */",
                 &[
-                    (K::BlockComment, "/*!50700 a*/"),
-                    (K::ExecCommentStart, "/*!50699"),
-                    (K::Ident, "b"),
+                    (K::ExecCommentStart, "/*!50700"),
+                    (K::Ident, "a"),
                     (K::ExecCommentEnd, "*/"),
                     (K::BlockComment, "/*M!999999\\- enable the sandbox mode */"),
-                    (K::BlockComment, "/*!101200 c*/"),
-                    (K::ExecCommentStart, "/*!101199"),
-                    (K::Ident, "d"),
+                    (K::ExecCommentStart, "/*!101200"),
+                    (K::Ident, "c"),
                     (K::ExecCommentEnd, "*/"),
                     (K::ExecCommentStart, "/*!999999"),
                     (K::Ident, "SHARD"),
