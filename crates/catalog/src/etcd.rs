@@ -26,6 +26,17 @@ use serde_json::{json, Value};
 /// Most bytes of one reply (or one not yet complete watch message) kept in memory.
 const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
+/// Tries of a request that members refuse while they elect a leader.
+const ELECTION_TRIES: usize = 5;
+
+/// Pause between those tries (an election takes a few heartbeats of 100 ms).
+const ELECTION_PAUSE: Duration = Duration::from_millis(300);
+
+/// True for etcd's refusals while its members have no leader or just changed it.
+fn is_election(text: &str) -> bool {
+    text.contains("leader changed") || text.contains("no leader")
+}
+
 /// What can go wrong talking to etcd.
 #[derive(Debug, thiserror::Error)]
 pub enum EtcdError {
@@ -241,7 +252,12 @@ impl EtcdClient {
         let n = self.endpoints.len();
         let first = self.preferred.load(Ordering::Relaxed) % n;
         let mut last = String::new();
-        for i in 0..n {
+        // Every endpoint once, and at least ELECTION_TRIES tries while a leader is elected.
+        for i in 0..n.max(ELECTION_TRIES) {
+            let failed_round = i >= n && !is_election(&last);
+            if failed_round {
+                break;
+            }
             let index = (first + i) % n;
             let authority = self.endpoints[index].authority.clone();
             let (tx, rx) = mpsc::sync_channel(1);
@@ -270,6 +286,16 @@ impl EtcdClient {
                 Err(Failure::Transport(reason)) => {
                     tracing::debug!(endpoint = %authority, path, %reason, "etcd endpoint failed");
                     last = format!("{authority}: {reason}");
+                }
+                // While the members elect a leader (one of them just went away) the
+                // request is refused; another member, a moment later, takes it, as a
+                // transport failure goes on to the next endpoint.
+                Err(Failure::Status(_, text))
+                    if is_election(&text) && i + 1 < n.max(ELECTION_TRIES) =>
+                {
+                    tracing::debug!(endpoint = %authority, path, %text, "etcd is electing a leader");
+                    last = format!("{authority}: {text}");
+                    std::thread::sleep(ELECTION_PAUSE);
                 }
                 Err(Failure::Status(status, text)) => {
                     return Err(EtcdError::Refused(format!("HTTP {status}: {text}")));
