@@ -279,10 +279,20 @@ impl EtcdClient {
                 .recv_timeout(self.timeout + Duration::from_secs(1))
                 .unwrap_or_else(|_| Err(Failure::Transport("the request was lost".into())));
             match outcome {
-                Ok(value) => {
-                    self.preferred.store(index, Ordering::Relaxed);
-                    return check_reply(value);
-                }
+                Ok(value) => match check_reply(value) {
+                    // See below: a refusal during an election is tried again.
+                    Err(EtcdError::Refused(text))
+                        if is_election(&text) && i + 1 < n.max(ELECTION_TRIES) =>
+                    {
+                        tracing::debug!(endpoint = %authority, path, %text, "etcd is electing a leader");
+                        last = format!("{authority}: {text}");
+                        std::thread::sleep(ELECTION_PAUSE);
+                    }
+                    reply => {
+                        self.preferred.store(index, Ordering::Relaxed);
+                        return reply;
+                    }
+                },
                 Err(Failure::Transport(reason)) => {
                     tracing::debug!(endpoint = %authority, path, %reason, "etcd endpoint failed");
                     last = format!("{authority}: {reason}");
