@@ -80,6 +80,9 @@ pub struct ClusterConfig {
     /// Longest wait of a DDL for every live compute node to apply the new metadata;
     /// a node that has not by then loses its membership.
     pub ddl_ack_timeout_ms: u64,
+    /// How often the elected leader looks for prepared XA branches of compute nodes
+    /// that are no longer members, and finishes them.
+    pub takeover_interval_ms: u64,
 }
 
 impl ClusterConfig {
@@ -97,6 +100,7 @@ impl Default for ClusterConfig {
             request_timeout_ms: 2_000,
             lease_ttl_ms: 10_000,
             ddl_ack_timeout_ms: 5_000,
+            takeover_interval_ms: 1_000,
         }
     }
 }
