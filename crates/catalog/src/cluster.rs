@@ -90,6 +90,7 @@ fn register(etcd: &EtcdStore, record: &MemberRecord, ttl: Duration) -> Result<i6
     etcd.set_incarnation(Incarnation {
         epoch: record.xa_epoch,
         member_revision: revision,
+        lease,
     });
     Ok(lease)
 }

@@ -83,6 +83,8 @@ pub struct ClusterConfig {
     /// How often the elected leader looks for prepared XA branches of compute nodes
     /// that are no longer members, and finishes them.
     pub takeover_interval_ms: u64,
+    /// Longest wait of a DDL for another compute node's DDL on the same table to end.
+    pub ddl_lock_timeout_ms: u64,
 }
 
 impl ClusterConfig {
@@ -101,6 +103,7 @@ impl Default for ClusterConfig {
             lease_ttl_ms: 10_000,
             ddl_ack_timeout_ms: 5_000,
             takeover_interval_ms: 1_000,
+            ddl_lock_timeout_ms: 10_000,
         }
     }
 }

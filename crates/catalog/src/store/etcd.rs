@@ -12,6 +12,7 @@
 //! | `P/members/<node>` | a live compute node (attached to its lease) |
 //! | `P/acks/<node>` | the metadata revision a compute node has applied (its lease) |
 //! | `P/leader` | the elected compute node that takes over dead nodes' XA branches (its lease) |
+//! | `P/lock/table/<database>/<table>` | a DDL in progress on that table (its node's lease) |
 //!
 //! Name parts are escaped (`%` and `/` as `%25`, `%2F`). Compute nodes watch `P/meta/`
 //! and apply what they see (`crate::cluster`); a metadata change returns only once every
@@ -83,6 +84,32 @@ pub struct Incarnation {
     pub epoch: u64,
     /// Create revision of `P/members/<node>`.
     pub member_revision: i64,
+    /// The membership lease (what this registration's locks are attached to).
+    pub lease: i64,
+}
+
+/// Cluster-wide DDL locks on some tables, held until dropped (or until the holder's
+/// lease ends, when it dies).
+#[derive(Debug)]
+pub struct TableLocks {
+    client: Arc<EtcdClient>,
+    keys: Vec<Vec<u8>>,
+    /// The revision that created every key (so only these keys are released).
+    revision: i64,
+}
+
+impl Drop for TableLocks {
+    fn drop(&mut self) {
+        let compare: Vec<Compare> = self
+            .keys
+            .iter()
+            .map(|k| Compare::CreateRevision(k.clone(), self.revision))
+            .collect();
+        let ops: Vec<TxnOp> = self.keys.iter().cloned().map(TxnOp::Delete).collect();
+        if let Err(e) = self.client.txn(&compare, &ops, &[]) {
+            tracing::warn!(error = %e, "cannot release DDL table locks (they end with the lease)");
+        }
+    }
 }
 
 /// A live member and how far it has applied the metadata.
@@ -230,6 +257,44 @@ impl EtcdStore {
                 xalog::decode(&unesc(gtrid), &kv.value)
             })
             .collect()
+    }
+
+    /// Takes the cluster-wide DDL locks of `tables` (database, table), all or none, under
+    /// this node's membership lease: None when another DDL holds one of them (try again
+    /// later), an error when this node is not a member.
+    pub fn try_lock_tables(
+        &self,
+        tables: &[(String, String)],
+    ) -> Result<Option<TableLocks>, CatalogError> {
+        let Some(current) = self.incarnation() else {
+            return Err(CatalogError::Invalid(format!(
+                "compute node {} is not a member of the cluster: DDL is refused",
+                self.node_id
+            )));
+        };
+        let mut keys: Vec<Vec<u8>> = tables
+            .iter()
+            .map(|(db, table)| {
+                format!("{}/lock/table/{}/{}", self.prefix, esc(db), esc(table)).into_bytes()
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let compare: Vec<Compare> = keys
+            .iter()
+            .map(|k| Compare::CreateRevision(k.clone(), 0))
+            .collect();
+        let holder = self.node_id.to_string().into_bytes();
+        let ops: Vec<TxnOp> = keys
+            .iter()
+            .map(|k| TxnOp::Put(k.clone(), holder.clone(), current.lease))
+            .collect();
+        let (won, revision) = self.client.txn(&compare, &ops, &[])?;
+        Ok(won.then(|| TableLocks {
+            client: Arc::clone(&self.client),
+            keys,
+            revision,
+        }))
     }
 
     /// `P/leader`.
