@@ -84,6 +84,10 @@ async fn the_leader_finishes_a_dead_nodes_branches_by_its_decisions() -> TestRes
     // decision in etcd) and transaction 2 undecided, each prepared on two data nodes.
     let dead = 9999u32;
     let gtrid = |n: u32| format!("strata:{dead}:5:{n}");
+    // The branches stay attached to their connections until the decision is logged
+    // (as a live coordinator's are): the leader, looking at any moment, can finish
+    // none of them before.
+    let mut attached = Vec::new();
     for (i, tx) in [(0usize, 1u32), (1, 1), (2, 2), (3, 2)] {
         let mut s = storage.connect(i, Some(&physical)).await?;
         let xid = format!("'{}','{}',{XA_FORMAT_ID}", gtrid(tx), i + 1);
@@ -95,11 +99,14 @@ async fn the_leader_finishes_a_dead_nodes_branches_by_its_decisions() -> TestRes
         .await?;
         s.query_drop(format!("XA END {xid}")).await?;
         s.query_drop(format!("XA PREPARE {xid}")).await?;
-        s.disconnect().await?;
+        attached.push(s);
     }
     let client = EtcdClient::new(&etcd.endpoints(), Duration::from_secs(2))?;
     let decision_key = format!("/strata/xa/{dead}/{}", gtrid(1));
     client.put(decision_key.as_bytes(), b"0;1,2", 0)?;
+    for s in attached {
+        s.disconnect().await?;
+    }
 
     let (st, cl) = (&storage, &client);
     let took = within(
