@@ -14,7 +14,8 @@
 //! `scope` finds the tables and where their rows are, with `prune` for shard pruning
 //! and `keys` for the catalog's sharding functions; `select` and `scatter` plan reads,
 //! `insert` and `modify` writes, [`ddl`] schema changes; `lower` turns a query's
-//! merge requirements into the operator tree; [`explain`] prints plans and
+//! merge requirements into the operator tree; `materialize` plans the reads those
+//! refuse on one data node over temporary copies of their tables; [`explain`] prints plans and
 //! [`cache`] keeps parsed statement shapes, routing those that `point` recognises
 //! without planning them again.
 
@@ -33,6 +34,7 @@ mod join_output;
 mod keys;
 mod literal;
 mod lower;
+mod materialize;
 #[cfg(any(test, feature = "test-util"))]
 mod memory_catalog;
 mod modify;
@@ -59,8 +61,9 @@ pub use explain::{describe, explain, explain_target, explanation, tree, Explanat
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
-    JoinSide, JoinStep, Literal, Lookup, MergeSpec, NodeStatement, Operator, OrderCheck, Plan,
-    Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write, WriteCombine, WriteKind,
+    JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
+    OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, TableCopy, Write,
+    WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};
