@@ -14,10 +14,10 @@ use strata_backend::pool::Lease;
 use strata_backend::SessionVars;
 use strata_backend::{BackendError, ResponseHead, SchemaRename};
 use strata_executor::{
-    MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
+    MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
     DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
-use strata_planner::{QueryPlan, Write, WriteKind};
+use strata_planner::{Materialize, QueryPlan, Write, WriteKind};
 use strata_protocol::constants::com;
 use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_protocol::ResultFormat;
@@ -315,7 +315,85 @@ impl Session {
         self.statement.outcome.returned_rows = Some(sink.rows);
         ctx.metrics.rows_merged(sink.rows);
         self.give_back(leases).await;
-        match outcome? {
+        self.answer_query(outcome?, format, reply).await
+    }
+
+    /// Runs a materialize plan: the copies' reads on the session's connections to the
+    /// source nodes (inside a transaction, its own branches, which see its writes),
+    /// the temporary tables and the statement on a dedicated scratch connection to the
+    /// target node, whose result streams to the client unchanged. The scratch
+    /// connection is closed instead of pooled after any failure.
+    pub(super) async fn execute_materialize(
+        &mut self,
+        plan: &Materialize,
+        reply: ReplyFormat,
+    ) -> Result<Answer, SessionError> {
+        let ctx = self.ctx.clone();
+        let in_transaction = self.in_transaction();
+        // The copies read several nodes: their snapshots are taken while no
+        // distributed commit is half done, as for any read over several nodes.
+        let _gate =
+            match ctx.xa.xa() && self.state.isolation != strata_sql::IsolationLevel::Serializable {
+                true => match self.enter_read_gate(&ctx).await {
+                    Some(guard) => Some(guard),
+                    None => return Ok(Answer::Failed),
+                },
+                false => None,
+            };
+        let mut nodes = plan.sources(in_transaction);
+        let mut leases = match self.leases_for(&nodes).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        match self.scratch_lease(plan.dnid).await {
+            Ok(scratch) => leases.push(scratch),
+            Err(e) => {
+                self.give_back(leases).await;
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        }
+        nodes.push(plan.dnid);
+        self.note_backends(&leases);
+        let options = MaterializeOptions {
+            in_transaction,
+            max_rows: ctx.config.limits.materialize_max_rows,
+        };
+        let (format, status) = (self.result_format(reply), self.status());
+        let mut io = LeaseIo {
+            leases: &mut leases,
+            ctx: &ctx,
+            job: None,
+            dnids: &nodes,
+        };
+        let mut sink = ClientSink {
+            conn: &mut self.client.conn,
+            rename: self.state.rename.as_ref(),
+            format,
+            status,
+            columns: Vec::new(),
+            rows: 0,
+        };
+        let outcome = strata_executor::run_materialize(&mut io, plan, options, &mut sink).await;
+        self.statement.outcome.returned_rows = Some(sink.rows);
+        // The scratch connection is no branch of the session's transaction: it goes
+        // back to its pool (or is closed when the driver discarded it), never pinned.
+        drop(leases.pop());
+        self.give_back(leases).await;
+        self.answer_query(outcome?, format, reply).await
+    }
+
+    /// Ends a query's reply: the closing EOF/OK, or the error.
+    async fn answer_query(
+        &mut self,
+        outcome: QueryOutcome,
+        format: ResultFormat,
+        reply: ReplyFormat,
+    ) -> Result<Answer, SessionError> {
+        match outcome {
             QueryOutcome::Done { warnings } => {
                 let mut status = self.status();
                 if reply.more {
@@ -479,6 +557,12 @@ impl NodeIo for LeaseIo<'_> {
                 lease.mark_broken();
                 Err(super::backend_error(lease.target().dnid, &e))
             }
+        }
+    }
+
+    fn discard(&mut self, node: usize) {
+        if let Some(lease) = self.leases.get_mut(node) {
+            lease.mark_broken();
         }
     }
 

@@ -227,6 +227,8 @@ impl Session {
         let planned = self.plan_only_digested(sql, digest, params)?;
         Ok(match (&planned.plan, params) {
             (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
+            // Prepared (for its metadata) where it would run.
+            (Plan::Materialize(m), None) => PreparedRoute::Node(m.dnid),
             (plan, None) => plan
                 .node_statements()
                 .first()
@@ -324,6 +326,7 @@ impl Session {
             }
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
             Plan::Query(query) => self.execute_query(query, reply).await?,
+            Plan::Materialize(m) => self.execute_materialize(m, reply).await?,
         };
         if ok == Answer::Ok {
             for change in &planned.catalog_changes {
