@@ -118,6 +118,24 @@ pub fn plan_statement(
     with_stack_for(&src, || plan_source(&src, ctx, catalog))?
 }
 
+/// The plan that runs the read `sql` whole on one data node over temporary copies of its
+/// tables ([`Plan::Materialize`]), for a plan the executor found it cannot run once it
+/// saw the data nodes' columns (a merge that refuses to compare strings of a collation
+/// it does not implement); None when the statement may not run that way.
+pub fn materialize_plan(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Plan> {
+    let src = Source::new(sql).ok()?;
+    if src.hint.is_some() {
+        return None;
+    }
+    with_stack_for(&src, || materialize::plan(&src, ctx, catalog))
+        .ok()
+        .flatten()
+}
+
 /// Statements with at most this many binary operators are planned on the caller's stack.
 const INLINE_OPERATORS: usize = 64;
 

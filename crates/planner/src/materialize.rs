@@ -65,7 +65,11 @@ pub(crate) fn instead_of(
 
 /// The plan, when the statement is a read-only SELECT that may run on one node over
 /// copies of its tables.
-fn plan(src: &Source<'_>, ctx: &PlanContext<'_>, catalog: &dyn CatalogView) -> Option<Plan> {
+pub(crate) fn plan(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Plan> {
     if !text_allows(src) {
         return None;
     }

@@ -261,11 +261,15 @@ impl Session {
 
     /// Runs a query plan: the per-node statements on leased connections, the merge
     /// through the plan's operator tree, streaming (an ordered merge holds one row per
-    /// node).
+    /// node). When the merge refuses (1235) before any column went out — it compares
+    /// strings of a collation it does not implement, which it sees only in the nodes'
+    /// column definitions — the statement `fallback` runs on one data node over copies
+    /// of its tables instead, when it may.
     pub(super) async fn execute_query(
         &mut self,
         plan: &QueryPlan,
         reply: ReplyFormat,
+        fallback: Option<&str>,
     ) -> Result<Answer, SessionError> {
         // A consistent read over several nodes takes its per-node snapshots while no
         // distributed commit is between its first and last XA COMMIT, so it sees each
@@ -279,7 +283,7 @@ impl Session {
                 .statements()
                 .iter()
                 .any(|(_, sql)| is_locking_read(sql));
-        let _gate = match consistent_read {
+        let gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
                 Some(guard) => Some(guard),
                 None => return Ok(Answer::Failed),
@@ -315,7 +319,16 @@ impl Session {
         self.statement.outcome.returned_rows = Some(sink.rows);
         ctx.metrics.rows_merged(sink.rows);
         self.give_back(leases).await;
-        self.answer_query(outcome?, format, reply).await
+        drop(gate);
+        let outcome = outcome?;
+        if let (QueryOutcome::FailedBeforeColumns(e), Some(sql)) = (&outcome, fallback) {
+            if e.code == codes::NOT_SUPPORTED.0 {
+                if let Some(m) = self.materialize_plan(sql) {
+                    return self.execute_materialize(&m, reply).await;
+                }
+            }
+        }
+        self.answer_query(outcome, format, reply).await
     }
 
     /// Runs a materialize plan: the copies' reads on the session's connections to the
