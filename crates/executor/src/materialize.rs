@@ -27,14 +27,22 @@ pub(crate) const BATCH_ROWS: usize = 2000;
 
 /// How the copy's statements run on both ends: the definition read and created with
 /// the default SQL mode (so `ANSI_QUOTES` or `ORACLE` in the session's mode do not
-/// change its text), rows read and written in UTC with explicit zeros kept
-/// (`NO_AUTO_VALUE_ON_ZERO`), no strict mode and no CHECK constraints (the values were
-/// valid where they come from).
+/// change its text) and read in utf8mb4 (so no ENUM label or name is lost to the
+/// session's character set; the scratch connection speaks utf8mb4 while it copies),
+/// rows read and written in UTC with explicit zeros kept (`NO_AUTO_VALUE_ON_ZERO`), in
+/// strict mode (a value the copy cannot store as it is fails the statement instead of
+/// being changed; zero dates are allowed) and without CHECK constraints (the values
+/// were valid where they come from).
+pub(crate) const DEFINITION_READ_MODE: &str =
+    "SET STATEMENT sql_mode='', character_set_results=utf8mb4 FOR ";
+/// See [`DEFINITION_READ_MODE`].
+pub(crate) const COLUMNS_READ_MODE: &str = "SET STATEMENT character_set_results=utf8mb4 FOR ";
+/// See [`DEFINITION_READ_MODE`].
 pub(crate) const DEFINITION_MODE: &str = "SET STATEMENT sql_mode='' FOR ";
-/// See [`DEFINITION_MODE`].
+/// See [`DEFINITION_READ_MODE`].
 pub(crate) const READ_MODE: &str = "SET STATEMENT time_zone='+00:00' FOR ";
-/// See [`DEFINITION_MODE`].
-pub(crate) const WRITE_MODE: &str = "SET STATEMENT sql_mode='NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR ";
+/// See [`DEFINITION_READ_MODE`].
+pub(crate) const WRITE_MODE: &str = "SET STATEMENT sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR ";
 
 /// How a column's values are read and written back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -552,7 +560,7 @@ mod tests {
         let sql = batch.take().unwrap();
         assert_eq!(
             sql,
-            "SET STATEMENT sql_mode='NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR \
+            "SET STATEMENT sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR \
              INSERT INTO `db`.`t` (`id`, `f`, `d2`, `e`, `b`, `c`, `ts`, `u`, `vb`) VALUES \
              (-7, 1234567e0, 0.30000000000000004e0, _latin1 X'62', X'05', _latin1 X'E927', \
              '2024-03-31 01:30:00.500000', '::1', NULL)"

@@ -502,3 +502,38 @@ async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_latin1_session_copies_enum_labels_latin1_cannot_spell() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name("mnames");
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!("USE {db}")).await?;
+    c.query_drop(
+        "CREATE TABLE te (id INT PRIMARY KEY, e ENUM('ā', 'é', 'x') CHARACTER SET utf8mb4) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO te VALUES (1, 'ā'), (2, 'é'), (3, 'x')")
+        .await?;
+    c.query_drop("SET NAMES latin1").await?;
+    // A window function over the sharded table: it runs over a copy, whose ENUM
+    // labels must be the base table's, whatever the session's character set.
+    let rows: Vec<(i64, String, i64)> = c
+        .query("SELECT id, HEX(CAST(e AS BINARY)), ROW_NUMBER() OVER (ORDER BY id) FROM te ORDER BY id")
+        .await?;
+    assert_eq!(
+        rows,
+        vec![
+            (1, "C481".to_string(), 1),
+            (2, "C3A9".to_string(), 2),
+            (3, "78".to_string(), 3)
+        ]
+    );
+    c.query_drop("SET NAMES utf8mb4").await?;
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}

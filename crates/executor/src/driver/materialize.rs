@@ -17,16 +17,22 @@ use strata_protocol::{codes, MysqlError};
 use super::{NodeIo, NodeReply, QueryOutcome, RowSink};
 use crate::error::MergeError;
 use crate::materialize::{
-    copy_columns, read_statement, temporary_table, CopyColumn, InsertBatch, DEFINITION_MODE,
+    copy_columns, read_statement, temporary_table, CopyColumn, InsertBatch, COLUMNS_READ_MODE,
+    DEFINITION_READ_MODE,
 };
 
 /// The run-time settings of a materialize plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaterializeOptions {
     /// The statement runs inside a transaction: every table is copied.
     pub in_transaction: bool,
     /// Rows the copies may hold in all (`limits.materialize_max_rows`).
     pub max_rows: u64,
+    /// The session's connection character set when it is not utf8mb4, as the `SET`
+    /// that restores it (`SET NAMES latin1`): the scratch connection speaks utf8mb4
+    /// while it creates and fills the copies, then the session's again for the
+    /// statement.
+    pub session_names: Option<String>,
 }
 
 /// Runs `plan` on `io`: positions `0..n` are `plan.sources(in_transaction)`, position
@@ -42,6 +48,14 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
     let scratch = sources.len();
     let mut created: Vec<String> = Vec::new();
     let mut copied = 0u64;
+    let switch_names =
+        options.session_names.is_some() && plan.copies_run(options.in_transaction).next().is_some();
+    if switch_names {
+        if let Err(e) = execute(io, scratch, "SET NAMES utf8mb4").await {
+            io.discard(scratch);
+            return Ok(QueryOutcome::FailedBeforeColumns(e));
+        }
+    }
     for copy in plan.copies_run(options.in_transaction) {
         let at: Vec<usize> = copy
             .sources
@@ -60,6 +74,12 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
         )
         .await;
         if let Err(e) = result {
+            io.discard(scratch);
+            return Ok(QueryOutcome::FailedBeforeColumns(e));
+        }
+    }
+    if let (true, Some(names)) = (switch_names, &options.session_names) {
+        if let Err(e) = execute(io, scratch, names).await {
             io.discard(scratch);
             return Ok(QueryOutcome::FailedBeforeColumns(e));
         }
@@ -134,7 +154,12 @@ async fn copy_table<I: NodeIo>(
         ));
     };
     let qualified = copy.qualified();
-    let create = small_result(io, first, &format!("{DEFINITION_MODE}{}", copy.show_create)).await?;
+    let create = small_result(
+        io,
+        first,
+        &format!("{DEFINITION_READ_MODE}{}", copy.show_create),
+    )
+    .await?;
     let create = create
         .first()
         .and_then(|row| row.get(1).cloned().flatten())
@@ -145,7 +170,12 @@ async fn copy_table<I: NodeIo>(
                 format!("SHOW CREATE TABLE {qualified} returned no definition"),
             )
         })?;
-    let columns = small_result(io, first, &copy.show_columns).await?;
+    let columns = small_result(
+        io,
+        first,
+        &format!("{COLUMNS_READ_MODE}{}", copy.show_columns),
+    )
+    .await?;
     let columns = copy_columns(&copy.table, &columns).map_err(|e| e.to_mysql_error())?;
     let ddl = temporary_table(&create, &copy.table, &qualified).map_err(|e| e.to_mysql_error())?;
     execute(io, scratch, &ddl).await?;

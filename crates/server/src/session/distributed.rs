@@ -374,6 +374,11 @@ impl Session {
         let options = MaterializeOptions {
             in_transaction,
             max_rows: ctx.config.limits.materialize_max_rows,
+            session_names: self
+                .state
+                .vars
+                .get("names")
+                .map(|names| format!("SET {names}")),
         };
         let (format, status) = (self.result_format(reply), self.status());
         let mut io = LeaseIo {

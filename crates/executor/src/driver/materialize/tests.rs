@@ -179,6 +179,7 @@ fn options(in_transaction: bool, max_rows: u64) -> MaterializeOptions {
     MaterializeOptions {
         in_transaction,
         max_rows,
+        session_names: None,
     }
 }
 
@@ -224,8 +225,8 @@ async fn copies_what_is_not_on_the_node_runs_the_statement_there_and_drops_the_c
     assert_eq!(
         io.conns[0].sent,
         vec![
-            "SET STATEMENT sql_mode='' FOR SHOW CREATE TABLE `db`.`t`".to_string(),
-            "SHOW FULL COLUMNS FROM `db`.`t`".to_string(),
+            "SET STATEMENT sql_mode='', character_set_results=utf8mb4 FOR SHOW CREATE TABLE `db`.`t`".to_string(),
+            "SET STATEMENT character_set_results=utf8mb4 FOR SHOW FULL COLUMNS FROM `db`.`t`".to_string(),
             READ.to_string(),
         ]
     );
@@ -235,7 +236,7 @@ async fn copies_what_is_not_on_the_node_runs_the_statement_there_and_drops_the_c
         io.conns[2].sent,
         vec![
             CREATE.to_string(),
-            "SET STATEMENT sql_mode='NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR INSERT INTO `db`.`t` (`id`, `name`) VALUES (1, _utf8mb4 X'C3A9'), (3, NULL), (2, _utf8mb4 X'62')".to_string(),
+            "SET STATEMENT sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR INSERT INTO `db`.`t` (`id`, `name`) VALUES (1, _utf8mb4 X'C3A9'), (3, NULL), (2, _utf8mb4 X'62')".to_string(),
             plan.sql.clone(),
             "DROP TEMPORARY TABLE IF EXISTS `db`.`t`".to_string(),
         ]
@@ -373,4 +374,41 @@ async fn a_failing_statement_discards_the_scratch_connection() {
     assert_eq!(io.discarded, vec![2]);
     // No DROP was attempted: closing the connection drops the copies.
     assert_eq!(io.conns[2].sent.len(), 2);
+}
+
+#[tokio::test]
+async fn a_session_in_another_character_set_copies_in_utf8mb4_and_runs_the_statement_in_its_own() {
+    let plan = plan();
+    let mut io = ScriptIo::default();
+    io.conns.push(Conn {
+        replies: vec![definition(), columns(), rows(&[])].into(),
+        ..Conn::default()
+    });
+    io.conns.push(Conn {
+        replies: vec![rows(&[])].into(),
+        ..Conn::default()
+    });
+    io.conns.push(Conn {
+        replies: vec![
+            Reply::Ok,
+            Reply::Ok,
+            Reply::Ok,
+            Reply::Rows(vec![text("name")], vec![]),
+            Reply::Ok,
+        ]
+        .into(),
+        ..Conn::default()
+    });
+    let options = MaterializeOptions {
+        session_names: Some("SET NAMES latin1".into()),
+        ..options(false, 10)
+    };
+    let mut sink = Sink::default();
+    let outcome = run_materialize(&mut io, &plan, options, &mut sink).await;
+    assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
+    let scratch = &io.conns[2].sent;
+    assert_eq!(scratch[0], "SET NAMES utf8mb4");
+    assert_eq!(scratch[1], CREATE);
+    assert_eq!(scratch[2], "SET NAMES latin1");
+    assert_eq!(scratch[3], plan.sql);
 }
