@@ -11,7 +11,7 @@ mod diffkit;
 
 use mysql_async::prelude::*;
 
-use diffkit::{compare, run, run_prepared, BoxError, Shape, Verdict};
+use diffkit::{compare, create_on_both, differences, run_prepared, BoxError, Shape, Verdict};
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
@@ -125,22 +125,6 @@ const JOINS: &[(&str, bool)] = &[
     ("SELECT c.cid FROM jc c JOIN jo o ON o.note = c.cid", false),
 ];
 
-async fn setup(strata: &mut mysql_async::Conn, reference: &mut mysql_async::Conn) -> TestResult {
-    for (name, columns, distribution) in TABLES {
-        strata
-            .query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-        reference
-            .query_drop(format!("CREATE TABLE {name} ({columns})"))
-            .await?;
-    }
-    for sql in ROWS {
-        strata.query_drop(*sql).await?;
-        reference.query_drop(*sql).await?;
-    }
-    Ok(())
-}
-
 #[tokio::test]
 async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
     let storage = shared_storage(4).await?;
@@ -152,27 +136,9 @@ async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
     strata.query_drop(format!("CREATE DATABASE {db}")).await?;
     strata.query_drop(format!("USE {db}")).await?;
     let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
-    setup(&mut strata, &mut reference).await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
-    let mut failures = Vec::new();
-    for (sql, ordered) in JOINS {
-        let expected = run(&mut reference, sql).await?;
-        let got = run(&mut strata, sql).await?;
-        let shape = Shape {
-            ordered: *ordered,
-            check_names: true,
-            ..Shape::default()
-        };
-        match compare(&expected, &got, &shape) {
-            Verdict::Same => {}
-            Verdict::Refused => failures.push(format!("refused: {sql}\n  {}", got.describe(0))),
-            Verdict::Mismatch(why) => failures.push(format!(
-                "mismatch: {sql}\n  {why}\n  MariaDB: {}  Strata: {}",
-                expected.describe(20),
-                got.describe(20)
-            )),
-        }
-    }
+    let mut failures = differences(&mut reference, &mut strata, JOINS).await?;
     // A prepared statement: the values are bound into each table's query, the rows
     // go out in the binary protocol.
     let sql = "SELECT c.name, o.oid, o.amount FROM jc c JOIN jo o ON o.cid = c.cid WHERE o.amount > ? AND c.cid <> ? ORDER BY o.oid";

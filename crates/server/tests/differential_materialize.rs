@@ -13,7 +13,7 @@ mod diffkit;
 
 use mysql_async::prelude::*;
 
-use diffkit::{compare, run, run_prepared, BoxError, Shape, Verdict};
+use diffkit::{compare, create_on_both, differences, run, run_prepared, BoxError, Shape, Verdict};
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
@@ -122,20 +122,17 @@ const QUERIES: &[(&str, bool)] = &[
     ("SELECT cid FROM mc WHERE cid = (SELECT cid FROM mo)", false),
 ];
 
-async fn setup(strata: &mut mysql_async::Conn, reference: &mut mysql_async::Conn) -> TestResult {
+/// A Strata connection using the new database `db`, which holds the test's tables
+/// (without rows).
+async fn with_tables(node: &ComputeNode, db: &str) -> Result<mysql_async::Conn, BoxError> {
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!("USE {db}")).await?;
     for (name, columns, distribution) in TABLES {
-        strata
-            .query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-        reference
-            .query_drop(format!("CREATE TABLE {name} ({columns})"))
+        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
             .await?;
     }
-    for sql in ROWS {
-        strata.query_drop(*sql).await?;
-        reference.query_drop(*sql).await?;
-    }
-    Ok(())
+    Ok(c)
 }
 
 /// The column types of a statement's result.
@@ -172,27 +169,11 @@ async fn reads_over_copies_answer_like_one_mariadb() -> TestResult {
     strata.query_drop(format!("CREATE DATABASE {db}")).await?;
     strata.query_drop(format!("USE {db}")).await?;
     let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
-    setup(&mut strata, &mut reference).await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
-    let mut failures = Vec::new();
-    for (sql, ordered) in QUERIES {
-        let expected = run(&mut reference, sql).await?;
-        let got = run(&mut strata, sql).await?;
-        let shape = Shape {
-            ordered: *ordered,
-            check_names: true,
-            ..Shape::default()
-        };
-        match compare(&expected, &got, &shape) {
-            Verdict::Same => {}
-            Verdict::Refused => failures.push(format!("refused: {sql}\n  {}", got.describe(0))),
-            Verdict::Mismatch(why) => failures.push(format!(
-                "mismatch: {sql}\n  {why}\n  MariaDB: {}  Strata: {}",
-                expected.describe(20),
-                got.describe(20)
-            )),
-        }
-        if expected.error_code().is_none() {
+    let mut failures = differences(&mut reference, &mut strata, QUERIES).await?;
+    for (sql, _) in QUERIES {
+        if run(&mut reference, sql).await?.error_code().is_none() {
             let (a, b) = (
                 column_types(&mut reference, sql).await?,
                 column_types(&mut strata, sql).await?,
@@ -389,13 +370,7 @@ async fn inside_a_transaction_the_copies_see_its_own_writes() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage).start().await?;
     let db = unique_name("mtxn");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let mut c = with_tables(&node, &db).await?;
     c.query_drop("INSERT INTO mc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     c.query_drop("INSERT INTO mg VALUES ('north', 'N')").await?;
@@ -431,13 +406,7 @@ async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> 
         .start()
         .await?;
     let db = unique_name("mlimit");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let mut c = with_tables(&node, &db).await?;
     for sql in ROWS {
         c.query_drop(*sql).await?;
     }
@@ -470,13 +439,7 @@ async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage).start().await?;
     let db = unique_name("mexplain");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let mut c = with_tables(&node, &db).await?;
     let sql = "SELECT v.tag FROM mv v WHERE v.cid IN (SELECT cid FROM ml WHERE qty > 1)";
     let rows: Vec<(u64, String, Option<String>)> = c.query(format!("EXPLAIN {sql}")).await?;
     let merge = rows

@@ -307,14 +307,12 @@ impl Session {
             job: None,
             dnids: &nodes,
         };
-        let mut sink = ClientSink {
-            conn: &mut self.client.conn,
-            rename: self.state.rename.as_ref(),
+        let mut sink = ClientSink::new(
+            &mut self.client.conn,
+            self.state.rename.as_ref(),
             format,
             status,
-            columns: Vec::new(),
-            rows: 0,
-        };
+        );
         let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
         self.statement.outcome.returned_rows = Some(sink.rows);
         ctx.metrics.rows_merged(sink.rows);
@@ -387,14 +385,12 @@ impl Session {
             job: None,
             dnids: &nodes,
         };
-        let mut sink = ClientSink {
-            conn: &mut self.client.conn,
-            rename: self.state.rename.as_ref(),
+        let mut sink = ClientSink::new(
+            &mut self.client.conn,
+            self.state.rename.as_ref(),
             format,
             status,
-            columns: Vec::new(),
-            rows: 0,
-        };
+        );
         let outcome = strata_executor::run_materialize(&mut io, plan, options, &mut sink).await;
         self.statement.outcome.returned_rows = Some(sink.rows);
         // The scratch connection is no branch of the session's transaction: it goes
@@ -623,6 +619,25 @@ struct ClientSink<'a> {
     columns: Vec<ColumnDef>,
     /// Rows sent (for the statement statistics and the audit log).
     rows: u64,
+}
+
+impl<'a> ClientSink<'a> {
+    /// A sink writing to `conn` in `format`, column definitions renamed by `rename`.
+    fn new(
+        conn: &'a mut strata_protocol::PacketConn<strata_protocol::stream::ServerStream>,
+        rename: Option<&'a SchemaRename>,
+        format: ResultFormat,
+        status: u16,
+    ) -> Self {
+        ClientSink {
+            conn,
+            rename,
+            format,
+            status,
+            columns: Vec::new(),
+            rows: 0,
+        }
+    }
 }
 
 impl RowSink for ClientSink<'_> {
