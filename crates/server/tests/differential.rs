@@ -34,9 +34,9 @@ const DEFAULT_STATEMENTS: usize = 1200;
 /// deliberately includes constructs the merge cannot combine (STD(), SUM(DISTINCT),
 /// ...) and string comparisons over expressions in tables that also hold a latin1
 /// column, which the merge refuses once it sees the nodes' columns; both run on one
-/// data node over copies of their tables; measured: 0.0% with the default seed
-/// (docs/sharding.md).
-const MAX_REFUSED_PERCENT: f64 = 1.5;
+/// data node over copies of their tables; measured: 0.0% with the default seed and
+/// seeds 7, 11, 21 (docs/sharding.md).
+const MAX_REFUSED_PERCENT: f64 = 0.5;
 
 /// Tables with the common column set, each distributed differently.
 const COMMON_TABLES: &[&str] = &["t_crc", "t_mod", "t_range", "t_match", "v"];
