@@ -42,6 +42,9 @@ pub struct Config {
     /// Merging the results of several data nodes in the compute node.
     #[serde(default)]
     pub merge: MergeConfig,
+    /// Limits of what one statement may make the data nodes do.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Client address whitelist and failed-login limits.
     #[serde(default)]
     pub security: crate::security::SecurityConfig,
@@ -608,6 +611,25 @@ pub struct MergeConfig {
     /// Bytes one statement's merge may buffer (groups, DISTINCT sets, sorting, input
     /// queues); a statement that needs more fails with error 1114 naming this setting.
     pub memory_budget: u64,
+}
+
+/// Limits of what one statement may make the data nodes do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Rows a query run on one data node over temporary copies of its tables (a
+    /// subquery, CTE, window function... over sharded tables) may copy there, all tables
+    /// together; past it the query fails with error 1114 naming this setting and the
+    /// copies are dropped.
+    pub materialize_max_rows: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            materialize_max_rows: 1_000_000,
+        }
+    }
 }
 
 /// Smallest accepted `merge.memory_budget`: below it even a few rows do not fit.

@@ -240,14 +240,12 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
     assert_eq!(bals, vec![90, 110]);
     let total: Option<String> = c.query_first("SELECT SUM(bal) FROM acct").await?;
     assert_eq!(total.as_deref(), Some("200"));
-    let err = c
-        .query_drop("SELECT CAST(SUM(bal) AS CHAR) FROM acct")
-        .await
-        .expect_err("refused");
-    match err {
-        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
-        other => panic!("expected 1235, got {other:?}"),
-    }
+    // An aggregate inside an expression: the merge cannot combine it, so the statement
+    // runs on one data node over copies of the table.
+    let text: Option<String> = c
+        .query_first("SELECT CAST(SUM(bal) AS CHAR) FROM acct")
+        .await?;
+    assert_eq!(text.as_deref(), Some("200"));
     node.shutdown().await;
     Ok(())
 }

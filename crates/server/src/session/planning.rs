@@ -180,6 +180,32 @@ impl Session {
         digest: &strata_sql::Digest,
         params: Option<&[KeyLiteral]>,
     ) -> Result<Planned, MysqlError> {
+        self.with_plan_context(params, |plan_ctx, view| {
+            self.ctx
+                .plans
+                .plan_digested(sql, digest, plan_ctx, view)
+                .map_err(|e| plan_error(&e))
+        })
+    }
+
+    /// The plan that runs the read `sql` on one data node over copies of its tables,
+    /// for a query plan the merge refused once it saw the nodes' columns.
+    pub(super) fn materialize_plan(&self, sql: &str) -> Option<strata_planner::Materialize> {
+        self.with_plan_context(
+            None,
+            |plan_ctx, view| match strata_planner::materialize_plan(sql, plan_ctx, view) {
+                Some(Plan::Materialize(m)) => Some(m),
+                _ => None,
+            },
+        )
+    }
+
+    /// Runs `f` with the planner's view of this session and of the catalog.
+    fn with_plan_context<T>(
+        &self,
+        params: Option<&[KeyLiteral]>,
+        f: impl FnOnce(&PlanContext<'_>, &dyn CatalogView) -> T,
+    ) -> T {
         let catalog = self.ctx.topology.catalog();
         let view = CatalogAdapter { catalog };
         let ids = SequenceAllocator { catalog };
@@ -197,10 +223,7 @@ impl Session {
             ids: Some(&ids),
             no_auto_value_on_zero: false,
         };
-        self.ctx
-            .plans
-            .plan_digested(sql, digest, &plan_ctx, &view)
-            .map_err(|e| plan_error(&e))
+        f(&plan_ctx, &view)
     }
 
     /// Where a prepared statement runs in a database spanning several nodes. At PREPARE
@@ -228,6 +251,8 @@ impl Session {
         let planned = self.plan_only_digested(sql, digest, params)?;
         Ok(match (&planned.plan, params) {
             (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
+            // Prepared (for its metadata) where it would run.
+            (Plan::Materialize(m), None) => PreparedRoute::Node(m.dnid),
             (plan, None) => plan
                 .node_statements()
                 .first()
@@ -327,7 +352,7 @@ impl Session {
             // A prepared statement's rows must be converted: run the route through the
             // driver as a one-node query or write.
             Plan::Route(route) if reply.binary => match route.reply {
-                Reply::Rows => self.execute_query(&route.as_query(), reply).await?,
+                Reply::Rows => self.execute_query(&route.as_query(), reply, None).await?,
                 Reply::Ok => {
                     self.execute_write(&route.as_write(), planned.insert_id, more)
                         .await?
@@ -341,7 +366,8 @@ impl Session {
                     .await?
             }
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
-            Plan::Query(query) => self.execute_query(query, reply).await?,
+            Plan::Query(query) => self.execute_query(query, reply, Some(sql)).await?,
+            Plan::Materialize(m) => self.execute_materialize(m, reply).await?,
         };
         if ok == Answer::Ok {
             for change in &planned.catalog_changes {
