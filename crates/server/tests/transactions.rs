@@ -389,6 +389,43 @@ struct BankStats {
 }
 
 impl Bank {
+    /// Creates the accounts (64 × 1000; and the journal when `journal`) through the
+    /// compute node at `opts`, and the bank over them.
+    async fn open(opts: Opts, journal: bool) -> Result<Arc<Bank>, BoxError> {
+        let bank = Bank {
+            opts,
+            accounts: 64,
+            initial: 1000,
+            journal,
+        };
+        let mut c = Conn::new(bank.opts.clone()).await?;
+        accounts_table(&mut c, bank.accounts, bank.initial).await?;
+        if journal {
+            journal_table(&mut c).await?;
+        }
+        c.disconnect().await?;
+        Ok(Arc::new(bank))
+    }
+
+    /// After a run: the statistics hold (`check_stats`), no branch of compute node
+    /// `node_id` stays prepared on any running storage node, the total is exact, and
+    /// with a journal every acknowledged transfer is in it and balances match it.
+    async fn verify(
+        &self,
+        stats: &BankStats,
+        min_transfers: u64,
+        storage: &StorageNodes,
+        node_id: u32,
+    ) -> TestResult {
+        check_stats(stats, min_transfers)?;
+        wait_no_branches(storage, node_id).await?;
+        assert_eq!(settled_total(&self.opts).await?, self.total());
+        if self.journal {
+            check_journal(self, stats).await?;
+        }
+        Ok(())
+    }
+
     fn total(&self) -> i64 {
         self.initial * self.accounts as i64
     }
@@ -592,18 +629,9 @@ async fn bank_transfers_across_nodes_keep_the_total() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage).start().await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-        journal: false,
-    });
+    let bank = Bank::open(node.opts(Some("test")), false).await?;
     let stats = bank.clone().run(16, 4, Duration::from_secs(8)).await;
-    check_stats(&stats, 50)?;
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
-    assert!(branches_of(&storage, node_id).await?.is_empty());
+    bank.verify(&stats, 50, &storage, node_id).await?;
     Ok(())
 }
 
@@ -615,15 +643,7 @@ async fn bank_survives_compute_node_crashes() -> TestResult {
         .spawn()
         .await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    drop(c);
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-        journal: false,
-    });
+    let bank = Bank::open(node.opts(Some("test")), false).await?;
     let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
     let mut crashes = 0;
     let mut seed = 12345u64;
@@ -641,9 +661,7 @@ async fn bank_survives_compute_node_crashes() -> TestResult {
     }
     let stats = workload.await?;
     eprintln!("bank: {crashes} compute node crashes");
-    check_stats(&stats, 20)?;
-    wait_no_branches(&storage, node_id).await?;
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    bank.verify(&stats, 20, &storage, node_id).await?;
     Ok(())
 }
 
@@ -660,24 +678,14 @@ async fn bank_survives_a_storage_node_restart() -> TestResult {
         .start()
         .await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    drop(c);
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-        journal: false,
-    });
+    let bank = Bank::open(node.opts(Some("test")), false).await?;
     let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
     tokio::time::sleep(Duration::from_secs(3)).await;
     storage.node_mut(2).kill().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     storage.node_mut(2).restart().await?;
     let stats = workload.await?;
-    check_stats(&stats, 20)?;
-    wait_no_branches(&storage, node_id).await?;
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    bank.verify(&stats, 20, &storage, node_id).await?;
     Ok(())
 }
 
@@ -739,23 +747,13 @@ async fn bank_survives_a_primary_failover() -> TestResult {
         .start()
         .await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    journal_table(&mut c).await?;
-    drop(c);
+    let bank = Bank::open(node.opts(Some("test")), true).await?;
     storage.wait_replicas_caught_up().await?;
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-        journal: true,
-    });
     let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
     tokio::time::sleep(Duration::from_secs(4)).await;
     storage.node_mut(2).kill().await?;
     let stats = workload.await?;
-    check_stats(&stats, 20)?;
-    wait_no_branches(&storage, node_id).await?;
+    bank.verify(&stats, 20, &storage, node_id).await?;
     let events = node.context().ha.failovers();
     assert_eq!(events.len(), 1, "{events:?}");
     assert!(events[0].error.is_none(), "{events:?}");
@@ -771,8 +769,6 @@ async fn bank_survives_a_primary_failover() -> TestResult {
     {
         eprintln!("  transfer error: {e}");
     }
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
-    check_journal(&bank, &stats).await?;
     node.shutdown().await;
     Ok(())
 }
