@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use strata_backend::heartbeat::Prober;
 use strata_backend::{StorageTarget, StorageTlsMap};
-use strata_catalog::config::StorageNodeConfig;
+use strata_catalog::config::{HaConfig, StorageNodeConfig};
 use strata_catalog::DataNodeId;
 
 pub use state::{FailoverEvent, HaState, NodeStatus, Role, StorageNodeState};
@@ -64,6 +64,31 @@ fn prober(
     let target = storage_target(dnid, node, database);
     let tls = tls.get(&target).cloned();
     Prober::new(target, tls, timeout)
+}
+
+/// Waits, at most `ha.catch_up_timeout_ms`, until the replica at `addr` (probed by
+/// `prober`) applied GTID position `gtid`; Err says why it did not.
+async fn wait_applied(
+    prober: &mut Prober,
+    addr: &str,
+    gtid: &str,
+    ha: &HaConfig,
+) -> Result<(), String> {
+    let wait_s = ha.catch_up_timeout_ms.div_ceil(1000).max(1);
+    let waited = prober
+        .query(
+            &format!("SELECT MASTER_GTID_WAIT('{}', {wait_s})", escape(gtid)),
+            Duration::from_millis(ha.catch_up_timeout_ms) + STEP_TIMEOUT,
+        )
+        .await;
+    match waited {
+        Ok(rows) if first_value(&rows) == "0" => Ok(()),
+        Ok(rows) => Err(format!(
+            "{addr} did not apply {gtid} within {wait_s} s (MASTER_GTID_WAIT returned {})",
+            first_value(&rows)
+        )),
+        Err(e) => Err(format!("waiting for {addr} to apply {gtid}: {e}")),
+    }
 }
 
 fn first_value(rows: &[Vec<Option<String>>]) -> String {

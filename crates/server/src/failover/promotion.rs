@@ -11,7 +11,7 @@ use tracing::{error, info, warn};
 use super::fencing::fence;
 use super::state::{FailoverEvent, StepClock};
 use super::watch::{Member, Watch};
-use super::{escape, first_value, storage_target, STEP_TIMEOUT};
+use super::{escape, storage_target, wait_applied, STEP_TIMEOUT};
 use crate::context::ServerContext;
 
 impl Watch {
@@ -26,7 +26,10 @@ impl Watch {
         let mut event = FailoverEvent::new(self.dnid, self.members[old].address(), false);
         self.last_failover_at = Some(Instant::now());
         info!(dnid = self.dnid.get(), old_primary = %event.old_primary, "failover: starting");
-        node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+        node.pool.hold(
+            Duration::from_millis(ha.hold_timeout_ms),
+            ha.hold_queue_limit,
+        );
         let mut clock = StepClock::start();
         let mut step = |event: &mut FailoverEvent, name: String| clock.done(event, name);
         // Detection to here counts as a step too: the heartbeats that failed.
@@ -63,23 +66,9 @@ impl Watch {
         );
 
         // 2. Wait until it applied all it received.
-        let wait_s = ha.catch_up_timeout_ms.div_ceil(1000).max(1);
-        let waited = self.members[chosen]
-            .prober
-            .query(
-                &format!("SELECT MASTER_GTID_WAIT('{}', {wait_s})", escape(&received)),
-                Duration::from_millis(ha.catch_up_timeout_ms) + STEP_TIMEOUT,
-            )
-            .await;
-        match waited {
-            Ok(rows) if first_value(&rows) == "0" => {}
-            Ok(rows) => {
-                let why = format!("{chosen_addr} did not apply {received} within {wait_s} s (MASTER_GTID_WAIT returned {})", first_value(&rows));
-                return Some(self.give_up(node, event, &why));
-            }
-            Err(e) => {
-                return Some(self.give_up(node, event, &format!("{chosen_addr}: {e}")));
-            }
+        let member = &mut self.members[chosen];
+        if let Err(why) = wait_applied(&mut member.prober, &chosen_addr, &received, ha).await {
+            return Some(self.give_up(node, event, &why));
         }
         step(&mut event, format!("{chosen_addr} applied all it received"));
 

@@ -12,7 +12,7 @@ use super::fencing::fence;
 use super::promotion::{best_candidate, repoint};
 use super::state::{FailoverEvent, NodeStatus, StepClock};
 use super::watch::{Member, Watch};
-use super::{escape, first_value, storage_target, STEP_TIMEOUT};
+use super::{first_value, storage_target, wait_applied, STEP_TIMEOUT};
 use crate::context::ServerContext;
 
 /// Why a planned switchover was refused or did not happen; the message is what the
@@ -187,7 +187,10 @@ impl Watch {
         let mut event = FailoverEvent::new(dnid, old_addr.clone(), true);
         info!(dnid = dnid.get(), old_primary = %old_addr, new_primary = %chosen_addr, "switchover: starting");
         let mut clock = StepClock::start();
-        node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+        node.pool.hold(
+            Duration::from_millis(ha.hold_timeout_ms),
+            ha.hold_queue_limit,
+        );
         clock.done(&mut event, "hold new statements".into());
 
         // 1. Let the statements running on the old primary finish.
@@ -231,27 +234,9 @@ impl Watch {
                 return Err(self.abandon_switch(ctx, event, None, why).await);
             }
         };
-        let wait_s = ha.catch_up_timeout_ms.div_ceil(1000).max(1);
-        let waited = self.members[chosen]
-            .prober
-            .query(
-                &format!("SELECT MASTER_GTID_WAIT('{}', {wait_s})", escape(&written)),
-                Duration::from_millis(ha.catch_up_timeout_ms) + STEP_TIMEOUT,
-            )
-            .await;
-        match waited {
-            Ok(rows) if first_value(&rows) == "0" => {}
-            Ok(rows) => {
-                let why = format!(
-                    "{chosen_addr} did not apply {written} within {wait_s} s (MASTER_GTID_WAIT returned {})",
-                    first_value(&rows)
-                );
-                return Err(self.abandon_switch(ctx, event, None, why).await);
-            }
-            Err(e) => {
-                let why = format!("waiting for {chosen_addr} to apply {written}: {e}");
-                return Err(self.abandon_switch(ctx, event, None, why).await);
-            }
+        let member = &mut self.members[chosen];
+        if let Err(why) = wait_applied(&mut member.prober, &chosen_addr, &written, ha).await {
+            return Err(self.abandon_switch(ctx, event, None, why).await);
         }
         clock.done(&mut event, format!("{chosen_addr} applied {written}"));
 

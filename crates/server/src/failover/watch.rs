@@ -182,7 +182,10 @@ impl Watch {
         };
         let missed = self.members[self.primary].failures > 0;
         if missed && !self.suspect_hold && ha.auto_failover && self.can_fail_over(ha) {
-            node.pool.hold(Duration::from_millis(ha.hold_timeout_ms));
+            node.pool.hold(
+                Duration::from_millis(ha.hold_timeout_ms),
+                ha.hold_queue_limit,
+            );
             self.suspect_hold = true;
         } else if !missed && self.suspect_hold {
             node.pool.release_hold();
