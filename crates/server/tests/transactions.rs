@@ -757,9 +757,12 @@ async fn bank_survives_a_primary_failover() -> TestResult {
     let events = node.context().ha.failovers();
     assert_eq!(events.len(), 1, "{events:?}");
     assert!(events[0].error.is_none(), "{events:?}");
+    let resolved = node.context().xa.recently_resolved();
     eprintln!(
-        "bank: data node 3 failed over in {} ms",
-        events[0].duration().as_millis()
+        "bank: data node 3 failed over in {} ms; recovery finished {} prepared branches ({} committed)",
+        events[0].duration().as_millis(),
+        resolved.len(),
+        resolved.iter().filter(|b| b.committed).count()
     );
     for e in stats
         .errors
