@@ -511,7 +511,8 @@ async fn commit_cut_by_a_primary_kill(
 /// of one is SIGKILLed before COMMIT: its replica is promoted with the branch prepared
 /// (MariaDB replicates XA PREPARE), and recovery finishes it there by the decision log.
 /// With the decision logged the transaction ends committed on both data nodes; without
-/// one, rolled back on both; no prepared branch is left on any storage node that runs.
+/// one, rolled back on both; no prepared branch is left on any storage node that runs,
+/// the dead primary included once it is back and rejoined as a replica.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_transaction_cut_between_prepare_and_commit_by_a_failover_ends_the_same_everywhere(
 ) -> Result<(), BoxError> {
@@ -551,6 +552,61 @@ async fn a_transaction_cut_between_prepare_and_commit_by_a_failover_ends_the_sam
         values().await?,
         [(1, 1), (2, 1)],
         "committed on both data nodes"
+    );
+
+    // The dead primary comes back with its own copy of the branch still prepared;
+    // Strata fences it (read-only). Rejoined by hand as a replica of the new primary,
+    // it applies the XA COMMIT recovery wrote there and is left with no branch.
+    storage.node_mut(0).restart().await?;
+    let old = storage.port(0);
+    eventually(
+        Duration::from_secs(15),
+        "fencing the old primary",
+        || async {
+            storage
+                .node(0)
+                .execute_sql("SELECT @@global.read_only")
+                .await
+                .is_ok_and(|out| out.trim().ends_with('1'))
+        },
+    )
+    .await?;
+    assert_eq!(
+        xa_recover(&storage, old).await?.len(),
+        1,
+        "its copy of the branch"
+    );
+    let mut o = storage_conn(&storage, old, None).await?;
+    for sql in [
+        "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos".to_string(),
+        format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = '{}', \
+             MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos",
+            storage.replica(0, 0).port(),
+            storage.user(),
+            storage.password()
+        ),
+        "START SLAVE".to_string(),
+    ] {
+        o.query_drop(sql).await?;
+    }
+    drop(o);
+    eventually(
+        Duration::from_secs(15),
+        "the rejoined old primary finished its branch",
+        || async { xa_recover(&storage, old).await.is_ok_and(|b| b.is_empty()) },
+    )
+    .await?;
+    let physical = compute
+        .physical_database("test")
+        .ok_or("no physical database")?;
+    let on_1 = placement.iter().find(|p| p.1 == 1).map_or(0, |p| p.0);
+    let sql = format!("SELECT v FROM `{physical}`.xt WHERE id = {on_1}");
+    let on_old = storage.node(0).execute_sql(&sql).await?;
+    assert_eq!(
+        on_old.trim(),
+        "1",
+        "committed on the rejoined old primary too"
     );
 
     // No decision is logged: presumed abort, on the reachable data node at once and on
