@@ -772,7 +772,6 @@ async fn bank_survives_a_primary_failover() -> TestResult {
     {
         eprintln!("  transfer error: {e}");
     }
-    node.shutdown().await;
     Ok(())
 }
 
