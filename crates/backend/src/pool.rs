@@ -315,6 +315,11 @@ impl Pool {
         }
     }
 
+    /// True while a hold is set (acquires wait or fail).
+    pub fn is_held(&self) -> bool {
+        self.held.load(Ordering::Acquire)
+    }
+
     /// Acquires waiting on a hold right now.
     pub fn held_waiting(&self) -> usize {
         self.held_waiting.load(Ordering::Relaxed)
