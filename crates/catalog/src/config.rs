@@ -80,6 +80,11 @@ pub struct ClusterConfig {
     /// Longest wait of a DDL for every live compute node to apply the new metadata;
     /// a node that has not by then loses its membership.
     pub ddl_ack_timeout_ms: u64,
+    /// How often the elected leader looks for prepared XA branches of compute nodes
+    /// that are no longer members, and finishes them.
+    pub takeover_interval_ms: u64,
+    /// Longest wait of a DDL for another compute node's DDL on the same table to end.
+    pub ddl_lock_timeout_ms: u64,
 }
 
 impl ClusterConfig {
@@ -97,6 +102,8 @@ impl Default for ClusterConfig {
             request_timeout_ms: 2_000,
             lease_ttl_ms: 10_000,
             ddl_ack_timeout_ms: 5_000,
+            takeover_interval_ms: 1_000,
+            ddl_lock_timeout_ms: 10_000,
         }
     }
 }

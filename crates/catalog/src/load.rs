@@ -650,6 +650,8 @@ fn check_cluster(cluster: &crate::config::ClusterConfig, problems: &mut Vec<Stri
     for (what, value) in [
         ("request_timeout_ms", cluster.request_timeout_ms),
         ("ddl_ack_timeout_ms", cluster.ddl_ack_timeout_ms),
+        ("takeover_interval_ms", cluster.takeover_interval_ms),
+        ("ddl_lock_timeout_ms", cluster.ddl_lock_timeout_ms),
     ] {
         if value == 0 {
             problems.push(format!("cluster.{what} must be positive"));

@@ -6,16 +6,17 @@
 //! distributed transaction cut between XA PREPARE and XA COMMIT by a primary's death
 //! ends the same on every data node once recovery reaches the promoted replica.
 
+mod bank;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bank::{prepared_branches, storage_conn, within, xa_recover, BoxError};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
-use strata_testkit::{ComputeNode, StorageNodes};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use strata_testkit::{ComputeNode, MariadbNode, StorageNodes};
 
 /// Clients per data node.
 const CLIENTS: usize = 3;
@@ -255,20 +256,11 @@ fn signal(pid: u32, signal: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Polls `check` every 100 ms until it is true or `limit` passes.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F) -> Result<(), BoxError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        if Instant::now() > deadline {
-            return Err(format!("{what}: not within {limit:?}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+/// Whether `node` answers and is read-only (fenced).
+async fn is_read_only(node: &MariadbNode) -> bool {
+    node.execute_sql("SELECT @@global.read_only")
+        .await
+        .is_ok_and(|out| out.trim().ends_with('1'))
 }
 
 /// A primary frozen with SIGSTOP (a hung server, not a dead one) is failed over like a
@@ -289,8 +281,8 @@ async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() ->
     signal(pid, "STOP")?;
     let frozen = Instant::now();
     let outcome = async {
-        eventually(Duration::from_secs(15), "failover", || async {
-            !compute.context().ha.failovers().is_empty()
+        within(Duration::from_secs(15), "failover", || async {
+            Ok(!compute.context().ha.failovers().is_empty())
         })
         .await?;
         let events = compute.context().ha.failovers();
@@ -314,14 +306,10 @@ async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() ->
         .ok_or("no physical database")?
         .to_string();
     let old = storage.node(0);
-    eventually(
+    within(
         Duration::from_secs(15),
         "fencing the resumed primary",
-        || async {
-            old.execute_sql("SELECT @@global.read_only")
-                .await
-                .is_ok_and(|out| out.trim().ends_with('1'))
-        },
+        || async { Ok(is_read_only(old).await) },
     )
     .await?;
     c.query_drop("UPDATE fz SET v = 2 WHERE id = 1").await?;
@@ -337,25 +325,6 @@ async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() ->
     );
     compute.shutdown().await;
     Ok(())
-}
-
-/// A connection straight to storage node `port` as the Strata account.
-async fn storage_conn(
-    storage: &StorageNodes,
-    port: u16,
-    db: Option<&str>,
-) -> Result<mysql_async::Conn, BoxError> {
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let opts = strata_testkit::mysql_opts(addr, storage.user(), storage.password(), db);
-    Ok(mysql_async::Conn::new(opts).await?)
-}
-
-/// The gtrids XA RECOVER lists on storage node `port`.
-async fn xa_recover(storage: &StorageNodes, port: u16) -> Result<Vec<String>, BoxError> {
-    let mut c = storage_conn(storage, port, None).await?;
-    let rows: Vec<(u32, u32, u32, String)> = c.query("XA RECOVER").await?;
-    c.disconnect().await?;
-    Ok(rows.into_iter().map(|r| r.3).collect())
 }
 
 async fn semi_sync_acknowledged(c: &mut mysql_async::Conn) -> Result<u64, BoxError> {
@@ -462,32 +431,18 @@ async fn commit_cut_by_a_primary_kill(
     let outcome = client.await??;
     let dnid = DataNodeId::new(kill as u32 + 1);
     let promoted = storage.replica(kill, 0).port();
-    eventually(Duration::from_secs(20), "failover", || async {
+    within(Duration::from_secs(20), "failover", || async {
         let states = compute.context().ha.data_node(dnid);
-        states
+        Ok(states
             .iter()
-            .any(|s| s.role == Role::Primary && s.port == promoted && s.status == NodeStatus::Up)
+            .any(|s| s.role == Role::Primary && s.port == promoted && s.status == NodeStatus::Up))
     })
     .await?;
-    // Every storage node still running (a killed one has no process).
-    let live: Vec<u16> = (0..storage.len())
-        .flat_map(|i| std::iter::once(storage.node(i)).chain(storage.replicas(i)))
-        .filter(|n| n.pid().is_some())
-        .map(|n| n.port())
-        .collect();
-    eventually(
+    // No branch left on any storage node still running (a killed one is not asked).
+    within(
         Duration::from_secs(30),
         "no branch left prepared",
-        || async {
-            let mut left = Vec::new();
-            for &port in &live {
-                match xa_recover(storage, port).await {
-                    Ok(branches) => left.extend(branches),
-                    Err(_) => return false,
-                }
-            }
-            left.is_empty()
-        },
+        || async { Ok(prepared_branches(storage).await.is_ok_and(|b| b.is_empty())) },
     )
     .await?;
     println!(
@@ -559,16 +514,10 @@ async fn a_transaction_cut_between_prepare_and_commit_by_a_failover_ends_the_sam
     // it applies the XA COMMIT recovery wrote there and is left with no branch.
     storage.node_mut(0).restart().await?;
     let old = storage.port(0);
-    eventually(
+    within(
         Duration::from_secs(15),
         "fencing the old primary",
-        || async {
-            storage
-                .node(0)
-                .execute_sql("SELECT @@global.read_only")
-                .await
-                .is_ok_and(|out| out.trim().ends_with('1'))
-        },
+        || async { Ok(is_read_only(storage.node(0)).await) },
     )
     .await?;
     assert_eq!(
@@ -591,10 +540,10 @@ async fn a_transaction_cut_between_prepare_and_commit_by_a_failover_ends_the_sam
         o.query_drop(sql).await?;
     }
     drop(o);
-    eventually(
+    within(
         Duration::from_secs(15),
         "the rejoined old primary finished its branch",
-        || async { xa_recover(&storage, old).await.is_ok_and(|b| b.is_empty()) },
+        || async { Ok(xa_recover(&storage, old).await.is_ok_and(|b| b.is_empty())) },
     )
     .await?;
     let physical = compute
