@@ -183,6 +183,9 @@ pub struct HaConfig {
     /// Statements for a data node that is failing over wait at most this long for the
     /// new primary before they fail.
     pub hold_timeout_ms: u64,
+    /// At most this many statements wait for one data node's new primary; beyond,
+    /// statements fail at once with a clear error.
+    pub hold_queue_limit: usize,
     /// A planned switchover (`SWITCH @@DATASOURCE`) waits at most this long, statements
     /// held, for the statements running on the old primary to finish before it makes
     /// it read-only and closes its connections (kept below `hold_timeout_ms`).
@@ -200,6 +203,7 @@ impl Default for HaConfig {
             max_replica_lag_ms: 1_000,
             catch_up_timeout_ms: 30_000,
             hold_timeout_ms: 5_000,
+            hold_queue_limit: 1_024,
             switchover_drain_ms: 2_000,
         }
     }

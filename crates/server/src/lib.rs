@@ -13,7 +13,8 @@
 //! collected in `stats`, long-running work reports its progress to `jobs`.
 //!
 //! With the `fuzzing` feature (fuzz/ and this crate's tests only), `fuzzing` holds the
-//! command-dispatch fuzzing harness.
+//! command-dispatch fuzzing harness; with `failpoints` (this crate's tests only),
+//! `failpoints` holds the pauses tests arm inside the commit protocol.
 
 pub mod admin;
 pub mod audit;
@@ -21,6 +22,8 @@ pub mod column_collations;
 pub mod context;
 pub mod deadlock;
 pub mod failover;
+#[cfg(feature = "failpoints")]
+pub mod failpoints;
 pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

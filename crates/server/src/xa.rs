@@ -75,6 +75,10 @@ pub struct Coordinator {
     unfinished: Mutex<HashSet<String>>,
     unfinished_changed: Notify,
     recovery_kick: Notify,
+    /// Stops a distributed commit after every XA PREPARE succeeded, before its decision
+    /// is logged (tests only).
+    #[cfg(feature = "failpoints")]
+    pub after_prepare: crate::failpoints::Pause,
 }
 
 impl Coordinator {
@@ -99,6 +103,8 @@ impl Coordinator {
             unfinished: Mutex::new(HashSet::new()),
             unfinished_changed: Notify::new(),
             recovery_kick: Notify::new(),
+            #[cfg(feature = "failpoints")]
+            after_prepare: crate::failpoints::Pause::default(),
         })
     }
 

@@ -11,32 +11,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank::{accounts_table, branches_of, settled_total, Bank, BoxError, TestResult};
+use bank::{
+    accounts_table, branches_of, settled_total, within, Bank, BoxError, TestResult, XA_FORMAT_ID,
+};
 use mysql_async::prelude::*;
 use strata_catalog::etcd::EtcdClient;
 use strata_catalog::store::etcd::EtcdStore;
 use strata_catalog::{Decision, DecisionLog};
 use strata_testkit::{ComputeNode, EtcdCluster, StorageNodes};
-
-const XA_FORMAT_ID: u32 = 0x5354;
-
-/// Polls `check` until it returns true; an error naming `what` after `limit`.
-async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Result<Duration, BoxError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, BoxError>>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await? {
-            return Ok(start.elapsed());
-        }
-        if start.elapsed() > limit {
-            return Err(format!("{what}: not within {} s", limit.as_secs()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Prepared branches of any of `nodes` left on any storage node.
 async fn branches_of_nodes(storage: &StorageNodes, nodes: &[u32]) -> Result<Vec<String>, BoxError> {
@@ -200,11 +182,10 @@ async fn bank_through_three_compute_nodes_survives_one_killed_for_good() -> Test
     let mut c = nodes[1].connect(Some("test")).await?;
     accounts_table(&mut c, 64, 1000).await?;
     drop(c);
-    let bank = Arc::new(Bank {
-        nodes: nodes.iter().map(|n| n.opts(Some("test"))).collect(),
-        accounts: 64,
-        initial: 1000,
-    });
+    let bank = Arc::new(Bank::new(
+        nodes.iter().map(|n| n.opts(Some("test"))).collect(),
+        false,
+    ));
 
     let etcd_view = EtcdStore::connect(&nodes[1].config().cluster, ids[1])?;
     let epoch_of = |node: u32| -> Result<Option<u64>, BoxError> {
@@ -268,11 +249,7 @@ async fn bank_through_three_compute_nodes_survives_one_killed_for_good() -> Test
     assert_eq!(settled_total(&survivor).await?, bank.total());
 
     // An etcd member dies while the two survivors carry on: no client sees an error.
-    let bank = Arc::new(Bank {
-        nodes: bank.nodes[1..].to_vec(),
-        accounts: 64,
-        initial: 1000,
-    });
+    let bank = Arc::new(Bank::new(bank.nodes[1..].to_vec(), false));
     let workload = tokio::spawn(bank.clone().run(10, 0, Duration::from_secs(6)));
     tokio::time::sleep(Duration::from_secs(2)).await;
     etcd.kill(0).await?;

@@ -783,6 +783,7 @@ pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) 
             message: err.message.clone(),
         },
         B::PoolTimeout(..) => MysqlError::new(codes::UNKNOWN, e.to_string()),
+        B::HoldQueueFull(..) => MysqlError::new(codes::UNKNOWN, format!("{e}; try again")),
         _ => MysqlError::new(
             codes::STORAGE_UNREACHABLE,
             format!("Unable to connect to data node {dnid}: {e}"),
