@@ -86,7 +86,7 @@ fn record(ctx: &ServerContext, db: &str, name: &str, columns: BTreeMap<String, S
     if let Err(e) = ctx
         .topology
         .catalog()
-        .set_column_collations(db, name, Some(columns))
+        .update_table(db, name, |info| info.column_collations = Some(columns))
     {
         warn!(table = %format!("{db}.{name}"), error = %e, "cannot record the table's column collations");
     }

@@ -1,6 +1,8 @@
 use std::path::Path;
 
+use super::tables::unknown_table;
 use super::*;
+use crate::sharding::{Distribution, KeyType};
 
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
