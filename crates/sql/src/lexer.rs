@@ -391,6 +391,25 @@ pub fn code_tokens(sql: &str) -> impl Iterator<Item = Token> + '_ {
     Lexer::new(sql).filter(|t| t.kind.is_code())
 }
 
+/// The tokens of `tokens` (from `sql`) outside any parentheses, the parentheses
+/// themselves left out; an unbalanced `)` does not count.
+pub fn outside_parens<'a>(
+    sql: &'a str,
+    tokens: impl Iterator<Item = Token> + 'a,
+) -> impl Iterator<Item = Token> + 'a {
+    let mut depth = 0usize;
+    tokens.filter(move |t| {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        } else {
+            return depth == 0;
+        }
+        false
+    })
+}
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }

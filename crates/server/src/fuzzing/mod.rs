@@ -46,8 +46,12 @@ use tokio::runtime::Runtime;
 use strata_catalog::Config;
 use strata_protocol::auth::ChangeUser;
 use strata_protocol::constants::{cap, charset, coltype, com, MAX_FRAME_PAYLOAD};
-use strata_protocol::handshake::{client_authenticate, read_server_handshake, ClientLogin};
-use strata_protocol::packets::{decode_text_row, is_eof, ErrPacket, ERR_HEADER, OK_HEADER};
+use strata_protocol::handshake::{
+    client_authenticate, read_server_handshake, ClientLogin, ServerInfo,
+};
+use strata_protocol::packets::{
+    decode_text_row, is_eof, ErrPacket, Handshake, ERR_HEADER, OK_HEADER,
+};
 use strata_protocol::wire::Reader;
 use strata_protocol::{AuthPlugin, PacketConn};
 
