@@ -4,17 +4,11 @@
 //! subqueries, qualified names, INSERT ... SELECT), and the limits before any account
 //! is considered (whitelist, failed logins, MAX_USER_CONNECTIONS).
 
+mod common;
+
+use common::{code_of, TestResult};
 use mysql_async::prelude::*;
 use strata_testkit::{mysql_opts, shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
 
 /// The error code `outcome` failed with, or 0 when it succeeded.
 fn code<T>(outcome: Result<T, mysql_async::Error>) -> u16 {
@@ -300,26 +294,23 @@ async fn clients_outside_the_whitelist_and_repeated_failures_are_turned_away() -
 #[tokio::test]
 async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
     use strata_catalog::config::{FirewallAction, FirewallRuleConfig};
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.firewall.deny_update_delete_without_where = true;
-            c.firewall.deny_drop_truncate_except = Some(vec!["root".into()]);
-            c.firewall.max_rows_estimate = Some(50);
-            c.firewall.rules.push(FirewallRuleConfig {
-                name: "no_vault".into(),
-                action: FirewallAction::Deny,
-                kinds: Vec::new(),
-                tables: vec!["test.vault".into()],
-                users: vec!["app".into()],
-                digest: None,
-                without_where: false,
-                except_users: Vec::new(),
-                reason: Some("the vault is for auditors".into()),
-            });
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| {
+        c.firewall.deny_update_delete_without_where = true;
+        c.firewall.deny_drop_truncate_except = Some(vec!["root".into()]);
+        c.firewall.max_rows_estimate = Some(50);
+        c.firewall.rules.push(FirewallRuleConfig {
+            name: "no_vault".into(),
+            action: FirewallAction::Deny,
+            kinds: Vec::new(),
+            tables: vec!["test.vault".into()],
+            users: vec!["app".into()],
+            digest: None,
+            without_where: false,
+            except_users: Vec::new(),
+            reason: Some("the vault is for auditors".into()),
+        });
+    })
+    .await?;
     let addr = node.service_addr();
     let mut root = node.connect(Some("test")).await?;
     root.query_drop("CREATE TABLE big (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")

@@ -57,11 +57,7 @@ fn column<'a>(
 }
 
 async fn sharded_node() -> Result<ComputeNode, Box<dyn std::error::Error + Send + Sync>> {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.slow_log.slow_query_ms = 200)
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| c.slow_log.slow_query_ms = 200).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE ad (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;

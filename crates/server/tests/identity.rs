@@ -5,6 +5,9 @@
 //! `USE information_schema`, which must read the same restricted tables as qualified
 //! names, and session variables without a default value.
 
+mod common;
+
+use common::{code_of, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_server::RunningServer;
@@ -12,15 +15,6 @@ use strata_testkit::{
     mysql_opts, shared_storage, ComputeNode, StorageNodes, ROOT_PASSWORD, ROOT_USER,
 };
 use tokio::io::AsyncReadExt;
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
 
 /// The version string of the server greeting at `addr`, read off the wire (drivers
 /// parse it and strip MariaDB's prefix, so they cannot show it as sent).
@@ -137,14 +131,11 @@ async fn one_identity_derived_from_the_storage_nodes() -> TestResult {
 
 #[tokio::test]
 async fn configured_identity_wins_everywhere() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.server.version = Some("10.6.99-MariaDB-configured".into());
-            c.server.version_comment = Some("configured comment".into());
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(1, |c| {
+        c.server.version = Some("10.6.99-MariaDB-configured".into());
+        c.server.version_comment = Some("configured comment".into());
+    })
+    .await?;
     assert_eq!(
         greeting_version(node.service_addr()).await?,
         "5.5.5-10.6.99-MariaDB-configured"

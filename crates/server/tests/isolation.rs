@@ -5,10 +5,11 @@
 //! the compute node's answers instead. The storage nodes are this test's own, so a
 //! regression damages nothing another test uses.
 
+mod common;
+
+use common::{code_of, TestResult};
 use mysql_async::prelude::*;
 use strata_testkit::{unique_name, ComputeNode, StorageNodes};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// What a storage server looks like as a whole, read directly (not through Strata).
 async fn storage_state(
@@ -31,13 +32,6 @@ async fn storage_state(
     let replicas: Vec<mysql_async::Row> = c.query("SHOW ALL SLAVES STATUS").await?;
     state.push(format!("replication sources: {}", replicas.len()));
     Ok(state)
-}
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
 }
 
 #[tokio::test]

@@ -84,11 +84,7 @@ async fn group_concat_across_nodes_is_cut_at_the_sessions_limit_as_on_mariadb() 
 #[tokio::test]
 async fn a_merge_over_the_configured_memory_budget_fails_with_1114_naming_the_setting() -> TestResult
 {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.merge.memory_budget = 4096)
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| c.merge.memory_budget = 4096).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(CREATE_SHARDED).await?;
     let values: Vec<String> = (1..=400).map(|id| format!("({id}, {id}, 'x')")).collect();

@@ -4,30 +4,16 @@
 //! CALL runs only where a hint routes it, triggers on sharded tables and events are
 //! refused; ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM TABLE answer with MariaDB's rows.
 
+mod common;
+
+use common::{error_of, TestResult};
 use mysql_async::prelude::*;
 use strata_testkit::{shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
-
-async fn error_of(c: &mut mysql_async::Conn, sql: &str) -> (Option<u16>, String) {
-    match c.query_drop(sql).await {
-        Ok(()) => (None, String::new()),
-        Err(e) => (code_of(&e), e.to_string()),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_data_node(
 ) -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("DROP TABLE IF EXISTS pr_t").await?;
     c.query_drop("DROP PROCEDURE IF EXISTS pr_fill").await?;
@@ -111,8 +97,7 @@ async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_da
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_routine_body_naming_the_storage_servers_schemas_is_refused() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut c = node.connect(Some("test")).await?;
     let (code, _) = error_of(
         &mut c,
@@ -132,8 +117,7 @@ async fn a_routine_body_naming_the_storage_servers_schemas_is_refused() -> TestR
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_maintenance_statements_answer_with_the_logical_table_on_one_data_node() -> TestResult
 {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("DROP TABLE IF EXISTS mt_a, mt_b").await?;
     c.query_drop("CREATE TABLE mt_a (a INT) ENGINE=MyISAM")

@@ -89,14 +89,11 @@ async fn crud_and_transactions_behave_as_on_mysql() -> TestResult {
 #[tokio::test]
 async fn transactions_stay_on_one_storage_connection_while_other_sessions_share_the_pool(
 ) -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.pool.max_size = 2;
-            c.pool.min_idle = 0
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(1, |c| {
+        c.pool.max_size = 2;
+        c.pool.min_idle = 0
+    })
+    .await?;
     let mut a = node.connect(Some("test")).await?;
     let mut b = node.connect(Some("test")).await?;
     let mut others = Vec::new();
@@ -126,14 +123,11 @@ async fn transactions_stay_on_one_storage_connection_while_other_sessions_share_
 
 #[tokio::test]
 async fn session_variables_follow_the_session_across_pooled_connections() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.pool.max_size = 1;
-            c.pool.min_idle = 0
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(1, |c| {
+        c.pool.max_size = 1;
+        c.pool.min_idle = 0
+    })
+    .await?;
     let mut a = node.connect(Some("test")).await?;
     let mut b = node.connect(Some("test")).await?;
     a.query_drop("SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+05:00'")
@@ -337,14 +331,11 @@ async fn driver_connect_queries_are_answered() -> TestResult {
 
 #[tokio::test]
 async fn last_insert_id_survives_connection_multiplexing() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.pool.max_size = 2;
-            c.pool.min_idle = 0
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(1, |c| {
+        c.pool.max_size = 2;
+        c.pool.min_idle = 0
+    })
+    .await?;
     let mut a = node.connect(Some("test")).await?;
     let mut b = node.connect(Some("test")).await?;
     a.query_drop("CREATE TABLE seq (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
@@ -367,14 +358,11 @@ async fn last_insert_id_survives_connection_multiplexing() -> TestResult {
 
 #[tokio::test]
 async fn prepared_statements_run_on_any_pooled_connection() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.pool.max_size = 3;
-            c.pool.min_idle = 0
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(1, |c| {
+        c.pool.max_size = 3;
+        c.pool.min_idle = 0
+    })
+    .await?;
     let mut c = node.connect(Some("test")).await?;
     let mut others = Vec::new();
     for _ in 0..3 {

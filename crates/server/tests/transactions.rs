@@ -638,11 +638,8 @@ async fn bank_survives_a_storage_node_restart() -> TestResult {
 
 #[tokio::test]
 async fn a_deadlock_across_nodes_rolls_back_one_transaction_with_1213() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.transaction.deadlock_check_interval_ms = 500)
-        .start()
-        .await?;
+    let node =
+        ComputeNode::configured(4, |c| c.transaction.deadlock_check_interval_ms = 500).await?;
     let mut setup = node.connect(Some("test")).await?;
     accounts_table(&mut setup, 8, 100).await?;
     // Accounts 1 and 2 live on different data nodes (auto_mod over 4 nodes).
@@ -748,11 +745,8 @@ async fn read(c: &mut Conn, id: u32) -> Result<i64, mysql_async::Error> {
 
 #[tokio::test]
 async fn isolation_levels_behave_as_on_one_node() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.transaction.idle_in_transaction_timeout_ms = 1500)
-        .start()
-        .await?;
+    let node =
+        ComputeNode::configured(4, |c| c.transaction.idle_in_transaction_timeout_ms = 1500).await?;
     let mut writer = node.connect(Some("test")).await?;
     accounts_table(&mut writer, 8, 100).await?;
     let mut c = node.connect(Some("test")).await?;

@@ -226,6 +226,16 @@ impl ComputeNode {
         ComputeNode::builder(&storage).start().await
     }
 
+    /// Starts a compute node on the `n` storage nodes of [`crate::shared_storage`] with
+    /// `tweak` applied to the default configuration.
+    pub async fn configured(
+        n: usize,
+        tweak: impl FnOnce(&mut Config) + Send + 'static,
+    ) -> Result<ComputeNode, TestkitError> {
+        let storage = crate::shared_storage(n).await?;
+        ComputeNode::builder(&storage).configure(tweak).start().await
+    }
+
     /// The bound service address.
     pub fn service_addr(&self) -> SocketAddr {
         self.server.service_addr()
