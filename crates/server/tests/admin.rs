@@ -3,13 +3,14 @@
 //! columns, values that move while load runs, the actions, and clear errors for
 //! unknown commands, bad ids and accounts without the admin privilege.
 
+mod common;
+
+use common::{node_on_shared, TestResult};
 use std::time::Duration;
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Row};
-use strata_testkit::{mysql_opts, shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+use strata_testkit::{mysql_opts, ComputeNode};
 
 /// Column names and rows (as text, NULL as None) of an admin command.
 async fn show(
@@ -616,8 +617,7 @@ async fn the_mariadb_client_talks_to_the_admin_port() -> TestResult {
 #[tokio::test]
 async fn ddl_over_several_data_nodes_is_a_job_that_finishes_or_fails_with_its_error() -> TestResult
 {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut admin = Conn::new(node.admin_opts()).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE jb (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")

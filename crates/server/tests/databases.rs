@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{error_of, TestResult};
+use common::{error_of, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_testkit::{mysql_opts, shared_storage, unique_name, ComputeNode, StorageNodes};
@@ -34,8 +34,7 @@ async fn databases(c: &mut mysql_async::Conn) -> Result<Vec<String>, mysql_async
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     let mut c = node.connect(Some("test")).await?;
     let db = unique_name("mt");
 
@@ -145,8 +144,7 @@ async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn databases_span_every_data_node_or_the_listed_ones() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     let (wide, narrow) = (unique_name("wide"), unique_name("narrow"));
 
@@ -205,8 +203,7 @@ async fn databases_span_every_data_node_or_the_listed_ones() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_node_that_fails_the_create_leaves_nothing_behind() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     let db = unique_name("clash");
     // A database Strata does not know, on data node 2 only: never adopted.
@@ -329,8 +326,7 @@ async fn creating_and_dropping_need_the_privileges_mariadb_asks_for() -> TestRes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qualified_tables_of_a_multi_node_database_are_planned_from_any_current_database(
 ) -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let physical = node.physical_database("test").ok_or("no test")?.to_string();
     let mut c = node.connect(None).await?;
     c.query_drop("CREATE TABLE test.q1 (id INT PRIMARY KEY, v INT)")

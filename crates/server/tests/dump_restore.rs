@@ -6,7 +6,7 @@ mod common;
 
 use common::{root_client_args, run_all, run_piped, TestResult};
 use mysql_async::prelude::*;
-use strata_testkit::{shared_storage, unique_name, ComputeNode};
+use strata_testkit::{unique_name, ComputeNode};
 
 /// The distribution comment SHOW CREATE TABLE gives `table` of `db`.
 async fn distribution(c: &mut mysql_async::Conn, db: &str, table: &str) -> Result<String, String> {
@@ -26,8 +26,7 @@ async fn distribution(c: &mut mysql_async::Conn, db: &str, table: &str) -> Resul
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(2).await?;
     let mut c = node.connect(None).await?;
     let (src, dst) = (unique_name("dumpsrc"), unique_name("dumpdst"));
     c.query_drop(format!("CREATE DATABASE {src} DEFAULT DATANODE '1,2'"))

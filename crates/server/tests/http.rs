@@ -4,6 +4,9 @@
 //! load, the JSON views and actions with basic authentication, and the OpenAPI
 //! document.
 
+mod common;
+
+use common::TestResult;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -14,8 +17,6 @@ use hyper_util::rt::TokioIo;
 use mysql_async::prelude::*;
 use serde_json::Value;
 use strata_testkit::ComputeNode;
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// An HTTP response: status, `WWW-Authenticate` if any, body.
 struct Reply {

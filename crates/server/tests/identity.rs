@@ -7,13 +7,11 @@
 
 mod common;
 
-use common::{code_of, TestResult};
+use common::{code_of, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_server::RunningServer;
-use strata_testkit::{
-    mysql_opts, shared_storage, ComputeNode, StorageNodes, ROOT_PASSWORD, ROOT_USER,
-};
+use strata_testkit::{mysql_opts, ComputeNode, StorageNodes, ROOT_PASSWORD, ROOT_USER};
 use tokio::io::AsyncReadExt;
 
 /// The version string of the server greeting at `addr`, read off the wire (drivers
@@ -102,8 +100,7 @@ fn assert_identity(seen: &[(String, String)], version: &str, comment: &str) {
 
 #[tokio::test]
 async fn one_identity_derived_from_the_storage_nodes() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut direct = storage.connect(0, None).await?;
     let storage_version: String = direct.query_first("SELECT @@version").await?.ok_or("v")?;
     assert!(storage_version.contains("MariaDB"), "{storage_version}");
@@ -277,8 +274,7 @@ async fn use_information_schema_reads_only_what_qualified_names_read() -> TestRe
 
 #[tokio::test]
 async fn rand_seeds_set_and_their_connections_serve_other_sessions() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     let mut direct = storage.connect(0, None).await?;
     direct
         .query_drop("SET rand_seed1 = 3, rand_seed2 = 7")

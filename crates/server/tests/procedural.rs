@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{error_of, TestResult};
+use common::{error_of, node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
-use strata_testkit::{shared_storage, ComputeNode};
+use strata_testkit::ComputeNode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_data_node(
@@ -162,12 +162,8 @@ async fn table_maintenance_statements_answer_with_the_logical_table_on_one_data_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let (storage, node) = node_on_shared(2).await?;
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("DROP PROCEDURE IF EXISTS mp_one").await?;
     c.query_drop("CREATE PROCEDURE mp_one() BEGIN SELECT 1; SELECT 2 AS two; END")

@@ -1,6 +1,9 @@
 //! Protocol-level behaviour seen through raw packets and through TLS: unknown commands,
 //! malformed input, COM_FIELD_LIST / COM_STATISTICS, TLS and caching_sha2_password.
 
+mod common;
+
+use common::TestResult;
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
 use strata_catalog::config::{TlsConfig, UserConfig};
@@ -10,8 +13,6 @@ use strata_protocol::PacketConn;
 use strata_testkit::{shared_storage, ComputeNode, ROOT_PASSWORD, ROOT_USER};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 const CLIENT_CAPS: u32 = cap::LONG_PASSWORD
     | cap::PROTOCOL_41

@@ -1,18 +1,18 @@
 //! End-to-end behaviour of client sessions through a compute node over real MariaDB
 //! storage nodes, with mysql_async as the client.
 
+mod common;
+
+use common::{node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts, OptsBuilder, Row};
 use strata_testkit::{shared_storage, ComputeNode, ROOT_USER};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 async fn compute() -> Result<
     (std::sync::Arc<strata_testkit::StorageNodes>, ComputeNode),
     Box<dyn std::error::Error + Send + Sync>,
 > {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     Ok((storage, node))
 }
 
@@ -179,10 +179,7 @@ async fn session_variables_follow_the_session_across_pooled_connections() -> Tes
 #[tokio::test]
 async fn logical_names_are_shown_and_physical_names_never_leak() -> TestResult {
     let (_storage, node) = compute().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical name")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     assert_ne!(physical, "test");
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE gadgets (id INT PRIMARY KEY)")
@@ -508,8 +505,7 @@ async fn change_user_and_reset_connection_clear_session_state() -> TestResult {
 
 #[tokio::test]
 async fn a_killed_storage_connection_gives_an_error_and_other_sessions_carry_on() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     let mut victim = node.connect(Some("test")).await?;
     let mut other = node.connect(Some("test")).await?;
     victim.query_drop("BEGIN").await?;

@@ -2,18 +2,18 @@
 //! routed point queries, scatter queries with merged ORDER BY / LIMIT / aggregates,
 //! global tables and transactions that touch several data nodes.
 
+mod common;
+
+use common::{node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 async fn two_node_cluster() -> Result<
     (std::sync::Arc<strata_testkit::StorageNodes>, ComputeNode),
     Box<dyn std::error::Error + Send + Sync>,
 > {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     Ok((storage, node))
 }
 
@@ -33,10 +33,7 @@ async fn rows_on_storage(
 #[tokio::test]
 async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
     let (storage, node) = two_node_cluster().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(20), amount DECIMAL(10,2)) \
@@ -153,10 +150,7 @@ async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
 #[tokio::test]
 async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() -> TestResult {
     let (storage, node) = two_node_cluster().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE region (id INT PRIMARY KEY, name VARCHAR(10)) SHARD BY GLOBAL")
         .await?;
@@ -193,10 +187,7 @@ async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() 
         .configure(|c| c.server.auto_shard_plain_tables = false)
         .start()
         .await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
         .await?;
@@ -399,10 +390,7 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
         .configure(move |c| c.tables = vec![by_customer, audit])
         .start()
         .await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     // Plain DDL, as an ORM or a migration tool writes it (the key contains the declared
     // sharding column, so each data node can enforce it).
@@ -438,12 +426,8 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
 /// plain table whose keys share no column stays whole on one node, where they hold.
 #[tokio::test]
 async fn unique_keys_without_the_sharding_column_are_refused_not_duplicated() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let (storage, node) = node_on_shared(4).await?;
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     let err = c
         .query_drop(

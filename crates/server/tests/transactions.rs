@@ -3,6 +3,9 @@
 //! of prepared branches after a crash, and the bank test (money moves between accounts
 //! on different nodes while readers check that the total never changes).
 
+mod common;
+
+use common::node_on_shared;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,8 +68,7 @@ async fn balances(c: &mut Conn) -> Result<Vec<(i32, i64)>, BoxError> {
 
 #[tokio::test]
 async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(4).await?;
     let node_id = node.config().server.node_id;
     let mut c = node.connect(Some("test")).await?;
     accounts_table(&mut c, 8, 100).await?;
@@ -547,8 +549,7 @@ fn check_stats(stats: &BankStats, min_transfers: u64) -> TestResult {
 
 #[tokio::test]
 async fn bank_transfers_across_nodes_keep_the_total() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(4).await?;
     let node_id = node.config().server.node_id;
     let mut c = node.connect(Some("test")).await?;
     accounts_table(&mut c, 64, 1000).await?;

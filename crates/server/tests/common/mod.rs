@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 
 use mysql_async::prelude::*;
 use mysql_async::Conn;
-use strata_testkit::{ComputeNode, ROOT_PASSWORD, ROOT_USER};
+use std::sync::Arc;
+
+use strata_testkit::{shared_storage, ComputeNode, StorageNodes, ROOT_PASSWORD, ROOT_USER};
 
 /// Error type of the tests.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -31,6 +33,22 @@ pub async fn error_of(c: &mut Conn, sql: &str) -> (Option<u16>, String) {
         Ok(()) => (None, String::new()),
         Err(e) => (code_of(&e), e.to_string()),
     }
+}
+
+/// Asserts that `e` is the server's error reply `code`.
+pub fn assert_code(e: &mysql_async::Error, code: u16) {
+    match e {
+        mysql_async::Error::Server(s) => assert_eq!(s.code, code, "{}", s.message),
+        other => panic!("expected error {code}, got {other:?}"),
+    }
+}
+
+/// A compute node with the default configuration on the `n` shared storage nodes, and
+/// those storage nodes (to look at what reached them).
+pub async fn node_on_shared(n: usize) -> TestResult<(Arc<StorageNodes>, ComputeNode)> {
+    let storage = shared_storage(n).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    Ok((storage, node))
 }
 
 /// Runs `statements` one after the other, stopping at the first that fails.
