@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::TestResult;
+use common::{node_and_conn, TestResult};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -79,8 +79,7 @@ async fn request(
 const ROOT: Option<(&str, &str)> = Some(("root", "secret"));
 
 async fn sharded_node() -> Result<ComputeNode, Box<dyn std::error::Error + Send + Sync>> {
-    let node = ComputeNode::on_shared_storage(2).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(2).await?;
     c.query_drop("CREATE TABLE ht (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;
     c.query_drop("INSERT INTO ht VALUES (1, 10), (2, 20), (3, 30), (4, 40)")

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{code_of, node_on_shared, TestResult};
+use common::{code_of, node_and_conn, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_server::RunningServer;
@@ -188,8 +188,7 @@ async fn identity_follows_a_storage_node_that_answers_after_start() -> TestResul
 
 #[tokio::test]
 async fn use_information_schema_reads_only_what_qualified_names_read() -> TestResult {
-    let node = ComputeNode::on_shared_storage(1).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(1).await?;
     let table = strata_testkit::unique_name("t_is");
     c.query_drop(format!("CREATE TABLE {table} (id INT PRIMARY KEY)"))
         .await?;

@@ -6,15 +6,13 @@
 
 mod common;
 
-use common::{error_of, node_on_shared, physical_test_db, TestResult};
+use common::{error_of, node_and_conn, node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
-use strata_testkit::ComputeNode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_data_node(
 ) -> TestResult {
-    let node = ComputeNode::on_shared_storage(1).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (_node, mut c) = node_and_conn(1).await?;
     c.query_drop("DROP TABLE IF EXISTS pr_t").await?;
     c.query_drop("DROP PROCEDURE IF EXISTS pr_fill").await?;
     c.query_drop("CREATE TABLE pr_t (a INT PRIMARY KEY)")
@@ -97,8 +95,7 @@ async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_da
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_routine_body_naming_the_storage_servers_schemas_is_refused() -> TestResult {
-    let node = ComputeNode::on_shared_storage(1).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (_node, mut c) = node_and_conn(1).await?;
     let (code, _) = error_of(
         &mut c,
         "CREATE PROCEDURE pr_bad() BEGIN SELECT 1; SELECT * FROM mysql.user; END",
@@ -117,8 +114,7 @@ async fn a_routine_body_naming_the_storage_servers_schemas_is_refused() -> TestR
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_maintenance_statements_answer_with_the_logical_table_on_one_data_node() -> TestResult
 {
-    let node = ComputeNode::on_shared_storage(1).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(1).await?;
     c.query_drop("DROP TABLE IF EXISTS mt_a, mt_b").await?;
     c.query_drop("CREATE TABLE mt_a (a INT) ENGINE=MyISAM")
         .await?;

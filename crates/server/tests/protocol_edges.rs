@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestResult;
+use common::{node_and_conn, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
 use strata_catalog::config::{TlsConfig, UserConfig};
@@ -78,8 +78,7 @@ async fn unknown_commands_get_error_1047_and_the_session_goes_on() -> TestResult
 
 #[tokio::test]
 async fn field_list_lists_a_tables_columns() -> TestResult {
-    let node = ComputeNode::on_shared_storage(1).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(1).await?;
     c.query_drop("CREATE TABLE fl (a INT, b VARCHAR(3))")
         .await?;
     let mut conn = raw_login(node.service_addr()).await?;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{node_on_shared, physical_test_db, TestResult};
+use common::{assert_code, node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
@@ -235,10 +235,7 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
         .query_drop("SELECT CAST(SUM(bal) AS CHAR) FROM acct")
         .await
         .expect_err("refused");
-    match err {
-        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{}", e.message),
-        other => panic!("expected 1235, got {other:?}"),
-    }
+    assert_code(&err, 1235);
     node.shutdown().await;
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::node_on_shared;
+use common::{node_and_conn, node_on_shared};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,8 +123,7 @@ async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> 
 
 #[tokio::test]
 async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (_node, mut c) = node_and_conn(4).await?;
     accounts_table(&mut c, 8, 100).await?;
 
     c.query_drop("BEGIN").await?;
@@ -179,8 +178,7 @@ async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResul
 
 #[tokio::test]
 async fn ddl_commits_implicitly_and_autocommit_off_opens_transactions() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     let mut other = node.connect(Some("test")).await?;
     accounts_table(&mut c, 8, 100).await?;
 

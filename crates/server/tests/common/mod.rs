@@ -51,6 +51,14 @@ pub async fn node_on_shared(n: usize) -> TestResult<(Arc<StorageNodes>, ComputeN
     Ok((storage, node))
 }
 
+/// A compute node with the default configuration on the `n` shared storage nodes, and
+/// a connection to its database `test`.
+pub async fn node_and_conn(n: usize) -> TestResult<(ComputeNode, Conn)> {
+    let node = ComputeNode::on_shared_storage(n).await?;
+    let c = node.connect(Some("test")).await?;
+    Ok((node, c))
+}
+
 /// Runs `statements` one after the other, stopping at the first that fails.
 pub async fn run_all(c: &mut Conn, statements: &[&str]) -> Result<(), mysql_async::Error> {
     for sql in statements {
