@@ -19,6 +19,16 @@ use strata_server::fuzzing::{self, FuzzStorage, Login, Outcome, Step, MAX_ALLOWE
 
 const FRAME: usize = 0xff_ffff;
 
+/// Starts the harness; false (the test is skipped) when it runs without a storage node
+/// (`STRATA_FUZZ_STORAGE=none`), where prepared statements cannot run.
+fn start_with_storage() -> bool {
+    start();
+    if !fuzzing::has_storage() {
+        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
+    }
+    fuzzing::has_storage()
+}
+
 /// Starts the harness once per process over the best storage node available.
 fn start() {
     static START: Once = Once::new();
@@ -492,9 +502,7 @@ fn execute_without_params(id: u32) -> Step {
 // the bystander in database `fuzz` got sql_mode NO_AUTO_VALUE_ON_ZERO).
 #[test]
 fn prepared_set_statements_do_not_leak_into_other_sessions() {
-    start();
-    if !fuzzing::has_storage() {
-        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
+    if !start_with_storage() {
         return;
     }
     for sql in [
@@ -527,9 +535,7 @@ fn prepared_set_statements_do_not_leak_into_other_sessions() {
 // database `test` then read @@session.sql_mode '' instead of STRICT_TRANS_TABLES,...
 #[test]
 fn prepared_set_global_is_refused_like_set_global() {
-    start();
-    if !fuzzing::has_storage() {
-        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
+    if !start_with_storage() {
         return;
     }
     let run = |sql: &str| {

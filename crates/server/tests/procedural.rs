@@ -8,6 +8,7 @@ mod common;
 
 use common::{error_of, node_and_conn, node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
+use strata_testkit::StorageNodes;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_data_node(
@@ -156,6 +157,24 @@ async fn table_maintenance_statements_answer_with_the_logical_table_on_one_data_
     Ok(())
 }
 
+/// How many routines named `name` storage node `i` has in `physical`.
+async fn routines_named(
+    storage: &StorageNodes,
+    i: usize,
+    physical: &str,
+    name: &str,
+) -> TestResult<i64> {
+    let mut s = storage.connect(i, Some(physical)).await?;
+    let n: Option<i64> = s
+        .exec_first(
+            "SELECT COUNT(*) FROM information_schema.ROUTINES \
+             WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ?",
+            (physical, name),
+        )
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() -> TestResult {
     let (storage, node) = node_on_shared(2).await?;
@@ -165,15 +184,8 @@ async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() 
     c.query_drop("CREATE PROCEDURE mp_one() BEGIN SELECT 1; SELECT 2 AS two; END")
         .await?;
     for i in 0..2 {
-        let mut s = storage.connect(i, Some(&physical)).await?;
-        let n: Option<i64> = s
-            .exec_first(
-                "SELECT COUNT(*) FROM information_schema.ROUTINES \
-                 WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = 'mp_one'",
-                (physical.as_str(),),
-            )
-            .await?;
-        assert_eq!(n, Some(1), "storage node {i}");
+        let n = routines_named(&storage, i, &physical, "mp_one").await?;
+        assert_eq!(n, 1, "storage node {i}");
     }
     let (code, message) = error_of(&mut c, "CALL mp_one()").await;
     assert_eq!(code, Some(1235), "{message}");
@@ -234,15 +246,8 @@ async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() 
 
     c.query_drop("DROP PROCEDURE mp_one").await?;
     for i in 0..2 {
-        let mut s = storage.connect(i, Some(&physical)).await?;
-        let n: Option<i64> = s
-            .exec_first(
-                "SELECT COUNT(*) FROM information_schema.ROUTINES \
-                 WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = 'mp_one'",
-                (physical.as_str(),),
-            )
-            .await?;
-        assert_eq!(n, Some(0), "storage node {i}");
+        let n = routines_named(&storage, i, &physical, "mp_one").await?;
+        assert_eq!(n, 0, "storage node {i}");
     }
     c.query_drop("DROP TABLE mp_sharded").await?;
     Ok(())

@@ -14,13 +14,7 @@ use strata_testkit::{shared_storage, ComputeNode, ROOT_PASSWORD, ROOT_USER};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-const CLIENT_CAPS: u32 = cap::LONG_PASSWORD
-    | cap::PROTOCOL_41
-    | cap::SECURE_CONNECTION
-    | cap::PLUGIN_AUTH
-    | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA
-    | cap::CONNECT_WITH_DB
-    | cap::TRANSACTIONS;
+const CLIENT_CAPS: u32 = cap::CLIENT_REQUIRED | cap::CONNECT_WITH_DB | cap::TRANSACTIONS;
 
 async fn raw_login(
     addr: std::net::SocketAddr,

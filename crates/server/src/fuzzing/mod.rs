@@ -158,14 +158,8 @@ impl Default for Login {
 }
 
 /// Capabilities every harness client asks for.
-const BASE_CAPS: u32 = cap::LONG_PASSWORD
-    | cap::LONG_FLAG
-    | cap::PROTOCOL_41
-    | cap::SECURE_CONNECTION
-    | cap::PLUGIN_AUTH
-    | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA
-    | cap::TRANSACTIONS
-    | cap::CONNECT_ATTRS;
+const BASE_CAPS: u32 =
+    cap::CLIENT_REQUIRED | cap::LONG_FLAG | cap::TRANSACTIONS | cap::CONNECT_ATTRS;
 
 /// What a logged-in fuzzed session knows, to build its requests.
 #[derive(Debug, Clone)]

@@ -59,6 +59,14 @@ pub async fn node_and_conn(n: usize) -> TestResult<(ComputeNode, Conn)> {
     Ok((node, c))
 }
 
+/// Asserts that `sql`, a list of databases (SHOW DATABASES, a query of SCHEMATA), shows
+/// exactly `information_schema` and `test`: what a client of a default node sees.
+pub async fn assert_lists_only_test(c: &mut Conn, sql: &str) -> TestResult {
+    let names: Vec<String> = c.query(sql).await?;
+    assert_eq!(names, ["information_schema", "test"], "{sql}");
+    Ok(())
+}
+
 /// Runs `statements` one after the other, stopping at the first that fails.
 pub async fn run_all(c: &mut Conn, statements: &[&str]) -> Result<(), mysql_async::Error> {
     for sql in statements {
