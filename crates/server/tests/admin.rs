@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{node_on_shared, TestResult};
-use std::time::Duration;
+use common::{is_closed_soon, node_on_shared, root_client_args, run_piped, TestResult};
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Row};
@@ -434,15 +433,10 @@ async fn kill_closes_sessions_and_bad_input_gets_clear_errors() -> TestResult {
         .await?;
     assert_eq!(admin.affected_rows(), 1);
     // The session is closed: its next statement fails.
-    let mut closed = false;
-    for _ in 0..50 {
-        if victim.query_drop("SELECT 1").await.is_err() {
-            closed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(closed, "the killed session still answers");
+    assert!(
+        is_closed_soon(&mut victim).await,
+        "the killed session still answers"
+    );
     bystander.query_drop("SELECT 1").await?;
     node.shutdown().await;
     Ok(())
@@ -584,27 +578,13 @@ async fn reload_applies_online_settings_and_names_the_rest() -> TestResult {
 #[tokio::test]
 async fn the_mariadb_client_talks_to_the_admin_port() -> TestResult {
     let node = sharded_node().await?;
-    let addr = node.admin_addr();
-    let output = tokio::process::Command::new("mariadb")
-        .args([
-            "-h",
-            &addr.ip().to_string(),
-            "-P",
-            &addr.port().to_string(),
-            "-uroot",
-            "-psecret",
-            "--batch",
-            "-e",
-            "SHOW @@DATANODE; SHOW @@SERVER",
-        ])
-        .output()
-        .await?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut args = root_client_args(node.admin_addr());
+    args.push("--batch".into());
+    let output = tokio::task::spawn_blocking(move || {
+        run_piped("mariadb", &args, b"SHOW @@DATANODE; SHOW @@SERVER")
+    })
+    .await??;
+    let stdout = String::from_utf8_lossy(&output);
     assert!(
         stdout.starts_with("dnid\tdatabases\tstorage_node\tstatus"),
         "{stdout}"

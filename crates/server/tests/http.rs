@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{node_and_conn, TestResult};
+use common::{is_closed_soon, node_and_conn, TestResult};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full};
@@ -384,15 +383,7 @@ async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> 
     let killed = request(addr, "POST", "/api/v1/kill", ROOT, Some(&body)).await?;
     assert_eq!(killed.status, 200);
     assert_eq!(killed.json()["killed"], 1);
-    let mut closed = false;
-    for _ in 0..50 {
-        if victim.query_drop("SELECT 1").await.is_err() {
-            closed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(closed);
+    assert!(is_closed_soon(&mut victim).await);
 
     let reload = request(addr, "POST", "/api/v1/reload", ROOT, None).await?;
     assert_eq!(reload.status, 422);

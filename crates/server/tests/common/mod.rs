@@ -67,6 +67,18 @@ pub async fn assert_lists_only_test(c: &mut Conn, sql: &str) -> TestResult {
     Ok(())
 }
 
+/// Whether the server closes `c` (a killed session) within a second: its next
+/// statement fails.
+pub async fn is_closed_soon(c: &mut Conn) -> bool {
+    for _ in 0..50 {
+        if c.query_drop("SELECT 1").await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
 /// Runs `statements` one after the other, stopping at the first that fails.
 pub async fn run_all(c: &mut Conn, statements: &[&str]) -> Result<(), mysql_async::Error> {
     for sql in statements {
