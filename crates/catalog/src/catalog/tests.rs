@@ -3,6 +3,7 @@ use std::path::Path;
 use super::tables::unknown_table;
 use super::*;
 use crate::sharding::{Distribution, KeyType};
+use crate::test_fixtures::SHOP_TABLES;
 
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
@@ -518,28 +519,11 @@ name = "r_range"
 function = "range"
 params = "1:1000=1, 1001:2000=2"
 null_route = 1
-
-[[table]]
-database = "shop"
-name = "orders"
-type = "sharded"
-column = "customer_id"
-rule = "r_orders"
-auto_increment = "id"
-
-[[table]]
-database = "shop"
-name = "items"
-type = "child"
-parent = "orders"
-parent_column = "customer_id"
-child_column = "customer_id"
-
-[[table]]
-database = "shop"
-name = "region"
-type = "global"
-
+"#,
+    );
+    text.push_str(SHOP_TABLES);
+    text.push_str(
+        r#"
 [[table]]
 database = "shop"
 name = "audit"
