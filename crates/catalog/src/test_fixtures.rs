@@ -1,9 +1,14 @@
 //! Configuration the catalog's unit tests share.
 
-/// Three tables of database `shop` declared in the configuration: `orders` sharded on
-/// `customer_id` by rule `r_orders` (global AUTO_INCREMENT `id`), its child `items`, and
-/// the global table `region`.
+/// The rule `r_orders` (AUTO_CRC32 over data nodes 1 and 2) and three tables of database
+/// `shop` declared in the configuration: `orders` sharded on `customer_id` by it (global
+/// AUTO_INCREMENT `id`), its child `items`, and the global table `region`.
 pub(crate) const SHOP_TABLES: &str = r#"
+[[rule]]
+name = "r_orders"
+function = "auto_crc32"
+data_nodes = [1, 2]
+
 [[table]]
 database = "shop"
 name = "orders"

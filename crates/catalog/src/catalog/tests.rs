@@ -507,23 +507,15 @@ fn dropping_a_runtime_database_forgets_its_tables() -> Result<(), CatalogError> 
 fn configured_rules_and_declared_tables_are_looked_up() -> Result<(), CatalogError> {
     let dir = tempdir();
     let mut text = config(dir.path()).to_toml()?;
+    text.push_str(SHOP_TABLES);
     text.push_str(
         r#"
-[[rule]]
-name = "r_orders"
-function = "auto_crc32"
-data_nodes = [1, 2]
-
 [[rule]]
 name = "r_range"
 function = "range"
 params = "1:1000=1, 1001:2000=2"
 null_route = 1
-"#,
-    );
-    text.push_str(SHOP_TABLES);
-    text.push_str(
-        r#"
+
 [[table]]
 database = "shop"
 name = "audit"

@@ -182,22 +182,14 @@ fn each_rule_violation_names_the_offending_entry() {
     }
 }
 
-/// Rules before [`SHOP_TABLES`].
+/// Rule `r_match` and more tables, after [`SHOP_TABLES`].
 const SHARDING: &str = r#"
-[[rule]]
-name = "r_orders"
-function = "auto_crc32"
-data_nodes = [1, 2]
-
 [[rule]]
 name = "r_match"
 function = "match"
 params = "north=1, south=2"
 null_route = 2
-"#;
 
-/// Tables after [`SHOP_TABLES`].
-const SHARDING_MORE: &str = r#"
 [[table]]
 database = "crm"
 name = "leads"
@@ -214,7 +206,7 @@ params = "1:100=1, above=2"
 "#;
 
 fn with_sharding(edit: impl FnOnce(&mut Config)) -> Config {
-    let text = format!("{VALID}{SHARDING}{SHOP_TABLES}{SHARDING_MORE}");
+    let text = format!("{VALID}{SHOP_TABLES}{SHARDING}");
     let mut config = toml::from_str::<Config>(&text).unwrap_or_else(|e| panic!("{e}"));
     edit(&mut config);
     config
