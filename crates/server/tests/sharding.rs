@@ -4,18 +4,10 @@
 
 mod common;
 
-use common::{assert_code, node_on_shared, physical_test_db, TestResult};
+use common::{assert_code, first_int, node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
-
-async fn two_node_cluster() -> Result<
-    (std::sync::Arc<strata_testkit::StorageNodes>, ComputeNode),
-    Box<dyn std::error::Error + Send + Sync>,
-> {
-    let (storage, node) = node_on_shared(2).await?;
-    Ok((storage, node))
-}
 
 async fn rows_on_storage(
     storage: &strata_testkit::StorageNodes,
@@ -24,15 +16,12 @@ async fn rows_on_storage(
     table: &str,
 ) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
     let mut c = storage.connect(i, Some(physical)).await?;
-    let n: Option<i64> = c
-        .query_first(format!("SELECT COUNT(*) FROM `{table}`"))
-        .await?;
-    Ok(n.unwrap_or(-1))
+    Ok(first_int(&mut c, &format!("SELECT COUNT(*) FROM `{table}`")).await?)
 }
 
 #[tokio::test]
 async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
-    let (storage, node) = two_node_cluster().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
@@ -149,7 +138,7 @@ async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
 
 #[tokio::test]
 async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() -> TestResult {
-    let (storage, node) = two_node_cluster().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE region (id INT PRIMARY KEY, name VARCHAR(10)) SHARD BY GLOBAL")
@@ -204,7 +193,7 @@ async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() 
 
 #[tokio::test]
 async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> TestResult {
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE acct (id INT PRIMARY KEY, bal INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'").await?;
     c.query_drop("INSERT INTO acct VALUES (1, 100), (2, 100)")
@@ -242,7 +231,7 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
 
 #[tokio::test]
 async fn prepared_statements_route_by_their_parameters() -> TestResult {
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(10)) SHARD BY functiontype 'auto_mod' USING COLUMN 'k' ON DATANODE '1,2'").await?;
     let insert = c.prep("INSERT INTO kv VALUES (?, ?)").await?;
@@ -300,7 +289,7 @@ async fn prepared_statements_route_by_their_parameters() -> TestResult {
 #[tokio::test]
 async fn prepared_merges_send_every_type_in_the_binary_protocol() -> TestResult {
     use mysql_async::Value;
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE typed (id INT PRIMARY KEY, tiny TINYINT, big BIGINT UNSIGNED,          amount DECIMAL(10,2), score DOUBLE, f FLOAT, d DATE, ts DATETIME(3), t TIME,          name VARCHAR(20), y YEAR)          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'",
@@ -340,7 +329,7 @@ async fn prepared_merges_send_every_type_in_the_binary_protocol() -> TestResult 
 
 #[tokio::test]
 async fn an_insert_without_the_sharding_column_routes_by_its_default() -> TestResult {
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE kd (id INT NOT NULL DEFAULT 7, v INT) \

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{node_and_conn, node_on_shared};
+use common::{first_int, node_and_conn, node_on_shared};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -736,10 +736,7 @@ async fn kill_query_stops_a_statement_on_every_node_and_kill_rolls_back() -> Tes
 }
 
 async fn read(c: &mut Conn, id: u32) -> Result<i64, mysql_async::Error> {
-    let v: Option<i64> = c
-        .query_first(format!("SELECT balance FROM accounts WHERE id = {id}"))
-        .await?;
-    Ok(v.unwrap_or(-1))
+    first_int(c, &format!("SELECT balance FROM accounts WHERE id = {id}")).await
 }
 
 #[tokio::test]

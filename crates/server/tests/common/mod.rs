@@ -79,6 +79,13 @@ pub async fn is_closed_soon(c: &mut Conn) -> bool {
     false
 }
 
+/// The integer in the first column of the first row `sql` returns (-1 without a row or
+/// for NULL).
+pub async fn first_int(c: &mut Conn, sql: &str) -> Result<i64, mysql_async::Error> {
+    let v: Option<Option<i64>> = c.query_first(sql).await?;
+    Ok(v.flatten().unwrap_or(-1))
+}
+
 /// Runs `statements` one after the other, stopping at the first that fails.
 pub async fn run_all(c: &mut Conn, statements: &[&str]) -> Result<(), mysql_async::Error> {
     for sql in statements {
