@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_code, first_int, node_on_shared, physical_test_db, TestResult};
+use common::{assert_code, first_int, node_on_shared, physical_test_db, run_all, TestResult};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
@@ -198,24 +198,32 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
     c.query_drop("CREATE TABLE acct (id INT PRIMARY KEY, bal INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'").await?;
     c.query_drop("INSERT INTO acct VALUES (1, 100), (2, 100)")
         .await?;
-    c.query_drop("BEGIN").await?;
-    c.query_drop("UPDATE acct SET bal = bal - 10 WHERE id = 1")
-        .await?;
-    c.query_drop("UPDATE acct SET bal = bal + 10 WHERE id = 2")
-        .await?;
-    c.query_drop("ROLLBACK").await?;
+    run_all(
+        &mut c,
+        &[
+            "BEGIN",
+            "UPDATE acct SET bal = bal - 10 WHERE id = 1",
+            "UPDATE acct SET bal = bal + 10 WHERE id = 2",
+            "ROLLBACK",
+        ],
+    )
+    .await?;
     let bals: Vec<i32> = c.query("SELECT bal FROM acct ORDER BY id").await?;
     assert_eq!(
         bals,
         vec![100, 100],
         "a rollback undoes both nodes' changes"
     );
-    c.query_drop("START TRANSACTION").await?;
-    c.query_drop("UPDATE acct SET bal = bal - 10 WHERE id = 1")
-        .await?;
-    c.query_drop("UPDATE acct SET bal = bal + 10 WHERE id = 2")
-        .await?;
-    c.query_drop("COMMIT").await?;
+    run_all(
+        &mut c,
+        &[
+            "START TRANSACTION",
+            "UPDATE acct SET bal = bal - 10 WHERE id = 1",
+            "UPDATE acct SET bal = bal + 10 WHERE id = 2",
+            "COMMIT",
+        ],
+    )
+    .await?;
     let bals: Vec<i32> = c.query("SELECT bal FROM acct ORDER BY id").await?;
     assert_eq!(bals, vec![90, 110]);
     let total: Option<String> = c.query_first("SELECT SUM(bal) FROM acct").await?;
