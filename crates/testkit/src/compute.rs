@@ -233,7 +233,10 @@ impl ComputeNode {
         tweak: impl FnOnce(&mut Config) + Send + 'static,
     ) -> Result<ComputeNode, TestkitError> {
         let storage = crate::shared_storage(n).await?;
-        ComputeNode::builder(&storage).configure(tweak).start().await
+        ComputeNode::builder(&storage)
+            .configure(tweak)
+            .start()
+            .await
     }
 
     /// The bound service address.
