@@ -46,6 +46,10 @@ pub enum BackendError {
     /// The data node was failing over and no new primary took over within the hold.
     #[error("data node {0} is failing over and has no new primary yet")]
     FailingOver(DataNodeId),
+    /// The data node is changing its primary and as many statements as
+    /// `ha.hold_queue_limit` allows wait for it already.
+    #[error("data node {0} is changing its primary and {1} statements already wait for it (ha.hold_queue_limit)")]
+    HoldQueueFull(DataNodeId, usize),
     /// The pool is closed (shutting down).
     #[error("connection pool of data node {0} is closed")]
     PoolClosed(DataNodeId),

@@ -19,7 +19,7 @@
 //! opens its own.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -152,6 +152,10 @@ pub struct Pool {
     held: AtomicBool,
     /// When a hold set by `hold` ends on its own.
     held_until: Mutex<Option<Instant>>,
+    /// Most acquires that may wait on the current hold; the others fail at once.
+    held_max: AtomicUsize,
+    /// Acquires waiting on a hold now.
+    held_waiting: AtomicUsize,
     /// Wakes acquires waiting on a hold.
     switched: Notify,
     /// Signalled when a connect fails, so the heartbeat looks at the node at once.
@@ -205,6 +209,8 @@ impl Pool {
             tls: RwLock::new(tls),
             held: AtomicBool::new(false),
             held_until: Mutex::new(None),
+            held_max: AtomicUsize::new(usize::MAX),
+            held_waiting: AtomicUsize::new(0),
             switched: Notify::new(),
             connect_failed: Notify::new(),
             down: AtomicBool::new(false),
@@ -258,9 +264,11 @@ impl Pool {
     }
 
     /// Makes acquires wait, at most `limit`, until `switch_target` or `release_hold`
-    /// (failover is choosing the new primary).
-    pub fn hold(&self, limit: Duration) {
+    /// (failover is choosing the new primary); beyond `max_waiting` acquires waiting,
+    /// the next ones fail at once, so a long switch cannot pile up unbounded work.
+    pub fn hold(&self, limit: Duration, max_waiting: usize) {
         *self.held_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + limit);
+        self.held_max.store(max_waiting, Ordering::Relaxed);
         self.held.store(true, Ordering::Release);
     }
 
@@ -307,8 +315,31 @@ impl Pool {
         }
     }
 
-    /// Waits while the pool is held; Err when the hold outlives its limit.
+    /// True while a hold is set (acquires wait or fail).
+    pub fn is_held(&self) -> bool {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// Acquires waiting on a hold right now.
+    pub fn held_waiting(&self) -> usize {
+        self.held_waiting.load(Ordering::Relaxed)
+    }
+
+    /// Waits while the pool is held; Err when the hold outlives its limit, or when
+    /// as many acquires as the hold allows wait already.
     async fn wait_hold(&self) -> Result<(), BackendError> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let before = self.held_waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.held_waiting);
+        let max = self.held_max.load(Ordering::Relaxed);
+        if before >= max && self.held.load(Ordering::Acquire) {
+            return Err(BackendError::HoldQueueFull(self.dnid, max));
+        }
         loop {
             let switched = self.switched.notified();
             if !self.held.load(Ordering::Acquire) {

@@ -146,3 +146,42 @@ async fn a_session_wait_timeout_is_taken_off_before_the_connection_waits_idle() 
     let now = lease.query("SELECT @@wait_timeout").await.expect("value")[0][0].clone();
     assert_eq!(now, server_default);
 }
+
+/// While the pool is held (a failover or switchover choosing the new primary), at most
+/// the hold's limit of acquires wait; the next fails at once with a clear error, and
+/// those waiting go on when the hold ends.
+#[tokio::test]
+async fn a_hold_lets_only_its_limit_of_acquires_wait() {
+    let (_dir, _node, pool) = one_connection_pool().await;
+    pool.hold(Duration::from_secs(30), 1);
+    let waiting = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.acquire(None).await.map(|_| ()) })
+    };
+    for _ in 0..500 {
+        if pool.held_waiting() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        pool.held_waiting(),
+        1,
+        "the first acquire waits on the hold"
+    );
+    let refused = pool.acquire(None).await.map(|_| ());
+    let Err(e) = refused else {
+        panic!("an acquire beyond the hold's limit waited");
+    };
+    assert!(
+        matches!(e, strata_backend::BackendError::HoldQueueFull(_, 1)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("ha.hold_queue_limit"), "{e}");
+    pool.release_hold();
+    waiting
+        .await
+        .expect("task")
+        .expect("the waiting acquire goes on when the hold ends");
+    assert_eq!(pool.held_waiting(), 0);
+}

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use crate::catalog::Catalog;
 use crate::error::CatalogError;
 use crate::etcd::{Compare, TxnOp, WatchMessage};
-use crate::store::etcd::{EtcdStore, MemberRecord};
+use crate::store::etcd::{EtcdStore, Incarnation, MemberRecord};
 use crate::store::MetadataStore;
+use crate::xalog::DecisionLog;
 
 /// How often the background threads look whether they should stop.
 const STOP_POLL: Duration = Duration::from_millis(100);
@@ -52,15 +53,21 @@ impl Drop for ClusterMembership {
     }
 }
 
-/// Registers `record` under a new lease; an error when a live member has the same id.
+/// Registers `record` under a new lease and a new XA epoch (the transactions of an
+/// earlier registration are not this one's: the cluster's takeover finishes them); an
+/// error when a live member has the same id.
 fn register(etcd: &EtcdStore, record: &MemberRecord, ttl: Duration) -> Result<i64, CatalogError> {
     let client = etcd.client();
     let ttl_s = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX).max(2);
+    let record = MemberRecord {
+        xa_epoch: etcd.next_epoch()?,
+        ..record.clone()
+    };
     let lease = client.lease_grant(ttl_s)?;
     let key = etcd.member_key(record.node_id);
-    let value = serde_json::to_vec(record).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+    let value = serde_json::to_vec(&record).map_err(|e| CatalogError::Invalid(e.to_string()))?;
     let acked = etcd.loaded_revision().unwrap_or(0);
-    let (registered, _) = client.txn(
+    let (registered, revision) = client.txn(
         &[Compare::ModRevision(key.clone(), 0)],
         &[
             TxnOp::Put(key, value, lease),
@@ -80,6 +87,11 @@ fn register(etcd: &EtcdStore, record: &MemberRecord, ttl: Duration) -> Result<i6
             record.node_id, ttl_s
         )));
     }
+    etcd.set_incarnation(Incarnation {
+        epoch: record.xa_epoch,
+        member_revision: revision,
+        lease,
+    });
     Ok(lease)
 }
 
@@ -126,6 +138,14 @@ impl ClusterMembership {
                 })?;
         }
         Ok(Some(ClusterMembership { stop, store, lease }))
+    }
+
+    /// True when this node is the cluster's leader (elected now if there was none).
+    pub fn lead(&self) -> Result<bool, CatalogError> {
+        match self.store.etcd() {
+            Some(etcd) => etcd.lead(self.lease.load(Ordering::Relaxed)),
+            None => Ok(true),
+        }
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Config {
     /// Merging the results of several data nodes in the compute node.
     #[serde(default)]
     pub merge: MergeConfig,
+    /// Limits of what one statement may make the data nodes do.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Client address whitelist and failed-login limits.
     #[serde(default)]
     pub security: crate::security::SecurityConfig,
@@ -80,6 +83,11 @@ pub struct ClusterConfig {
     /// Longest wait of a DDL for every live compute node to apply the new metadata;
     /// a node that has not by then loses its membership.
     pub ddl_ack_timeout_ms: u64,
+    /// How often the elected leader looks for prepared XA branches of compute nodes
+    /// that are no longer members, and finishes them.
+    pub takeover_interval_ms: u64,
+    /// Longest wait of a DDL for another compute node's DDL on the same table to end.
+    pub ddl_lock_timeout_ms: u64,
 }
 
 impl ClusterConfig {
@@ -97,6 +105,8 @@ impl Default for ClusterConfig {
             request_timeout_ms: 2_000,
             lease_ttl_ms: 10_000,
             ddl_ack_timeout_ms: 5_000,
+            takeover_interval_ms: 1_000,
+            ddl_lock_timeout_ms: 10_000,
         }
     }
 }
@@ -173,6 +183,9 @@ pub struct HaConfig {
     /// Statements for a data node that is failing over wait at most this long for the
     /// new primary before they fail.
     pub hold_timeout_ms: u64,
+    /// At most this many statements wait for one data node's new primary; beyond,
+    /// statements fail at once with a clear error.
+    pub hold_queue_limit: usize,
     /// A planned switchover (`SWITCH @@DATASOURCE`) waits at most this long, statements
     /// held, for the statements running on the old primary to finish before it makes
     /// it read-only and closes its connections (kept below `hold_timeout_ms`).
@@ -190,6 +203,7 @@ impl Default for HaConfig {
             max_replica_lag_ms: 1_000,
             catch_up_timeout_ms: 30_000,
             hold_timeout_ms: 5_000,
+            hold_queue_limit: 1_024,
             switchover_drain_ms: 2_000,
         }
     }
@@ -601,6 +615,25 @@ pub struct MergeConfig {
     /// Bytes one statement's merge may buffer (groups, DISTINCT sets, sorting, input
     /// queues); a statement that needs more fails with error 1114 naming this setting.
     pub memory_budget: u64,
+}
+
+/// Limits of what one statement may make the data nodes do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Rows a query run on one data node over temporary copies of its tables (a
+    /// subquery, CTE, window function... over sharded tables) may copy there, all tables
+    /// together; past it the query fails with error 1114 naming this setting and the
+    /// copies are dropped.
+    pub materialize_max_rows: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            materialize_max_rows: 1_000_000,
+        }
+    }
 }
 
 /// Smallest accepted `merge.memory_budget`: below it even a few rows do not fit.

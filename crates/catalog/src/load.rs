@@ -623,6 +623,9 @@ fn check_ha(ha: &crate::config::HaConfig, problems: &mut Vec<String>) {
     if ha.failure_threshold == 0 {
         problems.push("ha.failure_threshold must be at least 1".into());
     }
+    if ha.hold_queue_limit == 0 {
+        problems.push("ha.hold_queue_limit must be at least 1".into());
+    }
     if ha.switchover_drain_ms >= ha.hold_timeout_ms {
         // Held statements would fail before the switch could end.
         problems.push(format!(
@@ -647,6 +650,8 @@ fn check_cluster(cluster: &crate::config::ClusterConfig, problems: &mut Vec<Stri
     for (what, value) in [
         ("request_timeout_ms", cluster.request_timeout_ms),
         ("ddl_ack_timeout_ms", cluster.ddl_ack_timeout_ms),
+        ("takeover_interval_ms", cluster.takeover_interval_ms),
+        ("ddl_lock_timeout_ms", cluster.ddl_lock_timeout_ms),
     ] {
         if value == 0 {
             problems.push(format!("cluster.{what} must be positive"));

@@ -17,6 +17,26 @@ const XA_DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("xa_deci
 /// Counter bumped at each start, so transaction ids never repeat across restarts.
 pub(crate) const EPOCH_COUNTER: &str = "strata.xa.epoch";
 
+/// The gtrid prefix shared by every transaction compute node `node` issued in any epoch.
+pub fn node_gtrid_prefix(node: u32) -> String {
+    format!("strata:{node}:")
+}
+
+/// The gtrid prefix of the transactions compute node `node` issues in epoch `epoch`
+/// (a gtrid is `strata:<node>:<epoch>:<seq>`).
+pub fn gtrid_prefix(node: u32, epoch: u64) -> String {
+    format!("strata:{node}:{epoch}:")
+}
+
+/// The compute node and epoch that issued `gtrid`; None for ids Strata did not make.
+pub fn gtrid_owner(gtrid: &str) -> Option<(u32, u64)> {
+    let mut parts = gtrid.strip_prefix("strata:")?.splitn(3, ':');
+    let node = parts.next()?.parse().ok()?;
+    let epoch = parts.next()?.parse().ok()?;
+    parts.next()?;
+    Some((node, epoch))
+}
+
 /// A commit decision: the transaction's global id and the data nodes of its branches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -124,6 +144,18 @@ mod tests {
 
     fn dn(n: u32) -> DataNodeId {
         DataNodeId::new(n)
+    }
+
+    #[test]
+    fn gtrids_name_their_node_and_epoch() {
+        let g = format!("{}17", gtrid_prefix(3, 42));
+        assert_eq!(g, "strata:3:42:17");
+        assert!(g.starts_with(&node_gtrid_prefix(3)));
+        assert!(!g.starts_with(&node_gtrid_prefix(34)));
+        assert_eq!(gtrid_owner(&g), Some((3, 42)));
+        for other in ["strata:3:42", "strata:x:1:2", "mine:3:42:1", "strata:3::1"] {
+            assert_eq!(gtrid_owner(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! (under a statement savepoint when the write is atomic inside a transaction) before
 //! any reply is read; a failure on some nodes rolls the statement back on all of them.
 //!
+//! Materialize plans (`materialize.rs`) copy tables to one node and relay the
+//! statement's result from there.
+//!
 //! What only the session knows stays there: leases, XA begin/commit, the read gate,
 //! and how packets reach the client.
 
@@ -51,6 +54,12 @@ pub trait NodeIo {
     /// caller report progress (the server's job registry); does nothing by default.
     fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
         let _ = (node, result);
+    }
+    /// Node `node`'s connection must not be reused (it holds state of a failed
+    /// statement, such as temporary tables): closed instead of pooled. Does nothing by
+    /// default.
+    fn discard(&mut self, node: usize) {
+        let _ = node;
     }
 }
 
@@ -336,5 +345,8 @@ pub async fn run_write<I: NodeIo>(
 }
 
 mod join;
+mod materialize;
+
+pub use materialize::{run_materialize, MaterializeOptions};
 #[cfg(test)]
 mod tests;

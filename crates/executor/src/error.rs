@@ -58,6 +58,16 @@ pub enum MergeError {
         /// The budget in force.
         budget: usize,
     },
+    /// The tables a materialize plan copies hold more rows than the limit.
+    #[error(
+        "The table copies of a query run on data node {node} exceed {limit} rows (configuration setting limits.materialize_max_rows)"
+    )]
+    MaterializeRowLimit {
+        /// The limit in force.
+        limit: u64,
+        /// The data node the query would run on.
+        node: u32,
+    },
     /// A COUNT or SUM overflowed.
     #[error("{what} value is out of range in '{expression}'")]
     OutOfRange {
@@ -78,7 +88,7 @@ impl MergeError {
     /// The ERR the client receives for this failure.
     pub fn to_mysql_error(&self) -> MysqlError {
         match self {
-            MergeError::MemoryBudgetExceeded { .. } => {
+            MergeError::MemoryBudgetExceeded { .. } | MergeError::MaterializeRowLimit { .. } => {
                 MysqlError::new(RESULT_TOO_LARGE, self.to_string())
             }
             MergeError::OutOfRange { .. } => MysqlError::new(DATA_OUT_OF_RANGE, self.to_string()),

@@ -23,6 +23,7 @@ mod hash_join;
 mod having;
 mod layout;
 mod limit;
+mod materialize;
 pub mod memory;
 mod memory_sort;
 mod merge_sort;
@@ -35,7 +36,8 @@ mod test_support;
 pub mod value;
 
 pub use driver::{
-    run_query, run_write, CombinedOk, NodeIo, NodeReply, QueryOutcome, RowSink, WriteResult,
+    run_materialize, run_query, run_write, CombinedOk, MaterializeOptions, NodeIo, NodeReply,
+    QueryOutcome, RowSink, WriteResult,
 };
 pub use error::MergeError;
 pub use memory::{MemoryBudget, DEFAULT_MEMORY_BUDGET};

@@ -18,7 +18,9 @@
 //! an insertion into a full cache sweeps the hand, clearing bits, to the first entry
 //! without one. Internally locked; share it as `Arc<PlanCache>`.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -61,57 +63,73 @@ enum Entry {
 
 #[derive(Debug)]
 struct Slot {
+    /// The current database and the digest text.
     key: (Option<String>, String),
+    /// `key`'s hash, the slot's key in `Clock::index`.
+    hash: u64,
     entry: Arc<Entry>,
     referenced: bool,
 }
 
+/// The shapes, with a clock (second-chance) eviction.
+///
+/// The index is keyed by the hash of (database, digest) so that a lookup borrows both
+/// strings instead of building an owned key per statement; a slot's full key is compared
+/// after the hash matches. Of two keys with one hash (randomly keyed: not something a
+/// client can aim for), the second is not cached and is planned each time.
 #[derive(Debug)]
 struct Clock {
     capacity: usize,
     slots: Vec<Slot>,
-    index: HashMap<(Option<String>, String), usize>,
+    index: HashMap<u64, usize>,
+    hasher: RandomState,
     hand: usize,
     hits: u64,
     misses: u64,
 }
 
 impl Clock {
-    fn get(&mut self, key: &(Option<String>, String)) -> Option<Arc<Entry>> {
-        let &i = self.index.get(key)?;
+    fn hash(&self, db: Option<&str>, digest: &str) -> u64 {
+        self.hasher.hash_one((db, digest))
+    }
+
+    fn get(&mut self, db: Option<&str>, digest: &str) -> Option<Arc<Entry>> {
+        let &i = self.index.get(&self.hash(db, digest))?;
         let slot = self.slots.get_mut(i)?;
+        if slot.key.0.as_deref() != db || slot.key.1 != digest {
+            return None;
+        }
         slot.referenced = true;
         Some(slot.entry.clone())
     }
 
-    fn insert(&mut self, key: (Option<String>, String), entry: Arc<Entry>) {
-        if self.capacity == 0 || self.index.contains_key(&key) {
+    fn insert(&mut self, db: Option<&str>, digest: &str, entry: Arc<Entry>) {
+        let hash = self.hash(db, digest);
+        if self.capacity == 0 || self.index.contains_key(&hash) {
             return;
         }
+        let slot = Slot {
+            key: (db.map(str::to_string), digest.to_string()),
+            hash,
+            entry,
+            referenced: false,
+        };
         if self.slots.len() < self.capacity {
-            self.index.insert(key.clone(), self.slots.len());
-            self.slots.push(Slot {
-                key,
-                entry,
-                referenced: false,
-            });
+            self.index.insert(hash, self.slots.len());
+            self.slots.push(slot);
             return;
         }
         loop {
             let len = self.slots.len();
-            let slot = &mut self.slots[self.hand % len];
-            if slot.referenced {
-                slot.referenced = false;
+            let old = &mut self.slots[self.hand % len];
+            if old.referenced {
+                old.referenced = false;
                 self.hand = (self.hand + 1) % len;
                 continue;
             }
-            self.index.remove(&slot.key);
-            self.index.insert(key.clone(), self.hand % len);
-            *slot = Slot {
-                key,
-                entry,
-                referenced: false,
-            };
+            self.index.remove(&old.hash);
+            self.index.insert(hash, self.hand % len);
+            *old = slot;
             self.hand = (self.hand + 1) % len;
             return;
         }
@@ -139,6 +157,7 @@ impl PlanCache {
                 capacity,
                 slots: Vec::new(),
                 index: HashMap::new(),
+                hasher: RandomState::new(),
                 hand: 0,
                 hits: 0,
                 misses: 0,
@@ -196,9 +215,8 @@ impl PlanCache {
         catalog: &dyn CatalogView,
     ) -> Result<Planned, PlanError> {
         let literals = &digest.literals;
-        let key = (ctx.db.map(str::to_string), digest.text.clone());
         let cached = self.inner.lock().ok().and_then(|mut c| {
-            let e = c.get(&key);
+            let e = c.get(ctx.db, &digest.text);
             if e.is_some() {
                 c.hits += 1;
             } else {
@@ -209,9 +227,9 @@ impl PlanCache {
         let entry = match cached {
             Some(e) => e,
             None => {
-                let e = Arc::new(build(&key.1));
+                let e = Arc::new(build(&digest.text));
                 if let Ok(mut c) = self.inner.lock() {
-                    c.insert(key.clone(), e.clone());
+                    c.insert(ctx.db, &digest.text, e.clone());
                 }
                 e
             }
@@ -250,9 +268,10 @@ impl Template {
         catalog: &dyn CatalogView,
         text: impl FnOnce() -> String,
     ) -> Option<Planned> {
-        let dnid = self.point.as_ref()?.node(ctx, catalog, |selection| {
-            bind_placeholders(selection, &self.positions, values).is_ok()
-        })?;
+        let dnid = self
+            .point
+            .as_ref()?
+            .node(ctx, catalog, &self.positions, values)?;
         let reply = match self.statement {
             Statement::Query(_) => Reply::Rows,
             _ => Reply::Ok,
@@ -353,13 +372,14 @@ fn build(digest: &str) -> Entry {
     }
     // Hints are removed from the text a single node gets, so shapes with one are
     // always planned in full.
+    let positions = placeholder_positions(digest, &src.tokens);
     let point = if src.tokens.iter().any(|t| t.kind == TokenKind::Hint) {
         None
     } else {
-        PointRoute::of(&statement)
+        PointRoute::of(&statement, &positions)
     };
     Entry::Template(Arc::new(Template {
-        positions: placeholder_positions(digest, &src.tokens),
+        positions,
         statement,
         placeholders,
         point,

@@ -54,7 +54,12 @@ pub fn explanation(plan: &Plan, memory_budget: Option<u64>) -> Explanation {
 /// The plan on one line, in data-flow order (leaf first).
 pub fn describe(plan: &Plan) -> String {
     let mut lines: Vec<String> = nodes_of(plan).into_iter().map(|(_, l)| l).collect();
-    lines.reverse();
+    if let Plan::Materialize(_) = plan {
+        // The copies run in the order listed, then the statement.
+        lines.rotate_left(1);
+    } else {
+        lines.reverse();
+    }
     let mut out = lines.join(" -> ");
     if let Plan::Query(q) = plan {
         out.push_str(&format!("; {}", collations(q)));
@@ -102,6 +107,35 @@ fn nodes_of(plan: &Plan) -> Vec<(usize, String)> {
                 }
             ),
         )],
+        Plan::Materialize(m) => {
+            let mut out = vec![(
+                0,
+                format!(
+                    "Materialize(dnid {}: the statement runs there over temporary copies of its tables, dropped after it)",
+                    m.dnid
+                ),
+            )];
+            for copy in &m.copies {
+                let from = copy
+                    .sources
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                out.push((
+                    1,
+                    if copy.in_place {
+                        format!(
+                            "Copy {}.{}: complete on dnid {}, read in place (copied from dnid {from} inside a transaction)",
+                            copy.db, copy.table, m.dnid
+                        )
+                    } else {
+                        format!("Copy {}.{} from dnid {from}", copy.db, copy.table)
+                    },
+                ));
+            }
+            out
+        }
         Plan::Query(q) => {
             let mut out = Vec::new();
             let mut op = Some(&q.root);
@@ -389,6 +423,9 @@ pub(crate) fn pass_through(src: &Source<'_>, inner: &Plan) -> Plan {
     };
     match inner {
         Plan::Route(r) => Plan::route(r.dnid, with_prefix(&r.sql), Reply::Rows),
+        // MariaDB's plan of the statement where it would run (its tables may be
+        // missing there until copied: then MariaDB says so).
+        Plan::Materialize(m) => Plan::route(m.dnid, with_prefix(&m.sql), Reply::Rows),
         other => Plan::query(
             other
                 .node_statements()

@@ -664,7 +664,7 @@ fn side(
         params: None,
         ..*ctx
     };
-    let plan = crate::select::plan_query(&side_src, *q, &side_ctx, catalog)?;
+    let plan = crate::select::plan_native(&side_src, *q, &side_ctx, catalog)?;
     let parts = match plan {
         Plan::Route(r) => vec![crate::plan::NodeStatement {
             dnid: r.dnid,
@@ -683,7 +683,9 @@ fn side(
                 ))
             }
         },
-        Plan::Write(_) => return Err(PlanError::unsupported("a join side that writes")),
+        Plan::Write(_) | Plan::Materialize(_) => {
+            return Err(PlanError::unsupported("a join side Strata cannot plan"))
+        }
     };
     let collations = t
         .select

@@ -14,7 +14,8 @@
 //! `scope` finds the tables and where their rows are, with `prune` for shard pruning
 //! and `keys` for the catalog's sharding functions; `select` and `scatter` plan reads,
 //! `insert` and `modify` writes, [`ddl`] schema changes; `lower` turns a query's
-//! merge requirements into the operator tree; [`explain`] prints plans and
+//! merge requirements into the operator tree; `materialize` plans the reads those
+//! refuse on one data node over temporary copies of their tables; [`explain`] prints plans and
 //! [`cache`] keeps parsed statement shapes, routing those that `point` recognises
 //! without planning them again.
 
@@ -33,6 +34,7 @@ mod join_output;
 mod keys;
 mod literal;
 mod lower;
+mod materialize;
 #[cfg(any(test, feature = "test-util"))]
 mod memory_catalog;
 mod modify;
@@ -59,8 +61,9 @@ pub use explain::{describe, explain, explain_target, explanation, tree, Explanat
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
-    JoinSide, JoinStep, Literal, Lookup, MergeSpec, NodeStatement, Operator, OrderCheck, Plan,
-    Predicate, QueryPlan, Reply, Route, Scatter, SortKey, Write, WriteCombine, WriteKind,
+    JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
+    OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, TableCopy, Write,
+    WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};
@@ -113,6 +116,24 @@ pub fn plan_statement(
 ) -> Result<Planned, PlanError> {
     let src = Source::new(sql)?;
     with_stack_for(&src, || plan_source(&src, ctx, catalog))?
+}
+
+/// The plan that runs the read `sql` whole on one data node over temporary copies of its
+/// tables ([`Plan::Materialize`]), for a plan the executor found it cannot run once it
+/// saw the data nodes' columns (a merge that refuses to compare strings of a collation
+/// it does not implement); None when the statement may not run that way.
+pub fn materialize_plan(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Plan> {
+    let src = Source::new(sql).ok()?;
+    if src.hint.is_some() {
+        return None;
+    }
+    with_stack_for(&src, || materialize::plan(&src, ctx, catalog))
+        .ok()
+        .flatten()
 }
 
 /// Statements with at most this many binary operators are planned on the caller's stack.

@@ -16,16 +16,20 @@
 
 use std::ops::ControlFlow;
 
+use std::collections::HashMap;
+
 use sqlparser::ast::{
-    visit_expressions, AssignmentTarget, Delete, Expr, FromTable, ObjectName, Query, SetExpr,
-    Statement, TableFactor, TableWithJoins,
+    visit_expressions, AssignmentTarget, BinaryOperator, Delete, Expr, FromTable, ObjectName,
+    Query, SetExpr, Statement, TableFactor, TableWithJoins, Value,
 };
 
 use crate::catalog_view::CatalogView;
 use crate::context::PlanContext;
 use crate::exprs::calls_any;
 use crate::keys::Nodes;
+use crate::literal::text_literal;
 use crate::scope::Resolver;
+use crate::source::bind_placeholders;
 use strata_catalog::DataNodeId;
 
 /// A cached shape's routing by its WHERE clause.
@@ -37,11 +41,25 @@ pub(crate) struct PointRoute {
     selection: Expr,
     /// Columns an UPDATE assigns (the last part of each name).
     assigned: Vec<String>,
+    /// When the WHERE clause is just `column = ?` (either way round): the column and
+    /// the index of the `?`'s value, so the key is read from its literal without
+    /// copying and binding the clause.
+    equality: Option<(Expr, usize)>,
 }
 
 impl PointRoute {
     /// The point route of a parsed shape, if it has the form described above.
-    pub(crate) fn of(statement: &Statement) -> Option<PointRoute> {
+    pub(crate) fn of(
+        statement: &Statement,
+        positions: &HashMap<(u64, u64), usize>,
+    ) -> Option<PointRoute> {
+        let mut route = Self::of_shape(statement)?;
+        route.equality = equality(&route.selection)
+            .and_then(|(column, at)| Some((column, *positions.get(&at)?)));
+        Some(route)
+    }
+
+    fn of_shape(statement: &Statement) -> Option<PointRoute> {
         if has_subquery(statement) || names_dnid(statement) {
             return None;
         }
@@ -114,16 +132,18 @@ impl PointRoute {
             alias: alias.as_ref().map(|a| a.name.value.clone()),
             selection: selection.clone(),
             assigned,
+            equality: None,
         })
     }
 
-    /// The one data node a statement of this shape runs on, with `bind` putting its
-    /// literals into the WHERE clause; None when the planner must decide.
+    /// The one data node a statement of this shape runs on, its `?`s being `values`
+    /// (placed by `positions`); None when the planner must decide.
     pub(crate) fn node(
         &self,
         ctx: &PlanContext<'_>,
         catalog: &dyn CatalogView,
-        bind: impl FnOnce(&mut Expr) -> bool,
+        positions: &HashMap<(u64, u64), usize>,
+        values: &[impl AsRef<str>],
     ) -> Option<DataNodeId> {
         let resolver = Resolver::new(ctx, catalog);
         let table = resolver.table(&self.table, self.alias.as_deref()).ok()?;
@@ -135,11 +155,21 @@ impl PointRoute {
         {
             return None;
         }
-        let mut selection = self.selection.clone();
-        if !bind(&mut selection) {
-            return None;
-        }
-        let Nodes::Some(nodes) = key.prune(&selection) else {
+        let nodes = match &self.equality {
+            Some((column, at)) => {
+                if !key.is_column(column) {
+                    return None;
+                }
+                let value = values.get(*at)?;
+                key.equal_to(text_literal(value.as_ref())?, false)
+            }
+            None => {
+                let mut selection = self.selection.clone();
+                bind_placeholders(&mut selection, positions, values).ok()?;
+                key.prune(&selection)
+            }
+        };
+        let Nodes::Some(nodes) = nodes else {
             return None;
         };
         let mut nodes = nodes.into_iter();
@@ -147,6 +177,30 @@ impl PointRoute {
             (Some(n), None) if table.placement.nodes().contains(&n) => Some(n),
             _ => None,
         }
+    }
+}
+
+/// The column and the `?`'s position of a WHERE clause that is `column = ?` or
+/// `? = column`.
+fn equality(selection: &Expr) -> Option<(Expr, (u64, u64))> {
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::Eq,
+        right,
+    } = selection
+    else {
+        return None;
+    };
+    let placeholder = |e: &Expr| match e {
+        Expr::Value(v) if matches!(&v.value, Value::Placeholder(p) if p == "?") => {
+            Some((v.span.start.line, v.span.start.column))
+        }
+        _ => None,
+    };
+    let column = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    match (&**left, &**right) {
+        (c, v) | (v, c) if column(c) => Some((c.clone(), placeholder(v)?)),
+        _ => None,
     }
 }
 

@@ -68,6 +68,21 @@ impl KeyColumn<'_> {
         comparison(self.key_type, &lit)
     }
 
+    /// The nodes that can hold rows where `column = lit` (`column <=> lit` when
+    /// `null_safe`) is true.
+    pub(crate) fn equal_to(&self, lit: KeyLiteral, null_safe: bool) -> Nodes {
+        let key = match lit {
+            // `col = NULL` is never true; `col <=> NULL` is IS NULL.
+            KeyLiteral::Null if !null_safe => return Nodes::Some(NodeSet::new()),
+            KeyLiteral::Null => KeyValue::Null,
+            lit => match comparison(self.key_type, &lit) {
+                Some(key) => key,
+                None => return Nodes::All,
+            },
+        };
+        self.single(&key)
+    }
+
     /// The inclusive bound `column <op> expr` gives, for a literal `expr`.
     fn bound_of(&self, expr: &Expr, op: RangeOp) -> Option<Bound<KeyValue>> {
         let lit = expr_literal(expr)?;
@@ -95,19 +110,15 @@ impl KeyColumn<'_> {
                 BinaryOperator::And => self.prune_chain(expr, &BinaryOperator::And),
                 BinaryOperator::Or => self.prune_chain(expr, &BinaryOperator::Or),
                 BinaryOperator::Eq | BinaryOperator::Spaceship => {
-                    let key = if self.is_column(left) {
-                        self.key_of(right)
+                    let value = if self.is_column(left) {
+                        right
                     } else if self.is_column(right) {
-                        self.key_of(left)
+                        left
                     } else {
-                        None
+                        return Nodes::All;
                     };
-                    match key {
-                        // `col = NULL` is never true; `col <=> NULL` is IS NULL.
-                        Some(KeyValue::Null) if *op == BinaryOperator::Eq => {
-                            Nodes::Some(NodeSet::new())
-                        }
-                        Some(k) => self.single(&k),
+                    match expr_literal(value) {
+                        Some(lit) => self.equal_to(lit, *op == BinaryOperator::Spaceship),
                         None => Nodes::All,
                     }
                 }

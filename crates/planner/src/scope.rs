@@ -30,7 +30,8 @@ use crate::prune::KeyColumn;
 use strata_catalog::DataNodeId;
 
 /// Schemas every MySQL server has; their tables are read on the home node.
-const SYSTEM_SCHEMAS: &[&str] = &["information_schema", "mysql", "performance_schema", "sys"];
+pub(crate) const SYSTEM_SCHEMAS: &[&str] =
+    &["information_schema", "mysql", "performance_schema", "sys"];
 
 /// Resolves table names against the catalog and the session's database.
 #[derive(Clone, Copy)]

@@ -18,8 +18,21 @@ use crate::scope::{query_scope, Resolver, Route, Scope};
 use crate::source::{select_item_texts, Source};
 use strata_catalog::DataNodeId;
 
-/// Plans a query.
+/// Plans a query: with the native operators (one node, scatter/merge, joins in the
+/// compute node) when they can run it; otherwise, when only its shape is in the way,
+/// whole on one data node over copies of its tables ([`crate::materialize`]).
 pub(crate) fn plan_query(
+    src: &Source<'_>,
+    query: Query,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Plan, PlanError> {
+    plan_native(src, query, ctx, catalog)
+        .or_else(|refusal| crate::materialize::instead_of(src, ctx, catalog, refusal))
+}
+
+/// Plans a query with the native operators.
+pub(crate) fn plan_native(
     src: &Source<'_>,
     mut query: Query,
     ctx: &PlanContext<'_>,

@@ -152,6 +152,7 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                         Plan::Route(_) => "single node".to_string(),
                         Plan::Query(_) => "scatter".to_string(),
                         Plan::Write(_) => "write on several nodes".to_string(),
+                        Plan::Materialize(_) => "materialized on one node".to_string(),
                     }
                 }
                 Err(PlanError::Unsupported(what)) => format!("refused: {what}"),

@@ -143,6 +143,9 @@ fn point_routed_shapes_plan_like_the_planner() {
         ("SELECT amount FROM orders WHERE id BETWEEN 10 AND 20", true),
         ("SELECT amount FROM orders WHERE id IS NULL", true),
         ("SELECT amount FROM orders WHERE id = '17'", true),
+        ("SELECT amount FROM orders WHERE (id) = 18", true),
+        ("SELECT amount FROM orders WHERE id <=> 19", true),
+        ("SELECT amount FROM orders WHERE orders.id = 0x15", true),
         // No integer equals 1.5: the planner sends it to one node all the same.
         ("SELECT amount FROM orders WHERE id = 1.5", true),
         (
@@ -168,6 +171,8 @@ fn point_routed_shapes_plan_like_the_planner() {
         ("SELECT amount FROM orders WHERE id IN (5, 300)", false),
         ("SELECT amount FROM orders WHERE id = 999", false),
         ("SELECT amount FROM orders WHERE id = NULL", false),
+        ("SELECT amount FROM orders WHERE NULL = o.id", false),
+        ("SELECT amount FROM orders WHERE cid = 5", false),
         ("SELECT amount FROM orders WHERE id = -5", false),
         ("SELECT amount FROM orders WHERE amount = 5", false),
         // Shapes something else can change the plan of: planned.

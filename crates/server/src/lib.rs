@@ -13,7 +13,8 @@
 //! collected in `stats`, long-running work reports its progress to `jobs`.
 //!
 //! With the `fuzzing` feature (fuzz/ and this crate's tests only), `fuzzing` holds the
-//! command-dispatch fuzzing harness.
+//! command-dispatch fuzzing harness; with `failpoints` (this crate's tests only),
+//! `failpoints` holds the pauses tests arm inside the commit protocol.
 
 pub mod admin;
 pub mod audit;
@@ -21,6 +22,8 @@ pub mod column_collations;
 pub mod context;
 pub mod deadlock;
 pub mod failover;
+#[cfg(feature = "failpoints")]
+pub mod failpoints;
 pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -36,6 +39,7 @@ pub mod session;
 pub mod shutdown;
 pub mod stats;
 pub mod storage_tls;
+pub mod takeover;
 mod workers;
 pub mod xa;
 
@@ -215,6 +219,8 @@ impl RunningServer {
             service_addr: service_addr.to_string(),
             admin_addr: admin_addr.to_string(),
             started_ms: strata_catalog::store::now_ms(),
+            // Taken by the registration itself (a new one each time it registers).
+            xa_epoch: 0,
         };
         // Accounts and databases changed through another compute node reach the
         // sessions here; the catalog holds the context weakly, so neither keeps the
@@ -248,6 +254,13 @@ impl RunningServer {
         )
         .map_err(ServerError::Catalog)?;
         *ctx.cluster.lock().unwrap_or_else(|p| p.into_inner()) = membership;
+        if ctx.topology.catalog().store().etcd().is_some() {
+            tokio::spawn(takeover::takeover_loop(
+                ctx.clone(),
+                Duration::from_millis(ctx.config.cluster.takeover_interval_ms),
+                shutdown.listener(),
+            ));
+        }
         let workers = workers::Workers::start(&ctx, &shutdown).map_err(ServerError::Workers)?;
         let acceptor = tokio::spawn(accept_loop(
             listener,

@@ -6,7 +6,10 @@
 //! A branch's XID is `'strata:<node>:<epoch>:<seq>', '<dnid>', 0x5354`: recovery
 //! recognises this compute node's branches by the gtrid prefix and the format id, and
 //! the epoch (bumped in the metadata store at each start) keeps ids unique across
-//! restarts.
+//! restarts. With the embedded store a node owns every epoch of its own; in a cluster
+//! (etcd) it owns only the epoch of its current registration, and the branches of every
+//! other epoch with no live member are the cluster's, finished by the elected leader
+//! (`crate::takeover`) through the same recovery pass.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +17,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use strata_catalog::config::CommitMode;
-use strata_catalog::{DataNodeId, Decision, DecisionLog, MetadataStore};
+use strata_catalog::xalog::{gtrid_prefix, node_gtrid_prefix};
+use strata_catalog::{CatalogError, DataNodeId, Decision, DecisionLog, MetadataStore};
 use tokio::sync::{oneshot, Notify};
 use tracing::{info, warn};
 
@@ -51,6 +55,7 @@ pub struct ResolvedBranch {
 pub struct Coordinator {
     /// Commit protocol for multi-node transactions.
     pub mode: CommitMode,
+    node_id: u32,
     /// "strata:<node>:", shared by every id this compute node ever issued.
     node_prefix: String,
     /// "strata:<node>:<epoch>:", the prefix of ids issued since this start.
@@ -70,6 +75,10 @@ pub struct Coordinator {
     unfinished: Mutex<HashSet<String>>,
     unfinished_changed: Notify,
     recovery_kick: Notify,
+    /// Stops a distributed commit after every XA PREPARE succeeded, before its decision
+    /// is logged (tests only).
+    #[cfg(feature = "failpoints")]
+    pub after_prepare: crate::failpoints::Pause,
 }
 
 impl Coordinator {
@@ -82,8 +91,9 @@ impl Coordinator {
         let epoch = store.next_epoch()?;
         Ok(Coordinator {
             mode,
-            node_prefix: format!("strata:{node_id}:"),
-            prefix: format!("strata:{node_id}:{epoch}:"),
+            node_id,
+            node_prefix: node_gtrid_prefix(node_id),
+            prefix: gtrid_prefix(node_id, epoch),
             next_seq: AtomicU64::new(1),
             active: Mutex::new(HashSet::new()),
             log: LogWriter::start(Arc::clone(&store)),
@@ -93,6 +103,8 @@ impl Coordinator {
             unfinished: Mutex::new(HashSet::new()),
             unfinished_changed: Notify::new(),
             recovery_kick: Notify::new(),
+            #[cfg(feature = "failpoints")]
+            after_prepare: crate::failpoints::Pause::default(),
         })
     }
 
@@ -101,15 +113,32 @@ impl Coordinator {
         self.mode == CommitMode::Xa
     }
 
+    /// The prefix of the ids this node issues now: in a cluster, that of its current
+    /// registration's epoch (None before it joined).
+    fn issuing_prefix(&self) -> Option<String> {
+        match self.store.etcd() {
+            Some(etcd) => etcd
+                .incarnation()
+                .map(|i| gtrid_prefix(self.node_id, i.epoch)),
+            None => Some(self.prefix.clone()),
+        }
+    }
+
     /// A new global transaction id.
     pub fn new_gtrid(&self) -> String {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        format!("{}{seq}", self.prefix)
+        // Before joining no decision can be logged, so the start-up prefix will do.
+        let prefix = self.issuing_prefix().unwrap_or_else(|| self.prefix.clone());
+        format!("{prefix}{seq}")
     }
 
-    /// True when `gtrid` was issued by this compute node (in any epoch).
+    /// True when `gtrid` is this compute node's to recover: issued in any epoch with the
+    /// embedded store, in the current registration's epoch in a cluster.
     fn owns(&self, gtrid: &str) -> bool {
-        gtrid.starts_with(&self.node_prefix)
+        match self.store.etcd() {
+            Some(_) => self.issuing_prefix().is_some_and(|p| gtrid.starts_with(&p)),
+            None => gtrid.starts_with(&self.node_prefix),
+        }
     }
 
     /// Marks a transaction as inside its commit protocol.
@@ -445,20 +474,92 @@ pub struct RecoveryReport {
     pub unreachable: Vec<DataNodeId>,
 }
 
+/// Whose prepared branches a recovery pass finishes, and by which decision log.
+pub(crate) trait RecoveryScope: Send {
+    /// The logged decisions of the transactions in scope, read before the data nodes
+    /// are asked.
+    fn decisions(&self) -> Result<Vec<Decision>, CatalogError>;
+    /// Called after each data node's XA RECOVER: what the scope depends on may have
+    /// changed meanwhile (a compute node joined or died).
+    fn refresh(&mut self) -> Result<(), CatalogError> {
+        Ok(())
+    }
+    /// True when the branches of `gtrid` are in scope.
+    fn claims(&self, gtrid: &str) -> bool;
+}
+
+/// A compute node's own branches, by its own decision log.
+struct OwnBranches<'a>(&'a Coordinator);
+
+impl RecoveryScope for OwnBranches<'_> {
+    fn decisions(&self) -> Result<Vec<Decision>, CatalogError> {
+        let mut list = self.0.store.decisions()?;
+        // In a cluster an earlier epoch's decisions are the takeover's, not this
+        // registration's.
+        list.retain(|d| self.0.owns(&d.gtrid));
+        Ok(list)
+    }
+
+    fn claims(&self, gtrid: &str) -> bool {
+        self.0.owns(gtrid)
+    }
+}
+
+/// What a pass left for the caller: decisions finished everywhere (forgotten) and
+/// decisions with a branch possibly still prepared.
+pub(crate) struct PassOutcome {
+    pub(crate) report: RecoveryReport,
+    pub(crate) finished: Vec<String>,
+    pub(crate) unfinished: Vec<String>,
+}
+
 /// One recovery pass over every data node: finishes this compute node's prepared
 /// branches that no live session is committing, then forgets decisions none of whose
 /// branches is left.
 pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
     let coord = &ctx.xa;
+    let Some(outcome) = recovery_pass(ctx, &mut OwnBranches(coord)).await else {
+        return RecoveryReport::default();
+    };
+    for gtrid in &outcome.finished {
+        coord.mark_finished(gtrid);
+    }
+    lock(&coord.unfinished).extend(outcome.unfinished);
+    // A transaction whose decision is gone from the log is finished (decisions are
+    // removed only once every branch committed), whoever removed it.
+    if let Ok(left) = coord.store.decisions() {
+        let left: HashSet<String> = left.into_iter().map(|d| d.gtrid).collect();
+        let mut unfinished = lock(&coord.unfinished);
+        let before = unfinished.len();
+        unfinished.retain(|g| left.contains(g));
+        if unfinished.len() != before {
+            drop(unfinished);
+            coord.unfinished_changed.notify_waiters();
+        }
+    }
+    outcome.report
+}
+
+/// Finishes the prepared branches `scope` claims on every data node (commit where a
+/// decision is logged, roll back otherwise) and forgets the decisions none of whose
+/// branches is left; None when the decision log cannot be read.
+pub(crate) async fn recovery_pass(
+    ctx: &ServerContext,
+    scope: &mut dyn RecoveryScope,
+) -> Option<PassOutcome> {
+    let coord = &ctx.xa;
     let mut report = RecoveryReport::default();
-    let decisions: HashMap<String, Decision> = match coord.store.decisions() {
+    let decisions: HashMap<String, Decision> = match scope.decisions() {
         Ok(list) => list.into_iter().map(|d| (d.gtrid.clone(), d)).collect(),
         Err(e) => {
             warn!(error = %e, "XA recovery cannot read the decision log");
-            return report;
+            return None;
         }
     };
-    let mut still_prepared: HashSet<String> = HashSet::new();
+    // Every transaction with a branch seen prepared and not finished by this pass (in
+    // scope or not): its decision must stay.
+    let mut left: HashSet<String> = HashSet::new();
+    // Those a session of this node is committing: not for recovery to track.
     let mut active_seen: HashSet<String> = HashSet::new();
     let mut nodes: Vec<_> = ctx.topology.nodes().collect();
     nodes.sort_by_key(|n| n.id);
@@ -480,8 +581,14 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                 continue;
             }
         };
+        if let Err(e) = scope.refresh() {
+            warn!(error = %e, "XA recovery cannot tell whose branches are left; retrying later");
+            report.unreachable.push(node.id);
+            continue;
+        }
         for branch in strata_branches(&rows) {
-            if !coord.owns(&branch.gtrid) {
+            if !scope.claims(&branch.gtrid) {
+                left.insert(branch.gtrid.clone());
                 continue;
             }
             if coord.is_active(&branch.gtrid) {
@@ -499,7 +606,7 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                     Ok(c) => c,
                     Err(e) => {
                         warn!(error = %e, "XA recovery cannot read the decision log");
-                        still_prepared.insert(branch.gtrid.clone());
+                        left.insert(branch.gtrid.clone());
                         continue;
                     }
                 },
@@ -531,46 +638,48 @@ pub async fn recover(ctx: &ServerContext) -> RecoveryReport {
                     // dropped yet (a crashed compute node's): only the next pass can
                     // tell, so it counts as still prepared.
                     tracing::debug!(dnid = node.id.get(), gtrid = %branch.gtrid, "branch not finishable yet");
-                    still_prepared.insert(branch.gtrid.clone());
+                    left.insert(branch.gtrid.clone());
                 }
                 Err(e) => {
                     warn!(dnid = node.id.get(), gtrid = %branch.gtrid, error = %e, "XA recovery could not finish a branch; retrying later");
-                    still_prepared.insert(branch.gtrid.clone());
+                    left.insert(branch.gtrid.clone());
                 }
             }
         }
         drop(lease);
     }
+    let mut outcome = PassOutcome {
+        report,
+        finished: Vec::new(),
+        unfinished: Vec::new(),
+    };
     for (gtrid, decision) in &decisions {
-        if active_seen.contains(gtrid) || coord.is_active(gtrid) {
+        if left.contains(gtrid)
+            || active_seen.contains(gtrid)
+            || coord.is_active(gtrid)
+            || !scope.claims(gtrid)
+        {
             continue;
         }
         let unknown = decision
             .data_nodes
             .iter()
-            .any(|d| report.unreachable.contains(d));
-        if !unknown && !still_prepared.contains(gtrid) {
-            coord.forget(gtrid);
-            coord.mark_finished(gtrid);
+            .any(|d| outcome.report.unreachable.contains(d));
+        if unknown {
+            outcome.unfinished.push(gtrid.clone());
         } else {
-            lock(&coord.unfinished).insert(gtrid.clone());
+            coord.forget(gtrid);
+            outcome.finished.push(gtrid.clone());
         }
     }
-    // A transaction whose decision is gone from the log is finished (decisions are
-    // removed only once every branch committed), whoever removed it.
-    if let Ok(left) = coord.store.decisions() {
-        let left: HashSet<String> = left.into_iter().map(|d| d.gtrid).collect();
-        let mut unfinished = lock(&coord.unfinished);
-        let before = unfinished.len();
-        unfinished.retain(|g| left.contains(g));
-        if unfinished.len() != before {
-            drop(unfinished);
-            coord.unfinished_changed.notify_waiters();
+    for gtrid in &left {
+        if decisions.contains_key(gtrid) && scope.claims(gtrid) {
+            outcome.unfinished.push(gtrid.clone());
         }
     }
     ctx.metrics
-        .branches_recovered((report.committed + report.rolled_back) as u64);
-    report
+        .branches_recovered((outcome.report.committed + outcome.report.rolled_back) as u64);
+    Some(outcome)
 }
 
 /// Runs recovery every `interval` until the server stops.

@@ -24,9 +24,22 @@ async fn compute_nodes(
     etcd: &EtcdCluster,
     n: usize,
 ) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
+    compute_nodes_with(storage, etcd, n, |_| {}).await
+}
+
+/// `n` compute nodes as `compute_nodes`, their configuration changed by `tweak`.
+async fn compute_nodes_with(
+    storage: &StorageNodes,
+    etcd: &EtcdCluster,
+    n: usize,
+    tweak: impl FnOnce(&mut strata_catalog::Config) + Send + 'static,
+) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
     let endpoints = etcd.endpoints();
     ComputeNode::builder(storage)
-        .configure(move |c| c.cluster.etcd = endpoints)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            tweak(c);
+        })
         .start_many(n)
         .await
 }
@@ -288,14 +301,8 @@ async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
 async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestResult {
     let storage = strata_testkit::shared_storage(2).await?;
     let etcd = EtcdCluster::start(1).await?;
-    let endpoints = etcd.endpoints();
-    let nodes = ComputeNode::builder(&storage)
-        .configure(move |c| {
-            c.cluster.etcd = endpoints;
-            c.cluster.ddl_ack_timeout_ms = 1000;
-        })
-        .start_many(2)
-        .await?;
+    let nodes =
+        compute_nodes_with(&storage, &etcd, 2, |c| c.cluster.ddl_ack_timeout_ms = 1000).await?;
     // A member that registered and then never applies anything (as a hung node would).
     let client = strata_catalog::etcd::EtcdClient::new(
         &etcd.endpoints(),
@@ -490,5 +497,55 @@ async fn a_killed_compute_node_leaves_the_cluster_and_holds_up_no_ddl() -> TestR
         seen,
         vec![(nodes[1].config().server.node_id, "self".to_string())]
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_on_a_table_waits_for_another_nodes_ddl_on_it() -> TestResult {
+    // The lock is one etcd key per table, attached to the holder's membership lease.
+    let (etcd, storage) = (
+        EtcdCluster::start(1).await?,
+        strata_testkit::shared_storage(2).await?,
+    );
+    let nodes =
+        compute_nodes_with(&storage, &etcd, 2, |c| c.cluster.ddl_lock_timeout_ms = 1000).await?;
+    let mut one = nodes[0].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE locked (id INT PRIMARY KEY)")
+        .await?;
+
+    // Node 2 holds the table's DDL lock (as while its own DDL on it runs).
+    let catalog = nodes[1].server().context().topology.catalog();
+    let two = catalog.store().etcd().ok_or("the store is not etcd")?;
+    let held = two
+        .try_lock_tables(&[("test".to_string(), "locked".to_string())])?
+        .ok_or("the lock was taken")?;
+    let err = one
+        .query_drop("DROP TABLE locked")
+        .await
+        .expect_err("the table is locked");
+    match &err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1205, "{e:?}"),
+        other => return Err(format!("unexpected error {other:?}").into()),
+    }
+    // Other tables are not held up.
+    one.query_drop("CREATE TABLE not_locked (id INT PRIMARY KEY)")
+        .await?;
+    assert!(
+        two.try_lock_tables(&[("test".to_string(), "locked".to_string())])?
+            .is_none(),
+        "a second holder"
+    );
+
+    // Released: the DDL goes through, and releases the lock itself when done.
+    drop(held);
+    one.query_drop("DROP TABLE locked").await?;
+    one.query_drop("CREATE TABLE locked (id INT PRIMARY KEY)")
+        .await?;
+    assert!(catalog.table("test", "locked").is_some());
+    one.query_drop("DROP TABLE locked").await?;
+    one.query_drop("DROP TABLE not_locked").await?;
+    for node in nodes {
+        node.shutdown().await;
+    }
     Ok(())
 }

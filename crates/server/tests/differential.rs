@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use mysql_async::prelude::*;
 use std::time::Instant;
 
-use common::{assert_code, node_and_conn};
+use common::node_and_conn;
 use diffkit::{
     compare, quote, run, run_prepared, BoxError, Fold, Outcome, Shape, SplitMix64, Verdict,
 };
@@ -33,12 +33,12 @@ const DEFAULT_SEED: u64 = 0x5354_5241_5441;
 /// Default number of generated statements.
 const DEFAULT_STATEMENTS: usize = 1200;
 /// The largest share of generated statements Strata may refuse. The generator
-/// deliberately includes a few constructs that are documented as refused (STD(),
-/// SUM(DISTINCT), ...), and string comparisons over expressions in tables that also hold
-/// a latin1 column are refused conservatively (see
-/// `merges_of_columns_with_other_collations_are_refused`); measured: 4.8% with the
-/// default seed, 4.9-5.8% with others (docs/sharding.md).
-const MAX_REFUSED_PERCENT: f64 = 8.0;
+/// deliberately includes constructs the merge cannot combine (STD(), SUM(DISTINCT),
+/// ...) and string comparisons over expressions in tables that also hold a latin1
+/// column, which the merge refuses once it sees the nodes' columns; both run on one
+/// data node over copies of their tables; measured: 0.0% with the default seed and
+/// seeds 7, 11, 21 (docs/sharding.md).
+const MAX_REFUSED_PERCENT: f64 = 0.5;
 
 /// Tables with the common column set, each distributed differently.
 const COMMON_TABLES: &[&str] = &["t_crc", "t_mod", "t_range", "t_match", "v"];
@@ -1634,7 +1634,8 @@ async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
 
 /// Strings of other collations merge as MariaDB compares them (answers taken from one
 /// MariaDB 10.11 with the same rows); a merge the planner cannot tie to a column's
-/// collation (an expression over such a table) is refused, never answered wrongly; an
+/// collation (an expression over such a table) runs on one data node over copies of
+/// the table instead, never answered wrongly; an
 /// ALTER TABLE that changes a column's collation is followed by the merges.
 #[tokio::test]
 async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResult {
@@ -1680,11 +1681,10 @@ async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResu
         bs,
         vec![b"a".to_vec(), b"b".to_vec(), b"o".to_vec(), b"z".to_vec()]
     );
-    let err = c
-        .query_drop("SELECT UPPER(l) FROM l2 ORDER BY 1")
-        .await
-        .expect_err("an expression over a latin1 column");
-    assert_code(&err, 1235);
+    // The merge cannot tie an expression to a collation: it refuses once it sees the
+    // nodes' columns, and the statement runs on one data node over copies instead.
+    let upper: Vec<String> = c.query("SELECT UPPER(l) FROM l2 ORDER BY 1").await?;
+    assert_eq!(upper, vec!["ABC", "ZETA", "ÅSA", "ÖSTEN"]);
     c.query_drop(
         "CREATE TABLE u2 (id INT PRIMARY KEY, s VARCHAR(10)) \
          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",

@@ -43,6 +43,10 @@ async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> Test
              SHARD BY CHILD OF parent(id) USING COLUMN 'parent_id'",
             "CREATE TABLE glob (code CHAR(2) PRIMARY KEY, name VARCHAR(20)) SHARD BY GLOBAL",
             "CREATE TABLE vert (id INT PRIMARY KEY, note TEXT) SHARD BY VERTICAL ON DATANODE '1'",
+            // Not on the database's home data node: mariadb-dump's questions about its
+            // columns (information_schema) are answered by data node 2.
+            "CREATE TABLE vert2 (id INT PRIMARY KEY, amount DECIMAL(10,2), \
+             twice INT AS (id * 2) VIRTUAL) SHARD BY VERTICAL ON DATANODE '2'",
             "INSERT INTO parent VALUES (1, 'one'), (2, 'two'), (3, 'it''s'), (4, NULL)",
             "INSERT INTO pchild VALUES (10, 1, 5), (11, 2, 6), (12, 3, 7), (13, 3, 8)",
             "INSERT INTO glob VALUES ('fr', 'France'), ('de', 'Germany')",
@@ -69,14 +73,15 @@ async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> Test
     restore_args.push(dst.clone());
     tokio::task::spawn_blocking(move || run_piped("mariadb", &restore_args, &dump)).await??;
 
-    let tables = ["parent", "pchild", "glob", "vert"];
+    let tables = ["parent", "pchild", "glob", "vert", "vert2"];
     let expected = [
         "/*!999999 SHARD BY FUNCTIONTYPE 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2' */",
         "/*!999999 SHARD BY CHILD OF `parent`(`id`) USING COLUMN 'parent_id' */",
         "/*!999999 SHARD BY GLOBAL ON DATANODE '1,2' */",
         "/*!999999 SHARD BY VERTICAL ON DATANODE '1' */",
+        "/*!999999 SHARD BY VERTICAL ON DATANODE '2' */",
     ];
-    let nodes: [&[u32]; 4] = [&[1, 2], &[1, 2], &[1, 2], &[1]];
+    let nodes: [&[u32]; 5] = [&[1, 2], &[1, 2], &[1, 2], &[1], &[2]];
     for ((table, expected), nodes) in tables.iter().zip(expected).zip(nodes) {
         assert_eq!(distribution(&mut c, &src, table).await?, expected);
         assert_eq!(
@@ -90,6 +95,7 @@ async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> Test
                 |db: &str| format!("/*!strata:dnid={dnid}*/ SELECT * FROM {db}.{table} ORDER BY 1");
             let before: Vec<mysql_async::Row> = c.query(rows(&src)).await?;
             let after: Vec<mysql_async::Row> = c.query(rows(&dst)).await?;
+            assert!(!before.is_empty(), "{table} on data node {dnid}");
             let values = |rows: Vec<mysql_async::Row>| -> Vec<Vec<mysql_async::Value>> {
                 rows.into_iter().map(|r| r.unwrap()).collect()
             };

@@ -2,18 +2,21 @@
 //! semi-synchronous replicas: a SIGKILLed primary is replaced by its replica with no
 //! acknowledged update lost and no error on the other data node (and a restart keeps
 //! the promoted primary); a frozen (SIGSTOPped) primary is failed over and fenced when
-//! it resumes; a topology whose roles contradict the configuration stops start-up.
+//! it resumes; a topology whose roles contradict the configuration stops start-up; a
+//! distributed transaction cut between XA PREPARE and XA COMMIT by a primary's death
+//! ends the same on every data node once recovery reaches the promoted replica.
+
+mod bank;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bank::{prepared_branches, storage_conn, within, xa_recover, BoxError};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
-use strata_testkit::{ComputeNode, StorageNodes};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use strata_testkit::{ComputeNode, MariadbNode, StorageNodes};
 
 /// Clients per data node.
 const CLIENTS: usize = 3;
@@ -253,20 +256,11 @@ fn signal(pid: u32, signal: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Polls `check` every 100 ms until it is true or `limit` passes.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F) -> Result<(), BoxError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        if Instant::now() > deadline {
-            return Err(format!("{what}: not within {limit:?}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+/// Whether `node` answers and is read-only (fenced).
+async fn is_read_only(node: &MariadbNode) -> bool {
+    node.execute_sql("SELECT @@global.read_only")
+        .await
+        .is_ok_and(|out| out.trim().ends_with('1'))
 }
 
 /// A primary frozen with SIGSTOP (a hung server, not a dead one) is failed over like a
@@ -287,8 +281,8 @@ async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() ->
     signal(pid, "STOP")?;
     let frozen = Instant::now();
     let outcome = async {
-        eventually(Duration::from_secs(15), "failover", || async {
-            !compute.context().ha.failovers().is_empty()
+        within(Duration::from_secs(15), "failover", || async {
+            Ok(!compute.context().ha.failovers().is_empty())
         })
         .await?;
         let events = compute.context().ha.failovers();
@@ -312,14 +306,10 @@ async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() ->
         .ok_or("no physical database")?
         .to_string();
     let old = storage.node(0);
-    eventually(
+    within(
         Duration::from_secs(15),
         "fencing the resumed primary",
-        || async {
-            old.execute_sql("SELECT @@global.read_only")
-                .await
-                .is_ok_and(|out| out.trim().ends_with('1'))
-        },
+        || async { Ok(is_read_only(old).await) },
     )
     .await?;
     c.query_drop("UPDATE fz SET v = 2 WHERE id = 1").await?;
@@ -333,6 +323,257 @@ async fn a_frozen_primary_is_fenced_when_it_resumes_and_never_written_again() ->
         "0",
         "the fenced old primary got writes after the failover"
     );
+    compute.shutdown().await;
+    Ok(())
+}
+
+async fn semi_sync_acknowledged(c: &mut mysql_async::Conn) -> Result<u64, BoxError> {
+    let row: Option<(String, u64)> = c
+        .query_first("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_yes_tx'")
+        .await?;
+    Ok(row.map_or(0, |r| r.1))
+}
+
+/// What MariaDB 10.11 does with XA across a failover, which Strata's recovery relies
+/// on: XA PREPARE is a replicated event group that semi-synchronous replication
+/// acknowledges before the PREPARE returns (like a commit), the replica applies it and
+/// keeps the branch prepared, and once that replica is promoted (`STOP SLAVE; RESET
+/// SLAVE ALL; read_only = OFF`) its XA RECOVER lists the branch and any connection can
+/// XA COMMIT or XA ROLLBACK it.
+#[tokio::test]
+async fn mariadb_keeps_a_replicated_xa_prepare_on_the_promoted_replica() -> Result<(), BoxError> {
+    let mut storage = StorageNodes::start_replicated(1, 1).await?;
+    let mut p = storage.connect(0, None).await?;
+    p.query_drop("CREATE DATABASE xafacts").await?;
+    p.query_drop("CREATE TABLE xafacts.t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE = InnoDB")
+        .await?;
+    // A connection that prepared a branch can do nothing else until it ends: one each.
+    let mut branches = Vec::new();
+    for (xid, id) in [("'commit_me'", 1), ("'roll_me_back'", 2)] {
+        let before = semi_sync_acknowledged(&mut p).await?;
+        let mut b = storage.connect(0, None).await?;
+        b.query_drop(format!("XA START {xid}")).await?;
+        b.query_drop(format!("INSERT INTO xafacts.t VALUES ({id}, {id})"))
+            .await?;
+        b.query_drop(format!("XA END {xid}")).await?;
+        b.query_drop(format!("XA PREPARE {xid}")).await?;
+        let after = semi_sync_acknowledged(&mut p).await?;
+        assert_eq!(
+            after,
+            before + 1,
+            "XA PREPARE {xid} waited for the replica's acknowledgement"
+        );
+        branches.push(b);
+    }
+    storage.wait_replicas_caught_up().await?;
+    let replica = storage.replica(0, 0).port();
+    let mut prepared = xa_recover(&storage, replica).await?;
+    prepared.sort();
+    assert_eq!(
+        prepared,
+        ["commit_me", "roll_me_back"],
+        "prepared on the replica"
+    );
+    drop((p, branches));
+    storage.node_mut(0).kill().await?;
+
+    let mut r = storage_conn(&storage, replica, None).await?;
+    for sql in [
+        "STOP SLAVE",
+        "RESET SLAVE ALL",
+        "SET GLOBAL read_only = OFF",
+    ] {
+        r.query_drop(sql).await?;
+    }
+    let mut prepared = xa_recover(&storage, replica).await?;
+    prepared.sort();
+    assert_eq!(
+        prepared,
+        ["commit_me", "roll_me_back"],
+        "still prepared once promoted"
+    );
+    let visible: Option<i64> = r.query_first("SELECT COUNT(*) FROM xafacts.t").await?;
+    assert_eq!(visible, Some(0), "a prepared branch is not visible");
+    r.query_drop("XA COMMIT 'commit_me'").await?;
+    r.query_drop("XA ROLLBACK 'roll_me_back'").await?;
+    let rows: Vec<(i32, i32)> = r.query("SELECT id, v FROM xafacts.t").await?;
+    assert_eq!(rows, [(1, 1)]);
+    assert!(xa_recover(&storage, replica).await?.is_empty());
+    Ok(())
+}
+
+/// Runs `BEGIN; UPDATE <ids>; COMMIT` through the compute node with the commit stopped
+/// after every XA PREPARE succeeded, SIGKILLs storage primary `kill` there, lets the
+/// commit go on as `resume` says, and returns the client's COMMIT outcome once that
+/// data node failed over and no storage node that runs holds a prepared branch.
+async fn commit_cut_by_a_primary_kill(
+    compute: &ComputeNode,
+    storage: &mut StorageNodes,
+    ids: [i64; 2],
+    kill: usize,
+    resume: strata_server::failpoints::Resume,
+) -> Result<Result<(), mysql_async::Error>, BoxError> {
+    let mut paused = compute.context().xa.after_prepare.arm();
+    let opts = compute.opts(Some("test"));
+    let client = tokio::spawn(async move {
+        let mut c = mysql_async::Conn::new(opts).await?;
+        c.query_drop("BEGIN").await?;
+        for id in ids {
+            c.query_drop(format!("UPDATE xt SET v = v + 1 WHERE id = {id}"))
+                .await?;
+        }
+        Ok::<_, mysql_async::Error>(c.query_drop("COMMIT").await)
+    });
+    assert!(paused.reached().await, "the commit reached the pause");
+    let killed_at = Instant::now();
+    storage.node_mut(kill).kill().await?;
+    paused.release(resume);
+    let outcome = client.await??;
+    let dnid = DataNodeId::new(kill as u32 + 1);
+    let promoted = storage.replica(kill, 0).port();
+    within(Duration::from_secs(20), "failover", || async {
+        let states = compute.context().ha.data_node(dnid);
+        Ok(states
+            .iter()
+            .any(|s| s.role == Role::Primary && s.port == promoted && s.status == NodeStatus::Up))
+    })
+    .await?;
+    // No branch left on any storage node still running (a killed one is not asked).
+    within(
+        Duration::from_secs(30),
+        "no branch left prepared",
+        || async { Ok(prepared_branches(storage).await.is_ok_and(|b| b.is_empty())) },
+    )
+    .await?;
+    println!(
+        "{resume:?}: kill to no branch left on any live storage node: {} ms",
+        killed_at.elapsed().as_millis()
+    );
+    for (step, took) in compute
+        .context()
+        .ha
+        .failovers()
+        .last()
+        .map(|e| e.steps.clone())
+        .unwrap_or_default()
+    {
+        println!("  {step}: {} ms", took.as_millis());
+    }
+    Ok(outcome)
+}
+
+/// A distributed transaction over two data nodes is prepared on both, then the primary
+/// of one is SIGKILLed before COMMIT: its replica is promoted with the branch prepared
+/// (MariaDB replicates XA PREPARE), and recovery finishes it there by the decision log.
+/// With the decision logged the transaction ends committed on both data nodes; without
+/// one, rolled back on both; no prepared branch is left on any storage node that runs,
+/// the dead primary included once it is back and rejoined as a replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transaction_cut_between_prepare_and_commit_by_a_failover_ends_the_same_everywhere(
+) -> Result<(), BoxError> {
+    use strata_server::failpoints::Resume;
+    let mut storage = StorageNodes::start_replicated(2, 1).await?;
+    let compute = ComputeNode::builder(&storage)
+        .configure(|c| c.transaction.recovery_interval_ms = 300)
+        .start()
+        .await?;
+    let mut c = compute.connect(Some("test")).await?;
+    c.query_drop(
+        "CREATE TABLE xt (id INT PRIMARY KEY, v INT NOT NULL) \
+         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-2'",
+    )
+    .await?;
+    c.query_drop("INSERT INTO xt VALUES (1, 0), (2, 0)").await?;
+    let placement: Vec<(i64, u32)> = c.query("SELECT id, DNID FROM xt ORDER BY id").await?;
+    let nodes: Vec<u32> = placement.iter().map(|p| p.1).collect();
+    assert!(nodes.contains(&1) && nodes.contains(&2), "{placement:?}");
+    drop(c);
+    storage.wait_replicas_caught_up().await?;
+    let values = || async {
+        let mut c = compute.connect(Some("test")).await?;
+        let rows: Vec<(i64, i64)> = c.query("SELECT id, v FROM xt ORDER BY id").await?;
+        Ok::<_, BoxError>(rows)
+    };
+
+    // The decision is logged after the kill: the transaction is committed, its branch
+    // on the promoted replica of data node 1 is committed by recovery.
+    let outcome =
+        commit_cut_by_a_primary_kill(&compute, &mut storage, [1, 2], 0, Resume::Continue).await?;
+    assert!(
+        outcome.is_ok(),
+        "COMMIT with a logged decision: {outcome:?}"
+    );
+    assert_eq!(
+        values().await?,
+        [(1, 1), (2, 1)],
+        "committed on both data nodes"
+    );
+
+    // The dead primary comes back with its own copy of the branch still prepared;
+    // Strata fences it (read-only). Rejoined by hand as a replica of the new primary,
+    // it applies the XA COMMIT recovery wrote there and is left with no branch.
+    storage.node_mut(0).restart().await?;
+    let old = storage.port(0);
+    within(
+        Duration::from_secs(15),
+        "fencing the old primary",
+        || async { Ok(is_read_only(storage.node(0)).await) },
+    )
+    .await?;
+    assert_eq!(
+        xa_recover(&storage, old).await?.len(),
+        1,
+        "its copy of the branch"
+    );
+    let mut o = storage_conn(&storage, old, None).await?;
+    for sql in [
+        "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos".to_string(),
+        format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = '{}', \
+             MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos",
+            storage.replica(0, 0).port(),
+            storage.user(),
+            storage.password()
+        ),
+        "START SLAVE".to_string(),
+    ] {
+        o.query_drop(sql).await?;
+    }
+    drop(o);
+    within(
+        Duration::from_secs(15),
+        "the rejoined old primary finished its branch",
+        || async { Ok(xa_recover(&storage, old).await.is_ok_and(|b| b.is_empty())) },
+    )
+    .await?;
+    let physical = compute
+        .physical_database("test")
+        .ok_or("no physical database")?;
+    let on_1 = placement.iter().find(|p| p.1 == 1).map_or(0, |p| p.0);
+    let sql = format!("SELECT v FROM `{physical}`.xt WHERE id = {on_1}");
+    let on_old = storage.node(0).execute_sql(&sql).await?;
+    assert_eq!(
+        on_old.trim(),
+        "1",
+        "committed on the rejoined old primary too"
+    );
+
+    // No decision is logged: presumed abort, on the reachable data node at once and on
+    // the promoted replica of data node 2 by recovery.
+    let outcome =
+        commit_cut_by_a_primary_kill(&compute, &mut storage, [1, 2], 1, Resume::FailDecisionLog)
+            .await?;
+    let Err(e) = outcome else {
+        panic!("COMMIT without a decision succeeded");
+    };
+    assert!(matches!(e, mysql_async::Error::Server(_)), "{e}");
+    assert_eq!(
+        values().await?,
+        [(1, 1), (2, 1)],
+        "rolled back on both data nodes"
+    );
+    assert_eq!(compute.context().ha.failovers().len(), 2);
+    assert!(compute.context().xa.all_finished());
     compute.shutdown().await;
     Ok(())
 }

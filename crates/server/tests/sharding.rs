@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_code, first_int, node_on_shared, physical_test_db, run_all, TestResult};
+use common::{first_int, node_on_shared, physical_test_db, run_all, TestResult};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
@@ -228,11 +228,12 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
     assert_eq!(bals, vec![90, 110]);
     let total: Option<String> = c.query_first("SELECT SUM(bal) FROM acct").await?;
     assert_eq!(total.as_deref(), Some("200"));
-    let err = c
-        .query_drop("SELECT CAST(SUM(bal) AS CHAR) FROM acct")
-        .await
-        .expect_err("refused");
-    assert_code(&err, 1235);
+    // An aggregate inside an expression: the merge cannot combine it, so the statement
+    // runs on one data node over copies of the table.
+    let text: Option<String> = c
+        .query_first("SELECT CAST(SUM(bal) AS CHAR) FROM acct")
+        .await?;
+    assert_eq!(text.as_deref(), Some("200"));
     node.shutdown().await;
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! on both data nodes see no error while data node 1 is switched to its replica and
 //! back, every acknowledged write is there afterwards, the old primary becomes a
 //! read-only replica of the new one, and a transaction open across the switch gets the
-//! retryable error. Refusals (unknown data node, no replica, not a replica) are clear.
+//! retryable error. Refusals (unknown data node, no replica, not a replica) are clear,
+//! and so is the error of a statement beyond the hold queue's limit.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -106,6 +107,15 @@ async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)
     }
 }
 
+/// The port of the storage node data node `dnid`'s pool connects to.
+fn routed_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
+    compute
+        .context()
+        .topology
+        .node(DataNodeId::new(dnid))
+        .map(|n| n.pool.target().port)
+}
+
 /// The port of data node `dnid`'s primary as `SHOW @@DATASOURCE` has it.
 fn primary_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
     compute
@@ -178,12 +188,7 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
     let switched = admin(&compute, "SWITCH @@DATASOURCE 1").await;
     assert_eq!(switched, Ok(()));
     assert_eq!(primary_port(&compute, 1), Some(replica_port));
-    let target = compute
-        .context()
-        .topology
-        .node(DataNodeId::new(1))
-        .map(|n| n.pool.target().port);
-    assert_eq!(target, Some(replica_port));
+    assert_eq!(routed_port(&compute, 1), Some(replica_port));
 
     // The transaction's branch was on the old primary: rolled back, retryable error.
     let lost = txn
@@ -282,12 +287,7 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
     // primary serves, and the old one is its replica, not left out.
     assert_eq!(admin(&compute, "SWITCH @@DATASOURCE 1").await, Ok(()));
     let compute = compute.restart().await?;
-    let target = compute
-        .context()
-        .topology
-        .node(DataNodeId::new(1))
-        .map(|n| n.pool.target().port);
-    assert_eq!(target, Some(replica_port));
+    assert_eq!(routed_port(&compute, 1), Some(replica_port));
     let mut conn = compute.connect(Some("test")).await?;
     conn.exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (ids[0][0],))
         .await?;
@@ -351,5 +351,112 @@ async fn a_switchover_is_refused_with_a_clear_error() -> Result<(), BoxError> {
         Err((1105, "Data node 1 has no replica to switch to".to_string()))
     );
     single.shutdown().await;
+    Ok(())
+}
+
+/// At most one statement waits for a new primary, and a switchover drains for 8 s.
+fn one_held_statement(c: &mut strata_catalog::Config) {
+    c.ha.hold_queue_limit = 1;
+    c.ha.switchover_drain_ms = 8_000;
+    c.ha.hold_timeout_ms = 20_000;
+}
+
+/// Two rows, and a transaction left open on the first: its connection stays lent, so a
+/// switchover drains for `switchover_drain_ms`, statements held meanwhile.
+const HOLD_QUEUE_SETUP: [&str; 4] = [
+    "CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)",
+    "INSERT INTO acc VALUES (1, 0), (2, 0)",
+    "BEGIN",
+    "UPDATE acc SET v = v + 1 WHERE id = 1",
+];
+
+/// While a switchover holds statements, at most `ha.hold_queue_limit` wait; the next
+/// one fails at once with 1105 naming the limit, while the one waiting goes on without
+/// error once the switch is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_statement_beyond_the_hold_queue_limit_fails_at_once_with_a_clear_error(
+) -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let compute = ComputeNode::builder(&storage)
+        .configure(one_held_statement)
+        .start()
+        .await?;
+    let mut setup = compute.connect(Some("test")).await?;
+    for sql in HOLD_QUEUE_SETUP {
+        setup.query_drop(sql).await?;
+    }
+    let pool = compute
+        .context()
+        .topology
+        .node(DataNodeId::new(1))
+        .map(|n| n.pool.clone())
+        .ok_or("no data node 1")?;
+    // Connected before the switch: connecting runs statements on a data node too.
+    let first = compute.connect(Some("test")).await?;
+    let mut late = compute.connect(Some("test")).await?;
+    storage.wait_replicas_caught_up().await?;
+    let replica = storage.replica(0, 0).port();
+    let mut polls = 0;
+    while !compute
+        .context()
+        .ha
+        .data_node(DataNodeId::new(1))
+        .iter()
+        .any(|s| s.port == replica && s.status == NodeStatus::Up)
+    {
+        polls += 1;
+        if polls > 1_000 {
+            return Err("the replica is not up".into());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let switch = {
+        let admin_opts = compute.admin_opts();
+        tokio::spawn(async move {
+            let mut conn = mysql_async::Conn::new(admin_opts).await?;
+            conn.query_drop("SWITCH @@DATASOURCE 1").await?;
+            Ok::<_, mysql_async::Error>(())
+        })
+    };
+    // Once the hold is set, one read waits on it (the drain lasts 8 s: the open
+    // transaction above keeps its connection lent).
+    while !pool.is_held() {
+        if switch.is_finished() {
+            return Err(format!("the switch ended without a hold: {:?}", switch.await?).into());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let held = {
+        let mut conn = first;
+        tokio::spawn(async move {
+            conn.query_first::<i64, _>("SELECT v FROM acc WHERE id = 2")
+                .await
+        })
+    };
+    while pool.held_waiting() == 0 {
+        if held.is_finished() {
+            return Err(format!("the read was not held: {:?}", held.await?).into());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let refused = late
+        .query_first::<i64, _>("SELECT v FROM acc WHERE id = 2")
+        .await;
+    let Err(mysql_async::Error::Server(e)) = refused else {
+        panic!("a statement beyond the hold queue limit was not refused: {refused:?}");
+    };
+    assert_eq!(e.code, 1105, "{}", e.message);
+    assert!(
+        e.message
+            .contains("1 statements already wait for it (ha.hold_queue_limit)"),
+        "{}",
+        e.message
+    );
+    switch.await??;
+    assert_eq!(held.await??, Some(0), "the held read ran once switched");
+    assert_eq!(
+        primary_port(&compute, 1),
+        Some(storage.replica(0, 0).port())
+    );
     Ok(())
 }

@@ -1,70 +1,21 @@
 //! Distributed transactions end to end: XA commits across data nodes, savepoints on
 //! every branch, statement-level rollback, implicit commits, autocommit off, recovery
 //! of prepared branches after a crash, and the bank test (money moves between accounts
-//! on different nodes while readers check that the total never changes).
+//! on different nodes while readers check that the total never changes), also across a
+//! storage primary's failover.
+
+mod bank;
 
 mod common;
 
 use common::{first_int, node_and_conn, node_on_shared};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bank::{accounts_table, balances, branches_of, server_code, Bank, TestResult, XA_FORMAT_ID};
 use mysql_async::prelude::*;
-use mysql_async::{Conn, Opts};
+use mysql_async::Conn;
 use strata_catalog::{DataNodeId, DecisionLog};
 use strata_testkit::{shared_storage, ComputeNode, StorageNodes};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type TestResult = Result<(), BoxError>;
-
-const XA_FORMAT_ID: u32 = 0x5354;
-
-fn server_code(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
-
-/// Rows of each storage node's XA RECOVER (every branch left prepared anywhere).
-async fn prepared_branches(storage: &StorageNodes) -> Result<Vec<String>, BoxError> {
-    let mut out = Vec::new();
-    for i in 0..storage.len() {
-        let mut c = storage.connect(i, None).await?;
-        let rows: Vec<(u32, u32, u32, String)> = c.query("XA RECOVER").await?;
-        out.extend(rows.into_iter().map(|r| format!("node {i}: {}", r.3)));
-        c.disconnect().await?;
-    }
-    Ok(out)
-}
-
-/// Our branches only: a shared storage node also holds other tests' transactions.
-async fn branches_of(storage: &StorageNodes, node_id: u32) -> Result<Vec<String>, BoxError> {
-    let prefix = format!("strata:{node_id}:");
-    Ok(prepared_branches(storage)
-        .await?
-        .into_iter()
-        .filter(|b| b.contains(&prefix))
-        .collect())
-}
-
-async fn accounts_table(c: &mut Conn, rows: u32, balance: i64) -> TestResult {
-    c.query_drop(
-        "CREATE TABLE accounts (id INT PRIMARY KEY, balance BIGINT NOT NULL) \
-         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
-    )
-    .await?;
-    let values: Vec<String> = (0..rows).map(|id| format!("({id}, {balance})")).collect();
-    c.query_drop(format!("INSERT INTO accounts VALUES {}", values.join(",")))
-        .await?;
-    Ok(())
-}
-
-async fn balances(c: &mut Conn) -> Result<Vec<(i32, i64)>, BoxError> {
-    Ok(c.query("SELECT id, balance FROM accounts ORDER BY id")
-        .await?)
-}
 
 #[tokio::test]
 async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> TestResult {
@@ -353,213 +304,13 @@ async fn recovery_commits_logged_branches_and_rolls_back_the_rest() -> TestResul
     Ok(())
 }
 
-/// The bank: `ACCOUNTS` accounts over 4 nodes, transfers by `writers` clients, sums
-/// by `readers`; every sum must be exact. `disrupt` runs alongside (crashes, restarts).
-struct Bank {
-    opts: Opts,
-    accounts: u32,
-    initial: i64,
-}
-
-#[derive(Default)]
-struct BankStats {
-    transfers: AtomicU64,
-    failed: AtomicU64,
-    reads: AtomicU64,
-    bad_reads: AtomicU64,
-}
-
-impl Bank {
-    fn total(&self) -> i64 {
-        self.initial * self.accounts as i64
-    }
-
-    async fn connect(&self, until: Instant) -> Option<Conn> {
-        while Instant::now() < until {
-            if let Ok(c) = Conn::new(self.opts.clone()).await {
-                return Some(c);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        None
-    }
-
-    /// One transfer; Err carries whether the client knows it did not commit (any
-    /// failure before COMMIT was sent, or an error reply to COMMIT) and the error.
-    async fn transfer(
-        c: &mut Conn,
-        from: u32,
-        to: u32,
-        amount: i64,
-    ) -> Result<(), (bool, mysql_async::Error)> {
-        let before_commit = async {
-            c.query_drop("BEGIN").await?;
-            c.query_drop(format!(
-                "UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"
-            ))
-            .await?;
-            c.query_drop(format!(
-                "UPDATE accounts SET balance = balance + {amount} WHERE id = {to}"
-            ))
-            .await
-        }
-        .await;
-        if let Err(e) = before_commit {
-            let _ = c.query_drop("ROLLBACK").await;
-            return Err((true, e));
-        }
-        match c.query_drop("COMMIT").await {
-            Ok(()) => Ok(()),
-            // The server answered: the transaction was rolled back.
-            Err(e) if server_code(&e).is_some() => Err((true, e)),
-            // The connection broke: the outcome is unknown, so no retry.
-            Err(e) => Err((false, e)),
-        }
-    }
-
-    /// Runs the workload for `run`; returns the statistics.
-    async fn run(self: Arc<Self>, writers: u32, readers: u32, run: Duration) -> Arc<BankStats> {
-        let stats = Arc::new(BankStats::default());
-        let until = Instant::now() + run;
-        let mut tasks = Vec::new();
-        for w in 0..writers {
-            let (bank, stats) = (self.clone(), stats.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(w);
-                let mut next = move || {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    seed
-                };
-                let mut conn = None;
-                while Instant::now() < until {
-                    if conn.is_none() {
-                        conn = bank.connect(until).await;
-                    }
-                    if conn.is_none() {
-                        break;
-                    }
-                    let a = (next() % bank.accounts as u64) as u32;
-                    let mut b = (next() % bank.accounts as u64) as u32;
-                    if a == b {
-                        b = (b + 1) % bank.accounts;
-                    }
-                    // Locks taken in id order: this test is about atomicity, the
-                    // deadlock test about deadlocks.
-                    let (from, to, amount) = if a < b {
-                        (a, b, (next() % 50) as i64 + 1)
-                    } else {
-                        (b, a, -((next() % 50) as i64 + 1))
-                    };
-                    // Retried (on a new connection if needed) while the client knows
-                    // it did not commit.
-                    for _attempt in 0..5 {
-                        let Some(c) = conn.as_mut() else { break };
-                        match Bank::transfer(c, from, to, amount).await {
-                            Ok(()) => {
-                                stats.transfers.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            Err((known_not_committed, e)) => {
-                                stats.failed.fetch_add(1, Ordering::Relaxed);
-                                if server_code(&e).is_none() {
-                                    conn = bank.connect(until).await;
-                                }
-                                if !known_not_committed || Instant::now() >= until {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                }
-            }));
-        }
-        for _ in 0..readers {
-            let (bank, stats) = (self.clone(), stats.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut conn = None;
-                while Instant::now() < until {
-                    if conn.is_none() {
-                        conn = bank.connect(until).await;
-                    }
-                    let Some(c) = conn.as_mut() else { break };
-                    match c
-                        .query_first::<String, _>("SELECT SUM(balance) FROM accounts")
-                        .await
-                    {
-                        Ok(Some(sum)) if sum == bank.total().to_string() => {
-                            stats.reads.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Ok(other) => {
-                            eprintln!("bank: a reader saw {other:?}, expected {}", bank.total());
-                            stats.bad_reads.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => {
-                            if server_code(&e).is_none() {
-                                conn = None;
-                            }
-                        }
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-        stats
-    }
-}
-
-async fn settled_total(opts: &Opts) -> Result<i64, BoxError> {
-    let mut c = Conn::new(opts.clone()).await?;
-    let total: Option<String> = c.query_first("SELECT SUM(balance) FROM accounts").await?;
-    Ok(total.and_then(|t| t.parse().ok()).unwrap_or(-1))
-}
-
-async fn wait_no_branches(storage: &StorageNodes, node_id: u32) -> TestResult {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = branches_of(storage, node_id).await?;
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("prepared branches left behind: {left:?}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn check_stats(stats: &BankStats, min_transfers: u64) -> TestResult {
-    let (t, f, r, bad) = (
-        stats.transfers.load(Ordering::Relaxed),
-        stats.failed.load(Ordering::Relaxed),
-        stats.reads.load(Ordering::Relaxed),
-        stats.bad_reads.load(Ordering::Relaxed),
-    );
-    eprintln!("bank: {t} transfers committed, {f} failed, {r} exact reads, {bad} wrong reads");
-    assert_eq!(bad, 0, "a reader saw a partial transfer");
-    assert!(t >= min_transfers, "too few transfers ({t})");
-    assert!(r > 0, "no read succeeded");
-    Ok(())
-}
-
 #[tokio::test]
 async fn bank_transfers_across_nodes_keep_the_total() -> TestResult {
     let (storage, node) = node_on_shared(4).await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-    });
+    let bank = Bank::open(vec![node.opts(Some("test"))], false).await?;
     let stats = bank.clone().run(16, 4, Duration::from_secs(8)).await;
-    check_stats(&stats, 50)?;
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
-    assert!(branches_of(&storage, node_id).await?.is_empty());
+    bank.verify(&stats, 50, &storage, node_id).await?;
     Ok(())
 }
 
@@ -571,14 +322,7 @@ async fn bank_survives_compute_node_crashes() -> TestResult {
         .spawn()
         .await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    drop(c);
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-    });
+    let bank = Bank::open(vec![node.opts(Some("test"))], false).await?;
     let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
     let mut crashes = 0;
     let mut seed = 12345u64;
@@ -596,9 +340,7 @@ async fn bank_survives_compute_node_crashes() -> TestResult {
     }
     let stats = workload.await?;
     eprintln!("bank: {crashes} compute node crashes");
-    check_stats(&stats, 20)?;
-    wait_no_branches(&storage, node_id).await?;
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    bank.verify(&stats, 20, &storage, node_id).await?;
     Ok(())
 }
 
@@ -615,23 +357,54 @@ async fn bank_survives_a_storage_node_restart() -> TestResult {
         .start()
         .await?;
     let node_id = node.config().server.node_id;
-    let mut c = node.connect(Some("test")).await?;
-    accounts_table(&mut c, 64, 1000).await?;
-    drop(c);
-    let bank = Arc::new(Bank {
-        opts: node.opts(Some("test")),
-        accounts: 64,
-        initial: 1000,
-    });
+    let bank = Bank::open(vec![node.opts(Some("test"))], false).await?;
     let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
     tokio::time::sleep(Duration::from_secs(3)).await;
     storage.node_mut(2).kill().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     storage.node_mut(2).restart().await?;
     let stats = workload.await?;
-    check_stats(&stats, 20)?;
-    wait_no_branches(&storage, node_id).await?;
-    assert_eq!(settled_total(&bank.opts).await?, bank.total());
+    bank.verify(&stats, 20, &storage, node_id).await?;
+    Ok(())
+}
+
+/// The bank over 4 data nodes with a replica each, the primary of one SIGKILLed
+/// mid-run: it fails over, clients see errors only for transactions in flight there,
+/// no acknowledged transfer is lost, every sum read is exact, and no branch is left
+/// prepared on any storage node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bank_survives_a_primary_failover() -> TestResult {
+    let mut storage = StorageNodes::start_replicated(4, 1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.transaction.recovery_interval_ms = 300)
+        .start()
+        .await?;
+    let node_id = node.config().server.node_id;
+    let bank = Bank::open(vec![node.opts(Some("test"))], true).await?;
+    storage.wait_replicas_caught_up().await?;
+    let workload = tokio::spawn(bank.clone().run(16, 4, Duration::from_secs(12)));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    storage.node_mut(2).kill().await?;
+    let stats = workload.await?;
+    bank.verify(&stats, 20, &storage, node_id).await?;
+    let events = node.context().ha.failovers();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(events[0].error.is_none(), "{events:?}");
+    let resolved = node.context().xa.recently_resolved();
+    eprintln!(
+        "bank: data node 3 failed over in {} ms; recovery finished {} prepared branches ({} committed)",
+        events[0].duration().as_millis(),
+        resolved.len(),
+        resolved.iter().filter(|b| b.committed).count()
+    );
+    for e in stats
+        .errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+    {
+        eprintln!("  transfer error: {e}");
+    }
     Ok(())
 }
 

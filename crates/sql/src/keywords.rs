@@ -2,7 +2,7 @@
 //! MariaDB 10.x. The digest lowercases them (they can never be case-sensitive names) and
 //! the simple-select parser refuses them as bare aliases.
 
-/// Reserved words, uppercase and sorted for binary search.
+/// Reserved words, uppercase and sorted.
 const RESERVED: &[&str] = &[
     "ACCESSIBLE",
     "ADD",
@@ -233,34 +233,63 @@ const RESERVED: &[&str] = &[
     "ZEROFILL",
 ];
 
+/// The longest reserved word's length.
+const LONGEST: usize = {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < RESERVED.len() {
+        if RESERVED[i].len() > longest {
+            longest = RESERVED[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
+
 /// True if `word` is a reserved word (case-insensitive).
 pub fn is_reserved(word: &str) -> bool {
-    // Only the words with the same first letter are compared, length first: digests
-    // call this for every identifier of every statement.
-    let Some(first) = word.bytes().next() else {
+    // Digests call this for every identifier of every statement: only the words of
+    // the same first letter and length are compared (0 to 3 of them), byte by byte.
+    let bytes = word.as_bytes();
+    let (Some(&first), true) = (bytes.first(), bytes.len() <= LONGEST) else {
         return false;
     };
     let Some(letter) = first.to_ascii_uppercase().checked_sub(b'A') else {
         return false;
     };
-    let Some(range) = by_first_letter().get(usize::from(letter)) else {
+    let index = index();
+    let Some(&(start, end)) = index
+        .ranges
+        .get(usize::from(letter) * (LONGEST + 1) + bytes.len())
+    else {
         return false;
     };
-    RESERVED[range.clone()]
+    index.words[usize::from(start)..usize::from(end)]
         .iter()
-        .any(|w| w.len() == word.len() && w.eq_ignore_ascii_case(word))
+        .any(|w| w.as_bytes().eq_ignore_ascii_case(bytes))
 }
 
-/// Where each letter's words start and end in `RESERVED` (sorted, so they are together).
-fn by_first_letter() -> &'static [std::ops::Range<usize>; 26] {
-    static RANGES: std::sync::OnceLock<[std::ops::Range<usize>; 26]> = std::sync::OnceLock::new();
-    RANGES.get_or_init(|| {
-        std::array::from_fn(|i| {
-            let letter = b'A' + i as u8;
-            let start = RESERVED.partition_point(|w| w.as_bytes()[0] < letter);
-            let end = RESERVED.partition_point(|w| w.as_bytes()[0] <= letter);
-            start..end
-        })
+/// The reserved words ordered by first letter, then length, with where each
+/// (letter, length) group starts and ends.
+struct Index {
+    words: Vec<&'static str>,
+    ranges: Vec<(u16, u16)>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let group = |w: &str| usize::from(w.as_bytes()[0] - b'A') * (LONGEST + 1) + w.len();
+        let mut words = RESERVED.to_vec();
+        words.sort_by_key(|w| group(w));
+        let ranges = (0..26 * (LONGEST + 1))
+            .map(|g| {
+                let start = words.partition_point(|w| group(w) < g);
+                let end = words.partition_point(|w| group(w) <= g);
+                (start as u16, end as u16)
+            })
+            .collect();
+        Index { words, ranges }
     })
 }
 

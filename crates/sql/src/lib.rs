@@ -18,6 +18,7 @@ pub mod params;
 mod parser;
 pub mod rewrite;
 pub mod rw;
+pub mod schema_pin;
 pub mod search;
 pub mod select;
 pub mod set;
@@ -42,6 +43,7 @@ pub use kill::{parse_kill, Kill};
 pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
 pub use params::inline_params;
 pub use rewrite::rewrite_schema_names;
+pub use schema_pin::{information_schema_table_pin, TablePin};
 pub use search::{contains_ignore_ascii_case, ByteSummary};
 pub use select::{
     parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,

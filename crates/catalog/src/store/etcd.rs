@@ -11,6 +11,8 @@
 //! | `P/xa/<node>/<gtrid>` | a compute node's XA commit decisions |
 //! | `P/members/<node>` | a live compute node (attached to its lease) |
 //! | `P/acks/<node>` | the metadata revision a compute node has applied (its lease) |
+//! | `P/leader` | the elected compute node that takes over dead nodes' XA branches (its lease) |
+//! | `P/lock/table/<database>/<table>` | a DDL in progress on that table (its node's lease) |
 //!
 //! Name parts are escaped (`%` and `/` as `%25`, `%2F`). Compute nodes watch `P/meta/`
 //! and apply what they see (`crate::cluster`); a metadata change returns only once every
@@ -66,6 +68,48 @@ pub struct MemberRecord {
     pub admin_addr: String,
     /// When it registered (ms since the Unix epoch).
     pub started_ms: u64,
+    /// The XA epoch of this registration: the transactions it issues are
+    /// `strata:<node_id>:<xa_epoch>:<seq>`, and only while it is registered.
+    #[serde(default)]
+    pub xa_epoch: u64,
+}
+
+/// This compute node's current registration: its XA epoch and the etcd revision that
+/// created its member key. A commit decision is logged only while that key is the one
+/// created then, so once the membership lapsed (and another node may have rolled back
+/// the epoch's prepared branches) none of the epoch's transactions can commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incarnation {
+    /// XA epoch of the registration.
+    pub epoch: u64,
+    /// Create revision of `P/members/<node>`.
+    pub member_revision: i64,
+    /// The membership lease (what this registration's locks are attached to).
+    pub lease: i64,
+}
+
+/// Cluster-wide DDL locks on some tables, held until dropped (or until the holder's
+/// lease ends, when it dies).
+#[derive(Debug)]
+pub struct TableLocks {
+    client: Arc<EtcdClient>,
+    keys: Vec<Vec<u8>>,
+    /// The revision that created every key (so only these keys are released).
+    revision: i64,
+}
+
+impl Drop for TableLocks {
+    fn drop(&mut self) {
+        let compare: Vec<Compare> = self
+            .keys
+            .iter()
+            .map(|k| Compare::CreateRevision(k.clone(), self.revision))
+            .collect();
+        let ops: Vec<TxnOp> = self.keys.iter().cloned().map(TxnOp::Delete).collect();
+        if let Err(e) = self.client.txn(&compare, &ops, &[]) {
+            tracing::warn!(error = %e, "cannot release DDL table locks (they end with the lease)");
+        }
+    }
 }
 
 /// A live member and how far it has applied the metadata.
@@ -90,6 +134,8 @@ pub struct EtcdStore {
     own: Mutex<BTreeSet<i64>>,
     /// The oldest revision the catalog's load read at (the watch starts after it).
     loaded_at: AtomicI64,
+    /// The current registration (None before joining).
+    incarnation: Mutex<Option<Incarnation>>,
 }
 
 /// `%` and `/` escaped, so a name is one key segment.
@@ -133,6 +179,7 @@ impl EtcdStore {
             ack_timeout: Duration::from_millis(cluster.ddl_ack_timeout_ms),
             own: Mutex::new(BTreeSet::new()),
             loaded_at: AtomicI64::new(i64::MAX),
+            incarnation: Mutex::new(None),
         })
     }
 
@@ -173,8 +220,114 @@ impl EtcdStore {
         format!("{}/meta/account/{}/{}", self.prefix, esc(user), esc(host)).into_bytes()
     }
 
-    fn xa_prefix(&self) -> String {
-        format!("{}/xa/{}/", self.prefix, self.node_id)
+    fn xa_prefix(&self, node_id: u32) -> String {
+        format!("{}/xa/{node_id}/", self.prefix)
+    }
+
+    /// `P/xa/<node>/<gtrid>` for the node that issued `gtrid` (this one for ids in
+    /// another format).
+    fn decision_key(&self, gtrid: &str) -> Vec<u8> {
+        let node = xalog::gtrid_owner(gtrid).map_or(self.node_id, |(n, _)| n);
+        format!("{}{}", self.xa_prefix(node), esc(gtrid)).into_bytes()
+    }
+
+    /// This node's current registration (None before it joined).
+    pub fn incarnation(&self) -> Option<Incarnation> {
+        *self.incarnation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a new registration (see [`Incarnation`]).
+    pub(crate) fn set_incarnation(&self, incarnation: Incarnation) {
+        *self.incarnation.lock().unwrap_or_else(|e| e.into_inner()) = Some(incarnation);
+    }
+
+    /// Every compute node's logged commit decisions.
+    pub fn all_decisions(&self) -> Result<Vec<Decision>, CatalogError> {
+        self.decisions_under(&format!("{}/xa/", self.prefix))
+    }
+
+    fn decisions_under(&self, prefix: &str) -> Result<Vec<Decision>, CatalogError> {
+        let (kvs, _) = self.client.range_prefix(prefix.as_bytes())?;
+        kvs.into_iter()
+            .map(|kv| {
+                let key = text(&kv.key, "XA decision key")?;
+                let rest = key.get(prefix.len()..).unwrap_or_default();
+                // Under `P/xa/` the node's segment comes first.
+                let gtrid = rest.rsplit_once('/').map_or(rest, |(_, g)| g);
+                xalog::decode(&unesc(gtrid), &kv.value)
+            })
+            .collect()
+    }
+
+    /// Takes the cluster-wide DDL locks of `tables` (database, table), all or none, under
+    /// this node's membership lease: None when another DDL holds one of them (try again
+    /// later), an error when this node is not a member.
+    pub fn try_lock_tables(
+        &self,
+        tables: &[(String, String)],
+    ) -> Result<Option<TableLocks>, CatalogError> {
+        let Some(current) = self.incarnation() else {
+            return Err(CatalogError::Invalid(format!(
+                "compute node {} is not a member of the cluster: DDL is refused",
+                self.node_id
+            )));
+        };
+        let mut keys: Vec<Vec<u8>> = tables
+            .iter()
+            .map(|(db, table)| {
+                format!("{}/lock/table/{}/{}", self.prefix, esc(db), esc(table)).into_bytes()
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let compare: Vec<Compare> = keys
+            .iter()
+            .map(|k| Compare::CreateRevision(k.clone(), 0))
+            .collect();
+        let holder = self.node_id.to_string().into_bytes();
+        let ops: Vec<TxnOp> = keys
+            .iter()
+            .map(|k| TxnOp::Put(k.clone(), holder.clone(), current.lease))
+            .collect();
+        let (won, revision) = self.client.txn(&compare, &ops, &[])?;
+        Ok(won.then(|| TableLocks {
+            client: Arc::clone(&self.client),
+            keys,
+            revision,
+        }))
+    }
+
+    /// `P/leader`.
+    fn leader_key(&self) -> Vec<u8> {
+        format!("{}/leader", self.prefix).into_bytes()
+    }
+
+    /// Campaigns for leadership with `lease`: true when this node holds `P/leader`
+    /// (taken now if nobody held it). The key lives as long as the lease, so a dead
+    /// leader is replaced once its lease lapsed.
+    pub fn lead(&self, lease: i64) -> Result<bool, CatalogError> {
+        let key = self.leader_key();
+        let (won, _) = self.client.txn(
+            &[Compare::CreateRevision(key.clone(), 0)],
+            &[TxnOp::Put(
+                key.clone(),
+                self.node_id.to_string().into_bytes(),
+                lease,
+            )],
+            &[],
+        )?;
+        if won {
+            return Ok(true);
+        }
+        Ok(self.client.get(&key)?.is_some_and(|kv| kv.lease == lease))
+    }
+
+    /// The compute node holding `P/leader`, if any.
+    pub fn leader(&self) -> Result<Option<u32>, CatalogError> {
+        Ok(self
+            .client
+            .get(&self.leader_key())?
+            .and_then(|kv| std::str::from_utf8(&kv.value).ok()?.parse().ok()))
     }
 
     /// `P/members/<node>`.
@@ -613,43 +766,62 @@ fn contended(what: &str) -> CatalogError {
     )))
 }
 
+/// A commit decision refused because the registration its transaction began under is
+/// gone.
+fn lapsed(node_id: u32) -> CatalogError {
+    CatalogError::Etcd(EtcdError::Refused(format!(
+        "compute node {node_id}'s cluster membership lapsed since the transaction began; \
+         its prepared branches belong to the cluster's recovery now (rolled back)"
+    )))
+}
+
 impl DecisionLog for EtcdStore {
+    /// Decisions are refused unless they belong to this node's current registration and
+    /// its member key is still the one created then (checked by etcd in the same
+    /// transaction); removals may concern any node's decisions (takeover).
     fn log_commits(&self, decisions: &[Decision], forget: &[String]) -> Result<(), CatalogError> {
-        let prefix = self.xa_prefix();
+        let fence = match (decisions.is_empty(), self.incarnation()) {
+            (true, _) => Vec::new(),
+            (false, None) => return Err(lapsed(self.node_id)),
+            (false, Some(current)) => {
+                let issued_now = |d: &Decision| {
+                    xalog::gtrid_owner(&d.gtrid) == Some((self.node_id, current.epoch))
+                };
+                if !decisions.iter().all(issued_now) {
+                    return Err(lapsed(self.node_id));
+                }
+                vec![Compare::CreateRevision(
+                    self.member_key(self.node_id),
+                    current.member_revision,
+                )]
+            }
+        };
         let mut ops: Vec<TxnOp> = forget
             .iter()
-            .map(|g| TxnOp::Delete(format!("{prefix}{}", esc(g)).into_bytes()))
+            .map(|g| TxnOp::Delete(self.decision_key(g)))
             .collect();
-        ops.extend(decisions.iter().map(|d| {
-            TxnOp::Put(
-                format!("{prefix}{}", esc(&d.gtrid)).into_bytes(),
-                xalog::encode(d),
-                0,
-            )
-        }));
+        ops.extend(
+            decisions
+                .iter()
+                .map(|d| TxnOp::Put(self.decision_key(&d.gtrid), xalog::encode(d), 0)),
+        );
         // Each decision stands alone, so a batch larger than one transaction may take
         // several: all are durable before this returns.
         for chunk in ops.chunks(MAX_TXN_OPS) {
-            self.client.txn(&[], chunk, &[])?;
+            let (done, _) = self.client.txn(&fence, chunk, &[])?;
+            if !done {
+                return Err(lapsed(self.node_id));
+            }
         }
         Ok(())
     }
 
     fn decisions(&self) -> Result<Vec<Decision>, CatalogError> {
-        let prefix = self.xa_prefix();
-        let (kvs, _) = self.client.range_prefix(prefix.as_bytes())?;
-        kvs.into_iter()
-            .map(|kv| {
-                let key = text(&kv.key, "XA decision key")?;
-                let gtrid = unesc(key.get(prefix.len()..).unwrap_or_default());
-                xalog::decode(&gtrid, &kv.value)
-            })
-            .collect()
+        self.decisions_under(&self.xa_prefix(self.node_id))
     }
 
     fn is_committed(&self, gtrid: &str) -> Result<bool, CatalogError> {
-        let key = format!("{}{}", self.xa_prefix(), esc(gtrid));
-        Ok(self.client.get(key.as_bytes())?.is_some())
+        Ok(self.client.get(&self.decision_key(gtrid))?.is_some())
     }
 
     fn next_epoch(&self) -> Result<u64, CatalogError> {

@@ -14,10 +14,10 @@ use strata_backend::pool::Lease;
 use strata_backend::SessionVars;
 use strata_backend::{BackendError, ResponseHead, SchemaRename};
 use strata_executor::{
-    MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
+    MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
     DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
-use strata_planner::{QueryPlan, Write, WriteKind};
+use strata_planner::{Materialize, QueryPlan, Write, WriteKind};
 use strata_protocol::constants::com;
 use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_protocol::ResultFormat;
@@ -261,11 +261,15 @@ impl Session {
 
     /// Runs a query plan: the per-node statements on leased connections, the merge
     /// through the plan's operator tree, streaming (an ordered merge holds one row per
-    /// node).
+    /// node). When the merge refuses (1235) before any column went out — it compares
+    /// strings of a collation it does not implement, which it sees only in the nodes'
+    /// column definitions — the statement `fallback` runs on one data node over copies
+    /// of its tables instead, when it may.
     pub(super) async fn execute_query(
         &mut self,
         plan: &QueryPlan,
         reply: ReplyFormat,
+        fallback: Option<&str>,
     ) -> Result<Answer, SessionError> {
         // A consistent read over several nodes takes its per-node snapshots while no
         // distributed commit is between its first and last XA COMMIT, so it sees each
@@ -279,7 +283,7 @@ impl Session {
                 .statements()
                 .iter()
                 .any(|(_, sql)| is_locking_read(sql));
-        let _gate = match consistent_read {
+        let gate = match consistent_read {
             true => match self.enter_read_gate(&ctx).await {
                 Some(guard) => Some(guard),
                 None => return Ok(Answer::Failed),
@@ -303,19 +307,107 @@ impl Session {
             job: None,
             dnids: &nodes,
         };
-        let mut sink = ClientSink {
-            conn: &mut self.client.conn,
-            rename: self.state.rename.as_ref(),
+        let mut sink = ClientSink::new(
+            &mut self.client.conn,
+            self.state.rename.as_ref(),
             format,
             status,
-            columns: Vec::new(),
-            rows: 0,
-        };
+        );
         let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
         self.statement.outcome.returned_rows = Some(sink.rows);
         ctx.metrics.rows_merged(sink.rows);
         self.give_back(leases).await;
-        match outcome? {
+        drop(gate);
+        let outcome = outcome?;
+        if let (QueryOutcome::FailedBeforeColumns(e), Some(sql)) = (&outcome, fallback) {
+            if e.code == codes::NOT_SUPPORTED.0 {
+                if let Some(m) = self.materialize_plan(sql) {
+                    return self.execute_materialize(&m, reply).await;
+                }
+            }
+        }
+        self.answer_query(outcome, format, reply).await
+    }
+
+    /// Runs a materialize plan: the copies' reads on the session's connections to the
+    /// source nodes (inside a transaction, its own branches, which see its writes),
+    /// the temporary tables and the statement on a dedicated scratch connection to the
+    /// target node, whose result streams to the client unchanged. The scratch
+    /// connection is closed instead of pooled after any failure.
+    pub(super) async fn execute_materialize(
+        &mut self,
+        plan: &Materialize,
+        reply: ReplyFormat,
+    ) -> Result<Answer, SessionError> {
+        let ctx = self.ctx.clone();
+        let in_transaction = self.in_transaction();
+        // The copies read several nodes: their snapshots are taken while no
+        // distributed commit is half done, as for any read over several nodes.
+        let _gate =
+            match ctx.xa.xa() && self.state.isolation != strata_sql::IsolationLevel::Serializable {
+                true => match self.enter_read_gate(&ctx).await {
+                    Some(guard) => Some(guard),
+                    None => return Ok(Answer::Failed),
+                },
+                false => None,
+            };
+        let mut nodes = plan.sources(in_transaction);
+        let mut leases = match self.leases_for(&nodes).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        match self.scratch_lease(plan.dnid).await {
+            Ok(scratch) => leases.push(scratch),
+            Err(e) => {
+                self.give_back(leases).await;
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        }
+        nodes.push(plan.dnid);
+        self.note_backends(&leases);
+        let options = MaterializeOptions {
+            in_transaction,
+            max_rows: ctx.config.limits.materialize_max_rows,
+            session_names: self
+                .state
+                .vars
+                .get("names")
+                .map(|names| format!("SET {names}")),
+        };
+        let (format, status) = (self.result_format(reply), self.status());
+        let mut io = LeaseIo {
+            leases: &mut leases,
+            ctx: &ctx,
+            job: None,
+            dnids: &nodes,
+        };
+        let mut sink = ClientSink::new(
+            &mut self.client.conn,
+            self.state.rename.as_ref(),
+            format,
+            status,
+        );
+        let outcome = strata_executor::run_materialize(&mut io, plan, options, &mut sink).await;
+        self.statement.outcome.returned_rows = Some(sink.rows);
+        // The scratch connection is no branch of the session's transaction: it goes
+        // back to its pool (or is closed when the driver discarded it), never pinned.
+        drop(leases.pop());
+        self.give_back(leases).await;
+        self.answer_query(outcome?, format, reply).await
+    }
+
+    /// Ends a query's reply: the closing EOF/OK, or the error.
+    async fn answer_query(
+        &mut self,
+        outcome: QueryOutcome,
+        format: ResultFormat,
+        reply: ReplyFormat,
+    ) -> Result<Answer, SessionError> {
+        match outcome {
             QueryOutcome::Done { warnings } => {
                 let mut status = self.status();
                 if reply.more {
@@ -482,6 +574,12 @@ impl NodeIo for LeaseIo<'_> {
         }
     }
 
+    fn discard(&mut self, node: usize) {
+        if let Some(lease) = self.leases.get_mut(node) {
+            lease.mark_broken();
+        }
+    }
+
     fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
         let Some(job) = self.job else { return };
         match result {
@@ -521,6 +619,25 @@ struct ClientSink<'a> {
     columns: Vec<ColumnDef>,
     /// Rows sent (for the statement statistics and the audit log).
     rows: u64,
+}
+
+impl<'a> ClientSink<'a> {
+    /// A sink writing to `conn` in `format`, column definitions renamed by `rename`.
+    fn new(
+        conn: &'a mut strata_protocol::PacketConn<strata_protocol::stream::ServerStream>,
+        rename: Option<&'a SchemaRename>,
+        format: ResultFormat,
+        status: u16,
+    ) -> Self {
+        ClientSink {
+            conn,
+            rename,
+            format,
+            status,
+            columns: Vec::new(),
+            rows: 0,
+        }
+    }
 }
 
 impl RowSink for ClientSink<'_> {

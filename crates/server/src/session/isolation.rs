@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use strata_catalog::DataNodeId;
 use strata_protocol::MysqlError;
 use strata_sql::guard::{
     identifies_storage, is_identity_variable, is_storage_schema, mask_storage_variables,
@@ -219,7 +220,7 @@ impl Session {
     /// result; a connection lost on the way is not reused.
     pub(super) async fn node_result(
         &mut self,
-        dnid: strata_catalog::DataNodeId,
+        dnid: DataNodeId,
         physical: Option<&str>,
         text: &str,
     ) -> Result<
@@ -273,17 +274,38 @@ impl Session {
     /// Logical databases the client may see, with their physical names on their home
     /// data nodes.
     fn visible_databases(&self) -> Vec<(Arc<str>, Arc<str>)> {
+        self.visible_databases_on(None)
+    }
+
+    /// Logical databases the client may see, with their physical names on data node
+    /// `dnid` (on their home data node for those not on it, or for None).
+    fn visible_databases_on(&self, dnid: Option<DataNodeId>) -> Vec<(Arc<str>, Arc<str>)> {
         self.ctx
             .topology
             .dbs()
             .iter()
             .filter(|db| self.may_use(&db.name))
             .filter_map(|db| {
-                let dnid = crate::context::home_node(db)?;
-                let physical = self.ctx.topology.physical(db, dnid)?;
+                let target = dnid
+                    .filter(|d| db.data_nodes.contains(d))
+                    .or_else(|| crate::context::home_node(db))?;
+                let physical = self.ctx.topology.physical(db, target)?;
                 Some((Arc::from(db.name.as_str()), physical))
             })
             .collect()
+    }
+
+    /// Where a statement over information_schema about one table runs when that is
+    /// not the home data node: the table's first data node. A table placed on other
+    /// nodes than its database's home (a vertical table) is unknown at the home, and
+    /// mariadb-dump reads each table's columns this way before dumping its rows.
+    fn information_schema_node(&self, sql: &str) -> Option<DataNodeId> {
+        let pin = strata_sql::information_schema_table_pin(sql)?;
+        let db = pin.schema.or_else(|| self.state.db.clone())?;
+        let info = self.ctx.topology.catalog().table(&db, &pin.table)?;
+        let first = *info.data_nodes.first()?;
+        let (home, _) = self.home_node().ok()?;
+        (first != home).then_some(first)
     }
 
     /// The text a storage node runs for a statement over information_schema: each
@@ -294,6 +316,7 @@ impl Session {
         &self,
         sql: &str,
         names: &[(Arc<str>, Arc<str>)],
+        dnid: Option<DataNodeId>,
     ) -> Result<String, MysqlError> {
         let to_physical = |v: &str| {
             names
@@ -325,7 +348,7 @@ impl Session {
             self.information_schema_source(table, how, &visible)
         });
         match rewritten {
-            Ok(t) => Ok(self.rewrite_schemas(&t)),
+            Ok(t) => Ok(self.rewrite_schemas_for(&t, dnid)),
             Err(r) => Err(self.refusal_error(&r)),
         }
     }
@@ -338,13 +361,15 @@ impl Session {
         sql: &str,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let names = self.visible_databases();
+        let target = self.information_schema_node(sql);
+        let names = self.visible_databases_on(target);
         let qualified = if self.in_information_schema() {
             qualify_information_schema(sql).map(Cow::Owned)
         } else {
             Ok(Cow::Borrowed(sql))
         };
-        let text = match qualified.and_then(|sql| self.restricted_information_schema(&sql, &names))
+        let text = match qualified
+            .and_then(|sql| self.restricted_information_schema(&sql, &names, target))
         {
             Ok(t) => t,
             Err(e) => {
@@ -356,7 +381,22 @@ impl Session {
         // missed fails on the storage node instead of reading its unrestricted
         // information_schema.
         let no_database = self.in_information_schema();
-        let (mut columns, mut rows) = match self.home_result(&text, no_database).await {
+        let result = match target {
+            Some(dnid) => {
+                let physical = (!no_database)
+                    .then(|| {
+                        self.state
+                            .db
+                            .as_deref()
+                            .and_then(|db| self.ctx.topology.db(db))
+                    })
+                    .flatten()
+                    .and_then(|db| self.ctx.topology.physical(&db, dnid));
+                self.node_result(dnid, physical.as_deref(), &text).await
+            }
+            None => self.home_result(&text, no_database).await,
+        };
+        let (mut columns, mut rows) = match result {
             Ok(r) => r,
             Err(e) => {
                 self.err(&e);
@@ -491,9 +531,9 @@ impl Session {
         }
         if self.in_information_schema() {
             let sql = qualify_information_schema(sql)?;
-            return self.restricted_information_schema(&sql, &self.visible_databases());
+            return self.restricted_information_schema(&sql, &self.visible_databases(), None);
         }
-        self.restricted_information_schema(sql, &self.visible_databases())
+        self.restricted_information_schema(sql, &self.visible_databases(), None)
     }
 
     /// For a database the account sees only through table grants, those tables; None

@@ -539,29 +539,7 @@ impl Session {
             vars
         });
         let vars = xa_vars.as_ref().unwrap_or(&self.state.vars);
-        // An idle pooled connection may have died since it was pooled (its storage
-        // server restarted or failed over): nothing of the statement has run on it yet,
-        // so one more connection is tried before the session sees an error.
-        let mut attempts = 0;
-        let mut lease = loop {
-            attempts += 1;
-            let mut lease = node
-                .pool
-                .acquire(physical_db)
-                .await
-                .map_err(|e| backend_error(dnid, &e))?;
-            match lease.sync_state(physical_db, vars).await {
-                Ok(()) => break lease,
-                Err(e) => {
-                    lease.mark_broken();
-                    let lost = !matches!(e, strata_backend::BackendError::Server(_));
-                    if !lost || attempts >= 2 {
-                        return Err(backend_error(dnid, &e));
-                    }
-                    tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
-                }
-            }
-        };
+        let mut lease = pooled_lease(&node.pool, dnid, physical_db, vars).await?;
         if self.txn.open.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
@@ -575,6 +553,32 @@ impl Session {
             }
         }
         Ok(lease)
+    }
+
+    /// A connection to `dnid` of its own, outside the session's transaction and pinned
+    /// connections, with the session's variables (autocommit on) and database applied:
+    /// the scratch connection of a materialize plan. The session's own connection state
+    /// (user variables, temporary tables, locks) is not on it: a session that has such
+    /// state on a pinned connection is refused, as for any statement over several data
+    /// nodes.
+    async fn scratch_lease(&mut self, dnid: DataNodeId) -> Result<Lease, MysqlError> {
+        if self.backends.sticky && !self.backends.pinned.is_empty() {
+            return Err(MysqlError::not_supported(
+                "session state (user variables, temporary tables, locks) spanning several data nodes",
+            ));
+        }
+        self.note_primary_use(dnid);
+        let ctx = self.ctx.clone();
+        let node = ctx.topology.node(dnid).ok_or_else(|| {
+            MysqlError::new(
+                codes::UNKNOWN,
+                format!("data node {dnid} is not configured"),
+            )
+        })?;
+        let physical = self.physical_of(dnid);
+        let mut vars = self.state.vars.clone();
+        vars.set("autocommit", "SESSION autocommit = 1".into());
+        pooled_lease(&node.pool, dnid, physical.as_deref(), &vars).await
     }
 
     /// Leases a connection on the data node `routed` names, as [`Self::lease`] does;
@@ -720,6 +724,37 @@ impl Session {
     }
 }
 
+/// A pooled connection to `dnid` with `physical_db` and `vars` applied. An idle pooled
+/// connection may have died since it was pooled (its storage server restarted or failed
+/// over): nothing of the statement has run on it yet, so one more connection is tried
+/// before the session sees an error.
+async fn pooled_lease(
+    pool: &strata_backend::pool::Pool,
+    dnid: DataNodeId,
+    physical_db: Option<&str>,
+    vars: &SessionVars,
+) -> Result<Lease, MysqlError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut lease = pool
+            .acquire(physical_db)
+            .await
+            .map_err(|e| backend_error(dnid, &e))?;
+        match lease.sync_state(physical_db, vars).await {
+            Ok(()) => return Ok(lease),
+            Err(e) => {
+                lease.mark_broken();
+                let lost = !matches!(e, strata_backend::BackendError::Server(_));
+                if !lost || attempts >= 2 {
+                    return Err(backend_error(dnid, &e));
+                }
+                tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
+            }
+        }
+    }
+}
+
 /// How a relayed reply is adapted for this client (see `RelayMode`).
 fn relay_mode<'a>(
     rename: &'a Option<SchemaRename>,
@@ -748,6 +783,7 @@ pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) 
             message: err.message.clone(),
         },
         B::PoolTimeout(..) => MysqlError::new(codes::UNKNOWN, e.to_string()),
+        B::HoldQueueFull(..) => MysqlError::new(codes::UNKNOWN, format!("{e}; try again")),
         _ => MysqlError::new(
             codes::STORAGE_UNREACHABLE,
             format!("Unable to connect to data node {dnid}: {e}"),

@@ -4,9 +4,10 @@
 //! skip all of this and forward directly.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use strata_catalog::sharding::{KeyLiteral, ShardingRule};
+use strata_catalog::store::etcd::TableLocks;
 use strata_catalog::Catalog;
 use strata_catalog::DataNodeId;
 use strata_planner::{
@@ -179,6 +180,32 @@ impl Session {
         digest: &strata_sql::Digest,
         params: Option<&[KeyLiteral]>,
     ) -> Result<Planned, MysqlError> {
+        self.with_plan_context(params, |plan_ctx, view| {
+            self.ctx
+                .plans
+                .plan_digested(sql, digest, plan_ctx, view)
+                .map_err(|e| plan_error(&e))
+        })
+    }
+
+    /// The plan that runs the read `sql` on one data node over copies of its tables,
+    /// for a query plan the merge refused once it saw the nodes' columns.
+    pub(super) fn materialize_plan(&self, sql: &str) -> Option<strata_planner::Materialize> {
+        self.with_plan_context(
+            None,
+            |plan_ctx, view| match strata_planner::materialize_plan(sql, plan_ctx, view) {
+                Some(Plan::Materialize(m)) => Some(m),
+                _ => None,
+            },
+        )
+    }
+
+    /// Runs `f` with the planner's view of this session and of the catalog.
+    fn with_plan_context<T>(
+        &self,
+        params: Option<&[KeyLiteral]>,
+        f: impl FnOnce(&PlanContext<'_>, &dyn CatalogView) -> T,
+    ) -> T {
         let catalog = self.ctx.topology.catalog();
         let view = CatalogAdapter { catalog };
         let ids = SequenceAllocator { catalog };
@@ -196,10 +223,7 @@ impl Session {
             ids: Some(&ids),
             no_auto_value_on_zero: false,
         };
-        self.ctx
-            .plans
-            .plan_digested(sql, digest, &plan_ctx, &view)
-            .map_err(|e| plan_error(&e))
+        f(&plan_ctx, &view)
     }
 
     /// Where a prepared statement runs in a database spanning several nodes. At PREPARE
@@ -227,6 +251,8 @@ impl Session {
         let planned = self.plan_only_digested(sql, digest, params)?;
         Ok(match (&planned.plan, params) {
             (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
+            // Prepared (for its metadata) where it would run.
+            (Plan::Materialize(m), None) => PreparedRoute::Node(m.dnid),
             (plan, None) => plan
                 .node_statements()
                 .first()
@@ -273,7 +299,24 @@ impl Session {
             return Ok(self.explain(target, reply));
         }
         let digest = strata_sql::normalize_digest(sql);
-        let planned = self.plan_only_digested(sql, &digest, None);
+        let mut planned = self.plan_only_digested(sql, &digest, None);
+        // Held until the DDL is recorded and in force on every compute node.
+        let mut _ddl_locks = None;
+        if let Ok(p) = &planned {
+            match self.lock_ddl_tables(&p.catalog_changes).await {
+                Ok(None) => {}
+                Ok(Some(locks)) => {
+                    _ddl_locks = Some(locks);
+                    // Planned before the lock: another node's DDL on these tables may
+                    // have changed them meanwhile.
+                    planned = self.plan_only_digested(sql, &digest, None);
+                }
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            }
+        }
         if keep_digest {
             self.statement.digest = Some(std::sync::Arc::new(digest));
         }
@@ -309,7 +352,7 @@ impl Session {
             // A prepared statement's rows must be converted: run the route through the
             // driver as a one-node query or write.
             Plan::Route(route) if reply.binary => match route.reply {
-                Reply::Rows => self.execute_query(&route.as_query(), reply).await?,
+                Reply::Rows => self.execute_query(&route.as_query(), reply, None).await?,
                 Reply::Ok => {
                     self.execute_write(&route.as_write(), planned.insert_id, more)
                         .await?
@@ -323,7 +366,8 @@ impl Session {
                     .await?
             }
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
-            Plan::Query(query) => self.execute_query(query, reply).await?,
+            Plan::Query(query) => self.execute_query(query, reply, Some(sql)).await?,
+            Plan::Materialize(m) => self.execute_materialize(m, reply).await?,
         };
         if ok == Answer::Ok {
             for change in &planned.catalog_changes {
@@ -345,6 +389,83 @@ impl Session {
         }
         Ok(ok)
     }
+}
+
+impl Session {
+    /// Takes the cluster-wide DDL locks of the tables `changes` name (with etcd only;
+    /// None otherwise), waiting up to `[cluster] ddl_lock_timeout_ms` while another
+    /// compute node's DDL holds one of them.
+    async fn lock_ddl_tables(
+        &self,
+        changes: &[CatalogChange],
+    ) -> Result<Option<TableLocks>, MysqlError> {
+        let tables = ddl_tables(changes);
+        let store = self.ctx.topology.catalog().shared_store();
+        let Some(etcd) = store.etcd() else {
+            return Ok(None);
+        };
+        if tables.is_empty() {
+            return Ok(None);
+        }
+        let wait = Duration::from_millis(self.ctx.config.cluster.ddl_lock_timeout_ms);
+        let deadline = Instant::now() + wait;
+        loop {
+            match etcd.try_lock_tables(&tables) {
+                Ok(Some(locks)) => return Ok(Some(locks)),
+                Ok(None) if Instant::now() < deadline => {
+                    tokio::time::sleep(DDL_LOCK_POLL).await;
+                }
+                Ok(None) => {
+                    let names: Vec<String> =
+                        tables.iter().map(|(d, t)| format!("{d}.{t}")).collect();
+                    return Err(MysqlError::new(
+                        strata_protocol::codes::LOCK_WAIT_TIMEOUT,
+                        format!(
+                            "Lock wait timeout exceeded: a DDL through another compute node \
+                             holds {} ({} ms)",
+                            names.join(", "),
+                            wait.as_millis()
+                        ),
+                    ));
+                }
+                Err(e) => {
+                    return Err(MysqlError::new(
+                        strata_protocol::codes::UNKNOWN,
+                        e.to_string(),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// How often a DDL waiting for another node's DDL on the same table looks again.
+const DDL_LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// The tables (database, table) whose metadata a DDL changes; a renamed one under both
+/// names.
+fn ddl_tables(changes: &[CatalogChange]) -> Vec<(String, String)> {
+    let mut tables = Vec::new();
+    for change in changes {
+        match change {
+            CatalogChange::CreateTable { db, name, .. }
+            | CatalogChange::DropTable { db, name }
+            | CatalogChange::ForgetUniqueKeys { db, name }
+            | CatalogChange::ReadColumnCollations { db, name, .. } => {
+                tables.push((db.clone(), name.clone()))
+            }
+            CatalogChange::RenameTable {
+                db: from_db,
+                name: from,
+                new_db: to_db,
+                new_name: to,
+            } => {
+                tables.push((from_db.clone(), from.clone()));
+                tables.push((to_db.clone(), to.clone()));
+            }
+        }
+    }
+    tables
 }
 
 fn apply_change(

@@ -399,6 +399,15 @@ impl Session {
                 }
             }
         }
+        #[cfg(feature = "failpoints")]
+        if failure.is_none()
+            && coord.after_prepare.at().await == crate::failpoints::Resume::FailDecisionLog
+        {
+            failure = Some(MysqlError::new(
+                codes::UNKNOWN,
+                "cannot record the commit decision: failpoint".to_string(),
+            ));
+        }
         if failure.is_none() {
             let nodes: Vec<DataNodeId> = leases.iter().map(|l| l.target().dnid).collect();
             if let Err(e) = coord.log_commit(&txn.gtrid, &nodes).await {

@@ -26,6 +26,19 @@ struct DigestStats {
     last_seen_ms: u64,
 }
 
+impl DigestStats {
+    fn record(&mut self, e: &Execution) {
+        self.count += 1;
+        self.errors += u64::from(e.error);
+        self.rows += e.rows;
+        self.total_us += e.micros;
+        self.max_us = self.max_us.max(e.micros);
+        self.nodes += u64::from(e.nodes);
+        self.histogram[bucket(e.micros)] += 1;
+        self.last_seen_ms = e.now_ms;
+    }
+}
+
 /// A row of `SHOW @@SQL_DIGEST` and `/api/v1/digests`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DigestRow {
@@ -133,44 +146,35 @@ impl DigestTable {
 
     /// Adds one execution of `digest` (allocates only for a digest not seen before).
     pub fn add(&mut self, digest: &str, e: Execution) {
-        if !self.map.contains_key(digest) {
-            while self.map.len() >= self.capacity {
-                let least = self
-                    .map
-                    .iter()
-                    .min_by_key(|(_, s)| (s.count, s.last_seen_ms))
-                    .map(|(k, _)| k.clone());
-                match least {
-                    Some(k) => self.map.remove(&k),
-                    None => break,
-                };
-            }
-            self.map.insert(
-                digest.to_string(),
-                DigestStats {
-                    count: 0,
-                    errors: 0,
-                    rows: 0,
-                    total_us: 0,
-                    max_us: 0,
-                    nodes: 0,
-                    histogram: [0; BUCKETS],
-                    first_seen_ms: e.now_ms,
-                    last_seen_ms: e.now_ms,
-                },
-            );
-        }
-        let Some(s) = self.map.get_mut(digest) else {
+        // One hash for a digest seen before (every statement but the first of a shape).
+        if let Some(s) = self.map.get_mut(digest) {
+            s.record(&e);
             return;
+        }
+        while self.map.len() >= self.capacity {
+            let least = self
+                .map
+                .iter()
+                .min_by_key(|(_, s)| (s.count, s.last_seen_ms))
+                .map(|(k, _)| k.clone());
+            match least {
+                Some(k) => self.map.remove(&k),
+                None => break,
+            };
+        }
+        let mut s = DigestStats {
+            count: 0,
+            errors: 0,
+            rows: 0,
+            total_us: 0,
+            max_us: 0,
+            nodes: 0,
+            histogram: [0; BUCKETS],
+            first_seen_ms: e.now_ms,
+            last_seen_ms: e.now_ms,
         };
-        s.count += 1;
-        s.errors += u64::from(e.error);
-        s.rows += e.rows;
-        s.total_us += e.micros;
-        s.max_us = s.max_us.max(e.micros);
-        s.nodes += u64::from(e.nodes);
-        s.histogram[bucket(e.micros)] += 1;
-        s.last_seen_ms = e.now_ms;
+        s.record(&e);
+        self.map.insert(digest.to_string(), s);
     }
 
     /// Every digest, by total time (most first).

@@ -78,6 +78,58 @@ pub fn value_text(value: &Value) -> String {
     }
 }
 
+/// Creates each table (name, columns and keys, Strata's distribution clause) in Strata
+/// and, without the distribution, in the reference database; then runs `rows` on both.
+pub async fn create_on_both(
+    strata: &mut Conn,
+    reference: &mut Conn,
+    tables: &[(&str, &str, &str)],
+    rows: &[&str],
+) -> Result<(), BoxError> {
+    for (name, columns, distribution) in tables {
+        strata
+            .query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
+            .await?;
+        reference
+            .query_drop(format!("CREATE TABLE {name} ({columns})"))
+            .await?;
+    }
+    for sql in rows {
+        strata.query_drop(*sql).await?;
+        reference.query_drop(*sql).await?;
+    }
+    Ok(())
+}
+
+/// Runs each statement (with whether it has a total order) on both connections and
+/// describes every way Strata's answer differs from the reference's, refusals included.
+pub async fn differences(
+    reference: &mut Conn,
+    strata: &mut Conn,
+    statements: &[(&str, bool)],
+) -> Result<Vec<String>, BoxError> {
+    let mut failures = Vec::new();
+    for (sql, ordered) in statements {
+        let expected = run(reference, sql).await?;
+        let got = run(strata, sql).await?;
+        let shape = Shape {
+            ordered: *ordered,
+            check_names: true,
+            ..Shape::default()
+        };
+        match compare(&expected, &got, &shape) {
+            Verdict::Same => {}
+            Verdict::Refused => failures.push(format!("refused: {sql}\n  {}", got.describe(0))),
+            Verdict::Mismatch(why) => failures.push(format!(
+                "mismatch: {sql}\n  {why}\n  MariaDB: {}  Strata: {}",
+                expected.describe(20),
+                got.describe(20)
+            )),
+        }
+    }
+    Ok(failures)
+}
+
 /// Runs `sql` (text protocol) and returns its outcome; `Err` only for failures that are
 /// not a server error packet (I/O, protocol), which end the test.
 pub async fn run(conn: &mut Conn, sql: &str) -> Result<Outcome, BoxError> {

@@ -1,0 +1,177 @@
+//! The fallback for reads the native operators refuse: a read-only SELECT whose shape
+//! spans data nodes in a way pushdown, scatter/merge, hash join and lookup join cannot
+//! run (correlated and uncorrelated subqueries, derived tables, CTEs, window functions,
+//! WITH ROLLUP, UNION/INTERSECT/EXCEPT over sharded tables, joins they refuse) runs
+//! whole on one data node over temporary copies of its tables ([`Materialize`], the
+//! Grid paper's way). Only the shape may be the reason: statements refused for other
+//! reasons (locking reads, SELECT ... INTO, user variables and other connection state,
+//! `DNID`, system tables) keep their refusal.
+//!
+//! The node is the one of the statement's logical databases that already holds complete
+//! copies of the most table references (a global table is complete on each of its
+//! nodes, a vertical table on its node, a sharded table only on a node holding all of
+//! its shards); ties go to the session's home node, then to the first in list order.
+
+use sqlparser::ast::{Query, Statement};
+use strata_catalog::DataNodeId;
+use strata_sql::TokenKind;
+
+use crate::catalog_view::CatalogView;
+use crate::context::PlanContext;
+use crate::dnid::mentions_dnid;
+use crate::error::PlanError;
+use crate::exprs::calls_any;
+use crate::keys::Placement;
+use crate::plan::{Materialize, Plan, TableCopy};
+use crate::scope::{query_scope, Resolver, SYSTEM_SCHEMAS};
+use crate::source::Source;
+
+/// Functions whose value is the state of the connection that evaluates them (the
+/// scratch connection is not the session's) or that change it.
+const CONNECTION_STATE_FUNCTIONS: &[&str] = &[
+    "LAST_INSERT_ID",
+    "ROW_COUNT",
+    "FOUND_ROWS",
+    "CONNECTION_ID",
+    "GET_LOCK",
+    "RELEASE_LOCK",
+    "RELEASE_ALL_LOCKS",
+    "IS_FREE_LOCK",
+    "IS_USED_LOCK",
+    "NEXTVAL",
+    "LASTVAL",
+    "SETVAL",
+    "MASTER_POS_WAIT",
+    "MASTER_GTID_WAIT",
+    "LAST_VALUE",
+];
+
+/// The materialize plan for a query the native planner refused with `refusal`; the
+/// refusal itself when the query may not run that way (or the refusal is not 1235).
+pub(crate) fn instead_of(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+    refusal: PlanError,
+) -> Result<Plan, PlanError> {
+    if !matches!(refusal, PlanError::Unsupported(_)) {
+        return Err(refusal);
+    }
+    match plan(src, ctx, catalog) {
+        Some(plan) => Ok(plan),
+        None => Err(refusal),
+    }
+}
+
+/// The plan, when the statement is a read-only SELECT that may run on one node over
+/// copies of its tables.
+pub(crate) fn plan(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Plan> {
+    if !text_allows(src) {
+        return None;
+    }
+    let mut stmt = src.parse().ok()?;
+    src.bind(&mut stmt, ctx.params).ok()?;
+    // `EXPLAIN FORMAT=... <query>` runs MariaDB's EXPLAIN where the query would run.
+    let query = match stmt {
+        Statement::Query(query) => query,
+        Statement::Explain { statement, .. } => match *statement {
+            Statement::Query(query) => query,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if !query_allows(&query) {
+        return None;
+    }
+    let resolver = Resolver::new(ctx, catalog);
+    let scope = query_scope(&query, &resolver).ok()?;
+    // Every reference, in statement order (a self-join counts twice for the choice).
+    let refs: Vec<(&str, &str, &Placement)> = scope
+        .tables()
+        .map(|t| {
+            (
+                t.table.db.as_str(),
+                t.table.name.as_str(),
+                &t.table.placement,
+            )
+        })
+        .collect();
+    if refs.is_empty()
+        || refs
+            .iter()
+            .any(|(db, _, _)| SYSTEM_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(db)))
+    {
+        return None;
+    }
+    // The node must be in every database the statement names: the temporary tables
+    // are created in each one's physical database there.
+    let mut candidates: Option<Vec<DataNodeId>> = None;
+    for (db, _, _) in &refs {
+        let nodes = catalog.database(db)?.data_nodes;
+        candidates = Some(match candidates {
+            None => nodes,
+            Some(c) => c.into_iter().filter(|n| nodes.contains(n)).collect(),
+        });
+    }
+    let candidates = candidates?;
+    let complete = |n: DataNodeId, p: &Placement| match p {
+        Placement::Global { nodes } => nodes.contains(&n),
+        Placement::Vertical { node } => *node == n,
+        Placement::Sharded { rule, .. } => rule.data_nodes.iter().all(|&d| d == n),
+    };
+    let score = |n: DataNodeId| refs.iter().filter(|(_, _, p)| complete(n, p)).count();
+    let best = candidates.iter().map(|&n| score(n)).max()?;
+    let dnid = ctx
+        .home_node
+        .filter(|h| candidates.contains(h) && score(*h) == best)
+        .or_else(|| candidates.iter().copied().find(|&n| score(n) == best))?;
+    let mut copies: Vec<TableCopy> = Vec::new();
+    for (db, name, placement) in refs {
+        if copies.iter().any(|c| c.db == db && c.table == name) {
+            continue;
+        }
+        let sources = match placement {
+            Placement::Global { nodes } if nodes.contains(&dnid) => vec![dnid],
+            Placement::Global { nodes } => nodes.first().copied().into_iter().collect(),
+            Placement::Vertical { node } => vec![*node],
+            Placement::Sharded { rule, .. } => rule.data_nodes.clone(),
+        };
+        if sources.is_empty() {
+            return None;
+        }
+        copies.push(TableCopy::new(db, name, sources, complete(dnid, placement)));
+    }
+    Some(Plan::Materialize(Materialize {
+        dnid,
+        copies,
+        sql: src.forward_text(ctx.params).into_owned(),
+    }))
+}
+
+/// What the tokens rule out: user variables (their values live on the session's own
+/// connection), locking reads, `SELECT ... INTO`, `SQL_CALC_FOUND_ROWS`.
+fn text_allows(src: &Source<'_>) -> bool {
+    if src.masked.calc_found_rows || src.masked.lock_in_share_mode {
+        return false;
+    }
+    let sql = src.sql;
+    let code: Vec<&strata_sql::Token> = src.tokens.iter().filter(|t| t.kind.is_code()).collect();
+    if code.iter().any(|t| t.kind == TokenKind::UserVar) {
+        return false;
+    }
+    let kw = |i: usize, k: &str| code.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    !(0..code.len()).any(|i| {
+        kw(i, "INTO")
+            || (kw(i, "FOR") && (kw(i + 1, "UPDATE") || kw(i + 1, "SHARE")))
+            || (kw(i, "LOCK") && kw(i + 1, "IN") && kw(i + 2, "SHARE"))
+    })
+}
+
+/// What the parsed query rules out: `DNID`, functions of connection state.
+fn query_allows(query: &Query) -> bool {
+    query.locks.is_empty() && !mentions_dnid(query) && !calls_any(query, CONNECTION_STATE_FUNCTIONS)
+}

@@ -1,0 +1,103 @@
+//! Storage high availability: role verification at start-up, heartbeats to every
+//! storage node, failure detection, and automatic failover of a data node whose primary
+//! failed.
+//!
+//! One task per data node ([`watch_data_node`]) probes its primary and replicas on
+//! connections of their own (`strata_backend::heartbeat`) and publishes what it sees in
+//! [`HaState`], which the admin surface reads (`ServerContext::ha`). A primary is
+//! declared failed after `ha.failure_threshold` consecutive failed probes confirmed by a
+//! second path (a fresh connect fails too). Failover then holds new statements for the
+//! data node, stops the replicas' IO threads, picks the replica that received the most
+//! (failover priority breaks ties), waits until it applied all it received
+//! (`MASTER_GTID_WAIT`), fences the old primary, promotes the replica, switches the
+//! data node's pool to it and repoints the other replicas. Each step is logged with its
+//! duration and kept in the event.
+//!
+//! A planned switchover (`SWITCH @@DATASOURCE`, [`HaState::switch_over`]) runs in the
+//! same task, so it never races a failover: it holds statements, lets running ones
+//! finish, makes the old primary read-only, waits until the chosen replica applied all
+//! the old primary wrote, promotes it, makes the old primary and the other replicas
+//! replicate from it, and switches the pool.
+
+mod fencing;
+mod promotion;
+mod state;
+mod switchover;
+mod verify;
+mod watch;
+
+use std::time::Duration;
+
+use strata_backend::heartbeat::Prober;
+use strata_backend::{StorageTarget, StorageTlsMap};
+use strata_catalog::config::{HaConfig, StorageNodeConfig};
+use strata_catalog::DataNodeId;
+
+pub use state::{FailoverEvent, HaState, NodeStatus, Role, StorageNodeState};
+pub use switchover::SwitchError;
+pub use verify::verify_roles;
+pub use watch::watch_data_node;
+
+/// Longest a single failover statement (on a replica or the old primary) may take.
+const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The connection target of a storage node of data node `dnid` (`database` is the data
+/// node's physical database: a replica may leave it out).
+fn storage_target(dnid: DataNodeId, node: &StorageNodeConfig, database: &str) -> StorageTarget {
+    StorageTarget {
+        dnid,
+        host: node.host.clone(),
+        port: node.port,
+        user: node.user.clone(),
+        password: node.password.clone(),
+        database: database.to_string(),
+    }
+}
+
+fn prober(
+    dnid: DataNodeId,
+    node: &StorageNodeConfig,
+    database: &str,
+    tls: &StorageTlsMap,
+    timeout: Duration,
+) -> Prober {
+    let target = storage_target(dnid, node, database);
+    let tls = tls.get(&target).cloned();
+    Prober::new(target, tls, timeout)
+}
+
+/// Waits, at most `ha.catch_up_timeout_ms`, until the replica at `addr` (probed by
+/// `prober`) applied GTID position `gtid`; Err says why it did not.
+async fn wait_applied(
+    prober: &mut Prober,
+    addr: &str,
+    gtid: &str,
+    ha: &HaConfig,
+) -> Result<(), String> {
+    let wait_s = ha.catch_up_timeout_ms.div_ceil(1000).max(1);
+    let waited = prober
+        .query(
+            &format!("SELECT MASTER_GTID_WAIT('{}', {wait_s})", escape(gtid)),
+            Duration::from_millis(ha.catch_up_timeout_ms) + STEP_TIMEOUT,
+        )
+        .await;
+    match waited {
+        Ok(rows) if first_value(&rows) == "0" => Ok(()),
+        Ok(rows) => Err(format!(
+            "{addr} did not apply {gtid} within {wait_s} s (MASTER_GTID_WAIT returned {})",
+            first_value(&rows)
+        )),
+        Err(e) => Err(format!("waiting for {addr} to apply {gtid}: {e}")),
+    }
+}
+
+fn first_value(rows: &[Vec<Option<String>>]) -> String {
+    rows.first()
+        .and_then(|r| r.first().cloned().flatten())
+        .unwrap_or_else(|| "NULL".into())
+}
+
+/// `s` for a single-quoted SQL string.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "''")
+}

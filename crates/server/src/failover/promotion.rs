@@ -1,0 +1,267 @@
+//! Automatic failover: choose the replica that received the most, wait until it
+//! applied it, fence the old primary, promote, switch the pool, repoint the others.
+
+use std::time::{Duration, Instant};
+
+use strata_backend::heartbeat::Prober;
+use strata_catalog::config::{HaConfig, StorageNodeConfig};
+use strata_mysql::gtid::gtid_sequences;
+use tracing::{error, info, warn};
+
+use super::fencing::fence;
+use super::state::{FailoverEvent, StepClock};
+use super::watch::{Member, Watch};
+use super::{escape, storage_target, wait_applied, STEP_TIMEOUT};
+use crate::context::ServerContext;
+
+impl Watch {
+    /// Promotes the best replica; None when there was nothing to do.
+    pub(super) async fn fail_over(
+        &mut self,
+        ctx: &ServerContext,
+        ha: &HaConfig,
+    ) -> Option<FailoverEvent> {
+        let node = ctx.topology.node(self.dnid)?;
+        let old = self.primary;
+        let mut event = FailoverEvent::new(self.dnid, self.members[old].address(), false);
+        self.last_failover_at = Some(Instant::now());
+        info!(dnid = self.dnid.get(), old_primary = %event.old_primary, "failover: starting");
+        node.pool.hold(
+            Duration::from_millis(ha.hold_timeout_ms),
+            ha.hold_queue_limit,
+        );
+        let mut clock = StepClock::start();
+        let mut step = |event: &mut FailoverEvent, name: String| clock.done(event, name);
+        // Detection to here counts as a step too: the heartbeats that failed.
+        step(&mut event, "hold new statements".into());
+
+        // 1. Freeze what each candidate received and read how far it got.
+        let mut candidates = Vec::new();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if i == old || m.fenced {
+                continue;
+            }
+            if let Err(e) = m.prober.execute("STOP SLAVE IO_THREAD", STEP_TIMEOUT).await {
+                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable");
+                continue;
+            }
+            match read_received(&mut m.prober).await {
+                Ok(received) => candidates.push((i, received)),
+                Err(e) => {
+                    warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable")
+                }
+            }
+        }
+        step(
+            &mut event,
+            format!("stop IO threads on {} replicas", candidates.len()),
+        );
+        let Some((chosen, received)) = best_candidate(&candidates, &self.members) else {
+            return Some(self.give_up(node, event, "no replica reachable"));
+        };
+        let chosen_addr = self.members[chosen].address();
+        step(
+            &mut event,
+            format!("choose {chosen_addr} (received {received})"),
+        );
+
+        // 2. Wait until it applied all it received.
+        let member = &mut self.members[chosen];
+        if let Err(why) = wait_applied(&mut member.prober, &chosen_addr, &received, ha).await {
+            return Some(self.give_up(node, event, &why));
+        }
+        step(&mut event, format!("{chosen_addr} applied all it received"));
+
+        // 3. Fence the old primary: never routed to again; read-only if it answers.
+        self.members[old].fenced = true;
+        // Short: a frozen primary must not hold up the failover.
+        let fence_timeout = Duration::from_millis(ha.heartbeat_timeout_ms);
+        let fenced = fence(&mut self.members[old].prober, fence_timeout).await;
+        let old_addr = event.old_primary.clone();
+        let fenced = match fenced {
+            Ok(killed) => format!("fence {old_addr} (read_only = ON, {killed} connections killed)"),
+            Err(_) => format!("fence {old_addr} (unreachable: fenced by routing)"),
+        };
+        step(&mut event, fenced);
+
+        // 4. Promote.
+        let others = self
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| *i != chosen && *i != old && !m.fenced)
+            .count();
+        let semi_sync = if others > 0 { "ON" } else { "OFF" };
+        let promote = [
+            "STOP SLAVE".to_string(),
+            "RESET SLAVE ALL".to_string(),
+            format!("SET GLOBAL rpl_semi_sync_master_enabled = {semi_sync}"),
+            "SET GLOBAL read_only = OFF".to_string(),
+        ];
+        for sql in &promote {
+            if let Err(e) = self.members[chosen].prober.execute(sql, STEP_TIMEOUT).await {
+                return Some(self.give_up(
+                    node,
+                    event,
+                    &format!("promoting {chosen_addr}: {sql}: {e}"),
+                ));
+            }
+        }
+        step(&mut event, format!("promote {chosen_addr}"));
+
+        // 5. Route the data node to it.
+        let target = storage_target(self.dnid, &self.members[chosen].config, &self.database);
+        let tls = ctx.ha.storage_tls.get(&target).cloned();
+        node.pool.switch_target(target, tls);
+        self.primary = chosen;
+        self.forget_catch_up();
+        event.new_primary = Some(chosen_addr.clone());
+        // A restart with the configuration as written must not go back to the old one.
+        if let Err(e) =
+            crate::primaries::record(&ctx.config.server.data_dir, self.dnid, &chosen_addr)
+        {
+            warn!(dnid = self.dnid.get(), error = %e, "failover: cannot record the new primary in the data directory; update the configuration before restarting");
+        }
+        step(
+            &mut event,
+            format!("switch data node {} to {chosen_addr}", self.dnid),
+        );
+
+        // 6. Repoint the other replicas.
+        let source = self.members[chosen].config.clone();
+        for i in 0..self.members.len() {
+            if i == chosen || self.members[i].fenced {
+                continue;
+            }
+            let m = &mut self.members[i];
+            if let Err(e) = repoint(&mut m.prober, &source, false).await {
+                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: could not repoint replica");
+            }
+        }
+        if others > 0 {
+            step(
+                &mut event,
+                format!("repoint {others} replicas to {chosen_addr}"),
+            );
+        } else {
+            warn!(dnid = self.dnid.get(), primary = %chosen_addr, "data node has no replica left: a failure of its primary now loses it (semi-synchronous replication is off)");
+        }
+        info!(dnid = self.dnid.get(), old_primary = %event.old_primary, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "failover: done");
+        Some(event)
+    }
+
+    fn give_up(
+        &mut self,
+        node: &crate::context::DataNode,
+        mut event: FailoverEvent,
+        why: &str,
+    ) -> FailoverEvent {
+        error!(dnid = self.dnid.get(), error = why, "failover: giving up");
+        node.pool.release_hold();
+        // Anti-flapping counts promotions: a failover that promoted nothing may be
+        // tried again at the next heartbeat.
+        self.last_failover_at = None;
+        event.error = Some(why.to_string());
+        event
+    }
+}
+
+/// The GTID position a replica received (`Gtid_IO_Pos`), or what it applied when that
+/// is empty.
+async fn read_received(prober: &mut Prober) -> Result<String, strata_backend::BackendError> {
+    let report = prober.probe().await?;
+    let received = report
+        .replication
+        .first()
+        .map(|s| s.gtid_io_pos.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or(report.gtid_slave_pos);
+    Ok(received)
+}
+
+/// The candidate that received the most transactions; the higher failover priority,
+/// then the earlier configuration entry, on a tie.
+pub(super) fn best_candidate(
+    candidates: &[(usize, String)],
+    members: &[Member],
+) -> Option<(usize, String)> {
+    candidates
+        .iter()
+        .max_by_key(|(i, received)| {
+            let total: u64 = gtid_sequences(received).iter().map(|(_, s)| *s).sum();
+            let priority = members[*i].config.failover_priority.unwrap_or(0);
+            (total, priority, std::cmp::Reverse(*i))
+        })
+        .cloned()
+}
+
+/// Makes a storage node replicate from `source` with GTIDs, as a semi-synchronous
+/// replica. `was_primary`: it was the primary until now (a switchover), so what it
+/// applied is its own binary log, not `gtid_slave_pos`: that position is taken as the
+/// starting point.
+pub(super) async fn repoint(
+    prober: &mut Prober,
+    source: &StorageNodeConfig,
+    was_primary: bool,
+) -> Result<(), strata_backend::BackendError> {
+    let change = format!(
+        "CHANGE MASTER TO MASTER_HOST = '{}', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
+        escape(&source.host),
+        source.port,
+        escape(&source.user),
+        escape(&source.password)
+    );
+    let mut statements = vec!["STOP SLAVE"];
+    if was_primary {
+        statements.extend([
+            "SET GLOBAL rpl_semi_sync_master_enabled = OFF",
+            "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos",
+        ]);
+    }
+    statements.extend([
+        "SET GLOBAL rpl_semi_sync_slave_enabled = ON",
+        "SET GLOBAL read_only = ON",
+        change.as_str(),
+        "START SLAVE",
+    ]);
+    for sql in statements {
+        prober.execute(sql, STEP_TIMEOUT).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use strata_catalog::DataNodeId;
+
+    use super::*;
+
+    fn member(priority: Option<u32>) -> Member {
+        let mut config = StorageNodeConfig::new("h", 1, "u", "", "d");
+        config.failover_priority = priority;
+        Member {
+            prober: Prober::new(
+                storage_target(DataNodeId::new(1), &config, "d"),
+                None,
+                Duration::from_millis(1),
+            ),
+            config,
+            failures: 0,
+            last: None,
+            last_error: None,
+            fenced: false,
+        }
+    }
+
+    #[test]
+    fn the_replica_that_received_most_wins_and_priority_breaks_ties() {
+        let members = vec![member(None), member(Some(1)), member(Some(5)), member(None)];
+        let most = vec![(1, "0-1-12".to_string()), (2, "0-1-11".to_string())];
+        assert_eq!(best_candidate(&most, &members).map(|c| c.0), Some(1));
+        let tie = vec![(1, "0-1-12".to_string()), (2, "0-1-12".to_string())];
+        assert_eq!(best_candidate(&tie, &members).map(|c| c.0), Some(2));
+        let plain = vec![(3, "0-1-12".to_string()), (1, "0-1-12".to_string())];
+        assert_eq!(best_candidate(&plain, &members).map(|c| c.0), Some(1));
+        assert_eq!(best_candidate(&[], &members), None);
+    }
+}
