@@ -21,6 +21,8 @@ pub mod sequence;
 pub mod sharding;
 pub mod store;
 mod table;
+#[cfg(test)]
+mod test_fixtures;
 pub mod unique_keys;
 pub mod xalog;
 

@@ -20,6 +20,7 @@
 mod binaries;
 mod child;
 mod error;
+mod etcd;
 mod mariadb;
 mod port;
 mod readiness;
@@ -29,6 +30,7 @@ mod tls;
 pub use binaries::find_binary;
 pub use child::{kill_and_reap, set_parent_death_signal};
 pub use error::LocalNodeError;
+pub use etcd::{etcd_healthy, etcd_member_args};
 pub use mariadb::{MariadbNode, MariadbOptions};
 pub use port::{free_port, free_port_range};
 pub use readiness::wait_for_mysql_handshake;

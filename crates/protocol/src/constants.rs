@@ -53,6 +53,13 @@ pub mod cap {
     pub const SESSION_TRACK: u32 = 1 << 23;
     /// OK packets replace EOF packets.
     pub const DEPRECATE_EOF: u32 = 1 << 24;
+    /// What a client of Strata's must speak, whatever else it asks for: protocol 4.1
+    /// with long passwords and pluggable, length-encoded authentication.
+    pub const CLIENT_REQUIRED: u32 = LONG_PASSWORD
+        | PROTOCOL_41
+        | SECURE_CONNECTION
+        | PLUGIN_AUTH
+        | PLUGIN_AUTH_LENENC_CLIENT_DATA;
 }
 
 /// Server status flags found in OK and EOF packets.

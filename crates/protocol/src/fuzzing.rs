@@ -13,6 +13,7 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{BufMut, BytesMut};
+use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::auth::{self, caching_sha2, AuthPlugin, ChangeUser, FastAuthCache};
@@ -439,6 +440,89 @@ pub fn seed_inputs() -> Vec<Vec<u8>> {
     ]
 }
 
+/// What a bounded fuzz run on stable does: `STRATA_FUZZ_SECONDS` (default 2) of inputs
+/// from the random seed `STRATA_FUZZ_SEED` (a fresh one when unset; print it, so that a
+/// failing run can be replayed).
+pub fn stable_run_settings() -> (f64, u64) {
+    let seconds: f64 = std::env::var("STRATA_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let seed: u64 = std::env::var("STRATA_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::thread_rng().gen());
+    (seconds, seed)
+}
+
+/// Applies one to four random edits to `input`: bit flips, bytes from `interesting`,
+/// cuts, insertions, duplications and splices with `other`. Cuts and splices keep at
+/// least `keep` bytes.
+pub fn mutate<R: Rng>(
+    rng: &mut R,
+    mut input: Vec<u8>,
+    other: &[u8],
+    interesting: &[u8],
+    keep: usize,
+) -> Vec<u8> {
+    for _ in 0..rng.gen_range(1..=4) {
+        let len = input.len();
+        match rng.gen_range(0..7) {
+            0 if len > 0 => {
+                let i = rng.gen_range(0..len);
+                input[i] ^= 1 << rng.gen_range(0..8);
+            }
+            1 if len > 0 => {
+                let i = rng.gen_range(0..len);
+                input[i] = interesting[rng.gen_range(0..interesting.len())];
+            }
+            2 if len > keep => input.truncate(rng.gen_range(keep..len)),
+            3 => {
+                let i = rng.gen_range(0..=len);
+                let extra: Vec<u8> = (0..rng.gen_range(1..16)).map(|_| rng.gen()).collect();
+                input.splice(i..i, extra);
+            }
+            4 if len > 1 => {
+                let a = rng.gen_range(0..len);
+                let b = rng.gen_range(a..len);
+                let chunk = input[a..=b].to_vec();
+                input.splice(b..b, chunk);
+            }
+            5 if !other.is_empty() && len >= keep => {
+                let cut = rng.gen_range(keep..=len);
+                let from = rng.gen_range(0..other.len());
+                input.truncate(cut);
+                input.extend_from_slice(&other[from..]);
+            }
+            _ => {
+                let i = rng.gen_range(0..=len);
+                input.insert(i, rng.gen());
+            }
+        }
+    }
+    input
+}
+
+/// `bytes` in lowercase hex, for replaying a failing input.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `inputs` as files `seed-NNN` into `$STRATA_FUZZ_CORPUS_DIR`, the seed corpus
+/// `scripts/fuzz` gives cargo-fuzz; nothing when it is not set.
+pub fn write_seed_corpus(inputs: &[Vec<u8>]) {
+    let Some(dir) = std::env::var_os("STRATA_FUZZ_CORPUS_DIR") else {
+        eprintln!("STRATA_FUZZ_CORPUS_DIR is not set; nothing written");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for (i, input) in inputs.iter().enumerate() {
+        let path = dir.join(format!("seed-{i:03}"));
+        std::fs::write(&path, input).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
@@ -450,63 +534,11 @@ mod tests {
 
     const INTERESTING: [u8; 9] = [0x00, 0x01, 0x02, 0x03, 0x04, 0xfb, 0xfc, 0xfd, 0xfe];
 
-    /// Applies a few random edits to `input`: bit flips, interesting bytes, cuts,
-    /// insertions, duplications and splices with `other`.
-    fn mutate(rng: &mut StdRng, mut input: Vec<u8>, other: &[u8]) -> Vec<u8> {
-        for _ in 0..rng.gen_range(1..=4) {
-            let len = input.len();
-            match rng.gen_range(0..7) {
-                0 if len > 0 => {
-                    let i = rng.gen_range(0..len);
-                    input[i] ^= 1 << rng.gen_range(0..8);
-                }
-                1 if len > 0 => {
-                    let i = rng.gen_range(0..len);
-                    input[i] = INTERESTING[rng.gen_range(0..INTERESTING.len())];
-                }
-                2 if len > 0 => input.truncate(rng.gen_range(0..len)),
-                3 => {
-                    let i = rng.gen_range(0..=len);
-                    let extra: Vec<u8> = (0..rng.gen_range(1..16)).map(|_| rng.gen()).collect();
-                    input.splice(i..i, extra);
-                }
-                4 if len > 1 => {
-                    let a = rng.gen_range(0..len);
-                    let b = rng.gen_range(a..len);
-                    let chunk = input[a..=b].to_vec();
-                    input.splice(b..b, chunk);
-                }
-                5 if !other.is_empty() => {
-                    let cut = rng.gen_range(0..=len);
-                    let from = rng.gen_range(0..other.len());
-                    input.truncate(cut);
-                    input.extend_from_slice(&other[from..]);
-                }
-                _ => {
-                    let i = rng.gen_range(0..=len);
-                    input.insert(i, rng.gen());
-                }
-            }
-        }
-        input
-    }
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
     /// Bounded random fuzzing on stable: `STRATA_FUZZ_SECONDS` (default 2) of random and
     /// mutated-valid inputs; `STRATA_FUZZ_SEED` replays a run.
     #[test]
     fn fuzz_decoders_with_random_input() {
-        let seconds: f64 = std::env::var("STRATA_FUZZ_SECONDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(2.0);
-        let seed: u64 = std::env::var("STRATA_FUZZ_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| rand::thread_rng().gen());
+        let (seconds, seed) = stable_run_settings();
         let mut rng = StdRng::seed_from_u64(seed);
         let seeds = seed_inputs();
         for input in &seeds {
@@ -521,7 +553,7 @@ mod tests {
             } else {
                 let base = seeds[rng.gen_range(0..seeds.len())].clone();
                 let other = &seeds[rng.gen_range(0..seeds.len())];
-                mutate(&mut rng, base, other)
+                mutate(&mut rng, base, other, &INTERESTING, 0)
             };
             if let Err(panic) = std::panic::catch_unwind(|| decode_any(&input)) {
                 eprintln!(
@@ -539,15 +571,7 @@ mod tests {
     #[test]
     #[ignore = "writes the fuzz seed corpus; run by scripts/fuzz"]
     fn write_seed_corpus() {
-        let Some(dir) = std::env::var_os("STRATA_FUZZ_CORPUS_DIR") else {
-            eprintln!("STRATA_FUZZ_CORPUS_DIR is not set; nothing written");
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (i, input) in seed_inputs().iter().enumerate() {
-            std::fs::write(dir.join(format!("seed-{i:02}")), input).unwrap();
-        }
+        super::write_seed_corpus(&seed_inputs());
     }
 
     #[test]

@@ -251,13 +251,9 @@ pub async fn read_server_handshake<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// The capabilities a client asking for `wanted` ends up with against `server`.
 pub fn negotiate_capabilities(server: u32, wanted: u32, with_database: bool) -> u32 {
-    let required = cap::LONG_PASSWORD
-        | cap::PROTOCOL_41
-        | cap::SECURE_CONNECTION
-        | cap::PLUGIN_AUTH
-        | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA;
-    let mut caps =
-        (wanted | required) & server & !(cap::COMPRESS | cap::SSL | cap::CONNECT_WITH_DB);
+    let mut caps = (wanted | cap::CLIENT_REQUIRED)
+        & server
+        & !(cap::COMPRESS | cap::SSL | cap::CONNECT_WITH_DB);
     if with_database {
         caps |= server & cap::CONNECT_WITH_DB;
     }

@@ -7,14 +7,15 @@
 //! silent and a session never waits for the disk.
 
 use std::cell::{Cell, RefCell};
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use strata_catalog::config::AuditConfig;
+
+use crate::log_file::LogFile;
 use strata_sql::{classify, normalize_digest, table_references};
 
 /// One event, as a session describes it (borrowed: the line is written from it at once).
@@ -78,7 +79,14 @@ impl AuditLog {
             Some(p) => p.clone(),
             None => data_dir.join("audit.log"),
         };
-        let file = open(&path).map_err(|source| AuditError {
+        let file = LogFile::open(
+            path.clone(),
+            config.rotate_bytes,
+            config.keep,
+            256 * 1024,
+            "audit log",
+        )
+        .map_err(|source| AuditError {
             path: path.clone(),
             source,
         })?;
@@ -89,11 +97,7 @@ impl AuditLog {
             closed: AtomicBool::new(false),
         });
         let writer = Writer {
-            size: file.metadata().map(|m| m.len()).unwrap_or(0),
-            out: BufWriter::with_capacity(256 * 1024, file),
-            path: path.clone(),
-            rotate_bytes: config.rotate_bytes,
-            keep: config.keep,
+            file,
             shared: shared.clone(),
             reported: 0,
         };
@@ -226,19 +230,8 @@ fn write_time(buf: &mut Vec<u8>, micros: i64) {
     let _ = write!(buf, ".{millis:03}Z");
 }
 
-fn open(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    OpenOptions::new().create(true).append(true).open(path)
-}
-
 struct Writer {
-    out: BufWriter<File>,
-    path: PathBuf,
-    size: u64,
-    rotate_bytes: u64,
-    keep: u32,
+    file: LogFile,
     shared: Arc<Shared>,
     reported: u64,
 }
@@ -269,7 +262,7 @@ impl Writer {
             }
             if wrote || self.shared.dropped.load(Ordering::Relaxed) != self.reported {
                 self.report_drops();
-                if let Err(e) = self.out.flush() {
+                if let Err(e) = self.file.flush() {
                     tracing::warn!(error = %e, "audit log write failed");
                 }
             }
@@ -283,43 +276,9 @@ impl Writer {
     /// Writes whole lines, rotating the file between lines when it would grow too big.
     fn write_lines(&mut self, chunk: &[u8]) {
         for line in chunk.split_inclusive(|&b| b == b'\n') {
-            let len = line.len() as u64;
-            if self.rotate_bytes > 0 && self.size > 0 && self.size + len > self.rotate_bytes {
-                self.rotate();
-            }
-            if let Err(e) = self.out.write_all(line) {
+            if let Err(e) = self.file.write_line(line) {
                 tracing::warn!(error = %e, "audit log write failed");
                 return;
-            }
-            self.size += len;
-        }
-    }
-    /// `audit.log` becomes `audit.log.1`, `.1` becomes `.2`, ... up to `keep` files.
-    fn rotate(&mut self) {
-        // Best effort throughout: a failed flush loses at most what a failed write would,
-        // older files may not exist yet, and `open` below reports a real problem.
-        let _ = self.out.flush();
-        let name = |i: u32| {
-            let mut p = self.path.clone().into_os_string();
-            p.push(format!(".{i}"));
-            PathBuf::from(p)
-        };
-        if self.keep == 0 {
-            let _ = std::fs::remove_file(&self.path);
-        } else {
-            let _ = std::fs::remove_file(name(self.keep));
-            for i in (1..self.keep).rev() {
-                let _ = std::fs::rename(name(i), name(i + 1));
-            }
-            let _ = std::fs::rename(&self.path, name(1));
-        }
-        match open(&self.path) {
-            Ok(file) => {
-                self.out = BufWriter::new(file);
-                self.size = 0;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, path = %self.path.display(), "cannot reopen the audit log")
             }
         }
     }
@@ -344,9 +303,7 @@ impl Writer {
                 String::from_utf8_lossy(&t).into_owned()
             }
         );
-        if writeln!(self.out, "{line}").is_ok() {
-            self.size += line.len() as u64 + 1;
-        }
+        let _ = self.file.write_line(format!("{line}\n").as_bytes());
     }
 }
 

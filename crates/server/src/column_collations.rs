@@ -45,25 +45,10 @@ pub async fn refresh_table(ctx: &ServerContext, db: &str, name: &str) {
 
 /// Reads the collations of every table on several data nodes that has none recorded.
 pub async fn record_missing(ctx: &ServerContext) {
-    let catalog = ctx.topology.catalog();
     // Tables without collations, by the data node and physical database asked.
-    let mut unknown: BTreeMap<(DataNodeId, String), Vec<(String, String)>> = BTreeMap::new();
-    for logic in catalog.logic_dbs() {
-        for (name, info) in catalog.tables(&logic.name) {
-            if info.column_collations.is_some() || info.data_nodes.len() < 2 {
-                continue;
-            }
-            let Some(&dnid) = info.data_nodes.first() else {
-                continue;
-            };
-            if let Some(physical) = ctx.topology.physical(&logic, dnid) {
-                unknown
-                    .entry((dnid, physical.to_string()))
-                    .or_default()
-                    .push((logic.name.clone(), name));
-            }
-        }
-    }
+    let unknown = ctx.topology.tables_by_first_node(|info| {
+        info.column_collations.is_none() && info.data_nodes.len() >= 2
+    });
     for ((dnid, physical), tables) in unknown {
         let names: Vec<String> = tables.iter().map(|(_, n)| n.clone()).collect();
         match read(ctx, dnid, &physical, &names).await {
@@ -86,7 +71,7 @@ fn record(ctx: &ServerContext, db: &str, name: &str, columns: BTreeMap<String, S
     if let Err(e) = ctx
         .topology
         .catalog()
-        .set_column_collations(db, name, Some(columns))
+        .update_table(db, name, |info| info.column_collations = Some(columns))
     {
         warn!(table = %format!("{db}.{name}"), error = %e, "cannot record the table's column collations");
     }

@@ -2,14 +2,14 @@
 //! pools), the accounts, TLS, and the registry of live sessions used by KILL and
 //! SHOW PROCESSLIST.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use strata_backend::{Pool, PoolSettings, StorageTarget};
 use strata_catalog::DataNodeId;
-use strata_catalog::{Catalog, Config, LogicDb};
+use strata_catalog::{Catalog, Config, LogicDb, TableInfo};
 use tokio::sync::Notify;
 
 /// A data node with the pool of its primary storage node.
@@ -125,6 +125,33 @@ impl Topology {
             Some(own) => Arc::from(own.as_str()),
             None => node.physical_db.clone(),
         })
+    }
+
+    /// The tables `wanted` picks, of every logical database, grouped by the first data
+    /// node holding each and the physical database there (so that one query per data
+    /// node can read about all of them): (logical database, table) pairs.
+    pub fn tables_by_first_node(
+        &self,
+        wanted: impl Fn(&TableInfo) -> bool,
+    ) -> BTreeMap<(DataNodeId, String), Vec<(String, String)>> {
+        let mut grouped: BTreeMap<(DataNodeId, String), Vec<(String, String)>> = BTreeMap::new();
+        for db in self.catalog.logic_dbs() {
+            for (name, info) in self.catalog.tables(&db.name) {
+                if !wanted(&info) {
+                    continue;
+                }
+                let Some(&dnid) = info.data_nodes.first() else {
+                    continue;
+                };
+                if let Some(physical) = self.physical(&db, dnid) {
+                    grouped
+                        .entry((dnid, physical.to_string()))
+                        .or_default()
+                        .push((db.name.clone(), name));
+                }
+            }
+        }
+        grouped
     }
 
     /// Where a session of `db` sends statements that name no table (its home), with

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use strata_catalog::config::{FirewallAction, FirewallConfig};
 use strata_catalog::firewall::{parse_firewall, NamePattern, ParsedRule, TablePattern};
 use strata_protocol::MysqlError;
-use strata_sql::lexer::ident_value;
+use strata_sql::lexer::{ident_value, outside_parens};
 use strata_sql::{
     code_tokens, normalize_digest, table_references, Lexer, StatementKind, Tables, Token, TokenKind,
 };
@@ -411,21 +411,13 @@ fn cte_prefix_tables(sql: &str, kind: StatementKind) -> Option<Tables> {
     if !toks.next()?.is_keyword(sql, "WITH") {
         return None;
     }
-    let mut depth = 0usize;
-    for t in toks {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth = depth.saturating_sub(1);
-        } else if depth == 0 && (t.is_keyword(sql, "UPDATE") || t.is_keyword(sql, "DELETE")) {
-            let prefix = sql.get(..t.span.start)?;
-            return Some(table_references(
-                &format!("{prefix} SELECT 1"),
-                StatementKind::Select,
-            ));
-        }
-    }
-    None
+    let t = outside_parens(sql, toks)
+        .find(|t| t.is_keyword(sql, "UPDATE") || t.is_keyword(sql, "DELETE"))?;
+    let prefix = sql.get(..t.span.start)?;
+    Some(table_references(
+        &format!("{prefix} SELECT 1"),
+        StatementKind::Select,
+    ))
 }
 
 /// A possibly qualified name at the start of `toks`.

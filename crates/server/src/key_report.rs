@@ -25,22 +25,9 @@ pub async fn report_unique_key_violations(ctx: &ServerContext) -> Vec<KeyViolati
     let catalog = ctx.topology.catalog();
     // Tables with unrecorded keys, by the data node asked about them and the physical
     // database there (a database made by CREATE DATABASE has its own).
-    let mut unknown: BTreeMap<(DataNodeId, String), Vec<(String, String)>> = BTreeMap::new();
-    for db in catalog.logic_dbs() {
-        for (name, info) in catalog.tables(&db.name) {
-            if info.unique_keys.is_none() && distributing_column(&info).is_some() {
-                let Some(&dnid) = info.data_nodes.first() else {
-                    continue;
-                };
-                if let Some(physical) = ctx.topology.physical(&db, dnid) {
-                    unknown
-                        .entry((dnid, physical.to_string()))
-                        .or_default()
-                        .push((db.name.clone(), name));
-                }
-            }
-        }
-    }
+    let unknown = ctx.topology.tables_by_first_node(|info| {
+        info.unique_keys.is_none() && distributing_column(info).is_some()
+    });
     for ((dnid, physical), tables) in unknown {
         let Some(keys) = read_unique_keys(ctx, dnid, &physical).await else {
             continue;

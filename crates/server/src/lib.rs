@@ -30,6 +30,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod jobs;
 pub mod key_report;
+mod log_file;
 pub mod metrics;
 pub mod primaries;
 pub mod read_split;

@@ -179,14 +179,21 @@ mod tests {
         StorageNodeConfig::new("127.0.0.1", port, "u", "", database)
     }
 
-    #[test]
-    fn a_recorded_replica_becomes_the_primary_and_the_old_one_is_left_out() {
+    /// A configuration with a data directory of its own and data node 1: primary on
+    /// port 3001 (database `db1`), replicas on `replica_ports`.
+    fn one_data_node(replica_ports: &[u16]) -> (tempfile::TempDir, Config) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::default();
         config.server.data_dir = dir.path().to_path_buf();
         let mut dn = DataNodeConfig::new(DataNodeId::new(1), node(3001, "db1"));
-        dn.replicas = vec![node(3002, ""), node(3003, "")];
+        dn.replicas = replica_ports.iter().map(|&port| node(port, "")).collect();
         config.data_nodes = vec![dn];
+        (dir, config)
+    }
+
+    #[test]
+    fn a_recorded_replica_becomes_the_primary_and_the_old_one_is_left_out() {
+        let (dir, mut config) = one_data_node(&[3002, 3003]);
         record(dir.path(), DataNodeId::new(1), "127.0.0.1:3003").expect("record");
         let changed = apply(&mut config);
         assert_eq!(changed.len(), 1, "{changed:?}");
@@ -206,12 +213,7 @@ mod tests {
 
     #[test]
     fn after_a_switchover_the_old_primary_is_listed_as_a_replica() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::default();
-        config.server.data_dir = dir.path().to_path_buf();
-        let mut dn = DataNodeConfig::new(DataNodeId::new(1), node(3001, "db1"));
-        dn.replicas = vec![node(3002, "")];
-        config.data_nodes = vec![dn];
+        let (dir, mut config) = one_data_node(&[3002]);
         record_switchover(
             dir.path(),
             DataNodeId::new(1),

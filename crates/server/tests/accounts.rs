@@ -4,17 +4,11 @@
 //! subqueries, qualified names, INSERT ... SELECT), and the limits before any account
 //! is considered (whitelist, failed logins, MAX_USER_CONNECTIONS).
 
+mod common;
+
+use common::{code_of, TestResult};
 use mysql_async::prelude::*;
 use strata_testkit::{mysql_opts, shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
 
 /// The error code `outcome` failed with, or 0 when it succeeded.
 fn code<T>(outcome: Result<T, mysql_async::Error>) -> u16 {
@@ -22,6 +16,22 @@ fn code<T>(outcome: Result<T, mysql_async::Error>) -> u16 {
         Ok(_) => 0,
         Err(e) => code_of(&e).unwrap_or(u16::MAX),
     }
+}
+
+/// The code and message of the error `sql` is refused with; `what` names it in the
+/// test failure when it runs.
+async fn refusal(c: &mut mysql_async::Conn, sql: &str, what: &str) -> TestResult<(u16, String)> {
+    match c.query_drop(sql).await {
+        Ok(()) => Err(format!("{what}: {sql}").into()),
+        Err(mysql_async::Error::Server(s)) => Ok((s.code, s.message)),
+        Err(other) => Ok((0, other.to_string())),
+    }
+}
+
+/// The error a new connection to `node` is turned away with; `what` names it in the
+/// test failure when it is let in.
+async fn refused_login(node: &ComputeNode, what: &str) -> TestResult<strata_testkit::TestkitError> {
+    Ok(node.connect(None).await.err().ok_or(what)?)
 }
 
 async fn login(
@@ -257,38 +267,25 @@ async fn accounts_survive_a_restart_of_the_compute_node() -> TestResult {
 
 #[tokio::test]
 async fn clients_outside_the_whitelist_and_repeated_failures_are_turned_away() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let closed = ComputeNode::builder(&storage)
-        .configure(|c| c.security.allow = vec!["10.0.0.0/8".into()])
-        .start()
-        .await?;
-    let e = closed
-        .connect(None)
-        .await
-        .err()
-        .ok_or("connected from outside the whitelist")?;
+    let closed =
+        ComputeNode::configured(2, |c| c.security.allow = vec!["10.0.0.0/8".into()]).await?;
+    let e = refused_login(&closed, "connected from outside the whitelist").await?;
     assert!(e.to_string().contains("1130"), "{e}");
     closed.shutdown().await;
 
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.security.allow = vec!["127.0.0.0/8".into(), "::1".into()];
-            c.security.max_failed_logins = 3;
-            c.security.failed_login_delay_after = 1;
-            c.security.failed_login_delay_ms = 50;
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| {
+        c.security.allow = vec!["127.0.0.0/8".into(), "::1".into()];
+        c.security.max_failed_logins = 3;
+        c.security.failed_login_delay_after = 1;
+        c.security.failed_login_delay_ms = 50;
+    })
+    .await?;
     let addr = node.service_addr();
     let mut admin = node.connect(None).await?;
     for _ in 0..3 {
         assert_eq!(code(login(addr, "root", "wrong", None).await), 1045);
     }
-    let e = node
-        .connect(None)
-        .await
-        .err()
-        .ok_or("a blocked host logged in")?;
+    let e = refused_login(&node, "a blocked host logged in").await?;
     assert!(e.to_string().contains("1129"), "{e}");
     admin.query_drop("FLUSH HOSTS").await?;
     node.connect(None).await?.disconnect().await?;
@@ -300,26 +297,23 @@ async fn clients_outside_the_whitelist_and_repeated_failures_are_turned_away() -
 #[tokio::test]
 async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
     use strata_catalog::config::{FirewallAction, FirewallRuleConfig};
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.firewall.deny_update_delete_without_where = true;
-            c.firewall.deny_drop_truncate_except = Some(vec!["root".into()]);
-            c.firewall.max_rows_estimate = Some(50);
-            c.firewall.rules.push(FirewallRuleConfig {
-                name: "no_vault".into(),
-                action: FirewallAction::Deny,
-                kinds: Vec::new(),
-                tables: vec!["test.vault".into()],
-                users: vec!["app".into()],
-                digest: None,
-                without_where: false,
-                except_users: Vec::new(),
-                reason: Some("the vault is for auditors".into()),
-            });
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| {
+        c.firewall.deny_update_delete_without_where = true;
+        c.firewall.deny_drop_truncate_except = Some(vec!["root".into()]);
+        c.firewall.max_rows_estimate = Some(50);
+        c.firewall.rules.push(FirewallRuleConfig {
+            name: "no_vault".into(),
+            action: FirewallAction::Deny,
+            kinds: Vec::new(),
+            tables: vec!["test.vault".into()],
+            users: vec!["app".into()],
+            digest: None,
+            without_where: false,
+            except_users: Vec::new(),
+            reason: Some("the vault is for auditors".into()),
+        });
+    })
+    .await?;
     let addr = node.service_addr();
     let mut root = node.connect(Some("test")).await?;
     root.query_drop("CREATE TABLE big (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
@@ -334,18 +328,7 @@ async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
     root.query_drop("GRANT ALL ON test.* TO 'app'@'%'").await?;
     let mut app = login(addr, "app", "pw", Some("test")).await?;
 
-    let denied = |e: mysql_async::Error| -> (u16, String) {
-        match e {
-            mysql_async::Error::Server(s) => (s.code, s.message),
-            other => (0, other.to_string()),
-        }
-    };
-    let (got, message) = denied(
-        app.query_drop("DELETE FROM big")
-            .await
-            .err()
-            .ok_or("unbounded DELETE ran")?,
-    );
+    let (got, message) = refusal(&mut app, "DELETE FROM big", "unbounded DELETE ran").await?;
     assert_eq!(got, 1227);
     assert!(message.contains("SQL firewall"), "{message}");
     assert_eq!(
@@ -353,12 +336,7 @@ async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
         1227
     );
     app.query_drop("UPDATE big SET v = 7 WHERE id = 3").await?;
-    let (got, message) = denied(
-        app.query_drop("SELECT * FROM vault")
-            .await
-            .err()
-            .ok_or("vault read")?,
-    );
+    let (got, message) = refusal(&mut app, "SELECT * FROM vault", "vault read").await?;
     assert_eq!(got, 1227);
     assert!(message.contains("no_vault"), "{message}");
     let n: Option<i64> = root.query_first("SELECT COUNT(*) FROM vault").await?;
@@ -366,12 +344,7 @@ async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
     assert_eq!(code(app.query_drop("TRUNCATE TABLE big").await), 1227);
     assert_eq!(code(app.query_drop("DROP TABLE vault").await), 1227);
     // EXPLAIN estimates: a full scan of 200 rows is over the limit, a point read is not.
-    let (got, message) = denied(
-        app.query_drop("SELECT * FROM big")
-            .await
-            .err()
-            .ok_or("full scan ran")?,
-    );
+    let (got, message) = refusal(&mut app, "SELECT * FROM big", "full scan ran").await?;
     assert_eq!(got, 1227, "{message}");
     let one: Option<i32> = app.query_first("SELECT v FROM big WHERE id = 3").await?;
     assert_eq!(one, Some(7));

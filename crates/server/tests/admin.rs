@@ -3,13 +3,13 @@
 //! columns, values that move while load runs, the actions, and clear errors for
 //! unknown commands, bad ids and accounts without the admin privilege.
 
-use std::time::Duration;
+mod common;
+
+use common::{is_closed_soon, node_on_shared, root_client_args, run_piped, TestResult};
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Row};
-use strata_testkit::{mysql_opts, shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+use strata_testkit::{mysql_opts, ComputeNode};
 
 /// Column names and rows (as text, NULL as None) of an admin command.
 async fn show(
@@ -57,11 +57,7 @@ fn column<'a>(
 }
 
 async fn sharded_node() -> Result<ComputeNode, Box<dyn std::error::Error + Send + Sync>> {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.slow_log.slow_query_ms = 200)
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| c.slow_log.slow_query_ms = 200).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE ad (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;
@@ -437,15 +433,10 @@ async fn kill_closes_sessions_and_bad_input_gets_clear_errors() -> TestResult {
         .await?;
     assert_eq!(admin.affected_rows(), 1);
     // The session is closed: its next statement fails.
-    let mut closed = false;
-    for _ in 0..50 {
-        if victim.query_drop("SELECT 1").await.is_err() {
-            closed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(closed, "the killed session still answers");
+    assert!(
+        is_closed_soon(&mut victim).await,
+        "the killed session still answers"
+    );
     bystander.query_drop("SELECT 1").await?;
     node.shutdown().await;
     Ok(())
@@ -587,27 +578,13 @@ async fn reload_applies_online_settings_and_names_the_rest() -> TestResult {
 #[tokio::test]
 async fn the_mariadb_client_talks_to_the_admin_port() -> TestResult {
     let node = sharded_node().await?;
-    let addr = node.admin_addr();
-    let output = tokio::process::Command::new("mariadb")
-        .args([
-            "-h",
-            &addr.ip().to_string(),
-            "-P",
-            &addr.port().to_string(),
-            "-uroot",
-            "-psecret",
-            "--batch",
-            "-e",
-            "SHOW @@DATANODE; SHOW @@SERVER",
-        ])
-        .output()
-        .await?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut args = root_client_args(node.admin_addr());
+    args.push("--batch".into());
+    let output = tokio::task::spawn_blocking(move || {
+        run_piped("mariadb", &args, b"SHOW @@DATANODE; SHOW @@SERVER")
+    })
+    .await??;
+    let stdout = String::from_utf8_lossy(&output);
     assert!(
         stdout.starts_with("dnid\tdatabases\tstorage_node\tstatus"),
         "{stdout}"
@@ -620,8 +597,7 @@ async fn the_mariadb_client_talks_to_the_admin_port() -> TestResult {
 #[tokio::test]
 async fn ddl_over_several_data_nodes_is_a_job_that_finishes_or_fails_with_its_error() -> TestResult
 {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut admin = Conn::new(node.admin_opts()).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE jb (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")

@@ -3,46 +3,23 @@
 //! latin1 bytes and may name latin1 collations. Run with the mariadb CLI, which lets
 //! the handshake's character set be chosen.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
-use strata_testkit::{ComputeNode, ROOT_PASSWORD, ROOT_USER};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+use common::{root_client_args, run_piped, TestResult};
+use strata_testkit::ComputeNode;
 
 /// Runs `sql` (bytes as the client would send them) with the mariadb CLI in batch mode;
 /// returns stdout, or the error output when the client failed.
 fn mariadb_cli(addr: std::net::SocketAddr, charset: &str, sql: &[u8]) -> Result<String, String> {
-    let mut child = Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "--protocol=TCP",
-            &format!("--host={}", addr.ip()),
-            &format!("--port={}", addr.port()),
-            &format!("--user={ROOT_USER}"),
-            &format!("--password={ROOT_PASSWORD}"),
-            &format!("--default-character-set={charset}"),
-            "--batch",
-            "--skip-column-names",
-            "test",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("mariadb CLI: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or("stdin")?
-        .write_all(sql)
-        .map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    let mut args = root_client_args(addr);
+    args.extend([
+        format!("--default-character-set={charset}"),
+        "--batch".into(),
+        "--skip-column-names".into(),
+        "test".into(),
+    ]);
+    let out = run_piped("mariadb", &args, sql)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

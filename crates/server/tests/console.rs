@@ -14,6 +14,9 @@
 //! installs it. `STRATA_CHROMIUM` names another binary; `STRATA_CONSOLE_SCREENSHOT=path`
 //! also saves a screenshot of the console under load there (docs/console.png is made so).
 
+mod common;
+
+use common::{node_on_shared, TestResult};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,10 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::*;
-use strata_testkit::{shared_storage, ComputeNode};
+use strata_testkit::ComputeNode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Where Debian installs the browser (`apt-get install chromium`).
@@ -233,8 +235,7 @@ fn start_load(
 #[tokio::test]
 async fn the_console_shows_every_data_node_and_its_throughput_moves_under_load() -> TestResult {
     let browser = chromium();
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE ct (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;

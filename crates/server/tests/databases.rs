@@ -4,25 +4,12 @@
 //! several data nodes, a failure on one data node that leaves nothing behind, and
 //! databases surviving a restart of the compute node.
 
+mod common;
+
+use common::{error_of, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_testkit::{mysql_opts, shared_storage, unique_name, ComputeNode, StorageNodes};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
-
-async fn error_of(c: &mut mysql_async::Conn, sql: &str) -> (Option<u16>, String) {
-    match c.query_drop(sql).await {
-        Ok(()) => (None, String::new()),
-        Err(e) => (code_of(&e), e.to_string()),
-    }
-}
 
 /// True when storage node `i` has a database named `name`.
 async fn physical_exists(
@@ -47,8 +34,7 @@ async fn databases(c: &mut mysql_async::Conn) -> Result<Vec<String>, mysql_async
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     let mut c = node.connect(Some("test")).await?;
     let db = unique_name("mt");
 
@@ -158,8 +144,7 @@ async fn create_use_and_drop_a_database_on_one_data_node() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn databases_span_every_data_node_or_the_listed_ones() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     let (wide, narrow) = (unique_name("wide"), unique_name("narrow"));
 
@@ -218,8 +203,7 @@ async fn databases_span_every_data_node_or_the_listed_ones() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_node_that_fails_the_create_leaves_nothing_behind() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     let db = unique_name("clash");
     // A database Strata does not know, on data node 2 only: never adopted.
@@ -311,8 +295,7 @@ async fn created_databases_survive_a_restart() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_and_dropping_need_the_privileges_mariadb_asks_for() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(1).await?;
     let mut root = node.connect(Some("test")).await?;
     let db = unique_name("priv");
     root.query_drop("CREATE USER 'maker'@'%' IDENTIFIED BY 'm-pw'")
@@ -343,8 +326,7 @@ async fn creating_and_dropping_need_the_privileges_mariadb_asks_for() -> TestRes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qualified_tables_of_a_multi_node_database_are_planned_from_any_current_database(
 ) -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let physical = node.physical_database("test").ok_or("no test")?.to_string();
     let mut c = node.connect(None).await?;
     c.query_drop("CREATE TABLE test.q1 (id INT PRIMARY KEY, v INT)")
@@ -380,8 +362,7 @@ async fn qualified_tables_of_a_multi_node_database_are_planned_from_any_current_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_tables_runs_only_where_every_table_lives_on_the_home_node() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(2).await?;
     let mut c = node.connect(None).await?;
     let db = unique_name("lk");
     c.query_drop(format!("CREATE DATABASE {db} DEFAULT DATANODE '1,2'"))

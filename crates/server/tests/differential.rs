@@ -10,6 +10,7 @@
 //! refusing everything. `STRATA_DIFF_SEED` and `STRATA_DIFF_STATEMENTS` change the seed
 //! and the number of statements (a failure prints the seed to replay it).
 
+mod common;
 mod diffkit;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use mysql_async::prelude::*;
 use std::time::Instant;
 
+use common::node_and_conn;
 use diffkit::{
     compare, quote, run, run_prepared, BoxError, Fold, Outcome, Shape, SplitMix64, Verdict,
 };
@@ -1570,8 +1572,7 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
 #[tokio::test]
 #[ignore = "open bug: storage-node connections always use CLIENT_FOUND_ROWS"]
 async fn affected_rows_count_changed_rows_without_client_found_rows() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     c.query_drop("CREATE TABLE fr (id INT PRIMARY KEY, k INT) SHARD BY VERTICAL ON DATANODE '2'")
         .await?;
     c.query_drop("INSERT INTO fr VALUES (1, NULL), (2, 5)")
@@ -1587,8 +1588,7 @@ async fn affected_rows_count_changed_rows_without_client_found_rows() -> TestRes
 /// write over several data nodes as one XA transaction, so no node keeps its rows.
 #[tokio::test]
 async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     c.query_drop(
         "CREATE TABLE pm (id INT PRIMARY KEY) \
          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
@@ -1615,8 +1615,7 @@ async fn failed_multi_node_insert_leaves_no_rows() -> TestResult {
 /// sorts after `z`; in utf8mb4_general_ci it would sort as `o`.
 #[tokio::test]
 async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     c.query_drop(
         "CREATE TABLE l1 (id INT PRIMARY KEY, s VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci) \
          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
@@ -1640,8 +1639,7 @@ async fn latin1_column_merges_compare_by_the_column_collation() -> TestResult {
 /// ALTER TABLE that changes a column's collation is followed by the merges.
 #[tokio::test]
 async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     c.query_drop(
         "CREATE TABLE l2 (id INT PRIMARY KEY, s VARCHAR(10) COLLATE utf8mb4_unicode_ci, \
          l VARCHAR(10) CHARACTER SET latin1, b VARBINARY(10)) \
@@ -1710,8 +1708,7 @@ async fn merges_of_columns_with_other_collations_follow_the_column() -> TestResu
 #[tokio::test]
 #[ignore = "open bug: the BINARY operator is a syntax error across data nodes"]
 async fn binary_operator_parses() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     c.query_drop(
         "CREATE TABLE bo (id INT PRIMARY KEY, s VARCHAR(10)) \
          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",

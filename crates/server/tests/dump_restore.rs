@@ -2,52 +2,11 @@
 //! recreates every table with its distribution (SHOW CREATE TABLE carries it as an
 //! executable comment) and every row on the data node its rule gives.
 
-use std::process::{Command, Stdio};
+mod common;
 
+use common::{root_client_args, run_all, run_piped, TestResult};
 use mysql_async::prelude::*;
-use strata_testkit::{shared_storage, unique_name, ComputeNode, ROOT_PASSWORD, ROOT_USER};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// The connection options of a client program run against `addr`.
-fn client_args(addr: std::net::SocketAddr) -> Vec<String> {
-    vec![
-        "--no-defaults".into(),
-        "--protocol=TCP".into(),
-        format!("--host={}", addr.ip()),
-        format!("--port={}", addr.port()),
-        format!("--user={ROOT_USER}"),
-        format!("--password={ROOT_PASSWORD}"),
-    ]
-}
-
-/// Runs `program` with `args`, `input` on its standard input; its standard output, or
-/// an error with its standard error.
-fn run(program: &str, args: &[String], input: &[u8]) -> Result<Vec<u8>, String> {
-    use std::io::Write;
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{program}: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or("stdin")?
-        .write_all(input)
-        .map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(format!(
-            "{program} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
+use strata_testkit::{unique_name, ComputeNode};
 
 /// The distribution comment SHOW CREATE TABLE gives `table` of `db`.
 async fn distribution(c: &mut mysql_async::Conn, db: &str, table: &str) -> Result<String, String> {
@@ -67,8 +26,7 @@ async fn distribution(c: &mut mysql_async::Conn, db: &str, table: &str) -> Resul
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::on_shared_storage(2).await?;
     let mut c = node.connect(None).await?;
     let (src, dst) = (unique_name("dumpsrc"), unique_name("dumpdst"));
     c.query_drop(format!("CREATE DATABASE {src} DEFAULT DATANODE '1,2'"))
@@ -76,47 +34,44 @@ async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> Test
     c.query_drop(format!("CREATE DATABASE {dst} DEFAULT DATANODE '1,2'"))
         .await?;
     c.query_drop(format!("USE {src}")).await?;
-    for ddl in [
-        "CREATE TABLE parent (id INT PRIMARY KEY, s VARCHAR(20)) \
-         SHARD BY FUNCTIONTYPE 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'",
-        "CREATE TABLE pchild (id INT, parent_id INT, x INT, PRIMARY KEY (parent_id, id)) \
-         SHARD BY CHILD OF parent(id) USING COLUMN 'parent_id'",
-        "CREATE TABLE glob (code CHAR(2) PRIMARY KEY, name VARCHAR(20)) SHARD BY GLOBAL",
-        "CREATE TABLE vert (id INT PRIMARY KEY, note TEXT) SHARD BY VERTICAL ON DATANODE '1'",
-        // Not on the database's home data node: mariadb-dump's questions about its
-        // columns (information_schema) are answered by data node 2.
-        "CREATE TABLE vert2 (id INT PRIMARY KEY, amount DECIMAL(10,2), \
-         twice INT AS (id * 2) VIRTUAL) SHARD BY VERTICAL ON DATANODE '2'",
-    ] {
-        c.query_drop(ddl).await?;
-    }
-    c.query_drop("INSERT INTO parent VALUES (1, 'one'), (2, 'two'), (3, 'it''s'), (4, NULL)")
-        .await?;
-    c.query_drop("INSERT INTO pchild VALUES (10, 1, 5), (11, 2, 6), (12, 3, 7), (13, 3, 8)")
-        .await?;
-    c.query_drop("INSERT INTO glob VALUES ('fr', 'France'), ('de', 'Germany')")
-        .await?;
-    c.query_drop("INSERT INTO vert VALUES (1, 'a\\nb'), (2, 'é')")
-        .await?;
-    c.query_drop("INSERT INTO vert2 (id, amount) VALUES (1, 2.50), (7, -3.25)")
-        .await?;
+    run_all(
+        &mut c,
+        &[
+            "CREATE TABLE parent (id INT PRIMARY KEY, s VARCHAR(20)) \
+             SHARD BY FUNCTIONTYPE 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'",
+            "CREATE TABLE pchild (id INT, parent_id INT, x INT, PRIMARY KEY (parent_id, id)) \
+             SHARD BY CHILD OF parent(id) USING COLUMN 'parent_id'",
+            "CREATE TABLE glob (code CHAR(2) PRIMARY KEY, name VARCHAR(20)) SHARD BY GLOBAL",
+            "CREATE TABLE vert (id INT PRIMARY KEY, note TEXT) SHARD BY VERTICAL ON DATANODE '1'",
+            // Not on the database's home data node: mariadb-dump's questions about its
+            // columns (information_schema) are answered by data node 2.
+            "CREATE TABLE vert2 (id INT PRIMARY KEY, amount DECIMAL(10,2), \
+             twice INT AS (id * 2) VIRTUAL) SHARD BY VERTICAL ON DATANODE '2'",
+            "INSERT INTO parent VALUES (1, 'one'), (2, 'two'), (3, 'it''s'), (4, NULL)",
+            "INSERT INTO pchild VALUES (10, 1, 5), (11, 2, 6), (12, 3, 7), (13, 3, 8)",
+            "INSERT INTO glob VALUES ('fr', 'France'), ('de', 'Germany')",
+            "INSERT INTO vert VALUES (1, 'a\\nb'), (2, 'é')",
+        ],
+    )
+    .await?;
 
     let addr = node.service_addr();
     // --single-transaction, as InnoDB dumps are taken, and no LOCK TABLES around each
     // table's rows: LOCK TABLES over several data nodes is refused (docs/sharding.md).
-    let mut dump_args = client_args(addr);
+    let mut dump_args = root_client_args(addr);
     dump_args.push("--single-transaction".into());
     dump_args.push("--skip-add-locks".into());
     dump_args.push(src.clone());
-    let dump = tokio::task::spawn_blocking(move || run("mariadb-dump", &dump_args, b"")).await??;
+    let dump =
+        tokio::task::spawn_blocking(move || run_piped("mariadb-dump", &dump_args, b"")).await??;
     let text = String::from_utf8_lossy(&dump);
     assert!(
         text.contains("/*!999999 SHARD BY GLOBAL ON DATANODE '1,2' */"),
         "{text}"
     );
-    let mut restore_args = client_args(addr);
+    let mut restore_args = root_client_args(addr);
     restore_args.push(dst.clone());
-    tokio::task::spawn_blocking(move || run("mariadb", &restore_args, &dump)).await??;
+    tokio::task::spawn_blocking(move || run_piped("mariadb", &restore_args, &dump)).await??;
 
     let tables = ["parent", "pchild", "glob", "vert", "vert2"];
     let expected = [

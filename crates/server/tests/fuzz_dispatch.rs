@@ -13,10 +13,21 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use strata_protocol::constants::{cap, com};
+use strata_protocol::fuzzing::{hex, mutate, stable_run_settings};
 use strata_protocol::packets::{ERR_HEADER, OK_HEADER};
 use strata_server::fuzzing::{self, FuzzStorage, Login, Outcome, Step, MAX_ALLOWED_PACKET};
 
 const FRAME: usize = 0xff_ffff;
+
+/// Starts the harness; false (the test is skipped) when it runs without a storage node
+/// (`STRATA_FUZZ_STORAGE=none`), where prepared statements cannot run.
+fn start_with_storage() -> bool {
+    start();
+    if !fuzzing::has_storage() {
+        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
+    }
+    fuzzing::has_storage()
+}
 
 /// Starts the harness once per process over the best storage node available.
 fn start() {
@@ -68,68 +79,17 @@ fn testkit_storage() -> FuzzStorage {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Bytes the mutations write: lengths and markers the protocol gives meaning to.
 const INTERESTING: [u8; 12] = [
     0x00, 0x01, 0x03, 0x09, 0x16, 0x17, 0x1c, 0x7f, 0x80, 0xfb, 0xfe, 0xff,
 ];
-
-/// A few random edits: bit flips, interesting bytes, cuts, insertions, duplications and
-/// splices with `other`.
-fn mutate(rng: &mut StdRng, mut input: Vec<u8>, other: &[u8]) -> Vec<u8> {
-    for _ in 0..rng.gen_range(1..=4) {
-        let len = input.len();
-        match rng.gen_range(0..7) {
-            0 if len > 0 => {
-                let i = rng.gen_range(0..len);
-                input[i] ^= 1 << rng.gen_range(0..8);
-            }
-            1 if len > 0 => {
-                let i = rng.gen_range(0..len);
-                input[i] = INTERESTING[rng.gen_range(0..INTERESTING.len())];
-            }
-            2 if len > 1 => input.truncate(rng.gen_range(1..len)),
-            3 => {
-                let i = rng.gen_range(0..=len);
-                let extra: Vec<u8> = (0..rng.gen_range(1..16)).map(|_| rng.gen()).collect();
-                input.splice(i..i, extra);
-            }
-            4 if len > 1 => {
-                let a = rng.gen_range(0..len);
-                let b = rng.gen_range(a..len);
-                let chunk = input[a..=b].to_vec();
-                input.splice(b..b, chunk);
-            }
-            5 if !other.is_empty() && len > 0 => {
-                let cut = rng.gen_range(1..=len);
-                let from = rng.gen_range(0..other.len());
-                input.truncate(cut);
-                input.extend_from_slice(&other[from..]);
-            }
-            _ => {
-                let i = rng.gen_range(0..=len);
-                input.insert(i, rng.gen());
-            }
-        }
-    }
-    input
-}
 
 /// Bounded random fuzzing on stable: `STRATA_FUZZ_SECONDS` (default 2) of seed, mutated
 /// and random inputs; `STRATA_FUZZ_SEED` replays a run.
 #[test]
 fn fuzz_command_dispatch_with_random_input() {
     start();
-    let seconds: f64 = std::env::var("STRATA_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2.0);
-    let seed: u64 = std::env::var("STRATA_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
+    let (seconds, seed) = stable_run_settings();
     let mut rng = StdRng::seed_from_u64(seed);
     let seeds = fuzzing::seed_inputs();
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
@@ -140,7 +100,7 @@ fn fuzz_command_dispatch_with_random_input() {
             2..=7 => {
                 let base = seeds[rng.gen_range(0..seeds.len())].clone();
                 let other = &seeds[rng.gen_range(0..seeds.len())];
-                mutate(&mut rng, base, other)
+                mutate(&mut rng, base, other, &INTERESTING, 1)
             }
             _ => {
                 let len = rng.gen_range(0..96);
@@ -170,15 +130,7 @@ fn fuzz_command_dispatch_with_random_input() {
 #[test]
 #[ignore = "writes the fuzz seed corpus; run by scripts/fuzz"]
 fn write_seed_corpus() {
-    let Some(dir) = std::env::var_os("STRATA_FUZZ_CORPUS_DIR") else {
-        eprintln!("STRATA_FUZZ_CORPUS_DIR is not set; nothing written");
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (i, input) in fuzzing::seed_inputs().iter().enumerate() {
-        std::fs::write(dir.join(format!("seed-{i:03}")), input).unwrap();
-    }
+    strata_protocol::fuzzing::write_seed_corpus(&fuzzing::seed_inputs());
 }
 
 /// Replays inputs, e.g. libFuzzer's crash or slow-unit files:
@@ -550,9 +502,7 @@ fn execute_without_params(id: u32) -> Step {
 // the bystander in database `fuzz` got sql_mode NO_AUTO_VALUE_ON_ZERO).
 #[test]
 fn prepared_set_statements_do_not_leak_into_other_sessions() {
-    start();
-    if !fuzzing::has_storage() {
-        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
+    if !start_with_storage() {
         return;
     }
     for sql in [
@@ -585,9 +535,7 @@ fn prepared_set_statements_do_not_leak_into_other_sessions() {
 // database `test` then read @@session.sql_mode '' instead of STRICT_TRANS_TABLES,...
 #[test]
 fn prepared_set_global_is_refused_like_set_global() {
-    start();
-    if !fuzzing::has_storage() {
-        eprintln!("STRATA_FUZZ_STORAGE=none: prepared statements cannot run; skipped");
+    if !start_with_storage() {
         return;
     }
     let run = |sql: &str| {

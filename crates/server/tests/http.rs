@@ -4,8 +4,10 @@
 //! load, the JSON views and actions with basic authentication, and the OpenAPI
 //! document.
 
+mod common;
+
+use common::{is_closed_soon, node_and_conn, TestResult};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full};
@@ -14,8 +16,6 @@ use hyper_util::rt::TokioIo;
 use mysql_async::prelude::*;
 use serde_json::Value;
 use strata_testkit::ComputeNode;
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// An HTTP response: status, `WWW-Authenticate` if any, body.
 struct Reply {
@@ -77,14 +77,25 @@ async fn request(
 
 const ROOT: Option<(&str, &str)> = Some(("root", "secret"));
 
-async fn sharded_node() -> Result<ComputeNode, Box<dyn std::error::Error + Send + Sync>> {
-    let node = ComputeNode::on_shared_storage(2).await?;
-    let mut c = node.connect(Some("test")).await?;
+/// A GET of `path` with the credential `auth`.
+async fn get(
+    addr: SocketAddr,
+    path: &str,
+    auth: Option<(&str, &str)>,
+) -> Result<Reply, Box<dyn std::error::Error + Send + Sync>> {
+    request(addr, "GET", path, auth, None).await
+}
+
+/// A compute node on two data nodes with the sharded table `ht` of four rows, and its
+/// HTTP address.
+async fn sharded_node() -> TestResult<(ComputeNode, SocketAddr)> {
+    let (node, mut c) = node_and_conn(2).await?;
     c.query_drop("CREATE TABLE ht (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'")
         .await?;
     c.query_drop("INSERT INTO ht VALUES (1, 10), (2, 20), (3, 30), (4, 40)")
         .await?;
-    Ok(node)
+    let addr = node.http_addr();
+    Ok((node, addr))
 }
 
 /// The value of the first sample of `metric` whose labels include `labels`.
@@ -107,7 +118,7 @@ fn value(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)
 async fn scrape(
     addr: SocketAddr,
 ) -> Result<prometheus_parse::Scrape, Box<dyn std::error::Error + Send + Sync>> {
-    let reply = request(addr, "GET", "/metrics", None, None).await?;
+    let reply = get(addr, "/metrics", None).await?;
     assert_eq!(reply.status, 200);
     assert!(reply
         .content_type
@@ -119,8 +130,7 @@ async fn scrape(
 
 #[tokio::test]
 async fn metrics_parse_list_every_family_and_move_under_load() -> TestResult {
-    let node = sharded_node().await?;
-    let addr = node.http_addr();
+    let (node, addr) = sharded_node().await?;
     let before = scrape(addr).await?;
     for family in strata_server::metrics::FAMILIES {
         assert!(
@@ -209,8 +219,7 @@ async fn metrics_parse_list_every_family_and_move_under_load() -> TestResult {
 
 #[tokio::test]
 async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResult {
-    let node = sharded_node().await?;
-    let addr = node.http_addr();
+    let (node, addr) = sharded_node().await?;
     let mut root = node.connect(Some("test")).await?;
     root.query_drop("CREATE USER 'watcher'@'%' IDENTIFIED BY 'pw'")
         .await?;
@@ -222,43 +231,29 @@ async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResul
             .await?;
     }
 
-    let anonymous = request(addr, "GET", "/api/v1/datanodes", None, None).await?;
+    let anonymous = get(addr, "/api/v1/datanodes", None).await?;
     assert_eq!(anonymous.status, 401);
     assert_eq!(
         anonymous.www_authenticate.as_deref(),
         Some("Basic realm=\"strata\"")
     );
     assert_eq!(anonymous.json()["error"]["code"], 1045);
-    let wrong = request(
-        addr,
-        "GET",
-        "/api/v1/datanodes",
-        Some(("root", "bad")),
-        None,
-    )
-    .await?;
+    let wrong = get(addr, "/api/v1/datanodes", Some(("root", "bad"))).await?;
     assert_eq!(wrong.status, 401);
     assert_eq!(
         wrong.json()["error"]["message"],
         "Access denied for user 'root'@'127.0.0.1'"
     );
-    let weak = request(
-        addr,
-        "GET",
-        "/api/v1/datanodes",
-        Some(("watcher", "pw")),
-        None,
-    )
-    .await?;
+    let weak = get(addr, "/api/v1/datanodes", Some(("watcher", "pw"))).await?;
     assert_eq!(weak.status, 403);
     assert_eq!(weak.json()["error"]["code"], 1227);
-    let unknown = request(addr, "GET", "/api/v1/nothing", ROOT, None).await?;
+    let unknown = get(addr, "/api/v1/nothing", ROOT).await?;
     assert_eq!(unknown.status, 404);
     assert!(unknown.json()["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("'nothing'")));
 
-    let datanodes = request(addr, "GET", "/api/v1/datanodes", ROOT, None).await?;
+    let datanodes = get(addr, "/api/v1/datanodes", ROOT).await?;
     assert_eq!(datanodes.status, 200);
     let datanodes = datanodes.json();
     let ids: Vec<i64> = datanodes
@@ -271,23 +266,17 @@ async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResul
     assert_eq!(datanodes[0]["databases"], "test");
     assert!(datanodes[0]["statements_per_s"].is_number());
 
-    let tables = request(addr, "GET", "/api/v1/tables", ROOT, None)
-        .await?
-        .json();
+    let tables = get(addr, "/api/v1/tables", ROOT).await?.json();
     assert_eq!(tables[0]["table"], "ht");
     assert_eq!(tables[0]["type"], "sharded");
     assert_eq!(tables[0]["key"], "id");
 
-    let sessions = request(addr, "GET", "/api/v1/sessions", ROOT, None)
-        .await?
-        .json();
+    let sessions = get(addr, "/api/v1/sessions", ROOT).await?.json();
     assert!(sessions
         .as_array()
         .is_some_and(|s| s.iter().any(|x| x["id"] == i64::from(root.id()))));
 
-    let digests = request(addr, "GET", "/api/v1/digests", ROOT, None)
-        .await?
-        .json();
+    let digests = get(addr, "/api/v1/digests", ROOT).await?.json();
     let point = digests
         .as_array()
         .into_iter()
@@ -298,9 +287,7 @@ async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResul
     assert!(point["p99_ms"].is_number());
 
     // The CREATE TABLE of `sharded_node` ran on both data nodes: a finished job.
-    let jobs = request(addr, "GET", "/api/v1/jobs", ROOT, None)
-        .await?
-        .json();
+    let jobs = get(addr, "/api/v1/jobs", ROOT).await?.json();
     let create = jobs
         .as_array()
         .into_iter()
@@ -329,7 +316,7 @@ async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResul
         "server",
         "help",
     ] {
-        let reply = request(addr, "GET", &format!("/api/v1/{view}"), ROOT, None).await?;
+        let reply = get(addr, &format!("/api/v1/{view}"), ROOT).await?;
         assert_eq!(reply.status, 200, "{view}: {}", reply.body);
         assert!(reply.json().is_array(), "{view}");
     }
@@ -339,9 +326,8 @@ async fn views_need_an_admin_credential_and_mirror_the_admin_port() -> TestResul
 
 #[tokio::test]
 async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> TestResult {
-    let node = sharded_node().await?;
-    let addr = node.http_addr();
-    let health = request(addr, "GET", "/health", None, None).await?;
+    let (node, addr) = sharded_node().await?;
+    let health = get(addr, "/health", None).await?;
     assert_eq!(
         (health.status, health.json()["status"].clone()),
         (200, "online".into())
@@ -352,7 +338,7 @@ async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> 
     let offline = request(addr, "POST", "/api/v1/offline", ROOT, None).await?;
     assert_eq!(offline.status, 200);
     assert_eq!(offline.json()["changed"], true);
-    let health = request(addr, "GET", "/health", None, None).await?;
+    let health = get(addr, "/health", None).await?;
     assert_eq!(
         (health.status, health.json()["status"].clone()),
         (503, "offline".into())
@@ -360,10 +346,7 @@ async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> 
     assert!(node.connect(None).await.is_err());
     let online = request(addr, "POST", "/api/v1/online", ROOT, None).await?;
     assert_eq!(online.json()["state"], "online");
-    assert_eq!(
-        request(addr, "GET", "/health", None, None).await?.status,
-        200
-    );
+    assert_eq!(get(addr, "/health", None).await?.status, 200);
 
     let mut victim = node.connect(Some("test")).await?;
     let bad = request(addr, "POST", "/api/v1/kill", ROOT, Some("{\"id\": 1}")).await?;
@@ -384,15 +367,7 @@ async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> 
     let killed = request(addr, "POST", "/api/v1/kill", ROOT, Some(&body)).await?;
     assert_eq!(killed.status, 200);
     assert_eq!(killed.json()["killed"], 1);
-    let mut closed = false;
-    for _ in 0..50 {
-        if victim.query_drop("SELECT 1").await.is_err() {
-            closed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(closed);
+    assert!(is_closed_soon(&mut victim).await);
 
     let reload = request(addr, "POST", "/api/v1/reload", ROOT, None).await?;
     assert_eq!(reload.status, 422);
@@ -408,7 +383,7 @@ async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> 
 
     let reset = request(addr, "POST", "/api/v1/reset_digests", ROOT, None).await?;
     assert_eq!(reset.status, 200);
-    let wrong_method = request(addr, "GET", "/api/v1/offline", ROOT, None).await?;
+    let wrong_method = get(addr, "/api/v1/offline", ROOT).await?;
     assert_eq!(wrong_method.status, 405);
     node.shutdown().await;
     Ok(())
@@ -416,8 +391,8 @@ async fn actions_take_the_node_offline_kill_sessions_and_refuse_bad_bodies() -> 
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() -> TestResult {
-    let node = sharded_node().await?;
-    let reply = request(node.http_addr(), "GET", "/api/v1/openapi.json", None, None).await?;
+    let (node, addr) = sharded_node().await?;
+    let reply = get(addr, "/api/v1/openapi.json", None).await?;
     assert_eq!(reply.status, 200);
     let doc = reply.json();
     assert!(doc["openapi"]

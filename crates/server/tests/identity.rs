@@ -5,22 +5,14 @@
 //! `USE information_schema`, which must read the same restricted tables as qualified
 //! names, and session variables without a default value.
 
+mod common;
+
+use common::{assert_lists_only_test, code_of, node_and_conn, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_server::RunningServer;
-use strata_testkit::{
-    mysql_opts, shared_storage, ComputeNode, StorageNodes, ROOT_PASSWORD, ROOT_USER,
-};
+use strata_testkit::{mysql_opts, ComputeNode, StorageNodes, ROOT_PASSWORD, ROOT_USER};
 use tokio::io::AsyncReadExt;
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
 
 /// The version string of the server greeting at `addr`, read off the wire (drivers
 /// parse it and strip MariaDB's prefix, so they cannot show it as sent).
@@ -108,8 +100,7 @@ fn assert_identity(seen: &[(String, String)], version: &str, comment: &str) {
 
 #[tokio::test]
 async fn one_identity_derived_from_the_storage_nodes() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut direct = storage.connect(0, None).await?;
     let storage_version: String = direct.query_first("SELECT @@version").await?.ok_or("v")?;
     assert!(storage_version.contains("MariaDB"), "{storage_version}");
@@ -137,14 +128,11 @@ async fn one_identity_derived_from_the_storage_nodes() -> TestResult {
 
 #[tokio::test]
 async fn configured_identity_wins_everywhere() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| {
-            c.server.version = Some("10.6.99-MariaDB-configured".into());
-            c.server.version_comment = Some("configured comment".into());
-        })
-        .start()
-        .await?;
+    let node = ComputeNode::configured(1, |c| {
+        c.server.version = Some("10.6.99-MariaDB-configured".into());
+        c.server.version_comment = Some("configured comment".into());
+    })
+    .await?;
     assert_eq!(
         greeting_version(node.service_addr()).await?,
         "5.5.5-10.6.99-MariaDB-configured"
@@ -200,8 +188,7 @@ async fn identity_follows_a_storage_node_that_answers_after_start() -> TestResul
 
 #[tokio::test]
 async fn use_information_schema_reads_only_what_qualified_names_read() -> TestResult {
-    let node = ComputeNode::on_shared_storage(1).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(1).await?;
     let table = strata_testkit::unique_name("t_is");
     c.query_drop(format!("CREATE TABLE {table} (id INT PRIMARY KEY)"))
         .await?;
@@ -229,13 +216,7 @@ async fn use_information_schema_reads_only_what_qualified_names_read() -> TestRe
         .query(format!("SELECT t.TABLE_NAME FROM TABLES t JOIN `columns` c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME WHERE t.TABLE_NAME = '{table}'"))
         .await?;
     assert_eq!(names, vec![table.clone()]);
-    let schemata: Vec<String> = c
-        .query("SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1")
-        .await?;
-    assert_eq!(
-        schemata,
-        vec!["information_schema".to_string(), "test".to_string()]
-    );
+    assert_lists_only_test(&mut c, "SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1").await?;
     // A prepared statement is restricted the same way (or refused where the text
     // protocol is needed to map physical names).
     match c
@@ -270,13 +251,7 @@ async fn use_information_schema_reads_only_what_qualified_names_read() -> TestRe
     assert_eq!(code_of(&err), Some(1235), "{err}");
 
     let mut at_login = node.connect(Some("information_schema")).await?;
-    let schemata: Vec<String> = at_login
-        .query("SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1")
-        .await?;
-    assert_eq!(
-        schemata,
-        vec!["information_schema".to_string(), "test".to_string()]
-    );
+    assert_lists_only_test(&mut at_login, "SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1").await?;
 
     c.query_drop("USE test").await?;
     c.query_drop(format!("DROP TABLE {table}")).await?;
@@ -286,8 +261,7 @@ async fn use_information_schema_reads_only_what_qualified_names_read() -> TestRe
 
 #[tokio::test]
 async fn rand_seeds_set_and_their_connections_serve_other_sessions() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     let mut direct = storage.connect(0, None).await?;
     direct
         .query_drop("SET rand_seed1 = 3, rand_seed2 = 7")

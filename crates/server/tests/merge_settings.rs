@@ -2,11 +2,12 @@
 //! session's `group_concat_max_len` (compared with one plain MariaDB holding the same
 //! rows) and the configured `merge.memory_budget`, through a real client.
 
+mod common;
+
+use common::{node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Conn;
-use strata_testkit::{shared_storage, unique_name, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+use strata_testkit::{unique_name, ComputeNode};
 
 const CREATE_SHARDED: &str = "CREATE TABLE gc (id INT PRIMARY KEY, g INT, v VARCHAR(10)) \
      SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'";
@@ -45,8 +46,7 @@ async fn group_concat(
 
 #[tokio::test]
 async fn group_concat_across_nodes_is_cut_at_the_sessions_limit_as_on_mariadb() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(2).await?;
     let mut strata = node.connect(Some("test")).await?;
     strata.query_drop(CREATE_SHARDED).await?;
     strata.query_drop(rows()).await?;
@@ -84,11 +84,7 @@ async fn group_concat_across_nodes_is_cut_at_the_sessions_limit_as_on_mariadb() 
 #[tokio::test]
 async fn a_merge_over_the_configured_memory_budget_fails_with_1114_naming_the_setting() -> TestResult
 {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.merge.memory_budget = 4096)
-        .start()
-        .await?;
+    let node = ComputeNode::configured(2, |c| c.merge.memory_budget = 4096).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(CREATE_SHARDED).await?;
     let values: Vec<String> = (1..=400).map(|id| format!("({id}, {id}, 'x')")).collect();

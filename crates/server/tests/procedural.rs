@@ -4,31 +4,16 @@
 //! CALL runs only where a hint routes it, triggers on sharded tables and events are
 //! refused; ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM TABLE answer with MariaDB's rows.
 
+mod common;
+
+use common::{error_of, node_and_conn, node_on_shared, physical_test_db, TestResult};
 use mysql_async::prelude::*;
-use strata_testkit::{shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-fn code_of(e: &mysql_async::Error) -> Option<u16> {
-    match e {
-        mysql_async::Error::Server(s) => Some(s.code),
-        _ => None,
-    }
-}
-
-async fn error_of(c: &mut mysql_async::Conn, sql: &str) -> (Option<u16>, String) {
-    match c.query_drop(sql).await {
-        Ok(()) => (None, String::new()),
-        Err(e) => (code_of(&e), e.to_string()),
-    }
-}
+use strata_testkit::StorageNodes;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_data_node(
 ) -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (_node, mut c) = node_and_conn(1).await?;
     c.query_drop("DROP TABLE IF EXISTS pr_t").await?;
     c.query_drop("DROP PROCEDURE IF EXISTS pr_fill").await?;
     c.query_drop("CREATE TABLE pr_t (a INT PRIMARY KEY)")
@@ -111,9 +96,7 @@ async fn a_procedure_with_a_multi_statement_body_is_created_and_called_on_one_da
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_routine_body_naming_the_storage_servers_schemas_is_refused() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (_node, mut c) = node_and_conn(1).await?;
     let (code, _) = error_of(
         &mut c,
         "CREATE PROCEDURE pr_bad() BEGIN SELECT 1; SELECT * FROM mysql.user; END",
@@ -132,9 +115,7 @@ async fn a_routine_body_naming_the_storage_servers_schemas_is_refused() -> TestR
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_maintenance_statements_answer_with_the_logical_table_on_one_data_node() -> TestResult
 {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(1).await?;
     c.query_drop("DROP TABLE IF EXISTS mt_a, mt_b").await?;
     c.query_drop("CREATE TABLE mt_a (a INT) ENGINE=MyISAM")
         .await?;
@@ -176,28 +157,35 @@ async fn table_maintenance_statements_answer_with_the_logical_table_on_one_data_
     Ok(())
 }
 
+/// How many routines named `name` storage node `i` has in `physical`.
+async fn routines_named(
+    storage: &StorageNodes,
+    i: usize,
+    physical: &str,
+    name: &str,
+) -> TestResult<i64> {
+    let mut s = storage.connect(i, Some(physical)).await?;
+    let n: Option<i64> = s
+        .exec_first(
+            "SELECT COUNT(*) FROM information_schema.ROUTINES \
+             WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ?",
+            (physical, name),
+        )
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() -> TestResult {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let (storage, node) = node_on_shared(2).await?;
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("DROP PROCEDURE IF EXISTS mp_one").await?;
     c.query_drop("CREATE PROCEDURE mp_one() BEGIN SELECT 1; SELECT 2 AS two; END")
         .await?;
     for i in 0..2 {
-        let mut s = storage.connect(i, Some(&physical)).await?;
-        let n: Option<i64> = s
-            .exec_first(
-                "SELECT COUNT(*) FROM information_schema.ROUTINES \
-                 WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = 'mp_one'",
-                (physical.as_str(),),
-            )
-            .await?;
-        assert_eq!(n, Some(1), "storage node {i}");
+        let n = routines_named(&storage, i, &physical, "mp_one").await?;
+        assert_eq!(n, 1, "storage node {i}");
     }
     let (code, message) = error_of(&mut c, "CALL mp_one()").await;
     assert_eq!(code, Some(1235), "{message}");
@@ -258,15 +246,8 @@ async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() 
 
     c.query_drop("DROP PROCEDURE mp_one").await?;
     for i in 0..2 {
-        let mut s = storage.connect(i, Some(&physical)).await?;
-        let n: Option<i64> = s
-            .exec_first(
-                "SELECT COUNT(*) FROM information_schema.ROUTINES \
-                 WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = 'mp_one'",
-                (physical.as_str(),),
-            )
-            .await?;
-        assert_eq!(n, Some(0), "storage node {i}");
+        let n = routines_named(&storage, i, &physical, "mp_one").await?;
+        assert_eq!(n, 0, "storage node {i}");
     }
     c.query_drop("DROP TABLE mp_sharded").await?;
     Ok(())

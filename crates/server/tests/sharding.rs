@@ -2,20 +2,12 @@
 //! routed point queries, scatter queries with merged ORDER BY / LIMIT / aggregates,
 //! global tables and transactions that touch several data nodes.
 
+mod common;
+
+use common::{first_int, node_on_shared, physical_test_db, run_all, TestResult};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_testkit::{shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-async fn two_node_cluster() -> Result<
-    (std::sync::Arc<strata_testkit::StorageNodes>, ComputeNode),
-    Box<dyn std::error::Error + Send + Sync>,
-> {
-    let storage = shared_storage(2).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    Ok((storage, node))
-}
 
 async fn rows_on_storage(
     storage: &strata_testkit::StorageNodes,
@@ -24,19 +16,13 @@ async fn rows_on_storage(
     table: &str,
 ) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
     let mut c = storage.connect(i, Some(physical)).await?;
-    let n: Option<i64> = c
-        .query_first(format!("SELECT COUNT(*) FROM `{table}`"))
-        .await?;
-    Ok(n.unwrap_or(-1))
+    Ok(first_int(&mut c, &format!("SELECT COUNT(*) FROM `{table}`")).await?)
 }
 
 #[tokio::test]
 async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
-    let (storage, node) = two_node_cluster().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let (storage, node) = node_on_shared(2).await?;
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(20), amount DECIMAL(10,2)) \
@@ -152,11 +138,8 @@ async fn sharded_tables_route_split_and_merge_like_one_mysql() -> TestResult {
 
 #[tokio::test]
 async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() -> TestResult {
-    let (storage, node) = two_node_cluster().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let (storage, node) = node_on_shared(2).await?;
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE region (id INT PRIMARY KEY, name VARCHAR(10)) SHARD BY GLOBAL")
         .await?;
@@ -193,10 +176,7 @@ async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() 
         .configure(|c| c.server.auto_shard_plain_tables = false)
         .start()
         .await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
         .await?;
@@ -213,29 +193,37 @@ async fn global_tables_keep_a_copy_on_every_node_and_plain_tables_are_sharded() 
 
 #[tokio::test]
 async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> TestResult {
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE acct (id INT PRIMARY KEY, bal INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'").await?;
     c.query_drop("INSERT INTO acct VALUES (1, 100), (2, 100)")
         .await?;
-    c.query_drop("BEGIN").await?;
-    c.query_drop("UPDATE acct SET bal = bal - 10 WHERE id = 1")
-        .await?;
-    c.query_drop("UPDATE acct SET bal = bal + 10 WHERE id = 2")
-        .await?;
-    c.query_drop("ROLLBACK").await?;
+    run_all(
+        &mut c,
+        &[
+            "BEGIN",
+            "UPDATE acct SET bal = bal - 10 WHERE id = 1",
+            "UPDATE acct SET bal = bal + 10 WHERE id = 2",
+            "ROLLBACK",
+        ],
+    )
+    .await?;
     let bals: Vec<i32> = c.query("SELECT bal FROM acct ORDER BY id").await?;
     assert_eq!(
         bals,
         vec![100, 100],
         "a rollback undoes both nodes' changes"
     );
-    c.query_drop("START TRANSACTION").await?;
-    c.query_drop("UPDATE acct SET bal = bal - 10 WHERE id = 1")
-        .await?;
-    c.query_drop("UPDATE acct SET bal = bal + 10 WHERE id = 2")
-        .await?;
-    c.query_drop("COMMIT").await?;
+    run_all(
+        &mut c,
+        &[
+            "START TRANSACTION",
+            "UPDATE acct SET bal = bal - 10 WHERE id = 1",
+            "UPDATE acct SET bal = bal + 10 WHERE id = 2",
+            "COMMIT",
+        ],
+    )
+    .await?;
     let bals: Vec<i32> = c.query("SELECT bal FROM acct ORDER BY id").await?;
     assert_eq!(bals, vec![90, 110]);
     let total: Option<String> = c.query_first("SELECT SUM(bal) FROM acct").await?;
@@ -252,7 +240,7 @@ async fn a_transaction_over_two_data_nodes_commits_or_rolls_back_on_both() -> Te
 
 #[tokio::test]
 async fn prepared_statements_route_by_their_parameters() -> TestResult {
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop("CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(10)) SHARD BY functiontype 'auto_mod' USING COLUMN 'k' ON DATANODE '1,2'").await?;
     let insert = c.prep("INSERT INTO kv VALUES (?, ?)").await?;
@@ -310,7 +298,7 @@ async fn prepared_statements_route_by_their_parameters() -> TestResult {
 #[tokio::test]
 async fn prepared_merges_send_every_type_in_the_binary_protocol() -> TestResult {
     use mysql_async::Value;
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE typed (id INT PRIMARY KEY, tiny TINYINT, big BIGINT UNSIGNED,          amount DECIMAL(10,2), score DOUBLE, f FLOAT, d DATE, ts DATETIME(3), t TIME,          name VARCHAR(20), y YEAR)          SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1,2'",
@@ -350,7 +338,7 @@ async fn prepared_merges_send_every_type_in_the_binary_protocol() -> TestResult 
 
 #[tokio::test]
 async fn an_insert_without_the_sharding_column_routes_by_its_default() -> TestResult {
-    let (_storage, node) = two_node_cluster().await?;
+    let (_storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;
     c.query_drop(
         "CREATE TABLE kd (id INT NOT NULL DEFAULT 7, v INT) \
@@ -397,10 +385,7 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
         .configure(move |c| c.tables = vec![by_customer, audit])
         .start()
         .await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     // Plain DDL, as an ORM or a migration tool writes it (the key contains the declared
     // sharding column, so each data node can enforce it).
@@ -436,12 +421,8 @@ async fn tables_declared_in_the_configuration_follow_their_declaration() -> Test
 /// plain table whose keys share no column stays whole on one node, where they hold.
 #[tokio::test]
 async fn unique_keys_without_the_sharding_column_are_refused_not_duplicated() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let physical = node
-        .physical_database("test")
-        .ok_or("physical")?
-        .to_string();
+    let (storage, node) = node_on_shared(4).await?;
+    let physical = physical_test_db(&node)?;
     let mut c = node.connect(Some("test")).await?;
     let err = c
         .query_drop(

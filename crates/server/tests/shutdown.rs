@@ -4,6 +4,9 @@
 //! threads are joined. One test in this file, so the worker-thread count it reads from
 //! /proc is not disturbed by another compute node of the same process.
 
+mod common;
+
+use common::TestResult;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::*;
@@ -12,8 +15,6 @@ use strata_server::RunningServer;
 use strata_testkit::{
     mysql_opts, shared_storage, unique_name, ComputeNode, ROOT_PASSWORD, ROOT_USER,
 };
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// Threads of this process whose name says they are session workers.
 fn worker_threads() -> std::io::Result<usize> {

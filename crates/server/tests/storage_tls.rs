@@ -4,6 +4,9 @@
 //! that does not offer it, or whose certificate another CA signed, with an error that
 //! says so, instead of falling back to clear text.
 
+mod common;
+
+use common::run_all;
 use mysql_async::prelude::*;
 use strata_testkit::{CertificateAuthority, ComputeNode, StorageNodes};
 
@@ -19,13 +22,15 @@ async fn queries_run_over_tls_to_storage_nodes_that_require_it() -> TestResult {
     assert!(primary.tls && primary.tls_verify && primary.tls_ca.is_some());
 
     let mut c = node.connect(Some("test")).await?;
-    c.query_drop(
-        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)) \
-         SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'",
+    run_all(
+        &mut c,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)) \
+             SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1,2'",
+            "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')",
+        ],
     )
     .await?;
-    c.query_drop("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')")
-        .await?;
     let total: Option<(i64, i64)> = c.query_first("SELECT SUM(id), COUNT(*) FROM t").await?;
     assert_eq!(total, Some((15, 5)));
     let rows: Vec<(i64, String)> = c.query("SELECT id, v FROM t ORDER BY id").await?;

@@ -2,16 +2,15 @@
 //! and many other include files read it): every column MariaDB has, with the values
 //! that identify a storage server masked as in `GLOBAL_VARIABLES` and `SHOW VARIABLES`.
 
+mod common;
+
+use common::{node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
-use strata_testkit::{shared_storage, ComputeNode};
-
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn system_variables_show_the_compute_nodes_identity_and_hide_the_storages() -> TestResult {
-    let storage = shared_storage(1).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(1).await?;
     let mut c = node.connect(Some("test")).await?;
 
     let sanitizer: Option<u64> = c

@@ -6,6 +6,9 @@
 
 mod bank;
 
+mod common;
+
+use common::{first_int, node_and_conn, node_on_shared};
 use std::time::{Duration, Instant};
 
 use bank::{accounts_table, balances, branches_of, server_code, Bank, TestResult, XA_FORMAT_ID};
@@ -16,8 +19,7 @@ use strata_testkit::{shared_storage, ComputeNode, StorageNodes};
 
 #[tokio::test]
 async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(4).await?;
     let node_id = node.config().server.node_id;
     let mut c = node.connect(Some("test")).await?;
     accounts_table(&mut c, 8, 100).await?;
@@ -72,8 +74,7 @@ async fn a_transaction_over_several_nodes_commits_or_rolls_back_everywhere() -> 
 
 #[tokio::test]
 async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (_node, mut c) = node_and_conn(4).await?;
     accounts_table(&mut c, 8, 100).await?;
 
     c.query_drop("BEGIN").await?;
@@ -128,8 +129,7 @@ async fn savepoints_and_failed_statements_roll_back_on_every_node() -> TestResul
 
 #[tokio::test]
 async fn ddl_commits_implicitly_and_autocommit_off_opens_transactions() -> TestResult {
-    let node = ComputeNode::on_shared_storage(4).await?;
-    let mut c = node.connect(Some("test")).await?;
+    let (node, mut c) = node_and_conn(4).await?;
     let mut other = node.connect(Some("test")).await?;
     accounts_table(&mut c, 8, 100).await?;
 
@@ -306,8 +306,7 @@ async fn recovery_commits_logged_branches_and_rolls_back_the_rest() -> TestResul
 
 #[tokio::test]
 async fn bank_transfers_across_nodes_keep_the_total() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let (storage, node) = node_on_shared(4).await?;
     let node_id = node.config().server.node_id;
     let bank = Bank::open(vec![node.opts(Some("test"))], false).await?;
     let stats = bank.clone().run(16, 4, Duration::from_secs(8)).await;
@@ -411,11 +410,8 @@ async fn bank_survives_a_primary_failover() -> TestResult {
 
 #[tokio::test]
 async fn a_deadlock_across_nodes_rolls_back_one_transaction_with_1213() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.transaction.deadlock_check_interval_ms = 500)
-        .start()
-        .await?;
+    let node =
+        ComputeNode::configured(4, |c| c.transaction.deadlock_check_interval_ms = 500).await?;
     let mut setup = node.connect(Some("test")).await?;
     accounts_table(&mut setup, 8, 100).await?;
     // Accounts 1 and 2 live on different data nodes (auto_mod over 4 nodes).
@@ -513,19 +509,13 @@ async fn kill_query_stops_a_statement_on_every_node_and_kill_rolls_back() -> Tes
 }
 
 async fn read(c: &mut Conn, id: u32) -> Result<i64, mysql_async::Error> {
-    let v: Option<i64> = c
-        .query_first(format!("SELECT balance FROM accounts WHERE id = {id}"))
-        .await?;
-    Ok(v.unwrap_or(-1))
+    first_int(c, &format!("SELECT balance FROM accounts WHERE id = {id}")).await
 }
 
 #[tokio::test]
 async fn isolation_levels_behave_as_on_one_node() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|c| c.transaction.idle_in_transaction_timeout_ms = 1500)
-        .start()
-        .await?;
+    let node =
+        ComputeNode::configured(4, |c| c.transaction.idle_in_transaction_timeout_ms = 1500).await?;
     let mut writer = node.connect(Some("test")).await?;
     accounts_table(&mut writer, 8, 100).await?;
     let mut c = node.connect(Some("test")).await?;

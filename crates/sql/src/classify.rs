@@ -2,7 +2,7 @@
 //! to decide whether a statement is handled locally, changes transaction state, or is
 //! forwarded. Leading comments, hints and `(` are skipped; executable comments count as code.
 
-use crate::lexer::{Lexer, Token};
+use crate::lexer::{outside_parens, Lexer, Token};
 
 /// What kind of statement a text is, by its leading keywords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,20 +191,13 @@ const LEADING_KEYWORDS: &[(&str, StatementKind)] = &[
 /// `WITH cte AS (...) <statement>`: the first SELECT/UPDATE/DELETE outside parentheses
 /// decides; `WITH ... (SELECT ...)` is a SELECT.
 fn classify_with(sql: &str, toks: impl Iterator<Item = Token>) -> StatementKind {
-    let mut depth = 0usize;
-    for t in toks {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth = depth.saturating_sub(1);
-        } else if depth == 0 {
-            if t.is_keyword(sql, "SELECT") {
-                return StatementKind::Select;
-            } else if t.is_keyword(sql, "UPDATE") {
-                return StatementKind::Update;
-            } else if t.is_keyword(sql, "DELETE") {
-                return StatementKind::Delete;
-            }
+    for t in outside_parens(sql, toks) {
+        if t.is_keyword(sql, "SELECT") {
+            return StatementKind::Select;
+        } else if t.is_keyword(sql, "UPDATE") {
+            return StatementKind::Update;
+        } else if t.is_keyword(sql, "DELETE") {
+            return StatementKind::Delete;
         }
     }
     StatementKind::Select

@@ -62,6 +62,21 @@ impl SqlError {
     }
 }
 
+/// Asserts that `parse` rejects each statement with a syntax error near the given text
+/// (the parsers' tests share it).
+#[cfg(test)]
+pub(crate) fn assert_syntax_errors<T: std::fmt::Debug>(
+    parse: impl Fn(&str) -> Result<T, SqlError>,
+    cases: &[(&str, &str)],
+) {
+    for &(sql, near) in cases {
+        match parse(sql) {
+            Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "parsing {sql}"),
+            other => panic!("{sql}: expected a syntax error, got {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

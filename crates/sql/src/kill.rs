@@ -36,6 +36,7 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::assert_syntax_errors;
 
     #[test]
     fn parses_kill() {
@@ -58,19 +59,17 @@ mod tests {
 
     #[test]
     fn malformed_kill_is_an_error() {
-        for (sql, near) in [
-            ("KILL", ""),
-            ("KILL QUERY", ""),
-            ("KILL -1", "-1"),
-            ("KILL 1 2", "2"),
-            ("KILL 'x'", "'x'"),
-            ("KILL 18446744073709551616", "18446744073709551616"),
-        ] {
-            match parse_kill(sql) {
-                Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "parsing {sql}"),
-                other => panic!("{sql}: expected a syntax error, got {other:?}"),
-            }
-        }
+        assert_syntax_errors(
+            parse_kill,
+            &[
+                ("KILL", ""),
+                ("KILL QUERY", ""),
+                ("KILL -1", "-1"),
+                ("KILL 1 2", "2"),
+                ("KILL 'x'", "'x'"),
+                ("KILL 18446744073709551616", "18446744073709551616"),
+            ],
+        );
         assert_eq!(
             parse_kill("KILL USER bob"),
             Err(SqlError::Unsupported("KILL USER".into()))

@@ -5,162 +5,15 @@
 //! content as SQL. Strata hints `/*!strata:...*/` (alias `/*!hotdb:...*/`) are one
 //! [`TokenKind::Hint`] token. Malformed input yields a [`TokenKind::Error`] token that runs
 //! to the end of the input; the lexer never panics.
+//!
+//! Here the scanner; `token` holds what a token is, `value` what literal and
+//! identifier tokens stand for.
 
-use std::borrow::Cow;
+mod token;
+mod value;
 
-/// Byte range `start..end` of a token in the statement text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Span {
-    /// First byte of the token.
-    pub start: usize,
-    /// One past the last byte of the token.
-    pub end: usize,
-}
-
-impl Span {
-    /// The text this span covers in `src` (empty if the span does not fit `src`).
-    pub fn text(self, src: &str) -> &str {
-        src.get(self.start..self.end).unwrap_or("")
-    }
-
-    /// Length in bytes.
-    pub fn len(self) -> usize {
-        self.end - self.start
-    }
-
-    /// True for a zero-length span.
-    pub fn is_empty(self) -> bool {
-        self.end == self.start
-    }
-}
-
-/// Why a token is malformed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LexErrorKind {
-    /// A `'...'` or `"..."` literal (or a quoted user variable) without its closing quote.
-    UnterminatedString,
-    /// A `` `...` `` identifier without its closing backquote.
-    UnterminatedIdent,
-    /// A `/* ...` comment or hint without its closing `*/`.
-    UnterminatedComment,
-}
-
-/// What a token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TokenKind {
-    /// Spaces, tabs, newlines.
-    Whitespace,
-    /// `-- ...` or `# ...` up to (not including) the end of the line.
-    LineComment,
-    /// `/* ... */` (also optimizer hints `/*+ ... */`).
-    BlockComment,
-    /// Opening of an executable comment: `/*!`, `/*!50700`, `/*M!100100`; its content is code.
-    ExecCommentStart,
-    /// The `*/` closing an executable comment.
-    ExecCommentEnd,
-    /// A Strata hint `/*!strata:...*/` or `/*!hotdb:...*/`, whole.
-    Hint,
-    /// An unquoted identifier or keyword.
-    Ident,
-    /// A `` `backquoted` `` identifier.
-    QuotedIdent,
-    /// A string literal: `'..'`, `".."`, `N'..'`, `_utf8mb4'..'`.
-    String,
-    /// An integer literal: `42`.
-    Integer,
-    /// A fixed-point literal: `1.5`, `.5`, `1.`.
-    Decimal,
-    /// A floating-point literal with an exponent: `1e10`, `1.5E-3`.
-    Float,
-    /// A hexadecimal literal: `0x1F`, `X'1F'`.
-    HexNumber,
-    /// A bit literal: `0b101`, `b'101'`.
-    BitNumber,
-    /// A `?` parameter placeholder.
-    Placeholder,
-    /// A user variable: `@name`, `@'quoted'`, `` @`quoted` ``.
-    UserVar,
-    /// A system variable: `@@name`, `@@session.name`, `@@global.name`, `@@local.name`.
-    SysVar,
-    /// An operator or punctuation: `(`, `,`, `<=>`, `:=`, `->>`, ...
-    Punct,
-    /// Malformed input, from where it starts to the end of the statement.
-    Error(LexErrorKind),
-}
-
-impl TokenKind {
-    /// Whitespace, comments and executable-comment markers: nothing a parser looks at.
-    pub fn is_trivia(self) -> bool {
-        matches!(
-            self,
-            TokenKind::Whitespace
-                | TokenKind::LineComment
-                | TokenKind::BlockComment
-                | TokenKind::ExecCommentStart
-                | TokenKind::ExecCommentEnd
-        )
-    }
-
-    /// Tokens that are SQL code: neither trivia nor a hint.
-    pub fn is_code(self) -> bool {
-        !self.is_trivia() && self != TokenKind::Hint
-    }
-
-    /// Literals a digest replaces by `?`: strings and numbers of every form.
-    pub fn is_literal(self) -> bool {
-        matches!(
-            self,
-            TokenKind::String
-                | TokenKind::Integer
-                | TokenKind::Decimal
-                | TokenKind::Float
-                | TokenKind::HexNumber
-                | TokenKind::BitNumber
-        )
-    }
-
-    /// Plain or backquoted identifier.
-    pub fn is_ident(self) -> bool {
-        matches!(self, TokenKind::Ident | TokenKind::QuotedIdent)
-    }
-}
-
-/// One token: its kind and where it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Token {
-    /// What the token is.
-    pub kind: TokenKind,
-    /// Where it is in the statement text.
-    pub span: Span,
-}
-
-impl Token {
-    /// The token's text in `src`.
-    pub fn text(self, src: &str) -> &str {
-        self.span.text(src)
-    }
-
-    /// True if this is the unquoted identifier `kw`, compared case-insensitively.
-    pub fn is_keyword(self, src: &str, kw: &str) -> bool {
-        self.kind == TokenKind::Ident && self.text(src).eq_ignore_ascii_case(kw)
-    }
-
-    /// True if this is the punctuation `p`.
-    pub fn is_punct(self, src: &str, p: &str) -> bool {
-        self.kind == TokenKind::Punct && self.text(src) == p
-    }
-
-    /// For a [`TokenKind::Hint`], the text after `strata:` / `hotdb:` and before `*/`.
-    pub fn hint_body(self, src: &str) -> Option<&str> {
-        if self.kind != TokenKind::Hint {
-            return None;
-        }
-        let text = self.text(src);
-        let inner = text.get(3..text.len().checked_sub(2)?)?;
-        let colon = inner.find(':')?;
-        inner.get(colon + 1..)
-    }
-}
+pub use token::{LexErrorKind, Span, Token, TokenKind};
+pub use value::{ident_value, string_value, user_var_name};
 
 /// Tokenizer state: an iterator of [`Token`]s over one statement text.
 #[derive(Debug, Clone)]
@@ -207,12 +60,24 @@ impl<'a> Lexer<'a> {
         TokenKind::LineComment
     }
 
-    /// Position just past the `*/` that closes a comment whose body starts at `from`.
-    fn comment_end(&self, from: usize) -> Option<usize> {
-        let rest = self.bytes.get(from..)?;
-        rest.windows(2)
-            .position(|w| w == b"*/")
-            .map(|i| from + i + 2)
+    /// Moves past the `*/` that closes a comment whose body starts at `from` and returns
+    /// `kind`; without one, the comment is malformed up to the end of the input.
+    fn close_comment(&mut self, from: usize, kind: TokenKind) -> TokenKind {
+        let end = self.bytes.get(from..).and_then(|rest| {
+            rest.windows(2)
+                .position(|w| w == b"*/")
+                .map(|i| from + i + 2)
+        });
+        match end {
+            Some(end) => {
+                self.pos = end;
+                kind
+            }
+            None => {
+                self.pos = self.bytes.len();
+                TokenKind::Error(LexErrorKind::UnterminatedComment)
+            }
+        }
     }
 
     /// Lexes `/* ... */`. An executable comment's content is code unless no server
@@ -232,16 +97,7 @@ impl<'a> Lexer<'a> {
                 && (starts_with_ci(&self.bytes[after..], b"strata:")
                     || starts_with_ci(&self.bytes[after..], b"hotdb:"))
             {
-                return match self.comment_end(after) {
-                    Some(end) => {
-                        self.pos = end;
-                        TokenKind::Hint
-                    }
-                    None => {
-                        self.pos = self.bytes.len();
-                        TokenKind::Error(LexErrorKind::UnterminatedComment)
-                    }
-                };
+                return self.close_comment(after, TokenKind::Hint);
             }
             let digits = self.bytes[after..]
                 .iter()
@@ -254,31 +110,13 @@ impl<'a> Lexer<'a> {
                 && !starts_with_ci(self.bytes[content..].trim_ascii_start(), b"SHARD BY")
             {
                 // No server runs it: a plain comment.
-                return match self.comment_end(content) {
-                    Some(end) => {
-                        self.pos = end;
-                        TokenKind::BlockComment
-                    }
-                    None => {
-                        self.pos = self.bytes.len();
-                        TokenKind::Error(LexErrorKind::UnterminatedComment)
-                    }
-                };
+                return self.close_comment(content, TokenKind::BlockComment);
             }
             self.pos = content;
             self.in_exec_comment = true;
             return TokenKind::ExecCommentStart;
         }
-        match self.comment_end(start + 2) {
-            Some(end) => {
-                self.pos = end;
-                TokenKind::BlockComment
-            }
-            None => {
-                self.pos = self.bytes.len();
-                TokenKind::Error(LexErrorKind::UnterminatedComment)
-            }
-        }
+        self.close_comment(start + 2, TokenKind::BlockComment)
     }
 
     /// Scans a quoted run starting at the opening quote; backslash escapes apply to strings
@@ -553,6 +391,25 @@ pub fn code_tokens(sql: &str) -> impl Iterator<Item = Token> + '_ {
     Lexer::new(sql).filter(|t| t.kind.is_code())
 }
 
+/// The tokens of `tokens` (from `sql`) outside any parentheses, the parentheses
+/// themselves left out; an unbalanced `)` does not count.
+pub fn outside_parens<'a>(
+    sql: &'a str,
+    tokens: impl Iterator<Item = Token> + 'a,
+) -> impl Iterator<Item = Token> + 'a {
+    let mut depth = 0usize;
+    tokens.filter(move |t| {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        } else {
+            return depth == 0;
+        }
+        false
+    })
+}
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
@@ -583,362 +440,5 @@ fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-/// The name an identifier token stands for: backquotes removed and ``` `` ``` undoubled.
-pub fn ident_value(text: &str) -> Cow<'_, str> {
-    match text.strip_prefix('`') {
-        Some(inner) => {
-            let inner = inner.strip_suffix('`').unwrap_or(inner);
-            if inner.contains("``") {
-                Cow::Owned(inner.replace("``", "`"))
-            } else {
-                Cow::Borrowed(inner)
-            }
-        }
-        None => Cow::Borrowed(text),
-    }
-}
-
-/// The value of a string literal token: introducer (`_utf8mb4`, `N`) and quotes removed,
-/// backslash escapes and doubled quotes resolved as MySQL does.
-pub fn string_value(text: &str) -> Cow<'_, str> {
-    let Some(open) = text.find(['\'', '"']) else {
-        return Cow::Borrowed(text);
-    };
-    let quote = text.as_bytes()[open] as char;
-    let body = &text[open + 1..];
-    let body = body.strip_suffix(quote).unwrap_or(body);
-    if !body.contains('\\') && !body.contains(quote) {
-        return Cow::Borrowed(body);
-    }
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('0') => out.push('\0'),
-                Some('b') => out.push('\u{8}'),
-                Some('n') => out.push('\n'),
-                Some('r') => out.push('\r'),
-                Some('t') => out.push('\t'),
-                Some('Z') => out.push('\u{1a}'),
-                Some(c @ ('%' | '_')) => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                Some(c) => out.push(c),
-                None => out.push('\\'),
-            }
-        } else if c == quote {
-            // A doubled quote stands for one; the lexer guarantees the pair.
-            out.push(c);
-            chars.next();
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// The name of a user variable token (`@name`, `@'name'`, `` @`name` ``), lowercased as
-/// MySQL compares user variable names case-insensitively.
-pub fn user_var_name(text: &str) -> String {
-    let body = text.strip_prefix('@').unwrap_or(text);
-    let name = match body.as_bytes().first() {
-        Some(b'\'' | b'"') => string_value(body),
-        Some(b'`') => ident_value(body),
-        _ => Cow::Borrowed(body),
-    };
-    name.to_lowercase()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn kinds(sql: &str) -> Vec<(TokenKind, &str)> {
-        tokenize(sql)
-            .into_iter()
-            .filter(|t| t.kind != TokenKind::Whitespace)
-            .map(|t| (t.kind, t.text(sql)))
-            .collect()
-    }
-
-    use TokenKind as K;
-
-    #[test]
-    fn lexes_each_token_kind() {
-        let cases: &[(&str, &[(TokenKind, &str)])] = &[
-            ("select", &[(K::Ident, "select")]),
-            (
-                "t1.c_2$",
-                &[(K::Ident, "t1"), (K::Punct, "."), (K::Ident, "c_2$")],
-            ),
-            ("`a``b`", &[(K::QuotedIdent, "`a``b`")]),
-            (
-                "'it''s' \"q\\\"\"",
-                &[(K::String, "'it''s'"), (K::String, "\"q\\\"\"")],
-            ),
-            (
-                "_utf8mb4'x' N'y' n'z'",
-                &[
-                    (K::String, "_utf8mb4'x'"),
-                    (K::String, "N'y'"),
-                    (K::String, "n'z'"),
-                ],
-            ),
-            (
-                "_utf8mb4 'x'",
-                &[(K::Ident, "_utf8mb4"), (K::String, "'x'")],
-            ),
-            (
-                "42 1.5 .5 1. 1e10 1.5E-3 2e+2",
-                &[
-                    (K::Integer, "42"),
-                    (K::Decimal, "1.5"),
-                    (K::Decimal, ".5"),
-                    (K::Decimal, "1."),
-                    (K::Float, "1e10"),
-                    (K::Float, "1.5E-3"),
-                    (K::Float, "2e+2"),
-                ],
-            ),
-            (
-                "0x1F X'1f' x'' 0b101 b'01' B'1'",
-                &[
-                    (K::HexNumber, "0x1F"),
-                    (K::HexNumber, "X'1f'"),
-                    (K::HexNumber, "x''"),
-                    (K::BitNumber, "0b101"),
-                    (K::BitNumber, "b'01'"),
-                    (K::BitNumber, "B'1'"),
-                ],
-            ),
-            (
-                "123abc 0x1g 1e",
-                &[(K::Ident, "123abc"), (K::Ident, "0x1g"), (K::Ident, "1e")],
-            ),
-            (
-                "t.5c",
-                &[(K::Ident, "t"), (K::Punct, "."), (K::Ident, "5c")],
-            ),
-            ("? ?", &[(K::Placeholder, "?"), (K::Placeholder, "?")]),
-            (
-                "@a @a.b$ @'x y' @`q` @\"d\"",
-                &[
-                    (K::UserVar, "@a"),
-                    (K::UserVar, "@a.b$"),
-                    (K::UserVar, "@'x y'"),
-                    (K::UserVar, "@`q`"),
-                    (K::UserVar, "@\"d\""),
-                ],
-            ),
-            (
-                "@@autocommit @@session.tx_isolation @@GLOBAL.x @@local.y",
-                &[
-                    (K::SysVar, "@@autocommit"),
-                    (K::SysVar, "@@session.tx_isolation"),
-                    (K::SysVar, "@@GLOBAL.x"),
-                    (K::SysVar, "@@local.y"),
-                ],
-            ),
-            (
-                "a<=>b->>'$.x'",
-                &[
-                    (K::Ident, "a"),
-                    (K::Punct, "<=>"),
-                    (K::Ident, "b"),
-                    (K::Punct, "->>"),
-                    (K::String, "'$.x'"),
-                ],
-            ),
-            (
-                "a:=1,b!=2;",
-                &[
-                    (K::Ident, "a"),
-                    (K::Punct, ":="),
-                    (K::Integer, "1"),
-                    (K::Punct, ","),
-                    (K::Ident, "b"),
-                    (K::Punct, "!="),
-                    (K::Integer, "2"),
-                    (K::Punct, ";"),
-                ],
-            ),
-            (
-                "1-- c\n2",
-                &[
-                    (K::Integer, "1"),
-                    (K::LineComment, "-- c"),
-                    (K::Integer, "2"),
-                ],
-            ),
-            (
-                "1--2",
-                &[
-                    (K::Integer, "1"),
-                    (K::Punct, "-"),
-                    (K::Punct, "-"),
-                    (K::Integer, "2"),
-                ],
-            ),
-            (
-                "1 # c\n2",
-                &[
-                    (K::Integer, "1"),
-                    (K::LineComment, "# c"),
-                    (K::Integer, "2"),
-                ],
-            ),
-            (
-                "1 /* c */ 2 /*+ BKA(t) */",
-                &[
-                    (K::Integer, "1"),
-                    (K::BlockComment, "/* c */"),
-                    (K::Integer, "2"),
-                    (K::BlockComment, "/*+ BKA(t) */"),
-                ],
-            ),
-            (
-                "/*!40101 SET x=1*/",
-                &[
-                    (K::ExecCommentStart, "/*!40101"),
-                    (K::Ident, "SET"),
-                    (K::Ident, "x"),
-                    (K::Punct, "="),
-                    (K::Integer, "1"),
-                    (K::ExecCommentEnd, "*/"),
-                ],
-            ),
-            (
-                "/*! STRAIGHT_JOIN */ /*M!100100 a*/",
-                &[
-                    (K::ExecCommentStart, "/*!"),
-                    (K::Ident, "STRAIGHT_JOIN"),
-                    (K::ExecCommentEnd, "*/"),
-                    (K::ExecCommentStart, "/*M!100100"),
-                    (K::Ident, "a"),
-                    (K::ExecCommentEnd, "*/"),
-                ],
-            ),
-            (
-                // Versions no server runs are comments (mariadb-dump's sandbox line);
-                // any other version is code, as some storage server may run it; Strata's
-                // own distribution comment is read.
-                "/*!50700 a*/ /*M!999999\\- enable the sandbox mode */ /*!101200 c*/ /*!999999 SHARD BY GLOBAL */",
-                &[
-                    (K::ExecCommentStart, "/*!50700"),
-                    (K::Ident, "a"),
-                    (K::ExecCommentEnd, "*/"),
-                    (K::BlockComment, "/*M!999999\\- enable the sandbox mode */"),
-                    (K::ExecCommentStart, "/*!101200"),
-                    (K::Ident, "c"),
-                    (K::ExecCommentEnd, "*/"),
-                    (K::ExecCommentStart, "/*!999999"),
-                    (K::Ident, "SHARD"),
-                    (K::Ident, "BY"),
-                    (K::Ident, "GLOBAL"),
-                    (K::ExecCommentEnd, "*/"),
-                ],
-            ),
-            (
-                "/*!strata:dnid=1*/select 2*3 /*!HotDB:rw=slave*/",
-                &[
-                    (K::Hint, "/*!strata:dnid=1*/"),
-                    (K::Ident, "select"),
-                    (K::Integer, "2"),
-                    (K::Punct, "*"),
-                    (K::Integer, "3"),
-                    (K::Hint, "/*!HotDB:rw=slave*/"),
-                ],
-            ),
-            (
-                "'abc",
-                &[(K::Error(LexErrorKind::UnterminatedString), "'abc")],
-            ),
-            (
-                "`abc",
-                &[(K::Error(LexErrorKind::UnterminatedIdent), "`abc")],
-            ),
-            (
-                "1 /* abc",
-                &[
-                    (K::Integer, "1"),
-                    (K::Error(LexErrorKind::UnterminatedComment), "/* abc"),
-                ],
-            ),
-            (
-                "'a\\'",
-                &[(K::Error(LexErrorKind::UnterminatedString), "'a\\'")],
-            ),
-            (
-                "/*!strata:dnid=1",
-                &[(
-                    K::Error(LexErrorKind::UnterminatedComment),
-                    "/*!strata:dnid=1",
-                )],
-            ),
-            ("café 表", &[(K::Ident, "café"), (K::Ident, "表")]),
-        ];
-        for (sql, expected) in cases {
-            assert_eq!(kinds(sql), expected.to_vec(), "lexing {sql:?}");
-        }
-    }
-
-    #[test]
-    fn hint_body_is_the_text_after_the_prefix() {
-        let sql = "/*!strata:dnid=all*/ /*!hotdb:rw=master*/";
-        let bodies: Vec<_> = tokenize(sql)
-            .into_iter()
-            .filter_map(|t| t.hint_body(sql))
-            .collect();
-        assert_eq!(bodies, ["dnid=all", "rw=master"]);
-    }
-
-    #[test]
-    fn literal_values_are_unescaped() {
-        let cases = [
-            ("'abc'", "abc"),
-            ("'it''s'", "it's"),
-            ("\"say \"\"hi\"\"\"", "say \"hi\""),
-            ("'a\\nb\\tc\\\\d\\'e'", "a\nb\tc\\d'e"),
-            ("'100\\%'", "100\\%"),
-            ("_utf8mb4'x'", "x"),
-            ("N'über'", "über"),
-            ("''", ""),
-        ];
-        for (text, value) in cases {
-            assert_eq!(string_value(text), value, "string {text}");
-        }
-        assert_eq!(ident_value("`a``b`"), "a`b");
-        assert_eq!(ident_value("plain"), "plain");
-        assert_eq!(user_var_name("@'My Var'"), "my var");
-        assert_eq!(user_var_name("@Foo"), "foo");
-        assert_eq!(user_var_name("@`x`"), "x");
-    }
-
-    proptest! {
-        #[test]
-        fn lexing_arbitrary_text_never_panics_and_spans_tile_the_input(s in "\\PC*") {
-            check_tiling(&s);
-        }
-
-        #[test]
-        fn lexing_sql_like_text_never_panics_and_spans_tile_the_input(
-            s in "[ \\t\\n'\"`@.0-9a-fxXbBnN_*/!#;:=<>()?\\\\-]{0,40}"
-        ) {
-            check_tiling(&s);
-        }
-    }
-
-    fn check_tiling(s: &str) {
-        let mut expected_start = 0;
-        for t in Lexer::new(s) {
-            assert_eq!(t.span.start, expected_start);
-            assert!(t.span.end > t.span.start, "empty token in {s:?}");
-            assert!(s.is_char_boundary(t.span.end));
-            expected_start = t.span.end;
-        }
-        assert_eq!(expected_start, s.len());
-    }
-}
+mod tests;

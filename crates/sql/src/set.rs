@@ -530,6 +530,7 @@ fn parse_transaction_characteristics(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::assert_syntax_errors;
 
     fn sys(
         scope: VarScope,
@@ -785,27 +786,24 @@ mod tests {
 
     #[test]
     fn malformed_set_statements_are_syntax_errors() {
-        let cases = [
-            ("SET", ""),
-            ("SET x", ""),
-            ("SET x =", ""),
-            ("SET x = 1,", ""),
-            ("SET = 1", "= 1"),
-            ("SET NAMES", ""),
-            ("SET TRANSACTION", ""),
-            ("SET TRANSACTION ISOLATION LEVEL READ", ""),
-            ("SET TRANSACTION READ SOMETIMES", "SOMETIMES"),
-            ("SET a = 1, TRANSACTION READ ONLY", "TRANSACTION READ ONLY"),
-            ("SET PERSIST TRANSACTION READ ONLY", "READ ONLY"),
-            ("SET x = 'open", "'open"),
-            ("SELECT 1", "SELECT 1"),
-        ];
-        for (sql, near) in cases {
-            match parse_set(sql) {
-                Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "parsing {sql}"),
-                other => panic!("{sql}: expected a syntax error, got {other:?}"),
-            }
-        }
+        assert_syntax_errors(
+            parse_set,
+            &[
+                ("SET", ""),
+                ("SET x", ""),
+                ("SET x =", ""),
+                ("SET x = 1,", ""),
+                ("SET = 1", "= 1"),
+                ("SET NAMES", ""),
+                ("SET TRANSACTION", ""),
+                ("SET TRANSACTION ISOLATION LEVEL READ", ""),
+                ("SET TRANSACTION READ SOMETIMES", "SOMETIMES"),
+                ("SET a = 1, TRANSACTION READ ONLY", "TRANSACTION READ ONLY"),
+                ("SET PERSIST TRANSACTION READ ONLY", "READ ONLY"),
+                ("SET x = 'open", "'open"),
+                ("SELECT 1", "SELECT 1"),
+            ],
+        );
     }
 
     #[test]

@@ -343,6 +343,7 @@ fn limit(p: &mut Parser<'_>) -> Result<Option<Limit>, SqlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::assert_syntax_errors;
     use Show as S;
 
     fn name(schema: Option<&str>, name: &str) -> ObjectName {
@@ -420,26 +421,23 @@ mod tests {
 
     #[test]
     fn malformed_show_statements_are_syntax_errors() {
-        let cases = [
-            ("SHOW", ""),
-            ("SHOW FULL DATABASES", "DATABASES"),
-            ("SHOW GLOBAL TABLES", "TABLES"),
-            ("SHOW TABLES FROM", ""),
-            ("SHOW TABLES LIKE", ""),
-            ("SHOW TABLES LIKE x", "x"),
-            ("SHOW TABLES WHERE", ""),
-            ("SHOW COLUMNS t", "t"),
-            ("SHOW COLUMNS FROM", ""),
-            ("SHOW CREATE TABLE", ""),
-            ("SHOW TABLE", ""),
-            ("SHOW DATABASES extra", "extra"),
-            ("SHOW WARNINGS LIMIT x", "x"),
-        ];
-        for (sql, near) in cases {
-            match parse_show(sql) {
-                Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "parsing {sql}"),
-                other => panic!("{sql}: expected a syntax error, got {other:?}"),
-            }
-        }
+        assert_syntax_errors(
+            parse_show,
+            &[
+                ("SHOW", ""),
+                ("SHOW FULL DATABASES", "DATABASES"),
+                ("SHOW GLOBAL TABLES", "TABLES"),
+                ("SHOW TABLES FROM", ""),
+                ("SHOW TABLES LIKE", ""),
+                ("SHOW TABLES LIKE x", "x"),
+                ("SHOW TABLES WHERE", ""),
+                ("SHOW COLUMNS t", "t"),
+                ("SHOW COLUMNS FROM", ""),
+                ("SHOW CREATE TABLE", ""),
+                ("SHOW TABLE", ""),
+                ("SHOW DATABASES extra", "extra"),
+                ("SHOW WARNINGS LIMIT x", "x"),
+            ],
+        );
     }
 }

@@ -15,6 +15,7 @@ pub fn parse_use(sql: &str) -> Result<String, SqlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::assert_syntax_errors;
 
     #[test]
     fn parses_use() {
@@ -32,17 +33,15 @@ mod tests {
 
     #[test]
     fn malformed_use_is_a_syntax_error() {
-        for (sql, near) in [
-            ("USE", ""),
-            ("USE a b", "b"),
-            ("USE 'a'", "'a'"),
-            ("USE `a", "`a"),
-            ("SELECT 1", "SELECT 1"),
-        ] {
-            match parse_use(sql) {
-                Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "parsing {sql}"),
-                other => panic!("{sql}: expected a syntax error, got {other:?}"),
-            }
-        }
+        assert_syntax_errors(
+            parse_use,
+            &[
+                ("USE", ""),
+                ("USE a b", "b"),
+                ("USE 'a'", "'a'"),
+                ("USE `a", "`a"),
+                ("SELECT 1", "SELECT 1"),
+            ],
+        );
     }
 }

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use strata_catalog::config::ClusterConfig;
 use strata_catalog::Config;
-use strata_localnode::{find_binary, kill_and_reap, set_parent_death_signal};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use strata_localnode::{
+    etcd_healthy, etcd_member_args, find_binary, kill_and_reap, set_parent_death_signal,
+};
 use tokio::process::{Child, Command};
 
 use crate::playground::PlaygroundArgs;
@@ -253,24 +254,6 @@ impl ChildProcess {
     }
 }
 
-/// True when etcd on `port` reports itself healthy (`GET /health`).
-async fn etcd_healthy(port: u16) -> bool {
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        let request = "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).await.ok()?;
-        Some(String::from_utf8_lossy(&reply).contains("\"health\":\"true\""))
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Some(true))
-    )
-}
-
 /// Starts a one-member etcd on `<dir>/etcd` (created on first run, reused after) and
 /// waits until it answers healthy.
 async fn start_etcd(dir: &Path, args: &PlaygroundArgs) -> anyhow::Result<ChildProcess> {
@@ -278,27 +261,15 @@ async fn start_etcd(dir: &Path, args: &PlaygroundArgs) -> anyhow::Result<ChildPr
     let Some((client, peer)) = etcd_ports(args) else {
         bail!("no room for etcd's ports above --storage-base-port");
     };
-    let client_url = format!("http://127.0.0.1:{client}");
-    let peer_url = format!("http://127.0.0.1:{peer}");
     let mut cmd = Command::new(binary);
-    // The --initial-* flags matter on the first run only; later runs read the member
-    // from the data directory.
-    cmd.arg("--name")
-        .arg("playground")
-        .arg("--data-dir")
-        .arg(dir.join("etcd"))
-        .arg("--listen-client-urls")
-        .arg(&client_url)
-        .arg("--advertise-client-urls")
-        .arg(&client_url)
-        .arg("--listen-peer-urls")
-        .arg(&peer_url)
-        .arg("--initial-advertise-peer-urls")
-        .arg(&peer_url)
-        .arg("--initial-cluster")
-        .arg(format!("playground={peer_url}"))
-        .arg("--initial-cluster-state")
-        .arg("new");
+    cmd.args(etcd_member_args(
+        "playground",
+        &dir.join("etcd"),
+        client,
+        peer,
+        &format!("playground=http://127.0.0.1:{peer}"),
+        None,
+    ));
     let mut etcd = ChildProcess::spawn("etcd".into(), cmd, dir.join("etcd.log"))?;
     let deadline = Instant::now() + ETCD_START_TIMEOUT;
     while !etcd_healthy(client).await {

@@ -453,19 +453,25 @@ fn ensure_tls_pair(tls_dir: &Path) -> anyhow::Result<TlsConfig> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn config_file_round_trips_and_spans_every_data_node() {
-        let args = PlaygroundArgs {
+    /// A playground of two data nodes with `replicas` replicas each, in `/pg`, on the
+    /// default ports.
+    fn two_data_nodes(replicas: u16) -> PlaygroundArgs {
+        PlaygroundArgs {
             dir: PathBuf::from("/pg"),
             data_nodes: 2,
             port: 3323,
             admin_port: 3325,
             http_port: 3324,
             storage_base_port: 3400,
-            replicas: 1,
+            replicas,
             storage_only: false,
             compute_nodes: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn config_file_round_trips_and_spans_every_data_node() {
+        let args = two_data_nodes(1);
         let storage = [
             (
                 member_options(Path::new("/pg"), &args, 1, 0, true),
@@ -519,17 +525,7 @@ mod tests {
 
     #[test]
     fn members_restart_in_the_roles_failovers_and_switchovers_left() {
-        let args = PlaygroundArgs {
-            dir: PathBuf::from("/pg"),
-            data_nodes: 2,
-            port: 3323,
-            admin_port: 3325,
-            http_port: 3324,
-            storage_base_port: 3400,
-            replicas: 2,
-            storage_only: false,
-            compute_nodes: 1,
-        };
+        let args = two_data_nodes(2);
         let rec = |primary: &str, rejoined: Option<&str>| {
             (primary.to_string(), rejoined.map(str::to_string))
         };

@@ -19,7 +19,7 @@ use tempfile::TempDir;
 
 use crate::cleanup::fixture_dir;
 use crate::process::ComputeProcess;
-use crate::{mysql_opts, mysql_url, unique_name, StorageNodes, TestkitError};
+use crate::{mysql_opts, unique_name, StorageNodes, TestkitError};
 
 /// User name of the account tests connect to Strata with.
 pub const ROOT_USER: &str = "root";
@@ -226,6 +226,19 @@ impl ComputeNode {
         ComputeNode::builder(&storage).start().await
     }
 
+    /// Starts a compute node on the `n` storage nodes of [`crate::shared_storage`] with
+    /// `tweak` applied to the default configuration.
+    pub async fn configured(
+        n: usize,
+        tweak: impl FnOnce(&mut Config) + Send + 'static,
+    ) -> Result<ComputeNode, TestkitError> {
+        let storage = crate::shared_storage(n).await?;
+        ComputeNode::builder(&storage)
+            .configure(tweak)
+            .start()
+            .await
+    }
+
     /// The bound service address.
     pub fn service_addr(&self) -> SocketAddr {
         self.server.service_addr()
@@ -269,11 +282,6 @@ impl ComputeNode {
     /// `mysql_async` options for the service port as `root`.
     pub fn opts(&self, db: Option<&str>) -> mysql_async::Opts {
         mysql_opts(self.service_addr(), ROOT_USER, ROOT_PASSWORD, db)
-    }
-
-    /// `mysql://` URL for the service port as `root`.
-    pub fn url(&self, db: Option<&str>) -> String {
-        mysql_url(self.service_addr(), ROOT_USER, ROOT_PASSWORD, db)
     }
 
     /// Opens a connection to the service port as `root`.

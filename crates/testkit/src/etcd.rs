@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use strata_localnode::{free_port, kill_and_reap, set_parent_death_signal};
+use strata_localnode::{
+    etcd_healthy, etcd_member_args, free_port, kill_and_reap, set_parent_death_signal,
+};
 use tempfile::TempDir;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 use crate::cleanup::fixture_dir;
@@ -70,25 +71,6 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-/// True when etcd on `port` reports itself healthy (`GET /health`).
-async fn healthy(port: u16) -> bool {
-    let Ok(Ok(mut stream)) = tokio::time::timeout(
-        Duration::from_secs(1),
-        tokio::net::TcpStream::connect(("127.0.0.1", port)),
-    )
-    .await
-    else {
-        return false;
-    };
-    let request = "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return false;
-    }
-    let mut reply = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut reply)).await;
-    matches!(read, Ok(Ok(_))) && String::from_utf8_lossy(&reply).contains("\"health\":\"true\"")
-}
-
 impl EtcdCluster {
     /// Starts `n` members (1 or 3, usually) forming one new cluster and waits until
     /// every member answers healthy.
@@ -137,31 +119,19 @@ impl EtcdCluster {
             let err = out
                 .try_clone()
                 .map_err(|e| TestkitError::io("duplicating a log handle", e))?;
-            let client_url = format!("http://127.0.0.1:{client}");
-            let peer_url = format!("http://127.0.0.1:{peer}");
             let mut cmd = Command::new(binary);
-            cmd.arg("--name")
-                .arg(format!("m{i}"))
-                .arg("--data-dir")
-                .arg(&data)
-                .arg("--listen-client-urls")
-                .arg(&client_url)
-                .arg("--advertise-client-urls")
-                .arg(&client_url)
-                .arg("--listen-peer-urls")
-                .arg(&peer_url)
-                .arg("--initial-advertise-peer-urls")
-                .arg(&peer_url)
-                .arg("--initial-cluster")
-                .arg(&initial_cluster)
-                .arg("--initial-cluster-token")
-                .arg(&token)
-                .arg("--initial-cluster-state")
-                .arg("new")
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .kill_on_drop(true);
+            cmd.args(etcd_member_args(
+                &format!("m{i}"),
+                &data,
+                *client,
+                *peer,
+                &initial_cluster,
+                Some(&token),
+            ))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true);
             set_parent_death_signal(&mut cmd);
             let child = cmd
                 .spawn()
@@ -175,7 +145,7 @@ impl EtcdCluster {
         let deadline = Instant::now() + START_TIMEOUT;
         for m in &mut members {
             loop {
-                if healthy(m.client_port).await {
+                if etcd_healthy(m.client_port).await {
                     break;
                 }
                 let exited = m

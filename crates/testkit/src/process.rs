@@ -18,7 +18,7 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 use crate::compute::physical_database;
-use crate::{mysql_opts, mysql_url, TestkitError, ROOT_PASSWORD, ROOT_USER};
+use crate::{mysql_opts, TestkitError, ROOT_PASSWORD, ROOT_USER};
 
 /// How long the process may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -199,11 +199,6 @@ impl ComputeProcess {
     /// `mysql_async` options for the service port as `root`.
     pub fn opts(&self, db: Option<&str>) -> mysql_async::Opts {
         mysql_opts(self.service_addr(), ROOT_USER, ROOT_PASSWORD, db)
-    }
-
-    /// `mysql://` URL for the service port as `root`.
-    pub fn url(&self, db: Option<&str>) -> String {
-        mysql_url(self.service_addr(), ROOT_USER, ROOT_PASSWORD, db)
     }
 
     /// Opens a connection to the service port as `root`.

@@ -1,6 +1,9 @@
 use std::path::Path;
 
+use super::tables::unknown_table;
 use super::*;
+use crate::sharding::{Distribution, KeyType};
+use crate::test_fixtures::SHOP_TABLES;
 
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
@@ -504,39 +507,14 @@ fn dropping_a_runtime_database_forgets_its_tables() -> Result<(), CatalogError> 
 fn configured_rules_and_declared_tables_are_looked_up() -> Result<(), CatalogError> {
     let dir = tempdir();
     let mut text = config(dir.path()).to_toml()?;
+    text.push_str(SHOP_TABLES);
     text.push_str(
         r#"
-[[rule]]
-name = "r_orders"
-function = "auto_crc32"
-data_nodes = [1, 2]
-
 [[rule]]
 name = "r_range"
 function = "range"
 params = "1:1000=1, 1001:2000=2"
 null_route = 1
-
-[[table]]
-database = "shop"
-name = "orders"
-type = "sharded"
-column = "customer_id"
-rule = "r_orders"
-auto_increment = "id"
-
-[[table]]
-database = "shop"
-name = "items"
-type = "child"
-parent = "orders"
-parent_column = "customer_id"
-child_column = "customer_id"
-
-[[table]]
-database = "shop"
-name = "region"
-type = "global"
 
 [[table]]
 database = "shop"

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_fixtures::SHOP_TABLES;
 
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
@@ -181,38 +182,13 @@ fn each_rule_violation_names_the_offending_entry() {
     }
 }
 
+/// Rule `r_match` and more tables, after [`SHOP_TABLES`].
 const SHARDING: &str = r#"
-[[rule]]
-name = "r_orders"
-function = "auto_crc32"
-data_nodes = [1, 2]
-
 [[rule]]
 name = "r_match"
 function = "match"
 params = "north=1, south=2"
 null_route = 2
-
-[[table]]
-database = "shop"
-name = "orders"
-type = "sharded"
-column = "customer_id"
-rule = "r_orders"
-auto_increment = "id"
-
-[[table]]
-database = "shop"
-name = "items"
-type = "child"
-parent = "orders"
-parent_column = "customer_id"
-child_column = "customer_id"
-
-[[table]]
-database = "shop"
-name = "region"
-type = "global"
 
 [[table]]
 database = "crm"
@@ -230,7 +206,7 @@ params = "1:100=1, above=2"
 "#;
 
 fn with_sharding(edit: impl FnOnce(&mut Config)) -> Config {
-    let text = format!("{VALID}{SHARDING}");
+    let text = format!("{VALID}{SHOP_TABLES}{SHARDING}");
     let mut config = toml::from_str::<Config>(&text).unwrap_or_else(|e| panic!("{e}"));
     edit(&mut config);
     config

@@ -55,14 +55,7 @@ impl RawClient {
             .await
             .expect("tcp");
         let mut conn = PacketConn::new(stream, 1 << 24);
-        let caps = cap::LONG_PASSWORD
-            | cap::LONG_FLAG
-            | cap::PROTOCOL_41
-            | cap::SECURE_CONNECTION
-            | cap::PLUGIN_AUTH
-            | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA
-            | cap::CONNECT_WITH_DB
-            | cap::TRANSACTIONS;
+        let caps = cap::CLIENT_REQUIRED | cap::LONG_FLAG | cap::CONNECT_WITH_DB | cap::TRANSACTIONS;
         strata_protocol::client_connect(
             &mut conn,
             &node.options().user,

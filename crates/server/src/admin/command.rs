@@ -332,30 +332,20 @@ mod tests {
 
     #[test]
     fn unknown_commands_and_bad_ids_are_refused_with_their_text() {
-        assert_eq!(
-            parse("SHOW @@NOPE"),
-            Err(CommandError::Unknown("SHOW @@NOPE".into()))
-        );
-        assert_eq!(
-            parse("select 1"),
-            Err(CommandError::Unknown("select 1".into()))
-        );
-        assert_eq!(
-            parse("select @@x from t"),
-            Err(CommandError::Unknown("select @@x from t".into()))
-        );
-        assert_eq!(
-            parse("KILL @@CONNECTION abc"),
-            Err(CommandError::BadId("abc".into()))
-        );
-        assert_eq!(
-            parse("KILL @@CONNECTION 0"),
-            Err(CommandError::BadId("0".into()))
-        );
-        assert_eq!(
-            parse("KILL @@CONNECTION"),
-            Err(CommandError::BadId(String::new()))
-        );
+        let cases = [
+            ("SHOW @@NOPE", CommandError::Unknown("SHOW @@NOPE".into())),
+            ("select 1", CommandError::Unknown("select 1".into())),
+            (
+                "select @@x from t",
+                CommandError::Unknown("select @@x from t".into()),
+            ),
+            ("KILL @@CONNECTION abc", CommandError::BadId("abc".into())),
+            ("KILL @@CONNECTION 0", CommandError::BadId("0".into())),
+            ("KILL @@CONNECTION", CommandError::BadId(String::new())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse(text), Err(want), "{text}");
+        }
         for bad in [
             "SWITCH @@DATASOURCE",
             "SWITCH @@DATASOURCE x",

@@ -38,29 +38,30 @@ impl From<Option<String>> for Cell {
     }
 }
 
-impl From<u64> for Cell {
-    fn from(n: u64) -> Cell {
-        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
-    }
+/// Integers a cell holds as they are.
+macro_rules! lossless_int_cells {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Cell {
+            fn from(n: $t) -> Cell {
+                Cell::Int(i64::from(n))
+            }
+        }
+    )*};
 }
 
-impl From<u32> for Cell {
-    fn from(n: u32) -> Cell {
-        Cell::Int(i64::from(n))
-    }
+/// Integers a cell holds up to `i64::MAX` (a larger value shows as that).
+macro_rules! saturated_int_cells {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Cell {
+            fn from(n: $t) -> Cell {
+                Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
 }
 
-impl From<usize> for Cell {
-    fn from(n: usize) -> Cell {
-        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
-    }
-}
-
-impl From<bool> for Cell {
-    fn from(b: bool) -> Cell {
-        Cell::Int(i64::from(b))
-    }
-}
+lossless_int_cells!(u32, bool);
+saturated_int_cells!(u64, usize);
 
 impl From<f64> for Cell {
     fn from(n: f64) -> Cell {

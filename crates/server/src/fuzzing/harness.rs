@@ -415,6 +415,24 @@ pub(super) fn becomes_root(step: &Step) -> bool {
 // ---------------------------------------------------------------------------------------
 // Clients: the fuzzed session, the checker and the bystanders.
 
+/// Connects to `addr` and logs in as `client`: the connection, the server's greeting and
+/// what the login settled.
+async fn log_in(
+    addr: SocketAddr,
+    client: &ClientLogin<'_>,
+) -> Result<(PacketConn<TcpStream>, Handshake, ServerInfo), String> {
+    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let _ = stream.set_nodelay(true);
+    let mut conn = PacketConn::new(stream, 1 << 30);
+    let hs = read_server_handshake(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let server = client_authenticate(&mut conn, &hs, client, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((conn, hs, server))
+}
+
 async fn login_session(
     addr: SocketAddr,
     login: &Login,
@@ -425,12 +443,6 @@ async fn login_session(
     } else {
         (RESTRICTED_USER, "")
     };
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let _ = stream.set_nodelay(true);
-    let mut conn = PacketConn::new(stream, 1 << 30);
-    let hs = read_server_handshake(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
     let client = ClientLogin {
         user,
         password,
@@ -438,9 +450,7 @@ async fn login_session(
         capabilities: login.capabilities | BASE_CAPS,
         charset: charset::UTF8MB4_GENERAL_CI,
     };
-    let server = client_authenticate(&mut conn, &hs, &client, false)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (conn, hs, server) = log_in(addr, &client).await?;
     let (stream, rest) = conn.into_parts();
     if !rest.is_empty() {
         return Err(format!("{} unexpected bytes after the login", rest.len()));
@@ -515,12 +525,6 @@ impl Client {
         password: &str,
         db: Option<&str>,
     ) -> Result<Client, String> {
-        let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        let _ = stream.set_nodelay(true);
-        let mut conn = PacketConn::new(stream, 1 << 30);
-        let hs = read_server_handshake(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
         let login = ClientLogin {
             user,
             password,
@@ -528,9 +532,7 @@ impl Client {
             capabilities: BASE_CAPS,
             charset: charset::UTF8MB4_GENERAL_CI,
         };
-        client_authenticate(&mut conn, &hs, &login, false)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (conn, hs, _) = log_in(addr, &login).await?;
         Ok(Client {
             conn,
             id: hs.connection_id,

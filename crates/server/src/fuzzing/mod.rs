@@ -46,8 +46,12 @@ use tokio::runtime::Runtime;
 use strata_catalog::Config;
 use strata_protocol::auth::ChangeUser;
 use strata_protocol::constants::{cap, charset, coltype, com, MAX_FRAME_PAYLOAD};
-use strata_protocol::handshake::{client_authenticate, read_server_handshake, ClientLogin};
-use strata_protocol::packets::{decode_text_row, is_eof, ErrPacket, ERR_HEADER, OK_HEADER};
+use strata_protocol::handshake::{
+    client_authenticate, read_server_handshake, ClientLogin, ServerInfo,
+};
+use strata_protocol::packets::{
+    decode_text_row, is_eof, ErrPacket, Handshake, ERR_HEADER, OK_HEADER,
+};
 use strata_protocol::wire::Reader;
 use strata_protocol::{AuthPlugin, PacketConn};
 
@@ -154,14 +158,8 @@ impl Default for Login {
 }
 
 /// Capabilities every harness client asks for.
-const BASE_CAPS: u32 = cap::LONG_PASSWORD
-    | cap::LONG_FLAG
-    | cap::PROTOCOL_41
-    | cap::SECURE_CONNECTION
-    | cap::PLUGIN_AUTH
-    | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA
-    | cap::TRANSACTIONS
-    | cap::CONNECT_ATTRS;
+const BASE_CAPS: u32 =
+    cap::CLIENT_REQUIRED | cap::LONG_FLAG | cap::TRANSACTIONS | cap::CONNECT_ATTRS;
 
 /// What a logged-in fuzzed session knows, to build its requests.
 #[derive(Debug, Clone)]

@@ -3,13 +3,13 @@
 //! file that rotates by size (by the statistics collector, never by a session).
 
 use std::collections::VecDeque;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use strata_catalog::config::SlowLogConfig;
 use strata_catalog::DataNodeId;
+
+use crate::log_file::LogFile;
 
 /// One slow statement (a line of the file, a row of `SHOW @@SLOW_SQL`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -40,21 +40,7 @@ pub struct SlowEntry {
 pub struct SlowLog {
     keep: usize,
     ring: VecDeque<SlowEntry>,
-    file: Option<SlowFile>,
-}
-
-struct SlowFile {
-    path: PathBuf,
-    out: BufWriter<File>,
-    size: u64,
-    rotate_bytes: u64,
-}
-
-fn open(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    OpenOptions::new().create(true).append(true).open(path)
+    file: Option<LogFile>,
 }
 
 impl SlowLog {
@@ -65,15 +51,12 @@ impl SlowLog {
                 .path
                 .clone()
                 .unwrap_or_else(|| data_dir.join("slow.log"));
-            let file = open(&path).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("slow log {}: {e}", path.display()))
-            })?;
-            Some(SlowFile {
-                size: file.metadata().map(|m| m.len()).unwrap_or(0),
-                out: BufWriter::new(file),
-                path,
-                rotate_bytes: config.rotate_bytes,
-            })
+            // One rotated file: `slow.log` becomes `slow.log.1`, replacing an older one.
+            let file = LogFile::open(path.clone(), config.rotate_bytes, 1, 8 * 1024, "slow log")
+                .map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("slow log {}: {e}", path.display()))
+                })?;
+            Some(file)
         } else {
             None
         };
@@ -87,7 +70,7 @@ impl SlowLog {
     /// Records a slow statement: in the ring, and in the file when enabled.
     pub fn push(&mut self, entry: SlowEntry) {
         if let Some(f) = &mut self.file {
-            f.write(&entry);
+            write_entry(f, &entry);
         }
         self.remember(entry);
     }
@@ -108,55 +91,25 @@ impl SlowLog {
     /// Writes buffered lines to the file.
     pub fn flush(&mut self) {
         if let Some(f) = &mut self.file {
-            if let Err(e) = f.out.flush() {
-                tracing::warn!(error = %e, path = %f.path.display(), "slow log write failed");
+            if let Err(e) = f.flush() {
+                tracing::warn!(error = %e, path = %f.path().display(), "slow log write failed");
             }
         }
     }
 }
 
-impl SlowFile {
-    fn write(&mut self, entry: &SlowEntry) {
-        let mut line = match serde_json::to_vec(entry) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot encode a slow log line");
-                return;
-            }
-        };
-        line.push(b'\n');
-        if self.rotate_bytes > 0
-            && self.size > 0
-            && self.size + line.len() as u64 > self.rotate_bytes
-        {
-            self.rotate();
-        }
-        match self.out.write_all(&line) {
-            Ok(()) => self.size += line.len() as u64,
-            Err(e) => {
-                tracing::warn!(error = %e, path = %self.path.display(), "slow log write failed")
-            }
-        }
-    }
-
-    /// `slow.log` becomes `slow.log.1` (replacing an older one).
-    fn rotate(&mut self) {
-        let _ = self.out.flush();
-        let mut rotated = self.path.clone().into_os_string();
-        rotated.push(".1");
-        if let Err(e) = std::fs::rename(&self.path, &rotated) {
-            tracing::warn!(error = %e, path = %self.path.display(), "cannot rotate the slow log");
+/// Appends `entry` to the file as one JSON line.
+fn write_entry(file: &mut LogFile, entry: &SlowEntry) {
+    let mut line = match serde_json::to_vec(entry) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot encode a slow log line");
             return;
         }
-        match open(&self.path) {
-            Ok(file) => {
-                self.out = BufWriter::new(file);
-                self.size = 0;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, path = %self.path.display(), "cannot reopen the slow log")
-            }
-        }
+    };
+    line.push(b'\n');
+    if let Err(e) = file.write_line(&line) {
+        tracing::warn!(error = %e, path = %file.path().display(), "slow log write failed")
     }
 }
 

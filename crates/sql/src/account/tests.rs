@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::assert_syntax_errors;
 
 fn named(user: &str, host: &str) -> UserRef {
     UserRef::Named(UserName::new(user, host))
@@ -460,32 +461,29 @@ fn revoke_forms() {
 
 #[test]
 fn malformed_statements_are_syntax_errors_near_the_offending_text() {
-    let cases = [
-        // MariaDB: near 'ON *.* TO u2' (FOO is taken for a role name).
-        ("GRANT FOO ON *.* TO u2", "ON *.* TO u2"),
-        ("GRANT SELECT ON *. TO u2", "TO u2"),
-        ("GRANT SELECT TO u2", "TO u2"),
-        ("GRANT SELECT ON db1.* u2", "u2"),
-        ("CREATE USER", ""),
-        ("CREATE USER u1 IDENTIFIED 'x'", "'x'"),
-        ("CREATE USER u1 WITH", ""),
-        ("CREATE USER u1@", ""),
-        ("DROP USER u1 u2", "u2"),
-        ("RENAME USER a b", "b"),
-        ("SET PASSWORD FOR u2 PASSWORD('x')", "PASSWORD('x')"),
-        ("SET PASSWORD = PASSWORD 'x'", "'x'"),
-        ("SHOW GRANTS FOR", ""),
-        ("FLUSH TABLES", "TABLES"),
-        ("REVOKE SELECT ON db1.* TO u1", "TO u1"),
-        ("GRANT SELECT ON db1.* TO u1 WITH", ""),
-        ("SELECT 1", "SELECT 1"),
-    ];
-    for (sql, near) in cases {
-        match parse_account(sql) {
-            Err(SqlError::Syntax { near: got, .. }) => assert_eq!(got, near, "{sql}"),
-            other => panic!("{sql}: expected a syntax error, got {other:?}"),
-        }
-    }
+    assert_syntax_errors(
+        parse_account,
+        &[
+            // MariaDB: near 'ON *.* TO u2' (FOO is taken for a role name).
+            ("GRANT FOO ON *.* TO u2", "ON *.* TO u2"),
+            ("GRANT SELECT ON *. TO u2", "TO u2"),
+            ("GRANT SELECT TO u2", "TO u2"),
+            ("GRANT SELECT ON db1.* u2", "u2"),
+            ("CREATE USER", ""),
+            ("CREATE USER u1 IDENTIFIED 'x'", "'x'"),
+            ("CREATE USER u1 WITH", ""),
+            ("CREATE USER u1@", ""),
+            ("DROP USER u1 u2", "u2"),
+            ("RENAME USER a b", "b"),
+            ("SET PASSWORD FOR u2 PASSWORD('x')", "PASSWORD('x')"),
+            ("SET PASSWORD = PASSWORD 'x'", "'x'"),
+            ("SHOW GRANTS FOR", ""),
+            ("FLUSH TABLES", "TABLES"),
+            ("REVOKE SELECT ON db1.* TO u1", "TO u1"),
+            ("GRANT SELECT ON db1.* TO u1 WITH", ""),
+            ("SELECT 1", "SELECT 1"),
+        ],
+    );
 }
 
 #[test]
