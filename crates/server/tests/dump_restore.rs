@@ -51,6 +51,7 @@ async fn a_dump_restored_through_strata_keeps_each_tables_distribution() -> Test
             "INSERT INTO pchild VALUES (10, 1, 5), (11, 2, 6), (12, 3, 7), (13, 3, 8)",
             "INSERT INTO glob VALUES ('fr', 'France'), ('de', 'Germany')",
             "INSERT INTO vert VALUES (1, 'a\\nb'), (2, 'é')",
+            "INSERT INTO vert2 (id, amount) VALUES (1, 2.50), (7, -3.25)",
         ],
     )
     .await?;
