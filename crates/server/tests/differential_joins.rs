@@ -11,7 +11,10 @@ mod diffkit;
 
 use mysql_async::prelude::*;
 
-use diffkit::{compare, create_on_both, differences, run_prepared, BoxError, Shape, Verdict};
+use diffkit::{
+    create_on_both, differences, drop_and_shut_down, prepared_difference, strata_and_reference,
+    strata_database, BoxError,
+};
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
@@ -129,38 +132,18 @@ const JOINS: &[(&str, bool)] = &[
 async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("jdiff");
-    let reference_db = unique_name("jref");
-    storage.create_database(&reference_db).await?;
-    let mut strata = node.connect(Some("test")).await?;
-    strata.query_drop(format!("CREATE DATABASE {db}")).await?;
-    strata.query_drop(format!("USE {db}")).await?;
-    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let (db, mut strata, mut reference) =
+        strata_and_reference(&storage, &node, "jdiff", "jref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
     let mut failures = differences(&mut reference, &mut strata, JOINS).await?;
     // A prepared statement: the values are bound into each table's query, the rows
     // go out in the binary protocol.
     let sql = "SELECT c.name, o.oid, o.amount FROM jc c JOIN jo o ON o.cid = c.cid WHERE o.amount > ? AND c.cid <> ? ORDER BY o.oid";
-    let params = || vec![mysql_async::Value::from(2), mysql_async::Value::from(4)];
-    let expected = run_prepared(&mut reference, sql, params()).await?;
-    let got = run_prepared(&mut strata, sql, params()).await?;
-    let shape = Shape {
-        ordered: true,
-        check_names: true,
-        ..Shape::default()
-    };
-    if compare(&expected, &got, &shape) != Verdict::Same {
-        failures.push(format!(
-            "prepared: {sql}\n  MariaDB: {}  Strata: {}",
-            expected.describe(20),
-            got.describe(20)
-        ));
-    }
+    let params = [mysql_async::Value::from(2), mysql_async::Value::from(4)];
+    failures.extend(prepared_difference(&mut reference, &mut strata, sql, &params).await?);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    strata.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut strata, &db).await
 }
 
 #[tokio::test]
@@ -168,9 +151,7 @@ async fn explain_shows_the_join_tree() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage).start().await?;
     let db = unique_name("jexplain");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
+    let mut c = strata_database(&node, &db).await?;
     for (name, columns, distribution) in TABLES {
         c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
             .await?;
@@ -207,9 +188,7 @@ async fn explain_shows_the_join_tree() -> TestResult {
         "{merge}"
     );
     assert!(rows[0].1.contains("FROM jc AS c WHERE"), "{rows:?}");
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
@@ -220,9 +199,7 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
         .start()
         .await?;
     let db = unique_name("jbudget");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
+    let mut c = strata_database(&node, &db).await?;
     for (name, columns, distribution) in TABLES {
         c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
             .await?;
@@ -243,9 +220,7 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
         mysql_async::Error::Server(e) => assert_eq!(e.code, 1114, "{e:?}"),
         other => return Err(format!("unexpected error {other}").into()),
     }
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
@@ -253,9 +228,7 @@ async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage).start().await?;
     let db = unique_name("jtxn");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
+    let mut c = strata_database(&node, &db).await?;
     for (name, columns, distribution) in TABLES {
         c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
             .await?;
@@ -274,7 +247,5 @@ async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
     c.query_drop("ROLLBACK").await?;
     let after: Vec<(String, i64)> = c.query(join).await?;
     assert!(after.is_empty(), "{after:?}");
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }

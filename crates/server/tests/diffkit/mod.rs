@@ -7,6 +7,7 @@
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Value};
+use strata_testkit::{unique_name, ComputeNode, StorageNodes};
 
 /// Error type of the differential tests.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -76,6 +77,102 @@ pub fn value_text(value: &Value) -> String {
             u32::from(*h) + d * 24
         ),
     }
+}
+
+/// A Strata connection using the new database `db`.
+pub async fn strata_database(node: &ComputeNode, db: &str) -> Result<Conn, BoxError> {
+    let mut strata = node.connect(Some("test")).await?;
+    strata.query_drop(format!("CREATE DATABASE {db}")).await?;
+    strata.query_drop(format!("USE {db}")).await?;
+    Ok(strata)
+}
+
+/// The two sides of a differential test: Strata using a new database (named from
+/// `prefix`) and the reference MariaDB (storage node 0) using a new database (named
+/// from `reference_prefix`). Returns Strata's database name and the two connections.
+pub async fn strata_and_reference(
+    storage: &StorageNodes,
+    node: &ComputeNode,
+    prefix: &str,
+    reference_prefix: &str,
+) -> Result<(String, Conn, Conn), BoxError> {
+    let db = unique_name(prefix);
+    let reference_db = unique_name(reference_prefix);
+    storage.create_database(&reference_db).await?;
+    let strata = strata_database(node, &db).await?;
+    let reference = Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    Ok((db, strata, reference))
+}
+
+/// Ends a test: drops Strata's database `db` through `strata` and shuts `node` down.
+pub async fn drop_and_shut_down(
+    node: ComputeNode,
+    strata: &mut Conn,
+    db: &str,
+) -> Result<(), BoxError> {
+    strata.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Runs `sql` as a prepared statement with `params` on both connections and describes
+/// how Strata's rows (in order, with names) differ from the reference's, if they do.
+pub async fn prepared_difference(
+    reference: &mut Conn,
+    strata: &mut Conn,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<String>, BoxError> {
+    let expected = run_prepared(reference, sql, params.to_vec()).await?;
+    let got = run_prepared(strata, sql, params.to_vec()).await?;
+    let shape = Shape {
+        ordered: true,
+        check_names: true,
+        ..Shape::default()
+    };
+    Ok(
+        (compare(&expected, &got, &shape) != Verdict::Same).then(|| {
+            format!(
+                "prepared: {sql}\n  MariaDB: {}  Strata: {}",
+                expected.describe(20),
+                got.describe(20)
+            )
+        }),
+    )
+}
+
+/// The column names and types (type, decimals, flags) of a statement's result.
+pub async fn column_types(conn: &mut Conn, sql: &str) -> Result<Vec<(String, String)>, BoxError> {
+    let result = conn.query_iter(sql).await?;
+    let types = result
+        .columns()
+        .map(|cols| {
+            cols.iter()
+                .map(|c| {
+                    (
+                        c.name_str().into_owned(),
+                        format!("{:?} {} {:?}", c.column_type(), c.decimals(), c.flags()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    result.drop_result().await?;
+    Ok(types)
+}
+
+/// Describes how the column types of `sql`'s result differ between the reference and
+/// Strata, if they do.
+pub async fn column_type_difference(
+    reference: &mut Conn,
+    strata: &mut Conn,
+    sql: &str,
+) -> Result<Option<String>, BoxError> {
+    let (a, b) = (
+        column_types(reference, sql).await?,
+        column_types(strata, sql).await?,
+    );
+    Ok((a != b).then(|| format!("column types: {sql}\n  MariaDB {a:?}\n  Strata  {b:?}")))
 }
 
 /// Creates each table (name, columns and keys, Strata's distribution clause) in Strata
