@@ -12,8 +12,8 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    create_on_both, differences, drop_and_shut_down, prepared_difference, strata_and_reference,
-    strata_database, BoxError,
+    create_on_both, differences, drop_and_shut_down, node_with_tables, prepared_difference,
+    strata_and_reference, strata_tables, BoxError,
 };
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
@@ -148,14 +148,7 @@ async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
 
 #[tokio::test]
 async fn explain_shows_the_join_tree() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("jexplain");
-    let mut c = strata_database(&node, &db).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let (node, db, mut c) = node_with_tables("jexplain", TABLES).await?;
     let rows: Vec<(u64, String, Option<String>)> = c
         .query("EXPLAIN SELECT c.name, o.tag FROM jc c JOIN jv o ON o.cid = c.cid")
         .await?;
@@ -199,11 +192,7 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
         .start()
         .await?;
     let db = unique_name("jbudget");
-    let mut c = strata_database(&node, &db).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let mut c = strata_tables(&node, &db, TABLES).await?;
     let values: Vec<String> = (1..=400)
         .map(|i| format!("({i}, {i}, {i}, 'nineteen characters', {i})"))
         .collect();
@@ -225,14 +214,7 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
 
 #[tokio::test]
 async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("jtxn");
-    let mut c = strata_database(&node, &db).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let (node, db, mut c) = node_with_tables("jtxn", TABLES).await?;
     c.query_drop("INSERT INTO jc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     let join = "SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY o.oid";

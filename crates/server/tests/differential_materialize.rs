@@ -14,8 +14,9 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    column_type_difference, create_on_both, differences, drop_and_shut_down, prepared_difference,
-    run, strata_and_reference, strata_database, BoxError, Outcome,
+    column_type_difference, create_on_both, differences, drop_and_shut_down, node_with_tables,
+    prepared_difference, run, strata_and_reference, strata_database, strata_tables, BoxError,
+    Outcome,
 };
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
@@ -124,17 +125,6 @@ const QUERIES: &[(&str, bool)] = &[
     // Errors MariaDB gives must be the same.
     ("SELECT cid FROM mc WHERE cid = (SELECT cid FROM mo)", false),
 ];
-
-/// A Strata connection using the new database `db`, which holds the test's tables
-/// (without rows).
-async fn with_tables(node: &ComputeNode, db: &str) -> Result<mysql_async::Conn, BoxError> {
-    let mut c = strata_database(node, db).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
-    Ok(c)
-}
 
 #[tokio::test]
 async fn reads_over_copies_answer_like_one_mariadb() -> TestResult {
@@ -284,10 +274,7 @@ async fn copies_keep_every_value_exact() -> TestResult {
 
 #[tokio::test]
 async fn inside_a_transaction_the_copies_see_its_own_writes() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mtxn");
-    let mut c = with_tables(&node, &db).await?;
+    let (node, db, mut c) = node_with_tables("mtxn", TABLES).await?;
     c.query_drop("INSERT INTO mc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     c.query_drop("INSERT INTO mg VALUES ('north', 'N')").await?;
@@ -321,7 +308,7 @@ async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> 
         .start()
         .await?;
     let db = unique_name("mlimit");
-    let mut c = with_tables(&node, &db).await?;
+    let mut c = strata_tables(&node, &db, TABLES).await?;
     for sql in ROWS {
         c.query_drop(*sql).await?;
     }
@@ -344,10 +331,7 @@ async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> 
 
 #[tokio::test]
 async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mexplain");
-    let mut c = with_tables(&node, &db).await?;
+    let (node, db, mut c) = node_with_tables("mexplain", TABLES).await?;
     let sql = "SELECT v.tag FROM mv v WHERE v.cid IN (SELECT cid FROM ml WHERE qty > 1)";
     let rows: Vec<(u64, String, Option<String>)> = c.query(format!("EXPLAIN {sql}")).await?;
     let merge = rows

@@ -7,7 +7,7 @@
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Value};
-use strata_testkit::{unique_name, ComputeNode, StorageNodes};
+use strata_testkit::{shared_storage, unique_name, ComputeNode, StorageNodes};
 
 /// Error type of the differential tests.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -85,6 +85,35 @@ pub async fn strata_database(node: &ComputeNode, db: &str) -> Result<Conn, BoxEr
     strata.query_drop(format!("CREATE DATABASE {db}")).await?;
     strata.query_drop(format!("USE {db}")).await?;
     Ok(strata)
+}
+
+/// A Strata connection using the new database `db`, which holds `tables` (name,
+/// columns and keys, distribution clause), without rows.
+pub async fn strata_tables(
+    node: &ComputeNode,
+    db: &str,
+    tables: &[(&str, &str, &str)],
+) -> Result<Conn, BoxError> {
+    let mut strata = strata_database(node, db).await?;
+    for (name, columns, distribution) in tables {
+        strata
+            .query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
+            .await?;
+    }
+    Ok(strata)
+}
+
+/// A compute node over the shared storage nodes (four data nodes), the name of a new
+/// database made from `prefix`, and a connection using it, which holds `tables`.
+pub async fn node_with_tables(
+    prefix: &str,
+    tables: &[(&str, &str, &str)],
+) -> Result<(ComputeNode, String, Conn), BoxError> {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name(prefix);
+    let strata = strata_tables(&node, &db, tables).await?;
+    Ok((node, db, strata))
 }
 
 /// The two sides of a differential test: Strata using a new database (named from

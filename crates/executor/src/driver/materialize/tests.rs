@@ -87,6 +87,15 @@ fn script(replies: Vec<Vec<Reply>>) -> ScriptIo {
     }
 }
 
+/// The scratch connection's replies: `before` OKs, the statement's result (a `name`
+/// column, no rows), then the OK of the DROP.
+fn scratch_replies(before: usize) -> Vec<Reply> {
+    let mut replies: Vec<Reply> = (0..before).map(|_| Reply::Ok).collect();
+    replies.push(Reply::Rows(vec![text("name")], vec![]));
+    replies.push(Reply::Ok);
+    replies
+}
+
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
 }
@@ -241,13 +250,7 @@ async fn inside_a_transaction_every_table_is_copied() {
             Reply::Rows(vec![int_col("id")], vec![payload(&[Some("7")])]),
         ],
         vec![rows(&[])],
-        vec![
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Rows(vec![text("name")], vec![]),
-            Reply::Ok,
-        ],
+        scratch_replies(3),
     ]);
     let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options(true, 10), &mut sink).await;
@@ -315,13 +318,7 @@ async fn a_session_in_another_character_set_copies_in_utf8mb4_and_runs_the_state
     let mut io = script(vec![
         vec![definition(), columns(), rows(&[])],
         vec![rows(&[])],
-        vec![
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Rows(vec![text("name")], vec![]),
-            Reply::Ok,
-        ],
+        scratch_replies(3),
     ]);
     let options = MaterializeOptions {
         session_names: Some("SET NAMES latin1".into()),
