@@ -13,9 +13,9 @@ use mysql_async::prelude::*;
 
 use diffkit::{
     create_on_both, differences, drop_and_shut_down, node_with_tables, prepared_difference,
-    strata_and_reference, strata_tables, BoxError,
+    strata_and_reference, BoxError,
 };
-use strata_testkit::{shared_storage, unique_name, ComputeNode};
+use strata_testkit::{shared_storage, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
 
@@ -148,7 +148,7 @@ async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
 
 #[tokio::test]
 async fn explain_shows_the_join_tree() -> TestResult {
-    let (node, db, mut c) = node_with_tables("jexplain", TABLES).await?;
+    let (node, db, mut c) = node_with_tables("jexplain", TABLES, |_| {}).await?;
     let rows: Vec<(u64, String, Option<String>)> = c
         .query("EXPLAIN SELECT c.name, o.tag FROM jc c JOIN jv o ON o.cid = c.cid")
         .await?;
@@ -186,13 +186,10 @@ async fn explain_shows_the_join_tree() -> TestResult {
 
 #[tokio::test]
 async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|config| config.merge.memory_budget = 4096)
-        .start()
-        .await?;
-    let db = unique_name("jbudget");
-    let mut c = strata_tables(&node, &db, TABLES).await?;
+    let (node, db, mut c) = node_with_tables("jbudget", TABLES, |config| {
+        config.merge.memory_budget = 4096
+    })
+    .await?;
     let values: Vec<String> = (1..=400)
         .map(|i| format!("({i}, {i}, {i}, 'nineteen characters', {i})"))
         .collect();
@@ -214,7 +211,7 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
 
 #[tokio::test]
 async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
-    let (node, db, mut c) = node_with_tables("jtxn", TABLES).await?;
+    let (node, db, mut c) = node_with_tables("jtxn", TABLES, |_| {}).await?;
     c.query_drop("INSERT INTO jc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     let join = "SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY o.oid";

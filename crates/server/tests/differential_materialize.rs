@@ -15,8 +15,7 @@ use mysql_async::prelude::*;
 
 use diffkit::{
     column_type_difference, create_on_both, differences, drop_and_shut_down, node_with_tables,
-    prepared_difference, run, strata_and_reference, strata_database, strata_tables, BoxError,
-    Outcome,
+    prepared_difference, run, strata_and_reference, strata_database, BoxError, Outcome,
 };
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
@@ -274,7 +273,7 @@ async fn copies_keep_every_value_exact() -> TestResult {
 
 #[tokio::test]
 async fn inside_a_transaction_the_copies_see_its_own_writes() -> TestResult {
-    let (node, db, mut c) = node_with_tables("mtxn", TABLES).await?;
+    let (node, db, mut c) = node_with_tables("mtxn", TABLES, |_| {}).await?;
     c.query_drop("INSERT INTO mc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     c.query_drop("INSERT INTO mg VALUES ('north', 'N')").await?;
@@ -302,13 +301,10 @@ async fn inside_a_transaction_the_copies_see_its_own_writes() -> TestResult {
 
 #[tokio::test]
 async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|config| config.limits.materialize_max_rows = 12)
-        .start()
-        .await?;
-    let db = unique_name("mlimit");
-    let mut c = strata_tables(&node, &db, TABLES).await?;
+    let (node, db, mut c) = node_with_tables("mlimit", TABLES, |config| {
+        config.limits.materialize_max_rows = 12
+    })
+    .await?;
     for sql in ROWS {
         c.query_drop(*sql).await?;
     }
@@ -331,7 +327,7 @@ async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> 
 
 #[tokio::test]
 async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
-    let (node, db, mut c) = node_with_tables("mexplain", TABLES).await?;
+    let (node, db, mut c) = node_with_tables("mexplain", TABLES, |_| {}).await?;
     let sql = "SELECT v.tag FROM mv v WHERE v.cid IN (SELECT cid FROM ml WHERE qty > 1)";
     let rows: Vec<(u64, String, Option<String>)> = c.query(format!("EXPLAIN {sql}")).await?;
     let merge = rows

@@ -7,6 +7,7 @@
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Value};
+use strata_catalog::Config;
 use strata_testkit::{shared_storage, unique_name, ComputeNode, StorageNodes};
 
 /// Error type of the differential tests.
@@ -103,14 +104,19 @@ pub async fn strata_tables(
     Ok(strata)
 }
 
-/// A compute node over the shared storage nodes (four data nodes), the name of a new
-/// database made from `prefix`, and a connection using it, which holds `tables`.
+/// A compute node over the shared storage nodes (four data nodes), `configure`
+/// applied to its configuration; the name of a new database made from `prefix`; and
+/// a connection using it, which holds `tables`.
 pub async fn node_with_tables(
     prefix: &str,
     tables: &[(&str, &str, &str)],
+    configure: impl FnOnce(&mut Config) + Send + 'static,
 ) -> Result<(ComputeNode, String, Conn), BoxError> {
     let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(configure)
+        .start()
+        .await?;
     let db = unique_name(prefix);
     let strata = strata_tables(&node, &db, tables).await?;
     Ok((node, db, strata))
