@@ -12,10 +12,9 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    create_on_both, differences, drop_and_shut_down, node_with_tables, prepared_difference,
-    strata_and_reference, BoxError,
+    create_on_both, differences, drop_and_shut_down, node_and_reference, node_with_tables,
+    prepared_difference, BoxError,
 };
-use strata_testkit::{shared_storage, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
 
@@ -130,10 +129,7 @@ const JOINS: &[(&str, bool)] = &[
 
 #[tokio::test]
 async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let (db, mut strata, mut reference) =
-        strata_and_reference(&storage, &node, "jdiff", "jref").await?;
+    let (node, db, mut strata, mut reference) = node_and_reference("jdiff", "jref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
     let mut failures = differences(&mut reference, &mut strata, JOINS).await?;

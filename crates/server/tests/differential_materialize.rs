@@ -14,10 +14,9 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    column_type_difference, create_on_both, differences, drop_and_shut_down, node_with_tables,
-    prepared_difference, run, strata_and_reference, strata_database, BoxError, Outcome,
+    column_type_difference, create_on_both, differences, drop_and_shut_down, node_and_reference,
+    node_with_tables, prepared_difference, run, BoxError, Outcome,
 };
-use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 type TestResult = Result<(), BoxError>;
 
@@ -127,10 +126,7 @@ const QUERIES: &[(&str, bool)] = &[
 
 #[tokio::test]
 async fn reads_over_copies_answer_like_one_mariadb() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let (db, mut strata, mut reference) =
-        strata_and_reference(&storage, &node, "mdiff", "mref").await?;
+    let (node, db, mut strata, mut reference) = node_and_reference("mdiff", "mref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
     let mut failures = differences(&mut reference, &mut strata, QUERIES).await?;
@@ -191,10 +187,7 @@ const TYPE_ROWS: &[&str] = &[
 
 #[tokio::test]
 async fn copies_keep_every_value_exact() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let (db, mut strata, mut reference) =
-        strata_and_reference(&storage, &node, "mexact", "mexref").await?;
+    let (node, db, mut strata, mut reference) = node_and_reference("mexact", "mexref").await?;
     // The session's time zone is not UTC: TIMESTAMPs travel in UTC regardless.
     for c in [&mut strata, &mut reference] {
         c.query_drop("SET time_zone = '+05:30'").await?;
@@ -202,29 +195,23 @@ async fn copies_keep_every_value_exact() -> TestResult {
     // `tv` is sharded (copied to the node that runs the query); `tv_ref` is a global
     // table with the same rows, read in place there: comparing a copied row with its
     // original on the same node shows whether the copy changed a value.
-    strata
-        .query_drop(format!("CREATE TABLE tv ({TYPES}) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'"))
-        .await?;
-    strata
-        .query_drop(format!("CREATE TABLE tv_ref ({TYPES}) SHARD BY GLOBAL"))
-        .await?;
-    for t in ["tv", "tv_ref"] {
-        reference
-            .query_drop(format!("CREATE TABLE {t} ({TYPES})"))
-            .await?;
-        for row in TYPE_ROWS {
-            let sql = row.replace("{t}", t);
-            strata.query_drop(&sql).await?;
-            reference.query_drop(&sql).await?;
-        }
-    }
+    let tables = [
+        (
+            "tv",
+            TYPES,
+            "SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+        ),
+        ("tv_ref", TYPES, "SHARD BY GLOBAL"),
+    ];
     // Binary strings with every byte value.
     let every_byte: String = (0..=255u8).map(|b| format!("{b:02X}")).collect();
+    let mut rows = Vec::new();
     for t in ["tv", "tv_ref"] {
-        let sql = format!("INSERT INTO {t} (id, bin, bl) VALUES (6, X'{every_byte}', X'{every_byte}{every_byte}')");
-        strata.query_drop(&sql).await?;
-        reference.query_drop(&sql).await?;
+        rows.extend(TYPE_ROWS.iter().map(|row| row.replace("{t}", t)));
+        rows.push(format!("INSERT INTO {t} (id, bin, bl) VALUES (6, X'{every_byte}', X'{every_byte}{every_byte}')"));
     }
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    create_on_both(&mut strata, &mut reference, &tables, &rows).await?;
     let columns = [
         "f", "d", "dd", "dec1", "u", "i", "bin", "bl", "bn", "s", "l1", "ch", "tx", "dt", "dtm",
         "tm", "ts", "y", "bt", "e", "st", "gv", "gs",
@@ -354,15 +341,12 @@ async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
 
 #[tokio::test]
 async fn a_latin1_session_copies_enum_labels_latin1_cannot_spell() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mnames");
-    let mut c = strata_database(&node, &db).await?;
-    c.query_drop(
-        "CREATE TABLE te (id INT PRIMARY KEY, e ENUM('ā', 'é', 'x') CHARACTER SET utf8mb4) \
-         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
-    )
-    .await?;
+    let table = (
+        "te",
+        "id INT PRIMARY KEY, e ENUM('ā', 'é', 'x') CHARACTER SET utf8mb4",
+        "SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    );
+    let (node, db, mut c) = node_with_tables("mnames", &[table], |_| {}).await?;
     c.query_drop("INSERT INTO te VALUES (1, 'ā'), (2, 'é'), (3, 'x')")
         .await?;
     c.query_drop("SET NAMES latin1").await?;

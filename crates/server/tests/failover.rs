@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank::{prepared_branches, storage_conn, within, xa_recover, BoxError};
+use bank::{increment, prepared_branches, storage_conn, within, xa_recover, BoxError};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -50,10 +50,7 @@ async fn run_client(
     };
     let mut conn = mysql_async::Conn::new(opts.clone()).await?;
     while !stop.load(Ordering::Relaxed) {
-        match conn
-            .exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
-            .await
-        {
+        match increment(&mut conn, id).await {
             Ok(()) => {
                 log.acked += 1;
                 log.acks.push(Instant::now());

@@ -46,6 +46,13 @@ pub async fn storage_conn(
     Ok(Conn::new(storage_opts(storage, port, db)).await?)
 }
 
+/// Adds one to row `id` of the failover tests' `acc` table (what their clients do
+/// while storage nodes fail or switch).
+pub async fn increment(conn: &mut Conn, id: i64) -> Result<(), mysql_async::Error> {
+    conn.exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
+        .await
+}
+
 /// The gtrids XA RECOVER lists on the server at `opts`.
 async fn recover(opts: Opts) -> Result<Vec<String>, BoxError> {
     let mut c = Conn::new(opts).await?;

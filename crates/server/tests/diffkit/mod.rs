@@ -8,7 +8,7 @@
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Value};
 use strata_catalog::Config;
-use strata_testkit::{shared_storage, unique_name, ComputeNode, StorageNodes};
+use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 /// Error type of the differential tests.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -122,21 +122,23 @@ pub async fn node_with_tables(
     Ok((node, db, strata))
 }
 
-/// The two sides of a differential test: Strata using a new database (named from
-/// `prefix`) and the reference MariaDB (storage node 0) using a new database (named
-/// from `reference_prefix`). Returns Strata's database name and the two connections.
-pub async fn strata_and_reference(
-    storage: &StorageNodes,
-    node: &ComputeNode,
+/// The two sides of a differential test: a compute node over the shared storage
+/// nodes (four data nodes) with a connection using a new database (named from
+/// `prefix`), and the reference MariaDB (storage node 0) using a new database (named
+/// from `reference_prefix`). Returns the node, Strata's database name and the two
+/// connections.
+pub async fn node_and_reference(
     prefix: &str,
     reference_prefix: &str,
-) -> Result<(String, Conn, Conn), BoxError> {
+) -> Result<(ComputeNode, String, Conn, Conn), BoxError> {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
     let db = unique_name(prefix);
     let reference_db = unique_name(reference_prefix);
     storage.create_database(&reference_db).await?;
-    let strata = strata_database(node, &db).await?;
+    let strata = strata_database(&node, &db).await?;
     let reference = Conn::new(storage.opts(0, Some(&reference_db))).await?;
-    Ok((db, strata, reference))
+    Ok((node, db, strata, reference))
 }
 
 /// Ends a test: drops Strata's database `db` through `strata` and shuts `node` down.
