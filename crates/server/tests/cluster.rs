@@ -30,6 +30,16 @@ async fn cluster(
     Ok((etcd, nodes))
 }
 
+/// A client of `etcd`, for what a test reads or writes there itself.
+fn etcd_client(
+    etcd: &EtcdCluster,
+) -> Result<strata_catalog::etcd::EtcdClient, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(strata_catalog::etcd::EtcdClient::new(
+        &etcd.endpoints(),
+        std::time::Duration::from_secs(2),
+    )?)
+}
+
 /// Ends a test: shuts every compute node down.
 async fn shut_down(nodes: Vec<ComputeNode>) -> TestResult {
     for node in nodes {
@@ -275,10 +285,7 @@ async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
 async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestResult {
     let (etcd, nodes) = cluster(1, 2, |c| c.cluster.ddl_ack_timeout_ms = 1000).await?;
     // A member that registered and then never applies anything (as a hung node would).
-    let client = strata_catalog::etcd::EtcdClient::new(
-        &etcd.endpoints(),
-        std::time::Duration::from_secs(2),
-    )?;
+    let client = etcd_client(&etcd)?;
     let lease = client.lease_grant(60)?;
     let record = serde_json::json!({
         "node_id": 999, "service_addr": "127.0.0.1:1", "admin_addr": "127.0.0.1:2",
@@ -354,10 +361,7 @@ async fn accounts_changed_through_one_node_are_in_force_on_the_other() -> TestRe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_whose_membership_lapsed_reloads_and_joins_again() -> TestResult {
     let (etcd, nodes) = cluster(1, 2, |c| c.cluster.lease_ttl_ms = 3000).await?;
-    let client = strata_catalog::etcd::EtcdClient::new(
-        &etcd.endpoints(),
-        std::time::Duration::from_secs(2),
-    )?;
+    let client = etcd_client(&etcd)?;
     let key = format!("/strata/members/{}", nodes[1].config().server.node_id);
     let old = client
         .get(key.as_bytes())?

@@ -12,7 +12,7 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    create_on_both, differences, drop_and_shut_down, node_and_reference, node_with_tables,
+    create_on_both, differences, drop_and_shut_down, explain, node_and_reference, node_with_tables,
     prepared_difference, BoxError,
 };
 
@@ -145,13 +145,11 @@ async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
 #[tokio::test]
 async fn explain_shows_the_join_tree() -> TestResult {
     let (node, db, mut c) = node_with_tables("jexplain", TABLES, |_| {}).await?;
-    let rows: Vec<(u64, String, Option<String>)> = c
-        .query("EXPLAIN SELECT c.name, o.tag FROM jc c JOIN jv o ON o.cid = c.cid")
-        .await?;
-    let merge = rows
-        .first()
-        .and_then(|r| r.2.clone())
-        .ok_or("no merge column")?;
+    let (rows, merge) = explain(
+        &mut c,
+        "SELECT c.name, o.tag FROM jc c JOIN jv o ON o.cid = c.cid",
+    )
+    .await?;
     assert!(
         merge.contains("Probe side 0 c: Scatter(dnid 1,2,3,4)")
             && merge.contains("Hash side 1 o: Scatter(dnid 2)")
@@ -164,13 +162,11 @@ async fn explain_shows_the_join_tree() -> TestResult {
     assert!(sqls[0].contains("FROM jv AS o"), "{sqls:?}");
     // Filtered to one node by its sharding key, the first table is read first and the
     // other looked up by its keys.
-    let rows: Vec<(u64, String, Option<String>)> = c
-        .query("EXPLAIN SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid = 7")
-        .await?;
-    let merge = rows
-        .first()
-        .and_then(|r| r.2.clone())
-        .ok_or("no merge column")?;
+    let (rows, merge) = explain(
+        &mut c,
+        "SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid = 7",
+    )
+    .await?;
     assert!(
         merge.contains("(lookup `o`.`cid` IN batches of 1000)")
             && merge.contains("Lookup side 1 o"),

@@ -14,8 +14,8 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    column_type_difference, create_on_both, differences, drop_and_shut_down, node_and_reference,
-    node_with_tables, prepared_difference, run, BoxError, Outcome,
+    column_type_difference, create_on_both, differences, drop_and_shut_down, explain,
+    node_and_reference, node_with_tables, prepared_difference, run, BoxError, Outcome,
 };
 
 type TestResult = Result<(), BoxError>;
@@ -316,11 +316,7 @@ async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> 
 async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
     let (node, db, mut c) = node_with_tables("mexplain", TABLES, |_| {}).await?;
     let sql = "SELECT v.tag FROM mv v WHERE v.cid IN (SELECT cid FROM ml WHERE qty > 1)";
-    let rows: Vec<(u64, String, Option<String>)> = c.query(format!("EXPLAIN {sql}")).await?;
-    let merge = rows
-        .first()
-        .and_then(|r| r.2.clone())
-        .ok_or("no merge column")?;
+    let (rows, merge) = explain(&mut c, sql).await?;
     assert_eq!(
         merge,
         format!(

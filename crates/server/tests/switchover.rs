@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bank::increment;
+use bank::{acc_table, increment};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -138,12 +138,7 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
         .start()
         .await?;
     let mut conn = compute.connect(Some("test")).await?;
-    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
-        .await?;
-    let values: Vec<String> = (1..=40).map(|i| format!("({i}, 0)")).collect();
-    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
-        .await?;
-    let placement: Vec<(i64, u32)> = conn.query("SELECT id, DNID FROM acc ORDER BY id").await?;
+    let placement = acc_table(&mut conn, 40).await?;
     let mut ids = Vec::new();
     for dnid in [1, 2] {
         let on: Vec<i64> = placement

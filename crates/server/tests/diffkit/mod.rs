@@ -141,6 +141,20 @@ pub async fn node_and_reference(
     Ok((node, db, strata, reference))
 }
 
+/// The rows of `EXPLAIN sql` (data node, statement, merge) and the first row's merge
+/// column (the operator tree).
+pub async fn explain(
+    strata: &mut Conn,
+    sql: &str,
+) -> Result<(Vec<(u64, String, Option<String>)>, String), BoxError> {
+    let rows: Vec<(u64, String, Option<String>)> = strata.query(format!("EXPLAIN {sql}")).await?;
+    let merge = rows
+        .first()
+        .and_then(|r| r.2.clone())
+        .ok_or("no merge column")?;
+    Ok((rows, merge))
+}
+
 /// Ends a test: drops Strata's database `db` through `strata` and shuts `node` down.
 pub async fn drop_and_shut_down(
     node: ComputeNode,

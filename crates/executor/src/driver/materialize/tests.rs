@@ -96,6 +96,16 @@ fn scratch_replies(before: usize) -> Vec<Reply> {
     replies
 }
 
+/// The script of a copy of `t` with no rows on either node, the scratch connection
+/// giving `scratch`.
+fn empty_copy(scratch: Vec<Reply>) -> ScriptIo {
+    script(vec![
+        vec![definition(), columns(), rows(&[])],
+        vec![rows(&[])],
+        scratch,
+    ])
+}
+
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
 }
@@ -296,11 +306,7 @@ async fn past_the_row_limit_the_copy_stops_with_1114_and_the_scratch_connection_
 #[tokio::test]
 async fn a_failing_statement_discards_the_scratch_connection() {
     let plan = plan();
-    let mut io = script(vec![
-        vec![definition(), columns(), rows(&[])],
-        vec![rows(&[])],
-        vec![Reply::Ok, Reply::Err(1242)],
-    ]);
+    let mut io = empty_copy(vec![Reply::Ok, Reply::Err(1242)]);
     let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options(false, 10), &mut sink).await;
     let Ok(QueryOutcome::FailedBeforeColumns(e)) = outcome else {
@@ -315,11 +321,7 @@ async fn a_failing_statement_discards_the_scratch_connection() {
 #[tokio::test]
 async fn a_session_in_another_character_set_copies_in_utf8mb4_and_runs_the_statement_in_its_own() {
     let plan = plan();
-    let mut io = script(vec![
-        vec![definition(), columns(), rows(&[])],
-        vec![rows(&[])],
-        scratch_replies(3),
-    ]);
+    let mut io = empty_copy(scratch_replies(3));
     let options = MaterializeOptions {
         session_names: Some("SET NAMES latin1".into()),
         ..options(false, 10)
