@@ -30,6 +30,24 @@ async fn cluster(
     Ok((etcd, nodes))
 }
 
+/// A row of `SHOW @@CLUSTER`.
+type ClusterRow = (
+    u32,
+    String,
+    String,
+    String,
+    Option<u64>,
+    String,
+    Option<String>,
+);
+
+/// The rows of `SHOW @@CLUSTER` on the admin connection `admin`.
+async fn show_cluster(
+    admin: &mut mysql_async::Conn,
+) -> Result<Vec<ClusterRow>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(admin.query("SHOW @@CLUSTER").await?)
+}
+
 /// A client of `etcd`, for what a test reads or writes there itself.
 fn etcd_client(
     etcd: &EtcdCluster,
@@ -113,16 +131,7 @@ async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResul
 
     // SHOW @@CLUSTER on the admin port: this node and the others.
     let mut admin = mysql_async::Conn::new(nodes[0].admin_opts()).await?;
-    type ClusterRow = (
-        u32,
-        String,
-        String,
-        String,
-        Option<u64>,
-        String,
-        Option<String>,
-    );
-    let mut rows: Vec<ClusterRow> = admin.query("SHOW @@CLUSTER").await?;
+    let mut rows = show_cluster(&mut admin).await?;
     rows.sort();
     let mut expected = vec![
         (nodes[0].config().server.node_id, "self".to_string()),
@@ -437,16 +446,7 @@ async fn a_killed_compute_node_leaves_the_cluster_and_holds_up_no_ddl() -> TestR
     let mut two = nodes[1].connect(Some("test")).await?;
     two.query_drop("CREATE TABLE made_after_the_crash (id INT PRIMARY KEY)")
         .await?;
-    type ClusterRow = (
-        u32,
-        String,
-        String,
-        String,
-        Option<u64>,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<ClusterRow> = two_admin.query("SHOW @@CLUSTER").await?;
+    let rows = show_cluster(&mut two_admin).await?;
     let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
     assert_eq!(
         seen,
