@@ -121,12 +121,7 @@ pub async fn run_query<I: NodeIo, S: RowSink>(
                 columns.push(cols);
             }
             Ok(NodeReply::Ok(_)) => {
-                failure.get_or_insert_with(|| {
-                    MysqlError::new(
-                        codes::UNKNOWN,
-                        "a data node returned no result set for a query",
-                    )
-                });
+                failure.get_or_insert_with(no_result_set);
             }
             Err(e) => {
                 failure.get_or_insert(e);
@@ -342,6 +337,14 @@ pub async fn run_write<I: NodeIo>(
         }
     }
     result
+}
+
+/// The error of a data node that answered a query with an OK packet instead of rows.
+fn no_result_set() -> MysqlError {
+    MysqlError::new(
+        codes::UNKNOWN,
+        "a data node returned no result set for a query",
+    )
 }
 
 mod join;

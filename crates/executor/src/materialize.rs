@@ -386,6 +386,7 @@ impl InsertBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::show_column;
 
     fn row(values: &[Option<&str>]) -> Vec<Option<Vec<u8>>> {
         values
@@ -399,107 +400,23 @@ mod tests {
     /// b BIT(8), g INT AS (id*2) VIRTUAL, h INT AS (id+1) STORED, c VARCHAR(10) CHARSET
     /// latin1, ts TIMESTAMP(6) NULL, u INET6, vb VARBINARY(4))`.
     fn columns_rows() -> Vec<Vec<Option<Vec<u8>>>> {
-        vec![
-            row(&[
-                Some("id"),
-                Some("int(11)"),
-                None,
-                Some("NO"),
-                Some("PRI"),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("f"),
-                Some("float"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("d2"),
-                Some("double(10,2)"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("e"),
-                Some("enum('a','b')"),
-                Some("latin1_swedish_ci"),
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("b"),
-                Some("bit(8)"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("g"),
-                Some("int(11)"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some("VIRTUAL GENERATED"),
-            ]),
-            row(&[
-                Some("h"),
-                Some("int(11)"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some("STORED GENERATED"),
-            ]),
-            row(&[
-                Some("c"),
-                Some("varchar(10)"),
-                Some("latin1_swedish_ci"),
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("ts"),
-                Some("timestamp(6)"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("u"),
-                Some("inet6"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-            row(&[
-                Some("vb"),
-                Some("varbinary(4)"),
-                None,
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
+        let latin1 = Some("latin1_swedish_ci");
+        [
+            show_column("id", "int(11)", None, "NO", "PRI", ""),
+            show_column("f", "float", None, "YES", "", ""),
+            show_column("d2", "double(10,2)", None, "YES", "", ""),
+            show_column("e", "enum('a','b')", latin1, "YES", "", ""),
+            show_column("b", "bit(8)", None, "YES", "", ""),
+            show_column("g", "int(11)", None, "YES", "", "VIRTUAL GENERATED"),
+            show_column("h", "int(11)", None, "YES", "", "STORED GENERATED"),
+            show_column("c", "varchar(10)", latin1, "YES", "", ""),
+            show_column("ts", "timestamp(6)", None, "YES", "", ""),
+            show_column("u", "inet6", None, "YES", "", ""),
+            show_column("vb", "varbinary(4)", None, "YES", "", ""),
         ]
+        .iter()
+        .map(|r| row(r))
+        .collect()
     }
 
     #[test]
@@ -517,15 +434,7 @@ mod tests {
 
     #[test]
     fn types_without_an_exact_copy_are_refused() {
-        let rows = vec![row(&[
-            Some("g"),
-            Some("geometry"),
-            None,
-            Some("YES"),
-            Some(""),
-            None,
-            Some(""),
-        ])];
+        let rows = vec![row(&show_column("g", "geometry", None, "YES", "", ""))];
         assert_eq!(
             copy_columns("t", &rows),
             Err(MergeError::Unsupported(

@@ -4,10 +4,12 @@
 use bytes::{Bytes, BytesMut};
 use strata_protocol::constants::{colflag, coltype};
 use strata_protocol::packets::{encode_text_row, ColumnDef};
+use strata_protocol::MysqlError;
 
 use crate::error::MergeError;
 use crate::operator::{Context, NodeInputs, Operator, Pull};
 use crate::row::Row;
+use crate::RowSink;
 
 fn col(name: &str, col_type: u8, flags: u16, charset: u16, length: u32, decimals: u8) -> ColumnDef {
     ColumnDef {
@@ -78,6 +80,27 @@ pub fn varchar_col(name: &str) -> ColumnDef {
 /// A DATETIME column.
 pub fn datetime_col(name: &str) -> ColumnDef {
     col(name, coltype::DATETIME, colflag::BINARY, 63, 19, 0)
+}
+
+/// A `SHOW FULL COLUMNS` row (Field, Type, Collation, Null, Key, Default, Extra) of a
+/// column without a default.
+pub fn show_column<'a>(
+    field: &'a str,
+    ty: &'a str,
+    collation: Option<&'a str>,
+    null: &'a str,
+    key: &'a str,
+    extra: &'a str,
+) -> [Option<&'a str>; 7] {
+    [
+        Some(field),
+        Some(ty),
+        collation,
+        Some(null),
+        Some(key),
+        None,
+        Some(extra),
+    ]
 }
 
 /// A text-protocol row payload.
@@ -157,4 +180,25 @@ pub fn owned(rows: &[Vec<Option<&str>>]) -> Vec<Vec<Option<String>>> {
     rows.iter()
         .map(|r| r.iter().map(|v| v.map(String::from)).collect())
         .collect()
+}
+
+/// A sink that collects a result's column names and rows, decoded.
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl RowSink for Collect {
+    type Error = ();
+
+    async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), ()> {
+        self.columns = columns.iter().map(|c| c.name.to_string()).collect();
+        Ok(())
+    }
+
+    async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, ()>> {
+        self.rows.push(decode_payload(&payload, self.columns.len()));
+        Ok(())
+    }
 }

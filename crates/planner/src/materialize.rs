@@ -27,24 +27,14 @@ use crate::scope::{query_scope, Resolver, SYSTEM_SCHEMAS};
 use crate::source::Source;
 
 /// Functions whose value is the state of the connection that evaluates them (the
-/// scratch connection is not the session's) or that change it.
-const CONNECTION_STATE_FUNCTIONS: &[&str] = &[
-    "LAST_INSERT_ID",
-    "ROW_COUNT",
-    "FOUND_ROWS",
-    "CONNECTION_ID",
-    "GET_LOCK",
-    "RELEASE_LOCK",
-    "RELEASE_ALL_LOCKS",
-    "IS_FREE_LOCK",
-    "IS_USED_LOCK",
-    "NEXTVAL",
-    "LASTVAL",
-    "SETVAL",
-    "MASTER_POS_WAIT",
-    "MASTER_GTID_WAIT",
-    "LAST_VALUE",
-];
+/// scratch connection is not the session's) or that change it: those a replica's
+/// connection would answer differently, and the connection's id and the last value
+/// of a sequence.
+fn connection_state_functions() -> Vec<&'static str> {
+    let mut names = strata_sql::rw::CONNECTION_FUNCTIONS.to_vec();
+    names.extend(["CONNECTION_ID", "LAST_VALUE"]);
+    names
+}
 
 /// The materialize plan for a query the native planner refused with `refusal`; the
 /// refusal itself when the query may not run that way (or the refusal is not 1235).
@@ -173,5 +163,7 @@ fn text_allows(src: &Source<'_>) -> bool {
 
 /// What the parsed query rules out: `DNID`, functions of connection state.
 fn query_allows(query: &Query) -> bool {
-    query.locks.is_empty() && !mentions_dnid(query) && !calls_any(query, CONNECTION_STATE_FUNCTIONS)
+    query.locks.is_empty()
+        && !mentions_dnid(query)
+        && !calls_any(query, &connection_state_functions())
 }

@@ -6,49 +6,69 @@
 use std::collections::HashSet;
 
 use mysql_async::prelude::Queryable;
-use strata_testkit::{ComputeNode, EtcdCluster, StorageNodes};
+use strata_testkit::{ComputeNode, EtcdCluster};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-/// Two compute nodes over the same two storage nodes, their metadata in `etcd`.
-async fn two_nodes(
-    storage: &StorageNodes,
-    etcd: &EtcdCluster,
-) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
-    compute_nodes(storage, etcd, 2).await
-}
-
-/// `n` compute nodes over the same storage nodes, their metadata in `etcd`.
-async fn compute_nodes(
-    storage: &StorageNodes,
-    etcd: &EtcdCluster,
-    n: usize,
-) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
-    compute_nodes_with(storage, etcd, n, |_| {}).await
-}
-
-/// `n` compute nodes as `compute_nodes`, their configuration changed by `tweak`.
-async fn compute_nodes_with(
-    storage: &StorageNodes,
-    etcd: &EtcdCluster,
+/// A new etcd cluster of `members` members and `n` compute nodes over the same two
+/// storage nodes, their metadata in it, their configuration changed by `tweak`.
+async fn cluster(
+    members: usize,
     n: usize,
     tweak: impl FnOnce(&mut strata_catalog::Config) + Send + 'static,
-) -> Result<Vec<ComputeNode>, strata_testkit::TestkitError> {
+) -> Result<(EtcdCluster, Vec<ComputeNode>), Box<dyn std::error::Error + Send + Sync>> {
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(members).await?;
     let endpoints = etcd.endpoints();
-    ComputeNode::builder(storage)
+    let nodes = ComputeNode::builder(&storage)
         .configure(move |c| {
             c.cluster.etcd = endpoints;
             tweak(c);
         })
         .start_many(n)
-        .await
+        .await?;
+    Ok((etcd, nodes))
+}
+
+/// A row of `SHOW @@CLUSTER`.
+type ClusterRow = (
+    u32,
+    String,
+    String,
+    String,
+    Option<u64>,
+    String,
+    Option<String>,
+);
+
+/// The rows of `SHOW @@CLUSTER` on the admin connection `admin`.
+async fn show_cluster(
+    admin: &mut mysql_async::Conn,
+) -> Result<Vec<ClusterRow>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(admin.query("SHOW @@CLUSTER").await?)
+}
+
+/// A client of `etcd`, for what a test reads or writes there itself.
+fn etcd_client(
+    etcd: &EtcdCluster,
+) -> Result<strata_catalog::etcd::EtcdClient, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(strata_catalog::etcd::EtcdClient::new(
+        &etcd.endpoints(),
+        std::time::Duration::from_secs(2),
+    )?)
+}
+
+/// Ends a test: shuts every compute node down.
+async fn shut_down(nodes: Vec<ComputeNode>) -> TestResult {
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(3).await?;
-    let nodes = compute_nodes(&storage, &etcd, 3).await?;
+    let (_etcd, nodes) = cluster(3, 3, |_| {}).await?;
     let mut conn = nodes[0].connect(Some("test")).await?;
     conn.query_drop("CREATE TABLE ai (id BIGINT AUTO_INCREMENT PRIMARY KEY, node INT, k INT)")
         .await?;
@@ -91,17 +111,12 @@ async fn auto_increment_values_are_unique_across_compute_nodes() -> TestResult {
     assert_eq!(by_node, HashSet::from([0, 1, 2]));
 
     conn.query_drop("DROP TABLE ai").await?;
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(3).await?;
-    let nodes = compute_nodes(&storage, &etcd, 3).await?;
+    let (_etcd, nodes) = cluster(3, 3, |_| {}).await?;
     let catalog_of = |i: usize| nodes[i].server().context().topology.catalog();
     let members = catalog_of(0)
         .store()
@@ -116,16 +131,7 @@ async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResul
 
     // SHOW @@CLUSTER on the admin port: this node and the others.
     let mut admin = mysql_async::Conn::new(nodes[0].admin_opts()).await?;
-    type ClusterRow = (
-        u32,
-        String,
-        String,
-        String,
-        Option<u64>,
-        String,
-        Option<String>,
-    );
-    let mut rows: Vec<ClusterRow> = admin.query("SHOW @@CLUSTER").await?;
+    let mut rows = show_cluster(&mut admin).await?;
     rows.sort();
     let mut expected = vec![
         (nodes[0].config().server.node_id, "self".to_string()),
@@ -194,17 +200,12 @@ async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResul
     assert!(catalog_of(0).table("test", "shared").is_none());
     assert!(catalog_of(2).table("test", "shared").is_none());
 
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let mut etcd = EtcdCluster::start(1).await?;
-    let nodes = two_nodes(&storage, &etcd).await?;
+    let (mut etcd, nodes) = cluster(1, 2, |_| {}).await?;
     let mut one = nodes[0].connect(Some("test")).await?;
     one.query_drop("CREATE TABLE known (id INT PRIMARY KEY)")
         .await?;
@@ -258,17 +259,12 @@ async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> Test
     let count: Option<i64> = two.query_first("SELECT COUNT(*) FROM known").await?;
     assert_eq!(count, Some(2));
 
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let mut etcd = EtcdCluster::start(3).await?;
-    let nodes = two_nodes(&storage, &etcd).await?;
+    let (mut etcd, nodes) = cluster(3, 2, |_| {}).await?;
     let mut one = nodes[0].connect(Some("test")).await?;
     let mut two = nodes[1].connect(Some("test")).await?;
     one.query_drop("CREATE TABLE before_kill (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
@@ -291,23 +287,14 @@ async fn one_etcd_member_of_three_down_changes_nothing() -> TestResult {
         .ok_or("no count")?;
     assert_eq!((total, distinct), (2000, 2000));
 
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(1).await?;
-    let nodes =
-        compute_nodes_with(&storage, &etcd, 2, |c| c.cluster.ddl_ack_timeout_ms = 1000).await?;
+    let (etcd, nodes) = cluster(1, 2, |c| c.cluster.ddl_ack_timeout_ms = 1000).await?;
     // A member that registered and then never applies anything (as a hung node would).
-    let client = strata_catalog::etcd::EtcdClient::new(
-        &etcd.endpoints(),
-        std::time::Duration::from_secs(2),
-    )?;
+    let client = etcd_client(&etcd)?;
     let lease = client.lease_grant(60)?;
     let record = serde_json::json!({
         "node_id": 999, "service_addr": "127.0.0.1:1", "admin_addr": "127.0.0.1:2",
@@ -339,17 +326,12 @@ async fn a_member_that_does_not_acknowledge_ddl_loses_its_membership() -> TestRe
         .members()?;
     assert_eq!(members.len(), 2);
 
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_changed_through_one_node_are_in_force_on_the_other() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(1).await?;
-    let nodes = two_nodes(&storage, &etcd).await?;
+    let (_etcd, nodes) = cluster(1, 2, |_| {}).await?;
     let user = strata_testkit::unique_name("cl");
     let mut one = nodes[0].connect(Some("test")).await?;
     one.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw1'"))
@@ -382,28 +364,13 @@ async fn accounts_changed_through_one_node_are_in_force_on_the_other() -> TestRe
     let err = refused.err().ok_or("a dropped account still logs in")?;
     assert!(err.to_string().contains("1045"), "unexpected error: {err}");
 
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_whose_membership_lapsed_reloads_and_joins_again() -> TestResult {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(1).await?;
-    let endpoints = etcd.endpoints();
-    let nodes = ComputeNode::builder(&storage)
-        .configure(move |c| {
-            c.cluster.etcd = endpoints;
-            c.cluster.lease_ttl_ms = 3000;
-        })
-        .start_many(2)
-        .await?;
-    let client = strata_catalog::etcd::EtcdClient::new(
-        &etcd.endpoints(),
-        std::time::Duration::from_secs(2),
-    )?;
+    let (etcd, nodes) = cluster(1, 2, |c| c.cluster.lease_ttl_ms = 3000).await?;
+    let client = etcd_client(&etcd)?;
     let key = format!("/strata/members/{}", nodes[1].config().server.node_id);
     let old = client
         .get(key.as_bytes())?
@@ -436,10 +403,7 @@ async fn a_node_whose_membership_lapsed_reloads_and_joins_again() -> TestResult 
         .table("test", "after_rejoin")
         .is_some());
 
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -482,16 +446,7 @@ async fn a_killed_compute_node_leaves_the_cluster_and_holds_up_no_ddl() -> TestR
     let mut two = nodes[1].connect(Some("test")).await?;
     two.query_drop("CREATE TABLE made_after_the_crash (id INT PRIMARY KEY)")
         .await?;
-    type ClusterRow = (
-        u32,
-        String,
-        String,
-        String,
-        Option<u64>,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<ClusterRow> = two_admin.query("SHOW @@CLUSTER").await?;
+    let rows = show_cluster(&mut two_admin).await?;
     let seen: Vec<(u32, String)> = rows.iter().map(|r| (r.0, r.3.clone())).collect();
     assert_eq!(
         seen,
@@ -503,12 +458,7 @@ async fn a_killed_compute_node_leaves_the_cluster_and_holds_up_no_ddl() -> TestR
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ddl_on_a_table_waits_for_another_nodes_ddl_on_it() -> TestResult {
     // The lock is one etcd key per table, attached to the holder's membership lease.
-    let (etcd, storage) = (
-        EtcdCluster::start(1).await?,
-        strata_testkit::shared_storage(2).await?,
-    );
-    let nodes =
-        compute_nodes_with(&storage, &etcd, 2, |c| c.cluster.ddl_lock_timeout_ms = 1000).await?;
+    let (_etcd, nodes) = cluster(1, 2, |c| c.cluster.ddl_lock_timeout_ms = 1000).await?;
     let mut one = nodes[0].connect(Some("test")).await?;
     one.query_drop("CREATE TABLE locked (id INT PRIMARY KEY)")
         .await?;
@@ -544,8 +494,5 @@ async fn ddl_on_a_table_waits_for_another_nodes_ddl_on_it() -> TestResult {
     assert!(catalog.table("test", "locked").is_some());
     one.query_drop("DROP TABLE locked").await?;
     one.query_drop("DROP TABLE not_locked").await?;
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
+    shut_down(nodes).await
 }

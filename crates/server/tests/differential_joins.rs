@@ -11,8 +11,10 @@ mod diffkit;
 
 use mysql_async::prelude::*;
 
-use diffkit::{compare, create_on_both, differences, run_prepared, BoxError, Shape, Verdict};
-use strata_testkit::{shared_storage, unique_name, ComputeNode};
+use diffkit::{
+    create_on_both, differences, drop_and_shut_down, explain, node_and_reference, node_with_tables,
+    prepared_difference, BoxError,
+};
 
 type TestResult = Result<(), BoxError>;
 
@@ -127,61 +129,27 @@ const JOINS: &[(&str, bool)] = &[
 
 #[tokio::test]
 async fn joins_across_data_nodes_answer_like_one_mariadb() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("jdiff");
-    let reference_db = unique_name("jref");
-    storage.create_database(&reference_db).await?;
-    let mut strata = node.connect(Some("test")).await?;
-    strata.query_drop(format!("CREATE DATABASE {db}")).await?;
-    strata.query_drop(format!("USE {db}")).await?;
-    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let (node, db, mut strata, mut reference) = node_and_reference("jdiff", "jref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
     let mut failures = differences(&mut reference, &mut strata, JOINS).await?;
     // A prepared statement: the values are bound into each table's query, the rows
     // go out in the binary protocol.
     let sql = "SELECT c.name, o.oid, o.amount FROM jc c JOIN jo o ON o.cid = c.cid WHERE o.amount > ? AND c.cid <> ? ORDER BY o.oid";
-    let params = || vec![mysql_async::Value::from(2), mysql_async::Value::from(4)];
-    let expected = run_prepared(&mut reference, sql, params()).await?;
-    let got = run_prepared(&mut strata, sql, params()).await?;
-    let shape = Shape {
-        ordered: true,
-        check_names: true,
-        ..Shape::default()
-    };
-    if compare(&expected, &got, &shape) != Verdict::Same {
-        failures.push(format!(
-            "prepared: {sql}\n  MariaDB: {}  Strata: {}",
-            expected.describe(20),
-            got.describe(20)
-        ));
-    }
+    let params = [mysql_async::Value::from(2), mysql_async::Value::from(4)];
+    failures.extend(prepared_difference(&mut reference, &mut strata, sql, &params).await?);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    strata.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut strata, &db).await
 }
 
 #[tokio::test]
 async fn explain_shows_the_join_tree() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("jexplain");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
-    let rows: Vec<(u64, String, Option<String>)> = c
-        .query("EXPLAIN SELECT c.name, o.tag FROM jc c JOIN jv o ON o.cid = c.cid")
-        .await?;
-    let merge = rows
-        .first()
-        .and_then(|r| r.2.clone())
-        .ok_or("no merge column")?;
+    let (node, db, mut c) = node_with_tables("jexplain", TABLES, |_| {}).await?;
+    let (rows, merge) = explain(
+        &mut c,
+        "SELECT c.name, o.tag FROM jc c JOIN jv o ON o.cid = c.cid",
+    )
+    .await?;
     assert!(
         merge.contains("Probe side 0 c: Scatter(dnid 1,2,3,4)")
             && merge.contains("Hash side 1 o: Scatter(dnid 2)")
@@ -194,39 +162,26 @@ async fn explain_shows_the_join_tree() -> TestResult {
     assert!(sqls[0].contains("FROM jv AS o"), "{sqls:?}");
     // Filtered to one node by its sharding key, the first table is read first and the
     // other looked up by its keys.
-    let rows: Vec<(u64, String, Option<String>)> = c
-        .query("EXPLAIN SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid = 7")
-        .await?;
-    let merge = rows
-        .first()
-        .and_then(|r| r.2.clone())
-        .ok_or("no merge column")?;
+    let (rows, merge) = explain(
+        &mut c,
+        "SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid WHERE c.cid = 7",
+    )
+    .await?;
     assert!(
         merge.contains("(lookup `o`.`cid` IN batches of 1000)")
             && merge.contains("Lookup side 1 o"),
         "{merge}"
     );
     assert!(rows[0].1.contains("FROM jc AS c WHERE"), "{rows:?}");
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
 async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|config| config.merge.memory_budget = 4096)
-        .start()
-        .await?;
-    let db = unique_name("jbudget");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let (node, db, mut c) = node_with_tables("jbudget", TABLES, |config| {
+        config.merge.memory_budget = 4096
+    })
+    .await?;
     let values: Vec<String> = (1..=400)
         .map(|i| format!("({i}, {i}, {i}, 'nineteen characters', {i})"))
         .collect();
@@ -243,23 +198,12 @@ async fn a_join_past_the_memory_budget_fails_with_1114() -> TestResult {
         mysql_async::Error::Server(e) => assert_eq!(e.code, 1114, "{e:?}"),
         other => return Err(format!("unexpected error {other}").into()),
     }
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
 async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("jtxn");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
+    let (node, db, mut c) = node_with_tables("jtxn", TABLES, |_| {}).await?;
     c.query_drop("INSERT INTO jc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     let join = "SELECT c.name, o.oid FROM jc c JOIN jo o ON o.cid = c.cid ORDER BY o.oid";
@@ -274,7 +218,5 @@ async fn a_join_inside_a_transaction_sees_its_own_writes() -> TestResult {
     c.query_drop("ROLLBACK").await?;
     let after: Vec<(String, i64)> = c.query(join).await?;
     assert!(after.is_empty(), "{after:?}");
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }

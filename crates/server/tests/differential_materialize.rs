@@ -13,8 +13,10 @@ mod diffkit;
 
 use mysql_async::prelude::*;
 
-use diffkit::{compare, create_on_both, differences, run, run_prepared, BoxError, Shape, Verdict};
-use strata_testkit::{shared_storage, unique_name, ComputeNode};
+use diffkit::{
+    column_type_difference, create_on_both, differences, drop_and_shut_down, explain,
+    node_and_reference, node_with_tables, prepared_difference, run, BoxError, Outcome,
+};
 
 type TestResult = Result<(), BoxError>;
 
@@ -122,87 +124,22 @@ const QUERIES: &[(&str, bool)] = &[
     ("SELECT cid FROM mc WHERE cid = (SELECT cid FROM mo)", false),
 ];
 
-/// A Strata connection using the new database `db`, which holds the test's tables
-/// (without rows).
-async fn with_tables(node: &ComputeNode, db: &str) -> Result<mysql_async::Conn, BoxError> {
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    for (name, columns, distribution) in TABLES {
-        c.query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
-            .await?;
-    }
-    Ok(c)
-}
-
-/// The column types of a statement's result.
-async fn column_types(
-    conn: &mut mysql_async::Conn,
-    sql: &str,
-) -> Result<Vec<(String, String)>, BoxError> {
-    let result = conn.query_iter(sql).await?;
-    let types = result
-        .columns()
-        .map(|cols| {
-            cols.iter()
-                .map(|c| {
-                    (
-                        c.name_str().into_owned(),
-                        format!("{:?} {} {:?}", c.column_type(), c.decimals(), c.flags()),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    result.drop_result().await?;
-    Ok(types)
-}
-
 #[tokio::test]
 async fn reads_over_copies_answer_like_one_mariadb() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mdiff");
-    let reference_db = unique_name("mref");
-    storage.create_database(&reference_db).await?;
-    let mut strata = node.connect(Some("test")).await?;
-    strata.query_drop(format!("CREATE DATABASE {db}")).await?;
-    strata.query_drop(format!("USE {db}")).await?;
-    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let (node, db, mut strata, mut reference) = node_and_reference("mdiff", "mref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
 
     let mut failures = differences(&mut reference, &mut strata, QUERIES).await?;
     for (sql, _) in QUERIES {
         if run(&mut reference, sql).await?.error_code().is_none() {
-            let (a, b) = (
-                column_types(&mut reference, sql).await?,
-                column_types(&mut strata, sql).await?,
-            );
-            if a != b {
-                failures.push(format!(
-                    "column types: {sql}\n  MariaDB {a:?}\n  Strata  {b:?}"
-                ));
-            }
+            failures.extend(column_type_difference(&mut reference, &mut strata, sql).await?);
         }
     }
     // A prepared statement: its values are inlined, its rows go out in the binary
     // protocol.
     let sql = "SELECT cid, (SELECT COUNT(*) FROM mo o WHERE o.cid = c.cid AND o.amount > ?) AS n FROM mc c WHERE c.cid <> ? ORDER BY cid";
-    let params = || vec![mysql_async::Value::from(2), mysql_async::Value::from(4)];
-    let expected = run_prepared(&mut reference, sql, params()).await?;
-    let got = run_prepared(&mut strata, sql, params()).await?;
-    let shape = Shape {
-        ordered: true,
-        check_names: true,
-        ..Shape::default()
-    };
-    if compare(&expected, &got, &shape) != Verdict::Same {
-        failures.push(format!(
-            "prepared: {sql}\n  MariaDB: {}  Strata: {}",
-            expected.describe(20),
-            got.describe(20)
-        ));
-    }
+    let params = [mysql_async::Value::from(2), mysql_async::Value::from(4)];
+    failures.extend(prepared_difference(&mut reference, &mut strata, sql, &params).await?);
     // Refused as before: locking reads, user variables, SELECT ... INTO.
     for sql in [
         "SELECT cid FROM mc WHERE cid IN (SELECT cid FROM mo) FOR UPDATE",
@@ -216,9 +153,7 @@ async fn reads_over_copies_answer_like_one_mariadb() -> TestResult {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    strata.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut strata, &db).await
 }
 
 /// A table with a column of every type a copy must keep exact.
@@ -252,15 +187,7 @@ const TYPE_ROWS: &[&str] = &[
 
 #[tokio::test]
 async fn copies_keep_every_value_exact() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mexact");
-    let reference_db = unique_name("mexref");
-    storage.create_database(&reference_db).await?;
-    let mut strata = node.connect(Some("test")).await?;
-    strata.query_drop(format!("CREATE DATABASE {db}")).await?;
-    strata.query_drop(format!("USE {db}")).await?;
-    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let (node, db, mut strata, mut reference) = node_and_reference("mexact", "mexref").await?;
     // The session's time zone is not UTC: TIMESTAMPs travel in UTC regardless.
     for c in [&mut strata, &mut reference] {
         c.query_drop("SET time_zone = '+05:30'").await?;
@@ -268,29 +195,23 @@ async fn copies_keep_every_value_exact() -> TestResult {
     // `tv` is sharded (copied to the node that runs the query); `tv_ref` is a global
     // table with the same rows, read in place there: comparing a copied row with its
     // original on the same node shows whether the copy changed a value.
-    strata
-        .query_drop(format!("CREATE TABLE tv ({TYPES}) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'"))
-        .await?;
-    strata
-        .query_drop(format!("CREATE TABLE tv_ref ({TYPES}) SHARD BY GLOBAL"))
-        .await?;
-    for t in ["tv", "tv_ref"] {
-        reference
-            .query_drop(format!("CREATE TABLE {t} ({TYPES})"))
-            .await?;
-        for row in TYPE_ROWS {
-            let sql = row.replace("{t}", t);
-            strata.query_drop(&sql).await?;
-            reference.query_drop(&sql).await?;
-        }
-    }
+    let tables = [
+        (
+            "tv",
+            TYPES,
+            "SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+        ),
+        ("tv_ref", TYPES, "SHARD BY GLOBAL"),
+    ];
     // Binary strings with every byte value.
     let every_byte: String = (0..=255u8).map(|b| format!("{b:02X}")).collect();
+    let mut rows = Vec::new();
     for t in ["tv", "tv_ref"] {
-        let sql = format!("INSERT INTO {t} (id, bin, bl) VALUES (6, X'{every_byte}', X'{every_byte}{every_byte}')");
-        strata.query_drop(&sql).await?;
-        reference.query_drop(&sql).await?;
+        rows.extend(TYPE_ROWS.iter().map(|row| row.replace("{t}", t)));
+        rows.push(format!("INSERT INTO {t} (id, bin, bl) VALUES (6, X'{every_byte}', X'{every_byte}{every_byte}')"));
     }
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    create_on_both(&mut strata, &mut reference, &tables, &rows).await?;
     let columns = [
         "f", "d", "dd", "dec1", "u", "i", "bin", "bl", "bn", "s", "l1", "ch", "tx", "dt", "dtm",
         "tm", "ts", "y", "bt", "e", "st", "gv", "gs",
@@ -319,34 +240,8 @@ async fn copies_keep_every_value_exact() -> TestResult {
     ];
     let mut failures = Vec::new();
     for sql in &selects {
-        let expected = run(&mut reference, sql).await?;
-        let got = run(&mut strata, sql).await?;
-        let shape = Shape {
-            ordered: true,
-            check_names: true,
-            ..Shape::default()
-        };
-        let why = match compare(&expected, &got, &shape) {
-            Verdict::Same => None,
-            Verdict::Refused => Some("refused".to_string()),
-            Verdict::Mismatch(why) => Some(why),
-        };
-        if let Some(why) = why {
-            failures.push(format!(
-                "{sql}\n  {why}\n  MariaDB: {}  Strata: {}",
-                expected.describe(10),
-                got.describe(10)
-            ));
-        }
-        let (a, b) = (
-            column_types(&mut reference, sql).await?,
-            column_types(&mut strata, sql).await?,
-        );
-        if a != b {
-            failures.push(format!(
-                "column types: {sql}\n  MariaDB {a:?}\n  Strata  {b:?}"
-            ));
-        }
+        failures.extend(differences(&mut reference, &mut strata, &[(sql.as_str(), true)]).await?);
+        failures.extend(column_type_difference(&mut reference, &mut strata, sql).await?);
     }
     // Every comparison of a copied value with its original holds.
     let rows: Vec<mysql_async::Row> = strata.query(&selects[0]).await?;
@@ -360,17 +255,12 @@ async fn copies_keep_every_value_exact() -> TestResult {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    strata.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut strata, &db).await
 }
 
 #[tokio::test]
 async fn inside_a_transaction_the_copies_see_its_own_writes() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mtxn");
-    let mut c = with_tables(&node, &db).await?;
+    let (node, db, mut c) = node_with_tables("mtxn", TABLES, |_| {}).await?;
     c.query_drop("INSERT INTO mc VALUES (1, 'ann', 'north', 1), (2, 'bob', 'south', 2)")
         .await?;
     c.query_drop("INSERT INTO mg VALUES ('north', 'N')").await?;
@@ -393,59 +283,40 @@ async fn inside_a_transaction_the_copies_see_its_own_writes() -> TestResult {
         after,
         vec![("ann".to_string(), 0, 1), ("bob".to_string(), 0, 1)]
     );
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
 async fn copies_past_the_row_limit_fail_with_1114_and_leave_nothing_behind() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage)
-        .configure(|config| config.limits.materialize_max_rows = 12)
-        .start()
-        .await?;
-    let db = unique_name("mlimit");
-    let mut c = with_tables(&node, &db).await?;
+    let (node, db, mut c) = node_with_tables("mlimit", TABLES, |config| {
+        config.limits.materialize_max_rows = 12
+    })
+    .await?;
     for sql in ROWS {
         c.query_drop(*sql).await?;
     }
     // 8 + 10 rows to copy: past the limit of 12, twice (a temporary table left on a
     // pooled connection would make the second CREATE TEMPORARY TABLE fail with 1050).
     let over = "SELECT cid FROM mc WHERE cid IN (SELECT cid FROM mo)";
+    let refusal = Outcome::Error {
+        code: 1114,
+        message: "The table copies of a query run on data node 1 exceed 12 rows (configuration setting limits.materialize_max_rows)".to_string(),
+    };
     for _ in 0..2 {
-        match c.query_drop(over).await {
-            Err(mysql_async::Error::Server(e)) => {
-                assert_eq!(e.code, 1114, "{e:?}");
-                assert_eq!(
-                    e.message,
-                    "The table copies of a query run on data node 1 exceed 12 rows (configuration setting limits.materialize_max_rows)"
-                );
-            }
-            other => return Err(format!("not refused past the limit: {other:?}").into()),
-        }
+        assert_eq!(run(&mut c, over).await?, refusal);
     }
     // 8 + 5 rows, of which the vertical table's 5 are read in place on node 2.
     let under = "SELECT v.id FROM mv v WHERE v.cid IN (SELECT cid FROM mc) ORDER BY v.id";
     let ids: Vec<i64> = c.query(under).await?;
     assert_eq!(ids, vec![1, 2, 4]);
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
 async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mexplain");
-    let mut c = with_tables(&node, &db).await?;
+    let (node, db, mut c) = node_with_tables("mexplain", TABLES, |_| {}).await?;
     let sql = "SELECT v.tag FROM mv v WHERE v.cid IN (SELECT cid FROM ml WHERE qty > 1)";
-    let rows: Vec<(u64, String, Option<String>)> = c.query(format!("EXPLAIN {sql}")).await?;
-    let merge = rows
-        .first()
-        .and_then(|r| r.2.clone())
-        .ok_or("no merge column")?;
+    let (rows, merge) = explain(&mut c, sql).await?;
     assert_eq!(
         merge,
         format!(
@@ -461,24 +332,17 @@ async fn explain_shows_the_node_the_copies_and_the_statement() -> TestResult {
             .any(|r| r.0 == 3 && r.1.contains("FROM `") && r.1.ends_with("`.`ml`")),
         "{rows:?}"
     );
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }
 
 #[tokio::test]
 async fn a_latin1_session_copies_enum_labels_latin1_cannot_spell() -> TestResult {
-    let storage = shared_storage(4).await?;
-    let node = ComputeNode::builder(&storage).start().await?;
-    let db = unique_name("mnames");
-    let mut c = node.connect(Some("test")).await?;
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    c.query_drop(
-        "CREATE TABLE te (id INT PRIMARY KEY, e ENUM('ā', 'é', 'x') CHARACTER SET utf8mb4) \
-         SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
-    )
-    .await?;
+    let table = (
+        "te",
+        "id INT PRIMARY KEY, e ENUM('ā', 'é', 'x') CHARACTER SET utf8mb4",
+        "SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    );
+    let (node, db, mut c) = node_with_tables("mnames", &[table], |_| {}).await?;
     c.query_drop("INSERT INTO te VALUES (1, 'ā'), (2, 'é'), (3, 'x')")
         .await?;
     c.query_drop("SET NAMES latin1").await?;
@@ -496,7 +360,5 @@ async fn a_latin1_session_copies_enum_labels_latin1_cannot_spell() -> TestResult
         ]
     );
     c.query_drop("SET NAMES utf8mb4").await?;
-    c.query_drop(format!("DROP DATABASE {db}")).await?;
-    node.shutdown().await;
-    Ok(())
+    drop_and_shut_down(node, &mut c, &db).await
 }

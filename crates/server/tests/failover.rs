@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank::{prepared_branches, storage_conn, within, xa_recover, BoxError};
+use bank::{acc_table, increment, prepared_branches, storage_conn, within, xa_recover, BoxError};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -50,10 +50,7 @@ async fn run_client(
     };
     let mut conn = mysql_async::Conn::new(opts.clone()).await?;
     while !stop.load(Ordering::Relaxed) {
-        match conn
-            .exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
-            .await
-        {
+        match increment(&mut conn, id).await {
             Ok(()) => {
                 log.acked += 1;
                 log.acks.push(Instant::now());
@@ -75,12 +72,7 @@ async fn a_killed_primary_fails_over_without_losing_acknowledged_updates() -> Re
     let mut storage = StorageNodes::start_replicated(2, 1).await?;
     let compute = ComputeNode::builder(&storage).start().await?;
     let mut conn = compute.connect(Some("test")).await?;
-    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
-        .await?;
-    let values: Vec<String> = (1..=40).map(|i| format!("({i}, 0)")).collect();
-    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
-        .await?;
-    let placement: Vec<(i64, u32)> = conn.query("SELECT id, DNID FROM acc ORDER BY id").await?;
+    let placement = acc_table(&mut conn, 40).await?;
     let rows_of = |dnid: u32| -> Vec<i64> {
         placement
             .iter()

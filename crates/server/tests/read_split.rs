@@ -14,6 +14,10 @@ use mysql_async::Conn;
 use strata_catalog::config::RwSplit;
 use strata_testkit::{ComputeNode, StorageNodes};
 
+mod bank;
+
+use bank::within;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The value of `id` as session `conn` reads it with `sql` (`{id}` replaced).
@@ -23,19 +27,18 @@ async fn read(conn: &mut Conn, sql: &str, id: i64) -> Result<Option<String>, Box
         .await?)
 }
 
-/// Polls `check` every 100 ms until it is true or `limit` passes.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F) -> Result<(), BoxError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, BoxError>>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await? {
-        if Instant::now() > deadline {
-            return Err(format!("{what}: not within {limit:?}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits (up to 10 s) until a new session reads the replica-only row, that is reads
+/// on the replica (`on_replica`), or until it no longer does.
+async fn new_sessions_read_replica(
+    compute: &ComputeNode,
+    what: &str,
+    on_replica: bool,
+) -> Result<(), BoxError> {
+    within(Duration::from_secs(10), what, || async {
+        let mut c = compute.connect(Some("test")).await?;
+        Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some() == on_replica)
+    })
+    .await?;
     Ok(())
 }
 
@@ -87,11 +90,7 @@ async fn reads_go_to_replicas_in_the_read_set_and_never_behind_the_sessions_writ
     // A session that wrote nothing reads from the replica (once the heartbeat put it
     // in the read set), through the text and the binary protocol.
     let mut reader = compute.connect(Some("test")).await?;
-    eventually(Duration::from_secs(10), "reads on the replica", || async {
-        let mut c = compute.connect(Some("test")).await?;
-        Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some())
-    })
-    .await?;
+    new_sessions_read_replica(&compute, "reads on the replica", true).await?;
     assert_eq!(
         read(&mut reader, SELECT, REPLICA_ONLY).await?.as_deref(),
         Some("replica")
@@ -119,44 +118,20 @@ async fn reads_go_to_replicas_in_the_read_set_and_never_behind_the_sessions_writ
     // A replica whose SQL thread stopped leaves the read set, shows as lagging, and
     // comes back once it applied what it missed.
     replica.execute_sql("STOP SLAVE SQL_THREAD").await?;
-    eventually(
-        Duration::from_secs(10),
-        "the stopped replica leaves",
-        || async {
-            let mut c = compute.connect(Some("test")).await?;
-            Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_none())
-        },
-    )
-    .await?;
+    new_sessions_read_replica(&compute, "the stopped replica leaves", false).await?;
     assert_eq!(replica_status(&compute, replica.port()).await?, "lagging");
     writer
         .query_drop("UPDATE rs SET v = 'w1' WHERE id = 1")
         .await?;
     replica.execute_sql("START SLAVE SQL_THREAD").await?;
-    eventually(
-        Duration::from_secs(10),
-        "the replica comes back",
-        || async {
-            let mut c = compute.connect(Some("test")).await?;
-            Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some())
-        },
-    )
-    .await?;
+    new_sessions_read_replica(&compute, "the replica comes back", true).await?;
     assert_eq!(replica_status(&compute, replica.port()).await?, "up");
 
     // Read-your-writes, against a replica that applies everything 2 s late.
     replica
         .execute_sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 2; START SLAVE")
         .await?;
-    eventually(
-        Duration::from_secs(10),
-        "the delayed replica is read",
-        || async {
-            let mut c = compute.connect(Some("test")).await?;
-            Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some())
-        },
-    )
-    .await?;
+    new_sessions_read_replica(&compute, "the delayed replica is read", true).await?;
     let written_at = Instant::now();
     writer
         .query_drop("UPDATE rs SET v = 'w2' WHERE id = 1")

@@ -6,10 +6,13 @@
 //! retryable error. Refusals (unknown data node, no replica, not a replica) are clear,
 //! and so is the error of a statement beyond the hold queue's limit.
 
+mod bank;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bank::{acc_table, increment};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -41,10 +44,7 @@ async fn run_client(
     };
     let mut conn = mysql_async::Conn::new(opts.clone()).await?;
     while !stop.load(Ordering::Relaxed) {
-        match conn
-            .exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
-            .await
-        {
+        match increment(&mut conn, id).await {
             Ok(()) => log.acked += 1,
             Err(e) => {
                 log.errors.push(format!("update: {e}"));
@@ -138,12 +138,7 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
         .start()
         .await?;
     let mut conn = compute.connect(Some("test")).await?;
-    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
-        .await?;
-    let values: Vec<String> = (1..=40).map(|i| format!("({i}, 0)")).collect();
-    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
-        .await?;
-    let placement: Vec<(i64, u32)> = conn.query("SELECT id, DNID FROM acc ORDER BY id").await?;
+    let placement = acc_table(&mut conn, 40).await?;
     let mut ids = Vec::new();
     for dnid in [1, 2] {
         let on: Vec<i64> = placement
@@ -289,8 +284,7 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
     let compute = compute.restart().await?;
     assert_eq!(routed_port(&compute, 1), Some(replica_port));
     let mut conn = compute.connect(Some("test")).await?;
-    conn.exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (ids[0][0],))
-        .await?;
+    increment(&mut conn, ids[0][0]).await?;
     let mut states = Vec::new();
     for _ in 0..50 {
         states = compute.context().ha.data_node(DataNodeId::new(1));

@@ -75,7 +75,7 @@ pub fn without_rw_hints(sql: &str) -> Option<String> {
 
 /// Functions whose result or effect belongs to the session's connection (or that
 /// change data): a replica's connection would answer differently.
-const CONNECTION_FUNCTIONS: &[&str] = &[
+pub const CONNECTION_FUNCTIONS: &[&str] = &[
     "LAST_INSERT_ID",
     "FOUND_ROWS",
     "ROW_COUNT",

@@ -9,7 +9,7 @@ use strata_planner::{HashJoin, JoinSide, Lookup, QueryPlan};
 use strata_protocol::packets::ColumnDef;
 use strata_protocol::{codes, MysqlError};
 
-use super::{NodeIo, NodeReply, QueryOutcome, RowSink};
+use super::{no_result_set, NodeIo, NodeReply, QueryOutcome, RowSink};
 use crate::error::MergeError;
 use crate::hash_join::{output_defs, sql_literal, HashJoiner, SideTable};
 use crate::memory::MemoryBudget;
@@ -258,12 +258,7 @@ async fn open_statements<I: NodeIo>(
                 }
             }
             Ok(NodeReply::Ok(_)) => {
-                failure.get_or_insert_with(|| {
-                    MysqlError::new(
-                        codes::UNKNOWN,
-                        "a data node returned no result set for a query",
-                    )
-                });
+                failure.get_or_insert_with(no_result_set);
             }
             Err(e) => {
                 failure.get_or_insert(e);

@@ -14,7 +14,7 @@ use strata_planner::{Materialize, TableCopy};
 use strata_protocol::packets::decode_text_row;
 use strata_protocol::{codes, MysqlError};
 
-use super::{NodeIo, NodeReply, QueryOutcome, RowSink};
+use super::{no_result_set, NodeIo, NodeReply, QueryOutcome, RowSink};
 use crate::error::MergeError;
 use crate::materialize::{
     copy_columns, read_statement, temporary_table, CopyColumn, InsertBatch, COLUMNS_READ_MODE,
@@ -92,10 +92,7 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
         Ok(NodeReply::Rows(columns)) => columns,
         Ok(NodeReply::Ok(_)) => {
             io.discard(scratch);
-            return Ok(QueryOutcome::FailedBeforeColumns(MysqlError::new(
-                codes::UNKNOWN,
-                "a data node returned no result set for a query",
-            )));
+            return Ok(QueryOutcome::FailedBeforeColumns(no_result_set()));
         }
         Err(e) => {
             io.discard(scratch);
@@ -186,12 +183,7 @@ async fn copy_table<I: NodeIo>(
         io.send(source, &[&read]).await?;
         match io.read_reply(source).await? {
             NodeReply::Rows(_) => {}
-            NodeReply::Ok(_) => {
-                return Err(MysqlError::new(
-                    codes::UNKNOWN,
-                    "a data node returned no result set for a query",
-                ))
-            }
+            NodeReply::Ok(_) => return Err(no_result_set()),
         }
         let filled = fill(
             io, source, scratch, &columns, &mut batch, copied, max_rows, plan,

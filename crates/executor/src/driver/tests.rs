@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::*;
-use crate::test_support::{decode_payload, int_col, payload};
+use crate::test_support::{int_col, payload, Collect};
 use strata_catalog::DataNodeId;
 use strata_planner::{MergeSpec, NodeStatement, SortKey, WriteKind};
 
@@ -85,27 +85,6 @@ impl NodeIo for FakeIo {
 
     fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
         self.parts_done.push((node, result.is_ok()));
-    }
-}
-
-/// A sink that collects rows, decoded.
-#[derive(Debug, Default)]
-struct Collect {
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
-}
-
-impl RowSink for Collect {
-    type Error = ();
-
-    async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), ()> {
-        self.columns = columns.iter().map(|c| c.name.to_string()).collect();
-        Ok(())
-    }
-
-    async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, ()>> {
-        self.rows.push(decode_payload(&payload, self.columns.len()));
-        Ok(())
     }
 }
 

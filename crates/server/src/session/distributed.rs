@@ -299,23 +299,12 @@ impl Session {
             }
         };
         self.note_backends(&leases);
-        let options = self.merge_options();
-        let (format, status) = (self.result_format(reply), self.status());
-        let mut io = LeaseIo {
-            leases: &mut leases,
-            ctx: &ctx,
-            job: None,
-            dnids: &nodes,
-        };
-        let mut sink = ClientSink::new(
-            &mut self.client.conn,
-            self.state.rename.as_ref(),
-            format,
-            status,
-        );
-        let outcome = strata_executor::run_query(&mut io, plan, options, &mut sink).await;
-        self.statement.outcome.returned_rows = Some(sink.rows);
-        ctx.metrics.rows_merged(sink.rows);
+        let format = self.result_format(reply);
+        let driver = Driver::Query(plan, self.merge_options());
+        let (outcome, rows) = self
+            .stream_to_client(&mut leases, &nodes, driver, format)
+            .await;
+        ctx.metrics.rows_merged(rows);
         self.give_back(leases).await;
         drop(gate);
         let outcome = outcome?;
@@ -378,12 +367,35 @@ impl Session {
                 .get("names")
                 .map(|names| format!("SET {names}")),
         };
-        let (format, status) = (self.result_format(reply), self.status());
+        let format = self.result_format(reply);
+        let driver = Driver::Materialize(plan, options);
+        let (outcome, _) = self
+            .stream_to_client(&mut leases, &nodes, driver, format)
+            .await;
+        // The scratch connection is no branch of the session's transaction: it goes
+        // back to its pool (or is closed when the driver discarded it), never pinned.
+        drop(leases.pop());
+        self.give_back(leases).await;
+        self.answer_query(outcome?, format, reply).await
+    }
+
+    /// Runs `driver` over `leases` (the connections to `nodes`, in plan order) and
+    /// streams its result to the client in `format`. Notes the rows sent in the
+    /// statement's outcome and returns their count with the driver's outcome.
+    async fn stream_to_client(
+        &mut self,
+        leases: &mut [Lease],
+        nodes: &[DataNodeId],
+        driver: Driver<'_>,
+        format: ResultFormat,
+    ) -> (Result<QueryOutcome, SessionError>, u64) {
+        let ctx = self.ctx.clone();
+        let status = self.status();
         let mut io = LeaseIo {
-            leases: &mut leases,
+            leases,
             ctx: &ctx,
             job: None,
-            dnids: &nodes,
+            dnids: nodes,
         };
         let mut sink = ClientSink::new(
             &mut self.client.conn,
@@ -391,13 +403,16 @@ impl Session {
             format,
             status,
         );
-        let outcome = strata_executor::run_materialize(&mut io, plan, options, &mut sink).await;
+        let outcome = match driver {
+            Driver::Query(plan, options) => {
+                strata_executor::run_query(&mut io, plan, options, &mut sink).await
+            }
+            Driver::Materialize(plan, options) => {
+                strata_executor::run_materialize(&mut io, plan, options, &mut sink).await
+            }
+        };
         self.statement.outcome.returned_rows = Some(sink.rows);
-        // The scratch connection is no branch of the session's transaction: it goes
-        // back to its pool (or is closed when the driver discarded it), never pinned.
-        drop(leases.pop());
-        self.give_back(leases).await;
-        self.answer_query(outcome?, format, reply).await
+        (outcome, sink.rows)
     }
 
     /// Ends a query's reply: the closing EOF/OK, or the error.
@@ -478,6 +493,13 @@ fn group_concat_max_len(vars: &SessionVars) -> usize {
         .map_or(DEFAULT_GROUP_CONCAT_MAX_LEN, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         })
+}
+
+/// What streams a query's result to the client: a merge of several data nodes'
+/// replies, or one node's reply to a statement run over copies of its tables.
+enum Driver<'p> {
+    Query(&'p QueryPlan, MergeOptions),
+    Materialize(&'p Materialize, MaterializeOptions),
 }
 
 /// The driver's storage I/O: the statement's leased connections, by plan position.

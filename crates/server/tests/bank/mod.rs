@@ -46,6 +46,24 @@ pub async fn storage_conn(
     Ok(Conn::new(storage_opts(storage, port, db)).await?)
 }
 
+/// Creates the failover tests' `acc` table with rows 1..=`rows` (all 0) and returns
+/// where each row is: (id, data node).
+pub async fn acc_table(conn: &mut Conn, rows: u32) -> Result<Vec<(i64, u32)>, BoxError> {
+    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
+        .await?;
+    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 0)")).collect();
+    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
+        .await?;
+    Ok(conn.query("SELECT id, DNID FROM acc ORDER BY id").await?)
+}
+
+/// Adds one to row `id` of the failover tests' `acc` table (what their clients do
+/// while storage nodes fail or switch).
+pub async fn increment(conn: &mut Conn, id: i64) -> Result<(), mysql_async::Error> {
+    conn.exec_drop("UPDATE acc SET v = v + 1 WHERE id = ?", (id,))
+        .await
+}
+
 /// The gtrids XA RECOVER lists on the server at `opts`.
 async fn recover(opts: Opts) -> Result<Vec<String>, BoxError> {
     let mut c = Conn::new(opts).await?;

@@ -7,6 +7,8 @@
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Value};
+use strata_catalog::Config;
+use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
 /// Error type of the differential tests.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -76,6 +78,152 @@ pub fn value_text(value: &Value) -> String {
             u32::from(*h) + d * 24
         ),
     }
+}
+
+/// A Strata connection using the new database `db`.
+pub async fn strata_database(node: &ComputeNode, db: &str) -> Result<Conn, BoxError> {
+    let mut strata = node.connect(Some("test")).await?;
+    strata.query_drop(format!("CREATE DATABASE {db}")).await?;
+    strata.query_drop(format!("USE {db}")).await?;
+    Ok(strata)
+}
+
+/// A Strata connection using the new database `db`, which holds `tables` (name,
+/// columns and keys, distribution clause), without rows.
+pub async fn strata_tables(
+    node: &ComputeNode,
+    db: &str,
+    tables: &[(&str, &str, &str)],
+) -> Result<Conn, BoxError> {
+    let mut strata = strata_database(node, db).await?;
+    for (name, columns, distribution) in tables {
+        strata
+            .query_drop(format!("CREATE TABLE {name} ({columns}) {distribution}"))
+            .await?;
+    }
+    Ok(strata)
+}
+
+/// A compute node over the shared storage nodes (four data nodes), `configure`
+/// applied to its configuration; the name of a new database made from `prefix`; and
+/// a connection using it, which holds `tables`.
+pub async fn node_with_tables(
+    prefix: &str,
+    tables: &[(&str, &str, &str)],
+    configure: impl FnOnce(&mut Config) + Send + 'static,
+) -> Result<(ComputeNode, String, Conn), BoxError> {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(configure)
+        .start()
+        .await?;
+    let db = unique_name(prefix);
+    let strata = strata_tables(&node, &db, tables).await?;
+    Ok((node, db, strata))
+}
+
+/// The two sides of a differential test: a compute node over the shared storage
+/// nodes (four data nodes) with a connection using a new database (named from
+/// `prefix`), and the reference MariaDB (storage node 0) using a new database (named
+/// from `reference_prefix`). Returns the node, Strata's database name and the two
+/// connections.
+pub async fn node_and_reference(
+    prefix: &str,
+    reference_prefix: &str,
+) -> Result<(ComputeNode, String, Conn, Conn), BoxError> {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name(prefix);
+    let reference_db = unique_name(reference_prefix);
+    storage.create_database(&reference_db).await?;
+    let strata = strata_database(&node, &db).await?;
+    let reference = Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    Ok((node, db, strata, reference))
+}
+
+/// The rows of `EXPLAIN sql` (data node, statement, merge) and the first row's merge
+/// column (the operator tree).
+pub async fn explain(
+    strata: &mut Conn,
+    sql: &str,
+) -> Result<(Vec<(u64, String, Option<String>)>, String), BoxError> {
+    let rows: Vec<(u64, String, Option<String>)> = strata.query(format!("EXPLAIN {sql}")).await?;
+    let merge = rows
+        .first()
+        .and_then(|r| r.2.clone())
+        .ok_or("no merge column")?;
+    Ok((rows, merge))
+}
+
+/// Ends a test: drops Strata's database `db` through `strata` and shuts `node` down.
+pub async fn drop_and_shut_down(
+    node: ComputeNode,
+    strata: &mut Conn,
+    db: &str,
+) -> Result<(), BoxError> {
+    strata.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Runs `sql` as a prepared statement with `params` on both connections and describes
+/// how Strata's rows (in order, with names) differ from the reference's, if they do.
+pub async fn prepared_difference(
+    reference: &mut Conn,
+    strata: &mut Conn,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<String>, BoxError> {
+    let expected = run_prepared(reference, sql, params.to_vec()).await?;
+    let got = run_prepared(strata, sql, params.to_vec()).await?;
+    let shape = Shape {
+        ordered: true,
+        check_names: true,
+        ..Shape::default()
+    };
+    Ok(
+        (compare(&expected, &got, &shape) != Verdict::Same).then(|| {
+            format!(
+                "prepared: {sql}\n  MariaDB: {}  Strata: {}",
+                expected.describe(20),
+                got.describe(20)
+            )
+        }),
+    )
+}
+
+/// The column names and types (type, decimals, flags) of a statement's result.
+pub async fn column_types(conn: &mut Conn, sql: &str) -> Result<Vec<(String, String)>, BoxError> {
+    let result = conn.query_iter(sql).await?;
+    let types = result
+        .columns()
+        .map(|cols| {
+            cols.iter()
+                .map(|c| {
+                    (
+                        c.name_str().into_owned(),
+                        format!("{:?} {} {:?}", c.column_type(), c.decimals(), c.flags()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    result.drop_result().await?;
+    Ok(types)
+}
+
+/// Describes how the column types of `sql`'s result differ between the reference and
+/// Strata, if they do.
+pub async fn column_type_difference(
+    reference: &mut Conn,
+    strata: &mut Conn,
+    sql: &str,
+) -> Result<Option<String>, BoxError> {
+    let (a, b) = (
+        column_types(reference, sql).await?,
+        column_types(strata, sql).await?,
+    );
+    Ok((a != b).then(|| format!("column types: {sql}\n  MariaDB {a:?}\n  Strata  {b:?}")))
 }
 
 /// Creates each table (name, columns and keys, Strata's distribution clause) in Strata

@@ -10,7 +10,7 @@ use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_protocol::{codes, MysqlError};
 
 use super::*;
-use crate::test_support::{int_col, payload, varchar_col};
+use crate::test_support::{int_col, payload, show_column, varchar_col, Collect};
 
 /// One reply a connection gives, in order.
 #[derive(Debug)]
@@ -73,27 +73,37 @@ impl NodeIo for ScriptIo {
     }
 }
 
-#[derive(Debug, Default)]
-struct Sink {
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
+/// A scripted `NodeIo` whose connection `i` gives the replies `replies[i]`, in order.
+fn script(replies: Vec<Vec<Reply>>) -> ScriptIo {
+    ScriptIo {
+        conns: replies
+            .into_iter()
+            .map(|r| Conn {
+                replies: r.into(),
+                ..Conn::default()
+            })
+            .collect(),
+        discarded: Vec::new(),
+    }
 }
 
-impl RowSink for Sink {
-    type Error = ();
+/// The scratch connection's replies: `before` OKs, the statement's result (a `name`
+/// column, no rows), then the OK of the DROP.
+fn scratch_replies(before: usize) -> Vec<Reply> {
+    let mut replies: Vec<Reply> = (0..before).map(|_| Reply::Ok).collect();
+    replies.push(Reply::Rows(vec![text("name")], vec![]));
+    replies.push(Reply::Ok);
+    replies
+}
 
-    async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), ()> {
-        self.columns = columns.iter().map(|c| c.name.clone()).collect();
-        Ok(())
-    }
-
-    async fn row(&mut self, row: Bytes) -> Result<(), Result<MysqlError, ()>> {
-        self.rows.push(crate::test_support::decode_payload(
-            &row,
-            self.columns.len(),
-        ));
-        Ok(())
-    }
+/// The script of a copy of `t` with no rows on either node, the scratch connection
+/// giving `scratch`.
+fn empty_copy(scratch: Vec<Reply>) -> ScriptIo {
+    script(vec![
+        vec![definition(), columns(), rows(&[])],
+        vec![rows(&[])],
+        scratch,
+    ])
 }
 
 fn dn(n: u32) -> DataNodeId {
@@ -117,17 +127,20 @@ fn plan() -> Materialize {
     }
 }
 
-fn definition() -> Reply {
+/// The reply to `SHOW CREATE TABLE` of `table`.
+fn definition_of(table: &str, create: &str) -> Reply {
     Reply::Rows(
         vec![text("Table"), text("Create Table")],
-        vec![payload(&[
-            Some("t"),
-            Some("CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `name` varchar(10) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"),
-        ])],
+        vec![payload(&[Some(table), Some(create)])],
     )
 }
 
-fn columns() -> Reply {
+fn definition() -> Reply {
+    definition_of("t", "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `name` varchar(10) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci")
+}
+
+/// The reply to `SHOW FULL COLUMNS` with `rows`.
+fn show_columns(rows: &[[Option<&str>; 7]]) -> Reply {
     let names = [
         "Field",
         "Type",
@@ -139,27 +152,22 @@ fn columns() -> Reply {
     ];
     Reply::Rows(
         names.iter().map(|n| text(n)).collect(),
-        vec![
-            payload(&[
-                Some("id"),
-                Some("int(11)"),
-                None,
-                Some("NO"),
-                Some("PRI"),
-                None,
-                Some(""),
-            ]),
-            payload(&[
-                Some("name"),
-                Some("varchar(10)"),
-                Some("utf8mb4_general_ci"),
-                Some("YES"),
-                Some(""),
-                None,
-                Some(""),
-            ]),
-        ],
+        rows.iter().map(|r| payload(r)).collect(),
     )
+}
+
+fn columns() -> Reply {
+    show_columns(&[
+        show_column("id", "int(11)", None, "NO", "PRI", ""),
+        show_column(
+            "name",
+            "varchar(10)",
+            Some("utf8mb4_general_ci"),
+            "YES",
+            "",
+            "",
+        ),
+    ])
 }
 
 fn rows(rows: &[(&str, Option<&str>)]) -> Reply {
@@ -187,22 +195,14 @@ fn options(in_transaction: bool, max_rows: u64) -> MaterializeOptions {
 async fn copies_what_is_not_on_the_node_runs_the_statement_there_and_drops_the_copies() {
     let plan = plan();
     assert_eq!(plan.sources(false), vec![dn(1), dn(2)]);
-    let mut io = ScriptIo::default();
-    io.conns.push(Conn {
-        replies: vec![
+    let mut io = script(vec![
+        vec![
             definition(),
             columns(),
             rows(&[("1", Some("é")), ("3", None)]),
-        ]
-        .into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![rows(&[("2", Some("b"))])].into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![
+        ],
+        vec![rows(&[("2", Some("b"))])],
+        vec![
             Reply::Ok,
             Reply::Ok,
             Reply::Rows(
@@ -210,11 +210,9 @@ async fn copies_what_is_not_on_the_node_runs_the_statement_there_and_drops_the_c
                 vec![payload(&[Some("é")]), payload(&[Some("b")])],
             ),
             Reply::Ok,
-        ]
-        .into(),
-        ..Conn::default()
-    });
-    let mut sink = Sink::default();
+        ],
+    ]);
+    let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options(false, 10), &mut sink).await;
     assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
     assert_eq!(sink.columns, ["name"]);
@@ -247,62 +245,24 @@ async fn copies_what_is_not_on_the_node_runs_the_statement_there_and_drops_the_c
 #[tokio::test]
 async fn inside_a_transaction_every_table_is_copied() {
     let plan = plan();
-    let mut io = ScriptIo::default();
-    let global_definition = Reply::Rows(
-        vec![text("Table"), text("Create Table")],
-        vec![payload(&[
-            Some("g"),
-            Some("CREATE TABLE `g` (\n  `id` int(11) NOT NULL\n) ENGINE=InnoDB"),
-        ])],
+    let global_definition = definition_of(
+        "g",
+        "CREATE TABLE `g` (\n  `id` int(11) NOT NULL\n) ENGINE=InnoDB",
     );
-    let global_columns = Reply::Rows(
+    let global_columns = show_columns(&[show_column("id", "int(11)", None, "NO", "", "")]);
+    let mut io = script(vec![
         vec![
-            text("Field"),
-            text("Type"),
-            text("Collation"),
-            text("Null"),
-            text("Key"),
-            text("Default"),
-            text("Extra"),
-        ],
-        vec![payload(&[
-            Some("id"),
-            Some("int(11)"),
-            None,
-            Some("NO"),
-            Some(""),
-            None,
-            Some(""),
-        ])],
-    );
-    io.conns.push(Conn {
-        replies: vec![
             definition(),
             columns(),
             rows(&[]),
             global_definition,
             global_columns,
             Reply::Rows(vec![int_col("id")], vec![payload(&[Some("7")])]),
-        ]
-        .into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![rows(&[])].into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Rows(vec![text("name")], vec![]),
-            Reply::Ok,
-        ]
-        .into(),
-        ..Conn::default()
-    });
-    let mut sink = Sink::default();
+        ],
+        vec![rows(&[])],
+        scratch_replies(3),
+    ]);
+    let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options(true, 10), &mut sink).await;
     assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
     let scratch = &io.conns[2].sent;
@@ -318,22 +278,16 @@ async fn inside_a_transaction_every_table_is_copied() {
 #[tokio::test]
 async fn past_the_row_limit_the_copy_stops_with_1114_and_the_scratch_connection_is_discarded() {
     let plan = plan();
-    let mut io = ScriptIo::default();
-    io.conns.push(Conn {
-        replies: vec![
+    let mut io = script(vec![
+        vec![
             definition(),
             columns(),
             rows(&[("1", None), ("3", None), ("5", None), ("7", None)]),
-        ]
-        .into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn::default());
-    io.conns.push(Conn {
-        replies: vec![Reply::Ok].into(),
-        ..Conn::default()
-    });
-    let mut sink = Sink::default();
+        ],
+        vec![],
+        vec![Reply::Ok],
+    ]);
+    let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options(false, 2), &mut sink).await;
     let Ok(QueryOutcome::FailedBeforeColumns(e)) = outcome else {
         panic!("{outcome:?}");
@@ -352,20 +306,8 @@ async fn past_the_row_limit_the_copy_stops_with_1114_and_the_scratch_connection_
 #[tokio::test]
 async fn a_failing_statement_discards_the_scratch_connection() {
     let plan = plan();
-    let mut io = ScriptIo::default();
-    io.conns.push(Conn {
-        replies: vec![definition(), columns(), rows(&[])].into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![rows(&[])].into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![Reply::Ok, Reply::Err(1242)].into(),
-        ..Conn::default()
-    });
-    let mut sink = Sink::default();
+    let mut io = empty_copy(vec![Reply::Ok, Reply::Err(1242)]);
+    let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options(false, 10), &mut sink).await;
     let Ok(QueryOutcome::FailedBeforeColumns(e)) = outcome else {
         panic!("{outcome:?}");
@@ -379,31 +321,12 @@ async fn a_failing_statement_discards_the_scratch_connection() {
 #[tokio::test]
 async fn a_session_in_another_character_set_copies_in_utf8mb4_and_runs_the_statement_in_its_own() {
     let plan = plan();
-    let mut io = ScriptIo::default();
-    io.conns.push(Conn {
-        replies: vec![definition(), columns(), rows(&[])].into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![rows(&[])].into(),
-        ..Conn::default()
-    });
-    io.conns.push(Conn {
-        replies: vec![
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Ok,
-            Reply::Rows(vec![text("name")], vec![]),
-            Reply::Ok,
-        ]
-        .into(),
-        ..Conn::default()
-    });
+    let mut io = empty_copy(scratch_replies(3));
     let options = MaterializeOptions {
         session_names: Some("SET NAMES latin1".into()),
         ..options(false, 10)
     };
-    let mut sink = Sink::default();
+    let mut sink = Collect::default();
     let outcome = run_materialize(&mut io, &plan, options, &mut sink).await;
     assert_eq!(outcome, Ok(QueryOutcome::Done { warnings: 0 }));
     let scratch = &io.conns[2].sent;
