@@ -430,7 +430,14 @@ impl MariadbNode {
                     log_tail: self.error_log_tail(log_start),
                 });
             }
-            if wait_for_mysql_handshake(addr, Duration::from_secs(2)).await {
+            // Another test's server may hold the port we were given a moment ago: our
+            // mariadbd then fails to bind and exits, but the handshake would come from
+            // the other server. Only our own log saying it listens makes it ours.
+            if self
+                .error_log_since(log_start)
+                .contains("ready for connections")
+                && wait_for_mysql_handshake(addr, Duration::from_secs(2)).await
+            {
                 tracing::info!(port, elapsed = ?started.elapsed(), "mariadbd is ready");
                 return Ok(());
             }
@@ -447,11 +454,16 @@ impl MariadbNode {
         }
     }
 
-    /// Last lines the error log received since byte offset `from`.
-    fn error_log_tail(&self, from: u64) -> String {
+    /// What the error log received since byte offset `from`.
+    fn error_log_since(&self, from: u64) -> String {
         let bytes = std::fs::read(self.error_log()).unwrap_or_default();
         let from = usize::try_from(from).unwrap_or(0).min(bytes.len());
-        tail_lines(&String::from_utf8_lossy(&bytes[from..]), 20)
+        String::from_utf8_lossy(&bytes[from..]).into_owned()
+    }
+
+    /// Last lines the error log received since byte offset `from`.
+    fn error_log_tail(&self, from: u64) -> String {
+        tail_lines(&self.error_log_since(from), 20)
     }
 }
 

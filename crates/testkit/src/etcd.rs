@@ -34,6 +34,13 @@ struct Member {
     log: PathBuf,
 }
 
+/// True when the member log at `log` says the member serves clients on `port`.
+fn serves_clients_on(log: &Path, port: u16) -> bool {
+    let text = std::fs::read(log).unwrap_or_default();
+    let marker = format!("client requests on 127.0.0.1:{port}");
+    String::from_utf8_lossy(&text).contains(&marker)
+}
+
 /// An etcd cluster of one or more members; every member is killed on drop.
 pub struct EtcdCluster {
     // Declared before `dir`: the processes die before their directory is removed.
@@ -145,7 +152,9 @@ impl EtcdCluster {
         let deadline = Instant::now() + START_TIMEOUT;
         for m in &mut members {
             loop {
-                if etcd_healthy(m.client_port).await {
+                // The health answer alone may come from another test's etcd that took
+                // the port we were given; our member's log names the port it serves.
+                if serves_clients_on(&m.log, m.client_port) && etcd_healthy(m.client_port).await {
                     break;
                 }
                 let exited = m
