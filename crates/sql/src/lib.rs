@@ -22,6 +22,7 @@ pub mod schema_pin;
 pub mod search;
 pub mod select;
 pub mod set;
+pub mod shape;
 pub mod show;
 pub mod split;
 pub mod tables;
@@ -49,6 +50,7 @@ pub use select::{
     parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,
 };
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
+pub use shape::ShapeDigests;
 pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
 pub use split::{is_compound_statement, split_statements};
 pub use tables::{table_references, Access, TableRef, Tables};

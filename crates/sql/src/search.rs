@@ -76,12 +76,37 @@ pub fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
             .filter(|(_, b)| **b == anchor)
             .any(|(start, _)| haystack[start..start + n].eq_ignore_ascii_case(needle));
     }
-    let first = needle[0].to_ascii_lowercase();
-    haystack[..=last_start]
+    // All letters: look for the first letter in either case eight bytes at a time
+    // (setting bit 5 lowercases a letter and maps only that letter's two cases onto it),
+    // and compare the whole needle where it is.
+    let first = needle[0] | 0x20;
+    let matches_at = |start: usize| haystack[start..start + n].eq_ignore_ascii_case(needle);
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let starts = &haystack[..=last_start];
+    let mut chunks = starts.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = (u64::from_le_bytes(word) | (ONES * 0x20)) ^ (ONES * u64::from(first));
+        // A high bit for each zero byte of `x` (and, after one, maybe for later bytes:
+        // the comparison below sorts those out).
+        let mut zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        while zeros != 0 {
+            let start = base + (zeros.trailing_zeros() / 8) as usize;
+            if matches_at(start) {
+                return true;
+            }
+            zeros &= zeros - 1;
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
         .iter()
         .enumerate()
-        .filter(|(_, b)| b.to_ascii_lowercase() == first)
-        .any(|(start, _)| haystack[start..start + n].eq_ignore_ascii_case(needle))
+        .any(|(k, b)| *b | 0x20 == first && matches_at(base + k))
 }
 
 #[cfg(test)]
@@ -142,5 +167,42 @@ mod tests {
                 "{hay} / {needle} (naive)"
             );
         }
+    }
+
+    /// The word-at-a-time search answers like the plain one at every offset and length,
+    /// whatever the bytes around (bit 5 set or not, high bytes).
+    #[test]
+    fn word_search_answers_like_a_plain_one() {
+        let bytes = b"fFiIlLeE@`_. \x80\xc3vVrR0";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut found = [0usize; 5];
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 27) as usize;
+            let mut hay: Vec<u8> = (0..len)
+                .map(|k| bytes[((state >> (k % 50)) as usize + k * 7) % bytes.len()])
+                .collect();
+            if len >= 4 && state.is_multiple_of(3) {
+                let at = (state >> 20) as usize % (len - 3);
+                hay[at..at + 4].copy_from_slice(if state.is_multiple_of(2) {
+                    b"FiLe"
+                } else {
+                    b"filE"
+                });
+            }
+            for (i, needle) in [&b"file"[..], b"f", b"ve", b"fi", b"FILEfile"]
+                .into_iter()
+                .enumerate()
+            {
+                let naive = hay
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle));
+                assert_eq!(has(&hay, needle), naive, "{hay:?} / {needle:?}");
+                found[i] += usize::from(naive);
+            }
+        }
+        assert!(found.iter().take(4).all(|n| *n > 100), "{found:?}");
     }
 }

@@ -85,7 +85,7 @@ pub struct Execution {
 /// Digests and their numbers.
 pub struct DigestTable {
     capacity: usize,
-    map: HashMap<String, DigestStats>,
+    map: HashMap<String, DigestStats, foldhash::fast::RandomState>,
 }
 
 fn bucket(micros: u64) -> usize {
@@ -120,7 +120,7 @@ impl DigestTable {
     pub fn new(capacity: usize) -> DigestTable {
         DigestTable {
             capacity: capacity.max(1),
-            map: HashMap::new(),
+            map: HashMap::default(),
         }
     }
 

@@ -93,6 +93,8 @@ struct Collected {
     spare: Vec<u8>,
     /// The digest text of the record being folded (keeps its capacity).
     digest: String,
+    /// Digests of the statement shapes seen, so a repeated shape is not lexed again.
+    shapes: strata_sql::ShapeDigests,
 }
 
 impl StatementStats {
@@ -115,6 +117,7 @@ impl StatementStats {
                 rates: BTreeMap::new(),
                 spare: Vec::new(),
                 digest: String::new(),
+                shapes: strata_sql::ShapeDigests::new(),
             }),
         })
     }
@@ -291,7 +294,7 @@ fn fold(c: &mut Collected, metrics: &Metrics, r: &Record<'_>, now_ms: u64) {
         c.digest.clear();
         c.digest.push_str(r.text);
     } else {
-        strata_sql::digest_text_into(r.text, &mut c.digest);
+        c.shapes.digest_into(r.text, &mut c.digest);
     }
     if r.nodes == 1 && r.node_mask.count_ones() == 1 {
         metrics.node_statement(DataNodeId::new(r.node_mask.trailing_zeros()), r.micros);
