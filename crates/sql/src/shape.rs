@@ -36,9 +36,12 @@ pub fn shape_key_into(sql: &str, out: &mut Vec<u8>) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        if PLAIN[usize::from(b)] {
+            i += 1;
+            continue;
+        }
         let prev = if i == 0 { 0 } else { bytes[i - 1] };
         match b {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             0..=0x1f | 0x7f..=0xff | b'#' => return false,
             b'-' if at(i + 1) == b'-' => return false,
             b'/' if at(i + 1) == b'*' => return false,
@@ -82,6 +85,24 @@ pub fn shape_key_into(sql: &str, out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(&bytes[copied..]);
     true
 }
+
+/// Bytes copied as they are whatever surrounds them: letters, `_`, `$`, spacing and the
+/// punctuation that neither starts a literal, a quoted name or a comment.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = !matches!(
+            b as u8,
+            b'0'..=b'9' | b'\'' | b'"' | b'`' | b'-' | b'/' | b'#'
+        );
+        b += 1;
+    }
+    t[b'\t' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
 
 /// ASCII bytes of an unquoted name (the scan gives up on non-ASCII ones).
 fn is_name_byte(b: u8) -> bool {
