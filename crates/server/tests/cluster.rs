@@ -39,6 +39,7 @@ type ClusterRow = (
     Option<u64>,
     String,
     Option<String>,
+    u8,
 );
 
 /// The rows of `SHOW @@CLUSTER` on the admin connection `admin`.
@@ -147,6 +148,20 @@ async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResul
             .find(|r| r.0 == node.config().server.node_id)
             .ok_or("a node is missing")?;
         assert_eq!(row.1, node.service_addr().to_string());
+    }
+    // One of them leads (runs takeovers), once the first campaign has run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows = show_cluster(&mut admin).await?;
+        let leaders: Vec<u32> = rows.iter().filter(|r| r.7 == 1).map(|r| r.0).collect();
+        if leaders.len() == 1 {
+            break;
+        }
+        assert!(
+            leaders.len() < 2 && std::time::Instant::now() < deadline,
+            "no single leader in {rows:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
     let mut one = nodes[0].connect(Some("test")).await?;

@@ -195,6 +195,7 @@ pub const CLUSTER: &[(&str, T)] = &[
     ("metadata_revision", T::Int),
     ("started", T::Text),
     ("last_error", T::Text),
+    ("leader", T::Int),
 ];
 
 /// The columns of `SHOW @@JOB`.
@@ -678,14 +679,18 @@ fn cluster(ctx: &ServerContext) -> AdminTable {
             Cell::Null,
             format_ms(started_ms).into(),
             error,
+            0u64.into(),
         ]
     };
     let Some(etcd) = ctx.topology.catalog().store().etcd() else {
         t.push(own_row("standalone", Cell::Null));
         return t;
     };
+    // The leader (which runs takeovers) is read after the members: a node elected in
+    // between is shown as a member not leading, never the other way round.
     match etcd.members() {
         Ok(members) => {
+            let leader = etcd.leader().ok().flatten();
             if !members.iter().any(|m| m.record.node_id == me) {
                 t.push(own_row("not a member", Cell::Null));
             }
@@ -703,6 +708,7 @@ fn cluster(ctx: &ServerContext) -> AdminTable {
                     u64::try_from(m.acked).unwrap_or(0).into(),
                     format_ms(m.record.started_ms).into(),
                     Cell::Null,
+                    u64::from(leader == Some(m.record.node_id)).into(),
                 ]);
             }
         }
