@@ -314,6 +314,9 @@ impl RunningServer {
     /// background tasks, joins the worker threads and closes the storage pools.
     pub async fn shutdown_within(mut self, grace: Duration) -> ShutdownReport {
         let deadline = Instant::now() + grace;
+        // Offline first: `/health` says so while sessions drain, and a connection
+        // arriving meanwhile is refused like after OFFLINE.
+        self.ctx.set_offline(true);
         self.shutdown.trigger(deadline);
         let workers = self.acceptor.await;
         let all_tasks_ended = self.shutdown.wait_complete(deadline + CLOSE_MARGIN).await;

@@ -47,8 +47,20 @@ async fn within<T>(limit: Duration, f: impl std::future::Future<Output = T>) -> 
         .expect("the client was left hanging")
 }
 
+/// The raw reply to `GET /health` on the HTTP port `addr`.
+async fn health(addr: std::net::SocketAddr) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await?;
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
 #[tokio::test]
-async fn shutdown_closes_sessions_rolls_back_and_joins_the_workers_within_the_grace_period(
+async fn shutdown_reports_offline_closes_sessions_rolls_back_and_joins_the_workers_in_the_grace_period(
 ) -> TestResult {
     let storage = shared_storage(1).await?;
     let (config, _dir) = ComputeNode::builder(&storage)
@@ -97,9 +109,25 @@ async fn shutdown_closes_sessions_rolls_back_and_joins_the_workers_within_the_gr
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let grace = Duration::from_millis(1500);
+    let http = server.http_addr();
+    assert!(health(http).await?.contains(" 200 OK"));
     let started = Instant::now();
-    let report = server.shutdown_within(grace).await;
+    let stopping = tokio::spawn(server.shutdown_within(grace));
+    // While the short statement drains, the health check says offline (a load
+    // balancer takes the node out) and a new connection is refused.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let draining = health(http).await?;
+    assert!(
+        draining.contains(" 503 ") && draining.contains("offline"),
+        "{draining}"
+    );
+    assert!(Conn::new(opts.clone()).await.is_err());
+    let report = stopping.await?;
     let took = started.elapsed();
+    assert!(
+        health(http).await.is_err(),
+        "the HTTP port closes at the end"
+    );
 
     assert!(
         took < grace + Duration::from_secs(2),

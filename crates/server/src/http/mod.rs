@@ -70,9 +70,16 @@ pub fn router(ctx: Arc<ServerContext>) -> Router {
 
 /// Serves HTTP on `listener` until shutdown.
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>, mut shutdown: Shutdown) {
+    let sessions = Arc::clone(&ctx);
     let app = router(ctx).into_make_service_with_connect_info::<SocketAddr>();
+    // The port keeps answering while sessions drain (`/health` says offline then), so a
+    // load balancer sees the node leave before its connections are refused; it closes
+    // when the last session has ended or the deadline for statements has passed.
     let stop = async move {
-        shutdown.triggered().await;
+        let deadline = shutdown.triggered().await;
+        while sessions.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     };
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
