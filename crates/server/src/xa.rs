@@ -79,6 +79,10 @@ pub struct Coordinator {
     /// is logged (tests only).
     #[cfg(feature = "failpoints")]
     pub after_prepare: crate::failpoints::Pause,
+    /// Stops a distributed commit after its first XA COMMIT was sent, before the others
+    /// (tests only).
+    #[cfg(feature = "failpoints")]
+    pub between_commits: crate::failpoints::Pause,
 }
 
 impl Coordinator {
@@ -105,6 +109,8 @@ impl Coordinator {
             recovery_kick: Notify::new(),
             #[cfg(feature = "failpoints")]
             after_prepare: crate::failpoints::Pause::default(),
+            #[cfg(feature = "failpoints")]
+            between_commits: crate::failpoints::Pause::default(),
         })
     }
 

@@ -1,7 +1,8 @@
 //! Several compute nodes sharing their metadata through a real etcd: AUTO_INCREMENT
 //! values unique across nodes, DDL and accounts through one node in force on the others
 //! before it returns OK, membership lost by a node that does not acknowledge and regained, and DDL and new AUTO_INCREMENT segments refused (nothing local instead)
-//! when etcd is unreachable.
+//! when etcd is unreachable, and what a reader on one node sees of a commit through
+//! another.
 
 use std::collections::HashSet;
 
@@ -510,4 +511,71 @@ async fn ddl_on_a_table_waits_for_another_nodes_ddl_on_it() -> TestResult {
     one.query_drop("DROP TABLE locked").await?;
     one.query_drop("DROP TABLE not_locked").await?;
     shut_down(nodes).await
+}
+
+/// What a reader sees of a distributed transaction that another compute node is
+/// committing (docs/transactions.md, "Atomic visibility"): on the committing node a
+/// multi-node read waits for the XA COMMIT phase and sees all of the transaction; on
+/// another compute node it may see the transaction on one data node and not yet on the
+/// other. The commit is held between its first and second XA COMMIT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_on_another_compute_node_may_see_part_of_a_commit() -> TestResult {
+    let (_etcd, nodes) = cluster(1, 2, |_| {}).await?;
+    let mut a = nodes[0].connect(Some("test")).await?;
+    a.query_drop(
+        "CREATE TABLE vis (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_mod' \
+         USING COLUMN 'id' ON DATANODE '1,2'",
+    )
+    .await?;
+    a.query_drop("INSERT INTO vis VALUES (1, 0), (2, 0)")
+        .await?;
+    let mut b = nodes[1].connect(Some("test")).await?;
+    let read = "SELECT CAST(SUM(v) AS SIGNED) FROM vis";
+    assert_eq!(b.query_first::<i64, _>(read).await?, Some(0));
+
+    let mut paused = nodes[0].context().xa.between_commits.arm();
+    let opts = nodes[0].opts(Some("test"));
+    let writer = tokio::spawn(async move {
+        let mut c = mysql_async::Conn::new(opts).await?;
+        c.query_drop("BEGIN").await?;
+        c.query_drop("UPDATE vis SET v = 1 WHERE id IN (1, 2)")
+            .await?;
+        c.query_drop("COMMIT").await
+    });
+    assert!(paused.reached().await, "the commit reached the pause");
+
+    // Node B reads the data nodes without node A's gate: once the first XA COMMIT has
+    // landed it sees half of the transaction.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let sum = b.query_first::<i64, _>(read).await?;
+        if sum == Some(1) {
+            break;
+        }
+        assert!(
+            sum == Some(0) && std::time::Instant::now() < deadline,
+            "node B read {sum:?} while node A was between its XA COMMITs"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Node A's own multi-node read waits for the commit phase to end.
+    let opts = nodes[0].opts(Some("test"));
+    let reader = tokio::spawn(async move {
+        let mut c = mysql_async::Conn::new(opts).await?;
+        c.query_first::<i64, _>(read).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !reader.is_finished(),
+        "node A read during its own commit phase"
+    );
+    paused.release(strata_server::failpoints::Resume::Continue);
+    writer.await??;
+    assert_eq!(
+        reader.await??,
+        Some(2),
+        "node A sees all of the transaction"
+    );
+    assert_eq!(b.query_first::<i64, _>(read).await?, Some(2));
+    Ok(())
 }

@@ -431,7 +431,13 @@ impl Session {
         // The decision is durable: the transaction is committed, whatever happens to
         // the XA COMMITs below (recovery finishes any that do not arrive).
         let gate = coord.gate.commit().await;
-        for lease in leases.iter_mut() {
+        for (i, lease) in leases.iter_mut().enumerate() {
+            #[cfg(feature = "failpoints")]
+            if i == 1 {
+                coord.between_commits.at().await;
+            }
+            #[cfg(not(feature = "failpoints"))]
+            let _ = i;
             let xid = xid_sql(&txn.gtrid, lease.target().dnid);
             lease.queue_command(com::QUERY, format!("XA COMMIT {xid}").as_bytes());
             if lease.flush().await.is_err() {
