@@ -579,3 +579,93 @@ async fn a_reader_on_another_compute_node_may_see_part_of_a_commit() -> TestResu
     assert_eq!(b.query_first::<i64, _>(read).await?, Some(2));
     Ok(())
 }
+
+/// Kills HAProxy when the test ends, however it ends.
+struct HaproxyProcess(std::process::Child);
+
+impl Drop for HaproxyProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The compute node (`@@server_id`, its node id) a new connection through `port`
+/// reaches, or the connection's error.
+async fn node_behind(port: u16) -> Result<u32, mysql_async::Error> {
+    let opts = strata_testkit::mysql_opts(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        strata_testkit::ROOT_USER,
+        strata_testkit::ROOT_PASSWORD,
+        Some("test"),
+    );
+    let mut c = mysql_async::Conn::new(opts).await?;
+    let id: Option<u32> = c.query_first("SELECT @@server_id").await?;
+    c.disconnect().await?;
+    Ok(id.unwrap_or(0))
+}
+
+/// docs/cluster.md's HAProxy recipe with two compute nodes: mode tcp, round robin, a
+/// health check against each node's `GET /health`. New connections reach both nodes;
+/// once one is taken OFFLINE its health check fails and every new connection reaches
+/// the other, without a client error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn haproxy_spreads_connections_and_leaves_out_an_offline_node() -> TestResult {
+    let (_etcd, nodes) = cluster(1, 2, |_| {}).await?;
+    let haproxy = strata_testkit::find_binary("haproxy", "haproxy")?;
+    let dir = tempfile::tempdir()?;
+    let port = strata_testkit::free_port()?;
+    let servers: String = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            format!(
+                "    server n{i} {} check port {}\n",
+                n.service_addr(),
+                n.http_addr().port()
+            )
+        })
+        .collect();
+    let config = format!(
+        "global\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 2s\n    \
+         timeout client 30s\n    timeout server 30s\nfrontend mysql_in\n    bind \
+         127.0.0.1:{port}\n    default_backend strata\nbackend strata\n    balance \
+         roundrobin\n    option httpchk GET /health\n    default-server inter 100ms \
+         fall 1 rise 1\n{servers}"
+    );
+    let config_path = dir.path().join("haproxy.cfg");
+    std::fs::write(&config_path, config)?;
+    let _proxy = HaproxyProcess(
+        std::process::Command::new(haproxy)
+            .arg("-f")
+            .arg(&config_path)
+            .arg("-db")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
+    let ids: Vec<u32> = nodes.iter().map(|n| n.config().server.node_id).collect();
+
+    // Both nodes are in rotation once their first health checks pass.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = HashSet::new();
+    while seen.len() < 2 {
+        if let Ok(id) = node_behind(port).await {
+            seen.insert(id);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connections through HAProxy reached only {seen:?} of {ids:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    nodes[1].context().set_offline(true);
+    // A few check intervals: HAProxy has taken node 2 out of rotation.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    for _ in 0..10 {
+        assert_eq!(node_behind(port).await?, ids[0]);
+    }
+    nodes[1].context().set_offline(false);
+    Ok(())
+}

@@ -35,4 +35,4 @@ pub use etcd::EtcdCluster;
 pub use names::unique_name;
 pub use process::{strata_binary, ComputeProcess};
 pub use storage::{shared_storage, StorageNodes};
-pub use strata_localnode::{free_port, CertificateAuthority, MariadbNode, MariadbTls};
+pub use strata_localnode::{find_binary, free_port, CertificateAuthority, MariadbNode, MariadbTls};
