@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real-client suite: the same scenario (DDL, DML, transactions, error codes) through the
 # mariadb CLI, PyMySQL, MariaDB Connector/J (client-side and server-side prepared
-# statements), Node mysql2 and sysbench.
+# statements, and a `sequential` URL whose first host is down), Node mysql2 and sysbench.
 #
 # By default it starts a 2-data-node playground from target/debug/strata (STRATA_BIN,
 # or CARGO_TARGET_DIR's debug/strata)
@@ -193,6 +193,11 @@ if wanted jdbc; then
         run_client jdbc java -cp "$jar:$classes" JdbcClient jdbc "$base"
         run_client jdbc-server-prep java -cp "$jar:$classes" JdbcClient jdbc-server-prep \
             "$base&useServerPrepStmts=true"
+        # docs/cluster.md's Connector/J recipe: a sequential URL whose first compute node
+        # is down (nothing listens on its port) connects to the next and runs it all.
+        dead=$(free_port)
+        run_client jdbc-sequential java -cp "$jar:$classes" JdbcClient jdbc-sequential \
+            "jdbc:mariadb:sequential://127.0.0.1:$dead,$DB_HOST:$DB_PORT/$DB_NAME?user=$DB_USER&password=$DB_PASSWORD&connectTimeout=10000"
     fi
 fi
 
