@@ -29,6 +29,7 @@ pub mod error;
 pub mod explain;
 mod exprs;
 mod insert;
+mod insert_select;
 mod join;
 mod join_output;
 mod keys;
@@ -60,10 +61,10 @@ pub use explain::{describe, explain, explain_target, explanation, tree, Explanat
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
-    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
-    JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
-    OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, TableCopy, Write,
-    WriteCombine, WriteKind,
+    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, InsertCounts, JoinColumn,
+    JoinKey, JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
+    OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply, Route, RowsAs, Scatter, SortKey,
+    TableCopy, Write, WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};

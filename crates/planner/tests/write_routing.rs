@@ -262,10 +262,6 @@ fn writes_that_could_go_wrong_are_refused() {
             ),
         ),
         (
-            "INSERT INTO orders (id) SELECT oid FROM orders2",
-            PlanError::Unsupported("INSERT ... SELECT across data nodes".into()),
-        ),
-        (
             "INSERT INTO orders (id) VALUES (999)",
             PlanError::Sharding {
                 code: 10104,
@@ -286,6 +282,28 @@ fn writes_that_could_go_wrong_are_refused() {
     assert_eq!(
         plan_sql("INSERT INTO audit SELECT * FROM region"),
         Ok(single(2, "INSERT INTO audit SELECT * FROM region"))
+    );
+    // Across nodes the SELECT is read first, then its rows written as VALUES rows;
+    // what a VALUES row cannot carry is refused.
+    match plan_sql("INSERT IGNORE INTO orders (id) SELECT oid FROM orders2") {
+        Ok(Plan::ReadThenWrite(r)) => {
+            assert_eq!(r.before, "INSERT IGNORE INTO orders (id) VALUES ");
+            assert!(matches!(*r.source, Plan::Query(_)), "{:?}", r.source);
+            assert_eq!(
+                r.rows,
+                strata_planner::RowsAs::Values {
+                    batch_rows: 1000,
+                    counts: strata_planner::InsertCounts::Ignore
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        plan_sql("INSERT INTO orders (id) SELECT oid FROM orders2 ON DUPLICATE KEY UPDATE id = 1"),
+        Err(PlanError::Unsupported(
+            "INSERT ... SELECT across data nodes with ON DUPLICATE KEY UPDATE".into()
+        ))
     );
 }
 

@@ -43,7 +43,10 @@ impl Session {
     }
 
     /// Leases a connection per listed data node (in the given order).
-    async fn leases_for(&mut self, nodes: &[DataNodeId]) -> Result<Vec<Lease>, MysqlError> {
+    pub(super) async fn leases_for(
+        &mut self,
+        nodes: &[DataNodeId],
+    ) -> Result<Vec<Lease>, MysqlError> {
         let mut leases = Vec::with_capacity(nodes.len());
         for &dnid in nodes {
             let physical = self.physical_of(dnid);
@@ -88,7 +91,7 @@ impl Session {
             };
         }
         let combined = match result {
-            Ok(combined) => combined,
+            Ok(parts) => parts.combined(write.combine()),
             Err(e) => {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
@@ -121,11 +124,11 @@ impl Session {
     /// Runs the write's statements through the driver (under a statement savepoint
     /// when `savepoint`) and combines the OK packets; the error names the node that
     /// failed and, for a write that is not atomic, where it was applied.
-    async fn run_write(
+    pub(super) async fn run_write(
         &mut self,
         write: &Write,
         savepoint: bool,
-    ) -> Result<strata_executor::CombinedOk, MysqlError> {
+    ) -> Result<strata_executor::WriteResult, MysqlError> {
         let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
         let ctx = self.ctx.clone();
         // DDL over several data nodes is a job: SHOW @@JOB follows it node by node.
@@ -159,7 +162,7 @@ impl Session {
             if let Some(job) = job {
                 job.finish();
             }
-            return Ok(result.combined(write.combine()));
+            return Ok(result);
         };
         let dnid = dnid_of(*node);
         let applied: Vec<String> = result
@@ -194,7 +197,7 @@ impl Session {
 
     /// Returns a statement's connections: broken ones are dropped and their
     /// transaction branches handled as lost.
-    async fn give_back(&mut self, leases: Vec<Lease>) {
+    pub(super) async fn give_back(&mut self, leases: Vec<Lease>) {
         self.note_backend(None);
         let mut lost = Vec::new();
         for lease in leases {
@@ -329,7 +332,6 @@ impl Session {
         reply: ReplyFormat,
     ) -> Result<Answer, SessionError> {
         let ctx = self.ctx.clone();
-        let in_transaction = self.in_transaction();
         // The copies read several nodes: their snapshots are taken while no
         // distributed commit is half done, as for any read over several nodes.
         let _gate =
@@ -340,32 +342,12 @@ impl Session {
                 },
                 false => None,
             };
-        let mut nodes = plan.sources(in_transaction);
-        let mut leases = match self.leases_for(&nodes).await {
+        let (mut leases, nodes, options) = match self.materialize_leases(plan).await {
             Ok(l) => l,
             Err(e) => {
                 self.err(&e);
                 return Ok(Answer::Failed);
             }
-        };
-        match self.scratch_lease(plan.dnid).await {
-            Ok(scratch) => leases.push(scratch),
-            Err(e) => {
-                self.give_back(leases).await;
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        }
-        nodes.push(plan.dnid);
-        self.note_backends(&leases);
-        let options = MaterializeOptions {
-            in_transaction,
-            max_rows: ctx.config.limits.materialize_max_rows,
-            session_names: self
-                .state
-                .vars
-                .get("names")
-                .map(|names| format!("SET {names}")),
         };
         let format = self.result_format(reply);
         let driver = Driver::Materialize(plan, options);
@@ -377,6 +359,36 @@ impl Session {
         drop(leases.pop());
         self.give_back(leases).await;
         self.answer_query(outcome?, format, reply).await
+    }
+
+    /// The connections a materialize plan runs on (the copies' sources, then the
+    /// scratch connection to its node), their data nodes, and its options.
+    pub(super) async fn materialize_leases(
+        &mut self,
+        plan: &Materialize,
+    ) -> Result<(Vec<Lease>, Vec<DataNodeId>, MaterializeOptions), MysqlError> {
+        let in_transaction = self.in_transaction();
+        let mut nodes = plan.sources(in_transaction);
+        let mut leases = self.leases_for(&nodes).await?;
+        match self.scratch_lease(plan.dnid).await {
+            Ok(scratch) => leases.push(scratch),
+            Err(e) => {
+                self.give_back(leases).await;
+                return Err(e);
+            }
+        }
+        nodes.push(plan.dnid);
+        self.note_backends(&leases);
+        let options = MaterializeOptions {
+            in_transaction,
+            max_rows: self.ctx.config.limits.materialize_max_rows,
+            session_names: self
+                .state
+                .vars
+                .get("names")
+                .map(|names| format!("SET {names}")),
+        };
+        Ok((leases, nodes, options))
     }
 
     /// Runs `driver` over `leases` (the connections to `nodes`, in plan order) and
@@ -403,14 +415,7 @@ impl Session {
             format,
             status,
         );
-        let outcome = match driver {
-            Driver::Query(plan, options) => {
-                strata_executor::run_query(&mut io, plan, options, &mut sink).await
-            }
-            Driver::Materialize(plan, options) => {
-                strata_executor::run_materialize(&mut io, plan, options, &mut sink).await
-            }
-        };
+        let outcome = drive(&mut io, driver, &mut sink).await;
         self.statement.outcome.returned_rows = Some(sink.rows);
         (outcome, sink.rows)
     }
@@ -447,7 +452,7 @@ impl Session {
 
     /// The settings of this session's merges: the configured memory budget (one per
     /// statement) and the session's `group_concat_max_len`.
-    fn merge_options(&self) -> MergeOptions {
+    pub(super) fn merge_options(&self) -> MergeOptions {
         let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
         MergeOptions {
             memory: MemoryBudget::counted(budget, self.ctx.metrics.merge_memory.clone()),
@@ -458,7 +463,7 @@ impl Session {
 
     /// Enters the visibility gate as a reader once no committed transaction is
     /// unfinished; None (an error was written) when that takes too long.
-    async fn enter_read_gate<'c>(
+    pub(super) async fn enter_read_gate<'c>(
         &mut self,
         ctx: &'c crate::context::ServerContext,
     ) -> Option<crate::xa::ReadGuard<'c>> {
@@ -495,21 +500,35 @@ fn group_concat_max_len(vars: &SessionVars) -> usize {
         })
 }
 
+/// Runs `driver` over `io`, its rows into `sink`.
+pub(super) async fn drive<S: RowSink>(
+    io: &mut LeaseIo<'_>,
+    driver: Driver<'_>,
+    sink: &mut S,
+) -> Result<QueryOutcome, S::Error> {
+    match driver {
+        Driver::Query(plan, options) => strata_executor::run_query(io, plan, options, sink).await,
+        Driver::Materialize(plan, options) => {
+            strata_executor::run_materialize(io, plan, options, sink).await
+        }
+    }
+}
+
 /// What streams a query's result to the client: a merge of several data nodes'
 /// replies, or one node's reply to a statement run over copies of its tables.
-enum Driver<'p> {
+pub(super) enum Driver<'p> {
     Query(&'p QueryPlan, MergeOptions),
     Materialize(&'p Materialize, MaterializeOptions),
 }
 
 /// The driver's storage I/O: the statement's leased connections, by plan position.
-struct LeaseIo<'a> {
-    leases: &'a mut [Lease],
-    ctx: &'a ServerContext,
+pub(super) struct LeaseIo<'a> {
+    pub(super) leases: &'a mut [Lease],
+    pub(super) ctx: &'a ServerContext,
     /// The job a write reports its progress to, node by node.
-    job: Option<&'a JobHandle>,
+    pub(super) job: Option<&'a JobHandle>,
     /// The data node of each plan position (for the job's error messages).
-    dnids: &'a [DataNodeId],
+    pub(super) dnids: &'a [DataNodeId],
 }
 
 impl LeaseIo<'_> {
@@ -716,7 +735,7 @@ async fn drain_rows(lease: &mut Lease) {
 const UNFINISHED_COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// True for SELECT ... FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE.
-fn is_locking_read(sql: &str) -> bool {
+pub(super) fn is_locking_read(sql: &str) -> bool {
     let words: Vec<&str> = strata_sql::code_tokens(sql).map(|t| t.text(sql)).collect();
     words.windows(2).any(|w| {
         w[0].eq_ignore_ascii_case("FOR")
