@@ -80,22 +80,11 @@ impl Session {
             self.begin_txn(false);
         }
         let savepoint = atomic && !implicit;
-        let mut result = self.run_write(write, savepoint).await;
-        if implicit {
-            result = match result {
-                Ok(oks) => self.commit_txn().await.map(|()| oks),
-                Err(e) => {
-                    self.rollback_txn().await;
-                    Err(e)
-                }
-            };
-        }
-        let combined = match result {
+        let result = self.run_write(write, savepoint).await;
+        let combined = match self.end_implicit(implicit, result).await {
             Ok(parts) => parts.combined(write.combine()),
             Err(e) => {
-                let e = self.deadlock_error_if_victim(e);
-                self.err(&e);
-                self.after_statement_error(e.code).await;
+                self.statement_failed(e).await;
                 return Ok(Answer::Failed);
             }
         };
@@ -119,6 +108,33 @@ impl Session {
         };
         crate::results::write_ok(&mut self.client.conn, &ok);
         Ok(Answer::Ok)
+    }
+
+    /// Ends the transaction an atomic statement began for itself (`implicit`):
+    /// committed when `result` is Ok, rolled back otherwise.
+    pub(super) async fn end_implicit<T>(
+        &mut self,
+        implicit: bool,
+        result: Result<T, MysqlError>,
+    ) -> Result<T, MysqlError> {
+        if !implicit {
+            return result;
+        }
+        match result {
+            Ok(done) => self.commit_txn().await.map(|()| done),
+            Err(e) => {
+                self.rollback_txn().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Answers a failed write with its error (a deadlock's victim as the deadlock),
+    /// and rolls the transaction back when MySQL would.
+    pub(super) async fn statement_failed(&mut self, e: MysqlError) {
+        let e = self.deadlock_error_if_victim(e);
+        self.err(&e);
+        self.after_statement_error(e.code).await;
     }
 
     /// Runs the write's statements through the driver (under a statement savepoint
@@ -274,24 +290,17 @@ impl Session {
         reply: ReplyFormat,
         fallback: Option<&str>,
     ) -> Result<Answer, SessionError> {
-        // A consistent read over several nodes takes its per-node snapshots while no
-        // distributed commit is between its first and last XA COMMIT, so it sees each
-        // transaction on every node or on none. Locking reads wait for row locks, which
-        // a committing transaction holds until its XA COMMIT: they must not hold the
-        // gate (nor need it: they read the latest committed rows under locks).
         let ctx = self.ctx.clone();
-        let consistent_read = ctx.xa.xa()
-            && self.state.isolation != strata_sql::IsolationLevel::Serializable
-            && !plan
-                .statements()
-                .iter()
-                .any(|(_, sql)| is_locking_read(sql));
-        let gate = match consistent_read {
-            true => match self.enter_read_gate(&ctx).await {
-                Some(guard) => Some(guard),
-                None => return Ok(Answer::Failed),
-            },
-            false => None,
+        let locking = plan
+            .statements()
+            .iter()
+            .any(|(_, sql)| is_locking_read(sql));
+        let gate = match self.read_gate(&ctx, locking).await {
+            Ok(gate) => gate,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
         };
         let nodes: Vec<DataNodeId> = plan.nodes();
         let mut leases = match self.leases_for(&nodes).await {
@@ -334,14 +343,13 @@ impl Session {
         let ctx = self.ctx.clone();
         // The copies read several nodes: their snapshots are taken while no
         // distributed commit is half done, as for any read over several nodes.
-        let _gate =
-            match ctx.xa.xa() && self.state.isolation != strata_sql::IsolationLevel::Serializable {
-                true => match self.enter_read_gate(&ctx).await {
-                    Some(guard) => Some(guard),
-                    None => return Ok(Answer::Failed),
-                },
-                false => None,
-            };
+        let _gate = match self.read_gate(&ctx, false).await {
+            Ok(gate) => gate,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
         let (mut leases, nodes, options) = match self.materialize_leases(plan).await {
             Ok(l) => l,
             Err(e) => {
@@ -461,29 +469,40 @@ impl Session {
         }
     }
 
-    /// Enters the visibility gate as a reader once no committed transaction is
-    /// unfinished; None (an error was written) when that takes too long.
-    pub(super) async fn enter_read_gate<'c>(
-        &mut self,
+    /// The visibility gate a read over several nodes holds while it takes its per-node
+    /// snapshots, so it sees each distributed transaction on every node or on none:
+    /// entered once no committed transaction is unfinished. None when the read needs
+    /// none: without XA, under SERIALIZABLE, and for `locking` reads, which wait for
+    /// row locks a committing transaction holds until its XA COMMIT (they read the
+    /// latest committed rows under locks). An error when unfinished transactions stay
+    /// too long.
+    pub(super) async fn read_gate<'c>(
+        &self,
         ctx: &'c crate::context::ServerContext,
-    ) -> Option<crate::xa::ReadGuard<'c>> {
+        locking: bool,
+    ) -> Result<Option<crate::xa::ReadGuard<'c>>, MysqlError> {
+        if !ctx.xa.xa()
+            || self.state.isolation == strata_sql::IsolationLevel::Serializable
+            || locking
+        {
+            return Ok(None);
+        }
         loop {
             // Checked under the gate: no commit phase can add an unfinished
             // transaction while a reader holds it.
             let guard = ctx.xa.gate.read().await;
             if ctx.xa.all_finished() {
-                return Some(guard);
+                return Ok(Some(guard));
             }
             drop(guard);
             if let Err(unfinished) = ctx.xa.wait_all_finished(UNFINISHED_COMMIT_WAIT).await {
-                self.err(&MysqlError::new(
+                return Err(MysqlError::new(
                     codes::LOCK_WAIT_TIMEOUT,
                     format!(
                         "Lock wait timeout exceeded; try restarting transaction (committed distributed transaction(s) {} not yet finished on every data node)",
                         unfinished.join(", ")
                     ),
                 ));
-                return None;
             }
         }
     }

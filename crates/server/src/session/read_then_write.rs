@@ -12,7 +12,7 @@ use strata_executor::literal_rows::LiteralRows;
 use strata_executor::{QueryOutcome, WriteResult};
 use strata_planner::{InsertCounts, Plan, ReadThenWrite, RowsAs, Write, WriteCombine};
 use strata_protocol::packets::OkPacket;
-use strata_protocol::{codes, MysqlError};
+use strata_protocol::MysqlError;
 
 use super::distributed::{drive, is_locking_read, Driver, LeaseIo};
 use super::planning::plan_error;
@@ -43,25 +43,14 @@ impl Session {
         }
         let savepoint = atomic && !implicit;
         let mut saved: Vec<DataNodeId> = Vec::new();
-        let mut result = self.read_then_write(plan, savepoint, &mut saved).await;
+        let result = self.read_then_write(plan, savepoint, &mut saved).await;
         if result.is_err() && !saved.is_empty() {
             self.roll_back_statement(&saved).await;
         }
-        if implicit {
-            result = match result {
-                Ok(counts) => self.commit_txn().await.map(|()| counts),
-                Err(e) => {
-                    self.rollback_txn().await;
-                    Err(e)
-                }
-            };
-        }
-        let counts = match result {
+        let counts = match self.end_implicit(implicit, result).await {
             Ok(counts) => counts,
             Err(e) => {
-                let e = self.deadlock_error_if_victim(e);
-                self.err(&e);
-                self.after_statement_error(e.code).await;
+                self.statement_failed(e).await;
                 return Ok(Answer::Failed);
             }
         };
@@ -182,26 +171,16 @@ impl Session {
         };
         self.note_backends(&leases);
         let ctx = self.ctx.clone();
-        // Snapshots taken while no distributed commit is half done, as for any read
-        // over several nodes (locking reads wait for row locks instead).
-        let consistent = ctx.xa.xa()
-            && self.state.isolation != strata_sql::IsolationLevel::Serializable
-            && !source
-                .node_statements()
-                .iter()
-                .any(|(_, sql)| is_locking_read(sql));
-        let gate = match consistent {
-            true => match self.enter_read_gate(&ctx).await {
-                Some(guard) => Some(guard),
-                None => {
-                    self.give_back(leases).await;
-                    return Err(MysqlError::new(
-                        codes::LOCK_WAIT_TIMEOUT,
-                        "Lock wait timeout exceeded; try restarting transaction",
-                    ));
-                }
-            },
-            false => None,
+        let locking = source
+            .node_statements()
+            .iter()
+            .any(|(_, sql)| is_locking_read(sql));
+        let gate = match self.read_gate(&ctx, locking).await {
+            Ok(gate) => gate,
+            Err(e) => {
+                self.give_back(leases).await;
+                return Err(e);
+            }
         };
         let mut io = LeaseIo {
             leases: &mut leases,
