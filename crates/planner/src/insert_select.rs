@@ -28,6 +28,10 @@ pub(crate) fn plan(
     refuse_extras(insert)?;
 
     // The SELECT as a statement of its own (parameters are already bound in it).
+    let ctx = &PlanContext {
+        params: None,
+        ..*ctx
+    };
     let select_sql = query.to_string();
     let select_src = Source::new(&select_sql)?;
     let source = crate::select::plan_query(&select_src, query.clone(), ctx, catalog)?;

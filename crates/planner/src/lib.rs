@@ -48,6 +48,7 @@ mod scatter;
 mod scope;
 mod select;
 mod source;
+mod subquery_first;
 
 use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;

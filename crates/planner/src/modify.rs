@@ -41,14 +41,32 @@ struct Modify<'s> {
     ordered_or_limited: bool,
 }
 
-/// Plans an UPDATE or DELETE.
+/// Plans an UPDATE or DELETE: on the data nodes that hold its rows, or, when an
+/// `IN (SELECT ...)` in its WHERE reads tables that cannot run beside it, with the
+/// subquery read first (`subquery_first`).
 pub(crate) fn plan_modify(
     src: &Source<'_>,
     stmt: Statement,
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
-    let m = describe(&stmt, src)?;
+    match plan_in_place(src, &stmt, ctx, catalog) {
+        Err(refusal @ PlanError::Unsupported(_)) => {
+            let ordered = describe(&stmt, src).map_or(true, |m| m.ordered_or_limited);
+            crate::subquery_first::plan(src, &stmt, ordered, ctx, catalog, refusal)
+        }
+        other => other,
+    }
+}
+
+/// Plans an UPDATE or DELETE on the data nodes that hold its rows.
+fn plan_in_place(
+    src: &Source<'_>,
+    stmt: &Statement,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Plan, PlanError> {
+    let m = describe(stmt, src)?;
     let resolver = Resolver::new(ctx, catalog);
     let others: Vec<&Expr> = m.assignments.iter().map(|(_, v)| *v).collect();
     let mut scope = dml_scope(&m.from, m.selection, &others, &resolver)?;

@@ -299,6 +299,27 @@ fn writes_that_could_go_wrong_are_refused() {
         }
         other => panic!("{other:?}"),
     }
+    // An IN subquery over tables spread over other nodes is read first; its values
+    // replace it in the write.
+    match plan_sql("DELETE FROM orders WHERE customer NOT IN (SELECT cid FROM customers)") {
+        Ok(Plan::ReadThenWrite(r)) => {
+            assert_eq!(r.before, "DELETE FROM orders WHERE ");
+            assert_eq!(
+                r.rows,
+                strata_planner::RowsAs::InList {
+                    expr: "customer".into(),
+                    negated: true
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        plan_sql("DELETE FROM orders WHERE id IN (SELECT cid FROM customers c WHERE c.name = orders.amount)"),
+        Err(PlanError::Unsupported(
+            "a correlated subquery in an UPDATE or DELETE across data nodes".into()
+        ))
+    );
     assert_eq!(
         plan_sql("INSERT INTO orders (id) SELECT oid FROM orders2 ON DUPLICATE KEY UPDATE id = 1"),
         Err(PlanError::Unsupported(

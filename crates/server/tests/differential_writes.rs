@@ -231,3 +231,56 @@ async fn what_a_values_row_cannot_carry_is_refused() -> TestResult {
     assert!(table_rows(&mut strata, "wt").await?.is_empty());
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test]
+async fn update_and_delete_with_an_in_subquery_across_nodes_answer_like_one_mariadb() -> TestResult
+{
+    let (node, db, mut strata, mut reference) = node_and_reference("wsub", "wsref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let setup: &[(&str, &[&str])] = &[
+        ("INSERT INTO wt SELECT * FROM ws", &["wt"]),
+        (
+            "INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws",
+            &["wk"],
+        ),
+    ];
+    let statements: &[(&str, &[&str])] = &[
+        // The subquery on a table sharded by another key; the list prunes by wt's key.
+        ("UPDATE wt SET name = CONCAT(name, '!') WHERE id IN (SELECT id FROM wk WHERE k = 10)", &["wt"]),
+        ("UPDATE wt SET amount = amount + 1 WHERE k IN (SELECT k FROM wk WHERE id > 5) AND id < 8", &["wt"]),
+        // NOT IN, with and without NULLs in the subquery; an empty subquery.
+        ("UPDATE wt SET k = 99 WHERE id NOT IN (SELECT id FROM wk WHERE k > 15)", &["wt"]),
+        ("UPDATE wt SET k = 98 WHERE k NOT IN (SELECT k FROM ws)", &["wt"]),
+        ("UPDATE wt SET k = 97 WHERE id IN (SELECT id FROM wk WHERE k > 1000)", &["wt"]),
+        ("DELETE FROM wt WHERE id NOT IN (SELECT id FROM wk WHERE k > 1000) AND id > 7", &["wt"]),
+        // From a global table, a vertical one, a join and an aggregate.
+        ("DELETE FROM wk WHERE id IN (SELECT id FROM wg)", &["wk"]),
+        ("UPDATE wk SET name = 'v' WHERE k IN (SELECT k FROM wv WHERE cnt > 1)", &["wk"]),
+        ("UPDATE wt SET name = 'j' WHERE id IN (SELECT s.id FROM ws s JOIN wk t ON t.id = s.id WHERE s.amount > 5)", &["wt"]),
+        ("DELETE FROM wt WHERE k IN (SELECT k FROM ws GROUP BY k HAVING COUNT(*) > 1)", &["wt"]),
+        // The written table read by its own subquery: its values before the write.
+        ("DELETE FROM wk WHERE id IN (SELECT id + 1 FROM wk)", &["wk"]),
+        // Strings compared under the column's collation.
+        ("UPDATE wt SET amount = 0 WHERE name IN (SELECT UPPER(name) FROM wk)", &["wt"]),
+    ];
+    let mut failures = write_differences(&mut reference, &mut strata, setup).await?;
+    reference
+        .query_drop("INSERT INTO wv VALUES (10, 3, NULL, NULL), (20, 1, NULL, NULL)")
+        .await?;
+    strata
+        .query_drop("INSERT INTO wv VALUES (10, 3, NULL, NULL), (20, 1, NULL, NULL)")
+        .await?;
+    failures.extend(write_differences(&mut reference, &mut strata, statements).await?);
+    // A correlated subquery is refused.
+    let err = strata
+        .query_drop("DELETE FROM wt WHERE id IN (SELECT id FROM wk WHERE wk.k = wt.k)")
+        .await
+        .err()
+        .ok_or("a correlated subquery ran")?;
+    match err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{e:?}"),
+        other => return Err(other.into()),
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}

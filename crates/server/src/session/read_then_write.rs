@@ -27,6 +27,9 @@ struct Counts {
     duplicates: u64,
     warnings: u64,
     insert_id: Option<u64>,
+    /// An UPDATE's rows matched and changed, from the nodes' info texts (their
+    /// connections count found rows as affected).
+    update: Option<(u64, u64)>,
 }
 
 impl Session {
@@ -65,15 +68,27 @@ impl Session {
         if more {
             status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
         }
-        let info = match &plan.rows {
-            RowsAs::Values { .. } => lenenc_info(&format!(
+        let mut affected = counts.affected;
+        // An UPDATE whose WHERE became FALSE may get no info text from the nodes.
+        let is_update = strata_sql::classify(&plan.before) == strata_sql::StatementKind::Update;
+        let update = counts.update.or(is_update.then_some((0, 0)));
+        let info = match (&plan.rows, update) {
+            (RowsAs::Values { .. }, _) => lenenc_info(&format!(
                 "Records: {}  Duplicates: {}  Warnings: {}",
                 counts.records, counts.duplicates, counts.warnings
             )),
-            RowsAs::InList { .. } => String::new(),
+            (RowsAs::InList { .. }, Some((matched, changed))) => {
+                let found_rows = self.client.caps & strata_protocol::constants::cap::FOUND_ROWS;
+                affected = if found_rows != 0 { matched } else { changed };
+                lenenc_info(&format!(
+                    "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
+                    counts.warnings
+                ))
+            }
+            (RowsAs::InList { .. }, None) => String::new(),
         };
         let ok = OkPacket {
-            affected_rows: counts.affected,
+            affected_rows: affected,
             last_insert_id,
             status,
             warnings: u16::try_from(counts.warnings).unwrap_or(u16::MAX),
@@ -298,8 +313,14 @@ fn add_counts(
     for ok in oks {
         counts.affected += ok.affected_rows;
         counts.warnings += u64::from(ok.warnings);
+        if let Some((matched, changed)) =
+            info_count(&ok.info, "Rows matched:").zip(info_count(&ok.info, "Changed:"))
+        {
+            let (m, c) = counts.update.unwrap_or((0, 0));
+            counts.update = Some((m + matched, c + changed));
+        }
         if let Some(kind) = kind {
-            counts.duplicates += info_duplicates(&ok.info)
+            counts.duplicates += info_count(&ok.info, "Duplicates:")
                 .unwrap_or_else(|| kind.one_row_duplicates(ok.affected_rows));
         }
     }
@@ -314,22 +335,26 @@ fn lenenc_info(text: &str) -> String {
     }
 }
 
-/// The `Duplicates:` count of a multi-row INSERT's info text.
-fn info_duplicates(info: &str) -> Option<u64> {
-    let rest = info.split("Duplicates:").nth(1)?;
+/// A count of an OK packet's info text (`Duplicates:` of a multi-row INSERT,
+/// `Rows matched:` and `Changed:` of an UPDATE).
+fn info_count(info: &str, label: &str) -> Option<u64> {
+    let rest = info.split(label).nth(1)?;
     rest.split_whitespace().next()?.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::info_duplicates;
+    use super::info_count;
 
     #[test]
-    fn duplicates_are_read_from_the_info_text() {
+    fn counts_are_read_from_the_info_text() {
         assert_eq!(
-            info_duplicates("Records: 3  Duplicates: 2  Warnings: 0"),
+            info_count("&Records: 3  Duplicates: 2  Warnings: 0", "Duplicates:"),
             Some(2)
         );
-        assert_eq!(info_duplicates(""), None);
+        let update = "(Rows matched: 5  Changed: 4  Warnings: 0";
+        assert_eq!(info_count(update, "Rows matched:"), Some(5));
+        assert_eq!(info_count(update, "Changed:"), Some(4));
+        assert_eq!(info_count("", "Duplicates:"), None);
     }
 }
