@@ -33,6 +33,7 @@ mod insert_select;
 mod join;
 mod join_output;
 mod keys;
+mod limited_write;
 mod literal;
 mod lower;
 mod materialize;

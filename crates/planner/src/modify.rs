@@ -1,7 +1,7 @@
 //! UPDATE and DELETE planning. They route by WHERE like SELECT; one node gets the
 //! original text, several nodes get the same text each (`WriteKind::Dml`), global
-//! tables get it on every node (`Replicated`). ORDER BY and LIMIT are only honoured on
-//! one node. An UPDATE may set a sharding column only to a literal that routes to the
+//! tables get it on every node (`Replicated`). ORDER BY and LIMIT run as sent on one
+//! node; across nodes the rows are picked first by primary key (`limited_write`). An UPDATE may set a sharding column only to a literal that routes to the
 //! node the statement already runs on (the row stays where it is); otherwise it is
 //! refused ("sharding column's value cannot be changed"). Time functions are written as
 //! literals when several nodes run the statement; RAND()/UUID() are refused in writes
@@ -41,9 +41,10 @@ struct Modify<'s> {
     ordered_or_limited: bool,
 }
 
-/// Plans an UPDATE or DELETE: on the data nodes that hold its rows, or, when an
+/// Plans an UPDATE or DELETE: on the data nodes that hold its rows; when an
 /// `IN (SELECT ...)` in its WHERE reads tables that cannot run beside it, with the
-/// subquery read first (`subquery_first`).
+/// subquery read first (`subquery_first`); with ORDER BY / LIMIT over several nodes,
+/// with its rows picked first by primary key (`limited_write`).
 pub(crate) fn plan_modify(
     src: &Source<'_>,
     stmt: Statement,
@@ -53,7 +54,11 @@ pub(crate) fn plan_modify(
     match plan_in_place(src, &stmt, ctx, catalog) {
         Err(refusal @ PlanError::Unsupported(_)) => {
             let ordered = describe(&stmt, src).map_or(true, |m| m.ordered_or_limited);
-            crate::subquery_first::plan(src, &stmt, ordered, ctx, catalog, refusal)
+            if ordered {
+                crate::limited_write::plan(src, &stmt, ctx, catalog, refusal)
+            } else {
+                crate::subquery_first::plan(src, &stmt, false, ctx, catalog, refusal)
+            }
         }
         other => other,
     }

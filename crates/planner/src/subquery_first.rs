@@ -23,7 +23,7 @@ use crate::scope::{query_scope, Resolver};
 use crate::source::Source;
 
 /// What stands for the subquery in the write's text until its values are known.
-const MARKER: &str = "strata_subquery_values";
+pub(crate) const MARKER: &str = "strata_subquery_values";
 
 /// Plans `stmt` with its subquery read first, or returns `refusal` (why the ordinary
 /// plan failed) when that does not apply.
@@ -84,7 +84,7 @@ pub(crate) fn plan(
 }
 
 /// The written table of a single-table UPDATE or DELETE (no joins, no USING).
-fn single_table(stmt: &Statement) -> Option<TableFactor> {
+pub(crate) fn single_table(stmt: &Statement) -> Option<TableFactor> {
     let only = |from: &[TableWithJoins]| match from {
         [t] if t.joins.is_empty() && matches!(t.relation, TableFactor::Table { .. }) => {
             Some(t.relation.clone())

@@ -5,7 +5,7 @@ mod common;
 
 use common::{catalog, ctx, ctx_with_params, dn, plan_sql, plan_with, single, TestSequence};
 use strata_catalog::sharding::KeyLiteral;
-use strata_planner::{NodeStatement, Plan, PlanError, Write, WriteCombine, WriteKind};
+use strata_planner::{NodeStatement, Plan, PlanError, TableInfo, Write, WriteCombine, WriteKind};
 
 fn part(dnid: u32, sql: &str) -> NodeStatement {
     NodeStatement {
@@ -134,7 +134,7 @@ fn global_writes_go_to_every_copy_with_nondeterminism_fixed() {
     assert_eq!(
         plan_sql("DELETE FROM region ORDER BY code LIMIT 1"),
         Err(PlanError::Unsupported(
-            "DELETE of a global table with ORDER BY or LIMIT".into()
+            "DELETE with ORDER BY or LIMIT across data nodes of a table without a recorded PRIMARY KEY".into()
         ))
     );
 }
@@ -244,11 +244,17 @@ fn writes_that_could_go_wrong_are_refused() {
         ),
         (
             "UPDATE orders SET amount = 0 ORDER BY id LIMIT 1",
-            PlanError::Unsupported("UPDATE with ORDER BY or LIMIT across data nodes".into()),
+            PlanError::Unsupported(
+                "UPDATE with ORDER BY or LIMIT across data nodes of a table without a recorded PRIMARY KEY"
+                    .into(),
+            ),
         ),
         (
             "DELETE FROM orders LIMIT 1",
-            PlanError::Unsupported("DELETE with ORDER BY or LIMIT across data nodes".into()),
+            PlanError::Unsupported(
+                "DELETE with ORDER BY or LIMIT across data nodes of a table without a recorded PRIMARY KEY"
+                    .into(),
+            ),
         ),
         (
             "INSERT INTO orders (id) VALUES (5 + 1)",
@@ -416,4 +422,50 @@ fn prepared_inserts_route_at_execute_time() {
             WriteCombine::Sum
         )
     );
+}
+
+#[test]
+fn order_by_limit_across_nodes_picks_rows_by_primary_key_first() {
+    let mut c = catalog();
+    let mut info = TableInfo::new(strata_catalog::sharding::Distribution::Sharded {
+        column: "id".into(),
+        key_type: strata_catalog::sharding::KeyType::Integer { unsigned: false },
+        rule: common::orders_rule(),
+    })
+    .with_columns(&["id", "amount"]);
+    info.unique_keys = Some(vec![strata_catalog::unique_keys::UniqueKey {
+        name: "PRIMARY".into(),
+        columns: vec!["id".into()],
+    }]);
+    c.add_table("shop", "keyed", info);
+    match plan_with(
+        "UPDATE keyed SET amount = 0 WHERE amount > 5 ORDER BY amount DESC LIMIT 2",
+        &ctx(),
+        &c,
+    ) {
+        Ok(planned) => match planned.plan {
+            Plan::ReadThenWrite(r) => {
+                assert_eq!(
+                    r.before,
+                    "UPDATE keyed SET amount = 0 WHERE (amount > 5) AND "
+                );
+                assert_eq!(
+                    r.rows,
+                    strata_planner::RowsAs::InList {
+                        expr: "`id`".into(),
+                        negated: false
+                    }
+                );
+                let reads: Vec<&str> = r.source.node_statements().iter().map(|p| p.1).collect();
+                assert!(
+                    reads
+                        .iter()
+                        .all(|s| s.ends_with("WHERE amount > 5 ORDER BY 2 DESC LIMIT 2 FOR UPDATE")),
+                    "{reads:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        },
+        Err(e) => panic!("{e:?}"),
+    }
 }

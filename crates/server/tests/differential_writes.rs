@@ -284,3 +284,56 @@ async fn update_and_delete_with_an_in_subquery_across_nodes_answer_like_one_mari
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test]
+async fn update_and_delete_with_order_by_and_limit_across_nodes_answer_like_one_mariadb(
+) -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("wlim", "wlref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let statements: &[(&str, &[&str])] = &[
+        ("INSERT INTO wt SELECT * FROM ws", &["wt"]),
+        (
+            "INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws",
+            &["wk"],
+        ),
+        // The first rows by the ORDER BY over every node, written by primary key.
+        (
+            "UPDATE wt SET name = 'top' ORDER BY id DESC LIMIT 3",
+            &["wt"],
+        ),
+        (
+            "UPDATE wt SET amount = 1 WHERE k = 10 ORDER BY amount DESC, id LIMIT 2",
+            &["wt"],
+        ),
+        ("DELETE FROM wt ORDER BY name, id LIMIT 2", &["wt"]),
+        (
+            "DELETE FROM wt WHERE id > 1000 ORDER BY id LIMIT 5",
+            &["wt"],
+        ),
+        ("UPDATE wt SET k = 5 ORDER BY id LIMIT 0", &["wt"]),
+        // A composite primary key; LIMIT without ORDER BY past the rows there are.
+        (
+            "DELETE FROM wk WHERE name IS NOT NULL ORDER BY k DESC, id LIMIT 2",
+            &["wk"],
+        ),
+        ("UPDATE wk SET name = 'x' LIMIT 100", &["wk"]),
+        // Every copy of a global table.
+        ("UPDATE wg SET name = 'g' ORDER BY id DESC LIMIT 1", &["wg"]),
+    ];
+    let mut failures = write_differences(&mut reference, &mut strata, statements).await?;
+    // Without a primary key the rows cannot be named one by one: refused.
+    strata
+        .query_drop(
+            "CREATE TABLE wnp (a INT, b INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'a' ON DATANODE '1-4'",
+        )
+        .await?;
+    match strata
+        .query_drop("DELETE FROM wnp ORDER BY b LIMIT 1")
+        .await
+    {
+        Err(mysql_async::Error::Server(e)) if e.code == 1235 => {}
+        other => failures.push(format!("DELETE without a primary key: {other:?}")),
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}
