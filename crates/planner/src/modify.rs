@@ -1,9 +1,10 @@
 //! UPDATE and DELETE planning. They route by WHERE like SELECT; one node gets the
 //! original text, several nodes get the same text each (`WriteKind::Dml`), global
 //! tables get it on every node (`Replicated`). ORDER BY and LIMIT run as sent on one
-//! node; across nodes the rows are picked first by primary key (`limited_write`). An UPDATE may set a sharding column only to a literal that routes to the
-//! node the statement already runs on (the row stays where it is); otherwise it is
-//! refused ("sharding column's value cannot be changed"). Time functions are written as
+//! node; across nodes the rows are picked first by primary key (`limited_write`). An
+//! UPDATE may set a sharding column only to a literal that routes to the node the
+//! statement already runs on (the row stays where it is); otherwise it is refused
+//! ("sharding column's value cannot be changed"). Time functions are written as
 //! literals when several nodes run the statement; RAND()/UUID() are refused in writes
 //! to several copies of a global table (each copy would get other values).
 //!

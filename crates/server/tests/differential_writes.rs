@@ -337,3 +337,30 @@ async fn update_and_delete_with_order_by_and_limit_across_nodes_answer_like_one_
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test]
+async fn insert_select_past_the_memory_budget_fails_with_1114_and_writes_nothing() -> TestResult {
+    let (node, db, mut c) = diffkit::node_with_tables("wbudget", TABLES, |config| {
+        config.merge.memory_budget = 8192
+    })
+    .await?;
+    let values: Vec<String> = (1..=400)
+        .map(|i| format!("({i}, {i}, 'nineteen characters', 1.00, NULL)"))
+        .collect();
+    c.query_drop(format!("INSERT INTO ws VALUES {}", values.join(", ")))
+        .await?;
+    match c.query_drop("INSERT INTO wt SELECT * FROM ws").await {
+        Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1114, "{e:?}"),
+        other => return Err(format!("past the budget: {other:?}").into()),
+    }
+    let count: Vec<u64> = c.query("SELECT COUNT(*) FROM wt").await?;
+    assert_eq!(count, vec![0]);
+    // A prepared INSERT ... SELECT binds its values into the SELECT.
+    let stmt = "INSERT INTO wt (id, k, name) SELECT id, k, name FROM ws WHERE id BETWEEN ? AND ?";
+    c.exec_drop(stmt, (10, 14)).await?;
+    assert_eq!(c.affected_rows(), 5);
+    assert_eq!(c.info(), "Records: 5  Duplicates: 0  Warnings: 0");
+    let ids: Vec<i64> = c.query("SELECT id FROM wt ORDER BY id").await?;
+    assert_eq!(ids, vec![10, 11, 12, 13, 14]);
+    drop_and_shut_down(node, &mut c, &db).await
+}
