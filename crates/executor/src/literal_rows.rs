@@ -5,7 +5,8 @@
 //! with their character set (`_utf8mb4 X'..'`), binary strings and BIT as `X'..'`,
 //! dates and times as typed literals (`TIMESTAMP'..'`), so a DATETIME stored into an
 //! integer column converts as MySQL converts it. Result types whose text is not exact
-//! (FLOAT, DOUBLE with fixed decimals) or has no literal (GEOMETRY) are refused. The
+//! (FLOAT, DOUBLE with fixed decimals), has no literal (GEOMETRY) or is not the value
+//! a number is made from (ENUM and SET convert by their index) are refused. The
 //! rows are held under the statement's merge memory budget.
 
 use bytes::Bytes;
@@ -19,6 +20,7 @@ use crate::error::MergeError;
 use crate::materialize::{push_literal, ValueKind};
 use crate::memory::{MemoryBudget, Reservation, ENTRY_OVERHEAD};
 use crate::row::Row;
+use crate::value::{ENUM_FLAG, SET_FLAG};
 
 /// MariaDB's `decimals` of a floating-point result without fixed decimals.
 const NOT_FIXED_DECIMALS: u8 = 31;
@@ -110,6 +112,8 @@ fn literal_of(def: &ColumnDef) -> Result<Literal, MysqlError> {
         coltype::DATETIME | coltype::TIMESTAMP => Literal::Typed("TIMESTAMP"),
         coltype::BIT => Literal::Value(ValueKind::Bytes),
         coltype::GEOMETRY => return refuse("GEOMETRY"),
+        // MySQL converts them to numbers by their index, which the text does not carry.
+        _ if def.flags & (ENUM_FLAG | SET_FLAG) != 0 => return refuse("ENUM or SET"),
         _ if def.charset == 63 => Literal::Value(ValueKind::Bytes),
         _ => match Collation::from_id(def.charset) {
             Some(c) => Literal::Value(ValueKind::Text {
@@ -235,6 +239,10 @@ mod tests {
             column(coltype::FLOAT, 63, 31),
             column(coltype::DOUBLE, 63, 2),
             column(coltype::GEOMETRY, 63, 0),
+            ColumnDef {
+                flags: ENUM_FLAG,
+                ..column(coltype::STRING, 45, 0)
+            },
         ] {
             let err = RowLiterals::of(&[def]).expect_err("refused");
             assert_eq!(err.code, 1235, "{err:?}");
