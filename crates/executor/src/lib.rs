@@ -23,6 +23,7 @@ mod hash_join;
 mod having;
 mod layout;
 mod limit;
+pub mod literal_rows;
 mod materialize;
 pub mod memory;
 mod memory_sort;

@@ -16,7 +16,8 @@ use strata_sql::{Lexer, Token};
 
 use crate::plan::{
     Aggregate, AggregateFunction, Columns, CompareOp, HashJoin, JoinColumn, Literal, MergeSpec,
-    NodeStatement, Operator, OrderCheck, Plan, Predicate, QueryPlan, Reply, SortKey, WriteCombine,
+    NodeStatement, Operator, OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply, RowsAs,
+    SortKey, WriteCombine,
 };
 use crate::source::Source;
 use strata_catalog::DataNodeId;
@@ -107,6 +108,15 @@ fn nodes_of(plan: &Plan) -> Vec<(usize, String)> {
                 }
             ),
         )],
+        Plan::ReadThenWrite(r) => {
+            let mut out = vec![(0, read_then_write(r))];
+            out.extend(
+                nodes_of(&r.source)
+                    .into_iter()
+                    .map(|(depth, line)| (depth + 1, line)),
+            );
+            out
+        }
         Plan::Materialize(m) => {
             let mut out = vec![(
                 0,
@@ -402,6 +412,22 @@ fn inner_start(sql: &str) -> Option<usize> {
                 || t.is_punct(sql, "(")
         })
         .map(|t| t.span.start)
+}
+
+/// The root line of a write completed by a read's rows.
+fn read_then_write(r: &ReadThenWrite) -> String {
+    match &r.rows {
+        RowsAs::Values { batch_rows, .. } => format!(
+            "InsertSelect(rows read first, then written as {}... in batches of {batch_rows}, placed by the table's distribution, atomic)",
+            r.before.trim_end()
+        ),
+        RowsAs::InList { expr, negated } => format!(
+            "SubqueryFirst(values read first, then {}{expr} {}IN (values){}, atomic)",
+            r.before,
+            if *negated { "NOT " } else { "" },
+            r.after
+        ),
+    }
 }
 
 /// EXPLAIN with options: each node explains its own statement; rows are concatenated.

@@ -12,8 +12,9 @@
 //!   NO_AUTO_VALUE_ON_ZERO), get consecutive values from the context's sequence, written
 //!   into the rows; the first is reported as the insert id. Explicit values are passed
 //!   on to the sequence so later values exceed them.
-//! - INSERT ... SELECT runs only when the target and the SELECT are on the same single
-//!   node.
+//! - INSERT ... SELECT runs as it is when the target and the SELECT are on the same
+//!   single node; otherwise the SELECT runs first and its rows are written as VALUES
+//!   rows (`insert_select`).
 //!
 //! With `?` placeholders and no values (PREPARE time) the plan sends the text to every
 //! node of the table and allocates nothing: it is for validation only, and EXECUTE plans
@@ -76,9 +77,8 @@ pub(crate) fn plan_insert(
                 )));
             }
         }
-        return Err(PlanError::unsupported(
-            "INSERT ... SELECT across data nodes",
-        ));
+        let q = q.clone();
+        return crate::insert_select::plan(&insert, &q, ctx, catalog).map(planned);
     }
 
     // At PREPARE time values are unknown: validate only.

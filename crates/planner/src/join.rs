@@ -683,7 +683,7 @@ fn side(
                 ))
             }
         },
-        Plan::Write(_) | Plan::Materialize(_) => {
+        Plan::Write(_) | Plan::Materialize(_) | Plan::ReadThenWrite(_) => {
             return Err(PlanError::unsupported("a join side Strata cannot plan"))
         }
     };

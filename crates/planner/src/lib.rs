@@ -29,9 +29,11 @@ pub mod error;
 pub mod explain;
 mod exprs;
 mod insert;
+mod insert_select;
 mod join;
 mod join_output;
 mod keys;
+mod limited_write;
 mod literal;
 mod lower;
 mod materialize;
@@ -47,6 +49,7 @@ mod scatter;
 mod scope;
 mod select;
 mod source;
+mod subquery_first;
 
 use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;
@@ -60,10 +63,10 @@ pub use explain::{describe, explain, explain_target, explanation, tree, Explanat
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
-    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
-    JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
-    OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, TableCopy, Write,
-    WriteCombine, WriteKind,
+    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, InsertCounts, JoinColumn,
+    JoinKey, JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
+    OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply, Route, RowsAs, Scatter, SortKey,
+    TableCopy, Write, WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};

@@ -1,9 +1,10 @@
 //! UPDATE and DELETE planning. They route by WHERE like SELECT; one node gets the
 //! original text, several nodes get the same text each (`WriteKind::Dml`), global
-//! tables get it on every node (`Replicated`). ORDER BY and LIMIT are only honoured on
-//! one node. An UPDATE may set a sharding column only to a literal that routes to the
-//! node the statement already runs on (the row stays where it is); otherwise it is
-//! refused ("sharding column's value cannot be changed"). Time functions are written as
+//! tables get it on every node (`Replicated`). ORDER BY and LIMIT run as sent on one
+//! node; across nodes the rows are picked first by primary key (`limited_write`). An
+//! UPDATE may set a sharding column only to a literal that routes to the node the
+//! statement already runs on (the row stays where it is); otherwise it is refused
+//! ("sharding column's value cannot be changed"). Time functions are written as
 //! literals when several nodes run the statement; RAND()/UUID() are refused in writes
 //! to several copies of a global table (each copy would get other values).
 //!
@@ -41,14 +42,37 @@ struct Modify<'s> {
     ordered_or_limited: bool,
 }
 
-/// Plans an UPDATE or DELETE.
+/// Plans an UPDATE or DELETE: on the data nodes that hold its rows; when an
+/// `IN (SELECT ...)` in its WHERE reads tables that cannot run beside it, with the
+/// subquery read first (`subquery_first`); with ORDER BY / LIMIT over several nodes,
+/// with its rows picked first by primary key (`limited_write`).
 pub(crate) fn plan_modify(
     src: &Source<'_>,
     stmt: Statement,
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
-    let m = describe(&stmt, src)?;
+    match plan_in_place(src, &stmt, ctx, catalog) {
+        Err(refusal @ PlanError::Unsupported(_)) => {
+            let ordered = describe(&stmt, src).map_or(true, |m| m.ordered_or_limited);
+            if ordered {
+                crate::limited_write::plan(src, &stmt, ctx, catalog, refusal)
+            } else {
+                crate::subquery_first::plan(src, &stmt, false, ctx, catalog, refusal)
+            }
+        }
+        other => other,
+    }
+}
+
+/// Plans an UPDATE or DELETE on the data nodes that hold its rows.
+fn plan_in_place(
+    src: &Source<'_>,
+    stmt: &Statement,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Plan, PlanError> {
+    let m = describe(stmt, src)?;
     let resolver = Resolver::new(ctx, catalog);
     let others: Vec<&Expr> = m.assignments.iter().map(|(_, v)| *v).collect();
     let mut scope = dml_scope(&m.from, m.selection, &others, &resolver)?;

@@ -5,8 +5,10 @@
 use strata_catalog::DataNodeId;
 
 mod materialize;
+mod read_then_write;
 
 pub use materialize::{quote_ident, Materialize, TableCopy};
+pub use read_then_write::{InsertCounts, ReadThenWrite, RowsAs, INSERT_BATCH_ROWS};
 
 /// How a statement is executed: a route to one data node, a write over several, or a
 /// tree of merge operators over a scatter to several. The executor runs exactly this
@@ -23,6 +25,9 @@ pub enum Plan {
     /// A query the operators above cannot run across data nodes, run whole on one data
     /// node over temporary copies of its tables (see [`Materialize`]).
     Materialize(Materialize),
+    /// A write completed by the rows of a read that runs first (INSERT ... SELECT
+    /// across data nodes, see [`ReadThenWrite`]).
+    ReadThenWrite(ReadThenWrite),
 }
 
 impl Plan {
@@ -53,6 +58,8 @@ impl Plan {
             Plan::Write(w) => w.parts.iter().map(|p| (p.dnid, p.sql.as_str())).collect(),
             Plan::Query(q) => q.statements(),
             Plan::Materialize(m) => m.statements(),
+            // The write's statements are known once the read ran.
+            Plan::ReadThenWrite(r) => r.source.node_statements(),
         }
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Masked {
     pub with_rollup: bool,
     /// `UPDATE ... ORDER BY ...`.
     pub update_order_by: bool,
+    /// The keys of that ORDER BY, as written (byte range of the text).
+    pub update_order_keys: Option<std::ops::Range<usize>>,
 }
 
 /// A statement's text, tokens, hints and masked clauses.
@@ -144,6 +146,7 @@ impl<'a> Source<'a> {
                     n.is_keyword(sql, "LIMIT") || n.is_punct(sql, ";")
                 });
                 let end = code.get(j - 1).map_or(t.span.end, |n| n.span.end);
+                masked.update_order_keys = code.get(i + 2).map(|k| k.span.start..end);
                 blank.push((t.span.start, end));
                 i = j;
                 continue;

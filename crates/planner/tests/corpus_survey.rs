@@ -153,6 +153,7 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                         Plan::Query(_) => "scatter".to_string(),
                         Plan::Write(_) => "write on several nodes".to_string(),
                         Plan::Materialize(_) => "materialized on one node".to_string(),
+                        Plan::ReadThenWrite(_) => "read, then written".to_string(),
                     }
                 }
                 Err(PlanError::Unsupported(what)) => format!("refused: {what}"),

@@ -5,7 +5,7 @@ mod common;
 
 use common::{catalog, ctx, ctx_with_params, dn, plan_sql, plan_with, single, TestSequence};
 use strata_catalog::sharding::KeyLiteral;
-use strata_planner::{NodeStatement, Plan, PlanError, Write, WriteCombine, WriteKind};
+use strata_planner::{NodeStatement, Plan, PlanError, TableInfo, Write, WriteCombine, WriteKind};
 
 fn part(dnid: u32, sql: &str) -> NodeStatement {
     NodeStatement {
@@ -134,7 +134,7 @@ fn global_writes_go_to_every_copy_with_nondeterminism_fixed() {
     assert_eq!(
         plan_sql("DELETE FROM region ORDER BY code LIMIT 1"),
         Err(PlanError::Unsupported(
-            "DELETE of a global table with ORDER BY or LIMIT".into()
+            "DELETE with ORDER BY or LIMIT across data nodes of a table without a recorded PRIMARY KEY".into()
         ))
     );
 }
@@ -244,11 +244,17 @@ fn writes_that_could_go_wrong_are_refused() {
         ),
         (
             "UPDATE orders SET amount = 0 ORDER BY id LIMIT 1",
-            PlanError::Unsupported("UPDATE with ORDER BY or LIMIT across data nodes".into()),
+            PlanError::Unsupported(
+                "UPDATE with ORDER BY or LIMIT across data nodes of a table without a recorded PRIMARY KEY"
+                    .into(),
+            ),
         ),
         (
             "DELETE FROM orders LIMIT 1",
-            PlanError::Unsupported("DELETE with ORDER BY or LIMIT across data nodes".into()),
+            PlanError::Unsupported(
+                "DELETE with ORDER BY or LIMIT across data nodes of a table without a recorded PRIMARY KEY"
+                    .into(),
+            ),
         ),
         (
             "INSERT INTO orders (id) VALUES (5 + 1)",
@@ -260,10 +266,6 @@ fn writes_that_could_go_wrong_are_refused() {
                 "INSERT without a column list into a sharded table whose columns are unknown"
                     .into(),
             ),
-        ),
-        (
-            "INSERT INTO orders (id) SELECT oid FROM orders2",
-            PlanError::Unsupported("INSERT ... SELECT across data nodes".into()),
         ),
         (
             "INSERT INTO orders (id) VALUES (999)",
@@ -286,6 +288,49 @@ fn writes_that_could_go_wrong_are_refused() {
     assert_eq!(
         plan_sql("INSERT INTO audit SELECT * FROM region"),
         Ok(single(2, "INSERT INTO audit SELECT * FROM region"))
+    );
+    // Across nodes the SELECT is read first, then its rows written as VALUES rows;
+    // what a VALUES row cannot carry is refused.
+    match plan_sql("INSERT IGNORE INTO orders (id) SELECT oid FROM orders2") {
+        Ok(Plan::ReadThenWrite(r)) => {
+            assert_eq!(r.before, "INSERT IGNORE INTO orders (id) VALUES ");
+            assert!(matches!(*r.source, Plan::Query(_)), "{:?}", r.source);
+            assert_eq!(
+                r.rows,
+                strata_planner::RowsAs::Values {
+                    batch_rows: 1000,
+                    counts: strata_planner::InsertCounts::Ignore
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // An IN subquery over tables spread over other nodes is read first; its values
+    // replace it in the write.
+    match plan_sql("DELETE FROM orders WHERE customer NOT IN (SELECT cid FROM customers)") {
+        Ok(Plan::ReadThenWrite(r)) => {
+            assert_eq!(r.before, "DELETE FROM orders WHERE ");
+            assert_eq!(
+                r.rows,
+                strata_planner::RowsAs::InList {
+                    expr: "customer".into(),
+                    negated: true
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        plan_sql("DELETE FROM orders WHERE id IN (SELECT cid FROM customers c WHERE c.name = orders.amount)"),
+        Err(PlanError::Unsupported(
+            "a correlated subquery in an UPDATE or DELETE across data nodes".into()
+        ))
+    );
+    assert_eq!(
+        plan_sql("INSERT INTO orders (id) SELECT oid FROM orders2 ON DUPLICATE KEY UPDATE id = 1"),
+        Err(PlanError::Unsupported(
+            "INSERT ... SELECT across data nodes with ON DUPLICATE KEY UPDATE".into()
+        ))
     );
 }
 
@@ -377,4 +422,50 @@ fn prepared_inserts_route_at_execute_time() {
             WriteCombine::Sum
         )
     );
+}
+
+#[test]
+fn order_by_limit_across_nodes_picks_rows_by_primary_key_first() {
+    let mut c = catalog();
+    let mut info = TableInfo::new(strata_catalog::sharding::Distribution::Sharded {
+        column: "id".into(),
+        key_type: strata_catalog::sharding::KeyType::Integer { unsigned: false },
+        rule: common::orders_rule(),
+    })
+    .with_columns(&["id", "amount"]);
+    info.unique_keys = Some(vec![strata_catalog::unique_keys::UniqueKey {
+        name: "PRIMARY".into(),
+        columns: vec!["id".into()],
+    }]);
+    c.add_table("shop", "keyed", info);
+    match plan_with(
+        "UPDATE keyed SET amount = 0 WHERE amount > 5 ORDER BY amount DESC LIMIT 2",
+        &ctx(),
+        &c,
+    ) {
+        Ok(planned) => match planned.plan {
+            Plan::ReadThenWrite(r) => {
+                assert_eq!(
+                    r.before,
+                    "UPDATE keyed SET amount = 0 WHERE (amount > 5) AND "
+                );
+                assert_eq!(
+                    r.rows,
+                    strata_planner::RowsAs::InList {
+                        expr: "`id`".into(),
+                        negated: false
+                    }
+                );
+                let reads: Vec<&str> = r.source.node_statements().iter().map(|p| p.1).collect();
+                assert!(
+                    reads
+                        .iter()
+                        .all(|s| s.ends_with("WHERE amount > 5 ORDER BY 2 DESC LIMIT 2 FOR UPDATE")),
+                    "{reads:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        },
+        Err(e) => panic!("{e:?}"),
+    }
 }

@@ -43,7 +43,10 @@ impl Session {
     }
 
     /// Leases a connection per listed data node (in the given order).
-    async fn leases_for(&mut self, nodes: &[DataNodeId]) -> Result<Vec<Lease>, MysqlError> {
+    pub(super) async fn leases_for(
+        &mut self,
+        nodes: &[DataNodeId],
+    ) -> Result<Vec<Lease>, MysqlError> {
         let mut leases = Vec::with_capacity(nodes.len());
         for &dnid in nodes {
             let physical = self.physical_of(dnid);
@@ -77,22 +80,11 @@ impl Session {
             self.begin_txn(false);
         }
         let savepoint = atomic && !implicit;
-        let mut result = self.run_write(write, savepoint).await;
-        if implicit {
-            result = match result {
-                Ok(oks) => self.commit_txn().await.map(|()| oks),
-                Err(e) => {
-                    self.rollback_txn().await;
-                    Err(e)
-                }
-            };
-        }
-        let combined = match result {
-            Ok(combined) => combined,
+        let result = self.run_write(write, savepoint).await;
+        let combined = match self.end_implicit(implicit, result).await {
+            Ok(parts) => parts.combined(write.combine()),
             Err(e) => {
-                let e = self.deadlock_error_if_victim(e);
-                self.err(&e);
-                self.after_statement_error(e.code).await;
+                self.statement_failed(e).await;
                 return Ok(Answer::Failed);
             }
         };
@@ -118,14 +110,41 @@ impl Session {
         Ok(Answer::Ok)
     }
 
+    /// Ends the transaction an atomic statement began for itself (`implicit`):
+    /// committed when `result` is Ok, rolled back otherwise.
+    pub(super) async fn end_implicit<T>(
+        &mut self,
+        implicit: bool,
+        result: Result<T, MysqlError>,
+    ) -> Result<T, MysqlError> {
+        if !implicit {
+            return result;
+        }
+        match result {
+            Ok(done) => self.commit_txn().await.map(|()| done),
+            Err(e) => {
+                self.rollback_txn().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Answers a failed write with its error (a deadlock's victim as the deadlock),
+    /// and rolls the transaction back when MySQL would.
+    pub(super) async fn statement_failed(&mut self, e: MysqlError) {
+        let e = self.deadlock_error_if_victim(e);
+        self.err(&e);
+        self.after_statement_error(e.code).await;
+    }
+
     /// Runs the write's statements through the driver (under a statement savepoint
     /// when `savepoint`) and combines the OK packets; the error names the node that
     /// failed and, for a write that is not atomic, where it was applied.
-    async fn run_write(
+    pub(super) async fn run_write(
         &mut self,
         write: &Write,
         savepoint: bool,
-    ) -> Result<strata_executor::CombinedOk, MysqlError> {
+    ) -> Result<strata_executor::WriteResult, MysqlError> {
         let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
         let ctx = self.ctx.clone();
         // DDL over several data nodes is a job: SHOW @@JOB follows it node by node.
@@ -159,7 +178,7 @@ impl Session {
             if let Some(job) = job {
                 job.finish();
             }
-            return Ok(result.combined(write.combine()));
+            return Ok(result);
         };
         let dnid = dnid_of(*node);
         let applied: Vec<String> = result
@@ -194,7 +213,7 @@ impl Session {
 
     /// Returns a statement's connections: broken ones are dropped and their
     /// transaction branches handled as lost.
-    async fn give_back(&mut self, leases: Vec<Lease>) {
+    pub(super) async fn give_back(&mut self, leases: Vec<Lease>) {
         self.note_backend(None);
         let mut lost = Vec::new();
         for lease in leases {
@@ -271,24 +290,17 @@ impl Session {
         reply: ReplyFormat,
         fallback: Option<&str>,
     ) -> Result<Answer, SessionError> {
-        // A consistent read over several nodes takes its per-node snapshots while no
-        // distributed commit is between its first and last XA COMMIT, so it sees each
-        // transaction on every node or on none. Locking reads wait for row locks, which
-        // a committing transaction holds until its XA COMMIT: they must not hold the
-        // gate (nor need it: they read the latest committed rows under locks).
         let ctx = self.ctx.clone();
-        let consistent_read = ctx.xa.xa()
-            && self.state.isolation != strata_sql::IsolationLevel::Serializable
-            && !plan
-                .statements()
-                .iter()
-                .any(|(_, sql)| is_locking_read(sql));
-        let gate = match consistent_read {
-            true => match self.enter_read_gate(&ctx).await {
-                Some(guard) => Some(guard),
-                None => return Ok(Answer::Failed),
-            },
-            false => None,
+        let locking = plan
+            .statements()
+            .iter()
+            .any(|(_, sql)| is_locking_read(sql));
+        let gate = match self.read_gate(&ctx, locking).await {
+            Ok(gate) => gate,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
         };
         let nodes: Vec<DataNodeId> = plan.nodes();
         let mut leases = match self.leases_for(&nodes).await {
@@ -329,43 +341,21 @@ impl Session {
         reply: ReplyFormat,
     ) -> Result<Answer, SessionError> {
         let ctx = self.ctx.clone();
-        let in_transaction = self.in_transaction();
         // The copies read several nodes: their snapshots are taken while no
         // distributed commit is half done, as for any read over several nodes.
-        let _gate =
-            match ctx.xa.xa() && self.state.isolation != strata_sql::IsolationLevel::Serializable {
-                true => match self.enter_read_gate(&ctx).await {
-                    Some(guard) => Some(guard),
-                    None => return Ok(Answer::Failed),
-                },
-                false => None,
-            };
-        let mut nodes = plan.sources(in_transaction);
-        let mut leases = match self.leases_for(&nodes).await {
-            Ok(l) => l,
+        let _gate = match self.read_gate(&ctx, false).await {
+            Ok(gate) => gate,
             Err(e) => {
                 self.err(&e);
                 return Ok(Answer::Failed);
             }
         };
-        match self.scratch_lease(plan.dnid).await {
-            Ok(scratch) => leases.push(scratch),
+        let (mut leases, nodes, options) = match self.materialize_leases(plan).await {
+            Ok(l) => l,
             Err(e) => {
-                self.give_back(leases).await;
                 self.err(&e);
                 return Ok(Answer::Failed);
             }
-        }
-        nodes.push(plan.dnid);
-        self.note_backends(&leases);
-        let options = MaterializeOptions {
-            in_transaction,
-            max_rows: ctx.config.limits.materialize_max_rows,
-            session_names: self
-                .state
-                .vars
-                .get("names")
-                .map(|names| format!("SET {names}")),
         };
         let format = self.result_format(reply);
         let driver = Driver::Materialize(plan, options);
@@ -377,6 +367,36 @@ impl Session {
         drop(leases.pop());
         self.give_back(leases).await;
         self.answer_query(outcome?, format, reply).await
+    }
+
+    /// The connections a materialize plan runs on (the copies' sources, then the
+    /// scratch connection to its node), their data nodes, and its options.
+    pub(super) async fn materialize_leases(
+        &mut self,
+        plan: &Materialize,
+    ) -> Result<(Vec<Lease>, Vec<DataNodeId>, MaterializeOptions), MysqlError> {
+        let in_transaction = self.in_transaction();
+        let mut nodes = plan.sources(in_transaction);
+        let mut leases = self.leases_for(&nodes).await?;
+        match self.scratch_lease(plan.dnid).await {
+            Ok(scratch) => leases.push(scratch),
+            Err(e) => {
+                self.give_back(leases).await;
+                return Err(e);
+            }
+        }
+        nodes.push(plan.dnid);
+        self.note_backends(&leases);
+        let options = MaterializeOptions {
+            in_transaction,
+            max_rows: self.ctx.config.limits.materialize_max_rows,
+            session_names: self
+                .state
+                .vars
+                .get("names")
+                .map(|names| format!("SET {names}")),
+        };
+        Ok((leases, nodes, options))
     }
 
     /// Runs `driver` over `leases` (the connections to `nodes`, in plan order) and
@@ -403,14 +423,7 @@ impl Session {
             format,
             status,
         );
-        let outcome = match driver {
-            Driver::Query(plan, options) => {
-                strata_executor::run_query(&mut io, plan, options, &mut sink).await
-            }
-            Driver::Materialize(plan, options) => {
-                strata_executor::run_materialize(&mut io, plan, options, &mut sink).await
-            }
-        };
+        let outcome = drive(&mut io, driver, &mut sink).await;
         self.statement.outcome.returned_rows = Some(sink.rows);
         (outcome, sink.rows)
     }
@@ -447,7 +460,7 @@ impl Session {
 
     /// The settings of this session's merges: the configured memory budget (one per
     /// statement) and the session's `group_concat_max_len`.
-    fn merge_options(&self) -> MergeOptions {
+    pub(super) fn merge_options(&self) -> MergeOptions {
         let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
         MergeOptions {
             memory: MemoryBudget::counted(budget, self.ctx.metrics.merge_memory.clone()),
@@ -456,29 +469,40 @@ impl Session {
         }
     }
 
-    /// Enters the visibility gate as a reader once no committed transaction is
-    /// unfinished; None (an error was written) when that takes too long.
-    async fn enter_read_gate<'c>(
-        &mut self,
+    /// The visibility gate a read over several nodes holds while it takes its per-node
+    /// snapshots, so it sees each distributed transaction on every node or on none:
+    /// entered once no committed transaction is unfinished. None when the read needs
+    /// none: without XA, under SERIALIZABLE, and for `locking` reads, which wait for
+    /// row locks a committing transaction holds until its XA COMMIT (they read the
+    /// latest committed rows under locks). An error when unfinished transactions stay
+    /// too long.
+    pub(super) async fn read_gate<'c>(
+        &self,
         ctx: &'c crate::context::ServerContext,
-    ) -> Option<crate::xa::ReadGuard<'c>> {
+        locking: bool,
+    ) -> Result<Option<crate::xa::ReadGuard<'c>>, MysqlError> {
+        if !ctx.xa.xa()
+            || self.state.isolation == strata_sql::IsolationLevel::Serializable
+            || locking
+        {
+            return Ok(None);
+        }
         loop {
             // Checked under the gate: no commit phase can add an unfinished
             // transaction while a reader holds it.
             let guard = ctx.xa.gate.read().await;
             if ctx.xa.all_finished() {
-                return Some(guard);
+                return Ok(Some(guard));
             }
             drop(guard);
             if let Err(unfinished) = ctx.xa.wait_all_finished(UNFINISHED_COMMIT_WAIT).await {
-                self.err(&MysqlError::new(
+                return Err(MysqlError::new(
                     codes::LOCK_WAIT_TIMEOUT,
                     format!(
                         "Lock wait timeout exceeded; try restarting transaction (committed distributed transaction(s) {} not yet finished on every data node)",
                         unfinished.join(", ")
                     ),
                 ));
-                return None;
             }
         }
     }
@@ -495,21 +519,35 @@ fn group_concat_max_len(vars: &SessionVars) -> usize {
         })
 }
 
+/// Runs `driver` over `io`, its rows into `sink`.
+pub(super) async fn drive<S: RowSink>(
+    io: &mut LeaseIo<'_>,
+    driver: Driver<'_>,
+    sink: &mut S,
+) -> Result<QueryOutcome, S::Error> {
+    match driver {
+        Driver::Query(plan, options) => strata_executor::run_query(io, plan, options, sink).await,
+        Driver::Materialize(plan, options) => {
+            strata_executor::run_materialize(io, plan, options, sink).await
+        }
+    }
+}
+
 /// What streams a query's result to the client: a merge of several data nodes'
 /// replies, or one node's reply to a statement run over copies of its tables.
-enum Driver<'p> {
+pub(super) enum Driver<'p> {
     Query(&'p QueryPlan, MergeOptions),
     Materialize(&'p Materialize, MaterializeOptions),
 }
 
 /// The driver's storage I/O: the statement's leased connections, by plan position.
-struct LeaseIo<'a> {
-    leases: &'a mut [Lease],
-    ctx: &'a ServerContext,
+pub(super) struct LeaseIo<'a> {
+    pub(super) leases: &'a mut [Lease],
+    pub(super) ctx: &'a ServerContext,
     /// The job a write reports its progress to, node by node.
-    job: Option<&'a JobHandle>,
+    pub(super) job: Option<&'a JobHandle>,
     /// The data node of each plan position (for the job's error messages).
-    dnids: &'a [DataNodeId],
+    pub(super) dnids: &'a [DataNodeId],
 }
 
 impl LeaseIo<'_> {
@@ -716,7 +754,7 @@ async fn drain_rows(lease: &mut Lease) {
 const UNFINISHED_COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// True for SELECT ... FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE.
-fn is_locking_read(sql: &str) -> bool {
+pub(super) fn is_locking_read(sql: &str) -> bool {
     let words: Vec<&str> = strata_sql::code_tokens(sql).map(|t| t.text(sql)).collect();
     words.windows(2).any(|w| {
         w[0].eq_ignore_ascii_case("FOR")

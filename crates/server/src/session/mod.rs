@@ -47,6 +47,7 @@ mod maintenance;
 mod planning;
 mod prepared;
 mod query;
+mod read_then_write;
 mod reads;
 mod state;
 mod transaction;

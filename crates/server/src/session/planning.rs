@@ -201,7 +201,7 @@ impl Session {
     }
 
     /// Runs `f` with the planner's view of this session and of the catalog.
-    fn with_plan_context<T>(
+    pub(super) fn with_plan_context<T>(
         &self,
         params: Option<&[KeyLiteral]>,
         f: impl FnOnce(&PlanContext<'_>, &dyn CatalogView) -> T,
@@ -368,6 +368,7 @@ impl Session {
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
             Plan::Query(query) => self.execute_query(query, reply, Some(sql)).await?,
             Plan::Materialize(m) => self.execute_materialize(m, reply).await?,
+            Plan::ReadThenWrite(r) => self.execute_read_then_write(r, more).await?,
         };
         if ok == Answer::Ok {
             for change in &planned.catalog_changes {

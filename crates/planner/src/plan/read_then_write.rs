@@ -1,0 +1,76 @@
+//! Writes whose rows or keys come from a read that runs first: `INSERT ... SELECT`
+//! across data nodes, and `UPDATE`/`DELETE ... WHERE col IN (SELECT ...)` whose
+//! subquery spans other nodes. The read is an ordinary plan (one node, scatter/merge,
+//! join, or materialize); its rows become SQL literals in the compute node, and the
+//! write built from them is planned again like any statement the client sent.
+
+use super::Plan;
+
+/// A read whose rows, turned into SQL literals, complete a write statement: the
+/// server runs `source` to its end (bounded by the merge memory budget), then writes
+/// `before` + the rows + `after` (in batches for VALUES rows), each statement planned
+/// and run inside the session's transaction (its own XA transaction outside one, a
+/// statement savepoint inside one), so the whole statement applies on every node or on
+/// none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadThenWrite {
+    /// The read.
+    pub source: Box<Plan>,
+    /// The write statement's text before the rows.
+    pub before: String,
+    /// The write statement's text after the rows.
+    pub after: String,
+    /// How the rows enter the statement.
+    pub rows: RowsAs,
+}
+
+/// How a read's rows enter the write statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowsAs {
+    /// As the VALUES rows of an INSERT or REPLACE (`before` ends with `VALUES `),
+    /// at most `batch_rows` per statement; the OK packet's info counts them as MySQL's
+    /// INSERT ... SELECT does.
+    Values {
+        /// Rows per INSERT statement.
+        batch_rows: usize,
+        /// What the data nodes' counts mean for the duplicates reported.
+        counts: InsertCounts,
+    },
+    /// As the list of `expr [NOT] IN (...)` in place of a subquery (one column; a
+    /// row of several as a row constructor). No rows: the condition is FALSE (TRUE
+    /// for NOT IN), as for an empty subquery.
+    InList {
+        /// The left side, as SQL text.
+        expr: String,
+        /// NOT IN.
+        negated: bool,
+    },
+}
+
+/// What kind of INSERT writes the rows, for MySQL's `Duplicates:` count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertCounts {
+    /// INSERT IGNORE: rows not inserted.
+    Ignore,
+    /// REPLACE: rows deleted before their replacement was inserted (with several
+    /// unique keys, one row may replace several).
+    Replace,
+    /// INSERT: no duplicates (one fails the statement).
+    Insert,
+}
+
+impl InsertCounts {
+    /// The duplicates of a data node's one-row INSERT that affected `affected` rows
+    /// (its OK packet has no info text): MySQL counts `records - copied` with IGNORE,
+    /// else `deleted + updated`, and reports `copied + deleted + updated` as affected.
+    pub fn one_row_duplicates(self, affected: u64) -> u64 {
+        match self {
+            InsertCounts::Insert => 0,
+            InsertCounts::Ignore => u64::from(affected == 0),
+            InsertCounts::Replace => affected.saturating_sub(1),
+        }
+    }
+}
+
+/// Rows per INSERT statement of an INSERT ... SELECT.
+pub const INSERT_BATCH_ROWS: usize = 1000;

@@ -1,0 +1,360 @@
+//! Runs a write completed by the rows of a read ([`ReadThenWrite`]: INSERT ... SELECT
+//! across data nodes). The read runs to its end first — its rows kept as SQL literals
+//! under the merge memory budget — then each write statement built from them is
+//! planned like a statement the client sent (so the target's distribution places the
+//! rows and AUTO_INCREMENT is allocated as for INSERT ... VALUES) and run. The whole
+//! statement is atomic: outside a transaction it is its own XA transaction; inside one,
+//! every data node it writes takes a statement savepoint before its first batch and
+//! rolls back to it when any part fails.
+
+use strata_catalog::DataNodeId;
+use strata_executor::literal_rows::LiteralRows;
+use strata_executor::{QueryOutcome, WriteResult};
+use strata_planner::{InsertCounts, Plan, ReadThenWrite, RowsAs, Write, WriteCombine};
+use strata_protocol::packets::OkPacket;
+use strata_protocol::MysqlError;
+
+use super::distributed::{drive, is_locking_read, Driver, LeaseIo};
+use super::planning::plan_error;
+use super::transaction::STATEMENT_SAVEPOINT;
+use super::{Answer, Session, SessionError};
+
+/// What the writes did, for the client's OK packet.
+#[derive(Debug, Default)]
+struct Counts {
+    affected: u64,
+    records: u64,
+    duplicates: u64,
+    warnings: u64,
+    insert_id: Option<u64>,
+    /// An UPDATE's rows matched and changed, from the nodes' info texts (their
+    /// connections count found rows as affected).
+    update: Option<(u64, u64)>,
+}
+
+impl Session {
+    /// Runs `plan` and answers with one OK packet.
+    pub(super) async fn execute_read_then_write(
+        &mut self,
+        plan: &ReadThenWrite,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let atomic = self.state.multi_node && self.ctx.xa.xa();
+        let implicit = atomic && self.txn.open.is_none();
+        if implicit {
+            self.begin_txn(false);
+        }
+        let savepoint = atomic && !implicit;
+        let mut saved: Vec<DataNodeId> = Vec::new();
+        let result = self.read_then_write(plan, savepoint, &mut saved).await;
+        if result.is_err() && !saved.is_empty() {
+            self.roll_back_statement(&saved).await;
+        }
+        let counts = match self.end_implicit(implicit, result).await {
+            Ok(counts) => counts,
+            Err(e) => {
+                self.statement_failed(e).await;
+                return Ok(Answer::Failed);
+            }
+        };
+        let last_insert_id = counts.insert_id.unwrap_or(0);
+        if last_insert_id != 0 {
+            self.state.last_insert_id = last_insert_id;
+        }
+        if counts.warnings > 0 {
+            self.backends.keep_for_warnings = true;
+        }
+        let mut status = self.status();
+        if more {
+            status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
+        }
+        let mut affected = counts.affected;
+        // An UPDATE whose WHERE became FALSE may get no info text from the nodes.
+        let is_update = strata_sql::classify(&plan.before) == strata_sql::StatementKind::Update;
+        let update = counts.update.or(is_update.then_some((0, 0)));
+        let info = match (&plan.rows, update) {
+            (RowsAs::Values { .. }, _) => lenenc_info(&format!(
+                "Records: {}  Duplicates: {}  Warnings: {}",
+                counts.records, counts.duplicates, counts.warnings
+            )),
+            (RowsAs::InList { .. }, Some((matched, changed))) => {
+                let found_rows = self.client.caps & strata_protocol::constants::cap::FOUND_ROWS;
+                affected = if found_rows != 0 { matched } else { changed };
+                lenenc_info(&format!(
+                    "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
+                    counts.warnings
+                ))
+            }
+            (RowsAs::InList { .. }, None) => String::new(),
+        };
+        let ok = OkPacket {
+            affected_rows: affected,
+            last_insert_id,
+            status,
+            warnings: u16::try_from(counts.warnings).unwrap_or(u16::MAX),
+            info,
+        };
+        crate::results::write_ok(&mut self.client.conn, &ok);
+        Ok(Answer::Ok)
+    }
+
+    /// Reads the rows, then writes them; `saved` collects the nodes that took the
+    /// statement savepoint (with `savepoint`).
+    async fn read_then_write(
+        &mut self,
+        plan: &ReadThenWrite,
+        savepoint: bool,
+        saved: &mut Vec<DataNodeId>,
+    ) -> Result<Counts, MysqlError> {
+        let rows = self.read_literals(&plan.source).await?;
+        let mut counts = Counts::default();
+        match &plan.rows {
+            RowsAs::Values {
+                batch_rows,
+                counts: kind,
+            } => {
+                for batch in rows.rows.chunks((*batch_rows).max(1)) {
+                    let mut sql = plan.before.clone();
+                    for (i, row) in batch.iter().enumerate() {
+                        sql.push_str(if i == 0 { "(" } else { ", (" });
+                        sql.push_str(row);
+                        sql.push(')');
+                    }
+                    if !plan.after.is_empty() {
+                        sql.push(' ');
+                        sql.push_str(&plan.after);
+                    }
+                    counts.records += batch.len() as u64;
+                    self.write_statement(&sql, savepoint, saved, Some(*kind), &mut counts)
+                        .await?;
+                }
+            }
+            RowsAs::InList { expr, negated } => {
+                let condition = match (rows.rows.is_empty(), negated) {
+                    (true, false) => "FALSE".to_string(),
+                    (true, true) => "TRUE".to_string(),
+                    (false, _) => {
+                        let row = |r: &String| match rows.width() {
+                            1 => r.clone(),
+                            _ => format!("({r})"),
+                        };
+                        let list: Vec<String> = rows.rows.iter().map(row).collect();
+                        let not = if *negated { "NOT " } else { "" };
+                        format!("{expr} {not}IN ({})", list.join(", "))
+                    }
+                };
+                let sql = format!("{}({condition}){}", plan.before, plan.after);
+                self.write_statement(&sql, savepoint, saved, None, &mut counts)
+                    .await?;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Runs the read `source` to its end, its rows kept as SQL literals.
+    async fn read_literals(&mut self, source: &Plan) -> Result<LiteralRows, MysqlError> {
+        let options = self.merge_options();
+        let mut rows = LiteralRows::new(&options.memory);
+        let routed;
+        let (mut leases, nodes, driver) = match source {
+            Plan::Route(r) => {
+                routed = r.as_query();
+                let nodes = routed.nodes();
+                (
+                    self.leases_for(&nodes).await?,
+                    nodes,
+                    Driver::Query(&routed, options),
+                )
+            }
+            Plan::Query(q) => {
+                let nodes = q.nodes();
+                (
+                    self.leases_for(&nodes).await?,
+                    nodes,
+                    Driver::Query(q, options),
+                )
+            }
+            Plan::Materialize(m) => {
+                let (leases, nodes, materialize) = self.materialize_leases(m).await?;
+                (leases, nodes, Driver::Materialize(m, materialize))
+            }
+            Plan::Write(_) | Plan::ReadThenWrite(_) => {
+                return Err(MysqlError::not_supported(
+                    "a write as the source of another write",
+                ))
+            }
+        };
+        self.note_backends(&leases);
+        let ctx = self.ctx.clone();
+        let locking = source
+            .node_statements()
+            .iter()
+            .any(|(_, sql)| is_locking_read(sql));
+        let gate = match self.read_gate(&ctx, locking).await {
+            Ok(gate) => gate,
+            Err(e) => {
+                self.give_back(leases).await;
+                return Err(e);
+            }
+        };
+        let mut io = LeaseIo {
+            leases: &mut leases,
+            ctx: &ctx,
+            job: None,
+            dnids: &nodes,
+        };
+        let outcome = match drive(&mut io, driver, &mut rows).await {
+            Ok(outcome) => outcome,
+            Err(never) => match never {},
+        };
+        if matches!(source, Plan::Materialize(_)) {
+            // The scratch connection is no branch of the session's transaction.
+            drop(leases.pop());
+        }
+        self.give_back(leases).await;
+        drop(gate);
+        match outcome {
+            QueryOutcome::Done { .. } => Ok(rows),
+            QueryOutcome::FailedBeforeColumns(e) | QueryOutcome::FailedAfterColumns(e) => Err(e),
+        }
+    }
+
+    /// Plans `sql` (a statement built from the read's rows) and runs it as one write,
+    /// adding what it did to `counts`.
+    async fn write_statement(
+        &mut self,
+        sql: &str,
+        savepoint: bool,
+        saved: &mut Vec<DataNodeId>,
+        kind: Option<InsertCounts>,
+        counts: &mut Counts,
+    ) -> Result<(), MysqlError> {
+        let planned = self.with_plan_context(None, |plan_ctx, view| {
+            strata_planner::plan_statement(sql, plan_ctx, view).map_err(|e| plan_error(&e))
+        })?;
+        let write: Write = match &planned.plan {
+            Plan::Route(r) => r.as_write(),
+            Plan::Write(w) => w.clone(),
+            _ => {
+                return Err(MysqlError::not_supported(
+                    "a write whose rows need another read",
+                ))
+            }
+        };
+        if counts.insert_id.is_none() {
+            counts.insert_id = planned.insert_id;
+        }
+        if savepoint {
+            self.take_savepoints(&write, saved).await?;
+        }
+        let result = self.run_write(&write, false).await?;
+        add_counts(&result, write.combine(), kind, counts);
+        Ok(())
+    }
+
+    /// Takes the statement savepoint on the nodes of `write` that have none yet.
+    async fn take_savepoints(
+        &mut self,
+        write: &Write,
+        saved: &mut Vec<DataNodeId>,
+    ) -> Result<(), MysqlError> {
+        let new: Vec<DataNodeId> = write
+            .parts
+            .iter()
+            .map(|p| p.dnid)
+            .filter(|d| !saved.contains(d))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let sql = format!("SAVEPOINT {STATEMENT_SAVEPOINT}");
+        let mut leases = self.leases_for(&new).await?;
+        let mut failure = None;
+        for lease in leases.iter_mut() {
+            let dnid = lease.target().dnid;
+            match lease.execute(&sql).await {
+                Ok(_) => saved.push(dnid),
+                Err(e) => {
+                    failure.get_or_insert_with(|| super::backend_error(dnid, &e));
+                }
+            }
+        }
+        self.give_back(leases).await;
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Rolls the statement back on the nodes that took its savepoint.
+    async fn roll_back_statement(&mut self, saved: &[DataNodeId]) {
+        let sql = format!("ROLLBACK TO SAVEPOINT {STATEMENT_SAVEPOINT}");
+        let Ok(mut leases) = self.leases_for(saved).await else {
+            return;
+        };
+        for lease in leases.iter_mut() {
+            if let Err(e) = lease.execute(&sql).await {
+                tracing::warn!(dnid = %lease.target().dnid, error = %e, "statement rollback failed");
+                lease.mark_broken();
+            }
+        }
+        self.give_back(leases).await;
+    }
+}
+
+/// Adds one write's OK packets to `counts`: one copy's for a global table.
+fn add_counts(
+    result: &WriteResult,
+    combine: WriteCombine,
+    kind: Option<InsertCounts>,
+    counts: &mut Counts,
+) {
+    let oks: Vec<&OkPacket> = match combine {
+        WriteCombine::Sum => result.oks.iter().map(|(_, ok)| ok).collect(),
+        WriteCombine::Replicated => result.oks.iter().take(1).map(|(_, ok)| ok).collect(),
+    };
+    for ok in oks {
+        counts.affected += ok.affected_rows;
+        counts.warnings += u64::from(ok.warnings);
+        if let Some((matched, changed)) =
+            info_count(&ok.info, "Rows matched:").zip(info_count(&ok.info, "Changed:"))
+        {
+            let (m, c) = counts.update.unwrap_or((0, 0));
+            counts.update = Some((m + matched, c + changed));
+        }
+        if let Some(kind) = kind {
+            counts.duplicates += info_count(&ok.info, "Duplicates:")
+                .unwrap_or_else(|| kind.one_row_duplicates(ok.affected_rows));
+        }
+    }
+}
+
+/// An OK packet's info text as MariaDB sends it: a length-encoded string (clients
+/// read it so); texts too long for a one-byte length are left out.
+fn lenenc_info(text: &str) -> String {
+    match u8::try_from(text.len()) {
+        Ok(len) if len < 128 => format!("{}{text}", char::from(len)),
+        _ => String::new(),
+    }
+}
+
+/// A count of an OK packet's info text (`Duplicates:` of a multi-row INSERT,
+/// `Rows matched:` and `Changed:` of an UPDATE).
+fn info_count(info: &str, label: &str) -> Option<u64> {
+    let rest = info.split(label).nth(1)?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::info_count;
+
+    #[test]
+    fn counts_are_read_from_the_info_text() {
+        assert_eq!(
+            info_count("&Records: 3  Duplicates: 2  Warnings: 0", "Duplicates:"),
+            Some(2)
+        );
+        let update = "(Rows matched: 5  Changed: 4  Warnings: 0";
+        assert_eq!(info_count(update, "Rows matched:"), Some(5));
+        assert_eq!(info_count(update, "Changed:"), Some(4));
+        assert_eq!(info_count("", "Duplicates:"), None);
+    }
+}

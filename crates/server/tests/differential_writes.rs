@@ -1,0 +1,366 @@
+//! Differential test of writes whose rows come from a read across data nodes:
+//! `INSERT [IGNORE] ... SELECT` and `REPLACE ... SELECT` into tables sharded on another key than their source, global and vertical tables,
+//! from scatters, joins, aggregates and the target itself. Each statement runs on
+//! Strata over 4 data nodes and on one plain MariaDB: the affected rows, the info text
+//! (`Records: N  Duplicates: D  Warnings: W`) or the error code, and then the target's
+//! rows must be the same. A statement that fails part way leaves nothing behind, inside
+//! a transaction or not.
+
+mod diffkit;
+
+use mysql_async::prelude::*;
+use mysql_async::Conn;
+
+use diffkit::{create_on_both, drop_and_shut_down, node_and_reference, value_text, BoxError};
+
+type TestResult = Result<(), BoxError>;
+
+/// (table, columns and keys, Strata distribution)
+const TABLES: &[(&str, &str, &str)] = &[
+    (
+        "ws",
+        "id INT NOT NULL PRIMARY KEY, k INT NULL, name VARCHAR(20) NULL, amount DECIMAL(10,2) NULL, \
+         d DATETIME NULL",
+        "SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    ),
+    (
+        "wt",
+        "id INT NOT NULL PRIMARY KEY, k INT NULL, name VARCHAR(20) NULL, amount DECIMAL(10,2) NULL, \
+         d DATETIME NULL",
+        "SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'",
+    ),
+    (
+        "wk",
+        "k INT NOT NULL, id INT NOT NULL, name VARCHAR(20) NULL, PRIMARY KEY (k, id)",
+        "SHARD BY functiontype 'auto_mod' USING COLUMN 'k' ON DATANODE '1-3'",
+    ),
+    (
+        "wg",
+        "id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL, n BIGINT NULL",
+        "SHARD BY GLOBAL",
+    ),
+    (
+        "wv",
+        "k INT NOT NULL PRIMARY KEY, cnt BIGINT NULL, total DECIMAL(12,2) NULL, stamp BIGINT NULL",
+        "SHARD BY VERTICAL ON DATANODE '2'",
+    ),
+];
+
+const ROWS: &[&str] = &[
+    "INSERT INTO ws VALUES (1, 10, 'ann', 5.50, '2024-01-02 03:04:05'), (2, 20, 'Bob', NULL, NULL), \
+     (3, 10, 'cy', 7.25, '2023-12-31 23:59:59'), (4, NULL, 'émile', 0.00, '2024-02-29 00:00:00'), \
+     (5, 30, NULL, 100.10, NULL), (6, 20, 'zoë', 2.50, '2024-03-01 12:00:00'), \
+     (7, 10, 'o''neil', 9.99, NULL), (8, 40, 'eight', 1.00, '2024-01-01 00:00:00')",
+    "INSERT INTO wg VALUES (1, 'one', 1), (9, 'nine', 9)",
+];
+
+/// Statements run in this order on both sides, each followed by a comparison of the
+/// tables named with it (`SELECT *` in key order).
+const STATEMENTS: &[(&str, &[&str])] = &[
+    // A scatter written by another sharding rule.
+    ("INSERT INTO wt SELECT * FROM ws WHERE id <= 4", &["wt"]),
+    ("INSERT INTO wt (id, k, name) SELECT id + 100, k, UPPER(name) FROM ws ORDER BY id", &["wt"]),
+    // Duplicates: IGNORE, REPLACE.
+    ("INSERT IGNORE INTO wt SELECT * FROM ws", &["wt"]),
+    ("REPLACE INTO wt (id, k, name) SELECT id, k, 'replaced' FROM ws WHERE k = 10", &["wt"]),
+    ("REPLACE INTO wt SELECT * FROM ws WHERE id > 6", &["wt"]),
+    // A plain INSERT that meets a duplicate fails whole.
+    ("INSERT INTO wt SELECT id + 1000, k, name, amount, d FROM ws UNION ALL SELECT 1, 1, 'dup', NULL, NULL", &["wt"]),
+    // Into a table sharded on a column the source does not shard by; a composite key.
+    ("INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws", &["wk"]),
+    // From a join across nodes, into a global table.
+    ("INSERT INTO wg (id, name, n) SELECT s.id + 10, CONCAT(s.name, '/', t.name), s.k FROM ws s JOIN wk t ON t.id = s.id WHERE s.id < 6", &["wg"]),
+    // Aggregates into a vertical table; a DATETIME into an integer column converts as a date.
+    ("INSERT INTO wv SELECT k, COUNT(*), SUM(amount), MAX(d) FROM ws WHERE k IS NOT NULL GROUP BY k", &["wv"]),
+    // The target read by its own SELECT: the source is read whole first.
+    ("INSERT INTO wt (id, k, name) SELECT id + 500, k, name FROM wt WHERE id < 100", &["wt"]),
+    ("INSERT INTO wg SELECT id + 100, name, n FROM wg", &["wg"]),
+    // A source without rows.
+    ("INSERT INTO wt SELECT * FROM ws WHERE id > 1000", &["wt"]),
+    // Subqueries in the source run on one node over copies.
+    ("INSERT INTO wv (k, cnt) SELECT id + 1000, (SELECT COUNT(*) FROM ws i WHERE i.k = o.k) FROM ws o", &["wv"]),
+];
+
+/// A statement's outcome as text: affected rows and info, or the error code.
+async fn write_outcome(conn: &mut Conn, sql: &str) -> Result<String, BoxError> {
+    Ok(match conn.query_drop(sql).await {
+        Ok(()) => format!("OK {} [{}]", conn.affected_rows(), conn.info()),
+        Err(mysql_async::Error::Server(e)) => format!("ERROR {}", e.code),
+        Err(e) => return Err(e.into()),
+    })
+}
+
+/// The rows of `table` in key order, as text.
+async fn table_rows(conn: &mut Conn, table: &str) -> Result<Vec<Vec<String>>, BoxError> {
+    let rows: Vec<mysql_async::Row> = conn
+        .query(format!("SELECT * FROM {table} ORDER BY 1, 2"))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.unwrap().iter().map(value_text).collect())
+        .collect())
+}
+
+/// Runs each statement on both sides and describes every difference.
+async fn write_differences(
+    reference: &mut Conn,
+    strata: &mut Conn,
+    statements: &[(&str, &[&str])],
+) -> Result<Vec<String>, BoxError> {
+    let mut failures = Vec::new();
+    for (sql, tables) in statements {
+        let expected = write_outcome(reference, sql).await?;
+        let got = write_outcome(strata, sql).await?;
+        if expected != got {
+            failures.push(format!("{sql}\n  MariaDB: {expected}\n  Strata:  {got}"));
+        }
+        for table in *tables {
+            let (a, b) = (
+                table_rows(reference, table).await?,
+                table_rows(strata, table).await?,
+            );
+            if a != b {
+                failures.push(format!(
+                    "{sql}\n  table {table} differs\n  MariaDB: {a:?}\n  Strata:  {b:?}"
+                ));
+            }
+        }
+    }
+    Ok(failures)
+}
+
+#[tokio::test]
+async fn insert_select_across_data_nodes_answers_like_one_mariadb() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("wdiff", "wref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let failures = write_differences(&mut reference, &mut strata, STATEMENTS).await?;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // EXPLAIN shows the read under the write.
+    let rows: Vec<(u64, String, Option<String>)> = strata
+        .query("EXPLAIN INSERT INTO wt SELECT * FROM ws")
+        .await?;
+    let merge = rows.first().and_then(|r| r.2.clone()).unwrap_or_default();
+    assert!(
+        merge.contains("Scatter(dnid 1,2,3,4)") && merge.contains("InsertSelect("),
+        "{merge}"
+    );
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn insert_select_is_atomic_and_part_of_the_transaction() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("wtxn", "wtref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let statements: &[(&str, &[&str])] = &[
+        ("BEGIN", &[]),
+        ("INSERT INTO wt SELECT * FROM ws WHERE id < 3", &["wt"]),
+        // Fails on its last rows (id 1 again): only this statement is undone.
+        (
+            "INSERT INTO wt SELECT * FROM ws WHERE id >= 3 UNION ALL SELECT * FROM ws WHERE id = 1",
+            &["wt"],
+        ),
+        (
+            "INSERT INTO wt SELECT id + 50, k, name, amount, d FROM ws",
+            &["wt"],
+        ),
+        ("ROLLBACK", &["wt"]),
+        ("BEGIN", &[]),
+        ("INSERT INTO wg SELECT id + 20, name, k FROM ws", &["wg"]),
+        ("COMMIT", &["wg"]),
+    ];
+    let failures = write_differences(&mut reference, &mut strata, statements).await?;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn insert_select_allocates_global_auto_increment_values() -> TestResult {
+    let (node, db, mut strata, _reference) = node_and_reference("wauto", "waref").await?;
+    strata
+        .query_drop(
+            "CREATE TABLE wa (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10)) \
+             SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+        )
+        .await?;
+    strata
+        .query_drop("CREATE TABLE wn (name VARCHAR(10)) SHARD BY VERTICAL ON DATANODE '3'")
+        .await?;
+    strata
+        .query_drop("INSERT INTO wn VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+        .await?;
+    strata
+        .query_drop("INSERT INTO wa (name) SELECT name FROM wn ORDER BY name")
+        .await?;
+    assert_eq!(strata.affected_rows(), 5);
+    let first = strata.last_insert_id().ok_or("no insert id")?;
+    let ids: Vec<(u64, String)> = strata.query("SELECT id, name FROM wa ORDER BY id").await?;
+    let expected: Vec<(u64, String)> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (first + i as u64, n.to_string()))
+        .collect();
+    assert_eq!(ids, expected);
+    let last: Vec<u64> = strata.query("SELECT LAST_INSERT_ID()").await?;
+    assert_eq!(last, vec![first]);
+    // The rows went to the nodes their ids route to (auto_mod over 4 nodes).
+    let on_one: Vec<u64> = strata
+        .query("SELECT COUNT(*) FROM wa WHERE DNID = 1")
+        .await?;
+    let expected_on_one = (first..first + 5).filter(|id| id % 4 == 0).count() as u64;
+    assert_eq!(on_one, vec![expected_on_one]);
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn what_a_values_row_cannot_carry_is_refused() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("wrefuse", "wrref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    for sql in [
+        // The storage connections count found rows: the counts would not be MySQL's.
+        "INSERT INTO wt (id, name) SELECT id, name FROM ws ON DUPLICATE KEY UPDATE name = VALUES(name)",
+        // A FLOAT's text is not its value.
+        "INSERT INTO wg (id, n) SELECT id, CAST(id AS FLOAT) FROM ws",
+    ] {
+        let err = strata.query_drop(sql).await.err().ok_or(sql)?;
+        match err {
+            mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{sql}: {e:?}"),
+            other => return Err(format!("{sql}: {other}").into()),
+        }
+    }
+    assert!(table_rows(&mut strata, "wt").await?.is_empty());
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn update_and_delete_with_an_in_subquery_across_nodes_answer_like_one_mariadb() -> TestResult
+{
+    let (node, db, mut strata, mut reference) = node_and_reference("wsub", "wsref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let setup: &[(&str, &[&str])] = &[
+        ("INSERT INTO wt SELECT * FROM ws", &["wt"]),
+        (
+            "INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws",
+            &["wk"],
+        ),
+    ];
+    let statements: &[(&str, &[&str])] = &[
+        // The subquery on a table sharded by another key; the list prunes by wt's key.
+        ("UPDATE wt SET name = CONCAT(name, '!') WHERE id IN (SELECT id FROM wk WHERE k = 10)", &["wt"]),
+        ("UPDATE wt SET amount = amount + 1 WHERE k IN (SELECT k FROM wk WHERE id > 5) AND id < 8", &["wt"]),
+        // NOT IN, with and without NULLs in the subquery; an empty subquery.
+        ("UPDATE wt SET k = 99 WHERE id NOT IN (SELECT id FROM wk WHERE k > 15)", &["wt"]),
+        ("UPDATE wt SET k = 98 WHERE k NOT IN (SELECT k FROM ws)", &["wt"]),
+        ("UPDATE wt SET k = 97 WHERE id IN (SELECT id FROM wk WHERE k > 1000)", &["wt"]),
+        ("DELETE FROM wt WHERE id NOT IN (SELECT id FROM wk WHERE k > 1000) AND id > 7", &["wt"]),
+        // From a global table, a vertical one, a join and an aggregate.
+        ("DELETE FROM wk WHERE id IN (SELECT id FROM wg)", &["wk"]),
+        ("UPDATE wk SET name = 'v' WHERE k IN (SELECT k FROM wv WHERE cnt > 1)", &["wk"]),
+        ("UPDATE wt SET name = 'j' WHERE id IN (SELECT s.id FROM ws s JOIN wk t ON t.id = s.id WHERE s.amount > 5)", &["wt"]),
+        ("DELETE FROM wt WHERE k IN (SELECT k FROM ws GROUP BY k HAVING COUNT(*) > 1)", &["wt"]),
+        // The written table read by its own subquery: its values before the write.
+        ("DELETE FROM wk WHERE id IN (SELECT id + 1 FROM wk)", &["wk"]),
+        // Strings compared under the column's collation.
+        ("UPDATE wt SET amount = 0 WHERE name IN (SELECT UPPER(name) FROM wk)", &["wt"]),
+    ];
+    let mut failures = write_differences(&mut reference, &mut strata, setup).await?;
+    reference
+        .query_drop("INSERT INTO wv VALUES (10, 3, NULL, NULL), (20, 1, NULL, NULL)")
+        .await?;
+    strata
+        .query_drop("INSERT INTO wv VALUES (10, 3, NULL, NULL), (20, 1, NULL, NULL)")
+        .await?;
+    failures.extend(write_differences(&mut reference, &mut strata, statements).await?);
+    // A correlated subquery is refused.
+    let err = strata
+        .query_drop("DELETE FROM wt WHERE id IN (SELECT id FROM wk WHERE wk.k = wt.k)")
+        .await
+        .err()
+        .ok_or("a correlated subquery ran")?;
+    match err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1235, "{e:?}"),
+        other => return Err(other.into()),
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn update_and_delete_with_order_by_and_limit_across_nodes_answer_like_one_mariadb(
+) -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("wlim", "wlref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let statements: &[(&str, &[&str])] = &[
+        ("INSERT INTO wt SELECT * FROM ws", &["wt"]),
+        (
+            "INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws",
+            &["wk"],
+        ),
+        // The first rows by the ORDER BY over every node, written by primary key.
+        (
+            "UPDATE wt SET name = 'top' ORDER BY id DESC LIMIT 3",
+            &["wt"],
+        ),
+        (
+            "UPDATE wt SET amount = 1 WHERE k = 10 ORDER BY amount DESC, id LIMIT 2",
+            &["wt"],
+        ),
+        ("DELETE FROM wt ORDER BY name, id LIMIT 2", &["wt"]),
+        (
+            "DELETE FROM wt WHERE id > 1000 ORDER BY id LIMIT 5",
+            &["wt"],
+        ),
+        ("UPDATE wt SET k = 5 ORDER BY id LIMIT 0", &["wt"]),
+        // A composite primary key; LIMIT without ORDER BY past the rows there are.
+        (
+            "DELETE FROM wk WHERE name IS NOT NULL ORDER BY k DESC, id LIMIT 2",
+            &["wk"],
+        ),
+        ("UPDATE wk SET name = 'x' LIMIT 100", &["wk"]),
+        // Every copy of a global table.
+        ("UPDATE wg SET name = 'g' ORDER BY id DESC LIMIT 1", &["wg"]),
+    ];
+    let mut failures = write_differences(&mut reference, &mut strata, statements).await?;
+    // Without a primary key the rows cannot be named one by one: refused.
+    strata
+        .query_drop(
+            "CREATE TABLE wnp (a INT, b INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'a' ON DATANODE '1-4'",
+        )
+        .await?;
+    match strata
+        .query_drop("DELETE FROM wnp ORDER BY b LIMIT 1")
+        .await
+    {
+        Err(mysql_async::Error::Server(e)) if e.code == 1235 => {}
+        other => failures.push(format!("DELETE without a primary key: {other:?}")),
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn insert_select_past_the_memory_budget_fails_with_1114_and_writes_nothing() -> TestResult {
+    let (node, db, mut c) = diffkit::node_with_tables("wbudget", TABLES, |config| {
+        config.merge.memory_budget = 8192
+    })
+    .await?;
+    let values: Vec<String> = (1..=400)
+        .map(|i| format!("({i}, {i}, 'nineteen characters', 1.00, NULL)"))
+        .collect();
+    c.query_drop(format!("INSERT INTO ws VALUES {}", values.join(", ")))
+        .await?;
+    match c.query_drop("INSERT INTO wt SELECT * FROM ws").await {
+        Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1114, "{e:?}"),
+        other => return Err(format!("past the budget: {other:?}").into()),
+    }
+    let count: Vec<u64> = c.query("SELECT COUNT(*) FROM wt").await?;
+    assert_eq!(count, vec![0]);
+    // A prepared INSERT ... SELECT binds its values into the SELECT.
+    let stmt = "INSERT INTO wt (id, k, name) SELECT id, k, name FROM ws WHERE id BETWEEN ? AND ?";
+    c.exec_drop(stmt, (10, 14)).await?;
+    assert_eq!(c.affected_rows(), 5);
+    assert_eq!(c.info(), "Records: 5  Duplicates: 0  Warnings: 0");
+    let ids: Vec<i64> = c.query("SELECT id FROM wt ORDER BY id").await?;
+    assert_eq!(ids, vec![10, 11, 12, 13, 14]);
+    drop_and_shut_down(node, &mut c, &db).await
+}
