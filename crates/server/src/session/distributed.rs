@@ -128,6 +128,7 @@ impl Session {
     ) -> Result<strata_executor::CombinedOk, MysqlError> {
         let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
         let ctx = self.ctx.clone();
+        let variables = self.statement.variables.clone();
         // DDL over several data nodes is a job: SHOW @@JOB follows it node by node.
         let job = (write.kind == WriteKind::DdlFanOut && write.parts.len() > 1).then(|| {
             let statement = write.parts.first().map_or("", |p| p.sql.as_str());
@@ -149,6 +150,7 @@ impl Session {
             ctx: &ctx,
             job: job.as_ref(),
             dnids: &nodes,
+            variables: variables.as_deref(),
         };
         let result =
             strata_executor::run_write(&mut io, write, savepoint.then_some(STATEMENT_SAVEPOINT))
@@ -391,11 +393,13 @@ impl Session {
     ) -> (Result<QueryOutcome, SessionError>, u64) {
         let ctx = self.ctx.clone();
         let status = self.status();
+        let variables = self.statement.variables.clone();
         let mut io = LeaseIo {
             leases,
             ctx: &ctx,
             job: None,
             dnids: nodes,
+            variables: variables.as_deref(),
         };
         let mut sink = ClientSink::new(
             &mut self.client.conn,
@@ -510,6 +514,8 @@ struct LeaseIo<'a> {
     job: Option<&'a JobHandle>,
     /// The data node of each plan position (for the job's error messages).
     dnids: &'a [DataNodeId],
+    /// The statement's `SET STATEMENT ... FOR ` prefix, sent before each text.
+    variables: Option<&'a str>,
 }
 
 impl LeaseIo<'_> {
@@ -543,14 +549,22 @@ fn failed(lease: &mut Lease, e: &BackendError) -> MysqlError {
 impl NodeIo for LeaseIo<'_> {
     async fn send(&mut self, node: usize, statements: &[&str]) -> Result<(), MysqlError> {
         let topology = &self.ctx.topology;
+        let variables = self.variables;
         let lease = self.usable(node)?;
         let dnid = lease.target().dnid;
         for sql in statements {
+            let renamed;
+            let mut text: &str = sql;
             if topology.names_differ {
-                let text = rewrite_schemas(topology, sql, Some(dnid));
-                lease.queue_command(com::QUERY, text.as_bytes());
-            } else {
-                lease.queue_command(com::QUERY, sql.as_bytes());
+                renamed = rewrite_schemas(topology, sql, Some(dnid));
+                text = &renamed;
+            }
+            match variables {
+                Some(prefix) => lease.queue_command(
+                    com::QUERY,
+                    [prefix.as_bytes(), text.as_bytes()].concat().as_slice(),
+                ),
+                None => lease.queue_command(com::QUERY, text.as_bytes()),
             }
         }
         match lease.flush().await {

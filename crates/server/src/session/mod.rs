@@ -38,6 +38,7 @@ mod backends;
 mod client;
 mod databases;
 mod distributed;
+mod dynamic;
 mod firewall;
 pub(crate) mod handshake;
 mod identity;
@@ -49,6 +50,7 @@ mod prepared;
 mod query;
 mod reads;
 mod state;
+mod statement_vars;
 mod transaction;
 
 use std::sync::atomic::Ordering;
@@ -182,6 +184,9 @@ pub(super) struct StatementState {
     replica_read: Option<reads::ReplicaRead>,
     /// It was given a replica's connection.
     on_replica: bool,
+    /// `SET STATEMENT ... FOR ` when it runs under statement variables: sent before each
+    /// text that runs for it on a storage node.
+    variables: Option<std::sync::Arc<str>>,
 }
 
 impl Default for StatementState {
@@ -194,6 +199,7 @@ impl Default for StatementState {
             digest: None,
             replica_read: None,
             on_replica: false,
+            variables: None,
         }
     }
 }
