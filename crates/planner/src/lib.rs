@@ -42,10 +42,12 @@ mod nondeterministic;
 pub mod plan;
 mod point;
 mod prune;
+mod returning;
 mod routine;
 mod scatter;
 mod scope;
 mod select;
+mod sequence;
 mod source;
 
 use sqlparser::ast::Statement;
@@ -182,6 +184,7 @@ fn plan_source(
             return Ok(planned);
         }
     }
+    sequence::refuse_sequences(src)?;
     if let Some(planned) = routine::plan_routine(src, ctx, catalog)? {
         return Ok(planned);
     }
@@ -214,9 +217,29 @@ pub(crate) fn plan_parsed(
 ) -> Result<Planned, PlanError> {
     match stmt {
         Statement::Query(q) => select::plan_query(src, *q, ctx, catalog).map(Planned::of),
-        Statement::Insert(insert) => insert::plan_insert(src, insert, ctx, catalog),
+        Statement::Insert(insert) => {
+            let returning = insert
+                .returning
+                .is_some()
+                .then_some(if insert.replace_into {
+                    "REPLACE ... RETURNING"
+                } else {
+                    "INSERT ... RETURNING"
+                });
+            let planned = insert::plan_insert(src, insert, ctx, catalog)?;
+            match returning {
+                Some(what) => returning::on_one_node(what, planned),
+                None => Ok(planned),
+            }
+        }
         stmt @ (Statement::Update { .. } | Statement::Delete(_)) => {
-            modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)
+            let returning = matches!(&stmt, Statement::Delete(d) if d.returning.is_some());
+            let planned = modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)?;
+            if returning {
+                returning::on_one_node("DELETE ... RETURNING", planned)
+            } else {
+                Ok(planned)
+            }
         }
         Statement::Explain { statement, .. } => {
             // A Strata EXPLAIN is answered by the server through `explain_target`;
