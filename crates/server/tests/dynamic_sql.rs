@@ -3,7 +3,8 @@
 //! the compute node, and the text is checked like any statement (storage schemas and
 //! server commands refused) before it runs; MariaDB's errors for a NULL text and a
 //! subquery; other expressions stay refused. Over four data nodes `EXECUTE IMMEDIATE`
-//! runs its text as the statement itself, planned over every node.
+//! runs its text as the statement itself, planned over every node; `PREPARE ... FROM`
+//! is refused there.
 
 mod common;
 
@@ -77,12 +78,17 @@ async fn execute_immediate_runs_its_text_over_every_data_node() -> TestResult {
         .query_first("EXECUTE IMMEDIATE CONCAT('SELECT SUM(v) ', 'FROM d')")
         .await?;
     assert_eq!(sum, Some(100));
-    let (code, message) = error_of(
-        &mut c,
+    // EXECUTE IMMEDIATE ... USING, and PREPARE whose EXECUTE would reach the home data
+    // node only, are refused.
+    c.query_drop("SET @q = 'SELECT COUNT(*) FROM d'").await?;
+    for sql in [
         "EXECUTE IMMEDIATE 'SELECT v FROM d WHERE id = ?' USING 1",
-    )
-    .await;
-    assert_eq!(code, Some(1235), "{message}");
+        "PREPARE s FROM 'SELECT COUNT(*) FROM d'",
+        "PREPARE s FROM @q",
+    ] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1235), "{sql}: {message}");
+    }
     c.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;
     Ok(())

@@ -5,7 +5,8 @@
 //! again, with the same value, when the storage node runs the statement); its value is
 //! then checked and authorized like any statement. Other expressions stay refused: their
 //! text is known only where they run. Over several data nodes `EXECUTE IMMEDIATE` runs
-//! its text as the statement itself, planned like any.
+//! its text as the statement itself, planned like any, and `PREPARE ... FROM` is
+//! refused (its `EXECUTE` would reach the home data node only).
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::dynamic::{dynamic_source, DynamicSource};
@@ -52,6 +53,25 @@ impl Session {
         strata_sql::guard::check_dynamic_statement(text, what, &self.ctx.private_schemas)
             .map_err(|r| self.refusal_error(&r))?;
         self.authorize(text, classify(text))
+    }
+
+    /// `PREPARE s FROM` a text that would need the planner (a database over several data
+    /// nodes): refused, since `EXECUTE s` would run on the home data node only.
+    pub(super) fn prepare_over_nodes(&self, sql: &str, text: Option<&str>) -> Option<MysqlError> {
+        let literal;
+        let text = match text {
+            Some(t) => t,
+            None => {
+                literal = strata_sql::guard::dynamic_statement_text(sql, StatementKind::Prepare)?;
+                literal.as_str()
+            }
+        };
+        self.needs_planner(text, classify(text), ByteSummary::of(text.as_bytes()))
+            .then(|| {
+                MysqlError::not_supported(
+                    "PREPARE ... FROM in a database over several data nodes (use EXECUTE IMMEDIATE or a server-side prepared statement)",
+                )
+            })
     }
 
     /// `EXECUTE IMMEDIATE` of `text` in a session whose statements the planner places

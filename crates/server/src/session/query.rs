@@ -199,6 +199,12 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        if kind == StatementKind::Prepare {
+            if let Some(e) = self.prepare_over_nodes(sql, dynamic.as_deref()) {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        }
         if kind == StatementKind::Execute {
             if let Some(done) = self
                 .execute_immediate_planned(sql, dynamic.as_deref(), more)
