@@ -43,6 +43,12 @@ async fn set_statement_holds_for_its_statement_only_on_one_data_node() -> TestRe
         .query_first("SET STATEMENT sql_mode = '' FOR SELECT @@sql_mode")
         .await?;
     assert_eq!(mode.as_deref(), Some(""));
+    let mode: Option<String> = c
+        .query_first(
+            "SET STATEMENT sql_mode = 'NO_ZERO_DATE' FOR EXECUTE IMMEDIATE 'SELECT @@sql_mode'",
+        )
+        .await?;
+    assert_eq!(mode.as_deref(), Some("NO_ZERO_DATE"));
     // Nested: MariaDB 10.11 applies the innermost assignments only (checked there).
     let nested: Option<(String, u64)> = c
         .query_first("SET STATEMENT sql_mode = 'NO_ZERO_DATE' FOR SET STATEMENT sort_buffer_size = 100000 FOR SELECT @@sql_mode, @@sort_buffer_size")

@@ -78,7 +78,9 @@ impl Session {
             | StatementKind::Truncate
             | StatementKind::Call
             | StatementKind::Do
-            | StatementKind::Explain => false,
+            | StatementKind::Explain
+            | StatementKind::Prepare
+            | StatementKind::Execute => false,
             _ => true,
         };
         if refused_kind || mentions_information_schema(inner) {
