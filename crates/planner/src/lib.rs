@@ -64,8 +64,8 @@ pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, JoinColumn, JoinKey,
     JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
-    OrderCheck, Plan, Predicate, QueryPlan, Reply, Route, Scatter, SortKey, TableCopy, Write,
-    WriteCombine, WriteKind,
+    OrderCheck, Plan, Predicate, QueryPlan, Reply, ReturnedOrder, Route, Scatter, SortKey,
+    TableCopy, Write, WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};
@@ -228,7 +228,7 @@ pub(crate) fn plan_parsed(
                 });
             let planned = insert::plan_insert(src, insert, ctx, catalog)?;
             match returning {
-                Some(what) => returning::on_one_node(what, planned),
+                Some(what) => returning::answer_rows(what, planned),
                 None => Ok(planned),
             }
         }
@@ -236,7 +236,7 @@ pub(crate) fn plan_parsed(
             let returning = matches!(&stmt, Statement::Delete(d) if d.returning.is_some());
             let planned = modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)?;
             if returning {
-                returning::on_one_node("DELETE ... RETURNING", planned)
+                returning::answer_rows("DELETE ... RETURNING", planned)
             } else {
                 Ok(planned)
             }

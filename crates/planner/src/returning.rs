@@ -1,16 +1,18 @@
 //! `INSERT/REPLACE/DELETE ... RETURNING` (MariaDB): a write that answers with rows.
-//! When the write runs on one data node its text goes there and the node's rows are the
-//! answer. Over several data nodes the rows would have to be merged from each node after
-//! the write committed everywhere, in MariaDB's row order; that is not built, so such a
-//! write is refused before any node runs it (`UPDATE ... RETURNING` is no MariaDB syntax).
+//! On one data node its text goes there and the node's rows are the answer. Over
+//! several data nodes each node's statement keeps its RETURNING clause, the write runs
+//! atomically as any DML over several nodes, and the rows the nodes return are the
+//! answer once it committed: an INSERT's in the order of its VALUES rows (as MariaDB
+//! returns them), a DELETE's node after node (MariaDB promises no order). A write to
+//! every copy of a global table would return each row once per copy: refused.
 
 use crate::error::PlanError;
-use crate::plan::{Plan, Reply};
+use crate::plan::{Plan, Reply, ReturnedOrder, WriteKind};
 use crate::Planned;
 
-/// `planned`, the plan of a write with a RETURNING clause (`what` names it), when it
-/// runs on one data node (as a statement that answers with rows); refused otherwise.
-pub(crate) fn on_one_node(what: &str, mut planned: Planned) -> Result<Planned, PlanError> {
+/// `planned`, the plan of a write with a RETURNING clause (`what` names it), made to
+/// answer with rows; refused when its rows cannot be given as MariaDB gives them.
+pub(crate) fn answer_rows(what: &str, mut planned: Planned) -> Result<Planned, PlanError> {
     planned.plan = match planned.plan {
         Plan::Route(mut route) => {
             route.reply = Reply::Rows;
@@ -25,11 +27,46 @@ pub(crate) fn on_one_node(what: &str, mut planned: Planned) -> Result<Planned, P
                 .ok_or_else(|| PlanError::unsupported(format!("{what} without a data node")))?;
             Plan::route(part.dnid, part.sql, Reply::Rows)
         }
+        Plan::Write(mut write) if write.kind == WriteKind::Dml || write.returning.is_some() => {
+            // An INSERT split over nodes carries its VALUES order already.
+            write.returning.get_or_insert(ReturnedOrder::ByNode);
+            Plan::Write(write)
+        }
         _ => {
             return Err(PlanError::unsupported(format!(
-                "{what} over several data nodes"
+                "{what} over several copies of a global table"
             )))
         }
     };
     Ok(planned)
+}
+
+/// Where each VALUES row of a split INSERT comes back: `parts` are the row indexes each
+/// node's statement got, in plan order.
+pub(crate) fn values_order<'a>(parts: impl Iterator<Item = &'a Vec<usize>>) -> ReturnedOrder {
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    for (part, rows) in parts.enumerate() {
+        for (k, &row) in rows.iter().enumerate() {
+            if order.len() <= row {
+                order.resize(row + 1, (0, 0));
+            }
+            order[row] = (part, k);
+        }
+    }
+    ReturnedOrder::Rows(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_rows_come_back_in_their_order() {
+        // Rows 0 and 3 went to the first node, 1 and 2 to the second.
+        let parts = [vec![0, 3], vec![1, 2]];
+        assert_eq!(
+            values_order(parts.iter()),
+            ReturnedOrder::Rows(vec![(0, 0), (1, 0), (1, 1), (0, 1)])
+        );
+    }
 }

@@ -17,7 +17,7 @@ use strata_executor::{
     MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
     DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
-use strata_planner::{Materialize, QueryPlan, Write, WriteKind};
+use strata_planner::{Materialize, QueryPlan, ReturnedOrder, Write, WriteKind};
 use strata_protocol::constants::com;
 use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_protocol::ResultFormat;
@@ -87,8 +87,8 @@ impl Session {
                 }
             };
         }
-        let combined = match result {
-            Ok(combined) => combined,
+        let (combined, returned) = match result {
+            Ok(done) => done,
             Err(e) => {
                 let e = self.deadlock_error_if_victim(e);
                 self.err(&e);
@@ -102,6 +102,9 @@ impl Session {
         }
         if combined.warnings > 0 {
             self.backends.keep_for_warnings = true;
+        }
+        if let Some(order) = &write.returning {
+            return self.answer_returned(order, returned, more).await;
         }
         let mut status = self.status();
         if more {
@@ -125,7 +128,7 @@ impl Session {
         &mut self,
         write: &Write,
         savepoint: bool,
-    ) -> Result<strata_executor::CombinedOk, MysqlError> {
+    ) -> Result<(strata_executor::CombinedOk, Returned), MysqlError> {
         let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
         let ctx = self.ctx.clone();
         let variables = self.statement.variables.clone();
@@ -152,16 +155,21 @@ impl Session {
             dnids: &nodes,
             variables: variables.as_deref(),
         };
-        let result =
-            strata_executor::run_write(&mut io, write, savepoint.then_some(STATEMENT_SAVEPOINT))
-                .await;
+        let budget = usize::try_from(ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
+        let result = strata_executor::run_write(
+            &mut io,
+            write,
+            savepoint.then_some(STATEMENT_SAVEPOINT),
+            budget,
+        )
+        .await;
         self.give_back(leases).await;
         let dnid_of = |node: usize| write.parts.get(node).map_or(DataNodeId::new(0), |p| p.dnid);
         let Some((node, first)) = result.failures.first() else {
             if let Some(job) = job {
                 job.finish();
             }
-            return Ok(result.combined(write.combine()));
+            return Ok((result.combined(write.combine()), result.returned));
         };
         let dnid = dnid_of(*node);
         let applied: Vec<String> = result
@@ -192,6 +200,58 @@ impl Session {
             message,
             ..first.clone()
         })
+    }
+
+    /// Answers a committed write with RETURNING: the rows its nodes returned, in the
+    /// statement's order, under the first node's column definitions (the nodes hold
+    /// the same table, so they give the same ones).
+    async fn answer_returned(
+        &mut self,
+        order: &ReturnedOrder,
+        returned: Returned,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let columns = returned
+            .first()
+            .map(|(_, columns, _)| columns.clone())
+            .unwrap_or_default();
+        let rows = returned
+            .into_iter()
+            .map(|(node, _, rows)| (node, rows))
+            .collect();
+        let Some(rows) = strata_executor::returned_in_order(order, rows) else {
+            self.err(&MysqlError::new(
+                codes::UNKNOWN,
+                "the data nodes returned fewer rows than the write wrote",
+            ));
+            return Ok(Answer::Failed);
+        };
+        let format = self.result_format(ReplyFormat::text(more));
+        let mut status = self.status();
+        let mut sink = ClientSink::new(
+            &mut self.client.conn,
+            self.state.rename.as_ref(),
+            format,
+            status,
+        );
+        sink.columns(&columns).await?;
+        for row in rows {
+            if let Err(e) = sink.row(row).await {
+                return match e {
+                    Ok(e) => {
+                        self.err(&e);
+                        Ok(Answer::Failed)
+                    }
+                    Err(fatal) => Err(fatal),
+                };
+            }
+        }
+        self.statement.outcome.returned_rows = Some(sink.rows);
+        if more {
+            status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
+        }
+        format.writer(&mut self.client.conn).end(0, status);
+        Ok(Answer::Ok)
     }
 
     /// Returns a statement's connections: broken ones are dropped and their
@@ -501,6 +561,9 @@ fn group_concat_max_len(vars: &SessionVars) -> usize {
 
 /// What streams a query's result to the client: a merge of several data nodes'
 /// replies, or one node's reply to a statement run over copies of its tables.
+/// The rows each node of a write with RETURNING returned: (plan position, columns, rows).
+type Returned = Vec<(usize, Vec<ColumnDef>, Vec<Bytes>)>;
+
 enum Driver<'p> {
     Query(&'p QueryPlan, MergeOptions),
     Materialize(&'p Materialize, MaterializeOptions),
