@@ -218,14 +218,12 @@ pub(crate) fn plan_parsed(
     match stmt {
         Statement::Query(q) => select::plan_query(src, *q, ctx, catalog).map(Planned::of),
         Statement::Insert(insert) => {
-            let returning = insert
-                .returning
-                .is_some()
-                .then_some(if insert.replace_into {
-                    "REPLACE ... RETURNING"
-                } else {
-                    "INSERT ... RETURNING"
-                });
+            let what = if insert.replace_into {
+                "REPLACE ... RETURNING"
+            } else {
+                "INSERT ... RETURNING"
+            };
+            let returning = returning::clause(what, insert.returning.as_deref())?;
             let planned = insert::plan_insert(src, insert, ctx, catalog)?;
             match returning {
                 Some(what) => returning::answer_rows(what, planned),
@@ -233,12 +231,15 @@ pub(crate) fn plan_parsed(
             }
         }
         stmt @ (Statement::Update { .. } | Statement::Delete(_)) => {
-            let returning = matches!(&stmt, Statement::Delete(d) if d.returning.is_some());
+            let items = match &stmt {
+                Statement::Delete(d) => d.returning.as_deref(),
+                _ => None,
+            };
+            let returning = returning::clause("DELETE ... RETURNING", items)?;
             let planned = modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)?;
-            if returning {
-                returning::answer_rows("DELETE ... RETURNING", planned)
-            } else {
-                Ok(planned)
+            match returning {
+                Some(what) => returning::answer_rows(what, planned),
+                None => Ok(planned),
             }
         }
         Statement::Explain { statement, .. } => {

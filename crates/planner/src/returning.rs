@@ -4,11 +4,37 @@
 //! atomically as any DML over several nodes, and the rows the nodes return are the
 //! answer once it committed: an INSERT's in the order of its VALUES rows (as MariaDB
 //! returns them), a DELETE's node after node (MariaDB promises no order). A write to
-//! every copy of a global table would return each row once per copy: refused.
+//! every copy of a global table would return each row once per copy, and a subquery in
+//! the clause would read each node's rows only: both refused.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{visit_expressions, Expr, SelectItem};
 
 use crate::error::PlanError;
 use crate::plan::{Plan, Reply, ReturnedOrder, WriteKind};
 use crate::Planned;
+
+/// `what` when the statement has a RETURNING clause (`items`), None without one; Err
+/// for a clause with a subquery, which each node would run over its own rows only.
+pub(crate) fn clause<'w>(
+    what: &'w str,
+    items: Option<&[SelectItem]>,
+) -> Result<Option<&'w str>, PlanError> {
+    let Some(items) = items else {
+        return Ok(None);
+    };
+    let subquery = visit_expressions(&items.to_vec(), |e| match e {
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    });
+    if subquery.is_break() {
+        return Err(PlanError::unsupported(format!(
+            "{what} with a subquery in a database over several data nodes"
+        )));
+    }
+    Ok(Some(what))
+}
 
 /// `planned`, the plan of a write with a RETURNING clause (`what` names it), made to
 /// answer with rows; refused when its rows cannot be given as MariaDB gives them.

@@ -124,11 +124,15 @@ async fn returning_over_several_data_nodes_answers_as_mariadb() -> TestResult {
         assert_eq!(types, None);
     }
 
-    // Every copy of a global table would return each row: refused before any writes;
-    // sequences are refused in every form.
+    // Every copy of a global table would return each row, a subquery would read one
+    // node's rows: refused before any writes; sequences are refused in every form.
     for sql in [
         "INSERT INTO rg VALUES (1, 'x') RETURNING id",
         "DELETE FROM rg RETURNING id",
+        // Each node would read its own rows of rr only.
+        "INSERT INTO rg VALUES (2, 'y') RETURNING (SELECT MAX(id) FROM rr)",
+        "INSERT INTO rr VALUES (40, 'x', 1) RETURNING id, (SELECT COUNT(*) FROM rr)",
+        "DELETE FROM rr WHERE id = 3 RETURNING EXISTS (SELECT 1 FROM rr WHERE id = 4)",
         "CREATE SEQUENCE sq",
         "SELECT NEXTVAL(sq)",
         "SELECT NEXT VALUE FOR sq",
@@ -139,6 +143,13 @@ async fn returning_over_several_data_nodes_answers_as_mariadb() -> TestResult {
     }
     let n: Option<i64> = strata.query_first("SELECT COUNT(*) FROM rg").await?;
     assert_eq!(n, Some(0), "the refused write changed nothing");
+    let rows = differences(
+        &mut reference,
+        &mut strata,
+        &[("SELECT id, v, d FROM rr ORDER BY id", true)],
+    )
+    .await?;
+    assert!(rows.is_empty(), "{}", rows.join("\n"));
     reference.query_drop("DROP TABLE rr, rg").await?;
     drop_and_shut_down(node, &mut strata, &db).await
 }
