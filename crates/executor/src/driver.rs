@@ -227,6 +227,8 @@ pub struct WriteResult {
     pub oks: Vec<(usize, OkPacket)>,
     /// The nodes that failed, with their errors.
     pub failures: Vec<(usize, MysqlError)>,
+    /// A write with RETURNING: the column definitions and rows each node returned.
+    pub returned: Vec<(usize, Vec<ColumnDef>, Vec<Bytes>)>,
 }
 
 impl WriteResult {
@@ -272,12 +274,15 @@ pub struct CombinedOk {
 
 /// Runs a write's statements: each node gets its statement before any reply is read.
 /// With `savepoint` (the name of a statement savepoint), each node takes it first and
-/// every node still connected rolls back to it when any node failed.
+/// every node still connected rolls back to it when any node failed. The rows of a
+/// write with RETURNING are kept, at most `returned_budget` bytes of them.
 pub async fn run_write<I: NodeIo>(
     io: &mut I,
     write: &Write,
     savepoint: Option<&str>,
+    returned_budget: usize,
 ) -> WriteResult {
+    let mut budget = returned_budget;
     let mut sent = Vec::with_capacity(write.parts.len());
     for (node, part) in write.parts.iter().enumerate() {
         let result = match savepoint {
@@ -292,6 +297,7 @@ pub async fn run_write<I: NodeIo>(
     let mut result = WriteResult {
         oks: Vec::new(),
         failures: Vec::new(),
+        returned: Vec::new(),
     };
     for (node, sent) in sent.into_iter().enumerate() {
         if let Err(e) = sent {
@@ -313,6 +319,18 @@ pub async fn run_write<I: NodeIo>(
             (None, Ok(NodeReply::Ok(ok))) => {
                 io.write_part_done(node, Ok(()));
                 result.oks.push((node, ok));
+            }
+            (None, Ok(NodeReply::Rows(columns))) if write.returning.is_some() => {
+                match returning::read_rows(io, node, &mut budget, returned_budget).await {
+                    Ok(rows) => {
+                        io.write_part_done(node, Ok(()));
+                        result.returned.push((node, columns, rows));
+                    }
+                    Err(e) => {
+                        io.write_part_done(node, Err(&e));
+                        result.failures.push((node, e));
+                    }
+                }
             }
             (None, Ok(NodeReply::Rows(_))) => {
                 io.drain(node).await;
@@ -349,7 +367,9 @@ fn no_result_set() -> MysqlError {
 
 mod join;
 mod materialize;
+mod returning;
 
 pub use materialize::{run_materialize, MaterializeOptions};
+pub use returning::returned_in_order;
 #[cfg(test)]
 mod tests;

@@ -37,8 +37,8 @@ mod test_support;
 pub mod value;
 
 pub use driver::{
-    run_materialize, run_query, run_write, CombinedOk, MaterializeOptions, NodeIo, NodeReply,
-    QueryOutcome, RowSink, WriteResult,
+    returned_in_order, run_materialize, run_query, run_write, CombinedOk, MaterializeOptions,
+    NodeIo, NodeReply, QueryOutcome, RowSink, WriteResult,
 };
 pub use error::MergeError;
 pub use memory::{MemoryBudget, DEFAULT_MEMORY_BUDGET};

@@ -347,7 +347,8 @@ fn build(digest: &str) -> Entry {
     let Ok(src) = Source::new(digest) else {
         return Entry::Uncacheable;
     };
-    if src.hint.is_some() {
+    // Sequence uses are refused by the full planner (in a database over several nodes).
+    if src.hint.is_some() || crate::sequence::refuse_sequences(&src).is_err() {
         return Entry::Uncacheable;
     }
     let Ok(statement) = src.parse() else {

@@ -167,6 +167,7 @@ pub(crate) fn plan_insert(
                 Plan::route(node, sql, Reply::Ok)
             } else {
                 fixer.fix_ast(&mut insert, RandomCalls::Keep)?;
+                let order = crate::returning::values_order(by_node.values());
                 let parts = by_node
                     .into_iter()
                     .map(|(dnid, row_indexes)| NodeStatement {
@@ -174,7 +175,11 @@ pub(crate) fn plan_insert(
                         sql: rows.subset(&insert, &row_indexes).to_string(),
                     })
                     .collect();
-                Plan::Write(Write::new(WriteKind::SplitInsert, parts))
+                let mut write = Write::new(WriteKind::SplitInsert, parts);
+                if insert.returning.is_some() {
+                    write.returning = Some(order);
+                }
+                Plan::Write(write)
             }
         }
     };

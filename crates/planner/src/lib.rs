@@ -44,10 +44,12 @@ mod nondeterministic;
 pub mod plan;
 mod point;
 mod prune;
+mod returning;
 mod routine;
 mod scatter;
 mod scope;
 mod select;
+mod sequence;
 mod source;
 mod subquery_first;
 
@@ -65,8 +67,8 @@ pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, InsertCounts, JoinColumn,
     JoinKey, JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
-    OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply, Route, RowsAs, Scatter, SortKey,
-    TableCopy, Write, WriteCombine, WriteKind,
+    OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply, ReturnedOrder, Route, RowsAs,
+    Scatter, SortKey, TableCopy, Write, WriteCombine, WriteKind,
 };
 
 use crate::keys::{canonical, route};
@@ -185,6 +187,7 @@ fn plan_source(
             return Ok(planned);
         }
     }
+    sequence::refuse_sequences(src)?;
     if let Some(planned) = routine::plan_routine(src, ctx, catalog)? {
         return Ok(planned);
     }
@@ -217,9 +220,30 @@ pub(crate) fn plan_parsed(
 ) -> Result<Planned, PlanError> {
     match stmt {
         Statement::Query(q) => select::plan_query(src, *q, ctx, catalog).map(Planned::of),
-        Statement::Insert(insert) => insert::plan_insert(src, insert, ctx, catalog),
+        Statement::Insert(insert) => {
+            let what = if insert.replace_into {
+                "REPLACE ... RETURNING"
+            } else {
+                "INSERT ... RETURNING"
+            };
+            let returning = returning::clause(what, insert.returning.as_deref())?;
+            let planned = insert::plan_insert(src, insert, ctx, catalog)?;
+            match returning {
+                Some(what) => returning::answer_rows(what, planned),
+                None => Ok(planned),
+            }
+        }
         stmt @ (Statement::Update { .. } | Statement::Delete(_)) => {
-            modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)
+            let items = match &stmt {
+                Statement::Delete(d) => d.returning.as_deref(),
+                _ => None,
+            };
+            let returning = returning::clause("DELETE ... RETURNING", items)?;
+            let planned = modify::plan_modify(src, stmt, ctx, catalog).map(Planned::of)?;
+            match returning {
+                Some(what) => returning::answer_rows(what, planned),
+                None => Ok(planned),
+            }
         }
         Statement::Explain { statement, .. } => {
             // A Strata EXPLAIN is answered by the server through `explain_target`;

@@ -202,13 +202,10 @@ fn describe<'s>(stmt: &'s Statement, src: &Source<'_>) -> Result<Modify<'s>, Pla
             from,
             using,
             selection,
-            returning,
             order_by,
             limit,
+            ..
         }) => {
-            if returning.is_some() {
-                return Err(PlanError::unsupported("DELETE ... RETURNING"));
-            }
             let mut from_tables = match from {
                 FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f) => f.clone(),
             };

@@ -96,6 +96,18 @@ pub struct Write {
     /// transaction outside a transaction and under a statement savepoint inside one
     /// (DML over several nodes). DDL cannot be rolled back and is not atomic.
     pub atomic: bool,
+    /// A write with RETURNING: each node answers with rows, which are the statement's
+    /// answer in this order (None: each node answers with an OK packet).
+    pub returning: Option<ReturnedOrder>,
+}
+
+/// The order of the rows a write with RETURNING gives back from its nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnedOrder {
+    /// Node after node, in plan order (DELETE: MariaDB promises no order).
+    ByNode,
+    /// Row `i` of the statement is row `.1` of part `.0` (INSERT: the VALUES order).
+    Rows(Vec<(usize, usize)>),
 }
 
 impl Write {
@@ -106,6 +118,7 @@ impl Write {
             kind,
             parts,
             atomic,
+            returning: None,
         }
     }
 

@@ -42,6 +42,7 @@ fn on_nodes(nodes: &[u32], sql: &str) -> Plan {
             kind: WriteKind::DdlFanOut,
             parts: NodeStatement::same(&DataNodeId::from_numbers(nodes), sql),
             atomic: false,
+            returning: None,
         }),
     }
 }
@@ -336,6 +337,7 @@ fn drop_and_rename_send_each_node_the_tables_it_holds() {
         Plan::Write(Write {
             kind: WriteKind::DdlFanOut,
             atomic: false,
+            returning: None,
             parts: vec![
                 NodeStatement {
                     dnid: dn(1),

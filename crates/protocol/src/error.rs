@@ -57,6 +57,10 @@ pub mod codes {
     pub const UNKNOWN_SYSTEM_VARIABLE: (u16, &str) = (1193, "HY000");
     /// ER_NOT_SUPPORTED_YET.
     pub const NOT_SUPPORTED: (u16, &str) = (1235, "42000");
+    /// ER_UNSUPPORTED_PS (a statement that cannot be prepared).
+    pub const UNSUPPORTED_PS: (u16, &str) = (1295, "HY000");
+    /// ER_SUBQUERIES_NOT_SUPPORTED (MariaDB: a subquery where only a value may stand).
+    pub const SUBQUERIES_NOT_SUPPORTED: (u16, &str) = (1970, "42000");
     /// ER_WRONG_VALUE_FOR_VAR.
     pub const WRONG_VALUE_FOR_VAR: (u16, &str) = (1231, "42000");
     /// ER_UNKNOWN_STMT_HANDLER.

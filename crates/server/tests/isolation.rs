@@ -114,7 +114,9 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
             &[1290],
         ),
         ("SET @q = 'SHUTDOWN'".into(), &[]),
-        ("PREPARE s FROM @q".into(), &[1235]),
+        // The variable's value is read and checked as the statement it is.
+        ("PREPARE s FROM @q".into(), &[1227]),
+        ("EXECUTE IMMEDIATE REPLACE(@q, 'x', 'y')".into(), &[1235]),
         ("SELECT LOAD_FILE('/etc/hostname')".into(), &[1290]),
         (
             "CREATE TABLE f (id INT) DATA DIRECTORY = '/tmp'".into(),

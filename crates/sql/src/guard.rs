@@ -452,24 +452,33 @@ fn check_dynamic_text(
 ) -> Result<(), Refusal> {
     match source {
         Some(t) if t.kind == TokenKind::String => {
-            let inner = string_value(t.text(sql)).into_owned();
-            let kind = classify(&inner);
-            if contains_ignore_ascii_case(inner.as_bytes(), b"information_schema") {
-                return Err(Refusal::Unsupported(format!(
-                    "{what} a statement over information_schema"
-                )));
-            }
-            match kind {
-                StatementKind::Show => return check_prepared_show(&inner, schemas),
-                StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
-                _ => {}
-            }
-            check_statement(&inner, kind, ByteSummary::of(inner.as_bytes()), schemas)
+            check_dynamic_statement(&string_value(t.text(sql)), what, schemas)
         }
         _ => Err(Refusal::Unsupported(format!(
             "{what} an expression or user variable (give the statement as a string literal)"
         ))),
     }
+}
+
+/// Checks `inner`, the text that `what` (`PREPARE ... FROM`, `EXECUTE IMMEDIATE`) will
+/// prepare or run, as a statement of its own.
+pub fn check_dynamic_statement(
+    inner: &str,
+    what: &str,
+    schemas: &dyn SchemaPolicy,
+) -> Result<(), Refusal> {
+    let kind = classify(inner);
+    if contains_ignore_ascii_case(inner.as_bytes(), b"information_schema") {
+        return Err(Refusal::Unsupported(format!(
+            "{what} a statement over information_schema"
+        )));
+    }
+    match kind {
+        StatementKind::Show => return check_prepared_show(inner, schemas),
+        StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
+        _ => {}
+    }
+    check_statement(inner, kind, ByteSummary::of(inner.as_bytes()), schemas)
 }
 
 /// The statement text of `PREPARE s FROM 'text'` or `EXECUTE IMMEDIATE 'text'`, for

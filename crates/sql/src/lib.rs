@@ -9,6 +9,7 @@ pub mod classify;
 pub mod database;
 pub mod ddl;
 pub mod digest;
+pub mod dynamic;
 pub mod error;
 pub mod guard;
 pub mod keywords;
@@ -22,6 +23,7 @@ pub mod schema_pin;
 pub mod search;
 pub mod select;
 pub mod set;
+pub mod set_statement;
 pub mod shape;
 pub mod show;
 pub mod split;
@@ -50,6 +52,7 @@ pub use select::{
     parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,
 };
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
+pub use set_statement::{is_set_statement, parse_set_statement, SetStatement};
 pub use shape::ShapeDigests;
 pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
 pub use split::{is_compound_statement, split_statements};

@@ -40,6 +40,13 @@ impl<'a> Parser<'a> {
         Some(t)
     }
 
+    /// The token consumed last.
+    pub(crate) fn previous(&self) -> Option<Token> {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i).copied())
+    }
+
     pub(crate) fn text(&self, t: Token) -> &'a str {
         t.text(self.src)
     }
@@ -167,7 +174,12 @@ impl<'a> Parser<'a> {
 
     /// Tokens from the next one up to (not including) a `,` at parenthesis depth 0 or the
     /// end; consumes them and returns their first and last token.
-    pub(crate) fn expression(&mut self) -> Result<(Token, Token), SqlError> {
+    /// With `stop`, it also stops before that keyword at depth 0 (`FOR` ends the
+    /// assignments of `SET STATEMENT`).
+    pub(crate) fn expression_before(
+        &mut self,
+        stop: Option<&str>,
+    ) -> Result<(Token, Token), SqlError> {
         let first = self.peek().ok_or_else(|| self.error("expression"))?;
         if first.is_punct(self.src, ",") {
             return Err(self.error("expression"));
@@ -185,6 +197,9 @@ impl<'a> Parser<'a> {
                     "," if depth == 0 => break,
                     _ => {}
                 }
+            }
+            if depth == 0 && stop.is_some_and(|kw| t.is_keyword(self.src, kw)) {
+                break;
             }
             last = t;
             self.pos += 1;

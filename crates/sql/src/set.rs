@@ -252,7 +252,7 @@ fn next_is_assign(p: &Parser<'_>, n: usize) -> bool {
         .is_some_and(|t| t.is_punct(p.src(), "=") || t.is_punct(p.src(), ":="))
 }
 
-fn expect_assign(p: &mut Parser<'_>) -> Result<(), SqlError> {
+pub(crate) fn expect_assign(p: &mut Parser<'_>) -> Result<(), SqlError> {
     if p.eat_punct("=") || p.eat_punct(":=") {
         Ok(())
     } else {
@@ -261,7 +261,7 @@ fn expect_assign(p: &mut Parser<'_>) -> Result<(), SqlError> {
 }
 
 /// How a system variable was named, which decides its effective scope.
-enum NamedScope {
+pub(crate) enum NamedScope {
     /// `@@session.x`, `@@global.x`, or a scope keyword before it.
     Explicit(VarScope),
     /// `@@x`: session for most variables, the next transaction for transaction ones.
@@ -321,7 +321,11 @@ fn parse_item(p: &mut Parser<'_>, keyword_scope: Option<VarScope>) -> Result<Set
 }
 
 /// Turns an assignment to a variable the session tracks into its specific item.
-fn specialise(named: NamedScope, name: String, value: SetExpr) -> Result<SetItem, SqlError> {
+pub(crate) fn specialise(
+    named: NamedScope,
+    name: String,
+    value: SetExpr,
+) -> Result<SetItem, SqlError> {
     let scope = match named {
         NamedScope::Explicit(s) => s,
         NamedScope::AtAt | NamedScope::Bare => VarScope::Session,
@@ -382,7 +386,16 @@ pub(crate) fn split_sys_var(text: &str) -> (Option<VarScope>, String) {
 }
 
 fn parse_expr(p: &mut Parser<'_>) -> Result<SetExpr, SqlError> {
-    let (first, last) = p.expression()?;
+    parse_expr_before(p, None)
+}
+
+/// The right-hand side of an assignment, ending before `stop` (see
+/// [`Parser::expression_before`]).
+pub(crate) fn parse_expr_before(
+    p: &mut Parser<'_>,
+    stop: Option<&str>,
+) -> Result<SetExpr, SqlError> {
+    let (first, last) = p.expression_before(stop)?;
     let span = Span {
         start: first.span.start,
         end: last.span.end,

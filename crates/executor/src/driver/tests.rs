@@ -270,7 +270,7 @@ fn a_write_combines_ok_packets_by_its_kind() {
         nodes: vec![ok(1, 0), ok(2, 7)],
         ..FakeIo::default()
     };
-    let result = run(run_write(&mut io, &write, Some("sp")));
+    let result = run(run_write(&mut io, &write, Some("sp"), usize::MAX));
     assert!(result.failures.is_empty());
     assert_eq!(
         io.nodes[1].sent,
@@ -295,7 +295,7 @@ fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
         WriteKind::Dml,
         NodeStatement::same(&DataNodeId::from_numbers(&[1, 2]), "UPDATE t SET a = 1"),
     );
-    let result = run(run_write(&mut io, &write, Some("sp")));
+    let result = run(run_write(&mut io, &write, Some("sp"), usize::MAX));
     assert_eq!(result.oks.len(), 1);
     assert_eq!(result.failures[0].0, 1);
     for node in &io.nodes {
@@ -314,7 +314,7 @@ fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
         nodes: vec![first, failing],
         ..FakeIo::default()
     };
-    let result = run(run_write(&mut io, &write, None));
+    let result = run(run_write(&mut io, &write, None, usize::MAX));
     assert_eq!((result.oks.len(), result.failures.len()), (1, 1));
     assert!(!io.log.iter().any(|l| l.starts_with("execute")));
 }
@@ -344,7 +344,7 @@ fn a_write_reports_each_node_done_once_in_plan_order() {
             "CREATE TABLE t (a INT)",
         ),
     );
-    let result = run(run_write(&mut io, &write, None));
+    let result = run(run_write(&mut io, &write, None, usize::MAX));
     assert_eq!((result.oks.len(), result.failures.len()), (1, 2));
     assert_eq!(io.parts_done, [(0, true), (1, false), (2, false)]);
 }

@@ -17,7 +17,7 @@ use strata_executor::{
     MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
     DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
-use strata_planner::{Materialize, QueryPlan, Write, WriteKind};
+use strata_planner::{Materialize, QueryPlan, ReturnedOrder, Write, WriteKind};
 use strata_protocol::constants::com;
 use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_protocol::ResultFormat;
@@ -81,8 +81,8 @@ impl Session {
         }
         let savepoint = atomic && !implicit;
         let result = self.run_write(write, savepoint).await;
-        let combined = match self.end_implicit(implicit, result).await {
-            Ok(parts) => parts.combined(write.combine()),
+        let (combined, returned) = match self.end_implicit(implicit, result).await {
+            Ok(parts) => (parts.combined(write.combine()), parts.returned),
             Err(e) => {
                 self.statement_failed(e).await;
                 return Ok(Answer::Failed);
@@ -94,6 +94,9 @@ impl Session {
         }
         if combined.warnings > 0 {
             self.backends.keep_for_warnings = true;
+        }
+        if let Some(order) = &write.returning {
+            return self.answer_returned(order, returned, more).await;
         }
         let mut status = self.status();
         if more {
@@ -147,6 +150,7 @@ impl Session {
     ) -> Result<strata_executor::WriteResult, MysqlError> {
         let nodes: Vec<DataNodeId> = write.parts.iter().map(|p| p.dnid).collect();
         let ctx = self.ctx.clone();
+        let variables = self.statement.variables.clone();
         // DDL over several data nodes is a job: SHOW @@JOB follows it node by node.
         let job = (write.kind == WriteKind::DdlFanOut && write.parts.len() > 1).then(|| {
             let statement = write.parts.first().map_or("", |p| p.sql.as_str());
@@ -168,10 +172,16 @@ impl Session {
             ctx: &ctx,
             job: job.as_ref(),
             dnids: &nodes,
+            variables: variables.as_deref(),
         };
-        let result =
-            strata_executor::run_write(&mut io, write, savepoint.then_some(STATEMENT_SAVEPOINT))
-                .await;
+        let budget = usize::try_from(ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
+        let result = strata_executor::run_write(
+            &mut io,
+            write,
+            savepoint.then_some(STATEMENT_SAVEPOINT),
+            budget,
+        )
+        .await;
         self.give_back(leases).await;
         let dnid_of = |node: usize| write.parts.get(node).map_or(DataNodeId::new(0), |p| p.dnid);
         let Some((node, first)) = result.failures.first() else {
@@ -209,6 +219,58 @@ impl Session {
             message,
             ..first.clone()
         })
+    }
+
+    /// Answers a committed write with RETURNING: the rows its nodes returned, in the
+    /// statement's order, under the first node's column definitions (the nodes hold
+    /// the same table, so they give the same ones).
+    async fn answer_returned(
+        &mut self,
+        order: &ReturnedOrder,
+        returned: Returned,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let columns = returned
+            .first()
+            .map(|(_, columns, _)| columns.clone())
+            .unwrap_or_default();
+        let rows = returned
+            .into_iter()
+            .map(|(node, _, rows)| (node, rows))
+            .collect();
+        let Some(rows) = strata_executor::returned_in_order(order, rows) else {
+            self.err(&MysqlError::new(
+                codes::UNKNOWN,
+                "the data nodes returned fewer rows than the write wrote",
+            ));
+            return Ok(Answer::Failed);
+        };
+        let format = self.result_format(ReplyFormat::text(more));
+        let mut status = self.status();
+        let mut sink = ClientSink::new(
+            &mut self.client.conn,
+            self.state.rename.as_ref(),
+            format,
+            status,
+        );
+        sink.columns(&columns).await?;
+        for row in rows {
+            if let Err(e) = sink.row(row).await {
+                return match e {
+                    Ok(e) => {
+                        self.err(&e);
+                        Ok(Answer::Failed)
+                    }
+                    Err(fatal) => Err(fatal),
+                };
+            }
+        }
+        self.statement.outcome.returned_rows = Some(sink.rows);
+        if more {
+            status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
+        }
+        format.writer(&mut self.client.conn).end(0, status);
+        Ok(Answer::Ok)
     }
 
     /// Returns a statement's connections: broken ones are dropped and their
@@ -411,11 +473,13 @@ impl Session {
     ) -> (Result<QueryOutcome, SessionError>, u64) {
         let ctx = self.ctx.clone();
         let status = self.status();
+        let variables = self.statement.variables.clone();
         let mut io = LeaseIo {
             leases,
             ctx: &ctx,
             job: None,
             dnids: nodes,
+            variables: variables.as_deref(),
         };
         let mut sink = ClientSink::new(
             &mut self.client.conn,
@@ -533,6 +597,9 @@ pub(super) async fn drive<S: RowSink>(
     }
 }
 
+/// The rows each node of a write with RETURNING returned: (plan position, columns, rows).
+type Returned = Vec<(usize, Vec<ColumnDef>, Vec<Bytes>)>;
+
 /// What streams a query's result to the client: a merge of several data nodes'
 /// replies, or one node's reply to a statement run over copies of its tables.
 pub(super) enum Driver<'p> {
@@ -548,6 +615,8 @@ pub(super) struct LeaseIo<'a> {
     pub(super) job: Option<&'a JobHandle>,
     /// The data node of each plan position (for the job's error messages).
     pub(super) dnids: &'a [DataNodeId],
+    /// The statement's `SET STATEMENT ... FOR ` prefix, sent before each text.
+    pub(super) variables: Option<&'a str>,
 }
 
 impl LeaseIo<'_> {
@@ -581,14 +650,22 @@ fn failed(lease: &mut Lease, e: &BackendError) -> MysqlError {
 impl NodeIo for LeaseIo<'_> {
     async fn send(&mut self, node: usize, statements: &[&str]) -> Result<(), MysqlError> {
         let topology = &self.ctx.topology;
+        let variables = self.variables;
         let lease = self.usable(node)?;
         let dnid = lease.target().dnid;
         for sql in statements {
+            let renamed;
+            let mut text: &str = sql;
             if topology.names_differ {
-                let text = rewrite_schemas(topology, sql, Some(dnid));
-                lease.queue_command(com::QUERY, text.as_bytes());
-            } else {
-                lease.queue_command(com::QUERY, sql.as_bytes());
+                renamed = rewrite_schemas(topology, sql, Some(dnid));
+                text = &renamed;
+            }
+            match variables {
+                Some(prefix) => lease.queue_command(
+                    com::QUERY,
+                    [prefix.as_bytes(), text.as_bytes()].concat().as_slice(),
+                ),
+                None => lease.queue_command(com::QUERY, text.as_bytes()),
             }
         }
         match lease.flush().await {

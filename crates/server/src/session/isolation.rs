@@ -200,7 +200,7 @@ impl Session {
     /// Runs `text` on the home data node and reads its whole result (the small ones
     /// the session rewrites before the client sees them: SHOW VARIABLES,
     /// information_schema). `no_database`: the storage connection has none selected.
-    async fn home_result(
+    pub(super) async fn home_result(
         &mut self,
         text: &str,
         no_database: bool,

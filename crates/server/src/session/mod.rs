@@ -38,6 +38,7 @@ mod backends;
 mod client;
 mod databases;
 mod distributed;
+mod dynamic;
 mod firewall;
 pub(crate) mod handshake;
 mod identity;
@@ -50,6 +51,7 @@ mod query;
 mod read_then_write;
 mod reads;
 mod state;
+mod statement_vars;
 mod transaction;
 
 use std::sync::atomic::Ordering;
@@ -183,6 +185,9 @@ pub(super) struct StatementState {
     replica_read: Option<reads::ReplicaRead>,
     /// It was given a replica's connection.
     on_replica: bool,
+    /// `SET STATEMENT ... FOR ` when it runs under statement variables: sent before each
+    /// text that runs for it on a storage node.
+    variables: Option<std::sync::Arc<str>>,
 }
 
 impl Default for StatementState {
@@ -195,6 +200,7 @@ impl Default for StatementState {
             digest: None,
             replica_read: None,
             on_replica: false,
+            variables: None,
         }
     }
 }

@@ -156,6 +156,9 @@ impl Session {
         self.statement.kind = Some(kind);
         let bytes = ByteSummary::of(raw);
         self.refresh_account();
+        if kind == StatementKind::Set && strata_sql::is_set_statement(sql) {
+            return self.set_statement_for(sql, more).await;
+        }
         if strata_sql::guard::is_account_statement(sql, kind) {
             return Ok(self.account_statement(sql, more).await);
         }
@@ -167,16 +170,48 @@ impl Session {
         // Default deny: what follows answers, plans or forwards only statements that
         // passed, for accounts allowed to run them; what identifies a storage server is
         // replaced by the compute node's own.
-        if let Err(e) = self
-            .guard(sql, kind, bytes)
-            .and_then(|()| self.authorize(sql, kind))
-        {
+        // PREPARE/EXECUTE IMMEDIATE of an expression: its value is what is checked.
+        let mut dynamic = None;
+        if matches!(kind, StatementKind::Prepare | StatementKind::Execute) {
+            match self.dynamic_text(sql, kind).await {
+                Ok(text) => dynamic = text,
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            }
+        }
+        let checked = match &dynamic {
+            Some(text) => self.check_dynamic(text, kind),
+            None => self
+                .guard(sql, kind, bytes)
+                .and_then(|()| self.authorize(sql, kind)),
+        };
+        if let Err(e) = checked {
             self.err(&e);
             return Ok(Answer::Failed);
         }
-        if let Err(e) = self.firewall(sql, kind).await {
+        let screened = match &dynamic {
+            Some(text) => self.firewall(text, strata_sql::classify(text)).await,
+            None => self.firewall(sql, kind).await,
+        };
+        if let Err(e) = screened {
             self.err(&e);
             return Ok(Answer::Failed);
+        }
+        if kind == StatementKind::Prepare {
+            if let Some(e) = self.prepare_over_nodes(sql, dynamic.as_deref()) {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        }
+        if kind == StatementKind::Execute {
+            if let Some(done) = self
+                .execute_immediate_planned(sql, dynamic.as_deref(), more)
+                .await
+            {
+                return done;
+            }
         }
         // Connect-time SELECTs are answered from the text as sent: masking turns their
         // variables into literals.
@@ -213,7 +248,8 @@ impl Session {
             StatementKind::Set => return self.set_statement(sql, raw, more).await,
             StatementKind::Show => return self.show(sql, raw, more).await,
             StatementKind::Select => {
-                if trivial_select {
+                // Under SET STATEMENT the storage node answers, with the variables.
+                if trivial_select && self.statement.variables.is_none() {
                     if let Some(select) = strata_sql::parse_simple_select(unmasked) {
                         if let Some(result) = self.answer_select(&select) {
                             self.write_local(&result, more);
@@ -433,12 +469,17 @@ impl Session {
         more: bool,
     ) -> Result<Answer, SessionError> {
         let rewritten;
-        let raw = if self.ctx.topology.names_differ && sql.contains('.') {
+        let mut raw = if self.ctx.topology.names_differ && sql.contains('.') {
             rewritten = self.rewrite_schemas_for(sql, Some(dnid));
             rewritten.as_bytes()
         } else {
             raw
         };
+        let with_variables;
+        if let Some(prefix) = &self.statement.variables {
+            with_variables = [prefix.as_bytes(), raw].concat();
+            raw = &with_variables;
+        }
         let mut lease = match self.lease(dnid, physical.as_deref()).await {
             Ok(l) => l,
             Err(e) => {

@@ -197,11 +197,13 @@ impl Session {
                 return Err(e);
             }
         };
+        let variables = self.statement.variables.clone();
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
             job: None,
             dnids: &nodes,
+            variables: variables.as_deref(),
         };
         let outcome = match drive(&mut io, driver, &mut rows).await {
             Ok(outcome) => outcome,

@@ -1,0 +1,119 @@
+//! Dynamic SQL: `PREPARE s FROM source` and `EXECUTE IMMEDIATE source [USING ...]`.
+//! A string literal is checked by the guard as the statement it holds. An expression of
+//! literals, user variables and `CONCAT`/`CONCAT_WS` is evaluated first on the
+//! connection that holds the session's user variables (it has no side effect, and runs
+//! again, with the same value, when the storage node runs the statement); its value is
+//! then checked and authorized like any statement. Other expressions stay refused: their
+//! text is known only where they run. Over several data nodes `EXECUTE IMMEDIATE` runs
+//! its text as the statement itself, planned like any, and `PREPARE ... FROM` is
+//! refused (its `EXECUTE` would reach the home data node only).
+
+use strata_protocol::{codes, MysqlError};
+use strata_sql::dynamic::{dynamic_source, DynamicSource};
+use strata_sql::{classify, ByteSummary, StatementKind};
+
+use super::{Answer, Session, SessionError};
+
+impl Session {
+    /// The text `PREPARE ... FROM expr` or `EXECUTE IMMEDIATE expr` will run when the
+    /// compute node can evaluate `expr` (None for a literal, which the guard reads, for
+    /// what it cannot evaluate, and for other statements); MariaDB's errors for a NULL
+    /// text (1064) and a subquery (1970).
+    pub(super) async fn dynamic_text(
+        &mut self,
+        sql: &str,
+        kind: StatementKind,
+    ) -> Result<Option<String>, MysqlError> {
+        let Some(dynamic) = dynamic_source(sql, kind) else {
+            return Ok(None);
+        };
+        match dynamic.source {
+            DynamicSource::Literal(_) | DynamicSource::Opaque => Ok(None),
+            DynamicSource::Subquery => Err(MysqlError::new(
+                codes::SUBQUERIES_NOT_SUPPORTED,
+                dynamic.subquery_message(),
+            )),
+            DynamicSource::Evaluable(expr) => {
+                let (_, rows) = self.home_result(&format!("SELECT {expr}"), false).await?;
+                match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                    Some(Some(text)) => Ok(Some(text)),
+                    _ => Err(MysqlError::parse("NULL", 1)),
+                }
+            }
+        }
+    }
+
+    /// Default deny and privileges for the text a dynamic statement will run.
+    pub(super) fn check_dynamic(&self, text: &str, kind: StatementKind) -> Result<(), MysqlError> {
+        let what = if kind == StatementKind::Prepare {
+            "PREPARE ... FROM"
+        } else {
+            "EXECUTE IMMEDIATE"
+        };
+        strata_sql::guard::check_dynamic_statement(text, what, &self.ctx.private_schemas)
+            .map_err(|r| self.refusal_error(&r))?;
+        self.authorize(text, classify(text))
+    }
+
+    /// `PREPARE s FROM` a text that would need the planner (a database over several data
+    /// nodes): refused, since `EXECUTE s` would run on the home data node only.
+    pub(super) fn prepare_over_nodes(&self, sql: &str, text: Option<&str>) -> Option<MysqlError> {
+        let literal;
+        let text = match text {
+            Some(t) => t,
+            None => {
+                literal = strata_sql::guard::dynamic_statement_text(sql, StatementKind::Prepare)?;
+                literal.as_str()
+            }
+        };
+        self.needs_planner(text, classify(text), ByteSummary::of(text.as_bytes()))
+            .then(|| {
+                MysqlError::not_supported(
+                    "PREPARE ... FROM in a database over several data nodes (use EXECUTE IMMEDIATE or a server-side prepared statement)",
+                )
+            })
+    }
+
+    /// `EXECUTE IMMEDIATE` of `text` in a session whose statements the planner places
+    /// (a database over several data nodes): the text runs as the statement itself.
+    /// None when the statement goes to the home data node as usual.
+    pub(super) async fn execute_immediate_planned(
+        &mut self,
+        sql: &str,
+        text: Option<&str>,
+        more: bool,
+    ) -> Option<Result<Answer, SessionError>> {
+        let literal;
+        let text = match text {
+            Some(t) => t,
+            None => {
+                literal = strata_sql::guard::dynamic_statement_text(sql, StatementKind::Execute)?;
+                literal.as_str()
+            }
+        };
+        let kind = classify(text);
+        if !self.needs_planner(text, kind, ByteSummary::of(text.as_bytes())) {
+            return None;
+        }
+        let refusal = if matches!(
+            kind,
+            StatementKind::Prepare | StatementKind::Execute | StatementKind::Deallocate
+        ) {
+            Some(MysqlError::new(
+                codes::UNSUPPORTED_PS,
+                "This command is not supported in the prepared statement protocol yet",
+            ))
+        } else if dynamic_source(sql, StatementKind::Execute).is_some_and(|d| d.using) {
+            Some(MysqlError::not_supported(
+                "EXECUTE IMMEDIATE ... USING over several data nodes",
+            ))
+        } else {
+            None
+        };
+        if let Some(e) = refusal {
+            self.err(&e);
+            return Some(Ok(Answer::Failed));
+        }
+        Some(Box::pin(self.statement(text, text.as_bytes(), more)).await)
+    }
+}

@@ -1,0 +1,165 @@
+//! Where the text of dynamic SQL comes from: `PREPARE s FROM source` and `EXECUTE
+//! IMMEDIATE source [USING ...]`. A string literal is read here; an expression made only
+//! of literals, user variables and `CONCAT`/`CONCAT_WS` has no side effect, so the
+//! session may evaluate it on the connection that holds the user variables and check the
+//! text like any statement; anything else (other functions, system variables, ...) is
+//! text the compute node cannot know before the storage node runs it.
+
+use crate::classify::StatementKind;
+use crate::lexer::{code_tokens, string_value, Token, TokenKind};
+
+/// What the source of a dynamic statement is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DynamicSource<'a> {
+    /// A string literal, and its value.
+    Literal(String),
+    /// An expression the compute node may evaluate (`SELECT <text>`) without side effects.
+    Evaluable(&'a str),
+    /// An expression with a subquery, which MariaDB refuses (1970).
+    Subquery,
+    /// Any other expression: its value cannot be known here.
+    Opaque,
+}
+
+/// A `PREPARE ... FROM` or `EXECUTE IMMEDIATE` statement's source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dynamic<'a> {
+    /// Where its text comes from.
+    pub source: DynamicSource<'a>,
+    /// `EXECUTE IMMEDIATE ... USING ...`: parameters follow.
+    pub using: bool,
+    /// The statement as MariaDB names it in messages (`EXECUTE IMMEDIATE`, `PREPARE..FROM`).
+    pub what: &'static str,
+}
+
+impl Dynamic<'_> {
+    /// MariaDB's ER_SUBQUERIES_NOT_SUPPORTED (1970) message for this statement.
+    pub fn subquery_message(&self) -> String {
+        format!(
+            "{} does not support subqueries or stored functions",
+            self.what
+        )
+    }
+}
+
+/// The source of `PREPARE s FROM source` or `EXECUTE IMMEDIATE source [USING ...]`;
+/// None for other statements.
+pub fn dynamic_source(sql: &str, kind: StatementKind) -> Option<Dynamic<'_>> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let (start, what) = match kind {
+        StatementKind::Prepare => {
+            let from = toks.iter().position(|t| t.is_keyword(sql, "FROM"))?;
+            (from + 1, "PREPARE..FROM")
+        }
+        StatementKind::Execute if toks.get(1)?.is_keyword(sql, "IMMEDIATE") => {
+            (2, "EXECUTE IMMEDIATE")
+        }
+        _ => return None,
+    };
+    // The expression ends at USING (EXECUTE IMMEDIATE) or a `;` at depth 0.
+    let mut depth = 0usize;
+    let mut end = toks.len();
+    for (i, t) in toks.iter().enumerate().skip(start) {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && (t.is_keyword(sql, "USING") || t.is_punct(sql, ";")) {
+            end = i;
+            break;
+        }
+    }
+    let using = toks.get(end).is_some_and(|t| t.is_keyword(sql, "USING"));
+    let expr = toks.get(start..end).unwrap_or_default();
+    let source = match expr {
+        [] => DynamicSource::Opaque,
+        [only] if only.kind == TokenKind::String => {
+            DynamicSource::Literal(string_value(only.text(sql)).into_owned())
+        }
+        [first, .., last] | [first @ last] => classify_expression(sql, expr, first, last),
+    };
+    Some(Dynamic {
+        source,
+        using,
+        what,
+    })
+}
+
+fn classify_expression<'a>(
+    sql: &'a str,
+    expr: &[Token],
+    first: &Token,
+    last: &Token,
+) -> DynamicSource<'a> {
+    if expr.iter().any(|t| t.is_keyword(sql, "SELECT")) {
+        return DynamicSource::Subquery;
+    }
+    let evaluable = expr.iter().enumerate().all(|(i, t)| match t.kind {
+        k if k.is_literal() || k == TokenKind::UserVar => true,
+        TokenKind::Punct => matches!(t.text(sql), "(" | ")" | ","),
+        TokenKind::Ident => {
+            let text = t.text(sql);
+            let next = expr.get(i + 1);
+            let call = ["CONCAT", "CONCAT_WS"]
+                .iter()
+                .any(|f| text.eq_ignore_ascii_case(f))
+                && next.is_some_and(|n| n.is_punct(sql, "("));
+            // A character set introducer: `_latin1 0x01`, `_utf8mb4 'x'`.
+            let introducer = text.starts_with('_')
+                && next.is_some_and(|n| matches!(n.kind, TokenKind::String | TokenKind::HexNumber));
+            call || introducer
+        }
+        _ => false,
+    });
+    if evaluable {
+        DynamicSource::Evaluable(&sql[first.span.start..last.span.end])
+    } else {
+        DynamicSource::Opaque
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::classify;
+
+    fn source(sql: &str) -> Option<(DynamicSource<'_>, bool)> {
+        dynamic_source(sql, classify(sql)).map(|d| (d.source, d.using))
+    }
+
+    #[test]
+    fn sources_of_dynamic_statements() {
+        use DynamicSource::*;
+        assert_eq!(
+            source("PREPARE s FROM 'SELECT 1'"),
+            Some((Literal("SELECT 1".into()), false))
+        );
+        assert_eq!(
+            source("EXECUTE IMMEDIATE CONCAT('SELECT ', @a, ' FROM t') USING 1, @b"),
+            Some((Evaluable("CONCAT('SELECT ', @a, ' FROM t')"), true))
+        );
+        assert_eq!(source("PREPARE s FROM @q"), Some((Evaluable("@q"), false)));
+        assert_eq!(
+            source("EXECUTE IMMEDIATE _latin1 0x01"),
+            Some((Evaluable("_latin1 0x01"), false))
+        );
+        assert_eq!(
+            source("EXECUTE IMMEDIATE concat_ws(',', 'a', 1.5)"),
+            Some((Evaluable("concat_ws(',', 'a', 1.5)"), false))
+        );
+        assert_eq!(
+            source("PREPARE s FROM (1 IN (SELECT * FROM t1))"),
+            Some((Subquery, false))
+        );
+        for opaque in [
+            "EXECUTE IMMEDIATE REPLACE(@q, 'a', 'b')",
+            "EXECUTE IMMEDIATE @@sql_mode",
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', f(1))",
+            "PREPARE s FROM @a := 'SELECT 1'",
+        ] {
+            assert_eq!(source(opaque), Some((Opaque, false)), "{opaque}");
+        }
+        assert_eq!(source("EXECUTE s USING @a"), None);
+        assert_eq!(source("SELECT 1"), None);
+    }
+}
