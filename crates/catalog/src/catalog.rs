@@ -35,7 +35,7 @@ use databases::{node_problems, runtime_db};
 use declared::declarations;
 use remote::ListenerSlot;
 use tables::load_tables;
-use views::{load_views, ViewMap};
+use views::{load_views, ViewMap, ViewsGuard};
 
 /// Tables by database, then by name (both case-sensitive).
 type TableMap = BTreeMap<String, BTreeMap<String, Arc<TableInfo>>>;
@@ -54,6 +54,8 @@ pub struct Catalog {
     tables: RwLock<TableMap>,
     /// Views by database, then by name. Lock order: `tables` before `views`.
     views: RwLock<ViewMap>,
+    /// Whether `views` holds any (read on every planned statement without the lock).
+    has_views: std::sync::atomic::AtomicBool,
     /// Told about accounts and databases another compute node changed (the server
     /// re-reads accounts and updates its schema policy).
     remote_listener: ListenerSlot,
@@ -142,6 +144,7 @@ impl Catalog {
             declared,
             dbs: RwLock::new(dbs),
             tables: RwLock::new(tables),
+            has_views: std::sync::atomic::AtomicBool::new(!views.is_empty()),
             views: RwLock::new(views),
             remote_listener: ListenerSlot::default(),
         })
@@ -230,8 +233,11 @@ impl Catalog {
         self.views.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn views_write(&self) -> RwLockWriteGuard<'_, ViewMap> {
-        self.views.write().unwrap_or_else(|e| e.into_inner())
+    fn views_write(&self) -> ViewsGuard<'_> {
+        ViewsGuard {
+            guard: self.views.write().unwrap_or_else(|e| e.into_inner()),
+            flag: &self.has_views,
+        }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Arc<LogicDb>>> {

@@ -47,12 +47,13 @@ mod scatter;
 mod scope;
 mod select;
 mod source;
+mod view;
 
 use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
-pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
+pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
 pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
@@ -114,6 +115,10 @@ pub fn plan_statement(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
+    if let Some(expanded) = view::expand(sql, ctx, catalog)? {
+        let src = Source::new(&expanded)?;
+        return with_stack_for(&src, || plan_source(&src, ctx, catalog))?;
+    }
     let src = Source::new(sql)?;
     with_stack_for(&src, || plan_source(&src, ctx, catalog))?
 }
@@ -183,6 +188,9 @@ fn plan_source(
         }
     }
     if let Some(planned) = routine::plan_routine(src, ctx, catalog)? {
+        return Ok(planned);
+    }
+    if let Some(planned) = view::ddl::plan(src, ctx, catalog)? {
         return Ok(planned);
     }
     if is_create_table(src) {

@@ -3,7 +3,9 @@
 //! store enforces too: both live under one key per name.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLockWriteGuard};
 
 use super::{Catalog, LogicDb};
 use crate::error::CatalogError;
@@ -14,7 +16,39 @@ use crate::view::ViewInfo;
 /// Views by database, then by name (both case-sensitive).
 pub(super) type ViewMap = BTreeMap<String, BTreeMap<String, Arc<ViewInfo>>>;
 
+/// The views' write lock; releasing it records whether any view is left, so the
+/// planner's [`Catalog::any_views`] needs no lock.
+pub(super) struct ViewsGuard<'a> {
+    pub(super) guard: RwLockWriteGuard<'a, ViewMap>,
+    pub(super) flag: &'a AtomicBool,
+}
+
+impl Deref for ViewsGuard<'_> {
+    type Target = ViewMap;
+    fn deref(&self) -> &ViewMap {
+        &self.guard
+    }
+}
+
+impl DerefMut for ViewsGuard<'_> {
+    fn deref_mut(&mut self) -> &mut ViewMap {
+        &mut self.guard
+    }
+}
+
+impl Drop for ViewsGuard<'_> {
+    fn drop(&mut self) {
+        let any = self.guard.values().any(|v| !v.is_empty());
+        self.flag.store(any, Ordering::Release);
+    }
+}
+
 impl Catalog {
+    /// False when no database has a view (one atomic read).
+    pub fn any_views(&self) -> bool {
+        self.has_views.load(Ordering::Acquire)
+    }
+
     /// The view `db`.`name` (both case-sensitive, as MariaDB on Linux).
     pub fn view(&self, db: &str, name: &str) -> Option<Arc<ViewInfo>> {
         self.views_read().get(db)?.get(name).cloned()

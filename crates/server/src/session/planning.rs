@@ -47,6 +47,14 @@ impl CatalogView for CatalogAdapter<'_> {
         self.catalog.table(db, name)
     }
 
+    fn view(&self, db: &str, name: &str) -> Option<Arc<strata_catalog::ViewInfo>> {
+        self.catalog.view(db, name)
+    }
+
+    fn any_views(&self) -> bool {
+        self.catalog.any_views()
+    }
+
     fn declared_table(
         &self,
         db: &str,
