@@ -102,6 +102,8 @@ pub enum CatalogChange {
         name: String,
         /// Its definition (the definer is left empty for the server to fill in).
         view: Box<strata_catalog::ViewInfo>,
+        /// An existing view of that name is replaced (OR REPLACE, ALTER).
+        replace: bool,
     },
     /// A view is dropped (DROP VIEW); an unknown one is an error unless `if_exists`.
     DropView {

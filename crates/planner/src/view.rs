@@ -236,7 +236,7 @@ pub(crate) fn quote(name: &str) -> String {
 }
 
 /// (database, name) of a one- or two-part table name.
-fn resolve(name: &ObjectName, db: Option<&str>) -> Option<(String, String)> {
+pub(crate) fn resolve(name: &ObjectName, db: Option<&str>) -> Option<(String, String)> {
     let parts: Vec<&str> = name
         .0
         .iter()
@@ -297,21 +297,21 @@ fn apply_edits(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
 }
 
 /// A table name of a FROM clause.
-struct NamedTable {
-    name: ObjectName,
+pub(crate) struct NamedTable {
+    pub(crate) name: ObjectName,
     aliased: bool,
 }
 
 /// The table names a statement's FROM clauses use, and its CTE names (which hide
 /// tables and views of the same name).
 #[derive(Default)]
-struct TableRefs {
-    tables: Vec<NamedTable>,
-    ctes: HashSet<String>,
+pub(crate) struct TableRefs {
+    pub(crate) tables: Vec<NamedTable>,
+    pub(crate) ctes: HashSet<String>,
 }
 
 impl TableRefs {
-    fn of(stmt: &Statement) -> TableRefs {
+    pub(crate) fn of(stmt: &Statement) -> TableRefs {
         let mut refs = TableRefs::default();
         let _ = stmt.visit(&mut refs);
         refs

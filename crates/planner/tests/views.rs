@@ -157,7 +157,7 @@ fn create_view_is_checked_like_mariadb() {
 fn create_view_records_the_select_as_written_or_with_the_column_list_as_aliases() {
     let created = |sql: &str| match changes(sql) {
         Ok(mut c) if c.len() == 1 => match c.remove(0) {
-            CatalogChange::CreateView { db, name, view } => (db, name, *view),
+            CatalogChange::CreateView { db, name, view, .. } => (db, name, *view),
             other => panic!("{other:?}"),
         },
         other => panic!("{other:?}"),

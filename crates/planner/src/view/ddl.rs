@@ -172,15 +172,64 @@ pub(crate) fn plan(
     };
     crate::plan_statement(select, &view_ctx, catalog)?;
     let stored = checked_select(select, &head.columns, &db, catalog)?;
+    let probe = probe(&stored, &db, ctx, catalog)?;
     let mut view = ViewInfo::new(&stored, "", "");
     view.columns = head.columns;
     view.algorithm = head.algorithm.unwrap_or_else(|| "UNDEFINED".into());
     view.check_option = head.check_option;
-    Ok(Some(catalog_only(vec![CatalogChange::CreateView {
+    let mut planned = catalog_only(vec![CatalogChange::CreateView {
         db,
         name,
         view: Box::new(view),
-    }])))
+        replace: alter || head.replace,
+    }]);
+    if let Some((dnid, sql)) = probe {
+        planned.plan = Plan::route(dnid, sql, crate::plan::Reply::Rows);
+    }
+    Ok(Some(planned))
+}
+
+/// The check of a new view's columns and expressions, which only a MariaDB can make
+/// (unknown columns, wrong functions): its SELECT with `LIMIT 0` on a data node that
+/// holds every table it reads (after expanding views); None when no node holds them
+/// all (then the SELECT is only planned).
+fn probe(
+    select: &str,
+    db: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<(strata_catalog::DataNodeId, String)>, PlanError> {
+    let text = format!(
+        "SELECT * FROM ({}) AS `strata_view_check` LIMIT 0",
+        super::select_in(select, db, ctx.db)?
+    );
+    let text = super::expand(&text, ctx, catalog)?.unwrap_or(text);
+    let Some(mut nodes) = catalog.database(db).map(|d| d.data_nodes) else {
+        return Ok(None);
+    };
+    let Ok(stmt) = Source::new(&text).and_then(|s| s.parse()) else {
+        return Ok(None);
+    };
+    let refs = super::TableRefs::of(&stmt);
+    for r in &refs.tables {
+        let Some((tdb, table)) = super::resolve(&r.name, ctx.db) else {
+            return Ok(None);
+        };
+        if r.name.0.len() == 1 && refs.ctes.contains(&table) {
+            continue;
+        }
+        if crate::scope::SYSTEM_SCHEMAS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&tdb))
+        {
+            continue;
+        }
+        let Some(info) = catalog.table(&tdb, &table) else {
+            return Ok(None);
+        };
+        nodes.retain(|n| info.data_nodes.contains(n));
+    }
+    Ok(nodes.first().map(|&n| (n, text)))
 }
 
 /// What the head of CREATE/ALTER VIEW said.

@@ -50,6 +50,7 @@ mod query;
 mod reads;
 mod state;
 mod transaction;
+mod views;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
