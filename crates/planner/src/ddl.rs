@@ -370,11 +370,10 @@ pub(crate) fn plan_ddl_statement(
                 notes: Vec::new(),
             })
         }
-        // Views are not recorded in the catalog: a view created on a data node could be
-        // neither queried (its name is an unknown table) nor dropped through Strata, and
-        // one over a sharded table pruned to a node would see that node's rows only.
+        // Views of databases over several nodes are Strata's (`crate::view`); those of
+        // a one-node database live on its node, reached when it is the current one.
         Statement::CreateView { .. } => Err(PlanError::unsupported(
-            "CREATE VIEW (views are not in Strata's catalog yet)",
+            "CREATE VIEW of a database on one data node while another database is current (USE it first)",
         )),
         other => Err(PlanError::unsupported(statement_kind(other))),
     }

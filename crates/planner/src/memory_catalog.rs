@@ -63,6 +63,11 @@ impl MemoryCatalog {
         self
     }
 
+    /// Removes a view.
+    pub fn remove_view(&mut self, db: &str, name: &str) -> Option<Arc<ViewInfo>> {
+        self.views.remove(&(db.to_string(), name.to_string()))
+    }
+
     /// Removes a table.
     pub fn remove_table(&mut self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
         self.tables.remove(&(db.to_string(), name.to_string()))

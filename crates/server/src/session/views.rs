@@ -79,10 +79,10 @@ impl Session {
                     name,
                     if_exists,
                 } => {
-                    if catalog.view(db, name).is_none() || catalog.drop_view(db, name).is_err() {
-                        if !if_exists {
-                            missing.push(format!("{db}.{name}"));
-                        }
+                    let dropped =
+                        catalog.view(db, name).is_some() && catalog.drop_view(db, name).is_ok();
+                    if !dropped && !if_exists {
+                        missing.push(format!("{db}.{name}"));
                     }
                 }
                 other => {
