@@ -165,6 +165,42 @@ async fn views_are_shown_kept_across_restarts_and_dropped_with_their_database() 
         vec![("v1".into(), "VIEW".into()), ("v2".into(), "VIEW".into())]
     );
 
+    let described: Vec<(String, String, String, String)> = c
+        .query(format!(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION FROM information_schema.VIEWS \
+             WHERE TABLE_SCHEMA = '{db}' ORDER BY TABLE_NAME"
+        ))
+        .await?;
+    assert_eq!(
+        described,
+        vec![
+            (
+                db.clone(),
+                "v1".into(),
+                "SELECT id, name FROM vt WHERE id > 1".into(),
+                "CASCADED".into()
+            ),
+            (
+                db.clone(),
+                "v2".into(),
+                "SELECT code AS `a` FROM vg".into(),
+                "NONE".into()
+            ),
+        ]
+    );
+    let listed: Vec<(String, String)> = c
+        .query(format!(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = '{db}' AND TABLE_NAME LIKE 'v_' ORDER BY TABLE_NAME"
+        ))
+        .await?;
+    assert!(
+        listed.contains(&("v1".into(), "VIEW".into()))
+            && listed.contains(&("v2".into(), "VIEW".into()))
+            && listed.contains(&("vt".into(), "BASE TABLE".into())),
+        "{listed:?}"
+    );
+
     // Writes through views are refused; the name is the view's in every other way.
     for sql in [
         "UPDATE v1 SET name = 'x'",

@@ -203,3 +203,51 @@ impl Session {
             .collect())
     }
 }
+
+/// The rows Strata's views add to `information_schema.VIEWS` and `.TABLES` (as a
+/// SELECT to append with UNION ALL, in MariaDB 10.11's column order), for the
+/// databases (and tables) the account may see; None for other tables or no views.
+/// The schema is the physical name, mapped back to the logical one with the rest.
+pub(super) fn information_schema_rows(
+    ctx: &crate::context::ServerContext,
+    table: &str,
+    visible: &[super::isolation::VisibleSchema],
+) -> Option<String> {
+    let views_table = table.eq_ignore_ascii_case("VIEWS");
+    if !views_table && !table.eq_ignore_ascii_case("TABLES") {
+        return None;
+    }
+    let catalog = ctx.topology.catalog();
+    if !catalog.any_views() {
+        return None;
+    }
+    let text = |v: &str| super::isolation::sql_string(v);
+    let mut rows = Vec::new();
+    for schema in visible {
+        for (name, view) in catalog.views(&schema.logical) {
+            if schema.tables.as_ref().is_some_and(|t| !t.contains(&name)) {
+                continue;
+            }
+            let (schema_name, name) = (&schema.literal, text(&name));
+            rows.push(if views_table {
+                format!(
+                    "SELECT 'def', {schema_name}, {name}, {}, {}, 'NO', {}, {}, {}, {}, {}",
+                    text(&view.select),
+                    text(view.check_option.as_deref().unwrap_or("NONE")),
+                    text(&format!("{}@{}", view.definer_user, view.definer_host)),
+                    text(&view.sql_security),
+                    text(&view.character_set_client),
+                    text(&view.collation_connection),
+                    text(&view.algorithm),
+                )
+            } else {
+                format!(
+                    "SELECT 'def', {schema_name}, {name}, 'VIEW', NULL, NULL, NULL, NULL, NULL, \
+                     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'VIEW', \
+                     NULL, NULL"
+                )
+            });
+        }
+    }
+    (!rows.is_empty()).then(|| rows.join(" UNION ALL "))
+}
