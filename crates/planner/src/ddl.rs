@@ -442,7 +442,7 @@ fn plan_drop_tables(
     for name in names {
         let (db, table) = resolver.names(name)?;
         let Some(info) = catalog.table(&db, &table) else {
-            if catalog.view(&db, &table).is_some() {
+            if !if_exists && catalog.view(&db, &table).is_some() {
                 return Err(PlanError::Statement {
                     code: 1965,
                     sqlstate: "42S02",

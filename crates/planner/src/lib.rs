@@ -123,6 +123,16 @@ pub fn plan_statement(
     with_stack_for(&src, || plan_source(&src, ctx, catalog))?
 }
 
+/// `sql` with the views it reads replaced by their SELECTs as derived tables (None when
+/// it names no view): what a data node can prepare for a statement over views.
+pub fn expand_views(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<String>, PlanError> {
+    view::expand(sql, ctx, catalog)
+}
+
 /// The plan that runs the read `sql` whole on one data node over temporary copies of its
 /// tables ([`Plan::Materialize`]), for a plan the executor found it cannot run once it
 /// saw the data nodes' columns (a merge that refuses to compare strings of a collation

@@ -11,7 +11,8 @@ mod diffkit;
 use mysql_async::prelude::*;
 
 use diffkit::{
-    create_on_both, differences, drop_and_shut_down, node_and_reference, node_with_tables, BoxError,
+    create_on_both, differences, drop_and_shut_down, node_and_reference, node_with_tables,
+    prepared_difference, BoxError,
 };
 
 type TestResult = Result<(), BoxError>;
@@ -108,7 +109,11 @@ const STATEMENTS: &[(&str, bool)] = &[
 async fn views_answer_like_one_mariadb() -> TestResult {
     let (node, db, mut strata, mut reference) = node_and_reference("vdiff", "vref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
-    let failures = differences(&mut reference, &mut strata, STATEMENTS).await?;
+    let mut failures = differences(&mut reference, &mut strata, STATEMENTS).await?;
+    // A prepared statement over a view: planned at PREPARE, values bound at EXECUTE.
+    let sql = "SELECT k, label FROM v_cols WHERE k > ? ORDER BY k";
+    let params = [mysql_async::Value::from(3)];
+    failures.extend(prepared_difference(&mut reference, &mut strata, sql, &params).await?);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     drop_and_shut_down(node, &mut strata, &db).await
 }

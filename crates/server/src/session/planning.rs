@@ -209,7 +209,7 @@ impl Session {
     }
 
     /// Runs `f` with the planner's view of this session and of the catalog.
-    fn with_plan_context<T>(
+    pub(super) fn with_plan_context<T>(
         &self,
         params: Option<&[KeyLiteral]>,
         f: impl FnOnce(&PlanContext<'_>, &dyn CatalogView) -> T,

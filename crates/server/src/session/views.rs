@@ -28,6 +28,15 @@ pub(super) fn is_view_ddl(planned: &Planned) -> bool {
 }
 
 impl Session {
+    /// `sql` with the views it reads expanded (planned statements expand them
+    /// themselves; a statement prepared on a data node needs the expanded text).
+    pub(super) fn expanded_views(&self, sql: &str) -> Result<Option<String>, MysqlError> {
+        self.with_plan_context(None, |ctx, catalog| {
+            strata_planner::expand_views(sql, ctx, catalog)
+                .map_err(|e| super::planning::plan_error(&e))
+        })
+    }
+
     /// Applies CREATE/ALTER/DROP VIEW changes and answers OK (or MariaDB's error: 1050
     /// when another session created the name meanwhile, 4092 for DROP VIEW of views
     /// that do not exist — the others listed are dropped, as MariaDB does).
