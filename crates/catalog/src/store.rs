@@ -397,20 +397,12 @@ impl RedbStore {
 
     /// The table records of one logical database, by table name.
     pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableInfo)>, CatalogError> {
-        Ok(self
-            .list_entries(db)?
-            .into_iter()
-            .filter_map(|(name, e)| Some((name, e.into_table()?)))
-            .collect())
+        Ok(only_tables(self.list_entries(db)?))
     }
 
     /// The view records of one logical database, by view name.
     pub fn list_views(&self, db: &str) -> Result<Vec<(String, ViewInfo)>, CatalogError> {
-        Ok(self
-            .list_entries(db)?
-            .into_iter()
-            .filter_map(|(name, e)| Some((name, e.into_view()?)))
-            .collect())
+        Ok(only_views(self.list_entries(db)?))
     }
 
     /// Creates or replaces a view record (in the tables' namespace).
@@ -634,6 +626,22 @@ impl StoredEntry {
             StoredEntry::Table(_) => None,
         }
     }
+}
+
+/// The tables of a database's records.
+pub(crate) fn only_tables(entries: Vec<(String, StoredEntry)>) -> Vec<(String, TableInfo)> {
+    entries
+        .into_iter()
+        .filter_map(|(name, e)| Some((name, e.into_table()?)))
+        .collect()
+}
+
+/// The views of a database's records.
+pub(crate) fn only_views(entries: Vec<(String, StoredEntry)>) -> Vec<(String, ViewInfo)> {
+    entries
+        .into_iter()
+        .filter_map(|(name, e)| Some((name, e.into_view()?)))
+        .collect()
 }
 
 /// Value of `kind` in view records (table records hold a [`TableKind`]; a Strata that

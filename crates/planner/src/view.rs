@@ -260,23 +260,11 @@ fn name_span(src: &Source<'_>, name: &ObjectName) -> Option<(usize, usize)> {
     Some((a.span.start, b.span.end))
 }
 
-/// Each code token by its 1-based (line, column in characters), as sqlparser counts.
+/// Each code token by its 1-based (line, column), as sqlparser counts.
 fn token_starts(src: &Source<'_>) -> HashMap<(u64, u64), Token> {
-    let mut out = HashMap::new();
-    let (mut line, mut col, mut at) = (1u64, 1u64, 0usize);
-    for t in src.tokens.iter().filter(|t| t.kind.is_code()) {
-        for c in src.sql.get(at..t.span.start).unwrap_or("").chars() {
-            if c == '\n' {
-                line += 1;
-                col = 1;
-            } else {
-                col += 1;
-            }
-        }
-        at = t.span.start;
-        out.insert((line, col), *t);
-    }
-    out
+    crate::source::token_positions(src.sql, src.tokens.iter().filter(|t| t.kind.is_code()))
+        .into_iter()
+        .collect()
 }
 
 /// `text` with each (start, end) byte range replaced; ranges do not overlap.

@@ -583,20 +583,12 @@ impl EtcdStore {
 
     /// The table records of one logical database, by table name.
     pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableInfo)>, CatalogError> {
-        Ok(self
-            .list_entries(db)?
-            .into_iter()
-            .filter_map(|(name, e)| Some((name, e.into_table()?)))
-            .collect())
+        Ok(crate::store::only_tables(self.list_entries(db)?))
     }
 
     /// The view records of one logical database, by view name.
     pub fn list_views(&self, db: &str) -> Result<Vec<(String, ViewInfo)>, CatalogError> {
-        Ok(self
-            .list_entries(db)?
-            .into_iter()
-            .filter_map(|(name, e)| Some((name, e.into_view()?)))
-            .collect())
+        Ok(crate::store::only_views(self.list_entries(db)?))
     }
 
     /// Creates or replaces a view record (in the tables' namespace).
