@@ -236,3 +236,40 @@ async fn views_are_shown_kept_across_restarts_and_dropped_with_their_database() 
     assert_eq!(code_of(&mut c, "SELECT * FROM v1").await, Some(1146));
     drop_and_shut_down(node, &mut c, &db).await
 }
+
+#[tokio::test]
+async fn privileges_are_checked_on_the_view_as_mariadb_does() -> TestResult {
+    let (node, db, mut root) = node_with_tables("vpriv", TABLES, |_| {}).await?;
+    root.query_drop("INSERT INTO vt VALUES (1, 'a', 1), (2, 'b', 2)")
+        .await?;
+    root.query_drop("CREATE VIEW v1 AS SELECT id, name FROM vt")
+        .await?;
+    let user = strata_testkit::unique_name("viewer");
+    root.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'v-pw'"))
+        .await?;
+    root.query_drop(format!("GRANT SELECT ON {db}.v1 TO '{user}'@'%'"))
+        .await?;
+    let opts = strata_testkit::mysql_opts(node.service_addr(), &user, "v-pw", Some(&db));
+    let mut viewer = mysql_async::Conn::new(opts).await?;
+    // SQL SECURITY DEFINER: the view's SELECT reads tables the viewer may not read.
+    let names: Vec<String> = viewer.query("SELECT name FROM v1 ORDER BY id").await?;
+    assert_eq!(names, vec!["a", "b"]);
+    let tables: Vec<String> = viewer.query("SHOW TABLES").await?;
+    assert_eq!(tables, vec!["v1"]);
+    for sql in [
+        "SELECT * FROM vt",
+        "SHOW CREATE VIEW v1",
+        "CREATE VIEW v2 AS SELECT 1",
+        "DROP VIEW v1",
+    ] {
+        assert_eq!(code_of(&mut viewer, sql).await, Some(1142), "{sql}");
+    }
+    root.query_drop(format!("GRANT SHOW VIEW ON {db}.v1 TO '{user}'@'%'"))
+        .await?;
+    let shown: Option<(String, String, String, String)> =
+        viewer.query_first("SHOW CREATE VIEW v1").await?;
+    assert!(shown.is_some_and(|s| s.1.ends_with("AS SELECT id, name FROM vt")));
+    viewer.disconnect().await?;
+    root.query_drop(format!("DROP USER '{user}'@'%'")).await?;
+    drop_and_shut_down(node, &mut root, &db).await
+}
