@@ -61,6 +61,14 @@ fn a_view_plans_as_its_select_in_a_derived_table() {
             "SELECT * FROM (SELECT id FROM (SELECT id, amount FROM orders) AS `v` WHERE amount > 1) AS `v2`",
         ),
         (
+            "SELECT *\n  FROM `v`\n WHERE `v`.id = 5",
+            "SELECT *\n  FROM (SELECT id, amount FROM orders) AS `v`\n WHERE `v`.id = 5",
+        ),
+        (
+            "SELECT é.id FROM shop.`v` é WHERE é.id = 5",
+            "SELECT é.id FROM (SELECT id, amount FROM orders) é WHERE é.id = 5",
+        ),
+        (
             "SELECT id FROM orders WHERE id IN (SELECT id FROM shop.v)",
             "SELECT id FROM orders WHERE id IN (SELECT id FROM (SELECT id, amount FROM orders) AS `v`)",
         ),
