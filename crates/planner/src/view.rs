@@ -60,14 +60,27 @@ pub(crate) fn expand(
 /// before parsing.
 fn mentions_a_view(sql: &str, ctx: &PlanContext<'_>, catalog: &dyn CatalogView) -> bool {
     let code: Vec<Token> = strata_sql::code_tokens(sql).collect();
-    let ident = |t: &Token| strata_sql::lexer::ident_value(t.text(sql)).into_owned();
+    let ident = |t: &Token| strata_sql::lexer::ident_value(t.text(sql));
+    // A table name follows FROM, JOIN, INTO, UPDATE, a comma (of a FROM list) or a
+    // parenthesis (a nested join): only those identifiers are looked up.
+    let names_a_table = |i: usize| {
+        i > 0 && {
+            let before = code[i - 1];
+            before.is_punct(sql, ",")
+                || before.is_punct(sql, "(")
+                || ["FROM", "JOIN", "STRAIGHT_JOIN", "INTO", "UPDATE"]
+                    .iter()
+                    .any(|k| before.is_keyword(sql, k))
+        }
+    };
     code.iter().enumerate().any(|(i, t)| {
-        if !t.kind.is_ident() {
+        if !t.kind.is_ident() || !names_a_table(i) {
             return false;
         }
-        let qualified = i >= 2 && code[i - 1].is_punct(sql, ".") && code[i - 2].kind.is_ident();
+        let qualified = code.get(i + 1).is_some_and(|d| d.is_punct(sql, "."))
+            && code.get(i + 2).is_some_and(|n| n.kind.is_ident());
         match qualified {
-            true => catalog.view(&ident(&code[i - 2]), &ident(t)).is_some(),
+            true => catalog.view(&ident(t), &ident(&code[i + 2])).is_some(),
             false => ctx
                 .db
                 .is_some_and(|db| catalog.view(db, &ident(t)).is_some()),

@@ -69,11 +69,17 @@ fn a_view_plans_as_its_select_in_a_derived_table() {
             "SELECT é.id FROM (SELECT id, amount FROM orders) é WHERE é.id = 5",
         ),
         (
+            "SELECT o.id FROM orders o STRAIGHT_JOIN v ON v.id = o.id",
+            "SELECT o.id FROM orders o STRAIGHT_JOIN (SELECT id, amount FROM orders) AS `v` ON v.id = o.id",
+        ),
+        (
             "SELECT id FROM orders WHERE id IN (SELECT id FROM shop.v)",
             "SELECT id FROM orders WHERE id IN (SELECT id FROM (SELECT id, amount FROM orders) AS `v`)",
         ),
     ] {
-        assert_eq!(plan_in(&c, &ctx(), sql), plan_in(&c, &ctx(), same), "{sql}");
+        let expected = plan_in(&c, &ctx(), same);
+        assert!(expected.is_ok(), "{same}: {expected:?}");
+        assert_eq!(plan_in(&c, &ctx(), sql), expected, "{sql}");
     }
     // The vertical table's view runs where the table is, as the derived table would.
     let expected = plan_in(
