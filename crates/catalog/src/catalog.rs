@@ -13,6 +13,7 @@ mod databases;
 mod declared;
 mod remote;
 mod tables;
+mod views;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -34,6 +35,7 @@ use databases::{node_problems, runtime_db};
 use declared::declarations;
 use remote::ListenerSlot;
 use tables::load_tables;
+use views::{load_views, ViewMap, ViewsGuard};
 
 /// Tables by database, then by name (both case-sensitive).
 type TableMap = BTreeMap<String, BTreeMap<String, Arc<TableInfo>>>;
@@ -50,6 +52,10 @@ pub struct Catalog {
     dbs: RwLock<BTreeMap<String, Arc<LogicDb>>>,
     /// Lock order: `dbs` before `tables`.
     tables: RwLock<TableMap>,
+    /// Views by database, then by name. Lock order: `tables` before `views`.
+    views: RwLock<ViewMap>,
+    /// Whether `views` holds any (read on every planned statement without the lock).
+    has_views: std::sync::atomic::AtomicBool,
     /// Told about accounts and databases another compute node changed (the server
     /// re-reads accounts and updates its schema policy).
     remote_listener: ListenerSlot,
@@ -107,6 +113,7 @@ impl Catalog {
             dbs.insert(name.clone(), Arc::new(runtime_db(name, meta)));
         }
         let tables = load_tables(&store, &dbs)?;
+        let views = load_views(&store, &dbs)?;
         let (rules, declared) = declarations(&config, &dbs)?;
         for user in &config.users {
             for db in user.databases.iter().flatten() {
@@ -137,6 +144,8 @@ impl Catalog {
             declared,
             dbs: RwLock::new(dbs),
             tables: RwLock::new(tables),
+            has_views: std::sync::atomic::AtomicBool::new(!views.is_empty()),
+            views: RwLock::new(views),
             remote_listener: ListenerSlot::default(),
         })
     }
@@ -218,6 +227,17 @@ impl Catalog {
 
     fn tables_write(&self) -> RwLockWriteGuard<'_, TableMap> {
         self.tables.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn views_read(&self) -> RwLockReadGuard<'_, ViewMap> {
+        self.views.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn views_write(&self) -> ViewsGuard<'_> {
+        ViewsGuard {
+            guard: self.views.write().unwrap_or_else(|e| e.into_inner()),
+            flag: &self.has_views,
+        }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Arc<LogicDb>>> {

@@ -24,6 +24,7 @@ mod table;
 #[cfg(test)]
 mod test_fixtures;
 pub mod unique_keys;
+mod view;
 pub mod xalog;
 
 pub use accounts::{Account, AccountError, Accounts, HostPattern, PrivSet};
@@ -34,7 +35,8 @@ pub use config::Config;
 pub use data_node_id::DataNodeId;
 pub use error::CatalogError;
 pub use load::{validate_logic_db_name, validate_table_name};
-pub use store::{DatabaseMeta, MetaChange, MetadataStore, RedbStore, TableKind};
+pub use store::{DatabaseMeta, MetaChange, MetadataStore, RedbStore, StoredEntry, TableKind};
 pub use table::TableInfo;
 pub use unique_keys::{unique_key_violations, KeyViolation, UniqueKey};
+pub use view::ViewInfo;
 pub use xalog::{Decision, DecisionLog};

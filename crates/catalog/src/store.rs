@@ -24,6 +24,7 @@ use crate::error::CatalogError;
 use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use crate::table::TableInfo;
 use crate::unique_keys::UniqueKey;
+use crate::view::ViewInfo;
 use crate::DataNodeId;
 
 /// Logical database name -> encoded [`DatabaseMeta`].
@@ -388,13 +389,34 @@ impl RedbStore {
         let txn = self.db.begin_read()?;
         let tables = txn.open_table(TABLES)?;
         let found = tables.get((db, table))?;
-        found
-            .map(|v| decode_table(v.value(), &format!("{db}.{table}")))
-            .transpose()
+        match found {
+            Some(v) => Ok(decode_entry(v.value(), &format!("{db}.{table}"))?.into_table()),
+            None => Ok(None),
+        }
     }
 
     /// The table records of one logical database, by table name.
     pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableInfo)>, CatalogError> {
+        Ok(only_tables(self.list_entries(db)?))
+    }
+
+    /// The view records of one logical database, by view name.
+    pub fn list_views(&self, db: &str) -> Result<Vec<(String, ViewInfo)>, CatalogError> {
+        Ok(only_views(self.list_entries(db)?))
+    }
+
+    /// Creates or replaces a view record (in the tables' namespace).
+    pub fn put_view(&self, db: &str, name: &str, view: &ViewInfo) -> Result<(), CatalogError> {
+        let value = encode_view(view)?;
+        let txn = self.db.begin_write()?;
+        txn.open_table(TABLES)?
+            .insert((db, name), value.as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every table and view record of one logical database, by name.
+    fn list_entries(&self, db: &str) -> Result<Vec<(String, StoredEntry)>, CatalogError> {
         let txn = self.db.begin_read()?;
         let tables = txn.open_table(TABLES)?;
         let mut out = Vec::new();
@@ -404,7 +426,7 @@ impl RedbStore {
             if key_db != db {
                 break;
             }
-            let meta = decode_table(v.value(), &format!("{db}.{name}"))?;
+            let meta = decode_entry(v.value(), &format!("{db}.{name}"))?;
             out.push((name.to_string(), meta));
         }
         Ok(out)
@@ -577,6 +599,85 @@ pub(crate) fn decode_table(bytes: &[u8], what: &str) -> Result<TableInfo, Catalo
         what: what.to_string(),
         reason,
     })
+}
+
+/// What a key of the tables' namespace holds: views share it with tables, as in MySQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredEntry {
+    /// A table record.
+    Table(TableInfo),
+    /// A view record.
+    View(ViewInfo),
+}
+
+impl StoredEntry {
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<TableInfo> {
+        match self {
+            StoredEntry::Table(t) => Some(t),
+            StoredEntry::View(_) => None,
+        }
+    }
+
+    /// The view, if this is one.
+    pub fn into_view(self) -> Option<ViewInfo> {
+        match self {
+            StoredEntry::View(v) => Some(v),
+            StoredEntry::Table(_) => None,
+        }
+    }
+}
+
+/// The tables of a database's records.
+pub(crate) fn only_tables(entries: Vec<(String, StoredEntry)>) -> Vec<(String, TableInfo)> {
+    entries
+        .into_iter()
+        .filter_map(|(name, e)| Some((name, e.into_table()?)))
+        .collect()
+}
+
+/// The views of a database's records.
+pub(crate) fn only_views(entries: Vec<(String, StoredEntry)>) -> Vec<(String, ViewInfo)> {
+    entries
+        .into_iter()
+        .filter_map(|(name, e)| Some((name, e.into_view()?)))
+        .collect()
+}
+
+/// Value of `kind` in view records (table records hold a [`TableKind`]; a Strata that
+/// predates views refuses the record instead of misreading it).
+const VIEW_KIND: &str = "view";
+
+/// The stored form of a [`ViewInfo`]: its fields after `kind = "view"`.
+#[derive(Serialize, Deserialize)]
+struct ViewRecord {
+    kind: String,
+    #[serde(flatten)]
+    view: ViewInfo,
+}
+
+/// Only the `kind` of a record, to tell views from tables.
+#[derive(Deserialize)]
+struct KindProbe {
+    kind: String,
+}
+
+/// A view as stored (the same bytes in redb and in etcd).
+pub(crate) fn encode_view(view: &ViewInfo) -> Result<Vec<u8>, CatalogError> {
+    encode(&ViewRecord {
+        kind: VIEW_KIND.into(),
+        view: view.clone(),
+    })
+}
+
+/// Decodes a record of the tables' namespace: a view or a table.
+pub(crate) fn decode_entry(bytes: &[u8], what: &str) -> Result<StoredEntry, CatalogError> {
+    let probe: KindProbe = decode(bytes, what)?;
+    if probe.kind == VIEW_KIND {
+        let record: ViewRecord = decode(bytes, what)?;
+        return Ok(StoredEntry::View(record.view));
+    }
+    decode_table(bytes, what).map(StoredEntry::Table)
 }
 
 #[cfg(test)]

@@ -214,6 +214,9 @@ impl PlanCache {
         ctx: &PlanContext<'_>,
         catalog: &dyn CatalogView,
     ) -> Result<Planned, PlanError> {
+        if let Some(expanded) = crate::view::expand(sql, ctx, catalog)? {
+            return crate::plan_statement(&expanded, ctx, catalog);
+        }
         let literals = &digest.literals;
         let cached = self.inner.lock().ok().and_then(|mut c| {
             let e = c.get(ctx.db, &digest.text);

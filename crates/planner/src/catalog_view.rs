@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use strata_catalog::sharding::{Distribution, ShardingRule};
 use strata_catalog::DataNodeId;
-pub use strata_catalog::TableInfo;
+pub use strata_catalog::{TableInfo, ViewInfo};
 
 /// Read access to the catalog. Names are passed as written in the statement (MySQL
 /// table names are case-sensitive on Linux; the implementation decides). `Sync`, as a
@@ -19,6 +19,16 @@ pub trait CatalogView: Sync {
     /// A table of a logical database, or None when the catalog does not know it. The
     /// catalog's own entry is shared, not copied: this runs for every planned statement.
     fn table(&self, db: &str, name: &str) -> Option<Arc<TableInfo>>;
+
+    /// A view of a logical database, or None (views are Strata's own; see `view`).
+    fn view(&self, _db: &str, _name: &str) -> Option<Arc<ViewInfo>> {
+        None
+    }
+
+    /// False when no database has a view: statements are then not looked at for them.
+    fn any_views(&self) -> bool {
+        false
+    }
 
     /// A distribution declared in configuration for a table not created yet: a plain
     /// `CREATE TABLE` follows it. A sharded one's key type may be a stand-in: the

@@ -93,6 +93,27 @@ pub enum CatalogChange {
         /// The new fallback (`["*"]`: every string column), or None to keep it.
         fallback: Option<Vec<String>>,
     },
+    /// A view was created (or replaced: CREATE OR REPLACE, ALTER VIEW). Nothing runs
+    /// on the data nodes; the server records it with the session's account as definer.
+    CreateView {
+        /// Logical database.
+        db: String,
+        /// View name.
+        name: String,
+        /// Its definition (the definer is left empty for the server to fill in).
+        view: Box<strata_catalog::ViewInfo>,
+        /// An existing view of that name is replaced (OR REPLACE, ALTER).
+        replace: bool,
+    },
+    /// A view is dropped (DROP VIEW); an unknown one is an error unless `if_exists`.
+    DropView {
+        /// Logical database.
+        db: String,
+        /// View name.
+        name: String,
+        /// DROP VIEW IF EXISTS.
+        if_exists: bool,
+    },
     /// A table was renamed (possibly into another logical database on the same nodes).
     RenameTable {
         /// Old database.
@@ -349,11 +370,10 @@ pub(crate) fn plan_ddl_statement(
                 notes: Vec::new(),
             })
         }
-        // Views are not recorded in the catalog: a view created on a data node could be
-        // neither queried (its name is an unknown table) nor dropped through Strata, and
-        // one over a sharded table pruned to a node would see that node's rows only.
+        // Views of databases over several nodes are Strata's (`crate::view`); those of
+        // a one-node database live on its node, reached when it is the current one.
         Statement::CreateView { .. } => Err(PlanError::unsupported(
-            "CREATE VIEW (views are not in Strata's catalog yet)",
+            "CREATE VIEW of a database on one data node while another database is current (USE it first)",
         )),
         other => Err(PlanError::unsupported(statement_kind(other))),
     }
@@ -422,6 +442,13 @@ fn plan_drop_tables(
     for name in names {
         let (db, table) = resolver.names(name)?;
         let Some(info) = catalog.table(&db, &table) else {
+            if !if_exists && catalog.view(&db, &table).is_some() {
+                return Err(PlanError::Statement {
+                    code: 1965,
+                    sqlstate: "42S02",
+                    message: format!("'{db}.{table}' is a view"),
+                });
+            }
             if if_exists {
                 fallback_node = fallback_node.or_else(|| {
                     catalog
@@ -547,6 +574,9 @@ fn plan_create(
                 notes: Vec::new(),
             });
         }
+        return Err(PlanError::TableExists(name));
+    }
+    if catalog.view(&db, &name).is_some() {
         return Err(PlanError::TableExists(name));
     }
     let columns = ColumnSet::of(ct);

@@ -52,12 +52,13 @@ mod select;
 mod sequence;
 mod source;
 mod subquery_first;
+mod view;
 
 use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
-pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
+pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
 pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
@@ -119,8 +120,22 @@ pub fn plan_statement(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
+    if let Some(expanded) = view::expand(sql, ctx, catalog)? {
+        let src = Source::new(&expanded)?;
+        return with_stack_for(&src, || plan_source(&src, ctx, catalog))?;
+    }
     let src = Source::new(sql)?;
     with_stack_for(&src, || plan_source(&src, ctx, catalog))?
+}
+
+/// `sql` with the views it reads replaced by their SELECTs as derived tables (None when
+/// it names no view): what a data node can prepare for a statement over views.
+pub fn expand_views(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<String>, PlanError> {
+    view::expand(sql, ctx, catalog)
 }
 
 /// The plan that runs the read `sql` whole on one data node over temporary copies of its
@@ -189,6 +204,9 @@ fn plan_source(
     }
     sequence::refuse_sequences(src)?;
     if let Some(planned) = routine::plan_routine(src, ctx, catalog)? {
+        return Ok(planned);
+    }
+    if let Some(planned) = view::ddl::plan(src, ctx, catalog)? {
         return Ok(planned);
     }
     if is_create_table(src) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use strata_catalog::sharding::{Distribution, ShardingRule};
 use strata_catalog::DataNodeId;
 
-use crate::catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
+use crate::catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
 
 /// A catalog held in memory: for tests and tools.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,7 @@ pub struct MemoryCatalog {
     declared: HashMap<(String, String), Distribution>,
     rules: HashMap<String, NamedRule>,
     functions: HashMap<String, ShardingRule>,
+    views: HashMap<(String, String), Arc<ViewInfo>>,
 }
 
 impl MemoryCatalog {
@@ -53,6 +54,18 @@ impl MemoryCatalog {
         self.tables
             .insert((db.to_string(), name.to_string()), Arc::new(table));
         self
+    }
+
+    /// Adds (or replaces) a view.
+    pub fn add_view(&mut self, db: &str, name: &str, view: ViewInfo) -> &mut MemoryCatalog {
+        self.views
+            .insert((db.to_string(), name.to_string()), Arc::new(view));
+        self
+    }
+
+    /// Removes a view.
+    pub fn remove_view(&mut self, db: &str, name: &str) -> Option<Arc<ViewInfo>> {
+        self.views.remove(&(db.to_string(), name.to_string()))
     }
 
     /// Removes a table.
@@ -94,6 +107,14 @@ impl CatalogView for MemoryCatalog {
         self.tables
             .get(&(db.to_string(), name.to_string()))
             .cloned()
+    }
+
+    fn view(&self, db: &str, name: &str) -> Option<Arc<ViewInfo>> {
+        self.views.get(&(db.to_string(), name.to_string())).cloned()
+    }
+
+    fn any_views(&self) -> bool {
+        !self.views.is_empty()
     }
 
     fn declared_table(&self, db: &str, name: &str) -> Option<Distribution> {

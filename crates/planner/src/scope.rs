@@ -135,13 +135,18 @@ impl Resolver<'_> {
                 placement,
             });
         }
-        let info = self
-            .catalog
-            .table(&db, &table)
-            .ok_or_else(|| PlanError::UnknownTable {
-                db: db.clone(),
-                table: table.clone(),
-            })?;
+        let Some(info) = self.catalog.table(&db, &table) else {
+            // Views are expanded before planning; one left here is named where only a
+            // table can stand (ALTER TABLE, TRUNCATE, ...).
+            if self.catalog.view(&db, &table).is_some() {
+                return Err(PlanError::Statement {
+                    code: 1347,
+                    sqlstate: "HY000",
+                    message: format!("'{db}.{table}' is not of type 'BASE TABLE'"),
+                });
+            }
+            return Err(PlanError::UnknownTable { db, table });
+        };
         let placement = Placement::of(&db, &info, self.catalog)?;
         Ok(TableRef {
             db,

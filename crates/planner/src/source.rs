@@ -411,25 +411,37 @@ pub(crate) fn parse_one(text: &str) -> Result<Statement, PlanError> {
 /// (line, column) of each `?` token, 1-based as sqlparser counts them (columns in
 /// characters), mapped to its ordinal.
 pub(crate) fn placeholder_positions(sql: &str, tokens: &[Token]) -> HashMap<(u64, u64), usize> {
-    let mut positions = HashMap::new();
+    token_positions(
+        sql,
+        tokens.iter().filter(|t| t.kind == TokenKind::Placeholder),
+    )
+    .into_iter()
+    .enumerate()
+    .map(|(ordinal, (at, _))| (at, ordinal))
+    .collect()
+}
+
+/// Each of `tokens` (in text order) with its 1-based (line, column) as sqlparser counts
+/// them (columns in characters).
+pub(crate) fn token_positions<'t>(
+    sql: &str,
+    tokens: impl Iterator<Item = &'t Token>,
+) -> Vec<((u64, u64), Token)> {
+    let mut out = Vec::new();
     let (mut line, mut col, mut at) = (1u64, 1u64, 0usize);
-    let mut ordinal = 0;
     for t in tokens {
-        if t.kind == TokenKind::Placeholder {
-            for c in sql.get(at..t.span.start).unwrap_or("").chars() {
-                if c == '\n' {
-                    line += 1;
-                    col = 1;
-                } else {
-                    col += 1;
-                }
+        for c in sql.get(at..t.span.start).unwrap_or("").chars() {
+            if c == '\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
             }
-            at = t.span.start;
-            positions.insert((line, col), ordinal);
-            ordinal += 1;
         }
+        at = t.span.start;
+        out.push(((line, col), *t));
     }
-    positions
+    out
 }
 
 /// Replaces each `?` value of `stmt` by `Value::Placeholder(values[ordinal])`, the

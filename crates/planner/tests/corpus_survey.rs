@@ -129,6 +129,12 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                             CatalogChange::DropTable { db, name } => {
                                 catalog.remove_table(db, name);
                             }
+                            CatalogChange::CreateView { db, name, view, .. } => {
+                                catalog.add_view(db, name, (**view).clone());
+                            }
+                            CatalogChange::DropView { db, name, .. } => {
+                                catalog.remove_view(db, name);
+                            }
                             CatalogChange::RenameTable { .. }
                             | CatalogChange::ForgetUniqueKeys { .. }
                             | CatalogChange::ReadColumnCollations { .. } => {}

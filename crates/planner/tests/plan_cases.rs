@@ -38,6 +38,13 @@ fn render(result: Result<Planned, PlanError>) -> Vec<String> {
                         new_db,
                         new_name,
                     } => format!("catalog: rename {db}.{name} to {new_db}.{new_name}"),
+                    CatalogChange::CreateView { db, name, view, replace } => format!(
+                        "catalog: create view {db}.{name} (replace {replace}) as {}",
+                        view.select
+                    ),
+                    CatalogChange::DropView { db, name, if_exists } => {
+                        format!("catalog: drop view {db}.{name} (if exists {if_exists})")
+                    }
                     CatalogChange::ForgetUniqueKeys { db, name } => {
                         format!("catalog: forget unique keys of {db}.{name}")
                     }

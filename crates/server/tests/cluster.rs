@@ -1,5 +1,5 @@
 //! Several compute nodes sharing their metadata through a real etcd: AUTO_INCREMENT
-//! values unique across nodes, DDL and accounts through one node in force on the others
+//! values unique across nodes, DDL, views and accounts through one node in force on the others
 //! before it returns OK, membership lost by a node that does not acknowledge and regained, and DDL and new AUTO_INCREMENT segments refused (nothing local instead)
 //! when etcd is unreachable, and what a reader on one node sees of a commit through
 //! another.
@@ -216,6 +216,32 @@ async fn ddl_through_one_node_is_in_force_on_the_others_before_ok() -> TestResul
     assert!(catalog_of(0).table("test", "shared").is_none());
     assert!(catalog_of(2).table("test", "shared").is_none());
 
+    shut_down(nodes).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_created_through_one_node_are_read_through_the_others() -> TestResult {
+    let (_etcd, nodes) = cluster(1, 2, |_| {}).await?;
+    let catalog_of = |i: usize| nodes[i].server().context().topology.catalog();
+    let mut one = nodes[0].connect(Some("test")).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    one.query_drop("CREATE TABLE viewed (id INT PRIMARY KEY, v INT)")
+        .await?;
+    one.query_drop("INSERT INTO viewed VALUES (1, 10), (2, 20), (3, 30)")
+        .await?;
+    one.query_drop("CREATE VIEW big AS SELECT id FROM viewed WHERE v > 10")
+        .await?;
+    // In force on node 2 before node 1 answered OK.
+    assert!(catalog_of(1).view("test", "big").is_some());
+    let ids: Vec<i32> = two.query("SELECT id FROM big ORDER BY id").await?;
+    assert_eq!(ids, vec![2, 3]);
+    two.query_drop("CREATE OR REPLACE VIEW big AS SELECT id FROM viewed WHERE v > 20")
+        .await?;
+    let ids: Vec<i32> = one.query("SELECT id FROM big").await?;
+    assert_eq!(ids, vec![3]);
+    two.query_drop("DROP VIEW big").await?;
+    assert!(catalog_of(0).view("test", "big").is_none());
+    one.query_drop("DROP TABLE viewed").await?;
     shut_down(nodes).await
 }
 

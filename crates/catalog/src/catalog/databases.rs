@@ -118,6 +118,7 @@ impl Catalog {
                     self.remove_counter(name, table);
                 }
                 self.sequences.forget_database(name);
+                self.forget_views_of(name);
                 tracing::info!(database = %name, "logical database dropped");
                 Ok(())
             }

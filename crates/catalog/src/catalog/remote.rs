@@ -102,6 +102,7 @@ impl Catalog {
                         dbs.remove(&name);
                         tables.remove(&name);
                         self.sequences.forget_database(&name);
+                        self.forget_views_of(&name);
                         tracing::info!(database = %name, revision, "database dropped by another compute node");
                     }
                 }
@@ -132,10 +133,19 @@ impl Catalog {
                 tracing::debug!(database = %db, table = %name, revision, "table metadata from another compute node");
             }
             MetaChange::Accounts => {}
+            MetaChange::View(db, name, view) => {
+                if !dbs.contains_key(&db) {
+                    tracing::warn!(database = %db, view = %name, "view of an unknown database from the cluster; ignored");
+                    return false;
+                }
+                self.apply_remote_view(&db, &name, Some(*view));
+                tracing::debug!(database = %db, view = %name, revision, "view from another compute node");
+            }
             MetaChange::Table(db, name, None) => {
                 if let Some(t) = tables.get_mut(&db) {
                     t.remove(&name);
                 }
+                self.apply_remote_view(&db, &name, None);
                 self.sequences.forget(&db, &name);
                 tracing::debug!(database = %db, table = %name, revision, "table dropped by another compute node");
             }
@@ -169,6 +179,7 @@ impl Catalog {
             self.sequences.forget_database(db);
         }
         *tables = loaded;
+        self.reload_views(&dbs)?;
         tracing::info!(
             databases = dbs.len(),
             "catalog reloaded from the cluster store"

@@ -44,7 +44,7 @@ impl Catalog {
         validate_table_name(name).map_err(CatalogError::Invalid)?;
         let mut tables = self.tables_write();
         let existing = tables.get(db);
-        if existing.is_some_and(|t| t.contains_key(name)) {
+        if existing.is_some_and(|t| t.contains_key(name)) || self.is_view(db, name) {
             return Err(CatalogError::Invalid(format!(
                 "Table '{name}' already exists"
             )));
@@ -109,7 +109,7 @@ impl Catalog {
         let Some(info) = db_tables.get(old).cloned() else {
             return Err(unknown_table(db, old));
         };
-        if db_tables.contains_key(new) {
+        if db_tables.contains_key(new) || self.is_view(db, new) {
             return Err(CatalogError::Invalid(format!(
                 "Table '{new}' already exists"
             )));

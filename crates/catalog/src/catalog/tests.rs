@@ -504,6 +504,45 @@ fn dropping_a_runtime_database_forgets_its_tables() -> Result<(), CatalogError> 
 }
 
 #[test]
+fn views_persist_and_share_the_tables_namespace() -> Result<(), CatalogError> {
+    let dir = tempdir();
+    {
+        let catalog = Catalog::open(config(dir.path()))?;
+        catalog.create_database("crm", vec![dn(3), dn(4)], None)?;
+        catalog.create_table("crm", "leads", sharded("id", auto_crc32(&[3, 4])))?;
+        let view = crate::ViewInfo::new("SELECT id FROM leads", "app", "%");
+        catalog.create_view("crm", "v", view.clone(), false)?;
+        let clash = catalog.create_view("crm", "leads", view.clone(), true);
+        assert!(
+            matches!(clash, Err(CatalogError::Invalid(m)) if m == "Table 'leads' already exists")
+        );
+        assert!(catalog
+            .create_view("crm", "v", view.clone(), false)
+            .is_err());
+        let replaced = crate::ViewInfo::new("SELECT 1", "app", "%");
+        catalog.create_view("crm", "v", replaced, true)?;
+        catalog.create_view("crm", "gone", view, false)?;
+        catalog.drop_view("crm", "gone")?;
+        assert!(catalog.drop_view("crm", "gone").is_err());
+        assert!(catalog
+            .create_table("crm", "v", sharded("id", auto_crc32(&[3, 4])))
+            .is_err());
+    }
+    let catalog = Catalog::open(config(dir.path()))?;
+    assert_eq!(
+        catalog.view("crm", "v").map(|v| v.select.clone()),
+        Some("SELECT 1".into())
+    );
+    assert!(catalog.view("crm", "gone").is_none());
+    assert!(catalog.table("crm", "v").is_none());
+    assert_eq!(catalog.tables("crm").len(), 1);
+    catalog.drop_database("crm")?;
+    catalog.create_database("crm", vec![dn(3), dn(4)], None)?;
+    assert!(catalog.views("crm").is_empty());
+    Ok(())
+}
+
+#[test]
 fn configured_rules_and_declared_tables_are_looked_up() -> Result<(), CatalogError> {
     let dir = tempdir();
     let mut text = config(dir.path()).to_toml()?;

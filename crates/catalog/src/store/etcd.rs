@@ -32,8 +32,11 @@ use crate::accounts::{decode_account, encode_account, Account};
 use crate::config::ClusterConfig;
 use crate::error::CatalogError;
 use crate::etcd::{Compare, EtcdClient, EtcdError, KeyValue, TxnOp, WatchEvent};
-use crate::store::{decode, decode_table, encode, encode_table, DatabaseMeta};
+use crate::store::{
+    decode, decode_entry, encode, encode_table, encode_view, DatabaseMeta, StoredEntry,
+};
 use crate::table::TableInfo;
+use crate::view::ViewInfo;
 use crate::xalog::{self, Decision, DecisionLog};
 
 /// Attempts of a compare-and-swap before giving up (each lost race means another node
@@ -51,8 +54,11 @@ const MAX_OWN_REVISIONS: usize = 4096;
 pub enum MetaChange {
     /// A logical database was created (Some) or dropped (None).
     Database(String, Option<DatabaseMeta>),
-    /// A table was created or changed (Some) or dropped (None).
+    /// A table was created or changed (Some) or dropped (None); a view's deletion is
+    /// reported as a table's (they share the key).
     Table(String, String, Option<Box<TableInfo>>),
+    /// A view was created or replaced.
+    View(String, String, Box<ViewInfo>),
     /// An account was created, changed or dropped (read them all again).
     Accounts,
 }
@@ -478,8 +484,10 @@ impl EtcdStore {
             return Some(Ok(MetaChange::Table(db, table, None)));
         }
         Some(
-            decode_table(&event.kv.value, &format!("{db}.{table}"))
-                .map(|info| MetaChange::Table(db, table, Some(Box::new(info)))),
+            decode_entry(&event.kv.value, &format!("{db}.{table}")).map(|entry| match entry {
+                StoredEntry::Table(info) => MetaChange::Table(db, table, Some(Box::new(info))),
+                StoredEntry::View(view) => MetaChange::View(db, table, Box::new(view)),
+            }),
         )
     }
 
@@ -565,16 +573,34 @@ impl EtcdStore {
         Ok(existed)
     }
 
-    /// One table record.
+    /// One table record (None for a view).
     pub fn table(&self, db: &str, table: &str) -> Result<Option<TableInfo>, CatalogError> {
-        self.client
-            .get(&self.table_key(db, table))?
-            .map(|kv| decode_table(&kv.value, &format!("{db}.{table}")))
-            .transpose()
+        match self.client.get(&self.table_key(db, table))? {
+            Some(kv) => Ok(decode_entry(&kv.value, &format!("{db}.{table}"))?.into_table()),
+            None => Ok(None),
+        }
     }
 
     /// The table records of one logical database, by table name.
     pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableInfo)>, CatalogError> {
+        Ok(crate::store::only_tables(self.list_entries(db)?))
+    }
+
+    /// The view records of one logical database, by view name.
+    pub fn list_views(&self, db: &str) -> Result<Vec<(String, ViewInfo)>, CatalogError> {
+        Ok(crate::store::only_views(self.list_entries(db)?))
+    }
+
+    /// Creates or replaces a view record (in the tables' namespace).
+    pub fn put_view(&self, db: &str, name: &str, view: &ViewInfo) -> Result<(), CatalogError> {
+        let rev = self
+            .client
+            .put(&self.table_key(db, name), &encode_view(view)?, 0)?;
+        self.published(rev)
+    }
+
+    /// Every table and view record of one logical database, by name.
+    fn list_entries(&self, db: &str) -> Result<Vec<(String, StoredEntry)>, CatalogError> {
         let prefix = self.table_prefix(db);
         let (kvs, rev) = self.client.range_prefix(&prefix)?;
         self.note_read(rev);
@@ -582,8 +608,8 @@ impl EtcdStore {
             .map(|kv| {
                 let key = text(&kv.key, "table key")?;
                 let name = unesc(key.get(prefix.len()..).unwrap_or_default());
-                let info = decode_table(&kv.value, &format!("{db}.{name}"))?;
-                Ok((name, info))
+                let entry = decode_entry(&kv.value, &format!("{db}.{name}"))?;
+                Ok((name, entry))
             })
             .collect()
     }

@@ -12,6 +12,7 @@ use crate::error::CatalogError;
 use crate::store::etcd::EtcdStore;
 use crate::store::{DatabaseMeta, RedbStore};
 use crate::table::TableInfo;
+use crate::view::ViewInfo;
 use crate::xalog::{Decision, DecisionLog};
 
 pub use crate::store::etcd::MetaChange;
@@ -114,6 +115,16 @@ impl MetadataStore {
     /// The table records of one logical database, by table name.
     pub fn list_tables(&self, db: &str) -> Result<Vec<(String, TableInfo)>, CatalogError> {
         each!(self, s => s.list_tables(db))
+    }
+
+    /// The view records of one logical database, by view name.
+    pub fn list_views(&self, db: &str) -> Result<Vec<(String, ViewInfo)>, CatalogError> {
+        each!(self, s => s.list_views(db))
+    }
+
+    /// Creates or replaces a view record; `drop_table` removes it.
+    pub fn put_view(&self, db: &str, name: &str, view: &ViewInfo) -> Result<(), CatalogError> {
+        each!(self, s => s.put_view(db, name, view))
     }
 
     /// Durably reserves `n` consecutive values of counter `name` (counters start at 1);

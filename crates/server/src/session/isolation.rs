@@ -340,6 +340,7 @@ impl Session {
         let visible: Vec<VisibleSchema> = names
             .iter()
             .map(|(logical, physical)| VisibleSchema {
+                logical: logical.clone(),
                 literal: sql_string(physical),
                 tables: self.visible_tables_only(logical),
             })
@@ -475,7 +476,11 @@ impl Session {
                     condition.push_str(" OR ");
                     condition.push_str(&p);
                 }
-                format!("SELECT * FROM information_schema.`{table}` WHERE {condition}")
+                let rows = format!("SELECT * FROM information_schema.`{table}` WHERE {condition}");
+                match super::views::information_schema_rows(&self.ctx, table, visible) {
+                    Some(views) => format!("{rows} UNION ALL {views}"),
+                    None => rows,
+                }
             }
             InformationSchemaTable::Variables => format!(
                 "SELECT VARIABLE_NAME, {} AS VARIABLE_VALUE FROM information_schema.`{table}`",
@@ -579,9 +584,10 @@ impl Session {
 
 /// A database a statement over information_schema may show: its physical name as an
 /// SQL literal, and the only tables shown when the account holds table grants alone.
-struct VisibleSchema {
-    literal: String,
-    tables: Option<Vec<String>>,
+pub(super) struct VisibleSchema {
+    pub(super) logical: Arc<str>,
+    pub(super) literal: String,
+    pub(super) tables: Option<Vec<String>>,
 }
 
 /// information_schema tables with a TABLE_NAME column, filtered per table for accounts

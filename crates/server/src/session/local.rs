@@ -146,6 +146,13 @@ impl Session {
                     Err(e) => Err(e),
                 }
             }
+            Show::CreateTable { table } if self.names_a_view(&table) => {
+                let db = table.schema.clone().or_else(|| self.state.db.clone());
+                let own = db
+                    .as_deref()
+                    .and_then(|db| self.show_create_view(db, &table.name));
+                own.unwrap_or_else(|| Err(MysqlError::no_database()))
+            }
             Show::CreateTable { table }
             | Show::Columns { table, .. }
             | Show::Index { table, .. } => {
@@ -168,11 +175,18 @@ impl Session {
                 }
             }
             Show::CreateView { view: table } => {
-                match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
-                    .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
-                {
-                    Ok(()) => return self.forward(sql, raw, more).await,
-                    Err(e) => Err(e),
+                let db = table.schema.clone().or_else(|| self.state.db.clone());
+                let own = db
+                    .as_deref()
+                    .and_then(|db| self.show_create_view(db, &table.name));
+                match own {
+                    Some(answer) => answer,
+                    None => match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
+                        .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
+                    {
+                        Ok(()) => return self.forward(sql, raw, more).await,
+                        Err(e) => Err(e),
+                    },
                 }
             }
             Show::Other => {
@@ -486,6 +500,9 @@ impl Session {
                     merged.entry(table.clone()).or_insert(row);
                 }
             }
+        }
+        if !information_schema {
+            self.add_views(&name, full, filter, &mut merged).await?;
         }
         let mut rows: Vec<Vec<Option<String>>> = merged.into_values().collect();
         let account = self.identity.account.clone();

@@ -53,6 +53,7 @@ mod reads;
 mod state;
 mod statement_vars;
 mod transaction;
+mod views;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

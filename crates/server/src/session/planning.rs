@@ -47,6 +47,14 @@ impl CatalogView for CatalogAdapter<'_> {
         self.catalog.table(db, name)
     }
 
+    fn view(&self, db: &str, name: &str) -> Option<Arc<strata_catalog::ViewInfo>> {
+        self.catalog.view(db, name)
+    }
+
+    fn any_views(&self) -> bool {
+        self.catalog.any_views()
+    }
+
     fn declared_table(
         &self,
         db: &str,
@@ -337,6 +345,8 @@ impl Session {
                 CatalogChange::CreateTable { .. }
                     | CatalogChange::DropTable { .. }
                     | CatalogChange::RenameTable { .. }
+                    | CatalogChange::CreateView { .. }
+                    | CatalogChange::DropView { .. }
             )
         });
         if changes_tables {
@@ -347,6 +357,9 @@ impl Session {
                 ));
                 return Ok(Answer::Failed);
             }
+        }
+        if super::views::is_view_ddl(&planned) {
+            return Ok(self.view_ddl(&planned, more).await);
         }
         let ok = match &planned.plan {
             // A prepared statement's rows must be converted: run the route through the
@@ -450,6 +463,8 @@ fn ddl_tables(changes: &[CatalogChange]) -> Vec<(String, String)> {
     for change in changes {
         match change {
             CatalogChange::CreateTable { db, name, .. }
+            | CatalogChange::CreateView { db, name, .. }
+            | CatalogChange::DropView { db, name, .. }
             | CatalogChange::DropTable { db, name }
             | CatalogChange::ForgetUniqueKeys { db, name }
             | CatalogChange::ReadColumnCollations { db, name, .. } => {
@@ -487,6 +502,8 @@ fn apply_change(
             })
         }
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
+        // Answered by `view_ddl` before any plan runs.
+        CatalogChange::CreateView { .. } | CatalogChange::DropView { .. } => Ok(()),
         CatalogChange::RenameTable {
             db,
             name,

@@ -148,6 +148,16 @@ impl Session {
         } else {
             sql
         };
+        // A statement over views is prepared (and run) as its expansion: the data
+        // nodes do not have Strata's views.
+        let sql: Arc<str> = match self.expanded_views(&sql) {
+            Ok(Some(expanded)) => Arc::from(expanded),
+            Ok(None) => sql,
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
         if kind == strata_sql::StatementKind::Set {
             if let Some(e) = strata_sql::parse_set(&sql)
                 .ok()
