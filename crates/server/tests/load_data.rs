@@ -320,3 +320,33 @@ async fn a_large_file_spreads_over_four_nodes() -> TestResult {
     assert_eq!(point, Some(("name 4321".into(), "n,4321".into())));
     diffkit::drop_and_shut_down(node, &mut c, &db).await
 }
+
+#[tokio::test]
+async fn the_mariadb_client_loads_a_file_through_strata() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name("ldcli");
+    let mut c = diffkit::strata_tables(&node, &db, &TABLES[..1]).await?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("rows.csv");
+    std::fs::write(&path, b"1,a\n2,b\n3,c\n1,dup\n")?;
+    let mut args = common::root_client_args(node.service_addr());
+    args.extend([
+        "--local-infile=1".to_string(),
+        "-vvv".to_string(),
+        format!("--database={db}"),
+    ]);
+    let sql = format!(
+        "LOAD DATA LOCAL INFILE '{}' INTO TABLE s FIELDS TERMINATED BY ',' (id, name);\n",
+        path.display()
+    );
+    let out = common::run_piped("mariadb", &args, sql.as_bytes())?;
+    let out = String::from_utf8_lossy(&out);
+    assert!(
+        out.contains("Query OK, 3 rows affected")
+            && out.contains("Records: 4  Deleted: 0  Skipped: 1  Warnings: 1"),
+        "{out}"
+    );
+    assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM s").await?, 3);
+    diffkit::drop_and_shut_down(node, &mut c, &db).await
+}
