@@ -60,8 +60,8 @@ pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo};
 pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
-pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};
+pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{

@@ -135,7 +135,11 @@ impl LoadPlan {
                 KeyLiteral::String(t.clone())
             }
         };
-        route(&key.rule, &key.key_type, &canonical(&key.key_type, &literal)?)
+        route(
+            &key.rule,
+            &key.key_type,
+            &canonical(&key.key_type, &literal)?,
+        )
     }
 }
 
@@ -291,4 +295,3 @@ fn check_format(load: &LoadData) -> Result<(), PlanError> {
     }
     Ok(())
 }
-

@@ -27,7 +27,10 @@ fn sharded_rows_route_by_their_key_field_in_the_column_list() {
     assert_eq!(p.node_of(Some(&FieldValue::Null)).unwrap(), dn(1));
     assert_eq!(p.node_of(None).unwrap(), dn(1));
     assert!(!p.replicated);
-    assert_eq!(p.node_sql, "LOAD DATA LOCAL INFILE 'f' INTO TABLE orders (amount, id, customer)");
+    assert_eq!(
+        p.node_sql,
+        "LOAD DATA LOCAL INFILE 'f' INTO TABLE orders (amount, id, customer)"
+    );
 }
 
 #[test]
@@ -35,7 +38,10 @@ fn without_a_column_list_the_table_order_gives_the_key_field() {
     let p = load("LOAD DATA LOCAL INFILE 'f' INTO TABLE customers IGNORE 1 LINES").unwrap();
     assert_eq!(p.key_field(), Some(0));
     assert_eq!(p.ignore_lines, 1);
-    assert_eq!(p.node_sql, "LOAD DATA LOCAL INFILE 'f' INTO TABLE customers ");
+    assert_eq!(
+        p.node_sql,
+        "LOAD DATA LOCAL INFILE 'f' INTO TABLE customers "
+    );
 }
 
 #[test]
@@ -53,7 +59,10 @@ fn a_missing_auto_increment_column_is_added_first_and_moves_the_key_field() {
     let p = load("LOAD DATA LOCAL INFILE 'f' INTO TABLE seq (note)").unwrap();
     let ai = p.auto_increment.clone().unwrap();
     assert_eq!((ai.column.as_str(), ai.field), ("id", None));
-    assert_eq!(p.node_sql, "LOAD DATA LOCAL INFILE 'f' INTO TABLE seq (`id`, note)");
+    assert_eq!(
+        p.node_sql,
+        "LOAD DATA LOCAL INFILE 'f' INTO TABLE seq (`id`, note)"
+    );
     // The key is the AUTO_INCREMENT column, now the first field.
     assert_eq!(p.key_field(), Some(0));
     assert!(p.key_is_auto_increment());
@@ -82,7 +91,9 @@ fn refuses_what_it_cannot_place_correctly() {
         assert_eq!(load(sql).map(|_| ()).unwrap_err().code(), 1235, "{sql}");
     }
     assert_eq!(
-        load("LOAD DATA LOCAL INFILE 'f' INTO TABLE nope").unwrap_err().code(),
+        load("LOAD DATA LOCAL INFILE 'f' INTO TABLE nope")
+            .unwrap_err()
+            .code(),
         1146
     );
 }

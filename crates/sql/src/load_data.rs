@@ -315,9 +315,9 @@ impl LoadData {
     /// `all_columns` stands for a missing column list.
     pub fn field_of(&self, column: &str, all_columns: &[String]) -> Option<usize> {
         match &self.targets {
-            Some(list) => list.iter().position(
-                |t| matches!(t, LoadTarget::Column(c) if c.eq_ignore_ascii_case(column)),
-            ),
+            Some(list) => list
+                .iter()
+                .position(|t| matches!(t, LoadTarget::Column(c) if c.eq_ignore_ascii_case(column))),
             None => all_columns
                 .iter()
                 .position(|c| c.eq_ignore_ascii_case(column)),

@@ -3,9 +3,9 @@
 //! (the storage node never reads a file of its own host; the name it asks for is
 //! ignored).
 
+use strata_protocol::constants::com;
 use strata_protocol::packets::{OkPacket, ERR_HEADER, LOCAL_INFILE_HEADER, OK_HEADER};
 use strata_protocol::ProtocolError;
-use strata_protocol::constants::com;
 
 use super::BackendConn;
 use crate::BackendError;

@@ -91,11 +91,20 @@ struct Transfer<'a> {
     batches: Vec<Vec<u8>>,
     skip: u64,
     first_id: Option<u64>,
+    /// The largest explicit AUTO_INCREMENT value so far, and the largest the sequence
+    /// was told of: raising it is a durable write, done before the next generated value
+    /// and at the end, not per row.
+    max_explicit: u64,
+    observed: u64,
 }
 
 impl Session {
     /// Runs a `LOAD DATA [LOCAL] INFILE` statement.
-    pub(super) async fn load_data(&mut self, sql: &str, more: bool) -> Result<Answer, SessionError> {
+    pub(super) async fn load_data(
+        &mut self,
+        sql: &str,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
         let prepared = self.prepare_load(sql);
         let (load, plan) = match prepared {
             Ok(v) => v,
@@ -141,7 +150,8 @@ impl Session {
         }
         let ok = OkPacket {
             affected_rows: loaded.affected_rows,
-            last_insert_id: loaded.first_id.unwrap_or(0),
+            // MariaDB's LOAD DATA reports no insert id (LAST_INSERT_ID() has it).
+            last_insert_id: 0,
             status,
             warnings: loaded.warnings,
             info: loaded.counts.info(),
@@ -222,6 +232,8 @@ impl Session {
             batches: vec![Vec::new(); leases.len()],
             skip: plan.ignore_lines,
             first_id: None,
+            max_explicit: 0,
+            observed: 0,
         };
         if failure.is_none() {
             // Ask the client for the file and take all of it, even after a failure, so
@@ -247,10 +259,13 @@ impl Session {
                 } else {
                     splitter.push(&packet);
                 }
-                let placed = match transfer.place(&mut splitter, self) {
-                    Ok(()) => transfer.send(&mut leases, last).await,
-                    Err(e) => Err(e),
-                };
+                let mut placed = transfer.place(&mut splitter, self);
+                if placed.is_ok() && last {
+                    placed = transfer.observe(self);
+                }
+                if placed.is_ok() {
+                    placed = transfer.send(&mut leases, last).await;
+                }
                 if let Err(e) = placed {
                     failure = Some(e);
                 }
@@ -334,16 +349,17 @@ impl Transfer<'_> {
     fn place(&mut self, splitter: &mut RowSplitter, session: &Session) -> Result<(), MysqlError> {
         let format = &self.load.format;
         let ai = self.plan.auto_increment.as_ref();
-        while let Some(row) = splitter
-            .next_row()
-            .map_err(|limit| row_too_long(limit))?
-        {
+        while let Some(row) = splitter.next_row().map_err(|limit| row_too_long(limit))? {
             if self.skip > 0 {
                 self.skip -= 1;
                 continue;
             }
             let raw = &splitter.buffer()[row.raw.clone()];
-            let field = |i: usize| row.fields.get(i).map(|r| field_value(&raw[r.clone()], format));
+            let field = |i: usize| {
+                row.fields
+                    .get(i)
+                    .map(|r| field_value(&raw[r.clone()], format))
+            };
             // The AUTO_INCREMENT value Strata writes into the row, if any.
             let mut id = None;
             if let Some(ai) = ai {
@@ -352,8 +368,9 @@ impl Transfer<'_> {
                     None => None,
                 };
                 match given.as_ref().map(|v| ai.explicit(v)).transpose() {
-                    Ok(Some(Some(v))) => session.observe_auto_increment(self.plan, v)?,
+                    Ok(Some(Some(v))) => self.max_explicit = self.max_explicit.max(v),
                     Ok(_) => {
+                        self.observe(session)?;
                         let v = session.next_auto_increment(self.plan)?;
                         self.first_id.get_or_insert(v);
                         id = Some(v);
@@ -375,7 +392,10 @@ impl Transfer<'_> {
                     (Some(k), _) => field(k),
                     (None, _) => None,
                 };
-                let dnid = self.plan.node_of(key.as_ref()).map_err(|e| plan_error(&e))?;
+                let dnid = self
+                    .plan
+                    .node_of(key.as_ref())
+                    .map_err(|e| plan_error(&e))?;
                 vec![self.position(dnid)?]
             };
             for n in nodes {
@@ -403,13 +423,26 @@ impl Transfer<'_> {
         Ok(())
     }
 
+    /// Tells the sequence of the largest explicit value not yet told.
+    fn observe(&mut self, session: &Session) -> Result<(), MysqlError> {
+        if self.max_explicit > self.observed {
+            session.observe_auto_increment(self.plan, self.max_explicit)?;
+            self.observed = self.max_explicit;
+        }
+        Ok(())
+    }
+
     fn position(&self, dnid: DataNodeId) -> Result<usize, MysqlError> {
-        self.plan.nodes.iter().position(|&n| n == dnid).ok_or_else(|| {
-            MysqlError::new(
-                codes::UNKNOWN,
-                format!("a row routes to data node {dnid}, which does not hold the table"),
-            )
-        })
+        self.plan
+            .nodes
+            .iter()
+            .position(|&n| n == dnid)
+            .ok_or_else(|| {
+                MysqlError::new(
+                    codes::UNKNOWN,
+                    format!("a row routes to data node {dnid}, which does not hold the table"),
+                )
+            })
     }
 
     /// Sends the batches that are full (all of them when `all`).

@@ -74,7 +74,10 @@ fn lines_starting_by_skips_lines_without_the_prefix() {
     };
     let rows = split(format, &[b"xxx1,a\nnothing\nyy xxx2,b\n"]);
     let values: Vec<_> = rows.iter().map(|r| r.2.clone()).collect();
-    assert_eq!(values, vec![vec![text("1"), text("a")], vec![text("2"), text("b")]]);
+    assert_eq!(
+        values,
+        vec![vec![text("1"), text("a")], vec![text("2"), text("b")]]
+    );
 }
 
 #[test]
@@ -124,12 +127,14 @@ fn parses_every_clause() {
 
 #[test]
 fn node_statement_drops_ignore_lines_and_puts_a_column_first() {
-    let l = parse_load_data("LOAD DATA LOCAL INFILE 'f' INTO TABLE t IGNORE 2 LINES (a, b)").unwrap();
+    let l =
+        parse_load_data("LOAD DATA LOCAL INFILE 'f' INTO TABLE t IGNORE 2 LINES (a, b)").unwrap();
     assert_eq!(
         l.node_statement(Some("id"), &[]),
         "LOAD DATA LOCAL INFILE 'f' INTO TABLE t  (`id`, a, b)"
     );
-    let l = parse_load_data("LOAD DATA LOCAL INFILE 'f' INTO TABLE t FIELDS TERMINATED BY ','").unwrap();
+    let l = parse_load_data("LOAD DATA LOCAL INFILE 'f' INTO TABLE t FIELDS TERMINATED BY ','")
+        .unwrap();
     assert_eq!(
         l.node_statement(Some("id"), &["a".into(), "b".into()]),
         "LOAD DATA LOCAL INFILE 'f' INTO TABLE t FIELDS TERMINATED BY ',' (`id`, `a`, `b`) "
@@ -154,8 +159,14 @@ fn refuses_what_it_cannot_place() {
         parse_load_data,
         &[
             ("LOAD DATA LOCAL INFILE f INTO TABLE t", "f INTO TABLE t"),
-            ("LOAD DATA LOCAL INFILE 'f' INTO TABLE t FIELDS ENCLOSED BY 'ab'", "'ab'"),
-            ("LOAD DATA LOCAL INFILE 'f' INTO TABLE t IGNORE x LINES", "x LINES"),
+            (
+                "LOAD DATA LOCAL INFILE 'f' INTO TABLE t FIELDS ENCLOSED BY 'ab'",
+                "'ab'",
+            ),
+            (
+                "LOAD DATA LOCAL INFILE 'f' INTO TABLE t IGNORE x LINES",
+                "x LINES",
+            ),
             ("LOAD DATA LOCAL INFILE 'f' INTO TABLE t (a b)", "b)"),
         ],
     );
