@@ -349,7 +349,7 @@ impl Transfer<'_> {
     fn place(&mut self, splitter: &mut RowSplitter, session: &Session) -> Result<(), MysqlError> {
         let format = &self.load.format;
         let ai = self.plan.auto_increment.as_ref();
-        while let Some(row) = splitter.next_row().map_err(|limit| row_too_long(limit))? {
+        while let Some(row) = splitter.next_row().map_err(row_too_long)? {
             if self.skip > 0 {
                 self.skip -= 1;
                 continue;
