@@ -399,3 +399,27 @@ async fn the_mariadb_client_loads_a_file_through_strata() -> TestResult {
     assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM s").await?, 3);
     diffkit::drop_and_shut_down(node, &mut c, &db).await
 }
+
+#[tokio::test]
+async fn a_row_longer_than_max_allowed_packet_is_refused_after_the_file() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.server.max_allowed_packet = 1 << 20)
+        .start()
+        .await?;
+    let db = unique_name("ldlong");
+    let mut c = diffkit::strata_tables(&node, &db, &TABLES[..1]).await?;
+    let mut file = b"1\tfine\n2\t".to_vec();
+    file.extend(std::iter::repeat_n(b'x', 3 << 20));
+    file.extend_from_slice(b"\n3\tafter\n");
+    let reply = load(
+        &mut c,
+        "LOAD DATA LOCAL INFILE 'f' INTO TABLE s",
+        &file,
+        1 << 15,
+    )
+    .await?;
+    assert_eq!(reply, Err(1153));
+    assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM s").await?, 0);
+    diffkit::drop_and_shut_down(node, &mut c, &db).await
+}
