@@ -404,14 +404,22 @@ async fn the_mariadb_client_loads_a_file_through_strata() -> TestResult {
 async fn a_row_longer_than_max_allowed_packet_is_refused_after_the_file() -> TestResult {
     let storage = shared_storage(4).await?;
     let node = ComputeNode::builder(&storage)
-        .configure(|c| c.server.max_allowed_packet = 1 << 20)
+        .configure(|c| {
+            c.server.max_allowed_packet = 1 << 20;
+            // Small batches: many go out to every node before the long row.
+            c.server.load_data_batch_bytes = 4096;
+        })
         .start()
         .await?;
     let db = unique_name("ldlong");
     let mut c = diffkit::strata_tables(&node, &db, &TABLES[..1]).await?;
-    let mut file = b"1\tfine\n2\t".to_vec();
+    let mut file = Vec::new();
+    for id in 1..=5000 {
+        file.extend_from_slice(format!("{id}\tfine\n").as_bytes());
+    }
+    file.extend_from_slice(b"5001\t");
     file.extend(std::iter::repeat_n(b'x', 3 << 20));
-    file.extend_from_slice(b"\n3\tafter\n");
+    file.extend_from_slice(b"\n5002\tafter\n");
     let reply = load(
         &mut c,
         "LOAD DATA LOCAL INFILE 'f' INTO TABLE s",

@@ -25,9 +25,6 @@ use super::query::sql_error;
 use super::transaction::STATEMENT_SAVEPOINT;
 use super::{backend_error, Answer, Session, SessionError};
 
-/// Bytes of rows gathered for one data node before they are sent.
-const NODE_BATCH_BYTES: usize = 256 * 1024;
-
 /// Largest file data packet sent to a data node (below any max_allowed_packet).
 const NODE_PACKET_BYTES: usize = 1024 * 1024;
 
@@ -91,6 +88,8 @@ struct Transfer<'a> {
     batches: Vec<Vec<u8>>,
     skip: u64,
     first_id: Option<u64>,
+    /// Bytes of rows gathered for one data node before they are sent.
+    batch_bytes: usize,
     /// The largest explicit AUTO_INCREMENT value so far, and the largest the sequence
     /// was told of: raising it is a durable write, done before the next generated value
     /// and at the end, not per row.
@@ -232,6 +231,7 @@ impl Session {
             batches: vec![Vec::new(); leases.len()],
             skip: plan.ignore_lines,
             first_id: None,
+            batch_bytes: self.ctx.config.server.load_data_batch_bytes.max(1),
             max_explicit: 0,
             observed: 0,
         };
@@ -448,7 +448,7 @@ impl Transfer<'_> {
     /// Sends the batches that are full (all of them when `all`).
     async fn send(&mut self, leases: &mut [Lease], all: bool) -> Result<(), MysqlError> {
         for (batch, lease) in self.batches.iter_mut().zip(leases.iter_mut()) {
-            if batch.is_empty() || (!all && batch.len() < NODE_BATCH_BYTES) {
+            if batch.is_empty() || (!all && batch.len() < self.batch_bytes) {
                 continue;
             }
             for chunk in batch.chunks(NODE_PACKET_BYTES) {
