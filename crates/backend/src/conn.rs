@@ -30,9 +30,13 @@ use crate::relay::{
 use crate::BackendError;
 use strata_catalog::DataNodeId;
 
+mod local_infile;
+
 /// Capabilities Strata asks of storage nodes: classic EOF packets (the relay converts),
-/// multi-statements and multi-results, no compression, no LOCAL INFILE.
+/// multi-statements and multi-results, no compression. LOCAL INFILE lets a storage node
+/// ask for the rows of a `LOAD DATA LOCAL` that Strata sends it (no file is ever read).
 pub const BACKEND_CAPABILITIES: u32 = cap::LONG_PASSWORD
+    | cap::LOCAL_FILES
     | cap::FOUND_ROWS
     | cap::LONG_FLAG
     | cap::CONNECT_WITH_DB

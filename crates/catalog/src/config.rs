@@ -264,6 +264,12 @@ pub struct ServerConfig {
     /// default data nodes is sharded by AUTO_CRC32 as HotDB does (the default); off
     /// puts such tables on the first default data node.
     pub auto_shard_plain_tables: bool,
+    /// Offer CLIENT_LOCAL_FILES on the service port, so clients that ask for it may
+    /// run `LOAD DATA LOCAL INFILE` (Strata places the rows it sends).
+    pub local_infile: bool,
+    /// Bytes of `LOAD DATA LOCAL INFILE` rows gathered per data node before they are
+    /// sent (the load's memory is about this per node plus one row).
+    pub load_data_batch_bytes: usize,
     /// This compute node's number (1-65535), part of every XA transaction id it issues,
     /// so recovery finishes only its own branches. Unique among compute nodes that
     /// share storage nodes.
@@ -303,6 +309,8 @@ impl Default for ServerConfig {
             max_allowed_packet: 64 * 1024 * 1024,
             max_connections: 5000,
             auto_shard_plain_tables: true,
+            local_infile: true,
+            load_data_batch_bytes: 256 * 1024,
             node_id: 1,
             worker_threads: 0,
             version: None,

@@ -35,6 +35,7 @@ mod join_output;
 mod keys;
 mod limited_write;
 mod literal;
+mod load;
 mod lower;
 mod materialize;
 #[cfg(any(test, feature = "test-util"))]
@@ -63,6 +64,7 @@ pub use context::{DateTime, IdAllocator, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};
+pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{

@@ -79,6 +79,16 @@ pub struct OkPacket {
     pub info: String,
 }
 
+/// Bytes of the length prefix of a length-encoded string of `n` bytes.
+fn lenenc_len(n: usize) -> usize {
+    match n {
+        0..=250 => 1,
+        251..=0xffff => 3,
+        0x1_0000..=0xff_ffff => 4,
+        _ => 9,
+    }
+}
+
 impl OkPacket {
     /// Appends the payload with the given header (0x00 for OK, 0xfe for a terminator).
     pub fn encode(&self, buf: &mut BytesMut, header: u8) {
@@ -87,7 +97,10 @@ impl OkPacket {
         put_lenenc_int(buf, self.last_insert_id);
         buf.put_u16_le(self.status);
         buf.put_u16_le(self.warnings);
-        buf.extend_from_slice(self.info.as_bytes());
+        // Servers send the info text length-prefixed (net_send_ok), and clients read it so.
+        if !self.info.is_empty() {
+            put_lenenc_bytes(buf, self.info.as_bytes());
+        }
     }
 
     /// Decodes an OK payload (header 0x00 or 0xfe) sent without SESSION_TRACK.
@@ -102,7 +115,12 @@ impl OkPacket {
         } else {
             0
         };
-        let info = String::from_utf8_lossy(r.rest()).into_owned();
+        let rest = r.rest();
+        let info = match Reader::new(rest).lenenc_bytes("info") {
+            Ok(text) if text.len() + lenenc_len(text.len()) == rest.len() => text,
+            _ => rest,
+        };
+        let info = String::from_utf8_lossy(info).into_owned();
         Ok(Self {
             affected_rows,
             last_insert_id,
@@ -574,6 +592,8 @@ mod tests {
         ok.encode(&mut buf, OK_HEADER);
         assert_eq!(OkPacket::decode(&buf).unwrap(), ok);
         assert_eq!(terminator_status(&buf), Some(2));
+        // The info text is length-prefixed, as MariaDB sends it and clients read it.
+        assert_eq!(&buf[buf.len() - 2..], &[1, b'x']);
 
         let err = ErrPacket {
             code: 1045,

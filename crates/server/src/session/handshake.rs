@@ -251,7 +251,12 @@ pub(crate) async fn log_in(
         return fail(&mut conn, e).await;
     }
     let scramble = auth::new_scramble();
-    let capabilities = SERVER_CAPABILITIES;
+    // LOCAL INFILE only where Strata places the rows, and only if configured.
+    let capabilities = if port == Port::Service && ctx.config.server.local_infile {
+        SERVER_CAPABILITIES | cap::LOCAL_FILES
+    } else {
+        SERVER_CAPABILITIES
+    };
     let greeting = Handshake {
         server_version: ServerIdentity::of(ctx).greeting,
         connection_id: id,

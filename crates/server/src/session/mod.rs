@@ -43,6 +43,7 @@ mod firewall;
 pub(crate) mod handshake;
 mod identity;
 mod isolation;
+mod load_data;
 mod local;
 mod maintenance;
 mod planning;

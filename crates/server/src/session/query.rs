@@ -297,6 +297,8 @@ impl Session {
                 }
                 Err(e) => Err(sql_error(&e)),
             },
+            // Strata places the client's rows itself; never forwarded.
+            StatementKind::Load => return self.load_data(sql, more).await,
             StatementKind::Create | StatementKind::Drop
                 if strata_sql::is_database_statement(sql) =>
             {

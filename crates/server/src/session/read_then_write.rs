@@ -73,17 +73,18 @@ impl Session {
         let is_update = strata_sql::classify(&plan.before) == strata_sql::StatementKind::Update;
         let update = counts.update.or(is_update.then_some((0, 0)));
         let info = match (&plan.rows, update) {
-            (RowsAs::Values { .. }, _) => lenenc_info(&format!(
+            // OkPacket::encode length-prefixes the text, as MariaDB sends it.
+            (RowsAs::Values { .. }, _) => format!(
                 "Records: {}  Duplicates: {}  Warnings: {}",
                 counts.records, counts.duplicates, counts.warnings
-            )),
+            ),
             (RowsAs::InList { .. }, Some((matched, changed))) => {
                 let found_rows = self.client.caps & strata_protocol::constants::cap::FOUND_ROWS;
                 affected = if found_rows != 0 { matched } else { changed };
-                lenenc_info(&format!(
+                format!(
                     "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
                     counts.warnings
-                ))
+                )
             }
             (RowsAs::InList { .. }, None) => String::new(),
         };
@@ -325,15 +326,6 @@ fn add_counts(
             counts.duplicates += info_count(&ok.info, "Duplicates:")
                 .unwrap_or_else(|| kind.one_row_duplicates(ok.affected_rows));
         }
-    }
-}
-
-/// An OK packet's info text as MariaDB sends it: a length-encoded string (clients
-/// read it so); texts too long for a one-byte length are left out.
-fn lenenc_info(text: &str) -> String {
-    match u8::try_from(text.len()) {
-        Ok(len) if len < 128 => format!("{}{text}", char::from(len)),
-        _ => String::new(),
     }
 }
 
