@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, plan_with, single};
+use common::{
+    assert_plans, catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, plan_with, single,
+};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{MergeSpec, Plan, PlanError};
 
@@ -139,9 +141,7 @@ fn one_node_reads_forward_the_original_text() {
             ),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -378,9 +378,7 @@ fn hints_route_the_text_to_the_named_nodes() {
             )),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -404,9 +402,7 @@ fn the_dnid_pseudo_column_restricts_and_reports_nodes() {
             single(1, "SELECT id FROM orders WHERE (id = 5) AND false"),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
     let plan = plan_sql("SELECT id, DNID FROM orders WHERE DNID IN (1, 2)").expect("plans");
     let Plan::Query(query) = &plan else {
         panic!("per-node plan expected, got {plan:?}");

@@ -175,6 +175,13 @@ pub fn plan_sql(sql: &str) -> Result<Plan, PlanError> {
     plan(sql, &ctx(), &catalog())
 }
 
+/// Asserts that each statement plans to its expected plan, naming the statement on failure.
+pub fn assert_plans(cases: impl IntoIterator<Item = (&'static str, Plan)>) {
+    for (sql, expected) in cases {
+        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
+    }
+}
+
 /// Plans `sql` with the given context.
 pub fn plan_with(
     sql: &str,
