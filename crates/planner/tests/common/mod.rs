@@ -125,10 +125,7 @@ pub fn catalog() -> MemoryCatalog {
     c.add_table(
         "shop",
         "region",
-        TableInfo::new(Distribution::Global {
-            data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
-        })
-        .with_columns(&["code", "name"]),
+        TableInfo::new(global_on_all()).with_columns(&["code", "name"]),
     );
     c.add_table(
         "shop",
@@ -145,11 +142,9 @@ pub fn catalog() -> MemoryCatalog {
     c.add_table(
         "shop",
         "gseq",
-        TableInfo::new(Distribution::Global {
-            data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
-        })
-        .with_columns(&["id", "note"])
-        .with_auto_increment("id"),
+        TableInfo::new(global_on_all())
+            .with_columns(&["id", "note"])
+            .with_auto_increment("id"),
     );
     c
 }
@@ -168,6 +163,13 @@ pub fn ctx_with_params(params: &[KeyLiteral]) -> PlanContext<'_> {
     let mut c = ctx();
     c.params = Some(params);
     c
+}
+
+/// A global distribution over all four data nodes.
+pub fn global_on_all() -> Distribution {
+    Distribution::Global {
+        data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
+    }
 }
 
 /// Plans `sql` in the test catalog.
