@@ -5,7 +5,8 @@
 mod common;
 
 use common::{
-    assert_plans, catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, plan_with, single,
+    assert_plans, assert_unsupported, catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql,
+    plan_with, plan_with_params, single,
 };
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{MergeSpec, Plan, PlanError};
@@ -286,13 +287,7 @@ fn reads_refused_for_more_than_their_shape_keep_their_refusal() {
             "subqueries over sharded tables across data nodes",
         ),
     ];
-    for (sql, construct) in cases {
-        assert_eq!(
-            plan_sql(sql),
-            Err(PlanError::Unsupported(construct.into())),
-            "{sql}"
-        );
-    }
+    assert_unsupported(cases);
 }
 
 #[test]
@@ -316,13 +311,10 @@ fn placeholders_route_through_parameter_values() {
         KeyLiteral::Integer("150".into()),
         KeyLiteral::String(b"x'y".to_vec()),
     ];
-    let c = ctx_with_params(&params);
-    let planned = plan_with(
+    let planned = plan_with_params(
         "SELECT * FROM orders WHERE id = ? AND customer = ?",
-        &c,
-        &catalog(),
-    )
-    .expect("plans");
+        &params,
+    );
     assert_eq!(
         planned.plan,
         single(

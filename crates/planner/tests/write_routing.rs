@@ -4,7 +4,7 @@
 mod common;
 
 use common::{
-    assert_plans, catalog, ctx, ctx_with_params, dn, plan_sql, plan_with, single, TestSequence,
+    assert_plans, catalog, ctx, dn, plan_sql, plan_with, plan_with_params, single, TestSequence,
 };
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{NodeStatement, Plan, PlanError, TableInfo, Write, WriteCombine, WriteKind};
@@ -393,13 +393,7 @@ fn global_auto_increment_fills_rows_and_reports_the_first_id() {
 #[test]
 fn prepared_inserts_route_at_execute_time() {
     let params = [KeyLiteral::Integer("350".into()), KeyLiteral::Null];
-    let c = ctx_with_params(&params);
-    let planned = plan_with(
-        "INSERT INTO orders (id, amount) VALUES (?, ?)",
-        &c,
-        &catalog(),
-    )
-    .expect("plans");
+    let planned = plan_with_params("INSERT INTO orders (id, amount) VALUES (?, ?)", &params);
     assert_eq!(
         planned.plan,
         single(4, "INSERT INTO orders (id, amount) VALUES (350, NULL)")

@@ -184,6 +184,22 @@ pub fn assert_plans(cases: impl IntoIterator<Item = (&'static str, Plan)>) {
     }
 }
 
+/// Asserts that each statement is refused as unsupported with its construct named.
+pub fn assert_unsupported(cases: impl IntoIterator<Item = (&'static str, &'static str)>) {
+    for (sql, construct) in cases {
+        assert_eq!(
+            plan_sql(sql),
+            Err(PlanError::Unsupported(construct.into())),
+            "{sql}"
+        );
+    }
+}
+
+/// Plans `sql`, which must plan, with the parameter values of a prepared statement.
+pub fn plan_with_params(sql: &str, params: &[KeyLiteral]) -> Planned {
+    plan_with(sql, &ctx_with_params(params), &catalog()).expect("plans")
+}
+
 /// Plans `sql` with the given context.
 pub fn plan_with(
     sql: &str,
