@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{error_of, first_int, node_and_conn, run_all, TestResult};
+use common::{assert_codes, error_of, first_int, node_and_conn, run_all, TestResult};
 use mysql_async::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,14 +82,16 @@ async fn execute_immediate_runs_its_text_over_every_data_node() -> TestResult {
     // EXECUTE IMMEDIATE ... USING, and PREPARE whose EXECUTE would reach the home data
     // node only, are refused.
     c.query_drop("SET @q = 'SELECT COUNT(*) FROM d'").await?;
-    for sql in [
-        "EXECUTE IMMEDIATE 'SELECT v FROM d WHERE id = ?' USING 1",
-        "PREPARE s FROM 'SELECT COUNT(*) FROM d'",
-        "PREPARE s FROM @q",
-    ] {
-        let (code, message) = error_of(&mut c, sql).await;
-        assert_eq!(code, Some(1235), "{sql}: {message}");
-    }
+    assert_codes(
+        &mut c,
+        &[
+            "EXECUTE IMMEDIATE 'SELECT v FROM d WHERE id = ?' USING 1",
+            "PREPARE s FROM 'SELECT COUNT(*) FROM d'",
+            "PREPARE s FROM @q",
+        ],
+        1235,
+    )
+    .await;
     c.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;
     Ok(())
