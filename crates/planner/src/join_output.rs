@@ -513,20 +513,17 @@ impl Builder<'_> {
             } => Ok(Predicate::Not(Box::new(self.having(expr, items)?))),
             Expr::BinaryOp {
                 left,
-                op: BinaryOperator::And,
+                op: op @ (BinaryOperator::And | BinaryOperator::Or),
                 right,
-            } => Ok(Predicate::And(
-                Box::new(self.having(left, items)?),
-                Box::new(self.having(right, items)?),
-            )),
-            Expr::BinaryOp {
-                left,
-                op: BinaryOperator::Or,
-                right,
-            } => Ok(Predicate::Or(
-                Box::new(self.having(left, items)?),
-                Box::new(self.having(right, items)?),
-            )),
+            } => {
+                let left = Box::new(self.having(left, items)?);
+                let right = Box::new(self.having(right, items)?);
+                Ok(if *op == BinaryOperator::And {
+                    Predicate::And(left, right)
+                } else {
+                    Predicate::Or(left, right)
+                })
+            }
             Expr::BinaryOp { left, op, right } => {
                 let cmp = compare_op(op).ok_or_else(refuse)?;
                 if let Some(literal) = having_literal(right) {

@@ -113,15 +113,13 @@ fn plan_in_place(
             )));
         }
         if global.len() > 1 {
-            if m.ordered_or_limited {
-                return Err(PlanError::unsupported(format!(
-                    "{} of a global table with ORDER BY or LIMIT",
-                    m.kind
-                )));
-            }
-            if let Some(fixed) = fixer.fix_text(&text, RandomCalls::Refuse)? {
-                text = fixed;
-            }
+            text = several_nodes_text(
+                &m,
+                &fixer,
+                text,
+                RandomCalls::Refuse,
+                "of a global table with ORDER BY or LIMIT",
+            )?;
         }
         return Ok(fan_out(&global, text, WriteKind::GlobalWrite));
     }
@@ -131,19 +129,33 @@ fn plan_in_place(
     match route_result {
         Route::Single(node) => Ok(Plan::route(node, text, Reply::Ok)),
         Route::Multi(nodes) => {
-            if m.ordered_or_limited {
-                return Err(PlanError::unsupported(format!(
-                    "{} with ORDER BY or LIMIT across data nodes",
-                    m.kind
-                )));
-            }
-            if let Some(fixed) = fixer.fix_text(&text, RandomCalls::Keep)? {
-                text = fixed;
-            }
+            let text = several_nodes_text(
+                &m,
+                &fixer,
+                text,
+                RandomCalls::Keep,
+                "with ORDER BY or LIMIT across data nodes",
+            )?;
             let nodes: Vec<DataNodeId> = nodes.into_iter().collect();
             Ok(fan_out(&nodes, text, WriteKind::Dml))
         }
     }
+}
+
+/// The text of a write that runs on several nodes, its nondeterministic calls fixed as
+/// `random` says. Refused with ORDER BY or LIMIT (`refusal` follows the statement kind in
+/// the message), since each node would pick its own rows.
+fn several_nodes_text(
+    m: &Modify<'_>,
+    fixer: &Fixer<'_>,
+    text: String,
+    random: RandomCalls,
+    refusal: &str,
+) -> Result<String, PlanError> {
+    if m.ordered_or_limited {
+        return Err(PlanError::unsupported(format!("{} {refusal}", m.kind)));
+    }
+    Ok(fixer.fix_text(&text, random)?.unwrap_or(text))
 }
 
 fn describe<'s>(stmt: &'s Statement, src: &Source<'_>) -> Result<Modify<'s>, PlanError> {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::plan_sql;
+use common::{assert_plans, plan_sql};
 use strata_catalog::DataNodeId;
 use strata_planner::{
     Aggregate, AggregateFunction as F, CompareOp, Literal, MergeSpec, Plan, Predicate, SortKey,
@@ -140,9 +140,7 @@ fn order_by_and_limit_are_pushed_down_and_merged() {
             scatter("SELECT id FROM orders LOCK IN SHARE MODE", visible(1)),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -187,9 +185,7 @@ fn select_star_puts_helper_columns_first() {
             ),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -256,9 +252,7 @@ fn aggregates_are_computed_per_node_and_combined() {
             ),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -365,9 +359,7 @@ fn group_by_regroups_and_sorts_after_aggregation() {
             ),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -393,9 +385,7 @@ fn union_runs_whole_on_each_node_and_merges() {
             ),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
     // UNIONs the merge cannot combine run whole on one data node over copies of their
     // tables (materialize.plans has the plans).
     for sql in [

@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql, plan_with, single};
+use common::{
+    assert_plans, assert_unsupported, catalog, ctx, ctx_with_params, dn, nodes_of, plan_sql,
+    plan_with, plan_with_params, single,
+};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{MergeSpec, Plan, PlanError};
 
@@ -139,9 +142,7 @@ fn one_node_reads_forward_the_original_text() {
             ),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -286,13 +287,7 @@ fn reads_refused_for_more_than_their_shape_keep_their_refusal() {
             "subqueries over sharded tables across data nodes",
         ),
     ];
-    for (sql, construct) in cases {
-        assert_eq!(
-            plan_sql(sql),
-            Err(PlanError::Unsupported(construct.into())),
-            "{sql}"
-        );
-    }
+    assert_unsupported(cases);
 }
 
 #[test]
@@ -316,13 +311,10 @@ fn placeholders_route_through_parameter_values() {
         KeyLiteral::Integer("150".into()),
         KeyLiteral::String(b"x'y".to_vec()),
     ];
-    let c = ctx_with_params(&params);
-    let planned = plan_with(
+    let planned = plan_with_params(
         "SELECT * FROM orders WHERE id = ? AND customer = ?",
-        &c,
-        &catalog(),
-    )
-    .expect("plans");
+        &params,
+    );
     assert_eq!(
         planned.plan,
         single(
@@ -378,9 +370,7 @@ fn hints_route_the_text_to_the_named_nodes() {
             )),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -404,9 +394,7 @@ fn the_dnid_pseudo_column_restricts_and_reports_nodes() {
             single(1, "SELECT id FROM orders WHERE (id = 5) AND false"),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
     let plan = plan_sql("SELECT id, DNID FROM orders WHERE DNID IN (1, 2)").expect("plans");
     let Plan::Query(query) = &plan else {
         panic!("per-node plan expected, got {plan:?}");

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{catalog, ctx, ctx_with_params, dn, plan_sql, plan_with, single, TestSequence};
+use common::{
+    assert_plans, catalog, ctx, dn, plan_sql, plan_with, plan_with_params, single, TestSequence,
+};
 use strata_catalog::sharding::KeyLiteral;
 use strata_planner::{NodeStatement, Plan, PlanError, TableInfo, Write, WriteCombine, WriteKind};
 
@@ -91,9 +93,7 @@ fn inserts_split_rows_by_node_keeping_their_order() {
         // Vertical: one node, text unchanged.
         ("INSERT INTO audit VALUES (1)", single(2, "INSERT INTO audit VALUES (1)")),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -122,9 +122,7 @@ fn global_writes_go_to_every_copy_with_nondeterminism_fixed() {
             everywhere("DELETE FROM region WHERE code = 'fr'", WriteCombine::Replicated),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
     assert_eq!(
         plan_sql("UPDATE region SET name = RAND()"),
         Err(PlanError::Unsupported(
@@ -212,9 +210,7 @@ fn updates_and_deletes_route_by_where() {
             single(3, "DELETE FROM orders WHERE 1 = 1 AND amount = 0"),
         ),
     ];
-    for (sql, expected) in cases {
-        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
-    }
+    assert_plans(cases);
 }
 
 #[test]
@@ -397,13 +393,7 @@ fn global_auto_increment_fills_rows_and_reports_the_first_id() {
 #[test]
 fn prepared_inserts_route_at_execute_time() {
     let params = [KeyLiteral::Integer("350".into()), KeyLiteral::Null];
-    let c = ctx_with_params(&params);
-    let planned = plan_with(
-        "INSERT INTO orders (id, amount) VALUES (?, ?)",
-        &c,
-        &catalog(),
-    )
-    .expect("plans");
+    let planned = plan_with_params("INSERT INTO orders (id, amount) VALUES (?, ?)", &params);
     assert_eq!(
         planned.plan,
         single(4, "INSERT INTO orders (id, amount) VALUES (350, NULL)")

@@ -11,6 +11,19 @@ use strata_testkit::{ComputeNode, EtcdCluster};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// Runs `sql`, which must fail with an error whose text holds `needle`; `unexpected`
+/// says what went wrong when it succeeds.
+async fn fails_with(
+    c: &mut mysql_async::Conn,
+    sql: &str,
+    needle: &str,
+    unexpected: &'static str,
+) -> TestResult {
+    let err = c.query_drop(sql).await.err().ok_or(unexpected)?;
+    assert!(err.to_string().contains(needle), "unexpected error: {err}");
+    Ok(())
+}
+
 /// A new etcd cluster of `members` members and `n` compute nodes over the same two
 /// storage nodes, their metadata in it, their configuration changed by `tweak`.
 async fn cluster(
@@ -225,12 +238,13 @@ async fn views_created_through_one_node_are_read_through_the_others() -> TestRes
     let catalog_of = |i: usize| nodes[i].server().context().topology.catalog();
     let mut one = nodes[0].connect(Some("test")).await?;
     let mut two = nodes[1].connect(Some("test")).await?;
-    one.query_drop("CREATE TABLE viewed (id INT PRIMARY KEY, v INT)")
-        .await?;
-    one.query_drop("INSERT INTO viewed VALUES (1, 10), (2, 20), (3, 30)")
-        .await?;
-    one.query_drop("CREATE VIEW big AS SELECT id FROM viewed WHERE v > 10")
-        .await?;
+    for sql in [
+        "CREATE TABLE viewed (id INT PRIMARY KEY, v INT)",
+        "INSERT INTO viewed VALUES (1, 10), (2, 20), (3, 30)",
+        "CREATE VIEW big AS SELECT id FROM viewed WHERE v > 10",
+    ] {
+        one.query_drop(sql).await?;
+    }
     // In force on node 2 before node 1 answered OK.
     assert!(catalog_of(1).view("test", "big").is_some());
     let ids: Vec<i32> = two.query("SELECT id FROM big ORDER BY id").await?;
@@ -249,12 +263,14 @@ async fn views_created_through_one_node_are_read_through_the_others() -> TestRes
 async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> TestResult {
     let (mut etcd, nodes) = cluster(1, 2, |_| {}).await?;
     let mut one = nodes[0].connect(Some("test")).await?;
-    one.query_drop("CREATE TABLE known (id INT PRIMARY KEY)")
-        .await?;
-    one.query_drop("INSERT INTO known VALUES (1), (2)").await?;
-    one.query_drop("CREATE TABLE counted (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)")
-        .await?;
-    one.query_drop("INSERT INTO counted (k) VALUES (1)").await?;
+    for sql in [
+        "CREATE TABLE known (id INT PRIMARY KEY)",
+        "INSERT INTO known VALUES (1), (2)",
+        "CREATE TABLE counted (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT)",
+        "INSERT INTO counted (k) VALUES (1)",
+    ] {
+        one.query_drop(sql).await?;
+    }
     // A transaction over both data nodes, open when etcd goes away.
     one.query_drop("BEGIN").await?;
     one.query_drop("INSERT INTO known VALUES (10), (11), (12), (13), (14), (15), (16), (17)")
@@ -262,33 +278,28 @@ async fn with_etcd_unreachable_ddl_fails_and_known_tables_keep_working() -> Test
 
     etcd.kill(0).await?;
     // Its commit decision cannot be made durable: rolled back, with an error.
-    let err = one
-        .query_drop("COMMIT")
-        .await
-        .err()
-        .ok_or("a multi-node commit succeeded without its decision log")?;
-    assert!(err.to_string().contains("etcd"), "unexpected error: {err}");
+    fails_with(
+        &mut one,
+        "COMMIT",
+        "etcd",
+        "a multi-node commit succeeded without its decision log",
+    )
+    .await?;
     // More values than the node holds in its segments: a new segment is needed, and
     // without etcd there is none (no local fallback).
     let rows = vec!["(1)"; 5000].join(", ");
-    let err = one
-        .query_drop(format!("INSERT INTO counted (k) VALUES {rows}"))
-        .await
-        .err()
-        .ok_or("a new AUTO_INCREMENT segment came without etcd")?;
-    assert!(
-        err.to_string().contains("etcd is unreachable"),
-        "unexpected error: {err}"
-    );
-    let err = one
-        .query_drop("CREATE TABLE after_etcd (id INT PRIMARY KEY)")
-        .await
-        .err()
-        .ok_or("CREATE TABLE succeeded without etcd")?;
-    assert!(
-        err.to_string().contains("etcd is unreachable"),
-        "unexpected error: {err}"
-    );
+    for (sql, unexpected) in [
+        (
+            format!("INSERT INTO counted (k) VALUES {rows}"),
+            "a new AUTO_INCREMENT segment came without etcd",
+        ),
+        (
+            "CREATE TABLE after_etcd (id INT PRIMARY KEY)".to_string(),
+            "CREATE TABLE succeeded without etcd",
+        ),
+    ] {
+        fails_with(&mut one, &sql, "etcd is unreachable", unexpected).await?;
+    }
     assert!(nodes[0]
         .server()
         .context()

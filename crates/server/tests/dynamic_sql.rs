@@ -8,28 +8,27 @@
 
 mod common;
 
-use common::{error_of, node_and_conn, TestResult};
+use common::{assert_codes, error_of, first_int, node_and_conn, run_all, TestResult};
 use mysql_async::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_sql_from_user_variables_is_checked_and_run_on_one_data_node() -> TestResult {
     let (node, mut c) = node_and_conn(1).await?;
-    c.query_drop("SET @q = 'SELECT 42', @n = 41").await?;
-    c.query_drop("PREPARE s FROM @q").await?;
-    let v: Option<i64> = c.query_first("EXECUTE s").await?;
-    assert_eq!(v, Some(42));
-    let v: Option<i64> = c
-        .query_first("EXECUTE IMMEDIATE CONCAT('SELECT ', @n, ' + 1')")
-        .await?;
-    assert_eq!(v, Some(42));
+    run_all(
+        &mut c,
+        &["SET @q = 'SELECT 42', @n = 41", "PREPARE s FROM @q"],
+    )
+    .await?;
+    assert_eq!(first_int(&mut c, "EXECUTE s").await?, 42);
+    let plus_one = "EXECUTE IMMEDIATE CONCAT('SELECT ', @n, ' + 1')";
+    assert_eq!(first_int(&mut c, plus_one).await?, 42);
     let v: Option<(i64, i64)> = c
         .query_first("EXECUTE IMMEDIATE CONCAT('SELECT ?, ', @n) USING 5")
         .await?;
     assert_eq!(v, Some((5, 41)));
     c.query_drop("PREPARE s FROM CONCAT_WS(' ', 'SELECT', @n)")
         .await?;
-    let v: Option<i64> = c.query_first("EXECUTE s").await?;
-    assert_eq!(v, Some(41));
+    assert_eq!(first_int(&mut c, "EXECUTE s").await?, 41);
 
     // The text is checked as the statement it is.
     c.query_drop("SET @bad = 'SELECT * FROM mysql.user', @stop = 'SHUTDOWN'")
@@ -62,33 +61,37 @@ async fn execute_immediate_runs_its_text_over_every_data_node() -> TestResult {
     let node = strata_testkit::ComputeNode::on_shared_storage(4).await?;
     let mut c = node.connect(Some("test")).await?;
     let db = strata_testkit::unique_name("dyn");
-    c.query_drop(format!("CREATE DATABASE {db}")).await?;
-    c.query_drop(format!("USE {db}")).await?;
-    c.query_drop(
-        "CREATE TABLE d (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    run_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE {db}"),
+            &format!("USE {db}"),
+            "CREATE TABLE d (id INT PRIMARY KEY, v INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+            "EXECUTE IMMEDIATE 'INSERT INTO d VALUES (1, 10), (2, 20), (3, 30), (4, 40)'",
+        ],
     )
     .await?;
-    c.query_drop("EXECUTE IMMEDIATE 'INSERT INTO d VALUES (1, 10), (2, 20), (3, 30), (4, 40)'")
-        .await?;
-    let n: Option<i64> = c
-        .query_first("EXECUTE IMMEDIATE 'SELECT COUNT(*) FROM d'")
-        .await?;
-    assert_eq!(n, Some(4), "the rows of every data node");
-    let sum: Option<i64> = c
-        .query_first("EXECUTE IMMEDIATE CONCAT('SELECT SUM(v) ', 'FROM d')")
-        .await?;
-    assert_eq!(sum, Some(100));
+    let count = "EXECUTE IMMEDIATE 'SELECT COUNT(*) FROM d'";
+    assert_eq!(
+        first_int(&mut c, count).await?,
+        4,
+        "the rows of every data node"
+    );
+    let sum = "EXECUTE IMMEDIATE CONCAT('SELECT SUM(v) ', 'FROM d')";
+    assert_eq!(first_int(&mut c, sum).await?, 100);
     // EXECUTE IMMEDIATE ... USING, and PREPARE whose EXECUTE would reach the home data
     // node only, are refused.
     c.query_drop("SET @q = 'SELECT COUNT(*) FROM d'").await?;
-    for sql in [
-        "EXECUTE IMMEDIATE 'SELECT v FROM d WHERE id = ?' USING 1",
-        "PREPARE s FROM 'SELECT COUNT(*) FROM d'",
-        "PREPARE s FROM @q",
-    ] {
-        let (code, message) = error_of(&mut c, sql).await;
-        assert_eq!(code, Some(1235), "{sql}: {message}");
-    }
+    assert_codes(
+        &mut c,
+        &[
+            "EXECUTE IMMEDIATE 'SELECT v FROM d WHERE id = ?' USING 1",
+            "PREPARE s FROM 'SELECT COUNT(*) FROM d'",
+            "PREPARE s FROM @q",
+        ],
+        1235,
+    )
+    .await;
     c.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;
     Ok(())

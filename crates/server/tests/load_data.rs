@@ -28,6 +28,22 @@ fn serve_file(conn: &mut Conn, data: &[u8], piece: usize) {
 /// What a LOAD answered: (affected rows, info, warnings, last insert id) or the error code.
 type Reply = Result<(u64, String, u16, Option<u64>), u16>;
 
+/// Loads `data` into `table` (served in pieces of `piece` bytes), which must fail with
+/// error `code` and leave the table empty.
+async fn load_fails_leaving_empty(
+    conn: &mut Conn,
+    table: &str,
+    data: &[u8],
+    piece: usize,
+    code: u16,
+) -> TestResult {
+    let sql = format!("LOAD DATA LOCAL INFILE 'f' INTO TABLE {table}");
+    assert_eq!(load(conn, &sql, data, piece).await?, Err(code));
+    let count = format!("SELECT COUNT(*) FROM {table}");
+    assert_eq!(first_int(conn, &count).await?, 0);
+    Ok(())
+}
+
 async fn load(conn: &mut Conn, sql: &str, data: &[u8], piece: usize) -> TestResult<Reply> {
     serve_file(conn, data, piece);
     Ok(match conn.query_drop(sql).await {
@@ -203,15 +219,7 @@ async fn a_failed_row_rolls_the_load_back_on_every_node() -> TestResult {
         many.extend_from_slice(format!("{id}\t{id}\tsome text to fill the batches\n").as_bytes());
     }
     many.extend_from_slice(b"x\t1\tnot a number\n");
-    let reply = load(
-        &mut strata,
-        "LOAD DATA LOCAL INFILE 'f' INTO TABLE a",
-        &many,
-        1 << 16,
-    )
-    .await?;
-    assert_eq!(reply, Err(1235));
-    assert_eq!(first_int(&mut strata, "SELECT COUNT(*) FROM a").await?, 0);
+    load_fails_leaving_empty(&mut strata, "a", &many, 1 << 16, 1235).await?;
     let sql = "LOAD DATA LOCAL INFILE 'f' INTO TABLE s (id, name, amount)";
     // Inside a transaction: the load is undone by ROLLBACK, on every node.
     strata.query_drop("BEGIN").await?;
@@ -420,14 +428,6 @@ async fn a_row_longer_than_max_allowed_packet_is_refused_after_the_file() -> Tes
     file.extend_from_slice(b"5001\t");
     file.extend(std::iter::repeat_n(b'x', 3 << 20));
     file.extend_from_slice(b"\n5002\tafter\n");
-    let reply = load(
-        &mut c,
-        "LOAD DATA LOCAL INFILE 'f' INTO TABLE s",
-        &file,
-        1 << 15,
-    )
-    .await?;
-    assert_eq!(reply, Err(1153));
-    assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM s").await?, 0);
+    load_fails_leaving_empty(&mut c, "s", &file, 1 << 15, 1153).await?;
     diffkit::drop_and_shut_down(node, &mut c, &db).await
 }

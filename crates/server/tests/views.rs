@@ -12,7 +12,7 @@ use mysql_async::prelude::*;
 
 use diffkit::{
     create_on_both, differences, drop_and_shut_down, node_and_reference, node_with_tables,
-    prepared_difference, BoxError,
+    prepared_difference, run_all, BoxError,
 };
 
 type TestResult = Result<(), BoxError>;
@@ -128,10 +128,14 @@ async fn code_of(c: &mut mysql_async::Conn, sql: &str) -> Option<u16> {
 #[tokio::test]
 async fn views_are_shown_kept_across_restarts_and_dropped_with_their_database() -> TestResult {
     let (node, db, mut c) = node_with_tables("vshow", TABLES, |_| {}).await?;
-    c.query_drop("CREATE VIEW v1 AS SELECT id, name FROM vt WHERE id > 1 WITH CHECK OPTION")
-        .await?;
-    c.query_drop("CREATE VIEW v2 (a) AS SELECT code FROM vg")
-        .await?;
+    run_all(
+        &mut c,
+        &[
+            "CREATE VIEW v1 AS SELECT id, name FROM vt WHERE id > 1 WITH CHECK OPTION",
+            "CREATE VIEW v2 (a) AS SELECT code FROM vg",
+        ],
+    )
+    .await?;
     let shown: Option<(String, String, String, String)> =
         c.query_first("SHOW CREATE VIEW v1").await?;
     let (name, text, _, _) = shown.ok_or("no row")?;
@@ -240,10 +244,14 @@ async fn views_are_shown_kept_across_restarts_and_dropped_with_their_database() 
 #[tokio::test]
 async fn privileges_are_checked_on_the_view_as_mariadb_does() -> TestResult {
     let (node, db, mut root) = node_with_tables("vpriv", TABLES, |_| {}).await?;
-    root.query_drop("INSERT INTO vt VALUES (1, 'a', 1), (2, 'b', 2)")
-        .await?;
-    root.query_drop("CREATE VIEW v1 AS SELECT id, name FROM vt")
-        .await?;
+    run_all(
+        &mut root,
+        &[
+            "INSERT INTO vt VALUES (1, 'a', 1), (2, 'b', 2)",
+            "CREATE VIEW v1 AS SELECT id, name FROM vt",
+        ],
+    )
+    .await?;
     let user = strata_testkit::unique_name("viewer");
     root.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'v-pw'"))
         .await?;

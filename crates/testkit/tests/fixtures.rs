@@ -6,18 +6,32 @@ use std::sync::Arc;
 use mysql_async::prelude::Queryable;
 use strata_testkit::{shared_storage, unique_name, ComputeNode, StorageNodes};
 
+/// Creates a fresh database holding table `t` with the one row `id`, connected through
+/// storage node `node`.
+async fn database_with_row(
+    storage: &StorageNodes,
+    node: usize,
+    prefix: &str,
+    id: i32,
+) -> (String, mysql_async::Conn) {
+    let db = unique_name(prefix);
+    storage.create_database(&db).await.expect("create database");
+    let mut conn = storage.connect(node, Some(&db)).await.expect("connect");
+    conn.query_drop(format!(
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES ({id})"
+    ))
+    .await
+    .expect("create and insert");
+    (db, conn)
+}
+
 #[tokio::test]
 async fn private_storage_nodes_serve_survive_a_crash_and_vanish_on_drop() {
     let mut storage = StorageNodes::start(2).await.expect("storage nodes");
     assert_eq!(storage.len(), 2);
     assert_ne!(storage.port(0), storage.port(1));
 
-    let db = unique_name("t");
-    storage.create_database(&db).await.expect("create database");
-    let mut conn = storage.connect(1, Some(&db)).await.expect("connect");
-    conn.query_drop("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (7)")
-        .await
-        .expect("create and insert");
+    let (db, conn) = database_with_row(&storage, 1, "t", 7).await;
     drop(conn);
 
     storage.node_mut(1).kill().await.expect("kill");
@@ -128,12 +142,7 @@ async fn replicated_storage_nodes_replicate_semi_synchronously_and_configure_rep
         .await
         .expect("replicated storage nodes");
     assert_eq!(storage.replicas(0).len(), 1);
-    let db = unique_name("r");
-    storage.create_database(&db).await.expect("create database");
-    let mut conn = storage.connect(0, Some(&db)).await.expect("connect");
-    conn.query_drop("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)")
-        .await
-        .expect("create and insert");
+    let (db, mut conn) = database_with_row(&storage, 0, "r", 1).await;
     let yes: Option<String> = conn
         .query_first("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_YES_TX'")
         .await

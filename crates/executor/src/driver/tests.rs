@@ -236,6 +236,20 @@ fn a_node_error_after_the_columns_ends_the_result_and_drains_the_rest() {
     assert!(!io.log.contains(&"drain 1".to_string()));
 }
 
+/// A node whose only reply is the write's OK (no savepoint or BEGIN before it).
+fn write_ok(affected_rows: u64) -> FakeNode {
+    let mut node = ok(affected_rows, 0);
+    node.replies.pop_front();
+    node
+}
+
+/// A node whose only reply is the write's error.
+fn failing_write(error: MysqlError) -> FakeNode {
+    let mut node = write_ok(0);
+    node.replies[0] = Err(error);
+    node
+}
+
 fn ok(affected_rows: u64, last_insert_id: u64) -> FakeNode {
     FakeNode {
         replies: VecDeque::from([
@@ -305,11 +319,8 @@ fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
         );
     }
     // Without a savepoint nothing is rolled back.
-    let mut failing = ok(0, 0);
-    failing.replies.pop_front();
-    failing.replies[0] = Err(MysqlError::new((1062, "23000"), "Duplicate entry"));
-    let mut first = ok(1, 0);
-    first.replies.pop_front();
+    let failing = failing_write(MysqlError::new((1062, "23000"), "Duplicate entry"));
+    let first = write_ok(1);
     let mut io = FakeIo {
         nodes: vec![first, failing],
         ..FakeIo::default()
@@ -321,11 +332,8 @@ fn a_write_failing_on_one_node_rolls_back_every_node_to_the_savepoint() {
 
 #[test]
 fn a_write_reports_each_node_done_once_in_plan_order() {
-    let mut failing = ok(0, 0);
-    failing.replies.pop_front();
-    failing.replies[0] = Err(MysqlError::new((1050, "42S01"), "Table 't' already exists"));
-    let mut first = ok(0, 0);
-    first.replies.pop_front();
+    let failing = failing_write(MysqlError::new((1050, "42S01"), "Table 't' already exists"));
+    let first = write_ok(0);
     let mut io = FakeIo {
         nodes: vec![
             first,

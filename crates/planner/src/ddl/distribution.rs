@@ -32,6 +32,18 @@ pub(super) fn clause_distribution(
             None => Ok(()),
         }
     };
+    // A named function or rule may be narrowed to the nodes the clause lists; all of them
+    // must be the database's.
+    let by_rule = |rule: ShardingRule, column: &str, listed: Option<&[u32]>| {
+        let listed = listed.map(DataNodeId::from_numbers);
+        check_rule_nodes(&rule, listed.as_deref())?;
+        check_nodes(&rule.data_nodes)?;
+        sharded(
+            canonical_column(columns, column),
+            key_type_for(column)?,
+            rule,
+        )
+    };
     match clause {
         ShardClause::FunctionType {
             function,
@@ -70,19 +82,7 @@ pub(super) fn clause_distribution(
             let rule = catalog.sharding_function(name).ok_or_else(|| {
                 PlanError::distribution_conflict(format!("unknown sharding function '{name}'"))
             })?;
-            check_rule_nodes(
-                &rule,
-                data_nodes
-                    .as_deref()
-                    .map(DataNodeId::from_numbers)
-                    .as_deref(),
-            )?;
-            check_nodes(&rule.data_nodes)?;
-            sharded(
-                canonical_column(columns, column),
-                key_type_for(column)?,
-                rule,
-            )
+            by_rule(rule, column, data_nodes.as_deref())
         }
         ShardClause::Rule {
             name,
@@ -98,19 +98,7 @@ pub(super) fn clause_distribution(
                     "sharding rule '{name}' names no column: add USING COLUMN"
                 ))
             })?;
-            check_rule_nodes(
-                &named.rule,
-                data_nodes
-                    .as_deref()
-                    .map(DataNodeId::from_numbers)
-                    .as_deref(),
-            )?;
-            check_nodes(&named.rule.data_nodes)?;
-            sharded(
-                canonical_column(columns, &column),
-                key_type_for(&column)?,
-                named.rule,
-            )
+            by_rule(named.rule, &column, data_nodes.as_deref())
         }
         ShardClause::Global { data_nodes } => {
             let nodes = data_nodes

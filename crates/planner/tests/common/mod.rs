@@ -125,10 +125,7 @@ pub fn catalog() -> MemoryCatalog {
     c.add_table(
         "shop",
         "region",
-        TableInfo::new(Distribution::Global {
-            data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
-        })
-        .with_columns(&["code", "name"]),
+        TableInfo::new(global_on_all()).with_columns(&["code", "name"]),
     );
     c.add_table(
         "shop",
@@ -145,11 +142,9 @@ pub fn catalog() -> MemoryCatalog {
     c.add_table(
         "shop",
         "gseq",
-        TableInfo::new(Distribution::Global {
-            data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
-        })
-        .with_columns(&["id", "note"])
-        .with_auto_increment("id"),
+        TableInfo::new(global_on_all())
+            .with_columns(&["id", "note"])
+            .with_auto_increment("id"),
     );
     c
 }
@@ -170,9 +165,39 @@ pub fn ctx_with_params(params: &[KeyLiteral]) -> PlanContext<'_> {
     c
 }
 
+/// A global distribution over all four data nodes.
+pub fn global_on_all() -> Distribution {
+    Distribution::Global {
+        data_nodes: vec![dn(1), dn(2), dn(3), dn(4)],
+    }
+}
+
 /// Plans `sql` in the test catalog.
 pub fn plan_sql(sql: &str) -> Result<Plan, PlanError> {
     plan(sql, &ctx(), &catalog())
+}
+
+/// Asserts that each statement plans to its expected plan, naming the statement on failure.
+pub fn assert_plans(cases: impl IntoIterator<Item = (&'static str, Plan)>) {
+    for (sql, expected) in cases {
+        assert_eq!(plan_sql(sql), Ok(expected), "{sql}");
+    }
+}
+
+/// Asserts that each statement is refused as unsupported with its construct named.
+pub fn assert_unsupported(cases: impl IntoIterator<Item = (&'static str, &'static str)>) {
+    for (sql, construct) in cases {
+        assert_eq!(
+            plan_sql(sql),
+            Err(PlanError::Unsupported(construct.into())),
+            "{sql}"
+        );
+    }
+}
+
+/// Plans `sql`, which must plan, with the parameter values of a prepared statement.
+pub fn plan_with_params(sql: &str, params: &[KeyLiteral]) -> Planned {
+    plan_with(sql, &ctx_with_params(params), &catalog()).expect("plans")
 }
 
 /// Plans `sql` with the given context.

@@ -58,14 +58,8 @@ impl Session {
     /// `PREPARE s FROM` a text that would need the planner (a database over several data
     /// nodes): refused, since `EXECUTE s` would run on the home data node only.
     pub(super) fn prepare_over_nodes(&self, sql: &str, text: Option<&str>) -> Option<MysqlError> {
-        let literal;
-        let text = match text {
-            Some(t) => t,
-            None => {
-                literal = strata_sql::guard::dynamic_statement_text(sql, StatementKind::Prepare)?;
-                literal.as_str()
-            }
-        };
+        let text = statement_text(sql, text, StatementKind::Prepare)?;
+        let text = text.as_ref();
         self.needs_planner(text, classify(text), ByteSummary::of(text.as_bytes()))
             .then(|| {
                 MysqlError::not_supported(
@@ -83,14 +77,8 @@ impl Session {
         text: Option<&str>,
         more: bool,
     ) -> Option<Result<Answer, SessionError>> {
-        let literal;
-        let text = match text {
-            Some(t) => t,
-            None => {
-                literal = strata_sql::guard::dynamic_statement_text(sql, StatementKind::Execute)?;
-                literal.as_str()
-            }
-        };
+        let text = statement_text(sql, text, StatementKind::Execute)?;
+        let text = text.as_ref();
         let kind = classify(text);
         if !self.needs_planner(text, kind, ByteSummary::of(text.as_bytes())) {
             return None;
@@ -115,5 +103,18 @@ impl Session {
             return Some(Ok(Answer::Failed));
         }
         Some(Box::pin(self.statement(text, text.as_bytes(), more)).await)
+    }
+}
+
+/// The text a dynamic statement runs: `text` when the caller has it, else the literal
+/// `sql` names (None when it names none).
+fn statement_text<'a>(
+    sql: &str,
+    text: Option<&'a str>,
+    kind: StatementKind,
+) -> Option<std::borrow::Cow<'a, str>> {
+    match text {
+        Some(t) => Some(std::borrow::Cow::Borrowed(t)),
+        None => strata_sql::guard::dynamic_statement_text(sql, kind).map(std::borrow::Cow::Owned),
     }
 }

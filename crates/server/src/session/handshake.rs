@@ -471,11 +471,22 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
 mod identity_tests {
     use super::ServerIdentity;
 
+    /// The identity derived from the storage `versions` alone, checked to greet with
+    /// `greeting` and report `version`.
+    fn derived(versions: &[&str], greeting: &str, version: &str) -> ServerIdentity {
+        let id = ServerIdentity::derive(versions, None, None);
+        assert_eq!(id.greeting, greeting);
+        assert_eq!(id.version, version);
+        id
+    }
+
     #[test]
     fn mariadb_storage_gives_its_version_with_the_greeting_prefix() {
-        let id = ServerIdentity::derive(&["5.5.5-10.11.6-MariaDB-0+deb12u1"], None, None);
-        assert_eq!(id.greeting, "5.5.5-10.11.6-MariaDB-0+deb12u1");
-        assert_eq!(id.version, "10.11.6-MariaDB-0+deb12u1");
+        let id = derived(
+            &["5.5.5-10.11.6-MariaDB-0+deb12u1"],
+            "5.5.5-10.11.6-MariaDB-0+deb12u1",
+            "10.11.6-MariaDB-0+deb12u1",
+        );
         assert_eq!(
             id.comment,
             format!(
@@ -487,24 +498,21 @@ mod identity_tests {
 
     #[test]
     fn the_lowest_storage_version_wins() {
-        let id = ServerIdentity::derive(
-            &[
-                "5.5.5-10.11.10-MariaDB",
-                "5.5.5-10.11.9-MariaDB-log",
-                "5.5.5-10.11.11-MariaDB",
-            ],
-            None,
-            None,
+        let versions = [
+            "5.5.5-10.11.10-MariaDB",
+            "5.5.5-10.11.9-MariaDB-log",
+            "5.5.5-10.11.11-MariaDB",
+        ];
+        derived(
+            &versions,
+            "5.5.5-10.11.9-MariaDB-log",
+            "10.11.9-MariaDB-log",
         );
-        assert_eq!(id.version, "10.11.9-MariaDB-log");
-        assert_eq!(id.greeting, "5.5.5-10.11.9-MariaDB-log");
     }
 
     #[test]
     fn mysql_storage_gets_no_prefix() {
-        let id = ServerIdentity::derive(&["8.0.36"], None, None);
-        assert_eq!(id.greeting, "8.0.36");
-        assert_eq!(id.version, "8.0.36");
+        let id = derived(&["8.0.36"], "8.0.36", "8.0.36");
         assert!(
             id.comment.ends_with("(MySQL 8.0.36 storage)"),
             "{}",
@@ -514,9 +522,7 @@ mod identity_tests {
 
     #[test]
     fn no_storage_answer_gives_the_default() {
-        let id = ServerIdentity::derive(&[], None, None);
-        assert_eq!(id.version, "10.11.0-MariaDB");
-        assert_eq!(id.greeting, "5.5.5-10.11.0-MariaDB");
+        derived(&[], "5.5.5-10.11.0-MariaDB", "10.11.0-MariaDB");
     }
 
     #[test]

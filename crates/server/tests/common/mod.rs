@@ -35,6 +35,14 @@ pub async fn error_of(c: &mut Conn, sql: &str) -> (Option<u16>, String) {
     }
 }
 
+/// Asserts that each of `statements` fails with the error `code`.
+pub async fn assert_codes(c: &mut Conn, statements: &[&str], code: u16) {
+    for sql in statements {
+        let (got, message) = error_of(c, sql).await;
+        assert_eq!(got, Some(code), "{sql}: {message}");
+    }
+}
+
 /// Asserts that `e` is the server's error reply `code`.
 pub fn assert_code(e: &mysql_async::Error, code: u16) {
     match e {

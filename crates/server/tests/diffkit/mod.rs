@@ -155,6 +155,27 @@ pub async fn explain(
     Ok((rows, merge))
 }
 
+/// [`explain`] of `sql`, asserting that its merge column holds each of `parts`; the rows.
+pub async fn explain_holding(
+    strata: &mut Conn,
+    sql: &str,
+    parts: &[&str],
+) -> Result<Vec<(u64, String, Option<String>)>, BoxError> {
+    let (rows, merge) = explain(strata, sql).await?;
+    for part in parts {
+        assert!(merge.contains(part), "{part} not in {merge}");
+    }
+    Ok(rows)
+}
+
+/// Runs each of `statements` in order through `conn`.
+pub async fn run_all(conn: &mut Conn, statements: &[&str]) -> Result<(), BoxError> {
+    for sql in statements {
+        conn.query_drop(*sql).await?;
+    }
+    Ok(())
+}
+
 /// Ends a test: drops Strata's database `db` through `strata` and shuts `node` down.
 pub async fn drop_and_shut_down(
     node: ComputeNode,

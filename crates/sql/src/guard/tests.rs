@@ -32,9 +32,30 @@ fn code_of(sql: &str) -> u16 {
     }
 }
 
+/// Asserts that the guard lets each statement through.
+fn assert_allowed(sqls: &[&str]) {
+    for sql in sqls {
+        assert_eq!(check(sql), Ok(()), "{sql}");
+    }
+}
+
+/// Asserts that the guard refuses each statement with the MySQL error `code`.
+fn assert_codes(sqls: &[&str], code: u16) {
+    for sql in sqls {
+        assert_eq!(code_of(sql), code, "{sql}");
+    }
+}
+
+/// Asserts `holds` of each statement, naming the one it fails for.
+fn assert_each(sqls: &[&str], holds: impl Fn(&str) -> bool) {
+    for sql in sqls {
+        assert!(holds(sql), "{sql}");
+    }
+}
+
 #[test]
 fn application_statements_pass() {
-    for sql in [
+    assert_allowed(&[
         "SELECT * FROM t WHERE id = 1",
         "SELECT t.a, u.b FROM t JOIN u ON t.id = u.id",
         "SELECT db1.t.a FROM db1.t",
@@ -66,78 +87,76 @@ fn application_statements_pass() {
         "GET DIAGNOSTICS @n = NUMBER",
         "SELECT `mysql`",
         "SELECT t.mysql FROM t",
-    ] {
-        assert_eq!(check(sql), Ok(()), "{sql}");
-    }
+    ]);
 }
 
 #[test]
 fn server_wide_statements_are_refused_with_1227() {
-    for sql in [
-        "SHUTDOWN",
-        "FLUSH TABLES",
-        "flush logs",
-        "RESET MASTER",
-        "PURGE BINARY LOGS TO 'mysql-bin.000010'",
-        "CHANGE MASTER TO MASTER_HOST = 'evil'",
-        "START SLAVE",
-        "STOP REPLICA",
-        "INSTALL SONAME 'ha_connect'",
-        "UNINSTALL PLUGIN foo",
-        "BINLOG 'AAAA'",
-        "BACKUP STAGE START",
-        "CACHE INDEX t IN hot",
-        "LOAD INDEX INTO CACHE t",
-        "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST 'x')",
-        "DROP SERVER s",
-        "LOCK INSTANCE FOR BACKUP",
-        "XA RECOVER",
-        "XA ROLLBACK 'strata:1:2:3', '1', 0x5354",
-        "XA COMMIT X'7374726174613A31'",
-        "EXPLAIN FOR CONNECTION 12",
-        "CREATE DEFINER = 'root'@'localhost' PROCEDURE p() SELECT 1",
-        "CREATE ALGORITHM=MERGE DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1",
-        "CREATE TABLE f (id INT) ENGINE=InnoDB CONNECTION='mysql://u@h/db/t'",
-    ] {
-        assert_eq!(code_of(sql), 1227, "{sql}");
-    }
+    assert_codes(
+        &[
+            "SHUTDOWN",
+            "FLUSH TABLES",
+            "flush logs",
+            "RESET MASTER",
+            "PURGE BINARY LOGS TO 'mysql-bin.000010'",
+            "CHANGE MASTER TO MASTER_HOST = 'evil'",
+            "START SLAVE",
+            "STOP REPLICA",
+            "INSTALL SONAME 'ha_connect'",
+            "UNINSTALL PLUGIN foo",
+            "BINLOG 'AAAA'",
+            "BACKUP STAGE START",
+            "CACHE INDEX t IN hot",
+            "LOAD INDEX INTO CACHE t",
+            "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST 'x')",
+            "DROP SERVER s",
+            "LOCK INSTANCE FOR BACKUP",
+            "XA RECOVER",
+            "XA ROLLBACK 'strata:1:2:3', '1', 0x5354",
+            "XA COMMIT X'7374726174613A31'",
+            "EXPLAIN FOR CONNECTION 12",
+            "CREATE DEFINER = 'root'@'localhost' PROCEDURE p() SELECT 1",
+            "CREATE ALGORITHM=MERGE DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1",
+            "CREATE TABLE f (id INT) ENGINE=InnoDB CONNECTION='mysql://u@h/db/t'",
+        ],
+        1227,
+    );
 }
 
 #[test]
 fn account_statements_are_not_forwarded() {
-    for sql in [
-        "GRANT ALL ON *.* TO x",
-        "REVOKE ALL ON *.* FROM 'strata'@'%'",
-        "CREATE USER u IDENTIFIED BY 'p'",
-        "DROP USER u",
-        "ALTER USER u IDENTIFIED BY 'q'",
-        "RENAME USER a TO b",
-        "SET PASSWORD FOR u = PASSWORD('x')",
-    ] {
-        assert!(
-            matches!(check(sql), Err(Refusal::AccountStatement(_))),
-            "{sql}"
-        );
-    }
+    assert_each(
+        &[
+            "GRANT ALL ON *.* TO x",
+            "REVOKE ALL ON *.* FROM 'strata'@'%'",
+            "CREATE USER u IDENTIFIED BY 'p'",
+            "DROP USER u",
+            "ALTER USER u IDENTIFIED BY 'q'",
+            "RENAME USER a TO b",
+            "SET PASSWORD FOR u = PASSWORD('x')",
+        ],
+        |sql| matches!(check(sql), Err(Refusal::AccountStatement(_))),
+    );
 }
 
 #[test]
 fn files_of_storage_hosts_are_refused_with_1290() {
-    for sql in [
-        "SELECT * FROM t INTO OUTFILE '/tmp/x'",
-        "SELECT * INTO DUMPFILE '/tmp/x' FROM t",
-        "SELECT LOAD_FILE('/etc/hostname')",
-        "select load_file ('/etc/passwd')",
-        "UPDATE t SET a = LOAD_FILE('/etc/passwd')",
-        "LOAD DATA INFILE '/etc/hostname' INTO TABLE t",
-        "LOAD XML INFILE '/x.xml' INTO TABLE t",
-        "CREATE TABLE t (id INT) DATA DIRECTORY = '/tmp'",
-        "PREPARE s FROM 'SELECT 1 INTO OUTFILE ''/tmp/y'''",
-        "EXECUTE IMMEDIATE 'SELECT LOAD_FILE(''/etc/passwd'')'",
-        "CREATE VIEW v AS SELECT LOAD_FILE('/etc/passwd')",
-    ] {
-        assert_eq!(code_of(sql), 1290, "{sql}");
-    }
+    assert_codes(
+        &[
+            "SELECT * FROM t INTO OUTFILE '/tmp/x'",
+            "SELECT * INTO DUMPFILE '/tmp/x' FROM t",
+            "SELECT LOAD_FILE('/etc/hostname')",
+            "select load_file ('/etc/passwd')",
+            "UPDATE t SET a = LOAD_FILE('/etc/passwd')",
+            "LOAD DATA INFILE '/etc/hostname' INTO TABLE t",
+            "LOAD XML INFILE '/x.xml' INTO TABLE t",
+            "CREATE TABLE t (id INT) DATA DIRECTORY = '/tmp'",
+            "PREPARE s FROM 'SELECT 1 INTO OUTFILE ''/tmp/y'''",
+            "EXECUTE IMMEDIATE 'SELECT LOAD_FILE(''/etc/passwd'')'",
+            "CREATE VIEW v AS SELECT LOAD_FILE('/etc/passwd')",
+        ],
+        1290,
+    );
 }
 
 #[test]
@@ -174,24 +193,25 @@ fn storage_schemas_and_physical_names_are_refused_with_1044() {
 
 #[test]
 fn routine_bodies_are_checked() {
-    for sql in [
-        "CREATE PROCEDURE p() BEGIN SELECT 1; SHUTDOWN; END",
-        "CREATE PROCEDURE p() FLUSH LOGS",
-        "CREATE PROCEDURE p() BEGIN SET @s = 'SHUT'; PREPARE x FROM @s; EXECUTE x; END",
-        "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO GRANT ALL ON *.* TO x",
-        "CREATE PROCEDURE p() BEGIN SET GLOBAL general_log = 1; END",
-        "CREATE PROCEDURE p() BEGIN SET @@global.read_only = 1; END",
-        "CREATE PROCEDURE p(id INT) KILL id",
-        "CREATE PROCEDURE p() XA RECOVER",
-        "CREATE PROCEDURE p() BEGIN HANDLER t OPEN; END",
-        "CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO mysql.user VALUES ()",
-        "BEGIN NOT ATOMIC CHANGE MASTER TO MASTER_HOST='x'; END",
-        "lbl: BEGIN NOT ATOMIC DROP USER u; END",
-        "IF 1 THEN PURGE BINARY LOGS BEFORE NOW(); END IF",
-        "CREATE PROCEDURE p() LOAD DATA INFILE '/etc/passwd' INTO TABLE t",
-    ] {
-        assert!(check(sql).is_err(), "{sql}");
-    }
+    assert_each(
+        &[
+            "CREATE PROCEDURE p() BEGIN SELECT 1; SHUTDOWN; END",
+            "CREATE PROCEDURE p() FLUSH LOGS",
+            "CREATE PROCEDURE p() BEGIN SET @s = 'SHUT'; PREPARE x FROM @s; EXECUTE x; END",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO GRANT ALL ON *.* TO x",
+            "CREATE PROCEDURE p() BEGIN SET GLOBAL general_log = 1; END",
+            "CREATE PROCEDURE p() BEGIN SET @@global.read_only = 1; END",
+            "CREATE PROCEDURE p(id INT) KILL id",
+            "CREATE PROCEDURE p() XA RECOVER",
+            "CREATE PROCEDURE p() BEGIN HANDLER t OPEN; END",
+            "CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO mysql.user VALUES ()",
+            "BEGIN NOT ATOMIC CHANGE MASTER TO MASTER_HOST='x'; END",
+            "lbl: BEGIN NOT ATOMIC DROP USER u; END",
+            "IF 1 THEN PURGE BINARY LOGS BEFORE NOW(); END IF",
+            "CREATE PROCEDURE p() LOAD DATA INFILE '/etc/passwd' INTO TABLE t",
+        ],
+        |sql| check(sql).is_err(),
+    );
 }
 
 #[test]
@@ -430,25 +450,24 @@ fn show_statements_about_the_storage_server_are_refused() {
 
 #[test]
 fn prepared_text_is_checked_like_a_statement() {
-    for sql in [
-        "PREPARE s FROM 'SHOW GRANTS'",
-        "PREPARE s FROM 'SHOW DATABASES'",
-        "PREPARE s FROM 'SHOW VARIABLES'",
-        "PREPARE s FROM 'SHOW MASTER STATUS'",
-        "PREPARE s FROM 'USE mysql'",
-        "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
-        "PREPARE s FROM 'SHOW COLUMNS FROM user FROM mysql'",
-        "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
-    ] {
-        assert!(check(sql).is_err(), "{sql}");
-    }
-    for sql in [
+    assert_each(
+        &[
+            "PREPARE s FROM 'SHOW GRANTS'",
+            "PREPARE s FROM 'SHOW DATABASES'",
+            "PREPARE s FROM 'SHOW VARIABLES'",
+            "PREPARE s FROM 'SHOW MASTER STATUS'",
+            "PREPARE s FROM 'USE mysql'",
+            "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
+            "PREPARE s FROM 'SHOW COLUMNS FROM user FROM mysql'",
+            "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
+        ],
+        |sql| check(sql).is_err(),
+    );
+    assert_allowed(&[
         "PREPARE s FROM 'SHOW WARNINGS'",
         "PREPARE s FROM 'SHOW COLUMNS FROM t FROM shop'",
         "PREPARE s FROM 'SHOW CREATE TABLE t'",
-    ] {
-        assert_eq!(check(sql), Ok(()), "{sql}");
-    }
+    ]);
 }
 
 #[test]
