@@ -86,6 +86,13 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
+    /// Where a distributed commit's first XA COMMIT has been sent and the others not yet:
+    /// the `between_commits` pause in test builds, nothing otherwise.
+    pub(crate) async fn after_first_commit(&self) {
+        #[cfg(feature = "failpoints")]
+        self.between_commits.at().await;
+    }
+
     /// Starts the decision-log writer and takes a new epoch from the metadata store.
     pub fn new(
         mode: CommitMode,

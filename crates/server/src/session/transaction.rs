@@ -432,12 +432,9 @@ impl Session {
         // the XA COMMITs below (recovery finishes any that do not arrive).
         let gate = coord.gate.commit().await;
         for (i, lease) in leases.iter_mut().enumerate() {
-            #[cfg(feature = "failpoints")]
             if i == 1 {
-                coord.between_commits.at().await;
+                coord.after_first_commit().await;
             }
-            #[cfg(not(feature = "failpoints"))]
-            let _ = i;
             let xid = xid_sql(&txn.gtrid, lease.target().dnid);
             lease.queue_command(com::QUERY, format!("XA COMMIT {xid}").as_bytes());
             if lease.flush().await.is_err() {
