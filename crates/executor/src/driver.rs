@@ -52,15 +52,11 @@ pub trait NodeIo {
     async fn execute(&mut self, node: usize, sql: &str) -> Result<(), MysqlError>;
     /// Node `node` is done with its part of a write: `Ok` when it applied it. Lets the
     /// caller report progress (the server's job registry); does nothing by default.
-    fn write_part_done(&mut self, node: usize, result: Result<(), &MysqlError>) {
-        let _ = (node, result);
-    }
+    fn write_part_done(&mut self, _node: usize, _result: Result<(), &MysqlError>) {}
     /// Node `node`'s connection must not be reused (it holds state of a failed
     /// statement, such as temporary tables): closed instead of pooled. Does nothing by
     /// default.
-    fn discard(&mut self, node: usize) {
-        let _ = node;
-    }
+    fn discard(&mut self, _node: usize) {}
 }
 
 /// Where the merged result goes (the client connection in the server).
