@@ -202,6 +202,53 @@ async fn databases_span_every_data_node_or_the_listed_ones() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_create_database_gives_the_options_and_data_nodes_and_reads_back() -> TestResult {
+    let (_storage, node) = node_on_shared(2).await?;
+    let mut c = node.connect(Some("test")).await?;
+    let (wide, narrow) = (unique_name("scwide"), unique_name("scnarrow"));
+    c.query_drop(format!(
+        "CREATE DATABASE {wide} CHARACTER SET latin1 COLLATE latin1_bin COMMENT 'w'"
+    ))
+    .await?;
+    c.query_drop(format!("CREATE DATABASE {narrow} DEFAULT DATANODE '2'"))
+        .await?;
+    let show = |db: &str| format!("SHOW CREATE DATABASE {db}");
+    let row: Option<(String, String)> = c.query_first(show(&wide)).await?;
+    let (name, text) = row.ok_or("no row")?;
+    assert_eq!(name, wide);
+    // MariaDB's own text for the options, under the logical name; on every data node
+    // there is nothing to add.
+    assert_eq!(
+        text,
+        format!(
+            "CREATE DATABASE `{wide}` /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_bin */ COMMENT 'w'"
+        )
+    );
+    let row: Option<(String, String)> = c.query_first(show(&narrow)).await?;
+    let (_, narrow_text) = row.ok_or("no row")?;
+    assert!(
+        narrow_text.ends_with("/*!999999 DEFAULT DATANODE '2' */"),
+        "{narrow_text}"
+    );
+    let ine: Option<(String, String)> = c
+        .query_first(format!("SHOW CREATE DATABASE IF NOT EXISTS {narrow}"))
+        .await?;
+    assert!(ine.ok_or("no row")?.1.starts_with(&format!(
+        "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{narrow}`"
+    )));
+
+    // What a dump writes creates the same database again.
+    c.query_drop(format!("DROP DATABASE {narrow}")).await?;
+    c.query_drop(&narrow_text).await?;
+    let row: Option<(String, String)> = c.query_first(show(&narrow)).await?;
+    assert_eq!(row.ok_or("no row")?.1, narrow_text);
+    c.query_drop(format!("DROP DATABASE {narrow}")).await?;
+    c.query_drop(format!("DROP DATABASE {wide}")).await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_node_that_fails_the_create_leaves_nothing_behind() -> TestResult {
     let (storage, node) = node_on_shared(2).await?;
     let mut c = node.connect(Some("test")).await?;

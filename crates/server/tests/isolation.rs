@@ -248,6 +248,35 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
         "{schemas_of_tables:?}"
     );
 
+    // DESCRIBE of an information_schema table answers like SHOW COLUMNS of it (it used
+    // to reach the storage node rewritten into a derived table: 1064).
+    let described: Vec<mysql_async::Row> =
+        c.query("DESCRIBE information_schema.PARAMETERS").await?;
+    let shown: Vec<mysql_async::Row> = c
+        .query("SHOW COLUMNS FROM information_schema.PARAMETERS")
+        .await?;
+    assert_eq!(described.len(), shown.len());
+    assert!(described.len() > 10, "{}", described.len());
+    let one: Vec<(String, String)> = c
+        .query("DESC INFORMATION_SCHEMA.PARAMETERS SPECIFIC_NAME")
+        .await
+        .map(|rows: Vec<mysql_async::Row>| {
+            rows.into_iter()
+                .map(|r| (r.get(0).unwrap_or_default(), r.get(1).unwrap_or_default()))
+                .collect()
+        })?;
+    assert_eq!(
+        one,
+        vec![("SPECIFIC_NAME".to_string(), "varchar(64)".to_string())]
+    );
+    // PASSWORD() in an assignment is a function, not SET PASSWORD.
+    c.query_drop("SET @x = PASSWORD('a')").await?;
+    let hashed: Option<String> = c.query_first("SELECT @x").await?;
+    assert_eq!(
+        hashed.as_deref(),
+        Some("*667F407DE7C6AD07358FA38DAED7828A72014B4E")
+    );
+
     let users: Vec<String> = c
         .query("SELECT DISTINCT USER FROM information_schema.PROCESSLIST")
         .await?;

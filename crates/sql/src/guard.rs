@@ -142,8 +142,10 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
         K::Other => check_other(sql, &words),
         K::Create | K::Alter | K::Drop => check_object_ddl(sql, kind, &words),
         K::Rename if word(1) == "USER" => Err(Refusal::AccountStatement("RENAME USER".into())),
-        K::Set if word(1) == "PASSWORD" => Err(Refusal::AccountStatement("SET PASSWORD".into())),
-        K::Set if word(1) == "ROLE" || (word(1) == "DEFAULT" && word(2) == "ROLE") => {
+        K::Set if set_word(sql) == "PASSWORD" => {
+            Err(Refusal::AccountStatement("SET PASSWORD".into()))
+        }
+        K::Set if set_word(sql) == "ROLE" || (set_word(sql) == "DEFAULT" && word(2) == "ROLE") => {
             Err(Refusal::Unsupported("roles".into()))
         }
         K::Load => check_load(&words),
@@ -180,7 +182,7 @@ pub fn is_account_statement(sql: &str, kind: StatementKind) -> bool {
             word(1) == "USER" || (word(1) == "OR" && word(2) == "REPLACE" && word(3) == "USER")
         }
         K::Alter | K::Drop | K::Rename => word(1) == "USER",
-        K::Set => word(1) == "PASSWORD",
+        K::Set => set_word(sql) == "PASSWORD",
         K::Show => word(1) == "GRANTS" || (word(1) == "CREATE" && word(2) == "USER"),
         _ => false,
     }
@@ -194,6 +196,16 @@ fn leading_words(sql: &str, n: usize) -> Vec<String> {
         .take(n)
         .map(|t| t.text(sql).to_ascii_uppercase())
         .collect()
+}
+
+/// The word right after `SET`, uppercased ("" when a variable or anything but a word
+/// follows): `SET PASSWORD ...` is an account statement, `SET @x = PASSWORD('a')` is not.
+fn set_word(sql: &str) -> String {
+    let mut toks = code_tokens(sql).skip(1);
+    toks.next()
+        .filter(|t| t.kind == TokenKind::Ident)
+        .map(|t| t.text(sql).to_ascii_uppercase())
+        .unwrap_or_default()
 }
 
 /// Statements the classifier has no kind for: the server-wide ones are refused, the

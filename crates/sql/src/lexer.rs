@@ -82,8 +82,9 @@ impl<'a> Lexer<'a> {
 
     /// Lexes `/* ... */`. An executable comment's content is code unless no server
     /// runs its version (see [`runs_version`]); Strata's own distribution comment
-    /// (`/*!999999 SHARD BY ... */`, which SHOW CREATE TABLE writes: every MySQL and
-    /// MariaDB server skips it) is code for Strata all the same.
+    /// (`/*!999999 SHARD BY ... */`, which SHOW CREATE TABLE writes, and `/*!999999
+    /// DEFAULT DATANODE ... */` of SHOW CREATE DATABASE: every MySQL and MariaDB server
+    /// skips them) is code for Strata all the same.
     fn lex_slash_star(&mut self) -> TokenKind {
         let start = self.pos;
         let exec_marker = match (self.at(start + 2), self.at(start + 3)) {
@@ -106,8 +107,10 @@ impl<'a> Lexer<'a> {
                 .count();
             let digits = if digits >= 5 { digits } else { 0 };
             let content = after + digits;
+            let rest = self.bytes[content..].trim_ascii_start();
             if !runs_version(&self.bytes[after..content])
-                && !starts_with_ci(self.bytes[content..].trim_ascii_start(), b"SHARD BY")
+                && !starts_with_ci(rest, b"SHARD BY")
+                && !starts_with_ci(rest, b"DEFAULT DATANODE")
             {
                 // No server runs it: a plain comment.
                 return self.close_comment(content, TokenKind::BlockComment);

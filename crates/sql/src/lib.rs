@@ -56,7 +56,7 @@ pub use select::{
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
 pub use set_statement::{is_set_statement, parse_set_statement, SetStatement};
 pub use shape::ShapeDigests;
-pub use show::{parse_show, Limit, ObjectName, Show, ShowFilter};
+pub use show::{describe_as_show_columns, parse_show, Limit, ObjectName, Show, ShowFilter};
 pub use split::{is_compound_statement, split_statements};
 pub use tables::{table_references, Access, TableRef, Tables};
 pub use txn::{parse_transaction, Completion, TxnStatement};

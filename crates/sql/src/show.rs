@@ -340,6 +340,69 @@ fn limit(p: &mut Parser<'_>) -> Result<Option<Limit>, SqlError> {
     }))
 }
 
+/// `DESCRIBE t [col | 'pattern']` (also `DESC`, `EXPLAIN`) as the `SHOW COLUMNS FROM t
+/// [LIKE 'pattern']` MariaDB treats it as; None for `EXPLAIN <statement>` and the like.
+/// Strata answers `SHOW COLUMNS` of information_schema tables itself, which a
+/// `DESCRIBE` of one must match.
+pub fn describe_as_show_columns(sql: &str) -> Option<String> {
+    use crate::lexer::{code_tokens, ident_value, TokenKind};
+    let toks: Vec<_> = code_tokens(sql).collect();
+    let first = toks.first()?;
+    if !["DESC", "DESCRIBE", "EXPLAIN"]
+        .iter()
+        .any(|k| first.is_keyword(sql, k))
+    {
+        return None;
+    }
+    let mut i = 1;
+    let mut table = String::new();
+    loop {
+        let t = toks.get(i)?;
+        if !t.kind.is_ident() {
+            return None;
+        }
+        if i == 1 && t.kind == TokenKind::Ident {
+            // `EXPLAIN SELECT`, `EXPLAIN FORMAT=JSON`, `DESCRIBE EXTENDED`, ...
+            const STATEMENT_WORDS: &[&str] = &[
+                "SELECT",
+                "INSERT",
+                "UPDATE",
+                "DELETE",
+                "REPLACE",
+                "WITH",
+                "TABLE",
+                "VALUES",
+                "FORMAT",
+                "EXTENDED",
+                "PARTITIONS",
+                "ANALYZE",
+                "FOR",
+            ];
+            if STATEMENT_WORDS.iter().any(|k| t.is_keyword(sql, k)) {
+                return None;
+            }
+        }
+        table.push_str(t.text(sql));
+        i += 1;
+        if toks.get(i).is_some_and(|t| t.is_punct(sql, ".")) && table.find('.').is_none() {
+            table.push('.');
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    let pattern = match toks.get(i) {
+        None => return Some(format!("SHOW COLUMNS FROM {table}")),
+        Some(t) if t.kind == TokenKind::String => t.text(sql).to_string(),
+        Some(t) if t.kind.is_ident() => {
+            let name = ident_value(t.text(sql));
+            format!("'{}'", name.replace('\\', "\\\\").replace('\'', "\\'"))
+        }
+        Some(_) => return None,
+    };
+    (i + 1 == toks.len()).then(|| format!("SHOW COLUMNS FROM {table} LIKE {pattern}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,5 +502,32 @@ mod tests {
                 ("SHOW WARNINGS LIMIT x", "x"),
             ],
         );
+    }
+
+    #[test]
+    fn describe_reads_as_show_columns() {
+        for (sql, want) in [
+            ("DESCRIBE t", Some("SHOW COLUMNS FROM t")),
+            (
+                "desc INFORMATION_SCHEMA.PARAMETERS",
+                Some("SHOW COLUMNS FROM INFORMATION_SCHEMA.PARAMETERS"),
+            ),
+            (
+                "DESCRIBE `db`.`t` a",
+                Some("SHOW COLUMNS FROM `db`.`t` LIKE 'a'"),
+            ),
+            ("EXPLAIN t 'a%'", Some("SHOW COLUMNS FROM t LIKE 'a%'")),
+            (
+                "DESCRIBE t `it's`",
+                Some("SHOW COLUMNS FROM t LIKE 'it\\'s'"),
+            ),
+            ("EXPLAIN SELECT 1", None),
+            ("EXPLAIN FORMAT=JSON SELECT 1", None),
+            ("DESCRIBE EXTENDED SELECT 1", None),
+            ("DESCRIBE t a b", None),
+            ("DESCRIBE a.b.c", None),
+        ] {
+            assert_eq!(describe_as_show_columns(sql).as_deref(), want, "{sql}");
+        }
     }
 }

@@ -167,6 +167,26 @@ fn is_compound_head(sql: &str, tokens: &[Token], i: usize) -> bool {
     match word.as_str() {
         "BEGIN" => next.is_some_and(|n| n.is_keyword(sql, "NOT")),
         "IF" | "CASE" | "LOOP" | "WHILE" | "REPEAT" | "FOR" => true,
+        // `SET STATEMENT var = value, ... FOR <statement>` is compound when its
+        // statement is.
+        "SET" if next.is_some_and(|n| n.is_keyword(sql, "STATEMENT")) => {
+            let mut parens = 0usize;
+            let mut j = i;
+            while let Some(k) = next_code(tokens, j) {
+                let t = tokens[k];
+                if t.is_punct(sql, "(") {
+                    parens += 1;
+                } else if t.is_punct(sql, ")") {
+                    parens = parens.saturating_sub(1);
+                } else if t.is_punct(sql, ";") {
+                    return false;
+                } else if parens == 0 && t.is_keyword(sql, "FOR") {
+                    return next_code(tokens, k).is_some_and(|s| is_compound_head(sql, tokens, s));
+                }
+                j = k;
+            }
+            false
+        }
         "CREATE" | "ALTER" => {
             for t in tokens[i..]
                 .iter()
@@ -256,6 +276,19 @@ mod tests {
                 &["BEGIN NOT ATOMIC SELECT 1; SELECT 2; END", "SELECT 3"],
             ),
             ("BEGIN; SELECT 1; COMMIT", &["BEGIN", "SELECT 1", "COMMIT"]),
+            (
+                "SET STATEMENT sql_mode = '' FOR CREATE PROCEDURE p() BEGIN SET @a = 1; \
+                 SELECT @a; END; SELECT 2",
+                &[
+                    "SET STATEMENT sql_mode = '' FOR CREATE PROCEDURE p() BEGIN SET @a = 1; \
+                     SELECT @a; END",
+                    "SELECT 2",
+                ],
+            ),
+            (
+                "SET STATEMENT max_statement_time = (1) FOR SELECT 1; SELECT 2",
+                &["SET STATEMENT max_statement_time = (1) FOR SELECT 1", "SELECT 2"],
+            ),
             (
                 "IF 1 THEN SELECT 1; END IF; SELECT 2",
                 &["IF 1 THEN SELECT 1; END IF", "SELECT 2"],

@@ -137,7 +137,7 @@ impl Session {
             Show::ProcessList { full } => Ok(self.show_processlist(full)),
             Show::AbnormalXaTrx => Ok(self.show_abnormal_xa()),
             Show::CreateDatabase { db, if_not_exists } => {
-                self.show_create_database(&db, if_not_exists)
+                self.show_create_database(&db, if_not_exists).await
             }
             Show::Variables { .. } => return self.show_variables(sql, more).await,
             Show::TableStatus { db, .. } => {
@@ -405,26 +405,48 @@ impl Session {
         Ok(result)
     }
 
-    fn show_create_database(
-        &self,
+    /// `SHOW CREATE DATABASE`: the options as a data node of the database holds them
+    /// (character set, collation, comment), under the logical name, and the data nodes
+    /// when they are not all of them, as a comment that `CREATE DATABASE` through Strata
+    /// reads back (so a dump restores the database where it was).
+    async fn show_create_database(
+        &mut self,
         db: &str,
         if_not_exists: bool,
     ) -> Result<LocalResult, MysqlError> {
-        if self.ctx.topology.db(db).is_none() {
-            return Err(MysqlError::unknown_database(db));
-        }
-        let mut result = LocalResult::text(&["Database", "Create Database"]);
+        let ctx = self.ctx.clone();
+        let topo = &ctx.topology;
+        let logic = topo
+            .db(db)
+            .ok_or_else(|| MysqlError::unknown_database(db))?;
+        let (dnid, physical) = topo
+            .live_home(&logic)
+            .ok_or_else(|| MysqlError::unknown_database(db))?;
+        let quoted = |name: &str| format!("`{}`", name.replace('`', "``"));
+        let sql = format!("SHOW CREATE DATABASE {}", quoted(&physical));
+        let (_, rows) = self.node_result(dnid, None, &sql).await?;
+        let stored = rows
+            .first()
+            .and_then(|r| r.get(1).cloned().flatten())
+            .unwrap_or_default();
+        let head = format!("CREATE DATABASE {}", quoted(&physical));
+        let options = stored.strip_prefix(&head).unwrap_or("");
         let ine = if if_not_exists {
             "/*!32312 IF NOT EXISTS*/ "
         } else {
             ""
         };
-        result.rows.push(vec![
-            Some(db.to_string()),
-            Some(format!(
-                "CREATE DATABASE {ine}`{db}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
-            )),
-        ]);
+        let mut text = format!("CREATE DATABASE {ine}{}{options}", quoted(db));
+        let all = topo.nodes().count();
+        if logic.data_nodes.len() != all {
+            let ids: Vec<String> = logic.data_nodes.iter().map(|d| d.to_string()).collect();
+            text.push_str(&format!(
+                " /*!999999 DEFAULT DATANODE '{}' */",
+                ids.join(",")
+            ));
+        }
+        let mut result = LocalResult::text(&["Database", "Create Database"]);
+        result.rows.push(vec![Some(db.to_string()), Some(text)]);
         Ok(result)
     }
 

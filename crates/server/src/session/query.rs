@@ -315,6 +315,12 @@ impl Session {
                     self.backends.sticky = true;
                 }
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
+                    // Strata shows information_schema tables' columns itself.
+                    if kind == StatementKind::Explain {
+                        if let Some(show) = strata_sql::describe_as_show_columns(sql) {
+                            return self.show(&show, show.as_bytes(), more).await;
+                        }
+                    }
                     return self.information_schema_query(sql, more).await;
                 }
                 let plannable = matches!(

@@ -492,6 +492,8 @@ fn account_statements_are_recognised() {
         "CREATE TABLE user (id INT)",
         "SHOW CREATE TABLE user",
         "SET password_x = 1",
+        "SET @x = PASSWORD('a')",
+        "SET @x := password('a'), @y = 1",
         "DROP TABLE user",
     ] {
         assert!(!is_account_statement(sql, classify(sql)), "{sql}");

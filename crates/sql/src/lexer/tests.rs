@@ -170,7 +170,7 @@ fn lexes_each_token_kind() {
             // Versions no server runs are comments (mariadb-dump's sandbox line);
             // any other version is code, as some storage server may run it; Strata's
             // own distribution comment is read.
-            "/*!50700 a*/ /*M!999999\\- enable the sandbox mode */ /*!101200 c*/ /*!999999 SHARD BY GLOBAL */",
+            "/*!50700 a*/ /*M!999999\\- enable the sandbox mode */ /*!101200 c*/ /*!999999 SHARD BY GLOBAL */ /*!999999 DEFAULT DATANODE '2' */ /*!999999 DEFAULT 1 */",
             &[
                 (K::ExecCommentStart, "/*!50700"),
                 (K::Ident, "a"),
@@ -184,6 +184,12 @@ fn lexes_each_token_kind() {
                 (K::Ident, "BY"),
                 (K::Ident, "GLOBAL"),
                 (K::ExecCommentEnd, "*/"),
+                (K::ExecCommentStart, "/*!999999"),
+                (K::Ident, "DEFAULT"),
+                (K::Ident, "DATANODE"),
+                (K::String, "'2'"),
+                (K::ExecCommentEnd, "*/"),
+                (K::BlockComment, "/*!999999 DEFAULT 1 */"),
             ],
         ),
         (
