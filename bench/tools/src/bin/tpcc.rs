@@ -162,6 +162,7 @@ async fn terminal(login: Login, mut term: Terminal, deadline: Instant) -> Result
                 Ok(outcome) => {
                     t.latencies_us.push(started.elapsed().as_micros() as u64);
                     t.rolled_back += u64::from(outcome == Outcome::RolledBack);
+                    t.remote += u64::from(input.is_remote());
                     break;
                 }
                 Err(Error::Server {

@@ -5,10 +5,46 @@
 //! 2. D_NEXT_O_ID - 1 = max(O_ID) = max(NO_O_ID) for each district;
 //! 3. max(NO_O_ID) - min(NO_O_ID) + 1 = count of NEW-ORDER rows for each district;
 //! 4. sum(O_OL_CNT) = count of ORDER-LINE rows for each district.
+//!
+//! Each condition is also asked as one statement returning the violating rows (joins of
+//! co-located tables, GROUP BY ... HAVING), so the same answer must come from Strata's
+//! cross-node SQL as from the comparison here.
 
 use super::{cents, int};
 use crate::mysql::{Conn, Error, Row};
 use std::collections::BTreeMap;
+
+/// The conditions as single statements returning the violating warehouses, districts
+/// or orders (condition 4 per order: O_OL_CNT = its order lines, which implies the
+/// per-district sums).
+const SINGLE_STATEMENTS: [(u32, &str); 5] = [
+    (
+        1,
+        "SELECT w_id FROM warehouse JOIN district ON d_w_id = w_id \
+         GROUP BY w_id, w_ytd HAVING w_ytd <> SUM(d_ytd)",
+    ),
+    (
+        2,
+        "SELECT d_w_id, d_id FROM district JOIN orders ON o_w_id = d_w_id AND o_d_id = d_id \
+         GROUP BY d_w_id, d_id, d_next_o_id HAVING d_next_o_id - 1 <> MAX(o_id)",
+    ),
+    (
+        2,
+        "SELECT d_w_id, d_id FROM district JOIN new_order ON no_w_id = d_w_id AND no_d_id = d_id \
+         GROUP BY d_w_id, d_id, d_next_o_id HAVING d_next_o_id - 1 <> MAX(no_o_id)",
+    ),
+    (
+        3,
+        "SELECT no_w_id, no_d_id FROM new_order GROUP BY no_w_id, no_d_id \
+         HAVING MAX(no_o_id) - MIN(no_o_id) + 1 <> COUNT(*)",
+    ),
+    (
+        4,
+        "SELECT o_w_id, o_d_id, o_id FROM orders LEFT JOIN order_line \
+         ON ol_w_id = o_w_id AND ol_d_id = o_d_id AND ol_o_id = o_id \
+         GROUP BY o_w_id, o_d_id, o_id, o_ol_cnt HAVING COUNT(ol_o_id) <> o_ol_cnt",
+    ),
+];
 
 /// (warehouse, district) -> values.
 type ByDistrict = BTreeMap<(i64, i64), Vec<i64>>;
@@ -47,6 +83,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// Runs `sql`, which returns the rows violating condition `n`, and records them.
+    async fn statement(&mut self, conn: &mut Conn, n: u32, sql: &str) -> Result<(), Error> {
+        let rows = conn.query_rows(sql).await?;
+        self.lines.push(format!(
+            "condition {n} as one statement: {} violating rows",
+            rows.len()
+        ));
+        self.violations += rows.len() as u64;
+        Ok(())
+    }
+
     fn condition(&mut self, n: u32, what: &str, checked: usize, bad: Vec<String>) {
         let status = if bad.is_empty() { "holds" } else { "VIOLATED" };
         self.lines.push(format!(
@@ -176,5 +223,9 @@ pub async fn check(conn: &mut Conn, warehouses: u64) -> Result<Report, Error> {
         ));
     }
     report.condition(4, "sum(O_OL_CNT) = count(ORDER-LINE)", orders.len(), bad);
+
+    for (n, sql) in SINGLE_STATEMENTS {
+        report.statement(conn, n, sql).await?;
+    }
     Ok(report)
 }

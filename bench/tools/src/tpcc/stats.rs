@@ -14,6 +14,8 @@ pub struct TypeStats {
     pub latencies_us: Vec<u64>,
     /// Of those, rolled back on purpose.
     pub rolled_back: u64,
+    /// Of those, touching a second warehouse.
+    pub remote: u64,
     /// Retries after a deadlock (1213) or lock wait timeout (1205).
     pub retries: u64,
     /// Transactions that ended with any other error.
@@ -33,6 +35,7 @@ impl Stats {
         for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
             mine.latencies_us.extend(theirs.latencies_us);
             mine.rolled_back += theirs.rolled_back;
+            mine.remote += theirs.remote;
             mine.retries += theirs.retries;
             mine.errors += theirs.errors;
         }
@@ -50,10 +53,11 @@ impl Stats {
     }
 
     /// A tab-separated table: a `tpmC` line, an `elapsed_s` line, then one line per type
-    /// with count, rolled back, mean/p50/p95/p99 latency in ms, retries and errors.
+    /// with count, rolled back, remote (a second warehouse), mean/p50/p95/p99 latency in
+    /// ms, retries and errors.
     pub fn to_tsv(&mut self, elapsed: Duration) -> String {
         let mut out = format!(
-            "tpmC\t{:.1}\nelapsed_s\t{:.1}\ntype\tcount\trolled_back\tmean_ms\tp50_ms\tp95_ms\tp99_ms\tretries\terrors\n",
+            "tpmC\t{:.1}\nelapsed_s\t{:.1}\ntype\tcount\trolled_back\tremote\tmean_ms\tp50_ms\tp95_ms\tp99_ms\tretries\terrors\n",
             self.tpmc(elapsed),
             elapsed.as_secs_f64()
         );
@@ -76,9 +80,10 @@ impl Stats {
             };
             let _ = writeln!(
                 out,
-                "{}\t{n}\t{}\t{mean:.2}\t{:.2}\t{:.2}\t{:.2}\t{}\t{}",
+                "{}\t{n}\t{}\t{}\t{mean:.2}\t{:.2}\t{:.2}\t{:.2}\t{}\t{}",
                 kind.name(),
                 t.rolled_back,
+                t.remote,
                 pct(50),
                 pct(95),
                 pct(99),
@@ -101,7 +106,7 @@ mod tests {
         let tsv = s.to_tsv(Duration::from_secs(60));
         assert!(tsv.starts_with("tpmC\t100.0\n"), "{tsv}");
         assert!(
-            tsv.contains("New-Order\t100\t0\t50.50\t50.00\t95.00\t99.00\t0\t0"),
+            tsv.contains("New-Order\t100\t0\t0\t50.50\t50.00\t95.00\t99.00\t0\t0"),
             "{tsv}"
         );
     }

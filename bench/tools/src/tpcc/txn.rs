@@ -252,6 +252,19 @@ async fn one(conn: &mut Conn, sql: &str) -> Result<Row, Error> {
         .ok_or(Error::Protocol("a row the transaction needs is missing"))
 }
 
+impl Input {
+    /// Whether the transaction touches a second warehouse (a remote supply warehouse or
+    /// customer): through Strata over several data nodes, usually a distributed (XA)
+    /// transaction.
+    pub fn is_remote(&self) -> bool {
+        match self {
+            Input::NewOrder { w, lines, .. } => lines.iter().any(|l| l.supply_w != *w),
+            Input::Payment { w, c_w, .. } => c_w != w,
+            _ => false,
+        }
+    }
+}
+
 /// The customer id of a key: by last name, the row in the middle of those ordered by
 /// C_FIRST (position ceil(n/2), spec 2.5.2.2).
 async fn customer_id(
