@@ -89,6 +89,7 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// Writes a result to `--out`, or to stdout without it (stderr is for errors).
 fn write_out(args: &Args, text: &str) -> Result<(), String> {
     match &args.out {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{path}: {e}")),
@@ -148,6 +149,9 @@ async fn load_all(args: &Args, scale: Scale) -> Result<(), String> {
     Ok(())
 }
 
+/// Attempts of one transaction before a deadlock or lock wait timeout counts as an error.
+const MAX_ATTEMPTS: u32 = 100;
+
 /// One terminal: transactions until the deadline, deadlocks retried with the same input.
 async fn terminal(login: Login, mut term: Terminal, deadline: Instant) -> Result<Stats, String> {
     let mut conn = connect(&login).await?;
@@ -157,6 +161,7 @@ async fn terminal(login: Login, mut term: Terminal, deadline: Instant) -> Result
         let input = term.input(kind);
         let t = &mut stats.by_kind[kind.index()];
         let started = Instant::now();
+        let mut attempts = 1;
         loop {
             match execute(&mut conn, &input).await {
                 Ok(outcome) => {
@@ -167,7 +172,8 @@ async fn terminal(login: Login, mut term: Terminal, deadline: Instant) -> Result
                 }
                 Err(Error::Server {
                     code: 1213 | 1205, ..
-                }) => {
+                }) if attempts < MAX_ATTEMPTS => {
+                    attempts += 1;
                     t.retries += 1;
                     let _ = conn.query("ROLLBACK").await;
                 }
@@ -210,9 +216,7 @@ async fn run(args: &Args, scale: Scale) -> Result<bool, String> {
     for t in tasks {
         stats.merge(t.await.map_err(|e| format!("terminal task: {e}"))??);
     }
-    let tsv = stats.to_tsv(started.elapsed());
-    eprint!("{tsv}");
-    write_out(args, &tsv)?;
+    write_out(args, &stats.to_tsv(started.elapsed()))?;
     Ok(stats.errors() == 0)
 }
 
@@ -226,9 +230,7 @@ async fn main_async(args: Args) -> Result<bool, String> {
             let report = check::check(&mut conn, scale.warehouses)
                 .await
                 .map_err(|e| format!("consistency check: {e}"))?;
-            let text = report.lines.join("\n") + "\n";
-            eprint!("{text}");
-            write_out(&args, &text)?;
+            write_out(&args, &(report.lines.join("\n") + "\n"))?;
             Ok(report.violations == 0)
         }
         other => Err(format!("unknown command {other}: load, run or check")),

@@ -72,9 +72,12 @@ fn address(rng: &mut Rng) -> String {
     )
 }
 
-/// A tax rate in [0.0000, 0.2000].
-fn tax(rng: &mut Rng) -> String {
-    format!("0.{:04}", rng.uniform(0, 2000))
+/// Name, address and tax rate (in [0.0000, 0.2000]): the columns a warehouse and a
+/// district have in common.
+fn name_address_tax(rng: &mut Rng) -> String {
+    let name = quote(&rng.astring(6, 10));
+    let address = address(rng);
+    format!("{name},{address},0.{:04}", rng.uniform(0, 2000))
 }
 
 /// Loads one warehouse: its row, stock, districts, customers, history, orders, order
@@ -88,10 +91,8 @@ pub async fn load_warehouse(
 ) -> Result<(), Error> {
     let mut rng = Rng::new(seed ^ (w << 32));
     conn.query(&format!(
-        "INSERT INTO warehouse VALUES ({w},{},{},{},300000.00)",
-        quote(&rng.astring(6, 10)),
-        address(&mut rng),
-        tax(&mut rng)
+        "INSERT INTO warehouse VALUES ({w},{},300000.00)",
+        name_address_tax(&mut rng)
     ))
     .await?;
 
@@ -111,10 +112,8 @@ pub async fn load_warehouse(
     let next_o_id = scale.customers + 1;
     for d in 1..=10 {
         conn.query(&format!(
-            "INSERT INTO district VALUES ({d},{w},{},{},{},30000.00,{next_o_id})",
-            quote(&rng.astring(6, 10)),
-            address(&mut rng),
-            tax(&mut rng)
+            "INSERT INTO district VALUES ({d},{w},{},30000.00,{next_o_id})",
+            name_address_tax(&mut rng)
         ))
         .await?;
         load_customers(conn, &mut rng, scale, w, d, now).await?;
