@@ -8,6 +8,7 @@
 //!   tpcc load  --addr H:P --db tpcc --warehouses 4 [--scale-div 1] [--sharded]
 //!   tpcc run   --addr H:P --db tpcc --warehouses 4 --terminals 8 --time 600 [--out run.tsv]
 //!   tpcc check --addr H:P --db tpcc --warehouses 4 [--out check.txt]
+//!   tpcc digest --addr H:P --db tpcc [--out digest.txt]   (answers to compare after a load)
 //!
 //! `run` exits 1 when any transaction failed with an error other than a retried
 //! deadlock (1213) or lock wait timeout (1205); `check` exits 1 when a consistency
@@ -22,7 +23,7 @@ use strata_bench_tools::mysql::{Conn, Error, Login};
 use strata_bench_tools::tpcc::rand::{Rng, LOAD_CONSTANTS};
 use strata_bench_tools::tpcc::stats::Stats;
 use strata_bench_tools::tpcc::txn::{execute, Outcome, Terminal};
-use strata_bench_tools::tpcc::{check, load, now_literal, run_all, schema, Scale};
+use strata_bench_tools::tpcc::{check, digest, load, now_literal, run_all, schema, Scale};
 
 struct Args {
     command: String,
@@ -233,7 +234,17 @@ async fn main_async(args: Args) -> Result<bool, String> {
             write_out(&args, &(report.lines.join("\n") + "\n"))?;
             Ok(report.violations == 0)
         }
-        other => Err(format!("unknown command {other}: load, run or check")),
+        "digest" => {
+            let mut conn = connect(&args.login).await?;
+            let text = digest::digest(&mut conn)
+                .await
+                .map_err(|e| format!("digest: {e}"))?;
+            write_out(&args, &text)?;
+            Ok(true)
+        }
+        other => Err(format!(
+            "unknown command {other}: load, run, check or digest"
+        )),
     }
 }
 

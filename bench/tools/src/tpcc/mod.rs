@@ -8,6 +8,7 @@
 //! every per-warehouse relation of the spec.
 
 pub mod check;
+pub mod digest;
 pub mod load;
 pub mod rand;
 pub mod schema;
