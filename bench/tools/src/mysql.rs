@@ -1,6 +1,7 @@
 //! A minimal MySQL protocol client: connect with `mysql_native_password` (following an
-//! auth switch to it), run text queries, quit. No TLS, no compression, no prepared
-//! statements: just enough for load generation with a small per-connection footprint.
+//! auth switch to it), run text queries (discarding or keeping the rows), quit. No TLS,
+//! no compression, no prepared statements: just enough for load generation with a small
+//! per-connection footprint.
 
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -69,6 +70,62 @@ pub struct Login {
 pub struct QueryResult {
     /// Rows in the result set (0 for an OK response).
     pub rows: u64,
+    /// Affected rows of an OK response (0 for a result set).
+    pub affected: u64,
+}
+
+/// One text-protocol row: each column's value as text, `None` for SQL NULL.
+pub type Row = Vec<Option<String>>;
+
+/// A length-encoded integer at `pos`, advancing `pos`; `None` when truncated.
+fn lenenc_int(p: &[u8], pos: &mut usize) -> Option<u64> {
+    let first = *p.get(*pos)?;
+    let (value, len) = match first {
+        0xfc => (
+            u64::from(u16::from_le_bytes([*p.get(*pos + 1)?, *p.get(*pos + 2)?])),
+            3,
+        ),
+        0xfd => (
+            u64::from_le_bytes([
+                *p.get(*pos + 1)?,
+                *p.get(*pos + 2)?,
+                *p.get(*pos + 3)?,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ]),
+            4,
+        ),
+        0xfe => {
+            let b = p.get(*pos + 1..*pos + 9)?;
+            (u64::from_le_bytes(b.try_into().ok()?), 9)
+        }
+        n => (u64::from(n), 1),
+    };
+    *pos += len;
+    Some(value)
+}
+
+/// Decodes one text-protocol row packet.
+fn text_row(p: &[u8]) -> Result<Row, Error> {
+    let mut pos = 0;
+    let mut row = Vec::new();
+    while pos < p.len() {
+        if p[pos] == 0xfb {
+            pos += 1;
+            row.push(None);
+            continue;
+        }
+        let len = lenenc_int(p, &mut pos).ok_or(Error::Protocol("truncated row"))? as usize;
+        let bytes = p
+            .get(pos..pos + len)
+            .ok_or(Error::Protocol("truncated row"))?;
+        row.push(Some(String::from_utf8_lossy(bytes).into_owned()));
+        pos += len;
+    }
+    Ok(row)
 }
 
 /// One open connection.
@@ -240,6 +297,22 @@ impl Conn {
 
     /// Runs a text query and reads (and discards) its whole response.
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult, Error> {
+        self.run(sql, None).await
+    }
+
+    /// Runs a text query and returns its rows (none for an OK response).
+    pub async fn query_rows(&mut self, sql: &str) -> Result<Vec<Row>, Error> {
+        let mut rows = Vec::new();
+        self.run(sql, Some(&mut rows)).await?;
+        Ok(rows)
+    }
+
+    /// Runs a text query, keeping the rows in `keep` when given.
+    async fn run(
+        &mut self,
+        sql: &str,
+        mut keep: Option<&mut Vec<Row>>,
+    ) -> Result<QueryResult, Error> {
         self.seq = 0;
         let mut payload = Vec::with_capacity(1 + sql.len());
         payload.push(COM_QUERY);
@@ -247,7 +320,11 @@ impl Conn {
         self.write_packet(&payload).await?;
         let first = self.read_packet().await?;
         match first.first() {
-            Some(0x00) => return Ok(QueryResult::default()),
+            Some(0x00) => {
+                let mut pos = 1;
+                let affected = lenenc_int(first, &mut pos).unwrap_or(0);
+                return Ok(QueryResult { rows: 0, affected });
+            }
             Some(0xff) => return Err(err_packet(first)),
             Some(_) => {}
             None => return Err(Error::Protocol("empty response")),
@@ -266,9 +343,14 @@ impl Conn {
         loop {
             let p = self.read_packet().await?;
             match p.first() {
-                Some(0xfe) if p.len() < 9 => return Ok(QueryResult { rows }),
+                Some(0xfe) if p.len() < 9 => return Ok(QueryResult { rows, affected: 0 }),
                 Some(0xff) => return Err(err_packet(p)),
-                _ => rows += 1,
+                _ => {
+                    rows += 1;
+                    if let Some(keep) = keep.as_deref_mut() {
+                        keep.push(text_row(p)?);
+                    }
+                }
             }
         }
     }
@@ -285,6 +367,21 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_row_decodes_values_and_nulls() {
+        let p = [1, b'7', 0xfb, 0, 3, b'a', b'b', b'c'];
+        let row = text_row(&p).unwrap();
+        assert_eq!(
+            row,
+            vec![
+                Some("7".into()),
+                None,
+                Some(String::new()),
+                Some("abc".into())
+            ]
+        );
+    }
 
     #[test]
     fn empty_password_sends_no_scramble() {
