@@ -13,6 +13,7 @@
 //! | `P/acks/<node>` | the metadata revision a compute node has applied (its lease) |
 //! | `P/leader` | the elected compute node that takes over dead nodes' XA branches (its lease) |
 //! | `P/lock/table/<database>/<table>` | a DDL in progress on that table (its node's lease) |
+//! | `P/meta/pending/<database>/<table>` | the same DDL announced to every node's watch (`crate::fence`) |
 //!
 //! Name parts are escaped (`%` and `/` as `%25`, `%2F`). Compute nodes watch `P/meta/`
 //! and apply what they see (`crate::cluster`); a metadata change returns only once every
@@ -61,6 +62,9 @@ pub enum MetaChange {
     View(String, String, Box<ViewInfo>),
     /// An account was created, changed or dropped (read them all again).
     Accounts,
+    /// A DDL on a table was announced (true: it is about to change the data nodes) or
+    /// ended (false).
+    Pending(String, String, bool),
 }
 
 /// A compute node as registered under `P/members/`.
@@ -95,13 +99,20 @@ pub struct Incarnation {
 }
 
 /// Cluster-wide DDL locks on some tables, held until dropped (or until the holder's
-/// lease ends, when it dies).
+/// lease ends, when it dies), with the pending records that announce the DDL.
 #[derive(Debug)]
 pub struct TableLocks {
     client: Arc<EtcdClient>,
     keys: Vec<Vec<u8>>,
     /// The revision that created every key (so only these keys are released).
     revision: i64,
+}
+
+impl TableLocks {
+    /// The etcd revision that took the locks and announced the DDL.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
 }
 
 impl Drop for TableLocks {
@@ -280,8 +291,11 @@ impl EtcdStore {
         };
         let mut keys: Vec<Vec<u8>> = tables
             .iter()
-            .map(|(db, table)| {
-                format!("{}/lock/table/{}/{}", self.prefix, esc(db), esc(table)).into_bytes()
+            .flat_map(|(db, table)| {
+                [
+                    format!("{}/lock/table/{}/{}", self.prefix, esc(db), esc(table)).into_bytes(),
+                    self.pending_key(db, table),
+                ]
             })
             .collect();
         keys.sort();
@@ -296,11 +310,39 @@ impl EtcdStore {
             .map(|k| TxnOp::Put(k.clone(), holder.clone(), current.lease))
             .collect();
         let (won, revision) = self.client.txn(&compare, &ops, &[])?;
-        Ok(won.then(|| TableLocks {
+        if !won {
+            return Ok(None);
+        }
+        // This node marks its own DDL's tables itself; its watch skips the records.
+        self.remember_own(revision);
+        Ok(Some(TableLocks {
             client: Arc::clone(&self.client),
             keys,
             revision,
         }))
+    }
+
+    fn pending_prefix(&self) -> String {
+        format!("{}/meta/pending/", self.prefix)
+    }
+
+    fn pending_key(&self, db: &str, table: &str) -> Vec<u8> {
+        format!("{}{}/{}", self.pending_prefix(), esc(db), esc(table)).into_bytes()
+    }
+
+    /// The DDLs announced now: (database, table, revision that announced it).
+    pub fn list_pending(&self) -> Result<Vec<(String, String, i64)>, CatalogError> {
+        let prefix = self.pending_prefix();
+        let (kvs, rev) = self.client.range_prefix(prefix.as_bytes())?;
+        self.note_read(rev);
+        Ok(kvs
+            .into_iter()
+            .filter_map(|kv| {
+                let key = String::from_utf8(kv.key).ok()?;
+                let (db, table) = key.get(prefix.len()..)?.split_once('/')?;
+                Some((unesc(db), unesc(table), kv.create_revision))
+            })
+            .collect())
     }
 
     /// `P/leader`.
@@ -375,14 +417,21 @@ impl EtcdStore {
     /// A metadata change committed at `revision`: remembered as this node's own, then
     /// returns once every other live member applied it (or lost its membership).
     fn published(&self, revision: i64) -> Result<(), CatalogError> {
-        {
-            let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
-            own.insert(revision);
-            while own.len() > MAX_OWN_REVISIONS {
-                own.pop_first();
-            }
-        }
+        self.remember_own(revision);
         self.wait_for_acks(revision)
+    }
+
+    fn remember_own(&self, revision: i64) {
+        let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        own.insert(revision);
+        while own.len() > MAX_OWN_REVISIONS {
+            own.pop_first();
+        }
+    }
+
+    /// How long a DDL waits for the other members' acknowledgements.
+    pub fn ack_timeout(&self) -> Duration {
+        self.ack_timeout
     }
 
     /// Succeeds when etcd answers and this node is a registered member.
@@ -434,7 +483,7 @@ impl EtcdStore {
 
     /// Waits until every other live member acknowledged `revision`; members that do not
     /// within the timeout have their lease revoked (they must reload before serving on).
-    fn wait_for_acks(&self, revision: i64) -> Result<(), CatalogError> {
+    pub fn wait_for_acks(&self, revision: i64) -> Result<(), CatalogError> {
         let deadline = Instant::now() + self.ack_timeout;
         loop {
             let laggards: Vec<Member> = self
@@ -467,6 +516,16 @@ impl EtcdStore {
         let rest = key.strip_prefix(&self.meta_prefix())?;
         if rest.starts_with("account/") {
             return Some(Ok(MetaChange::Accounts));
+        }
+        if let Some((db, table)) = rest
+            .strip_prefix("pending/")
+            .and_then(|r| r.split_once('/'))
+        {
+            return Some(Ok(MetaChange::Pending(
+                unesc(db),
+                unesc(table),
+                !event.deleted,
+            )));
         }
         if let Some(name) = rest.strip_prefix("db/") {
             let name = unesc(name);
