@@ -418,7 +418,7 @@ impl EtcdStore {
     /// returns once every other live member applied it (or lost its membership).
     fn published(&self, revision: i64) -> Result<(), CatalogError> {
         self.remember_own(revision);
-        self.wait_for_acks(revision)
+        self.wait_for_acks(revision).map(|_| ())
     }
 
     fn remember_own(&self, revision: i64) {
@@ -483,7 +483,8 @@ impl EtcdStore {
 
     /// Waits until every other live member acknowledged `revision`; members that do not
     /// within the timeout have their lease revoked (they must reload before serving on).
-    pub fn wait_for_acks(&self, revision: i64) -> Result<(), CatalogError> {
+    /// True when it revoked any.
+    pub fn wait_for_acks(&self, revision: i64) -> Result<bool, CatalogError> {
         let deadline = Instant::now() + self.ack_timeout;
         loop {
             let laggards: Vec<Member> = self
@@ -492,7 +493,7 @@ impl EtcdStore {
                 .filter(|m| m.record.node_id != self.node_id && m.acked < revision)
                 .collect();
             if laggards.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             if Instant::now() >= deadline {
                 for m in laggards {
@@ -504,7 +505,7 @@ impl EtcdStore {
                     );
                     self.client.lease_revoke(m.lease)?;
                 }
-                return Ok(());
+                return Ok(true);
             }
             std::thread::sleep(ACK_POLL);
         }
@@ -917,6 +918,42 @@ impl DecisionLog for EtcdStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(key: &str, deleted: bool) -> WatchEvent {
+        WatchEvent {
+            deleted,
+            kv: KeyValue {
+                key: key.as_bytes().to_vec(),
+                value: b"1".to_vec(),
+                mod_revision: 7,
+                create_revision: 7,
+                lease: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_pending_record_is_an_announcement_and_its_removal_the_end() -> Result<(), CatalogError> {
+        let store = EtcdStore::connect(
+            &ClusterConfig {
+                etcd: vec!["http://127.0.0.1:1".into()],
+                ..ClusterConfig::default()
+            },
+            1,
+        )?;
+        let key = format!("{}a%2Fb/t%25", store.pending_prefix());
+        let announced = store.meta_change(&event(&key, false));
+        assert_eq!(
+            announced.transpose()?,
+            Some(MetaChange::Pending("a/b".into(), "t%".into(), true))
+        );
+        let ended = store.meta_change(&event(&key, true));
+        assert_eq!(
+            ended.transpose()?,
+            Some(MetaChange::Pending("a/b".into(), "t%".into(), false))
+        );
+        Ok(())
+    }
 
     #[test]
     fn escaped_names_are_one_key_segment_and_come_back() {

@@ -15,6 +15,10 @@ use strata_sql::StatementKind;
 
 use super::Session;
 
+/// What a member put out may take beyond its renewal period to notice (the renewal
+/// request, the keepalive thread's polling).
+const RENEWAL_SLACK: Duration = Duration::from_millis(500);
+
 /// How often a waiting statement looks whether the pending DDL ended.
 const PENDING_POLL: Duration = Duration::from_millis(5);
 
@@ -189,8 +193,16 @@ impl Session {
             tokio::time::sleep(PENDING_POLL).await;
         }
         if let Some(etcd) = catalog.store().etcd() {
-            etcd.wait_for_acks(announced.locks.revision())
+            let put_out = etcd
+                .wait_for_acks(announced.locks.revision())
                 .map_err(|e| MysqlError::new(codes::UNKNOWN, e.to_string()))?;
+            if put_out {
+                // A member put out for not acknowledging learns it at its next renewal
+                // (every lease_ttl_ms / 3) and refuses statements from then on: the
+                // data nodes change only after that.
+                let renewal = self.ctx.config.cluster.lease_ttl_ms / 3;
+                tokio::time::sleep(Duration::from_millis(renewal) + RENEWAL_SLACK).await;
+            }
         }
         Ok(announced)
     }
