@@ -1,8 +1,9 @@
 //! The metadata fence between compute nodes sharing etcd: a DDL announces its tables
 //! and waits for every node to acknowledge before it changes the data nodes; a
 //! statement on such a table through another node waits and is planned again on the
-//! new metadata, one already running holds the DDL back until it ended; and a node
-//! whose membership lapsed refuses statements and says OFFLINE until it joined again.
+//! new metadata (or stops waiting when its connection is killed), one already running
+//! holds the DDL back until it ended; and a node whose membership lapsed refuses
+//! statements and says OFFLINE until it joined again.
 
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,18 @@ async fn a_statement_on_a_table_being_created_waits_and_runs_on_the_new_metadata
     });
     until("the insert waits", || fence_of(&nodes[1]).waiting() == 1).await?;
     assert!(!writer.is_finished());
+
+    // A second waiting insert whose connection is killed stops waiting.
+    let mut doomed = nodes[1].connect(Some("test")).await?;
+    let doomed_id = doomed.id();
+    let doomed_insert = format!("INSERT INTO {table} (id, v) VALUES (9, 9)");
+    let doomed_task = tokio::spawn(async move { doomed.query_drop(doomed_insert).await });
+    until("both inserts wait", || fence_of(&nodes[1]).waiting() == 2).await?;
+    let mut killer = nodes[1].connect(Some("test")).await?;
+    killer.query_drop(format!("KILL {doomed_id}")).await?;
+    let killed = doomed_task.await?.err().ok_or("a killed statement ran")?;
+    assert_eq!(common::code_of(&killed), Some(1927), "{killed}");
+    assert_eq!(fence_of(&nodes[1]).waiting(), 1);
 
     paused.release(Resume::Continue);
     ddl.await??;

@@ -5,6 +5,7 @@
 //! nodes, and a node that lost its cluster membership refuses statements until it has
 //! joined again. With one compute node (the embedded store) the fence is inactive.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use strata_catalog::fence::{fenced_table, FencedTable, MetadataFence};
@@ -147,6 +148,13 @@ impl Session {
                     while self.fence().version() == version {
                         if started.elapsed() >= wait {
                             return Err(pending_error(&table, Some(wait)));
+                        }
+                        // KILL CONNECTION ends the wait (the session closes after it).
+                        if self.identity.entry.killed.load(Ordering::Relaxed) {
+                            return Err(MysqlError::new(
+                                codes::CONNECTION_KILLED,
+                                "Connection was killed",
+                            ));
                         }
                         tokio::time::sleep(PENDING_POLL).await;
                     }
