@@ -1,8 +1,10 @@
 // The real-client scenario with MariaDB Connector/J, using PreparedStatement with
 // parameters throughout.
 //
-// Usage: java -cp mariadb-java-client.jar:. JdbcClient <name> <jdbc-url>
-// Prints `PASS <name>` or `FAIL <name>: <reason>` and exits 0 or 1.
+// Usage: java -cp mariadb-java-client.jar:. JdbcClient <name> <jdbc-url> [<ids>]
+// With <ids> (e.g. `1,2`), first opens SPREAD connections through the URL and checks
+// that the compute nodes they reached (@@server_id, each node's node_id) are exactly
+// those. Prints `PASS <name>` or `FAIL <name>: <reason>` and exits 0 or 1.
 
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -15,6 +17,8 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 public class JdbcClient {
     private final Connection conn;
@@ -124,13 +128,40 @@ public class JdbcClient {
         }
     }
 
+    /** Connections opened to see which compute nodes a multi-host URL reaches. */
+    private static final int SPREAD = 24;
+
+    /** The @@server_id of each of SPREAD new connections through `url`. */
+    private static Set<String> serversReached(String url) throws SQLException {
+        Set<String> reached = new TreeSet<>();
+        for (int i = 0; i < SPREAD; i++) {
+            try (Connection c = DriverManager.getConnection(url);
+                    Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT @@server_id")) {
+                rs.next();
+                reached.add(rs.getString(1));
+            }
+        }
+        return reached;
+    }
+
     public static void main(String[] args) {
-        if (args.length != 2) {
-            System.out.println("FAIL jdbc: usage: JdbcClient <name> <jdbc-url>");
+        if (args.length != 2 && args.length != 3) {
+            System.out.println("FAIL jdbc: usage: JdbcClient <name> <jdbc-url> [<ids>]");
             System.exit(1);
         }
         String name = args[0];
         String table = "t_" + name.replaceAll("[^A-Za-z0-9_]", "_");
+        try {
+            if (args.length == 3) {
+                Set<String> expected = new TreeSet<>(List.of(args[2].split(",")));
+                check("compute nodes reached by " + SPREAD + " connections", serversReached(args[1]), expected);
+            }
+        } catch (Throwable e) {
+            String message = String.valueOf(e.getMessage()).split("\n")[0];
+            System.out.println("FAIL " + name + ": " + e.getClass().getSimpleName() + ": " + message);
+            System.exit(1);
+        }
         try (Connection conn = DriverManager.getConnection(args[1])) {
             new JdbcClient(conn, table).scenario();
         } catch (Throwable e) {

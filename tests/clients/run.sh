@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Real-client suite: the same scenario (DDL, DML, transactions, error codes) through the
 # mariadb CLI, PyMySQL, MariaDB Connector/J (client-side and server-side prepared
-# statements, and a `sequential` URL whose first host is down), Node mysql2 and sysbench.
+# statements; `sequential` URLs whose first host is down or OFFLINE; `loadbalance` URLs
+# over two compute nodes, one of them OFFLINE in the second run), Node mysql2 and sysbench.
 #
-# By default it starts a 2-data-node playground from target/debug/strata (STRATA_BIN,
-# or CARGO_TARGET_DIR's debug/strata)
-# on free ports, runs every client against it and stops it with SIGTERM. With
+# By default it starts a playground of 2 data nodes and 2 compute nodes (a 3-member
+# etcd) from target/debug/strata (STRATA_BIN, or CARGO_TARGET_DIR's debug/strata)
+# on free ports, runs every client against its first compute node (the Connector/J
+# cluster cases against both) and stops it with SIGTERM. With
 # TARGET_PORT set it runs the clients against that server instead (e.g. a plain MariaDB,
 # to check the client programs themselves), using TARGET_HOST, TARGET_USER,
 # TARGET_PASSWORD and TARGET_DB (defaults 127.0.0.1, root, empty, test).
@@ -36,25 +38,25 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# A base port B such that B+1 .. B+COUNT are free.
-free_port_range() {
-    python3 - "$1" <<'PY'
+# A port B such that B+OFFSET is free for every OFFSET given.
+free_port_with() {
+    python3 - "$@" <<'PY'
 import socket, sys
-count = int(sys.argv[1])
-for _ in range(100):
+offsets = [int(a) for a in sys.argv[1:]]
+for _ in range(200):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); base = s.getsockname()[1]; s.close()
-    if base + count > 65535:
+    if base + max(offsets) > 65535:
         continue
     socks = []
     try:
-        for p in range(base + 1, base + count + 1):
-            t = socket.socket(); t.bind(("127.0.0.1", p)); socks.append(t)
+        for o in offsets:
+            t = socket.socket(); t.bind(("127.0.0.1", base + o)); socks.append(t)
     except OSError:
         continue
     finally:
         for t in socks: t.close()
     print(base); sys.exit(0)
-sys.exit("no free port range")
+sys.exit("no free ports")
 PY
 }
 
@@ -100,13 +102,15 @@ else
         echo "0 passed, 1 failed"
         exit 1
     fi
-    port=$(free_port)
-    admin_port=$(free_port)
-    http_port=$(free_port)
-    storage_base=$(free_port_range 2)
-    echo "clients: starting a playground on port $port (storage nodes on $((storage_base + 1))-$((storage_base + 2)))"
-    "$STRATA_BIN" playground --dir "$TMP/playground" --data-nodes 2 --port "$port" \
-        --admin-port "$admin_port" --http-port "$http_port" \
+    # Compute node 2 listens 100 above node 1 (service, HTTP, admin); the storage nodes
+    # on base+1, base+2 and the etcd members on base+90 .. base+95.
+    port=$(free_port_with 0 1 2 100 101 102)
+    http_port=$((port + 1))
+    admin_port=$((port + 2))
+    storage_base=$(free_port_with 1 2 90 91 92 93 94 95)
+    echo "clients: starting a playground on ports $port and $((port + 100)) (storage nodes on $((storage_base + 1))-$((storage_base + 2)))"
+    "$STRATA_BIN" playground --dir "$TMP/playground" --data-nodes 2 --compute-nodes 2 \
+        --port "$port" --admin-port "$admin_port" --http-port "$http_port" \
         --storage-base-port "$storage_base" >"$TMP/playground.log" 2>&1 &
     PLAYGROUND_PID=$!
     ready=no
@@ -115,7 +119,7 @@ else
         if ! kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
             break
         fi
-        if handshake 127.0.0.1 "$port"; then
+        if grep -q "^Press Ctrl-C" "$TMP/playground.log" && handshake 127.0.0.1 "$port"; then
             ready=yes
             break
         fi
@@ -128,6 +132,9 @@ else
         exit 1
     fi
     export DB_HOST=127.0.0.1 DB_PORT="$port" DB_USER=root DB_PASSWORD= DB_NAME=test
+    # The second compute node and the first one's admin port, for the cluster cases.
+    DB_PORT2=$((port + 100))
+    DB_ADMIN_PORT=$admin_port
 fi
 
 # ---------------------------------------------------------------- clients
@@ -198,6 +205,26 @@ if wanted jdbc; then
         dead=$(free_port)
         run_client jdbc-sequential java -cp "$jar:$classes" JdbcClient jdbc-sequential \
             "jdbc:mariadb:sequential://127.0.0.1:$dead,$DB_HOST:$DB_PORT/$DB_NAME?user=$DB_USER&password=$DB_PASSWORD&connectTimeout=10000"
+        if [ -n "${DB_PORT2:-}" ]; then
+            # Two compute nodes (@@server_id is the node_id): `loadbalance` spreads new
+            # connections over both; with node 1 OFFLINE (it answers the handshake with
+            # 1053/08S01) `loadbalance` and a `sequential` URL naming it first reach
+            # node 2 only.
+            hosts="$DB_HOST:$DB_PORT,$DB_HOST:$DB_PORT2"
+            params="user=$DB_USER&password=$DB_PASSWORD&connectTimeout=10000"
+            run_client jdbc-loadbalance java -cp "$jar:$classes" JdbcClient jdbc-loadbalance \
+                "jdbc:mariadb:loadbalance://$hosts/$DB_NAME?$params" 1,2
+            if mariadb -h127.0.0.1 -P"$DB_ADMIN_PORT" -uroot -e OFFLINE >"$TMP/offline.log" 2>&1; then
+                run_client jdbc-loadbalance-offline java -cp "$jar:$classes" JdbcClient \
+                    jdbc-loadbalance-offline "jdbc:mariadb:loadbalance://$hosts/$DB_NAME?$params" 2
+                run_client jdbc-sequential-offline java -cp "$jar:$classes" JdbcClient \
+                    jdbc-sequential-offline "jdbc:mariadb:sequential://$hosts/$DB_NAME?$params" 2
+                mariadb -h127.0.0.1 -P"$DB_ADMIN_PORT" -uroot -e ONLINE >>"$TMP/offline.log" 2>&1 ||
+                    setup_failed jdbc-online "ONLINE on node 1's admin port failed: $(tail -n 3 "$TMP/offline.log")"
+            else
+                setup_failed jdbc-offline "OFFLINE on node 1's admin port failed: $(tail -n 3 "$TMP/offline.log")"
+            fi
+        fi
     fi
 fi
 

@@ -59,6 +59,8 @@ pub struct Catalog {
     /// Told about accounts and databases another compute node changed (the server
     /// re-reads accounts and updates its schema policy).
     remote_listener: ListenerSlot,
+    /// Holds statements back from tables a DDL through any compute node is changing.
+    fence: crate::fence::MetadataFence,
 }
 
 impl Catalog {
@@ -147,6 +149,7 @@ impl Catalog {
             has_views: std::sync::atomic::AtomicBool::new(!views.is_empty()),
             views: RwLock::new(views),
             remote_listener: ListenerSlot::default(),
+            fence: crate::fence::MetadataFence::default(),
         })
     }
 
@@ -158,6 +161,11 @@ impl Catalog {
     /// The metadata store (table records, counters).
     pub fn store(&self) -> &MetadataStore {
         &self.store
+    }
+
+    /// The metadata fence (active only in a cluster sharing metadata through etcd).
+    pub fn fence(&self) -> &crate::fence::MetadataFence {
+        &self.fence
     }
 
     /// The metadata store, shared (for tasks that outlive a borrow, e.g. the XA log writer).

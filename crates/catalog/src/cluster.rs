@@ -107,6 +107,8 @@ impl ClusterMembership {
         let Some(etcd) = store.etcd() else {
             return Ok(None);
         };
+        catalog.fence().activate();
+        catalog.load_pending()?;
         let lease = Arc::new(AtomicI64::new(register(etcd, &record, lease_ttl)?));
         let stop = Arc::new(AtomicBool::new(false));
         tracing::info!(
@@ -189,7 +191,8 @@ fn apply_loop(catalog: &Catalog, store: &MetadataStore, stop: &AtomicBool, lease
                 }
                 WatchMessage::Compacted => {
                     tracing::warn!("cluster metadata history compacted past this node; reloading");
-                    reload(catalog, etcd);
+                    // A failed reload was logged; the watch starts again either way.
+                    reload(catalog, etcd).ok();
                     continue 'watch;
                 }
             }
@@ -208,15 +211,20 @@ fn acknowledge(etcd: &EtcdStore, lease: &AtomicI64, revision: i64) {
     }
 }
 
-fn reload(catalog: &Catalog, etcd: &EtcdStore) {
+/// Reads the whole catalog and the pending DDLs again.
+fn reload(catalog: &Catalog, etcd: &EtcdStore) -> Result<(), CatalogError> {
     etcd.reset_loaded_revision();
-    if let Err(e) = catalog.reload_stored() {
-        tracing::error!(error = %e, "cannot reload the catalog from the cluster store");
-    }
+    catalog
+        .reload_stored()
+        .and_then(|()| catalog.load_pending())
+        .inspect_err(
+            |e| tracing::error!(error = %e, "cannot reload the catalog from the cluster store"),
+        )
 }
 
-/// Keeps the lease alive (three times per time to live); when it lapsed, reloads the
-/// catalog and registers again.
+/// Keeps the lease alive (three times per time to live); when it lapsed, refuses
+/// statements (the fence's rejoining state) until it has reloaded the catalog and
+/// registered again.
 fn keepalive_loop(
     catalog: &Catalog,
     store: &MetadataStore,
@@ -239,13 +247,22 @@ fn keepalive_loop(
         match etcd.client().lease_keepalive(lease.load(Ordering::Relaxed)) {
             Ok(left) if left > 0 => {}
             Ok(_) => {
-                tracing::warn!(
-                    node = record.node_id,
-                    "cluster membership lapsed; reloading the catalog and joining again"
-                );
-                reload(catalog, etcd);
+                if !catalog.fence().is_rejoining() {
+                    tracing::warn!(
+                        node = record.node_id,
+                        "cluster membership lapsed; refusing statements until this node has reloaded the catalog and joined again"
+                    );
+                    catalog.fence().set_rejoining(true);
+                }
+                if reload(catalog, etcd).is_err() {
+                    continue;
+                }
                 match register(etcd, record, ttl) {
-                    Ok(new) => lease.store(new, Ordering::Relaxed),
+                    Ok(new) => {
+                        lease.store(new, Ordering::Relaxed);
+                        catalog.fence().set_rejoining(false);
+                        tracing::info!(node = record.node_id, "joined the cluster again");
+                    }
                     Err(e) => tracing::error!(error = %e, "cannot join the cluster again"),
                 }
             }

@@ -86,7 +86,8 @@ pub struct ClusterConfig {
     /// How often the elected leader looks for prepared XA branches of compute nodes
     /// that are no longer members, and finishes them.
     pub takeover_interval_ms: u64,
-    /// Longest wait of a DDL for another compute node's DDL on the same table to end.
+    /// Longest wait of a DDL for another compute node's DDL on the same table to end,
+    /// and of a statement on a table a DDL is changing.
     pub ddl_lock_timeout_ms: u64,
 }
 

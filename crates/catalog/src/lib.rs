@@ -14,6 +14,7 @@ pub mod config;
 mod data_node_id;
 mod error;
 pub mod etcd;
+pub mod fence;
 pub mod firewall;
 mod load;
 pub mod security;

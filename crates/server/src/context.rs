@@ -287,6 +287,10 @@ pub struct ServerContext {
     /// This node's membership of a cluster sharing metadata in etcd (None: embedded
     /// store); taken and dropped at shutdown, which ends its lease.
     pub cluster: Mutex<Option<strata_catalog::cluster::ClusterMembership>>,
+    /// Test builds: a DDL stops here once every compute node acknowledged its
+    /// announcement, before it changes the data nodes.
+    #[cfg(feature = "failpoints")]
+    pub ddl_announced: crate::failpoints::Pause,
     /// Storage nodes' health and roles, failovers (published by the heartbeat tasks).
     pub ha: Arc<crate::failover::HaState>,
     /// Long-running work and its progress (`SHOW @@JOB`).
@@ -354,6 +358,8 @@ impl ServerContext {
             admin_addr: Mutex::new(None),
             http_addr: Mutex::new(None),
             cluster: Mutex::new(None),
+            #[cfg(feature = "failpoints")]
+            ddl_announced: crate::failpoints::Pause::default(),
             security: std::sync::RwLock::new(config.security.clone()),
             config_users: std::sync::RwLock::new(config.users.clone()),
             accounts: std::sync::RwLock::new(accounts),
@@ -575,6 +581,12 @@ impl ServerContext {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone(),
         )
+    }
+
+    /// True while this node lost its cluster membership and has not reloaded the
+    /// metadata and joined again: `/health` says offline and statements are refused.
+    pub fn is_rejoining(&self) -> bool {
+        self.topology.catalog().fence().is_rejoining()
     }
 
     /// True while OFFLINE: new client connections are refused.

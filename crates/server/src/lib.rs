@@ -244,7 +244,9 @@ impl RunningServer {
                     strata_catalog::MetaChange::Database(name, None) => {
                         ctx.private_schemas.remove_logical(name)
                     }
-                    strata_catalog::MetaChange::Table(..) | strata_catalog::MetaChange::View(..) => {}
+                    strata_catalog::MetaChange::Table(..)
+                    | strata_catalog::MetaChange::View(..)
+                    | strata_catalog::MetaChange::Pending(..) => {}
                 }
             }));
         let membership = strata_catalog::cluster::ClusterMembership::join(

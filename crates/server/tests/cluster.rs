@@ -9,40 +9,9 @@ use std::collections::HashSet;
 use mysql_async::prelude::Queryable;
 use strata_testkit::{ComputeNode, EtcdCluster};
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+mod cluster_kit;
 
-/// Runs `sql`, which must fail with an error whose text holds `needle`; `unexpected`
-/// says what went wrong when it succeeds.
-async fn fails_with(
-    c: &mut mysql_async::Conn,
-    sql: &str,
-    needle: &str,
-    unexpected: &'static str,
-) -> TestResult {
-    let err = c.query_drop(sql).await.err().ok_or(unexpected)?;
-    assert!(err.to_string().contains(needle), "unexpected error: {err}");
-    Ok(())
-}
-
-/// A new etcd cluster of `members` members and `n` compute nodes over the same two
-/// storage nodes, their metadata in it, their configuration changed by `tweak`.
-async fn cluster(
-    members: usize,
-    n: usize,
-    tweak: impl FnOnce(&mut strata_catalog::Config) + Send + 'static,
-) -> Result<(EtcdCluster, Vec<ComputeNode>), Box<dyn std::error::Error + Send + Sync>> {
-    let storage = strata_testkit::shared_storage(2).await?;
-    let etcd = EtcdCluster::start(members).await?;
-    let endpoints = etcd.endpoints();
-    let nodes = ComputeNode::builder(&storage)
-        .configure(move |c| {
-            c.cluster.etcd = endpoints;
-            tweak(c);
-        })
-        .start_many(n)
-        .await?;
-    Ok((etcd, nodes))
-}
+use cluster_kit::{cluster, etcd_client, fails_with, shut_down, TestResult};
 
 /// A row of `SHOW @@CLUSTER`.
 type ClusterRow = (
@@ -61,24 +30,6 @@ async fn show_cluster(
     admin: &mut mysql_async::Conn,
 ) -> Result<Vec<ClusterRow>, Box<dyn std::error::Error + Send + Sync>> {
     Ok(admin.query("SHOW @@CLUSTER").await?)
-}
-
-/// A client of `etcd`, for what a test reads or writes there itself.
-fn etcd_client(
-    etcd: &EtcdCluster,
-) -> Result<strata_catalog::etcd::EtcdClient, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(strata_catalog::etcd::EtcdClient::new(
-        &etcd.endpoints(),
-        std::time::Duration::from_secs(2),
-    )?)
-}
-
-/// Ends a test: shuts every compute node down.
-async fn shut_down(nodes: Vec<ComputeNode>) -> TestResult {
-    for node in nodes {
-        node.shutdown().await;
-    }
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,12 @@
 //! Compute node k (0-based) listens on `--port + 100*k` (admin `--admin-port + 100*k`,
 //! HTTP `--http-port + 100*k`), reads `<dir>/strata.toml` (k = 0) or
 //! `<dir>/strata-<k+1>.toml`, keeps its local state in `<dir>/meta` or
-//! `<dir>/meta-<k+1>` and logs to `<dir>/strata-<k+1>.log`. etcd listens on
-//! `--storage-base-port + 90` (clients) and `+ 91` (peers), its data in `<dir>/etcd`.
+//! `<dir>/meta-<k+1>` and logs to `<dir>/strata-<k+1>.log`. etcd has three members by
+//! default (`--etcd-members`, 1, 3 or 5): member m (1-based) listens on
+//! `--storage-base-port + 88 + 2m` (clients: + 90, + 92, + 94) and the port after it
+//! (peers), its data in `<dir>/etcd/etcd<m>` (`<dir>/etcd` itself for one member) and
+//! its log in `<dir>/etcd-<m>.log` (`<dir>/etcd.log`). Every compute node lists every
+//! member, so one member down changes nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -25,11 +29,12 @@ use crate::ShutdownSignal;
 
 /// Compute node k's ports are the playground's ports + this * k.
 pub const COMPUTE_PORT_STRIDE: u16 = 100;
-/// etcd's client port is the storage base port + this (primaries use + 1..=64, replicas
-/// + 100 and up).
+/// The first etcd member's client port is the storage base port + this (primaries are
+/// 1 to 64 above it, replicas 100 and more); its peer port is the one after, and each
+/// further member's ports are two above the previous member's.
 pub const ETCD_CLIENT_OFFSET: u16 = 90;
-/// etcd's peer port is the storage base port + this.
-pub const ETCD_PEER_OFFSET: u16 = 91;
+/// etcd members when `--etcd-members` is not given: a majority survives one down.
+pub const DEFAULT_ETCD_MEMBERS: u16 = 3;
 /// How long etcd may take to answer healthy.
 const ETCD_START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a compute node may take to accept connections.
@@ -50,12 +55,37 @@ pub fn node_ports(args: &PlaygroundArgs, k: u16) -> Option<(u16, u16, u16)> {
     ))
 }
 
-/// etcd's client and peer ports.
-pub fn etcd_ports(args: &PlaygroundArgs) -> Option<(u16, u16)> {
-    Some((
-        args.storage_base_port.checked_add(ETCD_CLIENT_OFFSET)?,
-        args.storage_base_port.checked_add(ETCD_PEER_OFFSET)?,
-    ))
+/// How many etcd members the playground runs.
+pub fn etcd_members(args: &PlaygroundArgs) -> u16 {
+    args.etcd_members.unwrap_or(DEFAULT_ETCD_MEMBERS)
+}
+
+/// Client and peer ports of etcd member `m` (0-based).
+pub fn etcd_ports(args: &PlaygroundArgs, m: u16) -> Option<(u16, u16)> {
+    let client = args
+        .storage_base_port
+        .checked_add(ETCD_CLIENT_OFFSET)?
+        .checked_add(m.checked_mul(2)?)?;
+    Some((client, client.checked_add(1)?))
+}
+
+/// Every member's client URL, as each compute node's `[cluster] etcd` lists them.
+fn etcd_endpoints(args: &PlaygroundArgs) -> Option<Vec<String>> {
+    (0..etcd_members(args))
+        .map(|m| etcd_ports(args, m).map(|(client, _)| format!("http://127.0.0.1:{client}")))
+        .collect()
+}
+
+/// Data directory and log of etcd member `m` (0-based) of `members`.
+fn etcd_member_paths(dir: &Path, members: u16, m: u16) -> (PathBuf, PathBuf) {
+    if members == 1 {
+        (dir.join("etcd"), dir.join("etcd.log"))
+    } else {
+        (
+            dir.join("etcd").join(format!("etcd{}", m + 1)),
+            dir.join(format!("etcd-{}.log", m + 1)),
+        )
+    }
 }
 
 /// Configuration file of compute node `k`.
@@ -72,14 +102,14 @@ pub fn config_path(dir: &Path, k: u16) -> PathBuf {
 /// the playground's etcd.
 pub fn node_config(base: &Config, dir: &Path, args: &PlaygroundArgs, k: u16) -> Option<Config> {
     let (service, admin, http) = node_ports(args, k)?;
-    let (etcd_client, _) = etcd_ports(args)?;
+    let endpoints = etcd_endpoints(args)?;
     let mut config = base.clone();
     config.server.service_addr = format!("127.0.0.1:{service}");
     config.server.admin_addr = format!("127.0.0.1:{admin}");
     config.server.http_addr = format!("127.0.0.1:{http}");
     config.server.node_id = u32::from(k) + 1;
     config.cluster = ClusterConfig {
-        etcd: vec![format!("http://127.0.0.1:{etcd_client}")],
+        etcd: endpoints,
         ..ClusterConfig::default()
     };
     if k > 0 {
@@ -119,14 +149,22 @@ pub fn check_ports(args: &PlaygroundArgs) -> anyhow::Result<()> {
         }
     }
     if args.compute_nodes > 1 {
-        let Some((client, peer)) = etcd_ports(args) else {
-            bail!(
-                "--storage-base-port {} leaves no room for etcd's ports",
-                args.storage_base_port
-            );
-        };
-        used.push((client, "etcd client port".into()));
-        used.push((peer, "etcd peer port".into()));
+        let members = etcd_members(args);
+        if members.is_multiple_of(2) {
+            bail!("--etcd-members must be 1, 3 or 5 (an even count survives no more failures than one less)");
+        }
+        for m in 0..members {
+            let Some((client, peer)) = etcd_ports(args, m) else {
+                bail!(
+                    "--storage-base-port {} leaves no room for etcd's ports",
+                    args.storage_base_port
+                );
+            };
+            used.push((client, format!("etcd member {} client port", m + 1)));
+            used.push((peer, format!("etcd member {} peer port", m + 1)));
+        }
+    } else if args.etcd_members.is_some() {
+        bail!("--etcd-members needs --compute-nodes 2 or more (one compute node keeps its metadata in its own file)");
     }
     used.sort();
     for pair in used.windows(2) {
@@ -142,11 +180,27 @@ pub fn check_ports(args: &PlaygroundArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses a directory whose metadata is in the other kind of store: tables created
-/// through etcd are not in a lone compute node's redb file, and the reverse.
-pub fn check_metadata_store(dir: &Path, compute_nodes: u16) -> anyhow::Result<()> {
+/// Refuses a directory whose metadata is in the other kind of store (tables created
+/// through etcd are not in a lone compute node's redb file, and the reverse), or in an
+/// etcd of another member count (its members' data name their peers).
+pub fn check_metadata_store(dir: &Path, args: &PlaygroundArgs) -> anyhow::Result<()> {
+    let compute_nodes = args.compute_nodes;
     let etcd_dir = dir.join("etcd");
     let redb = dir.join("meta").join("metadata.redb");
+    if compute_nodes > 1 && etcd_dir.is_dir() {
+        let members = etcd_members(args);
+        let one_member = etcd_dir.join("member").is_dir();
+        let found = (1..=5u16)
+            .filter(|m| etcd_dir.join(format!("etcd{m}")).is_dir())
+            .count();
+        let existing = if one_member { 1 } else { found };
+        if existing > 0 && existing != usize::from(members) {
+            bail!(
+                "{} holds an etcd of {existing} member(s): run it with --etcd-members {existing}, or use a new --dir",
+                etcd_dir.display()
+            );
+        }
+    }
     if compute_nodes == 1 && etcd_dir.is_dir() {
         bail!(
             "{} keeps its metadata in etcd ({}): run it with --compute-nodes 2 or more, or use a new --dir",
@@ -254,36 +308,81 @@ impl ChildProcess {
     }
 }
 
-/// Starts a one-member etcd on `<dir>/etcd` (created on first run, reused after) and
-/// waits until it answers healthy.
-async fn start_etcd(dir: &Path, args: &PlaygroundArgs) -> anyhow::Result<ChildProcess> {
+/// Starts the playground's etcd members (data created on first run, reused after) and
+/// waits until each answers healthy; stops them all if one does not.
+async fn start_etcd(dir: &Path, args: &PlaygroundArgs) -> anyhow::Result<Vec<ChildProcess>> {
     let binary = find_binary("etcd", "etcd-server")?;
-    let Some((client, peer)) = etcd_ports(args) else {
-        bail!("no room for etcd's ports above --storage-base-port");
-    };
-    let mut cmd = Command::new(binary);
-    cmd.args(etcd_member_args(
-        "playground",
-        &dir.join("etcd"),
-        client,
-        peer,
-        &format!("playground=http://127.0.0.1:{peer}"),
-        None,
-    ));
-    let mut etcd = ChildProcess::spawn("etcd".into(), cmd, dir.join("etcd.log"))?;
-    let deadline = Instant::now() + ETCD_START_TIMEOUT;
-    while !etcd_healthy(client).await {
-        if !etcd.check_alive() || Instant::now() >= deadline {
-            let tail = etcd.log_tail();
-            etcd.stop().await;
-            bail!(
-                "etcd did not start on port {client}; {}:\n{tail}",
-                etcd.log.display()
-            );
+    let members = etcd_members(args);
+    let name = |m: u16| {
+        if members == 1 {
+            "playground".to_string()
+        } else {
+            format!("etcd{}", m + 1)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut peers = Vec::new();
+    for m in 0..members {
+        let Some((_, peer)) = etcd_ports(args, m) else {
+            bail!("no room for etcd's ports above --storage-base-port");
+        };
+        peers.push(format!("{}=http://127.0.0.1:{peer}", name(m)));
     }
-    Ok(etcd)
+    let initial_cluster = peers.join(",");
+    let mut started = Vec::new();
+    for m in 0..members {
+        let Some((client, peer)) = etcd_ports(args, m) else {
+            bail!("no room for etcd's ports above --storage-base-port");
+        };
+        let (data, log) = etcd_member_paths(dir, members, m);
+        let mut cmd = Command::new(&binary);
+        let token = (members > 1).then_some("strata-playground");
+        cmd.args(etcd_member_args(
+            &name(m),
+            &data,
+            client,
+            peer,
+            &initial_cluster,
+            token,
+        ));
+        let what = if members == 1 {
+            "etcd".to_string()
+        } else {
+            format!("etcd member {}", m + 1)
+        };
+        match ChildProcess::spawn(what, cmd, log) {
+            Ok(member) => started.push((member, client)),
+            Err(e) => {
+                stop_members(&mut started).await;
+                return Err(e);
+            }
+        }
+    }
+    // Members elect a leader only once a majority runs: wait for health after all
+    // started.
+    let deadline = Instant::now() + ETCD_START_TIMEOUT;
+    for i in 0..started.len() {
+        let client = started[i].1;
+        while !etcd_healthy(client).await {
+            if !started[i].0.check_alive() || Instant::now() >= deadline {
+                let message = format!(
+                    "{} did not start on port {client}; {}:\n{}",
+                    started[i].0.name,
+                    started[i].0.log.display(),
+                    started[i].0.log_tail()
+                );
+                stop_members(&mut started).await;
+                bail!(message);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(started.into_iter().map(|(member, _)| member).collect())
+}
+
+async fn stop_members(members: &mut [(ChildProcess, u16)]) {
+    for (member, _) in members.iter_mut().rev() {
+        member.stop().await;
+    }
 }
 
 /// Starts `strata serve --config FILE` for each configuration and waits until each
@@ -363,16 +462,26 @@ pub async fn run(
     let mut nodes = match start_compute_nodes(dir, &configs).await {
         Ok(nodes) => nodes,
         Err(e) => {
-            etcd.stop().await;
+            stop_all(&mut etcd).await;
             return Err(e.context("starting the compute nodes"));
         }
     };
 
     println!();
-    if let Some((client, _)) = etcd_ports(args) {
+    println!(
+        "etcd (shared metadata), {} member(s), data in {}:",
+        etcd.len(),
+        dir.join("etcd").display()
+    );
+    for (m, member) in (0u16..).zip(&etcd) {
         println!(
-            "etcd (shared metadata) on http://127.0.0.1:{client}, data in {}",
-            dir.join("etcd").display()
+            "  {} (pid {}): http://127.0.0.1:{}  log {}",
+            member.name,
+            member
+                .pid()
+                .map_or_else(|| "?".to_string(), |p| p.to_string()),
+            etcd_ports(args, m).map_or(0, |p| p.0),
+            member.log.display()
         );
     }
     println!("Compute nodes (each a `strata serve` process; kill one to try a node failure):");
@@ -400,15 +509,15 @@ pub async fn run(
         tokio::select! {
             signal = shutdown.wait() => break signal,
             _ = watch.tick() => {
-                for node in &mut nodes {
-                    node.check_alive();
+                for process in nodes.iter_mut().chain(etcd.iter_mut()) {
+                    process.check_alive();
                 }
             }
         }
     };
     tracing::info!(signal, "stopping the playground");
     stop_all(&mut nodes).await;
-    etcd.stop().await;
+    stop_all(&mut etcd).await;
     Ok(())
 }
 
@@ -427,6 +536,7 @@ mod tests {
             replicas: 0,
             storage_only: false,
             compute_nodes,
+            etcd_members: None,
         }
     }
 
@@ -441,7 +551,11 @@ mod tests {
         assert_eq!(first.server.data_dir, base.server.data_dir);
         assert_eq!(
             first.cluster.etcd,
-            vec!["http://127.0.0.1:3490".to_string()]
+            vec![
+                "http://127.0.0.1:3490".to_string(),
+                "http://127.0.0.1:3492".to_string(),
+                "http://127.0.0.1:3494".to_string(),
+            ]
         );
         let third = node_config(&base, dir, &args, 2).expect("node 3");
         assert_eq!(third.server.service_addr, "127.0.0.1:3523");
@@ -465,5 +579,38 @@ mod tests {
         let mut high = args(9);
         high.port = 65000;
         assert!(check_ports(&high).is_err());
+        let mut even = args(2);
+        even.etcd_members = Some(2);
+        assert!(check_ports(&even).is_err());
+        let mut one_node = args(1);
+        one_node.etcd_members = Some(3);
+        assert!(check_ports(&one_node).is_err());
+    }
+
+    #[test]
+    fn etcd_members_get_two_ports_each_above_the_storage_nodes() {
+        let mut one = args(2);
+        one.etcd_members = Some(1);
+        assert_eq!(
+            etcd_endpoints(&one),
+            Some(vec!["http://127.0.0.1:3490".to_string()])
+        );
+        let five = PlaygroundArgs {
+            etcd_members: Some(5),
+            ..args(2)
+        };
+        assert_eq!(etcd_ports(&five, 4), Some((3498, 3499)));
+        check_ports(&five).expect("five members fit");
+        assert_eq!(
+            etcd_member_paths(Path::new("/pg"), 3, 1),
+            (
+                PathBuf::from("/pg/etcd/etcd2"),
+                PathBuf::from("/pg/etcd-2.log")
+            )
+        );
+        assert_eq!(
+            etcd_member_paths(Path::new("/pg"), 1, 0),
+            (PathBuf::from("/pg/etcd"), PathBuf::from("/pg/etcd.log"))
+        );
     }
 }

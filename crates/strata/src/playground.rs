@@ -67,6 +67,11 @@ pub struct PlaygroundArgs {
     /// node k (0-based) on the ports above + 100 * k.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=9))]
     pub compute_nodes: u16,
+    /// Members of the local etcd with several compute nodes (1, 3 or 5; 3 by
+    /// default): member m (1-based) serves clients on `--storage-base-port + 88 + 2m`
+    /// and peers on the port after it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=5))]
+    pub etcd_members: Option<u16>,
 }
 
 /// Runs the playground until SIGINT or SIGTERM.
@@ -98,7 +103,7 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", args.dir.display()))?;
     let dir = std::fs::canonicalize(&args.dir)
         .with_context(|| format!("resolving {}", args.dir.display()))?;
-    crate::compute_nodes::check_metadata_store(&dir, args.compute_nodes)?;
+    crate::compute_nodes::check_metadata_store(&dir, &args)?;
 
     let tls = ensure_tls_pair(&dir.join("tls"))?;
     let mut nodes = start_storage_nodes(&dir, &args).await?;
@@ -466,6 +471,7 @@ mod tests {
             replicas,
             storage_only: false,
             compute_nodes: 1,
+            etcd_members: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! `strata playground --compute-nodes 2`: the real binary with two data nodes, a local
-//! etcd and two `strata serve` processes; a table created through node 1 is used
-//! through node 2, node 1 is SIGKILLed and node 2 keeps answering; SIGTERM stops it all.
+//! etcd of three members and two `strata serve` processes; a table created through node
+//! 1 is used through node 2, an etcd member is SIGKILLed and DDL still goes through,
+//! node 1 is SIGKILLed and node 2 keeps answering; SIGTERM stops it all.
 
 use std::net::TcpListener;
 use std::process::Stdio;
@@ -27,16 +28,17 @@ fn bindable(ports: &[u16]) -> bool {
 
 /// A service port P with P..P+2 and P+100..P+102 free (two compute nodes' service,
 /// HTTP and admin ports), and a storage base port B with B+1, B+2 (two data nodes) and
-/// B+90, B+91 (etcd) free.
+/// B+90..=B+95 (three etcd members) free.
 fn free_ports() -> (u16, u16) {
     for _ in 0..200 {
         let p = strata_localnode::free_port().expect("free port");
         let b = strata_localnode::free_port().expect("free port");
-        if p > u16::MAX - 102 || b > u16::MAX - 91 {
+        if p > u16::MAX - 102 || b > u16::MAX - 95 {
             continue;
         }
         let mut ports = vec![p, p + 1, p + 2, p + 100, p + 101, p + 102];
-        ports.extend([b + 1, b + 2, b + 90, b + 91]);
+        ports.extend([b + 1, b + 2]);
+        ports.extend(b + 90..=b + 95);
         let mut sorted = ports.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -82,19 +84,21 @@ async fn two_compute_nodes_share_tables_and_survive_one_killed() {
     let stdout = playground.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
 
-    // "  compute node 1 (pid 1234): mariadb ..." for each node, then "Press Ctrl-C".
+    // "  etcd member 1 (pid 1233): http://..." for each etcd member, "  compute node 1
+    // (pid 1234): mariadb ..." for each node, then "Press Ctrl-C".
     let mut pids = Vec::new();
+    let mut etcd_pids = Vec::new();
+    let pid_in = |rest: &str| -> Option<u32> {
+        let (_, after) = rest.split_once("(pid ")?;
+        after.split(')').next()?.parse().ok()
+    };
     let started = tokio::time::timeout(START_TIMEOUT, async {
         while let Some(line) = lines.next_line().await.expect("read stdout") {
             if let Some(rest) = line.trim_start().strip_prefix("compute node ") {
-                if let Some((_, after)) = rest.split_once("(pid ") {
-                    let pid: u32 = after
-                        .split(')')
-                        .next()
-                        .and_then(|p| p.parse().ok())
-                        .expect("pid in the line");
-                    pids.push(pid);
-                }
+                pids.extend(pid_in(rest));
+            }
+            if let Some(rest) = line.trim_start().strip_prefix("etcd member ") {
+                etcd_pids.extend(pid_in(rest));
             }
             if line.starts_with("Press Ctrl-C") {
                 return true;
@@ -110,6 +114,32 @@ async fn two_compute_nodes_share_tables_and_survive_one_killed() {
         log()
     );
     assert_eq!(pids.len(), 2, "one pid per compute node");
+    assert_eq!(etcd_pids.len(), 3, "three etcd members");
+    // One cluster: what is written through the first member is read through the third.
+    let member = |m: u16| {
+        strata_catalog::etcd::EtcdClient::new(
+            &[format!("http://127.0.0.1:{}", storage_base + 88 + 2 * m)],
+            Duration::from_secs(5),
+        )
+        .expect("etcd client")
+    };
+    member(1)
+        .put(b"/playground-test/key", b"written through member 1", 0)
+        .expect("put through etcd member 1");
+    let read = member(3)
+        .get(b"/playground-test/key")
+        .expect("get through etcd member 3")
+        .map(|kv| kv.value);
+    assert_eq!(read.as_deref(), Some(&b"written through member 1"[..]));
+    let config2 = std::fs::read_to_string(dir.path().join("pg").join("strata-2.toml"))
+        .expect("node 2's configuration");
+    for m in 1..=3 {
+        let url = format!("http://127.0.0.1:{}", storage_base + 88 + 2 * m);
+        assert!(
+            config2.contains(&url),
+            "node 2 does not list {url}:\n{config2}"
+        );
+    }
     // Keep reading stdout so the playground never blocks on a full pipe.
     let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
@@ -133,6 +163,12 @@ async fn two_compute_nodes_share_tables_and_survive_one_killed() {
         .await
         .expect("select through node 2");
     assert_eq!(v.as_deref(), Some("one"));
+
+    // One etcd member dies: DDL through node 2 still goes through (two of three).
+    signal(etcd_pids[0], libc::SIGKILL);
+    c2.query_drop("CREATE TABLE pg_after_etcd (id INT PRIMARY KEY)")
+        .await
+        .expect("DDL with one etcd member down");
     c2.disconnect().await.expect("disconnect");
 
     // Node 1 dies for good; node 2 and the playground carry on.
@@ -179,7 +215,7 @@ async fn two_compute_nodes_share_tables_and_survive_one_killed() {
         "compute node 2 still serves after the playground stopped"
     );
     assert!(
-        bindable(&[storage_base + 90]),
+        bindable(&[storage_base + 92, storage_base + 94]),
         "etcd still listens after the playground stopped"
     );
 }

@@ -2,11 +2,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use super::tables::{load_tables, resolve_nodes};
 use super::{runtime_db, Catalog, DbOrigin, LogicDb};
 use crate::error::CatalogError;
+use crate::fence::fenced_table;
 use crate::store::MetaChange;
+
+/// How often the watch looks whether the statements a DDL waits for have ended.
+const DRAIN_POLL: Duration = Duration::from_millis(2);
 
 /// What `Catalog::on_remote_change` registers.
 pub type RemoteListener = Box<dyn Fn(&MetaChange) + Send + Sync>;
@@ -48,6 +53,10 @@ impl Catalog {
     /// and skipped. A change that does not fit what this node knows is logged and left
     /// out: the next full reload settles it.
     pub fn apply_remote(&self, revision: i64, change: MetaChange) {
+        if let MetaChange::Pending(db, table, announced) = change {
+            self.apply_pending(revision, &db, &table, announced);
+            return;
+        }
         if change == MetaChange::Accounts {
             // Re-reading is idempotent, this node's own changes included: no revision
             // check, and no catalog lock held while the server reads them.
@@ -132,7 +141,7 @@ impl Catalog {
                     .insert(name.clone(), Arc::new(info));
                 tracing::debug!(database = %db, table = %name, revision, "table metadata from another compute node");
             }
-            MetaChange::Accounts => {}
+            MetaChange::Accounts | MetaChange::Pending(..) => {}
             MetaChange::View(db, name, view) => {
                 if !dbs.contains_key(&db) {
                     tracing::warn!(database = %db, view = %name, "view of an unknown database from the cluster; ignored");
@@ -151,6 +160,49 @@ impl Catalog {
             }
         }
         true
+    }
+
+    /// Another node's DDL on `db`.`table` announced (the fence marks it pending, then
+    /// waits up to `ddl_ack_timeout_ms` for the statements in flight planned on it: the
+    /// acknowledgement that follows tells that DDL it may change the data nodes) or
+    /// ended.
+    fn apply_pending(&self, revision: i64, db: &str, table: &str, announced: bool) {
+        let Some(etcd) = self.store.etcd() else {
+            return;
+        };
+        if etcd.is_own_revision(revision) {
+            return;
+        }
+        let key = fenced_table(db, table);
+        if !announced {
+            self.fence.settle(&key, revision);
+            return;
+        }
+        let holders = self
+            .fence
+            .announce(std::slice::from_ref(&key), revision, None);
+        let deadline = Instant::now() + etcd.ack_timeout();
+        while !self.fence.drained(&holders, std::slice::from_ref(&key)) {
+            if Instant::now() >= deadline {
+                tracing::warn!(database = db, table, revision, "statements planned on a table another compute node's DDL changes are still running past ddl_ack_timeout_ms; that DDL puts this node out of the cluster");
+                return;
+            }
+            std::thread::sleep(DRAIN_POLL);
+        }
+    }
+
+    /// Marks pending every DDL announced now (at start-up and after a reload, when
+    /// the watch starts after those announcements).
+    pub fn load_pending(&self) -> Result<(), CatalogError> {
+        let Some(etcd) = self.store.etcd() else {
+            return Ok(());
+        };
+        self.fence.clear_pending();
+        for (db, table, revision) in etcd.list_pending()? {
+            self.fence
+                .announce(&[fenced_table(&db, &table)], revision, None);
+        }
+        Ok(())
     }
 
     /// Reads every database created at runtime and every table again from the store,

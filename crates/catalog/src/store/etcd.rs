@@ -13,6 +13,7 @@
 //! | `P/acks/<node>` | the metadata revision a compute node has applied (its lease) |
 //! | `P/leader` | the elected compute node that takes over dead nodes' XA branches (its lease) |
 //! | `P/lock/table/<database>/<table>` | a DDL in progress on that table (its node's lease) |
+//! | `P/meta/pending/<database>/<table>` | the same DDL announced to every node's watch (`crate::fence`) |
 //!
 //! Name parts are escaped (`%` and `/` as `%25`, `%2F`). Compute nodes watch `P/meta/`
 //! and apply what they see (`crate::cluster`); a metadata change returns only once every
@@ -39,6 +40,10 @@ use crate::table::TableInfo;
 use crate::view::ViewInfo;
 use crate::xalog::{self, Decision, DecisionLog};
 
+mod locks;
+
+pub use locks::TableLocks;
+
 /// Attempts of a compare-and-swap before giving up (each lost race means another node
 /// moved the same key meanwhile).
 const CAS_ATTEMPTS: usize = 64;
@@ -61,6 +66,9 @@ pub enum MetaChange {
     View(String, String, Box<ViewInfo>),
     /// An account was created, changed or dropped (read them all again).
     Accounts,
+    /// A DDL on a table was announced (true: it is about to change the data nodes) or
+    /// ended (false).
+    Pending(String, String, bool),
 }
 
 /// A compute node as registered under `P/members/`.
@@ -92,30 +100,6 @@ pub struct Incarnation {
     pub member_revision: i64,
     /// The membership lease (what this registration's locks are attached to).
     pub lease: i64,
-}
-
-/// Cluster-wide DDL locks on some tables, held until dropped (or until the holder's
-/// lease ends, when it dies).
-#[derive(Debug)]
-pub struct TableLocks {
-    client: Arc<EtcdClient>,
-    keys: Vec<Vec<u8>>,
-    /// The revision that created every key (so only these keys are released).
-    revision: i64,
-}
-
-impl Drop for TableLocks {
-    fn drop(&mut self) {
-        let compare: Vec<Compare> = self
-            .keys
-            .iter()
-            .map(|k| Compare::CreateRevision(k.clone(), self.revision))
-            .collect();
-        let ops: Vec<TxnOp> = self.keys.iter().cloned().map(TxnOp::Delete).collect();
-        if let Err(e) = self.client.txn(&compare, &ops, &[]) {
-            tracing::warn!(error = %e, "cannot release DDL table locks (they end with the lease)");
-        }
-    }
 }
 
 /// A live member and how far it has applied the metadata.
@@ -265,44 +249,6 @@ impl EtcdStore {
             .collect()
     }
 
-    /// Takes the cluster-wide DDL locks of `tables` (database, table), all or none, under
-    /// this node's membership lease: None when another DDL holds one of them (try again
-    /// later), an error when this node is not a member.
-    pub fn try_lock_tables(
-        &self,
-        tables: &[(String, String)],
-    ) -> Result<Option<TableLocks>, CatalogError> {
-        let Some(current) = self.incarnation() else {
-            return Err(CatalogError::Invalid(format!(
-                "compute node {} is not a member of the cluster: DDL is refused",
-                self.node_id
-            )));
-        };
-        let mut keys: Vec<Vec<u8>> = tables
-            .iter()
-            .map(|(db, table)| {
-                format!("{}/lock/table/{}/{}", self.prefix, esc(db), esc(table)).into_bytes()
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let compare: Vec<Compare> = keys
-            .iter()
-            .map(|k| Compare::CreateRevision(k.clone(), 0))
-            .collect();
-        let holder = self.node_id.to_string().into_bytes();
-        let ops: Vec<TxnOp> = keys
-            .iter()
-            .map(|k| TxnOp::Put(k.clone(), holder.clone(), current.lease))
-            .collect();
-        let (won, revision) = self.client.txn(&compare, &ops, &[])?;
-        Ok(won.then(|| TableLocks {
-            client: Arc::clone(&self.client),
-            keys,
-            revision,
-        }))
-    }
-
     /// `P/leader`.
     fn leader_key(&self) -> Vec<u8> {
         format!("{}/leader", self.prefix).into_bytes()
@@ -375,14 +321,21 @@ impl EtcdStore {
     /// A metadata change committed at `revision`: remembered as this node's own, then
     /// returns once every other live member applied it (or lost its membership).
     fn published(&self, revision: i64) -> Result<(), CatalogError> {
-        {
-            let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
-            own.insert(revision);
-            while own.len() > MAX_OWN_REVISIONS {
-                own.pop_first();
-            }
+        self.remember_own(revision);
+        self.wait_for_acks(revision).map(|_| ())
+    }
+
+    fn remember_own(&self, revision: i64) {
+        let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        own.insert(revision);
+        while own.len() > MAX_OWN_REVISIONS {
+            own.pop_first();
         }
-        self.wait_for_acks(revision)
+    }
+
+    /// How long a DDL waits for the other members' acknowledgements.
+    pub fn ack_timeout(&self) -> Duration {
+        self.ack_timeout
     }
 
     /// Succeeds when etcd answers and this node is a registered member.
@@ -434,7 +387,8 @@ impl EtcdStore {
 
     /// Waits until every other live member acknowledged `revision`; members that do not
     /// within the timeout have their lease revoked (they must reload before serving on).
-    fn wait_for_acks(&self, revision: i64) -> Result<(), CatalogError> {
+    /// True when it revoked any.
+    pub fn wait_for_acks(&self, revision: i64) -> Result<bool, CatalogError> {
         let deadline = Instant::now() + self.ack_timeout;
         loop {
             let laggards: Vec<Member> = self
@@ -443,7 +397,7 @@ impl EtcdStore {
                 .filter(|m| m.record.node_id != self.node_id && m.acked < revision)
                 .collect();
             if laggards.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             if Instant::now() >= deadline {
                 for m in laggards {
@@ -455,7 +409,7 @@ impl EtcdStore {
                     );
                     self.client.lease_revoke(m.lease)?;
                 }
-                return Ok(());
+                return Ok(true);
             }
             std::thread::sleep(ACK_POLL);
         }
@@ -467,6 +421,16 @@ impl EtcdStore {
         let rest = key.strip_prefix(&self.meta_prefix())?;
         if rest.starts_with("account/") {
             return Some(Ok(MetaChange::Accounts));
+        }
+        if let Some((db, table)) = rest
+            .strip_prefix("pending/")
+            .and_then(|r| r.split_once('/'))
+        {
+            return Some(Ok(MetaChange::Pending(
+                unesc(db),
+                unesc(table),
+                !event.deleted,
+            )));
         }
         if let Some(name) = rest.strip_prefix("db/") {
             let name = unesc(name);
@@ -858,6 +822,42 @@ impl DecisionLog for EtcdStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(key: &str, deleted: bool) -> WatchEvent {
+        WatchEvent {
+            deleted,
+            kv: KeyValue {
+                key: key.as_bytes().to_vec(),
+                value: b"1".to_vec(),
+                mod_revision: 7,
+                create_revision: 7,
+                lease: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_pending_record_is_an_announcement_and_its_removal_the_end() -> Result<(), CatalogError> {
+        let store = EtcdStore::connect(
+            &ClusterConfig {
+                etcd: vec!["http://127.0.0.1:1".into()],
+                ..ClusterConfig::default()
+            },
+            1,
+        )?;
+        let key = format!("{}a%2Fb/t%25", store.pending_prefix());
+        let announced = store.meta_change(&event(&key, false));
+        assert_eq!(
+            announced.transpose()?,
+            Some(MetaChange::Pending("a/b".into(), "t%".into(), true))
+        );
+        let ended = store.meta_change(&event(&key, true));
+        assert_eq!(
+            ended.transpose()?,
+            Some(MetaChange::Pending("a/b".into(), "t%".into(), false))
+        );
+        Ok(())
+    }
 
     #[test]
     fn escaped_names_are_one_key_segment_and_come_back() {

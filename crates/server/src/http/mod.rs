@@ -130,7 +130,13 @@ impl IntoResponse for ApiError {
 }
 
 async fn health(State(ctx): Ctx) -> Response {
-    if ctx.is_offline() {
+    if ctx.is_rejoining() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "offline", "reason": "rejoining the cluster"})),
+        )
+            .into_response()
+    } else if ctx.is_offline() {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "offline"})),

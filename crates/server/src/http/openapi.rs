@@ -155,7 +155,7 @@ pub fn document() -> Value {
     );
     schemas.insert(
         "Health".into(),
-        json!({"type": "object", "properties": {"status": {"type": "string", "enum": ["online", "offline"]}}, "required": ["status"]}),
+        json!({"type": "object", "properties": {"status": {"type": "string", "enum": ["online", "offline"]}, "reason": {"type": "string"}}, "required": ["status"]}),
     );
     schemas.insert(
         "SwitchRequest".into(),

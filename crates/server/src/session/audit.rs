@@ -62,6 +62,7 @@ impl Session {
         self.start_statement();
         let started = Instant::now();
         let result = self.statement(sql, raw, more).await;
+        self.release_planned_tables();
         self.settle_writes();
         self.record_statement(sql, started);
         self.audit_statement(sql, started);
@@ -83,6 +84,7 @@ impl Session {
             .get(&statement_id)
             .map(|s| std::sync::Arc::clone(&s.sql));
         let result = self.stmt_execute(statement_id, body).await;
+        self.release_planned_tables();
         self.settle_writes();
         if let Some(sql) = sql {
             self.record_statement(&sql, started);

@@ -232,6 +232,11 @@ pub(crate) async fn log_in(
         ctx.metrics.connection_refused(RefusedReason::Offline);
         return fail(&mut conn, offline_error()).await;
     }
+    if port == Port::Service && ctx.is_rejoining() {
+        ctx.metrics.connection_refused(RefusedReason::Offline);
+        let refused = super::fence::rejoining_error(ctx.config.server.node_id);
+        return fail(&mut conn, refused).await;
+    }
     if port == Port::Service && ctx.session_count() >= ctx.config.server.max_connections as usize {
         ctx.metrics
             .connection_refused(RefusedReason::TooManyConnections);

@@ -184,9 +184,11 @@ impl Session {
                 "LOAD DATA LOCAL INFILE under sql_mode NO_BACKSLASH_ESCAPES",
             ));
         }
-        let plan = self.with_plan_context(None, |ctx, view| {
-            strata_planner::plan_load_data(&load, ctx, view).map_err(|e| plan_error(&e))
-        })?;
+        let plan = self
+            .with_plan_context(None, |ctx, view| {
+                strata_planner::plan_load_data(&load, ctx, view).map_err(|e| plan_error(&e))
+            })
+            .map_err(|f| self.fenced_error(&f))??;
         Ok((load, plan))
     }
 

@@ -39,6 +39,7 @@ mod client;
 mod databases;
 mod distributed;
 mod dynamic;
+mod fence;
 mod firewall;
 pub(crate) mod handshake;
 mod identity;
@@ -431,6 +432,8 @@ impl Session {
                 self.err(&MysqlError::unknown_command());
             }
         }
+        // Whatever the command planned (PREPARE plans too) no longer runs.
+        self.release_planned_tables();
         Ok(Flow::Continue)
     }
 
@@ -719,6 +722,8 @@ impl Session {
     }
 
     async fn close(mut self) {
+        // A statement cut off (a serve error, shutdown) holds its tables no more.
+        self.release_planned_tables();
         self.rollback_txn().await;
         for mut lease in std::mem::take(&mut self.backends.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {

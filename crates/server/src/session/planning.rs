@@ -3,8 +3,10 @@
 //! (`distributed.rs`) and records catalog changes (DDL). Databases on one data node
 //! skip all of this and forward directly.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use strata_catalog::fence::{fenced_table, FencedTable};
 
 use strata_catalog::sharding::{KeyLiteral, ShardingRule};
 use strata_catalog::store::etcd::TableLocks;
@@ -16,11 +18,29 @@ use strata_planner::{
 };
 use strata_protocol::MysqlError;
 
+use super::fence::{Admitted, Fenced};
 use super::{Answer, ReplyFormat, Session, SessionError};
 
-/// The planner's view of the compute node's catalog.
+/// Plannings of one statement while the metadata keeps moving under it, before it
+/// waits instead.
+const STALE_REPLANS: usize = 16;
+
+/// The planner's view of the compute node's catalog; in a cluster it notes every
+/// table the planner looked up (what the plan stands on, for the metadata fence).
 struct CatalogAdapter<'a> {
     catalog: &'a Catalog,
+    looked_up: Option<Mutex<Vec<FencedTable>>>,
+}
+
+impl CatalogAdapter<'_> {
+    fn note(&self, db: &str, name: &str) {
+        if let Some(looked_up) = &self.looked_up {
+            looked_up
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(fenced_table(db, name));
+        }
+    }
 }
 
 impl CatalogView for CatalogAdapter<'_> {
@@ -44,10 +64,12 @@ impl CatalogView for CatalogAdapter<'_> {
     }
 
     fn table(&self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
+        self.note(db, name);
         self.catalog.table(db, name)
     }
 
     fn view(&self, db: &str, name: &str) -> Option<Arc<strata_catalog::ViewInfo>> {
+        self.note(db, name);
         self.catalog.view(db, name)
     }
 
@@ -61,6 +83,7 @@ impl CatalogView for CatalogAdapter<'_> {
         name: &str,
     ) -> Option<strata_catalog::sharding::Distribution> {
         use strata_catalog::sharding::{Distribution, KeyType};
+        self.note(db, name);
         let declared = self.catalog.declared_table(db, name)?;
         // The key type is a stand-in: the planner reads it from the column definition
         // and checks it against the rule.
@@ -194,6 +217,30 @@ impl Session {
                 .plan_digested(sql, digest, plan_ctx, view)
                 .map_err(|e| plan_error(&e))
         })
+        .map_err(|f| self.fenced_error(&f))?
+    }
+
+    /// [`Session::plan_only_digested`] that waits while a DDL changes one of the
+    /// statement's tables, then plans it again.
+    async fn plan_waiting_digested(
+        &self,
+        sql: &str,
+        digest: &strata_sql::Digest,
+    ) -> Result<Planned, MysqlError> {
+        self.plan_waiting(|| {
+            self.with_plan_context(None, |plan_ctx, view| {
+                self.ctx
+                    .plans
+                    .plan_digested(sql, digest, plan_ctx, view)
+                    .map_err(|e| plan_error(&e))
+            })
+        })
+        .await
+    }
+
+    /// The client's error for a statement the fence did not admit (no waiting).
+    pub(super) fn fenced_error(&self, fenced: &Fenced) -> MysqlError {
+        fenced.error(self.ctx.config.server.node_id, None)
     }
 
     /// The plan that runs the read `sql` on one data node over copies of its tables,
@@ -206,32 +253,56 @@ impl Session {
                 _ => None,
             },
         )
+        .ok()
+        .flatten()
     }
 
-    /// Runs `f` with the planner's view of this session and of the catalog.
+    /// Runs `f` with the planner's view of this session and of the catalog, as often as
+    /// the metadata fence asks (in a cluster: until what `f` planned on is admitted).
     pub(super) fn with_plan_context<T>(
         &self,
         params: Option<&[KeyLiteral]>,
-        f: impl FnOnce(&PlanContext<'_>, &dyn CatalogView) -> T,
-    ) -> T {
+        mut f: impl FnMut(&PlanContext<'_>, &dyn CatalogView) -> T,
+    ) -> Result<T, Fenced> {
         let catalog = self.ctx.topology.catalog();
-        let view = CatalogAdapter { catalog };
+        let fenced = catalog.fence().is_active();
         let ids = SequenceAllocator { catalog };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0);
-        let plan_ctx = PlanContext {
-            db: self.state.db.as_deref(),
-            params,
-            home_node: self.state.home.as_ref().map(|(d, _)| *d),
-            now_micros: now,
-            time_zone_offset_secs: 0,
-            seed: rand::random(),
-            ids: Some(&ids),
-            no_auto_value_on_zero: false,
-        };
-        f(&plan_ctx, &view)
+        let mut last = None;
+        for _ in 0..STALE_REPLANS {
+            let version = catalog.fence().version();
+            let view = CatalogAdapter {
+                catalog,
+                looked_up: fenced.then(Mutex::default),
+            };
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0);
+            let plan_ctx = PlanContext {
+                db: self.state.db.as_deref(),
+                params,
+                home_node: self.state.home.as_ref().map(|(d, _)| *d),
+                now_micros: now,
+                time_zone_offset_secs: 0,
+                seed: rand::random(),
+                ids: Some(&ids),
+                no_auto_value_on_zero: false,
+            };
+            let planned = f(&plan_ctx, &view);
+            if !fenced {
+                return Ok(planned);
+            }
+            let tables = view
+                .looked_up
+                .map(|l| l.into_inner().unwrap_or_else(|p| p.into_inner()))
+                .unwrap_or_default();
+            match self.admit(&tables, version) {
+                Admitted::Yes => return Ok(planned),
+                Admitted::Again => last = tables.into_iter().next(),
+                Admitted::No(why) => return Err(why),
+            }
+        }
+        Err(Fenced::Pending(last.unwrap_or_default()))
     }
 
     /// Where a prepared statement runs in a database spanning several nodes. At PREPARE
@@ -307,14 +378,24 @@ impl Session {
             return Ok(self.explain(target, reply));
         }
         let digest = strata_sql::normalize_digest(sql);
-        let mut planned = self.plan_only_digested(sql, &digest, None);
+        let mut planned = self.plan_waiting_digested(sql, &digest).await;
+        let ctx = self.ctx.clone();
+        let catalog = ctx.topology.catalog();
         // Held until the DDL is recorded and in force on every compute node.
-        let mut _ddl_locks = None;
+        let mut _announced = None;
         if let Ok(p) = &planned {
-            match self.lock_ddl_tables(&p.catalog_changes).await {
+            let tables = ddl_tables(&p.catalog_changes);
+            let announced = match self.lock_ddl_tables(&tables).await {
+                Ok(None) => Ok(None),
+                Ok(Some(locks)) => self.announce_ddl(catalog, &tables, locks).await.map(Some),
+                Err(e) => Err(e),
+            };
+            match announced {
                 Ok(None) => {}
-                Ok(Some(locks)) => {
-                    _ddl_locks = Some(locks);
+                Ok(Some(announced)) => {
+                    _announced = Some(announced);
+                    #[cfg(feature = "failpoints")]
+                    ctx.ddl_announced.at().await;
                     // Planned before the lock: another node's DDL on these tables may
                     // have changed them meanwhile.
                     planned = self.plan_only_digested(sql, &digest, None);
@@ -335,8 +416,6 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
-        let ctx = self.ctx.clone();
-        let catalog = ctx.topology.catalog();
         // Metadata shared through etcd must be writable before the data nodes change:
         // afterwards the OK is already on its way.
         let changes_tables = planned.catalog_changes.iter().any(|c| {
@@ -406,14 +485,13 @@ impl Session {
 }
 
 impl Session {
-    /// Takes the cluster-wide DDL locks of the tables `changes` name (with etcd only;
+    /// Takes the cluster-wide DDL locks of `tables` (with etcd only;
     /// None otherwise), waiting up to `[cluster] ddl_lock_timeout_ms` while another
     /// compute node's DDL holds one of them.
     async fn lock_ddl_tables(
         &self,
-        changes: &[CatalogChange],
+        tables: &[(String, String)],
     ) -> Result<Option<TableLocks>, MysqlError> {
-        let tables = ddl_tables(changes);
         let store = self.ctx.topology.catalog().shared_store();
         let Some(etcd) = store.etcd() else {
             return Ok(None);
@@ -424,7 +502,7 @@ impl Session {
         let wait = Duration::from_millis(self.ctx.config.cluster.ddl_lock_timeout_ms);
         let deadline = Instant::now() + wait;
         loop {
-            match etcd.try_lock_tables(&tables) {
+            match etcd.try_lock_tables(tables) {
                 Ok(Some(locks)) => return Ok(Some(locks)),
                 Ok(None) if Instant::now() < deadline => {
                     tokio::time::sleep(DDL_LOCK_POLL).await;

@@ -247,6 +247,15 @@ impl Session {
         self.ctx
             .questions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let refused = self
+            .prepared
+            .statements
+            .get(&id)
+            .and_then(|s| self.refuse_while_rejoining(s.kind).err());
+        if let Some(e) = refused {
+            self.err(&e);
+            return Ok(());
+        }
         let Some(stmt) = self.prepared.statements.get_mut(&id) else {
             self.err(&unknown_statement(id, "mysqld_stmt_execute"));
             return Ok(());

@@ -156,6 +156,10 @@ impl Session {
         self.statement.kind = Some(kind);
         let bytes = ByteSummary::of(raw);
         self.refresh_account();
+        if let Err(e) = self.refuse_while_rejoining(kind) {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
         if kind == StatementKind::Set && strata_sql::is_set_statement(sql) {
             return self.set_statement_for(sql, more).await;
         }

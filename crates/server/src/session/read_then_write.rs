@@ -232,9 +232,11 @@ impl Session {
         kind: Option<InsertCounts>,
         counts: &mut Counts,
     ) -> Result<(), MysqlError> {
-        let planned = self.with_plan_context(None, |plan_ctx, view| {
-            strata_planner::plan_statement(sql, plan_ctx, view).map_err(|e| plan_error(&e))
-        })?;
+        let planned = self
+            .with_plan_context(None, |plan_ctx, view| {
+                strata_planner::plan_statement(sql, plan_ctx, view).map_err(|e| plan_error(&e))
+            })
+            .map_err(|f| self.fenced_error(&f))??;
         let write: Write = match &planned.plan {
             Plan::Route(r) => r.as_write(),
             Plan::Write(w) => w.clone(),

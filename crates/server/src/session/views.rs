@@ -35,6 +35,7 @@ impl Session {
             strata_planner::expand_views(sql, ctx, catalog)
                 .map_err(|e| super::planning::plan_error(&e))
         })
+        .map_err(|f| self.fenced_error(&f))?
     }
 
     /// Applies CREATE/ALTER/DROP VIEW changes and answers OK (or MariaDB's error: 1050
