@@ -61,16 +61,25 @@ impl SideTable {
         self.width
     }
 
-    /// Adds a row; a row with a NULL key can never match and is not kept.
-    pub fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+    /// The canonical key of a row of this side; None when a key value is NULL (such a
+    /// row can never match).
+    pub fn key_of(&self, row: &Row) -> Result<Option<Vec<u8>>, MergeError> {
         let mut key = Vec::new();
         for (column, kind) in &self.key_columns {
-            let value = crate::layout::decode(&row, *column, kind)?;
+            let value = crate::layout::decode(row, *column, kind)?;
             if value.is_null() {
-                return Ok(());
+                return Ok(None);
             }
             value.write_key(&mut key);
         }
+        Ok(Some(key))
+    }
+
+    /// Adds a row; a row with a NULL key can never match and is not kept.
+    pub fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+        let Some(key) = self.key_of(&row)? else {
+            return Ok(());
+        };
         let index = u32::try_from(self.rows.len())
             .map_err(|_| MergeError::Unsupported("a join side of more than 4G rows".into()))?;
         self.memory
@@ -81,6 +90,14 @@ impl SideTable {
             .or_default()
             .push(index);
         Ok(())
+    }
+
+    /// Takes every row out, leaving the table empty (its memory given back).
+    pub fn take_rows(&mut self) -> Vec<Row> {
+        self.index = HashMap::new();
+        let held = self.memory.held();
+        self.memory.shrink(held);
+        std::mem::take(&mut self.rows)
     }
 
     /// The rows kept (those with a non-NULL key), in arrival order.
@@ -163,6 +180,36 @@ impl HashJoiner {
     /// The width of the streamed side's rows.
     pub fn probe_width(&self) -> usize {
         self.probe_width
+    }
+
+    /// The hashed side of a one-step join (the grace join loads it partition by
+    /// partition); None for a join of several steps.
+    pub(crate) fn single_table(&mut self) -> Option<&mut SideTable> {
+        match self.steps.as_mut_slice() {
+            [step] => Some(&mut step.table),
+            _ => None,
+        }
+    }
+
+    /// The canonical key a streamed row probes a one-step join with; None when a key
+    /// value is NULL.
+    pub(crate) fn probe_key(&self, row: &Row) -> Result<Option<Vec<u8>>, MergeError> {
+        let step = self
+            .steps
+            .first()
+            .ok_or_else(|| MergeError::InvalidSpec("a join without steps".into()))?;
+        let mut key = Vec::new();
+        for (side, column, kind) in &step.probe_keys {
+            if *side != 0 {
+                return Err(MergeError::InvalidSpec("probe key of a later side".into()));
+            }
+            let value = crate::layout::decode(row, *column, kind)?;
+            if value.is_null() {
+                return Ok(None);
+            }
+            value.write_key(&mut key);
+        }
+        Ok(Some(key))
     }
 
     /// Joins one row of the streamed side; the joined rows queue up for `pop`.
@@ -387,5 +434,6 @@ fn sum_def(arg: &ColumnDef) -> ColumnDef {
     }
 }
 
+pub(crate) mod grace;
 #[cfg(test)]
 mod tests;

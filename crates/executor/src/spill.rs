@@ -200,21 +200,24 @@ impl SpillWriter {
         file.seek(SeekFrom::Start(0))
             .map_err(|e| io_error("reading a spill file in", &dir, &e))?;
         Ok(SpillReader {
-            input: BufReader::with_capacity(IO_BUFFER, file),
+            file: Some(file),
+            input: None,
             columns,
             left: rows,
-            _charge: charge,
+            charge,
         })
     }
 }
 
-/// A written spill file, read from its start.
+/// A written spill file, read from its start. Its read buffer is allocated at the
+/// first read (a grace join keeps many partitions waiting).
 #[derive(Debug)]
 pub(crate) struct SpillReader {
-    input: BufReader<File>,
+    file: Option<File>,
+    input: Option<BufReader<File>>,
     columns: usize,
     left: u64,
-    _charge: Charge,
+    charge: Charge,
 }
 
 impl SpillReader {
@@ -223,20 +226,30 @@ impl SpillReader {
         self.left
     }
 
+    fn input(&mut self) -> Result<&mut BufReader<File>, MergeError> {
+        if let Some(file) = self.file.take() {
+            self.input = Some(BufReader::with_capacity(IO_BUFFER, file));
+        }
+        self.input
+            .as_mut()
+            .ok_or_else(|| MergeError::SpillIo("a spill file without its handle".into()))
+    }
+
     /// The next row; None after the last.
     pub fn next_row(&mut self) -> Result<Option<Row>, MergeError> {
         if self.left == 0 {
             return Ok(None);
         }
-        let dir = &self._charge.spill.inner.dir;
+        let dir = self.charge.spill.inner.dir.clone();
+        let input = self.input()?;
         let mut len = [0u8; 4];
-        self.input
+        input
             .read_exact(&mut len)
-            .map_err(|e| io_error("reading a spill file in", dir, &e))?;
+            .map_err(|e| io_error("reading a spill file in", &dir, &e))?;
         let mut payload = vec![0u8; u32::from_le_bytes(len) as usize];
-        self.input
+        input
             .read_exact(&mut payload)
-            .map_err(|e| io_error("reading a spill file in", dir, &e))?;
+            .map_err(|e| io_error("reading a spill file in", &dir, &e))?;
         self.left -= 1;
         Row::decode(Bytes::from(payload), self.columns)
             .map(Some)
