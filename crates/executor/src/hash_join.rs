@@ -84,7 +84,7 @@ impl SideTable {
             .map_err(|_| MergeError::Unsupported("a join side of more than 4G rows".into()))?;
         self.memory
             .grow(row.heap_size() + key.len() + 2 * ENTRY_OVERHEAD)?;
-        self.rows.push(row);
+        self.rows.push(row.detached());
         self.index
             .entry(key.into_boxed_slice())
             .or_default()

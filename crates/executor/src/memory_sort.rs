@@ -95,7 +95,7 @@ impl MemorySort {
         } else {
             self.memory.grow(size)?;
         }
-        self.buffer.push((keys, self.arrived, row, size));
+        self.buffer.push((keys, self.arrived, row.detached(), size));
         self.arrived += 1;
         if let Some(keep) = self.keep {
             if self.buffer.len() >= keep.saturating_mul(2).max(1024) {
