@@ -198,18 +198,7 @@ impl HashJoiner {
             .steps
             .first()
             .ok_or_else(|| MergeError::InvalidSpec("a join without steps".into()))?;
-        let mut key = Vec::new();
-        for (side, column, kind) in &step.probe_keys {
-            if *side != 0 {
-                return Err(MergeError::InvalidSpec("probe key of a later side".into()));
-            }
-            let value = crate::layout::decode(row, *column, kind)?;
-            if value.is_null() {
-                return Ok(None);
-            }
-            value.write_key(&mut key);
-        }
-        Ok(Some(key))
+        step_key(step, &[Some(row)])
     }
 
     /// Joins one row of the streamed side; the joined rows queue up for `pop`.
@@ -244,20 +233,10 @@ fn expand<'r>(
         out.push(encode(output, tuple));
         return Ok(());
     };
-    let mut key = Vec::new();
-    let mut null = false;
-    for (side, column, kind) in &step.probe_keys {
-        let value = match tuple.get(*side).copied().flatten() {
-            Some(row) => crate::layout::decode(row, *column, kind)?,
-            None => Value::Null,
-        };
-        if value.is_null() {
-            null = true;
-            break;
-        }
-        value.write_key(&mut key);
-    }
-    let matches: &[u32] = if null { &[] } else { step.table.matches(&key) };
+    let matches: &[u32] = match step_key(step, tuple)? {
+        Some(key) => step.table.matches(&key),
+        None => &[],
+    };
     if matches.is_empty() {
         if step.outer {
             tuple.push(None);
@@ -274,6 +253,23 @@ fn expand<'r>(
         r?;
     }
     Ok(())
+}
+
+/// The canonical key `step` looks up for `tuple` (the sides joined so far); None when a
+/// key value is NULL (or its side is a LEFT JOIN's missing row), which matches nothing.
+fn step_key(step: &Step, tuple: &[Option<&Row>]) -> Result<Option<Vec<u8>>, MergeError> {
+    let mut key = Vec::new();
+    for (side, column, kind) in &step.probe_keys {
+        let value = match tuple.get(*side).copied().flatten() {
+            Some(row) => crate::layout::decode(row, *column, kind)?,
+            None => Value::Null,
+        };
+        if value.is_null() {
+            return Ok(None);
+        }
+        value.write_key(&mut key);
+    }
+    Ok(Some(key))
 }
 
 /// The joined row's payload.
