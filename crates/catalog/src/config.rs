@@ -622,8 +622,29 @@ impl Default for PoolConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MergeConfig {
     /// Bytes one statement's merge may buffer (groups, DISTINCT sets, sorting, input
-    /// queues); a statement that needs more fails with error 1114 naming this setting.
+    /// queues). Past it a sort or a hash join spills rows to `spill_dir`; the other
+    /// operators fail with error 1114 naming this setting.
     pub memory_budget: u64,
+    /// Directory of spill files; None (the default) is `tmp` under `server.data_dir`.
+    /// Created at start, emptied of spill files a crash left, and checked writable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spill_dir: Option<PathBuf>,
+    /// Bytes of spill files one statement may hold on disk at once; past it the
+    /// statement fails with error 1114 naming this setting. 0 turns spilling off.
+    pub spill_cap: u64,
+    /// Bytes of spill files all statements of this compute node may hold on disk at
+    /// once (at least `spill_cap`); past it the statement that asked fails with 1114.
+    pub spill_node_cap: u64,
+}
+
+impl MergeConfig {
+    /// The directory spill files go to, for a compute node whose data directory is
+    /// `data_dir`.
+    pub fn effective_spill_dir(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.spill_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("tmp"))
+    }
 }
 
 /// Limits of what one statement may make the data nodes do.
@@ -652,6 +673,9 @@ impl Default for MergeConfig {
     fn default() -> Self {
         Self {
             memory_budget: 64 << 20,
+            spill_dir: None,
+            spill_cap: 8 << 30,
+            spill_node_cap: 32 << 30,
         }
     }
 }

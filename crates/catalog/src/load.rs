@@ -76,6 +76,20 @@ impl Config {
                 crate::config::MIN_MERGE_MEMORY_BUDGET
             ));
         }
+        if self.merge.spill_cap > 0 && self.merge.spill_node_cap < self.merge.spill_cap {
+            problems.push(format!(
+                "merge.spill_node_cap {} is below merge.spill_cap {}",
+                self.merge.spill_node_cap, self.merge.spill_cap
+            ));
+        }
+        if self
+            .merge
+            .spill_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            problems.push("merge.spill_dir is empty (omit it for data_dir/tmp)".into());
+        }
         if let Err(bad) = crate::firewall::parse_firewall(&self.firewall) {
             problems.extend(bad);
         }

@@ -7,6 +7,9 @@ use strata_protocol::{codes, MysqlError};
 /// ER_RECORD_FILE_FULL: MySQL's answer when an internal temporary table (what GROUP BY,
 /// DISTINCT and sorting buffer into) exceeds its limit with nowhere to spill.
 pub const RESULT_TOO_LARGE: (u16, &str) = (1114, "HY000");
+/// ER_ERROR_ON_WRITE: MariaDB's answer when writing a temporary file fails (a spill
+/// file that cannot be written or read back).
+pub const SPILL_IO: (u16, &str) = (1026, "HY000");
 /// ER_DATA_OUT_OF_RANGE: a COUNT or SUM left its type's range.
 pub const DATA_OUT_OF_RANGE: (u16, &str) = (1690, "22003");
 
@@ -58,6 +61,30 @@ pub enum MergeError {
         /// The budget in force.
         budget: usize,
     },
+    /// The statement's spill files would pass their cap on disk.
+    #[error(
+        "The result exceeds the cap of {cap} bytes of spill files on disk (configuration setting {setting})"
+    )]
+    SpillCapExceeded {
+        /// The cap in force.
+        cap: u64,
+        /// The setting that sets it.
+        setting: &'static str,
+    },
+    /// A spill file could not be written or read.
+    #[error("Error writing file 'spill file': {0}")]
+    SpillIo(String),
+    /// A join partition still does not fit in memory after repartitioning (one key
+    /// holds too many rows).
+    #[error(
+        "A partition of the hash join's hashed side exceeds the merge memory budget of {budget} bytes after {depth} repartitionings (configuration setting merge.memory_budget)"
+    )]
+    JoinPartitionTooLarge {
+        /// The budget in force.
+        budget: usize,
+        /// Times the partition was split.
+        depth: usize,
+    },
     /// The tables a materialize plan copies hold more rows than the limit.
     #[error(
         "The table copies of a query run on data node {node} exceed {limit} rows (configuration setting limits.materialize_max_rows)"
@@ -88,9 +115,13 @@ impl MergeError {
     /// The ERR the client receives for this failure.
     pub fn to_mysql_error(&self) -> MysqlError {
         match self {
-            MergeError::MemoryBudgetExceeded { .. } | MergeError::MaterializeRowLimit { .. } => {
+            MergeError::MemoryBudgetExceeded { .. }
+            | MergeError::MaterializeRowLimit { .. }
+            | MergeError::SpillCapExceeded { .. }
+            | MergeError::JoinPartitionTooLarge { .. } => {
                 MysqlError::new(RESULT_TOO_LARGE, self.to_string())
             }
+            MergeError::SpillIo(_) => MysqlError::new(SPILL_IO, self.to_string()),
             MergeError::OutOfRange { .. } => MysqlError::new(DATA_OUT_OF_RANGE, self.to_string()),
             MergeError::Unsupported(what) => MysqlError::not_supported(what),
             _ => MysqlError::new(codes::UNKNOWN, self.to_string()),

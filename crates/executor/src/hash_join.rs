@@ -61,26 +61,43 @@ impl SideTable {
         self.width
     }
 
-    /// Adds a row; a row with a NULL key can never match and is not kept.
-    pub fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+    /// The canonical key of a row of this side; None when a key value is NULL (such a
+    /// row can never match).
+    pub fn key_of(&self, row: &Row) -> Result<Option<Vec<u8>>, MergeError> {
         let mut key = Vec::new();
         for (column, kind) in &self.key_columns {
-            let value = crate::layout::decode(&row, *column, kind)?;
+            let value = crate::layout::decode(row, *column, kind)?;
             if value.is_null() {
-                return Ok(());
+                return Ok(None);
             }
             value.write_key(&mut key);
         }
+        Ok(Some(key))
+    }
+
+    /// Adds a row; a row with a NULL key can never match and is not kept.
+    pub fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+        let Some(key) = self.key_of(&row)? else {
+            return Ok(());
+        };
         let index = u32::try_from(self.rows.len())
             .map_err(|_| MergeError::Unsupported("a join side of more than 4G rows".into()))?;
         self.memory
             .grow(row.heap_size() + key.len() + 2 * ENTRY_OVERHEAD)?;
-        self.rows.push(row);
+        self.rows.push(row.detached());
         self.index
             .entry(key.into_boxed_slice())
             .or_default()
             .push(index);
         Ok(())
+    }
+
+    /// Takes every row out, leaving the table empty (its memory given back).
+    pub fn take_rows(&mut self) -> Vec<Row> {
+        self.index = HashMap::new();
+        let held = self.memory.held();
+        self.memory.shrink(held);
+        std::mem::take(&mut self.rows)
     }
 
     /// The rows kept (those with a non-NULL key), in arrival order.
@@ -165,6 +182,25 @@ impl HashJoiner {
         self.probe_width
     }
 
+    /// The hashed side of a one-step join (the grace join loads it partition by
+    /// partition); None for a join of several steps.
+    pub(crate) fn single_table(&mut self) -> Option<&mut SideTable> {
+        match self.steps.as_mut_slice() {
+            [step] => Some(&mut step.table),
+            _ => None,
+        }
+    }
+
+    /// The canonical key a streamed row probes a one-step join with; None when a key
+    /// value is NULL.
+    pub(crate) fn probe_key(&self, row: &Row) -> Result<Option<Vec<u8>>, MergeError> {
+        let step = self
+            .steps
+            .first()
+            .ok_or_else(|| MergeError::InvalidSpec("a join without steps".into()))?;
+        step_key(step, &[Some(row)])
+    }
+
     /// Joins one row of the streamed side; the joined rows queue up for `pop`.
     pub fn probe(&mut self, row: Row) -> Result<(), MergeError> {
         let mut tuple: Vec<Option<&Row>> = Vec::with_capacity(self.steps.len() + 1);
@@ -197,20 +233,10 @@ fn expand<'r>(
         out.push(encode(output, tuple));
         return Ok(());
     };
-    let mut key = Vec::new();
-    let mut null = false;
-    for (side, column, kind) in &step.probe_keys {
-        let value = match tuple.get(*side).copied().flatten() {
-            Some(row) => crate::layout::decode(row, *column, kind)?,
-            None => Value::Null,
-        };
-        if value.is_null() {
-            null = true;
-            break;
-        }
-        value.write_key(&mut key);
-    }
-    let matches: &[u32] = if null { &[] } else { step.table.matches(&key) };
+    let matches: &[u32] = match step_key(step, tuple)? {
+        Some(key) => step.table.matches(&key),
+        None => &[],
+    };
     if matches.is_empty() {
         if step.outer {
             tuple.push(None);
@@ -227,6 +253,23 @@ fn expand<'r>(
         r?;
     }
     Ok(())
+}
+
+/// The canonical key `step` looks up for `tuple` (the sides joined so far); None when a
+/// key value is NULL (or its side is a LEFT JOIN's missing row), which matches nothing.
+fn step_key(step: &Step, tuple: &[Option<&Row>]) -> Result<Option<Vec<u8>>, MergeError> {
+    let mut key = Vec::new();
+    for (side, column, kind) in &step.probe_keys {
+        let value = match tuple.get(*side).copied().flatten() {
+            Some(row) => crate::layout::decode(row, *column, kind)?,
+            None => Value::Null,
+        };
+        if value.is_null() {
+            return Ok(None);
+        }
+        value.write_key(&mut key);
+    }
+    Ok(Some(key))
 }
 
 /// The joined row's payload.
@@ -387,5 +430,6 @@ fn sum_def(arg: &ColumnDef) -> ColumnDef {
     }
 }
 
+pub(crate) mod grace;
 #[cfg(test)]
 mod tests;

@@ -32,6 +32,8 @@ mod merger;
 mod operator;
 mod ordered_aggregate;
 pub mod row;
+mod sorted_runs;
+pub mod spill;
 #[cfg(test)]
 mod test_support;
 pub mod value;
@@ -49,3 +51,4 @@ pub use merger::{
     DEFAULT_MAX_SORT_LENGTH,
 };
 pub use operator::{Demand, MergeWarning};
+pub use spill::{NodeSpill, Spill};

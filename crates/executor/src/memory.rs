@@ -1,8 +1,9 @@
 //! The memory budget of one merge. Every operator that buffers rows (the per-node input
 //! queues, grouping, DISTINCT, sorting, COUNT(DISTINCT) sets) holds a `Reservation` and
 //! grows it before keeping more bytes; when the statement's total would pass the budget
-//! the operator fails with `MergeError::MemoryBudgetExceeded` (MySQL error 1114, HY000)
-//! instead of growing further. Nothing spills to disk and nothing is silently dropped.
+//! the operator spills to disk when it can and the statement has a spill directory (the
+//! sort, the hash join: `spill`), or fails with `MergeError::MemoryBudgetExceeded`
+//! (MySQL error 1114, HY000) instead of growing further. Nothing is silently dropped.
 //!
 //! Byte counts are estimates of heap use (payload bytes plus a fixed per-entry overhead),
 //! good enough to bound a statement; they are not an allocator's exact numbers.
@@ -132,6 +133,16 @@ impl Reservation {
     /// Bytes held.
     pub fn held(&self) -> usize {
         self.held
+    }
+
+    /// The budget this reservation is part of.
+    pub fn budget(&self) -> &MemoryBudget {
+        &self.budget
+    }
+
+    /// The limit of the budget this reservation is part of.
+    pub fn budget_limit(&self) -> usize {
+        self.budget.limit()
     }
 }
 

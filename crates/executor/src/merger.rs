@@ -54,6 +54,7 @@ use crate::memory_sort::MemorySort;
 use crate::merge_sort::{MergeSort, OrderCheck};
 use crate::operator::{Context, Demand, MergeWarning, NodeInputs, Operator, Pull};
 use crate::ordered_aggregate::OrderedAggregate;
+use crate::spill::Spill;
 use crate::value::{ENUM_FLAG, SET_FLAG};
 
 /// MariaDB's default `group_concat_max_len` (1 MiB; MySQL's is 1024): the storage
@@ -73,6 +74,9 @@ pub struct MergeOptions {
     /// The storage nodes' `max_sort_length`: MariaDB orders long strings by a prefix, so
     /// the per-node order check tolerates ties beyond `max_sort_length / 8` characters.
     pub max_sort_length: usize,
+    /// Where the sort and the hash join may spill rows past the memory budget; None
+    /// (the default): they fail with 1114 there.
+    pub spill: Option<Spill>,
 }
 
 impl Default for MergeOptions {
@@ -81,6 +85,7 @@ impl Default for MergeOptions {
             memory: MemoryBudget::new(DEFAULT_MEMORY_BUDGET),
             group_concat_max_len: DEFAULT_GROUP_CONCAT_MAX_LEN,
             max_sort_length: DEFAULT_MAX_SORT_LENGTH,
+            spill: None,
         }
     }
 }
@@ -416,7 +421,8 @@ impl Build<'_> {
                 })?;
                 let keep = keep.map(|k| usize::try_from(k).unwrap_or(usize::MAX));
                 self.description.push("MemorySort".into());
-                Box::new(MemorySort::new(input, sort, keep, budget))
+                let spill = self.options.spill.clone();
+                Box::new(MemorySort::new(input, sort, keep, budget, spill))
             }
             PlanOperator::Limit {
                 input,

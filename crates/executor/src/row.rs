@@ -108,6 +108,17 @@ impl Row {
         buf.freeze()
     }
 
+    /// The row with a payload of its own. A payload read from a connection shares the
+    /// connection's read buffer; an operator that keeps rows (sort, hash join) keeps
+    /// copies, so a kept row holds its own bytes and not a whole buffer the budget does
+    /// not see.
+    pub fn detached(self) -> Row {
+        Row {
+            payload: Bytes::copy_from_slice(&self.payload),
+            spans: self.spans,
+        }
+    }
+
     /// Bytes charged to the memory budget for keeping this row.
     pub fn heap_size(&self) -> usize {
         self.payload.len() + self.spans.len() * 12 + ENTRY_OVERHEAD

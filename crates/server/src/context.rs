@@ -295,6 +295,35 @@ pub struct ServerContext {
     pub ha: Arc<crate::failover::HaState>,
     /// Long-running work and its progress (`SHOW @@JOB`).
     pub jobs: crate::jobs::JobRegistry,
+    /// Where sorts and hash joins spill past the merge memory budget, and the disk all
+    /// statements hold there; None when `merge.spill_cap` is 0 (spilling off).
+    pub spill: Option<(std::path::PathBuf, strata_executor::NodeSpill)>,
+}
+
+/// Readies the spill directory at start-up (created, emptied of a crash's spill files,
+/// checked writable); None when spilling is off. A directory that cannot be used stops
+/// the start with an error naming it.
+fn prepare_spill(
+    config: &Config,
+) -> Result<Option<(std::path::PathBuf, strata_executor::NodeSpill)>, strata_catalog::CatalogError>
+{
+    let merge = &config.merge;
+    if merge.spill_cap == 0 {
+        return Ok(None);
+    }
+    let dir = merge.effective_spill_dir(&config.server.data_dir);
+    let swept = strata_executor::spill::prepare_dir(&dir).map_err(|problem| {
+        strata_catalog::CatalogError::InvalidConfig {
+            problems: vec![format!("merge.spill_dir: {problem}")],
+        }
+    })?;
+    if swept > 0 {
+        tracing::info!(dir = %dir.display(), files = swept, "removed spill files left by a crash");
+    }
+    Ok(Some((
+        dir,
+        strata_executor::NodeSpill::new(merge.spill_node_cap),
+    )))
 }
 
 impl ServerContext {
@@ -342,9 +371,11 @@ impl ServerContext {
         .map_err(|e| strata_catalog::CatalogError::InvalidConfig {
             problems: vec![e.to_string()],
         })?;
+        let spill = prepare_spill(catalog.config())?;
         let topology = Topology::new(catalog, storage_tls);
         let config = topology.catalog().config().clone();
         Ok(ServerContext {
+            spill,
             ha: Arc::new(crate::failover::HaState::new(storage_tls.clone())),
             jobs: crate::jobs::JobRegistry::new(),
             audit,

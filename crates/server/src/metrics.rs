@@ -442,6 +442,7 @@ pub const FAMILIES: &[&str] = &[
     "strata_rows_total",
     "strata_rows_merged_total",
     "strata_merge_memory_bytes",
+    "strata_spill_bytes",
     "strata_plan_cache_hits_total",
     "strata_plan_cache_misses_total",
     "strata_pool_connections_active",
@@ -595,6 +596,13 @@ pub fn render(ctx: &ServerContext) -> String {
         "Bytes the merges of multi-node queries hold now (sorts, groups, DISTINCT), each within merge.memory_budget.",
     )
     .sample(&[], m.merge_memory.load(Ordering::Relaxed));
+    family(
+        &mut out,
+        "strata_spill_bytes",
+        "gauge",
+        "Bytes of spill files the sorts and hash joins of statements hold on disk now, within merge.spill_node_cap.",
+    )
+    .sample(&[], ctx.spill.as_ref().map_or(0, |(_, node)| node.used()));
     let cache = ctx.plans.stats();
     family(
         &mut out,

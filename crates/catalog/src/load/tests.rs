@@ -163,6 +163,8 @@ fn each_rule_violation_names_the_offending_entry() {
         ("pool min > max", with(|c| c.pool.min_idle = 65), "pool.min_idle 65 exceeds pool.max_size 64"),
         ("pool timeout", with(|c| c.pool.connect_timeout_ms = 0), "pool.connect_timeout_ms must be positive"),
         ("merge budget", with(|c| c.merge.memory_budget = 100), "merge.memory_budget 100 is below 1024 bytes"),
+        ("spill caps", with(|c| { c.merge.spill_cap = 10; c.merge.spill_node_cap = 5 }), "merge.spill_node_cap 5 is below merge.spill_cap 10"),
+        ("spill dir", with(|c| c.merge.spill_dir = Some("".into())), "merge.spill_dir is empty"),
         ("bad addr", with(|c| c.server.http_addr = "localhost".into()), "server.http_addr 'localhost' is not HOST:PORT"),
         ("same addr", with(|c| c.server.admin_addr = "127.0.0.1:3323".into()), "server.admin_addr and server.service_addr are both '127.0.0.1:3323'"),
         ("packet", with(|c| c.server.max_allowed_packet = 10), "server.max_allowed_packet 10 is outside 1024..=1073741824"),

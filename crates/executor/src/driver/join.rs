@@ -11,6 +11,7 @@ use strata_protocol::{codes, MysqlError};
 
 use super::{no_result_set, NodeIo, NodeReply, QueryOutcome, RowSink};
 use crate::error::MergeError;
+use crate::hash_join::grace::{BuildSide, GraceJoin};
 use crate::hash_join::{output_defs, sql_literal, HashJoiner, SideTable};
 use crate::memory::MemoryBudget;
 use crate::merger::{MergeOptions, Merger, Step};
@@ -45,13 +46,23 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
         Err(e) => return Ok(QueryOutcome::FailedBeforeColumns(e)),
     };
     let mut tables = Vec::with_capacity(join.steps.len());
+    // Only a one-step join without lookups can go to disk (a later step's keys may
+    // come from an earlier hashed side).
+    let spill = match join.steps.as_slice() {
+        [step] if step.lookup.is_none() => options.spill.clone(),
+        _ => None,
+    };
+    let mut grace: Option<GraceJoin> = None;
     let mut side_defs: Vec<Vec<ColumnDef>> = vec![Vec::new()];
     // With a lookup, the streamed side is read first, whole (it is few rows), for its
     // keys; its rows are then replayed from memory.
     let mut held: Option<SideTable> = None;
     if join.steps.iter().any(|s| s.lookup.is_some()) {
-        let whole = read_side(io, &join.probe, &at[0], &[], &options.memory).await;
-        match whole {
+        let whole = read_side(io, &join.probe, &at[0], &[], None, &options.memory).await;
+        match whole.and_then(|(defs, side)| {
+            let (table, _) = side.finish(false).map_err(|e| e.to_mysql_error())?;
+            Ok((defs, table))
+        }) {
             Ok((defs, table)) => {
                 side_defs[0] = defs;
                 held = Some(table);
@@ -83,7 +94,20 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
                 )
                 .await
             }
-            _ => read_side(io, &step.side, &at[i + 1], &keys, &options.memory).await,
+            _ => read_side(
+                io,
+                &step.side,
+                &at[i + 1],
+                &keys,
+                spill.clone(),
+                &options.memory,
+            )
+            .await
+            .and_then(|(defs, side)| {
+                let (table, spilled) = side.finish(step.outer).map_err(|e| e.to_mysql_error())?;
+                grace = spilled;
+                Ok((defs, table))
+            }),
         };
         match read {
             Ok((defs, table)) => {
@@ -117,6 +141,11 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
             return Ok(QueryOutcome::FailedBeforeColumns(e.to_mysql_error()));
         }
     };
+    if let Some(g) = &mut grace {
+        if let Err(e) = read_probe_partitions(io, &probe, &mut open, g, &joiner).await {
+            return Ok(QueryOutcome::FailedBeforeColumns(e));
+        }
+    }
     if let Err(e) = sink.columns(merger.columns()).await {
         drain(io, &probe, &open).await;
         return Err(e);
@@ -142,26 +171,32 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
             }
             continue;
         }
-        if let Some(table) = &held {
-            match table.rows().get(replay) {
-                Some(row) => {
-                    replay += 1;
-                    if let Err(e) = joiner.probe(row.clone()) {
+        // The next streamed row from the compute node itself: a held side replayed, or
+        // the grace join's partitions.
+        let local = match (&mut grace, &held) {
+            (Some(g), _) => Some(g.next_probe(&mut joiner)),
+            (None, Some(table)) => {
+                let row = table.rows().get(replay).cloned();
+                replay += usize::from(row.is_some());
+                Some(Ok(row))
+            }
+            (None, None) => None,
+        };
+        if let Some(local) = local {
+            match local {
+                Ok(Some(row)) => {
+                    if let Err(e) = joiner.probe(row) {
                         break Err(Ok(e.to_mysql_error()));
                     }
                 }
-                None if !finished => {
+                Ok(None) if !finished => {
                     finished = true;
                     if let Err(e) = merger.finish_node(0) {
                         break Err(Ok(e.to_mysql_error()));
                     }
                 }
-                None => {
-                    break Err(Ok(MysqlError::new(
-                        codes::UNKNOWN,
-                        "the join was asked for rows after its end",
-                    )))
-                }
+                Ok(None) => break Err(Ok(after_end())),
+                Err(e) => break Err(Ok(e.to_mysql_error())),
             }
             continue;
         }
@@ -171,10 +206,7 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
             .find(|&i| open[i])
         else {
             if finished {
-                break Err(Ok(MysqlError::new(
-                    codes::UNKNOWN,
-                    "the join was asked for rows after its end",
-                )));
+                break Err(Ok(after_end()));
             }
             finished = true;
             if let Err(e) = merger.finish_node(0) {
@@ -206,6 +238,11 @@ pub(super) async fn run_join_query<I: NodeIo, S: RowSink>(
         Err(Ok(e)) => Ok(QueryOutcome::FailedAfterColumns(e)),
         Err(Err(fatal)) => Err(fatal),
     }
+}
+
+/// The merge asked for rows after it was told the join's input ended (a bug).
+fn after_end() -> MysqlError {
+    MysqlError::new(codes::UNKNOWN, "the join was asked for rows after its end")
 }
 
 fn decode(payload: Bytes, width: usize, node: usize) -> Result<Row, MergeError> {
@@ -275,24 +312,81 @@ async fn open_statements<I: NodeIo>(
     }
 }
 
-/// Reads a hashed side whole into its table.
+/// Reads a hashed side whole: into its table, or past the budget into partition
+/// files when `spill` is given.
 async fn read_side<I: NodeIo>(
     io: &mut I,
     side: &JoinSide,
     at: &[usize],
     keys: &[usize],
+    spill: Option<crate::spill::Spill>,
     budget: &MemoryBudget,
-) -> Result<(Vec<ColumnDef>, SideTable), MysqlError> {
+) -> Result<(Vec<ColumnDef>, BuildSide), MysqlError> {
     let (defs, mut open) = open_side(io, side, at).await?;
-    let mut table = match SideTable::new(&defs, &side.collations, keys, budget) {
+    let table = match SideTable::new(&defs, &side.collations, keys, budget) {
         Ok(t) => t,
         Err(e) => {
             drain(io, at, &open).await;
             return Err(e.to_mysql_error());
         }
     };
-    read_rows(io, at, &mut open, &mut table).await?;
-    Ok((defs, table))
+    let mut build = BuildSide::new(table, spill, budget);
+    read_rows(io, at, &mut open, &mut build).await?;
+    Ok((defs, build))
+}
+
+/// Reads the streamed side whole into the grace join's partitions; drains the rest on
+/// failure.
+async fn read_probe_partitions<I: NodeIo>(
+    io: &mut I,
+    at: &[usize],
+    open: &mut [bool],
+    grace: &mut GraceJoin,
+    joiner: &HashJoiner,
+) -> Result<(), MysqlError> {
+    let mut target = ProbeTarget { grace, joiner };
+    read_rows(io, at, open, &mut target).await
+}
+
+/// Where `read_rows` puts a side's rows.
+trait RowTarget {
+    /// The width of the side's rows.
+    fn width(&self) -> usize;
+    /// Keeps one row.
+    fn insert(&mut self, row: Row) -> Result<(), MergeError>;
+}
+
+impl RowTarget for SideTable {
+    fn width(&self) -> usize {
+        SideTable::width(self)
+    }
+    fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+        SideTable::insert(self, row)
+    }
+}
+
+impl RowTarget for BuildSide {
+    fn width(&self) -> usize {
+        BuildSide::width(self)
+    }
+    fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+        BuildSide::insert(self, row)
+    }
+}
+
+/// The streamed side's rows going into a grace join's partitions.
+struct ProbeTarget<'a> {
+    grace: &'a mut GraceJoin,
+    joiner: &'a HashJoiner,
+}
+
+impl RowTarget for ProbeTarget<'_> {
+    fn width(&self) -> usize {
+        self.joiner.probe_width()
+    }
+    fn insert(&mut self, row: Row) -> Result<(), MergeError> {
+        self.grace.add_probe(self.joiner, row)
+    }
 }
 
 /// Reads a looked-up side: its statements restricted to `values` (SQL literals), one
@@ -383,7 +477,7 @@ async fn read_rows<I: NodeIo>(
     io: &mut I,
     at: &[usize],
     open: &mut [bool],
-    table: &mut SideTable,
+    table: &mut impl RowTarget,
 ) -> Result<(), MysqlError> {
     for i in 0..at.len() {
         while open[i] {

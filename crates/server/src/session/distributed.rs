@@ -15,7 +15,7 @@ use strata_backend::SessionVars;
 use strata_backend::{BackendError, ResponseHead, SchemaRename};
 use strata_executor::{
     MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
-    DEFAULT_GROUP_CONCAT_MAX_LEN,
+    Spill, DEFAULT_GROUP_CONCAT_MAX_LEN,
 };
 use strata_planner::{Materialize, QueryPlan, ReturnedOrder, Write, WriteKind};
 use strata_protocol::constants::com;
@@ -522,13 +522,20 @@ impl Session {
         }
     }
 
-    /// The settings of this session's merges: the configured memory budget (one per
-    /// statement) and the session's `group_concat_max_len`.
+    /// The settings of this session's merges: the configured memory budget and spill
+    /// cap (one per statement) and the session's `group_concat_max_len`.
     pub(super) fn merge_options(&self) -> MergeOptions {
-        let budget = usize::try_from(self.ctx.config.merge.memory_budget).unwrap_or(usize::MAX);
+        let merge = &self.ctx.config.merge;
+        let budget = usize::try_from(merge.memory_budget).unwrap_or(usize::MAX);
+        let spill = self
+            .ctx
+            .spill
+            .as_ref()
+            .map(|(dir, node)| Spill::new(dir, merge.spill_cap, Some(node.clone())));
         MergeOptions {
             memory: MemoryBudget::counted(budget, self.ctx.metrics.merge_memory.clone()),
             group_concat_max_len: group_concat_max_len(&self.state.vars),
+            spill,
             ..MergeOptions::default()
         }
     }
