@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bank::{acc_table, increment};
+use bank::{acc_table, admin, increment, primary_port};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -93,20 +93,6 @@ async fn run_reader(
     Ok(errors)
 }
 
-/// The admin port's answer to `command`: Ok, or the error's code and message.
-async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)> {
-    let mut conn = mysql_async::Conn::new(compute.admin_opts())
-        .await
-        .map_err(|e| (0, e.to_string()))?;
-    let result = conn.query_drop(command).await;
-    let _ = conn.disconnect().await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
-        Err(e) => Err((0, e.to_string())),
-    }
-}
-
 /// The port of the storage node data node `dnid`'s pool connects to.
 fn routed_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
     compute
@@ -114,17 +100,6 @@ fn routed_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
         .topology
         .node(DataNodeId::new(dnid))
         .map(|n| n.pool.target().port)
-}
-
-/// The port of data node `dnid`'s primary as `SHOW @@DATASOURCE` has it.
-fn primary_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
-    compute
-        .context()
-        .ha
-        .data_node(DataNodeId::new(dnid))
-        .iter()
-        .find(|s| s.role == Role::Primary)
-        .map(|s| s.port)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

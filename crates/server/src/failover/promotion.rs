@@ -134,7 +134,7 @@ impl Watch {
                 continue;
             }
             let m = &mut self.members[i];
-            if let Err(e) = repoint(&mut m.prober, &source, false).await {
+            if let Err(e) = repoint(&mut m.prober, &source, StartAt::SlavePos).await {
                 warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: could not repoint replica");
             }
         }
@@ -195,14 +195,24 @@ pub(super) fn best_candidate(
         .cloned()
 }
 
+/// Where a storage node made a replica starts replicating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StartAt<'a> {
+    /// Its own `gtid_slave_pos`: it was a replica already.
+    SlavePos,
+    /// Its own `gtid_binlog_pos`: it was the primary until now (a switchover), so what
+    /// it applied is its own binary log.
+    OwnBinlog,
+    /// This position: a rebuilt node, restored from a backup that held it.
+    Gtid(&'a str),
+}
+
 /// Makes a storage node replicate from `source` with GTIDs, as a semi-synchronous
-/// replica. `was_primary`: it was the primary until now (a switchover), so what it
-/// applied is its own binary log, not `gtid_slave_pos`: that position is taken as the
-/// starting point.
+/// replica, from `start`.
 pub(super) async fn repoint(
     prober: &mut Prober,
     source: &StorageNodeConfig,
-    was_primary: bool,
+    start: StartAt<'_>,
 ) -> Result<(), strata_backend::BackendError> {
     let change = format!(
         "CHANGE MASTER TO MASTER_HOST = '{}', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
@@ -211,20 +221,25 @@ pub(super) async fn repoint(
         escape(&source.user),
         escape(&source.password)
     );
-    let mut statements = vec!["STOP SLAVE"];
-    if was_primary {
+    let position = match start {
+        StartAt::SlavePos => None,
+        StartAt::OwnBinlog => Some("SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos".into()),
+        StartAt::Gtid(gtid) => Some(format!("SET GLOBAL gtid_slave_pos = '{}'", escape(gtid))),
+    };
+    let mut statements = vec!["STOP SLAVE".to_string()];
+    if let Some(position) = position {
         statements.extend([
-            "SET GLOBAL rpl_semi_sync_master_enabled = OFF",
-            "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos",
+            "SET GLOBAL rpl_semi_sync_master_enabled = OFF".into(),
+            position,
         ]);
     }
     statements.extend([
-        "SET GLOBAL rpl_semi_sync_slave_enabled = ON",
-        "SET GLOBAL read_only = ON",
-        change.as_str(),
-        "START SLAVE",
+        "SET GLOBAL rpl_semi_sync_slave_enabled = ON".into(),
+        "SET GLOBAL read_only = ON".into(),
+        change,
+        "START SLAVE".into(),
     ]);
-    for sql in statements {
+    for sql in &statements {
         prober.execute(sql, STEP_TIMEOUT).await?;
     }
     Ok(())
@@ -250,6 +265,7 @@ mod tests {
             last: None,
             last_error: None,
             fenced: false,
+            rejoin_at: None,
         }
     }
 

@@ -12,8 +12,7 @@ use strata_mysql::gtid::{gtid_behind, gtid_covers};
 use tracing::{error, warn};
 
 use super::state::{NodeStatus, Role, StorageNodeState};
-use super::switchover::SwitchRequest;
-use super::{prober, storage_target};
+use super::{prober, storage_target, WatchRequest};
 use crate::context::ServerContext;
 use crate::read_split::ReadMember;
 use crate::shutdown::Shutdown;
@@ -31,6 +30,9 @@ pub(super) struct Member {
     pub(super) last_error: Option<String>,
     /// Replaced by failover: never the data node's primary again.
     pub(super) fenced: bool,
+    /// Rebuilt from a backup holding this GTID position: made a replica from it once
+    /// it answers.
+    pub(super) rejoin_at: Option<String>,
 }
 
 impl Member {
@@ -76,6 +78,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
             last: None,
             last_error: None,
             fenced: false,
+            rejoin_at: None,
         })
         .collect();
     let mut watch = Watch {
@@ -96,9 +99,9 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
     let Some(pool) = ctx.topology.node(dnid).map(|n| n.pool.clone()) else {
         return;
     };
-    let (switch_sender, mut switches) = tokio::sync::mpsc::channel::<SwitchRequest>(4);
+    let (switch_sender, mut switches) = tokio::sync::mpsc::channel::<WatchRequest>(4);
     ctx.ha
-        .switches
+        .requests
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(dnid, switch_sender);
@@ -117,6 +120,13 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                 tokio::time::sleep(MIN_PROBE_GAP).await;
             }
             Some(request) = switches.recv() => {
+                let request = match request {
+                    WatchRequest::Switch(request) => request,
+                    WatchRequest::Rejoin(request) => {
+                        watch.accept_rejoin(request);
+                        continue;
+                    }
+                };
                 let result = watch.switch_over(&ctx, &ha, request.target).await;
                 match &result {
                     Ok(event) => watch.last_failover = Some(event.summary()),
@@ -134,6 +144,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         pool.mark_down(watch.members[watch.primary].failures > 0);
         watch.hold_while_suspected(&ctx, &ha);
         watch.fence_returning_primaries().await;
+        watch.rejoin_rebuilt().await;
         watch.publish(&ctx, &ha);
         if watch.primary_failed(&ha).await {
             if let Some(event) = watch.fail_over(&ctx, &ha).await {
