@@ -30,6 +30,9 @@ pub(super) struct Member {
     pub(super) last_error: Option<String>,
     /// Replaced by failover: never the data node's primary again.
     pub(super) fenced: bool,
+    /// The fresh connect run beside this round's probe of a suspected primary (the
+    /// second path confirming a failure): Err says why it failed.
+    pub(super) confirmed: Option<Result<(), String>>,
     /// Rebuilt from a backup holding this GTID position: made a replica from it once
     /// it answers.
     pub(super) rejoin_at: Option<String>,
@@ -78,6 +81,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
             last: None,
             last_error: None,
             fenced: false,
+            confirmed: None,
             rejoin_at: None,
         })
         .collect();
@@ -138,7 +142,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                 continue;
             }
         }
-        watch.probe_all().await;
+        watch.probe_all(&ha).await;
         // Down as SHOW @@DATASOURCE shows it (the latest heartbeat failed): idle
         // connections go, and statements without a table go to another data node.
         pool.mark_down(watch.members[watch.primary].failures > 0);
@@ -159,16 +163,31 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
 }
 
 impl Watch {
-    async fn probe_all(&mut self) {
+    async fn probe_all(&mut self, ha: &HaConfig) {
         // The primary first: a replica probed after it that applied what it had written
         // has every write acknowledged before its probe started (`caught_up`).
         let order: Vec<usize> = std::iter::once(self.primary)
             .chain((0..self.members.len()).filter(|&i| i != self.primary))
             .collect();
+        let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
         for i in order {
             let member = &mut self.members[i];
             let started = Instant::now();
-            match member.prober.probe().await {
+            // A suspected primary whose probe may be the one that reaches the failure
+            // threshold gets its confirming fresh connect at the same time, not after.
+            let confirming = i == self.primary
+                && member.failures > 0
+                && member.failures + 1 >= ha.failure_threshold;
+            let probed = if confirming {
+                let fresh = member.prober.fresh_connect(confirm);
+                let (probed, fresh) = tokio::join!(member.prober.probe(), fresh);
+                member.confirmed = Some(fresh.map_err(|e| e.to_string()));
+                probed
+            } else {
+                member.confirmed = None;
+                member.prober.probe().await
+            };
+            match probed {
                 Ok(report) => {
                     member.failures = 0;
                     member.last = Some(report);
@@ -281,18 +300,25 @@ impl Watch {
     /// Whether the primary missed `failure_threshold` heartbeats in a row and a fresh
     /// connect confirms it is gone.
     async fn primary_failed(&mut self, ha: &HaConfig) -> bool {
-        let primary = &self.members[self.primary];
+        let can = self.can_fail_over(ha);
+        let primary = &mut self.members[self.primary];
         if primary.failures < ha.failure_threshold {
             return false;
         }
-        let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
-        match primary.prober.fresh_connect(confirm).await {
+        let confirmed = match primary.confirmed.take() {
+            Some(confirmed) => confirmed,
+            None => {
+                let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
+                let fresh = primary.prober.fresh_connect(confirm).await;
+                fresh.map_err(|e| e.to_string())
+            }
+        };
+        match confirmed {
             Ok(()) => {
                 warn!(dnid = self.dnid.get(), node = %primary.address(), failures = primary.failures, "primary missed heartbeats but accepts a fresh connection; not failing over");
                 false
             }
             Err(e) => {
-                let can = self.can_fail_over(ha);
                 if primary.failures == ha.failure_threshold {
                     error!(dnid = self.dnid.get(), node = %primary.address(), error = %e, can_fail_over = can, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
                 }
