@@ -5,7 +5,7 @@
 //! ```sql
 //! CREATE [OR REPLACE] {DATABASE | SCHEMA} [IF NOT EXISTS] db
 //!     [[DEFAULT] {CHARACTER SET | CHARSET} [=] cs] [[DEFAULT] COLLATE [=] coll]
-//!     [COMMENT [=] 'text'] [DEFAULT DATANODE '1,3-4']
+//!     [COMMENT [=] 'text'] [DEFAULT DATANODE '1,3-4'] [RW_SPLIT [=] 'replicas']
 //! DROP {DATABASE | SCHEMA} [IF EXISTS] db
 //! ```
 
@@ -41,6 +41,8 @@ pub struct CreateDatabase {
     pub options: String,
     /// `DEFAULT DATANODE '...'`: the data nodes the database spans.
     pub data_nodes: Option<Vec<u32>>,
+    /// `RW_SPLIT '...'` (Strata's own): the read/write splitting mode as written.
+    pub rw_split: Option<String>,
 }
 
 /// True when `sql` is a CREATE or DROP of a DATABASE or SCHEMA (cheap: looks at the
@@ -86,7 +88,13 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
     let name = p.ident()?;
     let mut options: Vec<String> = Vec::new();
     let mut data_nodes = None;
+    let mut rw_split = None;
     while !p.at_end() {
+        if p.eat_keyword("RW_SPLIT") {
+            p.eat_punct("=");
+            rw_split = Some(p.string()?);
+            continue;
+        }
         let default = p.eat_keyword("DEFAULT");
         if p.eat_keyword("DATANODE") {
             p.eat_punct("=");
@@ -106,7 +114,7 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         } else if !default && p.eat_keyword("COMMENT") {
             "COMMENT"
         } else {
-            return Err(p.error("CHARACTER SET, COLLATE, COMMENT or DEFAULT DATANODE"));
+            return Err(p.error("CHARACTER SET, COLLATE, COMMENT, DEFAULT DATANODE or RW_SPLIT"));
         };
         p.eat_punct("=");
         let value = match p.peek() {
@@ -123,6 +131,7 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         or_replace,
         options: options.join(" "),
         data_nodes,
+        rw_split,
     }))
 }
 
@@ -145,7 +154,24 @@ mod tests {
             or_replace: false,
             options: options.into(),
             data_nodes: nodes,
+            rw_split: None,
         })
+    }
+
+    #[test]
+    fn rw_split_is_strata_s_own_clause_also_inside_a_versioned_comment() {
+        for sql in [
+            "CREATE DATABASE d DEFAULT DATANODE '1-2' RW_SPLIT 'replicas'",
+            "CREATE DATABASE d RW_SPLIT = 'replicas' DEFAULT DATANODE '1-2'",
+            "CREATE DATABASE `d` /*!40100 DEFAULT CHARACTER SET utf8mb4 */ /*!999999 DEFAULT DATANODE '1-2' RW_SPLIT 'replicas' */",
+        ] {
+            let Ok(DatabaseStatement::Create(c)) = parse_database_statement(sql) else {
+                panic!("{sql}");
+            };
+            assert_eq!(c.rw_split.as_deref(), Some("replicas"), "{sql}");
+            assert_eq!(c.data_nodes, Some(vec![1, 2]), "{sql}");
+        }
+        assert!(parse_database_statement("CREATE DATABASE d RW_SPLIT replicas").is_err());
     }
 
     #[test]

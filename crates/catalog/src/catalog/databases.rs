@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use super::Catalog;
+use crate::config::RwSplit;
 use crate::error::CatalogError;
 use crate::load::{check_database_set, check_logic_db};
 use crate::store::{now_ms, DatabaseMeta};
@@ -32,6 +33,8 @@ pub struct LogicDb {
     /// Its own physical database on each of its data nodes (databases created through
     /// SQL, which share data nodes); None: each data node's configured database.
     pub physical: Option<String>,
+    /// Where its reads outside transactions go.
+    pub rw_split: RwSplit,
 }
 
 impl LogicDb {
@@ -55,7 +58,7 @@ impl Catalog {
         if dbs.contains_key(name) {
             return Err(CatalogError::DatabaseExists(name.to_string()));
         }
-        let new = new_meta(data_nodes, default_data_nodes, None);
+        let new = new_meta(data_nodes, default_data_nodes, None, RwSplit::Off);
         let mut problems = node_problems(name, &new, &self.known_data_nodes());
         let all = dbs
             .values()
@@ -78,6 +81,7 @@ impl Catalog {
         name: &str,
         data_nodes: Vec<DataNodeId>,
         default_data_nodes: Option<Vec<DataNodeId>>,
+        rw_split: RwSplit,
     ) -> Result<Arc<LogicDb>, CatalogError> {
         let mut dbs = self.write();
         if let Some(existing) = dbs.keys().find(|d| d.eq_ignore_ascii_case(name)) {
@@ -94,7 +98,12 @@ impl Catalog {
                 dn.id
             ));
         }
-        let new = new_meta(data_nodes, default_data_nodes, Some(name.to_string()));
+        let new = new_meta(
+            data_nodes,
+            default_data_nodes,
+            Some(name.to_string()),
+            rw_split,
+        );
         problems.extend(node_problems(name, &new, &self.known_data_nodes()));
         let db = self.record_database(&mut dbs, name, new, problems)?;
         tracing::info!(database = %name, data_nodes = ?db.data_nodes, "logical database created with its own physical databases");
@@ -153,12 +162,14 @@ fn new_meta(
     data_nodes: Vec<DataNodeId>,
     default_data_nodes: Option<Vec<DataNodeId>>,
     physical: Option<String>,
+    rw_split: RwSplit,
 ) -> DatabaseMeta {
     DatabaseMeta {
         data_nodes,
         default_data_nodes,
         created_at_ms: now_ms(),
         physical,
+        rw_split,
     }
 }
 
@@ -191,6 +202,7 @@ pub(super) fn runtime_db(name: String, meta: DatabaseMeta) -> LogicDb {
         default_data_nodes,
         origin: DbOrigin::Runtime,
         physical: meta.physical,
+        rw_split: meta.rw_split,
     }
 }
 

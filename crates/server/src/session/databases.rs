@@ -6,6 +6,7 @@
 //! counters, unique-key records) only when every data node dropped its part, so the
 //! catalog never names what does not exist and never forgets what still does.
 
+use strata_catalog::config::RwSplit;
 use strata_catalog::CatalogError;
 use strata_catalog::DataNodeId;
 use strata_protocol::{codes, MysqlError};
@@ -124,6 +125,21 @@ impl Session {
                 }
             }
         };
+        let rw_split = match create.rw_split.as_deref() {
+            None => {
+                let config = &self.ctx.topology.catalog().config().server;
+                config.new_database_rw_split
+            }
+            Some(name) => RwSplit::from_name(name).ok_or_else(|| {
+                MysqlError::new(
+                    codes::UNKNOWN,
+                    format!(
+                        "CREATE DATABASE '{}': RW_SPLIT '{name}' is not one of 'off', 'replicas', 'primary_and_replicas'",
+                        create.name
+                    ),
+                )
+            })?,
+        };
         if let Some(unknown) = data_nodes
             .iter()
             .find(|id| self.ctx.topology.node(**id).is_none())
@@ -152,7 +168,7 @@ impl Session {
             .ctx
             .topology
             .catalog()
-            .create_database_with_own_schema(name, data_nodes, None);
+            .create_database_with_own_schema(name, data_nodes, None, rw_split);
         if let Err(e) = recorded {
             let undo = self
                 .undo_create(name, &created, DataNodeId::new(0), catalog_error(&e))

@@ -410,9 +410,16 @@ impl Session {
         db: &str,
         if_not_exists: bool,
     ) -> Result<LocalResult, MysqlError> {
-        if self.ctx.topology.db(db).is_none() {
+        let Some(logic) = self.ctx.topology.db(db) else {
             return Err(MysqlError::unknown_database(db));
-        }
+        };
+        // Strata's own clause, in the versioned comment only Strata reads, so a dump
+        // replays on Strata with it and on MariaDB without it.
+        let strata = if logic.rw_split.is_off() {
+            String::new()
+        } else {
+            format!(" /*!999999 RW_SPLIT '{}' */", logic.rw_split.as_str())
+        };
         let mut result = LocalResult::text(&["Database", "Create Database"]);
         let ine = if if_not_exists {
             "/*!32312 IF NOT EXISTS*/ "
@@ -422,7 +429,7 @@ impl Session {
         result.rows.push(vec![
             Some(db.to_string()),
             Some(format!(
-                "CREATE DATABASE {ine}`{db}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+                "CREATE DATABASE {ine}`{db}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */{strata}"
             )),
         ]);
         Ok(result)
