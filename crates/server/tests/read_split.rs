@@ -211,7 +211,7 @@ async fn a_database_created_with_rw_split_reads_from_the_replica_and_its_own_wri
             (e.code, e.message.as_str()),
             (
                 1105,
-                "CREATE DATABASE 'odd': RW_SPLIT 'sometimes' is not one of 'off', 'replicas', 'primary_and_replicas'"
+                "Database 'odd': RW_SPLIT 'sometimes' is not one of 'off', 'replicas', 'primary_and_replicas'"
             )
         ),
         other => panic!("an unknown RW_SPLIT mode was taken: {other:?}"),
@@ -244,6 +244,24 @@ async fn a_database_created_with_rw_split_reads_from_the_replica_and_its_own_wri
     sessions_of_read_replica(&compute, "split", "reads of split on the replica", true).await?;
     let mut plain = compute.connect(Some("plain")).await?;
     assert_eq!(read(&mut plain, SELECT, REPLICA_ONLY).await?, None);
+    // ALTER DATABASE changes it; a configured database's is set in the file.
+    c.query_drop("ALTER DATABASE plain RW_SPLIT 'replicas'")
+        .await?;
+    sessions_of_read_replica(&compute, "plain", "reads of plain after ALTER", true).await?;
+    let configured = c
+        .query_drop("ALTER DATABASE test RW_SPLIT 'replicas'")
+        .await;
+    assert!(
+        matches!(&configured, Err(mysql_async::Error::Server(e)) if e.message.contains("set its rw_split there")),
+        "{configured:?}"
+    );
+    let other_alter = c
+        .query_drop("ALTER DATABASE plain CHARACTER SET latin1")
+        .await;
+    assert!(
+        matches!(&other_alter, Err(mysql_async::Error::Server(e)) if e.code == 1235),
+        "{other_alter:?}"
+    );
 
     // Read-your-writes, against a replica that applies everything 2 s late.
     replica
@@ -273,6 +291,7 @@ async fn a_database_created_with_rw_split_reads_from_the_replica_and_its_own_wri
         true,
     )
     .await?;
+    sessions_of_read_replica(&compute, "plain", "plain's ALTER after a restart", true).await?;
     // What SHOW CREATE DATABASE wrote replays with the clause (a dump's restore).
     let mut c = compute.connect(None).await?;
     let shown = show_create_database(&mut c, "split").await?;

@@ -7,7 +7,11 @@
 //!     [[DEFAULT] {CHARACTER SET | CHARSET} [=] cs] [[DEFAULT] COLLATE [=] coll]
 //!     [COMMENT [=] 'text'] [DEFAULT DATANODE '1,3-4'] [RW_SPLIT [=] 'replicas']
 //! DROP {DATABASE | SCHEMA} [IF EXISTS] db
+//! ALTER {DATABASE | SCHEMA} db RW_SPLIT [=] 'replicas'
 //! ```
+//!
+//! ALTER DATABASE takes Strata's `RW_SPLIT` alone; any other ALTER DATABASE is not a
+//! database statement here (the guard refuses it).
 
 use crate::ddl::parse_data_nodes;
 use crate::error::SqlError;
@@ -24,6 +28,13 @@ pub enum DatabaseStatement {
         name: String,
         /// `IF EXISTS` was given.
         if_exists: bool,
+    },
+    /// `ALTER DATABASE name RW_SPLIT 'mode'`.
+    AlterRwSplit {
+        /// The logical database, unquoted.
+        name: String,
+        /// The mode as written.
+        rw_split: String,
     },
 }
 
@@ -49,6 +60,13 @@ pub struct CreateDatabase {
 /// first keywords only).
 pub fn is_database_statement(sql: &str) -> bool {
     let mut p = Parser::new(sql);
+    if p.eat_keyword("ALTER") {
+        return (p.peek_is_keyword("DATABASE") || p.peek_is_keyword("SCHEMA"))
+            && matches!(
+                parse_database_statement(sql),
+                Ok(DatabaseStatement::AlterRwSplit { .. })
+            );
+    }
     if p.eat_keyword("CREATE") {
         if p.eat_keyword("OR") && !p.eat_keyword("REPLACE") {
             return false;
@@ -72,6 +90,15 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         let name = p.ident()?;
         p.expect_end()?;
         return Ok(DatabaseStatement::Drop { name, if_exists });
+    }
+    if p.eat_keyword("ALTER") {
+        expect_database(&mut p)?;
+        let name = p.ident()?;
+        p.expect_keyword("RW_SPLIT")?;
+        p.eat_punct("=");
+        let rw_split = p.string()?;
+        p.expect_end()?;
+        return Ok(DatabaseStatement::AlterRwSplit { name, rw_split });
     }
     p.expect_keyword("CREATE")?;
     let or_replace = p.eat_keyword("OR");
@@ -172,6 +199,20 @@ mod tests {
             assert_eq!(c.data_nodes, Some(vec![1, 2]), "{sql}");
         }
         assert!(parse_database_statement("CREATE DATABASE d RW_SPLIT replicas").is_err());
+        assert_eq!(
+            parse_database_statement("alter schema `d` rw_split = 'off';"),
+            Ok(DatabaseStatement::AlterRwSplit {
+                name: "d".into(),
+                rw_split: "off".into()
+            })
+        );
+        assert!(is_database_statement(
+            "ALTER DATABASE d RW_SPLIT 'replicas'"
+        ));
+        assert!(!is_database_statement(
+            "ALTER DATABASE d CHARACTER SET latin1"
+        ));
+        assert!(!is_database_statement("ALTER TABLE d RW_SPLIT 'replicas'"));
     }
 
     #[test]

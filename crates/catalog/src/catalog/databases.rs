@@ -110,28 +110,42 @@ impl Catalog {
         Ok(db)
     }
 
+    /// Sets the read/write splitting of a database created at runtime and persists it
+    /// (`ALTER DATABASE ... RW_SPLIT`); a configured database's is set in the file.
+    pub fn set_database_rw_split(
+        &self,
+        name: &str,
+        rw_split: RwSplit,
+    ) -> Result<Arc<LogicDb>, CatalogError> {
+        let mut dbs = self.write();
+        made_at_runtime(&dbs, name, "set its rw_split there")?;
+        let mut meta = self
+            .store
+            .database(name)?
+            .ok_or_else(|| CatalogError::UnknownDatabase(name.to_string()))?;
+        meta.rw_split = rw_split;
+        self.store.put_database(name, &meta)?;
+        let db = Arc::new(runtime_db(name.to_string(), meta));
+        dbs.insert(name.to_string(), Arc::clone(&db));
+        tracing::info!(database = %name, rw_split = rw_split.as_str(), "read/write splitting changed");
+        Ok(db)
+    }
+
     /// Drops a logical database created at runtime, with its table records. Databases from
     /// the configuration file cannot be dropped this way.
     pub fn drop_database(&self, name: &str) -> Result<(), CatalogError> {
         let mut dbs = self.write();
-        match dbs.get(name).map(|d| d.origin) {
-            None => Err(CatalogError::UnknownDatabase(name.to_string())),
-            Some(DbOrigin::Config) => Err(CatalogError::Invalid(format!(
-                "database '{name}' is defined in the configuration file; remove it there"
-            ))),
-            Some(DbOrigin::Runtime) => {
-                let mut tables = self.tables_write();
-                self.store.drop_database(name)?;
-                dbs.remove(name);
-                for table in tables.remove(name).unwrap_or_default().keys() {
-                    self.remove_counter(name, table);
-                }
-                self.sequences.forget_database(name);
-                self.forget_views_of(name);
-                tracing::info!(database = %name, "logical database dropped");
-                Ok(())
-            }
+        made_at_runtime(&dbs, name, "remove it there")?;
+        let mut tables = self.tables_write();
+        self.store.drop_database(name)?;
+        dbs.remove(name);
+        for table in tables.remove(name).unwrap_or_default().keys() {
+            self.remove_counter(name, table);
         }
+        self.sequences.forget_database(name);
+        self.forget_views_of(name);
+        tracing::info!(database = %name, "logical database dropped");
+        Ok(())
     }
 
     /// The DNIDs of the configured data nodes.
@@ -212,5 +226,21 @@ fn owned_nodes(db: &LogicDb) -> &[DataNodeId] {
     match db.physical {
         Some(_) => &[],
         None => &db.data_nodes,
+    }
+}
+
+/// Ok when `name` is a database made at runtime; a configured one is refused, the
+/// message ending with what to do in the file (`in_file`).
+fn made_at_runtime(
+    dbs: &BTreeMap<String, Arc<LogicDb>>,
+    name: &str,
+    in_file: &str,
+) -> Result<(), CatalogError> {
+    match dbs.get(name).map(|d| d.origin) {
+        None => Err(CatalogError::UnknownDatabase(name.to_string())),
+        Some(DbOrigin::Config) => Err(CatalogError::Invalid(format!(
+            "database '{name}' is defined in the configuration file; {in_file}"
+        ))),
+        Some(DbOrigin::Runtime) => Ok(()),
     }
 }
