@@ -104,10 +104,17 @@ impl Prober {
 
     /// Whether a brand-new connection succeeds within `timeout`: the second path that
     /// confirms a failure the heartbeat connection saw.
-    pub async fn fresh_connect(&self, timeout: Duration) -> Result<(), BackendError> {
-        let conn = BackendConn::connect(self.target.clone(), self.tls.as_ref(), timeout).await?;
-        conn.quit().await;
-        Ok(())
+    /// The future owns what it needs, so it can run beside a probe.
+    pub fn fresh_connect(
+        &self,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<(), BackendError>> + Send + 'static {
+        let (target, tls) = (self.target.clone(), self.tls.clone());
+        async move {
+            let conn = BackendConn::connect(target, tls.as_ref(), timeout).await?;
+            conn.quit().await;
+            Ok(())
+        }
     }
 
     /// Runs control statements (failover steps) on the probe connection, connecting

@@ -82,6 +82,7 @@ impl Catalog {
                 default_data_nodes,
                 origin: DbOrigin::Config,
                 physical: None,
+                rw_split: db.rw_split,
             };
             dbs.insert(db.name.clone(), Arc::new(logic));
         }

@@ -287,6 +287,10 @@ pub struct ServerConfig {
     /// `DEFAULT DATANODE` clause; None (the default) means every data node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_database_data_nodes: Option<Vec<DataNodeId>>,
+    /// The read/write splitting of a database made by `CREATE DATABASE` without an
+    /// `RW_SPLIT '...'` clause.
+    #[serde(default, skip_serializing_if = "RwSplit::is_off")]
+    pub new_database_rw_split: RwSplit,
 }
 
 impl ServerConfig {
@@ -317,6 +321,7 @@ impl Default for ServerConfig {
             version: None,
             version_comment: None,
             new_database_data_nodes: None,
+            new_database_rw_split: RwSplit::Off,
         }
     }
 }
@@ -501,6 +506,22 @@ impl RwSplit {
     /// True for `off`.
     pub fn is_off(&self) -> bool {
         *self == RwSplit::Off
+    }
+
+    /// The name the configuration file and `RW_SPLIT '...'` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RwSplit::Off => "off",
+            RwSplit::Replicas => "replicas",
+            RwSplit::PrimaryAndReplicas => "primary_and_replicas",
+        }
+    }
+
+    /// The mode named `name` (any case); None for an unknown name.
+    pub fn from_name(name: &str) -> Option<RwSplit> {
+        [RwSplit::Off, RwSplit::Replicas, RwSplit::PrimaryAndReplicas]
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name))
     }
 }
 

@@ -20,6 +20,7 @@ use redb::{Database, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::config::RwSplit;
 use crate::error::CatalogError;
 use crate::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use crate::table::TableInfo;
@@ -57,6 +58,9 @@ pub struct DatabaseMeta {
     /// through SQL); None: the data nodes' configured databases, which it then owns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical: Option<String>,
+    /// Where its reads outside transactions go (`RW_SPLIT '...'`).
+    #[serde(default, skip_serializing_if = "RwSplit::is_off")]
+    pub rw_split: RwSplit,
 }
 
 /// How a table's rows are placed.

@@ -216,12 +216,11 @@ async fn show_create_database_gives_the_options_and_data_nodes_and_reads_back() 
     let row: Option<(String, String)> = c.query_first(show(&wide)).await?;
     let (name, text) = row.ok_or("no row")?;
     assert_eq!(name, wide);
-    // MariaDB's own text for the options, under the logical name; on every data node
-    // there is nothing to add.
+    // MariaDB's own text for the options, under the logical name, then the data nodes.
     assert_eq!(
         text,
         format!(
-            "CREATE DATABASE `{wide}` /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_bin */ COMMENT 'w'"
+            "CREATE DATABASE `{wide}` /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_bin */ COMMENT 'w' /*!999999 DEFAULT DATANODE '1,2' */"
         )
     );
     let row: Option<(String, String)> = c.query_first(show(&narrow)).await?;

@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank::{acc_table, increment, prepared_branches, storage_conn, within, xa_recover, BoxError};
+use bank::{
+    acc_table, admin, increment, prepared_branches, primary_port, storage_conn, within, xa_recover,
+    BoxError,
+};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -566,6 +569,111 @@ async fn a_transaction_cut_between_prepare_and_commit_by_a_failover_ends_the_sam
     );
     assert_eq!(compute.context().ha.failovers().len(), 2);
     assert!(compute.context().xa.all_finished());
+    compute.shutdown().await;
+    Ok(())
+}
+
+/// The operator's way back for a failed primary: after the failover, its storage node
+/// (stopped, data directory emptied) is re-created from the new primary with
+/// `REBUILD @@DATASOURCE` (mariadb-backup streamed and prepared), started, and made a
+/// replica again by the compute node: `SHOW @@DATASOURCE` has it as an up replica, it
+/// holds every row written before and after the failover, and a switchover back to it
+/// works. A rebuild that would overwrite data, or of the primary, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_primary_rebuilt_from_the_new_primary_rejoins_and_takes_a_switchover_back(
+) -> Result<(), BoxError> {
+    let mut storage = StorageNodes::start_replicated(1, 1).await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let mut c = compute.connect(Some("test")).await?;
+    c.query_drop("CREATE TABLE rb (id INT PRIMARY KEY, v INT NOT NULL)")
+        .await?;
+    c.query_drop("INSERT INTO rb VALUES (1, 1), (2, 2)").await?;
+    drop(c);
+    storage.wait_replicas_caught_up().await?;
+    let (old, new) = (storage.port(0), storage.replica(0, 0).port());
+    storage.node_mut(0).kill().await?;
+    within(Duration::from_secs(15), "failover", || async {
+        Ok(primary_port(&compute, 1) == Some(new))
+    })
+    .await?;
+    let mut c = compute.connect(Some("test")).await?;
+    c.query_drop("INSERT INTO rb VALUES (3, 3)").await?;
+
+    let datadir = storage.node(0).datadir().to_path_buf();
+    let rebuild = format!(
+        "REBUILD @@DATASOURCE 1 '127.0.0.1:{old}' DATADIR '{}'",
+        datadir.display()
+    );
+    let not_empty = admin(&compute, &rebuild).await;
+    assert!(
+        matches!(&not_empty, Err((1105, m)) if m.contains("is not empty")),
+        "{not_empty:?}"
+    );
+    let primary = admin(
+        &compute,
+        &format!("REBUILD @@DATASOURCE 1 '127.0.0.1:{new}' DATADIR '/nonexistent'"),
+    )
+    .await;
+    assert_eq!(
+        primary,
+        Err((
+            1105,
+            format!("127.0.0.1:{new} is the primary of data node 1; only a replica can be rebuilt")
+        ))
+    );
+    std::fs::remove_dir_all(&datadir)?;
+    assert_eq!(admin(&compute, &rebuild).await, Ok(()));
+    storage.node_mut(0).restart().await?;
+    within(
+        Duration::from_secs(20),
+        "the rebuilt node up as a replica",
+        || async {
+            Ok(compute
+                .context()
+                .ha
+                .data_node(DataNodeId::new(1))
+                .iter()
+                .any(|s| s.port == old && s.role == Role::Replica && s.status == NodeStatus::Up))
+        },
+    )
+    .await?;
+    c.query_drop("INSERT INTO rb VALUES (4, 4)").await?;
+    let physical = compute
+        .physical_database("test")
+        .ok_or("no physical database")?
+        .to_string();
+    let rows = format!("SELECT GROUP_CONCAT(id ORDER BY id) FROM `{physical}`.rb");
+    let rebuilt = storage.node(0);
+    within(
+        Duration::from_secs(10),
+        "the rebuilt node has every row",
+        || async { Ok(rebuilt.execute_sql(&rows).await?.trim() == "1,2,3,4") },
+    )
+    .await?;
+    assert!(
+        is_read_only(rebuilt).await,
+        "a rebuilt replica is read-only"
+    );
+
+    assert_eq!(
+        admin(
+            &compute,
+            &format!("SWITCH @@DATASOURCE 1 TO '127.0.0.1:{old}'")
+        )
+        .await,
+        Ok(())
+    );
+    assert_eq!(primary_port(&compute, 1), Some(old));
+    c.query_drop("INSERT INTO rb VALUES (5, 5)").await?;
+    let on_old = rebuilt.execute_sql(&rows).await?;
+    assert_eq!(on_old.trim(), "1,2,3,4,5");
+    let replica = storage.replica(0, 0);
+    within(
+        Duration::from_secs(10),
+        "the former new primary replicates",
+        || async { Ok(replica.execute_sql(&rows).await?.trim() == "1,2,3,4,5") },
+    )
+    .await?;
     compute.shutdown().await;
     Ok(())
 }

@@ -34,8 +34,18 @@ async fn new_sessions_read_replica(
     what: &str,
     on_replica: bool,
 ) -> Result<(), BoxError> {
+    sessions_of_read_replica(compute, "test", what, on_replica).await
+}
+
+/// The same for sessions of database `db`.
+async fn sessions_of_read_replica(
+    compute: &ComputeNode,
+    db: &str,
+    what: &str,
+    on_replica: bool,
+) -> Result<(), BoxError> {
     within(Duration::from_secs(10), what, || async {
-        let mut c = compute.connect(Some("test")).await?;
+        let mut c = compute.connect(Some(db)).await?;
         Ok(read(&mut c, SELECT, REPLICA_ONLY).await?.is_some() == on_replica)
     })
     .await?;
@@ -166,6 +176,130 @@ async fn reads_go_to_replicas_in_the_read_set_and_never_behind_the_sessions_writ
     replica
         .execute_sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
         .await?;
+    compute.shutdown().await;
+    Ok(())
+}
+
+/// `SHOW CREATE DATABASE db`'s statement.
+async fn show_create_database(conn: &mut Conn, db: &str) -> Result<String, BoxError> {
+    let row: Option<(String, String)> = conn
+        .query_first(format!("SHOW CREATE DATABASE {db}"))
+        .await?;
+    Ok(row.map(|r| r.1).unwrap_or_default())
+}
+
+/// A database made through SQL with Strata's `RW_SPLIT 'replicas'` clause splits its
+/// reads like one configured with `rw_split`: a new session reads the row only the
+/// replica has, a session that wrote reads its own write at once while the replica is
+/// 2 s behind; a database made without the clause reads from the primary. SHOW CREATE
+/// DATABASE carries the clause in the versioned comment, and the setting survives a
+/// restart of the compute node (it is in the catalog's store).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_created_with_rw_split_reads_from_the_replica_and_its_own_writes(
+) -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let mut c = compute.connect(None).await?;
+    c.query_drop("CREATE DATABASE split DEFAULT DATANODE '1' RW_SPLIT 'replicas'")
+        .await?;
+    c.query_drop("CREATE DATABASE plain").await?;
+    let bad = c
+        .query_drop("CREATE DATABASE odd RW_SPLIT 'sometimes'")
+        .await;
+    match bad {
+        Err(mysql_async::Error::Server(e)) => assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                1105,
+                "Database 'odd': RW_SPLIT 'sometimes' is not one of 'off', 'replicas', 'primary_and_replicas'"
+            )
+        ),
+        other => panic!("an unknown RW_SPLIT mode was taken: {other:?}"),
+    }
+    for db in ["split", "plain"] {
+        c.query_drop(format!(
+            "CREATE TABLE {db}.rs (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL)"
+        ))
+        .await?;
+        c.query_drop(format!("INSERT INTO {db}.rs VALUES (1, 'w0')"))
+            .await?;
+    }
+    assert_eq!(
+        show_create_database(&mut c, "split").await?,
+        "CREATE DATABASE `split` /*!40100 DEFAULT CHARACTER SET utf8mb4 */ /*!999999 RW_SPLIT 'replicas' */"
+    );
+    assert_eq!(
+        show_create_database(&mut c, "plain").await?,
+        "CREATE DATABASE `plain` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+    );
+    storage.wait_replicas_caught_up().await?;
+    let replica = storage.replica(0, 0);
+    for db in ["split", "plain"] {
+        replica
+            .execute_sql(&format!(
+                "SET sql_log_bin = 0; INSERT INTO `{db}`.rs VALUES ({REPLICA_ONLY}, 'replica')"
+            ))
+            .await?;
+    }
+    sessions_of_read_replica(&compute, "split", "reads of split on the replica", true).await?;
+    let mut plain = compute.connect(Some("plain")).await?;
+    assert_eq!(read(&mut plain, SELECT, REPLICA_ONLY).await?, None);
+    // ALTER DATABASE changes it; a configured database's is set in the file.
+    c.query_drop("ALTER DATABASE plain RW_SPLIT 'replicas'")
+        .await?;
+    sessions_of_read_replica(&compute, "plain", "reads of plain after ALTER", true).await?;
+    let configured = c
+        .query_drop("ALTER DATABASE test RW_SPLIT 'replicas'")
+        .await;
+    assert!(
+        matches!(&configured, Err(mysql_async::Error::Server(e)) if e.message.contains("set its rw_split there")),
+        "{configured:?}"
+    );
+    let other_alter = c
+        .query_drop("ALTER DATABASE plain CHARACTER SET latin1")
+        .await;
+    assert!(
+        matches!(&other_alter, Err(mysql_async::Error::Server(e)) if e.code == 1235),
+        "{other_alter:?}"
+    );
+
+    // Read-your-writes, against a replica that applies everything 2 s late.
+    replica
+        .execute_sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 2; START SLAVE")
+        .await?;
+    sessions_of_read_replica(&compute, "split", "the delayed replica is read", true).await?;
+    let mut writer = compute.connect(Some("split")).await?;
+    let written_at = Instant::now();
+    writer
+        .query_drop("UPDATE rs SET v = 'w1' WHERE id = 1")
+        .await?;
+    assert_eq!(read(&mut writer, SELECT, 1).await?.as_deref(), Some("w1"));
+    let mut other = compute.connect(Some("split")).await?;
+    if written_at.elapsed() < Duration::from_millis(1500) {
+        assert_eq!(read(&mut other, SELECT, 1).await?.as_deref(), Some("w0"));
+    }
+    replica
+        .execute_sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
+        .await?;
+    drop((c, plain, writer, other));
+
+    let compute = compute.restart().await?;
+    sessions_of_read_replica(
+        &compute,
+        "split",
+        "reads on the replica after a restart",
+        true,
+    )
+    .await?;
+    sessions_of_read_replica(&compute, "plain", "plain's ALTER after a restart", true).await?;
+    // What SHOW CREATE DATABASE wrote replays with the clause (a dump's restore).
+    let mut c = compute.connect(None).await?;
+    let shown = show_create_database(&mut c, "split").await?;
+    c.query_drop(shown.replace("`split`", "`split2`")).await?;
+    assert_eq!(
+        show_create_database(&mut c, "split2").await?,
+        shown.replace("`split`", "`split2`")
+    );
     compute.shutdown().await;
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bank::{acc_table, increment};
+use bank::{acc_table, admin, increment, primary_port};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::{NodeStatus, Role};
@@ -93,20 +93,6 @@ async fn run_reader(
     Ok(errors)
 }
 
-/// The admin port's answer to `command`: Ok, or the error's code and message.
-async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)> {
-    let mut conn = mysql_async::Conn::new(compute.admin_opts())
-        .await
-        .map_err(|e| (0, e.to_string()))?;
-    let result = conn.query_drop(command).await;
-    let _ = conn.disconnect().await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
-        Err(e) => Err((0, e.to_string())),
-    }
-}
-
 /// The port of the storage node data node `dnid`'s pool connects to.
 fn routed_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
     compute
@@ -114,17 +100,6 @@ fn routed_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
         .topology
         .node(DataNodeId::new(dnid))
         .map(|n| n.pool.target().port)
-}
-
-/// The port of data node `dnid`'s primary as `SHOW @@DATASOURCE` has it.
-fn primary_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
-    compute
-        .context()
-        .ha
-        .data_node(DataNodeId::new(dnid))
-        .iter()
-        .find(|s| s.role == Role::Primary)
-        .map(|s| s.port)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -452,5 +427,133 @@ async fn a_statement_beyond_the_hold_queue_limit_fails_at_once_with_a_clear_erro
         primary_port(&compute, 1),
         Some(storage.replica(0, 0).port())
     );
+    Ok(())
+}
+
+/// The arguments sysbench needs to reach `compute` with 2 tables of 2,000 rows.
+fn sysbench_args(compute: &ComputeNode) -> Vec<String> {
+    let addr = compute.service_addr();
+    vec![
+        "oltp_read_write".into(),
+        "--db-driver=mysql".into(),
+        format!("--mysql-host={}", addr.ip()),
+        format!("--mysql-port={}", addr.port()),
+        format!("--mysql-user={}", strata_testkit::ROOT_USER),
+        format!("--mysql-password={}", strata_testkit::ROOT_PASSWORD),
+        "--mysql-db=test".into(),
+        "--tables=2".into(),
+        "--table-size=2000".into(),
+    ]
+}
+
+/// The number after `label` in sysbench's report (`ignored errors:  0  (0.00 per sec.)`).
+fn sysbench_count(report: &str, label: &str) -> Option<u64> {
+    let line = report.lines().find(|l| l.trim_start().starts_with(label))?;
+    line.split(':')
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The acceptance run of planned switchovers: sysbench `oltp_read_write` through Strata
+/// (4 threads, 20 s, every SQL error fatal: `--mysql-ignore-errors=none`) while data
+/// node 1 is switched to its replica, data node 2 to its replica, and data node 1 back.
+/// sysbench must end without error, retry or reconnect, and the topology as switched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sysbench_oltp_read_write_sees_no_error_across_three_switchovers() -> Result<(), BoxError> {
+    let sysbench = strata_testkit::find_binary("sysbench", "sysbench")?;
+    let storage = StorageNodes::start_replicated(2, 1).await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let args = sysbench_args(&compute);
+    let prepare = tokio::process::Command::new(&sysbench)
+        .args(&args)
+        .arg("--db-ps-mode=disable")
+        .arg("prepare")
+        .output()
+        .await?;
+    assert!(
+        prepare.status.success(),
+        "sysbench prepare: {}{}",
+        String::from_utf8_lossy(&prepare.stdout),
+        String::from_utf8_lossy(&prepare.stderr)
+    );
+    storage.wait_replicas_caught_up().await?;
+    let run = tokio::process::Command::new(&sysbench)
+        .args(&args)
+        .args([
+            "--threads=4",
+            "--time=20",
+            "--mysql-ignore-errors=none",
+            "run",
+        ])
+        .kill_on_drop(true)
+        .output();
+    let run = tokio::spawn(run);
+    let old1 = storage.port(0);
+    let replica2 = storage.replica(1, 0).port();
+    let switches = [
+        "SWITCH @@DATASOURCE 1".to_string(),
+        "SWITCH @@DATASOURCE 2".to_string(),
+        format!("SWITCH @@DATASOURCE 1 TO '127.0.0.1:{old1}'"),
+    ];
+    for switch in &switches {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        // A replica is switched to only when up: let the heartbeat see the last switch.
+        for _ in 0..50 {
+            if [1, 2].iter().all(|&d| {
+                compute
+                    .context()
+                    .ha
+                    .data_node(DataNodeId::new(d))
+                    .iter()
+                    .all(|s| s.status == NodeStatus::Up)
+            }) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(admin(&compute, switch).await, Ok(()), "{switch}");
+    }
+    let output = run.await??;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "sysbench run failed: {report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let transactions = sysbench_count(&report, "transactions:");
+    assert!(transactions.is_some_and(|t| t > 0), "{report}");
+    assert_eq!(
+        sysbench_count(&report, "ignored errors:"),
+        Some(0),
+        "{report}"
+    );
+    assert_eq!(sysbench_count(&report, "reconnects:"), Some(0), "{report}");
+
+    assert_eq!(primary_port(&compute, 1), Some(old1));
+    assert_eq!(routed_port(&compute, 1), Some(old1));
+    assert_eq!(primary_port(&compute, 2), Some(replica2));
+    assert_eq!(routed_port(&compute, 2), Some(replica2));
+    let events = compute.context().ha.failovers();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(
+        events.iter().all(|e| e.planned && e.error.is_none()),
+        "{events:?}"
+    );
+    println!(
+        "sysbench oltp_read_write, 4 threads, 20 s, 3 switchovers: {} transactions, 0 errors",
+        transactions.unwrap_or(0)
+    );
+    for event in &events {
+        println!(
+            "  {} -> {:?} in {} ms",
+            event.old_primary,
+            event.new_primary,
+            event.duration().as_millis()
+        );
+    }
+    compute.shutdown().await;
     Ok(())
 }

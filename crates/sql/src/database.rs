@@ -5,9 +5,13 @@
 //! ```sql
 //! CREATE [OR REPLACE] {DATABASE | SCHEMA} [IF NOT EXISTS] db
 //!     [[DEFAULT] {CHARACTER SET | CHARSET} [=] cs] [[DEFAULT] COLLATE [=] coll]
-//!     [COMMENT [=] 'text'] [DEFAULT DATANODE '1,3-4']
+//!     [COMMENT [=] 'text'] [DEFAULT DATANODE '1,3-4'] [RW_SPLIT [=] 'replicas']
 //! DROP {DATABASE | SCHEMA} [IF EXISTS] db
+//! ALTER {DATABASE | SCHEMA} db RW_SPLIT [=] 'replicas'
 //! ```
+//!
+//! ALTER DATABASE takes Strata's `RW_SPLIT` alone; any other ALTER DATABASE is not a
+//! database statement here (the guard refuses it).
 
 use crate::ddl::parse_data_nodes;
 use crate::error::SqlError;
@@ -25,6 +29,13 @@ pub enum DatabaseStatement {
         /// `IF EXISTS` was given.
         if_exists: bool,
     },
+    /// `ALTER DATABASE name RW_SPLIT 'mode'`.
+    AlterRwSplit {
+        /// The logical database, unquoted.
+        name: String,
+        /// The mode as written.
+        rw_split: String,
+    },
 }
 
 /// `CREATE DATABASE` with its options.
@@ -41,12 +52,21 @@ pub struct CreateDatabase {
     pub options: String,
     /// `DEFAULT DATANODE '...'`: the data nodes the database spans.
     pub data_nodes: Option<Vec<u32>>,
+    /// `RW_SPLIT '...'` (Strata's own): the read/write splitting mode as written.
+    pub rw_split: Option<String>,
 }
 
 /// True when `sql` is a CREATE or DROP of a DATABASE or SCHEMA (cheap: looks at the
 /// first keywords only).
 pub fn is_database_statement(sql: &str) -> bool {
     let mut p = Parser::new(sql);
+    if p.eat_keyword("ALTER") {
+        return (p.peek_is_keyword("DATABASE") || p.peek_is_keyword("SCHEMA"))
+            && matches!(
+                parse_database_statement(sql),
+                Ok(DatabaseStatement::AlterRwSplit { .. })
+            );
+    }
     if p.eat_keyword("CREATE") {
         if p.eat_keyword("OR") && !p.eat_keyword("REPLACE") {
             return false;
@@ -71,6 +91,15 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         p.expect_end()?;
         return Ok(DatabaseStatement::Drop { name, if_exists });
     }
+    if p.eat_keyword("ALTER") {
+        expect_database(&mut p)?;
+        let name = p.ident()?;
+        p.expect_keyword("RW_SPLIT")?;
+        p.eat_punct("=");
+        let rw_split = p.string()?;
+        p.expect_end()?;
+        return Ok(DatabaseStatement::AlterRwSplit { name, rw_split });
+    }
     p.expect_keyword("CREATE")?;
     let or_replace = p.eat_keyword("OR");
     if or_replace {
@@ -86,7 +115,13 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
     let name = p.ident()?;
     let mut options: Vec<String> = Vec::new();
     let mut data_nodes = None;
+    let mut rw_split = None;
     while !p.at_end() {
+        if p.eat_keyword("RW_SPLIT") {
+            p.eat_punct("=");
+            rw_split = Some(p.string()?);
+            continue;
+        }
         let default = p.eat_keyword("DEFAULT");
         if p.eat_keyword("DATANODE") {
             p.eat_punct("=");
@@ -106,7 +141,7 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         } else if !default && p.eat_keyword("COMMENT") {
             "COMMENT"
         } else {
-            return Err(p.error("CHARACTER SET, COLLATE, COMMENT or DEFAULT DATANODE"));
+            return Err(p.error("CHARACTER SET, COLLATE, COMMENT, DEFAULT DATANODE or RW_SPLIT"));
         };
         p.eat_punct("=");
         let value = match p.peek() {
@@ -123,6 +158,7 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         or_replace,
         options: options.join(" "),
         data_nodes,
+        rw_split,
     }))
 }
 
@@ -145,7 +181,38 @@ mod tests {
             or_replace: false,
             options: options.into(),
             data_nodes: nodes,
+            rw_split: None,
         })
+    }
+
+    #[test]
+    fn rw_split_is_strata_s_own_clause_also_inside_a_versioned_comment() {
+        for sql in [
+            "CREATE DATABASE d DEFAULT DATANODE '1-2' RW_SPLIT 'replicas'",
+            "CREATE DATABASE d RW_SPLIT = 'replicas' DEFAULT DATANODE '1-2'",
+            "CREATE DATABASE `d` /*!40100 DEFAULT CHARACTER SET utf8mb4 */ /*!999999 DEFAULT DATANODE '1-2' RW_SPLIT 'replicas' */",
+        ] {
+            let Ok(DatabaseStatement::Create(c)) = parse_database_statement(sql) else {
+                panic!("{sql}");
+            };
+            assert_eq!(c.rw_split.as_deref(), Some("replicas"), "{sql}");
+            assert_eq!(c.data_nodes, Some(vec![1, 2]), "{sql}");
+        }
+        assert!(parse_database_statement("CREATE DATABASE d RW_SPLIT replicas").is_err());
+        assert_eq!(
+            parse_database_statement("alter schema `d` rw_split = 'off';"),
+            Ok(DatabaseStatement::AlterRwSplit {
+                name: "d".into(),
+                rw_split: "off".into()
+            })
+        );
+        assert!(is_database_statement(
+            "ALTER DATABASE d RW_SPLIT 'replicas'"
+        ));
+        assert!(!is_database_statement(
+            "ALTER DATABASE d CHARACTER SET latin1"
+        ));
+        assert!(!is_database_statement("ALTER TABLE d RW_SPLIT 'replicas'"));
     }
 
     #[test]

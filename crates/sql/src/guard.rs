@@ -312,7 +312,11 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         }
         // The name is a bare word here, not a qualifier the text checks would see.
         "DATABASE" | "SCHEMA" if kind == StatementKind::Alter => {
-            return Err(Refusal::Unsupported("ALTER DATABASE".into()))
+            // Strata's own ALTER DATABASE ... RW_SPLIT is answered by the compute node.
+            if crate::database::is_database_statement(sql) {
+                return Ok(());
+            }
+            return Err(Refusal::Unsupported("ALTER DATABASE".into()));
         }
         _ => {}
     }

@@ -81,10 +81,10 @@ impl<'a> Lexer<'a> {
     }
 
     /// Lexes `/* ... */`. An executable comment's content is code unless no server
-    /// runs its version (see [`runs_version`]); Strata's own distribution comment
+    /// runs its version (see [`runs_version`]); Strata's own clauses in such a comment
     /// (`/*!999999 SHARD BY ... */`, which SHOW CREATE TABLE writes, and `/*!999999
-    /// DEFAULT DATANODE ... */` of SHOW CREATE DATABASE: every MySQL and MariaDB server
-    /// skips them) is code for Strata all the same.
+    /// DEFAULT DATANODE ... RW_SPLIT ... */` of SHOW CREATE DATABASE: every MySQL and
+    /// MariaDB server skips them) are code for Strata all the same ([`STRATA_CLAUSES`]).
     fn lex_slash_star(&mut self) -> TokenKind {
         let start = self.pos;
         let exec_marker = match (self.at(start + 2), self.at(start + 3)) {
@@ -107,10 +107,9 @@ impl<'a> Lexer<'a> {
                 .count();
             let digits = if digits >= 5 { digits } else { 0 };
             let content = after + digits;
-            let rest = self.bytes[content..].trim_ascii_start();
+            let code = self.bytes[content..].trim_ascii_start();
             if !runs_version(&self.bytes[after..content])
-                && !starts_with_ci(rest, b"SHARD BY")
-                && !starts_with_ci(rest, b"DEFAULT DATANODE")
+                && !STRATA_CLAUSES.iter().any(|c| starts_with_ci(code, c))
             {
                 // No server runs it: a plain comment.
                 return self.close_comment(content, TokenKind::BlockComment);
@@ -432,6 +431,9 @@ pub const NEVER_RUN_VERSION: u32 = 900_000;
 /// empty: no version). Strata reads as code whatever some server it may front runs, so
 /// its checks see all a storage node could execute; only the never-run versions are
 /// comments.
+/// How Strata's own clauses start inside a never-run versioned comment.
+const STRATA_CLAUSES: [&[u8]; 3] = [b"SHARD BY", b"RW_SPLIT", b"DEFAULT DATANODE"];
+
 fn runs_version(version: &[u8]) -> bool {
     let number = version
         .iter()

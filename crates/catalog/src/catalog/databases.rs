@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use super::Catalog;
+use crate::config::RwSplit;
 use crate::error::CatalogError;
 use crate::load::{check_database_set, check_logic_db};
 use crate::store::{now_ms, DatabaseMeta};
@@ -32,6 +33,8 @@ pub struct LogicDb {
     /// Its own physical database on each of its data nodes (databases created through
     /// SQL, which share data nodes); None: each data node's configured database.
     pub physical: Option<String>,
+    /// Where its reads outside transactions go.
+    pub rw_split: RwSplit,
 }
 
 impl LogicDb {
@@ -55,7 +58,7 @@ impl Catalog {
         if dbs.contains_key(name) {
             return Err(CatalogError::DatabaseExists(name.to_string()));
         }
-        let new = new_meta(data_nodes, default_data_nodes, None);
+        let new = new_meta(data_nodes, default_data_nodes, None, RwSplit::Off);
         let mut problems = node_problems(name, &new, &self.known_data_nodes());
         let all = dbs
             .values()
@@ -78,6 +81,7 @@ impl Catalog {
         name: &str,
         data_nodes: Vec<DataNodeId>,
         default_data_nodes: Option<Vec<DataNodeId>>,
+        rw_split: RwSplit,
     ) -> Result<Arc<LogicDb>, CatalogError> {
         let mut dbs = self.write();
         if let Some(existing) = dbs.keys().find(|d| d.eq_ignore_ascii_case(name)) {
@@ -94,10 +98,36 @@ impl Catalog {
                 dn.id
             ));
         }
-        let new = new_meta(data_nodes, default_data_nodes, Some(name.to_string()));
+        let new = new_meta(
+            data_nodes,
+            default_data_nodes,
+            Some(name.to_string()),
+            rw_split,
+        );
         problems.extend(node_problems(name, &new, &self.known_data_nodes()));
         let db = self.record_database(&mut dbs, name, new, problems)?;
         tracing::info!(database = %name, data_nodes = ?db.data_nodes, "logical database created with its own physical databases");
+        Ok(db)
+    }
+
+    /// Sets the read/write splitting of a database created at runtime and persists it
+    /// (`ALTER DATABASE ... RW_SPLIT`); a configured database's is set in the file.
+    pub fn set_database_rw_split(
+        &self,
+        name: &str,
+        rw_split: RwSplit,
+    ) -> Result<Arc<LogicDb>, CatalogError> {
+        let mut dbs = self.write();
+        made_at_runtime(&dbs, name, "set its rw_split there")?;
+        let mut meta = self
+            .store
+            .database(name)?
+            .ok_or_else(|| CatalogError::UnknownDatabase(name.to_string()))?;
+        meta.rw_split = rw_split;
+        self.store.put_database(name, &meta)?;
+        let db = Arc::new(runtime_db(name.to_string(), meta));
+        dbs.insert(name.to_string(), Arc::clone(&db));
+        tracing::info!(database = %name, rw_split = rw_split.as_str(), "read/write splitting changed");
         Ok(db)
     }
 
@@ -105,24 +135,17 @@ impl Catalog {
     /// the configuration file cannot be dropped this way.
     pub fn drop_database(&self, name: &str) -> Result<(), CatalogError> {
         let mut dbs = self.write();
-        match dbs.get(name).map(|d| d.origin) {
-            None => Err(CatalogError::UnknownDatabase(name.to_string())),
-            Some(DbOrigin::Config) => Err(CatalogError::Invalid(format!(
-                "database '{name}' is defined in the configuration file; remove it there"
-            ))),
-            Some(DbOrigin::Runtime) => {
-                let mut tables = self.tables_write();
-                self.store.drop_database(name)?;
-                dbs.remove(name);
-                for table in tables.remove(name).unwrap_or_default().keys() {
-                    self.remove_counter(name, table);
-                }
-                self.sequences.forget_database(name);
-                self.forget_views_of(name);
-                tracing::info!(database = %name, "logical database dropped");
-                Ok(())
-            }
+        made_at_runtime(&dbs, name, "remove it there")?;
+        let mut tables = self.tables_write();
+        self.store.drop_database(name)?;
+        dbs.remove(name);
+        for table in tables.remove(name).unwrap_or_default().keys() {
+            self.remove_counter(name, table);
         }
+        self.sequences.forget_database(name);
+        self.forget_views_of(name);
+        tracing::info!(database = %name, "logical database dropped");
+        Ok(())
     }
 
     /// The DNIDs of the configured data nodes.
@@ -153,12 +176,14 @@ fn new_meta(
     data_nodes: Vec<DataNodeId>,
     default_data_nodes: Option<Vec<DataNodeId>>,
     physical: Option<String>,
+    rw_split: RwSplit,
 ) -> DatabaseMeta {
     DatabaseMeta {
         data_nodes,
         default_data_nodes,
         created_at_ms: now_ms(),
         physical,
+        rw_split,
     }
 }
 
@@ -191,6 +216,7 @@ pub(super) fn runtime_db(name: String, meta: DatabaseMeta) -> LogicDb {
         default_data_nodes,
         origin: DbOrigin::Runtime,
         physical: meta.physical,
+        rw_split: meta.rw_split,
     }
 }
 
@@ -200,5 +226,21 @@ fn owned_nodes(db: &LogicDb) -> &[DataNodeId] {
     match db.physical {
         Some(_) => &[],
         None => &db.data_nodes,
+    }
+}
+
+/// Ok when `name` is a database made at runtime; a configured one is refused, the
+/// message ending with what to do in the file (`in_file`).
+fn made_at_runtime(
+    dbs: &BTreeMap<String, Arc<LogicDb>>,
+    name: &str,
+    in_file: &str,
+) -> Result<(), CatalogError> {
+    match dbs.get(name).map(|d| d.origin) {
+        None => Err(CatalogError::UnknownDatabase(name.to_string())),
+        Some(DbOrigin::Config) => Err(CatalogError::Invalid(format!(
+            "database '{name}' is defined in the configuration file; {in_file}"
+        ))),
+        Some(DbOrigin::Runtime) => Ok(()),
     }
 }

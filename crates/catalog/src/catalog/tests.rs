@@ -173,10 +173,15 @@ fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), 
     let dir = tempdir();
     {
         let catalog = Catalog::open(config(dir.path()))?;
-        let db = catalog.create_database_with_own_schema("mysqltest", vec![dn(1), dn(2)], None)?;
+        let db = catalog.create_database_with_own_schema(
+            "mysqltest",
+            vec![dn(1), dn(2)],
+            None,
+            crate::config::RwSplit::Replicas,
+        )?;
         assert_eq!(db.physical.as_deref(), Some("mysqltest"));
         assert_eq!(db.physical_on("shop_1"), "mysqltest");
-        catalog.create_database_with_own_schema("db1", vec![dn(1)], None)?;
+        catalog.create_database_with_own_schema("db1", vec![dn(1)], None, Default::default())?;
         catalog.create_table(
             "mysqltest",
             "t1",
@@ -202,7 +207,12 @@ fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), 
         ];
         for (name, nodes, expected) in refused {
             let err = catalog
-                .create_database_with_own_schema(name, nodes.into_iter().map(dn).collect(), None)
+                .create_database_with_own_schema(
+                    name,
+                    nodes.into_iter().map(dn).collect(),
+                    None,
+                    Default::default(),
+                )
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
@@ -220,6 +230,7 @@ fn databases_with_their_own_schema_share_data_nodes_and_persist() -> Result<(), 
         (db.data_nodes.clone(), db.physical.clone()),
         (vec![dn(1), dn(2)], Some("mysqltest".into()))
     );
+    assert_eq!(db.rw_split, crate::config::RwSplit::Replicas);
     assert!(catalog.table("mysqltest", "t1").is_some());
     let shop = catalog
         .logic_db("shop")

@@ -2,6 +2,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::*;
+use crate::config::RwSplit;
 
 fn dn(n: u32) -> DataNodeId {
     DataNodeId::new(n)
@@ -17,6 +18,7 @@ fn db_meta(nodes: &[u32]) -> DatabaseMeta {
         default_data_nodes: None,
         created_at_ms: 1_700_000_000_000,
         physical: None,
+        rw_split: RwSplit::Off,
     }
 }
 
@@ -51,6 +53,7 @@ fn records_survive_reopen() -> Result<(), CatalogError> {
         let store = open(dir.path());
         let mut shop = db_meta(&[1, 2]);
         shop.default_data_nodes = Some(vec![dn(2)]);
+        shop.rw_split = RwSplit::Replicas;
         store.put_database("shop", &shop)?;
         store.put_database("crm", &db_meta(&[3]))?;
         store.put_table("shop", "orders", &table_meta(TableKind::Sharded, &[1, 2]))?;
@@ -62,6 +65,7 @@ fn records_survive_reopen() -> Result<(), CatalogError> {
     let names: Vec<_> = dbs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["crm", "shop"]);
     assert_eq!(dbs[1].1.default_data_nodes, Some(vec![dn(2)]));
+    assert_eq!(dbs[1].1.rw_split, RwSplit::Replicas);
     assert_eq!(store.database("crm")?, Some(db_meta(&[3])));
     let tables = store.list_tables("shop")?;
     assert_eq!(

@@ -1,5 +1,6 @@
 //! The admin actions that change the compute node: KILL @@CONNECTION, OFFLINE and
-//! ONLINE, RESET @@SQL_DIGEST, RELOAD @@CONFIG and SWITCH @@DATASOURCE. The admin port and the HTTP API
+//! ONLINE, RESET @@SQL_DIGEST, RELOAD @@CONFIG, SWITCH @@DATASOURCE and
+//! REBUILD @@DATASOURCE. The admin port and the HTTP API
 //! both call these; each returns what it did or a MySQL error for the operator.
 
 use std::sync::atomic::Ordering;
@@ -76,6 +77,25 @@ pub async fn switch_datasource(
         .map_err(|e| MysqlError::new(codes::UNKNOWN, e.to_string()))?;
     tracing::info!(dnid = dnid.get(), old = %event.old_primary, new = ?event.new_primary, "switchover by an operator");
     Ok(event.new_primary.unwrap_or_default())
+}
+
+/// REBUILD @@DATASOURCE: copies data node `dnid`'s primary into `datadir` for the
+/// stopped storage node `target`; returns the GTID position it will replicate from once
+/// started. Every refusal and failure is error 1105 saying what is wrong.
+pub async fn rebuild_datasource(
+    ctx: &ServerContext,
+    dnid: u32,
+    target: (String, u16),
+    datadir: &str,
+) -> Result<String, MysqlError> {
+    let dnid = strata_catalog::DataNodeId::new(dnid);
+    let gtid = ctx
+        .ha
+        .rebuild(&ctx.config, dnid, target, std::path::Path::new(datadir))
+        .await
+        .map_err(|e| MysqlError::new(codes::UNKNOWN, e.to_string()))?;
+    tracing::info!(dnid = dnid.get(), datadir, %gtid, "replica rebuild by an operator");
+    Ok(gtid)
 }
 
 /// OFFLINE (`offline` true) or ONLINE; returns whether the state changed.

@@ -167,6 +167,17 @@ pub enum Command {
         /// `(host, port)` of the replica to promote.
         target: Option<(String, u16)>,
     },
+    /// `REBUILD @@DATASOURCE dnid 'host:port' DATADIR '/path'`: re-creates the stopped
+    /// storage node from the data node's primary in its (empty) data directory on this
+    /// machine; the node becomes a replica once started.
+    Rebuild {
+        /// The data node.
+        dnid: u32,
+        /// `(host, port)` of the storage node to rebuild.
+        target: (String, u16),
+        /// Its data directory, as written.
+        datadir: String,
+    },
 }
 
 /// Why a command was refused; the message is what the operator sees.
@@ -181,6 +192,11 @@ pub enum CommandError {
     /// `SWITCH @@DATASOURCE` not followed by a data node id and an optional target.
     #[error("SWITCH @@DATASOURCE needs a data node id and optionally TO 'host:port', got '{0}'")]
     BadSwitch(String),
+    /// `REBUILD @@DATASOURCE` not followed by a data node id, an address and a directory.
+    #[error(
+        "REBUILD @@DATASOURCE needs a data node id, 'host:port' and DATADIR '/path', got '{0}'"
+    )]
+    BadRebuild(String),
 }
 
 /// Parses one command.
@@ -213,6 +229,10 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
             let rest: Vec<&str> = trimmed.split_whitespace().skip(2).collect();
             parse_switch(&rest).ok_or_else(|| CommandError::BadSwitch(shorten(&rest.join(" "))))
         }
+        ["REBUILD", "@@DATASOURCE", ..] => {
+            let rest: Vec<&str> = trimmed.split_whitespace().skip(2).collect();
+            parse_rebuild(&rest).ok_or_else(|| CommandError::BadRebuild(shorten(&rest.join(" "))))
+        }
         _ => Err(unknown()),
     }
 }
@@ -239,24 +259,49 @@ fn parse_variables(text: &str) -> Option<Command> {
 /// `dnid [TO 'host:port']` (the quotes optional).
 fn parse_switch(words: &[&str]) -> Option<Command> {
     let (dnid, rest) = words.split_first()?;
-    let dnid = dnid.parse::<u32>().ok().filter(|&d| d > 0)?;
+    let dnid = parse_dnid(dnid)?;
     let target = match rest {
         [] => None,
-        [to, address] if to.eq_ignore_ascii_case("TO") => {
-            let address = address
-                .strip_prefix('\'')
-                .and_then(|a| a.strip_suffix('\''))
-                .unwrap_or(address);
-            let (host, port) = address.rsplit_once(':')?;
-            let port = port.parse::<u16>().ok().filter(|&p| p > 0)?;
-            if host.is_empty() {
-                return None;
-            }
-            Some((host.to_string(), port))
-        }
+        [to, address] if to.eq_ignore_ascii_case("TO") => Some(parse_address(address)?),
         _ => return None,
     };
     Some(Command::Switch { dnid, target })
+}
+
+/// `dnid 'host:port' DATADIR '/path'` (the quotes optional; the path without spaces).
+fn parse_rebuild(words: &[&str]) -> Option<Command> {
+    let [dnid, address, keyword, datadir] = words else {
+        return None;
+    };
+    if !keyword.eq_ignore_ascii_case("DATADIR") {
+        return None;
+    }
+    let datadir = unquote(datadir);
+    if datadir.is_empty() {
+        return None;
+    }
+    Some(Command::Rebuild {
+        dnid: parse_dnid(dnid)?,
+        target: parse_address(address)?,
+        datadir: datadir.to_string(),
+    })
+}
+
+fn parse_dnid(word: &str) -> Option<u32> {
+    word.parse::<u32>().ok().filter(|&d| d > 0)
+}
+
+/// `'host:port'` (the quotes optional), with a non-zero port.
+fn parse_address(word: &str) -> Option<(String, u16)> {
+    let (host, port) = unquote(word).rsplit_once(':')?;
+    let port = port.parse::<u16>().ok().filter(|&p| p > 0)?;
+    (!host.is_empty()).then(|| (host.to_string(), port))
+}
+
+fn unquote(word: &str) -> &str {
+    word.strip_prefix('\'')
+        .and_then(|a| a.strip_suffix('\''))
+        .unwrap_or(word)
 }
 
 fn parse_ids(list: &str) -> Result<Command, CommandError> {
@@ -315,6 +360,14 @@ mod tests {
                     target: Some(("127.0.0.1".into(), 3307)),
                 },
             ),
+            (
+                "rebuild @@datasource 1 '127.0.0.1:3307' datadir '/srv/dn1'",
+                Command::Rebuild {
+                    dnid: 1,
+                    target: ("127.0.0.1".into(), 3307),
+                    datadir: "/srv/dn1".into(),
+                },
+            ),
             ("kill @@connection 5, 6 ,7", Command::Kill(vec![5, 6, 7])),
             (
                 "select @@version_comment limit 1",
@@ -356,6 +409,24 @@ mod tests {
         ] {
             assert!(
                 matches!(parse(bad), Err(CommandError::BadSwitch(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rebuild_needs_a_data_node_an_address_and_a_directory() {
+        for bad in [
+            "REBUILD @@DATASOURCE",
+            "REBUILD @@DATASOURCE 1 '127.0.0.1:3307'",
+            "REBUILD @@DATASOURCE 1 '127.0.0.1:3307' DATADIR",
+            "REBUILD @@DATASOURCE 1 '127.0.0.1:3307' DATADIR ''",
+            "REBUILD @@DATASOURCE 0 '127.0.0.1:3307' DATADIR '/d'",
+            "REBUILD @@DATASOURCE 1 '127.0.0.1' DATADIR '/d'",
+            "REBUILD @@DATASOURCE 1 '127.0.0.1:3307' INTO '/d'",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(CommandError::BadRebuild(_))),
                 "{bad}"
             );
         }

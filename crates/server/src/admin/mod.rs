@@ -227,6 +227,14 @@ impl AdminSession {
                     Err(e) => write_err(&mut self.conn, &e),
                 }
             }
+            Command::Rebuild {
+                dnid,
+                target,
+                datadir,
+            } => match actions::rebuild_datasource(&ctx, dnid, target, &datadir).await {
+                Ok(_) => self.ok(1),
+                Err(e) => write_err(&mut self.conn, &e),
+            },
             Command::Reload => match actions::reload_config(&ctx) {
                 Ok(table) => self.result(&table.to_result()),
                 Err(e) => write_err(&mut self.conn, &e),

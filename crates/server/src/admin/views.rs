@@ -243,6 +243,10 @@ fn help() -> AdminTable {
             "SWITCH @@DATASOURCE dnid [TO 'host:port']",
             "Makes a replica the data node's primary (planned switchover)",
         ),
+        (
+            "REBUILD @@DATASOURCE dnid 'host:port' DATADIR '/path'",
+            "Copies the primary into a stopped node's empty data directory; started, it becomes a replica",
+        ),
     ] {
         t.push(vec![command.into(), what.into()]);
     }

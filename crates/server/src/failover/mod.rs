@@ -18,9 +18,15 @@
 //! finish, makes the old primary read-only, waits until the chosen replica applied all
 //! the old primary wrote, promotes it, makes the old primary and the other replicas
 //! replicate from it, and switches the pool.
+//!
+//! A replica rebuild (`REBUILD @@DATASOURCE`, [`HaState::rebuild`]) copies the primary
+//! into a stopped node's empty data directory with mariadb-backup; the watch makes the
+//! node a replica again when it is started.
 
+mod backup;
 mod fencing;
 mod promotion;
+mod rebuild;
 mod state;
 mod switchover;
 mod verify;
@@ -33,10 +39,20 @@ use strata_backend::{StorageTarget, StorageTlsMap};
 use strata_catalog::config::{HaConfig, StorageNodeConfig};
 use strata_catalog::DataNodeId;
 
+pub use backup::BackupError;
+pub use rebuild::RebuildError;
 pub use state::{FailoverEvent, HaState, NodeStatus, Role, StorageNodeState};
 pub use switchover::SwitchError;
 pub use verify::verify_roles;
 pub use watch::watch_data_node;
+
+/// What an operator asks of a data node's watch task.
+enum WatchRequest {
+    /// `SWITCH @@DATASOURCE`.
+    Switch(switchover::SwitchRequest),
+    /// The re-admission of a node `REBUILD @@DATASOURCE` copied.
+    Rejoin(rebuild::RejoinRequest),
+}
 
 /// Longest a single failover statement (on a replica or the old primary) may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);

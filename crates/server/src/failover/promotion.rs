@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use strata_backend::heartbeat::Prober;
 use strata_catalog::config::{HaConfig, StorageNodeConfig};
 use strata_mysql::gtid::gtid_sequences;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::fencing::fence;
 use super::state::{FailoverEvent, StepClock};
@@ -31,58 +31,47 @@ impl Watch {
             ha.hold_queue_limit,
         );
         let mut clock = StepClock::start();
-        let mut step = |event: &mut FailoverEvent, name: String| clock.done(event, name);
         // Detection to here counts as a step too: the heartbeats that failed.
-        step(&mut event, "hold new statements".into());
+        clock.done(&mut event, "hold new statements".into());
 
-        // 1. Freeze what each candidate received and read how far it got.
-        let mut candidates = Vec::new();
-        for (i, m) in self.members.iter_mut().enumerate() {
-            if i == old || m.fenced {
-                continue;
-            }
-            if let Err(e) = m.prober.execute("STOP SLAVE IO_THREAD", STEP_TIMEOUT).await {
-                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable");
-                continue;
-            }
-            match read_received(&mut m.prober).await {
-                Ok(received) => candidates.push((i, received)),
-                Err(e) => {
-                    warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable")
-                }
-            }
-        }
-        step(
-            &mut event,
-            format!("stop IO threads on {} replicas", candidates.len()),
-        );
-        let Some((chosen, received)) = best_candidate(&candidates, &self.members) else {
-            return Some(self.give_up(node, event, "no replica reachable"));
-        };
-        let chosen_addr = self.members[chosen].address();
-        step(
-            &mut event,
-            format!("choose {chosen_addr} (received {received})"),
-        );
-
-        // 2. Wait until it applied all it received.
-        let member = &mut self.members[chosen];
-        if let Err(why) = wait_applied(&mut member.prober, &chosen_addr, &received, ha).await {
-            return Some(self.give_up(node, event, &why));
-        }
-        step(&mut event, format!("{chosen_addr} applied all it received"));
-
-        // 3. Fence the old primary: never routed to again; read-only if it answers.
-        self.members[old].fenced = true;
-        // Short: a frozen primary must not hold up the failover.
+        // 1. Fence the old primary — read-only if it answers, on a connection of its
+        //    own — while the replicas are frozen and the chosen one catches up, so a
+        //    frozen primary's fencing attempt times out meanwhile rather than after.
         let fence_timeout = Duration::from_millis(ha.heartbeat_timeout_ms);
-        let fenced = fence(&mut self.members[old].prober, fence_timeout).await;
+        let old_prober = &self.members[old].prober;
+        let mut fencer = Prober::new(
+            (**old_prober.target()).clone(),
+            old_prober.tls().cloned(),
+            fence_timeout,
+        );
+        let fencing = async move {
+            let fenced = fence(&mut fencer, fence_timeout).await;
+            (fenced, fencer)
+        };
+        let catching_up = self.freeze_and_catch_up(old, ha, &mut event, &mut clock);
+        let ((fenced, mut fencer), caught_up) = tokio::join!(fencing, catching_up);
+        let (chosen, chosen_addr) = match caught_up {
+            Ok(chosen) => chosen,
+            Err(why) => {
+                if fenced.is_ok() {
+                    // It answers and stays the primary: writable again.
+                    if let Err(e) = fencer
+                        .execute("SET GLOBAL read_only = OFF", STEP_TIMEOUT)
+                        .await
+                    {
+                        warn!(dnid = self.dnid.get(), node = %event.old_primary, error = %e, "failover: cannot make the old primary writable again");
+                    }
+                }
+                return Some(self.give_up(node, event, &why));
+            }
+        };
+        self.members[old].fenced = true;
         let old_addr = event.old_primary.clone();
         let fenced = match fenced {
             Ok(killed) => format!("fence {old_addr} (read_only = ON, {killed} connections killed)"),
             Err(_) => format!("fence {old_addr} (unreachable: fenced by routing)"),
         };
-        step(&mut event, fenced);
+        clock.done(&mut event, fenced);
 
         // 4. Promote.
         let others = self
@@ -107,7 +96,7 @@ impl Watch {
                 ));
             }
         }
-        step(&mut event, format!("promote {chosen_addr}"));
+        clock.done(&mut event, format!("promote {chosen_addr}"));
 
         // 5. Route the data node to it.
         let target = storage_target(self.dnid, &self.members[chosen].config, &self.database);
@@ -122,7 +111,7 @@ impl Watch {
         {
             warn!(dnid = self.dnid.get(), error = %e, "failover: cannot record the new primary in the data directory; update the configuration before restarting");
         }
-        step(
+        clock.done(
             &mut event,
             format!("switch data node {} to {chosen_addr}", self.dnid),
         );
@@ -134,12 +123,12 @@ impl Watch {
                 continue;
             }
             let m = &mut self.members[i];
-            if let Err(e) = repoint(&mut m.prober, &source, false).await {
+            if let Err(e) = repoint(&mut m.prober, &source, StartAt::SlavePos).await {
                 warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: could not repoint replica");
             }
         }
         if others > 0 {
-            step(
+            clock.done(
                 &mut event,
                 format!("repoint {others} replicas to {chosen_addr}"),
             );
@@ -148,6 +137,46 @@ impl Watch {
         }
         info!(dnid = self.dnid.get(), old_primary = %event.old_primary, new_primary = %chosen_addr, total_ms = event.duration().as_millis() as u64, "failover: done");
         Some(event)
+    }
+
+    /// Freezes what each replica received, chooses the one that received the most and
+    /// waits until it applied it: the chosen member and its address, or why failover
+    /// cannot go on.
+    async fn freeze_and_catch_up(
+        &mut self,
+        old: usize,
+        ha: &HaConfig,
+        event: &mut FailoverEvent,
+        clock: &mut StepClock,
+    ) -> Result<(usize, String), String> {
+        let mut candidates = Vec::new();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if i == old || m.fenced {
+                continue;
+            }
+            if let Err(e) = stop_io_thread(&mut m.prober).await {
+                warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable");
+                continue;
+            }
+            match read_received(&mut m.prober).await {
+                Ok(received) => candidates.push((i, received)),
+                Err(e) => {
+                    warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "failover: replica unusable")
+                }
+            }
+        }
+        clock.done(
+            event,
+            format!("stop IO threads on {} replicas", candidates.len()),
+        );
+        let (chosen, received) = best_candidate(&candidates, &self.members)
+            .ok_or_else(|| "no replica reachable".to_string())?;
+        let chosen_addr = self.members[chosen].address();
+        clock.done(event, format!("choose {chosen_addr} (received {received})"));
+        let member = &mut self.members[chosen];
+        wait_applied(&mut member.prober, &chosen_addr, &received, ha).await?;
+        clock.done(event, format!("{chosen_addr} applied all it received"));
+        Ok((chosen, chosen_addr))
     }
 
     fn give_up(
@@ -164,6 +193,30 @@ impl Watch {
         event.error = Some(why.to_string());
         event
     }
+}
+
+/// Stops a replica's IO thread, so what it received is final. An IO thread blocked
+/// reading from a frozen primary does not notice STOP SLAVE for 2 s (MariaDB signals
+/// it again every 2 s); KILL interrupts its read at once, and STOP SLAVE then returns
+/// in milliseconds.
+async fn stop_io_thread(prober: &mut Prober) -> Result<(), strata_backend::BackendError> {
+    let io_threads = prober
+        .query(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'system user' \
+             AND (COMMAND = 'Slave_IO' OR STATE LIKE 'Connecting to master%')",
+            STEP_TIMEOUT,
+        )
+        .await?;
+    for id in io_threads
+        .iter()
+        .filter_map(|r| r.first().cloned().flatten())
+    {
+        if let Err(e) = prober.execute(&format!("KILL {id}"), STEP_TIMEOUT).await {
+            // It may have ended meanwhile; STOP SLAVE below stops it otherwise.
+            debug!(thread = %id, error = %e, "failover: KILL of a replica's IO thread failed");
+        }
+    }
+    prober.execute("STOP SLAVE IO_THREAD", STEP_TIMEOUT).await
 }
 
 /// The GTID position a replica received (`Gtid_IO_Pos`), or what it applied when that
@@ -195,14 +248,24 @@ pub(super) fn best_candidate(
         .cloned()
 }
 
+/// Where a storage node made a replica starts replicating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StartAt<'a> {
+    /// Its own `gtid_slave_pos`: it was a replica already.
+    SlavePos,
+    /// Its own `gtid_binlog_pos`: it was the primary until now (a switchover), so what
+    /// it applied is its own binary log.
+    OwnBinlog,
+    /// This position: a rebuilt node, restored from a backup that held it.
+    Gtid(&'a str),
+}
+
 /// Makes a storage node replicate from `source` with GTIDs, as a semi-synchronous
-/// replica. `was_primary`: it was the primary until now (a switchover), so what it
-/// applied is its own binary log, not `gtid_slave_pos`: that position is taken as the
-/// starting point.
+/// replica, from `start`.
 pub(super) async fn repoint(
     prober: &mut Prober,
     source: &StorageNodeConfig,
-    was_primary: bool,
+    start: StartAt<'_>,
 ) -> Result<(), strata_backend::BackendError> {
     let change = format!(
         "CHANGE MASTER TO MASTER_HOST = '{}', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
@@ -211,20 +274,25 @@ pub(super) async fn repoint(
         escape(&source.user),
         escape(&source.password)
     );
-    let mut statements = vec!["STOP SLAVE"];
-    if was_primary {
+    let position = match start {
+        StartAt::SlavePos => None,
+        StartAt::OwnBinlog => Some("SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos".into()),
+        StartAt::Gtid(gtid) => Some(format!("SET GLOBAL gtid_slave_pos = '{}'", escape(gtid))),
+    };
+    let mut statements = vec!["STOP SLAVE".to_string()];
+    if let Some(position) = position {
         statements.extend([
-            "SET GLOBAL rpl_semi_sync_master_enabled = OFF",
-            "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos",
+            "SET GLOBAL rpl_semi_sync_master_enabled = OFF".into(),
+            position,
         ]);
     }
     statements.extend([
-        "SET GLOBAL rpl_semi_sync_slave_enabled = ON",
-        "SET GLOBAL read_only = ON",
-        change.as_str(),
-        "START SLAVE",
+        "SET GLOBAL rpl_semi_sync_slave_enabled = ON".into(),
+        "SET GLOBAL read_only = ON".into(),
+        change,
+        "START SLAVE".into(),
     ]);
-    for sql in statements {
+    for sql in &statements {
         prober.execute(sql, STEP_TIMEOUT).await?;
     }
     Ok(())
@@ -250,6 +318,8 @@ mod tests {
             last: None,
             last_error: None,
             fenced: false,
+            confirmed: None,
+            rejoin_at: None,
         }
     }
 

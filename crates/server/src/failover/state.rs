@@ -11,7 +11,7 @@ use strata_catalog::DataNodeId;
 use tracing::info;
 
 use super::switchover::{SwitchError, SwitchRequest};
-use super::STEP_TIMEOUT;
+use super::{WatchRequest, STEP_TIMEOUT};
 
 /// Failover events kept for the admin surface.
 const EVENTS_KEPT: usize = 64;
@@ -169,8 +169,8 @@ impl StepClock {
 pub struct HaState {
     nodes: Mutex<BTreeMap<DataNodeId, Vec<StorageNodeState>>>,
     events: Mutex<Vec<FailoverEvent>>,
-    /// Each watched data node's queue of switchover requests.
-    pub(super) switches: Mutex<BTreeMap<DataNodeId, tokio::sync::mpsc::Sender<SwitchRequest>>>,
+    /// Each watched data node's queue of operator requests.
+    pub(super) requests: Mutex<BTreeMap<DataNodeId, tokio::sync::mpsc::Sender<WatchRequest>>>,
     /// TLS per storage node, replicas included (for probes and a switched pool).
     pub(super) storage_tls: StorageTlsMap,
 }
@@ -181,7 +181,7 @@ impl HaState {
         HaState {
             nodes: Mutex::new(BTreeMap::new()),
             events: Mutex::new(Vec::new()),
-            switches: Mutex::new(BTreeMap::new()),
+            requests: Mutex::new(BTreeMap::new()),
             storage_tls,
         }
     }
@@ -225,15 +225,11 @@ impl HaState {
         ha: &HaConfig,
     ) -> Result<FailoverEvent, SwitchError> {
         let sender = self
-            .switches
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&dnid)
-            .cloned()
+            .sender(dnid)
             .ok_or(SwitchError::UnknownDataNode(dnid))?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         sender
-            .send(SwitchRequest { target, reply })
+            .send(WatchRequest::Switch(SwitchRequest { target, reply }))
             .await
             .map_err(|_| SwitchError::UnknownDataNode(dnid))?;
         // Every step is bounded; this bounds their sum (and a request queued behind
@@ -246,6 +242,18 @@ impl HaState {
             Ok(Err(_)) => Err(SwitchError::UnknownDataNode(dnid)),
             Err(_) => Err(SwitchError::TimedOut(dnid, limit.as_secs())),
         }
+    }
+
+    /// The queue of data node `dnid`'s watch task.
+    pub(super) fn sender(
+        &self,
+        dnid: DataNodeId,
+    ) -> Option<tokio::sync::mpsc::Sender<WatchRequest>> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&dnid)
+            .cloned()
     }
 
     pub(super) fn publish(&self, dnid: DataNodeId, states: Vec<StorageNodeState>) {

@@ -9,7 +9,7 @@ use strata_catalog::DataNodeId;
 use tracing::{error, info, warn};
 
 use super::fencing::fence;
-use super::promotion::{best_candidate, repoint};
+use super::promotion::{best_candidate, repoint, StartAt};
 use super::state::{FailoverEvent, NodeStatus, StepClock};
 use super::watch::{Member, Watch};
 use super::{first_value, storage_target, wait_applied, STEP_TIMEOUT};
@@ -264,7 +264,17 @@ impl Watch {
                 continue;
             }
             let m = &mut self.members[i];
-            match repoint(&mut m.prober, &source, i == old).await {
+            match repoint(
+                &mut m.prober,
+                &source,
+                if i == old {
+                    StartAt::OwnBinlog
+                } else {
+                    StartAt::SlavePos
+                },
+            )
+            .await
+            {
                 Ok(()) => repointed += 1,
                 Err(e) => {
                     warn!(dnid = dnid.get(), node = %m.address(), error = %e, "switchover: could not make it a replica of the new primary")
@@ -325,7 +335,7 @@ impl Watch {
         if let Some(i) = promoted {
             let source = self.members[old].config.clone();
             let m = &mut self.members[i];
-            if let Err(e) = repoint(&mut m.prober, &source, false).await {
+            if let Err(e) = repoint(&mut m.prober, &source, StartAt::SlavePos).await {
                 warn!(dnid = self.dnid.get(), node = %m.address(), error = %e, "switchover: could not make the replica replicate again");
             }
         }

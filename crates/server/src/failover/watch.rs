@@ -12,8 +12,7 @@ use strata_mysql::gtid::{gtid_behind, gtid_covers};
 use tracing::{error, warn};
 
 use super::state::{NodeStatus, Role, StorageNodeState};
-use super::switchover::SwitchRequest;
-use super::{prober, storage_target};
+use super::{prober, storage_target, WatchRequest};
 use crate::context::ServerContext;
 use crate::read_split::ReadMember;
 use crate::shutdown::Shutdown;
@@ -31,6 +30,12 @@ pub(super) struct Member {
     pub(super) last_error: Option<String>,
     /// Replaced by failover: never the data node's primary again.
     pub(super) fenced: bool,
+    /// The fresh connect run beside this round's probe of a suspected primary (the
+    /// second path confirming a failure): Err says why it failed.
+    pub(super) confirmed: Option<Result<(), String>>,
+    /// Rebuilt from a backup holding this GTID position: made a replica from it once
+    /// it answers.
+    pub(super) rejoin_at: Option<String>,
 }
 
 impl Member {
@@ -76,6 +81,8 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
             last: None,
             last_error: None,
             fenced: false,
+            confirmed: None,
+            rejoin_at: None,
         })
         .collect();
     let mut watch = Watch {
@@ -96,9 +103,9 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
     let Some(pool) = ctx.topology.node(dnid).map(|n| n.pool.clone()) else {
         return;
     };
-    let (switch_sender, mut switches) = tokio::sync::mpsc::channel::<SwitchRequest>(4);
+    let (switch_sender, mut switches) = tokio::sync::mpsc::channel::<WatchRequest>(4);
     ctx.ha
-        .switches
+        .requests
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(dnid, switch_sender);
@@ -117,6 +124,13 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                 tokio::time::sleep(MIN_PROBE_GAP).await;
             }
             Some(request) = switches.recv() => {
+                let request = match request {
+                    WatchRequest::Switch(request) => request,
+                    WatchRequest::Rejoin(request) => {
+                        watch.accept_rejoin(request);
+                        continue;
+                    }
+                };
                 let result = watch.switch_over(&ctx, &ha, request.target).await;
                 match &result {
                     Ok(event) => watch.last_failover = Some(event.summary()),
@@ -128,12 +142,13 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                 continue;
             }
         }
-        watch.probe_all().await;
+        watch.probe_all(&ha).await;
         // Down as SHOW @@DATASOURCE shows it (the latest heartbeat failed): idle
         // connections go, and statements without a table go to another data node.
         pool.mark_down(watch.members[watch.primary].failures > 0);
         watch.hold_while_suspected(&ctx, &ha);
         watch.fence_returning_primaries().await;
+        watch.rejoin_rebuilt().await;
         watch.publish(&ctx, &ha);
         if watch.primary_failed(&ha).await {
             if let Some(event) = watch.fail_over(&ctx, &ha).await {
@@ -148,16 +163,31 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
 }
 
 impl Watch {
-    async fn probe_all(&mut self) {
+    async fn probe_all(&mut self, ha: &HaConfig) {
         // The primary first: a replica probed after it that applied what it had written
         // has every write acknowledged before its probe started (`caught_up`).
         let order: Vec<usize> = std::iter::once(self.primary)
             .chain((0..self.members.len()).filter(|&i| i != self.primary))
             .collect();
+        let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
         for i in order {
             let member = &mut self.members[i];
             let started = Instant::now();
-            match member.prober.probe().await {
+            // A suspected primary whose probe may be the one that reaches the failure
+            // threshold gets its confirming fresh connect at the same time, not after.
+            let confirming = i == self.primary
+                && member.failures > 0
+                && member.failures + 1 >= ha.failure_threshold;
+            let probed = if confirming {
+                let fresh = member.prober.fresh_connect(confirm);
+                let (probed, fresh) = tokio::join!(member.prober.probe(), fresh);
+                member.confirmed = Some(fresh.map_err(|e| e.to_string()));
+                probed
+            } else {
+                member.confirmed = None;
+                member.prober.probe().await
+            };
+            match probed {
                 Ok(report) => {
                     member.failures = 0;
                     member.last = Some(report);
@@ -270,18 +300,25 @@ impl Watch {
     /// Whether the primary missed `failure_threshold` heartbeats in a row and a fresh
     /// connect confirms it is gone.
     async fn primary_failed(&mut self, ha: &HaConfig) -> bool {
-        let primary = &self.members[self.primary];
+        let can = self.can_fail_over(ha);
+        let primary = &mut self.members[self.primary];
         if primary.failures < ha.failure_threshold {
             return false;
         }
-        let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
-        match primary.prober.fresh_connect(confirm).await {
+        let confirmed = match primary.confirmed.take() {
+            Some(confirmed) => confirmed,
+            None => {
+                let confirm = Duration::from_millis(ha.heartbeat_timeout_ms);
+                let fresh = primary.prober.fresh_connect(confirm).await;
+                fresh.map_err(|e| e.to_string())
+            }
+        };
+        match confirmed {
             Ok(()) => {
                 warn!(dnid = self.dnid.get(), node = %primary.address(), failures = primary.failures, "primary missed heartbeats but accepts a fresh connection; not failing over");
                 false
             }
             Err(e) => {
-                let can = self.can_fail_over(ha);
                 if primary.failures == ha.failure_threshold {
                     error!(dnid = self.dnid.get(), node = %primary.address(), error = %e, can_fail_over = can, auto = ha.auto_failover, "primary failed: heartbeats and a fresh connect fail");
                 }

@@ -161,8 +161,10 @@ impl Session {
             // SHOW statements are authorized where they are answered, but a subquery in
             // their WHERE reads tables as a SELECT does.
             K::Show if !has_subquery(sql) => return Ok(()),
-            // CREATE/DROP DATABASE check the privilege on the database they name.
-            K::Create | K::Drop if strata_sql::is_database_statement(sql) => return Ok(()),
+            // CREATE/DROP/ALTER DATABASE check the privilege on the database they name.
+            K::Create | K::Drop | K::Alter if strata_sql::is_database_statement(sql) => {
+                return Ok(())
+            }
             _ => {}
         }
         let kind = if kind == K::Show { K::Select } else { kind };

@@ -6,6 +6,7 @@
 //! counters, unique-key records) only when every data node dropped its part, so the
 //! catalog never names what does not exist and never forgets what still does.
 
+use strata_catalog::config::RwSplit;
 use strata_catalog::CatalogError;
 use strata_catalog::DataNodeId;
 use strata_protocol::{codes, MysqlError};
@@ -42,6 +43,9 @@ impl Session {
             Ok(DatabaseStatement::Drop { name, if_exists }) => {
                 self.drop_database(&name, if_exists, more).await
             }
+            Ok(DatabaseStatement::AlterRwSplit { name, rw_split }) => {
+                self.alter_rw_split(&name, &rw_split, more)
+            }
         };
         match result {
             Ok(done) => Ok(done),
@@ -73,6 +77,20 @@ impl Session {
             return Err(self.database_denied(name));
         }
         Ok(())
+    }
+
+    /// `ALTER DATABASE db RW_SPLIT 'mode'`: a database made through SQL takes the new
+    /// mode at its sessions' next read.
+    fn alter_rw_split(&mut self, name: &str, mode: &str, more: bool) -> Result<Answer, MysqlError> {
+        self.check_database_name(name, Privilege::Alter)?;
+        let rw_split = rw_split_named(name, mode)?;
+        self.ctx
+            .topology
+            .catalog()
+            .set_database_rw_split(name, rw_split)
+            .map_err(|e| catalog_error(&e))?;
+        self.ok(1, more);
+        Ok(Answer::Ok)
     }
 
     async fn create_database(
@@ -124,6 +142,13 @@ impl Session {
                 }
             }
         };
+        let rw_split = match create.rw_split.as_deref() {
+            None => {
+                let config = &self.ctx.topology.catalog().config().server;
+                config.new_database_rw_split
+            }
+            Some(mode) => rw_split_named(name, mode)?,
+        };
         if let Some(unknown) = data_nodes
             .iter()
             .find(|id| self.ctx.topology.node(**id).is_none())
@@ -152,7 +177,7 @@ impl Session {
             .ctx
             .topology
             .catalog()
-            .create_database_with_own_schema(name, data_nodes, None);
+            .create_database_with_own_schema(name, data_nodes, None, rw_split);
         if let Err(e) = recorded {
             let undo = self
                 .undo_create(name, &created, DataNodeId::new(0), catalog_error(&e))
@@ -456,4 +481,16 @@ fn list(nodes: &[DataNodeId]) -> String {
         .map(DataNodeId::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The read/write splitting mode `mode` names, for database `db`; 1105 for none.
+fn rw_split_named(db: &str, mode: &str) -> Result<RwSplit, MysqlError> {
+    RwSplit::from_name(mode).ok_or_else(|| {
+        MysqlError::new(
+            codes::UNKNOWN,
+            format!(
+                "Database '{db}': RW_SPLIT '{mode}' is not one of 'off', 'replicas', 'primary_and_replicas'"
+            ),
+        )
+    })
 }

@@ -406,9 +406,9 @@ impl Session {
     }
 
     /// `SHOW CREATE DATABASE`: the options as a data node of the database holds them
-    /// (character set, collation, comment), under the logical name, and the data nodes
-    /// when they are not all of them, as a comment that `CREATE DATABASE` through Strata
-    /// reads back (so a dump restores the database where it was).
+    /// (character set, collation, comment), under the logical name, then Strata's own
+    /// clauses (data nodes, read/write splitting) as comments that `CREATE DATABASE`
+    /// through Strata reads back (so a dump restores the database as it was).
     async fn show_create_database(
         &mut self,
         db: &str,
@@ -437,13 +437,20 @@ impl Session {
             ""
         };
         let mut text = format!("CREATE DATABASE {ine}{}{options}", quoted(db));
-        let all = topo.nodes().count();
-        if logic.data_nodes.len() != all {
+        // Only Strata's data nodes say where a database is, so a dump restores it on the
+        // same ones whatever `server.new_database_data_nodes` says; one data node is
+        // where everything is, and the text stays MariaDB's.
+        if topo.nodes().count() > 1 {
             let ids: Vec<String> = logic.data_nodes.iter().map(|d| d.to_string()).collect();
             text.push_str(&format!(
                 " /*!999999 DEFAULT DATANODE '{}' */",
                 ids.join(",")
             ));
+        }
+        // Strata's own clauses, in versioned comments only Strata reads, so a dump
+        // replays on Strata with them and on MariaDB without them.
+        if !logic.rw_split.is_off() {
+            text.push_str(&format!(" /*!999999 RW_SPLIT '{}' */", logic.rw_split.as_str()));
         }
         let mut result = LocalResult::text(&["Database", "Create Database"]);
         result.rows.push(vec![Some(db.to_string()), Some(text)]);

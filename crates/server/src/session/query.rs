@@ -303,7 +303,7 @@ impl Session {
             },
             // Strata places the client's rows itself; never forwarded.
             StatementKind::Load => return self.load_data(sql, more).await,
-            StatementKind::Create | StatementKind::Drop
+            StatementKind::Create | StatementKind::Drop | StatementKind::Alter
                 if strata_sql::is_database_statement(sql) =>
             {
                 return self.database_statement(sql, more).await;

@@ -66,7 +66,7 @@ impl Session {
             .state
             .db
             .as_deref()
-            .and_then(|db| self.ctx.config.databases.iter().find(|d| d.name == db))
+            .and_then(|db| self.ctx.topology.db(db))
             .map_or(RwSplit::Off, |d| d.rw_split);
         let hinted = hint == Some(RwHint::Replica);
         if (mode == RwSplit::Off && !hinted) || !replica_safe_select(sql) {

@@ -3,7 +3,8 @@
 //! nodes while readers check that the total never changes (and, with a journal, that
 //! no acknowledged transfer is lost), and helpers that look for prepared branches left
 //! behind on storage nodes and their replicas; also the direct storage connections and
-//! the polling helper that `failover.rs` and `cluster_takeover.rs` use.
+//! the polling helper that `failover.rs` and `cluster_takeover.rs` use, and the admin
+//! port helpers of `switchover.rs` and `failover.rs`.
 
 #![allow(dead_code)] // Each test file uses part of it.
 use std::collections::{BTreeSet, HashSet};
@@ -13,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
-use strata_testkit::{mysql_opts, StorageNodes};
+use strata_catalog::DataNodeId;
+use strata_server::failover::Role;
+use strata_testkit::{mysql_opts, ComputeNode, StorageNodes};
 
 /// The XA format id of Strata's branches (what XA RECOVER lists them under).
 pub const XA_FORMAT_ID: u32 = 0x5354;
@@ -471,4 +474,29 @@ pub fn check_stats(stats: &BankStats, min_transfers: u64) -> TestResult {
     assert!(t >= min_transfers, "too few transfers ({t})");
     assert!(r > 0, "no read succeeded");
     Ok(())
+}
+
+/// The admin port's answer to `command`: Ok, or the error's code and message.
+pub async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)> {
+    let mut conn = mysql_async::Conn::new(compute.admin_opts())
+        .await
+        .map_err(|e| (0, e.to_string()))?;
+    let result = conn.query_drop(command).await;
+    let _ = conn.disconnect().await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
+        Err(e) => Err((0, e.to_string())),
+    }
+}
+
+/// The port of data node `dnid`'s primary as `SHOW @@DATASOURCE` has it.
+pub fn primary_port(compute: &ComputeNode, dnid: u32) -> Option<u16> {
+    compute
+        .context()
+        .ha
+        .data_node(DataNodeId::new(dnid))
+        .iter()
+        .find(|s| s.role == Role::Primary)
+        .map(|s| s.port)
 }
