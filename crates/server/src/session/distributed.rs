@@ -102,6 +102,7 @@ impl Session {
         if more {
             status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
         }
+        self.statement.outcome.affected_rows = Some(combined.affected_rows);
         let ok = OkPacket {
             affected_rows: combined.affected_rows,
             last_insert_id,

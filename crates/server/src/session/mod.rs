@@ -548,7 +548,8 @@ impl Session {
             vars
         });
         let vars = xa_vars.as_ref().unwrap_or(&self.state.vars);
-        let mut lease = pooled_lease(&node.pool, dnid, physical_db, vars).await?;
+        let counting = self.client.row_counting();
+        let mut lease = pooled_lease(&node.pool, dnid, physical_db, vars, counting).await?;
         if self.txn.open.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
@@ -587,7 +588,8 @@ impl Session {
         let physical = self.physical_of(dnid);
         let mut vars = self.state.vars.clone();
         vars.set("autocommit", "SESSION autocommit = 1".into());
-        pooled_lease(&node.pool, dnid, physical.as_deref(), &vars).await
+        let counting = self.client.row_counting();
+        pooled_lease(&node.pool, dnid, physical.as_deref(), &vars, counting).await
     }
 
     /// Leases a connection on the data node `routed` names, as [`Self::lease`] does;
@@ -700,6 +702,7 @@ impl Session {
         self.backends.sticky = false;
         self.backends.keep_for_warnings = false;
         self.state.last_insert_id = 0;
+        self.state.row_count = -1;
         self.prepared.statements.clear();
     }
 
@@ -733,21 +736,22 @@ impl Session {
     }
 }
 
-/// A pooled connection to `dnid` with `physical_db` and `vars` applied. An idle pooled
-/// connection may have died since it was pooled (its storage server restarted or failed
-/// over): nothing of the statement has run on it yet, so one more connection is tried
-/// before the session sees an error.
+/// A pooled connection of kind `counting` to `dnid` with `physical_db` and `vars`
+/// applied. An idle pooled connection may have died since it was pooled (its storage
+/// server restarted or failed over): nothing of the statement has run on it yet, so one
+/// more connection is tried before the session sees an error.
 async fn pooled_lease(
     pool: &strata_backend::pool::Pool,
     dnid: DataNodeId,
     physical_db: Option<&str>,
     vars: &SessionVars,
+    counting: strata_backend::RowCounting,
 ) -> Result<Lease, MysqlError> {
     let mut attempts = 0;
     loop {
         attempts += 1;
         let mut lease = pool
-            .acquire(physical_db)
+            .acquire_counting(physical_db, counting)
             .await
             .map_err(|e| backend_error(dnid, &e))?;
         match lease.sync_state(physical_db, vars).await {

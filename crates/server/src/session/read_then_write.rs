@@ -27,8 +27,7 @@ struct Counts {
     duplicates: u64,
     warnings: u64,
     insert_id: Option<u64>,
-    /// An UPDATE's rows matched and changed, from the nodes' info texts (their
-    /// connections count found rows as affected).
+    /// An UPDATE's rows matched and changed, from the nodes' info texts.
     update: Option<(u64, u64)>,
 }
 
@@ -68,7 +67,6 @@ impl Session {
         if more {
             status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
         }
-        let mut affected = counts.affected;
         // An UPDATE whose WHERE became FALSE may get no info text from the nodes.
         let is_update = strata_sql::classify(&plan.before) == strata_sql::StatementKind::Update;
         let update = counts.update.or(is_update.then_some((0, 0)));
@@ -78,18 +76,17 @@ impl Session {
                 "Records: {}  Duplicates: {}  Warnings: {}",
                 counts.records, counts.duplicates, counts.warnings
             ),
-            (RowsAs::InList { .. }, Some((matched, changed))) => {
-                let found_rows = self.client.caps & strata_protocol::constants::cap::FOUND_ROWS;
-                affected = if found_rows != 0 { matched } else { changed };
-                format!(
-                    "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
-                    counts.warnings
-                )
-            }
+            (RowsAs::InList { .. }, Some((matched, changed))) => format!(
+                "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
+                counts.warnings
+            ),
             (RowsAs::InList { .. }, None) => String::new(),
         };
+        // The nodes' connections count affected rows as the client asked (matched or
+        // changed rows), so their sum is the client's count.
+        self.statement.outcome.affected_rows = Some(counts.affected);
         let ok = OkPacket {
-            affected_rows: affected,
+            affected_rows: counts.affected,
             last_insert_id,
             status,
             warnings: u16::try_from(counts.warnings).unwrap_or(u16::MAX),
