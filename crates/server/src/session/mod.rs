@@ -529,9 +529,7 @@ impl Session {
             return Err(transaction::transaction_lost(dnid));
         }
         if self.backends.sticky && !self.backends.pinned.is_empty() {
-            return Err(MysqlError::not_supported(
-                "session state (user variables, temporary tables, locks) spanning several data nodes",
-            ));
+            return Err(state_spanning_nodes());
         }
         let enlist = self.txn.open.is_none() && self.in_transaction() && self.state.autocommit;
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
@@ -573,9 +571,7 @@ impl Session {
     /// nodes.
     async fn scratch_lease(&mut self, dnid: DataNodeId) -> Result<Lease, MysqlError> {
         if self.backends.sticky && !self.backends.pinned.is_empty() {
-            return Err(MysqlError::not_supported(
-                "session state (user variables, temporary tables, locks) spanning several data nodes",
-            ));
+            return Err(state_spanning_nodes());
         }
         self.note_primary_use(dnid);
         let ctx = self.ctx.clone();
@@ -766,6 +762,14 @@ async fn pooled_lease(
             }
         }
     }
+}
+
+/// The refusal of a statement over several data nodes in a session whose state lives
+/// on one pinned connection (its user variables would be NULL on the other nodes).
+pub(super) fn state_spanning_nodes() -> MysqlError {
+    MysqlError::not_supported(
+        "session state (user variables, temporary tables, locks) spanning several data nodes",
+    )
 }
 
 /// How a relayed reply is adapted for this client (see `RelayMode`).
