@@ -38,6 +38,22 @@ impl Session {
         plan: &ReadThenWrite,
         more: bool,
     ) -> Result<Answer, SessionError> {
+        let upsert = matches!(
+            plan.rows,
+            RowsAs::Values {
+                counts: InsertCounts::Upsert,
+                ..
+            }
+        );
+        if upsert && self.client.row_counting() == strata_backend::RowCounting::Found {
+            // MariaDB counts an upsert's duplicates by rows touched in the VALUES form
+            // and by rows changed in INSERT ... SELECT when the client counts found
+            // rows: the batches' counts would not add up to MySQL's.
+            self.err(&MysqlError::not_supported(
+                "INSERT ... SELECT ... ON DUPLICATE KEY UPDATE across data nodes from a client with CLIENT_FOUND_ROWS",
+            ));
+            return Ok(Answer::Failed);
+        }
         let atomic = self.state.multi_node && self.ctx.xa.xa();
         let implicit = atomic && self.txn.open.is_none();
         if implicit {
