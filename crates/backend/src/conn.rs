@@ -35,9 +35,9 @@ mod local_infile;
 /// Capabilities Strata asks of storage nodes: classic EOF packets (the relay converts),
 /// multi-statements and multi-results, no compression. LOCAL INFILE lets a storage node
 /// ask for the rows of a `LOAD DATA LOCAL` that Strata sends it (no file is ever read).
+/// CLIENT_FOUND_ROWS is added per connection (see [`RowCounting`]).
 pub const BACKEND_CAPABILITIES: u32 = cap::LONG_PASSWORD
     | cap::LOCAL_FILES
-    | cap::FOUND_ROWS
     | cap::LONG_FLAG
     | cap::CONNECT_WITH_DB
     | cap::PROTOCOL_41
@@ -48,6 +48,37 @@ pub const BACKEND_CAPABILITIES: u32 = cap::LONG_PASSWORD
     | cap::PS_MULTI_RESULTS
     | cap::PLUGIN_AUTH
     | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA;
+
+/// What the affected rows of an UPDATE (and of INSERT ... ON DUPLICATE KEY UPDATE)
+/// count on a connection: fixed at login by CLIENT_FOUND_ROWS, so a client session
+/// borrows connections of the kind its own login asked for and the storage node's
+/// counts are the client's counts, relayed or summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RowCounting {
+    /// Rows matched (CLIENT_FOUND_ROWS): most drivers' default.
+    #[default]
+    Found,
+    /// Rows changed (no CLIENT_FOUND_ROWS): the mariadb CLI, `useAffectedRows`...
+    Changed,
+}
+
+impl RowCounting {
+    /// The kind a client's capability flags ask for.
+    pub fn of_client(capabilities: u32) -> RowCounting {
+        if capabilities & cap::FOUND_ROWS != 0 {
+            RowCounting::Found
+        } else {
+            RowCounting::Changed
+        }
+    }
+
+    fn capabilities(self) -> u32 {
+        match self {
+            RowCounting::Found => BACKEND_CAPABILITIES | cap::FOUND_ROWS,
+            RowCounting::Changed => BACKEND_CAPABILITIES,
+        }
+    }
+}
 
 /// Largest packet accepted from a storage node on control paths.
 const BACKEND_MAX_PACKET: usize = 1 << 30;
@@ -230,13 +261,24 @@ pub struct BackendConn {
 }
 
 impl BackendConn {
-    /// Opens and authenticates a connection, with no database selected. With `tls` the
-    /// login and everything after it run over TLS, and a storage node that does not
-    /// offer TLS or whose certificate does not verify is refused (never clear text).
+    /// Opens and authenticates a connection counting found rows, with no database
+    /// selected. With `tls` the login and everything after it run over TLS, and a
+    /// storage node that does not offer TLS or whose certificate does not verify is
+    /// refused (never clear text).
     pub async fn connect(
         target: Arc<StorageTarget>,
         tls: Option<&ClientTls>,
         timeout: Duration,
+    ) -> Result<Self, BackendError> {
+        Self::connect_counting(target, tls, timeout, RowCounting::Found).await
+    }
+
+    /// Like [`Self::connect`], its affected rows counted as `counting` says.
+    pub async fn connect_counting(
+        target: Arc<StorageTarget>,
+        tls: Option<&ClientTls>,
+        timeout: Duration,
+        counting: RowCounting,
     ) -> Result<Self, BackendError> {
         let addr = format!("{}:{}", target.host, target.port);
         let open = async {
@@ -249,7 +291,7 @@ impl BackendConn {
                 user: &target.user,
                 password: &target.password,
                 database: None,
-                capabilities: BACKEND_CAPABILITIES,
+                capabilities: counting.capabilities(),
                 charset: charset::UTF8MB4_GENERAL_CI,
             };
             client_connect_over(stream, BACKEND_MAX_PACKET, &login, tls)

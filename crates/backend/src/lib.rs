@@ -11,7 +11,7 @@ pub mod relay;
 pub mod storage_tls;
 
 pub use conn::{
-    BackendConn, PreparedOnBackend, ResponseHead, SessionVars, StorageTarget, TextRows,
+    BackendConn, PreparedOnBackend, ResponseHead, RowCounting, SessionVars, StorageTarget, TextRows,
 };
 pub use pool::{Lease, Pool, PoolSettings};
 pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};

@@ -17,6 +17,10 @@
 //! connections it opened itself: its statements never wait for another thread's event
 //! loop. When the pool is full a worker closes another shard's idle connection and
 //! opens its own.
+//!
+//! Each shard keeps two idle lists, one per [`RowCounting`]: a connection counts
+//! affected rows the way its login asked for all its life, and a session borrows the
+//! kind its client asked for.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -28,7 +32,7 @@ use tracing::{debug, warn};
 
 use strata_protocol::ClientTls;
 
-use crate::conn::{BackendConn, StorageTarget};
+use crate::conn::{BackendConn, RowCounting, StorageTarget};
 use crate::BackendError;
 use strata_catalog::DataNodeId;
 
@@ -73,7 +77,8 @@ struct Pooled {
     /// several times per statement.
     conn: Box<BackendConn>,
     permit: OwnedSemaphorePermit,
-    /// The idle list it returns to: the shard of the thread that opened it.
+    /// The idle list it returns to: the shard of the thread that opened it and its
+    /// kind (see `Pool::list`).
     home: usize,
 }
 
@@ -163,7 +168,7 @@ pub struct Pool {
     /// Set while the heartbeat cannot reach the storage node (see `mark_down`).
     down: AtomicBool,
     settings: PoolSettings,
-    /// Idle connections per shard, most recently used last.
+    /// Idle connections per shard and kind (see `list`), most recently used last.
     idle: Box<[Mutex<Vec<Pooled>>]>,
     permits: Arc<Semaphore>,
     returned: Notify,
@@ -216,7 +221,9 @@ impl Pool {
             down: AtomicBool::new(false),
             permits: Arc::new(Semaphore::new(settings.max_size.max(1))),
             settings,
-            idle: (0..=workers).map(|_| Mutex::new(Vec::new())).collect(),
+            idle: (0..Pool::list(workers + 1, RowCounting::Found))
+                .map(|_| Mutex::new(Vec::new()))
+                .collect(),
             returned: Notify::new(),
             closed: AtomicBool::new(false),
             closing: Arc::new(Notify::new()),
@@ -396,14 +403,32 @@ impl Pool {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The calling thread's shard (the background shard for threads this pool was not
-    /// sized for).
-    fn own_shard(&self) -> usize {
-        let shard = thread_shard();
-        if shard < self.idle.len() {
-            shard
+    /// The idle list of `shard`'s connections of kind `counting`.
+    fn list(shard: usize, counting: RowCounting) -> usize {
+        shard * 2
+            + match counting {
+                RowCounting::Found => 0,
+                RowCounting::Changed => 1,
+            }
+    }
+
+    /// The kind of the connections of idle list `list`.
+    fn kind_of(list: usize) -> RowCounting {
+        if list.is_multiple_of(2) {
+            RowCounting::Found
         } else {
-            0
+            RowCounting::Changed
+        }
+    }
+
+    /// The calling thread's idle list for `counting` (the background shard's for
+    /// threads this pool was not sized for).
+    fn own_list(&self, counting: RowCounting) -> usize {
+        let list = Pool::list(thread_shard(), counting);
+        if list < self.idle.len() {
+            list
+        } else {
+            Pool::list(0, counting)
         }
     }
 
@@ -475,8 +500,8 @@ impl Pool {
         out
     }
 
-    fn take_idle(&self, shard: usize, want_db: Option<&str>) -> Option<Lease> {
-        let mut idle = self.idle_guard(shard);
+    fn take_idle(&self, list: usize, want_db: Option<&str>) -> Option<Lease> {
+        let mut idle = self.idle_guard(list);
         // Most recently used first: its caches are warm.
         let pos = idle.iter().rposition(|p| match want_db {
             None => p.conn.applied_db().is_none(),
@@ -494,11 +519,11 @@ impl Pool {
         }
     }
 
-    /// Closes the least recently used idle connection, the calling shard's first, and
+    /// Closes the least recently used idle connection, the calling thread's list first, and
     /// hands over its permit.
-    fn evict_one_idle(&self, shard: usize) -> Option<OwnedSemaphorePermit> {
-        let others = (0..self.idle.len()).filter(|s| *s != shard);
-        for s in std::iter::once(shard).chain(others) {
+    fn evict_one_idle(&self, list: usize) -> Option<OwnedSemaphorePermit> {
+        let others = (0..self.idle.len()).filter(|s| *s != list);
+        for s in std::iter::once(list).chain(others) {
             let mut idle = self.idle_guard(s);
             if !idle.is_empty() {
                 let pooled = idle.remove(0);
@@ -509,9 +534,20 @@ impl Pool {
         None
     }
 
-    /// Lends a connection; `want_db` None asks for one that never selected a database.
+    /// Lends a connection counting found rows; `want_db` None asks for one that never
+    /// selected a database.
     pub async fn acquire(&self, want_db: Option<&str>) -> Result<Lease, BackendError> {
-        let shard = self.own_shard();
+        self.acquire_counting(want_db, RowCounting::Found).await
+    }
+
+    /// Lends a connection whose affected rows count as `counting` says (a client
+    /// session's kind); `want_db` as for [`Self::acquire`].
+    pub async fn acquire_counting(
+        &self,
+        want_db: Option<&str>,
+        counting: RowCounting,
+    ) -> Result<Lease, BackendError> {
+        let list = self.own_list(counting);
         if self.closed.load(Ordering::Relaxed) {
             return Err(BackendError::PoolClosed(self.dnid));
         }
@@ -519,11 +555,11 @@ impl Pool {
             self.wait_hold().await?;
         }
         // The common case: an idle connection of this thread, no clock read needed.
-        if let Some(lease) = self.take_idle(shard, want_db) {
+        if let Some(lease) = self.take_idle(list, want_db) {
             return Ok(lease);
         }
         let started = Instant::now();
-        let result = self.acquire_slow(shard, want_db, started).await;
+        let result = self.acquire_slow(list, want_db, started).await;
         self.acquire_waits.fetch_add(1, Ordering::Relaxed);
         self.acquire_wait_us
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -534,7 +570,7 @@ impl Pool {
     /// to come back, until the acquire timeout.
     async fn acquire_slow(
         &self,
-        shard: usize,
+        list: usize,
         want_db: Option<&str>,
         started: Instant,
     ) -> Result<Lease, BackendError> {
@@ -543,15 +579,15 @@ impl Pool {
             if self.closed.load(Ordering::Relaxed) {
                 return Err(BackendError::PoolClosed(self.dnid));
             }
-            if let Some(lease) = self.take_idle(shard, want_db) {
+            if let Some(lease) = self.take_idle(list, want_db) {
                 return Ok(lease);
             }
             let permit = match self.permits.clone().try_acquire_owned() {
                 Ok(p) => Some(p),
-                Err(_) => self.evict_one_idle(shard),
+                Err(_) => self.evict_one_idle(list),
             };
             if let Some(permit) = permit {
-                return self.open(permit, shard).await.map(|p| self.lend(p));
+                return self.open(permit, list).await.map(|p| self.lend(p));
             }
             let now = Instant::now();
             if now >= deadline {
@@ -574,8 +610,9 @@ impl Pool {
         home: usize,
     ) -> Result<Pooled, BackendError> {
         let tls = self.tls();
-        match BackendConn::connect(self.target(), tls.as_ref(), self.settings.connect_timeout).await
-        {
+        let timeout = self.settings.connect_timeout;
+        let counting = Pool::kind_of(home);
+        match BackendConn::connect_counting(self.target(), tls.as_ref(), timeout, counting).await {
             Ok(conn) => {
                 if self.failures.swap(0, Ordering::Relaxed) > 0 {
                     *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -696,7 +733,7 @@ impl Pool {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
                 break;
             };
-            match self.open(permit, self.own_shard()).await {
+            match self.open(permit, self.own_list(RowCounting::Found)).await {
                 Ok(pooled) => self.park(pooled),
                 Err(e) => {
                     warn!(dnid = self.dnid.get(), error = %e, "cannot open a storage connection; will retry");

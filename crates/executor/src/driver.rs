@@ -248,11 +248,53 @@ impl WriteResult {
                 .find(|&id| id != 0)
                 .unwrap_or(0),
             info: match combine {
-                WriteCombine::Sum => String::new(),
+                WriteCombine::Sum => summed_info(self.oks.iter().map(|(_, ok)| ok.info.as_str())),
                 WriteCombine::Replicated => first.map(|ok| ok.info.clone()).unwrap_or_default(),
             },
         }
     }
+}
+
+/// The info texts of several nodes' OK packets as one: each count added up when every
+/// text has the same labels (`Rows matched: 2  Changed: 1  Warnings: 0` of an UPDATE,
+/// `Records: 3  Duplicates: 1  Warnings: 0` of a multi-row INSERT); empty when they
+/// differ (a node that got one row of an INSERT sends no text, and what it counted
+/// as duplicates is not known here).
+pub fn summed_info<'a>(infos: impl Iterator<Item = &'a str>) -> String {
+    let mut sum: Option<Vec<(&str, u64)>> = None;
+    for info in infos {
+        let Some(counts) = info_counts(info) else {
+            return String::new();
+        };
+        match &mut sum {
+            None => sum = Some(counts),
+            Some(sum) => {
+                if sum.len() != counts.len() || sum.iter().zip(&counts).any(|(a, b)| a.0 != b.0) {
+                    return String::new();
+                }
+                for (total, (_, n)) in sum.iter_mut().zip(counts) {
+                    total.1 += n;
+                }
+            }
+        }
+    }
+    sum.map(|counts| {
+        let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{l}: {n}")).collect();
+        parts.join("  ")
+    })
+    .unwrap_or_default()
+}
+
+/// The `Label: N` pairs of an info text, None when it is empty or has anything else.
+fn info_counts(info: &str) -> Option<Vec<(&str, u64)>> {
+    let counts = info
+        .split("  ")
+        .map(|part| {
+            let (label, n) = part.split_once(": ")?;
+            Some((label, n.trim().parse().ok()?))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (!counts.is_empty()).then_some(counts)
 }
 
 /// The counts of the one OK packet a multi-node write answers with.
@@ -264,7 +306,8 @@ pub struct CombinedOk {
     pub warnings: u16,
     /// The first non-zero insert id a node reported (0: none).
     pub last_insert_id: u64,
-    /// One copy's info text for a global table; empty otherwise.
+    /// One copy's info text for a global table; the nodes' counts added up otherwise
+    /// (see [`summed_info`]).
     pub info: String,
 }
 

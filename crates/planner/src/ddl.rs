@@ -655,10 +655,8 @@ fn plan_create(
         }
     }
     let nodes = placement.nodes();
-    if ct.query.is_some() && nodes.len() > 1 {
-        return Err(PlanError::unsupported(
-            "CREATE TABLE ... SELECT across data nodes",
-        ));
+    if let Some(query) = &ct.query {
+        select_on_one_node(query, &nodes, &resolver)?;
     }
     if like.is_none() {
         info.auto_increment_column = if nodes.len() > 1 {

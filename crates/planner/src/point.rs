@@ -11,7 +11,7 @@
 //! plans the statement in full, so the answer is always the planner's.
 //!
 //! Only shapes where nothing else can change the plan qualify: one table and no joins,
-//! no CTE, no subquery anywhere, no `DNID`, no `FOUND_ROWS()`, and an UPDATE must not
+//! no CTE, no subquery anywhere, no `DNID`, no `FOUND_ROWS()` or `ROW_COUNT()`, and an UPDATE must not
 //! assign the sharding column (checked per statement, against the current catalog).
 
 use std::ops::ControlFlow;
@@ -98,7 +98,7 @@ impl PointRoute {
     }
 
     fn of_query(q: &Query) -> Option<PointRoute> {
-        if q.with.is_some() || calls_any(q, &["FOUND_ROWS"]) {
+        if q.with.is_some() || calls_any(q, &["FOUND_ROWS", "ROW_COUNT"]) {
             return None;
         }
         let SetExpr::Select(select) = &*q.body else {

@@ -38,8 +38,15 @@ pub(crate) fn plan_native(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
+    // Both belong to the session's previous statement: the compute node answers a
+    // plain `SELECT ROW_COUNT()` itself, and a storage node cannot answer either.
     if calls_any(&query, &["FOUND_ROWS"]) {
         return Err(PlanError::unsupported("FOUND_ROWS()"));
+    }
+    if calls_any(&query, &["ROW_COUNT"]) {
+        return Err(PlanError::unsupported(
+            "ROW_COUNT() other than alone in a SELECT without tables",
+        ));
     }
     let resolver = Resolver::new(ctx, catalog);
     let dnid = dnid::extract(&mut query)?;

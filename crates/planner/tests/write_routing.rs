@@ -322,10 +322,30 @@ fn writes_that_could_go_wrong_are_refused() {
             "a correlated subquery in an UPDATE or DELETE across data nodes".into()
         ))
     );
+    // ON DUPLICATE KEY UPDATE goes with each batch of rows.
+    match plan_sql(
+        "INSERT INTO orders (id, amount) SELECT cid, 1 FROM customers \
+         ON DUPLICATE KEY UPDATE amount = orders.amount + VALUES(amount)",
+    ) {
+        Ok(Plan::ReadThenWrite(r)) => assert_eq!(
+            (r.after.as_str(), &r.rows),
+            (
+                "ON DUPLICATE KEY UPDATE amount = orders.amount + VALUES(amount)",
+                &strata_planner::RowsAs::Values {
+                    batch_rows: 1000,
+                    counts: strata_planner::InsertCounts::Upsert
+                }
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A column that is the SELECT's (or ambiguous in MySQL) is not in the VALUES form.
     assert_eq!(
-        plan_sql("INSERT INTO orders (id) SELECT oid FROM orders2 ON DUPLICATE KEY UPDATE id = 1"),
+        plan_sql("INSERT INTO orders (id) SELECT cid FROM customers ON DUPLICATE KEY UPDATE amount = customer"),
         Err(PlanError::Unsupported(
-            "INSERT ... SELECT across data nodes with ON DUPLICATE KEY UPDATE".into()
+            "INSERT ... SELECT ... ON DUPLICATE KEY UPDATE across data nodes with 'amount = customer' \
+             (name the target's columns as orders.col, the row's as VALUES(col))"
+                .into()
         ))
     );
 }

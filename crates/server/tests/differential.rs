@@ -1566,11 +1566,8 @@ async fn generated_statements_answer_like_one_mariadb() -> TestResult {
 }
 
 /// Without CLIENT_FOUND_ROWS MySQL reports the rows an UPDATE changed, not the rows it
-/// matched. Strata's storage-node connections always set the flag (see
-/// `BACKEND_CAPABILITIES` in crates/backend/src/conn.rs), so a client that did not ask
-/// for found rows gets matched rows. Open bug, kept as a failing test.
+/// matched (the client here does not ask for found rows; see tests/affected_rows.rs).
 #[tokio::test]
-#[ignore = "open bug: storage-node connections always use CLIENT_FOUND_ROWS"]
 async fn affected_rows_count_changed_rows_without_client_found_rows() -> TestResult {
     let (node, mut c) = node_and_conn(4).await?;
     c.query_drop("CREATE TABLE fr (id INT PRIMARY KEY, k INT) SHARD BY VERTICAL ON DATANODE '2'")

@@ -505,3 +505,40 @@ fn a_join_under_a_limit_stops_streaming_and_drains_the_rest() {
     assert!(read < 5, "read {read} streamed rows for one");
     assert_eq!(io.nodes[0].drained + io.nodes[1].drained + read, 100);
 }
+
+#[test]
+fn info_texts_of_several_nodes_add_up_when_their_labels_agree() {
+    let update = [
+        "Rows matched: 2  Changed: 1  Warnings: 0",
+        "Rows matched: 3  Changed: 0  Warnings: 1",
+    ];
+    assert_eq!(
+        summed_info(update.into_iter()),
+        "Rows matched: 5  Changed: 1  Warnings: 1"
+    );
+    let insert = [
+        "Records: 2  Duplicates: 1  Warnings: 0",
+        "Records: 3  Duplicates: 0  Warnings: 0",
+    ];
+    assert_eq!(
+        summed_info(insert.into_iter()),
+        "Records: 5  Duplicates: 1  Warnings: 0"
+    );
+    // A node that sent no text (one row of an INSERT), or texts of another shape.
+    assert_eq!(
+        summed_info(["Records: 2  Duplicates: 1  Warnings: 0", ""].into_iter()),
+        ""
+    );
+    assert_eq!(
+        summed_info(
+            [
+                "Records: 2  Warnings: 0",
+                "Records: 2  Duplicates: 0  Warnings: 0"
+            ]
+            .into_iter()
+        ),
+        ""
+    );
+    assert_eq!(summed_info(["garbage"].into_iter()), "");
+    assert_eq!(summed_info(std::iter::empty()), "");
+}

@@ -1,4 +1,5 @@
-//! A new table's distribution: from its SHARD BY clause or the database's defaults.
+//! A new table's distribution: from its SHARD BY clause or the database's defaults; and
+//! whether the rows of its CREATE TABLE ... SELECT are all on its node.
 
 use super::*;
 
@@ -284,5 +285,24 @@ pub(super) fn default_distribution(
                 None => Ok((vertical, None)),
             }
         }
+    }
+}
+
+/// CREATE TABLE ... SELECT runs as sent on the new table's node: refused unless the
+/// table has one node and its SELECT finds every row it reads there (a SELECT of a
+/// table sharded over several nodes would copy only that node's rows).
+pub(super) fn select_on_one_node(
+    query: &sqlparser::ast::Query,
+    nodes: &[DataNodeId],
+    resolver: &Resolver<'_>,
+) -> Result<(), PlanError> {
+    let refuse = || PlanError::unsupported("CREATE TABLE ... SELECT across data nodes");
+    let [node] = nodes else {
+        return Err(refuse());
+    };
+    let only: crate::keys::NodeSet = std::iter::once(*node).collect();
+    match crate::scope::query_scope(query, resolver)?.route(Some(*node), Some(&only)) {
+        Ok(crate::scope::Route::Single(n)) if n == *node => Ok(()),
+        _ => Err(refuse()),
     }
 }

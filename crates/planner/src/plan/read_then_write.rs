@@ -57,17 +57,21 @@ pub enum InsertCounts {
     Replace,
     /// INSERT: no duplicates (one fails the statement).
     Insert,
+    /// INSERT ... ON DUPLICATE KEY UPDATE: rows updated to new values (a row set to
+    /// its current values is no duplicate, as in MySQL).
+    Upsert,
 }
 
 impl InsertCounts {
     /// The duplicates of a data node's one-row INSERT that affected `affected` rows
     /// (its OK packet has no info text): MySQL counts `records - copied` with IGNORE,
-    /// else `deleted + updated`, and reports `copied + deleted + updated` as affected.
+    /// else `deleted + updated`, and reports `copied + deleted + updated` as affected
+    /// (an upsert: 1 inserted, 2 updated, 0 unchanged — 1 with CLIENT_FOUND_ROWS).
     pub fn one_row_duplicates(self, affected: u64) -> u64 {
         match self {
             InsertCounts::Insert => 0,
             InsertCounts::Ignore => u64::from(affected == 0),
-            InsertCounts::Replace => affected.saturating_sub(1),
+            InsertCounts::Replace | InsertCounts::Upsert => affected.saturating_sub(1),
         }
     }
 }

@@ -64,6 +64,7 @@ impl Session {
         let result = self.statement(sql, raw, more).await;
         self.release_planned_tables();
         self.settle_writes();
+        self.settle_row_count();
         self.record_statement(sql, started);
         self.audit_statement(sql, started);
         result
@@ -86,11 +87,22 @@ impl Session {
         let result = self.stmt_execute(statement_id, body).await;
         self.release_planned_tables();
         self.settle_writes();
+        self.settle_row_count();
         if let Some(sql) = sql {
             self.record_statement(&sql, started);
             self.audit_statement(&sql, started);
         }
         result
+    }
+
+    /// Keeps what `ROW_COUNT()` answers next: the affected rows of the OK packet the
+    /// statement ended with, -1 after rows or an error (as MariaDB does).
+    fn settle_row_count(&mut self) {
+        let o = &self.statement.outcome;
+        self.state.row_count = match (o.error, o.affected_rows) {
+            (0, Some(n)) => i64::try_from(n).unwrap_or(i64::MAX),
+            _ => -1,
+        };
     }
 
     /// Hands the statement just run to the statistics (a copy into this thread's

@@ -2,7 +2,7 @@
 //! handshake, and the reply writers that need nothing but the connection and the
 //! status flags they are given.
 
-use strata_backend::SchemaRename;
+use strata_backend::{RowCounting, SchemaRename};
 use strata_protocol::constants::status;
 use strata_protocol::packets::OkPacket;
 use strata_protocol::stream::ServerStream;
@@ -24,6 +24,12 @@ pub(super) struct ClientConn {
 }
 
 impl ClientConn {
+    /// The kind of storage connection this client's statements run on, so that the
+    /// affected rows it is told are those its login asked for (CLIENT_FOUND_ROWS).
+    pub fn row_counting(&self) -> RowCounting {
+        RowCounting::of_client(self.caps)
+    }
+
     /// How result sets go to this client: its EOF format, binary rows when the reply
     /// asks for them.
     pub fn result_format(&self, reply: ReplyFormat) -> ResultFormat {

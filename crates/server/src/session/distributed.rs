@@ -27,7 +27,9 @@ use crate::context::ServerContext;
 use crate::jobs::{JobHandle, JobKind};
 
 use super::transaction::STATEMENT_SAVEPOINT;
-use super::{backend_error, Answer, Handled, ReplyFormat, Session, SessionError};
+use super::{
+    backend_error, state_spanning_nodes, Answer, Handled, ReplyFormat, Session, SessionError,
+};
 use strata_catalog::DataNodeId;
 
 impl Session {
@@ -47,6 +49,11 @@ impl Session {
         &mut self,
         nodes: &[DataNodeId],
     ) -> Result<Vec<Lease>, MysqlError> {
+        // Checked up front: `lease` checks it per node, but taking the pinned
+        // connection first would leave no pinned one for that check to see.
+        if nodes.len() > 1 && self.backends.sticky && !self.backends.pinned.is_empty() {
+            return Err(state_spanning_nodes());
+        }
         let mut leases = Vec::with_capacity(nodes.len());
         for &dnid in nodes {
             let physical = self.physical_of(dnid);
@@ -102,6 +109,7 @@ impl Session {
         if more {
             status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
         }
+        self.statement.outcome.affected_rows = Some(combined.affected_rows);
         let ok = OkPacket {
             affected_rows: combined.affected_rows,
             last_insert_id,

@@ -75,7 +75,11 @@ impl Session {
                             self.identity.account.host.as_str()
                         )),
                     ),
-                    SelectFunction::FoundRows | SelectFunction::RowCount => return None,
+                    SelectFunction::RowCount => (
+                        ColumnDef::bigint(&item.name, false),
+                        Some(self.state.row_count.to_string()),
+                    ),
+                    SelectFunction::FoundRows => return None,
                 },
                 SelectExpr::Literal(l) => match l {
                     SelectLiteral::Int(i) => {

@@ -532,9 +532,7 @@ impl Session {
             return Err(transaction::transaction_lost(dnid));
         }
         if self.backends.sticky && !self.backends.pinned.is_empty() {
-            return Err(MysqlError::not_supported(
-                "session state (user variables, temporary tables, locks) spanning several data nodes",
-            ));
+            return Err(state_spanning_nodes());
         }
         let enlist = self.txn.open.is_none() && self.in_transaction() && self.state.autocommit;
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
@@ -551,7 +549,8 @@ impl Session {
             vars
         });
         let vars = xa_vars.as_ref().unwrap_or(&self.state.vars);
-        let mut lease = pooled_lease(&node.pool, dnid, physical_db, vars).await?;
+        let counting = self.client.row_counting();
+        let mut lease = pooled_lease(&node.pool, dnid, physical_db, vars, counting).await?;
         if self.txn.open.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
@@ -575,9 +574,7 @@ impl Session {
     /// nodes.
     async fn scratch_lease(&mut self, dnid: DataNodeId) -> Result<Lease, MysqlError> {
         if self.backends.sticky && !self.backends.pinned.is_empty() {
-            return Err(MysqlError::not_supported(
-                "session state (user variables, temporary tables, locks) spanning several data nodes",
-            ));
+            return Err(state_spanning_nodes());
         }
         self.note_primary_use(dnid);
         let ctx = self.ctx.clone();
@@ -590,7 +587,8 @@ impl Session {
         let physical = self.physical_of(dnid);
         let mut vars = self.state.vars.clone();
         vars.set("autocommit", "SESSION autocommit = 1".into());
-        pooled_lease(&node.pool, dnid, physical.as_deref(), &vars).await
+        let counting = self.client.row_counting();
+        pooled_lease(&node.pool, dnid, physical.as_deref(), &vars, counting).await
     }
 
     /// Leases a connection on the data node `routed` names, as [`Self::lease`] does;
@@ -703,6 +701,7 @@ impl Session {
         self.backends.sticky = false;
         self.backends.keep_for_warnings = false;
         self.state.last_insert_id = 0;
+        self.state.row_count = -1;
         self.prepared.statements.clear();
     }
 
@@ -738,21 +737,22 @@ impl Session {
     }
 }
 
-/// A pooled connection to `dnid` with `physical_db` and `vars` applied. An idle pooled
-/// connection may have died since it was pooled (its storage server restarted or failed
-/// over): nothing of the statement has run on it yet, so one more connection is tried
-/// before the session sees an error.
+/// A pooled connection of kind `counting` to `dnid` with `physical_db` and `vars`
+/// applied. An idle pooled connection may have died since it was pooled (its storage
+/// server restarted or failed over): nothing of the statement has run on it yet, so one
+/// more connection is tried before the session sees an error.
 async fn pooled_lease(
     pool: &strata_backend::pool::Pool,
     dnid: DataNodeId,
     physical_db: Option<&str>,
     vars: &SessionVars,
+    counting: strata_backend::RowCounting,
 ) -> Result<Lease, MysqlError> {
     let mut attempts = 0;
     loop {
         attempts += 1;
         let mut lease = pool
-            .acquire(physical_db)
+            .acquire_counting(physical_db, counting)
             .await
             .map_err(|e| backend_error(dnid, &e))?;
         match lease.sync_state(physical_db, vars).await {
@@ -767,6 +767,14 @@ async fn pooled_lease(
             }
         }
     }
+}
+
+/// The refusal of a statement over several data nodes in a session whose state lives
+/// on one pinned connection (its user variables would be NULL on the other nodes).
+pub(super) fn state_spanning_nodes() -> MysqlError {
+    MysqlError::not_supported(
+        "session state (user variables, temporary tables, locks) spanning several data nodes",
+    )
 }
 
 /// How a relayed reply is adapted for this client (see `RelayMode`).

@@ -27,8 +27,7 @@ struct Counts {
     duplicates: u64,
     warnings: u64,
     insert_id: Option<u64>,
-    /// An UPDATE's rows matched and changed, from the nodes' info texts (their
-    /// connections count found rows as affected).
+    /// An UPDATE's rows matched and changed, from the nodes' info texts.
     update: Option<(u64, u64)>,
 }
 
@@ -39,6 +38,22 @@ impl Session {
         plan: &ReadThenWrite,
         more: bool,
     ) -> Result<Answer, SessionError> {
+        let upsert = matches!(
+            plan.rows,
+            RowsAs::Values {
+                counts: InsertCounts::Upsert,
+                ..
+            }
+        );
+        if upsert && self.client.row_counting() == strata_backend::RowCounting::Found {
+            // MariaDB counts an upsert's duplicates by rows touched in the VALUES form
+            // and by rows changed in INSERT ... SELECT when the client counts found
+            // rows: the batches' counts would not add up to MySQL's.
+            self.err(&MysqlError::not_supported(
+                "INSERT ... SELECT ... ON DUPLICATE KEY UPDATE across data nodes from a client with CLIENT_FOUND_ROWS",
+            ));
+            return Ok(Answer::Failed);
+        }
         let atomic = self.state.multi_node && self.ctx.xa.xa();
         let implicit = atomic && self.txn.open.is_none();
         if implicit {
@@ -68,7 +83,6 @@ impl Session {
         if more {
             status |= strata_protocol::constants::status::MORE_RESULTS_EXISTS;
         }
-        let mut affected = counts.affected;
         // An UPDATE whose WHERE became FALSE may get no info text from the nodes.
         let is_update = strata_sql::classify(&plan.before) == strata_sql::StatementKind::Update;
         let update = counts.update.or(is_update.then_some((0, 0)));
@@ -78,18 +92,17 @@ impl Session {
                 "Records: {}  Duplicates: {}  Warnings: {}",
                 counts.records, counts.duplicates, counts.warnings
             ),
-            (RowsAs::InList { .. }, Some((matched, changed))) => {
-                let found_rows = self.client.caps & strata_protocol::constants::cap::FOUND_ROWS;
-                affected = if found_rows != 0 { matched } else { changed };
-                format!(
-                    "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
-                    counts.warnings
-                )
-            }
+            (RowsAs::InList { .. }, Some((matched, changed))) => format!(
+                "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
+                counts.warnings
+            ),
             (RowsAs::InList { .. }, None) => String::new(),
         };
+        // The nodes' connections count affected rows as the client asked (matched or
+        // changed rows), so their sum is the client's count.
+        self.statement.outcome.affected_rows = Some(counts.affected);
         let ok = OkPacket {
-            affected_rows: affected,
+            affected_rows: counts.affected,
             last_insert_id,
             status,
             warnings: u16::try_from(counts.warnings).unwrap_or(u16::MAX),

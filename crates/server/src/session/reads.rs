@@ -98,7 +98,8 @@ impl Session {
             .node(dnid)?
             .reads
             .choose(read.with_primary, written_at)?;
-        let mut lease = match pool.acquire(physical_db).await {
+        let counting = self.client.row_counting();
+        let mut lease = match pool.acquire_counting(physical_db, counting).await {
             Ok(l) => l,
             Err(e) => {
                 tracing::debug!(dnid = dnid.get(), error = %e, "replica unavailable for a read; reading from the primary");

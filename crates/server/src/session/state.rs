@@ -28,6 +28,10 @@ pub(super) struct SessionState {
     pub isolation: strata_sql::IsolationLevel,
     /// LAST_INSERT_ID() and the OK packet's insert id.
     pub last_insert_id: u64,
+    /// ROW_COUNT(): the affected rows of the previous statement's OK packet, -1
+    /// after a result set or an error (answered here: the storage connection that
+    /// ran the previous statement is not the one a SELECT would go to).
+    pub row_count: i64,
 }
 
 impl Default for SessionState {
@@ -43,6 +47,7 @@ impl Default for SessionState {
             autocommit: true,
             isolation: strata_sql::IsolationLevel::RepeatableRead,
             last_insert_id: 0,
+            row_count: -1,
         }
     }
 }
