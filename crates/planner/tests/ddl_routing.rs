@@ -313,10 +313,20 @@ fn schema_changes_run_on_every_node_of_the_table() {
         ("CREATE INDEX i ON orders (amount)", &all),
         ("DROP INDEX i ON audit", &[2]),
         ("TRUNCATE TABLE region", &all),
+        // Table options alone (sqlparser cannot read them; ORMs set comments so).
+        ("ALTER TABLE orders COMMENT = 'the orders'", &all),
+        ("ALTER TABLE orders ENGINE=InnoDB, COMMENT 'x'", &all),
+        (
+            "ALTER TABLE shop.audit DEFAULT CHARSET utf8mb4 COLLATE = utf8mb4_bin",
+            &[2],
+        ),
     ];
     for (sql, nodes) in cases {
         assert_eq!(plan_sql(sql), Ok(on_nodes(nodes, sql)), "{sql}");
     }
+    // An option list with anything else in it is not taken for options alone.
+    assert!(plan_sql("ALTER TABLE orders COMMENT 'x', DROP COLUMN id").is_err());
+    assert!(plan_sql("ALTER TABLE orders CONVERT TO CHARACTER SET latin1").is_err());
     assert_unsupported([
         (
             "ALTER TABLE orders DROP COLUMN id",

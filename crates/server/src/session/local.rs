@@ -454,7 +454,10 @@ impl Session {
         // Strata's own clauses, in versioned comments only Strata reads, so a dump
         // replays on Strata with them and on MariaDB without them.
         if !logic.rw_split.is_off() {
-            text.push_str(&format!(" /*!999999 RW_SPLIT '{}' */", logic.rw_split.as_str()));
+            text.push_str(&format!(
+                " /*!999999 RW_SPLIT '{}' */",
+                logic.rw_split.as_str()
+            ));
         }
         let mut result = LocalResult::text(&["Database", "Create Database"]);
         result.rows.push(vec![Some(db.to_string()), Some(text)]);
