@@ -441,6 +441,23 @@ async fn user_variables_held_on_one_node_never_reach_a_write_over_several() -> T
         other => return Err(format!("a write over several nodes ran: {other:?}").into()),
     }
     assert_eq!(table_rows(&mut observer, "ws").await?, before);
+    // A statement that names no user variable runs over every node as before (a
+    // restored dump's SET @saved_cs_client must not stop its CREATE TABLEs), and the
+    // variable stays where it was set, not on connections the statement borrowed.
+    strata
+        .query_drop("UPDATE ws SET name = CONCAT(name, '!') WHERE id <= 4")
+        .await?;
+    reference
+        .query_drop("UPDATE ws SET name = CONCAT(name, '!') WHERE id <= 4")
+        .await?;
+    assert_eq!(
+        table_rows(&mut observer, "ws").await?,
+        table_rows(&mut reference, "ws").await?
+    );
+    for _ in 0..3 {
+        let l: Option<i64> = strata.query_first("SELECT @l").await?;
+        assert_eq!(l, Some(1));
+    }
     drop_and_shut_down(node, &mut strata, &db).await
 }
 

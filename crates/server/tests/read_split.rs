@@ -226,11 +226,11 @@ async fn a_database_created_with_rw_split_reads_from_the_replica_and_its_own_wri
     }
     assert_eq!(
         show_create_database(&mut c, "split").await?,
-        "CREATE DATABASE `split` /*!40100 DEFAULT CHARACTER SET utf8mb4 */ /*!999999 RW_SPLIT 'replicas' */"
+        "CREATE DATABASE `split` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci */ /*!999999 RW_SPLIT 'replicas' */"
     );
     assert_eq!(
         show_create_database(&mut c, "plain").await?,
-        "CREATE DATABASE `plain` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+        "CREATE DATABASE `plain` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci */"
     );
     storage.wait_replicas_caught_up().await?;
     let replica = storage.replica(0, 0);

@@ -11,8 +11,15 @@ pub(super) struct Backends {
     pub pinned: Vec<Lease>,
     /// The session created state only its pinned connection has.
     pub sticky: bool,
+    /// That state is more than user variables (temporary tables, locks, prepared
+    /// statements, ...): no statement may use another data node while it lasts.
+    pub beyond_user_vars: bool,
     /// Keep the connection until the next statement (so SHOW WARNINGS finds them).
     pub keep_for_warnings: bool,
+    /// The data node whose connection holds that state (the first kept once sticky):
+    /// connections to other nodes a statement used are not kept for it, so a later
+    /// statement cannot find user variables missing on them.
+    pub state_node: Option<DataNodeId>,
 }
 
 impl Backends {
@@ -32,8 +39,11 @@ impl Backends {
     /// session's transaction or an open cursor uses it); otherwise drops the lease,
     /// which gives the connection back to its pool.
     pub fn finish(&mut self, lease: Lease, needed: bool) {
+        let dnid = lease.target().dnid;
+        let holds_state =
+            self.sticky && !lease.is_broken() && *self.state_node.get_or_insert(dnid) == dnid;
         let keep = !lease.is_broken()
-            && (lease.in_transaction() || needed || self.sticky || self.keep_for_warnings);
+            && (lease.in_transaction() || needed || holds_state || self.keep_for_warnings);
         if keep {
             self.pinned.push(lease);
         }

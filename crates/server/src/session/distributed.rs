@@ -51,7 +51,7 @@ impl Session {
     ) -> Result<Vec<Lease>, MysqlError> {
         // Checked up front: `lease` checks it per node, but taking the pinned
         // connection first would leave no pinned one for that check to see.
-        if nodes.len() > 1 && self.backends.sticky && !self.backends.pinned.is_empty() {
+        if nodes.len() > 1 && self.state_on_pinned_connection() {
             return Err(state_spanning_nodes());
         }
         let mut leases = Vec::with_capacity(nodes.len());

@@ -191,12 +191,16 @@ pub(super) struct StatementState {
     /// `SET STATEMENT ... FOR ` when it runs under statement variables: sent before each
     /// text that runs for it on a storage node.
     variables: Option<std::sync::Arc<str>>,
+    /// It names user variables (`@x`), which live on the session's pinned connection
+    /// only (assumed until the text is looked at).
+    reads_user_vars: bool,
 }
 
 impl Default for StatementState {
     fn default() -> Self {
         StatementState {
             writes: true,
+            reads_user_vars: true,
             outcome: audit::Outcome::default(),
             kind: None,
             keep_digest: false,
@@ -213,6 +217,27 @@ impl Session {
     /// the reply asks for them.
     fn result_format(&self, reply: ReplyFormat) -> ResultFormat {
         self.client.result_format(reply)
+    }
+
+    /// True when this statement needs state only the session's pinned connection has
+    /// (so no other data node may serve it): temporary tables, locks and the like, or
+    /// user variables the statement names.
+    fn state_on_pinned_connection(&self) -> bool {
+        self.backends.sticky
+            && !self.backends.pinned.is_empty()
+            && (self.backends.beyond_user_vars || self.statement.reads_user_vars)
+    }
+
+    /// Records that the statement created state only its connection holds.
+    fn note_connection_state(&mut self, state: query::ConnectionState) {
+        match state {
+            query::ConnectionState::None => {}
+            query::ConnectionState::UserVariables => self.backends.sticky = true,
+            query::ConnectionState::Other => {
+                self.backends.sticky = true;
+                self.backends.beyond_user_vars = true;
+            }
+        }
     }
 
     /// Starts a statement: per-statement state back to its defaults.
@@ -531,7 +556,7 @@ impl Session {
             self.rollback_txn().await;
             return Err(transaction::transaction_lost(dnid));
         }
-        if self.backends.sticky && !self.backends.pinned.is_empty() {
+        if self.state_on_pinned_connection() {
             return Err(state_spanning_nodes());
         }
         let enlist = self.txn.open.is_none() && self.in_transaction() && self.state.autocommit;
@@ -573,7 +598,7 @@ impl Session {
     /// state on a pinned connection is refused, as for any statement over several data
     /// nodes.
     async fn scratch_lease(&mut self, dnid: DataNodeId) -> Result<Lease, MysqlError> {
-        if self.backends.sticky && !self.backends.pinned.is_empty() {
+        if self.state_on_pinned_connection() {
             return Err(state_spanning_nodes());
         }
         self.note_primary_use(dnid);
@@ -699,6 +724,8 @@ impl Session {
         self.state.autocommit = true;
         self.state.isolation = strata_sql::IsolationLevel::RepeatableRead;
         self.backends.sticky = false;
+        self.backends.beyond_user_vars = false;
+        self.backends.state_node = None;
         self.backends.keep_for_warnings = false;
         self.state.last_insert_id = 0;
         self.state.row_count = -1;

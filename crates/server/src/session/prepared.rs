@@ -280,6 +280,7 @@ impl Session {
         self.statement.digest = Some(digest.clone());
         if stmt.pins_connection {
             self.backends.sticky = true;
+            self.backends.beyond_user_vars = true;
         }
         let params = stmt.params;
         let rw_hint = stmt.rw_hint;

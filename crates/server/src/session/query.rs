@@ -29,10 +29,32 @@ pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
     MysqlError::new(code, e.to_string())
 }
 
+/// State a statement may create that only its storage connection holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ConnectionState {
+    /// None.
+    None,
+    /// User variables only: other data nodes can serve statements that do not read
+    /// them.
+    UserVariables,
+    /// Temporary tables, locks, prepared statements, FOUND_ROWS: no statement may use
+    /// another data node's connection while it lasts.
+    Other,
+}
+
 /// True when the statement may create state that only its storage connection holds.
 pub(super) fn creates_connection_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> bool {
+    connection_state(sql, kind, bytes) != ConnectionState::None
+}
+
+/// The state the statement may create that only its storage connection holds.
+pub(super) fn connection_state(
+    sql: &str,
+    kind: StatementKind,
+    bytes: ByteSummary,
+) -> ConnectionState {
     match kind {
-        StatementKind::Lock | StatementKind::Prepare => return true,
+        StatementKind::Lock | StatementKind::Prepare => return ConnectionState::Other,
         StatementKind::Set
         | StatementKind::Select
         | StatementKind::Create
@@ -40,21 +62,30 @@ pub(super) fn creates_connection_state(sql: &str, kind: StatementKind, bytes: By
         | StatementKind::Call => {}
         _ => {
             if !bytes.at_sign() {
-                return false;
+                return ConnectionState::None;
             }
         }
     }
-    if bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar) {
-        return true;
-    }
     let has = |needle: &str| contains_ignore_ascii_case(sql.as_bytes(), needle.as_bytes());
-    match kind {
+    let other = match kind {
         StatementKind::Create => has("temporary"),
         StatementKind::Select | StatementKind::Do => {
             bytes.underscore() && (has("get_lock") || has("sql_calc_found_rows"))
         }
         _ => false,
+    };
+    if other {
+        ConnectionState::Other
+    } else if reads_user_variables(sql, bytes) {
+        ConnectionState::UserVariables
+    } else {
+        ConnectionState::None
     }
+}
+
+/// True when the statement names a user variable (`@x`).
+pub(super) fn reads_user_variables(sql: &str, bytes: ByteSummary) -> bool {
+    bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar)
 }
 
 /// True for statements starting ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM (the planner
@@ -155,6 +186,7 @@ impl Session {
         let (kind, trivial_select) = classify_head(sql);
         self.statement.kind = Some(kind);
         let bytes = ByteSummary::of(raw);
+        self.statement.reads_user_vars = reads_user_variables(sql, bytes);
         self.refresh_account();
         if let Err(e) = self.refuse_while_rejoining(kind) {
             self.err(&e);
@@ -261,9 +293,7 @@ impl Session {
                         }
                     }
                 }
-                if creates_connection_state(sql, kind, bytes) {
-                    self.backends.sticky = true;
-                }
+                self.note_connection_state(connection_state(sql, kind, bytes));
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
                 }
@@ -315,9 +345,7 @@ impl Session {
                         return Ok(Answer::Failed);
                     }
                 }
-                if creates_connection_state(sql, kind, bytes) {
-                    self.backends.sticky = true;
-                }
+                self.note_connection_state(connection_state(sql, kind, bytes));
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     // Strata shows information_schema tables' columns itself.
                     if kind == StatementKind::Explain {
@@ -612,6 +640,12 @@ impl Session {
         }) {
             // User variables and next-transaction settings live on one connection only.
             self.backends.sticky = true;
+            if items
+                .iter()
+                .any(|i| matches!(i, SetItem::Transaction { .. }))
+            {
+                self.backends.beyond_user_vars = true;
+            }
         }
         let mut vars = self.state.vars.clone();
         let mut eval: Vec<String> = Vec::new();
