@@ -143,6 +143,18 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
         Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1235, "{e:?}"),
         other => return Err(format!("ROW_COUNT() over a table: {other:?}").into()),
     }
+    // In a SET (or a write), ROW_COUNT() is the session's previous count too: the
+    // compute node puts it in the text.
+    let mut kept = Vec::new();
+    for conn in [&mut reference_setup, &mut setup] {
+        conn.query_drop("UPDATE cs SET k = k + 1 WHERE id <= 3")
+            .await?;
+        conn.query_drop("SET @r = ROW_COUNT()").await?;
+        let r: Option<i64> = conn.query_first("SELECT @r").await?;
+        kept.push(r);
+    }
+    assert_eq!(kept[0], kept[1]);
+    assert_eq!(kept[1], Some(3));
     setup.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;
     Ok(())

@@ -47,7 +47,7 @@ pub use kill::{parse_kill, Kill};
 pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
 pub use load_data::{parse_load_data, LoadData};
 pub use params::inline_params;
-pub use rewrite::rewrite_schema_names;
+pub use rewrite::{rewrite_schema_names, substitute_row_count};
 pub use schema_pin::{information_schema_table_pin, TablePin};
 pub use search::{contains_ignore_ascii_case, ByteSummary};
 pub use select::{

@@ -235,3 +235,55 @@ mod tests {
         ));
     }
 }
+
+/// `sql` with each call `ROW_COUNT()` replaced by `(value)`; None when it calls none.
+/// `ROW_COUNT()` is the previous statement's count, which the compute node keeps: a
+/// pooled storage connection would answer with whatever statement it ran last.
+pub fn substitute_row_count(sql: &str, value: i64) -> Option<String> {
+    let toks: Vec<Token> = crate::lexer::code_tokens(sql).collect();
+    let mut out = String::new();
+    let mut last = 0;
+    for (i, t) in toks.iter().enumerate() {
+        let call = t.kind == TokenKind::Ident
+            && t.is_keyword(sql, "ROW_COUNT")
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
+            && toks.get(i + 2).is_some_and(|n| n.is_punct(sql, ")"));
+        if call {
+            out.push_str(&sql[last..t.span.start]);
+            out.push_str(&format!("({value})"));
+            last = toks[i + 2].span.end;
+        }
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&sql[last..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod row_count_tests {
+    use super::substitute_row_count;
+
+    #[test]
+    fn row_count_calls_become_the_value() {
+        assert_eq!(
+            substitute_row_count("INSERT INTO t VALUES (ROW_COUNT()), (row_count ( ))", -1)
+                .as_deref(),
+            Some("INSERT INTO t VALUES ((-1)), ((-1))")
+        );
+        assert_eq!(
+            substitute_row_count("SET @x = ROW_COUNT() + 1", 3).as_deref(),
+            Some("SET @x = (3) + 1")
+        );
+        for sql in [
+            "UPDATE t SET row_count = 1",
+            "SELECT db.ROW_COUNT()",
+            "SELECT 'ROW_COUNT()'",
+            "SELECT ROW_COUNT",
+        ] {
+            assert_eq!(substitute_row_count(sql, 2), None, "{sql}");
+        }
+    }
+}

@@ -257,8 +257,21 @@ impl Session {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
             Cow::Borrowed(_) => (sql, raw),
         };
+        // ROW_COUNT() in a write, SET, CALL or DO is the previous statement's count,
+        // which only the compute node knows (a SELECT of it alone is answered below; the
+        // planner refuses it elsewhere in a SELECT). A routine body keeps its own.
+        let counted = (bytes.underscore()
+            && !matches!(kind, StatementKind::Select | StatementKind::Create)
+            && contains_ignore_ascii_case(sql.as_bytes(), b"row_count")
+            && !strata_sql::split::is_compound_statement(sql))
+        .then(|| strata_sql::substitute_row_count(sql, self.state.row_count))
+        .flatten();
+        let (sql, raw): (&str, &[u8]) = match &counted {
+            Some(c) => (c.as_str(), c.as_bytes()),
+            None => (sql, raw),
+        };
         // The digest of a masked text is not the statement's.
-        let as_sent = matches!(masked, Cow::Borrowed(_));
+        let as_sent = matches!(masked, Cow::Borrowed(_)) && counted.is_none();
         self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
