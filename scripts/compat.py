@@ -338,6 +338,23 @@ def first_difference(name, reject):
     return "result mismatch"
 
 
+def stop_on_signal(compute, storage):
+    """Returns a function that stops the compute node and the storage nodes, and makes
+    SIGTERM/SIGINT call it before exiting, so no server outlives the harness."""
+    def stop_all():
+        compute.stop()
+        for s in storage:
+            s.stop()
+
+    def on_signal(signum, _frame):
+        stop_all()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop_all
+
+
 def prepare_mtr_schema(compute, storage):
     """mysql-test-run's own database `mtr`: test files call mtr.add_suppression(). It
     is created through Strata (so both runs see it) with a no-op procedure on each
@@ -482,17 +499,7 @@ def main():
         compute.start()
         prepare_mtr_schema(compute, storage)
 
-    def stop_all():
-        compute.stop()
-        for s in storage:
-            s.stop()
-
-    def on_signal(signum, _frame):
-        stop_all()
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_all = stop_on_signal(compute, storage)
     results = []
     started = time.time()
     try:

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -189,17 +188,7 @@ def main():
     storage = [compat.StorageNode(out, i, args.base_port + i) for i in range(1, args.nodes + 1)]
     compute = compat.ComputeNode(out, binary, args.base_port, storage)
 
-    def stop_all():
-        compute.stop()
-        for s in storage:
-            s.stop()
-
-    def on_signal(signum, _frame):
-        stop_all()
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_all = compat.stop_on_signal(compute, storage)
     started = time.time()
     try:
         for s in storage:
