@@ -82,6 +82,29 @@ async fn outcome(conn: &mut Conn, sql: &str, params: Option<Params>) -> Result<S
 }
 
 /// A connection like `opts` that asks for CLIENT_FOUND_ROWS or not.
+/// Runs `write`, then `read`; the read's column names and rows as text. In between,
+/// `between` (another session on the same data node) writes a row of its own.
+async fn counted_read(
+    conn: &mut Conn,
+    write: &str,
+    between: &mut Conn,
+    read: &str,
+) -> Result<String, BoxError> {
+    conn.query_drop(write).await?;
+    between
+        .query_drop("UPDATE one SET k = k + 1 WHERE id = 1")
+        .await?;
+    let result = conn.query_iter(read).await?;
+    let names: Vec<String> = result
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    let rows: Vec<mysql_async::Row> = result.collect_and_drop().await?;
+    let values: Vec<Vec<mysql_async::Value>> = rows.into_iter().map(|r| r.unwrap()).collect();
+    Ok(format!("{names:?} {values:?}"))
+}
+
 async fn client(opts: mysql_async::Opts, found_rows: bool) -> Result<Conn, BoxError> {
     Ok(Conn::new(OptsBuilder::from_opts(opts).client_found_rows(found_rows)).await?)
 }
@@ -138,10 +161,59 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // Anywhere else ROW_COUNT() would be a storage connection's, not the session's.
-    match setup.query_drop("SELECT ROW_COUNT(), id FROM cs").await {
+    // In a SELECT over tables the compute node puts the session's count into the text
+    // (a storage connection would answer with its own last statement's), keeping the
+    // column's name; inside an expression of the select list the name would change.
+    let one_node_db = unique_name("cnt1");
+    setup
+        .query_drop(format!(
+            "CREATE DATABASE {one_node_db} DEFAULT DATANODE '2'"
+        ))
+        .await?;
+    setup
+        .query_drop(format!(
+            "CREATE TABLE {one_node_db}.one (id INT PRIMARY KEY, k INT)"
+        ))
+        .await?;
+    reference_setup
+        .query_drop("CREATE TABLE one (id INT PRIMARY KEY, k INT)")
+        .await?;
+    // Statements on `one` run on a session whose database is on one data node (they
+    // are forwarded whole), those on `cs` on a session over four (planned).
+    let mut single = node.connect(Some(&one_node_db)).await?;
+    let mut other = node.connect(Some(&one_node_db)).await?;
+    let mut reference_other = Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let steps = [
+        (
+            true,
+            "INSERT INTO one VALUES (1, 1), (2, 2), (3, 3)",
+            "SELECT ROW_COUNT(), id FROM one ORDER BY id LIMIT 1",
+        ),
+        (
+            false,
+            "UPDATE cs SET k = k + 1 WHERE id <= 2",
+            "SELECT id, row_count() AS rc FROM cs ORDER BY id LIMIT 1",
+        ),
+        (
+            true,
+            "DELETE FROM one WHERE id = 3",
+            "SELECT ROW_COUNT() FROM one WHERE k < ROW_COUNT() + 2 ORDER BY id",
+        ),
+    ];
+    let mut counted = [Vec::new(), Vec::new()];
+    for (on_one, write, read) in steps {
+        counted[0]
+            .push(counted_read(&mut reference_setup, write, &mut reference_other, read).await?);
+        let strata = if on_one { &mut single } else { &mut setup };
+        counted[1].push(counted_read(strata, write, &mut other, read).await?);
+    }
+    assert_eq!(
+        counted[0], counted[1],
+        "ROW_COUNT() in a SELECT over tables"
+    );
+    match setup.query_drop("SELECT ROW_COUNT() + 1, id FROM cs").await {
         Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1235, "{e:?}"),
-        other => return Err(format!("ROW_COUNT() over a table: {other:?}").into()),
+        other => return Err(format!("ROW_COUNT() in an expression: {other:?}").into()),
     }
     // In a SET (or a write), ROW_COUNT() is the session's previous count too: the
     // compute node puts it in the text.
@@ -156,6 +228,9 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
     assert_eq!(kept[0], kept[1]);
     assert_eq!(kept[1], Some(3));
     setup.query_drop(format!("DROP DATABASE {db}")).await?;
+    setup
+        .query_drop(format!("DROP DATABASE {one_node_db}"))
+        .await?;
     node.shutdown().await;
     Ok(())
 }

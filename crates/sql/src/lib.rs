@@ -19,6 +19,7 @@ pub mod load_data;
 pub mod params;
 mod parser;
 pub mod rewrite;
+pub mod row_count;
 pub mod rw;
 pub mod schema_pin;
 pub mod search;
@@ -47,7 +48,8 @@ pub use kill::{parse_kill, Kill};
 pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
 pub use load_data::{parse_load_data, LoadData};
 pub use params::inline_params;
-pub use rewrite::{rewrite_schema_names, substitute_row_count};
+pub use rewrite::rewrite_schema_names;
+pub use row_count::{substitute_row_count, RowCountText};
 pub use schema_pin::{information_schema_table_pin, TablePin};
 pub use search::{contains_ignore_ascii_case, ByteSummary};
 pub use select::{

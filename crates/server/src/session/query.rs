@@ -257,15 +257,28 @@ impl Session {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
             Cow::Borrowed(_) => (sql, raw),
         };
-        // ROW_COUNT() in a write, SET, CALL or DO is the previous statement's count,
-        // which only the compute node knows (a SELECT of it alone is answered below; the
-        // planner refuses it elsewhere in a SELECT). A routine body keeps its own.
-        let counted = (bytes.underscore()
-            && !matches!(kind, StatementKind::Select | StatementKind::Create)
+        // ROW_COUNT() is the previous statement's count, which only the compute node
+        // knows: put into the text of a write, SET, CALL, DO or SELECT (a SELECT of it
+        // alone is answered below from the text as sent). A routine body keeps its own.
+        let counted = if bytes.underscore()
+            && kind != StatementKind::Create
             && contains_ignore_ascii_case(sql.as_bytes(), b"row_count")
-            && !strata_sql::split::is_compound_statement(sql))
-        .then(|| strata_sql::substitute_row_count(sql, self.state.row_count))
-        .flatten();
+            && !strata_sql::split::is_compound_statement(sql)
+        {
+            let select = kind == StatementKind::Select;
+            match strata_sql::substitute_row_count(sql, self.state.row_count, select) {
+                strata_sql::RowCountText::Substituted(text) => Some(text),
+                strata_sql::RowCountText::Unchanged => None,
+                strata_sql::RowCountText::NamesColumn => {
+                    self.err(&MysqlError::not_supported(
+                        "ROW_COUNT() inside an expression of the select list",
+                    ));
+                    return Ok(Answer::Failed);
+                }
+            }
+        } else {
+            None
+        };
         let (sql, raw): (&str, &[u8]) = match &counted {
             Some(c) => (c.as_str(), c.as_bytes()),
             None => (sql, raw),
