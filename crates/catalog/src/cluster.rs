@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::Catalog;
+use crate::config::EtcdLossPolicy;
 use crate::error::CatalogError;
 use crate::etcd::{Compare, TxnOp, WatchMessage};
 use crate::store::etcd::{EtcdStore, Incarnation, MemberRecord};
@@ -102,6 +103,7 @@ impl ClusterMembership {
         catalog: Arc<Catalog>,
         record: MemberRecord,
         lease_ttl: Duration,
+        on_loss: EtcdLossPolicy,
     ) -> Result<Option<ClusterMembership>, CatalogError> {
         let store = catalog.shared_store();
         let Some(etcd) = store.etcd() else {
@@ -134,7 +136,14 @@ impl ClusterMembership {
             let (store, stop, lease) = (Arc::clone(&store), Arc::clone(&stop), Arc::clone(&lease));
             std::thread::Builder::new()
                 .name("strata-cluster-lease".into())
-                .spawn(move || keepalive_loop(&catalog, &store, &stop, &lease, &record, lease_ttl))
+                .spawn(move || {
+                    let lease = Lease {
+                        id: &lease,
+                        ttl: lease_ttl,
+                        on_loss,
+                    };
+                    keepalive_loop(&catalog, &store, &stop, &lease, &record)
+                })
                 .map_err(|e| {
                     CatalogError::Invalid(format!("cannot start the cluster lease: {e}"))
                 })?;
@@ -222,45 +231,93 @@ fn reload(catalog: &Catalog, etcd: &EtcdStore) -> Result<(), CatalogError> {
         )
 }
 
+/// This node's membership lease, and what it does when etcd stays out of reach.
+struct Lease<'a> {
+    id: &'a AtomicI64,
+    ttl: Duration,
+    on_loss: EtcdLossPolicy,
+}
+
 /// Keeps the lease alive (three times per time to live); when it lapsed, refuses
 /// statements (the fence's rejoining state) until it has reloaded the catalog and
-/// registered again.
+/// registered again. With [`EtcdLossPolicy::Refuse`], each renewal also moves the time
+/// until which the fence lets statements run to a time to live after it was sent: a
+/// node that cannot reach etcd stops serving by the time etcd may let its lease expire
+/// (a DDL that revokes it waits that long before changing the data nodes).
 fn keepalive_loop(
     catalog: &Catalog,
     store: &MetadataStore,
     stop: &AtomicBool,
-    lease: &AtomicI64,
+    lease: &Lease<'_>,
     record: &MemberRecord,
-    ttl: Duration,
 ) {
     let Some(etcd) = store.etcd() else {
         return;
     };
-    let every = ttl / 3;
+    let fence = catalog.fence();
+    let refuse = lease.on_loss == EtcdLossPolicy::Refuse;
+    // Registration happened just before; its lease lives at least this long.
+    let mut renewed = Instant::now();
+    if refuse {
+        fence.serve_until(Some(renewed + lease.ttl));
+    }
+    let every = lease.ttl / 3;
     let mut next = Instant::now() + every;
+    let mut out_of_reach = false;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(STOP_POLL.min(every));
+        if refuse && !out_of_reach && renewed.elapsed() >= lease.ttl {
+            out_of_reach = true;
+            tracing::error!(
+                node = record.node_id,
+                "etcd out of reach for a whole lease time to live; refusing statements until it answers again (cluster.on_etcd_loss = \"refuse\")"
+            );
+        }
         if Instant::now() < next {
             continue;
         }
         next = Instant::now() + every;
-        match etcd.client().lease_keepalive(lease.load(Ordering::Relaxed)) {
-            Ok(left) if left > 0 => {}
+        let sent = Instant::now();
+        match etcd
+            .client()
+            .lease_keepalive(lease.id.load(Ordering::Relaxed))
+        {
+            Ok(left) if left > 0 => {
+                // The lease outlived the outage, so no DDL went on without this node;
+                // the watch may still have missed changes: read them all first.
+                if out_of_reach && reload(catalog, etcd).is_err() {
+                    continue;
+                }
+                if out_of_reach {
+                    tracing::info!(node = record.node_id, "etcd answers again; serving");
+                }
+                out_of_reach = false;
+                renewed = sent;
+                if refuse {
+                    fence.serve_until(Some(sent + lease.ttl));
+                }
+            }
             Ok(_) => {
-                if !catalog.fence().is_rejoining() {
+                if !fence.is_rejoining() || out_of_reach {
                     tracing::warn!(
                         node = record.node_id,
                         "cluster membership lapsed; refusing statements until this node has reloaded the catalog and joined again"
                     );
-                    catalog.fence().set_rejoining(true);
                 }
+                fence.set_rejoining(true);
                 if reload(catalog, etcd).is_err() {
                     continue;
                 }
-                match register(etcd, record, ttl) {
+                let registered = Instant::now();
+                match register(etcd, record, lease.ttl) {
                     Ok(new) => {
-                        lease.store(new, Ordering::Relaxed);
-                        catalog.fence().set_rejoining(false);
+                        lease.id.store(new, Ordering::Relaxed);
+                        out_of_reach = false;
+                        renewed = registered;
+                        if refuse {
+                            fence.serve_until(Some(registered + lease.ttl));
+                        }
+                        fence.set_rejoining(false);
                         tracing::info!(node = record.node_id, "joined the cluster again");
                     }
                     Err(e) => tracing::error!(error = %e, "cannot join the cluster again"),

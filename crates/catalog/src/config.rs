@@ -89,6 +89,22 @@ pub struct ClusterConfig {
     /// Longest wait of a DDL for another compute node's DDL on the same table to end,
     /// and of a statement on a table a DDL is changing.
     pub ddl_lock_timeout_ms: u64,
+    /// What a compute node does once it has not reached etcd for a whole lease time to
+    /// live: by then the others may have put it out and changed metadata without it.
+    pub on_etcd_loss: EtcdLossPolicy,
+}
+
+/// What a compute node cut off from etcd for longer than its lease does.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EtcdLossPolicy {
+    /// Refuse statements (1047) until etcd answers again and the catalog is reloaded:
+    /// a DDL through another node never finds this one serving the old metadata.
+    #[default]
+    Refuse,
+    /// Keep serving on the metadata it has: available through a whole etcd outage, but
+    /// a DDL that put this node out is not in force here until it reaches etcd again.
+    Serve,
 }
 
 impl ClusterConfig {
@@ -108,6 +124,7 @@ impl Default for ClusterConfig {
             ddl_ack_timeout_ms: 5_000,
             takeover_interval_ms: 1_000,
             ddl_lock_timeout_ms: 10_000,
+            on_etcd_loss: EtcdLossPolicy::Refuse,
         }
     }
 }

@@ -13,7 +13,8 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// A table as the fence knows it: database and table name, lower-cased (a spurious
 /// match only makes a statement wait, a missed one would let it run across a DDL).
@@ -62,7 +63,17 @@ pub struct MetadataFence {
     state: Mutex<FenceState>,
     version: AtomicU64,
     rejoining: AtomicBool,
+    /// Milliseconds on [`clock_ms`] from which statements are refused until the lease
+    /// is renewed again; 0: no such time.
+    serve_until_ms: AtomicU64,
     waiting: AtomicUsize,
+}
+
+/// Milliseconds since the first call in this process (a monotonic clock; never 0).
+fn clock_ms(at: Instant) -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let origin = *ORIGIN.get_or_init(|| Instant::now() - Duration::from_millis(1));
+    u64::try_from(at.saturating_duration_since(origin).as_millis()).unwrap_or(u64::MAX)
 }
 
 impl MetadataFence {
@@ -96,7 +107,7 @@ impl MetadataFence {
         if !self.is_active() {
             return Admission::Admitted;
         }
-        if self.rejoining.load(Ordering::SeqCst) {
+        if self.is_rejoining() {
             return Admission::Rejoining;
         }
         let mut state = self.state();
@@ -216,9 +227,22 @@ impl MetadataFence {
         self.bump();
     }
 
-    /// True while this node lost its membership and has not joined again.
+    /// True while this node lost its membership and has not joined again, or has not
+    /// renewed it in time (see [`MetadataFence::serve_until`]).
     pub fn is_rejoining(&self) -> bool {
-        self.rejoining.load(Ordering::SeqCst)
+        if self.rejoining.load(Ordering::SeqCst) {
+            return true;
+        }
+        let until = self.serve_until_ms.load(Ordering::SeqCst);
+        until != 0 && clock_ms(Instant::now()) >= until
+    }
+
+    /// Refuses statements from `deadline` on (None: never), unless called again before:
+    /// a node that cannot renew its membership lease must stop serving before the
+    /// others may take it for gone and change metadata without it.
+    pub fn serve_until(&self, deadline: Option<Instant>) {
+        let until = deadline.map_or(0, |d| clock_ms(d).max(1));
+        self.serve_until_ms.store(until, Ordering::SeqCst);
     }
 
     /// Counts a statement waiting for a pending DDL (dropped: no longer waiting).
@@ -328,6 +352,20 @@ mod tests {
         assert!(fence.is_pending(&t("a")));
         fence.settle_own(&[t("a")], 20);
         assert!(!fence.is_pending(&t("a")));
+    }
+
+    #[test]
+    fn a_node_past_its_serving_deadline_admits_nothing_until_renewed() {
+        let fence = active();
+        fence.serve_until(Some(Instant::now() + Duration::from_secs(60)));
+        assert!(!fence.is_rejoining());
+        assert_eq!(fence.admit(1, &[], fence.version()), Admission::Admitted);
+        fence.release(1);
+        fence.serve_until(Some(Instant::now() - Duration::from_millis(1)));
+        assert!(fence.is_rejoining());
+        assert_eq!(fence.admit(1, &[], fence.version()), Admission::Rejoining);
+        fence.serve_until(None);
+        assert!(!fence.is_rejoining());
     }
 
     #[test]

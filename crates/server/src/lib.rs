@@ -253,6 +253,7 @@ impl RunningServer {
             ctx.topology.shared_catalog(),
             member,
             Duration::from_millis(ctx.config.cluster.lease_ttl_ms),
+            ctx.config.cluster.on_etcd_loss,
         )
         .map_err(ServerError::Catalog)?;
         *ctx.cluster.lock().unwrap_or_else(|p| p.into_inner()) = membership;

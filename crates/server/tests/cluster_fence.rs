@@ -15,7 +15,8 @@ use strata_testkit::ComputeNode;
 mod cluster_kit;
 mod common;
 
-use cluster_kit::{cluster, etcd_client, shut_down, TestResult};
+use cluster_kit::{cluster, etcd_client, shut_down, CuttableLink, TestResult};
+use strata_testkit::EtcdCluster;
 
 /// Polls `done` every 20 ms until it holds; an error naming `what` after 20 s.
 async fn until(what: &str, mut done: impl FnMut() -> bool) -> TestResult {
@@ -225,6 +226,98 @@ async fn a_node_whose_membership_lapsed_refuses_statements_and_is_offline_until_
     assert_eq!(two.query_first::<u64, _>(&read).await?, Some(2));
     assert_eq!(health(&nodes[1]).await?.0, 200);
 
+    one.query_drop(format!("DROP TABLE {table}")).await?;
+    shut_down(nodes).await
+}
+
+/// Two compute nodes over one etcd; node 2 reaches it through a link the test can cut.
+async fn cluster_with_cuttable_node_two(
+    on_loss: strata_catalog::config::EtcdLossPolicy,
+) -> Result<(EtcdCluster, CuttableLink, Vec<ComputeNode>), Box<dyn std::error::Error + Send + Sync>>
+{
+    let storage = strata_testkit::shared_storage(2).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let link = CuttableLink::start(&endpoints[0]).await?;
+    let through_link = vec![link.url()];
+    let nodes = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.cluster.etcd = endpoints;
+            c.cluster.lease_ttl_ms = 3000;
+            c.cluster.ddl_ack_timeout_ms = 1000;
+            c.cluster.on_etcd_loss = on_loss;
+        })
+        .configure_each(move |i, c| {
+            if i == 1 {
+                c.cluster.etcd = through_link.clone();
+            }
+        })
+        .start_many(2)
+        .await?;
+    Ok((etcd, link, nodes))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_etcd_has_stopped_serving_when_a_ddl_without_it_returns() -> TestResult
+{
+    use strata_catalog::config::EtcdLossPolicy;
+    let (_etcd, link, nodes) = cluster_with_cuttable_node_two(EtcdLossPolicy::Refuse).await?;
+    let table = strata_testkit::unique_name("cutoff");
+    let mut one = nodes[0].connect(Some("test")).await?;
+    two_rows_on_two_data_nodes(&mut one, &table).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    let read = format!("SELECT COUNT(*) FROM {table}");
+    assert_eq!(two.query_first::<u64, _>(&read).await?, Some(2));
+
+    // Node 2 can no longer reach etcd (the data nodes it still reaches). A DDL through
+    // node 1 gets no acknowledgement from it, puts it out, and goes on only once node 2
+    // can no longer be serving on the old metadata.
+    link.cut();
+    one.query_drop(format!(
+        "ALTER TABLE {table} ADD COLUMN extra INT NOT NULL DEFAULT 7"
+    ))
+    .await?;
+    assert!(
+        fence_of(&nodes[1]).is_rejoining(),
+        "node 2 still serves on the metadata from before the DDL"
+    );
+    let err = two
+        .query_drop(&read)
+        .await
+        .err()
+        .ok_or("a node cut off from etcd served after a DDL went on without it")?;
+    assert_eq!(common::code_of(&err), Some(1047), "{err}");
+
+    // etcd reachable again: node 2 finds its lease gone, reloads, joins and serves the
+    // new metadata.
+    link.restore();
+    until("node 2 joined again", || {
+        !fence_of(&nodes[1]).is_rejoining()
+    })
+    .await?;
+    let extra: Option<i64> = two
+        .query_first(format!("SELECT MIN(extra) FROM {table}"))
+        .await?;
+    assert_eq!(extra, Some(7));
+    one.query_drop(format!("DROP TABLE {table}")).await?;
+    shut_down(nodes).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_on_etcd_loss_serve_a_node_cut_off_from_etcd_keeps_serving() -> TestResult {
+    use strata_catalog::config::EtcdLossPolicy;
+    let (_etcd, link, nodes) = cluster_with_cuttable_node_two(EtcdLossPolicy::Serve).await?;
+    let table = strata_testkit::unique_name("cutserve");
+    let mut one = nodes[0].connect(Some("test")).await?;
+    two_rows_on_two_data_nodes(&mut one, &table).await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    let read = format!("SELECT COUNT(*) FROM {table}");
+    link.cut();
+    // Past a whole lease time to live without etcd, it still serves what it knows.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert!(!fence_of(&nodes[1]).is_rejoining());
+    assert_eq!(two.query_first::<u64, _>(&read).await?, Some(2));
+    link.restore();
     one.query_drop(format!("DROP TABLE {table}")).await?;
     shut_down(nodes).await
 }

@@ -34,7 +34,11 @@ pub struct ComputeNodeBuilder<'a> {
     storage: &'a StorageNodes,
     logical_dbs: Vec<String>,
     tweaks: Vec<ConfigTweak>,
+    each: Option<EachTweak>,
 }
+
+/// A tweak of the configuration of the i-th node of `start_many`/`spawn_many`.
+type EachTweak = Box<dyn Fn(usize, &mut Config) + Send>;
 
 impl<'a> ComputeNodeBuilder<'a> {
     /// Adds a logical database spanning every storage node (default: one named `test`).
@@ -46,6 +50,13 @@ impl<'a> ComputeNodeBuilder<'a> {
     /// Changes the generated configuration before the node starts.
     pub fn configure(mut self, tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         self.tweaks.push(Box::new(tweak));
+        self
+    }
+
+    /// Changes the configuration of the i-th (0-based) of several nodes
+    /// (`start_many`/`spawn_many`) after the other tweaks.
+    pub fn configure_each(mut self, tweak: impl Fn(usize, &mut Config) + Send + 'static) -> Self {
+        self.each = Some(Box::new(tweak));
         self
     }
 
@@ -176,7 +187,8 @@ impl<'a> ComputeNodeBuilder<'a> {
     /// The configurations (and data directories) of `n` compute nodes of one cluster:
     /// this builder's, each with its own data directory, and from the second on its
     /// own node id.
-    async fn configs_of_many(self, n: usize) -> Result<Vec<(Config, TempDir)>, TestkitError> {
+    async fn configs_of_many(mut self, n: usize) -> Result<Vec<(Config, TempDir)>, TestkitError> {
+        let each = self.each.take();
         let (config, first_dir) = self.build_config().await?;
         let mut first_dir = Some(first_dir);
         let mut configs = Vec::with_capacity(n);
@@ -189,6 +201,9 @@ impl<'a> ComputeNodeBuilder<'a> {
             config.server.data_dir = dir.path().join("meta");
             if i > 0 {
                 config.server.node_id = next_node_id();
+            }
+            if let Some(each) = &each {
+                each(i, &mut config);
             }
             configs.push((config, dir));
         }
@@ -216,6 +231,7 @@ impl ComputeNode {
             storage,
             logical_dbs: Vec::new(),
             tweaks: Vec::new(),
+            each: None,
         }
     }
 

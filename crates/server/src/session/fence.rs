@@ -39,9 +39,9 @@ pub(crate) fn rejoining_error(node_id: u32) -> MysqlError {
     MysqlError::new(
         codes::UNKNOWN_COM,
         format!(
-            "compute node {node_id} is rejoining the cluster (its membership lapsed): \
-             statements are refused until it has reloaded the metadata; use another \
-             compute node or try again"
+            "compute node {node_id} is rejoining the cluster (its membership lapsed, or \
+             etcd is out of reach): statements are refused until it has reloaded the \
+             metadata; use another compute node or try again"
         ),
     )
 }
@@ -206,10 +206,16 @@ impl Session {
                 .map_err(|e| MysqlError::new(codes::UNKNOWN, e.to_string()))?;
             if put_out {
                 // A member put out for not acknowledging learns it at its next renewal
-                // (every lease_ttl_ms / 3) and refuses statements from then on: the
-                // data nodes change only after that.
-                let renewal = self.ctx.config.cluster.lease_ttl_ms / 3;
-                tokio::time::sleep(Duration::from_millis(renewal) + RENEWAL_SLACK).await;
+                // (every lease_ttl_ms / 3) and refuses statements from then on; one that
+                // cannot reach etcd stops serving a lease time to live after its last
+                // renewal, which came before the revocation (cluster.on_etcd_loss =
+                // "refuse"). The data nodes change only after that.
+                let cluster = &self.ctx.config.cluster;
+                let wait = match cluster.on_etcd_loss {
+                    strata_catalog::config::EtcdLossPolicy::Refuse => cluster.lease_ttl_ms,
+                    strata_catalog::config::EtcdLossPolicy::Serve => cluster.lease_ttl_ms / 3,
+                };
+                tokio::time::sleep(Duration::from_millis(wait) + RENEWAL_SLACK).await;
             }
         }
         Ok(announced)

@@ -59,3 +59,81 @@ pub async fn shut_down(nodes: Vec<ComputeNode>) -> TestResult {
     }
     Ok(())
 }
+
+/// A TCP relay to one etcd endpoint that a test can cut (every connection closed, new
+/// ones dropped) and restore: one compute node cut off from etcd while the others
+/// still reach it.
+pub struct CuttableLink {
+    addr: std::net::SocketAddr,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    relays: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl CuttableLink {
+    /// Relays to `endpoint` (`http://host:port`).
+    pub async fn start(
+        endpoint: &str,
+    ) -> Result<CuttableLink, Box<dyn std::error::Error + Send + Sync>> {
+        use std::sync::atomic::Ordering;
+        let target = endpoint.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let relays = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (cut_in, relays_in) = (cut.clone(), relays.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if cut_in.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let target = target.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    }
+                });
+                relays_in
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(relay.abort_handle());
+            }
+        });
+        Ok(CuttableLink {
+            addr,
+            cut,
+            relays,
+            accept,
+        })
+    }
+
+    /// The URL to give a compute node instead of the endpoint's.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Closes every relayed connection and drops new ones until `restore`.
+    pub fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for relay in self
+            .relays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            relay.abort();
+        }
+    }
+
+    /// Relays again.
+    pub fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for CuttableLink {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
