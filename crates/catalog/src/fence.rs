@@ -160,6 +160,16 @@ impl MetadataFence {
             .collect()
     }
 
+    /// The sessions with a statement in flight planned on some table's metadata.
+    pub fn holders(&self) -> Vec<u32> {
+        self.state()
+            .holds
+            .iter()
+            .filter(|(_, held)| !held.is_empty())
+            .map(|(s, _)| *s)
+            .collect()
+    }
+
     /// True once none of `sessions` holds any of `tables` any more.
     pub fn drained(&self, sessions: &[u32], tables: &[FencedTable]) -> bool {
         let state = self.state();

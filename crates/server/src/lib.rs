@@ -30,6 +30,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod jobs;
 pub mod key_report;
+pub mod lapse;
 mod log_file;
 pub mod metrics;
 pub mod primaries;
@@ -263,6 +264,7 @@ impl RunningServer {
                 Duration::from_millis(ctx.config.cluster.takeover_interval_ms),
                 shutdown.listener(),
             ));
+            tokio::spawn(lapse::interrupt_when_out(ctx.clone(), shutdown.listener()));
         }
         let workers = workers::Workers::start(&ctx, &shutdown).map_err(ServerError::Workers)?;
         let acceptor = tokio::spawn(accept_loop(

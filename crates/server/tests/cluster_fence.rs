@@ -321,3 +321,51 @@ async fn with_on_etcd_loss_serve_a_node_cut_off_from_etcd_keeps_serving() -> Tes
     one.query_drop(format!("DROP TABLE {table}")).await?;
     shut_down(nodes).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_longer_than_the_ack_timeout_is_interrupted_when_its_node_is_put_out(
+) -> TestResult {
+    let (_etcd, nodes) = cluster(1, 2, |c| {
+        c.cluster.lease_ttl_ms = 3000;
+        c.cluster.ddl_ack_timeout_ms = 1000;
+    })
+    .await?;
+    let table = strata_testkit::unique_name("longrun");
+    let mut one = nodes[0].connect(Some("test")).await?;
+    two_rows_on_two_data_nodes(&mut one, &table).await?;
+    one.query_drop(format!("INSERT INTO {table} VALUES (3), (4), (5), (6)"))
+        .await?;
+    let mut two = nodes[1].connect(Some("test")).await?;
+    // 15 s on each data node if nothing stops it (an interrupted SLEEP() returns 1; the
+    // storage node notices the kill at the next row).
+    let long = format!("SELECT COUNT(*) FROM {table} WHERE SLEEP(5) = 0");
+    let running = tokio::spawn(async move {
+        let outcome = two.query_first::<u64, _>(long).await;
+        (outcome, Instant::now())
+    });
+    until("node 2's statement holds the table", || {
+        fence_of(&nodes[1]).holding(&fenced_table("test", &table)) == 1
+    })
+    .await?;
+    // Node 2 cannot acknowledge while its statement runs: it is put out, and its
+    // statement is interrupted rather than left running on the old definition.
+    one.query_drop(format!(
+        "ALTER TABLE {table} ADD COLUMN extra INT NOT NULL DEFAULT 7"
+    ))
+    .await?;
+    let altered = Instant::now();
+    let (outcome, ended) = running.await?;
+    let err = outcome
+        .err()
+        .ok_or("the long statement ran to its end across the DDL")?;
+    assert!(
+        ended <= altered,
+        "node 2's statement ended after the DDL returned: {err}"
+    );
+    until("node 2 joined again", || {
+        !fence_of(&nodes[1]).is_rejoining()
+    })
+    .await?;
+    one.query_drop(format!("DROP TABLE {table}")).await?;
+    shut_down(nodes).await
+}

@@ -181,11 +181,18 @@ impl Catalog {
         let holders = self
             .fence
             .announce(std::slice::from_ref(&key), revision, None);
+        // No acknowledgement before they ended: past ddl_ack_timeout_ms the DDL puts this
+        // node out, and a node out of the cluster interrupts them (the server's lapse
+        // task), which ends this wait too.
         let deadline = Instant::now() + etcd.ack_timeout();
+        let mut warned = false;
         while !self.fence.drained(&holders, std::slice::from_ref(&key)) {
-            if Instant::now() >= deadline {
-                tracing::warn!(database = db, table, revision, "statements planned on a table another compute node's DDL changes are still running past ddl_ack_timeout_ms; that DDL puts this node out of the cluster");
+            if self.fence.is_rejoining() {
                 return;
+            }
+            if !warned && Instant::now() >= deadline {
+                warned = true;
+                tracing::warn!(database = db, table, revision, "statements planned on a table another compute node's DDL changes are still running past ddl_ack_timeout_ms; that DDL puts this node out of the cluster");
             }
             std::thread::sleep(DRAIN_POLL);
         }

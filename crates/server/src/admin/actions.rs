@@ -36,6 +36,14 @@ pub async fn kill_connections(ctx: &ServerContext, ids: &[u32]) -> Result<u64, M
 
 /// Interrupts what the session runs on the storage nodes and asks it to close.
 async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
+    interrupt_storage_queries(ctx, entry).await;
+    entry.killed.store(true, Ordering::Relaxed);
+    entry.kill_signal.notify_one();
+}
+
+/// Interrupts what the session runs on the storage nodes (`KILL QUERY` there): its
+/// statement then ends with the storage node's error.
+pub(crate) async fn interrupt_storage_queries(ctx: &ServerContext, entry: &SessionEntry) {
     let running = entry
         .backend
         .lock()
@@ -57,8 +65,6 @@ async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
             }
         }
     }
-    entry.killed.store(true, Ordering::Relaxed);
-    entry.kill_signal.notify_one();
 }
 
 /// SWITCH @@DATASOURCE: a planned switchover of data node `dnid` to the replica at

@@ -655,23 +655,7 @@ impl Session {
             ));
             return;
         }
-        let running = target
-            .backend
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for (dnid, thread) in running {
-            if let Some(node) = self.ctx.topology.node(dnid) {
-                match node.pool.acquire(Some(&node.physical_db)).await {
-                    Ok(mut lease) => {
-                        let _ = lease.execute(&format!("KILL QUERY {thread}")).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(dnid = dnid.get(), error = %e, "cannot reach the data node to kill a query")
-                    }
-                }
-            }
-        }
+        crate::admin::actions::interrupt_storage_queries(&self.ctx, &target).await;
         if !query_only {
             target.killed.store(true, Ordering::Relaxed);
             target.kill_signal.notify_one();
