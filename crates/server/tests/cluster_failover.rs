@@ -1,0 +1,227 @@
+//! Storage failover and switchover with two compute nodes sharing etcd: one decision
+//! per data node, recorded in etcd and followed by every compute node. A SIGKILLed
+//! primary is failed over exactly once in the cluster and both nodes route to the same
+//! promoted replica, with nothing acknowledged lost; a node restarted afterwards takes
+//! the primary from etcd. A `SWITCH @@DATASOURCE` through one node is followed by the
+//! other without a switchover of its own.
+
+mod bank;
+
+use std::time::{Duration, Instant};
+
+use bank::{admin, primary_port, storage_conn, within, BoxError};
+use mysql_async::prelude::*;
+use strata_catalog::DataNodeId;
+use strata_server::failover::NodeStatus;
+use strata_testkit::{ComputeNode, EtcdCluster, StorageNodes};
+
+/// One data node with a semi-synchronous replica, a one-member etcd and two compute
+/// nodes over them.
+async fn two_nodes_one_replicated_data_node(
+) -> Result<(StorageNodes, EtcdCluster, Vec<ComputeNode>), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let etcd = EtcdCluster::start(1).await?;
+    let endpoints = etcd.endpoints();
+    let nodes = ComputeNode::builder(&storage)
+        .configure(move |c| c.cluster.etcd = endpoints)
+        .start_many(2)
+        .await?;
+    Ok((storage, etcd, nodes))
+}
+
+/// The port data node 1's pool connects to on `node`.
+fn pool_port(node: &ComputeNode) -> Option<u16> {
+    node.context()
+        .topology
+        .node(DataNodeId::new(1))
+        .map(|n| n.pool.target().port)
+}
+
+/// Creates `acc` with rows 1..=`rows` (all 0) on the one data node.
+async fn acc_table(conn: &mut mysql_async::Conn, rows: u32) -> Result<(), BoxError> {
+    conn.query_drop("CREATE TABLE acc (id INT PRIMARY KEY, v BIGINT NOT NULL)")
+        .await?;
+    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 0)")).collect();
+    conn.query_drop(format!("INSERT INTO acc VALUES {}", values.join(",")))
+        .await?;
+    Ok(())
+}
+
+/// Waits until `node`'s heartbeat sees both storage nodes of data node 1 up (a
+/// switchover refuses a replica it has not seen replicating).
+async fn all_up(node: &ComputeNode) -> Result<(), BoxError> {
+    within(Duration::from_secs(20), "both storage nodes up", || {
+        let states = node.context().ha.data_node(DataNodeId::new(1));
+        let up = states.len() == 2 && states.iter().all(|s| s.status == NodeStatus::Up);
+        async move { Ok(up) }
+    })
+    .await?;
+    Ok(())
+}
+
+/// `v` of row `id` of `acc` through `conn`.
+async fn value(conn: &mut mysql_async::Conn, id: i64) -> Result<Option<i64>, BoxError> {
+    Ok(conn
+        .exec_first("SELECT v FROM acc WHERE id = ?", (id,))
+        .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_primary_is_failed_over_once_for_the_cluster_and_both_nodes_follow(
+) -> Result<(), BoxError> {
+    let (mut storage, _etcd, mut nodes) = two_nodes_one_replicated_data_node().await?;
+    let replica = storage.replica(0, 0).port();
+    let mut a = nodes[0].connect(Some("test")).await?;
+    let mut b = nodes[1].connect(Some("test")).await?;
+    acc_table(&mut a, 4).await?;
+    // Acknowledged writes through both nodes before the kill.
+    for _ in 0..20 {
+        a.query_drop("UPDATE acc SET v = v + 1 WHERE id = 1")
+            .await?;
+        b.query_drop("UPDATE acc SET v = v + 1 WHERE id = 2")
+            .await?;
+    }
+
+    let killed_at = Instant::now();
+    storage.node_mut(0).kill().await?;
+    let followed = within(
+        Duration::from_secs(30),
+        "both nodes route to the replica",
+        || {
+            let done = nodes
+                .iter()
+                .all(|n| primary_port(n, 1) == Some(replica) && pool_port(n) == Some(replica));
+            async move { Ok(done) }
+        },
+    )
+    .await?;
+    println!(
+        "kill to both compute nodes on the promoted replica: {} ms",
+        killed_at.elapsed().as_millis().max(followed.as_millis())
+    );
+
+    // Exactly one failover in the cluster, run by one node; the other followed it.
+    let events: Vec<_> = nodes
+        .iter()
+        .flat_map(|n| n.context().ha.failovers())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0].new_primary.as_deref(),
+        Some(format!("127.0.0.1:{replica}").as_str()),
+        "{events:?}"
+    );
+    assert!(
+        events[0].steps.iter().any(|(s, _)| s.contains("epoch 1")),
+        "{events:?}"
+    );
+    let follower = nodes
+        .iter()
+        .find(|n| n.context().ha.failovers().is_empty())
+        .ok_or("no follower")?;
+    let shown = follower.context().ha.data_node(DataNodeId::new(1));
+    assert!(
+        shown.iter().any(|s| s
+            .last_failover
+            .as_deref()
+            .is_some_and(|f| f.contains("decided by compute node"))),
+        "{shown:?}"
+    );
+
+    // A row written through A is read through B; nothing acknowledged is lost.
+    let mut a = nodes[0].connect(Some("test")).await?;
+    let mut b = nodes[1].connect(Some("test")).await?;
+    a.query_drop("INSERT INTO acc VALUES (100, 7)").await?;
+    assert_eq!(value(&mut b, 100).await?, Some(7));
+    assert_eq!(value(&mut b, 1).await?, Some(20));
+    assert_eq!(value(&mut a, 2).await?, Some(20));
+    b.query_drop("UPDATE acc SET v = v + 1 WHERE id = 100")
+        .await?;
+    let db = nodes[0]
+        .physical_database("test")
+        .ok_or("no physical database")?
+        .to_string();
+    let mut direct = storage_conn(&storage, replica, Some(&db)).await?;
+    let v: Option<i64> = direct
+        .query_first("SELECT v FROM acc WHERE id = 100")
+        .await?;
+    assert_eq!(v, Some(8));
+
+    // Restarted with the configuration as written (the dead node as primary), B takes
+    // the primary from etcd.
+    let b_node = nodes.remove(1);
+    let b_node = b_node.restart().await?;
+    assert_eq!(pool_port(&b_node), Some(replica));
+    let mut b = b_node.connect(Some("test")).await?;
+    b.query_drop("UPDATE acc SET v = v + 1 WHERE id = 100")
+        .await?;
+    assert_eq!(value(&mut b, 100).await?, Some(9));
+    b_node.shutdown().await;
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_switchover_through_one_node_is_followed_by_the_other() -> Result<(), BoxError> {
+    let (storage, _etcd, nodes) = two_nodes_one_replicated_data_node().await?;
+    let (primary, replica) = (storage.port(0), storage.replica(0, 0).port());
+    let mut b = nodes[1].connect(Some("test")).await?;
+    acc_table(&mut b, 2).await?;
+    storage.wait_replicas_caught_up().await?;
+    let db = nodes[0]
+        .physical_database("test")
+        .ok_or("no physical database")?
+        .to_string();
+
+    all_up(&nodes[0]).await?;
+    assert_eq!(admin(&nodes[0], "SWITCH @@DATASOURCE 1").await, Ok(()));
+    let followed = within(
+        Duration::from_secs(10),
+        "node B follows the switchover",
+        || {
+            let done = primary_port(&nodes[1], 1) == Some(replica)
+                && pool_port(&nodes[1]) == Some(replica);
+            async move { Ok(done) }
+        },
+    )
+    .await?;
+    println!(
+        "switchover on A to B following: {} ms",
+        followed.as_millis()
+    );
+    assert_eq!(nodes[0].context().ha.failovers().len(), 1);
+    assert!(nodes[1].context().ha.failovers().is_empty());
+    // Writes through B land on the new primary.
+    let mut b = nodes[1].connect(Some("test")).await?;
+    b.query_drop("UPDATE acc SET v = 5 WHERE id = 1").await?;
+    let mut direct = storage_conn(&storage, replica, Some(&db)).await?;
+    let v: Option<i64> = direct.query_first("SELECT v FROM acc WHERE id = 1").await?;
+    assert_eq!(v, Some(5));
+
+    // And back, through B this time: A follows (the record's second epoch).
+    all_up(&nodes[1]).await?;
+    assert_eq!(admin(&nodes[1], "SWITCH @@DATASOURCE 1").await, Ok(()));
+    within(
+        Duration::from_secs(10),
+        "node A follows the switch back",
+        || {
+            let done = primary_port(&nodes[0], 1) == Some(primary)
+                && pool_port(&nodes[0]) == Some(primary);
+            async move { Ok(done) }
+        },
+    )
+    .await?;
+    assert_eq!(nodes[0].context().ha.failovers().len(), 1);
+    assert_eq!(nodes[1].context().ha.failovers().len(), 1);
+    let mut a = nodes[0].connect(Some("test")).await?;
+    a.query_drop("UPDATE acc SET v = 6 WHERE id = 1").await?;
+    let mut direct = storage_conn(&storage, primary, Some(&db)).await?;
+    let v: Option<i64> = direct.query_first("SELECT v FROM acc WHERE id = 1").await?;
+    assert_eq!(v, Some(6));
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
