@@ -3,7 +3,9 @@
 //! primary is failed over exactly once in the cluster and both nodes route to the same
 //! promoted replica, with nothing acknowledged lost; a node restarted afterwards takes
 //! the primary from etcd. A `SWITCH @@DATASOURCE` through one node is followed by the
-//! other without a switchover of its own.
+//! other without a switchover of its own. A primary another live compute node still
+//! reaches (by its published view) is not failed over; with etcd unreachable nothing
+//! is failed over and an event says why.
 
 mod bank;
 
@@ -220,6 +222,87 @@ async fn a_switchover_through_one_node_is_followed_by_the_other() -> Result<(), 
     let mut direct = storage_conn(&storage, primary, Some(&db)).await?;
     let v: Option<i64> = direct.query_first("SELECT v FROM acc WHERE id = 1").await?;
     assert_eq!(v, Some(6));
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_primary_another_compute_node_still_reaches_is_not_failed_over() -> Result<(), BoxError> {
+    let (mut storage, etcd, nodes) = two_nodes_one_replicated_data_node().await?;
+    let (primary, replica) = (storage.port(0), storage.replica(0, 0).port());
+    all_up(&nodes[0]).await?;
+    all_up(&nodes[1]).await?;
+    // A third compute node (id 9), live by its lease, whose heartbeat still reaches
+    // the primary: the two nodes here stand for the side cut off from it.
+    let client = strata_catalog::etcd::EtcdClient::new(&etcd.endpoints(), Duration::from_secs(2))?;
+    let lease = client.lease_grant(60)?;
+    let view = format!(r#"{{"primary":"127.0.0.1:{primary}","up":true}}"#);
+    client.put(b"/strata/ha/view/1/9", view.as_bytes(), lease)?;
+
+    storage.node_mut(0).kill().await?;
+    // Several detection rounds (500 ms each, 2 failed probes): none fails over.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for node in &nodes {
+        assert!(node.context().ha.failovers().is_empty());
+        assert_eq!(primary_port(node, 1), Some(primary));
+    }
+
+    // Node 9 gone (its lease ended): the failover goes on, once.
+    client.lease_revoke(lease)?;
+    within(
+        Duration::from_secs(30),
+        "both nodes route to the replica",
+        || {
+            let done = nodes
+                .iter()
+                .all(|n| primary_port(n, 1) == Some(replica) && pool_port(n) == Some(replica));
+            async move { Ok(done) }
+        },
+    )
+    .await?;
+    let events: Vec<_> = nodes
+        .iter()
+        .flat_map(|n| n.context().ha.failovers())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_etcd_unreachable_a_failed_primary_is_not_failed_over_and_an_event_says_why(
+) -> Result<(), BoxError> {
+    let (mut storage, mut etcd, nodes) = two_nodes_one_replicated_data_node().await?;
+    let primary = storage.port(0);
+    all_up(&nodes[0]).await?;
+    all_up(&nodes[1]).await?;
+    etcd.kill(0).await?;
+    storage.node_mut(0).kill().await?;
+    within(
+        Duration::from_secs(30),
+        "both nodes report a failover not run",
+        || {
+            let reported = nodes.iter().all(|n| {
+                n.context().ha.failovers().iter().any(|e| {
+                    e.error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("cannot record the decision"))
+                })
+            });
+            async move { Ok(reported) }
+        },
+    )
+    .await?;
+    for node in &nodes {
+        let events = node.context().ha.failovers();
+        assert!(events.iter().all(|e| e.new_primary.is_none()), "{events:?}");
+        assert_eq!(primary_port(node, 1), Some(primary));
+        assert_eq!(pool_port(node), Some(primary));
+    }
     for node in nodes {
         node.shutdown().await;
     }
