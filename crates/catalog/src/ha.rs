@@ -7,6 +7,11 @@
 //! etcd transaction that deletes the lock — only if the record did not change since it
 //! read it under the lock. Every compute node watches `P/ha/primary/` and follows.
 //!
+//! The lock is an announcement too: every other compute node holds new statements for
+//! the data node, lets its running ones finish, and acknowledges
+//! (`P/ha/ack/<N>/<node>`); a switchover waits for those acknowledgements before it
+//! makes the old primary read-only, so no node's statement is cut there.
+//!
 //! Each compute node also publishes what its heartbeat sees of each data node's primary
 //! (`P/ha/view/<N>/<node>`, attached to its lease): a decider does not fail over a
 //! primary another live compute node still reaches (the decider may be the one cut
@@ -67,13 +72,25 @@ pub enum Claim {
     Busy(u32),
 }
 
-fn lock_key(etcd: &EtcdStore, dnid: u32) -> Vec<u8> {
-    format!("{}/lock/ha/{dnid}", etcd.key_prefix()).into_bytes()
+/// `P/ha/`: what every compute node watches (records, locks, views, acknowledgements).
+pub fn ha_prefix(etcd: &EtcdStore) -> String {
+    format!("{}/ha/", etcd.key_prefix())
 }
 
-/// `P/ha/primary/`: what every compute node watches.
-pub fn primaries_prefix(etcd: &EtcdStore) -> String {
-    format!("{}/ha/primary/", etcd.key_prefix())
+fn locks_prefix(etcd: &EtcdStore) -> String {
+    format!("{}lock/", ha_prefix(etcd))
+}
+
+fn lock_key(etcd: &EtcdStore, dnid: u32) -> Vec<u8> {
+    format!("{}{dnid}", locks_prefix(etcd)).into_bytes()
+}
+
+fn primaries_prefix(etcd: &EtcdStore) -> String {
+    format!("{}primary/", ha_prefix(etcd))
+}
+
+fn ack_prefix(etcd: &EtcdStore, dnid: u32) -> String {
+    format!("{}ack/{dnid}/", ha_prefix(etcd))
 }
 
 fn record_key(etcd: &EtcdStore, dnid: u32) -> Vec<u8> {
@@ -103,14 +120,73 @@ fn lease(etcd: &EtcdStore) -> Result<i64, CatalogError> {
     })
 }
 
-/// The data node and record of a key under [`primaries_prefix`] (None for another key).
-pub fn decode_recorded(
+/// A change under [`ha_prefix`] that compute nodes act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HaChange {
+    /// Data node `0`'s primary was recorded.
+    Recorded(u32, RecordedPrimary),
+    /// A compute node (`holder`) took data node `dnid`'s lock: it is about to change
+    /// its primary.
+    Announced {
+        /// The data node.
+        dnid: u32,
+        /// The compute node deciding.
+        holder: u32,
+        /// The lock's create revision (what an acknowledgement names).
+        revision: i64,
+        /// A switchover (the others drain for it), not a failover.
+        planned: bool,
+    },
+    /// Data node `0`'s lock was released (decided or not).
+    Released(u32),
+}
+
+/// A lock's value: the holder's node id, and `switchover` when planned.
+fn lock_value(node: u32, planned: bool) -> String {
+    if planned {
+        format!("{node} switchover")
+    } else {
+        node.to_string()
+    }
+}
+
+/// The holder and whether it is a switchover, from a lock's value.
+fn parse_lock(value: &[u8]) -> Option<(u32, bool)> {
+    let text = std::str::from_utf8(value).ok()?;
+    let mut words = text.split_whitespace();
+    let holder = words.next()?.parse().ok()?;
+    Some((holder, words.next() == Some("switchover")))
+}
+
+fn dnid_under(key: &str, prefix: &str) -> Option<u32> {
+    key.strip_prefix(prefix)?.parse().ok()
+}
+
+/// What the watch event `kv` (`deleted`: a deletion) under [`ha_prefix`] means; None
+/// for the keys compute nodes do not act on (views, acknowledgements).
+pub fn decode_change(
     etcd: &EtcdStore,
     kv: &KeyValue,
-) -> Option<Result<(u32, RecordedPrimary), CatalogError>> {
+    deleted: bool,
+) -> Option<Result<HaChange, CatalogError>> {
     let key = std::str::from_utf8(&kv.key).ok()?;
-    let dnid: u32 = key.strip_prefix(&primaries_prefix(etcd))?.parse().ok()?;
-    Some(decode(&kv.value, "recorded primary").map(|r| (dnid, r)))
+    if let Some(dnid) = dnid_under(key, &primaries_prefix(etcd)) {
+        if deleted {
+            return None;
+        }
+        return Some(decode(&kv.value, "recorded primary").map(|r| HaChange::Recorded(dnid, r)));
+    }
+    let dnid = dnid_under(key, &locks_prefix(etcd))?;
+    if deleted {
+        return Some(Ok(HaChange::Released(dnid)));
+    }
+    let (holder, planned) = parse_lock(&kv.value)?;
+    Some(Ok(HaChange::Announced {
+        dnid,
+        holder,
+        revision: kv.create_revision,
+        planned,
+    }))
 }
 
 /// Every recorded primary by data node, and the revision they were read at.
@@ -122,16 +198,19 @@ pub fn recorded_primaries(
         .range_prefix(primaries_prefix(etcd).as_bytes())?;
     let mut recorded = BTreeMap::new();
     for kv in &kvs {
-        if let Some(entry) = decode_recorded(etcd, kv) {
-            let (dnid, record) = entry?;
-            recorded.insert(dnid, record);
+        if let Some(dnid) = std::str::from_utf8(&kv.key)
+            .ok()
+            .and_then(|k| dnid_under(k, &primaries_prefix(etcd)))
+        {
+            recorded.insert(dnid, decode(&kv.value, "recorded primary")?);
         }
     }
     Ok((recorded, revision))
 }
 
-/// Asks for the decision on data node `dnid`: the lock, and the record read under it.
-pub fn claim(etcd: &EtcdStore, dnid: u32) -> Result<Claim, CatalogError> {
+/// Asks for the decision on data node `dnid` (`planned`: for a switchover, which the
+/// other compute nodes drain for): the lock, and the record read under it.
+pub fn claim(etcd: &EtcdStore, dnid: u32, planned: bool) -> Result<Claim, CatalogError> {
     let lease = lease(etcd)?;
     let key = lock_key(etcd, dnid);
     let client = etcd.client();
@@ -139,7 +218,7 @@ pub fn claim(etcd: &EtcdStore, dnid: u32) -> Result<Claim, CatalogError> {
         &[Compare::CreateRevision(key.clone(), 0)],
         &[TxnOp::Put(
             key.clone(),
-            etcd.node_id().to_string().into_bytes(),
+            lock_value(etcd.node_id(), planned).into_bytes(),
             lease,
         )],
         &[],
@@ -147,8 +226,8 @@ pub fn claim(etcd: &EtcdStore, dnid: u32) -> Result<Claim, CatalogError> {
     if !won {
         let holder = client
             .get(&key)?
-            .and_then(|kv| std::str::from_utf8(&kv.value).ok()?.parse().ok())
-            .unwrap_or(0);
+            .and_then(|kv| parse_lock(&kv.value))
+            .map_or(0, |(holder, _)| holder);
         return Ok(Claim::Busy(holder));
     }
     let mut lock = DecisionLock {
@@ -176,6 +255,47 @@ pub fn claim(etcd: &EtcdStore, dnid: u32) -> Result<Claim, CatalogError> {
         }
     }
     Ok(Claim::Granted(lock))
+}
+
+impl DecisionLock {
+    /// The lock's create revision: what the other compute nodes acknowledge.
+    pub fn revision(&self) -> i64 {
+        self.lock_revision
+    }
+}
+
+/// Acknowledges data node `dnid`'s announcement `revision` (this node holds new
+/// statements and its running ones ended), attached to its lease.
+pub fn acknowledge(etcd: &EtcdStore, dnid: u32, revision: i64) -> Result<(), CatalogError> {
+    let key = format!("{}{}", ack_prefix(etcd, dnid), etcd.node_id());
+    etcd.client().put(
+        key.as_bytes(),
+        revision.to_string().as_bytes(),
+        lease(etcd)?,
+    )?;
+    Ok(())
+}
+
+/// The live compute nodes other than this one that have not acknowledged data node
+/// `dnid`'s announcement `revision`.
+pub fn unacknowledged(
+    etcd: &EtcdStore,
+    dnid: u32,
+    revision: i64,
+) -> Result<Vec<u32>, CatalogError> {
+    let prefix = ack_prefix(etcd, dnid);
+    let (kvs, _) = etcd.client().range_prefix(prefix.as_bytes())?;
+    let acked: Vec<u32> = kvs
+        .iter()
+        .filter(|kv| std::str::from_utf8(&kv.value).ok() == Some(revision.to_string().as_str()))
+        .filter_map(|kv| dnid_under(std::str::from_utf8(&kv.key).ok()?, &prefix))
+        .collect();
+    Ok(etcd
+        .members()?
+        .into_iter()
+        .map(|m| m.record.node_id)
+        .filter(|n| *n != etcd.node_id() && !acked.contains(n))
+        .collect())
 }
 
 /// Records `record` as data node `lock.dnid`'s primary and releases the lock, in one

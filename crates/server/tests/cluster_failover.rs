@@ -9,6 +9,8 @@
 
 mod bank;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bank::{admin, primary_port, storage_conn, within, BoxError};
@@ -178,6 +180,27 @@ async fn a_switchover_through_one_node_is_followed_by_the_other() -> Result<(), 
         .to_string();
 
     all_up(&nodes[0]).await?;
+    // A client writing through B all along: B holds and drains for A's switchover,
+    // so none of its statements is cut.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (opts, stop) = (nodes[1].opts(Some("test")), stop.clone());
+        tokio::spawn(async move {
+            let mut conn = mysql_async::Conn::new(opts).await?;
+            let (mut acked, mut errors) = (0i64, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                match conn
+                    .query_drop("UPDATE acc SET v = v + 1 WHERE id = 2")
+                    .await
+                {
+                    Ok(()) => acked += 1,
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            Ok::<_, BoxError>((acked, errors))
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(admin(&nodes[0], "SWITCH @@DATASOURCE 1").await, Ok(()));
     let followed = within(
         Duration::from_secs(10),
@@ -193,7 +216,19 @@ async fn a_switchover_through_one_node_is_followed_by_the_other() -> Result<(), 
         "switchover on A to B following: {} ms",
         followed.as_millis()
     );
-    assert_eq!(nodes[0].context().ha.failovers().len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (acked, errors) = writer.await??;
+    assert!(errors.is_empty(), "writes through B failed: {errors:?}");
+    let events = nodes[0].context().ha.failovers();
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]
+            .steps
+            .iter()
+            .any(|(s, _)| s == "other compute nodes drained (0 did not acknowledge)"),
+        "{events:?}"
+    );
     assert!(nodes[1].context().ha.failovers().is_empty());
     // Writes through B land on the new primary.
     let mut b = nodes[1].connect(Some("test")).await?;
@@ -201,6 +236,9 @@ async fn a_switchover_through_one_node_is_followed_by_the_other() -> Result<(), 
     let mut direct = storage_conn(&storage, replica, Some(&db)).await?;
     let v: Option<i64> = direct.query_first("SELECT v FROM acc WHERE id = 1").await?;
     assert_eq!(v, Some(5));
+    let v: Option<i64> = direct.query_first("SELECT v FROM acc WHERE id = 2").await?;
+    assert_eq!(v, Some(acked));
+    println!("{acked} updates through B across the switchover, no error");
 
     // And back, through B this time: A follows (the record's second epoch).
     all_up(&nodes[1]).await?;

@@ -17,8 +17,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use strata_catalog::config::Config;
-use strata_catalog::ha::{self, DecisionLock, PrimaryView, RecordedPrimary};
+use strata_catalog::config::{Config, HaConfig};
+use strata_catalog::ha::{self, DecisionLock, HaChange, PrimaryView, RecordedPrimary};
 use strata_catalog::store::etcd::EtcdStore;
 use strata_catalog::store::MetadataStore;
 use strata_catalog::{CatalogError, DataNodeId};
@@ -52,6 +52,15 @@ pub(super) enum Decision {
     },
 }
 
+/// No `what` (failover, switchover): etcd, which must record the decision, did not
+/// answer.
+fn unreachable(what: &str, e: &CatalogError) -> Decision {
+    Decision::Declined {
+        why: format!("no {what}: the cluster metadata store cannot record the decision ({e})"),
+        unreachable: true,
+    }
+}
+
 /// Runs `f` on the etcd store on a blocking thread (the etcd client blocks).
 async fn on_etcd<T: Send + 'static>(
     store: &Arc<MetadataStore>,
@@ -81,7 +90,28 @@ impl Watch {
         };
         let dnid = self.dnid.get();
         let what = if planned { "switchover" } else { "failover" };
-        let lock = match on_etcd(&store, move |etcd| ha::claim(etcd, dnid)).await {
+        let current = self.members[self.primary].address();
+        // A failover first asks the others' heartbeats, without the lock: a node cut
+        // off from a primary the others reach retries every round, and must not
+        // disturb them each time.
+        if !planned {
+            match on_etcd(&store, move |etcd| ha::other_views(etcd, dnid)).await {
+                Ok(views) => {
+                    if let Some((node, _)) =
+                        views.iter().find(|(_, v)| v.primary == current && v.up)
+                    {
+                        return Decision::Declined {
+                            why: format!(
+                                "compute node {node} still reaches the primary {current}: this node may be cut off from it, so it does not fail it over"
+                            ),
+                            unreachable: false,
+                        };
+                    }
+                }
+                Err(e) => return unreachable(what, &e),
+            }
+        }
+        let lock = match on_etcd(&store, move |etcd| ha::claim(etcd, dnid, planned)).await {
             Ok(ha::Claim::Granted(lock)) => lock,
             Ok(ha::Claim::Busy(holder)) => {
                 return Decision::Declined {
@@ -91,16 +121,8 @@ impl Watch {
                     unreachable: false,
                 }
             }
-            Err(e) => {
-                return Decision::Declined {
-                    why: format!(
-                        "no {what}: the cluster metadata store cannot record the decision ({e})"
-                    ),
-                    unreachable: true,
-                }
-            }
+            Err(e) => return unreachable(what, &e),
         };
-        let current = self.members[self.primary].address();
         if let Some(recorded) = lock.recorded.clone() {
             if recorded.primary != current {
                 self.release_decision(lock).await;
@@ -116,32 +138,7 @@ impl Watch {
             }
             self.epoch = self.epoch.max(recorded.epoch);
         }
-        if planned {
-            return Decision::Cluster(lock);
-        }
-        match on_etcd(&store, move |etcd| ha::other_views(etcd, dnid)).await {
-            Ok(views) => {
-                if let Some((node, _)) = views.iter().find(|(_, v)| v.primary == current && v.up) {
-                    self.release_decision(lock).await;
-                    return Decision::Declined {
-                        why: format!(
-                            "compute node {node} still reaches the primary {current}: this node may be cut off from it, so it does not fail it over"
-                        ),
-                        unreachable: false,
-                    };
-                }
-                Decision::Cluster(lock)
-            }
-            Err(e) => {
-                self.release_decision(lock).await;
-                Decision::Declined {
-                    why: format!(
-                        "no {what}: the other compute nodes' view of the primary cannot be read ({e})"
-                    ),
-                    unreachable: true,
-                }
-            }
-        }
+        Decision::Cluster(lock)
     }
 
     /// Records `primary` (and `rejoined`, the old primary a switchover made its
@@ -250,6 +247,67 @@ impl Watch {
         }
     }
 
+    /// Another compute node is about to change the primary: new statements wait, the
+    /// running ones may finish (at most `ha.switchover_drain_ms`), then this node
+    /// acknowledges, so the decider does not cut them when it fences the old primary.
+    pub(super) async fn on_announced(&mut self, ctx: &ServerContext, ha: &HaConfig, revision: i64) {
+        let (Some(store), Some(node)) = (self.cluster.clone(), ctx.topology.node(self.dnid)) else {
+            return;
+        };
+        node.pool.hold(
+            Duration::from_millis(ha.hold_timeout_ms),
+            ha.hold_queue_limit,
+        );
+        self.announced = true;
+        let still = node
+            .pool
+            .drain(Duration::from_millis(ha.switchover_drain_ms))
+            .await;
+        let dnid = self.dnid.get();
+        info!(
+            dnid,
+            still_lent = still,
+            "another compute node is changing the primary: statements held, running ones drained"
+        );
+        if let Err(e) = on_etcd(&store, move |etcd| ha::acknowledge(etcd, dnid, revision)).await {
+            warn!(dnid, error = %e, "cannot acknowledge another compute node's change of primary");
+        }
+    }
+
+    /// The decision lock was released: statements held for it go on (on the new
+    /// primary if it was followed meanwhile, which released them already).
+    pub(super) fn on_released(&mut self, ctx: &ServerContext) {
+        if !std::mem::take(&mut self.announced) || self.suspect_hold {
+            return;
+        }
+        if let Some(node) = ctx.topology.node(self.dnid) {
+            node.pool.release_hold();
+        }
+    }
+
+    /// Waits, at most `limit`, until every other live compute node acknowledged the
+    /// announcement `lock`; returns those that did not.
+    pub(super) async fn wait_acknowledged(&self, lock: &DecisionLock, limit: Duration) -> Vec<u32> {
+        let Some(store) = self.cluster.clone() else {
+            return Vec::new();
+        };
+        let (dnid, revision) = (self.dnid.get(), lock.revision());
+        let deadline = Instant::now() + limit;
+        loop {
+            let missing =
+                on_etcd(&store, move |etcd| ha::unacknowledged(etcd, dnid, revision)).await;
+            match missing {
+                Ok(missing) if missing.is_empty() || Instant::now() >= deadline => return missing,
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(dnid, error = %e, "cannot read the other compute nodes' acknowledgements");
+                    return Vec::new();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Tells the view publisher what this round's heartbeat saw of the primary.
     pub(super) fn note_view(&self) {
         if let Some(views) = &self.views {
@@ -305,7 +363,7 @@ pub(super) async fn publish_views(
     }
 }
 
-/// Reads every recorded primary, then watches them, sending each to its data node's
+/// Reads every recorded primary, then watches them (and the decision locks), sending each to its data node's
 /// watch task, until shutdown. Started by a compute node sharing etcd.
 pub async fn follow_loop(ctx: Arc<ServerContext>, mut shutdown: Shutdown) {
     let Some(store) = cluster_store(&ctx) else {
@@ -315,7 +373,7 @@ pub async fn follow_loop(ctx: Arc<ServerContext>, mut shutdown: Shutdown) {
         let from = match on_etcd(&store, ha::recorded_primaries).await {
             Ok((records, revision)) => {
                 for (dnid, record) in records {
-                    send_follow(&ctx, dnid, record).await;
+                    send(&ctx, dnid, WatchRequest::Follow(record)).await;
                 }
                 revision + 1
             }
@@ -329,7 +387,7 @@ pub async fn follow_loop(ctx: Arc<ServerContext>, mut shutdown: Shutdown) {
         };
         let (sink, messages) = std::sync::mpsc::channel();
         let watched = store.etcd().map(|etcd| {
-            let prefix = ha::primaries_prefix(etcd).into_bytes();
+            let prefix = ha::ha_prefix(etcd).into_bytes();
             etcd.client().watch(prefix, from, sink)
         });
         if let Some(Err(e)) = watched {
@@ -357,12 +415,27 @@ pub async fn follow_loop(ctx: Arc<ServerContext>, mut shutdown: Shutdown) {
             };
             match message {
                 Ok(strata_catalog::etcd::WatchMessage::Events { events, .. }) => {
-                    for event in events.iter().filter(|e| !e.deleted) {
-                        let decoded = store.etcd().and_then(|e| ha::decode_recorded(e, &event.kv));
+                    for event in &events {
+                        let decoded = store
+                            .etcd()
+                            .and_then(|e| ha::decode_change(e, &event.kv, event.deleted));
                         match decoded {
-                            Some(Ok((dnid, record))) => send_follow(&ctx, dnid, record).await,
+                            Some(Ok(HaChange::Recorded(dnid, record))) => {
+                                send(&ctx, dnid, WatchRequest::Follow(record)).await
+                            }
+                            Some(Ok(HaChange::Announced {
+                                dnid,
+                                holder,
+                                revision,
+                                planned: true,
+                            })) if holder != ctx.config.server.node_id => {
+                                send(&ctx, dnid, WatchRequest::Announced(revision)).await
+                            }
+                            Some(Ok(HaChange::Released(dnid))) => {
+                                send(&ctx, dnid, WatchRequest::Released).await
+                            }
+                            Some(Ok(HaChange::Announced { .. })) | None => {}
                             Some(Err(e)) => warn!(error = %e, "unreadable recorded primary"),
-                            None => {}
                         }
                     }
                 }
@@ -376,16 +449,16 @@ pub async fn follow_loop(ctx: Arc<ServerContext>, mut shutdown: Shutdown) {
     }
 }
 
-/// Hands a recorded primary to data node `dnid`'s watch task (waiting a little for a
-/// task that is starting).
-async fn send_follow(ctx: &ServerContext, dnid: u32, record: RecordedPrimary) {
+/// Hands what the cluster changed to data node `dnid`'s watch task (waiting a little
+/// for a task that is starting).
+async fn send(ctx: &ServerContext, dnid: u32, request: WatchRequest) {
     let dnid = DataNodeId::new(dnid);
     for _ in 0..100 {
         if let Some(sender) = ctx.ha.sender(dnid) {
-            if sender.send(WatchRequest::Follow(record)).await.is_err() {
+            if sender.send(request).await.is_err() {
                 warn!(
                     dnid = dnid.get(),
-                    "the data node's watch ended; recorded primary not followed"
+                    "the data node's watch ended; the cluster's change not followed"
                 );
             }
             return;

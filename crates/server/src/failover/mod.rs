@@ -60,6 +60,11 @@ enum WatchRequest {
     /// A primary the cluster recorded (another compute node's decision, or one read
     /// at start-up).
     Follow(strata_catalog::ha::RecordedPrimary),
+    /// Another compute node took the data node's decision lock (its create revision):
+    /// hold, drain, acknowledge.
+    Announced(i64),
+    /// The decision lock was released.
+    Released,
 }
 
 /// Longest a single failover statement (on a replica or the old primary) may take.

@@ -219,15 +219,33 @@ impl Watch {
         );
         clock.done(&mut event, "hold new statements".into());
 
-        // 1. Let the statements running on the old primary finish.
-        let still = node
-            .pool
-            .drain(Duration::from_millis(ha.switchover_drain_ms))
-            .await;
+        // 1. Let the statements running on the old primary finish, here and through
+        // the other compute nodes (they hold and drain when the lock announces the
+        // switchover, then acknowledge).
+        let drain = Duration::from_millis(ha.switchover_drain_ms);
+        let others = async {
+            match &decision {
+                Some(lock) => Some(self.wait_acknowledged(lock, drain + STEP_TIMEOUT).await),
+                None => None,
+            }
+        };
+        let (still, others) = tokio::join!(node.pool.drain(drain), others);
         clock.done(
             &mut event,
             format!("drain running statements ({still} connections still lent)"),
         );
+        if let Some(missing) = others {
+            if !missing.is_empty() {
+                warn!(dnid = dnid.get(), ?missing, "switchover: compute nodes that did not acknowledge in time; their statements on the old primary are cut");
+            }
+            clock.done(
+                &mut event,
+                format!(
+                    "other compute nodes drained ({} did not acknowledge)",
+                    missing.len()
+                ),
+            );
+        }
 
         // 2. No more writes there: read-only, and the connections still open closed
         // (a transaction left on one is rolled back; its session gets a retryable

@@ -74,6 +74,9 @@ pub(super) struct Watch {
     pub(super) views: Option<tokio::sync::watch::Sender<Option<PrimaryView>>>,
     /// Why the latest failover attempt was declined (logged once per reason).
     pub(super) declined: Option<String>,
+    /// New statements are held because another compute node announced a change of
+    /// primary.
+    pub(super) announced: bool,
 }
 
 /// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
@@ -113,6 +116,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         epoch: 0,
         views: None,
         declined: None,
+        announced: false,
     };
     if let Some(store) = watch.cluster.clone() {
         let (views, published) = tokio::sync::watch::channel(None);
@@ -156,6 +160,14 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                     WatchRequest::Follow(recorded) => {
                         watch.follow(&ctx, &recorded);
                         watch.publish(&ctx, &ha);
+                        continue;
+                    }
+                    WatchRequest::Announced(revision) => {
+                        watch.on_announced(&ctx, &ha, revision).await;
+                        continue;
+                    }
+                    WatchRequest::Released => {
+                        watch.on_released(&ctx);
                         continue;
                     }
                 };
