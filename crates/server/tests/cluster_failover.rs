@@ -5,7 +5,8 @@
 //! the primary from etcd. A `SWITCH @@DATASOURCE` through one node is followed by the
 //! other without a switchover of its own. A primary another live compute node still
 //! reaches (by its published view) is not failed over; with etcd unreachable nothing
-//! is failed over and an event says why.
+//! is failed over and an event says why. `ALTER DATABASE … RW_SPLIT` through one node is
+//! in force on the other when it returns.
 
 mod bank;
 
@@ -341,6 +342,39 @@ async fn with_etcd_unreachable_a_failed_primary_is_not_failed_over_and_an_event_
         assert_eq!(primary_port(node, 1), Some(primary));
         assert_eq!(pool_port(node), Some(primary));
     }
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rw_split_altered_through_one_node_is_in_force_on_the_other() -> Result<(), BoxError> {
+    let (storage, _etcd, nodes) = two_nodes_one_replicated_data_node().await?;
+    let mut a = nodes[0].connect(None).await?;
+    a.query_drop("CREATE DATABASE plain DEFAULT DATANODE '1'")
+        .await?;
+    a.query_drop("CREATE TABLE plain.rs (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL)")
+        .await?;
+    a.query_drop("INSERT INTO plain.rs VALUES (1, 'w0')")
+        .await?;
+    storage.wait_replicas_caught_up().await?;
+    // A row only the replica has: a read that finds it ran on the replica.
+    storage
+        .replica(0, 0)
+        .execute_sql("SET sql_log_bin = 0; INSERT INTO `plain`.rs VALUES (2, 'replica')")
+        .await?;
+    all_up(&nodes[1]).await?;
+    let read_on_b = || async {
+        let mut b = nodes[1].connect(Some("plain")).await?;
+        let v: Option<String> = b.query_first("SELECT v FROM rs WHERE id = 2").await?;
+        Ok::<_, BoxError>(v)
+    };
+    assert_eq!(read_on_b().await?, None);
+    a.query_drop("ALTER DATABASE plain RW_SPLIT 'replicas'")
+        .await?;
+    // In force on B when A answered OK.
+    assert_eq!(read_on_b().await?.as_deref(), Some("replica"));
     for node in nodes {
         node.shutdown().await;
     }
