@@ -362,3 +362,37 @@ pub fn other_views(etcd: &EtcdStore, dnid: u32) -> Result<Vec<(u32, PrimaryView)
     }
     Ok(views)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_value_names_its_holder_and_whether_it_is_a_switchover() {
+        assert_eq!(
+            parse_lock(lock_value(3, false).as_bytes()),
+            Some((3, false))
+        );
+        assert_eq!(
+            parse_lock(lock_value(12, true).as_bytes()),
+            Some((12, true))
+        );
+        assert_eq!(lock_value(12, true), "12 switchover");
+        assert_eq!(parse_lock(b""), None);
+        assert_eq!(parse_lock(b"x"), None);
+    }
+
+    #[test]
+    fn a_recorded_primary_reads_back_as_written() -> Result<(), CatalogError> {
+        let record = RecordedPrimary {
+            primary: "127.0.0.1:3401".into(),
+            rejoined: Some("127.0.0.1:3301".into()),
+            epoch: 2,
+            decided_by: 1,
+            planned: true,
+        };
+        let read: RecordedPrimary = decode(&encode(&record)?, "recorded primary")?;
+        assert_eq!(read, record);
+        Ok(())
+    }
+}
