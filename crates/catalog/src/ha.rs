@@ -243,14 +243,14 @@ pub fn claim(etcd: &EtcdStore, dnid: u32, planned: bool) -> Result<Claim, Catalo
                 lock.recorded = Some(record);
             }
             Err(e) => {
-                release(etcd, lock)?;
+                release(etcd, &lock)?;
                 return Err(e);
             }
         },
         Ok(None) => {}
         Err(e) => {
             // Best effort: the lock goes with the lease otherwise.
-            let _ = release(etcd, lock);
+            let _ = release(etcd, &lock);
             return Err(e.into());
         }
     }
@@ -262,6 +262,48 @@ impl DecisionLock {
     pub fn revision(&self) -> i64 {
         self.lock_revision
     }
+}
+
+/// What recording a decision again, after its commit failed, gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateRecord {
+    /// Recorded (and the lock released): the others follow now.
+    Recorded,
+    /// Another compute node recorded a primary meanwhile: this decision lost.
+    Superseded,
+    /// Another compute node holds the lock now (this one's lapsed): try again later.
+    Wait,
+}
+
+/// Records `record` after [`commit`] failed (etcd was unreachable, or the lock lapsed
+/// with this node's lease): under the lock if it is still this node's, else only while
+/// nobody holds it; either way only if the record is still the one read under the lock.
+pub fn record_late(
+    etcd: &EtcdStore,
+    lock: &DecisionLock,
+    record: &RecordedPrimary,
+) -> Result<LateRecord, CatalogError> {
+    if commit(etcd, lock, record)? {
+        return Ok(LateRecord::Recorded);
+    }
+    let key = record_key(etcd, lock.dnid);
+    let (recorded, _) = etcd.client().txn(
+        &[
+            Compare::CreateRevision(lock_key(etcd, lock.dnid), 0),
+            Compare::ModRevision(key.clone(), lock.record_revision),
+        ],
+        &[TxnOp::Put(key.clone(), encode(record)?, 0)],
+        &[],
+    )?;
+    if recorded {
+        return Ok(LateRecord::Recorded);
+    }
+    let now = etcd.client().get(&key)?.map_or(0, |kv| kv.mod_revision);
+    if now == lock.record_revision {
+        return Ok(LateRecord::Wait);
+    }
+    release(etcd, lock)?;
+    Ok(LateRecord::Superseded)
 }
 
 /// Acknowledges data node `dnid`'s announcement `revision` (this node holds new
@@ -299,11 +341,11 @@ pub fn unacknowledged(
 }
 
 /// Records `record` as data node `lock.dnid`'s primary and releases the lock, in one
-/// transaction; false (nothing recorded, the lock released) when the lock was lost or
-/// the record changed since it was read under the lock.
+/// transaction; false (nothing changed: the lock is kept if it is still this node's)
+/// when the lock was lost or the record changed since it was read under the lock.
 pub fn commit(
     etcd: &EtcdStore,
-    lock: DecisionLock,
+    lock: &DecisionLock,
     record: &RecordedPrimary,
 ) -> Result<bool, CatalogError> {
     let key = lock_key(etcd, lock.dnid);
@@ -314,18 +356,15 @@ pub fn commit(
         ],
         &[
             TxnOp::Put(record_key(etcd, lock.dnid), encode(record)?, 0),
-            TxnOp::Delete(key.clone()),
+            TxnOp::Delete(key),
         ],
         &[],
     )?;
-    if !committed {
-        release(etcd, lock)?;
-    }
     Ok(committed)
 }
 
 /// Releases the lock without deciding anything (if it is still this node's).
-pub fn release(etcd: &EtcdStore, lock: DecisionLock) -> Result<(), CatalogError> {
+pub fn release(etcd: &EtcdStore, lock: &DecisionLock) -> Result<(), CatalogError> {
     let key = lock_key(etcd, lock.dnid);
     etcd.client().txn(
         &[Compare::CreateRevision(key.clone(), lock.lock_revision)],

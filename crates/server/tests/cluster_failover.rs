@@ -6,7 +6,8 @@
 //! other without a switchover of its own. A primary another live compute node still
 //! reaches (by its published view) is not failed over; with etcd unreachable nothing
 //! is failed over and an event says why. `ALTER DATABASE … RW_SPLIT` through one node is
-//! in force on the other when it returns.
+//! in force on the other when it returns. A decision etcd could not record is recorded
+//! at a later heartbeat, under the lock its node kept, and followed.
 
 mod bank;
 
@@ -18,6 +19,7 @@ use bank::{admin, primary_port, storage_conn, within, BoxError};
 use mysql_async::prelude::*;
 use strata_catalog::DataNodeId;
 use strata_server::failover::NodeStatus;
+use strata_server::failpoints::Resume;
 use strata_testkit::{ComputeNode, EtcdCluster, StorageNodes};
 
 /// One data node with a semi-synchronous replica, a one-member etcd and two compute
@@ -375,6 +377,70 @@ async fn rw_split_altered_through_one_node_is_in_force_on_the_other() -> Result<
         .await?;
     // In force on B when A answered OK.
     assert_eq!(read_on_b().await?.as_deref(), Some("replica"));
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_decision_etcd_could_not_record_is_recorded_at_a_later_heartbeat_and_followed(
+) -> Result<(), BoxError> {
+    let (mut storage, _etcd, nodes) = two_nodes_one_replicated_data_node().await?;
+    let replica = storage.replica(0, 0).port();
+    all_up(&nodes[0]).await?;
+    all_up(&nodes[1]).await?;
+    let mut paused = [
+        nodes[0].context().ha_promoted.arm(),
+        nodes[1].context().ha_promoted.arm(),
+    ];
+    storage.node_mut(0).kill().await?;
+    // Whichever node decides stops with the replica promoted, before recording it.
+    let [p0, p1] = &mut paused;
+    let decider = tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::select! {
+            _ = p0.reached() => 0,
+            _ = p1.reached() => 1,
+        }
+    })
+    .await?;
+    let [p0, p1] = paused;
+    let (stopped, _other) = if decider == 0 { (p0, p1) } else { (p1, p0) };
+    stopped.release(Resume::FailDecisionLog);
+    // It keeps the lock (the other decides nothing meanwhile) and records at its next
+    // heartbeat; the other follows.
+    within(
+        Duration::from_secs(30),
+        "both nodes route to the replica",
+        || {
+            let done = nodes
+                .iter()
+                .all(|n| primary_port(n, 1) == Some(replica) && pool_port(n) == Some(replica));
+            async move { Ok(done) }
+        },
+    )
+    .await?;
+    let events: Vec<_> = nodes
+        .iter()
+        .flat_map(|n| n.context().ha.failovers())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0]
+            .steps
+            .iter()
+            .any(|(s, _)| s == "not recorded in the cluster: etcd failed (test failpoint)"),
+        "{events:?}"
+    );
+    let follower = &nodes[1 - decider];
+    let shown = follower.context().ha.data_node(DataNodeId::new(1));
+    assert!(
+        shown.iter().any(|s| s
+            .last_failover
+            .as_deref()
+            .is_some_and(|f| f.contains("(epoch 1)"))),
+        "{shown:?}"
+    );
     for node in nodes {
         node.shutdown().await;
     }

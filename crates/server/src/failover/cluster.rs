@@ -162,16 +162,66 @@ impl Watch {
             planned,
         };
         let epoch = record.epoch;
-        match on_etcd(&store, move |etcd| ha::commit(etcd, lock, &record)).await {
-            Ok(true) => {
+        #[cfg(feature = "failpoints")]
+        let fail = ctx.ha_promoted.at().await == crate::failpoints::Resume::FailDecisionLog;
+        #[cfg(not(feature = "failpoints"))]
+        let fail = false;
+        let committed = if fail {
+            Err(("etcd failed (test failpoint)".to_string(), lock, record))
+        } else {
+            on_etcd(&store, move |etcd| {
+                Ok(match ha::commit(etcd, &lock, &record) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(("the decision lock lapsed or another compute node recorded a primary meanwhile".to_string(), lock, record)),
+                    Err(e) => Err((e.to_string(), lock, record)),
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        };
+        match committed {
+            Ok(()) => {
                 self.epoch = epoch;
                 Ok(())
             }
-            Ok(false) => Err(
-                "the decision lock lapsed or another compute node recorded a primary meanwhile"
-                    .into(),
-            ),
-            Err(e) => Err(e.to_string()),
+            // Kept, the lock with it (others do not decide meanwhile), and recorded at
+            // the next rounds unless another node decided.
+            Err((why, lock, record)) => {
+                self.unrecorded = Some((record, lock));
+                Err(why)
+            }
+        }
+    }
+
+    /// Records the decision [`Watch::record_decision`] could not, unless another
+    /// compute node recorded another primary meanwhile (then this node follows that
+    /// one, through the watch of the records).
+    pub(super) async fn record_late(&mut self) {
+        let (Some(store), Some((record, lock))) = (self.cluster.clone(), self.unrecorded.take())
+        else {
+            return;
+        };
+        let dnid = self.dnid.get();
+        let late = on_etcd(&store, move |etcd| {
+            Ok((ha::record_late(etcd, &lock, &record), lock, record))
+        })
+        .await;
+        let Ok((late, lock, record)) = late else {
+            return;
+        };
+        match late {
+            Ok(ha::LateRecord::Recorded) => {
+                self.epoch = self.epoch.max(record.epoch);
+                info!(dnid, primary = %record.primary, epoch = record.epoch, "recorded the new primary in the cluster late: the other compute nodes follow now");
+            }
+            Ok(ha::LateRecord::Superseded) => {
+                error!(dnid, primary = %record.primary, "another compute node recorded a different primary meanwhile; following that one");
+            }
+            Ok(ha::LateRecord::Wait) => self.unrecorded = Some((record, lock)),
+            Err(e) => {
+                warn!(dnid, error = %e, "the new primary is still not recorded in the cluster");
+                self.unrecorded = Some((record, lock));
+            }
         }
     }
 
@@ -180,7 +230,7 @@ impl Watch {
         let Some(store) = self.cluster.clone() else {
             return;
         };
-        if let Err(e) = on_etcd(&store, move |etcd| ha::release(etcd, lock)).await {
+        if let Err(e) = on_etcd(&store, move |etcd| ha::release(etcd, &lock)).await {
             // It goes with this node's lease otherwise.
             warn!(dnid = self.dnid.get(), error = %e, "cannot release the decision lock of the data node");
         }

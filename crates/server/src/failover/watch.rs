@@ -11,7 +11,7 @@ use strata_catalog::DataNodeId;
 use strata_mysql::gtid::{gtid_behind, gtid_covers};
 use tracing::{error, warn};
 
-use strata_catalog::ha::PrimaryView;
+use strata_catalog::ha::{DecisionLock, PrimaryView, RecordedPrimary};
 use strata_catalog::store::MetadataStore;
 
 use super::cluster::{cluster_store, publish_views};
@@ -77,6 +77,9 @@ pub(super) struct Watch {
     /// New statements are held because another compute node announced a change of
     /// primary.
     pub(super) announced: bool,
+    /// A decision this node carried out but could not record (etcd failed, or its lock
+    /// lapsed), with its lock: recorded at the next rounds if nobody decided meanwhile.
+    pub(super) unrecorded: Option<(RecordedPrimary, DecisionLock)>,
 }
 
 /// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
@@ -117,6 +120,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         views: None,
         declined: None,
         announced: false,
+        unrecorded: None,
     };
     if let Some(store) = watch.cluster.clone() {
         let (views, published) = tokio::sync::watch::channel(None);
@@ -184,6 +188,7 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         }
         watch.probe_all(&ha).await;
         watch.note_view();
+        watch.record_late().await;
         if watch.members[watch.primary].failures == 0 {
             watch.declined = None;
         }
