@@ -1,14 +1,14 @@
 //! Data nodes' primaries decided once for the whole cluster, in etcd.
 //!
 //! With several compute nodes, a failover or switchover of data node N is decided by
-//! one of them: it takes `P/lock/ha/<N>` (created only if absent, attached to its
+//! one of them: it takes `P/ha/lock/<N>` (created only if absent, attached to its
 //! membership lease, so a dead decider's lock goes with its lease), changes the storage
 //! nodes, then writes the new primary with the next epoch to `P/ha/primary/<N>` in the
 //! etcd transaction that deletes the lock — only if the record did not change since it
-//! read it under the lock. Every compute node watches `P/ha/primary/` and follows.
+//! read it under the lock. Every compute node watches `P/ha/` and follows the records.
 //!
-//! The lock is an announcement too: every other compute node holds new statements for
-//! the data node, lets its running ones finish, and acknowledges
+//! The lock of a switchover is an announcement too: every other compute node holds new
+//! statements for the data node, lets its running ones finish, and acknowledges
 //! (`P/ha/ack/<N>/<node>`); a switchover waits for those acknowledgements before it
 //! makes the old primary read-only, so no node's statement is cut there.
 //!

@@ -4,12 +4,14 @@
 //! the primary, or an operator asked for a switchover) first takes the data node's
 //! decision lock in etcd (`strata_catalog::ha`). Under it, it reads the recorded
 //! primary: when another compute node already moved it, this node follows that
-//! decision and promotes nothing. A failover also needs every other live compute node
-//! to agree that the primary is gone (their heartbeats' views): a node cut off from a
-//! primary the others still reach does not fail it over. The new primary is recorded
-//! with the next epoch in the transaction that releases the lock; every compute node
-//! watches the records ([`follow_loop`]) and switches its pool the way a local
-//! failover or switchover does.
+//! decision and promotes nothing. A failover first reads the other live compute
+//! nodes' views of the primary: while one of them still reaches it, this node (which
+//! may be the one cut off) does not fail it over. A switchover's lock makes the others
+//! hold and drain their statements for the data node and acknowledge before the old
+//! primary is made read-only. The new primary is recorded with the next epoch in the
+//! transaction that releases the lock (or at a later heartbeat, the lock kept, when
+//! etcd failed); every compute node watches the records ([`follow_loop`]) and switches
+//! its pool the way a local failover or switchover does.
 //!
 //! With the embedded store (one compute node) none of this runs: the watch decides
 //! alone, as it always did.
