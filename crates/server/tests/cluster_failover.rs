@@ -66,6 +66,25 @@ async fn all_up(node: &ComputeNode) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// `SHOW @@DATASOURCE` on `node`'s admin port: the primary's port and every row's
+/// `last_failover`.
+async fn shown_by_admin(node: &ComputeNode) -> Result<(Option<u16>, Vec<String>), BoxError> {
+    let mut admin = mysql_async::Conn::new(node.admin_opts()).await?;
+    let rows: Vec<mysql_async::Row> = admin.query("SHOW @@DATASOURCE").await?;
+    admin.disconnect().await?;
+    let mut primary = None;
+    let mut failovers = Vec::new();
+    for row in rows {
+        let role: Option<String> = row.get("role");
+        if role.as_deref() == Some("primary") {
+            primary = row.get("port");
+        }
+        let last: Option<Option<String>> = row.get("last_failover");
+        failovers.extend(last.flatten());
+    }
+    Ok((primary, failovers))
+}
+
 /// `v` of row `id` of `acc` through `conn`.
 async fn value(conn: &mut mysql_async::Conn, id: i64) -> Result<Option<i64>, BoxError> {
     Ok(conn
@@ -134,6 +153,21 @@ async fn a_killed_primary_is_failed_over_once_for_the_cluster_and_both_nodes_fol
             .is_some_and(|f| f.contains("decided by compute node"))),
         "{shown:?}"
     );
+
+    // The admin ports say the same: the promoted replica is the primary on both, and
+    // one of them says it followed the other's decision.
+    let mut followed_by_admin = 0;
+    for node in &nodes {
+        let (primary, failovers) = shown_by_admin(node).await?;
+        assert_eq!(primary, Some(replica));
+        if failovers
+            .iter()
+            .any(|f| f.contains("decided by compute node"))
+        {
+            followed_by_admin += 1;
+        }
+    }
+    assert_eq!(followed_by_admin, 1);
 
     // A row written through A is read through B; nothing acknowledged is lost.
     let mut a = nodes[0].connect(Some("test")).await?;
