@@ -7,12 +7,11 @@ use std::time::{Duration, Instant};
 
 use strata_backend::heartbeat::{ProbeReport, Prober};
 use strata_catalog::config::{HaConfig, StorageNodeConfig};
+use strata_catalog::ha::{DecisionLock, PrimaryView, RecordedPrimary};
+use strata_catalog::store::MetadataStore;
 use strata_catalog::DataNodeId;
 use strata_mysql::gtid::{gtid_behind, gtid_covers};
 use tracing::{error, warn};
-
-use strata_catalog::ha::{DecisionLock, PrimaryView, RecordedPrimary};
-use strata_catalog::store::MetadataStore;
 
 use super::cluster::{cluster_store, publish_views};
 use super::state::{NodeStatus, Role, StorageNodeState};
