@@ -16,6 +16,7 @@ mod error;
 pub mod etcd;
 pub mod fence;
 pub mod firewall;
+pub mod ha;
 mod load;
 pub mod security;
 pub mod sequence;

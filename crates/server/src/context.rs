@@ -291,6 +291,11 @@ pub struct ServerContext {
     /// announcement, before it changes the data nodes.
     #[cfg(feature = "failpoints")]
     pub ddl_announced: crate::failpoints::Pause,
+    /// Test builds: a failover or switchover decided under the cluster's lock stops
+    /// here, its new primary promoted, before it records it in etcd
+    /// (`FailDecisionLog`: as if recording failed).
+    #[cfg(feature = "failpoints")]
+    pub ha_promoted: crate::failpoints::Pause,
     /// Storage nodes' health and roles, failovers (published by the heartbeat tasks).
     pub ha: Arc<crate::failover::HaState>,
     /// Long-running work and its progress (`SHOW @@JOB`).
@@ -391,6 +396,8 @@ impl ServerContext {
             cluster: Mutex::new(None),
             #[cfg(feature = "failpoints")]
             ddl_announced: crate::failpoints::Pause::default(),
+            #[cfg(feature = "failpoints")]
+            ha_promoted: crate::failpoints::Pause::default(),
             security: std::sync::RwLock::new(config.security.clone()),
             config_users: std::sync::RwLock::new(config.users.clone()),
             accounts: std::sync::RwLock::new(accounts),

@@ -129,8 +129,14 @@ pub struct ShutdownReport {
 impl RunningServer {
     /// Binds the listeners from `config` and starts serving in background tasks.
     pub async fn start(mut config: Config) -> Result<RunningServer, ServerError> {
-        // Failovers before a restart chose primaries the file may not name yet.
-        primaries::apply(&mut config);
+        // Failovers before a restart chose primaries the file may not name yet: with
+        // several compute nodes the cluster's record in etcd says which, else the
+        // data directory's.
+        if config.cluster.uses_etcd() {
+            failover::apply_recorded_primaries(&mut config).map_err(ServerError::Catalog)?;
+        } else {
+            primaries::apply(&mut config);
+        }
         let tls = match &config.server.tls {
             Some(t) => Some(
                 strata_protocol::tls::load_server_config(&t.cert, &t.key)
@@ -259,6 +265,8 @@ impl RunningServer {
         .map_err(ServerError::Catalog)?;
         *ctx.cluster.lock().unwrap_or_else(|p| p.into_inner()) = membership;
         if ctx.topology.catalog().store().etcd().is_some() {
+            // Primaries another compute node decides are followed from now on.
+            tokio::spawn(failover::follow_loop(ctx.clone(), shutdown.listener()));
             tokio::spawn(takeover::takeover_loop(
                 ctx.clone(),
                 Duration::from_millis(ctx.config.cluster.takeover_interval_ms),

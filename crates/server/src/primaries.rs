@@ -120,9 +120,48 @@ pub fn recorded(data_dir: &Path) -> BTreeMap<DataNodeId, (String, Option<String>
 pub fn apply(config: &mut Config) -> Vec<String> {
     let data_dir = config.server.data_dir.clone();
     let mut recorded = read(&data_dir);
+    let (changed, stale) = apply_entries(config, &recorded);
+    if !stale.is_empty() {
+        for dnid in stale {
+            recorded.remove(&dnid);
+        }
+        if let Err(e) = write(&data_dir, &recorded) {
+            warn!(error = %e, "cannot rewrite the record of failed-over primaries");
+        }
+    }
+    changed
+}
+
+/// Makes the primaries the cluster recorded in etcd (`host:port`, and the old primary
+/// a switchover made its replica) the primaries of `config`, as [`apply`] does with
+/// the data directory's record; returns what it changed, one line each.
+pub fn apply_recorded(
+    config: &mut Config,
+    recorded: &BTreeMap<DataNodeId, (String, Option<String>)>,
+) -> Vec<String> {
+    let entries: Recorded = recorded
+        .iter()
+        .map(|(dnid, (primary, rejoined))| {
+            let entry = match rejoined {
+                Some(rejoined) => Entry::Switchover {
+                    primary: primary.clone(),
+                    rejoined: rejoined.clone(),
+                },
+                None => Entry::Failover(primary.clone()),
+            };
+            (dnid.get(), entry)
+        })
+        .collect();
+    apply_entries(config, &entries).0
+}
+
+/// Applies `recorded` to `config`: the lines describing what changed, and the data
+/// nodes whose record is stale (the configuration names that primary already, or has
+/// no such data node).
+fn apply_entries(config: &mut Config, recorded: &Recorded) -> (Vec<String>, Vec<u32>) {
     let mut changed = Vec::new();
     let mut stale = Vec::new();
-    for (&dnid, entry) in &recorded {
+    for (&dnid, entry) in recorded {
         let address = entry.primary();
         let Some(dn) = config.data_nodes.iter_mut().find(|d| d.id.get() == dnid) else {
             stale.push(dnid);
@@ -159,15 +198,7 @@ pub fn apply(config: &mut Config) -> Vec<String> {
         warn!("{line}");
         changed.push(line);
     }
-    if !stale.is_empty() {
-        for dnid in stale {
-            recorded.remove(&dnid);
-        }
-        if let Err(e) = write(&data_dir, &recorded) {
-            warn!(error = %e, "cannot rewrite the record of failed-over primaries");
-        }
-    }
-    changed
+    (changed, stale)
 }
 
 #[cfg(test)]

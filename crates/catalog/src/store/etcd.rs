@@ -183,6 +183,11 @@ impl EtcdStore {
         self.node_id
     }
 
+    /// `[cluster] prefix`: what every key Strata writes starts with.
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The prefix every metadata key starts with (what compute nodes watch).
     pub fn meta_prefix(&self) -> String {
         format!("{}/meta/", self.prefix)

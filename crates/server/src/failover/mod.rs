@@ -19,11 +19,15 @@
 //! the old primary wrote, promotes it, makes the old primary and the other replicas
 //! replicate from it, and switches the pool.
 //!
+//! With several compute nodes sharing etcd, a failover or switchover is decided by one
+//! of them under a lock in etcd and recorded there; the others follow (`cluster`).
+//!
 //! A replica rebuild (`REBUILD @@DATASOURCE`, [`HaState::rebuild`]) copies the primary
 //! into a stopped node's empty data directory with mariadb-backup; the watch makes the
 //! node a replica again when it is started.
 
 mod backup;
+mod cluster;
 mod fencing;
 mod promotion;
 mod rebuild;
@@ -40,6 +44,7 @@ use strata_catalog::config::{HaConfig, StorageNodeConfig};
 use strata_catalog::DataNodeId;
 
 pub use backup::BackupError;
+pub use cluster::{apply_recorded_primaries, follow_loop};
 pub use rebuild::RebuildError;
 pub use state::{FailoverEvent, HaState, NodeStatus, Role, StorageNodeState};
 pub use switchover::SwitchError;
@@ -52,6 +57,14 @@ enum WatchRequest {
     Switch(switchover::SwitchRequest),
     /// The re-admission of a node `REBUILD @@DATASOURCE` copied.
     Rejoin(rebuild::RejoinRequest),
+    /// A primary the cluster recorded (another compute node's decision, or one read
+    /// at start-up).
+    Follow(strata_catalog::ha::RecordedPrimary),
+    /// Another compute node took the data node's decision lock (its create revision):
+    /// hold, drain, acknowledge.
+    Announced(i64),
+    /// The decision lock was released.
+    Released,
 }
 
 /// Longest a single failover statement (on a replica or the old primary) may take.

@@ -8,6 +8,7 @@ use strata_catalog::config::{HaConfig, StorageNodeConfig};
 use strata_mysql::gtid::gtid_sequences;
 use tracing::{debug, error, info, warn};
 
+use super::cluster::Decision;
 use super::fencing::fence;
 use super::state::{FailoverEvent, StepClock};
 use super::watch::{Member, Watch};
@@ -22,6 +23,14 @@ impl Watch {
         ha: &HaConfig,
     ) -> Option<FailoverEvent> {
         let node = ctx.topology.node(self.dnid)?;
+        let mut decision = match self.take_decision(ctx, false).await {
+            Decision::Local => None,
+            Decision::Cluster(lock) => Some(lock),
+            Decision::Declined { why, unreachable } => {
+                self.decline(ctx, why, unreachable);
+                return None;
+            }
+        };
         let old = self.primary;
         let mut event = FailoverEvent::new(self.dnid, self.members[old].address(), false);
         self.last_failover_at = Some(Instant::now());
@@ -62,6 +71,9 @@ impl Watch {
                         warn!(dnid = self.dnid.get(), node = %event.old_primary, error = %e, "failover: cannot make the old primary writable again");
                     }
                 }
+                if let Some(lock) = decision.take() {
+                    self.release_decision(lock).await;
+                }
                 return Some(self.give_up(node, event, &why));
             }
         };
@@ -89,6 +101,9 @@ impl Watch {
         ];
         for sql in &promote {
             if let Err(e) = self.members[chosen].prober.execute(sql, STEP_TIMEOUT).await {
+                if let Some(lock) = decision.take() {
+                    self.release_decision(lock).await;
+                }
                 return Some(self.give_up(
                     node,
                     event,
@@ -98,7 +113,25 @@ impl Watch {
         }
         clock.done(&mut event, format!("promote {chosen_addr}"));
 
-        // 5. Route the data node to it.
+        // 5. Record it for the cluster, then route the data node to it.
+        if let Some(lock) = decision.take() {
+            match self
+                .record_decision(ctx, lock, &chosen_addr, None, false)
+                .await
+            {
+                Ok(()) => clock.done(
+                    &mut event,
+                    format!(
+                        "record {chosen_addr} as the cluster's primary (epoch {})",
+                        self.epoch
+                    ),
+                ),
+                Err(e) => {
+                    error!(dnid = self.dnid.get(), primary = %chosen_addr, error = %e, "failover: promoted but not recorded in the cluster: the other compute nodes do not follow");
+                    clock.done(&mut event, format!("not recorded in the cluster: {e}"));
+                }
+            }
+        }
         let target = storage_target(self.dnid, &self.members[chosen].config, &self.database);
         let tls = ctx.ha.storage_tls.get(&target).cloned();
         node.pool.switch_target(target, tls);
@@ -177,6 +210,25 @@ impl Watch {
         wait_applied(&mut member.prober, &chosen_addr, &received, ha).await?;
         clock.done(event, format!("{chosen_addr} applied all it received"));
         Ok((chosen, chosen_addr))
+    }
+
+    /// A failover this node may not run now (see `cluster`): logged once per reason,
+    /// and kept as an event when the cluster could not be asked.
+    fn decline(&mut self, ctx: &ServerContext, why: String, unreachable: bool) {
+        if self.declined.as_deref() == Some(why.as_str()) {
+            return;
+        }
+        self.declined = Some(why.clone());
+        let old = self.members[self.primary].address();
+        if !unreachable {
+            warn!(dnid = self.dnid.get(), primary = %old, reason = %why, "failover: not run by this compute node");
+            return;
+        }
+        error!(dnid = self.dnid.get(), primary = %old, reason = %why, "failover: not run");
+        let mut event = FailoverEvent::new(self.dnid, old, false);
+        event.error = Some(why);
+        self.last_failover = Some(event.summary());
+        ctx.ha.record(event);
     }
 
     fn give_up(

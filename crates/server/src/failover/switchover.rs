@@ -5,9 +5,11 @@ use std::time::{Duration, Instant};
 
 use strata_backend::heartbeat::Prober;
 use strata_catalog::config::HaConfig;
+use strata_catalog::ha::DecisionLock;
 use strata_catalog::DataNodeId;
 use tracing::{error, info, warn};
 
+use super::cluster::Decision;
 use super::fencing::fence;
 use super::promotion::{best_candidate, repoint, StartAt};
 use super::state::{FailoverEvent, NodeStatus, StepClock};
@@ -59,6 +61,15 @@ pub enum SwitchError {
         /// `host:port` of the primary that stays.
         primary: String,
         /// The step that failed.
+        why: String,
+    },
+    /// The cluster did not let this compute node switch now (another one is changing
+    /// the primary, or etcd cannot record the decision).
+    #[error("Switchover of data node {dnid} not started: {why}")]
+    NotDecided {
+        /// The data node.
+        dnid: DataNodeId,
+        /// Why.
         why: String,
     },
     /// The watch of the data node did not answer in time (its outcome is unknown:
@@ -180,7 +191,22 @@ impl Watch {
             .topology
             .node(dnid)
             .ok_or(SwitchError::UnknownDataNode(dnid))?;
-        let chosen = self.switch_candidate(target.as_ref(), ha)?;
+        // First the cluster's decision: another compute node may have moved the
+        // primary meanwhile (then this one follows it and the candidate changes).
+        let decision = match self.take_decision(ctx, true).await {
+            Decision::Local => None,
+            Decision::Cluster(lock) => Some(lock),
+            Decision::Declined { why, .. } => return Err(SwitchError::NotDecided { dnid, why }),
+        };
+        let chosen = match self.switch_candidate(target.as_ref(), ha) {
+            Ok(chosen) => chosen,
+            Err(e) => {
+                if let Some(lock) = decision {
+                    self.release_decision(lock).await;
+                }
+                return Err(e);
+            }
+        };
         let old = self.primary;
         let old_addr = self.members[old].address();
         let chosen_addr = self.members[chosen].address();
@@ -193,15 +219,33 @@ impl Watch {
         );
         clock.done(&mut event, "hold new statements".into());
 
-        // 1. Let the statements running on the old primary finish.
-        let still = node
-            .pool
-            .drain(Duration::from_millis(ha.switchover_drain_ms))
-            .await;
+        // 1. Let the statements running on the old primary finish, here and through
+        // the other compute nodes (they hold and drain when the lock announces the
+        // switchover, then acknowledge).
+        let drain = Duration::from_millis(ha.switchover_drain_ms);
+        let others = async {
+            match &decision {
+                Some(lock) => Some(self.wait_acknowledged(lock, drain + STEP_TIMEOUT).await),
+                None => None,
+            }
+        };
+        let (still, others) = tokio::join!(node.pool.drain(drain), others);
         clock.done(
             &mut event,
             format!("drain running statements ({still} connections still lent)"),
         );
+        if let Some(missing) = others {
+            if !missing.is_empty() {
+                warn!(dnid = dnid.get(), ?missing, "switchover: compute nodes that did not acknowledge in time; their statements on the old primary are cut");
+            }
+            clock.done(
+                &mut event,
+                format!(
+                    "other compute nodes drained ({} did not acknowledge)",
+                    missing.len()
+                ),
+            );
+        }
 
         // 2. No more writes there: read-only, and the connections still open closed
         // (a transaction left on one is rolled back; its session gets a retryable
@@ -218,7 +262,7 @@ impl Watch {
             ),
             Err(e) => {
                 let why = format!("making {old_addr} read-only: {e}");
-                return Err(self.abandon_switch(ctx, event, None, why).await);
+                return Err(self.abandon_switch(ctx, event, None, why, decision).await);
             }
         }
 
@@ -231,12 +275,12 @@ impl Watch {
             Ok(rows) => first_value(&rows),
             Err(e) => {
                 let why = format!("reading the GTID position of {old_addr}: {e}");
-                return Err(self.abandon_switch(ctx, event, None, why).await);
+                return Err(self.abandon_switch(ctx, event, None, why, decision).await);
             }
         };
         let member = &mut self.members[chosen];
         if let Err(why) = wait_applied(&mut member.prober, &chosen_addr, &written, ha).await {
-            return Err(self.abandon_switch(ctx, event, None, why).await);
+            return Err(self.abandon_switch(ctx, event, None, why, decision).await);
         }
         clock.done(&mut event, format!("{chosen_addr} applied {written}"));
 
@@ -249,7 +293,9 @@ impl Watch {
         ] {
             if let Err(e) = self.members[chosen].prober.execute(sql, STEP_TIMEOUT).await {
                 let why = format!("promoting {chosen_addr}: {sql}: {e}");
-                return Err(self.abandon_switch(ctx, event, Some(chosen), why).await);
+                return Err(self
+                    .abandon_switch(ctx, event, Some(chosen), why, decision)
+                    .await);
             }
         }
         self.members[chosen].last = None;
@@ -294,7 +340,16 @@ impl Watch {
             format!("{repointed} replicas (the old primary included) replicate from {chosen_addr}"),
         );
 
-        // 6. Route the data node to it; held statements go on there.
+        // 6. Record it for the cluster, then route the data node to it; held
+        // statements go on there.
+        if let Some(lock) = decision {
+            let recorded = self
+                .record_decision(ctx, lock, &chosen_addr, Some(old_addr.clone()), true)
+                .await;
+            if let Err(e) = recorded {
+                error!(dnid = dnid.get(), primary = %chosen_addr, error = %e, "switchover: done but not recorded in the cluster: the other compute nodes do not follow");
+            }
+        }
         let target = storage_target(dnid, &source, &self.database);
         let tls = ctx.ha.storage_tls.get(&target).cloned();
         node.pool.switch_target(target, tls);
@@ -329,7 +384,11 @@ impl Watch {
         mut event: FailoverEvent,
         promoted: Option<usize>,
         why: String,
+        decision: Option<DecisionLock>,
     ) -> SwitchError {
+        if let Some(lock) = decision {
+            self.release_decision(lock).await;
+        }
         error!(dnid = self.dnid.get(), error = %why, "switchover: abandoned");
         let old = self.primary;
         if let Some(i) = promoted {

@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use strata_backend::heartbeat::{ProbeReport, Prober};
 use strata_catalog::config::{HaConfig, StorageNodeConfig};
+use strata_catalog::ha::{DecisionLock, PrimaryView, RecordedPrimary};
+use strata_catalog::store::MetadataStore;
 use strata_catalog::DataNodeId;
 use strata_mysql::gtid::{gtid_behind, gtid_covers};
 use tracing::{error, warn};
 
+use super::cluster::{cluster_store, publish_views};
 use super::state::{NodeStatus, Role, StorageNodeState};
 use super::{prober, storage_target, WatchRequest};
 use crate::context::ServerContext;
@@ -52,7 +55,7 @@ pub(super) struct Watch {
     pub(super) primary: usize,
     pub(super) last_failover_at: Option<Instant>,
     /// New statements are held because the primary missed a heartbeat.
-    suspect_hold: bool,
+    pub(super) suspect_hold: bool,
     pub(super) last_failover: Option<String>,
     /// Per member: every write the primary acknowledged before this instant is
     /// applied there (read-your-writes for read/write splitting); reset when roles
@@ -60,6 +63,22 @@ pub(super) struct Watch {
     caught_up: Vec<Option<Instant>>,
     /// Per member: when its latest successful probe started.
     probed_at: Vec<Option<Instant>>,
+    /// The etcd store when compute nodes share one: changes of primary are decided
+    /// once for the cluster and recorded there.
+    pub(super) cluster: Option<Arc<MetadataStore>>,
+    /// The epoch of the cluster's record of this data node's primary that this node
+    /// follows (0: none yet).
+    pub(super) epoch: u64,
+    /// What this node's heartbeat sees of the primary, for the other compute nodes.
+    pub(super) views: Option<tokio::sync::watch::Sender<Option<PrimaryView>>>,
+    /// Why the latest failover attempt was declined (logged once per reason).
+    pub(super) declined: Option<String>,
+    /// New statements are held because another compute node announced a change of
+    /// primary.
+    pub(super) announced: bool,
+    /// A decision this node carried out but could not record (etcd failed, or its lock
+    /// lapsed), with its lock: recorded at the next rounds if nobody decided meanwhile.
+    pub(super) unrecorded: Option<(RecordedPrimary, DecisionLock)>,
 }
 
 /// Probes one data node's storage nodes every `ha.heartbeat_interval_ms` until
@@ -95,7 +114,18 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
         suspect_hold: false,
         caught_up: vec![None; dn.replicas.len() + 1],
         probed_at: vec![None; dn.replicas.len() + 1],
+        cluster: cluster_store(&ctx),
+        epoch: 0,
+        views: None,
+        declined: None,
+        announced: false,
+        unrecorded: None,
     };
+    if let Some(store) = watch.cluster.clone() {
+        let (views, published) = tokio::sync::watch::channel(None);
+        watch.views = Some(views);
+        tokio::spawn(publish_views(store, dnid, published));
+    }
     let interval = Duration::from_millis(ha.heartbeat_interval_ms);
     // While the primary is suspected it is probed this often, so confirming a failure
     // takes `failure_threshold` short probes rather than full periods.
@@ -130,6 +160,19 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
                         watch.accept_rejoin(request);
                         continue;
                     }
+                    WatchRequest::Follow(recorded) => {
+                        watch.follow(&ctx, &recorded);
+                        watch.publish(&ctx, &ha);
+                        continue;
+                    }
+                    WatchRequest::Announced(revision) => {
+                        watch.on_announced(&ctx, &ha, revision).await;
+                        continue;
+                    }
+                    WatchRequest::Released => {
+                        watch.on_released(&ctx);
+                        continue;
+                    }
                 };
                 let result = watch.switch_over(&ctx, &ha, request.target).await;
                 match &result {
@@ -143,6 +186,11 @@ pub async fn watch_data_node(ctx: Arc<ServerContext>, dnid: DataNodeId, mut shut
             }
         }
         watch.probe_all(&ha).await;
+        watch.note_view();
+        watch.record_late().await;
+        if watch.members[watch.primary].failures == 0 {
+            watch.declined = None;
+        }
         // Down as SHOW @@DATASOURCE shows it (the latest heartbeat failed): idle
         // connections go, and statements without a table go to another data node.
         pool.mark_down(watch.members[watch.primary].failures > 0);
