@@ -231,6 +231,9 @@ fn reload(catalog: &Catalog, etcd: &EtcdStore) -> Result<(), CatalogError> {
         )
 }
 
+/// How often a lapsed node looks whether its statements in flight ended.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+
 /// This node's membership lease, and what it does when etcd stays out of reach.
 struct Lease<'a> {
     id: &'a AtomicI64,
@@ -305,6 +308,16 @@ fn keepalive_loop(
                     );
                 }
                 fence.set_rejoining(true);
+                // Statements still running on the old metadata are interrupted by the
+                // server while this node is out (see `strata_server::lapse`): join again
+                // only once they ended, or they would run on as a member's.
+                let drain_until = Instant::now() + lease.ttl;
+                while !fence.holders().is_empty()
+                    && Instant::now() < drain_until
+                    && !stop.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(DRAIN_POLL);
+                }
                 if reload(catalog, etcd).is_err() {
                     continue;
                 }
