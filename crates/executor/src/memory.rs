@@ -2,8 +2,9 @@
 //! queues, grouping, DISTINCT, sorting, COUNT(DISTINCT) sets) holds a `Reservation` and
 //! grows it before keeping more bytes; when the statement's total would pass the budget
 //! the operator spills to disk when it can and the statement has a spill directory (the
-//! sort, the hash join: `spill`), or fails with `MergeError::MemoryBudgetExceeded`
-//! (MySQL error 1114, HY000) instead of growing further. Nothing is silently dropped.
+//! sort, the hash join, hash grouping, DISTINCT: `spill`), or fails with
+//! `MergeError::MemoryBudgetExceeded` (MySQL error 1114, HY000) instead of growing
+//! further. Nothing is silently dropped.
 //!
 //! Byte counts are estimates of heap use (payload bytes plus a fixed per-entry overhead),
 //! good enough to bound a statement; they are not an allocator's exact numbers.

@@ -1,5 +1,6 @@
 //! Spill files: where the operators that would pass the memory budget (the sort, the
-//! hash join) put rows on disk. A statement gets a [`Spill`] naming the directory and
+//! hash join, hash grouping, DISTINCT) put rows on disk, and the hash partitions of
+//! the last three. A statement gets a [`Spill`] naming the directory and
 //! its cap; every file it writes is created there and unlinked at once, so it lives only
 //! as long as its handle: dropped with the operator when the statement ends, fails, is
 //! killed or its client goes away, and gone with the process if it crashes. Only the
