@@ -3,6 +3,9 @@ use crate::layout::Layout;
 use crate::spill::Spill;
 use crate::test_support::{context, drain, int_col, owned, varchar_col, RowsSource};
 
+/// Result rows as strings.
+type Rows = Vec<Vec<Option<String>>>;
+
 #[test]
 fn rows_equal_under_collations_appear_once_with_the_first_spelling() {
     let cols = [varchar_col("s"), int_col("n")];
@@ -79,7 +82,7 @@ fn run_distinct(
     rows: &[Vec<Option<String>>],
     budget: &MemoryBudget,
     spill: Option<Spill>,
-) -> Result<(Vec<Vec<Option<String>>>, usize), MergeError> {
+) -> Result<(Rows, usize), MergeError> {
     let cols = [varchar_col("s"), int_col("n")];
     let layout = Layout::new(&cols, &cols, &[]);
     let key = KeySpec::new([0, 1], |c| layout.output_kind(c))?;

@@ -7,6 +7,9 @@ use crate::test_support::{
 use strata_planner::BitOp;
 use strata_planner::{Aggregate, AggregateFunction, MergeSpec};
 
+/// Result rows as strings.
+type Rows = Vec<Vec<Option<String>>>;
+
 fn run(
     rows: &[Vec<Option<&str>>],
     grouped: bool,
@@ -112,7 +115,7 @@ fn many_groups(rows: usize, groups: usize) -> Vec<Vec<Option<String>>> {
             let g = i % groups;
             let key = if i % 49 == 0 {
                 None
-            } else if (i / groups) % 2 == 0 {
+            } else if (i / groups).is_multiple_of(2) {
                 Some(format!("grp-{g}"))
             } else {
                 Some(format!("GRP-{g} "))
@@ -146,7 +149,7 @@ fn run_many(
     rows: &[Vec<Option<String>>],
     budget: &MemoryBudget,
     spill: Option<Spill>,
-) -> Result<(Vec<Vec<Option<String>>>, usize, usize), MergeError> {
+) -> Result<(Rows, usize, usize), MergeError> {
     let cols = [
         varchar_col("g"),
         count_col("c"),
