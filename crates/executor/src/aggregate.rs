@@ -102,7 +102,9 @@ enum Acc {
         sum: Option<Number>,
         count: u64,
     },
-    CountDistinct(HashSet<Box<[u8]>>),
+    /// The values seen in memory, and how many more distinct values were counted on
+    /// disk (a grouping without GROUP BY that spilled its values).
+    CountDistinct(HashSet<Box<[u8]>>, u64),
     GroupConcat {
         text: Option<Vec<u8>>,
         truncated: bool,
@@ -217,7 +219,7 @@ impl Aggregation {
                     sum: None,
                     count: 0,
                 },
-                Combine::CountDistinct { .. } => Acc::CountDistinct(HashSet::new()),
+                Combine::CountDistinct { .. } => Acc::CountDistinct(HashSet::new(), 0),
                 Combine::GroupConcat { .. } => Acc::GroupConcat {
                     text: None,
                     truncated: false,
@@ -288,7 +290,7 @@ impl Aggregation {
                         *sum = Some(add_numbers(sum.take(), partial, "AVG")?);
                     }
                 }
-                (Combine::CountDistinct { kind }, Acc::CountDistinct(seen)) => {
+                (Combine::CountDistinct { kind }, Acc::CountDistinct(seen, _)) => {
                     let v = decode(row, column, kind)?;
                     if v.is_null() {
                         continue;
@@ -384,7 +386,9 @@ impl Aggregation {
                     Some(Number::Float(f)) => Some(format_double(f / count as f64).into_bytes()),
                     None => None,
                 },
-                (_, Acc::CountDistinct(seen)) => Some(seen.len().to_string().into_bytes()),
+                (_, Acc::CountDistinct(seen, on_disk)) => {
+                    Some((seen.len() as u64 + on_disk).to_string().into_bytes())
+                }
                 (_, Acc::Bit(total)) => Some(total.to_string().into_bytes()),
                 (_, Acc::GroupConcat { text, truncated }) => {
                     if truncated {
@@ -517,5 +521,6 @@ fn number_text(n: &Number) -> String {
 }
 
 mod partial_state;
+pub(crate) use partial_state::DistinctSets;
 #[cfg(test)]
 mod tests;

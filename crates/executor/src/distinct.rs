@@ -72,7 +72,13 @@ impl Distinct {
 
     /// Records `key` as seen; false when the budget is full (the key is not kept).
     fn remember(&mut self, key: Box<[u8]>) -> Result<bool, MergeError> {
-        match self.memory.grow(key.len() + ENTRY_OVERHEAD) {
+        // Half the budget when spilling is possible: the rest stays for the rows queued
+        // below and the partitions' buffers.
+        let share = match self.spill {
+            Some(_) => self.memory.budget_limit() / 2,
+            None => usize::MAX,
+        };
+        match self.memory.grow_within(key.len() + ENTRY_OVERHEAD, share) {
             Ok(()) => {
                 self.seen.insert(key);
                 Ok(true)

@@ -12,14 +12,20 @@
 //! A group's rows all land in one partition, in arrival order behind its state, so it
 //! aggregates exactly as in memory (first spelling, GROUP_CONCAT's order). A partition
 //! still too large is split again with another hash, at most `MAX_DEPTH` times.
+//! Once it can spill the table keeps to half the budget (the rest stays for the rows
+//! queued below and the partitions' buffers), as the sort does.
 //! Groups come out in first-seen order in memory and partition by partition once
-//! spilled: a plan that needs an order sorts above (`lower.rs`). COUNT(DISTINCT)'s value
-//! sets and the single group without GROUP BY do not spill: 1114 at the budget.
+//! spilled: a plan that needs an order sorts above (`lower.rs`). Without GROUP BY the
+//! one group cannot be partitioned; its COUNT(DISTINCT) values go to disk on their own
+//! (`distinct_count.rs`). Still refused with 1114 at the budget: COUNT(DISTINCT) with
+//! GROUP BY (a group's set is not one partial row), and a single group whose other
+//! state alone passes the budget.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 
 use crate::aggregate::{Aggregation, GroupState};
+use crate::distinct_count::DistinctValues;
 use crate::error::MergeError;
 use crate::layout::KeySpec;
 use crate::memory::{MemoryBudget, Reservation, ENTRY_OVERHEAD};
@@ -35,6 +41,9 @@ struct GroupTable {
     /// The next group to come out.
     next: usize,
     memory: Reservation,
+    /// Bytes the groups may hold: half the budget when they can spill (the rest stays
+    /// for the rows queued below and the partitions' buffers), else all of it.
+    share: usize,
 }
 
 impl GroupTable {
@@ -56,7 +65,7 @@ impl GroupTable {
             if let Some(tag) = tag {
                 aggregation.restore(state, tag);
             }
-            self.memory.grow(grown)?;
+            self.memory.grow_within(grown, self.share)?;
             *size += grown;
             return Ok(());
         }
@@ -67,7 +76,7 @@ impl GroupTable {
         let size = size + key.len() + ENTRY_OVERHEAD;
         self.index.insert(key, self.groups.len());
         self.groups.push(Some((state, size)));
-        self.memory.grow(size)
+        self.memory.grow_within(size, self.share)
     }
 
     /// Takes every group out in first-seen order (the memory given back).
@@ -109,6 +118,8 @@ pub(crate) struct HashAggregate {
     budget: MemoryBudget,
     /// The partitions being written while the input is read, once spilled.
     spilled: Option<Partitions>,
+    /// Without GROUP BY: the COUNT(DISTINCT) values written to disk, once spilled.
+    distinct_values: Option<DistinctValues>,
     /// Partitions waiting to be grouped, with the times each was split.
     work: Vec<(SpillReader, usize)>,
     /// Values in an input row.
@@ -132,7 +143,13 @@ impl HashAggregate {
         budget: &MemoryBudget,
         spill: Option<Spill>,
     ) -> Self {
-        let spill = spill.filter(|_| grouped && aggregation.spillable());
+        let spill = spill.filter(|_| {
+            if grouped {
+                aggregation.spillable()
+            } else {
+                aggregation.has_distinct()
+            }
+        });
         Self {
             child,
             key,
@@ -143,10 +160,16 @@ impl HashAggregate {
                 groups: Vec::new(),
                 next: 0,
                 memory: budget.reservation(),
+                share: if spill.is_some() {
+                    budget.limit() / 2
+                } else {
+                    usize::MAX
+                },
             },
             spill,
             budget: budget.clone(),
             spilled: None,
+            distinct_values: None,
             work: Vec::new(),
             width: 0,
             emitted: 0,
@@ -164,6 +187,13 @@ impl HashAggregate {
             return parts.add(Some(&key), &tagged(None, Some(&row)));
         }
         match self.table.add(&self.aggregation, key, row, None) {
+            Err(MergeError::MemoryBudgetExceeded { budget }) if !self.grouped => {
+                if self.spill_distinct_values()? {
+                    Ok(())
+                } else {
+                    Err(MergeError::MemoryBudgetExceeded { budget })
+                }
+            }
             Err(MergeError::MemoryBudgetExceeded { .. }) if self.spill.is_some() => {
                 tracing::debug!(
                     groups = self.table.groups.len(),
@@ -174,6 +204,45 @@ impl HashAggregate {
             }
             other => other,
         }
+    }
+
+    /// Without GROUP BY: empties the group's COUNT(DISTINCT) sets to disk; false when
+    /// there is no spill or nothing to empty.
+    fn spill_distinct_values(&mut self) -> Result<bool, MergeError> {
+        let Some(spill) = &self.spill else {
+            return Ok(false);
+        };
+        let Some((state, size)) = self.table.groups.first_mut().and_then(Option::as_mut) else {
+            return Ok(false);
+        };
+        let (sets, bytes) = self.aggregation.take_distinct(state);
+        if bytes == 0 {
+            return Ok(false);
+        }
+        *size = size.saturating_sub(bytes);
+        self.table.memory.shrink(bytes);
+        let budget = &self.budget;
+        self.distinct_values
+            .get_or_insert_with(|| DistinctValues::new(spill.clone(), budget.clone()))
+            .write(sets)?;
+        Ok(true)
+    }
+
+    /// Without GROUP BY, once the input ended: counts the COUNT(DISTINCT) values on
+    /// disk (with those still in memory) into the group.
+    fn count_distinct_values(&mut self) -> Result<(), MergeError> {
+        if self.distinct_values.is_none() {
+            return Ok(());
+        }
+        self.spill_distinct_values()?;
+        let Some(values) = self.distinct_values.take() else {
+            return Ok(());
+        };
+        let counts = values.count()?;
+        if let Some((state, _)) = self.table.groups.first_mut().and_then(Option::as_mut) {
+            self.aggregation.add_distinct_counts(state, &counts);
+        }
+        Ok(())
     }
 
     /// Writes every group in memory as a state row into new partitions.
@@ -240,6 +309,7 @@ impl Operator for HashAggregate {
                 Pull::Need(demand) => return Ok(Pull::Need(demand)),
                 Pull::Done => {
                     self.drained = true;
+                    self.count_distinct_values()?;
                     if let Some(parts) = self.spilled.take() {
                         self.work = parts.finish(2)?.into_iter().map(|r| (r, 0)).collect();
                     }

@@ -124,6 +124,18 @@ impl Reservation {
         Ok(())
     }
 
+    /// Grows by `bytes` unless this reservation would then hold more than `share`: an
+    /// operator that can spill keeps to its share so that the rest of the budget stays
+    /// for the rows queued below it. Past the share it fails as past the budget.
+    pub fn grow_within(&mut self, bytes: usize, share: usize) -> Result<(), MergeError> {
+        if self.held.saturating_add(bytes) > share {
+            return Err(MergeError::MemoryBudgetExceeded {
+                budget: self.budget.limit(),
+            });
+        }
+        self.grow(bytes)
+    }
+
     /// Returns `bytes` (at most what is held) to the budget.
     pub fn shrink(&mut self, bytes: usize) {
         let bytes = bytes.min(self.held);

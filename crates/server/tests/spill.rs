@@ -5,8 +5,8 @@
 //! what it held before plus the budget plus a fixed margin. Past a small spill cap the
 //! statement fails with the documented error, and no spill file is left open or on disk;
 //! a statement whose client dies leaves none open either. A GROUP BY over a key with
-//! 40,000 values and a SELECT DISTINCT whose rows come to the compute node unordered
-//! spill the same way (hash grouping and DISTINCT past the budget).
+//! 40,000 values, a SELECT DISTINCT whose rows come to the compute node unordered and a
+//! COUNT(DISTINCT) without GROUP BY over 40,000 values spill the same way.
 
 mod common;
 
@@ -330,6 +330,9 @@ const GROUP_BY: &str = "SELECT g, COUNT(*), SUM(d), MIN(d), MAX(id), AVG(d), BIT
 /// 40,000 distinct rows of about 115 characters; every node sends its own, so about
 /// 9 MiB reach the compute node and its set of keys (collation weights) passes 10 MiB.
 const DISTINCT: &str = "SELECT DISTINCT g, pad FROM sg";
+/// COUNT(DISTINCT) without GROUP BY: 80,000 values from the nodes, 40,000 distinct
+/// under the collation.
+const COUNT_DISTINCT: &str = "SELECT COUNT(DISTINCT g), COUNT(*), SUM(d) FROM sg";
 /// The small statement that opens the grouping test's storage connections.
 const GROUP_WARM: &str = "SELECT COUNT(*) FROM sg WHERE id < 10";
 
@@ -412,6 +415,7 @@ async fn a_grouping_and_a_distinct_ten_times_the_budget_spill_and_answer_as_mari
     load_groups(&mut reference, false).await?;
     let mut expected: Vec<Grouped> = reference.query(GROUP_BY).await?;
     let mut expected_distinct: Vec<(String, String)> = reference.query(DISTINCT).await?;
+    let expected_count: Vec<(i64, i64, String)> = reference.query(COUNT_DISTINCT).await?;
     assert_eq!(expected.len(), GROUPS);
     assert_eq!(expected_distinct.len(), GROUPS);
 
@@ -450,16 +454,25 @@ async fn a_grouping_and_a_distinct_ten_times_the_budget_spill_and_answer_as_mari
         rows.sort();
     }
     assert_eq!(distinct, expected_distinct);
+
+    let (count, growth): (Vec<(i64, i64, String)>, u64) =
+        run_measured(&mut node, GROUP_WARM, COUNT_DISTINCT).await?;
+    assert!(
+        growth <= BUDGET + MARGIN,
+        "COUNT(DISTINCT) grew resident memory by {growth} bytes, more than the budget {BUDGET} + margin {MARGIN}"
+    );
+    assert_eq!(count, expected_count);
+    assert_eq!(count.first().map(|r| r.0), Some(GROUPS as i64));
     let pid = node.pid().ok_or("strata is not running")?;
     assert_eq!(open_spill_files(pid, &spill_dir)?, 0, "spill files closed");
     assert_eq!(files_in(&spill_dir)?, Vec::<PathBuf>::new());
 
-    // The bound is not free: with spilling off the same budget refuses both statements,
+    // The bound is not free: with spilling off the same budget refuses the statements,
     // and a budget they fit in lets the grouping grow resident memory past it.
     rewrite_config(&node, |c| c.merge.spill_cap = 0)?;
     node.restart().await?;
     let mut strata = node.connect(Some("test")).await?;
-    for query in [GROUP_BY, DISTINCT] {
+    for query in [GROUP_BY, DISTINCT, COUNT_DISTINCT] {
         match strata.query_drop(query).await {
             Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1114, "{query}: {e}"),
             other => panic!("{query} without spilling: {other:?}"),

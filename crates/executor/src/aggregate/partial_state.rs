@@ -5,10 +5,18 @@
 //! it had never left memory. The one fact a partial row cannot carry, that a
 //! GROUP_CONCAT was already cut (warning 1260 is still owed), goes in a tag beside it.
 //! COUNT(DISTINCT)'s set of values is not one value, so such an aggregation does not
-//! spill this way.
+//! spill this way; without GROUP BY its values go to disk on their own
+//! (`distinct_count.rs`) and come back as a count.
+
+use std::collections::{HashMap, HashSet};
 
 use super::{Acc, Aggregation, Combine, GroupState, Number};
+
+/// COUNT(DISTINCT) sets taken out of a group: per aggregate (its position), the keys of
+/// its values.
+pub(crate) type DistinctSets = Vec<(usize, HashSet<Box<[u8]>>)>;
 use crate::error::MergeError;
+use crate::memory::ENTRY_OVERHEAD;
 use crate::row::Row;
 
 /// Tag byte of an aggregate whose state needs nothing restored.
@@ -64,6 +72,36 @@ impl Aggregation {
             tag.push(mark);
         }
         Ok((state.first.with_replaced(self.columns, &replace), tag))
+    }
+
+    /// Whether some aggregate is a COUNT(DISTINCT).
+    pub fn has_distinct(&self) -> bool {
+        !self.spillable()
+    }
+
+    /// Takes the values out of the group's COUNT(DISTINCT) sets: per aggregate (its
+    /// position), its values' keys; and the bytes they were charged.
+    pub fn take_distinct(&self, state: &mut GroupState) -> (DistinctSets, usize) {
+        let mut bytes = 0;
+        let mut sets = Vec::new();
+        for (position, acc) in state.accs.iter_mut().enumerate() {
+            if let Acc::CountDistinct(seen, _) = acc {
+                let seen = std::mem::take(seen);
+                bytes += seen.iter().map(|k| k.len() + ENTRY_OVERHEAD).sum::<usize>();
+                sets.push((position, seen));
+            }
+        }
+        (sets, bytes)
+    }
+
+    /// Adds the distinct values counted on disk (per aggregate position) to the group's
+    /// COUNT(DISTINCT)s.
+    pub fn add_distinct_counts(&self, state: &mut GroupState, counts: &HashMap<usize, u64>) {
+        for (position, acc) in state.accs.iter_mut().enumerate() {
+            if let (Acc::CountDistinct(_, on_disk), Some(n)) = (acc, counts.get(&position)) {
+                *on_disk += n;
+            }
+        }
     }
 
     /// Restores in `state` what the tag of a state row it absorbed says.

@@ -258,28 +258,93 @@ fn assert_same(spilled: &[Vec<Option<String>>], expected: &[Vec<Option<String>>]
     }
 }
 
-#[test]
-fn without_group_by_or_with_count_distinct_the_budget_still_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let cols = [varchar_col("v")];
+/// Groups rows of (g, v) by g when `grouped` (else one group) with COUNT(DISTINCT v)
+/// and COUNT(*) (a per-node partial of 1 in column 2).
+fn run_count_distinct(
+    rows: &[Vec<Option<String>>],
+    grouped: bool,
+    budget: &MemoryBudget,
+    spill: Option<Spill>,
+) -> Result<Rows, MergeError> {
+    let cols = [varchar_col("g"), varchar_col("v"), count_col("c")];
     let layout = Layout::new(&cols, &cols, &[]);
-    let aggregates = [Aggregate {
-        column: 0,
-        function: AggregateFunction::CountDistinct,
-    }];
-    let values: Vec<String> = (0..2000).map(|i| format!("value-{i}")).collect();
-    let rows: Vec<Vec<Option<&str>>> = values.iter().map(|v| vec![Some(v.as_str())]).collect();
-    let budget = MemoryBudget::new(16 << 10);
+    let aggregates = [
+        Aggregate {
+            column: 1,
+            function: AggregateFunction::CountDistinct,
+        },
+        Aggregate {
+            column: 2,
+            function: AggregateFunction::Count,
+        },
+    ];
+    let group_by: &[usize] = if grouped { &[0] } else { &[] };
+    let borrowed: Vec<Vec<Option<&str>>> = rows
+        .iter()
+        .map(|r| r.iter().map(Option::as_deref).collect())
+        .collect();
     let mut op = HashAggregate::new(
-        Box::new(RowsSource::new(&rows)),
-        KeySpec::new([], |c| layout.node_kind(c)).unwrap(),
-        false,
-        Aggregation::new(&aggregates, &cols, &layout, 1024).unwrap(),
-        &budget,
-        Some(Spill::new(dir.path(), 1 << 30, None)),
+        Box::new(RowsSource::new(&borrowed)),
+        KeySpec::new(group_by.iter().copied(), |c| layout.node_kind(c))?,
+        grouped,
+        Aggregation::new(&aggregates, &cols, &layout, 1024)?,
+        budget,
+        spill,
     );
+    let out = drain(&mut op, &mut context())?;
+    assert_eq!(budget.used(), 0, "the grouping released its memory");
+    Ok(out)
+}
+
+/// 12,000 (group, value) rows: 4,000 values spelt `value-N` and later `VALUE-N ` (one
+/// value under the collation), a NULL value every 13th row, in groups `g-N` of 3.
+fn distinct_values() -> Vec<Vec<Option<String>>> {
+    (0..12_000)
+        .map(|i| {
+            let n = i % 4000;
+            let v = if i % 13 == 0 {
+                None
+            } else if i < 4000 {
+                Some(format!("value-{n}"))
+            } else {
+                Some(format!("VALUE-{n} "))
+            };
+            vec![Some(format!("g-{}", n / 3)), v, Some("1".into())]
+        })
+        .collect()
+}
+
+#[test]
+fn count_distinct_without_group_by_counts_its_values_on_disk() {
+    let rows = distinct_values();
+    let expected = run_count_distinct(&rows, false, &MemoryBudget::new(64 << 20), None).unwrap();
+    assert_eq!(expected.len(), 1);
     assert_eq!(
-        drain(&mut op, &mut context()),
-        Err(MergeError::MemoryBudgetExceeded { budget: 16 << 10 })
+        expected[0][1..],
+        [Some("4000".into()), Some("12000".into())]
     );
+    let budget = MemoryBudget::new(64 << 10);
+    assert_eq!(
+        run_count_distinct(&rows, false, &budget, None),
+        Err(MergeError::MemoryBudgetExceeded { budget: 64 << 10 })
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let spill = Spill::new(dir.path(), 1 << 30, None);
+    let spilled = run_count_distinct(&rows, false, &budget, Some(spill.clone())).unwrap();
+    assert_eq!(spilled, expected);
+    assert_eq!(spill.used(), 0, "the value files are gone");
+}
+
+#[test]
+fn count_distinct_with_group_by_still_fails_at_the_budget() {
+    let rows = distinct_values();
+    let dir = tempfile::tempdir().unwrap();
+    let spill = Spill::new(dir.path(), 1 << 30, None);
+    let budget = MemoryBudget::new(64 << 10);
+    assert_eq!(
+        run_count_distinct(&rows, true, &budget, Some(spill)),
+        Err(MergeError::MemoryBudgetExceeded { budget: 64 << 10 })
+    );
+    let in_memory = run_count_distinct(&rows, true, &MemoryBudget::new(64 << 20), None).unwrap();
+    assert_eq!(in_memory.len(), 1334);
 }
