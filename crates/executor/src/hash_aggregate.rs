@@ -6,8 +6,8 @@
 //!
 //! Past the budget, a grouping with a spill directory goes to disk in the grace style of
 //! the hash join: every group in memory is written as one partial row of its running
-//! state (`aggregate/partial_state.rs`) into partition files chosen by a hash of its
-//! key, and every later input row follows into its key's partition; once the input
+//! state (`aggregate/partial_state.rs`; its COUNT(DISTINCT) values follow in rows of
+//! their own) into partition files chosen by a hash of its key, and every later input row follows into its key's partition; once the input
 //! ends, each partition is grouped alone, its groups come out, and the next is loaded.
 //! A group's rows all land in one partition, in arrival order behind its state, so it
 //! aggregates exactly as in memory (first spelling, GROUP_CONCAT's order). A partition
@@ -17,9 +17,9 @@
 //! Groups come out in first-seen order in memory and partition by partition once
 //! spilled: a plan that needs an order sorts above (`lower.rs`). Without GROUP BY the
 //! one group cannot be partitioned; its COUNT(DISTINCT) values go to disk on their own
-//! (`distinct_count.rs`). Still refused with 1114 at the budget: COUNT(DISTINCT) with
-//! GROUP BY (a group's set is not one partial row), and a single group whose other
-//! state alone passes the budget.
+//! (`distinct_count.rs`). Still refused with 1114 at the budget:
+//! a single group whose other state alone passes the budget, and a group whose
+//! COUNT(DISTINCT) set alone passes it.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -61,6 +61,12 @@ impl GroupTable {
             let Some((state, size)) = self.groups.get_mut(i).and_then(Option::as_mut) else {
                 return Err(MergeError::InvalidSpec("lost a group".into()));
             };
+            if let Some(tag) = tag.filter(|t| Aggregation::is_value_tag(t)) {
+                let grown = aggregation.add_value_row(state, tag, &row)?;
+                self.memory.grow_within(grown, self.share)?;
+                *size += grown;
+                return Ok(());
+            }
             let grown = aggregation.accumulate(state, &row)?;
             if let Some(tag) = tag {
                 aggregation.restore(state, tag);
@@ -68,6 +74,11 @@ impl GroupTable {
             self.memory.grow_within(grown, self.share)?;
             *size += grown;
             return Ok(());
+        }
+        if tag.is_some_and(Aggregation::is_value_tag) {
+            return Err(MergeError::SpillIo(
+                "a spilled COUNT(DISTINCT) value before its group".into(),
+            ));
         }
         let (mut state, size) = aggregation.start(row.detached())?;
         if let Some(tag) = tag {
@@ -143,13 +154,7 @@ impl HashAggregate {
         budget: &MemoryBudget,
         spill: Option<Spill>,
     ) -> Self {
-        let spill = spill.filter(|_| {
-            if grouped {
-                aggregation.spillable()
-            } else {
-                aggregation.has_distinct()
-            }
-        });
+        let spill = spill.filter(|_| grouped || aggregation.has_distinct());
         Self {
             child,
             key,
@@ -254,9 +259,14 @@ impl HashAggregate {
         let states = self.table.take_all();
         let mut parts = Partitions::new(spill, RandomState::new(), &self.budget)?;
         for state in states {
-            let (row, tag) = self.aggregation.state_row(&state)?;
-            let key = self.key.key(&row)?;
-            parts.add(Some(&key), &tagged(Some(&tag), Some(&row)))?;
+            let rows = self.aggregation.state_rows(&state)?;
+            let Some((first, _)) = rows.first() else {
+                continue;
+            };
+            let key = self.key.key(first)?;
+            for (row, tag) in &rows {
+                parts.add(Some(&key), &tagged(Some(tag), Some(row)))?;
+            }
         }
         Ok(parts)
     }

@@ -5,8 +5,9 @@
 //! what it held before plus the budget plus a fixed margin. Past a small spill cap the
 //! statement fails with the documented error, and no spill file is left open or on disk;
 //! a statement whose client dies leaves none open either. A GROUP BY over a key with
-//! 40,000 values, a SELECT DISTINCT whose rows come to the compute node unordered and a
-//! COUNT(DISTINCT) without GROUP BY over 40,000 values spill the same way.
+//! 40,000 values, a SELECT DISTINCT whose rows come to the compute node unordered, a
+//! COUNT(DISTINCT) without GROUP BY over 40,000 values and one per group of 5,000 groups
+//! spill the same way.
 
 mod common;
 
@@ -333,6 +334,10 @@ const DISTINCT: &str = "SELECT DISTINCT g, pad FROM sg";
 /// COUNT(DISTINCT) without GROUP BY: 80,000 values from the nodes, 40,000 distinct
 /// under the collation.
 const COUNT_DISTINCT: &str = "SELECT COUNT(DISTINCT g), COUNT(*), SUM(d) FROM sg";
+/// COUNT(DISTINCT) with GROUP BY: 5,000 groups of 16 rows with 8 distinct values each
+/// (under the collation), about 5 MiB of groups and sets in the compute node.
+const GROUP_DISTINCT: &str =
+    "SELECT MOD(id, 5000) AS m, COUNT(DISTINCT g), COUNT(*) FROM sg GROUP BY m";
 /// The small statement that opens the grouping test's storage connections.
 const GROUP_WARM: &str = "SELECT COUNT(*) FROM sg WHERE id < 10";
 
@@ -416,6 +421,9 @@ async fn a_grouping_and_a_distinct_ten_times_the_budget_spill_and_answer_as_mari
     let mut expected: Vec<Grouped> = reference.query(GROUP_BY).await?;
     let mut expected_distinct: Vec<(String, String)> = reference.query(DISTINCT).await?;
     let expected_count: Vec<(i64, i64, String)> = reference.query(COUNT_DISTINCT).await?;
+    let mut expected_group_distinct: Vec<(i64, i64, i64)> = reference.query(GROUP_DISTINCT).await?;
+    expected_group_distinct.sort();
+    assert_eq!(expected_group_distinct.first(), Some(&(0, 8, 16)));
     assert_eq!(expected.len(), GROUPS);
     assert_eq!(expected_distinct.len(), GROUPS);
 
@@ -463,6 +471,15 @@ async fn a_grouping_and_a_distinct_ten_times_the_budget_spill_and_answer_as_mari
     );
     assert_eq!(count, expected_count);
     assert_eq!(count.first().map(|r| r.0), Some(GROUPS as i64));
+
+    let (mut group_distinct, growth): (Vec<(i64, i64, i64)>, u64) =
+        run_measured(&mut node, GROUP_WARM, GROUP_DISTINCT).await?;
+    assert!(
+        growth <= BUDGET + MARGIN,
+        "COUNT(DISTINCT) with GROUP BY grew resident memory by {growth} bytes, more than the budget {BUDGET} + margin {MARGIN}"
+    );
+    group_distinct.sort();
+    assert_eq!(group_distinct, expected_group_distinct);
     let pid = node.pid().ok_or("strata is not running")?;
     assert_eq!(open_spill_files(pid, &spill_dir)?, 0, "spill files closed");
     assert_eq!(files_in(&spill_dir)?, Vec::<PathBuf>::new());
@@ -472,7 +489,7 @@ async fn a_grouping_and_a_distinct_ten_times_the_budget_spill_and_answer_as_mari
     rewrite_config(&node, |c| c.merge.spill_cap = 0)?;
     node.restart().await?;
     let mut strata = node.connect(Some("test")).await?;
-    for query in [GROUP_BY, DISTINCT, COUNT_DISTINCT] {
+    for query in [GROUP_BY, DISTINCT, COUNT_DISTINCT, GROUP_DISTINCT] {
         match strata.query_drop(query).await {
             Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1114, "{query}: {e}"),
             other => panic!("{query} without spilling: {other:?}"),

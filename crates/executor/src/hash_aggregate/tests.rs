@@ -336,15 +336,20 @@ fn count_distinct_without_group_by_counts_its_values_on_disk() {
 }
 
 #[test]
-fn count_distinct_with_group_by_still_fails_at_the_budget() {
+fn count_distinct_with_group_by_spills_each_groups_values_behind_its_state() {
     let rows = distinct_values();
+    let mut expected = run_count_distinct(&rows, true, &MemoryBudget::new(64 << 20), None).unwrap();
+    assert_eq!(expected.len(), 1334);
+    let budget = MemoryBudget::new(128 << 10);
+    assert_eq!(
+        run_count_distinct(&rows, true, &budget, None),
+        Err(MergeError::MemoryBudgetExceeded { budget: 128 << 10 })
+    );
     let dir = tempfile::tempdir().unwrap();
     let spill = Spill::new(dir.path(), 1 << 30, None);
-    let budget = MemoryBudget::new(64 << 10);
-    assert_eq!(
-        run_count_distinct(&rows, true, &budget, Some(spill)),
-        Err(MergeError::MemoryBudgetExceeded { budget: 64 << 10 })
-    );
-    let in_memory = run_count_distinct(&rows, true, &MemoryBudget::new(64 << 20), None).unwrap();
-    assert_eq!(in_memory.len(), 1334);
+    let mut spilled = run_count_distinct(&rows, true, &budget, Some(spill.clone())).unwrap();
+    expected.sort();
+    spilled.sort();
+    assert_same(&spilled, &expected);
+    assert_eq!(spill.used(), 0, "the partitions are gone");
 }
