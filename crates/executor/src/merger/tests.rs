@@ -676,3 +676,46 @@ fn spilling_groupings_leave_room_for_the_rows_queued_below() {
         .iter()
         .all(|r| r[1].as_deref() == Some("2") && r[2].as_deref() == Some("1.50")));
 }
+
+/// DISTINCT spills only when its rows come in no order: over a merge of sorted streams
+/// (ORDER BY) spilling would send rows out of order, so the budget still fails it.
+#[test]
+fn select_distinct_spills_only_over_unordered_rows() {
+    let cols = vec![varchar_col("s")];
+    let names: Vec<Vec<String>> = (0..2)
+        .map(|n| {
+            (0..3000)
+                .map(|i| format!("name-{:05}", i * 2 + n))
+                .collect()
+        })
+        .collect();
+    let nodes: Vec<Vec<Vec<Option<&str>>>> = names
+        .iter()
+        .map(|ns| ns.iter().map(|s| vec![Some(s.as_str())]).collect())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let options = || MergeOptions {
+        memory: MemoryBudget::new(128 << 10),
+        spill: Some(Spill::new(dir.path(), 1 << 30, None)),
+        ..MergeOptions::default()
+    };
+    let unordered = MergeSpec {
+        visible_columns: 1,
+        distinct: true,
+        ..MergeSpec::default()
+    };
+    let mut out = run_with(&unordered, &cols, &nodes, options()).unwrap();
+    out.sort();
+    let mut expected: Vec<Vec<Option<String>>> =
+        names.concat().into_iter().map(|s| vec![Some(s)]).collect();
+    expected.sort();
+    assert_eq!(out, expected);
+    let ordered = MergeSpec {
+        order_by: vec![key(0, false)],
+        ..unordered
+    };
+    assert_eq!(
+        run_with(&ordered, &cols, &nodes, options()),
+        Err(MergeError::MemoryBudgetExceeded { budget: 128 << 10 })
+    );
+}
