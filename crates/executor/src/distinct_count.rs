@@ -136,3 +136,31 @@ impl DistinctValues {
         Ok(Some(counts))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_written_several_times_are_counted_once_per_aggregate() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::new(dir.path(), 1 << 30, None);
+        // 2,000 values of about 80 bytes each for aggregate 0 and 10 for aggregate 3:
+        // more than the 32 KiB half of the budget a partition may hold, so partitions
+        // are split before they are counted.
+        let budget = MemoryBudget::new(64 << 10);
+        let mut values = DistinctValues::new(spill.clone(), budget.clone());
+        for round in 0..3 {
+            let first: HashSet<Box<[u8]>> = (0..2000)
+                .map(|i| format!("value-{i:04}").into_bytes().into_boxed_slice())
+                .collect();
+            let second: HashSet<Box<[u8]>> = (0..10 + round)
+                .map(|i| format!("value-{i:04}").into_bytes().into_boxed_slice())
+                .collect();
+            values.write(vec![(0, first), (3, second)]).unwrap();
+        }
+        let counts = values.count().unwrap();
+        assert_eq!(counts, HashMap::from([(0, 2000), (3, 12)]));
+        assert_eq!((budget.used(), spill.used()), (0, 0));
+    }
+}

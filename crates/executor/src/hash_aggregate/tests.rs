@@ -237,14 +237,14 @@ fn spilled_groups_aggregate_exactly_as_in_memory() {
 
 #[test]
 fn a_partition_too_large_is_split_again() {
-    let rows = many_groups(4000, 2000);
+    let rows = many_groups(2400, 1200);
     let (mut expected, _, _) = run_many(&rows, &MemoryBudget::new(64 << 20), None).unwrap();
-    // Two partitions of about 400 KiB of groups each for a 96 KiB budget: each is
-    // split again, twice.
+    // Two partitions of about 250 KiB of groups each where the groups may hold 64 KiB
+    // (half a 128 KiB budget): each is split again, twice.
     let dir = tempfile::tempdir().unwrap();
     let spill = Spill::new(dir.path(), 1 << 30, None);
     let (mut spilled, _, splits) =
-        run_many(&rows, &MemoryBudget::new(96 << 10), Some(spill)).unwrap();
+        run_many(&rows, &MemoryBudget::new(128 << 10), Some(spill)).unwrap();
     assert!(splits >= 2, "{splits} splits");
     expected.sort();
     spilled.sort();
@@ -323,10 +323,10 @@ fn count_distinct_without_group_by_counts_its_values_on_disk() {
         expected[0][1..],
         [Some("4000".into()), Some("12000".into())]
     );
-    let budget = MemoryBudget::new(64 << 10);
+    let budget = MemoryBudget::new(256 << 10);
     assert_eq!(
         run_count_distinct(&rows, false, &budget, None),
-        Err(MergeError::MemoryBudgetExceeded { budget: 64 << 10 })
+        Err(MergeError::MemoryBudgetExceeded { budget: 256 << 10 })
     );
     let dir = tempfile::tempdir().unwrap();
     let spill = Spill::new(dir.path(), 1 << 30, None);
@@ -340,10 +340,10 @@ fn count_distinct_with_group_by_spills_each_groups_values_behind_its_state() {
     let rows = distinct_values();
     let mut expected = run_count_distinct(&rows, true, &MemoryBudget::new(64 << 20), None).unwrap();
     assert_eq!(expected.len(), 1334);
-    let budget = MemoryBudget::new(128 << 10);
+    let budget = MemoryBudget::new(256 << 10);
     assert_eq!(
         run_count_distinct(&rows, true, &budget, None),
-        Err(MergeError::MemoryBudgetExceeded { budget: 128 << 10 })
+        Err(MergeError::MemoryBudgetExceeded { budget: 256 << 10 })
     );
     let dir = tempfile::tempdir().unwrap();
     let spill = Spill::new(dir.path(), 1 << 30, None);
