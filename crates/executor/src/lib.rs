@@ -15,6 +15,7 @@
 mod aggregate;
 pub mod collation;
 mod distinct;
+mod distinct_count;
 pub mod driver;
 pub mod error;
 mod gather;

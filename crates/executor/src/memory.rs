@@ -2,8 +2,9 @@
 //! queues, grouping, DISTINCT, sorting, COUNT(DISTINCT) sets) holds a `Reservation` and
 //! grows it before keeping more bytes; when the statement's total would pass the budget
 //! the operator spills to disk when it can and the statement has a spill directory (the
-//! sort, the hash join: `spill`), or fails with `MergeError::MemoryBudgetExceeded`
-//! (MySQL error 1114, HY000) instead of growing further. Nothing is silently dropped.
+//! sort, the hash join, hash grouping, DISTINCT: `spill`), or fails with
+//! `MergeError::MemoryBudgetExceeded` (MySQL error 1114, HY000) instead of growing
+//! further. Nothing is silently dropped.
 //!
 //! Byte counts are estimates of heap use (payload bytes plus a fixed per-entry overhead),
 //! good enough to bound a statement; they are not an allocator's exact numbers.
@@ -121,6 +122,18 @@ impl Reservation {
         self.budget.try_take(bytes)?;
         self.held += bytes;
         Ok(())
+    }
+
+    /// Grows by `bytes` unless this reservation would then hold more than `share`: an
+    /// operator that can spill keeps to its share so that the rest of the budget stays
+    /// for the rows queued below it. Past the share it fails as past the budget.
+    pub fn grow_within(&mut self, bytes: usize, share: usize) -> Result<(), MergeError> {
+        if self.held.saturating_add(bytes) > share {
+            return Err(MergeError::MemoryBudgetExceeded {
+                budget: self.budget.limit(),
+            });
+        }
+        self.grow(bytes)
     }
 
     /// Returns `bytes` (at most what is held) to the budget.

@@ -74,8 +74,8 @@ pub struct MergeOptions {
     /// The storage nodes' `max_sort_length`: MariaDB orders long strings by a prefix, so
     /// the per-node order check tolerates ties beyond `max_sort_length / 8` characters.
     pub max_sort_length: usize,
-    /// Where the sort and the hash join may spill rows past the memory budget; None
-    /// (the default): they fail with 1114 there.
+    /// Where the sort, the hash join, hash grouping and DISTINCT may spill rows past
+    /// the memory budget; None (the default): they fail with 1114 there.
     pub spill: Option<Spill>,
 }
 
@@ -335,6 +335,19 @@ fn compared_columns(plan: &QueryPlan, columns: usize) -> Vec<usize> {
     out
 }
 
+/// Whether the rows `op` yields come in an order the client sees (a merge of sorted
+/// streams, a streaming aggregate's group order); a hash aggregate, a join or a plain
+/// gather yields them in no order.
+fn arrives_ordered(op: &PlanOperator) -> bool {
+    match op {
+        PlanOperator::MergeSort { .. } | PlanOperator::OrderedAggregate { .. } => true,
+        PlanOperator::Gather(_)
+        | PlanOperator::HashJoin(_)
+        | PlanOperator::HashAggregate { .. } => false,
+        other => other.input().is_some_and(arrives_ordered),
+    }
+}
+
 /// What building the pipeline needs besides the plan.
 struct Build<'a> {
     nodes: usize,
@@ -399,7 +412,15 @@ impl Build<'_> {
                     Box::new(OrderedAggregate::new(input, key, aggregation, budget))
                 } else {
                     let grouped = !group_by.is_empty();
-                    Box::new(HashAggregate::new(input, key, grouped, aggregation, budget))
+                    let spill = self.options.spill.clone();
+                    Box::new(HashAggregate::new(
+                        input,
+                        key,
+                        grouped,
+                        aggregation,
+                        budget,
+                        spill,
+                    ))
                 }
             }
             PlanOperator::Having { input, predicate } => {
@@ -407,12 +428,22 @@ impl Build<'_> {
                 self.description.push("Having".into());
                 Box::new(Having::new(input, predicate, layout)?)
             }
-            PlanOperator::Distinct { input, columns } => {
-                let input = self.operator(input)?;
+            PlanOperator::Distinct {
+                input: plan_input,
+                columns,
+            } => {
+                let input = self.operator(plan_input)?;
                 let key =
                     KeySpec::new(columns.range(self.columns.len()), |c| layout.output_kind(c))?;
                 self.description.push("Distinct".into());
-                Box::new(Distinct::new(input, key, budget))
+                // Spilled DISTINCT rows come out partition by partition: only when the
+                // rows arrive in no particular order.
+                let spill = self
+                    .options
+                    .spill
+                    .clone()
+                    .filter(|_| !arrives_ordered(plan_input));
+                Box::new(Distinct::new(input, key, budget, spill))
             }
             PlanOperator::Sort { input, keys, keep } => {
                 let input = self.operator(input)?;

@@ -1,5 +1,6 @@
 //! Spill files: where the operators that would pass the memory budget (the sort, the
-//! hash join) put rows on disk. A statement gets a [`Spill`] naming the directory and
+//! hash join, hash grouping, DISTINCT) put rows on disk, and the hash partitions of
+//! the last three. A statement gets a [`Spill`] naming the directory and
 //! its cap; every file it writes is created there and unlinked at once, so it lives only
 //! as long as its handle: dropped with the operator when the statement ends, fails, is
 //! killed or its client goes away, and gone with the process if it crashes. Only the
@@ -13,7 +14,9 @@
 //! in buffer-sized pieces (page-cache writes), on the session's thread like the rest of
 //! the merge.
 
+use std::collections::hash_map::RandomState;
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::MergeError;
+use crate::memory::{MemoryBudget, Reservation};
 use crate::row::Row;
 
 /// Name prefix of spill files (what the start-up sweep removes).
@@ -257,6 +261,89 @@ impl SpillReader {
                 MergeError::SpillIo(format!("a spill file holds a bad row: {detail}"))
             })
     }
+}
+
+/// Times a partition may be split again (by the grace join, a spilled grouping or
+/// DISTINCT): past that one key holds more than the budget and the statement fails.
+pub(crate) const MAX_DEPTH: usize = 3;
+
+/// Partitions of one split under a budget of `limit` bytes: as many write buffers as a
+/// quarter of the budget holds, 2 to 16.
+fn partition_count(limit: usize) -> usize {
+    (limit / 4 / IO_BUFFER).clamp(2, 16)
+}
+
+/// Rows split into spill files by a hash of a key (a join key, a group key, a DISTINCT
+/// row's key): canonical keys, so values equal under their collation land together.
+#[derive(Debug)]
+pub(crate) struct Partitions {
+    hasher: RandomState,
+    files: Vec<SpillWriter>,
+    /// The write buffers.
+    _memory: Reservation,
+}
+
+impl Partitions {
+    /// Empty partitions whose write buffers are charged to `budget`; a new `hasher`
+    /// for each split, so a partition split again spreads its keys.
+    pub fn new(
+        spill: &Spill,
+        hasher: RandomState,
+        budget: &MemoryBudget,
+    ) -> Result<Self, MergeError> {
+        let count = partition_count(budget.limit());
+        let mut memory = budget.reservation();
+        memory.grow(count * IO_BUFFER)?;
+        let files = (0..count)
+            .map(|_| spill.create())
+            .collect::<Result<_, _>>()?;
+        Ok(Partitions {
+            hasher,
+            files,
+            _memory: memory,
+        })
+    }
+
+    /// The hash that chooses a row's partition.
+    pub fn hasher(&self) -> &RandomState {
+        &self.hasher
+    }
+
+    /// Adds a row by its key; a NULL join key (None) matches nothing and may go anywhere.
+    pub fn add(&mut self, key: Option<&[u8]>, row: &Row) -> Result<(), MergeError> {
+        let part = key.map_or(0, |k| self.hasher.hash_one(k) as usize % self.files.len());
+        match self.files.get_mut(part) {
+            Some(file) => file.write(row),
+            None => Err(MergeError::Misuse("a spill partition out of range".into())),
+        }
+    }
+
+    /// The partitions written, each ready to read; rows have `columns` values.
+    pub fn finish(self, columns: usize) -> Result<Vec<SpillReader>, MergeError> {
+        self.files.into_iter().map(|f| f.finish(columns)).collect()
+    }
+}
+
+/// A row as a spilled grouping or DISTINCT writes it to a partition: a tag saying what
+/// the row is to the operator and the row itself (None: the tag is all there is).
+pub(crate) fn tagged(tag: Option<&[u8]>, row: Option<&Row>) -> Row {
+    Row::from_values([tag, row.map(|r| &r.payload()[..])])
+}
+
+/// Splits a row written by [`tagged`] (read with 2 columns) into its tag and its row of
+/// `columns` values.
+pub(crate) fn untag(row: &Row, columns: usize) -> Result<(Option<Bytes>, Option<Row>), MergeError> {
+    let payload = row.payload();
+    let tag = row.value(0).map(|t| payload.slice_ref(t));
+    let inner = match row.value(1) {
+        Some(r) => Some(
+            Row::decode(payload.slice_ref(r), columns).map_err(|detail| {
+                MergeError::SpillIo(format!("a spill file holds a bad row: {detail}"))
+            })?,
+        ),
+        None => None,
+    };
+    Ok((tag, inner))
 }
 
 fn io_error(what: &str, dir: &Path, e: &std::io::Error) -> MergeError {

@@ -300,8 +300,9 @@ pub struct ServerContext {
     pub ha: Arc<crate::failover::HaState>,
     /// Long-running work and its progress (`SHOW @@JOB`).
     pub jobs: crate::jobs::JobRegistry,
-    /// Where sorts and hash joins spill past the merge memory budget, and the disk all
-    /// statements hold there; None when `merge.spill_cap` is 0 (spilling off).
+    /// Where sorts, hash joins, groupings and DISTINCTs spill past the merge memory
+    /// budget, and the disk all statements hold there; None when `merge.spill_cap` is 0
+    /// (spilling off).
     pub spill: Option<(std::path::PathBuf, strata_executor::NodeSpill)>,
 }
 

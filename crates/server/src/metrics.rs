@@ -600,7 +600,7 @@ pub fn render(ctx: &ServerContext) -> String {
         &mut out,
         "strata_spill_bytes",
         "gauge",
-        "Bytes of spill files the sorts and hash joins of statements hold on disk now, within merge.spill_node_cap.",
+        "Bytes of spill files the sorts, hash joins, groupings and DISTINCTs of statements hold on disk now, within merge.spill_node_cap.",
     )
     .sample(&[], ctx.spill.as_ref().map_or(0, |(_, node)| node.used()));
     let cache = ctx.plans.stats();

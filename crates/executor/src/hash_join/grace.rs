@@ -12,60 +12,12 @@
 //! promises none for a join without ORDER BY.
 
 use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 
 use crate::error::MergeError;
 use crate::hash_join::{HashJoiner, SideTable};
-use crate::memory::{MemoryBudget, Reservation};
+use crate::memory::MemoryBudget;
 use crate::row::Row;
-use crate::spill::{Spill, SpillReader, SpillWriter, IO_BUFFER};
-
-/// Times a partition may be split again.
-pub const MAX_DEPTH: usize = 3;
-
-/// Partitions of one split under a budget of `limit` bytes: as many write buffers as a
-/// quarter of the budget holds, 2 to 16.
-fn partition_count(limit: usize) -> usize {
-    (limit / 4 / IO_BUFFER).clamp(2, 16)
-}
-
-/// Rows split into files by a hash of their join key.
-#[derive(Debug)]
-struct Partitions {
-    hasher: RandomState,
-    files: Vec<SpillWriter>,
-    /// The write buffers.
-    _memory: Reservation,
-}
-
-impl Partitions {
-    fn new(spill: &Spill, hasher: RandomState, budget: &MemoryBudget) -> Result<Self, MergeError> {
-        let count = partition_count(budget.limit());
-        let mut memory = budget.reservation();
-        memory.grow(count * IO_BUFFER)?;
-        let files = (0..count)
-            .map(|_| spill.create())
-            .collect::<Result<_, _>>()?;
-        Ok(Partitions {
-            hasher,
-            files,
-            _memory: memory,
-        })
-    }
-
-    /// Adds a row by its key; a NULL key (None) matches nothing and may go anywhere.
-    fn add(&mut self, key: Option<&[u8]>, row: &Row) -> Result<(), MergeError> {
-        let part = key.map_or(0, |k| self.hasher.hash_one(k) as usize % self.files.len());
-        match self.files.get_mut(part) {
-            Some(file) => file.write(row),
-            None => Err(MergeError::Misuse("a join partition out of range".into())),
-        }
-    }
-
-    fn finish(self, columns: usize) -> Result<Vec<SpillReader>, MergeError> {
-        self.files.into_iter().map(|f| f.finish(columns)).collect()
-    }
-}
+use crate::spill::{Partitions, Spill, SpillReader, MAX_DEPTH};
 
 /// A one-step join's hashed side as it is read: in its table until the budget is full,
 /// then (with a spill directory) in partition files.
@@ -120,7 +72,7 @@ impl BuildSide {
         let (Some(parts), Some(spill)) = (self.spilled, self.spill) else {
             return Ok((self.table, None));
         };
-        let hasher = parts.hasher.clone();
+        let hasher = parts.hasher().clone();
         let build = parts.finish(self.table.width())?;
         let probe = Some(Partitions::new(&spill, hasher, &self.budget)?);
         let grace = GraceJoin {
