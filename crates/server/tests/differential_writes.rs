@@ -538,14 +538,25 @@ async fn multi_table_fixture(
         "INSERT INTO wt SELECT * FROM ws",
         "INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws",
         "INSERT INTO wv VALUES (10, 3, NULL, NULL), (20, 1, NULL, NULL), (30, 0, 1.00, NULL)",
+        "INSERT INTO wstr VALUES ('ann', 1), ('Bob', 2), ('cy', 3), ('émile', 4), ('zoë', 6), ('o''neil', 7), ('eight', 8)",
     ];
+    // A table sharded by a string key.
+    let columns = "name VARCHAR(20) NOT NULL PRIMARY KEY, n INT NULL";
+    strata
+        .query_drop(format!(
+            "CREATE TABLE wstr ({columns}) SHARD BY functiontype 'auto_crc32' USING COLUMN 'name' ON DATANODE '1-4'"
+        ))
+        .await?;
+    reference
+        .query_drop(format!("CREATE TABLE wstr ({columns})"))
+        .await?;
     run_all(&mut strata, &setup).await?;
     run_all(&mut reference, &setup).await?;
     Ok((node, db, strata, reference))
 }
 
 /// Every table of the multi-table tests.
-const ALL: &[&str] = &["ws", "wt", "wk", "wg", "wv"];
+const ALL: &[&str] = &["ws", "wt", "wk", "wg", "wv", "wstr"];
 
 #[tokio::test]
 async fn multi_table_update_and_delete_across_nodes_answer_like_one_mariadb() -> TestResult {
@@ -569,6 +580,11 @@ async fn multi_table_update_and_delete_across_nodes_answer_like_one_mariadb() ->
         ("UPDATE wv JOIN wk ON wk.k = wv.k SET wv.stamp = wk.id * 10 WHERE wk.id = 1", ALL),
         // Nothing matches.
         ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = 0 WHERE wk.k > 1000", ALL),
+        // A target sharded by a string key: its keys route as the rows did.
+        ("UPDATE wstr JOIN ws ON ws.id = wstr.n SET wstr.n = wstr.n + ws.k WHERE ws.k IS NOT NULL", ALL),
+        ("DELETE wstr FROM wstr JOIN wk ON wk.name = wstr.name WHERE wk.k = 10", ALL),
+        // A self-join: the values read are those before the statement.
+        ("UPDATE wt AS a JOIN wt AS b ON b.id = a.k SET a.name = b.name", ALL),
         // DELETE of one table, of two, with USING, the comma form, a global table.
         ("DELETE wt FROM wt JOIN wk ON wk.id = wt.id WHERE wk.k = 20", ALL),
         ("DELETE wt, wk FROM wt JOIN wk ON wk.id = wt.id WHERE wk.name = 'both' OR wt.id = 7", ALL),
@@ -622,6 +638,24 @@ async fn multi_table_writes_are_atomic_and_part_of_the_transaction() -> TestResu
         ("COMMIT", ALL),
     ];
     let mut failures = write_differences(&mut reference, &mut strata, statements).await?;
+    // A prepared statement binds its values into the read and the writes.
+    let prepared =
+        "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = CONCAT(wk.name, ?) WHERE wk.k = ?";
+    for conn in [&mut reference, &mut strata] {
+        conn.exec_drop(prepared, ("+p", 10)).await?;
+        assert_eq!(conn.affected_rows(), 3, "{prepared}");
+    }
+    for table in ALL {
+        let (a, b) = (
+            table_rows(&mut reference, table).await?,
+            table_rows(&mut strata, table).await?,
+        );
+        if a != b {
+            failures.push(format!(
+                "{prepared}: table {table} differs\n  MariaDB: {a:?}\n  Strata:  {b:?}"
+            ));
+        }
+    }
     // A client counting found rows gets matched rows, as from MariaDB.
     let found = |opts: mysql_async::Opts, db: &str| {
         mysql_async::OptsBuilder::from_opts(opts)
@@ -679,6 +713,11 @@ async fn multi_table_writes_strata_cannot_match_are_refused_and_change_nothing()
             1235,
         ),
         ("DELETE wt FROM wt JOIN wk ON wk.id = wt.id LIMIT 1", 1235),
+        // MariaDB counts the rows skipped on a duplicate key as changed.
+        (
+            "UPDATE IGNORE wk JOIN ws ON ws.id = wk.id SET wk.id = IF(wk.k = 10, 1, wk.id)",
+            1235,
+        ),
         // One row, several new values: MySQL keeps the first of its join order.
         (
             "UPDATE wv JOIN ws ON ws.k = wv.k SET wv.total = ws.amount",
