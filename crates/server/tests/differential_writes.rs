@@ -611,6 +611,13 @@ async fn multi_table_update_and_delete_across_nodes_answer_like_one_mariadb() ->
         out
     };
     assert!(copies.windows(2).all(|w| w[0] == w[1]), "{copies:?}");
+    // EXPLAIN shows the join read under the writes by key.
+    diffkit::explain_holding(
+        &mut strata,
+        "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = wk.name",
+        &["MultiTableWrite(", "WHERE `id` IN (keys)"],
+    )
+    .await?;
     drop_and_shut_down(node, &mut strata, &db).await
 }
 
