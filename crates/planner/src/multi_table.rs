@@ -11,10 +11,11 @@
 //! Refused with 1235: a target without a recorded PRIMARY KEY (only its values name
 //! exactly one row each), a SET value that reads a column the statement also assigns
 //! (MySQL's result then depends on its join order), subqueries in SET values, derived
-//! tables, UPDATE IGNORE (MariaDB's counts of skipped rows differ), ORDER BY and LIMIT (MySQL refuses them with 1221; MariaDB applies them to
-//! the joined rows in its join order). Setting a target's sharding column is refused
-//! as for single-table writes. A target row matched by joined rows that give
-//! it different new values is refused when the writes run (MySQL keeps the first in its
+//! tables, one table written under two aliases, UPDATE IGNORE (MariaDB counts the rows
+//! it skips as changed), ORDER BY and LIMIT (MySQL refuses them with 1221; MariaDB
+//! applies them to the joined rows in its join order). Setting a target's sharding
+//! column is refused as for single-table writes. A target row that joined rows give
+//! different new values is refused when the writes run (MySQL keeps the first in its
 //! join order, which Strata's join does not reproduce).
 
 use std::ops::ControlFlow;
@@ -94,11 +95,6 @@ pub(crate) fn comma_update_as_join(sql: &str) -> Option<String> {
     Some(out)
 }
 
-/// A table of the statement's join.
-struct JoinedTable {
-    table: TableRef,
-}
-
 /// Plans `stmt` (a multi-table UPDATE or DELETE) with its join read first, or returns
 /// `refusal` (why the ordinary plan failed) when that does not apply.
 pub(crate) fn plan(
@@ -175,8 +171,7 @@ pub(crate) fn plan(
                     "multi-table {kind} across data nodes with a derived or nested table"
                 )));
             };
-            let table = resolver.table(name, alias.as_ref().map(|a| a.name.value.as_str()))?;
-            tables.push(JoinedTable { table });
+            tables.push(resolver.table(name, alias.as_ref().map(|a| a.name.value.as_str()))?);
         }
     }
     let ignore = has_modifier(src, "IGNORE");
@@ -199,7 +194,7 @@ pub(crate) fn plan(
                 let (t, column) = resolve(&tables, &name_parts(col))?;
                 assigned.push((t, column, &a.value));
             }
-            update_writes(&tables, &assigned, ignore, &mut read)?
+            update_writes(&tables, &assigned, &mut read)?
         }
         Statement::Delete(Delete {
             tables: named,
@@ -228,12 +223,12 @@ pub(crate) fn plan(
             targets
                 .into_iter()
                 .map(|t| {
-                    let (key, key_columns) = target_key(&tables[t].table, kind, &mut read)?;
+                    let (key, key_columns) = target_key(&tables[t], kind, &mut read)?;
                     Ok(KeyedWrite {
                         head: format!(
                             "DELETE {}FROM {}",
                             if ignore { "IGNORE " } else { "" },
-                            table_name(&tables[t].table)
+                            table_name(&tables[t])
                         ),
                         set: Vec::new(),
                         key,
@@ -245,6 +240,16 @@ pub(crate) fn plan(
         }
         _ => return Err(refusal),
     };
+    if writes
+        .iter()
+        .enumerate()
+        .any(|(i, w)| writes[..i].iter().any(|o| o.head == w.head))
+    {
+        // Each alias's writes would meet the rows the other's changed.
+        return Err(PlanError::unsupported(format!(
+            "multi-table {kind} across data nodes writing one table under two names"
+        )));
+    }
     // Each write must plan (NULL stands for the values and keys here).
     for w in &writes {
         let nulls = vec!["NULL"; read.columns.len()];
@@ -315,14 +320,13 @@ impl ReadColumns {
 /// The writes of a multi-table UPDATE, one per target table in the order the SET
 /// list first names them.
 fn update_writes(
-    tables: &[JoinedTable],
+    tables: &[TableRef],
     assigned: &[(usize, String, &Expr)],
-    ignore: bool,
     read: &mut ReadColumns,
 ) -> Result<Vec<KeyedWrite>, PlanError> {
     let mut targets: Vec<usize> = Vec::new();
     for (t, column, _) in assigned {
-        let table = &tables[*t].table;
+        let table = &tables[*t];
         if let Placement::Sharded { column: key, .. } = &table.placement {
             if key.eq_ignore_ascii_case(column) {
                 return Err(PlanError::ShardingColumnChange(format!(
@@ -337,7 +341,7 @@ fn update_writes(
     }
     let mut writes = Vec::new();
     for target in targets {
-        let table = &tables[target].table;
+        let table = &tables[target];
         let (key, key_columns) = target_key(table, "UPDATE", read)?;
         let mut set = Vec::new();
         let mut earlier: Vec<&str> = Vec::new();
@@ -366,11 +370,7 @@ fn update_writes(
             earlier.push(column);
         }
         writes.push(KeyedWrite {
-            head: format!(
-                "UPDATE {}{} SET ",
-                if ignore { "IGNORE " } else { "" },
-                table_name(table)
-            ),
+            head: format!("UPDATE {} SET ", table_name(table)),
             set,
             key,
             key_columns,
@@ -383,7 +383,7 @@ fn update_writes(
 /// Rewrites a SET value for its single-table write: the target's own columns stay
 /// columns (unqualified), other tables' columns become read columns (markers).
 struct SetValue<'a, 'e> {
-    tables: &'a [JoinedTable],
+    tables: &'a [TableRef],
     target: usize,
     assigned: &'a [(usize, String, &'e Expr)],
     /// The target's columns assigned before this value.
@@ -435,7 +435,7 @@ impl VisitorMut for SetValue<'_, '_> {
         *expr = if t == self.target {
             Expr::Identifier(Ident::with_quote('`', column))
         } else {
-            let i = self.read.of(&self.tables[t].table, &column);
+            let i = self.read.of(&self.tables[t], &column);
             Expr::Identifier(Ident::new(format!("{MARKER}{i}")))
         };
         ControlFlow::Continue(())
@@ -504,7 +504,7 @@ fn target_key(
 
 /// The table a column reference names and the column's name as the catalog has it:
 /// MariaDB's 1054 for a column no table has, 1052 for one several tables have.
-fn resolve(tables: &[JoinedTable], parts: &[String]) -> Result<(usize, String), PlanError> {
+fn resolve(tables: &[TableRef], parts: &[String]) -> Result<(usize, String), PlanError> {
     let written = parts.join(".");
     let unknown = || PlanError::Statement {
         code: 1054,
@@ -514,32 +514,31 @@ fn resolve(tables: &[JoinedTable], parts: &[String]) -> Result<(usize, String), 
     let (candidates, column): (Vec<usize>, &String) = match parts {
         [column] => (
             (0..tables.len())
-                .filter(|&i| has_column(&tables[i].table, column))
+                .filter(|&i| has_column(&tables[i], column))
                 .collect(),
             column,
         ),
         [q, column] => (
             (0..tables.len())
-                .filter(|&i| tables[i].table.qualifier == *q)
+                .filter(|&i| tables[i].qualifier == *q)
                 .collect(),
             column,
         ),
         [db, name, column] => (
             (0..tables.len())
-                .filter(|&i| tables[i].table.db == *db && tables[i].table.name == *name)
+                .filter(|&i| tables[i].db == *db && tables[i].name == *name)
                 .collect(),
             column,
         ),
         _ => return Err(unknown()),
     };
-    if tables.iter().any(|t| t.table.info.columns.is_empty()) {
+    if tables.iter().any(|t| t.info.columns.is_empty()) {
         return Err(PlanError::unsupported(
             "a multi-table UPDATE across data nodes of a table whose columns are not recorded",
         ));
     }
     match candidates.as_slice() {
         [t] => tables[*t]
-            .table
             .info
             .columns
             .iter()
@@ -568,10 +567,10 @@ fn has_column(table: &TableRef, column: &str) -> bool {
 
 /// The joined table a DELETE target names (its alias, or its name when it has none):
 /// MariaDB's 1109 otherwise.
-fn delete_target(tables: &[JoinedTable], name: &ObjectName) -> Result<usize, PlanError> {
+fn delete_target(tables: &[TableRef], name: &ObjectName) -> Result<usize, PlanError> {
     let parts = name_parts(name);
     let found = (0..tables.len()).find(|&i| {
-        let t = &tables[i].table;
+        let t = &tables[i];
         match parts.as_slice() {
             [n] => t.qualifier == *n,
             [db, n] => t.db == *db && t.name == *n && t.qualifier == t.name,

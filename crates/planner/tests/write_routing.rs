@@ -585,6 +585,10 @@ fn multi_table_writes_across_nodes_read_the_join_then_write_each_target_by_key()
         unsupported("UPDATE IGNORE keyed k JOIN ckeyed c ON c.n = k.id SET k.amount = c.n")
             .contains("UPDATE IGNORE")
     );
+    assert!(unsupported(
+        "DELETE a, b FROM keyed a JOIN ckeyed c ON c.n = a.id JOIN keyed b ON b.id = c.cid"
+    )
+    .contains("one table under two names"));
     // The sharding column stays.
     assert!(matches!(
         plan("UPDATE keyed k JOIN ckeyed c ON c.n = k.id SET c.cid = k.id"),
