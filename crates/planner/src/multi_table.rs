@@ -28,9 +28,10 @@ use sqlparser::ast::{
 use strata_sql::{Lexer, Token};
 
 use crate::catalog_view::CatalogView;
-use crate::context::PlanContext;
+use crate::context::{PlanContext, Random};
 use crate::error::PlanError;
 use crate::keys::Placement;
+use crate::nondeterministic::{Fixer, RandomCalls};
 use crate::plan::{KeyedWrite, Plan, ReadThenWrite, RowsAs, SetPiece};
 use crate::scope::{Resolver, TableRef};
 use crate::source::Source;
@@ -194,7 +195,10 @@ pub(crate) fn plan(
                 let (t, column) = resolve(&tables, &name_parts(col))?;
                 assigned.push((t, column, &a.value));
             }
-            update_writes(&tables, &assigned, &mut read)?
+            {
+                let rng = Random::new(ctx.seed);
+                update_writes(&tables, &assigned, &Fixer::new(ctx, &rng), &mut read)?
+            }
         }
         Statement::Delete(Delete {
             tables: named,
@@ -322,6 +326,7 @@ impl ReadColumns {
 fn update_writes(
     tables: &[TableRef],
     assigned: &[(usize, String, &Expr)],
+    fixer: &Fixer<'_>,
     read: &mut ReadColumns,
 ) -> Result<Vec<KeyedWrite>, PlanError> {
     let mut targets: Vec<usize> = Vec::new();
@@ -359,6 +364,8 @@ fn update_writes(
             if let Some(e) = values.failure {
                 return Err(e);
             }
+            // NOW() and friends are the statement's time in every write, as in MySQL.
+            fixer.fix_ast(&mut value, RandomCalls::Keep)?;
             if !set.is_empty() {
                 set.push(SetPiece::Text(", ".into()));
             }

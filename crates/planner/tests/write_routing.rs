@@ -563,6 +563,20 @@ fn multi_table_writes_across_nodes_read_the_join_then_write_each_target_by_key()
         },
         other => panic!("{other:?}"),
     }
+    // The statement's time is one for every write.
+    match plan("UPDATE keyed k JOIN ckeyed c ON c.n = k.id SET k.amount = c.n, c.note = NOW()") {
+        Ok(Plan::ReadThenWrite(r)) => match &r.rows {
+            strata_planner::RowsAs::ByKey(writes) => {
+                let set = writes[1].set_text(&[]);
+                assert!(
+                    set.starts_with("`note` = ") && !set.contains("NOW"),
+                    "{set}"
+                );
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
     let unsupported = |sql: &str| match plan(sql) {
         Err(PlanError::Unsupported(m)) => m,
         other => panic!("{sql}: {other:?}"),
