@@ -580,6 +580,10 @@ async fn multi_table_update_and_delete_across_nodes_answer_like_one_mariadb() ->
         ("UPDATE wv JOIN wk ON wk.k = wv.k SET wv.stamp = wk.id * 10 WHERE wk.id = 1", ALL),
         // Nothing matches.
         ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = 0 WHERE wk.k > 1000", ALL),
+        // USING, three tables, RIGHT JOIN.
+        ("UPDATE wt JOIN wk USING (id) SET wt.name = UPPER(wk.name) WHERE wk.k = 30", ALL),
+        ("UPDATE wt JOIN wk ON wk.id = wt.id JOIN wv ON wv.k = wk.k SET wt.amount = wv.cnt, wv.stamp = 7", ALL),
+        ("UPDATE wk RIGHT JOIN wt ON wt.id = wk.id + 1 SET wt.k = COALESCE(wk.k, -1)", ALL),
         // A target sharded by a string key: its keys route as the rows did.
         ("UPDATE wstr JOIN ws ON ws.id = wstr.n SET wstr.n = wstr.n + ws.k WHERE ws.k IS NOT NULL", ALL),
         ("DELETE wstr FROM wstr JOIN wk ON wk.name = wstr.name WHERE wk.k = 10", ALL),
