@@ -404,8 +404,10 @@ impl VisitorMut for SetValue<'_, '_> {
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         let parts: Vec<String> = match expr {
+            // DEFAULT, and user and system variables (`@x`, `@@x`), are no columns.
             Expr::Identifier(id)
-                if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("DEFAULT") =>
+                if id.quote_style.is_none()
+                    && (id.value.eq_ignore_ascii_case("DEFAULT") || id.value.starts_with('@')) =>
             {
                 return ControlFlow::Continue(())
             }

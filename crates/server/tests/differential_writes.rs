@@ -748,7 +748,12 @@ async fn multi_table_writes_strata_cannot_match_are_refused_and_change_nothing()
             "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = (SELECT MAX(k) FROM wv)",
             1235,
         ),
+        // A user variable lives on one node's connection only (set below).
+        ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = @l", 1235),
     ] {
+        if sql.contains("@l") {
+            strata.query_drop("SET @l = 1").await?;
+        }
         match strata.query_drop(sql).await {
             Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, code, "{sql}: {e:?}"),
             other => return Err(format!("{sql}: {other:?}").into()),
