@@ -63,7 +63,8 @@ pub(crate) fn applies(stmt: &Statement) -> bool {
 
 /// `sql` with the commas of a multi-table UPDATE's table list (`UPDATE t1, t2 SET`)
 /// written as `CROSS JOIN`, which sqlparser reads (MySQL's comma join is an inner join
-/// without condition); None for any other statement.
+/// without condition); None for any other statement, and for a list that mixes commas
+/// with JOIN.
 pub(crate) fn comma_update_as_join(sql: &str) -> Option<String> {
     let code: Vec<Token> = Lexer::new(sql).filter(|t| t.kind.is_code()).collect();
     if !code.first()?.is_keyword(sql, "UPDATE") {
@@ -80,6 +81,10 @@ pub(crate) fn comma_update_as_join(sql: &str) -> Option<String> {
             break;
         } else if depth == 0 && t.is_punct(sql, ",") {
             commas.push(t.span);
+        } else if depth == 0 && (t.is_keyword(sql, "JOIN") || t.is_keyword(sql, "STRAIGHT_JOIN")) {
+            // A comma binds looser than JOIN (`t1, t2 JOIN t3 ON <t1's column>` is an
+            // error in MySQL): mixed lists keep sqlparser's answer.
+            return None;
         }
     }
     if commas.is_empty() {
@@ -654,6 +659,10 @@ mod tests {
             Some("UPDATE a CROSS JOIN  b AS x SET a.n = IF(x.m, 1, 2) WHERE a.id = x.id")
         );
         assert_eq!(comma_update_as_join("UPDATE a SET n = 1, m = 2"), None);
+        assert_eq!(
+            comma_update_as_join("UPDATE a, b JOIN c ON a.x = c.x SET a.n = 1"),
+            None
+        );
         assert_eq!(comma_update_as_join("DELETE a, b FROM a, b"), None);
     }
 }
