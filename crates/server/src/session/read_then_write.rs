@@ -338,6 +338,7 @@ impl Session {
 /// its join order, which the compute node's join does not reproduce.
 fn keyed_statements(write: &KeyedWrite, rows: &[String]) -> Result<Vec<String>, MysqlError> {
     let mut set_of_key: HashMap<String, usize> = HashMap::new();
+    let mut group_of_set: HashMap<String, usize> = HashMap::new();
     // (SET text, keys), in the order the read first gave each.
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for row in rows {
@@ -354,9 +355,10 @@ fn keyed_statements(write: &KeyedWrite, rows: &[String]) -> Result<Vec<String>, 
                 ))
             }
             None => {
-                let g = match groups.iter().position(|(s, _)| *s == set) {
-                    Some(g) => g,
+                let g = match group_of_set.get(&set) {
+                    Some(&g) => g,
                     None => {
+                        group_of_set.insert(set.clone(), groups.len());
                         groups.push((set, Vec::new()));
                         groups.len() - 1
                     }
@@ -411,7 +413,37 @@ fn info_count(info: &str, label: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::info_count;
+    use super::{info_count, keyed_statements};
+    use strata_planner::{KeyedWrite, SetPiece};
+
+    #[test]
+    fn each_target_row_is_written_once_with_rows_of_one_set_text_together() {
+        let write = KeyedWrite {
+            head: "UPDATE `d`.`t` SET ".into(),
+            set: vec![SetPiece::Text("`a` = ".into()), SetPiece::Column(1)],
+            key: "`id`".into(),
+            key_columns: vec![0],
+            batch_rows: 2,
+        };
+        // (key, value read): key 1 twice with one value, key 4 NULL (a LEFT JOIN's
+        // missing row).
+        let rows: Vec<String> = ["1, 7", "2, 8", "1, 7", "3, 7", "NULL, 9", "5, 7"]
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(
+            keyed_statements(&write, &rows).ok(),
+            Some(vec![
+                "UPDATE `d`.`t` SET `a` = 7 WHERE `id` IN (1, 3)".to_string(),
+                "UPDATE `d`.`t` SET `a` = 7 WHERE `id` IN (5)".to_string(),
+                "UPDATE `d`.`t` SET `a` = 8 WHERE `id` IN (2)".to_string(),
+            ])
+        );
+        // One row, two new values: refused before anything is written.
+        let rows = vec!["1, 7".to_string(), "1, 8".to_string()];
+        let refused = keyed_statements(&write, &rows).err().map(|e| e.code);
+        assert_eq!(refused, Some(1235));
+    }
 
     #[test]
     fn counts_are_read_from_the_info_text() {
