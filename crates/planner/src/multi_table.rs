@@ -12,8 +12,9 @@
 //! exactly one row each), a SET value that reads a column the statement also assigns
 //! (MySQL's result then depends on its join order), subqueries in SET values, derived
 //! tables, one table written under two aliases, UPDATE IGNORE (MariaDB counts the rows
-//! it skips as changed), ORDER BY and LIMIT (MySQL refuses them with 1221; MariaDB
-//! applies them to the joined rows in its join order). Setting a target's sharding
+//! it skips as changed), an UPDATE's ORDER BY and LIMIT (MySQL refuses them with
+//! 1221; MariaDB applies them to the joined rows in its join order); a DELETE's are a
+//! syntax error (1064) as in MariaDB. Setting a target's sharding
 //! column is refused as for single-table writes. A target row that joined rows give
 //! different new values is refused when the writes run (MySQL keeps the first in its
 //! join order, which Strata's join does not reproduce).
@@ -155,12 +156,18 @@ pub(crate) fn plan(
         }
         _ => return Err(refusal),
     };
+    if (ordered || limited) && kind == "DELETE" {
+        // MariaDB's grammar has no ORDER BY or LIMIT in a multi-table DELETE.
+        return Err(PlanError::Parse(
+            "ORDER BY and LIMIT are not allowed in a multi-table DELETE".into(),
+        ));
+    }
     if ordered || limited {
-        // MariaDB applies them to the joined rows in its own join order, which the
-        // compute node's join does not reproduce.
-        return Err(PlanError::unsupported(format!(
-            "multi-table {kind} with ORDER BY or LIMIT across data nodes"
-        )));
+        // MariaDB applies them to the joined rows of an UPDATE in its own join order,
+        // which the compute node's join does not reproduce.
+        return Err(PlanError::unsupported(
+            "multi-table UPDATE with ORDER BY or LIMIT across data nodes",
+        ));
     }
     // The statement's parameters are bound in it: what is planned from it has none.
     let ctx = &PlanContext {
