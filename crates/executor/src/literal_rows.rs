@@ -124,6 +124,13 @@ fn literal_of(def: &ColumnDef) -> Result<Literal, MysqlError> {
     })
 }
 
+/// The literals of a row kept by [`LiteralRows`], in column order: no literal contains
+/// `, ` (strings and binary values are hexadecimal, dates have no comma), so the row
+/// splits where it was joined.
+pub fn literal_values(row: &str) -> impl Iterator<Item = &str> {
+    row.split(", ")
+}
+
 /// A [`RowSink`] that keeps a result's rows as literal lists (`1, _utf8mb4 X'61'`, one
 /// string per row) under a memory budget.
 #[derive(Debug)]

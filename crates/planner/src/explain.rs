@@ -421,6 +421,14 @@ fn read_then_write(r: &ReadThenWrite) -> String {
             "InsertSelect(rows read first, then written as {}... in batches of {batch_rows}, placed by the table's distribution, atomic)",
             r.before.trim_end()
         ),
+        RowsAs::ByKey(writes) => format!(
+            "MultiTableWrite(join read first, then each target row written once by key: {}, atomic)",
+            writes
+                .iter()
+                .map(|w| format!("{}... WHERE {} IN (keys)", w.head, w.key))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
         RowsAs::InList { expr, negated } => format!(
             "SubqueryFirst(values read first, then {}{expr} {}IN (values){}, atomic)",
             r.before,

@@ -41,6 +41,7 @@ mod materialize;
 #[cfg(any(test, feature = "test-util"))]
 mod memory_catalog;
 mod modify;
+mod multi_table;
 mod nondeterministic;
 pub mod plan;
 mod point;
@@ -69,9 +70,10 @@ pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, InsertCounts, JoinColumn,
-    JoinKey, JoinSide, JoinStep, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator,
-    OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply, ReturnedOrder, Route, RowsAs,
-    Scatter, SortKey, TableCopy, Write, WriteCombine, WriteKind,
+    JoinKey, JoinSide, JoinStep, KeyedWrite, Literal, Lookup, Materialize, MergeSpec,
+    NodeStatement, Operator, OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply,
+    ReturnedOrder, Route, RowsAs, Scatter, SetPiece, SortKey, TableCopy, Write, WriteCombine,
+    WriteKind,
 };
 
 use crate::keys::{canonical, route};
@@ -122,6 +124,8 @@ pub fn plan_statement(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
+    let joined = multi_table::comma_update_as_join(sql);
+    let sql = joined.as_deref().unwrap_or(sql);
     if let Some(expanded) = view::expand(sql, ctx, catalog)? {
         let src = Source::new(&expanded)?;
         return with_stack_for(&src, || plan_source(&src, ctx, catalog))?;

@@ -45,7 +45,8 @@ struct Modify<'s> {
 /// Plans an UPDATE or DELETE: on the data nodes that hold its rows; when an
 /// `IN (SELECT ...)` in its WHERE reads tables that cannot run beside it, with the
 /// subquery read first (`subquery_first`); with ORDER BY / LIMIT over several nodes,
-/// with its rows picked first by primary key (`limited_write`).
+/// with its rows picked first by primary key (`limited_write`); a multi-table one over
+/// tables that are not co-located, with its join read first (`multi_table`).
 pub(crate) fn plan_modify(
     src: &Source<'_>,
     stmt: Statement,
@@ -53,6 +54,9 @@ pub(crate) fn plan_modify(
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
     match plan_in_place(src, &stmt, ctx, catalog) {
+        Err(refusal @ PlanError::Unsupported(_)) if crate::multi_table::applies(&stmt) => {
+            crate::multi_table::plan(src, &stmt, ctx, catalog, refusal)
+        }
         Err(refusal @ PlanError::Unsupported(_)) => {
             let ordered = describe(&stmt, src).map_or(true, |m| m.ordered_or_limited);
             if ordered {

@@ -8,7 +8,9 @@ mod materialize;
 mod read_then_write;
 
 pub use materialize::{quote_ident, Materialize, TableCopy};
-pub use read_then_write::{InsertCounts, ReadThenWrite, RowsAs, INSERT_BATCH_ROWS};
+pub use read_then_write::{
+    InsertCounts, KeyedWrite, ReadThenWrite, RowsAs, SetPiece, INSERT_BATCH_ROWS,
+};
 
 /// How a statement is executed: a route to one data node, a write over several, or a
 /// tree of merge operators over a scatter to several. The executor runs exactly this

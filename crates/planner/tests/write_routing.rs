@@ -479,3 +479,133 @@ fn order_by_limit_across_nodes_picks_rows_by_primary_key_first() {
         Err(e) => panic!("{e:?}"),
     }
 }
+
+/// The test catalog with `keyed` (sharded like `orders` on `id`, PRIMARY KEY (id)) and
+/// `ckeyed` (sharded on `cid` like `customers`, PRIMARY KEY (cid, n)).
+fn keyed_catalog() -> strata_planner::MemoryCatalog {
+    let mut c = catalog();
+    let keyed = |column: &str, rule, columns: &[&str], key: &[&str]| {
+        let mut info = TableInfo::new(strata_catalog::sharding::Distribution::Sharded {
+            column: column.into(),
+            key_type: strata_catalog::sharding::KeyType::Integer { unsigned: false },
+            rule,
+        })
+        .with_columns(columns);
+        info.unique_keys = Some(vec![strata_catalog::unique_keys::UniqueKey {
+            name: "PRIMARY".into(),
+            columns: key.iter().map(|k| k.to_string()).collect(),
+        }]);
+        info
+    };
+    c.add_table(
+        "shop",
+        "keyed",
+        keyed("id", common::orders_rule(), &["id", "amount"], &["id"]),
+    );
+    let by_cid = strata_catalog::sharding::ShardingRule::auto_mod(vec![dn(1), dn(2), dn(3), dn(4)])
+        .expect("valid rule");
+    c.add_table(
+        "shop",
+        "ckeyed",
+        keyed("cid", by_cid, &["cid", "n", "note"], &["cid", "n"]),
+    );
+    c
+}
+
+#[test]
+fn multi_table_writes_across_nodes_read_the_join_then_write_each_target_by_key() {
+    let c = keyed_catalog();
+    let plan = |sql: &str| plan_with(sql, &ctx(), &c).map(|p| p.plan);
+    match plan(
+        "UPDATE keyed k, ckeyed c SET k.amount = k.amount + c.n, c.note = 'x' WHERE c.n = k.id",
+    ) {
+        Ok(Plan::ReadThenWrite(r)) => {
+            let strata_planner::RowsAs::ByKey(writes) = &r.rows else {
+                panic!("{:?}", r.rows);
+            };
+            let heads: Vec<(&str, &str, &[usize])> = writes
+                .iter()
+                .map(|w| (w.head.as_str(), w.key.as_str(), w.key_columns.as_slice()))
+                .collect();
+            assert_eq!(
+                heads,
+                vec![
+                    ("UPDATE `shop`.`keyed` SET ", "`id`", &[0][..]),
+                    ("UPDATE `shop`.`ckeyed` SET ", "(`cid`, `n`)", &[2, 1][..]),
+                ]
+            );
+            // The target's own column stays a column; the other table's is read.
+            assert_eq!(
+                writes[0].set_text(&["1", "7", "2"]),
+                "`amount` = `amount` + 7"
+            );
+            assert_eq!(writes[1].set_text(&["1", "7", "2"]), "`note` = 'x'");
+            assert_eq!(
+                writes[1].key_text(&["1", "7", "2"]).as_deref(),
+                Some("(2, 7)")
+            );
+            assert_eq!(writes[1].key_text(&["1", "NULL", "2"]), None);
+            let reads: Vec<&str> = r.source.node_statements().iter().map(|p| p.1).collect();
+            assert!(!reads.is_empty(), "{:?}", r.source);
+        }
+        other => panic!("{other:?}"),
+    }
+    match plan("DELETE k, c FROM keyed k LEFT JOIN ckeyed c ON c.n = k.id WHERE k.amount > 1") {
+        Ok(Plan::ReadThenWrite(r)) => match &r.rows {
+            strata_planner::RowsAs::ByKey(writes) => {
+                let heads: Vec<&str> = writes.iter().map(|w| w.head.as_str()).collect();
+                assert_eq!(
+                    heads,
+                    ["DELETE FROM `shop`.`keyed`", "DELETE FROM `shop`.`ckeyed`"]
+                );
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // The statement's time is one for every write.
+    match plan("UPDATE keyed k JOIN ckeyed c ON c.n = k.id SET k.amount = c.n, c.note = NOW()") {
+        Ok(Plan::ReadThenWrite(r)) => match &r.rows {
+            strata_planner::RowsAs::ByKey(writes) => {
+                let set = writes[1].set_text(&[]);
+                assert!(
+                    set.starts_with("`note` = ") && !set.contains("NOW"),
+                    "{set}"
+                );
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    let unsupported = |sql: &str| match plan(sql) {
+        Err(PlanError::Unsupported(m)) => m,
+        other => panic!("{sql}: {other:?}"),
+    };
+    // A target without a recorded PRIMARY KEY, a value read from an assigned column,
+    // ORDER BY / LIMIT, UPDATE IGNORE.
+    assert!(
+        unsupported("UPDATE customers c JOIN keyed k ON k.id = c.city SET c.name = k.amount")
+            .contains("without a recorded PRIMARY KEY")
+    );
+    assert!(unsupported(
+        "UPDATE keyed k JOIN ckeyed c ON c.n = k.id SET k.amount = 1, c.note = k.amount"
+    )
+    .contains("reads the column amount it also assigns"));
+    assert!(
+        unsupported("UPDATE keyed k JOIN ckeyed c ON c.n = k.id SET k.amount = c.n LIMIT 1")
+            .contains("ORDER BY or LIMIT")
+    );
+    assert!(
+        unsupported("UPDATE IGNORE keyed k JOIN ckeyed c ON c.n = k.id SET k.amount = c.n")
+            .contains("UPDATE IGNORE")
+    );
+    assert!(unsupported(
+        "DELETE a, b FROM keyed a JOIN ckeyed c ON c.n = a.id JOIN keyed b ON b.id = c.cid"
+    )
+    .contains("one table under two names"));
+    // The sharding column stays.
+    assert!(matches!(
+        plan("UPDATE keyed k JOIN ckeyed c ON c.n = k.id SET c.cid = k.id"),
+        Err(PlanError::ShardingColumnChange(_))
+    ));
+}

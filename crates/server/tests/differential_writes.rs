@@ -525,3 +525,250 @@ async fn insert_select_on_duplicate_key_update_across_nodes_answers_like_one_mar
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+/// The tables of the multi-table tests hold rows the join statements can meet.
+async fn multi_table_fixture(
+    prefix: &str,
+    reference_prefix: &str,
+) -> Result<(strata_testkit::ComputeNode, String, Conn, Conn), BoxError> {
+    let (node, db, mut strata, mut reference) =
+        node_and_reference(prefix, reference_prefix).await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    let setup = [
+        "INSERT INTO wt SELECT * FROM ws",
+        "INSERT INTO wk SELECT COALESCE(k, 0), id, name FROM ws",
+        "INSERT INTO wv VALUES (10, 3, NULL, NULL), (20, 1, NULL, NULL), (30, 0, 1.00, NULL)",
+        "INSERT INTO wstr VALUES ('ann', 1), ('Bob', 2), ('cy', 3), ('émile', 4), ('zoë', 6), ('o''neil', 7), ('eight', 8)",
+    ];
+    // A table sharded by a string key.
+    let columns = "name VARCHAR(20) NOT NULL PRIMARY KEY, n INT NULL";
+    strata
+        .query_drop(format!(
+            "CREATE TABLE wstr ({columns}) SHARD BY functiontype 'auto_crc32' USING COLUMN 'name' ON DATANODE '1-4'"
+        ))
+        .await?;
+    reference
+        .query_drop(format!("CREATE TABLE wstr ({columns})"))
+        .await?;
+    run_all(&mut strata, &setup).await?;
+    run_all(&mut reference, &setup).await?;
+    Ok((node, db, strata, reference))
+}
+
+/// Every table of the multi-table tests.
+const ALL: &[&str] = &["ws", "wt", "wk", "wg", "wv", "wstr"];
+
+#[tokio::test]
+async fn multi_table_update_and_delete_across_nodes_answer_like_one_mariadb() -> TestResult {
+    let (node, db, mut strata, mut reference) = multi_table_fixture("wmt", "wmref").await?;
+    let statements: &[(&str, &[&str])] = &[
+        // Tables sharded by other keys (wt by CRC32 of id, wk by k, ws by id mod 4).
+        ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = wk.name, wt.k = wk.k + 1 WHERE wk.k > 10", ALL),
+        // The target's own column is read before the row changes.
+        ("UPDATE wt JOIN ws ON ws.id = wt.id SET wt.amount = wt.amount + ws.amount WHERE ws.amount IS NOT NULL", ALL),
+        // The comma form.
+        ("UPDATE wt, wk SET wt.name = CONCAT(wk.name, '#') WHERE wt.id = wk.id AND wk.k = 10", ALL),
+        ("UPDATE wt AS a, wk AS b SET a.d = '2025-05-05 05:05:05', b.name = 'both' WHERE a.id = b.id AND b.k = 20", ALL),
+        // LEFT JOIN: rows without a match get the NULL side's NULLs.
+        ("UPDATE ws LEFT JOIN wk ON wk.id = ws.id AND wk.k = 20 SET ws.name = COALESCE(wk.name, 'none')", ALL),
+        // A row matched several times is changed once (the same new value each time).
+        ("UPDATE wv JOIN ws ON ws.k = wv.k SET wv.cnt = wv.cnt + 1", ALL),
+        // Rows matched but not changed.
+        ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = wt.name", ALL),
+        // A global table (every copy) and a vertical one as targets.
+        ("UPDATE wg JOIN ws ON ws.id = wg.id SET wg.name = ws.name, wg.n = ws.k", ALL),
+        ("UPDATE wv JOIN wk ON wk.k = wv.k SET wv.stamp = wk.id * 10 WHERE wk.id = 1", ALL),
+        // Nothing matches.
+        ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = 0 WHERE wk.k > 1000", ALL),
+        // USING, three tables, RIGHT JOIN.
+        ("UPDATE wt JOIN wk USING (id) SET wt.name = UPPER(wk.name) WHERE wk.k = 30", ALL),
+        ("UPDATE wt JOIN wk ON wk.id = wt.id JOIN wv ON wv.k = wk.k SET wt.amount = wv.cnt, wv.stamp = 7", ALL),
+        ("UPDATE wk RIGHT JOIN wt ON wt.id = wk.id + 1 SET wt.k = COALESCE(wk.k, -1)", ALL),
+        // A target sharded by a string key: its keys route as the rows did.
+        ("UPDATE wstr JOIN ws ON ws.id = wstr.n SET wstr.n = wstr.n + ws.k WHERE ws.k IS NOT NULL", ALL),
+        ("DELETE wstr FROM wstr JOIN wk ON wk.name = wstr.name WHERE wk.k = 10", ALL),
+        // A self-join: the values read are those before the statement.
+        ("UPDATE wt AS a JOIN wt AS b ON b.id = a.k SET a.name = b.name", ALL),
+        // DELETE of one table, of two, with USING, the comma form, a global table.
+        ("DELETE wt FROM wt JOIN wk ON wk.id = wt.id WHERE wk.k = 20", ALL),
+        ("DELETE wt, wk FROM wt JOIN wk ON wk.id = wt.id WHERE wk.name = 'both' OR wt.id = 7", ALL),
+        ("DELETE FROM ws USING ws JOIN wk ON wk.id = ws.id WHERE wk.name LIKE 'o%'", ALL),
+        ("DELETE ws, wg FROM ws, wg WHERE ws.id = wg.id", ALL),
+        // A row matched several times is deleted once.
+        ("DELETE wv FROM wv JOIN wk ON wk.k = wv.k", ALL),
+        ("DELETE s FROM wt AS s LEFT JOIN wk AS k ON k.id = s.id AND k.k = 30 WHERE s.id > 2", ALL),
+    ];
+    let failures = write_differences(&mut reference, &mut strata, statements).await?;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Each copy of the global table was written.
+    let copies: Vec<Vec<(i64, Option<String>)>> = {
+        let mut out = Vec::new();
+        for dnid in 1..=4 {
+            out.push(
+                strata
+                    .query(format!(
+                        "/*!strata:dnid={dnid}*/ SELECT id, name FROM wg ORDER BY id"
+                    ))
+                    .await?,
+            );
+        }
+        out
+    };
+    assert!(copies.windows(2).all(|w| w[0] == w[1]), "{copies:?}");
+    // EXPLAIN shows the join read under the writes by key.
+    diffkit::explain_holding(
+        &mut strata,
+        "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = wk.name",
+        &["MultiTableWrite(", "WHERE `id` IN (keys)"],
+    )
+    .await?;
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn multi_table_writes_are_atomic_and_part_of_the_transaction() -> TestResult {
+    let (node, db, mut strata, mut reference) = multi_table_fixture("wmtx", "wmxref").await?;
+    // Fails on the node holding k = 10 (rows (10, 3) and (10, 7) become (10, 1)) after
+    // the other nodes changed their rows: nothing is left changed.
+    let failing = "UPDATE wk JOIN ws ON ws.id = wk.id SET wk.name = 'changed', wk.id = IF(wk.k = 10, 1, wk.id)";
+    let statements: &[(&str, &[&str])] = &[
+        (failing, ALL),
+        ("BEGIN", &[]),
+        (
+            "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = wk.name, wt.k = 5",
+            ALL,
+        ),
+        (failing, ALL),
+        (
+            "DELETE wt, wk FROM wt JOIN wk ON wk.id = wt.id WHERE wt.id < 5",
+            ALL,
+        ),
+        ("ROLLBACK", ALL),
+        ("BEGIN", &[]),
+        ("DELETE wg FROM wg JOIN ws ON ws.id = wg.id", ALL),
+        ("COMMIT", ALL),
+    ];
+    let mut failures = write_differences(&mut reference, &mut strata, statements).await?;
+    // A prepared statement binds its values into the read and the writes.
+    let prepared =
+        "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = CONCAT(wk.name, ?) WHERE wk.k = ?";
+    for conn in [&mut reference, &mut strata] {
+        conn.exec_drop(prepared, ("+p", 10)).await?;
+        assert_eq!(conn.affected_rows(), 3, "{prepared}");
+    }
+    for table in ALL {
+        let (a, b) = (
+            table_rows(&mut reference, table).await?,
+            table_rows(&mut strata, table).await?,
+        );
+        if a != b {
+            failures.push(format!(
+                "{prepared}: table {table} differs\n  MariaDB: {a:?}\n  Strata:  {b:?}"
+            ));
+        }
+    }
+    // A client counting found rows gets matched rows, as from MariaDB.
+    let found = |opts: mysql_async::Opts, db: &str| {
+        mysql_async::OptsBuilder::from_opts(opts)
+            .client_found_rows(true)
+            .db_name(Some(db.to_string()))
+    };
+    let reference_db = reference
+        .query_first::<String, _>("SELECT DATABASE()")
+        .await?
+        .ok_or("no reference database")?;
+    let mut reference_found = Conn::new(found(reference.opts().clone(), &reference_db)).await?;
+    let mut strata_found = Conn::new(found(strata.opts().clone(), &db)).await?;
+    failures.extend(
+        write_differences(
+            &mut reference_found,
+            &mut strata_found,
+            &[(
+                "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = wt.name",
+                ALL,
+            )],
+        )
+        .await?,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test]
+async fn multi_table_writes_strata_cannot_match_are_refused_and_change_nothing() -> TestResult {
+    let (node, db, mut strata, _reference) = multi_table_fixture("wmtr", "wmrref").await?;
+    strata
+        .query_drop(
+            "CREATE TABLE wnp (a INT, b INT) SHARD BY functiontype 'auto_mod' USING COLUMN 'a' ON DATANODE '1-4'",
+        )
+        .await?;
+    strata
+        .query_drop("INSERT INTO wnp VALUES (1, 1), (2, 2)")
+        .await?;
+    let mut before = Vec::new();
+    for table in ALL.iter().chain(&["wnp"]) {
+        before.push(table_rows(&mut strata, table).await?);
+    }
+    for (sql, code) in [
+        // Without a primary key the rows cannot be named one by one.
+        ("UPDATE wnp JOIN wt ON wt.id = wnp.a SET wnp.b = wt.k", 1235),
+        ("DELETE wnp FROM wnp JOIN wt ON wt.id = wnp.a", 1235),
+        // MariaDB applies an UPDATE's ORDER BY and LIMIT to the joined rows in its join
+        // order (MySQL refuses them with 1221).
+        (
+            "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = 1 LIMIT 1",
+            1235,
+        ),
+        (
+            "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = 1 ORDER BY wt.id",
+            1235,
+        ),
+        // MariaDB has no ORDER BY or LIMIT in a multi-table DELETE: 1064.
+        ("DELETE wt FROM wt JOIN wk ON wk.id = wt.id LIMIT 1", 1064),
+        // MariaDB counts the rows skipped on a duplicate key as changed.
+        (
+            "UPDATE IGNORE wk JOIN ws ON ws.id = wk.id SET wk.id = IF(wk.k = 10, 1, wk.id)",
+            1235,
+        ),
+        // One row, several new values: MySQL keeps the first of its join order.
+        (
+            "UPDATE wv JOIN ws ON ws.k = wv.k SET wv.total = ws.amount",
+            1235,
+        ),
+        // A value read from a column the statement also assigns.
+        (
+            "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = 'a', wk.name = wt.name",
+            1235,
+        ),
+        (
+            "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.name = 'a', wt.k = LENGTH(wt.name)",
+            1235,
+        ),
+        // A subquery in SET.
+        (
+            "UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = (SELECT MAX(k) FROM wv)",
+            1235,
+        ),
+        // A user variable lives on one node's connection only (set below).
+        ("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.k = @l", 1235),
+    ] {
+        if sql.contains("@l") {
+            strata.query_drop("SET @l = 1").await?;
+        }
+        match strata.query_drop(sql).await {
+            Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, code, "{sql}: {e:?}"),
+            other => return Err(format!("{sql}: {other:?}").into()),
+        }
+    }
+    // The sharding column stays as it is.
+    let moved = strata
+        .query_drop("UPDATE wt JOIN wk ON wk.id = wt.id SET wt.id = wk.k")
+        .await;
+    assert!(moved.is_err(), "{moved:?}");
+    let mut after = Vec::new();
+    for table in ALL.iter().chain(&["wnp"]) {
+        after.push(table_rows(&mut strata, table).await?);
+    }
+    assert_eq!(before, after);
+    drop_and_shut_down(node, &mut strata, &db).await
+}

@@ -1,5 +1,6 @@
 //! Runs a write completed by the rows of a read ([`ReadThenWrite`]: INSERT ... SELECT
-//! across data nodes). The read runs to its end first — its rows kept as SQL literals
+//! across data nodes, UPDATE/DELETE with a subquery or LIMIT read first, multi-table
+//! UPDATE/DELETE written by key). The read runs to its end first — its rows kept as SQL literals
 //! under the merge memory budget — then each write statement built from them is
 //! planned like a statement the client sent (so the target's distribution places the
 //! rows and AUTO_INCREMENT is allocated as for INSERT ... VALUES) and run. The whole
@@ -7,10 +8,13 @@
 //! every data node it writes takes a statement savepoint before its first batch and
 //! rolls back to it when any part fails.
 
+use std::collections::HashMap;
 use strata_catalog::DataNodeId;
 use strata_executor::literal_rows::LiteralRows;
 use strata_executor::{QueryOutcome, WriteResult};
-use strata_planner::{InsertCounts, Plan, ReadThenWrite, RowsAs, Write, WriteCombine};
+
+use strata_executor::literal_rows::literal_values;
+use strata_planner::{InsertCounts, KeyedWrite, Plan, ReadThenWrite, RowsAs, Write, WriteCombine};
 use strata_protocol::packets::OkPacket;
 use strata_protocol::MysqlError;
 
@@ -92,11 +96,11 @@ impl Session {
                 "Records: {}  Duplicates: {}  Warnings: {}",
                 counts.records, counts.duplicates, counts.warnings
             ),
-            (RowsAs::InList { .. }, Some((matched, changed))) => format!(
+            (RowsAs::InList { .. } | RowsAs::ByKey(_), Some((matched, changed))) => format!(
                 "Rows matched: {matched}  Changed: {changed}  Warnings: {}",
                 counts.warnings
             ),
-            (RowsAs::InList { .. }, None) => String::new(),
+            (RowsAs::InList { .. } | RowsAs::ByKey(_), None) => String::new(),
         };
         // The nodes' connections count affected rows as the client asked (matched or
         // changed rows), so their sum is the client's count.
@@ -160,6 +164,17 @@ impl Session {
                 let sql = format!("{}({condition}){}", plan.before, plan.after);
                 self.write_statement(&sql, savepoint, saved, None, &mut counts)
                     .await?;
+            }
+            RowsAs::ByKey(writes) => {
+                // Every statement is known before the first runs: a refusal writes nothing.
+                let mut statements = Vec::new();
+                for write in writes {
+                    statements.extend(keyed_statements(write, &rows.rows)?);
+                }
+                for sql in statements {
+                    self.write_statement(&sql, savepoint, saved, None, &mut counts)
+                        .await?;
+                }
             }
         }
         Ok(counts)
@@ -317,6 +332,51 @@ impl Session {
     }
 }
 
+/// The statements that write one target table of a multi-table UPDATE or DELETE from
+/// the read's `rows`: each target row once, rows with the same SET text together. A row
+/// whose joined rows give it different SET texts is refused: MySQL keeps the first in
+/// its join order, which the compute node's join does not reproduce.
+fn keyed_statements(write: &KeyedWrite, rows: &[String]) -> Result<Vec<String>, MysqlError> {
+    let mut set_of_key: HashMap<String, usize> = HashMap::new();
+    let mut group_of_set: HashMap<String, usize> = HashMap::new();
+    // (SET text, keys), in the order the read first gave each.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for row in rows {
+        let values: Vec<&str> = literal_values(row).collect();
+        let Some(key) = write.key_text(&values) else {
+            continue;
+        };
+        let set = write.set_text(&values);
+        match set_of_key.get(&key) {
+            Some(&g) if groups[g].0 == set => {}
+            Some(_) => {
+                return Err(MysqlError::not_supported(
+                    "a multi-table UPDATE across data nodes that gives one row different new values from the rows it joins (MySQL keeps the first in its join order)",
+                ))
+            }
+            None => {
+                let g = match group_of_set.get(&set) {
+                    Some(&g) => g,
+                    None => {
+                        group_of_set.insert(set.clone(), groups.len());
+                        groups.push((set, Vec::new()));
+                        groups.len() - 1
+                    }
+                };
+                groups[g].1.push(key.clone());
+                set_of_key.insert(key, g);
+            }
+        }
+    }
+    Ok(groups
+        .iter()
+        .flat_map(|(set, keys)| {
+            keys.chunks(write.batch_rows.max(1))
+                .map(move |batch| write.statement(set, batch))
+        })
+        .collect())
+}
+
 /// Adds one write's OK packets to `counts`: one copy's for a global table.
 fn add_counts(
     result: &WriteResult,
@@ -353,7 +413,37 @@ fn info_count(info: &str, label: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::info_count;
+    use super::{info_count, keyed_statements};
+    use strata_planner::{KeyedWrite, SetPiece};
+
+    #[test]
+    fn each_target_row_is_written_once_with_rows_of_one_set_text_together() {
+        let write = KeyedWrite {
+            head: "UPDATE `d`.`t` SET ".into(),
+            set: vec![SetPiece::Text("`a` = ".into()), SetPiece::Column(1)],
+            key: "`id`".into(),
+            key_columns: vec![0],
+            batch_rows: 2,
+        };
+        // (key, value read): key 1 twice with one value, key 4 NULL (a LEFT JOIN's
+        // missing row).
+        let rows: Vec<String> = ["1, 7", "2, 8", "1, 7", "3, 7", "NULL, 9", "5, 7"]
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(
+            keyed_statements(&write, &rows).ok(),
+            Some(vec![
+                "UPDATE `d`.`t` SET `a` = 7 WHERE `id` IN (1, 3)".to_string(),
+                "UPDATE `d`.`t` SET `a` = 7 WHERE `id` IN (5)".to_string(),
+                "UPDATE `d`.`t` SET `a` = 8 WHERE `id` IN (2)".to_string(),
+            ])
+        );
+        // One row, two new values: refused before anything is written.
+        let rows = vec!["1, 7".to_string(), "1, 8".to_string()];
+        let refused = keyed_statements(&write, &rows).err().map(|e| e.code);
+        assert_eq!(refused, Some(1235));
+    }
 
     #[test]
     fn counts_are_read_from_the_info_text() {
