@@ -684,7 +684,7 @@ pub use information_schema::{
 };
 pub use show::{check_prepared_show, check_show_other};
 pub use variables::{
-    identifies_storage, is_identity_variable, mask_storage_variables, sysvar_name,
+    identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
 };
 
 #[cfg(test)]

@@ -33,6 +33,21 @@ impl Session {
         let mut row = Vec::with_capacity(select.items.len());
         for item in &select.items {
             let (col, value) = match &item.expr {
+                SelectExpr::SysVar {
+                    scope: Some(strata_sql::VarScope::Global),
+                    name,
+                } => {
+                    // The compute node's own global value; else the storage node's
+                    // (the session's values below are not global ones).
+                    let v = self.ctx.globals.get(name)?;
+                    if v.numeric && v.text == "NULL" {
+                        (ColumnDef::varchar(&item.name), None)
+                    } else if v.numeric && v.text.bytes().all(|b| b.is_ascii_digit()) {
+                        (ColumnDef::bigint(&item.name, false), Some(v.text))
+                    } else {
+                        (ColumnDef::varchar(&item.name), Some(v.text))
+                    }
+                }
                 SelectExpr::SysVar { name, .. } => {
                     let v = self.local_variable(name)?;
                     match v {

@@ -341,6 +341,32 @@ fn storage_variables_are_masked_keeping_column_names() {
 }
 
 #[test]
+fn own_global_values_replace_global_reads_only() {
+    let global = |name: &str| (name == "sql_mode").then(|| "'ANSI'".to_string());
+    let cases = [
+        (
+            "SELECT @@global.sql_mode, @@sql_mode",
+            Some("SELECT 'ANSI' AS `@@global.sql_mode`, @@sql_mode"),
+        ),
+        ("SET @save = @@GLOBAL.sql_mode", Some("SET @save = 'ANSI'")),
+        // The variable a SET assigns stays.
+        ("SET @@global.sql_mode = @@global.max_join_size", None),
+        (
+            "SET @@global.sql_mode = concat(@@global.sql_mode, ',X')",
+            Some("SET @@global.sql_mode = concat('ANSI', ',X')"),
+        ),
+        ("SELECT @@global.max_join_size", None),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(
+            mask_variables(sql, |_| "''".to_string(), global).as_deref(),
+            expected,
+            "{sql}"
+        );
+    }
+}
+
+#[test]
 fn sysvar_names() {
     assert_eq!(sysvar_name("@@datadir"), "datadir");
     assert_eq!(sysvar_name("@@GLOBAL.DataDir"), "datadir");
