@@ -522,6 +522,10 @@ impl Session {
                 own = own_variable_names(),
                 pattern = IDENTIFYING_PATTERN,
             ),
+            InformationSchemaTable::Plugins => format!(
+                "SELECT * FROM information_schema.`{table}` WHERE PLUGIN_LIBRARY IS NULL \
+                 AND PLUGIN_TYPE NOT IN ('AUTHENTICATION', 'AUDIT', 'PASSWORD VALIDATION', 'ENCRYPTION')"
+            ),
             InformationSchemaTable::ProcessList => self.process_list_source(),
         }
     }

@@ -41,6 +41,7 @@ mod distributed;
 mod dynamic;
 mod fence;
 mod firewall;
+mod flush;
 mod globals;
 pub(crate) mod handshake;
 mod identity;

@@ -352,6 +352,11 @@ impl Session {
                 return self.database_statement(sql, more).await;
             }
             _ => {
+                if kind == StatementKind::Other {
+                    if let Some(flush) = strata_sql::flush_kind(sql) {
+                        return self.flush(flush, sql, raw, more).await;
+                    }
+                }
                 if kind == StatementKind::Lock {
                     if let Err(e) = self.lock_tables_on_home(sql) {
                         self.err(&e);

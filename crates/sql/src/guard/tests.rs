@@ -91,11 +91,26 @@ fn application_statements_pass() {
 }
 
 #[test]
+fn flush_of_the_clients_tables_and_counters_passes_its_names_checked() {
+    assert_allowed(&["FLUSH STATUS", "FLUSH TABLES", "flush local table t1, d.t2"]);
+    assert_codes(&["FLUSH TABLES mysql.user", "FLUSH TABLE t, sys.x"], 1044);
+    assert_codes(
+        &[
+            "FLUSH TABLES WITH READ LOCK",
+            "FLUSH TABLES t FOR EXPORT",
+            "FLUSH TABLE t WITH READ LOCK",
+        ],
+        1235,
+    );
+    assert_codes(&["CREATE PROCEDURE p() FLUSH STATUS"], 1227);
+}
+
+#[test]
 fn server_wide_statements_are_refused_with_1227() {
     assert_codes(
         &[
             "SHUTDOWN",
-            "FLUSH TABLES",
+            "FLUSH QUERY CACHE",
             "flush logs",
             "RESET MASTER",
             "PURGE BINARY LOGS TO 'mysql-bin.000010'",
@@ -413,6 +428,10 @@ fn information_schema_references_become_derived_tables() {
             "SELECT * FROM (<Static>) AS `COLLATIONS`",
         ),
         (
+            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.PLUGINS WHERE PLUGIN_NAME = 'partition'",
+            "SELECT COUNT(*) FROM (<Plugins>) AS `PLUGINS` WHERE PLUGIN_NAME = 'partition'",
+        ),
+        (
             "SELECT information_schema.TABLES.TABLE_NAME FROM information_schema.TABLES",
             "SELECT TABLES.TABLE_NAME FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES`",
         ),
@@ -426,7 +445,6 @@ fn information_schema_references_become_derived_tables() {
     }
     for sql in [
         "SELECT * FROM information_schema.USER_PRIVILEGES",
-        "SELECT * FROM information_schema.PLUGINS",
         "SELECT * FROM information_schema.INNODB_TRX",
     ] {
         assert!(matches!(
