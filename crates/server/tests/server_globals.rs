@@ -78,6 +78,11 @@ async fn set_global_sets_the_compute_nodes_default_for_new_sessions() -> TestRes
         "0.3333333"
     );
     assert_eq!(text(&mut new, "SELECT 'a' || 'b'").await?, "ab");
+    // DEFAULT for a session value is the global one.
+    new.query_drop("SET div_precision_increment = 2").await?;
+    new.query_drop("SET SESSION div_precision_increment = DEFAULT")
+        .await?;
+    assert_eq!(int(&mut new, "SELECT @@div_precision_increment").await?, 7);
 
     // The storage server's own values are untouched.
     assert_eq!(
@@ -193,6 +198,12 @@ async fn plugins_show_built_in_features_without_authentication() -> TestResult {
     )
     .await?;
     assert_eq!(hidden, 0);
+    let shown: Vec<(String, String, String, Option<String>, String)> =
+        c.query("SHOW PLUGINS").await?;
+    assert!(shown.iter().any(|p| p.0 == "partition" && p.1 == "ACTIVE"));
+    assert!(shown
+        .iter()
+        .all(|p| p.2 != "AUTHENTICATION" && p.3.is_none()));
     node.shutdown().await;
     Ok(())
 }

@@ -72,6 +72,45 @@ pub(super) fn apply_globals(state: &mut SessionState, globals: &GlobalVariables)
     }
 }
 
+/// `SET [SESSION] x = DEFAULT` sets the session's value to the global one, which is
+/// the compute node's when `SET GLOBAL` gave `x` one: the statement with each such
+/// `DEFAULT` replaced by that value (None when there is none).
+pub(super) fn session_defaults_from_globals(
+    sql: &str,
+    items: &[SetItem],
+    globals: &GlobalVariables,
+) -> Option<String> {
+    if globals.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for item in items {
+        let SetItem::System {
+            scope: VarScope::Session,
+            name,
+            value,
+        } = item
+        else {
+            continue;
+        };
+        if value.value != Some(SetValue::Default) || SET_BY_HANDSHAKE.contains(&name.as_str()) {
+            continue;
+        }
+        let Some(global) = globals.get(name) else {
+            continue;
+        };
+        out.push_str(sql.get(last..value.span.start)?);
+        out.push_str(&global_literal(&global));
+        last = value.span.end;
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(sql.get(last..)?);
+    Some(out)
+}
+
 /// True when a SET assigns a global value (which [`Session::set_global`] handles).
 pub(super) fn sets_global(items: &[SetItem]) -> bool {
     items.iter().any(|item| match item {
@@ -435,6 +474,34 @@ mod tests {
         assert_eq!(comparable("100"), comparable("100.0"));
         assert_eq!(comparable("stop"), comparable("STOP"));
         assert_ne!(comparable("20"), comparable("100"));
+    }
+
+    #[test]
+    fn session_default_is_the_compute_nodes_global_value() {
+        let globals = GlobalVariables::default();
+        let sql = "SET sql_mode = DEFAULT, @x = 1, SESSION div_precision_increment = default";
+        let items = strata_sql::parse_set(sql).unwrap_or_default();
+        assert_eq!(session_defaults_from_globals(sql, &items, &globals), None);
+        globals.set(
+            "sql_mode",
+            Some(GlobalValue {
+                text: "ANSI_QUOTES".into(),
+                shown: "ANSI_QUOTES".into(),
+                numeric: false,
+            }),
+        );
+        globals.set(
+            "div_precision_increment",
+            Some(GlobalValue {
+                text: "7".into(),
+                shown: "7".into(),
+                numeric: true,
+            }),
+        );
+        assert_eq!(
+            session_defaults_from_globals(sql, &items, &globals).as_deref(),
+            Some("SET sql_mode = 'ANSI_QUOTES', @x = 1, SESSION div_precision_increment = 7")
+        );
     }
 
     #[test]

@@ -208,6 +208,13 @@ impl Session {
                     },
                 }
             }
+            Show::Other if is_show_plugins(sql) => {
+                // The rows information_schema.PLUGINS shows (built-in plugins only).
+                let text = "SELECT PLUGIN_NAME AS Name, PLUGIN_STATUS AS Status, \
+                    PLUGIN_TYPE AS Type, PLUGIN_LIBRARY AS Library, PLUGIN_LICENSE AS License \
+                    FROM information_schema.PLUGINS";
+                return self.information_schema_query(text, more).await;
+            }
             Show::Other => {
                 let topology = &self.ctx.topology;
                 match strata_sql::check_show_other(sql, &|db| topology.db(db).is_some()) {
@@ -721,4 +728,10 @@ pub(super) struct ProcessRow {
 enum LocalValue {
     Int(i64),
     Text(String),
+}
+
+/// True for `SHOW PLUGINS` alone (`SHOW PLUGINS SONAME` lists the storage host's files).
+fn is_show_plugins(sql: &str) -> bool {
+    let words: Vec<_> = strata_sql::code_tokens(sql).take(3).collect();
+    words.len() == 2 && words[1].is_keyword(sql, "PLUGINS")
 }

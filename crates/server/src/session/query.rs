@@ -629,6 +629,15 @@ impl Session {
         if super::globals::sets_global(&items) {
             return self.set_global(&items, more).await;
         }
+        let with_defaults =
+            super::globals::session_defaults_from_globals(sql, &items, &self.ctx.globals);
+        let (sql, raw, items) = match &with_defaults {
+            Some(text) => match parse_set(text) {
+                Ok(items) => (text.as_str(), text.as_bytes(), items),
+                Err(_) => (sql, raw, items),
+            },
+            None => (sql, raw, items),
+        };
         if self.coordinated()
             && !items.is_empty()
             && items.iter().all(|i| {
