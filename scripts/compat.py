@@ -380,6 +380,23 @@ def reset_state(port, via_strata):
     return True
 
 
+def reset_globals(compute_port, storage_port):
+    """Puts the compute node's own global variables (SET GLOBAL through Strata) back to
+    the storage server's values, which are its defaults: a file that failed between its
+    SET GLOBAL and the restore would otherwise leave them to the files after it."""
+    ok_c, through, _ = client(compute_port, "SHOW GLOBAL VARIABLES")
+    ok_s, direct, _ = client(storage_port, "SHOW GLOBAL VARIABLES")
+    if not (ok_c and ok_s):
+        return
+    def values(out):
+        return dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+    theirs = values(direct)
+    stmts = [f"SET GLOBAL `{name}` = DEFAULT;" for name, value in values(through).items()
+             if name in theirs and theirs[name] != value]
+    if stmts:
+        client(compute_port, "\n".join(stmts), force=True)
+
+
 def select_files(args):
     all_files = sorted(p.stem for p in (MTR_DIR / "main").glob("*.test"))
     if args.list:
@@ -517,6 +534,8 @@ def main():
                 healthy = all(s.alive() for s in storage) and compute.alive()
                 if healthy:
                     healthy = reset_state(compute.port, True) and reset_state(storage[0].port, False)
+                    if healthy and tag == "strata":
+                        reset_globals(compute.port, storage[0].port)
                     for s in storage[1:]:
                         reset_state(s.port, False)
                 if not healthy:

@@ -29,9 +29,16 @@ const SET_BY_HANDSHAKE: &[&str] = &[
     "collation_connection",
 ];
 
-/// Variables whose session value is read-only in MariaDB (taken from the global one at
-/// login): the storage server's global decides them.
-const SESSION_READ_ONLY: &[&str] = &["max_allowed_packet", "net_buffer_length"];
+/// Variables with a session scope that the storage server's global settings decide:
+/// read-only in a session (taken from the global value at login), or valid in a session
+/// only while a global setting allows it (`query_cache_type` needs a query cache, and a
+/// value kept for new sessions would fail every login once the storage server's cache
+/// is off).
+const STORAGE_DECIDES: &[&str] = &[
+    "max_allowed_packet",
+    "net_buffer_length",
+    "query_cache_type",
+];
 
 /// A global assignment: the variable and its new value (None: back to the default).
 type Assignment = (String, Option<GlobalValue>);
@@ -287,7 +294,7 @@ impl Session {
             ));
         }
         let is_default = value.value == Some(SetValue::Default);
-        if info.scope != "SESSION" || SESSION_READ_ONLY.contains(&name) {
+        if info.scope != "SESSION" || STORAGE_DECIDES.contains(&name) {
             // The storage servers' own setting: only the value it has already.
             let wanted = if is_default {
                 info.default.clone()
