@@ -264,11 +264,14 @@ impl Session {
             }
         };
         // SHOW GLOBAL VARIABLES: the compute node's own global values.
-        let globals = strata_sql::code_tokens(sql)
+        let global = strata_sql::code_tokens(sql)
             .nth(1)
-            .is_some_and(|t| t.is_keyword(sql, "GLOBAL"))
-            .then(|| self.ctx.globals.all())
-            .unwrap_or_default();
+            .is_some_and(|t| t.is_keyword(sql, "GLOBAL"));
+        let globals = if global {
+            self.ctx.globals.all()
+        } else {
+            Default::default()
+        };
         for row in &mut rows {
             let name = row.first().cloned().flatten().unwrap_or_default();
             if let Some(own) = globals.get(&name.to_ascii_lowercase()) {
