@@ -243,6 +243,8 @@ pub struct ServerContext {
     pub plans: strata_planner::PlanCache,
     /// Statements received, for COM_STATISTICS.
     pub questions: AtomicU64,
+    /// Global variables set with `SET GLOBAL` on this compute node.
+    pub globals: crate::globals::GlobalVariables,
     /// When the compute node started.
     pub started: Instant,
     /// Distributed transaction coordinator (XA ids, decision log, recovery, gate).
@@ -416,6 +418,7 @@ impl ServerContext {
             next_id: AtomicU32::new(1),
             plans: strata_planner::PlanCache::new(4096),
             questions: AtomicU64::new(0),
+            globals: Default::default(),
             started: Instant::now(),
         })
     }

@@ -82,10 +82,13 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
         ("STOP ALL SLAVES".into(), &[1227]),
         ("RESET MASTER".into(), &[1227]),
         ("PURGE BINARY LOGS BEFORE NOW()".into(), &[1227]),
-        ("FLUSH TABLES".into(), &[1227]),
+        ("FLUSH TABLES WITH READ LOCK".into(), &[1235]),
         ("FLUSH LOGS".into(), &[1227]),
-        ("SET GLOBAL max_connections = 7".into(), &[1227]),
-        ("SET @@global.read_only = 1".into(), &[1227]),
+        // Global-only variables of the storage servers: refused; one that has a session
+        // scope too is the compute node's own (the storage's sql_mode stays).
+        ("SET GLOBAL max_connections = 7".into(), &[1235]),
+        ("SET @@global.read_only = 1".into(), &[1235]),
+        ("SET GLOBAL sql_mode = 'ANSI'".into(), &[]),
         (
             "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST '127.0.0.1')".into(),
             &[1227],

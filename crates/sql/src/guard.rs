@@ -218,6 +218,21 @@ fn check_other(sql: &str, words: &[String]) -> Result<(), Refusal> {
     let first = words.first().map(String::as_str).unwrap_or("");
     let second = words.get(1).map(String::as_str).unwrap_or("");
     if first_tok.kind == TokenKind::Ident {
+        // FLUSH STATUS and FLUSH TABLE[S] [t, ...] act on the session's connection and
+        // the client's tables (the session needs RELOAD for them): their names are
+        // checked below like any statement's.
+        if matches!(
+            crate::flush::flush_kind(sql),
+            Some(crate::flush::Flush::Status | crate::flush::Flush::Tables { .. })
+        ) {
+            return Ok(());
+        }
+        if crate::flush::flush_kind(sql) == Some(crate::flush::Flush::TablesLocked) {
+            return Err(Refusal::Unsupported(
+                "FLUSH TABLES ... WITH READ LOCK / FOR EXPORT (it would lock a storage server; use LOCK TABLES)"
+                    .into(),
+            ));
+        }
         if let Some(what) = server_command(first, second) {
             return Err(Refusal::ServerCommand(what));
         }
@@ -684,7 +699,7 @@ pub use information_schema::{
 };
 pub use show::{check_prepared_show, check_show_other};
 pub use variables::{
-    identifies_storage, is_identity_variable, mask_storage_variables, sysvar_name,
+    identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
 };
 
 #[cfg(test)]

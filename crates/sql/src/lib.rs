@@ -11,6 +11,7 @@ pub mod ddl;
 pub mod digest;
 pub mod dynamic;
 pub mod error;
+pub mod flush;
 pub mod guard;
 pub mod keywords;
 pub mod kill;
@@ -43,6 +44,7 @@ pub use database::{
 };
 pub use digest::{digest_text_into, normalize_digest, Digest};
 pub use error::SqlError;
+pub use flush::{flush_kind, Flush};
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};
 pub use kill::{parse_kill, Kill};
 pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};

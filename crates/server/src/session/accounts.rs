@@ -165,6 +165,8 @@ impl Session {
             K::Create | K::Drop | K::Alter if strata_sql::is_database_statement(sql) => {
                 return Ok(())
             }
+            // FLUSH needs RELOAD, checked where it runs (session::flush).
+            K::Other if strata_sql::flush_kind(sql).is_some() => return Ok(()),
             _ => {}
         }
         let kind = if kind == K::Show { K::Select } else { kind };

@@ -414,6 +414,7 @@ pub(super) async fn accept(
         statement: Default::default(),
         written: Default::default(),
     };
+    super::globals::apply_globals(&mut session.state, &session.ctx.globals);
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {
         if let Err(e) = session.change_database(db) {
             return fail(&mut session.client.conn, e).await;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use strata_catalog::DataNodeId;
 use strata_protocol::MysqlError;
 use strata_sql::guard::{
-    identifies_storage, is_identity_variable, is_storage_schema, mask_storage_variables,
+    identifies_storage, is_identity_variable, is_storage_schema, mask_variables,
     rewrite_information_schema, InformationSchemaTable, STORAGE_SCHEMAS,
 };
 use strata_sql::lexer::ident_value;
@@ -183,7 +183,14 @@ impl Session {
         if !bytes.at_sign() && !contains_ignore_ascii_case(sql.as_bytes(), b"version") {
             return Cow::Borrowed(sql);
         }
-        match mask_storage_variables(sql, |name| self.own_variable_literal(name)) {
+        let globals = (!self.ctx.globals.is_empty()).then(|| self.ctx.globals.all());
+        let global = |name: &str| {
+            globals
+                .as_ref()
+                .and_then(|g| g.get(name))
+                .map(super::globals::global_literal)
+        };
+        match mask_variables(sql, |name| self.own_variable_literal(name), global) {
             Some(masked) => Cow::Owned(masked),
             None => Cow::Borrowed(sql),
         }
@@ -256,9 +263,22 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
+        // SHOW GLOBAL VARIABLES: the compute node's own global values.
+        let global = strata_sql::code_tokens(sql)
+            .nth(1)
+            .is_some_and(|t| t.is_keyword(sql, "GLOBAL"));
+        let globals = if global {
+            self.ctx.globals.all()
+        } else {
+            Default::default()
+        };
         for row in &mut rows {
             let name = row.first().cloned().flatten().unwrap_or_default();
-            if identifies_storage(&name) || is_identity_variable(&name) {
+            if let Some(own) = globals.get(&name.to_ascii_lowercase()) {
+                if let Some(value) = row.get_mut(1) {
+                    *value = Some(own.shown.clone());
+                }
+            } else if identifies_storage(&name) || is_identity_variable(&name) {
                 if let Some(value) = row.get_mut(1) {
                     *value = Some(match own_variable(&self.ctx, &name) {
                         OwnValue::Int(i) => i.to_string(),
@@ -484,7 +504,10 @@ impl Session {
             }
             InformationSchemaTable::Variables => format!(
                 "SELECT VARIABLE_NAME, {} AS VARIABLE_VALUE FROM information_schema.`{table}`",
-                self.masked_variable_value("VARIABLE_VALUE")
+                self.masked_variable_value(
+                    "VARIABLE_VALUE",
+                    table.eq_ignore_ascii_case("GLOBAL_VARIABLES")
+                )
             ),
             InformationSchemaTable::SystemVariables => format!(
                 // Every column in MariaDB 10.11's order; a value that is NULL (a global
@@ -497,18 +520,47 @@ impl Session {
                  NUMERIC_MAX_VALUE, NUMERIC_BLOCK_SIZE, ENUM_VALUE_LIST, READ_ONLY, \
                  COMMAND_LINE_ARGUMENT, CAST(NULL AS CHAR(2048)) AS GLOBAL_VALUE_PATH \
                  FROM information_schema.`{table}`",
-                session = self.masked_variable_value("SESSION_VALUE"),
-                global = self.masked_variable_value("GLOBAL_VALUE"),
+                session = self.masked_variable_value("SESSION_VALUE", false),
+                global = self.masked_variable_value("GLOBAL_VALUE", true),
                 own = own_variable_names(),
                 pattern = IDENTIFYING_PATTERN,
+            ),
+            InformationSchemaTable::Plugins => format!(
+                "SELECT * FROM information_schema.`{table}` WHERE PLUGIN_LIBRARY IS NULL \
+                 AND PLUGIN_TYPE NOT IN ('AUTHENTICATION', 'AUDIT', 'PASSWORD VALIDATION', 'ENCRYPTION')"
             ),
             InformationSchemaTable::ProcessList => self.process_list_source(),
         }
     }
 
     /// An SQL expression for a variable's value column: the compute node's own value
-    /// for OWN_VARIABLES, '' for the other identifying ones, the storage's otherwise.
-    fn masked_variable_value(&self, column: &str) -> String {
+    /// for OWN_VARIABLES, '' for the other identifying ones, the storage's otherwise;
+    /// for a column of `global` values, the compute node's own global values first.
+    fn masked_variable_value(&self, column: &str, global: bool) -> String {
+        let masked = self.masked_storage_value(column);
+        let globals = if global {
+            self.ctx.globals.all()
+        } else {
+            Default::default()
+        };
+        if globals.is_empty() {
+            return masked;
+        }
+        let cases: String = globals
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    " WHEN '{}' THEN {}",
+                    name.to_ascii_uppercase(),
+                    sql_string(&value.shown)
+                )
+            })
+            .collect();
+        format!("CASE VARIABLE_NAME{cases} ELSE {masked} END")
+    }
+
+    /// [`Self::masked_variable_value`] for the storage node's values alone.
+    fn masked_storage_value(&self, column: &str) -> String {
         let mut cases = String::new();
         for name in OWN_VARIABLES {
             cases.push_str(&format!(

@@ -33,6 +33,21 @@ impl Session {
         let mut row = Vec::with_capacity(select.items.len());
         for item in &select.items {
             let (col, value) = match &item.expr {
+                SelectExpr::SysVar {
+                    scope: Some(strata_sql::VarScope::Global),
+                    name,
+                } => {
+                    // The compute node's own global value; else the storage node's
+                    // (the session's values below are not global ones).
+                    let v = self.ctx.globals.get(name)?;
+                    if v.numeric && v.text == "NULL" {
+                        (ColumnDef::varchar(&item.name), None)
+                    } else if v.numeric && v.text.bytes().all(|b| b.is_ascii_digit()) {
+                        (ColumnDef::bigint(&item.name, false), Some(v.text))
+                    } else {
+                        (ColumnDef::varchar(&item.name), Some(v.text))
+                    }
+                }
                 SelectExpr::SysVar { name, .. } => {
                     let v = self.local_variable(name)?;
                     match v {
@@ -192,6 +207,13 @@ impl Session {
                         Err(e) => Err(e),
                     },
                 }
+            }
+            Show::Other if is_show_plugins(sql) => {
+                // The rows information_schema.PLUGINS shows (built-in plugins only).
+                let text = "SELECT PLUGIN_NAME AS Name, PLUGIN_STATUS AS Status, \
+                    PLUGIN_TYPE AS Type, PLUGIN_LIBRARY AS Library, PLUGIN_LICENSE AS License \
+                    FROM information_schema.PLUGINS";
+                return self.information_schema_query(text, more).await;
             }
             Show::Other => {
                 let topology = &self.ctx.topology;
@@ -690,4 +712,10 @@ pub(super) struct ProcessRow {
 enum LocalValue {
     Int(i64),
     Text(String),
+}
+
+/// True for `SHOW PLUGINS` alone (`SHOW PLUGINS SONAME` lists the storage host's files).
+fn is_show_plugins(sql: &str) -> bool {
+    let words: Vec<_> = strata_sql::code_tokens(sql).take(3).collect();
+    words.len() == 2 && words[1].is_keyword(sql, "PLUGINS")
 }

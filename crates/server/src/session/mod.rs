@@ -41,6 +41,8 @@ mod distributed;
 mod dynamic;
 mod fence;
 mod firewall;
+mod flush;
+mod globals;
 pub(crate) mod handshake;
 mod identity;
 mod isolation;
@@ -723,6 +725,7 @@ impl Session {
         self.state.vars.clear();
         self.state.autocommit = true;
         self.state.isolation = strata_sql::IsolationLevel::RepeatableRead;
+        globals::apply_globals(&mut self.state, &self.ctx.globals);
         self.backends.sticky = false;
         self.backends.beyond_user_vars = false;
         self.backends.state_node = None;

@@ -159,11 +159,12 @@ impl Session {
             }
         };
         if kind == strata_sql::StatementKind::Set {
-            if let Some(e) = strata_sql::parse_set(&sql)
-                .ok()
-                .and_then(|items| super::query::global_set_refusal(&items))
-            {
-                self.err(&e);
+            // A global value is validated and kept by the compute node, which the
+            // storage node's prepared statement would bypass.
+            if strata_sql::parse_set(&sql).is_ok_and(|items| super::globals::sets_global(&items)) {
+                self.err(&MysqlError::not_supported(
+                    "SET GLOBAL as a server-side prepared statement (send it as text)",
+                ));
                 return Ok(());
             }
         }

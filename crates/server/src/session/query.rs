@@ -12,7 +12,7 @@ use strata_protocol::constants::com;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{
     classify_head, code_tokens, contains_ignore_ascii_case, parse_set, split_statements,
-    ByteSummary, SetItem, SqlError, StatementKind, TokenKind, VarScope,
+    ByteSummary, SetItem, SqlError, StatementKind, TokenKind,
 };
 
 use super::isolation::mentions_information_schema;
@@ -365,6 +365,11 @@ impl Session {
                 return self.database_statement(sql, more).await;
             }
             _ => {
+                if kind == StatementKind::Other {
+                    if let Some(flush) = strata_sql::flush_kind(sql) {
+                        return self.flush(flush, sql, raw, more).await;
+                    }
+                }
                 if kind == StatementKind::Lock {
                     if let Err(e) = self.lock_tables_on_home(sql) {
                         self.err(&e);
@@ -634,10 +639,18 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
-        if let Some(e) = global_set_refusal(&items) {
-            self.err(&e);
-            return Ok(Answer::Failed);
+        if super::globals::sets_global(&items) {
+            return self.set_global(&items, more).await;
         }
+        let with_defaults =
+            super::globals::session_defaults_from_globals(sql, &items, &self.ctx.globals);
+        let (sql, raw, items) = match &with_defaults {
+            Some(text) => match parse_set(text) {
+                Ok(items) => (text.as_str(), text.as_bytes(), items),
+                Err(_) => (sql, raw, items),
+            },
+            None => (sql, raw, items),
+        };
         if self.coordinated()
             && !items.is_empty()
             && items.iter().all(|i| {
@@ -833,22 +846,6 @@ async fn evaluate_expressions(
 fn is_integer(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// SET GLOBAL (and SET GLOBAL TRANSACTION) is refused: global settings belong to the
-/// storage nodes' own configuration.
-pub(super) fn global_set_refusal(items: &[SetItem]) -> Option<MysqlError> {
-    let global = items.iter().any(|item| match item {
-        SetItem::System { scope, .. } => !matches!(scope, VarScope::Session),
-        SetItem::Transaction { scope, .. } => matches!(scope, strata_sql::TxScope::Global),
-        _ => false,
-    });
-    global.then(|| {
-        MysqlError::new(
-            codes::SPECIFIC_ACCESS_DENIED,
-            "Access denied; you need (at least one of) the SUPER privilege(s) for this operation",
-        )
-    })
 }
 
 /// The tables `LOCK TABLE[S] t [[AS] a] lock_type, ...` names, as (schema, name).

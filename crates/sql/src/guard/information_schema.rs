@@ -18,6 +18,11 @@ pub enum InformationSchemaTable {
     Variables,
     /// `SYSTEM_VARIABLES`: variables with their metadata, masked as `Variables`.
     SystemVariables,
+    /// `PLUGINS`: the plugins built into the storage server (its features, like
+    /// `ENGINES`), without authentication, audit, password validation and encryption
+    /// plugins and without loaded libraries (which say how the server is secured and
+    /// what files it holds).
+    Plugins,
 }
 
 /// How `information_schema.<name>` is shown; None for tables Strata does not show (the
@@ -64,6 +69,7 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         "PROCESSLIST" => Some(T::ProcessList),
         "GLOBAL_VARIABLES" | "SESSION_VARIABLES" => Some(T::Variables),
         "SYSTEM_VARIABLES" => Some(T::SystemVariables),
+        "PLUGINS" => Some(T::Plugins),
         _ => None,
     }
 }

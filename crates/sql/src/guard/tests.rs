@@ -91,11 +91,26 @@ fn application_statements_pass() {
 }
 
 #[test]
+fn flush_of_the_clients_tables_and_counters_passes_its_names_checked() {
+    assert_allowed(&["FLUSH STATUS", "FLUSH TABLES", "flush local table t1, d.t2"]);
+    assert_codes(&["FLUSH TABLES mysql.user", "FLUSH TABLE t, sys.x"], 1044);
+    assert_codes(
+        &[
+            "FLUSH TABLES WITH READ LOCK",
+            "FLUSH TABLES t FOR EXPORT",
+            "FLUSH TABLE t WITH READ LOCK",
+        ],
+        1235,
+    );
+    assert_codes(&["CREATE PROCEDURE p() FLUSH STATUS"], 1227);
+}
+
+#[test]
 fn server_wide_statements_are_refused_with_1227() {
     assert_codes(
         &[
             "SHUTDOWN",
-            "FLUSH TABLES",
+            "FLUSH QUERY CACHE",
             "flush logs",
             "RESET MASTER",
             "PURGE BINARY LOGS TO 'mysql-bin.000010'",
@@ -341,6 +356,32 @@ fn storage_variables_are_masked_keeping_column_names() {
 }
 
 #[test]
+fn own_global_values_replace_global_reads_only() {
+    let global = |name: &str| (name == "sql_mode").then(|| "'ANSI'".to_string());
+    let cases = [
+        (
+            "SELECT @@global.sql_mode, @@sql_mode",
+            Some("SELECT 'ANSI' AS `@@global.sql_mode`, @@sql_mode"),
+        ),
+        ("SET @save = @@GLOBAL.sql_mode", Some("SET @save = 'ANSI'")),
+        // The variable a SET assigns stays.
+        ("SET @@global.sql_mode = @@global.max_join_size", None),
+        (
+            "SET @@global.sql_mode = concat(@@global.sql_mode, ',X')",
+            Some("SET @@global.sql_mode = concat('ANSI', ',X')"),
+        ),
+        ("SELECT @@global.max_join_size", None),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(
+            mask_variables(sql, |_| "''".to_string(), global).as_deref(),
+            expected,
+            "{sql}"
+        );
+    }
+}
+
+#[test]
 fn sysvar_names() {
     assert_eq!(sysvar_name("@@datadir"), "datadir");
     assert_eq!(sysvar_name("@@GLOBAL.DataDir"), "datadir");
@@ -387,6 +428,10 @@ fn information_schema_references_become_derived_tables() {
             "SELECT * FROM (<Static>) AS `COLLATIONS`",
         ),
         (
+            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.PLUGINS WHERE PLUGIN_NAME = 'partition'",
+            "SELECT COUNT(*) FROM (<Plugins>) AS `PLUGINS` WHERE PLUGIN_NAME = 'partition'",
+        ),
+        (
             "SELECT information_schema.TABLES.TABLE_NAME FROM information_schema.TABLES",
             "SELECT TABLES.TABLE_NAME FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES`",
         ),
@@ -400,7 +445,6 @@ fn information_schema_references_become_derived_tables() {
     }
     for sql in [
         "SELECT * FROM information_schema.USER_PRIVILEGES",
-        "SELECT * FROM information_schema.PLUGINS",
         "SELECT * FROM information_schema.INNODB_TRX",
     ] {
         assert!(matches!(

@@ -83,7 +83,19 @@ pub fn is_identity_variable(name: &str) -> bool {
 /// would have had (`SELECT @@datadir` still has a column called `@@datadir`). None when
 /// nothing changes.
 pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Option<String> {
+    mask_variables(sql, value, |_| None)
+}
+
+/// [`mask_storage_variables`], and every `@@global.name` read for which `global` gives
+/// a literal (the compute node's own global value) replaced by it too. The variable a
+/// `SET` assigns is left alone.
+pub fn mask_variables(
+    sql: &str,
+    value: impl Fn(&str) -> String,
+    global: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
     let toks: Vec<Token> = code_tokens(sql).collect();
+    let is_set = toks.first().is_some_and(|t| t.is_keyword(sql, "SET"));
     let mut out = String::with_capacity(sql.len() + 32);
     let mut last = 0;
     let mut changed = false;
@@ -99,11 +111,26 @@ pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Opti
             i += 1;
             continue;
         };
-        if !identifies_storage(&name) && !is_identity_variable(&name) {
+        let masked = identifies_storage(&name) || is_identity_variable(&name);
+        let own_global =
+            (!masked && t.kind == TokenKind::SysVar && super::sysvar_scope_is_global(t.text(sql)))
+                .then(|| {
+                    let assigned = is_set
+                        && toks
+                            .get(i + 1)
+                            .is_some_and(|n| n.is_punct(sql, "=") || n.is_punct(sql, ":="));
+                    if assigned {
+                        None
+                    } else {
+                        global(&name)
+                    }
+                })
+                .flatten();
+        if !masked && own_global.is_none() {
             i += 1;
             continue;
         }
-        let literal = value(&name);
+        let literal = own_global.unwrap_or_else(|| value(&name));
         out.push_str(&sql[last..t.span.start]);
         out.push_str(&literal);
         // A select-list item without an alias: name the column as MySQL would.

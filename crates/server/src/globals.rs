@@ -1,0 +1,83 @@
+//! The compute node's own global system variables. A client sees Strata as its server,
+//! so `SET GLOBAL sql_mode = ...` sets the default that later sessions of this compute
+//! node start with, not a storage server's setting (which every compute node and every
+//! other application of that storage server would share). Only variables that also have
+//! a session scope are kept here: a new session replays them on its storage connections
+//! like any session variable it set itself. The values live in memory: they are this
+//! compute node's alone and last until it restarts (MySQL's `SET GLOBAL` is not
+//! persisted either). The session's side (validation, privileges, reads) is
+//! `session::globals`.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+
+/// One global value, as the storage node normalized it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalValue {
+    /// The value as `SELECT @@global.x` shows it (`1` for a boolean that is on).
+    pub text: String,
+    /// The value as `SHOW GLOBAL VARIABLES` shows it (`ON` for a boolean that is on).
+    pub shown: String,
+    /// True for a numeric value (written without quotes in SQL).
+    pub numeric: bool,
+}
+
+/// Global values set with `SET GLOBAL` on this compute node, by lowercased name.
+#[derive(Debug, Default)]
+pub struct GlobalVariables {
+    values: RwLock<BTreeMap<String, GlobalValue>>,
+}
+
+impl GlobalVariables {
+    /// The value `SET GLOBAL` gave `name`, if any.
+    pub fn get(&self, name: &str) -> Option<GlobalValue> {
+        self.read().get(name).cloned()
+    }
+
+    /// Every value set, by name (what a new session starts with).
+    pub fn all(&self) -> BTreeMap<String, GlobalValue> {
+        self.read().clone()
+    }
+
+    /// True when no variable was set (sessions skip the rest with one lock).
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Sets `name`'s global value; None restores the built-in default (`SET GLOBAL x =
+    /// DEFAULT`): the storage server's own global value.
+    pub fn set(&self, name: &str, value: Option<GlobalValue>) {
+        let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
+        match value {
+            Some(v) => {
+                values.insert(name.to_string(), v);
+            }
+            None => {
+                values.remove(name);
+            }
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, GlobalValue>> {
+        self.values.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_removes_the_value() {
+        let g = GlobalVariables::default();
+        let v = GlobalValue {
+            text: "7".into(),
+            shown: "7".into(),
+            numeric: true,
+        };
+        g.set("div_precision_increment", Some(v.clone()));
+        assert_eq!(g.get("div_precision_increment"), Some(v));
+        g.set("div_precision_increment", None);
+        assert!(g.is_empty());
+    }
+}

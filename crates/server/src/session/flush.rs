@@ -1,0 +1,72 @@
+//! `FLUSH STATUS` and `FLUSH TABLE[S] [t, ...]`, after the guard let them through (see
+//! `strata_sql::flush`). Both need Strata's RELOAD privilege, as MariaDB's need RELOAD.
+//! `FLUSH STATUS` runs on the session's connection to its home data node, which the
+//! session keeps from then on, so the `SHOW STATUS` that follows reads the counters it
+//! reset. `FLUSH TABLES` runs on every data node of the current database (the named
+//! tables' names mapped to each node's physical database).
+
+use strata_protocol::MysqlError;
+use strata_sql::account::Privilege;
+use strata_sql::Flush;
+
+use super::query::ConnectionState;
+use super::{Answer, Session, SessionError};
+
+impl Session {
+    /// Runs a `FLUSH` of the form `flush` (the guard refused the other forms).
+    pub(super) async fn flush(
+        &mut self,
+        flush: Flush,
+        sql: &str,
+        raw: &[u8],
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        if !self.has_global(Privilege::Reload) {
+            self.err(&super::accounts::account_error(
+                &strata_catalog::accounts::AccountError::NeedPrivilege("RELOAD"),
+            ));
+            return Ok(Answer::Failed);
+        }
+        match flush {
+            Flush::Status => {
+                self.note_connection_state(ConnectionState::Other);
+                self.forward(sql, raw, more).await
+            }
+            Flush::Tables { .. } if self.state.multi_node => {
+                match self.flush_every_node(sql).await {
+                    Ok(()) => {
+                        self.ok(0, more);
+                        Ok(Answer::Ok)
+                    }
+                    Err(e) => {
+                        self.err(&e);
+                        Ok(Answer::Failed)
+                    }
+                }
+            }
+            Flush::Tables { .. } => self.forward(sql, raw, more).await,
+            Flush::TablesLocked | Flush::Hosts | Flush::ServerWide => {
+                self.err(&MysqlError::not_supported("this FLUSH through Strata"));
+                Ok(Answer::Failed)
+            }
+        }
+    }
+
+    /// Runs `sql` on every data node of the current database.
+    async fn flush_every_node(&mut self, sql: &str) -> Result<(), MysqlError> {
+        let db = self
+            .state
+            .db
+            .as_deref()
+            .and_then(|name| self.ctx.topology.db(name));
+        let Some(db) = db else {
+            return Ok(());
+        };
+        for &dnid in &db.data_nodes {
+            let physical = self.ctx.topology.physical(&db, dnid);
+            let text = self.rewrite_schemas_for(sql, Some(dnid));
+            self.node_result(dnid, physical.as_deref(), &text).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! `FLUSH`: which of its forms act on what a client owns. `FLUSH STATUS` resets the
+//! counters of the session's own storage connection and `FLUSH TABLE[S] [t, ...]`
+//! closes and reopens tables (both need Strata's RELOAD privilege); `FLUSH HOSTS` and
+//! `FLUSH PRIVILEGES` act on Strata's own host cache and accounts. The forms that take
+//! locks on a storage server (`WITH READ LOCK`, `FOR EXPORT`) and the server-wide ones
+//! (logs, caches, statistics, ...) are not the client's.
+
+use crate::lexer::{code_tokens, TokenKind};
+
+/// What a `FLUSH` statement acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    /// `FLUSH STATUS`: the session's status counters.
+    Status,
+    /// `FLUSH TABLE[S] [t, ...]`; `named` when it lists tables.
+    Tables {
+        /// True when the statement names its tables.
+        named: bool,
+    },
+    /// `FLUSH TABLE[S] ... WITH READ LOCK` or `... FOR EXPORT`: locks on a storage server.
+    TablesLocked,
+    /// `FLUSH HOSTS`: the compute node's blocked addresses.
+    Hosts,
+    /// Any other form (logs, caches, several options, ...): a storage server's as a whole.
+    ServerWide,
+}
+
+/// The form of a `FLUSH` statement; None when `sql` is not one.
+pub fn flush_kind(sql: &str) -> Option<Flush> {
+    let toks: Vec<_> = code_tokens(sql).collect();
+    if !toks.first()?.is_keyword(sql, "FLUSH") {
+        return None;
+    }
+    // `FLUSH NO_WRITE_TO_BINLOG | LOCAL option`: the same option.
+    let mut at = 1;
+    while toks
+        .get(at)
+        .is_some_and(|t| t.is_keyword(sql, "NO_WRITE_TO_BINLOG") || t.is_keyword(sql, "LOCAL"))
+    {
+        at += 1;
+    }
+    let Some(option) = toks.get(at) else {
+        return Some(Flush::ServerWide);
+    };
+    let rest = &toks[at + 1..];
+    let word = |k: &str| option.is_keyword(sql, k);
+    Some(if word("STATUS") && rest.is_empty() {
+        Flush::Status
+    } else if word("HOSTS") && rest.is_empty() {
+        Flush::Hosts
+    } else if word("TABLE") || word("TABLES") {
+        let locks = rest.iter().any(|t| {
+            t.kind == TokenKind::Ident && (t.is_keyword(sql, "WITH") || t.is_keyword(sql, "FOR"))
+        });
+        if locks {
+            Flush::TablesLocked
+        } else {
+            Flush::Tables {
+                named: !rest.is_empty(),
+            }
+        }
+    } else {
+        Flush::ServerWide
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_of_flush() {
+        let cases = [
+            ("FLUSH STATUS", Some(Flush::Status)),
+            ("flush local status", Some(Flush::Status)),
+            ("FLUSH TABLES", Some(Flush::Tables { named: false })),
+            (
+                "FLUSH NO_WRITE_TO_BINLOG TABLES",
+                Some(Flush::Tables { named: false }),
+            ),
+            (
+                "FLUSH TABLE t1, `db`.t2",
+                Some(Flush::Tables { named: true }),
+            ),
+            ("FLUSH TABLES WITH READ LOCK", Some(Flush::TablesLocked)),
+            ("FLUSH TABLES t1 WITH READ LOCK", Some(Flush::TablesLocked)),
+            ("FLUSH TABLES t1 FOR EXPORT", Some(Flush::TablesLocked)),
+            ("FLUSH HOSTS", Some(Flush::Hosts)),
+            ("FLUSH LOGS", Some(Flush::ServerWide)),
+            ("FLUSH QUERY CACHE", Some(Flush::ServerWide)),
+            ("FLUSH STATUS, LOGS", Some(Flush::ServerWide)),
+            ("FLUSH", Some(Flush::ServerWide)),
+            ("SELECT 1", None),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(flush_kind(sql), expected, "{sql}");
+        }
+    }
+}
