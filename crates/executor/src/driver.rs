@@ -83,6 +83,9 @@ pub enum QueryOutcome {
     FailedBeforeColumns(MysqlError),
     /// The query failed after the column definitions (and maybe rows) were sent.
     FailedAfterColumns(MysqlError),
+    /// The statement answered with an OK packet (a materialized `CREATE TABLE ...
+    /// SELECT`): the client's answer.
+    Wrote(OkPacket),
 }
 
 /// Runs a query plan: the statements of its scatter on `io`, the merge through the

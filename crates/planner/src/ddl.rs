@@ -556,6 +556,15 @@ fn plan_create(
             }
             (Some(d), _) => d,
             (None, Some(source)) => source.info.distribution.clone(),
+            // CREATE TABLE ... SELECT without a distribution: the whole table on the
+            // first default node, where MariaDB itself derives its columns and fills it
+            // (over copies of what its SELECT reads elsewhere).
+            (None, None) if ct.query.is_some() => {
+                let first = dbinfo.default_data_nodes.first().copied().ok_or_else(|| {
+                    PlanError::data_nodes("the database has no default data node")
+                })?;
+                Distribution::Vertical { dnid: first }
+            }
             (None, None) => {
                 let (distribution, note) =
                     default_distribution(&name, &columns, &dbinfo.default_data_nodes)?;
@@ -608,8 +617,18 @@ fn plan_create(
         }
     }
     let nodes = placement.nodes();
+    // A SELECT reading rows off the new table's one node runs there over copies.
+    let mut materialized = None;
     if let Some(query) = &ct.query {
-        select_on_one_node(query, &nodes, &resolver)?;
+        if let Err(refusal) = select_on_one_node(query, &nodes, &resolver) {
+            let [node] = nodes[..] else {
+                return Err(refusal);
+            };
+            let plan =
+                crate::materialize::create_table_select(&create_sql, query, node, ctx, catalog)
+                    .ok_or(refusal)?;
+            materialized = Some(plan);
+        }
     }
     if like.is_none() {
         info.auto_increment_column = if nodes.len() > 1 {
@@ -647,8 +666,12 @@ fn plan_create(
             table: Box::new(info),
         },
     );
+    let plan = match materialized {
+        Some(m) => Plan::Materialize(m),
+        None => fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+    };
     Ok(Planned {
-        plan: fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+        plan,
         insert_id: None,
         catalog_changes: changes,
         notes,

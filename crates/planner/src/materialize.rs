@@ -77,8 +77,41 @@ pub(crate) fn plan(
     if !query_allows(&query) {
         return None;
     }
+    let sql = src.forward_text(ctx.params).into_owned();
+    plan_query(&query, sql, None, ctx, catalog).map(Plan::Materialize)
+}
+
+/// The materialize plan of `CREATE TABLE ... SELECT` (its text `create_sql`, as sent to
+/// a data node) of a new table on `node` alone whose SELECT reads rows elsewhere: run
+/// on `node` over copies of the tables it reads, so MariaDB itself derives the new
+/// table's columns and fills it, in one statement that creates nothing when it fails.
+pub(crate) fn create_table_select(
+    create_sql: &str,
+    query: &Query,
+    node: DataNodeId,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Materialize> {
+    let src = Source::new(create_sql).ok()?;
+    if !text_allows(&src) || !query_allows(query) {
+        return None;
+    }
+    let mut plan = plan_query(query, create_sql.to_string(), Some(node), ctx, catalog)?;
+    plan.creates_table = true;
+    Some(plan)
+}
+
+/// The plan of `query` run as `sql` on `forced` (else the node holding complete copies
+/// of the most of its tables).
+fn plan_query(
+    query: &Query,
+    sql: String,
+    forced: Option<DataNodeId>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Materialize> {
     let resolver = Resolver::new(ctx, catalog);
-    let scope = query_scope(&query, &resolver).ok()?;
+    let scope = query_scope(query, &resolver).ok()?;
     // Every reference, in statement order (a self-join counts twice for the choice).
     let refs: Vec<(&str, &str, &Placement)> = scope
         .tables()
@@ -114,11 +147,15 @@ pub(crate) fn plan(
         Placement::Sharded { rule, .. } => rule.data_nodes.iter().all(|&d| d == n),
     };
     let score = |n: DataNodeId| refs.iter().filter(|(_, _, p)| complete(n, p)).count();
-    let best = candidates.iter().map(|&n| score(n)).max()?;
-    let dnid = ctx
-        .home_node
-        .filter(|h| candidates.contains(h) && score(*h) == best)
-        .or_else(|| candidates.iter().copied().find(|&n| score(n) == best))?;
+    let dnid = match forced {
+        Some(n) => candidates.contains(&n).then_some(n)?,
+        None => {
+            let best = candidates.iter().map(|&n| score(n)).max()?;
+            ctx.home_node
+                .filter(|h| candidates.contains(h) && score(*h) == best)
+                .or_else(|| candidates.iter().copied().find(|&n| score(n) == best))?
+        }
+    };
     let mut copies: Vec<TableCopy> = Vec::new();
     for (db, name, placement) in refs {
         if copies.iter().any(|c| c.db == db && c.table == name) {
@@ -135,11 +172,12 @@ pub(crate) fn plan(
         }
         copies.push(TableCopy::new(db, name, sources, complete(dnid, placement)));
     }
-    Some(Plan::Materialize(Materialize {
+    Some(Materialize {
         dnid,
         copies,
-        sql: src.forward_text(ctx.params).into_owned(),
-    }))
+        sql,
+        creates_table: false,
+    })
 }
 
 /// What the tokens rule out: user variables (their values live on the session's own

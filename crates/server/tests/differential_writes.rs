@@ -371,21 +371,15 @@ async fn insert_select_past_the_memory_budget_fails_with_1114_and_writes_nothing
 }
 
 #[tokio::test]
-async fn create_table_select_runs_only_where_every_row_it_reads_is() -> TestResult {
+async fn create_table_select_of_a_table_on_one_node_reads_every_node_like_mariadb() -> TestResult {
     let (node, db, mut strata, mut reference) = node_and_reference("wcts", "wcref").await?;
     create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
-    run_all(
-        &mut strata,
-        &["INSERT INTO wv VALUES (10, 3, 1.50, NULL), (20, 1, NULL, 7)"],
-    )
-    .await?;
-    run_all(
-        &mut reference,
-        &["INSERT INTO wv VALUES (10, 3, 1.50, NULL), (20, 1, NULL, 7)"],
-    )
-    .await?;
-    // (Strata's statement, the reference's, the new table): the SELECT's rows are all
-    // on the new table's node.
+    let rows = ["INSERT INTO wv VALUES (10, 3, 1.50, NULL), (20, 1, NULL, 7)"];
+    run_all(&mut strata, &rows).await?;
+    run_all(&mut reference, &rows).await?;
+    // (Strata's statement, the reference's, the new table). c1 and c2 find every row
+    // on the new table's node and run as sent; the others read rows on other nodes
+    // and run on the new table's node over copies of what they read.
     let copies = [
         (
             "CREATE TABLE c1 SHARD BY VERTICAL ON DATANODE '2' SELECT * FROM wv WHERE cnt > 0",
@@ -397,22 +391,77 @@ async fn create_table_select_runs_only_where_every_row_it_reads_is() -> TestResu
             "CREATE TABLE c2 SELECT id, UPPER(name) AS name FROM wg",
             "c2",
         ),
+        (
+            "CREATE TABLE c3 SHARD BY VERTICAL ON DATANODE '1' SELECT id, name FROM ws",
+            "CREATE TABLE c3 SELECT id, name FROM ws",
+            "c3",
+        ),
+        (
+            "CREATE TABLE c4 SHARD BY VERTICAL ON DATANODE '3' SELECT * FROM wv",
+            "CREATE TABLE c4 SELECT * FROM wv",
+            "c4",
+        ),
+        // No SHARD BY and no key: the new table is placed on one node.
+        (
+            "CREATE TABLE c6 SELECT ws.k, COUNT(*) AS n, SUM(wt.amount) AS total, MAX(ws.name) AS top \
+             FROM ws JOIN wt ON wt.id = ws.id GROUP BY ws.k",
+            "CREATE TABLE c6 SELECT ws.k, COUNT(*) AS n, SUM(wt.amount) AS total, MAX(ws.name) AS top \
+             FROM ws JOIN wt ON wt.id = ws.id GROUP BY ws.k",
+            "c6",
+        ),
+        // Columns of its own beside the SELECT's, and a key.
+        (
+            "CREATE TABLE c7 (id INT NOT NULL PRIMARY KEY, note VARCHAR(5) DEFAULT 'x') \
+             SHARD BY VERTICAL ON DATANODE '4' SELECT id, name FROM ws WHERE id > 2",
+            "CREATE TABLE c7 (id INT NOT NULL PRIMARY KEY, note VARCHAR(5) DEFAULT 'x') \
+             SELECT id, name FROM ws WHERE id > 2",
+            "c7",
+        ),
+        // A key without SHARD BY: still one node (spreading it is CREATE, then INSERT
+        // ... SELECT).
+        (
+            "CREATE TABLE c10 (id INT NOT NULL PRIMARY KEY) SELECT id, name, amount FROM ws",
+            "CREATE TABLE c10 (id INT NOT NULL PRIMARY KEY) SELECT id, name, amount FROM ws",
+            "c10",
+        ),
     ];
+    let run = ["INSERT INTO wt SELECT * FROM ws WHERE id % 2 = 0"];
+    run_all(&mut strata, &run).await?;
+    run_all(&mut reference, &run).await?;
     for (sql, reference_sql, table) in copies {
-        strata.query_drop(sql).await?;
-        reference.query_drop(reference_sql).await?;
+        let expected = write_outcome(&mut reference, reference_sql).await?;
+        let got = write_outcome(&mut strata, sql).await?;
+        assert_eq!(expected, got, "{sql}");
+        let columns = format!("SHOW COLUMNS FROM {table}");
+        let (a, b): (Vec<mysql_async::Row>, Vec<mysql_async::Row>) = (
+            reference.query(&columns).await?,
+            strata.query(&columns).await?,
+        );
+        let text = |rows: Vec<mysql_async::Row>| -> Vec<Vec<String>> {
+            rows.into_iter()
+                .map(|r| r.unwrap().iter().map(value_text).collect())
+                .collect()
+        };
+        assert_eq!(text(a), text(b), "columns of {table}");
         let (a, b) = (
             table_rows(&mut reference, table).await?,
             table_rows(&mut strata, table).await?,
         );
         assert_eq!(a, b, "{sql}");
     }
-    // A sharded source, or a vertical one on another node: the node would copy only
-    // the rows it holds (mariadb-test's sum_distinct got 2 of 9 rows so).
+    // A duplicate key fails the statement on both sides, and no table is left.
+    let failing = (
+        "CREATE TABLE c9 (k INT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '1' SELECT k FROM ws WHERE k IS NOT NULL",
+        "CREATE TABLE c9 (k INT PRIMARY KEY) SELECT k FROM ws WHERE k IS NOT NULL",
+    );
+    let expected = write_outcome(&mut reference, failing.1).await?;
+    assert_eq!(expected, "ERROR 1062");
+    assert_eq!(write_outcome(&mut strata, failing.0).await?, expected);
+    // A new table on several nodes: its rows would have to be spread (create it, then
+    // INSERT ... SELECT).
     for sql in [
-        "CREATE TABLE c3 SHARD BY VERTICAL ON DATANODE '1' SELECT name FROM ws",
-        "CREATE TABLE c4 SHARD BY VERTICAL ON DATANODE '3' SELECT * FROM wv",
         "CREATE TABLE c5 SHARD BY GLOBAL SELECT * FROM wg",
+        "CREATE TABLE c8 (id INT NOT NULL PRIMARY KEY) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4' SELECT id, name FROM ws",
     ] {
         match strata.query_drop(sql).await {
             Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1235, "{sql}: {e:?}"),
@@ -420,7 +469,7 @@ async fn create_table_select_runs_only_where_every_row_it_reads_is() -> TestResu
         }
     }
     let left: Vec<String> = strata.query("SHOW TABLES LIKE 'c%'").await?;
-    assert_eq!(left, vec!["c1", "c2"]);
+    assert_eq!(left, vec!["c1", "c10", "c2", "c3", "c4", "c6", "c7"]);
     drop_and_shut_down(node, &mut strata, &db).await
 }
 

@@ -89,8 +89,14 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
         return Ok(QueryOutcome::FailedBeforeColumns(e));
     }
     let columns = match io.read_reply(scratch).await {
-        Ok(NodeReply::Rows(columns)) => columns,
-        Ok(NodeReply::Ok(_)) => {
+        Ok(NodeReply::Rows(columns)) if !plan.creates_table => columns,
+        Ok(NodeReply::Ok(ok)) if plan.creates_table => {
+            if drop_tables(io, scratch, &created).await.is_err() {
+                io.discard(scratch);
+            }
+            return Ok(QueryOutcome::Wrote(ok));
+        }
+        Ok(_) => {
             io.discard(scratch);
             return Ok(QueryOutcome::FailedBeforeColumns(no_result_set()));
         }

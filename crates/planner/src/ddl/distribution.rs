@@ -288,9 +288,10 @@ pub(super) fn default_distribution(
     }
 }
 
-/// CREATE TABLE ... SELECT runs as sent on the new table's node: refused unless the
-/// table has one node and its SELECT finds every row it reads there (a SELECT of a
-/// table sharded over several nodes would copy only that node's rows).
+/// CREATE TABLE ... SELECT runs as sent on the new table's node when the table has one
+/// node and its SELECT finds every row it reads there (a SELECT of a table sharded over
+/// several nodes would copy only that node's rows); Err otherwise (the caller then runs
+/// it over copies, or refuses it for a table on several nodes).
 pub(super) fn select_on_one_node(
     query: &sqlparser::ast::Query,
     nodes: &[DataNodeId],
@@ -298,7 +299,9 @@ pub(super) fn select_on_one_node(
 ) -> Result<(), PlanError> {
     let refuse = || PlanError::unsupported("CREATE TABLE ... SELECT across data nodes");
     let [node] = nodes else {
-        return Err(refuse());
+        return Err(PlanError::unsupported(
+            "CREATE TABLE ... SELECT of a table on several data nodes (create the table, then INSERT ... SELECT)",
+        ));
     };
     let only: crate::keys::NodeSet = std::iter::once(*node).collect();
     match crate::scope::query_scope(query, resolver)?.route(Some(*node), Some(&only)) {

@@ -20,6 +20,9 @@ pub struct Materialize {
     pub copies: Vec<TableCopy>,
     /// The statement run there (the client's text, hints removed, parameters inlined).
     pub sql: String,
+    /// The statement is a `CREATE TABLE ... SELECT` of a table on `dnid`: it answers
+    /// with an OK packet (`Records: N  Duplicates: 0  Warnings: 0`), not rows.
+    pub creates_table: bool,
 }
 
 impl Materialize {

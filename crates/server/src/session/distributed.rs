@@ -520,6 +520,21 @@ impl Session {
                 self.err(&e);
                 Ok(Answer::Failed)
             }
+            QueryOutcome::Wrote(ok) => {
+                self.statement.outcome.affected_rows = Some(ok.affected_rows);
+                let ok = strata_protocol::packets::OkPacket {
+                    status: self.status()
+                        | if reply.more {
+                            strata_protocol::constants::status::MORE_RESULTS_EXISTS
+                        } else {
+                            0
+                        },
+                    last_insert_id: 0,
+                    ..ok
+                };
+                crate::results::write_ok(&mut self.client.conn, &ok);
+                Ok(Answer::Ok)
+            }
             // The column definitions went out; the result ends with ERR.
             QueryOutcome::FailedAfterColumns(e) => {
                 let e = self.deadlock_error_if_victim(e);

@@ -245,7 +245,7 @@ impl Session {
         self.give_back(leases).await;
         drop(gate);
         match outcome {
-            QueryOutcome::Done { .. } => Ok(rows),
+            QueryOutcome::Done { .. } | QueryOutcome::Wrote(_) => Ok(rows),
             QueryOutcome::FailedBeforeColumns(e) | QueryOutcome::FailedAfterColumns(e) => Err(e),
         }
     }

@@ -124,6 +124,7 @@ fn plan() -> Materialize {
             TableCopy::new("db", "g", vec![dn(1)], true),
         ],
         sql: "SELECT name FROM t WHERE id IN (SELECT id FROM g)".into(),
+        creates_table: false,
     }
 }
 
