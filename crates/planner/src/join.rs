@@ -218,11 +218,10 @@ pub(crate) fn plan_join(
     let SetExpr::Select(select) = &*query.body else {
         return Err(PlanError::unsupported("this query shape across data nodes"));
     };
-    if query.with.is_some() || !query.locks.is_empty() || src.masked.lock_in_share_mode {
-        return Err(PlanError::unsupported(
-            "WITH or locking reads in joins across data nodes",
-        ));
+    if query.with.is_some() {
+        return Err(PlanError::unsupported("WITH in joins across data nodes"));
     }
+    let lock = lock_suffix(query, src)?;
     if matches!(select.distinct, Some(Distinct::On(_))) || select.top.is_some() {
         return Err(PlanError::unsupported("DISTINCT ON / TOP"));
     }
@@ -265,7 +264,7 @@ pub(crate) fn plan_join(
     let mut out = crate::join_output::plan_output(src, query, select, &mut tables)?;
     let mut sides = Vec::with_capacity(tables.list.len());
     for t in &tables.list {
-        sides.push(side(t, ctx, catalog)?);
+        sides.push(side(t, lock, ctx, catalog)?);
     }
     let mut sides = sides.into_iter();
     let probe = sides
@@ -310,6 +309,7 @@ pub(crate) fn plan_join(
                     column: e.to_string(),
                     has_where: !table.filters.is_empty(),
                     batch: LOOKUP_BATCH,
+                    lock: lock.map(str::to_string),
                 })
             }
             _ => None,
@@ -641,8 +641,28 @@ fn rejects_null(tables: &Tables, t: usize, c: &Expr) -> Result<bool, PlanError> 
 
 /// A table's per-node query, planned as a one-table SELECT (routed and pruned by its
 /// own distribution and filters).
+/// The locking clause each side's statements end with: a locking read across nodes
+/// locks, on each node, the rows its side reads there (the rows its filters keep, a
+/// superset of the rows MySQL's join locks, never fewer).
+fn lock_suffix(query: &Query, src: &Source<'_>) -> Result<Option<&'static str>, PlanError> {
+    if src.masked.lock_in_share_mode {
+        return Ok(Some(" LOCK IN SHARE MODE"));
+    }
+    match query.locks.as_slice() {
+        [] => Ok(None),
+        [lock] if lock.of.is_none() && lock.nonblock.is_none() => match lock.lock_type {
+            sqlparser::ast::LockType::Update => Ok(Some(" FOR UPDATE")),
+            sqlparser::ast::LockType::Share => Ok(Some(" LOCK IN SHARE MODE")),
+        },
+        _ => Err(PlanError::unsupported(
+            "FOR UPDATE OF / NOWAIT / SKIP LOCKED in joins across data nodes",
+        )),
+    }
+}
+
 fn side(
     t: &JoinTable,
+    lock: Option<&str>,
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<JoinSide, PlanError> {
@@ -655,6 +675,9 @@ fn side(
     if !t.filters.is_empty() {
         let filters: Vec<String> = t.filters.iter().map(|f| format!("({f})")).collect();
         sql.push_str(&format!(" WHERE {}", filters.join(" AND ")));
+    }
+    if let Some(lock) = lock {
+        sql.push_str(lock);
     }
     let side_src = Source::new(&sql)?;
     let Statement::Query(q) = side_src.parse()? else {

@@ -285,9 +285,10 @@ pub(crate) fn plan(
     if let Some(w) = selection {
         select.push_str(&format!(" WHERE {w}"));
     }
-    // Lock what is read where the read allows it (a join across nodes does not).
-    let source = plan_read(&format!("{select} FOR UPDATE"), ctx, catalog)
-        .or_else(|_| plan_read(&select, ctx, catalog))?;
+    // A locking read, as MySQL's UPDATE reads: the latest committed rows, locked until
+    // the statement's transaction ends (a join across nodes locks on each node what
+    // its side reads there). A read that cannot lock is refused, not run unlocked.
+    let source = plan_read(&format!("{select} FOR UPDATE"), ctx, catalog)?;
     Ok(Plan::ReadThenWrite(ReadThenWrite {
         source: Box::new(source),
         before: writes.first().map(|w| w.head.clone()).unwrap_or_default(),

@@ -502,13 +502,21 @@ pub struct Lookup {
     pub has_where: bool,
     /// Values per `IN` list.
     pub batch: usize,
+    /// The locking clause the side's statements end with (` FOR UPDATE`), kept last.
+    pub lock: Option<String>,
 }
 
 impl Lookup {
     /// The statement `sql` restricted to the key values `values` (SQL literals).
     pub fn statement(&self, sql: &str, values: &[String]) -> String {
         let glue = if self.has_where { " AND" } else { " WHERE" };
-        format!("{sql}{glue} {} IN ({})", self.column, values.join(", "))
+        let (body, lock) = match &self.lock {
+            Some(lock) if sql.ends_with(lock.as_str()) => {
+                (&sql[..sql.len() - lock.len()], lock.as_str())
+            }
+            _ => (sql, ""),
+        };
+        format!("{body}{glue} {} IN ({}){lock}", self.column, values.join(", "))
     }
 }
 
