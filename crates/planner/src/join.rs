@@ -644,7 +644,10 @@ fn rejects_null(tables: &Tables, t: usize, c: &Expr) -> Result<bool, PlanError> 
 /// The locking clause each side's statements end with: a locking read across nodes
 /// locks, on each node, the rows its side reads there (the rows its filters keep, a
 /// superset of the rows MySQL's join locks, never fewer).
-fn lock_suffix(query: &Query, src: &Source<'_>) -> Result<Option<&'static str>, PlanError> {
+pub(crate) fn lock_suffix(
+    query: &Query,
+    src: &Source<'_>,
+) -> Result<Option<&'static str>, PlanError> {
     if src.masked.lock_in_share_mode {
         return Ok(Some(" LOCK IN SHARE MODE"));
     }

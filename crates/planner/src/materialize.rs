@@ -77,8 +77,11 @@ pub(crate) fn plan(
     if !query_allows(&query) {
         return None;
     }
+    let lock = crate::join::lock_suffix(&query, src).ok()?;
     let sql = src.forward_text(ctx.params).into_owned();
-    plan_query(&query, sql, None, ctx, catalog).map(Plan::Materialize)
+    let mut plan = plan_query(&query, sql, None, ctx, catalog)?;
+    plan.lock = lock.map(str::to_string);
+    Some(Plan::Materialize(plan))
 }
 
 /// The materialize plan of `CREATE TABLE ... SELECT` (its text `create_sql`, as sent to
@@ -93,7 +96,7 @@ pub(crate) fn create_table_select(
     catalog: &dyn CatalogView,
 ) -> Option<Materialize> {
     let src = Source::new(create_sql).ok()?;
-    if !text_allows(&src) || !query_allows(query) {
+    if !text_allows(&src) || !query_allows(query) || !query.locks.is_empty() {
         return None;
     }
     let mut plan = plan_query(query, create_sql.to_string(), Some(node), ctx, catalog)?;
@@ -177,19 +180,36 @@ fn plan_query(
         copies,
         sql,
         creates_table: false,
+        lock: None,
     })
 }
 
 /// What the tokens rule out: user variables (their values live on the session's own
-/// connection), locking reads, `SELECT ... INTO`, `SQL_CALC_FOUND_ROWS`.
+/// connection), locking clauses other than the statement's last one, `SELECT ...
+/// INTO`, `SQL_CALC_FOUND_ROWS`.
 fn text_allows(src: &Source<'_>) -> bool {
-    if src.masked.calc_found_rows || src.masked.lock_in_share_mode {
+    if src.masked.calc_found_rows {
         return false;
     }
     let sql = src.sql;
-    let code: Vec<&strata_sql::Token> = src.tokens.iter().filter(|t| t.kind.is_code()).collect();
+    let mut code: Vec<&strata_sql::Token> =
+        src.tokens.iter().filter(|t| t.kind.is_code()).collect();
     if code.iter().any(|t| t.kind == TokenKind::UserVar) {
         return false;
+    }
+    // The statement's own locking clause, last: its copies' reads take the locks.
+    let ends_with = |code: &[&strata_sql::Token], words: &[&str]| {
+        code.len() >= words.len()
+            && code[code.len() - words.len()..]
+                .iter()
+                .zip(words)
+                .all(|(t, w)| t.is_keyword(sql, w))
+    };
+    for clause in [&["FOR", "UPDATE"][..], &["LOCK", "IN", "SHARE", "MODE"][..]] {
+        if ends_with(&code, clause) {
+            code.truncate(code.len() - clause.len());
+            break;
+        }
     }
     let kw = |i: usize, k: &str| code.get(i).is_some_and(|t| t.is_keyword(sql, k));
     !(0..code.len()).any(|i| {
@@ -201,7 +221,5 @@ fn text_allows(src: &Source<'_>) -> bool {
 
 /// What the parsed query rules out: `DNID`, functions of connection state.
 fn query_allows(query: &Query) -> bool {
-    query.locks.is_empty()
-        && !mentions_dnid(query)
-        && !calls_any(query, &connection_state_functions())
+    !mentions_dnid(query) && !calls_any(query, &connection_state_functions())
 }

@@ -516,7 +516,11 @@ impl Lookup {
             }
             _ => (sql, ""),
         };
-        format!("{body}{glue} {} IN ({}){lock}", self.column, values.join(", "))
+        format!(
+            "{body}{glue} {} IN ({}){lock}",
+            self.column,
+            values.join(", ")
+        )
     }
 }
 

@@ -821,3 +821,45 @@ async fn multi_table_writes_strata_cannot_match_are_refused_and_change_nothing()
     assert_eq!(before, after);
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test]
+async fn a_multi_table_update_across_nodes_reads_the_latest_committed_rows_and_locks_them(
+) -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("wlk", "wlkref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    run_all(&mut strata, &["INSERT INTO wt SELECT * FROM ws"]).await?;
+    // ws and wt are sharded by different rules: the join runs in the compute node.
+    let mut other = mysql_async::Conn::new(node.opts(Some(&db))).await?;
+    other.query_drop("BEGIN").await?;
+    other
+        .query_drop("UPDATE wt SET amount = 99.00 WHERE id = 2")
+        .await?;
+    let opts = node.opts(Some(&db));
+    let update = tokio::spawn(async move {
+        let mut c = mysql_async::Conn::new(opts).await?;
+        c.query_drop(
+            "UPDATE ws JOIN wt ON wt.id = ws.id SET ws.amount = wt.amount WHERE ws.id = 2",
+        )
+        .await?;
+        Ok::<_, mysql_async::Error>(())
+    });
+    // The UPDATE's read waits for the row lock the open transaction holds, as one
+    // MariaDB's would, and then reads the committed 99.00 (an unlocked read would
+    // take the NULL committed before and write it).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other.query_drop("COMMIT").await?;
+    update.await??;
+    let amount: Option<String> = strata
+        .query_first("SELECT CAST(amount AS CHAR) FROM ws WHERE id = 2")
+        .await?;
+    assert_eq!(amount.as_deref(), Some("99.00"));
+    // A locking read of the same join by a client.
+    let rows: Vec<(i32, String)> = strata
+        .query(
+            "SELECT ws.id, CAST(wt.amount AS CHAR) FROM ws JOIN wt ON wt.id = ws.id \
+             WHERE ws.id = 2 FOR UPDATE",
+        )
+        .await?;
+    assert_eq!(rows, vec![(2, "99.00".to_string())]);
+    drop_and_shut_down(node, &mut strata, &db).await
+}

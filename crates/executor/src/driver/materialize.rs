@@ -183,7 +183,10 @@ async fn copy_table<I: NodeIo>(
     let ddl = temporary_table(&create, &copy.table, &qualified).map_err(|e| e.to_mysql_error())?;
     execute(io, scratch, &ddl).await?;
     created.push(qualified.clone());
-    let read = read_statement(&qualified, &columns);
+    let mut read = read_statement(&qualified, &columns);
+    if let Some(lock) = &plan.lock {
+        read.push_str(lock);
+    }
     let mut batch = InsertBatch::new(&qualified, &columns);
     for &source in at {
         io.send(source, &[&read]).await?;

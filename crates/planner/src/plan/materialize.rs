@@ -23,6 +23,10 @@ pub struct Materialize {
     /// The statement is a `CREATE TABLE ... SELECT` of a table on `dnid`: it answers
     /// with an OK packet (`Records: N  Duplicates: 0  Warnings: 0`), not rows.
     pub creates_table: bool,
+    /// The statement's locking clause (` FOR UPDATE`, ` LOCK IN SHARE MODE`): the
+    /// copies' reads end with it too, so inside a transaction (where every table is
+    /// copied through the transaction's connections) the rows read stay locked.
+    pub lock: Option<String>,
 }
 
 impl Materialize {
