@@ -44,6 +44,15 @@ impl GlobalVariables {
         self.read().is_empty()
     }
 
+    /// Forgets every value set: new sessions start from the storage servers' values
+    /// again (the fuzz harness does this before it checks that inputs left nothing).
+    pub fn clear(&self) {
+        self.values
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Sets `name`'s global value; None restores the built-in default (`SET GLOBAL x =
     /// DEFAULT`): the storage server's own global value.
     pub fn set(&self, name: &str, value: Option<GlobalValue>) {

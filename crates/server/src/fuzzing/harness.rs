@@ -209,6 +209,9 @@ impl Harness {
         end_limit: Duration,
     ) {
         panics::check("while serving the input");
+        // A `SET GLOBAL` of the input changes what new sessions start with, as in
+        // MySQL; what must not reach them is the input's session state.
+        self._server.context().globals.clear();
         let mut checker = match tokio::time::timeout(
             CHECK_TIMEOUT,
             Client::connect(self.addr, ROOT_USER, ROOT_PASSWORD, Some(LOGICAL_DB)),
