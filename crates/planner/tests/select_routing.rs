@@ -258,13 +258,10 @@ fn reads_refused_for_more_than_their_shape_keep_their_refusal() {
             "SQL_CALC_FOUND_ROWS across data nodes",
         ),
         ("SELECT FOUND_ROWS()", "FOUND_ROWS()"),
-        // Locking reads lock rows where they are, not in copies.
+        // Locking clauses other than the statement's last one (the copies' reads take
+        // that one).
         (
-            "SELECT * FROM orders WHERE customer IN (SELECT customer FROM orders2) FOR UPDATE",
-            "subqueries over sharded tables across data nodes",
-        ),
-        (
-            "SELECT * FROM orders WHERE customer IN (SELECT customer FROM orders2) LOCK IN SHARE MODE",
+            "SELECT * FROM orders WHERE customer IN (SELECT customer FROM orders2 FOR UPDATE)",
             "subqueries over sharded tables across data nodes",
         ),
         // The session's own connection state: user variables, LAST_INSERT_ID().
