@@ -319,72 +319,7 @@ fn outside_parens(code: &[Token], sql: &str, from: usize, stop: impl Fn(&Token) 
     code.len()
 }
 
-/// The original text of each item of the outermost (first) SELECT list, trimmed; None
-/// when the list cannot be found.
-pub(crate) fn select_item_texts(sql: &str) -> Option<Vec<&str>> {
-    const ENDS: &[&str] = &[
-        "FROM",
-        "INTO",
-        "WHERE",
-        "GROUP",
-        "HAVING",
-        "ORDER",
-        "LIMIT",
-        "UNION",
-        "WINDOW",
-        "FOR",
-        "LOCK",
-        "EXCEPT",
-        "INTERSECT",
-    ];
-    const OPTIONS: &[&str] = &[
-        "ALL",
-        "DISTINCT",
-        "DISTINCTROW",
-        "HIGH_PRIORITY",
-        "STRAIGHT_JOIN",
-        "SQL_SMALL_RESULT",
-        "SQL_BIG_RESULT",
-        "SQL_BUFFER_RESULT",
-        "SQL_NO_CACHE",
-        "SQL_CACHE",
-        "SQL_CALC_FOUND_ROWS",
-    ];
-    let code: Vec<Token> = Lexer::new(sql).filter(|t| t.kind.is_code()).collect();
-    let mut i = outside_parens(&code, sql, 0, |t| t.is_keyword(sql, "SELECT")) + 1;
-    while code
-        .get(i)
-        .is_some_and(|t| OPTIONS.iter().any(|o| t.is_keyword(sql, o)))
-    {
-        i += 1;
-    }
-    let mut items = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut end = 0;
-    let mut depth = 0i32;
-    while let Some(t) = code.get(i) {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth -= 1;
-        }
-        let at_end =
-            depth == 0 && (ENDS.iter().any(|k| t.is_keyword(sql, k)) || t.is_punct(sql, ";"));
-        if depth < 0 || at_end {
-            break;
-        }
-        if depth == 0 && t.is_punct(sql, ",") {
-            items.push(sql.get(start?..end)?);
-            start = None;
-        } else {
-            start.get_or_insert(t.span.start);
-            end = t.span.end;
-        }
-        i += 1;
-    }
-    items.push(sql.get(start?..end)?);
-    Some(items)
-}
+pub(crate) use strata_sql::select_list::select_item_texts;
 
 /// Parses exactly one statement of the MySQL dialect, keeping string literals as written.
 pub(crate) fn parse_one(text: &str) -> Result<Statement, PlanError> {

@@ -25,6 +25,7 @@ pub mod rw;
 pub mod schema_pin;
 pub mod search;
 pub mod select;
+pub mod select_list;
 pub mod set;
 pub mod set_statement;
 pub mod shape;

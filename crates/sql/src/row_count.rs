@@ -3,6 +3,7 @@
 //! statement it ran last. The compute node writes the value into the text instead.
 
 use crate::lexer::{code_tokens, Token, TokenKind};
+use crate::select_list::select_item_texts;
 
 /// What [`substitute_row_count`] made of a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,37 +17,23 @@ pub enum RowCountText {
     NamesColumn,
 }
 
-/// Keywords that end a select list.
-const LIST_ENDS: &[&str] = &[
-    "FROM",
-    "INTO",
-    "WHERE",
-    "GROUP",
-    "HAVING",
-    "ORDER",
-    "LIMIT",
-    "UNION",
-    "EXCEPT",
-    "INTERSECT",
-    "FOR",
-    "LOCK",
-    "WINDOW",
-];
-
-/// Keywords that may stand before a select list's first item.
-const LIST_STARTS: &[&str] = &["SELECT", "DISTINCT", "ALL", "DISTINCTROW"];
-
 /// `sql` with each call `ROW_COUNT()` replaced by `(value)`. With `select`, the text is
 /// a SELECT whose column names matter: a call that is a whole item of the outermost
 /// select list is given its text as the alias (`(3) AS ``ROW_COUNT()```), as MySQL
 /// names it; a call elsewhere in that list is [`RowCountText::NamesColumn`].
 pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText {
     let toks: Vec<Token> = code_tokens(sql).collect();
-    let list = if select {
-        outer_select_list(sql, &toks)
-    } else {
-        None
-    };
+    // Byte ranges of the outermost select list's items.
+    let items: Vec<(usize, usize)> = select
+        .then(|| select_item_texts(sql))
+        .flatten()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| {
+            let start = item.as_ptr() as usize - sql.as_ptr() as usize;
+            (start, start + item.len())
+        })
+        .collect();
     let mut out = String::new();
     let mut last = 0;
     for (i, t) in toks.iter().enumerate() {
@@ -58,19 +45,25 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
         if !call {
             continue;
         }
+        let call_end = toks[i + 2].span.end;
         out.push_str(&sql[last..t.span.start]);
         out.push_str(&format!("({value})"));
-        last = toks[i + 2].span.end;
-        if let Some((start, end)) = list.filter(|(s, e)| (*s..*e).contains(&i)) {
-            match item_alias(sql, &toks, start, end, i) {
-                Some(Alias::Needed) => {
-                    out.push_str(" AS `");
-                    out.push_str(&sql[t.span.start..last].replace('`', "``"));
-                    out.push('`');
-                }
-                Some(Alias::Given) => {}
-                None => return RowCountText::NamesColumn,
+        last = call_end;
+        let Some(&(_, item_end)) = items.iter().find(|(s, e)| (*s..*e).contains(&t.span.start))
+        else {
+            continue;
+        };
+        if items.iter().all(|(s, _)| *s != t.span.start) {
+            return RowCountText::NamesColumn;
+        }
+        match alias_after(&sql[call_end..item_end]) {
+            Some(false) => {
+                out.push_str(" AS `");
+                out.push_str(&sql[t.span.start..call_end].replace('`', "``"));
+                out.push('`');
             }
+            Some(true) => {}
+            None => return RowCountText::NamesColumn,
         }
     }
     if last == 0 {
@@ -80,63 +73,22 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
     RowCountText::Substituted(out)
 }
 
-/// The token range of the outermost SELECT's select list (its items; the keyword and
-/// modifiers before them included), outside any parentheses.
-fn outer_select_list(sql: &str, toks: &[Token]) -> Option<(usize, usize)> {
-    let mut depth = 0usize;
-    let mut start = None;
-    for (i, t) in toks.iter().enumerate() {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth = depth.saturating_sub(1);
-        } else if depth == 0 {
-            match start {
-                None if t.is_keyword(sql, "SELECT") => start = Some(i),
-                Some(s)
-                    if t.is_punct(sql, ";") || LIST_ENDS.iter().any(|k| t.is_keyword(sql, k)) =>
-                {
-                    return Some((s, i));
-                }
-                _ => {}
-            }
-        }
-    }
-    start.map(|s| (s, toks.len()))
-}
-
-/// Whether a call at `call` (its three tokens) is a whole item of the select list
-/// `start..end`, and whether an alias follows it.
-enum Alias {
-    /// The item is the call alone: MySQL names the column by its text.
-    Needed,
-    /// The item is the call and an alias.
-    Given,
-}
-
-fn item_alias(sql: &str, toks: &[Token], start: usize, end: usize, call: usize) -> Option<Alias> {
-    let before = toks[call - 1];
-    let item_starts =
-        before.is_punct(sql, ",") || LIST_STARTS.iter().any(|k| before.is_keyword(sql, k));
-    if !item_starts || call <= start {
-        return None;
-    }
-    let next = call + 3;
-    let ends_item = |j: usize| j >= end || toks[j].is_punct(sql, ",");
-    if ends_item(next) {
-        return Some(Alias::Needed);
-    }
-    let named = if toks[next].is_keyword(sql, "AS") {
-        next + 1
-    } else {
-        next
+/// What follows a call to the end of its select item: nothing (`Some(false)`: the
+/// column is named by the call's text), an alias (`Some(true)`), or more of an
+/// expression (None).
+fn alias_after(rest: &str) -> Option<bool> {
+    let code: Vec<Token> = code_tokens(rest).collect();
+    let name = match code.as_slice() {
+        [] => return Some(false),
+        [name] => name,
+        [kw, name] if kw.is_keyword(rest, "AS") => name,
+        _ => return None,
     };
-    let alias = toks.get(named)?;
-    let is_name = matches!(
-        alias.kind,
+    matches!(
+        name.kind,
         TokenKind::Ident | TokenKind::QuotedIdent | TokenKind::String
-    );
-    (is_name && ends_item(named + 1)).then_some(Alias::Given)
+    )
+    .then_some(true)
 }
 
 #[cfg(test)]
