@@ -32,7 +32,7 @@ pub use child::{kill_and_reap, set_parent_death_signal};
 pub use error::LocalNodeError;
 pub use etcd::{etcd_healthy, etcd_member_args};
 pub use mariadb::{MariadbNode, MariadbOptions};
-pub use port::{free_port, free_port_range};
+pub use port::{free_port, free_port_block, free_port_range};
 pub use readiness::wait_for_mysql_handshake;
 pub use replication::ReplicationOptions;
 pub use tls::{CertificateAuthority, MariadbTls};

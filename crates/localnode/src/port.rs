@@ -37,6 +37,56 @@ pub fn free_port_range(count: u16) -> Result<u16, LocalNodeError> {
     ))
 }
 
+/// Lowest port `free_port_block` picks (above the well-known and registered servers
+/// a developer machine is likely to run).
+const BLOCK_LOW: u16 = 10_000;
+
+/// First port of the kernel's ephemeral range on Linux by default; outgoing connections
+/// take ports from 32768 up.
+const EPHEMERAL_LOW: u16 = 32_768;
+
+/// Returns a base port B such that B + each of `offsets` was free a moment ago, chosen
+/// below the ephemeral range: a server started seconds later on one of them (after a
+/// MariaDB data directory is initialised, say) does not find it taken by another
+/// test's outgoing connection, which a port from `free_port` can be.
+pub fn free_port_block(offsets: &[u16]) -> Result<u16, LocalNodeError> {
+    let span = offsets.iter().copied().max().unwrap_or(0);
+    let room = EPHEMERAL_LOW.saturating_sub(BLOCK_LOW).saturating_sub(span);
+    if room == 0 {
+        return Err(LocalNodeError::io(
+            format!("finding a block of ports spanning {span}"),
+            std::io::Error::new(std::io::ErrorKind::AddrInUse, "the block is too wide"),
+        ));
+    }
+    for attempt in 0u64..200 {
+        let base = BLOCK_LOW + (random(attempt) % u64::from(room)) as u16;
+        let listeners: Vec<_> = offsets
+            .iter()
+            .map(|o| TcpListener::bind(("127.0.0.1", base + o)))
+            .collect();
+        if listeners.iter().all(Result::is_ok) {
+            return Ok(base);
+        }
+    }
+    Err(LocalNodeError::io(
+        format!("finding a free block of ports spanning {span}"),
+        std::io::Error::new(std::io::ErrorKind::AddrInUse, "no free block found"),
+    ))
+}
+
+/// A number that differs between processes and calls (std's hasher is randomly keyed
+/// per process), so concurrent test processes pick different blocks.
+fn random(salt: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(salt);
+    h.write_u32(std::process::id());
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +96,15 @@ mod tests {
         let port = free_port().expect("free port");
         assert_ne!(port, 0);
         TcpListener::bind(("127.0.0.1", port)).expect("port is bindable");
+    }
+
+    #[test]
+    fn a_free_port_block_is_below_the_ephemeral_range_and_bindable() {
+        let base = free_port_block(&[0, 1, 100, 295]).expect("free block");
+        assert!((BLOCK_LOW..EPHEMERAL_LOW - 295).contains(&base));
+        for o in [0, 1, 100, 295] {
+            TcpListener::bind(("127.0.0.1", base + o)).expect("port is bindable");
+        }
     }
 
     #[test]

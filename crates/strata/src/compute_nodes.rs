@@ -303,9 +303,22 @@ impl ChildProcess {
 
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        log_excerpt(&text)
     }
+}
+
+/// The part of a process's log that says why it stopped: from a `strata serve`'s final
+/// `Error:` (its causes, not a backtrace) when there is one, else the last 20 lines.
+fn log_excerpt(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(start) = lines.iter().rposition(|l| l.starts_with("Error:")) {
+        let end = lines[start..]
+            .iter()
+            .position(|l| l.trim_start().starts_with("Stack backtrace:"))
+            .map_or(lines.len(), |n| start + n);
+        return lines[start..end.min(start + 40)].join("\n");
+    }
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// Starts the playground's etcd members (data created on first run, reused after) and
@@ -396,6 +409,8 @@ async fn start_compute_nodes(
     for (n, (path, _)) in (1u16..).zip(configs) {
         let mut cmd = Command::new(&binary);
         cmd.arg("serve").arg("--config").arg(path);
+        // A start-up error's causes are what the log must show, not a backtrace.
+        cmd.env("RUST_LIB_BACKTRACE", "0");
         let log = dir.join(format!("strata-{n}.log"));
         match ChildProcess::spawn(format!("compute node {n}"), cmd, log) {
             Ok(node) => nodes.push(node),
@@ -538,6 +553,17 @@ mod tests {
             compute_nodes,
             etcd_members: None,
         }
+    }
+
+    #[test]
+    fn a_failed_starts_excerpt_is_its_error_and_causes_not_the_backtrace() {
+        let log = "INFO starting\nError: opening the catalog\n\nCaused by:\n    etcd: leader changed\n\nStack backtrace:\n   0: anyhow::new\n   1: main";
+        assert_eq!(
+            log_excerpt(log),
+            "Error: opening the catalog\n\nCaused by:\n    etcd: leader changed\n"
+        );
+        let plain: String = (1..=30).map(|n| format!("line {n}\n")).collect();
+        assert!(log_excerpt(&plain).starts_with("line 11\n"));
     }
 
     #[test]

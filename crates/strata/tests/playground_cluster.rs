@@ -27,26 +27,14 @@ fn bindable(ports: &[u16]) -> bool {
 }
 
 /// A service port P with P..P+2 and P+100..P+102 free (two compute nodes' service,
-/// HTTP and admin ports), and a storage base port B with B+1, B+2 (two data nodes) and
-/// B+90..=B+95 (three etcd members) free.
+/// HTTP and admin ports), and a storage base port B = P + 200 with B+1, B+2 (two data
+/// nodes) and B+90..=B+95 (three etcd members) free; all below the ephemeral range, so
+/// no other test's connection takes one while the data nodes initialise.
 fn free_ports() -> (u16, u16) {
-    for _ in 0..200 {
-        let p = strata_localnode::free_port().expect("free port");
-        let b = strata_localnode::free_port().expect("free port");
-        if p > u16::MAX - 102 || b > u16::MAX - 95 {
-            continue;
-        }
-        let mut ports = vec![p, p + 1, p + 2, p + 100, p + 101, p + 102];
-        ports.extend([b + 1, b + 2]);
-        ports.extend(b + 90..=b + 95);
-        let mut sorted = ports.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() == ports.len() && bindable(&ports) {
-            return (p, b);
-        }
-    }
-    panic!("no free ports for the playground");
+    let mut offsets = vec![0, 1, 2, 100, 101, 102, 201, 202];
+    offsets.extend(290..=295);
+    let p = strata_localnode::free_port_block(&offsets).expect("free ports");
+    (p, p + 200)
 }
 
 async fn connect(port: u16) -> Result<Conn, mysql_async::Error> {
