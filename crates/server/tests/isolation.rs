@@ -251,6 +251,25 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
         "{schemas_of_tables:?}"
     );
 
+    // Columns are named as the client wrote them, as MariaDB names columns of a base
+    // table (Strata's derived table used to name them TABLE_NAME, COLUMN_NAME).
+    c.query_drop("CREATE TABLE IF NOT EXISTS named_cols (Abc INT)")
+        .await?;
+    let result = c
+        .query_iter(
+            "SELECT table_name, c.`Column_Name`, COUNT(*), data_type AS dt \
+             FROM information_schema.columns c WHERE table_name = 'named_cols' GROUP BY 1, 2, 4",
+        )
+        .await?;
+    let names: Vec<String> = result
+        .columns_ref()
+        .iter()
+        .map(|col| col.name_str().into_owned())
+        .collect();
+    drop(result);
+    assert_eq!(names, ["table_name", "Column_Name", "COUNT(*)", "dt"]);
+    c.query_drop("DROP TABLE named_cols").await?;
+
     // DESCRIBE of an information_schema table answers like SHOW COLUMNS of it (it used
     // to reach the storage node rewritten into a derived table: 1064).
     let described: Vec<mysql_async::Row> =

@@ -1,6 +1,9 @@
 //! information_schema tables as Strata shows them: derived tables over the client's logical databases.
 
+use std::borrow::Cow;
+
 use crate::lexer::{code_tokens, ident_value, Token};
+use crate::select_list::select_item_texts;
 
 use super::Refusal;
 
@@ -82,6 +85,8 @@ pub fn rewrite_information_schema(
     sql: &str,
     mut replacement: impl FnMut(&str, InformationSchemaTable) -> String,
 ) -> Result<String, Refusal> {
+    let named = name_columns_as_written(sql);
+    let sql = named.as_ref();
     let toks: Vec<Token> = code_tokens(sql).collect();
     let mut out = String::with_capacity(sql.len() + 128);
     let mut last = 0;
@@ -127,6 +132,94 @@ pub fn rewrite_information_schema(
     }
     out.push_str(&sql[last..]);
     Ok(out)
+}
+
+/// `SELECT table_name FROM information_schema.TABLES ...` with each select item that is
+/// a plain column given its name as written (`table_name AS `table_name``). MariaDB
+/// names a column read from a base table as the client wrote it, but one read from a
+/// derived table by the derived table's column (`TABLE_NAME`), and Strata shows
+/// information_schema tables as derived tables. Only a query whose outermost FROM is one
+/// information_schema table is changed: there every plain column is one of its columns.
+fn name_columns_as_written(sql: &str) -> Cow<'_, str> {
+    let Some(items) = select_item_texts(sql) else {
+        return Cow::Borrowed(sql);
+    };
+    let offset = |item: &str| item.as_ptr() as usize - sql.as_ptr() as usize;
+    let Some(list_end) = items.last().map(|l| offset(l) + l.len()) else {
+        return Cow::Borrowed(sql);
+    };
+    let rest_sql = &sql[list_end..];
+    let rest: Vec<Token> = code_tokens(rest_sql).collect();
+    let kw = |i: usize, k: &str| rest.get(i).is_some_and(|t| t.is_keyword(rest_sql, k));
+    let one_table = kw(0, "FROM")
+        && rest.get(1).is_some_and(|t| {
+            t.kind.is_ident()
+                && ident_value(t.text(rest_sql)).eq_ignore_ascii_case("information_schema")
+        })
+        && rest.get(2).is_some_and(|t| t.is_punct(rest_sql, "."))
+        && rest.get(3).is_some_and(|t| t.kind.is_ident());
+    if !one_table {
+        return Cow::Borrowed(sql);
+    }
+    let mut next = 4;
+    if kw(next, "AS") {
+        next += 2;
+    } else if rest
+        .get(next)
+        .is_some_and(|t| t.kind.is_ident() && !ends_table_reference(t.text(rest_sql)))
+    {
+        next += 1;
+    }
+    const CLAUSES: &[&str] = &[
+        "WHERE",
+        "GROUP",
+        "HAVING",
+        "ORDER",
+        "LIMIT",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "FOR",
+        "LOCK",
+        "WINDOW",
+        "INTO",
+        "PROCEDURE",
+    ];
+    let ends = match rest.get(next) {
+        None => true,
+        Some(t) => t.is_punct(rest_sql, ";") || CLAUSES.iter().any(|c| t.is_keyword(rest_sql, c)),
+    };
+    if !ends {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut last = 0;
+    for item in items {
+        let toks: Vec<Token> = code_tokens(item).collect();
+        // `col`, `t.col`, `information_schema.t.col`: identifiers joined by dots.
+        let plain = toks.len() % 2 == 1
+            && toks.iter().enumerate().all(|(i, t)| {
+                if i % 2 == 0 {
+                    t.kind.is_ident()
+                } else {
+                    t.is_punct(item, ".")
+                }
+            });
+        let Some(name) = toks.last().filter(|_| plain) else {
+            continue;
+        };
+        let end = offset(item) + item.len();
+        out.push_str(&sql[last..end]);
+        out.push_str(" AS `");
+        out.push_str(&ident_value(name.text(item)).replace('`', "``"));
+        out.push('`');
+        last = end;
+    }
+    if last == 0 {
+        return Cow::Borrowed(sql);
+    }
+    out.push_str(&sql[last..]);
+    Cow::Owned(out)
 }
 
 /// Keywords that may follow a table reference and are not its alias.

@@ -409,7 +409,7 @@ fn information_schema_references_become_derived_tables() {
     let cases = [
         (
             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'db'",
-            "SELECT TABLE_NAME FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES` WHERE TABLE_SCHEMA = 'db'",
+            "SELECT TABLE_NAME AS `TABLE_NAME` FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES` WHERE TABLE_SCHEMA = 'db'",
         ),
         (
             "select * from INFORMATION_SCHEMA.schemata s where s.SCHEMA_NAME like 'd%'",
@@ -433,7 +433,16 @@ fn information_schema_references_become_derived_tables() {
         ),
         (
             "SELECT information_schema.TABLES.TABLE_NAME FROM information_schema.TABLES",
-            "SELECT TABLES.TABLE_NAME FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES`",
+            "SELECT TABLES.TABLE_NAME AS `TABLE_NAME` FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES`",
+        ),
+        // A plain column keeps the name the client wrote, as read from a base table.
+        (
+            "SELECT table_name, c.`Column_Name`, COUNT(*), data_type AS t FROM information_schema.columns c WHERE 1",
+            "SELECT table_name AS `table_name`, c.`Column_Name` AS `Column_Name`, COUNT(*), data_type AS t FROM (SELECT * FROM information_schema.columns WHERE TABLE_SCHEMA IN ('p')) c WHERE 1",
+        ),
+        (
+            "SELECT table_name FROM information_schema.TABLES JOIN t USING (x)",
+            "SELECT table_name FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES` JOIN t USING (x)",
         ),
     ];
     for (sql, expected) in cases {
