@@ -163,7 +163,7 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // In a SELECT over tables the compute node puts the session's count into the text
     // (a storage connection would answer with its own last statement's), keeping the
-    // column's name; inside an expression of the select list the name would change.
+    // column's name, also when the call is inside an item's expression.
     let one_node_db = unique_name("cnt1");
     setup
         .query_drop(format!(
@@ -199,6 +199,17 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
             "DELETE FROM one WHERE id = 3",
             "SELECT ROW_COUNT() FROM one WHERE k < ROW_COUNT() + 2 ORDER BY id",
         ),
+        // Inside an expression the item keeps its text as its name.
+        (
+            true,
+            "UPDATE one SET k = k + 10",
+            "SELECT hex(concat(row_count())), id + ROW_COUNT() * 2 AS x, k - ROW_COUNT() FROM one ORDER BY id",
+        ),
+        (
+            false,
+            "UPDATE cs SET k = k + 1 WHERE id >= 4",
+            "SELECT ROW_COUNT() + 1, id FROM cs ORDER BY id LIMIT 2",
+        ),
     ];
     let mut counted = [Vec::new(), Vec::new()];
     for (on_one, write, read) in steps {
@@ -211,7 +222,11 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
         counted[0], counted[1],
         "ROW_COUNT() in a SELECT over tables"
     );
-    match setup.query_drop("SELECT ROW_COUNT() + 1, id FROM cs").await {
+    // An item whose alias cannot be told from its expression is refused.
+    match setup
+        .query_drop("SELECT ROW_COUNT() IS NULL, id FROM cs")
+        .await
+    {
         Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1235, "{e:?}"),
         other => return Err(format!("ROW_COUNT() in an expression: {other:?}").into()),
     }

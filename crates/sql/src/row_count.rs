@@ -12,15 +12,19 @@ pub enum RowCountText {
     Unchanged,
     /// The text with each call replaced by the value.
     Substituted(String),
-    /// A call inside an expression of a SELECT's select list: the literal would change
-    /// the column's name, which MySQL takes from the text as written.
+    /// A call inside an item of a SELECT's select list whose column name this cannot
+    /// keep (its alias cannot be told apart, or its text is too long to be an alias).
     NamesColumn,
 }
 
+/// Longest item text given as an alias: MariaDB refuses longer aliases (1059), while it
+/// shortens a column name it derives from a longer text.
+const LONGEST_ALIAS: usize = 250;
+
 /// `sql` with each call `ROW_COUNT()` replaced by `(value)`. With `select`, the text is
-/// a SELECT whose column names matter: a call that is a whole item of the outermost
-/// select list is given its text as the alias (`(3) AS ``ROW_COUNT()```), as MySQL
-/// names it; a call elsewhere in that list is [`RowCountText::NamesColumn`].
+/// a SELECT whose column names matter: an item of the outermost select list that calls
+/// it and has no alias is given its text as written as the alias (`(3) AS
+/// ``ROW_COUNT()```, `hex((3)) AS ``hex(row_count())```), as MySQL names it.
 pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText {
     let toks: Vec<Token> = code_tokens(sql).collect();
     // Byte ranges of the outermost select list's items.
@@ -36,6 +40,7 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
         .collect();
     let mut out = String::new();
     let mut last = 0;
+    let mut named = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let call = t.kind == TokenKind::Ident
             && t.is_keyword(sql, "ROW_COUNT")
@@ -46,25 +51,38 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
             continue;
         }
         let call_end = toks[i + 2].span.end;
+        // The item's alias goes after its end, which may come after this call.
+        if let Some(&(item_start, item_end)) =
+            items.iter().find(|(s, e)| (*s..*e).contains(&t.span.start))
+        {
+            if !named.contains(&item_start) {
+                named.push(item_start);
+                match has_alias(&sql[item_start..item_end]) {
+                    Some(true) => {}
+                    Some(false) if item_end - item_start <= LONGEST_ALIAS => {
+                        out.push_str(&sql[last..t.span.start]);
+                        out.push_str(&format!("({value})"));
+                        let rest = substitute_row_count(&sql[call_end..item_end], value, false);
+                        match rest {
+                            RowCountText::Substituted(r) => out.push_str(&r),
+                            _ => out.push_str(&sql[call_end..item_end]),
+                        }
+                        out.push_str(" AS `");
+                        out.push_str(&sql[item_start..item_end].replace('`', "``"));
+                        out.push('`');
+                        last = item_end;
+                        continue;
+                    }
+                    _ => return RowCountText::NamesColumn,
+                }
+            }
+        }
+        if t.span.start < last {
+            continue;
+        }
         out.push_str(&sql[last..t.span.start]);
         out.push_str(&format!("({value})"));
         last = call_end;
-        let Some(&(_, item_end)) = items.iter().find(|(s, e)| (*s..*e).contains(&t.span.start))
-        else {
-            continue;
-        };
-        if items.iter().all(|(s, _)| *s != t.span.start) {
-            return RowCountText::NamesColumn;
-        }
-        match alias_after(&sql[call_end..item_end]) {
-            Some(false) => {
-                out.push_str(" AS `");
-                out.push_str(&sql[t.span.start..call_end].replace('`', "``"));
-                out.push('`');
-            }
-            Some(true) => {}
-            None => return RowCountText::NamesColumn,
-        }
     }
     if last == 0 {
         return RowCountText::Unchanged;
@@ -73,22 +91,32 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
     RowCountText::Substituted(out)
 }
 
-/// What follows a call to the end of its select item: nothing (`Some(false)`: the
-/// column is named by the call's text), an alias (`Some(true)`), or more of an
-/// expression (None).
-fn alias_after(rest: &str) -> Option<bool> {
-    let code: Vec<Token> = code_tokens(rest).collect();
-    let name = match code.as_slice() {
-        [] => return Some(false),
-        [name] => name,
-        [kw, name] if kw.is_keyword(rest, "AS") => name,
-        _ => return None,
+/// Whether a select item ends with an alias: `expr AS name`, or a name right after a
+/// closing parenthesis or a literal (`f(x) n`, `1 'n'`). None when that cannot be told
+/// from the tokens (an item ending with a bare word after another word may be an
+/// operator's operand: `x IS NULL`, `a DIV b`).
+fn has_alias(item: &str) -> Option<bool> {
+    let code: Vec<Token> = code_tokens(item).collect();
+    let [.., before, name] = code.as_slice() else {
+        return Some(false);
     };
-    matches!(
-        name.kind,
-        TokenKind::Ident | TokenKind::QuotedIdent | TokenKind::String
-    )
-    .then_some(true)
+    if before.is_keyword(item, "AS") {
+        return Some(true);
+    }
+    let after_operand = before.is_punct(item, ")") || before.kind.is_literal();
+    const NOT_NAMES: &[&str] = &["NULL", "TRUE", "FALSE", "UNKNOWN"];
+    match name.kind {
+        // Adjacent strings are one string ('a' 'b'), not a value and its name.
+        TokenKind::String if before.kind == TokenKind::String => Some(false),
+        TokenKind::String | TokenKind::QuotedIdent if after_operand => Some(true),
+        TokenKind::Ident
+            if after_operand && !NOT_NAMES.iter().any(|k| name.is_keyword(item, k)) =>
+        {
+            Some(true)
+        }
+        _ if name.is_punct(item, ")") || name.kind.is_literal() => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -164,11 +192,31 @@ mod tests {
     }
 
     #[test]
-    fn a_call_inside_a_select_item_expression_would_rename_the_column() {
+    fn an_item_calling_it_inside_an_expression_keeps_its_text_as_its_name() {
+        for (sql, want) in [
+            (
+                "SELECT ROW_COUNT() + 1 FROM t",
+                "SELECT (2) + 1 AS `ROW_COUNT() + 1` FROM t",
+            ),
+            (
+                "select hex(concat(row_count())), `a``b`",
+                "select hex(concat((2))) AS `hex(concat(row_count()))`, `a``b`",
+            ),
+            (
+                "SELECT id, ROW_COUNT() - ROW_COUNT() * 2 FROM t",
+                "SELECT id, (2) - (2) * 2 AS `ROW_COUNT() - ROW_COUNT() * 2` FROM t",
+            ),
+            (
+                "SELECT CONCAT('n', ROW_COUNT()) AS c, 1 + ROW_COUNT() 'd' FROM t",
+                "SELECT CONCAT('n', (2)) AS c, 1 + (2) 'd' FROM t",
+            ),
+        ] {
+            assert_eq!(text(sql, 2, true).as_deref(), Some(want), "{sql}");
+        }
+        // An item whose end cannot be told from an alias keeps the refusal.
         for sql in [
-            "SELECT ROW_COUNT() + 1 FROM t",
-            "SELECT CONCAT('n', ROW_COUNT()) FROM t",
-            "SELECT id, 1 + ROW_COUNT() FROM t",
+            "SELECT ROW_COUNT() IS NULL FROM t",
+            "SELECT ROW_COUNT() DIV x FROM t",
         ] {
             assert_eq!(
                 substitute_row_count(sql, 2, true),

@@ -271,7 +271,7 @@ impl Session {
                 strata_sql::RowCountText::Unchanged => None,
                 strata_sql::RowCountText::NamesColumn => {
                     self.err(&MysqlError::not_supported(
-                        "ROW_COUNT() inside an expression of the select list",
+                        "ROW_COUNT() in a select item whose alias cannot be told from its expression (give it an alias)",
                     ));
                     return Ok(Answer::Failed);
                 }
