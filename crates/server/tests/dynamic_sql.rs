@@ -1,6 +1,6 @@
 //! `PREPARE ... FROM` and `EXECUTE IMMEDIATE` whose text is an expression, through a
-//! real client: user variables and `CONCAT` of literals and user variables are read by
-//! the compute node, and the text is checked like any statement (storage schemas and
+//! real client: user variables and expressions of literals, user variables and pure
+//! built-in functions (`CONCAT`, `SFORMAT`, `REPLACE`, ...) are read by the compute node, and the text is checked like any statement (storage schemas and
 //! server commands refused) before it runs; MariaDB's errors for a NULL text and a
 //! subquery; other expressions stay refused. Over four data nodes `EXECUTE IMMEDIATE`
 //! runs its text as the statement itself, planned over every node; `PREPARE ... FROM`
@@ -29,6 +29,17 @@ async fn dynamic_sql_from_user_variables_is_checked_and_run_on_one_data_node() -
     c.query_drop("PREPARE s FROM CONCAT_WS(' ', 'SELECT', @n)")
         .await?;
     assert_eq!(first_int(&mut c, "EXECUTE s").await?, 41);
+    // Any expression of literals, user variables, operators and pure built-in
+    // functions (MariaDB's own tests build statements with SFORMAT).
+    let formatted = "EXECUTE IMMEDIATE SFORMAT('SELECT {} * {}', @n + 1, LENGTH('ab'))";
+    assert_eq!(first_int(&mut c, formatted).await?, 84);
+    assert_eq!(
+        first_int(&mut c, "EXECUTE IMMEDIATE REPLACE(@q, '42', '43')").await?,
+        43
+    );
+    c.query_drop("PREPARE s FROM IF(@n > 40, CONCAT('SELECT ', CAST(@n AS CHAR)), 'SELECT 0')")
+        .await?;
+    assert_eq!(first_int(&mut c, "EXECUTE s").await?, 41);
 
     // The text is checked as the statement it is.
     c.query_drop("SET @bad = 'SELECT * FROM mysql.user', @stop = 'SHUTDOWN'")
@@ -45,9 +56,22 @@ async fn dynamic_sql_from_user_variables_is_checked_and_run_on_one_data_node() -
         ("EXECUTE IMMEDIATE @no_such_variable", 1064),
         ("EXECUTE IMMEDIATE (SELECT 'SELECT 1')", 1970),
         ("PREPARE s FROM (1 IN (SELECT 1))", 1970),
-        // Text the compute node cannot know before it runs.
-        ("EXECUTE IMMEDIATE REPLACE(@q, '42', '43')", 1235),
+        // The text of a pure built-in function is checked too.
+        (
+            "EXECUTE IMMEDIATE REPLACE(@q, '42', 'x FROM mysql.user')",
+            1044,
+        ),
+        // Text the compute node cannot know before it runs, or whose evaluation could
+        // change or tell something: system variables, other functions.
         ("EXECUTE IMMEDIATE @@sql_mode", 1235),
+        (
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', QUOTE(DATABASE()))",
+            1235,
+        ),
+        (
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', GET_LOCK('l', 0))",
+            1235,
+        ),
     ] {
         let (got, message) = error_of(&mut c, sql).await;
         assert_eq!(got, Some(code), "{sql}: {message}");

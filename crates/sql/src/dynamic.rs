@@ -1,9 +1,10 @@
 //! Where the text of dynamic SQL comes from: `PREPARE s FROM source` and `EXECUTE
 //! IMMEDIATE source [USING ...]`. A string literal is read here; an expression made only
-//! of literals, user variables and `CONCAT`/`CONCAT_WS` has no side effect, so the
-//! session may evaluate it on the connection that holds the user variables and check the
-//! text like any statement; anything else (other functions, system variables, ...) is
-//! text the compute node cannot know before the storage node runs it.
+//! of literals, user variables, operators and pure built-in functions (`CONCAT`,
+//! `SFORMAT`, `REPLACE`, `CAST`, ...) has no side effect, so the session may evaluate it
+//! on the connection that holds the user variables and check the text like any
+//! statement; anything else (other functions, system variables, ...) is text the compute
+//! node cannot know before the storage node runs it.
 
 use crate::classify::StatementKind;
 use crate::lexer::{code_tokens, string_value, Token, TokenKind};
@@ -96,18 +97,18 @@ fn classify_expression<'a>(
     }
     let evaluable = expr.iter().enumerate().all(|(i, t)| match t.kind {
         k if k.is_literal() || k == TokenKind::UserVar => true,
-        TokenKind::Punct => matches!(t.text(sql), "(" | ")" | ","),
+        // Operators; not `:=` (an assignment) nor `.` (a qualified, maybe stored, function).
+        TokenKind::Punct => !matches!(t.text(sql), ":=" | "." | ";"),
         TokenKind::Ident => {
             let text = t.text(sql);
             let next = expr.get(i + 1);
-            let call = ["CONCAT", "CONCAT_WS"]
-                .iter()
-                .any(|f| text.eq_ignore_ascii_case(f))
-                && next.is_some_and(|n| n.is_punct(sql, "("));
-            // A character set introducer: `_latin1 0x01`, `_utf8mb4 'x'`.
-            let introducer = text.starts_with('_')
-                && next.is_some_and(|n| matches!(n.kind, TokenKind::String | TokenKind::HexNumber));
-            call || introducer
+            let qualified = next.is_some_and(|n| n.is_punct(sql, "."))
+                || (i > 0 && expr[i - 1].is_punct(sql, "."));
+            let called = next.is_some_and(|n| n.is_punct(sql, "("));
+            // A word that is not called is a keyword, type or character set name
+            // (`CAST(x AS CHAR)`, `CONVERT(x USING latin1)`, `_latin1 0x01`): a SELECT
+            // without tables has no column it could read.
+            !qualified && (!called || PURE_FUNCTIONS.iter().any(|f| text.eq_ignore_ascii_case(f)))
         }
         _ => false,
     });
@@ -117,6 +118,81 @@ fn classify_expression<'a>(
         DynamicSource::Opaque
     }
 }
+
+/// Built-in functions whose value depends only on their arguments (and the session's
+/// character set and SQL mode): evaluating them once more on the session's connection
+/// changes nothing. Functions that read or change state (`NEXTVAL`, `GET_LOCK`, `SLEEP`,
+/// `LAST_INSERT_ID(x)`, `RAND`), tell about the storage server or its connection
+/// (`DATABASE`, `USER`, `CONNECTION_ID`, `VERSION`), read files (`LOAD_FILE`) or may be
+/// stored functions are not among them.
+const PURE_FUNCTIONS: &[&str] = &[
+    "CONCAT",
+    "CONCAT_WS",
+    "SFORMAT",
+    "FORMAT",
+    "REPLACE",
+    "REPEAT",
+    "SUBSTRING",
+    "SUBSTR",
+    "MID",
+    "SUBSTRING_INDEX",
+    "LEFT",
+    "RIGHT",
+    "LPAD",
+    "RPAD",
+    "TRIM",
+    "LTRIM",
+    "RTRIM",
+    "UPPER",
+    "LOWER",
+    "UCASE",
+    "LCASE",
+    "HEX",
+    "UNHEX",
+    "CHAR",
+    "CHR",
+    "ASCII",
+    "ORD",
+    "LENGTH",
+    "OCTET_LENGTH",
+    "CHAR_LENGTH",
+    "CHARACTER_LENGTH",
+    "REVERSE",
+    "INSERT",
+    "INSTR",
+    "LOCATE",
+    "POSITION",
+    "QUOTE",
+    "SPACE",
+    "ELT",
+    "FIELD",
+    "MAKE_SET",
+    "EXPORT_SET",
+    "CAST",
+    "CONVERT",
+    "IF",
+    "IFNULL",
+    "NULLIF",
+    "COALESCE",
+    "GREATEST",
+    "LEAST",
+    "ABS",
+    "CEIL",
+    "CEILING",
+    "FLOOR",
+    "ROUND",
+    "TRUNCATE",
+    "MOD",
+    "CONV",
+    "BIN",
+    "OCT",
+    "BIT_LENGTH",
+    "STRCMP",
+    "REGEXP_REPLACE",
+    "REGEXP_SUBSTR",
+    "TO_BASE64",
+    "FROM_BASE64",
+];
 
 #[cfg(test)]
 mod tests {
@@ -151,10 +227,23 @@ mod tests {
             source("PREPARE s FROM (1 IN (SELECT * FROM t1))"),
             Some((Subquery, false))
         );
-        for opaque in [
+        for evaluable in [
             "EXECUTE IMMEDIATE REPLACE(@q, 'a', 'b')",
+            "EXECUTE IMMEDIATE SFORMAT('CREATE VIEW v AS SELECT {} AS c', 1 + 2)",
+            "PREPARE s FROM CONCAT('SELECT ', CAST(@n AS CHAR), ' ', CONVERT(@q USING latin1))",
+            "EXECUTE IMMEDIATE IF(@a > 1, 'SELECT 1', 'SELECT 2')",
+        ] {
+            assert!(
+                matches!(source(evaluable), Some((Evaluable(_), false))),
+                "{evaluable}"
+            );
+        }
+        for opaque in [
             "EXECUTE IMMEDIATE @@sql_mode",
             "EXECUTE IMMEDIATE CONCAT('SELECT ', f(1))",
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', db.concat(1))",
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', NEXTVAL(s))",
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', DATABASE())",
             "PREPARE s FROM @a := 'SELECT 1'",
         ] {
             assert_eq!(source(opaque), Some((Opaque, false)), "{opaque}");
