@@ -139,6 +139,10 @@ async fn restricted_accounts_see_and_change_only_what_they_were_granted() -> Tes
         "DELETE FROM orders WHERE id = 4",
         "INSERT INTO customers VALUES (3, 'cy')",
         "SHOW COLUMNS FROM secrets",
+        "SHOW FIELDS IN shop.secrets",
+        "SHOW CREATE TABLE secrets",
+        "SHOW CREATE TABLE shop.secrets",
+        "SHOW INDEX FROM secrets",
         "DESCRIBE secrets",
         "SET @s = (SELECT s FROM secrets LIMIT 1)",
         "DO (SELECT COUNT(*) FROM secrets)",
@@ -352,6 +356,36 @@ async fn the_sql_firewall_denies_what_its_rules_name() -> TestResult {
     root.query_drop("DROP TABLE vault").await?;
     app.disconnect().await?;
     root.disconnect().await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_about_a_table_of_another_database_needs_a_privilege_on_it() -> TestResult {
+    let node = ComputeNode::on_shared_storage(1).await?;
+    let mut root = node.connect(Some("test")).await?;
+    let db = strata_testkit::unique_name("other");
+    let user = strata_testkit::unique_name("u");
+    for sql in [
+        format!("CREATE DATABASE {db}"),
+        format!("CREATE TABLE {db}.t1 (a INT, b VARCHAR(10))"),
+        format!("CREATE USER {user} IDENTIFIED BY 'pw'"),
+        format!("GRANT ALL PRIVILEGES ON test.* TO {user}"),
+    ] {
+        root.query_drop(sql).await?;
+    }
+    let mut u = login(node.service_addr(), &user, "pw", Some("test")).await?;
+    for sql in [
+        format!("SHOW CREATE TABLE {db}.t1"),
+        format!("SHOW FIELDS IN {db}.t1"),
+        format!("SHOW COLUMNS FROM t1 FROM {db}"),
+        format!("SHOW INDEX FROM t1 IN {db}"),
+        format!("DESCRIBE {db}.t1"),
+    ] {
+        assert_eq!(code(u.query_drop(&sql).await), 1142, "{sql}");
+    }
+    root.query_drop(format!("DROP USER {user}")).await?;
+    root.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;
     Ok(())
 }
