@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{error_of, node_on_shared, TestResult};
+use common::{code_of, error_of, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Row;
 use strata_testkit::{mysql_opts, shared_storage, unique_name, ComputeNode, StorageNodes};
@@ -439,5 +439,30 @@ async fn lock_tables_runs_only_where_every_table_lives_on_the_home_node() -> Tes
     let n: Option<u64> = c.query_first("SELECT COUNT(*) FROM v1").await?;
     assert_eq!(n, Some(1));
     c.query_drop(format!("DROP DATABASE {db}")).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_session_cannot_create_or_drop_databases() -> TestResult {
+    let node = ComputeNode::on_shared_storage(1).await?;
+    let mut c = node.connect(Some("test")).await?;
+    let db = unique_name("ro");
+    c.query_drop("SET SESSION TRANSACTION READ ONLY").await?;
+    // MariaDB refuses before it looks at the database (1792, not 1008).
+    for sql in [
+        format!("CREATE DATABASE {db}"),
+        format!("DROP DATABASE {db}"),
+        format!("DROP DATABASE IF EXISTS {db}"),
+    ] {
+        assert_eq!(
+            c.query_drop(&sql).await.err().as_ref().and_then(code_of),
+            Some(1792),
+            "{sql}"
+        );
+    }
+    c.query_drop("SET SESSION TRANSACTION READ WRITE").await?;
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
     Ok(())
 }

@@ -106,6 +106,7 @@ impl Session {
             ));
         }
         self.check_database_name(name, Privilege::Create)?;
+        self.refuse_in_read_only_session()?;
         if let Err(why) = strata_catalog::validate_logic_db_name(name) {
             // MariaDB would take it; Strata's names must also be safe as physical
             // database names on every storage node.
@@ -241,6 +242,7 @@ impl Session {
         more: bool,
     ) -> Result<Answer, MysqlError> {
         self.check_database_name(name, Privilege::Drop)?;
+        self.refuse_in_read_only_session()?;
         let Some(db) = self.ctx.topology.db(name) else {
             if if_exists {
                 return self.note_database_missing(name, more).await;
@@ -438,6 +440,26 @@ impl Session {
     }
 
     /// MariaDB commits the open transaction before CREATE/DROP DATABASE.
+    /// After `SET SESSION TRANSACTION READ ONLY` every transaction is read-only, and
+    /// MariaDB refuses DDL (1792) before it looks at the database it names.
+    fn refuse_in_read_only_session(&self) -> Result<(), MysqlError> {
+        let read_only = ["tx_read_only", "transaction_read_only"]
+            .iter()
+            .any(|name| {
+                self.state.vars.value(name).is_some_and(|v| {
+                    let v = v.trim_matches(|c| c == '\'' || c == '"');
+                    v == "1" || v.eq_ignore_ascii_case("ON") || v.eq_ignore_ascii_case("TRUE")
+                })
+            });
+        if read_only {
+            return Err(MysqlError::new(
+                codes::CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
+                "Cannot execute statement in a READ ONLY transaction",
+            ));
+        }
+        Ok(())
+    }
+
     async fn commit_before_ddl(&mut self) -> Result<(), MysqlError> {
         if self.txn.open.is_some() {
             return self.commit_txn().await;
