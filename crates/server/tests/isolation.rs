@@ -119,7 +119,9 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
         ("SET @q = 'SHUTDOWN'".into(), &[]),
         // The variable's value is read and checked as the statement it is.
         ("PREPARE s FROM @q".into(), &[1227]),
-        ("EXECUTE IMMEDIATE REPLACE(@q, 'x', 'y')".into(), &[1235]),
+        ("EXECUTE IMMEDIATE REPLACE(@q, 'x', 'y')".into(), &[1227]),
+        // A system variable is text the compute node does not evaluate.
+        ("EXECUTE IMMEDIATE CONCAT(@q, @@hostname)".into(), &[1235]),
         ("SELECT LOAD_FILE('/etc/hostname')".into(), &[1290]),
         (
             "CREATE TABLE f (id INT) DATA DIRECTORY = '/tmp'".into(),
@@ -269,6 +271,22 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
     drop(result);
     assert_eq!(names, ["table_name", "Column_Name", "COUNT(*)", "dt"]);
     c.query_drop("DROP TABLE named_cols").await?;
+
+    // Status counters read as SHOW STATUS reads them (refused with 1235 before).
+    let statuses: Vec<(String, String)> = c
+        .query(
+            "SELECT variable_name, variable_value FROM information_schema.SESSION_STATUS \
+             WHERE variable_name IN ('COM_SELECT', 'QUESTIONS') ORDER BY 1",
+        )
+        .await?;
+    assert_eq!(
+        statuses.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
+        ["COM_SELECT", "QUESTIONS"]
+    );
+    let globals: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM information_schema.GLOBAL_STATUS")
+        .await?;
+    assert!(globals.unwrap_or(0) > 100, "{globals:?}");
 
     // DESCRIBE of an information_schema table answers like SHOW COLUMNS of it (it used
     // to reach the storage node rewritten into a derived table: 1064).

@@ -60,6 +60,9 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         "KEYWORDS",
         "SQL_FUNCTIONS",
         "PROFILING",
+        // The storage node's counters, as `SHOW [GLOBAL] STATUS` shows them.
+        "GLOBAL_STATUS",
+        "SESSION_STATUS",
     ];
     let upper = name.to_ascii_uppercase();
     if let Some((_, col)) = PER_SCHEMA.iter().find(|(t, _)| *t == upper) {
