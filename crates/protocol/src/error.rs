@@ -47,6 +47,8 @@ pub mod codes {
     pub const EMPTY_QUERY: (u16, &str) = (1065, "42000");
     /// ER_NO_SUCH_THREAD.
     pub const NO_SUCH_THREAD: (u16, &str) = (1094, "HY000");
+    /// ER_KILL_DENIED_ERROR: KILL of another account's session without CONNECTION ADMIN.
+    pub const KILL_DENIED: (u16, &str) = (1095, "HY000");
     /// ER_UNKNOWN_ERROR.
     pub const UNKNOWN: (u16, &str) = (1105, "HY000");
     /// ER_NET_PACKET_TOO_LARGE.

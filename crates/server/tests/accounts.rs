@@ -389,3 +389,57 @@ async fn show_about_a_table_of_another_database_needs_a_privilege_on_it() -> Tes
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadbs_split_super_privileges_are_granted_shown_and_connection_admin_kills() -> TestResult
+{
+    let node = ComputeNode::on_shared_storage(1).await?;
+    let mut root = node.connect(Some("test")).await?;
+    let bar = strata_testkit::unique_name("bar");
+    let foo = strata_testkit::unique_name("foo");
+    for sql in [
+        format!("CREATE USER {bar} IDENTIFIED BY 'pw'"),
+        format!("CREATE USER {foo} IDENTIFIED BY 'pw'"),
+        format!("GRANT SELECT ON *.* TO {foo}"),
+        format!("GRANT ALL PRIVILEGES ON *.* TO {bar}"),
+        format!("REVOKE CONNECTION ADMIN, SUPER ON *.* FROM {bar}"),
+    ] {
+        root.query_drop(sql).await?;
+    }
+    // MariaDB 10.11's text for the same grants, in its order.
+    let grants: Vec<String> = root.query(format!("SHOW GRANTS FOR {bar}")).await?;
+    let expected = "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, SHUTDOWN, \
+        PROCESS, FILE, REFERENCES, INDEX, ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, \
+        LOCK TABLES, EXECUTE, REPLICATION SLAVE, BINLOG MONITOR, CREATE VIEW, SHOW VIEW, \
+        CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER, CREATE TABLESPACE, \
+        DELETE HISTORY, SET USER, FEDERATED ADMIN, READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, \
+        REPLICATION MASTER ADMIN, BINLOG ADMIN, BINLOG REPLAY, SLAVE MONITOR ON *.* TO ";
+    assert!(
+        grants[0].starts_with(expected),
+        "{grants:?}\nexpected {expected}"
+    );
+    // Global-only privileges on a database: MariaDB's 1221.
+    assert_eq!(
+        code(
+            root.query_drop(format!("GRANT CONNECTION ADMIN ON test.* TO {bar}"))
+                .await
+        ),
+        1221
+    );
+
+    // KILL of another account's session needs CONNECTION ADMIN (or SUPER): 1095.
+    let mut f = login(node.service_addr(), &foo, "pw", Some("test")).await?;
+    let id: Option<u64> = f.query_first("SELECT CONNECTION_ID()").await?;
+    let id = id.ok_or("connection id")?;
+    let mut b = login(node.service_addr(), &bar, "pw", Some("test")).await?;
+    assert_eq!(code(b.query_drop(format!("KILL {id}")).await), 1095);
+    root.query_drop(format!("GRANT CONNECTION ADMIN ON *.* TO {bar}"))
+        .await?;
+    b.query_drop(format!("KILL {id}")).await?;
+    assert!(f.query_drop("SELECT 1").await.is_err(), "foo was killed");
+    for user in [&bar, &foo] {
+        root.query_drop(format!("DROP USER {user}")).await?;
+    }
+    node.shutdown().await;
+    Ok(())
+}

@@ -129,6 +129,36 @@ pub enum Privilege {
     Event,
     /// TRIGGER.
     Trigger,
+    /// SHUTDOWN (recorded and shown; Strata's SHUTDOWN is its admin port's).
+    Shutdown,
+    /// FILE (recorded and shown; the storage servers' files stay private).
+    File,
+    /// REPLICATION SLAVE (alias REPLICATION REPLICA).
+    ReplicationSlave,
+    /// BINLOG MONITOR (alias REPLICATION CLIENT).
+    BinlogMonitor,
+    /// CREATE TABLESPACE.
+    CreateTablespace,
+    /// DELETE HISTORY (system-versioned tables).
+    DeleteHistory,
+    /// SET USER: naming another account as a DEFINER.
+    SetUser,
+    /// FEDERATED ADMIN.
+    FederatedAdmin,
+    /// CONNECTION ADMIN: killing other accounts' sessions.
+    ConnectionAdmin,
+    /// READ_ONLY ADMIN.
+    ReadOnlyAdmin,
+    /// REPLICATION SLAVE ADMIN.
+    ReplicationSlaveAdmin,
+    /// REPLICATION MASTER ADMIN.
+    ReplicationMasterAdmin,
+    /// BINLOG ADMIN.
+    BinlogAdmin,
+    /// BINLOG REPLAY.
+    BinlogReplay,
+    /// SLAVE MONITOR (alias REPLICA MONITOR).
+    SlaveMonitor,
     /// GRANT OPTION.
     GrantOption,
 }
@@ -148,6 +178,30 @@ const PRIVILEGE_WORDS: &[(&[&str], Privilege)] = &[
     (&["SHOW", "DATABASES"], Privilege::ShowDatabases),
     (&["CREATE", "USER"], Privilege::CreateUser),
     (&["GRANT", "OPTION"], Privilege::GrantOption),
+    (
+        &["REPLICATION", "SLAVE", "ADMIN"],
+        Privilege::ReplicationSlaveAdmin,
+    ),
+    (
+        &["REPLICATION", "MASTER", "ADMIN"],
+        Privilege::ReplicationMasterAdmin,
+    ),
+    (&["REPLICATION", "REPLICA"], Privilege::ReplicationSlave),
+    (&["REPLICATION", "SLAVE"], Privilege::ReplicationSlave),
+    (&["REPLICATION", "CLIENT"], Privilege::BinlogMonitor),
+    (&["BINLOG", "MONITOR"], Privilege::BinlogMonitor),
+    (&["BINLOG", "ADMIN"], Privilege::BinlogAdmin),
+    (&["BINLOG", "REPLAY"], Privilege::BinlogReplay),
+    (&["SLAVE", "MONITOR"], Privilege::SlaveMonitor),
+    (&["REPLICA", "MONITOR"], Privilege::SlaveMonitor),
+    (&["CREATE", "TABLESPACE"], Privilege::CreateTablespace),
+    (&["DELETE", "HISTORY"], Privilege::DeleteHistory),
+    (&["SET", "USER"], Privilege::SetUser),
+    (&["FEDERATED", "ADMIN"], Privilege::FederatedAdmin),
+    (&["CONNECTION", "ADMIN"], Privilege::ConnectionAdmin),
+    (&["READ_ONLY", "ADMIN"], Privilege::ReadOnlyAdmin),
+    (&["SHUTDOWN"], Privilege::Shutdown),
+    (&["FILE"], Privilege::File),
     (&["ALL"], Privilege::All),
     (&["USAGE"], Privilege::Usage),
     (&["SELECT"], Privilege::Select),
@@ -167,30 +221,12 @@ const PRIVILEGE_WORDS: &[(&[&str], Privilege)] = &[
     (&["TRIGGER"], Privilege::Trigger),
 ];
 
-/// MySQL/MariaDB privileges Strata does not grant (they concern the storage nodes,
-/// which clients never reach); naming one is refused rather than ignored.
+/// Privileges MariaDB 10.11 does not have (MySQL 8's role privileges, MariaDB 11's SHOW
+/// CREATE ROUTINE) and PROXY grants: naming one is refused rather than ignored.
 const UNSUPPORTED_PRIVILEGES: &[&[&str]] = &[
-    &["REPLICATION", "SLAVE", "ADMIN"],
-    &["REPLICATION", "MASTER", "ADMIN"],
-    &["REPLICATION", "REPLICA"],
-    &["REPLICATION", "SLAVE"],
-    &["REPLICATION", "CLIENT"],
-    &["BINLOG", "MONITOR"],
-    &["BINLOG", "ADMIN"],
-    &["BINLOG", "REPLAY"],
-    &["SLAVE", "MONITOR"],
-    &["REPLICA", "MONITOR"],
-    &["CREATE", "TABLESPACE"],
-    &["DELETE", "HISTORY"],
-    &["SET", "USER"],
-    &["FEDERATED", "ADMIN"],
-    &["CONNECTION", "ADMIN"],
-    &["READ_ONLY", "ADMIN"],
     &["CREATE", "ROLE"],
     &["DROP", "ROLE"],
     &["SHOW", "CREATE", "ROUTINE"],
-    &["FILE"],
-    &["SHUTDOWN"],
     &["PROXY"],
 ];
 
@@ -223,6 +259,21 @@ impl Privilege {
             Privilege::CreateUser => "CREATE USER",
             Privilege::Event => "EVENT",
             Privilege::Trigger => "TRIGGER",
+            Privilege::Shutdown => "SHUTDOWN",
+            Privilege::File => "FILE",
+            Privilege::ReplicationSlave => "REPLICATION SLAVE",
+            Privilege::BinlogMonitor => "BINLOG MONITOR",
+            Privilege::CreateTablespace => "CREATE TABLESPACE",
+            Privilege::DeleteHistory => "DELETE HISTORY",
+            Privilege::SetUser => "SET USER",
+            Privilege::FederatedAdmin => "FEDERATED ADMIN",
+            Privilege::ConnectionAdmin => "CONNECTION ADMIN",
+            Privilege::ReadOnlyAdmin => "READ_ONLY ADMIN",
+            Privilege::ReplicationSlaveAdmin => "REPLICATION SLAVE ADMIN",
+            Privilege::ReplicationMasterAdmin => "REPLICATION MASTER ADMIN",
+            Privilege::BinlogAdmin => "BINLOG ADMIN",
+            Privilege::BinlogReplay => "BINLOG REPLAY",
+            Privilege::SlaveMonitor => "SLAVE MONITOR",
             Privilege::GrantOption => "GRANT OPTION",
         }
     }

@@ -6,7 +6,7 @@ use strata_sql::account::{GrantLevel, Privilege};
 use super::AccountError;
 
 /// Privileges Strata grants, in MariaDB's SHOW GRANTS order (one bit each).
-const ORDER: [Privilege; 24] = [
+const ORDER: [Privilege; 39] = [
     Privilege::Select,
     Privilege::Insert,
     Privilege::Update,
@@ -14,7 +14,9 @@ const ORDER: [Privilege; 24] = [
     Privilege::Create,
     Privilege::Drop,
     Privilege::Reload,
+    Privilege::Shutdown,
     Privilege::Process,
+    Privilege::File,
     Privilege::References,
     Privilege::Index,
     Privilege::Alter,
@@ -23,6 +25,8 @@ const ORDER: [Privilege; 24] = [
     Privilege::CreateTemporaryTables,
     Privilege::LockTables,
     Privilege::Execute,
+    Privilege::ReplicationSlave,
+    Privilege::BinlogMonitor,
     Privilege::CreateView,
     Privilege::ShowView,
     Privilege::CreateRoutine,
@@ -30,16 +34,41 @@ const ORDER: [Privilege; 24] = [
     Privilege::CreateUser,
     Privilege::Event,
     Privilege::Trigger,
+    Privilege::CreateTablespace,
+    Privilege::DeleteHistory,
+    Privilege::SetUser,
+    Privilege::FederatedAdmin,
+    Privilege::ConnectionAdmin,
+    Privilege::ReadOnlyAdmin,
+    Privilege::ReplicationSlaveAdmin,
+    Privilege::ReplicationMasterAdmin,
+    Privilege::BinlogAdmin,
+    Privilege::BinlogReplay,
+    Privilege::SlaveMonitor,
     Privilege::GrantOption,
 ];
 
-/// Privileges that exist only at the global level (`*.*`).
-const GLOBAL_ONLY: [Privilege; 5] = [
+/// Privileges that exist only on `*.*` (granting one on a database is 1221).
+const GLOBAL_ONLY: [Privilege; 19] = [
     Privilege::Reload,
+    Privilege::Shutdown,
     Privilege::Process,
+    Privilege::File,
     Privilege::ShowDatabases,
     Privilege::Super,
+    Privilege::ReplicationSlave,
+    Privilege::BinlogMonitor,
     Privilege::CreateUser,
+    Privilege::CreateTablespace,
+    Privilege::SetUser,
+    Privilege::FederatedAdmin,
+    Privilege::ConnectionAdmin,
+    Privilege::ReadOnlyAdmin,
+    Privilege::ReplicationSlaveAdmin,
+    Privilege::ReplicationMasterAdmin,
+    Privilege::BinlogAdmin,
+    Privilege::BinlogReplay,
+    Privilege::SlaveMonitor,
 ];
 
 /// Privileges that exist globally and per database, but not per table.
@@ -54,11 +83,10 @@ const NOT_PER_TABLE: [Privilege; 6] = [
 
 /// A set of privileges (GRANT OPTION included as one of them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct PrivSet(u32);
+pub struct PrivSet(u64);
 
-/// Set by granting ALL: MariaDB's ALL also covers privileges Strata does not model (DELETE
-/// HISTORY, FILE, ...), so ALL and the list of Strata's privileges print differently.
-const ALL_MARK: u32 = 1 << 31;
+/// Set by granting ALL: SHOW GRANTS then prints `ALL PRIVILEGES` rather than the list.
+const ALL_MARK: u64 = 1 << 63;
 
 /// How the ALL mark is stored.
 const ALL_MARK_NAME: &str = "ALL PRIVILEGES";

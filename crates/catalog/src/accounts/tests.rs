@@ -213,7 +213,7 @@ fn show_grants_prints_mariadbs_text() {
                 // model; everything else is its text.
                 "GRANT INSERT, UPDATE, DELETE, CREATE, DROP, REFERENCES, INDEX, ALTER, \
                  CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, CREATE VIEW, SHOW VIEW, \
-                 CREATE ROUTINE, ALTER ROUTINE, EVENT, TRIGGER ON `db5`.* TO `v1`@`%`",
+                 CREATE ROUTINE, ALTER ROUTINE, EVENT, TRIGGER, DELETE HISTORY ON `db5`.* TO `v1`@`%`",
                 "GRANT SELECT, UPDATE ON `db1`.`t1` TO `v1`@`%`",
                 "GRANT ALL PRIVILEGES ON `db1`.`t2` TO `v1`@`%` WITH GRANT OPTION",
             ],

@@ -668,11 +668,13 @@ impl Session {
             ));
             return;
         };
+        // MariaDB 10.11: CONNECTION ADMIN (or SUPER) kills other accounts' sessions.
         if target.user != self.identity.user
             && !self.has_global(strata_sql::account::Privilege::Super)
+            && !self.has_global(strata_sql::account::Privilege::ConnectionAdmin)
         {
             self.err(&MysqlError::new(
-                codes::NO_SUCH_THREAD,
+                codes::KILL_DENIED,
                 format!("You are not owner of thread {id}"),
             ));
             return;
