@@ -132,14 +132,16 @@ impl AccountRecord {
                 .transpose()?,
         };
         a.max_user_connections = self.max_user_connections;
-        a.global = PrivSet::from_names(&self.global)?;
+        a.global = PrivSet::from_names(&self.global, Level::Global)?;
         for g in self.databases {
             a.databases
-                .insert(g.db, PrivSet::from_names(&g.privileges)?);
+                .insert(g.db, PrivSet::from_names(&g.privileges, Level::Database)?);
         }
         for g in self.tables {
-            a.tables
-                .insert((g.db, g.table), PrivSet::from_names(&g.privileges)?);
+            a.tables.insert(
+                (g.db, g.table),
+                PrivSet::from_names(&g.privileges, Level::Table)?,
+            );
         }
         Ok(a)
     }

@@ -193,10 +193,12 @@ impl PrivSet {
         out
     }
 
-    pub(super) fn from_names(names: &[String]) -> Result<PrivSet, String> {
+    /// The set stored as `names` at `level`. A set stored with the ALL mark holds every
+    /// privilege of its level, also those added to Strata after it was stored.
+    pub(super) fn from_names(names: &[String], level: Level) -> Result<PrivSet, String> {
         names.iter().try_fold(PrivSet::EMPTY, |set, name| {
             if name == ALL_MARK_NAME {
-                return Ok(set | PrivSet(ALL_MARK));
+                return Ok(set | PrivSet::all(level));
             }
             ORDER
                 .iter()
@@ -271,5 +273,28 @@ impl GrantTarget {
             GrantTarget::Database(_) => Level::Database,
             GrantTarget::Table(..) => Level::Table,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_stored_with_all_holds_privileges_added_since() {
+        // What an account granted ALL ON *.* was stored as before FILE, SHUTDOWN and
+        // SUPER's split were modelled: its own names and the ALL mark.
+        let old: Vec<String> = ["SELECT", "INSERT", "SUPER", "GRANT OPTION", ALL_MARK_NAME]
+            .map(String::from)
+            .to_vec();
+        let set = PrivSet::from_names(&old, Level::Global).expect("known names");
+        assert!(set.contains(PrivSet::all(Level::Global)));
+        assert!(set.contains(PrivSet::of(Privilege::ConnectionAdmin)));
+        assert!(set.grant_option());
+        assert_eq!(set.grant_list(Level::Global), "ALL PRIVILEGES");
+        let listed: Vec<String> = ["SELECT", "FILE"].map(String::from).to_vec();
+        let set = PrivSet::from_names(&listed, Level::Global).expect("known names");
+        assert_eq!(set.grant_list(Level::Global), "SELECT, FILE");
+        assert!(PrivSet::from_names(&["NOPE".to_string()], Level::Table).is_err());
     }
 }
