@@ -384,6 +384,16 @@ async fn show_about_a_table_of_another_database_needs_a_privilege_on_it() -> Tes
     ] {
         assert_eq!(code(u.query_drop(&sql).await), 1142, "{sql}");
     }
+    // A loopback client is `localhost` in messages and USER(), as MariaDB names it.
+    match u.query_drop(format!("SHOW CREATE TABLE {db}.t1")).await {
+        Err(mysql_async::Error::Server(e)) => assert_eq!(
+            e.message,
+            format!("SHOW command denied to user '{user}'@'localhost' for table `{db}`.`t1`")
+        ),
+        other => return Err(format!("SHOW CREATE TABLE: {other:?}").into()),
+    }
+    let me: Option<String> = u.query_first("SELECT USER()").await?;
+    assert_eq!(me, Some(format!("{user}@localhost")));
     root.query_drop(format!("DROP USER {user}")).await?;
     root.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;

@@ -263,7 +263,7 @@ async fn wrong_password_and_unknown_database_are_refused_with_mysql_errors() -> 
     assert_eq!((code, state.as_str()), (1045, "28000"));
     assert_eq!(
         message,
-        "Access denied for user 'root'@'127.0.0.1' (using password: YES)"
+        "Access denied for user 'root'@'localhost' (using password: YES)"
     );
 
     let err = Conn::new(node.opts(Some("no_such_db")))

@@ -94,14 +94,21 @@ impl Session {
     }
 
     /// Checks that the account holds some privilege on table `db.table` (SHOW COLUMNS,
-    /// SHOW INDEX, SHOW CREATE TABLE and DESCRIBE need no more).
-    pub(super) fn authorize_any(&self, db: Option<&str>, table: &str) -> Result<(), MysqlError> {
+    /// SHOW INDEX, SHOW CREATE TABLE and DESCRIBE need no more); `command` names the
+    /// statement in the 1142 message as MariaDB does (`SHOW` for SHOW CREATE TABLE,
+    /// `SELECT` for the others).
+    pub(super) fn authorize_any(
+        &self,
+        db: Option<&str>,
+        table: &str,
+        command: &'static str,
+    ) -> Result<(), MysqlError> {
         let Some(db) = db.or(self.state.db.as_deref()) else {
             return Ok(());
         };
         if self.identity.account.table_privileges(db, table).is_empty() {
             return Err(account_error(&AccountError::TableAccessDenied {
-                command: "SELECT",
+                command,
                 user: self.identity.user.clone(),
                 host: client_host(&self.identity.entry.host).to_string(),
                 db: db.to_string(),

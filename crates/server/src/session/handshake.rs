@@ -292,7 +292,7 @@ pub(crate) async fn log_in(
         Ok(a) => a,
         Err(e) if e.is_disconnect() => return Err(SessionError::Handshake(e.to_string())),
         Err(e) => {
-            let error = e.to_mysql_error(&response.user, peer);
+            let error = e.to_mysql_error(&response.user, super::isolation::shown_host(peer));
             super::audit::login(ctx, id, &response.user, peer, None, error.code);
             ctx.metrics.connection_refused(RefusedReason::AuthFailed);
             let delay = ctx.login_failed(client_ip);
@@ -315,7 +315,7 @@ pub(crate) async fn log_in(
     let Some(account) = account else {
         return fail(
             &mut conn,
-            MysqlError::access_denied(&response.user, peer, false),
+            MysqlError::access_denied(&response.user, super::isolation::shown_host(peer), false),
         )
         .await;
     };
@@ -457,8 +457,10 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
         &ctx.sha2_cache,
     )
     .await
-    .map_err(|e| e.to_mysql_error(&request.user, &host))?;
-    let account = account.ok_or_else(|| MysqlError::access_denied(&request.user, &host, false))?;
+    .map_err(|e| e.to_mysql_error(&request.user, super::isolation::shown_host(&host)))?;
+    let account = account.ok_or_else(|| {
+        MysqlError::access_denied(&request.user, super::isolation::shown_host(&host), false)
+    })?;
     session.client.scramble = authenticated.scramble;
     session.identity.user = request.user.clone();
     session.identity.accounts_version = session

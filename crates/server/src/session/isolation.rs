@@ -660,11 +660,21 @@ const TABLE_NAME_TABLES: &[&str] = &[
 
 /// The host part of a client address (`ip:port` -> `ip`).
 pub(super) fn client_host(peer: &str) -> &str {
-    match peer.rsplit_once(':') {
+    let host = match peer.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
             host.trim_start_matches('[').trim_end_matches(']')
         }
         _ => peer,
+    };
+    shown_host(host)
+}
+
+/// A client's host as MariaDB names it in messages and `USER()`: a loopback client is
+/// `localhost` (MariaDB does so before any name lookup), others their address.
+pub(super) fn shown_host(ip: &str) -> &str {
+    match ip {
+        "127.0.0.1" | "::1" => "localhost",
+        other => other,
     }
 }
 

@@ -79,7 +79,8 @@ impl Session {
                         ColumnDef::varchar(&item.name),
                         Some(format!(
                             "{}@{}",
-                            self.identity.user, self.identity.entry.host
+                            self.identity.user,
+                            super::isolation::shown_host(&self.identity.entry.host)
                         )),
                     ),
                     SelectFunction::CurrentUser => (
@@ -175,9 +176,10 @@ impl Session {
             Show::CreateTable { table }
             | Show::Columns { table, .. }
             | Show::Index { table, .. } => {
-                match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
-                    .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
-                {
+                let command = if create_table { "SHOW" } else { "SELECT" };
+                match logical_or_refused(&self.ctx.topology, table.schema.as_deref()).and_then(
+                    |()| self.authorize_any(table.schema.as_deref(), &table.name, command),
+                ) {
                     Ok(()) => {
                         return self
                             .show_about_table(
@@ -201,8 +203,9 @@ impl Session {
                 match own {
                     Some(answer) => answer,
                     None => match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
-                        .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name))
-                    {
+                        .and_then(|()| {
+                            self.authorize_any(table.schema.as_deref(), &table.name, "SHOW")
+                        }) {
                         Ok(()) => return self.forward(sql, raw, more).await,
                         Err(e) => Err(e),
                     },
