@@ -594,3 +594,54 @@ async fn a_short_wait_timeout_does_not_reach_the_next_session_through_the_pool()
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_reads_keep_their_connection_on_one_data_node() -> TestResult {
+    // Two storage connections shared by two sessions: a handler must stay on the
+    // connection that opened it while the other session takes the other one.
+    let node = small_pool(2).await?;
+    let mut a = node.connect(Some("test")).await?;
+    let mut b = node.connect(Some("test")).await?;
+    a.query_drop("CREATE TABLE hd (id INT PRIMARY KEY, v INT)")
+        .await?;
+    a.query_drop("INSERT INTO hd VALUES (1, 10), (2, 20), (3, 30)")
+        .await?;
+    a.query_drop("HANDLER hd OPEN AS h").await?;
+    let first: Vec<(i32, i32)> = a.query("HANDLER h READ `PRIMARY` FIRST").await?;
+    assert_eq!(first, [(1, 10)]);
+    b.query_drop("BEGIN").await?;
+    let n: Option<i64> = b.query_first("SELECT COUNT(*) FROM hd FOR UPDATE").await?;
+    assert_eq!(n, Some(3));
+    let next: Vec<(i32, i32)> = a.query("HANDLER h READ `PRIMARY` NEXT").await?;
+    assert_eq!(next, [(2, 20)]);
+    let found: Vec<(i32, i32)> = a
+        .query("HANDLER h READ `PRIMARY` = (3) WHERE v > 5")
+        .await?;
+    assert_eq!(found, [(3, 30)]);
+    b.query_drop("COMMIT").await?;
+    a.query_drop("HANDLER h CLOSE").await?;
+    // MariaDB's own error for a handler that is not open.
+    let closed = a.query_drop("HANDLER h READ NEXT").await;
+    assert_eq!(
+        closed.as_ref().err().and_then(server_error).map(|e| e.0),
+        Some(1109)
+    );
+    // A storage schema's table stays private.
+    let private = a.query_drop("HANDLER mysql.user OPEN").await;
+    assert_eq!(
+        private.as_ref().err().and_then(server_error).map(|e| e.0),
+        Some(1044)
+    );
+    a.query_drop("DROP TABLE hd").await?;
+    node.shutdown().await;
+
+    // Over several data nodes a handler would read one node's rows.
+    let (node, mut c) = node_and_conn(2).await?;
+    let over_two = c.query_drop("HANDLER t OPEN").await;
+    assert_eq!(
+        over_two.as_ref().err().and_then(server_error).map(|e| e.0),
+        Some(1235)
+    );
+    node.shutdown().await;
+    Ok(())
+}

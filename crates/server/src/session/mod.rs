@@ -43,6 +43,7 @@ mod fence;
 mod firewall;
 mod flush;
 mod globals;
+mod handler;
 pub(crate) mod handshake;
 mod identity;
 mod isolation;

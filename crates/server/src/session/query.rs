@@ -83,6 +83,13 @@ pub(super) fn connection_state(
     }
 }
 
+/// True when the statement's first word is `word`.
+fn starts_with_word(sql: &str, word: &str) -> bool {
+    code_tokens(sql)
+        .next()
+        .is_some_and(|t| t.kind == TokenKind::Ident && t.is_keyword(sql, word))
+}
+
 /// True when the statement names a user variable (`@x`).
 pub(super) fn reads_user_variables(sql: &str, bytes: ByteSummary) -> bool {
     bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar)
@@ -368,6 +375,9 @@ impl Session {
                 if kind == StatementKind::Other {
                     if let Some(flush) = strata_sql::flush_kind(sql) {
                         return self.flush(flush, sql, raw, more).await;
+                    }
+                    if starts_with_word(sql, "HANDLER") {
+                        return self.handler(sql, raw, more).await;
                     }
                 }
                 if kind == StatementKind::Lock {
