@@ -33,6 +33,15 @@ async fn dynamic_sql_from_user_variables_is_checked_and_run_on_one_data_node() -
     // functions (MariaDB's own tests build statements with SFORMAT).
     let formatted = "EXECUTE IMMEDIATE SFORMAT('SELECT {} * {}', @n + 1, LENGTH('ab'))";
     assert_eq!(first_int(&mut c, formatted).await?, 84);
+    // The session's own character set and collation (MariaDB's tests build views so).
+    c.query_drop("SET NAMES latin1 COLLATE latin1_bin").await?;
+    let collation: Option<String> = c
+        .query_first(
+            "EXECUTE IMMEDIATE SFORMAT('SELECT COLLATION(CONVERT(''a'' USING {}) COLLATE {})',              @@character_set_connection, @@collation_connection)",
+        )
+        .await?;
+    assert_eq!(collation.as_deref(), Some("latin1_bin"));
+    c.query_drop("SET NAMES utf8mb4").await?;
     assert_eq!(
         first_int(&mut c, "EXECUTE IMMEDIATE REPLACE(@q, '42', '43')").await?,
         43
@@ -63,7 +72,11 @@ async fn dynamic_sql_from_user_variables_is_checked_and_run_on_one_data_node() -
         ),
         // Text the compute node cannot know before it runs, or whose evaluation could
         // change or tell something: system variables, other functions.
-        ("EXECUTE IMMEDIATE @@sql_mode", 1235),
+        ("EXECUTE IMMEDIATE @@hostname", 1235),
+        (
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', @@global.sql_mode)",
+            1235,
+        ),
         (
             "EXECUTE IMMEDIATE CONCAT('SELECT ', QUOTE(DATABASE()))",
             1235,

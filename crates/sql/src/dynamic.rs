@@ -97,6 +97,7 @@ fn classify_expression<'a>(
     }
     let evaluable = expr.iter().enumerate().all(|(i, t)| match t.kind {
         k if k.is_literal() || k == TokenKind::UserVar => true,
+        TokenKind::SysVar => session_variable_kept_in_step(t.text(sql)),
         // Operators; not `:=` (an assignment) nor `.` (a qualified, maybe stored, function).
         TokenKind::Punct => !matches!(t.text(sql), ":=" | "." | ";"),
         TokenKind::Ident => {
@@ -117,6 +118,35 @@ fn classify_expression<'a>(
     } else {
         DynamicSource::Opaque
     }
+}
+
+/// Session variables whose value on the session's storage connection is the session's
+/// own (the client's character sets, SQL mode, time zone): `@@x`, `@@session.x`,
+/// `@@local.x`. Global values and the variables the compute node answers itself
+/// (`@@version`, `@@hostname`, `@@last_insert_id`, ...) are not.
+fn session_variable_kept_in_step(text: &str) -> bool {
+    const KEPT: &[&str] = &[
+        "character_set_client",
+        "character_set_connection",
+        "character_set_results",
+        "collation_connection",
+        "sql_mode",
+        "time_zone",
+        "lc_time_names",
+        "div_precision_increment",
+        "group_concat_max_len",
+    ];
+    let name = text.trim_start_matches('@');
+    let name = ["session.", "local."]
+        .iter()
+        .find_map(|p| {
+            name.get(..p.len())
+                .filter(|head| head.eq_ignore_ascii_case(p))
+                .map(|_| &name[p.len()..])
+        })
+        .unwrap_or(name);
+    let name = name.trim_matches('`');
+    KEPT.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// Built-in functions whose value depends only on their arguments (and the session's
@@ -238,8 +268,14 @@ mod tests {
                 "{evaluable}"
             );
         }
+        assert!(matches!(
+            source("EXECUTE IMMEDIATE SFORMAT('SELECT _utf8mb4 ''a'' COLLATE {}', @@collation_connection, @@session.character_set_connection)"),
+            Some((Evaluable(_), false))
+        ));
         for opaque in [
-            "EXECUTE IMMEDIATE @@sql_mode",
+            "EXECUTE IMMEDIATE @@hostname",
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', @@global.sql_mode)",
+            "EXECUTE IMMEDIATE CONCAT('SELECT ', @@version)",
             "EXECUTE IMMEDIATE CONCAT('SELECT ', f(1))",
             "EXECUTE IMMEDIATE CONCAT('SELECT ', db.concat(1))",
             "EXECUTE IMMEDIATE CONCAT('SELECT ', NEXTVAL(s))",
