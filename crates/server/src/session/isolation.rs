@@ -509,6 +509,11 @@ impl Session {
                     table.eq_ignore_ascii_case("GLOBAL_VARIABLES")
                 )
             ),
+            InformationSchemaTable::Status => format!(
+                "SELECT VARIABLE_NAME, IF(VARIABLE_NAME = 'THREADS_CONNECTED', '{}', \
+                 VARIABLE_VALUE) AS VARIABLE_VALUE FROM information_schema.`{table}`",
+                self.ctx.session_count()
+            ),
             InformationSchemaTable::SystemVariables => format!(
                 // Every column in MariaDB 10.11's order; a value that is NULL (a global
                 // variable's SESSION_VALUE) stays NULL, and the option file a value came

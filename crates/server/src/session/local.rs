@@ -225,8 +225,8 @@ impl Session {
                     Err(r) => Err(self.refusal_error(&r)),
                 }
             }
-            Show::Status { .. }
-            | Show::Warnings { .. }
+            Show::Status { .. } => return self.show_status(sql, more).await,
+            Show::Warnings { .. }
             | Show::Errors { .. }
             | Show::Engines
             | Show::Charset { .. }

@@ -55,6 +55,7 @@ mod prepared;
 mod query;
 mod read_then_write;
 mod reads;
+mod show_status;
 mod state;
 mod statement_vars;
 mod transaction;

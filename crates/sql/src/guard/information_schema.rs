@@ -19,6 +19,9 @@ pub enum InformationSchemaTable {
     ProcessList,
     /// Variables, with the ones that identify a storage server masked.
     Variables,
+    /// `GLOBAL_STATUS`/`SESSION_STATUS`: the home data node's counters, as `SHOW
+    /// STATUS` shows them, with the compute node's own client count.
+    Status,
     /// `SYSTEM_VARIABLES`: variables with their metadata, masked as `Variables`.
     SystemVariables,
     /// `PLUGINS`: the plugins built into the storage server (its features, like
@@ -60,9 +63,6 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         "KEYWORDS",
         "SQL_FUNCTIONS",
         "PROFILING",
-        // The storage node's counters, as `SHOW [GLOBAL] STATUS` shows them.
-        "GLOBAL_STATUS",
-        "SESSION_STATUS",
     ];
     let upper = name.to_ascii_uppercase();
     if let Some((_, col)) = PER_SCHEMA.iter().find(|(t, _)| *t == upper) {
@@ -74,6 +74,7 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
     match upper.as_str() {
         "PROCESSLIST" => Some(T::ProcessList),
         "GLOBAL_VARIABLES" | "SESSION_VARIABLES" => Some(T::Variables),
+        "GLOBAL_STATUS" | "SESSION_STATUS" => Some(T::Status),
         "SYSTEM_VARIABLES" => Some(T::SystemVariables),
         "PLUGINS" => Some(T::Plugins),
         _ => None,

@@ -1,0 +1,38 @@
+//! `SHOW [GLOBAL|SESSION] STATUS` (and information_schema's `GLOBAL_STATUS` /
+//! `SESSION_STATUS`, see `isolation`): the home data node's counters with the compute
+//! node's own client count.
+
+use super::{Answer, Session, SessionError};
+use crate::results::LocalResult;
+
+impl Session {
+    /// `SHOW [GLOBAL|SESSION] STATUS`: the home data node's counters (on the session's
+    /// connection, so `FLUSH STATUS` before it counts), except `Threads_connected`, which
+    /// is the compute node's own number of client connections: the storage node's counts
+    /// Strata's pooled connections, which come and go with load (MariaDB's tests wait for
+    /// it to fall back after their connections close).
+    pub(super) async fn show_status(
+        &mut self,
+        sql: &str,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let text = self.rewrite_schemas(sql);
+        let (columns, mut rows) = match self.home_result(&text, false).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        for row in &mut rows {
+            let name = row.first().cloned().flatten().unwrap_or_default();
+            if name.eq_ignore_ascii_case("Threads_connected") {
+                if let Some(value) = row.get_mut(1) {
+                    *value = Some(self.ctx.session_count().to_string());
+                }
+            }
+        }
+        self.write_local(&LocalResult { columns, rows }, more);
+        Ok(Answer::Ok)
+    }
+}
