@@ -466,3 +466,66 @@ async fn a_read_only_session_cannot_create_or_drop_databases() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_database_changes_the_options_on_every_data_node() -> TestResult {
+    let (storage, node) = node_on_shared(2).await?;
+    let mut c = node.connect(Some("test")).await?;
+    let db = unique_name("alt");
+    c.query_drop(format!("CREATE DATABASE {db}")).await?;
+    c.query_drop(format!(
+        "ALTER SCHEMA {db} DEFAULT CHARACTER SET utf8 COMMENT 'hi'"
+    ))
+    .await?;
+    let show = format!("SHOW CREATE DATABASE {db}");
+    let row: Option<(String, String)> = c.query_first(&show).await?;
+    assert_eq!(
+        row.ok_or("no row")?.1,
+        format!(
+            "CREATE DATABASE `{db}` /*!40100 DEFAULT CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci */ COMMENT 'hi' /*!999999 DEFAULT DATANODE '1,2' */"
+        )
+    );
+    // The current database when none is named; each data node's physical database.
+    c.query_drop(format!("USE {db}")).await?;
+    c.query_drop("ALTER DATABASE COLLATE latin1_bin").await?;
+    // A database made through SQL has its own name on each data node.
+    let physical = db.clone();
+    for i in 0..storage.len() {
+        let mut direct = mysql_async::Conn::new(storage.opts(i, None)).await?;
+        let collation: Option<String> = direct
+            .exec_first(
+                "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (&physical,),
+            )
+            .await?;
+        assert_eq!(collation.as_deref(), Some("latin1_bin"), "storage node {i}");
+        direct.disconnect().await?;
+    }
+    // MariaDB's answers: no database selected, a storage schema, a wrong clause.
+    c.query_drop("USE test").await?;
+    let mut none = node.connect(None).await?;
+    assert_eq!(
+        error_of(&mut none, "ALTER DATABASE CHARACTER SET latin1")
+            .await
+            .0,
+        Some(1046)
+    );
+    assert_eq!(
+        error_of(&mut c, "ALTER DATABASE mysql CHARACTER SET latin1")
+            .await
+            .0,
+        Some(1044)
+    );
+    assert_eq!(
+        error_of(
+            &mut c,
+            &format!("ALTER DATABASE {db} UPGRADE DATA DIRECTORY NAME")
+        )
+        .await
+        .0,
+        Some(1235)
+    );
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}

@@ -7,11 +7,12 @@
 //!     [[DEFAULT] {CHARACTER SET | CHARSET} [=] cs] [[DEFAULT] COLLATE [=] coll]
 //!     [COMMENT [=] 'text'] [DEFAULT DATANODE '1,3-4'] [RW_SPLIT [=] 'replicas']
 //! DROP {DATABASE | SCHEMA} [IF EXISTS] db
-//! ALTER {DATABASE | SCHEMA} db RW_SPLIT [=] 'replicas'
+//! ALTER {DATABASE | SCHEMA} [db] [[DEFAULT] {CHARACTER SET | CHARSET} [=] cs]
+//!     [[DEFAULT] COLLATE [=] coll] [COMMENT [=] 'text'] [RW_SPLIT [=] 'replicas']
 //! ```
 //!
-//! ALTER DATABASE takes Strata's `RW_SPLIT` alone; any other ALTER DATABASE is not a
-//! database statement here (the guard refuses it).
+//! Any other ALTER DATABASE (`UPGRADE DATA DIRECTORY NAME`) is not a database statement
+//! here (the guard refuses it).
 
 use crate::ddl::parse_data_nodes;
 use crate::error::SqlError;
@@ -29,12 +30,15 @@ pub enum DatabaseStatement {
         /// `IF EXISTS` was given.
         if_exists: bool,
     },
-    /// `ALTER DATABASE name RW_SPLIT 'mode'`.
-    AlterRwSplit {
-        /// The logical database, unquoted.
-        name: String,
-        /// The mode as written.
-        rw_split: String,
+    /// `ALTER DATABASE [name] [options] [RW_SPLIT 'mode']`.
+    Alter {
+        /// The logical database, unquoted; None for the current database.
+        name: Option<String>,
+        /// Character set, collation and comment options as written, for the storage
+        /// nodes (empty when none were given).
+        options: String,
+        /// `RW_SPLIT '...'` (Strata's own): the mode as written.
+        rw_split: Option<String>,
     },
 }
 
@@ -56,15 +60,15 @@ pub struct CreateDatabase {
     pub rw_split: Option<String>,
 }
 
-/// True when `sql` is a CREATE or DROP of a DATABASE or SCHEMA (cheap: looks at the
-/// first keywords only).
+/// True when `sql` is a CREATE, DROP or ALTER of a DATABASE or SCHEMA (cheap: looks at
+/// the first keywords only; an ALTER is one when it parses).
 pub fn is_database_statement(sql: &str) -> bool {
     let mut p = Parser::new(sql);
     if p.eat_keyword("ALTER") {
         return (p.peek_is_keyword("DATABASE") || p.peek_is_keyword("SCHEMA"))
             && matches!(
                 parse_database_statement(sql),
-                Ok(DatabaseStatement::AlterRwSplit { .. })
+                Ok(DatabaseStatement::Alter { .. })
             );
     }
     if p.eat_keyword("CREATE") {
@@ -93,12 +97,25 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
     }
     if p.eat_keyword("ALTER") {
         expect_database(&mut p)?;
-        let name = p.ident()?;
-        p.expect_keyword("RW_SPLIT")?;
-        p.eat_punct("=");
-        let rw_split = p.string()?;
-        p.expect_end()?;
-        return Ok(DatabaseStatement::AlterRwSplit { name, rw_split });
+        const OPTION_WORDS: &[&str] = &[
+            "DEFAULT",
+            "CHARACTER",
+            "CHARSET",
+            "COLLATE",
+            "COMMENT",
+            "RW_SPLIT",
+        ];
+        let named = !OPTION_WORDS.iter().any(|w| p.peek_is_keyword(w));
+        let name = if named { Some(p.ident()?) } else { None };
+        let (options, data_nodes, rw_split) = database_options(&mut p)?;
+        if data_nodes.is_some() || (options.is_empty() && rw_split.is_none()) {
+            return Err(p.error("CHARACTER SET, COLLATE, COMMENT or RW_SPLIT"));
+        }
+        return Ok(DatabaseStatement::Alter {
+            name,
+            options,
+            rw_split,
+        });
     }
     p.expect_keyword("CREATE")?;
     let or_replace = p.eat_keyword("OR");
@@ -113,6 +130,22 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         p.expect_keyword("EXISTS")?;
     }
     let name = p.ident()?;
+    let (options, data_nodes, rw_split) = database_options(&mut p)?;
+    Ok(DatabaseStatement::Create(CreateDatabase {
+        name,
+        if_not_exists,
+        or_replace,
+        options,
+        data_nodes,
+        rw_split,
+    }))
+}
+
+/// A database's options to the end of the statement: MySQL's as written (for the
+/// storage nodes), `DEFAULT DATANODE '...'` and `RW_SPLIT '...'`.
+type DatabaseOptions = (String, Option<Vec<u32>>, Option<String>);
+
+fn database_options(p: &mut Parser<'_>) -> Result<DatabaseOptions, SqlError> {
     let mut options: Vec<String> = Vec::new();
     let mut data_nodes = None;
     let mut rw_split = None;
@@ -152,14 +185,7 @@ pub fn parse_database_statement(sql: &str) -> Result<DatabaseStatement, SqlError
         p.advance();
         options.push(format!("{keyword} {}", p.text(value)));
     }
-    Ok(DatabaseStatement::Create(CreateDatabase {
-        name,
-        if_not_exists,
-        or_replace,
-        options: options.join(" "),
-        data_nodes,
-        rw_split,
-    }))
+    Ok((options.join(" "), data_nodes, rw_split))
 }
 
 fn expect_database(p: &mut Parser<'_>) -> Result<(), SqlError> {
@@ -201,18 +227,35 @@ mod tests {
         assert!(parse_database_statement("CREATE DATABASE d RW_SPLIT replicas").is_err());
         assert_eq!(
             parse_database_statement("alter schema `d` rw_split = 'off';"),
-            Ok(DatabaseStatement::AlterRwSplit {
-                name: "d".into(),
-                rw_split: "off".into()
+            Ok(DatabaseStatement::Alter {
+                name: Some("d".into()),
+                options: String::new(),
+                rw_split: Some("off".into())
             })
         );
-        assert!(is_database_statement(
-            "ALTER DATABASE d RW_SPLIT 'replicas'"
-        ));
-        assert!(!is_database_statement(
-            "ALTER DATABASE d CHARACTER SET latin1"
-        ));
-        assert!(!is_database_statement("ALTER TABLE d RW_SPLIT 'replicas'"));
+        assert_eq!(
+            parse_database_statement("ALTER SCHEMA DEFAULT CHARSET = utf8 COMMENT 'c'"),
+            Ok(DatabaseStatement::Alter {
+                name: None,
+                options: "CHARACTER SET utf8 COMMENT 'c'".into(),
+                rw_split: None
+            })
+        );
+        for sql in [
+            "ALTER DATABASE d RW_SPLIT 'replicas'",
+            "ALTER DATABASE d CHARACTER SET latin1",
+            "ALTER DATABASE COLLATE latin1_bin",
+        ] {
+            assert!(is_database_statement(sql), "{sql}");
+        }
+        for sql in [
+            "ALTER TABLE d RW_SPLIT 'replicas'",
+            "ALTER DATABASE d UPGRADE DATA DIRECTORY NAME",
+            "ALTER DATABASE d",
+            "ALTER DATABASE d DEFAULT DATANODE '1'",
+        ] {
+            assert!(!is_database_statement(sql), "{sql}");
+        }
     }
 
     #[test]

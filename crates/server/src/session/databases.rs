@@ -43,8 +43,13 @@ impl Session {
             Ok(DatabaseStatement::Drop { name, if_exists }) => {
                 self.drop_database(&name, if_exists, more).await
             }
-            Ok(DatabaseStatement::AlterRwSplit { name, rw_split }) => {
-                self.alter_rw_split(&name, &rw_split, more)
+            Ok(DatabaseStatement::Alter {
+                name,
+                options,
+                rw_split,
+            }) => {
+                self.alter_database(name.as_deref(), &options, rw_split.as_deref(), more)
+                    .await
             }
         };
         match result {
@@ -81,14 +86,51 @@ impl Session {
 
     /// `ALTER DATABASE db RW_SPLIT 'mode'`: a database made through SQL takes the new
     /// mode at its sessions' next read.
-    fn alter_rw_split(&mut self, name: &str, mode: &str, more: bool) -> Result<Answer, MysqlError> {
-        self.check_database_name(name, Privilege::Alter)?;
-        let rw_split = rw_split_named(name, mode)?;
-        self.ctx
-            .topology
-            .catalog()
-            .set_database_rw_split(name, rw_split)
-            .map_err(|e| catalog_error(&e))?;
+    /// `ALTER DATABASE [name] [options] [RW_SPLIT 'mode']`: MySQL's options are applied to
+    /// the database's physical database on each of its data nodes (where SHOW CREATE
+    /// DATABASE reads them back), Strata's RW_SPLIT to its catalog record.
+    async fn alter_database(
+        &mut self,
+        name: Option<&str>,
+        options: &str,
+        mode: Option<&str>,
+        more: bool,
+    ) -> Result<Answer, MysqlError> {
+        let Some(name) = name.map(str::to_string).or_else(|| self.state.db.clone()) else {
+            return Err(MysqlError::no_database());
+        };
+        self.check_database_name(&name, Privilege::Alter)?;
+        self.refuse_in_read_only_session()?;
+        let rw_split = mode.map(|m| rw_split_named(&name, m)).transpose()?;
+        let db = self.ctx.topology.db(&name);
+        if !options.is_empty() {
+            self.commit_before_ddl().await?;
+            match &db {
+                Some(db) => {
+                    for &dnid in &db.data_nodes {
+                        let physical = self.ctx.topology.physical(db, dnid);
+                        let physical = physical.as_deref().unwrap_or(&name);
+                        let text = format!("ALTER DATABASE {} {options}", quote_ident(physical));
+                        self.node_result(dnid, None, &text).await?;
+                    }
+                }
+                // No such database: the home data node answers as MariaDB does (it names
+                // the directory it could not write), the name being no storage schema
+                // or physical database (checked above).
+                None => {
+                    let (dnid, _) = self.home_node()?;
+                    let text = format!("ALTER DATABASE {} {options}", quote_ident(&name));
+                    self.node_result(dnid, None, &text).await?;
+                }
+            }
+        }
+        if let Some(rw_split) = rw_split {
+            self.ctx
+                .topology
+                .catalog()
+                .set_database_rw_split(&name, rw_split)
+                .map_err(|e| catalog_error(&e))?;
+        }
         self.ok(1, more);
         Ok(Answer::Ok)
     }
