@@ -496,7 +496,11 @@ impl Session {
                     condition.push_str(" OR ");
                     condition.push_str(&p);
                 }
-                let rows = format!("SELECT * FROM information_schema.`{table}` WHERE {condition}");
+                let columns = super::definers::information_schema_columns(&self.ctx, table, visible)
+                    .unwrap_or_else(|| "*".into());
+                let rows = format!(
+                    "SELECT {columns} FROM information_schema.`{table}` WHERE {condition}"
+                );
                 match super::views::information_schema_rows(&self.ctx, table, visible) {
                     Some(views) => format!("{rows} UNION ALL {views}"),
                     None => rows,
@@ -665,6 +669,16 @@ pub(super) fn client_host(peer: &str) -> &str {
             host.trim_start_matches('[').trim_end_matches(']')
         }
         _ => peer,
+    }
+}
+
+/// The host part of USER() for a client address: MariaDB names a loopback client
+/// `localhost`, any other by its address (Strata resolves no names).
+pub(super) fn user_host(peer: &str) -> &str {
+    let host = client_host(peer);
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_loopback() => "localhost",
+        _ => host,
     }
 }
 

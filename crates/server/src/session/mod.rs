@@ -37,6 +37,7 @@ mod audit;
 mod backends;
 mod client;
 mod databases;
+mod definers;
 mod distributed;
 mod dynamic;
 mod fence;
@@ -56,6 +57,7 @@ mod read_then_write;
 mod reads;
 mod state;
 mod statement_vars;
+mod table_locks;
 mod transaction;
 mod views;
 
@@ -196,6 +198,9 @@ pub(super) struct StatementState {
     /// It names user variables (`@x`), which live on the session's pinned connection
     /// only (assumed until the text is looked at).
     reads_user_vars: bool,
+    /// It creates, alters or drops an object with a definer: what to record once it
+    /// succeeded.
+    definer: Option<definers::DefinerDdl>,
 }
 
 impl Default for StatementState {
@@ -210,6 +215,7 @@ impl Default for StatementState {
             replica_read: None,
             on_replica: false,
             variables: None,
+            definer: None,
         }
     }
 }
