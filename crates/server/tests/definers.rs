@@ -320,3 +320,38 @@ async fn definers_recorded_through_one_compute_node_are_shown_by_the_others() ->
     drop((one, two));
     cluster_kit::shut_down(nodes).await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_if_not_exists_of_an_existing_object_keeps_its_definer() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    c.query_drop("CREATE DEFINER = 'owner'@'%' PROCEDURE kept_p() SELECT 1")
+        .await?;
+    // Exists already: a note, nothing created, and the definer stays (MariaDB's 1304).
+    c.query_drop("CREATE PROCEDURE IF NOT EXISTS kept_p() SELECT 2")
+        .await?;
+    let warnings: Vec<(String, u16, String)> = c.query("SHOW WARNINGS").await?;
+    assert_eq!(warnings.iter().map(|w| w.1).collect::<Vec<_>>(), [1304]);
+    let shown = column(&mut c, "SHOW CREATE PROCEDURE kept_p", 2).await?;
+    assert_eq!(
+        shown,
+        ["CREATE DEFINER=`owner`@`%` PROCEDURE `kept_p`()\nSELECT 1"]
+    );
+    // Routine names are case-insensitive: the record is found under any case (MariaDB
+    // prints the name as the SHOW wrote it).
+    let shown = column(&mut c, "SHOW CREATE PROCEDURE KEPT_P", 2).await?;
+    assert_eq!(
+        shown,
+        ["CREATE DEFINER=`owner`@`%` PROCEDURE `KEPT_P`()\nSELECT 1"]
+    );
+    c.query_drop("DROP PROCEDURE KEPT_P").await?;
+    c.query_drop("CREATE PROCEDURE kept_p() SELECT 3").await?;
+    let shown = column(&mut c, "SHOW CREATE PROCEDURE kept_p", 2).await?;
+    assert_eq!(
+        shown,
+        ["CREATE DEFINER=`root`@`%` PROCEDURE `kept_p`()\nSELECT 3"]
+    );
+    c.query_drop("DROP PROCEDURE kept_p").await?;
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
