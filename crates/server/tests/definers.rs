@@ -322,7 +322,7 @@ async fn definers_recorded_through_one_compute_node_are_shown_by_the_others() ->
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn create_if_not_exists_of_an_existing_object_keeps_its_definer() -> TestResult {
+async fn an_existing_object_keeps_its_definer_and_a_renamed_view_takes_it_along() -> TestResult {
     let (node, mut c) = common::node_and_conn(1).await?;
     c.query_drop("CREATE DEFINER = 'owner'@'%' PROCEDURE kept_p() SELECT 1")
         .await?;
@@ -351,6 +351,17 @@ async fn create_if_not_exists_of_an_existing_object_keeps_its_definer() -> TestR
         ["CREATE DEFINER=`root`@`%` PROCEDURE `kept_p`()\nSELECT 3"]
     );
     c.query_drop("DROP PROCEDURE kept_p").await?;
+
+    // A renamed view keeps its definer.
+    c.query_drop("CREATE DEFINER = 'owner'@'%' VIEW renamed_a AS SELECT 1 AS x")
+        .await?;
+    c.query_drop("RENAME TABLE renamed_a TO renamed_b").await?;
+    let shown = column(&mut c, "SHOW CREATE VIEW renamed_b", 1).await?;
+    assert_eq!(
+        shown,
+        ["CREATE ALGORITHM=UNDEFINED DEFINER=`owner`@`%` SQL SECURITY DEFINER VIEW `renamed_b` AS select 1 AS `x`"]
+    );
+    c.query_drop("DROP VIEW renamed_b").await?;
     drop(c);
     node.shutdown().await;
     Ok(())

@@ -76,6 +76,8 @@ pub enum ObjectVerb {
     Alter,
     /// `DROP`.
     Drop,
+    /// `RENAME TABLE` (of views: their definers move with them).
+    Rename,
 }
 
 /// The head of a CREATE/ALTER/DROP of an object that has a definer.
@@ -93,8 +95,9 @@ pub struct ObjectDdl {
     pub if_not_exists: bool,
     /// `OR REPLACE` was written.
     pub or_replace: bool,
-    /// `ALTER EVENT ... RENAME TO name`.
-    pub rename_to: Option<ObjectName>,
+    /// The new names, one per name of `names`: `ALTER EVENT ... RENAME TO name`,
+    /// `RENAME TABLE a TO b, ...`; empty when nothing is renamed.
+    pub rename_to: Vec<ObjectName>,
     /// Byte range of the DEFINER clause in the statement text.
     definer_span: Option<(usize, usize)>,
 }
@@ -115,6 +118,9 @@ impl ObjectDdl {
 /// then goes on as any statement).
 pub fn parse_object_ddl(sql: &str) -> Option<ObjectDdl> {
     let mut p = Parser::new(sql);
+    if p.eat_keyword("RENAME") {
+        return parse_rename_table(&mut p);
+    }
     let verb = match p.eat_one_of(&["CREATE", "ALTER", "DROP"])? {
         0 => ObjectVerb::Create,
         1 => ObjectVerb::Alter,
@@ -180,7 +186,7 @@ pub fn parse_object_ddl(sql: &str) -> Option<ObjectDdl> {
             names.push(object_name(&mut p)?);
         }
     }
-    let mut rename_to = None;
+    let mut rename_to = Vec::new();
     if verb == ObjectVerb::Alter && kind == StoredObject::Event {
         // ALTER EVENT e [ON SCHEDULE ...] [...] [RENAME TO e2] [...] [DO body]: the
         // clause stands before DO, at depth 0.
@@ -189,7 +195,7 @@ pub fn parse_object_ddl(sql: &str) -> Option<ObjectDdl> {
                 break;
             }
             if t.is_keyword(sql, "RENAME") && p.eat_keyword("TO") {
-                rename_to = Some(object_name(&mut p)?);
+                rename_to = vec![object_name(&mut p)?];
             }
         }
     }
@@ -202,6 +208,36 @@ pub fn parse_object_ddl(sql: &str) -> Option<ObjectDdl> {
         or_replace,
         rename_to,
         definer_span,
+    })
+}
+
+/// `TABLE[S] a TO b, ...` after RENAME: the names as views' (a table's has no record).
+fn parse_rename_table(p: &mut Parser<'_>) -> Option<ObjectDdl> {
+    p.eat_one_of(&["TABLE", "TABLES"])?;
+    if p.eat_keyword("IF") && !p.eat_keyword("EXISTS") {
+        return None;
+    }
+    let (mut names, mut rename_to) = (Vec::new(), Vec::new());
+    loop {
+        names.push(object_name(p)?);
+        // `WAIT n` / `NOWAIT` stand between the name and TO.
+        while !p.eat_keyword("TO") {
+            p.advance()?;
+        }
+        rename_to.push(object_name(p)?);
+        if !p.eat_punct(",") {
+            break;
+        }
+    }
+    Some(ObjectDdl {
+        verb: ObjectVerb::Rename,
+        kind: StoredObject::View,
+        names,
+        definer: None,
+        if_not_exists: false,
+        or_replace: false,
+        rename_to,
+        definer_span: None,
     })
 }
 
@@ -416,7 +452,17 @@ mod tests {
             "ALTER DEFINER=a@b EVENT e ON SCHEDULE EVERY 1 DAY RENAME TO e2 DO SELECT 1",
         )
         .expect("an event");
-        assert_eq!(d.rename_to.map(|n| n.name), Some("e2".to_string()));
+        assert_eq!(
+            d.rename_to
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>(),
+            ["e2"]
+        );
+        let d = parse_object_ddl("RENAME TABLE v1 TO v2, d.v3 WAIT 1 TO d.v4").expect("a rename");
+        assert_eq!(d.verb, ObjectVerb::Rename);
+        assert_eq!(d.names.len(), 2);
+        assert_eq!(d.rename_to[1].schema.as_deref(), Some("d"));
         assert_eq!(
             parse_object_ddl("CREATE PACKAGE BODY pk AS BEGIN END").map(|d| d.kind),
             Some(StoredObject::PackageBody)

@@ -64,7 +64,10 @@ impl Session {
     ) -> Result<Option<(DefinerDdl, Option<String>)>, MysqlError> {
         if !matches!(
             kind,
-            StatementKind::Create | StatementKind::Alter | StatementKind::Drop
+            StatementKind::Create
+                | StatementKind::Alter
+                | StatementKind::Drop
+                | StatementKind::Rename
         ) {
             return Ok(None);
         }
@@ -88,7 +91,7 @@ impl Session {
         let text = ddl.definer.is_some().then(|| ddl.without_definer(sql));
         let definer = match ddl.verb {
             ObjectVerb::Create => Some(named.unwrap_or(own)),
-            ObjectVerb::Alter | ObjectVerb::Drop => named,
+            ObjectVerb::Alter | ObjectVerb::Drop | ObjectVerb::Rename => named,
         };
         Ok(Some((DefinerDdl { ddl, definer }, text)))
     }
@@ -107,7 +110,7 @@ impl Session {
             return;
         }
         let store = self.ctx.topology.catalog().store();
-        for name in &ddl.names {
+        for (i, name) in ddl.names.iter().enumerate() {
             let Some(db) = name.schema.as_deref().or(self.state.db.as_deref()) else {
                 continue;
             };
@@ -116,11 +119,16 @@ impl Session {
             }
             let done = match (ddl.verb, &change.definer) {
                 (ObjectVerb::Drop, _) => store.drop_definer(db, ddl.kind, &name.name),
+                (ObjectVerb::Rename, _) => Ok(()),
                 (_, Some(definer)) => store.put_definer(db, ddl.kind, &name.name, definer),
                 (_, None) => Ok(()),
             };
-            let renamed = ddl.rename_to.as_ref().map(|to| {
-                let to_db = to.schema.as_deref().unwrap_or(db);
+            let renamed = ddl.rename_to.get(i).map(|to| {
+                let to_db = to
+                    .schema
+                    .as_deref()
+                    .or(self.state.db.as_deref())
+                    .unwrap_or(db);
                 let definer = match &change.definer {
                     Some(d) => Ok(Some(d.clone())),
                     None => store.definer(db, ddl.kind, &name.name),
@@ -153,6 +161,19 @@ impl Session {
             .inspect_err(|e| tracing::warn!(database = %db, error = %e, "definers not read"))
             .ok()
             .flatten()
+    }
+
+    /// True when `table` may be a view of a database on one data node with a recorded
+    /// definer (no table of Strata's has that name), so SHOW CREATE TABLE of it shows
+    /// the definer.
+    pub(super) fn is_recorded_view(&self, table: &strata_sql::ObjectName) -> bool {
+        let Some(db) = table.schema.as_deref().or(self.state.db.as_deref()) else {
+            return false;
+        };
+        self.ctx.topology.catalog().table(db, &table.name).is_none()
+            && self
+                .recorded_definer(db, StoredObject::View, &table.name)
+                .is_some()
     }
 
     /// Answers a SHOW whose result names definers with the recorded ones put in. None

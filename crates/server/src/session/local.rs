@@ -173,19 +173,7 @@ impl Session {
                     .and_then(|db| self.show_create_view(db, &table.name));
                 own.unwrap_or_else(|| Err(MysqlError::no_database()))
             }
-            Show::CreateTable { table }
-                if self
-                    .recorded_definer(
-                        table
-                            .schema
-                            .as_deref()
-                            .or(self.state.db.as_deref())
-                            .unwrap_or(""),
-                        strata_sql::StoredObject::View,
-                        &table.name,
-                    )
-                    .is_some() =>
-            {
+            Show::CreateTable { table } if self.is_recorded_view(&table) => {
                 // A view of a database on one data node: the storage node shows it.
                 let show = strata_sql::DefinerShow::Create {
                     kind: strata_sql::StoredObject::View,
