@@ -196,6 +196,7 @@ data_dir = "{self.root / 'meta'}"
 
 [[user]]
 name = "root"
+host = "localhost"
 password = ""
 {nodes}
 [[database]]

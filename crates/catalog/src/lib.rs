@@ -12,6 +12,7 @@ mod catalog;
 pub mod cluster;
 pub mod config;
 mod data_node_id;
+pub mod definers;
 mod error;
 pub mod etcd;
 pub mod fence;

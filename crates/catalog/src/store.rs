@@ -313,6 +313,7 @@ impl RedbStore {
         txn.open_table(TABLES)?;
         txn.open_table(COUNTERS)?;
         txn.open_table(crate::accounts::ACCOUNTS)?;
+        txn.open_table(crate::definers::DEFINERS)?;
         txn.commit()?;
         tracing::debug!(path = %path.display(), "metadata store open");
         Ok(RedbStore { db })
@@ -534,7 +535,7 @@ impl RedbStore {
 }
 
 /// Table names of one database, read inside a write transaction.
-fn table_names_in(
+pub(crate) fn table_names_in(
     tables: &redb::Table<'_, (&str, &str), &[u8]>,
     db: &str,
 ) -> Result<Vec<String>, CatalogError> {

@@ -98,9 +98,11 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
         ("LOCK INSTANCE FOR BACKUP".into(), &[1227]),
         ("XA RECOVER".into(), &[1227]),
         ("CREATE PROCEDURE p() BEGIN SHUTDOWN; END".into(), &[1227]),
+        // A DEFINER is Strata's to record (root has SUPER): the storage node's
+        // procedure is the backend account's (checked below).
         (
             "CREATE DEFINER = 'root'@'localhost' PROCEDURE p2() SELECT 1".into(),
-            &[1227],
+            &[],
         ),
         (
             "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO SET GLOBAL max_connections = 7".into(),
@@ -177,6 +179,16 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
         assert!(code_of(&e).is_some(), "{sql}: {e}");
     }
 
+    let definer: Option<String> = direct
+        .query_first("SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_NAME = 'p2'")
+        .await?;
+    assert!(
+        definer
+            .as_deref()
+            .is_some_and(|d| d.starts_with(&format!("{backend}@"))),
+        "p2 on the storage node: {definer:?}"
+    );
+    c.query_drop("DROP PROCEDURE p2").await?;
     // Storage nodes: still up, unchanged, no file written, the direct session alive.
     assert_eq!(storage_state(&storage, 0).await?, before[0]);
     assert_eq!(storage_state(&storage, 1).await?, before[1]);

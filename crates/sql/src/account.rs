@@ -506,7 +506,7 @@ fn comma_list<T>(
 }
 
 /// `CURRENT_USER[()]` or an account name.
-fn user_ref(p: &mut Parser<'_>) -> Result<UserRef, SqlError> {
+pub(crate) fn user_ref(p: &mut Parser<'_>) -> Result<UserRef, SqlError> {
     if p.eat_keyword("CURRENT_USER") {
         if p.eat_punct("(") && !p.eat_punct(")") {
             return Err(p.error(")"));

@@ -352,7 +352,10 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         let next_is_eq = toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "="));
         if t.is_keyword(sql, "DEFINER") && next_is_eq {
             // A routine or view runs with its definer's rights on the storage node;
-            // only the current user (the storage account) may be named.
+            // only the current user (the storage account) may be named there. The
+            // session takes a client's DEFINER clause off before this check (and
+            // records it); what still has one here is text it cannot see whole
+            // (prepared, dynamic).
             let current = toks
                 .get(i + 2)
                 .is_some_and(|n| n.is_keyword(sql, "CURRENT_USER"));

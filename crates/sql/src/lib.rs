@@ -8,6 +8,7 @@ pub mod account;
 pub mod classify;
 pub mod database;
 pub mod ddl;
+pub mod definer;
 pub mod digest;
 pub mod dynamic;
 pub mod error;
@@ -42,6 +43,10 @@ pub use account::{
 pub use classify::{classify, classify_head, StatementKind};
 pub use database::{
     is_database_statement, parse_database_statement, CreateDatabase, DatabaseStatement,
+};
+pub use definer::{
+    parse_definer_show, parse_object_ddl, routine_status_query, DefinerShow, ObjectDdl, ObjectVerb,
+    StoredObject,
 };
 pub use digest::{digest_text_into, normalize_digest, Digest};
 pub use error::SqlError;

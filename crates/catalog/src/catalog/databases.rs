@@ -144,6 +144,10 @@ impl Catalog {
         }
         self.sequences.forget_database(name);
         self.forget_views_of(name);
+        if let Err(e) = self.store.drop_definers_of(name) {
+            // Left behind, they are replaced when objects of those names are created.
+            tracing::warn!(database = %name, error = %e, "definers of a dropped database not removed");
+        }
         tracing::info!(database = %name, "logical database dropped");
         Ok(())
     }

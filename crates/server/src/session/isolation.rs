@@ -496,7 +496,11 @@ impl Session {
                     condition.push_str(" OR ");
                     condition.push_str(&p);
                 }
-                let rows = format!("SELECT * FROM information_schema.`{table}` WHERE {condition}");
+                let columns = super::definers::information_schema_columns(&self.ctx, table, visible)
+                    .unwrap_or_else(|| "*".into());
+                let rows = format!(
+                    "SELECT {columns} FROM information_schema.`{table}` WHERE {condition}"
+                );
                 match super::views::information_schema_rows(&self.ctx, table, visible) {
                     Some(views) => format!("{rows} UNION ALL {views}"),
                     None => rows,
@@ -677,9 +681,9 @@ pub(super) fn client_host(peer: &str) -> &str {
 /// A client's host as MariaDB names it in messages and `USER()`: a loopback client is
 /// `localhost` (MariaDB does so before any name lookup), others their address.
 pub(super) fn shown_host(ip: &str) -> &str {
-    match ip {
-        "127.0.0.1" | "::1" => "localhost",
-        other => other,
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(addr) if addr.is_loopback() => "localhost",
+        _ => ip,
     }
 }
 

@@ -173,6 +173,25 @@ impl Session {
                     .and_then(|db| self.show_create_view(db, &table.name));
                 own.unwrap_or_else(|| Err(MysqlError::no_database()))
             }
+            Show::CreateTable { table } if self.is_recorded_view(&table) => {
+                // A view of a database on one data node: the storage node shows it.
+                let show = strata_sql::DefinerShow::Create {
+                    kind: strata_sql::StoredObject::View,
+                    name: table.clone(),
+                };
+                match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
+                    .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name, "SHOW"))
+                {
+                    Ok(()) => match self
+                        .show_with_definers(sql, table.schema.as_deref(), &show, more)
+                        .await
+                    {
+                        Some(done) => return done,
+                        None => return self.forward(sql, raw, more).await,
+                    },
+                    Err(e) => Err(e),
+                }
+            }
             Show::CreateTable { table }
             | Show::Columns { table, .. }
             | Show::Index { table, .. } => {
@@ -206,7 +225,19 @@ impl Session {
                         .and_then(|()| {
                             self.authorize_any(table.schema.as_deref(), &table.name, "SHOW")
                         }) {
-                        Ok(()) => return self.forward(sql, raw, more).await,
+                        Ok(()) => {
+                            let show = strata_sql::DefinerShow::Create {
+                                kind: strata_sql::StoredObject::View,
+                                name: table.clone(),
+                            };
+                            return match self
+                                .show_with_definers(sql, table.schema.as_deref(), &show, more)
+                                .await
+                            {
+                                Some(done) => done,
+                                None => self.forward(sql, raw, more).await,
+                            };
+                        }
                         Err(e) => Err(e),
                     },
                 }
@@ -218,10 +249,31 @@ impl Session {
                     FROM information_schema.PLUGINS";
                 return self.information_schema_query(text, more).await;
             }
+            Show::Other if strata_sql::routine_status_query(sql).is_some() => {
+                // MariaDB answers it from information_schema.ROUTINES too: the
+                // account's databases only, definers as Strata shows them.
+                let text = strata_sql::routine_status_query(sql).unwrap_or_default();
+                return self.information_schema_query(&text, more).await;
+            }
             Show::Other => {
                 let topology = &self.ctx.topology;
                 match strata_sql::check_show_other(sql, &|db| topology.db(db).is_some()) {
-                    Ok(()) => return self.forward(sql, raw, more).await,
+                    Ok(()) => {
+                        if let Some(show) = strata_sql::parse_definer_show(sql) {
+                            let db = match &show {
+                                strata_sql::DefinerShow::Create { name, .. } => name.schema.clone(),
+                                strata_sql::DefinerShow::Triggers { db }
+                                | strata_sql::DefinerShow::Events { db } => db.clone(),
+                            };
+                            if let Some(done) = self
+                                .show_with_definers(sql, db.as_deref(), &show, more)
+                                .await
+                            {
+                                return done;
+                            }
+                        }
+                        return self.forward(sql, raw, more).await;
+                    }
                     Err(r) => Err(self.refusal_error(&r)),
                 }
             }

@@ -37,6 +37,7 @@ mod audit;
 mod backends;
 mod client;
 mod databases;
+mod definers;
 mod distributed;
 mod dynamic;
 mod fence;
@@ -58,6 +59,7 @@ mod reads;
 mod show_status;
 mod state;
 mod statement_vars;
+mod table_locks;
 mod transaction;
 mod views;
 
@@ -198,6 +200,9 @@ pub(super) struct StatementState {
     /// It names user variables (`@x`), which live on the session's pinned connection
     /// only (assumed until the text is looked at).
     reads_user_vars: bool,
+    /// It creates, alters or drops an object with a definer: what to record once it
+    /// succeeded.
+    definer: Option<definers::DefinerDdl>,
 }
 
 impl Default for StatementState {
@@ -212,6 +217,7 @@ impl Default for StatementState {
             replica_read: None,
             on_replica: false,
             variables: None,
+            definer: None,
         }
     }
 }

@@ -210,6 +210,19 @@ impl Session {
                 return Ok(done);
             }
         }
+        // A DEFINER clause is Strata's to record: the storage node's object is the
+        // storage account's.
+        let without_definer = match self.take_definer_clause(sql, kind) {
+            Ok(text) => text,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        let (sql, raw) = match &without_definer {
+            Some(text) => (text.as_str(), text.as_bytes()),
+            None => (sql, raw),
+        };
         // Default deny: what follows answers, plans or forwards only statements that
         // passed, for accounts allowed to run them; what identifies a storage server is
         // replaced by the compute node's own.
@@ -416,11 +429,14 @@ impl Session {
                 if maintenance && (planned || self.ctx.topology.names_differ) {
                     return self.table_maintenance(sql, planned, more).await;
                 }
-                if planned {
+                let answer = if planned {
                     self.statement.keep_digest = as_sent;
-                    return self.planned(sql, raw, ReplyFormat::text(more)).await;
-                }
-                return self.forward(sql, raw, more).await;
+                    self.planned(sql, raw, ReplyFormat::text(more)).await?
+                } else {
+                    self.forward(sql, raw, more).await?
+                };
+                self.record_definer(answer);
+                return Ok(answer);
             }
         };
         match result {
@@ -430,34 +446,6 @@ impl Session {
                 Ok(Answer::Failed)
             }
         }
-    }
-
-    /// What a session whose transactions the compute node coordinates does before (or
-    /// instead of) running a statement: transaction control, implicit commits, the
-    /// autocommit-off transaction start. `NotMine`: run the statement as usual.
-    /// LOCK TABLES runs on the session's home data node, on the connection it keeps
-    /// from then on: Ok when every named table Strata placed lives there alone. A
-    /// table on other (or more) data nodes would be locked in part, or not at all:
-    /// refused (locks over several data nodes are not implemented).
-    fn lock_tables_on_home(&self, sql: &str) -> Result<(), MysqlError> {
-        let Ok((home, _)) = self.home_node() else {
-            return Ok(());
-        };
-        let topo = &self.ctx.topology;
-        for (schema, name) in lock_table_names(sql) {
-            let Some(db) = schema.or_else(|| self.state.db.clone()) else {
-                continue;
-            };
-            let Some(info) = topo.catalog().table(&db, &name) else {
-                continue;
-            };
-            if info.data_nodes.as_slice() != [home] {
-                return Err(MysqlError::not_supported(&format!(
-                    "LOCK TABLES on table '{db}.{name}', which is not on the session's home data node alone (locks over several data nodes)"
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// A transaction begun without a current database may go on in a database over
@@ -474,6 +462,9 @@ impl Session {
                 .any(|db| db.data_nodes.len() > 1)
     }
 
+    /// What a session whose transactions the compute node coordinates does before (or
+    /// instead of) running a statement: transaction control, implicit commits, the
+    /// autocommit-off transaction start. `NotMine`: run the statement as usual.
     pub(super) async fn coordinated_statement(
         &mut self,
         sql: &str,
@@ -856,49 +847,4 @@ async fn evaluate_expressions(
 fn is_integer(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The tables `LOCK TABLE[S] t [[AS] a] lock_type, ...` names, as (schema, name).
-fn lock_table_names(sql: &str) -> Vec<(Option<String>, String)> {
-    let code: Vec<strata_sql::Token> = code_tokens(sql).collect();
-    let ident = |t: &strata_sql::Token| strata_sql::lexer::ident_value(t.text(sql)).into_owned();
-    let mut names = Vec::new();
-    // After LOCK TABLE(S), and after each comma at depth 0: a (qualified) name.
-    let mut at = 2;
-    while let Some(t) = code.get(at) {
-        if !t.kind.is_ident() {
-            break;
-        }
-        let qualified = code.get(at + 1).is_some_and(|d| d.is_punct(sql, "."))
-            && code.get(at + 2).is_some_and(|n| n.kind.is_ident());
-        if qualified {
-            names.push((Some(ident(t)), ident(&code[at + 2])));
-        } else {
-            names.push((None, ident(t)));
-        }
-        match code[at..].iter().position(|n| n.is_punct(sql, ",")) {
-            Some(comma) => at += comma + 1,
-            None => break,
-        }
-    }
-    names
-}
-
-#[cfg(test)]
-mod lock_tests {
-    #[test]
-    fn lock_tables_names_every_table() {
-        assert_eq!(
-            super::lock_table_names("LOCK TABLES a READ, `d`.b AS x WRITE, c LOW_PRIORITY WRITE"),
-            [
-                (None, "a".to_string()),
-                (Some("d".to_string()), "b".to_string()),
-                (None, "c".to_string())
-            ]
-        );
-        assert_eq!(
-            super::lock_table_names("LOCK TABLE t READ LOCAL"),
-            [(None, "t".to_string())]
-        );
-    }
 }

@@ -68,8 +68,24 @@ impl Session {
                     replace,
                 } => {
                     let mut view = ViewInfo::clone(view);
-                    view.definer_user = self.identity.account.user.clone();
-                    view.definer_host = self.identity.account.host.as_str().to_string();
+                    // The account named by DEFINER, else the session's; ALTER VIEW
+                    // without one keeps the view's definer, as MariaDB does.
+                    let change = self.statement.definer.as_ref();
+                    let kept = change
+                        .filter(|c| c.ddl.verb == strata_sql::ObjectVerb::Alter)
+                        .and_then(|_| catalog.view(db, name))
+                        .map(|v| {
+                            strata_sql::UserName::new(
+                                v.definer_user.clone(),
+                                v.definer_host.clone(),
+                            )
+                        });
+                    let definer = change
+                        .and_then(|c| c.definer.clone())
+                        .or(kept)
+                        .unwrap_or_else(|| self.own_definer());
+                    view.definer_user = definer.user;
+                    view.definer_host = definer.host;
                     if let Err(e) = catalog.create_view(db, name, view, *replace) {
                         tracing::info!(database = %db, view = %name, error = %e, "view not recorded");
                         let err = match e {

@@ -261,7 +261,10 @@ fn unknown_and_empty_statements() {
     assert_eq!(code_of("OPTIMIZE TABLE mysql.user"), 1044);
     // ALTER DATABASE is the session's (which checks the name: 1044 for `mysql`).
     assert_eq!(code_of("ALTER SCHEMA test COLLATE utf8mb4_bin"), 0);
-    assert_eq!(code_of("ALTER DATABASE d UPGRADE DATA DIRECTORY NAME"), 1235);
+    assert_eq!(
+        code_of("ALTER DATABASE d UPGRADE DATA DIRECTORY NAME"),
+        1235
+    );
     assert_eq!(
         code_of("CREATE TABLE c (id INT) ENGINE=CONNECT TABLE_TYPE=DOS"),
         1235
