@@ -43,6 +43,7 @@ mod fence;
 mod firewall;
 mod flush;
 mod globals;
+mod grammar;
 pub(crate) mod handshake;
 mod identity;
 mod isolation;
