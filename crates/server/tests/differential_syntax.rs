@@ -3,7 +3,7 @@
 //! parser is asked (the statement is prepared, never run), and the answer is 1235 naming
 //! the construct; SQL MariaDB rejects gets MariaDB's own 1064, word for word. The
 //! constructs Strata now reads (ODBC `{fn}` / `{oj}` escapes, ZEROFILL, COMPRESSED, a
-//! quoted ENGINE, PARTITION BY, EXPLAIN EXTENDED) answer as MariaDB does.
+//! quoted ENGINE, PARTITION BY, EXPLAIN EXTENDED, DROP TABLES) answer as MariaDB does.
 
 mod diffkit;
 
@@ -201,6 +201,19 @@ async fn mariadb_syntax_strata_reads_answers_as_mariadb_does() -> TestResult {
             .await?
             .expect("MariaDB rejects it");
         assert_eq!(error_of(&mut strata, sql).await?, Some(expected), "{sql}");
+    }
+    // DROP TABLES is DROP TABLE: gone from every data node and from the catalog.
+    for conn in [&mut strata, &mut reference] {
+        conn.query_drop("DROP TABLES sp, sz").await?;
+    }
+    for sql in ["SELECT * FROM sp", "SELECT * FROM sz"] {
+        let expected = error_of(&mut reference, sql).await?.map(|e| e.0);
+        assert_eq!(expected, Some(1146), "{sql}");
+        assert_eq!(
+            error_of(&mut strata, sql).await?.map(|e| e.0),
+            expected,
+            "{sql}"
+        );
     }
     // EXPLAIN EXTENDED runs on the data nodes as MariaDB's own EXPLAIN.
     let rows: Vec<mysql_async::Row> = strata

@@ -300,11 +300,7 @@ async fn reads_about_the_server_answer_with_the_compute_node() -> TestResult {
     );
     // Comments alone are OK, as in MariaDB; no text at all is 1065.
     c.query_drop("/* nothing */").await?;
-    let empty = c
-        .query_drop("")
-        .await
-        .err()
-        .ok_or("empty query accepted")?;
+    let empty = c.query_drop("").await.err().ok_or("empty query accepted")?;
     assert_eq!(code_of(&empty), Some(1065));
     drop(c);
     node.shutdown().await;

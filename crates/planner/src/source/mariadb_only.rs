@@ -5,7 +5,7 @@
 //! implies) and `COMPRESSED[=zlib]`, a CREATE TABLE's `PARTITION BY` clause, which
 //! only the data nodes act on (they receive the statement's own text), and the
 //! `EXTENDED` / `PARTITIONS` of an EXPLAIN that the data nodes run; a quoted engine
-//! name (`ENGINE='HEAP'`) is read as the name.
+//! name (`ENGINE='HEAP'`) is read as the name, and `DROP TABLES` as `DROP TABLE`.
 
 use strata_sql::Token;
 
@@ -69,6 +69,17 @@ pub(super) fn edits(code: &[Token], sql: &str, first: Option<&str>) -> Edits {
             .filter(|w| w.is_keyword(sql, "EXTENDED") || w.is_keyword(sql, "PARTITIONS"))
         {
             out.blank.push((word.span.start, word.span.end));
+        }
+    }
+    // DROP [TEMPORARY] TABLES: MariaDB's synonym of DROP TABLE.
+    if first == Some("DROP") {
+        let at = if code.get(1).is_some_and(|t| t.is_keyword(sql, "TEMPORARY")) {
+            2
+        } else {
+            1
+        };
+        if let Some(word) = code.get(at).filter(|t| t.is_keyword(sql, "TABLES")) {
+            out.replace.push((word.span.start, word.span.end, "TABLE "));
         }
     }
     let table_ddl = matches!(first, Some("CREATE") | Some("ALTER"))
@@ -270,6 +281,15 @@ mod tests {
         same(
             "CREATE TABLE t (compressed INT, zerofill INT)",
             "CREATE TABLE t (compressed INT, zerofill INT)",
+        );
+    }
+
+    #[test]
+    fn drop_tables_is_drop_table() {
+        same("DROP TABLES t1, t2", "DROP TABLE t1, t2");
+        same(
+            "drop temporary tables if exists t1",
+            "DROP TEMPORARY TABLE IF EXISTS t1",
         );
     }
 
