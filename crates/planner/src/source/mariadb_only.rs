@@ -44,16 +44,25 @@ const NUMERIC_WORDS: &[&str] = &[
     "SIGNED",
 ];
 
-/// Words after which `COMPRESSED` names a column, not the attribute.
-const BEFORE_A_NAME: &[&str] = &[
-    "ADD",
-    "COLUMN",
-    "CHANGE",
-    "MODIFY",
-    "DROP",
-    "AFTER",
-    "ROW_FORMAT",
-    "TABLE",
+/// Words `COMPRESSED` (the attribute) may follow: string types and `NULL`; it may also
+/// follow a `)` or a character set or collation name.
+const BEFORE_COMPRESSED: &[&str] = &[
+    "CHAR",
+    "VARCHAR",
+    "BINARY",
+    "VARBINARY",
+    "TEXT",
+    "TINYTEXT",
+    "MEDIUMTEXT",
+    "LONGTEXT",
+    "BLOB",
+    "TINYBLOB",
+    "MEDIUMBLOB",
+    "LONGBLOB",
+    "NULL",
+    "BYTE",
+    "ASCII",
+    "UNICODE",
 ];
 
 /// The edits for `code` (the statement's code tokens); `first` is its first word,
@@ -142,10 +151,20 @@ fn odbc_escapes(code: &[Token], sql: &str, out: &mut Edits) {
 fn column_attributes(code: &[Token], sql: &str, out: &mut Edits) {
     for (i, t) in code.iter().enumerate().skip(1) {
         let prev = code[i - 1];
-        let after_type = prev.is_punct(sql, ")") || prev.kind == strata_sql::TokenKind::Ident;
-        if t.is_keyword(sql, "ZEROFILL")
-            && (prev.is_punct(sql, ")") || NUMERIC_WORDS.iter().any(|w| prev.is_keyword(sql, w)))
-        {
+        let after_charset = i >= 2
+            && ["SET", "CHARSET", "COLLATE"]
+                .iter()
+                .any(|w| code[i - 2].is_keyword(sql, w));
+        // The type word itself, or the one before a precision `(...)`.
+        let type_word = if prev.is_punct(sql, ")") {
+            type_before_precision(code, sql, i - 1)
+        } else {
+            Some(prev)
+        };
+        let is_type =
+            |words: &[&str]| type_word.is_some_and(|w| words.iter().any(|k| w.is_keyword(sql, k)));
+        let after_type = after_charset || is_type(BEFORE_COMPRESSED);
+        if t.is_keyword(sql, "ZEROFILL") && is_type(NUMERIC_WORDS) {
             let unsigned = prev.is_keyword(sql, "UNSIGNED")
                 || code
                     .get(i + 1)
@@ -155,10 +174,7 @@ fn column_attributes(code: &[Token], sql: &str, out: &mut Edits) {
             } else {
                 out.replace.push((t.span.start, t.span.end, "UNSIGNED"));
             }
-        } else if t.is_keyword(sql, "COMPRESSED")
-            && after_type
-            && !BEFORE_A_NAME.iter().any(|w| prev.is_keyword(sql, w))
-        {
+        } else if t.is_keyword(sql, "COMPRESSED") && after_type {
             let mut end = t.span.end;
             if let (Some(eq), Some(method)) = (code.get(i + 1), code.get(i + 2)) {
                 if eq.is_punct(sql, "=") && method.kind.is_ident() {
@@ -168,6 +184,22 @@ fn column_attributes(code: &[Token], sql: &str, out: &mut Edits) {
             out.blank.push((t.span.start, end));
         }
     }
+}
+
+/// The token before the `(` that the `)` at `close` closes.
+fn type_before_precision(code: &[Token], sql: &str, close: usize) -> Option<Token> {
+    let mut depth = 0i32;
+    for j in (0..=close).rev() {
+        if code[j].is_punct(sql, ")") {
+            depth += 1;
+        } else if code[j].is_punct(sql, "(") {
+            depth -= 1;
+            if depth == 0 {
+                return j.checked_sub(1).map(|k| code[k]);
+            }
+        }
+    }
+    None
 }
 
 /// `ENGINE = 'HEAP'`: a quoted engine name is read as the name.
@@ -277,6 +309,22 @@ mod tests {
         same(
             "CREATE TABLE t (a INT) engine = 'HEAP'",
             "CREATE TABLE t (a INT) engine =  HEAP ",
+        );
+        same(
+            "CREATE TABLE t (a TEXT CHARACTER SET latin1 COMPRESSED, b TEXT NULL COMPRESSED)",
+            "CREATE TABLE t (a TEXT CHARACTER SET latin1, b TEXT NULL)",
+        );
+        same(
+            "CREATE TABLE t2 SELECT (a) zerofill, f(b) compressed FROM t",
+            "CREATE TABLE t2 SELECT (a) zerofill, f(b) compressed FROM t",
+        );
+        same(
+            "CREATE TABLE t2 SELECT a compressed FROM t ORDER BY compressed",
+            "CREATE TABLE t2 SELECT a compressed FROM t ORDER BY compressed",
+        );
+        same(
+            "ALTER TABLE t CHANGE a compressed INT, RENAME COLUMN b TO compressed",
+            "ALTER TABLE t CHANGE a compressed INT, RENAME COLUMN b TO compressed",
         );
         same(
             "CREATE TABLE t (compressed INT, zerofill INT)",
