@@ -15,6 +15,8 @@ use super::Session;
 
 /// ER_PARSE_ERROR.
 const PARSE_ERROR: u16 = 1064;
+/// ER_SYNTAX_ERROR, MariaDB's other word for a statement its grammar rejects.
+const SYNTAX_ERROR: u16 = 1149;
 /// ER_UNSUPPORTED_PS: the statement cannot be prepared, so its grammar is not known.
 const UNSUPPORTED_PS: u16 = 1295;
 /// Characters of the statement MariaDB quotes after `near` (`%-.80T`).
@@ -78,9 +80,9 @@ impl Session {
         let verdict = match asked {
             Ok(()) => Verdict::Accepted,
             Err(strata_backend::BackendError::Server(err)) => match err.code {
-                PARSE_ERROR => match near_in_original(&err.message, &sent, sql) {
+                PARSE_ERROR | SYNTAX_ERROR => match near_in_original(&err.message, &sent, sql) {
                     Some(message) => Verdict::Rejected(MysqlError {
-                        code: PARSE_ERROR,
+                        code: err.code,
                         state: "42000",
                         message,
                     }),
