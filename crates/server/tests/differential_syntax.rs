@@ -179,6 +179,10 @@ async fn mariadb_syntax_strata_reads_answers_as_mariadb_does() -> TestResult {
             true,
         ),
         (
+            "SELECT id, {x concat(name, id)}, {d '2024-01-01'} FROM sa ORDER BY id",
+            true,
+        ),
+        (
             "SELECT a.id, b.qty FROM {oj sa a LEFT OUTER JOIN sb b ON a.id = b.id} ORDER BY a.id",
             true,
         ),

@@ -1,6 +1,6 @@
 //! MariaDB syntax that sqlparser does not read but that changes nothing the planner
 //! decides, masked out of the text sqlparser is given (same length, so positions stay):
-//! ODBC escapes `{fn expr}` and `{oj join}` (the expression or join itself), and in
+//! ODBC escapes `{fn expr}`, `{oj join}` and `{any_word expr}` (what they hold), and in
 //! CREATE / ALTER TABLE the column attributes `ZEROFILL` (read as the `UNSIGNED` it
 //! implies) and `COMPRESSED[=zlib]`, a CREATE TABLE's `PARTITION BY` clause, which
 //! only the data nodes act on (they receive the statement's own text), and the
@@ -107,7 +107,10 @@ pub(super) fn edits(code: &[Token], sql: &str, first: Option<&str>) -> Edits {
 fn odbc_escapes(code: &[Token], sql: &str, out: &mut Edits) {
     for (i, t) in code.iter().enumerate() {
         let Some(word) = code.get(i + 1) else { break };
-        if !t.is_punct(sql, "{") || !(word.is_keyword(sql, "fn") || word.is_keyword(sql, "oj")) {
+        // `{d '...'}`, `{t '...'}`, `{ts '...'}` are typed literals, which sqlparser reads;
+        // with any other word the escape is what it holds.
+        let literal = ["d", "t", "ts"].iter().any(|w| word.is_keyword(sql, w));
+        if !t.is_punct(sql, "{") || word.kind != strata_sql::TokenKind::Ident || literal {
             continue;
         }
         let mut depth = 0usize;
@@ -139,7 +142,11 @@ fn odbc_escapes(code: &[Token], sql: &str, out: &mut Edits) {
                 top_level.push(*c);
             }
         }
-        let well_formed = !inside.is_empty() && !top_level.iter().any(|c| c.is_punct(sql, ","));
+        // A lone literal names its column after its value in MariaDB, not after the
+        // escape's text as Strata would: left unread.
+        let lone_literal = inside.len() == 1 && inside[0].kind.is_literal();
+        let well_formed =
+            !inside.is_empty() && !lone_literal && !top_level.iter().any(|c| c.is_punct(sql, ","));
         if well_formed {
             out.blank.push((t.span.start, word.span.end));
             out.blank.push((close.span.start, close.span.end));
@@ -283,6 +290,7 @@ mod tests {
             "SELECT {fn concat(a, {fn ucase('x')})} FROM t",
             "SELECT concat(a, ucase('x')) FROM t",
         );
+        same("SELECT {whatever 1 + 1} FROM t", "SELECT 1 + 1 FROM t");
         same(
             "SELECT * FROM {oj t1 LEFT OUTER JOIN t2 ON t1.a = t2.a} WHERE 1",
             "SELECT * FROM t1 LEFT OUTER JOIN t2 ON t1.a = t2.a WHERE 1",
@@ -290,11 +298,12 @@ mod tests {
     }
 
     #[test]
-    fn odbc_escapes_mariadb_rejects_stay_unreadable() {
+    fn odbc_escapes_mariadb_rejects_or_names_otherwise_stay_unreadable() {
         for sql in [
             "SELECT {fn} a FROM t",
             "SELECT {fn a, b} FROM t",
             "SELECT * FROM {oj t1, t2}",
+            "SELECT { date \"1997-10-20\"}",
         ] {
             assert!(Source::new(sql).expect("lexes").parse().is_err(), "{sql}");
         }
