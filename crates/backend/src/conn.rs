@@ -30,6 +30,7 @@ use crate::relay::{
 use crate::BackendError;
 use strata_catalog::DataNodeId;
 
+mod grammar;
 mod local_infile;
 
 /// Capabilities Strata asks of storage nodes: classic EOF packets (the relay converts),
@@ -738,6 +739,13 @@ impl BackendConn {
         if let Some(p) = self.prepared.get(sql) {
             return Ok(p.clone());
         }
+        let prepared = self.prepare(sql).await?;
+        self.prepared.insert(sql.clone(), prepared.clone());
+        Ok(prepared)
+    }
+
+    /// COM_STMT_PREPARE of `sql` and its reply, whatever this connection has cached.
+    async fn prepare(&mut self, sql: &str) -> Result<PreparedOnBackend, BackendError> {
         self.queue_command(com::STMT_PREPARE, sql.as_bytes());
         self.flush().await?;
         let first = self.packet().await?;
@@ -758,14 +766,12 @@ impl BackendConn {
         let params = self.definitions(nparams).await?;
         let columns = self.definitions(ncols).await?;
         self.reply_ended(0);
-        let prepared = PreparedOnBackend {
+        Ok(PreparedOnBackend {
             id,
             params,
             columns,
             warnings,
-        };
-        self.prepared.insert(sql.clone(), prepared.clone());
-        Ok(prepared)
+        })
     }
 
     /// The parameter or column definitions of a prepared statement (none, and no EOF,

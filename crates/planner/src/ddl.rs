@@ -41,7 +41,7 @@ use crate::keys::{key_type_of, Placement};
 use crate::literal::expr_literal;
 use crate::plan::{NodeStatement, Plan, Reply, Write, WriteKind};
 use crate::scope::Resolver;
-use crate::source::{parse_one, Source};
+use crate::source::Source;
 use crate::Planned;
 
 /// A DDL plan: what runs where, and what to record when it succeeded.
@@ -151,7 +151,8 @@ pub(crate) fn plan_sharded_create(
     let Some(stripped) = strip_shard_clause(&text).map_err(shard_clause_error)? else {
         return Ok(None);
     };
-    let stmt = parse_one(&stripped.create_sql)?;
+    // Parsed as any statement is, with what only the data nodes read masked.
+    let stmt = Source::new(&stripped.create_sql)?.parse()?;
     let Statement::CreateTable(ct) = stmt else {
         return Err(PlanError::Parse("SHARD BY outside CREATE TABLE".into()));
     };

@@ -155,7 +155,10 @@ fn maintenance(
         if !more {
             break;
         }
-        i = j;
+        // The next name starts at the next code token (not the space after the `,`).
+        i = (j..src.tokens.len())
+            .find(|&k| src.tokens[k].kind.is_code())
+            .unwrap_or(j);
     }
     nodes.sort();
     Ok(Planned::of(Plan::scatter(

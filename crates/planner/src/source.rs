@@ -19,6 +19,8 @@ use strata_sql::{Lexer, Token, TokenKind};
 use crate::error::PlanError;
 use crate::literal::sql_literal;
 
+mod mariadb_only;
+
 /// Routing asked for by a `/*!strata:...*/` (or `/*!hotdb:...*/`) hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum HintRoute {
@@ -95,6 +97,9 @@ impl<'a> Source<'a> {
             .collect();
         let kw = |i: usize, k: &str| code.get(i).is_some_and(|t| t.is_keyword(sql, k));
         let first = code.first().map(|t| t.text(sql).to_ascii_uppercase());
+        let mariadb_only = mariadb_only::edits(&code, sql, first.as_deref());
+        blank.extend(mariadb_only.blank);
+        replace.extend(mariadb_only.replace);
         let mut masked = Masked::default();
         let mut depth = 0i32;
         let mut i = 0;

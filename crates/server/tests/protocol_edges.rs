@@ -1,5 +1,6 @@
 //! Protocol-level behaviour seen through raw packets and through TLS: unknown commands,
-//! malformed input, COM_FIELD_LIST / COM_STATISTICS, TLS and caching_sha2_password.
+//! malformed input, statements of comments only, COM_FIELD_LIST / COM_STATISTICS, TLS
+//! and caching_sha2_password.
 
 mod common;
 
@@ -67,6 +68,54 @@ async fn unknown_commands_get_error_1047_and_the_session_goes_on() -> TestResult
         "COM_STATISTICS is a status line"
     );
     node.shutdown().await;
+    Ok(())
+}
+
+/// `sql`'s error code on `c`, None when it succeeds.
+async fn error_code(c: &mut Conn, sql: &str) -> Option<u16> {
+    match c.query_drop(sql).await {
+        Ok(()) => None,
+        Err(mysql_async::Error::Server(e)) => Some(e.code),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn a_statement_of_comments_only_is_ok_as_in_mariadb() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let mut direct = Conn::new(storage.opts(0, None)).await?;
+    assert_eq!(
+        error_code(&mut direct, "/* c */").await,
+        None,
+        "MariaDB: OK"
+    );
+    assert_eq!(
+        error_code(&mut direct, "").await,
+        Some(1065),
+        "MariaDB: empty"
+    );
+    for nodes in [1, 4] {
+        let node = ComputeNode::on_shared_storage(nodes).await?;
+        let mut c = node.connect(Some("test")).await?;
+        for sql in [
+            "/* line with only comment */",
+            "-- a line comment\n",
+            "# another\n/* and a block */ ",
+            "/*!99999 SELECT 1 */",
+            "",
+            "   ",
+        ] {
+            let expected = error_code(&mut direct, sql).await;
+            assert_eq!(
+                error_code(&mut c, sql).await,
+                expected,
+                "{nodes} nodes: {sql:?}"
+            );
+        }
+        let one: Option<i64> = c.query_first("SELECT 1 /* the session goes on */").await?;
+        assert_eq!(one, Some(1));
+        node.shutdown().await;
+    }
     Ok(())
 }
 

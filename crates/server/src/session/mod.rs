@@ -44,6 +44,7 @@ mod fence;
 mod firewall;
 mod flush;
 mod globals;
+mod grammar;
 mod handler;
 pub(crate) mod handshake;
 mod identity;

@@ -342,7 +342,7 @@ impl Session {
 
     /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
     /// combines the replies, with this session's merge memory budget.
-    fn explain(&mut self, target: &str, reply: ReplyFormat) -> Answer {
+    async fn explain(&mut self, sql: &str, target: &str, reply: ReplyFormat) -> Answer {
         match self.plan_only(target, None) {
             Ok(planned) => {
                 let budget = self.ctx.config.merge.memory_budget;
@@ -359,6 +359,7 @@ impl Session {
                 Answer::Ok
             }
             Err(e) => {
+                let e = self.syntax_verdict(sql, e, false).await;
                 self.err(&e);
                 Answer::Failed
             }
@@ -375,7 +376,7 @@ impl Session {
         let more = reply.more;
         let keep_digest = std::mem::take(&mut self.statement.keep_digest);
         if let Some(target) = strata_planner::explain_target(sql) {
-            return Ok(self.explain(target, reply));
+            return Ok(self.explain(sql, target, reply).await);
         }
         let digest = strata_sql::normalize_digest(sql);
         let mut planned = self.plan_waiting_digested(sql, &digest).await;
@@ -412,6 +413,7 @@ impl Session {
         let planned = match planned {
             Ok(p) => p,
             Err(e) => {
+                let e = self.syntax_verdict(sql, e, false).await;
                 self.err(&e);
                 return Ok(Answer::Failed);
             }

@@ -182,7 +182,7 @@ impl Session {
         let routed = match self.statement_node(&sql, &digest, None) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => self.home_node(),
-            Err(e) => Err(e),
+            Err(e) => Err(self.syntax_verdict(&sql, e, true).await),
         };
         let Some((dnid, mut lease)) = self.lease_or_report(routed).await else {
             return Ok(());

@@ -190,6 +190,14 @@ impl Session {
             self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
             return Ok(Answer::Failed);
         }
+        // Comments alone: MariaDB's parser found a comment, so its answer is OK (1065 is
+        // for no text at all).
+        if sql.trim_start().starts_with(['/', '-', '#'])
+            && strata_sql::code_tokens(sql).next().is_none()
+        {
+            self.ok(0, more);
+            return Ok(Answer::Ok);
+        }
         let (kind, trivial_select) = classify_head(sql);
         self.statement.kind = Some(kind);
         let bytes = ByteSummary::of(raw);

@@ -1,0 +1,228 @@
+//! MariaDB syntax in a database over 4 data nodes, against one plain MariaDB. What
+//! Strata's parser does not read is never a 1064 when MariaDB accepts it: a data node's
+//! parser is asked (the statement is prepared, never run), and the answer is 1235 naming
+//! the construct; SQL MariaDB rejects gets MariaDB's own 1064, word for word. The
+//! constructs Strata now reads (ODBC `{fn}` / `{oj}` escapes, ZEROFILL, COMPRESSED, a
+//! quoted ENGINE, PARTITION BY, EXPLAIN EXTENDED, DROP TABLES) answer as MariaDB does.
+
+mod diffkit;
+
+use mysql_async::prelude::*;
+
+use diffkit::{
+    create_on_both, differences, drop_and_shut_down, node_and_reference, run, BoxError, Outcome,
+    ER_NOT_SUPPORTED_YET,
+};
+
+type TestResult = Result<(), BoxError>;
+
+const ER_PARSE_ERROR: u16 = 1064;
+
+/// (table, columns and keys, Strata distribution)
+const TABLES: &[(&str, &str, &str)] = &[
+    (
+        "sa",
+        "id INT NOT NULL PRIMARY KEY, name VARCHAR(20) COLLATE utf8mb4_general_ci NULL, d DATE NULL",
+        "SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-4'",
+    ),
+    (
+        "sb",
+        "id INT NOT NULL PRIMARY KEY, qty INT NULL",
+        "SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'",
+    ),
+];
+
+const ROWS: &[&str] = &[
+    "INSERT INTO sa VALUES (1, 'ann', '2024-01-01'), (2, 'Bob', NULL), (3, 'cy', '2020-02-29'), \
+     (4, NULL, '2024-03-01'), (5, 'émile', '2001-01-01')",
+    "INSERT INTO sb VALUES (1, 10), (3, NULL), (5, 7), (6, 1)",
+];
+
+/// `sql`'s error on `conn`, or None when it succeeds.
+async fn error_of(
+    conn: &mut mysql_async::Conn,
+    sql: &str,
+) -> Result<Option<(u16, String)>, BoxError> {
+    Ok(match run(conn, sql).await? {
+        Outcome::Error { code, message } => Some((code, message)),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn valid_mariadb_sql_strata_cannot_read_is_refused_not_called_bad() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("syn", "synref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    // (statement, the construct named in the refusal)
+    let accepted = [
+        ("SELECT CAST(~0 AS UNSIGNED) FROM sa", "\"(~0 AS\""),
+        (
+            "SELECT id, EXTRACT(DAY_MICROSECOND FROM d) FROM sa",
+            "DAY_MICROSECOND",
+        ),
+        (
+            "SELECT id, name LIKE 'a%' ESCAPE _latin1 0x5C FROM sa",
+            "_latin1",
+        ),
+        (
+            "SELECT id, date_add(d, INTERVAL \"1:1\" MINUTE_SECOND) FROM sa",
+            "MINUTE_SECOND",
+        ),
+        ("CREATE TABLE sk (id INT KEY, v INT)", "KEY"),
+    ];
+    for (sql, construct) in accepted {
+        assert_eq!(
+            error_of(&mut reference, sql).await?,
+            None,
+            "MariaDB takes {sql}"
+        );
+        let Some((code, message)) = error_of(&mut strata, sql).await? else {
+            panic!("Strata ran {sql}: update this test with a statement it cannot read");
+        };
+        assert_eq!(code, ER_NOT_SUPPORTED_YET, "{sql}: {message}");
+        assert!(
+            message.contains(construct) && message.contains("over several data nodes"),
+            "{sql}: {message}"
+        );
+    }
+    // Through COM_STMT_PREPARE as well (its `?` is a placeholder there).
+    let prepared = strata
+        .prep("SELECT id, EXTRACT(DAY_MICROSECOND FROM d) FROM sa WHERE id > ?")
+        .await;
+    match prepared {
+        Err(mysql_async::Error::Server(e)) => {
+            assert_eq!(e.code, ER_NOT_SUPPORTED_YET, "{}", e.message)
+        }
+        other => panic!("prepared: {other:?}"),
+    }
+    reference
+        .prep("SELECT id, EXTRACT(DAY_MICROSECOND FROM d) FROM sa WHERE id > ?")
+        .await?;
+
+    // SQL MariaDB rejects: its own 1064, message and all.
+    let rejected = [
+        "SELECT id FROM sa WHERE",
+        "SELECT id FROM sa WHERE id = = 1",
+        "SELECT id,\n  name\nFROM sa\nWHERE {fn} id",
+        "SELECT CAST(~0 AS UNSIGNED) FROM sa WHERE id id",
+        "UPDATE sa SET name = 'x' WHERE id IN (1,",
+    ];
+    for sql in rejected {
+        let expected = error_of(&mut reference, sql)
+            .await?
+            .expect("MariaDB rejects it");
+        assert_eq!(expected.0, ER_PARSE_ERROR, "{sql}");
+        assert_eq!(error_of(&mut strata, sql).await?, Some(expected), "{sql}");
+    }
+    // A qualified name after the error: MariaDB's words, with the logical name.
+    let sql = |d: &str| format!("SELECT id id id FROM {d}.sa");
+    let reference_name = reference_db(&mut reference).await?;
+    let (code, message) = error_of(&mut reference, &sql(&reference_name))
+        .await?
+        .expect("MariaDB rejects it");
+    let expected = (code, message.replace(&reference_name, &db));
+    assert_eq!(error_of(&mut strata, &sql(&db)).await?, Some(expected));
+
+    // The guard decides first: a private schema is refused as it always is, whatever
+    // the statement's syntax, and nothing is prepared there.
+    let plain = error_of(&mut strata, "SELECT 1 FROM mysql.user").await?;
+    let odd = error_of(&mut strata, "SELECT CAST(~0 AS UNSIGNED) FROM mysql.user").await?;
+    assert!(plain.is_some(), "mysql.user is private");
+    assert_eq!(odd.map(|e| e.0), plain.map(|e| e.0));
+
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+/// The reference connection's current database.
+async fn reference_db(reference: &mut mysql_async::Conn) -> Result<String, BoxError> {
+    let db: Option<String> = reference.query_first("SELECT DATABASE()").await?;
+    Ok(db.ok_or("no database")?)
+}
+
+#[tokio::test]
+async fn mariadb_syntax_strata_reads_answers_as_mariadb_does() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("synok", "synokref").await?;
+    create_on_both(&mut strata, &mut reference, TABLES, ROWS).await?;
+    // Column attributes and partitioning only the data nodes act on.
+    let columns = "id INT NOT NULL PRIMARY KEY, n INT(5) ZEROFILL, m BIGINT UNSIGNED ZEROFILL, \
+                   c VARCHAR(100) COMPRESSED, b BLOB COMPRESSED=zlib";
+    let tail = "ENGINE='InnoDB' PARTITION BY HASH (id) PARTITIONS 3";
+    strata
+        .query_drop(format!(
+            "CREATE TABLE sz ({columns}) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' \
+             ON DATANODE '1-4' {tail}"
+        ))
+        .await?;
+    reference
+        .query_drop(format!("CREATE TABLE sz ({columns}) {tail}"))
+        .await?;
+    strata
+        .query_drop("CREATE TABLE sp (id INT NOT NULL, v INT) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN MAXVALUE)")
+        .await?;
+    reference
+        .query_drop("CREATE TABLE sp (id INT NOT NULL, v INT) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN MAXVALUE)")
+        .await?;
+    for sql in [
+        "INSERT INTO sz VALUES (1, 7, 8, 'abc', 'x'), (2, 12345, 0, NULL, NULL), (7, NULL, 99, 'é', 'y')",
+        "INSERT INTO sp VALUES (1, 1), (12, 2), (30, 3)",
+    ] {
+        strata.query_drop(sql).await?;
+        reference.query_drop(sql).await?;
+    }
+    let queries: &[(&str, bool)] = &[
+        (
+            "SELECT {fn concat(name, 'x')}, {fn ucase(name)} FROM sa ORDER BY id",
+            true,
+        ),
+        (
+            "SELECT id FROM sa WHERE {fn length(name)} > 2 ORDER BY id",
+            true,
+        ),
+        (
+            "SELECT id, {x concat(name, id)}, {d '2024-01-01'} FROM sa ORDER BY id",
+            true,
+        ),
+        (
+            "SELECT a.id, b.qty FROM {oj sa a LEFT OUTER JOIN sb b ON a.id = b.id} ORDER BY a.id",
+            true,
+        ),
+        ("SELECT * FROM {oj sa} WHERE id > 2 ORDER BY id", true),
+        ("SELECT * FROM sz ORDER BY id", true),
+        ("SELECT n, m FROM sz WHERE id = 2", true),
+        ("SELECT * FROM sp ORDER BY id", true),
+    ];
+    let failures = differences(&mut reference, &mut strata, queries).await?;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // A list of tables to analyze (each data node answers for the tables it holds).
+    let rows: Vec<mysql_async::Row> = strata.query("ANALYZE TABLE sa, sb").await?;
+    assert!(!rows.is_empty(), "ANALYZE TABLE answers");
+    // MariaDB rejects an escape that holds no single expression; so does Strata.
+    for sql in [
+        "SELECT {fn concat(name, 'x'), id} FROM sa",
+        "SELECT * FROM {oj sa, sb}",
+    ] {
+        let expected = error_of(&mut reference, sql)
+            .await?
+            .expect("MariaDB rejects it");
+        assert_eq!(error_of(&mut strata, sql).await?, Some(expected), "{sql}");
+    }
+    // DROP TABLES is DROP TABLE: gone from every data node and from the catalog.
+    for conn in [&mut strata, &mut reference] {
+        conn.query_drop("DROP TABLES sp, sz").await?;
+    }
+    for sql in ["SELECT * FROM sp", "SELECT * FROM sz"] {
+        let expected = error_of(&mut reference, sql).await?.map(|e| e.0);
+        assert_eq!(expected, Some(1146), "{sql}");
+        assert_eq!(
+            error_of(&mut strata, sql).await?.map(|e| e.0),
+            expected,
+            "{sql}"
+        );
+    }
+    // EXPLAIN EXTENDED runs on the data nodes as MariaDB's own EXPLAIN.
+    let rows: Vec<mysql_async::Row> = strata
+        .query("EXPLAIN EXTENDED SELECT * FROM sa WHERE id > 1")
+        .await?;
+    assert_eq!(rows.len(), 4, "one plan row per data node");
+    drop_and_shut_down(node, &mut strata, &db).await
+}
