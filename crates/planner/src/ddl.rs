@@ -613,6 +613,14 @@ fn plan_create(
         } else {
             None
         };
+        // Values come from Strata's global sequence, not from each group's own count.
+        if let Some(column) = &info.auto_increment_column {
+            if auto_increment_per_group(ct, column) && !explicit_innodb(ct) {
+                return Err(PlanError::unsupported(
+                    "an AUTO_INCREMENT column that is not the first part of its key (numbered per group by MyISAM and Aria) in a table over several data nodes",
+                ));
+            }
+        }
     }
     for n in &nodes {
         if !dbinfo.data_nodes.contains(n) {
@@ -648,6 +656,26 @@ fn plan_create(
         insert_id: None,
         catalog_changes: changes,
         notes,
+    })
+}
+
+/// The options after a CREATE TABLE's column list, whichever way they were written.
+fn table_options(ct: &CreateTable) -> &[SqlOption] {
+    match &ct.table_options {
+        CreateTableOptions::Plain(o)
+        | CreateTableOptions::With(o)
+        | CreateTableOptions::Options(o)
+        | CreateTableOptions::TableProperties(o) => o,
+        CreateTableOptions::None => &[],
+    }
+}
+
+/// ENGINE=InnoDB given: its nodes refuse a per-group AUTO_INCREMENT (1075) themselves.
+fn explicit_innodb(ct: &CreateTable) -> bool {
+    table_options(ct).iter().any(|o| {
+        matches!(o, SqlOption::NamedParenthesizedList(list)
+            if list.key.value.eq_ignore_ascii_case("ENGINE")
+                && list.name.as_ref().is_some_and(|n| n.value.eq_ignore_ascii_case("InnoDB")))
     })
 }
 
@@ -689,13 +717,7 @@ impl<'c> ColumnSet<'c> {
             })
             .collect();
         keys.extend(ct.constraints.iter().filter_map(constraint_key));
-        let options: &[SqlOption] = match &ct.table_options {
-            CreateTableOptions::Plain(o)
-            | CreateTableOptions::With(o)
-            | CreateTableOptions::Options(o)
-            | CreateTableOptions::TableProperties(o) => o,
-            CreateTableOptions::None => &[],
-        };
+        let options = table_options(ct);
         let mut collation = None;
         let mut charset = None;
         for o in options {

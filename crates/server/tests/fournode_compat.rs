@@ -246,3 +246,98 @@ async fn two_digit_years_and_sums_over_empty_nodes_merge_as_mariadb_answers() ->
     .await?;
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_group_auto_increment_is_refused_over_several_nodes_and_kept_on_one() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fna", "fnaref").await?;
+    let columns = "a CHAR(20) NOT NULL, b INT NOT NULL AUTO_INCREMENT, INDEX (a, b)";
+    // main.ctype_latin1_de: MyISAM numbers `b` per value of `a`, Strata's sequence
+    // would number the table's rows.
+    for distribution in [
+        ALL_NODES.replace("'id'", "'a'"),
+        "SHARD BY GLOBAL".to_string(),
+    ] {
+        let refused = run(
+            &mut strata,
+            &format!("CREATE TABLE ta ({columns}) ENGINE=MyISAM {distribution}"),
+        )
+        .await?;
+        assert_eq!(
+            refused.error_code(),
+            Some(ER_NOT_SUPPORTED_YET),
+            "{refused:?}"
+        );
+    }
+    // InnoDB refuses the table itself, on every node alike.
+    let innodb = format!("CREATE TABLE ta ({columns}) ENGINE=InnoDB");
+    same_answers(&mut reference, &mut strata, &[(innodb.as_str(), false)]).await?;
+    // On one node the node numbers the rows.
+    strata
+        .query_drop(format!(
+            "CREATE TABLE ta ({columns}) ENGINE=MyISAM SHARD BY VERTICAL ON DATANODE '3'"
+        ))
+        .await?;
+    reference
+        .query_drop(format!("CREATE TABLE ta ({columns}) ENGINE=MyISAM"))
+        .await?;
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            (
+                "INSERT INTO ta (a) VALUES ('x'), ('y'), ('x'), ('z'), ('x')",
+                false,
+            ),
+            ("SELECT a, b FROM ta ORDER BY a, b", true),
+        ],
+    )
+    .await?;
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comment_only_queries_and_limited_joins_answer_as_mariadb_or_are_refused() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnc", "fncref").await?;
+    let tables = [(
+        "tj",
+        "id INT AUTO_INCREMENT PRIMARY KEY, b CHAR(20)",
+        ALL_NODES,
+    )];
+    create_on_both(
+        &mut strata,
+        &mut reference,
+        &tables,
+        &["INSERT INTO tj VALUES (1, 'x'), (2, 'y')"],
+    )
+    .await?;
+    // main.comments: a query of comments alone is OK; an empty one stays 1065.
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            ("/* line with only comment */", false),
+            ("# a line comment", false),
+            ("SELECT COUNT(*) FROM tj t1, tj t2", true),
+        ],
+    )
+    .await?;
+    // main.select_safe: MariaDB refuses joins its estimate puts above MAX_JOIN_SIZE
+    // (1104); the compute node has no estimate and refuses its joins instead.
+    for conn in [&mut strata, &mut reference] {
+        conn.query_drop("SET MAX_JOIN_SIZE = 9").await?;
+    }
+    let five = "SELECT 1 FROM tj, tj t2, tj t3, tj t4, tj t5";
+    assert_eq!(run(&mut reference, five).await?.error_code(), Some(1104));
+    assert_eq!(
+        run(&mut strata, five).await?.error_code(),
+        Some(ER_NOT_SUPPORTED_YET)
+    );
+    // A statement on one node is the node's to check.
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[("SELECT b FROM tj WHERE id = 1", true)],
+    )
+    .await?;
+    drop_and_shut_down(node, &mut strata, &db).await
+}

@@ -49,6 +49,7 @@ mod isolation;
 mod load_data;
 mod local;
 mod maintenance;
+mod merge_limits;
 mod planning;
 mod prepared;
 mod query;

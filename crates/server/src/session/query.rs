@@ -183,6 +183,11 @@ impl Session {
             self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
             return Ok(Answer::Failed);
         }
+        if strata_sql::only_comments(sql) {
+            // MariaDB's parser answers a query of comments alone with OK (main.comments).
+            self.ok(0, more);
+            return Ok(Answer::Ok);
+        }
         let (kind, trivial_select) = classify_head(sql);
         self.statement.kind = Some(kind);
         let bytes = ByteSummary::of(raw);
