@@ -163,7 +163,8 @@ pub(crate) fn read_statement(qualified: &str, columns: &[CopyColumn]) -> String 
 /// TABLE` text (read with the default SQL mode): the same columns, keys and CHECK
 /// constraints, character set and collation; no foreign keys (their parent tables are
 /// not there), no partitioning and no other table options. InnoDB, or Aria when the
-/// table has FULLTEXT or SPATIAL keys (InnoDB refuses them in temporary tables).
+/// table has FULLTEXT or SPATIAL keys (InnoDB refuses them in temporary tables) or is
+/// MyISAM or Aria itself.
 pub(crate) fn temporary_table(
     create: &str,
     table: &str,
@@ -198,10 +199,6 @@ pub(crate) fn temporary_table(
         .into_iter()
         .map(without_auto_increment)
         .collect();
-    let aria = definitions.iter().any(|l| {
-        let l = l.trim_start();
-        l.starts_with("FULLTEXT ") || l.starts_with("SPATIAL ")
-    });
     // Options before the first quoted value (COMMENT='...') name the character set
     // and collation: `ENGINE=InnoDB AUTO_INCREMENT=5 DEFAULT CHARSET=x COLLATE=y ...`.
     let plain = options.split('\'').next().unwrap_or_default();
@@ -214,6 +211,15 @@ pub(crate) fn temporary_table(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
         .then_some(value)
     };
+    // A MyISAM or Aria source keeps MyISAM's semantics in Aria: MATCH ... IN BOOLEAN
+    // MODE without a FULLTEXT key (InnoDB: 1191, main.fulltext_derived_4257).
+    let myisam = option(" ENGINE=")
+        .is_some_and(|e| e.eq_ignore_ascii_case("MyISAM") || e.eq_ignore_ascii_case("Aria"));
+    let aria = myisam
+        || definitions.iter().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("FULLTEXT ") || l.starts_with("SPATIAL ")
+        });
     let mut out = format!(
         "{DEFINITION_MODE}CREATE TEMPORARY TABLE {qualified} (\n{}\n) ENGINE={}",
         definitions.join(",\n"),
@@ -558,7 +564,7 @@ mod tests {
         assert_eq!(
             temporary_table(auto, "a", "`a`").unwrap(),
             "SET STATEMENT sql_mode='' FOR CREATE TEMPORARY TABLE `a` (\n  `a` char(20) NOT NULL,\n  \
-             `b` int(11) NOT NULL COMMENT ' AUTO_INCREMENT',\n  KEY `a` (`a`,`b`)\n) ENGINE=InnoDB"
+             `b` int(11) NOT NULL COMMENT ' AUTO_INCREMENT',\n  KEY `a` (`a`,`b`)\n) ENGINE=Aria"
         );
     }
 }

@@ -341,3 +341,65 @@ async fn comment_only_queries_and_limited_joins_answer_as_mariadb_or_are_refused
     .await?;
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boolean_match_over_a_myisam_table_in_a_derived_table_answers_without_a_fulltext_key(
+) -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnf", "fnfref").await?;
+    // main.fulltext_derived_4257: the derived table is read off copies of the table,
+    // which InnoDB would refuse (1191) where MyISAM reads without a FULLTEXT key.
+    let create = "CREATE TABLE tf (id INT PRIMARY KEY, c1 CHAR(8), c2 CHAR(20)) ENGINE=MyISAM";
+    strata.query_drop(format!("{create} {ALL_NODES}")).await?;
+    reference.query_drop(create).await?;
+    let rows = "INSERT INTO tf VALUES (1, 'test1', 'test2'), (2, 'test3', 'hello there'), \
+                (3, 'test5', 'say hello'), (4, 'test7', 'nothing')";
+    strata.query_drop(rows).await?;
+    reference.query_drop(rows).await?;
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[(
+            "SELECT * FROM (SELECT c1 FROM tf WHERE MATCH (c2) AGAINST ('hello' IN BOOLEAN MODE)) \
+             AS alias ORDER BY c1",
+            true,
+        )],
+    )
+    .await?;
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_timestamp_and_time_zone_hold_on_every_node_a_statement_uses() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnt", "fntref").await?;
+    // main.type_timestamp_hires: the read-back `timestamp` (a DOUBLE) was replayed
+    // quoted on the other nodes' connections, which refuse it (1232); NOW() written as
+    // a literal for several nodes ignored it and the session's time zone.
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            (
+                "SET timestamp = UNIX_TIMESTAMP('2011-01-01 01:01:01') + 0.123456",
+                false,
+            ),
+            ("CREATE TABLE tt (id INT PRIMARY KEY, t DATETIME(6))", false),
+            (
+                "INSERT INTO tt VALUES (1, NOW(6)), (2, NOW(6)), (3, NOW(6)), (4, NOW(6))",
+                false,
+            ),
+            ("SELECT id, t FROM tt ORDER BY id", true),
+            ("SELECT NOW(6)", true),
+            // NOW() written as a literal for several nodes is the session's local time.
+            ("SET time_zone = '+03:00'", false),
+            (
+                "INSERT INTO tt VALUES (5, NOW(6)), (6, NOW()), (7, CURDATE()), (8, NOW(3))",
+                false,
+            ),
+            ("SELECT id, t FROM tt ORDER BY id", true),
+            ("SELECT id, NOW(6) FROM tt ORDER BY id", true),
+            ("SELECT COUNT(*) FROM tt WHERE t <= NOW(6)", true),
+        ],
+    )
+    .await?;
+    drop_and_shut_down(node, &mut strata, &db).await
+}

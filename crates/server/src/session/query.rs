@@ -16,6 +16,7 @@ use strata_sql::{
 };
 
 use super::isolation::mentions_information_schema;
+use super::lock_names::lock_table_names;
 use super::{Answer, Handled, ReplyFormat, Session, SessionError};
 use strata_catalog::DataNodeId;
 
@@ -837,8 +838,9 @@ async fn evaluate_expressions(
     };
     for (name, value) in names.iter().zip(row) {
         let literal = match value {
-            // Integer variables refuse a quoted value (1232) when it is replayed.
-            Some(v) if is_integer(v) => v.clone(),
+            // Numeric variables refuse a quoted value (1232) when it is replayed:
+            // integers, and `timestamp` (a DOUBLE, main.type_timestamp_hires).
+            Some(v) if is_number(v) => v.clone(),
             Some(v) => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
             None => "NULL".to_string(),
         };
@@ -847,53 +849,11 @@ async fn evaluate_expressions(
     Ok(())
 }
 
-/// True for a plain decimal integer, as the storage node prints integer variables.
-fn is_integer(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The tables `LOCK TABLE[S] t [[AS] a] lock_type, ...` names, as (schema, name).
-fn lock_table_names(sql: &str) -> Vec<(Option<String>, String)> {
-    let code: Vec<strata_sql::Token> = code_tokens(sql).collect();
-    let ident = |t: &strata_sql::Token| strata_sql::lexer::ident_value(t.text(sql)).into_owned();
-    let mut names = Vec::new();
-    // After LOCK TABLE(S), and after each comma at depth 0: a (qualified) name.
-    let mut at = 2;
-    while let Some(t) = code.get(at) {
-        if !t.kind.is_ident() {
-            break;
-        }
-        let qualified = code.get(at + 1).is_some_and(|d| d.is_punct(sql, "."))
-            && code.get(at + 2).is_some_and(|n| n.kind.is_ident());
-        if qualified {
-            names.push((Some(ident(t)), ident(&code[at + 2])));
-        } else {
-            names.push((None, ident(t)));
-        }
-        match code[at..].iter().position(|n| n.is_punct(sql, ",")) {
-            Some(comma) => at += comma + 1,
-            None => break,
-        }
-    }
-    names
-}
-
-#[cfg(test)]
-mod lock_tests {
-    #[test]
-    fn lock_tables_names_every_table() {
-        assert_eq!(
-            super::lock_table_names("LOCK TABLES a READ, `d`.b AS x WRITE, c LOW_PRIORITY WRITE"),
-            [
-                (None, "a".to_string()),
-                (Some("d".to_string()), "b".to_string()),
-                (None, "c".to_string())
-            ]
-        );
-        assert_eq!(
-            super::lock_table_names("LOCK TABLE t READ LOCAL"),
-            [(None, "t".to_string())]
-        );
-    }
+/// True for a plain decimal number (`42`, `-7`, `981184830.123456`), as the storage
+/// node prints numeric variables.
+fn is_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && digits(frac)
 }
