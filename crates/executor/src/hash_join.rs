@@ -306,7 +306,11 @@ pub(crate) fn sql_literal(kind: &ColumnKind, bytes: &[u8]) -> Result<String, Mer
     let refuse = || MergeError::Unsupported("this join key value in a lookup".into());
     let text = std::str::from_utf8(bytes).map_err(|_| refuse())?;
     match kind {
-        ColumnKind::Int | ColumnKind::UInt | ColumnKind::Decimal | ColumnKind::Double => {
+        ColumnKind::Int
+        | ColumnKind::UInt
+        | ColumnKind::TwoDigitYear
+        | ColumnKind::Decimal
+        | ColumnKind::Double => {
             let numeric = !text.is_empty()
                 && text
                     .bytes()

@@ -163,7 +163,8 @@ pub(crate) fn read_statement(qualified: &str, columns: &[CopyColumn]) -> String 
 /// TABLE` text (read with the default SQL mode): the same columns, keys and CHECK
 /// constraints, character set and collation; no foreign keys (their parent tables are
 /// not there), no partitioning and no other table options. InnoDB, or Aria when the
-/// table has FULLTEXT or SPATIAL keys (InnoDB refuses them in temporary tables).
+/// table has FULLTEXT or SPATIAL keys (InnoDB refuses them in temporary tables) or is
+/// MyISAM or Aria itself.
 pub(crate) fn temporary_table(
     create: &str,
     table: &str,
@@ -194,10 +195,10 @@ pub(crate) fn temporary_table(
             !foreign_key
         })
         .collect();
-    let aria = definitions.iter().any(|l| {
-        let l = l.trim_start();
-        l.starts_with("FULLTEXT ") || l.starts_with("SPATIAL ")
-    });
+    let definitions: Vec<String> = definitions
+        .into_iter()
+        .map(without_auto_increment)
+        .collect();
     // Options before the first quoted value (COMMENT='...') name the character set
     // and collation: `ENGINE=InnoDB AUTO_INCREMENT=5 DEFAULT CHARSET=x COLLATE=y ...`.
     let plain = options.split('\'').next().unwrap_or_default();
@@ -210,6 +211,15 @@ pub(crate) fn temporary_table(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
         .then_some(value)
     };
+    // A MyISAM or Aria source keeps MyISAM's semantics in Aria: MATCH ... IN BOOLEAN
+    // MODE without a FULLTEXT key (InnoDB: 1191, main.fulltext_derived_4257).
+    let myisam = option(" ENGINE=")
+        .is_some_and(|e| e.eq_ignore_ascii_case("MyISAM") || e.eq_ignore_ascii_case("Aria"));
+    let aria = myisam
+        || definitions.iter().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("FULLTEXT ") || l.starts_with("SPATIAL ")
+        });
     let mut out = format!(
         "{DEFINITION_MODE}CREATE TEMPORARY TABLE {qualified} (\n{}\n) ENGINE={}",
         definitions.join(",\n"),
@@ -222,6 +232,30 @@ pub(crate) fn temporary_table(
         out.push_str(&format!(" COLLATE={collation}"));
     }
     Ok(out)
+}
+
+/// A column definition without AUTO_INCREMENT: the copy is filled with the source's
+/// values, and InnoDB refuses an AUTO_INCREMENT column that is not first in a key, which
+/// MyISAM and Aria tables may have (main.ctype_latin1_de: `INDEX (a, b)`, `b`
+/// AUTO_INCREMENT). Keys, checks and other lines are kept as they are.
+fn without_auto_increment(line: &str) -> String {
+    let Some(name_len) = line
+        .trim_start()
+        .strip_prefix('`')
+        .and_then(|rest| rest.find('`'))
+    else {
+        return line.to_string();
+    };
+    // After the name, before any quoted text (a COMMENT, a DEFAULT string).
+    let start = line.len() - line.trim_start().len() + name_len + 2;
+    let end = line[start..].find('\'').map_or(line.len(), |q| start + q);
+    match line[start..end].find(" AUTO_INCREMENT") {
+        Some(at) => {
+            let at = start + at;
+            format!("{}{}", &line[..at], &line[at + " AUTO_INCREMENT".len()..])
+        }
+        None => line.to_string(),
+    }
 }
 
 /// Appends `value` of a column of `kind` to `out` as an SQL literal that stores exactly
@@ -524,5 +558,13 @@ mod tests {
              FULLTEXT KEY `a` (`a`)\n) ENGINE=Aria"
         );
         assert!(temporary_table("CREATE VIEW `v` AS select 1", "v", "`v`").is_err());
+        let auto = "CREATE TABLE `a` (\n  `a` char(20) NOT NULL,\n  \
+                    `b` int(11) NOT NULL AUTO_INCREMENT COMMENT ' AUTO_INCREMENT',\n  \
+                    KEY `a` (`a`,`b`)\n) ENGINE=MyISAM AUTO_INCREMENT=3";
+        assert_eq!(
+            temporary_table(auto, "a", "`a`").unwrap(),
+            "SET STATEMENT sql_mode='' FOR CREATE TEMPORARY TABLE `a` (\n  `a` char(20) NOT NULL,\n  \
+             `b` int(11) NOT NULL COMMENT ' AUTO_INCREMENT',\n  KEY `a` (`a`,`b`)\n) ENGINE=Aria"
+        );
     }
 }

@@ -207,12 +207,16 @@ fn check_columns(node_columns: &[Vec<ColumnDef>]) -> Result<(), MergeError> {
             "a merge needs at least one data node".into(),
         ));
     };
+    // BINARY tells a binary collation from another only where the charset is not
+    // binary (63): a node's SUM over an empty MyISAM table leaves it off a DECIMAL
+    // column that other nodes flag (main.func_group).
     let shape = |d: &ColumnDef| {
+        let binary = if d.charset == 63 { 0 } else { colflag::BINARY };
         (
             d.col_type,
             d.charset,
             d.decimals,
-            d.flags & (colflag::UNSIGNED | colflag::BINARY | ENUM_FLAG | SET_FLAG),
+            d.flags & (colflag::UNSIGNED | binary | ENUM_FLAG | SET_FLAG),
         )
     };
     for (node, columns) in node_columns.iter().enumerate().skip(1) {

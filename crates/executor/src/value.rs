@@ -28,6 +28,9 @@ pub enum ColumnKind {
     Int,
     /// Unsigned integers and YEAR.
     UInt,
+    /// YEAR(2): `70`..`99` are 1970..1999 and `00`..`69` are 2000..2069, and they sort
+    /// so (decoded to the full year).
+    TwoDigitYear,
     /// DECIMAL.
     Decimal,
     /// FLOAT and DOUBLE.
@@ -60,6 +63,7 @@ impl ColumnKind {
                     ColumnKind::Int
                 }
             }
+            coltype::YEAR if def.length == 2 => ColumnKind::TwoDigitYear,
             coltype::YEAR => ColumnKind::UInt,
             coltype::DECIMAL | coltype::NEWDECIMAL => ColumnKind::Decimal,
             coltype::FLOAT | coltype::DOUBLE => ColumnKind::Double,
@@ -95,6 +99,7 @@ impl ColumnKind {
             ColumnKind::Null => "NULL",
             ColumnKind::Int => "integer",
             ColumnKind::UInt => "unsigned integer",
+            ColumnKind::TwoDigitYear => "YEAR(2)",
             ColumnKind::Decimal => "DECIMAL",
             ColumnKind::Double => "DOUBLE",
             ColumnKind::Text { .. } => "string",
@@ -115,6 +120,10 @@ impl ColumnKind {
             ColumnKind::Null => Value::Null,
             ColumnKind::Int => Value::Int(text()?.parse().map_err(|_| invalid)?),
             ColumnKind::UInt => Value::UInt(text()?.parse().map_err(|_| invalid)?),
+            ColumnKind::TwoDigitYear => {
+                let two: u64 = text()?.parse().map_err(|_| invalid)?;
+                Value::UInt(if two < 70 { 2000 + two } else { 1900 + two })
+            }
             ColumnKind::Decimal => Value::Decimal(Decimal::parse(bytes).ok_or(invalid)?),
             ColumnKind::Double => {
                 let v: f64 = text()?.parse().map_err(|_| invalid)?;
@@ -347,6 +356,26 @@ mod tests {
                 Some("10")
             ])
         );
+    }
+
+    #[test]
+    fn two_digit_years_sort_by_the_year_they_stand_for() {
+        // main.type_year: YEAR(2) values 70..99 are 1970..1999, 00..69 are 2000..2069.
+        let year2 = ColumnDef {
+            length: 2,
+            ..def(coltype::YEAR, colflag::UNSIGNED, 63)
+        };
+        let kind = ColumnKind::of(&year2, None).unwrap();
+        let input = [Some("00"), Some("99"), Some("69"), Some("70"), Some("01")];
+        assert_eq!(
+            sort(kind, &input),
+            strs(&[Some("70"), Some("99"), Some("00"), Some("01"), Some("69")])
+        );
+        let year4 = ColumnDef {
+            length: 4,
+            ..def(coltype::YEAR, colflag::UNSIGNED, 63)
+        };
+        assert_eq!(ColumnKind::of(&year4, None).unwrap(), ColumnKind::UInt);
     }
 
     #[test]

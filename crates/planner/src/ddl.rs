@@ -288,41 +288,7 @@ pub(crate) fn plan_ddl_statement(
             Ok(index_ddl(&table, text))
         }
         Statement::RenameTable(pairs) => {
-            let mut per_node: Vec<(DataNodeId, Vec<sqlparser::ast::RenameTable>)> = Vec::new();
-            let mut changes = Vec::new();
-            for pair in pairs {
-                let table = resolver.table(&pair.old_name, None)?;
-                changes.push(rename_change(
-                    &resolver,
-                    &table.db,
-                    &table.name,
-                    &pair.new_name,
-                )?);
-                for n in table.placement.nodes() {
-                    match per_node.iter_mut().find(|(d, _)| *d == n) {
-                        Some((_, list)) => list.push(pair.clone()),
-                        None => per_node.push((n, vec![pair.clone()])),
-                    }
-                }
-            }
-            per_node.sort_by_key(|(d, _)| *d);
-            let parts: Vec<NodeStatement> = per_node
-                .into_iter()
-                .map(|(dnid, list)| NodeStatement {
-                    dnid,
-                    sql: if list.len() == pairs.len() {
-                        text.clone()
-                    } else {
-                        Statement::RenameTable(list).to_string()
-                    },
-                })
-                .collect();
-            Ok(Planned {
-                plan: parts_plan(parts),
-                insert_id: None,
-                catalog_changes: changes,
-                notes: Vec::new(),
-            })
+            crate::rename_tables::plan_rename_tables(pairs, &text, &resolver)
         }
         // Views of databases over several nodes are Strata's (`crate::view`); those of
         // a one-node database live on its node, reached when it is the current one.
@@ -356,7 +322,7 @@ fn statement_kind(stmt: &Statement) -> String {
 }
 
 /// One node: a route; several: a DDL fan-out with per-node texts.
-fn parts_plan(mut parts: Vec<NodeStatement>) -> Plan {
+pub(crate) fn parts_plan(mut parts: Vec<NodeStatement>) -> Plan {
     if parts.len() == 1 {
         let p = parts.remove(0);
         return Plan::route(p.dnid, p.sql, Reply::Ok);
@@ -519,6 +485,13 @@ fn plan_create(
         .database(&db)
         .ok_or_else(|| PlanError::UnknownDatabase(db.clone()))?;
     if let Some(existing) = catalog.table(&db, &name) {
+        if ct.or_replace {
+            // The new table's nodes may differ from the old one's: a drop and a create
+            // on different node sets that MariaDB runs as one statement.
+            return Err(PlanError::unsupported(
+                "CREATE OR REPLACE TABLE of an existing table in a database over several data nodes (DROP TABLE it first)",
+            ));
+        }
         if ct.if_not_exists {
             let placement = Placement::of(&db, &existing, catalog)?;
             return Ok(Planned {
@@ -641,6 +614,14 @@ fn plan_create(
         } else {
             None
         };
+        // Values come from Strata's global sequence, not from each group's own count.
+        if let Some(column) = &info.auto_increment_column {
+            if auto_increment_per_group(ct, column) && !explicit_innodb(ct) {
+                return Err(PlanError::unsupported(
+                    "an AUTO_INCREMENT column that is not the first part of its key (numbered per group by MyISAM and Aria) in a table over several data nodes",
+                ));
+            }
+        }
     }
     for n in &nodes {
         if !dbinfo.data_nodes.contains(n) {
@@ -676,6 +657,26 @@ fn plan_create(
         insert_id: None,
         catalog_changes: changes,
         notes,
+    })
+}
+
+/// The options after a CREATE TABLE's column list, whichever way they were written.
+fn table_options(ct: &CreateTable) -> &[SqlOption] {
+    match &ct.table_options {
+        CreateTableOptions::Plain(o)
+        | CreateTableOptions::With(o)
+        | CreateTableOptions::Options(o)
+        | CreateTableOptions::TableProperties(o) => o,
+        CreateTableOptions::None => &[],
+    }
+}
+
+/// ENGINE=InnoDB given: its nodes refuse a per-group AUTO_INCREMENT (1075) themselves.
+fn explicit_innodb(ct: &CreateTable) -> bool {
+    table_options(ct).iter().any(|o| {
+        matches!(o, SqlOption::NamedParenthesizedList(list)
+            if list.key.value.eq_ignore_ascii_case("ENGINE")
+                && list.name.as_ref().is_some_and(|n| n.value.eq_ignore_ascii_case("InnoDB")))
     })
 }
 
@@ -717,13 +718,7 @@ impl<'c> ColumnSet<'c> {
             })
             .collect();
         keys.extend(ct.constraints.iter().filter_map(constraint_key));
-        let options: &[SqlOption] = match &ct.table_options {
-            CreateTableOptions::Plain(o)
-            | CreateTableOptions::With(o)
-            | CreateTableOptions::Options(o)
-            | CreateTableOptions::TableProperties(o) => o,
-            CreateTableOptions::None => &[],
-        };
+        let options = table_options(ct);
         let mut collation = None;
         let mut charset = None;
         for o in options {

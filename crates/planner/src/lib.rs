@@ -46,6 +46,7 @@ mod nondeterministic;
 pub mod plan;
 mod point;
 mod prune;
+mod rename_tables;
 mod returning;
 mod routine;
 mod scatter;

@@ -102,7 +102,11 @@ pub(crate) fn text_literal(text: &str) -> Option<KeyLiteral> {
         TokenKind::Decimal | TokenKind::Float => KeyLiteral::Number(t.to_string()),
         TokenKind::String => {
             let bytes = string_value(t).into_owned().into_bytes();
-            if t.len() >= 7 && t[..7].eq_ignore_ascii_case("_binary") {
+            // A byte slice: the string may hold multi-byte characters from byte 1 on.
+            if t.as_bytes()
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"_binary"))
+            {
                 KeyLiteral::Bytes(bytes)
             } else {
                 KeyLiteral::String(bytes)
@@ -274,6 +278,12 @@ mod tests {
             ("b'100000001'", KeyLiteral::Bytes(vec![1, 1])),
             ("null", KeyLiteral::Null),
             ("(-7)", KeyLiteral::Integer("-7".into())),
+            // Multi-byte characters within the first 7 bytes (main.type_binary).
+            (
+                "'1äÖüß@µ*$'",
+                KeyLiteral::String("1äÖüß@µ*$".as_bytes().to_vec()),
+            ),
+            ("'äö'", KeyLiteral::String("äö".as_bytes().to_vec())),
         ];
         for (text, lit) in cases {
             assert_eq!(text_literal(text), Some(lit), "{text}");

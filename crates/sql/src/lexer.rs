@@ -393,6 +393,20 @@ pub fn code_tokens(sql: &str) -> impl Iterator<Item = Token> + '_ {
     Lexer::new(sql).filter(|t| t.kind.is_code())
 }
 
+/// Comments and whitespace with at least one comment (executable comments are code):
+/// MariaDB answers such a query with OK, and an empty one with 1065.
+pub fn only_comments(sql: &str) -> bool {
+    let mut comment = false;
+    for token in Lexer::new(sql) {
+        match token.kind {
+            TokenKind::Whitespace => {}
+            TokenKind::LineComment | TokenKind::BlockComment => comment = true,
+            _ => return false,
+        }
+    }
+    comment
+}
+
 /// The tokens of `tokens` (from `sql`) outside any parentheses, the parentheses
 /// themselves left out; an unbalanced `)` does not count.
 pub fn outside_parens<'a>(

@@ -53,7 +53,9 @@ pub use error::SqlError;
 pub use flush::{flush_kind, Flush};
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};
 pub use kill::{parse_kill, Kill};
-pub use lexer::{code_tokens, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind};
+pub use lexer::{
+    code_tokens, only_comments, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind,
+};
 pub use load_data::{parse_load_data, LoadData};
 pub use params::inline_params;
 pub use rewrite::rewrite_schema_names;

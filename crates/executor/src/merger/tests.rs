@@ -183,6 +183,24 @@ fn nodes_with_different_columns_are_refused() {
         matches!(err, MergeError::ColumnMismatch { node: 1, .. }),
         "{err}"
     );
+    // The BINARY flag of a binary-charset column says nothing more than its charset.
+    let unflagged = ColumnDef {
+        flags: colflag::NUM,
+        ..decimal_col("s", 42, 0)
+    };
+    assert!(Merger::new(
+        &plan(&spec),
+        &[vec![decimal_col("s", 42, 0)], vec![unflagged]]
+    )
+    .is_ok());
+    let bin_collation = ColumnDef {
+        flags: colflag::BINARY,
+        ..varchar_col("a")
+    };
+    assert!(matches!(
+        Merger::new(&plan(&spec), &[vec![varchar_col("a")], vec![bin_collation]]),
+        Err(MergeError::ColumnMismatch { node: 1, .. })
+    ));
     let bad = MergeSpec {
         visible_columns: 1,
         order_by: vec![key(3, false)],

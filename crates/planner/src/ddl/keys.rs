@@ -146,3 +146,82 @@ pub(super) fn same_key_type(
     }
     Ok(())
 }
+
+/// True when the AUTO_INCREMENT `column` numbers rows per group: MyISAM and Aria take
+/// its next value from the first key that holds it (primary, then unique, then other
+/// keys), counting per value of the key's earlier parts when it is not the first
+/// (`INDEX (a, b)`, `b` AUTO_INCREMENT: 1, 2 for each `a`).
+pub(super) fn auto_increment_per_group(ct: &CreateTable, column: &str) -> bool {
+    // Rank 0 primary, 1 unique, 2 other keys.
+    let ranked = |c: &'_ TableConstraint| match c {
+        TableConstraint::PrimaryKey { columns, .. } => Some((0, columns.clone())),
+        TableConstraint::Unique { columns, .. } => Some((1, columns.clone())),
+        TableConstraint::Index { columns, .. } => Some((2, columns.clone())),
+        _ => None,
+    };
+    let inline = |primary: bool| {
+        ct.columns.iter().any(|c| {
+            c.name.value.eq_ignore_ascii_case(column)
+                && c.options.iter().any(|o| {
+                    matches!(o.option, ColumnOption::Unique { is_primary, .. } if is_primary == primary)
+                })
+        })
+    };
+    for rank in 0..3 {
+        // A column-level PRIMARY KEY or UNIQUE is a key of that column alone.
+        if rank < 2 && inline(rank == 0) {
+            return false;
+        }
+        let position = ct
+            .constraints
+            .iter()
+            .filter_map(ranked)
+            .filter(|(r, _)| *r == rank)
+            .find_map(|(_, parts)| {
+                parts
+                    .iter()
+                    .map(key_part)
+                    .position(|p| p.eq_ignore_ascii_case(column))
+            });
+        if let Some(at) = position {
+            return at != 0;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::parse_one;
+
+    fn per_group(sql: &str) -> bool {
+        let Ok(Statement::CreateTable(ct)) = parse_one(sql) else {
+            panic!("not a CREATE TABLE: {sql}");
+        };
+        auto_increment_per_group(&ct, "b")
+    }
+
+    #[test]
+    fn an_auto_increment_column_counts_per_group_only_behind_other_parts_of_its_first_key() {
+        // main.ctype_latin1_de.
+        assert!(per_group(
+            "CREATE TABLE t (a CHAR(20) NOT NULL, b INT NOT NULL AUTO_INCREMENT, INDEX (a, b))"
+        ));
+        assert!(per_group(
+            "CREATE TABLE t (a INT, b INT AUTO_INCREMENT, PRIMARY KEY (a, b), KEY (b))"
+        ));
+        assert!(!per_group(
+            "CREATE TABLE t (a INT, b INT AUTO_INCREMENT PRIMARY KEY, KEY (a, b))"
+        ));
+        assert!(!per_group(
+            "CREATE TABLE t (a INT, b INT AUTO_INCREMENT, PRIMARY KEY (b), KEY (a, b))"
+        ));
+        assert!(!per_group(
+            "CREATE TABLE t (a INT, b INT AUTO_INCREMENT, KEY (a, b), UNIQUE KEY (b))"
+        ));
+        assert!(!per_group(
+            "CREATE TABLE t (a INT, b INT AUTO_INCREMENT, KEY (b, a))"
+        ));
+    }
+}

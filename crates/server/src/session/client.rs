@@ -42,9 +42,10 @@ impl ClientConn {
     }
 
     /// An OK packet with `status` (MORE_RESULTS added when `more`).
-    pub fn ok(&mut self, affected_rows: u64, status: u16, more: bool) {
+    pub fn ok(&mut self, affected_rows: u64, warnings: u16, status: u16, more: bool) {
         let ok = OkPacket {
             affected_rows,
+            warnings,
             status: with_more(status, more),
             ..OkPacket::default()
         };

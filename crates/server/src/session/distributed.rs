@@ -11,11 +11,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use strata_backend::pool::Lease;
-use strata_backend::SessionVars;
 use strata_backend::{BackendError, ResponseHead, SchemaRename};
 use strata_executor::{
-    MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink,
-    Spill, DEFAULT_GROUP_CONCAT_MAX_LEN,
+    MaterializeOptions, MemoryBudget, MergeOptions, NodeIo, NodeReply, QueryOutcome, RowSink, Spill,
 };
 use strata_planner::{Materialize, QueryPlan, ReturnedOrder, Write, WriteKind};
 use strata_protocol::constants::com;
@@ -26,6 +24,7 @@ use strata_protocol::{codes, MysqlError};
 use crate::context::ServerContext;
 use crate::jobs::{JobHandle, JobKind};
 
+use super::merge_limits::{group_concat_max_len, joins_limited};
 use super::transaction::STATEMENT_SAVEPOINT;
 use super::{
     backend_error, state_spanning_nodes, Answer, Handled, ReplyFormat, Session, SessionError,
@@ -360,6 +359,12 @@ impl Session {
         reply: ReplyFormat,
         fallback: Option<&str>,
     ) -> Result<Answer, SessionError> {
+        if plan.join().is_some() && joins_limited(&self.state.vars) {
+            self.err(&MysqlError::not_supported(
+                "a join across data nodes while MAX_JOIN_SIZE or SQL_BIG_SELECTS=0 limits joins (the compute node has no row estimate to check against it)",
+            ));
+            return Ok(Answer::Failed);
+        }
         let ctx = self.ctx.clone();
         let locking = plan
             .statements()
@@ -600,17 +605,6 @@ impl Session {
             }
         }
     }
-}
-
-/// The session's `group_concat_max_len`: after a SET the storage node's effective value is
-/// read back and recorded as a literal (MariaDB clamps what it is given), so it parses;
-/// without one the storage nodes use MariaDB's default.
-fn group_concat_max_len(vars: &SessionVars) -> usize {
-    vars.value("group_concat_max_len")
-        .and_then(|v| v.trim_matches('\'').parse::<u64>().ok())
-        .map_or(DEFAULT_GROUP_CONCAT_MAX_LEN, |n| {
-            usize::try_from(n).unwrap_or(usize::MAX)
-        })
 }
 
 /// Runs `driver` over `io`, its rows into `sink`.
@@ -875,18 +869,7 @@ pub(super) fn is_locking_read(sql: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{group_concat_max_len, is_locking_read, SessionVars};
-
-    #[test]
-    fn group_concat_max_len_is_the_value_read_back_after_set() {
-        let mut vars = SessionVars::default();
-        assert_eq!(group_concat_max_len(&vars), 1 << 20);
-        vars.set(
-            "group_concat_max_len",
-            "SESSION group_concat_max_len = '4'".into(),
-        );
-        assert_eq!(group_concat_max_len(&vars), 4);
-    }
+    use super::is_locking_read;
 
     #[test]
     fn recognises_locking_reads() {

@@ -36,6 +36,7 @@ mod accounts;
 mod audit;
 mod backends;
 mod client;
+mod clock;
 mod databases;
 mod definers;
 mod distributed;
@@ -52,6 +53,7 @@ mod isolation;
 mod load_data;
 mod local;
 mod maintenance;
+mod merge_limits;
 mod planning;
 mod prepared;
 mod query;
@@ -290,9 +292,15 @@ impl Session {
     }
 
     fn ok(&mut self, affected_rows: u64, more: bool) {
+        self.ok_warned(affected_rows, 0, more);
+    }
+
+    /// An OK packet counting `warnings` (that SHOW WARNINGS then finds on a kept
+    /// storage connection).
+    fn ok_warned(&mut self, affected_rows: u64, warnings: u16, more: bool) {
         self.statement.outcome.affected_rows = Some(affected_rows);
         let status = self.status();
-        self.client.ok(affected_rows, status, more);
+        self.client.ok(affected_rows, warnings, status, more);
     }
 
     fn err(&mut self, e: &MysqlError) {

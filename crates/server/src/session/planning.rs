@@ -282,8 +282,9 @@ impl Session {
                 db: self.state.db.as_deref(),
                 params,
                 home_node: self.state.home.as_ref().map(|(d, _)| *d),
-                now_micros: now,
-                time_zone_offset_secs: 0,
+                now_micros: super::clock::session_now_micros(&self.state.vars, now),
+                time_zone_offset_secs: super::clock::session_offset_secs(&self.state.vars)
+                    .unwrap_or(0),
                 seed: rand::random(),
                 ids: Some(&ids),
                 no_auto_value_on_zero: false,

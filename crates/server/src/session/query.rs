@@ -190,11 +190,8 @@ impl Session {
             self.err(&MysqlError::new(codes::EMPTY_QUERY, "Query was empty"));
             return Ok(Answer::Failed);
         }
-        // Comments alone: MariaDB's parser found a comment, so its answer is OK (1065 is
-        // for no text at all).
-        if sql.trim_start().starts_with(['/', '-', '#'])
-            && strata_sql::code_tokens(sql).next().is_none()
-        {
+        if strata_sql::only_comments(sql) {
+            // MariaDB's parser answers a query of comments alone with OK (main.comments).
             self.ok(0, more);
             return Ok(Answer::Ok);
         }
@@ -841,8 +838,9 @@ async fn evaluate_expressions(
     };
     for (name, value) in names.iter().zip(row) {
         let literal = match value {
-            // Integer variables refuse a quoted value (1232) when it is replayed.
-            Some(v) if is_integer(v) => v.clone(),
+            // Numeric variables refuse a quoted value (1232) when it is replayed:
+            // integers, and `timestamp` (a DOUBLE, main.type_timestamp_hires).
+            Some(v) if is_number(v) => v.clone(),
             Some(v) => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
             None => "NULL".to_string(),
         };
@@ -851,8 +849,11 @@ async fn evaluate_expressions(
     Ok(())
 }
 
-/// True for a plain decimal integer, as the storage node prints integer variables.
-fn is_integer(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+/// True for a plain decimal number (`42`, `-7`, `981184830.123456`), as the storage
+/// node prints numeric variables.
+fn is_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && digits(frac)
 }

@@ -466,11 +466,14 @@ impl Session {
     }
 
     /// Rolls the open transaction back on every branch (errors are not reported: a
-    /// branch that cannot be rolled back is dropped, which rolls it back).
-    pub(super) async fn rollback_txn(&mut self) {
+    /// branch that cannot be rolled back is dropped, which rolls it back). Returns the
+    /// most warnings one branch gave: each node that cannot undo a non-transactional
+    /// table's changes warns 1196 once, as MariaDB warns once for the whole ROLLBACK.
+    pub(super) async fn rollback_txn(&mut self) -> u16 {
         let Some(txn) = self.txn.open.take() else {
-            return;
+            return 0;
         };
+        let mut warnings = 0;
         let mut leases = self.take_branches(&txn);
         for lease in leases.iter_mut() {
             let xid = xid_sql(&txn.gtrid, lease.target().dnid);
@@ -485,9 +488,12 @@ impl Session {
                 continue;
             }
             let _end = lease.read_ok().await;
-            if let Err(e) = lease.read_ok().await {
-                if !matches!(e, BackendError::Server(_)) {
-                    lease.mark_broken();
+            match lease.read_ok().await {
+                Ok(ok) => warnings = warnings.max(ok.warnings),
+                Err(e) => {
+                    if !matches!(e, BackendError::Server(_)) {
+                        lease.mark_broken();
+                    }
                 }
             }
             if lease.in_transaction() {
@@ -495,7 +501,11 @@ impl Session {
                 lease.mark_broken();
             }
         }
+        if warnings > 0 {
+            self.backends.keep_for_warnings = true;
+        }
         self.end_branches(leases);
+        warnings
     }
 
     /// Runs `sql` on every branch; the first failure is returned.
@@ -523,6 +533,7 @@ impl Session {
         stmt: TxnStatement,
         more: bool,
     ) -> Result<Answer, SessionError> {
+        let mut warnings = 0;
         let outcome = match stmt {
             TxnStatement::Begin { read_only, .. } => {
                 // BEGIN commits the open transaction first, as in MySQL.
@@ -540,7 +551,7 @@ impl Session {
             }
             TxnStatement::Rollback(done) => {
                 let read_only = self.txn.open.as_ref().is_some_and(|t| t.read_only);
-                self.rollback_txn().await;
+                warnings = self.rollback_txn().await;
                 self.after_completion(done, read_only);
                 Ok(())
             }
@@ -590,7 +601,7 @@ impl Session {
         };
         match outcome {
             Ok(()) => {
-                self.ok(0, more);
+                self.ok_warned(0, warnings, more);
                 Ok(Answer::Ok)
             }
             Err(e) => {

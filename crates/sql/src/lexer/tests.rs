@@ -292,3 +292,14 @@ fn check_tiling(s: &str) {
     }
     assert_eq!(expected_start, s.len());
 }
+
+#[test]
+fn a_query_of_comments_alone_is_told_from_an_empty_one_and_from_code() {
+    assert!(only_comments("/* line with only comment */"));
+    assert!(only_comments("  # hash\n-- dash\n"));
+    assert!(!only_comments(""));
+    assert!(!only_comments("   "));
+    assert!(!only_comments("/* c */ SELECT 1"));
+    assert!(!only_comments("/*!40101 SET @a = 1 */"));
+    assert!(!only_comments("/*!strata:dnid=1*/"));
+}
