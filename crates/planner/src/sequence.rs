@@ -43,18 +43,7 @@ pub(crate) fn mentions_sequences(src: &Source<'_>) -> bool {
 /// True when `sql` takes or sets a sequence's values (`NEXTVAL`, `SETVAL`, `LASTVAL`
 /// and their `... VALUE FOR` forms).
 pub fn takes_sequence_values(sql: &str) -> bool {
-    may_take_values(sql) && !uses::references(sql).is_empty()
-}
-
-/// False when `sql` surely takes no sequence value: a look at its bytes that spares
-/// the lexer every INSERT ... VALUES.
-fn may_take_values(sql: &str) -> bool {
-    let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(sql.as_bytes(), needle);
-    has(b"val")
-        && (has(b"nextval")
-            || has(b"lastval")
-            || has(b"setval")
-            || (has(b"value") && has(b"for") && (has(b"next") || has(b"previous"))))
+    !strata_sql::sequence_uses(sql).is_empty()
 }
 
 /// Plans a statement about a sequence; None when it names none.
@@ -64,7 +53,7 @@ pub(crate) fn plan(
     catalog: &dyn CatalogView,
 ) -> Result<Option<Planned>, PlanError> {
     let has = |needle: &[u8]| strata_sql::contains_ignore_ascii_case(src.sql.as_bytes(), needle);
-    if !(may_take_values(src.sql) || has(b"sequence")) {
+    if !(strata_sql::may_use_sequences(src.sql) || has(b"sequence")) {
         return Ok(None);
     }
     let text = src.forward_text(ctx.params);
@@ -116,21 +105,6 @@ fn object_statement(code: &[Token], sql: &str) -> Option<(Object, usize)> {
         i += 1;
     }
     kw(i, "SEQUENCE").then_some((object, i + 1))
-}
-
-/// A sequence name at `code[i..]` (`s`, `db.s`, quoted or not) and the index after it.
-fn name_at(code: &[Token], sql: &str, i: usize) -> Option<(Option<String>, String, usize)> {
-    let ident = |j: usize| {
-        code.get(j)
-            .filter(|t| t.kind.is_ident())
-            .map(|t| strata_sql::lexer::ident_value(t.text(sql)).into_owned())
-    };
-    let first = ident(i)?;
-    if code.get(i + 1).is_some_and(|t| t.is_punct(sql, ".")) {
-        let second = ident(i + 2)?;
-        return Some((Some(first), second, i + 3));
-    }
-    Some((None, first, i + 1))
 }
 
 /// A named sequence resolved: its database, name and catalog entry (None if unknown).
@@ -204,13 +178,15 @@ fn plan_object(
     match object {
         Object::Drop => plan_drop(code, text, first_name, if_clause.is_some(), ctx, catalog),
         Object::Create => {
-            let (schema, name, _) = name_at(code, text, first_name).ok_or_else(bad_name)?;
+            let (schema, name, _) =
+                strata_sql::sequences::name_at(code, text, first_name).ok_or_else(bad_name)?;
             let named = Named::resolve(schema, name, ctx, catalog)?;
             let replace = kw(1, "OR") && kw(2, "REPLACE");
             plan_create(named, replace, if_clause.is_some(), text, catalog)
         }
         Object::Alter | Object::ShowCreate => {
-            let (schema, name, _) = name_at(code, text, first_name).ok_or_else(bad_name)?;
+            let (schema, name, _) =
+                strata_sql::sequences::name_at(code, text, first_name).ok_or_else(bad_name)?;
             let named = Named::resolve(schema, name, ctx, catalog)?;
             let reply = if object == Object::ShowCreate {
                 Reply::Rows
@@ -283,7 +259,7 @@ fn plan_drop(
 ) -> Result<Planned, PlanError> {
     let mut names = Vec::new();
     loop {
-        let (schema, name, next) = name_at(code, text, i)
+        let (schema, name, next) = strata_sql::sequences::name_at(code, text, i)
             .ok_or_else(|| PlanError::Parse(format!("expected a sequence name in '{text}'")))?;
         let written = code[i..next]
             .iter()

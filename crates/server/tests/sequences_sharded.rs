@@ -238,3 +238,37 @@ async fn sequence_values_are_unique_across_compute_nodes() -> TestResult {
     cluster_kit::shut_down(nodes).await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taking_sequence_values_needs_insert_and_reading_the_last_one_select() -> TestResult {
+    let node = strata_testkit::ComputeNode::on_shared_storage(2).await?;
+    let mut root = node.connect(Some("test")).await?;
+    let s = strata_testkit::unique_name("psq");
+    root.query_drop(format!("CREATE SEQUENCE {s}")).await?;
+    root.query_drop("CREATE USER 'sq_reader'@'%' IDENTIFIED BY 'pw'")
+        .await?;
+    root.query_drop("GRANT SELECT ON test.* TO 'sq_reader'@'%'")
+        .await?;
+    let opts = strata_testkit::mysql_opts(node.service_addr(), "sq_reader", "pw", Some("test"));
+    let mut reader = mysql_async::Conn::new(opts.clone()).await?;
+    for sql in [
+        format!("SELECT NEXTVAL({s})"),
+        format!("SELECT NEXT VALUE FOR test.{s}"),
+        format!("SELECT SETVAL({s}, 10)"),
+    ] {
+        common::assert_codes(&mut reader, &[sql.as_str()], 1142).await;
+    }
+    let last: Option<Option<i64>> = reader
+        .query_first(format!("SELECT PREVIOUS VALUE FOR {s}"))
+        .await?;
+    assert_eq!(last, Some(None));
+    root.query_drop("GRANT INSERT ON test.* TO 'sq_reader'@'%'")
+        .await?;
+    let mut writer = mysql_async::Conn::new(opts).await?;
+    let next: Option<i64> = writer.query_first(format!("SELECT NEXTVAL({s})")).await?;
+    assert_eq!(next, Some(1));
+    root.query_drop(format!("DROP SEQUENCE {s}")).await?;
+    root.query_drop("DROP USER 'sq_reader'@'%'").await?;
+    node.shutdown().await;
+    Ok(())
+}

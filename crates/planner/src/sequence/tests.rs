@@ -203,21 +203,6 @@ fn an_insert_over_other_nodes_takes_its_values_first_in_text_order() {
 }
 
 #[test]
-fn sequence_uses_are_told_from_columns_and_functions_of_that_name() {
-    assert_eq!(
-        uses::references("SELECT nextval, val FROM t WHERE val = 1"),
-        []
-    );
-    assert_eq!(uses::references("SELECT db.nextval(1)"), []);
-    let refs = uses::references("SELECT NEXTVAL(`a b`) + next value for d.s");
-    let names: Vec<(Option<&str>, &str)> = refs
-        .iter()
-        .map(|r| (r.schema.as_deref(), r.name.as_str()))
-        .collect();
-    assert_eq!(names, [(None, "a b"), (Some("d"), "s")]);
-}
-
-#[test]
 fn a_create_table_with_sequence_option_makes_a_sequence() {
     assert!(creates_sequence_table(
         "CREATE TABLE s1 (next_not_cached_value bigint not null) sequence=1"

@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use strata_catalog::DataNodeId;
-use strata_sql::Token;
+use strata_sql::{SequenceUse, Token};
 
 use super::{code_of, Named};
 use crate::catalog_view::CatalogView;
@@ -20,69 +20,6 @@ use crate::error::PlanError;
 use crate::plan::Plan;
 use crate::source::Source;
 use crate::Planned;
-
-/// One use of a sequence in a statement's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reference {
-    /// Its bytes in the text (`NEXTVAL(s)`, `NEXT VALUE FOR db.s`).
-    pub span: Range<usize>,
-    /// The sequence's database as written, if qualified.
-    pub schema: Option<String>,
-    /// The sequence's name.
-    pub name: String,
-}
-
-/// Every use of a sequence in `sql`, in text order.
-pub(crate) fn references(sql: &str) -> Vec<Reference> {
-    let code = code_of(sql);
-    let kw = |i: usize, k: &str| code.get(i).is_some_and(|t| t.is_keyword(sql, k));
-    let mut refs = Vec::new();
-    let mut i = 0;
-    while i < code.len() {
-        let qualified = i > 0 && code[i - 1].is_punct(sql, ".");
-        let call = !qualified
-            && ["NEXTVAL", "LASTVAL", "SETVAL"].iter().any(|f| kw(i, f))
-            && code.get(i + 1).is_some_and(|t| t.is_punct(sql, "("));
-        let value_for =
-            (kw(i, "NEXT") || kw(i, "PREVIOUS")) && kw(i + 1, "VALUE") && kw(i + 2, "FOR");
-        let found = if call {
-            super::name_at(&code, sql, i + 2)
-                .and_then(|(schema, name, _)| Some((schema, name, closing(&code, sql, i + 1)?)))
-        } else if value_for {
-            super::name_at(&code, sql, i + 3).map(|(schema, name, next)| (schema, name, next - 1))
-        } else {
-            None
-        };
-        match found {
-            Some((schema, name, last)) => {
-                refs.push(Reference {
-                    span: code[i].span.start..code[last].span.end,
-                    schema,
-                    name,
-                });
-                i = last + 1;
-            }
-            None => i += 1,
-        }
-    }
-    refs
-}
-
-/// The index of the `)` closing the `(` at `open`.
-fn closing(code: &[Token], sql: &str, open: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, t) in code.iter().enumerate().skip(open) {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth -= 1;
-            if depth == 0 {
-                return Some(i);
-            }
-        }
-    }
-    None
-}
 
 /// The values an INSERT takes from its sequences before it is planned: the server runs
 /// [`SequenceDraw::query`] on its connection to [`SequenceDraw::dnid`] and plans
@@ -144,7 +81,7 @@ pub fn sequence_draw(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Option<SequenceDraw>, PlanError> {
-    if !super::may_take_values(sql) {
+    if !strata_sql::may_use_sequences(sql) {
         return Ok(None);
     }
     let src = Source::new(sql)?;
@@ -152,7 +89,7 @@ pub fn sequence_draw(
         return Ok(None);
     }
     let text = src.forward_text(ctx.params);
-    let refs = references(&text);
+    let refs = strata_sql::sequence_uses(&text);
     if refs.is_empty() {
         return Ok(None);
     }
@@ -168,7 +105,7 @@ pub(super) fn plan(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Option<Planned>, PlanError> {
-    let refs = references(text);
+    let refs = strata_sql::sequence_uses(text);
     if refs.is_empty() {
         return Ok(None);
     }
@@ -192,7 +129,7 @@ enum Decision {
 
 fn decide(
     text: &str,
-    refs: &[Reference],
+    refs: &[SequenceUse],
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Decision, PlanError> {
@@ -284,7 +221,7 @@ fn decide(
 
 /// True for an INSERT or REPLACE without a SELECT whose sequence uses all stand in its
 /// VALUES rows or SET list (not in ON DUPLICATE KEY UPDATE or RETURNING).
-fn in_rows_only(text: &str, refs: &[Reference]) -> bool {
+fn in_rows_only(text: &str, refs: &[SequenceUse]) -> bool {
     let code = code_of(text);
     let kw = |t: &Token, k: &str| t.is_keyword(text, k);
     if !code
