@@ -139,6 +139,18 @@ impl Named {
         first_default_node(&self.db, catalog)
     }
 
+    /// MariaDB's 4089 for a name that is a view (Strata's own, unknown to the nodes).
+    fn not_a_view(&self, catalog: &dyn CatalogView) -> Result<(), PlanError> {
+        if self.info.is_none() && catalog.view(&self.db, &self.name).is_some() {
+            return Err(PlanError::Statement {
+                code: 4089,
+                sqlstate: "42S02",
+                message: format!("'{}.{}' is not a SEQUENCE", self.db, self.name),
+            });
+        }
+        Ok(())
+    }
+
     /// True when the catalog records it as a sequence.
     fn is_sequence(&self) -> bool {
         self.info.as_ref().is_some_and(|i| i.sequence)
@@ -189,6 +201,7 @@ fn plan_object(
                 strata_sql::sequences::name_at(code, text, first_name).ok_or_else(bad_name)?;
             let named = Named::resolve(schema, name, ctx, catalog)?;
             let reply = if object == Object::ShowCreate {
+                named.not_a_view(catalog)?;
                 Reply::Rows
             } else {
                 Reply::Ok

@@ -74,6 +74,18 @@ pub fn sequence_uses(sql: &str) -> Vec<SequenceUse> {
     uses
 }
 
+/// The sequence `SHOW CREATE SEQUENCE [db.]s` names: (schema, name); None for other
+/// statements.
+pub fn show_create_sequence(sql: &str) -> Option<(Option<String>, String)> {
+    let code: Vec<Token> = code_tokens(sql).filter(|t| !t.is_punct(sql, ";")).collect();
+    let kw = |i: usize, k: &str| code.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    if !(kw(0, "SHOW") && kw(1, "CREATE") && kw(2, "SEQUENCE")) {
+        return None;
+    }
+    let (schema, name, next) = name_at(&code, sql, 3)?;
+    (next == code.len()).then_some((schema, name))
+}
+
 /// A possibly qualified name at `code[i..]` (code tokens): (schema, name, index after it).
 pub fn name_at(code: &[Token], sql: &str, i: usize) -> Option<(Option<String>, String, usize)> {
     let ident = |j: usize| {
@@ -108,6 +120,16 @@ fn closing(code: &[Token], sql: &str, open: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_create_sequence_names_its_sequence() {
+        assert_eq!(
+            show_create_sequence("show create sequence `d`.s;"),
+            Some((Some("d".to_string()), "s".to_string()))
+        );
+        assert_eq!(show_create_sequence("SHOW CREATE TABLE s"), None);
+        assert_eq!(show_create_sequence("SHOW CREATE SEQUENCE s x"), None);
+    }
 
     #[test]
     fn sequence_uses_are_told_from_columns_and_functions_of_that_name() {

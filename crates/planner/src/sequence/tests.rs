@@ -144,6 +144,8 @@ fn values_are_taken_where_the_sequence_is() {
         "SELECT NEXTVAL(s) FROM local",
         "INSERT INTO local VALUES (NEXTVAL(s))",
         "SELECT * FROM s",
+        "SELECT NEXT VALUE FOR s, seq FROM seq_1_to_20",
+        "SELECT COUNT(NEXTVAL(s)) FROM seq_1_to_2000_step_3",
     ] {
         assert_eq!(route(sql), Some((1, sql.to_string())), "{sql}");
     }
@@ -167,6 +169,8 @@ fn per_row_values_over_other_nodes_are_refused() {
         assert!(refused(sql).is_some(), "{sql}");
     }
     assert!(refused("CREATE TABLE t (id INT DEFAULT NEXTVAL(s), v INT)").is_some());
+    assert!(refused("ALTER TABLE orders MODIFY v INT DEFAULT (NEXTVAL(s))").is_some());
+    assert!(refused("SELECT NEXTVAL(s) FROM seq_1_to_x").is_none());
 }
 
 #[test]

@@ -95,7 +95,7 @@ pub fn sequence_draw(
     }
     Ok(match decide(&text, &refs, ctx, catalog)? {
         Decision::Draw(draw) => Some(draw),
-        Decision::Route(_) => None,
+        Decision::Route(_) | Decision::Elsewhere => None,
     })
 }
 
@@ -111,6 +111,7 @@ pub(super) fn plan(
     }
     match decide(text, &refs, ctx, catalog)? {
         Decision::Route(plan) => Ok(Some(Planned::of(plan))),
+        Decision::Elsewhere => Ok(None),
         // The server takes the values before planning; a prepared statement's
         // execution and EXPLAIN do not.
         Decision::Draw(_) => Err(PlanError::unsupported(
@@ -125,6 +126,9 @@ enum Decision {
     Route(Plan),
     /// With values taken first.
     Draw(SequenceDraw),
+    /// As any statement: it defines a view or routine that names a sequence, whose
+    /// statements are planned when they run.
+    Elsewhere,
 }
 
 fn decide(
@@ -137,6 +141,7 @@ fn decide(
     let mut unknown = None;
     for r in refs {
         let named = Named::resolve(r.schema.clone(), r.name.clone(), ctx, catalog)?;
+        named.not_a_view(catalog)?;
         let n = named.node(catalog)?;
         if named.info.is_none() {
             unknown.get_or_insert((named.db, named.name));
@@ -157,13 +162,24 @@ fn decide(
     let nulls = vec!["NULL".to_string(); spans.len()];
     let without = splice(text, &spans, &nulls);
     let kind = strata_sql::classify(&without);
+    let code = code_of(&without);
+    let table_ddl = matches!(
+        kind,
+        strata_sql::StatementKind::Create | strata_sql::StatementKind::Alter
+    ) && code
+        .iter()
+        .take_while(|t| !t.is_punct(&without, "("))
+        .any(|t| t.is_keyword(&without, "TABLE"));
+    if table_ddl {
+        return Err(PlanError::unsupported(
+            "a sequence in a table definition (DEFAULT NEXTVAL()) in a database over several data nodes",
+        ));
+    }
     if matches!(
         kind,
         strata_sql::StatementKind::Create | strata_sql::StatementKind::Alter
     ) {
-        return Err(PlanError::unsupported(
-            "a sequence in a table definition (DEFAULT NEXTVAL()) in a database over several data nodes",
-        ));
+        return Ok(Decision::Elsewhere);
     }
     let tables = strata_sql::table_references(&without, kind);
     let mut on_node = !tables.unknown;
@@ -175,6 +191,8 @@ fn decide(
         match catalog.table(db, &t.name) {
             Some(info) => on_node &= info.data_nodes == [dnid],
             None if catalog.view(db, &t.name).is_some() => on_node = false,
+            // MariaDB's SEQUENCE engine tables (`seq_1_to_10`) are on every node.
+            None if is_sequence_engine_table(&t.name) => {}
             // Taking values for a statement that then fails to find its table would
             // consume them where MariaDB does not.
             None => {
@@ -252,4 +270,21 @@ fn in_rows_only(text: &str, refs: &[SequenceUse]) -> bool {
         refs.iter()
             .all(|r| r.span.start >= from && r.span.end <= rows_to)
     })
+}
+
+/// True for the tables MariaDB's SEQUENCE engine makes up on every server:
+/// `seq_<from>_to_<to>` and `seq_<from>_to_<to>_step_<step>`.
+fn is_sequence_engine_table(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("seq_") else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (range, step) = match rest.split_once("_step_") {
+        Some((range, step)) => (range, Some(step)),
+        None => (rest, None),
+    };
+    range
+        .split_once("_to_")
+        .is_some_and(|(from, to)| digits(from) && digits(to))
+        && step.is_none_or(digits)
 }

@@ -546,6 +546,16 @@ impl Session {
                 self.finish(lease);
                 return Err(backend_error(dnid, &e));
             }
+            // Pinned for the session's state (user variables, a sequence's LASTVAL)
+            // before the transaction began: it joins the transaction now, or its writes
+            // would commit on their own.
+            if self.txn.open.is_some() && !self.is_branch(dnid) {
+                if let Err(e) = self.enlist(&mut lease).await {
+                    lease.mark_broken();
+                    self.finish(lease);
+                    return Err(backend_error(dnid, &e));
+                }
+            }
             return Ok(lease);
         }
         if self.statement.replica_read.is_some() {
