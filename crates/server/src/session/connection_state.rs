@@ -4,6 +4,8 @@
 
 use strata_sql::{code_tokens, contains_ignore_ascii_case, ByteSummary, StatementKind, TokenKind};
 
+use super::Session;
+
 /// State a statement may create that only its storage connection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ConnectionState {
@@ -82,4 +84,27 @@ fn statement_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> Connec
 /// True when the statement names a user variable (`@x`).
 pub(super) fn reads_user_variables(sql: &str, bytes: ByteSummary) -> bool {
     bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar)
+}
+
+impl Session {
+    /// True when this statement needs state only the session's pinned connection has
+    /// (so no other data node may serve it): temporary tables, locks and the like, or
+    /// user variables the statement names.
+    pub(super) fn state_on_pinned_connection(&self) -> bool {
+        self.backends.sticky
+            && !self.backends.pinned.is_empty()
+            && (self.backends.beyond_user_vars || self.statement.reads_user_vars)
+    }
+
+    /// Records that the statement created state only its connection holds.
+    pub(super) fn note_connection_state(&mut self, state: ConnectionState) {
+        match state {
+            ConnectionState::None => {}
+            ConnectionState::UserVariables => self.backends.sticky = true,
+            ConnectionState::Other => {
+                self.backends.sticky = true;
+                self.backends.beyond_user_vars = true;
+            }
+        }
+    }
 }

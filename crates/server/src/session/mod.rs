@@ -223,27 +223,6 @@ impl Session {
         self.client.result_format(reply)
     }
 
-    /// True when this statement needs state only the session's pinned connection has
-    /// (so no other data node may serve it): temporary tables, locks and the like, or
-    /// user variables the statement names.
-    fn state_on_pinned_connection(&self) -> bool {
-        self.backends.sticky
-            && !self.backends.pinned.is_empty()
-            && (self.backends.beyond_user_vars || self.statement.reads_user_vars)
-    }
-
-    /// Records that the statement created state only its connection holds.
-    fn note_connection_state(&mut self, state: query::ConnectionState) {
-        match state {
-            query::ConnectionState::None => {}
-            query::ConnectionState::UserVariables => self.backends.sticky = true,
-            query::ConnectionState::Other => {
-                self.backends.sticky = true;
-                self.backends.beyond_user_vars = true;
-            }
-        }
-    }
-
     /// Starts a statement: per-statement state back to its defaults.
     fn start_statement(&mut self) {
         self.statement = StatementState::default();
