@@ -115,6 +115,8 @@ struct TableRecord {
     shard_key_default: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     other_collation_columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    sequence: bool,
     /// After the plain values: TOML writes tables after them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     column_collations: Option<BTreeMap<String, String>>,
@@ -136,6 +138,7 @@ impl TableRecord {
             other_collation_columns: table.other_collation_columns.clone(),
             column_collations: table.column_collations.clone(),
             unique_keys: table.unique_keys.clone(),
+            sequence: table.sequence,
             column: None,
             key_type: None,
             rule_name: None,
@@ -241,8 +244,14 @@ impl TableRecord {
             other_collation_columns: self.other_collation_columns,
             column_collations: self.column_collations,
             unique_keys: self.unique_keys,
+            sequence: self.sequence,
         })
     }
+}
+
+/// For `skip_serializing_if`: a record says `sequence = true` only for sequences.
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// A key literal as stored: `null`, `int:<text>`, `num:<text>`, `str:<hex>`, `bytes:<hex>`.

@@ -44,6 +44,9 @@ pub struct TableInfo {
     /// PRIMARY KEY and UNIQUE keys as of CREATE TABLE; None when not recorded (tables
     /// created before keys were recorded, or whose keys an ALTER changed since).
     pub unique_keys: Option<Vec<UniqueKey>>,
+    /// A MariaDB sequence (CREATE SEQUENCE): its one row lives on one data node, whose
+    /// own sequence object gives every compute node its values.
+    pub sequence: bool,
 }
 
 impl TableInfo {
@@ -61,6 +64,7 @@ impl TableInfo {
             other_collation_columns: Vec::new(),
             column_collations: None,
             unique_keys: None,
+            sequence: false,
         }
     }
 

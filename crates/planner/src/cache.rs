@@ -350,8 +350,8 @@ fn build(digest: &str) -> Entry {
     let Ok(src) = Source::new(digest) else {
         return Entry::Uncacheable;
     };
-    // Sequence uses are refused by the full planner (in a database over several nodes).
-    if src.hint.is_some() || crate::sequence::refuse_sequences(&src).is_err() {
+    // Sequence uses are routed by where their sequence is, not by the statement's shape.
+    if src.hint.is_some() || crate::sequence::mentions_sequences(&src) {
         return Entry::Uncacheable;
     }
     let Ok(statement) = src.parse() else {

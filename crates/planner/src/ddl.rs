@@ -469,7 +469,7 @@ fn check_alter(op: &AlterTableOperation, table: &crate::scope::TableRef) -> Resu
 }
 
 /// CREATE TABLE: the distribution, the text for each node and the metadata to record.
-fn plan_create(
+pub(crate) fn plan_create(
     ct: &CreateTable,
     create_sql: String,
     clause: Option<&ShardClause>,
@@ -514,7 +514,16 @@ fn plan_create(
         None => None,
     };
     let mut notes = Vec::new();
+    // A sequence (`SEQUENCE=1`) lives whole on one node, as CREATE SEQUENCE puts it.
+    let sequence = crate::sequence::creates_sequence_table(&create_sql);
     let distribution = match clause {
+        None if sequence && like.is_none() => {
+            let first =
+                dbinfo.default_data_nodes.first().copied().ok_or_else(|| {
+                    PlanError::data_nodes("the database has no default data node")
+                })?;
+            Distribution::Vertical { dnid: first }
+        }
         Some(c) => clause_distribution(
             c,
             &columns,
@@ -547,7 +556,13 @@ fn plan_create(
             }
         },
     };
+    if sequence && !matches!(distribution, Distribution::Vertical { .. }) {
+        return Err(PlanError::unsupported(
+            "a sequence (SEQUENCE=1) on several data nodes",
+        ));
+    }
     let mut info = TableInfo::new(distribution);
+    info.sequence = sequence;
     if let Some(source) = &like {
         // The copy's columns and keys are its source's; its nodes and age are its own.
         info = TableInfo {

@@ -76,6 +76,7 @@ pub use plan::{
     ReturnedOrder, Route, RowsAs, Scatter, SetPiece, SortKey, TableCopy, Write, WriteCombine,
     WriteKind,
 };
+pub use sequence::{sequence_draw, takes_sequence_values, SequenceDraw};
 
 use crate::keys::{canonical, route};
 use crate::literal::text_literal;
@@ -209,7 +210,9 @@ fn plan_source(
             return Ok(planned);
         }
     }
-    sequence::refuse_sequences(src)?;
+    if let Some(planned) = sequence::plan(src, ctx, catalog)? {
+        return Ok(planned);
+    }
     if let Some(planned) = routine::plan_routine(src, ctx, catalog)? {
         return Ok(planned);
     }

@@ -310,7 +310,12 @@ impl<'a> Source<'a> {
 
 /// The index of the first token from `from` on that `stop` accepts outside the
 /// parentheses opened after `from`, or `code.len()`.
-fn outside_parens(code: &[Token], sql: &str, from: usize, stop: impl Fn(&Token) -> bool) -> usize {
+pub(crate) fn outside_parens(
+    code: &[Token],
+    sql: &str,
+    from: usize,
+    stop: impl Fn(&Token) -> bool,
+) -> usize {
     let mut depth = 0i32;
     for (i, t) in code.iter().enumerate().skip(from) {
         if t.is_punct(sql, "(") {

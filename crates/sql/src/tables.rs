@@ -103,6 +103,20 @@ pub fn table_references(sql: &str, kind: StatementKind) -> Tables {
     reader.statement(kind);
     let ctes = std::mem::take(&mut reader.ctes);
     let mut tables = reader.tables;
+    // MariaDB checks INSERT on a sequence whose values a statement takes, SELECT on
+    // one whose last value it reads.
+    for u in crate::sequences::sequence_uses(sql) {
+        let access = if u.takes {
+            Access::Insert
+        } else {
+            Access::Select
+        };
+        tables.refs.push(TableRef {
+            schema: u.schema,
+            name: u.name,
+            access,
+        });
+    }
     tables
         .refs
         .retain(|r| !(r.schema.is_none() && ctes.iter().any(|c| c.eq_ignore_ascii_case(&r.name))));
@@ -135,14 +149,7 @@ impl Reader<'_> {
 
     /// Reads a possibly qualified name at `i`: (schema, name, index after it).
     fn name_at(&self, i: usize) -> Option<(Option<String>, String, usize)> {
-        let first = self.toks.get(i).filter(|t| t.kind.is_ident())?;
-        let first = ident_value(first.text(self.sql)).into_owned();
-        if self.punct(i + 1, ".") {
-            let second = self.toks.get(i + 2).filter(|t| t.kind.is_ident())?;
-            let second = ident_value(second.text(self.sql)).into_owned();
-            return Some((Some(first), second, i + 3));
-        }
-        Some((None, first, i + 1))
+        crate::sequences::name_at(self.toks, self.sql, i)
     }
 
     fn push(&mut self, schema: Option<String>, name: String, access: Access) {

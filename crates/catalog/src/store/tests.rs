@@ -243,6 +243,7 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
                     columns: vec!["id".into()],
                 }]
             }),
+            sequence: i % 5 == 2,
             ..TableInfo::new(distribution)
         };
         let name = format!("t{i}");

@@ -192,7 +192,7 @@ pub(crate) fn plan(
 /// The check of a new view's columns and expressions, which only a MariaDB can make
 /// (unknown columns, wrong functions): its SELECT with `LIMIT 0` on a data node that
 /// holds every table it reads (after expanding views); None when no node holds them
-/// all (then the SELECT is only planned).
+/// all or its SELECT takes sequence values (then the SELECT is only planned).
 fn probe(
     select: &str,
     db: &str,
@@ -204,6 +204,11 @@ fn probe(
         super::select_in(select, db, ctx.db)?
     );
     let text = super::expand(&text, ctx, catalog)?.unwrap_or(text);
+    // MariaDB evaluates a derived table's NEXTVAL even under LIMIT 0: the probe would
+    // take a value (or fail on a node without the sequence).
+    if strata_sql::sequence_uses(&text).iter().any(|u| u.takes) {
+        return Ok(None);
+    }
     let Some(mut nodes) = catalog.database(db).map(|d| d.data_nodes) else {
         return Ok(None);
     };

@@ -10,7 +10,7 @@ use strata_sql::{SelectExpr, SelectFunction, SelectLiteral, Show, ShowFilter, Si
 use super::handshake::ServerIdentity;
 use super::isolation::logical_or_refused;
 use super::query::sql_error;
-use super::{backend_error, Answer, Handled, Session, SessionError};
+use super::{backend_error, Answer, Handled, ReplyFormat, Session, SessionError};
 use crate::context::ServerContext;
 use crate::results::{like_matches, LocalResult};
 use strata_catalog::DataNodeId;
@@ -149,6 +149,9 @@ impl Session {
             }
         };
         let create_table = matches!(show, Show::CreateTable { .. });
+        let sequence = matches!(show, Show::Other)
+            .then(|| strata_sql::show_create_sequence(sql))
+            .flatten();
         let result = match show {
             Show::Databases { filter } => self.show_databases(filter.as_ref()),
             Show::Tables { full, db, filter } => {
@@ -240,6 +243,14 @@ impl Session {
                         }
                         Err(e) => Err(e),
                     },
+                }
+            }
+            // A sequence of a database over several nodes is where the catalog says.
+            Show::Other if self.state.multi_node && sequence.is_some() => {
+                let (schema, name) = sequence.clone().unwrap_or_default();
+                match self.authorize_any(schema.as_deref(), &name, "SHOW") {
+                    Ok(()) => return self.planned(sql, raw, ReplyFormat::text(more)).await,
+                    Err(e) => Err(e),
                 }
             }
             Show::Other if is_show_plugins(sql) => {

@@ -37,6 +37,7 @@ mod audit;
 mod backends;
 mod client;
 mod clock;
+mod connection_state;
 mod databases;
 mod definers;
 mod distributed;
@@ -59,6 +60,7 @@ mod prepared;
 mod query;
 mod read_then_write;
 mod reads;
+mod sequences;
 mod show_status;
 mod state;
 mod statement_vars;
@@ -230,27 +232,6 @@ impl Session {
     /// the reply asks for them.
     fn result_format(&self, reply: ReplyFormat) -> ResultFormat {
         self.client.result_format(reply)
-    }
-
-    /// True when this statement needs state only the session's pinned connection has
-    /// (so no other data node may serve it): temporary tables, locks and the like, or
-    /// user variables the statement names.
-    fn state_on_pinned_connection(&self) -> bool {
-        self.backends.sticky
-            && !self.backends.pinned.is_empty()
-            && (self.backends.beyond_user_vars || self.statement.reads_user_vars)
-    }
-
-    /// Records that the statement created state only its connection holds.
-    fn note_connection_state(&mut self, state: query::ConnectionState) {
-        match state {
-            query::ConnectionState::None => {}
-            query::ConnectionState::UserVariables => self.backends.sticky = true,
-            query::ConnectionState::Other => {
-                self.backends.sticky = true;
-                self.backends.beyond_user_vars = true;
-            }
-        }
     }
 
     /// Starts a statement: per-statement state back to its defaults.
@@ -560,6 +541,16 @@ impl Session {
             if let Err(e) = lease.sync_database(physical_db).await {
                 self.finish(lease);
                 return Err(backend_error(dnid, &e));
+            }
+            // Pinned for the session's state (user variables, a sequence's LASTVAL)
+            // before the transaction began: it joins the transaction now, or its writes
+            // would commit on their own.
+            if self.txn.open.is_some() && !self.is_branch(dnid) {
+                if let Err(e) = self.enlist(&mut lease).await {
+                    lease.mark_broken();
+                    self.finish(lease);
+                    return Err(backend_error(dnid, &e));
+                }
             }
             return Ok(lease);
         }

@@ -379,6 +379,9 @@ impl Session {
         if let Some(target) = strata_planner::explain_target(sql) {
             return Ok(self.explain(sql, target, reply).await);
         }
+        if let Some(answer) = self.with_sequence_values(sql, reply).await? {
+            return Ok(answer);
+        }
         let digest = strata_sql::normalize_digest(sql);
         let mut planned = self.plan_waiting_digested(sql, &digest).await;
         let ctx = self.ctx.clone();

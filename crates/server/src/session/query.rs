@@ -12,7 +12,7 @@ use strata_protocol::constants::com;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{
     classify_head, code_tokens, contains_ignore_ascii_case, parse_set, split_statements,
-    ByteSummary, SetItem, SqlError, StatementKind, TokenKind,
+    ByteSummary, SetItem, SqlError, StatementKind,
 };
 
 use super::isolation::mentions_information_schema;
@@ -29,70 +29,15 @@ pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
     MysqlError::new(code, e.to_string())
 }
 
-/// State a statement may create that only its storage connection holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ConnectionState {
-    /// None.
-    None,
-    /// User variables only: other data nodes can serve statements that do not read
-    /// them.
-    UserVariables,
-    /// Temporary tables, locks, prepared statements, FOUND_ROWS: no statement may use
-    /// another data node's connection while it lasts.
-    Other,
-}
-
-/// True when the statement may create state that only its storage connection holds.
-pub(super) fn creates_connection_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> bool {
-    connection_state(sql, kind, bytes) != ConnectionState::None
-}
-
-/// The state the statement may create that only its storage connection holds.
-pub(super) fn connection_state(
-    sql: &str,
-    kind: StatementKind,
-    bytes: ByteSummary,
-) -> ConnectionState {
-    match kind {
-        StatementKind::Lock | StatementKind::Prepare => return ConnectionState::Other,
-        StatementKind::Set
-        | StatementKind::Select
-        | StatementKind::Create
-        | StatementKind::Do
-        | StatementKind::Call => {}
-        _ => {
-            if !bytes.at_sign() {
-                return ConnectionState::None;
-            }
-        }
-    }
-    let has = |needle: &str| contains_ignore_ascii_case(sql.as_bytes(), needle.as_bytes());
-    let other = match kind {
-        StatementKind::Create => has("temporary"),
-        StatementKind::Select | StatementKind::Do => {
-            bytes.underscore() && (has("get_lock") || has("sql_calc_found_rows"))
-        }
-        _ => false,
-    };
-    if other {
-        ConnectionState::Other
-    } else if reads_user_variables(sql, bytes) {
-        ConnectionState::UserVariables
-    } else {
-        ConnectionState::None
-    }
-}
+pub(super) use super::connection_state::{
+    connection_state, creates_connection_state, reads_user_variables, ConnectionState,
+};
 
 /// True when the statement's first word is `word`.
 fn starts_with_word(sql: &str, word: &str) -> bool {
     code_tokens(sql)
         .next()
-        .is_some_and(|t| t.kind == TokenKind::Ident && t.is_keyword(sql, word))
-}
-
-/// True when the statement names a user variable (`@x`).
-pub(super) fn reads_user_variables(sql: &str, bytes: ByteSummary) -> bool {
-    bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar)
+        .is_some_and(|t| t.kind == strata_sql::TokenKind::Ident && t.is_keyword(sql, word))
 }
 
 /// True for statements starting ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM (the planner

@@ -1,0 +1,110 @@
+//! The state a statement may leave on its storage connection that only that connection
+//! holds (user variables, temporary tables, locks, a sequence's LASTVAL): the session
+//! keeps such a connection (pins it) and routes what needs that state to it.
+
+use strata_sql::{code_tokens, contains_ignore_ascii_case, ByteSummary, StatementKind, TokenKind};
+
+use super::Session;
+
+/// State a statement may create that only its storage connection holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ConnectionState {
+    /// None.
+    None,
+    /// User variables only: other data nodes can serve statements that do not read
+    /// them.
+    UserVariables,
+    /// Temporary tables, locks, prepared statements, FOUND_ROWS: no statement may use
+    /// another data node's connection while it lasts.
+    Other,
+}
+
+/// True when the statement may create state that only its storage connection holds.
+pub(super) fn creates_connection_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> bool {
+    connection_state(sql, kind, bytes) != ConnectionState::None
+}
+
+/// The state the statement may create that only its storage connection holds. Taking
+/// a sequence's values sets the connection's LASTVAL, which the session must find
+/// again, as it finds its user variables.
+pub(super) fn connection_state(
+    sql: &str,
+    kind: StatementKind,
+    bytes: ByteSummary,
+) -> ConnectionState {
+    match statement_state(sql, kind, bytes) {
+        ConnectionState::None
+            if matches!(
+                kind,
+                StatementKind::Select
+                    | StatementKind::Insert
+                    | StatementKind::Replace
+                    | StatementKind::Update
+                    | StatementKind::Do
+            ) && strata_planner::takes_sequence_values(sql) =>
+        {
+            ConnectionState::UserVariables
+        }
+        state => state,
+    }
+}
+
+/// [`connection_state`] apart from sequences.
+fn statement_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> ConnectionState {
+    match kind {
+        StatementKind::Lock | StatementKind::Prepare => return ConnectionState::Other,
+        StatementKind::Set
+        | StatementKind::Select
+        | StatementKind::Create
+        | StatementKind::Do
+        | StatementKind::Call => {}
+        _ => {
+            if !bytes.at_sign() {
+                return ConnectionState::None;
+            }
+        }
+    }
+    let has = |needle: &str| contains_ignore_ascii_case(sql.as_bytes(), needle.as_bytes());
+    let other = match kind {
+        StatementKind::Create => has("temporary"),
+        StatementKind::Select | StatementKind::Do => {
+            bytes.underscore() && (has("get_lock") || has("sql_calc_found_rows"))
+        }
+        _ => false,
+    };
+    if other {
+        ConnectionState::Other
+    } else if reads_user_variables(sql, bytes) {
+        ConnectionState::UserVariables
+    } else {
+        ConnectionState::None
+    }
+}
+
+/// True when the statement names a user variable (`@x`).
+pub(super) fn reads_user_variables(sql: &str, bytes: ByteSummary) -> bool {
+    bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar)
+}
+
+impl Session {
+    /// True when this statement needs state only the session's pinned connection has
+    /// (so no other data node may serve it): temporary tables, locks and the like, or
+    /// user variables the statement names.
+    pub(super) fn state_on_pinned_connection(&self) -> bool {
+        self.backends.sticky
+            && !self.backends.pinned.is_empty()
+            && (self.backends.beyond_user_vars || self.statement.reads_user_vars)
+    }
+
+    /// Records that the statement created state only its connection holds.
+    pub(super) fn note_connection_state(&mut self, state: ConnectionState) {
+        match state {
+            ConnectionState::None => {}
+            ConnectionState::UserVariables => self.backends.sticky = true,
+            ConnectionState::Other => {
+                self.backends.sticky = true;
+                self.backends.beyond_user_vars = true;
+            }
+        }
+    }
+}
