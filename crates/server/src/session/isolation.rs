@@ -255,14 +255,6 @@ impl Session {
         sql: &str,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let text = self.rewrite_schemas(sql);
-        let (columns, mut rows) = match self.home_result(&text, false).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        };
         // SHOW GLOBAL VARIABLES: the compute node's own global values.
         let global = strata_sql::code_tokens(sql)
             .nth(1)
@@ -272,19 +264,41 @@ impl Session {
         } else {
             Default::default()
         };
+        self.show_name_values(sql, more, |ctx, name| {
+            if let Some(own) = globals.get(&name.to_ascii_lowercase()) {
+                Some(own.shown.clone())
+            } else if identifies_storage(name) || is_identity_variable(name) {
+                Some(match own_variable(ctx, name) {
+                    OwnValue::Int(i) => i.to_string(),
+                    OwnValue::Text(t) => t,
+                })
+            } else {
+                None
+            }
+        })
+        .await
+    }
+
+    /// A SHOW of name/value rows (VARIABLES, STATUS) read on the home data node, on the
+    /// session's connection, with the value `own` gives for a name put in its place.
+    pub(super) async fn show_name_values(
+        &mut self,
+        sql: &str,
+        more: bool,
+        own: impl Fn(&crate::context::ServerContext, &str) -> Option<String>,
+    ) -> Result<Answer, SessionError> {
+        let text = self.rewrite_schemas(sql);
+        let (columns, mut rows) = match self.home_result(&text, false).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
         for row in &mut rows {
             let name = row.first().cloned().flatten().unwrap_or_default();
-            if let Some(own) = globals.get(&name.to_ascii_lowercase()) {
-                if let Some(value) = row.get_mut(1) {
-                    *value = Some(own.shown.clone());
-                }
-            } else if identifies_storage(&name) || is_identity_variable(&name) {
-                if let Some(value) = row.get_mut(1) {
-                    *value = Some(match own_variable(&self.ctx, &name) {
-                        OwnValue::Int(i) => i.to_string(),
-                        OwnValue::Text(t) => t,
-                    });
-                }
+            if let (Some(value), Some(mine)) = (row.get_mut(1), own(&self.ctx, &name)) {
+                *value = Some(mine);
             }
         }
         self.write_local(&LocalResult { columns, rows }, more);

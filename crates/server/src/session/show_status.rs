@@ -3,7 +3,6 @@
 //! node's own client count.
 
 use super::{Answer, Session, SessionError};
-use crate::results::LocalResult;
 
 impl Session {
     /// `SHOW [GLOBAL|SESSION] STATUS`: the home data node's counters (on the session's
@@ -16,23 +15,10 @@ impl Session {
         sql: &str,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let text = self.rewrite_schemas(sql);
-        let (columns, mut rows) = match self.home_result(&text, false).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        };
-        for row in &mut rows {
-            let name = row.first().cloned().flatten().unwrap_or_default();
-            if name.eq_ignore_ascii_case("Threads_connected") {
-                if let Some(value) = row.get_mut(1) {
-                    *value = Some(self.ctx.session_count().to_string());
-                }
-            }
-        }
-        self.write_local(&LocalResult { columns, rows }, more);
-        Ok(Answer::Ok)
+        self.show_name_values(sql, more, |ctx, name| {
+            name.eq_ignore_ascii_case("Threads_connected")
+                .then(|| ctx.session_count().to_string())
+        })
+        .await
     }
 }
