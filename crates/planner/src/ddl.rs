@@ -256,8 +256,9 @@ pub(crate) fn plan_ddl_statement(
                     .map(|i| i.value.clone())
                     .or_else(|| columns.first().cloned())
                     .unwrap_or_default();
-                new_keys.push(UniqueKey { name, columns });
-                check_new_keys(&table, &new_keys)?;
+                let key = UniqueKey { name, columns };
+                check_new_keys(&table, std::slice::from_ref(&key))?;
+                new_keys.push(guard::NewKey::named(key));
             }
             Ok(index_ddl(&table, text, &new_keys))
         }
@@ -309,7 +310,7 @@ pub(crate) fn plan_ddl_statement(
 /// CREATE or DROP INDEX: runs on every node of `table` (after checking `new_keys` for
 /// duplicates), and the unique keys recorded for it are forgotten (the index may have
 /// been one of them).
-fn index_ddl(table: &crate::scope::TableRef, text: String, new_keys: &[UniqueKey]) -> Planned {
+fn index_ddl(table: &crate::scope::TableRef, text: String, new_keys: &[guard::NewKey]) -> Planned {
     let mut catalog_changes = Vec::new();
     if table.info.unique_keys.is_some() {
         catalog_changes.push(forget_keys(table));

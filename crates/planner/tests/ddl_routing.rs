@@ -441,6 +441,8 @@ fn new_unique_keys_of_a_spread_table_are_checked_for_duplicates_on_every_node_fi
             "SELECT CONCAT_WS('-', {group}) FROM `shop`.`orders` WHERE {columns} \
              GROUP BY {group} HAVING COUNT(*) > 1 LIMIT 1"
         ),
+        unnamed: false,
+        taken: vec![],
     };
     let both = "`id` IS NOT NULL AND `amount` IS NOT NULL";
     let cases: &[(&str, Vec<UniqueCheck>)] = &[
@@ -455,6 +457,15 @@ fn new_unique_keys_of_a_spread_table_are_checked_for_duplicates_on_every_node_fi
                 "`amount` IS NOT NULL AND `id` IS NOT NULL",
                 "`amount`, `id`",
             )],
+        ),
+        // Unnamed: MariaDB names it after its first column, avoiding names taken.
+        (
+            "ALTER TABLE orders ADD INDEX i (amount), ADD UNIQUE (id, amount)",
+            vec![UniqueCheck {
+                unnamed: true,
+                taken: vec!["i".into()],
+                ..check("id", both, "`id`, `amount`")
+            }],
         ),
         (
             "CREATE UNIQUE INDEX ux ON orders (id, amount)",

@@ -144,6 +144,9 @@ async fn a_new_unique_key_meeting_duplicates_on_one_node_fails_with_mariadbs_106
         "ALTER TABLE {t} ADD UNIQUE u1 (k, n)",
         "ALTER TABLE {t} ADD UNIQUE KEY u2 (n, k), ADD COLUMN z INT",
         "CREATE UNIQUE INDEX ux ON {t} (k, n)",
+        // Unnamed: MariaDB names it after its first column, k_2 while k is taken.
+        "ALTER TABLE {t} ADD UNIQUE (K, n)",
+        "ALTER TABLE {t} ADD INDEX k (k), ADD UNIQUE (K, n)",
     ] {
         s.fails_leaving_nodes_alike(sql, true).await?;
     }

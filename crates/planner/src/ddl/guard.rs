@@ -11,7 +11,7 @@ use crate::plan::{quote_ident, DdlGuard, UniqueCheck};
 pub(super) fn guarded_fan_out(
     table: &crate::scope::TableRef,
     text: String,
-    new_keys: &[UniqueKey],
+    new_keys: &[NewKey],
     undo: bool,
 ) -> Plan {
     let mut plan = fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut);
@@ -20,8 +20,11 @@ pub(super) fn guarded_fan_out(
         let spread = !matches!(table.placement, Placement::Global { .. });
         let unique_checks = new_keys
             .iter()
-            .filter(|k| spread && k.columns.iter().all(|c| is_plain_column(c)))
-            .map(|k| UniqueCheck::new(&qualified, &k.name, &k.columns))
+            .filter(|n| spread && n.key.columns.iter().all(|c| is_plain_column(c)))
+            .map(|n| UniqueCheck {
+                taken: n.taken.clone(),
+                ..UniqueCheck::new(&qualified, &n.key.name, &n.key.columns, n.unnamed)
+            })
             .collect();
         write.guard = Some(DdlGuard {
             table: qualified,
@@ -32,9 +35,30 @@ pub(super) fn guarded_fan_out(
     plan
 }
 
+/// A PRIMARY KEY or UNIQUE key a statement adds.
+pub(super) struct NewKey {
+    /// The key (an unnamed one: named after its first column as written).
+    pub key: UniqueKey,
+    /// The statement leaves it unnamed.
+    pub unnamed: bool,
+    /// Key names the statement gives before it.
+    pub taken: Vec<String>,
+}
+
+impl NewKey {
+    /// A key the statement names.
+    pub fn named(key: UniqueKey) -> NewKey {
+        NewKey {
+            key,
+            unnamed: false,
+            taken: Vec::new(),
+        }
+    }
+}
+
 /// The keys an ALTER TABLE adds over columns the table already has (a key over a
 /// column the same statement adds or renames cannot be checked before it exists).
-pub(super) fn checkable_keys(operations: &[AlterTableOperation]) -> Vec<UniqueKey> {
+pub(super) fn checkable_keys(operations: &[AlterTableOperation]) -> Vec<NewKey> {
     let new_columns: Vec<&str> = operations
         .iter()
         .filter_map(|op| match op {
@@ -45,11 +69,39 @@ pub(super) fn checkable_keys(operations: &[AlterTableOperation]) -> Vec<UniqueKe
             _ => None,
         })
         .collect();
-    operations
-        .iter()
-        .flat_map(keys_added_by)
-        .filter(|k| !new_columns.iter().any(|c| k.contains(c)))
-        .collect()
+    let mut taken = Vec::new();
+    let mut out = Vec::new();
+    for op in operations {
+        let (unnamed, index_name) = match op {
+            AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
+                TableConstraint::Unique {
+                    name, index_name, ..
+                } => (name.is_none() && index_name.is_none(), None),
+                TableConstraint::Index { name, columns, .. } => (
+                    false,
+                    name.as_ref()
+                        .map(|n| n.value.clone())
+                        .or_else(|| columns.first().map(key_part)),
+                ),
+                _ => (false, None),
+            },
+            // A column's own UNIQUE is named after the column.
+            _ => (true, None),
+        };
+        for key in keys_added_by(op) {
+            let unnamed = unnamed && !key.is_primary();
+            taken.push(key.name.clone());
+            if !new_columns.iter().any(|c| key.contains(c)) {
+                out.push(NewKey {
+                    taken: taken[..taken.len() - 1].to_vec(),
+                    key,
+                    unnamed,
+                });
+            }
+        }
+        taken.extend(index_name);
+    }
+    out
 }
 
 /// True for a key part that is a whole column: a prefix (`c(10)`) or an expression

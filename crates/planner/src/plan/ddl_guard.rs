@@ -29,13 +29,19 @@ pub struct UniqueCheck {
     pub key: String,
     /// Returns the duplicated key value as MySQL prints it (`1-a`), or no row.
     pub sql: String,
+    /// The statement does not name the key: MariaDB names it after its first column,
+    /// `_2`, `_3`, ... appended while that name is taken ([`auto_key_name`]), and
+    /// `key` is that column as written.
+    pub unnamed: bool,
+    /// Key names the same statement gives before this key (taken for an unnamed one).
+    pub taken: Vec<String>,
 }
 
 impl UniqueCheck {
     /// The check of a key over plain `columns` of `table` (already quoted). Rows with a
     /// NULL part are left out: a UNIQUE key allows them, and a PRIMARY KEY refuses them
     /// with its own error (1265), which no duplicate check should mask.
-    pub fn new(table: &str, key: &str, columns: &[String]) -> UniqueCheck {
+    pub fn new(table: &str, key: &str, columns: &[String], unnamed: bool) -> UniqueCheck {
         let quoted: Vec<String> = columns.iter().map(|c| super::quote_ident(c)).collect();
         let not_null: Vec<String> = quoted.iter().map(|c| format!("{c} IS NOT NULL")).collect();
         UniqueCheck {
@@ -46,6 +52,8 @@ impl UniqueCheck {
                 list = quoted.join(", "),
                 where_ = not_null.join(" AND "),
             ),
+            unnamed,
+            taken: Vec::new(),
         }
     }
 
@@ -53,6 +61,24 @@ impl UniqueCheck {
     pub fn message(&self, value: &str) -> String {
         format!("Duplicate entry '{value}' for key '{}'", self.key)
     }
+}
+
+/// The name MariaDB gives a key the statement leaves unnamed: its first column's name
+/// (`column`, as the table spells it), else with `_2`, `_3`, ... appended, the first
+/// that is neither `PRIMARY` nor one of the table's key names (`existing`); names
+/// compare without letter case.
+pub fn auto_key_name(column: &str, existing: &[String]) -> String {
+    let taken = |name: &str| {
+        name.eq_ignore_ascii_case("PRIMARY")
+            || existing.iter().any(|e| e.eq_ignore_ascii_case(name))
+    };
+    if !taken(column) {
+        return column.to_string();
+    }
+    (2..100)
+        .map(|n| format!("{column}_{n}"))
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| column.to_string())
 }
 
 /// One item of a `SHOW CREATE TABLE` body.
@@ -320,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_check_groups_the_key_columns_and_skips_nulls() {
-        let check = UniqueCheck::new("`db`.`t`", "PRIMARY", &["k".into(), "n".into()]);
+        let check = UniqueCheck::new("`db`.`t`", "PRIMARY", &["k".into(), "n".into()], false);
         assert_eq!(
             check.sql,
             "SELECT CONCAT_WS('-', `k`, `n`) FROM `db`.`t` WHERE `k` IS NOT NULL AND `n` IS NOT NULL \
@@ -330,5 +356,16 @@ mod tests {
             check.message("1-a"),
             "Duplicate entry '1-a' for key 'PRIMARY'"
         );
+    }
+
+    #[test]
+    fn an_unnamed_key_takes_its_first_columns_name_or_the_first_free_numbered_one() {
+        // MariaDB 10.11: ADD UNIQUE (K, n) on a table with keys k and k_2 names it k_3.
+        let existing = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(auto_key_name("k", &existing(&[])), "k");
+        assert_eq!(auto_key_name("k", &existing(&["PRIMARY", "n"])), "k");
+        assert_eq!(auto_key_name("k", &existing(&["K"])), "k_2");
+        assert_eq!(auto_key_name("k", &existing(&["k", "k_2"])), "k_3");
+        assert_eq!(auto_key_name("primary", &existing(&[])), "primary_2");
     }
 }

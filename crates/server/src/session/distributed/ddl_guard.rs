@@ -10,7 +10,7 @@
 use strata_backend::pool::Lease;
 use strata_backend::TextRows;
 use strata_catalog::DataNodeId;
-use strata_planner::{normalized_definition, undo_alter, DdlGuard};
+use strata_planner::{auto_key_name, normalized_definition, undo_alter, DdlGuard};
 use strata_protocol::{codes, MysqlError};
 
 use crate::context::ServerContext;
@@ -44,11 +44,41 @@ pub(super) async fn check_unique_keys(
         for lease in leases.iter_mut() {
             let rows = query_on(ctx, lease, &check.sql).await?;
             if let Some(value) = rows.first().and_then(|r| r.first()).cloned().flatten() {
-                return Err(MysqlError::new(codes::DUP_ENTRY, check.message(&value)));
+                let mut message = check.message(&value);
+                if check.unnamed {
+                    let name =
+                        key_name_given(ctx, lease, &guard.table, &check.key, &check.taken).await?;
+                    message = format!("Duplicate entry '{value}' for key '{name}'");
+                }
+                return Err(MysqlError::new(codes::DUP_ENTRY, message));
             }
         }
     }
     Ok(())
+}
+
+/// The name MariaDB gives a key left unnamed whose first column is `column`, from the
+/// table's columns and keys on `lease` and the names the statement gives before it.
+async fn key_name_given(
+    ctx: &ServerContext,
+    lease: &mut Lease,
+    table: &str,
+    column: &str,
+    taken: &[String],
+) -> Result<String, MysqlError> {
+    let columns = query_on(ctx, lease, &format!("SHOW COLUMNS FROM {table}")).await?;
+    let spelled = columns
+        .iter()
+        .filter_map(|r| r.first().cloned().flatten())
+        .find(|c| c.eq_ignore_ascii_case(column))
+        .unwrap_or_else(|| column.to_string());
+    let keys: Vec<String> = query_on(ctx, lease, &format!("SHOW INDEX FROM {table}"))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.into_iter().nth(2).flatten())
+        .chain(taken.iter().cloned())
+        .collect();
+    Ok(auto_key_name(&spelled, &keys))
 }
 
 /// The table's `SHOW CREATE TABLE` text on `lease`.
