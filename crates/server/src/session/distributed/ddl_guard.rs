@@ -83,9 +83,10 @@ async fn key_name_given(
 
 /// The table's `SHOW CREATE TABLE` text on `lease`.
 async fn definition(ctx: &ServerContext, lease: &mut Lease, table: &str) -> Result<String, String> {
-    let rows = query_on(ctx, lease, &format!("SHOW CREATE TABLE {table}"))
-        .await
-        .map_err(|e| e.message)?;
+    // In the form the undo reads, whatever the client's sql_mode.
+    let sql =
+        format!("SET STATEMENT sql_mode='', sql_quote_show_create=1 FOR SHOW CREATE TABLE {table}");
+    let rows = query_on(ctx, lease, &sql).await.map_err(|e| e.message)?;
     rows.into_iter()
         .next()
         .and_then(|r| r.into_iter().nth(1).flatten())
