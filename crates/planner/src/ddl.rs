@@ -39,7 +39,7 @@ use crate::exprs::function_name;
 use crate::insert::fan_out;
 use crate::keys::{key_type_of, Placement};
 use crate::literal::expr_literal;
-use crate::plan::{NodeStatement, Plan, Reply, Write, WriteKind};
+use crate::plan::{DdlUndo, NodeStatement, Plan, Reply, Write, WriteKind};
 use crate::scope::Resolver;
 use crate::source::Source;
 use crate::Planned;
@@ -235,9 +235,14 @@ pub(crate) fn plan_ddl_statement(
             let renames = operations
                 .iter()
                 .any(|op| matches!(op, AlterTableOperation::RenameTable { .. }));
+            let undo = if renames {
+                DdlUndo::Never("the statement renames the table")
+            } else {
+                DdlUndo::Definition
+            };
             let new_keys = guard::checkable_keys(operations);
             Ok(Planned {
-                plan: guard::guarded_fan_out(&table, text, &new_keys, !renames),
+                plan: guard::guarded_fan_out(&table, text, &new_keys, undo),
                 insert_id: None,
                 catalog_changes: changes,
                 notes: Vec::new(),
@@ -316,7 +321,7 @@ fn index_ddl(table: &crate::scope::TableRef, text: String, new_keys: &[guard::Ne
         catalog_changes.push(forget_keys(table));
     }
     Planned {
-        plan: guard::guarded_fan_out(table, text, new_keys, true),
+        plan: guard::guarded_fan_out(table, text, new_keys, DdlUndo::Definition),
         insert_id: None,
         catalog_changes,
         notes: Vec::new(),
@@ -663,6 +668,7 @@ pub(crate) fn plan_create(
             fallback: None,
         });
     }
+    let (db_name, table_name) = (db.clone(), name.clone());
     changes.insert(
         0,
         CatalogChange::CreateTable {
@@ -673,7 +679,12 @@ pub(crate) fn plan_create(
     );
     let plan = match materialized {
         Some(m) => Plan::Materialize(m),
-        None => fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+        None => guard::guarded_create(
+            fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+            ct,
+            &db_name,
+            &table_name,
+        ),
     };
     Ok(Planned {
         plan,

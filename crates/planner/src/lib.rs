@@ -71,7 +71,7 @@ pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
     auto_key_name, normalized_definition, undo_alter, Aggregate, AggregateFunction, BitOp, Columns,
-    CompareOp, DdlGuard, HashJoin, InsertCounts, JoinColumn, JoinKey, JoinSide, JoinStep,
+    CompareOp, DdlGuard, DdlUndo, HashJoin, InsertCounts, JoinColumn, JoinKey, JoinSide, JoinStep,
     KeyedWrite, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator, OrderCheck, Plan,
     Predicate, QueryPlan, ReadThenWrite, Reply, ReturnedOrder, Route, RowsAs, Scatter, SetPiece,
     SortKey, TableCopy, UniqueCheck, Write, WriteCombine, WriteKind,

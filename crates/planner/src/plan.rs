@@ -8,7 +8,9 @@ mod ddl_guard;
 mod materialize;
 mod read_then_write;
 
-pub use ddl_guard::{auto_key_name, normalized_definition, undo_alter, DdlGuard, UniqueCheck};
+pub use ddl_guard::{
+    auto_key_name, normalized_definition, undo_alter, DdlGuard, DdlUndo, UniqueCheck,
+};
 
 pub use materialize::{quote_ident, Materialize, TableCopy};
 pub use read_then_write::{

@@ -7,8 +7,8 @@ use common::{assert_unsupported, catalog, ctx, dn, orders_rule, plan_sql, single
 use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use strata_catalog::DataNodeId;
 use strata_planner::{
-    plan_ddl, CatalogChange, DdlGuard, DdlPlan, MemoryCatalog, NamedRule, NodeStatement, Plan,
-    PlanError, TableInfo, UniqueCheck, Write, WriteKind,
+    plan_ddl, CatalogChange, DdlGuard, DdlPlan, DdlUndo, MemoryCatalog, NamedRule, NodeStatement,
+    Plan, PlanError, TableInfo, UniqueCheck, Write, WriteKind,
 };
 
 fn ddl(sql: &str) -> Result<DdlPlan, PlanError> {
@@ -134,7 +134,11 @@ fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
     ];
     for (sql, text, nodes, distribution) in cases {
         let plan = ddl(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        assert_eq!(plan.plan, on_nodes(&nodes, text), "{sql}");
+        assert_eq!(
+            without_guard(Ok(plan.plan.clone())),
+            Ok(on_nodes(&nodes, text)),
+            "{sql}"
+        );
         assert_eq!(created(&plan).distribution, distribution, "{sql}");
     }
 }
@@ -184,7 +188,11 @@ fn plain_create_table_follows_the_default_nodes() {
             },
             "{sql}"
         );
-        assert_eq!(plan.plan, on_nodes(&[1, 2, 3, 4], sql), "{sql}");
+        assert_eq!(
+            without_guard(Ok(plan.plan.clone())),
+            Ok(on_nodes(&[1, 2, 3, 4], sql)),
+            "{sql}"
+        );
     }
     // No column can be a sharding key: vertical on the first default node.
     let plan = ddl("CREATE TABLE notes (body TEXT, score DOUBLE)").expect("plans");
@@ -486,12 +494,32 @@ fn new_unique_keys_of_a_spread_table_are_checked_for_duplicates_on_every_node_fi
         let guard = guard_of(sql).unwrap_or_else(|| panic!("{sql}: no guard"));
         assert_eq!(guard.table, "`shop`.`orders`", "{sql}");
         assert_eq!(&guard.unique_checks, checks, "{sql}");
-        assert!(guard.undo, "{sql}");
+        assert_eq!(guard.undo, DdlUndo::Definition, "{sql}");
     }
     // A global table's nodes hold the same rows: they fail or succeed together.
     let global = guard_of("ALTER TABLE region ADD UNIQUE (code)").expect("a guard");
     assert!(global.unique_checks.is_empty());
     // A renamed table is not undone under its old name.
     let renamed = guard_of("ALTER TABLE orders ADD INDEX (amount), RENAME TO o2").expect("a guard");
-    assert!(!renamed.undo);
+    assert_eq!(
+        renamed.undo,
+        DdlUndo::Never("the statement renames the table")
+    );
+    // A new table is dropped where it was created; with IF NOT EXISTS one may have
+    // been there already.
+    let created = ddl("CREATE TABLE fresh (id INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'")
+        .expect("plans");
+    let Plan::Write(w) = created.plan else {
+        panic!("{:?}", created.plan)
+    };
+    assert_eq!(
+        w.guard.map(|g| (g.table, g.undo)),
+        Some(("`shop`.`fresh`".to_string(), DdlUndo::DropCreated))
+    );
+    let maybe = ddl("CREATE TABLE IF NOT EXISTS fresh (id INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'")
+        .expect("plans");
+    let Plan::Write(w) = maybe.plan else {
+        panic!("{:?}", maybe.plan)
+    };
+    assert_eq!(w.guard, None);
 }

@@ -5,7 +5,8 @@
 //! NOT NULL, a CHECK constraint) are undone on the nodes where the statement
 //! succeeded, and the failing node's error is the answer. Each case runs on Strata
 //! and on one MariaDB holding all the rows, and each storage node's `SHOW CREATE
-//! TABLE` is read directly, before and after.
+//! TABLE` is read directly, before and after. A CREATE TABLE that fails on one node is
+//! dropped again where it was created.
 
 mod common;
 
@@ -228,4 +229,39 @@ async fn an_alter_that_changed_a_columns_type_is_not_undone_and_says_where_it_ap
         "{message}"
     );
     s.shut_down().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_table_failing_on_one_node_is_dropped_where_it_was_created() -> TestResult {
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let physical = physical_test_db(&node)?;
+    let table = unique_name("crt");
+    // A stray table of that name on data node 3 only, which Strata does not know.
+    let mut third = storage.connect(2, Some(&physical)).await?;
+    third
+        .query_drop(format!("CREATE TABLE {table} (x INT)"))
+        .await?;
+    let mut strata = node.connect(Some("test")).await?;
+    let sql = format!(
+        "CREATE TABLE {table} (id INT PRIMARY KEY) \
+         SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'"
+    );
+    let (code, message) = failure(&mut strata, &sql).await?;
+    assert_eq!(
+        (code, message.as_str()),
+        (1050, format!("Table '{table}' already exists").as_str())
+    );
+    for i in 0..4 {
+        let mut c = storage.connect(i, Some(&physical)).await?;
+        let found: Option<String> = c.query_first(format!("SHOW TABLES LIKE '{table}'")).await?;
+        assert_eq!(found.is_some(), i == 2, "data node {}", i + 1);
+    }
+    third.query_drop(format!("DROP TABLE {table}")).await?;
+    // Once the stray table is gone, the same statement creates it on every node.
+    strata.query_drop(&sql).await?;
+    strata.query_drop(format!("DROP TABLE {table}")).await?;
+    drop(strata);
+    node.shutdown().await;
+    Ok(())
 }

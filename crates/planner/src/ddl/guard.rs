@@ -3,20 +3,20 @@
 //! be undone (see `crate::plan::DdlGuard`).
 
 use super::*;
-use crate::plan::{quote_ident, DdlGuard, UniqueCheck};
+use crate::plan::{quote_ident, DdlGuard, DdlUndo, UniqueCheck};
 
 /// A DDL fan-out over `table`'s nodes that first checks `new_keys` for duplicates on
-/// each node (when the table's rows are spread, not copied) and, when `undo`, may be
-/// undone where it succeeded if it failed elsewhere.
+/// each node (when the table's rows are spread, not copied) and is undone as `undo`
+/// says where it succeeded if it failed elsewhere.
 pub(super) fn guarded_fan_out(
     table: &crate::scope::TableRef,
     text: String,
     new_keys: &[NewKey],
-    undo: bool,
+    undo: DdlUndo,
 ) -> Plan {
     let mut plan = fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut);
     if let Plan::Write(write) = &mut plan {
-        let qualified = format!("{}.{}", quote_ident(&table.db), quote_ident(&table.name));
+        let qualified = qualified(&table.db, &table.name);
         let spread = !matches!(table.placement, Placement::Global { .. });
         let unique_checks = new_keys
             .iter()
@@ -108,4 +108,24 @@ pub(super) fn checkable_keys(operations: &[AlterTableOperation]) -> Vec<NewKey> 
 /// keeps its text (see `key_part`), which a duplicate check cannot group by as is.
 fn is_plain_column(part: &str) -> bool {
     !part.is_empty() && !part.contains(['(', ' '])
+}
+
+/// A table's name qualified with its logical database, quoted.
+pub(super) fn qualified(db: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(db), quote_ident(name))
+}
+
+/// A CREATE TABLE fan-out that drops the new table where it was created when it failed
+/// elsewhere (unless IF NOT EXISTS or OR REPLACE: a table may have been there).
+pub(super) fn guarded_create(mut plan: Plan, ct: &CreateTable, db: &str, name: &str) -> Plan {
+    if let Plan::Write(write) = &mut plan {
+        if !ct.if_not_exists && !ct.or_replace {
+            write.guard = Some(DdlGuard {
+                table: qualified(db, name),
+                unique_checks: Vec::new(),
+                undo: DdlUndo::DropCreated,
+            });
+        }
+    }
+    plan
 }

@@ -17,9 +17,21 @@ pub struct DdlGuard {
     /// Checks that run on every node before the statement; the first that finds a
     /// duplicate refuses the statement with MySQL's 1062.
     pub unique_checks: Vec<UniqueCheck>,
-    /// A partial failure may be undone on the nodes where the statement succeeded
-    /// (false when the statement renames the table).
-    pub undo: bool,
+    /// How a partial failure is undone on the nodes where the statement succeeded.
+    pub undo: DdlUndo,
+}
+
+/// How a DDL statement that succeeded on some of a table's nodes only is undone there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DdlUndo {
+    /// It is not (the reason, for the error).
+    Never(&'static str),
+    /// The table's definition is brought back to that of a node where the statement
+    /// failed ([`undo_alter`]): ALTER TABLE, CREATE and DROP INDEX.
+    Definition,
+    /// The table the statement created is dropped again (a CREATE TABLE without IF NOT
+    /// EXISTS or OR REPLACE: where it succeeded, no table of that name was there).
+    DropCreated,
 }
 
 /// A query that finds one duplicate of a new PRIMARY KEY or UNIQUE key on a node.

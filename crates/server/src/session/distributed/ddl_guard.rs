@@ -10,7 +10,7 @@
 use strata_backend::pool::Lease;
 use strata_backend::TextRows;
 use strata_catalog::DataNodeId;
-use strata_planner::{auto_key_name, normalized_definition, undo_alter, DdlGuard};
+use strata_planner::{auto_key_name, normalized_definition, undo_alter, DdlGuard, DdlUndo};
 use strata_protocol::{codes, MysqlError};
 
 use crate::context::ServerContext;
@@ -103,8 +103,10 @@ pub(super) async fn undo_partial(
     failed_nodes: &[usize],
     succeeded: &[usize],
 ) -> Result<(), String> {
-    if !guard.undo {
-        return Err("the statement renames the table".into());
+    match guard.undo {
+        DdlUndo::Never(reason) => return Err(reason.into()),
+        DdlUndo::DropCreated => return drop_created(ctx, guard, leases, succeeded).await,
+        DdlUndo::Definition => {}
     }
     let mut before = None;
     for &node in failed_nodes {
@@ -136,6 +138,24 @@ pub(super) async fn undo_partial(
             return Err(format!("data node {dnid} still differs after {undo}"));
         }
         tracing::info!(%dnid, %undo, "a DDL statement that failed on another data node was undone");
+    }
+    Ok(())
+}
+
+/// Drops the table a CREATE TABLE created on plan positions `succeeded`.
+async fn drop_created(
+    ctx: &ServerContext,
+    guard: &DdlGuard,
+    leases: &mut [Lease],
+    succeeded: &[usize],
+) -> Result<(), String> {
+    for &node in succeeded {
+        let lease = leases.get_mut(node).ok_or("no connection")?;
+        let dnid = lease.target().dnid;
+        let drop = format!("DROP TABLE {}", guard.table);
+        query_on(ctx, lease, &drop)
+            .await
+            .map_err(|e| format!("{drop} failed on data node {dnid}: {}", e.message))?;
     }
     Ok(())
 }
