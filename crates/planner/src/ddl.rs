@@ -39,7 +39,7 @@ use crate::exprs::function_name;
 use crate::insert::fan_out;
 use crate::keys::{key_type_of, Placement};
 use crate::literal::expr_literal;
-use crate::plan::{NodeStatement, Plan, Reply, Write, WriteKind};
+use crate::plan::{DdlUndo, NodeStatement, Plan, Reply, Write, WriteKind};
 use crate::scope::Resolver;
 use crate::source::Source;
 use crate::Planned;
@@ -232,8 +232,17 @@ pub(crate) fn plan_ddl_statement(
                     fallback: names_other_collation(&text).then(|| vec!["*".to_string()]),
                 });
             }
+            let renames = operations
+                .iter()
+                .any(|op| matches!(op, AlterTableOperation::RenameTable { .. }));
+            let undo = if renames {
+                DdlUndo::Never("the statement renames the table")
+            } else {
+                DdlUndo::Definition
+            };
+            let new_keys = guard::checkable_keys(operations);
             Ok(Planned {
-                plan: fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut),
+                plan: guard::guarded_fan_out(&table, text, &new_keys, undo),
                 insert_id: None,
                 catalog_changes: changes,
                 notes: Vec::new(),
@@ -241,6 +250,7 @@ pub(crate) fn plan_ddl_statement(
         }
         Statement::CreateIndex(ci) => {
             let table = resolver.table(&ci.table_name, None)?;
+            let mut new_keys = Vec::new();
             if ci.unique {
                 let columns: Vec<String> = ci.columns.iter().map(key_part).collect();
                 let name = ci
@@ -251,9 +261,11 @@ pub(crate) fn plan_ddl_statement(
                     .map(|i| i.value.clone())
                     .or_else(|| columns.first().cloned())
                     .unwrap_or_default();
-                check_new_keys(&table, &[UniqueKey { name, columns }])?;
+                let key = UniqueKey { name, columns };
+                check_new_keys(&table, std::slice::from_ref(&key))?;
+                new_keys.push(guard::NewKey::named(key));
             }
-            Ok(index_ddl(&table, text))
+            Ok(index_ddl(&table, text, &new_keys))
         }
         Statement::Truncate { table_names, .. } => {
             let mut nodes: Option<Vec<DataNodeId>> = None;
@@ -285,7 +297,7 @@ pub(crate) fn plan_ddl_statement(
             ..
         } => {
             let table = resolver.table(table_name, None)?;
-            Ok(index_ddl(&table, text))
+            Ok(index_ddl(&table, text, &[]))
         }
         Statement::RenameTable(pairs) => {
             crate::rename_tables::plan_rename_tables(pairs, &text, &resolver)
@@ -300,15 +312,16 @@ pub(crate) fn plan_ddl_statement(
 }
 
 /// A name for a statement kind, for refusals.
-/// CREATE or DROP INDEX: runs on every node of `table`, and the unique keys recorded
-/// for it are forgotten (the index may have been one of them).
-fn index_ddl(table: &crate::scope::TableRef, text: String) -> Planned {
+/// CREATE or DROP INDEX: runs on every node of `table` (after checking `new_keys` for
+/// duplicates), and the unique keys recorded for it are forgotten (the index may have
+/// been one of them).
+fn index_ddl(table: &crate::scope::TableRef, text: String, new_keys: &[guard::NewKey]) -> Planned {
     let mut catalog_changes = Vec::new();
     if table.info.unique_keys.is_some() {
         catalog_changes.push(forget_keys(table));
     }
     Planned {
-        plan: fan_out(&table.placement.nodes(), text, WriteKind::DdlFanOut),
+        plan: guard::guarded_fan_out(table, text, new_keys, DdlUndo::Definition),
         insert_id: None,
         catalog_changes,
         notes: Vec::new(),
@@ -655,6 +668,7 @@ pub(crate) fn plan_create(
             fallback: None,
         });
     }
+    let (db_name, table_name) = (db.clone(), name.clone());
     changes.insert(
         0,
         CatalogChange::CreateTable {
@@ -665,7 +679,12 @@ pub(crate) fn plan_create(
     );
     let plan = match materialized {
         Some(m) => Plan::Materialize(m),
-        None => fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+        None => guard::guarded_create(
+            fan_out(&nodes, create_sql, WriteKind::DdlFanOut),
+            ct,
+            &db_name,
+            &table_name,
+        ),
     };
     Ok(Planned {
         plan,
@@ -828,6 +847,7 @@ fn names_other_collation(sql: &str) -> bool {
 }
 
 mod distribution;
+mod guard;
 mod keys;
 mod table_options;
 

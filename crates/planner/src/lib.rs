@@ -70,11 +70,11 @@ pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{
-    Aggregate, AggregateFunction, BitOp, Columns, CompareOp, HashJoin, InsertCounts, JoinColumn,
-    JoinKey, JoinSide, JoinStep, KeyedWrite, Literal, Lookup, Materialize, MergeSpec,
-    NodeStatement, Operator, OrderCheck, Plan, Predicate, QueryPlan, ReadThenWrite, Reply,
-    ReturnedOrder, Route, RowsAs, Scatter, SetPiece, SortKey, TableCopy, Write, WriteCombine,
-    WriteKind,
+    auto_key_name, normalized_definition, undo_alter, Aggregate, AggregateFunction, BitOp, Columns,
+    CompareOp, DdlGuard, DdlUndo, HashJoin, InsertCounts, JoinColumn, JoinKey, JoinSide, JoinStep,
+    KeyedWrite, Literal, Lookup, Materialize, MergeSpec, NodeStatement, Operator, OrderCheck, Plan,
+    Predicate, QueryPlan, ReadThenWrite, Reply, ReturnedOrder, Route, RowsAs, Scatter, SetPiece,
+    SortKey, TableCopy, UniqueCheck, Write, WriteCombine, WriteKind,
 };
 pub use sequence::{sequence_draw, takes_sequence_values, SequenceDraw};
 

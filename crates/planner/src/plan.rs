@@ -4,8 +4,13 @@
 
 use strata_catalog::DataNodeId;
 
+mod ddl_guard;
 mod materialize;
 mod read_then_write;
+
+pub use ddl_guard::{
+    auto_key_name, normalized_definition, undo_alter, DdlGuard, DdlUndo, UniqueCheck,
+};
 
 pub use materialize::{quote_ident, Materialize, TableCopy};
 pub use read_then_write::{
@@ -101,6 +106,9 @@ pub struct Write {
     /// A write with RETURNING: each node answers with rows, which are the statement's
     /// answer in this order (None: each node answers with an OK packet).
     pub returning: Option<ReturnedOrder>,
+    /// DDL over several nodes of one table: what keeps its nodes alike (checks before,
+    /// undo after a partial failure).
+    pub guard: Option<DdlGuard>,
 }
 
 /// The order of the rows a write with RETURNING gives back from its nodes.
@@ -121,6 +129,7 @@ impl Write {
             parts,
             atomic,
             returning: None,
+            guard: None,
         }
     }
 

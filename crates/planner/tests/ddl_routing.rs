@@ -7,8 +7,8 @@ use common::{assert_unsupported, catalog, ctx, dn, orders_rule, plan_sql, single
 use strata_catalog::sharding::{Distribution, KeyLiteral, KeyType, ShardingRule};
 use strata_catalog::DataNodeId;
 use strata_planner::{
-    plan_ddl, CatalogChange, DdlPlan, MemoryCatalog, NamedRule, NodeStatement, Plan, PlanError,
-    TableInfo, Write, WriteKind,
+    plan_ddl, CatalogChange, DdlGuard, DdlPlan, DdlUndo, MemoryCatalog, NamedRule, NodeStatement,
+    Plan, PlanError, TableInfo, UniqueCheck, Write, WriteKind,
 };
 
 fn ddl(sql: &str) -> Result<DdlPlan, PlanError> {
@@ -43,8 +43,17 @@ fn on_nodes(nodes: &[u32], sql: &str) -> Plan {
             parts: NodeStatement::same(&DataNodeId::from_numbers(nodes), sql),
             atomic: false,
             returning: None,
+            guard: None,
         }),
     }
+}
+
+/// `plan` with its DDL guard left out (asserted on its own).
+fn without_guard(plan: Result<Plan, PlanError>) -> Result<Plan, PlanError> {
+    plan.map(|p| match p {
+        Plan::Write(w) => Plan::Write(Write { guard: None, ..w }),
+        other => other,
+    })
 }
 
 /// The table a CREATE TABLE records (then, on several nodes, its collations are read).
@@ -125,7 +134,11 @@ fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
     ];
     for (sql, text, nodes, distribution) in cases {
         let plan = ddl(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        assert_eq!(plan.plan, on_nodes(&nodes, text), "{sql}");
+        assert_eq!(
+            without_guard(Ok(plan.plan.clone())),
+            Ok(on_nodes(&nodes, text)),
+            "{sql}"
+        );
         assert_eq!(created(&plan).distribution, distribution, "{sql}");
     }
 }
@@ -175,7 +188,11 @@ fn plain_create_table_follows_the_default_nodes() {
             },
             "{sql}"
         );
-        assert_eq!(plan.plan, on_nodes(&[1, 2, 3, 4], sql), "{sql}");
+        assert_eq!(
+            without_guard(Ok(plan.plan.clone())),
+            Ok(on_nodes(&[1, 2, 3, 4], sql)),
+            "{sql}"
+        );
     }
     // No column can be a sharding key: vertical on the first default node.
     let plan = ddl("CREATE TABLE notes (body TEXT, score DOUBLE)").expect("plans");
@@ -322,7 +339,11 @@ fn schema_changes_run_on_every_node_of_the_table() {
         ),
     ];
     for (sql, nodes) in cases {
-        assert_eq!(plan_sql(sql), Ok(on_nodes(nodes, sql)), "{sql}");
+        assert_eq!(
+            without_guard(plan_sql(sql)),
+            Ok(on_nodes(nodes, sql)),
+            "{sql}"
+        );
     }
     // An option list with anything else in it is not taken for options alone.
     assert!(plan_sql("ALTER TABLE orders COMMENT 'x', DROP COLUMN id").is_err());
@@ -352,6 +373,7 @@ fn drop_and_rename_send_each_node_the_tables_it_holds() {
             kind: WriteKind::DdlFanOut,
             atomic: false,
             returning: None,
+            guard: None,
             parts: vec![
                 NodeStatement {
                     dnid: dn(1),
@@ -409,4 +431,95 @@ fn drop_and_rename_send_each_node_the_tables_it_holds() {
             .code(),
         1050
     );
+}
+
+/// The guard of a DDL fan-out (`None` when the plan is not one).
+fn guard_of(sql: &str) -> Option<DdlGuard> {
+    match plan_sql(sql) {
+        Ok(Plan::Write(w)) => w.guard,
+        other => panic!("{sql}: {other:?}"),
+    }
+}
+
+#[test]
+fn new_unique_keys_of_a_spread_table_are_checked_for_duplicates_on_every_node_first() {
+    let check = |key: &str, columns: &str, group: &str| UniqueCheck {
+        key: key.into(),
+        sql: format!(
+            "SELECT CONCAT_WS('-', {group}) FROM `shop`.`orders` WHERE {columns} \
+             GROUP BY {group} HAVING COUNT(*) > 1 LIMIT 1"
+        ),
+        unnamed: false,
+        taken: vec![],
+    };
+    let both = "`id` IS NOT NULL AND `amount` IS NOT NULL";
+    let cases: &[(&str, Vec<UniqueCheck>)] = &[
+        (
+            "ALTER TABLE orders ADD PRIMARY KEY (id, amount)",
+            vec![check("PRIMARY", both, "`id`, `amount`")],
+        ),
+        (
+            "ALTER TABLE orders ADD UNIQUE u (amount, id), ADD INDEX (customer)",
+            vec![check(
+                "u",
+                "`amount` IS NOT NULL AND `id` IS NOT NULL",
+                "`amount`, `id`",
+            )],
+        ),
+        // Unnamed: MariaDB names it after its first column, avoiding names taken.
+        (
+            "ALTER TABLE orders ADD INDEX i (amount), ADD UNIQUE (id, amount)",
+            vec![UniqueCheck {
+                unnamed: true,
+                taken: vec!["i".into()],
+                ..check("id", both, "`id`, `amount`")
+            }],
+        ),
+        (
+            "CREATE UNIQUE INDEX ux ON orders (id, amount)",
+            vec![check("ux", both, "`id`, `amount`")],
+        ),
+        // Over a column the statement adds: nothing to check before it exists.
+        (
+            "ALTER TABLE orders ADD COLUMN z INT, ADD UNIQUE (id, z)",
+            vec![],
+        ),
+        (
+            "ALTER TABLE orders CHANGE amount total INT, ADD UNIQUE (id, total)",
+            vec![],
+        ),
+        ("ALTER TABLE orders ADD INDEX (amount)", vec![]),
+    ];
+    for (sql, checks) in cases {
+        let guard = guard_of(sql).unwrap_or_else(|| panic!("{sql}: no guard"));
+        assert_eq!(guard.table, "`shop`.`orders`", "{sql}");
+        assert_eq!(&guard.unique_checks, checks, "{sql}");
+        assert_eq!(guard.undo, DdlUndo::Definition, "{sql}");
+    }
+    // A global table's nodes hold the same rows: they fail or succeed together.
+    let global = guard_of("ALTER TABLE region ADD UNIQUE (code)").expect("a guard");
+    assert!(global.unique_checks.is_empty());
+    // A renamed table is not undone under its old name.
+    let renamed = guard_of("ALTER TABLE orders ADD INDEX (amount), RENAME TO o2").expect("a guard");
+    assert_eq!(
+        renamed.undo,
+        DdlUndo::Never("the statement renames the table")
+    );
+    // A new table is dropped where it was created; with IF NOT EXISTS one may have
+    // been there already.
+    let created = ddl("CREATE TABLE fresh (id INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'")
+        .expect("plans");
+    let Plan::Write(w) = created.plan else {
+        panic!("{:?}", created.plan)
+    };
+    assert_eq!(
+        w.guard.map(|g| (g.table, g.undo)),
+        Some(("`shop`.`fresh`".to_string(), DdlUndo::DropCreated))
+    );
+    let maybe = ddl("CREATE TABLE IF NOT EXISTS fresh (id INT) SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'")
+        .expect("plans");
+    let Plan::Write(w) = maybe.plan else {
+        panic!("{:?}", maybe.plan)
+    };
+    assert_eq!(w.guard, None);
 }

@@ -29,6 +29,8 @@ pub mod codes {
     pub const ACCESS_DENIED: (u16, &str) = (1045, "28000");
     /// ER_NO_DB_ERROR.
     pub const NO_DB: (u16, &str) = (1046, "3D000");
+    /// ER_DUP_ENTRY.
+    pub const DUP_ENTRY: (u16, &str) = (1062, "23000");
     /// ER_UNKNOWN_COM_ERROR.
     pub const UNKNOWN_COM: (u16, &str) = (1047, "08S01");
     /// ER_BAD_DB_ERROR.

@@ -31,6 +31,8 @@ use super::{
 };
 use strata_catalog::DataNodeId;
 
+mod ddl_guard;
+
 impl Session {
     /// Physical database of the current database on a data node (else the node's own).
     pub(super) fn physical_of(&self, dnid: DataNodeId) -> Option<Arc<str>> {
@@ -174,6 +176,15 @@ impl Session {
             }
         };
         self.note_backends(&leases);
+        if let Some(guard) = &write.guard {
+            if let Err(e) = ddl_guard::check_unique_keys(&ctx, guard, &mut leases).await {
+                self.give_back(leases).await;
+                if let Some(job) = job {
+                    job.fail(&e.message);
+                }
+                return Err(e);
+            }
+        }
         let mut io = LeaseIo {
             leases: &mut leases,
             ctx: &ctx,
@@ -189,6 +200,15 @@ impl Session {
             budget,
         )
         .await;
+        // A DDL statement applied on some nodes only is undone there when it can be.
+        let undone = match &write.guard {
+            Some(guard) if !result.oks.is_empty() && !result.failures.is_empty() => {
+                let failed: Vec<usize> = result.failures.iter().map(|(n, _)| *n).collect();
+                let succeeded: Vec<usize> = result.oks.iter().map(|(n, _)| *n).collect();
+                Some(ddl_guard::undo_partial(&ctx, guard, &mut leases, &failed, &succeeded).await)
+            }
+            _ => None,
+        };
         self.give_back(leases).await;
         let dnid_of = |node: usize| write.parts.get(node).map_or(DataNodeId::new(0), |p| p.dnid);
         let Some((node, first)) = result.failures.first() else {
@@ -204,28 +224,17 @@ impl Session {
             .map(|(n, _)| dnid_of(*n).to_string())
             .collect();
         let atomic = savepoint || self.txn.open.is_some();
-        let message = if applied.is_empty() || atomic {
-            format!("{} (data node {dnid})", first.message)
-        } else {
-            format!(
-                "{} (data node {dnid}); the statement was applied on data node(s) {} and failed on {}",
-                first.message,
-                applied.join(","),
-                result
-                    .failures
-                    .iter()
-                    .map(|(n, _)| dnid_of(*n).to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        };
+        let failed_on: Vec<String> = result
+            .failures
+            .iter()
+            .map(|(n, _)| dnid_of(*n).to_string())
+            .collect();
+        let (error, report) =
+            ddl_guard::partial_failure(first, dnid, &applied, &failed_on, atomic, undone);
         if let Some(job) = job {
-            job.fail(&message);
+            job.fail(&report);
         }
-        Err(MysqlError {
-            message,
-            ..first.clone()
-        })
+        Err(error)
     }
 
     /// Answers a committed write with RETURNING: the rows its nodes returned, in the
@@ -664,7 +673,7 @@ impl LeaseIo<'_> {
 
 /// A storage failure as the client's error; a connection that failed other than by
 /// an ERR packet is not reused.
-fn failed(lease: &mut Lease, e: &BackendError) -> MysqlError {
+pub(super) fn failed(lease: &mut Lease, e: &BackendError) -> MysqlError {
     if !matches!(e, BackendError::Server(_)) {
         lease.mark_broken();
     }
