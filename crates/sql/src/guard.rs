@@ -382,8 +382,10 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
             let j = if next_is_eq { i + 2 } else { i + 1 };
             if let Some(engine) = toks.get(j).filter(|n| n.kind.is_ident()) {
                 let name = ident_value(engine.text(sql));
+                // MERGE: the session checks where its UNION tables are (merge.rs).
                 if !ALLOWED_ENGINES
                     .iter()
+                    .chain(MERGE_ENGINES)
                     .any(|e| e.eq_ignore_ascii_case(&name))
                 {
                     return Err(Refusal::Unsupported(format!("ENGINE={name}")));
@@ -475,7 +477,12 @@ fn check_prepare(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let toks: Vec<Token> = code_tokens(sql).collect();
     let from = toks.iter().position(|t| t.is_keyword(sql, "FROM"));
     let source = from.and_then(|i| toks.get(i + 1));
-    check_dynamic_text(sql, source, "PREPARE ... FROM", schemas)
+    match source {
+        Some(t) if t.kind == TokenKind::String => {
+            check_prepared_text(&string_value(t.text(sql)), schemas)
+        }
+        _ => check_dynamic_text(sql, source, "PREPARE ... FROM", schemas),
+    }
 }
 
 /// `EXECUTE IMMEDIATE 'text'`: as PREPARE.
@@ -507,12 +514,23 @@ pub fn check_dynamic_statement(
     what: &str,
     schemas: &dyn SchemaPolicy,
 ) -> Result<(), Refusal> {
-    let kind = classify(inner);
     if contains_ignore_ascii_case(inner.as_bytes(), b"information_schema") {
         return Err(Refusal::Unsupported(format!(
             "{what} a statement over information_schema"
         )));
     }
+    check_dynamic_body(inner, what, schemas)
+}
+
+/// Checks the text `PREPARE ... FROM` prepares. A statement over information_schema
+/// passes: the session prepares it rewritten over the restricted tables instead
+/// (`Session::prepare_information_schema`), never as given.
+pub fn check_prepared_text(inner: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    check_dynamic_body(inner, "PREPARE ... FROM", schemas)
+}
+
+fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    let kind = classify(inner);
     match kind {
         StatementKind::Show => return check_prepared_show(inner, schemas),
         StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
@@ -696,12 +714,14 @@ fn check_text(
     Ok(())
 }
 mod information_schema;
+mod merge;
 mod show;
 mod variables;
 
 pub use information_schema::{
     information_schema_table, rewrite_information_schema, InformationSchemaTable,
 };
+pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
 pub use show::{check_prepared_show, check_show_other};
 pub use variables::{
     identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
