@@ -208,3 +208,82 @@ async fn merge_tables_over_tables_of_their_database_on_one_data_node() -> TestRe
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_select_reads_the_public_time_zone_and_help_tables_of_mysql() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    let storage = shared_storage(1).await?;
+    let mut direct = storage.connect(0, None).await?;
+    for table in [
+        "time_zone",
+        "time_zone_name",
+        "time_zone_transition",
+        "time_zone_transition_type",
+        "time_zone_leap_second",
+        "help_topic",
+        "help_category",
+        "help_keyword",
+        "help_relation",
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM mysql.{table}");
+        let expected = first_int(&mut direct, &sql).await?;
+        assert_eq!(first_int(&mut c, &sql).await?, expected, "{sql}");
+    }
+    let sql = "SELECT name FROM mysql.help_category WHERE help_category_id = 1";
+    let expected: Option<String> = direct.query_first(sql).await?;
+    let got: Option<String> = c.query_first(sql).await?;
+    assert_eq!(got, expected);
+    c.query_drop("PREPARE s FROM 'SELECT COUNT(*) FROM mysql.time_zone_name'")
+        .await?;
+    c.query_drop("EXECUTE s").await?;
+    // Only a SELECT of those tables: writes, DDL, locks, HANDLER, a SELECT that
+    // writes elsewhere, and every other table of mysql stay 1044.
+    c.query_drop("CREATE TABLE IF NOT EXISTS tz (n TEXT)")
+        .await?;
+    assert_codes(
+        &mut c,
+        &[
+            "SELECT * FROM mysql.user",
+            "SELECT * FROM mysql.time_zone_name, mysql.db",
+            "INSERT INTO mysql.time_zone_name VALUES ('x', 1)",
+            "DELETE FROM mysql.help_topic",
+            "UPDATE mysql.time_zone SET Use_leap_seconds = 'Y'",
+            "TRUNCATE TABLE mysql.help_keyword",
+            "ALTER TABLE mysql.help_topic ENGINE=InnoDB",
+            "LOCK TABLES mysql.time_zone READ",
+            "HANDLER mysql.help_topic OPEN",
+            "INSERT INTO tz SELECT name FROM mysql.time_zone_name",
+            "CREATE TABLE tz2 AS SELECT * FROM mysql.help_topic",
+            "CREATE VIEW tzv AS SELECT * FROM mysql.time_zone_name",
+            "SELECT mysql.help_topic(1)",
+        ],
+        1044,
+    )
+    .await;
+    c.query_drop("DROP TABLE tz").await?;
+    node.shutdown().await;
+
+    // Over several data nodes: read on the home data node, or refused.
+    let (node, mut c) = common::node_and_conn(2).await?;
+    let sql = "SELECT COUNT(*) FROM mysql.help_category";
+    let expected = first_int(&mut direct, sql).await?;
+    assert_eq!(first_int(&mut c, sql).await?, expected, "{sql}");
+    assert!(expected > 0, "the storage node has help categories");
+    let db = strata_testkit::unique_name("pubtz");
+    run_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE {db}"),
+            &format!("USE {db}"),
+            "CREATE TABLE d (id INT PRIMARY KEY) SHARD BY functiontype 'auto_mod' USING COLUMN 'id' ON DATANODE '1-2'",
+            "INSERT INTO d VALUES (1), (2), (3), (4)",
+        ],
+    )
+    .await?;
+    // A join with a table over several data nodes needs its columns: refused.
+    let join = "SELECT COUNT(*) FROM d JOIN mysql.help_category c ON c.help_category_id = d.id";
+    assert_codes(&mut c, &[join], 1235).await;
+    c.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}

@@ -113,7 +113,13 @@ pub fn check_statement(
     schemas: &dyn SchemaPolicy,
 ) -> Result<(), Refusal> {
     check_kind(sql, kind, schemas)?;
-    check_text(sql.as_bytes(), sql, bytes, schemas)
+    check_text(
+        sql.as_bytes(),
+        sql,
+        bytes,
+        schemas,
+        kind == StatementKind::Select,
+    )
 }
 
 /// Statement kinds and what their leading words say. The kinds applications send most
@@ -661,12 +667,14 @@ fn sysvar_scope_is_global(text: &str) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case("global."))
 }
 
-/// Anything anywhere in the text: file functions and clauses, storage schemas.
+/// Anything anywhere in the text: file functions and clauses, storage schemas (but for
+/// a SELECT, `reads`, the public reference tables of `mysql`).
 fn check_text(
     raw: &[u8],
     sql: &str,
     bytes: ByteSummary,
     schemas: &dyn SchemaPolicy,
+    reads: bool,
 ) -> Result<(), Refusal> {
     let has = |needle: &[u8]| contains_ignore_ascii_case(raw, needle);
     // One pass for what the three words share; most statements stop there.
@@ -704,7 +712,9 @@ fn check_text(
                     && !(i > 0 && toks[i - 1].is_punct(sql, ".")) =>
             {
                 let name = ident_value(t.text(sql));
-                if schemas.denied(&name) {
+                if schemas.denied(&name)
+                    && !(reads && public_tables::qualifies_public_table(sql, &toks, i))
+                {
                     return Err(Refusal::StorageSchema(name.into_owned()));
                 }
             }
@@ -715,6 +725,7 @@ fn check_text(
 }
 mod information_schema;
 mod merge;
+mod public_tables;
 mod show;
 mod variables;
 

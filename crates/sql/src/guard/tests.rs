@@ -560,3 +560,27 @@ fn account_statements_are_recognised() {
         assert!(!is_account_statement(sql, classify(sql)), "{sql}");
     }
 }
+
+#[test]
+fn a_select_may_read_the_public_reference_tables_of_mysql_only() {
+    assert_allowed(&[
+        "SELECT * FROM mysql.time_zone_name",
+        "select name from `mysql`.help_topic where help_topic_id = 1",
+        "SELECT mysql.time_zone.Time_zone_id FROM mysql.time_zone",
+        "PREPARE s FROM 'SELECT * FROM mysql.help_keyword'",
+    ]);
+    assert_each(
+        &[
+            "SELECT * FROM mysql.user",
+            "SELECT * FROM mysql.help_topic, mysql.db",
+            "SELECT mysql.help_topic(1)",
+            "INSERT INTO mysql.time_zone_name VALUES ('x', 1)",
+            "INSERT INTO t SELECT * FROM mysql.time_zone_name",
+            "DELETE FROM mysql.help_topic",
+            "CREATE VIEW v AS SELECT * FROM mysql.time_zone",
+            "LOCK TABLES mysql.time_zone READ",
+            "SELECT * FROM performance_schema.time_zone_name",
+        ],
+        |sql| check(sql).is_err(),
+    );
+}
