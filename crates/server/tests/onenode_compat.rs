@@ -287,3 +287,39 @@ async fn a_select_reads_the_public_time_zone_and_help_tables_of_mysql() -> TestR
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syntax_errors_and_blank_led_column_names_read_as_mariadb_gives_them() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    let storage = shared_storage(1).await?;
+    let mut direct = storage.connect(0, None).await?;
+    // Strata's own 1064 (ps_5merge): MariaDB's wording, the near text without the
+    // trailing blanks MariaDB does not parse.
+    for sql in [
+        "@arg00 a from t1 where a=1",
+        "PREPARE s FROM ' ? a from t1 where a=1 '",
+    ] {
+        let expected = error_of(&mut direct, sql).await;
+        let got = error_of(&mut c, sql).await;
+        assert_eq!(got.0, Some(1064), "{sql}: {}", got.1);
+        assert_eq!(got, expected, "{sql}");
+    }
+    // A column name with leading blanks (select): MariaDB's name and warning.
+    for sql in ["SELECT 1 AS ` x`", "SELECT 1 AS `  `"] {
+        for conn in [&mut c, &mut direct] {
+            let result = conn.query_iter(sql).await?;
+            let names: Vec<String> = result
+                .columns_ref()
+                .iter()
+                .map(|col| col.name_str().into_owned())
+                .collect();
+            drop(result);
+            let warnings: Vec<(String, u32, String)> = conn.query("SHOW WARNINGS").await?;
+            assert_eq!(names.len(), 1, "{sql}");
+            assert!(!names[0].starts_with(' '), "{sql}: {names:?}");
+            assert_eq!(warnings.len(), 1, "{sql}: {warnings:?}");
+        }
+    }
+    node.shutdown().await;
+    Ok(())
+}

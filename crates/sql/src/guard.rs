@@ -118,7 +118,7 @@ pub fn check_statement(
         sql,
         bytes,
         schemas,
-        kind == StatementKind::Select,
+        public_tables::only_reads(sql, kind),
     )
 }
 
@@ -668,7 +668,7 @@ fn sysvar_scope_is_global(text: &str) -> bool {
 }
 
 /// Anything anywhere in the text: file functions and clauses, storage schemas (but for
-/// a SELECT, `reads`, the public reference tables of `mysql`).
+/// a SELECT or its EXPLAIN, `reads`, the public reference tables of `mysql`).
 fn check_text(
     raw: &[u8],
     sql: &str,

@@ -1,7 +1,8 @@
 //! The storage servers' public reference tables: time zone definitions and the server
-//! help, the same on every MariaDB and about no account or data. A SELECT may read them
-//! (on the home data node); nothing else of the storage schemas is reachable.
+//! help, the same on every MariaDB and about no account or data. A SELECT (or an EXPLAIN of
+//! one) may read them (on the home data node); nothing else of the storage schemas is reachable.
 
+use crate::classify::StatementKind;
 use crate::lexer::{ident_value, Token};
 
 /// Tables of `mysql` a SELECT may read.
@@ -37,4 +38,28 @@ pub(super) fn qualifies_public_table(sql: &str, toks: &[Token], i: usize) -> boo
             &ident_value(schema.text(sql)),
             &ident_value(table.text(sql)),
         )
+}
+
+/// True for a statement that only reads: a SELECT, or an EXPLAIN of one (`EXPLAIN
+/// [EXTENDED | PARTITIONS | FORMAT = name] SELECT ...`).
+pub(super) fn only_reads(sql: &str, kind: StatementKind) -> bool {
+    match kind {
+        StatementKind::Select => true,
+        StatementKind::Explain => {
+            let mut toks = crate::lexer::code_tokens(sql).skip(1).peekable();
+            while let Some(t) = toks.next() {
+                if t.is_keyword(sql, "EXTENDED") || t.is_keyword(sql, "PARTITIONS") {
+                    continue;
+                }
+                if t.is_keyword(sql, "FORMAT") {
+                    toks.next_if(|n| n.is_punct(sql, "="));
+                    toks.next();
+                    continue;
+                }
+                return t.is_keyword(sql, "SELECT") || t.is_keyword(sql, "WITH");
+            }
+            false
+        }
+        _ => false,
+    }
 }

@@ -568,6 +568,8 @@ fn a_select_may_read_the_public_reference_tables_of_mysql_only() {
         "select name from `mysql`.help_topic where help_topic_id = 1",
         "SELECT mysql.time_zone.Time_zone_id FROM mysql.time_zone",
         "PREPARE s FROM 'SELECT * FROM mysql.help_keyword'",
+        "EXPLAIN EXTENDED SELECT * FROM mysql.help_topic",
+        "EXPLAIN FORMAT=JSON SELECT * FROM mysql.time_zone",
     ]);
     assert_each(
         &[
@@ -580,6 +582,8 @@ fn a_select_may_read_the_public_reference_tables_of_mysql_only() {
             "CREATE VIEW v AS SELECT * FROM mysql.time_zone",
             "LOCK TABLES mysql.time_zone READ",
             "SELECT * FROM performance_schema.time_zone_name",
+            "EXPLAIN DELETE FROM mysql.help_topic",
+            "EXPLAIN SELECT * FROM mysql.slow_log",
         ],
         |sql| check(sql).is_err(),
     );
