@@ -1,7 +1,10 @@
 //! What MariaDB's own `main/` test files found through Strata (issue 14), each reduced
 //! to the statements that showed it: `PREPARE ... FROM` a read of information_schema
 //! (prepare) prepares the restricted read; a CREATE TEMPORARY the storage node refused
-//! leaves no state that keeps later reads on one data node.
+//! leaves no state that keeps later reads on one data node; MERGE tables over one data
+//! node (merge_innodb, index_merge_myisam); SELECTs of the public time zone and help
+//! tables of `mysql` (having, select); Strata's own 1064 and blank-led aliases as
+//! MariaDB gives them (ps_5merge, ps_1general, select).
 
 mod common;
 
@@ -298,6 +301,11 @@ async fn syntax_errors_and_blank_led_column_names_read_as_mariadb_gives_them() -
     for sql in [
         "@arg00 a from t1 where a=1",
         "PREPARE s FROM ' ? a from t1 where a=1 '",
+        // A PREPARE of the wrong shape (ps_1general) was 1235.
+        "prepare stmt1",
+        "prepare stmt1 from ",
+        "prepare ? from ' select ? as my_col '",
+        "prepare stmt1 ' select 1 '",
     ] {
         let expected = error_of(&mut direct, sql).await;
         let got = error_of(&mut c, sql).await;

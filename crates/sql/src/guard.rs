@@ -481,6 +481,21 @@ fn decode_hex_literal(text: &str) -> Option<Vec<u8>> {
 /// user variable cannot be checked, so it is refused.
 fn check_prepare(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let toks: Vec<Token> = code_tokens(sql).collect();
+    // `PREPARE name FROM source` or MariaDB's 1064 at the first word out of place.
+    let shape = [
+        toks.get(1)
+            .is_some_and(|t| t.kind.is_ident() && !t.is_keyword(sql, "FROM")),
+        toks.get(2).is_some_and(|t| t.is_keyword(sql, "FROM")),
+        toks.len() > 3,
+    ];
+    if let Some(bad) = shape.iter().position(|ok| !ok) {
+        let at = toks.get(bad + 1).map_or(sql.len(), |t| t.span.start);
+        return Err(Refusal::Syntax(SqlError::syntax_at(
+            sql,
+            at,
+            "PREPARE name FROM",
+        )));
+    }
     let from = toks.iter().position(|t| t.is_keyword(sql, "FROM"));
     let source = from.and_then(|i| toks.get(i + 1));
     match source {

@@ -588,3 +588,23 @@ fn a_select_may_read_the_public_reference_tables_of_mysql_only() {
         |sql| check(sql).is_err(),
     );
 }
+
+#[test]
+fn a_prepare_of_the_wrong_shape_is_a_syntax_error() {
+    for sql in [
+        "prepare ",
+        "prepare stmt1",
+        "prepare stmt1 from ",
+        "prepare stmt1 from_garbage ' select 1 '",
+        "prepare from ' select 1 '",
+        "prepare stmt1 ' select 1 '",
+        "prepare ? from ' select ? as my_col '",
+    ] {
+        assert!(
+            matches!(check(sql), Err(Refusal::Syntax(_))),
+            "{sql}: {:?}",
+            check(sql)
+        );
+    }
+    assert_allowed(&["PREPARE `s 1` FROM 'SELECT 1'"]);
+}
