@@ -137,12 +137,12 @@ impl MysqlError {
         )
     }
 
-    /// ER_PARSE_ERROR with MySQL's wording.
+    /// ER_PARSE_ERROR with MariaDB's wording.
     pub fn parse(near: &str, line: usize) -> Self {
         Self::new(
             codes::PARSE,
             format!(
-                "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '{near}' at line {line}"
+                "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near '{near}' at line {line}"
             ),
         )
     }

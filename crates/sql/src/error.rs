@@ -1,11 +1,11 @@
-//! Errors of the statement parsers, worded as MySQL words them so the session can send
+//! Errors of the statement parsers, worded as MariaDB words them so the session can send
 //! them to the client unchanged (`code()` and `sqlstate()` give the rest of the ERR packet).
 
 /// A statement the parsers reject.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SqlError {
     /// ER_PARSE_ERROR (1064): the text is not valid for the statement.
-    #[error("You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '{near}' at line {line}")]
+    #[error("You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near '{near}' at line {line}")]
     Syntax {
         /// The input from the offending token on, at most 80 characters (as MySQL shows it).
         near: String,
@@ -46,9 +46,10 @@ impl SqlError {
     pub(crate) fn syntax_at(src: &str, offset: usize, expected: &'static str) -> SqlError {
         let offset = offset.min(src.len());
         let rest = src.get(offset..).unwrap_or("");
+        // MariaDB parses the text without its trailing blanks.
         let near = match rest.char_indices().nth(80) {
             Some((cut, _)) => &rest[..cut],
-            None => rest,
+            None => rest.trim_end(),
         };
         let line = 1 + src.as_bytes()[..offset]
             .iter()
@@ -82,12 +83,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn syntax_error_reads_like_mysql() {
+    fn syntax_error_reads_like_mariadb() {
         let err = SqlError::syntax_at("SET\nNAMES", 4, "charset");
         assert_eq!(
             err.to_string(),
             "You have an error in your SQL syntax; check the manual that corresponds to your \
-             MySQL server version for the right syntax to use near 'NAMES' at line 2"
+             MariaDB server version for the right syntax to use near 'NAMES' at line 2"
         );
         assert_eq!((err.code(), err.sqlstate()), (1064, "42000"));
     }

@@ -113,7 +113,13 @@ pub fn check_statement(
     schemas: &dyn SchemaPolicy,
 ) -> Result<(), Refusal> {
     check_kind(sql, kind, schemas)?;
-    check_text(sql.as_bytes(), sql, bytes, schemas)
+    check_text(
+        sql.as_bytes(),
+        sql,
+        bytes,
+        schemas,
+        public_tables::only_reads(sql, kind),
+    )
 }
 
 /// Statement kinds and what their leading words say. The kinds applications send most
@@ -382,8 +388,10 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
             let j = if next_is_eq { i + 2 } else { i + 1 };
             if let Some(engine) = toks.get(j).filter(|n| n.kind.is_ident()) {
                 let name = ident_value(engine.text(sql));
+                // MERGE: the session checks where its UNION tables are (merge.rs).
                 if !ALLOWED_ENGINES
                     .iter()
+                    .chain(MERGE_ENGINES)
                     .any(|e| e.eq_ignore_ascii_case(&name))
                 {
                     return Err(Refusal::Unsupported(format!("ENGINE={name}")));
@@ -473,9 +481,29 @@ fn decode_hex_literal(text: &str) -> Option<Vec<u8>> {
 /// user variable cannot be checked, so it is refused.
 fn check_prepare(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let toks: Vec<Token> = code_tokens(sql).collect();
+    // `PREPARE name FROM source` or MariaDB's 1064 at the first word out of place.
+    let shape = [
+        toks.get(1)
+            .is_some_and(|t| t.kind.is_ident() && !t.is_keyword(sql, "FROM")),
+        toks.get(2).is_some_and(|t| t.is_keyword(sql, "FROM")),
+        toks.len() > 3,
+    ];
+    if let Some(bad) = shape.iter().position(|ok| !ok) {
+        let at = toks.get(bad + 1).map_or(sql.len(), |t| t.span.start);
+        return Err(Refusal::Syntax(SqlError::syntax_at(
+            sql,
+            at,
+            "PREPARE name FROM",
+        )));
+    }
     let from = toks.iter().position(|t| t.is_keyword(sql, "FROM"));
     let source = from.and_then(|i| toks.get(i + 1));
-    check_dynamic_text(sql, source, "PREPARE ... FROM", schemas)
+    match source {
+        Some(t) if t.kind == TokenKind::String => {
+            check_prepared_text(&string_value(t.text(sql)), schemas)
+        }
+        _ => check_dynamic_text(sql, source, "PREPARE ... FROM", schemas),
+    }
 }
 
 /// `EXECUTE IMMEDIATE 'text'`: as PREPARE.
@@ -507,12 +535,23 @@ pub fn check_dynamic_statement(
     what: &str,
     schemas: &dyn SchemaPolicy,
 ) -> Result<(), Refusal> {
-    let kind = classify(inner);
     if contains_ignore_ascii_case(inner.as_bytes(), b"information_schema") {
         return Err(Refusal::Unsupported(format!(
             "{what} a statement over information_schema"
         )));
     }
+    check_dynamic_body(inner, what, schemas)
+}
+
+/// Checks the text `PREPARE ... FROM` prepares. A statement over information_schema
+/// passes: the session prepares it rewritten over the restricted tables instead
+/// (`Session::prepare_information_schema`), never as given.
+pub fn check_prepared_text(inner: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    check_dynamic_body(inner, "PREPARE ... FROM", schemas)
+}
+
+fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    let kind = classify(inner);
     match kind {
         StatementKind::Show => return check_prepared_show(inner, schemas),
         StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
@@ -643,12 +682,14 @@ fn sysvar_scope_is_global(text: &str) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case("global."))
 }
 
-/// Anything anywhere in the text: file functions and clauses, storage schemas.
+/// Anything anywhere in the text: file functions and clauses, storage schemas (but for
+/// a SELECT or its EXPLAIN, `reads`, the public reference tables of `mysql`).
 fn check_text(
     raw: &[u8],
     sql: &str,
     bytes: ByteSummary,
     schemas: &dyn SchemaPolicy,
+    reads: bool,
 ) -> Result<(), Refusal> {
     let has = |needle: &[u8]| contains_ignore_ascii_case(raw, needle);
     // One pass for what the three words share; most statements stop there.
@@ -686,7 +727,9 @@ fn check_text(
                     && !(i > 0 && toks[i - 1].is_punct(sql, ".")) =>
             {
                 let name = ident_value(t.text(sql));
-                if schemas.denied(&name) {
+                if schemas.denied(&name)
+                    && !(reads && public_tables::qualifies_public_table(sql, &toks, i))
+                {
                     return Err(Refusal::StorageSchema(name.into_owned()));
                 }
             }
@@ -696,12 +739,15 @@ fn check_text(
     Ok(())
 }
 mod information_schema;
+mod merge;
+mod public_tables;
 mod show;
 mod variables;
 
 pub use information_schema::{
     information_schema_table, rewrite_information_schema, InformationSchemaTable,
 };
+pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
 pub use show::{check_prepared_show, check_show_other};
 pub use variables::{
     identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,

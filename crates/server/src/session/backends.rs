@@ -22,7 +22,32 @@ pub(super) struct Backends {
     pub state_node: Option<DataNodeId>,
 }
 
+/// What [`Backends`] records of the state the session's connection holds, to put
+/// back when a statement that would have created some failed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StateMarks {
+    sticky: bool,
+    beyond_user_vars: bool,
+    state_node: Option<DataNodeId>,
+}
+
 impl Backends {
+    /// The marks of state held now.
+    pub fn state_marks(&self) -> StateMarks {
+        StateMarks {
+            sticky: self.sticky,
+            beyond_user_vars: self.beyond_user_vars,
+            state_node: self.state_node,
+        }
+    }
+
+    /// Puts back marks taken before a statement that created no state after all.
+    pub fn restore_marks(&mut self, marks: StateMarks) {
+        self.sticky = marks.sticky;
+        self.beyond_user_vars = marks.beyond_user_vars;
+        self.state_node = marks.state_node;
+    }
+
     /// Takes the pinned connection to data node `dnid`, if there is one.
     pub fn take(&mut self, dnid: DataNodeId) -> Option<Lease> {
         let pos = self.pinned.iter().position(|l| l.target().dnid == dnid)?;

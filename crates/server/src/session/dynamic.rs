@@ -10,8 +10,9 @@
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::dynamic::{dynamic_source, DynamicSource};
-use strata_sql::{classify, ByteSummary, StatementKind};
+use strata_sql::{classify, code_tokens, ByteSummary, StatementKind};
 
+use super::isolation::{mentions_information_schema, sql_string};
 use super::{Answer, Session, SessionError};
 
 impl Session {
@@ -45,13 +46,14 @@ impl Session {
 
     /// Default deny and privileges for the text a dynamic statement will run.
     pub(super) fn check_dynamic(&self, text: &str, kind: StatementKind) -> Result<(), MysqlError> {
-        let what = if kind == StatementKind::Prepare {
-            "PREPARE ... FROM"
+        let schemas = &self.ctx.private_schemas;
+        let checked = if kind == StatementKind::Prepare {
+            strata_sql::guard::check_prepared_text(text, schemas)
         } else {
-            "EXECUTE IMMEDIATE"
+            strata_sql::guard::check_dynamic_statement(text, "EXECUTE IMMEDIATE", schemas)
         };
-        strata_sql::guard::check_dynamic_statement(text, what, &self.ctx.private_schemas)
-            .map_err(|r| self.refusal_error(&r))?;
+        checked.map_err(|r| self.refusal_error(&r))?;
+        self.check_merge_table(text, classify(text))?;
         self.authorize(text, classify(text))
     }
 
@@ -66,6 +68,30 @@ impl Session {
                     "PREPARE ... FROM in a database over several data nodes (use EXECUTE IMMEDIATE or a server-side prepared statement)",
                 )
             })
+    }
+
+    /// `PREPARE s FROM` a statement over information_schema: the same PREPARE of the
+    /// text restricted as a read of it would be (what the client may see as of PREPARE
+    /// time, as privileges are checked then). None when the text reads no
+    /// information_schema table.
+    pub(super) fn prepare_information_schema(
+        &self,
+        sql: &str,
+        text: Option<&str>,
+    ) -> Option<Result<String, MysqlError>> {
+        let inner = statement_text(sql, text, StatementKind::Prepare)?;
+        let inner = inner.as_ref();
+        if !mentions_information_schema(inner)
+            && !self.reads_information_schema(inner, classify(inner))
+        {
+            return None;
+        }
+        let from = code_tokens(sql).find(|t| t.is_keyword(sql, "FROM"))?;
+        let prefix = sql.get(..from.span.end)?;
+        Some(
+            self.prepared_information_schema(inner)
+                .map(|restricted| format!("{prefix} {}", sql_string(&restricted))),
+        )
     }
 
     /// `EXECUTE IMMEDIATE` of `text` in a session whose statements the planner places

@@ -173,7 +173,8 @@ impl Session {
         bytes: ByteSummary,
     ) -> Result<(), MysqlError> {
         strata_sql::check_statement(sql, kind, bytes, &self.ctx.private_schemas)
-            .map_err(|r| self.refusal_error(&r))
+            .map_err(|r| self.refusal_error(&r))?;
+        self.check_merge_table(sql, kind)
     }
 
     /// The statement with system variables that identify a storage server, and the

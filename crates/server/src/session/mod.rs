@@ -55,6 +55,7 @@ mod load_data;
 mod local;
 mod maintenance;
 mod merge_limits;
+mod merge_tables;
 mod planning;
 mod prepared;
 mod query;

@@ -210,6 +210,14 @@ impl Session {
                 self.err(&e);
                 return Ok(Answer::Failed);
             }
+            match self.prepare_information_schema(sql, dynamic.as_deref()) {
+                Some(Ok(text)) => return self.forward(&text, text.as_bytes(), more).await,
+                Some(Err(e)) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+                None => {}
+            }
         }
         if kind == StatementKind::Execute {
             if let Some(done) = self
@@ -349,6 +357,7 @@ impl Session {
                         return Ok(Answer::Failed);
                     }
                 }
+                let marks = self.backends.state_marks();
                 self.note_connection_state(connection_state(sql, kind, bytes));
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     // Strata shows information_schema tables' columns itself.
@@ -385,6 +394,10 @@ impl Session {
                 } else {
                     self.forward(sql, raw, more).await?
                 };
+                if answer == Answer::Failed && kind == StatementKind::Create {
+                    // A refused CREATE TEMPORARY created nothing the connection holds.
+                    self.backends.restore_marks(marks);
+                }
                 self.record_definer(answer);
                 return Ok(answer);
             }

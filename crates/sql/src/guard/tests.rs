@@ -515,7 +515,8 @@ fn prepared_text_is_checked_like_a_statement() {
             "PREPARE s FROM 'SHOW VARIABLES'",
             "PREPARE s FROM 'SHOW MASTER STATUS'",
             "PREPARE s FROM 'USE mysql'",
-            "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
+            "EXECUTE IMMEDIATE 'SELECT * FROM information_schema.TABLES'",
+            "PREPARE s FROM 'SELECT * FROM information_schema.TABLES, mysql.user'",
             "PREPARE s FROM 'SHOW COLUMNS FROM user FROM mysql'",
             "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
         ],
@@ -525,6 +526,8 @@ fn prepared_text_is_checked_like_a_statement() {
         "PREPARE s FROM 'SHOW WARNINGS'",
         "PREPARE s FROM 'SHOW COLUMNS FROM t FROM shop'",
         "PREPARE s FROM 'SHOW CREATE TABLE t'",
+        // The session prepares it rewritten over the restricted tables.
+        "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
     ]);
 }
 
@@ -556,4 +559,52 @@ fn account_statements_are_recognised() {
     ] {
         assert!(!is_account_statement(sql, classify(sql)), "{sql}");
     }
+}
+
+#[test]
+fn a_select_may_read_the_public_reference_tables_of_mysql_only() {
+    assert_allowed(&[
+        "SELECT * FROM mysql.time_zone_name",
+        "select name from `mysql`.help_topic where help_topic_id = 1",
+        "SELECT mysql.time_zone.Time_zone_id FROM mysql.time_zone",
+        "PREPARE s FROM 'SELECT * FROM mysql.help_keyword'",
+        "EXPLAIN EXTENDED SELECT * FROM mysql.help_topic",
+        "EXPLAIN FORMAT=JSON SELECT * FROM mysql.time_zone",
+    ]);
+    assert_each(
+        &[
+            "SELECT * FROM mysql.user",
+            "SELECT * FROM mysql.help_topic, mysql.db",
+            "SELECT mysql.help_topic(1)",
+            "INSERT INTO mysql.time_zone_name VALUES ('x', 1)",
+            "INSERT INTO t SELECT * FROM mysql.time_zone_name",
+            "DELETE FROM mysql.help_topic",
+            "CREATE VIEW v AS SELECT * FROM mysql.time_zone",
+            "LOCK TABLES mysql.time_zone READ",
+            "SELECT * FROM performance_schema.time_zone_name",
+            "EXPLAIN DELETE FROM mysql.help_topic",
+            "EXPLAIN SELECT * FROM mysql.slow_log",
+        ],
+        |sql| check(sql).is_err(),
+    );
+}
+
+#[test]
+fn a_prepare_of_the_wrong_shape_is_a_syntax_error() {
+    for sql in [
+        "prepare ",
+        "prepare stmt1",
+        "prepare stmt1 from ",
+        "prepare stmt1 from_garbage ' select 1 '",
+        "prepare from ' select 1 '",
+        "prepare stmt1 ' select 1 '",
+        "prepare ? from ' select ? as my_col '",
+    ] {
+        assert!(
+            matches!(check(sql), Err(Refusal::Syntax(_))),
+            "{sql}: {:?}",
+            check(sql)
+        );
+    }
+    assert_allowed(&["PREPARE `s 1` FROM 'SELECT 1'"]);
 }
