@@ -108,3 +108,11 @@ impl Session {
         }
     }
 }
+
+/// The refusal of a statement over several data nodes in a session whose state lives
+/// on one pinned connection (its user variables would be NULL on the other nodes).
+pub(super) fn state_spanning_nodes() -> strata_protocol::MysqlError {
+    strata_protocol::MysqlError::not_supported(
+        "session state (user variables, temporary tables, locks) spanning several data nodes",
+    )
+}

@@ -280,32 +280,6 @@ impl Session {
         .await
     }
 
-    /// A SHOW of name/value rows (VARIABLES, STATUS) read on the home data node, on the
-    /// session's connection, with the value `own` gives for a name put in its place.
-    pub(super) async fn show_name_values(
-        &mut self,
-        sql: &str,
-        more: bool,
-        own: impl Fn(&crate::context::ServerContext, &str) -> Option<String>,
-    ) -> Result<Answer, SessionError> {
-        let text = self.rewrite_schemas(sql);
-        let (columns, mut rows) = match self.home_result(&text, false).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        };
-        for row in &mut rows {
-            let name = row.first().cloned().flatten().unwrap_or_default();
-            if let (Some(value), Some(mine)) = (row.get_mut(1), own(&self.ctx, &name)) {
-                *value = Some(mine);
-            }
-        }
-        self.write_local(&LocalResult { columns, rows }, more);
-        Ok(Answer::Ok)
-    }
-
     /// Logical databases the client may see, with their physical names on their home
     /// data nodes.
     fn visible_databases(&self) -> Vec<(Arc<str>, Arc<str>)> {

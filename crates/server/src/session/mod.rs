@@ -69,6 +69,7 @@ mod table_locks;
 mod transaction;
 mod views;
 
+use connection_state::state_spanning_nodes;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -806,14 +807,6 @@ async fn pooled_lease(
             }
         }
     }
-}
-
-/// The refusal of a statement over several data nodes in a session whose state lives
-/// on one pinned connection (its user variables would be NULL on the other nodes).
-pub(super) fn state_spanning_nodes() -> MysqlError {
-    MysqlError::not_supported(
-        "session state (user variables, temporary tables, locks) spanning several data nodes",
-    )
 }
 
 /// How a relayed reply is adapted for this client (see `RelayMode`).

@@ -1,8 +1,9 @@
 //! `SHOW [GLOBAL|SESSION] STATUS` (and information_schema's `GLOBAL_STATUS` /
 //! `SESSION_STATUS`, see `isolation`): the home data node's counters with the compute
-//! node's own client count.
+//! node's own client count; and the name/value rewrite it shares with `SHOW VARIABLES`.
 
 use super::{Answer, Session, SessionError};
+use crate::results::LocalResult;
 
 impl Session {
     /// `SHOW [GLOBAL|SESSION] STATUS`: the home data node's counters (on the session's
@@ -20,5 +21,31 @@ impl Session {
                 .then(|| ctx.session_count().to_string())
         })
         .await
+    }
+
+    /// A SHOW of name/value rows (VARIABLES, STATUS) read on the home data node, on the
+    /// session's connection, with the value `own` gives for a name put in its place.
+    pub(super) async fn show_name_values(
+        &mut self,
+        sql: &str,
+        more: bool,
+        own: impl Fn(&crate::context::ServerContext, &str) -> Option<String>,
+    ) -> Result<Answer, SessionError> {
+        let text = self.rewrite_schemas(sql);
+        let (columns, mut rows) = match self.home_result(&text, false).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        for row in &mut rows {
+            let name = row.first().cloned().flatten().unwrap_or_default();
+            if let (Some(value), Some(mine)) = (row.get_mut(1), own(&self.ctx, &name)) {
+                *value = Some(mine);
+            }
+        }
+        self.write_local(&LocalResult { columns, rows }, more);
+        Ok(Answer::Ok)
     }
 }
