@@ -142,7 +142,7 @@ impl Prober {
 
     /// A timeout on the probed node, `what` saying what took too long.
     fn timed_out(&self, what: String) -> BackendError {
-        BackendError::ConnectTimeout(format!(
+        BackendError::ProbeTimeout(format!(
             "{}:{} ({what})",
             self.target.host, self.target.port
         ))

@@ -31,6 +31,9 @@ pub enum BackendError {
     /// Connecting took longer than the connect timeout.
     #[error("timed out connecting to storage node {0}")]
     ConnectTimeout(String),
+    /// A probe or an administrative statement on a storage node took too long.
+    #[error("storage node {0} did not answer in time")]
+    ProbeTimeout(String),
     /// The storage node refused our handshake or credentials.
     #[error("handshake with storage node {0} failed: {1}")]
     Handshake(String, String),

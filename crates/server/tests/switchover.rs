@@ -243,7 +243,7 @@ async fn a_switchover_and_back_under_load_shows_clients_no_error_and_loses_nothi
     let mut states = Vec::new();
     for _ in 0..50 {
         states = compute.context().ha.data_node(DataNodeId::new(1));
-        if states.iter().all(|s| s.status == NodeStatus::Up) {
+        if states.len() == 2 && states.iter().all(|s| s.status == NodeStatus::Up) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -320,6 +320,50 @@ async fn a_switchover_is_refused_with_a_clear_error() -> Result<(), BoxError> {
         Err((1105, "Data node 1 has no replica to switch to".to_string()))
     );
     single.shutdown().await;
+    Ok(())
+}
+
+/// `LOCK TABLES ... WRITE` on the old primary holds what `SET GLOBAL read_only = ON`
+/// waits for: the switchover kills that connection (as it kills every client
+/// connection of the old primary just after) and goes on instead of giving up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_locked_on_the_old_primary_does_not_stop_a_switchover() -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(1, 1).await?;
+    let mut locker = storage.connect(0, None).await?;
+    locker
+        .query_drop("CREATE DATABASE fence_lock; CREATE TABLE fence_lock.t (a INT)")
+        .await?;
+    storage.wait_replicas_caught_up().await?;
+    locker.query_drop("LOCK TABLES fence_lock.t WRITE").await?;
+    let compute = ComputeNode::builder(&storage).start().await?;
+    let old = storage.port(0);
+    // The switch waits for the replica's first heartbeat.
+    for _ in 0..100 {
+        let states = compute.context().ha.data_node(DataNodeId::new(1));
+        if states.len() == 2 && states.iter().all(|s| s.status == NodeStatus::Up) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let switched = admin(&compute, "SWITCH @@DATASOURCE 1").await;
+    assert_eq!(
+        switched,
+        Ok(()),
+        "{:?}",
+        compute.context().ha.data_node(DataNodeId::new(1))
+    );
+    assert_eq!(
+        primary_port(&compute, 1),
+        Some(storage.replica(0, 0).port())
+    );
+    assert!(
+        locker.query_drop("SELECT 1").await.is_err(),
+        "the locking connection on {old} was killed"
+    );
+    let mut direct = storage.connect(0, None).await?;
+    let read_only: Option<u8> = direct.query_first("SELECT @@global.read_only").await?;
+    assert_eq!(read_only, Some(1));
+    compute.shutdown().await;
     Ok(())
 }
 
