@@ -584,6 +584,25 @@ impl Columns<'_> {
         }
     }
 
+    /// True when `expr`, an expression rather than a bare name, names a select item's
+    /// alias: the per-node helper column computing it could not see the alias.
+    fn names_an_alias(&self, expr: &Expr) -> bool {
+        if matches!(expr, Expr::Identifier(_)) {
+            return false;
+        }
+        let found = sqlparser::ast::visit_expressions(expr, |e| match e {
+            Expr::Identifier(id)
+                if self.visible.iter().any(|v| {
+                    v.alias.as_deref() == Some(id.value.to_ascii_lowercase().as_str())
+                }) =>
+            {
+                std::ops::ControlFlow::Break(())
+            }
+            _ => std::ops::ControlFlow::Continue(()),
+        });
+        found.is_break()
+    }
+
     /// A HAVING condition as a merge predicate.
     fn predicate(&mut self, expr: &Expr) -> Result<Predicate, PlanError> {
         let refuse = || {
@@ -608,6 +627,9 @@ impl Columns<'_> {
                 )),
                 _ => {
                     let cmp = compare_op(op).ok_or_else(refuse)?;
+                    if self.names_an_alias(left) || self.names_an_alias(right) {
+                        return Err(refuse());
+                    }
                     if let Some(lit) = having_literal(right) {
                         let column = self.resolve(left, true)?;
                         Ok(Predicate::Compare {
@@ -636,6 +658,9 @@ impl Columns<'_> {
                 let (Some(lo), Some(hi)) = (having_literal(low), having_literal(high)) else {
                     return Err(refuse());
                 };
+                if self.names_an_alias(expr) {
+                    return Err(refuse());
+                }
                 let column = self.resolve(expr, true)?;
                 Ok(Predicate::between(column, lo, hi, *negated))
             }

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{visit_expressions_mut, Expr, Statement, Value, VisitMut};
-use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserOptions};
 use strata_catalog::sharding::KeyLiteral;
 use strata_catalog::DataNodeId;
@@ -19,6 +18,7 @@ use strata_sql::{Lexer, Token, TokenKind};
 use crate::error::PlanError;
 use crate::literal::sql_literal;
 
+mod dialect;
 mod mariadb_only;
 
 /// Routing asked for by a `/*!strata:...*/` (or `/*!hotdb:...*/`) hint.
@@ -331,9 +331,10 @@ pub(crate) fn outside_parens(
 
 pub(crate) use strata_sql::select_list::select_item_texts;
 
-/// Parses exactly one statement of the MySQL dialect, keeping string literals as written.
+/// Parses exactly one statement of the MySQL dialect (with MariaDB's expression grammar
+/// where the two differ), keeping string literals as written.
 pub(crate) fn parse_one(text: &str) -> Result<Statement, PlanError> {
-    let dialect = MySqlDialect {};
+    let dialect = dialect::MariaDbDialect::new();
     let mut statements = Parser::new(&dialect)
         .with_options(ParserOptions::new().with_unescape(false))
         .try_with_sql(text)

@@ -5,7 +5,8 @@
 //! implies) and `COMPRESSED[=zlib]`, a CREATE TABLE's `PARTITION BY` clause, which
 //! only the data nodes act on (they receive the statement's own text), and the
 //! `EXTENDED` / `PARTITIONS` of an EXPLAIN that the data nodes run; a quoted engine
-//! name (`ENGINE='HEAP'`) is read as the name, and `DROP TABLES` as `DROP TABLE`.
+//! name (`ENGINE='HEAP'`) is read as the name, `DROP TABLES` as `DROP TABLE`, and an
+//! ALTER TABLE's `DROP ... IF EXISTS` as the drop it may be.
 
 use strata_sql::Token;
 
@@ -98,6 +99,8 @@ pub(super) fn edits(code: &[Token], sql: &str, first: Option<&str>) -> Edits {
         quoted_engine(code, sql, &mut out);
         if first == Some("CREATE") {
             partition_clause(code, sql, &mut out);
+        } else {
+            drop_if_exists(code, sql, &mut out);
         }
     }
     out
@@ -240,6 +243,44 @@ fn quoted_engine(code: &[Token], sql: &str, out: &mut Edits) {
     }
 }
 
+/// ALTER TABLE's `DROP [INDEX | KEY | FOREIGN KEY | CHECK] IF EXISTS name` and `DROP IF
+/// EXISTS column`: read without `IF EXISTS` (the data nodes get the statement's own
+/// text; the planner only looks at what is dropped), `KEY` as `INDEX` and `CHECK` as
+/// `CONSTRAINT`, which sqlparser reads.
+fn drop_if_exists(code: &[Token], sql: &str, out: &mut Edits) {
+    let mut depth = 0i32;
+    for (i, t) in code.iter().enumerate() {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth -= 1;
+        }
+        if depth != 0 || !t.is_keyword(sql, "DROP") {
+            continue;
+        }
+        let kw = |j: usize, k: &str| code.get(j).is_some_and(|n| n.is_keyword(sql, k));
+        let (what, at) = if kw(i + 1, "FOREIGN") && kw(i + 2, "KEY") {
+            (None, i + 3)
+        } else if kw(i + 1, "KEY") {
+            (Some("INDEX"), i + 2)
+        } else if kw(i + 1, "CHECK") {
+            (Some("CONSTRAINT"), i + 2)
+        } else if kw(i + 1, "INDEX") {
+            (None, i + 2)
+        } else {
+            (None, i + 1)
+        };
+        if !(kw(at, "IF") && kw(at + 1, "EXISTS")) {
+            continue;
+        }
+        let exists_end = code[at + 1].span.end;
+        match what {
+            Some(word) => out.replace.push((code[i + 1].span.start, exists_end, word)),
+            None => out.blank.push((code[at].span.start, exists_end)),
+        }
+    }
+}
+
 /// `PARTITION BY ...` after a CREATE TABLE's columns, up to the SELECT that may follow.
 fn partition_clause(code: &[Token], sql: &str, out: &mut Edits) {
     let mut depth = 0i32;
@@ -338,6 +379,22 @@ mod tests {
         same(
             "CREATE TABLE t (compressed INT, zerofill INT)",
             "CREATE TABLE t (compressed INT, zerofill INT)",
+        );
+    }
+
+    #[test]
+    fn alter_tables_drop_if_exists_is_read() {
+        same(
+            "ALTER TABLE t DROP IF EXISTS a, DROP INDEX IF EXISTS i, DROP KEY IF EXISTS k",
+            "ALTER TABLE t DROP a, DROP INDEX i, DROP INDEX k",
+        );
+        same(
+            "alter table t drop foreign key if exists f, drop check if exists c, drop column if exists b",
+            "ALTER TABLE t DROP FOREIGN KEY f, DROP CONSTRAINT c, DROP COLUMN IF EXISTS b",
+        );
+        same(
+            "ALTER TABLE t DROP CONSTRAINT IF EXISTS c",
+            "ALTER TABLE t DROP CONSTRAINT IF EXISTS c",
         );
     }
 
