@@ -407,6 +407,12 @@ impl BackendConn {
         self.applied_db.as_deref()
     }
 
+    /// Records that the storage node left this connection without a current database
+    /// (MariaDB does so on the connection that drops its current database).
+    pub fn forget_database(&mut self) {
+        self.applied_db = None;
+    }
+
     /// True when a session's `wait_timeout` is in force here (see
     /// `SessionVars::limits_idle_time`).
     pub fn idle_time_limited(&self) -> bool {

@@ -222,7 +222,8 @@ pub(crate) fn reaches(
     catalog: &dyn CatalogView,
     depth: usize,
 ) -> bool {
-    let Ok(stmt) = Source::new(select).and_then(|s| s.parse()) else {
+    let readable = strata_sql::sequence_calls_as_functions(select);
+    let Ok(stmt) = Source::new(&readable).and_then(|s| s.parse()) else {
         return false;
     };
     let refs = TableRefs::of(&stmt);

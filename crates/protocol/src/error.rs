@@ -55,6 +55,8 @@ pub mod codes {
     pub const UNKNOWN: (u16, &str) = (1105, "HY000");
     /// ER_NET_PACKET_TOO_LARGE.
     pub const PACKET_TOO_LARGE: (u16, &str) = (1153, "08S01");
+    /// ER_WRONG_ARGUMENTS (`EXECUTE ... USING` with the wrong number of values).
+    pub const WRONG_ARGUMENTS: (u16, &str) = (1210, "HY000");
     /// ER_NET_READ_ERROR (a storage node's connection failed mid-statement).
     pub const NET_READ: (u16, &str) = (1158, "08S01");
     /// ER_UNKNOWN_SYSTEM_VARIABLE.

@@ -7,8 +7,10 @@
 //! MariaDB gives them (ps_5merge, ps_1general, select).
 
 mod common;
+mod diffkit;
 
 use common::{assert_codes, error_of, first_int, run_all, TestResult};
+use diffkit::{compare, run, Outcome, Shape, Verdict};
 use mysql_async::prelude::*;
 use strata_testkit::{shared_storage, ComputeNode};
 
@@ -330,4 +332,428 @@ async fn syntax_errors_and_blank_led_column_names_read_as_mariadb_gives_them() -
     }
     node.shutdown().await;
     Ok(())
+}
+
+/// Both sides of a comparison over one data node: a compute node on one shared storage
+/// node with a connection using a new database, and that storage node (a plain
+/// MariaDB) with a connection using another new database.
+struct Sides {
+    node: ComputeNode,
+    storage: std::sync::Arc<strata_testkit::StorageNodes>,
+    strata: mysql_async::Conn,
+    reference: mysql_async::Conn,
+    strata_db: String,
+    reference_db: String,
+}
+
+impl Sides {
+    async fn new(prefix: &str) -> TestResult<Sides> {
+        let storage = strata_testkit::shared_storage(1).await?;
+        let node = ComputeNode::builder(&storage).start().await?;
+        let strata_db = strata_testkit::unique_name(prefix);
+        let reference_db = strata_testkit::unique_name(&format!("{prefix}ref"));
+        let mut strata = node.connect(Some("test")).await?;
+        run_all(
+            &mut strata,
+            &[
+                &format!("CREATE DATABASE {strata_db}"),
+                &format!("USE {strata_db}"),
+            ],
+        )
+        .await?;
+        storage.create_database(&reference_db).await?;
+        let reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
+        Ok(Sides {
+            node,
+            storage,
+            strata,
+            reference,
+            strata_db,
+            reference_db,
+        })
+    }
+
+    /// A second session on each side, using the side's database.
+    async fn second(&self) -> TestResult<(mysql_async::Conn, mysql_async::Conn)> {
+        let strata = self.node.connect(Some(&self.strata_db)).await?;
+        let reference =
+            mysql_async::Conn::new(self.storage.opts(0, Some(&self.reference_db))).await?;
+        Ok((strata, reference))
+    }
+
+    /// Runs each statement on both sides (`{d}` standing for the side's database, whose
+    /// name is replaced by `{d}` in the answers) and fails naming every answer of
+    /// Strata's that differs from MariaDB's (error codes, rows, column names).
+    async fn same(&mut self, statements: &[&str]) -> TestResult {
+        let failures = differing(
+            (&mut self.reference, &self.reference_db),
+            (&mut self.strata, &self.strata_db),
+            statements,
+        )
+        .await?;
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        Ok(())
+    }
+
+    async fn shut_down(mut self) -> TestResult {
+        let _ = self
+            .reference
+            .query_drop(format!("DROP DATABASE IF EXISTS {}", self.reference_db))
+            .await;
+        let _ = self
+            .strata
+            .query_drop(format!("DROP DATABASE IF EXISTS {}", self.strata_db))
+            .await;
+        self.node.shutdown().await;
+        Ok(())
+    }
+}
+
+/// What [`Sides::same`] compares, for any two connections.
+async fn differing(
+    reference: (&mut mysql_async::Conn, &str),
+    strata: (&mut mysql_async::Conn, &str),
+    statements: &[&str],
+) -> TestResult<Vec<String>> {
+    let mut failures = Vec::new();
+    for sql in statements {
+        let expected = outcome_in(reference.0, reference.1, sql).await?;
+        let got = outcome_in(strata.0, strata.1, sql).await?;
+        let shape = Shape {
+            ordered: true,
+            check_names: true,
+            ..Shape::default()
+        };
+        match compare(&expected, &got, &shape) {
+            Verdict::Same => {}
+            Verdict::Refused => failures.push(format!("refused: {sql}\n  {}", got.describe(0))),
+            Verdict::Mismatch(why) => failures.push(format!(
+                "mismatch: {sql}\n  {why}\n  MariaDB: {}  Strata: {}",
+                expected.describe(20),
+                got.describe(20)
+            )),
+        }
+    }
+    Ok(failures)
+}
+
+/// The outcome of `sql` with `{d}` replaced by `db`, and `db` by `{d}` in its rows and
+/// column names.
+async fn outcome_in(conn: &mut mysql_async::Conn, db: &str, sql: &str) -> TestResult<Outcome> {
+    let outcome = run(conn, &sql.replace("{d}", db)).await?;
+    Ok(match outcome {
+        Outcome::Rows { columns, rows } => Outcome::Rows {
+            columns: columns.iter().map(|c| c.replace(db, "{d}")).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|v| v.replace(db, "{d}")).collect())
+                .collect(),
+        },
+        other => other,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_current_database_leaves_the_session_without_one() -> TestResult {
+    let mut sides = Sides::new("dropcur").await?;
+    // As cte_nonrecursive, and with state that keeps the session's storage connection
+    // (a user variable; a CALL, as sp-anchor-type).
+    sides
+        .same(&[
+            "CREATE TABLE t1 (a INT)",
+            "CREATE DATABASE {d}x",
+            "USE {d}x",
+            "DROP DATABASE {d}x",
+            "SELECT DATABASE()",
+            "SELECT * FROM t1",
+            "CREATE TABLE t1 (a INT)",
+            "SHOW TABLES",
+            "WITH cte AS (SELECT 1 AS a) SELECT * FROM cte",
+            "SELECT * FROM {d}.t1",
+            "CREATE DATABASE {d}x",
+            "USE {d}x",
+            "SET @a = 1",
+            "DROP DATABASE {d}x",
+            "SELECT DATABASE(), @a",
+            "SELECT * FROM t1",
+            "CREATE TABLE t1 (a INT)",
+            "INSERT INTO t1 VALUES (1)",
+            "SHOW TABLES",
+            "USE {d}",
+            "CREATE PROCEDURE p1() SELECT COUNT(*) FROM t1",
+            "CREATE DATABASE {d}x",
+            "USE {d}x",
+            "CALL {d}.p1()",
+            "DROP DATABASE {d}x",
+            "CALL {d}.p1()",
+            "SELECT * FROM t1",
+            "SELECT DATABASE()",
+            "USE {d}",
+            "SELECT DATABASE()",
+            "SELECT COUNT(*) FROM t1",
+        ])
+        .await?;
+    // Dropped by another session: the first keeps its name as the current database.
+    let (mut other_strata, mut other_reference) = sides.second().await?;
+    let prepare = [
+        "CREATE DATABASE {d}y",
+        "CREATE TABLE {d}y.t1 (a INT)",
+        "USE {d}y",
+        "SET @b = 2",
+    ];
+    sides.same(&prepare).await?;
+    for (conn, db) in [
+        (&mut other_reference, &sides.reference_db),
+        (&mut other_strata, &sides.strata_db),
+    ] {
+        conn.query_drop(format!("DROP DATABASE {db}y")).await?;
+    }
+    sides
+        .same(&[
+            "SELECT DATABASE()",
+            "SELECT * FROM t1",
+            "CREATE TABLE t2 (a INT)",
+            "SHOW TABLES",
+            "INSERT INTO t1 VALUES (1)",
+            "SELECT @b",
+            "USE {d}",
+        ])
+        .await?;
+    sides.shut_down().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prepared_show_answers_as_the_text_one() -> TestResult {
+    let mut sides = Sides::new("preshow").await?;
+    // ps_1general's SHOW commands, and what MariaDB refuses to prepare.
+    sides
+        .same(&[
+            "CREATE TABLE t2 (a INT PRIMARY KEY, b CHAR(10))",
+            "PREPARE stmt4 FROM ' show databases like ''{d}'' '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show tables like ''t2%'' '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show full tables '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show tables from {d} '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show columns from t2 where field in (select ?) '",
+            "SET @arg00 = 'a'",
+            "EXECUTE stmt4 USING @arg00",
+            "PREPARE stmt4 FROM ' show index from t2 '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show variables like ''sql_mode'' '",
+            "EXECUTE stmt4",
+            "EXECUTE stmt4 USING @arg00",
+            "PREPARE stmt4 FROM ' show create database {d} '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show create table t2 '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM ' show create table nosuch '",
+            "EXECUTE stmt4",
+            "PREPARE stmt4 FROM 'SELECT 1'",
+            "PREPARE stmt4 FROM 'SHOW TABLES'",
+            "DEALLOCATE PREPARE stmt4",
+            "EXECUTE stmt4",
+            "DEALLOCATE PREPARE stmt4",
+            "PREPARE stmt4 FROM 'SHOW VARIABLES LIKE ?'",
+            "SET @q = 'SHOW GLOBAL VARIABLES LIKE ''max_allowed_packet'''",
+            "PREPARE s FROM @q",
+            "EXECUTE s",
+            "EXECUTE IMMEDIATE 'SHOW TABLES'",
+            "EXECUTE IMMEDIATE 'SHOW SESSION VARIABLES LIKE ''autocommit'''",
+        ])
+        .await?;
+    // The compute node's own count, as the text statement gives it.
+    run_all(
+        &mut sides.strata,
+        &["PREPARE st FROM 'SHOW STATUS LIKE ''Threads_connected'''"],
+    )
+    .await?;
+    let prepared: Vec<(String, String)> = sides.strata.query("EXECUTE st").await?;
+    let text: Vec<(String, String)> = sides
+        .strata
+        .query("SHOW STATUS LIKE 'Threads_connected'")
+        .await?;
+    assert_eq!(prepared, text);
+    sides.shut_down().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_takes_values_of_a_sequence() -> TestResult {
+    let mut sides = Sides::new("seqview").await?;
+    // suite/sql_sequence/view.
+    sides
+        .same(&[
+            "CREATE SEQUENCE s1",
+            "CREATE VIEW v1 AS SELECT * FROM s1",
+            "CREATE VIEW v2 AS SELECT NEXT VALUE FOR s1",
+            "SELECT * FROM v1",
+            "SELECT * FROM v2",
+            "SELECT * FROM v2",
+            "SELECT NEXT VALUE FOR v1",
+            "CREATE VIEW v3 AS SELECT NEXTVAL(s1) AS a, LASTVAL(s1) AS b, PREVIOUS VALUE FOR s1",
+            "SELECT * FROM v3",
+            "DROP SEQUENCE s1",
+            "DROP VIEW v1, v2, v3",
+            "CREATE OR REPLACE VIEW v1 AS SELECT 1 AS f",
+            "SELECT NEXT VALUE FOR v1",
+            "SELECT PREVIOUS VALUE FOR v1",
+            "DROP VIEW v1",
+        ])
+        .await?;
+    sides.shut_down().await?;
+
+    // Over several data nodes the view is Strata's and the sequence lives on one node.
+    let node = ComputeNode::on_shared_storage(4).await?;
+    let db = strata_testkit::unique_name("seqview4");
+    let mut c = node.connect(Some("test")).await?;
+    run_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE {db}"),
+            &format!("USE {db}"),
+            "CREATE SEQUENCE s1",
+            "CREATE VIEW v2 AS SELECT NEXT VALUE FOR s1",
+        ],
+    )
+    .await?;
+    let columns: Vec<String> = c
+        .query_iter("SELECT * FROM v2")
+        .await?
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect())
+        .unwrap_or_default();
+    assert_eq!(columns, ["NEXT VALUE FOR s1"]);
+    assert_eq!(first_int(&mut c, "SELECT * FROM v2").await?, 2);
+    run_all(&mut c, &[&format!("DROP DATABASE {db}")]).await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// `@@global.event_scheduler` of storage node `i`.
+async fn scheduler_of(storage: &strata_testkit::StorageNodes, i: usize) -> TestResult<String> {
+    let mut c = mysql_async::Conn::new(storage.opts(i, None)).await?;
+    let value: Option<String> = c.query_first("SELECT @@global.event_scheduler").await?;
+    c.disconnect().await?;
+    Ok(value.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_global_event_scheduler_runs_the_data_nodes_events() -> TestResult {
+    let mut sides = Sides::new("evsched").await?;
+    let result = async {
+        sides
+            .same(&[
+                "SET GLOBAL event_scheduler = DISABLED",
+                "SET GLOBAL event_scheduler = 'foo'",
+                "SET GLOBAL event_scheduler = 2",
+                "CREATE TABLE te (a INT)",
+                "SET GLOBAL event_scheduler = ON",
+                "SELECT @@global.event_scheduler",
+                "SHOW GLOBAL VARIABLES LIKE 'event_scheduler'",
+                "CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP DO INSERT INTO te VALUES (1)",
+            ])
+            .await?;
+        // The event created through Strata fires on its data node.
+        let mut fired = 0;
+        for _ in 0..50 {
+            fired = first_int(&mut sides.strata, "SELECT COUNT(*) FROM te").await?;
+            if fired > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(fired, 1);
+        sides
+            .same(&[
+                "SET GLOBAL event_scheduler = 0",
+                "SELECT @@global.event_scheduler",
+                "SET GLOBAL event_scheduler = 1",
+                "SET @@global.event_scheduler = OFF",
+                "SELECT @@global.event_scheduler",
+            ])
+            .await?;
+        TestResult::Ok(())
+    }
+    .await;
+    let _ = sides
+        .strata
+        .query_drop("SET GLOBAL event_scheduler = OFF")
+        .await;
+    result?;
+    sides.shut_down().await?;
+
+    // Over several data nodes: every node's scheduler.
+    let storage = shared_storage(4).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("SET GLOBAL event_scheduler = ON").await?;
+    let mut on = Vec::new();
+    for i in 0..4 {
+        on.push(scheduler_of(&storage, i).await?);
+    }
+    c.query_drop("SET GLOBAL event_scheduler = OFF").await?;
+    assert_eq!(on, ["ON"; 4]);
+    for i in 0..4 {
+        assert_eq!(scheduler_of(&storage, i).await?, "OFF");
+    }
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routine_may_flush_the_tables_and_status_a_client_may_flush() -> TestResult {
+    let mut sides = Sides::new("spflush").await?;
+    sides
+        .same(&[
+            "CREATE TABLE tf (a INT)",
+            "CREATE PROCEDURE p1() FLUSH TABLES",
+            "CALL p1()",
+            "CREATE PROCEDURE p2() FLUSH LOCAL TABLES tf",
+            "CALL p2()",
+            "CREATE PROCEDURE p3() BEGIN FLUSH STATUS; SELECT COUNT(*) FROM tf; END",
+            "CALL p3()",
+            "CREATE PROCEDURE p4() BEGIN SELECT 1; FLUSH TABLES tf END",
+            "CALL p4()",
+            // MariaDB's 1314: no FLUSH in a stored function or trigger.
+            "CREATE FUNCTION f1() RETURNS INT BEGIN FLUSH TABLES; RETURN 1; END",
+            "CREATE TRIGGER tr AFTER INSERT ON tf FOR EACH ROW FLUSH TABLES",
+        ])
+        .await?;
+    // The server-wide forms stay refused, as at top level.
+    assert_codes(
+        &mut sides.strata,
+        &[
+            "CREATE PROCEDURE p5() FLUSH LOGS",
+            "CREATE PROCEDURE p5() FLUSH PRIVILEGES",
+        ],
+        1227,
+    )
+    .await;
+    assert_codes(
+        &mut sides.strata,
+        &["CREATE PROCEDURE p5() FLUSH TABLES WITH READ LOCK"],
+        1227,
+    )
+    .await;
+    // The routine runs its FLUSH with the storage account's privileges: its creator
+    // needs RELOAD.
+    let user = strata_testkit::unique_name("spfl");
+    run_all(
+        &mut sides.strata,
+        &[
+            &format!("CREATE USER {user} IDENTIFIED BY 'pw'"),
+            &format!("GRANT ALL ON {}.* TO {user}", sides.strata_db),
+        ],
+    )
+    .await?;
+    let opts = mysql_async::OptsBuilder::from_opts(sides.node.opts(Some(&sides.strata_db)))
+        .user(Some(user.as_str()))
+        .pass(Some("pw"));
+    let mut u = mysql_async::Conn::new(opts).await?;
+    assert_codes(&mut u, &["CREATE PROCEDURE p6() FLUSH TABLES"], 1227).await;
+    u.disconnect().await?;
+    sides.strata.query_drop(format!("DROP USER {user}")).await?;
+    sides.shut_down().await
 }

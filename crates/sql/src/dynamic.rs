@@ -43,6 +43,26 @@ impl Dynamic<'_> {
     }
 }
 
+/// The statement name of `PREPARE name FROM ...`, `EXECUTE name [USING ...]` or
+/// `DEALLOCATE|DROP PREPARE name`, in lower case (MariaDB's names ignore case); None
+/// for other statements and `EXECUTE IMMEDIATE`.
+pub fn prepared_name(sql: &str, kind: StatementKind) -> Option<String> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let at = match kind {
+        StatementKind::Prepare => 1,
+        StatementKind::Execute if !toks.get(1)?.is_keyword(sql, "IMMEDIATE") => 1,
+        StatementKind::Deallocate => 2,
+        _ => return None,
+    };
+    let name = toks.get(at).filter(|t| t.kind.is_ident())?;
+    Some(crate::lexer::ident_value(name.text(sql)).to_lowercase())
+}
+
+/// True when `EXECUTE name` or `EXECUTE IMMEDIATE ...` has a USING clause.
+pub fn has_using(sql: &str) -> bool {
+    code_tokens(sql).any(|t| t.is_keyword(sql, "USING"))
+}
+
 /// The source of `PREPARE s FROM source` or `EXECUTE IMMEDIATE source [USING ...]`;
 /// None for other statements.
 pub fn dynamic_source(sql: &str, kind: StatementKind) -> Option<Dynamic<'_>> {
@@ -286,5 +306,30 @@ mod tests {
         }
         assert_eq!(source("EXECUTE s USING @a"), None);
         assert_eq!(source("SELECT 1"), None);
+    }
+
+    #[test]
+    fn names_of_prepared_statements() {
+        use super::prepared_name;
+        assert_eq!(
+            prepared_name("PREPARE Stmt4 FROM 'SHOW TABLES'", StatementKind::Prepare).as_deref(),
+            Some("stmt4")
+        );
+        assert_eq!(
+            prepared_name("EXECUTE `s` USING @a", StatementKind::Execute).as_deref(),
+            Some("s")
+        );
+        assert_eq!(
+            prepared_name("EXECUTE IMMEDIATE 'SHOW TABLES'", StatementKind::Execute),
+            None
+        );
+        assert_eq!(
+            prepared_name("DEALLOCATE PREPARE s", StatementKind::Deallocate).as_deref(),
+            Some("s")
+        );
+        assert_eq!(
+            prepared_name("DROP PREPARE S", StatementKind::Deallocate).as_deref(),
+            Some("s")
+        );
     }
 }

@@ -553,7 +553,13 @@ pub fn check_prepared_text(inner: &str, schemas: &dyn SchemaPolicy) -> Result<()
 fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let kind = classify(inner);
     match kind {
-        StatementKind::Show => return check_prepared_show(inner, schemas),
+        // A SHOW the session answers itself runs as a query at EXECUTE, checked then.
+        StatementKind::Show => {
+            return match check_prepared_show(inner, schemas) {
+                Err(Refusal::Unsupported(_)) if show::show_prepared_by_session(inner) => Ok(()),
+                checked => checked,
+            }
+        }
         StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
         _ => {}
     }
@@ -618,6 +624,9 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
                 .unwrap_or_default()
         };
         let (first, second) = (word(i), word(i + 1));
+        if first == "FLUSH" && client_flush(sql, &toks[i..]) {
+            continue;
+        }
         if let Some(what) = server_command(&first, &second) {
             return Err(Refusal::ServerCommand(what));
         }
@@ -672,6 +681,43 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
         return Err(Refusal::ServerCommand("SET GLOBAL".into()));
     }
     Ok(())
+}
+
+/// True when the FLUSH statement that `toks` start (up to the next `;`) is one a client
+/// may run (FLUSH STATUS, FLUSH TABLE[S] [t, ...]): inside a routine it acts on the
+/// routine's data node as the statement does at top level.
+fn client_flush(sql: &str, toks: &[Token]) -> bool {
+    let mut statement: Vec<&Token> = toks.iter().take_while(|t| !t.is_punct(sql, ";")).collect();
+    // `END` closes the BEGIN block the statement is the last of.
+    while statement.len() > 1 && statement.last().is_some_and(|t| t.is_keyword(sql, "END")) {
+        statement.pop();
+    }
+    let (Some(first), Some(last)) = (statement.first(), statement.last()) else {
+        return false;
+    };
+    let text = sql.get(first.span.start..last.span.end).unwrap_or("");
+    matches!(
+        crate::flush::flush_kind(text),
+        Some(crate::flush::Flush::Status | crate::flush::Flush::Tables { .. })
+    )
+}
+
+/// True when a routine, trigger or event definition runs a FLUSH (which the guard let
+/// through only in the forms a client may run: they need RELOAD).
+pub fn defines_flush(sql: &str) -> bool {
+    if !crate::search::contains_ignore_ascii_case(sql.as_bytes(), b"flush") {
+        return false;
+    }
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    toks.iter().enumerate().any(|(i, t)| {
+        t.is_keyword(sql, "FLUSH")
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && toks.get(i + 1).is_some_and(|n| {
+                ["STATUS", "TABLE", "TABLES", "LOCAL", "NO_WRITE_TO_BINLOG"]
+                    .iter()
+                    .any(|k| n.is_keyword(sql, k))
+            })
+    })
 }
 
 fn sysvar_scope_is_global(text: &str) -> bool {
@@ -748,7 +794,7 @@ pub use information_schema::{
     information_schema_table, rewrite_information_schema, InformationSchemaTable,
 };
 pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
-pub use show::{check_prepared_show, check_show_other};
+pub use show::{check_prepared_show, check_show_other, show_prepared_by_session};
 pub use variables::{
     identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
 };

@@ -66,7 +66,10 @@ pub use search::{contains_ignore_ascii_case, ByteSummary};
 pub use select::{
     parse_simple_select, SelectExpr, SelectFunction, SelectItem, SelectLiteral, SimpleSelect,
 };
-pub use sequences::{may_use_sequences, sequence_uses, show_create_sequence, SequenceUse};
+pub use sequences::{
+    may_use_sequences, sequence_calls_as_functions, sequence_uses, show_create_sequence,
+    SequenceUse,
+};
 pub use set::{parse_set, IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
 pub use set_statement::{is_set_statement, parse_set_statement, SetStatement};
 pub use shape::ShapeDigests;

@@ -74,6 +74,41 @@ pub fn sequence_uses(sql: &str) -> Vec<SequenceUse> {
     uses
 }
 
+/// `sql` with `NEXT VALUE FOR s` written `NEXTVAL(s)` and `PREVIOUS VALUE FOR s`
+/// written `LASTVAL(s)`: the same values, in the function form a parser that does not
+/// know MariaDB's `... VALUE FOR` reads (a column named by such an item gets the
+/// function's text as its name there). Borrowed when there is nothing to rewrite.
+pub fn sequence_calls_as_functions(sql: &str) -> std::borrow::Cow<'_, str> {
+    let uses: Vec<SequenceUse> = sequence_uses(sql)
+        .into_iter()
+        .filter(|u| {
+            sql.get(u.span.clone())
+                .is_some_and(|t| !t.trim_end().ends_with(')'))
+        })
+        .collect();
+    if uses.is_empty() {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 8 * uses.len());
+    let mut at = 0;
+    for u in &uses {
+        let Some(text) = sql.get(u.span.clone()) else {
+            return std::borrow::Cow::Borrowed(sql);
+        };
+        // The name is what follows `FOR`, as written (quotes and qualifier kept).
+        let code: Vec<Token> = code_tokens(text).collect();
+        let Some(name) = code.get(3).and_then(|first| text.get(first.span.start..)) else {
+            return std::borrow::Cow::Borrowed(sql);
+        };
+        let function = if u.takes { "NEXTVAL" } else { "LASTVAL" };
+        out.push_str(&sql[at..u.span.start]);
+        out.push_str(&format!("{function}({name})"));
+        at = u.span.end;
+    }
+    out.push_str(&sql[at..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// The sequence `SHOW CREATE SEQUENCE [db.]s` names: (schema, name); None for other
 /// statements.
 pub fn show_create_sequence(sql: &str) -> Option<(Option<String>, String)> {
@@ -158,6 +193,20 @@ mod tests {
                 (Some("d"), "s", false, "previous value for d.s"),
                 (None, "s", true, "SETVAL(s, 5)"),
             ]
+        );
+    }
+
+    #[test]
+    fn value_for_forms_read_as_functions() {
+        assert_eq!(
+            sequence_calls_as_functions(
+                "SELECT NEXT VALUE FOR s1, previous value for `d`.s2 FROM t"
+            ),
+            "SELECT NEXTVAL(s1), LASTVAL(`d`.s2) FROM t"
+        );
+        assert_eq!(
+            sequence_calls_as_functions("SELECT nextval(s1), 1"),
+            "SELECT nextval(s1), 1"
         );
     }
 }

@@ -357,7 +357,10 @@ fn checked_select(
     db: &str,
     catalog: &dyn CatalogView,
 ) -> Result<String, PlanError> {
-    let stmt = parse_one(&Source::new(select)?.parse_text)?;
+    // `NEXT VALUE FOR s` is MariaDB's alone: read as `NEXTVAL(s)`; the view keeps
+    // its text as written.
+    let readable = strata_sql::sequence_calls_as_functions(select);
+    let stmt = parse_one(&Source::new(&readable)?.parse_text)?;
     let Statement::Query(mut query) = stmt else {
         return Err(syntax("AS (a view is a SELECT)"));
     };
@@ -370,7 +373,7 @@ fn checked_select(
     if let Some(d) = first_duplicate(columns.iter().map(String::as_str)) {
         return Err(duplicate(d));
     }
-    let masked = Source::new(select)?.masked;
+    let masked = Source::new(&readable)?.masked;
     if masked != Default::default() {
         return Err(PlanError::unsupported(
             "a view column list with WITH ROLLUP, SQL_CALC_FOUND_ROWS or LOCK IN SHARE MODE",

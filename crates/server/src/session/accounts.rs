@@ -137,6 +137,14 @@ impl Session {
 
     /// Checks that the account may run `sql` (of kind `kind`) on the tables it touches.
     pub(super) fn authorize(&self, sql: &str, kind: StatementKind) -> Result<(), MysqlError> {
+        // A routine that runs FLUSH runs it with the storage account's privileges: its
+        // creator needs RELOAD, as the FLUSH itself would.
+        if kind == StatementKind::Create
+            && strata_sql::guard::defines_flush(sql)
+            && !self.has_global(Privilege::Reload)
+        {
+            return Err(account_error(&AccountError::NeedPrivilege("RELOAD")));
+        }
         // Accounts with every privilege on every database (the usual administrator and
         // application accounts) skip the table scan entirely.
         if self

@@ -437,7 +437,7 @@ impl Session {
     /// Runs one statement on data node `dnid` on a pooled connection with the session's
     /// variables (`CHARACTER SET DEFAULT` means the session's character_set_server):
     /// the number of rows (a query) or affected rows (anything else).
-    async fn run_on_node(
+    pub(super) async fn run_on_node(
         &mut self,
         dnid: DataNodeId,
         sql: &str,
@@ -447,6 +447,11 @@ impl Session {
         // A pooled connection, not one of the session's: a session holding state on
         // one node's connection (user variables, ...) may still create a database on
         // every node.
+        if let Some(db) = dropped {
+            if let Some(result) = self.drop_on_pinned(dnid, sql, db).await {
+                return result;
+            }
+        }
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
             MysqlError::new(
                 codes::UNKNOWN,
@@ -479,6 +484,30 @@ impl Session {
         }
         drop(lease);
         result.map_err(|e| backend_error(dnid, &e))
+    }
+
+    /// Runs `DROP DATABASE` (`sql`) of physical database `db` on the session's pinned
+    /// connection to `dnid` when that connection has `db` selected: MariaDB then leaves
+    /// it without a current database, so later statements get 1046 as on MariaDB (a
+    /// pooled connection would drop it and leave the pinned one in the dropped
+    /// database). None when there is no such connection.
+    async fn drop_on_pinned(
+        &mut self,
+        dnid: DataNodeId,
+        sql: &str,
+        db: &str,
+    ) -> Option<Result<u64, MysqlError>> {
+        let mut lease = self.backends.take(dnid)?;
+        if lease.applied_db() != Some(db) {
+            self.backends.pinned.push(lease);
+            return None;
+        }
+        let result = lease.execute(sql).await.map(|ok| ok.affected_rows);
+        if result.is_ok() {
+            lease.forget_database();
+        }
+        self.finish(lease);
+        Some(result.map_err(|e| backend_error(dnid, &e)))
     }
 
     /// MariaDB commits the open transaction before CREATE/DROP DATABASE.

@@ -6,7 +6,8 @@
 //! then checked and authorized like any statement. Other expressions stay refused: their
 //! text is known only where they run. Over several data nodes `EXECUTE IMMEDIATE` runs
 //! its text as the statement itself, planned like any, and `PREPARE ... FROM` is
-//! refused (its `EXECUTE` would reach the home data node only).
+//! refused (its `EXECUTE` would reach the home data node only). A SHOW the session
+//! answers itself is kept here when prepared and run as the text statement at EXECUTE.
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::dynamic::{dynamic_source, DynamicSource};
@@ -130,6 +131,105 @@ impl Session {
         }
         Some(Box::pin(self.statement(text, text.as_bytes(), more)).await)
     }
+}
+
+impl Session {
+    /// `PREPARE name FROM` a SHOW the session answers itself (see
+    /// `strata_sql::guard::show_prepared_by_session`): the session keeps the text, and
+    /// `EXECUTE name` runs it as a query. A form the storage node checks (a table's
+    /// columns, indexes, CREATE statement, status) is prepared there too, so PREPARE
+    /// fails as MariaDB's does; any other storage statement of that name is dropped, as
+    /// MariaDB replaces it. None when the text is not such a SHOW (the name is
+    /// forgotten here: the storage node's statement replaces it).
+    pub(super) async fn prepare_show(
+        &mut self,
+        sql: &str,
+        text: Option<&str>,
+        more: bool,
+    ) -> Option<Result<Answer, SessionError>> {
+        let name = strata_sql::dynamic::prepared_name(sql, StatementKind::Prepare)?;
+        self.prepared.shows.remove(&name);
+        let inner = statement_text(sql, text, StatementKind::Prepare)?;
+        let inner = inner.as_ref();
+        if classify(inner) != StatementKind::Show
+            || !strata_sql::guard::show_prepared_by_session(inner)
+        {
+            return None;
+        }
+        let checked_there =
+            strata_sql::guard::check_prepared_show(inner, &self.ctx.private_schemas).is_ok();
+        let answer = if checked_there {
+            let bytes = ByteSummary::of(sql.as_bytes());
+            self.note_connection_state(super::query::connection_state(
+                sql,
+                StatementKind::Prepare,
+                bytes,
+            ));
+            match self.forward(sql, sql.as_bytes(), more).await {
+                Ok(answer) => answer,
+                Err(e) => return Some(Err(e)),
+            }
+        } else {
+            if !self.backends.pinned.is_empty() {
+                // Only a pinned connection can hold the session's storage statements.
+                let drop = format!("DEALLOCATE PREPARE {}", quote_ident(&name));
+                let _ = self.home_result(&drop, false).await;
+            }
+            self.ok(0, more);
+            Answer::Ok
+        };
+        if answer == Answer::Ok {
+            self.prepared.shows.insert(name, inner.into());
+        }
+        Some(Ok(answer))
+    }
+
+    /// `EXECUTE name` of a SHOW the session keeps (1210 with USING: it has no
+    /// parameters), `EXECUTE IMMEDIATE` of such a SHOW (run as the query), and
+    /// `DEALLOCATE PREPARE name` of one. None for every other statement.
+    pub(super) async fn execute_show(
+        &mut self,
+        sql: &str,
+        kind: StatementKind,
+        text: Option<&str>,
+        more: bool,
+    ) -> Option<Result<Answer, SessionError>> {
+        let name = strata_sql::dynamic::prepared_name(sql, kind);
+        if kind == StatementKind::Deallocate {
+            self.prepared.shows.remove(&name?)?;
+            self.ok(0, more);
+            return Some(Ok(Answer::Ok));
+        }
+        if kind != StatementKind::Execute {
+            return None;
+        }
+        let shown: String = match name {
+            Some(name) => self.prepared.shows.get(&name)?.to_string(),
+            None => {
+                let inner = statement_text(sql, text, StatementKind::Execute)?;
+                let inner = inner.as_ref();
+                if classify(inner) != StatementKind::Show
+                    || !strata_sql::guard::show_prepared_by_session(inner)
+                    || strata_sql::dynamic::has_using(sql)
+                {
+                    return None;
+                }
+                inner.to_string()
+            }
+        };
+        if strata_sql::dynamic::has_using(sql) {
+            self.err(&MysqlError::new(
+                codes::WRONG_ARGUMENTS,
+                "Incorrect arguments to EXECUTE",
+            ));
+            return Some(Ok(Answer::Failed));
+        }
+        Some(Box::pin(self.statement(&shown, shown.as_bytes(), more)).await)
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
 }
 
 /// The text a dynamic statement runs: `text` when the caller has it, else the literal

@@ -294,6 +294,10 @@ impl Session {
             ));
         }
         let is_default = value.value == Some(SetValue::Default);
+        if name == "event_scheduler" {
+            self.set_event_scheduler(value, is_default).await?;
+            return Ok(None);
+        }
         if info.scope != "SESSION" || STORAGE_DECIDES.contains(&name) {
             // The storage servers' own setting: only the value it has already.
             let wanted = if is_default {
@@ -362,6 +366,48 @@ impl Session {
             },
         };
         Ok(Some((name.to_string(), Some(value))))
+    }
+
+    /// `SET GLOBAL event_scheduler`: events are stored and run on the data nodes, so
+    /// the value is set on every data node's primary (their scheduler is what makes a
+    /// client's events fire), in order, stopping at the first refusal (MariaDB's 1231
+    /// for a value it does not take); reads of `@@global.event_scheduler` then show it.
+    async fn set_event_scheduler(
+        &mut self,
+        value: &SetExpr,
+        is_default: bool,
+    ) -> Result<(), MysqlError> {
+        let shown = if is_default {
+            "DEFAULT".to_string()
+        } else {
+            match self.value_text(value).await? {
+                Some(v) if v.parse::<i64>().is_ok() => v,
+                Some(v) => sql_string(&v),
+                None => "NULL".to_string(),
+            }
+        };
+        let sql = format!("SET GLOBAL event_scheduler = {shown}");
+        let mut nodes: Vec<_> = self.ctx.topology.nodes().map(|n| n.id).collect();
+        nodes.sort();
+        let mut done = Vec::new();
+        for dnid in nodes {
+            if let Err(e) = self.run_on_node(dnid, &sql, false, None).await {
+                if done.is_empty() {
+                    return Err(e);
+                }
+                let list: Vec<String> = done.iter().map(ToString::to_string).collect();
+                return Err(MysqlError {
+                    message: format!(
+                        "SET GLOBAL event_scheduler failed on data node {dnid}: {} (set on data node(s) {}; run it again)",
+                        e.message,
+                        list.join(", ")
+                    ),
+                    ..e
+                });
+            }
+            done.push(dnid);
+        }
+        Ok(())
     }
 
     /// The storage node's description of variable `name` (a plain identifier).

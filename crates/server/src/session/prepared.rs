@@ -49,6 +49,8 @@ pub(super) struct PreparedStatements {
     pub statements: HashMap<u32, ClientStatement>,
     /// The id the next COM_STMT_PREPARE gets.
     pub next_id: u32,
+    /// SHOWs of `PREPARE name FROM` the session answers itself, by lower-case name.
+    pub shows: HashMap<String, Arc<str>>,
 }
 
 impl Default for PreparedStatements {
@@ -56,6 +58,7 @@ impl Default for PreparedStatements {
         PreparedStatements {
             statements: HashMap::new(),
             next_id: 1,
+            shows: HashMap::new(),
         }
     }
 }

@@ -205,7 +205,13 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        if let Some(done) = self.execute_show(sql, kind, dynamic.as_deref(), more).await {
+            return done;
+        }
         if kind == StatementKind::Prepare {
+            if let Some(done) = self.prepare_show(sql, dynamic.as_deref(), more).await {
+                return done;
+            }
             if let Some(e) = self.prepare_over_nodes(sql, dynamic.as_deref()) {
                 self.err(&e);
                 return Ok(Answer::Failed);

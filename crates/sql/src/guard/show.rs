@@ -98,3 +98,19 @@ pub fn check_prepared_show(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), 
         )),
     }
 }
+
+/// True for a SHOW the session answers itself (databases, tables, variables, status,
+/// processes, ...) that `PREPARE ... FROM` may prepare: the session keeps its text and
+/// runs it as a query at EXECUTE, so the prepared one answers as the text one. Not with
+/// a `?` (its value would have to be put into the text) nor for SHOW WARNINGS/ERRORS
+/// (the storage node's own answer is the right one).
+pub fn show_prepared_by_session(sql: &str) -> bool {
+    use crate::show::Show;
+    if code_tokens(sql).any(|t| t.kind == TokenKind::Placeholder) {
+        return false;
+    }
+    !matches!(
+        crate::show::parse_show(sql),
+        Err(_) | Ok(Show::Warnings { .. } | Show::Errors { .. } | Show::Other)
+    )
+}

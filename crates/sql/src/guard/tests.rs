@@ -102,7 +102,27 @@ fn flush_of_the_clients_tables_and_counters_passes_its_names_checked() {
         ],
         1235,
     );
-    assert_codes(&["CREATE PROCEDURE p() FLUSH STATUS"], 1227);
+    // Inside a routine the same forms act on the routine's data node.
+    assert_allowed(&[
+        "CREATE PROCEDURE p() FLUSH STATUS",
+        "CREATE PROCEDURE p() FLUSH TABLES",
+        "CREATE PROCEDURE p() BEGIN FLUSH LOCAL TABLES t1, t2; SELECT 1; END",
+        "CREATE PROCEDURE p() BEGIN FLUSH TABLES END",
+    ]);
+    assert_codes(
+        &[
+            "CREATE PROCEDURE p() FLUSH TABLES WITH READ LOCK",
+            "CREATE PROCEDURE p() FLUSH PRIVILEGES",
+            "CREATE PROCEDURE p() BEGIN FLUSH TABLES; FLUSH LOGS; END",
+        ],
+        1227,
+    );
+    assert!(crate::guard::defines_flush(
+        "CREATE PROCEDURE p() flush tables"
+    ));
+    assert!(!crate::guard::defines_flush(
+        "CREATE PROCEDURE p() SELECT flush FROM t"
+    ));
 }
 
 #[test]
@@ -511,14 +531,12 @@ fn prepared_text_is_checked_like_a_statement() {
     assert_each(
         &[
             "PREPARE s FROM 'SHOW GRANTS'",
-            "PREPARE s FROM 'SHOW DATABASES'",
-            "PREPARE s FROM 'SHOW VARIABLES'",
+            "PREPARE s FROM 'SHOW VARIABLES LIKE ?'",
             "PREPARE s FROM 'SHOW MASTER STATUS'",
             "PREPARE s FROM 'USE mysql'",
             "EXECUTE IMMEDIATE 'SELECT * FROM information_schema.TABLES'",
             "PREPARE s FROM 'SELECT * FROM information_schema.TABLES, mysql.user'",
             "PREPARE s FROM 'SHOW COLUMNS FROM user FROM mysql'",
-            "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
         ],
         |sql| check(sql).is_err(),
     );
@@ -526,6 +544,10 @@ fn prepared_text_is_checked_like_a_statement() {
         "PREPARE s FROM 'SHOW WARNINGS'",
         "PREPARE s FROM 'SHOW COLUMNS FROM t FROM shop'",
         "PREPARE s FROM 'SHOW CREATE TABLE t'",
+        // The session runs these as queries at EXECUTE.
+        "PREPARE s FROM 'SHOW DATABASES'",
+        "PREPARE s FROM 'SHOW VARIABLES'",
+        "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
         // The session prepares it rewritten over the restricted tables.
         "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
     ]);
