@@ -41,6 +41,8 @@ pub struct MariadbOptions {
     pub tls: Option<MariadbTls>,
     /// More `mariadbd` arguments, appended last so they override the defaults.
     pub extra_args: Vec<String>,
+    /// Environment variables for `mariadbd` (`TZ`: its system time zone).
+    pub env: Vec<(String, String)>,
     /// How long start-up may take before it is considered failed.
     pub start_timeout: Duration,
     /// Kill the server with SIGKILL when the thread that started it exits (Linux
@@ -60,6 +62,7 @@ impl MariadbOptions {
             password: "strata".into(),
             tls: None,
             extra_args: Vec::new(),
+            env: Vec::new(),
             start_timeout: Duration::from_secs(60),
             die_with_parent: true,
         }
@@ -385,6 +388,7 @@ impl MariadbNode {
         ])
         .args(self.opts.tls.iter().flat_map(MariadbTls::server_args))
         .args(&self.opts.extra_args)
+        .envs(self.opts.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)

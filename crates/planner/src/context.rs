@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 use std::ops::Range;
+use std::sync::atomic::AtomicBool;
 
 use strata_catalog::sharding::KeyLiteral;
 use strata_catalog::DataNodeId;
@@ -36,10 +37,17 @@ pub struct PlanContext<'a> {
     pub params: Option<&'a [KeyLiteral]>,
     /// Data node for statements that read no table (`SELECT 1`, `SELECT NOW()`).
     pub home_node: Option<DataNodeId>,
-    /// Current time, microseconds since the Unix epoch (UTC).
+    /// The statement's time, microseconds since the Unix epoch (UTC): the session's
+    /// `timestamp` when one was set, else the clock.
     pub now_micros: i64,
-    /// Session time zone as an offset from UTC, in seconds (for NOW(), CURDATE()).
-    pub time_zone_offset_secs: i32,
+    /// The clock, ignoring the session's `timestamp` (SYSDATE()), microseconds since the
+    /// Unix epoch.
+    pub sysdate_micros: i64,
+    /// The session's local time (NOW(), CURDATE(), CURTIME(), SYSDATE()).
+    pub local_time: LocalTime,
+    /// Set when planning needed the local time while it was [`LocalTime::Unknown`] (the
+    /// plan is then refused): the server fetches it from a data node and plans again.
+    pub wants_local_time: Option<&'a AtomicBool>,
     /// Seed for the values of RAND() and UUID() the planner writes into statements sent
     /// to several copies; the server passes a fresh random seed per statement.
     pub seed: u64,
@@ -59,7 +67,9 @@ impl<'a> PlanContext<'a> {
             params: None,
             home_node: None,
             now_micros: 0,
-            time_zone_offset_secs: 0,
+            sysdate_micros: 0,
+            local_time: LocalTime::Offset(0),
+            wants_local_time: None,
             seed: 0,
             ids: None,
             no_auto_value_on_zero: false,
@@ -74,12 +84,36 @@ impl std::fmt::Debug for PlanContext<'_> {
             .field("params", &self.params)
             .field("home_node", &self.home_node)
             .field("now_micros", &self.now_micros)
-            .field("time_zone_offset_secs", &self.time_zone_offset_secs)
+            .field("sysdate_micros", &self.sysdate_micros)
+            .field("local_time", &self.local_time)
             .field("seed", &self.seed)
             .field("ids", &self.ids.is_some())
             .field("no_auto_value_on_zero", &self.no_auto_value_on_zero)
             .finish()
     }
+}
+
+/// How the planner knows the session's local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalTime {
+    /// The session's time zone is this fixed offset from UTC, in seconds east: local
+    /// times are computed from `now_micros` and `sysdate_micros`.
+    Offset(i32),
+    /// The zone is not a fixed offset (a named zone, or SYSTEM that is not UTC): the
+    /// statement's NOW(6) and SYSDATE(6) as the session's home data node gave them.
+    Fetched {
+        /// NOW(6) there.
+        now: DateTime,
+        /// SYSDATE(6) there.
+        sysdate: DateTime,
+        /// NOW() names its instant: false in the second pass of the hour repeated when
+        /// daylight saving time ends, where its text reads back as the first pass (a
+        /// TIMESTAMP column would store another instant than MariaDB's NOW() does).
+        now_exact: bool,
+    },
+    /// Not a fixed offset and not fetched: a statement that needs it is refused (and
+    /// `wants_local_time` set).
+    Unknown,
 }
 
 /// A small deterministic generator (SplitMix64) seeded from the context.
@@ -176,6 +210,64 @@ impl DateTime {
         }
     }
 
+    /// Parses MariaDB's DATETIME text `YYYY-MM-DD HH:MM:SS[.ffffff]`; None for anything
+    /// else (zero dates included).
+    pub fn parse(text: &str) -> Option<DateTime> {
+        let (date, time) = text.trim().split_once(' ')?;
+        let mut d = date.splitn(3, '-');
+        let (year, month, day) = (d.next()?, d.next()?, d.next()?);
+        let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+        let mut t = hms.splitn(3, ':');
+        let (hour, minute, second) = (t.next()?, t.next()?, t.next()?);
+        let num = |s: &str| -> Option<u32> {
+            (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let micros = if frac.is_empty() {
+            0
+        } else {
+            frac.parse::<u32>().ok()? * 10u32.pow(6 - frac.len() as u32)
+        };
+        let dt = DateTime {
+            year: i64::from(num(year)?),
+            month: num(month)?,
+            day: num(day)?,
+            hour: num(hour)?,
+            minute: num(minute)?,
+            second: num(second)?,
+            micros,
+        };
+        let valid = (1..=12).contains(&dt.month)
+            && (1..=31).contains(&dt.day)
+            && dt.hour < 24
+            && dt.minute < 60
+            && dt.second < 60;
+        valid.then_some(dt)
+    }
+
+    /// Microseconds since the Unix epoch of this civil time read as UTC (the inverse of
+    /// [`DateTime::from_unix_micros`] with offset 0).
+    pub fn unix_micros(&self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = self.year - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second);
+        secs * 1_000_000 + i64::from(self.micros)
+    }
+
     /// `YYYY-MM-DD`.
     pub fn date_text(&self) -> String {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -213,6 +305,7 @@ mod tests {
         ];
         for (micros, offset, date, time) in cases {
             let dt = DateTime::from_unix_micros(micros, offset);
+            assert_eq!(dt.unix_micros(), micros + i64::from(offset) * 1_000_000);
             assert_eq!(
                 (dt.date_text(), dt.time_text(6)),
                 (date.into(), time.into())
@@ -221,6 +314,26 @@ mod tests {
         let dt = DateTime::from_unix_micros(1_700_000_000_123_456, 0);
         assert_eq!(dt.time_text(0), "22:13:20");
         assert_eq!(dt.time_text(3), "22:13:20.123");
+    }
+
+    #[test]
+    fn datetime_text_parses_back() {
+        let dt = DateTime::parse("2001-09-09 04:46:40.500000").expect("parses");
+        assert_eq!(
+            (dt.date_text(), dt.time_text(6)),
+            ("2001-09-09".into(), "04:46:40.500000".into())
+        );
+        let dt = DateTime::parse("2024-02-29 23:59:59").expect("parses");
+        assert_eq!(dt.time_text(3), "23:59:59.000");
+        for bad in [
+            "",
+            "2024-02-29",
+            "0000-00-00 00:00:00",
+            "2024-13-01 00:00:00",
+            "x y",
+        ] {
+            assert_eq!(DateTime::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -8,6 +8,11 @@ pub enum PlanError {
     /// data nodes; names the construct.
     #[error("This version of Strata doesn't yet support '{0}'")]
     Unsupported(String),
+    /// 1235 too, but not a refusal to plan around (no fallback plan is tried): the
+    /// statement needs the session's local time, which the compute node cannot compute
+    /// (see [`crate::context::LocalTime::Unknown`]); the server fetches it and plans again.
+    #[error("This version of Strata doesn't yet support '{0}'")]
+    NeedsLocalTime(String),
     /// ER_PARSE_ERROR (1064), with the parser's message.
     #[error("You have an error in your SQL syntax: {0}")]
     Parse(String),
@@ -94,7 +99,7 @@ impl PlanError {
     /// MySQL error number.
     pub fn code(&self) -> u16 {
         match self {
-            PlanError::Unsupported(_) => 1235,
+            PlanError::Unsupported(_) | PlanError::NeedsLocalTime(_) => 1235,
             PlanError::Parse(_) => 1064,
             PlanError::UnknownTable { .. } => 1146,
             PlanError::UnknownDropTable { .. } => 1051,
@@ -115,6 +120,7 @@ impl PlanError {
     pub fn sqlstate(&self) -> &'static str {
         match self {
             PlanError::Unsupported(_)
+            | PlanError::NeedsLocalTime(_)
             | PlanError::Parse(_)
             | PlanError::UnknownDatabase(_)
             | PlanError::ShardingColumnChange(_) => "42000",

@@ -62,7 +62,7 @@ use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
 pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
-pub use context::{DateTime, IdAllocator, PlanContext};
+pub use context::{DateTime, IdAllocator, LocalTime, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};

@@ -6,6 +6,11 @@
 //! tables (copies must stay identical) and for statements that run on several nodes
 //! (clocks differ).
 //!
+//! Local times (NOW(), CURDATE(), CURTIME(), SYSDATE()) are the session's: from a fixed
+//! offset, or as the home data node gave them ([`LocalTime`]); without either the
+//! statement asks for them ([`PlanError::NeedsLocalTime`]). SYSDATE() is the clock, not
+//! the session's `timestamp`, as in MariaDB.
+//!
 //! Both forms of a statement are handled: parsed statements (rewritten and printed) and
 //! original text (calls replaced token by token, everything else byte-identical).
 
@@ -17,7 +22,7 @@ use sqlparser::ast::{
 use strata_catalog::sharding::KeyLiteral;
 use strata_sql::{Lexer, Token, TokenKind};
 
-use crate::context::{DateTime, PlanContext, Random};
+use crate::context::{DateTime, LocalTime, PlanContext, Random};
 use crate::error::PlanError;
 use crate::exprs::{function_name, raw};
 use crate::literal::{expr_literal, quote_string};
@@ -53,6 +58,18 @@ const BARE_NAMES: &[&str] = &[
     "UTC_DATE",
     "UTC_TIME",
 ];
+
+/// Which local time a function reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// The statement's instant as a DATETIME (NOW()): MariaDB stores it into a
+    /// TIMESTAMP column as the instant, the literal through its text.
+    Instant,
+    /// The statement's date or time of day (CURDATE(), CURTIME()): text only.
+    Wall,
+    /// The clock at the call (SYSDATE()), stored through its text in MariaDB too.
+    Clock,
+}
 
 /// What to do with random functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,14 +108,23 @@ impl<'c> Fixer<'c> {
             // A non-literal argument: leave the call alone.
             Some(_) => return Ok(None),
         };
-        let local = DateTime::from_unix_micros(self.ctx.now_micros, self.ctx.time_zone_offset_secs);
         let utc = DateTime::from_unix_micros(self.ctx.now_micros, 0);
         let text = match name {
-            "NOW" | "CURRENT_TIMESTAMP" | "LOCALTIME" | "LOCALTIMESTAMP" | "SYSDATE" => {
+            "NOW" | "CURRENT_TIMESTAMP" | "LOCALTIME" | "LOCALTIMESTAMP" => {
+                let local = self.local(name, Reading::Instant)?;
                 format!("TIMESTAMP'{} {}'", local.date_text(), local.time_text(fsp))
             }
-            "CURDATE" | "CURRENT_DATE" => format!("DATE'{}'", local.date_text()),
-            "CURTIME" | "CURRENT_TIME" => format!("TIME'{}'", local.time_text(fsp)),
+            // The clock at the call, not the session's `timestamp` (as in MariaDB).
+            "SYSDATE" => {
+                let local = self.local(name, Reading::Clock)?;
+                format!("TIMESTAMP'{} {}'", local.date_text(), local.time_text(fsp))
+            }
+            "CURDATE" | "CURRENT_DATE" => {
+                format!("DATE'{}'", self.local(name, Reading::Wall)?.date_text())
+            }
+            "CURTIME" | "CURRENT_TIME" => {
+                format!("TIME'{}'", self.local(name, Reading::Wall)?.time_text(fsp))
+            }
             "UTC_TIMESTAMP" => format!("TIMESTAMP'{} {}'", utc.date_text(), utc.time_text(fsp)),
             "UTC_DATE" => format!("DATE'{}'", utc.date_text()),
             "UTC_TIME" => format!("TIME'{}'", utc.time_text(fsp)),
@@ -121,6 +147,42 @@ impl<'c> Fixer<'c> {
             _ => return Ok(None),
         };
         Ok(Some(text))
+    }
+
+    /// The session's local time as `reading` needs it; refused, and asked for, while it
+    /// is not known.
+    fn local(&self, name: &str, reading: Reading) -> Result<DateTime, PlanError> {
+        let sysdate = reading == Reading::Clock;
+        match self.ctx.local_time {
+            LocalTime::Offset(offset) => {
+                let micros = if sysdate {
+                    self.ctx.sysdate_micros
+                } else {
+                    self.ctx.now_micros
+                };
+                Ok(DateTime::from_unix_micros(micros, offset))
+            }
+            LocalTime::Fetched {
+                sysdate: at,
+                ..
+            } if sysdate => Ok(at),
+            LocalTime::Fetched { now, now_exact, .. } if now_exact || reading == Reading::Wall => {
+                Ok(now)
+            }
+            // A refusal the planner may plan around (a read runs on one node over copies
+            // of its tables, which evaluates NOW() itself).
+            LocalTime::Fetched { .. } => Err(PlanError::unsupported(format!(
+                "{name}() over several data nodes in the hour repeated when daylight saving time ends"
+            ))),
+            LocalTime::Unknown => {
+                if let Some(wants) = self.ctx.wants_local_time {
+                    wants.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(PlanError::NeedsLocalTime(format!(
+                    "{name}() over several data nodes under a time zone that is not a fixed offset, without the data node's local time"
+                )))
+            }
+        }
     }
 
     /// Replaces the calls in a parsed statement; returns whether anything changed.
@@ -254,12 +316,14 @@ impl<'c> Fixer<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     #[test]
     fn time_calls_in_text_become_literals_of_the_statement_time() {
         let mut ctx = PlanContext::new(None);
         ctx.now_micros = 1_700_000_000_123_456;
-        ctx.time_zone_offset_secs = 3600;
+        ctx.sysdate_micros = 1_800_000_000_000_000;
+        ctx.local_time = LocalTime::Offset(3600);
         let rng = Random::new(1);
         let fixer = Fixer::new(&ctx, &rng);
         let cases = [
@@ -288,5 +352,68 @@ mod tests {
         assert!(fixer
             .fix_text("UPDATE g SET a = RAND()", RandomCalls::Refuse)
             .is_err());
+    }
+
+    #[test]
+    fn local_times_come_from_the_offset_the_data_node_or_are_asked_for() {
+        let mut ctx = PlanContext::new(None);
+        ctx.now_micros = 1_000_000_000_500_000;
+        ctx.sysdate_micros = 1_700_000_000_000_000;
+        let rng = Random::new(1);
+        let sql = "UPDATE g SET a = NOW(6), b = SYSDATE(), c = CURTIME(1), d = UTC_TIME()";
+        // SYSDATE() is the clock, not the session's `timestamp`.
+        assert_eq!(
+            Fixer::new(&ctx, &rng).fix_text(sql, RandomCalls::Keep),
+            Ok(Some("UPDATE g SET a = TIMESTAMP'2001-09-09 01:46:40.500000', b = TIMESTAMP'2023-11-14 22:13:20', c = TIME'01:46:40.5', d = TIME'01:46:40'".into()))
+        );
+        let parse = |t: &str| DateTime::parse(t).expect("parses");
+        ctx.local_time = LocalTime::Fetched {
+            now: parse("2001-09-09 05:46:40.500000"),
+            sysdate: parse("2023-11-15 01:13:20.000001"),
+            now_exact: true,
+        };
+        assert_eq!(
+            Fixer::new(&ctx, &rng).fix_text(sql, RandomCalls::Keep),
+            Ok(Some("UPDATE g SET a = TIMESTAMP'2001-09-09 05:46:40.500000', b = TIMESTAMP'2023-11-15 01:13:20', c = TIME'05:46:40.5', d = TIME'01:46:40'".into()))
+        );
+        // In the second pass of a repeated hour NOW()'s text names another instant;
+        // SYSDATE() is stored through its text in MariaDB too.
+        ctx.local_time = LocalTime::Fetched {
+            now: parse("2025-11-02 01:30:00.000000"),
+            sysdate: parse("2025-11-02 01:30:00.000000"),
+            now_exact: false,
+        };
+        let fixer = Fixer::new(&ctx, &rng);
+        assert!(matches!(
+            fixer.fix_text("UPDATE g SET a = NOW()", RandomCalls::Keep),
+            Err(PlanError::Unsupported(_))
+        ));
+        assert_eq!(
+            fixer.fix_text(
+                "UPDATE g SET a = SYSDATE(), b = CURDATE()",
+                RandomCalls::Keep
+            ),
+            Ok(Some(
+                "UPDATE g SET a = TIMESTAMP'2025-11-02 01:30:00', b = DATE'2025-11-02'".into()
+            ))
+        );
+        let wanted = AtomicBool::new(false);
+        ctx.local_time = LocalTime::Unknown;
+        ctx.wants_local_time = Some(&wanted);
+        let fixer = Fixer::new(&ctx, &rng);
+        assert_eq!(
+            fixer.fix_text(
+                "UPDATE g SET d = UTC_TIME(), e = UNIX_TIMESTAMP()",
+                RandomCalls::Keep
+            ),
+            Ok(Some(
+                "UPDATE g SET d = TIME'01:46:40', e = 1000000000".into()
+            ))
+        );
+        assert!(!wanted.load(Ordering::Relaxed));
+        assert!(fixer
+            .fix_text("UPDATE g SET a = CURDATE()", RandomCalls::Keep)
+            .is_err());
+        assert!(wanted.load(Ordering::Relaxed));
     }
 }

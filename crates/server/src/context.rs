@@ -274,6 +274,8 @@ pub struct ServerContext {
     firewall_active: std::sync::atomic::AtomicBool,
     /// Counters for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// The data nodes' time zone settings, as statements over several nodes read them.
+    pub system_zones: crate::session::SystemZones,
     /// Statement statistics and the slow query log.
     pub stats: crate::stats::StatementStats,
     /// Set by OFFLINE on the admin port: new client connections are refused.
@@ -390,6 +392,7 @@ impl ServerContext {
             firewall_active: std::sync::atomic::AtomicBool::new(firewall.is_active()),
             firewall: std::sync::RwLock::new(Arc::new(firewall)),
             metrics: Default::default(),
+            system_zones: Default::default(),
             stats,
             offline: Default::default(),
             config_path: Mutex::new(None),

@@ -40,7 +40,23 @@ impl StorageNodes {
     /// Starts `n` servers on free ports in a new temporary directory.
     pub async fn start(n: usize) -> Result<StorageNodes, TestkitError> {
         let dir = fixture_dir("nodes")?;
-        let nodes = start_nodes(&dir, n, None).await?;
+        let nodes = start_nodes(&dir, n, None, &[]).await?;
+        Ok(StorageNodes {
+            replicas: (0..n).map(|_| Vec::new()).collect(),
+            nodes,
+            dir: Some(dir),
+        })
+    }
+
+    /// Starts `n` servers whose system time zone (`@@system_time_zone`, what
+    /// `time_zone = SYSTEM` means) is `tz`, a zoneinfo name such as `America/New_York`.
+    pub async fn start_in_system_time_zone(
+        n: usize,
+        tz: &str,
+    ) -> Result<StorageNodes, TestkitError> {
+        let dir = fixture_dir("nodes")?;
+        let env = [("TZ".to_string(), tz.to_string())];
+        let nodes = start_nodes(&dir, n, None, &env).await?;
         Ok(StorageNodes {
             replicas: (0..n).map(|_| Vec::new()).collect(),
             nodes,
@@ -76,7 +92,7 @@ impl StorageNodes {
                 ));
             }
         }
-        let mut all = start_specs(specs, None).await?.into_iter();
+        let mut all = start_specs(specs, None, &[]).await?.into_iter();
         let nodes: Vec<MariadbNode> = all.by_ref().take(n).collect();
         let mut per_node: Vec<Vec<MariadbNode>> = (0..n).map(|_| Vec::new()).collect();
         for (k, replica) in all.enumerate() {
@@ -136,7 +152,7 @@ impl StorageNodes {
         let dir = fixture_dir("nodes")?;
         let mut tls = MariadbTls::generate(&dir.path().join("tls"), &["127.0.0.1", "localhost"])?;
         tls.require_secure_transport = require_secure_transport;
-        let nodes = start_nodes(&dir, n, Some(tls)).await?;
+        let nodes = start_nodes(&dir, n, Some(tls), &[]).await?;
         Ok(StorageNodes {
             replicas: (0..n).map(|_| Vec::new()).collect(),
             nodes,
@@ -285,29 +301,33 @@ async fn wait_semi_sync_clients(primary: &MariadbNode, clients: usize) -> Result
     }
 }
 
-/// Starts `n` servers in `dir/dn<i>` concurrently; order follows `i`.
+/// Starts `n` servers in `dir/dn<i>` concurrently, with environment `env`; order
+/// follows `i`.
 async fn start_nodes(
     dir: &TempDir,
     n: usize,
     tls: Option<MariadbTls>,
+    env: &[(String, String)],
 ) -> Result<Vec<MariadbNode>, TestkitError> {
     let specs = (0..n)
         .map(|i| (dir.path().join(format!("dn{}", i + 1)), Vec::new()))
         .collect();
-    start_specs(specs, tls).await
+    start_specs(specs, tls, env).await
 }
 
-/// Starts one server per (data directory, extra arguments) concurrently; order follows
-/// the list.
+/// Starts one server per (data directory, extra arguments) concurrently, with
+/// environment `env`; order follows the list.
 async fn start_specs(
     specs: Vec<(std::path::PathBuf, Vec<String>)>,
     tls: Option<MariadbTls>,
+    env: &[(String, String)],
 ) -> Result<Vec<MariadbNode>, TestkitError> {
     let n = specs.len();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (datadir, extra_args)) in specs.into_iter().enumerate() {
         let tls = tls.clone();
-        tasks.spawn(async move { (i, start_one(datadir, tls, extra_args).await) });
+        let env = env.to_vec();
+        tasks.spawn(async move { (i, start_one(datadir, tls, extra_args, env).await) });
     }
     let mut started: Vec<Option<MariadbNode>> = (0..n).map(|_| None).collect();
     let mut first_error = None;
@@ -334,6 +354,7 @@ async fn start_one(
     datadir: std::path::PathBuf,
     tls: Option<MariadbTls>,
     extra_args: Vec<String>,
+    env: Vec<(String, String)>,
 ) -> Result<MariadbNode, TestkitError> {
     let mut attempt = 0;
     loop {
@@ -341,6 +362,7 @@ async fn start_one(
         let mut opts = MariadbOptions::new(&datadir, free_port()?);
         opts.tls = tls.clone();
         opts.extra_args = extra_args.clone();
+        opts.env = env.clone();
         match MariadbNode::start(opts).await {
             Ok(node) => return Ok(node),
             Err(e) if e.is_port_in_use() && attempt < PORT_ATTEMPTS => {
@@ -392,7 +414,7 @@ async fn start_shared(n: usize) -> Result<Arc<StorageNodes>, TestkitError> {
             runtime.block_on(async move {
                 let started = async {
                     let dir = fixture_dir("shared")?;
-                    let nodes = start_nodes(&dir, n, None).await?;
+                    let nodes = start_nodes(&dir, n, None, &[]).await?;
                     let pids = nodes.iter().filter_map(MariadbNode::pid).collect();
                     let path = dir.keep();
                     remove_at_exit(pids, path);

@@ -93,6 +93,7 @@ use identity::Identity;
 use prepared::PreparedStatements;
 use state::SessionState;
 
+pub use clock::SystemZones;
 pub use handshake::ServerIdentity;
 pub use isolation::PrivateSchemas;
 pub use prepared::ClientStatement;
@@ -210,6 +211,8 @@ pub(super) struct StatementState {
     /// It creates, alters or drops an object with a definer: what to record once it
     /// succeeded.
     definer: Option<definers::DefinerDdl>,
+    /// The session's local time, when the home data node had to give it.
+    clock: clock::StatementClock,
 }
 
 impl Default for StatementState {
@@ -225,6 +228,7 @@ impl Default for StatementState {
             on_replica: false,
             variables: None,
             definer: None,
+            clock: clock::StatementClock::default(),
         }
     }
 }

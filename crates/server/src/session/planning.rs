@@ -3,6 +3,7 @@
 //! (`distributed.rs`) and records catalog changes (DDL). Databases on one data node
 //! skip all of this and forward directly.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -278,18 +279,24 @@ impl Session {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_micros() as i64)
                 .unwrap_or(0);
+            let (now_micros, local_time) = self.plan_clock(now);
+            let wants_local_time = AtomicBool::new(false);
             let plan_ctx = PlanContext {
                 db: self.state.db.as_deref(),
                 params,
                 home_node: self.state.home.as_ref().map(|(d, _)| *d),
-                now_micros: super::clock::session_now_micros(&self.state.vars, now),
-                time_zone_offset_secs: super::clock::session_offset_secs(&self.state.vars)
-                    .unwrap_or(0),
+                now_micros,
+                sysdate_micros: now,
+                local_time,
+                wants_local_time: Some(&wants_local_time),
                 seed: rand::random(),
                 ids: Some(&ids),
                 no_auto_value_on_zero: false,
             };
             let planned = f(&plan_ctx, &view);
+            if wants_local_time.load(Ordering::Relaxed) {
+                self.statement.clock.wanted.set();
+            }
             if !fenced {
                 return Ok(planned);
             }
@@ -328,7 +335,18 @@ impl Session {
             // `stmt_execute` for transaction control over several nodes.
             return Ok(PreparedRoute::Home);
         }
-        let planned = self.plan_only_digested(sql, digest, params)?;
+        let planned = match self.plan_only_digested(sql, digest, params) {
+            Ok(planned) => planned,
+            // Wants the session's local time from the home data node: a statement over
+            // several nodes, planned again (and the time fetched) when it runs.
+            Err(_) if self.statement.clock.wanted.take() => {
+                return Ok(match params {
+                    Some(_) => PreparedRoute::Several,
+                    None => PreparedRoute::Home,
+                })
+            }
+            Err(e) => return Err(e),
+        };
         Ok(match (&planned.plan, params) {
             (Plan::Route(route), _) => PreparedRoute::Node(route.dnid),
             // Prepared (for its metadata) where it would run.
@@ -344,7 +362,15 @@ impl Session {
     /// EXPLAIN: per data node, the SQL that will run there, and the operator tree that
     /// combines the replies, with this session's merge memory budget.
     async fn explain(&mut self, sql: &str, target: &str, reply: ReplyFormat) -> Answer {
-        match self.plan_only(target, None) {
+        let mut planned = self.plan_only(target, None);
+        if planned.is_err() {
+            match self.fetch_wanted_local_time().await {
+                Ok(true) => planned = self.plan_only(target, None),
+                Ok(false) => {}
+                Err(e) => planned = Err(e),
+            }
+        }
+        match planned {
             Ok(planned) => {
                 let budget = self.ctx.config.merge.memory_budget;
                 let explanation = strata_planner::explanation(&planned.plan, Some(budget));
@@ -384,6 +410,15 @@ impl Session {
         }
         let digest = strata_sql::normalize_digest(sql);
         let mut planned = self.plan_waiting_digested(sql, &digest).await;
+        if planned.is_err() {
+            // Refused for want of the session's local time: planned again with the
+            // home data node's.
+            match self.fetch_wanted_local_time().await {
+                Ok(true) => planned = self.plan_waiting_digested(sql, &digest).await,
+                Ok(false) => {}
+                Err(e) => planned = Err(e),
+            }
+        }
         let ctx = self.ctx.clone();
         let catalog = ctx.topology.catalog();
         // Held until the DDL is recorded and in force on every compute node.

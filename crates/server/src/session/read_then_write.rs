@@ -260,11 +260,20 @@ impl Session {
         kind: Option<InsertCounts>,
         counts: &mut Counts,
     ) -> Result<(), MysqlError> {
-        let planned = self
-            .with_plan_context(None, |plan_ctx, view| {
+        let plan = |s: &Self| {
+            s.with_plan_context(None, |plan_ctx, view| {
                 strata_planner::plan_statement(sql, plan_ctx, view).map_err(|e| plan_error(&e))
             })
-            .map_err(|f| self.fenced_error(&f))??;
+            .map_err(|f| s.fenced_error(&f))?
+        };
+        let planned = match plan(self) {
+            Ok(p) => p,
+            // Wants the session's local time: planned again with the home data node's.
+            Err(e) => match self.fetch_wanted_local_time().await? {
+                true => plan(self)?,
+                false => return Err(e),
+            },
+        };
         let write: Write = match &planned.plan {
             Plan::Route(r) => r.as_write(),
             Plan::Write(w) => w.clone(),
