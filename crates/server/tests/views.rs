@@ -4,7 +4,8 @@
 //! aggregates, nested views, views in subqueries) and the same errors (1146, 1050,
 //! 1353, 1965, 4092, 1347); SHOW CREATE VIEW and SHOW FULL TABLES show them; they
 //! survive a restart of the compute node and go with their database; writes through
-//! them are refused with 1235.
+//! them are refused with 1235. Their definitions never show a physical (storage)
+//! database name: over four data nodes as written, over one as one MariaDB shows them.
 
 mod diffkit;
 
@@ -280,4 +281,150 @@ async fn privileges_are_checked_on_the_view_as_mariadb_does() -> TestResult {
     viewer.disconnect().await?;
     root.query_drop(format!("DROP USER '{user}'@'%'")).await?;
     drop_and_shut_down(node, &mut root, &db).await
+}
+
+/// `SHOW CREATE VIEW`'s text without its DEFINER clause (Strata's account is not the
+/// storage node's).
+fn without_definer(text: &str) -> String {
+    match (text.find("DEFINER="), text.find(" SQL SECURITY")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{}", &text[..start], &text[end + 1..])
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// The view texts a connection shows for `views` of `db`: SHOW CREATE VIEW, SHOW CREATE
+/// TABLE (without definers) and information_schema.VIEWS' VIEW_DEFINITION.
+async fn shown_views(
+    c: &mut mysql_async::Conn,
+    db: &str,
+    views: &[&str],
+) -> Result<Vec<String>, BoxError> {
+    let mut shown = Vec::new();
+    for view in views {
+        for show in ["VIEW", "TABLE"] {
+            let row: Option<(String, String, String, String)> = c
+                .query_first(format!("SHOW CREATE {show} {db}.{view}"))
+                .await?;
+            let text = row.map(|r| r.1).ok_or("no row")?;
+            shown.push(format!(
+                "SHOW CREATE {show} {view}: {}",
+                without_definer(&text)
+            ));
+        }
+    }
+    let definitions: Vec<(String, String)> = c
+        .query(format!(
+            "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
+             WHERE TABLE_SCHEMA = '{db}' ORDER BY TABLE_NAME"
+        ))
+        .await?;
+    shown.extend(
+        definitions
+            .into_iter()
+            .map(|(name, text)| format!("VIEW_DEFINITION {name}: {text}")),
+    );
+    Ok(shown)
+}
+
+/// Views of joins, subqueries, qualified names and other views, in database `db`.
+fn view_statements(db: &str) -> Vec<String> {
+    vec![
+        "CREATE TABLE t1 (a INT, b INT)".into(),
+        "CREATE TABLE t2 (a INT, c INT)".into(),
+        "CREATE VIEW v AS SELECT a FROM t1".into(),
+        "CREATE VIEW vj AS SELECT t1.a, x.c FROM t1 JOIN t2 x ON x.a = t1.a".into(),
+        "CREATE VIEW vs AS SELECT a FROM t1 WHERE b IN (SELECT c FROM t2)".into(),
+        format!("CREATE VIEW vq AS SELECT {db}.t1.a, t2.c FROM {db}.t1, `{db}`.t2"),
+        "CREATE VIEW vv AS SELECT a FROM v".into(),
+    ]
+}
+
+const VIEW_NAMES: &[&str] = &["v", "vj", "vq", "vs", "vv"];
+
+#[tokio::test]
+async fn view_definitions_over_four_nodes_name_no_storage_database() -> TestResult {
+    let storage = strata_testkit::shared_storage(4).await?;
+    let node = strata_testkit::ComputeNode::builder(&storage)
+        .start()
+        .await?;
+    let physical = node
+        .physical_database("test")
+        .ok_or("no physical database")?
+        .to_string();
+    assert_ne!(physical, "test");
+    let mut c = node.connect(Some("test")).await?;
+    for sql in view_statements("test") {
+        c.query_drop(&sql).await?;
+    }
+    let shown = shown_views(&mut c, "test", VIEW_NAMES).await?;
+    // Kept as written (sharding.md, Views), so with the logical name.
+    let expected_selects = [
+        ("v", "SELECT a FROM t1"),
+        ("vj", "SELECT t1.a, x.c FROM t1 JOIN t2 x ON x.a = t1.a"),
+        ("vq", "SELECT test.t1.a, t2.c FROM test.t1, `test`.t2"),
+        ("vs", "SELECT a FROM t1 WHERE b IN (SELECT c FROM t2)"),
+        ("vv", "SELECT a FROM v"),
+    ];
+    let mut expected = Vec::new();
+    for (name, select) in expected_selects {
+        for show in ["VIEW", "TABLE"] {
+            expected.push(format!(
+                "SHOW CREATE {show} {name}: CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER \
+                 VIEW `{name}` AS {select}"
+            ));
+        }
+    }
+    expected.extend(
+        expected_selects
+            .iter()
+            .map(|(name, select)| format!("VIEW_DEFINITION {name}: {select}")),
+    );
+    assert_eq!(shown, expected);
+    let rows: Vec<(String, u32)> = c.query("SELECT * FROM vq").await?;
+    assert!(rows.is_empty());
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn view_definitions_over_one_node_are_one_mariadbs() -> TestResult {
+    let storage = strata_testkit::shared_storage(1).await?;
+    let db = strata_testkit::unique_name("vone");
+    let other = strata_testkit::unique_name("vother");
+    let node = strata_testkit::ComputeNode::builder(&storage)
+        .logical_database(&db)
+        .logical_database(&other)
+        .start()
+        .await?;
+    let physical = node.physical_database(&db).ok_or("no physical database")?;
+    assert_ne!(physical, db);
+    // The reference: one MariaDB database with the logical name.
+    storage.create_database(&db).await?;
+    storage.create_database(&other).await?;
+    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&db))).await?;
+    let mut strata = node.connect(Some(&db)).await?;
+    for sql in view_statements(&db) {
+        reference.query_drop(&sql).await?;
+        strata.query_drop(&sql).await?;
+    }
+    // In the view's database (MariaDB leaves its name out) and in another one.
+    for current in [&db, &other] {
+        reference.query_drop(format!("USE {current}")).await?;
+        strata.query_drop(format!("USE {current}")).await?;
+        let expected = shown_views(&mut reference, &db, VIEW_NAMES).await?;
+        let got = shown_views(&mut strata, &db, VIEW_NAMES).await?;
+        assert_eq!(got, expected, "in {current}");
+        assert!(
+            !got.iter().any(|text| text.contains(physical)),
+            "{physical} shown: {got:?}"
+        );
+    }
+    reference.disconnect().await?;
+    strata.disconnect().await?;
+    storage.drop_database(&db).await?;
+    storage.drop_database(&other).await?;
+    node.shutdown().await;
+    Ok(())
 }

@@ -68,7 +68,20 @@ where
         let depth = table_position.len() - 1;
         if t.kind == TokenKind::Punct {
             match t.text(sql) {
-                "(" => table_position.push(false),
+                // A parenthesized join (`FROM (db.a JOIN db.b ...)`, as MariaDB writes
+                // views) names tables too; a list after a name (`INTO t (a, b)`) does not.
+                "(" => {
+                    let opens_join = table_position[depth]
+                        && i > 0
+                        && at(i - 1).is_some_and(|p| {
+                            p.is_punct(sql, "(")
+                                || p.is_punct(sql, ",")
+                                || ["FROM", "JOIN", "STRAIGHT_JOIN"]
+                                    .iter()
+                                    .any(|k| p.is_keyword(sql, k))
+                        });
+                    table_position.push(opens_join);
+                }
                 ")" if depth > 0 => {
                     table_position.pop();
                 }
@@ -159,6 +172,14 @@ mod tests {
             (
                 "SELECT shop.t.c FROM shop.t",
                 "SELECT `shop_dn1`.t.c FROM `shop_dn1`.t",
+            ),
+            (
+                "SELECT shop.t.a FROM (`shop`.`t` JOIN shop.u ON shop.u.a = 1)",
+                "SELECT `shop_dn1`.t.a FROM (`shop_dn1`.`t` JOIN `shop_dn1`.u ON `shop_dn1`.u.a = 1)",
+            ),
+            (
+                "SELECT * FROM ((shop.t JOIN shop.u) JOIN shop.v), (shop.w)",
+                "SELECT * FROM ((`shop_dn1`.t JOIN `shop_dn1`.u) JOIN `shop_dn1`.v), (`shop_dn1`.w)",
             ),
             (
                 "SELECT shop.t.* FROM shop.t, shop.u",

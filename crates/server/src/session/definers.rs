@@ -192,7 +192,16 @@ impl Session {
             .definers(&db)
             .inspect_err(|e| tracing::warn!(database = %db, error = %e, "definers not read"))
             .ok()?;
-        if records.is_empty() {
+        // A view's text names databases by their physical names: always answered
+        // here, so they are put back to the logical ones.
+        let view = matches!(
+            show,
+            DefinerShow::Create {
+                kind: StoredObject::View,
+                ..
+            }
+        );
+        if records.is_empty() && !view {
             return None;
         }
         let text = self.rewrite_schemas(sql);
@@ -223,13 +232,16 @@ impl Session {
                     "Create Package",
                     "Create Package Body",
                 ]);
-                if let (Some(i), Some(definer)) = (column, recorded(*kind, &name.name)) {
-                    for row in &mut rows {
-                        if let Some(Some(value)) = row.get_mut(i) {
-                            if let Some(replaced) = with_definer(value, &definer) {
-                                *value = replaced;
-                            }
-                        }
+                let definer = recorded(*kind, &name.name);
+                for value in rows
+                    .iter_mut()
+                    .filter_map(|row| row.get_mut(column?)?.as_mut())
+                {
+                    if let Some(replaced) = definer.as_ref().and_then(|d| with_definer(value, d)) {
+                        *value = replaced;
+                    }
+                    if view {
+                        *value = super::views::logical_schemas(&self.ctx.topology, value);
                     }
                 }
             }
@@ -255,8 +267,10 @@ impl Session {
 }
 
 /// The column list standing for `*` of information_schema `table` when it has a
-/// DEFINER column and a visible schema has recorded definers: the same columns, with
-/// DEFINER the recorded account where there is one. None otherwise (`*` stays).
+/// DEFINER column and a visible schema has recorded definers (or, for VIEWS, a visible
+/// schema's physical name differs from its logical one): the same columns, with
+/// DEFINER the recorded account where there is one and VIEW_DEFINITION naming logical
+/// databases. None otherwise (`*` stays).
 pub(super) fn information_schema_columns(
     ctx: &crate::context::ServerContext,
     table: &str,
@@ -319,23 +333,45 @@ pub(super) fn information_schema_columns(
             ));
         }
     }
-    if cases.is_empty() {
+    let definition = (table.eq_ignore_ascii_case("VIEWS"))
+        .then(|| logical_view_definitions(visible))
+        .flatten();
+    if cases.is_empty() && definition.is_none() {
         return None;
     }
-    let case = format!("CASE {} ELSE DEFINER END AS DEFINER", cases.join(" "));
+    let case = (!cases.is_empty())
+        .then(|| format!("CASE {} ELSE DEFINER END AS DEFINER", cases.join(" ")));
     Some(
         columns
             .iter()
-            .map(|c| {
-                if *c == "DEFINER" {
-                    case.clone()
-                } else {
-                    (*c).to_string()
-                }
+            .map(|c| match (*c, &case, &definition) {
+                ("DEFINER", Some(case), _) => case.clone(),
+                ("VIEW_DEFINITION", _, Some(definition)) => definition.clone(),
+                _ => (*c).to_string(),
             })
             .collect::<Vec<_>>()
             .join(", "),
     )
+}
+
+/// VIEW_DEFINITION with the visible databases' physical qualifiers (MariaDB qualifies
+/// every table and column with its database) replaced by their logical names, so the
+/// storage names stay hidden; None when every visible database has its own name.
+fn logical_view_definitions(visible: &[VisibleSchema]) -> Option<String> {
+    let quoted = |name: &str| sql_string(&format!("`{}`.", name.replace('`', "``")));
+    let renamed: Vec<&VisibleSchema> = visible.iter().filter(|s| s.physical != s.logical).collect();
+    if renamed.is_empty() {
+        return None;
+    }
+    let mut expr = "VIEW_DEFINITION".to_string();
+    for schema in renamed {
+        expr = format!(
+            "REPLACE({expr}, {}, {})",
+            quoted(&schema.physical),
+            quoted(&schema.logical)
+        );
+    }
+    Some(format!("{expr} AS VIEW_DEFINITION"))
 }
 
 /// MariaDB 10.11's columns of information_schema.VIEWS, in order.

@@ -350,6 +350,7 @@ impl Session {
             .iter()
             .map(|(logical, physical)| VisibleSchema {
                 logical: logical.clone(),
+                physical: physical.clone(),
                 literal: sql_string(physical),
                 tables: self.visible_tables_only(logical),
             })
@@ -636,6 +637,7 @@ impl Session {
 /// SQL literal, and the only tables shown when the account holds table grants alone.
 pub(super) struct VisibleSchema {
     pub(super) logical: Arc<str>,
+    pub(super) physical: Arc<str>,
     pub(super) literal: String,
     pub(super) tables: Option<Vec<String>>,
 }

@@ -230,6 +230,24 @@ impl Session {
     }
 }
 
+/// `text` (a view's definition as a storage node shows it) with each database qualifier
+/// that is the physical name of a logical database (on any of its data nodes) replaced
+/// by the logical name, so storage names never reach the client.
+pub(super) fn logical_schemas(topology: &crate::context::Topology, text: &str) -> String {
+    let dbs = topology.dbs();
+    strata_sql::rewrite_schema_names(text, |name| {
+        dbs.iter()
+            .find(|db| {
+                db.data_nodes
+                    .iter()
+                    .any(|&dnid| topology.physical(db, dnid).is_some_and(|p| *p == *name))
+            })
+            .filter(|db| db.name != name)
+            .map(|db| db.name.clone())
+    })
+    .into_owned()
+}
+
 /// The rows Strata's views add to `information_schema.VIEWS` and `.TABLES` (as a
 /// SELECT to append with UNION ALL, in MariaDB 10.11's column order), for the
 /// databases (and tables) the account may see; None for other tables or no views.
