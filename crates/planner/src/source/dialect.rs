@@ -5,20 +5,24 @@
 //! as an operator the planner never looks into), `MOD`, `DIV` (whose MySQL reading
 //! panics on a missing operand), `BINARY expr`, compound units in `EXTRACT` and
 //! `INTERVAL`, a charset introducer before a bit literal, `CAST(x AS CHAR CHARACTER SET
-//! cs)`, `CONVERT(x, CHAR CHARSET cs)` and a column's `KEY` / `UNIQUE KEY`.
+//! cs)`, `CONVERT(x, CHAR CHARSET cs)`, a column's `KEY` / `UNIQUE KEY`, `!x` (NOT,
+//! binding as tightly as `~`), `a SOUNDS LIKE b`, the function `INTERVAL(n, n1, ...)`
+//! and ALTER TABLE's `DROP KEY name`.
 //!
 //! The dialect reports itself as [`MySqlDialect`] (its type id), so every MySQL rule of
 //! sqlparser still applies. What it reads prints back as MariaDB text of the same meaning
 //! (statements over several nodes are sent printed): `a << 1`, `~a`, `a AND b`, `a % b`,
-//! `CAST(a AS BINARY)`, `CONVERT(a, CHAR CHARACTER SET cs)`, `PRIMARY KEY`. Where the
+//! `CAST(a AS BINARY)`, `CONVERT(a, CHAR CHARACTER SET cs)`, `PRIMARY KEY`, `!a`,
+//! `a SOUNDS LIKE b`, `INTERVAL(a, 1, 2)`, `DROP INDEX name`. Where the
 //! tree would let the planner decide something (pruning, HAVING), the precedences are
 //! MariaDB's, so conjuncts are the ones MariaDB sees.
 
 use std::any::TypeId;
 
+use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
-    BinaryOperator, CastKind, ColumnOption, DateTimeField, Expr, ExtractSyntax, Ident, Interval,
-    UnaryOperator, Value,
+    AlterTableOperation, BinaryOperator, CastKind, ColumnOption, DateTimeField, Expr,
+    ExtractSyntax, Ident, Interval, ObjectName, Statement, UnaryOperator, Value,
 };
 use sqlparser::dialect::{Dialect, MySqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
@@ -78,6 +82,23 @@ fn compound_unit(token: &Token) -> Option<String> {
 
 fn is_word(token: &Token, keyword: Keyword) -> bool {
     matches!(token, Token::Word(w) if w.keyword == keyword && w.quote_style.is_none())
+}
+
+/// The next tokens are `SOUNDS LIKE` (SOUNDS is no keyword of sqlparser's).
+fn sounds_like(parser: &Parser) -> bool {
+    let sounds = matches!(
+        &parser.peek_token().token,
+        Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("SOUNDS")
+    );
+    sounds && is_word(&parser.peek_nth_token(1).token, Keyword::LIKE)
+}
+
+/// `!operand`.
+fn bang_not(operand: Expr) -> Expr {
+    Expr::UnaryOp {
+        op: UnaryOperator::BangNot,
+        expr: Box::new(operand),
+    }
 }
 
 /// After `CAST(x AS type` or `CONVERT(x, type`: `CHARACTER SET cs` or `CHARSET cs`.
@@ -164,6 +185,56 @@ fn interval(parser: &mut Parser) -> Result<Expr, ParserError> {
     }))
 }
 
+/// The function `INTERVAL(n, n1, ...)` (two arguments at least, as MariaDB's grammar
+/// has it), after `INTERVAL`; an error otherwise, so that `INTERVAL (1) DAY` is tried
+/// as the literal.
+fn interval_function(parser: &mut Parser, name: Ident) -> Result<Expr, ParserError> {
+    let function = parser.parse_function(ObjectName::from(vec![name]))?;
+    let args = match &function {
+        Expr::Function(f) => match &f.args {
+            sqlparser::ast::FunctionArguments::List(list) => list.args.len(),
+            _ => 0,
+        },
+        _ => 0,
+    };
+    if args < 2 {
+        return Err(ParserError::ParserError(
+            "INTERVAL() takes two arguments at least".to_string(),
+        ));
+    }
+    Ok(function)
+}
+
+/// `ALTER TABLE name op, ...` after `ALTER TABLE`, reading MariaDB's `DROP KEY name` as
+/// `DROP INDEX name` (sqlparser's reading of every other operation is kept).
+fn alter_table(parser: &mut Parser) -> Result<Statement, ParserError> {
+    let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+    let name = parser.parse_object_name(false)?;
+    let operations = parser.parse_comma_separated(|p| {
+        let drop_key = is_word(&p.peek_token().token, Keyword::DROP)
+            && is_word(&p.peek_nth_token(1).token, Keyword::KEY);
+        if drop_key {
+            p.next_token();
+            p.next_token();
+            Ok(AlterTableOperation::DropIndex {
+                name: p.parse_identifier()?,
+            })
+        } else {
+            p.parse_alter_table_operation()
+        }
+    })?;
+    Ok(Statement::AlterTable {
+        name,
+        if_exists,
+        only: false,
+        operations,
+        location: None,
+        on_cluster: None,
+        iceberg: false,
+        end_token: AttachedToken(parser.get_current_token().clone()),
+    })
+}
+
 /// `EXTRACT(unit FROM expr)` with a compound unit, after `EXTRACT`.
 fn extract(parser: &mut Parser) -> Result<Expr, ParserError> {
     parser.expect_token(&Token::LParen)?;
@@ -223,6 +294,13 @@ impl Dialect for MariaDbDialect {
         &self,
         parser: &mut Parser,
     ) -> Option<Result<sqlparser::ast::Statement, ParserError>> {
+        let is_alter_table = is_word(&parser.peek_token().token, Keyword::ALTER)
+            && is_word(&parser.peek_nth_token(1).token, Keyword::TABLE);
+        if is_alter_table {
+            parser.next_token();
+            parser.next_token();
+            return Some(alter_table(parser));
+        }
         self.mysql.parse_statement(parser)
     }
 
@@ -321,8 +399,32 @@ impl Dialect for MariaDbDialect {
                         }),
                 )
             }
-            Token::Word(_) if is_word(&next, Keyword::INTERVAL) => {
+            // `!x` is NOT x with `~`'s operand (`!a = 0` is `(!a) = 0`); `!!` and `!~`
+            // are single tokens to sqlparser.
+            Token::ExclamationMark | Token::DoubleExclamationMark | Token::ExclamationMarkTilde => {
                 parser.next_token();
+                Some(parser.parse_subexpr(PREFIX_OPERAND).map(|operand| {
+                    let inner = match next {
+                        Token::DoubleExclamationMark => bang_not(operand),
+                        Token::ExclamationMarkTilde => Expr::UnaryOp {
+                            op: UnaryOperator::PGBitwiseNot,
+                            expr: Box::new(operand),
+                        },
+                        _ => operand,
+                    };
+                    bang_not(inner)
+                }))
+            }
+            Token::Word(w) if is_word(&next, Keyword::INTERVAL) => {
+                parser.next_token();
+                if after == Token::LParen {
+                    let name = Ident::new(w.value);
+                    match parser.maybe_parse(|p| interval_function(p, name.clone())) {
+                        Ok(Some(function)) => return Some(Ok(function)),
+                        Ok(None) => {}
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
                 Some(interval(parser))
             }
             Token::Word(_)
@@ -369,6 +471,18 @@ impl Dialect for MariaDbDialect {
         precedence: u8,
     ) -> Option<Result<Expr, ParserError>> {
         let token = parser.peek_token().token;
+        if sounds_like(parser) {
+            // MariaDB's SOUNDEX(a) = SOUNDEX(b), printed as written; its right operand is
+            // read as LIKE's.
+            parser.next_token();
+            parser.next_token();
+            let like = self.prec_value(Precedence::Like);
+            return Some(parser.parse_subexpr(like).map(|right| Expr::BinaryOp {
+                left: Box::new(expr.clone()),
+                op: BinaryOperator::Custom("SOUNDS LIKE".to_string()),
+                right: Box::new(right),
+            }));
+        }
         let op = match token {
             Token::ShiftLeft => BinaryOperator::PGBitwiseShiftLeft,
             Token::ShiftRight => BinaryOperator::PGBitwiseShiftRight,
@@ -390,6 +504,9 @@ impl Dialect for MariaDbDialect {
     }
 
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        if sounds_like(parser) {
+            return Some(Ok(self.prec_value(Precedence::Like)));
+        }
         let token = parser.peek_token().token;
         let precedence = match token {
             Token::Caret => CARET,
@@ -532,6 +649,44 @@ mod tests {
             assert_eq!(item(sql).to_string(), printed, "{sql}");
         }
         assert!(parse_one("SELECT d + INTERVAL 1 FORTNIGHT").is_err());
+    }
+
+    #[test]
+    fn bang_sounds_like_and_the_interval_function_read_as_in_mariadb() {
+        for (sql, printed) in [
+            ("!a", "!a"),
+            ("!!a", "!!a"),
+            ("!~a", "!~a"),
+            ("! a + 1", "!a + 1"),
+            ("-!a", "-!a"),
+            ("!(a = 1)", "!(a = 1)"),
+            ("a SOUNDS LIKE 'x'", "a SOUNDS LIKE 'x'"),
+            ("a sounds like b || c", "a SOUNDS LIKE b || c"),
+            ("INTERVAL(a, 1, 2)", "INTERVAL(a, 1, 2)"),
+            ("interval(a + 1, 2)", "interval(a + 1, 2)"),
+            ("d + INTERVAL (1) DAY", "d + INTERVAL (1) DAY"),
+            ("d + INTERVAL (1 + 1) DAY", "d + INTERVAL (1 + 1) DAY"),
+        ] {
+            assert_eq!(item(sql).to_string(), printed, "{sql}");
+        }
+        // `!` takes a primary: `!a = 0` is `(!a) = 0`, `!a IS NULL` is `(!a) IS NULL`.
+        assert_eq!(top_op("!a = 0"), BinaryOperator::Eq);
+        assert_eq!(top_op("!a AND b"), BinaryOperator::And);
+        assert!(matches!(item("!a IS NULL"), Expr::IsNull(_)));
+        // SOUNDS LIKE binds as LIKE: below `|`, above AND.
+        assert_eq!(top_op("a SOUNDS LIKE b AND c"), BinaryOperator::And);
+        assert_eq!(
+            top_op("a SOUNDS LIKE b | 1"),
+            BinaryOperator::Custom("SOUNDS LIKE".to_string())
+        );
+        // A column named sounds stays an alias.
+        assert!(matches!(
+            parse_one("SELECT a sounds FROM t").expect("parses"),
+            Statement::Query(_)
+        ));
+        for sql in ["SELECT !", "SELECT a SOUNDS LIKE", "SELECT INTERVAL(1)"] {
+            assert!(parse_one(sql).is_err(), "{sql}");
+        }
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! implies) and `COMPRESSED[=zlib]`, a CREATE TABLE's `PARTITION BY` clause, which
 //! only the data nodes act on (they receive the statement's own text), and the
 //! `EXTENDED` / `PARTITIONS` of an EXPLAIN that the data nodes run; a quoted engine
-//! name (`ENGINE='HEAP'`) is read as the name, `DROP TABLES` as `DROP TABLE`, and an
-//! ALTER TABLE's `DROP ... IF EXISTS` as the drop it may be.
+//! name (`ENGINE='HEAP'`) is read as the name, `DROP TABLES` as `DROP TABLE`, an
+//! ALTER TABLE's `DROP ... IF EXISTS` as the drop it may be and its `ADD ... IF NOT
+//! EXISTS` as the addition; a length written `(5.2)` is read as MariaDB reads it, `(5)`,
+//! and hex values of an `ENUM` / `SET` as strings (the planner never looks at them).
 
 use strata_sql::Token;
 
@@ -97,10 +99,12 @@ pub(super) fn edits(code: &[Token], sql: &str, first: Option<&str>) -> Edits {
     if table_ddl {
         column_attributes(code, sql, &mut out);
         quoted_engine(code, sql, &mut out);
+        type_arguments(code, sql, &mut out);
         if first == Some("CREATE") {
             partition_clause(code, sql, &mut out);
         } else {
             drop_if_exists(code, sql, &mut out);
+            add_if_not_exists(code, sql, &mut out);
         }
     }
     out
@@ -281,6 +285,95 @@ fn drop_if_exists(code: &[Token], sql: &str, out: &mut Edits) {
     }
 }
 
+/// Types MariaDB gives a length written as a decimal number, `INT(5.2)`, which it reads
+/// as its integer part.
+const LENGTH_TYPES: &[&str] = &[
+    "TINYINT",
+    "SMALLINT",
+    "MEDIUMINT",
+    "INT",
+    "INTEGER",
+    "BIGINT",
+    "DECIMAL",
+    "DEC",
+    "NUMERIC",
+    "FIXED",
+    "FLOAT",
+    "CHAR",
+    "VARCHAR",
+    "BINARY",
+    "VARBINARY",
+    "BIT",
+    "TIME",
+    "DATETIME",
+    "TIMESTAMP",
+    "TEXT",
+    "BLOB",
+];
+
+/// In a column's type: `INT(5.2)` is read as `INT(5)` (MariaDB keeps the integer part),
+/// and an `ENUM` or `SET` value written in hex (`0xE4`, `X'E4'`) as the empty string,
+/// the planner never looking at the values (the data nodes get the statement's text).
+fn type_arguments(code: &[Token], sql: &str, out: &mut Edits) {
+    for (i, t) in code.iter().enumerate().skip(2) {
+        let open = code[i - 1];
+        let word = code[i - 2];
+        if !open.is_punct(sql, "(") {
+            continue;
+        }
+        let closes = code.get(i + 1).is_some_and(|c| c.is_punct(sql, ")"));
+        let text = t.text(sql);
+        let is_length = LENGTH_TYPES.iter().any(|w| word.is_keyword(sql, w));
+        if is_length && closes && t.kind == strata_sql::TokenKind::Decimal {
+            if let Some(dot) = text.find('.').filter(|&d| d > 0) {
+                out.blank.push((t.span.start + dot, t.span.end));
+            }
+        }
+        if word.is_keyword(sql, "ENUM") || word.is_keyword(sql, "SET") {
+            for v in code[i..].iter() {
+                if v.is_punct(sql, ")") {
+                    break;
+                }
+                if v.kind == strata_sql::TokenKind::HexNumber {
+                    out.replace.push((v.span.start, v.span.end, "''"));
+                }
+            }
+        }
+    }
+}
+
+/// ALTER TABLE's `ADD [COLUMN | INDEX | KEY | UNIQUE ... | FOREIGN KEY ...] IF NOT
+/// EXISTS`: read without `IF NOT EXISTS` (the data nodes get the statement's own text;
+/// the planner checks the addition as if it were made, which refuses no less).
+fn add_if_not_exists(code: &[Token], sql: &str, out: &mut Edits) {
+    const BETWEEN: &[&str] = &[
+        "COLUMN", "INDEX", "KEY", "UNIQUE", "FULLTEXT", "SPATIAL", "FOREIGN",
+    ];
+    let mut depth = 0i32;
+    for (i, t) in code.iter().enumerate() {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth -= 1;
+        }
+        if depth != 0 || !t.is_keyword(sql, "ADD") {
+            continue;
+        }
+        let mut at = i + 1;
+        while code
+            .get(at)
+            .is_some_and(|n| BETWEEN.iter().any(|w| n.is_keyword(sql, w)))
+        {
+            at += 1;
+        }
+        let kw = |j: usize, k: &str| code.get(j).is_some_and(|n| n.is_keyword(sql, k));
+        // `ADD IF NOT EXISTS` right after ADD is sqlparser's own (columns, partitions).
+        if at > i + 1 && kw(at, "IF") && kw(at + 1, "NOT") && kw(at + 2, "EXISTS") {
+            out.blank.push((code[at].span.start, code[at + 2].span.end));
+        }
+    }
+}
+
 /// `PARTITION BY ...` after a CREATE TABLE's columns, up to the SELECT that may follow.
 fn partition_clause(code: &[Token], sql: &str, out: &mut Edits) {
     let mut depth = 0i32;
@@ -396,6 +489,36 @@ mod tests {
             "ALTER TABLE t DROP CONSTRAINT IF EXISTS c",
             "ALTER TABLE t DROP CONSTRAINT IF EXISTS c",
         );
+    }
+
+    #[test]
+    fn alter_tables_add_if_not_exists_and_drop_key_are_read() {
+        same(
+            "ALTER TABLE t ADD COLUMN IF NOT EXISTS a INT, ADD INDEX IF NOT EXISTS i (a), \
+             ADD UNIQUE KEY IF NOT EXISTS u (id), ADD IF NOT EXISTS b INT",
+            "ALTER TABLE t ADD COLUMN a INT, ADD INDEX i (a), ADD UNIQUE KEY u (id), ADD b INT",
+        );
+        same(
+            "ALTER TABLE t DROP KEY k, drop key `x`",
+            "ALTER TABLE t DROP INDEX k, DROP INDEX `x`",
+        );
+    }
+
+    #[test]
+    fn decimal_lengths_and_hex_enum_values_are_read_as_mariadb_does() {
+        same(
+            "CREATE TABLE t (a DECIMAL(5.2), b INT(3.), c VARCHAR(10.9), d FLOAT(5.2))",
+            "CREATE TABLE t (a DECIMAL(5), b INT(3), c VARCHAR(10), d FLOAT(5))",
+        );
+        same(
+            "CREATE TABLE t (a ENUM(0xE4, 'b'), s SET(X'41', 0x42))",
+            "CREATE TABLE t (a ENUM('', 'b'), s SET('', ''))",
+        );
+        // A decimal argument elsewhere is left to sqlparser.
+        assert!(Source::new("CREATE TABLE t (a DOUBLE(7.3))")
+            .expect("lexes")
+            .parse()
+            .is_err());
     }
 
     #[test]
