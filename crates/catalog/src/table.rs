@@ -26,8 +26,9 @@ pub struct TableInfo {
     /// Column names in table order (empty when unknown; then `INSERT` without a column
     /// list into a sharded table is refused).
     pub columns: Vec<String>,
-    /// Columns whose DEFAULT is the current time (`DEFAULT CURRENT_TIMESTAMP`): a write
-    /// to several copies of a global table gives them the planner's time explicitly.
+    /// Columns whose DEFAULT is the current time (`DEFAULT CURRENT_TIMESTAMP`), as the
+    /// CREATE TABLE named them (kept in the record; writes to global tables pin the
+    /// data nodes' `timestamp` instead, which also covers precision and ON UPDATE).
     pub now_default_columns: Vec<String>,
     /// The sharding column's DEFAULT literal, used for rows that do not give it (None:
     /// NULL).

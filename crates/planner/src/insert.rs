@@ -34,7 +34,7 @@ use crate::error::PlanError;
 use crate::exprs::{call, raw};
 use crate::keys::{canonical, route, Placement};
 use crate::literal::expr_literal;
-use crate::nondeterministic::{Fixer, RandomCalls};
+use crate::nondeterministic::{pin_timestamp, Fixer, RandomCalls};
 use crate::plan::{NodeStatement, Plan, Reply, Write, WriteKind};
 use crate::scope::{query_scope, Resolver, Route, TableRef};
 use crate::source::Source;
@@ -114,13 +114,17 @@ pub(crate) fn plan_insert(
         Placement::Global { nodes } => {
             if nodes.len() > 1 {
                 changed |= fixer.fix_ast(&mut insert, RandomCalls::Replace)?;
-                changed |= fill_now_defaults(&mut insert, &mut rows, &table, &fixer)?;
             }
-            let sql = if changed {
+            let mut sql = if changed {
                 insert.to_string()
             } else {
                 src.forward_text(ctx.params).into_owned()
             };
+            if nodes.len() > 1 {
+                // Time defaults and ON DUPLICATE KEY UPDATE's ON UPDATE columns: the
+                // same time on every copy, at each column's precision.
+                sql = pin_timestamp(ctx, sql);
+            }
             fan_out(nodes, sql, WriteKind::GlobalWrite)
         }
         Placement::Sharded {
@@ -483,34 +487,4 @@ fn fill_auto_increment(
         }
     }
     Ok((true, first))
-}
-
-/// Gives omitted `DEFAULT CURRENT_TIMESTAMP` columns the planner's time, so copies of a
-/// global table agree.
-fn fill_now_defaults(
-    insert: &mut Insert,
-    rows: &mut InsertRows,
-    table: &TableRef,
-    fixer: &Fixer<'_>,
-) -> Result<bool, PlanError> {
-    let mut changed = false;
-    for column in &table.info.now_default_columns {
-        if rows.column_index(column).is_some() {
-            continue;
-        }
-        let mut now = Expr::Function(sqlparser::ast::Function {
-            name: ObjectName::from(vec![Ident::new("NOW")]),
-            uses_odbc_syntax: false,
-            parameters: sqlparser::ast::FunctionArguments::None,
-            args: sqlparser::ast::FunctionArguments::None,
-            filter: None,
-            null_treatment: None,
-            over: None,
-            within_group: vec![],
-        });
-        fixer.fix_ast(&mut now, RandomCalls::Keep)?;
-        let values = vec![now; rows.len(insert)];
-        changed |= rows.add_column(insert, column, values);
-    }
-    Ok(changed)
 }

@@ -205,15 +205,8 @@ pub fn plan_load_data(
                         "LOAD DATA ... SET with a function into a global table (its copies could differ)",
                     ));
                 }
-                if let Some(c) = info
-                    .now_default_columns
-                    .iter()
-                    .find(|c| load.field_of(c, columns).is_none() && !load.sets(c))
-                {
-                    return Err(PlanError::unsupported(format!(
-                        "LOAD DATA into a global table that leaves its time-defaulted column '{c}' to each copy"
-                    )));
-                }
+                // Time defaults: the same time on every copy, at each column's precision.
+                plan.node_sql = crate::nondeterministic::pin_timestamp(ctx, plan.node_sql);
             }
             plan.replicated = true;
             plan.nodes = nodes;

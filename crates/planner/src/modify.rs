@@ -24,7 +24,7 @@ use crate::error::PlanError;
 use crate::insert::fan_out;
 use crate::keys::{canonical, route, NodeSet, Placement};
 use crate::literal::expr_literal;
-use crate::nondeterministic::{Fixer, RandomCalls};
+use crate::nondeterministic::{pin_timestamp, Fixer, RandomCalls};
 use crate::plan::{Plan, Reply, WriteKind};
 use crate::scope::{conjuncts, dml_scope, Resolver, Route, Scope, TableRef};
 use crate::source::Source;
@@ -124,6 +124,8 @@ fn plan_in_place(
                 RandomCalls::Refuse,
                 "of a global table with ORDER BY or LIMIT",
             )?;
+            // ON UPDATE CURRENT_TIMESTAMP columns: the same time on every copy.
+            text = pin_timestamp(ctx, text);
         }
         return Ok(fan_out(&global, text, WriteKind::GlobalWrite));
     }

@@ -82,6 +82,23 @@ pub(crate) enum RandomCalls {
     Refuse,
 }
 
+/// `sql` run under the statement's time as the session's `timestamp` (`SET STATEMENT
+/// timestamp = ... FOR sql`), so every copy of a global table computes the same
+/// `DEFAULT CURRENT_TIMESTAMP(n)`, implicit first-TIMESTAMP default and `ON UPDATE
+/// CURRENT_TIMESTAMP(n)` value, at the column's own precision and only for rows MariaDB
+/// itself changes. Unchanged when the statement time is unknown (0: plan checks).
+pub(crate) fn pin_timestamp(ctx: &PlanContext<'_>, sql: String) -> String {
+    let micros = ctx.now_micros;
+    if micros <= 0 {
+        return sql;
+    }
+    format!(
+        "SET STATEMENT timestamp = {}.{:06} FOR {sql}",
+        micros / 1_000_000,
+        micros % 1_000_000
+    )
+}
+
 /// Computes the literals.
 pub(crate) struct Fixer<'c> {
     ctx: &'c PlanContext<'c>,

@@ -101,25 +101,25 @@ fn global_writes_go_to_every_copy_with_nondeterminism_fixed() {
     let cases = [
         (
             "INSERT INTO region VALUES ('fr', 'France')",
-            everywhere("INSERT INTO region VALUES ('fr', 'France')", WriteCombine::Replicated),
+            everywhere("SET STATEMENT timestamp = 1700000000.000000 FOR INSERT INTO region VALUES ('fr', 'France')", WriteCombine::Replicated),
         ),
         (
             "INSERT INTO region (code, name) VALUES (UUID(), NOW())",
             everywhere(
-                "INSERT INTO region (code, name) VALUES ('bdd73226-2feb-4e95-a8ef-e333b266f103', TIMESTAMP'2023-11-14 22:13:20')",
+                "SET STATEMENT timestamp = 1700000000.000000 FOR INSERT INTO region (code, name) VALUES ('bdd73226-2feb-4e95-a8ef-e333b266f103', TIMESTAMP'2023-11-14 22:13:20')",
                 WriteCombine::Replicated,
             ),
         ),
         (
             "UPDATE region SET name = CONCAT(name, CURDATE()) WHERE code = 'fr'",
             everywhere(
-                "UPDATE region SET name = CONCAT(name, DATE'2023-11-14') WHERE code = 'fr'",
+                "SET STATEMENT timestamp = 1700000000.000000 FOR UPDATE region SET name = CONCAT(name, DATE'2023-11-14') WHERE code = 'fr'",
                 WriteCombine::Replicated,
             ),
         ),
         (
             "DELETE FROM region WHERE code = 'fr'",
-            everywhere("DELETE FROM region WHERE code = 'fr'", WriteCombine::Replicated),
+            everywhere("SET STATEMENT timestamp = 1700000000.000000 FOR DELETE FROM region WHERE code = 'fr'", WriteCombine::Replicated),
         ),
     ];
     assert_plans(cases);
@@ -392,7 +392,7 @@ fn global_auto_increment_fills_rows_and_reports_the_first_id() {
     assert_eq!(
         planned.plan,
         everywhere(
-            "INSERT INTO gseq SET note = 'x', id = 252",
+            "SET STATEMENT timestamp = 1700000000.000000 FOR INSERT INTO gseq SET note = 'x', id = 252",
             WriteCombine::Replicated
         )
     );
