@@ -13,7 +13,7 @@ mod common;
 use common::{code_of, error_of, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Row};
-use strata_testkit::{mysql_opts, shared_storage, unique_name, ComputeNode};
+use strata_testkit::{mysql_opts, shared_storage, unique_name, ComputeNode, StorageNodes};
 
 const APP_PASSWORD: &str = "app-pw";
 
@@ -365,4 +365,218 @@ async fn an_existing_object_keeps_its_definer_and_a_renamed_view_takes_it_along(
     drop(c);
     node.shutdown().await;
     Ok(())
+}
+
+/// Routines, triggers and events of database `db` whose bodies name its tables
+/// qualified with `db` (bare and backquoted, in table positions and function calls).
+fn qualified_bodies(db: &str) -> Vec<String> {
+    vec![
+        "CREATE TABLE t1 (a INT)".into(),
+        "CREATE TABLE t2 (a INT)".into(),
+        format!("CREATE PROCEDURE p1() INSERT INTO {db}.t1 VALUES (1)"),
+        format!(
+            "CREATE PROCEDURE {db}.p2(n INT)\nBEGIN\n  SELECT a FROM `{db}`.t1 WHERE a > n;\n  \
+             SELECT COUNT(*) FROM {db}.t1 JOIN {db}.t2 USING (a);\n  CALL {db}.p1();\nEND"
+        ),
+        format!("CREATE FUNCTION f1() RETURNS INT RETURN (SELECT COUNT(*) FROM {db}.t1)"),
+        format!("CREATE FUNCTION f2() RETURNS INT RETURN {db}.f1() + 1"),
+        format!(
+            "CREATE TRIGGER tr1 AFTER INSERT ON t1 FOR EACH ROW INSERT INTO {db}.t2 VALUES (NEW.a)"
+        ),
+        format!(
+            "CREATE TRIGGER tr2 BEFORE INSERT ON t2 FOR EACH ROW \
+             SET NEW.a = NEW.a + (SELECT COUNT(*) FROM `{db}`.`t1`)"
+        ),
+        format!(
+            "CREATE TRIGGER {db}.tr3 AFTER DELETE ON {db}.t1 FOR EACH ROW \
+             DELETE FROM {db}.t2 WHERE a = OLD.a"
+        ),
+        format!("CREATE EVENT e1 ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM {db}.t1"),
+        format!(
+            "CREATE EVENT e2 ON SCHEDULE EVERY 1 HOUR DISABLE DO \
+             BEGIN INSERT INTO `{db}`.t2 SELECT a FROM {db}.t1; END"
+        ),
+    ]
+}
+
+/// `text` without its `DEFINER=...` clause and an event's `STARTS '...'` (the time it
+/// was created), which differ between the two sides.
+fn without_definer_and_start(text: &str) -> String {
+    let mut text = text.to_string();
+    for (marker, quoted) in [("DEFINER=", false), (" STARTS '", true)] {
+        if let Some(start) = text.find(marker) {
+            let from = start + marker.len();
+            let end = if quoted {
+                text[from..].find('\'').map(|e| from + e + 1)
+            } else {
+                text[from..].find(' ').map(|e| from + e + 1)
+            };
+            if let Some(end) = end {
+                text.replace_range(start..end, "");
+            }
+        }
+    }
+    text
+}
+
+/// The bodies a connection shows for the objects of `qualified_bodies` in `db`.
+async fn shown_bodies(c: &mut Conn, db: &str) -> TestResult<Vec<String>> {
+    let mut shown = Vec::new();
+    for (sql, i) in [
+        (format!("SHOW CREATE PROCEDURE {db}.p1"), 2),
+        (format!("SHOW CREATE PROCEDURE {db}.p2"), 2),
+        (format!("SHOW CREATE FUNCTION {db}.f1"), 2),
+        (format!("SHOW CREATE FUNCTION {db}.f2"), 2),
+        (format!("SHOW CREATE TRIGGER {db}.tr1"), 2),
+        (format!("SHOW CREATE TRIGGER {db}.tr2"), 2),
+        (format!("SHOW CREATE TRIGGER {db}.tr3"), 2),
+        (format!("SHOW CREATE EVENT {db}.e1"), 3),
+        (format!("SHOW CREATE EVENT {db}.e2"), 3),
+        (format!("SHOW TRIGGERS FROM {db}"), 3),
+        (format!("SHOW TRIGGERS FROM {db} LIKE 't2'"), 3),
+        (
+            format!(
+                "SELECT CONCAT(ROUTINE_NAME, ': ', ROUTINE_DEFINITION) FROM information_schema.ROUTINES \
+                 WHERE ROUTINE_SCHEMA = '{db}' ORDER BY ROUTINE_NAME"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT ROUTINE_NAME FROM information_schema.ROUTINES \
+                 WHERE ROUTINE_DEFINITION LIKE '%{db}.t1%' ORDER BY 1"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT CONCAT(TRIGGER_NAME, ': ', ACTION_STATEMENT) \
+                 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{db}' ORDER BY TRIGGER_NAME"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT EVENT_OBJECT_SCHEMA FROM information_schema.TRIGGERS \
+                 WHERE EVENT_OBJECT_SCHEMA = '{db}' ORDER BY TRIGGER_NAME"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS \
+                 WHERE ACTION_STATEMENT LIKE '%`{db}`%' ORDER BY 1"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT CONCAT(EVENT_NAME, ': ', EVENT_DEFINITION) FROM information_schema.EVENTS \
+                 WHERE EVENT_SCHEMA = '{db}' ORDER BY EVENT_NAME"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT EVENT_NAME FROM information_schema.EVENTS \
+                 WHERE EVENT_DEFINITION LIKE '%{db}.t1%' ORDER BY 1"
+            ),
+            0,
+        ),
+    ] {
+        let values = column(c, &sql, i).await.map_err(|e| format!("{sql}: {e}"))?;
+        shown.extend(
+            values
+                .iter()
+                .map(|v| format!("{sql}: {}", without_definer_and_start(v))),
+        );
+    }
+    Ok(shown)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_over_one_node_name_the_logical_database_as_one_mariadb() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let db = unique_name("bone");
+    let other = unique_name("bother");
+    let node = ComputeNode::builder(&storage)
+        .logical_database(&db)
+        .logical_database(&other)
+        .start()
+        .await?;
+    let physical = node
+        .physical_database(&db)
+        .ok_or("no physical database")?
+        .to_string();
+    assert_ne!(physical, db);
+    // The reference: one MariaDB database with the logical name, on a server of its
+    // own (on Strata's, a name Strata failed to map would reach the reference's).
+    let plain = StorageNodes::start(1).await?;
+    plain.create_database(&db).await?;
+    plain.create_database(&other).await?;
+    let mut reference = Conn::new(plain.opts(0, Some(&db))).await?;
+    let mut strata = node.connect(Some(&db)).await?;
+    for sql in qualified_bodies(&db) {
+        reference
+            .query_drop(&sql)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+        strata
+            .query_drop(&sql)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+    }
+    // The bodies run: the trigger and the routines reach the physical tables.
+    strata.query_drop("INSERT INTO t1 VALUES (5)").await?;
+    strata.query_drop(format!("CALL {db}.p2(0)")).await?;
+    let counted: Option<i64> = strata.query_first("SELECT f2()").await?;
+    assert_eq!(counted, Some(3));
+    for current in [&db, &other] {
+        reference.query_drop(format!("USE {current}")).await?;
+        strata.query_drop(format!("USE {current}")).await?;
+        let expected = shown_bodies(&mut reference, &db).await?;
+        let got = shown_bodies(&mut strata, &db).await?;
+        assert_eq!(got, expected, "in {current}");
+        assert!(
+            !got.iter().any(|text| text.contains(&physical)),
+            "{physical} shown: {got:?}"
+        );
+    }
+    // Objects named with the logical database are dropped on both sides.
+    for sql in [
+        format!("DROP PROCEDURE {db}.p1"),
+        format!("DROP PROCEDURE IF EXISTS {db}.p2"),
+        format!("DROP FUNCTION {db}.f2"),
+        format!("DROP TRIGGER {db}.tr1"),
+        format!("DROP EVENT IF EXISTS {db}.e1"),
+        format!("ALTER EVENT {db}.e2 ENABLE"),
+    ] {
+        reference.query_drop(&sql).await?;
+        strata
+            .query_drop(&sql)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+    }
+    let expected = shown_counts(&mut reference, &db).await?;
+    assert_eq!(shown_counts(&mut strata, &db).await?, expected);
+    reference.disconnect().await?;
+    strata.disconnect().await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// How many routines, triggers and enabled events `db` has.
+async fn shown_counts(c: &mut Conn, db: &str) -> TestResult<Vec<String>> {
+    let mut counts = Vec::new();
+    for sql in [
+        format!("SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{db}'"),
+        format!("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{db}'"),
+        format!(
+            "SELECT COUNT(*) FROM information_schema.EVENTS \
+             WHERE EVENT_SCHEMA = '{db}' AND STATUS = 'ENABLED'"
+        ),
+    ] {
+        counts.extend(column(c, &sql, 0).await?);
+    }
+    Ok(counts)
 }

@@ -198,6 +198,25 @@ async fn over_several_data_nodes_routines_go_everywhere_and_call_needs_a_hint() 
         .collect_and_drop()
         .await?;
     assert_eq!(two, [1]);
+    // Created on every node with each node's physical name; shown as written.
+    c.query_drop("CREATE PROCEDURE test.mp_two() SELECT COUNT(*) FROM test.mp_none")
+        .await?;
+    let shown: Option<mysql_async::Row> =
+        c.query_first("SHOW CREATE PROCEDURE test.mp_two").await?;
+    let shown: String = shown.and_then(|r| r.get(2)).unwrap_or_default();
+    assert!(
+        shown.ends_with("PROCEDURE `mp_two`()\nSELECT COUNT(*) FROM test.mp_none"),
+        "{shown}"
+    );
+    let definitions: Vec<String> = c
+        .query(
+            "SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES \
+             WHERE ROUTINE_DEFINITION LIKE '%test.mp_none%'",
+        )
+        .await?;
+    assert_eq!(definitions, ["SELECT COUNT(*) FROM test.mp_none"]);
+    assert!(!shown.contains(&physical), "{shown}");
+    c.query_drop("DROP PROCEDURE test.mp_two").await?;
 
     c.query_drop(
         "CREATE TABLE mp_sharded (id INT PRIMARY KEY) \

@@ -49,9 +49,59 @@ const TABLE_POSITION_ENDS: &[&str] = &[
     "INTERSECT",
 ];
 
+/// Keywords whose next name (after `IF [NOT] EXISTS`) is a stored object's, which a
+/// database may qualify (`DROP PROCEDURE db.p`, `SHOW CREATE TRIGGER db.tr`).
+const OBJECT_KEYWORDS: &[&str] = &["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"];
+
 /// Replaces each database qualifier that `map` knows by the backquoted name it returns.
 /// Returns the input unchanged (borrowed) when nothing was replaced.
 pub fn rewrite_schema_names<'a, F, S>(sql: &'a str, map: F) -> Cow<'a, str>
+where
+    F: Fn(&str) -> Option<S>,
+    S: AsRef<str>,
+{
+    rewrite(sql, map, false)
+}
+
+/// [`rewrite_schema_names`], keeping a bare qualifier bare when the name it becomes
+/// needs no quotes: a routine, trigger or event body is stored as sent and shown as
+/// stored, so mapping the names back gives the text as written.
+pub fn rewrite_schema_names_as_written<'a, F, S>(sql: &'a str, map: F) -> Cow<'a, str>
+where
+    F: Fn(&str) -> Option<S>,
+    S: AsRef<str>,
+{
+    rewrite(sql, map, true)
+}
+
+/// True when `name` may be written without quotes (and reads back as itself).
+fn plain_identifier(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+        && !crate::keywords::is_reserved(&name.to_ascii_uppercase())
+}
+
+/// The index of the database token in `SHOW [FULL] TRIGGERS|EVENTS FROM|IN db`.
+fn shown_database(sql: &str, toks: &[Token]) -> Option<usize> {
+    let keyword = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    if !keyword(0, "SHOW") {
+        return None;
+    }
+    let mut i = if keyword(1, "FULL") { 2 } else { 1 };
+    if !(keyword(i, "TRIGGERS") || keyword(i, "EVENTS")) {
+        return None;
+    }
+    i += 1;
+    (keyword(i, "FROM") || keyword(i, "IN")).then_some(i + 1)
+}
+
+/// The rewrite; `as_written` keeps bare qualifiers bare where it can.
+fn rewrite<'a, F, S>(sql: &'a str, map: F, as_written: bool) -> Cow<'a, str>
 where
     F: Fn(&str) -> Option<S>,
     S: AsRef<str>,
@@ -63,9 +113,38 @@ where
     let at = |i: usize| toks.get(i).copied();
     let is_punct = |i: usize, p: &str| at(i).is_some_and(|t| t.is_punct(sql, p));
     let is_name = |i: usize| at(i).is_some_and(|t| t.kind.is_ident());
+    if let Some(d) = shown_database(sql, &toks) {
+        if let Some(t) = at(d).filter(|t| t.kind.is_ident() && !is_punct(d + 1, ".")) {
+            if let Some(physical) = map(&ident_value(t.text(sql))) {
+                replacements.push((t, physical));
+            }
+        }
+    }
+    // The token after which a stored object's name comes (PROCEDURE, IF EXISTS, ...).
+    let mut object_name_at = None;
     let mut i = 0;
     while let Some(t) = at(i) {
         let depth = table_position.len() - 1;
+        if t.kind == TokenKind::Ident {
+            let word = t.text(sql);
+            // A trigger's table: `... BEFORE INSERT ON db.t FOR EACH ROW`.
+            let trigger_table = word.eq_ignore_ascii_case("ON")
+                && i > 0
+                && at(i - 1).is_some_and(|p| {
+                    ["INSERT", "UPDATE", "DELETE"]
+                        .iter()
+                        .any(|k| p.is_keyword(sql, k))
+                });
+            if trigger_table
+                || OBJECT_KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
+                || (object_name_at == Some(i.wrapping_sub(1))
+                    && ["BODY", "IF", "NOT", "EXISTS"]
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(word)))
+            {
+                object_name_at = Some(i);
+            }
+        }
         if t.kind == TokenKind::Punct {
             match t.text(sql) {
                 // A parenthesized join (`FROM (db.a JOIN db.b ...)`, as MariaDB writes
@@ -119,8 +198,9 @@ where
                     && is_punct(i + 3, ".")
                     && (is_name(i + 4) || is_punct(i + 4, "*"));
                 let function_call = !second_is_star && is_punct(i + 3, "(");
-                let qualifies_db =
-                    three_parts || (!second_is_star && (table_position[depth] || function_call));
+                let object_name = object_name_at == Some(i.wrapping_sub(1));
+                let qualifies_db = three_parts
+                    || (!second_is_star && (table_position[depth] || function_call || object_name));
                 if qualifies_db {
                     if let Some(physical) = map(&ident_value(t.text(sql))) {
                         replacements.push((t, physical));
@@ -137,11 +217,18 @@ where
     }
     let mut out = String::with_capacity(sql.len() + replacements.len() * 8);
     let mut copied = 0;
+    replacements.sort_by_key(|(t, _)| t.span.start);
     for (t, physical) in &replacements {
         out.push_str(&sql[copied..t.span.start]);
-        out.push('`');
-        out.push_str(&physical.as_ref().replace('`', "``"));
-        out.push('`');
+        let physical = physical.as_ref();
+        let bare = t.kind == TokenKind::Ident;
+        if as_written && bare && plain_identifier(physical) {
+            out.push_str(physical);
+        } else {
+            out.push('`');
+            out.push_str(&physical.replace('`', "``"));
+            out.push('`');
+        }
         copied = t.span.end;
     }
     out.push_str(&sql[copied..]);
@@ -158,6 +245,37 @@ mod tests {
             "orders" => Some("orders_dn1"),
             "we`ird" => Some("p`q"),
             _ => None,
+        }
+    }
+
+    #[test]
+    fn names_stored_objects_and_keeps_bare_names_bare() {
+        let as_written = |sql| rewrite_schema_names_as_written(sql, physical).into_owned();
+        let cases = [
+            (
+                "CREATE PROCEDURE shop.p() INSERT INTO shop.t VALUES (1)",
+                "CREATE PROCEDURE shop_dn1.p() INSERT INTO shop_dn1.t VALUES (1)",
+            ),
+            (
+                "SELECT `shop`.t.a FROM `shop`.t, shop.u",
+                "SELECT `shop_dn1`.t.a FROM `shop_dn1`.t, shop_dn1.u",
+            ),
+            ("DROP PROCEDURE IF EXISTS shop.p", "DROP PROCEDURE IF EXISTS shop_dn1.p"),
+            ("SHOW CREATE TRIGGER shop.tr", "SHOW CREATE TRIGGER shop_dn1.tr"),
+            (
+                "CREATE TRIGGER shop.tr AFTER DELETE ON shop.t FOR EACH ROW DELETE FROM shop.u",
+                "CREATE TRIGGER shop_dn1.tr AFTER DELETE ON shop_dn1.t FOR EACH ROW DELETE FROM shop_dn1.u",
+            ),
+            ("ALTER EVENT shop.e DISABLE", "ALTER EVENT shop_dn1.e DISABLE"),
+            ("SHOW CREATE PACKAGE BODY shop.k", "SHOW CREATE PACKAGE BODY shop_dn1.k"),
+            ("SHOW TRIGGERS FROM shop LIKE 't'", "SHOW TRIGGERS FROM shop_dn1 LIKE 't'"),
+            ("SHOW FULL EVENTS IN `shop`", "SHOW FULL EVENTS IN `shop_dn1`"),
+            ("SHOW FUNCTION STATUS LIKE 'shop'", "SHOW FUNCTION STATUS LIKE 'shop'"),
+            ("SELECT * FROM we`ird.t", "SELECT * FROM we`ird.t"),
+            ("SELECT * FROM `we``ird`.t", "SELECT * FROM `p``q`.t"),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(as_written(sql), expected, "{sql}");
         }
     }
 

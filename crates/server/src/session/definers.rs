@@ -192,16 +192,11 @@ impl Session {
             .definers(&db)
             .inspect_err(|e| tracing::warn!(database = %db, error = %e, "definers not read"))
             .ok()?;
-        // A view's text names databases by their physical names: always answered
-        // here, so they are put back to the logical ones.
-        let view = matches!(
-            show,
-            DefinerShow::Create {
-                kind: StoredObject::View,
-                ..
-            }
-        );
-        if records.is_empty() && !view {
+        // A view's, routine's, trigger's or event's text names databases by their
+        // physical names: always answered here, so they are put back to the logical
+        // ones (SHOW EVENTS shows no text).
+        let texts = !matches!(show, DefinerShow::Events { .. });
+        if records.is_empty() && !texts {
             return None;
         }
         let text = self.rewrite_schemas(sql);
@@ -240,9 +235,7 @@ impl Session {
                     if let Some(replaced) = definer.as_ref().and_then(|d| with_definer(value, d)) {
                         *value = replaced;
                     }
-                    if view {
-                        *value = super::views::logical_schemas(&self.ctx.topology, value);
-                    }
+                    *value = super::views::logical_schemas(&self.ctx.topology, value);
                 }
             }
             DefinerShow::Triggers { .. } | DefinerShow::Events { .. } => {
@@ -250,6 +243,11 @@ impl Session {
                     DefinerShow::Triggers { .. } => (StoredObject::Trigger, "Trigger"),
                     _ => (StoredObject::Event, "Name"),
                 };
+                if let (DefinerShow::Triggers { .. }, Some(i)) = (show, find(&["Statement"])) {
+                    for value in rows.iter_mut().filter_map(|row| row.get_mut(i)?.as_mut()) {
+                        *value = super::views::logical_schemas(&self.ctx.topology, value);
+                    }
+                }
                 if let (Some(n), Some(d)) = (find(&[name_column]), find(&["Definer"])) {
                     for row in &mut rows {
                         let name = row.get(n).cloned().flatten();
@@ -333,9 +331,13 @@ pub(super) fn information_schema_columns(
             ));
         }
     }
-    let definition = (table.eq_ignore_ascii_case("VIEWS"))
-        .then(|| logical_view_definitions(visible))
-        .flatten();
+    let text_column = match table.to_ascii_uppercase().as_str() {
+        "VIEWS" => "VIEW_DEFINITION",
+        "ROUTINES" => "ROUTINE_DEFINITION",
+        "TRIGGERS" => "ACTION_STATEMENT",
+        _ => "EVENT_DEFINITION",
+    };
+    let definition = logical_definitions(text_column, visible);
     if cases.is_empty() && definition.is_none() {
         return None;
     }
@@ -346,7 +348,7 @@ pub(super) fn information_schema_columns(
             .iter()
             .map(|c| match (*c, &case, &definition) {
                 ("DEFINER", Some(case), _) => case.clone(),
-                ("VIEW_DEFINITION", _, Some(definition)) => definition.clone(),
+                (c, _, Some(definition)) if c == text_column => definition.clone(),
                 _ => (*c).to_string(),
             })
             .collect::<Vec<_>>()
@@ -354,24 +356,61 @@ pub(super) fn information_schema_columns(
     )
 }
 
-/// VIEW_DEFINITION with the visible databases' physical qualifiers (MariaDB qualifies
-/// every table and column with its database) replaced by their logical names, so the
-/// storage names stay hidden; None when every visible database has its own name.
-fn logical_view_definitions(visible: &[VisibleSchema]) -> Option<String> {
+/// `column` (a view's definition, or a routine's, trigger's or event's text) with the
+/// visible databases' physical qualifiers replaced by their logical names, so the
+/// storage names stay hidden and a filter on it sees the logical ones: backquoted (as
+/// MariaDB writes views and Strata sends qualifiers written so) and bare (a body keeps
+/// a bare qualifier bare). None when every visible database has its own name.
+fn logical_definitions(column: &str, visible: &[VisibleSchema]) -> Option<String> {
     let quoted = |name: &str| sql_string(&format!("`{}`.", name.replace('`', "``")));
     let renamed: Vec<&VisibleSchema> = visible.iter().filter(|s| s.physical != s.logical).collect();
     if renamed.is_empty() {
         return None;
     }
-    let mut expr = "VIEW_DEFINITION".to_string();
+    let mut expr = column.to_string();
     for schema in renamed {
         expr = format!(
             "REPLACE({expr}, {}, {})",
             quoted(&schema.physical),
             quoted(&schema.logical)
         );
+        if let Some(pattern) = bare_qualifier_pattern(&schema.physical) {
+            let logical = if bare_name(&schema.logical) {
+                schema.logical.to_string()
+            } else {
+                format!("`{}`", schema.logical.replace('`', "``"))
+            };
+            expr = format!(
+                "REGEXP_REPLACE({expr}, {}, {})",
+                sql_string(&pattern),
+                sql_string(&logical.replace('\\', "\\\\"))
+            );
+        }
     }
-    Some(format!("{expr} AS VIEW_DEFINITION"))
+    Some(format!("{expr} AS {column}"))
+}
+
+/// True when `name` is made of letters, digits, `_` and `$` only (not starting with
+/// a digit), as Strata sends a bare qualifier bare.
+fn bare_name(name: &str) -> bool {
+    name.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+}
+
+/// The PCRE pattern of `physical` written bare as a qualifier (not inside a longer name,
+/// followed by a dot); None when it could not be written bare.
+fn bare_qualifier_pattern(physical: &str) -> Option<String> {
+    (bare_name(physical) && !strata_sql::keywords::is_reserved(&physical.to_ascii_uppercase()))
+        .then(|| {
+            format!(
+                "(?-i)(?<![[:alnum:]_$`]){}(?=\\s*\\.)",
+                physical.replace('$', "\\$")
+            )
+        })
 }
 
 /// MariaDB 10.11's columns of information_schema.VIEWS, in order.

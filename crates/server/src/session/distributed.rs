@@ -769,7 +769,7 @@ pub(super) fn rewrite_schemas(
     sql: &str,
     dnid: Option<DataNodeId>,
 ) -> String {
-    strata_sql::rewrite_schema_names(sql, |name| {
+    strata_sql::rewrite_schema_names_as_written(sql, |name| {
         let db = topology.db(name)?;
         let target = dnid
             .filter(|d| db.data_nodes.contains(d))

@@ -230,12 +230,13 @@ impl Session {
     }
 }
 
-/// `text` (a view's definition as a storage node shows it) with each database qualifier
-/// that is the physical name of a logical database (on any of its data nodes) replaced
-/// by the logical name, so storage names never reach the client.
+/// `text` (a view's definition or a routine's, trigger's or event's text as a storage
+/// node shows it) with each database qualifier that is the physical name of a logical
+/// database (on any of its data nodes) replaced by the logical name, so storage names
+/// never reach the client; a bare qualifier stays bare, so a body reads as written.
 pub(super) fn logical_schemas(topology: &crate::context::Topology, text: &str) -> String {
     let dbs = topology.dbs();
-    strata_sql::rewrite_schema_names(text, |name| {
+    strata_sql::rewrite_schema_names_as_written(text, |name| {
         dbs.iter()
             .find(|db| {
                 db.data_nodes
