@@ -27,6 +27,14 @@ pub(crate) fn plan_query(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
+    // A text statement's argument-less calls hold the session's value already (the
+    // session writes it in); what is left would be a storage connection's own value, or
+    // set one that each data node running it keeps for itself.
+    if calls_any(&query, &["LAST_INSERT_ID"]) {
+        return Err(PlanError::unsupported(
+            "LAST_INSERT_ID() evaluated by the data nodes (in a prepared statement, or LAST_INSERT_ID(expr) in a SELECT)",
+        ));
+    }
     plan_native(src, query, ctx, catalog)
         .or_else(|refusal| crate::materialize::instead_of(src, ctx, catalog, refusal))
 }

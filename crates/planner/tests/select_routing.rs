@@ -271,7 +271,7 @@ fn reads_refused_for_more_than_their_shape_keep_their_refusal() {
         ),
         (
             "SELECT * FROM orders WHERE id IN (SELECT oid FROM orders2) AND id > LAST_INSERT_ID()",
-            "subqueries over sharded tables across data nodes",
+            "LAST_INSERT_ID() evaluated by the data nodes (in a prepared statement, or LAST_INSERT_ID(expr) in a SELECT)",
         ),
         // SELECT ... INTO writes variables or a file.
         (

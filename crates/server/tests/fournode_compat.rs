@@ -403,3 +403,46 @@ async fn the_session_timestamp_and_time_zone_hold_on_every_node_a_statement_uses
     .await?;
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+/// LAST_INSERT_ID() inside a statement the data nodes run is the session's value, not
+/// the one of whichever storage connection runs it (odbc).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_insert_id_inside_a_statement_is_the_sessions() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnl", "fnlref").await?;
+    let tables = [("li", "id INT AUTO_INCREMENT PRIMARY KEY, b INT", ALL_NODES)];
+    create_on_both(&mut strata, &mut reference, &tables, &[]).await?;
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            ("INSERT INTO li (b) VALUES (7)", false),
+            ("SELECT LAST_INSERT_ID()", true),
+            ("SELECT id, LAST_INSERT_ID() FROM li", true),
+            (
+                "SELECT id, LAST_INSERT_ID() + 1 AS n FROM li WHERE id = 1",
+                true,
+            ),
+            ("SELECT COUNT(*) FROM li WHERE id = LAST_INSERT_ID()", true),
+            // An explicit value leaves it as it was.
+            ("INSERT INTO li (id, b) VALUES (100, 8)", false),
+            ("SELECT id, LAST_INSERT_ID() FROM li ORDER BY id", true),
+            ("INSERT INTO li (b) VALUES (LAST_INSERT_ID())", false),
+            ("SELECT b FROM li ORDER BY id", true),
+            // The sequence idiom: the value set on the node that holds the row.
+            (
+                "UPDATE li SET b = LAST_INSERT_ID(b + 1) WHERE id = 1",
+                false,
+            ),
+            ("SELECT LAST_INSERT_ID()", true),
+            ("SELECT id, LAST_INSERT_ID() FROM li ORDER BY id", true),
+        ],
+    )
+    .await?;
+    // Set by a SELECT the data nodes run, it would be each node's own.
+    let set = strata.query_drop("SELECT LAST_INSERT_ID(42)").await;
+    assert!(
+        matches!(&set, Err(mysql_async::Error::Server(e)) if e.code == ER_NOT_SUPPORTED_YET),
+        "{set:?}"
+    );
+    drop_and_shut_down(node, &mut strata, &db).await
+}

@@ -1,6 +1,7 @@
-//! `ROW_COUNT()` is the affected rows of the session's previous statement, which only
-//! the compute node knows: a pooled storage connection would answer with whatever
-//! statement it ran last. The compute node writes the value into the text instead.
+//! `ROW_COUNT()` is the affected rows of the session's previous statement, and
+//! `LAST_INSERT_ID()` the first value it generated, which only the compute node knows:
+//! a pooled storage connection would answer with whatever statement it (or another
+//! session on it) ran last. The compute node writes the value into the text instead.
 
 use crate::lexer::{code_tokens, Token, TokenKind};
 use crate::select_list::select_item_texts;
@@ -26,6 +27,24 @@ const LONGEST_ALIAS: usize = 250;
 /// it and has no alias is given its text as written as the alias (`(3) AS
 /// ``ROW_COUNT()```, `hex((3)) AS ``hex(row_count())```), as MySQL names it.
 pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText {
+    substitute_call(sql, "ROW_COUNT", &format!("({value})"), select)
+}
+
+/// `sql` with each call `LAST_INSERT_ID()` (without argument) replaced by the session's
+/// value, typed BIGINT UNSIGNED as the function is; select items keep their names as
+/// [`substitute_row_count`] keeps them.
+pub fn substitute_last_insert_id(sql: &str, value: u64, select: bool) -> RowCountText {
+    substitute_call(
+        sql,
+        "LAST_INSERT_ID",
+        &format!("CAST({value} AS UNSIGNED)"),
+        select,
+    )
+}
+
+/// Each argument-less call of `function` replaced by `value` (see
+/// [`substitute_row_count`]).
+fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowCountText {
     let toks: Vec<Token> = code_tokens(sql).collect();
     // Byte ranges of the outermost select list's items.
     let items: Vec<(usize, usize)> = select
@@ -43,7 +62,7 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
     let mut named = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let call = t.kind == TokenKind::Ident
-            && t.is_keyword(sql, "ROW_COUNT")
+            && t.is_keyword(sql, function)
             && !(i > 0 && toks[i - 1].is_punct(sql, "."))
             && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
             && toks.get(i + 2).is_some_and(|n| n.is_punct(sql, ")"));
@@ -61,8 +80,9 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
                     Some(true) => {}
                     Some(false) if item_end - item_start <= LONGEST_ALIAS => {
                         out.push_str(&sql[last..t.span.start]);
-                        out.push_str(&format!("({value})"));
-                        let rest = substitute_row_count(&sql[call_end..item_end], value, false);
+                        out.push_str(value);
+                        let rest =
+                            substitute_call(&sql[call_end..item_end], function, value, false);
                         match rest {
                             RowCountText::Substituted(r) => out.push_str(&r),
                             _ => out.push_str(&sql[call_end..item_end]),
@@ -81,7 +101,7 @@ pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText
             continue;
         }
         out.push_str(&sql[last..t.span.start]);
-        out.push_str(&format!("({value})"));
+        out.push_str(value);
         last = call_end;
     }
     if last == 0 {
@@ -121,7 +141,7 @@ fn has_alias(item: &str) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::{substitute_row_count, RowCountText};
+    use super::{substitute_last_insert_id, substitute_row_count, RowCountText};
 
     fn text(sql: &str, value: i64, select: bool) -> Option<String> {
         match substitute_row_count(sql, value, select) {
@@ -154,6 +174,20 @@ mod tests {
         ] {
             assert_eq!(text(sql, 2, true), None, "{sql}");
         }
+    }
+
+    #[test]
+    fn last_insert_id_calls_become_the_sessions_value() {
+        let sub = |sql: &str| match substitute_last_insert_id(sql, 7, true) {
+            RowCountText::Substituted(s) => Some(s),
+            _ => None,
+        };
+        assert_eq!(
+            sub("SELECT id, LAST_INSERT_ID() FROM t WHERE id = last_insert_id()").as_deref(),
+            Some("SELECT id, CAST(7 AS UNSIGNED) AS `LAST_INSERT_ID()` FROM t WHERE id = CAST(7 AS UNSIGNED)")
+        );
+        // With an argument it sets the value: not a read of it.
+        assert_eq!(sub("SELECT LAST_INSERT_ID(5)"), None);
     }
 
     #[test]

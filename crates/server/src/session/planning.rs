@@ -495,8 +495,19 @@ impl Session {
                 let physical = self.physical_of(route.dnid);
                 let text = route.sql.as_str();
                 let bytes = if text == sql { raw } else { text.as_bytes() };
-                self.forward_to(route.dnid, physical, text, bytes, more)
-                    .await?
+                let before = self.state.last_insert_id;
+                let answer = self
+                    .forward_to(route.dnid, physical, text, bytes, more)
+                    .await?;
+                // The node's OK packet reports an explicit AUTO_INCREMENT value too;
+                // LAST_INSERT_ID() changes only with a value the planner generated (or
+                // one a LAST_INSERT_ID(expr) set, which the node reported).
+                if route.reply == Reply::Ok
+                    && !strata_sql::contains_ignore_ascii_case(text.as_bytes(), b"last_insert_id")
+                {
+                    self.state.last_insert_id = planned.insert_id.unwrap_or(before);
+                }
+                answer
             }
             Plan::Write(write) => self.execute_write(write, planned.insert_id, more).await?,
             Plan::Query(query) => self.execute_query(query, reply, Some(sql)).await?,

@@ -267,8 +267,33 @@ impl Session {
             Some(c) => (c.as_str(), c.as_bytes()),
             None => (sql, raw),
         };
+        // LAST_INSERT_ID() likewise: the storage connection's is not the session's.
+        let identified = if bytes.underscore()
+            && kind != StatementKind::Create
+            && contains_ignore_ascii_case(sql.as_bytes(), b"last_insert_id")
+            && !strata_sql::split::is_compound_statement(sql)
+        {
+            let select = kind == StatementKind::Select;
+            match strata_sql::substitute_last_insert_id(sql, self.state.last_insert_id, select) {
+                strata_sql::RowCountText::Substituted(text) => Some(text),
+                strata_sql::RowCountText::Unchanged => None,
+                strata_sql::RowCountText::NamesColumn => {
+                    self.err(&MysqlError::not_supported(
+                        "LAST_INSERT_ID() in a select item whose alias cannot be told from its expression (give it an alias)",
+                    ));
+                    return Ok(Answer::Failed);
+                }
+            }
+        } else {
+            None
+        };
+        let (sql, raw): (&str, &[u8]) = match &identified {
+            Some(c) => (c.as_str(), c.as_bytes()),
+            None => (sql, raw),
+        };
         // The digest of a masked text is not the statement's.
-        let as_sent = matches!(masked, Cow::Borrowed(_)) && counted.is_none();
+        let as_sent =
+            matches!(masked, Cow::Borrowed(_)) && counted.is_none() && identified.is_none();
         self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
@@ -552,6 +577,21 @@ impl Session {
                 }
                 if out.last_insert_id != 0 {
                     self.state.last_insert_id = out.last_insert_id;
+                }
+                // LAST_INSERT_ID(expr) set the connection's value, which a result set
+                // does not report: read it back (argument-less calls were substituted).
+                if out.error.is_none()
+                    && contains_ignore_ascii_case(sql.as_bytes(), b"last_insert_id")
+                {
+                    match lease.query("SELECT LAST_INSERT_ID()").await {
+                        Ok(rows) => {
+                            let value = rows.first().and_then(|r| r.first().cloned().flatten());
+                            if let Some(id) = value.and_then(|v| v.parse().ok()) {
+                                self.state.last_insert_id = id;
+                            }
+                        }
+                        Err(_) => lease.mark_broken(),
+                    }
                 }
                 if out.warnings > 0 {
                     self.backends.keep_for_warnings = true;
