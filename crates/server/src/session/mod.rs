@@ -42,6 +42,7 @@ mod databases;
 mod definers;
 mod distributed;
 mod dynamic;
+mod dynamic_planned;
 mod fence;
 mod firewall;
 mod flush;
@@ -747,6 +748,8 @@ impl Session {
         self.state.last_insert_id = 0;
         self.state.row_count = -1;
         self.prepared.statements.clear();
+        self.prepared.shows.clear();
+        self.prepared.texts.clear();
     }
 
     async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {
