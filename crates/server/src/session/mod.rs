@@ -747,9 +747,7 @@ impl Session {
         self.backends.keep_for_warnings = false;
         self.state.last_insert_id = 0;
         self.state.row_count = -1;
-        self.prepared.statements.clear();
-        self.prepared.shows.clear();
-        self.prepared.texts.clear();
+        self.prepared.forget_all();
     }
 
     async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {

@@ -66,6 +66,15 @@ impl Default for PreparedStatements {
     }
 }
 
+impl PreparedStatements {
+    /// Forgets every statement (a connection reset or change of user).
+    pub fn forget_all(&mut self) {
+        self.statements.clear();
+        self.shows.clear();
+        self.texts.clear();
+    }
+}
+
 /// The error for a COM_STMT_EXECUTE whose body does not decode.
 fn malformed_execute(e: &ExecuteError) -> MysqlError {
     MysqlError::new(codes::HANDSHAKE, format!("Malformed COM_STMT_EXECUTE: {e}"))
