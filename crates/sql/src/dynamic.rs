@@ -244,6 +244,97 @@ const PURE_FUNCTIONS: &[&str] = &[
     "FROM_BASE64",
 ];
 
+/// One value of `EXECUTE ... USING v1, v2, ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsingValue<'a> {
+    /// An expression the compute node may evaluate (`SELECT <text>`) without side effects.
+    Evaluable(&'a str),
+    /// A subquery or stored function, which MariaDB refuses (1970).
+    Subquery,
+    /// `DEFAULT`, `IGNORE` or another expression whose value cannot be known here.
+    Opaque,
+}
+
+/// The values of the USING clause of `EXECUTE name` or `EXECUTE IMMEDIATE source`
+/// (empty without one), split at top-level commas.
+pub fn using_values(sql: &str) -> Vec<UsingValue<'_>> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut depth = 0usize;
+    let mut start = None;
+    for (i, t) in toks.iter().enumerate() {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && t.is_keyword(sql, "USING") {
+            start = Some(i + 1);
+            break;
+        }
+    }
+    let Some(start) = start else {
+        return Vec::new();
+    };
+    let mut items: Vec<&[Token]> = Vec::new();
+    let mut from = start;
+    depth = 0;
+    let mut end = toks.len();
+    for (i, t) in toks.iter().enumerate().skip(start) {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && t.is_punct(sql, ",") {
+            items.push(toks.get(from..i).unwrap_or_default());
+            from = i + 1;
+        } else if depth == 0 && t.is_punct(sql, ";") {
+            end = i;
+            break;
+        }
+    }
+    items.push(toks.get(from..end).unwrap_or_default());
+    items
+        .into_iter()
+        .map(|item| match item {
+            [] => UsingValue::Opaque,
+            [only] if only.is_keyword(sql, "DEFAULT") || only.is_keyword(sql, "IGNORE") => {
+                UsingValue::Opaque
+            }
+            [first, .., last] | [first @ last] => {
+                match classify_expression(sql, item, first, last) {
+                    DynamicSource::Evaluable(text) => UsingValue::Evaluable(text),
+                    DynamicSource::Subquery => UsingValue::Subquery,
+                    _ => UsingValue::Opaque,
+                }
+            }
+        })
+        .collect()
+}
+
+/// For each `?` parameter of a statement text, in order: whether it is a row count or
+/// offset of a LIMIT clause (`LIMIT ?`, `LIMIT ?, ?`, `LIMIT ? OFFSET ?`), where the
+/// value must be written as an integer.
+pub fn placeholders(sql: &str) -> Vec<bool> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != TokenKind::Placeholder {
+            continue;
+        }
+        let before = |n: usize| i.checked_sub(n).and_then(|j| toks.get(j));
+        let limit_word = |t: Option<&Token>| {
+            t.is_some_and(|t| t.is_keyword(sql, "LIMIT") || t.is_keyword(sql, "OFFSET"))
+        };
+        let in_limit = limit_word(before(1))
+            || (before(1).is_some_and(|c| c.is_punct(sql, ","))
+                && before(2).is_some_and(|v| {
+                    v.kind == TokenKind::Placeholder || v.kind == TokenKind::Integer
+                })
+                && before(3).is_some_and(|l| l.is_keyword(sql, "LIMIT")));
+        out.push(in_limit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +422,35 @@ mod tests {
             prepared_name("DROP PREPARE S", StatementKind::Deallocate).as_deref(),
             Some("s")
         );
+    }
+}
+
+#[cfg(test)]
+mod using_tests {
+    use super::*;
+
+    #[test]
+    fn using_values_and_limit_placeholders() {
+        use UsingValue::*;
+        assert_eq!(
+            using_values("EXECUTE s USING @a, 1, CONCAT('x', @b), DEFAULT"),
+            vec![
+                Evaluable("@a"),
+                Evaluable("1"),
+                Evaluable("CONCAT('x', @b)"),
+                Opaque
+            ]
+        );
+        assert_eq!(
+            using_values("EXECUTE IMMEDIATE 'SELECT ?' USING (SELECT 1)"),
+            vec![Subquery]
+        );
+        assert!(using_values("EXECUTE s").is_empty());
+        assert_eq!(
+            placeholders("SELECT ? FROM t WHERE a = '?' AND b = ? LIMIT ?, ?"),
+            vec![false, false, true, true]
+        );
+        assert_eq!(placeholders("SELECT 1 LIMIT ? OFFSET ?"), vec![true, true]);
+        assert_eq!(placeholders("SELECT 1 LIMIT 2, ?"), vec![true]);
     }
 }

@@ -5,8 +5,8 @@
 //! again, with the same value, when the storage node runs the statement); its value is
 //! then checked and authorized like any statement. Other expressions stay refused: their
 //! text is known only where they run. Over several data nodes `EXECUTE IMMEDIATE` runs
-//! its text as the statement itself, planned like any, and `PREPARE ... FROM` is
-//! refused (its `EXECUTE` would reach the home data node only). A SHOW the session
+//! its text as the statement itself, planned like any, and `PREPARE ... FROM` keeps
+//! its text in the session (see `dynamic_planned.rs`). A SHOW the session
 //! answers itself is kept here when prepared and run as the text statement at EXECUTE.
 
 use strata_protocol::{codes, MysqlError};
@@ -58,19 +58,6 @@ impl Session {
         self.authorize(text, classify(text))
     }
 
-    /// `PREPARE s FROM` a text that would need the planner (a database over several data
-    /// nodes): refused, since `EXECUTE s` would run on the home data node only.
-    pub(super) fn prepare_over_nodes(&self, sql: &str, text: Option<&str>) -> Option<MysqlError> {
-        let text = statement_text(sql, text, StatementKind::Prepare)?;
-        let text = text.as_ref();
-        self.needs_planner(text, classify(text), ByteSummary::of(text.as_bytes()))
-            .then(|| {
-                MysqlError::not_supported(
-                    "PREPARE ... FROM in a database over several data nodes (use EXECUTE IMMEDIATE or a server-side prepared statement)",
-                )
-            })
-    }
-
     /// `PREPARE s FROM` a statement over information_schema: the same PREPARE of the
     /// text restricted as a read of it would be (what the client may see as of PREPARE
     /// time, as privileges are checked then). None when the text reads no
@@ -118,10 +105,6 @@ impl Session {
                 codes::UNSUPPORTED_PS,
                 "This command is not supported in the prepared statement protocol yet",
             ))
-        } else if dynamic_source(sql, StatementKind::Execute).is_some_and(|d| d.using) {
-            Some(MysqlError::not_supported(
-                "EXECUTE IMMEDIATE ... USING over several data nodes",
-            ))
         } else {
             None
         };
@@ -149,6 +132,7 @@ impl Session {
     ) -> Option<Result<Answer, SessionError>> {
         let name = strata_sql::dynamic::prepared_name(sql, StatementKind::Prepare)?;
         self.prepared.shows.remove(&name);
+        self.prepared.texts.remove(&name);
         let inner = statement_text(sql, text, StatementKind::Prepare)?;
         let inner = inner.as_ref();
         if classify(inner) != StatementKind::Show
@@ -228,13 +212,13 @@ impl Session {
     }
 }
 
-fn quote_ident(name: &str) -> String {
+pub(super) fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
 /// The text a dynamic statement runs: `text` when the caller has it, else the literal
 /// `sql` names (None when it names none).
-fn statement_text<'a>(
+pub(super) fn statement_text<'a>(
     sql: &str,
     text: Option<&'a str>,
     kind: StatementKind,

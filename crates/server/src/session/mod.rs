@@ -42,6 +42,7 @@ mod databases;
 mod definers;
 mod distributed;
 mod dynamic;
+mod dynamic_planned;
 mod fence;
 mod firewall;
 mod flush;
@@ -746,7 +747,7 @@ impl Session {
         self.backends.keep_for_warnings = false;
         self.state.last_insert_id = 0;
         self.state.row_count = -1;
-        self.prepared.statements.clear();
+        self.prepared.forget_all();
     }
 
     async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {

@@ -51,6 +51,8 @@ pub(super) struct PreparedStatements {
     pub next_id: u32,
     /// SHOWs of `PREPARE name FROM` the session answers itself, by lower-case name.
     pub shows: HashMap<String, Arc<str>>,
+    /// Texts of `PREPARE name FROM` that need the planner, by lower-case name.
+    pub texts: HashMap<String, Arc<str>>,
 }
 
 impl Default for PreparedStatements {
@@ -59,7 +61,17 @@ impl Default for PreparedStatements {
             statements: HashMap::new(),
             next_id: 1,
             shows: HashMap::new(),
+            texts: HashMap::new(),
         }
+    }
+}
+
+impl PreparedStatements {
+    /// Forgets every statement (a connection reset or change of user).
+    pub fn forget_all(&mut self) {
+        self.statements.clear();
+        self.shows.clear();
+        self.texts.clear();
     }
 }
 
@@ -81,7 +93,7 @@ type NodeTarget = (DataNodeId, Option<Arc<str>>);
 impl Session {
     /// The data node (and its physical database) a prepared statement runs on; None
     /// when it runs on several (only with values: see `route_prepared`).
-    fn statement_node(
+    pub(super) fn statement_node(
         &self,
         sql: &str,
         digest: &strata_sql::Digest,
@@ -581,7 +593,10 @@ fn key_literals(values: &[ParamValue<'_>], long_data: &HashMap<u16, Vec<u8>>) ->
 /// A parameter value as an SQL literal in the statement text. Strings stay in the
 /// connection's character set (only `'`, and `\` unless NO_BACKSLASH_ESCAPES, are
 /// escaped); bytes that are not UTF-8 become a hexadecimal (binary) literal.
-fn sql_literal(value: &KeyLiteral, no_backslash_escapes: bool) -> Result<String, MysqlError> {
+pub(super) fn sql_literal(
+    value: &KeyLiteral,
+    no_backslash_escapes: bool,
+) -> Result<String, MysqlError> {
     let hex = |b: &[u8]| {
         let mut s = String::with_capacity(3 + 2 * b.len());
         s.push_str("X'");

@@ -208,13 +208,18 @@ impl Session {
         if let Some(done) = self.execute_show(sql, kind, dynamic.as_deref(), more).await {
             return done;
         }
+        if let Some(done) = self
+            .execute_planned(sql, kind, dynamic.as_deref(), more)
+            .await
+        {
+            return done;
+        }
         if kind == StatementKind::Prepare {
             if let Some(done) = self.prepare_show(sql, dynamic.as_deref(), more).await {
                 return done;
             }
-            if let Some(e) = self.prepare_over_nodes(sql, dynamic.as_deref()) {
-                self.err(&e);
-                return Ok(Answer::Failed);
+            if let Some(done) = self.prepare_planned(sql, dynamic.as_deref(), more).await {
+                return done;
             }
             match self.prepare_information_schema(sql, dynamic.as_deref()) {
                 Some(Ok(text)) => return self.forward(&text, text.as_bytes(), more).await,
