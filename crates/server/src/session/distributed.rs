@@ -97,20 +97,9 @@ impl Session {
             }
         };
         let last_insert_id = insert_id.unwrap_or(combined.last_insert_id);
-        // The OK packet reports an explicit AUTO_INCREMENT value too, which LAST_INSERT_ID()
-        // keeps out of; the value set by a LAST_INSERT_ID(expr) is what the nodes report.
-        let sets_it = write
-            .parts
-            .iter()
-            .any(|p| strata_sql::contains_ignore_ascii_case(p.sql.as_bytes(), b"last_insert_id"));
-        let session_id = if sets_it {
-            last_insert_id
-        } else {
-            insert_id.unwrap_or(0)
-        };
-        if session_id != 0 {
-            self.state.last_insert_id = session_id;
-        }
+        let texts = write.parts.iter().map(|p| p.sql.as_str());
+        self.state
+            .note_planned_insert_id(insert_id, last_insert_id, texts);
         if combined.warnings > 0 {
             self.backends.keep_for_warnings = true;
         }

@@ -60,4 +60,26 @@ impl SessionState {
         self.rename = None;
         self.multi_node = false;
     }
+
+    /// LAST_INSERT_ID() after a planned write of `texts`: the value the planner
+    /// generated, else unchanged — the data nodes' OK packets report an explicit
+    /// AUTO_INCREMENT value too, which it keeps out of — unless the statement called
+    /// LAST_INSERT_ID(expr), whose value the nodes report (`reported`).
+    pub fn note_planned_insert_id<'a>(
+        &mut self,
+        generated: Option<u64>,
+        reported: u64,
+        mut texts: impl Iterator<Item = &'a str>,
+    ) {
+        let sets_it =
+            texts.any(|t| strata_sql::contains_ignore_ascii_case(t.as_bytes(), b"last_insert_id"));
+        let value = if sets_it {
+            reported
+        } else {
+            generated.unwrap_or(0)
+        };
+        if value != 0 {
+            self.last_insert_id = value;
+        }
+    }
 }
