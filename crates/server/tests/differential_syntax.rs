@@ -7,7 +7,8 @@
 //! and `||`, compound interval units, introducers before bit literals, CAST to a
 //! character set, a column's `KEY`, `BINARY expr`, ALTER TABLE's `DROP ... IF EXISTS`,
 //! `DROP KEY` and `ADD ... IF NOT EXISTS`, `!x`, `SOUNDS LIKE`, the `INTERVAL()`
-//! function, `DECIMAL(5.2)` lengths, hex ENUM values) answer as MariaDB does.
+//! function, `CHAR(n USING cs)`, COLLATE after CAST / CONVERT, `DECIMAL(5.2)` lengths,
+//! hex ENUM values) answer as MariaDB does.
 
 mod diffkit;
 
@@ -346,6 +347,23 @@ async fn mariadb_expressions_strata_reads_answer_as_mariadb_does() -> TestResult
             true,
         ),
         ("SELECT id FROM sa WHERE INTERVAL(id, 3) = 1 ORDER BY id", true),
+        // CHAR(n, ... USING cs), and COLLATE after CHAR / CAST / CONVERT.
+        (
+            "SELECT id, HEX(CHAR(id + 64 USING utf32)), CHARSET(CHAR(id, 65 USING latin1)), \
+             HEX(CONVERT(CHAR(id + 0x410 USING utf32) USING utf8mb3) COLLATE utf8mb3_general_ci), \
+             COLLATION(CAST(name AS CHAR CHARACTER SET latin1) COLLATE latin1_bin), CHAR(id) \
+             FROM sa ORDER BY id",
+            true,
+        ),
+        (
+            "SELECT id FROM sa WHERE name = CHAR(97, 110, 110 USING 'utf8mb4') COLLATE utf8mb4_bin",
+            true,
+        ),
+        (
+            "SELECT a.id, b.qty FROM sa a JOIN sb b ON a.id = b.id \
+             WHERE CONVERT(a.name USING latin1) COLLATE latin1_bin = CHAR(97, 110, 110 USING latin1)",
+            true,
+        ),
     ];
     let mut failures = differences(&mut reference, &mut strata, queries).await?;
     // Writes with the new operators; a key to route is taken from WHERE as before.
@@ -360,6 +378,28 @@ async fn mariadb_expressions_strata_reads_answer_as_mariadb_does() -> TestResult
         ("SELECT * FROM sb ORDER BY id", true),
     ];
     failures.extend(differences(&mut reference, &mut strata, written).await?);
+    // MariaDB's own casefolding tests (include/ctype_unicode_casefold_bmp.inc) build a
+    // view with EXECUTE IMMEDIATE SFORMAT(...) (there over a SEQUENCE engine table).
+    let casefold: &[(&str, bool)] = &[
+        ("SET NAMES utf8mb3 COLLATE utf8mb3_general_ci", false),
+        (
+            "EXECUTE IMMEDIATE SFORMAT('\nCREATE VIEW v_bmp AS\nSELECT\n  id AS codepoint,\n  \
+             LPAD(HEX(id),4,''0'') AS codepoint_hex4,\n  \
+             CONVERT(CHAR(id + 0x3A0 USING utf32) USING {}) COLLATE {} AS c\nFROM\n  sa', \
+             @@character_set_connection, @@collation_connection)",
+            false,
+        ),
+        ("SELECT COLLATION(c) FROM v_bmp LIMIT 1", true),
+        (
+            "SELECT codepoint_hex4, HEX(CAST(LOWER(c) AS CHAR CHARACTER SET ucs2)), \
+             HEX(CAST(UPPER(c) AS CHAR CHARACTER SET ucs2)) FROM v_bmp \
+             WHERE BINARY(c)<>BINARY(LOWER(c)) OR BINARY(c)<>BINARY(UPPER(c)) ORDER BY codepoint",
+            true,
+        ),
+        ("DROP VIEW v_bmp", false),
+        ("SET NAMES utf8mb4", false),
+    ];
+    failures.extend(differences(&mut reference, &mut strata, casefold).await?);
     // A sharding key Strata would have to compute itself is refused, never guessed.
     for sql in [
         "INSERT INTO sb VALUES (1 << 4, 1)",

@@ -6,14 +6,14 @@
 //! panics on a missing operand), `BINARY expr`, compound units in `EXTRACT` and
 //! `INTERVAL`, a charset introducer before a bit literal, `CAST(x AS CHAR CHARACTER SET
 //! cs)`, `CONVERT(x, CHAR CHARSET cs)`, a column's `KEY` / `UNIQUE KEY`, `!x` (NOT,
-//! binding as tightly as `~`), `a SOUNDS LIKE b`, the function `INTERVAL(n, n1, ...)`
-//! and ALTER TABLE's `DROP KEY name`.
+//! binding as tightly as `~`), `a SOUNDS LIKE b`, the function `INTERVAL(n, n1, ...)`,
+//! `CHAR(n, ... USING cs)` and ALTER TABLE's `DROP KEY name`.
 //!
 //! The dialect reports itself as [`MySqlDialect`] (its type id), so every MySQL rule of
 //! sqlparser still applies. What it reads prints back as MariaDB text of the same meaning
 //! (statements over several nodes are sent printed): `a << 1`, `~a`, `a AND b`, `a % b`,
 //! `CAST(a AS BINARY)`, `CONVERT(a, CHAR CHARACTER SET cs)`, `PRIMARY KEY`, `!a`,
-//! `a SOUNDS LIKE b`, `INTERVAL(a, 1, 2)`, `DROP INDEX name`. Where the
+//! `a SOUNDS LIKE b`, `INTERVAL(a, 1, 2)`, `CHAR(a USING cs)`, `DROP INDEX name`. Where the
 //! tree would let the planner decide something (pruning, HAVING), the precedences are
 //! MariaDB's, so conjuncts are the ones MariaDB sees.
 
@@ -22,7 +22,8 @@ use std::any::TypeId;
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
     AlterTableOperation, BinaryOperator, CastKind, ColumnOption, DateTimeField, Expr,
-    ExtractSyntax, Ident, Interval, ObjectName, Statement, UnaryOperator, Value,
+    ExtractSyntax, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
+    Ident, Interval, ObjectName, ObjectNamePart, Statement, UnaryOperator, Value,
 };
 use sqlparser::dialect::{Dialect, MySqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
@@ -158,6 +159,87 @@ fn convert(parser: &mut Parser) -> Result<Expr, ParserError> {
         target_before_value: false,
         styles: Vec::new(),
     })
+}
+
+/// True when the expression about to be read is a column's `DEFAULT` (signs and NOT
+/// aside): a `COLLATE` after it is the column's, as sqlparser reads it in a column
+/// definition (its state saying so is not public).
+fn is_column_default(parser: &Parser) -> bool {
+    for i in (0..parser.index()).rev() {
+        match &parser.token_at(i).token {
+            Token::Whitespace(_)
+            | Token::Minus
+            | Token::Plus
+            | Token::Tilde
+            | Token::ExclamationMark
+            | Token::DoubleExclamationMark
+            | Token::ExclamationMarkTilde => {}
+            Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::NOT => {}
+            Token::Word(w) => return w.quote_style.is_none() && w.keyword == Keyword::DEFAULT,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// `expr` with the `COLLATE name` that follows it, which sqlparser reads after the
+/// expressions it reads itself but not after a dialect's; none after a column's DEFAULT.
+fn collated(parser: &mut Parser, expr: Expr, column_default: bool) -> Result<Expr, ParserError> {
+    if !column_default && parser.parse_keyword(Keyword::COLLATE) {
+        Ok(Expr::Collate {
+            expr: Box::new(expr),
+            collation: parser.parse_object_name(false)?,
+        })
+    } else {
+        Ok(expr)
+    }
+}
+
+/// `CHAR(n, ... USING cs)`, after `CHAR`: a call `CHAR` whose last argument is `n USING
+/// cs` (a `USING` operator before the name, written verbatim), so that it prints back
+/// as written; an error when there is no `USING` (sqlparser reads that call itself).
+fn char_using(parser: &mut Parser, name: Ident) -> Result<Expr, ParserError> {
+    parser.expect_token(&Token::LParen)?;
+    let mut args = vec![parser.parse_expr()?];
+    while parser.consume_token(&Token::Comma) {
+        args.push(parser.parse_expr()?);
+    }
+    parser.expect_keyword_is(Keyword::USING)?;
+    // MariaDB's charset_name: a name (BINARY included) or a quoted string.
+    let next = parser.next_token();
+    let charset = match next.token {
+        Token::Word(w) => match w.quote_style {
+            Some(q) => Ident::with_quote(q, w.value).to_string(),
+            None => w.value,
+        },
+        Token::SingleQuotedString(s) => Value::SingleQuotedString(s).to_string(),
+        _ => return parser.expected("a character set name", next),
+    };
+    parser.expect_token(&Token::RParen)?;
+    let last = args.pop().map(|n| Expr::BinaryOp {
+        left: Box::new(n),
+        op: BinaryOperator::Custom("USING".to_string()),
+        right: Box::new(Expr::value(Value::Placeholder(charset))),
+    });
+    let args = args
+        .into_iter()
+        .chain(last)
+        .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+        .collect();
+    Ok(Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args,
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    }))
 }
 
 /// `INTERVAL expr unit`, after `INTERVAL`; a compound unit is kept as its name.
@@ -436,12 +518,32 @@ impl Dialect for MariaDbDialect {
                 Some(extract(parser))
             }
             Token::Word(_) if is_word(&next, Keyword::CAST) && after == Token::LParen => {
+                let column_default = is_column_default(parser);
                 parser.next_token();
-                Some(cast(parser))
+                Some(cast(parser).and_then(|e| collated(parser, e, column_default)))
+            }
+            // `CHAR(n, ... USING cs)`; without USING, sqlparser's own call.
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && is_word(&next, Keyword::CHAR)
+                    && after == Token::LParen =>
+            {
+                let name = Ident::new(w.value);
+                let column_default = is_column_default(parser);
+                let read = parser.maybe_parse(|p| {
+                    p.next_token();
+                    char_using(p, name.clone())
+                });
+                match read {
+                    Ok(Some(call)) => Some(collated(parser, call, column_default)),
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e)),
+                }
             }
             Token::Word(_) if is_word(&next, Keyword::CONVERT) && after == Token::LParen => {
+                let column_default = is_column_default(parser);
                 parser.next_token();
-                Some(convert(parser))
+                Some(convert(parser).and_then(|e| collated(parser, e, column_default)))
             }
             // `_cs b'0101'`: an introducer before a bit literal.
             Token::Word(w)
@@ -545,7 +647,7 @@ impl Dialect for MariaDbDialect {
 
 #[cfg(test)]
 mod tests {
-    use sqlparser::ast::{BinaryOperator, Expr, SelectItem, SetExpr, Statement};
+    use sqlparser::ast::{BinaryOperator, ColumnOption, Expr, SelectItem, SetExpr, Statement};
 
     use super::super::parse_one;
 
@@ -645,10 +747,33 @@ mod tests {
             ("BINARY a", "CAST(a AS BINARY)"),
             ("BINARY a = 'x'", "CAST(a AS BINARY) = 'x'"),
             ("BINARY 'x' + 1", "CAST('x' AS BINARY) + 1"),
+            ("CHAR(seq USING utf32)", "CHAR(seq USING utf32)"),
+            (
+                "char(65, a + 1 using 'latin1')",
+                "char(65, a + 1 USING 'latin1')",
+            ),
+            ("CHAR(65 USING `binary`)", "CHAR(65 USING `binary`)"),
+            (
+                "CONVERT(CHAR(a USING utf32) USING utf8mb3) COLLATE utf8mb3_general_ci",
+                "CONVERT(CHAR(a USING utf32) USING utf8mb3) COLLATE utf8mb3_general_ci",
+            ),
+            ("CHAR(65, 66)", "CHAR(65, 66)"),
+            (
+                "CAST(a AS CHAR CHARSET latin1) COLLATE latin1_bin",
+                "CONVERT(a, CHAR CHARACTER SET latin1) COLLATE latin1_bin",
+            ),
+            ("CAST(a AS SIGNED) COLLATE x", "CAST(a AS SIGNED) COLLATE x"),
         ] {
             assert_eq!(item(sql).to_string(), printed, "{sql}");
         }
         assert!(parse_one("SELECT d + INTERVAL 1 FORTNIGHT").is_err());
+        for sql in [
+            "SELECT CHAR(1 USING)",
+            "SELECT CHAR(USING utf8)",
+            "SELECT CHAR(1 USING 2)",
+        ] {
+            assert!(parse_one(sql).is_err(), "{sql}");
+        }
     }
 
     #[test]
@@ -686,6 +811,27 @@ mod tests {
         ));
         for sql in ["SELECT !", "SELECT a SOUNDS LIKE", "SELECT INTERVAL(1)"] {
             assert!(parse_one(sql).is_err(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_collate_after_a_columns_default_is_the_columns() {
+        for sql in [
+            "CREATE TABLE t (c VARCHAR(9) DEFAULT CONVERT('a' USING latin1) COLLATE latin1_bin)",
+            "CREATE TABLE t (c VARCHAR(9) DEFAULT CAST(1 AS CHAR) COLLATE latin1_bin)",
+            "CREATE TABLE t (c VARCHAR(9) DEFAULT CHAR(97 USING latin1) COLLATE latin1_bin)",
+        ] {
+            let Statement::CreateTable(t) = parse_one(sql).expect("parses") else {
+                panic!("{sql}: not a CREATE TABLE")
+            };
+            let options: Vec<_> = t.columns[0].options.iter().map(|o| &o.option).collect();
+            assert!(
+                matches!(
+                    options[..],
+                    [ColumnOption::Default(_), ColumnOption::Collation(_)]
+                ),
+                "{sql}: {options:?}"
+            );
         }
     }
 
