@@ -757,3 +757,90 @@ async fn a_routine_may_flush_the_tables_and_status_a_client_may_flush() -> TestR
     sides.strata.query_drop(format!("DROP USER {user}")).await?;
     sides.shut_down().await
 }
+
+/// analyze_stmt_privileges: `ANALYZE <stmt>` runs the statement and `EXPLAIN <stmt>` shows
+/// its plan; both need the statement's own privileges, and MariaDB answers its 1142.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_and_explain_need_the_privileges_of_their_statement() -> TestResult {
+    let (node, mut c, db) = node_with_same_names().await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS t1",
+            "CREATE TABLE t1 (i INT, c VARCHAR(8))",
+            "INSERT INTO t1 VALUES (1,'foo'),(2,'bar')",
+            "DROP USER IF EXISTS analyzer",
+            "CREATE USER analyzer IDENTIFIED BY 'pw'",
+            &format!("GRANT SELECT ON {db}.t1 TO analyzer"),
+        ],
+    )
+    .await?;
+    let mut u = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        "analyzer",
+        "pw",
+        None,
+    ))
+    .await?;
+    let t1 = format!("{db}.t1");
+    // Without a current database, as the MariaDB test connects.
+    for (sql, command) in [
+        (format!("ANALYZE UPDATE {t1} SET i = 5"), "UPDATE"),
+        (
+            format!("ANALYZE FORMAT=JSON UPDATE {t1} SET i = 5"),
+            "UPDATE",
+        ),
+        (format!("EXPLAIN UPDATE {t1} SET i = 5"), "UPDATE"),
+        (format!("ANALYZE DELETE FROM {t1} WHERE i = 5"), "DELETE"),
+        (format!("EXPLAIN FORMAT=JSON DELETE FROM {t1}"), "DELETE"),
+        (format!("ANALYZE INSERT INTO {t1} VALUES (3,'x')"), "INSERT"),
+        (
+            format!("EXPLAIN EXTENDED INSERT INTO {t1} VALUES (3,'x')"),
+            "INSERT",
+        ),
+    ] {
+        let (code, message) = error_of(&mut u, &sql).await;
+        assert_eq!(code, Some(1142), "{sql}: {message}");
+        assert!(
+            message.contains(&format!("{command} command denied to user 'analyzer'")),
+            "{sql}: {message}"
+        );
+    }
+    // What the account may do it may analyze and explain.
+    u.query_drop(format!("ANALYZE SELECT * FROM {t1}")).await?;
+    u.query_drop(format!("EXPLAIN FORMAT=JSON SELECT * FROM {t1}"))
+        .await?;
+    run_all(
+        &mut c,
+        &[&format!("REVOKE SELECT ON {db}.t1 FROM analyzer")],
+    )
+    .await?;
+    drop(u);
+    let mut u = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        "analyzer",
+        "pw",
+        None,
+    ))
+    .await?;
+    for sql in [
+        format!("SELECT * FROM {t1}"),
+        format!("EXPLAIN SELECT * FROM {t1}"),
+        format!("ANALYZE SELECT * FROM {t1}"),
+        format!("ANALYZE FORMAT=JSON SELECT * FROM {t1}"),
+    ] {
+        let (code, message) = error_of(&mut u, &sql).await;
+        assert_eq!(code, Some(1142), "{sql}: {message}");
+        assert!(
+            message.contains("SELECT command denied"),
+            "{sql}: {message}"
+        );
+    }
+    // Nothing ran.
+    assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM t1").await?, 2);
+    drop(u);
+    run_all(&mut c, &["DROP USER analyzer"]).await?;
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
