@@ -757,3 +757,173 @@ async fn a_routine_may_flush_the_tables_and_status_a_client_may_flush() -> TestR
     sides.strata.query_drop(format!("DROP USER {user}")).await?;
     sides.shut_down().await
 }
+
+/// analyze_stmt_privileges: `ANALYZE <stmt>` runs the statement and `EXPLAIN <stmt>` shows
+/// its plan; both need the statement's own privileges, and MariaDB answers its 1142.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_and_explain_need_the_privileges_of_their_statement() -> TestResult {
+    let (node, mut c, db) = node_with_same_names().await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS t1",
+            "CREATE TABLE t1 (i INT, c VARCHAR(8))",
+            "INSERT INTO t1 VALUES (1,'foo'),(2,'bar')",
+            "DROP USER IF EXISTS analyzer",
+            "CREATE USER analyzer IDENTIFIED BY 'pw'",
+            &format!("GRANT SELECT ON {db}.t1 TO analyzer"),
+        ],
+    )
+    .await?;
+    let mut u = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        "analyzer",
+        "pw",
+        None,
+    ))
+    .await?;
+    let t1 = format!("{db}.t1");
+    // Without a current database, as the MariaDB test connects.
+    for (sql, command) in [
+        (format!("ANALYZE UPDATE {t1} SET i = 5"), "UPDATE"),
+        (
+            format!("ANALYZE FORMAT=JSON UPDATE {t1} SET i = 5"),
+            "UPDATE",
+        ),
+        (format!("EXPLAIN UPDATE {t1} SET i = 5"), "UPDATE"),
+        (format!("ANALYZE DELETE FROM {t1} WHERE i = 5"), "DELETE"),
+        (format!("EXPLAIN FORMAT=JSON DELETE FROM {t1}"), "DELETE"),
+        (format!("ANALYZE INSERT INTO {t1} VALUES (3,'x')"), "INSERT"),
+        (
+            format!("EXPLAIN EXTENDED INSERT INTO {t1} VALUES (3,'x')"),
+            "INSERT",
+        ),
+    ] {
+        let (code, message) = error_of(&mut u, &sql).await;
+        assert_eq!(code, Some(1142), "{sql}: {message}");
+        assert!(
+            message.contains(&format!("{command} command denied to user 'analyzer'")),
+            "{sql}: {message}"
+        );
+    }
+    // What the account may do it may analyze and explain.
+    u.query_drop(format!("ANALYZE SELECT * FROM {t1}")).await?;
+    u.query_drop(format!("EXPLAIN FORMAT=JSON SELECT * FROM {t1}"))
+        .await?;
+    run_all(
+        &mut c,
+        &[&format!("REVOKE SELECT ON {db}.t1 FROM analyzer")],
+    )
+    .await?;
+    drop(u);
+    let mut u = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        "analyzer",
+        "pw",
+        None,
+    ))
+    .await?;
+    for sql in [
+        format!("SELECT * FROM {t1}"),
+        format!("EXPLAIN SELECT * FROM {t1}"),
+        format!("ANALYZE SELECT * FROM {t1}"),
+        format!("ANALYZE FORMAT=JSON SELECT * FROM {t1}"),
+    ] {
+        let (code, message) = error_of(&mut u, &sql).await;
+        assert_eq!(code, Some(1142), "{sql}: {message}");
+        assert!(
+            message.contains("SELECT command denied"),
+            "{sql}: {message}"
+        );
+    }
+    // Nothing ran.
+    assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM t1").await?, 2);
+    drop(u);
+    run_all(&mut c, &["DROP USER analyzer"]).await?;
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
+
+/// partition_key_cache: a key cache's structured variables parse, and a new value is
+/// refused as the plain storage server variable's is; show: `SHOW STATISTICS` is MariaDB's
+/// 1064; ctype_dec8: an EXECUTE IMMEDIATE text with a byte invalid in the connection's
+/// character set is MariaDB's 1300, not Strata's 1064.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_variables_unknown_show_and_invalid_dynamic_text_answer_as_mariadb() -> TestResult
+{
+    let (node, mut c) = common::node_and_conn(1).await?;
+    let storage = shared_storage(1).await?;
+    let mut direct = storage.connect(0, None).await?;
+    // A key cache no one made: MariaDB reads 0 for it.
+    let read = "SELECT @@global.onenode_kc.key_buffer_size";
+    assert_eq!(
+        first_int(&mut c, read).await?,
+        first_int(&mut direct, read).await?
+    );
+    run_all(&mut c, &["SET GLOBAL onenode_kc.key_buffer_size = 0"]).await?;
+    assert_codes(
+        &mut c,
+        &[
+            "SET @@global.onenode_kc.key_buffer_size = 1024*1024",
+            "SET GLOBAL onenode_kc.key_buffer_size = 1048576",
+            "SET GLOBAL `onenode_kc`.key_cache_block_size = 1024",
+        ],
+        1235,
+    )
+    .await;
+    let (_, message) = error_of(&mut c, "SET GLOBAL onenode_kc.key_buffer_size = 1048576").await;
+    assert!(
+        message.contains("SET GLOBAL onenode_kc.key_buffer_size to a new value"),
+        "{message}"
+    );
+    assert_eq!(first_int(&mut direct, read).await?, 0);
+    assert_eq!(
+        error_of(&mut c, "SET GLOBAL onenode_kc.no_such_thing = 1")
+            .await
+            .0,
+        Some(1193)
+    );
+    // Not statements: MariaDB's own 1064, as it words it; a known form stays 1235/1227.
+    for sql in ["SHOW STATISTICS", "SHOW FOOBAR x"] {
+        let expected = error_of(&mut direct, sql).await;
+        let got = error_of(&mut c, sql).await;
+        assert_eq!(got.0, Some(1064), "{sql}: {}", got.1);
+        assert_eq!(got, expected, "{sql}");
+    }
+    // ctype_dec8.
+    run_all(
+        &mut c,
+        &[
+            "SET NAMES dec8",
+            "SET @seq = _dec8 0xD0",
+            "SET sql_mode = ORACLE",
+        ],
+    )
+    .await?;
+    for sql in [
+        "EXECUTE IMMEDIATE CONCAT(@seq, ':=1')",
+        "EXECUTE IMMEDIATE CONCAT(@seq, '.a:=1')",
+        "EXECUTE IMMEDIATE CONCAT('a.', @seq, ':=1')",
+        "EXECUTE IMMEDIATE CONCAT('SET ', @seq, '=1')",
+    ] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1300), "{sql}: {message}");
+        assert!(
+            message.contains("Invalid dec8 character string: '\\xD0'"),
+            "{sql}: {message}"
+        );
+    }
+    // A text that starts no statement is still MariaDB's 1064; nothing is left prepared.
+    run_all(&mut c, &["SET sql_mode = DEFAULT", "SET NAMES utf8mb4"]).await?;
+    let (code, message) = error_of(&mut c, "EXECUTE IMMEDIATE CONCAT('nonsense', ' 1')").await;
+    assert_eq!(code, Some(1064), "{message}");
+    assert!(message.contains("near 'nonsense 1'"), "{message}");
+    assert_eq!(
+        error_of(&mut c, "EXECUTE strata_syntax_probe").await.0,
+        Some(1243)
+    );
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}

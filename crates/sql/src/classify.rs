@@ -188,6 +188,45 @@ const LEADING_KEYWORDS: &[(&str, StatementKind)] = &[
     ("XA", StatementKind::Xa),
 ];
 
+/// The statement `EXPLAIN [EXTENDED | PARTITIONS] [FORMAT = x] <stmt>` or `ANALYZE
+/// [FORMAT = x] <stmt>` shows (ANALYZE also runs it): the text of `<stmt>`, which is
+/// authorized as itself, as MariaDB does. None for other statements, `DESCRIBE t`,
+/// `EXPLAIN FOR CONNECTION n` and `ANALYZE TABLE t`.
+pub fn explained_statement(sql: &str) -> Option<&str> {
+    let toks: Vec<Token> = crate::lexer::code_tokens(sql).collect();
+    let first = toks.first()?;
+    let explain = ["EXPLAIN", "DESCRIBE", "DESC"]
+        .iter()
+        .any(|k| first.is_keyword(sql, k));
+    if !explain && !first.is_keyword(sql, "ANALYZE") {
+        return None;
+    }
+    let mut i = 1;
+    loop {
+        let t = toks.get(i)?;
+        if explain && (t.is_keyword(sql, "EXTENDED") || t.is_keyword(sql, "PARTITIONS")) {
+            i += 1;
+        } else if t.is_keyword(sql, "FORMAT") {
+            i += if toks.get(i + 1)?.is_punct(sql, "=") {
+                3
+            } else {
+                2
+            };
+        } else {
+            break;
+        }
+    }
+    let t = toks.get(i)?;
+    let inner = sql.get(t.span.start..)?;
+    let statement = t.is_punct(sql, "(")
+        || [
+            "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "WITH", "VALUES",
+        ]
+        .iter()
+        .any(|k| t.is_keyword(sql, k));
+    statement.then_some(inner)
+}
+
 /// `WITH cte AS (...) <statement>`: the first SELECT/UPDATE/DELETE outside parentheses
 /// decides; `WITH ... (SELECT ...)` is a SELECT.
 fn classify_with(sql: &str, toks: impl Iterator<Item = Token>) -> StatementKind {
@@ -207,6 +246,32 @@ fn classify_with(sql: &str, toks: impl Iterator<Item = Token>) -> StatementKind 
 mod tests {
     use super::*;
     use StatementKind as S;
+
+    #[test]
+    fn finds_the_explained_statement() {
+        let cases = [
+            ("EXPLAIN SELECT * FROM t", Some("SELECT * FROM t")),
+            (
+                "analyze format=json update t set a=1",
+                Some("update t set a=1"),
+            ),
+            ("ANALYZE FORMAT = JSON DELETE FROM t", Some("DELETE FROM t")),
+            (
+                "EXPLAIN EXTENDED INSERT INTO t VALUES (1)",
+                Some("INSERT INTO t VALUES (1)"),
+            ),
+            ("explain format='json' (select 1)", Some("(select 1)")),
+            ("EXPLAIN t", None),
+            ("DESCRIBE t", None),
+            ("ANALYZE TABLE t", None),
+            ("ANALYZE NO_WRITE_TO_BINLOG TABLE t", None),
+            ("EXPLAIN FOR CONNECTION 5", None),
+            ("SELECT 1", None),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(explained_statement(sql), want, "{sql}");
+        }
+    }
 
     #[test]
     fn classifies_by_leading_keywords() {

@@ -41,7 +41,7 @@ pub use account::{
     parse_account, AccountStatement, GrantLevel, Identified, PasswordValue, Privilege,
     PrivilegeItem, ResourceLimits, UserName, UserRef, UserSpec,
 };
-pub use classify::{classify, classify_head, StatementKind};
+pub use classify::{classify, classify_head, explained_statement, StatementKind};
 pub use database::{
     is_database_statement, parse_database_statement, CreateDatabase, DatabaseStatement,
 };

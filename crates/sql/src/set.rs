@@ -298,7 +298,13 @@ fn parse_item(p: &mut Parser<'_>, keyword_scope: Option<VarScope>) -> Result<Set
         }
         TokenKind::SysVar => {
             p.advance();
-            let (scope, name) = split_sys_var(p.text(tok));
+            let (scope, mut name) = split_sys_var(p.text(tok));
+            // Structured variables: `@@global.keycache1.key_buffer_size`.
+            if scope.is_some() && p.peek_is_punct(".") {
+                p.advance();
+                name.push('.');
+                name.push_str(&p.ident()?.to_lowercase());
+            }
             (scope.map_or(NamedScope::AtAt, NamedScope::Explicit), name)
         }
         TokenKind::Ident | TokenKind::QuotedIdent => {
@@ -585,6 +591,7 @@ mod tests {
             ("SET foreign_key_checks = FALSE", vec![sys(Session, "foreign_key_checks", "FALSE", Some(V::Bool(false)))]),
             ("SET `sql_mode` = ''", vec![sys(Session, "sql_mode", "''", Some(V::Str(String::new())))]),
             ("SET default.key_buffer_size = 1", vec![sys(Session, "default.key_buffer_size", "1", Some(V::Int(1)))]),
+            ("SET @@global.keycache1.key_buffer_size = 1", vec![sys(Global, "keycache1.key_buffer_size", "1", Some(V::Int(1)))]),
             ("SET big = 18446744073709551615", vec![sys(Session, "big", "18446744073709551615", Some(V::Number("18446744073709551615".into())))]),
             // The most recent scope keyword applies to the following assignments.
             (

@@ -160,6 +160,11 @@ impl Session {
             // What PREPARE or EXECUTE IMMEDIATE will run is authorized now.
             return self.authorize(&inner, strata_sql::classify(&inner));
         }
+        if let Some(inner) = strata_sql::explained_statement(sql) {
+            // ANALYZE runs the statement and EXPLAIN shows its plan: both need what the
+            // statement itself needs (MariaDB answers the statement's own 1142).
+            return self.authorize(inner, strata_sql::classify(inner));
+        }
         match kind {
             K::Use
             | K::Kill

@@ -135,6 +135,16 @@ pub(super) fn super_denied() -> MysqlError {
     )
 }
 
+/// The settings of a named key cache, which MariaDB takes as `cache.variable`.
+const KEY_CACHE_VARIABLES: &[&str] = &[
+    "key_buffer_size",
+    "key_cache_age_threshold",
+    "key_cache_block_size",
+    "key_cache_division_limit",
+    "key_cache_file_hash_size",
+    "key_cache_segments",
+];
+
 fn unknown_variable(name: &str) -> MysqlError {
     MysqlError::new(
         codes::UNKNOWN_SYSTEM_VARIABLE,
@@ -270,7 +280,14 @@ impl Session {
             "transaction_read_only" => "tx_read_only",
             n => n,
         };
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        let plain =
+            |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        // A structured variable (`keycache1.key_buffer_size`): a key cache's setting, a
+        // storage server's own as the plain one is.
+        let structured = name
+            .split_once('.')
+            .filter(|(cache, var)| plain(cache) && KEY_CACHE_VARIABLES.contains(var));
+        if structured.is_none() && !plain(name) {
             return Err(unknown_variable(name));
         }
         if identifies_storage(name) || is_identity_variable(name) {
@@ -278,7 +295,21 @@ impl Session {
                 "SET GLOBAL {name} (it describes a storage server, which Strata keeps private)"
             )));
         }
-        let info = self.variable_info(name).await?;
+        let info = match structured {
+            Some((cache, var)) => {
+                let mut info = self.variable_info(var).await?;
+                let (_, rows) = self
+                    .home_result(&format!("SELECT @@global.`{cache}`.{var}"), false)
+                    .await?;
+                info.global = rows
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.into_iter().next())
+                    .flatten();
+                info
+            }
+            None => self.variable_info(name).await?,
+        };
         if info.read_only {
             return Err(MysqlError::new(
                 (1238, "HY000"),

@@ -3,7 +3,9 @@
 //! it does not mean the SQL is bad: a data node's parser is asked (the statement is
 //! prepared, which never executes, and closed at once). What MariaDB accepts is refused
 //! with 1235 naming the construct Strata could not read; what it rejects gets MariaDB's
-//! own 1064, worded and positioned as MariaDB words it. Only the error path pays.
+//! own 1064, worded and positioned as MariaDB words it. Only the error path pays. The
+//! same is asked of a text Strata's guard rejects as starting no statement and of a
+//! SHOW form it does not know, on any database.
 
 use std::sync::Arc;
 
@@ -17,6 +19,10 @@ use super::Session;
 const PARSE_ERROR: u16 = 1064;
 /// ER_SYNTAX_ERROR, MariaDB's other word for a statement its grammar rejects.
 const SYNTAX_ERROR: u16 = 1149;
+/// ER_NOT_SUPPORTED_YET, Strata's refusal of what it does not handle.
+const NOT_SUPPORTED: u16 = 1235;
+/// ER_INVALID_CHARACTER_STRING: MariaDB's lexer rejects the text before its grammar.
+const INVALID_CHARACTER_STRING: u16 = 1300;
 /// ER_UNSUPPORTED_PS: the statement cannot be prepared, so its grammar is not known.
 const UNSUPPORTED_PS: u16 = 1295;
 /// Characters of the statement MariaDB quotes after `near` (`%-.80T`).
@@ -54,6 +60,64 @@ impl Session {
         }
     }
 
+    /// MariaDB's own rejection of `sql` in place of Strata's refusal `refused`: Strata's
+    /// 1064 for a text that starts no statement it knows, its 1235 for a SHOW form it
+    /// does not know. What MariaDB rejects gets its 1064 (`SHOW STATISTICS`) or 1300 (an
+    /// identifier invalid in the connection's character set); what its grammar takes
+    /// gets 1235, never a 1064 (Oracle mode's `x := 1`); `refused` when it cannot be
+    /// asked.
+    pub(super) async fn mariadb_rejection(&mut self, sql: &str, refused: MysqlError) -> MysqlError {
+        if !matches!(refused.code, PARSE_ERROR | NOT_SUPPORTED) || !askable(sql, false) {
+            return refused;
+        }
+        match self.ask_data_node(sql).await {
+            Verdict::Rejected(theirs) => theirs,
+            Verdict::Accepted if refused.code == PARSE_ERROR => {
+                let words: Vec<&str> = sql.split_whitespace().take(3).collect();
+                let words: String = words.join(" ").chars().take(60).collect();
+                MysqlError::not_supported(&format!("the statement \"{words}...\""))
+            }
+            Verdict::Accepted | Verdict::Unknown => refused,
+        }
+    }
+
+    /// [`Self::mariadb_rejection`] for the text a dynamic statement computes from `expr`
+    /// (`EXECUTE IMMEDIATE expr`, `PREPARE s FROM expr`): its value as the compute node
+    /// read it may not be the bytes MariaDB would parse (a byte invalid in the
+    /// connection's character set), so the session's own connection prepares `expr`
+    /// itself, under a name of Strata's, and drops it at once.
+    pub(super) async fn dynamic_rejection(
+        &mut self,
+        expr: &str,
+        refused: MysqlError,
+    ) -> MysqlError {
+        if refused.code != PARSE_ERROR {
+            return refused;
+        }
+        let probe = format!("PREPARE strata_syntax_probe FROM {expr}");
+        match self.home_result(&probe, false).await {
+            Ok(_) => {
+                if let Err(e) = self
+                    .home_result("DEALLOCATE PREPARE strata_syntax_probe", false)
+                    .await
+                {
+                    tracing::debug!(session = self.identity.id, error = %e.message, "probe not dropped");
+                }
+                let words: String = expr.chars().take(60).collect();
+                MysqlError::not_supported(&format!("the statement {words} computes"))
+            }
+            Err(e)
+                if matches!(
+                    e.code,
+                    PARSE_ERROR | SYNTAX_ERROR | INVALID_CHARACTER_STRING
+                ) =>
+            {
+                e
+            }
+            Err(_) => refused,
+        }
+    }
+
     /// Prepares `sql` (with the physical names it would be sent with) on the session's
     /// home data node and closes it, on the session's connection there or a pooled one
     /// that is outside its transaction.
@@ -88,6 +152,12 @@ impl Session {
                     }),
                     None => Verdict::Unknown,
                 },
+                // Its message quotes the bytes, no name.
+                INVALID_CHARACTER_STRING => Verdict::Rejected(MysqlError {
+                    code: err.code,
+                    state: "HY000",
+                    message: err.message,
+                }),
                 UNSUPPORTED_PS => Verdict::Unknown,
                 _ => Verdict::Accepted,
             },

@@ -298,6 +298,10 @@ impl Session {
                         }
                         return self.forward(sql, raw, more).await;
                     }
+                    Err(r @ strata_sql::Refusal::Unsupported(_)) => {
+                        let refused = self.refusal_error(&r);
+                        Err(self.mariadb_rejection(sql, refused).await)
+                    }
                     Err(r) => Err(self.refusal_error(&r)),
                 }
             }

@@ -194,6 +194,17 @@ impl Session {
                 .and_then(|()| self.authorize(sql, kind)),
         };
         if let Err(e) = checked {
+            let expr = dynamic.as_ref().and_then(|_| {
+                match strata_sql::dynamic::dynamic_source(sql, kind)?.source {
+                    strata_sql::dynamic::DynamicSource::Evaluable(expr) => Some(expr),
+                    _ => None,
+                }
+            });
+            let e = match expr {
+                _ if e.code != 1064 => e,
+                Some(expr) => self.dynamic_rejection(expr, e).await,
+                None => self.mariadb_rejection(sql, e).await,
+            };
             self.err(&e);
             return Ok(Answer::Failed);
         }
