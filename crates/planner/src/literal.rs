@@ -291,4 +291,25 @@ mod tests {
         assert_eq!(text_literal("a + 1"), None);
         assert_eq!(text_literal("?"), None);
     }
+
+    #[test]
+    fn zero_x_and_x_quote_literals_route_as_the_same_bytes() {
+        use sqlparser::ast::{SelectItem, SetExpr, Statement};
+        for (sql, bytes) in [
+            ("0x61", vec![0x61]),
+            ("X'61'", vec![0x61]),
+            ("0x102", vec![1, 2]),
+        ] {
+            let Ok(Statement::Query(q)) = crate::source::parse_one(&format!("SELECT {sql}")) else {
+                panic!("{sql}: not a query")
+            };
+            let SetExpr::Select(s) = *q.body else {
+                panic!("{sql}: not a select")
+            };
+            let Some(SelectItem::UnnamedExpr(e)) = s.projection.first() else {
+                panic!("{sql}: no item")
+            };
+            assert_eq!(expr_literal(e), Some(KeyLiteral::Bytes(bytes)), "{sql}");
+        }
+    }
 }

@@ -7,13 +7,13 @@
 //! `INTERVAL`, a charset introducer before a bit literal, `CAST(x AS CHAR CHARACTER SET
 //! cs)`, `CONVERT(x, CHAR CHARSET cs)`, a column's `KEY` / `UNIQUE KEY`, `!x` (NOT,
 //! binding as tightly as `~`), `a SOUNDS LIKE b`, the function `INTERVAL(n, n1, ...)`,
-//! `CHAR(n, ... USING cs)` and ALTER TABLE's `DROP KEY name`.
+//! `CHAR(n, ... USING cs)`, ALTER TABLE's `DROP KEY name` and `0x..` apart from `X'..'`.
 //!
 //! The dialect reports itself as [`MySqlDialect`] (its type id), so every MySQL rule of
 //! sqlparser still applies. What it reads prints back as MariaDB text of the same meaning
 //! (statements over several nodes are sent printed): `a << 1`, `~a`, `a AND b`, `a % b`,
 //! `CAST(a AS BINARY)`, `CONVERT(a, CHAR CHARACTER SET cs)`, `PRIMARY KEY`, `!a`,
-//! `a SOUNDS LIKE b`, `INTERVAL(a, 1, 2)`, `CHAR(a USING cs)`, `DROP INDEX name`. Where the
+//! `a SOUNDS LIKE b`, `INTERVAL(a, 1, 2)`, `CHAR(a USING cs)`, `DROP INDEX name`, `0x41`. Where the
 //! tree would let the planner decide something (pruning, HAVING), the precedences are
 //! MariaDB's, so conjuncts are the ones MariaDB sees.
 
@@ -28,7 +28,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::{Dialect, MySqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 /// MariaDB's compound interval units (`EXTRACT` and `INTERVAL` take them).
 const COMPOUND_UNITS: &[&str] = &[
@@ -92,6 +92,15 @@ fn sounds_like(parser: &Parser) -> bool {
         Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("SOUNDS")
     );
     sounds && is_word(&parser.peek_nth_token(1).token, Keyword::LIKE)
+}
+
+/// The hex literal `token` (digits `digits`) was written `0x..`, not `X'..'` (its
+/// span is two columns wider than its digits, not three).
+fn zero_x(token: &TokenWithSpan, digits: &str) -> bool {
+    let (start, end) = (token.span.start, token.span.end);
+    !digits.is_empty()
+        && start.line == end.line
+        && end.column.checked_sub(start.column) == Some(digits.chars().count() as u64 + 2)
 }
 
 /// `!operand`.
@@ -468,6 +477,12 @@ impl Dialect for MariaDbDialect {
             }
             // `BINARY expr` is CAST(expr AS BINARY) (sqlparser read `BINARY a` as a
             // column named BINARY aliased a).
+            // `0x41` is a number in numeric context, `X'41'` always a string; sqlparser
+            // reads both as one token printed `X'41'`, so `0x` stays verbatim text.
+            Token::HexStringLiteral(digits) if zero_x(&parser.peek_token(), &digits) => {
+                parser.next_token();
+                Some(Ok(Expr::value(Value::Placeholder(format!("0x{digits}")))))
+            }
             Token::Word(_) if is_word(&next, Keyword::BINARY) => {
                 parser.next_token();
                 Some(
@@ -684,6 +699,8 @@ mod tests {
             ("a MOD 3", "a % 3"),
             ("7 DIV 2", "7 DIV 2"),
             ("CAST(~0 AS UNSIGNED)", "CAST(~0 AS UNSIGNED)"),
+            ("0x41 + 0x616E6E", "0x41 + 0x616E6E"),
+            ("X'41' + x'4a'", "X'41' + X'4a'"),
         ] {
             assert_eq!(item(sql).to_string(), printed, "{sql}");
         }
