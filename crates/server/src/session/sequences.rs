@@ -21,18 +21,19 @@ impl Session {
         if !strata_planner::takes_sequence_values(sql) {
             return Ok(None);
         }
-        let draw = self.with_plan_context(None, |ctx, view| {
-            strata_planner::sequence_draw(sql, ctx, view)
-        });
+        // Like any planned statement, it waits while a DDL through another compute
+        // node still changes the sequence (just after a CREATE SEQUENCE there).
+        let draw = self
+            .plan_waiting(|| {
+                self.with_plan_context(None, |ctx, view| {
+                    strata_planner::sequence_draw(sql, ctx, view).map_err(|e| plan_error(&e))
+                })
+            })
+            .await;
         let draw: SequenceDraw = match draw {
-            Ok(Ok(Some(draw))) => draw,
-            Ok(Ok(None)) => return Ok(None),
-            Ok(Err(e)) => {
-                self.err(&plan_error(&e));
-                return Ok(Some(Answer::Failed));
-            }
-            Err(fenced) => {
-                let e = self.fenced_error(&fenced);
+            Ok(Some(draw)) => draw,
+            Ok(None) => return Ok(None),
+            Err(e) => {
                 self.err(&e);
                 return Ok(Some(Answer::Failed));
             }
