@@ -927,3 +927,43 @@ async fn structured_variables_unknown_show_and_invalid_dynamic_text_answer_as_ma
     node.shutdown().await;
     Ok(())
 }
+
+/// LAST_INSERT_ID() in a statement the storage node runs is the session's value, not
+/// the pooled connection's (odbc); LAST_INSERT_ID(expr) sets it, and a routine body or
+/// a string that names it leaves it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_insert_id_in_statements_is_the_sessions_on_one_node() -> TestResult {
+    let (node, mut c, db) = node_with_same_names().await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS li1",
+            "CREATE TABLE li1 (id INT AUTO_INCREMENT PRIMARY KEY, b INT)",
+            "INSERT INTO li1 (b) VALUES (1), (2)",
+        ],
+    )
+    .await?;
+    // Another session's insert leaves its own value on a pooled connection.
+    let mut other = node.connect(Some(&db)).await?;
+    run_all(&mut other, &["INSERT INTO li1 (b) VALUES (3)"]).await?;
+    drop(other);
+    let sql = "SELECT LAST_INSERT_ID() + 0 FROM li1 WHERE id = 2";
+    assert_eq!(first_int(&mut c, sql).await?, 1);
+    run_all(
+        &mut c,
+        &[
+            "DROP PROCEDURE IF EXISTS lip",
+            "CREATE PROCEDURE lip() SELECT LAST_INSERT_ID(99)",
+            "SELECT 'LAST_INSERT_ID(5)'",
+        ],
+    )
+    .await?;
+    assert_eq!(first_int(&mut c, "SELECT LAST_INSERT_ID()").await?, 1);
+    assert_eq!(first_int(&mut c, "SELECT LAST_INSERT_ID(42)").await?, 42);
+    assert_eq!(first_int(&mut c, "SELECT LAST_INSERT_ID()").await?, 42);
+    let sql = "SELECT id + LAST_INSERT_ID() FROM li1 WHERE id = 1";
+    assert_eq!(first_int(&mut c, sql).await?, 43);
+    run_all(&mut c, &["DROP PROCEDURE lip", "DROP TABLE li1"]).await?;
+    node.shutdown().await;
+    Ok(())
+}

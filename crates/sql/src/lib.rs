@@ -60,7 +60,9 @@ pub use lexer::{
 pub use load_data::{parse_load_data, LoadData};
 pub use params::inline_params;
 pub use rewrite::{rewrite_schema_names, rewrite_schema_names_as_written};
-pub use row_count::{substitute_last_insert_id, substitute_row_count, RowCountText};
+pub use row_count::{
+    sets_last_insert_id, substitute_last_insert_id, substitute_row_count, RowCountText,
+};
 pub use schema_pin::{information_schema_table_pin, TablePin};
 pub use search::{contains_ignore_ascii_case, ByteSummary};
 pub use select::{

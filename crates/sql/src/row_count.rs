@@ -42,6 +42,20 @@ pub fn substitute_last_insert_id(sql: &str, value: u64, select: bool) -> RowCoun
     )
 }
 
+/// Whether `sql` calls `LAST_INSERT_ID(expr)`, which sets the session's value: a call
+/// with an argument, outside strings and comments (a routine body's calls are its own:
+/// callers leave CREATE statements and compound statements out).
+pub fn sets_last_insert_id(sql: &str) -> bool {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    toks.iter().enumerate().any(|(i, t)| {
+        t.kind == TokenKind::Ident
+            && t.is_keyword(sql, "LAST_INSERT_ID")
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
+            && toks.get(i + 2).is_some_and(|n| !n.is_punct(sql, ")"))
+    })
+}
+
 /// Each argument-less call of `function` replaced by `value` (see
 /// [`substitute_row_count`]).
 fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowCountText {
@@ -141,7 +155,9 @@ fn has_alias(item: &str) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::{substitute_last_insert_id, substitute_row_count, RowCountText};
+    use super::{
+        sets_last_insert_id, substitute_last_insert_id, substitute_row_count, RowCountText,
+    };
 
     fn text(sql: &str, value: i64, select: bool) -> Option<String> {
         match substitute_row_count(sql, value, select) {
@@ -188,6 +204,17 @@ mod tests {
         );
         // With an argument it sets the value: not a read of it.
         assert_eq!(sub("SELECT LAST_INSERT_ID(5)"), None);
+        assert!(sets_last_insert_id(
+            "UPDATE s SET id = last_insert_id(id + 1)"
+        ));
+        for sql in [
+            "SELECT LAST_INSERT_ID()",
+            "SELECT 'LAST_INSERT_ID(1)'",
+            "SELECT 1 /* LAST_INSERT_ID(1) */",
+            "SELECT db.LAST_INSERT_ID(1)",
+        ] {
+            assert!(!sets_last_insert_id(sql), "{sql}");
+        }
     }
 
     #[test]

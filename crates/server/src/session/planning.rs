@@ -502,9 +502,7 @@ impl Session {
                 // The node's OK packet reports an explicit AUTO_INCREMENT value too;
                 // LAST_INSERT_ID() changes only with a value the planner generated (or
                 // one a LAST_INSERT_ID(expr) set, which the node reported).
-                if route.reply == Reply::Ok
-                    && !strata_sql::contains_ignore_ascii_case(text.as_bytes(), b"last_insert_id")
-                {
+                if route.reply == Reply::Ok && !strata_sql::sets_last_insert_id(text) {
                     self.state.last_insert_id = planned.insert_id.unwrap_or(before);
                 }
                 answer

@@ -71,8 +71,7 @@ impl SessionState {
         reported: u64,
         mut texts: impl Iterator<Item = &'a str>,
     ) {
-        let sets_it =
-            texts.any(|t| strata_sql::contains_ignore_ascii_case(t.as_bytes(), b"last_insert_id"));
+        let sets_it = texts.any(strata_sql::sets_last_insert_id);
         let value = if sets_it {
             reported
         } else {
