@@ -596,7 +596,9 @@ impl Session {
                 }
                 // LAST_INSERT_ID(expr) set the connection's value, which a result set
                 // does not report: read it back (argument-less calls were substituted).
+                // The byte search first: this runs for every forwarded statement.
                 if out.error.is_none()
+                    && contains_ignore_ascii_case(sql.as_bytes(), b"last_insert_id")
                     && !strata_sql::split::is_compound_statement(sql)
                     && strata_sql::classify(sql) != StatementKind::Create
                     && strata_sql::sets_last_insert_id(sql)
