@@ -200,6 +200,24 @@ fn column_attributes(code: &[Token], sql: &str, out: &mut Edits) {
     }
 }
 
+/// Positions in `code` of the keyword `kw` outside parentheses (the statement's own
+/// clauses, not a column definition's or a subquery's).
+fn top_level_keyword<'a>(
+    code: &'a [Token],
+    sql: &'a str,
+    kw: &'a str,
+) -> impl Iterator<Item = usize> + 'a {
+    let mut depth = 0i32;
+    code.iter().enumerate().filter_map(move |(i, t)| {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth -= 1;
+        }
+        (depth == 0 && t.is_keyword(sql, kw)).then_some(i)
+    })
+}
+
 /// The token before the `(` that the `)` at `close` closes.
 fn type_before_precision(code: &[Token], sql: &str, close: usize) -> Option<Token> {
     let mut depth = 0i32;
@@ -252,16 +270,7 @@ fn quoted_engine(code: &[Token], sql: &str, out: &mut Edits) {
 /// text; the planner only looks at what is dropped), `KEY` as `INDEX` and `CHECK` as
 /// `CONSTRAINT`, which sqlparser reads.
 fn drop_if_exists(code: &[Token], sql: &str, out: &mut Edits) {
-    let mut depth = 0i32;
-    for (i, t) in code.iter().enumerate() {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth -= 1;
-        }
-        if depth != 0 || !t.is_keyword(sql, "DROP") {
-            continue;
-        }
+    for i in top_level_keyword(code, sql, "DROP") {
         let kw = |j: usize, k: &str| code.get(j).is_some_and(|n| n.is_keyword(sql, k));
         let (what, at) = if kw(i + 1, "FOREIGN") && kw(i + 2, "KEY") {
             (None, i + 3)
@@ -349,16 +358,7 @@ fn add_if_not_exists(code: &[Token], sql: &str, out: &mut Edits) {
     const BETWEEN: &[&str] = &[
         "COLUMN", "INDEX", "KEY", "UNIQUE", "FULLTEXT", "SPATIAL", "FOREIGN",
     ];
-    let mut depth = 0i32;
-    for (i, t) in code.iter().enumerate() {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth -= 1;
-        }
-        if depth != 0 || !t.is_keyword(sql, "ADD") {
-            continue;
-        }
+    for i in top_level_keyword(code, sql, "ADD") {
         let mut at = i + 1;
         while code
             .get(at)
