@@ -314,6 +314,20 @@ async fn syntax_errors_and_blank_led_column_names_read_as_mariadb_gives_them() -
         assert_eq!(got.0, Some(1064), "{sql}: {}", got.1);
         assert_eq!(got, expected, "{sql}");
     }
+    // MariaDB judges the grammar before privileges: a subquery its grammar allows in
+    // no such clause is its 1970 (check_constraint, statement-expr), not the 1044/1227
+    // of Strata's guard, which still refuses the same statements written well.
+    run_all(&mut c, &["CREATE TABLE IF NOT EXISTS t1 (a INT)"]).await?;
+    for sql in [
+        "CREATE TABLE t9 (a INT CHECK (@b IN (SELECT user FROM mysql.user)))",
+        "PURGE BINARY LOGS BEFORE (1 IN (SELECT * FROM t1))",
+        "PURGE BINARY LOGS BEFORE EXISTS (SELECT * FROM t1)",
+    ] {
+        let got = error_of(&mut c, sql).await;
+        assert_eq!(got.0, Some(1970), "{sql}: {}", got.1);
+    }
+    assert_codes(&mut c, &["SELECT user FROM mysql.user"], 1044).await;
+    assert_codes(&mut c, &["PURGE BINARY LOGS BEFORE NOW()"], 1227).await;
     // A column name with leading blanks (select): MariaDB's name and warning.
     for sql in ["SELECT 1 AS ` x`", "SELECT 1 AS `  `"] {
         for conn in [&mut c, &mut direct] {

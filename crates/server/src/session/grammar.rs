@@ -19,10 +19,11 @@ use super::Session;
 const PARSE_ERROR: u16 = 1064;
 /// ER_SYNTAX_ERROR, MariaDB's other word for a statement its grammar rejects.
 const SYNTAX_ERROR: u16 = 1149;
-/// ER_NOT_SUPPORTED_YET, Strata's refusal of what it does not handle.
-const NOT_SUPPORTED: u16 = 1235;
 /// ER_INVALID_CHARACTER_STRING: MariaDB's lexer rejects the text before its grammar.
 const INVALID_CHARACTER_STRING: u16 = 1300;
+/// ER_SUBQUERIES_NOT_SUPPORTED: MariaDB's grammar rejects a subquery in this clause
+/// (`CHECK`, `PURGE ... BEFORE`); its message names the clause only.
+const SUBQUERIES_NOT_SUPPORTED: u16 = 1970;
 /// ER_UNSUPPORTED_PS: the statement cannot be prepared, so its grammar is not known.
 const UNSUPPORTED_PS: u16 = 1295;
 /// Characters of the statement MariaDB quotes after `near` (`%-.80T`).
@@ -62,12 +63,14 @@ impl Session {
 
     /// MariaDB's own rejection of `sql` in place of Strata's refusal `refused`: Strata's
     /// 1064 for a text that starts no statement it knows, its 1235 for a SHOW form it
-    /// does not know. What MariaDB rejects gets its 1064 (`SHOW STATISTICS`) or 1300 (an
-    /// identifier invalid in the connection's character set); what its grammar takes
-    /// gets 1235, never a 1064 (Oracle mode's `x := 1`); `refused` when it cannot be
-    /// asked.
+    /// does not know, its 1044/1227/1142 for what the guard or the account does not
+    /// allow (MariaDB judges the grammar before privileges). What MariaDB rejects gets
+    /// its 1064 (`SHOW STATISTICS`), 1970 (a subquery where its grammar allows none) or
+    /// 1300 (an identifier invalid in the connection's character set); what its grammar
+    /// takes gets Strata's refusal, a 1235 in place of a 1064 (Oracle mode's `x := 1`);
+    /// `refused` when it cannot be asked.
     pub(super) async fn mariadb_rejection(&mut self, sql: &str, refused: MysqlError) -> MysqlError {
-        if !matches!(refused.code, PARSE_ERROR | NOT_SUPPORTED) || !askable(sql, false) {
+        if !askable(sql, false) {
             return refused;
         }
         match self.ask_data_node(sql).await {
@@ -156,6 +159,11 @@ impl Session {
                 INVALID_CHARACTER_STRING => Verdict::Rejected(MysqlError {
                     code: err.code,
                     state: "HY000",
+                    message: err.message,
+                }),
+                SUBQUERIES_NOT_SUPPORTED => Verdict::Rejected(MysqlError {
+                    code: err.code,
+                    state: "42000",
                     message: err.message,
                 }),
                 UNSUPPORTED_PS => Verdict::Unknown,

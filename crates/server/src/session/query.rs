@@ -201,7 +201,7 @@ impl Session {
                 }
             });
             let e = match expr {
-                _ if e.code != 1064 => e,
+                Some(_) if e.code != 1064 => e,
                 Some(expr) => self.dynamic_rejection(expr, e).await,
                 None => self.mariadb_rejection(sql, e).await,
             };
