@@ -98,3 +98,18 @@ fn with_more(status: u16, more: bool) -> u16 {
         status
     }
 }
+
+/// SQLSTATEs are `&'static str` in `MysqlError`; intern the ones storage nodes send.
+pub(super) fn sqlstate(state: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "HY000", "42000", "42S02", "42S22", "23000", "22001", "22003", "22007", "22012", "21S01",
+        "40001", "HY001", "08S01", "28000", "3D000", "42S01", "42S21", "XAE04", "XAE07", "XAE08",
+        "XAE09", "01000", "22004", "70100", "25000", "25001", "25006", "0A000", "21000", "22018",
+        "23001", "40000",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == state)
+        .copied()
+        .unwrap_or("HY000")
+}

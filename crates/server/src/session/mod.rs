@@ -36,6 +36,7 @@ mod accounts;
 mod audit;
 mod backends;
 mod client;
+mod client_watch;
 mod clock;
 mod connection_state;
 mod databases;
@@ -323,7 +324,11 @@ impl Session {
     /// Answers commands until the client leaves, the session is killed, or shutdown:
     /// the signal is only looked at between commands, so a statement in progress
     /// finishes (`run` bounds it by the shutdown deadline).
-    async fn serve(&mut self, shutdown: &mut Shutdown) -> Result<(), SessionError> {
+    async fn serve(
+        &mut self,
+        shutdown: &mut Shutdown,
+        watch: client_watch::ClientWatch,
+    ) -> Result<(), SessionError> {
         let idle_limit = self.ctx.config.transaction.idle_in_transaction_timeout_ms;
         // The two stop signals are waited on for the session's lifetime, not per
         // command: between commands they are polled, not built and registered anew.
@@ -379,7 +384,11 @@ impl Session {
                 .since
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            if self.dispatch(command, &packet.payload).await? == Flow::Close {
+            if self
+                .dispatch_watched(&watch, command, &packet.payload)
+                .await?
+                == Flow::Close
+            {
                 return Ok(());
             }
             self.client.conn.flush().await?;
@@ -838,7 +847,7 @@ pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) 
     match e {
         B::Server(err) => MysqlError {
             code: err.code,
-            state: sqlstate(err.state_str()),
+            state: client::sqlstate(err.state_str()),
             message: err.message.clone(),
         },
         B::PoolTimeout(..) => MysqlError::new(codes::UNKNOWN, e.to_string()),
@@ -850,24 +859,10 @@ pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) 
     }
 }
 
-/// SQLSTATEs are `&'static str` in `MysqlError`; intern the ones storage nodes send.
-fn sqlstate(state: &str) -> &'static str {
-    const KNOWN: &[&str] = &[
-        "HY000", "42000", "42S02", "42S22", "23000", "22001", "22003", "22007", "22012", "21S01",
-        "40001", "HY001", "08S01", "28000", "3D000", "42S01", "42S21", "XAE04", "XAE07", "XAE08",
-        "XAE09", "01000", "22004", "70100", "25000", "25001", "25006", "0A000", "21000", "22018",
-        "23001", "40000",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| **k == state)
-        .copied()
-        .unwrap_or("HY000")
-}
-
 /// Runs a session on an accepted TCP connection until it ends or shutdown closes it.
 pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutdown) {
     let (peer, id) = handshake::accepted(&ctx, &stream);
+    let watch = client_watch::ClientWatch::of(&stream);
     let accepted = tokio::select! {
         accepted = tokio::time::timeout(
             handshake::HANDSHAKE_TIMEOUT,
@@ -880,7 +875,7 @@ pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutd
         Ok(mut session) => {
             let mut cut_off = shutdown.clone();
             let result = tokio::select! {
-                result = session.serve(&mut shutdown) => result,
+                result = session.serve(&mut shutdown, watch) => result,
                 _ = cut_off.deadline_passed() => {
                     // The statement in progress is abandoned with the storage
                     // connections it held; `close` rolls back what the session kept.
