@@ -442,6 +442,20 @@ impl ColumnDef {
         }
     }
 
+    /// The column of a plain integer literal of `digits` digits, as MariaDB describes
+    /// it: NOT NULL, an INT up to 9 digits and a BIGINT beyond, as long as the literal.
+    pub fn int_literal(name: &str, digits: usize) -> Self {
+        let mut column = Self::bigint(name, false);
+        // The client library sets NUM itself; MariaDB does not send it for a literal.
+        column.flags =
+            (column.flags & !crate::constants::colflag::NUM) | crate::constants::colflag::NOT_NULL;
+        column.length = u32::try_from(digits).unwrap_or(u32::MAX);
+        if digits <= 9 {
+            column.col_type = crate::constants::coltype::LONG;
+        }
+        column
+    }
+
     /// Appends the payload.
     pub fn encode(&self, buf: &mut BytesMut) {
         put_lenenc_bytes(buf, b"def");

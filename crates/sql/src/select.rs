@@ -195,7 +195,11 @@ fn item(p: &mut Parser<'_>) -> Option<SelectItem> {
             ) {
                 return None;
             }
-            (SelectExpr::Literal(number(p.text(n), text == "-")), n, None)
+            let literal = match number(p.text(n), text == "-") {
+                SelectLiteral::Int(i) => SelectLiteral::Number(format!("+{i}")),
+                other => other,
+            };
+            (SelectExpr::Literal(literal), n, None)
         }
         TokenKind::String => {
             let value = string_value(text).into_owned();
@@ -238,14 +242,19 @@ fn item(p: &mut Parser<'_>) -> Option<SelectItem> {
     Some(SelectItem { expr, name })
 }
 
+/// An `Int` only for a plain integer (no sign, no leading zero): its column is one the
+/// compute node describes as MariaDB does; a signed or zero-led one's type, length and
+/// name follow rules of MariaDB's own (`-999999999` is a BIGINT of length 10, `00012` an
+/// INT of length 5, `+5` is named `5`), so the storage node answers it.
 fn number(text: &str, negative: bool) -> SelectLiteral {
     let signed = if negative {
         format!("-{text}")
     } else {
         text.to_string()
     };
+    let plain = text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
     match signed.parse::<i64>() {
-        Ok(i) if !text.contains(['.', 'e', 'E']) => SelectLiteral::Int(i),
+        Ok(i) if plain && !negative => SelectLiteral::Int(i),
         _ => SelectLiteral::Number(signed),
     }
 }
@@ -346,8 +355,13 @@ mod tests {
             // Connection validation queries of pools.
             ("SELECT 1", vec![(E::Literal(L::Int(1)), s("1"))]),
             ("/* ping */ SELECT 1 FROM DUAL", vec![(E::Literal(L::Int(1)), s("1"))]),
+            ("SELECT +5, 007, 0", vec![
+                (E::Literal(L::Number("+5".into())), s("+5")),
+                (E::Literal(L::Number("007".into())), s("007")),
+                (E::Literal(L::Int(0)), s("0")),
+            ]),
             ("select -5, 1.50, 1e3, 'it''s', NULL, null", vec![
-                (E::Literal(L::Int(-5)), s("-5")),
+                (E::Literal(L::Number("-5".into())), s("-5")),
                 (E::Literal(L::Number("1.50".into())), s("1.50")),
                 (E::Literal(L::Number("1e3".into())), s("1e3")),
                 (E::Literal(L::Str("it's".into())), s("it's")),

@@ -112,7 +112,8 @@ impl Session {
                 },
                 SelectExpr::Literal(l) => match l {
                     SelectLiteral::Int(i) => {
-                        (ColumnDef::bigint(&item.name, false), Some(i.to_string()))
+                        let text = i.to_string();
+                        (ColumnDef::int_literal(&item.name, text.len()), Some(text))
                     }
                     SelectLiteral::Number(_) | SelectLiteral::Str(_) | SelectLiteral::Null => {
                         return None
