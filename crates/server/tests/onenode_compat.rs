@@ -1025,3 +1025,45 @@ async fn integer_literals_are_described_as_mariadb_describes_them() -> TestResul
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_and_rollback_release_close_the_clients_connection() -> TestResult {
+    // parser_not_embedded: `COMMIT AND NO CHAIN RELEASE` reached the storage node, which
+    // closed its connection: the client got 1158 "Lost connection to data node".
+    let (node, mut c) = common::node_and_conn(1).await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS released",
+            "CREATE TABLE released (a INT) ENGINE=InnoDB",
+        ],
+    )
+    .await?;
+    for (sql, kept) in [
+        ("COMMIT AND NO CHAIN RELEASE", None),
+        ("COMMIT RELEASE", Some(1)),
+        ("ROLLBACK AND NO CHAIN RELEASE", Some(1)),
+        ("COMMIT NO RELEASE", None),
+    ] {
+        let mut s = node.connect(Some("test")).await?;
+        if kept.is_some() {
+            run_all(&mut s, &["BEGIN", "INSERT INTO released VALUES (1)"]).await?;
+        }
+        s.query_drop(sql).await?;
+        let after = s.query_drop("SELECT 1").await;
+        assert_eq!(
+            after.is_err(),
+            !sql.ends_with("NO RELEASE"),
+            "{sql}: {after:?}"
+        );
+        if let Some(rows) = kept {
+            assert_eq!(
+                first_int(&mut c, "SELECT COUNT(*) FROM released").await?,
+                rows,
+                "{sql}"
+            );
+        }
+    }
+    node.shutdown().await;
+    Ok(())
+}

@@ -327,6 +327,11 @@ impl Session {
                 return Ok(done);
             }
         }
+        if matches!(kind, StatementKind::Commit | StatementKind::Rollback) {
+            if let Some(done) = self.complete_and_release(sql, kind, more).await {
+                return done;
+            }
+        }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
                 Ok(db) => self.change_database(&db).map(|()| self.ok(0, more)),

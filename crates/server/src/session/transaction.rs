@@ -618,6 +618,35 @@ impl Session {
             .and_then(|t| t.savepoints.iter().position(|s| s == sp))
     }
 
+    /// `COMMIT/ROLLBACK ... RELEASE` the storage node runs (a session whose transaction
+    /// is its storage connection's): RELEASE closes the client's connection, not the
+    /// storage connection, so the node gets the statement without it. None when there is
+    /// no RELEASE (the statement is forwarded as written).
+    pub(super) async fn complete_and_release(
+        &mut self,
+        sql: &str,
+        kind: StatementKind,
+        more: bool,
+    ) -> Option<Result<Answer, SessionError>> {
+        let done = match strata_sql::parse_transaction(sql) {
+            Ok(TxnStatement::Commit(done) | TxnStatement::Rollback(done)) => done,
+            _ => return None,
+        };
+        if !done.release {
+            return None;
+        }
+        let text = if kind == StatementKind::Commit {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        let answer = self.forward(text, text.as_bytes(), more).await;
+        if matches!(answer, Ok(Answer::Ok)) {
+            self.txn.release_requested = true;
+        }
+        Some(answer)
+    }
+
     /// AND CHAIN starts the next transaction; RELEASE closes the connection.
     fn after_completion(&mut self, done: Completion, read_only: bool) {
         if done.chain {
