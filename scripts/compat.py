@@ -193,6 +193,7 @@ service_addr = "127.0.0.1:{self.port}"
 admin_addr = "127.0.0.1:0"
 http_addr = "127.0.0.1:0"
 data_dir = "{self.root / 'meta'}"
+storage_globals = "settable"
 
 [[user]]
 name = "root"

@@ -308,6 +308,29 @@ pub struct ServerConfig {
     /// `RW_SPLIT '...'` clause.
     #[serde(default, skip_serializing_if = "RwSplit::is_off")]
     pub new_database_rw_split: RwSplit,
+    /// Whether `SET GLOBAL` may change a variable that only the storage servers have
+    /// (`private`, the default: storage servers may be shared with other applications).
+    #[serde(default, skip_serializing_if = "StorageGlobals::is_private")]
+    pub storage_globals: StorageGlobals,
+}
+
+/// Who sets the global-only variables of the storage servers (`server.storage_globals`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageGlobals {
+    /// Their configuration alone: `SET GLOBAL` of a new value is refused (1235).
+    #[default]
+    Private,
+    /// An account with SUPER too: `SET GLOBAL` sets them on every storage server (the
+    /// storage servers serve this Strata alone).
+    Settable,
+}
+
+impl StorageGlobals {
+    /// True for `private`.
+    pub fn is_private(&self) -> bool {
+        *self == StorageGlobals::Private
+    }
 }
 
 impl ServerConfig {
@@ -339,6 +362,7 @@ impl Default for ServerConfig {
             version_comment: None,
             new_database_data_nodes: None,
             new_database_rw_split: RwSplit::Off,
+            storage_globals: StorageGlobals::Private,
         }
     }
 }

@@ -86,6 +86,20 @@ fn empty_config_is_valid() {
 }
 
 #[test]
+fn storage_globals_are_private_unless_set_settable() {
+    use crate::config::StorageGlobals;
+    let plain = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plain.server.storage_globals, StorageGlobals::Private);
+    let settable = VALID.replace("[server]\n", "[server]\nstorage_globals = \"settable\"\n");
+    let config = Config::from_toml(&settable).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.server.storage_globals, StorageGlobals::Settable);
+    let text = config.to_toml().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Config::from_toml(&text).ok(), Some(config));
+    let wrong = VALID.replace("[server]\n", "[server]\nstorage_globals = \"shared\"\n");
+    assert!(Config::from_toml(&wrong).is_err());
+}
+
+#[test]
 fn to_toml_round_trips() {
     let config = Config::from_toml(VALID).unwrap_or_else(|e| panic!("{e}"));
     let text = config.to_toml().unwrap_or_else(|e| panic!("{e}"));

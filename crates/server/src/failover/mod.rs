@@ -36,10 +36,11 @@ mod switchover;
 mod verify;
 mod watch;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use strata_backend::heartbeat::Prober;
-use strata_backend::{StorageTarget, StorageTlsMap};
+use strata_backend::{Pool, StorageTarget, StorageTlsMap};
 use strata_catalog::config::{HaConfig, StorageNodeConfig};
 use strata_catalog::DataNodeId;
 
@@ -69,6 +70,36 @@ enum WatchRequest {
 
 /// Longest a single failover statement (on a replica or the old primary) may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Every storage server of data node `dnid` with a pool to it, each with a name for
+/// messages ("data node 1's primary", "... replica 2"): the current primary first (the
+/// data node's own pool), then the other members in configuration order (replica
+/// pools, made now when a replica has none yet), so a replica promoted later is there.
+pub fn storage_servers(
+    ctx: &crate::context::ServerContext,
+    dnid: DataNodeId,
+) -> Vec<(String, Arc<Pool>)> {
+    let Some(node) = ctx.topology.node(dnid) else {
+        return Vec::new();
+    };
+    let primary = node.pool.target();
+    let mut out = vec![(format!("data node {dnid}'s primary"), node.pool.clone())];
+    let Some(dn) = ctx.config.data_nodes.iter().find(|d| d.id == dnid) else {
+        return out;
+    };
+    let others = std::iter::once(&dn.primary)
+        .chain(&dn.replicas)
+        .filter(|m| !(m.host == primary.host && m.port == primary.port));
+    for (i, member) in others.enumerate() {
+        let target = storage_target(dnid, member, &dn.primary.database);
+        let tls = ctx.ha.storage_tls.get(&target).cloned();
+        out.push((
+            format!("data node {dnid}'s replica {}", i + 1),
+            node.reads.replica_pool(target, tls),
+        ));
+    }
+    out
+}
 
 /// The connection target of a storage node of data node `dnid` (`database` is the data
 /// node's physical database: a replica may leave it out).

@@ -6,7 +6,8 @@
 //! GLOBAL VARIABLES` and information_schema answer it. A variable that is global only on
 //! the storage servers belongs to them: a `SET GLOBAL` that would change it is refused,
 //! one that leaves it as it is (test scripts set a value and restore it) succeeds and
-//! changes nothing.
+//! changes nothing; with `server.storage_globals = "settable"` it is set on every
+//! storage server ([`super::storage_globals`]).
 
 use strata_backend::pool::Lease;
 use strata_backend::BackendError;
@@ -17,6 +18,7 @@ use strata_sql::{IsolationLevel, SetExpr, SetItem, SetValue, TxScope, VarScope};
 
 use super::isolation::sql_string;
 use super::state::SessionState;
+use super::storage_globals::kept_private;
 use super::{backend_error, Answer, Session, SessionError};
 use crate::globals::{GlobalValue, GlobalVariables};
 
@@ -330,7 +332,15 @@ impl Session {
             return Ok(None);
         }
         if info.scope != "SESSION" || STORAGE_DECIDES.contains(&name) {
-            // The storage servers' own setting: only the value it has already.
+            // The storage servers' own setting: settable when the configuration says
+            // so (but for what Strata depends on), else only the value it has already.
+            let settable = !self.ctx.config.server.storage_globals.is_private();
+            let kept = kept_private(name);
+            if settable && kept.is_none() {
+                return self
+                    .set_storage_global(name, value, is_default, info.scope == "SESSION")
+                    .await;
+            }
             let wanted = if is_default {
                 info.default.clone()
             } else {
@@ -344,9 +354,12 @@ impl Session {
             if same {
                 return Ok(None);
             }
-            return Err(MysqlError::not_supported(&format!(
-                "SET GLOBAL {name} to a new value (a server-wide variable of the storage nodes: set it in their configuration)"
-            )));
+            return Err(MysqlError::not_supported(&match kept.filter(|_| settable) {
+                Some(why) => format!("SET GLOBAL {name} to a new value ({why})"),
+                None => format!(
+                    "SET GLOBAL {name} to a new value (a server-wide variable of the storage nodes: set it in their configuration)"
+                ),
+            }));
         }
         if is_default {
             return Ok(Some((name.to_string(), None)));
@@ -417,28 +430,8 @@ impl Session {
                 None => "NULL".to_string(),
             }
         };
-        let sql = format!("SET GLOBAL event_scheduler = {shown}");
-        let mut nodes: Vec<_> = self.ctx.topology.nodes().map(|n| n.id).collect();
-        nodes.sort();
-        let mut done = Vec::new();
-        for dnid in nodes {
-            if let Err(e) = self.run_on_node(dnid, &sql, false, None).await {
-                if done.is_empty() {
-                    return Err(e);
-                }
-                let list: Vec<String> = done.iter().map(ToString::to_string).collect();
-                return Err(MysqlError {
-                    message: format!(
-                        "SET GLOBAL event_scheduler failed on data node {dnid}: {} (set on data node(s) {}; run it again)",
-                        e.message,
-                        list.join(", ")
-                    ),
-                    ..e
-                });
-            }
-            done.push(dnid);
-        }
-        Ok(())
+        self.set_on_storage_servers("event_scheduler", &shown, false)
+            .await
     }
 
     /// The storage node's description of variable `name` (a plain identifier).

@@ -67,6 +67,7 @@ mod sequences;
 mod show_status;
 mod state;
 mod statement_vars;
+mod storage_globals;
 mod table_locks;
 mod transaction;
 mod views;

@@ -1,0 +1,238 @@
+//! `SET GLOBAL` of a variable that only the storage servers have (`query_cache_size`,
+//! `innodb_stats_persistent`, `keycache1.key_buffer_size`...). By default such a
+//! variable belongs to the storage servers' configuration (they may serve other
+//! applications too): a new value is refused. With `server.storage_globals =
+//! "settable"` an account with SUPER sets it on every storage server of every data
+//! node, primaries and replicas (a replica promoted later must have it too), except
+//! the variables Strata itself depends on ([`kept_private`]).
+
+use std::sync::Arc;
+
+use strata_backend::Pool;
+use strata_protocol::MysqlError;
+use strata_sql::SetExpr;
+
+use super::isolation::sql_string;
+use super::{backend_error, Session};
+use crate::globals::GlobalValue;
+
+/// Global-only variables that stay the storage servers' own even when they are
+/// settable, with the reason a client may not change them (a name ending in `_` is a
+/// prefix).
+const KEPT_PRIVATE: &[(&str, &str)] = &[
+    (
+        "read_only",
+        "Strata fences a failed or demoted primary with it",
+    ),
+    (
+        "gtid_",
+        "failover and switchover follow replication by GTID",
+    ),
+    (
+        "binlog_format",
+        "the replicas Strata promotes apply the primary's binary log",
+    ),
+    ("slave_", "Strata's replicas replicate with these settings"),
+    (
+        "sql_slave_skip_counter",
+        "Strata's replicas replicate with these settings",
+    ),
+    (
+        "replicate_",
+        "Strata's replicas replicate with these settings",
+    ),
+    (
+        "init_slave",
+        "Strata's replicas replicate with these settings",
+    ),
+    (
+        "rpl_semi_sync_",
+        "Strata's replicas replicate with these settings",
+    ),
+    ("wsrep_", "it configures the storage servers' cluster"),
+    (
+        "max_connections",
+        "Strata's connection pools and heartbeats need the storage servers' connections",
+    ),
+    (
+        "max_user_connections",
+        "Strata's connection pools and heartbeats need the storage servers' connections",
+    ),
+    (
+        "init_connect",
+        "it would run on Strata's own storage connections",
+    ),
+    (
+        "require_secure_transport",
+        "it would refuse Strata's own storage connections",
+    ),
+    (
+        "default_password_lifetime",
+        "it could expire the password of Strata's storage account",
+    ),
+    (
+        "proxy_protocol_networks",
+        "it could make the storage servers expect a proxy header from Strata",
+    ),
+    (
+        "max_allowed_packet",
+        "the compute node's packet limit is server.max_allowed_packet in its configuration",
+    ),
+    (
+        "net_buffer_length",
+        "sessions take it from Strata's pooled storage connections, which keep theirs",
+    ),
+];
+
+/// Why a client may not set `name` even when storage globals are settable (None: it
+/// may).
+pub(super) fn kept_private(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    KEPT_PRIVATE
+        .iter()
+        .find(|(kept, _)| {
+            if kept.ends_with('_') {
+                name.starts_with(kept)
+            } else {
+                name == *kept
+            }
+        })
+        .map(|(_, why)| *why)
+}
+
+/// True for a MySQL column type that holds a number (a value of that type is sent
+/// unquoted, as the client's expression gave it).
+fn numeric_type(col_type: u8) -> bool {
+    // DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
+    matches!(col_type, 0..=5 | 8 | 9 | 13 | 246)
+}
+
+impl Session {
+    /// `SET GLOBAL name = value` on every storage server, `value` evaluated once (on
+    /// the session's storage connection, which may hold the user variables it reads)
+    /// and sent as a literal. A variable with a session scope too (`query_cache_type`)
+    /// also becomes the compute node's global value, the one new sessions start with:
+    /// Some(assignment) then.
+    pub(super) async fn set_storage_global(
+        &mut self,
+        name: &str,
+        value: &SetExpr,
+        is_default: bool,
+        with_session: bool,
+    ) -> Result<Option<(String, Option<GlobalValue>)>, MysqlError> {
+        let literal = if is_default {
+            "DEFAULT".to_string()
+        } else if value.value.is_some() {
+            // A literal as the client wrote it: the storage server judges its type.
+            value.text.clone()
+        } else {
+            let (columns, rows) = self
+                .home_result(&format!("SELECT {}", value.text), false)
+                .await?;
+            let numeric = columns.first().is_some_and(|c| numeric_type(c.col_type));
+            match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(Some(v)) if numeric => v,
+                Some(Some(v)) => sql_string(&v),
+                _ => "NULL".to_string(),
+            }
+        };
+        self.set_on_storage_servers(name, &literal, true).await?;
+        if !with_session {
+            return Ok(None);
+        }
+        if is_default {
+            return Ok(Some((name.to_string(), None)));
+        }
+        let (_, rows) = self
+            .home_result(&format!("SELECT @@global.{name}"), false)
+            .await?;
+        let text = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten()
+            .unwrap_or_default();
+        Ok(Some((
+            name.to_string(),
+            Some(GlobalValue {
+                shown: text.clone(),
+                text,
+                numeric: false,
+            }),
+        )))
+    }
+
+    /// Runs `SET GLOBAL name = literal` on every data node's primary, in DNID order,
+    /// and with `replicas` on each one's replicas after its primary. The first refusal
+    /// comes back as the storage server gave it (MariaDB's 1231, 1232...); one after
+    /// some storage servers took the value says which did.
+    pub(super) async fn set_on_storage_servers(
+        &mut self,
+        name: &str,
+        literal: &str,
+        replicas: bool,
+    ) -> Result<(), MysqlError> {
+        let sql = format!("SET GLOBAL {name} = {literal}");
+        let mut nodes: Vec<_> = self.ctx.topology.nodes().map(|n| n.id).collect();
+        nodes.sort();
+        let mut done: Vec<String> = Vec::new();
+        for dnid in nodes {
+            let mut servers = crate::failover::storage_servers(&self.ctx, dnid);
+            if !replicas {
+                servers.truncate(1);
+            }
+            for (label, pool) in servers {
+                if let Err(e) = run_global(&pool, &sql).await {
+                    let e = backend_error(dnid, &e);
+                    if done.is_empty() {
+                        return Err(e);
+                    }
+                    tracing::warn!(dnid = dnid.get(), statement = %sql, error = %e.message, set_on = ?done, "SET GLOBAL failed part way");
+                    return Err(MysqlError {
+                        message: format!(
+                            "SET GLOBAL {name} failed on {label}: {} (set on {}; run it again)",
+                            e.message,
+                            done.join(", ")
+                        ),
+                        ..e
+                    });
+                }
+                done.push(label);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one `SET GLOBAL` on a pooled connection of `pool` (a connection that failed
+/// other than by the server's refusal is not reused).
+async fn run_global(pool: &Arc<Pool>, sql: &str) -> Result<(), strata_backend::BackendError> {
+    let mut lease = pool.acquire(None).await?;
+    let result = lease.execute(sql).await.map(drop);
+    if let Err(e) = &result {
+        if !matches!(e, strata_backend::BackendError::Server(_)) {
+            lease.mark_broken();
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strata_keeps_what_failover_and_its_connections_need() {
+        assert!(kept_private("read_only").is_some());
+        assert!(kept_private("READ_ONLY").is_some());
+        assert!(kept_private("gtid_slave_pos").is_some());
+        assert!(kept_private("gtid_strict_mode").is_some());
+        assert!(kept_private("slave_parallel_threads").is_some());
+        assert!(kept_private("max_connections").is_some());
+        assert!(kept_private("max_allowed_packet").is_some());
+        assert!(kept_private("query_cache_size").is_none());
+        assert!(kept_private("innodb_stats_persistent").is_none());
+        assert!(kept_private("keycache1.key_buffer_size").is_none());
+        assert!(kept_private("read_only_extra").is_none());
+    }
+}
