@@ -32,7 +32,9 @@ pub(crate) const BATCH_ROWS: usize = 2000;
 /// rows read and written in UTC with explicit zeros kept (`NO_AUTO_VALUE_ON_ZERO`), in
 /// strict mode (a value the copy cannot store as it is fails the statement instead of
 /// being changed; zero dates are allowed) and without CHECK constraints (the values
-/// were valid where they come from).
+/// were valid where they come from). The values carry `_latin1` introducers: the
+/// node's own connection reads a plain literal in the session's
+/// `collation_connection`, and under utf16 `'+00:00'` is no time zone (1298, ctype_utf16).
 pub(crate) const DEFINITION_READ_MODE: &str =
     "SET STATEMENT sql_mode='', character_set_results=utf8mb4 FOR ";
 /// See [`DEFINITION_READ_MODE`].
@@ -40,9 +42,9 @@ pub(crate) const COLUMNS_READ_MODE: &str = "SET STATEMENT character_set_results=
 /// See [`DEFINITION_READ_MODE`].
 pub(crate) const DEFINITION_MODE: &str = "SET STATEMENT sql_mode='' FOR ";
 /// See [`DEFINITION_READ_MODE`].
-pub(crate) const READ_MODE: &str = "SET STATEMENT time_zone='+00:00' FOR ";
+pub(crate) const READ_MODE: &str = "SET STATEMENT time_zone=_latin1'+00:00' FOR ";
 /// See [`DEFINITION_READ_MODE`].
-pub(crate) const WRITE_MODE: &str = "SET STATEMENT sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR ";
+pub(crate) const WRITE_MODE: &str = "SET STATEMENT sql_mode=_latin1'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone=_latin1'+00:00', check_constraint_checks=0 FOR ";
 
 /// How a column's values are read and written back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -460,7 +462,7 @@ mod tests {
         assert_eq!(names, ["id", "f", "d2", "e", "b", "c", "ts", "u", "vb"]);
         assert_eq!(
             read_statement("`db`.`t`", &columns),
-            "SET STATEMENT time_zone='+00:00' FOR SELECT `id`, CAST(`f` AS DOUBLE), \
+            "SET STATEMENT time_zone=_latin1'+00:00' FOR SELECT `id`, CAST(`f` AS DOUBLE), \
              CAST(`d2` AS DOUBLE), CAST(`e` AS BINARY), `b`, CAST(`c` AS BINARY), `ts`, `u`, `vb` \
              FROM `db`.`t`"
         );
@@ -503,7 +505,7 @@ mod tests {
         let sql = batch.take().unwrap();
         assert_eq!(
             sql,
-            "SET STATEMENT sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR \
+            "SET STATEMENT sql_mode=_latin1'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone=_latin1'+00:00', check_constraint_checks=0 FOR \
              INSERT INTO `db`.`t` (`id`, `f`, `d2`, `e`, `b`, `c`, `ts`, `u`, `vb`) VALUES \
              (-7, 1234567e0, 0.30000000000000004e0, _latin1 X'62', X'05', _latin1 X'E927', \
              '2024-03-31 01:30:00.500000', '::1', NULL)"

@@ -255,6 +255,76 @@ pub fn two_digit_year(y: u32) -> u32 {
     }
 }
 
+/// What MariaDB stores for an integer literal in a DATE/DATETIME column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntegerDatetime {
+    /// The DATE and TIME parts, in canonical text.
+    Stored(String, String),
+    /// Not a date in any SQL mode: `0000-00-00` with warning 1265 where the mode
+    /// allows it (INSERT IGNORE, non-strict), an error otherwise.
+    Invalid,
+    /// Depends on the SQL mode (a zero month or day, a day past the month's end) or
+    /// out of what this reads (negative, beyond 64 bits).
+    Unknown,
+}
+
+/// `number_to_datetime` of MariaDB's `my_time.c` for an integer literal: YYMMDD from
+/// 101 (`101` is 2000-01-01), YYYYMMDD from 10000101, YYMMDDhhmmss from 101000000,
+/// YYYYMMDDhhmmss from 10000101000000; the gaps between those ranges (`1010101`,
+/// `9912101`) and fields out of range are [`IntegerDatetime::Invalid`].
+pub fn integer_datetime(text: &str) -> IntegerDatetime {
+    const YY: i64 = 70;
+    let Ok(mut nr) = text.trim().parse::<i64>() else {
+        return IntegerDatetime::Unknown;
+    };
+    if nr < 0 {
+        return IntegerDatetime::Unknown;
+    }
+    if nr == 0 {
+        return IntegerDatetime::Stored("0000-00-00".into(), "00:00:00".into());
+    }
+    if nr < 10_000_101_000_000 {
+        nr = if nr < 101 {
+            return IntegerDatetime::Invalid;
+        } else if nr <= (YY - 1) * 10_000 + 1231 {
+            (nr + 20_000_000) * 1_000_000
+        } else if nr < YY * 10_000 + 101 {
+            return IntegerDatetime::Invalid;
+        } else if nr <= 991_231 {
+            (nr + 19_000_000) * 1_000_000
+        } else if nr < 10_000_101 {
+            return IntegerDatetime::Invalid;
+        } else if nr <= 99_991_231 {
+            nr * 1_000_000
+        } else if nr < 101_000_000 {
+            return IntegerDatetime::Invalid;
+        } else if nr <= (YY - 1) * 10_000_000_000 + 1_231_235_959 {
+            nr + 20_000_000_000_000
+        } else if nr < YY * 10_000_000_000 + 101_000_000 {
+            return IntegerDatetime::Invalid;
+        } else if nr <= 991_231_235_959 {
+            nr + 19_000_000_000_000
+        } else {
+            nr
+        };
+    }
+    let (date, time) = (nr / 1_000_000, nr % 1_000_000);
+    let (y, m, d) = (date / 10_000, date % 10_000 / 100, date % 100);
+    let (h, mi, sec) = (time / 10_000, time % 10_000 / 100, time % 100);
+    if y > 9999 || m > 12 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+        return IntegerDatetime::Invalid;
+    }
+    // In range of u32 by the checks above.
+    let (y, m, d) = (y as u32, m as u32, d as u32);
+    if m == 0 || d == 0 || d > days_in_month(y, m) {
+        return IntegerDatetime::Unknown;
+    }
+    IntegerDatetime::Stored(
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{h:02}:{mi:02}:{sec:02}"),
+    )
+}
+
 /// The DATE and TIME parts MariaDB stores for `text` in a DATE/DATETIME column, in
 /// canonical text (`numeric`: the literal was a number, which loses leading zeros).
 /// Stricter than [`parse_datetime_literal`] (a comparison operand): the day must exist
@@ -423,6 +493,36 @@ pub fn stored_time(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn integers_are_read_as_number_to_datetime_reads_them() {
+        use super::{integer_datetime, IntegerDatetime::*};
+        let stored = |d: &str, t: &str| Stored(d.to_string(), t.to_string());
+        // Values MariaDB 10.11 stored with INSERT IGNORE into a DATE column.
+        assert_eq!(integer_datetime("101"), stored("2000-01-01", "00:00:00"));
+        assert_eq!(integer_datetime("100"), Invalid);
+        assert_eq!(integer_datetime("691232"), Invalid);
+        assert_eq!(integer_datetime("1010101"), Invalid);
+        assert_eq!(integer_datetime("9912101"), Invalid);
+        assert_eq!(integer_datetime("99999999"), Invalid);
+        assert_eq!(integer_datetime("123456789"), Invalid);
+        assert_eq!(integer_datetime("991231"), stored("1999-12-31", "00:00:00"));
+        assert_eq!(
+            integer_datetime("20240229"),
+            stored("2024-02-29", "00:00:00")
+        );
+        assert_eq!(
+            integer_datetime("20240102030405"),
+            stored("2024-01-02", "03:04:05")
+        );
+        assert_eq!(
+            integer_datetime("700101010203"),
+            stored("1970-01-01", "01:02:03")
+        );
+        assert_eq!(integer_datetime("20010230"), Unknown);
+        assert_eq!(integer_datetime("20010001"), Unknown);
+        assert_eq!(integer_datetime("-5"), Unknown);
+    }
+
     use super::*;
 
     fn parse_all(texts: &[&str], parse: fn(&[u8]) -> Option<i64>) -> Vec<i64> {

@@ -37,6 +37,7 @@ use crate::exprs::{
     call, canonical, column_name, contains_aggregate, function_name, is_aggregate_call,
     is_count_star, number, single_arg,
 };
+use crate::having::HavingScope;
 use crate::literal::expr_literal;
 use crate::plan::{
     Aggregate, AggregateFunction, BitOp, CompareOp, Literal, MergeSpec, Predicate, SortKey,
@@ -145,6 +146,18 @@ pub(crate) fn rewrite_select(
 
     // HAVING.
     if let Some(having) = &select.having {
+        let mut known: Vec<String> = cols.visible.iter().map(|v| v.canon.clone()).collect();
+        known.extend(group_exprs.iter().map(|g| canonical(g, &rc.qualifiers)));
+        HavingScope {
+            aliases: cols
+                .visible
+                .iter()
+                .filter_map(|v| v.alias.clone())
+                .collect(),
+            known,
+            qualifiers: &rc.qualifiers,
+        }
+        .check(having)?;
         merge.having = Some(cols.predicate(having)?);
     }
 

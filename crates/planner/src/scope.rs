@@ -145,6 +145,11 @@ impl Resolver<'_> {
                     message: format!("'{db}.{table}' is not of type 'BASE TABLE'"),
                 });
             }
+            if crate::sequence_engine::is_sequence_engine_table(&table) {
+                return Err(PlanError::unsupported(format!(
+                    "the Sequence engine's table '{table}' in a database over several data nodes"
+                )));
+            }
             return Err(PlanError::UnknownTable { db, table });
         };
         let placement = Placement::of(&db, &info, self.catalog)?;

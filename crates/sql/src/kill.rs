@@ -2,6 +2,7 @@
 //! handles KILL itself.
 
 use crate::error::SqlError;
+use crate::lexer::TokenKind;
 use crate::parser::Parser;
 
 /// A parsed KILL statement.
@@ -9,8 +10,8 @@ use crate::parser::Parser;
 pub struct Kill {
     /// KILL QUERY: abort the running statement and keep the connection.
     pub query_only: bool,
-    /// The connection id.
-    pub id: u64,
+    /// The connection id; `None` for `CONNECTION_ID()`, the session's own connection.
+    pub id: Option<u64>,
 }
 
 /// Parses `KILL [HARD|SOFT] [QUERY [ID]|CONNECTION] id` (HARD/SOFT and QUERY ID are MariaDB's).
@@ -28,9 +29,35 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
         }
         _ => false,
     };
-    let id = p.unsigned()?;
-    p.expect_end()?;
-    Ok(Kill { query_only, id })
+    if p.peek_is_keyword("CONNECTION_ID")
+        && p.peek_at(1).is_some_and(|t| p.text(t) == "(")
+        && p.peek_at(2).is_some_and(|t| p.text(t) == ")")
+    {
+        p.advance();
+        p.advance();
+        p.advance();
+        p.expect_end()?;
+        return Ok(Kill {
+            query_only,
+            id: None,
+        });
+    }
+    // MariaDB reads any expression here (`KILL @id`, `KILL 1+1`, `KILL -1`): what is not
+    // a number alone, and no two operands in a row (`KILL 1 2`), is refused, not 1064.
+    let number = p.unsigned().ok();
+    match number {
+        Some(id) if p.at_end() => Ok(Kill {
+            query_only,
+            id: Some(id),
+        }),
+        Some(_) if !p.peek().is_some_and(|t| t.kind == TokenKind::Punct) => {
+            Err(p.error("end of statement"))
+        }
+        _ if p.at_end() => Err(p.error("thread id")),
+        _ => Err(SqlError::Unsupported(
+            "KILL of an expression other than a number or CONNECTION_ID()".into(),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -51,7 +78,10 @@ mod tests {
         for (sql, query_only, id) in cases {
             assert_eq!(
                 parse_kill(sql),
-                Ok(Kill { query_only, id }),
+                Ok(Kill {
+                    query_only,
+                    id: Some(id)
+                }),
                 "parsing {sql}"
             );
         }
@@ -64,11 +94,28 @@ mod tests {
             &[
                 ("KILL", ""),
                 ("KILL QUERY", ""),
-                ("KILL -1", "-1"),
                 ("KILL 1 2", "2"),
-                ("KILL 'x'", "'x'"),
-                ("KILL 18446744073709551616", "18446744073709551616"),
+                ("KILL CONNECTION_ID() 2", "2"),
             ],
+        );
+        for sql in [
+            "KILL -1",
+            "KILL 'x'",
+            "KILL 1+1",
+            "KILL @id",
+            "KILL 18446744073709551616",
+        ] {
+            assert!(
+                matches!(parse_kill(sql), Err(SqlError::Unsupported(_))),
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            parse_kill("KILL QUERY connection_id ( );"),
+            Ok(Kill {
+                query_only: true,
+                id: None
+            })
         );
         assert_eq!(
             parse_kill("KILL USER bob"),

@@ -42,6 +42,21 @@ pub fn substitute_last_insert_id(sql: &str, value: u64, select: bool) -> RowCoun
     )
 }
 
+/// Whether `sql` tests a value for NULL (`x IS NULL` or `ISNULL(x)`) outside strings
+/// and comments: under `sql_auto_is_null=1` MariaDB reads such a test of an
+/// AUTO_INCREMENT column as "the row the previous INSERT generated", which only the
+/// compute node knows over several data nodes.
+pub fn tests_is_null(sql: &str) -> bool {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    toks.iter().enumerate().any(|(i, t)| {
+        let next = toks.get(i + 1);
+        (t.is_keyword(sql, "IS") && next.is_some_and(|n| n.is_keyword(sql, "NULL")))
+            || (t.kind == TokenKind::Ident
+                && t.is_keyword(sql, "ISNULL")
+                && next.is_some_and(|n| n.is_punct(sql, "(")))
+    })
+}
+
 /// Whether `sql` calls `LAST_INSERT_ID(expr)`, which sets the session's value: a call
 /// with an argument, outside strings and comments (a routine body's calls are its own:
 /// callers leave CREATE statements and compound statements out).
@@ -156,8 +171,18 @@ fn has_alias(item: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::{
-        sets_last_insert_id, substitute_last_insert_id, substitute_row_count, RowCountText,
+        sets_last_insert_id, substitute_last_insert_id, substitute_row_count, tests_is_null,
+        RowCountText,
     };
+
+    #[test]
+    fn a_null_test_is_found_outside_strings_and_comments() {
+        assert!(tests_is_null("SELECT * FROM t WHERE a is  null"));
+        assert!(tests_is_null("DELETE FROM t WHERE ISNULL(a)"));
+        assert!(!tests_is_null("SELECT * FROM t WHERE a IS NOT NULL"));
+        assert!(!tests_is_null("SELECT 'a IS NULL' /* b IS NULL */ FROM t"));
+        assert!(!tests_is_null("SELECT isnull FROM t"));
+    }
 
     fn text(sql: &str, value: i64, select: bool) -> Option<String> {
         match substitute_row_count(sql, value, select) {

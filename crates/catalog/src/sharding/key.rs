@@ -10,11 +10,12 @@
 //! `<=`, `>`, `>=` on integer columns into inclusive integer bounds.
 
 use std::ops::Bound;
+use strata_mysql::temporal::{integer_datetime, IntegerDatetime};
+use temporal::temporal_of;
 use year::{exact_year, stored_year};
 
 use super::{KeyLiteral, KeyType, KeyValue, ShardingError};
 use strata_mysql::number::scan_number_prefix;
-use strata_mysql::temporal::{stored_datetime, stored_time};
 use strata_mysql::{Charset, Collation};
 
 /// MariaDB's default server collation, for string columns with no charset anywhere.
@@ -434,6 +435,13 @@ pub fn comparison_key(
         }
         (KeyType::Temporal { .. }, KeyLiteral::Number(_)) => true,
         (KeyType::Temporal { kind }, _) if kind == "year" => exact_year(literal).is_none(),
+        // An integer stored as 0000-00-00 is compared as MariaDB converts it for a
+        // comparison, which may differ: any node.
+        (KeyType::Temporal { kind }, KeyLiteral::Integer(t))
+            if kind == "date" || kind == "datetime" =>
+        {
+            !matches!(integer_datetime(t), IntegerDatetime::Stored(..))
+        }
         _ => false,
     };
     if ambiguous {
@@ -815,60 +823,7 @@ fn text_of(literal: &KeyLiteral, key_type: &KeyType) -> Result<Vec<u8>, Sharding
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Temporal values
-
-fn temporal_of(
-    kind: &str,
-    literal: &KeyLiteral,
-    key_type: &KeyType,
-) -> Result<KeyValue, ShardingError> {
-    let bad = |reason: &str| invalid(literal, key_type, reason, 1292);
-    if kind == "year" {
-        return stored_year(literal)
-            .map(KeyValue::Int)
-            .ok_or_else(|| bad("not a valid YEAR"));
-    }
-    let text: String = match literal {
-        KeyLiteral::Null => return Err(bad("NULL")),
-        KeyLiteral::String(b) | KeyLiteral::Bytes(b) => {
-            String::from_utf8_lossy(b).trim().to_string()
-        }
-        KeyLiteral::Integer(t) => t.trim().to_string(),
-        KeyLiteral::Number(t) if is_float_literal(t) => {
-            return Err(bad("a float literal is not a temporal value"))
-        }
-        KeyLiteral::Number(t) => {
-            // 20240102030405.5: fractional seconds, dropped like every fraction.
-            let (int, frac) = t.trim().split_once('.').unwrap_or((t.trim(), ""));
-            if kind == "date" && frac.bytes().any(|b| b != b'0') {
-                return Err(bad("a DATE has no fraction"));
-            }
-            int.to_string()
-        }
-    };
-    let numeric = matches!(literal, KeyLiteral::Integer(_) | KeyLiteral::Number(_));
-    let canonical = match kind {
-        "date" => stored_datetime(&text, numeric).map(|(d, _)| d),
-        "datetime" => stored_datetime(&text, numeric).map(|(d, t)| format!("{d} {t}")),
-        "time" => stored_time(&text),
-        _ => {
-            return Err(ShardingError::unsupported_key_type(
-                kind,
-                "unknown temporal type",
-            ))
-        }
-    };
-    canonical
-        .map(|c| KeyValue::Bytes(c.into_bytes()))
-        .ok_or_else(|| {
-            bad(&format!(
-                "not a {} value Strata can read exactly",
-                kind.to_ascii_uppercase()
-            ))
-        })
-}
-
+mod temporal;
 #[cfg(test)]
 mod tests;
 mod year;

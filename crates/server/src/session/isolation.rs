@@ -373,6 +373,10 @@ impl Session {
         more: bool,
     ) -> Result<Answer, SessionError> {
         let target = self.information_schema_node(sql);
+        if let Some(e) = self.information_schema_refusal(sql, target) {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
         let names = self.visible_databases_on(target);
         let qualified = if self.in_information_schema() {
             qualify_information_schema(sql).map(Cow::Owned)

@@ -764,6 +764,14 @@ impl Session {
             return;
         }
         crate::admin::actions::interrupt_storage_queries(&self.ctx, &target).await;
+        // The KILL QUERY statement interrupts itself (MariaDB's 1317).
+        if query_only && u64::from(self.identity.id) == id {
+            self.err(&MysqlError::new(
+                codes::QUERY_INTERRUPTED,
+                "Query execution was interrupted",
+            ));
+            return;
+        }
         if !query_only {
             target.killed.store(true, Ordering::Relaxed);
             target.kill_signal.notify_one();

@@ -1,6 +1,7 @@
 //! Session variables that bound what the compute node's merges and joins may do:
 //! `group_concat_max_len` caps a merged GROUP_CONCAT, and MAX_JOIN_SIZE or
-//! SQL_BIG_SELECTS=0 keep joins to what the storage node would estimate and allow.
+//! SQL_BIG_SELECTS=0 keep joins to what the storage node would estimate and allow;
+//! `sql_auto_is_null` asks for a value only the compute node has.
 
 use strata_backend::SessionVars;
 use strata_executor::DEFAULT_GROUP_CONCAT_MAX_LEN;
@@ -29,9 +30,31 @@ pub(super) fn joins_limited(vars: &SessionVars) -> bool {
     big_selects_off || max_join_size.is_some_and(|n| n < u64::MAX)
 }
 
+/// `sql_auto_is_null` on: `WHERE id IS NULL` finds the row the previous INSERT gave an
+/// AUTO_INCREMENT value (main.odbc). Over several data nodes that value is the compute
+/// node's (each node saw a literal), so a data node would answer with no row.
+pub(super) fn auto_is_null(vars: &SessionVars) -> bool {
+    vars.value("sql_auto_is_null")
+        .map(|v| v.trim_matches('\'').to_ascii_uppercase())
+        .is_some_and(|v| v == "1" || v == "ON" || v == "TRUE")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{group_concat_max_len, joins_limited, SessionVars};
+    use super::{auto_is_null, group_concat_max_len, joins_limited, SessionVars};
+
+    #[test]
+    fn auto_is_null_is_on_after_a_set_to_one_or_on() {
+        let mut vars = SessionVars::default();
+        assert!(!auto_is_null(&vars));
+        vars.set("sql_auto_is_null", "SESSION sql_auto_is_null = 1".into());
+        assert!(auto_is_null(&vars));
+        vars.set(
+            "sql_auto_is_null",
+            "SESSION sql_auto_is_null = 'OFF'".into(),
+        );
+        assert!(!auto_is_null(&vars));
+    }
 
     #[test]
     fn group_concat_max_len_is_the_value_read_back_after_set() {

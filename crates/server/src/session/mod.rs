@@ -52,6 +52,7 @@ mod grammar;
 mod handler;
 pub(crate) mod handshake;
 mod identity;
+mod information_schema_spread;
 mod isolation;
 mod load_data;
 mod local;

@@ -405,6 +405,14 @@ impl Session {
         if let Some(target) = strata_planner::explain_target(sql) {
             return Ok(self.explain(sql, target, reply).await);
         }
+        if super::merge_limits::auto_is_null(&self.state.vars)
+            && strata_sql::row_count::tests_is_null(sql)
+        {
+            self.err(&MysqlError::not_supported(
+                "IS NULL while sql_auto_is_null=1 in a database over several data nodes (the AUTO_INCREMENT value it finds is the compute node's)",
+            ));
+            return Ok(Answer::Failed);
+        }
         if let Some(answer) = self.with_sequence_values(sql, reply).await? {
             return Ok(answer);
         }

@@ -382,7 +382,8 @@ impl Session {
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
-                    self.kill(k.id, k.query_only).await;
+                    let own = u64::from(self.identity.id);
+                    self.kill(k.id.unwrap_or(own), k.query_only).await;
                     return Ok(Answer::Ok);
                 }
                 Err(e) => Err(sql_error(&e)),

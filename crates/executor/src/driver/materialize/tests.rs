@@ -183,7 +183,7 @@ fn rows(rows: &[(&str, Option<&str>)]) -> Reply {
 
 const CREATE: &str = "SET STATEMENT sql_mode='' FOR CREATE TEMPORARY TABLE `db`.`t` (\n  `id` int(11) NOT NULL,\n  `name` varchar(10) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
 const READ: &str =
-    "SET STATEMENT time_zone='+00:00' FOR SELECT `id`, CAST(`name` AS BINARY) FROM `db`.`t`";
+    "SET STATEMENT time_zone=_latin1'+00:00' FOR SELECT `id`, CAST(`name` AS BINARY) FROM `db`.`t`";
 
 fn options(in_transaction: bool, max_rows: u64) -> MaterializeOptions {
     MaterializeOptions {
@@ -236,7 +236,7 @@ async fn copies_what_is_not_on_the_node_runs_the_statement_there_and_drops_the_c
         io.conns[2].sent,
         vec![
             CREATE.to_string(),
-            "SET STATEMENT sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone='+00:00', check_constraint_checks=0 FOR INSERT INTO `db`.`t` (`id`, `name`) VALUES (1, _utf8mb4 X'C3A9'), (3, NULL), (2, _utf8mb4 X'62')".to_string(),
+            "SET STATEMENT sql_mode=_latin1'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', time_zone=_latin1'+00:00', check_constraint_checks=0 FOR INSERT INTO `db`.`t` (`id`, `name`) VALUES (1, _utf8mb4 X'C3A9'), (3, NULL), (2, _utf8mb4 X'62')".to_string(),
             plan.sql.clone(),
             "DROP TEMPORARY TABLE IF EXISTS `db`.`t`".to_string(),
         ]
