@@ -1067,3 +1067,56 @@ async fn commit_and_rollback_release_close_the_clients_connection() -> TestResul
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_transaction_timeouts_of_the_session_close_the_clients_connection() -> TestResult {
+    // transaction_timeout: the storage node closed its own connection after the idle
+    // time, and the client learnt of it at its next statement as 1158 "Lost connection
+    // to data node"; MariaDB closes the client's connection.
+    let (node, mut c) = common::node_and_conn(1).await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS idle_t",
+            "CREATE TABLE idle_t (a INT) ENGINE=InnoDB",
+        ],
+    )
+    .await?;
+    let idle = std::time::Duration::from_millis(2500);
+    for (variable, write, closed) in [
+        ("idle_transaction_timeout", false, true),
+        ("idle_readonly_transaction_timeout", false, true),
+        ("idle_readonly_transaction_timeout", true, false),
+        ("idle_write_transaction_timeout", false, false),
+        ("idle_write_transaction_timeout", true, true),
+    ] {
+        let mut s = node.connect(Some("test")).await?;
+        run_all(
+            &mut s,
+            &[
+                &format!("SET {variable} = 1"),
+                "BEGIN",
+                "SELECT * FROM idle_t",
+            ],
+        )
+        .await?;
+        if write {
+            s.query_drop("INSERT INTO idle_t VALUES (1)").await?;
+        }
+        tokio::time::sleep(idle).await;
+        let next = s.query_drop("SELECT * FROM idle_t").await;
+        assert_eq!(next.is_err(), closed, "{variable}, write {write}: {next:?}");
+        // Closed by the server, not a storage node's error.
+        assert!(
+            !matches!(next, Err(mysql_async::Error::Server(_))),
+            "{variable}, write {write}: {next:?}"
+        );
+        if !closed {
+            s.query_drop("ROLLBACK").await?;
+        }
+        // A closed session's transaction is rolled back.
+        assert_eq!(first_int(&mut c, "SELECT COUNT(*) FROM idle_t").await?, 0);
+    }
+    node.shutdown().await;
+    Ok(())
+}

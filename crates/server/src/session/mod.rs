@@ -331,7 +331,6 @@ impl Session {
         shutdown: &mut Shutdown,
         watch: client_watch::ClientWatch,
     ) -> Result<(), SessionError> {
-        let idle_limit = self.ctx.config.transaction.idle_in_transaction_timeout_ms;
         // The two stop signals are waited on for the session's lifetime, not per
         // command: between commands they are polled, not built and registered anew.
         let entry = Arc::clone(&self.identity.entry);
@@ -342,8 +341,7 @@ impl Session {
         tokio::pin!(stopped);
         loop {
             // No timer at all outside transactions: the hot path stays timer-free.
-            let idle_timeout = (idle_limit > 0 && self.in_transaction())
-                .then(|| std::time::Duration::from_millis(idle_limit));
+            let idle_timeout = self.idle_in_transaction_limit();
             let idle = async move {
                 match idle_timeout {
                     Some(d) => tokio::time::sleep(d).await,

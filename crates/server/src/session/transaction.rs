@@ -79,6 +79,9 @@ pub(super) struct TxnState {
     /// LOCK TABLES ran since the last UNLOCK TABLES: UNLOCK TABLES then commits, as in
     /// MySQL (without table locks it leaves the transaction open).
     pub table_locks: bool,
+    /// A statement of the open transaction may have changed data (MariaDB's
+    /// idle_write_transaction_timeout applies then, idle_readonly_... otherwise).
+    pub wrote: bool,
 }
 
 /// MySQL's error for a savepoint name that is not set.
@@ -95,6 +98,42 @@ fn quote(name: &str) -> String {
 }
 
 impl Session {
+    /// How long the session may stay idle in its open transaction before its connection
+    /// is closed and the transaction rolled back: the shortest of the compute node's
+    /// `idle_in_transaction_timeout_ms` and MariaDB's session variables
+    /// `idle_transaction_timeout`, else `idle_write_transaction_timeout` or
+    /// `idle_readonly_transaction_timeout` as the transaction wrote or not (seconds, 0
+    /// for none). The storage node applies them too, but to its own connection: the
+    /// client would only learn of it at its next statement, as a lost storage connection.
+    pub(super) fn idle_in_transaction_limit(&mut self) -> Option<std::time::Duration> {
+        if !self.in_transaction() {
+            self.txn.wrote = false;
+            return None;
+        }
+        self.txn.wrote |= self.statement.writes;
+        let seconds = |name: &str| {
+            self.state
+                .vars
+                .value(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .map(std::time::Duration::from_secs)
+        };
+        let session = seconds("idle_transaction_timeout").or_else(|| {
+            if self.txn.wrote {
+                seconds("idle_write_transaction_timeout")
+            } else {
+                seconds("idle_readonly_transaction_timeout")
+            }
+        });
+        let configured = self.ctx.config.transaction.idle_in_transaction_timeout_ms;
+        let configured = (configured > 0).then(|| std::time::Duration::from_millis(configured));
+        match (session, configured) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// True when this session's transactions are coordinated by the compute node.
     pub(super) fn coordinated(&self) -> bool {
         self.txn.open.is_some() || (self.state.multi_node && self.ctx.xa.xa())
