@@ -52,6 +52,7 @@ mod handler;
 pub(crate) mod handshake;
 mod identity;
 mod isolation;
+mod key_values;
 mod load_data;
 mod local;
 mod maintenance;
@@ -214,6 +215,8 @@ pub(super) struct StatementState {
     definer: Option<definers::DefinerDdl>,
     /// The session's local time, when the home data node had to give it.
     clock: clock::StatementClock,
+    /// Values of INSERT sharding-key expressions the home data node evaluated.
+    key_values: strata_planner::KeyValues,
 }
 
 impl Default for StatementState {
@@ -230,6 +233,7 @@ impl Default for StatementState {
             variables: None,
             definer: None,
             clock: clock::StatementClock::default(),
+            key_values: strata_planner::KeyValues::default(),
         }
     }
 }
