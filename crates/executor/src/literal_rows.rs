@@ -6,7 +6,8 @@
 //! dates and times as typed literals (`TIMESTAMP'..'`), so a DATETIME stored into an
 //! integer column converts as MySQL converts it. Result types whose text is not exact
 //! (FLOAT, DOUBLE with fixed decimals), has no literal (GEOMETRY) or is not the value
-//! a number is made from (ENUM and SET convert by their index) are refused. The
+//! a number is made from (ENUM and SET convert by their index) are refused at their
+//! first value that is not NULL. The
 //! rows are held under the statement's merge memory budget.
 
 use bytes::Bytes;
@@ -32,6 +33,8 @@ enum Literal {
     Value(ValueKind),
     /// A date or time with its SQL type keyword (`DATE`, `TIME`, `TIMESTAMP`).
     Typed(&'static str),
+    /// No literal is exact (the refusal's text): only NULL can be written.
+    Refused(String),
 }
 
 /// The literal form of each column of a result.
@@ -41,7 +44,8 @@ pub struct RowLiterals {
 }
 
 impl RowLiterals {
-    /// The literal forms of `columns`; 1235 names a column whose values have none.
+    /// The literal forms of `columns` (a column whose values have none refuses them,
+    /// with 1235 naming it, when a row holds one that is not NULL).
     pub fn of(columns: &[ColumnDef]) -> Result<RowLiterals, MysqlError> {
         let columns = columns
             .iter()
@@ -65,6 +69,9 @@ impl RowLiterals {
             }
             match (row.value(i), literal) {
                 (None, _) => out.push_str("NULL"),
+                (Some(_), Literal::Refused(why)) => {
+                    return Err(MergeError::Unsupported(why.clone()))
+                }
                 (Some(v), Literal::Value(kind)) => push_literal(out, kind, v)?,
                 (Some(v), Literal::Typed(keyword)) => {
                     if !zero_date(v) {
@@ -85,12 +92,12 @@ fn zero_date(v: &[u8]) -> bool {
 }
 
 fn literal_of(def: &ColumnDef) -> Result<Literal, MysqlError> {
+    // Refused at the first value that is not NULL (a NULL has its literal).
     let refuse = |what: &str| {
-        Err(MergeError::Unsupported(format!(
+        Ok(Literal::Refused(format!(
             "writing a {what} value read across data nodes (column '{}'); CAST it in the SELECT",
             def.name
-        ))
-        .to_mysql_error())
+        )))
     };
     Ok(match def.col_type {
         coltype::TINY
@@ -241,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn inexact_and_literal_less_types_are_refused() {
+    fn values_of_inexact_and_literal_less_types_are_refused() {
         for def in [
             column(coltype::FLOAT, 63, 31),
             column(coltype::DOUBLE, 63, 2),
@@ -251,8 +258,18 @@ mod tests {
                 ..column(coltype::STRING, 45, 0)
             },
         ] {
-            let err = RowLiterals::of(&[def]).expect_err("refused");
-            assert_eq!(err.code, 1235, "{err:?}");
+            let literals = RowLiterals::of(&[def]).expect("forms");
+            let mut out = String::new();
+            let err = literals
+                .push_row(&mut out, payload(&[Some(b"1.5")]))
+                .expect_err("refused");
+            assert_eq!(err.to_mysql_error().code, 1235, "{err:?}");
+            // A NULL has its literal.
+            let mut out = String::new();
+            literals
+                .push_row(&mut out, payload(&[None]))
+                .expect("NULL is written");
+            assert_eq!(out, "NULL");
         }
     }
 

@@ -56,6 +56,9 @@ pub struct PlanContext<'a> {
     /// sql_mode has NO_AUTO_VALUE_ON_ZERO (then 0 is an explicit value, only NULL asks
     /// for a generated one).
     pub no_auto_value_on_zero: bool,
+    /// Values of INSERT sharding-key expressions the home data node evaluated for this
+    /// statement, and where planning asks for more; None: such inserts are refused.
+    pub key_values: Option<&'a crate::insert_key::KeyValues>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -73,6 +76,7 @@ impl<'a> PlanContext<'a> {
             seed: 0,
             ids: None,
             no_auto_value_on_zero: false,
+            key_values: None,
         }
     }
 }

@@ -5,7 +5,8 @@
 //!   rows are grouped into one statement per node, keeping their order within a node.
 //!   A row without the sharding column takes the column's DEFAULT if the catalog knows
 //!   it, else NULL (which needs a NULL route, else error 10104). A sharding value that
-//!   is not a literal (an expression, a function) is refused.
+//!   is not a literal but a constant expression routes by its value ([`crate::insert_key`]:
+//!   evaluated once by the home data node, one round trip for all rows).
 //! - Global tables: the same statement on every node (`WriteKind::GlobalWrite`), with
 //!   NOW()/RAND()/UUID()... and time defaults written as literals so copies agree.
 //! - Global AUTO_INCREMENT: rows that omit the column, or give NULL or 0 (unless
@@ -32,6 +33,7 @@ use crate::catalog_view::CatalogView;
 use crate::context::{PlanContext, Random};
 use crate::error::PlanError;
 use crate::exprs::{call, raw};
+use crate::insert_key::{key_value, KeyValue};
 use crate::keys::{canonical, route, Placement};
 use crate::literal::expr_literal;
 use crate::nondeterministic::{pin_timestamp, Fixer, RandomCalls};
@@ -139,13 +141,26 @@ pub(crate) fn plan_insert(
                 ));
             }
             let mut by_node: BTreeMap<DataNodeId, Vec<usize>> = BTreeMap::new();
+            let mut wanted = false;
+            let mut rewrites: Vec<(usize, Expr)> = Vec::new();
             for r in 0..rows.len(&insert) {
                 let literal = match key_index.and_then(|i| rows.value(&insert, r, i)) {
-                    Some(e) if !is_default(e) => expr_literal(e).ok_or_else(|| {
-                        PlanError::unsupported(
-                            "INSERT with a sharding key value that is not a literal",
-                        )
-                    })?,
+                    Some(e) if !is_default(e) => {
+                        match key_value(r, e, key_type, &fixer, ctx.key_values)? {
+                            KeyValue::Known(literal) => literal,
+                            KeyValue::Rewritten(literal, fixed) => {
+                                if *fixed != *e {
+                                    rewrites.push((r, *fixed));
+                                }
+                                literal
+                            }
+                            // Every row's expressions are asked for at once.
+                            KeyValue::Wanted => {
+                                wanted = true;
+                                continue;
+                            }
+                        }
+                    }
                     _ => table
                         .info
                         .shard_key_default
@@ -155,6 +170,16 @@ pub(crate) fn plan_insert(
                 let key = canonical(key_type, &literal)?;
                 let node = route(rule, key_type, &key)?;
                 by_node.entry(node).or_default().push(r);
+            }
+            if wanted {
+                return Err(crate::insert_key::refused());
+            }
+            if let (Some(i), false) = (key_index, rewrites.is_empty()) {
+                // The data node stores the time and random values the row was routed by.
+                for (r, fixed) in rewrites {
+                    rows.set_value(&mut insert, r, i, fixed);
+                }
+                changed = true;
             }
             if by_node.len() <= 1 {
                 let node = by_node

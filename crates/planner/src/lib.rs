@@ -30,6 +30,7 @@ pub mod explain;
 mod exprs;
 mod having;
 mod insert;
+mod insert_key;
 mod insert_select;
 mod join;
 mod join_output;
@@ -68,6 +69,7 @@ pub use context::{DateTime, IdAllocator, LocalTime, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};
+pub use insert_key::{KeyQuery, KeyValues};
 pub use load::{plan_load_data, AutoIncrement, LoadPlan};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;

@@ -36,7 +36,16 @@ pub(crate) fn expr_literal(expr: &Expr) -> Option<KeyLiteral> {
                 KeyLiteral::String(b) if prefix.value.eq_ignore_ascii_case("_binary") => {
                     Some(KeyLiteral::Bytes(b))
                 }
-                KeyLiteral::String(b) => Some(KeyLiteral::String(b)),
+                // The text is the connection's (UTF-8) bytes read in the introducer's
+                // character set: the same characters only when ASCII or UTF-8.
+                KeyLiteral::String(b)
+                    if b.is_ascii()
+                        || ["_utf8mb4", "_utf8mb3", "_utf8"]
+                            .iter()
+                            .any(|p| prefix.value.eq_ignore_ascii_case(p)) =>
+                {
+                    Some(KeyLiteral::String(b))
+                }
                 _ => None,
             }
         }
@@ -70,6 +79,14 @@ pub(crate) fn value_literal(value: &Value) -> Option<KeyLiteral> {
         Value::Placeholder(text) if text != "?" => text_literal(text),
         _ => None,
     }
+}
+
+/// True when the string token `t` starts with a UTF-8 character set introducer.
+fn utf8_introducer(t: &str) -> bool {
+    ["_utf8mb4", "_utf8mb3", "_utf8"].iter().any(|p| {
+        t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p))
+            && t[p.len()..].trim_start().starts_with(['\'', '"'])
+    })
 }
 
 fn number_literal(n: &str) -> KeyLiteral {
@@ -108,8 +125,11 @@ pub(crate) fn text_literal(text: &str) -> Option<KeyLiteral> {
                 .is_some_and(|p| p.eq_ignore_ascii_case(b"_binary"))
             {
                 KeyLiteral::Bytes(bytes)
-            } else {
+            } else if bytes.is_ascii() || !t.starts_with('_') || utf8_introducer(t) {
                 KeyLiteral::String(bytes)
+            } else {
+                // Another character set reads the connection's bytes as other characters.
+                return None;
             }
         }
         TokenKind::HexNumber => KeyLiteral::Bytes(hex_token_bytes(t)?),

@@ -609,3 +609,93 @@ fn multi_table_writes_across_nodes_read_the_join_then_write_each_target_by_key()
         Err(PlanError::ShardingColumnChange(_))
     ));
 }
+
+/// [`ctx`] with `values` for the sharding-key expressions.
+fn ctx_with_keys(values: &strata_planner::KeyValues) -> strata_planner::PlanContext<'_> {
+    let mut c = ctx();
+    c.key_values = Some(values);
+    c
+}
+
+#[test]
+fn constant_key_expressions_are_evaluated_once_then_route_their_rows() {
+    let catalog = catalog();
+    let mut values = strata_planner::KeyValues::default();
+    let sql = "INSERT INTO orders (id, amount) VALUES (100 + 50, 1), (-(-7), 2), (ABS(-350), 3), (100 + 50, 4)";
+    // First planning: the expressions are asked for, all at once, and nothing is planned.
+    let refused = plan_with(sql, &ctx_with_keys(&values), &catalog).map(|p| p.plan);
+    assert_eq!(
+        refused,
+        Err(PlanError::Unsupported(
+            "INSERT with a sharding key value that is not a literal".into()
+        ))
+    );
+    let query = values.query().expect("expressions wanted");
+    // One column per distinct expression, and the stored-function check.
+    assert!(
+        query.sql.starts_with(
+            "SELECT 100 + 50, ABS(-350), (SELECT COUNT(*) FROM information_schema.ROUTINES"
+        ),
+        "{}",
+        query.sql
+    );
+    assert!(query.sql.contains("IN ('abs')"), "{}", query.sql);
+    values.give(&query, &["150", "350", "0"]).expect("values");
+    // Planned again: rows routed by the values, the nodes get the expressions.
+    let planned = plan_with(sql, &ctx_with_keys(&values), &catalog).map(|p| p.plan);
+    assert_eq!(
+        planned,
+        Ok(write(
+            vec![
+                part(1, "INSERT INTO orders (id, amount) VALUES (-(-7), 2)"),
+                part(
+                    2,
+                    "INSERT INTO orders (id, amount) VALUES (100 + 50, 1), (100 + 50, 4)"
+                ),
+                part(4, "INSERT INTO orders (id, amount) VALUES (ABS(-350), 3)"),
+            ],
+            WriteCombine::Sum,
+        ))
+    );
+    // A stored function of a called name in the database: refused.
+    let mut fresh = strata_planner::KeyValues::default();
+    let _ = plan_with(sql, &ctx_with_keys(&fresh), &catalog);
+    let query = fresh.query().expect("expressions wanted");
+    let refused = fresh
+        .give(&query, &["150", "350", "1"])
+        .map_err(|e| e.code());
+    assert_eq!(refused, Err(1235));
+    // Without a server to evaluate them: refused as before.
+    let planned = plan_with("INSERT INTO orders (id) VALUES (1 + 1)", &ctx(), &catalog);
+    assert!(planned.is_err());
+    // Columns, variables, subqueries and per-connection values are refused outright.
+    for sql in [
+        "INSERT INTO orders (id, amount) VALUES (amount + 1, 2)",
+        "INSERT INTO orders (id) VALUES (@v)",
+        "INSERT INTO orders (id) VALUES ((SELECT MAX(id) FROM orders2))",
+        "INSERT INTO orders (id) VALUES (CONNECTION_ID())",
+    ] {
+        let fresh = strata_planner::KeyValues::default();
+        let refused = plan_with(sql, &ctx_with_keys(&fresh), &catalog).map(|p| p.plan);
+        assert!(
+            matches!(&refused, Err(PlanError::Unsupported(m)) if m.contains("INSERT over several data nodes with a sharding key value that")),
+            "{sql}: {refused:?}"
+        );
+        assert!(fresh.query().is_none(), "{sql}");
+    }
+    // Literal forms a read writes route without a round trip.
+    let fresh = strata_planner::KeyValues::default();
+    let planned = plan_with(
+        "INSERT INTO orders (id) VALUES (_utf8mb4 X'313530')",
+        &ctx_with_keys(&fresh),
+        &catalog,
+    )
+    .map(|p| p.plan);
+    assert_eq!(
+        planned,
+        Ok(single(
+            2,
+            "INSERT INTO orders (id) VALUES (_utf8mb4 X'313530')"
+        ))
+    );
+}

@@ -54,6 +54,7 @@ pub(crate) mod handshake;
 mod identity;
 mod information_schema_spread;
 mod isolation;
+mod key_values;
 mod load_data;
 mod local;
 mod maintenance;
@@ -217,6 +218,8 @@ pub(super) struct StatementState {
     definer: Option<definers::DefinerDdl>,
     /// The session's local time, when the home data node had to give it.
     clock: clock::StatementClock,
+    /// Values of INSERT sharding-key expressions the home data node evaluated.
+    key_values: strata_planner::KeyValues,
 }
 
 impl Default for StatementState {
@@ -233,6 +236,7 @@ impl Default for StatementState {
             variables: None,
             definer: None,
             clock: clock::StatementClock::default(),
+            key_values: strata_planner::KeyValues::default(),
         }
     }
 }

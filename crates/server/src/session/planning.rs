@@ -292,6 +292,7 @@ impl Session {
                 seed: rand::random(),
                 ids: Some(&ids),
                 no_auto_value_on_zero: false,
+                key_values: Some(&self.statement.key_values),
             };
             let planned = f(&plan_ctx, &view);
             if wants_local_time.load(Ordering::Relaxed) {
@@ -339,7 +340,10 @@ impl Session {
             Ok(planned) => planned,
             // Wants the session's local time from the home data node: a statement over
             // several nodes, planned again (and the time fetched) when it runs.
-            Err(_) if self.statement.clock.wanted.take() => {
+            Err(_)
+                if self.statement.clock.wanted.take()
+                    || self.statement.key_values.query().is_some() =>
+            {
                 return Ok(match params {
                     Some(_) => PreparedRoute::Several,
                     None => PreparedRoute::Home,
@@ -363,10 +367,14 @@ impl Session {
     /// combines the replies, with this session's merge memory budget.
     async fn explain(&mut self, sql: &str, target: &str, reply: ReplyFormat) -> Answer {
         let mut planned = self.plan_only(target, None);
-        if planned.is_err() {
-            match self.fetch_wanted_local_time().await {
+        // The local time, then key values, may each be wanted once.
+        for _ in 0..2 {
+            if planned.is_ok() {
+                break;
+            }
+            match self.fetch_wanted().await {
                 Ok(true) => planned = self.plan_only(target, None),
-                Ok(false) => {}
+                Ok(false) => break,
                 Err(e) => planned = Err(e),
             }
         }
@@ -418,12 +426,15 @@ impl Session {
         }
         let digest = strata_sql::normalize_digest(sql);
         let mut planned = self.plan_waiting_digested(sql, &digest).await;
-        if planned.is_err() {
-            // Refused for want of the session's local time: planned again with the
-            // home data node's.
-            match self.fetch_wanted_local_time().await {
+        // Refused for want of the session's local time, or of the values of sharding-key
+        // expressions: planned again with what the home data node gave (each once).
+        for _ in 0..2 {
+            if planned.is_ok() {
+                break;
+            }
+            match self.fetch_wanted().await {
                 Ok(true) => planned = self.plan_waiting_digested(sql, &digest).await,
-                Ok(false) => {}
+                Ok(false) => break,
                 Err(e) => planned = Err(e),
             }
         }

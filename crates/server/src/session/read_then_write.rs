@@ -181,7 +181,7 @@ impl Session {
     }
 
     /// Runs the read `source` to its end, its rows kept as SQL literals.
-    async fn read_literals(&mut self, source: &Plan) -> Result<LiteralRows, MysqlError> {
+    pub(super) async fn read_literals(&mut self, source: &Plan) -> Result<LiteralRows, MysqlError> {
         let options = self.merge_options();
         let mut rows = LiteralRows::new(&options.memory);
         let routed;
@@ -266,14 +266,19 @@ impl Session {
             })
             .map_err(|f| s.fenced_error(&f))?
         };
-        let planned = match plan(self) {
-            Ok(p) => p,
-            // Wants the session's local time: planned again with the home data node's.
-            Err(e) => match self.fetch_wanted_local_time().await? {
-                true => plan(self)?,
-                false => return Err(e),
-            },
-        };
+        let mut planned = plan(self);
+        // Wants the session's local time, or key values: planned again with the home
+        // data node's (each once).
+        for _ in 0..2 {
+            match planned {
+                Ok(_) => break,
+                Err(e) => match self.fetch_wanted().await? {
+                    true => planned = plan(self),
+                    false => return Err(e),
+                },
+            }
+        }
+        let planned = planned?;
         let write: Write = match &planned.plan {
             Plan::Route(r) => r.as_write(),
             Plan::Write(w) => w.clone(),
