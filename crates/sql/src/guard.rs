@@ -553,6 +553,9 @@ pub fn check_prepared_text(inner: &str, schemas: &dyn SchemaPolicy) -> Result<()
 fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let kind = classify(inner);
     match kind {
+        // An account statement is the session's own: kept and run as the statement at
+        // EXECUTE, with its checks then.
+        _ if is_account_statement(inner, kind) => return Ok(()),
         // A SHOW the session answers itself runs as a query at EXECUTE, checked then.
         StatementKind::Show => {
             return match check_prepared_show(inner, schemas) {
@@ -652,23 +655,29 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
                 let from = (i..toks.len())
                     .take(4)
                     .find(|&j| toks[j].is_keyword(sql, "FROM"));
-                if !from
-                    .and_then(|j| toks.get(j + 1))
-                    .is_some_and(|t| t.kind == TokenKind::String)
-                {
-                    return Err(Refusal::Unsupported(
-                        "PREPARE ... FROM an expression or user variable inside a routine".into(),
-                    ));
+                match from.and_then(|j| toks.get(j + 1)) {
+                    // The text runs on the storage node as the routine's statement.
+                    Some(t) if t.kind == TokenKind::String => {
+                        check_compound_body(&string_value(t.text(sql)))?
+                    }
+                    _ => {
+                        return Err(Refusal::Unsupported(
+                            "PREPARE ... FROM an expression or user variable inside a routine"
+                                .into(),
+                        ))
+                    }
                 }
             }
-            "EXECUTE"
-                if second == "IMMEDIATE"
-                    && !toks.get(i + 2).is_some_and(|t| t.kind == TokenKind::String) =>
-            {
-                return Err(Refusal::Unsupported(
-                    "EXECUTE IMMEDIATE of an expression inside a routine".into(),
-                ));
-            }
+            "EXECUTE" if second == "IMMEDIATE" => match toks.get(i + 2) {
+                Some(t) if t.kind == TokenKind::String => {
+                    check_compound_body(&string_value(t.text(sql)))?
+                }
+                _ => {
+                    return Err(Refusal::Unsupported(
+                        "EXECUTE IMMEDIATE of an expression inside a routine".into(),
+                    ))
+                }
+            },
             _ => {}
         }
     }

@@ -156,6 +156,10 @@ impl Session {
             return Ok(());
         }
         use StatementKind as K;
+        if strata_sql::guard::is_account_statement(sql, kind) {
+            // Account statements check their own privileges where they run.
+            return Ok(());
+        }
         if let Some(inner) = strata_sql::guard::dynamic_statement_text(sql, kind) {
             // What PREPARE or EXECUTE IMMEDIATE will run is authorized now.
             return self.authorize(&inner, strata_sql::classify(&inner));
@@ -232,6 +236,45 @@ impl Session {
         Ok(())
     }
 
+    /// `PREPARE name FROM text` (checked): remembers the text; `EXECUTE name`: authorizes
+    /// it again, since privileges may have changed since PREPARE and the statement the
+    /// storage node holds runs with the storage account's rights; `DEALLOCATE PREPARE
+    /// name`: forgets it.
+    pub(super) fn authorize_prepared(
+        &mut self,
+        sql: &str,
+        kind: StatementKind,
+        dynamic: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        use StatementKind as K;
+        if !matches!(kind, K::Prepare | K::Execute | K::Deallocate) {
+            return Ok(());
+        }
+        let Some(name) = strata_sql::dynamic::prepared_name(sql, kind) else {
+            return Ok(());
+        };
+        match kind {
+            K::Prepare => {
+                let text = dynamic
+                    .map(str::to_string)
+                    .or_else(|| strata_sql::guard::dynamic_statement_text(sql, kind));
+                match text {
+                    Some(text) => self.prepared.checked.insert(name, text.into()),
+                    None => self.prepared.checked.remove(&name),
+                };
+                Ok(())
+            }
+            K::Execute => match self.prepared.checked.get(&name) {
+                Some(text) => self.authorize(text, strata_sql::classify(text)),
+                None => Ok(()),
+            },
+            _ => {
+                self.prepared.checked.remove(&name);
+                Ok(())
+            }
+        }
+    }
+
     /// Answers an account statement; the result is the statement's success.
     pub(super) async fn account_statement(&mut self, sql: &str, more: bool) -> Answer {
         let stmt = match parse_account(sql) {
@@ -257,7 +300,10 @@ impl Session {
                 Err(e) => Err(e),
             },
             AccountStatement::FlushPrivileges => self.flush_privileges(),
-            other => self.change_accounts(other),
+            other => {
+                let auto_create_user = self.grant_creates_accounts(&other).await;
+                self.change_accounts(other, auto_create_user)
+            }
         };
         match outcome {
             Ok(()) => {
@@ -347,13 +393,52 @@ impl Session {
         self.ctx.reload_accounts().map_err(|e| account_error(&e))
     }
 
+    /// True when a GRANT may create the missing accounts it names without IDENTIFIED BY:
+    /// the session's sql_mode (as its storage connection has it, so that SET GLOBAL,
+    /// SET SESSION and expressions all count) lacks NO_AUTO_CREATE_USER. Asked only when
+    /// the answer matters; a mode that cannot be read counts as MariaDB's default (the
+    /// GRANT is refused with 1133, never a wrong account created).
+    async fn grant_creates_accounts(&mut self, stmt: &AccountStatement) -> bool {
+        let AccountStatement::Grant { users, .. } = stmt else {
+            return false;
+        };
+        let accounts = self.ctx.accounts();
+        let creates = users.iter().any(|spec| {
+            let name = self.resolve(&spec.user);
+            spec.identified.is_none() && accounts.get(&name.user, &name.host).is_none()
+        });
+        if !creates {
+            return false;
+        }
+        match self.home_result("SELECT @@session.sql_mode", true).await {
+            Ok((_, rows)) => rows
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .flatten()
+                .is_some_and(|mode| {
+                    !mode
+                        .split(',')
+                        .any(|m| m.eq_ignore_ascii_case("NO_AUTO_CREATE_USER"))
+                }),
+            Err(e) => {
+                tracing::debug!(error = %e.message, "sql_mode for GRANT not read");
+                false
+            }
+        }
+    }
+
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
     /// session's account and applied to a copy of the accounts, stored, then published.
-    fn change_accounts(&self, stmt: AccountStatement) -> Result<(), MysqlError> {
+    fn change_accounts(
+        &self,
+        stmt: AccountStatement,
+        auto_create_user: bool,
+    ) -> Result<(), MysqlError> {
         let actor = self.identity.account.clone();
         let current_db = self.state.db.as_deref();
         self.ctx
-            .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db))
+            .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db, auto_create_user))
             .map(|_| ())
             .map_err(|e| account_error(&e))
     }
