@@ -27,6 +27,10 @@ pub enum Refusal {
     AccountStatement(String),
     /// Valid MySQL that Strata does not run: ER_NOT_SUPPORTED_YET (1235).
     Unsupported(String),
+    /// A subquery in a table's CHECK constraint: MariaDB's own
+    /// ER_SUBQUERIES_NOT_SUPPORTED (1970), given before the names in it are looked at
+    /// (as MariaDB's parser does).
+    SubqueryInCheck,
     /// Only comments or nothing: ER_EMPTY_QUERY (1065).
     Empty,
     /// A statement no MySQL/MariaDB grammar starts this way: ER_PARSE_ERROR (1064).
@@ -42,6 +46,7 @@ impl Refusal {
             Refusal::StorageSchema(_) => 1044,
             Refusal::Unsupported(_) => 1235,
             Refusal::Empty => 1065,
+            Refusal::SubqueryInCheck => 1970,
             Refusal::Syntax(e) => e.code(),
         }
     }
@@ -73,6 +78,9 @@ impl Refusal {
                 format!("This version of Strata doesn't yet support '{what}'")
             }
             Refusal::Empty => "Query was empty".to_string(),
+            Refusal::SubqueryInCheck => {
+                "CHECK does not support subqueries or stored functions".to_string()
+            }
             Refusal::Syntax(e) => e.to_string(),
         }
     }
@@ -347,6 +355,9 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         return Ok(());
     }
     let toks: Vec<Token> = code_tokens(sql).collect();
+    if object == "TABLE" && has_subquery_in_check(sql, &toks) {
+        return Err(Refusal::SubqueryInCheck);
+    }
     let kw = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate() {
@@ -407,6 +418,29 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         check_compound_body(sql)?;
     }
     Ok(())
+}
+
+/// True when a `CHECK (...)` clause of a table definition holds a SELECT.
+fn has_subquery_in_check(sql: &str, toks: &[Token]) -> bool {
+    toks.windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0].is_keyword(sql, "CHECK") && w[1].is_punct(sql, "("))
+        .any(|(i, _)| {
+            let mut depth = 0usize;
+            for t in &toks[i + 1..] {
+                if t.is_punct(sql, "(") {
+                    depth += 1;
+                } else if t.is_punct(sql, ")") {
+                    depth -= 1;
+                    if depth == 0 {
+                        return false;
+                    }
+                } else if t.is_keyword(sql, "SELECT") {
+                    return true;
+                }
+            }
+            false
+        })
 }
 
 /// Storage engines a table may use: those that keep rows in the storage node's own data

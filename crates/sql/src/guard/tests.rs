@@ -636,3 +636,19 @@ fn a_prepare_of_the_wrong_shape_is_a_syntax_error() {
     }
     assert_allowed(&["PREPARE `s 1` FROM 'SELECT 1'"]);
 }
+
+#[test]
+fn a_subquery_in_a_check_constraint_is_mariadbs_1970_before_its_names() {
+    for sql in [
+        "create table t1 (a int check (@b in (select user from mysql.user)))",
+        "CREATE TABLE t (a INT, CONSTRAINT c CHECK (a > (SELECT 1)))",
+        "ALTER TABLE t ADD CHECK (a IN (SELECT id FROM u))",
+    ] {
+        assert_eq!(check(sql), Err(Refusal::SubqueryInCheck), "{sql}");
+        assert_eq!(code_of(sql), 1970);
+    }
+    assert_allowed(&[
+        "CREATE TABLE t (a INT CHECK (a > 0), b INT, CHECK (b IN (1, 2)))",
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 1)",
+    ]);
+}
