@@ -238,12 +238,16 @@ async fn a_revoke_reaches_statements_prepared_before_it() -> TestResult {
     let addr = node.service_addr();
     let mut root = node.connect(None).await?;
     let db = unique_name("gcrv");
+    let other = unique_name("gcro");
     let user = unique_name("gcr");
     for sql in [
         format!("CREATE DATABASE {db}"),
         format!("CREATE TABLE {db}.t (id INT PRIMARY KEY)"),
         format!("INSERT INTO {db}.t VALUES (1)"),
         format!("GRANT SELECT ON {db}.t TO '{user}'@'%' IDENTIFIED BY 'pw'"),
+        format!("CREATE DATABASE {other}"),
+        format!("CREATE TABLE {other}.t (id INT PRIMARY KEY)"),
+        format!("GRANT SELECT ON {other}.t TO '{user}'@'%'"),
     ] {
         root.query_drop(sql).await?;
     }
@@ -256,7 +260,13 @@ async fn a_revoke_reaches_statements_prepared_before_it() -> TestResult {
     assert_eq!(n, [1]);
     root.query_drop(format!("REVOKE SELECT ON {db}.t FROM '{user}'@'%'"))
         .await?;
-    // MariaDB (ps_grant.test): the next EXECUTE is 1142.
+    // MariaDB (ps_grant.test): the next EXECUTE is 1142, also from another database
+    // (the statement's `t` is still the one it was prepared in).
+    let e = c.query_drop("EXECUTE s").await.err();
+    assert_eq!(e.as_ref().and_then(code_of), Some(1142), "{e:?}");
+    let e = c.exec_drop(&binary, (1,)).await.err();
+    assert_eq!(e.as_ref().and_then(code_of), Some(1142), "{e:?}");
+    c.query_drop(format!("USE {other}")).await?;
     let e = c.query_drop("EXECUTE s").await.err();
     assert_eq!(e.as_ref().and_then(code_of), Some(1142), "{e:?}");
     let e = c.exec_drop(&binary, (1,)).await.err();
@@ -268,6 +278,7 @@ async fn a_revoke_reaches_statements_prepared_before_it() -> TestResult {
     c.query_drop("DEALLOCATE PREPARE s").await?;
     c.disconnect().await?;
     root.query_drop(format!("DROP DATABASE {db}")).await?;
+    root.query_drop(format!("DROP DATABASE {other}")).await?;
     node.shutdown().await;
     Ok(())
 }

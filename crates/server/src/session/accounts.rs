@@ -137,6 +137,17 @@ impl Session {
 
     /// Checks that the account may run `sql` (of kind `kind`) on the tables it touches.
     pub(super) fn authorize(&self, sql: &str, kind: StatementKind) -> Result<(), MysqlError> {
+        self.authorize_in(sql, kind, self.state.db.as_deref())
+    }
+
+    /// `authorize` with unqualified names in database `current` (a prepared statement's
+    /// database is the one it was prepared in).
+    fn authorize_in(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
         // A routine that runs FLUSH runs it with the storage account's privileges: its
         // creator needs RELOAD, as the FLUSH itself would.
         if kind == StatementKind::Create
@@ -162,12 +173,12 @@ impl Session {
         }
         if let Some(inner) = strata_sql::guard::dynamic_statement_text(sql, kind) {
             // What PREPARE or EXECUTE IMMEDIATE will run is authorized now.
-            return self.authorize(&inner, strata_sql::classify(&inner));
+            return self.authorize_in(&inner, strata_sql::classify(&inner), current);
         }
         if let Some(inner) = strata_sql::explained_statement(sql) {
             // ANALYZE runs the statement and EXPLAIN shows its plan: both need what the
             // statement itself needs (MariaDB answers the statement's own 1142).
-            return self.authorize(inner, strata_sql::classify(inner));
+            return self.authorize_in(inner, strata_sql::classify(inner), current);
         }
         match kind {
             K::Use
@@ -196,7 +207,7 @@ impl Session {
         let kind = if kind == K::Show { K::Select } else { kind };
         let tables = table_references(sql, kind);
         for r in &tables.refs {
-            let Some(db) = r.schema.as_deref().or(self.state.db.as_deref()) else {
+            let Some(db) = r.schema.as_deref().or(current) else {
                 continue;
             };
             if db.eq_ignore_ascii_case("information_schema") {
@@ -221,7 +232,7 @@ impl Session {
             }
         }
         if tables.unknown {
-            let Some(db) = self.state.db.as_deref() else {
+            let Some(db) = current else {
                 return Ok(());
             };
             let need = match kind {
@@ -259,13 +270,18 @@ impl Session {
                     .map(str::to_string)
                     .or_else(|| strata_sql::guard::dynamic_statement_text(sql, kind));
                 match text {
-                    Some(text) => self.prepared.checked.insert(name, text.into()),
+                    Some(text) => {
+                        let db = self.state.db.clone();
+                        self.prepared.checked.insert(name, (text.into(), db))
+                    }
                     None => self.prepared.checked.remove(&name),
                 };
                 Ok(())
             }
             K::Execute => match self.prepared.checked.get(&name) {
-                Some(text) => self.authorize(text, strata_sql::classify(text)),
+                Some((text, db)) => {
+                    self.authorize_in(text, strata_sql::classify(text), db.as_deref())
+                }
                 None => Ok(()),
             },
             _ => {
@@ -273,6 +289,25 @@ impl Session {
                 Ok(())
             }
         }
+    }
+
+    /// Authorizes a server-side prepared statement again before an execute, in the
+    /// database it was prepared in; skipped while no account changed since the last
+    /// check (the answer depends on nothing else).
+    pub(super) fn authorize_execute(&mut self, id: u32) -> Result<(), MysqlError> {
+        self.refresh_account();
+        let version = self.identity.accounts_version;
+        let Some(stmt) = self.prepared.statements.get(&id) else {
+            return Ok(());
+        };
+        if stmt.authorized_at == version {
+            return Ok(());
+        }
+        self.authorize_in(&stmt.checked_sql, stmt.kind, stmt.prepared_in.as_deref())?;
+        if let Some(stmt) = self.prepared.statements.get_mut(&id) {
+            stmt.authorized_at = version;
+        }
+        Ok(())
     }
 
     /// Answers an account statement; the result is the statement's success.

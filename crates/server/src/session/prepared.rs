@@ -24,7 +24,11 @@ pub struct ClientStatement {
     pub(super) sql: Arc<str>,
     /// The text as the client sent it and it was authorized: authorized again at every
     /// execute (a REVOKE since PREPARE counts, as in MariaDB).
-    checked_sql: Arc<str>,
+    pub(super) checked_sql: Arc<str>,
+    /// The database it was prepared in (its unqualified names are there).
+    pub(super) prepared_in: Option<String>,
+    /// The accounts version it was last authorized at.
+    pub(super) authorized_at: u64,
     /// Its kind and digest, computed once at PREPARE for every execution's planning
     /// and statistics.
     pub(super) kind: strata_sql::StatementKind,
@@ -58,7 +62,7 @@ pub(super) struct PreparedStatements {
     /// Texts of `PREPARE name FROM`, by lower-case name, authorized again at every
     /// `EXECUTE name` (the storage node's statement runs with the storage account's
     /// rights).
-    pub checked: HashMap<String, Arc<str>>,
+    pub checked: HashMap<String, (Arc<str>, Option<String>)>,
     /// Texts of `PREPARE name FROM` that need the planner, by lower-case name.
     pub texts: HashMap<String, Arc<str>>,
 }
@@ -229,6 +233,8 @@ impl Session {
                 info: bytes::Bytes::copy_from_slice(sql.as_bytes()),
                 sql,
                 checked_sql,
+                prepared_in: self.state.db.clone(),
+                authorized_at: self.identity.accounts_version,
                 kind,
                 digest,
                 params: prepared.params.len(),
@@ -279,11 +285,7 @@ impl Session {
             .statements
             .get(&id)
             .and_then(|s| self.refuse_while_rejoining(s.kind).err());
-        self.refresh_account();
-        let refused = refused.or_else(|| {
-            let stmt = self.prepared.statements.get(&id)?;
-            self.authorize(&stmt.checked_sql, stmt.kind).err()
-        });
+        let refused = refused.or_else(|| self.authorize_execute(id).err());
         if let Some(e) = refused {
             self.err(&e);
             return Ok(());
