@@ -318,6 +318,15 @@ pub fn check_create_user(actor: &Account) -> Result<(), AccountError> {
     }
 }
 
+/// True when `actor` may create an account by granting to it (MariaDB: global CREATE
+/// USER, or INSERT on `mysql`.`user` at any level).
+pub fn may_create_accounts(actor: &Account) -> bool {
+    actor.global.contains(PrivSet::of(Privilege::CreateUser))
+        || actor
+            .table_privileges("mysql", "user")
+            .contains(PrivSet::of(Privilege::Insert))
+}
+
 /// All accounts, sorted most specific first; cheap to clone (the server holds one behind
 /// an `Arc` and swaps it after a change).
 #[derive(Debug, Clone, Default)]
@@ -533,7 +542,8 @@ impl Accounts {
     }
 
     /// GRANT `privileges` (from `privileges_for`) at `target` to one existing account,
-    /// optionally changing its password and limit (MariaDB: 1133 when it does not exist).
+    /// optionally changing its password and limit (1133 when it does not exist: `apply`
+    /// creates it first when MariaDB would). USAGE at a level adds nothing there.
     pub fn grant(
         &mut self,
         name: &UserName,
@@ -560,6 +570,7 @@ impl Accounts {
             }
             match target {
                 GrantTarget::Global => a.global |= privileges,
+                _ if privileges.is_empty() => {}
                 GrantTarget::Database(db) => *a.databases.entry(db).or_default() |= privileges,
                 GrantTarget::Table(db, t) => *a.tables.entry((db, t)).or_default() |= privileges,
             }

@@ -1120,3 +1120,22 @@ async fn idle_transaction_timeouts_of_the_session_close_the_clients_connection()
     node.shutdown().await;
     Ok(())
 }
+
+/// check_constraint: a subquery in a CHECK constraint is MariaDB's 1970, even when it
+/// names the storage server's `mysql` schema (Strata's 1044 came first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subquery_in_a_check_constraint_is_mariadbs_1970() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let (node, mut c, db) = node_with_same_names().await?;
+    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&db))).await?;
+    for sql in [
+        "CREATE TABLE ck1 (a INT CHECK (@b IN (SELECT user FROM mysql.user)))",
+        "CREATE TABLE ck1 (a INT, CONSTRAINT c CHECK (a > (SELECT 1)))",
+    ] {
+        let want = error_of(&mut reference, sql).await;
+        assert_eq!(want.0, Some(1970), "{sql}: {}", want.1);
+        assert_eq!(error_of(&mut c, sql).await, want, "{sql}");
+    }
+    node.shutdown().await;
+    Ok(())
+}

@@ -27,6 +27,10 @@ pub enum Refusal {
     AccountStatement(String),
     /// Valid MySQL that Strata does not run: ER_NOT_SUPPORTED_YET (1235).
     Unsupported(String),
+    /// A subquery in a table's CHECK constraint: MariaDB's own
+    /// ER_SUBQUERIES_NOT_SUPPORTED (1970), given before the names in it are looked at
+    /// (as MariaDB's parser does).
+    SubqueryInCheck,
     /// Only comments or nothing: ER_EMPTY_QUERY (1065).
     Empty,
     /// A statement no MySQL/MariaDB grammar starts this way: ER_PARSE_ERROR (1064).
@@ -42,6 +46,7 @@ impl Refusal {
             Refusal::StorageSchema(_) => 1044,
             Refusal::Unsupported(_) => 1235,
             Refusal::Empty => 1065,
+            Refusal::SubqueryInCheck => 1970,
             Refusal::Syntax(e) => e.code(),
         }
     }
@@ -73,6 +78,9 @@ impl Refusal {
                 format!("This version of Strata doesn't yet support '{what}'")
             }
             Refusal::Empty => "Query was empty".to_string(),
+            Refusal::SubqueryInCheck => {
+                "CHECK does not support subqueries or stored functions".to_string()
+            }
             Refusal::Syntax(e) => e.to_string(),
         }
     }
@@ -347,6 +355,9 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         return Ok(());
     }
     let toks: Vec<Token> = code_tokens(sql).collect();
+    if object == "TABLE" && has_subquery_in_check(sql, &toks) {
+        return Err(Refusal::SubqueryInCheck);
+    }
     let kw = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate() {
@@ -407,6 +418,29 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         check_compound_body(sql)?;
     }
     Ok(())
+}
+
+/// True when a `CHECK (...)` clause of a table definition holds a SELECT.
+fn has_subquery_in_check(sql: &str, toks: &[Token]) -> bool {
+    toks.windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0].is_keyword(sql, "CHECK") && w[1].is_punct(sql, "("))
+        .any(|(i, _)| {
+            let mut depth = 0usize;
+            for t in &toks[i + 1..] {
+                if t.is_punct(sql, "(") {
+                    depth += 1;
+                } else if t.is_punct(sql, ")") {
+                    depth -= 1;
+                    if depth == 0 {
+                        return false;
+                    }
+                } else if t.is_keyword(sql, "SELECT") {
+                    return true;
+                }
+            }
+            false
+        })
 }
 
 /// Storage engines a table may use: those that keep rows in the storage node's own data
@@ -553,6 +587,9 @@ pub fn check_prepared_text(inner: &str, schemas: &dyn SchemaPolicy) -> Result<()
 fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let kind = classify(inner);
     match kind {
+        // An account statement is the session's own: kept and run as the statement at
+        // EXECUTE, with its checks then.
+        _ if is_account_statement(inner, kind) => return Ok(()),
         // A SHOW the session answers itself runs as a query at EXECUTE, checked then.
         StatementKind::Show => {
             return match check_prepared_show(inner, schemas) {
@@ -652,23 +689,29 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
                 let from = (i..toks.len())
                     .take(4)
                     .find(|&j| toks[j].is_keyword(sql, "FROM"));
-                if !from
-                    .and_then(|j| toks.get(j + 1))
-                    .is_some_and(|t| t.kind == TokenKind::String)
-                {
-                    return Err(Refusal::Unsupported(
-                        "PREPARE ... FROM an expression or user variable inside a routine".into(),
-                    ));
+                match from.and_then(|j| toks.get(j + 1)) {
+                    // The text runs on the storage node as the routine's statement.
+                    Some(t) if t.kind == TokenKind::String => {
+                        check_compound_body(&string_value(t.text(sql)))?
+                    }
+                    _ => {
+                        return Err(Refusal::Unsupported(
+                            "PREPARE ... FROM an expression or user variable inside a routine"
+                                .into(),
+                        ))
+                    }
                 }
             }
-            "EXECUTE"
-                if second == "IMMEDIATE"
-                    && !toks.get(i + 2).is_some_and(|t| t.kind == TokenKind::String) =>
-            {
-                return Err(Refusal::Unsupported(
-                    "EXECUTE IMMEDIATE of an expression inside a routine".into(),
-                ));
-            }
+            "EXECUTE" if second == "IMMEDIATE" => match toks.get(i + 2) {
+                Some(t) if t.kind == TokenKind::String => {
+                    check_compound_body(&string_value(t.text(sql)))?
+                }
+                _ => {
+                    return Err(Refusal::Unsupported(
+                        "EXECUTE IMMEDIATE of an expression inside a routine".into(),
+                    ))
+                }
+            },
             _ => {}
         }
     }

@@ -6,8 +6,8 @@
 use strata_sql::account::{AccountStatement, Privilege, UserName, UserRef, UserSpec};
 
 use super::{
-    check_create_user, check_grantor, privileges_for, Account, AccountError, Accounts, Changes,
-    GrantTarget, PrivSet,
+    check_create_user, check_grantor, may_create_accounts, privileges_for, Account, AccountError,
+    Accounts, Changes, GrantTarget, PrivSet,
 };
 
 impl Changes {
@@ -22,12 +22,15 @@ impl Changes {
 impl Accounts {
     /// Applies CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT or REVOKE as `actor`
     /// (in database `current_db`, for `GRANT ... ON *`); SHOW and FLUSH statements
-    /// change nothing.
+    /// change nothing. `auto_create_user` is true when the session's sql_mode lacks
+    /// NO_AUTO_CREATE_USER: a GRANT then creates a missing account even without
+    /// IDENTIFIED BY.
     pub fn apply(
         &mut self,
         stmt: &AccountStatement,
         actor: &Account,
         current_db: Option<&str>,
+        auto_create_user: bool,
     ) -> Result<Changes, AccountError> {
         let own = UserName {
             user: actor.user.clone(),
@@ -125,8 +128,20 @@ impl Accounts {
                 };
                 check_grantor(actor, given, &target)?;
                 for UserSpec { user, identified } in users {
+                    let name = resolve(user);
+                    if self.position(&name).is_none() {
+                        // MariaDB's order: the sql_mode first, then the grantor's right
+                        // to create accounts (IDENTIFIED BY creates under any mode).
+                        if identified.is_none() && !auto_create_user {
+                            return Err(AccountError::NoMatchingRow);
+                        }
+                        if !may_create_accounts(actor) {
+                            return Err(AccountError::CantCreateUserWithGrant);
+                        }
+                        all.absorb(self.create_user(&name, None, false, false, None)?);
+                    }
                     all.absorb(self.grant(
-                        &resolve(user),
+                        &name,
                         set,
                         &target,
                         *grant_option,

@@ -19,6 +19,10 @@ pub enum AccountError {
     /// ER_PASSWORD_NO_MATCH (1133): GRANT or SET PASSWORD for a missing account.
     #[error("Can't find any matching row in the user table")]
     NoMatchingRow,
+    /// ER_CANT_CREATE_USER_WITH_GRANT (1410): a GRANT that would create an account by
+    /// a grantor without CREATE USER.
+    #[error("You are not allowed to create a user with GRANT")]
+    CantCreateUserWithGrant,
     /// ER_NONEXISTING_GRANT (1141).
     #[error("There is no such grant defined for user '{user}' on host '{host}'")]
     NoSuchGrant {
@@ -111,6 +115,7 @@ impl AccountError {
         match self {
             AccountError::OperationFailed { .. } => 1396,
             AccountError::NoMatchingRow => 1133,
+            AccountError::CantCreateUserWithGrant => 1410,
             AccountError::NoSuchGrant { .. } => 1141,
             AccountError::NoSuchTableGrant { .. } => 1147,
             AccountError::NativeHashFormat => 1372,
@@ -134,6 +139,7 @@ impl AccountError {
             AccountError::NoMatchingRow | AccountError::AccessDenied { .. } => "28000",
             AccountError::NoDatabaseSelected => "3D000",
             AccountError::NoSuchGrant { .. }
+            | AccountError::CantCreateUserWithGrant
             | AccountError::NoSuchTableGrant { .. }
             | AccountError::IllegalTableGrant
             | AccountError::Unsupported(_)

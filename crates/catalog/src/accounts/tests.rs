@@ -19,7 +19,7 @@ fn run(accounts: &mut Accounts, sql: &str) -> Result<Changes, AccountError> {
     let stmt = parse_account(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut root = Account::new("root", "localhost");
     root.global = PrivSet::all(Level::Global) | PrivSet::of(Privilege::GrantOption);
-    accounts.apply(&stmt, &root, None)
+    accounts.apply(&stmt, &root, None, false)
 }
 
 fn run_all(accounts: &mut Accounts, script: &[&str]) {
@@ -737,4 +737,94 @@ fn identified_clauses_map_to_credentials() {
             .map_err(|e| e.code());
         assert_eq!(got, expected, "{identified:?}");
     }
+}
+
+#[test]
+fn grant_creates_a_missing_account_as_mariadb_does() {
+    let mut root = Account::new("root", "localhost");
+    root.global = PrivSet::all(Level::Global) | PrivSet::of(Privilege::GrantOption);
+    let grant = |accounts: &mut Accounts, actor: &Account, sql: &str, auto: bool| {
+        let stmt = parse_account(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        accounts.apply(&stmt, actor, None, auto).map(|_| ())
+    };
+    let mut accounts = Accounts::default();
+    // sql_mode='' (auto): created with no password and exactly what was granted.
+    grant(
+        &mut accounts,
+        &root,
+        "GRANT SELECT ON *.* TO a@localhost",
+        true,
+    )
+    .unwrap();
+    grant(&mut accounts, &root, "GRANT USAGE ON nodb.* TO i", true).unwrap();
+    assert_eq!(
+        grants(&accounts, "a", "localhost"),
+        ["GRANT SELECT ON *.* TO `a`@`localhost`"]
+    );
+    assert!(account(&accounts, "a", "localhost").credential.no_password);
+    assert_eq!(
+        grants(&accounts, "i", "%"),
+        ["GRANT USAGE ON *.* TO `i`@`%`"]
+    );
+    // The default mode: 1133 unless IDENTIFIED BY is given (any form creates).
+    let e = grant(
+        &mut accounts,
+        &root,
+        "GRANT SELECT ON *.* TO b@localhost",
+        false,
+    );
+    assert_eq!(e.map_err(|e| e.code()), Err(1133));
+    grant(
+        &mut accounts,
+        &root,
+        "GRANT SELECT ON *.* TO c@localhost IDENTIFIED BY 'pw'",
+        false,
+    )
+    .unwrap();
+    grant(
+        &mut accounts,
+        &root,
+        "GRANT SELECT ON *.* TO f@localhost IDENTIFIED BY ''",
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        grants(&accounts, "c", "localhost"),
+        ["GRANT SELECT ON *.* TO `c`@`localhost` IDENTIFIED BY PASSWORD '*D821809F681A40A6E379B50D0463EFAE20BDD122'"]
+    );
+    assert!(accounts.get("b", "localhost").is_none());
+    // A grantor without CREATE USER: 1133 by the mode first, then 1410.
+    let mut lim = Account::new("lim", "localhost");
+    lim.databases.insert(
+        "x".into(),
+        PrivSet::of(Privilege::Select) | PrivSet::of(Privilege::GrantOption),
+    );
+    let e = grant(
+        &mut accounts,
+        &lim,
+        "GRANT SELECT ON x.* TO n@localhost",
+        false,
+    );
+    assert_eq!(e.map_err(|e| e.code()), Err(1133));
+    let e = grant(
+        &mut accounts,
+        &lim,
+        "GRANT SELECT ON x.* TO n@localhost",
+        true,
+    );
+    assert_eq!(
+        e.map_err(|e| (e.code(), e.to_string())),
+        Err((
+            1410,
+            "You are not allowed to create a user with GRANT".into()
+        ))
+    );
+    let e = grant(
+        &mut accounts,
+        &lim,
+        "GRANT SELECT ON x.* TO n@localhost IDENTIFIED BY 'z'",
+        false,
+    );
+    assert_eq!(e.map_err(|e| e.code()), Err(1410));
+    assert!(accounts.get("n", "localhost").is_none());
 }

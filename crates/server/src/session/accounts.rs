@@ -137,6 +137,17 @@ impl Session {
 
     /// Checks that the account may run `sql` (of kind `kind`) on the tables it touches.
     pub(super) fn authorize(&self, sql: &str, kind: StatementKind) -> Result<(), MysqlError> {
+        self.authorize_in(sql, kind, self.state.db.as_deref())
+    }
+
+    /// `authorize` with unqualified names in database `current` (a prepared statement's
+    /// database is the one it was prepared in).
+    fn authorize_in(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
         // A routine that runs FLUSH runs it with the storage account's privileges: its
         // creator needs RELOAD, as the FLUSH itself would.
         if kind == StatementKind::Create
@@ -156,14 +167,18 @@ impl Session {
             return Ok(());
         }
         use StatementKind as K;
+        if strata_sql::guard::is_account_statement(sql, kind) {
+            // Account statements check their own privileges where they run.
+            return Ok(());
+        }
         if let Some(inner) = strata_sql::guard::dynamic_statement_text(sql, kind) {
             // What PREPARE or EXECUTE IMMEDIATE will run is authorized now.
-            return self.authorize(&inner, strata_sql::classify(&inner));
+            return self.authorize_in(&inner, strata_sql::classify(&inner), current);
         }
         if let Some(inner) = strata_sql::explained_statement(sql) {
             // ANALYZE runs the statement and EXPLAIN shows its plan: both need what the
             // statement itself needs (MariaDB answers the statement's own 1142).
-            return self.authorize(inner, strata_sql::classify(inner));
+            return self.authorize_in(inner, strata_sql::classify(inner), current);
         }
         match kind {
             K::Use
@@ -192,7 +207,7 @@ impl Session {
         let kind = if kind == K::Show { K::Select } else { kind };
         let tables = table_references(sql, kind);
         for r in &tables.refs {
-            let Some(db) = r.schema.as_deref().or(self.state.db.as_deref()) else {
+            let Some(db) = r.schema.as_deref().or(current) else {
                 continue;
             };
             if db.eq_ignore_ascii_case("information_schema") {
@@ -217,7 +232,7 @@ impl Session {
             }
         }
         if tables.unknown {
-            let Some(db) = self.state.db.as_deref() else {
+            let Some(db) = current else {
                 return Ok(());
             };
             let need = match kind {
@@ -228,6 +243,69 @@ impl Session {
             if !self.identity.account.database_privileges(db).contains(need) {
                 return Err(self.database_denied(db));
             }
+        }
+        Ok(())
+    }
+
+    /// `PREPARE name FROM text` (checked): remembers the text; `EXECUTE name`: authorizes
+    /// it again, since privileges may have changed since PREPARE and the statement the
+    /// storage node holds runs with the storage account's rights; `DEALLOCATE PREPARE
+    /// name`: forgets it.
+    pub(super) fn authorize_prepared(
+        &mut self,
+        sql: &str,
+        kind: StatementKind,
+        dynamic: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        use StatementKind as K;
+        if !matches!(kind, K::Prepare | K::Execute | K::Deallocate) {
+            return Ok(());
+        }
+        let Some(name) = strata_sql::dynamic::prepared_name(sql, kind) else {
+            return Ok(());
+        };
+        match kind {
+            K::Prepare => {
+                let text = dynamic
+                    .map(str::to_string)
+                    .or_else(|| strata_sql::guard::dynamic_statement_text(sql, kind));
+                match text {
+                    Some(text) => {
+                        let db = self.state.db.clone();
+                        self.prepared.checked.insert(name, (text.into(), db))
+                    }
+                    None => self.prepared.checked.remove(&name),
+                };
+                Ok(())
+            }
+            K::Execute => match self.prepared.checked.get(&name) {
+                Some((text, db)) => {
+                    self.authorize_in(text, strata_sql::classify(text), db.as_deref())
+                }
+                None => Ok(()),
+            },
+            _ => {
+                self.prepared.checked.remove(&name);
+                Ok(())
+            }
+        }
+    }
+
+    /// Authorizes a server-side prepared statement again before an execute, in the
+    /// database it was prepared in; skipped while no account changed since the last
+    /// check (the answer depends on nothing else).
+    pub(super) fn authorize_execute(&mut self, id: u32) -> Result<(), MysqlError> {
+        self.refresh_account();
+        let version = self.identity.accounts_version;
+        let Some(stmt) = self.prepared.statements.get(&id) else {
+            return Ok(());
+        };
+        if stmt.authorized_at == version {
+            return Ok(());
+        }
+        self.authorize_in(&stmt.checked_sql, stmt.kind, stmt.prepared_in.as_deref())?;
+        if let Some(stmt) = self.prepared.statements.get_mut(&id) {
+            stmt.authorized_at = version;
         }
         Ok(())
     }
@@ -257,7 +335,10 @@ impl Session {
                 Err(e) => Err(e),
             },
             AccountStatement::FlushPrivileges => self.flush_privileges(),
-            other => self.change_accounts(other),
+            other => {
+                let auto_create_user = self.grant_creates_accounts(&other).await;
+                self.change_accounts(other, auto_create_user)
+            }
         };
         match outcome {
             Ok(()) => {
@@ -347,13 +428,52 @@ impl Session {
         self.ctx.reload_accounts().map_err(|e| account_error(&e))
     }
 
+    /// True when a GRANT may create the missing accounts it names without IDENTIFIED BY:
+    /// the session's sql_mode (as its storage connection has it, so that SET GLOBAL,
+    /// SET SESSION and expressions all count) lacks NO_AUTO_CREATE_USER. Asked only when
+    /// the answer matters; a mode that cannot be read counts as MariaDB's default (the
+    /// GRANT is refused with 1133, never a wrong account created).
+    async fn grant_creates_accounts(&mut self, stmt: &AccountStatement) -> bool {
+        let AccountStatement::Grant { users, .. } = stmt else {
+            return false;
+        };
+        let accounts = self.ctx.accounts();
+        let creates = users.iter().any(|spec| {
+            let name = self.resolve(&spec.user);
+            spec.identified.is_none() && accounts.get(&name.user, &name.host).is_none()
+        });
+        if !creates {
+            return false;
+        }
+        match self.home_result("SELECT @@session.sql_mode", true).await {
+            Ok((_, rows)) => rows
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .flatten()
+                .is_some_and(|mode| {
+                    !mode
+                        .split(',')
+                        .any(|m| m.eq_ignore_ascii_case("NO_AUTO_CREATE_USER"))
+                }),
+            Err(e) => {
+                tracing::debug!(error = %e.message, "sql_mode for GRANT not read");
+                false
+            }
+        }
+    }
+
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
     /// session's account and applied to a copy of the accounts, stored, then published.
-    fn change_accounts(&self, stmt: AccountStatement) -> Result<(), MysqlError> {
+    fn change_accounts(
+        &self,
+        stmt: AccountStatement,
+        auto_create_user: bool,
+    ) -> Result<(), MysqlError> {
         let actor = self.identity.account.clone();
         let current_db = self.state.db.as_deref();
         self.ctx
-            .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db))
+            .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db, auto_create_user))
             .map(|_| ())
             .map_err(|e| account_error(&e))
     }

@@ -7,7 +7,8 @@
 //! text is known only where they run. Over several data nodes `EXECUTE IMMEDIATE` runs
 //! its text as the statement itself, planned like any, and `PREPARE ... FROM` keeps
 //! its text in the session (see `dynamic_planned.rs`). A SHOW the session
-//! answers itself is kept here when prepared and run as the text statement at EXECUTE.
+//! answers itself, and an account statement (GRANT, CREATE USER, ...), is kept here when
+//! prepared and run as the text statement at EXECUTE.
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::dynamic::{dynamic_source, DynamicSource};
@@ -118,8 +119,10 @@ impl Session {
 
 impl Session {
     /// `PREPARE name FROM` a SHOW the session answers itself (see
-    /// `strata_sql::guard::show_prepared_by_session`): the session keeps the text, and
-    /// `EXECUTE name` runs it as a query. A form the storage node checks (a table's
+    /// `strata_sql::guard::show_prepared_by_session`) or an account statement (parsed
+    /// now, as MariaDB's PREPARE does; privileges are checked at EXECUTE): the session
+    /// keeps the text, and `EXECUTE name` runs it as a query. A form the storage node
+    /// checks (a table's
     /// columns, indexes, CREATE statement, status) is prepared there too, so PREPARE
     /// fails as MariaDB's does; any other storage statement of that name is dropped, as
     /// MariaDB replaces it. None when the text is not such a SHOW (the name is
@@ -135,13 +138,18 @@ impl Session {
         self.prepared.texts.remove(&name);
         let inner = statement_text(sql, text, StatementKind::Prepare)?;
         let inner = inner.as_ref();
-        if classify(inner) != StatementKind::Show
-            || !strata_sql::guard::show_prepared_by_session(inner)
-        {
+        let account = kept_account_statement(inner);
+        if !account && !kept_show(inner) {
             return None;
         }
-        let checked_there =
-            strata_sql::guard::check_prepared_show(inner, &self.ctx.private_schemas).is_ok();
+        if account {
+            if let Err(e) = strata_sql::account::parse_account(inner) {
+                self.err(&super::query::sql_error(&e));
+                return Some(Ok(Answer::Failed));
+            }
+        }
+        let checked_there = !account
+            && strata_sql::guard::check_prepared_show(inner, &self.ctx.private_schemas).is_ok();
         let answer = if checked_there {
             let bytes = ByteSummary::of(sql.as_bytes());
             self.note_connection_state(super::query::connection_state(
@@ -168,8 +176,8 @@ impl Session {
         Some(Ok(answer))
     }
 
-    /// `EXECUTE name` of a SHOW the session keeps (1210 with USING: it has no
-    /// parameters), `EXECUTE IMMEDIATE` of such a SHOW (run as the query), and
+    /// `EXECUTE name` of a SHOW or account statement the session keeps (1210 with
+    /// USING: it has no parameters), `EXECUTE IMMEDIATE` of one (run as the query), and
     /// `DEALLOCATE PREPARE name` of one. None for every other statement.
     pub(super) async fn execute_show(
         &mut self,
@@ -192,9 +200,10 @@ impl Session {
             None => {
                 let inner = statement_text(sql, text, StatementKind::Execute)?;
                 let inner = inner.as_ref();
-                if classify(inner) != StatementKind::Show
-                    || !strata_sql::guard::show_prepared_by_session(inner)
-                    || strata_sql::dynamic::has_using(sql)
+                // An account statement never reaches a storage node: with USING it
+                // is 1210 below.
+                if !kept_account_statement(inner)
+                    && (!kept_show(inner) || strata_sql::dynamic::has_using(sql))
                 {
                     return None;
                 }
@@ -210,6 +219,16 @@ impl Session {
         }
         Some(Box::pin(self.statement(&shown, shown.as_bytes(), more)).await)
     }
+}
+
+/// True for a SHOW the session answers itself.
+fn kept_show(text: &str) -> bool {
+    classify(text) == StatementKind::Show && strata_sql::guard::show_prepared_by_session(text)
+}
+
+/// True for an account statement (the session answers them all).
+fn kept_account_statement(text: &str) -> bool {
+    strata_sql::guard::is_account_statement(text, classify(text))
 }
 
 pub(super) fn quote_ident(name: &str) -> String {

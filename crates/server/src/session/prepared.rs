@@ -22,6 +22,13 @@ use super::{backend_error, Handled, Session, SessionError};
 /// A statement prepared by the client.
 pub struct ClientStatement {
     pub(super) sql: Arc<str>,
+    /// The text as the client sent it and it was authorized: authorized again at every
+    /// execute (a REVOKE since PREPARE counts, as in MariaDB).
+    pub(super) checked_sql: Arc<str>,
+    /// The database it was prepared in (its unqualified names are there).
+    pub(super) prepared_in: Option<String>,
+    /// The accounts version it was last authorized at.
+    pub(super) authorized_at: u64,
     /// Its kind and digest, computed once at PREPARE for every execution's planning
     /// and statistics.
     pub(super) kind: strata_sql::StatementKind,
@@ -49,8 +56,13 @@ pub(super) struct PreparedStatements {
     pub statements: HashMap<u32, ClientStatement>,
     /// The id the next COM_STMT_PREPARE gets.
     pub next_id: u32,
-    /// SHOWs of `PREPARE name FROM` the session answers itself, by lower-case name.
+    /// SHOWs and account statements of `PREPARE name FROM` the session answers itself,
+    /// by lower-case name.
     pub shows: HashMap<String, Arc<str>>,
+    /// Texts of `PREPARE name FROM`, by lower-case name, authorized again at every
+    /// `EXECUTE name` (the storage node's statement runs with the storage account's
+    /// rights).
+    pub checked: HashMap<String, (Arc<str>, Option<String>)>,
     /// Texts of `PREPARE name FROM` that need the planner, by lower-case name.
     pub texts: HashMap<String, Arc<str>>,
 }
@@ -61,6 +73,7 @@ impl Default for PreparedStatements {
             statements: HashMap::new(),
             next_id: 1,
             shows: HashMap::new(),
+            checked: HashMap::new(),
             texts: HashMap::new(),
         }
     }
@@ -146,6 +159,7 @@ impl Session {
             self.err(&e);
             return Ok(());
         }
+        let checked_sql = sql.clone();
         let sql: Arc<str> = match self.mask_variables(&sql, bytes) {
             std::borrow::Cow::Owned(masked) => Arc::from(masked),
             std::borrow::Cow::Borrowed(_) => sql,
@@ -218,6 +232,9 @@ impl Session {
             ClientStatement {
                 info: bytes::Bytes::copy_from_slice(sql.as_bytes()),
                 sql,
+                checked_sql,
+                prepared_in: self.state.db.clone(),
+                authorized_at: self.identity.accounts_version,
                 kind,
                 digest,
                 params: prepared.params.len(),
@@ -268,6 +285,7 @@ impl Session {
             .statements
             .get(&id)
             .and_then(|s| self.refuse_while_rejoining(s.kind).err());
+        let refused = refused.or_else(|| self.authorize_execute(id).err());
         if let Some(e) = refused {
             self.err(&e);
             return Ok(());

@@ -193,6 +193,7 @@ impl Session {
                 .guard(sql, kind, bytes)
                 .and_then(|()| self.authorize(sql, kind)),
         };
+        let checked = checked.and_then(|()| self.authorize_prepared(sql, kind, dynamic.as_deref()));
         if let Err(e) = checked {
             let expr = dynamic.as_ref().and_then(|_| {
                 match strata_sql::dynamic::dynamic_source(sql, kind)?.source {

@@ -234,6 +234,8 @@ fn routine_bodies_are_checked() {
             "CREATE PROCEDURE p() FLUSH LOGS",
             "CREATE PROCEDURE p() BEGIN SET @s = 'SHUT'; PREPARE x FROM @s; EXECUTE x; END",
             "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO GRANT ALL ON *.* TO x",
+            "CREATE PROCEDURE p() BEGIN PREPARE x FROM 'GRANT ALL ON *.* TO x'; EXECUTE x; END",
+            "CREATE PROCEDURE p() EXECUTE IMMEDIATE 'CREATE USER x'",
             "CREATE PROCEDURE p() BEGIN SET GLOBAL general_log = 1; END",
             "CREATE PROCEDURE p() BEGIN SET @@global.read_only = 1; END",
             "CREATE PROCEDURE p(id INT) KILL id",
@@ -530,7 +532,6 @@ fn show_statements_about_the_storage_server_are_refused() {
 fn prepared_text_is_checked_like_a_statement() {
     assert_each(
         &[
-            "PREPARE s FROM 'SHOW GRANTS'",
             "PREPARE s FROM 'SHOW VARIABLES LIKE ?'",
             "PREPARE s FROM 'SHOW MASTER STATUS'",
             "PREPARE s FROM 'USE mysql'",
@@ -548,6 +549,11 @@ fn prepared_text_is_checked_like_a_statement() {
         "PREPARE s FROM 'SHOW DATABASES'",
         "PREPARE s FROM 'SHOW VARIABLES'",
         "EXECUTE IMMEDIATE 'SHOW PROCESSLIST'",
+        // Account statements are the session's own, run by it at EXECUTE.
+        "PREPARE s FROM 'SHOW GRANTS'",
+        "PREPARE s FROM 'GRANT ALL ON test.t1 TO u@localhost IDENTIFIED BY ''x'''",
+        "PREPARE s FROM ' drop user u@localhost '",
+        "EXECUTE IMMEDIATE 'CREATE USER u'",
         // The session prepares it rewritten over the restricted tables.
         "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
     ]);
@@ -629,4 +635,20 @@ fn a_prepare_of_the_wrong_shape_is_a_syntax_error() {
         );
     }
     assert_allowed(&["PREPARE `s 1` FROM 'SELECT 1'"]);
+}
+
+#[test]
+fn a_subquery_in_a_check_constraint_is_mariadbs_1970_before_its_names() {
+    for sql in [
+        "create table t1 (a int check (@b in (select user from mysql.user)))",
+        "CREATE TABLE t (a INT, CONSTRAINT c CHECK (a > (SELECT 1)))",
+        "ALTER TABLE t ADD CHECK (a IN (SELECT id FROM u))",
+    ] {
+        assert_eq!(check(sql), Err(Refusal::SubqueryInCheck), "{sql}");
+        assert_eq!(code_of(sql), 1970);
+    }
+    assert_allowed(&[
+        "CREATE TABLE t (a INT CHECK (a > 0), b INT, CHECK (b IN (1, 2)))",
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 1)",
+    ]);
 }
