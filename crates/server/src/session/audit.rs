@@ -60,6 +60,10 @@ impl Session {
         more: bool,
     ) -> Result<Answer, SessionError> {
         self.start_statement();
+        if self.backends.trace.on {
+            // The trace's QUERY is shown as the client wrote it.
+            self.backends.trace.client_text = Some(sql.into());
+        }
         let started = Instant::now();
         let result = self.statement(sql, raw, more).await;
         self.release_planned_tables();

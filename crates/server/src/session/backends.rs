@@ -20,6 +20,8 @@ pub(super) struct Backends {
     /// connections to other nodes a statement used are not kept for it, so a later
     /// statement cannot find user variables missing on them.
     pub state_node: Option<DataNodeId>,
+    /// The optimizer trace the session's connection holds.
+    pub trace: super::optimizer_trace::TraceState,
 }
 
 /// What [`Backends`] records of the state the session's connection holds, to put

@@ -23,6 +23,7 @@ use strata_sql::{
 };
 
 use super::handshake::ServerIdentity;
+use super::optimizer_trace::mentions_optimizer_trace;
 use super::{backend_error, Answer, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
@@ -239,6 +240,16 @@ impl Session {
         MysqlError,
     > {
         let mut lease = self.lease(dnid, physical).await?;
+        let reads_trace = self.backends.trace.on && mentions_optimizer_trace(text);
+        if let Err(e) = reads_trace
+            .then(|| self.check_trace_connection(dnid, lease.thread_id()))
+            .transpose()
+        {
+            self.finish(lease);
+            return Err(e);
+        }
+        let thread = lease.thread_id();
+        self.backends.trace.note_sent(text.as_bytes(), dnid, thread);
         let result = lease.query_result(text).await;
         if let Err(e) = &result {
             if !matches!(e, strata_backend::BackendError::Server(_)) {
@@ -378,6 +389,14 @@ impl Session {
             return Ok(Answer::Failed);
         }
         let names = self.visible_databases_on(target);
+        let home = self.home_node().ok().map(|(dnid, _)| dnid);
+        if let Err(e) = mentions_optimizer_trace(sql)
+            .then(|| self.check_trace_read(target.or(home)))
+            .transpose()
+        {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
         let qualified = if self.in_information_schema() {
             qualify_information_schema(sql).map(Cow::Owned)
         } else {
@@ -533,6 +552,7 @@ impl Session {
                  AND PLUGIN_TYPE NOT IN ('AUTHENTICATION', 'AUDIT', 'PASSWORD VALIDATION', 'ENCRYPTION')"
             ),
             InformationSchemaTable::ProcessList => self.process_list_source(),
+            InformationSchemaTable::OptimizerTrace => self.optimizer_trace_source(visible),
         }
     }
 

@@ -60,6 +60,7 @@ mod local;
 mod maintenance;
 mod merge_limits;
 mod merge_tables;
+mod optimizer_trace;
 mod planning;
 mod prepared;
 mod query;
@@ -758,6 +759,7 @@ impl Session {
         self.backends.beyond_user_vars = false;
         self.backends.state_node = None;
         self.backends.keep_for_warnings = false;
+        self.backends.trace = Default::default();
         self.state.last_insert_id = 0;
         self.state.row_count = -1;
         self.prepared.forget_all();

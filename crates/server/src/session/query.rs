@@ -16,6 +16,7 @@ use strata_sql::{
 };
 
 use super::isolation::mentions_information_schema;
+use super::optimizer_trace::untraced_select;
 use super::{Answer, Handled, ReplyFormat, Session, SessionError};
 use strata_catalog::DataNodeId;
 
@@ -577,6 +578,7 @@ impl Session {
             }
         };
         self.note_backend(Some(&lease));
+        self.backends.trace.note_sent(raw, dnid, lease.thread_id());
         lease.queue_command(com::QUERY, raw);
         let mode = relay_mode!(self, more);
         let outcome = lease
@@ -588,9 +590,10 @@ impl Session {
             Ok(out) => {
                 if out.error.is_none() {
                     if let Some(mut vars) = self.state.pending_vars.take() {
+                        let names = &self.state.pending_eval;
+                        let tracing = self.backends.trace.on;
                         let evaluated =
-                            evaluate_expressions(&mut lease, &mut vars, &self.state.pending_eval)
-                                .await;
+                            evaluate_expressions(&mut lease, &mut vars, names, tracing).await;
                         if evaluated.is_err() {
                             lease.mark_broken();
                         }
@@ -610,7 +613,8 @@ impl Session {
                     && strata_sql::classify(sql) != StatementKind::Create
                     && strata_sql::sets_last_insert_id(sql)
                 {
-                    match lease.query("SELECT LAST_INSERT_ID()").await {
+                    let read = untraced_select("SELECT LAST_INSERT_ID()", self.backends.trace.on);
+                    match lease.query(&read).await {
                         Ok(rows) => {
                             let value = rows.first().and_then(|r| r.first().cloned().flatten());
                             if let Some(id) = value.and_then(|v| v.parse().ok()) {
@@ -678,6 +682,9 @@ impl Session {
         };
         if super::globals::sets_global(&items) {
             return self.set_global(&items, more).await;
+        }
+        if super::optimizer_trace::sets_optimizer_trace(&items) {
+            self.note_trace_setting();
         }
         let with_defaults =
             super::globals::session_defaults_from_globals(sql, &items, &self.ctx.globals);
@@ -856,14 +863,14 @@ async fn evaluate_expressions(
     lease: &mut strata_backend::pool::Lease,
     vars: &mut strata_backend::SessionVars,
     names: &[String],
+    tracing: bool,
 ) -> Result<(), strata_backend::BackendError> {
     if names.is_empty() {
         return Ok(());
     }
     let select: Vec<String> = names.iter().map(|n| format!("@@session.{n}")).collect();
-    let rows = lease
-        .query(&format!("SELECT {}", select.join(", ")))
-        .await?;
+    let select = format!("SELECT {}", select.join(", "));
+    let rows = lease.query(&untraced_select(&select, tracing)).await?;
     let Some(row) = rows.first() else {
         return Ok(());
     };

@@ -37,6 +37,10 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        if super::optimizer_trace::mentions_optimizer_trace(parsed.assignments) {
+            // The statement's trace stays on the connection it ran on.
+            self.note_trace_setting();
+        }
         let prefix: Arc<str> = format!(
             "{}SET STATEMENT {} FOR ",
             self.statement.variables.as_deref().unwrap_or(""),

@@ -29,6 +29,9 @@ pub enum InformationSchemaTable {
     /// plugins and without loaded libraries (which say how the server is secured and
     /// what files it holds).
     Plugins,
+    /// `OPTIMIZER_TRACE`: the trace of the session's last traced statement, read on
+    /// the storage connection the session keeps for it.
+    OptimizerTrace,
 }
 
 /// How `information_schema.<name>` is shown; None for tables Strata does not show (the
@@ -77,6 +80,7 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         "GLOBAL_STATUS" | "SESSION_STATUS" => Some(T::Status),
         "SYSTEM_VARIABLES" => Some(T::SystemVariables),
         "PLUGINS" => Some(T::Plugins),
+        "OPTIMIZER_TRACE" => Some(T::OptimizerTrace),
         _ => None,
     }
 }
