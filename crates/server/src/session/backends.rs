@@ -16,6 +16,9 @@ pub(super) struct Backends {
     pub beyond_user_vars: bool,
     /// Keep the connection until the next statement (so SHOW WARNINGS finds them).
     pub keep_for_warnings: bool,
+    /// The data nodes the previous statement ran on (a bit per id below 64), where
+    /// SHOW WARNINGS finds its diagnostics, and those it read of a write's nodes.
+    pub warned: (u64, Option<super::warnings::Diagnostics>),
     /// The data node whose connection holds that state (the first kept once sticky):
     /// connections to other nodes a statement used are not kept for it, so a later
     /// statement cannot find user variables missing on them.

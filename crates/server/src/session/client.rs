@@ -9,6 +9,7 @@ use strata_protocol::stream::ServerStream;
 use strata_protocol::{PacketConn, ProtocolError, ResultFormat};
 
 use super::ReplyFormat;
+use crate::context::SessionEntry;
 use crate::results::{write_err, write_ok, LocalResult};
 
 /// The client connection of one session.
@@ -112,4 +113,21 @@ pub(super) fn sqlstate(state: &str) -> &'static str {
         .find(|k| **k == state)
         .copied()
         .unwrap_or("HY000")
+}
+
+/// How a relayed reply is adapted for this client (see `RelayMode`).
+pub(super) fn relay_mode<'a>(
+    rename: &'a Option<SchemaRename>,
+    entry: &'a SessionEntry,
+    client_caps: u32,
+    status_override: (u16, u16),
+    more: bool,
+) -> strata_backend::RelayMode<'a> {
+    strata_backend::RelayMode {
+        format: ResultFormat::for_client(client_caps),
+        more_results_follow: more,
+        rename: rename.as_ref(),
+        status_override,
+        deadlock_victim: Some(&entry.deadlock_victim),
+    }
 }

@@ -307,6 +307,12 @@ impl Session {
                 }
             }
             Show::Status { .. } => return self.show_status(sql, more).await,
+            Show::Warnings { limit } if self.state.multi_node => {
+                return self.show_diagnostics(sql, raw, false, limit, more).await
+            }
+            Show::Errors { limit } if self.state.multi_node => {
+                return self.show_diagnostics(sql, raw, true, limit, more).await
+            }
             Show::Warnings { .. }
             | Show::Errors { .. }
             | Show::Engines

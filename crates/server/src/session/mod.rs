@@ -22,7 +22,7 @@
 /// so it is evaluated before the connection is borrowed.
 macro_rules! relay_mode {
     ($session:expr, $more:expr) => {
-        super::relay_mode(
+        super::client::relay_mode(
             &$session.state.rename,
             &$session.identity.entry,
             $session.client.caps,
@@ -74,6 +74,7 @@ mod storage_globals;
 mod table_locks;
 mod transaction;
 mod views;
+mod warnings;
 
 use connection_state::state_spanning_nodes;
 use std::sync::atomic::Ordering;
@@ -90,7 +91,7 @@ use strata_protocol::command::{Command, MalformedCommand, SetOption};
 use strata_protocol::constants::{com, status};
 use strata_protocol::{codes, MysqlError, ProtocolError, ResultFormat};
 
-use crate::context::{home_node, ServerContext, SessionEntry};
+use crate::context::{home_node, ServerContext};
 use crate::shutdown::Shutdown;
 
 use backends::Backends;
@@ -221,6 +222,8 @@ pub(super) struct StatementState {
     clock: clock::StatementClock,
     /// Values of INSERT sharding-key expressions the home data node evaluated.
     key_values: strata_planner::KeyValues,
+    /// Its warnings as read from the nodes of a write over several (SHOW WARNINGS).
+    warnings: Option<warnings::Diagnostics>,
 }
 
 impl Default for StatementState {
@@ -238,6 +241,7 @@ impl Default for StatementState {
             definer: None,
             clock: clock::StatementClock::default(),
             key_values: strata_planner::KeyValues::default(),
+            warnings: None,
         }
     }
 }
@@ -251,7 +255,8 @@ impl Session {
 
     /// Starts a statement: per-statement state back to its defaults.
     fn start_statement(&mut self) {
-        self.statement = StatementState::default();
+        let previous = std::mem::take(&mut self.statement);
+        self.backends.warned = (previous.outcome.node_mask, previous.warnings);
         self.leave_down_home();
     }
 
@@ -826,23 +831,6 @@ async fn pooled_lease(
                 tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
             }
         }
-    }
-}
-
-/// How a relayed reply is adapted for this client (see `RelayMode`).
-fn relay_mode<'a>(
-    rename: &'a Option<SchemaRename>,
-    entry: &'a SessionEntry,
-    client_caps: u32,
-    status_override: (u16, u16),
-    more: bool,
-) -> strata_backend::RelayMode<'a> {
-    strata_backend::RelayMode {
-        format: ResultFormat::for_client(client_caps),
-        more_results_follow: more,
-        rename: rename.as_ref(),
-        status_override,
-        deadlock_victim: Some(&entry.deadlock_victim),
     }
 }
 

@@ -1,0 +1,127 @@
+//! SHOW WARNINGS / SHOW ERRORS in a database over several data nodes: the diagnostics
+//! of the previous statement are on the storage connections it ran on, which need not
+//! be the home node's (an INSERT routed to another node). A write over several nodes
+//! reads them as it ends (its commit would clear them); otherwise each connection the
+//! statement ran on, kept for the purpose, is read in data node order.
+
+use strata_backend::pool::Lease;
+use strata_catalog::DataNodeId;
+use strata_protocol::packets::{ColumnDef, OkPacket};
+use strata_sql::Limit;
+
+/// What SHOW WARNINGS lists: its column definitions and rows (Level, Code, Message).
+pub(super) type Diagnostics = (Vec<ColumnDef>, strata_backend::TextRows);
+
+/// The warnings of the nodes of a write (`oks` indexes `leases`) that reported some,
+/// read before anything else runs on their connections; None when none did.
+pub(super) async fn read_warnings(
+    leases: &mut [Lease],
+    oks: &[(usize, OkPacket)],
+) -> Option<Diagnostics> {
+    let mut read: Option<Diagnostics> = None;
+    for (node, ok) in oks {
+        let Some(lease) = leases.get_mut(*node).filter(|_| ok.warnings > 0) else {
+            continue;
+        };
+        match lease.query_result("SHOW WARNINGS").await {
+            Ok((columns, rows)) => read
+                .get_or_insert_with(|| (columns, Vec::new()))
+                .1
+                .extend(rows),
+            Err(e) => tracing::debug!(error = %e, "warnings of a write not read"),
+        }
+    }
+    read
+}
+
+use super::{Answer, Session, SessionError};
+use crate::results::LocalResult;
+
+impl Session {
+    /// Answers `SHOW WARNINGS` (or `SHOW ERRORS` when `errors`) with `limit`: from the
+    /// home node as written when the previous statement ran there alone, else from the
+    /// connections of the nodes it ran on. A node whose connection was not kept had
+    /// nothing to report (connections are kept after a statement with warnings).
+    pub(super) async fn show_diagnostics(
+        &mut self,
+        sql: &str,
+        raw: &[u8],
+        errors: bool,
+        limit: Option<Limit>,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let (mask, read) = self.backends.warned.clone();
+        if let Some((columns, rows)) = read {
+            let rows = rows
+                .into_iter()
+                .filter(|r| !errors || r.first().and_then(|l| l.as_deref()) == Some("Error"))
+                .collect();
+            self.statement.warnings = self.backends.warned.1.clone();
+            return self.answer_diagnostics(columns, rows, limit, mask, more);
+        }
+        let home = self.home_node().ok().map(|(dnid, _)| dnid);
+        let nodes: Vec<DataNodeId> = (0..64u32)
+            .filter(|i| mask & (1u64 << i) != 0)
+            .map(DataNodeId::new)
+            .collect();
+        if nodes.iter().all(|dnid| Some(*dnid) == home) {
+            return self.forward(sql, raw, more).await;
+        }
+        let text = if errors {
+            "SHOW ERRORS"
+        } else {
+            "SHOW WARNINGS"
+        };
+        let mut columns = None;
+        let mut rows = Vec::new();
+        for dnid in nodes {
+            let Some(mut lease) = self.backends.take(dnid) else {
+                continue;
+            };
+            let result = lease.query_result(text).await;
+            self.backends.pinned.push(lease);
+            match result {
+                Ok((c, r)) => {
+                    columns.get_or_insert(c);
+                    rows.extend(r);
+                }
+                Err(e) => {
+                    self.err(&super::backend_error(dnid, &e));
+                    return Ok(Answer::Failed);
+                }
+            }
+        }
+        let columns = match columns {
+            Some(c) => c,
+            // Only the column definitions: SHOW WARNINGS clears nothing.
+            None => match self.home_result(&format!("{text} LIMIT 0"), true).await {
+                Ok((c, _)) => c,
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            },
+        };
+        self.answer_diagnostics(columns, rows, limit, mask, more)
+    }
+
+    /// Writes `rows` of SHOW WARNINGS/ERRORS with `limit` applied; a SHOW WARNINGS after
+    /// this one reads the same nodes.
+    fn answer_diagnostics(
+        &mut self,
+        columns: Vec<ColumnDef>,
+        mut rows: strata_backend::TextRows,
+        limit: Option<Limit>,
+        mask: u64,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        if let Some(limit) = limit {
+            let skip = usize::try_from(limit.offset).unwrap_or(usize::MAX);
+            let take = usize::try_from(limit.count).unwrap_or(usize::MAX);
+            rows = rows.into_iter().skip(skip).take(take).collect();
+        }
+        self.statement.outcome.node_mask = mask;
+        self.write_local(&LocalResult { columns, rows }, more);
+        Ok(Answer::Ok)
+    }
+}
