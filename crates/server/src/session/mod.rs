@@ -58,6 +58,7 @@ mod local;
 mod maintenance;
 mod merge_limits;
 mod merge_tables;
+mod mysql_tables;
 mod planning;
 mod prepared;
 mod query;
