@@ -136,13 +136,15 @@ async fn storage_wide_statements_change_nothing_on_the_storage_nodes() -> TestRe
             &[1235],
         ),
         (
-            "SELECT user, authentication_string FROM mysql.user".into(),
+            "SELECT user, authentication_string FROM mysql.global_priv".into(),
             &[1044],
         ),
+        // mysql.user is Strata's accounts (tests/mysql_tables.rs); joined with the
+        // client's tables it is not answered.
         ("SELECT * FROM performance_schema.threads".into(), &[1044]),
         (
             "SELECT * FROM t WHERE v IN (SELECT user FROM mysql.user)".into(),
-            &[1044],
+            &[1235],
         ),
         (
             "SELECT * FROM information_schema.USER_PRIVILEGES".into(),

@@ -829,6 +829,7 @@ fn check_text(
 }
 mod information_schema;
 mod merge;
+mod mysql_tables;
 mod public_tables;
 mod show;
 mod variables;
@@ -837,6 +838,7 @@ pub use information_schema::{
     information_schema_table, rewrite_information_schema, InformationSchemaTable,
 };
 pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
+pub use mysql_tables::{mysql_table, mysql_tables_read, rewrite_mysql_tables, MysqlTable};
 pub use show::{check_prepared_show, check_show_other, show_prepared_by_session};
 pub use variables::{
     identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,

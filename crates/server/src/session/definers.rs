@@ -361,7 +361,7 @@ pub(super) fn information_schema_columns(
 /// storage names stay hidden and a filter on it sees the logical ones: backquoted (as
 /// MariaDB writes views and Strata sends qualifiers written so) and bare (a body keeps
 /// a bare qualifier bare). None when every visible database has its own name.
-fn logical_definitions(column: &str, visible: &[VisibleSchema]) -> Option<String> {
+pub(super) fn logical_definitions(column: &str, visible: &[VisibleSchema]) -> Option<String> {
     let quoted = |name: &str| sql_string(&format!("`{}`.", name.replace('`', "``")));
     let renamed: Vec<&VisibleSchema> = visible.iter().filter(|s| s.physical != s.logical).collect();
     if renamed.is_empty() {

@@ -60,6 +60,7 @@ mod local;
 mod maintenance;
 mod merge_limits;
 mod merge_tables;
+mod mysql_tables;
 mod optimizer_trace;
 mod planning;
 mod prepared;

@@ -93,8 +93,26 @@ pub fn rewrite_information_schema(
     sql: &str,
     mut replacement: impl FnMut(&str, InformationSchemaTable) -> String,
 ) -> Result<String, Refusal> {
-    let named = name_columns_as_written(sql);
-    let sql = named.as_ref();
+    let named = name_columns_as_written(sql, "information_schema");
+    replace_schema_tables(named.as_ref(), "information_schema", |name| {
+        match information_schema_table(name) {
+            Some(how) => Ok(Some(replacement(name, how))),
+            None => Err(Refusal::Unsupported(format!(
+                "information_schema.{} through Strata",
+                name.to_ascii_uppercase()
+            ))),
+        }
+    })
+}
+
+/// Replaces each `<schema>.<table>` table reference for which `replacement` gives a
+/// query with that query as a derived table (named as the table unless the statement
+/// gives it an alias); a table it gives None for stays as written, an Err is returned.
+pub(super) fn replace_schema_tables(
+    sql: &str,
+    schema: &str,
+    mut replacement: impl FnMut(&str) -> Result<Option<String>, Refusal>,
+) -> Result<String, Refusal> {
     let toks: Vec<Token> = code_tokens(sql).collect();
     let mut out = String::with_capacity(sql.len() + 128);
     let mut last = 0;
@@ -102,30 +120,36 @@ pub fn rewrite_information_schema(
     while i < toks.len() {
         let t = toks[i];
         let is_schema = t.kind.is_ident()
-            && ident_value(t.text(sql)).eq_ignore_ascii_case("information_schema")
+            && ident_value(t.text(sql)).eq_ignore_ascii_case(schema)
             && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "."))
             && !(i > 0 && toks[i - 1].is_punct(sql, "."));
         let Some(table_tok) = toks.get(i + 2).filter(|n| is_schema && n.kind.is_ident()) else {
             i += 1;
             continue;
         };
-        // `information_schema.TABLES.TABLE_NAME`: a column of a table already replaced.
-        if toks.get(i + 3).is_some_and(|n| n.is_punct(sql, ".")) {
-            out.push_str(&sql[last..t.span.start]);
-            last = toks[i + 2].span.start;
+        let name = ident_value(table_tok.text(sql)).into_owned();
+        // `schema.f(...)`: a routine, not a table.
+        if toks.get(i + 3).is_some_and(|n| n.is_punct(sql, "(")) {
             i += 3;
             continue;
         }
-        let name = ident_value(table_tok.text(sql)).into_owned();
-        let Some(how) = information_schema_table(&name) else {
-            return Err(Refusal::Unsupported(format!(
-                "information_schema.{} through Strata",
-                name.to_ascii_uppercase()
-            )));
+        // `schema.TABLES.TABLE_NAME`: a column of a table replaced (its alias is the
+        // table's name); a table left as written keeps its qualifier.
+        if toks.get(i + 3).is_some_and(|n| n.is_punct(sql, ".")) {
+            if replacement(&name)?.is_some() {
+                out.push_str(&sql[last..t.span.start]);
+                last = toks[i + 2].span.start;
+            }
+            i += 3;
+            continue;
+        }
+        let Some(source) = replacement(&name)? else {
+            i += 3;
+            continue;
         };
         out.push_str(&sql[last..t.span.start]);
         out.push('(');
-        out.push_str(&replacement(&name, how));
+        out.push_str(&source);
         out.push(')');
         let aliased = toks.get(i + 3).is_some_and(|n| {
             n.is_keyword(sql, "AS") || (n.kind.is_ident() && !ends_table_reference(n.text(sql)))
@@ -148,7 +172,9 @@ pub fn rewrite_information_schema(
 /// derived table by the derived table's column (`TABLE_NAME`), and Strata shows
 /// information_schema tables as derived tables. Only a query whose outermost FROM is one
 /// information_schema table is changed: there every plain column is one of its columns.
-fn name_columns_as_written(sql: &str) -> Cow<'_, str> {
+/// `schema` is that table's qualifier (`information_schema`, or `mysql` for the base
+/// tables of `mysql` Strata answers).
+pub(super) fn name_columns_as_written<'a>(sql: &'a str, schema: &str) -> Cow<'a, str> {
     let Some(items) = select_item_texts(sql) else {
         return Cow::Borrowed(sql);
     };
@@ -161,8 +187,7 @@ fn name_columns_as_written(sql: &str) -> Cow<'_, str> {
     let kw = |i: usize, k: &str| rest.get(i).is_some_and(|t| t.is_keyword(rest_sql, k));
     let one_table = kw(0, "FROM")
         && rest.get(1).is_some_and(|t| {
-            t.kind.is_ident()
-                && ident_value(t.text(rest_sql)).eq_ignore_ascii_case("information_schema")
+            t.kind.is_ident() && ident_value(t.text(rest_sql)).eq_ignore_ascii_case(schema)
         })
         && rest.get(2).is_some_and(|t| t.is_punct(rest_sql, "."))
         && rest.get(3).is_some_and(|t| t.kind.is_ident());
