@@ -632,29 +632,6 @@ impl Session {
                 .collect(),
         )
     }
-
-    /// Strata's sessions as the rows of MariaDB's information_schema.PROCESSLIST.
-    fn process_list_source(&self) -> String {
-        let mut selects = Vec::new();
-        for p in self.visible_sessions() {
-            let opt = |v: Option<String>| v.map_or("NULL".to_string(), |v| sql_string(&v));
-            selects.push(format!(
-                "SELECT {id} AS ID, {user} AS USER, {host} AS HOST, {db} AS DB, {command} AS COMMAND, \
-                 {secs} AS TIME, '' AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
-                 0 AS MAX_STAGE, 0.000 AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
-                 0 AS EXAMINED_ROWS, 0 AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
-                id = p.id,
-                user = sql_string(&p.user),
-                host = sql_string(&p.host),
-                db = opt(p.db),
-                command = if p.info.is_some() { "'Query'" } else { "'Sleep'" },
-                secs = p.since.as_secs(),
-                info = opt(p.info),
-                ms = p.since.as_secs_f64() * 1000.0,
-            ));
-        }
-        selects.join(" UNION ALL ")
-    }
 }
 
 /// A database a statement over information_schema may show: its physical name as an

@@ -819,3 +819,59 @@ fn is_show_plugins(sql: &str) -> bool {
     let words: Vec<_> = strata_sql::code_tokens(sql).take(3).collect();
     words.len() == 2 && words[1].is_keyword(sql, "PLUGINS")
 }
+
+impl Session {
+    /// COM_FIELD_LIST: forwarded to the home data node.
+    pub(super) async fn com_field_list(
+        &mut self,
+        table: &[u8],
+        wildcard: &[u8],
+    ) -> Result<(), SessionError> {
+        let Some((dnid, mut lease)) = self.lease_or_report(self.home_node()).await else {
+            return Ok(());
+        };
+        let mut body = Vec::with_capacity(table.len() + 1 + wildcard.len());
+        body.extend_from_slice(table);
+        body.push(0);
+        body.extend_from_slice(wildcard);
+        lease.queue_command(strata_protocol::constants::com::FIELD_LIST, &body);
+        let mode = relay_mode!(self, false);
+        let outcome = lease
+            .relay(
+                &mut self.client.conn,
+                strata_backend::ResponseKind::FieldList,
+                mode,
+            )
+            .await;
+        self.finish(lease);
+        if let Err(e) = outcome {
+            self.relay_failed(dnid, e)?;
+        }
+        Ok(())
+    }
+
+    /// Strata's sessions as the rows of MariaDB's information_schema.PROCESSLIST.
+    pub(super) fn process_list_source(&self) -> String {
+        let mut selects = Vec::new();
+        for p in self.visible_sessions() {
+            let opt = |v: Option<String>| {
+                v.map_or("NULL".to_string(), |v| super::isolation::sql_string(&v))
+            };
+            selects.push(format!(
+                "SELECT {id} AS ID, {user} AS USER, {host} AS HOST, {db} AS DB, {command} AS COMMAND, \
+                 {secs} AS TIME, '' AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
+                 0 AS MAX_STAGE, 0.000 AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
+                 0 AS EXAMINED_ROWS, 0 AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
+                id = p.id,
+                user = super::isolation::sql_string(&p.user),
+                host = super::isolation::sql_string(&p.host),
+                db = opt(p.db),
+                command = if p.info.is_some() { "'Query'" } else { "'Sleep'" },
+                secs = p.since.as_secs(),
+                info = opt(p.info),
+                ms = p.since.as_secs_f64() * 1000.0,
+            ));
+        }
+        selects.join(" UNION ALL ")
+    }
+}

@@ -837,31 +837,6 @@ impl Session {
         }
         Ok(ok)
     }
-
-    /// COM_FIELD_LIST: forwarded to the home data node.
-    pub(super) async fn com_field_list(
-        &mut self,
-        table: &[u8],
-        wildcard: &[u8],
-    ) -> Result<(), SessionError> {
-        let Some((dnid, mut lease)) = self.lease_or_report(self.home_node()).await else {
-            return Ok(());
-        };
-        let mut body = Vec::with_capacity(table.len() + 1 + wildcard.len());
-        body.extend_from_slice(table);
-        body.push(0);
-        body.extend_from_slice(wildcard);
-        lease.queue_command(com::FIELD_LIST, &body);
-        let mode = relay_mode!(self, false);
-        let outcome = lease
-            .relay(&mut self.client.conn, ResponseKind::FieldList, mode)
-            .await;
-        self.finish(lease);
-        if let Err(e) = outcome {
-            self.relay_failed(dnid, e)?;
-        }
-        Ok(())
-    }
 }
 
 /// Reads back the values that SET expressions produced and records them as literals.
