@@ -389,6 +389,9 @@ impl Session {
             return Ok(Answer::Failed);
         }
         let names = self.visible_databases_on(target);
+        if strata_sql::contains_ignore_ascii_case(sql.as_bytes(), b"PROCESSLIST") {
+            self.statement.process_states = self.storage_thread_states().await;
+        }
         let home = self.home_node().ok().map(|(dnid, _)| dnid);
         if let Err(e) = mentions_optimizer_trace(sql)
             .then(|| self.check_trace_read(target.or(home)))

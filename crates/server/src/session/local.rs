@@ -171,7 +171,10 @@ impl Session {
             Show::Tables { full, db, filter } => {
                 self.show_tables(full, db.as_deref(), filter.as_ref()).await
             }
-            Show::ProcessList { full } => Ok(self.show_processlist(full)),
+            Show::ProcessList { full } => {
+                self.statement.process_states = self.storage_thread_states().await;
+                Ok(self.show_processlist(full))
+            }
             Show::AbnormalXaTrx => Ok(self.show_abnormal_xa()),
             Show::CreateDatabase { db, if_not_exists } => {
                 self.show_create_database(&db, if_not_exists).await
@@ -712,7 +715,7 @@ impl Session {
                 p.db,
                 Some(command.into()),
                 Some(p.since.as_secs().to_string()),
-                Some(String::new()),
+                Some(p.state),
                 info,
                 Some("0.000".into()),
             ]);
@@ -744,6 +747,21 @@ impl Session {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .elapsed(),
+                // Its own statement: the info lock above is held until it ends.
+                state: String::new(),
+            })
+            .map(|mut row| {
+                if row.info.is_some() {
+                    if let Some(entry) = self.ctx.session(row.id) {
+                        let backend = entry
+                            .backend
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .clone();
+                        row.state = self.session_state(&backend);
+                    }
+                }
+                row
             })
             .collect()
     }
@@ -807,6 +825,8 @@ pub(super) struct ProcessRow {
     pub info: Option<String>,
     /// Time in the current command.
     pub since: std::time::Duration,
+    /// What its storage thread is doing (MariaDB's State), when it runs a statement.
+    pub state: String,
 }
 
 enum LocalValue {
@@ -859,7 +879,7 @@ impl Session {
             };
             selects.push(format!(
                 "SELECT {id} AS ID, {user} AS USER, {host} AS HOST, {db} AS DB, {command} AS COMMAND, \
-                 {secs} AS TIME, '' AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
+                 {secs} AS TIME, {state} AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
                  0 AS MAX_STAGE, 0.000 AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
                  0 AS EXAMINED_ROWS, 0 AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
                 id = p.id,
@@ -868,6 +888,7 @@ impl Session {
                 db = opt(p.db),
                 command = if p.info.is_some() { "'Query'" } else { "'Sleep'" },
                 secs = p.since.as_secs(),
+                state = super::isolation::sql_string(&p.state),
                 info = opt(p.info),
                 ms = p.since.as_secs_f64() * 1000.0,
             ));

@@ -64,6 +64,7 @@ mod mysql_tables;
 mod optimizer_trace;
 mod planning;
 mod prepared;
+mod process_states;
 mod query;
 mod read_then_write;
 mod reads;
@@ -225,6 +226,8 @@ pub(super) struct StatementState {
     key_values: strata_planner::KeyValues,
     /// Its warnings as read from the nodes of a write over several (SHOW WARNINGS).
     warnings: Option<warnings::Diagnostics>,
+    /// The storage threads' states, when it shows the process list.
+    process_states: process_states::ThreadStates,
 }
 
 impl Default for StatementState {
@@ -243,6 +246,7 @@ impl Default for StatementState {
             clock: clock::StatementClock::default(),
             key_values: strata_planner::KeyValues::default(),
             warnings: None,
+            process_states: Default::default(),
         }
     }
 }
