@@ -53,26 +53,39 @@ pub enum Distribution {
     },
 }
 
-/// Type of a sharding column, as far as routing needs it.
+/// Type of a sharding column, as far as routing needs it. The width fields are `None`
+/// ("unknown") for key types read from catalogs written before widths were kept; an
+/// unknown width routes as before (BIGINT range, no precision or length limit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyType {
     /// TINYINT .. BIGINT (and BOOL, SERIAL).
     Integer {
         /// UNSIGNED.
         unsigned: bool,
+        /// Storage size in bytes: 1 TINYINT, 2 SMALLINT, 3 MEDIUMINT, 4 INT, 8 BIGINT.
+        bytes: Option<u8>,
     },
     /// DECIMAL(p, s).
     Decimal {
         /// Scale.
         scale: u32,
+        /// Precision (total digits).
+        precision: Option<u32>,
+        /// UNSIGNED (negative values are stored as 0).
+        unsigned: bool,
     },
     /// CHAR / VARCHAR / ENUM / SET with a collation (e.g. `utf8mb4_general_ci`).
     String {
         /// Collation name.
         collation: String,
+        /// Length in characters.
+        length: Option<u32>,
     },
     /// BINARY / VARBINARY.
-    Binary,
+    Binary {
+        /// Length in bytes.
+        length: Option<u32>,
+    },
     /// DATE, DATETIME, TIME (canonical text form) and YEAR (an integer key).
     Temporal {
         /// The column type, lower-case: `date`, `datetime`, `time` or `year`.
@@ -649,11 +662,16 @@ fn key_kind(key: &KeyValue) -> &'static str {
 /// The key type a MATCH list is read with when only the key is known.
 fn infer_key_type(key: &KeyValue) -> Option<KeyType> {
     match key {
-        KeyValue::Int(_) => Some(KeyType::Integer { unsigned: false }),
+        KeyValue::Int(_) => Some(KeyType::Integer {
+            unsigned: false,
+            bytes: None,
+        }),
         KeyValue::Decimal(s) => {
             let scale = s.split_once('.').map_or(0, |(_, f)| f.len());
             Some(KeyType::Decimal {
                 scale: u32::try_from(scale).ok()?,
+                precision: None,
+                unsigned: false,
             })
         }
         _ => None,

@@ -93,6 +93,11 @@ struct TableRecord {
     column: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     key_type: Option<String>,
+    /// True when `key_type` carries the column's width (integer size, DECIMAL
+    /// precision, length); records written before widths were kept lack it, and their
+    /// key types are read with the width unknown.
+    #[serde(default, skip_serializing_if = "is_false")]
+    key_type_sized: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rule_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +146,7 @@ impl TableRecord {
             sequence: table.sequence,
             column: None,
             key_type: None,
+            key_type_sized: false,
             rule_name: None,
             function: None,
             params: None,
@@ -159,6 +165,7 @@ impl TableRecord {
                 record.data_nodes = rule.data_nodes.clone();
                 record.column = Some(column.clone());
                 record.key_type = Some(key_type.to_column_definition());
+                record.key_type_sized = key_type.has_width();
                 record.rule_name = rule.name.clone();
                 record.function = Some(rule.function.type_name().to_string());
                 record.params = Some(rule.function.to_spec());
@@ -202,6 +209,11 @@ impl TableRecord {
                     .ok_or_else(|| missing("key type"))?;
                 let key_type = KeyType::from_column_definition(key_type_text, None, None)
                     .map_err(|e| e.to_string())?;
+                let key_type = if self.key_type_sized {
+                    key_type
+                } else {
+                    key_type.without_width()
+                };
                 let function = self
                     .function
                     .as_deref()

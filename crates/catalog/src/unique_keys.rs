@@ -135,9 +135,15 @@ mod tests {
     fn sharded_on(column: &str, nodes: &[u32], keys: Option<Vec<UniqueKey>>) -> TableInfo {
         let rule = ShardingRule::auto_mod(nodes.iter().copied().map(dn).collect())
             .unwrap_or_else(|e| panic!("{e}"));
-        let distribution =
-            Distribution::sharded(column, KeyType::Integer { unsigned: false }, rule)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let distribution = Distribution::sharded(
+            column,
+            KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
+            rule,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let mut t = TableInfo::new(distribution);
         t.unique_keys = keys;
         t

@@ -12,7 +12,10 @@ use strata_planner::{plan_statement, MemoryCatalog, Plan, PlanContext, QueryPlan
 fn catalog() -> MemoryCatalog {
     let sharded = || Distribution::Sharded {
         column: "id".into(),
-        key_type: KeyType::Integer { unsigned: false },
+        key_type: KeyType::Integer {
+            unsigned: false,
+            bytes: None,
+        },
         rule: ShardingRule::auto_crc32(DataNodeId::from_numbers(&[1, 2, 3, 4])).expect("rule"),
     };
     let mut c = MemoryCatalog::new();

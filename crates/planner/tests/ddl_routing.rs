@@ -70,7 +70,10 @@ fn created(plan: &DdlPlan) -> &TableInfo {
 }
 
 fn int() -> KeyType {
-    KeyType::Integer { unsigned: false }
+    KeyType::Integer {
+        unsigned: false,
+        bytes: Some(4),
+    }
 }
 
 #[test]
@@ -94,7 +97,7 @@ fn shard_by_clauses_give_the_distribution_and_are_removed_from_the_text() {
             vec![1, 2, 3, 4],
             Distribution::Sharded {
                 column: "id".into(),
-                key_type: KeyType::Integer { unsigned: true },
+                key_type: KeyType::Integer { unsigned: true, bytes: Some(8) },
                 rule: orders_rule(),
             },
         ),
@@ -168,6 +171,7 @@ fn plain_create_table_follows_the_default_nodes() {
             "s",
             KeyType::String {
                 collation: "utf8mb4_bin".into(),
+                length: Some(5),
             },
         ),
         // A FLOAT column of the key cannot shard: the next column of every key is used.

@@ -16,7 +16,10 @@ fn test_catalog() -> MemoryCatalog {
     // rm is sharded on k with PRIMARY KEY (id, k); one_node is sharded over one node.
     let auto_mod =
         |nodes: Vec<u32>| ShardingRule::auto_mod(DataNodeId::from_numbers(&nodes)).expect("rule");
-    let int = KeyType::Integer { unsigned: false };
+    let int = KeyType::Integer {
+        unsigned: false,
+        bytes: None,
+    };
     c.add_table(
         "shop",
         "rm",
@@ -209,7 +212,10 @@ fn a_declared_sharded_table_is_checked_like_a_clause() {
         "decl",
         Distribution::sharded(
             "k",
-            KeyType::Integer { unsigned: false },
+            KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
             ShardingRule::auto_crc32(vec![dn(1), dn(2)]).expect("rule"),
         )
         .expect("dist"),

@@ -439,7 +439,10 @@ fn order_by_limit_across_nodes_picks_rows_by_primary_key_first() {
     let mut c = catalog();
     let mut info = TableInfo::new(strata_catalog::sharding::Distribution::Sharded {
         column: "id".into(),
-        key_type: strata_catalog::sharding::KeyType::Integer { unsigned: false },
+        key_type: strata_catalog::sharding::KeyType::Integer {
+            unsigned: false,
+            bytes: None,
+        },
         rule: common::orders_rule(),
     })
     .with_columns(&["id", "amount"]);
@@ -487,7 +490,10 @@ fn keyed_catalog() -> strata_planner::MemoryCatalog {
     let keyed = |column: &str, rule, columns: &[&str], key: &[&str]| {
         let mut info = TableInfo::new(strata_catalog::sharding::Distribution::Sharded {
             column: column.into(),
-            key_type: strata_catalog::sharding::KeyType::Integer { unsigned: false },
+            key_type: strata_catalog::sharding::KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
             rule,
         })
         .with_columns(columns);

@@ -103,12 +103,17 @@ const INSERTS: &[&str] = &[
 /// it MariaDB stores a clipped value with a warning, where the sharding functions
 /// refuse the value (as for a literal): see docs/sharding.md.
 const STRICT_ONLY: &[&str] = &[
+    "INSERT INTO tda VALUES (CONCAT('2023-', '13-01'), 'bad')",
+    "INSERT INTO ty VALUES (1800 + 1, 'range')",
+];
+
+/// Values wider than the column: errors in strict mode; without it MariaDB stores them
+/// clipped to the column's width, and the row routes by the clipped value.
+const CLIPPED: &[&str] = &[
     "INSERT INTO tu VALUES (200 + 100, 'over')",
     "INSERT INTO tu VALUES (1 - 2, 'under')",
     "INSERT INTO td VALUES (1000000 * 1000000 * 1000, 'range')",
     "INSERT INTO ts VALUES (REPEAT('z', 25), 'long')",
-    "INSERT INTO tda VALUES (CONCAT('2023-', '13-01'), 'bad')",
-    "INSERT INTO ty VALUES (1800 + 1, 'range')",
     "INSERT INTO ti VALUES (3000000000 + 1, 'range')",
 ];
 
@@ -152,7 +157,8 @@ async fn same_under(sql_mode: &str, prefix: &str, strict: bool) -> TestResult {
     reference.query_drop(&set).await?;
     let mut failures = Vec::new();
     let extra: &[&str] = if strict { STRICT_ONLY } else { &[] };
-    for sql in INSERTS.iter().chain(extra).chain(MULTI_ROW) {
+    let extra: Vec<&str> = extra.iter().chain(CLIPPED).copied().collect();
+    for sql in INSERTS.iter().chain(&extra).chain(MULTI_ROW) {
         failures.extend(differences(&mut reference, &mut strata, &[(sql, false)]).await?);
         let (want, got) = (reference.get_warnings(), strata.get_warnings());
         if want != got {

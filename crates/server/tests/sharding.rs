@@ -523,8 +523,14 @@ async fn tables_from_before_the_check_are_reported_at_start_up() -> TestResult {
         let catalog = Catalog::open(config.clone())?;
         let rule = ShardingRule::auto_mod(vec![DataNodeId::new(1), DataNodeId::new(2)])?;
         for name in ["old", "fine"] {
-            let distribution =
-                Distribution::sharded("k", KeyType::Integer { unsigned: false }, rule.clone())?;
+            let distribution = Distribution::sharded(
+                "k",
+                KeyType::Integer {
+                    unsigned: false,
+                    bytes: None,
+                },
+                rule.clone(),
+            )?;
             catalog.create_table("test", name, TableInfo::new(distribution))?;
         }
     }

@@ -282,7 +282,10 @@ fn a_stored_database_that_conflicts_with_a_changed_config_fails_open() -> Result
 }
 
 fn sharded(column: &str, rule: ShardingRule) -> TableInfo {
-    let key_type = KeyType::Integer { unsigned: false };
+    let key_type = KeyType::Integer {
+        unsigned: false,
+        bytes: None,
+    };
     let distribution =
         Distribution::sharded(column, key_type, rule).unwrap_or_else(|e| panic!("{e}"));
     TableInfo::new(distribution).with_auto_increment("id")
@@ -602,7 +605,10 @@ params = "modulus=4; 0:1=1, 2:3=2"
     let orders = catalog
         .declared_table("shop", "orders")
         .ok_or_else(|| CatalogError::Invalid("orders".into()))?;
-    let info = orders.table_info(Some(KeyType::Integer { unsigned: false }))?;
+    let info = orders.table_info(Some(KeyType::Integer {
+        unsigned: false,
+        bytes: None,
+    }))?;
     assert_eq!(info.auto_increment_column.as_deref(), Some("id"));
     assert!(
         matches!(&info.distribution, Distribution::Sharded { column, rule, .. } if column == "customer_id" && rule.name.as_deref() == Some("r_orders"))
@@ -633,7 +639,10 @@ params = "modulus=4; 0:1=1, 2:3=2"
     let events = catalog
         .declared_table("shop", "events")
         .ok_or_else(|| CatalogError::Invalid("events".into()))?;
-    let info = events.table_info(Some(KeyType::Integer { unsigned: true }))?;
+    let info = events.table_info(Some(KeyType::Integer {
+        unsigned: true,
+        bytes: None,
+    }))?;
     assert_eq!(
         info.distribution
             .route(&crate::sharding::KeyValue::Int(6))

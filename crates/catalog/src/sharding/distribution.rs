@@ -214,9 +214,15 @@ mod tests {
             }
         );
         let rule = ShardingRule::auto_mod(DataNodeId::from_numbers(&[1, 2, 3])).expect("rule");
-        let sharded =
-            Distribution::sharded("it's", KeyType::Integer { unsigned: false }, rule.clone())
-                .expect("valid");
+        let sharded = Distribution::sharded(
+            "it's",
+            KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
+            rule.clone(),
+        )
+        .expect("valid");
         assert_eq!(
             clause_of(&sharded),
             ShardClause::FunctionType {
@@ -229,8 +235,15 @@ mod tests {
             name: Some("by_k".into()),
             ..rule
         };
-        let sharded =
-            Distribution::sharded("k", KeyType::Integer { unsigned: false }, named).expect("valid");
+        let sharded = Distribution::sharded(
+            "k",
+            KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
+            named,
+        )
+        .expect("valid");
         assert_eq!(
             clause_of(&sharded),
             ShardClause::Rule {

@@ -9,6 +9,7 @@
 //! number compared with a string column compares as DOUBLE). [`bound_key`] turns `<`,
 //! `<=`, `>`, `>=` on integer columns into inclusive integer bounds.
 
+use column_def::ColumnDef;
 use std::ops::Bound;
 use strata_mysql::temporal::{integer_datetime, IntegerDatetime};
 use temporal::temporal_of;
@@ -17,9 +18,6 @@ use year::{exact_year, stored_year};
 use super::{KeyLiteral, KeyType, KeyValue, ShardingError};
 use strata_mysql::number::scan_number_prefix;
 use strata_mysql::{Charset, Collation};
-
-/// MariaDB's default server collation, for string columns with no charset anywhere.
-const SERVER_DEFAULT_COLLATION: &str = "utf8mb4_general_ci";
 
 /// Largest DECIMAL precision (digits).
 const MAX_DECIMAL_DIGITS: usize = 65;
@@ -59,33 +57,49 @@ impl KeyType {
             | "int1" | "int2" | "int3" | "int4" | "int8" | "bool" | "boolean" => {
                 Ok(KeyType::Integer {
                     unsigned: def.unsigned,
+                    bytes: width::integer_bytes(&def.base),
                 })
             }
-            "serial" => Ok(KeyType::Integer { unsigned: true }),
+            "serial" => Ok(KeyType::Integer {
+                unsigned: true,
+                bytes: Some(8),
+            }),
             "decimal" | "dec" | "numeric" | "fixed" => {
                 let scale = def.args.get(1).copied().unwrap_or(0);
-                let precision = def.args.first().copied().unwrap_or(10);
+                // DECIMAL and DECIMAL(0) are DECIMAL(10,0) in MariaDB.
+                let precision = match def.args.first().copied() {
+                    None | Some(0) => 10,
+                    Some(p) => p,
+                };
                 if scale > MAX_DECIMAL_SCALE || u64::from(scale) > u64::from(precision) {
                     return refuse(&format!(
                         "scale {scale} is not valid for precision {precision}"
                     ));
                 }
-                Ok(KeyType::Decimal { scale })
+                Ok(KeyType::Decimal {
+                    scale,
+                    precision: Some(precision),
+                    unsigned: def.unsigned,
+                })
             }
             "float" | "double" | "real" | "float4" | "float8" => {
                 refuse("approximate numbers do not compare exactly; use DECIMAL or an integer type")
             }
             "char" | "varchar" | "varchar2" | "nchar" | "nvarchar" => {
                 let collation = def.collation(collation, table_default_collation)?;
+                let length = def.length();
                 if collation.charset() == Charset::Binary {
-                    Ok(KeyType::Binary)
+                    Ok(KeyType::Binary { length })
                 } else {
                     Ok(KeyType::String {
                         collation: collation.name().to_string(),
+                        length,
                     })
                 }
             }
-            "binary" | "varbinary" => Ok(KeyType::Binary),
+            "binary" | "varbinary" => Ok(KeyType::Binary {
+                length: def.length(),
+            }),
             "tinytext" | "text" | "mediumtext" | "longtext" | "long" | "long varchar" => {
                 refuse("TEXT columns cannot be sharding keys; use VARCHAR")
             }
@@ -102,14 +116,29 @@ impl KeyType {
     }
 
     /// A column definition that [`KeyType::from_column_definition`] reads back as this
-    /// key type (used to persist it).
+    /// key type (used to persist it). An unknown width is written as catalogs written
+    /// before widths were kept wrote it (`bigint`, `decimal(65,s)`, `varchar(1)`), which
+    /// reads back with a width: clear it with [`KeyType::without_width`] unless
+    /// [`KeyType::has_width`] held when it was written.
     pub fn to_column_definition(&self) -> String {
+        let sign = |unsigned: bool| if unsigned { " unsigned" } else { "" };
         match self {
-            KeyType::Integer { unsigned: false } => "bigint".into(),
-            KeyType::Integer { unsigned: true } => "bigint unsigned".into(),
-            KeyType::Decimal { scale } => format!("decimal({MAX_DECIMAL_DIGITS},{scale})"),
-            KeyType::String { collation } => format!("varchar(1) collate {collation}"),
-            KeyType::Binary => "varbinary(1)".into(),
+            KeyType::Integer { unsigned, bytes } => {
+                format!("{}{}", width::integer_name(*bytes), sign(*unsigned))
+            }
+            KeyType::Decimal {
+                scale,
+                precision,
+                unsigned,
+            } => format!(
+                "decimal({},{scale}){}",
+                precision.map_or(MAX_DECIMAL_DIGITS, |p| p as usize),
+                sign(*unsigned)
+            ),
+            KeyType::String { collation, length } => {
+                format!("varchar({}) collate {collation}", length.unwrap_or(1))
+            }
+            KeyType::Binary { length } => format!("varbinary({})", length.unwrap_or(1)),
             KeyType::Temporal { kind } => kind.clone(),
         }
     }
@@ -117,7 +146,7 @@ impl KeyType {
     /// The collation of a string key type.
     fn collation(&self) -> Result<Collation, ShardingError> {
         match self {
-            KeyType::String { collation } => Collation::from_name(collation)
+            KeyType::String { collation, .. } => Collation::from_name(collation)
                 .ok_or_else(|| ShardingError::unsupported_collation(collation)),
             other => Err(ShardingError::unsupported_key_type(
                 &other.to_string(),
@@ -131,7 +160,7 @@ impl KeyType {
     pub fn validate(&self) -> Result<(), ShardingError> {
         match self {
             KeyType::String { .. } => self.collation().map(|_| ()),
-            KeyType::Decimal { scale } if *scale > MAX_DECIMAL_SCALE => {
+            KeyType::Decimal { scale, .. } if *scale > MAX_DECIMAL_SCALE => {
                 Err(ShardingError::unsupported_key_type(
                     &format!("decimal scale {scale}"),
                     "scale exceeds 38",
@@ -153,226 +182,16 @@ impl KeyType {
 impl std::fmt::Display for KeyType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeyType::Integer { unsigned: false } => f.write_str("INTEGER"),
-            KeyType::Integer { unsigned: true } => f.write_str("INTEGER UNSIGNED"),
-            KeyType::Decimal { scale } => write!(f, "DECIMAL(_,{scale})"),
-            KeyType::String { collation } => write!(f, "VARCHAR COLLATE {collation}"),
-            KeyType::Binary => f.write_str("VARBINARY"),
+            KeyType::Integer {
+                unsigned: false, ..
+            } => f.write_str("INTEGER"),
+            KeyType::Integer { unsigned: true, .. } => f.write_str("INTEGER UNSIGNED"),
+            KeyType::Decimal { scale, .. } => write!(f, "DECIMAL(_,{scale})"),
+            KeyType::String { collation, .. } => write!(f, "VARCHAR COLLATE {collation}"),
+            KeyType::Binary { .. } => f.write_str("VARBINARY"),
             KeyType::Temporal { kind } => f.write_str(&kind.to_ascii_uppercase()),
         }
     }
-}
-
-/// A parsed column type: base name, numeric arguments, attributes.
-struct ColumnDef {
-    base: String,
-    args: Vec<u32>,
-    unsigned: bool,
-    binary_attr: bool,
-    national: bool,
-    charset: Option<String>,
-    collate: Option<String>,
-}
-
-impl ColumnDef {
-    fn parse(type_text: &str) -> Result<ColumnDef, ShardingError> {
-        let lower = type_text.trim().to_ascii_lowercase();
-        let tokens = tokenize(&lower);
-        let mut words = tokens.iter().peekable();
-        let mut base = match words.next() {
-            Some(Token::Word(w)) => w.clone(),
-            _ => {
-                return Err(ShardingError::unsupported_key_type(
-                    type_text,
-                    "not a column type",
-                ))
-            }
-        };
-        let mut national = false;
-        if base == "national" {
-            national = true;
-            base = match words.next() {
-                Some(Token::Word(w)) => w.clone(),
-                _ => base,
-            };
-        }
-        let next_word = |w: &mut std::iter::Peekable<std::slice::Iter<'_, Token>>, s: &str| {
-            if matches!(w.peek(), Some(Token::Word(x)) if x == s) {
-                w.next();
-                true
-            } else {
-                false
-            }
-        };
-        let written = base.clone();
-        base = match written.as_str() {
-            "character" | "char" if next_word(&mut words, "varying") => "varchar".into(),
-            "character" => "char".into(),
-            "double" => {
-                next_word(&mut words, "precision");
-                "double".into()
-            }
-            "long" if next_word(&mut words, "varchar") => "long varchar".into(),
-            "long" if next_word(&mut words, "varbinary") => "long varbinary".into(),
-            "nchar" if next_word(&mut words, "varchar") || next_word(&mut words, "varying") => {
-                national = true;
-                "varchar".into()
-            }
-            "nchar" | "nvarchar" => {
-                national = true;
-                base
-            }
-            _ => base,
-        };
-        let mut args = Vec::new();
-        if matches!(words.peek(), Some(Token::Open)) {
-            words.next();
-            for t in words.by_ref() {
-                match t {
-                    Token::Close => break,
-                    Token::Word(w) => {
-                        if let Ok(n) = w.parse::<u32>() {
-                            args.push(n);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let mut def = ColumnDef {
-            base,
-            args,
-            unsigned: false,
-            binary_attr: false,
-            national,
-            charset: None,
-            collate: None,
-        };
-        while let Some(t) = words.next() {
-            let Token::Word(w) = t else { continue };
-            match w.as_str() {
-                "unsigned" => def.unsigned = true,
-                "binary" => def.binary_attr = true,
-                "ascii" => def.charset = Some("latin1".into()),
-                "charset" => def.charset = word(words.next()),
-                "character" if next_word(&mut words, "set") => def.charset = word(words.next()),
-                "collate" => def.collate = word(words.next()),
-                _ => {}
-            }
-        }
-        Ok(def)
-    }
-
-    /// The collation of a string column (see `from_column_definition`).
-    fn collation(
-        &self,
-        collation: Option<&str>,
-        table_default: Option<&str>,
-    ) -> Result<Collation, ShardingError> {
-        let charset = match (&self.charset, self.national) {
-            (Some(cs), _) => Some(
-                Charset::from_name(cs).ok_or_else(|| ShardingError::unsupported_collation(cs))?,
-            ),
-            (None, true) => Some(Charset::Utf8mb3),
-            (None, false) => None,
-        };
-        let named = self.collate.as_deref().or(collation);
-        let chosen = if let Some(name) = named {
-            let c = Collation::from_name(name)
-                .ok_or_else(|| ShardingError::unsupported_collation(name))?;
-            if let Some(cs) = charset {
-                if cs != c.charset() {
-                    return Err(ShardingError::unsupported_key_type(
-                        &self.base,
-                        &format!(
-                            "collation '{}' is not valid for character set '{}'",
-                            c.name(),
-                            cs.name()
-                        ),
-                    ));
-                }
-            }
-            c
-        } else if let Some(cs) = charset {
-            if self.binary_attr {
-                cs.bin_collation()
-            } else {
-                cs.default_collation()
-            }
-        } else {
-            let fallback = match table_default {
-                Some(name) => match Charset::from_name(name) {
-                    Some(cs) => cs.default_collation(),
-                    None => Collation::from_name(name)
-                        .ok_or_else(|| ShardingError::unsupported_collation(name))?,
-                },
-                None => Collation::from_name(SERVER_DEFAULT_COLLATION).ok_or_else(|| {
-                    ShardingError::unsupported_collation(SERVER_DEFAULT_COLLATION)
-                })?,
-            };
-            if self.binary_attr {
-                fallback.charset().bin_collation()
-            } else {
-                fallback
-            }
-        };
-        Ok(chosen)
-    }
-}
-
-/// A token of a column type.
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Word(String),
-    Open,
-    Close,
-    Other,
-}
-
-fn word(t: Option<&Token>) -> Option<String> {
-    match t {
-        Some(Token::Word(w)) => Some(w.clone()),
-        _ => None,
-    }
-}
-
-fn tokenize(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(&ch) = chars.peek() {
-        if ch.is_ascii_alphanumeric() || ch == '_' || ch == '$' {
-            let mut w = String::new();
-            while let Some(&c) = chars.peek() {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
-                    w.push(c);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            out.push(Token::Word(w));
-        } else if ch == '\'' || ch == '"' || ch == '`' {
-            // Quoted text (ENUM members, quoted names): one token; quotes stripped.
-            chars.next();
-            let mut w = String::new();
-            for c in chars.by_ref() {
-                if c == ch {
-                    break;
-                }
-                w.push(c);
-            }
-            out.push(Token::Word(w));
-        } else {
-            chars.next();
-            out.push(match ch {
-                '(' => Token::Open,
-                ')' => Token::Close,
-                c if c.is_whitespace() => continue,
-                _ => Token::Other,
-            });
-        }
-    }
-    out
 }
 
 /// The key a row gets when `literal` is inserted into a column of `key_type`: the value
@@ -380,36 +199,66 @@ fn tokenize(text: &str) -> Vec<Token> {
 /// mode (in strict mode the data node refuses those rows, so their route is moot):
 /// integers round half away from zero from decimal and string literals and half to even
 /// from float literals (`2.5e0`); a string is read up to its first non-numeric character
-/// (`'5abc'` is 5, `'abc'` is 0). Values outside BIGINT (UNSIGNED) are errors. Strings
-/// get their collation weight. Temporal values are parsed to canonical text; what cannot
-/// be parsed exactly is an error rather than a guess.
+/// (`'5abc'` is 5, `'abc'` is 0). Values the column cannot hold are clipped to its width
+/// as MariaDB stores them (300 into a TINYINT UNSIGNED is 255, `'abcdef'` into a
+/// VARCHAR(3) is `'abc'`); without a known width, values outside BIGINT (UNSIGNED) are
+/// errors. Strings get their collation weight. Temporal values are parsed to canonical
+/// text; what cannot be parsed exactly is an error rather than a guess.
 pub fn canonical_key(key_type: &KeyType, literal: &KeyLiteral) -> Result<KeyValue, ShardingError> {
+    stored_key(key_type, literal).map(|(key, _)| key)
+}
+
+/// [`canonical_key`], and whether the column's width changed the value (an integer
+/// clamped to its type's range, a decimal to its precision, a string or bytes cut to
+/// the column's length) so that the stored value no longer equals the literal.
+fn stored_key(key_type: &KeyType, literal: &KeyLiteral) -> Result<(KeyValue, bool), ShardingError> {
     if matches!(literal, KeyLiteral::Null) {
-        return Ok(KeyValue::Null);
+        return Ok((KeyValue::Null, false));
     }
     match key_type {
-        KeyType::Integer { unsigned } => {
+        KeyType::Integer { unsigned, bytes } => {
             let value = integer_of(literal)?;
-            check_integer_range(value, *unsigned, literal)?;
-            Ok(KeyValue::Int(value))
+            let Some((low, high)) = bytes.and_then(|b| width::integer_range(b, *unsigned)) else {
+                check_integer_range(value, *unsigned, literal)?;
+                return Ok((KeyValue::Int(value), false));
+            };
+            let stored = value.clamp(low, high);
+            Ok((KeyValue::Int(stored), stored != value))
         }
-        KeyType::Decimal { scale } => decimal_of(literal, *scale).map(KeyValue::Decimal),
-        KeyType::String { .. } => {
+        KeyType::Decimal {
+            scale,
+            precision,
+            unsigned,
+        } => decimal_of(literal, *scale, *precision, *unsigned)
+            .map(|(text, clipped)| (KeyValue::Decimal(text), clipped)),
+        KeyType::String { length, .. } => {
             let collation = key_type.collation()?;
             let text = text_of(literal, key_type)?;
-            collation
-                .weight_string(&text)
-                .map(KeyValue::Weight)
-                .map_err(|e| invalid(literal, key_type, &e.to_string(), 1366))
-        }
-        KeyType::Binary => {
-            let mut bytes = text_of(literal, key_type)?;
-            while bytes.last() == Some(&0) {
-                bytes.pop();
+            let weight = |text: &[u8]| {
+                collation
+                    .weight_string(text)
+                    .map(KeyValue::Weight)
+                    .map_err(|e| invalid(literal, key_type, &e.to_string(), 1366))
+            };
+            match width::cut_chars(&text, collation.charset(), *length) {
+                Some(cut) => {
+                    let key = weight(cut)?;
+                    let clipped = weight(&text).ok().as_ref() != Some(&key);
+                    Ok((key, clipped))
+                }
+                None => Ok((weight(&text)?, false)),
             }
-            Ok(KeyValue::Bytes(bytes))
         }
-        KeyType::Temporal { kind } => temporal_of(kind, literal, key_type),
+        KeyType::Binary { length } => {
+            let full = text_of(literal, key_type)?;
+            let cut = width::cut_bytes(&full, *length);
+            let clipped = width::without_zero_tail(cut) != width::without_zero_tail(&full);
+            Ok((
+                KeyValue::Bytes(width::without_zero_tail(cut).to_vec()),
+                clipped,
+            ))
+        }
+        KeyType::Temporal { kind } => Ok((temporal_of(kind, literal, key_type)?, false)),
     }
 }
 
@@ -424,7 +273,7 @@ pub fn comparison_key(
     let ambiguous = match (key_type, literal) {
         // A number compared with a string compares as DOUBLE: '5', '05', '5.0' all match 5.
         (
-            KeyType::String { .. } | KeyType::Binary,
+            KeyType::String { .. } | KeyType::Binary { .. },
             KeyLiteral::Integer(_) | KeyLiteral::Number(_),
         ) => true,
         // A float literal compares as DOUBLE with a DECIMAL column (0.30000000000000004e0
@@ -447,7 +296,11 @@ pub fn comparison_key(
     if ambiguous {
         return Ok(None);
     }
-    Ok(canonical_key(key_type, literal).ok())
+    // A literal the column cannot hold (300 for a TINYINT) matches no row; its stored
+    // form (255) must not route the lookup to rows that hold that value.
+    Ok(stored_key(key_type, literal)
+        .ok()
+        .and_then(|(key, clipped)| (!clipped).then_some(key)))
 }
 
 /// The bound that `column <op> literal` puts on an integer sharding column, as an
@@ -667,7 +520,10 @@ fn bytes_to_u64(bytes: &[u8]) -> Option<u64> {
 
 /// The integer MariaDB stores for `literal` in an integer column (before range checks).
 fn integer_of(literal: &KeyLiteral) -> Result<i128, ShardingError> {
-    let int_type = KeyType::Integer { unsigned: false };
+    let int_type = KeyType::Integer {
+        unsigned: false,
+        bytes: None,
+    };
     let out_of_range = || invalid(literal, &int_type, "out of range", 1264);
     match literal {
         KeyLiteral::Null => Err(invalid(literal, &int_type, "NULL", 1048)),
@@ -716,17 +572,31 @@ fn check_integer_range(
     } else {
         Err(invalid(
             literal,
-            &KeyType::Integer { unsigned },
+            &KeyType::Integer {
+                unsigned,
+                bytes: None,
+            },
             "out of range",
             1264,
         ))
     }
 }
 
-/// The canonical text of a DECIMAL(_, scale) value: exactly `scale` fraction digits, no
-/// sign on zero.
-fn decimal_of(literal: &KeyLiteral, scale: u32) -> Result<String, ShardingError> {
-    let key_type = KeyType::Decimal { scale };
+/// The canonical text of a DECIMAL(precision, scale) value: exactly `scale` fraction
+/// digits, no sign on zero; values beyond the precision (or negative for UNSIGNED) are
+/// clamped as MariaDB stores them, and the flag says so. An unknown precision refuses
+/// values beyond 65 digits.
+fn decimal_of(
+    literal: &KeyLiteral,
+    scale: u32,
+    precision: Option<u32>,
+    unsigned: bool,
+) -> Result<(String, bool), ShardingError> {
+    let key_type = KeyType::Decimal {
+        scale,
+        precision,
+        unsigned,
+    };
     let bad = |reason: &str, code| invalid(literal, &key_type, reason, code);
     let dec = match literal {
         KeyLiteral::Null => return Err(bad("NULL", 1048)),
@@ -745,9 +615,23 @@ fn decimal_of(literal: &KeyLiteral, scale: u32) -> Result<String, ShardingError>
         }
     };
     let scale_digits = usize::try_from(scale).unwrap_or(usize::MAX);
-    let digits = dec
-        .scaled_round(scale, MAX_DECIMAL_DIGITS)
-        .ok_or_else(|| bad("out of range", 1264))?;
+    let max_digits = precision.map_or(MAX_DECIMAL_DIGITS, |p| {
+        usize::try_from(p).unwrap_or(MAX_DECIMAL_DIGITS)
+    });
+    let mut clipped = false;
+    let mut dec = dec;
+    if unsigned && dec.neg && !dec.is_zero() {
+        dec = Dec::from_parts(false, Vec::new(), 0);
+        clipped = true;
+    }
+    let digits = match (dec.scaled_round(scale, max_digits), precision) {
+        (Some(digits), _) => digits,
+        (None, Some(_)) => {
+            clipped = true;
+            vec![b'9'; max_digits]
+        }
+        (None, None) => return Err(bad("out of range", 1264)),
+    };
     let zero = digits.is_empty();
     let mut padded = digits;
     if padded.len() <= scale_digits {
@@ -764,7 +648,7 @@ fn decimal_of(literal: &KeyLiteral, scale: u32) -> Result<String, ShardingError>
         text.push('.');
         text.push_str(&String::from_utf8_lossy(&padded[split..]));
     }
-    Ok(text)
+    Ok((text, clipped))
 }
 
 /// The text a string or binary column stores for `literal` (before collation).
@@ -823,7 +707,9 @@ fn text_of(literal: &KeyLiteral, key_type: &KeyType) -> Result<Vec<u8>, Sharding
     }
 }
 
+mod column_def;
 mod temporal;
 #[cfg(test)]
 mod tests;
+mod width;
 mod year;

@@ -164,6 +164,7 @@ fn match_compares_with_the_column_collation() {
     ));
     let general = KeyType::String {
         collation: "utf8mb4_general_ci".into(),
+        length: None,
     };
     let dist = ok(Distribution::sharded(
         "region",
@@ -196,6 +197,7 @@ fn match_compares_with_the_column_collation() {
     );
     let unicode = KeyType::String {
         collation: "utf8mb4_unicode_ci".into(),
+        length: None,
     };
     let dist = ok(Distribution::sharded(
         "region",
@@ -217,6 +219,7 @@ fn match_compares_with_the_column_collation() {
     );
     let bin = KeyType::String {
         collation: "utf8mb4_bin".into(),
+        length: None,
     };
     assert!(Distribution::sharded("c", bin, clash).is_ok());
     // Integer MATCH lists compare numbers.
@@ -226,20 +229,32 @@ fn match_compares_with_the_column_collation() {
     ));
     let dist = ok(Distribution::sharded(
         "n",
-        KeyType::Integer { unsigned: false },
+        KeyType::Integer {
+            unsigned: false,
+            bytes: None,
+        },
         ints.clone(),
     ));
     assert_eq!(dist.route_literal(&string("1e1")), Ok(dn(1)));
     assert_eq!(ints.route(&int(20)), Ok(dn(2)));
     assert!(ints.route(&KeyValue::Weight(vec![0, 0x41])).is_err());
     let bad = ok(ShardingRule::match_list(vec![("ten".into(), dn(1))], None));
-    assert!(Distribution::sharded("n", KeyType::Integer { unsigned: false }, bad).is_err());
+    assert!(Distribution::sharded(
+        "n",
+        KeyType::Integer {
+            unsigned: false,
+            bytes: None
+        },
+        bad
+    )
+    .is_err());
 }
 
 #[test]
 fn functions_refuse_key_types_they_cannot_route() {
     let varchar = KeyType::String {
         collation: "utf8mb4_general_ci".into(),
+        length: None,
     };
     for rule in [
         ok(ShardingRule::auto_mod(vec![dn(1), dn(2)])),
@@ -264,7 +279,16 @@ fn functions_refuse_key_types_they_cannot_route() {
         ok(ShardingRule::crc32_mod(2, vec![(0, 1, dn(1))])),
     ] {
         assert!(Distribution::sharded("c", varchar.clone(), rule.clone()).is_ok());
-        assert!(Distribution::sharded("c", KeyType::Decimal { scale: 2 }, rule).is_ok());
+        assert!(Distribution::sharded(
+            "c",
+            KeyType::Decimal {
+                scale: 2,
+                precision: None,
+                unsigned: false
+            },
+            rule
+        )
+        .is_ok());
     }
 }
 
@@ -564,7 +588,10 @@ fn distributions_route_by_kind() {
     );
     let sharded = ok(Distribution::sharded(
         "id",
-        KeyType::Integer { unsigned: false },
+        KeyType::Integer {
+            unsigned: false,
+            bytes: None,
+        },
         ok(ShardingRule::auto_mod(vec![dn(1), dn(2)])),
     ));
     assert_eq!(sharded.route_literal(&string("3")), Ok(dn(2)));
@@ -674,12 +701,12 @@ proptest! {
 
     #[test]
     fn every_literal_form_of_a_key_lands_on_the_same_node(v in -100_000i64..100_000, nodes in 1u32..8) {
-        let dist = ok(Distribution::sharded("id", KeyType::Integer { unsigned: false }, ok(ShardingRule::auto_crc32((1..=nodes).map(dn).collect()))));
+        let dist = ok(Distribution::sharded("id", KeyType::Integer { unsigned: false, bytes: None }, ok(ShardingRule::auto_crc32((1..=nodes).map(dn).collect()))));
         let expected = dist.route_literal(&KeyLiteral::Integer(v.to_string()));
         for form in [string(&v.to_string()), string(&format!(" {v}.0")), KeyLiteral::Number(format!("{v}.00")), KeyLiteral::Number(format!("{v}e0")), string(&format!("{v}e0"))] {
             prop_assert_eq!(dist.route_literal(&form), expected.clone(), "{:?}", form);
         }
-        let ci = ok(Distribution::sharded("name", KeyType::String { collation: "utf8mb4_general_ci".into() }, ok(ShardingRule::auto_crc32((1..=nodes).map(dn).collect()))));
+        let ci = ok(Distribution::sharded("name", KeyType::String { collation: "utf8mb4_general_ci".into(), length: None }, ok(ShardingRule::auto_crc32((1..=nodes).map(dn).collect()))));
         let word = format!("user{v}x");
         prop_assert_eq!(ci.route_literal(&string(&word)), ci.route_literal(&string(&format!("{}  ", word.to_uppercase()))));
     }

@@ -31,7 +31,10 @@ fn table_meta(kind: TableKind, nodes: &[u32]) -> TableInfo {
         },
         TableKind::Sharded => Distribution::Sharded {
             column: "id".into(),
-            key_type: KeyType::Integer { unsigned: false },
+            key_type: KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
             rule: ShardingRule::auto_crc32(nodes.to_vec()).unwrap_or_else(|e| panic!("{e}")),
         },
         TableKind::Child => Distribution::Child {
@@ -187,16 +190,24 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
         table_meta(TableKind::Global, &[2, 1]).distribution,
         table_meta(TableKind::Child, &[]).distribution,
         sharded(
-            KeyType::Integer { unsigned: true },
+            KeyType::Integer {
+                unsigned: true,
+                bytes: None,
+            },
             rule("auto_crc32", "", vec![4, 2, 3], Some(3)).with_name("r_orders"),
         ),
         sharded(
-            KeyType::Decimal { scale: 2 },
+            KeyType::Decimal {
+                scale: 2,
+                precision: None,
+                unsigned: false,
+            },
             rule("range", "1:10=1, 11:20=2, below=1", vec![], None),
         ),
         sharded(
             KeyType::String {
                 collation: "latin1_swedish_ci".into(),
+                length: None,
             },
             rule("match", "a=1, \"b,c\"=2, \"\"=1", vec![], Some(2)),
         ),
@@ -207,7 +218,7 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
             rule("crc32_mod", "modulus=3; 0:1=1, 2=2", vec![1, 2, 3], None),
         ),
         sharded(
-            KeyType::Binary,
+            KeyType::Binary { length: None },
             rule("simple_mod", "modulus=2; 0=5, 1=6", vec![], None),
         ),
     ];
@@ -283,6 +294,83 @@ fn unique_keys_are_stored_and_records_without_them_still_decode() -> Result<(), 
     Ok(())
 }
 
+#[test]
+fn key_types_keep_their_width_and_old_records_load_without_one() -> Result<(), CatalogError> {
+    let dir = tempfile::tempdir().map_err(|e| CatalogError::Invalid(e.to_string()))?;
+    let store = open(dir.path());
+    let widths = [
+        KeyType::Integer {
+            unsigned: true,
+            bytes: Some(1),
+        },
+        KeyType::Decimal {
+            scale: 2,
+            precision: Some(5),
+            unsigned: true,
+        },
+        KeyType::String {
+            collation: "utf8mb4_bin".into(),
+            length: Some(1),
+        },
+        KeyType::Binary { length: Some(3) },
+    ];
+    for (i, key_type) in widths.into_iter().enumerate() {
+        let mut meta = table_meta(TableKind::Sharded, &[1, 2]);
+        if let Distribution::Sharded { key_type: k, .. } = &mut meta.distribution {
+            *k = key_type;
+        }
+        let name = format!("w{i}");
+        store.put_table("shop", &name, &meta)?;
+        assert_eq!(store.table("shop", &name)?, Some(meta));
+    }
+    // Records written before widths were kept: their key types load with the width
+    // unknown (routing as it did then), whatever column definition they were written as.
+    let old = |key_type: &str| {
+        [
+            &[2u8][..],
+            format!(
+                "kind = \"sharded\"\ndata_nodes = [1, 2]\ncreated_at_ms = 5\ncolumn = \"k\"\n\
+                 key_type = \"{key_type}\"\nfunction = \"auto_crc32\"\nparams = \"\"\n"
+            )
+            .as_bytes(),
+        ]
+        .concat()
+    };
+    let cases = [
+        (
+            "bigint unsigned",
+            KeyType::Integer {
+                unsigned: true,
+                bytes: None,
+            },
+        ),
+        (
+            "decimal(65,2)",
+            KeyType::Decimal {
+                scale: 2,
+                precision: None,
+                unsigned: false,
+            },
+        ),
+        (
+            "varchar(1) collate latin1_swedish_ci",
+            KeyType::String {
+                collation: "latin1_swedish_ci".into(),
+                length: None,
+            },
+        ),
+        ("varbinary(1)", KeyType::Binary { length: None }),
+    ];
+    for (text, expected) in cases {
+        let decoded = decode_table(&old(text), "shop.old")?;
+        match decoded.distribution {
+            Distribution::Sharded { key_type, .. } => assert_eq!(key_type, expected, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    Ok(())
+}
+
 /// A table record exactly as the encoding before `TableInfo` became the one table
 /// model wrote it (format version 2, every optional field set).
 const VERSION_2_RECORD: &str = "\u{2}kind = \"sharded\"\ndata_nodes = [1, 2]\n\
@@ -311,7 +399,10 @@ fn table_records_keep_the_version_2_layout_byte_for_byte() -> Result<(), Catalog
         }]),
         ..TableInfo::new(Distribution::Sharded {
             column: "id".into(),
-            key_type: KeyType::Integer { unsigned: true },
+            key_type: KeyType::Integer {
+                unsigned: true,
+                bytes: None,
+            },
             rule,
         })
         .with_auto_increment("id")

@@ -134,10 +134,18 @@ pub(super) fn same_key_type(
         _ => None,
     });
     let current_collation = match current {
-        KeyType::String { collation } => Some(collation.as_str()),
+        KeyType::String { collation, .. } => Some(collation.as_str()),
         _ => None,
     };
     let new = key_type_of(type_text, collation.as_deref(), current_collation)?;
+    // A new width would clip stored keys (narrower) or let new rows route by values the
+    // catalog's width clamps (wider). A key type whose width the catalog does not know
+    // (recorded before widths were kept) compares without it, as it did then.
+    let new = if current.has_width() {
+        new
+    } else {
+        new.without_width()
+    };
     if new != *current {
         return Err(PlanError::unsupported(format!(
             "changing the type of the sharding column {}.{} to {type_text}",

@@ -26,7 +26,10 @@ fn catalog() -> MemoryCatalog {
         "orders",
         TableInfo::new(Distribution::Sharded {
             column: "id".into(),
-            key_type: KeyType::Integer { unsigned: false },
+            key_type: KeyType::Integer {
+                unsigned: false,
+                bytes: None,
+            },
             rule: ShardingRule::auto_mod(nodes.to_vec()).unwrap_or_else(|e| panic!("{e}")),
         })
         .with_columns(&["id", "v"]),

@@ -47,7 +47,10 @@ pub fn orders_rule() -> ShardingRule {
 }
 
 fn int() -> KeyType {
-    KeyType::Integer { unsigned: false }
+    KeyType::Integer {
+        unsigned: false,
+        bytes: None,
+    }
 }
 
 fn sharded(column: &str, rule: ShardingRule) -> Distribution {
@@ -109,6 +112,7 @@ pub fn catalog() -> MemoryCatalog {
             column: "name".into(),
             key_type: KeyType::String {
                 collation: "utf8mb4_general_ci".into(),
+                length: None,
             },
             rule: ShardingRule::match_list(
                 vec![

@@ -91,7 +91,10 @@ impl CatalogView for CatalogAdapter<'_> {
         let stand_in = |column: &str, rule: &ShardingRule| {
             Ok::<_, std::convert::Infallible>(Distribution::Sharded {
                 column: column.to_string(),
-                key_type: KeyType::Integer { unsigned: false },
+                key_type: KeyType::Integer {
+                    unsigned: false,
+                    bytes: None,
+                },
                 rule: rule.clone(),
             })
         };

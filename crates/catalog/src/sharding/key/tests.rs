@@ -54,6 +54,10 @@ pub(crate) fn sql_literal(text: &str) -> KeyLiteral {
     }
 }
 
+fn literal(text: &str) -> KeyLiteral {
+    sql_literal(text)
+}
+
 fn key_type(text: &str) -> KeyType {
     KeyType::from_column_definition(text, None, Some("utf8mb4_general_ci"))
         .unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -243,7 +247,9 @@ fn literals_that_cannot_be_converted_exactly_are_refused_with_codes() {
         ("time", string("25:61:00"), 1292, "not a TIME value"),
     ];
     for (ty, literal, code, message) in cases {
-        let err = canonical_key(&key_type(ty), &literal)
+        // Without a width (catalogs from before widths were kept) out-of-range values are
+        // refused; with one they are clamped (`stored_values_are_clipped_to_the_width`).
+        let err = canonical_key(&key_type(ty).without_width(), &literal)
             .err()
             .unwrap_or_else(|| panic!("{ty} {literal:?} accepted"));
         assert_eq!(err.code(), code, "{ty} {literal:?}: {err}");
@@ -252,97 +258,186 @@ fn literals_that_cannot_be_converted_exactly_are_refused_with_codes() {
 }
 
 #[test]
+fn stored_values_are_clipped_to_the_width() {
+    let cases: Vec<(&str, KeyLiteral, KeyLiteral)> = vec![
+        ("tinyint unsigned", literal("300"), literal("255")),
+        ("tinyint unsigned", literal("-5"), literal("0")),
+        ("tinyint unsigned", string("300abc"), literal("255")),
+        ("tinyint unsigned", literal("3e2"), literal("255")),
+        ("tinyint", literal("-300"), literal("-128")),
+        ("smallint", literal("99999"), literal("32767")),
+        (
+            "mediumint unsigned",
+            literal("99999999"),
+            literal("16777215"),
+        ),
+        ("int", literal("-9999999999"), literal("-2147483648")),
+        (
+            "bigint",
+            literal("9223372036854775808"),
+            literal("9223372036854775807"),
+        ),
+        (
+            "bigint unsigned",
+            literal("99999999999999999999"),
+            literal("18446744073709551615"),
+        ),
+        ("decimal(5,2)", literal("12345.6"), literal("999.99")),
+        ("decimal(5,2)", literal("999.999"), literal("999.99")),
+        ("decimal(5,2)", literal("-12345.6"), literal("-999.99")),
+        ("decimal(5,2) unsigned", literal("-5"), literal("0")),
+        ("decimal(3,0)", string("1e70"), literal("999")),
+        ("varchar(3)", string("abcdef"), string("abc")),
+        ("varchar(3)", string("ÄÖÜßé"), string("ÄÖÜ")),
+        ("char(2) charset latin1", string("abc"), string("ab")),
+        ("varbinary(3)", string("abcdef"), string("abc")),
+        (
+            "binary(2)",
+            KeyLiteral::Bytes(vec![1, 2, 3]),
+            KeyLiteral::Bytes(vec![1, 2]),
+        ),
+    ];
+    for (ty, written, stored) in cases {
+        let ty = key_type(ty);
+        assert_eq!(
+            key(&ty, written.clone()),
+            key(&ty, stored.clone()),
+            "{ty:?} {written:?}"
+        );
+        // `k = written` matches no row: it must not find the rows of the stored value.
+        assert_eq!(
+            comparison_key(&ty, &written),
+            Ok(None),
+            "{ty:?} {written:?}"
+        );
+        assert_eq!(
+            comparison_key(&ty, &stored),
+            Ok(Some(key(&ty, stored.clone()))),
+            "{ty:?} {stored:?}"
+        );
+    }
+    // Rounding to the scale is no clipping: 123.456 routes (and is looked up) as 123.46.
+    let ty = key_type("decimal(5,2)");
+    assert_eq!(key(&ty, literal("123.456")), key(&ty, literal("123.46")));
+    // Trailing spaces cut from a PAD SPACE string leave its key, and its lookups, alone.
+    let ty = key_type("varchar(3)");
+    assert_eq!(
+        comparison_key(&ty, &string("ab    ")),
+        Ok(Some(key(&ty, string("ab"))))
+    );
+}
+
+#[test]
+fn key_types_without_width_read_back_as_before() {
+    for text in [
+        "tinyint unsigned",
+        "decimal(5,2) unsigned",
+        "varchar(3)",
+        "binary(4)",
+    ] {
+        let ty = key_type(text);
+        assert!(ty.has_width(), "{text}");
+        let old = ty.clone().without_width();
+        assert!(!old.has_width(), "{text}");
+        let again = KeyType::from_column_definition(&old.to_column_definition(), None, None)
+            .map(KeyType::without_width);
+        assert_eq!(again.ok(), Some(old), "{text}");
+    }
+    let old = key_type("tinyint unsigned").without_width();
+    assert_eq!(key(&old, literal("300")), KeyValue::Int(300));
+}
+
+#[test]
 fn column_definitions_parse_to_key_types() {
-    let string = |c: &str| KeyType::String {
+    let string = |c: &str, length: u32| KeyType::String {
         collation: c.to_string(),
+        length: Some(length),
+    };
+    let int = |unsigned: bool, bytes: u8| KeyType::Integer {
+        unsigned,
+        bytes: Some(bytes),
+    };
+    let decimal = |precision: u32, scale: u32, unsigned: bool| KeyType::Decimal {
+        scale,
+        precision: Some(precision),
+        unsigned,
     };
     let cases: Vec<(&str, Option<&str>, Option<&str>, KeyType)> = vec![
-        (
-            "int(11) unsigned",
-            None,
-            None,
-            KeyType::Integer { unsigned: true },
-        ),
-        (
-            "INT(11) UNSIGNED ZEROFILL",
-            None,
-            None,
-            KeyType::Integer { unsigned: true },
-        ),
-        (
-            "bigint(20)",
-            None,
-            None,
-            KeyType::Integer { unsigned: false },
-        ),
-        (
-            "tinyint(1)",
-            None,
-            None,
-            KeyType::Integer { unsigned: false },
-        ),
-        ("serial", None, None, KeyType::Integer { unsigned: true }),
-        ("decimal(10,2)", None, None, KeyType::Decimal { scale: 2 }),
-        ("numeric(10)", None, None, KeyType::Decimal { scale: 0 }),
-        ("decimal", None, None, KeyType::Decimal { scale: 0 }),
-        ("varchar(32)", None, None, string("utf8mb4_general_ci")),
+        ("int(11) unsigned", None, None, int(true, 4)),
+        ("INT(11) UNSIGNED ZEROFILL", None, None, int(true, 4)),
+        ("bigint(20)", None, None, int(false, 8)),
+        ("tinyint(1)", None, None, int(false, 1)),
+        ("serial", None, None, int(true, 8)),
+        ("smallint", None, None, int(false, 2)),
+        ("mediumint unsigned", None, None, int(true, 3)),
+        ("bool", None, None, int(false, 1)),
+        ("decimal(10,2)", None, None, decimal(10, 2, false)),
+        ("decimal(5,2) unsigned", None, None, decimal(5, 2, true)),
+        ("numeric(12)", None, None, decimal(12, 0, false)),
+        ("decimal", None, None, decimal(10, 0, false)),
+        ("varchar(32)", None, None, string("utf8mb4_general_ci", 32)),
         (
             "varchar(32)",
             Some("utf8mb4_bin"),
             None,
-            string("utf8mb4_bin"),
+            string("utf8mb4_bin", 32),
         ),
         (
             "varchar(32)",
             None,
             Some("latin1"),
-            string("latin1_swedish_ci"),
+            string("latin1_swedish_ci", 32),
         ),
         (
             "varchar(32)",
             None,
             Some("utf8_unicode_ci"),
-            string("utf8mb3_unicode_ci"),
+            string("utf8mb3_unicode_ci", 32),
         ),
         (
             "char(8) character set latin1",
             None,
             Some("utf8mb4_bin"),
-            string("latin1_swedish_ci"),
+            string("latin1_swedish_ci", 8),
         ),
         (
             "char(8) CHARSET utf8mb4 COLLATE utf8mb4_unicode_ci",
             None,
             None,
-            string("utf8mb4_unicode_ci"),
+            string("utf8mb4_unicode_ci", 8),
         ),
         (
             "varchar(8) binary",
             None,
             Some("utf8mb4_general_ci"),
-            string("utf8mb4_bin"),
+            string("utf8mb4_bin", 8),
         ),
         (
             "national varchar(8)",
             None,
             None,
-            string("utf8mb3_general_ci"),
+            string("utf8mb3_general_ci", 8),
         ),
-        ("nchar(8)", None, None, string("utf8mb3_general_ci")),
+        ("nchar(8)", None, None, string("utf8mb3_general_ci", 8)),
         (
             "character varying(8)",
             None,
             None,
-            string("utf8mb4_general_ci"),
+            string("utf8mb4_general_ci", 8),
         ),
         (
             "varchar(8) character set binary",
             None,
             None,
-            KeyType::Binary,
+            KeyType::Binary { length: Some(8) },
         ),
-        ("varbinary(16)", None, None, KeyType::Binary),
-        ("binary(16)", None, None, KeyType::Binary),
+        (
+            "varbinary(16)",
+            None,
+            None,
+            KeyType::Binary { length: Some(16) },
+        ),
+        ("binary", None, None, KeyType::Binary { length: Some(1) }),
         (
             "date",
             None,
@@ -482,7 +577,8 @@ fn comparison_keys_scatter_where_mariadb_compares_as_double() {
     );
     assert!(comparison_key(
         &KeyType::String {
-            collation: "klingon_ci".into()
+            collation: "klingon_ci".into(),
+            length: None,
         },
         &string("a")
     )
@@ -557,7 +653,7 @@ proptest! {
 
     #[test]
     fn every_literal_form_of_a_decimal_is_one_key(units in -10_000_000i64..10_000_000, scale in 0u32..6) {
-        let ty = KeyType::Decimal { scale };
+        let ty = KeyType::Decimal { scale, precision: None, unsigned: false };
         let text = {
             let s = format!("{:0>width$}", units.unsigned_abs(), width = scale as usize + 1);
             let (int, frac) = s.split_at(s.len() - scale as usize);
@@ -578,7 +674,7 @@ proptest! {
     #[test]
     fn case_and_trailing_spaces_do_not_change_a_ci_key(s in "[a-zA-Z0-9 é]{0,10}", pad in 0usize..3) {
         for collation in ["utf8mb4_general_ci", "utf8mb4_unicode_ci", "latin1_swedish_ci", "utf8mb3_general_ci"] {
-            let ty = KeyType::String { collation: collation.into() };
+            let ty = KeyType::String { collation: collation.into(), length: None };
             let variant = format!("{}{}", s.to_uppercase(), " ".repeat(pad));
             prop_assert_eq!(canonical_key(&ty, &string(&s)), canonical_key(&ty, &string(&variant)));
         }
