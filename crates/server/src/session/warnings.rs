@@ -50,13 +50,17 @@ impl Session {
         limit: Option<Limit>,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let (mask, read) = self.backends.warned.clone();
-        if let Some((columns, rows)) = read {
-            let rows = rows
-                .into_iter()
-                .filter(|r| !errors || r.first().and_then(|l| l.as_deref()) == Some("Error"))
-                .collect();
-            self.statement.warnings = self.backends.warned.1.clone();
+        let mask = self.backends.warned.0;
+        if let Some((columns, rows)) = &self.backends.warned.1 {
+            let (columns, rows) = (
+                columns.clone(),
+                rows.iter()
+                    .filter(|r| !errors || r.first().and_then(|l| l.as_deref()) == Some("Error"))
+                    .cloned()
+                    .collect(),
+            );
+            // A SHOW WARNINGS after this one answers from the same rows.
+            self.statement.warnings = self.backends.warned.1.take();
             return self.answer_diagnostics(columns, rows, limit, mask, more);
         }
         let home = self.home_node().ok().map(|(dnid, _)| dnid);
