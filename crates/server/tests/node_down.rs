@@ -165,3 +165,39 @@ async fn a_transaction_that_loses_a_branch_is_rolled_back_with_a_retryable_error
     node.shutdown().await;
     Ok(())
 }
+
+/// A COMMIT over two data nodes that finds one branch's connection gone (its storage
+/// server died, or a switchover closed it after its drain) rolls the transaction back
+/// (presumed abort: no decision was logged) and says so with the retryable 1213, not
+/// a connection error that would leave the client guessing.
+#[tokio::test]
+async fn a_commit_that_loses_a_branch_is_rolled_back_with_a_retryable_error() -> TestResult {
+    let (mut storage, node, mut c) =
+        two_nodes_with("acct (id INT PRIMARY KEY, balance INT)").await?;
+    c.query_drop("INSERT INTO acct VALUES (2, 100), (3, 100)")
+        .await?;
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE acct SET balance = balance - 10 WHERE id = 2")
+        .await?;
+    c.query_drop("UPDATE acct SET balance = balance + 10 WHERE id = 3")
+        .await?;
+    storage.node_mut(0).kill().await?;
+    let err = c
+        .query_drop("COMMIT")
+        .await
+        .expect_err("the branch on data node 1 is gone");
+    match &err {
+        mysql_async::Error::Server(e) => {
+            assert_eq!((e.code, e.state.as_str()), (1213, "40001"), "{}", e.message);
+            assert!(e.message.contains("rolled back"), "{}", e.message);
+        }
+        other => panic!("expected 1213, got {other:?}"),
+    }
+    let balance: Option<i64> = c
+        .query_first("SELECT balance FROM acct WHERE id = 3")
+        .await?;
+    assert_eq!(balance, Some(100), "the live branch was rolled back");
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}

@@ -423,15 +423,20 @@ impl Session {
         for lease in leases.iter_mut() {
             let dnid = lease.target().dnid;
             if lease.is_broken() {
-                failure.get_or_insert_with(|| lost(dnid, "XA PREPARE"));
+                failure.get_or_insert_with(|| transaction_lost(dnid));
                 continue;
             }
             for _ in 0..2 {
                 if let Err(e) = lease.read_ok().await {
+                    // A branch lost before the decision is logged is rolled back
+                    // (presumed abort): as after a deadlock, the client may retry.
+                    failure.get_or_insert_with(|| match e {
+                        BackendError::Server(_) => rolled_back(backend_error(dnid, &e)),
+                        _ => transaction_lost(dnid),
+                    });
                     if !matches!(e, BackendError::Server(_)) {
                         lease.mark_broken();
                     }
-                    failure.get_or_insert_with(|| backend_error(dnid, &e));
                     if lease.is_broken() {
                         break;
                     }
@@ -442,18 +447,18 @@ impl Session {
         if failure.is_none()
             && coord.after_prepare.at().await == crate::failpoints::Resume::FailDecisionLog
         {
-            failure = Some(MysqlError::new(
+            failure = Some(rolled_back(MysqlError::new(
                 codes::UNKNOWN,
                 "cannot record the commit decision: failpoint".to_string(),
-            ));
+            )));
         }
         if failure.is_none() {
             let nodes: Vec<DataNodeId> = leases.iter().map(|l| l.target().dnid).collect();
             if let Err(e) = coord.log_commit(&txn.gtrid, &nodes).await {
-                failure = Some(MysqlError::new(
+                failure = Some(rolled_back(MysqlError::new(
                     codes::UNKNOWN,
                     format!("cannot record the commit decision: {e}"),
-                ));
+                )));
             }
         }
         if let Some(e) = failure {
@@ -465,7 +470,7 @@ impl Session {
                     rollback_branch(lease, &xid).await;
                 }
             }
-            return Err(rolled_back(e));
+            return Err(e);
         }
         // The decision is durable: the transaction is committed, whatever happens to
         // the XA COMMITs below (recovery finishes any that do not arrive).
@@ -811,13 +816,6 @@ pub(super) fn transaction_lost(dnid: DataNodeId) -> MysqlError {
     MysqlError::new(
         codes::LOCK_DEADLOCK,
         format!("Lost connection to data node {dnid} inside the transaction (its storage server failed); the transaction was rolled back; try restarting transaction"),
-    )
-}
-
-fn lost(dnid: DataNodeId, what: &str) -> MysqlError {
-    MysqlError::new(
-        codes::NET_READ,
-        format!("Lost connection to data node {dnid} during {what}"),
     )
 }
 
