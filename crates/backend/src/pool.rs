@@ -161,6 +161,10 @@ pub struct Pool {
     held_max: AtomicUsize,
     /// Acquires waiting on a hold now.
     held_waiting: AtomicUsize,
+    /// Set during a planned switchover's drain: the old primary still takes writes,
+    /// so a transaction already open elsewhere is let through to finish (holding it
+    /// could leave another transaction, waiting on its row locks, undrained).
+    admit_open: AtomicBool,
     /// Wakes acquires waiting on a hold.
     switched: Notify,
     /// Signalled when a connect fails, so the heartbeat looks at the node at once.
@@ -216,6 +220,7 @@ impl Pool {
             held_until: Mutex::new(None),
             held_max: AtomicUsize::new(usize::MAX),
             held_waiting: AtomicUsize::new(0),
+            admit_open: AtomicBool::new(false),
             switched: Notify::new(),
             connect_failed: Notify::new(),
             down: AtomicBool::new(false),
@@ -274,14 +279,30 @@ impl Pool {
     /// (failover is choosing the new primary); beyond `max_waiting` acquires waiting,
     /// the next ones fail at once, so a long switch cannot pile up unbounded work.
     pub fn hold(&self, limit: Duration, max_waiting: usize) {
+        self.admit_open.store(false, Ordering::Relaxed);
         *self.held_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + limit);
         self.held_max.store(max_waiting, Ordering::Relaxed);
         self.held.store(true, Ordering::Release);
     }
 
+    /// A hold for a planned switchover: as [`Self::hold`], except that acquires of
+    /// transactions already open ([`Self::acquire_in_transaction`]) go on to the old
+    /// primary until [`Self::stop_admitting`], so the drain can finish them.
+    pub fn hold_for_switchover(&self, limit: Duration, max_waiting: usize) {
+        self.hold(limit, max_waiting);
+        self.admit_open.store(true, Ordering::Release);
+    }
+
+    /// Ends the drain's exception: from now on every acquire waits on the hold (the
+    /// old primary is about to be made read-only).
+    pub fn stop_admitting(&self) {
+        self.admit_open.store(false, Ordering::Release);
+    }
+
     /// Ends a hold without switching (failover gave up): waiting acquires go on to the
     /// current target.
     pub fn release_hold(&self) {
+        self.admit_open.store(false, Ordering::Relaxed);
         self.held.store(false, Ordering::Release);
         self.switched.notify_waiters();
     }
@@ -547,11 +568,33 @@ impl Pool {
         want_db: Option<&str>,
         counting: RowCounting,
     ) -> Result<Lease, BackendError> {
+        self.acquire_as(want_db, counting, false).await
+    }
+
+    /// As [`Self::acquire_counting`], for a transaction that already has work on
+    /// another data node: a planned switchover's drain lets it through (see
+    /// [`Self::hold_for_switchover`]).
+    pub async fn acquire_in_transaction(
+        &self,
+        want_db: Option<&str>,
+        counting: RowCounting,
+    ) -> Result<Lease, BackendError> {
+        self.acquire_as(want_db, counting, true).await
+    }
+
+    async fn acquire_as(
+        &self,
+        want_db: Option<&str>,
+        counting: RowCounting,
+        in_transaction: bool,
+    ) -> Result<Lease, BackendError> {
         let list = self.own_list(counting);
         if self.closed.load(Ordering::Relaxed) {
             return Err(BackendError::PoolClosed(self.dnid));
         }
-        if self.held.load(Ordering::Acquire) {
+        if self.held.load(Ordering::Acquire)
+            && !(in_transaction && self.admit_open.load(Ordering::Acquire))
+        {
             self.wait_hold().await?;
         }
         // The common case: an idle connection of this thread, no clock read needed.

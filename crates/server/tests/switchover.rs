@@ -367,6 +367,113 @@ async fn a_table_locked_on_the_old_primary_does_not_stop_a_switchover() -> Resul
     Ok(())
 }
 
+/// Waits (at most 5 s) until every member of the data nodes `dnids` (a primary and its
+/// replicas) answers heartbeats.
+async fn wait_all_up(compute: &ComputeNode, dnids: &[u32]) {
+    for _ in 0..50 {
+        if dnids.iter().all(|&d| {
+            let members = compute.context().ha.data_node(DataNodeId::new(d));
+            members.len() > 1 && members.iter().all(|s| s.status == NodeStatus::Up)
+        }) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Two transactions over both data nodes when data node 1 is switched: B has work on
+/// data node 1 and waits for A's row lock on data node 2; A's first statement on data
+/// node 1 comes during the switchover's drain. It goes on to the old primary (still
+/// writable then) instead of waiting for the switch, so A commits, B gets its lock, and
+/// both commit before the fence. Held, A would keep B from draining, and the fence
+/// would roll B back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transactions_open_when_a_switchover_starts_finish_in_its_drain() -> Result<(), BoxError> {
+    let storage = StorageNodes::start_replicated(2, 1).await?;
+    let compute = ComputeNode::builder(&storage)
+        .configure(|c| {
+            c.ha.switchover_drain_ms = 8_000;
+            c.ha.hold_timeout_ms = 20_000;
+        })
+        .start()
+        .await?;
+    let mut conn = compute.connect(Some("test")).await?;
+    let placement = acc_table(&mut conn, 10).await?;
+    let on = |dnid: u32| -> Vec<i64> {
+        placement
+            .iter()
+            .filter(|(_, d)| *d == dnid)
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let (first, second) = (on(1), on(2));
+    let (y, z, x) = (first[0], first[1], second[0]);
+    storage.wait_replicas_caught_up().await?;
+    wait_all_up(&compute, &[1]).await;
+
+    let mut b = compute.connect(Some("test")).await?;
+    b.query_drop("BEGIN").await?;
+    b.query_drop(format!("UPDATE acc SET v = v + 1 WHERE id = {z}"))
+        .await?;
+    let mut a = compute.connect(Some("test")).await?;
+    a.query_drop("BEGIN").await?;
+    a.query_drop(format!("UPDATE acc SET v = v + 1 WHERE id = {x}"))
+        .await?;
+    let waiting = tokio::spawn(async move {
+        b.query_drop(format!("UPDATE acc SET v = v + 1 WHERE id = {x}"))
+            .await?;
+        b.query_drop("COMMIT").await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let switch = tokio::spawn({
+        let opts = compute.admin_opts();
+        async move { bank::admin_with(opts, "SWITCH @@DATASOURCE 1").await }
+    });
+    let pool = &compute
+        .context()
+        .topology
+        .node(DataNodeId::new(1))
+        .ok_or("data node 1")?
+        .pool;
+    for _ in 0..100 {
+        if pool.is_held() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !pool.is_held() {
+        let outcome = if switch.is_finished() {
+            format!("{:?}", switch.await?)
+        } else {
+            "still running".into()
+        };
+        panic!("the switchover did not hold data node 1: {outcome}");
+    }
+    a.query_drop(format!("UPDATE acc SET v = v + 1 WHERE id = {y}"))
+        .await?;
+    a.query_drop("COMMIT").await?;
+    let b_done = waiting.await?;
+    assert!(
+        b_done.is_ok(),
+        "the waiting transaction committed: {b_done:?}"
+    );
+    assert_eq!(switch.await?, Ok(()));
+    assert_eq!(
+        primary_port(&compute, 1),
+        Some(storage.replica(0, 0).port())
+    );
+    let rows: Vec<(i64, i64)> = conn
+        .query(format!(
+            "SELECT id, v FROM acc WHERE id IN ({x}, {y}, {z}) ORDER BY id"
+        ))
+        .await?;
+    let mut expected = vec![(x, 2), (y, 1), (z, 1)];
+    expected.sort();
+    assert_eq!(rows, expected);
+    compute.shutdown().await;
+    Ok(())
+}
+
 /// At most one statement waits for a new primary, and a switchover drains for 8 s.
 fn one_held_statement(c: &mut strata_catalog::Config) {
     c.ha.hold_queue_limit = 1;
@@ -547,19 +654,7 @@ async fn sysbench_oltp_read_write_sees_no_error_across_three_switchovers() -> Re
     for switch in &switches {
         tokio::time::sleep(Duration::from_secs(5)).await;
         // A replica is switched to only when up: let the heartbeat see the last switch.
-        for _ in 0..50 {
-            if [1, 2].iter().all(|&d| {
-                compute
-                    .context()
-                    .ha
-                    .data_node(DataNodeId::new(d))
-                    .iter()
-                    .all(|s| s.status == NodeStatus::Up)
-            }) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_all_up(&compute, &[1, 2]).await;
         assert_eq!(admin(&compute, switch).await, Ok(()), "{switch}");
     }
     let output = run.await??;

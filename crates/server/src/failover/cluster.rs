@@ -306,7 +306,7 @@ impl Watch {
         let (Some(store), Some(node)) = (self.cluster.clone(), ctx.topology.node(self.dnid)) else {
             return;
         };
-        node.pool.hold(
+        node.pool.hold_for_switchover(
             Duration::from_millis(ha.hold_timeout_ms),
             ha.hold_queue_limit,
         );
@@ -315,6 +315,7 @@ impl Watch {
             .pool
             .drain(Duration::from_millis(ha.switchover_drain_ms))
             .await;
+        node.pool.stop_admitting();
         let dnid = self.dnid.get();
         info!(
             dnid,

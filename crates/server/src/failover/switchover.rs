@@ -213,7 +213,7 @@ impl Watch {
         let mut event = FailoverEvent::new(dnid, old_addr.clone(), true);
         info!(dnid = dnid.get(), old_primary = %old_addr, new_primary = %chosen_addr, "switchover: starting");
         let mut clock = StepClock::start();
-        node.pool.hold(
+        node.pool.hold_for_switchover(
             Duration::from_millis(ha.hold_timeout_ms),
             ha.hold_queue_limit,
         );
@@ -250,6 +250,7 @@ impl Watch {
         // 2. No more writes there: read-only, and the connections still open closed
         // (a transaction left on one is rolled back; its session gets a retryable
         // error at its next statement).
+        node.pool.stop_admitting();
         let fenced = fence(&mut self.members[old].prober, STEP_TIMEOUT).await;
         // Its replica pool's idle connections (from an earlier turn as a replica) were
         // just killed too.

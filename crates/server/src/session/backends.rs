@@ -2,7 +2,11 @@
 //! reasons it holds them.
 
 use strata_backend::pool::Lease;
+use strata_backend::SessionVars;
 use strata_catalog::DataNodeId;
+
+use super::backend_error;
+use strata_protocol::MysqlError;
 
 /// A session's pinned storage connections.
 #[derive(Default)]
@@ -76,6 +80,41 @@ impl Backends {
             && (lease.in_transaction() || needed || holds_state || self.keep_for_warnings);
         if keep {
             self.pinned.push(lease);
+        }
+    }
+}
+
+/// A pooled connection of kind `counting` to `dnid` with `physical_db` and `vars`
+/// applied (`in_transaction`: for a transaction with work on another data node, which a
+/// switchover's drain lets through). An idle pooled connection may have died since it
+/// was pooled (its storage server restarted or failed over): nothing of the statement
+/// has run on it yet, so one more connection is tried before the session sees an error.
+pub(super) async fn pooled_lease(
+    pool: &strata_backend::pool::Pool,
+    dnid: DataNodeId,
+    physical_db: Option<&str>,
+    vars: &SessionVars,
+    (counting, in_transaction): (strata_backend::RowCounting, bool),
+) -> Result<Lease, MysqlError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let acquired = if in_transaction {
+            pool.acquire_in_transaction(physical_db, counting).await
+        } else {
+            pool.acquire_counting(physical_db, counting).await
+        };
+        let mut lease = acquired.map_err(|e| backend_error(dnid, &e))?;
+        match lease.sync_state(physical_db, vars).await {
+            Ok(()) => return Ok(lease),
+            Err(e) => {
+                lease.mark_broken();
+                let lost = !matches!(e, strata_backend::BackendError::Server(_));
+                if !lost || attempts >= 2 {
+                    return Err(backend_error(dnid, &e));
+                }
+                tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
+            }
         }
     }
 }

@@ -189,12 +189,12 @@ impl Session {
     ) -> Option<strata_backend::Lease> {
         let node = self.ctx.topology.node(dnid)?;
         let counting = self.client.row_counting();
-        super::pooled_lease(
+        super::backends::pooled_lease(
             &node.pool,
             dnid,
             physical.as_deref(),
             &self.state.vars,
-            counting,
+            (counting, false),
         )
         .await
         .ok()

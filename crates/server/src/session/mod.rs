@@ -616,7 +616,13 @@ impl Session {
         });
         let vars = xa_vars.as_ref().unwrap_or(&self.state.vars);
         let counting = self.client.row_counting();
-        let mut lease = pooled_lease(&node.pool, dnid, physical_db, vars, counting).await?;
+        let open = self
+            .txn
+            .open
+            .as_ref()
+            .is_some_and(|t| !t.branches.is_empty());
+        let mut lease =
+            backends::pooled_lease(&node.pool, dnid, physical_db, vars, (counting, open)).await?;
         if self.txn.open.is_some() {
             if let Err(e) = self.enlist(&mut lease).await {
                 lease.mark_broken();
@@ -654,7 +660,8 @@ impl Session {
         let mut vars = self.state.vars.clone();
         vars.set("autocommit", "SESSION autocommit = 1".into());
         let counting = self.client.row_counting();
-        pooled_lease(&node.pool, dnid, physical.as_deref(), &vars, counting).await
+        let kind = (counting, false);
+        backends::pooled_lease(&node.pool, dnid, physical.as_deref(), &vars, kind).await
     }
 
     /// Leases a connection on the data node `routed` names, as [`Self::lease`] does;
@@ -804,38 +811,6 @@ impl Session {
         }
         let _ = self.client.conn.shutdown().await;
         self.ctx.unregister(self.identity.id);
-    }
-}
-
-/// A pooled connection of kind `counting` to `dnid` with `physical_db` and `vars`
-/// applied. An idle pooled connection may have died since it was pooled (its storage
-/// server restarted or failed over): nothing of the statement has run on it yet, so one
-/// more connection is tried before the session sees an error.
-async fn pooled_lease(
-    pool: &strata_backend::pool::Pool,
-    dnid: DataNodeId,
-    physical_db: Option<&str>,
-    vars: &SessionVars,
-    counting: strata_backend::RowCounting,
-) -> Result<Lease, MysqlError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let mut lease = pool
-            .acquire_counting(physical_db, counting)
-            .await
-            .map_err(|e| backend_error(dnid, &e))?;
-        match lease.sync_state(physical_db, vars).await {
-            Ok(()) => return Ok(lease),
-            Err(e) => {
-                lease.mark_broken();
-                let lost = !matches!(e, strata_backend::BackendError::Server(_));
-                if !lost || attempts >= 2 {
-                    return Err(backend_error(dnid, &e));
-                }
-                tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
-            }
-        }
     }
 }
 

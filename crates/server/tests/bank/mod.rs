@@ -478,7 +478,12 @@ pub fn check_stats(stats: &BankStats, min_transfers: u64) -> TestResult {
 
 /// The admin port's answer to `command`: Ok, or the error's code and message.
 pub async fn admin(compute: &ComputeNode, command: &str) -> Result<(), (u16, String)> {
-    let mut conn = mysql_async::Conn::new(compute.admin_opts())
+    admin_with(compute.admin_opts(), command).await
+}
+
+/// As [`admin`], with the admin port's options (for a task of its own).
+pub async fn admin_with(opts: Opts, command: &str) -> Result<(), (u16, String)> {
+    let mut conn = mysql_async::Conn::new(opts)
         .await
         .map_err(|e| (0, e.to_string()))?;
     let result = conn.query_drop(command).await;
