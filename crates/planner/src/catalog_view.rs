@@ -47,6 +47,18 @@ pub trait CatalogView: Sync {
     fn sharding_function(&self, _name: &str) -> Option<ShardingRule> {
         None
     }
+
+    /// The data node holding the session's temporary table `db`.`name`, if the session
+    /// has one ([`CatalogView::table`] then describes it as a table on that node alone).
+    fn temporary_table(&self, _db: &str, _name: &str) -> Option<DataNodeId> {
+        None
+    }
+
+    /// The data node whose connection holds the session's connection state (temporary
+    /// tables, user variables), if it holds any: new temporary tables go there.
+    fn temporary_node(&self) -> Option<DataNodeId> {
+        None
+    }
 }
 
 /// A logical database's data nodes.

@@ -44,6 +44,8 @@ use crate::scope::Resolver;
 use crate::source::Source;
 use crate::Planned;
 
+pub use changes::CatalogChange;
+
 /// A DDL plan: what runs where, and what to record when it succeeded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DdlPlan {
@@ -51,80 +53,6 @@ pub struct DdlPlan {
     pub plan: Plan,
     /// Catalog changes, applied in order after every node succeeded.
     pub changes: Vec<CatalogChange>,
-}
-
-/// A change to record in the catalog after a DDL statement succeeded.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CatalogChange {
-    /// A table was created.
-    CreateTable {
-        /// Logical database.
-        db: String,
-        /// Table name.
-        name: String,
-        /// Its distribution and metadata.
-        table: Box<TableInfo>,
-    },
-    /// A table was dropped.
-    DropTable {
-        /// Logical database.
-        db: String,
-        /// Table name.
-        name: String,
-    },
-    /// A table's keys may have changed (ALTER TABLE, CREATE/DROP INDEX): its recorded
-    /// PRIMARY/UNIQUE keys are forgotten, to be read again from a data node.
-    ForgetUniqueKeys {
-        /// Logical database.
-        db: String,
-        /// Table name.
-        name: String,
-    },
-    /// A table on several data nodes may have columns of new collations (CREATE or
-    /// ALTER TABLE): its recorded collations are forgotten and read again from a data
-    /// node before the statement's OK. `fallback` replaces the table's
-    /// `other_collation_columns` (used while none are recorded) when the statement
-    /// names a collation merges cannot assume.
-    ReadColumnCollations {
-        /// Logical database.
-        db: String,
-        /// Table name (after any rename by the same statement).
-        name: String,
-        /// The new fallback (`["*"]`: every string column), or None to keep it.
-        fallback: Option<Vec<String>>,
-    },
-    /// A view was created (or replaced: CREATE OR REPLACE, ALTER VIEW). Nothing runs
-    /// on the data nodes; the server records it with the session's account as definer.
-    CreateView {
-        /// Logical database.
-        db: String,
-        /// View name.
-        name: String,
-        /// Its definition (the definer is left empty for the server to fill in).
-        view: Box<strata_catalog::ViewInfo>,
-        /// An existing view of that name is replaced (OR REPLACE, ALTER).
-        replace: bool,
-    },
-    /// A view is dropped (DROP VIEW); an unknown one is an error unless `if_exists`.
-    DropView {
-        /// Logical database.
-        db: String,
-        /// View name.
-        name: String,
-        /// DROP VIEW IF EXISTS.
-        if_exists: bool,
-    },
-    /// A table was renamed (possibly into another logical database on the same nodes).
-    RenameTable {
-        /// Old database.
-        db: String,
-        /// Old name.
-        name: String,
-        /// New database.
-        new_db: String,
-        /// New name.
-        new_name: String,
-    },
 }
 
 /// Plans a DDL statement.
@@ -283,6 +211,15 @@ pub(crate) fn plan_ddl_statement(
             }
             let nodes = nodes.ok_or_else(|| PlanError::Parse("TRUNCATE needs a table".into()))?;
             Ok(plain(fan_out(&nodes, text, WriteKind::DdlFanOut)))
+        }
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            if_exists,
+            names,
+            temporary,
+            ..
+        } if *temporary || temporary::names_any(names, &resolver, catalog) => {
+            temporary::plan_drop(&stmt, names, *if_exists, *temporary, &resolver, catalog)
         }
         Statement::Drop {
             object_type: ObjectType::Table,
@@ -491,7 +428,7 @@ pub(crate) fn plan_create(
 ) -> Result<Planned, PlanError> {
     let resolver = Resolver::new(ctx, catalog);
     if ct.temporary {
-        return Err(PlanError::unsupported("CREATE TEMPORARY TABLE"));
+        return temporary::plan_create(ct, create_sql, &resolver, catalog);
     }
     let (db, name) = resolver.names(&ct.name)?;
     let dbinfo = catalog
@@ -846,10 +783,12 @@ fn names_other_collation(sql: &str) -> bool {
     })
 }
 
+mod changes;
 mod distribution;
 mod guard;
 mod keys;
 mod table_options;
+mod temporary;
 
 pub(crate) use table_options::plan_keys_toggle;
 

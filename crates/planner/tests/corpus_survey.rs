@@ -137,7 +137,9 @@ fn plan_corpus(scatter_examples: usize) -> Survey {
                             }
                             CatalogChange::RenameTable { .. }
                             | CatalogChange::ForgetUniqueKeys { .. }
-                            | CatalogChange::ReadColumnCollations { .. } => {}
+                            | CatalogChange::ReadColumnCollations { .. }
+                            | CatalogChange::CreateTemporaryTable { .. }
+                            | CatalogChange::DropTemporaryTable { .. } => {}
                         }
                     }
                     if let Plan::Query(query) = &planned.plan {

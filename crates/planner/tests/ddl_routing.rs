@@ -283,7 +283,7 @@ fn bad_distributions_are_refused() {
             10172,
         ),
         ("CREATE TABLE orders (id INT)", 1050),
-        ("CREATE TEMPORARY TABLE tmp (id INT)", 1235),
+        ("CREATE OR REPLACE TEMPORARY TABLE tmp (id INT)", 1235),
         ("CREATE TABLE t (id INT) SHARD BY HASH", 1064),
     ];
     for (sql, code) in cases {

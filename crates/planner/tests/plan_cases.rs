@@ -51,6 +51,12 @@ fn render(result: Result<Planned, PlanError>) -> Vec<String> {
                     CatalogChange::ReadColumnCollations { db, name, fallback } => {
                         format!("catalog: read column collations of {db}.{name} (fallback {fallback:?})")
                     }
+                    CatalogChange::CreateTemporaryTable { db, name, dnid } => {
+                        format!("session: temporary {db}.{name} on dnid {dnid}")
+                    }
+                    CatalogChange::DropTemporaryTable { db, name } => {
+                        format!("session: drop temporary {db}.{name}")
+                    }
                 });
             }
             lines

@@ -29,6 +29,9 @@ pub(super) struct Backends {
     pub state_node: Option<DataNodeId>,
     /// The optimizer trace the session's connection holds.
     pub trace: super::optimizer_trace::TraceState,
+    /// Temporary tables of databases over several data nodes, on the connection to
+    /// `state_node`.
+    pub temporary: super::temporary_tables::TemporaryTables,
 }
 
 /// What [`Backends`] records of the state the session's connection holds, to put

@@ -7,7 +7,7 @@ use strata_sql::{code_tokens, contains_ignore_ascii_case, ByteSummary, Statement
 use super::Session;
 
 /// State a statement may create that only its storage connection holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum ConnectionState {
     /// None.
     None,

@@ -409,66 +409,6 @@ impl Session {
         Ok(Answer::Ok)
     }
 
-    /// SHOW CREATE TABLE, SHOW COLUMNS and SHOW INDEX of a table Strata placed: the
-    /// answer of one of its data nodes (a vertical table is on one node only). SHOW
-    /// CREATE TABLE (`create`) gets the distribution appended as an executable comment
-    /// that CREATE TABLE through Strata reads back, so dumps keep table types and rules.
-    /// Other tables: the home node's answer as it is.
-    async fn show_about_table(
-        &mut self,
-        sql: &str,
-        raw: &[u8],
-        schema: Option<&str>,
-        name: &str,
-        create: bool,
-        more: bool,
-    ) -> Result<Answer, SessionError> {
-        let ctx = self.ctx.clone();
-        let topo = &ctx.topology;
-        let logical = schema
-            .or(self.state.db.as_deref())
-            .and_then(|db| topo.db(db));
-        let placed = logical
-            .as_ref()
-            .and_then(|db| Some((db, topo.catalog().table(&db.name, name)?)));
-        let Some((db, info)) = placed else {
-            return self.forward(sql, raw, more).await;
-        };
-        let Some(&dnid) = info.data_nodes.first() else {
-            return self.forward(sql, raw, more).await;
-        };
-        let text = self.rewrite_schemas_for(sql, Some(dnid));
-        let physical = topo.physical(db, dnid);
-        let result = self.node_result(dnid, physical.as_deref(), &text).await;
-        let (columns, mut rows) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        };
-        if !create {
-            self.write_local(&LocalResult { columns, rows }, more);
-            return Ok(Answer::Ok);
-        }
-        let clause = info.distribution.shard_clause();
-        let comment = strata_sql::ddl::distribution_comment(&clause).unwrap_or_else(|| {
-            // A name holding `*/`: said for the reader, not read back.
-            format!(
-                "/* Strata distribution (not restorable: a name holds '*' '/'): {} */",
-                clause.replace("*/", "* /")
-            )
-        });
-        for row in &mut rows {
-            if let Some(Some(create)) = row.get_mut(1) {
-                create.push('\n');
-                create.push_str(&comment);
-            }
-        }
-        self.write_local(&LocalResult { columns, rows }, more);
-        Ok(Answer::Ok)
-    }
-
     /// Statements of no classified kind that the compute node answers itself: FLUSH
     /// HOSTS acts on Strata's own host cache. `NotMine` for anything else.
     pub(super) fn own_statement(&mut self, sql: &str, more: bool) -> Handled {

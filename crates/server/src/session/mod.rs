@@ -70,10 +70,12 @@ mod read_then_write;
 mod reads;
 mod sequences;
 mod show_status;
+mod show_table;
 mod state;
 mod statement_vars;
 mod storage_globals;
 mod table_locks;
+mod temporary_tables;
 mod transaction;
 mod views;
 mod warnings;
@@ -600,6 +602,7 @@ impl Session {
         if self.state_on_pinned_connection() {
             return Err(state_spanning_nodes());
         }
+        self.temporary_tables_lost(dnid)?;
         let enlist = self.txn.open.is_none() && self.in_transaction() && self.state.autocommit;
         let node = self.ctx.topology.node(dnid).ok_or_else(|| {
             MysqlError::new(
@@ -645,8 +648,8 @@ impl Session {
     /// state on a pinned connection is refused, as for any statement over several data
     /// nodes.
     async fn scratch_lease(&mut self, dnid: DataNodeId) -> Result<Lease, MysqlError> {
-        if self.state_on_pinned_connection() {
-            return Err(state_spanning_nodes());
+        if let Some(refused) = self.scratch_refusal() {
+            return Err(refused);
         }
         self.note_primary_use(dnid);
         let ctx = self.ctx.clone();
@@ -775,6 +778,7 @@ impl Session {
         self.backends.sticky = false;
         self.backends.beyond_user_vars = false;
         self.backends.state_node = None;
+        self.backends.temporary.forget_all();
         self.backends.keep_for_warnings = false;
         self.backends.trace = Default::default();
         self.state.last_insert_id = 0;

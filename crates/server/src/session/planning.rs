@@ -31,6 +31,10 @@ const STALE_REPLANS: usize = 16;
 struct CatalogAdapter<'a> {
     catalog: &'a Catalog,
     looked_up: Option<Mutex<Vec<FencedTable>>>,
+    /// The session's temporary tables, which shadow the catalog's.
+    temporary: &'a super::temporary_tables::TemporaryTables,
+    /// The data node holding the session's connection state, if any.
+    state_node: Option<DataNodeId>,
 }
 
 impl CatalogAdapter<'_> {
@@ -65,8 +69,21 @@ impl CatalogView for CatalogAdapter<'_> {
     }
 
     fn table(&self, db: &str, name: &str) -> Option<Arc<TableInfo>> {
+        if let Some(dnid) = self.temporary.lookup(db, name) {
+            // The session's own: whole on the node of its connection.
+            let vertical = strata_catalog::sharding::Distribution::Vertical { dnid };
+            return Some(Arc::new(TableInfo::new(vertical)));
+        }
         self.note(db, name);
         self.catalog.table(db, name)
+    }
+
+    fn temporary_table(&self, db: &str, name: &str) -> Option<DataNodeId> {
+        self.temporary.lookup(db, name)
+    }
+
+    fn temporary_node(&self) -> Option<DataNodeId> {
+        self.state_node
     }
 
     fn view(&self, db: &str, name: &str) -> Option<Arc<strata_catalog::ViewInfo>> {
@@ -272,11 +289,15 @@ impl Session {
         let fenced = catalog.fence().is_active();
         let ids = SequenceAllocator { catalog };
         let mut last = None;
+        self.backends.temporary.start_planning();
+        let state_node = self.backends.state_node.filter(|_| self.backends.sticky);
         for _ in 0..STALE_REPLANS {
             let version = catalog.fence().version();
             let view = CatalogAdapter {
                 catalog,
                 looked_up: fenced.then(Mutex::default),
+                temporary: &self.backends.temporary,
+                state_node,
             };
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -471,7 +492,7 @@ impl Session {
         if keep_digest {
             self.statement.digest = Some(std::sync::Arc::new(digest));
         }
-        let planned = match planned {
+        let mut planned = match planned {
             Ok(p) => p,
             Err(e) => {
                 let e = self.syntax_verdict(sql, e, false).await;
@@ -479,6 +500,10 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
+        if let Err(e) = self.screen_temporary_changes(&mut planned) {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
         // Metadata shared through etcd must be writable before the data nodes change:
         // afterwards the OK is already on its way.
         let changes_tables = planned.catalog_changes.iter().any(|c| {
@@ -534,6 +559,8 @@ impl Session {
             Plan::Materialize(m) => self.execute_materialize(m, reply).await?,
             Plan::ReadThenWrite(r) => self.execute_read_then_write(r, more).await?,
         };
+        self.note_temporary_changes(&planned.catalog_changes, ok == Answer::Ok)
+            .await;
         if ok == Answer::Ok {
             for change in &planned.catalog_changes {
                 if let Err(e) = apply_change(catalog, change) {
@@ -620,6 +647,8 @@ fn ddl_tables(changes: &[CatalogChange]) -> Vec<(String, String)> {
             | CatalogChange::ReadColumnCollations { db, name, .. } => {
                 tables.push((db.clone(), name.clone()))
             }
+            CatalogChange::CreateTemporaryTable { .. }
+            | CatalogChange::DropTemporaryTable { .. } => {}
             CatalogChange::RenameTable {
                 db: from_db,
                 name: from,
@@ -654,6 +683,10 @@ fn apply_change(
         CatalogChange::DropTable { db, name } => catalog.drop_table(db, name),
         // Answered by `view_ddl` before any plan runs.
         CatalogChange::CreateView { .. } | CatalogChange::DropView { .. } => Ok(()),
+        // The session's own, recorded by `note_temporary_changes`.
+        CatalogChange::CreateTemporaryTable { .. } | CatalogChange::DropTemporaryTable { .. } => {
+            Ok(())
+        }
         CatalogChange::RenameTable {
             db,
             name,

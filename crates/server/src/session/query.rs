@@ -419,7 +419,13 @@ impl Session {
                     }
                 }
                 let marks = self.backends.state_marks();
-                self.note_connection_state(connection_state(sql, kind, bytes));
+                let mut state = connection_state(sql, kind, bytes);
+                if kind == StatementKind::Create && self.needs_planner(sql, kind, bytes) {
+                    // A temporary table the planner places binds only statements that
+                    // name it to the pinned connection (see `temporary_tables`).
+                    state = state.min(super::connection_state::ConnectionState::UserVariables);
+                }
+                self.note_connection_state(state);
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     // Strata shows information_schema tables' columns itself.
                     if kind == StatementKind::Explain {
