@@ -716,9 +716,8 @@ impl BackendConn {
         Ok(())
     }
 
-    /// Selects `db` here unless it already is; None leaves the current one (a
-    /// connection kept for a transaction or session state keeps its database when the
-    /// session's current database is unset).
+    /// Selects `db` here unless it already is; None leaves the current one (see
+    /// [`Self::deselect_database`]).
     pub async fn sync_database(&mut self, db: Option<&str>) -> Result<(), BackendError> {
         let Some(db) = db else {
             return Ok(());
@@ -728,6 +727,20 @@ impl BackendConn {
             self.flush().await?;
             self.read_ok().await?;
             self.applied_db = Some(db.to_string());
+        }
+        Ok(())
+    }
+
+    /// Leaves no database selected, as a connection that drops its database does:
+    /// `scratch` (a name no one else uses) is created, selected and dropped here.
+    pub async fn deselect_database(&mut self, scratch: &str) -> Result<(), BackendError> {
+        if self.applied_db.is_some() {
+            let quoted = format!("`{}`", scratch.replace('`', "``"));
+            self.execute(&format!("CREATE DATABASE IF NOT EXISTS {quoted}"))
+                .await?;
+            self.sync_database(Some(scratch)).await?;
+            self.execute(&format!("DROP DATABASE {quoted}")).await?;
+            self.applied_db = None;
         }
         Ok(())
     }

@@ -505,6 +505,16 @@ async fn dropping_the_current_database_leaves_the_session_without_one() -> TestR
             "USE {d}",
             "SELECT DATABASE()",
             "SELECT COUNT(*) FROM t1",
+            // The kept connection still has {d} selected when {d}z is dropped
+            // (delete.test): t1 of {d} must not answer.
+            "SET @c = 3",
+            "CREATE DATABASE {d}z",
+            "USE {d}z",
+            "DROP DATABASE {d}z",
+            "SELECT * FROM t1",
+            "DELETE a1, a2 FROM {d}.t1 AS a1, {d}.t1 AS a2",
+            "SELECT DATABASE(), @c",
+            "USE {d}",
         ])
         .await?;
     // Dropped by another session: the first keeps its name as the current database.

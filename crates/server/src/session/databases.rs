@@ -303,6 +303,7 @@ impl Session {
         let dropped = self.drop_everywhere(name).await?;
         if self.state.db.as_deref() == Some(name) {
             self.leave_database();
+            self.deselect_pinned().await;
         }
         self.ok(dropped, more);
         Ok(Answer::Ok)
@@ -545,6 +546,20 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// After dropping the current database, the session's pinned connections may still
+    /// have a database selected (the one they last used): an unqualified name must be
+    /// 1046 there too, not a table of that database. A connection that cannot be made
+    /// so is given up (its state with it) rather than left to answer wrongly.
+    async fn deselect_pinned(&mut self) {
+        for lease in self.backends.pinned.iter_mut() {
+            let scratch = format!("strata_deselect_{}", lease.thread_id());
+            if let Err(e) = lease.deselect_database(&scratch).await {
+                tracing::warn!(error = %e, "cannot deselect the database of a pinned storage connection; closing it");
+                lease.mark_broken();
+            }
+        }
     }
 
     /// After dropping the current database: no database is selected, as in MariaDB.
