@@ -153,8 +153,8 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
     let words = leading_words(sql, 6);
     let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     match kind {
-        K::Other => check_other(sql, &words),
-        K::Create | K::Alter | K::Drop => check_object_ddl(sql, kind, &words),
+        K::Other => check_other(sql, &words, schemas),
+        K::Create | K::Alter | K::Drop => check_object_ddl(sql, kind, &words, schemas),
         K::Rename if word(1) == "USER" => Err(Refusal::AccountStatement("RENAME USER".into())),
         K::Set if set_word(sql) == "PASSWORD" => {
             Err(Refusal::AccountStatement("SET PASSWORD".into()))
@@ -225,7 +225,7 @@ fn set_word(sql: &str) -> String {
 /// Statements the classifier has no kind for: the server-wide ones are refused, the
 /// compound statements MariaDB runs at top level are checked inside, and words that
 /// start no MySQL statement are a syntax error as MySQL reports it.
-fn check_other(sql: &str, words: &[String]) -> Result<(), Refusal> {
+fn check_other(sql: &str, words: &[String], schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let Some(first_tok) = code_tokens(sql).next() else {
         return Err(Refusal::Empty);
     };
@@ -259,7 +259,7 @@ fn check_other(sql: &str, words: &[String]) -> Result<(), Refusal> {
             // is checked below); the session runs it on the tables' data nodes.
             "ANALYZE" | "OPTIMIZE" | "CHECK" | "REPAIR" | "CHECKSUM" => return Ok(()),
             "BEGIN" | "IF" | "WHILE" | "LOOP" | "REPEAT" | "CASE" | "FOR" | "DECLARE" => {
-                return check_compound_body(sql)
+                return check_compound_body(sql, schemas)
             }
             "GET" | "SIGNAL" | "RESIGNAL" => return Ok(()),
             _ => {}
@@ -270,7 +270,7 @@ fn check_other(sql: &str, words: &[String]) -> Result<(), Refusal> {
     let label = toks.next().is_some_and(|t| t.kind.is_ident())
         && toks.next().is_some_and(|t| t.is_punct(sql, ":"));
     if label {
-        return check_compound_body(sql);
+        return check_compound_body(sql, schemas);
     }
     Err(Refusal::Syntax(SqlError::syntax_at(
         sql,
@@ -304,7 +304,12 @@ fn server_command(first: &str, second: &str) -> Option<String> {
 
 /// CREATE/ALTER/DROP: account and server objects are refused, definers other than the
 /// storage account and table options that reach outside the data directory too.
-fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<(), Refusal> {
+fn check_object_ddl(
+    sql: &str,
+    kind: StatementKind,
+    words: &[String],
+    schemas: &dyn SchemaPolicy,
+) -> Result<(), Refusal> {
     let verb = words.first().map(String::as_str).unwrap_or("");
     // The object keyword: skip OR REPLACE, ONLINE, IGNORE, TEMPORARY, UNIQUE, ...
     const MODIFIERS: &[&str] = &[
@@ -415,7 +420,7 @@ fn check_object_ddl(sql: &str, kind: StatementKind, words: &[String]) -> Result<
         "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "PACKAGE"
     );
     if compound {
-        check_compound_body(sql)?;
+        check_compound_body(sql, schemas)?;
     }
     Ok(())
 }
@@ -633,7 +638,7 @@ fn check_explain(words: &[String]) -> Result<(), Refusal> {
 /// on the storage node when it is called: refuse the bodies that hold a refused
 /// statement. Every place a statement can start is checked: the text's start and the
 /// word after `;`, BEGIN, THEN, ELSE, DO, LOOP, REPEAT and a label's `:`.
-fn check_compound_body(sql: &str) -> Result<(), Refusal> {
+fn check_compound_body(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let toks: Vec<Token> = code_tokens(sql).collect();
     let starts_statement = |i: usize| -> bool {
         if i == 0 {
@@ -692,7 +697,7 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
                 match from.and_then(|j| toks.get(j + 1)) {
                     // The text runs on the storage node as the routine's statement.
                     Some(t) if t.kind == TokenKind::String => {
-                        check_compound_body(&string_value(t.text(sql)))?
+                        check_routine_text(&string_value(t.text(sql)), schemas)?
                     }
                     _ => {
                         return Err(Refusal::Unsupported(
@@ -704,7 +709,7 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
             }
             "EXECUTE" if second == "IMMEDIATE" => match toks.get(i + 2) {
                 Some(t) if t.kind == TokenKind::String => {
-                    check_compound_body(&string_value(t.text(sql)))?
+                    check_routine_text(&string_value(t.text(sql)), schemas)?
                 }
                 _ => {
                     return Err(Refusal::Unsupported(
@@ -724,6 +729,20 @@ fn check_compound_body(sql: &str) -> Result<(), Refusal> {
         return Err(Refusal::ServerCommand("SET GLOBAL".into()));
     }
     Ok(())
+}
+
+/// Checks the literal text a routine's `PREPARE s FROM '...'` or `EXECUTE IMMEDIATE
+/// '...'` runs: on the storage node, as the routine's own statement, past the session.
+/// So it is checked both as a body statement and as a statement of its own (its
+/// qualifiers, files): a string literal hides its names from the body's checks.
+fn check_routine_text(text: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    check_compound_body(text, schemas)?;
+    check_statement(
+        text,
+        classify(text),
+        ByteSummary::of(text.as_bytes()),
+        schemas,
+    )
 }
 
 /// True when the FLUSH statement that `toks` start (up to the next `;`) is one a client

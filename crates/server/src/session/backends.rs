@@ -74,8 +74,10 @@ impl Backends {
     /// Keeps a connection after a statement (pins it) when it is still needed: by
     /// its own open transaction, by this session's state, or because `needed` (the
     /// session's transaction or an open cursor uses it); otherwise drops the lease,
-    /// which gives the connection back to its pool.
-    pub fn finish(&mut self, lease: Lease, needed: bool) {
+    /// which gives the connection back to its pool. A connection `tainted` by state the
+    /// session cannot see (a routine body ran on it) that is not kept is closed instead:
+    /// the next session to borrow it would inherit that state.
+    pub fn finish(&mut self, mut lease: Lease, needed: bool, tainted: bool) {
         let dnid = lease.target().dnid;
         let holds_state =
             self.sticky && !lease.is_broken() && *self.state_node.get_or_insert(dnid) == dnid;
@@ -83,6 +85,8 @@ impl Backends {
             && (lease.in_transaction() || needed || holds_state || self.keep_for_warnings);
         if keep {
             self.pinned.push(lease);
+        } else if tainted {
+            lease.mark_broken();
         }
     }
 }

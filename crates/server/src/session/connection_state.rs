@@ -51,6 +51,11 @@ pub(super) fn connection_state(
 
 /// [`connection_state`] apart from sequences.
 fn statement_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> ConnectionState {
+    if runs_routine_body(sql, kind) {
+        // The body may set user variables (and session variables) the caller reads
+        // next, as on MariaDB: the session keeps the connection.
+        return ConnectionState::UserVariables;
+    }
     match kind {
         StatementKind::Lock | StatementKind::Prepare => return ConnectionState::Other,
         StatementKind::Set
@@ -78,6 +83,20 @@ fn statement_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> Connec
         ConnectionState::UserVariables
     } else {
         ConnectionState::None
+    }
+}
+
+/// True when the statement runs a stored procedure's body (`CALL`, also through
+/// `EXECUTE IMMEDIATE 'CALL ...'`), which may leave state on its connection that the
+/// session cannot see: session variables, user variables, temporary tables. Such a
+/// connection is kept by the session, or closed rather than pooled (another session
+/// would inherit that state).
+pub(super) fn runs_routine_body(sql: &str, kind: StatementKind) -> bool {
+    match kind {
+        StatementKind::Call => true,
+        StatementKind::Execute => strata_sql::guard::dynamic_statement_text(sql, kind)
+            .is_some_and(|text| strata_sql::classify(&text) == StatementKind::Call),
+        _ => false,
     }
 }
 

@@ -230,6 +230,10 @@ pub(super) struct StatementState {
     warnings: Option<warnings::Diagnostics>,
     /// The storage threads' states, when it shows the process list.
     process_states: process_states::ThreadStates,
+    /// It runs a routine body (CALL), which may leave state on its connection the
+    /// session cannot see: a connection the session does not keep is closed, not
+    /// pooled.
+    leaves_unknown_state: bool,
 }
 
 impl Default for StatementState {
@@ -249,6 +253,7 @@ impl Default for StatementState {
             key_values: strata_planner::KeyValues::default(),
             warnings: None,
             process_states: Default::default(),
+            leaves_unknown_state: false,
         }
     }
 }
@@ -698,7 +703,8 @@ impl Session {
             return;
         }
         let needed = self.is_branch(lease.target().dnid) || self.has_open_cursor();
-        self.backends.finish(lease, needed);
+        self.backends
+            .finish(lease, needed, self.statement.leaves_unknown_state);
     }
 
     /// Re-decides every pinned connection (after a reason to keep them ended).

@@ -31,7 +31,8 @@ pub(crate) fn sql_error(e: &SqlError) -> MysqlError {
 }
 
 pub(super) use super::connection_state::{
-    connection_state, creates_connection_state, reads_user_variables, ConnectionState,
+    connection_state, creates_connection_state, reads_user_variables, runs_routine_body,
+    ConnectionState,
 };
 
 /// True when the statement's first word is `word`.
@@ -419,6 +420,7 @@ impl Session {
                     }
                 }
                 let marks = self.backends.state_marks();
+                self.statement.leaves_unknown_state = runs_routine_body(sql, kind);
                 let mut state = connection_state(sql, kind, bytes);
                 if kind == StatementKind::Create && self.needs_planner(sql, kind, bytes) {
                     // A temporary table the planner places binds only statements that

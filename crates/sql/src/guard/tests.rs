@@ -252,6 +252,24 @@ fn routine_bodies_are_checked() {
 }
 
 #[test]
+fn literal_dynamic_text_in_a_routine_is_checked_as_a_statement() {
+    // The literal's names and files are hidden from the body's own checks by the
+    // string: it is checked as a statement of its own.
+    for (sql, code) in [
+        ("CREATE PROCEDURE p() EXECUTE IMMEDIATE 'SELECT * FROM mysql.user'", 1044),
+        ("CREATE PROCEDURE p() BEGIN PREPARE s FROM 'SELECT * FROM strata_db_1.t'; EXECUTE s; END", 1044),
+        ("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO EXECUTE IMMEDIATE 'SELECT LOAD_FILE(\"/etc/passwd\")'", 1290),
+        ("CREATE PROCEDURE p() EXECUTE IMMEDIATE 'SELECT 1 INTO OUTFILE \"/tmp/x\"'", 1290),
+    ] {
+        assert_eq!(code_of(sql), code, "{sql}");
+    }
+    assert_allowed(&[
+        "CREATE PROCEDURE p() EXECUTE IMMEDIATE 'SELECT 1'",
+        "CREATE PROCEDURE p() BEGIN PREPARE s FROM 'SELECT * FROM shop.t WHERE a = ?'; EXECUTE s USING 1; END",
+    ]);
+}
+
+#[test]
 fn dynamic_sql_from_variables_is_refused() {
     assert!(matches!(
         check("PREPARE s FROM @q"),
