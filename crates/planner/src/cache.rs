@@ -245,6 +245,7 @@ impl PlanCache {
             && ctx.params.is_none()
             && literals.len() == template.placeholders
         {
+            crate::call::check_functions(&template.statement, ctx, catalog)?;
             let values: Vec<&str> = literals.iter().map(|t| t.text(sql)).collect();
             if let Some(planned) = template.point_plan(&values, ctx, catalog, || sql.to_string()) {
                 self.routed.fetch_add(1, Ordering::Relaxed);
@@ -318,7 +319,8 @@ fn plan_template(
         }
         // With parameters (the plain case was tried in `plan`): the text gets their
         // values, as the planner writes them.
-        if ctx.params.is_some() {
+        if ctx.params.is_some() && template.point.is_some() {
+            crate::call::check_functions(&template.statement, ctx, catalog)?;
             let text = || src.forward_text(ctx.params).into_owned();
             if let Some(planned) = template.point_plan(&values, ctx, catalog, text) {
                 routed.fetch_add(1, Ordering::Relaxed);

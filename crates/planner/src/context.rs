@@ -59,6 +59,9 @@ pub struct PlanContext<'a> {
     /// Values of INSERT sharding-key expressions the home data node evaluated for this
     /// statement, and where planning asks for more; None: such inserts are refused.
     pub key_values: Option<&'a crate::insert_key::KeyValues>,
+    /// The routines of databases a data node gave for this statement (CALL), and where
+    /// planning asks for them; None: CALL without a routing hint is refused.
+    pub routines: Option<&'a crate::call::RoutineBodies>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -77,6 +80,7 @@ impl<'a> PlanContext<'a> {
             ids: None,
             no_auto_value_on_zero: false,
             key_values: None,
+            routines: None,
         }
     }
 }

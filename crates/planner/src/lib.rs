@@ -20,6 +20,7 @@
 //! without planning them again.
 
 pub mod cache;
+mod call;
 pub mod catalog_view;
 mod collations;
 pub mod context;
@@ -64,6 +65,7 @@ use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
+pub use call::{RoutineBodies, StoredRoutine};
 pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
 pub use context::{DateTime, IdAllocator, LocalTime, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
@@ -250,6 +252,7 @@ pub(crate) fn plan_parsed(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
+    call::check_functions(&stmt, ctx, catalog)?;
     match stmt {
         Statement::Query(q) => select::plan_query(src, *q, ctx, catalog).map(Planned::of),
         Statement::Insert(insert) => {

@@ -1,8 +1,9 @@
 //! Stored programs and table maintenance in a database over several data nodes.
 //! Procedures and functions are created, altered and dropped on every data node of the
 //! database (each node then runs them over its own rows); a trigger is created on the
-//! one data node of its table; events and `CALL` without a routing hint are refused,
-//! since no single node's run would be the database's. `ANALYZE/CHECK/OPTIMIZE/REPAIR/
+//! one data node of its table; events are refused, since no single node's run would be
+//! the database's; `CALL` runs on one node when that node's run is the database's
+//! (`call.rs`). `ANALYZE/CHECK/OPTIMIZE/REPAIR/
 //! CHECKSUM TABLE` run on every data node holding the tables, their rows concatenated.
 
 use sqlparser::ast::{Ident, ObjectName};
@@ -62,12 +63,15 @@ pub(crate) fn plan_routine(
                 return Err(PlanError::unsupported("CREATE FUNCTION ... SONAME"));
             }
             let nodes = database_nodes(routine_db(src, object), ctx, catalog)?;
-            Ok(Some(Planned::of(fan_out(&nodes, text(), WriteKind::DdlFanOut))))
+            Ok(Some(Planned::of(fan_out(
+                &nodes,
+                text(),
+                WriteKind::DdlFanOut,
+            ))))
         }
         ("CREATE", "TRIGGER") => {
-            let on = code_index_after(src, "ON").ok_or_else(|| {
-                PlanError::Parse("CREATE TRIGGER without ON <table>".to_string())
-            })?;
+            let on = code_index_after(src, "ON")
+                .ok_or_else(|| PlanError::Parse("CREATE TRIGGER without ON <table>".to_string()))?;
             let table = object_name_at(src, on);
             let resolved = Resolver::new(ctx, catalog).table(&table, None)?;
             match resolved.placement.nodes().as_slice() {
@@ -99,9 +103,7 @@ pub(crate) fn plan_routine(
             "{} EVENT in a database over several data nodes",
             word(0)
         ))),
-        ("CALL", _) => Err(PlanError::unsupported(
-            "CALL in a database over several data nodes (route it to one data node with /*!strata:dnid=N*/)",
-        )),
+        ("CALL", _) => crate::call::plan_call(src, ctx, catalog).map(Some),
         ("ANALYZE" | "CHECK" | "OPTIMIZE" | "REPAIR" | "CHECKSUM", _) => {
             maintenance(src, ctx, catalog).map(Some)
         }

@@ -18,7 +18,10 @@ impl Session {
         if self.fetch_wanted_local_time().await? {
             return Ok(true);
         }
-        self.fetch_wanted_key_values().await
+        if self.fetch_wanted_key_values().await? {
+            return Ok(true);
+        }
+        self.fetch_wanted_routines().await
     }
 
     /// Evaluates the key expressions planning asked for; false when it asked for none.

@@ -68,6 +68,7 @@ mod process_states;
 mod query;
 mod read_then_write;
 mod reads;
+mod routine_bodies;
 mod sequences;
 mod show_status;
 mod show_table;
@@ -226,6 +227,8 @@ pub(super) struct StatementState {
     clock: clock::StatementClock,
     /// Values of INSERT sharding-key expressions the home data node evaluated.
     key_values: strata_planner::KeyValues,
+    /// The routines of a database a data node gave for a CALL.
+    routines: strata_planner::RoutineBodies,
     /// Its warnings as read from the nodes of a write over several (SHOW WARNINGS).
     warnings: Option<warnings::Diagnostics>,
     /// The storage threads' states, when it shows the process list.
@@ -251,6 +254,7 @@ impl Default for StatementState {
             definer: None,
             clock: clock::StatementClock::default(),
             key_values: strata_planner::KeyValues::default(),
+            routines: strata_planner::RoutineBodies::default(),
             warnings: None,
             process_states: Default::default(),
             leaves_unknown_state: false,

@@ -317,6 +317,7 @@ impl Session {
                 ids: Some(&ids),
                 no_auto_value_on_zero: false,
                 key_values: Some(&self.statement.key_values),
+                routines: Some(&self.statement.routines),
             };
             let planned = f(&plan_ctx, &view);
             if wants_local_time.load(Ordering::Relaxed) {
@@ -366,7 +367,8 @@ impl Session {
             // several nodes, planned again (and the time fetched) when it runs.
             Err(_)
                 if self.statement.clock.wanted.take()
-                    || self.statement.key_values.query().is_some() =>
+                    || self.statement.key_values.query().is_some()
+                    || self.statement.routines.wanted().is_some() =>
             {
                 return Ok(match params {
                     Some(_) => PreparedRoute::Several,
@@ -452,7 +454,7 @@ impl Session {
         let mut planned = self.plan_waiting_digested(sql, &digest).await;
         // Refused for want of the session's local time, or of the values of sharding-key
         // expressions: planned again with what the home data node gave (each once).
-        for _ in 0..2 {
+        for _ in 0..3 {
             if planned.is_ok() {
                 break;
             }
