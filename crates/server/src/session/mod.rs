@@ -72,6 +72,7 @@ mod sequences;
 mod show_status;
 mod state;
 mod statement_vars;
+mod status_count;
 mod storage_globals;
 mod table_locks;
 mod transaction;
@@ -138,6 +139,8 @@ pub struct Session {
     statement: StatementState,
     /// Where the session wrote, for read-your-writes under read/write splitting.
     written: reads::WrittenNodes,
+    /// Its status counters (`Questions`, `Com_*`, `Bytes_*`).
+    status: crate::status::SessionStatus,
 }
 
 /// How the statement being run answers its client, passed down the calls that write
@@ -434,6 +437,7 @@ impl Session {
                 return Ok(Flow::Continue);
             }
         };
+        self.count_command(&command);
         match command {
             Command::Quit => return Ok(Flow::Close),
             Command::Query(_) => self.com_query(request).await?,
@@ -803,6 +807,7 @@ impl Session {
             }
         }
         let _ = self.client.conn.shutdown().await;
+        self.count_end();
         self.ctx.unregister(self.identity.id);
     }
 }
@@ -887,6 +892,6 @@ pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutd
             }
             session.close().await;
         }
-        Err(e) => debug!(session = id, peer = %peer, error = %e, "handshake failed"),
+        Err(e) => handshake::failed(&ctx, id, &peer, &e),
     }
 }
