@@ -70,6 +70,10 @@ pub struct PacketConn<S> {
     seq: u8,
     /// Largest joined payload accepted from the peer.
     max_packet: usize,
+    /// Bytes read from the stream so far (the server's `Bytes_received`).
+    read_total: u64,
+    /// Bytes written to the stream so far (the server's `Bytes_sent`).
+    written_total: u64,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
@@ -86,7 +90,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
             wbuf: BytesMut::with_capacity(INITIAL_BUFFER),
             seq: 0,
             max_packet,
+            read_total: 0,
+            written_total: 0,
         }
+    }
+
+    /// Bytes read from the stream since the connection was wrapped.
+    pub fn bytes_read(&self) -> u64 {
+        self.read_total
+    }
+
+    /// Bytes written to the stream since the connection was wrapped.
+    pub fn bytes_written(&self) -> u64 {
+        self.written_total
     }
 
     /// Gives back the stream and any bytes read but not consumed (e.g. a TLS ClientHello).
@@ -123,6 +139,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         while self.rbuf.len() < want {
             self.rbuf.reserve(want - self.rbuf.len());
             let n = self.stream.read_buf(&mut self.rbuf).await?;
+            self.read_total += n as u64;
             if n == 0 {
                 return Err(ProtocolError::ConnectionClosed);
             }
@@ -326,6 +343,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
     pub async fn flush(&mut self) -> Result<(), ProtocolError> {
         if !self.wbuf.is_empty() {
             self.stream.write_all(&self.wbuf).await?;
+            self.written_total += self.wbuf.len() as u64;
             self.wbuf.clear();
             if self.wbuf.capacity() > SHRINK_ABOVE {
                 self.wbuf = BytesMut::with_capacity(INITIAL_BUFFER);

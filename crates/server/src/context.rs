@@ -241,8 +241,6 @@ pub struct ServerContext {
     next_id: AtomicU32,
     /// Parsed statement shapes, so repeated shapes are not re-parsed.
     pub plans: strata_planner::PlanCache,
-    /// Statements received, for COM_STATISTICS.
-    pub questions: AtomicU64,
     /// Global variables set with `SET GLOBAL` on this compute node.
     pub globals: crate::globals::GlobalVariables,
     /// When the compute node started.
@@ -420,7 +418,6 @@ impl ServerContext {
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU32::new(1),
             plans: strata_planner::PlanCache::new(4096),
-            questions: AtomicU64::new(0),
             globals: Default::default(),
             started: Instant::now(),
         })
@@ -437,7 +434,9 @@ impl ServerContext {
 
     /// Registers a live session.
     pub fn register(&self, id: u32, entry: Arc<SessionEntry>) {
-        self.sessions().insert(id, entry);
+        let mut sessions = self.sessions();
+        sessions.insert(id, entry);
+        self.metrics.status.sessions_now(sessions.len());
     }
 
     /// Forgets a closed session.

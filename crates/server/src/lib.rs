@@ -40,6 +40,7 @@ pub mod results;
 pub mod session;
 pub mod shutdown;
 pub mod stats;
+pub mod status;
 pub mod storage_tls;
 pub mod takeover;
 mod workers;

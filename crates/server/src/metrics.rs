@@ -291,6 +291,8 @@ pub struct Metrics {
     /// Latency of statements that ran on exactly one data node, per data node (only
     /// the statistics collector writes it).
     per_node: Mutex<BTreeMap<DataNodeId, NodeLatency>>,
+    /// The status counters SHOW STATUS answers from the compute node.
+    pub status: crate::status::GlobalStatus,
 }
 
 /// One data node's statement latency histogram.

@@ -597,10 +597,7 @@ fn server(ctx: &ServerContext) -> AdminTable {
             resident_memory().map_or_else(|| "unknown".into(), |b| b.to_string()),
         ),
         ("sessions", ctx.session_count().to_string()),
-        (
-            "questions",
-            ctx.questions.load(Ordering::Relaxed).to_string(),
-        ),
+        ("questions", ctx.metrics.status.questions().to_string()),
         ("data_nodes", ctx.topology.nodes().count().to_string()),
         (
             "service_port",

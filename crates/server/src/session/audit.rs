@@ -60,6 +60,7 @@ impl Session {
         more: bool,
     ) -> Result<Answer, SessionError> {
         self.start_statement();
+        self.count_statement(sql);
         if self.backends.trace.on {
             // The trace's QUERY is shown as the client wrote it.
             self.backends.trace.client_text = Some(sql.into());

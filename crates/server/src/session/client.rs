@@ -22,6 +22,8 @@ pub(super) struct ClientConn {
     pub scramble: [u8; 20],
     /// COM_QUERY may carry several statements (CLIENT_MULTI_STATEMENTS / COM_SET_OPTION).
     pub multi_statements: bool,
+    /// The client ended the session with COM_QUIT (otherwise it was aborted).
+    pub quit: bool,
 }
 
 impl ClientConn {

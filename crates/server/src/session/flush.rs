@@ -2,7 +2,7 @@
 //! `strata_sql::flush`). Both need Strata's RELOAD privilege, as MariaDB's need RELOAD.
 //! `FLUSH STATUS` runs on the session's connection to its home data node, which the
 //! session keeps from then on, so the `SHOW STATUS` that follows reads the counters it
-//! reset. `FLUSH TABLES` runs on every data node of the current database (the named
+//! reset, and resets the compute node's own counters (`crate::status`). `FLUSH TABLES` runs on every data node of the current database (the named
 //! tables' names mapped to each node's physical database).
 
 use strata_protocol::MysqlError;
@@ -30,7 +30,11 @@ impl Session {
         match flush {
             Flush::Status => {
                 self.note_connection_state(ConnectionState::Other);
-                self.forward(sql, raw, more).await
+                let answer = self.forward(sql, raw, more).await;
+                if matches!(answer, Ok(Answer::Ok)) {
+                    self.flush_status();
+                }
+                answer
             }
             Flush::Tables { .. } if self.state.multi_node => {
                 match self.flush_every_node(sql).await {

@@ -213,7 +213,14 @@ pub(crate) fn accepted(ctx: &ServerContext, stream: &TcpStream) -> (String, u32)
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|_| "unknown".into());
     let _ = stream.set_nodelay(true);
+    ctx.metrics.status.connection_attempt();
     (peer, ctx.next_connection_id())
+}
+
+/// A connection that got no session: counted in `Aborted_connects`, and logged.
+pub(crate) fn failed(ctx: &ServerContext, id: u32, peer: &str, e: &super::SessionError) {
+    ctx.metrics.status.aborted_connect();
+    tracing::debug!(session = id, peer = %peer, error = %e, "handshake failed");
 }
 
 /// Greets a client, checks where it comes from and authenticates it against the
@@ -396,6 +403,7 @@ pub(super) async fn accept(
             caps: client_caps,
             scramble,
             multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
+            quit: false,
         },
         identity: Identity {
             id,
@@ -413,6 +421,7 @@ pub(super) async fn accept(
         txn: TxnState::default(),
         statement: Default::default(),
         written: Default::default(),
+        status: Default::default(),
     };
     super::globals::apply_globals(&mut session.state, &session.ctx.globals);
     if let Some(db) = response.database.as_deref().filter(|d| !d.is_empty()) {

@@ -530,9 +530,9 @@ impl Session {
                 )
             ),
             InformationSchemaTable::Status => format!(
-                "SELECT VARIABLE_NAME, IF(VARIABLE_NAME = 'THREADS_CONNECTED', '{}', \
-                 VARIABLE_VALUE) AS VARIABLE_VALUE FROM information_schema.`{table}`",
-                self.ctx.session_count()
+                "SELECT VARIABLE_NAME, {} AS VARIABLE_VALUE FROM information_schema.`{table}`",
+                self.status_snapshot(table.eq_ignore_ascii_case("GLOBAL_STATUS"))
+                    .case_sql("VARIABLE_VALUE")
             ),
             InformationSchemaTable::SystemVariables => format!(
                 // Every column in MariaDB 10.11's order; a value that is NULL (a global

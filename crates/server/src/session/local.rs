@@ -18,7 +18,7 @@ use strata_catalog::DataNodeId;
 /// COM_STATISTICS' one-line report.
 pub(super) fn statistics(ctx: &ServerContext) -> String {
     let uptime = ctx.started.elapsed().as_secs().max(1);
-    let questions = ctx.questions.load(Ordering::Relaxed);
+    let questions = ctx.metrics.status.questions();
     format!(
         "Uptime: {uptime}  Threads: {}  Questions: {questions}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}",
         ctx.session_count(),
@@ -309,7 +309,7 @@ impl Session {
                     Err(r) => Err(self.refusal_error(&r)),
                 }
             }
-            Show::Status { .. } => return self.show_status(sql, more).await,
+            Show::Status { scope, .. } => return self.show_status(sql, scope, more).await,
             Show::Warnings { limit } if self.state.multi_node => {
                 return self.show_diagnostics(sql, raw, false, limit, more).await
             }

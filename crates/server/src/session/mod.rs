@@ -74,6 +74,7 @@ mod show_status;
 mod show_table;
 mod state;
 mod statement_vars;
+mod status_count;
 mod storage_globals;
 mod table_locks;
 mod temporary_tables;
@@ -141,6 +142,8 @@ pub struct Session {
     statement: StatementState,
     /// Where the session wrote, for read-your-writes under read/write splitting.
     written: reads::WrittenNodes,
+    /// Its status counters (`Questions`, `Com_*`, `Bytes_*`).
+    status: crate::status::SessionStatus,
 }
 
 /// How the statement being run answers its client, passed down the calls that write
@@ -445,6 +448,7 @@ impl Session {
                 return Ok(Flow::Continue);
             }
         };
+        self.count_command(&command);
         match command {
             Command::Quit => return Ok(Flow::Close),
             Command::Query(_) => self.com_query(request).await?,
@@ -824,6 +828,7 @@ impl Session {
             }
         }
         let _ = self.client.conn.shutdown().await;
+        self.count_end();
         self.ctx.unregister(self.identity.id);
     }
 }
@@ -876,6 +881,6 @@ pub async fn run(ctx: Arc<ServerContext>, stream: TcpStream, mut shutdown: Shutd
             }
             session.close().await;
         }
-        Err(e) => debug!(session = id, peer = %peer, error = %e, "handshake failed"),
+        Err(e) => handshake::failed(&ctx, id, &peer, &e),
     }
 }

@@ -277,9 +277,6 @@ impl Session {
     }
 
     pub(super) async fn stmt_execute(&mut self, id: u32, body: &[u8]) -> Result<(), SessionError> {
-        self.ctx
-            .questions
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let refused = self
             .prepared
             .statements

@@ -4,7 +4,6 @@
 //! the reply.
 
 use std::borrow::Cow;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use strata_backend::ResponseKind;
@@ -73,7 +72,6 @@ fn second_keyword(sql: &str) -> Option<String> {
 impl Session {
     pub(super) async fn com_query(&mut self, request: &bytes::Bytes) -> Result<(), SessionError> {
         let body = request.get(1..).unwrap_or_default();
-        self.ctx.questions.fetch_add(1, Ordering::Relaxed);
         // Validating is much cheaper than from_utf8_lossy's chunking, which only
         // non-UTF-8 statements need.
         let sql: Cow<'_, str> = match std::str::from_utf8(body) {
@@ -95,6 +93,8 @@ impl Session {
                 self.audited(one, raw, false).await.map(|_| ())
             } else if !self.client.multi_statements {
                 let near = parts[1];
+                // MariaDB counts the question its parser refuses.
+                self.status.question(&self.ctx.metrics.status, None);
                 self.err(&MysqlError::parse(&format!("; {near}"), 1));
                 Ok(())
             } else {

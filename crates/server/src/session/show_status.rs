@@ -1,26 +1,26 @@
 //! `SHOW [GLOBAL|SESSION] STATUS` (and information_schema's `GLOBAL_STATUS` /
 //! `SESSION_STATUS`, see `isolation`): the home data node's counters with the compute
-//! node's own client count; and the name/value rewrite it shares with `SHOW VARIABLES`.
+//! node's own counters of the client connection in place (`crate::status`); and the
+//! name/value rewrite it shares with `SHOW VARIABLES`.
 
 use super::{Answer, Session, SessionError};
 use crate::results::LocalResult;
 
 impl Session {
-    /// `SHOW [GLOBAL|SESSION] STATUS`: the home data node's counters (on the session's
-    /// connection, so `FLUSH STATUS` before it counts), except `Threads_connected`, which
-    /// is the compute node's own number of client connections: the storage node's counts
-    /// Strata's pooled connections, which come and go with load (MariaDB's tests wait for
-    /// it to fall back after their connections close).
+    /// `SHOW [GLOBAL|SESSION] STATUS`: the home data node's counters of the storage
+    /// engine (on the session's connection, so `FLUSH STATUS` before it counts), and the
+    /// compute node's own counters of the client connection (`Questions`, `Com_*`,
+    /// `Threads_connected`, ...): the storage node's count Strata's pooled connections
+    /// and statements, not the client's.
     pub(super) async fn show_status(
         &mut self,
         sql: &str,
+        scope: strata_sql::VarScope,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        self.show_name_values(sql, more, |ctx, name| {
-            name.eq_ignore_ascii_case("Threads_connected")
-                .then(|| ctx.session_count().to_string())
-        })
-        .await
+        let mine = self.status_snapshot(!matches!(scope, strata_sql::VarScope::Session));
+        self.show_name_values(sql, more, |_, name| mine.value(name).map(str::to_string))
+            .await
     }
 
     /// A SHOW of name/value rows (VARIABLES, STATUS) read on the home data node, on the

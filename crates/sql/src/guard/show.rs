@@ -22,8 +22,17 @@ pub fn check_show_other(sql: &str, logical: &dyn Fn(&str) -> bool) -> Result<(),
             third.as_str(),
             "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT" | "SEQUENCE" | "PACKAGE"
         ),
-        "TRIGGERS" | "EVENTS" | "PRIVILEGES" | "PROFILE" | "PROFILES" | "AUTHORS"
-        | "CONTRIBUTORS" | "LOCALES" | "COUNT" => true,
+        "TRIGGERS" | "EVENTS" | "PRIVILEGES" | "AUTHORS" | "CONTRIBUTORS" | "LOCALES" | "COUNT" => {
+            true
+        }
+        // The storage connection's profiles are of the statements Strata sent it (its
+        // own among them), on whichever connection ran them, and lack those the compute
+        // node answered itself: never the client's list.
+        "PROFILE" | "PROFILES" => {
+            return Err(Refusal::Unsupported(format!(
+                "SHOW {second} (statement profiles of a client's connection)"
+            )));
+        }
         "MASTER"
         | "SLAVE"
         | "REPLICA"

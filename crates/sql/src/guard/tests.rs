@@ -518,7 +518,6 @@ fn show_statements_about_the_storage_server_are_refused() {
         "SHOW TRIGGERS FROM shop LIKE 't%'",
         "SHOW EVENTS IN shop",
         "SHOW PRIVILEGES",
-        "SHOW PROFILES",
     ] {
         assert_eq!(check_show_other(sql, &logical), Ok(()), "{sql}");
     }
@@ -536,6 +535,8 @@ fn show_statements_about_the_storage_server_are_refused() {
         ("SHOW TRIGGERS FROM mysql", 1044),
         ("SHOW EVENTS FROM test", 1044),
         ("SHOW PROCEDURE STATUS", 1235),
+        ("SHOW PROFILES", 1235),
+        ("SHOW PROFILE CPU FOR QUERY 1", 1235),
         ("SHOW FROBS", 1235),
     ] {
         assert_eq!(
