@@ -110,24 +110,27 @@ impl Config {
     }
 }
 
-/// Checks a logical database name: 1-64 ASCII letters, digits, `_` or `$`, not only
-/// digits, and not a system schema.
+/// Checks a logical database name as MariaDB does: 1 to 64 characters, no NUL, not
+/// ending in a space, not MariaDB's `#mysql50#` escape, and not a system schema. Any
+/// other character is fine: every SQL text Strata sends quotes the name (see
+/// docs/configuration.md), and the storage nodes encode it in their directory names.
 pub fn validate_logic_db_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 64 {
+    if name.is_empty() || name.chars().count() > 64 {
         return Err(format!(
             "database name '{name}' must be 1 to 64 characters long"
         ));
     }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
-    {
+    if name.contains('\0') || name.ends_with(' ') {
         return Err(format!(
-            "database name '{name}' may only contain ASCII letters, digits, '_' and '$'"
+            "database name '{name}' may not contain NUL or end with a space"
         ));
     }
-    if name.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("database name '{name}' cannot be only digits"));
+    if name.starts_with("#mysql50#") {
+        // MariaDB refuses it too: the rest would be a raw directory name, which could
+        // be another database's.
+        return Err(format!(
+            "database name '{name}' may not start with '#mysql50#'"
+        ));
     }
     if SYSTEM_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
         return Err(format!(

@@ -31,9 +31,11 @@ const GROW_BELOW: Duration = Duration::from_secs(1);
 /// Batches lasting longer than this shrink.
 const SHRINK_ABOVE: Duration = Duration::from_secs(60);
 
-/// The store counter behind the AUTO_INCREMENT sequence of `db`.`table`. Database names
-/// cannot contain '/', so the name is unambiguous.
+/// The store counter behind the AUTO_INCREMENT sequence of `db`.`table`. The database
+/// name has '%' and '/' escaped (names without them, all older ones, are unchanged), so
+/// the first '/' after it ends it and the name is unambiguous.
 pub fn counter_name(db: &str, table: &str) -> String {
+    let db = db.replace('%', "%25").replace('/', "%2F");
     format!("auto_increment/{db}/{table}")
 }
 

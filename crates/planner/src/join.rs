@@ -135,7 +135,11 @@ impl Tables {
                 let hit = self.list.iter().position(|t| {
                     let named = match db {
                         // `db.t.c` names the table, not an alias.
-                        Some(d) => d.value == t.db && q.value == t.name && t.qualifier == t.name,
+                        Some(d) => {
+                            crate::source::ident_name(d) == t.db
+                                && crate::source::ident_name(q) == t.name
+                                && t.qualifier == t.name
+                        }
                         None => q.value == t.qualifier,
                     };
                     named && t.columns.contains(&column)

@@ -274,10 +274,10 @@ fn target_table(
     name: &ObjectName,
     resolver: &Resolver<'_>,
 ) -> Result<TableRef, PlanError> {
-    let parts: Vec<&str> = name
+    let parts: Vec<String> = name
         .0
         .iter()
-        .filter_map(|p| p.as_ident().map(|i| i.value.as_str()))
+        .filter_map(|p| p.as_ident().map(crate::source::ident_name))
         .collect();
     let found = scope.tables().find(|t| match parts.as_slice() {
         [n] => t.table.qualifier == *n || t.table.name == *n,

@@ -612,7 +612,7 @@ fn delete_target(tables: &[TableRef], name: &ObjectName) -> Result<usize, PlanEr
 fn name_parts(name: &ObjectName) -> Vec<String> {
     name.0
         .iter()
-        .filter_map(|p| p.as_ident().map(|i| i.value.clone()))
+        .filter_map(|p| p.as_ident().map(crate::source::ident_name))
         .collect()
 }
 
@@ -620,8 +620,9 @@ fn name_parts(name: &ObjectName) -> Vec<String> {
 fn table_name(table: &TableRef) -> String {
     format!(
         "{}.{}",
-        Ident::with_quote('`', table.db.as_str()),
-        Ident::with_quote('`', table.name.as_str())
+        // Doubled here: sqlparser prints a value as it was written (parsed unescaped).
+        Ident::with_quote('`', table.db.replace('`', "``")),
+        Ident::with_quote('`', table.name.replace('`', "``"))
     )
 }
 

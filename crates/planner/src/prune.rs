@@ -46,7 +46,11 @@ impl KeyColumn<'_> {
             Expr::Identifier(id) => self.unqualified && self.is_name(id),
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
                 [q, c] => q.value == self.qualifier && self.is_name(c),
-                [d, t, c] => d.value == self.db && t.value == self.table && self.is_name(c),
+                [d, t, c] => {
+                    crate::source::ident_name(d) == self.db
+                        && crate::source::ident_name(t) == self.table
+                        && self.is_name(c)
+                }
                 _ => false,
             },
             Expr::Nested(inner) => self.is_column(inner),

@@ -95,10 +95,10 @@ impl<'a> Resolver<'a> {
 impl Resolver<'_> {
     /// The (database, table) a name refers to.
     pub(crate) fn names(&self, name: &ObjectName) -> Result<(String, String), PlanError> {
-        let parts: Vec<&str> = name
+        let parts: Vec<String> = name
             .0
             .iter()
-            .map(|p| p.as_ident().map(|i| i.value.as_str()))
+            .map(|p| p.as_ident().map(crate::source::ident_name))
             .collect::<Option<_>>()
             .ok_or_else(|| PlanError::unsupported("table functions"))?;
         match parts.as_slice() {

@@ -331,6 +331,16 @@ pub(crate) fn outside_parens(
 
 pub(crate) use strata_sql::select_list::select_item_texts;
 
+/// The name an identifier stands for. Statements are parsed without unescaping (so
+/// that they print back as written), which leaves a quoted name's doubled backticks in
+/// its value.
+pub(crate) fn ident_name(ident: &sqlparser::ast::Ident) -> String {
+    match ident.quote_style {
+        Some('`') => ident.value.replace("``", "`"),
+        _ => ident.value.clone(),
+    }
+}
+
 /// Parses exactly one statement of the MySQL dialect (with MariaDB's expression grammar
 /// where the two differ), keeping string literals as written.
 pub(crate) fn parse_one(text: &str) -> Result<Statement, PlanError> {

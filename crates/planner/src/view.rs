@@ -251,10 +251,10 @@ pub(crate) fn quote(name: &str) -> String {
 
 /// (database, name) of a one- or two-part table name.
 pub(crate) fn resolve(name: &ObjectName, db: Option<&str>) -> Option<(String, String)> {
-    let parts: Vec<&str> = name
+    let parts: Vec<String> = name
         .0
         .iter()
-        .map(|p| p.as_ident().map(|i| i.value.as_str()))
+        .map(|p| p.as_ident().map(crate::source::ident_name))
         .collect::<Option<_>>()?;
     match parts.as_slice() {
         [t] => Some((db?.to_string(), t.to_string())),

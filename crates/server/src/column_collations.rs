@@ -88,7 +88,8 @@ async fn read(
         .topology
         .node(dnid)
         .ok_or_else(|| format!("data node {dnid} is not configured"))?;
-    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+    // Whatever the pooled connection's sql_mode: names may hold quotes and backslashes.
+    let quote = crate::session::sql_string;
     let names: Vec<String> = tables.iter().map(|t| quote(t)).collect();
     let sql = format!(
         "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS \

@@ -62,9 +62,9 @@ async fn read_unique_keys(
     let sql = format!(
         "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, SUB_PART \
          FROM information_schema.STATISTICS \
-         WHERE TABLE_SCHEMA = '{}' AND NON_UNIQUE = 0 \
+         WHERE TABLE_SCHEMA = {} AND NON_UNIQUE = 0 \
          ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
-        physical_db.replace('\\', "\\\\").replace('\'', "''")
+        crate::session::sql_string(physical_db)
     );
     let mut lease = match node.pool.acquire(None).await {
         Ok(l) => l,

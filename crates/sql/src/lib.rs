@@ -59,7 +59,7 @@ pub use lexer::{
 };
 pub use load_data::{parse_load_data, LoadData};
 pub use params::inline_params;
-pub use rewrite::{rewrite_schema_names, rewrite_schema_names_as_written};
+pub use rewrite::{rename_identifier, rewrite_schema_names, rewrite_schema_names_as_written};
 pub use row_count::{
     sets_last_insert_id, substitute_last_insert_id, substitute_row_count, RowCountText,
 };

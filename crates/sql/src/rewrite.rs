@@ -74,6 +74,24 @@ where
     rewrite(sql, map, true)
 }
 
+/// `sql` with every identifier naming `from` (letter case aside, as column names go)
+/// replaced by `to`, quoted; every other byte as it was.
+pub fn rename_identifier(sql: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
+    for t in Lexer::new(sql).filter(|t| t.kind.is_ident()) {
+        if ident_value(t.text(sql)).eq_ignore_ascii_case(from) {
+            out.push_str(&sql[copied..t.span.start]);
+            out.push('`');
+            out.push_str(&to.replace('`', "``"));
+            out.push('`');
+            copied = t.span.end;
+        }
+    }
+    out.push_str(&sql[copied..]);
+    out
+}
+
 /// True when `name` may be written without quotes (and reads back as itself).
 fn plain_identifier(name: &str) -> bool {
     let bytes = name.as_bytes();
@@ -246,6 +264,22 @@ mod tests {
             "we`ird" => Some("p`q"),
             _ => None,
         }
+    }
+
+    #[test]
+    fn renames_an_identifier_wherever_it_stands() {
+        assert_eq!(
+            rename_identifier(
+                "`Tables_in_a-1` = 'Tables_in_a-1' OR tables_in_A-1 LIKE 'x'",
+                "Tables_in_a-1",
+                "Tables_in_p`q"
+            ),
+            "`Tables_in_p``q` = 'Tables_in_a-1' OR tables_in_A-1 LIKE 'x'"
+        );
+        assert_eq!(
+            rename_identifier("Tables_in_shop = 't'", "tables_in_SHOP", "Tables_in_s1"),
+            "`Tables_in_s1` = 't'"
+        );
     }
 
     #[test]

@@ -139,10 +139,10 @@ fn create_database_enforces_the_config_rules() -> Result<(), CatalogError> {
             "database 'crm': default data node 4 is not one of its data_nodes",
         ),
         (
-            "bad-name",
+            "bad name ",
             vec![3],
             None,
-            "database name 'bad-name' may only contain",
+            "database name 'bad name ' may not contain NUL or end with a space",
         ),
     ];
     for (name, nodes, defaults, expected) in cases {

@@ -150,8 +150,15 @@ impl Session {
         self.check_database_name(name, Privilege::Create)?;
         self.refuse_in_read_only_session()?;
         if let Err(why) = strata_catalog::validate_logic_db_name(name) {
-            // MariaDB would take it; Strata's names must also be safe as physical
-            // database names on every storage node.
+            // `#mysql50#` and NUL: MariaDB refuses them the same way; a system
+            // schema's name reaching here (an account allowed to touch it) stays
+            // Strata's own.
+            if name.starts_with("#mysql50#") || name.contains('\0') {
+                return Err(MysqlError::new(
+                    WRONG_DB_NAME,
+                    format!("Incorrect database name '{name}'"),
+                ));
+            }
             return Err(MysqlError::not_supported(&format!(
                 "CREATE DATABASE with this name ({why})"
             )));

@@ -95,7 +95,7 @@ impl SchemaPolicy for PrivateSchemas {
 
 /// A string as an SQL literal that reads the same whatever the session's sql_mode
 /// (backslashes go through a hex literal, since NO_BACKSLASH_ESCAPES changes them).
-pub(super) fn sql_string(value: &str) -> String {
+pub fn sql_string(value: &str) -> String {
     if value.contains('\\') || value.bytes().any(|b| b < 0x20) {
         let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
         return format!("CONVERT(X'{hex}' USING utf8mb4)");

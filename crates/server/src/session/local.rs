@@ -577,10 +577,11 @@ impl Session {
                     " LIKE '{}'",
                     p.replace('\\', "\\\\").replace('\'', "''")
                 )),
-                Some(ShowFilter::Where(w)) => sql.push_str(&format!(
-                    " WHERE {}",
-                    w.replace(&format!("Tables_in_{physical}"), "1")
-                )),
+                Some(ShowFilter::Where(w)) => {
+                    let (from, to) = (format!("Tables_in_{name}"), format!("Tables_in_{physical}"));
+                    sql.push_str(" WHERE ");
+                    sql.push_str(&strata_sql::rename_identifier(w, &from, &to));
+                }
                 None => {}
             }
             let mut lease = self.lease(dnid, Some(&physical)).await?;

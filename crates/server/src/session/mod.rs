@@ -108,7 +108,7 @@ use state::SessionState;
 
 pub use clock::SystemZones;
 pub use handshake::ServerIdentity;
-pub use isolation::PrivateSchemas;
+pub use isolation::{sql_string, PrivateSchemas};
 pub use prepared::ClientStatement;
 
 /// Why a session ended abnormally (logged; never reaches other sessions).
