@@ -357,6 +357,13 @@ def stop_on_signal(compute, storage):
     return stop_all
 
 
+def port_taken(port):
+    """True when something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def prepare_mtr_schema(compute, storage):
     """mysql-test-run's own database `mtr`: test files call mtr.add_suppression(). It
     is created through Strata (so both runs see it) with a no-op procedure on each
@@ -511,6 +518,11 @@ def main():
 
     runnable, excluded = select_files(args)
     log(f"compat: {len(runnable)} files to run, {len(excluded)} excluded, {args.nodes} data node(s)")
+    taken = [p for p in range(args.base_port, args.base_port + args.nodes + 1) if port_taken(p)]
+    if taken:
+        # Another run (or anything else) listens there: its servers would answer this
+        # run's files, and the numbers would be theirs.
+        sys.exit(f"compat: port(s) {taken} already in use; choose other ports with --base-port")
     storage = [StorageNode(out_dir, i, args.base_port + i) for i in range(1, args.nodes + 1)]
     compute = ComputeNode(out_dir, binary, args.base_port, storage)
 
