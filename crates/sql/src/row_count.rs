@@ -42,6 +42,26 @@ pub fn substitute_last_insert_id(sql: &str, value: u64, select: bool) -> RowCoun
     )
 }
 
+/// `sql` with each argument-less call of `values`' functions (`CONNECTION_ID`, `USER`,
+/// ...: what the session is, which a storage connection would answer with its own
+/// thread and account) replaced by its value, select items keeping their names as
+/// [`substitute_row_count`] keeps them.
+pub fn substitute_session_calls(
+    sql: &str,
+    values: &[(&str, String)],
+    select: bool,
+) -> RowCountText {
+    let mut text: Option<String> = None;
+    for (function, value) in values {
+        match substitute_call(text.as_deref().unwrap_or(sql), function, value, select) {
+            RowCountText::Substituted(t) => text = Some(t),
+            RowCountText::Unchanged => {}
+            RowCountText::NamesColumn => return RowCountText::NamesColumn,
+        }
+    }
+    text.map_or(RowCountText::Unchanged, RowCountText::Substituted)
+}
+
 /// Whether `sql` tests a value for NULL (`x IS NULL` or `ISNULL(x)`) outside strings
 /// and comments: under `sql_auto_is_null=1` MariaDB reads such a test of an
 /// AUTO_INCREMENT column as "the row the previous INSERT generated", which only the
@@ -171,9 +191,33 @@ fn has_alias(item: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::{
-        sets_last_insert_id, substitute_last_insert_id, substitute_row_count, tests_is_null,
-        RowCountText,
+        sets_last_insert_id, substitute_last_insert_id, substitute_row_count,
+        substitute_session_calls, tests_is_null, RowCountText,
     };
+
+    #[test]
+    fn session_calls_are_the_sessions_and_keep_their_column_names() {
+        let values = [
+            ("CONNECTION_ID", "CAST(7 AS UNSIGNED)".to_string()),
+            ("USER", "'u@h'".to_string()),
+        ];
+        let sub = |sql: &str| match substitute_session_calls(sql, &values, true) {
+            RowCountText::Substituted(t) => t,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            sub("SELECT user(), connection_id() + 1 FROM t WHERE b = CONNECTION_ID()"),
+            "SELECT 'u@h' AS `user()`, CAST(7 AS UNSIGNED) + 1 AS `connection_id() + 1` FROM t WHERE b = CAST(7 AS UNSIGNED)"
+        );
+        assert_eq!(
+            sub("SELECT concat(user(), connection_id()) x FROM t"),
+            "SELECT concat('u@h', CAST(7 AS UNSIGNED)) x FROM t"
+        );
+        assert_eq!(
+            substitute_session_calls("SELECT db.user() FROM t", &values, true),
+            RowCountText::Unchanged
+        );
+    }
 
     #[test]
     fn a_null_test_is_found_outside_strings_and_comments() {

@@ -110,7 +110,7 @@ fn printable(text: &str) -> String {
 }
 
 /// A greeting version without MariaDB's `5.5.5-` prefix: what `@@version` says.
-fn without_greeting_prefix(announced: &str) -> &str {
+pub(super) fn without_greeting_prefix(announced: &str) -> &str {
     announced
         .strip_prefix(MARIADB_GREETING_PREFIX)
         .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))

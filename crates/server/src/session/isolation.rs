@@ -7,7 +7,6 @@
 //! process list of Strata's sessions, SHOW VARIABLES with storage values masked.
 
 use std::borrow::Cow;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use strata_catalog::DataNodeId;
@@ -24,6 +23,7 @@ use strata_sql::{
 
 use super::handshake::ServerIdentity;
 use super::optimizer_trace::mentions_optimizer_trace;
+use super::own_variables::{own_variable, OwnValue};
 use super::{backend_error, Answer, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
@@ -192,7 +192,7 @@ impl Session {
                 .and_then(|g| g.get(name))
                 .map(super::globals::global_literal)
         };
-        match mask_variables(sql, |name| self.own_variable_literal(name), global) {
+        match mask_variables(sql, |name| self.masking_literal(name), global) {
             Some(masked) => Cow::Owned(masked),
             None => Cow::Borrowed(sql),
         }
@@ -204,6 +204,25 @@ impl Session {
             OwnValue::Int(i) => i.to_string(),
             OwnValue::Text(t) => sql_string(&t),
         }
+    }
+
+    /// What replaces a read of an identifying variable in a text a storage node runs:
+    /// [`Self::own_variable_literal`] in the system character set (as MariaDB's
+    /// variables are), or None when every storage server says the same (its own
+    /// `VERSION()` then keeps its column name and type).
+    fn masking_literal(&self, name: &str) -> Option<String> {
+        if name == "version" {
+            let own = ServerIdentity::of(&self.ctx).version;
+            let mut announced = self.ctx.topology.nodes().map(|n| n.pool.server_version());
+            let same = |v: &str| super::handshake::without_greeting_prefix(v) == own;
+            if announced.all(|v| v.is_some_and(|v| same(&v))) {
+                return None;
+            }
+        }
+        Some(match own_variable(&self.ctx, name) {
+            OwnValue::Int(i) => i.to_string(),
+            OwnValue::Text(t) => format!("_utf8mb3{}", sql_string(&t)),
+        })
     }
 
     /// Runs `text` on the home data node and reads its whole result (the small ones
@@ -718,44 +737,6 @@ const IDENTIFYING_PATTERN: &str =
      OR RIGHT(VARIABLE_NAME, 4) = '_DIR' OR RIGHT(VARIABLE_NAME, 5) = '_PATH' \
      OR RIGHT(VARIABLE_NAME, 10) = '_DIRECTORY' OR RIGHT(VARIABLE_NAME, 9) = '_BASENAME' \
      OR (LEFT(VARIABLE_NAME, 4) = 'SSL_' AND VARIABLE_NAME <> 'SSL_CIPHER')";
-
-/// A value the compute node gives for an identifying variable.
-enum OwnValue {
-    Int(i64),
-    Text(String),
-}
-
-fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> OwnValue {
-    match name {
-        "version" => OwnValue::Text(ServerIdentity::of(ctx).version),
-        "version_comment" => OwnValue::Text(ServerIdentity::of(ctx).comment),
-        "port" => OwnValue::Int(i64::from(ctx.service_port.load(Ordering::Relaxed))),
-        "server_id" => OwnValue::Int(i64::from(ctx.config.server.node_id)),
-        "report_port" | "extra_port" | "gtid_domain_id" => OwnValue::Int(0),
-        "datadir" => {
-            let dir = &ctx.config.server.data_dir;
-            let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-            let mut text = abs.to_string_lossy().into_owned();
-            if !text.ends_with('/') {
-                text.push('/');
-            }
-            OwnValue::Text(text)
-        }
-        "hostname" => OwnValue::Text(
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_else(|_| "localhost".into()),
-        ),
-        "tmpdir" => OwnValue::Text(std::env::temp_dir().to_string_lossy().into_owned()),
-        "basedir" => OwnValue::Text(
-            std::env::current_exe()
-                .ok()
-                .and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()))
-                .unwrap_or_default(),
-        ),
-        _ => OwnValue::Text(String::new()),
-    }
-}
 
 /// The name of the one schema besides logical databases a client may USE.
 const INFORMATION_SCHEMA: &str = "information_schema";

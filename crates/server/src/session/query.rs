@@ -316,9 +316,19 @@ impl Session {
             Some(c) => (c.as_str(), c.as_bytes()),
             None => (sql, raw),
         };
+        let own = match self.substitute_session_functions(sql, kind) {
+            Ok(own) => own,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        let (sql, raw): (&str, &[u8]) = own.as_ref().map_or((sql, raw), |c| (c, c.as_bytes()));
         // The digest of a masked text is not the statement's.
-        let as_sent =
-            matches!(masked, Cow::Borrowed(_)) && counted.is_none() && identified.is_none();
+        let as_sent = matches!(masked, Cow::Borrowed(_))
+            && counted.is_none()
+            && identified.is_none()
+            && own.is_none();
         self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);

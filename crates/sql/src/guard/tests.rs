@@ -419,7 +419,7 @@ fn own_global_values_replace_global_reads_only() {
     ];
     for (sql, expected) in cases {
         assert_eq!(
-            mask_variables(sql, |_| "''".to_string(), global).as_deref(),
+            mask_variables(sql, |_| Some("''".to_string()), global).as_deref(),
             expected,
             "{sql}"
         );

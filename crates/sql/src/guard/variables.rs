@@ -83,15 +83,16 @@ pub fn is_identity_variable(name: &str) -> bool {
 /// would have had (`SELECT @@datadir` still has a column called `@@datadir`). None when
 /// nothing changes.
 pub fn mask_storage_variables(sql: &str, value: impl Fn(&str) -> String) -> Option<String> {
-    mask_variables(sql, value, |_| None)
+    mask_variables(sql, |name| Some(value(name)), |_| None)
 }
 
 /// [`mask_storage_variables`], and every `@@global.name` read for which `global` gives
 /// a literal (the compute node's own global value) replaced by it too. The variable a
-/// `SET` assigns is left alone.
+/// `SET` assigns is left alone, and so is a name `value` gives None for (the storage
+/// server's own value is the compute node's).
 pub fn mask_variables(
     sql: &str,
-    value: impl Fn(&str) -> String,
+    value: impl Fn(&str) -> Option<String>,
     global: impl Fn(&str) -> Option<String>,
 ) -> Option<String> {
     let toks: Vec<Token> = code_tokens(sql).collect();
@@ -130,7 +131,10 @@ pub fn mask_variables(
             i += 1;
             continue;
         }
-        let literal = own_global.unwrap_or_else(|| value(&name));
+        let Some(literal) = own_global.or_else(|| value(&name)) else {
+            i = end + 1;
+            continue;
+        };
         out.push_str(&sql[last..t.span.start]);
         out.push_str(&literal);
         // A select-list item without an alias: name the column as MySQL would.
