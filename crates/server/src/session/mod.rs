@@ -68,6 +68,7 @@ mod process_states;
 mod query;
 mod read_then_write;
 mod reads;
+mod role_tables;
 mod sequences;
 mod show_status;
 mod state;
