@@ -37,6 +37,12 @@ pub struct Account {
     pub databases: BTreeMap<String, PrivSet>,
     /// `db.tbl` privileges, by (database, table) (case-sensitive).
     pub tables: BTreeMap<(String, String), PrivSet>,
+    /// True for a role (MariaDB keeps roles beside accounts, with an empty host).
+    pub is_role: bool,
+    /// Roles granted to this account or role, with their ADMIN OPTION.
+    pub roles: BTreeMap<String, bool>,
+    /// SET DEFAULT ROLE: the role a login enables.
+    pub default_role: Option<String>,
 }
 
 impl Account {
@@ -53,11 +59,17 @@ impl Account {
             global: PrivSet::EMPTY,
             databases: BTreeMap::new(),
             tables: BTreeMap::new(),
+            is_role: false,
+            roles: BTreeMap::new(),
+            default_role: None,
         }
     }
 
     /// `user`@`host` quoted as SHOW GRANTS writes accounts.
     pub fn grantee(&self) -> String {
+        if self.is_role {
+            return format!("`{}`", self.user.replace('`', "``"));
+        }
         format!(
             "`{}`@`{}`",
             self.user.replace('`', "``"),
@@ -141,11 +153,19 @@ impl Account {
         } else {
             format!(" WITH {}", with.join(" "))
         };
-        let mut out = vec![format!(
+        let mut out: Vec<String> = self
+            .roles
+            .iter()
+            .map(|(role, admin)| {
+                let admin = if *admin { " WITH ADMIN OPTION" } else { "" };
+                format!("GRANT `{}` TO {who}{admin}", role.replace('`', "``"))
+            })
+            .collect();
+        out.push(format!(
             "GRANT {} ON *.* TO {who}{}{with}",
             self.global.grant_list(Level::Global),
             self.identified_clause()
-        )];
+        ));
         let option = |p: PrivSet| {
             if p.grant_option() {
                 " WITH GRANT OPTION"
@@ -168,6 +188,12 @@ impl Account {
                 db.replace('`', "``"),
                 table.replace('`', "``"),
                 option(*p)
+            ));
+        }
+        if let Some(role) = self.default_role.as_ref().filter(|_| !self.is_role) {
+            out.push(format!(
+                "SET DEFAULT ROLE `{}` FOR {who}",
+                role.replace('`', "``")
             ));
         }
         out
@@ -387,7 +413,7 @@ impl Accounts {
     pub fn lookup(&self, user: &str, client: IpAddr) -> Option<&Account> {
         self.list
             .iter()
-            .find(|a| (a.user == user || a.user.is_empty()) && a.host.matches(client))
+            .find(|a| !a.is_role && (a.user == user || a.user.is_empty()) && a.host.matches(client))
     }
 
     /// The account named exactly `user`@`host` (host compared case-insensitively).
@@ -726,6 +752,7 @@ mod error;
 mod host;
 mod persist;
 mod privileges;
+mod roles;
 
 use error::quote_account;
 pub use error::{AccountError, Note};

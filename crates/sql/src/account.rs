@@ -397,6 +397,53 @@ pub enum AccountStatement {
     },
     /// `FLUSH PRIVILEGES`.
     FlushPrivileges,
+    /// `CREATE [OR REPLACE] ROLE [IF NOT EXISTS] name[, ...] [WITH ADMIN who]`.
+    CreateRole {
+        /// OR REPLACE: drop an existing role first.
+        or_replace: bool,
+        /// IF NOT EXISTS: an existing role is a note, not an error.
+        if_not_exists: bool,
+        /// The role names.
+        roles: Vec<String>,
+        /// Who is granted the new role WITH ADMIN OPTION.
+        admin: RoleAdmin,
+    },
+    /// `DROP ROLE [IF EXISTS] name[, ...]`.
+    DropRole {
+        /// IF EXISTS: a missing role is a note, not an error.
+        if_exists: bool,
+        /// The role names.
+        roles: Vec<String>,
+    },
+    /// `GRANT role TO grantee[, ...] [WITH ADMIN OPTION]` (a bare grantee name may be a
+    /// role).
+    GrantRole {
+        /// The role granted.
+        role: String,
+        /// Accounts or roles it is granted to.
+        grantees: Vec<UserRef>,
+        /// WITH ADMIN OPTION.
+        admin_option: bool,
+    },
+    /// `REVOKE role FROM grantee[, ...]`.
+    RevokeRole {
+        /// The role revoked.
+        role: String,
+        /// Accounts or roles it is revoked from.
+        grantees: Vec<UserRef>,
+    },
+    /// `SET ROLE {name | NONE}`: the session's enabled role.
+    SetRole {
+        /// The role (`None`: NONE).
+        role: Option<String>,
+    },
+    /// `SET DEFAULT ROLE {name | NONE} [FOR user]`.
+    SetDefaultRole {
+        /// The role (`None`: NONE).
+        role: Option<String>,
+        /// The account (`None`: the session's own).
+        user: Option<UserRef>,
+    },
 }
 
 /// Parses one account statement; anything else is a syntax error, valid syntax Strata
@@ -406,6 +453,10 @@ pub fn parse_account(sql: &str) -> Result<AccountStatement, SqlError> {
     let mut p = Parser::new(sql);
     let stmt = if p.eat_keyword("CREATE") {
         create_user(&mut p)?
+    } else if p.peek_is_keyword("DROP") && p.peek_at_is_keyword(1, "ROLE") {
+        p.advance();
+        p.advance();
+        roles::drop_role(&mut p)?
     } else if p.eat_keyword("ALTER") {
         p.expect_keyword("USER")?;
         let if_exists = if_exists(&mut p)?;
@@ -430,11 +481,27 @@ pub fn parse_account(sql: &str) -> Result<AccountStatement, SqlError> {
         })?;
         AccountStatement::RenameUser { renames }
     } else if p.eat_keyword("SET") {
-        set_password(&mut p)?
+        match roles::set_role(&mut p)? {
+            Some(stmt) => stmt,
+            None => set_password(&mut p)?,
+        }
     } else if p.eat_keyword("GRANT") {
-        grant(&mut p)?
+        if roles::names_role(&p, "TO") {
+            roles::grant_role(&mut p)?
+        } else {
+            grant(&mut p)?
+        }
     } else if p.eat_keyword("REVOKE") {
-        revoke(&mut p)?
+        if p.peek_is_keyword("ADMIN") && p.peek_at_is_keyword(1, "OPTION") {
+            return Err(SqlError::Unsupported(
+                "REVOKE ADMIN OPTION FOR a role".into(),
+            ));
+        }
+        if roles::names_role(&p, "FROM") {
+            roles::revoke_role(&mut p)?
+        } else {
+            revoke(&mut p)?
+        }
     } else if p.eat_keyword("SHOW") {
         if p.eat_keyword("GRANTS") {
             let user = if p.eat_keyword("FOR") {
@@ -467,6 +534,9 @@ fn create_user(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
     } else {
         false
     };
+    if p.peek_is_keyword("ROLE") {
+        return roles::create_role(p, or_replace);
+    }
     p.expect_keyword("USER")?;
     let if_not_exists = if p.eat_keyword("IF") {
         p.expect_keyword("NOT")?;
@@ -837,6 +907,9 @@ fn level(p: &mut Parser<'_>) -> Result<GrantLevel, SqlError> {
         table: p.ident()?,
     })
 }
+
+mod roles;
+pub use roles::RoleAdmin;
 
 #[cfg(test)]
 mod tests;

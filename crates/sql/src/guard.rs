@@ -160,7 +160,7 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
             Err(Refusal::AccountStatement("SET PASSWORD".into()))
         }
         K::Set if set_word(sql) == "ROLE" || (set_word(sql) == "DEFAULT" && word(2) == "ROLE") => {
-            Err(Refusal::Unsupported("roles".into()))
+            Err(Refusal::AccountStatement("SET ROLE".into()))
         }
         K::Load => check_load(&words),
         K::Lock | K::Unlock if word(1) == "INSTANCE" => {
@@ -175,7 +175,7 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
 }
 
 /// True for the statements that manage accounts (CREATE/ALTER/DROP/RENAME USER, SET
-/// PASSWORD, GRANT, REVOKE, SHOW GRANTS, SHOW CREATE USER, FLUSH PRIVILEGES): the
+/// PASSWORD, CREATE/DROP ROLE, SET [DEFAULT] ROLE, GRANT, REVOKE, SHOW GRANTS, SHOW CREATE USER, FLUSH PRIVILEGES): the
 /// session answers them from its own account store.
 pub fn is_account_statement(sql: &str, kind: StatementKind) -> bool {
     use StatementKind as K;
@@ -193,10 +193,15 @@ pub fn is_account_statement(sql: &str, kind: StatementKind) -> bool {
                 || (word(0) == "FLUSH" && word(1) == "PRIVILEGES" && words.len() == 2)
         }
         K::Create => {
-            word(1) == "USER" || (word(1) == "OR" && word(2) == "REPLACE" && word(3) == "USER")
+            matches!(word(1), "USER" | "ROLE")
+                || (word(1) == "OR" && word(2) == "REPLACE" && matches!(word(3), "USER" | "ROLE"))
         }
-        K::Alter | K::Drop | K::Rename => word(1) == "USER",
-        K::Set => set_word(sql) == "PASSWORD",
+        K::Drop => matches!(word(1), "USER" | "ROLE"),
+        K::Alter | K::Rename => word(1) == "USER",
+        K::Set => {
+            let first = set_word(sql);
+            first == "PASSWORD" || first == "ROLE" || (first == "DEFAULT" && word(2) == "ROLE")
+        }
         K::Show => word(1) == "GRANTS" || (word(1) == "CREATE" && word(2) == "USER"),
         _ => false,
     }
@@ -342,7 +347,7 @@ fn check_object_ddl(
         .unwrap_or("");
     match object {
         "USER" => return Err(Refusal::AccountStatement(format!("{verb} USER"))),
-        "ROLE" => return Err(Refusal::Unsupported(format!("{verb} ROLE"))),
+        "ROLE" => return Err(Refusal::AccountStatement(format!("{verb} ROLE"))),
         "SERVER" | "TABLESPACE" | "LOGFILE" | "INSTANCE" => {
             return Err(Refusal::ServerCommand(format!("{verb} {object}")))
         }

@@ -26,6 +26,8 @@ pub enum SelectFunction {
     CurrentUser,
     /// `SESSION_USER()`.
     SessionUser,
+    /// `CURRENT_ROLE()` / `CURRENT_ROLE`.
+    CurrentRole,
     /// `SYSTEM_USER()`.
     SystemUser,
     /// `FOUND_ROWS()`.
@@ -88,7 +90,7 @@ impl SimpleSelect {
     }
 }
 
-const FUNCTIONS: [(&str, SelectFunction); 11] = [
+const FUNCTIONS: [(&str, SelectFunction); 12] = [
     ("DATABASE", SelectFunction::Database),
     ("SCHEMA", SelectFunction::Database),
     ("CONNECTION_ID", SelectFunction::ConnectionId),
@@ -96,6 +98,7 @@ const FUNCTIONS: [(&str, SelectFunction); 11] = [
     ("VERSION", SelectFunction::Version),
     ("USER", SelectFunction::User),
     ("CURRENT_USER", SelectFunction::CurrentUser),
+    ("CURRENT_ROLE", SelectFunction::CurrentRole),
     ("SESSION_USER", SelectFunction::SessionUser),
     ("SYSTEM_USER", SelectFunction::SystemUser),
     ("FOUND_ROWS", SelectFunction::FoundRows),
@@ -222,7 +225,10 @@ fn item(p: &mut Parser<'_>) -> Option<SelectItem> {
                 let close = p.peek().filter(|t| t.is_punct(src, ")"))?;
                 p.advance();
                 close
-            } else if *function == SelectFunction::CurrentUser {
+            } else if matches!(
+                *function,
+                SelectFunction::CurrentUser | SelectFunction::CurrentRole
+            ) {
                 first
             } else {
                 return None;

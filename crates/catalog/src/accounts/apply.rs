@@ -128,7 +128,7 @@ impl Accounts {
                 };
                 check_grantor(actor, given, &target)?;
                 for UserSpec { user, identified } in users {
-                    let name = resolve(user);
+                    let name = self.grantee_name(resolve(user));
                     if self.position(&name).is_none() {
                         // MariaDB's order: the sql_mode first, then the grantor's right
                         // to create accounts (IDENTIFIED BY creates under any mode).
@@ -159,7 +159,7 @@ impl Accounts {
                 let set = privileges_for(privileges, &target)?;
                 check_grantor(actor, set, &target)?;
                 for u in users {
-                    all.absorb(self.revoke(&resolve(u), set, &target)?);
+                    all.absorb(self.revoke(&self.grantee_name(resolve(u)), set, &target)?);
                 }
             }
             AccountStatement::RevokeAll { users } => {
@@ -168,7 +168,15 @@ impl Accounts {
                     all.absorb(self.revoke_all(&resolve(u))?);
                 }
             }
+            AccountStatement::CreateRole { .. }
+            | AccountStatement::DropRole { .. }
+            | AccountStatement::GrantRole { .. }
+            | AccountStatement::RevokeRole { .. }
+            | AccountStatement::SetDefaultRole { .. } => {
+                return self.apply_role(stmt, actor, None);
+            }
             AccountStatement::ShowGrants { .. }
+            | AccountStatement::SetRole { .. }
             | AccountStatement::ShowCreateUser { .. }
             | AccountStatement::FlushPrivileges => {}
         }

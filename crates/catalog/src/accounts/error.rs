@@ -104,6 +104,51 @@ pub enum AccountError {
     /// ER_SPECIFIC_ACCESS_DENIED_ERROR (1227).
     #[error("Access denied; you need (at least one of) the {0} privilege(s) for this operation")]
     NeedPrivilege(&'static str),
+    /// ER_CANNOT_USER (1396) for a role: CREATE ROLE or DROP ROLE.
+    #[error("Operation {op} failed for '{role}'")]
+    RoleOperationFailed {
+        /// CREATE ROLE or DROP ROLE.
+        op: &'static str,
+        /// The role.
+        role: String,
+    },
+    /// ER_INVALID_ROLE (1959): a role name that is not a role (or not one the account
+    /// may use).
+    #[error("Invalid role specification `{0}`")]
+    InvalidRole(String),
+    /// ER_INVALID_ROLE (1959) from SET DEFAULT ROLE: the role is not granted to the user.
+    #[error("User {grantee} has not been granted role `{role}`")]
+    RoleNotGranted {
+        /// The account, quoted with backticks.
+        grantee: String,
+        /// The role.
+        role: String,
+    },
+    /// ER_CANNOT_GRANT_ROLE (1961): the grant would make a role contain itself.
+    #[error("Cannot grant role '{role}' to: {grantee}")]
+    CannotGrantRole {
+        /// The role.
+        role: String,
+        /// The grantee, quoted as MariaDB does.
+        grantee: String,
+    },
+    /// ER_CANNOT_REVOKE_ROLE (1962): the role is not granted to the grantee.
+    #[error("Cannot revoke role '{role}' from: {grantee}")]
+    CannotRevokeRole {
+        /// The role.
+        role: String,
+        /// The grantee, quoted as MariaDB does.
+        grantee: String,
+    },
+    /// ER_ACCESS_DENIED_NO_PASSWORD_ERROR (1698): granting or revoking a role without
+    /// its ADMIN OPTION.
+    #[error("Access denied for user '{user}'@'{host}'")]
+    AccessDeniedNoPassword {
+        /// The grantor's user.
+        user: String,
+        /// The grantor's host.
+        host: String,
+    },
     /// The metadata store failed.
     #[error(transparent)]
     Store(#[from] CatalogError),
@@ -129,6 +174,11 @@ impl AccountError {
             AccountError::DatabaseAccessDenied { .. } => 1044,
             AccountError::TableAccessDenied { .. } => 1142,
             AccountError::NeedPrivilege(_) => 1227,
+            AccountError::RoleOperationFailed { .. } => 1396,
+            AccountError::InvalidRole(_) | AccountError::RoleNotGranted { .. } => 1959,
+            AccountError::CannotGrantRole { .. } => 1961,
+            AccountError::CannotRevokeRole { .. } => 1962,
+            AccountError::AccessDeniedNoPassword { .. } => 1698,
             AccountError::Store(_) => 1105,
         }
     }
@@ -136,8 +186,11 @@ impl AccountError {
     /// SQLSTATE of the error.
     pub fn sqlstate(&self) -> &'static str {
         match self {
-            AccountError::NoMatchingRow | AccountError::AccessDenied { .. } => "28000",
+            AccountError::NoMatchingRow
+            | AccountError::AccessDenied { .. }
+            | AccountError::AccessDeniedNoPassword { .. } => "28000",
             AccountError::NoDatabaseSelected => "3D000",
+            AccountError::InvalidRole(_) | AccountError::RoleNotGranted { .. } => "OP000",
             AccountError::NoSuchGrant { .. }
             | AccountError::CantCreateUserWithGrant
             | AccountError::NoSuchTableGrant { .. }

@@ -70,6 +70,19 @@ struct AccountRecord {
     databases: Vec<DbGrantRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tables: Vec<TableGrantRecord>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    is_role: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    roles: Vec<RoleGrantRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    default_role: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RoleGrantRecord {
+    role: String,
+    #[serde(default)]
+    admin_option: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -111,6 +124,16 @@ impl AccountRecord {
                     privileges: p.names(),
                 })
                 .collect(),
+            is_role: a.is_role,
+            roles: a
+                .roles
+                .iter()
+                .map(|(role, admin)| RoleGrantRecord {
+                    role: role.clone(),
+                    admin_option: *admin,
+                })
+                .collect(),
+            default_role: a.default_role.clone(),
         }
     }
 
@@ -132,6 +155,13 @@ impl AccountRecord {
                 .transpose()?,
         };
         a.max_user_connections = self.max_user_connections;
+        a.is_role = self.is_role;
+        a.roles = self
+            .roles
+            .into_iter()
+            .map(|g| (g.role, g.admin_option))
+            .collect();
+        a.default_role = self.default_role;
         a.global = PrivSet::from_names(&self.global, Level::Global)?;
         for g in self.databases {
             a.databases

@@ -69,23 +69,65 @@ impl Session {
             return;
         }
         self.identity.accounts_version = version;
+        self.recompute_account();
+    }
+
+    /// Reads the session's account again with its enabled role's privileges.
+    fn recompute_account(&mut self) {
         let accounts = self.ctx.accounts();
-        self.identity.account = Arc::new(
-            accounts
+        let stored = accounts
+            .get(
+                &self.identity.account.user,
+                self.identity.account.host.as_str(),
+            )
+            .filter(|a| !a.is_role)
+            .cloned()
+            // A dropped account keeps its session (as in MySQL) but loses its
+            // privileges.
+            .unwrap_or_else(|| {
+                Account::new(
+                    &self.identity.account.user,
+                    self.identity.account.host.as_str(),
+                )
+            });
+        // A role dropped or revoked since SET ROLE gives nothing any more.
+        let role = self
+            .identity
+            .role
+            .as_deref()
+            .filter(|r| accounts.check_set_role(&stored, r).is_ok());
+        self.identity.account = Arc::new(accounts.effective(&stored, role));
+    }
+
+    /// SET ROLE: enables `role` (checked against the stored account) or none.
+    fn set_role(&mut self, role: Option<String>) -> Result<(), MysqlError> {
+        if let Some(r) = &role {
+            let accounts = self.ctx.accounts();
+            let stored = accounts
                 .get(
                     &self.identity.account.user,
                     self.identity.account.host.as_str(),
                 )
+                .filter(|a| !a.is_role)
                 .cloned()
-                // A dropped account keeps its session (as in MySQL) but loses its
-                // privileges.
                 .unwrap_or_else(|| {
                     Account::new(
                         &self.identity.account.user,
                         self.identity.account.host.as_str(),
                     )
-                }),
-        );
+                });
+            accounts
+                .check_set_role(&stored, r)
+                .map_err(|e| account_error(&e))?;
+        }
+        self.identity.role = role;
+        self.recompute_account();
+        Ok(())
+    }
+
+    /// CURRENT_ROLE(): the enabled role, NULL for none.
+    pub(super) fn current_role(&self) -> Option<String> {
+        self.identity.role.clone()
     }
 
     /// True when the session's account may use logical database `db`.
@@ -335,6 +377,12 @@ impl Session {
                 Err(e) => Err(e),
             },
             AccountStatement::FlushPrivileges => self.flush_privileges(),
+            AccountStatement::SetRole { role } => self.set_role(role),
+            ref role_stmt @ (AccountStatement::CreateRole { .. }
+            | AccountStatement::DropRole { .. }
+            | AccountStatement::GrantRole { .. }
+            | AccountStatement::RevokeRole { .. }
+            | AccountStatement::SetDefaultRole { .. }) => self.change_roles(role_stmt),
             other => {
                 let auto_create_user = self.grant_creates_accounts(&other).await;
                 self.change_accounts(other, auto_create_user)
@@ -378,9 +426,16 @@ impl Session {
     }
 
     fn grants_of(&self, user: Option<&UserRef>) -> Result<LocalResult, MysqlError> {
+        let accounts = self.ctx.accounts();
+        // SHOW GRANTS FOR a bare name that is a role shows the role.
+        if let Some(UserRef::Named(n)) = user {
+            let name = accounts.grantee_name(n.clone());
+            if name.host.is_empty() {
+                return self.grants_of_role(&accounts, &name.user);
+            }
+        }
         let name = user.map_or_else(|| self.resolve(&UserRef::CurrentUser), |u| self.resolve(u));
         self.may_read_account(&name)?;
-        let accounts = self.ctx.accounts();
         let account = accounts.get(&name.user, &name.host).ok_or_else(|| {
             account_error(&AccountError::NoSuchGrant {
                 user: name.user.clone(),
@@ -394,6 +449,38 @@ impl Session {
         )]);
         result.rows = account
             .show_grants()
+            .into_iter()
+            .map(|g| vec![Some(g)])
+            .collect();
+        // SHOW GRANTS without FOR adds the enabled role's grants (MariaDB: not with FOR,
+        // even FOR CURRENT_USER).
+        if let Some(role) = self.identity.role.as_deref().filter(|_| user.is_none()) {
+            result.rows.extend(
+                accounts
+                    .role_grants(role)
+                    .into_iter()
+                    .map(|g| vec![Some(g)]),
+            );
+        }
+        Ok(result)
+    }
+
+    /// SHOW GRANTS FOR a role: allowed to those who may read accounts and to those who
+    /// hold the role.
+    fn grants_of_role(
+        &self,
+        accounts: &strata_catalog::accounts::Accounts,
+        role: &str,
+    ) -> Result<LocalResult, MysqlError> {
+        let holds = self.identity.account.roles.contains_key(role)
+            || self.identity.role.as_deref() == Some(role);
+        if !holds && !self.has_global(Privilege::CreateUser) && !self.has_global(Privilege::Select)
+        {
+            return Err(self.database_denied("mysql"));
+        }
+        let mut result = LocalResult::text(&[&format!("Grants for {role}")]);
+        result.rows = accounts
+            .role_grants(role)
             .into_iter()
             .map(|g| vec![Some(g)])
             .collect();
@@ -461,6 +548,17 @@ impl Session {
                 false
             }
         }
+    }
+
+    /// The role statements that change accounts, checked against the session's account
+    /// with its enabled role.
+    fn change_roles(&self, stmt: &AccountStatement) -> Result<(), MysqlError> {
+        let actor = self.identity.account.clone();
+        let role = self.identity.role.clone();
+        self.ctx
+            .change_accounts(|accounts| accounts.apply_role(stmt, &actor, role.as_deref()))
+            .map(|_| ())
+            .map_err(|e| account_error(&e))
     }
 
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the

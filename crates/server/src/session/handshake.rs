@@ -382,6 +382,8 @@ pub(super) async fn accept(
     let accounts_version = ctx
         .accounts_version
         .load(std::sync::atomic::Ordering::Acquire);
+    // The default role is enabled at login (MariaDB's SET DEFAULT ROLE).
+    let (role, account) = ctx.accounts().at_login(account);
     let entry = Arc::new(SessionEntry {
         user: response.user.clone(),
         host: peer.to_string(),
@@ -411,6 +413,7 @@ pub(super) async fn accept(
             user: response.user.clone(),
             account: Arc::new(account),
             accounts_version,
+            role,
         },
         state: SessionState {
             vars: handshake_names(response.charset),
@@ -476,6 +479,8 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
         .ctx
         .accounts_version
         .load(std::sync::atomic::Ordering::Acquire);
+    let (role, account) = session.ctx.accounts().at_login(account);
+    session.identity.role = role;
     session.identity.account = Arc::new(account);
     session.state.clear_database();
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {

@@ -13,8 +13,11 @@ pub(super) struct Identity {
     pub entry: Arc<SessionEntry>,
     /// The user name the client logged in with.
     pub user: String,
-    /// The account the session logged in as, with its privileges.
+    /// The account the session logged in as, with its privileges and its enabled role's.
     pub account: Arc<strata_catalog::accounts::Account>,
     /// `ServerContext::accounts_version` when `account` was read.
     pub accounts_version: u64,
+    /// The enabled role (SET ROLE, or the default role at login); `account` holds its
+    /// privileges.
+    pub role: Option<String>,
 }

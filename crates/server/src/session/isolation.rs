@@ -574,6 +574,8 @@ impl Session {
                  AND PLUGIN_TYPE NOT IN ('AUTHENTICATION', 'AUDIT', 'PASSWORD VALIDATION', 'ENCRYPTION')"
             ),
             InformationSchemaTable::ProcessList => self.process_list_source(),
+            InformationSchemaTable::ApplicableRoles => self.applicable_roles_source(),
+            InformationSchemaTable::EnabledRoles => self.enabled_roles_source(),
             InformationSchemaTable::OptimizerTrace => self.optimizer_trace_source(visible),
         }
     }

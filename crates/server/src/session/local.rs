@@ -104,6 +104,9 @@ impl Session {
                             self.identity.account.host.as_str()
                         )),
                     ),
+                    SelectFunction::CurrentRole => {
+                        (ColumnDef::varchar(&item.name), self.current_role())
+                    }
                     SelectFunction::RowCount => (
                         ColumnDef::bigint(&item.name, false),
                         Some(self.state.row_count.to_string()),

@@ -69,6 +69,7 @@ mod process_states;
 mod query;
 mod read_then_write;
 mod reads;
+mod role_tables;
 mod routine_bodies;
 mod sequences;
 mod session_functions;

@@ -276,12 +276,23 @@ fn global_priv(account: &Account) -> serde_json::Value {
             account.native_hash_text().unwrap_or_default(),
         ),
     };
-    serde_json::json!({
+    if account.is_role {
+        // MariaDB stores a role without authentication.
+        return serde_json::json!({
+            "access": access_bits(account.global),
+            "is_role": true,
+        });
+    }
+    let mut priv_ = serde_json::json!({
         "access": access_bits(account.global),
         "plugin": plugin,
         "authentication_string": auth,
         "max_user_connections": account.max_user_connections,
-    })
+    });
+    if let (Some(role), Some(map)) = (&account.default_role, priv_.as_object_mut()) {
+        map.insert("default_role".into(), serde_json::json!(role));
+    }
+    priv_
 }
 
 /// MariaDB's access bits for `set`: Strata keeps its privileges in MariaDB's bit order

@@ -351,6 +351,18 @@ impl Session {
                 return done;
             }
         }
+        // CURRENT_ROLE() on a storage node is the storage session's (none): with a role
+        // enabled, only the compute node's answer is right.
+        let answered_here = kind == StatementKind::Select
+            && trivial_select
+            && self.statement.variables.is_none()
+            && strata_sql::parse_simple_select(unmasked).is_some();
+        if !answered_here && self.current_role_would_be_wrong(sql) {
+            self.err(&MysqlError::not_supported(
+                "CURRENT_ROLE() inside a statement sent to a storage node while a role is enabled (SELECT it alone)",
+            ));
+            return Ok(Answer::Failed);
+        }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
                 Ok(db) => self.change_database(&db).map(|()| self.ok(0, more)),

@@ -494,7 +494,10 @@ fn valid_mysql_that_strata_does_not_support_is_named() {
             "GRANT SELECT, CREATE ROLE ON *.* TO u2",
             "the CREATE ROLE privilege",
         ),
-        ("GRANT app_role TO u2", "roles"),
+        (
+            "REVOKE ADMIN OPTION FOR app_role FROM u2",
+            "REVOKE ADMIN OPTION FOR a role",
+        ),
         (
             "GRANT EXECUTE ON PROCEDURE db.p TO u2",
             "routine-level privileges",
@@ -542,4 +545,55 @@ fn privilege_names_are_mariadbs() {
     ] {
         assert!(parse_account(sql).is_ok(), "{sql}");
     }
+}
+
+#[test]
+fn role_statements_parse() {
+    use super::RoleAdmin;
+    let named = |u: &str, h: &str| UserRef::Named(UserName::new(u, h));
+    let cases = [
+        (
+            "CREATE ROLE IF NOT EXISTS r1, 'r 2' WITH ADMIN CURRENT_ROLE",
+            AccountStatement::CreateRole {
+                or_replace: false,
+                if_not_exists: true,
+                roles: vec!["r1".into(), "r 2".into()],
+                admin: RoleAdmin::CurrentRole,
+            },
+        ),
+        (
+            "DROP ROLE IF EXISTS `r1`",
+            AccountStatement::DropRole {
+                if_exists: true,
+                roles: vec!["r1".into()],
+            },
+        ),
+        (
+            "GRANT app_role TO u2, 'u3'@'h' WITH ADMIN OPTION",
+            AccountStatement::GrantRole {
+                role: "app_role".into(),
+                grantees: vec![named("u2", "%"), named("u3", "h")],
+                admin_option: true,
+            },
+        ),
+        (
+            "REVOKE app_role FROM u2",
+            AccountStatement::RevokeRole {
+                role: "app_role".into(),
+                grantees: vec![named("u2", "%")],
+            },
+        ),
+        ("SET ROLE NONE", AccountStatement::SetRole { role: None }),
+        (
+            "SET DEFAULT ROLE r FOR u@'%'",
+            AccountStatement::SetDefaultRole {
+                role: Some("r".into()),
+                user: Some(named("u", "%")),
+            },
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(parse_account(sql), Ok(expected), "{sql}");
+    }
+    assert!(parse_account("CREATE ROLE 'x'@'y'").is_err());
 }

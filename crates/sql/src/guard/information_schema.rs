@@ -29,6 +29,11 @@ pub enum InformationSchemaTable {
     /// plugins and without loaded libraries (which say how the server is secured and
     /// what files it holds).
     Plugins,
+    /// `APPLICABLE_ROLES`: the roles granted to the session's account (and to those
+    /// roles), from Strata's accounts.
+    ApplicableRoles,
+    /// `ENABLED_ROLES`: the session's enabled role and the roles granted to it.
+    EnabledRoles,
     /// `OPTIMIZER_TRACE`: the trace of the session's last traced statement, read on
     /// the storage connection the session keeps for it.
     OptimizerTrace,
@@ -81,6 +86,8 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         "SYSTEM_VARIABLES" => Some(T::SystemVariables),
         "PLUGINS" => Some(T::Plugins),
         "OPTIMIZER_TRACE" => Some(T::OptimizerTrace),
+        "APPLICABLE_ROLES" => Some(T::ApplicableRoles),
+        "ENABLED_ROLES" => Some(T::EnabledRoles),
         _ => None,
     }
 }
