@@ -266,57 +266,10 @@ impl Session {
             Cow::Owned(m) => (m.as_str(), m.as_bytes()),
             Cow::Borrowed(_) => (sql, raw),
         };
-        // ROW_COUNT() is the previous statement's count, which only the compute node
-        // knows: put into the text of a write, SET, CALL, DO or SELECT (a SELECT of it
-        // alone is answered below from the text as sent). A routine body keeps its own.
-        let counted = if bytes.underscore()
-            && kind != StatementKind::Create
-            && contains_ignore_ascii_case(sql.as_bytes(), b"row_count")
-            && !strata_sql::split::is_compound_statement(sql)
-        {
-            let select = kind == StatementKind::Select;
-            match strata_sql::substitute_row_count(sql, self.state.row_count, select) {
-                strata_sql::RowCountText::Substituted(text) => Some(text),
-                strata_sql::RowCountText::Unchanged => None,
-                strata_sql::RowCountText::NamesColumn => {
-                    self.err(&MysqlError::not_supported(
-                        "ROW_COUNT() in a select item whose alias cannot be told from its expression (give it an alias)",
-                    ));
-                    return Ok(Answer::Failed);
-                }
-            }
-        } else {
-            None
-        };
-        let (sql, raw): (&str, &[u8]) = match &counted {
-            Some(c) => (c.as_str(), c.as_bytes()),
-            None => (sql, raw),
-        };
-        // LAST_INSERT_ID() likewise: the storage connection's is not the session's.
-        let identified = if bytes.underscore()
-            && kind != StatementKind::Create
-            && contains_ignore_ascii_case(sql.as_bytes(), b"last_insert_id")
-            && !strata_sql::split::is_compound_statement(sql)
-        {
-            let select = kind == StatementKind::Select;
-            match strata_sql::substitute_last_insert_id(sql, self.state.last_insert_id, select) {
-                strata_sql::RowCountText::Substituted(text) => Some(text),
-                strata_sql::RowCountText::Unchanged => None,
-                strata_sql::RowCountText::NamesColumn => {
-                    self.err(&MysqlError::not_supported(
-                        "LAST_INSERT_ID() in a select item whose alias cannot be told from its expression (give it an alias)",
-                    ));
-                    return Ok(Answer::Failed);
-                }
-            }
-        } else {
-            None
-        };
-        let (sql, raw): (&str, &[u8]) = match &identified {
-            Some(c) => (c.as_str(), c.as_bytes()),
-            None => (sql, raw),
-        };
-        let own = match self.substitute_session_functions(sql, kind) {
+        // ROW_COUNT(), LAST_INSERT_ID(), CONNECTION_ID(), USER() ... are the session's,
+        // which only the compute node knows: written into the text (a SELECT of one
+        // alone is answered below from the text as sent).
+        let own = match self.substitute_session_values(sql, kind, bytes) {
             Ok(own) => own,
             Err(e) => {
                 self.err(&e);
@@ -325,10 +278,7 @@ impl Session {
         };
         let (sql, raw): (&str, &[u8]) = own.as_ref().map_or((sql, raw), |c| (c, c.as_bytes()));
         // The digest of a masked text is not the statement's.
-        let as_sent = matches!(masked, Cow::Borrowed(_))
-            && counted.is_none()
-            && identified.is_none()
-            && own.is_none();
+        let as_sent = matches!(masked, Cow::Borrowed(_)) && own.is_none();
         self.statement.writes = super::transaction::may_write(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);

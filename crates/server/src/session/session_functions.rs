@@ -1,27 +1,79 @@
-//! `CONNECTION_ID()`, `USER()`, `SESSION_USER()`, `SYSTEM_USER()` and `CURRENT_USER()`
-//! in a statement a storage node runs: its connection would answer with its own thread
-//! id and Strata's storage account, so the compute node writes the session's values
-//! into the text, as for `ROW_COUNT()` (a routine body, run later, keeps its calls).
+//! `ROW_COUNT()`, `LAST_INSERT_ID()`, `CONNECTION_ID()`, `USER()`, `SESSION_USER()`,
+//! `SYSTEM_USER()` and `CURRENT_USER()` in a statement a storage node runs: a pooled
+//! storage connection would answer with whatever statement it (or another session on
+//! it) ran last, its own thread id and Strata's storage account, so the compute node
+//! writes the session's values into the text (a routine body, run later, keeps its
+//! calls).
 
 use strata_protocol::MysqlError;
-use strata_sql::{contains_ignore_ascii_case, RowCountText, StatementKind};
+use strata_sql::{contains_ignore_ascii_case, ByteSummary, RowCountText, StatementKind};
 
 use super::isolation::sql_string;
 use super::Session;
 
+/// The error of a call in a select item whose column name could not be kept.
+fn names_column(function: &str) -> MysqlError {
+    MysqlError::not_supported(&format!(
+        "{function} in a select item whose alias cannot be told from its expression (give it an alias)"
+    ))
+}
+
+/// `text` (or `sql` when None) after `substitute`, which may change it.
+fn then(
+    text: Option<String>,
+    sql: &str,
+    substitute: impl FnOnce(&str) -> RowCountText,
+    function: &str,
+) -> Result<Option<String>, MysqlError> {
+    match substitute(text.as_deref().unwrap_or(sql)) {
+        RowCountText::Substituted(t) => Ok(Some(t)),
+        RowCountText::Unchanged => Ok(text),
+        RowCountText::NamesColumn => Err(names_column(function)),
+    }
+}
+
 impl Session {
+    /// The text with the calls of all these functions replaced by the session's
+    /// values, None when it has none; Err when a select item's column name could not
+    /// be kept.
+    pub(super) fn substitute_session_values(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        bytes: ByteSummary,
+    ) -> Result<Option<String>, MysqlError> {
+        if kind == StatementKind::Create || strata_sql::split::is_compound_statement(sql) {
+            return Ok(None);
+        }
+        let select = kind == StatementKind::Select;
+        let mentions = |word: &[u8]| contains_ignore_ascii_case(sql.as_bytes(), word);
+        let mut text = None;
+        if bytes.underscore() && mentions(b"row_count") {
+            let count = self.state.row_count;
+            let sub = |t: &str| strata_sql::substitute_row_count(t, count, select);
+            text = then(text, sql, sub, "ROW_COUNT()")?;
+        }
+        if bytes.underscore() && mentions(b"last_insert_id") {
+            let id = self.state.last_insert_id;
+            let sub = |t: &str| strata_sql::substitute_last_insert_id(t, id, select);
+            text = then(text, sql, sub, "LAST_INSERT_ID()")?;
+        }
+        let current = text.as_deref().unwrap_or(sql);
+        match self.substitute_session_functions(current, kind)? {
+            Some(t) => Ok(Some(t)),
+            None => Ok(text),
+        }
+    }
+
     /// The text with the session functions' calls replaced, None when it has none;
     /// Err when a select item's column name could not be kept.
-    pub(super) fn substitute_session_functions(
+    fn substitute_session_functions(
         &self,
         sql: &str,
         kind: StatementKind,
     ) -> Result<Option<String>, MysqlError> {
         let mentions = |word: &[u8]| contains_ignore_ascii_case(sql.as_bytes(), word);
-        if kind == StatementKind::Create
-            || !(mentions(b"user") || mentions(b"connection_id"))
-            || strata_sql::split::is_compound_statement(sql)
-        {
+        if !(mentions(b"user") || mentions(b"connection_id")) {
             return Ok(None);
         }
         let user = format!(
@@ -49,9 +101,7 @@ impl Session {
         match strata_sql::substitute_session_calls(sql, &values, select) {
             RowCountText::Substituted(t) => Ok(Some(t)),
             RowCountText::Unchanged => Ok(None),
-            RowCountText::NamesColumn => Err(MysqlError::not_supported(
-                "CONNECTION_ID() or USER() in a select item whose alias cannot be told from its expression (give it an alias)",
-            )),
+            RowCountText::NamesColumn => Err(names_column("CONNECTION_ID() or USER()")),
         }
     }
 }
