@@ -487,10 +487,6 @@ async fn a_killed_storage_connection_gives_an_error_and_other_sessions_carry_on(
     let mut victim = node.connect(Some("test")).await?;
     let mut other = node.connect(Some("test")).await?;
     victim.query_drop("BEGIN").await?;
-    let backend_thread: Option<u64> = victim
-        .query_first("SELECT CONNECTION_ID() + 0 FROM DUAL WHERE 1")
-        .await?;
-    let backend_thread = backend_thread.ok_or("thread")?;
     let mut direct = storage.connect(0, None).await?;
     let sleeper = tokio::spawn(async move {
         let r = victim
@@ -499,6 +495,14 @@ async fn a_killed_storage_connection_gives_an_error_and_other_sessions_carry_on(
         (victim, r)
     });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The storage thread running it (CONNECTION_ID() is the session's, not its own).
+    let backend_thread: Option<u64> = direct
+        .query_first(
+            "SELECT ID FROM information_schema.PROCESSLIST \
+             WHERE INFO LIKE 'SELECT SLEEP(20) FROM DUAL%'",
+        )
+        .await?;
+    let backend_thread = backend_thread.ok_or("thread")?;
     direct
         .query_drop(format!("KILL CONNECTION {backend_thread}"))
         .await?;
