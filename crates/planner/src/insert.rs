@@ -167,7 +167,8 @@ pub(crate) fn plan_insert(
                         .clone()
                         .unwrap_or(KeyLiteral::Null),
                 };
-                let key = canonical(key_type, &literal)?;
+                let key =
+                    canonical(key_type, &literal).map_err(|e| ignored_bad_key(insert.ignore, e))?;
                 let node = route(rule, key_type, &key)?;
                 by_node.entry(node).or_default().push(r);
             }
@@ -368,6 +369,21 @@ impl InsertRows {
             }
         }
         out
+    }
+}
+
+/// A sharding-key value MariaDB rejects with 1292 in strict mode: under INSERT IGNORE
+/// MariaDB stores a truncated value instead (a warning), which Strata cannot place
+/// exactly, so the 1292 (the answer without IGNORE) becomes a refusal.
+fn ignored_bad_key(ignore: bool, e: PlanError) -> PlanError {
+    match e {
+        PlanError::Sharding {
+            code: 1292,
+            message,
+        } if ignore => PlanError::unsupported(format!(
+            "INSERT IGNORE of a sharding column value MariaDB would truncate ({message})"
+        )),
+        e => e,
     }
 }
 

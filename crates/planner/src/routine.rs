@@ -105,7 +105,7 @@ pub(crate) fn plan_routine(
         ))),
         ("CALL", _) => crate::call::plan_call(src, ctx, catalog).map(Some),
         ("ANALYZE" | "CHECK" | "OPTIMIZE" | "REPAIR" | "CHECKSUM", _) => {
-            maintenance(src, ctx, catalog).map(Some)
+            maintenance(word(0), src, ctx, catalog).map(Some)
         }
         _ => Ok(None),
     }
@@ -114,6 +114,7 @@ pub(crate) fn plan_routine(
 /// `ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM TABLE t, ...`: run on every data node holding
 /// one of the tables; each node answers for the tables it holds, the rows concatenated.
 fn maintenance(
+    op: &str,
     src: &Source<'_>,
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
@@ -127,6 +128,15 @@ fn maintenance(
     let mut i = table_kw;
     loop {
         let name = object_name_at(src, i);
+        let (db, short) = resolver.names(&name)?;
+        if catalog.view(&db, &short).is_some() {
+            // Views live in the compute node's catalog, not on the data nodes, and
+            // MariaDB answers for a view (CHECK: its tables are valid) in the same
+            // result as the tables: no data node can give that row.
+            return Err(PlanError::unsupported(format!(
+                "{op} TABLE of a view ('{db}.{short}') in a database over several data nodes"
+            )));
+        }
         let table = resolver.table(&name, None)?;
         for n in table.placement.nodes() {
             if !nodes.contains(&n) {

@@ -19,6 +19,7 @@ use crate::error::PlanError;
 use crate::literal::sql_literal;
 
 mod dialect;
+mod dual;
 mod mariadb_only;
 
 /// Routing asked for by a `/*!strata:...*/` (or `/*!hotdb:...*/`) hint.
@@ -358,7 +359,11 @@ pub(crate) fn parse_one(text: &str) -> Result<Statement, PlanError> {
             )
         })?;
     match statements.len() {
-        1 => Ok(statements.remove(0)),
+        1 => {
+            let mut stmt = statements.remove(0);
+            dual::drop_from_dual(&mut stmt);
+            Ok(stmt)
+        }
         0 => Err(PlanError::Parse("Query was empty".into())),
         _ => Err(PlanError::unsupported("several statements in one query")),
     }

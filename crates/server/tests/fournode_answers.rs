@@ -3,7 +3,8 @@
 //! Strata and on one plain MariaDB: HAVING naming a column MariaDB does not resolve
 //! there (having), a statement over copies of its tables under a utf16
 //! `collation_connection` (ctype_utf16), `sql_auto_is_null` (odbc) and `KILL
-//! CONNECTION_ID()` (aborted_clients).
+//! CONNECTION_ID()` (aborted_clients), `FROM DUAL` in a subquery (type_year, having),
+//! CHECK TABLE of a view (check) and INSERT IGNORE of a truncated DATE key (type_date).
 
 mod diffkit;
 
@@ -279,5 +280,102 @@ async fn information_schema_with_tables_over_several_nodes_is_refused() -> TestR
     assert_eq!(names, ["ti", "vi"]);
     let count: Vec<u32> = strata.query("SELECT COUNT(*) FROM ti").await?;
     assert_eq!(count, [6]);
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+/// `FROM DUAL` in a subquery is no table (type_year, having: 1146 "Table 'db.dual'
+/// doesn't exist" from Strata); a quoted `` `dual` `` stays a table name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dual_inside_a_subquery_reads_no_table() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fdu", "fduref").await?;
+    let tables = [("ty", "id INT, a YEAR", ALL_NODES)];
+    let rows = ["INSERT INTO ty VALUES (1, 2000), (2, 2001), (3, 1999), (4, 2000)"];
+    create_on_both(&mut strata, &mut reference, &tables, &rows).await?;
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            (
+                "SELECT id, a FROM ty WHERE a = (SELECT 2000 FROM dual WHERE 1) ORDER BY id",
+                true,
+            ),
+            (
+                "SELECT id, (SELECT 0 FROM DUAL WHERE ty.id = ty.id) AS amount FROM ty \
+                 WHERE a = 2000 HAVING amount > 0 ORDER BY id",
+                true,
+            ),
+            (
+                "SELECT id FROM ty WHERE id IN (SELECT 1 FROM DUAL UNION SELECT 3 FROM Dual) \
+                 ORDER BY id",
+                true,
+            ),
+            ("SELECT (SELECT 2000 FROM dual) AS y", true),
+            (
+                "SELECT COUNT(*) FROM ty WHERE EXISTS (SELECT 1 FROM DUAL)",
+                true,
+            ),
+        ],
+    )
+    .await?;
+    // A quoted `dual` is an ordinary (here missing) table, as in MariaDB.
+    let missing = run(
+        &mut strata,
+        "SELECT id FROM ty WHERE id IN (SELECT 1 FROM `dual`)",
+    )
+    .await?;
+    assert_eq!(missing.error_code(), Some(1146), "{missing:?}");
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
+/// What MariaDB answers but no data node can: CHECK TABLE of a view (views are the
+/// compute node's; check: 1347 before) and INSERT IGNORE of a sharding-key value MariaDB
+/// truncates to something Strata cannot read (type_date: 1292 before) are refused.
+/// Without IGNORE the value is MariaDB's own 1292.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_no_data_node_can_answer_is_refused_not_misreported() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fdr", "fdrref").await?;
+    let tables = [
+        ("tc", "id INT, b INT", ALL_NODES),
+        (
+            "td",
+            "id INT, f1 DATE, KEY (f1)",
+            "SHARD BY functiontype 'auto_crc32' USING COLUMN 'f1' ON DATANODE '1-4'",
+        ),
+    ];
+    let rows = ["INSERT INTO tc VALUES (1, 1), (2, 2)"];
+    create_on_both(&mut strata, &mut reference, &tables, &rows).await?;
+    for conn in [&mut strata, &mut reference] {
+        conn.query_drop("CREATE VIEW vc AS SELECT * FROM tc")
+            .await?;
+    }
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            ("INSERT INTO td VALUES (1, '2010-10-10 15:foobar')", false),
+            ("INSERT IGNORE INTO td VALUES (2, '2010-10-10')", false),
+            ("SELECT id, f1 FROM td ORDER BY id", true),
+        ],
+    )
+    .await?;
+    // Tables alone are checked (the databases' names differ, so not compared).
+    let checked: Vec<(String, String, String, String)> = strata.query("CHECK TABLE tc").await?;
+    assert_eq!(checked.len(), 1, "{checked:?}");
+    assert_eq!(checked[0].3, "OK", "{checked:?}");
+    for sql in [
+        "CHECK TABLE vc, tc",
+        "CHECK TABLE tc, vc",
+        "ANALYZE TABLE vc",
+        "INSERT IGNORE INTO td VALUES (3, '2010-10-10 15:foobar')",
+    ] {
+        let refused = run(&mut strata, sql).await?;
+        assert_eq!(
+            refused.error_code(),
+            Some(ER_NOT_SUPPORTED_YET),
+            "{sql}: {refused:?}"
+        );
+    }
+    let count: Vec<u32> = strata.query("SELECT COUNT(*) FROM td").await?;
+    assert_eq!(count, [1]);
     drop_and_shut_down(node, &mut strata, &db).await
 }

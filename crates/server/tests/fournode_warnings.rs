@@ -54,3 +54,37 @@ async fn show_warnings_reads_the_nodes_the_statement_ran_on() -> TestResult {
     assert_eq!(codes(&mut strata, "SHOW ERRORS").await?, Vec::<u32>::new());
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+/// DDL run alike on every node gets the same notes from each (`YEAR(2)` deprecated, a
+/// duplicate index): MariaDB reports them once (type_year, check showed them 4 times).
+/// Warnings about rows (an ALTER converting each node's rows) stay every node's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_notes_alike_on_every_node_are_reported_once() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnd", "fndref").await?;
+    let statements = [
+        format!("CREATE TABLE y2 (id INT, y YEAR(2)) {ALL_NODES}"),
+        format!("CREATE TABLE dk (id INT, n INT, KEY (n), KEY (n)) {ALL_NODES}"),
+        "ALTER TABLE dk ADD KEY (n)".to_string(),
+        format!("CREATE TABLE IF NOT EXISTS y2 (id INT) {ALL_NODES}"),
+    ];
+    for sql in &statements {
+        let plain = sql.replace(ALL_NODES, "");
+        reference.query_drop(plain.as_str()).await?;
+        let want = codes(&mut reference, "SHOW WARNINGS").await?;
+        let want_count: Vec<u32> = reference.query("SELECT @@warning_count").await?;
+        strata.query_drop(sql.as_str()).await?;
+        assert_eq!(codes(&mut strata, "SHOW WARNINGS").await?, want, "{sql}");
+        let count: Vec<u32> = strata.query("SELECT @@warning_count").await?;
+        assert_eq!(count, want_count, "{sql}");
+    }
+    // Rows on each node truncated by the ALTER: one warning per row, as in MariaDB.
+    for c in [&mut strata, &mut reference] {
+        c.query_drop("SET sql_mode = ''").await?;
+        c.query_drop("INSERT INTO dk VALUES (1, 300), (2, 400), (3, 500), (4, 600)")
+            .await?;
+        c.query_drop("ALTER TABLE dk MODIFY n TINYINT").await?;
+    }
+    let got = codes(&mut strata, "SHOW WARNINGS").await?;
+    assert_eq!(got, codes(&mut reference, "SHOW WARNINGS").await?);
+    drop_and_shut_down(node, &mut strata, &db).await
+}

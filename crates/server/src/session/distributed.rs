@@ -209,7 +209,13 @@ impl Session {
             }
             _ => None,
         };
-        self.statement.warnings = super::warnings::read_warnings(&mut leases, &result.oks).await;
+        let mut result = result;
+        self.statement.warnings = super::warnings::read_warnings(
+            &mut leases,
+            &mut result.oks,
+            write.kind == WriteKind::DdlFanOut,
+        )
+        .await;
         self.give_back(leases).await;
         let dnid_of = |node: usize| write.parts.get(node).map_or(DataNodeId::new(0), |p| p.dnid);
         let Some((node, first)) = result.failures.first() else {

@@ -13,25 +13,47 @@ use strata_sql::Limit;
 pub(super) type Diagnostics = (Vec<ColumnDef>, strata_backend::TextRows);
 
 /// The warnings of the nodes of a write (`oks` indexes `leases`) that reported some,
-/// read before anything else runs on their connections; None when none did.
+/// read before anything else runs on their connections; None when none did. When
+/// `same_statement` (DDL run alike on every node) and every node gave the same list of
+/// notes, the notes are the statement's, not its rows' (`YEAR(2)` is deprecated, a
+/// duplicate index): MariaDB reports them once, so one copy is kept and the other
+/// nodes' OK counts are zeroed. Warnings (a converted row) may be alike by chance (one
+/// row per node, each `at row 1`) and stay every node's.
 pub(super) async fn read_warnings(
     leases: &mut [Lease],
-    oks: &[(usize, OkPacket)],
+    oks: &mut [(usize, OkPacket)],
+    same_statement: bool,
 ) -> Option<Diagnostics> {
-    let mut read: Option<Diagnostics> = None;
-    for (node, ok) in oks {
+    let mut columns = None;
+    let mut lists: Vec<strata_backend::TextRows> = Vec::new();
+    for (node, ok) in oks.iter() {
         let Some(lease) = leases.get_mut(*node).filter(|_| ok.warnings > 0) else {
             continue;
         };
         match lease.query_result("SHOW WARNINGS").await {
-            Ok((columns, rows)) => read
-                .get_or_insert_with(|| (columns, Vec::new()))
-                .1
-                .extend(rows),
+            Ok((c, rows)) => {
+                columns.get_or_insert(c);
+                lists.push(rows);
+            }
             Err(e) => tracing::debug!(error = %e, "warnings of a write not read"),
         }
     }
-    read
+    let columns = columns?;
+    let alike = same_statement
+        && lists.len() == oks.len()
+        && lists.len() > 1
+        && lists.windows(2).all(|w| w[0] == w[1])
+        && lists
+            .iter()
+            .flatten()
+            .all(|r| r.first().and_then(|l| l.as_deref()) == Some("Note"));
+    if alike {
+        for (_, ok) in oks.iter_mut().skip(1) {
+            ok.warnings = 0;
+        }
+        lists.truncate(1);
+    }
+    Some((columns, lists.into_iter().flatten().collect()))
 }
 
 use super::{Answer, Session, SessionError};
