@@ -404,16 +404,14 @@ fn check_alter(op: &AlterTableOperation, table: &crate::scope::TableRef) -> Resu
             if !is_key(&new_name.value) {
                 return refuse("renaming");
             }
-            same_key_type(&data_type.to_string(), options, key_type, table, column)
+            same_key_type(data_type, options, key_type, table, column)
         }
         AlterTableOperation::ModifyColumn {
             col_name,
             data_type,
             options,
             ..
-        } if is_key(&col_name.value) => {
-            same_key_type(&data_type.to_string(), options, key_type, table, column)
-        }
+        } if is_key(&col_name.value) => same_key_type(data_type, options, key_type, table, column),
         _ => Ok(()),
     }
 }
@@ -722,18 +720,10 @@ impl<'c> ColumnSet<'c> {
 
     /// The key type of a column.
     fn key_type(&self, def: &ColumnDef) -> Result<KeyType, PlanError> {
-        let mut collation = None;
-        let mut charset = None;
-        for o in &def.options {
-            match &o.option {
-                ColumnOption::Collation(c) => collation = Some(c.to_string().to_ascii_lowercase()),
-                ColumnOption::CharacterSet(c) => charset = Some(c.to_string().to_ascii_lowercase()),
-                _ => {}
-            }
-        }
-        let collation = collation.or_else(|| charset.map(|c| default_collation(&c)));
+        let (type_text, collation) =
+            key_column_type(&def.data_type, def.options.iter().map(|o| &o.option));
         key_type_of(
-            &def.data_type.to_string(),
+            &type_text,
             collation.as_deref(),
             self.table_collation.as_deref(),
         )

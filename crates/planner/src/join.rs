@@ -204,6 +204,33 @@ fn unknown_column(name: &str) -> PlanError {
     ))
 }
 
+/// MariaDB's 1054 for an ON condition of join `j` naming a column of a table joined
+/// after it (its name is not in scope yet): the first such column, as written.
+fn later_column(tables: &Tables, c: &Expr, j: usize) -> PlanError {
+    let mut written = None;
+    let _ = sqlparser::ast::visit_expressions(c, |e| {
+        if let Ok(Some((t, _))) = tables.column(e) {
+            if t > j {
+                written = Some(match e {
+                    Expr::CompoundIdentifier(parts) => parts
+                        .iter()
+                        .map(|p| p.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    other => other.to_string(),
+                });
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    PlanError::Statement {
+        code: 1054,
+        sqlstate: "42S22",
+        message: format!("Unknown column '{}' in 'ON'", written.unwrap_or_default()),
+    }
+}
+
 /// A join of the rows so far with the table of the same index, before its keys are
 /// known.
 #[derive(Debug, Default)]
@@ -572,7 +599,7 @@ fn place_on(tables: &mut Tables, steps: &mut [Step], j: usize, c: Expr) -> Resul
         return Ok(());
     }
     Err(if used.iter().any(|&t| t > j) {
-        PlanError::Parse("Unknown column in 'on clause'".into())
+        later_column(tables, &c, j)
     } else if used.len() == 1 {
         PlanError::unsupported(
             "ON conditions of a LEFT JOIN on the preserved table alone, across data nodes",

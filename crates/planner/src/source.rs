@@ -20,7 +20,10 @@ use crate::literal::sql_literal;
 
 mod dialect;
 mod dual;
+mod mariadb_grammar;
 mod mariadb_only;
+
+pub(crate) use mariadb_grammar::is_binary_attribute;
 
 /// Routing asked for by a `/*!strata:...*/` (or `/*!hotdb:...*/`) hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,9 +349,12 @@ pub(crate) fn ident_name(ident: &sqlparser::ast::Ident) -> String {
 /// where the two differ), keeping string literals as written.
 pub(crate) fn parse_one(text: &str) -> Result<Statement, PlanError> {
     let dialect = dialect::MariaDbDialect::new();
-    let mut statements = Parser::new(&dialect)
-        .with_options(ParserOptions::new().with_unescape(false))
-        .try_with_sql(text)
+    let mut statements = mariadb_grammar::tokenize(&dialect, text)
+        .map(|tokens| {
+            Parser::new(&dialect)
+                .with_options(ParserOptions::new().with_unescape(false))
+                .with_tokens_with_locations(tokens)
+        })
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| {
             let msg = e.to_string();

@@ -2,6 +2,35 @@
 
 use super::*;
 
+/// A column's type text and collation name for [`key_type_of`]: `COLLATE` names the
+/// collation, `CHARACTER SET` gives its default one, and with the `BINARY` attribute
+/// both go into the type text, which `KeyType::from_column_definition` reads as MariaDB
+/// does (the binary collation of the column's, else the table's, character set).
+pub(super) fn key_column_type<'o>(
+    data_type: &sqlparser::ast::DataType,
+    options: impl Iterator<Item = &'o ColumnOption>,
+) -> (String, Option<String>) {
+    let (mut collation, mut charset, mut binary) = (None, None, false);
+    for o in options {
+        match o {
+            ColumnOption::Collation(c) => collation = Some(c.to_string().to_ascii_lowercase()),
+            ColumnOption::CharacterSet(c) => charset = Some(c.to_string().to_ascii_lowercase()),
+            o if crate::source::is_binary_attribute(o) => binary = true,
+            _ => {}
+        }
+    }
+    if !binary {
+        let collation = collation.or_else(|| charset.map(|c| default_collation(&c)));
+        return (data_type.to_string(), collation);
+    }
+    let mut text = data_type.to_string();
+    if let Some(cs) = charset {
+        text.push_str(&format!(" CHARACTER SET {cs}"));
+    }
+    text.push_str(" BINARY");
+    (text, collation)
+}
+
 /// The change that forgets a table's recorded keys.
 pub(super) fn forget_keys(table: &crate::scope::TableRef) -> CatalogChange {
     CatalogChange::ForgetUniqueKeys {
@@ -123,21 +152,18 @@ pub(super) fn key_part(part: &IndexColumn) -> String {
 }
 
 pub(super) fn same_key_type(
-    type_text: &str,
+    data_type: &sqlparser::ast::DataType,
     options: &[ColumnOption],
     current: &KeyType,
     table: &crate::scope::TableRef,
     column: &str,
 ) -> Result<(), PlanError> {
-    let collation = options.iter().find_map(|o| match o {
-        ColumnOption::Collation(c) => Some(c.to_string()),
-        _ => None,
-    });
     let current_collation = match current {
         KeyType::String { collation, .. } => Some(collation.as_str()),
         _ => None,
     };
-    let new = key_type_of(type_text, collation.as_deref(), current_collation)?;
+    let (type_text, collation) = key_column_type(data_type, options.iter());
+    let new = key_type_of(&type_text, collation.as_deref(), current_collation)?;
     // A new width would clip stored keys (narrower) or let new rows route by values the
     // catalog's width clamps (wider). A key type whose width the catalog does not know
     // (recorded before widths were kept) compares without it, as it did then.
@@ -208,6 +234,41 @@ mod tests {
             panic!("not a CREATE TABLE: {sql}");
         };
         auto_increment_per_group(&ct, "b")
+    }
+
+    #[test]
+    fn a_columns_binary_attribute_makes_its_key_collation_binary() {
+        let sql = "CREATE TABLE t (a CHAR(10) BINARY, b VARCHAR(5) CHARSET latin1 BINARY, \
+                   c VARCHAR(5) CHARSET latin1, d CHAR(3) binary COLLATE utf8mb4_bin)";
+        let Ok(Statement::CreateTable(ct)) = parse_one(sql) else {
+            panic!("not a CREATE TABLE: {sql}");
+        };
+        let collations: Vec<String> = ct
+            .columns
+            .iter()
+            .map(|c| {
+                let (text, collation) =
+                    key_column_type(&c.data_type, c.options.iter().map(|o| &o.option));
+                match key_type_of(&text, collation.as_deref(), None) {
+                    Ok(KeyType::String { collation, .. }) => collation,
+                    other => panic!("{}: {other:?}", c.name),
+                }
+            })
+            .collect();
+        assert_eq!(
+            collations,
+            [
+                "utf8mb4_bin",
+                "latin1_bin",
+                "latin1_swedish_ci",
+                "utf8mb4_bin"
+            ]
+        );
+        let (text, _) = key_column_type(&ct.columns[0].data_type, std::iter::empty());
+        assert!(matches!(
+            key_type_of(&text, None, Some("latin1")),
+            Ok(KeyType::String { collation, .. }) if collation == "latin1_swedish_ci"
+        ));
     }
 
     #[test]

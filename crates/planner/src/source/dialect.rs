@@ -127,7 +127,7 @@ fn cast(parser: &mut Parser) -> Result<Expr, ParserError> {
     parser.expect_token(&Token::LParen)?;
     let expr = Box::new(parser.parse_expr()?);
     parser.expect_keyword_is(Keyword::AS)?;
-    let data_type = parser.parse_data_type()?;
+    let data_type = super::mariadb_grammar::cast_type(parser)?;
     let charset = charset(parser)?;
     parser.expect_token(&Token::RParen)?;
     Ok(match charset {
@@ -156,7 +156,7 @@ fn convert(parser: &mut Parser) -> Result<Expr, ParserError> {
         (None, Some(parser.parse_object_name(false)?))
     } else {
         parser.expect_token(&Token::Comma)?;
-        let data_type = parser.parse_data_type()?;
+        let data_type = super::mariadb_grammar::cast_type(parser)?;
         (Some(data_type), charset(parser)?)
     };
     parser.expect_token(&Token::RParen)?;
@@ -302,18 +302,22 @@ fn alter_table(parser: &mut Parser) -> Result<Statement, ParserError> {
     let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
     let name = parser.parse_object_name(false)?;
     let operations = parser.parse_comma_separated(|p| {
+        if let Some(read) = super::mariadb_grammar::alter_operations(p) {
+            return read;
+        }
         let drop_key = is_word(&p.peek_token().token, Keyword::DROP)
             && is_word(&p.peek_nth_token(1).token, Keyword::KEY);
         if drop_key {
             p.next_token();
             p.next_token();
-            Ok(AlterTableOperation::DropIndex {
+            Ok(vec![AlterTableOperation::DropIndex {
                 name: p.parse_identifier()?,
-            })
+            }])
         } else {
-            p.parse_alter_table_operation()
+            p.parse_alter_table_operation().map(|op| vec![op])
         }
     })?;
+    let operations = operations.into_iter().flatten().collect();
     Ok(Statement::AlterTable {
         name,
         if_exists,
@@ -651,7 +655,7 @@ impl Dialect for MariaDbDialect {
         } else if parser.parse_keywords(&[Keyword::UNIQUE, Keyword::KEY]) {
             false
         } else {
-            return Ok(None);
+            return super::mariadb_grammar::column_option(parser);
         };
         Ok(Some(Ok(Some(ColumnOption::Unique {
             is_primary,
