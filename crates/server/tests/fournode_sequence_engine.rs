@@ -187,3 +187,41 @@ async fn writes_to_a_sequence_engine_table_are_refused_as_mariadb_refuses_them()
     );
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_lock_tables_a_sequence_engine_table_is_not_read_behind_the_locks() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fsl", "fslref").await?;
+    // The session's home data node holds one of these alone: LOCK TABLES takes it there.
+    for n in 1..=4 {
+        strata
+            .query_drop(format!(
+                "CREATE TABLE v{n} (id INT PRIMARY KEY) SHARD BY VERTICAL ON DATANODE '{n}'"
+            ))
+            .await?;
+    }
+    let mut locked = None;
+    for n in 1..=4 {
+        if run(&mut strata, &format!("LOCK TABLES v{n} READ"))
+            .await?
+            .error_code()
+            .is_none()
+        {
+            locked = Some(n);
+            break;
+        }
+    }
+    assert!(locked.is_some(), "no LOCK TABLES ran");
+    reference.query_drop("CREATE TABLE v (id INT)").await?;
+    reference.query_drop("LOCK TABLES v READ").await?;
+    let expected = run(&mut reference, "SELECT * FROM seq_1_to_3").await?;
+    let got = run(&mut strata, "SELECT * FROM seq_1_to_3").await?;
+    // MariaDB: 1100 (not locked); Strata answers that or refuses, never rows.
+    assert_eq!(expected.error_code(), Some(1100), "{expected:?}");
+    assert!(
+        matches!(got.error_code(), Some(1100) | Some(1235)),
+        "{got:?}"
+    );
+    reference.query_drop("UNLOCK TABLES").await?;
+    strata.query_drop("UNLOCK TABLES").await?;
+    drop_and_shut_down(node, &mut strata, &db).await
+}
