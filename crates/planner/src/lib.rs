@@ -216,6 +216,7 @@ fn plan_source(
             return Ok(planned);
         }
     }
+    sequence_engine::refuse_writes(src.sql, ctx, catalog)?;
     if let Some(planned) = sequence::plan(src, ctx, catalog)? {
         return Ok(planned);
     }

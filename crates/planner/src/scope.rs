@@ -145,10 +145,18 @@ impl Resolver<'_> {
                     message: format!("'{db}.{table}' is not of type 'BASE TABLE'"),
                 });
             }
-            if crate::sequence_engine::is_sequence_engine_table(&table) {
-                return Err(PlanError::unsupported(format!(
-                    "the Sequence engine's table '{table}' in a database over several data nodes"
-                )));
+            // MariaDB's Sequence engine makes these up on every data node alike.
+            if let Some(info) = crate::sequence_engine::table(self.catalog, &db, &table) {
+                let placement = Placement::Global {
+                    nodes: info.data_nodes.clone(),
+                };
+                return Ok(TableRef {
+                    db,
+                    name: table,
+                    qualifier,
+                    info,
+                    placement,
+                });
             }
             return Err(PlanError::UnknownTable { db, table });
         };

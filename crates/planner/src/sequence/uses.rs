@@ -192,7 +192,7 @@ fn decide(
             Some(info) => on_node &= info.data_nodes == [dnid],
             None if catalog.view(db, &t.name).is_some() => on_node = false,
             // MariaDB's SEQUENCE engine tables (`seq_1_to_10`) are on every node.
-            None if is_sequence_engine_table(&t.name) => {}
+            None if crate::sequence_engine::is_sequence_engine_table(&t.name) => {}
             // Taking values for a statement that then fails to find its table would
             // consume them where MariaDB does not.
             None => {
@@ -270,21 +270,4 @@ fn in_rows_only(text: &str, refs: &[SequenceUse]) -> bool {
         refs.iter()
             .all(|r| r.span.start >= from && r.span.end <= rows_to)
     })
-}
-
-/// True for the tables MariaDB's SEQUENCE engine makes up on every server:
-/// `seq_<from>_to_<to>` and `seq_<from>_to_<to>_step_<step>`.
-fn is_sequence_engine_table(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("seq_") else {
-        return false;
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let (range, step) = match rest.split_once("_step_") {
-        Some((range, step)) => (range, Some(step)),
-        None => (rest, None),
-    };
-    range
-        .split_once("_to_")
-        .is_some_and(|(from, to)| digits(from) && digits(to))
-        && step.is_none_or(digits)
 }

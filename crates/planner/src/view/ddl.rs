@@ -229,7 +229,8 @@ fn probe(
         {
             continue;
         }
-        let Some(info) = catalog.table(&tdb, &table) else {
+        let Some(info) = crate::sequence_engine::catalog_or_sequence_table(catalog, &tdb, &table)
+        else {
             return Ok(None);
         };
         nodes.retain(|n| info.data_nodes.contains(n));
@@ -524,10 +525,10 @@ fn from_tables(
                     .map_or(db.to_string(), |i| i.value.clone()),
                 _ => db.to_string(),
             };
-            let columns = catalog
-                .table(&table_db, &table)
-                .map(|t| t.columns.clone())
-                .filter(|c| !c.is_empty());
+            let columns =
+                crate::sequence_engine::catalog_or_sequence_table(catalog, &table_db, &table)
+                    .map(|t| t.columns.clone())
+                    .filter(|c| !c.is_empty());
             out.push((qualifier, columns));
         }
         TableFactor::Derived { alias, .. } => out.push((
