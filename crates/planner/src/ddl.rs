@@ -426,7 +426,7 @@ pub(crate) fn plan_create(
 ) -> Result<Planned, PlanError> {
     let resolver = Resolver::new(ctx, catalog);
     if ct.temporary {
-        return temporary::plan_create(ct, create_sql, &resolver, catalog);
+        return temporary::plan_create(ct, create_sql, &resolver, ctx, catalog);
     }
     let (db, name) = resolver.names(&ct.name)?;
     let dbinfo = catalog
@@ -561,9 +561,15 @@ pub(crate) fn plan_create(
             let [node] = nodes[..] else {
                 return Err(refusal);
             };
-            let plan =
-                crate::materialize::create_table_select(&create_sql, query, node, ctx, catalog)
-                    .ok_or(refusal)?;
+            let plan = crate::materialize::create_table_select(
+                &create_sql,
+                query,
+                node,
+                false,
+                ctx,
+                catalog,
+            )
+            .ok_or(refusal)?;
             materialized = Some(plan);
         }
     }

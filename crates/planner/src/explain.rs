@@ -121,8 +121,13 @@ fn nodes_of(plan: &Plan) -> Vec<(usize, String)> {
             let mut out = vec![(
                 0,
                 format!(
-                    "Materialize(dnid {}: the statement runs there over temporary copies of its tables, dropped after it)",
-                    m.dnid
+                    "Materialize(dnid {}: the statement runs there{} over temporary copies of its tables, dropped after it)",
+                    m.dnid,
+                    if m.on_session {
+                        ", on the session's connection holding its temporary tables,"
+                    } else {
+                        ""
+                    }
                 ),
             )];
             for copy in &m.copies {
@@ -134,7 +139,12 @@ fn nodes_of(plan: &Plan) -> Vec<(usize, String)> {
                     .join(",");
                 out.push((
                     1,
-                    if copy.in_place {
+                    if copy.in_place && m.on_session {
+                        format!(
+                            "Copy {}.{}: complete on dnid {}, read in place",
+                            copy.db, copy.table, m.dnid
+                        )
+                    } else if copy.in_place {
                         format!(
                             "Copy {}.{}: complete on dnid {}, read in place (copied from dnid {from} inside a transaction)",
                             copy.db, copy.table, m.dnid

@@ -23,7 +23,7 @@ use crate::error::PlanError;
 use crate::exprs::calls_any;
 use crate::keys::Placement;
 use crate::plan::{Materialize, Plan, TableCopy};
-use crate::scope::{query_scope, Resolver, SYSTEM_SCHEMAS};
+use crate::scope::{query_scope, Resolver, Scope, SYSTEM_SCHEMAS};
 use crate::source::Source;
 
 /// Functions whose value is the state of the connection that evaluates them (the
@@ -88,10 +88,12 @@ pub(crate) fn plan(
 /// a data node) of a new table on `node` alone whose SELECT reads rows elsewhere: run
 /// on `node` over copies of the tables it reads, so MariaDB itself derives the new
 /// table's columns and fills it, in one statement that creates nothing when it fails.
+/// A `temporary` table is made on the session's own connection to `node`.
 pub(crate) fn create_table_select(
     create_sql: &str,
     query: &Query,
     node: DataNodeId,
+    temporary: bool,
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Option<Materialize> {
@@ -101,6 +103,7 @@ pub(crate) fn create_table_select(
     }
     let mut plan = plan_query(query, create_sql.to_string(), Some(node), ctx, catalog)?;
     plan.creates_table = true;
+    plan.on_session |= temporary;
     Some(plan)
 }
 
@@ -115,6 +118,41 @@ fn plan_query(
 ) -> Option<Materialize> {
     let resolver = Resolver::new(ctx, catalog);
     let scope = query_scope(query, &resolver).ok()?;
+    plan_scope(&scope, sql, forced, ctx, catalog)
+}
+
+/// An UPDATE or DELETE (`src`, its tables in `scope`) that writes only the session's
+/// temporary tables and reads tables on other data nodes: run as sent on the session's
+/// own connection to the temporary tables' node over copies of the tables it reads
+/// (the written tables are read and written in place), answering with the node's OK
+/// packet. None when it may not run that way.
+pub(crate) fn temporary_write(
+    src: &Source<'_>,
+    scope: &Scope,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Materialize> {
+    if !text_allows(src) || src.hint.is_some() {
+        return None;
+    }
+    let sql = src.forward_text(ctx.params).into_owned();
+    let mut plan = plan_scope(scope, sql, None, ctx, catalog)?;
+    if !plan.on_session {
+        return None;
+    }
+    plan.creates_table = true;
+    Some(plan)
+}
+
+/// The plan of the statement `sql` over the tables of `scope`, run on `forced` (else
+/// the node holding complete copies of the most of its tables).
+fn plan_scope(
+    scope: &Scope,
+    sql: String,
+    forced: Option<DataNodeId>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<Materialize> {
     // Every reference, in statement order (a self-join counts twice for the choice).
     let refs: Vec<(&str, &str, &Placement)> = scope
         .tables()
@@ -144,6 +182,21 @@ fn plan_query(
         });
     }
     let candidates = candidates?;
+    // The session's temporary tables are on its own connection to one node: the
+    // statement runs there, on that connection.
+    let mut temporary = None;
+    for (db, name, _) in &refs {
+        if let Some(node) = catalog.temporary_table(db, name) {
+            if temporary.is_some_and(|t| t != node) {
+                return None;
+            }
+            temporary = Some(node);
+        }
+    }
+    let forced = match (forced, temporary) {
+        (Some(f), Some(t)) if f != t => return None,
+        (f, t) => f.or(t),
+    };
     let complete = |n: DataNodeId, p: &Placement| match p {
         Placement::Global { nodes } => nodes.contains(&n),
         Placement::Vertical { node } => *node == n,
@@ -181,6 +234,7 @@ fn plan_query(
         sql,
         creates_table: false,
         lock: None,
+        on_session: temporary.is_some(),
     })
 }
 

@@ -53,7 +53,13 @@ pub(crate) fn plan_modify(
     ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Plan, PlanError> {
-    match plan_in_place(src, &stmt, ctx, catalog) {
+    let planned = plan_in_place(src, &stmt, ctx, catalog);
+    if matches!(planned, Err(PlanError::Unsupported(_))) {
+        if let Some(m) = temporary_target(src, &stmt, ctx, catalog) {
+            return Ok(Plan::Materialize(m));
+        }
+    }
+    match planned {
         Err(refusal @ PlanError::Unsupported(_)) if crate::multi_table::applies(&stmt) => {
             crate::multi_table::plan(src, &stmt, ctx, catalog, refusal)
         }
@@ -67,6 +73,36 @@ pub(crate) fn plan_modify(
         }
         other => other,
     }
+}
+
+/// An UPDATE or DELETE that writes only the session's temporary tables (on its own
+/// connection to one node) and reads tables elsewhere: run there over copies of what
+/// it reads ([`crate::materialize::temporary_write`]).
+fn temporary_target(
+    src: &Source<'_>,
+    stmt: &Statement,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Option<crate::plan::Materialize> {
+    let m = describe(stmt, src).ok()?;
+    let resolver = Resolver::new(ctx, catalog);
+    let others: Vec<&Expr> = m.assignments.iter().map(|(_, v)| *v).collect();
+    let scope = dml_scope(&m.from, m.selection, &others, &resolver).ok()?;
+    let temporary = |name: &ObjectName| {
+        target_table(&scope, name, &resolver)
+            .is_ok_and(|t| catalog.temporary_table(&t.db, &t.name).is_some())
+    };
+    if m.targets.is_empty() || !m.targets.iter().all(temporary) || mentions_dnid_text(src) {
+        return None;
+    }
+    crate::materialize::temporary_write(src, &scope, ctx, catalog)
+}
+
+/// True when the statement's text names `DNID` (a Strata condition no node knows).
+fn mentions_dnid_text(src: &Source<'_>) -> bool {
+    src.tokens
+        .iter()
+        .any(|t| t.kind.is_code() && t.is_keyword(src.sql, "DNID"))
 }
 
 /// Plans an UPDATE or DELETE on the data nodes that hold its rows.

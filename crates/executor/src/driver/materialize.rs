@@ -8,8 +8,12 @@
 //!
 //! Any failure discards the scratch connection (closing it drops whatever temporary
 //! table it holds), so nothing is left behind and nothing half-built is pooled; a
-//! source whose rows were not all read is drained.
+//! source whose rows were not all read is drained. A plan over the session's temporary
+//! tables (`on_session`) runs on the session's own connection instead, which holds
+//! them: its copies are dropped and its character set restored after a failure too,
+//! and it is discarded only when that fails.
 
+use strata_planner::plan::quote_ident;
 use strata_planner::{Materialize, TableCopy};
 use strata_protocol::packets::decode_text_row;
 use strata_protocol::{codes, MysqlError};
@@ -18,7 +22,7 @@ use super::{no_result_set, NodeIo, NodeReply, QueryOutcome, RowSink};
 use crate::error::MergeError;
 use crate::materialize::{
     copy_columns, read_statement, temporary_table, CopyColumn, InsertBatch, COLUMNS_READ_MODE,
-    DEFINITION_READ_MODE,
+    DEFINITION_READ_MODE, WRITE_MODE,
 };
 
 /// The run-time settings of a materialize plan.
@@ -36,8 +40,10 @@ pub struct MaterializeOptions {
 }
 
 /// Runs `plan` on `io`: positions `0..n` are `plan.sources(in_transaction)`, position
-/// `n` the scratch connection to `plan.dnid`. `io.discard(n)` is called when the
-/// scratch connection must not be reused.
+/// `n` the connection to `plan.dnid` that runs the statement. `io.discard(n)` is called
+/// when that connection must not be reused: a scratch connection after any failure; the
+/// session's own connection (`plan.on_session`) only when its copies could not be
+/// dropped (it is cleaned up instead, as it holds the client's temporary tables).
 pub async fn run_materialize<I: NodeIo, S: RowSink>(
     io: &mut I,
     plan: &Materialize,
@@ -46,15 +52,21 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
 ) -> Result<QueryOutcome, S::Error> {
     let sources = plan.sources(options.in_transaction);
     let scratch = sources.len();
-    let mut created: Vec<String> = Vec::new();
+    let mut run = Run {
+        scratch,
+        created: Vec::new(),
+        names: None,
+        on_session: plan.on_session,
+    };
     let mut copied = 0u64;
     let switch_names =
         options.session_names.is_some() && plan.copies_run(options.in_transaction).next().is_some();
     if switch_names {
         if let Err(e) = execute(io, scratch, "SET NAMES utf8mb4").await {
-            io.discard(scratch);
+            run.abandon(io).await;
             return Ok(QueryOutcome::FailedBeforeColumns(e));
         }
+        run.names = options.session_names.clone();
     }
     for copy in plan.copies_run(options.in_transaction) {
         let at: Vec<usize> = copy
@@ -62,50 +74,44 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
             .iter()
             .filter_map(|d| sources.iter().position(|s| s == d))
             .collect();
-        let result = copy_table(
-            io,
-            copy,
-            &at,
-            scratch,
-            &mut created,
-            &mut copied,
-            options.max_rows,
-            plan,
-        )
-        .await;
+        let limit = (&mut copied, options.max_rows);
+        let result = copy_table(io, copy, &at, &mut run, limit, plan).await;
         if let Err(e) = result {
-            io.discard(scratch);
+            run.abandon(io).await;
             return Ok(QueryOutcome::FailedBeforeColumns(e));
         }
     }
-    if let (true, Some(names)) = (switch_names, &options.session_names) {
-        if let Err(e) = execute(io, scratch, names).await {
-            io.discard(scratch);
+    if let Some(names) = run.names.clone() {
+        if let Err(e) = execute(io, scratch, &names).await {
+            run.abandon(io).await;
             return Ok(QueryOutcome::FailedBeforeColumns(e));
         }
+        run.names = None;
     }
     if let Err(e) = io.send(scratch, &[&plan.sql]).await {
-        io.discard(scratch);
+        run.abandon(io).await;
         return Ok(QueryOutcome::FailedBeforeColumns(e));
     }
     let columns = match io.read_reply(scratch).await {
         Ok(NodeReply::Rows(columns)) if !plan.creates_table => columns,
         Ok(NodeReply::Ok(ok)) if plan.creates_table => {
-            if drop_tables(io, scratch, &created).await.is_err() {
-                io.discard(scratch);
-            }
+            run.finish(io).await;
             return Ok(QueryOutcome::Wrote(ok));
         }
-        Ok(_) => {
-            io.discard(scratch);
+        Ok(reply) => {
+            if matches!(reply, NodeReply::Rows(_)) {
+                io.drain(scratch).await;
+            }
+            run.abandon(io).await;
             return Ok(QueryOutcome::FailedBeforeColumns(no_result_set()));
         }
         Err(e) => {
-            io.discard(scratch);
+            run.abandon(io).await;
             return Ok(QueryOutcome::FailedBeforeColumns(e));
         }
     };
     if let Err(e) = sink.columns(&columns).await {
+        // The client is gone; the connection's result was not read.
         io.discard(scratch);
         return Err(e);
     }
@@ -113,6 +119,11 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
         match io.next_row(scratch).await {
             Ok(Some(row)) => {
                 if let Err(e) = sink.row(row).await {
+                    if e.is_ok() {
+                        // The sink refused a row: the rest of the result is read
+                        // before the connection is cleaned up.
+                        io.drain(scratch).await;
+                    }
                     break Err(e);
                 }
             }
@@ -122,13 +133,12 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
     };
     match outcome {
         Ok(()) => {
-            if drop_tables(io, scratch, &created).await.is_err() {
-                io.discard(scratch);
-            }
+            run.finish(io).await;
             Ok(QueryOutcome::Done { warnings: 0 })
         }
         Err(Ok(e)) => {
-            io.discard(scratch);
+            // The node's ERR ended its result: the connection is between statements.
+            run.abandon(io).await;
             Ok(QueryOutcome::FailedAfterColumns(e))
         }
         Err(Err(fatal)) => {
@@ -138,23 +148,81 @@ pub async fn run_materialize<I: NodeIo, S: RowSink>(
     }
 }
 
-/// Creates `copy`'s temporary table on `scratch` and fills it from the positions `at`.
-#[allow(clippy::too_many_arguments)]
+/// What a run left on the connection that runs the statement.
+struct Run {
+    /// Its plan position.
+    scratch: usize,
+    /// The temporary tables created there, qualified.
+    created: Vec<String>,
+    /// The `SET NAMES` that restores the session's character set, while it is switched.
+    names: Option<String>,
+    /// The connection is the session's own (see [`Materialize::on_session`]).
+    on_session: bool,
+}
+
+impl Run {
+    /// After the statement: the copies are dropped (a connection that cannot drop them
+    /// is not reused).
+    async fn finish<I: NodeIo>(&mut self, io: &mut I) {
+        if drop_tables(io, self.scratch, &self.created).await.is_err() {
+            io.discard(self.scratch);
+        }
+        self.created.clear();
+    }
+
+    /// After a failure: a scratch connection is discarded (closing it drops its copies);
+    /// the session's own connection, which holds the client's temporary tables, gets its
+    /// copies dropped and its character set back, and is discarded only when that fails.
+    async fn abandon<I: NodeIo>(&mut self, io: &mut I) {
+        if !self.on_session {
+            io.discard(self.scratch);
+            return;
+        }
+        let mut clean = drop_tables(io, self.scratch, &self.created).await.is_ok();
+        if let Some(names) = self.names.take() {
+            clean &= execute(io, self.scratch, &names).await.is_ok();
+        }
+        self.created.clear();
+        if !clean {
+            io.discard(self.scratch);
+        }
+    }
+}
+
+/// The name of the `n`th table a run creates on the session's own connection besides
+/// the copies (`#` starts no name a client's temporary table is likely to have; one
+/// that has it makes the CREATE fail, and is never dropped).
+fn private_name(db: &str, n: usize) -> String {
+    format!(
+        "{}.{}",
+        quote_ident(db),
+        quote_ident(&format!("#strata_copy_{n}"))
+    )
+}
+
+/// Creates `copy`'s temporary table on the run's connection and fills it from the
+/// positions `at`. On the session's own connection, the rows of `plan.dnid` (the same
+/// node) are copied there first into a table of another name (the copy shadows the
+/// base table once it exists), then into the copy.
 async fn copy_table<I: NodeIo>(
     io: &mut I,
     copy: &TableCopy,
     at: &[usize],
-    scratch: usize,
-    created: &mut Vec<String>,
-    copied: &mut u64,
-    max_rows: u64,
+    run: &mut Run,
+    (copied, max_rows): (&mut u64, u64),
     plan: &Materialize,
 ) -> Result<(), MysqlError> {
-    let Some(&first) = at.first() else {
-        return Err(MysqlError::new(
-            codes::UNKNOWN,
-            format!("no data node to copy {}.{} from", copy.db, copy.table),
-        ));
+    let scratch = run.scratch;
+    let local = plan.on_session && copy.sources.contains(&plan.dnid);
+    let first = match at.first() {
+        Some(&first) => first,
+        None if local => scratch,
+        None => {
+            return Err(MysqlError::new(
+                codes::UNKNOWN,
+                format!("no data node to copy {}.{} from", copy.db, copy.table),
+            ))
+        }
     };
     let qualified = copy.qualified();
     let create = small_result(
@@ -180,9 +248,41 @@ async fn copy_table<I: NodeIo>(
     )
     .await?;
     let columns = copy_columns(&copy.table, &columns).map_err(|e| e.to_mysql_error())?;
+    let list = columns
+        .iter()
+        .map(|c| quote_ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let private = private_name(&copy.db, run.created.len());
+    if local {
+        if columns.is_empty() {
+            return Err(MysqlError::not_supported(&format!(
+                "copying table {qualified}, which has no stored column"
+            )));
+        }
+        let ddl =
+            temporary_table(&create, &copy.table, &private).map_err(|e| e.to_mysql_error())?;
+        execute(io, scratch, &ddl).await?;
+        run.created.push(private.clone());
+        let lock = plan.lock.as_deref().unwrap_or_default();
+        let here = format!(
+            "{WRITE_MODE}INSERT INTO {private} ({list}) SELECT {list} FROM {qualified}{lock}"
+        );
+        *copied += execute_counted(io, scratch, &here).await?;
+        if *copied > max_rows {
+            return Err(row_limit(max_rows, plan));
+        }
+    }
     let ddl = temporary_table(&create, &copy.table, &qualified).map_err(|e| e.to_mysql_error())?;
     execute(io, scratch, &ddl).await?;
-    created.push(qualified.clone());
+    run.created.push(qualified.clone());
+    if local {
+        let into =
+            format!("{WRITE_MODE}INSERT INTO {qualified} ({list}) SELECT {list} FROM {private}");
+        execute(io, scratch, &into).await?;
+        execute(io, scratch, &format!("DROP TEMPORARY TABLE {private}")).await?;
+        run.created.retain(|c| *c != private);
+    }
     let mut read = read_statement(&qualified, &columns);
     if let Some(lock) = &plan.lock {
         read.push_str(lock);
@@ -209,6 +309,15 @@ async fn copy_table<I: NodeIo>(
     Ok(())
 }
 
+/// The refusal of a copy past `limits.materialize_max_rows`.
+fn row_limit(max_rows: u64, plan: &Materialize) -> MysqlError {
+    MergeError::MaterializeRowLimit {
+        limit: max_rows,
+        node: plan.dnid.get(),
+    }
+    .to_mysql_error()
+}
+
 /// Streams the open result of `source` into `batch`, sending full batches to
 /// `scratch`; stops at the result's end.
 #[allow(clippy::too_many_arguments)]
@@ -226,11 +335,7 @@ async fn fill<I: NodeIo>(
     while let Some(row) = io.next_row(source).await? {
         *copied += 1;
         if *copied > max_rows {
-            return Err(MergeError::MaterializeRowLimit {
-                limit: max_rows,
-                node: plan.dnid.get(),
-            }
-            .to_mysql_error());
+            return Err(row_limit(max_rows, plan));
         }
         let values = decode_text_row(&row, width).map_err(|e| {
             MergeError::MalformedRow {
@@ -256,6 +361,21 @@ async fn execute<I: NodeIo>(io: &mut I, node: usize, sql: &str) -> Result<(), My
     io.send(node, &[sql]).await?;
     match io.read_reply(node).await? {
         NodeReply::Ok(_) => Ok(()),
+        NodeReply::Rows(_) => {
+            io.drain(node).await;
+            Err(MysqlError::new(
+                codes::UNKNOWN,
+                "a data node returned a result set for a write",
+            ))
+        }
+    }
+}
+
+/// Runs a statement that answers OK on `node`; its affected rows.
+async fn execute_counted<I: NodeIo>(io: &mut I, node: usize, sql: &str) -> Result<u64, MysqlError> {
+    io.send(node, &[sql]).await?;
+    match io.read_reply(node).await? {
+        NodeReply::Ok(ok) => Ok(ok.affected_rows),
         NodeReply::Rows(_) => {
             io.drain(node).await;
             Err(MysqlError::new(

@@ -10,9 +10,10 @@ use strata_catalog::DataNodeId;
 use super::changes::CatalogChange;
 use super::distribution::select_on_one_node;
 use crate::catalog_view::CatalogView;
+use crate::context::PlanContext;
 use crate::error::PlanError;
 use crate::insert::fan_out;
-use crate::plan::{NodeStatement, WriteKind};
+use crate::plan::{NodeStatement, Plan, WriteKind};
 use crate::scope::Resolver;
 use crate::Planned;
 
@@ -46,12 +47,15 @@ fn node_for(
         .ok_or_else(|| PlanError::data_nodes("the database has no data node"))
 }
 
-/// CREATE TEMPORARY TABLE: the statement as sent, on one node; a SELECT or LIKE must
-/// find what it reads on that node (a sharded table's other rows are elsewhere).
+/// CREATE TEMPORARY TABLE: the statement as sent, on one node. A LIKE must find its
+/// table there; a SELECT reading rows elsewhere runs on the session's connection over
+/// temporary copies of the tables it reads ([`crate::plan::Materialize`] with
+/// `on_session`).
 pub(super) fn plan_create(
     ct: &CreateTable,
     create_sql: String,
     resolver: &Resolver<'_>,
+    ctx: &PlanContext<'_>,
     catalog: &dyn CatalogView,
 ) -> Result<Planned, PlanError> {
     let (db, name) = resolver.names(&ct.name)?;
@@ -70,15 +74,35 @@ pub(super) fn plan_create(
             )));
         }
     }
+    let mut plan = None;
     if let Some(query) = &ct.query {
-        select_on_one_node(query, &[dnid], resolver).map_err(|_| {
-            PlanError::unsupported(format!(
-                "CREATE TEMPORARY TABLE ... SELECT reading rows outside data node {dnid} (where this session's temporary tables are); create it, then INSERT ... SELECT"
-            ))
-        })?;
+        if select_on_one_node(query, &[dnid], resolver).is_err() {
+            let refused = || {
+                PlanError::unsupported(format!(
+                    "CREATE TEMPORARY TABLE ... SELECT reading rows outside data node {dnid} (where this session's temporary tables are) in this form; create it, then INSERT ... SELECT"
+                ))
+            };
+            let m = crate::materialize::create_table_select(
+                &create_sql,
+                query,
+                dnid,
+                true,
+                ctx,
+                catalog,
+            )
+            .ok_or_else(refused)?;
+            // The copy of a table the new one is named after would stand in its way
+            // (MariaDB reads the permanent table while it creates the temporary one).
+            if m.copies_run(true).any(|c| c.db == db && c.table == name) {
+                return Err(PlanError::unsupported(format!(
+                    "CREATE TEMPORARY TABLE {name} ... SELECT reading rows of the permanent table {name} outside data node {dnid} (create it under another name, or create it, then INSERT ... SELECT)"
+                )));
+            }
+            plan = Some(Plan::Materialize(m));
+        }
     }
     Ok(Planned {
-        plan: fan_out(&[dnid], create_sql, WriteKind::DdlFanOut),
+        plan: plan.unwrap_or_else(|| fan_out(&[dnid], create_sql, WriteKind::DdlFanOut)),
         insert_id: None,
         catalog_changes: vec![CatalogChange::CreateTemporaryTable { db, name, dnid }],
         notes: Vec::new(),

@@ -20,33 +20,43 @@ pub struct Materialize {
     pub copies: Vec<TableCopy>,
     /// The statement run there (the client's text, hints removed, parameters inlined).
     pub sql: String,
-    /// The statement is a `CREATE TABLE ... SELECT` of a table on `dnid`: it answers
-    /// with an OK packet (`Records: N  Duplicates: 0  Warnings: 0`), not rows.
+    /// The statement answers with an OK packet, not rows: a `CREATE TABLE ... SELECT`
+    /// of a table on `dnid` (`Records: N  Duplicates: 0  Warnings: 0`), or an UPDATE or
+    /// DELETE of the session's temporary tables (`on_session`).
     pub creates_table: bool,
     /// The statement's locking clause (` FOR UPDATE`, ` LOCK IN SHARE MODE`): the
     /// copies' reads end with it too, so inside a transaction (where every table is
     /// copied through the transaction's connections) the rows read stay locked.
     pub lock: Option<String>,
+    /// The statement names the session's temporary tables, which live on its own
+    /// connection to `dnid`: the plan runs on that connection (a branch of the
+    /// session's transaction, if one is open) instead of a scratch connection, copies
+    /// only the tables not complete there, and copies the rows `dnid` holds of them on
+    /// the node itself (`INSERT ... SELECT`).
+    pub on_session: bool,
 }
 
 impl Materialize {
     /// The copies that run: outside a transaction the tables complete on `dnid` are
     /// read in place; inside one every table is copied (the scratch connection is not
     /// part of the transaction, so it must not read base tables: it would miss the
-    /// transaction's own writes and read another snapshot).
+    /// transaction's own writes and read another snapshot). On the session's own
+    /// connection the tables complete there are always read in place.
     pub fn copies_run(&self, in_transaction: bool) -> impl Iterator<Item = &TableCopy> {
-        self.copies
-            .iter()
-            .filter(move |c| in_transaction || !c.in_place)
+        let copy_all = in_transaction && !self.on_session;
+        self.copies.iter().filter(move |c| copy_all || !c.in_place)
     }
 
     /// The data nodes the copies read, each once, in first-use order: the driver's
-    /// node positions 0..n; position n is the scratch connection to `dnid`.
+    /// node positions 0..n; position n is the connection to `dnid` that runs the
+    /// statement. On the session's own connection `dnid` is no source: its rows are
+    /// copied on the node itself.
     pub fn sources(&self, in_transaction: bool) -> Vec<DataNodeId> {
         let mut out: Vec<DataNodeId> = Vec::new();
         for copy in self.copies_run(in_transaction) {
             for &n in &copy.sources {
-                if !out.contains(&n) {
+                let here = self.on_session && n == self.dnid;
+                if !here && !out.contains(&n) {
                     out.push(n);
                 }
             }

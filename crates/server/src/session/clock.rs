@@ -232,7 +232,7 @@ impl Session {
             return Ok(false);
         }
         let (dnid, _) = self.home_node()?;
-        let mut lease = self.scratch_lease(dnid).await?;
+        let mut lease = self.scratch_lease(dnid, &[]).await?;
         let rows = lease
             .query(CLOCK_QUERY)
             .await

@@ -32,6 +32,7 @@ use super::{
 use strata_catalog::DataNodeId;
 
 mod ddl_guard;
+mod materialize;
 
 impl Session {
     /// Physical database of the current database on a data node (else the node's own).
@@ -419,75 +420,6 @@ impl Session {
             }
         }
         self.answer_query(outcome, format, reply).await
-    }
-
-    /// Runs a materialize plan: the copies' reads on the session's connections to the
-    /// source nodes (inside a transaction, its own branches, which see its writes),
-    /// the temporary tables and the statement on a dedicated scratch connection to the
-    /// target node, whose result streams to the client unchanged. The scratch
-    /// connection is closed instead of pooled after any failure.
-    pub(super) async fn execute_materialize(
-        &mut self,
-        plan: &Materialize,
-        reply: ReplyFormat,
-    ) -> Result<Answer, SessionError> {
-        let ctx = self.ctx.clone();
-        // The copies read several nodes: their snapshots are taken while no
-        // distributed commit is half done, as for any read over several nodes.
-        let _gate = match self.read_gate(&ctx, false).await {
-            Ok(gate) => gate,
-            Err(e) => {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        };
-        let (mut leases, nodes, options) = match self.materialize_leases(plan).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        };
-        let format = self.result_format(reply);
-        let driver = Driver::Materialize(plan, options);
-        let (outcome, _) = self
-            .stream_to_client(&mut leases, &nodes, driver, format)
-            .await;
-        // The scratch connection is no branch of the session's transaction: it goes
-        // back to its pool (or is closed when the driver discarded it), never pinned.
-        drop(leases.pop());
-        self.give_back(leases).await;
-        self.answer_query(outcome?, format, reply).await
-    }
-
-    /// The connections a materialize plan runs on (the copies' sources, then the
-    /// scratch connection to its node), their data nodes, and its options.
-    pub(super) async fn materialize_leases(
-        &mut self,
-        plan: &Materialize,
-    ) -> Result<(Vec<Lease>, Vec<DataNodeId>, MaterializeOptions), MysqlError> {
-        let in_transaction = self.in_transaction();
-        let mut nodes = plan.sources(in_transaction);
-        let mut leases = self.leases_for(&nodes).await?;
-        match self.scratch_lease(plan.dnid).await {
-            Ok(scratch) => leases.push(scratch),
-            Err(e) => {
-                self.give_back(leases).await;
-                return Err(e);
-            }
-        }
-        nodes.push(plan.dnid);
-        self.note_backends(&leases);
-        let options = MaterializeOptions {
-            in_transaction,
-            max_rows: self.ctx.config.limits.materialize_max_rows,
-            session_names: self
-                .state
-                .vars
-                .get("names")
-                .map(|names| format!("SET {names}")),
-        };
-        Ok((leases, nodes, options))
     }
 
     /// Runs `driver` over `leases` (the connections to `nodes`, in plan order) and

@@ -662,9 +662,13 @@ impl Session {
     /// the scratch connection of a materialize plan. The session's own connection state
     /// (user variables, temporary tables, locks) is not on it: a session that has such
     /// state on a pinned connection is refused, as for any statement over several data
-    /// nodes.
-    async fn scratch_lease(&mut self, dnid: DataNodeId) -> Result<Lease, MysqlError> {
-        if let Some(refused) = self.scratch_refusal() {
+    /// nodes. `copies` are the tables a materialize plan copies onto it.
+    async fn scratch_lease(
+        &mut self,
+        dnid: DataNodeId,
+        copies: &[strata_planner::TableCopy],
+    ) -> Result<Lease, MysqlError> {
+        if let Some(refused) = self.scratch_refusal(copies) {
             return Err(refused);
         }
         self.note_primary_use(dnid);

@@ -289,7 +289,6 @@ impl Session {
         let fenced = catalog.fence().is_active();
         let ids = SequenceAllocator { catalog };
         let mut last = None;
-        self.backends.temporary.start_planning();
         let state_node = self.backends.state_node.filter(|_| self.backends.sticky);
         for _ in 0..STALE_REPLANS {
             let version = catalog.fence().version();

@@ -238,11 +238,10 @@ impl Session {
             Ok(outcome) => outcome,
             Err(never) => match never {},
         };
-        if matches!(source, Plan::Materialize(_)) {
-            // The scratch connection is no branch of the session's transaction.
-            drop(leases.pop());
+        match source {
+            Plan::Materialize(m) => self.give_back_materialize(m, leases).await,
+            _ => self.give_back(leases).await,
         }
-        self.give_back(leases).await;
         drop(gate);
         match outcome {
             QueryOutcome::Done { .. } | QueryOutcome::Wrote(_) => Ok(rows),

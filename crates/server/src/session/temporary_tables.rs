@@ -6,8 +6,6 @@
 //! the same name. Only the connection knows whether the table still exists, so a
 //! failed statement that may have dropped some is checked against it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use strata_catalog::DataNodeId;
 use strata_planner::CatalogChange;
 use strata_protocol::{codes, MysqlError};
@@ -19,33 +17,15 @@ use super::Session;
 #[derive(Default)]
 pub(super) struct TemporaryTables {
     tables: Vec<(String, String, DataNodeId)>,
-    /// Set when planning resolved a name to one of them (a plan that copies tables onto
-    /// another connection cannot see them).
-    named: AtomicBool,
 }
 
 impl TemporaryTables {
-    /// The node holding temporary table `db`.`name`, noting that it was named.
+    /// The node holding temporary table `db`.`name`.
     pub fn lookup(&self, db: &str, name: &str) -> Option<DataNodeId> {
-        let found = self
-            .tables
+        self.tables
             .iter()
             .find(|(d, n, _)| d == db && n == name)
-            .map(|t| t.2);
-        if found.is_some() {
-            self.named.store(true, Ordering::Relaxed);
-        }
-        found
-    }
-
-    /// True when the statement being planned named a temporary table.
-    pub fn named(&self) -> bool {
-        self.named.load(Ordering::Relaxed)
-    }
-
-    /// Starts planning a statement: nothing named yet.
-    pub fn start_planning(&self) {
-        self.named.store(false, Ordering::Relaxed);
+            .map(|t| t.2)
     }
 
     /// Forgets them all (the connection holding them was reset, closed or lost).
@@ -91,12 +71,20 @@ impl TemporaryTables {
 
 impl Session {
     /// Why a statement may not run on a scratch connection of its own (a query over
-    /// copies of its tables): the session's state, or its temporary tables, are not on
-    /// it.
-    pub(super) fn scratch_refusal(&self) -> Option<MysqlError> {
-        if self.backends.temporary.named() {
+    /// copies of its tables): the session's state is not on it, nor its temporary
+    /// tables (a plan reading them runs on the session's own connection instead; one
+    /// that would copy them is refused).
+    pub(super) fn scratch_refusal(
+        &self,
+        copies: &[strata_planner::TableCopy],
+    ) -> Option<MysqlError> {
+        let temporary = &self.backends.temporary;
+        if copies
+            .iter()
+            .any(|c| temporary.lookup(&c.db, &c.table).is_some())
+        {
             return Some(MysqlError::not_supported(
-                "a query joining a temporary table with tables on other data nodes in a way that needs copies of them (copy the rows into a temporary table first with INSERT ... SELECT)",
+                "a query joining a temporary table with tables on other data nodes in this form (copy the rows into a temporary table first with INSERT ... SELECT)",
             ));
         }
         self.state_on_pinned_connection()

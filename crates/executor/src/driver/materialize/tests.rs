@@ -126,6 +126,7 @@ fn plan() -> Materialize {
         sql: "SELECT name FROM t WHERE id IN (SELECT id FROM g)".into(),
         creates_table: false,
         lock: None,
+        on_session: false,
     }
 }
 
