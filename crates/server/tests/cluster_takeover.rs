@@ -259,7 +259,8 @@ async fn bank_through_three_compute_nodes_survives_one_killed_for_good() -> Test
         stats.failed.load(Ordering::Relaxed),
     );
     eprintln!("bank with an etcd member killed: {committed} transfers committed, {failed} failed");
-    assert_eq!(failed, 0, "a client saw an error");
+    let errors = stats.errors.lock().map(|e| e.clone()).unwrap_or_default();
+    assert_eq!(failed, 0, "a client saw an error: {errors:?}");
     assert!(committed > 0);
     assert_eq!(settled_total(&survivor).await?, bank.total());
     assert!(branches_of_nodes(&storage, &ids).await?.is_empty());

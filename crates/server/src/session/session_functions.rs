@@ -73,7 +73,8 @@ impl Session {
         kind: StatementKind,
     ) -> Result<Option<String>, MysqlError> {
         let mentions = |word: &[u8]| contains_ignore_ascii_case(sql.as_bytes(), word);
-        if !(mentions(b"user") || mentions(b"connection_id")) {
+        // KILL [QUERY] CONNECTION_ID() is the compute node's own statement.
+        if kind == StatementKind::Kill || !(mentions(b"user") || mentions(b"connection_id")) {
             return Ok(None);
         }
         let user = format!(
