@@ -137,13 +137,7 @@ async fn sessions_start_and_run_on_the_live_nodes_while_one_is_down() -> TestRes
 async fn a_transaction_that_loses_a_branch_is_rolled_back_with_a_retryable_error() -> TestResult {
     let (mut storage, node, mut c) =
         two_nodes_with("acct (id INT PRIMARY KEY, balance INT)").await?;
-    c.query_drop("INSERT INTO acct VALUES (2, 100), (3, 100)")
-        .await?;
-    c.query_drop("BEGIN").await?;
-    c.query_drop("UPDATE acct SET balance = balance - 10 WHERE id = 2")
-        .await?;
-    c.query_drop("UPDATE acct SET balance = balance + 10 WHERE id = 3")
-        .await?;
+    open_transfer(&mut c).await?;
     storage.node_mut(1).kill().await?;
     let err = c
         .query_drop("UPDATE acct SET balance = balance + 1 WHERE id = 3")
@@ -174,13 +168,7 @@ async fn a_transaction_that_loses_a_branch_is_rolled_back_with_a_retryable_error
 async fn a_commit_that_loses_a_branch_is_rolled_back_with_a_retryable_error() -> TestResult {
     let (mut storage, node, mut c) =
         two_nodes_with("acct (id INT PRIMARY KEY, balance INT)").await?;
-    c.query_drop("INSERT INTO acct VALUES (2, 100), (3, 100)")
-        .await?;
-    c.query_drop("BEGIN").await?;
-    c.query_drop("UPDATE acct SET balance = balance - 10 WHERE id = 2")
-        .await?;
-    c.query_drop("UPDATE acct SET balance = balance + 10 WHERE id = 3")
-        .await?;
+    open_transfer(&mut c).await?;
     storage.node_mut(0).kill().await?;
     let err = c
         .query_drop("COMMIT")
@@ -199,5 +187,18 @@ async fn a_commit_that_loses_a_branch_is_rolled_back_with_a_retryable_error() ->
     assert_eq!(balance, Some(100), "the live branch was rolled back");
     drop(c);
     node.shutdown().await;
+    Ok(())
+}
+
+/// Rows 2 (data node 1) and 3 (data node 2) of `acct`, and a transaction open with a
+/// transfer between them: a branch on each data node.
+async fn open_transfer(c: &mut mysql_async::Conn) -> TestResult {
+    c.query_drop("INSERT INTO acct VALUES (2, 100), (3, 100)")
+        .await?;
+    c.query_drop("BEGIN").await?;
+    c.query_drop("UPDATE acct SET balance = balance - 10 WHERE id = 2")
+        .await?;
+    c.query_drop("UPDATE acct SET balance = balance + 10 WHERE id = 3")
+        .await?;
     Ok(())
 }

@@ -75,21 +75,7 @@ impl Session {
     /// Reads the session's account again with its enabled role's privileges.
     fn recompute_account(&mut self) {
         let accounts = self.ctx.accounts();
-        let stored = accounts
-            .get(
-                &self.identity.account.user,
-                self.identity.account.host.as_str(),
-            )
-            .filter(|a| !a.is_role)
-            .cloned()
-            // A dropped account keeps its session (as in MySQL) but loses its
-            // privileges.
-            .unwrap_or_else(|| {
-                Account::new(
-                    &self.identity.account.user,
-                    self.identity.account.host.as_str(),
-                )
-            });
+        let stored = self.stored_account(&accounts);
         // A role dropped or revoked since SET ROLE gives nothing any more.
         let role = self
             .identity
@@ -99,23 +85,25 @@ impl Session {
         self.identity.account = Arc::new(accounts.effective(&stored, role));
     }
 
+    /// The session's account as stored, without any role's privileges. A dropped
+    /// account keeps its session (as in MySQL) but loses its privileges.
+    fn stored_account(&self, accounts: &strata_catalog::accounts::Accounts) -> Account {
+        let (user, host) = (
+            &self.identity.account.user,
+            self.identity.account.host.as_str(),
+        );
+        accounts
+            .get(user, host)
+            .filter(|a| !a.is_role)
+            .cloned()
+            .unwrap_or_else(|| Account::new(user, host))
+    }
+
     /// SET ROLE: enables `role` (checked against the stored account) or none.
     fn set_role(&mut self, role: Option<String>) -> Result<(), MysqlError> {
         if let Some(r) = &role {
             let accounts = self.ctx.accounts();
-            let stored = accounts
-                .get(
-                    &self.identity.account.user,
-                    self.identity.account.host.as_str(),
-                )
-                .filter(|a| !a.is_role)
-                .cloned()
-                .unwrap_or_else(|| {
-                    Account::new(
-                        &self.identity.account.user,
-                        self.identity.account.host.as_str(),
-                    )
-                });
+            let stored = self.stored_account(&accounts);
             accounts
                 .check_set_role(&stored, r)
                 .map_err(|e| account_error(&e))?;

@@ -11,6 +11,15 @@ use strata_sql::{contains_ignore_ascii_case, ByteSummary, RowCountText, Statemen
 use super::isolation::sql_string;
 use super::Session;
 
+/// The functions whose calls are the session's.
+const SESSION_FUNCTIONS: [&str; 5] = [
+    "CONNECTION_ID",
+    "USER",
+    "SESSION_USER",
+    "SYSTEM_USER",
+    "CURRENT_USER",
+];
+
 /// The error of a call in a select item whose column name could not be kept.
 fn names_column(function: &str) -> MysqlError {
     MysqlError::not_supported(&format!(
@@ -77,6 +86,18 @@ impl Session {
         if kind == StatementKind::Kill || !(mentions(b"user") || mentions(b"connection_id")) {
             return Ok(None);
         }
+        // One pass over the tokens (a table `users` is common): which are called.
+        let toks: Vec<strata_sql::Token> = strata_sql::code_tokens(sql).collect();
+        let called = |name: &str| {
+            toks.iter().enumerate().any(|(i, t)| {
+                t.is_keyword(sql, name)
+                    && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+                    && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
+            })
+        };
+        if !SESSION_FUNCTIONS.iter().any(|name| called(name)) {
+            return Ok(None);
+        }
         let user = format!(
             "{}@{}",
             self.identity.user,
@@ -98,6 +119,7 @@ impl Session {
             ("SYSTEM_USER", text(&user)),
             ("CURRENT_USER", text(&current)),
         ];
+        let values: Vec<(&str, String)> = values.into_iter().filter(|(n, _)| called(n)).collect();
         let select = kind == StatementKind::Select;
         match strata_sql::substitute_session_calls(sql, &values, select) {
             RowCountText::Substituted(t) => Ok(Some(t)),
