@@ -46,7 +46,7 @@ async fn session_functions_in_statements_the_data_nodes_run_are_the_sessions() -
     let read: Vec<(u64, String, String, i64)> = strata
         .query("SELECT CONNECTION_ID(), USER(), CURRENT_USER(), COUNT(*) FROM s WHERE conn = CONNECTION_ID()")
         .await?;
-    assert_eq!(read, vec![(id, user.clone(), current, 8)]);
+    assert_eq!(read, vec![(id, user.clone(), current.clone(), 8)]);
     let result = strata
         .query_iter("SELECT connection_id() + 0, user() FROM s WHERE id = 1")
         .await?;
@@ -74,5 +74,23 @@ async fn session_functions_in_statements_the_data_nodes_run_are_the_sessions() -
         .map(|c| c.name_str().into_owned());
     drop(result);
     assert_eq!(name.as_deref(), Some("version() >= '10'"));
+    // CURRENT_USER without parentheses is the same function (MariaDB's keyword form);
+    // the storage account must not show through it.
+    strata
+        .query_drop("UPDATE s SET who = CURRENT_USER WHERE id = 2")
+        .await?;
+    let who: Option<String> = strata.query_first("SELECT who FROM s WHERE id = 2").await?;
+    assert_eq!(who.as_deref(), Some(current.as_str()));
+    let result = strata
+        .query_iter("SELECT current_user, Current_User = CURRENT_USER() FROM s WHERE id = 2")
+        .await?;
+    let names: Vec<String> = result
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    let rows: Vec<(String, i64)> = result.collect_and_drop().await?;
+    assert_eq!(names, ["current_user", "Current_User = CURRENT_USER()"]);
+    assert_eq!(rows, vec![(current.clone(), 1)]);
     drop_and_shut_down(node, &mut strata, &db).await
 }

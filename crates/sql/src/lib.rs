@@ -61,8 +61,8 @@ pub use load_data::{parse_load_data, LoadData};
 pub use params::inline_params;
 pub use rewrite::{rename_identifier, rewrite_schema_names, rewrite_schema_names_as_written};
 pub use row_count::{
-    sets_last_insert_id, substitute_last_insert_id, substitute_row_count, substitute_session_calls,
-    RowCountText,
+    call_end as session_call_end, sets_last_insert_id, substitute_last_insert_id,
+    substitute_row_count, substitute_session_calls, RowCountText,
 };
 pub use schema_pin::{information_schema_table_pin, TablePin};
 pub use search::{contains_ignore_ascii_case, ByteSummary};

@@ -91,6 +91,30 @@ pub fn sets_last_insert_id(sql: &str) -> bool {
     })
 }
 
+/// Where the argument-less call of `function` starting at token `i` ends, None when
+/// token `i` is no such call. `CURRENT_USER` is also a call without parentheses, as in
+/// MariaDB, except where it names an account (`DEFINER = CURRENT_USER`, `FOR`/`TO`/`FROM`/`USER
+/// CURRENT_USER`).
+pub fn call_end(sql: &str, toks: &[Token], i: usize, function: &str) -> Option<usize> {
+    let t = toks.get(i)?;
+    let before = |back: usize| i.checked_sub(back).and_then(|j| toks.get(j));
+    if !t.is_keyword(sql, function) || before(1).is_some_and(|p| p.is_punct(sql, ".")) {
+        return None;
+    }
+    let next = toks.get(i + 1);
+    if next.is_some_and(|n| n.is_punct(sql, "(")) {
+        return toks
+            .get(i + 2)
+            .filter(|c| c.is_punct(sql, ")"))
+            .map(|c| c.span.end);
+    }
+    let names_account = before(1).is_some_and(|p| {
+        ["FOR", "TO", "FROM", "USER"].iter().any(|k| p.is_keyword(sql, k))
+            || (p.is_punct(sql, "=") && before(2).is_some_and(|d| d.is_keyword(sql, "DEFINER")))
+    });
+    (function == "CURRENT_USER" && !names_account).then_some(t.span.end)
+}
+
 /// Each argument-less call of `function` replaced by `value` (see
 /// [`substitute_row_count`]).
 fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowCountText {
@@ -110,15 +134,9 @@ fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowC
     let mut last = 0;
     let mut named = Vec::new();
     for (i, t) in toks.iter().enumerate() {
-        let call = t.kind == TokenKind::Ident
-            && t.is_keyword(sql, function)
-            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
-            && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
-            && toks.get(i + 2).is_some_and(|n| n.is_punct(sql, ")"));
-        if !call {
+        let Some(call_end) = call_end(sql, &toks, i, function) else {
             continue;
-        }
-        let call_end = toks[i + 2].span.end;
+        };
         // The item's alias goes after its end, which may come after this call.
         if let Some(&(item_start, item_end)) =
             items.iter().find(|(s, e)| (*s..*e).contains(&t.span.start))
@@ -217,6 +235,32 @@ mod tests {
             substitute_session_calls("SELECT db.user() FROM t", &values, true),
             RowCountText::Unchanged
         );
+    }
+
+    #[test]
+    fn current_user_is_a_call_without_parentheses_unless_it_names_an_account() {
+        let values = [("CURRENT_USER", "'u@%'".to_string())];
+        let sub = |sql: &str| match substitute_session_calls(sql, &values, true) {
+            RowCountText::Substituted(t) => t,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            sub("SELECT current_user, a FROM t WHERE b = CURRENT_USER"),
+            "SELECT 'u@%' AS `current_user`, a FROM t WHERE b = 'u@%'"
+        );
+        assert_eq!(
+            sub("UPDATE t SET who = Current_User()"),
+            "UPDATE t SET who = 'u@%'"
+        );
+        for sql in [
+            "ALTER DEFINER = CURRENT_USER VIEW v AS SELECT 1",
+            "SHOW GRANTS FOR CURRENT_USER",
+            "SELECT t.current_user FROM t",
+            "SELECT `current_user` FROM t",
+            "SELECT 'CURRENT_USER'",
+        ] {
+            assert_eq!(sub(sql), "Unchanged", "{sql}");
+        }
     }
 
     #[test]

@@ -89,11 +89,7 @@ impl Session {
         // One pass over the tokens (a table `users` is common): which are called.
         let toks: Vec<strata_sql::Token> = strata_sql::code_tokens(sql).collect();
         let called = |name: &str| {
-            toks.iter().enumerate().any(|(i, t)| {
-                t.is_keyword(sql, name)
-                    && !(i > 0 && toks[i - 1].is_punct(sql, "."))
-                    && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
-            })
+            (0..toks.len()).any(|i| strata_sql::session_call_end(sql, &toks, i, name).is_some())
         };
         if !SESSION_FUNCTIONS.iter().any(|name| called(name)) {
             return Ok(None);
