@@ -122,6 +122,8 @@ struct TableRecord {
     other_collation_columns: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     sequence: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    table_collation: Option<String>,
     /// After the plain values: TOML writes tables after them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     column_collations: Option<BTreeMap<String, String>>,
@@ -142,6 +144,7 @@ impl TableRecord {
             shard_key_default: table.shard_key_default.as_ref().map(encode_literal),
             other_collation_columns: table.other_collation_columns.clone(),
             column_collations: table.column_collations.clone(),
+            table_collation: table.table_collation.clone(),
             unique_keys: table.unique_keys.clone(),
             sequence: table.sequence,
             column: None,
@@ -255,6 +258,7 @@ impl TableRecord {
             },
             other_collation_columns: self.other_collation_columns,
             column_collations: self.column_collations,
+            table_collation: self.table_collation,
             unique_keys: self.unique_keys,
             sequence: self.sequence,
         })

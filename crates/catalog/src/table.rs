@@ -42,6 +42,10 @@ pub struct TableInfo {
     /// None until read. Merges compare strings under these; without them they fall
     /// back to `other_collation_columns`.
     pub column_collations: Option<BTreeMap<String, String>>,
+    /// The table's default collation as a data node reports it (read with
+    /// `column_collations`): a column an ALTER redefines without naming its character set
+    /// takes it, which decides whether a sharding column's key type changes.
+    pub table_collation: Option<String>,
     /// PRIMARY KEY and UNIQUE keys as of CREATE TABLE; None when not recorded (tables
     /// created before keys were recorded, or whose keys an ALTER changed since).
     pub unique_keys: Option<Vec<UniqueKey>>,
@@ -64,6 +68,7 @@ impl TableInfo {
             shard_key_default: None,
             other_collation_columns: Vec::new(),
             column_collations: None,
+            table_collation: None,
             unique_keys: None,
             sequence: false,
         }

@@ -6,7 +6,9 @@
 //! `information_schema.COLUMNS` on the first data node of the table reports it: after
 //! CREATE/ALTER TABLE (before the statement's OK) and, for tables recorded before this or
 //! whose read failed, at start-up in the background. The planner hands them to merges;
-//! without them a merge falls back to the collations the CREATE TABLE text named.
+//! without them a merge falls back to the collations the CREATE TABLE text named. The
+//! table's default collation is read with them: an ALTER redefining the sharding column
+//! without its character set gives it that collation.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +18,17 @@ use strata_catalog::DataNodeId;
 
 use crate::context::ServerContext;
 
-/// Column collations by table (lowercase column name to collation name).
-type ByTable = BTreeMap<String, BTreeMap<String, String>>;
+/// A table's collations as a data node reports them.
+#[derive(Default)]
+struct Collations {
+    /// The table's default collation.
+    table: Option<String>,
+    /// Lowercase column name to collation name, string columns only.
+    columns: BTreeMap<String, String>,
+}
+
+/// Collations by table.
+type ByTable = BTreeMap<String, Collations>;
 
 /// Reads and records the collations of one table; a failure is logged and leaves them
 /// unrecorded (merges then use the fallback).
@@ -47,7 +58,8 @@ pub async fn refresh_table(ctx: &ServerContext, db: &str, name: &str) {
 pub async fn record_missing(ctx: &ServerContext) {
     // Tables without collations, by the data node and physical database asked.
     let unknown = ctx.topology.tables_by_first_node(|info| {
-        info.column_collations.is_none() && info.data_nodes.len() >= 2
+        (info.column_collations.is_none() || info.table_collation.is_none())
+            && info.data_nodes.len() >= 2
     });
     for ((dnid, physical), tables) in unknown {
         let names: Vec<String> = tables.iter().map(|(_, n)| n.clone()).collect();
@@ -67,12 +79,11 @@ pub async fn record_missing(ctx: &ServerContext) {
     }
 }
 
-fn record(ctx: &ServerContext, db: &str, name: &str, columns: BTreeMap<String, String>) {
-    if let Err(e) = ctx
-        .topology
-        .catalog()
-        .update_table(db, name, |info| info.column_collations = Some(columns))
-    {
+fn record(ctx: &ServerContext, db: &str, name: &str, collations: Collations) {
+    if let Err(e) = ctx.topology.catalog().update_table(db, name, |info| {
+        info.column_collations = Some(collations.columns);
+        info.table_collation = collations.table;
+    }) {
         warn!(table = %format!("{db}.{name}"), error = %e, "cannot record the table's column collations");
     }
 }
@@ -91,11 +102,13 @@ async fn read(
     // Whatever the pooled connection's sql_mode: names may hold quotes and backslashes.
     let quote = crate::session::sql_string;
     let names: Vec<String> = tables.iter().map(|t| quote(t)).collect();
+    let (schema, names) = (quote(physical_db), names.join(", "));
+    // The table's own row has no column name.
     let sql = format!(
         "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS \
-         WHERE TABLE_SCHEMA = {} AND TABLE_NAME IN ({}) AND COLLATION_NAME IS NOT NULL",
-        quote(physical_db),
-        names.join(", ")
+         WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME IN ({names}) AND COLLATION_NAME IS NOT NULL \
+         UNION ALL SELECT TABLE_NAME, NULL, TABLE_COLLATION FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME IN ({names})"
     );
     let mut lease = node.pool.acquire(None).await.map_err(|e| e.to_string())?;
     let rows = match lease.query(&sql).await {
@@ -109,10 +122,15 @@ async fn read(
     let mut out = ByTable::new();
     for row in rows {
         let field = |i: usize| row.get(i).cloned().flatten();
-        if let (Some(table), Some(column), Some(collation)) = (field(0), field(1), field(2)) {
-            out.entry(table)
-                .or_default()
-                .insert(column.to_lowercase(), collation);
+        let (Some(table), Some(collation)) = (field(0), field(2)) else {
+            continue;
+        };
+        let entry = out.entry(table).or_default();
+        match field(1) {
+            Some(column) => {
+                entry.columns.insert(column.to_lowercase(), collation);
+            }
+            None => entry.table = Some(collation),
         }
     }
     Ok(out)

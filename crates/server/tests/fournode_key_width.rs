@@ -214,6 +214,48 @@ async fn clipped_keys_are_refused_in_strict_mode() -> TestResult {
     drop_and_shut_down(node, &mut strata, &db).await
 }
 
+/// A string sharding column an ALTER redefines without its character set takes the
+/// table's default collation, as in MariaDB: where that is not the key's collation the
+/// key would change (`'y'` and `'ü'` are one key under latin1_swedish_ci, two under
+/// utf8mb4_general_ci), so the ALTER is refused; where it is the same it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sharding_column_redefined_without_its_charset_takes_the_tables_collation() -> TestResult
+{
+    let (node, db, mut strata, _reference) = node_and_reference("kwc", "kwcref").await?;
+    let shard = "SHARD BY functiontype 'auto_crc32' USING COLUMN 'k' ON DATANODE '1-4'";
+    strata
+        .query_drop(format!(
+            "CREATE TABLE kc (k VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci \
+             PRIMARY KEY, v INT) DEFAULT CHARSET=latin1 {shard}"
+        ))
+        .await?;
+    strata
+        .query_drop(format!(
+            "CREATE TABLE ks (k VARCHAR(20) PRIMARY KEY, v INT) DEFAULT CHARSET=latin1 {shard}"
+        ))
+        .await?;
+    strata
+        .query_drop("ALTER TABLE ks MODIFY k VARCHAR(20) NOT NULL")
+        .await?;
+    let got = run(&mut strata, "ALTER TABLE kc MODIFY k VARCHAR(20) NOT NULL").await?;
+    assert_eq!(got.error_code(), Some(ER_NOT_SUPPORTED_YET), "{got:?}");
+    assert!(
+        format!("{got:?}").contains("COLLATE latin1_swedish_ci"),
+        "{got:?}"
+    );
+    strata
+        .query_drop("ALTER TABLE kc MODIFY k VARCHAR(20) CHARACTER SET utf8mb4 NOT NULL")
+        .await?;
+    let collation: Option<String> = strata
+        .query_first(
+            "SELECT COLLATION_NAME FROM information_schema.COLUMNS \
+             WHERE TABLE_NAME = 'kc' AND COLUMN_NAME = 'k'",
+        )
+        .await?;
+    assert_eq!(collation.as_deref(), Some("utf8mb4_general_ci"));
+    drop_and_shut_down(node, &mut strata, &db).await
+}
+
 /// Each table's rows are where the same values written as plain literals go: a twin
 /// table with the same distribution gets the stored values as literals, and each data
 /// node holds the same rows of both.

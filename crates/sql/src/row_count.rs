@@ -109,7 +109,9 @@ pub fn call_end(sql: &str, toks: &[Token], i: usize, function: &str) -> Option<u
             .map(|c| c.span.end);
     }
     let names_account = before(1).is_some_and(|p| {
-        ["FOR", "TO", "FROM", "USER"].iter().any(|k| p.is_keyword(sql, k))
+        ["FOR", "TO", "FROM", "USER"]
+            .iter()
+            .any(|k| p.is_keyword(sql, k))
             || (p.is_punct(sql, "=") && before(2).is_some_and(|d| d.is_keyword(sql, "DEFINER")))
     });
     (function == "CURRENT_USER" && !names_account).then_some(t.span.end)

@@ -255,6 +255,7 @@ fn every_distribution_round_trips_through_a_record() -> Result<(), CatalogError>
                 }]
             }),
             sequence: i % 5 == 2,
+            table_collation: (i % 2 == 0).then(|| "latin1_swedish_ci".to_string()),
             ..TableInfo::new(distribution)
         };
         let name = format!("t{i}");

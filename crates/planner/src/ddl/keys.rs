@@ -163,7 +163,15 @@ pub(super) fn same_key_type(
         _ => None,
     };
     let (type_text, collation) = key_column_type(data_type, options.iter());
-    let new = key_type_of(&type_text, collation.as_deref(), current_collation)?;
+    // A string column redefined without its character set takes the table's default,
+    // which may differ from the key's: then the key type changes (and rows would be
+    // found on other nodes than the ones holding them).
+    let table_default = table.info.table_collation.as_deref();
+    let new = key_type_of(
+        &type_text,
+        collation.as_deref(),
+        table_default.or(current_collation),
+    )?;
     // A new width would clip stored keys (narrower) or let new rows route by values the
     // catalog's width clamps (wider). A key type whose width the catalog does not know
     // (recorded before widths were kept) compares without it, as it did then.
@@ -173,9 +181,27 @@ pub(super) fn same_key_type(
         new.without_width()
     };
     if new != *current {
+        // Between string types the difference may be the collation alone.
+        let shown = match (&new, current) {
+            (KeyType::String { collation, .. }, KeyType::String { .. }) => {
+                format!("{type_text} COLLATE {collation}")
+            }
+            _ => type_text,
+        };
         return Err(PlanError::unsupported(format!(
-            "changing the type of the sharding column {}.{} to {type_text}",
+            "changing the type of the sharding column {}.{} to {shown}",
             table.name, column
+        )));
+    }
+    let spread = table.placement.nodes().len() > 1;
+    if spread
+        && collation.is_none()
+        && table_default.is_none()
+        && matches!(new, KeyType::String { .. })
+    {
+        return Err(PlanError::unsupported(format!(
+            "redefining the sharding column {}.{column} without its CHARACTER SET or COLLATE while the table's default collation is not known (name them)",
+            table.name
         )));
     }
     Ok(())

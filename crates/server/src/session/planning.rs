@@ -676,6 +676,7 @@ fn apply_change(
         CatalogChange::ReadColumnCollations { db, name, fallback } => {
             catalog.update_table(db, name, |info| {
                 info.column_collations = None;
+                info.table_collation = None;
                 if let Some(fallback) = fallback {
                     info.other_collation_columns = fallback.clone();
                 }
