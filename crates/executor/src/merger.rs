@@ -200,13 +200,49 @@ fn all_output_columns(aggregates: &[Aggregate], node_columns: &[ColumnDef]) -> V
     out
 }
 
-/// Checks that every node returned the same columns as node 0.
-fn check_columns(node_columns: &[Vec<ColumnDef>]) -> Result<(), MergeError> {
+/// Checks that every node returned the same columns as node 0 and returns the
+/// columns of the merge: node 0's, except where nodes described an ENUM or SET
+/// aggregate differently (see [`reconcile`]).
+fn check_columns(node_columns: &[Vec<ColumnDef>]) -> Result<Vec<ColumnDef>, MergeError> {
     let Some(first) = node_columns.first() else {
         return Err(MergeError::InvalidSpec(
             "a merge needs at least one data node".into(),
         ));
     };
+    let mut merged = first.clone();
+    for (node, columns) in node_columns.iter().enumerate().skip(1) {
+        if columns.len() != first.len() {
+            return Err(MergeError::ColumnMismatch {
+                node,
+                detail: format!(
+                    "{} columns where data node #0 returned {}",
+                    columns.len(),
+                    first.len()
+                ),
+            });
+        }
+        for (c, (a, b)) in merged.iter_mut().zip(columns).enumerate() {
+            let Some(def) = reconcile(a, b) else {
+                return Err(MergeError::ColumnMismatch {
+                    node,
+                    detail: format!(
+                        "column {c} ('{}') as type {:#04x}, charset {}, decimals {}, flags {:#x} where data node #0 returned type {:#04x}, charset {}, decimals {}, flags {:#x}",
+                        b.name, b.col_type, b.charset, b.decimals, b.flags, a.col_type, a.charset, a.decimals, a.flags
+                    ),
+                });
+            };
+            *a = def;
+        }
+    }
+    Ok(merged)
+}
+
+/// One column as two nodes described it, or `None` when they disagree. MariaDB types
+/// MIN/MAX of an ENUM or SET column by the plan it chose: a CHAR with the ENUM/SET
+/// flag, or a VARCHAR without it where the table has at most one row (main.type_enum,
+/// MDEV-6991); the values compare as strings either way, so the node that saw the
+/// column's type answers for the merge, as one MariaDB holding all rows would.
+fn reconcile(a: &ColumnDef, b: &ColumnDef) -> Option<ColumnDef> {
     // BINARY tells a binary collation from another only where the charset is not
     // binary (63): a node's SUM over an empty MyISAM table leaves it off a DECIMAL
     // column that other nodes flag (main.func_group).
@@ -219,30 +255,19 @@ fn check_columns(node_columns: &[Vec<ColumnDef>]) -> Result<(), MergeError> {
             d.flags & (colflag::UNSIGNED | binary | ENUM_FLAG | SET_FLAG),
         )
     };
-    for (node, columns) in node_columns.iter().enumerate().skip(1) {
-        if columns.len() != first.len() {
-            return Err(MergeError::ColumnMismatch {
-                node,
-                detail: format!(
-                    "{} columns where data node #0 returned {}",
-                    columns.len(),
-                    first.len()
-                ),
-            });
-        }
-        for (c, (a, b)) in first.iter().zip(columns).enumerate() {
-            if shape(a) != shape(b) {
-                return Err(MergeError::ColumnMismatch {
-                    node,
-                    detail: format!(
-                        "column {c} ('{}') as type {:#04x}, charset {}, decimals {}, flags {:#x} where data node #0 returned type {:#04x}, charset {}, decimals {}, flags {:#x}",
-                        b.name, b.col_type, b.charset, b.decimals, b.flags, a.col_type, a.charset, a.decimals, a.flags
-                    ),
-                });
-            }
-        }
+    if shape(a) == shape(b) {
+        return Some(a.clone());
     }
-    Ok(())
+    let enum_or_set =
+        |d: &ColumnDef| d.col_type == coltype::STRING && d.flags & (ENUM_FLAG | SET_FLAG) != 0;
+    let plain =
+        |d: &ColumnDef| d.col_type == coltype::VAR_STRING && d.flags & (ENUM_FLAG | SET_FLAG) == 0;
+    let alike = a.charset == b.charset && a.decimals == b.decimals;
+    match (enum_or_set(a), enum_or_set(b)) {
+        (true, false) if alike && plain(b) => Some(a.clone()),
+        (false, true) if alike && plain(a) => Some(b.clone()),
+        _ => None,
+    }
 }
 
 /// Checks the plan's column numbers against the per-node width.
@@ -495,8 +520,8 @@ impl Merger {
         node_columns: &[Vec<ColumnDef>],
         options: MergeOptions,
     ) -> Result<Self, MergeError> {
-        check_columns(node_columns)?;
-        let columns = node_columns.first().map_or(&[][..], Vec::as_slice);
+        let merged = check_columns(node_columns)?;
+        let columns = merged.as_slice();
         check_plan(plan, columns.len())?;
         let nodes = node_columns.len();
         let budget = options.memory.clone();

@@ -406,6 +406,37 @@ fn reply_of(sql: &str) -> Reply {
     }
 }
 
+/// True for `CREATE`, `ALTER`, `DROP` or `RENAME` of a table or an index, which the
+/// catalog records (`code` are the statement's code tokens).
+fn changes_tables(sql: &str, code: &[strata_sql::Token]) -> bool {
+    let Some((first, rest)) = code.split_first() else {
+        return false;
+    };
+    if !["CREATE", "ALTER", "DROP", "RENAME"]
+        .iter()
+        .any(|k| first.is_keyword(sql, k))
+    {
+        return false;
+    }
+    const MODIFIERS: [&str; 8] = [
+        "OR",
+        "REPLACE",
+        "TEMPORARY",
+        "ONLINE",
+        "IGNORE",
+        "UNIQUE",
+        "FULLTEXT",
+        "SPATIAL",
+    ];
+    rest.iter()
+        .find(|t| !MODIFIERS.iter().any(|k| t.is_keyword(sql, k)))
+        .is_some_and(|t| {
+            ["TABLE", "TABLES", "INDEX"]
+                .iter()
+                .any(|k| t.is_keyword(sql, k))
+        })
+}
+
 /// For statements sqlparser cannot parse: if every table the text names (by the
 /// catalog) is on one common node, forward it there; otherwise report the parse error.
 fn fallback(
@@ -419,6 +450,11 @@ fn fallback(
     }
     let sql = src.sql;
     let code: Vec<strata_sql::Token> = strata_sql::code_tokens(sql).collect();
+    if changes_tables(sql, &code) {
+        // Run on a node as sent, the table would change behind the catalog's back (a
+        // CREATE TABLE ... SELECT the catalog never heard of: main.ctype_gb2312).
+        return Err(error);
+    }
     let ident = |t: &strata_sql::Token| strata_sql::lexer::ident_value(t.text(sql)).into_owned();
     let mut placements: Vec<keys::Placement> = Vec::new();
     let mut i = 0;

@@ -166,6 +166,38 @@ fn hidden_sort_columns_are_not_sent_and_visible_bytes_are_unchanged() {
     assert_eq!(out, owned(&[vec![Some("0.1")], vec![Some("1.50E+00")]]));
 }
 
+/// MIN/MAX of an ENUM: CHAR with the ENUM flag from a node with rows, VARCHAR without
+/// it from a node without; the merge keeps the ENUM one, whichever node sent it.
+#[test]
+fn enum_aggregate_typed_by_rows_is_reconciled() {
+    let spec = MergeSpec {
+        visible_columns: 1,
+        ..MergeSpec::default()
+    };
+    let enum_col = ColumnDef {
+        col_type: coltype::STRING,
+        flags: ENUM_FLAG,
+        ..varchar_col("m")
+    };
+    for nodes in [
+        vec![vec![varchar_col("m")], vec![enum_col.clone()]],
+        vec![vec![enum_col.clone()], vec![varchar_col("m")]],
+    ] {
+        let merger = Merger::new(&plan(&spec), &nodes).unwrap();
+        assert_eq!(merger.columns()[0].col_type, coltype::STRING);
+        assert_eq!(merger.columns()[0].flags & ENUM_FLAG, ENUM_FLAG);
+    }
+    // Another charset is still a mismatch.
+    let latin1 = ColumnDef {
+        charset: 8,
+        ..varchar_col("m")
+    };
+    assert!(matches!(
+        Merger::new(&plan(&spec), &[vec![enum_col], vec![latin1]]),
+        Err(MergeError::ColumnMismatch { node: 1, .. })
+    ));
+}
+
 #[test]
 fn nodes_with_different_columns_are_refused() {
     let spec = MergeSpec {

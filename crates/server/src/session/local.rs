@@ -215,6 +215,18 @@ impl Session {
                     Err(e) => Err(e),
                 }
             }
+            Show::Columns { table, .. } | Show::Index { table, .. }
+                if self.names_a_view(&table) =>
+            {
+                // Strata's own view: no data node has it, and one asked would answer
+                // 1146 for a view that exists (main.type_timestamp_hires).
+                self.authorize_any(table.schema.as_deref(), &table.name, "SELECT")
+                    .and_then(|()| {
+                        Err(MysqlError::not_supported(
+                            "SHOW COLUMNS, DESCRIBE or SHOW INDEX of a view of a database over several data nodes",
+                        ))
+                    })
+            }
             Show::CreateTable { table }
             | Show::Columns { table, .. }
             | Show::Index { table, .. } => {

@@ -409,6 +409,18 @@ impl Session {
                     }
                     return self.information_schema_query(sql, more).await;
                 }
+                if kind == StatementKind::Explain && self.state.multi_node {
+                    // DESCRIBE of Strata's own view is SHOW COLUMNS of it (refused there).
+                    if let Some(show) = strata_sql::describe_as_show_columns(sql) {
+                        if let Ok(strata_sql::Show::Columns { table, .. }) =
+                            strata_sql::parse_show(&show)
+                        {
+                            if self.names_a_view(&table) {
+                                return self.show(&show, show.as_bytes(), more).await;
+                            }
+                        }
+                    }
+                }
                 let plannable = matches!(
                     kind,
                     StatementKind::Insert
