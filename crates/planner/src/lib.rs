@@ -65,7 +65,7 @@ use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
-pub use call::{RoutineBodies, StoredRoutine};
+pub use call::{check_stored_functions, RoutineBodies, StoredRoutine};
 pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
 pub use context::{DateTime, IdAllocator, LocalTime, PlanContext};
 pub use ddl::{plan_ddl, CatalogChange, DdlPlan};

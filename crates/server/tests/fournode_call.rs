@@ -218,5 +218,32 @@ async fn stored_functions_in_calls_and_selects() -> TestResult {
         "stored function count_s",
     )
     .await?;
+    // SET and DO run on the home data node without a plan: the same check applies
+    // (`SET @n = count_s()` stored one node's count).
+    for sql in [
+        "SET @n = count_s()",
+        "SET @a = 1, @n = 2 + count_s()",
+        "DO count_s()",
+    ] {
+        refused(&mut strata, sql, "stored function count_s").await?;
+    }
+    // So does a subquery over the sharded table (`SET @n = (SELECT COUNT(*) FROM s)`
+    // counted the home node's rows).
+    for sql in [
+        "SET @n = (SELECT COUNT(*) FROM s)",
+        "DO (SELECT MAX(v) FROM s)",
+    ] {
+        refused(&mut strata, sql, "reading table").await?;
+    }
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            "SET @p = plus(41), @q = ABS(-2)",
+            "SELECT @p, @q",
+            "DO plus(1), SLEEP(0)",
+        ],
+    )
+    .await?;
     drop_and_shut_down(node, &mut strata, &db).await
 }

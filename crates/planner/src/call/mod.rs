@@ -17,7 +17,7 @@
 use std::ops::ControlFlow;
 use std::sync::Mutex;
 
-use sqlparser::ast::{visit_expressions, Expr, ObjectNamePart, Statement};
+use sqlparser::ast::{visit_expressions, visit_relations, Expr, ObjectNamePart, Statement};
 
 use strata_catalog::sharding::Distribution;
 use strata_catalog::DataNodeId;
@@ -172,6 +172,113 @@ pub(crate) fn plan_call(
         src.forward_text(ctx.params).into_owned(),
         Reply::Ok,
     )))
+}
+
+/// Checks a statement the planner does not plan (`SET`, `DO`), which runs on the
+/// session's home data node: a table it reads must be there whole, and a stored function
+/// it calls must not use tables spread over several data nodes (the home node would see
+/// its own rows only). A text the planner's parser cannot read is refused when it has a
+/// subquery or calls one of the database's stored functions.
+pub fn check_stored_functions(
+    sql: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<(), PlanError> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    // DO's expressions are a select list's.
+    let text = match toks.first() {
+        Some(t) if t.is_keyword(sql, "DO") => format!("SELECT {}", &sql[t.span.end..]),
+        _ => sql.to_string(),
+    };
+    if let Ok(stmt) = crate::source::parse_one(&text) {
+        tables_on_home_node(&stmt, ctx, catalog)?;
+        return check_functions(&stmt, ctx, catalog);
+    }
+    if toks.iter().any(|t| t.is_keyword(sql, "SELECT")) {
+        return Err(PlanError::unsupported(
+            "a subquery in a statement of a database over several data nodes that Strata cannot read",
+        ));
+    }
+    for i in 0..toks.len() {
+        if i > 0 && toks[i - 1].is_punct(sql, ".") {
+            continue;
+        }
+        let Some((db, name, next)) = name_at(sql, &toks, i) else {
+            continue;
+        };
+        let called = toks.get(next).is_some_and(|t| t.is_punct(sql, "("));
+        if !called || (db.is_none() && builtins::is_builtin(&name.to_ascii_uppercase())) {
+            continue;
+        }
+        let Some(db) = db.or_else(|| ctx.db.map(str::to_string)) else {
+            continue;
+        };
+        if catalog.database(&db).is_none() {
+            continue;
+        }
+        let known = ctx.routines.and_then(|r| r.get(&db));
+        if known.is_some_and(|(_, routines)| routine(routines, true, &name).is_none()) {
+            continue;
+        }
+        if known.is_none() {
+            if let Some(r) = ctx.routines {
+                r.want(&db);
+            }
+        }
+        return Err(PlanError::unsupported(format!(
+            "a call of {name}, which may be a stored function, in a statement of a database over several data nodes that Strata cannot read"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a statement run on the home data node that reads a table Strata places
+/// elsewhere or over several nodes (`SET @n = (SELECT COUNT(*) FROM sharded)` counted
+/// the home node's rows).
+fn tables_on_home_node(
+    stmt: &Statement,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<(), PlanError> {
+    let mut elsewhere = None;
+    let _ = visit_relations(stmt, |name| {
+        let parts: Vec<&str> = name
+            .0
+            .iter()
+            .filter_map(ObjectNamePart::as_ident)
+            .map(|i| i.value.as_str())
+            .collect();
+        let (db, table) = match parts.as_slice() {
+            [table] => (ctx.db, *table),
+            [db, table] => (Some(*db), *table),
+            _ => return ControlFlow::Continue(()),
+        };
+        let Some(db) = db else {
+            return ControlFlow::Continue(());
+        };
+        let Some(info) = catalog.table(db, table) else {
+            return ControlFlow::Continue(());
+        };
+        let home = ctx.home_node;
+        let on_home = match crate::keys::Placement::of(db, &info, catalog) {
+            Ok(crate::keys::Placement::Global { nodes }) => {
+                home.is_some_and(|h| nodes.contains(&h))
+            }
+            Ok(placement) => home.is_some_and(|h| placement.nodes() == [h]),
+            Err(_) => false,
+        };
+        if on_home {
+            return ControlFlow::Continue(());
+        }
+        elsewhere = Some(format!("{db}.{table}"));
+        ControlFlow::Break(())
+    });
+    match elsewhere {
+        Some(table) => Err(PlanError::unsupported(format!(
+            "a SET or DO reading table {table}, which is not on the session's home data node alone (it would read that node's rows only)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses a statement that calls a stored function whose run on each data node (or on

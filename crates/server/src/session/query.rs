@@ -313,6 +313,15 @@ impl Session {
             ));
             return Ok(Answer::Failed);
         }
+        if self.state.multi_node
+            && matches!(kind, StatementKind::Set | StatementKind::Do)
+            && sql.contains('(')
+        {
+            if let Err(e) = self.check_stored_functions(sql).await {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
                 Ok(db) => self.change_database(&db).map(|()| self.ok(0, more)),

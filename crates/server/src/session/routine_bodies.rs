@@ -10,6 +10,31 @@ use strata_protocol::MysqlError;
 use super::Session;
 
 impl Session {
+    /// Refuses a statement run on the home data node without a plan (`SET`, `DO`) that
+    /// calls a stored function using tables spread over several data nodes (the home
+    /// node would run it over its own rows only), reading the routines when asked.
+    pub(super) async fn check_stored_functions(&mut self, sql: &str) -> Result<(), MysqlError> {
+        let check = |s: &Self| {
+            s.with_plan_context(None, |ctx, view| {
+                strata_planner::check_stored_functions(sql, ctx, view)
+                    .map_err(|e| super::planning::plan_error(&e))
+            })
+            .map_err(|f| s.fenced_error(&f))?
+        };
+        let mut checked = check(self);
+        for _ in 0..2 {
+            if checked.is_ok() {
+                break;
+            }
+            match self.fetch_wanted().await {
+                Ok(true) => checked = check(self),
+                Ok(false) => break,
+                Err(e) => checked = Err(e),
+            }
+        }
+        checked
+    }
+
     /// Reads the routines planning asked for; false when it asked for none.
     pub(super) async fn fetch_wanted_routines(&mut self) -> Result<bool, MysqlError> {
         let Some(db) = self.statement.routines.wanted() else {
