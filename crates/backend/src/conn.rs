@@ -378,6 +378,7 @@ impl BackendConn {
     /// A storage node's ERR packet, which ends its reply.
     fn server_error(&mut self, payload: &[u8]) -> BackendError {
         self.reply_ended(0);
+        self.error_ended();
         match ErrPacket::decode(payload) {
             Ok(err) => BackendError::Server(err),
             Err(e) => {
@@ -387,7 +388,18 @@ impl BackendConn {
         }
     }
 
-    /// True when the storage node reported an open transaction.
+    /// A reply ended with an ERR, which carries no server status. With autocommit off
+    /// the failed statement may have opened a transaction (MariaDB starts one at the
+    /// first table a statement opens, and a failed statement leaves it open, with its
+    /// locks): the connection counts as in one until a status says otherwise, so that it
+    /// is rolled back, never pooled with them.
+    fn error_ended(&mut self) {
+        if self.status & status::AUTOCOMMIT == 0 {
+            self.status |= status::IN_TRANS;
+        }
+    }
+
+    /// True when the storage node reported an open transaction (or may have one).
     pub fn in_transaction(&self) -> bool {
         self.status & status::IN_TRANS != 0
     }
@@ -505,6 +517,8 @@ impl BackendConn {
                 self.replies_due = self.replies_due.saturating_sub(1);
                 if out.error.is_none() || out.status != 0 {
                     self.status = out.status;
+                } else {
+                    self.error_ended();
                 }
             }
             Err(RelayError::Backend(_)) => self.broken = true,
@@ -869,24 +883,4 @@ impl BackendConn {
 }
 
 #[cfg(test)]
-mod session_vars_tests {
-    use super::SessionVars;
-
-    #[test]
-    fn seeds_are_replaced_not_reset_to_default() {
-        let mut seeded = SessionVars::default();
-        seeded.set("rand_seed1", "SESSION rand_seed1 = 3".into());
-        seeded.set("sql_mode", "SESSION sql_mode = 'ANSI'".into());
-        let reset = SessionVars::default()
-            .diff_from(&seeded)
-            .unwrap_or_default();
-        assert!(reset.contains("SESSION sql_mode = DEFAULT"), "{reset}");
-        assert!(!reset.contains("rand_seed1 = DEFAULT"), "{reset}");
-        let seed = reset
-            .split("SESSION rand_seed1 = ")
-            .nth(1)
-            .and_then(|rest| rest.split(',').next())
-            .ok_or(reset.clone());
-        assert!(seed.is_ok_and(|s| s.parse::<u32>().is_ok()));
-    }
-}
+mod session_vars_tests;

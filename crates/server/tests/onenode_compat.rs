@@ -1149,3 +1149,53 @@ async fn a_subquery_in_a_check_constraint_is_mariadbs_1970() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_wait_timeout_under_autocommit_off_leaves_no_transaction_in_the_pool() -> TestResult
+{
+    // unsafe_binlog_innodb hung: a statement that timed out on a lock with autocommit
+    // off left its transaction open (an ERR carries no status), its connection went back
+    // to the pool with the transaction's metadata locks, and a later DROP TABLE waited
+    // on them for ever.
+    let (node, mut c) = common::node_and_conn(1).await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS lw_t",
+            "CREATE TABLE lw_t (a INT PRIMARY KEY) ENGINE=InnoDB",
+            "INSERT INTO lw_t VALUES (1), (2)",
+            // A user variable keeps this session on a connection of its own (not the
+            // pooled one the waiter leaves behind).
+            "SET @lw_pin = 1",
+        ],
+    )
+    .await?;
+    let mut holder = node.connect(Some("test")).await?;
+    run_all(
+        &mut holder,
+        &["SET autocommit = 0", "SELECT * FROM lw_t FOR UPDATE"],
+    )
+    .await?;
+    let mut waiter = node.connect(Some("test")).await?;
+    run_all(
+        &mut waiter,
+        &["SET innodb_lock_wait_timeout = 1", "SET autocommit = 0"],
+    )
+    .await?;
+    assert_eq!(
+        error_of(&mut waiter, "SELECT * FROM lw_t WHERE a = 1 FOR UPDATE")
+            .await
+            .0,
+        Some(1205)
+    );
+    waiter.disconnect().await?;
+    holder.query_drop("COMMIT").await?;
+    holder.disconnect().await?;
+    // MariaDB answers at once; a transaction left open would hold the table for 5 s.
+    c.query_drop("SET SESSION lock_wait_timeout = 5").await?;
+    let started = std::time::Instant::now();
+    c.query_drop("DROP TABLE lw_t").await?;
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    node.shutdown().await;
+    Ok(())
+}

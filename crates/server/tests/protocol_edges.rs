@@ -244,3 +244,55 @@ async fn tls_and_caching_sha2_password_logins_work() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// The one value of `sql`'s one-row, one-column result on a raw connection (a text
+/// result without DEPRECATE_EOF: count, column, EOF, row, EOF).
+async fn raw_value(
+    conn: &mut PacketConn<TcpStream>,
+    sql: &str,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let head = command(conn, com::QUERY, sql.as_bytes()).await?;
+    if head.first() == Some(&ERR_HEADER) {
+        return Err(ErrPacket::decode(&head)?.message.into());
+    }
+    let _column = conn.read_packet().await?;
+    let _eof = conn.read_packet().await?;
+    let row = conn.read_packet().await?.payload;
+    let _end = conn.read_packet().await?;
+    // One length-encoded string shorter than 251 bytes.
+    let len = usize::from(*row.first().ok_or("empty row")?);
+    let value = row.get(1..1 + len).ok_or("short row")?;
+    Ok(String::from_utf8_lossy(value).into_owned())
+}
+
+/// MariaDB's COM_RESET_CONNECTION returns the session to the character set the client
+/// announced in its handshake (reset_connection.test), not to the server's.
+#[tokio::test]
+async fn reset_connection_returns_to_the_handshake_character_set() -> TestResult {
+    let node = ComputeNode::on_shared_storage(1).await?;
+    let stream = TcpStream::connect(node.service_addr()).await?;
+    let mut conn = PacketConn::new(stream, 1 << 24);
+    strata_protocol::client_connect(
+        &mut conn,
+        ROOT_USER,
+        ROOT_PASSWORD,
+        Some("test"),
+        CLIENT_CAPS,
+        8, // latin1_swedish_ci
+    )
+    .await?;
+    assert_eq!(
+        raw_value(&mut conn, "SELECT @@character_set_client").await?,
+        "latin1"
+    );
+    let ok = command(&mut conn, com::QUERY, b"SET NAMES utf8mb3").await?;
+    assert_eq!(ok.first(), Some(&0u8));
+    let ok = command(&mut conn, com::RESET_CONNECTION, b"").await?;
+    assert_eq!(ok.first(), Some(&0u8), "COM_RESET_CONNECTION is OK");
+    assert_eq!(
+        raw_value(&mut conn, "SELECT @@character_set_client").await?,
+        "latin1"
+    );
+    node.shutdown().await;
+    Ok(())
+}

@@ -270,3 +270,65 @@ async fn statement_profiles_are_refused_not_the_storage_connections() -> TestRes
     node.shutdown().await;
     Ok(())
 }
+
+/// Statements that return no row (and some that do, or fail) on `c`, after FLUSH
+/// STATUS; then `Empty_queries` and the counters COM_RESET_CONNECTION resets, before
+/// and after one.
+async fn empty_and_reset(c: &mut Conn) -> TestResult<Vec<(String, u64)>> {
+    c.query_drop("FLUSH STATUS").await?;
+    c.query_drop("CREATE TABLE eq_t (a INT)").await?;
+    c.query_drop("SELECT COUNT(*) FROM eq_t").await?;
+    c.query_drop("SELECT * FROM eq_t").await?;
+    c.query_drop("SELECT * FROM eq_t LIMIT 0").await?;
+    // A failed SELECT is no empty query (empty_table.test).
+    assert!(c.query_drop("SELECT * FROM eq_missing").await.is_err());
+    c.query_drop("SHOW STATUS LIKE 'no_such_counter'").await?;
+    c.query_drop("SHOW TABLES LIKE 'eq_none'").await?;
+    c.query_drop("INSERT INTO eq_t VALUES (1)").await?;
+    c.query_drop("SELECT * FROM eq_t WHERE a = 2").await?;
+    c.query_drop("SELECT * FROM eq_t").await?;
+    let stmt = c.prep("SELECT a FROM eq_t WHERE a = ?").await?;
+    let _: Option<i64> = c.exec_first(&stmt, (5,)).await?;
+    c.query_drop("DROP TABLE eq_t").await?;
+    let names = ["Empty_queries", "Com_select", "Questions"];
+    let mut seen: Vec<(String, u64)> = status(c, "SESSION", &names).await?.into_iter().collect();
+    assert!(c.reset().await?, "COM_RESET_CONNECTION sent");
+    let after = status(
+        c,
+        "SESSION",
+        &[
+            "Empty_queries",
+            "Com_select",
+            "Questions",
+            "Com_show_status",
+        ],
+    );
+    seen.extend(
+        after
+            .await?
+            .into_iter()
+            .map(|(n, v)| (format!("{n} after reset"), v)),
+    );
+    Ok(seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_queries_and_reset_connection_count_as_mariadb_does() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = format!("status_empty_{}", std::process::id());
+    storage.create_database(&db).await?;
+    let mut reference = Conn::new(storage.opts(0, Some(&db))).await?;
+    let mut strata = node.connect(Some("test")).await?;
+    let want = empty_and_reset(&mut reference).await?;
+    let got = empty_and_reset(&mut strata).await?;
+    assert_eq!(
+        got, want,
+        "Strata's counters (left) against MariaDB's (right)"
+    );
+    // Checked to mean something: the empty reads counted.
+    assert!(want.contains(&("Empty_queries".into(), 5)), "{want:?}");
+    reference.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}

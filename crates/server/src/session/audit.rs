@@ -60,7 +60,7 @@ impl Session {
         more: bool,
     ) -> Result<Answer, SessionError> {
         self.start_statement();
-        self.count_statement(sql);
+        let com = self.count_statement(sql);
         if self.backends.trace.on {
             // The trace's QUERY is shown as the client wrote it.
             self.backends.trace.client_text = Some(sql.into());
@@ -70,6 +70,7 @@ impl Session {
         self.release_planned_tables();
         self.settle_writes();
         self.settle_row_count();
+        self.count_done(com);
         self.record_statement(sql, started);
         self.audit_statement(sql, started);
         result
@@ -93,7 +94,13 @@ impl Session {
         self.release_planned_tables();
         self.settle_writes();
         self.settle_row_count();
+        // An execution that opened a cursor returned no row yet (MariaDB counts it
+        // neither).
+        let cursor = self.cursor_open(statement_id);
         if let Some(sql) = sql {
+            if !cursor {
+                self.count_done(crate::status::com::of_statement(&sql));
+            }
             self.record_statement(&sql, started);
             self.audit_statement(&sql, started);
         }

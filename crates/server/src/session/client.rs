@@ -24,6 +24,9 @@ pub(super) struct ClientConn {
     pub multi_statements: bool,
     /// The client ended the session with COM_QUIT (otherwise it was aborted).
     pub quit: bool,
+    /// The collation id the client announced (handshake or COM_CHANGE_USER): what
+    /// COM_RESET_CONNECTION returns the session's character set to.
+    pub collation: u8,
 }
 
 impl ClientConn {

@@ -406,6 +406,7 @@ pub(super) async fn accept(
             scramble,
             multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
             quit: false,
+            collation: response.charset,
         },
         identity: Identity {
             id,
@@ -474,6 +475,11 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
         MysqlError::access_denied(&request.user, super::isolation::shown_host(&host), false)
     })?;
     session.client.scramble = authenticated.scramble;
+    // MariaDB takes the character set the packet names (an id beyond one byte is no
+    // character set a handshake could name: the session keeps its own).
+    if let Some(id) = request.charset.and_then(|c| u8::try_from(c).ok()) {
+        session.client.collation = id;
+    }
     session.identity.user = request.user.clone();
     session.identity.accounts_version = session
         .ctx
@@ -566,7 +572,7 @@ mod identity_tests {
 /// announced in its handshake, replayed as `SET NAMES` is: storage connections open in
 /// utf8mb4, so without it a latin1 client's bytes would be read as UTF-8. An id the
 /// compute node does not know keeps utf8mb4 (logged).
-fn handshake_names(collation_id: u8) -> SessionVars {
+pub(super) fn handshake_names(collation_id: u8) -> SessionVars {
     let mut vars = SessionVars::default();
     if collation_id == charset::UTF8MB4_GENERAL_CI {
         return vars;

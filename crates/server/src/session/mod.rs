@@ -792,7 +792,8 @@ impl Session {
                 lease.note_applied_vars(&SessionVars::default());
             }
         }
-        self.state.vars.clear();
+        // As MariaDB: the character set the client announced, not the server's.
+        self.state.vars = handshake::handshake_names(self.client.collation);
         self.state.autocommit = true;
         self.state.isolation = strata_sql::IsolationLevel::RepeatableRead;
         globals::apply_globals(&mut self.state, &self.ctx.globals);
@@ -805,6 +806,9 @@ impl Session {
         self.state.last_insert_id = 0;
         self.state.row_count = -1;
         self.prepared.forget_all();
+        // MariaDB's session status starts again too (THD::change_user).
+        let bytes = self.client_bytes();
+        self.status.flush(bytes);
     }
 
     async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {

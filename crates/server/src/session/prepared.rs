@@ -126,6 +126,14 @@ impl Session {
             .any(|s| s.cursor_node.is_some())
     }
 
+    /// True while statement `id` has a cursor open.
+    pub(super) fn cursor_open(&self, id: u32) -> bool {
+        self.prepared
+            .statements
+            .get(&id)
+            .is_some_and(|s| s.cursor_node.is_some())
+    }
+
     pub(super) async fn stmt_prepare(&mut self, body: &[u8]) -> Result<(), SessionError> {
         // Prepared on the primary: the connection that executes it prepares it again.
         self.statement.replica_read = None;

@@ -53,10 +53,20 @@ impl Session {
         }
     }
 
-    /// Counts one statement of a COM_QUERY (each of a multi-statement one).
-    pub(super) fn count_statement(&mut self, sql: &str) {
+    /// Counts one statement of a COM_QUERY (each of a multi-statement one); gives its
+    /// `Com_*` counter, for `count_done`.
+    pub(super) fn count_statement(&mut self, sql: &str) -> Option<usize> {
+        let of = com::of_statement(sql);
+        self.status.question(&self.ctx.metrics.status, of);
+        of
+    }
+
+    /// Counts what a statement counted in `com` returned, once it ended.
+    pub(super) fn count_done(&mut self, com: Option<usize>) {
+        let o = &self.statement.outcome;
+        let rows = o.returned_rows.filter(|_| o.error == 0);
         self.status
-            .question(&self.ctx.metrics.status, com::of_statement(sql));
+            .statement_done(&self.ctx.metrics.status, com, rows);
     }
 
     /// FLUSH STATUS: the session's counters start again, and what MariaDB resets

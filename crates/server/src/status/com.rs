@@ -182,6 +182,43 @@ pub fn index_of(name: &str) -> Option<usize> {
     COM_NAMES.binary_search(&lower.as_str()).ok()
 }
 
+/// The counters of the statements MariaDB runs through its SELECT path
+/// (`execute_sqlcom_select`), which counts `Empty_queries` when they return no row.
+/// SHOW STATUS goes that way too but puts the session's counters back as they were
+/// (`execute_show_status`): it counts nothing there.
+const SELECT_PATH: [&str; 22] = [
+    "select",
+    "show_analyze",
+    "show_charsets",
+    "show_collations",
+    "show_databases",
+    "show_events",
+    "show_explain",
+    "show_fields",
+    "show_function_status",
+    "show_generic",
+    "show_keys",
+    "show_open_tables",
+    "show_package_body_status",
+    "show_package_status",
+    "show_plugins",
+    "show_procedure_status",
+    "show_profile",
+    "show_storage_engines",
+    "show_table_status",
+    "show_tables",
+    "show_triggers",
+    "show_variables",
+];
+
+/// True when a statement counted in `com` (an index in `COM_NAMES`) counts in
+/// `Empty_queries` when it returns no row.
+pub fn counts_empty(com: usize) -> bool {
+    COM_NAMES
+        .get(com)
+        .is_some_and(|name| SELECT_PATH.contains(name))
+}
+
 /// How many leading words a statement's counter is decided from.
 const WORDS: usize = 24;
 

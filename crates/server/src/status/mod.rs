@@ -5,7 +5,7 @@
 //! itself. Counters about the storage engine (`Handler_*`, `Innodb_*`, `Select_*`, ...)
 //! stay the storage node's.
 //!
-//! Per-session counters (`Questions`, `Com_*`, `Bytes_*`) live in the session
+//! Per-session counters (`Questions`, `Com_*`, `Bytes_*`, `Empty_queries`) live in the session
 //! (`SessionStatus`) and, as they change, in the compute node's sums (`GlobalStatus`):
 //! the GLOBAL values are the sums over every session since start, as MariaDB's are.
 
@@ -25,6 +25,8 @@ pub struct GlobalStatus {
     questions: AtomicU64,
     /// `Com_*`, indexed like `COM_NAMES`.
     com: [AtomicU64; COM_NAMES.len()],
+    /// Client SELECTs (and SHOWs MariaDB runs as SELECTs) that returned no row.
+    empty_queries: AtomicU64,
     /// Bytes read from and written to clients, of the commands finished so far.
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
@@ -45,6 +47,7 @@ impl Default for GlobalStatus {
         GlobalStatus {
             questions: AtomicU64::new(0),
             com: std::array::from_fn(|_| AtomicU64::new(0)),
+            empty_queries: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             aborted_clients: AtomicU64::new(0),
@@ -96,6 +99,7 @@ impl GlobalStatus {
 pub struct SessionStatus {
     questions: u64,
     com: Box<[u64; COM_NAMES.len()]>,
+    empty_queries: u64,
     /// The client connection's byte totals when they were last added to the sums.
     synced_read: u64,
     synced_written: u64,
@@ -109,6 +113,7 @@ impl Default for SessionStatus {
         SessionStatus {
             questions: 0,
             com: Box::new([0; COM_NAMES.len()]),
+            empty_queries: 0,
             synced_read: 0,
             synced_written: 0,
             base_read: 0,
@@ -139,6 +144,16 @@ impl SessionStatus {
         }
     }
 
+    /// A client statement that counted in `com` succeeded and returned `rows` rows
+    /// (`None`: no result set, or one the compute node did not count): `Empty_queries`
+    /// counts it when it returned none and MariaDB runs it as a SELECT.
+    pub fn statement_done(&mut self, global: &GlobalStatus, com: Option<usize>, rows: Option<u64>) {
+        if rows == Some(0) && com.is_some_and(com::counts_empty) {
+            self.empty_queries += 1;
+            global.empty_queries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// A `Com_*` counter by name (without `Com_`).
     pub fn count_named(&mut self, global: &GlobalStatus, name: &str) {
         self.count(global, com::index_of(name));
@@ -161,6 +176,7 @@ impl SessionStatus {
     pub fn flush(&mut self, (read, written): ByteTotals) {
         self.questions = 0;
         self.com.fill(0);
+        self.empty_queries = 0;
         self.base_read = read;
         self.base_written = written;
     }
@@ -185,10 +201,11 @@ impl SessionStatus {
         // Bytes of this session not yet added to the sums.
         let unsynced_read = bytes.0.saturating_sub(self.synced_read);
         let unsynced_written = bytes.1.saturating_sub(self.synced_written);
-        let (questions, com, received, sent): (u64, Vec<u64>, u64, u64) = if global {
+        let (questions, com, empty, received, sent): (u64, Vec<u64>, u64, u64, u64) = if global {
             (
                 load(&g.questions),
                 g.com.iter().map(load).collect(),
+                load(&g.empty_queries),
                 load(&g.bytes_received) + unsynced_read,
                 load(&g.bytes_sent) + unsynced_written,
             )
@@ -196,6 +213,7 @@ impl SessionStatus {
             (
                 self.questions,
                 self.com.to_vec(),
+                self.empty_queries,
                 bytes.0.saturating_sub(self.base_read),
                 bytes.1.saturating_sub(self.base_written),
             )
@@ -207,6 +225,7 @@ impl SessionStatus {
             ("Bytes_received", received.to_string()),
             ("Bytes_sent", sent.to_string()),
             ("Connections", connections.to_string()),
+            ("Empty_queries", empty.to_string()),
             (
                 "Max_used_connections",
                 load(&g.max_used).max(sessions.len() as u64).to_string(),
