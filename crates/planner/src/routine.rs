@@ -13,7 +13,7 @@ use crate::catalog_view::CatalogView;
 use crate::context::PlanContext;
 use crate::error::PlanError;
 use crate::insert::fan_out;
-use crate::plan::{MergeSpec, Plan, WriteKind};
+use crate::plan::{MergeSpec, NodeStatement, Plan, WriteKind};
 use crate::scope::Resolver;
 use crate::source::Source;
 use crate::Planned;
@@ -107,6 +107,9 @@ pub(crate) fn plan_routine(
         ("ANALYZE" | "CHECK" | "OPTIMIZE" | "REPAIR" | "CHECKSUM", _) => {
             maintenance(word(0), src, ctx, catalog).map(Some)
         }
+        ("CACHE" | "LOAD", _) if strata_sql::key_cache_op(sql).is_some() => {
+            key_cache(src, ctx, catalog).map(Some)
+        }
         _ => Ok(None),
     }
 }
@@ -176,6 +179,71 @@ fn maintenance(
     Ok(Planned::of(Plan::scatter(
         &nodes,
         &src.forward_text(ctx.params),
+        MergeSpec {
+            visible_to_end: true,
+            ..MergeSpec::default()
+        },
+    )))
+}
+
+/// `CACHE INDEX t, ... IN c` / `LOAD INDEX INTO CACHE t, ...`: each data node holding
+/// one of the tables runs the statement with the tables it holds (each assigns or
+/// preloads its own part's indexes; the key cache is each storage server's); a table
+/// the catalog does not know goes to its database's first node, which answers
+/// MariaDB's "doesn't exist" rows. The session merges the rows as table maintenance's.
+fn key_cache(
+    src: &Source<'_>,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Planned, PlanError> {
+    let text = src.forward_text(ctx.params);
+    let op = strata_sql::key_cache_op(&text).map_or("CACHE INDEX", strata_sql::KeyCacheOp::command);
+    let items = strata_sql::key_cache_items(&text)
+        .ok_or_else(|| PlanError::Parse(format!("{op} without a table list")))?;
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return Err(PlanError::Parse(format!("{op} without a table list")));
+    };
+    let (head, tail) = (&text[..first.span.start], &text[last.span.end..]);
+    let resolver = Resolver::new(ctx, catalog);
+    // Each node's items, in list order.
+    let mut held: Vec<(DataNodeId, Vec<&str>)> = Vec::new();
+    for item in &items {
+        let mut parts: Vec<Ident> = item.schema.iter().map(Ident::new).collect();
+        parts.push(Ident::new(&item.name));
+        let name = ObjectName::from(parts);
+        let (db, short) = resolver.names(&name)?;
+        if catalog.view(&db, &short).is_some() {
+            // The view is the compute node's; no data node can answer its row.
+            return Err(PlanError::unsupported(format!(
+                "{op} of a view ('{db}.{short}') in a database over several data nodes"
+            )));
+        }
+        let nodes = if catalog.table(&db, &short).is_some() {
+            resolver.table(&name, None)?.placement.nodes()
+        } else {
+            let mut all = database_nodes(Some(db), ctx, catalog)?;
+            all.sort();
+            all.truncate(1);
+            all
+        };
+        for n in nodes {
+            let item_text = text.get(item.span.clone()).unwrap_or_default();
+            match held.iter_mut().find(|(d, _)| *d == n) {
+                Some((_, list)) => list.push(item_text),
+                None => held.push((n, vec![item_text])),
+            }
+        }
+    }
+    held.sort_by_key(|(d, _)| *d);
+    let parts = held
+        .into_iter()
+        .map(|(dnid, list)| NodeStatement {
+            dnid,
+            sql: format!("{head}{}{tail}", list.join(", ")),
+        })
+        .collect();
+    Ok(Planned::of(Plan::query(
+        parts,
         MergeSpec {
             visible_to_end: true,
             ..MergeSpec::default()

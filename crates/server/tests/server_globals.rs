@@ -173,7 +173,7 @@ async fn flush_status_and_tables_act_on_the_clients_connection_and_tables() -> T
         1235,
     )
     .await;
-    assert_codes(&mut c, &["FLUSH LOGS", "FLUSH QUERY CACHE"], 1227).await;
+    assert_codes(&mut c, &["FLUSH LOGS", "FLUSH QUERY CACHE, LOGS"], 1227).await;
     c.query_drop("DROP TABLE flushed").await?;
     node.shutdown().await;
     Ok(())

@@ -3,7 +3,9 @@
 //! closes and reopens tables (both need Strata's RELOAD privilege); `FLUSH HOSTS` and
 //! `FLUSH PRIVILEGES` act on Strata's own host cache and accounts. The forms that take
 //! locks on a storage server (`WITH READ LOCK`, `FOR EXPORT`) and the server-wide ones
-//! (logs, caches, statistics, ...) are not the client's.
+//! (logs, statistics, ...) are not the client's. `FLUSH QUERY CACHE` and `RESET QUERY
+//! CACHE` (RELOAD) only defragment or empty the storage servers' query caches: no data
+//! is shown or changed, so the session runs them on every storage server.
 
 use crate::lexer::{code_tokens, TokenKind};
 
@@ -21,14 +23,25 @@ pub enum Flush {
     TablesLocked,
     /// `FLUSH HOSTS`: the compute node's blocked addresses.
     Hosts,
+    /// `FLUSH QUERY CACHE` (defragments) or, with `reset`, `RESET QUERY CACHE` (empties).
+    QueryCache {
+        /// True for `RESET QUERY CACHE`.
+        reset: bool,
+    },
     /// Any other form (logs, caches, several options, ...): a storage server's as a whole.
     ServerWide,
 }
 
-/// The form of a `FLUSH` statement; None when `sql` is not one.
+/// The form of a `FLUSH` statement (or `RESET QUERY CACHE`, a [`Flush::QueryCache`]);
+/// None when `sql` is not one.
 pub fn flush_kind(sql: &str) -> Option<Flush> {
     let toks: Vec<_> = code_tokens(sql).collect();
-    if !toks.first()?.is_keyword(sql, "FLUSH") {
+    let is = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    if is(0, "RESET") {
+        return (toks.len() == 3 && is(1, "QUERY") && is(2, "CACHE"))
+            .then_some(Flush::QueryCache { reset: true });
+    }
+    if !is(0, "FLUSH") {
         return None;
     }
     // `FLUSH NO_WRITE_TO_BINLOG | LOCAL option`: the same option.
@@ -48,6 +61,8 @@ pub fn flush_kind(sql: &str) -> Option<Flush> {
         Flush::Status
     } else if word("HOSTS") && rest.is_empty() {
         Flush::Hosts
+    } else if word("QUERY") && rest.len() == 1 && rest[0].is_keyword(sql, "CACHE") {
+        Flush::QueryCache { reset: false }
     } else if word("TABLE") || word("TABLES") {
         let locks = rest.iter().any(|t| {
             t.kind == TokenKind::Ident && (t.is_keyword(sql, "WITH") || t.is_keyword(sql, "FOR"))
@@ -87,7 +102,18 @@ mod tests {
             ("FLUSH TABLES t1 FOR EXPORT", Some(Flush::TablesLocked)),
             ("FLUSH HOSTS", Some(Flush::Hosts)),
             ("FLUSH LOGS", Some(Flush::ServerWide)),
-            ("FLUSH QUERY CACHE", Some(Flush::ServerWide)),
+            (
+                "FLUSH QUERY CACHE",
+                Some(Flush::QueryCache { reset: false }),
+            ),
+            (
+                "flush local query cache",
+                Some(Flush::QueryCache { reset: false }),
+            ),
+            ("FLUSH QUERY CACHE, LOGS", Some(Flush::ServerWide)),
+            ("RESET QUERY CACHE", Some(Flush::QueryCache { reset: true })),
+            ("RESET QUERY", None),
+            ("RESET MASTER", None),
             ("FLUSH STATUS, LOGS", Some(Flush::ServerWide)),
             ("FLUSH", Some(Flush::ServerWide)),
             ("SELECT 1", None),

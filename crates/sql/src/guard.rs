@@ -11,81 +11,6 @@ use crate::error::SqlError;
 use crate::lexer::{code_tokens, ident_value, string_value, Token, TokenKind};
 use crate::search::{contains_ignore_ascii_case, ByteSummary};
 
-/// Why a statement may not reach a storage node; mapped to a MySQL error by the session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// Acts on a storage server as a whole (replication, plugins, logs, shutdown, ...):
-    /// ER_SPECIFIC_ACCESS_DENIED_ERROR (1227). The text names the statement.
-    ServerCommand(String),
-    /// Reads or writes a file of a storage host: ER_OPTION_PREVENTS_STATEMENT (1290).
-    FileAccess(String),
-    /// Names a schema internal to the storage servers (`mysql`, `sys`, ...) or a physical
-    /// database: ER_DBACCESS_DENIED_ERROR (1044) for that schema.
-    StorageSchema(String),
-    /// Account management through the storage node's own account tables (1227 until the
-    /// compute node answers the statement itself).
-    AccountStatement(String),
-    /// Valid MySQL that Strata does not run: ER_NOT_SUPPORTED_YET (1235).
-    Unsupported(String),
-    /// A subquery in a table's CHECK constraint: MariaDB's own
-    /// ER_SUBQUERIES_NOT_SUPPORTED (1970), given before the names in it are looked at
-    /// (as MariaDB's parser does).
-    SubqueryInCheck,
-    /// Only comments or nothing: ER_EMPTY_QUERY (1065).
-    Empty,
-    /// A statement no MySQL/MariaDB grammar starts this way: ER_PARSE_ERROR (1064).
-    Syntax(SqlError),
-}
-
-impl Refusal {
-    /// MySQL error number.
-    pub fn code(&self) -> u16 {
-        match self {
-            Refusal::ServerCommand(_) | Refusal::AccountStatement(_) => 1227,
-            Refusal::FileAccess(_) => 1290,
-            Refusal::StorageSchema(_) => 1044,
-            Refusal::Unsupported(_) => 1235,
-            Refusal::Empty => 1065,
-            Refusal::SubqueryInCheck => 1970,
-            Refusal::Syntax(e) => e.code(),
-        }
-    }
-
-    /// SQLSTATE of the error.
-    pub fn sqlstate(&self) -> &'static str {
-        match self {
-            Refusal::FileAccess(_) => "HY000",
-            _ => "42000",
-        }
-    }
-
-    /// The error message; `account` is the client's `'user'@'host'` as MySQL prints it.
-    pub fn message(&self, account: &str) -> String {
-        match self {
-            Refusal::ServerCommand(what) => format!(
-                "Access denied; {what} acts on a storage server, which Strata keeps private (operate storage nodes from the admin port or on the storage servers themselves)"
-            ),
-            Refusal::FileAccess(what) => format!(
-                "The Strata compute node keeps storage hosts' files private, so it cannot execute {what} (read and load rows through a client instead)"
-            ),
-            Refusal::StorageSchema(schema) => {
-                format!("Access denied for user {account} to database '{schema}'")
-            }
-            Refusal::AccountStatement(what) => format!(
-                "Access denied; {what} would change a storage server's accounts: accounts and privileges are Strata's own"
-            ),
-            Refusal::Unsupported(what) => {
-                format!("This version of Strata doesn't yet support '{what}'")
-            }
-            Refusal::Empty => "Query was empty".to_string(),
-            Refusal::SubqueryInCheck => {
-                "CHECK does not support subqueries or stored functions".to_string()
-            }
-            Refusal::Syntax(e) => e.to_string(),
-        }
-    }
-}
-
 /// Decides, for a schema qualifier seen in a statement, whether it names something a
 /// client may not reach (the session knows the logical and physical database names).
 pub trait SchemaPolicy {
@@ -162,7 +87,7 @@ fn check_kind(sql: &str, kind: StatementKind, schemas: &dyn SchemaPolicy) -> Res
         K::Set if set_word(sql) == "ROLE" || (set_word(sql) == "DEFAULT" && word(2) == "ROLE") => {
             Err(Refusal::AccountStatement("SET ROLE".into()))
         }
-        K::Load => check_load(&words),
+        K::Load => check_load(sql, &words),
         K::Lock | K::Unlock if word(1) == "INSTANCE" => {
             Err(Refusal::ServerCommand(format!("{} INSTANCE", word(0))))
         }
@@ -240,10 +165,21 @@ fn check_other(sql: &str, words: &[String], schemas: &dyn SchemaPolicy) -> Resul
         // FLUSH STATUS and FLUSH TABLE[S] [t, ...] act on the session's connection and
         // the client's tables (the session needs RELOAD for them): their names are
         // checked below like any statement's.
+        // FLUSH/RESET QUERY CACHE only defragment or empty the storage servers' query
+        // caches (RELOAD, checked where it runs).
         if matches!(
             crate::flush::flush_kind(sql),
-            Some(crate::flush::Flush::Status | crate::flush::Flush::Tables { .. })
+            Some(
+                crate::flush::Flush::Status
+                    | crate::flush::Flush::Tables { .. }
+                    | crate::flush::Flush::QueryCache { .. }
+            )
         ) {
+            return Ok(());
+        }
+        // CACHE INDEX / LOAD INDEX INTO CACHE act on the client's tables (any schema
+        // qualifier is checked below); the session runs them on the tables' data nodes.
+        if crate::key_cache::key_cache_op(sql).is_some() {
             return Ok(());
         }
         if crate::flush::flush_kind(sql) == Some(crate::flush::Flush::TablesLocked) {
@@ -469,8 +405,12 @@ const ALLOWED_ENGINES: &[&str] = &[
 
 /// LOAD DATA/XML: the server-side form reads a file of the storage host; the LOCAL
 /// form reads the client's file, which the session places itself.
-fn check_load(words: &[String]) -> Result<(), Refusal> {
+fn check_load(sql: &str, words: &[String]) -> Result<(), Refusal> {
     if words.get(1).is_some_and(|w| w == "INDEX") {
+        // LOAD INDEX INTO CACHE t, ...: the client's tables, as CACHE INDEX's.
+        if crate::key_cache::key_cache_op(sql).is_some() {
+            return Ok(());
+        }
         return Err(Refusal::ServerCommand("LOAD INDEX INTO CACHE".into()));
     }
     if words.iter().take(4).any(|w| w == "LOCAL") {
@@ -855,6 +795,7 @@ mod information_schema;
 mod merge;
 mod mysql_tables;
 mod public_tables;
+mod refusal;
 mod show;
 mod variables;
 
@@ -863,7 +804,10 @@ pub use information_schema::{
 };
 pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
 pub use mysql_tables::{mysql_table, mysql_tables_read, rewrite_mysql_tables, MysqlTable};
-pub use show::{check_prepared_show, check_show_other, show_prepared_by_session};
+pub use refusal::Refusal;
+pub use show::{
+    check_prepared_show, check_show_other, routine_code_name, show_prepared_by_session,
+};
 pub use variables::{
     identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
 };

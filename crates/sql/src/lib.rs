@@ -14,6 +14,7 @@ pub mod dynamic;
 pub mod error;
 pub mod flush;
 pub mod guard;
+pub mod key_cache;
 pub mod keywords;
 pub mod kill;
 pub mod lexer;
@@ -53,6 +54,7 @@ pub use digest::{digest_text_into, normalize_digest, Digest};
 pub use error::SqlError;
 pub use flush::{flush_kind, Flush};
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};
+pub use key_cache::{key_cache_items, key_cache_op, key_cache_tables, KeyCacheItem, KeyCacheOp};
 pub use kill::{parse_kill, Kill};
 pub use lexer::{
     code_tokens, only_comments, tokenize, LexErrorKind, Lexer, Span, Token, TokenKind,

@@ -344,6 +344,7 @@ impl Reader<'_> {
             }
             K::Show => self.tables.unknown = true,
             K::Other if self.maintenance(start) => {}
+            K::Other | K::Load if self.key_cache() => {}
             K::Call | K::Execute | K::Prepare | K::Load | K::Other => self.tables.unknown = true,
             _ => {}
         }
@@ -380,6 +381,19 @@ impl Reader<'_> {
             }
             i = next + 1;
         }
+    }
+
+    /// `CACHE INDEX t, ... IN c` and `LOAD INDEX INTO CACHE t, ...`: any privilege on
+    /// each table (MariaDB checks the first table only, this way); false for other
+    /// statements.
+    fn key_cache(&mut self) -> bool {
+        let Some(tables) = crate::key_cache::key_cache_tables(self.sql) else {
+            return false;
+        };
+        for (schema, name) in tables {
+            self.push(schema, name, Access::Any);
+        }
+        true
     }
 
     /// Index of the statement's first keyword (after a WITH clause).

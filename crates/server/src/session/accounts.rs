@@ -252,8 +252,13 @@ impl Session {
                 !missing.is_empty()
             };
             if denied {
+                // MariaDB names the key-cache statements themselves in their 1142.
+                let command = match strata_sql::key_cache_op(sql) {
+                    Some(op) if need.is_empty() => op.command(),
+                    _ => command_name(missing),
+                };
                 return Err(account_error(&AccountError::TableAccessDenied {
-                    command: command_name(missing),
+                    command,
                     user: self.identity.user.clone(),
                     host: client_host(&self.identity.entry.host).to_string(),
                     db: db.to_string(),

@@ -3,7 +3,10 @@
 //! `FLUSH STATUS` runs on the session's connection to its home data node, which the
 //! session keeps from then on, so the `SHOW STATUS` that follows reads the counters it
 //! reset, and resets the compute node's own counters (`crate::status`). `FLUSH TABLES` runs on every data node of the current database (the named
-//! tables' names mapped to each node's physical database).
+//! tables' names mapped to each node's physical database). `FLUSH QUERY CACHE` and
+//! `RESET QUERY CACHE` run on every storage server of every data node, replicas
+//! included: they only defragment or empty its query cache (no rows are shown or
+//! changed), which serves every session of every node.
 
 use strata_protocol::MysqlError;
 use strata_sql::account::Privilege;
@@ -49,6 +52,35 @@ impl Session {
                 }
             }
             Flush::Tables { .. } => self.forward(sql, raw, more).await,
+            Flush::QueryCache { reset } => {
+                let what = if reset {
+                    "RESET QUERY CACHE"
+                } else {
+                    "FLUSH QUERY CACHE"
+                };
+                // The statement as MariaDB knows it, without the client's comments. It
+                // commits implicitly, as MariaDB's FLUSH and RESET do: the session's own
+                // connection (or coordinated transaction) first.
+                let done = match self.txn.open.is_some() {
+                    true => self.commit_txn().await,
+                    false if !self.state.multi_node => self.home_result(what, true).await.map(drop),
+                    false => Ok(()),
+                };
+                let done = match done {
+                    Ok(()) => self.on_storage_servers(what, what, "done", true).await,
+                    Err(e) => Err(e),
+                };
+                match done {
+                    Ok(()) => {
+                        self.ok(0, more);
+                        Ok(Answer::Ok)
+                    }
+                    Err(e) => {
+                        self.err(&e);
+                        Ok(Answer::Failed)
+                    }
+                }
+            }
             Flush::TablesLocked | Flush::Hosts | Flush::ServerWide => {
                 self.err(&MysqlError::not_supported("this FLUSH through Strata"));
                 Ok(Answer::Failed)

@@ -317,6 +317,17 @@ impl Session {
                         }
                         return self.forward(sql, raw, more).await;
                     }
+                    // MariaDB's release builds: 1046 first for an unqualified name
+                    // without a current database, then 1289.
+                    Err(r @ strata_sql::Refusal::FeatureDisabled { .. }) => {
+                        let unqualified = strata_sql::guard::routine_code_name(sql)
+                            .is_some_and(|(schema, _)| schema.is_none());
+                        if unqualified && self.state.db.is_none() {
+                            Err(MysqlError::no_database())
+                        } else {
+                            Err(self.refusal_error(&r))
+                        }
+                    }
                     Err(r @ strata_sql::Refusal::Unsupported(_)) => {
                         let refused = self.refusal_error(&r);
                         Err(self.mariadb_rejection(sql, refused).await)

@@ -379,7 +379,10 @@ impl Session {
                 Err(e) => Err(sql_error(&e)),
             },
             // Strata places the client's rows itself; never forwarded.
-            StatementKind::Load => return self.load_data(sql, more).await,
+            // (LOAD INDEX INTO CACHE is run as table maintenance, below.)
+            StatementKind::Load if strata_sql::key_cache_op(sql).is_none() => {
+                return self.load_data(sql, more).await
+            }
             StatementKind::Create | StatementKind::Drop | StatementKind::Alter
                 if strata_sql::is_database_statement(sql) =>
             {
@@ -445,7 +448,13 @@ impl Session {
                         | StatementKind::Call
                 ) || (kind == StatementKind::Other
                     && (starts_maintenance(sql) || strata_sql::is_compound_statement(sql)));
-                let maintenance = kind == StatementKind::Other && is_table_maintenance(sql);
+                // CACHE INDEX / LOAD INDEX INTO CACHE answer rows naming tables, as
+                // table maintenance does.
+                let key_cache = matches!(kind, StatementKind::Other | StatementKind::Load)
+                    && strata_sql::key_cache_op(sql).is_some();
+                let plannable = plannable || key_cache;
+                let maintenance =
+                    key_cache || (kind == StatementKind::Other && is_table_maintenance(sql));
                 let planned = plannable && self.needs_planner(sql, kind, bytes);
                 if maintenance && (planned || self.ctx.topology.names_differ) {
                     return self.table_maintenance(sql, planned, more).await;

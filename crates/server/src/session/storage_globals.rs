@@ -173,6 +173,21 @@ impl Session {
         replicas: bool,
     ) -> Result<(), MysqlError> {
         let sql = format!("SET GLOBAL {name} = {literal}");
+        self.on_storage_servers(&sql, &format!("SET GLOBAL {name}"), "set", replicas)
+            .await
+    }
+
+    /// Runs `sql` (a statement that returns no rows) on every data node's primary, in
+    /// DNID order, and with `replicas` on each one's replicas after its primary. The
+    /// first refusal comes back as the storage server gave it; one after some storage
+    /// servers ran it names the one that failed and those `done` ("set on ...").
+    pub(super) async fn on_storage_servers(
+        &mut self,
+        sql: &str,
+        what: &str,
+        done_word: &str,
+        replicas: bool,
+    ) -> Result<(), MysqlError> {
         let mut nodes: Vec<_> = self.ctx.topology.nodes().map(|n| n.id).collect();
         nodes.sort();
         let mut done: Vec<String> = Vec::new();
@@ -182,15 +197,15 @@ impl Session {
                 servers.truncate(1);
             }
             for (label, pool) in servers {
-                if let Err(e) = run_global(&pool, &sql).await {
+                if let Err(e) = run_global(&pool, sql).await {
                     let e = backend_error(dnid, &e);
                     if done.is_empty() {
                         return Err(e);
                     }
-                    tracing::warn!(dnid = dnid.get(), statement = %sql, error = %e.message, set_on = ?done, "SET GLOBAL failed part way");
+                    tracing::warn!(dnid = dnid.get(), statement = %sql, error = %e.message, done_on = ?done, "statement on every storage server failed part way");
                     return Err(MysqlError {
                         message: format!(
-                            "SET GLOBAL {name} failed on {label}: {} (set on {}; run it again)",
+                            "{what} failed on {label}: {} ({done_word} on {}; run it again)",
                             e.message,
                             done.join(", ")
                         ),
@@ -204,7 +219,7 @@ impl Session {
     }
 }
 
-/// Runs one `SET GLOBAL` on a pooled connection of `pool` (a connection that failed
+/// Runs one statement on a pooled connection of `pool` (a connection that failed
 /// other than by the server's refusal is not reused).
 async fn run_global(pool: &Arc<Pool>, sql: &str) -> Result<(), strata_backend::BackendError> {
     let mut lease = pool.acquire(None).await?;

@@ -17,6 +17,12 @@ pub fn check_show_other(sql: &str, logical: &dyn Fn(&str) -> bool) -> Result<(),
             .unwrap_or_default()
     };
     let (second, third) = (word(1), word(2));
+    if routine_code_name(sql).is_some() {
+        return Err(Refusal::FeatureDisabled {
+            feature: "SHOW PROCEDURE|FUNCTION CODE".into(),
+            option: "--with-debug".into(),
+        });
+    }
     let allowed = match second.as_str() {
         "CREATE" => matches!(
             third.as_str(),
@@ -76,6 +82,26 @@ pub fn check_show_other(sql: &str, logical: &dyn Fn(&str) -> bool) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// The routine `SHOW PROCEDURE|FUNCTION|PACKAGE BODY CODE [db.]name` names, if `sql`
+/// is one: MariaDB's release builds answer it 1289 (the instructions it shows exist in
+/// debug builds only), after 1046 for an unqualified name without a current database.
+pub fn routine_code_name(sql: &str) -> Option<(Option<String>, String)> {
+    let toks: Vec<Token> = code_tokens(sql).filter(|t| !t.is_punct(sql, ";")).collect();
+    let is = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    if !is(0, "SHOW") {
+        return None;
+    }
+    let at = if (is(1, "PROCEDURE") || is(1, "FUNCTION")) && is(2, "CODE") {
+        3
+    } else if is(1, "PACKAGE") && is(2, "BODY") && is(3, "CODE") {
+        4
+    } else {
+        return None;
+    };
+    let (schema, name, end) = crate::sequences::name_at(&toks, sql, at)?;
+    (end == toks.len()).then_some((schema, name))
 }
 
 /// A SHOW run as a prepared statement goes to a storage node as it is, so only the

@@ -93,6 +93,20 @@ fn application_statements_pass() {
 #[test]
 fn flush_of_the_clients_tables_and_counters_passes_its_names_checked() {
     assert_allowed(&["FLUSH STATUS", "FLUSH TABLES", "flush local table t1, d.t2"]);
+    // The query caches and key caches: no rows of anyone's shown or changed.
+    assert_allowed(&[
+        "FLUSH QUERY CACHE",
+        "RESET QUERY CACHE",
+        "CACHE INDEX t1, d.t2 KEY (a) IN hot",
+        "LOAD INDEX INTO CACHE t1 IGNORE LEAVES, t2",
+    ]);
+    assert_codes(
+        &[
+            "CACHE INDEX mysql.user IN hot",
+            "LOAD INDEX INTO CACHE t1, mysql.db",
+        ],
+        1044,
+    );
     assert_codes(&["FLUSH TABLES mysql.user", "FLUSH TABLE t, sys.x"], 1044);
     assert_codes(
         &[
@@ -130,7 +144,7 @@ fn server_wide_statements_are_refused_with_1227() {
     assert_codes(
         &[
             "SHUTDOWN",
-            "FLUSH QUERY CACHE",
+            "RESET QUERY",
             "flush logs",
             "RESET MASTER",
             "PURGE BINARY LOGS TO 'mysql-bin.000010'",
@@ -141,8 +155,10 @@ fn server_wide_statements_are_refused_with_1227() {
             "UNINSTALL PLUGIN foo",
             "BINLOG 'AAAA'",
             "BACKUP STAGE START",
-            "CACHE INDEX t IN hot",
-            "LOAD INDEX INTO CACHE t",
+            "CREATE PROCEDURE p() CACHE INDEX t IN hot",
+            "CREATE PROCEDURE p() LOAD INDEX INTO CACHE t",
+            "CREATE PROCEDURE p() FLUSH QUERY CACHE",
+            "CREATE PROCEDURE p() RESET QUERY CACHE",
             "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST 'x')",
             "DROP SERVER s",
             "LOCK INSTANCE FOR BACKUP",
@@ -670,4 +686,28 @@ fn a_subquery_in_a_check_constraint_is_mariadbs_1970_before_its_names() {
         "CREATE TABLE t (a INT CHECK (a > 0), b INT, CHECK (b IN (1, 2)))",
         "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 1)",
     ]);
+}
+
+#[test]
+fn routine_code_is_the_release_builds_1289() {
+    use crate::guard::{check_show_other, routine_code_name};
+    for sql in [
+        "SHOW PROCEDURE CODE p",
+        "show function code d.f",
+        "SHOW PACKAGE BODY CODE `pkg`",
+    ] {
+        let r = check_show_other(sql, &|_| true).unwrap_err();
+        assert_eq!((r.code(), r.sqlstate()), (1289, "HY000"), "{sql}");
+        assert_eq!(
+            r.message("x"),
+            "The 'SHOW PROCEDURE|FUNCTION CODE' feature is disabled; you need MariaDB built with '--with-debug' to have it working"
+        );
+    }
+    assert_eq!(
+        routine_code_name("SHOW FUNCTION CODE d.f"),
+        Some((Some("d".into()), "f".into()))
+    );
+    assert_eq!(routine_code_name("SHOW PROCEDURE CODE"), None);
+    assert_eq!(routine_code_name("SHOW PACKAGE CODE p"), None);
+    assert_eq!(routine_code_name("SHOW PROCEDURE CODE p q"), None);
 }
