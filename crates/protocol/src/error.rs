@@ -79,6 +79,10 @@ pub mod codes {
     pub const STORAGE_UNREACHABLE: (u16, &str) = (1429, "HY000");
     /// ER_NO_SUCH_TABLE.
     pub const NO_SUCH_TABLE: (u16, &str) = (1146, "42S02");
+    /// ER_LOCK_OR_ACTIVE_TRANSACTION.
+    pub const LOCK_OR_ACTIVE_TRANSACTION: (u16, &str) = (1192, "HY000");
+    /// ER_CANT_UPDATE_WITH_READLOCK.
+    pub const CANT_UPDATE_WITH_READLOCK: (u16, &str) = (1223, "HY000");
     /// ER_LOCK_WAIT_TIMEOUT.
     pub const LOCK_WAIT_TIMEOUT: (u16, &str) = (1205, "HY000");
     /// ER_LOCK_DEADLOCK.

@@ -225,6 +225,11 @@ pub struct SessionEntry {
     pub killed: std::sync::atomic::AtomicBool,
     /// Wakes the session when killed.
     pub kill_signal: Notify,
+    /// Wakes a wait on the compute node's own locks (KILL QUERY, KILL).
+    pub interrupt: Notify,
+    /// What the session's statement waits for on the compute node (the process list's
+    /// State), if anything.
+    pub waiting: Mutex<Option<&'static str>>,
 }
 
 /// Shared state of one compute node.
@@ -306,6 +311,8 @@ pub struct ServerContext {
     /// budget, and the disk all statements hold there; None when `merge.spill_cap` is 0
     /// (spilling off).
     pub spill: Option<(std::path::PathBuf, strata_executor::NodeSpill)>,
+    /// FLUSH TABLES WITH READ LOCK: this compute node's global read lock.
+    pub read_lock: crate::global_read_lock::GlobalReadLock,
 }
 
 /// Readies the spill directory at start-up (created, emptied of a crash's spill files,
@@ -398,6 +405,7 @@ impl ServerContext {
             admin_addr: Mutex::new(None),
             http_addr: Mutex::new(None),
             cluster: Mutex::new(None),
+            read_lock: Default::default(),
             #[cfg(feature = "failpoints")]
             ddl_announced: crate::failpoints::Pause::default(),
             #[cfg(feature = "failpoints")]

@@ -27,6 +27,7 @@ pub mod failpoints;
 pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod global_read_lock;
 pub mod globals;
 pub mod http;
 pub mod jobs;

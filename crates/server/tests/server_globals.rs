@@ -141,7 +141,16 @@ async fn set_global_sets_the_compute_nodes_default_for_new_sessions() -> TestRes
         mysql_async::Conn::new(mysql_opts(node.service_addr(), "plain", "pw", Some("test")))
             .await?;
     assert_codes(&mut plain, &["SET GLOBAL sql_mode = ''"], 1227).await;
-    assert_codes(&mut plain, &["FLUSH STATUS", "FLUSH TABLES"], 1227).await;
+    assert_codes(
+        &mut plain,
+        &[
+            "FLUSH STATUS",
+            "FLUSH TABLES",
+            "FLUSH TABLES WITH READ LOCK",
+        ],
+        1227,
+    )
+    .await;
     node.shutdown().await;
     Ok(())
 }
@@ -167,7 +176,7 @@ async fn flush_status_and_tables_act_on_the_clients_connection_and_tables() -> T
     assert_codes(
         &mut c,
         &[
-            "FLUSH TABLES WITH READ LOCK",
+            "FLUSH TABLES flushed WITH READ LOCK",
             "FLUSH TABLES flushed FOR EXPORT",
         ],
         1235,

@@ -1,11 +1,13 @@
 //! `FLUSH`: which of its forms act on what a client owns. `FLUSH STATUS` resets the
 //! counters of the session's own storage connection and `FLUSH TABLE[S] [t, ...]`
 //! closes and reopens tables (both need Strata's RELOAD privilege); `FLUSH HOSTS` and
-//! `FLUSH PRIVILEGES` act on Strata's own host cache and accounts. The forms that take
-//! locks on a storage server (`WITH READ LOCK`, `FOR EXPORT`) and the server-wide ones
-//! (logs, statistics, ...) are not the client's. `FLUSH QUERY CACHE` and `RESET QUERY
-//! CACHE` (RELOAD) only defragment or empty the storage servers' query caches: no data
-//! is shown or changed, so the session runs them on every storage server.
+//! `FLUSH PRIVILEGES` act on Strata's own host cache and accounts.
+//! `FLUSH TABLES WITH READ LOCK` takes the compute node's own global read lock. The
+//! forms that would take locks on a storage server (`FLUSH TABLES t WITH READ LOCK`,
+//! `FOR EXPORT`) and the server-wide ones (logs, statistics, ...) are not the client's.
+//! `FLUSH QUERY CACHE` and `RESET QUERY CACHE` (RELOAD) only defragment or empty the
+//! storage servers' query caches: no data is shown or changed, so the session runs them
+//! on every storage server.
 
 use crate::lexer::{code_tokens, TokenKind};
 
@@ -19,7 +21,10 @@ pub enum Flush {
         /// True when the statement names its tables.
         named: bool,
     },
-    /// `FLUSH TABLE[S] ... WITH READ LOCK` or `... FOR EXPORT`: locks on a storage server.
+    /// `FLUSH TABLE[S] WITH READ LOCK` (no table named): the compute node's global read
+    /// lock.
+    GlobalReadLock,
+    /// `FLUSH TABLE[S] t ... WITH READ LOCK` or `... FOR EXPORT`: locks on a storage server.
     TablesLocked,
     /// `FLUSH HOSTS`: the compute node's blocked addresses.
     Hosts,
@@ -67,7 +72,14 @@ pub fn flush_kind(sql: &str) -> Option<Flush> {
         let locks = rest.iter().any(|t| {
             t.kind == TokenKind::Ident && (t.is_keyword(sql, "WITH") || t.is_keyword(sql, "FOR"))
         });
-        if locks {
+        let global = rest.len() == 3
+            && ["WITH", "READ", "LOCK"]
+                .iter()
+                .zip(rest)
+                .all(|(k, t)| t.is_keyword(sql, k));
+        if global {
+            Flush::GlobalReadLock
+        } else if locks {
             Flush::TablesLocked
         } else {
             Flush::Tables {
@@ -97,7 +109,15 @@ mod tests {
                 "FLUSH TABLE t1, `db`.t2",
                 Some(Flush::Tables { named: true }),
             ),
-            ("FLUSH TABLES WITH READ LOCK", Some(Flush::TablesLocked)),
+            ("FLUSH TABLES WITH READ LOCK", Some(Flush::GlobalReadLock)),
+            (
+                "flush local table with read lock",
+                Some(Flush::GlobalReadLock),
+            ),
+            (
+                "FLUSH TABLES WITH READ LOCK AND DISABLE CHECKPOINT",
+                Some(Flush::TablesLocked),
+            ),
             ("FLUSH TABLES t1 WITH READ LOCK", Some(Flush::TablesLocked)),
             ("FLUSH TABLES t1 FOR EXPORT", Some(Flush::TablesLocked)),
             ("FLUSH HOSTS", Some(Flush::Hosts)),

@@ -182,11 +182,16 @@ fn check_other(sql: &str, words: &[String], schemas: &dyn SchemaPolicy) -> Resul
         if crate::key_cache::key_cache_op(sql).is_some() {
             return Ok(());
         }
-        if crate::flush::flush_kind(sql) == Some(crate::flush::Flush::TablesLocked) {
-            return Err(Refusal::Unsupported(
-                "FLUSH TABLES ... WITH READ LOCK / FOR EXPORT (it would lock a storage server; use LOCK TABLES)"
-                    .into(),
-            ));
+        // FLUSH TABLES WITH READ LOCK is the compute node's own lock, never forwarded.
+        match crate::flush::flush_kind(sql) {
+            Some(crate::flush::Flush::GlobalReadLock) => return Ok(()),
+            Some(crate::flush::Flush::TablesLocked) => {
+                return Err(Refusal::Unsupported(
+                    "FLUSH TABLES t ... WITH READ LOCK / FOR EXPORT (it would lock a storage server; use LOCK TABLES or FLUSH TABLES WITH READ LOCK)"
+                        .into(),
+                ))
+            }
+            _ => {}
         }
         if let Some(what) = server_command(first, second) {
             return Err(Refusal::ServerCommand(what));
@@ -548,6 +553,13 @@ fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Re
             }
         }
         StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
+        // The session takes the global read lock itself; a prepared one would run on
+        // a storage server.
+        _ if crate::flush::flush_kind(inner) == Some(crate::flush::Flush::GlobalReadLock) => {
+            return Err(Refusal::Unsupported(format!(
+                "{what} FLUSH TABLES WITH READ LOCK (run it as a statement)"
+            )))
+        }
         _ => {}
     }
     check_statement(inner, kind, ByteSummary::of(inner.as_bytes()), schemas)

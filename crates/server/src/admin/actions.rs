@@ -39,6 +39,7 @@ async fn kill_session(ctx: &ServerContext, entry: &SessionEntry) {
     interrupt_storage_queries(ctx, entry).await;
     entry.killed.store(true, Ordering::Relaxed);
     entry.kill_signal.notify_one();
+    entry.interrupt.notify_waiters();
 }
 
 /// Interrupts what the session runs on the storage nodes (`KILL QUERY` there): its

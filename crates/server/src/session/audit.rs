@@ -67,6 +67,8 @@ impl Session {
         }
         let started = Instant::now();
         let result = self.statement(sql, raw, more).await;
+        // The statement's admission past the global read lock ends with it.
+        self.txn.write_permit = None;
         self.release_planned_tables();
         self.settle_writes();
         self.settle_row_count();
@@ -91,6 +93,7 @@ impl Session {
             .get(&statement_id)
             .map(|s| std::sync::Arc::clone(&s.sql));
         let result = self.stmt_execute(statement_id, body).await;
+        self.txn.write_permit = None;
         self.release_planned_tables();
         self.settle_writes();
         self.settle_row_count();

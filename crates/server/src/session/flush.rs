@@ -1,4 +1,5 @@
-//! `FLUSH STATUS` and `FLUSH TABLE[S] [t, ...]`, after the guard let them through (see
+//! `FLUSH STATUS`, `FLUSH TABLE[S] [t, ...]` and `FLUSH TABLES WITH READ LOCK` (the
+//! compute node's own lock, see `read_lock`), after the guard let them through (see
 //! `strata_sql::flush`). Both need Strata's RELOAD privilege, as MariaDB's need RELOAD.
 //! `FLUSH STATUS` runs on the session's connection to its home data node, which the
 //! session keeps from then on, so the `SHOW STATUS` that follows reads the counters it
@@ -81,6 +82,7 @@ impl Session {
                     }
                 }
             }
+            Flush::GlobalReadLock => Ok(self.flush_tables_with_read_lock(more).await),
             Flush::TablesLocked | Flush::Hosts | Flush::ServerWide => {
                 self.err(&MysqlError::not_supported("this FLUSH through Strata"));
                 Ok(Answer::Failed)

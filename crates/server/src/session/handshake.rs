@@ -397,6 +397,8 @@ pub(super) async fn accept(
         in_transaction: Default::default(),
         killed: Default::default(),
         kill_signal: Default::default(),
+        interrupt: Default::default(),
+        waiting: Default::default(),
     });
     let mut session = Session {
         ctx: ctx.clone(),

@@ -725,7 +725,11 @@ impl Session {
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .clone();
-                        row.state = self.session_state(&backend);
+                        let waiting = *entry.waiting.lock().unwrap_or_else(|p| p.into_inner());
+                        row.state = match waiting {
+                            Some(state) => state.to_string(),
+                            None => self.session_state(&backend),
+                        };
                     }
                 }
                 row
@@ -755,6 +759,8 @@ impl Session {
             return;
         }
         crate::admin::actions::interrupt_storage_queries(&self.ctx, &target).await;
+        // A wait on the compute node's own lock (FLUSH TABLES WITH READ LOCK) ends too.
+        target.interrupt.notify_waiters();
         // The KILL QUERY statement interrupts itself (MariaDB's 1317).
         if query_only && u64::from(self.identity.id) == id {
             self.err(&MysqlError::new(

@@ -67,6 +67,7 @@ mod planning;
 mod prepared;
 mod process_states;
 mod query;
+mod read_lock;
 mod read_then_write;
 mod reads;
 mod role_tables;
@@ -782,6 +783,8 @@ impl Session {
     async fn reset_session(&mut self) {
         self.rollback_txn().await;
         self.txn.next = Default::default();
+        self.txn.global_read_lock = None;
+        self.txn.lock_tables_held = false;
         for mut lease in std::mem::take(&mut self.backends.pinned) {
             if lease.in_transaction() && lease.execute("ROLLBACK").await.is_err() {
                 lease.mark_broken();

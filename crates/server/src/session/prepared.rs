@@ -155,6 +155,13 @@ impl Session {
                 (1295, "HY000"),
                 "This command is not supported in the prepared statement protocol yet",
             )),
+            // The session takes the global read lock itself; prepared, it would run on
+            // a storage server.
+            _ if strata_sql::flush_kind(&sql) == Some(strata_sql::Flush::GlobalReadLock) => {
+                Err(MysqlError::not_supported(
+                    "FLUSH TABLES WITH READ LOCK as a prepared statement (run it as a statement)",
+                ))
+            }
             _ => Ok(()),
         }
         .and_then(|()| self.guard(&sql, kind, bytes))
@@ -325,6 +332,10 @@ impl Session {
         let rw_hint = stmt.rw_hint;
         let long_data = std::mem::take(&mut stmt.long_data);
         self.statement.writes = super::transaction::may_write(kind);
+        if let Err(e) = self.pass_read_lock(&sql, kind, None).await {
+            self.err(&e);
+            return Ok(());
+        }
         if kind == strata_sql::StatementKind::Select
             && !cursor
             && !super::isolation::mentions_information_schema(&sql)

@@ -155,6 +155,10 @@ impl Session {
             return self.set_statement_for(sql, more).await;
         }
         if strata_sql::guard::is_account_statement(sql, kind) {
+            if let Err(e) = self.pass_read_lock(sql, kind, None).await {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
             return Ok(self.account_statement(sql, more).await);
         }
         if kind == StatementKind::Other {
@@ -222,6 +226,11 @@ impl Session {
             None => self.firewall(sql, kind).await,
         };
         if let Err(e) = screened {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
+        // FLUSH TABLES WITH READ LOCK holds statements that change data back.
+        if let Err(e) = self.pass_read_lock(sql, kind, dynamic.as_deref()).await {
             self.err(&e);
             return Ok(Answer::Failed);
         }

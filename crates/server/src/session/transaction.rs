@@ -82,6 +82,13 @@ pub(super) struct TxnState {
     /// A statement of the open transaction may have changed data (MariaDB's
     /// idle_write_transaction_timeout applies then, idle_readonly_... otherwise).
     pub wrote: bool,
+    /// The session's hold of the compute node's global read lock (FLUSH TABLES WITH
+    /// READ LOCK).
+    pub global_read_lock: Option<crate::global_read_lock::ReadLockHold>,
+    /// The running statement's admission past that lock (it changes data).
+    pub write_permit: Option<crate::global_read_lock::WritePermit>,
+    /// LOCK TABLES ran since the last UNLOCK TABLES (any session, coordinated or not).
+    pub lock_tables_held: bool,
 }
 
 /// MySQL's error for a savepoint name that is not set.

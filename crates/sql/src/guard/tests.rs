@@ -108,9 +108,21 @@ fn flush_of_the_clients_tables_and_counters_passes_its_names_checked() {
         1044,
     );
     assert_codes(&["FLUSH TABLES mysql.user", "FLUSH TABLE t, sys.x"], 1044);
+    // The compute node's own global read lock.
+    assert_allowed(&[
+        "FLUSH TABLES WITH READ LOCK",
+        "flush no_write_to_binlog table with read lock",
+    ]);
     assert_codes(
         &[
-            "FLUSH TABLES WITH READ LOCK",
+            "PREPARE s FROM 'FLUSH TABLES WITH READ LOCK'",
+            "EXECUTE IMMEDIATE 'FLUSH TABLES WITH READ LOCK'",
+        ],
+        1235,
+    );
+    assert_codes(
+        &[
+            "FLUSH TABLES WITH READ LOCK AND DISABLE CHECKPOINT",
             "FLUSH TABLES t FOR EXPORT",
             "FLUSH TABLE t WITH READ LOCK",
         ],
