@@ -350,12 +350,15 @@ impl Session {
     /// The text a storage node runs for a statement over information_schema: each
     /// table it reads replaced by a derived table holding only what the client may see
     /// (its logical databases' objects, Strata's sessions, masked variables), logical
-    /// names in string literals and qualifiers mapped to physical ones.
+    /// names in string literals and qualifiers mapped to physical ones. `later`: the
+    /// text runs after this (a stored body, a prepared statement), so tables whose
+    /// derived rows are the present's values are refused: they would stay those.
     pub(super) fn restricted_information_schema(
         &self,
         sql: &str,
         names: &[(Arc<str>, Arc<str>)],
         dnid: Option<DataNodeId>,
+        later: bool,
     ) -> Result<String, MysqlError> {
         let to_physical = |v: &str| {
             names
@@ -385,9 +388,27 @@ impl Session {
                 tables: self.visible_tables_only(logical),
             })
             .collect();
+        let mut snapshot = None;
         let rewritten = rewrite_information_schema(&text, |table, how| {
+            use InformationSchemaTable as T;
+            let now = matches!(
+                how,
+                T::Status
+                    | T::ProcessList
+                    | T::ApplicableRoles
+                    | T::EnabledRoles
+                    | T::OptimizerTrace
+            );
+            if later && now {
+                snapshot.get_or_insert_with(|| table.to_ascii_uppercase());
+            }
             self.information_schema_source(table, how, &visible)
         });
+        if let Some(table) = snapshot {
+            return Err(MysqlError::not_supported(&format!(
+                "information_schema.{table} in a stored routine, trigger, event, view or prepared statement (it would keep the values of the time it was defined)"
+            )));
+        }
         match rewritten {
             Ok(t) => Ok(self.rewrite_schemas_for(&t, dnid)),
             Err(r) => Err(self.refusal_error(&r)),
@@ -408,6 +429,12 @@ impl Session {
             return Ok(Answer::Failed);
         }
         let names = self.visible_databases_on(target);
+        let stored = strata_sql::parse_object_ddl(sql).is_some_and(|d| {
+            matches!(
+                d.verb,
+                strata_sql::ObjectVerb::Create | strata_sql::ObjectVerb::Alter
+            )
+        });
         if strata_sql::contains_ignore_ascii_case(sql.as_bytes(), b"PROCESSLIST") {
             self.statement.process_states = self.storage_thread_states().await;
         }
@@ -425,7 +452,7 @@ impl Session {
             Ok(Cow::Borrowed(sql))
         };
         let text = match qualified
-            .and_then(|sql| self.restricted_information_schema(&sql, &names, target))
+            .and_then(|sql| self.restricted_information_schema(&sql, &names, target, stored))
         {
             Ok(t) => t,
             Err(e) => {
@@ -635,9 +662,9 @@ impl Session {
         }
         if self.in_information_schema() {
             let sql = qualify_information_schema(sql)?;
-            return self.restricted_information_schema(&sql, &self.visible_databases(), None);
+            return self.restricted_information_schema(&sql, &self.visible_databases(), None, true);
         }
-        self.restricted_information_schema(sql, &self.visible_databases(), None)
+        self.restricted_information_schema(sql, &self.visible_databases(), None, true)
     }
 
     /// For a database the account sees only through table grants, those tables; None
