@@ -215,6 +215,22 @@ impl Session {
                     Err(e) => Err(e),
                 }
             }
+            // A view over several data nodes is Strata's alone: described from its
+            // SELECT (mariadb-dump asks SHOW FIELDS of each view).
+            Show::Columns {
+                table,
+                full,
+                filter,
+            } if self.names_a_view(&table) => {
+                return self
+                    .show_view_columns(&table, full, filter.as_ref(), false, more)
+                    .await
+            }
+            Show::Index { table, filter } if self.names_a_view(&table) => {
+                return self
+                    .show_view_columns(&table, false, filter.as_ref(), true, more)
+                    .await
+            }
             Show::CreateTable { table }
             | Show::Columns { table, .. }
             | Show::Index { table, .. } => {
