@@ -6,8 +6,7 @@
 //! round trip only when the state differs, and which statements are prepared on it, so
 //! a client's prepared statement can run on whichever pooled connection is free.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +31,9 @@ use strata_catalog::DataNodeId;
 
 mod grammar;
 mod local_infile;
+mod session_vars;
+
+pub use session_vars::SessionVars;
 
 /// Capabilities Strata asks of storage nodes: classic EOF packets (the relay converts),
 /// multi-statements and multi-results, no compression. LOCAL INFILE lets a storage node
@@ -100,121 +102,6 @@ pub struct StorageTarget {
     /// Physical database of the data node.
     pub database: String,
 }
-
-/// Session variables a client set, as they must be replayed on a storage-node connection:
-/// name -> assignment text for a `SET` list (e.g. `sql_mode` -> `SESSION sql_mode = 'ANSI'`,
-/// `names` -> `NAMES utf8mb4`), with a cached fingerprint compared before every borrow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionVars {
-    map: BTreeMap<String, String>,
-    fingerprint: u64,
-}
-
-impl Default for SessionVars {
-    fn default() -> Self {
-        let map = BTreeMap::new();
-        Self {
-            fingerprint: Self::hash(&map),
-            map,
-        }
-    }
-}
-
-impl SessionVars {
-    fn hash(map: &BTreeMap<String, String>) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        map.hash(&mut h);
-        h.finish()
-    }
-
-    /// Records an assignment, replacing an earlier one for the same variable.
-    pub fn set(&mut self, name: &str, assignment: String) {
-        self.map.insert(name.to_string(), assignment);
-        self.fingerprint = Self::hash(&self.map);
-    }
-
-    /// True when an assignment lets the storage node close the connection once it has
-    /// been idle for a while (`wait_timeout`): fine while a session holds it, fatal for
-    /// a connection parked in a pool, which would be closed under its next borrower.
-    pub fn limits_idle_time(&self) -> bool {
-        IDLE_LIMITING
-            .iter()
-            .any(|name| self.map.contains_key(*name))
-    }
-
-    /// These assignments without the ones that limit idle time.
-    pub fn without_idle_limits(&self) -> SessionVars {
-        let mut vars = self.clone();
-        for name in IDLE_LIMITING {
-            vars.map.remove(*name);
-        }
-        vars.fingerprint = Self::hash(&vars.map);
-        vars
-    }
-
-    /// Forgets every assignment (COM_RESET_CONNECTION, COM_CHANGE_USER).
-    pub fn clear(&mut self) {
-        self.map.clear();
-        self.fingerprint = Self::hash(&self.map);
-    }
-
-    /// The assignment recorded for `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.map.get(name).map(String::as_str)
-    }
-
-    /// The value side of the assignment recorded for `name` (`SESSION name = VALUE`),
-    /// as written there.
-    pub fn value(&self, name: &str) -> Option<&str> {
-        self.map
-            .get(name)
-            .and_then(|a| a.split_once(" = "))
-            .map(|(_, v)| v)
-    }
-
-    /// Identity of the whole set of assignments.
-    pub fn fingerprint(&self) -> u64 {
-        self.fingerprint
-    }
-
-    /// The `SET` statement that turns `from` into `self`, if any assignment differs.
-    fn diff_from(&self, from: &SessionVars) -> Option<String> {
-        let mut items: Vec<String> = Vec::new();
-        for (name, assignment) in &self.map {
-            if from.map.get(name) != Some(assignment) {
-                items.push(assignment.clone());
-            }
-        }
-        for name in from.map.keys() {
-            if !self.map.contains_key(name) {
-                items.push(if name == "names" {
-                    "NAMES DEFAULT".to_string()
-                } else if WITHOUT_DEFAULT.contains(&name.as_str()) {
-                    format!("SESSION {name} = {}", fresh_seed(name))
-                } else {
-                    format!("SESSION {name} = DEFAULT")
-                });
-            }
-        }
-        (!items.is_empty()).then(|| format!("SET {}", items.join(", ")))
-    }
-}
-
-/// Session variables a storage node cannot set to DEFAULT (error 1230): the seeds of
-/// RAND(). A connection leaving a session that seeded it gets fresh random seeds, so the
-/// next session's RAND() does not repeat a sequence another session chose.
-const WITHOUT_DEFAULT: &[&str] = &["rand_seed1", "rand_seed2"];
-
-/// An unpredictable seed (std's per-process random hash keys; no RNG dependency).
-fn fresh_seed(name: &str) -> u32 {
-    use std::hash::BuildHasher;
-    std::collections::hash_map::RandomState::new().hash_one(name) as u32
-}
-
-/// Session variables after which the storage node closes an idle connection. Only
-/// `wait_timeout` counts for the compute node's connections: `interactive_timeout` seeds
-/// it at login for interactive clients only, which storage connections are not.
-const IDLE_LIMITING: &[&str] = &["wait_timeout"];
 
 /// A statement prepared on one storage-node connection.
 #[derive(Debug, Clone)]

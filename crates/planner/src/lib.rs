@@ -152,6 +152,22 @@ pub fn expand_views(
     view::expand(sql, ctx, catalog)
 }
 
+/// The view `db`.`name` of a database over several data nodes as a data node can read
+/// it: its SELECT with `LIMIT 0` (views in it expanded) and a data node holding every
+/// table it reads, which describes its columns (SHOW COLUMNS of the view). None when it
+/// is no such view, no node holds all its tables or the SELECT takes sequence values.
+pub fn view_probe(
+    db: &str,
+    name: &str,
+    ctx: &PlanContext<'_>,
+    catalog: &dyn CatalogView,
+) -> Result<Option<(strata_catalog::DataNodeId, String)>, PlanError> {
+    let Some(view) = catalog.view(db, name) else {
+        return Ok(None);
+    };
+    view::ddl::probe(&view.select, db, ctx, catalog)
+}
+
 /// The plan that runs the read `sql` whole on one data node over temporary copies of its
 /// tables ([`Plan::Materialize`]), for a plan the executor found it cannot run once it
 /// saw the data nodes' columns (a merge that refuses to compare strings of a collation

@@ -193,7 +193,7 @@ pub(crate) fn plan(
 /// (unknown columns, wrong functions): its SELECT with `LIMIT 0` on a data node that
 /// holds every table it reads (after expanding views); None when no node holds them
 /// all or its SELECT takes sequence values (then the SELECT is only planned).
-fn probe(
+pub(crate) fn probe(
     select: &str,
     db: &str,
     ctx: &PlanContext<'_>,

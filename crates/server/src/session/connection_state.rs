@@ -100,9 +100,21 @@ pub(super) fn runs_routine_body(sql: &str, kind: StatementKind) -> bool {
     }
 }
 
-/// True when the statement names a user variable (`@x`).
+/// True when the statement names a user variable (`@x`). The host of an account
+/// (`DEFINER=`root`@`localhost``, `'u'@'h'`) is no variable: it follows its user name
+/// with nothing between, as a variable never follows a name or a string.
 pub(super) fn reads_user_variables(sql: &str, bytes: ByteSummary) -> bool {
-    bytes.at_sign() && code_tokens(sql).any(|t| t.kind == TokenKind::UserVar)
+    if !bytes.at_sign() {
+        return false;
+    }
+    let mut before: Option<strata_sql::Token> = None;
+    code_tokens(sql).any(|t| {
+        let account_host = before.is_some_and(|b| {
+            b.span.end == t.span.start && (b.kind.is_ident() || b.kind == TokenKind::String)
+        });
+        before = Some(t);
+        t.kind == TokenKind::UserVar && !account_host
+    })
 }
 
 impl Session {
@@ -134,4 +146,27 @@ pub(super) fn state_spanning_nodes() -> strata_protocol::MysqlError {
     strata_protocol::MysqlError::not_supported(
         "session state (user variables, temporary tables, locks) spanning several data nodes",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_user_variables;
+    use strata_sql::ByteSummary;
+
+    #[test]
+    fn an_account_host_is_no_user_variable() {
+        let reads = |sql: &str| reads_user_variables(sql, ByteSummary::of(sql.as_bytes()));
+        assert!(!reads(
+            "CREATE DEFINER=`root`@`localhost` FUNCTION f() RETURNS INT RETURN 1"
+        ));
+        assert!(!reads(
+            "CREATE DEFINER=root@localhost PROCEDURE p() SELECT 1"
+        ));
+        assert!(!reads("CREATE DEFINER='u'@'%' VIEW v AS SELECT 1"));
+        assert!(reads(
+            "CREATE DEFINER=root@localhost PROCEDURE p() SELECT @x"
+        ));
+        assert!(reads("SELECT @x"));
+        assert!(reads("SELECT 1,@x"));
+    }
 }

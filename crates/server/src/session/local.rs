@@ -215,17 +215,21 @@ impl Session {
                     Err(e) => Err(e),
                 }
             }
-            Show::Columns { table, .. } | Show::Index { table, .. }
-                if self.names_a_view(&table) =>
-            {
-                // Strata's own view: no data node has it, and one asked would answer
-                // 1146 for a view that exists (main.type_timestamp_hires).
-                self.authorize_any(table.schema.as_deref(), &table.name, "SELECT")
-                    .and_then(|()| {
-                        Err(MysqlError::not_supported(
-                            "SHOW COLUMNS, DESCRIBE or SHOW INDEX of a view of a database over several data nodes",
-                        ))
-                    })
+            // A view over several data nodes is Strata's alone: described from its
+            // SELECT (mariadb-dump asks SHOW FIELDS of each view).
+            Show::Columns {
+                table,
+                full,
+                filter,
+            } if self.names_a_view(&table) => {
+                return self
+                    .show_view_columns(&table, full, filter.as_ref(), false, more)
+                    .await
+            }
+            Show::Index { table, filter } if self.names_a_view(&table) => {
+                return self
+                    .show_view_columns(&table, false, filter.as_ref(), true, more)
+                    .await
             }
             Show::CreateTable { table }
             | Show::Columns { table, .. }

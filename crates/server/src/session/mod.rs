@@ -67,6 +67,7 @@ mod planning;
 mod prepared;
 mod process_states;
 mod query;
+mod raw_text;
 mod read_lock;
 mod read_then_write;
 mod reads;
@@ -83,6 +84,7 @@ mod storage_globals;
 mod table_locks;
 mod temporary_tables;
 mod transaction;
+mod view_columns;
 mod views;
 mod warnings;
 

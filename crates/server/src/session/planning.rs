@@ -505,6 +505,17 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        // Bytes that are not UTF-8 (binary strings in a dump taken without --hex-blob,
+        // a latin1 client's text) are U+FFFD in `sql`: only the client's own bytes may
+        // reach a data node, never text Strata wrote from it.
+        if sql.as_bytes() != raw && !matches!(&planned.plan, Plan::Route(r) if r.sql == sql) {
+            self.err(&MysqlError::not_supported(
+                "a statement that is not valid UTF-8 (binary bytes in a string literal: \
+                 write them as X'...', e.g. mariadb-dump --hex-blob) in a database over \
+                 several data nodes",
+            ));
+            return Ok(Answer::Failed);
+        }
         // Metadata shared through etcd must be writable before the data nodes change:
         // afterwards the OK is already on its way.
         let changes_tables = planned.catalog_changes.iter().any(|c| {

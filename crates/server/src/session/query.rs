@@ -97,6 +97,8 @@ impl Session {
                 self.status.question(&self.ctx.metrics.status, None);
                 self.err(&MysqlError::parse(&format!("; {near}"), 1));
                 Ok(())
+            } else if matches!(sql, Cow::Owned(_)) {
+                self.non_utf8_statements(body).await
             } else {
                 let n = parts.len();
                 let mut out = Ok(());
@@ -430,15 +432,15 @@ impl Session {
                     }
                     return self.information_schema_query(sql, more).await;
                 }
-                if kind == StatementKind::Explain && self.state.multi_node {
-                    // DESCRIBE of Strata's own view is SHOW COLUMNS of it (refused there).
+                if kind == StatementKind::Explain {
+                    // DESCRIBE of a view over several data nodes: as SHOW COLUMNS.
                     if let Some(show) = strata_sql::describe_as_show_columns(sql) {
-                        if let Ok(strata_sql::Show::Columns { table, .. }) =
-                            strata_sql::parse_show(&show)
-                        {
-                            if self.names_a_view(&table) {
-                                return self.show(&show, show.as_bytes(), more).await;
-                            }
+                        let view = matches!(
+                            strata_sql::parse_show(&show),
+                            Ok(strata_sql::Show::Columns { ref table, .. }) if self.names_a_view(table)
+                        );
+                        if view {
+                            return self.show(&show, show.as_bytes(), more).await;
                         }
                     }
                 }
@@ -583,10 +585,16 @@ impl Session {
         raw: &[u8],
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let rewritten;
+        let rewritten: Vec<u8>;
         let mut raw = if self.ctx.topology.names_differ && sql.contains('.') {
-            rewritten = self.rewrite_schemas_for(sql, Some(dnid));
-            rewritten.as_bytes()
+            rewritten = match self.rewrite_names_in_bytes(sql, raw, dnid) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            };
+            &rewritten
         } else {
             raw
         };
@@ -802,6 +810,8 @@ impl Session {
                     );
                 }
                 SetItem::Names { charset, collation } => {
+                    // NAMES sets these: an earlier assignment of one is replaced.
+                    forget_character_sets(&mut vars);
                     let mut a = format!("NAMES {}", charset.as_deref().unwrap_or("DEFAULT"));
                     if let Some(c) = collation {
                         a.push_str(&format!(" COLLATE {c}"));
@@ -809,6 +819,7 @@ impl Session {
                     vars.set("names", a);
                 }
                 SetItem::CharacterSet { charset } => {
+                    forget_character_sets(&mut vars);
                     vars.set(
                         "names",
                         format!("CHARACTER SET {}", charset.as_deref().unwrap_or("DEFAULT")),
@@ -894,4 +905,17 @@ fn is_number(text: &str) -> bool {
     let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     digits(int) && digits(frac)
+}
+
+/// Forgets the session's assignments of the variables `SET NAMES` and `SET CHARACTER
+/// SET` give new values, which would otherwise be replayed over them.
+fn forget_character_sets(vars: &mut strata_backend::SessionVars) {
+    for name in [
+        "character_set_client",
+        "character_set_connection",
+        "character_set_results",
+        "collation_connection",
+    ] {
+        vars.remove(name);
+    }
 }
