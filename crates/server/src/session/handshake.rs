@@ -406,6 +406,10 @@ pub(super) async fn accept(
             scramble,
             multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
             quit: false,
+            tracker: super::tracking::Tracker::new(
+                client_caps & cap::SESSION_TRACK != 0,
+                &ctx.globals,
+            ),
         },
         identity: Identity {
             id,
