@@ -126,6 +126,7 @@ fn relay(c: &mut Criterion) {
             rename,
             status_override: (0, 0),
             deadlock_victim: None,
+            hold_final_ok: false,
         };
         // One runtime entry per sample, not per relay: only the relay itself is timed.
         group.bench_function(name, |b| {

@@ -35,6 +35,9 @@ pub struct RelayOutcome {
     pub result_sets: u32,
     /// Rows relayed, over all result sets.
     pub rows: u64,
+    /// The final OK payload, not written to the client (`RelayMode::hold_final_ok`),
+    /// its status flags already adapted.
+    pub held_ok: Option<Vec<u8>>,
 }
 
 /// Which response shape the command produces.
@@ -99,6 +102,9 @@ pub struct RelayMode<'a> {
     /// statement to break a deadlock spanning data nodes: the storage node's
     /// "interrupted" error then reaches the client as the deadlock error MySQL gives.
     pub deadlock_victim: Option<&'a std::sync::atomic::AtomicBool>,
+    /// Keep a final OK packet in `RelayOutcome::held_ok` instead of writing it: the
+    /// compute node completes it (session state it tracks) and writes it itself.
+    pub hold_final_ok: bool,
 }
 
 /// Failures while relaying: the storage node's connection broke or spoke nonsense.
@@ -207,11 +213,18 @@ where
                     // Copied as received, only the status flags patched in place.
                     let flags = final_flags(&self.mode, ok.status).to_le_bytes();
                     let at = ok.status_offset;
-                    self.client.write_frame_patched(frame, |p| {
+                    let patch = |p: &mut [u8]| {
                         if let Some(status) = p.get_mut(at..at + 2) {
                             status.copy_from_slice(&flags);
                         }
-                    });
+                    };
+                    if self.mode.hold_final_ok && ok.status & status::MORE_RESULTS_EXISTS == 0 {
+                        let mut held = payload.to_vec();
+                        patch(&mut held);
+                        self.out.held_ok = Some(held);
+                    } else {
+                        self.client.write_frame_patched(frame, patch);
+                    }
                     self.backend.consume_frame();
                     self.out.status = ok.status;
                     self.out.affected_rows = ok.affected_rows;
@@ -365,7 +378,9 @@ async fn peek<B: AsyncRead + AsyncWrite + Unpin>(
 /// (`status_override`), MORE_RESULTS when more statements follow.
 fn final_flags(mode: &RelayMode<'_>, flags: u16) -> u16 {
     let (mask, value) = mode.status_override;
-    let flags = (flags & !mask) | (value & mask);
+    // Storage connections do not negotiate SESSION_TRACK: what a client is told of its
+    // session state is the compute node's to add.
+    let flags = ((flags & !mask) | (value & mask)) & !status::SESSION_STATE_CHANGED;
     if mode.more_results_follow {
         flags | status::MORE_RESULTS_EXISTS
     } else {

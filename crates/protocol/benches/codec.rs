@@ -67,6 +67,7 @@ fn packets(c: &mut Criterion) {
         status: 2,
         warnings: 0,
         info: String::new(),
+        session_state: Vec::new(),
     };
     let mut buf = BytesMut::with_capacity(256);
     group.bench_function("ok_encode", |bench| {

@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod handshake;
 pub mod packets;
 pub mod resultset;
+pub mod session_track;
 pub mod stream;
 pub mod tls;
 pub mod wire;

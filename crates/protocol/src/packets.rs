@@ -77,6 +77,9 @@ pub struct OkPacket {
     pub warnings: u16,
     /// Human-readable info ("Rows matched: 1  Changed: 1  Warnings: 0").
     pub info: String,
+    /// Session state information (see [`crate::session_track`]) for a client that
+    /// negotiated SESSION_TRACK; when not empty, SESSION_STATE_CHANGED is set.
+    pub session_state: Vec<u8>,
 }
 
 /// Bytes of the length prefix of a length-encoded string of `n` bytes.
@@ -95,11 +98,21 @@ impl OkPacket {
         buf.put_u8(header);
         put_lenenc_int(buf, self.affected_rows);
         put_lenenc_int(buf, self.last_insert_id);
-        buf.put_u16_le(self.status);
+        let tracked = !self.session_state.is_empty();
+        let status = if tracked {
+            self.status | crate::constants::status::SESSION_STATE_CHANGED
+        } else {
+            self.status
+        };
+        buf.put_u16_le(status);
         buf.put_u16_le(self.warnings);
-        // Servers send the info text length-prefixed (net_send_ok), and clients read it so.
-        if !self.info.is_empty() {
+        // Servers send the info text length-prefixed (net_send_ok), and clients read it
+        // so; with session state it is there even when empty, the state after it.
+        if !self.info.is_empty() || tracked {
             put_lenenc_bytes(buf, self.info.as_bytes());
+        }
+        if tracked {
+            put_lenenc_bytes(buf, &self.session_state);
         }
     }
 
@@ -127,6 +140,7 @@ impl OkPacket {
             status,
             warnings,
             info,
+            session_state: Vec::new(),
         })
     }
 }
@@ -594,6 +608,24 @@ mod tests {
     }
 
     #[test]
+    fn ok_with_session_state_is_laid_out_as_mariadb_sends_it() {
+        // MariaDB 10.11's OK for `USE track_a` to a client with SESSION_TRACK.
+        let ok = OkPacket {
+            status: 2,
+            session_state: crate::session_track::StateEntry::encode_all(&[
+                crate::session_track::StateEntry::Schema("track_a".into()),
+            ]),
+            ..OkPacket::default()
+        };
+        let mut buf = BytesMut::new();
+        ok.encode(&mut buf, OK_HEADER);
+        assert_eq!(
+            &buf[..],
+            b"\x00\x00\x00\x02\x40\x00\x00\x00\x0a\x01\x08\x07track_a"
+        );
+    }
+
+    #[test]
     fn ok_err_and_column_definitions_round_trip() {
         let ok = OkPacket {
             affected_rows: 3,
@@ -601,6 +633,7 @@ mod tests {
             status: 2,
             warnings: 1,
             info: "x".into(),
+            session_state: Vec::new(),
         };
         let mut buf = BytesMut::new();
         ok.encode(&mut buf, OK_HEADER);

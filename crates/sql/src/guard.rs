@@ -529,17 +529,17 @@ pub fn check_dynamic_statement(
             "{what} a statement over information_schema"
         )));
     }
-    check_dynamic_body(inner, what, schemas)
+    check_dynamic_body(inner, schemas)
 }
 
 /// Checks the text `PREPARE ... FROM` prepares. A statement over information_schema
 /// passes: the session prepares it rewritten over the restricted tables instead
 /// (`Session::prepare_information_schema`), never as given.
 pub fn check_prepared_text(inner: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
-    check_dynamic_body(inner, "PREPARE ... FROM", schemas)
+    check_dynamic_body(inner, schemas)
 }
 
-fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+fn check_dynamic_body(inner: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
     let kind = classify(inner);
     match kind {
         // An account statement is the session's own: kept and run as the statement at
@@ -552,13 +552,14 @@ fn check_dynamic_body(inner: &str, what: &str, schemas: &dyn SchemaPolicy) -> Re
                 checked => checked,
             }
         }
-        StatementKind::Use => return Err(Refusal::Unsupported(format!("{what} USE"))),
+        // USE is checked as USE is (below); the session runs it as USE at EXECUTE.
         // The session takes the global read lock itself; a prepared one would run on
         // a storage server.
         _ if crate::flush::flush_kind(inner) == Some(crate::flush::Flush::GlobalReadLock) => {
-            return Err(Refusal::Unsupported(format!(
-                "{what} FLUSH TABLES WITH READ LOCK (run it as a statement)"
-            )))
+            return Err(Refusal::Unsupported(
+                "PREPARE or EXECUTE IMMEDIATE of FLUSH TABLES WITH READ LOCK (run it as a statement)"
+                    .into(),
+            ))
         }
         _ => {}
     }

@@ -27,6 +27,8 @@ pub(super) struct ClientConn {
     /// The collation id the client announced (handshake or COM_CHANGE_USER): what
     /// COM_RESET_CONNECTION returns the session's character set to.
     pub collation: u8,
+    /// Session state tracking (CLIENT_SESSION_TRACK): what the next OK reports.
+    pub tracker: super::tracking::Tracker,
 }
 
 impl ClientConn {
@@ -55,6 +57,15 @@ impl ClientConn {
             status: with_more(status, more),
             ..OkPacket::default()
         };
+        self.write_ok(ok);
+    }
+
+    /// Writes `ok` with the session state changes the statement made (and
+    /// SERVER_STATUS_DB_DROPPED after it dropped the current database).
+    pub fn write_ok(&mut self, mut ok: OkPacket) {
+        let (flags, state) = self.tracker.take();
+        ok.status |= flags;
+        ok.session_state = state;
         write_ok(&mut self.conn, &ok);
     }
 
@@ -134,5 +145,6 @@ pub(super) fn relay_mode<'a>(
         rename: rename.as_ref(),
         status_override,
         deadlock_victim: Some(&entry.deadlock_victim),
+        hold_final_ok: false,
     }
 }

@@ -310,6 +310,7 @@ impl Session {
         let dropped = self.drop_everywhere(name).await?;
         if self.state.db.as_deref() == Some(name) {
             self.leave_database();
+            self.client.tracker.database_dropped();
             self.deselect_pinned().await;
         }
         self.ok(dropped, more);

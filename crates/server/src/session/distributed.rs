@@ -118,8 +118,9 @@ impl Session {
             status,
             warnings: combined.warnings,
             info: combined.info,
+            session_state: Vec::new(),
         };
-        crate::results::write_ok(&mut self.client.conn, &ok);
+        self.client.write_ok(ok);
         Ok(Answer::Ok)
     }
 
@@ -485,7 +486,7 @@ impl Session {
                     last_insert_id: 0,
                     ..ok
                 };
-                crate::results::write_ok(&mut self.client.conn, &ok);
+                self.client.write_ok(ok);
                 Ok(Answer::Ok)
             }
             // The column definitions went out; the result ends with ERR.

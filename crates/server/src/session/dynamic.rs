@@ -7,8 +7,9 @@
 //! text is known only where they run. Over several data nodes `EXECUTE IMMEDIATE` runs
 //! its text as the statement itself, planned like any, and `PREPARE ... FROM` keeps
 //! its text in the session (see `dynamic_planned.rs`). A SHOW the session
-//! answers itself, and an account statement (GRANT, CREATE USER, ...), is kept here when
-//! prepared and run as the text statement at EXECUTE.
+//! answers itself, USE, CREATE/ALTER/DROP DATABASE and an account statement (GRANT,
+//! CREATE USER, ...) are kept here when prepared and run as the text statement at
+//! EXECUTE.
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::dynamic::{dynamic_source, DynamicSource};
@@ -149,6 +150,7 @@ impl Session {
             }
         }
         let checked_there = !account
+            && classify(inner) == StatementKind::Show
             && strata_sql::guard::check_prepared_show(inner, &self.ctx.private_schemas).is_ok();
         let answer = if checked_there {
             let bytes = ByteSummary::of(sql.as_bytes());
@@ -200,11 +202,10 @@ impl Session {
             None => {
                 let inner = statement_text(sql, text, StatementKind::Execute)?;
                 let inner = inner.as_ref();
-                // An account statement never reaches a storage node: with USING it
-                // is 1210 below.
-                if !kept_account_statement(inner)
-                    && (!kept_show(inner) || strata_sql::dynamic::has_using(sql))
-                {
+                // An account statement, USE or a database's DDL never reaches a
+                // storage node: with USING it is 1210 below.
+                let own = kept_account_statement(inner) || never_sent(inner);
+                if !own && (!kept_show(inner) || strata_sql::dynamic::has_using(sql)) {
                     return None;
                 }
                 inner.to_string()
@@ -221,9 +222,23 @@ impl Session {
     }
 }
 
-/// True for a SHOW the session answers itself.
+/// True for a SHOW the session answers itself, and for what is never sent to a storage
+/// node as written: USE and CREATE/ALTER/DROP DATABASE (run as themselves at EXECUTE,
+/// with their checks, the catalog and the schema tracking).
 fn kept_show(text: &str) -> bool {
     classify(text) == StatementKind::Show && strata_sql::guard::show_prepared_by_session(text)
+        || never_sent(text)
+}
+
+/// USE and CREATE/ALTER/DROP DATABASE: the session's own statements.
+fn never_sent(text: &str) -> bool {
+    match classify(text) {
+        StatementKind::Use => true,
+        StatementKind::Create | StatementKind::Drop | StatementKind::Alter => {
+            strata_sql::is_database_statement(text)
+        }
+        _ => false,
+    }
 }
 
 /// True for an account statement (the session answers them all).

@@ -409,6 +409,10 @@ pub(super) async fn accept(
             multi_statements: client_caps & cap::MULTI_STATEMENTS != 0,
             quit: false,
             collation: response.charset,
+            tracker: super::tracking::Tracker::new(
+                client_caps & cap::SESSION_TRACK != 0,
+                &ctx.globals,
+            ),
         },
         identity: Identity {
             id,

@@ -154,8 +154,9 @@ impl Session {
             status,
             warnings: loaded.warnings,
             info: loaded.counts.info(),
+            session_state: Vec::new(),
         };
-        crate::results::write_ok(&mut self.client.conn, &ok);
+        self.client.write_ok(ok);
         Ok(Answer::Ok)
     }
 

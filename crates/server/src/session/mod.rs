@@ -83,6 +83,7 @@ mod status_count;
 mod storage_globals;
 mod table_locks;
 mod temporary_tables;
+mod tracking;
 mod transaction;
 mod view_columns;
 mod views;
@@ -460,7 +461,7 @@ impl Session {
             Command::Query(_) => self.com_query(request).await?,
             Command::InitDb(db) => {
                 let db = String::from_utf8_lossy(db).into_owned();
-                match self.change_database(&db) {
+                match self.use_tracked(&db) {
                     Ok(()) => self.ok(0, false),
                     Err(e) => self.err(&e),
                 }
@@ -802,6 +803,7 @@ impl Session {
         self.state.autocommit = true;
         self.state.isolation = strata_sql::IsolationLevel::RepeatableRead;
         globals::apply_globals(&mut self.state, &self.ctx.globals);
+        self.client.tracker.reset(&self.ctx.globals);
         self.backends.sticky = false;
         self.backends.beyond_user_vars = false;
         self.backends.state_node = None;

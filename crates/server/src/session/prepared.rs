@@ -558,7 +558,7 @@ impl Session {
             status: self.status(),
             ..OkPacket::default()
         };
-        crate::results::write_ok(&mut self.client.conn, &ok);
+        self.client.write_ok(ok);
         Ok(())
     }
 

@@ -335,7 +335,7 @@ impl Session {
         }
         let result = match kind {
             StatementKind::Use => match strata_sql::parse_use(sql) {
-                Ok(db) => self.change_database(&db).map(|()| self.ok(0, more)),
+                Ok(db) => self.use_tracked(&db).map(|()| self.ok(0, more)),
                 Err(e) => Err(sql_error(&e)),
             },
             StatementKind::Set => return self.set_statement(sql, raw, more).await,
@@ -613,14 +613,15 @@ impl Session {
         self.note_backend(Some(&lease));
         self.backends.trace.note_sent(raw, dnid, lease.thread_id());
         lease.queue_command(com::QUERY, raw);
-        let mode = relay_mode!(self, more);
+        let mut mode = relay_mode!(self, more);
+        mode.hold_final_ok = !self.state.pending_track.is_empty();
         let outcome = lease
             .relay(&mut self.client.conn, ResponseKind::Results, mode)
             .await;
         self.note_backend(None);
         let failed_code;
         let ok = match outcome {
-            Ok(out) => {
+            Ok(mut out) => {
                 if out.error.is_none() {
                     if let Some(mut vars) = self.state.pending_vars.take() {
                         let names = &self.state.pending_eval;
@@ -633,6 +634,9 @@ impl Session {
                         self.state.vars = vars;
                         lease.note_applied_vars(&self.state.vars);
                     }
+                }
+                if let Some(held) = out.held_ok.take() {
+                    self.write_held_ok(&mut lease, held).await;
                 }
                 if out.last_insert_id != 0 {
                     self.state.last_insert_id = out.last_insert_id;
@@ -713,6 +717,10 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
+        if let Err(e) = super::tracking::refuse_untracked(&items) {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
         if super::globals::sets_global(&items) {
             return self.set_global(&items, more).await;
         }
@@ -858,9 +866,12 @@ impl Session {
         }
         self.state.pending_vars = Some(vars);
         self.state.pending_eval = eval;
-        let ok = self.forward(sql, raw, more).await?;
+        self.state.pending_track = self.client.tracker.to_read_back(&items);
+        let ok = self.forward(sql, raw, more).await;
         self.state.pending_vars = None;
         self.state.pending_eval.clear();
+        self.state.pending_track.clear();
+        let ok = ok?;
         if ok == Answer::Ok {
             self.state.autocommit = autocommit;
             self.state.isolation = isolation;

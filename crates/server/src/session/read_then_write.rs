@@ -111,8 +111,9 @@ impl Session {
             status,
             warnings: u16::try_from(counts.warnings).unwrap_or(u16::MAX),
             info,
+            session_state: Vec::new(),
         };
-        crate::results::write_ok(&mut self.client.conn, &ok);
+        self.client.write_ok(ok);
         Ok(Answer::Ok)
     }
 

@@ -22,6 +22,8 @@ pub(super) struct SessionState {
     pub pending_vars: Option<SessionVars>,
     /// Variables of that SET whose values are expressions, to read back as literals.
     pub pending_eval: Vec<String>,
+    /// Variables of that SET whose new values the client tracks (read back for its OK).
+    pub pending_track: Vec<String>,
     /// The session's autocommit mode.
     pub autocommit: bool,
     /// The session's isolation level (SET SESSION TRANSACTION / tx_isolation).
@@ -44,6 +46,7 @@ impl Default for SessionState {
             vars: SessionVars::default(),
             pending_vars: None,
             pending_eval: Vec::new(),
+            pending_track: Vec::new(),
             autocommit: true,
             isolation: strata_sql::IsolationLevel::RepeatableRead,
             last_insert_id: 0,

@@ -581,7 +581,6 @@ fn prepared_text_is_checked_like_a_statement() {
         &[
             "PREPARE s FROM 'SHOW VARIABLES LIKE ?'",
             "PREPARE s FROM 'SHOW MASTER STATUS'",
-            "PREPARE s FROM 'USE mysql'",
             "EXECUTE IMMEDIATE 'SELECT * FROM information_schema.TABLES'",
             "PREPARE s FROM 'SELECT * FROM information_schema.TABLES, mysql.user'",
             "PREPARE s FROM 'SHOW COLUMNS FROM user FROM mysql'",
@@ -603,6 +602,9 @@ fn prepared_text_is_checked_like_a_statement() {
         "EXECUTE IMMEDIATE 'CREATE USER u'",
         // The session prepares it rewritten over the restricted tables.
         "PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
+        // The session runs it as USE at EXECUTE, with its checks.
+        "PREPARE s FROM 'USE mysql'",
+        "EXECUTE IMMEDIATE 'USE test'",
     ]);
 }
 
