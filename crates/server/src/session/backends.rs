@@ -5,8 +5,7 @@ use strata_backend::pool::Lease;
 use strata_backend::SessionVars;
 use strata_catalog::DataNodeId;
 
-use super::backend_error;
-use strata_protocol::MysqlError;
+use strata_protocol::{codes, MysqlError};
 
 /// A session's pinned storage connections.
 #[derive(Default)]
@@ -123,5 +122,24 @@ pub(super) async fn pooled_lease(
                 tracing::debug!(dnid = dnid.get(), error = %e, "pooled storage connection lost; trying another");
             }
         }
+    }
+}
+
+/// Maps a storage-node failure to the client's error, keeping the storage node's own
+/// error code and message when it sent one.
+pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) -> MysqlError {
+    use strata_backend::BackendError as B;
+    match e {
+        B::Server(err) => MysqlError {
+            code: err.code,
+            state: super::client::sqlstate(err.state_str()),
+            message: err.message.clone(),
+        },
+        B::PoolTimeout(..) => MysqlError::new(codes::UNKNOWN, e.to_string()),
+        B::HoldQueueFull(..) => MysqlError::new(codes::UNKNOWN, format!("{e}; try again")),
+        _ => MysqlError::new(
+            codes::STORAGE_UNREACHABLE,
+            format!("Unable to connect to data node {dnid}: {e}"),
+        ),
     }
 }

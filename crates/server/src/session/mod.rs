@@ -75,6 +75,7 @@ mod role_tables;
 mod routine_bodies;
 mod sequences;
 mod session_functions;
+mod set_statement;
 mod show_status;
 mod show_table;
 mod state;
@@ -113,6 +114,7 @@ use identity::Identity;
 use prepared::PreparedStatements;
 use state::SessionState;
 
+pub(crate) use backends::backend_error;
 pub use clock::SystemZones;
 pub use handshake::ServerIdentity;
 pub use isolation::{sql_string, PrivateSchemas};
@@ -848,25 +850,6 @@ impl Session {
         let _ = self.client.conn.shutdown().await;
         self.count_end();
         self.ctx.unregister(self.identity.id);
-    }
-}
-
-/// Maps a storage-node failure to the client's error, keeping the storage node's own
-/// error code and message when it sent one.
-pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) -> MysqlError {
-    use strata_backend::BackendError as B;
-    match e {
-        B::Server(err) => MysqlError {
-            code: err.code,
-            state: client::sqlstate(err.state_str()),
-            message: err.message.clone(),
-        },
-        B::PoolTimeout(..) => MysqlError::new(codes::UNKNOWN, e.to_string()),
-        B::HoldQueueFull(..) => MysqlError::new(codes::UNKNOWN, format!("{e}; try again")),
-        _ => MysqlError::new(
-            codes::STORAGE_UNREACHABLE,
-            format!("Unable to connect to data node {dnid}: {e}"),
-        ),
     }
 }
 

@@ -10,8 +10,8 @@ use strata_backend::ResponseKind;
 use strata_protocol::constants::com;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{
-    classify_head, code_tokens, contains_ignore_ascii_case, parse_set, split_statements,
-    ByteSummary, SetItem, SqlError, StatementKind,
+    classify_head, code_tokens, contains_ignore_ascii_case, split_statements, ByteSummary,
+    SqlError, StatementKind,
 };
 
 use super::isolation::mentions_information_schema;
@@ -626,8 +626,10 @@ impl Session {
                     if let Some(mut vars) = self.state.pending_vars.take() {
                         let names = &self.state.pending_eval;
                         let tracing = self.backends.trace.on;
-                        let evaluated =
-                            evaluate_expressions(&mut lease, &mut vars, names, tracing).await;
+                        let evaluated = super::set_statement::evaluate_expressions(
+                            &mut lease, &mut vars, names, tracing,
+                        )
+                        .await;
                         if evaluated.is_err() {
                             lease.mark_broken();
                         }
@@ -700,233 +702,5 @@ impl Session {
     /// (a database not on that node maps to its home node's name).
     pub(super) fn rewrite_schemas_for(&self, sql: &str, dnid: Option<DataNodeId>) -> String {
         super::distributed::rewrite_schemas(&self.ctx.topology, sql, dnid)
-    }
-
-    /// SET: refuse what a compute node must not forward, run the rest on a storage
-    /// connection (which validates it), then remember it for replay.
-    async fn set_statement(
-        &mut self,
-        sql: &str,
-        raw: &[u8],
-        more: bool,
-    ) -> Result<Answer, SessionError> {
-        let items = match parse_set(sql) {
-            Ok(items) => items,
-            Err(e) => {
-                self.err(&sql_error(&e));
-                return Ok(Answer::Failed);
-            }
-        };
-        if let Err(e) = super::tracking::refuse_untracked(&items) {
-            self.err(&e);
-            return Ok(Answer::Failed);
-        }
-        if super::globals::sets_global(&items) {
-            return self.set_global(&items, more).await;
-        }
-        if super::optimizer_trace::sets_optimizer_trace(&items) {
-            self.note_trace_setting();
-        }
-        let with_defaults =
-            super::globals::session_defaults_from_globals(sql, &items, &self.ctx.globals);
-        let (sql, raw, items) = match &with_defaults {
-            Some(text) => match parse_set(text) {
-                Ok(items) => (text.as_str(), text.as_bytes(), items),
-                Err(_) => (sql, raw, items),
-            },
-            None => (sql, raw, items),
-        };
-        if self.coordinated()
-            && !items.is_empty()
-            && items.iter().all(|i| {
-                matches!(
-                    i,
-                    SetItem::Transaction {
-                        scope: strata_sql::TxScope::Next,
-                        ..
-                    }
-                )
-            })
-        {
-            // SET TRANSACTION ... (next transaction only): kept here and applied to
-            // each branch as it joins the next transaction.
-            return Ok(self.set_next_transaction(&items, more));
-        }
-        if items.iter().any(|i| {
-            matches!(
-                i,
-                SetItem::User { .. }
-                    | SetItem::Transaction {
-                        scope: strata_sql::TxScope::Next,
-                        ..
-                    }
-            )
-        }) {
-            // User variables and next-transaction settings live on one connection only.
-            self.backends.sticky = true;
-            if items
-                .iter()
-                .any(|i| matches!(i, SetItem::Transaction { .. }))
-            {
-                self.backends.beyond_user_vars = true;
-            }
-        }
-        let mut vars = self.state.vars.clone();
-        let mut eval: Vec<String> = Vec::new();
-        let mut autocommit = self.state.autocommit;
-        let mut isolation = self.state.isolation;
-        for item in &items {
-            match item {
-                SetItem::System { name, value, .. } => {
-                    if name == "autocommit" {
-                        if let Some(on) = value.value.as_ref().and_then(|v| v.as_bool()) {
-                            autocommit = on;
-                        }
-                    }
-                    // group_concat_max_len is read back too: merges cut at the value
-                    // the storage node took (it clamps out-of-range values).
-                    if value.value.is_none() || name == "group_concat_max_len" {
-                        // An expression (e.g. CONCAT(@@sql_mode, ...)) is replayed as the
-                        // value it produced, not re-evaluated on another connection.
-                        eval.push(if name == "transaction_isolation" {
-                            "tx_isolation".to_string()
-                        } else {
-                            name.clone()
-                        });
-                    }
-                    if name == "tx_isolation" || name == "transaction_isolation" {
-                        if let Some(level) = value
-                            .value
-                            .as_ref()
-                            .and_then(strata_sql::IsolationLevel::from_variable_value)
-                        {
-                            isolation = level;
-                        }
-                        vars.set(
-                            "tx_isolation",
-                            format!("SESSION tx_isolation = {}", value.text),
-                        );
-                    } else {
-                        vars.set(name, format!("SESSION {name} = {}", value.text));
-                    }
-                }
-                SetItem::Autocommit(on) => {
-                    autocommit = *on;
-                    vars.set(
-                        "autocommit",
-                        format!("SESSION autocommit = {}", u8::from(*on)),
-                    );
-                }
-                SetItem::Names { charset, collation } => {
-                    // NAMES sets these: an earlier assignment of one is replaced.
-                    forget_character_sets(&mut vars);
-                    let mut a = format!("NAMES {}", charset.as_deref().unwrap_or("DEFAULT"));
-                    if let Some(c) = collation {
-                        a.push_str(&format!(" COLLATE {c}"));
-                    }
-                    vars.set("names", a);
-                }
-                SetItem::CharacterSet { charset } => {
-                    forget_character_sets(&mut vars);
-                    vars.set(
-                        "names",
-                        format!("CHARACTER SET {}", charset.as_deref().unwrap_or("DEFAULT")),
-                    );
-                }
-                SetItem::Transaction {
-                    scope: strata_sql::TxScope::Session,
-                    isolation: level,
-                    read_only,
-                } => {
-                    if let Some(level) = level {
-                        isolation = *level;
-                        vars.set(
-                            "tx_isolation",
-                            format!("SESSION tx_isolation = '{}'", level.as_str()),
-                        );
-                    }
-                    if let Some(ro) = read_only {
-                        vars.set(
-                            "tx_read_only",
-                            format!("SESSION tx_read_only = {}", u8::from(*ro)),
-                        );
-                    }
-                }
-                SetItem::Transaction { .. } | SetItem::User { .. } => {}
-            }
-        }
-        // The storage node validates the statement; only when it succeeds do the new
-        // values become the session's, recorded on the connection that ran it.
-        if autocommit && !self.state.autocommit && self.txn.open.is_some() {
-            // Turning autocommit on commits the open transaction, as in MySQL.
-            if let Err(e) = self.commit_txn().await {
-                self.err(&e);
-                return Ok(Answer::Failed);
-            }
-        }
-        self.state.pending_vars = Some(vars);
-        self.state.pending_eval = eval;
-        self.state.pending_track = self.client.tracker.to_read_back(&items);
-        let ok = self.forward(sql, raw, more).await;
-        self.state.pending_vars = None;
-        self.state.pending_eval.clear();
-        self.state.pending_track.clear();
-        let ok = ok?;
-        if ok == Answer::Ok {
-            self.state.autocommit = autocommit;
-            self.state.isolation = isolation;
-        }
-        Ok(ok)
-    }
-}
-
-/// Reads back the values that SET expressions produced and records them as literals.
-async fn evaluate_expressions(
-    lease: &mut strata_backend::pool::Lease,
-    vars: &mut strata_backend::SessionVars,
-    names: &[String],
-    tracing: bool,
-) -> Result<(), strata_backend::BackendError> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    let select: Vec<String> = names.iter().map(|n| format!("@@session.{n}")).collect();
-    let select = format!("SELECT {}", select.join(", "));
-    let rows = lease.query(&untraced_select(&select, tracing)).await?;
-    let Some(row) = rows.first() else {
-        return Ok(());
-    };
-    for (name, value) in names.iter().zip(row) {
-        let literal = match value {
-            // Numeric variables refuse a quoted value (1232) when it is replayed:
-            // integers, and `timestamp` (a DOUBLE, main.type_timestamp_hires).
-            Some(v) if is_number(v) => v.clone(),
-            Some(v) => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
-            None => "NULL".to_string(),
-        };
-        vars.set(name, format!("SESSION {name} = {literal}"));
-    }
-    Ok(())
-}
-
-/// True for a plain decimal number (`42`, `-7`, `981184830.123456`), as the storage
-/// node prints numeric variables.
-fn is_number(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && digits(frac)
-}
-
-/// Forgets the session's assignments of the variables `SET NAMES` and `SET CHARACTER
-/// SET` give new values, which would otherwise be replayed over them.
-fn forget_character_sets(vars: &mut strata_backend::SessionVars) {
-    for name in [
-        "character_set_client",
-        "character_set_connection",
-        "character_set_results",
-        "collation_connection",
-    ] {
-        vars.remove(name);
     }
 }
