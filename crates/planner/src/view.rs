@@ -149,14 +149,16 @@ fn writes_through_view(stmt: &Statement, db: &str, name: &str) -> Result<(), Pla
     }
 }
 
-/// Statements whose views are expanded: reads, INSERT (its SELECT), and UPDATE/DELETE
-/// (to refuse them); DDL keeps its text (CREATE VIEW over a view stores the name).
+/// Statements whose views are expanded: reads, INSERT and CREATE TABLE (their
+/// SELECT), and UPDATE/DELETE (to refuse them); other DDL keeps its text (CREATE VIEW
+/// over a view stores the name).
 fn expands(stmt: &Statement) -> bool {
     match stmt {
         Statement::Query(_)
         | Statement::Insert(_)
         | Statement::Update { .. }
         | Statement::Delete(_) => true,
+        Statement::CreateTable(ct) => ct.query.is_some(),
         Statement::Explain { statement, .. } => expands(statement),
         _ => false,
     }

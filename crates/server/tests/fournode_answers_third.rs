@@ -101,6 +101,10 @@ async fn show_columns_of_a_view_is_answered_not_unknown() -> TestResult {
             ("SHOW COLUMNS FROM v1", true),
             ("DESCRIBE v1", true),
             ("SHOW INDEX FROM v1", true),
+            // CREATE TABLE ... SELECT from the view reads it as any SELECT does (1347
+            // before: the view was not expanded there).
+            ("CREATE TABLE tcopy SELECT * FROM v1", true),
+            ("SELECT * FROM tcopy ORDER BY id", true),
         ],
     )
     .await?;
