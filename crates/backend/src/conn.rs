@@ -145,6 +145,8 @@ pub struct BackendConn {
     /// it happens when a statement is abandoned halfway (cancelled, or an error path
     /// that stops reading).
     replies_due: u32,
+    /// The warning count of the last result set's EOF (0 until one ends a reply).
+    eof_warnings: u16,
     last_used: Instant,
 }
 
@@ -200,6 +202,7 @@ impl BackendConn {
             status: info.status,
             broken: false,
             replies_due: 0,
+            eof_warnings: 0,
             last_used: Instant::now(),
         })
     }
@@ -258,6 +261,10 @@ impl BackendConn {
             eof.get(4).copied().unwrap_or(0),
         ]);
         self.status = flags;
+        self.eof_warnings = u16::from_le_bytes([
+            eof.get(1).copied().unwrap_or(0),
+            eof.get(2).copied().unwrap_or(0),
+        ]);
         self.reply_ended(flags);
         flags
     }
@@ -294,6 +301,12 @@ impl BackendConn {
     /// Status flags of the last response.
     pub fn status(&self) -> u16 {
         self.status
+    }
+
+    /// The warnings the last result set read to its end reported (its EOF's count);
+    /// 0 once another command is sent.
+    pub fn eof_warnings(&self) -> u16 {
+        self.eof_warnings
     }
 
     /// When the connection was last used.
@@ -339,6 +352,7 @@ impl BackendConn {
         ) {
             self.replies_due += 1;
         }
+        self.eof_warnings = 0;
         self.conn.set_seq(0);
         self.conn.write_with(|buf| {
             buf.put_u8(command);

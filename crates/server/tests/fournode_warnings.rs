@@ -88,3 +88,40 @@ async fn ddl_notes_alike_on_every_node_are_reported_once() -> TestResult {
     assert_eq!(got, codes(&mut reference, "SHOW WARNINGS").await?);
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+/// A read over several nodes reports the warnings its data nodes raised: their count in
+/// the result's EOF and their rows in SHOW WARNINGS (func_sapdb's TIMEDIFF lost its two
+/// 1292 warnings over 4 nodes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_over_several_nodes_reports_the_nodes_warnings() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnr", "fnrref").await?;
+    let tables = [(
+        "tw",
+        "id INT PRIMARY KEY, t1 DATETIME, t4 DATETIME",
+        ALL_NODES,
+    )];
+    let rows = [
+        "INSERT INTO tw VALUES (1, '2001-01-01 01:01:01', '1997-12-31 23:59:59'), \
+         (2, '1997-12-31 23:59:59', '2001-01-01 01:01:01'), (3, '2001-01-01 01:01:01', NULL), \
+         (4, '2001-01-01 01:01:01', '2001-01-01 01:01:01'), (5, NULL, NULL)",
+    ];
+    create_on_both(&mut strata, &mut reference, &tables, &rows).await?;
+    let sql = "SELECT id, TIMEDIFF(t1, t4) FROM tw ORDER BY id";
+    let mut seen = Vec::new();
+    for c in [&mut strata, &mut reference] {
+        let answer: Vec<(i32, Option<String>)> = c.query(sql).await?;
+        let count: Vec<u32> = c.query("SELECT @@warning_count").await?;
+        let mut got = codes(c, "SHOW WARNINGS").await?;
+        got.sort_unstable();
+        seen.push((answer, count, got));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1].2, [1292, 1292]);
+    // The next statement clears them.
+    strata.query_drop("SELECT id FROM tw").await?;
+    assert_eq!(
+        codes(&mut strata, "SHOW WARNINGS").await?,
+        Vec::<u32>::new()
+    );
+    drop_and_shut_down(node, &mut strata, &db).await
+}

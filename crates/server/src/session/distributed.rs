@@ -410,6 +410,12 @@ impl Session {
             .stream_to_client(&mut leases, &nodes, driver, format)
             .await;
         ctx.metrics.rows_merged(rows);
+        let outcome = match outcome {
+            Ok(QueryOutcome::Done { warnings }) => Ok(QueryOutcome::Done {
+                warnings: warnings.saturating_add(self.nodes_warnings(&mut leases).await),
+            }),
+            other => other,
+        };
         self.give_back(leases).await;
         drop(gate);
         let outcome = outcome?;

@@ -147,6 +147,17 @@ impl Session {
             }
             "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
             "last_insert_id" | "identity" => LocalValue::Int(self.state.last_insert_id as i64),
+            // The previous statement's diagnostics when the compute node collected them
+            // from several data nodes (the home connection knows its own only).
+            "warning_count" | "error_count" => {
+                let (_, rows) = self.backends.warned.1.as_ref()?;
+                let errors = name == "error_count";
+                let counted = rows
+                    .iter()
+                    .filter(|r| !errors || r.first().and_then(|l| l.as_deref()) == Some("Error"))
+                    .count();
+                LocalValue::Int(i64::try_from(counted).unwrap_or(i64::MAX))
+            }
             _ => return None,
         })
     }

@@ -345,6 +345,9 @@ impl Session {
                 if trivial_select && self.statement.variables.is_none() {
                     if let Some(select) = strata_sql::parse_simple_select(unmasked) {
                         if let Some(result) = self.answer_select(&select) {
+                            // Like SHOW WARNINGS, reading the counts clears nothing.
+                            self.statement.warnings = self.backends.warned.1.take();
+                            self.statement.outcome.node_mask = self.backends.warned.0;
                             self.write_local(&result, more);
                             return Ok(Answer::Ok);
                         }

@@ -60,6 +60,32 @@ use super::{Answer, Session, SessionError};
 use crate::results::LocalResult;
 
 impl Session {
+    /// The warnings the data nodes reported at the end of a read over several of them
+    /// (`leases`, read to their ends): their count, their rows read now for SHOW
+    /// WARNINGS (the connections go back to the pool after the statement).
+    pub(super) async fn nodes_warnings(&mut self, leases: &mut [Lease]) -> u16 {
+        let mut oks: Vec<(usize, OkPacket)> = leases
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.eof_warnings() > 0)
+            .map(|(i, l)| {
+                let ok = OkPacket {
+                    warnings: l.eof_warnings(),
+                    ..OkPacket::default()
+                };
+                (i, ok)
+            })
+            .collect();
+        if oks.is_empty() {
+            return 0;
+        }
+        let count = oks
+            .iter()
+            .fold(0u16, |n, (_, ok)| n.saturating_add(ok.warnings));
+        self.statement.warnings = read_warnings(leases, &mut oks, false).await;
+        count
+    }
+
     /// Answers `SHOW WARNINGS` (or `SHOW ERRORS` when `errors`) with `limit`: from the
     /// home node as written when the previous statement ran there alone, else from the
     /// connections of the nodes it ran on. A node whose connection was not kept had
