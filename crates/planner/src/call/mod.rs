@@ -275,7 +275,7 @@ fn tables_on_home_node(
     });
     match elsewhere {
         Some(table) => Err(PlanError::unsupported(format!(
-            "a SET or DO reading table {table}, which is not on the session's home data node alone (it would read that node's rows only)"
+            "a SET or DO reading table {table}, which is not on the session's home data node alone (it would read that node's rows only; to set a user variable write SELECT ... INTO @v FROM ...)"
         ))),
         None => Ok(()),
     }

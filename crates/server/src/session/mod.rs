@@ -73,6 +73,7 @@ mod read_then_write;
 mod reads;
 mod role_tables;
 mod routine_bodies;
+mod select_into;
 mod sequences;
 mod session_functions;
 mod set_statement;

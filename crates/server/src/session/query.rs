@@ -364,6 +364,9 @@ impl Session {
                     .flatten();
                 self.statement.replica_read = self.replica_read(sql, hint);
                 if self.needs_planner(sql, kind, bytes) {
+                    if let Some(into) = super::select_into::split_select_into(sql) {
+                        return self.select_into(&into, more).await;
+                    }
                     self.statement.keep_digest = as_sent;
                     return self.planned(sql, raw, ReplyFormat::text(more)).await;
                 }

@@ -183,8 +183,21 @@ impl Session {
 
     /// Runs the read `source` to its end, its rows kept as SQL literals.
     pub(super) async fn read_literals(&mut self, source: &Plan) -> Result<LiteralRows, MysqlError> {
+        let mut rows = LiteralRows::new(&self.merge_options().memory);
+        self.read_rows(source, &mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Runs the read `source` to its end, its columns and rows given to `rows`.
+    pub(super) async fn read_rows<S>(
+        &mut self,
+        source: &Plan,
+        rows: &mut S,
+    ) -> Result<(), MysqlError>
+    where
+        S: strata_executor::RowSink<Error = std::convert::Infallible>,
+    {
         let options = self.merge_options();
-        let mut rows = LiteralRows::new(&options.memory);
         let routed;
         let (mut leases, nodes, driver) = match source {
             Plan::Route(r) => {
@@ -235,7 +248,7 @@ impl Session {
             dnids: &nodes,
             variables: variables.as_deref(),
         };
-        let outcome = match drive(&mut io, driver, &mut rows).await {
+        let outcome = match drive(&mut io, driver, rows).await {
             Ok(outcome) => outcome,
             Err(never) => match never {},
         };
@@ -245,7 +258,7 @@ impl Session {
         }
         drop(gate);
         match outcome {
-            QueryOutcome::Done { .. } | QueryOutcome::Wrote(_) => Ok(rows),
+            QueryOutcome::Done { .. } | QueryOutcome::Wrote(_) => Ok(()),
             QueryOutcome::FailedBeforeColumns(e) | QueryOutcome::FailedAfterColumns(e) => Err(e),
         }
     }
