@@ -443,10 +443,28 @@ async fn mariadbs_split_super_privileges_are_granted_shown_and_connection_admin_
     let id = id.ok_or("connection id")?;
     let mut b = login(node.service_addr(), &bar, "pw", Some("test")).await?;
     assert_eq!(code(b.query_drop(format!("KILL {id}")).await), 1095);
+    assert_eq!(code(b.query_drop(format!("KILL USER {foo}")).await), 1095);
     root.query_drop(format!("GRANT CONNECTION ADMIN ON *.* TO {bar}"))
         .await?;
     b.query_drop(format!("KILL {id}")).await?;
     assert!(f.query_drop("SELECT 1").await.is_err(), "foo was killed");
+    // KILL [QUERY|CONNECTION] USER: every session of the account; affected rows count
+    // them, as MariaDB's do.
+    let mut f2 = login(node.service_addr(), &foo, "pw", Some("test")).await?;
+    let mut f3 = login(node.service_addr(), &foo, "pw", Some("test")).await?;
+    let killed = |r: mysql_async::QueryResult<'_, '_, mysql_async::TextProtocol>| r.affected_rows();
+    let r = b.query_iter(format!("KILL QUERY USER {foo}")).await?;
+    assert_eq!(killed(r), 2);
+    f2.query_drop("SELECT 1").await?;
+    let r = b
+        .query_iter(format!("KILL HARD CONNECTION USER {foo}"))
+        .await?;
+    assert_eq!(killed(r), 2);
+    for c in [&mut f2, &mut f3] {
+        assert!(c.query_drop("SELECT 1").await.is_err(), "foo was killed");
+    }
+    let r = b.query_iter("KILL USER nobody_at_all").await?;
+    assert_eq!(killed(r), 0);
     for user in [&bar, &foo] {
         root.query_drop(format!("DROP USER {user}")).await?;
     }

@@ -1,17 +1,21 @@
 //! `KILL [QUERY|CONNECTION] id`: the compute node owns client connection ids, so it
 //! handles KILL itself.
 
+use crate::account::UserRef;
 use crate::error::SqlError;
 use crate::lexer::TokenKind;
 use crate::parser::Parser;
 
 /// A parsed KILL statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kill {
     /// KILL QUERY: abort the running statement and keep the connection.
     pub query_only: bool,
-    /// The connection id; `None` for `CONNECTION_ID()`, the session's own connection.
+    /// The connection id; `None` for `CONNECTION_ID()`, the session's own connection
+    /// (or with `user`).
     pub id: Option<u64>,
+    /// `KILL ... USER account`: every connection of that account (MariaDB's form).
+    pub user: Option<UserRef>,
 }
 
 /// Parses `KILL [HARD|SOFT] [QUERY [ID]|CONNECTION] id` (HARD/SOFT and QUERY ID are MariaDB's).
@@ -19,16 +23,19 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
     let mut p = Parser::new(sql);
     p.expect_keyword("KILL")?;
     p.eat_one_of(&["HARD", "SOFT"]);
-    if p.eat_keyword("USER") {
-        return Err(SqlError::Unsupported("KILL USER".into()));
-    }
     let query_only = match p.eat_one_of(&["QUERY", "CONNECTION"]) {
         Some(0) => {
+            if p.eat_keyword("USER") {
+                return killed_user(&mut p, true);
+            }
             p.eat_keyword("ID");
             true
         }
         _ => false,
     };
+    if p.eat_keyword("USER") {
+        return killed_user(&mut p, query_only);
+    }
     if p.peek_is_keyword("CONNECTION_ID")
         && p.peek_at(1).is_some_and(|t| p.text(t) == "(")
         && p.peek_at(2).is_some_and(|t| p.text(t) == ")")
@@ -40,6 +47,7 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
         return Ok(Kill {
             query_only,
             id: None,
+            user: None,
         });
     }
     // MariaDB reads any expression here (`KILL @id`, `KILL 1+1`, `KILL -1`): what is not
@@ -49,6 +57,7 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
         Some(id) if p.at_end() => Ok(Kill {
             query_only,
             id: Some(id),
+            user: None,
         }),
         Some(_) if !p.peek().is_some_and(|t| t.kind == TokenKind::Punct) => {
             Err(p.error("end of statement"))
@@ -58,6 +67,17 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
             "KILL of an expression other than a number or CONNECTION_ID()".into(),
         )),
     }
+}
+
+/// The account of `KILL [QUERY|CONNECTION] USER account`.
+fn killed_user(p: &mut Parser<'_>, query_only: bool) -> Result<Kill, SqlError> {
+    let user = crate::account::user_ref(p)?;
+    p.expect_end()?;
+    Ok(Kill {
+        query_only,
+        id: None,
+        user: Some(user),
+    })
 }
 
 #[cfg(test)]
@@ -80,7 +100,8 @@ mod tests {
                 parse_kill(sql),
                 Ok(Kill {
                     query_only,
-                    id: Some(id)
+                    id: Some(id),
+                    user: None,
                 }),
                 "parsing {sql}"
             );
@@ -114,12 +135,20 @@ mod tests {
             parse_kill("KILL QUERY connection_id ( );"),
             Ok(Kill {
                 query_only: true,
-                id: None
+                id: None,
+                user: None,
             })
         );
+        let bob = |query_only| Kill {
+            query_only,
+            id: None,
+            user: Some(UserRef::Named(crate::account::UserName::new("bob", "%"))),
+        };
+        assert_eq!(parse_kill("KILL USER bob"), Ok(bob(false)));
+        assert_eq!(parse_kill("KILL HARD QUERY USER bob;"), Ok(bob(true)));
         assert_eq!(
-            parse_kill("KILL USER bob"),
-            Err(SqlError::Unsupported("KILL USER".into()))
+            parse_kill("kill soft connection user 'bob'@'%'"),
+            Ok(bob(false))
         );
     }
 }

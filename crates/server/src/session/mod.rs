@@ -55,6 +55,7 @@ mod identity;
 mod information_schema_spread;
 mod isolation;
 mod key_values;
+mod kill_user;
 mod load_data;
 mod local;
 mod maintenance;

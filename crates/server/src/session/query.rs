@@ -390,7 +390,10 @@ impl Session {
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
                     let own = u64::from(self.identity.id);
-                    self.kill(k.id.unwrap_or(own), k.query_only).await;
+                    match &k.user {
+                        Some(user) => self.kill_user(user, k.query_only).await,
+                        None => self.kill(k.id.unwrap_or(own), k.query_only).await,
+                    }
                     return Ok(Answer::Ok);
                 }
                 Err(e) => Err(sql_error(&e)),
