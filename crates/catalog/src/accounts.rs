@@ -43,6 +43,9 @@ pub struct Account {
     pub roles: BTreeMap<String, bool>,
     /// SET DEFAULT ROLE: the role a login enables.
     pub default_role: Option<String>,
+    /// For a role: the (user, host) CREATE ROLE ... WITH ADMIN named that did not exist.
+    /// MariaDB keeps their `roles_mapping` rows, which give nobody anything.
+    pub absent_admins: Vec<(String, String)>,
 }
 
 impl Account {
@@ -62,6 +65,7 @@ impl Account {
             is_role: false,
             roles: BTreeMap::new(),
             default_role: None,
+            absent_admins: Vec::new(),
         }
     }
 
@@ -511,7 +515,12 @@ impl Accounts {
 
     /// DROP USER [IF EXISTS] for one account.
     pub fn drop_user(&mut self, name: &UserName, if_exists: bool) -> Result<Changes, AccountError> {
+        // MariaDB drops the mapping rows of an absent admin too, and then reports success.
+        let forgotten = self.forget_absent_admin(name);
         let Some(at) = self.position(name) else {
+            if !forgotten.put.is_empty() {
+                return Ok(forgotten);
+            }
             if if_exists {
                 let account = quote_account(&name.user, &HostPattern::new(&name.host).0);
                 let message = format!("Can't drop user {account}; it doesn't exist");
@@ -524,7 +533,7 @@ impl Accounts {
         });
         Ok(Changes {
             dropped: vec![Self::key(name)],
-            ..Changes::default()
+            ..forgotten
         })
     }
 

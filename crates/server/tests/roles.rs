@@ -255,3 +255,120 @@ async fn roles_survive_a_restart_of_the_compute_node() -> TestResult {
     node.terminate().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn create_role_with_admin_and_roles_mapping_answer_as_mariadb() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("rmap", "rmapref").await?;
+    let reference_db: Option<String> = reference.query_first("SELECT DATABASE()").await?;
+    let reference_db = reference_db.ok_or("no reference database")?;
+    let (r1, r2, r3) = (unique_name("rm1"), unique_name("rm2"), unique_name("rm3"));
+    let (absent, absent2, absent3) = (unique_name("ra1"), unique_name("ra2"), unique_name("ra3"));
+    let user = unique_name("rmu");
+    let mapping = format!(
+        "SELECT * FROM mysql.roles_mapping WHERE Role IN ('{r1}', '{r2}', '{r3}') \
+         ORDER BY Role, User"
+    );
+    let statements = [
+        // An admin that does not exist: the role is made, the mapping row recorded with
+        // MariaDB's note 1449.
+        format!("CREATE ROLE IF NOT EXISTS {r1} WITH ADMIN {absent}"),
+        "SHOW WARNINGS".to_string(),
+        mapping.clone(),
+        format!("CREATE OR REPLACE ROLE {r1} WITH ADMIN {absent2}@localhost"),
+        "SHOW WARNINGS".to_string(),
+        mapping.clone(),
+        format!("CREATE ROLE IF NOT EXISTS {r1} WITH ADMIN {absent3}"),
+        "SHOW WARNINGS".to_string(),
+        mapping.clone(),
+        // An existing role or account as admin; CURRENT_ROLE without a role enabled.
+        format!("CREATE ROLE {r2} WITH ADMIN {r1}"),
+        format!("CREATE ROLE {r3} WITH ADMIN CURRENT_ROLE"),
+        format!("CREATE USER {user}@'%'"),
+        format!("CREATE ROLE {r3} WITH ADMIN {user}"),
+        mapping.clone(),
+        format!(
+            "SELECT role, admin_option, COUNT(*) FROM mysql.roles_mapping \
+             WHERE Role IN ('{r1}', '{r2}', '{r3}') GROUP BY role, admin_option ORDER BY 1, 2"
+        ),
+        // DROP USER of an absent admin drops its row (and succeeds), once.
+        format!("DROP USER {absent2}@localhost"),
+        format!("DROP USER {absent2}@localhost"),
+        mapping.clone(),
+        // DROP USER and DROP ROLE take their rows.
+        format!("DROP USER {user}"),
+        mapping.clone(),
+        format!("DROP ROLE {r1}, {r2}, {r3}"),
+        mapping.clone(),
+        format!("DROP ROLE IF EXISTS {r1}"),
+        "SHOW WARNINGS".to_string(),
+    ];
+    for sql in &statements {
+        let on_strata = run(&mut strata, sql).await?;
+        let on_reference = renamed(run(&mut reference, sql).await?, &reference_db, &db);
+        assert_eq!(on_strata, on_reference, "{sql}");
+    }
+
+    // WITH ADMIN CURRENT_USER names the session's account; CURRENT_ROLE its role.
+    let me: Option<String> = strata.query_first("SELECT CURRENT_USER()").await?;
+    let me = me.ok_or("no current user")?;
+    strata.query_drop(format!("CREATE ROLE {r1}")).await?;
+    strata.query_drop(format!("SET ROLE {r1}")).await?;
+    strata
+        .query_drop(format!("CREATE ROLE {r2} WITH ADMIN CURRENT_ROLE"))
+        .await?;
+    strata.query_drop("SET ROLE NONE").await?;
+    let rows: Vec<(String, String, String, String)> = strata.query(mapping.clone()).await?;
+    let (me_user, me_host) = me.split_once('@').ok_or("CURRENT_USER without @")?;
+    assert_eq!(
+        rows,
+        vec![
+            (me_host.into(), me_user.into(), r1.clone(), "Y".into()),
+            (String::new(), r1.clone(), r2.clone(), "Y".into()),
+        ]
+    );
+    // Writes stay refused; reading needs SELECT on the table, as in MariaDB.
+    assert_eq!(
+        code(
+            strata
+                .query_drop(format!(
+                    "INSERT INTO mysql.roles_mapping VALUES ('%', 'x', '{r1}', 'Y')"
+                ))
+                .await
+        ),
+        1044
+    );
+    assert_eq!(
+        code(strata.query_drop("DELETE FROM mysql.roles_mapping").await),
+        1044
+    );
+    strata
+        .query_drop(format!("CREATE USER {user}@'%' IDENTIFIED BY 'pw'"))
+        .await?;
+    let mut u = login(node.service_addr(), &user, "pw", None).await?;
+    assert_eq!(
+        code(u.query_drop("SELECT * FROM mysql.roles_mapping").await),
+        1142
+    );
+    strata
+        .query_drop(format!("GRANT SELECT ON *.* TO {user}@'%'"))
+        .await?;
+    let n: Option<i64> = u
+        .query_first(format!(
+            "SELECT COUNT(*) FROM mysql.roles_mapping WHERE Role = '{r2}'"
+        ))
+        .await?;
+    assert_eq!(n, Some(1));
+    u.disconnect().await?;
+    for sql in [
+        format!("DROP USER {user}@'%'"),
+        format!("DROP ROLE {r1}, {r2}"),
+        format!("DROP DATABASE {db}"),
+    ] {
+        strata.query_drop(sql).await?;
+    }
+    reference
+        .query_drop(format!("DROP DATABASE {reference_db}"))
+        .await?;
+    node.shutdown().await;
+    Ok(())
+}

@@ -149,6 +149,10 @@ pub enum AccountError {
         /// The grantor's host.
         host: String,
     },
+    /// ER_MALFORMED_DEFINER (1446): CREATE ROLE ... WITH ADMIN CURRENT_ROLE with no
+    /// role enabled.
+    #[error("Invalid definer")]
+    InvalidDefiner,
     /// The metadata store failed.
     #[error(transparent)]
     Store(#[from] CatalogError),
@@ -179,6 +183,7 @@ impl AccountError {
             AccountError::CannotGrantRole { .. } => 1961,
             AccountError::CannotRevokeRole { .. } => 1962,
             AccountError::AccessDeniedNoPassword { .. } => 1698,
+            AccountError::InvalidDefiner => 1446,
             AccountError::Store(_) => 1105,
         }
     }
@@ -190,6 +195,7 @@ impl AccountError {
             | AccountError::AccessDenied { .. }
             | AccountError::AccessDeniedNoPassword { .. } => "28000",
             AccountError::NoDatabaseSelected => "3D000",
+            AccountError::InvalidDefiner => "0L000",
             AccountError::InvalidRole(_) | AccountError::RoleNotGranted { .. } => "OP000",
             AccountError::NoSuchGrant { .. }
             | AccountError::CantCreateUserWithGrant

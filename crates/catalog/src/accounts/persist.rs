@@ -76,6 +76,15 @@ struct AccountRecord {
     roles: Vec<RoleGrantRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     default_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    absent_admins: Vec<AbsentAdminRecord>,
+}
+
+/// An administrator a role was created WITH that did not exist (`Account::absent_admins`).
+#[derive(Debug, Serialize, Deserialize)]
+struct AbsentAdminRecord {
+    user: String,
+    host: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -134,6 +143,14 @@ impl AccountRecord {
                 })
                 .collect(),
             default_role: a.default_role.clone(),
+            absent_admins: a
+                .absent_admins
+                .iter()
+                .map(|(user, host)| AbsentAdminRecord {
+                    user: user.clone(),
+                    host: host.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -162,6 +179,11 @@ impl AccountRecord {
             .map(|g| (g.role, g.admin_option))
             .collect();
         a.default_role = self.default_role;
+        a.absent_admins = self
+            .absent_admins
+            .into_iter()
+            .map(|r| (r.user, r.host))
+            .collect();
         a.global = PrivSet::from_names(&self.global, Level::Global)?;
         for g in self.databases {
             a.databases

@@ -136,10 +136,22 @@ impl Accounts {
                     RoleAdmin::CurrentUser => own.clone(),
                     RoleAdmin::CurrentRole => match current_role {
                         Some(r) => UserName::new(r, ""),
-                        None => return Err(AccountError::InvalidRole("NONE".into())),
+                        None => return Err(AccountError::InvalidDefiner),
                     },
                     RoleAdmin::Named(u) => self.grantee_name(resolve(u)),
                 };
+                let admin_key = Accounts::key(&admin);
+                let admin_exists = self.position(&admin).is_some();
+                if !admin_exists {
+                    // MariaDB records the mapping all the same; it gives nobody anything.
+                    all.notes.push(Note {
+                        code: 1449,
+                        message: format!(
+                            "The user specified as a definer ('{}'@'{}') does not exist",
+                            admin_key.0, admin_key.1
+                        ),
+                    });
+                }
                 for role in roles {
                     if invalid_role_name(role) {
                         // MariaDB names the reserved word as it spells it.
@@ -165,19 +177,22 @@ impl Accounts {
                         }
                         all.absorb_role(self.drop_role(role));
                     }
-                    // MariaDB records a mapping for an admin that does not exist (with a
-                    // note); Strata's roles hang off existing accounts only.
-                    let admin_at = self.position(&admin).ok_or(AccountError::Unsupported(
-                        "CREATE ROLE ... WITH ADMIN naming an account that does not exist",
-                    ))?;
                     let mut account = Account::new(role, "");
                     account.is_role = true;
+                    let admin_at = self.position(&admin);
+                    if admin_at.is_none() {
+                        account.absent_admins.push(admin_key.clone());
+                    }
                     self.edit(|list| {
-                        list[admin_at].roles.insert(role.clone(), true);
+                        if let Some(at) = admin_at {
+                            list[at].roles.insert(role.clone(), true);
+                        }
                         list.push(account);
                     });
                     all.put.push((role.clone(), String::new()));
-                    all.put.push(Accounts::key(&admin));
+                    if admin_at.is_some() {
+                        all.put.push(admin_key.clone());
+                    }
                 }
             }
             AccountStatement::DropRole { if_exists, roles } => {
@@ -222,10 +237,17 @@ impl Accounts {
                             grantee: format!("'{}'", name.user),
                         });
                     }
+                    // The grant takes the place of a row CREATE ROLE left for the
+                    // account while it did not exist.
+                    let key = Accounts::key(&name);
                     self.edit(|list| {
                         *list[at].roles.entry(role.clone()).or_default() |= *admin_option;
+                        for r in list.iter_mut().filter(|r| r.is_role && r.user == *role) {
+                            r.absent_admins.retain(|k| *k != key);
+                        }
                     });
-                    all.put.push(Accounts::key(&name));
+                    all.put.push(key);
+                    all.put.push((role.clone(), String::new()));
                 }
             }
             AccountStatement::RevokeRole { role, grantees } => {
@@ -285,6 +307,49 @@ impl Accounts {
             _ => {}
         }
         Ok(all)
+    }
+
+    /// Drops the `roles_mapping` rows CREATE ROLE ... WITH ADMIN left for `name` while it
+    /// did not exist (DROP USER does, as MariaDB's); the roles changed are in `put`.
+    pub(super) fn forget_absent_admin(&mut self, name: &UserName) -> Changes {
+        let key = Accounts::key(name);
+        let mut changes = Changes::default();
+        for a in self.list.iter() {
+            if a.absent_admins.contains(&key) {
+                changes
+                    .put
+                    .push((a.user.clone(), a.host.as_str().to_string()));
+            }
+        }
+        if !changes.put.is_empty() {
+            self.edit(|list| {
+                for a in list.iter_mut() {
+                    a.absent_admins.retain(|k| *k != key);
+                }
+            });
+        }
+        changes
+    }
+
+    /// `mysql.roles_mapping` as MariaDB 10.11 keeps it: (Host, User, Role, Admin_option)
+    /// for each role granted to an account or role (a role's Host is empty), and the
+    /// rows of absent admins, in the table's key order.
+    pub fn roles_mapping(&self) -> Vec<(String, String, String, bool)> {
+        let mut rows = std::collections::BTreeMap::new();
+        for a in self.list.iter() {
+            for (user, host) in &a.absent_admins {
+                rows.insert((host.clone(), user.clone(), a.user.clone()), true);
+            }
+        }
+        for a in self.list.iter() {
+            for (role, admin) in &a.roles {
+                let key = (a.host.as_str().to_string(), a.user.clone(), role.clone());
+                rows.insert(key, *admin);
+            }
+        }
+        rows.into_iter()
+            .map(|((host, user, role), admin)| (host, user, role, admin))
+            .collect()
     }
 
     /// Removes role `role` and takes it from every account and role that held it (a

@@ -828,3 +828,56 @@ fn grant_creates_a_missing_account_as_mariadb_does() {
     assert_eq!(e.map_err(|e| e.code()), Err(1410));
     assert!(accounts.get("n", "localhost").is_none());
 }
+
+#[test]
+fn an_absent_admin_keeps_a_mapping_row_that_grants_nothing() -> Result<(), CatalogError> {
+    let mut accounts = Accounts::new(Vec::new());
+    let mut root = Account::new("root", "localhost");
+    root.global = PrivSet::all(Level::Global) | PrivSet::of(Privilege::GrantOption);
+    let role = |accounts: &mut Accounts, sql: &str| {
+        let stmt = parse_account(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        accounts.apply_role(&stmt, &root, None)
+    };
+    let changes =
+        role(&mut accounts, "CREATE ROLE r1 WITH ADMIN u1").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        changes.notes,
+        [Note {
+            code: 1449,
+            message: "The user specified as a definer ('u1'@'%') does not exist".into()
+        }]
+    );
+    let row = |h: &str, u: &str, r: &str, a| (h.to_string(), u.to_string(), r.to_string(), a);
+    assert_eq!(accounts.roles_mapping(), [row("%", "u1", "r1", true)]);
+    // The row survives the store; the account made later does not hold the role.
+    let stored = account(&accounts, "r1", "");
+    let bytes = super::persist::encode_account(&stored)?;
+    assert_eq!(super::persist::decode_account("r1", "", &bytes)?, stored);
+    run_all(&mut accounts, &["CREATE USER u1"]);
+    assert!(account(&accounts, "u1", "%").roles.is_empty());
+    assert_eq!(accounts.roles_mapping(), [row("%", "u1", "r1", true)]);
+    // DROP USER drops the row; a second DROP USER fails.
+    run_all(&mut accounts, &["DROP USER u1"]);
+    assert!(accounts.roles_mapping().is_empty());
+    assert_eq!(
+        run(&mut accounts, "DROP USER u1").err().map(|e| e.code()),
+        Some(1396)
+    );
+    // CURRENT_ROLE without a role: 1446; CREATE OR REPLACE replaces the row.
+    let err = role(&mut accounts, "CREATE ROLE r2 WITH ADMIN CURRENT_ROLE").err();
+    assert_eq!(err.map(|e| e.code()), Some(1446));
+    role(
+        &mut accounts,
+        "CREATE OR REPLACE ROLE r1 WITH ADMIN u2@localhost",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    role(&mut accounts, "CREATE ROLE r2 WITH ADMIN r1").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        accounts.roles_mapping(),
+        [
+            row("", "r1", "r2", true),
+            row("localhost", "u2", "r1", true)
+        ]
+    );
+    Ok(())
+}

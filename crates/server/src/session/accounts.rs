@@ -9,7 +9,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use strata_catalog::accounts::{Account, AccountError, Level, PrivSet};
+use strata_catalog::accounts::{Account, AccountError, Level, Note, PrivSet};
+use strata_protocol::packets::ColumnDef;
 use strata_protocol::MysqlError;
 use strata_sql::account::{parse_account, AccountStatement, Privilege, UserName, UserRef};
 use strata_sql::{table_references, Access, StatementKind};
@@ -369,8 +370,8 @@ impl Session {
                 }
                 Err(e) => Err(e),
             },
-            AccountStatement::FlushPrivileges => self.flush_privileges(),
-            AccountStatement::SetRole { role } => self.set_role(role),
+            AccountStatement::FlushPrivileges => self.flush_privileges().map(|()| Vec::new()),
+            AccountStatement::SetRole { role } => self.set_role(role).map(|()| Vec::new()),
             ref role_stmt @ (AccountStatement::CreateRole { .. }
             | AccountStatement::DropRole { .. }
             | AccountStatement::GrantRole { .. }
@@ -382,9 +383,9 @@ impl Session {
             }
         };
         match outcome {
-            Ok(()) => {
+            Ok(notes) => {
                 self.refresh_account();
-                self.ok(0, more);
+                self.ok_noted(&notes, more).await;
                 Answer::Ok
             }
             Err(e) => {
@@ -545,13 +546,46 @@ impl Session {
 
     /// The role statements that change accounts, checked against the session's account
     /// with its enabled role.
-    fn change_roles(&self, stmt: &AccountStatement) -> Result<(), MysqlError> {
+    fn change_roles(&self, stmt: &AccountStatement) -> Result<Vec<Note>, MysqlError> {
         let actor = self.identity.account.clone();
         let role = self.identity.role.clone();
         self.ctx
             .change_accounts(|accounts| accounts.apply_role(stmt, &actor, role.as_deref()))
-            .map(|_| ())
+            .map(|c| c.notes)
             .map_err(|e| account_error(&e))
+    }
+
+    /// An OK packet counting `notes`, which the next SHOW WARNINGS lists (MariaDB's
+    /// columns, as the home storage node describes them).
+    async fn ok_noted(&mut self, notes: &[Note], more: bool) {
+        if notes.is_empty() {
+            self.ok(0, more);
+            return;
+        }
+        let columns = match self.home_result("SHOW WARNINGS LIMIT 0", true).await {
+            Ok((columns, _)) => columns,
+            Err(e) => {
+                tracing::debug!(error = %e, "SHOW WARNINGS columns not read");
+                vec![
+                    ColumnDef::varchar("Level"),
+                    ColumnDef::bigint("Code", true),
+                    ColumnDef::varchar("Message"),
+                ]
+            }
+        };
+        let rows = notes
+            .iter()
+            .map(|n| {
+                vec![
+                    Some("Note".to_string()),
+                    Some(n.code.to_string()),
+                    Some(n.message.clone()),
+                ]
+            })
+            .collect();
+        self.statement.warnings = Some((columns, rows));
+        let count = u16::try_from(notes.len()).unwrap_or(u16::MAX);
+        self.ok_warned(0, count, more);
     }
 
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
@@ -560,12 +594,12 @@ impl Session {
         &self,
         stmt: AccountStatement,
         auto_create_user: bool,
-    ) -> Result<(), MysqlError> {
+    ) -> Result<Vec<Note>, MysqlError> {
         let actor = self.identity.account.clone();
         let current_db = self.state.db.as_deref();
         self.ctx
             .change_accounts(|accounts| accounts.apply(&stmt, &actor, current_db, auto_create_user))
-            .map(|_| ())
+            .map(|c| c.notes)
             .map_err(|e| account_error(&e))
     }
 }

@@ -351,10 +351,14 @@ impl Session {
                 }
             }
             Show::Status { scope, .. } => return self.show_status(sql, scope, more).await,
-            Show::Warnings { limit } if self.state.multi_node => {
+            // The notes of a statement the compute node answered itself (an account
+            // statement's) are the session's, on one data node too.
+            Show::Warnings { limit }
+                if self.state.multi_node || self.backends.warned.1.is_some() =>
+            {
                 return self.show_diagnostics(sql, raw, false, limit, more).await
             }
-            Show::Errors { limit } if self.state.multi_node => {
+            Show::Errors { limit } if self.state.multi_node || self.backends.warned.1.is_some() => {
                 return self.show_diagnostics(sql, raw, true, limit, more).await
             }
             Show::Warnings { .. }

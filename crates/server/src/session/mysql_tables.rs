@@ -2,7 +2,8 @@
 //! The storage servers' own `mysql.user` holds the storage account and its `mysql.proc`
 //! every tenant's routines, so neither is ever read as it is: `mysql.user` is a derived
 //! table of Strata's accounts evaluated with MariaDB 10.11's own view expressions (so
-//! its columns have the view's names, order and types), `mysql.proc` a derived table
+//! its columns have the view's names, order and types), `mysql.roles_mapping` a derived
+//! table of Strata's role grants, `mysql.proc` a derived table
 //! over the storage node's `mysql.proc` restricted to the databases the account may see,
 //! with logical names, recorded definers and logical qualifiers in bodies. The client's
 //! query runs over them on a storage node, so WHERE, ORDER BY, joins and aggregates work.
@@ -21,7 +22,7 @@ use super::{Answer, Session, SessionError};
 use crate::results::LocalResult;
 
 impl Session {
-    /// Answers a SELECT that reads `mysql.user` or `mysql.proc`; None for any other
+    /// Answers a SELECT that reads `mysql.user`, `mysql.roles_mapping` or `mysql.proc`; None for any other
     /// statement (it takes its usual path, where the guard refuses the rest of `mysql`).
     pub(super) async fn mysql_tables_query(
         &mut self,
@@ -66,7 +67,7 @@ impl Session {
             .any(|r| r.schema.is_some() || strata_sql::guard::mysql_table(&r.name).is_none())
         {
             return Err(MysqlError::not_supported(
-                "a query joining mysql.user or mysql.proc with other tables",
+                "a query joining mysql.user, mysql.roles_mapping or mysql.proc with other tables",
             ));
         }
         self.firewall(sql, StatementKind::Select).await?;
@@ -79,6 +80,7 @@ impl Session {
         let user = self.user_table_source();
         let text = rewrite_mysql_tables(sql, |table| match table {
             MysqlTable::User => user.clone(),
+            MysqlTable::RolesMapping => self.roles_mapping_source(),
             MysqlTable::Proc => self.proc_table_source(&visible),
         });
         let text = self.mask_variables(&text, ByteSummary::of(text.as_bytes()));
@@ -137,6 +139,36 @@ impl Session {
              `Host` CHAR(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.Host', \
              `User` CHAR(128) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.User', \
              `Priv` LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$.Priv')) AS `g`",
+            sql_string(&json)
+        )
+    }
+
+    /// `mysql.roles_mapping` as MariaDB 10.11 keeps it, for Strata's roles. Its columns
+    /// have the table's names and character sets; `Admin_option` is `CHAR(1)` where
+    /// MariaDB has `ENUM('N','Y')` (JSON_TABLE has no ENUM columns).
+    fn roles_mapping_source(&self) -> String {
+        let rows: Vec<serde_json::Value> = self
+            .ctx
+            .accounts()
+            .roles_mapping()
+            .into_iter()
+            .map(|(host, user, role, admin)| {
+                serde_json::json!({
+                    "Host": host,
+                    "User": user,
+                    "Role": role,
+                    "Admin_option": if admin { "Y" } else { "N" },
+                })
+            })
+            .collect();
+        let json = serde_json::Value::Array(rows).to_string();
+        format!(
+            "SELECT * FROM JSON_TABLE({}, '$[*]' COLUMNS (\
+             `Host` CHAR(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.Host', \
+             `User` CHAR(128) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.User', \
+             `Role` CHAR(128) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.Role', \
+             `Admin_option` CHAR(1) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci \
+             PATH '$.Admin_option')) AS `m`",
             sql_string(&json)
         )
     }

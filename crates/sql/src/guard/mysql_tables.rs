@@ -1,5 +1,6 @@
-//! Tables of the `mysql` schema Strata answers itself: `mysql.user` from its own
-//! accounts, `mysql.proc` with the client's routines only. A SELECT naming them reads a
+//! Tables of the `mysql` schema Strata answers itself: `mysql.user` and
+//! `mysql.roles_mapping` from its own accounts, `mysql.proc` with the client's routines
+//! only. A SELECT naming them reads a
 //! derived table the session builds in their place (the storage servers' own tables
 //! hold the storage account and other tenants' objects and are never read as they are).
 
@@ -15,6 +16,9 @@ pub enum MysqlTable {
     User,
     /// `mysql.proc`: the routines of the client's logical databases.
     Proc,
+    /// `mysql.roles_mapping`: the roles granted to accounts and roles, from Strata's
+    /// accounts.
+    RolesMapping,
 }
 
 impl MysqlTable {
@@ -23,6 +27,7 @@ impl MysqlTable {
         match self {
             MysqlTable::User => "user",
             MysqlTable::Proc => "proc",
+            MysqlTable::RolesMapping => "roles_mapping",
         }
     }
 }
@@ -34,6 +39,8 @@ pub fn mysql_table(name: &str) -> Option<MysqlTable> {
         Some(MysqlTable::User)
     } else if name.eq_ignore_ascii_case("proc") {
         Some(MysqlTable::Proc)
+    } else if name.eq_ignore_ascii_case("roles_mapping") {
+        Some(MysqlTable::RolesMapping)
     } else {
         None
     }
@@ -57,11 +64,12 @@ pub fn mysql_tables_read(sql: &str, kind: StatementKind) -> Vec<MysqlTable> {
 
 /// `sql` (a SELECT naming tables of [`mysql_tables_read`]) with each of them replaced by
 /// the query `source` gives for it, as a derived table named as the table. A query over
-/// `mysql.proc` alone names its plain columns as written, as MariaDB names a base
-/// table's columns (`mysql.user` is a view there: its columns keep the view's names).
+/// base tables (`mysql.proc`, `mysql.roles_mapping`) names its plain columns as written,
+/// as MariaDB names a base table's columns (`mysql.user` is a view there: its columns
+/// keep the view's names).
 pub fn rewrite_mysql_tables(sql: &str, mut source: impl FnMut(MysqlTable) -> String) -> String {
     let tables = mysql_tables_read(sql, StatementKind::Select);
-    let named = if tables.iter().all(|t| *t == MysqlTable::Proc) {
+    let named = if !tables.contains(&MysqlTable::User) {
         name_columns_as_written(sql, "mysql")
     } else {
         std::borrow::Cow::Borrowed(sql)
@@ -101,6 +109,19 @@ mod tests {
         assert_eq!(
             rewrite_mysql_tables(sql, |_| "S".into()),
             "select name AS `name`,db AS `db`,body AS `body` from (S) AS `proc` where name = 'P1'"
+        );
+    }
+
+    #[test]
+    fn roles_mapping_is_found_and_named_as_written() {
+        let sql = "SELECT role FROM mysql.roles_mapping WHERE Role='r1'";
+        assert_eq!(
+            mysql_tables_read(sql, StatementKind::Select),
+            vec![MysqlTable::RolesMapping]
+        );
+        assert_eq!(
+            rewrite_mysql_tables(sql, |_| "S".into()),
+            "SELECT role AS `role` FROM (S) AS `roles_mapping` WHERE Role='r1'"
         );
     }
 
