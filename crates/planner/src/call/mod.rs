@@ -185,11 +185,21 @@ pub fn check_stored_functions(
     catalog: &dyn CatalogView,
 ) -> Result<(), PlanError> {
     let toks: Vec<Token> = code_tokens(sql).collect();
-    // DO's expressions are a select list's.
-    let text = match toks.first() {
-        Some(t) if t.is_keyword(sql, "DO") => format!("SELECT {}", &sql[t.span.end..]),
-        _ => sql.to_string(),
-    };
+    // DO's expressions are a select list's; `:=` (which the parser does not read) is
+    // `=` for what is looked at here (tables and calls).
+    let mut text = String::with_capacity(sql.len() + 8);
+    let mut last = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if i == 0 && t.is_keyword(sql, "DO") {
+            text.push_str("SELECT");
+            last = t.span.end;
+        } else if t.is_punct(sql, ":=") {
+            text.push_str(&sql[last..t.span.start]);
+            text.push('=');
+            last = t.span.end;
+        }
+    }
+    text.push_str(&sql[last..]);
     if let Ok(stmt) = crate::source::parse_one(&text) {
         tables_on_home_node(&stmt, ctx, catalog)?;
         return check_functions(&stmt, ctx, catalog);
