@@ -9,6 +9,9 @@ use strata_catalog::DataNodeId;
 use strata_protocol::packets::{ColumnDef, OkPacket};
 use strata_sql::Limit;
 
+/// MariaDB's "Row %u was cut by GROUP_CONCAT()".
+const GROUP_CONCAT_CUT: &str = "1260";
+
 /// What SHOW WARNINGS lists: its column definitions and rows (Level, Code, Message).
 pub(super) type Diagnostics = (Vec<ColumnDef>, strata_backend::TextRows);
 
@@ -82,8 +85,16 @@ impl Session {
         let count = oks
             .iter()
             .fold(0u16, |n, (_, ok)| n.saturating_add(ok.warnings));
-        self.statement.warnings = read_warnings(leases, &mut oks, false).await;
-        count
+        let Some((columns, rows)) = read_warnings(leases, &mut oks, false).await else {
+            return count;
+        };
+        // A node's GROUP_CONCAT cut its part of a group; the merge cuts the whole
+        // group at the same limit and counts its own 1260s.
+        let (cut, rows): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|r| r.get(1).and_then(|c| c.as_deref()) == Some(GROUP_CONCAT_CUT));
+        self.statement.warnings = (!rows.is_empty()).then_some((columns, rows));
+        count.saturating_sub(u16::try_from(cut.len()).unwrap_or(u16::MAX))
     }
 
     /// Answers `SHOW WARNINGS` (or `SHOW ERRORS` when `errors`) with `limit`: from the
