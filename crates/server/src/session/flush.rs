@@ -41,16 +41,8 @@ impl Session {
                 answer
             }
             Flush::Tables { .. } if self.state.multi_node => {
-                match self.flush_every_node(sql).await {
-                    Ok(()) => {
-                        self.ok(0, more);
-                        Ok(Answer::Ok)
-                    }
-                    Err(e) => {
-                        self.err(&e);
-                        Ok(Answer::Failed)
-                    }
-                }
+                let done = self.flush_every_node(sql).await;
+                Ok(self.done_or_failed(done, more))
             }
             Flush::Tables { .. } => self.forward(sql, raw, more).await,
             Flush::QueryCache { reset } => {
@@ -71,16 +63,7 @@ impl Session {
                     Ok(()) => self.on_storage_servers(what, what, "done", true).await,
                     Err(e) => Err(e),
                 };
-                match done {
-                    Ok(()) => {
-                        self.ok(0, more);
-                        Ok(Answer::Ok)
-                    }
-                    Err(e) => {
-                        self.err(&e);
-                        Ok(Answer::Failed)
-                    }
-                }
+                Ok(self.done_or_failed(done, more))
             }
             Flush::GlobalReadLock => Ok(self.flush_tables_with_read_lock(more).await),
             Flush::TablesLocked | Flush::Hosts | Flush::ServerWide => {
@@ -106,5 +89,19 @@ impl Session {
             self.node_result(dnid, physical.as_deref(), &text).await?;
         }
         Ok(())
+    }
+
+    /// An OK for `done`, or its error.
+    fn done_or_failed(&mut self, done: Result<(), MysqlError>, more: bool) -> Answer {
+        match done {
+            Ok(()) => {
+                self.ok(0, more);
+                Answer::Ok
+            }
+            Err(e) => {
+                self.err(&e);
+                Answer::Failed
+            }
+        }
     }
 }
