@@ -330,7 +330,8 @@ pub fn check_grantor(
                 .map_or("GRANT", |p| match p {
                     Privilege::GrantOption => "GRANT",
                     p => p.name(),
-                }),
+                })
+                .to_string(),
             user,
             host,
             db: db.clone(),

@@ -95,7 +95,11 @@ pub(crate) fn refuse_writes(
         ) || (r.access == Access::Drop && kind == StatementKind::Truncate);
         // MariaDB keeps these names for the engine: a new table or view of one is 1050
         // (IF NOT EXISTS and OR REPLACE would need the nodes' own answer).
-        if matches!(r.access, Access::Create | Access::CreateView) && !creates_conditionally(sql) {
+        if matches!(
+            r.access,
+            Access::Create | Access::CreateView | Access::CreateTemporary
+        ) && !creates_conditionally(sql)
+        {
             return Err(PlanError::TableExists(r.name));
         }
         if rows {

@@ -25,6 +25,12 @@ pub enum Access {
     Replace,
     /// The table is created (CREATE).
     Create,
+    /// The table is created or replaced (`CREATE OR REPLACE TABLE/SEQUENCE`: CREATE
+    /// and DROP, whether or not it exists, as MariaDB checks).
+    CreateReplace,
+    /// A temporary table or sequence is created (CREATE TEMPORARY TABLES on the
+    /// database; MariaDB answers 1044 without it).
+    CreateTemporary,
     /// The table is dropped or emptied (DROP; TRUNCATE needs DROP).
     Drop,
     /// The table is altered (ALTER; RENAME's source).
@@ -554,6 +560,7 @@ impl Reader<'_> {
 
     fn create(&mut self, start: usize) {
         let mut i = start + 1;
+        let (mut replace, mut temporary) = (false, false);
         while matches!(
             self.word(i).as_str(),
             "OR" | "REPLACE"
@@ -572,15 +579,22 @@ impl Reader<'_> {
                 | "DEFINER"
         ) || self.punct(i, "=")
         {
+            replace |= self.kw(i, "REPLACE");
+            temporary |= self.kw(i, "TEMPORARY");
             i += 1;
         }
+        let table_access = match (temporary, replace) {
+            (true, _) => Access::CreateTemporary,
+            (false, true) => Access::CreateReplace,
+            (false, false) => Access::Create,
+        };
         match self.word(i).as_str() {
-            "TABLE" => {
+            "TABLE" | "SEQUENCE" => {
                 let mut j = i + 1;
                 if self.kw(j, "IF") {
                     j += 3;
                 }
-                self.take_name(j, Access::Create);
+                self.take_name(j, table_access);
                 // CREATE TABLE t LIKE s / CREATE TABLE t (LIKE s)
                 let like = (j..self.toks.len()).find(|&k| self.kw(k, "LIKE"));
                 if let Some(k) = like {
@@ -609,7 +623,14 @@ impl Reader<'_> {
                 if self.kw(j, "IF") {
                     j += 3;
                 }
-                self.take_name(j, Access::CreateView);
+                // OR REPLACE: DROP too, checked after CREATE VIEW (MariaDB names
+                // only CREATE VIEW when both are missing).
+                if let (true, Some((schema, name, _))) = (replace, self.name_at(j)) {
+                    self.push(schema.clone(), name.clone(), Access::CreateView);
+                    self.push(schema, name, Access::Drop);
+                } else {
+                    self.take_name(j, Access::CreateView);
+                }
                 self.select_lists_after(j, Access::Select);
             }
             "TRIGGER" => {

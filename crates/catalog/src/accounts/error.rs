@@ -90,8 +90,8 @@ pub enum AccountError {
     /// ER_TABLEACCESS_DENIED_ERROR (1142).
     #[error("{command} command denied to user '{user}'@'{host}' for table `{db}`.`{table}`")]
     TableAccessDenied {
-        /// The first missing privilege.
-        command: &'static str,
+        /// The missing privileges, as MariaDB lists them (`INSERT, DELETE`).
+        command: String,
         /// The grantor's user.
         user: String,
         /// The grantor's host.

@@ -39,6 +39,8 @@ fn needed(access: Access) -> PrivSet {
         Access::Delete => p(Privilege::Delete),
         Access::Replace => p(Privilege::Insert) | p(Privilege::Delete),
         Access::Create => p(Privilege::Create),
+        Access::CreateReplace => p(Privilege::Create) | p(Privilege::Drop),
+        Access::CreateTemporary => p(Privilege::CreateTemporaryTables),
         Access::Drop => p(Privilege::Drop),
         Access::Alter => p(Privilege::Alter),
         Access::Index => p(Privilege::Index),
@@ -56,9 +58,15 @@ fn has_subquery(sql: &str) -> bool {
         .any(|t| t.is_keyword(sql, "SELECT"))
 }
 
-/// MySQL's command word for the first privilege of `missing`.
-fn command_name(missing: PrivSet) -> &'static str {
-    missing.iter().next().map_or("SELECT", |p| p.name())
+/// MariaDB's command words for `missing` in a 1142: every missing privilege, in
+/// privilege order (`CREATE, DROP command denied` for a CREATE OR REPLACE).
+pub(super) fn command_name(missing: PrivSet) -> String {
+    let names: Vec<&str> = missing.iter().map(|p| p.name()).collect();
+    if names.is_empty() {
+        "SELECT".to_string()
+    } else {
+        names.join(", ")
+    }
 }
 
 impl Session {
@@ -139,7 +147,7 @@ impl Session {
         };
         if self.identity.account.table_privileges(db, table).is_empty() {
             return Err(account_error(&AccountError::TableAccessDenied {
-                command,
+                command: command.to_string(),
                 user: self.identity.user.clone(),
                 host: client_host(&self.identity.entry.host).to_string(),
                 db: db.to_string(),
@@ -252,10 +260,14 @@ impl Session {
             } else {
                 !missing.is_empty()
             };
+            if denied && r.access == Access::CreateTemporary {
+                // A database privilege: MariaDB names the database, not the table.
+                return Err(self.database_denied(db));
+            }
             if denied {
                 // MariaDB names the key-cache statements themselves in their 1142.
                 let command = match strata_sql::key_cache_op(sql) {
-                    Some(op) if need.is_empty() => op.command(),
+                    Some(op) if need.is_empty() => op.command().to_string(),
                     _ => command_name(missing),
                 };
                 return Err(account_error(&AccountError::TableAccessDenied {

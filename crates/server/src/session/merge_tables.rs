@@ -64,7 +64,7 @@ impl Session {
             let missing = need.minus(have);
             if !missing.is_empty() {
                 return Err(account_error(&AccountError::TableAccessDenied {
-                    command: missing_names(missing),
+                    command: super::accounts::command_name(missing),
                     user: self.identity.user.clone(),
                     host: client_host(&self.identity.entry.host).to_string(),
                     db: db.name.clone(),
@@ -73,23 +73,5 @@ impl Session {
             }
         }
         Ok(())
-    }
-}
-
-/// MariaDB's list of the missing privileges of SELECT, UPDATE and DELETE.
-fn missing_names(missing: PrivSet) -> &'static str {
-    let has = |p| PrivSet::of(p).minus(missing).is_empty();
-    match (
-        has(Privilege::Select),
-        has(Privilege::Update),
-        has(Privilege::Delete),
-    ) {
-        (true, true, true) => "SELECT, UPDATE, DELETE",
-        (true, true, false) => "SELECT, UPDATE",
-        (true, false, true) => "SELECT, DELETE",
-        (false, true, true) => "UPDATE, DELETE",
-        (true, false, false) => "SELECT",
-        (false, true, false) => "UPDATE",
-        _ => "DELETE",
     }
 }
