@@ -91,13 +91,18 @@ pub(crate) fn refuse_writes(
         }
         let rows = matches!(
             r.access,
-            Access::Insert | Access::Update | Access::Delete | Access::Replace
+            Access::Insert
+                | Access::InsertUpdate
+                | Access::Update
+                | Access::Delete
+                | Access::Replace
+                | Access::DeleteHistory
         ) || (r.access == Access::Drop && kind == StatementKind::Truncate);
         // MariaDB keeps these names for the engine: a new table or view of one is 1050
         // (IF NOT EXISTS and OR REPLACE would need the nodes' own answer).
         if matches!(
             r.access,
-            Access::Create | Access::CreateView | Access::CreateTemporary
+            Access::Create | Access::CreateInsert | Access::CreateView | Access::CreateTemporary
         ) && !creates_conditionally(sql)
         {
             return Err(PlanError::TableExists(r.name));

@@ -23,6 +23,20 @@ pub enum Access {
     Delete,
     /// REPLACE needs INSERT and DELETE.
     Replace,
+    /// `INSERT ... ON DUPLICATE KEY UPDATE` needs INSERT and UPDATE.
+    InsertUpdate,
+    /// `DELETE HISTORY FROM t` (DELETE HISTORY).
+    DeleteHistory,
+    /// A table renamed away (`RENAME TABLE t TO u`, `ALTER TABLE t RENAME`): ALTER and
+    /// DROP.
+    AlterDrop,
+    /// A table created with rows (`CREATE TABLE t SELECT`, a rename's new name):
+    /// CREATE and INSERT.
+    CreateInsert,
+    /// ANALYZE/OPTIMIZE/REPAIR TABLE: SELECT and INSERT.
+    SelectInsert,
+    /// The parent table of a foreign key (REFERENCES).
+    References,
     /// The table is created (CREATE).
     Create,
     /// The table is created or replaced (`CREATE OR REPLACE TABLE/SEQUENCE`: CREATE
@@ -255,10 +269,14 @@ impl Reader<'_> {
             }
             K::Select | K::Do | K::Set => self.select_lists(Access::Select),
             K::Insert | K::Replace => {
-                let access = if kind == K::Insert {
-                    Access::Insert
-                } else {
-                    Access::Replace
+                let upserts = self
+                    .toks
+                    .iter()
+                    .any(|t| t.is_keyword(self.sql, "DUPLICATE"));
+                let access = match (kind == K::Insert, upserts) {
+                    (true, false) => Access::Insert,
+                    (true, true) => Access::InsertUpdate,
+                    (false, _) => Access::Replace,
                 };
                 let mut i = start + 1;
                 while matches!(
@@ -284,7 +302,10 @@ impl Reader<'_> {
                 while matches!(self.word(i).as_str(), "LOW_PRIORITY" | "QUICK" | "IGNORE") {
                     i += 1;
                 }
-                if self.kw(i, "FROM") {
+                if self.kw(i, "HISTORY") && self.kw(i + 1, "FROM") {
+                    // DELETE HISTORY FROM t [BEFORE SYSTEM_TIME ...]
+                    self.take_name(i + 2, Access::DeleteHistory);
+                } else if self.kw(i, "FROM") {
                     // DELETE FROM t ... [USING list]
                     let end = self
                         .find_top_level(i + 1, &["WHERE", "USING", "ORDER", "LIMIT", "RETURNING"]);
@@ -323,9 +344,9 @@ impl Reader<'_> {
                 }
                 let mut i = start + 2;
                 while i < self.toks.len() {
-                    i = self.take_name(i, Access::Alter);
+                    i = self.take_name(i, Access::AlterDrop);
                     if self.kw(i, "TO") {
-                        i = self.take_name(i + 1, Access::Create);
+                        i = self.take_name(i + 1, Access::CreateInsert);
                     }
                     if !self.punct(i, ",") {
                         break;
@@ -350,6 +371,14 @@ impl Reader<'_> {
             }
             K::Show => self.tables.unknown = true,
             K::Other if self.maintenance(start) => {}
+            // HANDLER t OPEN needs SELECT on t; READ and CLOSE name the open handler.
+            K::Other
+                if self.kw(start, "HANDLER")
+                    && self.toks.iter().any(|t| t.is_keyword(self.sql, "OPEN")) =>
+            {
+                self.take_name(start + 1, Access::Select);
+            }
+            K::Other if self.kw(start, "HANDLER") => {}
             K::Other | K::Load if self.key_cache() => {}
             K::Call | K::Execute | K::Prepare | K::Load | K::Other => self.tables.unknown = true,
             _ => {}
@@ -361,10 +390,10 @@ impl Reader<'_> {
     /// TABLE t, ...` (any privilege on the table, as MariaDB since MDEV-37971); false
     /// for other statements.
     fn maintenance(&mut self, start: usize) -> bool {
-        let (first, writes) = match self.word(start).as_str() {
-            "ANALYZE" | "OPTIMIZE" | "REPAIR" => (Access::Select, true),
-            "CHECKSUM" => (Access::Select, false),
-            "CHECK" => (Access::Any, false),
+        let access = match self.word(start).as_str() {
+            "ANALYZE" | "OPTIMIZE" | "REPAIR" => Access::SelectInsert,
+            "CHECKSUM" => Access::Select,
+            "CHECK" => Access::Any,
             _ => return false,
         };
         let mut i = start + 1;
@@ -376,12 +405,7 @@ impl Reader<'_> {
         }
         i += 1;
         loop {
-            let next = self.take_name(i, first);
-            if writes {
-                if let Some(r) = self.tables.refs.last().cloned() {
-                    self.push(r.schema, r.name, Access::Insert);
-                }
-            }
+            let next = self.take_name(i, access);
             if !self.punct(next, ",") {
                 return true;
             }
@@ -583,10 +607,21 @@ impl Reader<'_> {
             temporary |= self.kw(i, "TEMPORARY");
             i += 1;
         }
-        let table_access = match (temporary, replace) {
-            (true, _) => Access::CreateTemporary,
-            (false, true) => Access::CreateReplace,
-            (false, false) => Access::Create,
+        let fills = self
+            .toks
+            .iter()
+            .skip(i)
+            .any(|t| t.is_keyword(self.sql, "SELECT"))
+            && !self
+                .toks
+                .iter()
+                .skip(i)
+                .any(|t| t.is_keyword(self.sql, "LIKE"));
+        let table_access = match (temporary, replace, fills) {
+            (true, _, _) => Access::CreateTemporary,
+            (false, true, _) => Access::CreateReplace,
+            (false, false, true) => Access::CreateInsert,
+            (false, false, false) => Access::Create,
         };
         match self.word(i).as_str() {
             "TABLE" | "SEQUENCE" => {
@@ -608,7 +643,7 @@ impl Reader<'_> {
                 {
                     for k in 0..self.toks.len() {
                         if self.kw(k, "REFERENCES") {
-                            self.take_name(k + 1, Access::Any);
+                            self.take_name(k + 1, Access::References);
                         }
                     }
                 }
@@ -656,32 +691,41 @@ impl Reader<'_> {
         if self.kw(j, "IF") {
             j += 2;
         }
-        let name = self.name_at(j);
-        self.take_name(j, Access::Alter);
-        // ALTER TABLE t RENAME [TO] u needs CREATE and INSERT on the new name; the
-        // index clauses need INDEX.
-        if let Some((schema, table, _)) = name {
-            let mentions = |k: &str| self.toks.iter().any(|t| t.is_keyword(self.sql, k));
-            if mentions("INDEX") || mentions("KEY") || mentions("UNIQUE") {
-                self.push(schema.clone(), table.clone(), Access::Index);
+        // As MariaDB checks ALTER TABLE: ALTER (index clauses need no INDEX); ALTER and
+        // DROP when the table is renamed, with CREATE and INSERT on the new name; DROP
+        // for DROP PARTITION; REFERENCES on a foreign key's parent table.
+        let renamed_to = (0..self.toks.len()).find_map(|k| {
+            if !self.kw(k, "RENAME") {
+                return None;
             }
-            if mentions("DROP") && (mentions("PARTITION") || mentions("TABLE")) {
+            let at = if self.kw(k + 1, "TO") || self.kw(k + 1, "AS") {
+                k + 2
+            } else {
+                k + 1
+            };
+            let other = self.kw(at, "COLUMN") || self.kw(at, "INDEX") || self.kw(at, "KEY");
+            (!other).then_some(at)
+        });
+        let name = self.name_at(j);
+        let access = if renamed_to.is_some() {
+            Access::AlterDrop
+        } else {
+            Access::Alter
+        };
+        self.take_name(j, access);
+        if let Some((schema, table, _)) = name {
+            let drops_partition =
+                (0..self.toks.len()).any(|k| self.kw(k, "DROP") && self.kw(k + 1, "PARTITION"));
+            if drops_partition {
                 self.push(schema, table, Access::Drop);
             }
         }
+        if let Some(at) = renamed_to {
+            self.take_name(at, Access::CreateInsert);
+        }
         for k in 0..self.toks.len() {
-            if self.kw(k, "RENAME") {
-                let at = if self.kw(k + 1, "TO") || self.kw(k + 1, "AS") {
-                    k + 2
-                } else {
-                    k + 1
-                };
-                if !self.kw(at, "COLUMN") && !self.kw(at, "INDEX") && !self.kw(at, "KEY") {
-                    self.take_name(at, Access::Create);
-                }
-            }
             if self.kw(k, "REFERENCES") {
-                self.take_name(k + 1, Access::Any);
+                self.take_name(k + 1, Access::References);
             }
         }
     }

@@ -38,6 +38,12 @@ fn needed(access: Access) -> PrivSet {
         Access::Update => p(Privilege::Update),
         Access::Delete => p(Privilege::Delete),
         Access::Replace => p(Privilege::Insert) | p(Privilege::Delete),
+        Access::InsertUpdate => p(Privilege::Insert) | p(Privilege::Update),
+        Access::DeleteHistory => p(Privilege::DeleteHistory),
+        Access::AlterDrop => p(Privilege::Alter) | p(Privilege::Drop),
+        Access::CreateInsert => p(Privilege::Create) | p(Privilege::Insert),
+        Access::SelectInsert => p(Privilege::Select) | p(Privilege::Insert),
+        Access::References => p(Privilege::References),
         Access::Create => p(Privilege::Create),
         Access::CreateReplace => p(Privilege::Create) | p(Privilege::Drop),
         Access::CreateTemporary => p(Privilege::CreateTemporaryTables),
@@ -145,7 +151,8 @@ impl Session {
         let Some(db) = db.or(self.state.db.as_deref()) else {
             return Ok(());
         };
-        if self.identity.account.table_privileges(db, table).is_empty() {
+        let have = self.identity.account.table_privileges(db, table);
+        if have.intersect(PrivSet::all(Level::Table)).is_empty() {
             return Err(account_error(&AccountError::TableAccessDenied {
                 command: command.to_string(),
                 user: self.identity.user.clone(),
@@ -153,6 +160,78 @@ impl Session {
                 db: db.to_string(),
                 table: table.to_string(),
             }));
+        }
+        Ok(())
+    }
+
+    /// A write that reads columns of its own table (WHERE, ORDER BY, assigned values,
+    /// RETURNING, ON DUPLICATE KEY UPDATE) needs SELECT on them: 1143 naming the first,
+    /// as MariaDB. Writes of several tables are left to their table checks.
+    fn authorize_column_reads(
+        &self,
+        sql: &str,
+        refs: &[strata_sql::TableRef],
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        let mut targets = refs.iter().filter(|r| {
+            matches!(
+                r.access,
+                Access::Update
+                    | Access::Delete
+                    | Access::Insert
+                    | Access::InsertUpdate
+                    | Access::Replace
+            )
+        });
+        let (Some(target), None) = (targets.next(), targets.next()) else {
+            return Ok(());
+        };
+        let Some(db) = target.schema.as_deref().or(current) else {
+            return Ok(());
+        };
+        let have = self.identity.account.table_privileges(db, &target.name);
+        if have.contains(PrivSet::of(Privilege::Select)) {
+            return Ok(());
+        }
+        match strata_planner::first_column_read(sql) {
+            Some(column) => Err(MysqlError {
+                code: 1143,
+                state: "42000",
+                message: format!(
+                    "SELECT command denied to user '{}'@'{}' for column '{column}' in table '{}'",
+                    self.identity.user,
+                    client_host(&self.identity.entry.host),
+                    target.name
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// SHOW CREATE VIEW (or SHOW CREATE TABLE of a view) needs SELECT, then SHOW VIEW, on
+    /// the view: MariaDB's 1142 names the first one missing.
+    pub(super) fn authorize_show_view(
+        &self,
+        db: Option<&str>,
+        view: &str,
+    ) -> Result<(), MysqlError> {
+        let Some(db) = db.or(self.state.db.as_deref()) else {
+            return Ok(());
+        };
+        let have = self.identity.account.table_privileges(db, view);
+        for (privilege, command) in [
+            (Privilege::Select, "SELECT"),
+            (Privilege::ShowView, "SHOW VIEW"),
+        ] {
+            if !have.contains(PrivSet::of(privilege)) {
+                return Err(account_error(&AccountError::TableAccessDenied {
+                    command: command.to_string(),
+                    user: self.identity.user.clone(),
+                    host: client_host(&self.identity.entry.host).to_string(),
+                    db: db.to_string(),
+                    table: view.to_string(),
+                }));
+            }
         }
         Ok(())
     }
@@ -256,18 +335,21 @@ impl Session {
             let need = needed(r.access);
             let missing = need.minus(have);
             let denied = if need.is_empty() {
-                have.is_empty()
+                // Privileges that exist only for a whole database (LOCK TABLES,
+                // CREATE TEMPORARY TABLES, EXECUTE, ...) give none on a table.
+                have.intersect(PrivSet::all(Level::Table)).is_empty()
             } else {
                 !missing.is_empty()
             };
-            if denied && r.access == Access::CreateTemporary {
-                // A database privilege: MariaDB names the database, not the table.
+            if denied && matches!(r.access, Access::CreateTemporary | Access::Lock) {
+                // Database privileges: MariaDB names the database, not the table.
                 return Err(self.database_denied(db));
             }
             if denied {
                 // MariaDB names the key-cache statements themselves in their 1142.
                 let command = match strata_sql::key_cache_op(sql) {
                     Some(op) if need.is_empty() => op.command().to_string(),
+                    None if need.is_empty() && kind == K::Other => "CHECK TABLE".to_string(),
                     _ => command_name(missing),
                 };
                 return Err(account_error(&AccountError::TableAccessDenied {
@@ -278,6 +360,9 @@ impl Session {
                     table: r.name.clone(),
                 }));
             }
+        }
+        if matches!(kind, K::Update | K::Delete | K::Insert | K::Replace) {
+            self.authorize_column_reads(sql, &tables.refs, current)?;
         }
         if tables.unknown {
             let Some(db) = current else {

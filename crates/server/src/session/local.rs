@@ -214,7 +214,7 @@ impl Session {
                     name: table.clone(),
                 };
                 match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
-                    .and_then(|()| self.authorize_any(table.schema.as_deref(), &table.name, "SHOW"))
+                    .and_then(|()| self.authorize_show_view(table.schema.as_deref(), &table.name))
                 {
                     Ok(()) => match self
                         .show_with_definers(sql, table.schema.as_deref(), &show, more)
@@ -273,7 +273,7 @@ impl Session {
                     Some(answer) => answer,
                     None => match logical_or_refused(&self.ctx.topology, table.schema.as_deref())
                         .and_then(|()| {
-                            self.authorize_any(table.schema.as_deref(), &table.name, "SHOW")
+                            self.authorize_show_view(table.schema.as_deref(), &table.name)
                         }) {
                         Ok(()) => {
                             let show = strata_sql::DefinerShow::Create {

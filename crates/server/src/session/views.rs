@@ -6,10 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use strata_catalog::{PrivSet, ViewInfo};
+use strata_catalog::ViewInfo;
 use strata_planner::{CatalogChange, Plan, Planned};
 use strata_protocol::{codes, MysqlError};
-use strata_sql::account::Privilege;
 use strata_sql::ShowFilter;
 
 use super::{Answer, Session};
@@ -146,17 +145,8 @@ impl Session {
         name: &str,
     ) -> Option<Result<LocalResult, MysqlError>> {
         let view = self.ctx.topology.catalog().view(db, name)?;
-        let privileges = self.identity.account.table_privileges(db, name);
-        if !privileges.contains(PrivSet::of(Privilege::ShowView)) {
-            return Some(Err(MysqlError {
-                code: 1142,
-                state: "42000",
-                message: format!(
-                    "SHOW VIEW command denied to user '{}'@'{}' for table `{db}`.`{name}`",
-                    self.identity.user,
-                    super::isolation::client_host(&self.identity.entry.host)
-                ),
-            }));
+        if let Err(e) = self.authorize_show_view(Some(db), name) {
+            return Some(Err(e));
         }
         let mut result = LocalResult::text(&[
             "View",
