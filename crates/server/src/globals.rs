@@ -9,7 +9,7 @@
 //! `session::globals`.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 /// Global-only variables that are the compute node's own (never a storage server's):
@@ -35,6 +35,9 @@ pub struct GlobalVariables {
     /// `read_only`: statements that change data or schema are refused to accounts
     /// without READ_ONLY ADMIN.
     read_only: AtomicBool,
+    /// `max_allowed_packet` for new sessions, once `SET GLOBAL` gave it one (0: the
+    /// configured `server.max_allowed_packet`).
+    max_allowed_packet: AtomicU64,
 }
 
 impl GlobalVariables {
@@ -49,6 +52,15 @@ impl GlobalVariables {
         match name.to_ascii_lowercase().as_str() {
             "read_only" => Some(boolean(self.read_only())),
             _ => None,
+        }
+    }
+
+    /// The packet limit of a session starting now: the `SET GLOBAL` value, else
+    /// `configured` (`server.max_allowed_packet`).
+    pub fn max_allowed_packet(&self, configured: u32) -> u64 {
+        match self.max_allowed_packet.load(Ordering::SeqCst) {
+            0 => u64::from(configured),
+            set => set,
         }
     }
 
@@ -75,6 +87,7 @@ impl GlobalVariables {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
         self.read_only.store(false, Ordering::SeqCst);
+        self.max_allowed_packet.store(0, Ordering::SeqCst);
     }
 
     /// Sets `name`'s global value; None restores the built-in default (`SET GLOBAL x =
@@ -83,6 +96,12 @@ impl GlobalVariables {
         if name == "read_only" {
             let on = value.is_some_and(|v| v.text == "1");
             self.read_only.store(on, Ordering::SeqCst);
+            return;
+        }
+        if name == "max_allowed_packet" {
+            // Taken at login, not replayed on storage connections (read-only there).
+            let bytes = value.and_then(|v| v.text.parse().ok()).unwrap_or(0);
+            self.max_allowed_packet.store(bytes, Ordering::SeqCst);
             return;
         }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());

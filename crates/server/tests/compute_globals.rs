@@ -1,7 +1,9 @@
 //! Server-wide settings a DBA sets on "the server" that are the compute node's own, with
 //! MariaDB 10.11's semantics, through a real client: `SET GLOBAL read_only` (the compute
-//! node's, never the storage servers' that fence failed primaries), and a `CREATE TABLE`
-//! naming an unknown storage engine (the default engine substituted, with warnings).
+//! node's, never the storage servers' that fence failed primaries), `SET GLOBAL
+//! max_allowed_packet` (new sessions' limit, on their storage connections too), and a
+//! `CREATE TABLE` naming an unknown storage engine (the default engine substituted,
+//! with warnings).
 
 mod common;
 mod diffkit;
@@ -9,7 +11,8 @@ mod diffkit;
 use common::{assert_codes, code_of, node_on_shared, TestResult};
 use mysql_async::prelude::*;
 use mysql_async::Conn;
-use strata_testkit::{mysql_opts, unique_name};
+use strata_catalog::config::StorageGlobals;
+use strata_testkit::{mysql_opts, unique_name, ComputeNode, StorageNodes};
 
 async fn login(addr: std::net::SocketAddr, user: &str) -> Result<Conn, mysql_async::Error> {
     Conn::new(mysql_opts(addr, user, "pw", Some("test"))).await
@@ -180,5 +183,103 @@ async fn an_unknown_engine_is_refused_over_several_data_nodes() -> TestResult {
     )
     .await;
     strata.query_drop(format!("DROP DATABASE {db}")).await?;
+    Ok(())
+}
+
+/// What a statement answers, as text: its rows and warnings, or its error code.
+async fn answer(c: &mut Conn, sql: &str) -> TestResult<String> {
+    match c.query::<mysql_async::Row, _>(sql).await {
+        Ok(rows) => {
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|r| {
+                    r.unwrap()
+                        .into_iter()
+                        .map(|v| diffkit::value_text(&v))
+                        .collect()
+                })
+                .collect();
+            let warnings: Vec<(String, u16, String)> = c.query("SHOW WARNINGS").await?;
+            Ok(format!("{rows:?} {warnings:?}"))
+        }
+        Err(e) => Ok(format!("error {:?}", code_of(&e))),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_global_max_allowed_packet_reaches_new_sessions_and_their_storage_connections(
+) -> TestResult {
+    let storage = StorageNodes::start(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.server.storage_globals = StorageGlobals::Settable)
+        .start()
+        .await?;
+    let mut old = node.connect(Some("test")).await?;
+    let before = int(&mut old, "SELECT @@max_allowed_packet").await?;
+    old.query_drop("SET @save = @@global.max_allowed_packet")
+        .await?;
+    assert_codes(&mut old, &["SET SESSION max_allowed_packet = 4096"], 1621).await;
+
+    // MariaDB's warning comes through (2048 is below net_buffer_length).
+    let set = "SET @@GLOBAL.max_allowed_packet = 2048";
+    old.query_drop(set).await?;
+    let warnings: Vec<(String, u16, String)> = old.query("SHOW WARNINGS").await?;
+    assert_eq!(warnings.iter().map(|w| w.1).collect::<Vec<_>>(), [1708]);
+    assert_eq!(int(&mut old, "SELECT @@max_allowed_packet").await?, before);
+    assert_eq!(
+        int(&mut old, "SELECT @@global.max_allowed_packet").await?,
+        2048
+    );
+
+    // A new session starts with it, and its storage connections too: results over it
+    // are cut (1301) as on MariaDB itself.
+    let mut new = node.connect(Some("test")).await?;
+    let mut direct = storage.connect(0, None).await?;
+    assert_eq!(int(&mut new, "SELECT @@max_allowed_packet").await?, 2048);
+    for sql in [
+        "SELECT @@max_allowed_packet, @@session.max_allowed_packet + 0",
+        "SELECT LENGTH(CONVERT('a', BINARY(2049)))",
+        "SELECT CONVERT('a', CHAR(2049))",
+        "SELECT LENGTH(CONVERT(repeat('a',2048), CHAR(2049)))",
+        "SELECT REPEAT('a', 3000) IS NULL",
+        "SELECT LENGTH(SFORMAT('{:3000}', 1))",
+    ] {
+        assert_eq!(
+            answer(&mut new, sql).await?,
+            answer(&mut direct, sql).await?,
+            "{sql}"
+        );
+    }
+    let cut = answer(&mut new, "SELECT REPEAT('a', 3000) IS NULL").await?;
+    assert!(
+        cut.starts_with("[[\"1\"]]") && cut.contains("1301"),
+        "{cut}"
+    );
+    // The compute node enforces it on the new session's packets: 1153, then the end.
+    let long = format!("SELECT '{}'", "x".repeat(4000));
+    let refused = new.query_drop(&long).await;
+    assert!(refused.is_err());
+    assert!(new.query_drop("SELECT 1").await.is_err());
+
+    old.query_drop("SET GLOBAL max_allowed_packet = @save")
+        .await?;
+    let mut later = node.connect(Some("test")).await?;
+    assert_eq!(
+        int(&mut later, "SELECT @@max_allowed_packet").await?,
+        int(&mut later, "SELECT @@global.max_allowed_packet").await?
+    );
+    assert_eq!(
+        answer(&mut later, "SELECT REPEAT('a', 3000) IS NULL").await?,
+        "[[\"0\"]] []"
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_allowed_packet_stays_the_storage_servers_by_default() -> TestResult {
+    let (_storage, node) = node_on_shared(1).await?;
+    let mut c = node.connect(Some("test")).await?;
+    assert_codes(&mut c, &["SET GLOBAL max_allowed_packet = 2048"], 1235).await;
     Ok(())
 }

@@ -209,7 +209,13 @@ impl Session {
                 for (name, value) in values {
                     self.ctx.globals.set(&name, value);
                 }
-                self.ok(0, more);
+                // The storage servers' warnings of a storage global (1708, 1292).
+                let warnings = self
+                    .statement
+                    .warnings
+                    .as_ref()
+                    .map_or(0, |(_, rows)| u16::try_from(rows.len()).unwrap_or(u16::MAX));
+                self.ok_warned(0, warnings, more);
                 Ok(Answer::Ok)
             }
             Err(e) => {
@@ -351,6 +357,9 @@ impl Session {
             // The storage servers' own setting: settable when the configuration says
             // so (but for what Strata depends on), else only the value it has already.
             let settable = !self.ctx.config.server.storage_globals.is_private();
+            if settable && name == "max_allowed_packet" {
+                return self.set_packet_limit(value, is_default).await.map(Some);
+            }
             let kept = kept_private(name);
             if settable && kept.is_none() {
                 return self
