@@ -80,6 +80,8 @@ struct Pooled {
     /// The idle list it returns to: the shard of the thread that opened it and its
     /// kind (see `Pool::list`).
     home: usize,
+    /// The pool's epoch when it was opened (see `Pool::renew`).
+    epoch: u64,
 }
 
 impl Pooled {
@@ -195,6 +197,8 @@ pub struct Pool {
     /// The version the storage node announced on the latest connect; the compute
     /// node presents an identity derived from it.
     server_version: Mutex<Option<Arc<str>>>,
+    /// Bumped by `renew`: connections opened under an older epoch are not lent again.
+    epoch: AtomicU64,
 }
 
 impl Pool {
@@ -239,6 +243,7 @@ impl Pool {
             waiters: std::sync::atomic::AtomicUsize::new(0),
             last_error: Mutex::new(None),
             server_version: Mutex::new(None),
+            epoch: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&pool);
         let closing = pool.closing.clone();
@@ -411,11 +416,21 @@ impl Pool {
     }
 
     /// Whether a connection still points at the storage node the pool serves.
+    /// Connections opened before now are not lent again: idle ones are closed now,
+    /// lent ones when they come back. For a server-wide setting that a storage
+    /// session takes at login (`max_allowed_packet`) and that just changed, so that
+    /// sessions from now on get connections with the new value.
+    pub fn renew(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.close_idle();
+    }
+
     fn is_current(&self, pooled: &Pooled) -> bool {
-        Arc::ptr_eq(
-            pooled.conn.target(),
-            &self.target.read().unwrap_or_else(|p| p.into_inner()),
-        )
+        pooled.epoch == self.epoch.load(Ordering::SeqCst)
+            && Arc::ptr_eq(
+                pooled.conn.target(),
+                &self.target.read().unwrap_or_else(|p| p.into_inner()),
+            )
     }
 
     fn idle_guard(&self, shard: usize) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
@@ -530,6 +545,11 @@ impl Pool {
         })?;
         let pooled = idle.remove(pos);
         drop(idle);
+        if !self.is_current(&pooled) {
+            // Put back by the upkeep while `renew` ran: closed, and the next one tried.
+            drop(pooled);
+            return self.take_idle(list, want_db);
+        }
         Some(self.lend(pooled))
     }
 
@@ -652,6 +672,8 @@ impl Pool {
         permit: OwnedSemaphorePermit,
         home: usize,
     ) -> Result<Pooled, BackendError> {
+        // Read before connecting: a `renew` while this connects counts it as old.
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let tls = self.tls();
         let timeout = self.settings.connect_timeout;
         let counting = Pool::kind_of(home);
@@ -670,6 +692,7 @@ impl Pool {
                     conn: Box::new(conn),
                     permit,
                     home,
+                    epoch,
                 })
             }
             Err(e) => {

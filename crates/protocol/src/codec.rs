@@ -130,6 +130,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         self.max_packet = max_packet;
     }
 
+    /// The largest accepted packet.
+    pub fn max_packet(&self) -> usize {
+        self.max_packet
+    }
+
     /// True when unread bytes are buffered (pipelined requests).
     pub fn has_buffered_input(&self) -> bool {
         !self.rbuf.is_empty()

@@ -69,6 +69,8 @@ pub mod codes {
     pub const SUBQUERIES_NOT_SUPPORTED: (u16, &str) = (1970, "42000");
     /// ER_WRONG_VALUE_FOR_VAR.
     pub const WRONG_VALUE_FOR_VAR: (u16, &str) = (1231, "42000");
+    /// ER_OPTION_PREVENTS_STATEMENT (`read_only` refuses the statement).
+    pub const OPTION_PREVENTS_STATEMENT: (u16, &str) = (1290, "HY000");
     /// ER_UNKNOWN_STMT_HANDLER.
     pub const UNKNOWN_STMT_HANDLER: (u16, &str) = (1243, "HY000");
     /// ER_QUERY_INTERRUPTED.

@@ -9,7 +9,13 @@
 //! `session::globals`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
+
+/// Global-only variables that are the compute node's own (never a storage server's):
+/// `@@read_only` and `@@global.read_only` both read them, and new sessions do not
+/// replay them on their storage connections.
+pub use strata_sql::guard::COMPUTE_GLOBAL_ONLY as OWN_GLOBAL_ONLY;
 
 /// One global value, as the storage node normalized it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,12 +32,41 @@ pub struct GlobalValue {
 #[derive(Debug, Default)]
 pub struct GlobalVariables {
     values: RwLock<BTreeMap<String, GlobalValue>>,
+    /// `read_only`: statements that change data or schema are refused to accounts
+    /// without READ_ONLY ADMIN.
+    read_only: AtomicBool,
+    /// `max_allowed_packet` for new sessions, once `SET GLOBAL` gave it one (0: the
+    /// configured `server.max_allowed_packet`).
+    max_allowed_packet: AtomicU64,
 }
 
 impl GlobalVariables {
     /// The value `SET GLOBAL` gave `name`, if any.
     pub fn get(&self, name: &str) -> Option<GlobalValue> {
-        self.read().get(name).cloned()
+        self.own_global_only(name)
+            .or_else(|| self.read().get(name).cloned())
+    }
+
+    /// The value of one of [`OWN_GLOBAL_ONLY`] (None for any other name).
+    pub fn own_global_only(&self, name: &str) -> Option<GlobalValue> {
+        match name.to_ascii_lowercase().as_str() {
+            "read_only" => Some(boolean(self.read_only())),
+            _ => None,
+        }
+    }
+
+    /// The packet limit of a session starting now: the `SET GLOBAL` value, else
+    /// `configured` (`server.max_allowed_packet`).
+    pub fn max_allowed_packet(&self, configured: u32) -> u64 {
+        match self.max_allowed_packet.load(Ordering::SeqCst) {
+            0 => u64::from(configured),
+            set => set,
+        }
+    }
+
+    /// True while `read_only` is on.
+    pub fn read_only(&self) -> bool {
+        self.read_only.load(Ordering::SeqCst)
     }
 
     /// Every value set, by name (what a new session starts with).
@@ -51,11 +86,24 @@ impl GlobalVariables {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.read_only.store(false, Ordering::SeqCst);
+        self.max_allowed_packet.store(0, Ordering::SeqCst);
     }
 
     /// Sets `name`'s global value; None restores the built-in default (`SET GLOBAL x =
     /// DEFAULT`): the storage server's own global value.
     pub fn set(&self, name: &str, value: Option<GlobalValue>) {
+        if name == "read_only" {
+            let on = value.is_some_and(|v| v.text == "1");
+            self.read_only.store(on, Ordering::SeqCst);
+            return;
+        }
+        if name == "max_allowed_packet" {
+            // Taken at login, not replayed on storage connections (read-only there).
+            let bytes = value.and_then(|v| v.text.parse().ok()).unwrap_or(0);
+            self.max_allowed_packet.store(bytes, Ordering::SeqCst);
+            return;
+        }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
         match value {
             Some(v) => {
@@ -69,6 +117,15 @@ impl GlobalVariables {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, GlobalValue>> {
         self.values.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A boolean global value.
+pub fn boolean(on: bool) -> GlobalValue {
+    GlobalValue {
+        text: u8::from(on).to_string(),
+        shown: if on { "ON" } else { "OFF" }.into(),
+        numeric: true,
     }
 }
 
@@ -88,5 +145,17 @@ mod tests {
         assert_eq!(g.get("div_precision_increment"), Some(v));
         g.set("div_precision_increment", None);
         assert!(g.is_empty());
+    }
+
+    #[test]
+    fn read_only_is_kept_apart_from_session_defaults() {
+        let g = GlobalVariables::default();
+        assert_eq!(g.get("read_only").map(|v| v.shown), Some("OFF".into()));
+        g.set("read_only", Some(boolean(true)));
+        assert!(g.read_only());
+        assert!(g.is_empty());
+        assert_eq!(g.get("READ_ONLY").map(|v| v.text), Some("1".into()));
+        g.set("read_only", None);
+        assert!(!g.read_only());
     }
 }

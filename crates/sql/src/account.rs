@@ -200,6 +200,7 @@ const PRIVILEGE_WORDS: &[(&[&str], Privilege)] = &[
     (&["FEDERATED", "ADMIN"], Privilege::FederatedAdmin),
     (&["CONNECTION", "ADMIN"], Privilege::ConnectionAdmin),
     (&["READ_ONLY", "ADMIN"], Privilege::ReadOnlyAdmin),
+    (&["READ", "ONLY", "ADMIN"], Privilege::ReadOnlyAdmin),
     (&["SHUTDOWN"], Privilege::Shutdown),
     (&["FILE"], Privilege::File),
     (&["ALL"], Privilege::All),

@@ -144,7 +144,7 @@ fn leading_words(sql: &str, n: usize) -> Vec<String> {
 
 /// The word right after `SET`, uppercased ("" when a variable or anything but a word
 /// follows): `SET PASSWORD ...` is an account statement, `SET @x = PASSWORD('a')` is not.
-fn set_word(sql: &str) -> String {
+pub fn set_word(sql: &str) -> String {
     let mut toks = code_tokens(sql).skip(1);
     toks.next()
         .filter(|t| t.kind == TokenKind::Ident)
@@ -310,13 +310,7 @@ fn check_object_ddl(
         return Err(Refusal::SubqueryInCheck);
     }
     let kw = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
-    let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate() {
-        if t.is_punct(sql, "(") {
-            depth += 1;
-        } else if t.is_punct(sql, ")") {
-            depth = depth.saturating_sub(1);
-        }
         let next_is_eq = toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "="));
         if t.is_keyword(sql, "DEFINER") && next_is_eq {
             // A routine or view runs with its definer's rights on the storage node;
@@ -345,20 +339,15 @@ fn check_object_ddl(
                 "a CONNECTION table option (tables of other servers)".into(),
             ));
         }
-        // Table options follow the column list; inside it `engine` may name a column.
-        if t.is_keyword(sql, "ENGINE") && (depth == 0 || next_is_eq) {
-            let j = if next_is_eq { i + 2 } else { i + 1 };
-            if let Some(engine) = toks.get(j).filter(|n| n.kind.is_ident()) {
-                let name = ident_value(engine.text(sql));
-                // MERGE: the session checks where its UNION tables are (merge.rs).
-                if !ALLOWED_ENGINES
-                    .iter()
-                    .chain(MERGE_ENGINES)
-                    .any(|e| e.eq_ignore_ascii_case(&name))
-                {
-                    return Err(Refusal::Unsupported(format!("ENGINE={name}")));
-                }
-            }
+    }
+    for name in engines_named(sql, &toks) {
+        // MERGE: the session checks where its UNION tables are (merge.rs). A name no
+        // MariaDB engine has (`FALCON`) is the storage server's to substitute with its
+        // default engine, as MariaDB does (the session checks the storage server does
+        // not know it either: `unknown_engine`).
+        let unknown = object == "TABLE" && !known_engine(&name);
+        if !(allowed_engine(&name) || unknown) {
+            return Err(Refusal::Unsupported(format!("ENGINE={name}")));
         }
     }
     let compound = matches!(
@@ -392,6 +381,81 @@ fn has_subquery_in_check(sql: &str, toks: &[Token]) -> bool {
             }
             false
         })
+}
+
+/// The engines `ENGINE[=]name` clauses of a CREATE or ALTER name, in order.
+fn engines_named(sql: &str, toks: &[Token]) -> Vec<String> {
+    let mut depth = 0usize;
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.is_punct(sql, "(") {
+            depth += 1;
+        } else if t.is_punct(sql, ")") {
+            depth = depth.saturating_sub(1);
+        }
+        let next_is_eq = toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "="));
+        // Table options follow the column list; inside it `engine` may name a column.
+        if t.is_keyword(sql, "ENGINE") && (depth == 0 || next_is_eq) {
+            let j = if next_is_eq { i + 2 } else { i + 1 };
+            if let Some(engine) = toks.get(j).filter(|n| n.kind.is_ident()) {
+                out.push(ident_value(engine.text(sql)).into_owned());
+            }
+        }
+    }
+    out
+}
+
+fn allowed_engine(name: &str) -> bool {
+    ALLOWED_ENGINES
+        .iter()
+        .chain(MERGE_ENGINES)
+        .any(|e| e.eq_ignore_ascii_case(name))
+}
+
+/// The storage engines MariaDB has (built in or as plugins, and their aliases): a name
+/// among them that Strata does not allow is refused, never substituted, since a storage
+/// server may have it.
+const KNOWN_ENGINES: &[&str] = &[
+    "INNOBASE",
+    "CONNECT",
+    "FEDERATED",
+    "FEDERATEDX",
+    "SPIDER",
+    "S3",
+    "OQGRAPH",
+    "ROCKSDB",
+    "MROONGA",
+    "TOKUDB",
+    "COLUMNSTORE",
+    "SPHINX",
+    "SPHINXSE",
+    "PERFORMANCE_SCHEMA",
+    "EXAMPLE",
+    "NDB",
+    "NDBCLUSTER",
+    "PARTITION",
+    "WSREP",
+    "MYISAMMRG",
+    "TEST_SQL_DISCOVERY",
+    "UNUSABLE",
+    "SEQUENCE",
+];
+
+fn known_engine(name: &str) -> bool {
+    allowed_engine(name) || KNOWN_ENGINES.iter().any(|e| e.eq_ignore_ascii_case(name))
+}
+
+/// The first engine a CREATE or ALTER TABLE names that no MariaDB engine is called
+/// (MariaDB substitutes its default engine, with warnings 1286 and 1266, or refuses
+/// with 1286 under NO_ENGINE_SUBSTITUTION): None when there is none.
+pub fn unknown_engine(sql: &str, kind: StatementKind) -> Option<String> {
+    if !matches!(kind, StatementKind::Create | StatementKind::Alter) {
+        return None;
+    }
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    engines_named(sql, &toks)
+        .into_iter()
+        .find(|name| !known_engine(name))
 }
 
 /// Storage engines a table may use: those that keep rows in the storage node's own data
@@ -823,6 +887,7 @@ pub use show::{
 };
 pub use variables::{
     identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
+    COMPUTE_GLOBAL_ONLY,
 };
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::isolation::sql_string;
 use super::state::SessionState;
 use super::storage_globals::kept_private;
 use super::{backend_error, Answer, Session, SessionError};
-use crate::globals::{GlobalValue, GlobalVariables};
+use crate::globals::{boolean, GlobalValue, GlobalVariables};
 
 /// Variables whose session value the client's handshake sets (its character set): a
 /// global value does not reach new sessions, as in MySQL.
@@ -209,7 +209,13 @@ impl Session {
                 for (name, value) in values {
                     self.ctx.globals.set(&name, value);
                 }
-                self.ok(0, more);
+                // The storage servers' warnings of a storage global (1708, 1292).
+                let warnings = self
+                    .statement
+                    .warnings
+                    .as_ref()
+                    .map_or(0, |(_, rows)| u16::try_from(rows.len()).unwrap_or(u16::MAX));
+                self.ok_warned(0, warnings, more);
                 Ok(Answer::Ok)
             }
             Err(e) => {
@@ -223,8 +229,19 @@ impl Session {
         &mut self,
         items: &[SetItem],
     ) -> Result<Vec<Assignment>, MysqlError> {
-        if !self.has_global(Privilege::Super) {
-            return Err(super_denied());
+        for item in items {
+            // MariaDB 10.11: read_only wants READ_ONLY ADMIN (SUPER alone will not do),
+            // every other global SUPER.
+            let own_read_only = matches!(item, SetItem::System { scope: VarScope::Global, name, .. } if name.eq_ignore_ascii_case("read_only"));
+            if own_read_only && !self.has_global(Privilege::ReadOnlyAdmin) {
+                return Err(MysqlError::new(
+                    codes::SPECIFIC_ACCESS_DENIED,
+                    "Access denied; you need (at least one of) the READ_ONLY ADMIN privilege(s) for this operation",
+                ));
+            }
+            if !own_read_only && !self.has_global(Privilege::Super) {
+                return Err(super_denied());
+            }
         }
         let mut out = Vec::new();
         for item in items {
@@ -282,6 +299,11 @@ impl Session {
             "transaction_read_only" => "tx_read_only",
             n => n,
         };
+        if name.eq_ignore_ascii_case("read_only") {
+            // The compute node's own, never the storage servers' (see `read_only`).
+            let value = self.read_only_assignment(value).await?;
+            return Ok(Some(("read_only".into(), Some(value))));
+        }
         let plain =
             |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         // A structured variable (`keycache1.key_buffer_size`): a key cache's setting, a
@@ -335,6 +357,9 @@ impl Session {
             // The storage servers' own setting: settable when the configuration says
             // so (but for what Strata depends on), else only the value it has already.
             let settable = !self.ctx.config.server.storage_globals.is_private();
+            if settable && name == "max_allowed_packet" {
+                return self.set_packet_limit(value, is_default).await.map(Some);
+            }
             let kept = kept_private(name);
             if settable && kept.is_none() {
                 return self
@@ -461,7 +486,10 @@ impl Session {
 
     /// The text of a SET value: a literal as written, an expression as the session's
     /// storage connection evaluates it (it may read user variables).
-    async fn value_text(&mut self, value: &SetExpr) -> Result<Option<String>, MysqlError> {
+    pub(super) async fn value_text(
+        &mut self,
+        value: &SetExpr,
+    ) -> Result<Option<String>, MysqlError> {
         if let Some(v) = &value.value {
             return Ok(literal_text(v));
         }
@@ -493,15 +521,6 @@ impl Session {
         }
         self.finish(lease);
         result.map_err(|e| backend_error(dnid, &e))
-    }
-}
-
-/// A boolean global value.
-fn boolean(on: bool) -> GlobalValue {
-    GlobalValue {
-        text: u8::from(on).to_string(),
-        shown: if on { "ON" } else { "OFF" }.into(),
-        numeric: true,
     }
 }
 

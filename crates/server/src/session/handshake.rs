@@ -441,10 +441,13 @@ pub(super) async fn accept(
     }
     ctx.register(id, entry);
     ctx.metrics.connection_accepted();
-    session
-        .client
-        .conn
-        .set_max_packet(ctx.config.server.max_allowed_packet as usize);
+    session.client.conn.set_max_packet(
+        usize::try_from(
+            ctx.globals
+                .max_allowed_packet(ctx.config.server.max_allowed_packet),
+        )
+        .unwrap_or(usize::MAX),
+    );
     let ok = OkPacket {
         status: status::AUTOCOMMIT,
         ..OkPacket::default()

@@ -189,7 +189,9 @@ impl Session {
         let global = |name: &str| {
             globals
                 .as_ref()
-                .and_then(|g| g.get(name))
+                .and_then(|g| g.get(name).cloned())
+                .or_else(|| self.ctx.globals.own_global_only(name))
+                .as_ref()
                 .map(super::globals::global_literal)
         };
         match mask_variables(sql, |name| self.masking_literal(name), global) {
@@ -298,6 +300,8 @@ impl Session {
         self.show_name_values(sql, more, |ctx, name| {
             if let Some(own) = globals.get(&name.to_ascii_lowercase()) {
                 Some(own.shown.clone())
+            } else if let Some(own) = ctx.globals.own_global_only(name) {
+                Some(own.shown)
             } else if identifies_storage(name) || is_identity_variable(name) {
                 Some(match own_variable(ctx, name) {
                     OwnValue::Int(i) => i.to_string(),
@@ -612,11 +616,17 @@ impl Session {
     /// for a column of `global` values, the compute node's own global values first.
     fn masked_variable_value(&self, column: &str, global: bool) -> String {
         let masked = self.masked_storage_value(column);
-        let globals = if global {
+        let mut globals = if global {
             self.ctx.globals.all()
         } else {
             Default::default()
         };
+        // A global-only variable shows its global value in the session lists too.
+        for name in crate::globals::OWN_GLOBAL_ONLY {
+            if let Some(v) = self.ctx.globals.own_global_only(name) {
+                globals.insert((*name).to_string(), v);
+            }
+        }
         if globals.is_empty() {
             return masked;
         }

@@ -138,8 +138,9 @@ impl Session {
         Some(match name {
             "version" => LocalValue::Text(ServerIdentity::of(&self.ctx).version),
             "version_comment" => LocalValue::Text(ServerIdentity::of(&self.ctx).comment),
+            // The session's own, taken at login (`SET GLOBAL` changes new sessions').
             "max_allowed_packet" => {
-                LocalValue::Int(self.ctx.config.server.max_allowed_packet as i64)
+                LocalValue::Int(i64::try_from(self.client.conn.max_packet()).unwrap_or(i64::MAX))
             }
             "autocommit" => LocalValue::Int(i64::from(self.state.autocommit)),
             "tx_isolation" | "transaction_isolation" => {

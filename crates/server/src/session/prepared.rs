@@ -332,6 +332,10 @@ impl Session {
         let rw_hint = stmt.rw_hint;
         let long_data = std::mem::take(&mut stmt.long_data);
         self.statement.writes = super::transaction::may_write(kind);
+        if let Err(e) = self.check_unknown_engine(&sql, kind).await {
+            self.err(&e);
+            return Ok(());
+        }
         if let Err(e) = self.pass_read_lock(&sql, kind, None).await {
             self.err(&e);
             return Ok(());

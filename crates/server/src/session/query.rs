@@ -231,6 +231,17 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        let engine_checked = match &dynamic {
+            Some(text) => {
+                self.check_unknown_engine(text, strata_sql::classify(text))
+                    .await
+            }
+            None => self.check_unknown_engine(sql, kind).await,
+        };
+        if let Err(e) = engine_checked {
+            self.err(&e);
+            return Ok(Answer::Failed);
+        }
         // FLUSH TABLES WITH READ LOCK holds statements that change data back.
         if let Err(e) = self.pass_read_lock(sql, kind, dynamic.as_deref()).await {
             self.err(&e);

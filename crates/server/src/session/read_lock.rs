@@ -100,6 +100,24 @@ impl Session {
                 K::Set => strata_sql::contains_ignore_ascii_case(sql.as_bytes(), b"autocommit"),
                 _ => false,
             };
+        if self.held_by_read_only() {
+            let (text, text_kind) = match kind {
+                K::Execute => match self.executed_text(sql, dynamic) {
+                    Some(text) => {
+                        let k = strata_sql::classify(&text);
+                        (text, k)
+                    }
+                    None => (sql.to_string(), K::Call),
+                },
+                _ => (sql.to_string(), kind),
+            };
+            if let Some(e) = self
+                .read_only_refusal_of(&text, text_kind, commits_a_write)
+                .await
+            {
+                return Err(e);
+            }
+        }
         let writes = match kind {
             K::Unlock => {
                 self.txn.global_read_lock = None;
@@ -181,19 +199,23 @@ impl Session {
             .unwrap_or(Duration::from_secs(86_400))
     }
 
-    /// FLUSH TABLES WITH READ LOCK: commits the session's transaction (as MariaDB
-    /// does), then takes the compute node's global read lock once the statements that
-    /// change data finish.
-    pub(super) async fn flush_tables_with_read_lock(&mut self, more: bool) -> Answer {
-        // Other compute nodes may join a node configured with etcd at any time.
-        let in_cluster = !self.ctx.config.cluster.etcd.is_empty()
+    /// True on a compute node of a cluster (other compute nodes may join a node
+    /// configured with etcd at any time).
+    pub(super) fn in_cluster(&self) -> bool {
+        !self.ctx.config.cluster.etcd.is_empty()
             || self
                 .ctx
                 .cluster
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .is_some();
-        if in_cluster {
+                .is_some()
+    }
+
+    /// FLUSH TABLES WITH READ LOCK: commits the session's transaction (as MariaDB
+    /// does), then takes the compute node's global read lock once the statements that
+    /// change data finish.
+    pub(super) async fn flush_tables_with_read_lock(&mut self, more: bool) -> Answer {
+        if self.in_cluster() {
             self.err(&MysqlError::not_supported(
                 "FLUSH TABLES WITH READ LOCK on a compute node of a cluster (the lock is this compute node's: writes through the other compute nodes would go on)",
             ));

@@ -75,10 +75,6 @@ const KEPT_PRIVATE: &[(&str, &str)] = &[
         "it could make the storage servers expect a proxy header from Strata",
     ),
     (
-        "max_allowed_packet",
-        "the compute node's packet limit is server.max_allowed_packet in its configuration",
-    ),
-    (
         "net_buffer_length",
         "sessions take it from Strata's pooled storage connections, which keep theirs",
     ),
@@ -177,6 +173,44 @@ impl Session {
             .await
     }
 
+    /// `SET GLOBAL max_allowed_packet` (storage globals settable): set on every storage
+    /// server, replicas included, the value they made of it read back, and every pool
+    /// renewed, so that sessions from now on get storage connections opened under it
+    /// (a storage session takes the value at login, as a client session does: their
+    /// functions' results are cut at the same size, 1301). The compute node's own
+    /// global value, which new sessions start with and whose packets it enforces, is
+    /// the assignment returned.
+    pub(super) async fn set_packet_limit(
+        &mut self,
+        value: &SetExpr,
+        is_default: bool,
+    ) -> Result<(String, Option<GlobalValue>), MysqlError> {
+        const NAME: &str = "max_allowed_packet";
+        self.set_storage_global(NAME, value, is_default, false)
+            .await?;
+        for node in self.ctx.topology.nodes() {
+            for (_, pool) in crate::failover::storage_servers(&self.ctx, node.id) {
+                pool.renew();
+            }
+        }
+        let (_, rows) = self
+            .home_result("SELECT @@global.max_allowed_packet", false)
+            .await?;
+        let text = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten()
+            .unwrap_or_default();
+        // Bytes as the storage server rounded them (a multiple of 1024).
+        let value = text.parse::<u64>().ok().map(|bytes| GlobalValue {
+            text: bytes.to_string(),
+            shown: bytes.to_string(),
+            numeric: true,
+        });
+        Ok((NAME.to_string(), value))
+    }
+
     /// Runs `sql` (a statement that returns no rows) on every data node's primary, in
     /// DNID order, and with `replicas` on each one's replicas after its primary. The
     /// first refusal comes back as the storage server gave it; one after some storage
@@ -191,29 +225,41 @@ impl Session {
         let mut nodes: Vec<_> = self.ctx.topology.nodes().map(|n| n.id).collect();
         nodes.sort();
         let mut done: Vec<String> = Vec::new();
+        let mut first_warnings = None;
         for dnid in nodes {
             let mut servers = crate::failover::storage_servers(&self.ctx, dnid);
             if !replicas {
                 servers.truncate(1);
             }
             for (label, pool) in servers {
-                if let Err(e) = run_global(&pool, sql).await {
-                    let e = backend_error(dnid, &e);
-                    if done.is_empty() {
-                        return Err(e);
+                let warnings = match run_global(&pool, sql).await {
+                    Ok(w) => w,
+                    Err(e) => {
+                        let e = backend_error(dnid, &e);
+                        if done.is_empty() {
+                            return Err(e);
+                        }
+                        tracing::warn!(dnid = dnid.get(), statement = %sql, error = %e.message, done_on = ?done, "statement on every storage server failed part way");
+                        return Err(MysqlError {
+                            message: format!(
+                                "{what} failed on {label}: {} ({done_word} on {}; run it again)",
+                                e.message,
+                                done.join(", ")
+                            ),
+                            ..e
+                        });
                     }
-                    tracing::warn!(dnid = dnid.get(), statement = %sql, error = %e.message, done_on = ?done, "statement on every storage server failed part way");
-                    return Err(MysqlError {
-                        message: format!(
-                            "{what} failed on {label}: {} ({done_word} on {}; run it again)",
-                            e.message,
-                            done.join(", ")
-                        ),
-                        ..e
-                    });
+                };
+                if done.is_empty() {
+                    first_warnings = warnings;
                 }
                 done.push(label);
             }
+        }
+        // MariaDB's warnings (1708, 1292), as the first server gave them: every server
+        // gives the same for the same value.
+        if first_warnings.is_some() {
+            self.statement.warnings = first_warnings;
         }
         Ok(())
     }
@@ -221,9 +267,16 @@ impl Session {
 
 /// Runs one statement on a pooled connection of `pool` (a connection that failed
 /// other than by the server's refusal is not reused).
-async fn run_global(pool: &Arc<Pool>, sql: &str) -> Result<(), strata_backend::BackendError> {
+async fn run_global(
+    pool: &Arc<Pool>,
+    sql: &str,
+) -> Result<Option<super::warnings::Diagnostics>, strata_backend::BackendError> {
     let mut lease = pool.acquire(None).await?;
-    let result = lease.execute(sql).await.map(drop);
+    let result = match lease.execute(sql).await {
+        Ok(ok) if ok.warnings > 0 => lease.query_result("SHOW WARNINGS").await.map(Some),
+        Ok(_) => Ok(None),
+        Err(e) => Err(e),
+    };
     if let Err(e) = &result {
         if !matches!(e, strata_backend::BackendError::Server(_)) {
             lease.mark_broken();
@@ -244,7 +297,7 @@ mod tests {
         assert!(kept_private("gtid_strict_mode").is_some());
         assert!(kept_private("slave_parallel_threads").is_some());
         assert!(kept_private("max_connections").is_some());
-        assert!(kept_private("max_allowed_packet").is_some());
+        assert!(kept_private("max_allowed_packet").is_none());
         assert!(kept_private("query_cache_size").is_none());
         assert!(kept_private("innodb_stats_persistent").is_none());
         assert!(kept_private("keycache1.key_buffer_size").is_none());

@@ -528,6 +528,7 @@ fn privilege_names_are_mariadbs() {
         "REPLICATION REPLICA",
         "REPLICATION CLIENT",
         "REPLICA MONITOR",
+        "READ ONLY ADMIN",
     ];
     for (words, privilege) in PRIVILEGE_WORDS {
         let spelled = words.join(" ");
@@ -542,6 +543,7 @@ fn privilege_names_are_mariadbs() {
         "REVOKE BINLOG ADMIN, BINLOG REPLAY, BINLOG MONITOR, SLAVE MONITOR ON *.* FROM u2",
         "GRANT REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, REPLICA MONITOR ON *.* TO u2",
         "GRANT DELETE HISTORY, CREATE TABLESPACE ON *.* TO u2",
+        "grant read only admin on *.* to u2",
     ] {
         assert!(parse_account(sql).is_ok(), "{sql}");
     }

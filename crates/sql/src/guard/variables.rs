@@ -2,6 +2,18 @@
 
 use crate::lexer::{code_tokens, ident_value, Token, TokenKind};
 
+/// Global-only system variables that are the compute node's own: `@@name` reads the
+/// global value, so an unscoped read is the compute node's too.
+pub const COMPUTE_GLOBAL_ONLY: &[&str] = &["read_only"];
+
+/// True for `@@name` (no `global.`, `session.` or `local.` scope).
+fn sysvar_unscoped(text: &str) -> bool {
+    let body = text.trim_start_matches('@').to_ascii_lowercase();
+    !["global.", "session.", "local."]
+        .iter()
+        .any(|p| body.starts_with(p))
+}
+
 /// System variables whose value tells where or what a storage server is (paths, host,
 /// port, server id, replication peers, key files): the compute node answers them with
 /// its own values.
@@ -113,20 +125,21 @@ pub fn mask_variables(
             continue;
         };
         let masked = identifies_storage(&name) || is_identity_variable(&name);
-        let own_global =
-            (!masked && t.kind == TokenKind::SysVar && super::sysvar_scope_is_global(t.text(sql)))
-                .then(|| {
-                    let assigned = is_set
-                        && toks
-                            .get(i + 1)
-                            .is_some_and(|n| n.is_punct(sql, "=") || n.is_punct(sql, ":="));
-                    if assigned {
-                        None
-                    } else {
-                        global(&name)
-                    }
-                })
-                .flatten();
+        let scope_global = super::sysvar_scope_is_global(t.text(sql))
+            || (sysvar_unscoped(t.text(sql)) && COMPUTE_GLOBAL_ONLY.contains(&name.as_str()));
+        let own_global = (!masked && t.kind == TokenKind::SysVar && scope_global)
+            .then(|| {
+                let assigned = is_set
+                    && toks
+                        .get(i + 1)
+                        .is_some_and(|n| n.is_punct(sql, "=") || n.is_punct(sql, ":="));
+                if assigned {
+                    None
+                } else {
+                    global(&name)
+                }
+            })
+            .flatten();
         if !masked && own_global.is_none() {
             i += 1;
             continue;
