@@ -29,6 +29,9 @@ pub(super) fn account_error(e: &AccountError) -> MysqlError {
     }
 }
 
+/// ER_COLUMNACCESS_DENIED_ERROR.
+const COLUMN_ACCESS_DENIED: u16 = 1143;
+
 /// The privilege a table access needs.
 fn needed(access: Access) -> PrivSet {
     let p = |p| PrivSet::of(p);
@@ -267,6 +270,9 @@ impl Session {
                 }));
             }
         }
+        if matches!(kind, K::Update | K::Delete) {
+            self.authorize_column_reads(sql, kind, current)?;
+        }
         if tables.unknown {
             let Some(db) = current else {
                 return Ok(());
@@ -278,6 +284,44 @@ impl Session {
             };
             if !self.identity.account.database_privileges(db).contains(need) {
                 return Err(self.database_denied(db));
+            }
+        }
+        Ok(())
+    }
+
+    /// MySQL's SELECT on each column an UPDATE or DELETE reads (its SET values, WHERE,
+    /// ORDER BY): privileges are table-level here, so a table the account may not
+    /// SELECT from is refused with 1143 naming the first column of it the statement
+    /// reads. Without it a WHERE would tell the client values it may not read.
+    fn authorize_column_reads(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        let Some(reads) = strata_sql::column_reads::column_reads(sql, kind) else {
+            return Ok(());
+        };
+        for table in &reads.tables {
+            let Some(db) = table.schema.as_deref().or(current) else {
+                continue;
+            };
+            let have = self.identity.account.table_privileges(db, &table.name);
+            if have.contains(PrivSet::of(Privilege::Select)) {
+                continue;
+            }
+            if let Some(read) = reads.first_read_of(table) {
+                return Err(MysqlError {
+                    code: COLUMN_ACCESS_DENIED,
+                    state: "42000",
+                    message: format!(
+                        "SELECT command denied to user '{}'@'{}' for column '{}' in table '{}'",
+                        self.identity.user,
+                        client_host(&self.identity.entry.host),
+                        read.column,
+                        table.name
+                    ),
+                });
             }
         }
         Ok(())

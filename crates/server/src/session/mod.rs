@@ -35,6 +35,7 @@ macro_rules! relay_mode {
 mod accounts;
 mod audit;
 mod backends;
+mod binlog;
 mod client;
 mod client_watch;
 mod clock;

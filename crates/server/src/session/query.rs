@@ -218,7 +218,10 @@ impl Session {
             let e = match expr {
                 Some(_) if e.code != 1064 => e,
                 Some(expr) => self.dynamic_rejection(expr, e).await,
-                None => self.mariadb_rejection(sql, e).await,
+                None => {
+                    let e = self.unknown_variable_first(sql, e).await;
+                    self.mariadb_rejection(sql, e).await
+                }
             };
             self.err(&e);
             return Ok(Answer::Failed);
