@@ -23,7 +23,8 @@ async fn codes(conn: &mut mysql_async::Conn, statements: &[String]) -> Vec<(Stri
 
 /// grant_explain_non_select: MariaDB needs SELECT on every column an UPDATE or DELETE
 /// reads (1143) and on the tables a multi-table UPDATE only reads; EXPLAIN of either
-/// needs what the statement needs. Both sides: one plain MariaDB (the storage server,
+/// needs what the statement needs, and EXPLAIN of a view SHOW VIEW on it and SELECT on
+/// its tables (1345). Both sides: one plain MariaDB (the storage server,
 /// a database and an account of the test's own) and Strata over it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult {
@@ -42,6 +43,10 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
             format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
             format!("GRANT UPDATE, DELETE ON {db}.t1 TO '{user}'@'%'"),
             format!("GRANT SELECT ON {db}.t2 TO '{user}'@'%'"),
+            format!("CREATE VIEW {db}.v1 AS SELECT a FROM {db}.t1"),
+            format!("CREATE VIEW {db}.v2 AS SELECT a FROM {db}.t2"),
+            format!("GRANT SELECT ON {db}.v1 TO '{user}'@'%'"),
+            format!("GRANT SELECT, SHOW VIEW ON {db}.v2 TO '{user}'@'%'"),
         ]
     };
     let mut root = node.connect(Some("test")).await?;
@@ -81,10 +86,21 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         "UPDATE t1 SET a = 3",
         "UPDATE t1, t2 SET t1.a = t2.a + 1",
         "DELETE FROM t1",
+        // EXPLAIN of a view: SHOW VIEW on it and SELECT on what it reads (1345).
+        "SELECT * FROM v1",
+        "EXPLAIN SELECT * FROM v1",
+        "EXPLAIN SELECT * FROM v2",
+        "EXPLAIN SELECT * FROM t2 JOIN v1 USING (a)",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
+    // REPLACE without INSERT and DELETE names both, as MariaDB.
+    let (_, message) = error_of(&mut strata, "REPLACE INTO t2 VALUES (1)").await;
+    assert!(
+        message.contains("INSERT, DELETE command denied"),
+        "{message}"
+    );
     let expected = codes(&mut reference, &statements).await;
     let got = codes(&mut strata, &statements).await;
     assert_eq!(got, expected);
@@ -193,6 +209,36 @@ async fn an_unknown_variable_set_globally_in_a_body_is_unknown_first() -> TestRe
     )
     .await;
     assert_eq!(code, Some(1227), "{message}");
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
+
+/// default_session: a column DEFAULT of USER(), CURRENT_USER() or CURRENT_ROLE() is
+/// evaluated by the storage server as Strata's storage account, so the rows would
+/// record `strata@...` for every client: refused (1235), as is adding one by ALTER.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_naming_the_account_is_refused() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS strata_account_defaults",
+            "CREATE TABLE strata_account_defaults (n INT, u VARCHAR(100) DEFAULT 'x')",
+        ],
+    )
+    .await?;
+    for sql in [
+        "CREATE TABLE strata_account_defaults2 (u VARCHAR(100) DEFAULT user())",
+        "CREATE TABLE strata_account_defaults2 (u VARCHAR(100) DEFAULT current_user())",
+        "CREATE TABLE strata_account_defaults2 (u VARCHAR(100) DEFAULT current_role())",
+        "ALTER TABLE strata_account_defaults ALTER COLUMN u SET DEFAULT user()",
+        "ALTER TABLE strata_account_defaults ADD v TEXT DEFAULT (concat(current_user(), ''))",
+    ] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1235), "{sql}: {message}");
+    }
+    run_all(&mut c, &["DROP TABLE strata_account_defaults"]).await?;
     drop(c);
     node.shutdown().await;
     Ok(())

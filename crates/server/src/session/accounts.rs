@@ -61,6 +61,11 @@ fn has_subquery(sql: &str) -> bool {
 
 /// MySQL's command word for the first privilege of `missing`.
 fn command_name(missing: PrivSet) -> &'static str {
+    // MariaDB names every privilege of the set it wants that is missing: REPLACE's
+    // pair when both are.
+    if missing == PrivSet::of(Privilege::Insert) | PrivSet::of(Privilege::Delete) {
+        return "INSERT, DELETE";
+    }
     missing.iter().next().map_or("SELECT", |p| p.name())
 }
 

@@ -45,6 +45,7 @@ mod definers;
 mod distributed;
 mod dynamic;
 mod dynamic_planned;
+mod explain_views;
 mod fence;
 mod firewall;
 mod flush;

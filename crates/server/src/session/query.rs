@@ -226,6 +226,12 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        if dynamic.is_none() {
+            if let Err(e) = self.authorize_explained_views(sql, kind).await {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        }
         let screened = match &dynamic {
             Some(text) => self.firewall(text, strata_sql::classify(text)).await,
             None => self.firewall(sql, kind).await,
