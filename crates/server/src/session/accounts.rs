@@ -243,6 +243,9 @@ impl Session {
             K::Other if strata_sql::flush_kind(sql).is_some() => return Ok(()),
             _ => {}
         }
+        if matches!(kind, K::Update | K::Delete) {
+            self.authorize_listed_tables(sql, kind, current)?;
+        }
         let kind = if kind == K::Show { K::Select } else { kind };
         let tables = table_references(sql, kind);
         for r in &tables.refs {
@@ -289,6 +292,46 @@ impl Session {
             };
             if !self.identity.account.database_privileges(db).contains(need) {
                 return Err(self.database_denied(db));
+            }
+        }
+        Ok(())
+    }
+
+    /// A multi-table UPDATE or DELETE: MariaDB first wants some privilege on every
+    /// table of its list, and names the first without any (1142 for SELECT) before it
+    /// looks for UPDATE or DELETE on the tables written.
+    fn authorize_listed_tables(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        let Some(reads) = strata_sql::column_reads::column_reads(sql, kind) else {
+            return Ok(());
+        };
+        if reads.tables.len() < 2 {
+            return Ok(());
+        }
+        for table in &reads.tables {
+            let Some(db) = table.schema.as_deref().or(current) else {
+                continue;
+            };
+            if db.eq_ignore_ascii_case("information_schema") {
+                continue;
+            }
+            if self
+                .identity
+                .account
+                .table_privileges(db, &table.name)
+                .is_empty()
+            {
+                return Err(account_error(&AccountError::TableAccessDenied {
+                    command: "SELECT",
+                    user: self.identity.user.clone(),
+                    host: client_host(&self.identity.entry.host).to_string(),
+                    db: db.to_string(),
+                    table: table.name.clone(),
+                }));
             }
         }
         Ok(())
