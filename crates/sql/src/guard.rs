@@ -309,6 +309,14 @@ fn check_object_ddl(
     if object == "TABLE" && has_subquery_in_check(sql, &toks) {
         return Err(Refusal::SubqueryInCheck);
     }
+    if let Some(f) = (object == "TABLE")
+        .then(|| defaults::account_function_default(sql, &toks))
+        .flatten()
+    {
+        return Err(Refusal::Unsupported(format!(
+            "a column DEFAULT of {f}() (the storage server would record Strata's own account)"
+        )));
+    }
     let kw = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
     for (i, t) in toks.iter().enumerate() {
         let next_is_eq = toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "="));
@@ -868,6 +876,7 @@ fn check_text(
     }
     Ok(())
 }
+mod defaults;
 mod information_schema;
 mod merge;
 mod mysql_tables;
@@ -883,11 +892,12 @@ pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
 pub use mysql_tables::{mysql_table, mysql_tables_read, rewrite_mysql_tables, MysqlTable};
 pub use refusal::Refusal;
 pub use show::{
-    check_prepared_show, check_show_other, routine_code_name, show_prepared_by_session,
+    binlog_show, check_prepared_show, check_show_other, routine_code_name,
+    show_prepared_by_session, BinlogShow,
 };
 pub use variables::{
-    identifies_storage, is_identity_variable, mask_storage_variables, mask_variables, sysvar_name,
-    COMPUTE_GLOBAL_ONLY,
+    globally_set_variables, identifies_storage, is_identity_variable, mask_storage_variables,
+    mask_variables, sysvar_name, COMPUTE_GLOBAL_ONLY,
 };
 
 #[cfg(test)]

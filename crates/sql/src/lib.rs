@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod classify;
+pub mod column_reads;
 pub mod database;
 pub mod ddl;
 pub mod definer;

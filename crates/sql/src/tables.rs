@@ -294,7 +294,28 @@ impl Reader<'_> {
                     i += 1;
                 }
                 let end = self.find_top_level(i, &["SET"]);
+                let listed = self.tables.refs.len();
                 self.table_list(i, end, Access::Update);
+                // A table of a multi-table UPDATE that no assignment names is only
+                // read: SELECT, as MariaDB checks it.
+                if let Some(c) = crate::column_reads::column_reads(self.sql, kind) {
+                    let read_only = c.read_only_tables();
+                    // The same table under another alias may be written.
+                    let written = |t: &crate::column_reads::ListedTable| {
+                        c.tables.iter().any(|w| {
+                            w.name == t.name
+                                && w.schema == t.schema
+                                && !read_only.iter().any(|r| std::ptr::eq(*r, w))
+                        })
+                    };
+                    for t in read_only.iter().filter(|t| !written(t)) {
+                        for r in &mut self.tables.refs[listed..] {
+                            if r.name == t.name && r.schema == t.schema {
+                                r.access = Access::Select;
+                            }
+                        }
+                    }
+                }
                 self.select_lists_after(end, Access::Select);
             }
             K::Delete => {

@@ -29,6 +29,9 @@ pub(super) fn account_error(e: &AccountError) -> MysqlError {
     }
 }
 
+/// ER_COLUMNACCESS_DENIED_ERROR.
+const COLUMN_ACCESS_DENIED: u16 = 1143;
+
 /// The privilege a table access needs.
 fn needed(access: Access) -> PrivSet {
     let p = |p| PrivSet::of(p);
@@ -167,7 +170,7 @@ impl Session {
     /// A write that reads columns of its own table (WHERE, ORDER BY, assigned values,
     /// RETURNING, ON DUPLICATE KEY UPDATE) needs SELECT on them: 1143 naming the first,
     /// as MariaDB. Writes of several tables are left to their table checks.
-    fn authorize_column_reads(
+    fn authorize_own_column_reads(
         &self,
         sql: &str,
         refs: &[strata_sql::TableRef],
@@ -322,6 +325,9 @@ impl Session {
             K::Other if strata_sql::flush_kind(sql).is_some() => return Ok(()),
             _ => {}
         }
+        if matches!(kind, K::Update | K::Delete) {
+            self.authorize_listed_tables(sql, kind, current)?;
+        }
         let kind = if kind == K::Show { K::Select } else { kind };
         let tables = table_references(sql, kind);
         for r in &tables.refs {
@@ -361,8 +367,12 @@ impl Session {
                 }));
             }
         }
+        // One table: its reads in MariaDB's order; several: each table's first read.
         if matches!(kind, K::Update | K::Delete | K::Insert | K::Replace) {
-            self.authorize_column_reads(sql, &tables.refs, current)?;
+            self.authorize_own_column_reads(sql, &tables.refs, current)?;
+        }
+        if matches!(kind, K::Update | K::Delete) {
+            self.authorize_column_reads(sql, kind, current)?;
         }
         if tables.unknown {
             let Some(db) = current else {
@@ -375,6 +385,84 @@ impl Session {
             };
             if !self.identity.account.database_privileges(db).contains(need) {
                 return Err(self.database_denied(db));
+            }
+        }
+        Ok(())
+    }
+
+    /// A multi-table UPDATE or DELETE: MariaDB first wants some privilege on every
+    /// table of its list, and names the first without any (1142 for SELECT) before it
+    /// looks for UPDATE or DELETE on the tables written.
+    fn authorize_listed_tables(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        let Some(reads) = strata_sql::column_reads::column_reads(sql, kind) else {
+            return Ok(());
+        };
+        if reads.tables.len() < 2 {
+            return Ok(());
+        }
+        for table in &reads.tables {
+            let Some(db) = table.schema.as_deref().or(current) else {
+                continue;
+            };
+            if db.eq_ignore_ascii_case("information_schema") {
+                continue;
+            }
+            if self
+                .identity
+                .account
+                .table_privileges(db, &table.name)
+                .is_empty()
+            {
+                return Err(account_error(&AccountError::TableAccessDenied {
+                    command: "SELECT".to_string(),
+                    user: self.identity.user.clone(),
+                    host: client_host(&self.identity.entry.host).to_string(),
+                    db: db.to_string(),
+                    table: table.name.clone(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// MySQL's SELECT on each column an UPDATE or DELETE reads (its SET values, WHERE,
+    /// ORDER BY): privileges are table-level here, so a table the account may not
+    /// SELECT from is refused with 1143 naming the first column of it the statement
+    /// reads. Without it a WHERE would tell the client values it may not read.
+    fn authorize_column_reads(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        current: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        let Some(reads) = strata_sql::column_reads::column_reads(sql, kind) else {
+            return Ok(());
+        };
+        for table in &reads.tables {
+            let Some(db) = table.schema.as_deref().or(current) else {
+                continue;
+            };
+            let have = self.identity.account.table_privileges(db, &table.name);
+            if have.contains(PrivSet::of(Privilege::Select)) {
+                continue;
+            }
+            if let Some(read) = reads.first_read_of(table) {
+                return Err(MysqlError {
+                    code: COLUMN_ACCESS_DENIED,
+                    state: "42000",
+                    message: format!(
+                        "SELECT command denied to user '{}'@'{}' for column '{}' in table '{}'",
+                        self.identity.user,
+                        client_host(&self.identity.entry.host),
+                        read.column,
+                        table.name
+                    ),
+                });
             }
         }
         Ok(())

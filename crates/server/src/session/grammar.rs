@@ -26,6 +26,10 @@ const INVALID_CHARACTER_STRING: u16 = 1300;
 const SUBQUERIES_NOT_SUPPORTED: u16 = 1970;
 /// ER_UNSUPPORTED_PS: the statement cannot be prepared, so its grammar is not known.
 const UNSUPPORTED_PS: u16 = 1295;
+/// ER_SPECIFIC_ACCESS_DENIED_ERROR: the guard's refusal of a server-wide statement.
+const ACCESS_DENIED: u16 = 1227;
+/// ER_UNKNOWN_SYSTEM_VARIABLE.
+const UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 /// Characters of the statement MariaDB quotes after `near` (`%-.80T`).
 const NEAR_CHARS: usize = 80;
 
@@ -82,6 +86,28 @@ impl Session {
             }
             Verdict::Accepted | Verdict::Unknown => refused,
         }
+    }
+
+    /// MariaDB's 1193 for a system variable `sql` sets globally that no server knows, in
+    /// place of Strata's refusal `refused` of setting it (MariaDB's parser looks the name
+    /// up before any privilege, in a routine body too); `refused` otherwise.
+    pub(super) async fn unknown_variable_first(
+        &mut self,
+        sql: &str,
+        refused: MysqlError,
+    ) -> MysqlError {
+        if refused.code != ACCESS_DENIED {
+            return refused;
+        }
+        for name in strata_sql::guard::globally_set_variables(sql) {
+            let probe = format!("SELECT @@global.`{}`", name.replace('`', "``"));
+            if let Err(e) = self.home_result(&probe, true).await {
+                if e.code == UNKNOWN_SYSTEM_VARIABLE {
+                    return e;
+                }
+            }
+        }
+        refused
     }
 
     /// [`Self::mariadb_rejection`] for the text a dynamic statement computes from `expr`

@@ -315,6 +315,9 @@ impl Session {
                 return self.information_schema_query(&text, more).await;
             }
             Show::Other => {
+                if let Some(binlog) = strata_sql::guard::binlog_show(sql) {
+                    return Ok(self.binlog_show(binlog, more));
+                }
                 let topology = &self.ctx.topology;
                 match strata_sql::check_show_other(sql, &|db| topology.db(db).is_some()) {
                     Ok(()) => {

@@ -35,6 +35,7 @@ macro_rules! relay_mode {
 mod accounts;
 mod audit;
 mod backends;
+mod binlog;
 mod client;
 mod client_watch;
 mod clock;
@@ -44,6 +45,7 @@ mod definers;
 mod distributed;
 mod dynamic;
 mod dynamic_planned;
+mod explain_views;
 mod fence;
 mod firewall;
 mod flush;

@@ -218,10 +218,19 @@ impl Session {
             let e = match expr {
                 Some(_) if e.code != 1064 => e,
                 Some(expr) => self.dynamic_rejection(expr, e).await,
-                None => self.mariadb_rejection(sql, e).await,
+                None => {
+                    let e = self.unknown_variable_first(sql, e).await;
+                    self.mariadb_rejection(sql, e).await
+                }
             };
             self.err(&e);
             return Ok(Answer::Failed);
+        }
+        if dynamic.is_none() {
+            if let Err(e) = self.authorize_explained_views(sql, kind).await {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
         }
         let screened = match &dynamic {
             Some(text) => self.firewall(text, strata_sql::classify(text)).await,

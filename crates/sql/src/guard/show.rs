@@ -149,3 +149,40 @@ pub fn show_prepared_by_session(sql: &str) -> bool {
         Err(_) | Ok(Show::Warnings { .. } | Show::Errors { .. } | Show::Other)
     )
 }
+
+/// A SHOW about the server's own binary log, which the compute node does not have (the
+/// storage servers' logs are private to Strata): answered as MariaDB without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinlogShow {
+    /// `SHOW BINARY|MASTER LOGS`: ER_NO_BINARY_LOGGING (1381).
+    Logs,
+    /// `SHOW MASTER|BINLOG STATUS`: nothing (no result set).
+    Status,
+    /// `SHOW BINLOG EVENTS ...`: nothing (no result set).
+    Events,
+}
+
+/// The [`BinlogShow`] `sql` is, if it is one.
+pub fn binlog_show(sql: &str) -> Option<BinlogShow> {
+    let toks: Vec<Token> = code_tokens(sql).filter(|t| !t.is_punct(sql, ";")).collect();
+    let is = |i: usize, k: &str| toks.get(i).is_some_and(|t| t.is_keyword(sql, k));
+    if !is(0, "SHOW") {
+        return None;
+    }
+    if (is(1, "BINARY") || is(1, "MASTER")) && is(2, "LOGS") && toks.len() == 3 {
+        Some(BinlogShow::Logs)
+    } else if (is(1, "MASTER") || is(1, "BINLOG")) && is(2, "STATUS") && toks.len() == 3 {
+        Some(BinlogShow::Status)
+    } else if is(1, "BINLOG") && is(2, "EVENTS") {
+        // `[IN 'log'] [FROM pos] [LIMIT [offset,] n]`; anything else is left to the
+        // guard's refusal.
+        let plain = toks[3..].iter().enumerate().all(|(i, t)| {
+            ["IN", "FROM", "LIMIT"].iter().any(|k| is(i + 3, k))
+                || t.is_punct(sql, ",")
+                || matches!(t.kind, TokenKind::String | TokenKind::Integer)
+        });
+        plain.then_some(BinlogShow::Events)
+    } else {
+        None
+    }
+}

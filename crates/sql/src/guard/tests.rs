@@ -725,3 +725,22 @@ fn routine_code_is_the_release_builds_1289() {
     assert_eq!(routine_code_name("SHOW PACKAGE CODE p"), None);
     assert_eq!(routine_code_name("SHOW PROCEDURE CODE p q"), None);
 }
+
+#[test]
+fn defaults_naming_the_account_are_refused() {
+    for sql in [
+        "CREATE TABLE t (a VARCHAR(100) DEFAULT user())",
+        "CREATE TABLE t (a VARCHAR(100) DEFAULT CURRENT_USER)",
+        "CREATE TABLE t (a VARCHAR(100) DEFAULT current_role(), b INT)",
+        "CREATE TABLE t (a VARCHAR(100) DEFAULT (concat('x', session_user())))",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT system_user()",
+        "ALTER TABLE t ADD b TEXT DEFAULT concat(current_user(), '')",
+    ] {
+        assert_eq!(check(sql).map_err(|r| r.code()), Err(1235), "{sql}");
+    }
+    assert_allowed(&[
+        "CREATE TABLE t (a INT DEFAULT 5, `user` TEXT) DEFAULT CHARSET=latin1",
+        "CREATE TABLE t (a VARCHAR(100) DEFAULT database(), u TEXT DEFAULT 'user()')",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1",
+    ]);
+}

@@ -185,3 +185,33 @@ fn is_version_call(sql: &str, toks: &[Token], i: usize) -> bool {
         && toks.get(i + 1).is_some_and(|t| t.is_punct(sql, "("))
         && toks.get(i + 2).is_some_and(|t| t.is_punct(sql, ")"))
 }
+
+/// The system variables a routine or compound-statement body sets globally (`SET GLOBAL
+/// x = ...`, `SET @@global.x = ...`), lowercased: MariaDB's parser rejects an unknown
+/// one (1193) before any privilege is looked at, so the session asks about these names
+/// before it refuses the body.
+pub fn globally_set_variables(sql: &str) -> Vec<String> {
+    let toks: Vec<Token> = code_tokens(sql).collect();
+    let mut names = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let name = if t.is_keyword(sql, "GLOBAL")
+            && i > 0
+            && toks[i - 1].is_keyword(sql, "SET")
+            && !toks
+                .get(i + 1)
+                .is_some_and(|n| n.is_keyword(sql, "TRANSACTION"))
+        {
+            toks.get(i + 1)
+                .filter(|n| n.kind.is_ident())
+                .map(|n| ident_value(n.text(sql)).to_ascii_lowercase())
+        } else if t.kind == TokenKind::SysVar && super::sysvar_scope_is_global(t.text(sql)) {
+            Some(sysvar_name(t.text(sql)))
+        } else {
+            None
+        };
+        if let Some(name) = name.filter(|n| !names.contains(n)) {
+            names.push(name);
+        }
+    }
+    names
+}

@@ -94,7 +94,7 @@ fn writes_name_their_targets() {
         ("UPDATE t SET a = 1 WHERE id = 2", &[("t", A::Update)]),
         (
             "UPDATE t JOIN s ON t.id = s.id SET t.a = s.a",
-            &[("t", A::Update), ("s", A::Update)],
+            &[("t", A::Update), ("s", A::Select)],
         ),
         (
             "UPDATE t SET a = (SELECT MAX(b) FROM s)",

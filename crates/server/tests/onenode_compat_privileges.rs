@@ -1,0 +1,262 @@
+//! What MariaDB's own `main/` test files found through Strata (issue 14, the offset-7
+//! sample), each reduced to the statements that showed it: an UPDATE or DELETE (and
+//! its EXPLAIN) reads columns only with SELECT on them, and a multi-table UPDATE needs
+//! only SELECT on the tables it reads (grant_explain_non_select); the compute node
+//! has no binary log (no_binlog); an unknown variable a routine body sets globally is
+//! MariaDB's 1193 before Strata's refusal of setting it (parser).
+
+mod common;
+
+use common::{error_of, run_all, TestResult};
+use mysql_async::prelude::*;
+use strata_testkit::{shared_storage, ComputeNode};
+
+/// The error code each statement gives on `conn` (None: it succeeded).
+async fn codes(conn: &mut mysql_async::Conn, statements: &[String]) -> Vec<(String, Option<u16>)> {
+    let mut out = Vec::new();
+    for sql in statements {
+        let (code, _) = error_of(conn, sql).await;
+        out.push((sql.clone(), code));
+    }
+    out
+}
+
+/// grant_explain_non_select: MariaDB needs SELECT on every column an UPDATE or DELETE
+/// reads (1143) and on the tables a multi-table UPDATE only reads; EXPLAIN of either
+/// needs what the statement needs, and EXPLAIN of a view SHOW VIEW on it and SELECT on
+/// its tables (1345). Both sides: one plain MariaDB (the storage server,
+/// a database and an account of the test's own) and Strata over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let strata_db = strata_testkit::unique_name("colread");
+    let reference_db = strata_testkit::unique_name("colreadref");
+    let user = strata_testkit::unique_name("colreader");
+    let setup = |db: &str| {
+        vec![
+            format!("CREATE DATABASE {db}"),
+            format!("CREATE TABLE {db}.t1 (a INT)"),
+            format!("CREATE TABLE {db}.t2 (a INT)"),
+            format!("CREATE TABLE {db}.t3 (a INT)"),
+            format!("INSERT INTO {db}.t1 VALUES (1), (2)"),
+            format!("INSERT INTO {db}.t2 VALUES (1), (2)"),
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
+            format!("GRANT UPDATE, DELETE ON {db}.t1 TO '{user}'@'%'"),
+            format!("GRANT SELECT ON {db}.t2 TO '{user}'@'%'"),
+            format!("CREATE VIEW {db}.v1 AS SELECT a FROM {db}.t1"),
+            format!("CREATE VIEW {db}.v2 AS SELECT a FROM {db}.t2"),
+            format!("GRANT SELECT ON {db}.v1 TO '{user}'@'%'"),
+            format!("GRANT SELECT, SHOW VIEW ON {db}.v2 TO '{user}'@'%'"),
+        ]
+    };
+    let mut root = node.connect(Some("test")).await?;
+    let mut reference_root = mysql_async::Conn::new(storage.opts(0, None)).await?;
+    for sql in setup(&strata_db) {
+        root.query_drop(sql).await?;
+    }
+    for sql in setup(&reference_db) {
+        reference_root.query_drop(sql).await?;
+    }
+    let mut strata = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        &user,
+        "pw",
+        Some(&strata_db),
+    ))
+    .await?;
+    let mut reference = mysql_async::Conn::new(
+        mysql_async::OptsBuilder::from_opts(storage.opts(0, Some(&reference_db)))
+            .user(Some(user.clone()))
+            .pass(Some("pw")),
+    )
+    .await?;
+    let statements: Vec<String> = [
+        "UPDATE t1 SET a = a + 1",
+        "EXPLAIN UPDATE t1 SET a = a + 1",
+        "UPDATE t1 SET a = 5 WHERE a = 7",
+        "UPDATE t1 SET a = 5 ORDER BY a LIMIT 1",
+        "DELETE FROM t1 WHERE a = 10",
+        "EXPLAIN DELETE FROM t1 WHERE a = 10",
+        "DELETE FROM t1 ORDER BY a LIMIT 1",
+        "UPDATE t1, t2 SET t1.a = t1.a + 1 WHERE t1.a = t2.a",
+        "EXPLAIN UPDATE t1, t2 SET t1.a = t1.a + 1 WHERE t1.a = t2.a",
+        "UPDATE t2, t1 SET t2.a = 1",
+        "DELETE FROM t1 USING t1, t2 WHERE t1.a = t2.a",
+        "UPDATE t2, t3 SET t2.a = 1",
+        "DELETE FROM t2 USING t2, t3",
+        // What reads no column of t1 needs no SELECT on it.
+        "UPDATE t1 SET a = 3",
+        "UPDATE t1, t2 SET t1.a = t2.a + 1",
+        "DELETE FROM t1",
+        // EXPLAIN of a view: SHOW VIEW on it and SELECT on what it reads (1345).
+        "SELECT * FROM v1",
+        "EXPLAIN SELECT * FROM v1",
+        "EXPLAIN SELECT * FROM v2",
+        "EXPLAIN SELECT * FROM t2 JOIN v1 USING (a)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // REPLACE without INSERT and DELETE names both, as MariaDB.
+    let (_, message) = error_of(&mut strata, "REPLACE INTO t2 VALUES (1)").await;
+    assert!(
+        message.contains("INSERT, DELETE command denied"),
+        "{message}"
+    );
+    // No privilege at all on a table of a multi-table statement: MariaDB names SELECT
+    // on it before the privilege of the write (single-table: the write's).
+    for (sql, command) in [
+        ("UPDATE t2, t3 SET t2.a = 1", "SELECT"),
+        ("DELETE FROM t2 USING t2, t3", "SELECT"),
+        ("UPDATE t3 SET a = 1", "UPDATE"),
+    ] {
+        let (code, message) = error_of(&mut strata, sql).await;
+        assert_eq!(code, Some(1142), "{sql}: {message}");
+        assert!(
+            message.contains(&format!("{command} command denied")) && message.contains("`t3`"),
+            "{sql}: {message}"
+        );
+    }
+    let expected = codes(&mut reference, &statements).await;
+    let got = codes(&mut strata, &statements).await;
+    assert_eq!(got, expected);
+    assert!(
+        expected.iter().filter(|(_, c)| *c == Some(1143)).count() >= 6,
+        "{expected:?}"
+    );
+    // The message names the column and table, as MariaDB's does.
+    let (_, message) = error_of(&mut strata, "UPDATE t1 SET a = 5 WHERE a = 7").await;
+    assert!(
+        message.contains(&format!("SELECT command denied to user '{user}'@'"))
+            && message.contains("for column 'a' in table 't1'"),
+        "{message}"
+    );
+    drop(strata);
+    drop(reference);
+    for sql in [
+        format!("DROP USER '{user}'@'%'"),
+        format!("DROP DATABASE {strata_db}"),
+    ] {
+        root.query_drop(sql).await?;
+    }
+    for sql in [
+        format!("DROP USER '{user}'@'%'"),
+        format!("DROP DATABASE {reference_db}"),
+    ] {
+        reference_root.query_drop(sql).await?;
+    }
+    drop(root);
+    node.shutdown().await;
+    Ok(())
+}
+
+/// no_binlog: the compute node writes no binary log, and the storage servers' logs are
+/// private: SHOW BINARY LOGS is 1381 as on MariaDB without one, SHOW MASTER STATUS and
+/// SHOW BINLOG EVENTS have their columns and no row; each needs BINLOG MONITOR (or
+/// SUPER) first, as MariaDB's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compute_node_has_no_binary_log() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    for sql in ["SHOW BINARY LOGS", "SHOW MASTER LOGS"] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1381), "{sql}: {message}");
+        assert!(
+            message.contains("You are not using binary logging"),
+            "{message}"
+        );
+    }
+    for (sql, columns) in [
+        ("SHOW MASTER STATUS", 4),
+        ("SHOW BINLOG STATUS", 4),
+        ("SHOW BINLOG EVENTS", 6),
+        ("SHOW BINLOG EVENTS IN 'x' FROM 4 LIMIT 1, 2", 6),
+    ] {
+        let mut result = c.query_iter(sql).await?;
+        assert_eq!(result.columns_ref().len(), columns, "{sql}");
+        let rows: Vec<mysql_async::Row> = result.collect().await?;
+        assert!(rows.is_empty(), "{sql}");
+    }
+    let user = strata_testkit::unique_name("nobinlog");
+    run_all(
+        &mut c,
+        &[&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")],
+    )
+    .await?;
+    let mut u = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        &user,
+        "pw",
+        None,
+    ))
+    .await?;
+    for sql in [
+        "SHOW BINARY LOGS",
+        "SHOW MASTER STATUS",
+        "SHOW BINLOG EVENTS",
+    ] {
+        let (code, message) = error_of(&mut u, sql).await;
+        assert_eq!(code, Some(1227), "{sql}: {message}");
+        assert!(message.contains("BINLOG MONITOR"), "{sql}: {message}");
+    }
+    drop(u);
+    run_all(&mut c, &[&format!("DROP USER '{user}'@'%'")]).await?;
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
+
+/// parser: `SET GLOBAL` of a variable no server knows, in a compound statement or a
+/// routine body, is MariaDB's 1193 (its parser looks the name up first); a known one
+/// stays refused (1227: it would set the storage server's value).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_variable_set_globally_in_a_body_is_unknown_first() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    for sql in [
+        "BEGIN NOT ATOMIC DECLARE a INT; SET GLOBAL a=10; END",
+        "CREATE PROCEDURE strata_unknown_var() SET GLOBAL no_such_variable = 1",
+        "CREATE PROCEDURE strata_unknown_var() SET @@global.no_such_variable = 1",
+    ] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1193), "{sql}: {message}");
+    }
+    let (code, message) = error_of(
+        &mut c,
+        "CREATE PROCEDURE strata_known_var() SET GLOBAL max_connections = 10",
+    )
+    .await;
+    assert_eq!(code, Some(1227), "{message}");
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
+
+/// default_session: a column DEFAULT of USER(), CURRENT_USER() or CURRENT_ROLE() is
+/// evaluated by the storage server as Strata's storage account, so the rows would
+/// record `strata@...` for every client: refused (1235), as is adding one by ALTER.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_naming_the_account_is_refused() -> TestResult {
+    let (node, mut c) = common::node_and_conn(1).await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS strata_account_defaults",
+            "CREATE TABLE strata_account_defaults (n INT, u VARCHAR(100) DEFAULT 'x')",
+        ],
+    )
+    .await?;
+    for sql in [
+        "CREATE TABLE strata_account_defaults2 (u VARCHAR(100) DEFAULT user())",
+        "CREATE TABLE strata_account_defaults2 (u VARCHAR(100) DEFAULT current_user())",
+        "CREATE TABLE strata_account_defaults2 (u VARCHAR(100) DEFAULT current_role())",
+        "ALTER TABLE strata_account_defaults ALTER COLUMN u SET DEFAULT user()",
+        "ALTER TABLE strata_account_defaults ADD v TEXT DEFAULT (concat(current_user(), ''))",
+    ] {
+        let (code, message) = error_of(&mut c, sql).await;
+        assert_eq!(code, Some(1235), "{sql}: {message}");
+    }
+    run_all(&mut c, &["DROP TABLE strata_account_defaults"]).await?;
+    drop(c);
+    node.shutdown().await;
+    Ok(())
+}
