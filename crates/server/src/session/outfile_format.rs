@@ -75,6 +75,24 @@ pub(super) struct SelectToFile {
 /// one at its top level; Err(()) when the clause is malformed (MariaDB's parser then
 /// answers), None when there is none.
 pub(super) fn split_select_to_file(sql: &str) -> Option<Result<SelectToFile, ()>> {
+    // Executable comments are code (mariadb-dump --tab writes `/*!50138 CHARACTER SET
+    // binary */`): their markers go, so that the clause can be cut out whole.
+    let opened: String;
+    let sql = if sql.contains("/*") {
+        let mut text = sql.to_string();
+        for t in strata_sql::tokenize(sql).iter().rev() {
+            if matches!(
+                t.kind,
+                TokenKind::ExecCommentStart | TokenKind::ExecCommentEnd
+            ) {
+                text.replace_range(t.span.start..t.span.end, " ");
+            }
+        }
+        opened = text;
+        opened.as_str()
+    } else {
+        sql
+    };
     let tokens: Vec<Token> = code_tokens(sql).collect();
     let first = tokens.first()?;
     if !(first.is_keyword(sql, "SELECT") || first.is_punct(sql, "(")) {
@@ -411,6 +429,12 @@ mod tests {
             .and_then(Result::ok)
             .expect("split");
         assert_eq!(s.target, Target::Dumpfile);
+        let s = split_select_to_file(
+            "SELECT /*!40001 SQL_NO_CACHE */ * INTO OUTFILE '/x' /*!50138 CHARACTER SET binary */ FROM `t`",
+        )
+        .and_then(Result::ok)
+        .expect("split");
+        assert_eq!(s.select, "SELECT   SQL_NO_CACHE   * FROM `t`");
         assert!(split_select_to_file("SELECT a INTO @x FROM t").is_none());
         assert!(split_select_to_file("SELECT (SELECT 1) FROM t").is_none());
         assert!(matches!(

@@ -29,7 +29,7 @@ const WRITE_CHUNK: usize = 64 * 1024;
 /// What a server-side file statement is.
 pub(super) enum FileStatement {
     /// `SELECT ... INTO OUTFILE/DUMPFILE`.
-    SelectToFile(super::outfile_format::SelectToFile),
+    SelectToFile(Box<super::outfile_format::SelectToFile>),
     /// `LOAD DATA INFILE` without LOCAL.
     LoadData,
 }
@@ -45,7 +45,7 @@ pub(super) fn file_statement(
     match kind {
         StatementKind::Select if has(b"outfile") || has(b"dumpfile") => {
             split_select_to_file(sql).map(|r| {
-                r.map(FileStatement::SelectToFile).map_err(|()| {
+                r.map(|s| FileStatement::SelectToFile(Box::new(s))).map_err(|()| {
                     MysqlError::new(
                         (1064, "42000"),
                         "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'INTO'",
