@@ -160,6 +160,8 @@ async fn outfiles_are_mariadbs(nodes: usize) -> TestResult {
         "SELECT s INTO DUMPFILE '{file}' FROM t WHERE id = 2",
         "SELECT s INTO DUMPFILE '{file}' FROM t ORDER BY id",
         "SELECT * INTO OUTFILE '{file}' FROM no_such_table",
+        // What mariadb-dump --tab sends.
+        "SELECT /*!40001 SQL_NO_CACHE */ * INTO OUTFILE '{file}' /*!50138 CHARACTER SET binary */ FIELDS TERMINATED BY ',' FROM `t`",
         "SELECT id, u, d INTO OUTFILE '{file}' CHARACTER SET utf8mb4 FIELDS TERMINATED BY ';' FROM t ORDER BY id",
     ] {
         n += 1;
