@@ -173,11 +173,12 @@ class StorageNode:
 class ComputeNode:
     """`strata serve` over the storage nodes, logical database `test` on all of them."""
 
-    def __init__(self, root, binary, port, storage):
+    def __init__(self, root, binary, port, storage, vardir):
         self.root = root
         self.binary = binary
         self.port = port
         self.storage = storage
+        self.vardir = vardir
         self.proc = None
 
     def config(self):
@@ -194,6 +195,10 @@ admin_addr = "127.0.0.1:0"
 http_addr = "127.0.0.1:0"
 data_dir = "{self.root / 'meta'}"
 storage_globals = "settable"
+# Server-side files as the direct MariaDB has them: its --secure-file-priv, relative
+# names under its data directory (storage node 1's, where the direct run writes).
+secure_file_priv = "{self.vardir}"
+file_base_dir = "{self.storage[0].dir / 'data'}"
 
 [[user]]
 name = "root"
@@ -524,7 +529,7 @@ def main():
         # run's files, and the numbers would be theirs.
         sys.exit(f"compat: port(s) {taken} already in use; choose other ports with --base-port")
     storage = [StorageNode(out_dir, i, args.base_port + i) for i in range(1, args.nodes + 1)]
-    compute = ComputeNode(out_dir, binary, args.base_port, storage)
+    compute = ComputeNode(out_dir, binary, args.base_port, storage, vardir)
 
     def start_all():
         for s in storage:

@@ -312,6 +312,16 @@ pub struct ServerConfig {
     /// (`private`, the default: storage servers may be shared with other applications).
     #[serde(default, skip_serializing_if = "StorageGlobals::is_private")]
     pub storage_globals: StorageGlobals,
+    /// MariaDB's `secure_file_priv` for the compute node's own host: the directory
+    /// under which `SELECT ... INTO OUTFILE/DUMPFILE`, server-side `LOAD DATA INFILE`
+    /// and `LOAD_FILE()` read and write files. None (the default) refuses them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure_file_priv: Option<PathBuf>,
+    /// What relative file names of those statements resolve against, as MariaDB's
+    /// data directory: a bare name is in `<file_base_dir>/<current database>/`. None
+    /// means `secure_file_priv` itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_base_dir: Option<PathBuf>,
 }
 
 /// Who sets the global-only variables of the storage servers (`server.storage_globals`).
@@ -363,6 +373,8 @@ impl Default for ServerConfig {
             new_database_data_nodes: None,
             new_database_rw_split: RwSplit::Off,
             storage_globals: StorageGlobals::Private,
+            secure_file_priv: None,
+            file_base_dir: None,
         }
     }
 }

@@ -89,6 +89,8 @@ pub struct LoadData {
     ignore_span: Option<(usize, usize)>,
     /// Byte offset just after the column list's `(`, or where a list would go.
     list_at: usize,
+    /// Byte offset of the `INFILE` keyword.
+    infile_at: usize,
     /// The statement text.
     sql: String,
 }
@@ -106,6 +108,7 @@ pub fn parse_load_data(sql: &str) -> Result<LoadData, SqlError> {
     p.expect_keyword("DATA")?;
     p.eat_one_of(&["LOW_PRIORITY", "CONCURRENT"]);
     let local = p.eat_keyword("LOCAL");
+    let infile_at = p.peek().map_or(0, |t| t.span.start);
     p.expect_keyword("INFILE")?;
     let file = p.string()?;
     let mut duplicates = match p.eat_one_of(&["REPLACE", "IGNORE"]) {
@@ -249,6 +252,7 @@ pub fn parse_load_data(sql: &str) -> Result<LoadData, SqlError> {
         set_text,
         ignore_span,
         list_at,
+        infile_at,
         sql: sql.to_string(),
     })
 }
@@ -285,6 +289,10 @@ impl LoadData {
         if let Some((start, end)) = self.ignore_span {
             edits.push((start, end, String::new()));
         }
+        if !self.local {
+            // The compute node reads a server-side file itself and sends its rows.
+            edits.push((self.infile_at, self.infile_at, "LOCAL ".into()));
+        }
         if let Some(column) = first_column {
             let text = match &self.targets {
                 Some(list) if list.is_empty() => quote(column),
@@ -309,6 +317,16 @@ impl LoadData {
         }
         out.push_str(&self.sql[pos..]);
         out
+    }
+
+    /// The statement as its LOCAL form (what the session checks a server-side
+    /// `LOAD DATA INFILE` as: the compute node, not a storage host, reads the file).
+    pub fn as_local(&self) -> String {
+        if self.local {
+            return self.sql.clone();
+        }
+        let (head, tail) = self.sql.split_at(self.infile_at.min(self.sql.len()));
+        format!("{head}LOCAL {tail}")
     }
 
     /// Position in a row's fields of each target, by column name (case-insensitive);

@@ -104,7 +104,18 @@ impl Session {
         sql: &str,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        let prepared = self.prepare_load(sql);
+        self.load_data_from(sql, None, more).await
+    }
+
+    /// Runs a `LOAD DATA [LOCAL] INFILE` statement; `host` is the open server-side
+    /// file of a `LOAD DATA INFILE` (None: the client sends its file).
+    pub(super) async fn load_data_from(
+        &mut self,
+        sql: &str,
+        host: Option<std::fs::File>,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let prepared = self.prepare_load(sql, host.is_some());
         let (load, plan) = match prepared {
             Ok(v) => v,
             Err(e) => {
@@ -112,12 +123,23 @@ impl Session {
                 return Ok(Answer::Failed);
             }
         };
-        let atomic = plan.nodes.len() > 1 && self.ctx.xa.xa();
+        // The data nodes load through LOCAL, which turns a duplicate key or (in strict
+        // mode) a bad value into a warning: a server-side load without IGNORE/REPLACE
+        // runs in a transaction and fails as MariaDB's does when one occurs.
+        let checked =
+            host.is_some() && load.duplicates == strata_sql::load_data::Duplicates::Default;
+        let atomic = (plan.nodes.len() > 1 && self.ctx.xa.xa()) || checked;
         let implicit = atomic && self.txn.open.is_none();
         if implicit {
             self.begin_txn(false);
         }
-        let mut result = self.run_load(&load, &plan, atomic && !implicit).await?;
+        let mut source = match host {
+            Some(file) => Source::Host(file),
+            None => Source::Client,
+        };
+        let mut result = self
+            .run_load(&load, &plan, atomic && !implicit, &mut source, checked)
+            .await?;
         if implicit {
             result = match result {
                 Ok(loaded) => self.commit_txn().await.map(|()| loaded),
@@ -161,15 +183,15 @@ impl Session {
     }
 
     /// Parses and plans the statement, refusing what the session cannot run.
-    fn prepare_load(&self, sql: &str) -> Result<(LoadData, LoadPlan), MysqlError> {
+    fn prepare_load(&self, sql: &str, host: bool) -> Result<(LoadData, LoadPlan), MysqlError> {
         let load = parse_load_data(sql).map_err(|e| sql_error(&e))?;
-        if !load.local {
+        if !load.local && !host {
             return Err(MysqlError::new(
                 (1290, "HY000"),
                 "The MariaDB server is running with the --secure-file-priv option so it cannot execute this statement",
             ));
         }
-        if self.client.caps & cap::LOCAL_FILES == 0 {
+        if load.local && self.client.caps & cap::LOCAL_FILES == 0 {
             return Err(MysqlError::new(
                 CAPABILITY_DISABLED,
                 "The used command is not allowed because the MariaDB server or client has disabled the local infile capability",
@@ -182,7 +204,7 @@ impl Session {
             .is_some_and(|m| m.to_ascii_uppercase().contains("NO_BACKSLASH_ESCAPES"));
         if no_backslash_escapes {
             return Err(MysqlError::not_supported(
-                "LOAD DATA LOCAL INFILE under sql_mode NO_BACKSLASH_ESCAPES",
+                "LOAD DATA INFILE under sql_mode NO_BACKSLASH_ESCAPES",
             ));
         }
         let plan = self
@@ -200,6 +222,8 @@ impl Session {
         load: &LoadData,
         plan: &LoadPlan,
         savepoint: bool,
+        source: &mut Source,
+        checked: bool,
     ) -> Result<Result<Loaded, MysqlError>, SessionError> {
         let mut leases = match self.leases_for(&plan.nodes).await {
             Ok(l) => l,
@@ -239,17 +263,28 @@ impl Session {
             observed: 0,
         };
         if failure.is_none() {
-            // Ask the client for the file and take all of it, even after a failure, so
-            // the connection stays in step.
-            self.client.conn.write_with(|buf| {
-                buf.put_u8(LOCAL_INFILE_HEADER);
-                buf.extend_from_slice(load.file.as_bytes());
-            });
-            self.client.conn.flush().await?;
+            if matches!(source, Source::Client) {
+                // Ask the client for the file and take all of it, even after a
+                // failure, so the connection stays in step.
+                self.client.conn.write_with(|buf| {
+                    buf.put_u8(LOCAL_INFILE_HEADER);
+                    buf.extend_from_slice(load.file.as_bytes());
+                });
+                self.client.conn.flush().await?;
+            }
             let max_row = self.ctx.config.server.max_allowed_packet as usize;
             let mut splitter = RowSplitter::new(load.format.clone(), max_row);
             loop {
-                let packet = self.client.conn.read_packet().await?.payload;
+                let packet = match source {
+                    Source::Client => self.client.conn.read_packet().await?.payload,
+                    Source::Host(file) => match read_chunk(file) {
+                        Ok(chunk) => chunk,
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            break;
+                        }
+                    },
+                };
                 let last = packet.is_empty();
                 if failure.is_some() {
                     if last {
@@ -284,6 +319,7 @@ impl Session {
             warnings: 0,
             first_id: transfer.first_id,
         };
+        let mut failed_rows = Vec::new();
         for (i, lease) in leases.iter_mut().enumerate().take(started) {
             let dnid = lease.target().dnid;
             match lease.finish_local_infile().await {
@@ -291,7 +327,11 @@ impl Session {
                 Ok(ok) => {
                     loaded.affected_rows += ok.affected_rows;
                     loaded.warnings = loaded.warnings.saturating_add(ok.warnings);
-                    loaded.counts.add(LoadCounts::parse(&ok.info));
+                    let counts = LoadCounts::parse(&ok.info);
+                    if checked && (counts.skipped > 0 || ok.warnings > 0) {
+                        failed_rows.push(i);
+                    }
+                    loaded.counts.add(counts);
                 }
                 Err(e) => {
                     if !matches!(e, strata_backend::BackendError::Server(_)) {
@@ -299,6 +339,37 @@ impl Session {
                     }
                     failure.get_or_insert(backend_error(dnid, &e));
                 }
+            }
+        }
+        if failure.is_none() && !failed_rows.is_empty() {
+            // Which nodes' warnings MariaDB's own load would have failed on.
+            let mut failing = Vec::new();
+            for &i in &failed_rows {
+                match row_error(&mut leases[i]).await {
+                    Ok(Some(e)) => failing.push((i, e)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        failing.clear();
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some((i, error)) = failing.first().cloned() {
+                let status = format!(
+                    "SHOW TABLE STATUS FROM `{}` LIKE '{}'",
+                    plan.db.replace('`', "``"),
+                    plan.table
+                        .replace('\\', "\\\\")
+                        .replace('\'', "''")
+                        .replace('_', "\\_")
+                        .replace('%', "\\%")
+                );
+                let dnid = leases[i].target().dnid;
+                let status = self.rewrite_schemas_for(&status, Some(dnid));
+                let alone = failing.len() == 1;
+                let whole = leases.len() == 1 || plan.replicated;
+                failure = Some(failed_load(&mut leases[i], &status, error, alone, whole).await);
             }
         }
         if savepoint && failure.is_some() {
@@ -338,6 +409,117 @@ impl Session {
             .observe(&plan.db, &plan.table, value)
             .map_err(|e| sequence_error(&e.to_string()))
     }
+}
+
+/// Where the file's bytes come from.
+pub(super) enum Source {
+    /// The client sends them (`LOAD DATA LOCAL INFILE`).
+    Client,
+    /// A file of the compute node's host (`LOAD DATA INFILE`).
+    Host(std::fs::File),
+}
+
+/// Bytes read from a server-side file at once.
+const HOST_CHUNK: usize = 64 * 1024;
+
+/// The file's next bytes; empty at its end.
+fn read_chunk(file: &mut std::fs::File) -> Result<bytes::Bytes, MysqlError> {
+    use std::io::Read;
+    let mut buf = vec![0u8; HOST_CHUNK];
+    let n = loop {
+        match file.read(&mut buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(MysqlError::new(
+                    (2, "HY000"),
+                    format!(
+                        "Error reading file (Errcode: {})",
+                        e.raw_os_error().unwrap_or(0)
+                    ),
+                ))
+            }
+        }
+    };
+    buf.truncate(n);
+    Ok(bytes::Bytes::from(buf))
+}
+
+/// The error of a server-side load without IGNORE/REPLACE whose data node warned of a
+/// duplicate key or (strict mode) a bad value: MariaDB's own error for that row
+/// (`error`) when the load is rolled back (an InnoDB table) and one data node's rows
+/// are the file's (`whole`; over several, a duplicate key's message holds no row
+/// number) and no other node failed (`alone`); 1235 otherwise (a non-transactional
+/// table keeps the file's other rows).
+async fn failed_load(
+    lease: &mut Lease,
+    status: &str,
+    error: MysqlError,
+    alone: bool,
+    whole: bool,
+) -> MysqlError {
+    let engine = match lease.query_result(status).await {
+        Ok((_, rows)) => rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.get(1).cloned().flatten())
+            .unwrap_or_default(),
+        Err(e) => return backend_error(lease.target().dnid, &e),
+    };
+    if !engine.eq_ignore_ascii_case("InnoDB") {
+        return MysqlError::not_supported(&format!(
+            "LOAD DATA INFILE without IGNORE or REPLACE into a {engine} table whose rows fail (a duplicate key or, in strict mode, a bad value): the data nodes loaded the file's other rows, as with IGNORE"
+        ));
+    }
+    if alone && (whole || error.code == 1062) {
+        return error;
+    }
+    MysqlError::not_supported(
+        "LOAD DATA INFILE without IGNORE or REPLACE whose rows fail on several data nodes (nothing was loaded)",
+    )
+}
+
+/// The error MariaDB's server-side load (no LOCAL, no IGNORE) stops at, among the
+/// warnings of a data node's LOCAL load: a duplicate key, or in strict mode the first
+/// warning. None when the load would not have failed.
+async fn row_error(lease: &mut Lease) -> Result<Option<MysqlError>, MysqlError> {
+    let dnid = lease.target().dnid;
+    // SHOW WARNINGS first: any other statement clears them.
+    let (_, warnings) = lease
+        .query_result("SHOW WARNINGS")
+        .await
+        .map_err(|e| backend_error(dnid, &e))?;
+    let (_, mode) = lease
+        .query_result("SELECT @@SESSION.sql_mode")
+        .await
+        .map_err(|e| backend_error(dnid, &e))?;
+    let mode = mode
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .unwrap_or_default();
+    let strict = mode.contains("STRICT_TRANS_TABLES") || mode.contains("STRICT_ALL_TABLES");
+    let as_error = |row: &Vec<Option<String>>| {
+        let field = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+        let code: u16 = field(1).parse().unwrap_or(codes::UNKNOWN.0);
+        let state = match code {
+            1062 => "23000",
+            1366 | 1292 => "22007",
+            1264 => "22003",
+            1265 | 1406 => "01000",
+            _ => "HY000",
+        };
+        MysqlError {
+            code,
+            state,
+            message: field(2),
+        }
+    };
+    let chosen = warnings.iter().find(|row| {
+        let level = row.first().cloned().flatten().unwrap_or_default();
+        let code = row.get(1).cloned().flatten().unwrap_or_default();
+        code == "1062" || (strict && level != "Note")
+    });
+    Ok(chosen.map(as_error))
 }
 
 fn sequence_error(message: &str) -> MysqlError {

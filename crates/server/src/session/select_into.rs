@@ -165,7 +165,7 @@ impl Session {
     }
 
     /// Keeps `rows` (level, code, message) for SHOW WARNINGS after this statement.
-    async fn keep_diagnostics(&mut self, rows: Vec<(&str, u16, String)>) {
+    pub(super) async fn keep_diagnostics(&mut self, rows: Vec<(&str, u16, String)>) {
         match self.home_result("SHOW WARNINGS LIMIT 0", true).await {
             Ok((columns, _)) => {
                 let rows = rows
@@ -239,7 +239,7 @@ impl Session {
     }
 
     /// Plans the SELECT (with what planning may ask the home node for first).
-    async fn plan_select(&mut self, select: &str) -> Result<Plan, MysqlError> {
+    pub(super) async fn plan_select(&mut self, select: &str) -> Result<Plan, MysqlError> {
         let mut planned = self.plan_only(select, None);
         for _ in 0..3 {
             if planned.is_ok() {
@@ -267,7 +267,7 @@ impl Session {
 }
 
 /// MariaDB's 1287 for INTO after FROM.
-const DEPRECATED: &str = "'<select expression> INTO <destination>;' is deprecated and will be removed in a future release. Please use 'SELECT <select list> INTO <destination> FROM...' instead";
+pub(super) const DEPRECATED: &str = "'<select expression> INTO <destination>;' is deprecated and will be removed in a future release. Please use 'SELECT <select list> INTO <destination> FROM...' instead";
 
 /// A value of a result column as an SQL expression of the type MariaDB gives a user
 /// variable assigned from that column (NULL too keeps the type).
