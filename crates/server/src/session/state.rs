@@ -34,6 +34,8 @@ pub(super) struct SessionState {
     /// after a result set or an error (answered here: the storage connection that
     /// ran the previous statement is not the one a SELECT would go to).
     pub row_count: i64,
+    /// How deep the CALLs the compute node interprets are nested (see `interp`).
+    pub interp_depth: u8,
 }
 
 impl Default for SessionState {
@@ -51,6 +53,7 @@ impl Default for SessionState {
             isolation: strata_sql::IsolationLevel::RepeatableRead,
             last_insert_id: 0,
             row_count: -1,
+            interp_depth: 0,
         }
     }
 }
