@@ -185,6 +185,16 @@ async fn a_dynamic_text_is_checked_as_the_clients_statement() -> TestResult {
             1290,
         ),
         ("CALL p_dyn('XA RECOVER')".to_string(), 1227),
+        // Texts no check of the CALL itself can see.
+        (
+            "CALL p_dyn(CONCAT('SELECT user FROM my', 'sql.us', 'er'))".to_string(),
+            1044,
+        ),
+        (
+            format!("CALL p_dyn(CONCAT('SELECT 1 INTO OUT', 'FILE ''{file}'''))"),
+            1290,
+        ),
+        ("CALL p_dyn(CONCAT('XA REC', 'OVER'))".to_string(), 1227),
     ] {
         let (got, message) = error_of(&mut strata, &sql).await;
         assert_eq!(got, Some(code), "{sql}: {message}");
@@ -202,6 +212,16 @@ async fn a_dynamic_text_is_checked_as_the_clients_statement() -> TestResult {
         .await?;
     let (got, message) = error_of(&mut strata, "CALL p_via()").await;
     assert_eq!(got, Some(1044), "{message}");
+    // The data node's copy does not run by itself (an event, a prepared CALL, a
+    // compound statement would reach it): its definer does not exist there.
+    let prepared = "PREPARE s FROM 'CALL p_dyn(CONCAT(''SELECT user FROM my'', ''sql.user''))'";
+    let (got, message) = error_of(&mut strata, prepared).await;
+    if got.is_none() {
+        let (got, message) = error_of(&mut strata, "EXECUTE s").await;
+        assert_eq!(got, Some(1449), "{message}");
+    } else {
+        assert_eq!(got, Some(1235), "{message}");
+    }
     // Stored functions, triggers and events keep the refusal.
     for sql in [
         "CREATE FUNCTION f_dyn(q TEXT) RETURNS INT BEGIN EXECUTE IMMEDIATE q; RETURN 1; END",

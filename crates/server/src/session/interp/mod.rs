@@ -12,6 +12,7 @@
 
 mod run;
 pub(crate) mod skeleton;
+mod statements;
 mod values;
 
 use std::collections::HashSet;
