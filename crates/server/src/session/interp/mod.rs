@@ -10,6 +10,7 @@
 //! statement of the client's, checked when it exists. Over several data nodes the
 //! CREATE stays refused; what the interpreter cannot run is 1235 at CALL.
 
+mod cursors;
 mod run;
 pub(crate) mod skeleton;
 mod statements;

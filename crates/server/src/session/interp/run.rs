@@ -47,6 +47,8 @@ pub(super) enum Flow {
 pub(super) struct Scope {
     vars: Vec<Var>,
     handlers: Vec<Handler>,
+    /// Its cursors: name, SELECT, and the rows left while open.
+    pub(super) cursors: Vec<super::cursors::Cursor>,
 }
 
 /// One interpreted CALL's state.
@@ -260,6 +262,7 @@ impl Session {
                 scopes: vec![Scope {
                     vars: params,
                     handlers: Vec::new(),
+                    cursors: Vec::new(),
                 }],
                 condition: None,
                 backslashes: !routine.sql_mode.contains("NO_BACKSLASH_ESCAPES"),
@@ -504,6 +507,12 @@ impl Session {
                 },
                 Stmt::Leave(l) => Ok(Flow::Leave(l.clone())),
                 Stmt::Iterate(l) => Ok(Flow::Iterate(l.clone())),
+                Stmt::Open(c) => self.open_cursor(frame, c).await.map(|()| Flow::Next),
+                Stmt::Fetch { cursor, targets } => self
+                    .fetch_cursor(frame, cursor, targets)
+                    .await
+                    .map(|()| Flow::Next),
+                Stmt::Close(c) => frame.close_cursor(c).map(|()| Flow::Next),
                 Stmt::Sql(text) => self.exec_sql(frame, text).await.map(|()| Flow::Next),
             }
         })
@@ -514,6 +523,11 @@ impl Session {
         frame.scopes.push(Scope {
             vars: Vec::new(),
             handlers: b.handlers.clone(),
+            cursors: b
+                .cursors
+                .iter()
+                .map(|(name, select)| super::cursors::Cursor::new(name, select))
+                .collect(),
         });
         let mut flow = Ok(Flow::Next);
         for decl in &b.vars {

@@ -36,6 +36,17 @@ pub(crate) enum Stmt {
     Leave(String),
     /// `ITERATE label`.
     Iterate(String),
+    /// `OPEN cursor`.
+    Open(String),
+    /// `FETCH [[NEXT] FROM] cursor INTO a, b`.
+    Fetch {
+        /// The cursor.
+        cursor: String,
+        /// The locals assigned.
+        targets: Vec<String>,
+    },
+    /// `CLOSE cursor`.
+    Close(String),
     /// Any other statement, as written.
     Sql(String),
 }
@@ -49,6 +60,8 @@ pub(crate) struct Block {
     pub vars: Vec<VarDecl>,
     /// Its handlers.
     pub handlers: Vec<Handler>,
+    /// Its cursors: name and SELECT.
+    pub cursors: Vec<(String, String)>,
     /// Its statements.
     pub body: Vec<Stmt>,
 }
@@ -353,7 +366,34 @@ impl Parser<'_> {
             "FOR" => Err("FOR loops in an interpreted procedure".into()),
             "DECLARE" => Err("DECLARE after a block's first statement".into()),
             "RETURN" => Err("RETURN in a procedure".into()),
-            "OPEN" | "FETCH" | "CLOSE" => Err("cursors in an interpreted procedure".into()),
+            "OPEN" | "CLOSE" => {
+                let name = self.name_at(self.at + 1)?;
+                self.at += 2;
+                Ok(if first == "OPEN" {
+                    Stmt::Open(name)
+                } else {
+                    Stmt::Close(name)
+                })
+            }
+            "FETCH" => {
+                self.at += 1;
+                if self.is(self.at, "NEXT") {
+                    self.at += 1;
+                }
+                if self.is(self.at, "FROM") {
+                    self.at += 1;
+                }
+                let cursor = self.name_at(self.at)?;
+                self.at += 1;
+                self.expect("INTO")?;
+                let mut targets = vec![self.name_at(self.at)?];
+                self.at += 1;
+                while self.punct(self.at, ",") {
+                    targets.push(self.name_at(self.at + 1)?);
+                    self.at += 2;
+                }
+                Ok(Stmt::Fetch { cursor, targets })
+            }
             "RESIGNAL" => Err("RESIGNAL in an interpreted procedure".into()),
             _ if label.is_some() => Err("a label on a statement other than a block or loop".into()),
             _ => {
@@ -365,6 +405,14 @@ impl Parser<'_> {
         }
     }
 
+    fn name_at(&self, i: usize) -> Result<String, Unsupported> {
+        self.toks
+            .get(i)
+            .filter(|t| t.kind.is_ident())
+            .map(|t| ident(t.text(self.src)))
+            .ok_or_else(|| "a cursor statement this parser does not read".to_string())
+    }
+
     fn block(&mut self, label: Option<String>) -> Result<Block, Unsupported> {
         self.expect("BEGIN")?;
         if self.is(self.at, "NOT") && self.is(self.at + 1, "ATOMIC") {
@@ -372,6 +420,7 @@ impl Parser<'_> {
         }
         let mut vars = Vec::new();
         let mut handlers = Vec::new();
+        let mut cursors = Vec::new();
         while self.is(self.at, "DECLARE") {
             self.at += 1;
             match self.word(self.at).as_str() {
@@ -411,7 +460,20 @@ impl Parser<'_> {
                         return Err("DECLARE ... CONDITION in an interpreted procedure".into());
                     }
                     if self.is(self.at, "CURSOR") {
-                        return Err("cursors in an interpreted procedure".into());
+                        if names.len() != 1 || !self.is(self.at + 1, "FOR") {
+                            return Err(
+                                "cursors with parameters in an interpreted procedure".into()
+                            );
+                        }
+                        self.at += 2;
+                        let end = self.scan(&[]);
+                        cursors.push((names.remove(0), self.text(self.at, end)));
+                        self.at = end;
+                        if !self.punct(self.at, ";") {
+                            return Err("a DECLARE this parser does not read".into());
+                        }
+                        self.at += 1;
+                        continue;
                     }
                     let end = self.scan(&["DEFAULT"]);
                     let ty = self.text(self.at, end);
@@ -442,6 +504,7 @@ impl Parser<'_> {
             label,
             vars,
             handlers,
+            cursors,
             body,
         })
     }
@@ -549,7 +612,25 @@ END";
             parse_body("EXECUTE s").expect("one"),
             [Stmt::Sql("EXECUTE s".into())]
         );
-        assert!(parse_body("BEGIN DECLARE c CURSOR FOR SELECT 1; END").is_err());
+        let list = parse_body(
+            "BEGIN DECLARE v INT; DECLARE c CURSOR FOR SELECT a FROM t; OPEN c; FETCH c INTO v; CLOSE c; END",
+        )
+        .expect("cursor");
+        let [Stmt::Block(b)] = list.as_slice() else {
+            panic!("{list:?}")
+        };
+        assert_eq!(
+            b.cursors,
+            [("c".to_string(), "SELECT a FROM t".to_string())]
+        );
+        assert_eq!(
+            b.body[1],
+            Stmt::Fetch {
+                cursor: "c".into(),
+                targets: vec!["v".into()]
+            }
+        );
+        assert!(parse_body("BEGIN DECLARE c CURSOR (a INT) FOR SELECT a; END").is_err());
     }
 
     #[test]
