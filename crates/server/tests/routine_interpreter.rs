@@ -274,3 +274,16 @@ async fn over_several_data_nodes_the_create_stays_refused() -> TestResult {
     assert_eq!(code, Some(1235), "{message}");
     Ok(())
 }
+
+/// A text built from a latin1 value is sent in the client's character set (alias.test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_text_keeps_the_clients_character_set() -> TestResult {
+    let (_node, mut strata, mut reference) = strata_and_reference().await?;
+    same_on_both(&mut strata, &mut reference, &[
+        "SET NAMES latin1",
+        "CREATE PROCEDURE ti(arg TEXT CHARACTER SET latin1) BEGIN SET @stmt=CONCAT('SELECT ''', arg, ''' AS c'); PREPARE stmt FROM @stmt; EXECUTE stmt; SET @stmt=CONCAT('CREATE TABLE t1 AS ', @stmt); PREPARE stmt FROM @stmt; EXECUTE stmt; END",
+        "CALL ti(x'FF32')",
+        "SELECT HEX(@stmt)",
+        "SELECT HEX(c), CHARACTER_MAXIMUM_LENGTH FROM t1, information_schema.COLUMNS WHERE TABLE_NAME = 't1' AND TABLE_SCHEMA = DATABASE()",
+    ]).await
+}

@@ -36,6 +36,10 @@ pub(super) struct SessionState {
     pub row_count: i64,
     /// How deep the CALLs the compute node interprets are nested (see `interp`).
     pub interp_depth: u8,
+    /// The procedures an interpreted CALL read, by (database, lowercased name): kept
+    /// while the outermost interpreted CALL runs (a CALL in a loop reads them once).
+    pub interp_routines:
+        std::collections::HashMap<(String, String), Option<Arc<crate::session::interp::Routine>>>,
 }
 
 impl Default for SessionState {
@@ -54,6 +58,7 @@ impl Default for SessionState {
             last_insert_id: 0,
             row_count: -1,
             interp_depth: 0,
+            interp_routines: std::collections::HashMap::new(),
         }
     }
 }

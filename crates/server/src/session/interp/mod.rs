@@ -17,6 +17,7 @@ mod statements;
 mod values;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{code_tokens, Token, TokenKind};
@@ -360,6 +361,9 @@ impl Session {
         self.state.interp_depth += 1;
         let result = self.run_top_call(&routine, &call.args).await;
         self.state.interp_depth -= 1;
+        if self.state.interp_depth == 0 {
+            self.state.interp_routines.clear();
+        }
         Some(match result {
             Ok(Ok(())) => {
                 self.ok(0, more);
@@ -376,6 +380,31 @@ impl Session {
     /// The procedure `name` of logical database `db` when `db` is over one data node
     /// and the procedure (or one it calls) has dynamic SQL of an expression, or `any`.
     pub(super) async fn load_routine(
+        &mut self,
+        db: &str,
+        name: &str,
+        any: bool,
+    ) -> Result<Option<Arc<Routine>>, MysqlError> {
+        // Inside an interpreted CALL the procedures read stay as read (DDL in a body
+        // that redefines a running procedure's callees is not seen).
+        let key = (
+            db.to_string(),
+            format!("{}{}", u8::from(any), name.to_lowercase()),
+        );
+        let inside = self.state.interp_depth > 0;
+        if inside {
+            if let Some(r) = self.state.interp_routines.get(&key) {
+                return Ok(r.clone());
+            }
+        }
+        let r = self.read_routine(db, name, any).await?.map(Arc::new);
+        if inside {
+            self.state.interp_routines.insert(key, r.clone());
+        }
+        Ok(r)
+    }
+
+    async fn read_routine(
         &mut self,
         db: &str,
         name: &str,

@@ -58,6 +58,8 @@ pub(super) struct Frame {
     pub(super) condition: Option<MysqlError>,
     /// Backslashes escape in string literals (no NO_BACKSLASH_ESCAPES).
     pub(super) backslashes: bool,
+    /// The session's character_set_client, which dynamic texts are sent in.
+    pub(super) client_charset: String,
 }
 
 impl Frame {
@@ -162,6 +164,7 @@ impl Session {
             scopes: Vec::new(),
             condition: None,
             backslashes: true,
+            client_charset: "utf8mb4".into(),
         };
         for (i, p) in routine.params.iter().enumerate() {
             let is_var = args.get(i).is_some_and(|a| {
@@ -266,6 +269,15 @@ impl Session {
                 }],
                 condition: None,
                 backslashes: !routine.sql_mode.contains("NO_BACKSLASH_ESCAPES"),
+                client_charset: if !charset.is_empty()
+                    && charset
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
+                    charset.clone()
+                } else {
+                    "utf8mb4".into()
+                },
             };
             let ran = self.run_routine(&mut frame, &body).await;
             if switch {
@@ -309,8 +321,15 @@ impl Session {
     /// Runs `text` as the client's own statement, its result sets relayed and its
     /// closing OK or ERR taken back (the CALL ends with its own).
     pub(super) async fn as_client(&mut self, text: &str) -> Result<(), Fail> {
+        self.as_client_bytes(text.as_bytes()).await
+    }
+
+    /// [`Session::as_client`] of a text in the client's character set (checked as its
+    /// UTF-8 reading, as a COM_QUERY of those bytes is).
+    pub(super) async fn as_client_bytes(&mut self, raw: &[u8]) -> Result<(), Fail> {
+        let text = String::from_utf8_lossy(raw);
         let mark = self.client.conn.write_mark();
-        let answer = Box::pin(self.audited(text, text.as_bytes(), true))
+        let answer = Box::pin(self.audited(&text, raw, true))
             .await
             .map_err(Fail::Fatal)?;
         let last = self

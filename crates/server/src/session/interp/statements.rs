@@ -141,25 +141,34 @@ impl Session {
             // MariaDB's 1970 for a subquery, as the session gives it.
             return self.opaque(frame, text, locals).await;
         }
+        // The text in the client's character set: what the data node reads the
+        // statement's bytes as.
+        let charset = frame.client_charset.clone();
         let (_, row) = self
             .eval_row(
                 frame,
                 "",
-                &[format!("HEX(CONVERT(({expr}) USING utf8mb4))")],
+                &[format!("HEX(CONVERT(({expr}) USING {charset}))")],
             )
             .await?;
         let Some(hex) = row.into_iter().next().flatten() else {
             return Err(Fail::Sql(MysqlError::parse("NULL", 1)));
         };
-        let dynamic = values::unhex(&hex)
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| {
-                Fail::Sql(MysqlError::new(
-                    codes::UNKNOWN,
-                    "dynamic SQL text is not UTF-8",
-                ))
-            })?;
-        let mut statement = format!("{head} {}", quote(&dynamic, frame.backslashes));
+        let dynamic = values::unhex(&hex).ok_or_else(|| {
+            Fail::Sql(MysqlError::new(
+                codes::UNKNOWN,
+                "a data node sent a text as bad hexadecimal digits",
+            ))
+        })?;
+        let mut statement = format!("{head} '").into_bytes();
+        for &b in &dynamic {
+            match b {
+                b'\'' => statement.extend_from_slice(b"''"),
+                b'\\' if frame.backslashes => statement.extend_from_slice(b"\\\\"),
+                b => statement.push(b),
+            }
+        }
+        statement.push(b'\'');
         if let Some(u) = using {
             let mut args = Vec::new();
             for a in split_commas(text, toks, u + 1) {
@@ -169,9 +178,9 @@ impl Session {
                     a
                 });
             }
-            statement.push_str(&format!(" USING {}", args.join(", ")));
+            statement.extend_from_slice(format!(" USING {}", args.join(", ")).as_bytes());
         }
-        self.as_client(&statement).await
+        self.as_client_bytes(&statement).await
     }
 
     /// `SELECT ... INTO` locals: run in a block that reads them back (no row: NOT FOUND,
