@@ -67,12 +67,13 @@ impl Session {
                     return self.select_into_locals(frame, text, &targets).await;
                 }
             }
-            "EXECUTE" if second == "IMMEDIATE" => {
-                if toks.get(2).is_some_and(|t| t.kind != TokenKind::String) {
-                    return self
-                        .dynamic(frame, text, &toks, 2, "EXECUTE IMMEDIATE", &locals)
-                        .await;
-                }
+            "EXECUTE"
+                if second == "IMMEDIATE"
+                    && toks.get(2).is_some_and(|t| t.kind != TokenKind::String) =>
+            {
+                return self
+                    .dynamic(frame, text, &toks, 2, "EXECUTE IMMEDIATE", &locals)
+                    .await;
             }
             "PREPARE" => {
                 let from = (1..toks.len().min(5)).find(|&j| toks[j].is_keyword(text, "FROM"));

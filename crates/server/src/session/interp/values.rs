@@ -103,7 +103,7 @@ fn is_string(def: &ColumnDef) -> bool {
 
 /// Hexadecimal digits as bytes.
 pub(crate) fn unhex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
