@@ -142,18 +142,35 @@ impl Session {
             // MariaDB's 1970 for a subquery, as the session gives it.
             return self.opaque(frame, text, locals).await;
         }
-        // The text in the client's character set: what the data node reads the
-        // statement's bytes as.
+        // The text in the client's character set, what the data node reads the
+        // statement's bytes as (a binary string's bytes as they are, as MariaDB takes
+        // them).
         let charset = frame.client_charset.clone();
         let (_, row) = self
             .eval_row(
                 frame,
                 "",
-                &[format!("HEX(CONVERT(({expr}) USING {charset}))")],
+                &[format!("HEX({expr})"), format!("CHARSET({expr})")],
             )
             .await?;
-        let Some(hex) = row.into_iter().next().flatten() else {
-            return Err(Fail::Sql(MysqlError::parse("NULL", 1)));
+        let (hex, of) = match row.as_slice() {
+            [Some(hex), of] => (hex.clone(), of.clone().unwrap_or_default()),
+            _ => return Err(Fail::Sql(MysqlError::parse("NULL", 1))),
+        };
+        let hex = if of == "binary" || of == charset {
+            hex
+        } else {
+            let (_, row) = self
+                .eval_row(
+                    frame,
+                    "",
+                    &[format!("HEX(CONVERT(({expr}) USING {charset}))")],
+                )
+                .await?;
+            row.into_iter()
+                .next()
+                .flatten()
+                .ok_or_else(|| Fail::Sql(MysqlError::parse("NULL", 1)))?
         };
         let dynamic = values::unhex(&hex).ok_or_else(|| {
             Fail::Sql(MysqlError::new(
