@@ -237,6 +237,17 @@ async fn a_dynamic_text_is_checked_as_the_clients_statement() -> TestResult {
     } else {
         assert_eq!(got, Some(1235), "{message}");
     }
+    // The client sees its own definer, not the data node's.
+    let row: Option<mysql_async::Row> = strata.query_first("SHOW CREATE PROCEDURE p_dyn").await?;
+    let text: String = row.and_then(|r| r.get(2)).unwrap_or_default();
+    assert!(!text.contains("strata_interpreted"), "{text}");
+    let definers: Vec<String> = strata
+        .query("SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_NAME = 'p_dyn'")
+        .await?;
+    assert!(
+        definers.iter().all(|d| !d.contains("strata_interpreted")),
+        "{definers:?}"
+    );
     // Stored functions, triggers and events keep the refusal.
     for sql in [
         "CREATE FUNCTION f_dyn(q TEXT) RETURNS INT BEGIN EXECUTE IMMEDIATE q; RETURN 1; END",
