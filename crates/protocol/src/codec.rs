@@ -61,6 +61,13 @@ fn frame_payload_len(header: &[u8]) -> usize {
     header[0] as usize | (header[1] as usize) << 8 | (header[2] as usize) << 16
 }
 
+/// A position in a connection's output (see [`PacketConn::write_mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteMark {
+    buffered: usize,
+    flushed: u64,
+}
+
 /// A framed MySQL connection over a stream `S` with sequence-id bookkeeping.
 pub struct PacketConn<S> {
     stream: S,
@@ -337,6 +344,51 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         if let Some(payload) = self.wbuf.get_mut(start + 4..) {
             patch(payload);
         }
+    }
+
+    /// Where the next packet written starts (see [`PacketConn::take_back_last`]).
+    pub fn write_mark(&self) -> WriteMark {
+        WriteMark {
+            buffered: self.wbuf.len(),
+            flushed: self.written_total,
+        }
+    }
+
+    /// Takes back the last packet written since `mark` when it is still buffered, a
+    /// single frame, and `take` accepts its payload: the payload, with the sequence id
+    /// set back to the one it carried. A reply relayed into a larger one (a statement
+    /// of a procedure the compute node runs) thus loses its closing OK or ERR.
+    pub fn take_back_last(
+        &mut self,
+        mark: WriteMark,
+        take: impl FnOnce(&[u8]) -> bool,
+    ) -> Option<Vec<u8>> {
+        // A flush since the mark leaves the buffer starting at a packet boundary.
+        let mut pos = if self.written_total == mark.flushed {
+            mark.buffered
+        } else {
+            0
+        };
+        let mut last = None;
+        let mut prev_full = false;
+        while pos + 4 <= self.wbuf.len() {
+            let h = &self.wbuf[pos..pos + 4];
+            let len = frame_payload_len(h);
+            last = (!prev_full).then_some(pos);
+            prev_full = len == MAX_FRAME_PAYLOAD;
+            pos += 4 + len;
+        }
+        let last = last?;
+        if pos != self.wbuf.len() || prev_full {
+            return None;
+        }
+        let payload = self.wbuf[last + 4..].to_vec();
+        if !take(&payload) {
+            return None;
+        }
+        self.seq = self.wbuf[last + 3];
+        self.wbuf.truncate(last);
+        Some(payload)
     }
 
     /// Bytes waiting in the write buffer.

@@ -23,7 +23,7 @@ pub mod tls;
 pub mod wire;
 
 pub use auth::{authenticate, AuthError, AuthPlugin, Authenticated, Credential, FastAuthCache};
-pub use codec::{Frame, Packet, PacketConn};
+pub use codec::{Frame, Packet, PacketConn, WriteMark};
 pub use command::{Command, MalformedCommand, ParamValue, StmtExecute};
 pub use error::{codes, MysqlError};
 pub use handshake::{client_connect, ClientAuthError, ServerInfo};

@@ -1,9 +1,10 @@
-//! Dynamic SQL inside stored procedures and events, and the state a CALL leaves on its
+//! Dynamic SQL inside stored functions and events, and the state a CALL leaves on its
 //! storage connection, through a real client on one data node. `EXECUTE IMMEDIATE
-//! <expression>` and `PREPARE s FROM <expression or @var>` in a body stay refused
-//! (1235): the text is known only when the storage node runs it, and no account the
-//! storage server offers confines it (see docs/security.md, "Dynamic SQL inside a
-//! routine"). A CALL may change the connection's session variables, user variables
+//! <expression>` and `PREPARE s FROM <expression or @var>` in a function or event body
+//! stay refused (1235): the text is known only when the storage node runs it, and no
+//! account the storage server offers confines it (see docs/security.md, "Dynamic SQL
+//! inside a routine"); procedures with it are run by the compute node
+//! (`routine_interpreter.rs`). A CALL may change the connection's session variables, user variables
 //! and temporary tables from inside its body: the session keeps that connection and
 //! resets it before the pool lends it to another session.
 
@@ -18,9 +19,8 @@ async fn dynamic_sql_built_inside_a_routine_is_refused() -> TestResult {
     let node = ComputeNode::on_shared_storage(1).await?;
     let mut c = node.connect(Some("test")).await?;
     for sql in [
-        "CREATE PROCEDURE dq_p(q TEXT) BEGIN EXECUTE IMMEDIATE q; END",
-        "CREATE PROCEDURE dq_p(a INT) BEGIN EXECUTE IMMEDIATE CONCAT('SELECT ', a); END",
-        "CREATE PROCEDURE dq_p() BEGIN SET @s = 'SELECT 1'; PREPARE s FROM @s; EXECUTE s; END",
+        "CREATE FUNCTION dq_f(q TEXT) RETURNS INT BEGIN EXECUTE IMMEDIATE q; RETURN 1; END",
+        "BEGIN NOT ATOMIC DECLARE q TEXT DEFAULT 'SELECT 1'; EXECUTE IMMEDIATE q; END",
         "CREATE EVENT dq_e ON SCHEDULE EVERY 1 DAY DO EXECUTE IMMEDIATE CONCAT('SELECT ', 1)",
     ] {
         let (code, msg) = error_of(&mut c, sql).await;

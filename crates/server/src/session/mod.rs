@@ -55,6 +55,7 @@ mod handler;
 pub(crate) mod handshake;
 mod identity;
 mod information_schema_spread;
+mod interp;
 mod isolation;
 mod key_values;
 mod kill_user;

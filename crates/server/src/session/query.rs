@@ -263,6 +263,39 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        // A procedure the compute node runs is kept on the data node under a definer
+        // that cannot run it there.
+        let fenced;
+        let (sql, raw) = match kind {
+            StatementKind::Create => match self.check_create_procedure(sql) {
+                Ok(Some(text)) => {
+                    fenced = text;
+                    let outer = self.statement.variables.as_deref().unwrap_or("");
+                    self.statement.variables =
+                        Some(format!("{outer}{}", super::interp::FENCE_NOTES).into());
+                    (fenced.as_str(), fenced.as_bytes())
+                }
+                Ok(None) => (sql, raw),
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            },
+            StatementKind::Alter => match self.check_alter_procedure(sql).await {
+                Ok(()) => (sql, raw),
+                Err(e) => {
+                    self.err(&e);
+                    return Ok(Answer::Failed);
+                }
+            },
+            _ => (sql, raw),
+        };
+        // A procedure with dynamic SQL runs here, statement by statement (see `interp`).
+        if kind == StatementKind::Call {
+            if let Some(done) = self.interpreted_call(sql, more).await {
+                return done;
+            }
+        }
         if let Some(done) = self.execute_show(sql, kind, dynamic.as_deref(), more).await {
             return done;
         }

@@ -259,7 +259,7 @@ impl Session {
 
     /// Runs `set` (`SET @a = ...`) on the session's home connection, which keeps the
     /// variables for the statements that read them.
-    async fn assign_user_vars(&mut self, set: &str) -> Result<(), MysqlError> {
+    pub(super) async fn assign_user_vars(&mut self, set: &str) -> Result<(), MysqlError> {
         self.statement.reads_user_vars = true;
         self.note_connection_state(super::connection_state::ConnectionState::UserVariables);
         self.home_result(set, false).await.map(|_| ())
@@ -271,7 +271,7 @@ pub(super) const DEPRECATED: &str = "'<select expression> INTO <destination>;' i
 
 /// A value of a result column as an SQL expression of the type MariaDB gives a user
 /// variable assigned from that column (NULL too keeps the type).
-fn value_literal(def: &ColumnDef, value: Option<&[u8]>) -> Result<String, MysqlError> {
+pub(super) fn value_literal(def: &ColumnDef, value: Option<&[u8]>) -> Result<String, MysqlError> {
     let refuse = |what: &str| {
         Err(MysqlError::not_supported(&format!(
             "SELECT ... INTO a user variable of a {what} value across data nodes (column '{}'); CAST it in the SELECT",
@@ -399,7 +399,7 @@ fn zero_date(v: &str) -> bool {
 }
 
 /// Bytes as upper-case hexadecimal digits.
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 

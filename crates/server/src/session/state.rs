@@ -34,6 +34,12 @@ pub(super) struct SessionState {
     /// after a result set or an error (answered here: the storage connection that
     /// ran the previous statement is not the one a SELECT would go to).
     pub row_count: i64,
+    /// How deep the CALLs the compute node interprets are nested (see `interp`).
+    pub interp_depth: u8,
+    /// The procedures an interpreted CALL read, by (database, lowercased name): kept
+    /// while the outermost interpreted CALL runs (a CALL in a loop reads them once).
+    pub interp_routines:
+        std::collections::HashMap<(String, String), Option<Arc<crate::session::interp::Routine>>>,
 }
 
 impl Default for SessionState {
@@ -51,6 +57,8 @@ impl Default for SessionState {
             isolation: strata_sql::IsolationLevel::RepeatableRead,
             last_insert_id: 0,
             row_count: -1,
+            interp_depth: 0,
+            interp_routines: std::collections::HashMap::new(),
         }
     }
 }
