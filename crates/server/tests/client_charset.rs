@@ -51,3 +51,24 @@ async fn a_latin1_client_is_read_as_latin1_on_the_storage_node() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_statement_runs_its_inner_statement_from_the_clients_bytes() -> TestResult {
+    // cast.test: `SET STATEMENT ... FOR CREATE TABLE ... SELECT _koi8r'...'` under SET
+    // NAMES binary stored U+FFFD where the client sent koi8r bytes.
+    let node = ComputeNode::on_shared_storage(1).await?;
+    let addr = node.service_addr();
+    let mut sql = b"SET NAMES binary;\n\
+        SET STATEMENT sql_mode = 'NO_ENGINE_SUBSTITUTION' FOR \
+        CREATE TABLE ss1 SELECT CAST(_koi8r'"
+        .to_vec();
+    sql.extend_from_slice(&[0xC6, 0xC7]); // two Cyrillic letters in koi8r
+    sql.extend_from_slice(
+        b"' AS NCHAR) AS c1;\nSELECT HEX(c1), CHAR_LENGTH(c1) FROM ss1;\nDROP TABLE ss1;\n",
+    );
+    let out = tokio::task::spawn_blocking(move || mariadb_cli(addr, "latin1", &sql)).await??;
+    // MariaDB: koi8r C6 C7 is U+0444 U+0433, utf8mb3 D184 D0B3.
+    assert_eq!(out.trim(), "D184D0B3\t2", "{out}");
+    node.shutdown().await;
+    Ok(())
+}

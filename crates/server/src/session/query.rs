@@ -154,7 +154,7 @@ impl Session {
             return Ok(Answer::Failed);
         }
         if kind == StatementKind::Set && strata_sql::is_set_statement(sql) {
-            return self.set_statement_for(sql, more).await;
+            return self.set_statement_for(sql, raw, more).await;
         }
         if strata_sql::guard::is_account_statement(sql, kind) {
             if let Err(e) = self.pass_read_lock(sql, kind, None).await {

@@ -54,7 +54,7 @@ impl Session {
 /// `bytes` with every byte of an invalid UTF-8 sequence replaced by `?`: the same
 /// length, so a statement split of it is at the same offsets as in `bytes` (`?` opens
 /// no quote or comment).
-fn utf8_placeholders(bytes: &[u8]) -> String {
+pub(super) fn utf8_placeholders(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     let mut rest = bytes;
     while !rest.is_empty() {

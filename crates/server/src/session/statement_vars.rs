@@ -20,10 +20,12 @@ use super::query::sql_error;
 use super::{Answer, Session, SessionError};
 
 impl Session {
-    /// Runs `SET STATEMENT ... FOR inner` (`sql`); nested ones add their assignments.
+    /// Runs `SET STATEMENT ... FOR inner` (`sql`, the client's bytes `raw`); nested ones
+    /// add their assignments.
     pub(super) async fn set_statement_for(
         &mut self,
         sql: &str,
+        raw: &[u8],
         more: bool,
     ) -> Result<Answer, SessionError> {
         let parsed = match strata_sql::parse_set_statement(sql) {
@@ -49,7 +51,20 @@ impl Session {
         .into();
         let outer = self.statement.variables.replace(prefix);
         let inner = parsed.inner;
-        let out = Box::pin(self.statement(inner, inner.as_bytes(), more)).await;
+        // Bytes that are not UTF-8 are U+FFFD in `sql`: the inner statement must run
+        // from the client's own bytes (found at the same offset of a text of the same
+        // length), or a binary literal would reach the data node changed.
+        let out = if sql.as_bytes() == raw {
+            Box::pin(self.statement(inner, inner.as_bytes(), more)).await
+        } else {
+            let mapped = super::raw_text::utf8_placeholders(raw);
+            let start = strata_sql::parse_set_statement(&mapped)
+                .ok()
+                .map(|p| (p.inner.as_ptr() as usize).saturating_sub(mapped.as_ptr() as usize));
+            let inner_raw = start.and_then(|s| raw.get(s..)).unwrap_or(inner.as_bytes());
+            let inner_text = String::from_utf8_lossy(inner_raw).into_owned();
+            Box::pin(self.statement(&inner_text, inner_raw, more)).await
+        };
         self.statement.variables = outer;
         out
     }
