@@ -186,7 +186,7 @@ def main():
 
     compat.STORAGE_ARGS = STORAGE_ARGS
     storage = [compat.StorageNode(out, i, args.base_port + i) for i in range(1, args.nodes + 1)]
-    compute = compat.ComputeNode(out, binary, args.base_port, storage)
+    compute = compat.ComputeNode(out, binary, args.base_port, storage, out / "var")
 
     stop_all = compat.stop_on_signal(compute, storage)
     started = time.time()
