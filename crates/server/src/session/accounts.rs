@@ -156,13 +156,7 @@ impl Session {
         };
         let have = self.identity.account.table_privileges(db, table);
         if have.intersect(PrivSet::all(Level::Table)).is_empty() {
-            return Err(account_error(&AccountError::TableAccessDenied {
-                command: command.to_string(),
-                user: self.identity.user.clone(),
-                host: client_host(&self.identity.entry.host).to_string(),
-                db: db.to_string(),
-                table: table.to_string(),
-            }));
+            return Err(self.table_denied(command, db, table));
         }
         Ok(())
     }
@@ -197,16 +191,7 @@ impl Session {
             return Ok(());
         }
         match strata_planner::first_column_read(sql) {
-            Some(column) => Err(MysqlError {
-                code: 1143,
-                state: "42000",
-                message: format!(
-                    "SELECT command denied to user '{}'@'{}' for column '{column}' in table '{}'",
-                    self.identity.user,
-                    client_host(&self.identity.entry.host),
-                    target.name
-                ),
-            }),
+            Some(column) => Err(self.column_denied(&column, &target.name)),
             None => Ok(()),
         }
     }
@@ -227,16 +212,35 @@ impl Session {
             (Privilege::ShowView, "SHOW VIEW"),
         ] {
             if !have.contains(PrivSet::of(privilege)) {
-                return Err(account_error(&AccountError::TableAccessDenied {
-                    command: command.to_string(),
-                    user: self.identity.user.clone(),
-                    host: client_host(&self.identity.entry.host).to_string(),
-                    db: db.to_string(),
-                    table: view.to_string(),
-                }));
+                return Err(self.table_denied(command, db, view));
             }
         }
         Ok(())
+    }
+
+    /// MariaDB's 1142 for this account: `command` (one privilege or a list) on `db.table`.
+    fn table_denied(&self, command: impl Into<String>, db: &str, table: &str) -> MysqlError {
+        account_error(&AccountError::TableAccessDenied {
+            command: command.into(),
+            user: self.identity.user.clone(),
+            host: client_host(&self.identity.entry.host).to_string(),
+            db: db.to_string(),
+            table: table.to_string(),
+        })
+    }
+
+    /// MariaDB's 1143 for this account: SELECT of `column` of `table` (as the
+    /// statement names it).
+    fn column_denied(&self, column: &str, table: &str) -> MysqlError {
+        MysqlError {
+            code: COLUMN_ACCESS_DENIED,
+            state: "42000",
+            message: format!(
+                "SELECT command denied to user '{}'@'{}' for column '{column}' in table '{table}'",
+                self.identity.user,
+                client_host(&self.identity.entry.host),
+            ),
+        }
     }
 
     /// True when the account holds `privilege` on `*.*`.
@@ -358,13 +362,7 @@ impl Session {
                     None if need.is_empty() && kind == K::Other => "CHECK TABLE".to_string(),
                     _ => command_name(missing),
                 };
-                return Err(account_error(&AccountError::TableAccessDenied {
-                    command,
-                    user: self.identity.user.clone(),
-                    host: client_host(&self.identity.entry.host).to_string(),
-                    db: db.to_string(),
-                    table: r.name.clone(),
-                }));
+                return Err(self.table_denied(command, db, &r.name));
             }
         }
         // One table: its reads in MariaDB's order; several: each table's first read.
@@ -418,13 +416,7 @@ impl Session {
                 .table_privileges(db, &table.name)
                 .is_empty()
             {
-                return Err(account_error(&AccountError::TableAccessDenied {
-                    command: "SELECT".to_string(),
-                    user: self.identity.user.clone(),
-                    host: client_host(&self.identity.entry.host).to_string(),
-                    db: db.to_string(),
-                    table: table.name.clone(),
-                }));
+                return Err(self.table_denied("SELECT", db, &table.name));
             }
         }
         Ok(())
@@ -452,17 +444,7 @@ impl Session {
                 continue;
             }
             if let Some(read) = reads.first_read_of(table) {
-                return Err(MysqlError {
-                    code: COLUMN_ACCESS_DENIED,
-                    state: "42000",
-                    message: format!(
-                        "SELECT command denied to user '{}'@'{}' for column '{}' in table '{}'",
-                        self.identity.user,
-                        client_host(&self.identity.entry.host),
-                        read.column,
-                        table.name
-                    ),
-                });
+                return Err(self.column_denied(&read.column, &table.name));
             }
         }
         Ok(())
