@@ -314,6 +314,16 @@ impl Session {
         }
     }
 
+    /// The data nodes whose pinned connection holds an open transaction.
+    pub(super) fn nodes_in_transaction(&self) -> Vec<DataNodeId> {
+        self.backends
+            .pinned
+            .iter()
+            .filter(|l| l.in_transaction())
+            .map(|l| l.target().dnid)
+            .collect()
+    }
+
     /// COMMIT / ROLLBACK / SAVEPOINT ... when the transaction spans several data nodes:
     /// the statement runs on every enlisted node (best effort until XA commits land).
     /// `NotMine` when at most one node is enlisted (the caller forwards as usual).

@@ -276,14 +276,7 @@ impl Session {
         if self.txn.open.is_some() {
             return self.commit_txn().await;
         }
-        let nodes: Vec<_> = self
-            .backends
-            .pinned
-            .iter()
-            .filter(|l| l.in_transaction())
-            .map(|l| l.target().dnid)
-            .collect();
-        for dnid in nodes {
+        for dnid in self.nodes_in_transaction() {
             self.node_result(dnid, None, "COMMIT").await?;
         }
         self.txn.wrote = false;

@@ -204,14 +204,7 @@ impl Session {
         if self.txn.open.is_some() {
             self.rollback_txn().await;
         } else {
-            let nodes: Vec<_> = self
-                .backends
-                .pinned
-                .iter()
-                .filter(|l| l.in_transaction())
-                .map(|l| l.target().dnid)
-                .collect();
-            for dnid in nodes {
+            for dnid in self.nodes_in_transaction() {
                 if let Err(e) = self.node_result(dnid, None, "ROLLBACK").await {
                     tracing::warn!(dnid = dnid.get(), error = %e.message, "rollback of a transaction read_only refused to commit failed");
                 }
