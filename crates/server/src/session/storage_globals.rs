@@ -139,15 +139,7 @@ impl Session {
         if is_default {
             return Ok(Some((name.to_string(), None)));
         }
-        let (_, rows) = self
-            .home_result(&format!("SELECT @@global.{name}"), false)
-            .await?;
-        let text = rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .flatten()
-            .unwrap_or_default();
+        let text = self.home_global(name).await?;
         Ok(Some((
             name.to_string(),
             Some(GlobalValue {
@@ -156,6 +148,19 @@ impl Session {
                 numeric: false,
             }),
         )))
+    }
+
+    /// The home storage server's global value of `name`, as text ("" for NULL).
+    async fn home_global(&mut self, name: &str) -> Result<String, MysqlError> {
+        let (_, rows) = self
+            .home_result(&format!("SELECT @@global.{name}"), false)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten()
+            .unwrap_or_default())
     }
 
     /// Runs `SET GLOBAL name = literal` on every data node's primary, in DNID order,
@@ -193,15 +198,7 @@ impl Session {
                 pool.renew();
             }
         }
-        let (_, rows) = self
-            .home_result("SELECT @@global.max_allowed_packet", false)
-            .await?;
-        let text = rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .flatten()
-            .unwrap_or_default();
+        let text = self.home_global(NAME).await?;
         // Bytes as the storage server rounded them (a multiple of 1024).
         let value = text.parse::<u64>().ok().map(|bytes| GlobalValue {
             text: bytes.to_string(),
