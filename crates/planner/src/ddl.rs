@@ -120,6 +120,7 @@ pub(crate) fn plan_ddl_statement(
     let plain = |plan| Planned {
         plan,
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: Vec::new(),
         notes: Vec::new(),
     };
@@ -172,6 +173,7 @@ pub(crate) fn plan_ddl_statement(
             Ok(Planned {
                 plan: guard::guarded_fan_out(&table, text, &new_keys, undo),
                 insert_id: None,
+                strata_numbers: false,
                 catalog_changes: changes,
                 notes: Vec::new(),
             })
@@ -260,6 +262,7 @@ fn index_ddl(table: &crate::scope::TableRef, text: String, new_keys: &[guard::Ne
     Planned {
         plan: guard::guarded_fan_out(table, text, new_keys, DdlUndo::Definition),
         insert_id: None,
+        strata_numbers: false,
         catalog_changes,
         notes: Vec::new(),
     }
@@ -365,6 +368,7 @@ fn plan_drop_tables(
     Ok(Planned {
         plan: parts_plan(parts),
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: changes,
         notes: Vec::new(),
     })
@@ -445,6 +449,7 @@ pub(crate) fn plan_create(
             return Ok(Planned {
                 plan: fan_out(&placement.nodes(), create_sql, WriteKind::DdlFanOut),
                 insert_id: None,
+                strata_numbers: false,
                 catalog_changes: Vec::new(),
                 notes: Vec::new(),
             });
@@ -630,6 +635,7 @@ pub(crate) fn plan_create(
     Ok(Planned {
         plan,
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: changes,
         notes,
     })

@@ -216,6 +216,7 @@ pub(crate) fn plan_insert(
     Ok(Planned {
         plan,
         insert_id,
+        strata_numbers: table.info.auto_increment_column.is_some(),
         catalog_changes: Vec::new(),
         notes: Vec::new(),
     })
@@ -225,6 +226,7 @@ fn planned(plan: Plan) -> Planned {
     Planned {
         plan,
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: Vec::new(),
         notes: Vec::new(),
     }

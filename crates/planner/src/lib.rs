@@ -101,6 +101,9 @@ pub struct Planned {
     /// LAST_INSERT_ID(). None when the statement generated no value (the data nodes'
     /// OK packets then report explicit values as MySQL does).
     pub insert_id: Option<u64>,
+    /// It writes a table whose AUTO_INCREMENT values Strata's global sequence gives:
+    /// the data nodes generate none, and their OK packets' ids are explicit values.
+    pub strata_numbers: bool,
     /// Catalog changes to apply once the plan succeeded (DDL).
     pub catalog_changes: Vec<CatalogChange>,
     /// What the planner decided differently from what the statement suggests, for the
@@ -113,6 +116,7 @@ impl Planned {
         Planned {
             plan,
             insert_id: None,
+            strata_numbers: false,
             catalog_changes: Vec::new(),
             notes: Vec::new(),
         }

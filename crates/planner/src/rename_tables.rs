@@ -78,6 +78,7 @@ pub(crate) fn plan_rename_tables(
     Ok(Planned {
         plan: parts_plan(parts),
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: changes,
         notes: Vec::new(),
     })

@@ -438,6 +438,27 @@ async fn last_insert_id_inside_a_statement_is_the_sessions() -> TestResult {
         ],
     )
     .await?;
+    // A vertical table's values are its data node's own, and so is telling an
+    // explicit value (which the OK packet reports too) from a generated one.
+    let vertical = [(
+        "lv",
+        "id INT AUTO_INCREMENT PRIMARY KEY, b INT",
+        "SHARD BY VERTICAL ON DATANODE '2'",
+    )];
+    create_on_both(&mut strata, &mut reference, &vertical, &[]).await?;
+    same_answers(
+        &mut reference,
+        &mut strata,
+        &[
+            ("INSERT INTO lv (b) VALUES (1)", false),
+            ("SELECT LAST_INSERT_ID()", true),
+            ("INSERT INTO lv VALUES (50, 2)", false),
+            ("SELECT LAST_INSERT_ID()", true),
+            ("INSERT INTO lv VALUES (60, 3), (NULL, 4)", false),
+            ("SELECT LAST_INSERT_ID(), @@last_insert_id", true),
+        ],
+    )
+    .await?;
     // Set by a SELECT the data nodes run, it would be each node's own.
     let set = strata.query_drop("SELECT LAST_INSERT_ID(42)").await;
     assert!(

@@ -825,8 +825,8 @@ pub use show::{
     show_prepared_by_session, BinlogShow,
 };
 pub use variables::{
-    globally_set_variables, identifies_storage, is_identity_variable, mask_storage_variables,
-    mask_variables, sysvar_name, COMPUTE_GLOBAL_ONLY,
+    globally_set_variables, identifies_storage, is_identity_variable, is_session_value_variable,
+    mask_storage_variables, mask_variables, sysvar_name, COMPUTE_GLOBAL_ONLY,
 };
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod dynamic;
 pub mod error;
 pub mod flush;
 pub mod guard;
+pub mod insert_id;
 pub mod key_cache;
 pub mod keywords;
 pub mod kill;
@@ -55,6 +56,7 @@ pub use digest::{digest_text_into, normalize_digest, Digest};
 pub use error::SqlError;
 pub use flush::{flush_kind, Flush};
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};
+pub use insert_id::insert_id_generated;
 pub use key_cache::{key_cache_items, key_cache_op, key_cache_tables, KeyCacheItem, KeyCacheOp};
 pub use kill::{parse_kill, Kill};
 pub use lexer::{
@@ -65,7 +67,8 @@ pub use params::inline_params;
 pub use rewrite::{rename_identifier, rewrite_schema_names, rewrite_schema_names_as_written};
 pub use row_count::{
     call_end as session_call_end, sets_last_insert_id, substitute_last_insert_id,
-    substitute_row_count, substitute_session_calls, RowCountText,
+    substitute_last_insert_id_variables, substitute_row_count, substitute_session_calls,
+    RowCountText,
 };
 pub use schema_pin::{information_schema_table_pin, TablePin};
 pub use search::{contains_ignore_ascii_case, ByteSummary};

@@ -82,6 +82,23 @@ pub fn tests_is_null(sql: &str) -> bool {
 /// callers leave CREATE statements and compound statements out).
 pub fn sets_last_insert_id(sql: &str) -> bool {
     let toks: Vec<Token> = code_tokens(sql).collect();
+    // SET last_insert_id = n (or identity, @@session.last_insert_id, ...).
+    let is_set = toks.first().is_some_and(|t| t.is_keyword(sql, "SET"));
+    let assigns = |i: usize, t: &Token| {
+        let name = match t.kind {
+            TokenKind::Ident => t.text(sql).to_ascii_lowercase(),
+            TokenKind::SysVar => crate::guard::sysvar_name(t.text(sql)),
+            _ => return false,
+        };
+        crate::guard::is_session_value_variable(&name)
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && toks
+                .get(i + 1)
+                .is_some_and(|n| n.is_punct(sql, "=") || n.is_punct(sql, ":="))
+    };
+    if is_set && toks.iter().enumerate().any(|(i, t)| assigns(i, t)) {
+        return true;
+    }
     toks.iter().enumerate().any(|(i, t)| {
         t.kind == TokenKind::Ident
             && t.is_keyword(sql, "LAST_INSERT_ID")
@@ -120,6 +137,45 @@ pub fn call_end(sql: &str, toks: &[Token], i: usize, function: &str) -> Option<u
 /// Each argument-less call of `function` replaced by `value` (see
 /// [`substitute_row_count`]).
 fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowCountText {
+    substitute_matching(
+        sql,
+        &|s, toks, i| call_end(s, toks, i, function),
+        value,
+        select,
+    )
+}
+
+/// Where the occurrence that token `i` of the tokens of a text starts ends, if it does.
+type Matcher<'m> = dyn Fn(&str, &[Token], usize) -> Option<usize> + 'm;
+
+/// `sql` with each read of `@@last_insert_id` or `@@identity` (not the variable a SET
+/// assigns) replaced by the session's value, select items keeping their names as
+/// [`substitute_row_count`] keeps them.
+pub fn substitute_last_insert_id_variables(sql: &str, value: u64, select: bool) -> RowCountText {
+    let is_set = code_tokens(sql)
+        .next()
+        .is_some_and(|t| t.is_keyword(sql, "SET"));
+    let read = |s: &str, toks: &[Token], i: usize| {
+        let t = toks.get(i)?;
+        let assigned = is_set
+            && toks
+                .get(i + 1)
+                .is_some_and(|n| n.is_punct(s, "=") || n.is_punct(s, ":="));
+        (t.kind == TokenKind::SysVar
+            && !assigned
+            && crate::guard::is_session_value_variable(&crate::guard::sysvar_name(t.text(s))))
+        .then_some(t.span.end)
+    };
+    substitute_matching(sql, &read, &format!("CAST({value} AS UNSIGNED)"), select)
+}
+
+/// Each occurrence `matcher` finds replaced by `value` (see [`substitute_row_count`]).
+fn substitute_matching(
+    sql: &str,
+    matcher: &Matcher<'_>,
+    value: &str,
+    select: bool,
+) -> RowCountText {
     let toks: Vec<Token> = code_tokens(sql).collect();
     // Byte ranges of the outermost select list's items.
     let items: Vec<(usize, usize)> = select
@@ -136,7 +192,7 @@ fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowC
     let mut last = 0;
     let mut named = Vec::new();
     for (i, t) in toks.iter().enumerate() {
-        let Some(call_end) = call_end(sql, &toks, i, function) else {
+        let Some(call_end) = matcher(sql, &toks, i) else {
             continue;
         };
         // The item's alias goes after its end, which may come after this call.
@@ -151,7 +207,7 @@ fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowC
                         out.push_str(&sql[last..t.span.start]);
                         out.push_str(value);
                         let rest =
-                            substitute_call(&sql[call_end..item_end], function, value, false);
+                            substitute_matching(&sql[call_end..item_end], matcher, value, false);
                         match rest {
                             RowCountText::Substituted(r) => out.push_str(&r),
                             _ => out.push_str(&sql[call_end..item_end]),

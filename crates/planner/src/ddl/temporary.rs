@@ -104,6 +104,7 @@ pub(super) fn plan_create(
     Ok(Planned {
         plan: plan.unwrap_or_else(|| fan_out(&[dnid], create_sql, WriteKind::DdlFanOut)),
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: vec![CatalogChange::CreateTemporaryTable { db, name, dnid }],
         notes: Vec::new(),
     })
@@ -178,6 +179,7 @@ pub(super) fn plan_drop(
             sql: stmt.to_string(),
         }]),
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: changes,
         notes: Vec::new(),
     })

@@ -300,6 +300,7 @@ fn catalog_only(changes: Vec<CatalogChange>) -> Planned {
     Planned {
         plan: Plan::Write(Write::new(WriteKind::DdlFanOut, Vec::new())),
         insert_id: None,
+        strata_numbers: false,
         catalog_changes: changes,
         notes: Vec::new(),
     }

@@ -55,6 +55,7 @@ mod handler;
 pub(crate) mod handshake;
 mod identity;
 mod information_schema_spread;
+mod insert_id;
 mod interp;
 mod isolation;
 mod key_values;
@@ -258,6 +259,9 @@ pub(super) struct StatementState {
     /// session cannot see: a connection the session does not keep is closed, not
     /// pooled.
     leaves_unknown_state: bool,
+    /// A planned write whose AUTO_INCREMENT values Strata gave: the OK packet's id is
+    /// not the storage node's to settle (`insert_id`).
+    planner_owns_insert_id: bool,
 }
 
 impl Default for StatementState {
@@ -279,6 +283,7 @@ impl Default for StatementState {
             warnings: None,
             process_states: Default::default(),
             leaves_unknown_state: false,
+            planner_owns_insert_id: false,
         }
     }
 }

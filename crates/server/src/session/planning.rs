@@ -555,13 +555,16 @@ impl Session {
                 let text = route.sql.as_str();
                 let bytes = if text == sql { raw } else { text.as_bytes() };
                 let before = self.state.last_insert_id;
+                let owned = planned.insert_id.is_some() || planned.strata_numbers;
+                self.statement.planner_owns_insert_id = owned;
                 let answer = self
                     .forward_to(route.dnid, physical, text, bytes, more)
                     .await?;
                 // The node's OK packet reports an explicit AUTO_INCREMENT value too;
                 // LAST_INSERT_ID() changes only with a value the planner generated (or
-                // one a LAST_INSERT_ID(expr) set, which the node reported).
-                if route.reply == Reply::Ok && !strata_sql::sets_last_insert_id(text) {
+                // one a LAST_INSERT_ID(expr) set, which the node reported). A table the
+                // data node numbers (a vertical one) is settled as on one node.
+                if owned && route.reply == Reply::Ok && !strata_sql::sets_last_insert_id(text) {
                     self.state.last_insert_id = planned.insert_id.unwrap_or(before);
                 }
                 answer

@@ -419,8 +419,17 @@ impl Session {
         self.set_info(None);
         match outcome {
             Ok(out) => {
-                if out.last_insert_id != 0 {
-                    self.state.last_insert_id = out.last_insert_id;
+                let reported = out.last_insert_id;
+                if reported != 0 {
+                    let params_differ = exec
+                        .values(|i| u16::try_from(i).is_ok_and(|p| long_data.contains_key(&p)))
+                        .is_ok_and(|values| {
+                            !values
+                                .iter()
+                                .any(|v| super::insert_id::param_could_be(v, reported))
+                        });
+                    self.settle_insert_id(&mut lease, &sql, reported, params_differ)
+                        .await;
                 }
                 if out.warnings > 0 {
                     self.backends.keep_for_warnings = true;

@@ -709,18 +709,19 @@ impl Session {
                 if let Some(held) = out.held_ok.take() {
                     self.write_held_ok(&mut lease, held).await;
                 }
-                if out.last_insert_id != 0 {
-                    self.state.last_insert_id = out.last_insert_id;
-                }
                 // LAST_INSERT_ID(expr) set the connection's value, which a result set
                 // does not report: read it back (argument-less calls were substituted).
                 // The byte search first: this runs for every forwarded statement.
-                if out.error.is_none()
-                    && contains_ignore_ascii_case(sql.as_bytes(), b"last_insert_id")
+                let sets_it = out.error.is_none()
+                    && (contains_ignore_ascii_case(sql.as_bytes(), b"last_insert_id")
+                        || contains_ignore_ascii_case(sql.as_bytes(), b"identity"))
                     && !strata_sql::split::is_compound_statement(sql)
                     && strata_sql::classify(sql) != StatementKind::Create
-                    && strata_sql::sets_last_insert_id(sql)
-                {
+                    && strata_sql::sets_last_insert_id(sql);
+                if !sets_it {
+                    self.settle_insert_id(&mut lease, sql, out.last_insert_id, false)
+                        .await;
+                } else {
                     let read = untraced_select("SELECT LAST_INSERT_ID()", self.backends.trace.on);
                     match lease.query(&read).await {
                         Ok(rows) => {

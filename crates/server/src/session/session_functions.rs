@@ -67,6 +67,11 @@ impl Session {
             let sub = |t: &str| strata_sql::substitute_last_insert_id(t, id, select);
             text = then(text, sql, sub, "LAST_INSERT_ID()")?;
         }
+        if bytes.at_sign() && (mentions(b"last_insert_id") || mentions(b"identity")) {
+            let id = self.state.last_insert_id;
+            let sub = |t: &str| strata_sql::substitute_last_insert_id_variables(t, id, select);
+            text = then(text, sql, sub, "@@last_insert_id")?;
+        }
         let current = text.as_deref().unwrap_or(sql);
         match self.substitute_session_functions(current, kind)? {
             Some(t) => Ok(Some(t)),

@@ -89,6 +89,12 @@ pub fn is_identity_variable(name: &str) -> bool {
     name.eq_ignore_ascii_case("version") || name.eq_ignore_ascii_case("version_comment")
 }
 
+/// `@@last_insert_id` and `@@identity`: the session's `LAST_INSERT_ID()`, which only the
+/// compute node knows (a pooled storage connection holds another session's).
+pub fn is_session_value_variable(name: &str) -> bool {
+    name.eq_ignore_ascii_case("last_insert_id") || name.eq_ignore_ascii_case("identity")
+}
+
 /// Replaces every system variable that [`identifies_storage`] or is an
 /// [`is_identity_variable`], and every `VERSION()` call, with the literal `value` gives
 /// for its name (`version` for the call), keeping the column name a select-list item
@@ -124,21 +130,15 @@ pub fn mask_variables(
             i += 1;
             continue;
         };
+        let assigned = is_set
+            && toks
+                .get(i + 1)
+                .is_some_and(|n| n.is_punct(sql, "=") || n.is_punct(sql, ":="));
         let masked = identifies_storage(&name) || is_identity_variable(&name);
         let scope_global = super::sysvar_scope_is_global(t.text(sql))
             || (sysvar_unscoped(t.text(sql)) && COMPUTE_GLOBAL_ONLY.contains(&name.as_str()));
-        let own_global = (!masked && t.kind == TokenKind::SysVar && scope_global)
-            .then(|| {
-                let assigned = is_set
-                    && toks
-                        .get(i + 1)
-                        .is_some_and(|n| n.is_punct(sql, "=") || n.is_punct(sql, ":="));
-                if assigned {
-                    None
-                } else {
-                    global(&name)
-                }
-            })
+        let own_global = (!masked && t.kind == TokenKind::SysVar && scope_global && !assigned)
+            .then(|| global(&name))
             .flatten();
         if !masked && own_global.is_none() {
             i += 1;

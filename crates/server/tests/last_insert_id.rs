@@ -1,0 +1,120 @@
+//! `LAST_INSERT_ID()` after INSERTs on one data node, against MariaDB: an OK packet
+//! reports an explicit AUTO_INCREMENT value as its insert id, which `LAST_INSERT_ID()`
+//! does not take (auto_increment); only a generated one counts. Text and prepared
+//! statements, and a pooled connection whose own value another session left;
+//! `@@last_insert_id`/`@@identity` are the session's, and `SET last_insert_id = n` sets it.
+
+mod common;
+
+use common::{first_int, run_all, TestResult};
+use mysql_async::prelude::*;
+use strata_testkit::{shared_storage, unique_name, ComputeNode};
+
+/// Statements, each followed by a read of `LAST_INSERT_ID()` on both sides.
+const STEPS: &[&str] = &[
+    "INSERT INTO t (v) VALUES (1)",
+    "INSERT INTO t VALUES (10, 2)",
+    "INSERT INTO t VALUES (NULL, 3), (20, 4)",
+    "INSERT INTO t VALUES (30, 5), (NULL, 6)",
+    "INSERT INTO t VALUES (1 + 39, 7)",
+    "INSERT INTO t SET id = '50', v = 8",
+    "INSERT INTO t SELECT NULL, 9",
+    "INSERT INTO t SELECT 100, 10",
+    "REPLACE INTO t VALUES (100, 11)",
+    "INSERT INTO t VALUES (100, 12) ON DUPLICATE KEY UPDATE v = 13",
+    "INSERT INTO t (v) VALUES (14) ON DUPLICATE KEY UPDATE v = 15",
+    "INSERT INTO t VALUES (200, 16), (201, 17)",
+    "SET last_insert_id = 77",
+    "INSERT INTO t VALUES (202, 18)",
+    "SET @@session.identity = 3 + 4",
+    "SET @x = 1, @@last_insert_id := 8",
+];
+
+/// Prepared INSERTs and their parameters, each followed by a read of `LAST_INSERT_ID()`.
+fn prepared_steps() -> Vec<(&'static str, mysql_async::Params)> {
+    vec![
+        ("INSERT INTO t (v) VALUES (?)", (21,).into()),
+        ("INSERT INTO t VALUES (?, ?)", (300, 22).into()),
+        (
+            "INSERT INTO t VALUES (?, ?)",
+            (mysql_async::Value::NULL, 23).into(),
+        ),
+        ("INSERT INTO t VALUES (?, ?)", ("400", 24).into()),
+        ("INSERT INTO t VALUES (?, ?)", (0, 25).into()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_insert_id_keeps_generated_values_only_as_mariadb() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name("lii");
+    let reference_db = unique_name("liiref");
+    let mut strata = node.connect(Some("test")).await?;
+    run_all(
+        &mut strata,
+        &[&format!("CREATE DATABASE {db}"), &format!("USE {db}")],
+    )
+    .await?;
+    storage.create_database(&reference_db).await?;
+    let mut reference = mysql_async::Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let create = "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)";
+    run_all(&mut strata, &[create]).await?;
+    run_all(&mut reference, &[create]).await?;
+    let mut failures = Vec::new();
+    for sql in STEPS {
+        reference.query_drop(*sql).await?;
+        strata.query_drop(*sql).await?;
+        let expected = first_int(&mut reference, "SELECT LAST_INSERT_ID()").await?;
+        let got = first_int(&mut strata, "SELECT LAST_INSERT_ID()").await?;
+        let got_var = first_int(&mut strata, "SELECT @@last_insert_id + 0").await?;
+        if (got, got_var) != (expected, expected) {
+            failures.push(format!(
+                "{sql}: MariaDB {expected}, Strata {got} / {got_var}"
+            ));
+        }
+    }
+    for (sql, params) in prepared_steps() {
+        reference.exec_drop(sql, params.clone()).await?;
+        strata.exec_drop(sql, params.clone()).await?;
+        let expected = first_int(&mut reference, "SELECT LAST_INSERT_ID()").await?;
+        let got: Option<i64> = strata.exec_first("SELECT LAST_INSERT_ID()", ()).await?;
+        if got != Some(expected) {
+            failures.push(format!(
+                "prepared {sql} {params:?}: MariaDB {expected}, Strata {got:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Another session leaves its generated id on the pooled connection this session's
+    // next explicit INSERT borrows: the session keeps its own value.
+    let mut other = node.connect(Some(&db)).await?;
+    run_all(&mut other, &["INSERT INTO t (v) VALUES (30)"]).await?;
+    let left = first_int(&mut other, "SELECT LAST_INSERT_ID()").await?;
+    drop(other);
+    // A fresh session's variables are its own too, not the pooled connection's.
+    let mut fresh = node.connect(Some(&db)).await?;
+    let read = "SELECT @@last_insert_id + @@identity + LAST_INSERT_ID()";
+    assert_eq!(first_int(&mut fresh, read).await?, 0);
+    drop(fresh);
+    let before = first_int(&mut strata, "SELECT LAST_INSERT_ID()").await?;
+    run_all(
+        &mut strata,
+        &[&format!("INSERT INTO t VALUES ({}, 31)", left + 1000)],
+    )
+    .await?;
+    assert_eq!(
+        first_int(&mut strata, "SELECT LAST_INSERT_ID()").await?,
+        before
+    );
+
+    drop(strata);
+    let _ = reference
+        .query_drop(format!("DROP DATABASE {reference_db}"))
+        .await;
+    let mut admin = node.connect(None).await?;
+    admin.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}
