@@ -2,7 +2,8 @@
 //! reports an explicit AUTO_INCREMENT value as its insert id, which `LAST_INSERT_ID()`
 //! does not take (auto_increment); only a generated one counts. Text and prepared
 //! statements, and a pooled connection whose own value another session left;
-//! `@@last_insert_id`/`@@identity` are the session's, and `SET last_insert_id = n` sets it.
+//! `@@last_insert_id`/`@@identity` are the session's, and `SET last_insert_id = n` sets it;
+//! the session's functions in a prepared statement are the session's too.
 
 mod common;
 
@@ -97,6 +98,20 @@ async fn last_insert_id_keeps_generated_values_only_as_mariadb() -> TestResult {
     let mut fresh = node.connect(Some(&db)).await?;
     let read = "SELECT @@last_insert_id + @@identity + LAST_INSERT_ID()";
     assert_eq!(first_int(&mut fresh, read).await?, 0);
+    // So are the session's functions in a prepared statement (they were the storage
+    // connection's thread id and account).
+    for q in ["SELECT CONNECTION_ID()", "SELECT ROW_COUNT()"] {
+        let text: Option<i64> = fresh.query_first(q).await?;
+        let prepared: Option<i64> = fresh.exec_first(q, ()).await?;
+        assert_eq!(prepared, text, "prepared {q}");
+    }
+    for q in ["SELECT USER(), ? + 1", "SELECT CURRENT_USER(), ? + 1"] {
+        let text: Option<(String, i64)> = fresh.query_first(q.replace('?', "1")).await?;
+        let prepared: Option<(String, i64)> = fresh.exec_first(q, (1,)).await?;
+        assert_eq!(prepared, text, "prepared {q}");
+    }
+    let prepared: Option<i64> = fresh.exec_first(read, ()).await?;
+    assert_eq!(prepared, Some(0), "prepared {read}");
     drop(fresh);
     let before = first_int(&mut strata, "SELECT LAST_INSERT_ID()").await?;
     run_all(

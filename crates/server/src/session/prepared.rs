@@ -381,10 +381,29 @@ impl Session {
         } else {
             self.home_node()
         };
+        // CONNECTION_ID(), USER(), LAST_INSERT_ID(), ROW_COUNT() ... are the session's,
+        // not the storage connection's: the storage node prepares the text with this
+        // execution's values written in, and forgets it after the execution.
+        let bytes = strata_sql::ByteSummary::of(sql.as_bytes());
+        let own: Option<Arc<str>> = match self.substitute_session_values(&sql, kind, bytes) {
+            Ok(own) => own.map(Arc::from),
+            Err(e) => {
+                self.err(&e);
+                return Ok(());
+            }
+        };
+        if own.is_some() && cursor {
+            self.err(&MysqlError::not_supported(
+                "a cursor over a prepared statement that calls CONNECTION_ID(), USER(), \
+                 LAST_INSERT_ID() or ROW_COUNT()",
+            ));
+            return Ok(());
+        }
+        let backend_sql = own.clone().unwrap_or_else(|| sql.clone());
         let Some((dnid, mut lease)) = self.lease_or_report(routed).await else {
             return Ok(());
         };
-        let backend_stmt = match lease.ensure_prepared(&sql).await {
+        let backend_stmt = match lease.ensure_prepared(&backend_sql).await {
             Ok(p) => p,
             Err(e) => {
                 self.finish(lease);
@@ -417,6 +436,11 @@ impl Session {
             .await;
         self.note_backend(None);
         self.set_info(None);
+        if let Some(text) = &own {
+            if lease.close_prepared(text).await.is_err() {
+                lease.mark_broken();
+            }
+        }
         match outcome {
             Ok(out) => {
                 let reported = out.last_insert_id;
