@@ -55,11 +55,13 @@ mod handler;
 pub(crate) mod handshake;
 mod identity;
 mod information_schema_spread;
+mod init_connect;
 mod interp;
 mod isolation;
 mod key_values;
 mod kill_user;
 mod load_data;
+mod load_file;
 mod local;
 mod maintenance;
 mod merge_limits;
@@ -100,9 +102,7 @@ mod views;
 mod warnings;
 
 use connection_state::state_spanning_nodes;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Instant;
+use std::{sync::atomic::Ordering, sync::Arc, time::Instant};
 
 use tokio::net::TcpStream;
 use tracing::{debug, info};
@@ -386,6 +386,9 @@ impl Session {
         let mut stop = shutdown.clone();
         let stopped = stop.triggered();
         tokio::pin!(stopped);
+        if let Some(e) = self.run_init_connect().await? {
+            return self.refuse_after_init_connect(&e).await;
+        }
         loop {
             // No timer at all outside transactions: the hot path stays timer-free.
             let idle_timeout = self.idle_in_transaction_limit();
