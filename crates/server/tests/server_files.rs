@@ -535,6 +535,20 @@ async fn load_file_reads_only_what_mariadb_would() -> TestResult {
         value(&mut s.strata, "SELECT LOAD_FILE('rel.txt')".into()).await?,
         Some(b"rel".to_vec())
     );
+    // A backslash in the name, as the session's sql_mode reads it.
+    std::fs::write(s.allowed.join("b\\s.txt"), b"bs")?;
+    assert_eq!(
+        value(&mut s.strata, format!("SELECT LOAD_FILE('{d}/b\\\\s.txt')")).await?,
+        Some(b"bs".to_vec())
+    );
+    s.strata
+        .query_drop("SET sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        .await?;
+    assert_eq!(
+        value(&mut s.strata, format!("SELECT LOAD_FILE('{d}/b\\s.txt')")).await?,
+        Some(b"bs".to_vec())
+    );
+    s.strata.query_drop("SET sql_mode = DEFAULT").await?;
     let hex_path: String = format!("{d}/num.txt")
         .bytes()
         .map(|b| format!("{b:02X}"))

@@ -33,12 +33,35 @@ pub fn file_value(bytes: &[u8]) -> String {
 
 /// Whether the call at token `i` is `LOAD_FILE(NULL)` (which reads no file).
 pub fn is_null_call(sql: &str, toks: &[Token], i: usize) -> bool {
-    matches!(call_at(sql, toks, i), Some((_, Some(LoadFileArg::Null))))
+    matches!(
+        call_at(sql, toks, i, false),
+        Some((_, Some(LoadFileArg::Null)))
+    )
+}
+
+/// The value of a string literal token; under `NO_BACKSLASH_ESCAPES` a backslash is
+/// itself.
+fn literal_value(text: &str, no_backslash_escapes: bool) -> Vec<u8> {
+    if !no_backslash_escapes {
+        return string_value(text).as_bytes().to_vec();
+    }
+    let Some(open) = text.find(['\'', '"']) else {
+        return text.as_bytes().to_vec();
+    };
+    let quote = &text[open..open + 1];
+    let body = &text[open + 1..];
+    let body = body.strip_suffix(quote).unwrap_or(body);
+    body.replace(&format!("{quote}{quote}"), quote).into_bytes()
 }
 
 /// The `LOAD_FILE(...)` call starting at token `i`: where it ends (a byte offset) and
 /// its argument, None when that is not a literal (a column, a variable, an expression).
-fn call_at(sql: &str, toks: &[Token], i: usize) -> Option<(usize, Option<LoadFileArg>)> {
+fn call_at(
+    sql: &str,
+    toks: &[Token],
+    i: usize,
+    no_backslash_escapes: bool,
+) -> Option<(usize, Option<LoadFileArg>)> {
     let t = toks.get(i)?;
     if t.kind != TokenKind::Ident
         || !t.is_keyword(sql, "LOAD_FILE")
@@ -71,7 +94,7 @@ fn call_at(sql: &str, toks: &[Token], i: usize) -> Option<(usize, Option<LoadFil
         [_, ..] if args.iter().all(|a| a.kind == TokenKind::String) => {
             let mut path = Vec::new();
             for a in args {
-                path.extend_from_slice(string_value(a.text(sql)).as_bytes());
+                path.extend(literal_value(a.text(sql), no_backslash_escapes));
             }
             Some(LoadFileArg::Path(path))
         }
@@ -101,11 +124,11 @@ fn hex_value(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Every `LOAD_FILE` call of `sql`, in order: its argument, None when that is not a
-/// literal.
-pub fn load_file_calls(sql: &str) -> Vec<Option<LoadFileArg>> {
+/// literal (`no_backslash_escapes`: the session's sql_mode has NO_BACKSLASH_ESCAPES).
+pub fn load_file_calls(sql: &str, no_backslash_escapes: bool) -> Vec<Option<LoadFileArg>> {
     let toks: Vec<Token> = code_tokens(sql).collect();
     (0..toks.len())
-        .filter_map(|i| call_at(sql, &toks, i).map(|(_, arg)| arg))
+        .filter_map(|i| call_at(sql, &toks, i, no_backslash_escapes).map(|(_, arg)| arg))
         .collect()
 }
 
@@ -116,11 +139,13 @@ pub fn substitute_load_files(
     sql: &str,
     value: &dyn Fn(&LoadFileArg) -> String,
     select: bool,
+    no_backslash_escapes: bool,
 ) -> RowCountText {
-    let matcher = |s: &str, toks: &[Token], i: usize| match call_at(s, toks, i)? {
-        (_, Some(LoadFileArg::Null)) | (_, None) => None,
-        (end, Some(arg)) => Some((end, value(&arg))),
-    };
+    let matcher =
+        |s: &str, toks: &[Token], i: usize| match call_at(s, toks, i, no_backslash_escapes)? {
+            (_, Some(LoadFileArg::Null)) | (_, None) => None,
+            (end, Some(arg)) => Some((end, value(&arg))),
+        };
     substitute_with(sql, &matcher, select)
 }
 
@@ -131,14 +156,20 @@ mod tests {
     #[test]
     fn calls_and_their_literal_arguments_are_found() {
         assert_eq!(
-            load_file_calls("SELECT load_file('/a/b'), LOAD_FILE ( \"c\" 'd' ) FROM t"),
+            load_file_calls(
+                "SELECT load_file('/a/b'), LOAD_FILE ( \"c\" 'd' ) FROM t",
+                false
+            ),
             vec![
                 Some(LoadFileArg::Path(b"/a/b".to_vec())),
                 Some(LoadFileArg::Path(b"cd".to_vec()))
             ]
         );
         assert_eq!(
-            load_file_calls("SELECT LOAD_FILE(0x2f61), LOAD_FILE(NULL), LOAD_FILE(a), LOAD_FILE(CONCAT('a', 'b'))"),
+            load_file_calls(
+                "SELECT LOAD_FILE(0x2f61), LOAD_FILE(NULL), LOAD_FILE(a), LOAD_FILE(CONCAT('a', 'b'))",
+                false
+            ),
             vec![
                 Some(LoadFileArg::Path(b"/a".to_vec())),
                 Some(LoadFileArg::Null),
@@ -146,7 +177,20 @@ mod tests {
                 None
             ]
         );
-        assert!(load_file_calls("SELECT 'LOAD_FILE(1)', db.load_file('x'), load_file").is_empty());
+        assert!(
+            load_file_calls("SELECT 'LOAD_FILE(1)', db.load_file('x'), load_file", false)
+                .is_empty()
+        );
+        // Backslashes as the session's sql_mode reads them.
+        let sql = r"SELECT LOAD_FILE('/a\\b''c')";
+        assert_eq!(
+            load_file_calls(sql, false),
+            vec![Some(LoadFileArg::Path(br"/a\b'c".to_vec()))]
+        );
+        assert_eq!(
+            load_file_calls(sql, true),
+            vec![Some(LoadFileArg::Path(br"/a\\b'c".to_vec()))]
+        );
     }
 
     #[test]
@@ -155,7 +199,7 @@ mod tests {
             LoadFileArg::Path(p) if p == b"/f" => file_value(b"ab"),
             _ => NULL_VALUE.to_string(),
         };
-        let sub = |sql: &str| match substitute_load_files(sql, &value, true) {
+        let sub = |sql: &str| match substitute_load_files(sql, &value, true, false) {
             RowCountText::Substituted(t) => t,
             other => format!("{other:?}"),
         };

@@ -47,7 +47,12 @@ impl Session {
         {
             return Ok(None);
         }
-        let calls = load_file_calls(sql);
+        let no_backslash_escapes = self
+            .state
+            .vars
+            .get("sql_mode")
+            .is_some_and(|m| m.to_ascii_uppercase().contains("NO_BACKSLASH_ESCAPES"));
+        let calls = load_file_calls(sql, no_backslash_escapes);
         if calls.is_empty() {
             return Ok(None);
         }
@@ -74,7 +79,8 @@ impl Session {
                 .find(|(a, _)| a == arg)
                 .map_or_else(|| NULL_VALUE.to_string(), |(_, v)| v.clone())
         };
-        let text = match substitute_load_files(sql, &value, kind == K::Select) {
+        let text = match substitute_load_files(sql, &value, kind == K::Select, no_backslash_escapes)
+        {
             RowCountText::Substituted(t) => t,
             RowCountText::Unchanged => return Ok(None),
             RowCountText::NamesColumn => {
