@@ -81,6 +81,11 @@ pub struct PacketConn<S> {
     read_total: u64,
     /// Bytes written to the stream so far (the server's `Bytes_sent`).
     written_total: u64,
+    /// While set, what is written is dropped instead of sent (a server's statements
+    /// whose replies no client asked for: `init_connect`).
+    muted: bool,
+    /// Bytes dropped while muted (marks tell a drop from a flush as from a write).
+    dropped: u64,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
@@ -99,6 +104,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
             max_packet,
             read_total: 0,
             written_total: 0,
+            muted: false,
+            dropped: 0,
         }
     }
 
@@ -350,7 +357,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
     pub fn write_mark(&self) -> WriteMark {
         WriteMark {
             buffered: self.wbuf.len(),
-            flushed: self.written_total,
+            flushed: self.written_total + self.dropped,
         }
     }
 
@@ -364,7 +371,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         take: impl FnOnce(&[u8]) -> bool,
     ) -> Option<Vec<u8>> {
         // A flush since the mark leaves the buffer starting at a packet boundary.
-        let mut pos = if self.written_total == mark.flushed {
+        let mut pos = if self.written_total + self.dropped == mark.flushed {
             mark.buffered
         } else {
             0
@@ -396,8 +403,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketConn<S> {
         self.wbuf.len()
     }
 
+    /// Drops what is written from now on (`true`) or sends it again (`false`); what
+    /// was written while muted is dropped either way.
+    pub fn set_muted(&mut self, muted: bool) {
+        if self.muted {
+            self.dropped += self.wbuf.len() as u64;
+            self.wbuf.clear();
+        }
+        self.muted = muted;
+    }
+
     /// Writes out everything buffered.
     pub async fn flush(&mut self) -> Result<(), ProtocolError> {
+        if self.muted {
+            self.dropped += self.wbuf.len() as u64;
+            self.wbuf.clear();
+            return Ok(());
+        }
         if !self.wbuf.is_empty() {
             self.stream.write_all(&self.wbuf).await?;
             self.written_total += self.wbuf.len() as u64;

@@ -38,6 +38,9 @@ pub struct GlobalVariables {
     /// `max_allowed_packet` for new sessions, once `SET GLOBAL` gave it one (0: the
     /// configured `server.max_allowed_packet`).
     max_allowed_packet: AtomicU64,
+    /// `init_connect`: statements run at the start of each new session of an account
+    /// without SUPER or CONNECTION ADMIN ('' for none).
+    init_connect: RwLock<String>,
 }
 
 impl GlobalVariables {
@@ -51,6 +54,14 @@ impl GlobalVariables {
     pub fn own_global_only(&self, name: &str) -> Option<GlobalValue> {
         match name.to_ascii_lowercase().as_str() {
             "read_only" => Some(boolean(self.read_only())),
+            "init_connect" => {
+                let text = self.init_connect();
+                Some(GlobalValue {
+                    shown: text.clone(),
+                    text,
+                    numeric: false,
+                })
+            }
             _ => None,
         }
     }
@@ -62,6 +73,14 @@ impl GlobalVariables {
             0 => u64::from(configured),
             set => set,
         }
+    }
+
+    /// The statements `init_connect` holds ('' for none).
+    pub fn init_connect(&self) -> String {
+        self.init_connect
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// True while `read_only` is on.
@@ -88,6 +107,11 @@ impl GlobalVariables {
             .clear();
         self.read_only.store(false, Ordering::SeqCst);
         self.max_allowed_packet.store(0, Ordering::SeqCst);
+        self.set_init_connect(String::new());
+    }
+
+    fn set_init_connect(&self, text: String) {
+        *self.init_connect.write().unwrap_or_else(|p| p.into_inner()) = text;
     }
 
     /// Sets `name`'s global value; None restores the built-in default (`SET GLOBAL x =
@@ -96,6 +120,10 @@ impl GlobalVariables {
         if name == "read_only" {
             let on = value.is_some_and(|v| v.text == "1");
             self.read_only.store(on, Ordering::SeqCst);
+            return;
+        }
+        if name == "init_connect" {
+            self.set_init_connect(value.map(|v| v.text).unwrap_or_default());
             return;
         }
         if name == "max_allowed_packet" {

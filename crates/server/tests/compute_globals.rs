@@ -1,9 +1,10 @@
 //! Server-wide settings a DBA sets on "the server" that are the compute node's own, with
 //! MariaDB 10.11's semantics, through a real client: `SET GLOBAL read_only` (the compute
 //! node's, never the storage servers' that fence failed primaries), `SET GLOBAL
-//! max_allowed_packet` (new sessions' limit, on their storage connections too), and a
+//! max_allowed_packet` (new sessions' limit, on their storage connections too), a
 //! `CREATE TABLE` naming an unknown storage engine (the default engine substituted,
-//! with warnings).
+//! with warnings), and `SET GLOBAL init_connect` (run by new sessions of accounts without
+//! SUPER).
 
 mod common;
 mod diffkit;
@@ -281,5 +282,124 @@ async fn max_allowed_packet_stays_the_storage_servers_by_default() -> TestResult
     let (_storage, node) = node_on_shared(1).await?;
     let mut c = node.connect(Some("test")).await?;
     assert_codes(&mut c, &["SET GLOBAL max_allowed_packet = 2048"], 1235).await;
+    Ok(())
+}
+
+/// `SET GLOBAL init_connect` is the compute node's own (the storage servers' stays
+/// empty: it would run on Strata's pooled connections): SUPER or CONNECTION ADMIN sets
+/// it, it runs as the account at the start of each new session of an account without
+/// either, its replies dropped, and a failing statement closes the connection with
+/// MariaDB's 1184 at the client's next command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_connect_runs_for_new_sessions_of_accounts_without_super() -> TestResult {
+    let (storage, node) = node_on_shared(1).await?;
+    let addr = node.service_addr();
+    let mut root = node.connect(Some("test")).await?;
+    let plain = unique_name("ic_plain");
+    let admin = unique_name("ic_admin");
+    let sup = unique_name("ic_super");
+    let t = unique_name("ic_t");
+    for (user, grants) in [
+        (&plain, "SELECT, INSERT, CREATE, DROP ON test.*"),
+        (&admin, "CONNECTION ADMIN ON *.*"),
+        (&sup, "SUPER ON *.*"),
+    ] {
+        root.query_drop(format!("CREATE USER {user}@'%' IDENTIFIED BY 'pw'"))
+            .await?;
+        root.query_drop(format!("GRANT {grants} TO {user}@'%'"))
+            .await?;
+    }
+    // Setting it wants SUPER or CONNECTION ADMIN; a number is not a string.
+    let mut p = login(addr, &plain).await?;
+    let denied = p.query_drop("SET GLOBAL init_connect = 'SET @a = 1'").await;
+    let e = denied
+        .err()
+        .ok_or("SET GLOBAL init_connect passed without SUPER")?;
+    assert_eq!(code_of(&e), Some(1227));
+    assert!(e.to_string().contains("SUPER, CONNECTION ADMIN"), "{e}");
+    assert_codes(&mut root, &["SET GLOBAL init_connect = 1"], 1232).await;
+    let mut a = login(addr, &admin).await?;
+    a.query_drop("SET GLOBAL init_connect = 'SET @a = 2;SET @b = 3'")
+        .await?;
+
+    // Shown as the compute node's own everywhere; the storage server keeps ''.
+    let value = "SET @a = 2;SET @b = 3";
+    for sql in ["SELECT @@init_connect", "SELECT @@global.init_connect"] {
+        let v: Option<String> = root.query_first(sql).await?;
+        assert_eq!(v.as_deref(), Some(value), "{sql}");
+    }
+    for sql in [
+        "SHOW VARIABLES LIKE 'init_connect'",
+        "SHOW GLOBAL VARIABLES LIKE 'init_connect'",
+        "SELECT VARIABLE_NAME, GLOBAL_VALUE FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = 'INIT_CONNECT'",
+        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'INIT_CONNECT'",
+    ] {
+        let row: Option<(String, String)> = root.query_first(sql).await?;
+        assert_eq!(row.map(|r| r.1).as_deref(), Some(value), "{sql}");
+    }
+    let mut direct = storage.connect(0, None).await?;
+    let theirs: Option<String> = direct.query_first("SELECT @@global.init_connect").await?;
+    assert_eq!(theirs.as_deref(), Some(""));
+
+    // New sessions of accounts without SUPER or CONNECTION ADMIN run it; others not.
+    let mut p2 = login(addr, &plain).await?;
+    let ab: Option<(i64, i64)> = p2.query_first("SELECT @a, @b").await?;
+    assert_eq!(ab, Some((2, 3)));
+    let before: Option<Option<i64>> = p.query_first("SELECT @a").await?;
+    assert_eq!(
+        before,
+        Some(None),
+        "a session started before keeps its variables"
+    );
+    for user in [&admin, &sup] {
+        let mut c = login(addr, user).await?;
+        let v: Option<Option<i64>> = c.query_first("SELECT @a").await?;
+        assert_eq!(v, Some(None), "{user}");
+    }
+
+    // As the account, with results dropped: the client sees only its own statements.
+    root.query_drop(format!(
+        "SET GLOBAL init_connect = 'CREATE TABLE IF NOT EXISTS {t} (a INT);SELECT 1, 2;INSERT INTO {t} VALUES (7)'"
+    ))
+    .await?;
+    let mut p3 = login(addr, &plain).await?;
+    let rows: Vec<i64> = p3.query(format!("SELECT a FROM {t}")).await?;
+    assert_eq!(rows, vec![7]);
+
+    // A statement that fails: 1184 at the next command, then the connection is gone.
+    root.query_drop("SET GLOBAL init_connect = 'adsfsdfsdfs'")
+        .await?;
+    let failed = match login(addr, &plain).await {
+        Err(e) => e,
+        Ok(mut c) => {
+            let first = c.query_drop("SELECT 1").await;
+            let e = first
+                .err()
+                .ok_or("the first command after a failed init_connect passed")?;
+            assert!(
+                c.query_drop("SELECT 1").await.is_err(),
+                "connection still open"
+            );
+            e
+        }
+    };
+    assert_eq!(code_of(&failed), Some(1184), "{failed}");
+    assert!(
+        failed.to_string().contains("(init_connect command failed)"),
+        "{failed}"
+    );
+    // Accounts with SUPER are not affected.
+    let mut s = login(addr, &sup).await?;
+    s.query_drop("SELECT 1").await?;
+
+    root.query_drop("SET GLOBAL init_connect = DEFAULT").await?;
+    let v: Option<String> = root.query_first("SELECT @@init_connect").await?;
+    assert_eq!(v.as_deref(), Some(""));
+    let mut p4 = login(addr, &plain).await?;
+    p4.query_drop("SELECT 1").await?;
+    root.query_drop(format!("DROP TABLE {t}")).await?;
+    for user in [&plain, &admin, &sup] {
+        root.query_drop(format!("DROP USER {user}@'%'")).await?;
+    }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! reference MariaDB (same host) writes for the same rows and options, on one and on
 //! four data nodes; `LOAD DATA INFILE` loads what MariaDB loads; paths outside the
 //! directory, existing files and accounts without FILE are refused as MariaDB refuses
-//! them; without the setting nothing changes (1290).
+//! them; without the setting nothing changes (1290). `LOAD_FILE()` reads the compute
+//! node's host as MariaDB reads its own; `@@secure_file_priv` is the compute node's.
 
 mod common;
 mod diffkit;
@@ -390,7 +391,222 @@ async fn without_the_setting_files_stay_refused() -> TestResult {
         );
     }
     assert!(!file.exists());
+    // `@@secure_file_priv` is the compute node's: NULL (SHOW VARIABLES: '').
+    let shown: Option<Option<String>> = c.query_first("SELECT @@secure_file_priv").await?;
+    assert_eq!(shown, Some(None));
+    let row: Option<(String, String)> = c
+        .query_first("SHOW VARIABLES LIKE 'secure_file_priv'")
+        .await?;
+    assert_eq!(row.map(|r| r.1).as_deref(), Some(""));
     drop(c);
     node.shutdown().await;
     Ok(())
+}
+
+/// The files `LOAD_FILE()` reads in [`load_file_is_mariadbs`], written under `dir`:
+/// binary bytes, a number, one not readable by all, a directory.
+fn load_file_fixtures(dir: &Path) -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let files: [(&str, &[u8], u32); 3] = [
+        ("lf.bin", b"12\x00\xff'\\\"\n\xe9", 0o644),
+        ("num.txt", b"42", 0o644),
+        ("private.txt", b"secret", 0o600),
+    ];
+    for (name, bytes, mode) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+    }
+    std::fs::create_dir_all(dir.join("sub"))?;
+    Ok(())
+}
+
+/// `LOAD_FILE()` reads the compute node's host as MariaDB reads its own: the same
+/// values, column names and types, NULLs, in select items, VALUES, SET and WHERE.
+async fn load_file_is_mariadbs(nodes: usize) -> TestResult {
+    let mut s = sides(nodes).await?;
+    load_file_fixtures(&s.allowed)?;
+    load_file_fixtures(&s.mariadb_dir)?;
+    let shard = if nodes > 1 {
+        "SHARD BY functiontype 'auto_crc32' USING COLUMN 'id' ON DATANODE '1-4'"
+    } else {
+        ""
+    };
+    s.strata
+        .query_drop(format!(
+            "CREATE TABLE blobs (id INT PRIMARY KEY, b LONGBLOB) {shard}"
+        ))
+        .await?;
+    s.reference
+        .query_drop("CREATE TABLE blobs (id INT PRIMARY KEY, b LONGBLOB)")
+        .await?;
+    for statement in [
+        "SELECT LOAD_FILE('{d}/lf.bin')",
+        "SELECT HEX(LOAD_FILE('{d}/lf.bin')) AS h, LENGTH(LOAD_FILE('{d}/lf.bin'))",
+        "SELECT LOAD_FILE('{d}/num.txt') + 1, LOAD_FILE('{d}/num.txt') = 42, load_file(\"{d}/num.txt\") AS n",
+        "SELECT LOAD_FILE('{d}/missing'), LOAD_FILE('{d}/private.txt') IS NULL, LOAD_FILE('{d}/sub'), LOAD_FILE(NULL)",
+        "SELECT IFNULL(LOAD_FILE('{d}/missing'), 'none') AS x",
+        "SELECT CHARSET(LOAD_FILE('{d}/lf.bin')) c, COLLATION(LOAD_FILE('{d}/lf.bin')) l, COERCIBILITY(LOAD_FILE('{d}/lf.bin')) o",
+        "INSERT INTO blobs VALUES (1, LOAD_FILE('{d}/lf.bin')), (2, LOAD_FILE('{d}/missing')), (3, LOAD_FILE('{d}/num.txt'))",
+        "UPDATE blobs SET b = LOAD_FILE('{d}/num.txt') WHERE b = LOAD_FILE('{d}/lf.bin')",
+        "SELECT id, HEX(b) FROM blobs WHERE b = LOAD_FILE('{d}/num.txt') OR b IS NULL ORDER BY id",
+        "DELETE FROM blobs WHERE b = LOAD_FILE('{d}/num.txt')",
+        "SELECT id, b IS NULL FROM blobs ORDER BY id",
+    ] {
+        let mine = quoted(&s.allowed);
+        let theirs = quoted(&s.mariadb_dir);
+        let got = diffkit::run(&mut s.strata, &statement.replace("{d}", &mine)).await?;
+        let want = diffkit::run(&mut s.reference, &statement.replace("{d}", &theirs)).await?;
+        // Column names hold the paths.
+        let got = format!("{got:?}").replace(&mine, "{d}");
+        let want = format!("{want:?}").replace(&theirs, "{d}");
+        assert_eq!(got, want, "{statement}");
+    }
+    // The column's type is the function's: LONGBLOB, binary, nullable.
+    for name in ["lf.bin", "missing"] {
+        let mut types = Vec::new();
+        for (c, dir) in [
+            (&mut s.strata, &s.allowed),
+            (&mut s.reference, &s.mariadb_dir),
+        ] {
+            let sql = format!("SELECT LOAD_FILE('{}')", quoted(&dir.join(name)));
+            let result = c.query_iter(sql).await?;
+            let columns = result.columns().ok_or("no columns")?;
+            let column = columns.first().ok_or("no column")?;
+            types.push((
+                column.column_type(),
+                column.character_set(),
+                column.flags(),
+                column.column_length(),
+            ));
+            result.drop_result().await?;
+        }
+        assert_eq!(types[0], types[1], "{name}");
+    }
+    diffkit::drop_and_shut_down(s.node, &mut s.strata, &s.db).await
+}
+
+#[tokio::test]
+async fn load_file_is_mariadbs_on_one_data_node() -> TestResult {
+    load_file_is_mariadbs(1).await
+}
+
+#[tokio::test]
+async fn load_file_is_mariadbs_on_four_data_nodes() -> TestResult {
+    load_file_is_mariadbs(4).await
+}
+
+/// MariaDB's NULL for what LOAD_FILE may not read (outside the directory, a symlink
+/// out of it, an account without FILE); relative names under the data directory;
+/// 1235 for an argument only the data node knows; `@@secure_file_priv` is the
+/// compute node's directory.
+#[tokio::test]
+async fn load_file_reads_only_what_mariadb_would() -> TestResult {
+    let mut s = sides(1).await?;
+    load_file_fixtures(&s.allowed)?;
+    std::os::unix::fs::symlink("/etc/hostname", s.allowed.join("link"))?;
+    std::fs::write(s.allowed.join("data").join("rel.txt"), b"rel")?;
+    let d = quoted(&s.allowed);
+    assert_eq!(
+        value(&mut s.strata, "SELECT LOAD_FILE('/etc/hostname')".into()).await?,
+        None
+    );
+    assert_eq!(
+        value(&mut s.strata, format!("SELECT LOAD_FILE('{d}/link')")).await?,
+        None
+    );
+    assert_eq!(
+        value(
+            &mut s.strata,
+            format!("SELECT LOAD_FILE('{d}/../priv/num.txt')")
+        )
+        .await?,
+        Some(b"42".to_vec())
+    );
+    assert_eq!(
+        value(
+            &mut s.strata,
+            format!("SELECT LOAD_FILE('{d}/data/../../x')")
+        )
+        .await?,
+        None
+    );
+    assert_eq!(
+        value(&mut s.strata, "SELECT LOAD_FILE('rel.txt')".into()).await?,
+        Some(b"rel".to_vec())
+    );
+    // A backslash in the name, as the session's sql_mode reads it.
+    std::fs::write(s.allowed.join("b\\s.txt"), b"bs")?;
+    assert_eq!(
+        value(&mut s.strata, format!("SELECT LOAD_FILE('{d}/b\\\\s.txt')")).await?,
+        Some(b"bs".to_vec())
+    );
+    s.strata
+        .query_drop("SET sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        .await?;
+    assert_eq!(
+        value(&mut s.strata, format!("SELECT LOAD_FILE('{d}/b\\s.txt')")).await?,
+        Some(b"bs".to_vec())
+    );
+    s.strata.query_drop("SET sql_mode = DEFAULT").await?;
+    let hex_path: String = format!("{d}/num.txt")
+        .bytes()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    assert_eq!(
+        value(&mut s.strata, format!("SELECT LOAD_FILE(0x{hex_path})")).await?,
+        Some(b"42".to_vec())
+    );
+    for sql in [
+        "SELECT LOAD_FILE(s) FROM t".to_string(),
+        format!("SELECT LOAD_FILE(CONCAT('{d}', '/num.txt'))"),
+        "SELECT LOAD_FILE(@f)".to_string(),
+        // Where the value is taken later than now: refused as before.
+        format!("CREATE TABLE lf AS SELECT LOAD_FILE('{d}/num.txt')"),
+        format!("CREATE VIEW lfv AS SELECT LOAD_FILE('{d}/num.txt')"),
+        format!("PREPARE p FROM 'SELECT LOAD_FILE(''{d}/num.txt'')'"),
+    ] {
+        let (code, message) = error_of(&mut s.strata, &sql).await;
+        assert!(
+            matches!(code, Some(1235 | 1290)),
+            "{sql}: {code:?} {message}"
+        );
+    }
+    let shown: Option<String> = s.strata.query_first("SELECT @@secure_file_priv").await?;
+    let dir = format!("{}/", std::fs::canonicalize(&s.allowed)?.display());
+    assert_eq!(shown.as_deref(), Some(dir.as_str()));
+    let row: Option<(String, String)> = s
+        .strata
+        .query_first("SHOW VARIABLES LIKE 'secure_file_priv'")
+        .await?;
+    assert_eq!(row.map(|r| r.1).as_deref(), Some(dir.as_str()));
+    let row: Option<(Option<String>, String)> = s
+        .strata
+        .query_first("SELECT SESSION_VALUE, GLOBAL_VALUE FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = 'SECURE_FILE_PRIV'")
+        .await?;
+    assert_eq!(row, Some((None, dir.clone())));
+    // Without FILE: NULL, as MariaDB gives it.
+    s.strata
+        .query_drop("CREATE USER nofile_lf@'%' IDENTIFIED BY 'pw'")
+        .await?;
+    s.strata
+        .query_drop(format!("GRANT ALL ON {}.* TO nofile_lf@'%'", s.db))
+        .await?;
+    let opts = mysql_async::OptsBuilder::from_opts(s.node.opts(Some(&s.db)))
+        .user(Some("nofile_lf"))
+        .pass(Some("pw"));
+    let mut c = Conn::new(opts).await?;
+    let v: Option<Option<Vec<u8>>> = c
+        .query_first(format!("SELECT LOAD_FILE('{d}/num.txt')"))
+        .await?;
+    assert_eq!(v.flatten(), None);
+    c.disconnect().await?;
+    s.strata.query_drop("DROP USER nofile_lf@'%'").await?;
+    diffkit::drop_and_shut_down(s.node, &mut s.strata, &s.db).await
+}
+
+/// The one value of `sql`.
+async fn value(c: &mut Conn, sql: String) -> TestResult<Option<Vec<u8>>> {
+    let v: Option<Option<Vec<u8>>> = c.query_first(sql).await?;
+    Ok(v.flatten())
 }

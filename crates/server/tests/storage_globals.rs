@@ -161,7 +161,6 @@ async fn settable_storage_globals_reach_every_storage_server() -> TestResult {
         "SET GLOBAL gtid_slave_pos = '0-1-100'",
         "SET GLOBAL max_connections = 7",
         "SET GLOBAL slave_parallel_threads = 3",
-        "SET GLOBAL init_connect = 'DO 1'",
         "SET GLOBAL server_id = 99",
         "SET GLOBAL datadir = '/tmp'",
     ] {

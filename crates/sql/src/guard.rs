@@ -780,7 +780,9 @@ fn check_text(
             TokenKind::Ident
                 if load_file
                     && t.is_keyword(sql, "LOAD_FILE")
-                    && next.is_some_and(|n| n.is_punct(sql, "(")) =>
+                    && next.is_some_and(|n| n.is_punct(sql, "("))
+                    // It reads no file (the compute node writes it for a NULL value).
+                    && !crate::load_file::is_null_call(sql, &toks, i) =>
             {
                 return Err(Refusal::FileAccess("LOAD_FILE()".into()));
             }

@@ -21,6 +21,7 @@ pub mod keywords;
 pub mod kill;
 pub mod lexer;
 pub mod load_data;
+pub mod load_file;
 pub mod params;
 mod parser;
 pub mod rewrite;

@@ -137,16 +137,11 @@ pub fn call_end(sql: &str, toks: &[Token], i: usize, function: &str) -> Option<u
 /// Each argument-less call of `function` replaced by `value` (see
 /// [`substitute_row_count`]).
 fn substitute_call(sql: &str, function: &str, value: &str, select: bool) -> RowCountText {
-    substitute_matching(
-        sql,
-        &|s, toks, i| call_end(s, toks, i, function),
-        value,
-        select,
-    )
+    let matcher = |s: &str, toks: &[Token], i: usize| {
+        call_end(s, toks, i, function).map(|end| (end, value.to_string()))
+    };
+    substitute_with(sql, &matcher, select)
 }
-
-/// Where the occurrence that token `i` of the tokens of a text starts ends, if it does.
-type Matcher<'m> = dyn Fn(&str, &[Token], usize) -> Option<usize> + 'm;
 
 /// `sql` with each read of `@@last_insert_id` or `@@identity` (not the variable a SET
 /// assigns) replaced by the session's value, select items keeping their names as
@@ -155,6 +150,7 @@ pub fn substitute_last_insert_id_variables(sql: &str, value: u64, select: bool) 
     let is_set = code_tokens(sql)
         .next()
         .is_some_and(|t| t.is_keyword(sql, "SET"));
+    let value = format!("CAST({value} AS UNSIGNED)");
     let read = |s: &str, toks: &[Token], i: usize| {
         let t = toks.get(i)?;
         let assigned = is_set
@@ -164,18 +160,18 @@ pub fn substitute_last_insert_id_variables(sql: &str, value: u64, select: bool) 
         (t.kind == TokenKind::SysVar
             && !assigned
             && crate::guard::is_session_value_variable(&crate::guard::sysvar_name(t.text(s))))
-        .then_some(t.span.end)
+        .then(|| (t.span.end, value.clone()))
     };
-    substitute_matching(sql, &read, &format!("CAST({value} AS UNSIGNED)"), select)
+    substitute_with(sql, &read, select)
 }
 
-/// Each occurrence `matcher` finds replaced by `value` (see [`substitute_row_count`]).
-fn substitute_matching(
-    sql: &str,
-    matcher: &Matcher<'_>,
-    value: &str,
-    select: bool,
-) -> RowCountText {
+/// What finds a call to replace at a token: where the call ends (a byte offset) and
+/// the text that replaces it.
+pub(crate) type CallMatcher<'a> = dyn Fn(&str, &[Token], usize) -> Option<(usize, String)> + 'a;
+
+/// Each call `matcher` finds replaced by its value, select items keeping their names
+/// as [`substitute_row_count`] keeps them.
+pub(crate) fn substitute_with(sql: &str, matcher: &CallMatcher<'_>, select: bool) -> RowCountText {
     let toks: Vec<Token> = code_tokens(sql).collect();
     // Byte ranges of the outermost select list's items.
     let items: Vec<(usize, usize)> = select
@@ -192,9 +188,10 @@ fn substitute_matching(
     let mut last = 0;
     let mut named = Vec::new();
     for (i, t) in toks.iter().enumerate() {
-        let Some(call_end) = matcher(sql, &toks, i) else {
+        let Some((call_end, value)) = matcher(sql, &toks, i) else {
             continue;
         };
+        let value = value.as_str();
         // The item's alias goes after its end, which may come after this call.
         if let Some(&(item_start, item_end)) =
             items.iter().find(|(s, e)| (*s..*e).contains(&t.span.start))
@@ -206,8 +203,7 @@ fn substitute_matching(
                     Some(false) if item_end - item_start <= LONGEST_ALIAS => {
                         out.push_str(&sql[last..t.span.start]);
                         out.push_str(value);
-                        let rest =
-                            substitute_matching(&sql[call_end..item_end], matcher, value, false);
+                        let rest = substitute_with(&sql[call_end..item_end], matcher, false);
                         match rest {
                             RowCountText::Substituted(r) => out.push_str(&r),
                             _ => out.push_str(&sql[call_end..item_end]),
@@ -260,6 +256,13 @@ fn has_alias(item: &str) -> Option<bool> {
             Some(true)
         }
         _ if name.is_punct(item, ")") || name.kind.is_literal() => Some(false),
+        // `x IS [NOT] NULL`: a test, not a name.
+        TokenKind::Ident
+            if NOT_NAMES.iter().any(|k| name.is_keyword(item, k))
+                && (before.is_keyword(item, "IS") || before.is_keyword(item, "NOT")) =>
+        {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -445,10 +448,14 @@ mod tests {
         ] {
             assert_eq!(text(sql, 2, true).as_deref(), Some(want), "{sql}");
         }
+        assert_eq!(
+            text("SELECT ROW_COUNT() IS NOT NULL FROM t", 2, true).as_deref(),
+            Some("SELECT (2) IS NOT NULL AS `ROW_COUNT() IS NOT NULL` FROM t")
+        );
         // An item whose end cannot be told from an alias keeps the refusal.
         for sql in [
-            "SELECT ROW_COUNT() IS NULL FROM t",
             "SELECT ROW_COUNT() DIV x FROM t",
+            "SELECT ROW_COUNT() MOD x FROM t",
         ] {
             assert_eq!(
                 substitute_row_count(sql, 2, true),

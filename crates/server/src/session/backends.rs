@@ -143,3 +143,31 @@ pub(crate) fn backend_error(dnid: DataNodeId, e: &strata_backend::BackendError) 
         ),
     }
 }
+
+impl super::Session {
+    /// Maps a relay failure to what the client sees; Err means the client is gone.
+    pub(super) fn relay_failed(
+        &mut self,
+        dnid: DataNodeId,
+        e: strata_backend::RelayError,
+    ) -> Result<(), super::SessionError> {
+        use strata_backend::RelayError;
+        match e {
+            RelayError::Client(e) => Err(e.into()),
+            RelayError::Backend(e) => {
+                tracing::info!(session = self.identity.id, dnid = dnid.get(), error = %e, "storage connection failed during a statement");
+                // Inside a transaction the caller rolls it back everywhere: say so.
+                let error = if self.branch_lost(dnid) {
+                    super::transaction::transaction_lost(dnid)
+                } else {
+                    MysqlError::new(
+                        codes::NET_READ,
+                        format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
+                    )
+                };
+                self.err(&error);
+                Ok(())
+            }
+        }
+    }
+}

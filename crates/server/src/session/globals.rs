@@ -239,7 +239,18 @@ impl Session {
                     "Access denied; you need (at least one of) the READ_ONLY ADMIN privilege(s) for this operation",
                 ));
             }
-            if !own_read_only && !self.has_global(Privilege::Super) {
+            // init_connect: SUPER or CONNECTION ADMIN.
+            let own_init_connect = matches!(item, SetItem::System { scope: VarScope::Global, name, .. } if name.eq_ignore_ascii_case("init_connect"));
+            if own_init_connect
+                && !self.has_global(Privilege::Super)
+                && !self.has_global(Privilege::ConnectionAdmin)
+            {
+                return Err(MysqlError::new(
+                    codes::SPECIFIC_ACCESS_DENIED,
+                    "Access denied; you need (at least one of) the SUPER, CONNECTION ADMIN privilege(s) for this operation",
+                ));
+            }
+            if !own_read_only && !own_init_connect && !self.has_global(Privilege::Super) {
                 return Err(super_denied());
             }
         }
@@ -303,6 +314,11 @@ impl Session {
             // The compute node's own, never the storage servers' (see `read_only`).
             let value = self.read_only_assignment(value).await?;
             return Ok(Some(("read_only".into(), Some(value))));
+        }
+        if name.eq_ignore_ascii_case("init_connect") {
+            // The compute node's own (see `init_connect`).
+            let value = self.init_connect_assignment(value).await?;
+            return Ok(Some(("init_connect".into(), Some(value))));
         }
         let plain =
             |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');

@@ -205,6 +205,7 @@ impl Session {
         match own_variable(&self.ctx, name) {
             OwnValue::Int(i) => i.to_string(),
             OwnValue::Text(t) => sql_string(&t),
+            OwnValue::Null => "''".to_string(),
         }
     }
 
@@ -224,6 +225,7 @@ impl Session {
         Some(match own_variable(&self.ctx, name) {
             OwnValue::Int(i) => i.to_string(),
             OwnValue::Text(t) => format!("_utf8mb3{}", sql_string(&t)),
+            OwnValue::Null => "CAST(NULL AS CHAR CHARACTER SET utf8mb3)".to_string(),
         })
     }
 
@@ -306,6 +308,7 @@ impl Session {
                 Some(match own_variable(ctx, name) {
                     OwnValue::Int(i) => i.to_string(),
                     OwnValue::Text(t) => t,
+                    OwnValue::Null => String::new(),
                 })
             } else {
                 None
@@ -751,6 +754,7 @@ const OWN_VARIABLES: &[&str] = &[
     "server_id",
     "tmpdir",
     "basedir",
+    "secure_file_priv",
 ];
 
 /// OWN_VARIABLES as an SQL list of upper-case names.
@@ -768,7 +772,7 @@ fn own_variable_names() -> String {
 const IDENTIFYING_PATTERN: &str =
     "VARIABLE_NAME IN ('SOCKET', 'SERVER_UUID', 'PID_FILE', 'LOG_ERROR', \
      'PLUGIN_DIR', 'SLAVE_LOAD_TMPDIR', 'LOG_BIN_INDEX', 'RELAY_LOG', 'RELAY_LOG_INDEX', \
-     'SECURE_FILE_PRIV', 'REPORT_HOST', 'REPORT_PORT', 'REPORT_USER', 'REPORT_PASSWORD', \
+     'REPORT_HOST', 'REPORT_PORT', 'REPORT_USER', 'REPORT_PASSWORD', \
      'BIND_ADDRESS', 'EXTRA_PORT', 'WSREP_NODE_ADDRESS', 'WSREP_NODE_NAME', \
      'WSREP_NODE_INCOMING_ADDRESS', 'WSREP_CLUSTER_ADDRESS', 'WSREP_SST_RECEIVE_ADDRESS', \
      'LOG_BIN_BASENAME', 'RELAY_LOG_BASENAME', 'GTID_DOMAIN_ID') \

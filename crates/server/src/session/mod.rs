@@ -55,12 +55,14 @@ mod handler;
 pub(crate) mod handshake;
 mod identity;
 mod information_schema_spread;
+mod init_connect;
 mod insert_id;
 mod interp;
 mod isolation;
 mod key_values;
 mod kill_user;
 mod load_data;
+mod load_file;
 mod local;
 mod maintenance;
 mod merge_limits;
@@ -101,15 +103,13 @@ mod views;
 mod warnings;
 
 use connection_state::state_spanning_nodes;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Instant;
+use std::{sync::atomic::Ordering, sync::Arc, time::Instant};
 
 use tokio::net::TcpStream;
 use tracing::{debug, info};
 
 use strata_backend::pool::Lease;
-use strata_backend::{RelayError, SchemaRename, SessionVars};
+use strata_backend::{SchemaRename, SessionVars};
 use strata_catalog::DataNodeId;
 use strata_protocol::command::{Command, MalformedCommand, SetOption};
 use strata_protocol::constants::{com, status};
@@ -391,6 +391,9 @@ impl Session {
         let mut stop = shutdown.clone();
         let stopped = stop.triggered();
         tokio::pin!(stopped);
+        if let Some(e) = self.run_init_connect().await? {
+            return self.refuse_after_init_connect(&e).await;
+        }
         loop {
             // No timer at all outside transactions: the hot path stays timer-free.
             let idle_timeout = self.idle_in_transaction_limit();
@@ -776,27 +779,6 @@ impl Session {
                 .filter(|l| !self.is_replica_lease(l))
                 .map(|l| (l.target().dnid, l.thread_id())),
         );
-    }
-
-    /// Maps a relay failure to what the client sees; Err means the client is gone.
-    fn relay_failed(&mut self, dnid: DataNodeId, e: RelayError) -> Result<(), SessionError> {
-        match e {
-            RelayError::Client(e) => Err(e.into()),
-            RelayError::Backend(e) => {
-                info!(session = self.identity.id, dnid = dnid.get(), error = %e, "storage connection failed during a statement");
-                // Inside a transaction the caller rolls it back everywhere: say so.
-                let error = if self.branch_lost(dnid) {
-                    transaction::transaction_lost(dnid)
-                } else {
-                    MysqlError::new(
-                        codes::NET_READ,
-                        format!("Lost connection to data node {dnid} during query; the statement's outcome there is unknown"),
-                    )
-                };
-                self.err(&error);
-                Ok(())
-            }
-        }
     }
 
     async fn reset_session(&mut self) {

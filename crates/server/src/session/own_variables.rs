@@ -11,6 +11,9 @@ pub(super) enum OwnValue {
     Int(i64),
     /// A string.
     Text(String),
+    /// No value: `@@name` reads NULL, SHOW VARIABLES and information_schema show ''
+    /// (`secure_file_priv` when the compute node reads and writes no files).
+    Null,
 }
 
 /// The compute node's own value of the identifying variable `name`.
@@ -30,6 +33,18 @@ pub(super) fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> O
             }
             OwnValue::Text(text)
         }
+        // MariaDB shows the directory resolved, with a trailing slash.
+        "secure_file_priv" => match ctx.config.server.secure_file_priv.as_ref() {
+            Some(dir) => {
+                let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+                let mut text = abs.to_string_lossy().into_owned();
+                if !text.ends_with('/') {
+                    text.push('/');
+                }
+                OwnValue::Text(text)
+            }
+            None => OwnValue::Null,
+        },
         "hostname" => OwnValue::Text(
             std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())

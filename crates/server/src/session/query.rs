@@ -181,6 +181,23 @@ impl Session {
             Some(text) => (text.as_str(), text.as_bytes()),
             None => (sql, raw),
         };
+        // LOAD_FILE() reads the compute node's host when `secure_file_priv` allows it:
+        // its values are written into the text, which is then checked as any other.
+        let loaded = match self.substitute_load_files(sql, raw, kind, bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        let (sql, raw, bytes) = match &loaded {
+            Some(text) => (
+                text.as_str(),
+                text.as_bytes(),
+                ByteSummary::of(text.as_bytes()),
+            ),
+            None => (sql, raw, bytes),
+        };
         // Default deny: what follows answers, plans or forwards only statements that
         // passed, for accounts allowed to run them; what identifies a storage server is
         // replaced by the compute node's own.

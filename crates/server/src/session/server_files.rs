@@ -181,7 +181,7 @@ impl RowSink for FileSink {
 
 impl Session {
     /// The directory `secure_file_priv` names, canonical; None when the feature is off.
-    fn secure_dir(&self) -> Option<Result<PathBuf, MysqlError>> {
+    pub(super) fn secure_dir(&self) -> Option<Result<PathBuf, MysqlError>> {
         let dir = self.ctx.config.server.secure_file_priv.as_ref()?;
         Some(std::fs::canonicalize(dir).map_err(|_| MysqlError::new((1290, "HY000"), OUTSIDE)))
     }

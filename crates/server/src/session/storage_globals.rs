@@ -59,10 +59,6 @@ const KEPT_PRIVATE: &[(&str, &str)] = &[
         "Strata's connection pools and heartbeats need the storage servers' connections",
     ),
     (
-        "init_connect",
-        "it would run on Strata's own storage connections",
-    ),
-    (
         "require_secure_transport",
         "it would refuse Strata's own storage connections",
     ),

@@ -217,9 +217,16 @@ fn files_of_storage_hosts_are_refused_with_1290() {
             "PREPARE s FROM 'SELECT 1 INTO OUTFILE ''/tmp/y'''",
             "EXECUTE IMMEDIATE 'SELECT LOAD_FILE(''/etc/passwd'')'",
             "CREATE VIEW v AS SELECT LOAD_FILE('/etc/passwd')",
+            "SELECT LOAD_FILE(NULL), LOAD_FILE('/etc/passwd')",
+            "SELECT LOAD_FILE(NULL || '/etc/passwd')",
         ],
         1290,
     );
+    // LOAD_FILE(NULL) reads no file: the compute node writes it for a NULL value.
+    assert_allowed(&[
+        "SELECT IF(1, X'41', LOAD_FILE(NULL)) AS `LOAD_FILE('/f')`",
+        "SELECT load_file ( null )",
+    ]);
 }
 
 #[test]

@@ -4,7 +4,7 @@ use crate::lexer::{code_tokens, ident_value, Token, TokenKind};
 
 /// Global-only system variables that are the compute node's own: `@@name` reads the
 /// global value, so an unscoped read is the compute node's too.
-pub const COMPUTE_GLOBAL_ONLY: &[&str] = &["read_only"];
+pub const COMPUTE_GLOBAL_ONLY: &[&str] = &["read_only", "init_connect"];
 
 /// True for `@@name` (no `global.`, `session.` or `local.` scope).
 fn sysvar_unscoped(text: &str) -> bool {
