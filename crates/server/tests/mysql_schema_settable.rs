@@ -108,6 +108,11 @@ async fn settable_admin_writes_and_reads_server_data_tables() -> TestResult {
             "RENAME TABLE mysql.time_zone TO mysql.user_copy",
             "INSERT INTO mysql.table_stats SELECT 'x', 'y', 1 FROM mysql.tables_priv",
             "SELECT * FROM performance_schema.threads",
+            "SHOW CREATE TABLE mysql.user",
+            // Bodies in `mysql` would resolve unqualified names there.
+            "CREATE TRIGGER mysql.time_zone_t BEFORE INSERT ON mysql.time_zone \
+             FOR EACH ROW DELETE FROM global_priv",
+            "CREATE PROCEDURE IF NOT EXISTS mysql.time_zone_p() DELETE FROM global_priv",
         ],
         1044,
     )

@@ -88,12 +88,38 @@ pub(super) fn qualifies_public_table(sql: &str, toks: &[Token], i: usize) -> boo
 /// True when the schema name at `toks[i]` (followed by `.`) qualifies a server-wide data
 /// table of `mysql` (not a routine call `mysql.f(...)`).
 pub(super) fn qualifies_server_data_table(sql: &str, toks: &[Token], i: usize) -> bool {
-    // A column list follows the table in `INSERT [INTO] t (...)` and `CREATE TABLE t
-    // (...)`: after these words the name is a table's, never a routine call.
-    let column_list = i > 0
-        && ["INTO", "TABLE", "INSERT", "REPLACE", "EXISTS"]
+    // The word before the name, past `IF [NOT] EXISTS`.
+    let mut j = i;
+    while j > 0
+        && ["EXISTS", "NOT", "IF"]
             .iter()
-            .any(|k| toks[i - 1].is_keyword(sql, k));
+            .any(|k| toks[j - 1].is_keyword(sql, k))
+    {
+        j -= 1;
+    }
+    let before = j.checked_sub(1).and_then(|k| toks.get(k));
+    let after = |words: &[&str]| before.is_some_and(|t| words.iter().any(|k| t.is_keyword(sql, k)));
+    // A routine, trigger, event or view named in `mysql` would resolve the unqualified
+    // names of its body there (`DELETE FROM global_priv`): never created, renamed
+    // (`ALTER EVENT e RENAME TO mysql.x`) or dropped there.
+    if defines_object(sql, toks)
+        && after(&[
+            "TRIGGER",
+            "EVENT",
+            "VIEW",
+            "PROCEDURE",
+            "FUNCTION",
+            "PACKAGE",
+            "BODY",
+            "TO",
+        ])
+    {
+        return false;
+    }
+    // A column list follows the table in `INSERT [INTO] t (...)` and `CREATE TABLE
+    // [IF NOT EXISTS] t (...)`: after these words the name is a table's, never a
+    // routine call.
+    let column_list = after(&["INTO", "TABLE", "INSERT", "REPLACE"]);
     if column_list {
         let (Some(schema), Some(name)) = (toks.get(i), toks.get(i + 2)) else {
             return false;
@@ -102,6 +128,29 @@ pub(super) fn qualifies_server_data_table(sql: &str, toks: &[Token], i: usize) -
             && is_server_data_table(&ident_value(schema.text(sql)), &ident_value(name.text(sql)));
     }
     qualifies(sql, toks, i, is_server_data_table)
+}
+
+/// True for CREATE, ALTER or DROP of a routine, trigger, event, view or package (one of
+/// those words among its first words).
+fn defines_object(sql: &str, toks: &[Token]) -> bool {
+    let Some(first) = toks.first() else {
+        return false;
+    };
+    ["CREATE", "ALTER", "DROP"]
+        .iter()
+        .any(|k| first.is_keyword(sql, k))
+        && toks.iter().skip(1).take(10).any(|t| {
+            [
+                "TRIGGER",
+                "EVENT",
+                "VIEW",
+                "PROCEDURE",
+                "FUNCTION",
+                "PACKAGE",
+            ]
+            .iter()
+            .any(|k| t.is_keyword(sql, k))
+        })
 }
 
 /// True when `toks[i] . toks[i + 2]` names a table (not a routine call) that `table`

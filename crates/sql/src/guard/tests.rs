@@ -795,6 +795,8 @@ fn server_data_tables_of_mysql_are_reachable_only_when_settable() {
         "TRUNCATE TABLE mysql.general_log",
         "UPDATE mysql.help_topic SET name = 'x' WHERE 0",
         "EXECUTE IMMEDIATE 'ALTER TABLE mysql.time_zone_transition ORDER BY Time_zone_id'",
+        "CREATE TABLE IF NOT EXISTS mysql.time_zone_x (a INT)",
+        "CREATE PROCEDURE p() DELETE FROM mysql.table_stats",
     ] {
         assert!(settable(sql).is_ok(), "{sql}: {:?}", settable(sql));
         assert!(
@@ -813,6 +815,12 @@ fn server_data_tables_of_mysql_are_reachable_only_when_settable() {
         "SELECT sys.format_statement('x')",
         "SELECT mysql.time_zone(1)",
         "DELETE FROM strata_db_1.t",
+        "CREATE TRIGGER mysql.time_zone_t BEFORE INSERT ON mysql.time_zone FOR EACH ROW DELETE FROM global_priv",
+        "CREATE EVENT IF NOT EXISTS mysql.time_zone_e ON SCHEDULE EVERY 1 DAY DO DELETE FROM global_priv",
+        "CREATE PROCEDURE IF NOT EXISTS mysql.time_zone_p() DELETE FROM global_priv",
+        "CREATE DEFINER = CURRENT_USER VIEW mysql.time_zone_v AS SELECT 1",
+        "ALTER EVENT e RENAME TO mysql.time_zone_e",
+        "DROP FUNCTION mysql.time_zone_f",
     ] {
         assert!(
             matches!(settable(sql), Err(Refusal::StorageSchema(_))),
