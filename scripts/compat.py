@@ -379,6 +379,18 @@ def prepare_mtr_schema(compute, storage):
                        "CREATE OR REPLACE PROCEDURE mtr.add_suppression(pattern VARCHAR(255)) BEGIN END;")
 
 
+# The tables of each storage server's `mysql` schema when its cluster started (port ->
+# names): with storage globals settable a file may rename or drop them (time zone and
+# statistics tables) and fail before putting them back.
+MYSQL_TABLES = {}
+
+
+def mysql_tables(port):
+    ok, out, _ = client(port, "SELECT table_name FROM information_schema.TABLES "
+                              "WHERE table_schema = 'mysql' ORDER BY 1")
+    return out if ok else None
+
+
 def reset_state(port, via_strata):
     """Drops what a failed file left behind: databases, tables and views in `test`,
     accounts, routines and events (directly only). Returns False when the server does not answer."""
@@ -408,6 +420,9 @@ def reset_state(port, via_strata):
         stmts.append("CREATE DATABASE IF NOT EXISTS test;")
     if stmts:
         client(port, "SET foreign_key_checks = 0;\n" + "\n".join(stmts), force=True)
+    if not via_strata and port in MYSQL_TABLES and mysql_tables(port) != MYSQL_TABLES[port]:
+        # A `mysql` table renamed or dropped and not put back: start again.
+        return False
     return True
 
 
@@ -536,6 +551,8 @@ def main():
             s.start(vardir)
         compute.start()
         prepare_mtr_schema(compute, storage)
+        for s in storage:
+            MYSQL_TABLES.setdefault(s.port, mysql_tables(s.port))
 
     stop_all = stop_on_signal(compute, storage)
     results = []
@@ -563,7 +580,7 @@ def main():
                     if healthy and tag == "strata":
                         reset_globals(compute.port, storage[0].port)
                     for s in storage[1:]:
-                        reset_state(s.port, False)
+                        healthy = reset_state(s.port, False) and healthy
                 if not healthy:
                     # A file that leaves a server unusable (dead, hung, accounts gone):
                     # start again from fresh data directories and metadata.

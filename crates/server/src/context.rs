@@ -417,7 +417,10 @@ impl ServerContext {
             allowed_networks: std::sync::RwLock::new(allowed_networks),
             failed_logins: Mutex::new(HashMap::new()),
             xa,
-            private_schemas: crate::session::PrivateSchemas::of(&topology),
+            private_schemas: crate::session::PrivateSchemas::of(
+                &topology,
+                !config.server.storage_globals.is_private(),
+            ),
             service_port: Default::default(),
             config,
             topology,

@@ -24,6 +24,12 @@ pub trait SchemaPolicy {
 
     /// True when `db` names a logical database.
     fn logical(&self, db: &str) -> bool;
+
+    /// True when statements may name the server-wide data tables of `mysql`
+    /// (`server.storage_globals = "settable"`; see [`is_server_data_table`]).
+    fn server_data_tables(&self) -> bool {
+        false
+    }
 }
 
 /// Schemas every MySQL/MariaDB server keeps for itself.
@@ -795,6 +801,8 @@ fn check_text(
                 let name = ident_value(t.text(sql));
                 if schemas.denied(&name)
                     && !(reads && public_tables::qualifies_public_table(sql, &toks, i))
+                    && !(schemas.server_data_tables()
+                        && public_tables::qualifies_server_data_table(sql, &toks, i))
                 {
                     return Err(Refusal::StorageSchema(name.into_owned()));
                 }
@@ -820,7 +828,11 @@ pub use information_schema::{
     information_schema_table, rewrite_information_schema, InformationSchemaTable,
 };
 pub use merge::{merge_table, MergeTable, WrittenTable, MERGE_ENGINES};
-pub use mysql_tables::{mysql_table, mysql_tables_read, rewrite_mysql_tables, MysqlTable};
+pub use mysql_tables::{
+    mysql_table, mysql_tables_read, rewrite_mysql_tables, rewrite_statistics_tables,
+    server_data_tables_named, MysqlTable,
+};
+pub use public_tables::{is_server_data_table, is_statistics_table};
 pub use refusal::Refusal;
 pub use show::{
     binlog_show, check_prepared_show, check_show_other, routine_code_name,

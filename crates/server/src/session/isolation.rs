@@ -35,11 +35,15 @@ pub struct PrivateSchemas {
     physical: Vec<String>,
     /// Logical database names (CREATE/DROP DATABASE change them).
     logical: std::sync::RwLock<Vec<String>>,
+    /// Storage globals are settable: statements may name the server-wide data tables
+    /// of `mysql` (the session routes and authorizes them, see `server_data`).
+    server_data_tables: bool,
 }
 
 impl PrivateSchemas {
-    /// The private names of `topology`.
-    pub fn of(topology: &Topology) -> PrivateSchemas {
+    /// The private names of `topology`; `server_data_tables` when storage globals are
+    /// settable.
+    pub fn of(topology: &Topology, server_data_tables: bool) -> PrivateSchemas {
         let logical: Vec<String> = topology.dbs().iter().map(|d| d.name.clone()).collect();
         let mut physical: Vec<String> = topology
             .nodes()
@@ -51,6 +55,7 @@ impl PrivateSchemas {
         PrivateSchemas {
             physical,
             logical: std::sync::RwLock::new(logical),
+            server_data_tables,
         }
     }
 
@@ -82,6 +87,10 @@ impl SchemaPolicy for PrivateSchemas {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .any(|l| l == db)
+    }
+
+    fn server_data_tables(&self) -> bool {
+        self.server_data_tables
     }
 
     fn may_mention(&self, text: &[u8]) -> bool {
@@ -173,8 +182,26 @@ impl Session {
         kind: StatementKind,
         bytes: ByteSummary,
     ) -> Result<(), MysqlError> {
+        self.guard_as(sql, kind, bytes, false)
+    }
+
+    /// [`Self::guard`]; `top_level` for the client's own text statement, which the
+    /// session routes to every data node when it writes server-wide tables of `mysql`
+    /// (see `server_data`).
+    pub(super) fn guard_as(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        bytes: ByteSummary,
+        top_level: bool,
+    ) -> Result<(), MysqlError> {
         strata_sql::check_statement(sql, kind, bytes, &self.ctx.private_schemas)
             .map_err(|r| self.refusal_error(&r))?;
+        if !top_level {
+            // The client's own statement is checked where it is routed, after its
+            // privileges (MariaDB's 1142 first).
+            self.check_server_data(sql, kind, false)?;
+        }
         self.check_merge_table(sql, kind)
     }
 

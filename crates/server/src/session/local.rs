@@ -127,7 +127,12 @@ impl Session {
             row.push(value);
         }
         let mut rows = vec![row];
-        if select.limit.as_ref().is_some_and(|l| l.count == 0) {
+        // One row: LIMIT 0 or any offset leaves none (`LIMIT 4294967296, 10`: main.limit).
+        if select
+            .limit
+            .as_ref()
+            .is_some_and(|l| l.count == 0 || l.offset > 0)
+        {
             rows.clear();
         }
         Some(LocalResult { columns, rows })

@@ -84,6 +84,7 @@ mod role_tables;
 mod routine_bodies;
 mod select_into;
 mod sequences;
+mod server_data;
 mod server_files;
 mod session_functions;
 mod set_statement;

@@ -16,6 +16,7 @@ use strata_sql::{
 
 use super::isolation::mentions_information_schema;
 use super::optimizer_trace::untraced_select;
+use super::server_data::ServerData;
 use super::{Answer, Handled, ReplyFormat, Session, SessionError};
 use strata_catalog::DataNodeId;
 
@@ -228,7 +229,7 @@ impl Session {
         let checked = match &dynamic {
             Some(text) => self.check_dynamic(text, kind),
             None => self
-                .guard(sql, kind, bytes)
+                .guard_as(sql, kind, bytes, true)
                 .and_then(|()| self.authorize(sql, kind)),
         };
         let checked = checked.and_then(|()| self.authorize_prepared(sql, kind, dynamic.as_deref()));
@@ -280,6 +281,20 @@ impl Session {
             self.err(&e);
             return Ok(Answer::Failed);
         }
+        // Server-wide tables of `mysql` (storage globals settable): statistics read as
+        // the account's rows, writes on every data node.
+        let server_data;
+        let (sql, raw) = match self
+            .server_data_statement(sql, raw, kind, dynamic.as_deref(), more)
+            .await?
+        {
+            ServerData::NotMine => (sql, raw),
+            ServerData::Read(text) => {
+                server_data = text;
+                (server_data.as_str(), server_data.as_bytes())
+            }
+            ServerData::Answered(done) => return Ok(done),
+        };
         // A procedure the compute node runs is kept on the data node under a definer
         // that cannot run it there.
         let fenced;

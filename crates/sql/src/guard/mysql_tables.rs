@@ -81,6 +81,45 @@ pub fn rewrite_mysql_tables(sql: &str, mut source: impl FnMut(MysqlTable) -> Str
     rewritten.unwrap_or_else(|_| named.into_owned())
 }
 
+/// The server-wide data tables of `mysql` ([`super::is_server_data_table`]) the text
+/// names as `mysql.table` (lowercased, in order of appearance, each once).
+pub fn server_data_tables_named(sql: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    if !contains_ignore_ascii_case(sql.as_bytes(), b"mysql") {
+        return found;
+    }
+    let toks: Vec<crate::lexer::Token> = crate::lexer::code_tokens(sql).collect();
+    for (i, t) in toks.iter().enumerate() {
+        let qualified = t.kind.is_ident()
+            && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "."))
+            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && super::public_tables::qualifies_server_data_table(sql, &toks, i);
+        if !qualified {
+            continue;
+        }
+        if let Some(name) = toks.get(i + 2) {
+            let name = crate::lexer::ident_value(name.text(sql)).to_ascii_lowercase();
+            if !found.contains(&name) {
+                found.push(name);
+            }
+        }
+    }
+    found
+}
+
+/// `sql` (a SELECT) with each statistics table of `mysql` it reads
+/// ([`super::is_statistics_table`]) replaced by the query `source` gives for it (the
+/// table's name as written), as a derived table named as the table; its plain columns
+/// keep the names the client wrote, as a base table's do.
+pub fn rewrite_statistics_tables(sql: &str, mut source: impl FnMut(&str) -> String) -> String {
+    let named = name_columns_as_written(sql, "mysql");
+    let rewritten = replace_schema_tables(named.as_ref(), "mysql", |name| {
+        Ok(super::is_statistics_table("mysql", name).then(|| source(name)))
+    });
+    // The replacement never fails: every table either has a source or stays.
+    rewritten.unwrap_or_else(|_| named.into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +161,31 @@ mod tests {
         assert_eq!(
             rewrite_mysql_tables(sql, |_| "S".into()),
             "SELECT role AS `role` FROM (S) AS `roles_mapping` WHERE Role='r1'"
+        );
+    }
+
+    #[test]
+    fn server_data_tables_are_named_and_statistics_replaced() {
+        assert_eq!(
+            server_data_tables_named(
+                "RENAME TABLE mysql.time_zone TO `mysql`.`time_zone_BACKUP`, mysql.Time_Zone TO x"
+            ),
+            vec!["time_zone".to_string(), "time_zone_backup".to_string()]
+        );
+        assert!(server_data_tables_named("SELECT * FROM mysql.user").is_empty());
+        assert_eq!(
+            rewrite_statistics_tables(
+                "select db_name, table_name from mysql.table_stats where 1",
+                |t| format!("S{t}")
+            ),
+            "select db_name AS `db_name`, table_name AS `table_name` from (Stable_stats) AS `table_stats` where 1"
+        );
+        assert_eq!(
+            rewrite_statistics_tables(
+                "select * from mysql.column_stats c join mysql.time_zone",
+                |t| format!("S{t}")
+            ),
+            "select * from (Scolumn_stats) c join mysql.time_zone"
         );
     }
 

@@ -758,3 +758,81 @@ fn defaults_naming_the_account_are_refused() {
         "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1",
     ]);
 }
+
+/// [`Policy`] with storage globals settable.
+struct Settable;
+
+impl SchemaPolicy for Settable {
+    fn denied(&self, schema: &str) -> bool {
+        Policy.denied(schema)
+    }
+
+    fn logical(&self, db: &str) -> bool {
+        Policy.logical(db)
+    }
+
+    fn may_mention(&self, text: &[u8]) -> bool {
+        Policy.may_mention(text)
+    }
+
+    fn server_data_tables(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn server_data_tables_of_mysql_are_reachable_only_when_settable() {
+    let settable = |sql: &str| {
+        check_statement(
+            sql,
+            classify(sql),
+            ByteSummary::of(sql.as_bytes()),
+            &Settable,
+        )
+    };
+    for sql in [
+        "DELETE FROM mysql.table_stats",
+        "INSERT INTO mysql.column_stats (db_name) VALUES ('shop')",
+        "SELECT * FROM mysql.index_stats WHERE db_name = 'shop'",
+        "ALTER TABLE mysql.column_stats RENAME TO mysql.column_stats1",
+        "ALTER TABLE `mysql`.`time_zone_transition` ORDER BY Time_zone_id",
+        "RENAME TABLE mysql.time_zone TO mysql.time_zone_BACKUP",
+        "CREATE TABLE mysql.time_zone LIKE mysql.time_zone_BACKUP",
+        "DROP TABLE mysql.time_zone_name",
+        "TRUNCATE TABLE mysql.general_log",
+        "UPDATE mysql.help_topic SET name = 'x' WHERE 0",
+        "EXECUTE IMMEDIATE 'ALTER TABLE mysql.time_zone_transition ORDER BY Time_zone_id'",
+        "CREATE TABLE IF NOT EXISTS mysql.time_zone_x (a INT)",
+        "CREATE PROCEDURE p() DELETE FROM mysql.table_stats",
+    ] {
+        assert!(settable(sql).is_ok(), "{sql}: {:?}", settable(sql));
+        assert!(
+            matches!(check(sql), Err(Refusal::StorageSchema(_))),
+            "{sql}: {:?}",
+            check(sql)
+        );
+    }
+    for sql in [
+        "SELECT * FROM mysql.user",
+        "DELETE FROM mysql.global_priv",
+        "INSERT INTO mysql.table_stats SELECT * FROM mysql.db",
+        "RENAME TABLE mysql.time_zone TO mysql.user",
+        "ALTER TABLE mysql.column_stats RENAME TO mysql.tables_priv",
+        "SELECT * FROM performance_schema.threads",
+        "SELECT sys.format_statement('x')",
+        "SELECT mysql.time_zone(1)",
+        "DELETE FROM strata_db_1.t",
+        "CREATE TRIGGER mysql.time_zone_t BEFORE INSERT ON mysql.time_zone FOR EACH ROW DELETE FROM global_priv",
+        "CREATE EVENT IF NOT EXISTS mysql.time_zone_e ON SCHEDULE EVERY 1 DAY DO DELETE FROM global_priv",
+        "CREATE PROCEDURE IF NOT EXISTS mysql.time_zone_p() DELETE FROM global_priv",
+        "CREATE DEFINER = CURRENT_USER VIEW mysql.time_zone_v AS SELECT 1",
+        "ALTER EVENT e RENAME TO mysql.time_zone_e",
+        "DROP FUNCTION mysql.time_zone_f",
+    ] {
+        assert!(
+            matches!(settable(sql), Err(Refusal::StorageSchema(_))),
+            "{sql}: {:?}",
+            settable(sql)
+        );
+    }
+}
