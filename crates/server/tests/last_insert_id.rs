@@ -133,3 +133,42 @@ async fn last_insert_id_keeps_generated_values_only_as_mariadb() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// `SET insert_id = n` is spent by the next INSERT, as in MariaDB: a later INSERT on
+/// another storage connection (the session's was busy with other sessions) does not use
+/// it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_id_is_used_once() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name("iid");
+    let mut a = node.connect(Some("test")).await?;
+    run_all(
+        &mut a,
+        &[
+            &format!("CREATE DATABASE {db}"),
+            &format!("USE {db}"),
+            "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)",
+            "SET insert_id = 100",
+            "INSERT INTO t (v) VALUES (1)",
+        ],
+    )
+    .await?;
+    // Two other sessions hold every pooled connection in their transactions.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut c = node.connect(Some(&db)).await?;
+        run_all(&mut c, &["BEGIN", "SELECT COUNT(*) FROM t"]).await?;
+        held.push(c);
+    }
+    run_all(&mut a, &["INSERT INTO t (v) VALUES (2)"]).await?;
+    let ids: Vec<i64> = a.query("SELECT id FROM t ORDER BY id").await?;
+    assert_eq!(ids, vec![100, 101]);
+    assert_eq!(first_int(&mut a, "SELECT @@insert_id").await?, 0);
+    for mut c in held {
+        run_all(&mut c, &["ROLLBACK"]).await?;
+    }
+    a.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}

@@ -83,6 +83,11 @@ impl Session {
         let mut isolation = self.state.isolation;
         for item in &items {
             match item {
+                // Spent by the next INSERT: replayed on another connection it would be
+                // used again, so the connection that holds it is kept instead.
+                SetItem::System { name, .. } if name == "insert_id" => {
+                    self.backends.sticky = true;
+                }
                 SetItem::System { name, value, .. } => {
                     if name == "autocommit" {
                         if let Some(on) = value.value.as_ref().and_then(|v| v.as_bool()) {
