@@ -467,3 +467,31 @@ async fn last_insert_id_inside_a_statement_is_the_sessions() -> TestResult {
     );
     drop_and_shut_down(node, &mut strata, &db).await
 }
+
+/// EXPLAIN of a read over several data nodes shows Strata's plan, but the errors
+/// MariaDB's EXPLAIN gives are its errors too (cset_narrowing: a utf8mb3 column compared
+/// with a character it cannot hold is 1267).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_over_several_nodes_gives_the_data_nodes_errors() -> TestResult {
+    let (node, db, mut strata, mut reference) = node_and_reference("fnx", "fnxref").await?;
+    let tables = [(
+        "tx",
+        "id INT PRIMARY KEY, mb3 VARCHAR(32) COLLATE utf8mb3_general_ci",
+        ALL_NODES,
+    )];
+    create_on_both(&mut strata, &mut reference, &tables, &["SET NAMES utf8mb4"]).await?;
+    let sql = "EXPLAIN SELECT * FROM tx WHERE mb3 = '\u{1F60A}'";
+    for conn in [&mut reference, &mut strata] {
+        conn.query_drop("SET NAMES utf8mb4").await?;
+        let got = conn.query_drop(sql).await;
+        assert!(
+            matches!(&got, Err(mysql_async::Error::Server(e)) if e.code == 1267),
+            "{got:?}"
+        );
+    }
+    let rows: Vec<mysql_async::Row> = strata
+        .query("EXPLAIN SELECT * FROM tx WHERE mb3 = 'a'")
+        .await?;
+    assert_eq!(rows.len(), 4);
+    drop_and_shut_down(node, &mut strata, &db).await
+}

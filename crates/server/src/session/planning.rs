@@ -407,6 +407,10 @@ impl Session {
             Ok(planned) => {
                 let budget = self.ctx.config.merge.memory_budget;
                 let explanation = strata_planner::explanation(&planned.plan, Some(budget));
+                if let Err(e) = self.node_verdict(&planned.plan, &explanation).await {
+                    self.err(&e);
+                    return Answer::Failed;
+                }
                 let mut result = crate::results::LocalResult::text(&["DNID", "SQL", "Merge"]);
                 result.columns[0] = strata_protocol::packets::ColumnDef::bigint("DNID", true);
                 for (i, (dnid, sql)) in explanation.rows.into_iter().enumerate() {
@@ -423,6 +427,46 @@ impl Session {
                 self.err(&e);
                 Answer::Failed
             }
+        }
+    }
+
+    /// MariaDB's own error for a read Strata explains (an illegal mix of collations, a
+    /// function it refuses, ...), which the plan alone does not show: the first data
+    /// node explains the text it would run. Reads whose texts depend on an earlier step
+    /// (copies, a subquery's values) are not asked.
+    async fn node_verdict(
+        &mut self,
+        plan: &Plan,
+        explanation: &strata_planner::Explanation,
+    ) -> Result<(), MysqlError> {
+        let staged = [
+            "Materialize",
+            "SubqueryFirst",
+            "InsertSelect",
+            "MultiTableWrite",
+        ];
+        let Some((dnid, text)) = explanation.rows.first() else {
+            return Ok(());
+        };
+        let select = text
+            .trim_start()
+            .get(..6)
+            .is_some_and(|w| w.eq_ignore_ascii_case("SELECT"));
+        if !matches!(plan, Plan::Query(_) | Plan::Route(_))
+            || !select
+            || staged.iter().any(|s| explanation.merge.contains(s))
+        {
+            return Ok(());
+        }
+        let physical = self.physical_of(*dnid);
+        let mut lease = self.lease(*dnid, physical.as_deref()).await?;
+        let verdict = lease.query(&format!("EXPLAIN {text}")).await;
+        self.finish(lease);
+        match verdict {
+            Err(e @ strata_backend::BackendError::Server(_)) => {
+                Err(super::backends::backend_error(*dnid, &e))
+            }
+            _ => Ok(()),
         }
     }
 
