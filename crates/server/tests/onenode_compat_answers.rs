@@ -4,8 +4,9 @@
 //! 1064), `CREATE USER ... REQUIRE` (create_user: 1064, now 1235 but REQUIRE NONE),
 //! `ft_stopword_file` (fulltext_var), the definer of a view created by a prepared
 //! statement (cte_nonrecursive), a latin1 client's column names that are not UTF-8
-//! (ctype_latin1), and information_schema's own tables in `information_schema.COLUMNS`
-//! (opt_trace).
+//! (ctype_latin1), information_schema's own tables in `information_schema.COLUMNS`
+//! (opt_trace), `ALTER DATABASE ... UPGRADE DATA DIRECTORY NAME` (renamedb) and
+//! `SET STATEMENT ... FOR ANALYZE` (rowid_filter).
 
 mod common;
 mod diffkit;
@@ -266,6 +267,46 @@ async fn information_schema_lists_its_own_tables_and_columns() -> TestResult {
             .all(|s| s != "mysql" && s != "performance_schema" && s != "sys"),
         "{schemas:?}"
     );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_database_upgrade_data_directory_name_and_analyze_under_set_statement() -> TestResult
+{
+    let (node, mut strata, mut reference) = sides("upgradedir").await?;
+    for c in [&mut strata, &mut reference] {
+        run_all(
+            c,
+            &[
+                "CREATE TABLE t1 (a INT, b INT, KEY (a))",
+                "INSERT INTO t1 VALUES (1, 1), (2, 2), (3, 3)",
+            ],
+        )
+        .await?;
+    }
+    same_answers(
+        &mut strata,
+        &mut reference,
+        &[
+            // renamedb: MariaDB's errors for a name without a 5.0 directory.
+            "ALTER DATABASE wrong UPGRADE DATA DIRECTORY NAME",
+            "ALTER DATABASE `#mysql41#not-supported` UPGRADE DATA DIRECTORY NAME",
+            "ALTER DATABASE `#mysql50#` UPGRADE DATA DIRECTORY NAME",
+            "ALTER DATABASE `#mysql50#upgrade-me` UPGRADE DATA DIRECTORY NAME",
+            // rowid_filter: ANALYZE of a statement under statement variables.
+            "SET STATEMENT optimizer_switch = 'rowid_filter=on' FOR \
+             ANALYZE SELECT a, b FROM t1 WHERE a > 1",
+            "SET STATEMENT optimizer_switch = 'rowid_filter=off' FOR SELECT a FROM t1 ORDER BY a",
+        ],
+    )
+    .await?;
+    let (code, _) = error_of(
+        &mut strata,
+        "SET STATEMENT sql_mode = '' FOR ANALYZE SELECT * FROM mysql.user",
+    )
+    .await;
+    assert_eq!(code, Some(1044));
     node.shutdown().await;
     Ok(())
 }
