@@ -1,7 +1,8 @@
 //! Server-wide settings a DBA sets on "the server" that are the compute node's own, with
 //! MariaDB 10.11's semantics, through a real client: `SET GLOBAL read_only` (the compute
 //! node's, never the storage servers' that fence failed primaries), `SET GLOBAL
-//! max_allowed_packet` (new sessions' limit, on their storage connections too), a
+//! max_allowed_packet` (new sessions' limit, on their storage connections too), `SET
+//! GLOBAL net_buffer_length` (new sessions' storage connections), a
 //! `CREATE TABLE` naming an unknown storage engine (the default engine substituted,
 //! with warnings), and `SET GLOBAL init_connect` (run by new sessions of accounts without
 //! SUPER).
@@ -205,6 +206,38 @@ async fn answer(c: &mut Conn, sql: &str) -> TestResult<String> {
         }
         Err(e) => Ok(format!("error {:?}", code_of(&e))),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_global_net_buffer_length_reaches_new_sessions_storage_connections() -> TestResult {
+    let storage = StorageNodes::start(1).await?;
+    let node = ComputeNode::builder(&storage)
+        .configure(|c| c.server.storage_globals = StorageGlobals::Settable)
+        .start()
+        .await?;
+    let mut old = node.connect(Some("test")).await?;
+    let before = int(&mut old, "SELECT @@net_buffer_length").await?;
+    old.query_drop("SET @save = @@net_buffer_length").await?;
+    assert_codes(&mut old, &["SET SESSION net_buffer_length = 4096"], 1621).await;
+    // func_json (MDEV-11833): a new session reads the new value.
+    old.query_drop("SET @@global.net_buffer_length = 1024")
+        .await?;
+    let mut direct = storage.connect(0, None).await?;
+    let mut new = node.connect(Some("test")).await?;
+    for c in [&mut new, &mut direct] {
+        let shown: Option<(String, i64)> = c
+            .query_first("SHOW VARIABLES LIKE 'net_buffer_length'")
+            .await?;
+        assert_eq!(shown, Some(("net_buffer_length".into(), 1024)));
+        assert_eq!(int(c, "SELECT @@global.net_buffer_length").await?, 1024);
+    }
+    assert_ne!(before, 1024);
+    old.query_drop("SET @@global.net_buffer_length = @save")
+        .await?;
+    let mut later = node.connect(Some("test")).await?;
+    assert_eq!(int(&mut later, "SELECT @@net_buffer_length").await?, before);
+    node.shutdown().await;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -482,6 +482,53 @@ async fn change_user_and_reset_connection_clear_session_state() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_failed_change_user_keeps_the_connection_and_the_third_ends_the_command() -> TestResult {
+    let (node, mut c) = node_and_conn(1).await?;
+    let me: Option<String> = c.query_first("SELECT CURRENT_USER()").await?;
+    c.query_drop("SET @v = 10").await?;
+    let bad = |user: &str, password: Option<&str>| {
+        mysql_async::ChangeUserOpts::default()
+            .with_user(Some(user.into()))
+            .with_pass(password.map(Into::into))
+    };
+    // change_user_notembedded (MDEV-3915): 1045, the session keeps its account and
+    // database (its state is reset, as MariaDB's), and goes on.
+    for password in [Some("bar"), None] {
+        let e = c.change_user(bad("foo", password)).await.expect_err("foo");
+        assert_eq!(common::code_of(&e), Some(1045), "{e}");
+        let user: Option<String> = c.query_first("SELECT CURRENT_USER()").await?;
+        let db: Option<String> = c.query_first("SELECT DATABASE()").await?;
+        let v: Option<Option<i64>> = c.query_first("SELECT @v").await?;
+        assert_eq!(
+            (user, db.as_deref(), v),
+            (me.clone(), Some("test"), Some(None))
+        );
+    }
+    // A successful one does not forget the failures: the third fails, then the
+    // command is unknown (1047).
+    // (mysql_async keeps the failed request's account: name root's again.)
+    let root = mysql_async::ChangeUserOpts::default()
+        .with_user(Some(strata_testkit::ROOT_USER.into()))
+        .with_pass(Some(strata_testkit::ROOT_PASSWORD.into()))
+        .with_db_name(Some("test".into()));
+    c.change_user(root.clone()).await?;
+    let e = c
+        .change_user(bad("foo", Some("bar")))
+        .await
+        .expect_err("foo");
+    assert_eq!(common::code_of(&e), Some(1045), "{e}");
+    let e = c
+        .change_user(bad("foo", Some("bar")))
+        .await
+        .expect_err("foo");
+    assert_eq!(common::code_of(&e), Some(1047), "{e}");
+    let e = c.change_user(root).await.expect_err("a fourth");
+    assert_eq!(common::code_of(&e), Some(1047), "{e}");
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_killed_storage_connection_gives_an_error_and_other_sessions_carry_on() -> TestResult {
     let (storage, node) = node_on_shared(1).await?;
     let mut victim = node.connect(Some("test")).await?;

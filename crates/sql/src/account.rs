@@ -462,6 +462,7 @@ pub fn parse_account(sql: &str) -> Result<AccountStatement, SqlError> {
         p.expect_keyword("USER")?;
         let if_exists = if_exists(&mut p)?;
         let users = comma_list(&mut p, user_spec)?;
+        require(&mut p)?;
         let limits = limits(&mut p)?;
         AccountStatement::AlterUser {
             if_exists,
@@ -547,6 +548,7 @@ fn create_user(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
         false
     };
     let users = comma_list(p, user_spec)?;
+    require(p)?;
     let limits = limits(p)?;
     Ok(AccountStatement::CreateUser {
         or_replace,
@@ -684,6 +686,7 @@ fn grant(p: &mut Parser<'_>) -> Result<AccountStatement, SqlError> {
     let level = level(p)?;
     p.expect_keyword("TO")?;
     let users = comma_list(p, user_spec)?;
+    require(p)?;
     let mut grant_option = false;
     let mut limits = ResourceLimits::default();
     if p.eat_keyword("WITH") {
@@ -825,7 +828,7 @@ fn level(p: &mut Parser<'_>) -> Result<GrantLevel, SqlError> {
 }
 
 mod options;
-use options::{identified, limit, limits};
+use options::{identified, limit, limits, require};
 mod roles;
 pub use roles::RoleAdmin;
 

@@ -60,6 +60,23 @@ pub struct CreateDatabase {
     pub rw_split: Option<String>,
 }
 
+/// The database of `ALTER {DATABASE | SCHEMA} name UPGRADE DATA DIRECTORY NAME`, unquoted;
+/// None for any other statement.
+pub fn upgrade_directory_name(sql: &str) -> Option<String> {
+    let mut p = Parser::new(sql);
+    if !p.eat_keyword("ALTER") || p.eat_one_of(&["DATABASE", "SCHEMA"]).is_none() {
+        return None;
+    }
+    let name = p.ident().ok()?;
+    for word in ["UPGRADE", "DATA", "DIRECTORY", "NAME"] {
+        if !p.eat_keyword(word) {
+            return None;
+        }
+    }
+    p.eat_punct(";");
+    p.at_end().then_some(name)
+}
+
 /// True when `sql` is a CREATE, DROP or ALTER of a DATABASE or SCHEMA (cheap: looks at
 /// the first keywords only; an ALTER is one when it parses).
 pub fn is_database_statement(sql: &str) -> bool {

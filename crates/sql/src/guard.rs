@@ -304,6 +304,9 @@ fn check_object_ddl(
             if crate::database::is_database_statement(sql) {
                 return Ok(());
             }
+            if let Some(name) = crate::database::upgrade_directory_name(sql) {
+                return Err(Refusal::UpgradeDirectoryName(name));
+            }
             return Err(Refusal::Unsupported("ALTER DATABASE".into()));
         }
         _ => {}

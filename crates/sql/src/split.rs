@@ -47,7 +47,55 @@ struct CompoundBlocks {
     compound: Option<bool>,
     /// Blocks open at this token.
     depth: usize,
+    /// Where a CREATE PROCEDURE/FUNCTION is before its body.
+    routine: RoutineHead,
 }
+
+/// The head of a CREATE PROCEDURE/FUNCTION up to its body: a body that is a single
+/// loop or IF without BEGIN (`CREATE PROCEDURE p() FOR i IN 1..3 DO ...; END FOR`)
+/// follows the parameter list, RETURNS type or characteristics rather than a `;`.
+#[derive(Default, Clone, Copy, PartialEq)]
+enum RoutineHead {
+    /// Not a routine, or its body has started.
+    #[default]
+    None,
+    /// After PROCEDURE/FUNCTION, before the parameter list.
+    Name,
+    /// Inside the parameter list, at this parenthesis depth.
+    Params(usize),
+    /// After the parameter list: RETURNS, characteristics or the body's first token.
+    Characteristics,
+}
+
+/// Words of a routine's RETURNS type and characteristics: the body has not started.
+const CHARACTERISTIC_WORDS: &[&str] = &[
+    "RETURNS",
+    "LANGUAGE",
+    "SQL",
+    "NOT",
+    "DETERMINISTIC",
+    "CONTAINS",
+    "NO",
+    "READS",
+    "MODIFIES",
+    "DATA",
+    "SECURITY",
+    "DEFINER",
+    "INVOKER",
+    "COMMENT",
+    "UNSIGNED",
+    "SIGNED",
+    "ZEROFILL",
+    "CHARSET",
+    "CHARACTER",
+    "COLLATE",
+    "BINARY",
+    "ASCII",
+    "UNICODE",
+    "PRECISION",
+    "VARYING",
+    "NATIONAL",
+];
 
 impl CompoundBlocks {
     /// Accounts for token `i` of `tokens`.
@@ -59,7 +107,14 @@ impl CompoundBlocks {
         if self.compound.is_none() {
             self.compound = Some(is_compound_head(sql, tokens, i));
         }
-        if self.compound != Some(true) || t.kind != TokenKind::Ident {
+        if self.compound != Some(true) {
+            return;
+        }
+        if self.body_starts(sql, tokens, i) {
+            self.depth += 1;
+            return;
+        }
+        if t.kind != TokenKind::Ident {
             return;
         }
         let prev = previous_code(tokens, i);
@@ -76,6 +131,72 @@ impl CompoundBlocks {
                 self.depth += 1
             }
             _ => {}
+        }
+    }
+}
+
+impl CompoundBlocks {
+    /// Follows a CREATE PROCEDURE/FUNCTION head; true when token `i` is its body's first
+    /// token and opens a block (a loop or IF: the block keywords count only where a
+    /// statement starts, and no `;` comes before the body's first statement).
+    fn body_starts(&mut self, sql: &str, tokens: &[Token], i: usize) -> bool {
+        let t = tokens[i];
+        match self.routine {
+            RoutineHead::None => {
+                if self.depth == 0
+                    && (t.is_keyword(sql, "PROCEDURE") || t.is_keyword(sql, "FUNCTION"))
+                    && previous_code(tokens, i).is_some_and(|p| !tokens[p].is_punct(sql, "."))
+                {
+                    self.routine = RoutineHead::Name;
+                }
+                false
+            }
+            RoutineHead::Name => {
+                if t.is_punct(sql, "(") {
+                    self.routine = RoutineHead::Params(1);
+                }
+                false
+            }
+            RoutineHead::Params(n) => {
+                if t.is_punct(sql, "(") {
+                    self.routine = RoutineHead::Params(n + 1);
+                } else if t.is_punct(sql, ")") {
+                    self.routine = if n <= 1 {
+                        RoutineHead::Characteristics
+                    } else {
+                        RoutineHead::Params(n - 1)
+                    };
+                }
+                false
+            }
+            RoutineHead::Characteristics => {
+                let prev = previous_code(tokens, i).map(|p| tokens[p]);
+                // The type after RETURNS, a charset or collation name, a comment, a
+                // type's length: still the head.
+                let named = prev.is_some_and(|p| {
+                    ["RETURNS", "CHARSET", "COLLATE", "SET", "COMMENT"]
+                        .iter()
+                        .any(|k| p.is_keyword(sql, k))
+                });
+                // `CHARACTER SET` (a body's SET statement starts the body).
+                let charset = t.is_keyword(sql, "SET")
+                    && prev.is_some_and(|p| p.is_keyword(sql, "CHARACTER"));
+                if named
+                    || charset
+                    || t.kind != TokenKind::Ident
+                    || CHARACTERISTIC_WORDS.iter().any(|k| t.is_keyword(sql, k))
+                {
+                    if t.is_punct(sql, "(") {
+                        // A type's length: `RETURNS VARCHAR(10)`.
+                        self.routine = RoutineHead::Params(1);
+                    }
+                    return false;
+                }
+                self.routine = RoutineHead::None;
+                let word = t.text(sql).to_ascii_uppercase();
+                matches!(word.as_str(), "IF" | "LOOP" | "WHILE" | "REPEAT" | "FOR")
+                    && !is_function_call(sql, tokens, i)
+            }
         }
     }
 }
@@ -318,6 +439,43 @@ mod tests {
             (
                 "CREATE FUNCTION f() RETURNS INT RETURN 1; SELECT f()",
                 &["CREATE FUNCTION f() RETURNS INT RETURN 1", "SELECT f()"],
+            ),
+            (
+                "CREATE PROCEDURE p1() FOR i IN 1..10 DO set @x = 5; END FOR; CALL p1",
+                &[
+                    "CREATE PROCEDURE p1() FOR i IN 1..10 DO set @x = 5; END FOR",
+                    "CALL p1",
+                ],
+            ),
+            (
+                "CREATE DEFINER=root@localhost FUNCTION test.f1() RETURNS VARCHAR(10) \
+                 CHARACTER SET latin1 DETERMINISTIC COMMENT 'c' FOR i IN 1..10 DO \
+                 RETURN 1; END FOR; SELECT f1()",
+                &[
+                    "CREATE DEFINER=root@localhost FUNCTION test.f1() RETURNS VARCHAR(10) \
+                     CHARACTER SET latin1 DETERMINISTIC COMMENT 'c' FOR i IN 1..10 DO \
+                     RETURN 1; END FOR",
+                    "SELECT f1()",
+                ],
+            ),
+            (
+                "CREATE PROCEDURE p(a INT) MODIFIES SQL DATA WHILE a > 0 DO SET a = a - 1; \
+                 END WHILE; CREATE PROCEDURE q() IF (1) THEN SELECT 1; END IF; SELECT 2",
+                &[
+                    "CREATE PROCEDURE p(a INT) MODIFIES SQL DATA WHILE a > 0 DO SET a = a - 1; \
+                     END WHILE",
+                    "CREATE PROCEDURE q() IF (1) THEN SELECT 1; END IF",
+                    "SELECT 2",
+                ],
+            ),
+            (
+                "CREATE PROCEDURE p() SELECT IF(1, 2, 3) + 1; CREATE PROCEDURE q() \
+                 SELECT * FROM t FOR UPDATE; SELECT 2",
+                &[
+                    "CREATE PROCEDURE p() SELECT IF(1, 2, 3) + 1",
+                    "CREATE PROCEDURE q() SELECT * FROM t FOR UPDATE",
+                    "SELECT 2",
+                ],
             ),
             (
                 "DROP PROCEDURE IF EXISTS p; SELECT 1",

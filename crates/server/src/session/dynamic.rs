@@ -9,7 +9,8 @@
 //! its text in the session (see `dynamic_planned.rs`). A SHOW the session
 //! answers itself, USE, CREATE/ALTER/DROP DATABASE and an account statement (GRANT,
 //! CREATE USER, ...) are kept here when prepared and run as the text statement at
-//! EXECUTE.
+//! EXECUTE; so is a CREATE/ALTER/DROP of an object with a definer (the session records
+//! its definer).
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::dynamic::{dynamic_source, DynamicSource};
@@ -140,7 +141,8 @@ impl Session {
         let inner = statement_text(sql, text, StatementKind::Prepare)?;
         let inner = inner.as_ref();
         let account = kept_account_statement(inner);
-        if !account && !kept_show(inner) {
+        let ddl = !account && definer_ddl(inner);
+        if !account && !ddl && !kept_show(inner) {
             return None;
         }
         if account {
@@ -149,9 +151,10 @@ impl Session {
                 return Some(Ok(Answer::Failed));
             }
         }
-        let checked_there = !account
-            && classify(inner) == StatementKind::Show
-            && strata_sql::guard::check_prepared_show(inner, &self.ctx.private_schemas).is_ok();
+        let checked_there = ddl
+            || !account
+                && classify(inner) == StatementKind::Show
+                && strata_sql::guard::check_prepared_show(inner, &self.ctx.private_schemas).is_ok();
         let answer = if checked_there {
             let bytes = ByteSummary::of(sql.as_bytes());
             self.note_connection_state(super::query::connection_state(
@@ -204,7 +207,7 @@ impl Session {
                 let inner = inner.as_ref();
                 // An account statement, USE or a database's DDL never reaches a
                 // storage node: with USING it is 1210 below.
-                let own = kept_account_statement(inner) || never_sent(inner);
+                let own = kept_account_statement(inner) || never_sent(inner) || definer_ddl(inner);
                 if !own && (!kept_show(inner) || strata_sql::dynamic::has_using(sql)) {
                     return None;
                 }
@@ -239,6 +242,16 @@ fn never_sent(text: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// True for a CREATE/ALTER/DROP/RENAME of a view, routine, trigger or event: its
+/// definer is recorded by the session (see `definers.rs`), so EXECUTE runs it as the
+/// text statement; PREPARE is checked on the storage node, as MariaDB's is.
+fn definer_ddl(text: &str) -> bool {
+    matches!(
+        classify(text),
+        StatementKind::Create | StatementKind::Alter | StatementKind::Drop | StatementKind::Rename
+    ) && strata_sql::parse_object_ddl(text).is_some()
 }
 
 /// True for an account statement (the session answers them all).

@@ -376,6 +376,10 @@ impl Session {
             if settable && name == "max_allowed_packet" {
                 return self.set_packet_limit(value, is_default).await.map(Some);
             }
+            if settable && name == "net_buffer_length" {
+                self.set_net_buffer_length(value, is_default).await?;
+                return Ok(None);
+            }
             let kept = kept_private(name);
             if settable && kept.is_none() {
                 return self

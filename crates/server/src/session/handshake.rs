@@ -20,7 +20,7 @@ use super::identity::Identity;
 use super::prepared::PreparedStatements;
 use super::state::SessionState;
 use super::transaction::TxnState;
-use super::{Session, SessionError};
+use super::{Flow, Session, SessionError};
 use crate::context::{ServerContext, SessionEntry};
 use crate::results::{write_err, write_ok};
 
@@ -421,6 +421,7 @@ pub(super) async fn accept(
             account: Arc::new(account),
             accounts_version,
             role,
+            failed_change_user: 0,
         },
         state: SessionState {
             vars: handshake_names(response.charset),
@@ -457,6 +458,37 @@ pub(super) async fn accept(
     Ok(session)
 }
 
+impl Session {
+    /// COM_CHANGE_USER as MariaDB answers it: a failed one resets the session but keeps
+    /// its account and database, and after three failures on a connection the command
+    /// is unknown (1047), which holds off guessing passwords on one connection; each
+    /// failure also waits a second, as MariaDB's does.
+    pub(super) async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {
+        if self.identity.failed_change_user >= 3 {
+            self.err(&MysqlError::new(codes::UNKNOWN_COM, "Unknown command"));
+            return Ok(Flow::Continue);
+        }
+        let changed = change_user(self, packet).await;
+        self.reset_session().await;
+        match changed {
+            Ok(()) => self.ok(0, false),
+            Err(e) if e.code == codes::HANDSHAKE.0 => {
+                // A packet that is no COM_CHANGE_USER: the connection is not trusted on.
+                self.err(&e);
+                self.client.conn.flush().await?;
+                return Ok(Flow::Close);
+            }
+            Err(e) => {
+                self.identity.failed_change_user =
+                    self.identity.failed_change_user.saturating_add(1);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                self.err(&e);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
 /// Re-authenticates for COM_CHANGE_USER and switches user and database.
 pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<(), MysqlError> {
     let request = auth::ChangeUser::decode(packet, session.client.caps)
@@ -483,6 +515,20 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
     let account = account.ok_or_else(|| {
         MysqlError::access_denied(&request.user, super::isolation::shown_host(&host), false)
     })?;
+    // A database the new account may not use fails the whole change: the session is
+    // given back its account and database, as MariaDB restores them.
+    let before = (
+        session.client.scramble,
+        session.client.collation,
+        session.identity.user.clone(),
+        session.identity.accounts_version,
+        session.identity.role.clone(),
+        session.identity.account.clone(),
+        session.state.db.clone(),
+        session.state.home.clone(),
+        session.state.rename.clone(),
+        session.state.multi_node,
+    );
     session.client.scramble = authenticated.scramble;
     // MariaDB takes the character set the packet names (an id beyond one byte is no
     // character set a handshake could name: the session keeps its own).
@@ -499,7 +545,21 @@ pub(super) async fn change_user(session: &mut Session, packet: &[u8]) -> Result<
     session.identity.account = Arc::new(account);
     session.state.clear_database();
     if let Some(db) = request.database.as_deref().filter(|d| !d.is_empty()) {
-        session.change_database(db)?;
+        if let Err(e) = session.change_database(db) {
+            (
+                session.client.scramble,
+                session.client.collation,
+                session.identity.user,
+                session.identity.accounts_version,
+                session.identity.role,
+                session.identity.account,
+                session.state.db,
+                session.state.home,
+                session.state.rename,
+                session.state.multi_node,
+            ) = before;
+            return Err(e);
+        }
     }
     Ok(())
 }

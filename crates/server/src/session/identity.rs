@@ -20,4 +20,7 @@ pub(super) struct Identity {
     /// The enabled role (SET ROLE, or the default role at login); `account` holds its
     /// privileges.
     pub role: Option<String>,
+    /// COM_CHANGE_USER that failed on this connection (after three the command is
+    /// refused, as MariaDB refuses it).
+    pub failed_change_user: u8,
 }

@@ -574,6 +574,14 @@ impl Session {
                         Some(_) => {}
                     }
                 }
+                // information_schema's own tables and columns are listed as MariaDB
+                // lists them (SHOW TABLES FROM information_schema shows them too).
+                if ["TABLES", "COLUMNS", "PARTITIONS"]
+                    .iter()
+                    .any(|t| table.eq_ignore_ascii_case(t))
+                {
+                    whole.push("'information_schema'".into());
+                }
                 if column == "SCHEMA_NAME" {
                     whole.push("'information_schema'".into());
                     // A database the account sees through table grants is listed too.

@@ -42,6 +42,11 @@ impl Session {
         {
             return None;
         }
+        // A name from bytes that are not UTF-8 (a latin1 client's `SELECT 1 AS <0xE9>`)
+        // reads here as U+FFFD: the storage node answers with the client's own bytes.
+        if select.items.iter().any(|i| i.name.contains('\u{FFFD}')) {
+            return None;
+        }
         let mut columns = Vec::with_capacity(select.items.len());
         let mut row = Vec::with_capacity(select.items.len());
         for item in &select.items {

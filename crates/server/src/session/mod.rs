@@ -817,21 +817,6 @@ impl Session {
         self.status.flush(bytes);
     }
 
-    async fn change_user(&mut self, packet: &[u8]) -> Result<Flow, SessionError> {
-        match handshake::change_user(self, packet).await {
-            Ok(()) => {
-                self.reset_session().await;
-                self.ok(0, false);
-                Ok(Flow::Continue)
-            }
-            Err(e) => {
-                self.err(&e);
-                self.client.conn.flush().await?;
-                Ok(Flow::Close)
-            }
-        }
-    }
-
     async fn close(mut self) {
         // A statement cut off (a serve error, shutdown) holds its tables no more.
         self.release_planned_tables();

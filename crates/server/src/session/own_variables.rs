@@ -24,6 +24,9 @@ pub(super) fn own_variable(ctx: &crate::context::ServerContext, name: &str) -> O
         "port" => OwnValue::Int(i64::from(ctx.service_port.load(Ordering::Relaxed))),
         "server_id" => OwnValue::Int(i64::from(ctx.config.server.node_id)),
         "report_port" | "extra_port" | "gtid_domain_id" => OwnValue::Int(0),
+        // No file of the compute node's: MariaDB's value without one (the storage
+        // servers' own file, if a deployment gave them one, is theirs to keep private).
+        "ft_stopword_file" => OwnValue::Text("(built-in)".into()),
         "datadir" => {
             let dir = &ctx.config.server.data_dir;
             let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());

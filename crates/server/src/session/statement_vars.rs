@@ -100,6 +100,8 @@ impl Session {
             | StatementKind::Explain
             | StatementKind::Prepare
             | StatementKind::Execute => false,
+            // `ANALYZE [FORMAT=JSON] <statement>` runs the statement like EXPLAIN shows it.
+            StatementKind::Other => strata_sql::explained_statement(inner).is_none(),
             _ => true,
         };
         if refused_kind || mentions_information_schema(inner) {

@@ -70,10 +70,6 @@ const KEPT_PRIVATE: &[(&str, &str)] = &[
         "proxy_protocol_networks",
         "it could make the storage servers expect a proxy header from Strata",
     ),
-    (
-        "net_buffer_length",
-        "sessions take it from Strata's pooled storage connections, which keep theirs",
-    ),
 ];
 
 /// Why a client may not set `name` even when storage globals are settable (None: it
@@ -189,11 +185,7 @@ impl Session {
         const NAME: &str = "max_allowed_packet";
         self.set_storage_global(NAME, value, is_default, false)
             .await?;
-        for node in self.ctx.topology.nodes() {
-            for (_, pool) in crate::failover::storage_servers(&self.ctx, node.id) {
-                pool.renew();
-            }
-        }
+        self.renew_storage_pools();
         let text = self.home_global(NAME).await?;
         // Bytes as the storage server rounded them (a multiple of 1024).
         let value = text.parse::<u64>().ok().map(|bytes| GlobalValue {
@@ -202,6 +194,30 @@ impl Session {
             numeric: true,
         });
         Ok((NAME.to_string(), value))
+    }
+
+    /// `SET GLOBAL net_buffer_length` (storage globals settable): set on every storage
+    /// server and every pool renewed, so that sessions from now on get storage
+    /// connections opened under it (their session value is read-only, 1621, as
+    /// MariaDB's is, taken at login).
+    pub(super) async fn set_net_buffer_length(
+        &mut self,
+        value: &SetExpr,
+        is_default: bool,
+    ) -> Result<(), MysqlError> {
+        self.set_storage_global("net_buffer_length", value, is_default, false)
+            .await?;
+        self.renew_storage_pools();
+        Ok(())
+    }
+
+    /// Renews every storage connection pool: no connection opened before is lent again.
+    fn renew_storage_pools(&self) {
+        for node in self.ctx.topology.nodes() {
+            for (_, pool) in crate::failover::storage_servers(&self.ctx, node.id) {
+                pool.renew();
+            }
+        }
     }
 
     /// Runs `sql` (a statement that returns no rows) on every data node's primary, in

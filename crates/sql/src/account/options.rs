@@ -55,6 +55,34 @@ pub(super) fn identified(p: &mut Parser<'_>) -> Result<Identified, SqlError> {
     Ok(Identified::Plugin(plugin))
 }
 
+/// `REQUIRE` TLS options (after the accounts of CREATE/ALTER USER and GRANT): `REQUIRE
+/// NONE` is what every Strata account has; Strata does not check a client's TLS
+/// certificate or cipher, so any requirement is refused rather than stored unchecked.
+pub(super) fn require(p: &mut Parser<'_>) -> Result<(), SqlError> {
+    if !p.eat_keyword("REQUIRE") {
+        return Ok(());
+    }
+    if p.eat_keyword("NONE") {
+        return Ok(());
+    }
+    // An option is needed first and after AND; another may follow without AND.
+    let mut needed = true;
+    loop {
+        match p.eat_one_of(&["SSL", "X509", "CIPHER", "ISSUER", "SUBJECT"]) {
+            Some(0 | 1) => {}
+            Some(_) => {
+                p.string()?;
+            }
+            None if !needed => break,
+            None => return Err(p.error("SSL, X509, CIPHER, ISSUER or SUBJECT")),
+        }
+        needed = p.eat_keyword("AND");
+    }
+    Err(SqlError::Unsupported(
+        "REQUIRE SSL, X509, CIPHER, ISSUER or SUBJECT (TLS requirements of an account)".into(),
+    ))
+}
+
 /// `WITH` resource limits (after CREATE/ALTER USER); absent is no limit change.
 pub(super) fn limits(p: &mut Parser<'_>) -> Result<ResourceLimits, SqlError> {
     let mut limits = ResourceLimits::default();

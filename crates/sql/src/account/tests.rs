@@ -512,10 +512,46 @@ fn valid_mysql_that_strata_does_not_support_is_named() {
             "IDENTIFIED VIA with several plugins",
         ),
     ];
+    let tls = "REQUIRE SSL, X509, CIPHER, ISSUER or SUBJECT (TLS requirements of an account)";
+    let cases = cases.into_iter().chain([
+        ("CREATE USER foo IDENTIFIED BY 'p' REQUIRE SSL", tls),
+        ("ALTER USER foo REQUIRE X509", tls),
+        (
+            "CREATE USER foo, foo2 IDENTIFIED BY 'p' REQUIRE CIPHER 'c' AND SUBJECT 's' \
+             AND ISSUER 'i'",
+            tls,
+        ),
+        (
+            "GRANT SELECT ON *.* TO foo REQUIRE CIPHER 'c' SUBJECT 's' WITH GRANT OPTION",
+            tls,
+        ),
+    ]);
     for (sql, what) in cases {
         assert_eq!(
             parse_account(sql),
             Err(SqlError::Unsupported(what.into())),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn require_none_is_every_accounts_and_a_bad_require_is_a_syntax_error() {
+    for sql in [
+        "CREATE USER foo REQUIRE NONE",
+        "ALTER USER foo REQUIRE NONE WITH MAX_USER_CONNECTIONS 2",
+        "GRANT SELECT ON *.* TO foo REQUIRE NONE",
+    ] {
+        assert!(parse_account(sql).is_ok(), "{sql}");
+    }
+    for sql in [
+        "CREATE USER foo REQUIRE",
+        "CREATE USER foo REQUIRE CIPHER",
+        "CREATE USER foo REQUIRE SSL AND",
+        "CREATE USER foo REQUIRE TLS",
+    ] {
+        assert!(
+            matches!(parse_account(sql), Err(SqlError::Syntax { .. })),
             "{sql}"
         );
     }

@@ -30,6 +30,10 @@ pub enum Refusal {
     /// ER_SUBQUERIES_NOT_SUPPORTED (1970), given before the names in it are looked at
     /// (as MariaDB's parser does).
     SubqueryInCheck,
+    /// `ALTER DATABASE name UPGRADE DATA DIRECTORY NAME`, which renames a MySQL 5.0
+    /// database directory (`#mysql50#name`): no Strata database has one, so MariaDB's
+    /// answer for a name without such a directory (1221, 1102 or 1049).
+    UpgradeDirectoryName(String),
     /// Only comments or nothing: ER_EMPTY_QUERY (1065).
     Empty,
     /// A statement no MySQL/MariaDB grammar starts this way: ER_PARSE_ERROR (1064).
@@ -45,6 +49,11 @@ impl Refusal {
             Refusal::StorageSchema(_) => 1044,
             Refusal::Unsupported(_) => 1235,
             Refusal::FeatureDisabled { .. } => 1289,
+            Refusal::UpgradeDirectoryName(name) => match name.strip_prefix("#mysql50#") {
+                None => 1221,
+                Some("") => 1102,
+                Some(_) => 1049,
+            },
             Refusal::Empty => 1065,
             Refusal::SubqueryInCheck => 1970,
             Refusal::Syntax(e) => e.code(),
@@ -55,6 +64,7 @@ impl Refusal {
     pub fn sqlstate(&self) -> &'static str {
         match self {
             Refusal::FileAccess(_) | Refusal::FeatureDisabled { .. } => "HY000",
+            Refusal::UpgradeDirectoryName(name) if !name.starts_with("#mysql50#") => "HY000",
             _ => "42000",
         }
     }
@@ -80,6 +90,12 @@ impl Refusal {
             Refusal::FeatureDisabled { feature, option } => format!(
                 "The '{feature}' feature is disabled; you need MariaDB built with '{option}' to have it working"
             ),
+            Refusal::UpgradeDirectoryName(name) => match name.strip_prefix("#mysql50#") {
+                None => "Incorrect usage of ALTER DATABASE UPGRADE DATA DIRECTORY NAME and name"
+                    .to_string(),
+                Some("") => format!("Incorrect database name '{name}'"),
+                Some(_) => format!("Unknown database '{name}'"),
+            },
             Refusal::Empty => "Query was empty".to_string(),
             Refusal::SubqueryInCheck => {
                 "CHECK does not support subqueries or stored functions".to_string()

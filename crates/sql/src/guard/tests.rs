@@ -345,7 +345,7 @@ fn unknown_and_empty_statements() {
     assert_eq!(code_of("ALTER SCHEMA test COLLATE utf8mb4_bin"), 0);
     assert_eq!(
         code_of("ALTER DATABASE d UPGRADE DATA DIRECTORY NAME"),
-        1235
+        1221
     );
     assert_eq!(
         code_of("CREATE TABLE c (id INT) ENGINE=CONNECT TABLE_TYPE=DOS"),
@@ -835,4 +835,47 @@ fn server_data_tables_of_mysql_are_reachable_only_when_settable() {
             settable(sql)
         );
     }
+}
+
+#[test]
+fn alter_database_upgrade_data_directory_name_is_mariadbs_answer_for_no_such_directory() {
+    for (sql, code, sqlstate) in [
+        (
+            "ALTER DATABASE wrong UPGRADE DATA DIRECTORY NAME",
+            1221,
+            "HY000",
+        ),
+        (
+            "ALTER SCHEMA `#mysql41#x` upgrade data directory name;",
+            1221,
+            "HY000",
+        ),
+        (
+            "ALTER DATABASE `#mysql50#` UPGRADE DATA DIRECTORY NAME",
+            1102,
+            "42000",
+        ),
+        (
+            "ALTER DATABASE `#mysql50#upgrade-me` UPGRADE DATA DIRECTORY NAME",
+            1049,
+            "42000",
+        ),
+    ] {
+        let refusal = check(sql).expect_err(sql);
+        assert_eq!(
+            (refusal.code(), refusal.sqlstate()),
+            (code, sqlstate),
+            "{sql}"
+        );
+    }
+    assert_eq!(
+        check("ALTER DATABASE `#mysql50#a` UPGRADE DATA DIRECTORY NAME")
+            .expect_err("refused")
+            .message("'u'@'%'"),
+        "Unknown database '#mysql50#a'"
+    );
+    assert_eq!(
+        check("ALTER DATABASE d UPGRADE DATA DIRECTORY"),
+        Err(Refusal::Unsupported("ALTER DATABASE".into()))
+    );
 }
