@@ -413,6 +413,7 @@ impl Session {
                         }
                     }
                 }
+                self.statement.leaves_unknown_state = runs_routine_body(sql, kind);
                 self.note_connection_state(connection_state(sql, kind, bytes));
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
