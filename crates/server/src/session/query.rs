@@ -685,6 +685,7 @@ impl Session {
         lease.queue_command(com::QUERY, raw);
         let mut mode = relay_mode!(self, more);
         mode.hold_final_ok = !self.state.pending_track.is_empty();
+        mode.swap_error = self.hidden_values(sql);
         let outcome = lease
             .relay(&mut self.client.conn, ResponseKind::Results, mode)
             .await;
