@@ -1216,3 +1216,22 @@ async fn a_database_name_utf8mb3_cannot_hold_is_1300() -> TestResult {
     assert_eq!(code, Some(1049), "{message}");
     Ok(())
 }
+
+/// information_schema_stats: `userstat`'s TABLE_STATISTICS and INDEX_STATISTICS are
+/// shown for the client's own databases (the storage server's rows of `mysql` and of
+/// its other databases stay hidden).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_and_index_statistics_show_the_clients_databases() -> TestResult {
+    let (_node, mut c, _db) = node_with_same_names().await?;
+    for table in ["TABLE_STATISTICS", "INDEX_STATISTICS"] {
+        let hidden = first_int(
+            &mut c,
+            &format!(
+                "SELECT COUNT(*) FROM information_schema.{table} WHERE TABLE_SCHEMA NOT IN (DATABASE())"
+            ),
+        )
+        .await?;
+        assert_eq!(hidden, 0, "{table}");
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //! only SELECT on the tables it reads (grant_explain_non_select); the compute node
 //! has no binary log (no_binlog); an unknown variable a routine body sets globally is
 //! MariaDB's 1193 before Strata's refusal of setting it (parser); an ALTER TABLE ...
-//! PARTITION hides the row value its error would show from an account without SELECT
+//! PARTITION hides the row value its 1526 would show from an account without SELECT
 //! (partition_grant); a routine or trigger body naming another database needs
 //! privileges there (sp-security-anchor-type).
 
@@ -264,9 +264,9 @@ async fn a_default_naming_the_account_is_refused() -> TestResult {
     Ok(())
 }
 
-/// partition_grant: re-partitioning a table leaving a row without a partition is
-/// 1591 "for some existing values" for an account without SELECT on the table, 1526
-/// "for value 1" with it, as MariaDB words it (the storage server answers the storage
+/// partition_grant: re-partitioning a table leaving a row without a partition is 1526
+/// "for some existing values" for an account without SELECT on the table, "for value
+/// 1" with it, as MariaDB words it (the storage server answers the storage
 /// account, which may read the row). sp-security-anchor-type: a trigger or routine
 /// body reading a table of a database the account has no privilege on is refused when
 /// created (it would run with the storage account's rights; MariaDB refuses at run
@@ -304,7 +304,7 @@ async fn errors_and_bodies_show_nothing_the_account_may_not_read() -> TestResult
     let repartition = "ALTER TABLE t1 PARTITION BY LIST (s1) (PARTITION p1 VALUES IN (2))";
     let mut c = connect().await?;
     let (code, message) = error_of(&mut c, repartition).await;
-    assert_eq!(code, Some(1591), "{message}");
+    assert_eq!(code, Some(1526), "{message}");
     assert!(message.contains("for some existing values"), "{message}");
     drop(c);
     root.query_drop(format!("GRANT SELECT ON {db}.* TO '{user}'@'%'"))

@@ -2,8 +2,9 @@
 //! server runs a statement as Strata's storage account, which may read everything, and
 //! words its errors for that account; MariaDB words some of them without the values for
 //! an account lacking SELECT on the table: an `ALTER TABLE ... PARTITION` that leaves a
-//! row without a partition is "Table has no partition for some existing values" (1591)
-//! rather than "... for value 1" (1526).
+//! row without a partition is 1526 "Table has no partition for some existing values"
+//! (the text of ER_NO_PARTITION_FOR_GIVEN_VALUE_SILENT under the code of the error
+//! that names the value) rather than "... for value 1".
 
 use strata_backend::ErrorSwap;
 use strata_catalog::accounts::PrivSet;
@@ -13,11 +14,11 @@ use strata_sql::{contains_ignore_ascii_case, StatementKind};
 
 use super::Session;
 
-/// ER_NO_PARTITION_FOR_GIVEN_VALUE as ER_NO_PARTITION_FOR_GIVEN_VALUE_SILENT.
+/// ER_NO_PARTITION_FOR_GIVEN_VALUE with ER_NO_PARTITION_FOR_GIVEN_VALUE_SILENT's text.
 static SILENT_PARTITION_VALUE: ErrorSwap = ErrorSwap {
     code: 1526,
     with: || ErrPacket {
-        code: 1591,
+        code: 1526,
         state: *b"HY000",
         message: "Table has no partition for some existing values".into(),
     },
