@@ -127,6 +127,7 @@ fn relay(c: &mut Criterion) {
             status_override: (0, 0),
             deadlock_victim: None,
             hold_final_ok: false,
+            swap_error: None,
         };
         // One runtime entry per sample, not per relay: only the relay itself is timed.
         group.bench_function(name, |b| {

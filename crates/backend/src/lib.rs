@@ -14,7 +14,7 @@ pub use conn::{
     BackendConn, PreparedOnBackend, ResponseHead, RowCounting, SessionVars, StorageTarget, TextRows,
 };
 pub use pool::{Lease, Pool, PoolSettings};
-pub use relay::{RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};
+pub use relay::{ErrorSwap, RelayError, RelayMode, RelayOutcome, ResponseKind, SchemaRename};
 pub use storage_tls::StorageTlsMap;
 pub use strata_protocol::{ClientTls, ClientTlsOptions};
 

@@ -105,6 +105,18 @@ pub struct RelayMode<'a> {
     /// Keep a final OK packet in `RelayOutcome::held_ok` instead of writing it: the
     /// compute node completes it (session state it tracks) and writes it itself.
     pub hold_final_ok: bool,
+    /// A storage-node error the client gets as another: MariaDB words some errors
+    /// without the row values they would show an account lacking SELECT.
+    pub swap_error: Option<&'a ErrorSwap>,
+}
+
+/// An error code of the storage node and the error the client gets instead.
+#[derive(Debug)]
+pub struct ErrorSwap {
+    /// The storage node's error number.
+    pub code: u16,
+    /// What the client gets.
+    pub with: fn() -> ErrPacket,
 }
 
 /// Failures while relaying: the storage node's connection broke or spoke nonsense.
@@ -170,6 +182,12 @@ where
             .is_some_and(|v| v.load(std::sync::atomic::Ordering::Acquire));
         if victim && err.code == QUERY_INTERRUPTED {
             err = deadlock_error();
+            self.client.write_with(|b| err.encode(b));
+            self.out.error = Some(err);
+            return Ok(());
+        }
+        if let Some(swap) = self.mode.swap_error.filter(|s| s.code == err.code) {
+            err = (swap.with)();
             self.client.write_with(|b| err.encode(b));
             self.out.error = Some(err);
             return Ok(());

@@ -66,7 +66,7 @@ use sqlparser::ast::Statement;
 use strata_catalog::DataNodeId;
 
 pub use cache::{CacheStats, PlanCache};
-pub use call::{check_stored_functions, RoutineBodies, StoredRoutine};
+pub use call::{check_stored_functions, may_call_stored_function, RoutineBodies, StoredRoutine};
 pub use catalog_view::{CatalogView, DatabaseInfo, NamedRule, TableInfo, ViewInfo};
 pub use column_reads::first_column_read;
 pub use context::{DateTime, IdAllocator, LocalTime, PlanContext};

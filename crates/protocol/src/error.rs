@@ -35,6 +35,8 @@ pub mod codes {
     pub const UNKNOWN_COM: (u16, &str) = (1047, "08S01");
     /// ER_BAD_DB_ERROR.
     pub const BAD_DB: (u16, &str) = (1049, "42000");
+    /// ER_INVALID_CHARACTER_STRING.
+    pub const CANNOT_CONVERT_STRING: (u16, &str) = (1300, "HY000");
     /// ER_DB_CREATE_EXISTS.
     pub const DB_CREATE_EXISTS: (u16, &str) = (1007, "HY000");
     /// ER_DB_DROP_EXISTS.

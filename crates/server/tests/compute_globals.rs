@@ -94,6 +94,18 @@ async fn read_only_holds_back_changes_of_accounts_without_read_only_admin() -> T
     p.query_drop("INSERT INTO ro_tmp VALUES (1)").await?;
     p.query_drop("UPDATE ro_tmp SET a = 2").await?;
     assert_eq!(int(&mut p, "SELECT a FROM ro_tmp").await?, 2);
+    // A WRITE lock of a temporary table is allowed beside READ locks (read_only_innodb).
+    assert_codes(
+        &mut p,
+        &[&format!("LOCK TABLES ro_tmp WRITE, {t} WRITE")],
+        1290,
+    )
+    .await;
+    p.query_drop(format!("LOCK TABLES {t} READ, ro_tmp WRITE"))
+        .await?;
+    p.query_drop("INSERT INTO ro_tmp VALUES (3)").await?;
+    assert_codes(&mut p, &[&format!("INSERT INTO {t} VALUES (3)")], 1290).await;
+    p.query_drop("UNLOCK TABLES").await?;
     p.query_drop("DROP TABLE ro_tmp").await?;
     p.query_drop("BEGIN").await?;
     p.query_drop("COMMIT").await?;

@@ -6,7 +6,8 @@
 //! inside a routine"); procedures with it are run by the compute node
 //! (`routine_interpreter.rs`). A CALL may change the connection's session variables, user variables
 //! and temporary tables from inside its body: the session keeps that connection and
-//! resets it before the pool lends it to another session.
+//! resets it before the pool lends it to another session; so does a statement calling a
+//! stored function (a name that is no built-in).
 
 mod common;
 
@@ -94,5 +95,54 @@ async fn state_a_call_leaves_stays_with_its_session() -> TestResult {
     assert_eq!(x.as_deref(), Some("0.3333"));
     c.query_drop("DROP PROCEDURE dq_state").await?;
     c.query_drop("DROP TABLE dq_rows").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_a_stored_function_leaves_stays_with_its_session() -> TestResult {
+    // One storage connection: the next session gets the one the first used (a stored
+    // function's `SET SESSION TRANSACTION READ ONLY` once reached every later session,
+    // whose writes all failed with 1792).
+    let node = ComputeNode::configured(1, |c| {
+        c.pool.max_size = 1;
+        c.pool.min_idle = 0;
+    })
+    .await?;
+    let mut a = node.connect(Some("test")).await?;
+    a.query_drop("DROP TABLE IF EXISTS dq_ro").await?;
+    a.query_drop("CREATE TABLE dq_ro (a INT)").await?;
+    a.query_drop("DROP FUNCTION IF EXISTS dq_ro_f").await?;
+    a.query_drop(
+        "CREATE FUNCTION dq_ro_f() RETURNS INT BEGIN SET SESSION TRANSACTION READ ONLY; RETURN 1; END",
+    )
+    .await?;
+    let one: Option<i64> = a.query_first("SELECT dq_ro_f()").await?;
+    assert_eq!(one, Some(1));
+    // The caller's transactions are read-only now, as on MariaDB.
+    let ro: Option<i64> = a.query_first("SELECT @@tx_read_only").await?;
+    assert_eq!(ro, Some(1), "the caller's own tx_read_only");
+    let (code, msg) = error_of(&mut a, "INSERT INTO dq_ro VALUES (1)").await;
+    assert_eq!(code, Some(1792), "{msg}");
+    drop(a);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut b = node.connect(Some("test")).await?;
+    let ro: Option<i64> = b.query_first("SELECT @@tx_read_only").await?;
+    assert_eq!(
+        ro,
+        Some(0),
+        "another session inherited the function's setting"
+    );
+    b.query_drop("INSERT INTO dq_ro VALUES (1)").await?;
+    // SET SESSION TRANSACTION itself is what @@tx_read_only shows.
+    b.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await?;
+    let ro: Option<i64> = b.query_first("SELECT @@tx_read_only").await?;
+    assert_eq!(ro, Some(1));
+    b.query_drop("SET SESSION TRANSACTION READ WRITE").await?;
+    let (code, msg) = error_of(&mut b, "SET TRANSACTION READ ONLY, READ WRITE").await;
+    assert_eq!(code, Some(1064), "{msg}");
+    assert!(msg.contains("near 'READ WRITE'"), "{msg}");
+    b.query_drop("DROP FUNCTION dq_ro_f").await?;
+    b.query_drop("DROP TABLE dq_ro").await?;
     Ok(())
 }

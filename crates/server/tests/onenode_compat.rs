@@ -1199,3 +1199,39 @@ async fn a_lock_wait_timeout_under_autocommit_off_leaves_no_transaction_in_the_p
     node.shutdown().await;
     Ok(())
 }
+
+/// mysql_not_windows: a database name with a character outside utf8mb3 (MariaDB's
+/// system character set) is 1300 before it is looked for, in the client's character
+/// set's name, with its non-ASCII bytes escaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_name_utf8mb3_cannot_hold_is_1300() -> TestResult {
+    let (_node, mut c, _db) = node_with_same_names().await?;
+    let (code, message) = error_of(&mut c, "USE `test\u{1F601} `").await;
+    assert_eq!(code, Some(1300), "{message}");
+    assert!(
+        message.contains("Invalid utf8mb4 character string: 'test\\xF0\\x9F\\x98\\x81 '"),
+        "{message}"
+    );
+    let (code, message) = error_of(&mut c, "USE `t\u{e9}`").await;
+    assert_eq!(code, Some(1049), "{message}");
+    Ok(())
+}
+
+/// information_schema_stats: `userstat`'s TABLE_STATISTICS and INDEX_STATISTICS are
+/// shown for the client's own databases (the storage server's rows of `mysql` and of
+/// its other databases stay hidden).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_and_index_statistics_show_the_clients_databases() -> TestResult {
+    let (_node, mut c, _db) = node_with_same_names().await?;
+    for table in ["TABLE_STATISTICS", "INDEX_STATISTICS"] {
+        let hidden = first_int(
+            &mut c,
+            &format!(
+                "SELECT COUNT(*) FROM information_schema.{table} WHERE TABLE_SCHEMA NOT IN (DATABASE())"
+            ),
+        )
+        .await?;
+        assert_eq!(hidden, 0, "{table}");
+    }
+    Ok(())
+}

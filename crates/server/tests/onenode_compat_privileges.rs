@@ -3,7 +3,10 @@
 //! its EXPLAIN) reads columns only with SELECT on them, and a multi-table UPDATE needs
 //! only SELECT on the tables it reads (grant_explain_non_select); the compute node
 //! has no binary log (no_binlog); an unknown variable a routine body sets globally is
-//! MariaDB's 1193 before Strata's refusal of setting it (parser).
+//! MariaDB's 1193 before Strata's refusal of setting it (parser); an ALTER TABLE ...
+//! PARTITION hides the row value its 1526 would show from an account without SELECT
+//! (partition_grant); a routine or trigger body naming another database needs
+//! privileges there (sp-security-anchor-type).
 
 mod common;
 
@@ -258,5 +261,89 @@ async fn a_default_naming_the_account_is_refused() -> TestResult {
     run_all(&mut c, &["DROP TABLE strata_account_defaults"]).await?;
     drop(c);
     node.shutdown().await;
+    Ok(())
+}
+
+/// partition_grant: re-partitioning a table leaving a row without a partition is 1526
+/// "for some existing values" for an account without SELECT on the table, "for value
+/// 1" with it, as MariaDB words it (the storage server answers the storage
+/// account, which may read the row). sp-security-anchor-type: a trigger or routine
+/// body reading a table of a database the account has no privilege on is refused when
+/// created (it would run with the storage account's rights; MariaDB refuses at run
+/// time with the definer's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_and_bodies_show_nothing_the_account_may_not_read() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = strata_testkit::unique_name("hidden");
+    let other = strata_testkit::unique_name("hiddenother");
+    let user = strata_testkit::unique_name("hider");
+    let mut root = node.connect(Some("test")).await?;
+    run_all(
+        &mut root,
+        &[
+            &format!("CREATE DATABASE {db}"),
+            &format!("CREATE DATABASE {other}"),
+            &format!("CREATE TABLE {db}.t1 (s1 INT)"),
+            &format!("INSERT INTO {db}.t1 VALUES (1)"),
+            &format!("CREATE TABLE {other}.secret (a INT)"),
+            &format!("INSERT INTO {other}.secret VALUES (42)"),
+            &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
+            &format!("GRANT ALTER ON {db}.* TO '{user}'@'%'"),
+        ],
+    )
+    .await?;
+    let connect = || {
+        mysql_async::Conn::new(strata_testkit::mysql_opts(
+            node.service_addr(),
+            &user,
+            "pw",
+            Some(&db),
+        ))
+    };
+    let repartition = "ALTER TABLE t1 PARTITION BY LIST (s1) (PARTITION p1 VALUES IN (2))";
+    let mut c = connect().await?;
+    let (code, message) = error_of(&mut c, repartition).await;
+    assert_eq!(code, Some(1526), "{message}");
+    assert!(message.contains("for some existing values"), "{message}");
+    drop(c);
+    root.query_drop(format!("GRANT SELECT ON {db}.* TO '{user}'@'%'"))
+        .await?;
+    let mut c = connect().await?;
+    let (code, message) = error_of(&mut c, repartition).await;
+    assert_eq!(code, Some(1526), "{message}");
+    assert!(message.contains("for value 1"), "{message}");
+    drop(c);
+    root.query_drop(format!("GRANT ALL ON {db}.* TO '{user}'@'%'"))
+        .await?;
+    let mut c = connect().await?;
+    for sql in [
+        format!(
+            "CREATE TRIGGER tr1 BEFORE INSERT ON t1 FOR EACH ROW SET NEW.s1 = (SELECT a FROM {other}.secret)"
+        ),
+        format!("CREATE PROCEDURE p1() SELECT a FROM {other}.secret"),
+        format!("CREATE FUNCTION f1() RETURNS INT RETURN (SELECT a FROM `{other}`.secret LIMIT 1)"),
+    ] {
+        let (code, message) = error_of(&mut c, &sql).await;
+        assert_eq!(code, Some(1044), "{sql}: {message}");
+    }
+    // Its own database's names, qualified or not, and NEW/OLD stay its own.
+    run_all(
+        &mut c,
+        &[&format!(
+            "CREATE TRIGGER tr1 BEFORE INSERT ON t1 FOR EACH ROW SET NEW.s1 = (SELECT MAX(s1) FROM {db}.t1)"
+        )],
+    )
+    .await?;
+    drop(c);
+    run_all(
+        &mut root,
+        &[
+            &format!("DROP DATABASE {db}"),
+            &format!("DROP DATABASE {other}"),
+            &format!("DROP USER '{user}'@'%'"),
+        ],
+    )
+    .await?;
     Ok(())
 }

@@ -495,10 +495,17 @@ fn parse_transaction_characteristics(
 ) -> Result<SetItem, SqlError> {
     let mut isolation = None;
     let mut read_only = None;
-    loop {
-        if p.eat_keyword("ISOLATION") {
+    // MariaDB's grammar takes one access mode and one isolation level, in either
+    // order: a second of the same kind is an error at its first keyword, a third item
+    // one right after the comma before it (where its parser stops).
+    for item in 0..2 {
+        if item > 0 && !p.eat_punct(",") {
+            break;
+        }
+        if p.peek_is_keyword("ISOLATION") && isolation.is_none() {
+            p.advance();
             p.expect_keyword("LEVEL")?;
-            let level = if p.eat_keyword("READ") {
+            isolation = Some(if p.eat_keyword("READ") {
                 match p.eat_one_of(&["UNCOMMITTED", "COMMITTED"]) {
                     Some(0) => IsolationLevel::ReadUncommitted,
                     Some(_) => IsolationLevel::ReadCommitted,
@@ -511,33 +518,21 @@ fn parse_transaction_characteristics(
                 IsolationLevel::Serializable
             } else {
                 return Err(p.error("isolation level"));
-            };
-            if isolation.replace(level).is_some() {
-                return Err(SqlError::syntax_at(
-                    p.src(),
-                    p.src().len(),
-                    "one ISOLATION LEVEL",
-                ));
-            }
-        } else if p.eat_keyword("READ") {
-            let ro = match p.eat_one_of(&["ONLY", "WRITE"]) {
+            });
+        } else if p.peek_is_keyword("READ") && read_only.is_none() {
+            p.advance();
+            read_only = Some(match p.eat_one_of(&["ONLY", "WRITE"]) {
                 Some(0) => true,
                 Some(_) => false,
                 None => return Err(p.error("ONLY or WRITE")),
-            };
-            if read_only.replace(ro).is_some() {
-                return Err(SqlError::syntax_at(
-                    p.src(),
-                    p.src().len(),
-                    "one access mode",
-                ));
-            }
+            });
         } else {
             return Err(p.error("ISOLATION LEVEL or READ ONLY/WRITE"));
         }
-        if !p.eat_punct(",") {
-            break;
-        }
+    }
+    if p.peek_is_punct(",") {
+        let after = p.peek().map_or(p.src().len(), |t| t.span.end);
+        return Err(SqlError::syntax_at(p.src(), after, "end of statement"));
     }
     Ok(SetItem::Transaction {
         scope,
@@ -818,6 +813,15 @@ mod tests {
                 ("SET TRANSACTION", ""),
                 ("SET TRANSACTION ISOLATION LEVEL READ", ""),
                 ("SET TRANSACTION READ SOMETIMES", "SOMETIMES"),
+                ("SET TRANSACTION READ ONLY, READ WRITE", "READ WRITE"),
+                (
+                    "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, ISOLATION LEVEL READ COMMITTED",
+                    "ISOLATION LEVEL READ COMMITTED",
+                ),
+                (
+                    "SET TRANSACTION READ ONLY, ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+                    " READ WRITE",
+                ),
                 ("SET a = 1, TRANSACTION READ ONLY", "TRANSACTION READ ONLY"),
                 ("SET PERSIST TRANSACTION READ ONLY", "READ ONLY"),
                 ("SET x = 'open", "'open"),

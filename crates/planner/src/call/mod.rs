@@ -31,6 +31,9 @@ use crate::source::Source;
 use crate::Planned;
 
 mod builtins;
+mod stored_calls;
+
+pub use stored_calls::may_call_stored_function;
 
 /// A stored procedure or function as a data node holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -384,6 +384,41 @@ impl Session {
             if !self.identity.account.database_privileges(db).contains(need) {
                 return Err(self.database_denied(db));
             }
+            if kind == K::Create {
+                self.authorize_other_databases_in_body(sql, db, need)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A routine, trigger or event body runs with the storage account's rights: one
+    /// naming a table or routine of another database (`db1.t1`) needs on that database
+    /// what the body needs on its own (before, an account with no privilege on `db1`
+    /// read `db1.t1` through a trigger or function of its own database).
+    fn authorize_other_databases_in_body(
+        &self,
+        sql: &str,
+        own: &str,
+        need: PrivSet,
+    ) -> Result<(), MysqlError> {
+        let toks: Vec<strata_sql::Token> = strata_sql::code_tokens(sql).collect();
+        for w in toks.windows(3) {
+            let qualifies = w[0].kind.is_ident() && w[1].is_punct(sql, ".") && w[2].kind.is_ident();
+            if !qualifies {
+                continue;
+            }
+            let name = strata_sql::lexer::ident_value(w[0].text(sql));
+            if name.eq_ignore_ascii_case(own) || self.ctx.topology.db(&name).is_none() {
+                continue;
+            }
+            if !self
+                .identity
+                .account
+                .database_privileges(&name)
+                .contains(need)
+            {
+                return Err(self.database_denied(&name));
+            }
         }
         Ok(())
     }

@@ -146,5 +146,6 @@ pub(super) fn relay_mode<'a>(
         status_override,
         deadlock_victim: Some(&entry.deadlock_victim),
         hold_final_ok: false,
+        swap_error: None,
     }
 }

@@ -87,15 +87,23 @@ fn statement_state(sql: &str, kind: StatementKind, bytes: ByteSummary) -> Connec
 }
 
 /// True when the statement runs a stored procedure's body (`CALL`, also through
-/// `EXECUTE IMMEDIATE 'CALL ...'`), which may leave state on its connection that the
-/// session cannot see: session variables, user variables, temporary tables. Such a
-/// connection is kept by the session, or closed rather than pooled (another session
-/// would inherit that state).
+/// `EXECUTE IMMEDIATE 'CALL ...'`) or may run a stored function's (a call of a name
+/// that is no built-in), which may leave state on its connection that the session
+/// cannot see: session variables (`SET SESSION TRANSACTION READ ONLY`), user
+/// variables, temporary tables. Such a connection is kept by the session, or closed
+/// rather than pooled (another session would inherit that state).
 pub(super) fn runs_routine_body(sql: &str, kind: StatementKind) -> bool {
     match kind {
         StatementKind::Call => true,
         StatementKind::Execute => strata_sql::guard::dynamic_statement_text(sql, kind)
-            .is_some_and(|text| strata_sql::classify(&text) == StatementKind::Call),
+            .is_some_and(|text| runs_routine_body(&text, strata_sql::classify(&text))),
+        StatementKind::Select
+        | StatementKind::Insert
+        | StatementKind::Replace
+        | StatementKind::Update
+        | StatementKind::Delete
+        | StatementKind::Do
+        | StatementKind::Set => strata_planner::may_call_stored_function(sql),
         _ => false,
     }
 }

@@ -610,3 +610,30 @@ fn rw_split_named(db: &str, mode: &str) -> Result<RwSplit, MysqlError> {
         )
     })
 }
+
+/// MariaDB's 1300 for a database name with a character its system character set
+/// (utf8mb3) cannot hold, sent in a UTF-8 or binary client character set: it converts
+/// the name before it looks for the database.
+pub(super) fn invalid_database_name(db: &str, collation: u8) -> Option<MysqlError> {
+    use strata_mysql::charset::Charset;
+    let charset = strata_mysql::collation::Collation::from_id(u16::from(collation))?.charset();
+    if !matches!(
+        charset,
+        Charset::Utf8mb4 | Charset::Utf8mb3 | Charset::Binary
+    ) || db.chars().all(|c| u32::from(c) <= 0xFFFF)
+    {
+        return None;
+    }
+    let mut shown = String::with_capacity(db.len() * 2);
+    for b in db.bytes() {
+        if b.is_ascii_graphic() || b == b' ' {
+            shown.push(char::from(b));
+        } else {
+            shown.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    Some(MysqlError::new(
+        codes::CANNOT_CONVERT_STRING,
+        format!("Invalid {} character string: '{shown}'", charset.name()),
+    ))
+}

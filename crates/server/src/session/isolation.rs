@@ -756,6 +756,8 @@ const TABLE_NAME_TABLES: &[&str] = &[
     "CHECK_CONSTRAINTS",
     "KEY_PERIOD_USAGE",
     "PERIODS",
+    "TABLE_STATISTICS",
+    "INDEX_STATISTICS",
 ];
 
 /// The host part of a client address (`ip:port` -> `ip`).

@@ -144,6 +144,7 @@ impl Session {
     }
 
     /// System variables the compute node answers itself (the rest come from a storage node).
+    /// `tx_read_only` is the storage connection's: a routine body may set it there.
     fn local_variable(&self, name: &str) -> Option<LocalValue> {
         Some(match name {
             "version" => LocalValue::Text(ServerIdentity::of(&self.ctx).version),
@@ -156,7 +157,6 @@ impl Session {
             "tx_isolation" | "transaction_isolation" => {
                 LocalValue::Text(self.state.isolation.as_str().to_string())
             }
-            "tx_read_only" | "transaction_read_only" => LocalValue::Int(0),
             "last_insert_id" | "identity" => LocalValue::Int(self.state.last_insert_id as i64),
             // The previous statement's diagnostics when the compute node collected them
             // from several data nodes (the home connection knows its own only).

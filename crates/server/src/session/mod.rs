@@ -53,6 +53,7 @@ mod globals;
 mod grammar;
 mod handler;
 pub(crate) mod handshake;
+mod hidden_values;
 mod identity;
 mod information_schema_spread;
 mod init_connect;
@@ -536,6 +537,7 @@ impl Session {
     }
 
     fn use_database(&mut self, db: &str) -> Result<(), MysqlError> {
+        databases::invalid_database_name(db, self.client.collation).map_or(Ok(()), Err)?;
         let topo = &self.ctx.topology;
         // As in MySQL, a database the account has no privilege on is 1044 whether it
         // exists or not (the answer must not tell).

@@ -445,6 +445,7 @@ impl Session {
                         }
                     }
                 }
+                self.statement.leaves_unknown_state = runs_routine_body(sql, kind);
                 self.note_connection_state(connection_state(sql, kind, bytes));
                 if mentions_information_schema(sql) || self.reads_information_schema(sql, kind) {
                     return self.information_schema_query(sql, more).await;
@@ -716,6 +717,7 @@ impl Session {
         lease.queue_command(com::QUERY, raw);
         let mut mode = relay_mode!(self, more);
         mode.hold_final_ok = !self.state.pending_track.is_empty();
+        mode.swap_error = self.hidden_values(sql);
         let outcome = lease
             .relay(&mut self.client.conn, ResponseKind::Results, mode)
             .await;

@@ -66,9 +66,10 @@ pub(super) fn read_only_check(sql: &str, kind: StatementKind) -> ReadOnlyCheck {
             _ => C::Refused,
         },
         K::Rename => C::Refused,
+        // A WRITE lock of one of the session's temporary tables is allowed.
         K::Lock => {
             if words_of(sql).any(|w| w == "WRITE") {
-                C::Refused
+                C::UnlessTemporary
             } else {
                 C::Passes
             }
@@ -90,6 +91,34 @@ pub(super) fn read_only_check(sql: &str, kind: StatementKind) -> ReadOnlyCheck {
         },
         _ => C::Passes,
     }
+}
+
+/// The tables `LOCK TABLE(S) ...` locks for writing (`t [AS a] [LOW_PRIORITY] WRITE
+/// [CONCURRENT]`), as (database, name); None when the list does not read as one.
+fn write_locked(sql: &str) -> Option<Vec<(Option<String>, String)>> {
+    let toks: Vec<strata_sql::Token> = code_tokens(sql).filter(|t| !t.is_punct(sql, ";")).collect();
+    let start = toks
+        .iter()
+        .position(|t| t.is_keyword(sql, "TABLES") || t.is_keyword(sql, "TABLE"))?;
+    let mut out = Vec::new();
+    for item in toks[start + 1..].split(|t| t.is_punct(sql, ",")) {
+        if !item.iter().any(|t| t.is_keyword(sql, "WRITE")) {
+            continue;
+        }
+        let name = |t: &strata_sql::Token| {
+            t.kind
+                .is_ident()
+                .then(|| strata_sql::lexer::ident_value(t.text(sql)).into_owned())
+        };
+        match item {
+            [db, dot, table, ..] if dot.is_punct(sql, ".") => {
+                out.push((Some(name(db)?), name(table)?));
+            }
+            [table, ..] => out.push((None, name(table)?)),
+            [] => return None,
+        }
+    }
+    Some(out)
 }
 
 fn words_of(sql: &str) -> impl Iterator<Item = String> + '_ {
@@ -133,6 +162,20 @@ impl Session {
 
     /// True when every table `sql` writes is one of the session's temporary tables.
     async fn writes_temporary_only(&mut self, sql: &str, kind: StatementKind) -> bool {
+        if kind == StatementKind::Lock {
+            let Some(locked) = write_locked(sql) else {
+                return false;
+            };
+            for (schema, name) in locked {
+                let Some(db) = schema.or_else(|| self.state.db.clone()) else {
+                    return false;
+                };
+                if !self.is_temporary_table(&db, &name).await {
+                    return false;
+                }
+            }
+            return true;
+        }
         let tables = table_references(sql, kind);
         if tables.unknown {
             return false;
@@ -266,7 +309,6 @@ mod tests {
             "CREATE USER u",
             "GRANT SELECT ON *.* TO u",
             "SET PASSWORD = PASSWORD('x')",
-            "LOCK TABLES t READ, u WRITE",
             "OPTIMIZE TABLE t",
             "ANALYZE TABLE t",
             "RENAME TABLE a TO b",
@@ -280,9 +322,17 @@ mod tests {
             "TRUNCATE t",
             "DROP TABLE t",
             "ALTER TABLE t ADD b INT",
+            "LOCK TABLES t READ, u WRITE",
         ] {
             assert_eq!(check(sql), ReadOnlyCheck::UnlessTemporary, "{sql}");
         }
+        assert_eq!(
+            write_locked("LOCK TABLES t1 READ, d.temp AS x LOW_PRIORITY WRITE, `u` WRITE"),
+            Some(vec![
+                (Some("d".to_string()), "temp".to_string()),
+                (None, "u".to_string())
+            ])
+        );
         for sql in [
             "SELECT 1",
             "CREATE TEMPORARY TABLE t (a INT)",

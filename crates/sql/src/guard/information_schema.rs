@@ -62,6 +62,10 @@ pub fn information_schema_table(name: &str) -> Option<InformationSchemaTable> {
         ("PERIODS", "TABLE_SCHEMA"),
         // Tablespace files (mariadb-dump reads it; MariaDB keeps it empty).
         ("FILES", "TABLE_SCHEMA"),
+        // `userstat` counters of the client's tables and their indexes (the storage
+        // server's: reads Strata makes of them itself count too).
+        ("TABLE_STATISTICS", "TABLE_SCHEMA"),
+        ("INDEX_STATISTICS", "TABLE_SCHEMA"),
     ];
     const STATIC: &[&str] = &[
         "CHARACTER_SETS",
