@@ -4,8 +4,11 @@
 
 use std::collections::VecDeque;
 
-use strata_executor::literal_rows::literal_values;
+use bytes::Bytes;
+use strata_executor::literal_rows::{literal_values, LiteralRows};
+use strata_executor::RowSink;
 use strata_planner::{Plan, Reply};
+use strata_protocol::packets::ColumnDef;
 use strata_protocol::MysqlError;
 use strata_sql::{classify, ByteSummary};
 
@@ -33,6 +36,25 @@ impl Cursor {
     }
 }
 
+/// Literal rows with their columns' names (a FOR record's fields).
+struct Named {
+    names: Vec<String>,
+    rows: LiteralRows,
+}
+
+impl RowSink for Named {
+    type Error = std::convert::Infallible;
+
+    async fn columns(&mut self, columns: &[ColumnDef]) -> Result<(), Self::Error> {
+        self.names = columns.iter().map(|c| c.name.to_lowercase()).collect();
+        self.rows.columns(columns).await
+    }
+
+    async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, Self::Error>> {
+        self.rows.row(payload).await
+    }
+}
+
 fn cursor_error(code: u16, message: &str) -> Fail {
     Fail::Sql(MysqlError::new((code, "24000"), message.to_string()))
 }
@@ -49,6 +71,11 @@ impl Frame {
                     format!("Undefined CURSOR: {name}"),
                 ))
             })
+    }
+
+    /// The SELECT of a declared cursor (a FOR loop over it).
+    pub(super) fn cursor_select(&mut self, name: &str) -> Result<String, Fail> {
+        Ok(self.cursor_mut(name)?.select.clone())
     }
 
     /// CLOSE.
@@ -71,28 +98,48 @@ impl Session {
         if open {
             return Err(cursor_error(1325, "Cursor is already open"));
         }
+        let (_, rows) = self.select_rows(frame, &select).await?;
+        frame.cursor_mut(name)?.rows = Some(rows);
+        Ok(())
+    }
+
+    /// The column names and rows (literals) of a cursor's or FOR loop's SELECT, checked
+    /// as the client's statement and read now.
+    pub(super) async fn select_rows(
+        &mut self,
+        frame: &Frame,
+        select: &str,
+    ) -> Result<(Vec<String>, VecDeque<Vec<String>>), Fail> {
         let locals: Vec<String> = frame.locals().into_iter().map(String::from).collect();
         let locals: Vec<&str> = locals.iter().map(String::as_str).collect();
-        if skeleton::mentions(&select, &locals) {
+        if skeleton::mentions(select, &locals) {
             return Err(Fail::Unhandled(MysqlError::not_supported(
                 "a cursor whose SELECT names a local variable in a procedure the compute node runs",
             )));
         }
-        if super::super::isolation::mentions_information_schema(&select) {
-            return Err(Fail::Unhandled(MysqlError::not_supported(
-                "a cursor over information_schema in a procedure the compute node runs",
-            )));
-        }
-        let kind = classify(&select);
-        self.guard(&select, kind, ByteSummary::of(select.as_bytes()))?;
-        self.authorize(&select, kind)?;
-        self.firewall(&select, kind).await?;
+        let kind = classify(select);
+        self.guard(select, kind, ByteSummary::of(select.as_bytes()))?;
+        self.authorize(select, kind)?;
+        self.firewall(select, kind).await?;
         let (dnid, _) = self.home_node()?;
-        let text = if self.ctx.topology.names_differ {
-            let bytes = self.rewrite_names_in_bytes(&select, select.as_bytes(), dnid)?;
+        let text = if super::super::isolation::mentions_information_schema(select) {
+            // Read through the derived tables of what the client may see; the rows
+            // would name physical databases where those differ from the logical ones.
+            let names = self.visible_databases_on(None);
+            if names.iter().any(|(logical, physical)| logical != physical) {
+                return Err(Fail::Unhandled(MysqlError::not_supported(
+                    "a cursor over information_schema in a procedure the compute node runs, with databases named apart on the data node",
+                )));
+            }
+            if let Some(e) = self.information_schema_refusal(select, None) {
+                return Err(Fail::Sql(e));
+            }
+            self.restricted_information_schema(select, &names, None, false)?
+        } else if self.ctx.topology.names_differ {
+            let bytes = self.rewrite_names_in_bytes(select, select.as_bytes(), dnid)?;
             String::from_utf8_lossy(&bytes).into_owned()
         } else {
-            select
+            select.to_string()
         };
         // Strings come in their own character set, as their literals say.
         let prefix: std::sync::Arc<str> = format!(
@@ -101,18 +148,22 @@ impl Session {
         )
         .into();
         let outer = self.statement.variables.replace(prefix);
+        let mut sink = Named {
+            names: Vec::new(),
+            rows: LiteralRows::new(&self.merge_options().memory),
+        };
         let read = self
-            .read_literals(&Plan::route(dnid, text, Reply::Rows))
+            .read_rows(&Plan::route(dnid, text, Reply::Rows), &mut sink)
             .await;
         self.statement.variables = outer;
-        let rows = read?;
-        let rows = rows
+        read?;
+        let rows = sink
+            .rows
             .rows
             .iter()
             .map(|r| literal_values(r).map(String::from).collect())
             .collect();
-        frame.cursor_mut(name)?.rows = Some(rows);
-        Ok(())
+        Ok((sink.names, rows))
     }
 
     /// FETCH: the next row into `targets`.

@@ -47,8 +47,39 @@ pub(crate) enum Stmt {
     },
     /// `CLOSE cursor`.
     Close(String),
+    /// `FOR var IN ... DO ... END FOR`.
+    For {
+        /// The loop's label.
+        label: Option<String>,
+        /// The index or record variable, lowercased.
+        var: String,
+        /// What it runs over.
+        over: ForOver,
+        /// The loop's statements.
+        body: Vec<Stmt>,
+    },
+    /// `RESIGNAL` without a condition or SET (the handler's condition, raised again).
+    Resignal,
     /// Any other statement, as written.
     Sql(String),
+}
+
+/// What a FOR loop runs over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ForOver {
+    /// `[REVERSE] lower .. upper`: a BIGINT index.
+    Range {
+        /// The lower bound's expression.
+        lower: String,
+        /// The upper bound's expression.
+        upper: String,
+        /// Counts down from the upper bound.
+        reverse: bool,
+    },
+    /// `(SELECT ...)`: a record per row.
+    Rows(String),
+    /// A cursor declared in an enclosing block: a record per row.
+    Cursor(String),
 }
 
 /// A BEGIN ... END block.
@@ -363,7 +394,7 @@ impl Parser<'_> {
                     Stmt::Iterate(target)
                 })
             }
-            "FOR" => Err("FOR loops in an interpreted procedure".into()),
+            "FOR" => self.for_loop(label),
             "DECLARE" => Err("DECLARE after a block's first statement".into()),
             "RETURN" => Err("RETURN in a procedure".into()),
             "OPEN" | "CLOSE" => {
@@ -394,7 +425,13 @@ impl Parser<'_> {
                 }
                 Ok(Stmt::Fetch { cursor, targets })
             }
-            "RESIGNAL" => Err("RESIGNAL in an interpreted procedure".into()),
+            "RESIGNAL" if self.punct(self.at + 1, ";") || self.at + 1 >= self.toks.len() => {
+                self.at += 1;
+                Ok(Stmt::Resignal)
+            }
+            "RESIGNAL" => {
+                Err("RESIGNAL with a condition or SET in an interpreted procedure".into())
+            }
             _ if label.is_some() => Err("a label on a statement other than a block or loop".into()),
             _ => {
                 let end = self.scan(&[]);
@@ -403,6 +440,46 @@ impl Parser<'_> {
                 Ok(Stmt::Sql(text))
             }
         }
+    }
+
+    /// `FOR var IN [REVERSE] a .. b | (SELECT ...) | cursor DO ... END FOR [label]`.
+    fn for_loop(&mut self, label: Option<String>) -> Result<Stmt, Unsupported> {
+        let var = self.name_at(self.at + 1)?;
+        self.at += 2;
+        self.expect("IN")?;
+        let end = self.scan(&["DO"]);
+        let over = if self.punct(self.at, "(") && end > self.at + 1 {
+            let inner = self.text(self.at + 1, end - 1);
+            if !self.punct(end - 1, ")") {
+                return Err("a FOR loop this parser does not read".into());
+            }
+            ForOver::Rows(inner)
+        } else if end == self.at + 1 && !self.is(self.at, "REVERSE") {
+            ForOver::Cursor(self.name_at(self.at)?)
+        } else {
+            let reverse = self.is(self.at, "REVERSE");
+            let from = self.at + usize::from(reverse);
+            let text = self.text(from, end);
+            let (lower, upper) =
+                range_bounds(&text).ok_or("a FOR loop this parser does not read")?;
+            ForOver::Range {
+                lower,
+                upper,
+                reverse,
+            }
+        };
+        self.at = end;
+        self.expect("DO")?;
+        let body = self.list(&["END"])?;
+        self.expect("END")?;
+        self.expect("FOR")?;
+        self.label_end(&label);
+        Ok(Stmt::For {
+            label,
+            var,
+            over,
+            body,
+        })
     }
 
     fn name_at(&self, i: usize) -> Result<String, Unsupported> {
@@ -558,14 +635,159 @@ impl Parser<'_> {
     }
 }
 
+/// The bounds of `lower .. upper` (the `..` outside string literals and parentheses).
+fn range_bounds(text: &str) -> Option<(String, String)> {
+    let mut depth = 0usize;
+    let mut at = None;
+    for t in code_tokens(text) {
+        let s = t.text(text);
+        if t.kind == TokenKind::String {
+            continue;
+        }
+        if t.is_punct(text, "(") {
+            depth += 1;
+        } else if t.is_punct(text, ")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            // `1..64` reads as the numbers `1.` and `.64`.
+            if let Some(i) = s.find("..") {
+                at = Some(t.span.start + i);
+            } else if s.ends_with('.') && text.get(t.span.end..)?.starts_with('.') {
+                at = Some(t.span.end - 1);
+            }
+            if at.is_some() {
+                break;
+            }
+        }
+    }
+    let at = at?;
+    let lower = text.get(..at)?.trim();
+    let upper = text.get(at + 2..)?.trim();
+    (!lower.is_empty() && !upper.is_empty()).then(|| (lower.to_string(), upper.to_string()))
+}
+
+/// `list` with every text passed through `f` (a FOR record's fields replaced by the
+/// row's values).
+pub(crate) fn map_texts(list: &[Stmt], f: &dyn Fn(&str) -> String) -> Vec<Stmt> {
+    list.iter().map(|s| map_stmt(s, f)).collect()
+}
+
+fn map_stmt(stmt: &Stmt, f: &dyn Fn(&str) -> String) -> Stmt {
+    match stmt {
+        Stmt::Block(b) => Stmt::Block(Block {
+            label: b.label.clone(),
+            vars: b
+                .vars
+                .iter()
+                .map(|v| VarDecl {
+                    names: v.names.clone(),
+                    ty: v.ty.clone(),
+                    default: v.default.as_deref().map(f),
+                })
+                .collect(),
+            handlers: b
+                .handlers
+                .iter()
+                .map(|h| Handler {
+                    exit: h.exit,
+                    conditions: h.conditions.clone(),
+                    body: Box::new(map_stmt(&h.body, f)),
+                })
+                .collect(),
+            cursors: b.cursors.iter().map(|(n, s)| (n.clone(), f(s))).collect(),
+            body: map_texts(&b.body, f),
+        }),
+        Stmt::If {
+            arms,
+            otherwise,
+            case,
+        } => Stmt::If {
+            arms: arms
+                .iter()
+                .map(|(c, body)| (f(c), map_texts(body, f)))
+                .collect(),
+            otherwise: otherwise.as_deref().map(|o| map_texts(o, f)),
+            case: *case,
+        },
+        Stmt::Loop {
+            label,
+            before,
+            until,
+            body,
+        } => Stmt::Loop {
+            label: label.clone(),
+            before: before.as_deref().map(f),
+            until: until.as_deref().map(f),
+            body: map_texts(body, f),
+        },
+        Stmt::For {
+            label,
+            var,
+            over,
+            body,
+        } => Stmt::For {
+            label: label.clone(),
+            var: var.clone(),
+            over: match over {
+                ForOver::Range {
+                    lower,
+                    upper,
+                    reverse,
+                } => ForOver::Range {
+                    lower: f(lower),
+                    upper: f(upper),
+                    reverse: *reverse,
+                },
+                ForOver::Rows(s) => ForOver::Rows(f(s)),
+                ForOver::Cursor(c) => ForOver::Cursor(c.clone()),
+            },
+            body: map_texts(body, f),
+        },
+        Stmt::Sql(s) => Stmt::Sql(f(s)),
+        other => other.clone(),
+    }
+}
+
+/// `text` with each `record.field` (not after a `.`) replaced by `value(field)` when
+/// that is Some.
+pub(crate) fn replace_fields(
+    text: &str,
+    record: &str,
+    value: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    let toks: Vec<Token> = code_tokens(text).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut i = 0;
+    while i < toks.len() {
+        let hit = toks[i].kind.is_ident()
+            && !(i > 0 && toks[i - 1].is_punct(text, "."))
+            && ident(toks[i].text(text)) == record
+            && toks.get(i + 1).is_some_and(|d| d.is_punct(text, "."))
+            && toks.get(i + 2).is_some_and(|t| t.kind.is_ident());
+        if hit {
+            if let Some(v) = value(&ident(toks[i + 2].text(text))) {
+                out.push_str(text.get(last..toks[i].span.start).unwrap_or(""));
+                out.push_str(&format!("({v})"));
+                last = toks[i + 2].span.end;
+                i += 3;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(text.get(last..).unwrap_or(""));
+    out
+}
+
 /// An identifier's name (backquotes removed), lowercased: local names compare so.
 pub(crate) fn ident(text: &str) -> String {
     strata_sql::lexer::ident_value(text).to_lowercase()
 }
 
-/// True when `sql` names one of `locals` (lowercased) as an identifier not after a `.`:
-/// the statement must run where the variables are declared (an over-approximation: a
-/// column of that name reads the variable in a routine too).
+/// True when `sql` names one of `locals` (lowercased) as an identifier not after a `.`
+/// or `AS` (an alias): the statement must run where the variables are declared (an
+/// over-approximation: a column of that name reads the variable in a routine too).
 pub(crate) fn mentions(sql: &str, locals: &[&str]) -> bool {
     if locals.is_empty() {
         return false;
@@ -573,7 +795,7 @@ pub(crate) fn mentions(sql: &str, locals: &[&str]) -> bool {
     let toks: Vec<Token> = code_tokens(sql).collect();
     toks.iter().enumerate().any(|(i, t)| {
         t.kind.is_ident()
-            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && !(i > 0 && (toks[i - 1].is_punct(sql, ".") || toks[i - 1].is_keyword(sql, "AS")))
             && locals.contains(&ident(t.text(sql)).as_str())
     })
 }
