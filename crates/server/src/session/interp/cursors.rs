@@ -55,6 +55,21 @@ impl RowSink for Named {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// A string literal (`_cs X'..'`) whose value is one of `renames`' first, as the
+/// second.
+fn renamed(literal: &str, renames: &[(String, String)]) -> Option<String> {
+    let at = literal.find("X'")?;
+    let digits = literal.get(at + 2..)?.strip_suffix('\'')?;
+    let (_, to) = renames
+        .iter()
+        .find(|(from, _)| from.eq_ignore_ascii_case(digits))?;
+    Some(format!("{}X'{to}'", literal.get(..at)?))
+}
+
 fn cursor_error(code: u16, message: &str) -> Fail {
     Fail::Sql(MysqlError::new((code, "24000"), message.to_string()))
 }
@@ -122,19 +137,23 @@ impl Session {
         self.authorize(select, kind)?;
         self.firewall(select, kind).await?;
         let (dnid, _) = self.home_node()?;
+        let mut renames: Vec<(String, String)> = Vec::new();
         let text = if super::super::isolation::mentions_information_schema(select) {
             // Read through the derived tables of what the client may see; the rows
             // would name physical databases where those differ from the logical ones.
             let names = self.visible_databases_on(None);
-            if names.iter().any(|(logical, physical)| logical != physical) {
-                return Err(Fail::Unhandled(MysqlError::not_supported(
-                    "a cursor over information_schema in a procedure the compute node runs, with databases named apart on the data node",
-                )));
-            }
             if let Some(e) = self.information_schema_refusal(select, None) {
                 return Err(Fail::Sql(e));
             }
-            self.restricted_information_schema(select, &names, None, false)?
+            let text = self.restricted_information_schema(select, &names, None, false)?;
+            // Values naming a physical database are read as its logical name, as the
+            // client's own query over information_schema reads them.
+            renames = names
+                .iter()
+                .filter(|(logical, physical)| logical != physical)
+                .map(|(logical, physical)| (hex(physical.as_bytes()), hex(logical.as_bytes())))
+                .collect();
+            text
         } else if self.ctx.topology.names_differ {
             let bytes = self.rewrite_names_in_bytes(select, select.as_bytes(), dnid)?;
             String::from_utf8_lossy(&bytes).into_owned()
@@ -161,7 +180,11 @@ impl Session {
             .rows
             .rows
             .iter()
-            .map(|r| literal_values(r).map(String::from).collect())
+            .map(|r| {
+                literal_values(r)
+                    .map(|v| renamed(v, &renames).unwrap_or_else(|| v.to_string()))
+                    .collect()
+            })
             .collect();
         Ok((sink.names, rows))
     }

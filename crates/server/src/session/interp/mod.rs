@@ -11,6 +11,7 @@
 //! CREATE stays refused; what the interpreter cannot run is 1235 at CALL.
 
 mod cursors;
+mod records;
 mod run;
 pub(crate) mod skeleton;
 mod statements;
@@ -144,24 +145,15 @@ pub(crate) fn interpreted_set(procs: &[(String, String, String)]) -> HashSet<(St
     }
 }
 
-/// True for a compound statement: `[label:] BEGIN NOT ATOMIC`, IF, CASE, WHILE, LOOP,
-/// REPEAT, FOR.
+/// True for a compound statement: `BEGIN NOT ATOMIC`, IF, CASE, WHILE, LOOP, REPEAT,
+/// FOR (MariaDB takes no label on one at top level).
 fn is_compound(sql: &str) -> bool {
-    let toks: Vec<Token> = code_tokens(sql).take(3).collect();
-    let at = if toks.first().is_some_and(|t| t.kind.is_ident())
-        && toks.get(1).is_some_and(|t| t.is_punct(sql, ":"))
-    {
-        2
-    } else {
-        0
-    };
-    let Some(first) = toks.get(at) else {
+    let mut toks = code_tokens(sql);
+    let Some(first) = toks.next() else {
         return false;
     };
     if first.is_keyword(sql, "BEGIN") {
-        return code_tokens(sql)
-            .nth(at + 1)
-            .is_some_and(|t| t.is_keyword(sql, "NOT"));
+        return toks.next().is_some_and(|t| t.is_keyword(sql, "NOT"));
     }
     ["IF", "CASE", "WHILE", "LOOP", "REPEAT", "FOR"]
         .iter()

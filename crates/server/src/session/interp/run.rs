@@ -646,8 +646,9 @@ impl Session {
                             .position(|n| n == f)
                             .and_then(|i| row.get(i).cloned())
                     };
-                    let this =
-                        skeleton::map_texts(body, &|t| skeleton::replace_fields(t, var, &field));
+                    let this = super::records::map_texts(body, &|t| {
+                        super::records::replace_fields(t, var, &field)
+                    });
                     if let Some(done) = ends(self.exec_list(frame, &this).await?) {
                         return done;
                     }

@@ -142,6 +142,7 @@ pub(crate) fn parse_body(body: &str) -> Result<Vec<Stmt>, Unsupported> {
         src: body,
         toks,
         at: 0,
+        named: Vec::new(),
     };
     let list = p.list(&[])?;
     if p.at < p.toks.len() {
@@ -154,6 +155,8 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     at: usize,
+    /// The named conditions of the enclosing blocks, innermost last.
+    named: Vec<(String, Condition)>,
 }
 
 impl Parser<'_> {
@@ -432,6 +435,16 @@ impl Parser<'_> {
             "RESIGNAL" => {
                 Err("RESIGNAL with a condition or SET in an interpreted procedure".into())
             }
+            "SIGNAL" if self.named_at(self.at + 1).is_some() => {
+                let state = match self.named_at(self.at + 1) {
+                    Some(Condition::State(s)) => s.clone(),
+                    _ => return Err("SIGNAL of a condition declared for an error number".into()),
+                };
+                let end = self.scan(&[]);
+                let rest = self.text(self.at + 2, end);
+                self.at = end;
+                Ok(Stmt::Sql(format!("SIGNAL SQLSTATE '{state}' {rest}")))
+            }
             _ if label.is_some() => Err("a label on a statement other than a block or loop".into()),
             _ => {
                 let end = self.scan(&[]);
@@ -482,6 +495,17 @@ impl Parser<'_> {
         })
     }
 
+    /// The named condition token `i` names, if it is one.
+    fn named_at(&self, i: usize) -> Option<&Condition> {
+        let t = self.toks.get(i).filter(|t| t.kind.is_ident())?;
+        let n = ident(t.text(self.src));
+        self.named
+            .iter()
+            .rev()
+            .find(|(name, _)| *name == n)
+            .map(|(_, c)| c)
+    }
+
     fn name_at(&self, i: usize) -> Result<String, Unsupported> {
         self.toks
             .get(i)
@@ -498,6 +522,7 @@ impl Parser<'_> {
         let mut vars = Vec::new();
         let mut handlers = Vec::new();
         let mut cursors = Vec::new();
+        let outer_named = self.named.len();
         while self.is(self.at, "DECLARE") {
             self.at += 1;
             match self.word(self.at).as_str() {
@@ -533,8 +558,21 @@ impl Parser<'_> {
                             break;
                         }
                     }
-                    if self.is(self.at, "CONDITION") {
-                        return Err("DECLARE ... CONDITION in an interpreted procedure".into());
+                    if self.is(self.at, "CONDITION") && self.is(self.at + 1, "FOR") {
+                        self.at += 2;
+                        let [name] = names.as_slice() else {
+                            return Err("a DECLARE this parser does not read".into());
+                        };
+                        let condition = match self.conditions()?.as_slice() {
+                            [c @ (Condition::Code(_) | Condition::State(_))] => c.clone(),
+                            _ => return Err("a DECLARE this parser does not read".into()),
+                        };
+                        self.named.push((name.clone(), condition));
+                        if !self.punct(self.at, ";") {
+                            return Err("a DECLARE this parser does not read".into());
+                        }
+                        self.at += 1;
+                        continue;
                     }
                     if self.is(self.at, "CURSOR") {
                         if names.len() != 1 || !self.is(self.at + 1, "FOR") {
@@ -575,6 +613,7 @@ impl Parser<'_> {
             self.at += 1;
         }
         let body = self.list(&["END"])?;
+        self.named.truncate(outer_named);
         self.expect("END")?;
         self.label_end(&label);
         Ok(Block {
@@ -623,8 +662,16 @@ impl Parser<'_> {
                 self.at += 2;
             } else if w == "SQLWARNING" {
                 return Err("SQLWARNING handlers in an interpreted procedure".into());
+            } else if let Some((_, c)) = t
+                .kind
+                .is_ident()
+                .then(|| ident(t.text(self.src)))
+                .and_then(|n| self.named.iter().rev().find(|(name, _)| *name == n))
+            {
+                out.push(c.clone());
+                self.at += 1;
             } else {
-                return Err("named conditions in an interpreted procedure".into());
+                return Err("a handler's condition this parser does not read".into());
             }
             if self.punct(self.at, ",") {
                 self.at += 1;
@@ -664,120 +711,6 @@ fn range_bounds(text: &str) -> Option<(String, String)> {
     let lower = text.get(..at)?.trim();
     let upper = text.get(at + 2..)?.trim();
     (!lower.is_empty() && !upper.is_empty()).then(|| (lower.to_string(), upper.to_string()))
-}
-
-/// `list` with every text passed through `f` (a FOR record's fields replaced by the
-/// row's values).
-pub(crate) fn map_texts(list: &[Stmt], f: &dyn Fn(&str) -> String) -> Vec<Stmt> {
-    list.iter().map(|s| map_stmt(s, f)).collect()
-}
-
-fn map_stmt(stmt: &Stmt, f: &dyn Fn(&str) -> String) -> Stmt {
-    match stmt {
-        Stmt::Block(b) => Stmt::Block(Block {
-            label: b.label.clone(),
-            vars: b
-                .vars
-                .iter()
-                .map(|v| VarDecl {
-                    names: v.names.clone(),
-                    ty: v.ty.clone(),
-                    default: v.default.as_deref().map(f),
-                })
-                .collect(),
-            handlers: b
-                .handlers
-                .iter()
-                .map(|h| Handler {
-                    exit: h.exit,
-                    conditions: h.conditions.clone(),
-                    body: Box::new(map_stmt(&h.body, f)),
-                })
-                .collect(),
-            cursors: b.cursors.iter().map(|(n, s)| (n.clone(), f(s))).collect(),
-            body: map_texts(&b.body, f),
-        }),
-        Stmt::If {
-            arms,
-            otherwise,
-            case,
-        } => Stmt::If {
-            arms: arms
-                .iter()
-                .map(|(c, body)| (f(c), map_texts(body, f)))
-                .collect(),
-            otherwise: otherwise.as_deref().map(|o| map_texts(o, f)),
-            case: *case,
-        },
-        Stmt::Loop {
-            label,
-            before,
-            until,
-            body,
-        } => Stmt::Loop {
-            label: label.clone(),
-            before: before.as_deref().map(f),
-            until: until.as_deref().map(f),
-            body: map_texts(body, f),
-        },
-        Stmt::For {
-            label,
-            var,
-            over,
-            body,
-        } => Stmt::For {
-            label: label.clone(),
-            var: var.clone(),
-            over: match over {
-                ForOver::Range {
-                    lower,
-                    upper,
-                    reverse,
-                } => ForOver::Range {
-                    lower: f(lower),
-                    upper: f(upper),
-                    reverse: *reverse,
-                },
-                ForOver::Rows(s) => ForOver::Rows(f(s)),
-                ForOver::Cursor(c) => ForOver::Cursor(c.clone()),
-            },
-            body: map_texts(body, f),
-        },
-        Stmt::Sql(s) => Stmt::Sql(f(s)),
-        other => other.clone(),
-    }
-}
-
-/// `text` with each `record.field` (not after a `.`) replaced by `value(field)` when
-/// that is Some.
-pub(crate) fn replace_fields(
-    text: &str,
-    record: &str,
-    value: &dyn Fn(&str) -> Option<String>,
-) -> String {
-    let toks: Vec<Token> = code_tokens(text).collect();
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    let mut i = 0;
-    while i < toks.len() {
-        let hit = toks[i].kind.is_ident()
-            && !(i > 0 && toks[i - 1].is_punct(text, "."))
-            && ident(toks[i].text(text)) == record
-            && toks.get(i + 1).is_some_and(|d| d.is_punct(text, "."))
-            && toks.get(i + 2).is_some_and(|t| t.kind.is_ident());
-        if hit {
-            if let Some(v) = value(&ident(toks[i + 2].text(text))) {
-                out.push_str(text.get(last..toks[i].span.start).unwrap_or(""));
-                out.push_str(&format!("({v})"));
-                last = toks[i + 2].span.end;
-                i += 3;
-                continue;
-            }
-        }
-        i += 1;
-    }
-    out.push_str(text.get(last..).unwrap_or(""));
-    out
 }
 
 /// An identifier's name (backquotes removed), lowercased: local names compare so.
