@@ -325,6 +325,19 @@ async fn compound_statements_and_for_loops_answer_as_mariadb() -> TestResult {
                EXECUTE IMMEDIATE CONCAT('SELECT ''', result, ''' AS r'); \
              END",
             "CALL p_for_cursor('-')",
+            "CREATE PROCEDURE p_for_where(n INT) BEGIN \
+               FOR r IN (SELECT v AS w FROM t WHERE id >= n ORDER BY id) DO \
+                 EXECUTE IMMEDIATE CONCAT('SELECT ''', r.w, ''' AS w'); \
+               END FOR; \
+             END",
+            "CALL p_for_where(2)",
+            "CALL p_for_where(NULL)",
+            "BEGIN NOT ATOMIC \
+               DECLARE r TEXT; \
+               SET r = (SELECT COUNT(*) FROM information_schema.COLUMNS \
+                        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't'); \
+               EXECUTE IMMEDIATE CONCAT('SELECT ', r, ' AS n'); \
+             END",
             "CREATE PROCEDURE p_named(q TEXT) BEGIN \
                DECLARE no_table CONDITION FOR 1146; \
                DECLARE custom CONDITION FOR SQLSTATE '45001'; \

@@ -10,7 +10,7 @@ use strata_executor::RowSink;
 use strata_planner::{Plan, Reply};
 use strata_protocol::packets::ColumnDef;
 use strata_protocol::MysqlError;
-use strata_sql::{classify, ByteSummary};
+use strata_sql::{classify, code_tokens, ByteSummary, Token};
 
 use super::run::{Fail, Frame};
 use super::skeleton;
@@ -53,6 +53,50 @@ impl RowSink for Named {
     async fn row(&mut self, payload: Bytes) -> Result<(), Result<MysqlError, Self::Error>> {
         self.rows.row(payload).await
     }
+}
+
+/// `select` with each local it names after its first FROM replaced by the local's value
+/// when that is a number (or NULL): the value a local variable has there, with the
+/// numeric type its literal has. None when a local is named before FROM (a column's
+/// name would change) or holds another value (a string literal's collation would be
+/// explicit where a variable's is implicit).
+fn numeric_locals(select: &str, frame: &Frame) -> Option<String> {
+    let toks: Vec<Token> = code_tokens(select).collect();
+    let mut depth = 0usize;
+    let from = toks.iter().position(|t| {
+        if t.is_punct(select, "(") {
+            depth += 1;
+        } else if t.is_punct(select, ")") {
+            depth = depth.saturating_sub(1);
+        }
+        depth == 0 && t.is_keyword(select, "FROM")
+    })?;
+    let mut out = String::with_capacity(select.len());
+    let mut last = 0;
+    for (i, t) in toks.iter().enumerate() {
+        let after_dot_or_as =
+            i > 0 && (toks[i - 1].is_punct(select, ".") || toks[i - 1].is_keyword(select, "AS"));
+        if !t.kind.is_ident() || after_dot_or_as {
+            continue;
+        }
+        let Some(var) = frame.var(&skeleton::ident(t.text(select))) else {
+            continue;
+        };
+        let number = var.value == "NULL"
+            || var.value.parse::<f64>().is_ok_and(f64::is_finite)
+                && !var.value.starts_with('+')
+                && !var.value.contains(['x', 'X', 'b', 'B']);
+        if i < from || !number {
+            return None;
+        }
+        out.push_str(select.get(last..t.span.start)?);
+        out.push(' ');
+        out.push_str(&var.value);
+        out.push(' ');
+        last = t.span.end;
+    }
+    out.push_str(select.get(last..)?);
+    Some(out)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -127,11 +171,17 @@ impl Session {
     ) -> Result<(Vec<String>, VecDeque<Vec<String>>), Fail> {
         let locals: Vec<String> = frame.locals().into_iter().map(String::from).collect();
         let locals: Vec<&str> = locals.iter().map(String::as_str).collect();
-        if skeleton::mentions(select, &locals) {
-            return Err(Fail::Unhandled(MysqlError::not_supported(
-                "a cursor whose SELECT names a local variable in a procedure the compute node runs",
-            )));
-        }
+        let substituted;
+        let select = if skeleton::mentions(select, &locals) {
+            substituted = numeric_locals(select, frame).ok_or_else(|| {
+                Fail::Unhandled(MysqlError::not_supported(
+                    "a cursor whose SELECT names a local variable (other than a number after FROM) in a procedure the compute node runs",
+                ))
+            })?;
+            substituted.as_str()
+        } else {
+            select
+        };
         let kind = classify(select);
         self.guard(select, kind, ByteSummary::of(select.as_bytes()))?;
         self.authorize(select, kind)?;
