@@ -106,6 +106,13 @@ impl Workers {
     }
 }
 
+/// A session worker's stack: an interpreted procedure's CALL runs each statement of
+/// its body (and of the procedures it calls, up to 16 deep) as a client statement,
+/// inside the CALL's own future, and debug builds poll such chains with large frames
+/// (2 MiB, the default, overflowed at three nested CALLs). Pages are only touched when
+/// used.
+const WORKER_STACK: usize = 64 << 20;
+
 impl Worker {
     fn start(
         index: usize,
@@ -120,6 +127,7 @@ impl Worker {
         let count = sessions.clone();
         let thread = std::thread::Builder::new()
             .name(format!("strata-worker-{index}"))
+            .stack_size(WORKER_STACK)
             .spawn(move || {
                 // Pool shard 0 belongs to the background tasks.
                 strata_backend::pool::set_thread_shard(index + 1);

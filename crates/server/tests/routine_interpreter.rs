@@ -259,13 +259,141 @@ async fn a_dynamic_text_is_checked_as_the_clients_statement() -> TestResult {
     // What the interpreter cannot run is refused at CALL, naming it.
     strata
         .query_drop(
-            "CREATE PROCEDURE p_condition() BEGIN DECLARE bad CONDITION FOR SQLSTATE '42000'; \
+            "CREATE PROCEDURE p_warning() BEGIN DECLARE CONTINUE HANDLER FOR SQLWARNING BEGIN END; \
              EXECUTE IMMEDIATE CONCAT('SELECT ', 1); END",
         )
         .await?;
-    let (got, message) = error_of(&mut strata, "CALL p_condition()").await;
+    let (got, message) = error_of(&mut strata, "CALL p_warning()").await;
     assert_eq!(got, Some(1235), "{message}");
-    assert!(message.contains("CONDITION"), "{message}");
+    assert!(message.contains("SQLWARNING"), "{message}");
+    Ok(())
+}
+
+/// Compound statements (`BEGIN NOT ATOMIC ... END`, IF, loops) with dynamic SQL of an
+/// expression run on the compute node as a procedure's body does; FOR loops, named
+/// conditions and RESIGNAL in both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compound_statements_and_for_loops_answer_as_mariadb() -> TestResult {
+    let (_node, mut strata, mut reference) = strata_and_reference().await?;
+    same_on_both(&mut strata, &mut reference, &PROCEDURES[..2]).await?;
+    same_on_both(
+        &mut strata,
+        &mut reference,
+        &[
+            "BEGIN NOT ATOMIC \
+               FOR i IN 1..3 DO \
+                 SELECT CONCAT('BIT(', i, ')') AS ty; \
+                 EXECUTE IMMEDIATE REPLACE('CREATE TABLE b1 (a BIT(64))', '64', i); \
+                 INSERT IGNORE INTO b1 VALUES (0xFFFF); \
+                 SELECT CAST(a AS UNSIGNED) FROM b1; \
+                 DROP TABLE b1; \
+               END FOR; \
+             END",
+            "BEGIN NOT ATOMIC \
+               DECLARE ch INT DEFAULT 65; \
+               DECLARE query TEXT DEFAULT 'SELECT ''FF'' AS c'; \
+               WHILE ch <= 67 DO \
+                 SET @query = REPLACE(query, 'FF', CHAR(ch)); \
+                 PREPARE stmt FROM @query; \
+                 EXECUTE stmt; \
+                 DEALLOCATE PREPARE stmt; \
+                 SET ch = ch + 1; \
+               END WHILE; \
+             END",
+            "BEGIN NOT ATOMIC \
+               lp: FOR i IN REVERSE 1 .. 6 DO \
+                 IF i = 5 THEN ITERATE lp; END IF; \
+                 IF i = 2 THEN LEAVE lp; END IF; \
+                 EXECUTE IMMEDIATE CONCAT('SELECT ', i, ' AS i'); \
+               END FOR lp; \
+             END",
+            "IF (SELECT COUNT(*) FROM t) = 3 THEN EXECUTE IMMEDIATE CONCAT('SELECT ', 'v FROM t WHERE id = 2'); END IF",
+            "BEGIN NOT ATOMIC \
+               FOR r IN (SELECT id, v AS result FROM t ORDER BY id) DO \
+                 EXECUTE IMMEDIATE CONCAT('SELECT ''', r.result, ''' AS v, ', r.id, ' AS id'); \
+               END FOR; \
+             END",
+            "BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('SELECT * FROM ', 'no_such_table'); END",
+            "CREATE PROCEDURE p_for_cursor(prefix TEXT) BEGIN \
+               DECLARE result TEXT DEFAULT ''; \
+               DECLARE c CURSOR FOR SELECT v AS result FROM t ORDER BY id DESC; \
+               FOR r IN c DO SET result = CONCAT(result, prefix, r.result); END FOR; \
+               FOR r IN (SELECT COLUMN_NAME AS result FROM information_schema.COLUMNS \
+                         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION) DO \
+                 SET result = CONCAT(result, '|', r.result); \
+               END FOR; \
+               EXECUTE IMMEDIATE CONCAT('SELECT ''', result, ''' AS r'); \
+             END",
+            "CALL p_for_cursor('-')",
+            "CREATE PROCEDURE p_for_where(n INT) BEGIN \
+               FOR r IN (SELECT v AS w FROM t WHERE id >= n ORDER BY id) DO \
+                 EXECUTE IMMEDIATE CONCAT('SELECT ''', r.w, ''' AS w'); \
+               END FOR; \
+             END",
+            "CALL p_for_where(2)",
+            "CALL p_for_where(NULL)",
+            "BEGIN NOT ATOMIC \
+               DECLARE r TEXT; \
+               SET r = (SELECT COUNT(*) FROM information_schema.COLUMNS \
+                        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't'); \
+               EXECUTE IMMEDIATE CONCAT('SELECT ', r, ' AS n'); \
+             END",
+            "CREATE PROCEDURE p_named(q TEXT) BEGIN \
+               DECLARE no_table CONDITION FOR 1146; \
+               DECLARE custom CONDITION FOR SQLSTATE '45001'; \
+               DECLARE CONTINUE HANDLER FOR no_table SELECT 'no table' AS h; \
+               BEGIN \
+                 DECLARE EXIT HANDLER FOR custom SELECT 'custom' AS h; \
+                 EXECUTE IMMEDIATE q; \
+                 SIGNAL custom SET MESSAGE_TEXT = 'raised'; \
+               END; \
+               SIGNAL custom SET MESSAGE_TEXT = 'unhandled'; \
+             END",
+            "CALL p_named('SELECT * FROM missing')",
+            "CALL p_named('SELECT 1')",
+            "CREATE PROCEDURE p_resignal() BEGIN \
+               DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SELECT 'caught' AS h; RESIGNAL; END; \
+               EXECUTE IMMEDIATE CONCAT('SELECT * FROM ', 'nope'); \
+             END",
+            "CALL p_resignal()",
+            "BEGIN NOT ATOMIC \
+               DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN SELECT 'outer' AS h; END; \
+               BEGIN \
+                 DECLARE EXIT HANDLER FOR 1146 RESIGNAL; \
+                 EXECUTE IMMEDIATE CONCAT('SELECT * FROM ', 'nope'); \
+               END; \
+               SELECT 'after' AS a; \
+             END",
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A compound statement's dynamic text is checked as the client's statement when it
+/// exists: what no check of the whole statement can see is refused then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compound_statements_dynamic_text_is_checked_when_it_runs() -> TestResult {
+    let (_node, mut strata, _reference) = strata_and_reference().await?;
+    for sql in [
+        "BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('SELECT user FROM my', 'sql.us', 'er'); END",
+        "BEGIN NOT ATOMIC \
+           DECLARE q TEXT DEFAULT CONCAT('SELECT user FROM mysql', '.user'); \
+           SELECT 'before' AS b; \
+           PREPARE s FROM q; EXECUTE s; \
+         END",
+        "FOR i IN 1..2 DO EXECUTE IMMEDIATE CONCAT('SELECT ', i, ' FROM my', 'sql.user'); END FOR",
+    ] {
+        let (got, message) = error_of(&mut strata, sql).await;
+        assert_eq!(got, Some(1044), "{sql}: {message}");
+    }
+    // What the guard refuses in any body is refused before anything runs.
+    let (got, message) = error_of(
+        &mut strata,
+        "BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('SELECT ', 1); FLUSH LOGS; END",
+    )
+    .await;
+    assert_eq!(got, Some(1227), "{message}");
     Ok(())
 }
 
@@ -280,6 +408,13 @@ async fn over_several_data_nodes_the_create_stays_refused() -> TestResult {
     let (code, message) = error_of(
         &mut c,
         "CREATE PROCEDURE p4(q TEXT) BEGIN EXECUTE IMMEDIATE q; END",
+    )
+    .await;
+    assert_eq!(code, Some(1235), "{message}");
+    // A compound statement with dynamic SQL too.
+    let (code, message) = error_of(
+        &mut c,
+        "BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('SELECT ', 1); END",
     )
     .await;
     assert_eq!(code, Some(1235), "{message}");

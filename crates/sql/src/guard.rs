@@ -595,6 +595,13 @@ fn check_compound_body(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refu
     check_body(sql, schemas, false)
 }
 
+/// The body checks of a compound statement the compute node interprets for its dynamic
+/// SQL of an expression (each dynamic text is checked as the client's statement when it
+/// exists).
+pub fn check_interpreted_body(sql: &str, schemas: &dyn SchemaPolicy) -> Result<(), Refusal> {
+    check_body(sql, schemas, true)
+}
+
 /// [`check_compound_body`], letting `EXECUTE IMMEDIATE` and `PREPARE ... FROM` of an
 /// expression through when `dynamic_expressions` (a procedure the compute node runs).
 fn check_body(

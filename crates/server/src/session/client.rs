@@ -124,11 +124,26 @@ pub(super) fn sqlstate(state: &str) -> &'static str {
         "XAE09", "01000", "22004", "70100", "25000", "25001", "25006", "0A000", "21000", "22018",
         "23001", "40000",
     ];
-    KNOWN
-        .iter()
-        .find(|k| **k == state)
-        .copied()
-        .unwrap_or("HY000")
+    if let Some(k) = KNOWN.iter().find(|k| **k == state) {
+        return k;
+    }
+    // Others (SIGNAL's own, which handlers match) are interned once each, up to a
+    // bound a client cannot grow memory past.
+    static OTHERS: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let valid = state.len() == 5 && state.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !valid {
+        return "HY000";
+    }
+    let mut others = OTHERS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = others.iter().find(|k| **k == state) {
+        return k;
+    }
+    if others.len() >= 4096 {
+        return "HY000";
+    }
+    let interned: &'static str = Box::leak(state.to_string().into_boxed_str());
+    others.push(interned);
+    interned
 }
 
 /// How a relayed reply is adapted for this client (see `RelayMode`).

@@ -352,7 +352,10 @@ impl Session {
 
     /// Logical databases the client may see, with their physical names on data node
     /// `dnid` (on their home data node for those not on it, or for None).
-    fn visible_databases_on(&self, dnid: Option<DataNodeId>) -> Vec<(Arc<str>, Arc<str>)> {
+    pub(super) fn visible_databases_on(
+        &self,
+        dnid: Option<DataNodeId>,
+    ) -> Vec<(Arc<str>, Arc<str>)> {
         self.ctx
             .topology
             .dbs()

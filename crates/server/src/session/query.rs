@@ -169,6 +169,10 @@ impl Session {
                 return Ok(done);
             }
         }
+        // A compound statement with dynamic SQL runs here, as a procedure's body would.
+        if let Some(done) = self.interpreted_compound(sql, more).await {
+            return done;
+        }
         // A DEFINER clause is Strata's to record: the storage node's object is the
         // storage account's.
         let without_definer = match self.take_definer_clause(sql, kind) {

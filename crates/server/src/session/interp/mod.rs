@@ -11,6 +11,7 @@
 //! CREATE stays refused; what the interpreter cannot run is 1235 at CALL.
 
 mod cursors;
+mod records;
 mod run;
 pub(crate) mod skeleton;
 mod statements;
@@ -57,8 +58,9 @@ pub(crate) struct Routine {
     pub name: String,
     /// Its body.
     pub body: String,
-    /// The sql_mode it was created with.
-    pub sql_mode: String,
+    /// The sql_mode it was created with (None: a compound statement, which runs in
+    /// the session's).
+    pub sql_mode: Option<String>,
     /// Its parameters, in order.
     pub params: Vec<Param>,
 }
@@ -141,6 +143,21 @@ pub(crate) fn interpreted_set(procs: &[(String, String, String)]) -> HashSet<(St
             return set;
         }
     }
+}
+
+/// True for a compound statement: `BEGIN NOT ATOMIC`, IF, CASE, WHILE, LOOP, REPEAT,
+/// FOR (MariaDB takes no label on one at top level).
+fn is_compound(sql: &str) -> bool {
+    let mut toks = code_tokens(sql);
+    let Some(first) = toks.next() else {
+        return false;
+    };
+    if first.is_keyword(sql, "BEGIN") {
+        return toks.next().is_some_and(|t| t.is_keyword(sql, "NOT"));
+    }
+    ["IF", "CASE", "WHILE", "LOOP", "REPEAT", "FOR"]
+        .iter()
+        .any(|k| first.is_keyword(sql, k))
 }
 
 /// A CALL statement's parts.
@@ -360,11 +377,59 @@ impl Session {
         }
         self.state.interp_depth += 1;
         let result = self.run_top_call(&routine, &call.args).await;
+        Some(self.end_interpreted(result, more))
+    }
+
+    /// Runs a compound statement (`BEGIN NOT ATOMIC ... END`, a loop, IF, CASE) with
+    /// dynamic SQL of an expression the way an interpreted procedure's body runs, in a
+    /// database over one data node; None when it goes the usual way (over several data
+    /// nodes the guard refuses it, as it does every compound statement such a
+    /// procedure's blocks would not cover).
+    pub(super) async fn interpreted_compound(
+        &mut self,
+        sql: &str,
+        more: bool,
+    ) -> Option<Result<Answer, SessionError>> {
+        // The interpreter's own anonymous blocks go the usual way.
+        if self.state.interp_depth > 0 || !is_compound(sql) || !has_dynamic_expression(sql) {
+            return None;
+        }
+        let one_node = self
+            .state
+            .db
+            .as_deref()
+            .and_then(|db| self.ctx.topology.db(db))
+            .is_some_and(|logic| logic.data_nodes.len() == 1);
+        if !one_node {
+            return None;
+        }
+        // What the guard refuses in any body, before anything runs.
+        if let Err(r) = strata_sql::guard::check_interpreted_body(sql, &self.ctx.private_schemas) {
+            self.err(&self.refusal_error(&r));
+            return Some(Ok(Answer::Failed));
+        }
+        let routine = Routine {
+            name: String::new(),
+            body: sql.to_string(),
+            sql_mode: None,
+            params: Vec::new(),
+        };
+        self.state.interp_depth += 1;
+        let result = self.run_top_call(&routine, &[]).await;
+        Some(self.end_interpreted(result, more))
+    }
+
+    /// The client's answer to an interpreted CALL or compound statement.
+    fn end_interpreted(
+        &mut self,
+        result: Result<Result<(), MysqlError>, SessionError>,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
         self.state.interp_depth -= 1;
         if self.state.interp_depth == 0 {
             self.state.interp_routines.clear();
         }
-        Some(match result {
+        match result {
             Ok(Ok(())) => {
                 self.ok(0, more);
                 Ok(Answer::Ok)
@@ -374,7 +439,7 @@ impl Session {
                 Ok(Answer::Failed)
             }
             Err(fatal) => Err(fatal),
-        })
+        }
     }
 
     /// The procedure `name` of logical database `db` when `db` is over one data node
@@ -494,7 +559,7 @@ impl Session {
         Ok(Some(Routine {
             name: pname,
             body,
-            sql_mode,
+            sql_mode: Some(sql_mode),
             params,
         }))
     }

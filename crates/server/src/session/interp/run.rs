@@ -8,7 +8,7 @@ use std::pin::Pin;
 use strata_protocol::{codes, MysqlError};
 use strata_sql::{classify, code_tokens, ByteSummary, Token, TokenKind};
 
-use super::skeleton::{self, Block, Condition, Handler, Stmt};
+use super::skeleton::{self, Block, Condition, ForOver, Handler, Stmt};
 use super::values::{self, Var};
 use super::{quote, Mode, Routine};
 use crate::session::{Answer, Session, SessionError};
@@ -222,8 +222,13 @@ impl Session {
                 )));
             }
             let body = skeleton::parse_body(&routine.body).map_err(|what| {
+                let whose = if routine.name.is_empty() {
+                    "a compound statement".to_string()
+                } else {
+                    format!("procedure {qualified}")
+                };
                 Fail::Unhandled(MysqlError::not_supported(&format!(
-                    "{what} (procedure {qualified}, which the compute node runs for its dynamic SQL)"
+                    "{what} ({whose}, which the compute node runs for its dynamic SQL)"
                 )))
             })?;
             let (_, rows) = self
@@ -253,13 +258,11 @@ impl Session {
                     value,
                 });
             }
-            let switch = mode != routine.sql_mode;
+            let own_mode = routine.sql_mode.as_deref().unwrap_or(&mode);
+            let switch = mode != own_mode;
             if switch {
-                self.as_client(&format!(
-                    "SET SESSION sql_mode = {}",
-                    quote(&routine.sql_mode, true)
-                ))
-                .await?;
+                self.as_client(&format!("SET SESSION sql_mode = {}", quote(own_mode, true)))
+                    .await?;
             }
             let mut frame = Frame {
                 scopes: vec![Scope {
@@ -268,7 +271,7 @@ impl Session {
                     cursors: Vec::new(),
                 }],
                 condition: None,
-                backslashes: !routine.sql_mode.contains("NO_BACKSLASH_ESCAPES"),
+                backslashes: !own_mode.contains("NO_BACKSLASH_ESCAPES"),
                 client_charset: if !charset.is_empty()
                     && charset
                         .bytes()
@@ -532,6 +535,15 @@ impl Session {
                     .await
                     .map(|()| Flow::Next),
                 Stmt::Close(c) => frame.close_cursor(c).map(|()| Flow::Next),
+                Stmt::For {
+                    label,
+                    var,
+                    over,
+                    body,
+                } => self.exec_for(frame, label.as_ref(), var, over, body).await,
+                Stmt::Resignal => Err(Fail::Sql(frame.condition.clone().unwrap_or_else(|| {
+                    MysqlError::new((1645, "0K000"), "RESIGNAL when handler not active")
+                }))),
                 Stmt::Sql(text) => self.exec_sql(frame, text).await.map(|()| Flow::Next),
             }
         })
@@ -594,6 +606,102 @@ impl Session {
             Flow::Exit(d) if d == depth => Ok(Flow::Next),
             other => Ok(other),
         }
+    }
+
+    /// A FOR loop: over a BIGINT index from one bound to the other, or over the rows of
+    /// a SELECT (each row's values replacing `var.field` in the body's texts).
+    async fn exec_for(
+        &mut self,
+        frame: &mut Frame,
+        label: Option<&String>,
+        var: &str,
+        over: &ForOver,
+        body: &[Stmt],
+    ) -> Result<Flow, Fail> {
+        let ends = |flow: Flow| -> Option<Result<Flow, Fail>> {
+            match flow {
+                Flow::Next => None,
+                Flow::Leave(l) if label == Some(&l) => Some(Ok(Flow::Next)),
+                Flow::Iterate(l) if label == Some(&l) => None,
+                flow => Some(Ok(flow)),
+            }
+        };
+        let (lower, upper, reverse) = match over {
+            ForOver::Range {
+                lower,
+                upper,
+                reverse,
+            } => (lower, upper, *reverse),
+            ForOver::Rows(_) | ForOver::Cursor(_) => {
+                let select = match over {
+                    ForOver::Cursor(c) => frame.cursor_select(c)?,
+                    ForOver::Rows(s) => s.clone(),
+                    ForOver::Range { .. } => String::new(),
+                };
+                let (names, rows) = self.select_rows(frame, &select).await?;
+                for row in rows {
+                    let field = |f: &str| {
+                        names
+                            .iter()
+                            .position(|n| n == f)
+                            .and_then(|i| row.get(i).cloned())
+                    };
+                    let this = super::records::map_texts(body, &|t| {
+                        super::records::replace_fields(t, var, &field)
+                    });
+                    if let Some(done) = ends(self.exec_list(frame, &this).await?) {
+                        return done;
+                    }
+                }
+                return Ok(Flow::Next);
+            }
+        };
+        let bound = "strata interp for bound";
+        let depth = frame.scopes.len();
+        frame.scopes.push(Scope {
+            vars: [var, bound]
+                .iter()
+                .map(|n| Var {
+                    name: n.to_string(),
+                    ty: "BIGINT".into(),
+                    value: "NULL".into(),
+                })
+                .collect(),
+            handlers: Vec::new(),
+            cursors: Vec::new(),
+        });
+        let (from, to) = if reverse {
+            (upper, lower)
+        } else {
+            (lower, upper)
+        };
+        let flow = async {
+            self.assign(frame, var, Some(from)).await?;
+            self.assign(frame, bound, Some(to)).await?;
+            let int =
+                |frame: &Frame, n: &str| frame.var(n).and_then(|v| v.value.parse::<i64>().ok());
+            let Some(end) = int(frame, bound) else {
+                return Ok(Flow::Next);
+            };
+            loop {
+                let Some(i) = int(frame, var) else {
+                    return Ok(Flow::Next);
+                };
+                if (reverse && i < end) || (!reverse && i > end) {
+                    return Ok(Flow::Next);
+                }
+                if let Some(done) = ends(self.exec_list(frame, body).await?) {
+                    return done;
+                }
+                let step = if reverse { "- 1" } else { "+ 1" };
+                let q = values::quoted_ident(var);
+                self.assign(frame, var, Some(&format!("{q} {step}")))
+                    .await?;
+            }
+        }
+        .await;
+        frame.scopes.truncate(depth);
+        flow
     }
 
     /// A DEFAULT's value: `pre` is a nested block that selects it.

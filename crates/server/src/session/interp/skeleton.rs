@@ -47,8 +47,39 @@ pub(crate) enum Stmt {
     },
     /// `CLOSE cursor`.
     Close(String),
+    /// `FOR var IN ... DO ... END FOR`.
+    For {
+        /// The loop's label.
+        label: Option<String>,
+        /// The index or record variable, lowercased.
+        var: String,
+        /// What it runs over.
+        over: ForOver,
+        /// The loop's statements.
+        body: Vec<Stmt>,
+    },
+    /// `RESIGNAL` without a condition or SET (the handler's condition, raised again).
+    Resignal,
     /// Any other statement, as written.
     Sql(String),
+}
+
+/// What a FOR loop runs over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ForOver {
+    /// `[REVERSE] lower .. upper`: a BIGINT index.
+    Range {
+        /// The lower bound's expression.
+        lower: String,
+        /// The upper bound's expression.
+        upper: String,
+        /// Counts down from the upper bound.
+        reverse: bool,
+    },
+    /// `(SELECT ...)`: a record per row.
+    Rows(String),
+    /// A cursor declared in an enclosing block: a record per row.
+    Cursor(String),
 }
 
 /// A BEGIN ... END block.
@@ -111,6 +142,7 @@ pub(crate) fn parse_body(body: &str) -> Result<Vec<Stmt>, Unsupported> {
         src: body,
         toks,
         at: 0,
+        named: Vec::new(),
     };
     let list = p.list(&[])?;
     if p.at < p.toks.len() {
@@ -123,6 +155,8 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     at: usize,
+    /// The named conditions of the enclosing blocks, innermost last.
+    named: Vec<(String, Condition)>,
 }
 
 impl Parser<'_> {
@@ -363,7 +397,7 @@ impl Parser<'_> {
                     Stmt::Iterate(target)
                 })
             }
-            "FOR" => Err("FOR loops in an interpreted procedure".into()),
+            "FOR" => self.for_loop(label),
             "DECLARE" => Err("DECLARE after a block's first statement".into()),
             "RETURN" => Err("RETURN in a procedure".into()),
             "OPEN" | "CLOSE" => {
@@ -394,7 +428,23 @@ impl Parser<'_> {
                 }
                 Ok(Stmt::Fetch { cursor, targets })
             }
-            "RESIGNAL" => Err("RESIGNAL in an interpreted procedure".into()),
+            "RESIGNAL" if self.punct(self.at + 1, ";") || self.at + 1 >= self.toks.len() => {
+                self.at += 1;
+                Ok(Stmt::Resignal)
+            }
+            "RESIGNAL" => {
+                Err("RESIGNAL with a condition or SET in an interpreted procedure".into())
+            }
+            "SIGNAL" if self.named_at(self.at + 1).is_some() => {
+                let state = match self.named_at(self.at + 1) {
+                    Some(Condition::State(s)) => s.clone(),
+                    _ => return Err("SIGNAL of a condition declared for an error number".into()),
+                };
+                let end = self.scan(&[]);
+                let rest = self.text(self.at + 2, end);
+                self.at = end;
+                Ok(Stmt::Sql(format!("SIGNAL SQLSTATE '{state}' {rest}")))
+            }
             _ if label.is_some() => Err("a label on a statement other than a block or loop".into()),
             _ => {
                 let end = self.scan(&[]);
@@ -403,6 +453,57 @@ impl Parser<'_> {
                 Ok(Stmt::Sql(text))
             }
         }
+    }
+
+    /// `FOR var IN [REVERSE] a .. b | (SELECT ...) | cursor DO ... END FOR [label]`.
+    fn for_loop(&mut self, label: Option<String>) -> Result<Stmt, Unsupported> {
+        let var = self.name_at(self.at + 1)?;
+        self.at += 2;
+        self.expect("IN")?;
+        let end = self.scan(&["DO"]);
+        let over = if self.punct(self.at, "(") && end > self.at + 1 {
+            let inner = self.text(self.at + 1, end - 1);
+            if !self.punct(end - 1, ")") {
+                return Err("a FOR loop this parser does not read".into());
+            }
+            ForOver::Rows(inner)
+        } else if end == self.at + 1 && !self.is(self.at, "REVERSE") {
+            ForOver::Cursor(self.name_at(self.at)?)
+        } else {
+            let reverse = self.is(self.at, "REVERSE");
+            let from = self.at + usize::from(reverse);
+            let text = self.text(from, end);
+            let (lower, upper) =
+                range_bounds(&text).ok_or("a FOR loop this parser does not read")?;
+            ForOver::Range {
+                lower,
+                upper,
+                reverse,
+            }
+        };
+        self.at = end;
+        self.expect("DO")?;
+        let body = self.list(&["END"])?;
+        self.expect("END")?;
+        self.expect("FOR")?;
+        self.label_end(&label);
+        Ok(Stmt::For {
+            label,
+            var,
+            over,
+            body,
+        })
+    }
+
+    /// The named condition token `i` names, if it is one.
+    fn named_at(&self, i: usize) -> Option<&Condition> {
+        let t = self.toks.get(i).filter(|t| t.kind.is_ident())?;
+        let n = ident(t.text(self.src));
+        self.named
+            .iter()
+            .rev()
+            .find(|(name, _)| *name == n)
+            .map(|(_, c)| c)
     }
 
     fn name_at(&self, i: usize) -> Result<String, Unsupported> {
@@ -421,6 +522,7 @@ impl Parser<'_> {
         let mut vars = Vec::new();
         let mut handlers = Vec::new();
         let mut cursors = Vec::new();
+        let outer_named = self.named.len();
         while self.is(self.at, "DECLARE") {
             self.at += 1;
             match self.word(self.at).as_str() {
@@ -456,8 +558,21 @@ impl Parser<'_> {
                             break;
                         }
                     }
-                    if self.is(self.at, "CONDITION") {
-                        return Err("DECLARE ... CONDITION in an interpreted procedure".into());
+                    if self.is(self.at, "CONDITION") && self.is(self.at + 1, "FOR") {
+                        self.at += 2;
+                        let [name] = names.as_slice() else {
+                            return Err("a DECLARE this parser does not read".into());
+                        };
+                        let condition = match self.conditions()?.as_slice() {
+                            [c @ (Condition::Code(_) | Condition::State(_))] => c.clone(),
+                            _ => return Err("a DECLARE this parser does not read".into()),
+                        };
+                        self.named.push((name.clone(), condition));
+                        if !self.punct(self.at, ";") {
+                            return Err("a DECLARE this parser does not read".into());
+                        }
+                        self.at += 1;
+                        continue;
                     }
                     if self.is(self.at, "CURSOR") {
                         if names.len() != 1 || !self.is(self.at + 1, "FOR") {
@@ -498,6 +613,7 @@ impl Parser<'_> {
             self.at += 1;
         }
         let body = self.list(&["END"])?;
+        self.named.truncate(outer_named);
         self.expect("END")?;
         self.label_end(&label);
         Ok(Block {
@@ -546,8 +662,16 @@ impl Parser<'_> {
                 self.at += 2;
             } else if w == "SQLWARNING" {
                 return Err("SQLWARNING handlers in an interpreted procedure".into());
+            } else if let Some((_, c)) = t
+                .kind
+                .is_ident()
+                .then(|| ident(t.text(self.src)))
+                .and_then(|n| self.named.iter().rev().find(|(name, _)| *name == n))
+            {
+                out.push(c.clone());
+                self.at += 1;
             } else {
-                return Err("named conditions in an interpreted procedure".into());
+                return Err("a handler's condition this parser does not read".into());
             }
             if self.punct(self.at, ",") {
                 self.at += 1;
@@ -558,14 +682,45 @@ impl Parser<'_> {
     }
 }
 
+/// The bounds of `lower .. upper` (the `..` outside string literals and parentheses).
+fn range_bounds(text: &str) -> Option<(String, String)> {
+    let mut depth = 0usize;
+    let mut at = None;
+    for t in code_tokens(text) {
+        let s = t.text(text);
+        if t.kind == TokenKind::String {
+            continue;
+        }
+        if t.is_punct(text, "(") {
+            depth += 1;
+        } else if t.is_punct(text, ")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            // `1..64` reads as the numbers `1.` and `.64`.
+            if let Some(i) = s.find("..") {
+                at = Some(t.span.start + i);
+            } else if s.ends_with('.') && text.get(t.span.end..)?.starts_with('.') {
+                at = Some(t.span.end - 1);
+            }
+            if at.is_some() {
+                break;
+            }
+        }
+    }
+    let at = at?;
+    let lower = text.get(..at)?.trim();
+    let upper = text.get(at + 2..)?.trim();
+    (!lower.is_empty() && !upper.is_empty()).then(|| (lower.to_string(), upper.to_string()))
+}
+
 /// An identifier's name (backquotes removed), lowercased: local names compare so.
 pub(crate) fn ident(text: &str) -> String {
     strata_sql::lexer::ident_value(text).to_lowercase()
 }
 
-/// True when `sql` names one of `locals` (lowercased) as an identifier not after a `.`:
-/// the statement must run where the variables are declared (an over-approximation: a
-/// column of that name reads the variable in a routine too).
+/// True when `sql` names one of `locals` (lowercased) as an identifier not after a `.`
+/// or `AS` (an alias): the statement must run where the variables are declared (an
+/// over-approximation: a column of that name reads the variable in a routine too).
 pub(crate) fn mentions(sql: &str, locals: &[&str]) -> bool {
     if locals.is_empty() {
         return false;
@@ -573,7 +728,7 @@ pub(crate) fn mentions(sql: &str, locals: &[&str]) -> bool {
     let toks: Vec<Token> = code_tokens(sql).collect();
     toks.iter().enumerate().any(|(i, t)| {
         t.kind.is_ident()
-            && !(i > 0 && toks[i - 1].is_punct(sql, "."))
+            && !(i > 0 && (toks[i - 1].is_punct(sql, ".") || toks[i - 1].is_keyword(sql, "AS")))
             && locals.contains(&ident(t.text(sql)).as_str())
     })
 }

@@ -54,7 +54,22 @@ impl Session {
                             (true, Some(target), Some(e)) => {
                                 let name = skeleton::ident(target.text(a));
                                 let expr = a.get(e.span.start..).unwrap_or("");
-                                self.assign(frame, &name, Some(expr)).await?;
+                                let catalog =
+                                    super::super::isolation::mentions_information_schema(expr)
+                                        && !skeleton::mentions(expr, &locals);
+                                if catalog {
+                                    // Read as the client's own query over information_schema.
+                                    let (_, rows) =
+                                        self.select_rows(frame, &format!("SELECT {expr}")).await?;
+                                    let value = rows
+                                        .into_iter()
+                                        .next()
+                                        .and_then(|r| r.into_iter().next())
+                                        .unwrap_or_else(|| "NULL".into());
+                                    self.assign(frame, &name, Some(&value)).await?;
+                                } else {
+                                    self.assign(frame, &name, Some(expr)).await?;
+                                }
                             }
                             _ => self.opaque(frame, &format!("SET {a}"), &locals).await?,
                         }
