@@ -3,7 +3,8 @@
 //! does not take (auto_increment); only a generated one counts. Text and prepared
 //! statements, and a pooled connection whose own value another session left;
 //! `@@last_insert_id`/`@@identity` are the session's, and `SET last_insert_id = n` sets it;
-//! the session's functions in a prepared statement are the session's too.
+//! the session's functions in a prepared statement are the session's too, and
+//! `DATABASE()` is the client's database, not the storage node's name for it.
 
 mod common;
 
@@ -169,6 +170,50 @@ async fn insert_id_is_used_once() -> TestResult {
         run_all(&mut c, &["ROLLBACK"]).await?;
     }
     a.query_drop(format!("DROP DATABASE {db}")).await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// DATABASE() in a statement a storage node runs is the client's database, not the
+/// storage node's physical name for it (the configured database's differ).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_in_statements_is_the_logical_name() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = node.config().databases[0].name.clone();
+    let physical = node.config().data_nodes[0].primary.database.clone();
+    assert_ne!(db, physical, "the test needs names that differ");
+    let mut c = node.connect(Some(&db)).await?;
+    run_all(
+        &mut c,
+        &[
+            "DROP TABLE IF EXISTS dbn",
+            "CREATE TABLE dbn (d VARCHAR(64))",
+            "INSERT INTO dbn VALUES (DATABASE())",
+            "SET @d = SCHEMA()",
+        ],
+    )
+    .await?;
+    for sql in [
+        "SELECT CONCAT(DATABASE(), IFNULL(@v, ''))",
+        "SELECT d FROM (SELECT DATABASE() AS d) x",
+        "SELECT d FROM dbn WHERE d = DATABASE()",
+        "SELECT @d",
+    ] {
+        let got: Option<String> = c.query_first(sql).await?;
+        assert_eq!(got.as_deref(), Some(db.as_str()), "{sql}");
+    }
+    let named: Option<mysql_async::Row> = c.query_first("SELECT DATABASE(), 1").await?;
+    let columns: Vec<String> = named
+        .map(|r| {
+            r.columns_ref()
+                .iter()
+                .map(|c| c.name_str().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(columns, ["DATABASE()", "1"]);
+    run_all(&mut c, &["DROP TABLE dbn"]).await?;
     node.shutdown().await;
     Ok(())
 }

@@ -72,11 +72,35 @@ impl Session {
             let sub = |t: &str| strata_sql::substitute_last_insert_id_variables(t, id, select);
             text = then(text, sql, sub, "@@last_insert_id")?;
         }
+        if mentions(b"database") || mentions(b"schema") {
+            if let Some(value) = self.database_literal(kind) {
+                let values = [("DATABASE", value.clone()), ("SCHEMA", value)];
+                let sub = |t: &str| strata_sql::substitute_session_calls(t, &values, select);
+                text = then(text, sql, sub, "DATABASE()")?;
+            }
+        }
         let current = text.as_deref().unwrap_or(sql);
         match self.substitute_session_functions(current, kind)? {
             Some(t) => Ok(Some(t)),
             None => Ok(text),
         }
+    }
+
+    /// What `DATABASE()` is in a statement of `kind` a storage node runs, when the node
+    /// would answer otherwise: the logical name of the current database where its
+    /// physical name differs (the node's name is Strata's, not the client's). Only in
+    /// statements that evaluate it now (a column DEFAULT in ALTER TABLE keeps the call).
+    fn database_literal(&self, kind: StatementKind) -> Option<String> {
+        use StatementKind as K;
+        if !matches!(
+            kind,
+            K::Select | K::Insert | K::Replace | K::Update | K::Delete | K::Set | K::Call
+        ) {
+            return None;
+        }
+        let db = self.state.db.as_deref()?;
+        let (_, physical) = self.state.home.as_ref()?;
+        (**physical != *db).then(|| format!("_utf8mb3{}", sql_string(db)))
     }
 
     /// The text with the session functions' calls replaced, None when it has none;
