@@ -97,6 +97,9 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         "EXPLAIN SELECT * FROM v1",
         "EXPLAIN SELECT * FROM v2",
         "EXPLAIN SELECT * FROM t2 JOIN v1 USING (a)",
+        // ANALYZE <statement> shows the plan too (analyze_stmt_privileges2).
+        "ANALYZE SELECT * FROM v1",
+        "ANALYZE SELECT * FROM t2 JOIN v1 USING (a)",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -31,7 +31,13 @@ impl Session {
         sql: &str,
         kind: StatementKind,
     ) -> Result<(), MysqlError> {
-        if kind != StatementKind::Explain
+        // ANALYZE <statement> shows its plan too (MariaDB checks it as EXPLAIN).
+        let analyze = || {
+            sql.trim_start()
+                .get(..7)
+                .is_some_and(|w| w.eq_ignore_ascii_case("ANALYZE"))
+        };
+        if (kind != StatementKind::Explain && !analyze())
             || self
                 .identity
                 .account
