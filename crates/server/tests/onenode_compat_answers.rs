@@ -310,3 +310,27 @@ async fn alter_database_upgrade_data_directory_name_and_analyze_under_set_statem
     node.shutdown().await;
     Ok(())
 }
+
+/// A CALL's argument truncated into its parameter warns `at row 0`, as MariaDB: the
+/// compute node's lookup of the procedure ran on the session's own connection and left
+/// its row count there (sp-vars: `at row 53`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calls_argument_warning_counts_rows_as_mariadb() -> TestResult {
+    let (node, mut strata, mut reference) = sides("spv").await?;
+    let setup = [
+        "SET sql_mode = ''",
+        // A user variable keeps the session's connection, as the test file's do.
+        "SET @pin = 1",
+        "CREATE PROCEDURE p1(x VARCHAR(10), y CHAR(3)) READS SQL DATA SELECT x, y",
+    ];
+    run_all(&mut strata, &setup).await?;
+    run_all(&mut reference, &setup).await?;
+    same_answers(
+        &mut strata,
+        &mut reference,
+        &["CALL p1('alpha', 'abcdef')", "SHOW WARNINGS"],
+    )
+    .await?;
+    node.shutdown().await;
+    Ok(())
+}

@@ -24,7 +24,7 @@ use strata_sql::{
 use super::handshake::ServerIdentity;
 use super::optimizer_trace::mentions_optimizer_trace;
 use super::own_variables::{own_variable, OwnValue};
-use super::{backend_error, Answer, Session, SessionError};
+use super::{Answer, Session, SessionError};
 use crate::context::Topology;
 use crate::results::LocalResult;
 
@@ -254,60 +254,6 @@ impl Session {
             OwnValue::Text(t) => format!("_utf8mb3{}", sql_string(&t)),
             OwnValue::Null => "CAST(NULL AS CHAR CHARACTER SET utf8mb3)".to_string(),
         })
-    }
-
-    /// Runs `text` on the home data node and reads its whole result (the small ones
-    /// the session rewrites before the client sees them: SHOW VARIABLES,
-    /// information_schema). `no_database`: the storage connection has none selected.
-    pub(super) async fn home_result(
-        &mut self,
-        text: &str,
-        no_database: bool,
-    ) -> Result<
-        (
-            Vec<strata_protocol::packets::ColumnDef>,
-            strata_backend::TextRows,
-        ),
-        MysqlError,
-    > {
-        let (dnid, physical) = self.home_node()?;
-        let physical = if no_database { None } else { physical };
-        self.node_result(dnid, physical.as_deref(), text).await
-    }
-
-    /// Runs `text` on data node `dnid` (with `physical` selected) and reads its whole
-    /// result; a connection lost on the way is not reused.
-    pub(super) async fn node_result(
-        &mut self,
-        dnid: DataNodeId,
-        physical: Option<&str>,
-        text: &str,
-    ) -> Result<
-        (
-            Vec<strata_protocol::packets::ColumnDef>,
-            strata_backend::TextRows,
-        ),
-        MysqlError,
-    > {
-        let mut lease = self.lease(dnid, physical).await?;
-        let reads_trace = self.backends.trace.on && mentions_optimizer_trace(text);
-        if let Err(e) = reads_trace
-            .then(|| self.check_trace_connection(dnid, lease.thread_id()))
-            .transpose()
-        {
-            self.finish(lease);
-            return Err(e);
-        }
-        let thread = lease.thread_id();
-        self.backends.trace.note_sent(text.as_bytes(), dnid, thread);
-        let result = lease.query_result(text).await;
-        if let Err(e) = &result {
-            if !matches!(e, strata_backend::BackendError::Server(_)) {
-                lease.mark_broken();
-            }
-        }
-        self.finish(lease);
-        result.map_err(|e| backend_error(dnid, &e))
     }
 
     /// SHOW VARIABLES: the storage node's list with identifying values and the server

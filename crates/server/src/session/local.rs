@@ -847,35 +847,6 @@ fn is_show_plugins(sql: &str) -> bool {
 }
 
 impl Session {
-    /// COM_FIELD_LIST: forwarded to the home data node.
-    pub(super) async fn com_field_list(
-        &mut self,
-        table: &[u8],
-        wildcard: &[u8],
-    ) -> Result<(), SessionError> {
-        let Some((dnid, mut lease)) = self.lease_or_report(self.home_node()).await else {
-            return Ok(());
-        };
-        let mut body = Vec::with_capacity(table.len() + 1 + wildcard.len());
-        body.extend_from_slice(table);
-        body.push(0);
-        body.extend_from_slice(wildcard);
-        lease.queue_command(strata_protocol::constants::com::FIELD_LIST, &body);
-        let mode = relay_mode!(self, false);
-        let outcome = lease
-            .relay(
-                &mut self.client.conn,
-                strata_backend::ResponseKind::FieldList,
-                mode,
-            )
-            .await;
-        self.finish(lease);
-        if let Err(e) = outcome {
-            self.relay_failed(dnid, e)?;
-        }
-        Ok(())
-    }
-
     /// Strata's sessions as the rows of MariaDB's information_schema.PROCESSLIST.
     pub(super) fn process_list_source(&self) -> String {
         let mut selects = Vec::new();

@@ -69,6 +69,7 @@ mod maintenance;
 mod merge_limits;
 mod merge_tables;
 mod mysql_tables;
+mod node_results;
 mod optimizer_trace;
 mod outfile_format;
 mod own_variables;

@@ -496,7 +496,7 @@ impl Session {
             quote(&physical, true),
             quote(name, true)
         );
-        let (_, rows) = self.node_result(dnid, None, &list).await?;
+        let rows = self.detached_rows(dnid, &list).await?;
         let mut procs = Vec::with_capacity(rows.len());
         let mut modes = Vec::with_capacity(rows.len());
         for row in rows {
@@ -533,7 +533,7 @@ impl Session {
             quote(&schema, true),
             quote(&pname, true)
         );
-        let (_, rows) = self.node_result(dnid, None, &params_sql).await?;
+        let rows = self.detached_rows(dnid, &params_sql).await?;
         let mut params = Vec::with_capacity(rows.len());
         for row in rows {
             let [mode, Some(pn), Some(dtd), charset, collation] = row.as_slice() else {
