@@ -9,7 +9,22 @@ use super::builtins;
 
 /// Words after which a name followed by `(` is a table and its column list
 /// (`INSERT INTO t1(a)`), not a call.
-const TABLE_BEFORE: &[&str] = &["INTO", "INSERT", "REPLACE", "IGNORE", "TABLE", "UPDATE"];
+/// Also a common table expression and its column list (`WITH cte (a) AS ...`).
+const TABLE_BEFORE: &[&str] = &[
+    "INTO",
+    "INSERT",
+    "REPLACE",
+    "IGNORE",
+    "TABLE",
+    "UPDATE",
+    "WITH",
+    "RECURSIVE",
+];
+
+/// Words followed by `(` that are syntax, not calls (`OVER (...)`, `MATCH (...)
+/// AGAINST (...)`, JSON_TABLE's `COLUMNS (...)`): a false positive closes the
+/// connection of every such statement instead of pooling it.
+const NOT_CALLS: &[&str] = &["OVER", "MATCH", "AGAINST", "COLUMNS"];
 
 /// True when `sql` calls a name that may be a stored function (an unqualified name
 /// that is neither a built-in function nor a reserved word, or a qualified `db.f`).
@@ -35,7 +50,9 @@ pub fn may_call_stored_function(sql: &str) -> bool {
             return true;
         }
         let upper = name.text(sql).to_ascii_uppercase();
-        !builtins::is_builtin(&upper) && !strata_sql::keywords::is_reserved(&upper)
+        !builtins::is_builtin(&upper)
+            && !strata_sql::keywords::is_reserved(&upper)
+            && !NOT_CALLS.contains(&upper.as_str())
     })
 }
 
@@ -65,6 +82,10 @@ mod tests {
             "SELECT * FROM t1 JOIN t2 USING (a) WHERE EXISTS (SELECT 1)",
             "SELECT CAST(a AS CHAR(3)), ROW(1, 2) = ROW(a, b) FROM t1 FORCE INDEX (k)",
             "SELECT a FROM t1 WHERE (a > 1) AND NOT (b < 2)",
+            "SELECT ROW_NUMBER() OVER (ORDER BY a) FROM t1",
+            "SELECT MATCH (a) AGAINST ('x') FROM t1",
+            "WITH cte (a) AS (SELECT 1) SELECT * FROM cte",
+            "SELECT * FROM JSON_TABLE('[]', '$[*]' COLUMNS (a INT PATH '$')) AS jt",
         ] {
             assert!(!calls(sql), "{sql}");
         }
