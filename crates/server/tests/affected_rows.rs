@@ -222,11 +222,9 @@ async fn affected_rows_follow_the_clients_found_rows_flag_like_one_mariadb() -> 
         counted[0], counted[1],
         "ROW_COUNT() in a SELECT over tables"
     );
-    // An item whose alias cannot be told from its expression is refused.
-    match setup
-        .query_drop("SELECT ROW_COUNT() IS NULL, id FROM cs")
-        .await
-    {
+    // An item whose text is too long to be its alias is refused.
+    let long = format!("SELECT ROW_COUNT(){}, id FROM cs", " + 0".repeat(70));
+    match setup.query_drop(long).await {
         Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1235, "{e:?}"),
         other => return Err(format!("ROW_COUNT() in an expression: {other:?}").into()),
     }
