@@ -523,7 +523,7 @@ async fn alter_database_changes_the_options_on_every_data_node() -> TestResult {
         )
         .await
         .0,
-        Some(1235)
+        Some(1221)
     );
     c.query_drop(format!("DROP DATABASE {db}")).await?;
     node.shutdown().await;

@@ -20,6 +20,18 @@ const SESSION_FUNCTIONS: [&str; 5] = [
     "CURRENT_USER",
 ];
 
+/// `value` as a utf8mb3 string literal, as MariaDB types `USER()` and `DATABASE()`
+/// (bytes a quoted literal cannot hold safely are written in hex).
+fn utf8mb3_literal(value: &str) -> String {
+    let quoted = sql_string(value);
+    if quoted.starts_with('\'') {
+        format!("_utf8mb3{quoted}")
+    } else {
+        let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
+        format!("CONVERT(X'{hex}' USING utf8mb3)")
+    }
+}
+
 /// The error of a call in a select item whose column name could not be kept.
 fn names_column(function: &str) -> MysqlError {
     MysqlError::not_supported(&format!(
@@ -72,7 +84,11 @@ impl Session {
             let sub = |t: &str| strata_sql::substitute_last_insert_id_variables(t, id, select);
             text = then(text, sql, sub, "@@last_insert_id")?;
         }
-        if mentions(b"database") || mentions(b"schema") {
+        // A read of information_schema is rewritten over physical names, which its
+        // DATABASE() is compared with; the rewrite gives the rows their logical names.
+        if (mentions(b"database") || mentions(b"schema"))
+            && !super::isolation::mentions_information_schema(sql)
+        {
             if let Some(value) = self.database_literal(kind) {
                 let values = [("DATABASE", value.clone()), ("SCHEMA", value)];
                 let sub = |t: &str| strata_sql::substitute_session_calls(t, &values, select);
@@ -100,7 +116,7 @@ impl Session {
         }
         let db = self.state.db.as_deref()?;
         let (_, physical) = self.state.home.as_ref()?;
-        (**physical != *db).then(|| format!("_utf8mb3{}", sql_string(db)))
+        (**physical != *db).then(|| utf8mb3_literal(db))
     }
 
     /// The text with the session functions' calls replaced, None when it has none;
@@ -133,7 +149,7 @@ impl Session {
             self.identity.account.user,
             self.identity.account.host.as_str()
         );
-        let text = |s: &str| format!("_utf8mb3{}", sql_string(s));
+        let text = utf8mb3_literal;
         let values = [
             (
                 "CONNECTION_ID",
