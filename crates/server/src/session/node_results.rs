@@ -31,25 +31,43 @@ impl Session {
 
     /// Runs `text` on data node `dnid` (with `physical` selected) and reads its whole
     /// result; a connection lost on the way is not reused.
-    /// The rows of `text` read on a pooled connection of its own to `dnid`, never the
-    /// session's: a lookup of the compute node's leaves nothing on the connection that
-    /// runs the client's statements (MariaDB's warnings count rows from the previous
-    /// statement: `Data truncated ... at row 54` for a CALL's argument).
+    /// The rows of `text` on `dnid`, read on a pooled connection of its own when the
+    /// session keeps one there and another is free now: a lookup of the compute node's
+    /// then leaves nothing on the connection that runs the client's statements
+    /// (MariaDB's warnings count rows from its previous statement: `Data truncated ...
+    /// at row 54` for a CALL's argument). Without a free one it never waits for one
+    /// (every session keeping its connection would wait on the others): it reads on
+    /// the session's.
     pub(super) async fn detached_rows(
         &mut self,
         dnid: DataNodeId,
         text: &str,
     ) -> Result<strata_backend::TextRows, MysqlError> {
-        let node = self.ctx.topology.node(dnid).ok_or_else(|| {
-            MysqlError::new(
-                strata_protocol::codes::UNKNOWN,
-                format!("data node {dnid} is not configured"),
-            )
-        })?;
+        let pinned = self.backends.pinned.iter().any(|l| l.target().dnid == dnid);
+        let node = self.ctx.topology.node(dnid);
+        let free = node
+            .as_ref()
+            .filter(|n| n.pool.idle_count() > 0 || n.pool.open_count() < n.pool.max_size());
+        let Some(node) = free.filter(|_| pinned) else {
+            return self
+                .node_result(dnid, None, text)
+                .await
+                .map(|(_, rows)| rows);
+        };
         let vars = strata_backend::SessionVars::default();
-        let counting = self.client.row_counting();
-        let kind = (counting, false);
-        let mut lease = super::backends::pooled_lease(&node.pool, dnid, None, &vars, kind).await?;
+        let kind = (self.client.row_counting(), false);
+        let wait = std::time::Duration::from_millis(200);
+        let acquired = tokio::time::timeout(
+            wait,
+            super::backends::pooled_lease(&node.pool, dnid, None, &vars, kind),
+        )
+        .await;
+        let Ok(Ok(mut lease)) = acquired else {
+            return self
+                .node_result(dnid, None, text)
+                .await
+                .map(|(_, rows)| rows);
+        };
         let result = lease.query(text).await;
         if let Err(e) = &result {
             if !matches!(e, strata_backend::BackendError::Server(_)) {
