@@ -100,6 +100,7 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         // ANALYZE <statement> shows the plan too (analyze_stmt_privileges2).
         "ANALYZE SELECT * FROM v1",
         "ANALYZE SELECT * FROM t2 JOIN v1 USING (a)",
+        "/* a comment first */ ANALYZE SELECT * FROM v1",
     ]
     .iter()
     .map(|s| s.to_string())

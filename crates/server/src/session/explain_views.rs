@@ -32,11 +32,7 @@ impl Session {
         kind: StatementKind,
     ) -> Result<(), MysqlError> {
         // ANALYZE <statement> shows its plan too (MariaDB checks it as EXPLAIN).
-        let analyze = || {
-            sql.trim_start()
-                .get(..7)
-                .is_some_and(|w| w.eq_ignore_ascii_case("ANALYZE"))
-        };
+        let analyze = || super::query::starts_with_word(sql, "ANALYZE");
         if (kind != StatementKind::Explain && !analyze())
             || self
                 .identity

@@ -105,11 +105,18 @@ impl SchemaPolicy for PrivateSchemas {
 /// A string as an SQL literal that reads the same whatever the session's sql_mode
 /// (backslashes go through a hex literal, since NO_BACKSLASH_ESCAPES changes them).
 pub fn sql_string(value: &str) -> String {
+    string_literal(value, None)
+}
+
+/// `value` as a string literal of `charset` (`_utf8mb3'...'`; the connection's when
+/// None), in hex where a quoted literal could not hold it safely.
+pub(super) fn string_literal(value: &str, charset: Option<&str>) -> String {
     if value.contains('\\') || value.bytes().any(|b| b < 0x20) {
         let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
-        return format!("CONVERT(X'{hex}' USING utf8mb4)");
+        return format!("CONVERT(X'{hex}' USING {})", charset.unwrap_or("utf8mb4"));
     }
-    format!("'{}'", value.replace('\'', "''"))
+    let introducer = charset.map(|c| format!("_{c}")).unwrap_or_default();
+    format!("{introducer}'{}'", value.replace('\'', "''"))
 }
 
 impl Session {

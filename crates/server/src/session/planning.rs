@@ -448,10 +448,7 @@ impl Session {
         let Some((dnid, text)) = explanation.rows.first() else {
             return Ok(());
         };
-        let select = text
-            .trim_start()
-            .get(..6)
-            .is_some_and(|w| w.eq_ignore_ascii_case("SELECT"));
+        let select = super::query::starts_with_word(text, "SELECT");
         if !matches!(plan, Plan::Query(_) | Plan::Route(_))
             || !select
             || staged.iter().any(|s| explanation.merge.contains(s))

@@ -36,7 +36,7 @@ pub(super) use super::connection_state::{
 };
 
 /// True when the statement's first word is `word`.
-fn starts_with_word(sql: &str, word: &str) -> bool {
+pub(super) fn starts_with_word(sql: &str, word: &str) -> bool {
     code_tokens(sql)
         .next()
         .is_some_and(|t| t.kind == strata_sql::TokenKind::Ident && t.is_keyword(sql, word))

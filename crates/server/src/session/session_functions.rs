@@ -8,7 +8,7 @@
 use strata_protocol::MysqlError;
 use strata_sql::{contains_ignore_ascii_case, ByteSummary, RowCountText, StatementKind};
 
-use super::isolation::sql_string;
+use super::isolation::string_literal;
 use super::Session;
 
 /// The functions whose calls are the session's.
@@ -19,18 +19,6 @@ const SESSION_FUNCTIONS: [&str; 5] = [
     "SYSTEM_USER",
     "CURRENT_USER",
 ];
-
-/// `value` as a utf8mb3 string literal, as MariaDB types `USER()` and `DATABASE()`
-/// (bytes a quoted literal cannot hold safely are written in hex).
-fn utf8mb3_literal(value: &str) -> String {
-    let quoted = sql_string(value);
-    if quoted.starts_with('\'') {
-        format!("_utf8mb3{quoted}")
-    } else {
-        let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
-        format!("CONVERT(X'{hex}' USING utf8mb3)")
-    }
-}
 
 /// The error of a call in a select item whose column name could not be kept.
 fn names_column(function: &str) -> MysqlError {
@@ -116,7 +104,7 @@ impl Session {
         }
         let db = self.state.db.as_deref()?;
         let (_, physical) = self.state.home.as_ref()?;
-        (**physical != *db).then(|| utf8mb3_literal(db))
+        (**physical != *db).then(|| string_literal(db, Some("utf8mb3")))
     }
 
     /// The text with the session functions' calls replaced, None when it has none;
@@ -149,7 +137,7 @@ impl Session {
             self.identity.account.user,
             self.identity.account.host.as_str()
         );
-        let text = utf8mb3_literal;
+        let text = |s: &str| string_literal(s, Some("utf8mb3"));
         let values = [
             (
                 "CONNECTION_ID",

@@ -102,18 +102,7 @@ pub(super) fn qualifies_server_data_table(sql: &str, toks: &[Token], i: usize) -
     // A routine, trigger, event or view named in `mysql` would resolve the unqualified
     // names of its body there (`DELETE FROM global_priv`): never created, renamed
     // (`ALTER EVENT e RENAME TO mysql.x`) or dropped there.
-    if defines_object(sql, toks)
-        && after(&[
-            "TRIGGER",
-            "EVENT",
-            "VIEW",
-            "PROCEDURE",
-            "FUNCTION",
-            "PACKAGE",
-            "BODY",
-            "TO",
-        ])
-    {
+    if defines_object(sql, toks) && (after(DEFINED_OBJECTS) || after(&["BODY", "TO"])) {
         return false;
     }
     // A column list follows the table in `INSERT [INTO] t (...)` and `CREATE TABLE
@@ -130,6 +119,16 @@ pub(super) fn qualifies_server_data_table(sql: &str, toks: &[Token], i: usize) -
     qualifies(sql, toks, i, is_server_data_table)
 }
 
+/// The objects whose bodies resolve unqualified names in the database they are in.
+const DEFINED_OBJECTS: &[&str] = &[
+    "TRIGGER",
+    "EVENT",
+    "VIEW",
+    "PROCEDURE",
+    "FUNCTION",
+    "PACKAGE",
+];
+
 /// True for CREATE, ALTER or DROP of a routine, trigger, event, view or package (one of
 /// those words among its first words).
 fn defines_object(sql: &str, toks: &[Token]) -> bool {
@@ -139,18 +138,11 @@ fn defines_object(sql: &str, toks: &[Token]) -> bool {
     ["CREATE", "ALTER", "DROP"]
         .iter()
         .any(|k| first.is_keyword(sql, k))
-        && toks.iter().skip(1).take(10).any(|t| {
-            [
-                "TRIGGER",
-                "EVENT",
-                "VIEW",
-                "PROCEDURE",
-                "FUNCTION",
-                "PACKAGE",
-            ]
+        && toks
             .iter()
-            .any(|k| t.is_keyword(sql, k))
-        })
+            .skip(1)
+            .take(10)
+            .any(|t| DEFINED_OBJECTS.iter().any(|k| t.is_keyword(sql, k)))
 }
 
 /// True when `toks[i] . toks[i + 2]` names a table (not a routine call) that `table`
