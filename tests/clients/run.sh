@@ -83,13 +83,61 @@ PY
 PLAYGROUND_PID=
 TMP=$(mktemp -d)
 cleanup() {
-    if [ -n "$PLAYGROUND_PID" ] && kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
-        kill -KILL "$PLAYGROUND_PID" 2>/dev/null
-        wait "$PLAYGROUND_PID" 2>/dev/null
-    fi
+    stop_playground
     rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+# start_playground ATTEMPT: starts a playground in $TMP/playground-ATTEMPT on free ports
+# and waits for its first compute node's handshake; on failure prints the error.
+start_playground() {
+    local dir="$TMP/playground-$1" log="$TMP/playground-$1.log" deadline
+    port=$(free_port_with 0 1 2 100 101 102)
+    http_port=$((port + 1))
+    admin_port=$((port + 2))
+    storage_base=$(free_port_with 1 2 90 91 92 93 94 95)
+    PLAYGROUND_LOG=$log
+    echo "clients: starting a playground on ports $port and $((port + 100)) (storage nodes on $((storage_base + 1))-$((storage_base + 2)))"
+    # A start-up error's causes are what the log must show, not a backtrace.
+    RUST_LIB_BACKTRACE=0 "$STRATA_BIN" playground --dir "$dir" --data-nodes 2 --compute-nodes 2 \
+        --port "$port" --admin-port "$admin_port" --http-port "$http_port" \
+        --storage-base-port "$storage_base" >"$log" 2>&1 &
+    PLAYGROUND_PID=$!
+    deadline=$((SECONDS + ${PLAYGROUND_START_TIMEOUT:-120}))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if ! kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
+            break
+        fi
+        if grep -q "^Press Ctrl-C" "$log" && handshake 127.0.0.1 "$port"; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    if grep -q "^Error" "$log"; then
+        # The error with its causes, which name the failed process and its log's end.
+        echo "FAIL playground: it stopped before its first compute node answered on port $port:"
+        grep -m 1 -A 80 "^Error" "$log" | sed 's/^/    playground| /'
+    else
+        echo "FAIL playground: no MySQL handshake on port $port within ${PLAYGROUND_START_TIMEOUT:-120} s; its log ends with:"
+        tail -n 40 "$log" | sed 's/^/    playground| /'
+    fi
+    return 1
+}
+
+# Stops the playground (SIGTERM, so it stops its storage nodes, etcd and compute
+# nodes), then SIGKILL after 60 s.
+stop_playground() {
+    local waited=0
+    [ -n "$PLAYGROUND_PID" ] || return 0
+    kill -TERM "$PLAYGROUND_PID" 2>/dev/null
+    while kill -0 "$PLAYGROUND_PID" 2>/dev/null && [ "$waited" -lt 600 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    kill -KILL "$PLAYGROUND_PID" 2>/dev/null
+    wait "$PLAYGROUND_PID" 2>/dev/null
+    PLAYGROUND_PID=
+}
 
 if [ -n "${TARGET_PORT:-}" ]; then
     export DB_HOST="${TARGET_HOST:-127.0.0.1}" DB_PORT="$TARGET_PORT"
@@ -103,34 +151,18 @@ else
         exit 1
     fi
     # Compute node 2 listens 100 above node 1 (service, HTTP, admin); the storage nodes
-    # on base+1, base+2 and the etcd members on base+90 .. base+95.
-    port=$(free_port_with 0 1 2 100 101 102)
-    http_port=$((port + 1))
-    admin_port=$((port + 2))
-    storage_base=$(free_port_with 1 2 90 91 92 93 94 95)
-    echo "clients: starting a playground on ports $port and $((port + 100)) (storage nodes on $((storage_base + 1))-$((storage_base + 2)))"
-    "$STRATA_BIN" playground --dir "$TMP/playground" --data-nodes 2 --compute-nodes 2 \
-        --port "$port" --admin-port "$admin_port" --http-port "$http_port" \
-        --storage-base-port "$storage_base" >"$TMP/playground.log" 2>&1 &
-    PLAYGROUND_PID=$!
-    ready=no
-    deadline=$((SECONDS + ${PLAYGROUND_START_TIMEOUT:-120}))
-    while [ "$SECONDS" -lt "$deadline" ]; do
-        if ! kill -0 "$PLAYGROUND_PID" 2>/dev/null; then
-            break
+    # on base+1, base+2 and the etcd members on base+90 .. base+95. Ports are only
+    # known free when chosen, so a start that fails is told (its error, not a
+    # backtrace) and tried once more on other ports before the suite gives up.
+    for attempt in 1 2; do
+        start_playground "$attempt" && break
+        stop_playground
+        if [ "$attempt" = 2 ]; then
+            echo "0 passed, 1 failed"
+            exit 1
         fi
-        if grep -q "^Press Ctrl-C" "$TMP/playground.log" && handshake 127.0.0.1 "$port"; then
-            ready=yes
-            break
-        fi
-        sleep 0.2
+        echo "clients: trying the playground once more on other ports"
     done
-    if [ "$ready" != yes ]; then
-        echo "FAIL playground: no MySQL handshake on port $port within ${PLAYGROUND_START_TIMEOUT:-120} s; its log ends with:"
-        tail -n 40 "$TMP/playground.log" | sed 's/^/    playground| /'
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
     export DB_HOST=127.0.0.1 DB_PORT="$port" DB_USER=root DB_PASSWORD= DB_NAME=test
     # The second compute node and the first one's admin port, for the cluster cases.
     DB_PORT2=$((port + 100))
@@ -269,7 +301,7 @@ if [ -n "$PLAYGROUND_PID" ]; then
             record playground-shutdown OK
         else
             echo "FAIL playground-shutdown: exit code $rc after SIGTERM"
-            tail -n 20 "$TMP/playground.log" | sed 's/^/    playground| /'
+            tail -n 20 "$PLAYGROUND_LOG" | sed 's/^/    playground| /'
             record playground-shutdown FAIL "exit code $rc after SIGTERM"
         fi
     else
