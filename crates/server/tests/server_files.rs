@@ -391,6 +391,19 @@ async fn without_the_setting_files_stay_refused() -> TestResult {
         );
     }
     assert!(!file.exists());
+    // A table named load_file is a table, not a call (parser_bug21114_innodb).
+    let db = unique_name("lf");
+    for sql in [
+        format!("CREATE DATABASE {db}"),
+        format!("USE {db}"),
+        "CREATE TABLE load_file(a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a, b)) ENGINE InnoDB".into(),
+        "CREATE TABLE child(x INT, y INT, CONSTRAINT fk FOREIGN KEY (x, y) REFERENCES load_file(a, b)) ENGINE InnoDB".into(),
+        "INSERT INTO load_file(a, b) VALUES (1, 2)".into(),
+        "USE test".into(),
+        format!("DROP DATABASE {db}"),
+    ] {
+        c.query_drop(&sql).await.map_err(|e| format!("{sql}: {e}"))?;
+    }
     // `@@secure_file_priv` is the compute node's: NULL (SHOW VARIABLES: '').
     let shown: Option<Option<String>> = c.query_first("SELECT @@secure_file_priv").await?;
     assert_eq!(shown, Some(None));

@@ -795,8 +795,7 @@ fn check_text(
             }
             TokenKind::Ident
                 if load_file
-                    && t.is_keyword(sql, "LOAD_FILE")
-                    && next.is_some_and(|n| n.is_punct(sql, "("))
+                    && crate::load_file::is_call(sql, &toks, i)
                     // It reads no file (the compute node writes it for a NULL value).
                     && !crate::load_file::is_null_call(sql, &toks, i) =>
             {

@@ -39,6 +39,34 @@ pub fn is_null_call(sql: &str, toks: &[Token], i: usize) -> bool {
     )
 }
 
+/// Words after which `load_file (` names a table, not a call: `CREATE TABLE load_file(...)`,
+/// `REFERENCES load_file(...)`, `INSERT INTO load_file(...)`.
+const TABLE_NAME_BEFORE: [&str; 8] = [
+    "TABLE",
+    "EXISTS",
+    "REFERENCES",
+    "INTO",
+    "INSERT",
+    "UPDATE",
+    "FROM",
+    "JOIN",
+];
+
+/// Whether token `i` starts a call of the function `LOAD_FILE` (not a qualified name's
+/// part, nor a table named `load_file` followed by its column list).
+pub fn is_call(sql: &str, toks: &[Token], i: usize) -> bool {
+    let Some(t) = toks.get(i) else {
+        return false;
+    };
+    let before = i.checked_sub(1).and_then(|p| toks.get(p));
+    t.kind == TokenKind::Ident
+        && t.is_keyword(sql, "LOAD_FILE")
+        && toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
+        && !before.is_some_and(|b| {
+            b.is_punct(sql, ".") || TABLE_NAME_BEFORE.iter().any(|w| b.is_keyword(sql, w))
+        })
+}
+
 /// The value of a string literal token; under `NO_BACKSLASH_ESCAPES` a backslash is
 /// itself.
 fn literal_value(text: &str, no_backslash_escapes: bool) -> Vec<u8> {
@@ -62,12 +90,7 @@ fn call_at(
     i: usize,
     no_backslash_escapes: bool,
 ) -> Option<(usize, Option<LoadFileArg>)> {
-    let t = toks.get(i)?;
-    if t.kind != TokenKind::Ident
-        || !t.is_keyword(sql, "LOAD_FILE")
-        || (i > 0 && toks[i - 1].is_punct(sql, "."))
-        || !toks.get(i + 1).is_some_and(|n| n.is_punct(sql, "("))
-    {
+    if !is_call(sql, toks, i) {
         return None;
     }
     // The closing parenthesis.
@@ -180,6 +203,19 @@ mod tests {
         assert!(
             load_file_calls("SELECT 'LOAD_FILE(1)', db.load_file('x'), load_file", false)
                 .is_empty()
+        );
+        // A table named load_file, with its column list.
+        for sql in [
+            "CREATE TABLE load_file(a INT)",
+            "CREATE TABLE IF NOT EXISTS load_file (a INT)",
+            "CREATE TABLE c (a INT, FOREIGN KEY (a) REFERENCES load_file(a))",
+            "INSERT INTO load_file(a) VALUES (1)",
+        ] {
+            assert!(load_file_calls(sql, false).is_empty(), "{sql}");
+        }
+        assert_eq!(
+            load_file_calls("SELECT a FROM t WHERE a = LOAD_FILE(b)", false),
+            vec![None]
         );
         // Backslashes as the session's sql_mode reads them.
         let sql = r"SELECT LOAD_FILE('/a\\b''c')";
