@@ -448,3 +448,50 @@ async fn init_connect_runs_for_new_sessions_of_accounts_without_super() -> TestR
     }
     Ok(())
 }
+
+/// A SET of a global and session or user variables together (statistics.test's `set
+/// @@global.histogram_size=0,@@local.histogram_size=0`): each takes its value, and
+/// when one is refused none changes, as MariaDB checks every assignment first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_of_global_and_session_variables_together() -> TestResult {
+    let (_storage, node) = node_on_shared(1).await?;
+    let mut c = node.connect(Some("test")).await?;
+    c.query_drop("SET @@global.histogram_size = 0, @@local.histogram_size = 3, @u = 5")
+        .await?;
+    let row: Option<(i64, i64, i64)> = c
+        .query_first("SELECT @@global.histogram_size, @@session.histogram_size, @u")
+        .await?;
+    assert_eq!(row, Some((0, 3, 5)));
+    // The session's value refused: the global keeps its value.
+    assert_codes(
+        &mut c,
+        &["SET GLOBAL histogram_size = 7, @@session.histogram_size = 'x'"],
+        1232,
+    )
+    .await;
+    // The global's value refused: the session's and the user variable keep theirs.
+    assert_codes(
+        &mut c,
+        &["SET @@session.histogram_size = 9, @u = 6, @@global.histogram_size = 'x'"],
+        1232,
+    )
+    .await;
+    let row: Option<(i64, i64, i64)> = c
+        .query_first("SELECT @@global.histogram_size, @@session.histogram_size, @u")
+        .await?;
+    assert_eq!(row, Some((0, 3, 5)));
+    // The scope keyword carries to later assignments; a new session starts with the
+    // global.
+    c.query_drop(
+        "SET GLOBAL histogram_size = 11, histogram_type = DEFAULT, SESSION histogram_size = 12",
+    )
+    .await?;
+    assert_eq!(int(&mut c, "SELECT @@session.histogram_size").await?, 12);
+    let mut fresh = node.connect(Some("test")).await?;
+    assert_eq!(
+        int(&mut fresh, "SELECT @@session.histogram_size").await?,
+        11
+    );
+    node.shutdown().await;
+    Ok(())
+}

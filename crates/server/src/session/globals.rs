@@ -225,7 +225,9 @@ impl Session {
         }
     }
 
-    async fn global_assignments(
+    /// The values a SET's global assignments give, validated (privileges, names,
+    /// values) but not yet kept.
+    pub(super) async fn global_assignments(
         &mut self,
         items: &[SetItem],
     ) -> Result<Vec<Assignment>, MysqlError> {

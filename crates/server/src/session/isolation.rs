@@ -538,6 +538,14 @@ impl Session {
                 {
                     whole.push("'information_schema'".into());
                 }
+                // The storage servers' data tables of `mysql` a deployment lets
+                // clients reach, for an account that may read them all.
+                if by_table
+                    && self.ctx.private_schemas.server_data_tables()
+                    && self.has_global(strata_sql::account::Privilege::Select)
+                {
+                    partial.push(strata_sql::guard::server_data_tables_condition(column));
+                }
                 if column == "SCHEMA_NAME" {
                     whole.push("'information_schema'".into());
                     // A database the account sees through table grants is listed too.

@@ -1,6 +1,7 @@
 //! SET: what the compute node refuses, runs on a storage connection (which validates
 //! the values) and remembers for replay on the session's later connections.
 
+use strata_sql::lexer::{code_tokens, outside_parens};
 use strata_sql::{parse_set, SetItem};
 
 use super::optimizer_trace::untraced_select;
@@ -28,6 +29,9 @@ impl Session {
             return Ok(Answer::Failed);
         }
         if super::globals::sets_global(&items) {
+            if let Some(session_text) = session_part(sql, &items) {
+                return self.set_mixed(&items, &session_text, more).await;
+            }
             return self.set_global(&items, more).await;
         }
         if super::optimizer_trace::sets_optimizer_trace(&items) {
@@ -240,4 +244,74 @@ fn forget_character_sets(vars: &mut strata_backend::SessionVars) {
     ] {
         vars.remove(name);
     }
+}
+
+impl Session {
+    /// A SET of global values and session or user variables together: the global
+    /// assignments are validated first, the others run as their own SET, and the global
+    /// values are kept only when that succeeded (nothing changes on an error, as in
+    /// MariaDB, which checks every assignment before it makes any).
+    async fn set_mixed(
+        &mut self,
+        items: &[SetItem],
+        session_text: &str,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        let global: Vec<SetItem> = items
+            .iter()
+            .filter(|i| super::globals::sets_global(std::slice::from_ref(*i)))
+            .cloned()
+            .collect();
+        let values = match self.global_assignments(&global).await {
+            Ok(values) => values,
+            Err(e) => {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+        };
+        let answer =
+            Box::pin(self.set_statement(session_text, session_text.as_bytes(), more)).await?;
+        if matches!(answer, Answer::Ok) {
+            for (name, value) in values {
+                self.ctx.globals.set(&name, value);
+            }
+        }
+        Ok(answer)
+    }
+}
+
+/// For a SET of global values and session or user variables together
+/// (`SET @@global.x = 0, @@local.x = 0`), the statement setting the latter alone:
+/// `SET` and their assignments as written. None when every assignment is global, or
+/// when the text's top-level commas do not separate its assignments one to one.
+fn session_part(sql: &str, items: &[SetItem]) -> Option<String> {
+    let global: Vec<bool> = items
+        .iter()
+        .map(|i| super::globals::sets_global(std::slice::from_ref(i)))
+        .collect();
+    if global.iter().all(|g| *g) {
+        return None;
+    }
+    let mut toks = code_tokens(sql);
+    let set = toks.next()?;
+    let mut bounds = vec![set.span.end];
+    for t in outside_parens(sql, code_tokens(sql)) {
+        if t.is_punct(sql, ",") {
+            bounds.push(t.span.start);
+        }
+    }
+    if bounds.len() != items.len() {
+        return None;
+    }
+    let end = sql.trim_end().trim_end_matches(';').len();
+    let mut parts = Vec::new();
+    for (k, start) in bounds.iter().enumerate() {
+        let stop = bounds.get(k + 1).copied().unwrap_or(end);
+        // An assignment after the first starts after its comma.
+        let from = if k == 0 { *start } else { start + 1 };
+        if !global[k] {
+            parts.push(sql.get(from..stop)?.trim());
+        }
+    }
+    Some(format!("SET {}", parts.join(", ")))
 }

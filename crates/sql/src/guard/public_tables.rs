@@ -71,6 +71,17 @@ pub fn is_statistics_table(schema: &str, table: &str) -> bool {
     schema.eq_ignore_ascii_case("mysql") && has_prefix(table, STATISTICS_PREFIXES)
 }
 
+/// The condition on an information_schema table's `schema_column` and `TABLE_NAME`
+/// that selects the server-wide data tables of `mysql` (listed in information_schema
+/// for an account that may read them, as MariaDB lists them).
+pub fn server_data_tables_condition(schema_column: &str) -> String {
+    let names: Vec<String> = SERVER_DATA_PREFIXES
+        .iter()
+        .map(|p| format!("LEFT(TABLE_NAME, {}) = '{p}'", p.len()))
+        .collect();
+    format!("(`{schema_column}` = 'mysql' AND ({}))", names.join(" OR "))
+}
+
 /// True when `schema.table` is one of [`PUBLIC_MYSQL_TABLES`].
 fn is_public_reference_table(schema: &str, table: &str) -> bool {
     schema.eq_ignore_ascii_case("mysql")
