@@ -74,7 +74,7 @@ pub use ddl::{plan_ddl, CatalogChange, DdlPlan};
 pub use error::PlanError;
 pub use explain::{describe, explain, explain_target, explanation, tree, Explanation};
 pub use insert_key::{KeyQuery, KeyValues};
-pub use load::{plan_load_data, AutoIncrement, LoadPlan};
+pub use load::{plan_load_data, plan_load_everywhere, AutoIncrement, LoadPlan};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory_catalog::MemoryCatalog;
 pub use plan::{

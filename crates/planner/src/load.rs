@@ -143,6 +143,27 @@ impl LoadPlan {
     }
 }
 
+/// A load into a table each data node keeps outside any database (the storage
+/// servers' data tables of `mysql`, a `db`.`table` the text names): every row to every
+/// one of `nodes`.
+pub fn plan_load_everywhere(
+    load: &LoadData,
+    db: &str,
+    nodes: Vec<DataNodeId>,
+) -> Result<LoadPlan, PlanError> {
+    check_format(load)?;
+    Ok(LoadPlan {
+        db: db.to_string(),
+        table: load.table.clone(),
+        nodes,
+        node_sql: load.node_statement(None, &[]),
+        ignore_lines: load.ignore_lines,
+        replicated: true,
+        auto_increment: None,
+        key: None,
+    })
+}
+
 /// Plans a `LOAD DATA LOCAL INFILE` into a table of the catalog (a table of a database
 /// on one data node that the catalog does not know loads on that node as is).
 pub fn plan_load_data(

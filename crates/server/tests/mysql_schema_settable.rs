@@ -277,3 +277,79 @@ async fn settable_writes_reach_every_data_node() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// statistics.test's round trip: statistics collected under `SET STATEMENT ... FOR
+/// ANALYZE TABLE`, the statistics tables listed in information_schema (what
+/// have_stat_tables.inc asks), saved rows loaded back with `LOAD DATA INFILE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settable_statistics_are_collected_listed_and_loaded() -> TestResult {
+    let storage = StorageNodes::start(1).await?;
+    let dir = std::env::temp_dir().join(strata_testkit::unique_name("stat_files"));
+    std::fs::create_dir_all(&dir)?;
+    let files = dir.clone();
+    let node = ComputeNode::builder(&storage)
+        .configure(move |c| {
+            c.server.storage_globals = StorageGlobals::Settable;
+            c.server.secure_file_priv = Some(files);
+            let physical = c.data_nodes[0].primary.database.clone();
+            c.databases[0].name = physical;
+        })
+        .start()
+        .await?;
+    let db = node.config().databases[0].name.clone();
+    let mut c = node.connect(Some(&db)).await?;
+    let mut direct = storage.connect(0, None).await?;
+
+    let listed: Option<i64> = c
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE table_schema = 'mysql' \
+             AND table_name IN ('table_stats', 'column_stats', 'index_stats', 'user', 'global_priv')",
+        )
+        .await?;
+    assert_eq!(listed, Some(3));
+
+    c.query_drop("CREATE TABLE st (a INT PRIMARY KEY, b VARCHAR(10))")
+        .await?;
+    c.query_drop("INSERT INTO st VALUES (1, 'x'), (2, 'y'), (3, 'y')")
+        .await?;
+    // Table, Op, Msg_type, Msg_text.
+    let messages: Vec<(String, String, String, String)> = c
+        .query("SET STATEMENT histogram_type = JSON_HB FOR ANALYZE TABLE st PERSISTENT FOR ALL")
+        .await?;
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.3 == "Engine-independent statistics collected"),
+        "{messages:?}"
+    );
+    let kind: Option<String> = c
+        .query_first(format!(
+            "SELECT hist_type FROM mysql.column_stats WHERE db_name = '{db}' \
+             AND table_name = 'st' AND column_name = 'b'"
+        ))
+        .await?;
+    assert_eq!(kind.as_deref(), Some("JSON_HB"));
+
+    c.query_drop(format!(
+        "DELETE FROM mysql.index_stats WHERE db_name = '{db}' AND table_name = 'st'"
+    ))
+    .await?;
+    let file = dir.join("index_stats.csv");
+    std::fs::write(&file, format!("{db},st,PRIMARY,1,1.5000\n"))?;
+    c.query_drop(format!(
+        "LOAD DATA INFILE '{}' INTO TABLE mysql.index_stats FIELDS TERMINATED BY ','",
+        file.display()
+    ))
+    .await?;
+    let loaded: Option<String> = direct
+        .query_first(format!(
+            "SELECT avg_frequency FROM mysql.index_stats WHERE db_name = '{db}' \
+             AND table_name = 'st' AND index_name = 'PRIMARY'"
+        ))
+        .await?;
+    assert_eq!(loaded.as_deref(), Some("1.5000"));
+    c.query_drop("DROP TABLE st").await?;
+    std::fs::remove_dir_all(&dir)?;
+    node.shutdown().await;
+    Ok(())
+}

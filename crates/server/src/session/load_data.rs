@@ -207,6 +207,17 @@ impl Session {
                 "LOAD DATA INFILE under sql_mode NO_BACKSLASH_ESCAPES",
             ));
         }
+        // The storage servers' data tables of `mysql` (storage globals settable): every
+        // data node keeps its own.
+        if let Some(db) = load.db.as_deref().filter(|db| {
+            strata_sql::SchemaPolicy::server_data_tables(&self.ctx.private_schemas)
+                && strata_sql::guard::is_server_data_table(db, &load.table)
+        }) {
+            let nodes = self.ctx.topology.nodes().map(|n| n.id).collect();
+            let plan = strata_planner::plan_load_everywhere(&load, db, nodes)
+                .map_err(|e| plan_error(&e))?;
+            return Ok((load, plan));
+        }
         let plan = self
             .with_plan_context(None, |ctx, view| {
                 strata_planner::plan_load_data(&load, ctx, view).map_err(|e| plan_error(&e))

@@ -102,6 +102,11 @@ impl Session {
     ) -> Result<(Vec<ColumnDef>, strata_backend::TextRows), MysqlError> {
         let physical = self.physical_of(dnid);
         let text = self.rewrite_schemas_for(sql, Some(dnid));
+        // Under `SET STATEMENT ... FOR`, each node's statement runs under it too.
+        let text = match &self.statement.variables {
+            Some(prefix) => format!("{prefix}{text}"),
+            None => text,
+        };
         let (columns, mut rows) = self.node_result(dnid, physical.as_deref(), &text).await?;
         for row in &mut rows {
             if let Some(Some(table)) = row.first_mut() {

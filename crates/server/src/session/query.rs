@@ -54,7 +54,7 @@ fn starts_maintenance(sql: &str) -> bool {
 
 /// True for `ANALYZE/CHECK/OPTIMIZE/REPAIR/CHECKSUM [NO_WRITE_TO_BINLOG] TABLE ...`,
 /// whose rows name tables.
-fn is_table_maintenance(sql: &str) -> bool {
+pub(super) fn is_table_maintenance(sql: &str) -> bool {
     starts_maintenance(sql)
         && code_tokens(sql)
             .skip(1)

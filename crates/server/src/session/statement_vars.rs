@@ -100,8 +100,12 @@ impl Session {
             | StatementKind::Explain
             | StatementKind::Prepare
             | StatementKind::Execute => false,
-            // `ANALYZE [FORMAT=JSON] <statement>` runs the statement like EXPLAIN shows it.
-            StatementKind::Other => strata_sql::explained_statement(inner).is_none(),
+            // `ANALYZE [FORMAT=JSON] <statement>` runs the statement like EXPLAIN shows it;
+            // ANALYZE/CHECK/OPTIMIZE/REPAIR TABLE run where their tables are.
+            StatementKind::Other => {
+                strata_sql::explained_statement(inner).is_none()
+                    && !super::query::is_table_maintenance(inner)
+            }
             _ => true,
         };
         if refused_kind || mentions_information_schema(inner) {
