@@ -462,6 +462,39 @@ async fn kill_query_and_kill_connection_work_on_strata_ids() -> TestResult {
     Ok(())
 }
 
+/// `KILL expression` (sp-bugs: `KILL (('x' IN (SELECT 1)) MOD 44)`): the expression's
+/// value as a signed integer read unsigned is the id, as MariaDB reads it; a user
+/// variable holds a Strata connection id.
+#[tokio::test]
+async fn kill_of_an_expression_takes_its_value_as_the_id() -> TestResult {
+    let (_storage, node) = node_on_shared(1).await?;
+    let mut victim = node.connect(Some("test")).await?;
+    let mut killer = node.connect(Some("test")).await?;
+    for (sql, id) in [
+        ("KILL  (('x' IN ( SELECT 1)) MOD 44)", "0"),
+        ("KILL QUERY -1", "18446744073709551615"),
+        ("KILL 999990 + 9", "999999"),
+        ("KILL NULL", "0"),
+        ("KILL 'abc'", "0"),
+        ("KILL 999998.6", "999999"),
+        ("KILL 9223372036854775808", "9223372036854775808"),
+    ] {
+        let err = killer.query_drop(sql).await.expect_err(sql);
+        assert_eq!(
+            server_error(&err).map(|e| (e.0, e.2)),
+            Some((1094, format!("Unknown thread id: {id}"))),
+            "{sql}"
+        );
+    }
+    killer
+        .query_drop(format!("SET @victim = {}", victim.id()))
+        .await?;
+    killer.query_drop("KILL CONNECTION @victim + 0").await?;
+    assert!(victim.query_drop("SELECT 1").await.is_err(), "killed");
+    node.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn change_user_and_reset_connection_clear_session_state() -> TestResult {
     let (node, mut c) = node_and_conn(1).await?;

@@ -16,6 +16,9 @@ pub struct Kill {
     pub id: Option<u64>,
     /// `KILL ... USER account`: every connection of that account (MariaDB's form).
     pub user: Option<UserRef>,
+    /// The id as an expression (`KILL @id`, `KILL 1+1`) whose value, as a signed
+    /// integer read unsigned, is the id (None with `id` or `user`).
+    pub expression: Option<String>,
 }
 
 /// Parses `KILL [HARD|SOFT] [QUERY [ID]|CONNECTION] id` (HARD/SOFT and QUERY ID are MariaDB's).
@@ -48,24 +51,35 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
             query_only,
             id: None,
             user: None,
+            expression: None,
         });
     }
     // MariaDB reads any expression here (`KILL @id`, `KILL 1+1`, `KILL -1`): what is not
     // a number alone, and no two operands in a row (`KILL 1 2`), is refused, not 1064.
+    let start = p.peek().map(|t| t.span.start);
     let number = p.unsigned().ok();
     match number {
         Some(id) if p.at_end() => Ok(Kill {
             query_only,
             id: Some(id),
             user: None,
+            expression: None,
         }),
         Some(_) if !p.peek().is_some_and(|t| t.kind == TokenKind::Punct) => {
             Err(p.error("end of statement"))
         }
-        _ if p.at_end() => Err(p.error("thread id")),
-        _ => Err(SqlError::Unsupported(
-            "KILL of an expression other than a number or CONNECTION_ID()".into(),
-        )),
+        _ if p.at_end() && number.is_none() => Err(p.error("thread id")),
+        _ => {
+            // What is left is an expression the session evaluates (its own errors).
+            let text = start.and_then(|s| sql.get(s..)).unwrap_or_default();
+            let text = text.trim_end().trim_end_matches(';').trim_end();
+            Ok(Kill {
+                query_only,
+                id: None,
+                user: None,
+                expression: Some(text.to_string()),
+            })
+        }
     }
 }
 
@@ -77,6 +91,7 @@ fn killed_user(p: &mut Parser<'_>, query_only: bool) -> Result<Kill, SqlError> {
         query_only,
         id: None,
         user: Some(user),
+        expression: None,
     })
 }
 
@@ -102,6 +117,7 @@ mod tests {
                     query_only,
                     id: Some(id),
                     user: None,
+                    expression: None,
                 }),
                 "parsing {sql}"
             );
@@ -119,15 +135,20 @@ mod tests {
                 ("KILL CONNECTION_ID() 2", "2"),
             ],
         );
-        for sql in [
-            "KILL -1",
-            "KILL 'x'",
-            "KILL 1+1",
-            "KILL @id",
-            "KILL 18446744073709551616",
+        for (sql, expression) in [
+            ("KILL -1", "-1"),
+            ("KILL 'x'", "'x'"),
+            ("KILL QUERY 1+1 ;", "1+1"),
+            ("KILL @id", "@id"),
+            ("KILL 18446744073709551616", "18446744073709551616"),
+            (
+                "KILL  (('x' IN ( SELECT 1)) MOD 44)",
+                "(('x' IN ( SELECT 1)) MOD 44)",
+            ),
         ] {
-            assert!(
-                matches!(parse_kill(sql), Err(SqlError::Unsupported(_))),
+            assert_eq!(
+                parse_kill(sql).map(|k| k.expression),
+                Ok(Some(expression.to_string())),
                 "{sql}"
             );
         }
@@ -137,12 +158,14 @@ mod tests {
                 query_only: true,
                 id: None,
                 user: None,
+                expression: None,
             })
         );
         let bob = |query_only| Kill {
             query_only,
             id: None,
             user: Some(UserRef::Named(crate::account::UserName::new("bob", "%"))),
+            expression: None,
         };
         assert_eq!(parse_kill("KILL USER bob"), Ok(bob(false)));
         assert_eq!(parse_kill("KILL HARD QUERY USER bob;"), Ok(bob(true)));

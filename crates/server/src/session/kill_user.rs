@@ -1,15 +1,42 @@
 //! `KILL [HARD|SOFT] [QUERY|CONNECTION] USER account` (MariaDB's form): every session of
-//! the account on this compute node, as `KILL id` of each.
+//! the account on this compute node, as `KILL id` of each; and `KILL expression`.
 
 use std::sync::atomic::Ordering;
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::account::Privilege;
-use strata_sql::UserRef;
+use strata_sql::{ByteSummary, StatementKind, UserRef};
 
 use super::Session;
 
 impl Session {
+    /// The connection id `KILL expression` names: the expression's value as a signed
+    /// integer read unsigned (MariaDB's `-1` is 18446744073709551615; NULL is 0),
+    /// evaluated on the session's connection with the session's own values of its
+    /// functions (CONNECTION_ID(), ...).
+    pub(super) async fn kill_id_of(&mut self, expression: &str) -> Result<u64, MysqlError> {
+        let text = format!("SELECT IFNULL(CAST(({expression}) AS SIGNED), 0)");
+        let bytes = ByteSummary::of(text.as_bytes());
+        let reads_tables =
+            strata_sql::code_tokens(expression).any(|t| t.is_keyword(expression, "FROM"));
+        if self.state.multi_node && reads_tables {
+            return Err(MysqlError::not_supported(
+                "KILL of an expression reading tables of a database over several data nodes",
+            ));
+        }
+        let text = self
+            .substitute_session_values(&text, StatementKind::Select, bytes)?
+            .unwrap_or(text);
+        let (_, rows) = self.home_result(&text, false).await?;
+        let value = rows
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        // The id is read unsigned, as MariaDB reads it.
+        Ok(value as u64)
+    }
+
     /// Kills the statements (`query_only`) or connections of every session of `user`
     /// other than this one; the OK's affected rows count them, as MariaDB's do. A bare
     /// name (host `%`) matches the user from any host, else the host must be the

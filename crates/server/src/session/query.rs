@@ -487,9 +487,16 @@ impl Session {
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
                     let own = u64::from(self.identity.id);
-                    match &k.user {
-                        Some(user) => self.kill_user(user, k.query_only).await,
-                        None => self.kill(k.id.unwrap_or(own), k.query_only).await,
+                    match (&k.user, &k.expression) {
+                        (Some(user), _) => self.kill_user(user, k.query_only).await,
+                        (None, Some(expression)) => match self.kill_id_of(expression).await {
+                            Ok(id) => self.kill(id, k.query_only).await,
+                            Err(e) => {
+                                self.err(&e);
+                                return Ok(Answer::Failed);
+                            }
+                        },
+                        (None, None) => self.kill(k.id.unwrap_or(own), k.query_only).await,
                     }
                     return Ok(Answer::Ok);
                 }
