@@ -139,6 +139,14 @@ pub(super) fn replace_schema_tables(
             continue;
         };
         let name = ident_value(table_tok.text(sql)).into_owned();
+        // `[ROW] TYPE OF schema.t[.c]`: a variable's type anchor reads no rows (the
+        // server takes the type from its own table).
+        let anchor =
+            i >= 2 && toks[i - 1].is_keyword(sql, "OF") && toks[i - 2].is_keyword(sql, "TYPE");
+        if anchor {
+            i += 3;
+            continue;
+        }
         // `schema.f(...)`: a routine, not a table.
         if toks.get(i + 3).is_some_and(|n| n.is_punct(sql, "(")) {
             i += 3;

@@ -531,6 +531,11 @@ fn information_schema_references_become_derived_tables() {
             "SELECT table_name FROM information_schema.TABLES JOIN t USING (x)",
             "SELECT table_name FROM (SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('p')) AS `TABLES` JOIN t USING (x)",
         ),
+        // A variable's type anchor reads no rows (sp-anchor-type).
+        (
+            "BEGIN DECLARE a TYPE OF INFORMATION_SCHEMA.PROCESSLIST.INFO; DECLARE r ROW TYPE OF information_schema.TABLES; END",
+            "BEGIN DECLARE a TYPE OF INFORMATION_SCHEMA.PROCESSLIST.INFO; DECLARE r ROW TYPE OF information_schema.TABLES; END",
+        ),
     ];
     for (sql, expected) in cases {
         assert_eq!(
