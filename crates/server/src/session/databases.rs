@@ -479,11 +479,16 @@ impl Session {
             lease.mark_broken();
             return Err(backend_error(dnid, &e));
         }
+        // The process list shows what its thread waits for (a schema metadata lock
+        // while another session holds LOCK TABLES: scripts wait on that state), and
+        // KILL QUERY reaches it.
+        self.note_backend(Some(&lease));
         let result = if query {
             lease.query(sql).await.map(|rows| rows.len() as u64)
         } else {
             lease.execute(sql).await.map(|ok| ok.affected_rows)
         };
+        self.note_backend(None);
         if let Some(db) = dropped {
             // MariaDB leaves the connection that dropped its current database without
             // one, while the lease still believes it is there: never reuse it.
@@ -511,7 +516,9 @@ impl Session {
             self.backends.pinned.push(lease);
             return None;
         }
+        self.note_backend(Some(&lease));
         let result = lease.execute(sql).await.map(|ok| ok.affected_rows);
+        self.note_backend(None);
         if result.is_ok() {
             lease.forget_database();
         }
