@@ -3,8 +3,9 @@
 //! with one plain MariaDB where it can be: `SELECT ... INTO @var` over `mysql.user`
 //! (get_diagnostics: a malformed result, the variable unset), the column types of
 //! `LAST_INSERT_ID()`, `ROW_COUNT()`, `CONNECTION_ID()` and `@@last_insert_id`
-//! (metadata), `mysql.db` (brackets), LOCK TABLES of `mysql.proc` (lock) and the state
-//! of a DROP DATABASE waiting for another session's lock (schema).
+//! (metadata), `mysql.db` (brackets), LOCK TABLES of `mysql.proc` (lock), the state
+//! of a DROP DATABASE waiting for another session's lock (schema) and a database name
+//! that is not UTF-8 (ctype_recoding: recorded with U+FFFD, now refused).
 
 mod common;
 
@@ -298,5 +299,26 @@ async fn a_drop_database_waiting_for_a_lock_shows_its_state() -> TestResult {
     holder.query_drop("UNLOCK TABLES").await?;
     dropping.await??;
     assert!(seen, "the DROP DATABASE never showed its state");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_name_that_is_not_utf8_is_refused_not_renamed() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut c = node.connect(Some("test")).await?;
+    // ctype_recoding: a koi8r client's `CREATE DATABASE тест` reached the catalog as
+    // four U+FFFD (SHOW DATABASES showed them; USE of the name then found no database).
+    for names in ["koi8r", "utf8mb4"] {
+        c.query_drop(format!("SET NAMES {names}")).await?;
+        let result = c
+            .query_drop(&b"CREATE DATABASE o4\xd4\xc5\xd3\xd4"[..])
+            .await;
+        let code = result.err().as_ref().and_then(common::code_of);
+        assert_eq!(code, Some(1235), "SET NAMES {names}");
+    }
+    c.query_drop("SET NAMES utf8mb4").await?;
+    let listed: Vec<String> = c.query("SHOW DATABASES LIKE 'o4%'").await?;
+    assert!(listed.is_empty(), "{listed:?}");
     Ok(())
 }

@@ -147,6 +147,14 @@ impl Session {
                 "Incorrect usage of OR REPLACE and IF NOT EXISTS",
             ));
         }
+        if name.contains(char::REPLACEMENT_CHARACTER) {
+            // The statement's bytes were not UTF-8 (a koi8r or cp1251 client's letters):
+            // the session's text has U+FFFD for each, so the catalog would record a name
+            // the storage server (decoding the client's bytes) does not have.
+            return Err(MysqlError::not_supported(
+                "CREATE DATABASE of a name that is not UTF-8 in the statement's bytes (names are not decoded from other client character sets)",
+            ));
+        }
         self.check_database_name(name, Privilege::Create)?;
         self.refuse_in_read_only_session()?;
         if let Err(why) = strata_catalog::validate_logic_db_name(name) {
