@@ -59,7 +59,10 @@ async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
         .await?;
     let _: Vec<i32> = c.query("SELECT id FROM au WHERE id = 2").await?;
     assert!(c.query_drop("SELECT * FROM nosuch").await.is_err());
-    assert!(c.query_drop("SELECT * FROM mysql.db").await.is_err());
+    assert!(c
+        .query_drop("SELECT * FROM mysql.tables_priv")
+        .await
+        .is_err());
     let bad = mysql_async::Conn::new(mysql_opts(node.service_addr(), "root", "wrong", None)).await;
     assert!(bad.is_err());
 
@@ -67,7 +70,8 @@ async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
     // last line of each.
     let lines = wait_for(&path, |l| {
         l.iter().any(|e| e["event"] == "login_failed")
-            && l.iter().any(|e| e["statement"] == "SELECT * FROM mysql.db")
+            && l.iter()
+                .any(|e| e["statement"] == "SELECT * FROM mysql.tables_priv")
     })
     .await;
     let statement = |text: &str| {
@@ -90,7 +94,7 @@ async fn statements_and_logins_are_written_as_json_lines() -> TestResult {
     let select = statement("SELECT id FROM au")?;
     assert_eq!(select["returned_rows"], 1);
     assert_eq!(statement("SELECT * FROM nosuch")?["error"], 1146);
-    assert_eq!(statement("SELECT * FROM mysql.db")?["error"], 1044);
+    assert_eq!(statement("SELECT * FROM mysql.tables_priv")?["error"], 1044);
     let logins: Vec<&serde_json::Value> = lines.iter().filter(|e| e["event"] == "login").collect();
     assert!(!logins.is_empty());
     let failed = lines

@@ -116,13 +116,13 @@ async fn valid_mariadb_sql_strata_cannot_read_is_refused_not_called_bad() -> Tes
 
     // The guard decides first: a private schema is refused as it always is, whatever
     // the statement's syntax, and nothing is prepared there.
-    let plain = error_of(&mut strata, "SELECT 1 FROM mysql.db").await?;
+    let plain = error_of(&mut strata, "SELECT 1 FROM mysql.tables_priv").await?;
     let odd = error_of(
         &mut strata,
-        "SELECT user FROM mysql.db WHERE user LIKE 'a' ESCAPE _latin1 0x5C",
+        "SELECT user FROM mysql.tables_priv WHERE user LIKE 'a' ESCAPE _latin1 0x5C",
     )
     .await?;
-    assert!(plain.is_some(), "mysql.db is private");
+    assert!(plain.is_some(), "mysql.tables_priv is private");
     assert_eq!(odd.map(|e| e.0), plain.map(|e| e.0));
 
     drop_and_shut_down(node, &mut strata, &db).await

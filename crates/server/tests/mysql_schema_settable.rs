@@ -104,7 +104,7 @@ async fn settable_admin_writes_and_reads_server_data_tables() -> TestResult {
         &mut c,
         &[
             "DELETE FROM mysql.global_priv",
-            "SELECT * FROM mysql.db",
+            "SELECT * FROM mysql.tables_priv",
             "RENAME TABLE mysql.time_zone TO mysql.user_copy",
             "INSERT INTO mysql.table_stats SELECT 'x', 'y', 1 FROM mysql.tables_priv",
             "SELECT * FROM performance_schema.threads",

@@ -131,7 +131,7 @@ async fn mysql_user_shows_stratas_accounts_as_mariadb_does() -> TestResult {
             "UPDATE mysql.user SET Select_priv = 'N'",
             "DELETE FROM mysql.user",
             "INSERT INTO mysql.user (Host, User) VALUES ('%', 'x')",
-            "SELECT * FROM mysql.user, mysql.db",
+            "SELECT * FROM mysql.user, mysql.tables_priv",
             "SELECT * FROM mysql.global_priv",
         ],
         1044,

@@ -249,7 +249,7 @@ async fn a_select_reads_the_public_time_zone_and_help_tables_of_mysql() -> TestR
         &mut c,
         &[
             "SELECT * FROM mysql.global_priv",
-            "SELECT * FROM mysql.time_zone_name, mysql.db",
+            "SELECT * FROM mysql.time_zone_name, mysql.tables_priv",
             "INSERT INTO mysql.time_zone_name VALUES ('x', 1)",
             "DELETE FROM mysql.help_topic",
             "UPDATE mysql.time_zone SET Use_leap_seconds = 'Y'",
@@ -326,7 +326,7 @@ async fn syntax_errors_and_blank_led_column_names_read_as_mariadb_gives_them() -
         let got = error_of(&mut c, sql).await;
         assert_eq!(got.0, Some(1970), "{sql}: {}", got.1);
     }
-    assert_codes(&mut c, &["SELECT user FROM mysql.db"], 1044).await;
+    assert_codes(&mut c, &["SELECT user FROM mysql.tables_priv"], 1044).await;
     assert_codes(&mut c, &["PURGE BINARY LOGS BEFORE NOW()"], 1227).await;
     // A column name with leading blanks (select): MariaDB's name and warning.
     for sql in ["SELECT 1 AS ` x`", "SELECT 1 AS `  `"] {

@@ -93,7 +93,7 @@ async fn set_statement_holds_for_its_statement_only_on_one_data_node() -> TestRe
             1235,
         ),
         (
-            "SET STATEMENT sql_mode = '' FOR SELECT * FROM mysql.db",
+            "SET STATEMENT sql_mode = '' FOR SELECT * FROM mysql.tables_priv",
             1044,
         ),
         (

@@ -754,6 +754,21 @@ pub fn defines_flush(sql: &str) -> bool {
     })
 }
 
+/// True when `toks[i]` is the schema of `mysql.proc` in LOCK TABLES: with storage
+/// globals settable the storage servers are this Strata's alone, and locking the
+/// routines' table there is what MariaDB does (its rows are only read through
+/// Strata's derived table; writes to it stay refused).
+fn locks_proc(sql: &str, toks: &[Token], i: usize) -> bool {
+    toks.first().is_some_and(|t| t.is_keyword(sql, "LOCK"))
+        && toks
+            .get(1)
+            .is_some_and(|t| t.is_keyword(sql, "TABLE") || t.is_keyword(sql, "TABLES"))
+        && ident_value(toks[i].text(sql)).eq_ignore_ascii_case("mysql")
+        && toks.get(i + 2).is_some_and(|n| {
+            n.kind.is_ident() && ident_value(n.text(sql)).eq_ignore_ascii_case("proc")
+        })
+}
+
 fn sysvar_scope_is_global(text: &str) -> bool {
     let body = text.trim_start_matches('@');
     body.len() > 7
@@ -811,7 +826,8 @@ fn check_text(
                 if schemas.denied(&name)
                     && !(reads && public_tables::qualifies_public_table(sql, &toks, i))
                     && !(schemas.server_data_tables()
-                        && public_tables::qualifies_server_data_table(sql, &toks, i))
+                        && (public_tables::qualifies_server_data_table(sql, &toks, i)
+                            || locks_proc(sql, &toks, i)))
                 {
                     return Err(Refusal::StorageSchema(name.into_owned()));
                 }

@@ -22,24 +22,27 @@ pub enum RowCountText {
 /// shortens a column name it derives from a longer text.
 const LONGEST_ALIAS: usize = 250;
 
-/// `sql` with each call `ROW_COUNT()` replaced by `(value)`. With `select`, the text is
-/// a SELECT whose column names matter: an item of the outermost select list that calls
-/// it and has no alias is given its text as written as the alias (`(3) AS
-/// ``ROW_COUNT()```, `hex((3)) AS ``hex(row_count())```), as MySQL names it.
+/// `sql` with each call `ROW_COUNT()` replaced by the value, typed as the function is.
+/// With `select`, the text is a SELECT whose column names matter: an item of the
+/// outermost select list that calls it and has no alias is given its text as written
+/// as the alias (`<value> AS ``ROW_COUNT()```, `hex(<value>) AS
+/// ``hex(row_count())```), as MySQL names it.
 pub fn substitute_row_count(sql: &str, value: i64, select: bool) -> RowCountText {
-    substitute_call(sql, "ROW_COUNT", &format!("({value})"), select)
+    substitute_call(sql, "ROW_COUNT", &row_count_value(value), select)
 }
 
 /// `sql` with each call `LAST_INSERT_ID()` (without argument) replaced by the session's
-/// value, typed BIGINT UNSIGNED as the function is; select items keep their names as
+/// value, typed BIGINT UNSIGNED NOT NULL as the function is (a bitwise OR's type); select items keep their names as
 /// [`substitute_row_count`] keeps them.
 pub fn substitute_last_insert_id(sql: &str, value: u64, select: bool) -> RowCountText {
-    substitute_call(
-        sql,
-        "LAST_INSERT_ID",
-        &format!("CAST({value} AS UNSIGNED)"),
-        select,
-    )
+    substitute_call(sql, "LAST_INSERT_ID", &format!("({value} | 0)"), select)
+}
+
+/// `value` as an expression of `ROW_COUNT()`'s type, BIGINT NOT NULL (a bare literal
+/// is an INT of its own width: a client reading the column's metadata sees the
+/// difference).
+fn row_count_value(value: i64) -> String {
+    format!("COALESCE({value}, 0 * 9223372036854775807)")
 }
 
 /// `sql` with each argument-less call of `values`' functions (`CONNECTION_ID`, `USER`,
@@ -350,11 +353,11 @@ mod tests {
                 false
             )
             .as_deref(),
-            Some("INSERT INTO t VALUES ((-1)), ((-1))")
+            Some("INSERT INTO t VALUES (COALESCE(-1, 0 * 9223372036854775807)), (COALESCE(-1, 0 * 9223372036854775807))")
         );
         assert_eq!(
             text("SET @x = ROW_COUNT() + 1", 3, false).as_deref(),
-            Some("SET @x = (3) + 1")
+            Some("SET @x = COALESCE(3, 0 * 9223372036854775807) + 1")
         );
         for sql in [
             "UPDATE t SET row_count = 1",
@@ -374,7 +377,7 @@ mod tests {
         };
         assert_eq!(
             sub("SELECT id, LAST_INSERT_ID() FROM t WHERE id = last_insert_id()").as_deref(),
-            Some("SELECT id, CAST(7 AS UNSIGNED) AS `LAST_INSERT_ID()` FROM t WHERE id = CAST(7 AS UNSIGNED)")
+            Some("SELECT id, (7 | 0) AS `LAST_INSERT_ID()` FROM t WHERE id = (7 | 0)")
         );
         // With an argument it sets the value: not a read of it.
         assert_eq!(sub("SELECT LAST_INSERT_ID(5)"), None);
@@ -396,30 +399,39 @@ mod tests {
         for (sql, want) in [
             (
                 "SELECT ROW_COUNT() FROM t",
-                "SELECT (2) AS `ROW_COUNT()` FROM t",
+                "SELECT COALESCE(2, 0 * 9223372036854775807) AS `ROW_COUNT()` FROM t",
             ),
             (
                 "SELECT id, row_count ( ) FROM t",
-                "SELECT id, (2) AS `row_count ( )` FROM t",
+                "SELECT id, COALESCE(2, 0 * 9223372036854775807) AS `row_count ( )` FROM t",
             ),
             (
                 "SELECT DISTINCT ROW_COUNT(), id FROM t",
-                "SELECT DISTINCT (2) AS `ROW_COUNT()`, id FROM t",
+                "SELECT DISTINCT COALESCE(2, 0 * 9223372036854775807) AS `ROW_COUNT()`, id FROM t",
             ),
-            ("SELECT ROW_COUNT() AS rc FROM t", "SELECT (2) AS rc FROM t"),
-            ("SELECT ROW_COUNT() rc, 1 FROM t", "SELECT (2) rc, 1 FROM t"),
-            ("SELECT ROW_COUNT()", "SELECT (2) AS `ROW_COUNT()`"),
+            (
+                "SELECT ROW_COUNT() AS rc FROM t",
+                "SELECT COALESCE(2, 0 * 9223372036854775807) AS rc FROM t",
+            ),
+            (
+                "SELECT ROW_COUNT() rc, 1 FROM t",
+                "SELECT COALESCE(2, 0 * 9223372036854775807) rc, 1 FROM t",
+            ),
+            (
+                "SELECT ROW_COUNT()",
+                "SELECT COALESCE(2, 0 * 9223372036854775807) AS `ROW_COUNT()`",
+            ),
             (
                 "SELECT id FROM t WHERE k > ROW_COUNT() + 1",
-                "SELECT id FROM t WHERE k > (2) + 1",
+                "SELECT id FROM t WHERE k > COALESCE(2, 0 * 9223372036854775807) + 1",
             ),
             (
                 "SELECT id FROM t WHERE k IN (1, ROW_COUNT(), 3)",
-                "SELECT id FROM t WHERE k IN (1, (2), 3)",
+                "SELECT id FROM t WHERE k IN (1, COALESCE(2, 0 * 9223372036854775807), 3)",
             ),
             (
                 "WITH c AS (SELECT ROW_COUNT() + 1 AS r) SELECT r FROM c",
-                "WITH c AS (SELECT (2) + 1 AS r) SELECT r FROM c",
+                "WITH c AS (SELECT COALESCE(2, 0 * 9223372036854775807) + 1 AS r) SELECT r FROM c",
             ),
         ] {
             assert_eq!(text(sql, 2, true).as_deref(), Some(want), "{sql}");
@@ -431,26 +443,26 @@ mod tests {
         for (sql, want) in [
             (
                 "SELECT ROW_COUNT() + 1 FROM t",
-                "SELECT (2) + 1 AS `ROW_COUNT() + 1` FROM t",
+                "SELECT COALESCE(2, 0 * 9223372036854775807) + 1 AS `ROW_COUNT() + 1` FROM t",
             ),
             (
                 "select hex(concat(row_count())), `a``b`",
-                "select hex(concat((2))) AS `hex(concat(row_count()))`, `a``b`",
+                "select hex(concat(COALESCE(2, 0 * 9223372036854775807))) AS `hex(concat(row_count()))`, `a``b`",
             ),
             (
                 "SELECT id, ROW_COUNT() - ROW_COUNT() * 2 FROM t",
-                "SELECT id, (2) - (2) * 2 AS `ROW_COUNT() - ROW_COUNT() * 2` FROM t",
+                "SELECT id, COALESCE(2, 0 * 9223372036854775807) - COALESCE(2, 0 * 9223372036854775807) * 2 AS `ROW_COUNT() - ROW_COUNT() * 2` FROM t",
             ),
             (
                 "SELECT CONCAT('n', ROW_COUNT()) AS c, 1 + ROW_COUNT() 'd' FROM t",
-                "SELECT CONCAT('n', (2)) AS c, 1 + (2) 'd' FROM t",
+                "SELECT CONCAT('n', COALESCE(2, 0 * 9223372036854775807)) AS c, 1 + COALESCE(2, 0 * 9223372036854775807) 'd' FROM t",
             ),
         ] {
             assert_eq!(text(sql, 2, true).as_deref(), Some(want), "{sql}");
         }
         assert_eq!(
             text("SELECT ROW_COUNT() IS NOT NULL FROM t", 2, true).as_deref(),
-            Some("SELECT (2) IS NOT NULL AS `ROW_COUNT() IS NOT NULL` FROM t")
+            Some("SELECT COALESCE(2, 0 * 9223372036854775807) IS NOT NULL AS `ROW_COUNT() IS NOT NULL` FROM t")
         );
         // An item whose end cannot be told from an alias keeps the refusal.
         for sql in [
@@ -466,7 +478,7 @@ mod tests {
         // Names do not matter in a write's SELECT.
         assert_eq!(
             text("INSERT INTO u SELECT ROW_COUNT() + 1 FROM t", 2, false).as_deref(),
-            Some("INSERT INTO u SELECT (2) + 1 FROM t")
+            Some("INSERT INTO u SELECT COALESCE(2, 0 * 9223372036854775807) + 1 FROM t")
         );
     }
 }

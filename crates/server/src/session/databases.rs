@@ -147,6 +147,14 @@ impl Session {
                 "Incorrect usage of OR REPLACE and IF NOT EXISTS",
             ));
         }
+        if name.contains(char::REPLACEMENT_CHARACTER) {
+            // The statement's bytes were not UTF-8 (a koi8r or cp1251 client's letters):
+            // the session's text has U+FFFD for each, so the catalog would record a name
+            // the storage server (decoding the client's bytes) does not have.
+            return Err(MysqlError::not_supported(
+                "CREATE DATABASE of a name that is not UTF-8 in the statement's bytes (names are not decoded from other client character sets)",
+            ));
+        }
         self.check_database_name(name, Privilege::Create)?;
         self.refuse_in_read_only_session()?;
         if let Err(why) = strata_catalog::validate_logic_db_name(name) {
@@ -479,11 +487,16 @@ impl Session {
             lease.mark_broken();
             return Err(backend_error(dnid, &e));
         }
+        // The process list shows what its thread waits for (a schema metadata lock
+        // while another session holds LOCK TABLES: scripts wait on that state), and
+        // KILL QUERY reaches it.
+        self.note_backend(Some(&lease));
         let result = if query {
             lease.query(sql).await.map(|rows| rows.len() as u64)
         } else {
             lease.execute(sql).await.map(|ok| ok.affected_rows)
         };
+        self.note_backend(None);
         if let Some(db) = dropped {
             // MariaDB leaves the connection that dropped its current database without
             // one, while the lease still believes it is there: never reuse it.
@@ -511,7 +524,9 @@ impl Session {
             self.backends.pinned.push(lease);
             return None;
         }
+        self.note_backend(Some(&lease));
         let result = lease.execute(sql).await.map(|ok| ok.affected_rows);
+        self.note_backend(None);
         if result.is_ok() {
             lease.forget_database();
         }

@@ -72,6 +72,9 @@ impl Session {
                         LocalValue::Int(i) => {
                             (ColumnDef::bigint(&item.name, false), Some(i.to_string()))
                         }
+                        LocalValue::Unsigned(u) => {
+                            (ColumnDef::bigint(&item.name, true), Some(u.to_string()))
+                        }
                         LocalValue::Text(t) => (ColumnDef::varchar(&item.name), Some(t)),
                     }
                 }
@@ -79,12 +82,18 @@ impl Session {
                     SelectFunction::Database => {
                         (ColumnDef::varchar(&item.name), self.state.db.clone())
                     }
+                    // MariaDB's types: INT UNSIGNED NOT NULL of 10 digits, and BIGINT
+                    // UNSIGNED NOT NULL.
                     SelectFunction::ConnectionId => (
-                        ColumnDef::bigint(&item.name, true),
+                        not_null(ColumnDef {
+                            col_type: strata_protocol::constants::coltype::LONG,
+                            length: 10,
+                            ..ColumnDef::bigint(&item.name, true)
+                        }),
                         Some(self.identity.id.to_string()),
                     ),
                     SelectFunction::LastInsertId => (
-                        ColumnDef::bigint(&item.name, true),
+                        not_null(ColumnDef::bigint(&item.name, true)),
                         Some(self.state.last_insert_id.to_string()),
                     ),
                     SelectFunction::Version => (
@@ -157,7 +166,7 @@ impl Session {
             "tx_isolation" | "transaction_isolation" => {
                 LocalValue::Text(self.state.isolation.as_str().to_string())
             }
-            "last_insert_id" | "identity" => LocalValue::Int(self.state.last_insert_id as i64),
+            "last_insert_id" | "identity" => LocalValue::Unsigned(self.state.last_insert_id),
             // The previous statement's diagnostics when the compute node collected them
             // from several data nodes (the home connection knows its own only).
             "warning_count" | "error_count" => {
@@ -837,7 +846,16 @@ pub(super) struct ProcessRow {
 
 enum LocalValue {
     Int(i64),
+    /// A BIGINT UNSIGNED (`@@last_insert_id`: a signed column would show a value
+    /// above 2^63 negative).
+    Unsigned(u64),
     Text(String),
+}
+
+/// `column` declared NOT NULL.
+fn not_null(mut column: ColumnDef) -> ColumnDef {
+    column.flags |= strata_protocol::constants::colflag::NOT_NULL;
+    column
 }
 
 /// True for `SHOW PLUGINS` alone (`SHOW PLUGINS SONAME` lists the storage host's files).

@@ -2,8 +2,8 @@
 //! The storage servers' own `mysql.user` holds the storage account and its `mysql.proc`
 //! every tenant's routines, so neither is ever read as it is: `mysql.user` is a derived
 //! table of Strata's accounts evaluated with MariaDB 10.11's own view expressions (so
-//! its columns have the view's names, order and types), `mysql.roles_mapping` a derived
-//! table of Strata's role grants, `mysql.proc` a derived table
+//! its columns have the view's names, order and types), `mysql.roles_mapping` and
+//! `mysql.db` derived tables of Strata's role and database-level grants, `mysql.proc` a derived table
 //! over the storage node's `mysql.proc` restricted to the databases the account may see,
 //! with logical names, recorded definers and logical qualifiers in bodies. The client's
 //! query runs over them on a storage node, so WHERE, ORDER BY, joins and aggregates work.
@@ -33,6 +33,18 @@ impl Session {
         let tables = mysql_tables_read(sql, kind);
         if tables.is_empty() {
             return None;
+        }
+        // `INTO @vars`: the variables live on the session's home connection, not on
+        // the one the read runs on, so the compute node assigns the row itself.
+        if let Some(into) = super::select_into::split_select_into(sql) {
+            let assigned = match self.run_mysql_tables_query(&into.select, &tables).await {
+                Ok(result) => {
+                    self.assign_result(&into, &result.columns, &result.rows)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            return Some(self.answer_select_into(&into, assigned, more).await);
         }
         Some(match self.run_mysql_tables_query(sql, &tables).await {
             Ok(result) => {
@@ -67,7 +79,7 @@ impl Session {
             .any(|r| r.schema.is_some() || strata_sql::guard::mysql_table(&r.name).is_none())
         {
             return Err(MysqlError::not_supported(
-                "a query joining mysql.user, mysql.roles_mapping or mysql.proc with other tables",
+                "a query joining mysql.user, mysql.db, mysql.roles_mapping or mysql.proc with other tables",
             ));
         }
         self.firewall(sql, StatementKind::Select).await?;
@@ -81,6 +93,7 @@ impl Session {
         let text = rewrite_mysql_tables(sql, |table| match table {
             MysqlTable::User => user.clone(),
             MysqlTable::RolesMapping => self.roles_mapping_source(),
+            MysqlTable::Db => self.db_table_source(),
             MysqlTable::Proc => self.proc_table_source(&visible),
         });
         let text = self.mask_variables(&text, ByteSummary::of(text.as_bytes()));
@@ -170,6 +183,50 @@ impl Session {
              `Admin_option` CHAR(1) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci \
              PATH '$.Admin_option')) AS `m`",
             sql_string(&json)
+        )
+    }
+
+    /// `mysql.db` as MariaDB 10.11 keeps it: a row per account (or role, host '') and
+    /// database granted privileges at the database level. Its privilege columns are
+    /// `CHAR(1)` where MariaDB has `ENUM('N','Y')` (JSON_TABLE has no ENUM columns).
+    fn db_table_source(&self) -> String {
+        let mut rows = Vec::new();
+        for account in self.ctx.accounts().iter() {
+            for (db, set) in &account.databases {
+                if set.is_empty() {
+                    continue;
+                }
+                let mut row = serde_json::Map::new();
+                row.insert("Host".into(), account.host.as_str().into());
+                row.insert("Db".into(), db.as_str().into());
+                row.insert("User".into(), account.user.as_str().into());
+                for (i, (_, privilege)) in DB_PRIV_COLUMNS.iter().enumerate() {
+                    let held = match privilege {
+                        Some(p) => set.contains(PrivSet::of(*p)),
+                        None => set.grant_option(),
+                    };
+                    row.insert(format!("p{i}"), if held { "Y" } else { "N" }.into());
+                }
+                rows.push(serde_json::Value::Object(row));
+            }
+        }
+        let json = serde_json::Value::Array(rows).to_string();
+        let privs: Vec<String> = DB_PRIV_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                format!(
+                    "`{name}` CHAR(1) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci PATH '$.p{i}'"
+                )
+            })
+            .collect();
+        format!(
+            "SELECT * FROM JSON_TABLE({}, '$[*]' COLUMNS (\
+             `Host` CHAR(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.Host', \
+             `Db` CHAR(64) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.Db', \
+             `User` CHAR(128) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin PATH '$.User', {})) AS `d`",
+            sql_string(&json),
+            privs.join(", ")
         )
     }
 
@@ -348,6 +405,34 @@ fn privilege_index(p: Privilege) -> Option<u32> {
         .position(|q| q == p)
         .and_then(|i| u32::try_from(i).ok())
 }
+
+/// MariaDB 10.11's privilege columns of `mysql.db`, in order, with the privilege each
+/// says (None: GRANT OPTION, `Grant_priv`).
+const DB_PRIV_COLUMNS: [(&str, Option<Privilege>); 20] = [
+    ("Select_priv", Some(Privilege::Select)),
+    ("Insert_priv", Some(Privilege::Insert)),
+    ("Update_priv", Some(Privilege::Update)),
+    ("Delete_priv", Some(Privilege::Delete)),
+    ("Create_priv", Some(Privilege::Create)),
+    ("Drop_priv", Some(Privilege::Drop)),
+    ("Grant_priv", None),
+    ("References_priv", Some(Privilege::References)),
+    ("Index_priv", Some(Privilege::Index)),
+    ("Alter_priv", Some(Privilege::Alter)),
+    (
+        "Create_tmp_table_priv",
+        Some(Privilege::CreateTemporaryTables),
+    ),
+    ("Lock_tables_priv", Some(Privilege::LockTables)),
+    ("Create_view_priv", Some(Privilege::CreateView)),
+    ("Show_view_priv", Some(Privilege::ShowView)),
+    ("Create_routine_priv", Some(Privilege::CreateRoutine)),
+    ("Alter_routine_priv", Some(Privilege::AlterRoutine)),
+    ("Execute_priv", Some(Privilege::Execute)),
+    ("Event_priv", Some(Privilege::Event)),
+    ("Trigger_priv", Some(Privilege::Trigger)),
+    ("Delete_history_priv", Some(Privilege::DeleteHistory)),
+];
 
 /// MariaDB 10.11's `mysql.proc` columns, in order.
 const PROC_COLUMNS: &[&str] = &[

@@ -129,7 +129,19 @@ impl Session {
         into: &SelectInto,
         more: bool,
     ) -> Result<Answer, SessionError> {
-        match self.select_into_vars(into).await {
+        let assigned = self.select_into_vars(into).await;
+        self.answer_select_into(into, assigned, more).await
+    }
+
+    /// Answers a `SELECT ... INTO @vars` whose row was assigned (`assigned` rows, 0 or
+    /// 1) or failed: OK with MariaDB's warnings, or the error (kept for SHOW WARNINGS).
+    pub(super) async fn answer_select_into(
+        &mut self,
+        into: &SelectInto,
+        assigned: Result<u64, MysqlError>,
+        more: bool,
+    ) -> Result<Answer, SessionError> {
+        match assigned {
             Ok(assigned) => {
                 let mut warnings = Vec::new();
                 if into.at_end {
@@ -226,16 +238,59 @@ impl Session {
         };
         let row = Row::decode(payload, first.columns.len())
             .map_err(|detail| MysqlError::new(codes::UNKNOWN, detail))?;
-        let mut assignments = Vec::with_capacity(into.vars.len());
-        for (i, (var, def)) in into.vars.iter().zip(&first.columns).enumerate() {
-            assignments.push(format!("{var} = {}", value_literal(def, row.value(i))?));
-        }
-        self.assign_user_vars(&format!("SET {}", assignments.join(", ")))
-            .await?;
+        let values: Vec<Option<&[u8]>> = (0..first.columns.len()).map(|i| row.value(i)).collect();
+        self.assign_row(into, &first.columns, &values).await?;
         match too_many {
             Some(e) => Err(e),
             None => Ok(1),
         }
+    }
+
+    /// Assigns one row's `values` (of result columns `columns`) to the INTO variables.
+    async fn assign_row(
+        &mut self,
+        into: &SelectInto,
+        columns: &[ColumnDef],
+        values: &[Option<&[u8]>],
+    ) -> Result<(), MysqlError> {
+        let mut assignments = Vec::with_capacity(into.vars.len());
+        for ((var, def), value) in into.vars.iter().zip(columns).zip(values) {
+            assignments.push(format!("{var} = {}", value_literal(def, *value)?));
+        }
+        self.assign_user_vars(&format!("SET {}", assignments.join(", ")))
+            .await
+    }
+
+    /// Assigns a whole result read by the compute node (`SELECT ... INTO @vars` over a
+    /// table Strata answers itself) as MariaDB would: 1222 for a different number of
+    /// columns, nothing for no row, the first row then 1172 for more; the rows assigned.
+    pub(super) async fn assign_result(
+        &mut self,
+        into: &SelectInto,
+        columns: &[ColumnDef],
+        rows: &[Vec<Option<String>>],
+    ) -> Result<u64, MysqlError> {
+        if columns.len() != into.vars.len() {
+            return Err(MysqlError::new(
+                WRONG_NUMBER_OF_COLUMNS,
+                "The used SELECT statements have a different number of columns",
+            ));
+        }
+        let Some(row) = rows.first() else {
+            return Ok(0);
+        };
+        let values: Vec<Option<&[u8]>> = row
+            .iter()
+            .map(|v| v.as_deref().map(str::as_bytes))
+            .collect();
+        self.assign_row(into, columns, &values).await?;
+        if rows.len() > 1 {
+            return Err(MysqlError::new(
+                TOO_MANY_ROWS,
+                "Result consisted of more than one row",
+            ));
+        }
+        Ok(1)
     }
 
     /// Plans the SELECT (with what planning may ask the home node for first).

@@ -1,4 +1,4 @@
-//! Tables of the `mysql` schema Strata answers itself: `mysql.user` and
+//! Tables of the `mysql` schema Strata answers itself: `mysql.user`, `mysql.db` and
 //! `mysql.roles_mapping` from its own accounts, `mysql.proc` with the client's routines
 //! only. A SELECT naming them reads a
 //! derived table the session builds in their place (the storage servers' own tables
@@ -19,6 +19,8 @@ pub enum MysqlTable {
     /// `mysql.roles_mapping`: the roles granted to accounts and roles, from Strata's
     /// accounts.
     RolesMapping,
+    /// `mysql.db`: the database-level privileges of Strata's accounts and roles.
+    Db,
 }
 
 impl MysqlTable {
@@ -28,6 +30,7 @@ impl MysqlTable {
             MysqlTable::User => "user",
             MysqlTable::Proc => "proc",
             MysqlTable::RolesMapping => "roles_mapping",
+            MysqlTable::Db => "db",
         }
     }
 }
@@ -41,6 +44,8 @@ pub fn mysql_table(name: &str) -> Option<MysqlTable> {
         Some(MysqlTable::Proc)
     } else if name.eq_ignore_ascii_case("roles_mapping") {
         Some(MysqlTable::RolesMapping)
+    } else if name.eq_ignore_ascii_case("db") {
+        Some(MysqlTable::Db)
     } else {
         None
     }

@@ -884,3 +884,24 @@ fn alter_database_upgrade_data_directory_name_is_mariadbs_answer_for_no_such_dir
         Err(Refusal::Unsupported("ALTER DATABASE".into()))
     );
 }
+
+#[test]
+fn mysql_proc_is_lockable_only_when_settable() {
+    let check = |sql: &str, policy: &dyn SchemaPolicy| {
+        check_statement(sql, classify(sql), ByteSummary::of(sql.as_bytes()), policy)
+    };
+    for sql in [
+        "LOCK TABLES mysql.time_zone READ, mysql.proc READ, t1 READ",
+        "LOCK TABLE `mysql`.`proc` WRITE",
+    ] {
+        assert!(check(sql, &Settable).is_ok(), "{sql}");
+        assert!(check(sql, &Policy).is_err(), "{sql}");
+    }
+    for sql in [
+        "LOCK TABLES mysql.global_priv READ",
+        "INSERT INTO mysql.proc SELECT * FROM mysql.proc",
+        "SELECT * FROM t WHERE 'LOCK TABLES' = mysql.proc",
+    ] {
+        assert!(check(sql, &Settable).is_err(), "{sql}");
+    }
+}
