@@ -353,3 +353,44 @@ async fn settable_statistics_are_collected_listed_and_loaded() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// A view or procedure over information_schema lists the databases there are when it
+/// runs (ctype_collate_database: a database created after the view was missing from
+/// it), for an account that sees every database on storage servers serving this
+/// Strata alone; the storage servers' own schemas stay hidden.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_over_information_schema_list_the_databases_of_when_they_run() -> TestResult {
+    let storage = StorageNodes::start(1).await?;
+    let (node, db) = node(&storage, true).await?;
+    let mut c = node.connect(Some(&db)).await?;
+    c.query_drop(
+        "CREATE VIEW dbs AS SELECT SCHEMA_NAME FROM information_schema.SCHEMATA \
+         WHERE SCHEMA_NAME LIKE 'later%' OR SCHEMA_NAME IN ('mysql', 'sys')",
+    )
+    .await?;
+    c.query_drop(
+        "CREATE PROCEDURE tables_of(d VARCHAR(64)) \
+         SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = d ORDER BY 1",
+    )
+    .await?;
+    assert!(texts(&mut c, "SELECT * FROM dbs").await?.is_empty());
+    c.query_drop("CREATE DATABASE later_db").await?;
+    c.query_drop("CREATE TABLE later_db.t (a INT)").await?;
+    assert_eq!(texts(&mut c, "SELECT * FROM dbs").await?, ["later_db"]);
+    assert_eq!(texts(&mut c, "CALL tables_of('later_db')").await?, ["t"]);
+    // The same through a prepared statement prepared before the database existed.
+    c.query_drop("PREPARE s FROM 'SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ''later_two'''")
+        .await?;
+    c.query_drop("CREATE DATABASE later_two").await?;
+    assert_eq!(texts(&mut c, "EXECUTE s").await?, ["1"]);
+    for sql in [
+        "DROP DATABASE later_db",
+        "DROP DATABASE later_two",
+        "DROP VIEW dbs",
+        "DROP PROCEDURE tables_of",
+    ] {
+        c.query_drop(sql).await?;
+    }
+    node.shutdown().await;
+    Ok(())
+}

@@ -67,6 +67,16 @@ impl PrivateSchemas {
         }
     }
 
+    /// The schema names no client reads: the storage servers' own and physical names
+    /// that are no logical one.
+    pub fn private_names(&self) -> Vec<String> {
+        STORAGE_SCHEMAS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.physical.iter().cloned())
+            .collect()
+    }
+
     /// Forgets a dropped logical database.
     pub fn remove_logical(&self, db: &str) {
         self.logical
@@ -378,6 +388,7 @@ impl Session {
                 tables: self.visible_tables_only(logical),
             })
             .collect();
+        let dynamic = later && self.lists_databases_when_run(sql);
         let mut snapshot = None;
         let rewritten = rewrite_information_schema(&text, |table, how| {
             use InformationSchemaTable as T;
@@ -392,7 +403,7 @@ impl Session {
             if later && now {
                 snapshot.get_or_insert_with(|| table.to_ascii_uppercase());
             }
-            self.information_schema_source(table, how, &visible)
+            self.information_schema_source(table, how, &visible, dynamic)
         });
         if let Some(table) = snapshot {
             return Err(MysqlError::not_supported(&format!(
@@ -508,71 +519,12 @@ impl Session {
         table: &str,
         how: InformationSchemaTable,
         visible: &[VisibleSchema],
+        dynamic: bool,
     ) -> String {
         match how {
             InformationSchemaTable::Static => format!("SELECT * FROM information_schema.`{table}`"),
             InformationSchemaTable::PerSchema(column) => {
-                let by_table = TABLE_NAME_TABLES.contains(&table.to_ascii_uppercase().as_str());
-                let mut whole: Vec<String> = Vec::new();
-                let mut partial: Vec<String> = Vec::new();
-                for schema in visible {
-                    match &schema.tables {
-                        None => whole.push(schema.literal.clone()),
-                        Some(tables) if by_table && !tables.is_empty() => partial.push(format!(
-                            "(`{column}` = {} AND TABLE_NAME IN ({}))",
-                            schema.literal,
-                            tables
-                                .iter()
-                                .map(|t| sql_string(t))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
-                        Some(_) => {}
-                    }
-                }
-                // information_schema's own tables and columns are listed as MariaDB
-                // lists them (SHOW TABLES FROM information_schema shows them too).
-                if ["TABLES", "COLUMNS", "PARTITIONS"]
-                    .iter()
-                    .any(|t| table.eq_ignore_ascii_case(t))
-                {
-                    whole.push("'information_schema'".into());
-                }
-                // The storage servers' data tables of `mysql` a deployment lets
-                // clients reach, for an account that may read them all.
-                if by_table
-                    && self.ctx.private_schemas.server_data_tables()
-                    && self.has_global(strata_sql::account::Privilege::Select)
-                {
-                    partial.push(strata_sql::guard::server_data_tables_condition(column));
-                }
-                if column == "SCHEMA_NAME" {
-                    whole.push("'information_schema'".into());
-                    // A database the account sees through table grants is listed too.
-                    whole.extend(
-                        visible
-                            .iter()
-                            .filter(|v| v.tables.is_some())
-                            .map(|v| v.literal.clone()),
-                    );
-                }
-                if whole.is_empty() {
-                    whole.push("NULL".into());
-                }
-                let mut condition = format!("`{column}` IN ({})", whole.join(", "));
-                for p in partial {
-                    condition.push_str(" OR ");
-                    condition.push_str(&p);
-                }
-                let columns = super::definers::information_schema_columns(&self.ctx, table, visible)
-                    .unwrap_or_else(|| "*".into());
-                let rows = format!(
-                    "SELECT {columns} FROM information_schema.`{table}` WHERE {condition}"
-                );
-                match super::views::information_schema_rows(&self.ctx, table, visible) {
-                    Some(views) => format!("{rows} UNION ALL {views}"),
-                    None => rows,
-                }
+                self.per_schema_source(table, column, visible, dynamic)
             }
             InformationSchemaTable::Variables => format!(
                 "SELECT VARIABLE_NAME, {} AS VARIABLE_VALUE FROM information_schema.`{table}`",
@@ -708,7 +660,7 @@ pub(super) struct VisibleSchema {
 
 /// information_schema tables with a TABLE_NAME column, filtered per table for accounts
 /// with table grants alone (the others show whole databases or nothing).
-const TABLE_NAME_TABLES: &[&str] = &[
+pub(super) const TABLE_NAME_TABLES: &[&str] = &[
     "TABLES",
     "COLUMNS",
     "STATISTICS",

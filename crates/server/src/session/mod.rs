@@ -84,6 +84,7 @@ mod read_then_write;
 mod reads;
 mod role_tables;
 mod routine_bodies;
+mod schema_rows;
 mod select_into;
 mod sequences;
 mod server_data;
