@@ -170,6 +170,10 @@ impl Session {
             Ok(()) => self.firewall(&sql, kind).await,
             Err(e) => Err(e),
         };
+        let checked = match checked {
+            Ok(()) => self.authorize_invoker_views(&sql, kind).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = checked {
             self.err(&e);
             return Ok(());
