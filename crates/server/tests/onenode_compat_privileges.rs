@@ -464,6 +464,20 @@ async fn invoker_views_need_the_invokers_rights_on_their_tables() -> TestResult 
     let rows: Vec<i64> = root.query(read(&strata_db)).await?;
     let want: Vec<i64> = reference_root.query(read(&reference_db)).await?;
     assert_eq!(rows, want);
+    // A view made INVOKER after the session used it is checked as one at once.
+    root.query_drop(format!(
+        "ALTER SQL SECURITY INVOKER VIEW {strata_db}.vd AS SELECT a FROM {strata_db}.vi"
+    ))
+    .await?;
+    reference_root
+        .query_drop(format!(
+            "ALTER SQL SECURITY INVOKER VIEW {reference_db}.vd AS SELECT a FROM {reference_db}.vi"
+        ))
+        .await?;
+    let after = vec!["SELECT * FROM vd".to_string()];
+    let expected = codes(&mut reference, &after).await;
+    assert_eq!(codes(&mut strata, &after).await, expected);
+    assert_eq!(expected[0].1, Some(1356));
     // Once granted on the table, the same statements run.
     root.query_drop(format!(
         "GRANT SELECT, INSERT, DELETE ON {strata_db}.t TO '{user}'@'%'"

@@ -6,7 +6,10 @@
 //! (an INSERT on an invoker view would otherwise write a table the account may not).
 //! Views Strata keeps (databases over several data nodes) cannot be INVOKER.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use strata_catalog::accounts::{Level, PrivSet};
 use strata_catalog::DataNodeId;
@@ -17,6 +20,52 @@ use strata_sql::{Access, StatementKind};
 use super::accounts::needed;
 use super::isolation::sql_string;
 use super::Session;
+
+/// Bumped by every statement of this process that may create, change or drop a view:
+/// the sessions' lists of invoker views are read again.
+static DDL_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// How long a session trusts its list of a database's invoker views without a DDL
+/// statement of this compute node (another compute node's is seen after this long).
+const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// A session's lists of invoker views, per data node and physical database.
+#[derive(Default)]
+pub(super) struct InvokerCache {
+    entries: HashMap<(DataNodeId, String), CachedViews>,
+}
+
+/// One database's invoker views as read at `at`.
+struct CachedViews {
+    at: Instant,
+    epoch: u64,
+    views: Arc<BTreeMap<String, String>>,
+}
+
+/// Statements of `kind` may create, alter or drop a view (a routine's body, dynamic or
+/// compound SQL too): every session reads its lists of invoker views again.
+pub(super) fn note_statement(kind: StatementKind) {
+    use StatementKind as K;
+    let plain = matches!(
+        kind,
+        K::Select
+            | K::Insert
+            | K::Update
+            | K::Delete
+            | K::Replace
+            | K::Show
+            | K::Set
+            | K::Use
+            | K::Begin
+            | K::Commit
+            | K::Rollback
+            | K::Explain
+            | K::Do
+    );
+    if !plain {
+        DDL_EPOCH.fetch_add(1, Ordering::AcqRel);
+    }
+}
 
 /// ER_VIEW_INVALID.
 const VIEW_INVALID: u16 = 1356;
@@ -189,23 +238,69 @@ impl Session {
         }
         let mut found = BTreeMap::new();
         for ((dnid, physical), (db, names)) in wanted {
-            let list: Vec<String> = names.iter().map(|n| sql_string(n)).collect();
-            let text = format!(
-                "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
-                 WHERE TABLE_SCHEMA = {} AND TABLE_NAME IN ({}) AND SECURITY_TYPE = 'INVOKER'",
-                sql_string(&physical),
-                list.join(", ")
-            );
-            let (_, rows) = self.node_result(dnid, None, &text).await?;
-            for row in rows {
-                let mut cells = row.into_iter();
-                let (Some(Some(name)), Some(Some(select))) = (cells.next(), cells.next()) else {
-                    continue;
-                };
-                found.insert((db.clone(), name), (select, (dnid, physical.clone())));
+            let views = self.invoker_views_of(dnid, &physical).await?;
+            for name in names {
+                if let Some(select) = views.get(&name) {
+                    found.insert(
+                        (db.clone(), name),
+                        (select.clone(), (dnid, physical.clone())),
+                    );
+                }
             }
         }
         Ok(found)
+    }
+
+    /// The invoker views of `physical` on `dnid` (name → SELECT): the session's copy
+    /// while it is fresh, else read again (one query for the whole database).
+    async fn invoker_views_of(
+        &mut self,
+        dnid: DataNodeId,
+        physical: &str,
+    ) -> Result<Arc<BTreeMap<String, String>>, MysqlError> {
+        let key = (dnid, physical.to_string());
+        let epoch = DDL_EPOCH.load(Ordering::Acquire);
+        if let Some(cached) = self.backends.invoker_views.entries.get(&key) {
+            if cached.epoch == epoch && cached.at.elapsed() < FRESH_FOR {
+                return Ok(Arc::clone(&cached.views));
+            }
+        }
+        let text = format!(
+            "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
+             WHERE TABLE_SCHEMA = {} AND SECURITY_TYPE = 'INVOKER'",
+            sql_string(physical)
+        );
+        // On a connection of its own where it can: the statement's warnings number
+        // rows from the previous statement on the session's connection.
+        let rows = self.detached_rows(dnid, &text).await?;
+        let views: BTreeMap<String, String> = rows
+            .into_iter()
+            .filter_map(|row| {
+                let mut cells = row.into_iter();
+                match (cells.next(), cells.next()) {
+                    (Some(Some(name)), Some(Some(select))) => Some((name, select)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let views = Arc::new(views);
+        self.backends.invoker_views.entries.insert(
+            key,
+            CachedViews {
+                at: Instant::now(),
+                epoch,
+                views: Arc::clone(&views),
+            },
+        );
+        Ok(views)
+    }
+
+    /// Once a statement ended: what it changed is read again by every session (a view
+    /// read between its start and its end would stay cached with the new epoch).
+    pub(super) fn note_views_changed(&self) {
+        if let Some(kind) = self.statement.kind {
+            note_statement(kind);
+        }
     }
 
     /// The logical database whose physical database on data node `dnid` is `physical`

@@ -326,6 +326,7 @@ impl Session {
         let info = stmt.info.clone();
         let kind = stmt.kind;
         let digest = stmt.digest.clone();
+        super::invoker_views::note_statement(kind);
         self.statement.kind = Some(kind);
         self.statement.digest = Some(digest.clone());
         if stmt.pins_connection {

@@ -399,6 +399,8 @@ impl Session {
         // The digest of a masked text is not the statement's.
         let as_sent = matches!(masked, Cow::Borrowed(_)) && own.is_none();
         self.statement.writes = super::transaction::may_write(kind);
+        // A view changed: the sessions' lists of invoker views are read again.
+        super::invoker_views::note_statement(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
             matches!(

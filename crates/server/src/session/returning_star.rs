@@ -62,7 +62,7 @@ impl Session {
             sql_string(&physical),
             sql_string(name)
         );
-        let (_, rows) = self.node_result(dnid, None, &text).await.ok()?;
+        let rows = self.detached_rows(dnid, &text).await.ok()?;
         rows.into_iter().next()?.into_iter().next().flatten()
     }
 }
