@@ -147,6 +147,12 @@ impl Session {
                 })
             })
             .collect();
+        // A write whose WHERE or ORDER BY reads columns reads them through the view's
+        // tables too: SELECT on them, as MariaDB (its assigned values need none there).
+        let reads_columns = touched.iter().any(|t| t.access != Access::Select)
+            && strata_sql::code_tokens(sql)
+                .any(|t| t.is_keyword(sql, "WHERE") || t.is_keyword(sql, "ORDER"))
+            && strata_planner::first_column_read(sql).is_some();
         for _ in 0..MAX_DEPTH {
             if touched.is_empty() {
                 return Ok(());
@@ -164,6 +170,16 @@ impl Session {
                 // A write through the view writes its tables; a read reads them.
                 let need = match t.access {
                     Access::Select | Access::SelectInsert => PrivSet::of(Privilege::Select),
+                    Access::Insert
+                    | Access::Update
+                    | Access::Delete
+                    | Access::Replace
+                    | Access::InsertUpdate
+                    | Access::DeleteHistory
+                        if reads_columns =>
+                    {
+                        needed(t.access) | PrivSet::of(Privilege::Select)
+                    }
                     Access::Insert
                     | Access::Update
                     | Access::Delete
