@@ -132,13 +132,25 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         expected.iter().filter(|(_, c)| *c == Some(1143)).count() >= 6,
         "{expected:?}"
     );
-    // The message names the column and table, as MariaDB's does.
-    let (_, message) = error_of(&mut strata, "UPDATE t1 SET a = 5 WHERE a = 7").await;
-    assert!(
-        message.contains(&format!("SELECT command denied to user '{user}'@'"))
-            && message.contains("for column 'a' in table 't1'"),
-        "{message}"
-    );
+    // The message names the column and table, as MariaDB's does; `RETURNING *` names
+    // the table's first column (insert_notembedded).
+    for sql in [
+        "UPDATE t1 SET a = 5 WHERE a = 7",
+        "DELETE FROM t1 RETURNING *",
+        "DELETE FROM t1 WHERE a = 10 RETURNING *",
+    ] {
+        let (_, message) = error_of(&mut strata, sql).await;
+        let (_, want) = error_of(&mut reference, sql).await;
+        assert!(
+            message.contains(&format!("SELECT command denied to user '{user}'@'"))
+                && message.contains("for column 'a' in table 't1'"),
+            "{sql}: {message}"
+        );
+        assert!(
+            want.contains("for column 'a' in table 't1'"),
+            "{sql}: {want}"
+        );
+    }
     drop(strata);
     drop(reference);
     for sql in [
@@ -349,5 +361,189 @@ async fn errors_and_bodies_show_nothing_the_account_may_not_read() -> TestResult
         ],
     )
     .await?;
+    Ok(())
+}
+
+/// insert_notembedded: an SQL SECURITY INVOKER view runs with the rights of the account
+/// using it, so reading or writing through it needs that privilege on its tables too
+/// (1356 naming the view otherwise); on the storage node it runs with the storage
+/// account's rights, and Strata let an INSERT through such a view write a table the
+/// account held nothing on. Both sides: the plain MariaDB under the data node, each with
+/// a database and an account of the test's own; also prepared (COM_STMT_PREPARE) and
+/// after the missing privilege is granted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoker_views_need_the_invokers_rights_on_their_tables() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let strata_db = strata_testkit::unique_name("invview");
+    let reference_db = strata_testkit::unique_name("invviewref");
+    let user = strata_testkit::unique_name("invuser");
+    let setup = |db: &str| {
+        vec![
+            format!("CREATE DATABASE {db}"),
+            format!("CREATE TABLE {db}.t (a INT PRIMARY KEY)"),
+            format!("CREATE TABLE {db}.u (a INT PRIMARY KEY)"),
+            format!("INSERT INTO {db}.t VALUES (1)"),
+            format!("CREATE SQL SECURITY INVOKER VIEW {db}.vi AS SELECT a FROM {db}.t"),
+            format!("CREATE SQL SECURITY INVOKER VIEW {db}.vu AS SELECT a FROM {db}.u"),
+            // An invoker view over an invoker view, and a definer view over one.
+            format!("CREATE SQL SECURITY INVOKER VIEW {db}.vv AS SELECT a FROM {db}.vi"),
+            format!("CREATE VIEW {db}.vd AS SELECT a FROM {db}.vi"),
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
+            format!("GRANT SELECT, INSERT, DELETE, UPDATE ON {db}.vi TO '{user}'@'%'"),
+            format!("GRANT SELECT, INSERT, UPDATE ON {db}.vu TO '{user}'@'%'"),
+            format!("GRANT SELECT ON {db}.vv TO '{user}'@'%'"),
+            format!("GRANT SELECT ON {db}.vd TO '{user}'@'%'"),
+            format!("GRANT SELECT, INSERT ON {db}.u TO '{user}'@'%'"),
+        ]
+    };
+    let mut root = node.connect(Some("test")).await?;
+    let mut reference_root = mysql_async::Conn::new(storage.opts(0, None)).await?;
+    for sql in setup(&strata_db) {
+        root.query_drop(sql).await?;
+    }
+    for sql in setup(&reference_db) {
+        reference_root.query_drop(sql).await?;
+    }
+    let mut strata = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        &user,
+        "pw",
+        Some(&strata_db),
+    ))
+    .await?;
+    let mut reference = mysql_async::Conn::new(
+        mysql_async::OptsBuilder::from_opts(storage.opts(0, Some(&reference_db)))
+            .user(Some(user.clone()))
+            .pass(Some("pw")),
+    )
+    .await?;
+    let statements: Vec<String> = [
+        "SELECT * FROM vi",
+        "INSERT INTO vi VALUES (2)",
+        "REPLACE INTO vi SELECT a + 10 FROM vu",
+        "DELETE FROM vi",
+        "UPDATE vi SET a = 3",
+        "SELECT * FROM (SELECT * FROM vi) x",
+        "SELECT * FROM vv",
+        "SELECT * FROM vd",
+        "EXECUTE IMMEDIATE 'SELECT * FROM vi'",
+        // Its tables held: allowed.
+        "SELECT * FROM vu",
+        "INSERT INTO vu VALUES (5)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let expected = codes(&mut reference, &statements).await;
+    let got = codes(&mut strata, &statements).await;
+    assert_eq!(got, expected);
+    assert_eq!(
+        expected.iter().filter(|(_, c)| *c == Some(1356)).count(),
+        8,
+        "{expected:?}"
+    );
+    let (_, message) = error_of(&mut strata, "INSERT INTO vi VALUES (2)").await;
+    assert!(
+        message.contains(&format!(
+            "View '{strata_db}.vi' references invalid table(s) or column(s)"
+        )),
+        "{message}"
+    );
+    // A server-side prepared statement is checked at PREPARE, as MariaDB does.
+    let prepared = strata.prep("INSERT INTO vi VALUES (?)").await;
+    let want = reference.prep("INSERT INTO vi VALUES (?)").await;
+    let code = |r: &Result<mysql_async::Statement, mysql_async::Error>| match r {
+        Ok(_) => None,
+        Err(e) => common::code_of(e),
+    };
+    assert_eq!(code(&prepared), code(&want));
+    assert_eq!(code(&prepared), Some(1356));
+    // The rows the statements did not change are MariaDB's.
+    let read = |db: &str| format!("SELECT a FROM {db}.t ORDER BY a");
+    let rows: Vec<i64> = root.query(read(&strata_db)).await?;
+    let want: Vec<i64> = reference_root.query(read(&reference_db)).await?;
+    assert_eq!(rows, want);
+    // A view made INVOKER after the session used it is checked as one at once.
+    root.query_drop(format!(
+        "ALTER SQL SECURITY INVOKER VIEW {strata_db}.vd AS SELECT a FROM {strata_db}.vi"
+    ))
+    .await?;
+    reference_root
+        .query_drop(format!(
+            "ALTER SQL SECURITY INVOKER VIEW {reference_db}.vd AS SELECT a FROM {reference_db}.vi"
+        ))
+        .await?;
+    let after = vec!["SELECT * FROM vd".to_string()];
+    let expected = codes(&mut reference, &after).await;
+    assert_eq!(codes(&mut strata, &after).await, expected);
+    assert_eq!(expected[0].1, Some(1356));
+    // Once granted on the table, the same statements run.
+    root.query_drop(format!(
+        "GRANT SELECT, INSERT, DELETE ON {strata_db}.t TO '{user}'@'%'"
+    ))
+    .await?;
+    reference_root
+        .query_drop(format!(
+            "GRANT SELECT, INSERT, DELETE ON {reference_db}.t TO '{user}'@'%'"
+        ))
+        .await?;
+    // A write whose WHERE reads columns through it needs SELECT on its table too
+    // (its assigned values do not, in MariaDB).
+    for (c, db) in [
+        (&mut root, &strata_db),
+        (&mut reference_root, &reference_db),
+    ] {
+        c.query_drop(format!("GRANT UPDATE ON {db}.u TO '{user}'@'%'"))
+            .await?;
+        c.query_drop(format!("REVOKE SELECT ON {db}.u FROM '{user}'@'%'"))
+            .await?;
+    }
+    let reading: Vec<String> = [
+        "UPDATE vu SET a = 3 WHERE a = 100",
+        "UPDATE vu SET a = a + 1",
+        "UPDATE vu SET a = 100 WHERE 0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let expected = codes(&mut reference, &reading).await;
+    assert_eq!(codes(&mut strata, &reading).await, expected);
+    assert_eq!(
+        expected.iter().map(|(_, c)| *c).collect::<Vec<_>>(),
+        [Some(1356), None, None]
+    );
+    let granted: Vec<String> = [
+        "INSERT INTO vi VALUES (2)",
+        "REPLACE INTO vi SELECT a + 10 FROM vu",
+        "SELECT * FROM vv",
+        "UPDATE vi SET a = 3",
+        "DELETE FROM vi WHERE a = 2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let expected = codes(&mut reference, &granted).await;
+    let got = codes(&mut strata, &granted).await;
+    assert_eq!(got, expected);
+    let rows: Vec<i64> = root.query(read(&strata_db)).await?;
+    let want: Vec<i64> = reference_root.query(read(&reference_db)).await?;
+    assert_eq!(rows, want);
+    drop(strata);
+    drop(reference);
+    for sql in [
+        format!("DROP USER '{user}'@'%'"),
+        format!("DROP DATABASE {strata_db}"),
+    ] {
+        root.query_drop(sql).await?;
+    }
+    for sql in [
+        format!("DROP USER '{user}'@'%'"),
+        format!("DROP DATABASE {reference_db}"),
+    ] {
+        reference_root.query_drop(sql).await?;
+    }
+    drop(root);
+    node.shutdown().await;
     Ok(())
 }

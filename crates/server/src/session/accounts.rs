@@ -33,7 +33,7 @@ pub(super) fn account_error(e: &AccountError) -> MysqlError {
 const COLUMN_ACCESS_DENIED: u16 = 1143;
 
 /// The privilege a table access needs.
-fn needed(access: Access) -> PrivSet {
+pub(super) fn needed(access: Access) -> PrivSet {
     let p = |p| PrivSet::of(p);
     match access {
         Access::Select => p(Privilege::Select),
@@ -191,6 +191,8 @@ impl Session {
             return Ok(());
         }
         match strata_planner::first_column_read(sql) {
+            // `RETURNING *` reads every column: MariaDB names the table's first, which
+            // the session reads from the storage node (`first_column_named`).
             Some(column) => Err(self.column_denied(&column, &target.name)),
             None => Ok(()),
         }
@@ -231,7 +233,7 @@ impl Session {
 
     /// MariaDB's 1143 for this account: SELECT of `column` of `table` (as the
     /// statement names it).
-    fn column_denied(&self, column: &str, table: &str) -> MysqlError {
+    pub(super) fn column_denied(&self, column: &str, table: &str) -> MysqlError {
         MysqlError {
             code: COLUMN_ACCESS_DENIED,
             state: "42000",

@@ -73,6 +73,7 @@ impl Session {
         self.settle_writes();
         self.settle_row_count();
         self.count_done(com);
+        self.note_views_changed();
         self.record_statement(sql, started);
         self.audit_statement(sql, started);
         result
@@ -99,6 +100,7 @@ impl Session {
         self.settle_row_count();
         // An execution that opened a cursor returned no row yet (MariaDB counts it
         // neither).
+        self.note_views_changed();
         let cursor = self.cursor_open(statement_id);
         if let Some(sql) = sql {
             if !cursor {

@@ -31,6 +31,8 @@ pub(super) struct Backends {
     /// Temporary tables of databases over several data nodes, on the connection to
     /// `state_node`.
     pub temporary: super::temporary_tables::TemporaryTables,
+    /// The invoker views of the databases the session's statements used, as last read.
+    pub invoker_views: super::invoker_views::InvokerCache,
 }
 
 /// What [`Backends`] records of the state the session's connection holds, to put

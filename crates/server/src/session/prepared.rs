@@ -170,6 +170,10 @@ impl Session {
             Ok(()) => self.firewall(&sql, kind).await,
             Err(e) => Err(e),
         };
+        let checked = match checked {
+            Ok(()) => self.authorize_invoker_views(&sql, kind).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = checked {
             self.err(&e);
             return Ok(());
@@ -322,6 +326,7 @@ impl Session {
         let info = stmt.info.clone();
         let kind = stmt.kind;
         let digest = stmt.digest.clone();
+        super::invoker_views::note_statement(kind);
         self.statement.kind = Some(kind);
         self.statement.digest = Some(digest.clone());
         if stmt.pins_connection {

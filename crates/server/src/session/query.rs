@@ -249,6 +249,7 @@ impl Session {
                 Some(expr) => self.dynamic_rejection(expr, e).await,
                 None => {
                     let e = self.unknown_variable_first(sql, e).await;
+                    let e = self.first_column_named(sql, kind, e).await;
                     self.mariadb_rejection(sql, e).await
                 }
             };
@@ -260,6 +261,17 @@ impl Session {
                 self.err(&e);
                 return Ok(Answer::Failed);
             }
+        }
+        let invoker_checked = match &dynamic {
+            Some(text) => {
+                self.authorize_invoker_views(text, strata_sql::classify(text))
+                    .await
+            }
+            None => self.authorize_invoker_views(sql, kind).await,
+        };
+        if let Err(e) = invoker_checked {
+            self.err(&e);
+            return Ok(Answer::Failed);
         }
         let screened = match &dynamic {
             Some(text) => self.firewall(text, strata_sql::classify(text)).await,
@@ -387,6 +399,8 @@ impl Session {
         // The digest of a masked text is not the statement's.
         let as_sent = matches!(masked, Cow::Borrowed(_)) && own.is_none();
         self.statement.writes = super::transaction::may_write(kind);
+        // A view changed: the sessions' lists of invoker views are read again.
+        super::invoker_views::note_statement(kind);
         let asks_for_warnings = kind == StatementKind::Show && {
             let second = second_keyword(sql);
             matches!(
