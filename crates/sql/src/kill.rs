@@ -11,9 +11,15 @@ use crate::parser::Parser;
 pub struct Kill {
     /// KILL QUERY: abort the running statement and keep the connection.
     pub query_only: bool,
-    /// The connection id; `None` for `CONNECTION_ID()`, the session's own connection
-    /// (or with `user`).
+    /// `KILL QUERY ID`: the id is a query id (the process list's QUERY_ID), not a
+    /// connection id.
+    pub by_query_id: bool,
+    /// The connection (or query) id; `None` for `CONNECTION_ID()`, the session's own
+    /// connection (or with `user` or `expression`).
     pub id: Option<u64>,
+    /// The id as an expression other than a number (`KILL @id`, `KILL QUERY ID 1+1`):
+    /// its text, for the session to evaluate (MariaDB takes its integer value).
+    pub expression: Option<String>,
     /// `KILL ... USER account`: every connection of that account (MariaDB's form).
     pub user: Option<UserRef>,
 }
@@ -23,18 +29,37 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
     let mut p = Parser::new(sql);
     p.expect_keyword("KILL")?;
     p.eat_one_of(&["HARD", "SOFT"]);
+    let mut by_query_id = false;
     let query_only = match p.eat_one_of(&["QUERY", "CONNECTION"]) {
         Some(0) => {
             if p.eat_keyword("USER") {
                 return killed_user(&mut p, true);
             }
-            p.eat_keyword("ID");
+            by_query_id = p.eat_keyword("ID");
             true
         }
         _ => false,
     };
-    if p.eat_keyword("USER") {
-        return killed_user(&mut p, query_only);
+    if p.peek_is_keyword("USER") && p.peek_at(1).is_none_or(|t| p.text(t) != "(") {
+        let word = p.peek().map(|t| p.text(t).to_string());
+        p.advance();
+        let kill = if p.at_end() && by_query_id {
+            None
+        } else {
+            Some(killed_user(&mut p, query_only)?)
+        };
+        // MariaDB reads `KILL QUERY ID USER account` as the USER form, then evaluates
+        // its id item, the column `user` (1054 "Unknown column 'user' in 'KILL'").
+        return match kill {
+            Some(k) if !by_query_id => Ok(k),
+            _ => Ok(Kill {
+                query_only,
+                by_query_id,
+                id: None,
+                expression: word,
+                user: None,
+            }),
+        };
     }
     if p.peek_is_keyword("CONNECTION_ID")
         && p.peek_at(1).is_some_and(|t| p.text(t) == "(")
@@ -46,26 +71,41 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
         p.expect_end()?;
         return Ok(Kill {
             query_only,
+            by_query_id,
             id: None,
+            expression: None,
             user: None,
         });
     }
     // MariaDB reads any expression here (`KILL @id`, `KILL 1+1`, `KILL -1`): what is not
-    // a number alone, and no two operands in a row (`KILL 1 2`), is refused, not 1064.
+    // a number alone is the session's to evaluate; two operands in a row (`KILL 1 2`)
+    // are 1064.
+    let start = p.peek();
     let number = p.unsigned().ok();
     match number {
         Some(id) if p.at_end() => Ok(Kill {
             query_only,
+            by_query_id,
             id: Some(id),
+            expression: None,
             user: None,
         }),
         Some(_) if !p.peek().is_some_and(|t| t.kind == TokenKind::Punct) => {
             Err(p.error("end of statement"))
         }
-        _ if p.at_end() => Err(p.error("thread id")),
-        _ => Err(SqlError::Unsupported(
-            "KILL of an expression other than a number or CONNECTION_ID()".into(),
-        )),
+        _ if p.at_end() && number.is_none() => Err(p.error("thread id")),
+        _ => {
+            let (Some(first), Some(last)) = (start, p.rest_text().ok().and(p.previous())) else {
+                return Err(p.error("thread id"));
+            };
+            Ok(Kill {
+                query_only,
+                by_query_id,
+                id: None,
+                expression: Some(p.src()[first.span.start..last.span.end].to_string()),
+                user: None,
+            })
+        }
     }
 }
 
@@ -75,7 +115,9 @@ fn killed_user(p: &mut Parser<'_>, query_only: bool) -> Result<Kill, SqlError> {
     p.expect_end()?;
     Ok(Kill {
         query_only,
+        by_query_id: false,
         id: None,
+        expression: None,
         user: Some(user),
     })
 }
@@ -88,19 +130,21 @@ mod tests {
     #[test]
     fn parses_kill() {
         let cases = [
-            ("KILL 5", false, 5),
-            ("kill connection 42", false, 42),
-            ("KILL QUERY 7;", true, 7),
-            ("KILL HARD QUERY ID 9", true, 9),
-            ("KILL SOFT CONNECTION 3", false, 3),
-            ("KILL 18446744073709551615", false, u64::MAX),
+            ("KILL 5", false, false, 5),
+            ("kill connection 42", false, false, 42),
+            ("KILL QUERY 7;", true, false, 7),
+            ("KILL HARD QUERY ID 9", true, true, 9),
+            ("KILL SOFT CONNECTION 3", false, false, 3),
+            ("KILL 18446744073709551615", false, false, u64::MAX),
         ];
-        for (sql, query_only, id) in cases {
+        for (sql, query_only, by_query_id, id) in cases {
             assert_eq!(
                 parse_kill(sql),
                 Ok(Kill {
                     query_only,
+                    by_query_id,
                     id: Some(id),
+                    expression: None,
                     user: None,
                 }),
                 "parsing {sql}"
@@ -119,29 +163,46 @@ mod tests {
                 ("KILL CONNECTION_ID() 2", "2"),
             ],
         );
-        for sql in [
-            "KILL -1",
-            "KILL 'x'",
-            "KILL 1+1",
-            "KILL @id",
-            "KILL 18446744073709551616",
+        for (sql, expression) in [
+            ("KILL -1", "-1"),
+            ("KILL 'x'", "'x'"),
+            ("KILL 1+1;", "1+1"),
+            ("KILL @id", "@id"),
+            ("KILL 18446744073709551616", "18446744073709551616"),
+            ("KILL (SELECT 5) /* c */ ;", "(SELECT 5)"),
         ] {
-            assert!(
-                matches!(parse_kill(sql), Err(SqlError::Unsupported(_))),
+            assert_eq!(
+                parse_kill(sql).map(|k| k.expression),
+                Ok(Some(expression.to_string())),
+                "{sql}"
+            );
+        }
+        for sql in ["kill query id user 'foo'", "KILL QUERY ID user"] {
+            assert_eq!(
+                parse_kill(sql).map(|k| (k.by_query_id, k.expression, k.user)),
+                Ok((true, Some(sql[14..18].to_string()), None)),
                 "{sql}"
             );
         }
         assert_eq!(
+            parse_kill("KILL QUERY ID user()").map(|k| k.expression),
+            Ok(Some("user()".into()))
+        );
+        assert_eq!(
             parse_kill("KILL QUERY connection_id ( );"),
             Ok(Kill {
                 query_only: true,
+                by_query_id: false,
                 id: None,
+                expression: None,
                 user: None,
             })
         );
         let bob = |query_only| Kill {
             query_only,
+            by_query_id: false,
             id: None,
+            expression: None,
             user: Some(UserRef::Named(crate::account::UserName::new("bob", "%"))),
         };
         assert_eq!(parse_kill("KILL USER bob"), Ok(bob(false)));

@@ -121,6 +121,13 @@ impl Session {
     }
 
     pub(super) fn set_info(&self, sql: Option<bytes::Bytes>) {
+        if sql.is_some() {
+            let id = self.ctx.next_query_id();
+            self.identity
+                .entry
+                .query_id
+                .store(id, std::sync::atomic::Ordering::Relaxed);
+        }
         *self
             .identity
             .entry
@@ -486,12 +493,13 @@ impl Session {
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
-                    let own = u64::from(self.identity.id);
-                    match &k.user {
-                        Some(user) => self.kill_user(user, k.query_only).await,
-                        None => self.kill(k.id.unwrap_or(own), k.query_only).await,
-                    }
-                    return Ok(Answer::Ok);
+                    self.kill_statement(k).await;
+                    // A failed KILL ends a multi-statement query as any error does.
+                    return Ok(if self.statement.outcome.error != 0 {
+                        Answer::Failed
+                    } else {
+                        Answer::Ok
+                    });
                 }
                 Err(e) => Err(sql_error(&e)),
             },
