@@ -141,3 +141,164 @@ async fn kill_query_id_interrupts_the_statement_with_that_query_id() -> TestResu
     node.shutdown().await;
     Ok(())
 }
+
+/// mysql-test's `add_anonymous_users.inc` / `delete_anonymous_users.inc` write rows of
+/// `mysql.global_priv`: through Strata they create and drop Strata's anonymous account
+/// (enforce_storage_engine), with MariaDB's affected rows, 1062 and its warning; an
+/// account with grants outside that row is not deleted so (1235).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_priv_rows_of_the_anonymous_account_are_strata_accounts() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let mut root = node.connect(Some("test")).await?;
+    let add = "INSERT IGNORE INTO mysql.global_priv (host, user) VALUES ('localhost','')";
+    root.query_drop(add).await?;
+    assert_eq!(root.affected_rows(), 1);
+    root.query_drop(add).await?;
+    assert_eq!((root.affected_rows(), root.get_warnings()), (0, 1));
+    let warnings: Vec<(String, u16, String)> = root.query("SHOW WARNINGS").await?;
+    assert_eq!(
+        warnings,
+        vec![(
+            "Warning".to_string(),
+            1062,
+            "Duplicate entry 'localhost-' for key 'PRIMARY'".to_string()
+        )]
+    );
+    let dup = failure(
+        &mut root,
+        "INSERT INTO mysql.global_priv (host, user) VALUES ('localhost','')",
+    )
+    .await;
+    assert_eq!(dup.map(|d| d.0), Some(Some(1062)));
+    root.query_drop("FLUSH PRIVILEGES").await?;
+
+    // Any name logs in as the anonymous account now.
+    let name = unique_name("anyone");
+    let opts = strata_testkit::mysql_opts(node.service_addr(), &name, "", None);
+    let mut anyone = Conn::new(opts.clone()).await?;
+    let me: Option<String> = anyone.query_first("SELECT CURRENT_USER()").await?;
+    assert_eq!(me.as_deref(), Some("@localhost"));
+    anyone.disconnect().await?;
+
+    // Not deleted while it holds a database grant (MariaDB would keep that row).
+    root.query_drop("GRANT SELECT ON test.* TO ''@'localhost'")
+        .await?;
+    let delete = "DELETE FROM mysql.global_priv where host='localhost' and user=''";
+    assert_eq!(
+        failure(&mut root, delete).await.map(|d| d.0),
+        Some(Some(1235))
+    );
+    root.query_drop("REVOKE SELECT ON test.* FROM ''@'localhost'")
+        .await?;
+    root.query_drop(delete).await?;
+    assert_eq!(root.affected_rows(), 1);
+    root.query_drop(delete).await?;
+    assert_eq!(root.affected_rows(), 0);
+    root.query_drop("FLUSH PRIVILEGES").await?;
+    assert!(
+        Conn::new(opts).await.is_err(),
+        "no account for the name after the delete"
+    );
+    // Other writes of `mysql.global_priv` stay refused.
+    for sql in [
+        "INSERT INTO mysql.global_priv (host, user, priv) VALUES ('localhost', 'x', '{}')",
+        "DELETE FROM mysql.global_priv WHERE user = ''",
+        "UPDATE mysql.global_priv SET priv = '{}' WHERE user = ''",
+    ] {
+        assert_eq!(
+            failure(&mut root, sql).await.map(|d| d.0),
+            Some(Some(1044)),
+            "{sql}"
+        );
+    }
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Session variables MariaDB lets only SUPER (or BINLOG ADMIN, BINLOG REPLAY) set:
+/// the storage connection's account may set them all, so an account without the
+/// privilege got through (enforce_storage_engine). Compared with MariaDB's errors for
+/// an account of the test's own on both sides, SET and SET STATEMENT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privileged_session_variables_need_the_privilege() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let user = unique_name("setpriv");
+    let create = format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'");
+    let mut root = node.connect(Some("test")).await?;
+    root.query_drop(&create).await?;
+    let mut reference_root = Conn::new(storage.opts(0, None)).await?;
+    reference_root.query_drop(&create).await?;
+    let mut strata = Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        &user,
+        "pw",
+        None,
+    ))
+    .await?;
+    let mut reference = Conn::new(
+        mysql_async::OptsBuilder::from_opts(storage.opts(0, None))
+            .user(Some(user.clone()))
+            .pass(Some("pw"))
+            .db_name(None::<String>),
+    )
+    .await?;
+    let statements = [
+        "SET SESSION enforce_storage_engine = MyISAM",
+        "SET sql_log_off = 0",
+        "SET @@session.sql_log_bin = 1",
+        "SET binlog_format = ROW",
+        "SET LOCAL binlog_row_image = FULL",
+        "SET pseudo_thread_id = 5",
+        "SET server_id = 1",
+        "SET gtid_seq_no = 5",
+        "SET STATEMENT gtid_domain_id = 0 FOR SELECT 1",
+        "SET STATEMENT enforce_storage_engine = MyISAM FOR SELECT 1",
+        "SET sql_mode = '', binlog_format = ROW",
+        "SET sql_mode = ''",
+        "SET max_statement_time = 0",
+        "EXECUTE IMMEDIATE 'SET server_id = 2'",
+    ];
+    let mut differ = Vec::new();
+    for sql in statements {
+        let expected = failure(&mut reference, sql).await;
+        let got = failure(&mut strata, sql).await;
+        if expected != got {
+            differ.push(format!("{sql}\n  MariaDB: {expected:?}\n  Strata: {got:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // Prepared, it is refused at PREPARE (MariaDB: at EXECUTE; the storage node's
+    // prepared statement would run as the storage account).
+    let sql_prepare = failure(&mut strata, "PREPARE s FROM 'SET sql_log_bin = 0'").await;
+    assert_eq!(sql_prepare.map(|e| e.0), Some(Some(1227)));
+    let prepared = strata.prep("SET SESSION pseudo_thread_id = 7").await;
+    assert_eq!(
+        prepared.as_ref().err().and_then(code_of),
+        Some(1227),
+        "{prepared:?}"
+    );
+    // With the privilege, the variable is set.
+    root.query_drop(format!("GRANT SUPER ON *.* TO '{user}'@'%'"))
+        .await?;
+    let mut granted = Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        &user,
+        "pw",
+        None,
+    ))
+    .await?;
+    granted
+        .query_drop("SET SESSION enforce_storage_engine = MyISAM")
+        .await?;
+    let engine: Option<String> = granted
+        .query_first("SELECT @@session.enforce_storage_engine")
+        .await?;
+    assert_eq!(engine.as_deref(), Some("MyISAM"));
+    reference_root
+        .query_drop(format!("DROP USER '{user}'@'%'"))
+        .await?;
+    node.shutdown().await;
+    Ok(())
+}

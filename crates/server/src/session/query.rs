@@ -164,6 +164,18 @@ impl Session {
         if kind == StatementKind::Set && strata_sql::is_set_statement(sql) {
             return self.set_statement_for(sql, raw, more).await;
         }
+        // mysql-test's anonymous account includes write `mysql.global_priv` rows: they
+        // are Strata's accounts.
+        let global_priv = matches!(kind, StatementKind::Insert | StatementKind::Delete)
+            .then(|| strata_sql::global_priv_write(sql))
+            .flatten();
+        if let Some(write) = global_priv {
+            if let Err(e) = self.pass_read_lock(sql, kind, None).await {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+            return Ok(self.global_priv_rows(write, more).await);
+        }
         if strata_sql::guard::is_account_statement(sql, kind) {
             if let Err(e) = self.pass_read_lock(sql, kind, None).await {
                 self.err(&e);
@@ -243,7 +255,9 @@ impl Session {
                 .guard_as(sql, kind, bytes, true)
                 .and_then(|()| self.authorize(sql, kind)),
         };
-        let checked = checked.and_then(|()| self.authorize_prepared(sql, kind, dynamic.as_deref()));
+        let checked = checked
+            .and_then(|()| self.authorize_prepared(sql, kind, dynamic.as_deref()))
+            .and_then(|()| self.dynamic_set_privileges(sql, kind, dynamic.as_deref()));
         if let Err(e) = checked {
             let expr = dynamic.as_ref().and_then(|_| {
                 match strata_sql::dynamic::dynamic_source(sql, kind)?.source {
