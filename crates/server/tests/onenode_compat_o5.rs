@@ -302,3 +302,56 @@ async fn privileged_session_variables_need_the_privilege() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// `INSTALL PLUGIN ... SONAME` of a library path can install nothing on any MariaDB
+/// (1124 before it loads a file): it is let through to the storage node in a procedure
+/// body and prepared, with MariaDB's answers (ps_not_windows, Bug #20665); any other
+/// INSTALL stays refused (1227).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_plugin_from_a_path_gets_mariadbs_error() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let db = unique_name("plugpath");
+    let reference_db = unique_name("plugpathref");
+    let mut strata = node.connect(Some("test")).await?;
+    run_all(
+        &mut strata,
+        &[&format!("CREATE DATABASE {db}"), &format!("USE {db}")],
+    )
+    .await?;
+    storage.create_database(&reference_db).await?;
+    let mut reference = Conn::new(storage.opts(0, Some(&reference_db))).await?;
+    let statements = [
+        "create procedure proc_1() install plugin my_plug soname '/root/some_plugin.so'",
+        "call proc_1()",
+        "call proc_1()",
+        "drop procedure proc_1",
+        "prepare abc from \"install plugin my_plug soname '/root/some_plugin.so'\"",
+        "execute abc",
+        "execute abc",
+        "deallocate prepare abc",
+        "INSTALL SONAME '../lib/x.so'",
+    ];
+    let mut differ = Vec::new();
+    for sql in statements {
+        let expected = failure(&mut reference, sql).await;
+        let got = failure(&mut strata, sql).await;
+        if expected != got {
+            differ.push(format!("{sql}\n  MariaDB: {expected:?}\n  Strata: {got:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    for sql in [
+        "INSTALL PLUGIN example SONAME 'ha_example.so'",
+        "CREATE PROCEDURE p2() INSTALL SONAME 'ha_example'",
+        "PREPARE p FROM 'INSTALL SONAME ''ha_example'''",
+    ] {
+        assert_eq!(
+            failure(&mut strata, sql).await.map(|e| e.0),
+            Some(Some(1227)),
+            "{sql}"
+        );
+    }
+    node.shutdown().await;
+    Ok(())
+}
