@@ -53,6 +53,10 @@ pub mod codes {
     pub const NO_SUCH_THREAD: (u16, &str) = (1094, "HY000");
     /// ER_KILL_DENIED_ERROR: KILL of another account's session without CONNECTION ADMIN.
     pub const KILL_DENIED: (u16, &str) = (1095, "HY000");
+    /// ER_NO_SUCH_QUERY: `KILL QUERY ID` of a query id no session runs.
+    pub const NO_SUCH_QUERY: (u16, &str) = (1957, "HY000");
+    /// ER_KILL_QUERY_DENIED_ERROR: `KILL QUERY ID` of another account's query.
+    pub const KILL_QUERY_DENIED: (u16, &str) = (1979, "HY000");
     /// ER_UNKNOWN_ERROR.
     pub const UNKNOWN: (u16, &str) = (1105, "HY000");
     /// ER_NET_PACKET_TOO_LARGE.

@@ -212,6 +212,9 @@ pub struct SessionEntry {
     pub info: Mutex<Option<bytes::Bytes>>,
     /// When the current command started.
     pub since: Mutex<Instant>,
+    /// The query id of its current (or latest) request, what `KILL QUERY ID` names and
+    /// information_schema.PROCESSLIST's QUERY_ID shows.
+    pub query_id: std::sync::atomic::AtomicU64,
     /// Storage nodes and threads currently running this session's statement.
     pub backend: Mutex<Vec<(DataNodeId, u32)>>,
     /// (data node, storage thread) of each branch of the session's open transaction,
@@ -244,6 +247,8 @@ pub struct ServerContext {
     pub sha2_cache: strata_protocol::FastAuthCache,
     sessions: Mutex<HashMap<u32, Arc<SessionEntry>>>,
     next_id: AtomicU32,
+    /// The last query id given to a request (MariaDB's global query id).
+    next_query_id: std::sync::atomic::AtomicU64,
     /// Parsed statement shapes, so repeated shapes are not re-parsed.
     pub plans: strata_planner::PlanCache,
     /// Global variables set with `SET GLOBAL` on this compute node.
@@ -428,6 +433,7 @@ impl ServerContext {
             sha2_cache: Default::default(),
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU32::new(1),
+            next_query_id: std::sync::atomic::AtomicU64::new(0),
             plans: strata_planner::PlanCache::new(4096),
             globals: Default::default(),
             started: Instant::now(),
@@ -441,6 +447,19 @@ impl ServerContext {
     /// Allocates a connection id.
     pub fn next_connection_id(&self) -> u32 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Allocates a query id (never 0: MariaDB's `KILL QUERY ID 0` names no query).
+    pub fn next_query_id(&self) -> u64 {
+        self.next_query_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The live session whose current (or latest) request has query id `id`.
+    pub fn session_by_query_id(&self, id: u64) -> Option<(u32, Arc<SessionEntry>)> {
+        self.sessions()
+            .iter()
+            .find(|(_, s)| s.query_id.load(Ordering::Relaxed) == id)
+            .map(|(k, v)| (*k, v.clone()))
     }
 
     /// Registers a live session.

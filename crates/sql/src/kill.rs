@@ -11,14 +11,17 @@ use crate::parser::Parser;
 pub struct Kill {
     /// KILL QUERY: abort the running statement and keep the connection.
     pub query_only: bool,
-    /// The connection id; `None` for `CONNECTION_ID()`, the session's own connection
-    /// (or with `user`).
+    /// `KILL QUERY ID`: the id is a query id (the process list's QUERY_ID), not a
+    /// connection id.
+    pub by_query_id: bool,
+    /// The connection (or query) id; `None` for `CONNECTION_ID()`, the session's own
+    /// connection (or with `user` or `expression`).
     pub id: Option<u64>,
+    /// The id as an expression other than a number (`KILL @id`, `KILL QUERY ID 1+1`):
+    /// its text, for the session to evaluate (MariaDB takes its integer value).
+    pub expression: Option<String>,
     /// `KILL ... USER account`: every connection of that account (MariaDB's form).
     pub user: Option<UserRef>,
-    /// The id as an expression (`KILL @id`, `KILL 1+1`) whose value, as a signed
-    /// integer read unsigned, is the id (None with `id` or `user`).
-    pub expression: Option<String>,
 }
 
 /// Parses `KILL [HARD|SOFT] [QUERY [ID]|CONNECTION] id` (HARD/SOFT and QUERY ID are MariaDB's).
@@ -26,18 +29,37 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
     let mut p = Parser::new(sql);
     p.expect_keyword("KILL")?;
     p.eat_one_of(&["HARD", "SOFT"]);
+    let mut by_query_id = false;
     let query_only = match p.eat_one_of(&["QUERY", "CONNECTION"]) {
         Some(0) => {
             if p.eat_keyword("USER") {
                 return killed_user(&mut p, true);
             }
-            p.eat_keyword("ID");
+            by_query_id = p.eat_keyword("ID");
             true
         }
         _ => false,
     };
-    if p.eat_keyword("USER") {
-        return killed_user(&mut p, query_only);
+    if p.peek_is_keyword("USER") && p.peek_at(1).is_none_or(|t| p.text(t) != "(") {
+        let word = p.peek().map(|t| p.text(t).to_string());
+        p.advance();
+        let kill = if p.at_end() && by_query_id {
+            None
+        } else {
+            Some(killed_user(&mut p, query_only)?)
+        };
+        // MariaDB reads `KILL QUERY ID USER account` as the USER form, then evaluates
+        // its id item, the column `user` (1054 "Unknown column 'user' in 'KILL'").
+        return match kill {
+            Some(k) if !by_query_id => Ok(k),
+            _ => Ok(Kill {
+                query_only,
+                by_query_id,
+                id: None,
+                expression: word,
+                user: None,
+            }),
+        };
     }
     if p.peek_is_keyword("CONNECTION_ID")
         && p.peek_at(1).is_some_and(|t| p.text(t) == "(")
@@ -49,35 +71,39 @@ pub fn parse_kill(sql: &str) -> Result<Kill, SqlError> {
         p.expect_end()?;
         return Ok(Kill {
             query_only,
+            by_query_id,
             id: None,
-            user: None,
             expression: None,
+            user: None,
         });
     }
     // MariaDB reads any expression here (`KILL @id`, `KILL 1+1`, `KILL -1`): what is not
-    // a number alone, and no two operands in a row (`KILL 1 2`), is refused, not 1064.
-    let start = p.peek().map(|t| t.span.start);
+    // a number alone is the session's to evaluate; two operands in a row (`KILL 1 2`)
+    // are 1064.
+    let start = p.peek();
     let number = p.unsigned().ok();
     match number {
         Some(id) if p.at_end() => Ok(Kill {
             query_only,
+            by_query_id,
             id: Some(id),
-            user: None,
             expression: None,
+            user: None,
         }),
         Some(_) if !p.peek().is_some_and(|t| t.kind == TokenKind::Punct) => {
             Err(p.error("end of statement"))
         }
         _ if p.at_end() && number.is_none() => Err(p.error("thread id")),
         _ => {
-            // What is left is an expression the session evaluates (its own errors).
-            let text = start.and_then(|s| sql.get(s..)).unwrap_or_default();
-            let text = text.trim_end().trim_end_matches(';').trim_end();
+            let (Some(first), Some(last)) = (start, p.rest_text().ok().and(p.previous())) else {
+                return Err(p.error("thread id"));
+            };
             Ok(Kill {
                 query_only,
+                by_query_id,
                 id: None,
+                expression: Some(p.src()[first.span.start..last.span.end].to_string()),
                 user: None,
-                expression: Some(text.to_string()),
             })
         }
     }
@@ -89,9 +115,10 @@ fn killed_user(p: &mut Parser<'_>, query_only: bool) -> Result<Kill, SqlError> {
     p.expect_end()?;
     Ok(Kill {
         query_only,
+        by_query_id: false,
         id: None,
-        user: Some(user),
         expression: None,
+        user: Some(user),
     })
 }
 
@@ -103,21 +130,22 @@ mod tests {
     #[test]
     fn parses_kill() {
         let cases = [
-            ("KILL 5", false, 5),
-            ("kill connection 42", false, 42),
-            ("KILL QUERY 7;", true, 7),
-            ("KILL HARD QUERY ID 9", true, 9),
-            ("KILL SOFT CONNECTION 3", false, 3),
-            ("KILL 18446744073709551615", false, u64::MAX),
+            ("KILL 5", false, false, 5),
+            ("kill connection 42", false, false, 42),
+            ("KILL QUERY 7;", true, false, 7),
+            ("KILL HARD QUERY ID 9", true, true, 9),
+            ("KILL SOFT CONNECTION 3", false, false, 3),
+            ("KILL 18446744073709551615", false, false, u64::MAX),
         ];
-        for (sql, query_only, id) in cases {
+        for (sql, query_only, by_query_id, id) in cases {
             assert_eq!(
                 parse_kill(sql),
                 Ok(Kill {
                     query_only,
+                    by_query_id,
                     id: Some(id),
-                    user: None,
                     expression: None,
+                    user: None,
                 }),
                 "parsing {sql}"
             );
@@ -138,13 +166,10 @@ mod tests {
         for (sql, expression) in [
             ("KILL -1", "-1"),
             ("KILL 'x'", "'x'"),
-            ("KILL QUERY 1+1 ;", "1+1"),
+            ("KILL 1+1;", "1+1"),
             ("KILL @id", "@id"),
             ("KILL 18446744073709551616", "18446744073709551616"),
-            (
-                "KILL  (('x' IN ( SELECT 1)) MOD 44)",
-                "(('x' IN ( SELECT 1)) MOD 44)",
-            ),
+            ("KILL (SELECT 5) /* c */ ;", "(SELECT 5)"),
         ] {
             assert_eq!(
                 parse_kill(sql).map(|k| k.expression),
@@ -152,20 +177,33 @@ mod tests {
                 "{sql}"
             );
         }
+        for sql in ["kill query id user 'foo'", "KILL QUERY ID user"] {
+            assert_eq!(
+                parse_kill(sql).map(|k| (k.by_query_id, k.expression, k.user)),
+                Ok((true, Some(sql[14..18].to_string()), None)),
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            parse_kill("KILL QUERY ID user()").map(|k| k.expression),
+            Ok(Some("user()".into()))
+        );
         assert_eq!(
             parse_kill("KILL QUERY connection_id ( );"),
             Ok(Kill {
                 query_only: true,
+                by_query_id: false,
                 id: None,
-                user: None,
                 expression: None,
+                user: None,
             })
         );
         let bob = |query_only| Kill {
             query_only,
+            by_query_id: false,
             id: None,
-            user: Some(UserRef::Named(crate::account::UserName::new("bob", "%"))),
             expression: None,
+            user: Some(UserRef::Named(crate::account::UserName::new("bob", "%"))),
         };
         assert_eq!(parse_kill("KILL USER bob"), Ok(bob(false)));
         assert_eq!(parse_kill("KILL HARD QUERY USER bob;"), Ok(bob(true)));

@@ -14,6 +14,7 @@ pub mod digest;
 pub mod dynamic;
 pub mod error;
 pub mod flush;
+pub mod global_priv_rows;
 pub mod guard;
 pub mod insert_id;
 pub mod key_cache;
@@ -56,6 +57,7 @@ pub use definer::{
 pub use digest::{digest_text_into, normalize_digest, Digest};
 pub use error::SqlError;
 pub use flush::{flush_kind, Flush};
+pub use global_priv_rows::{global_priv_write, GlobalPrivWrite};
 pub use guard::{check_show_other, check_statement, Refusal, SchemaPolicy};
 pub use insert_id::insert_id_generated;
 pub use key_cache::{key_cache_items, key_cache_op, key_cache_tables, KeyCacheItem, KeyCacheOp};

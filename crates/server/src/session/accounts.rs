@@ -794,7 +794,7 @@ impl Session {
 
     /// CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, GRANT, REVOKE: checked against the
     /// session's account and applied to a copy of the accounts, stored, then published.
-    fn change_accounts(
+    pub(super) fn change_accounts(
         &self,
         stmt: AccountStatement,
         auto_create_user: bool,

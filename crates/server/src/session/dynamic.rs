@@ -61,6 +61,26 @@ impl Session {
         self.authorize(text, classify(text))
     }
 
+    /// MariaDB's 1227 for a `PREPARE`/`EXECUTE IMMEDIATE` of a SET of a session
+    /// variable the account may not set (the storage account may set them all).
+    pub(super) fn dynamic_set_privileges(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        text: Option<&str>,
+    ) -> Result<(), MysqlError> {
+        if !matches!(kind, StatementKind::Prepare | StatementKind::Execute) {
+            return Ok(());
+        }
+        let Some(inner) = statement_text(sql, text, kind) else {
+            return Ok(());
+        };
+        if classify(&inner) != StatementKind::Set {
+            return Ok(());
+        }
+        self.session_privileges(&strata_sql::parse_set(&inner).unwrap_or_default())
+    }
+
     /// `PREPARE s FROM` a statement over information_schema: the same PREPARE of the
     /// text restricted as a read of it would be (what the client may see as of PREPARE
     /// time, as privileges are checked then). None when the text reads no

@@ -391,6 +391,7 @@ pub(super) async fn accept(
         db: Default::default(),
         info: Default::default(),
         since: std::sync::Mutex::new(Instant::now()),
+        query_id: Default::default(),
         backend: Default::default(),
         branches: Default::default(),
         deadlock_victim: Default::default(),

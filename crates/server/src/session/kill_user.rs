@@ -1,40 +1,106 @@
 //! `KILL [HARD|SOFT] [QUERY|CONNECTION] USER account` (MariaDB's form): every session of
-//! the account on this compute node, as `KILL id` of each; and `KILL expression`.
+//! the account on this compute node, as `KILL id` of each. Also `KILL QUERY ID id` (a
+//! query id of the process list) and an id given as an expression (`KILL @id`).
 
 use std::sync::atomic::Ordering;
 
 use strata_protocol::{codes, MysqlError};
 use strata_sql::account::Privilege;
-use strata_sql::{ByteSummary, StatementKind, UserRef};
+use strata_sql::{classify, contains_ignore_ascii_case, ByteSummary, Kill, UserRef};
 
 use super::Session;
 
 impl Session {
-    /// The connection id `KILL expression` names: the expression's value as a signed
-    /// integer read unsigned (MariaDB's `-1` is 18446744073709551615; NULL is 0),
-    /// evaluated on the session's connection with the session's own values of its
-    /// functions (CONNECTION_ID(), ...).
-    pub(super) async fn kill_id_of(&mut self, expression: &str) -> Result<u64, MysqlError> {
-        let text = format!("SELECT IFNULL(CAST(({expression}) AS SIGNED), 0)");
-        let bytes = ByteSummary::of(text.as_bytes());
-        let reads_tables =
-            strata_sql::code_tokens(expression).any(|t| t.is_keyword(expression, "FROM"));
-        if self.state.multi_node && reads_tables {
+    /// Runs a parsed KILL statement (an ERR or OK is written).
+    pub(super) async fn kill_statement(&mut self, k: Kill) {
+        if let Some(user) = &k.user {
+            return self.kill_user(user, k.query_only).await;
+        }
+        // MariaDB takes the expression's integer value: a thread id as unsigned
+        // (`KILL -1` names 18446744073709551615), a query id as signed.
+        let id = match (&k.expression, k.id) {
+            (Some(expr), _) => match self.kill_id_value(expr).await {
+                Ok(v) => v,
+                Err(e) => return self.err(&e),
+            },
+            (None, Some(id)) => id as i64,
+            (None, None) => i64::from(self.identity.id),
+        };
+        if k.by_query_id {
+            return self.kill_query_id(id).await;
+        }
+        self.kill(id as u64, k.query_only).await
+    }
+
+    /// The integer value of a KILL's id expression, evaluated by the session's storage
+    /// connection (which holds its user variables) after the checks of any SELECT.
+    async fn kill_id_value(&mut self, expr: &str) -> Result<i64, MysqlError> {
+        // A subquery reading a table would read it on the session's home node alone,
+        // whatever nodes hold it (one without FROM, sp-bugs' `'x' IN (SELECT 1)`, reads
+        // none); information_schema there is the storage server's.
+        if code_has_word(expr, "SELECT") && code_has_word(expr, "FROM")
+            || contains_ignore_ascii_case(expr.as_bytes(), b"information_schema")
+        {
             return Err(MysqlError::not_supported(
-                "KILL of an expression reading tables of a database over several data nodes",
+                "KILL of an expression with a subquery reading a table, or information_schema",
             ));
         }
+        let text = format!("SELECT CAST(({expr}) AS SIGNED)");
+        let kind = classify(&text);
+        let bytes = ByteSummary::of(text.as_bytes());
+        self.guard(&text, kind, bytes)?;
+        self.authorize(&text, kind)?;
+        self.firewall(&text, kind).await?;
         let text = self
-            .substitute_session_values(&text, StatementKind::Select, bytes)?
+            .substitute_session_values(&text, kind, bytes)?
             .unwrap_or(text);
-        let (_, rows) = self.home_result(&text, false).await?;
+        let text = match (self.ctx.topology.names_differ, self.home_node()) {
+            (true, Ok((dnid, _))) => {
+                let raw = self.rewrite_names_in_bytes(&text, text.as_bytes(), dnid)?;
+                String::from_utf8_lossy(&raw).into_owned()
+            }
+            _ => text,
+        };
+        let (_, rows) = self.home_result(&text, false).await.map_err(|mut e| {
+            // MariaDB names the KILL as the place of an unknown column.
+            if e.code == 1054 {
+                if let Some((column, _)) = e.message.rsplit_once(" in '") {
+                    e.message = format!("{column} in 'KILL'");
+                }
+            }
+            e
+        })?;
         let value = rows
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        // The id is read unsigned, as MariaDB reads it.
-        Ok(value as u64)
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten();
+        // NULL is 0, as MariaDB's val_int.
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// `KILL QUERY ID id`: the statement of the session whose current (or latest)
+    /// request has that query id.
+    async fn kill_query_id(&mut self, id: i64) {
+        let found = u64::try_from(id)
+            .ok()
+            .and_then(|q| self.ctx.session_by_query_id(q));
+        let Some((sid, target)) = found else {
+            return self.err(&MysqlError::new(
+                codes::NO_SUCH_QUERY,
+                format!("Unknown query id: {id}"),
+            ));
+        };
+        if target.user != self.identity.user
+            && !self.has_global(Privilege::Super)
+            && !self.has_global(Privilege::ConnectionAdmin)
+        {
+            return self.err(&MysqlError::new(
+                codes::KILL_QUERY_DENIED,
+                format!("You are not owner of query {id}"),
+            ));
+        }
+        self.kill(u64::from(sid), true).await
     }
 
     /// Kills the statements (`query_only`) or connections of every session of `user`
@@ -83,4 +149,9 @@ impl Session {
         }
         self.ok(targets.len() as u64, false);
     }
+}
+
+/// True when `expr` holds the keyword `word` outside strings and comments.
+fn code_has_word(expr: &str, word: &str) -> bool {
+    strata_sql::code_tokens(expr).any(|t| t.is_keyword(expr, word))
 }

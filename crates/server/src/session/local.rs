@@ -758,6 +758,7 @@ impl Session {
                     .elapsed(),
                 // Its own statement: the info lock above is held until it ends.
                 state: String::new(),
+                query_id: entry.query_id.load(Ordering::Relaxed),
             })
             .map(|mut row| {
                 if row.info.is_some() {
@@ -842,6 +843,8 @@ pub(super) struct ProcessRow {
     pub since: std::time::Duration,
     /// What its storage thread is doing (MariaDB's State), when it runs a statement.
     pub state: String,
+    /// Its current (or latest) request's query id.
+    pub query_id: u64,
 }
 
 enum LocalValue {
@@ -876,7 +879,7 @@ impl Session {
                 "SELECT {id} AS ID, {user} AS USER, {host} AS HOST, {db} AS DB, {command} AS COMMAND, \
                  {secs} AS TIME, {state} AS STATE, {info} AS INFO, {ms:.3} AS TIME_MS, 0 AS STAGE, \
                  0 AS MAX_STAGE, 0.000 AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
-                 0 AS EXAMINED_ROWS, 0 AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
+                 0 AS EXAMINED_ROWS, {query_id} AS QUERY_ID, NULL AS INFO_BINARY, 0 AS TID",
                 id = p.id,
                 user = super::isolation::sql_string(&p.user),
                 host = super::isolation::sql_string(&p.host),
@@ -886,6 +889,7 @@ impl Session {
                 state = super::isolation::sql_string(&p.state),
                 info = opt(p.info),
                 ms = p.since.as_secs_f64() * 1000.0,
+                query_id = p.query_id,
             ));
         }
         selects.join(" UNION ALL ")

@@ -49,6 +49,7 @@ mod explain_views;
 mod fence;
 mod firewall;
 mod flush;
+mod global_priv_rows;
 mod globals;
 mod grammar;
 mod handler;

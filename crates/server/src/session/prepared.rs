@@ -209,10 +209,16 @@ impl Session {
         if kind == strata_sql::StatementKind::Set {
             // A global value is validated and kept by the compute node, which the
             // storage node's prepared statement would bypass.
-            if strata_sql::parse_set(&sql).is_ok_and(|items| super::globals::sets_global(&items)) {
+            let items = strata_sql::parse_set(&sql).unwrap_or_default();
+            if super::globals::sets_global(&items) {
                 self.err(&MysqlError::not_supported(
                     "SET GLOBAL as a server-side prepared statement (send it as text)",
                 ));
+                return Ok(());
+            }
+            // The storage account may set what the client's may not.
+            if let Err(e) = self.session_privileges(&items) {
+                self.err(&e);
                 return Ok(());
             }
         }

@@ -121,6 +121,13 @@ impl Session {
     }
 
     pub(super) fn set_info(&self, sql: Option<bytes::Bytes>) {
+        if sql.is_some() {
+            let id = self.ctx.next_query_id();
+            self.identity
+                .entry
+                .query_id
+                .store(id, std::sync::atomic::Ordering::Relaxed);
+        }
         *self
             .identity
             .entry
@@ -156,6 +163,18 @@ impl Session {
         }
         if kind == StatementKind::Set && strata_sql::is_set_statement(sql) {
             return self.set_statement_for(sql, raw, more).await;
+        }
+        // mysql-test's anonymous account includes write `mysql.global_priv` rows: they
+        // are Strata's accounts.
+        let global_priv = matches!(kind, StatementKind::Insert | StatementKind::Delete)
+            .then(|| strata_sql::global_priv_write(sql))
+            .flatten();
+        if let Some(write) = global_priv {
+            if let Err(e) = self.pass_read_lock(sql, kind, None).await {
+                self.err(&e);
+                return Ok(Answer::Failed);
+            }
+            return Ok(self.global_priv_rows(write, more).await);
         }
         if strata_sql::guard::is_account_statement(sql, kind) {
             if let Err(e) = self.pass_read_lock(sql, kind, None).await {
@@ -236,7 +255,9 @@ impl Session {
                 .guard_as(sql, kind, bytes, true)
                 .and_then(|()| self.authorize(sql, kind)),
         };
-        let checked = checked.and_then(|()| self.authorize_prepared(sql, kind, dynamic.as_deref()));
+        let checked = checked
+            .and_then(|()| self.authorize_prepared(sql, kind, dynamic.as_deref()))
+            .and_then(|()| self.dynamic_set_privileges(sql, kind, dynamic.as_deref()));
         if let Err(e) = checked {
             let expr = dynamic.as_ref().and_then(|_| {
                 match strata_sql::dynamic::dynamic_source(sql, kind)?.source {
@@ -500,19 +521,13 @@ impl Session {
             }
             StatementKind::Kill => match strata_sql::parse_kill(sql) {
                 Ok(k) => {
-                    let own = u64::from(self.identity.id);
-                    match (&k.user, &k.expression) {
-                        (Some(user), _) => self.kill_user(user, k.query_only).await,
-                        (None, Some(expression)) => match self.kill_id_of(expression).await {
-                            Ok(id) => self.kill(id, k.query_only).await,
-                            Err(e) => {
-                                self.err(&e);
-                                return Ok(Answer::Failed);
-                            }
-                        },
-                        (None, None) => self.kill(k.id.unwrap_or(own), k.query_only).await,
-                    }
-                    return Ok(Answer::Ok);
+                    self.kill_statement(k).await;
+                    // A failed KILL ends a multi-statement query as any error does.
+                    return Ok(if self.statement.outcome.error != 0 {
+                        Answer::Failed
+                    } else {
+                        Answer::Ok
+                    });
                 }
                 Err(e) => Err(sql_error(&e)),
             },

@@ -1,6 +1,8 @@
 //! SET: what the compute node refuses, runs on a storage connection (which validates
 //! the values) and remembers for replay on the session's later connections.
 
+use strata_protocol::{codes, MysqlError};
+use strata_sql::account::Privilege;
 use strata_sql::lexer::{code_tokens, outside_parens};
 use strata_sql::{parse_set, SetItem};
 
@@ -33,6 +35,10 @@ impl Session {
                 return self.set_mixed(&items, &session_text, more).await;
             }
             return self.set_global(&items, more).await;
+        }
+        if let Err(e) = self.session_privileges(&items) {
+            self.err(&e);
+            return Ok(Answer::Failed);
         }
         if super::optimizer_trace::sets_optimizer_trace(&items) {
             self.note_trace_setting();
@@ -192,6 +198,58 @@ impl Session {
             self.state.isolation = isolation;
         }
         Ok(ok)
+    }
+}
+
+/// Session variables MariaDB 10.11 lets only some privileges set, and those
+/// privileges (any one will do; SUPER always). The storage connection's account has
+/// them all, so the compute node checks the client's.
+const PRIVILEGED_SESSION_VARIABLES: &[(&str, &[Privilege])] = &[
+    ("enforce_storage_engine", &[]),
+    ("sql_log_off", &[]),
+    ("wsrep_on", &[]),
+    ("binlog_format", &[Privilege::BinlogAdmin]),
+    ("sql_log_bin", &[Privilege::BinlogAdmin]),
+    ("binlog_annotate_row_events", &[Privilege::BinlogAdmin]),
+    ("binlog_row_image", &[Privilege::BinlogAdmin]),
+    (
+        "binlog_direct_non_transactional_updates",
+        &[Privilege::BinlogAdmin],
+    ),
+    ("pseudo_thread_id", &[Privilege::BinlogReplay]),
+    ("gtid_domain_id", &[Privilege::BinlogReplay]),
+    ("server_id", &[Privilege::BinlogReplay]),
+    ("gtid_seq_no", &[Privilege::BinlogReplay]),
+];
+
+impl Session {
+    /// MariaDB's 1227 for a session variable the client's account may not set.
+    pub(super) fn session_privileges(&self, items: &[SetItem]) -> Result<(), MysqlError> {
+        for item in items {
+            let SetItem::System { name, .. } = item else {
+                continue;
+            };
+            let Some((_, others)) = PRIVILEGED_SESSION_VARIABLES
+                .iter()
+                .find(|(v, _)| v.eq_ignore_ascii_case(name))
+            else {
+                continue;
+            };
+            if self.has_global(Privilege::Super) || others.iter().any(|p| self.has_global(*p)) {
+                continue;
+            }
+            let names: Vec<&str> = std::iter::once("SUPER")
+                .chain(others.iter().map(|p| p.name()))
+                .collect();
+            return Err(MysqlError::new(
+                codes::SPECIFIC_ACCESS_DENIED,
+                format!(
+                    "Access denied; you need (at least one of) the {} privilege(s) for this operation",
+                    names.join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

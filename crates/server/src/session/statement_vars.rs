@@ -78,6 +78,7 @@ impl Session {
             StatementKind::Set,
             ByteSummary::of(assignments.as_bytes()),
         )?;
+        self.session_privileges(&parsed.items)?;
         let inner = parsed.inner;
         let (kind, _) = classify_head(inner);
         let refused_kind = match kind {
