@@ -530,6 +530,9 @@ impl Session {
                         Some(_) => {}
                     }
                 }
+                if by_table {
+                    partial.extend(self.server_data_listing(column));
+                }
                 // information_schema's own tables and columns are listed as MariaDB
                 // lists them (SHOW TABLES FROM information_schema shows them too).
                 if ["TABLES", "COLUMNS", "PARTITIONS"]

@@ -64,6 +64,17 @@ pub fn is_server_data_table(schema: &str, table: &str) -> bool {
     schema.eq_ignore_ascii_case("mysql") && has_prefix(table, SERVER_DATA_PREFIXES)
 }
 
+/// The condition on information_schema's `TABLE_NAME` column that holds for the
+/// server-wide data tables of `mysql` (their name prefixes; `LEFT` rather than `LIKE`,
+/// whose `_` and escapes depend on the session).
+pub fn server_data_table_name_condition() -> String {
+    let each: Vec<String> = SERVER_DATA_PREFIXES
+        .iter()
+        .map(|p| format!("LEFT(TABLE_NAME, {}) = '{p}'", p.len()))
+        .collect();
+    format!("({})", each.join(" OR "))
+}
+
 /// True for a statistics table of `mysql` (`table_stats`, `column_stats`,
 /// `index_stats`, `innodb_table_stats`, `innodb_index_stats` and copies of them): its
 /// rows name other databases.
