@@ -9,6 +9,7 @@ mod diffkit;
 
 use common::{run_all, TestResult};
 use diffkit::{run, Outcome};
+use mysql_async::prelude::*;
 use mysql_async::Conn;
 use strata_testkit::{shared_storage, unique_name, ComputeNode};
 
@@ -88,6 +89,60 @@ async fn account_statements_of_several_accounts_change_those_they_can() -> TestR
     assert_eq!(
         message,
         format!("Operation DROP USER failed for '{a}'@'%','{b}'@'%'")
+    );
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_process_list_shows_the_statement_a_call_runs() -> TestResult {
+    let (node, mut strata, _reference) = sides("callinfo").await?;
+    let db: Option<String> = strata.query_first("SELECT DATABASE()").await?;
+    let db = db.ok_or("no database")?;
+    run_all(
+        &mut strata,
+        &[
+            "CREATE TABLE t1 (id1 INT, val INT)",
+            "CREATE TABLE t2 (id2 INT)",
+            "CREATE PROCEDURE p() UPDATE t1, t2 SET val = 1 WHERE id1 = id2",
+        ],
+    )
+    .await?;
+    let mut locker = node.connect(Some(&db)).await?;
+    locker.query_drop("LOCK TABLES t2 WRITE").await?;
+    let id: Option<u64> = strata.query_first("SELECT CONNECTION_ID()").await?;
+    let id = id.ok_or("no connection id")?;
+    let call = tokio::spawn(async move {
+        let result = strata.query_drop("CALL p()").await;
+        (strata, result)
+    });
+    // MariaDB shows the body's statement waiting, not the CALL (sp-threads, Bug#9486).
+    let query = format!(
+        "SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE ID = {id} \
+         AND STATE = 'Waiting for table metadata lock'"
+    );
+    let mut seen: Option<(String, String)> = None;
+    for _ in 0..100 {
+        seen = locker.query_first(&query).await?;
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    locker.query_drop("UNLOCK TABLES").await?;
+    let (mut strata, result) = call.await?;
+    result?;
+    let (_, info) = seen.ok_or("the CALL never waited")?;
+    assert_eq!(info, "UPDATE t1, t2 SET val = 1 WHERE id1 = id2");
+    // Its own process list row shows the statement it runs: no CALL there.
+    let own: Option<String> = strata
+        .query_first(format!(
+            "SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = {id}"
+        ))
+        .await?;
+    assert!(
+        own.as_deref().is_some_and(|i| i.starts_with("SELECT INFO")),
+        "{own:?}"
     );
     node.shutdown().await;
     Ok(())

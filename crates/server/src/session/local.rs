@@ -763,6 +763,13 @@ impl Session {
                             Some(state) => state.to_string(),
                             None => self.session_state(&backend),
                         };
+                        let body = row
+                            .info
+                            .as_deref()
+                            .and_then(|info| self.session_substatement(info, &backend));
+                        if body.is_some() {
+                            row.info = body;
+                        }
                     }
                 }
                 row
