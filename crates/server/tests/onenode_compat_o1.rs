@@ -147,3 +147,79 @@ async fn the_process_list_shows_the_statement_a_call_runs() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// Polls `sql` (one row, one column) on `c` until it answers `want`, for up to ten
+/// seconds; the last answer.
+async fn wait_for(c: &mut Conn, sql: &str, want: i64) -> TestResult<Option<i64>> {
+    let mut got = None;
+    for _ in 0..100 {
+        got = c.query_first(sql).await?;
+        if got == Some(want) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_ends_a_statement_that_kill_query_does_not_stop() -> TestResult {
+    let (node, mut strata, _reference) = sides("killloop").await?;
+    let db: Option<String> = strata.query_first("SELECT DATABASE()").await?;
+    let db = db.ok_or("no database")?;
+    let id: Option<u64> = strata.query_first("SELECT CONNECTION_ID()").await?;
+    let id = id.ok_or("no connection id")?;
+    // MariaDB's KILL QUERY does not stop this loop (each statement starts afresh); its
+    // KILL ends the connection (information_schema_tables, MDEV-25243).
+    let looping = tokio::spawn(async move {
+        strata
+            .query_drop("LOOP CREATE OR REPLACE VIEW vv AS SELECT 1; END LOOP")
+            .await
+    });
+    let mut admin = node.connect(Some(&db)).await?;
+    let running = format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id}");
+    assert_eq!(wait_for(&mut admin, &running, 1).await?, Some(1));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    admin.query_drop(format!("KILL {id}")).await?;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), looping).await;
+    let outcome = ended.map_err(|_| "the killed session's loop went on")??;
+    assert!(outcome.is_err(), "the loop ended without an error");
+    assert_eq!(wait_for(&mut admin, &running, 0).await?, Some(0));
+    admin.query_drop("DROP VIEW vv").await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_process_list_shows_a_statement_without_its_final_semicolon() -> TestResult {
+    let (node, mut strata, _reference) = sides("infotrim").await?;
+    let lock = unique_name("o1lock");
+    let id: Option<u64> = strata.query_first("SELECT CONNECTION_ID()").await?;
+    let id = id.ok_or("no connection id")?;
+    let mut holder = node.connect(None).await?;
+    holder
+        .query_drop(format!("SELECT GET_LOCK('{lock}', 0)"))
+        .await?;
+    let wait = format!("SELECT GET_LOCK('{lock}', 30)");
+    let sent = format!("  {wait} ; ");
+    let waiting = tokio::spawn(async move {
+        let result = strata.query_drop(sent).await;
+        (strata, result)
+    });
+    // MariaDB keeps the text without the blanks around it and the `;` after it
+    // (dirty_close waits for `INFO = "SELECT GET_LOCK('dangling', 3600)"`).
+    let count = format!(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id} \
+         AND STATE = 'User lock' AND INFO = '{}'",
+        wait.replace('\'', "''")
+    );
+    let seen = wait_for(&mut holder, &count, 1).await?;
+    holder
+        .query_drop(format!("SELECT RELEASE_LOCK('{lock}')"))
+        .await?;
+    let (_strata, result) = waiting.await?;
+    result?;
+    assert_eq!(seen, Some(1));
+    node.shutdown().await;
+    Ok(())
+}

@@ -117,3 +117,32 @@ impl Session {
         })
     }
 }
+
+/// A statement's text as the process list's Info shows it: MariaDB keeps a query
+/// without the blanks before it and the blanks and `;` after it (`alloc_query`), so
+/// `--send SELECT ...;` of mysqltest is `SELECT ...` there.
+pub(super) fn statement_info(text: &[u8]) -> String {
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|b| !(b.is_ascii_whitespace() || *b == b';'))
+        .map_or(start, |i| i + 1)
+        .max(start);
+    String::from_utf8_lossy(&text[start..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_info;
+
+    #[test]
+    fn info_is_the_statement_without_blanks_around_and_final_semicolons() {
+        assert_eq!(statement_info(b"  SELECT 1; ;\n"), "SELECT 1");
+        assert_eq!(statement_info(b"SELECT ';'"), "SELECT ';'");
+        assert_eq!(statement_info(b" ;; "), "");
+        assert_eq!(statement_info(b""), "");
+    }
+}
