@@ -2,7 +2,10 @@
 //! that differed through Strata on one data node, each reduced to its statements and
 //! compared with one plain MariaDB: CREATE/ALTER/DROP/RENAME USER of several accounts
 //! where some fail (create_drop_user: MariaDB changes the others and names every one
-//! that failed; Strata changed none, a wrong answer).
+//! that failed; Strata changed none, a wrong answer), the process list during a CALL
+//! (sp-threads) and its Info without the final `;` (dirty_close), KILL of a session whose
+//! loop KILL QUERY does not stop (information_schema_tables) and an executable comment
+//! without code (mysql_cp932).
 
 mod common;
 mod diffkit;
@@ -220,6 +223,26 @@ async fn the_process_list_shows_a_statement_without_its_final_semicolon() -> Tes
     let (_strata, result) = waiting.await?;
     result?;
     assert_eq!(seen, Some(1));
+    node.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_executable_comment_without_code_is_answered_ok() -> TestResult {
+    let (node, mut strata, mut reference) = sides("execcomment").await?;
+    // The mariadb client sends `/*!*/` for `/*!\C cp932 */` (mysql_cp932).
+    same_answers(
+        &mut strata,
+        &mut reference,
+        &[
+            "/*!*/",
+            "/*!40101 */",
+            "/*M!100100 */ /* c */",
+            "/*!*/ SELECT 1",
+            "",
+        ],
+    )
+    .await?;
     node.shutdown().await;
     Ok(())
 }
