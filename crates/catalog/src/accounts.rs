@@ -374,6 +374,9 @@ pub struct Changes {
     pub dropped: Vec<(String, String)>,
     /// Notes for SHOW WARNINGS.
     pub notes: Vec<Note>,
+    /// Accounts the statement could not change while it changed others: stored, the
+    /// changes are answered with this 1396 (MariaDB keeps what it did).
+    pub failed: Option<FailedAccounts>,
 }
 
 impl Changes {
@@ -554,7 +557,7 @@ impl Accounts {
         Ok(Changes {
             put: vec![Self::key(to)],
             dropped: vec![Self::key(from)],
-            notes: Vec::new(),
+            ..Changes::default()
         })
     }
 
@@ -765,7 +768,7 @@ mod privileges;
 mod roles;
 
 use error::quote_account;
-pub use error::{AccountError, Note};
+pub use error::{AccountError, FailedAccounts, Note};
 pub use host::HostPattern;
 use persist::bootstrap_account;
 pub(crate) use persist::{decode_account, encode_account, ACCOUNTS};

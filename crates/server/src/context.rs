@@ -604,6 +604,12 @@ impl ServerContext {
         copy.save(self.topology.catalog().store(), &changes)?;
         *guard = copy;
         self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        // Some accounts of the statement failed: the others stay changed, as MariaDB's.
+        if let Some(failed) = changes.failed {
+            return Err(strata_catalog::accounts::AccountError::AccountsFailed(
+                failed,
+            ));
+        }
         Ok(changes)
     }
 

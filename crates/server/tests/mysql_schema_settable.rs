@@ -171,6 +171,18 @@ async fn settable_server_data_tables_need_privileges_on_mysql() -> TestResult {
         texts(&mut c, rows).await?,
         vec!["mine".to_string(), "theirs".to_string()]
     );
+    // information_schema lists the server-wide data tables to accounts with privileges
+    // on mysql (`include/have_stat_tables.inc` looks for them), never the account tables.
+    let listed = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql' \
+                  AND TABLE_NAME IN ('table_stats', 'column_stats', 'index_stats', 'user', \
+                  'global_priv', 'db') ORDER BY 1";
+    let stats = ["column_stats", "index_stats", "table_stats"].map(String::from);
+    assert_eq!(texts(&mut c, listed).await?, stats);
+    assert_eq!(texts(&mut reader, listed).await?, stats);
+    assert!(texts(&mut lowly, listed).await?.is_empty());
+    let columns = "SELECT DISTINCT TABLE_NAME FROM information_schema.COLUMNS \
+                   WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME IN ('table_stats', 'user')";
+    assert_eq!(texts(&mut c, columns).await?, ["table_stats"]);
     // A write would act on rows it may not see: it needs global SELECT.
     let (code, message) = error_of(&mut reader, "DELETE FROM mysql.table_stats").await;
     assert_eq!(code, Some(1235), "{message}");
@@ -206,6 +218,11 @@ async fn without_settable_the_mysql_schema_stays_refused() -> TestResult {
         1044,
     )
     .await;
+    // information_schema lists nothing of mysql.
+    let listed: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql'")
+        .await?;
+    assert_eq!(listed, Some(0));
     // The public reference tables stay readable.
     let zones: Option<i64> = c
         .query_first("SELECT COUNT(*) >= 0 FROM mysql.time_zone_name")

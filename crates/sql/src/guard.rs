@@ -864,7 +864,9 @@ pub use mysql_tables::{
     mysql_table, mysql_tables_read, rewrite_mysql_tables, rewrite_statistics_tables,
     server_data_tables_named, MysqlTable,
 };
-pub use public_tables::{is_server_data_table, is_statistics_table, server_data_tables_condition};
+pub use public_tables::{
+    is_server_data_table, is_statistics_table, server_data_table_name_condition,
+};
 pub use refusal::Refusal;
 pub use show::{
     binlog_show, check_prepared_show, check_show_other, routine_code_name,

@@ -393,14 +393,19 @@ pub fn code_tokens(sql: &str) -> impl Iterator<Item = Token> + '_ {
     Lexer::new(sql).filter(|t| t.kind.is_code())
 }
 
-/// Comments and whitespace with at least one comment (executable comments are code):
-/// MariaDB answers such a query with OK, and an empty one with 1065.
+/// Comments and whitespace with at least one comment (an executable comment's content
+/// is code): MariaDB answers such a query with OK, and an empty one with 1065.
 pub fn only_comments(sql: &str) -> bool {
     let mut comment = false;
     for token in Lexer::new(sql) {
         match token.kind {
             TokenKind::Whitespace => {}
-            TokenKind::LineComment | TokenKind::BlockComment => comment = true,
+            // An executable comment holding no code (`/*!*/`, `/*!40101 */`: what the
+            // mariadb client leaves of `/*!\C cp932 */`) is a comment too for MariaDB.
+            TokenKind::LineComment
+            | TokenKind::BlockComment
+            | TokenKind::ExecCommentStart
+            | TokenKind::ExecCommentEnd => comment = true,
             _ => return false,
         }
     }

@@ -7,7 +7,7 @@ use strata_sql::account::{AccountStatement, Privilege, UserName, UserRef, UserSp
 
 use super::{
     check_create_user, check_grantor, may_create_accounts, privileges_for, Account, AccountError,
-    Accounts, Changes, GrantTarget, PrivSet,
+    Accounts, Changes, FailedAccounts, GrantTarget, PrivSet,
 };
 
 impl Changes {
@@ -49,15 +49,15 @@ impl Accounts {
                 limits,
             } => {
                 check_create_user(actor)?;
-                for spec in users {
-                    all.absorb(self.create_user(
+                self.each_account(&mut all, "CREATE USER", users, |accounts, spec| {
+                    accounts.create_user(
                         &resolve(&spec.user),
                         spec.identified.as_ref(),
                         *or_replace,
                         *if_not_exists,
                         limits.max_user_connections,
-                    )?);
-                }
+                    )
+                })?;
             }
             AccountStatement::AlterUser {
                 if_exists,
@@ -68,42 +68,26 @@ impl Accounts {
                 if !users.iter().all(|s| resolve(&s.user) == own) {
                     check_create_user(actor)?;
                 }
-                for spec in users {
-                    all.absorb(self.alter_user(
+                self.each_account(&mut all, "ALTER USER", users, |accounts, spec| {
+                    accounts.alter_user(
                         &resolve(&spec.user),
                         spec.identified.as_ref(),
                         *if_exists,
                         limits.max_user_connections,
-                    )?);
-                }
+                    )
+                })?;
             }
             AccountStatement::DropUser { if_exists, users } => {
                 check_create_user(actor)?;
-                // MariaDB drops what it can and then reports the first it could not.
-                let mut failed = None;
-                for u in users {
-                    let name = resolve(u);
-                    match self.drop_user(&name, *if_exists) {
-                        Ok(c) => all.absorb(c),
-                        Err(AccountError::OperationFailed { .. }) => {
-                            failed.get_or_insert(name);
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                if let Some(first) = failed {
-                    return Err(AccountError::OperationFailed {
-                        op: "DROP USER",
-                        user: first.user,
-                        host: first.host,
-                    });
-                }
+                self.each_account(&mut all, "DROP USER", users, |accounts, u| {
+                    accounts.drop_user(&resolve(u), *if_exists)
+                })?;
             }
             AccountStatement::RenameUser { renames } => {
                 check_create_user(actor)?;
-                for (from, to) in renames {
-                    all.absorb(self.rename_user(&resolve(from), to)?);
-                }
+                self.each_account(&mut all, "RENAME USER", renames, |accounts, (from, to)| {
+                    accounts.rename_user(&resolve(from), to)
+                })?;
             }
             AccountStatement::SetPassword { user, value } => {
                 let name = user.as_ref().map_or_else(|| own.clone(), resolve);
@@ -181,5 +165,39 @@ impl Accounts {
             | AccountStatement::FlushPrivileges => {}
         }
         Ok(all)
+    }
+
+    /// Changes each of `items` with `change`, MariaDB's way for a statement naming
+    /// several accounts: one that cannot be changed (1396) does not stop the others, and
+    /// the statement then fails naming every one that could not. When nothing changed
+    /// that is the error; otherwise `all.failed`, answered once the changes are stored.
+    /// Any other error stops the statement before anything is stored.
+    fn each_account<T>(
+        &mut self,
+        all: &mut Changes,
+        op: &'static str,
+        items: impl IntoIterator<Item = T>,
+        mut change: impl FnMut(&mut Accounts, T) -> Result<Changes, AccountError>,
+    ) -> Result<(), AccountError> {
+        let mut failed = Vec::new();
+        for item in items {
+            match change(self, item) {
+                Ok(c) => all.absorb(c),
+                Err(AccountError::OperationFailed { user, host, .. }) => failed.push((user, host)),
+                Err(e) => return Err(e),
+            }
+        }
+        if failed.is_empty() {
+            return Ok(());
+        }
+        let failed = FailedAccounts {
+            op,
+            accounts: failed,
+        };
+        if all.put.is_empty() && all.dropped.is_empty() {
+            return Err(AccountError::AccountsFailed(failed));
+        }
+        all.failed = Some(failed);
+        Ok(())
     }
 }

@@ -16,6 +16,10 @@ pub enum AccountError {
         /// Host part.
         host: String,
     },
+    /// ER_CANNOT_USER (1396) naming every account of a statement that could not be
+    /// changed (MariaDB changes the others).
+    #[error("Operation {} failed for {}", .0.op, .0.names())]
+    AccountsFailed(FailedAccounts),
     /// ER_PASSWORD_NO_MATCH (1133): GRANT or SET PASSWORD for a missing account.
     #[error("Can't find any matching row in the user table")]
     NoMatchingRow,
@@ -158,11 +162,32 @@ pub enum AccountError {
     Store(#[from] CatalogError),
 }
 
+/// The accounts a CREATE/ALTER/DROP/RENAME USER of several accounts could not change,
+/// in the statement's order (the others were changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedAccounts {
+    /// CREATE USER, DROP USER, RENAME USER or ALTER USER.
+    pub op: &'static str,
+    /// (user, host) of each account that failed.
+    pub accounts: Vec<(String, String)>,
+}
+
+impl FailedAccounts {
+    /// The accounts as MariaDB lists them: `'u1'@'%','u2'@'%'`.
+    fn names(&self) -> String {
+        self.accounts
+            .iter()
+            .map(|(user, host)| quote_account(user, host))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 impl AccountError {
     /// MySQL error number.
     pub fn code(&self) -> u16 {
         match self {
-            AccountError::OperationFailed { .. } => 1396,
+            AccountError::OperationFailed { .. } | AccountError::AccountsFailed(_) => 1396,
             AccountError::NoMatchingRow => 1133,
             AccountError::CantCreateUserWithGrant => 1410,
             AccountError::NoSuchGrant { .. } => 1141,

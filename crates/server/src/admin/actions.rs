@@ -68,6 +68,60 @@ pub(crate) async fn interrupt_storage_queries(ctx: &ServerContext, entry: &Sessi
     }
 }
 
+/// After a KILL of session `entry` (its storage queries already interrupted): a
+/// statement `KILL QUERY` does not stop on the storage node (a compound statement's
+/// loop goes on to its next statement) would keep the killed session running for ever,
+/// where MariaDB's KILL ends the connection whatever it runs. If the same storage thread
+/// still runs the session's statement a second later, and the session holds no branch
+/// of a transaction over several data nodes (whose commit must finish or be
+/// recovered, never be cut), that storage connection is killed too; the session then
+/// closes, as it was asked to.
+pub(crate) fn end_killed_statement(ctx: Arc<ServerContext>, entry: Arc<SessionEntry>) {
+    let running = |entry: &SessionEntry| {
+        entry
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    };
+    tokio::spawn(async move {
+        // The same single storage thread on two looks half a second apart (the KILL
+        // QUERY sent before may still be ending the statement at the first).
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let first = running(&entry);
+        let [(dnid, thread)] = first[..] else {
+            return;
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let branches = entry
+            .branches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
+        if branches > 1 || running(&entry) != first {
+            return;
+        }
+        let Some(node) = ctx.topology.node(dnid) else {
+            return;
+        };
+        tracing::info!(
+            dnid = dnid.get(),
+            thread,
+            "a killed session's statement went on; killing its storage connection"
+        );
+        match node.pool.acquire(Some(&node.physical_db)).await {
+            Ok(mut lease) => {
+                if let Err(e) = lease.execute(&format!("KILL CONNECTION {thread}")).await {
+                    tracing::warn!(dnid = dnid.get(), thread, error = %e, "KILL CONNECTION on the data node failed");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(dnid = dnid.get(), error = %e, "cannot reach the data node to kill a connection")
+            }
+        }
+    });
+}
+
 /// SWITCH @@DATASOURCE: a planned switchover of data node `dnid` to the replica at
 /// `target` (or its best replica); returns the new primary's `host:port`. Every refusal
 /// and failure is error 1105 with a message saying what is wrong.

@@ -593,6 +593,8 @@ impl Session {
                 Answer::Ok
             }
             Err(e) => {
+                // A 1396 naming some accounts leaves the others changed.
+                self.refresh_account();
                 self.err(&e);
                 Answer::Failed
             }

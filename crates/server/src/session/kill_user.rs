@@ -145,6 +145,10 @@ impl Session {
             if !query_only {
                 target.killed.store(true, Ordering::Relaxed);
                 target.kill_signal.notify_one();
+                crate::admin::actions::end_killed_statement(
+                    std::sync::Arc::clone(&self.ctx),
+                    std::sync::Arc::clone(target),
+                );
             }
         }
         self.ok(targets.len() as u64, false);

@@ -750,7 +750,7 @@ impl Session {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                    .map(|b| super::process_states::statement_info(b)),
                 since: entry
                     .since
                     .lock()
@@ -773,6 +773,13 @@ impl Session {
                             Some(state) => state.to_string(),
                             None => self.session_state(&backend),
                         };
+                        let body = row
+                            .info
+                            .as_deref()
+                            .and_then(|info| self.session_substatement(info, &backend));
+                        if body.is_some() {
+                            row.info = body;
+                        }
                     }
                 }
                 row
@@ -815,6 +822,10 @@ impl Session {
         if !query_only {
             target.killed.store(true, Ordering::Relaxed);
             target.kill_signal.notify_one();
+            crate::admin::actions::end_killed_statement(
+                std::sync::Arc::clone(&self.ctx),
+                std::sync::Arc::clone(&target),
+            );
             if u64::from(self.identity.id) == id {
                 self.err(&MysqlError::new(
                     codes::CONNECTION_KILLED,

@@ -3,15 +3,27 @@
 //! statements are doing (`User lock`, `Waiting for table metadata lock`, `Sending
 //! data`, ...), read from each data node's own process list when the list is asked
 //! for. Scripts wait on it (`WHERE STATE = 'User lock'`) to know a statement blocks.
+//! For a session running a CALL the Info shown is the storage thread's too: the body's
+//! statement running now, as MariaDB shows it (sp-threads).
 
 use std::collections::{BTreeMap, HashMap};
 
 use strata_catalog::DataNodeId;
+use strata_sql::SchemaPolicy;
 
 use super::Session;
 
-/// The State of storage threads, by data node and thread id.
-pub(super) type ThreadStates = HashMap<(DataNodeId, u32), String>;
+/// The State and Info of storage threads, by data node and thread id.
+pub(super) type ThreadStates = HashMap<(DataNodeId, u32), ThreadState>;
+
+/// What one storage thread is doing.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ThreadState {
+    /// Its State (`User lock`, ...).
+    state: String,
+    /// The statement it runs (a routine body's statement during a CALL).
+    info: Option<String>,
+}
 
 impl Session {
     /// The states of the storage threads of every session running a statement, one
@@ -44,7 +56,7 @@ impl Session {
             };
             let ids: Vec<String> = threads.iter().map(u32::to_string).collect();
             let sql = format!(
-                "SELECT ID, STATE FROM information_schema.PROCESSLIST WHERE ID IN ({})",
+                "SELECT ID, STATE, INFO FROM information_schema.PROCESSLIST WHERE ID IN ({})",
                 ids.join(", ")
             );
             let rows = match node.pool.acquire(Some(&node.physical_db)).await {
@@ -56,7 +68,9 @@ impl Session {
                     for row in rows {
                         let id = row.first().cloned().flatten().and_then(|v| v.parse().ok());
                         if let (Some(id), Some(Some(state))) = (id, row.get(1)) {
-                            states.insert((dnid, id), state.clone());
+                            let info = row.get(2).cloned().flatten();
+                            let state = state.clone();
+                            states.insert((dnid, id), ThreadState { state, info });
                         }
                     }
                 }
@@ -74,9 +88,61 @@ impl Session {
                 self.statement
                     .process_states
                     .get(key)
+                    .map(|t| &t.state)
                     .filter(|s| !s.is_empty())
             })
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The Info shown for a session running `info` on storage threads `backend`: for a
+    /// CALL, the statement of the body its storage thread runs now, as MariaDB shows a
+    /// routine's statement; else None (the client's statement is shown). Not a text
+    /// naming a physical database name or a storage schema (a body's text is the
+    /// storage node's): the CALL is shown then.
+    pub(super) fn session_substatement(
+        &self,
+        info: &str,
+        backend: &[(DataNodeId, u32)],
+    ) -> Option<String> {
+        if !super::query::starts_with_word(info, "CALL") {
+            return None;
+        }
+        backend.iter().find_map(|key| {
+            self.statement
+                .process_states
+                .get(key)
+                .and_then(|t| t.info.clone())
+                .filter(|i| !i.is_empty() && !self.ctx.private_schemas.may_mention(i.as_bytes()))
+        })
+    }
+}
+
+/// A statement's text as the process list's Info shows it: MariaDB keeps a query
+/// without the blanks before it and the blanks and `;` after it (`alloc_query`), so
+/// `--send SELECT ...;` of mysqltest is `SELECT ...` there.
+pub(super) fn statement_info(text: &[u8]) -> String {
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|b| !(b.is_ascii_whitespace() || *b == b';'))
+        .map_or(start, |i| i + 1)
+        .max(start);
+    String::from_utf8_lossy(&text[start..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_info;
+
+    #[test]
+    fn info_is_the_statement_without_blanks_around_and_final_semicolons() {
+        assert_eq!(statement_info(b"  SELECT 1; ;\n"), "SELECT 1");
+        assert_eq!(statement_info(b"SELECT ';'"), "SELECT ';'");
+        assert_eq!(statement_info(b" ;; "), "");
+        assert_eq!(statement_info(b""), "");
     }
 }

@@ -59,13 +59,8 @@ impl Session {
         {
             whole.push("'information_schema'".into());
         }
-        // The storage servers' data tables of `mysql` a deployment lets
-        // clients reach, for an account that may read them all.
-        if by_table
-            && self.ctx.private_schemas.server_data_tables()
-            && self.has_global(strata_sql::account::Privilege::Select)
-        {
-            partial.push(strata_sql::guard::server_data_tables_condition(column));
+        if by_table {
+            partial.extend(self.server_data_listing(column));
         }
         if column == "SCHEMA_NAME" {
             whole.push("'information_schema'".into());

@@ -13,12 +13,13 @@
 //! Privileges are MariaDB's: the statement's privilege on the `mysql` table, held
 //! globally, on `mysql` or on the table (the session's usual table check, 1142).
 
+use strata_catalog::accounts::{Level, PrivSet};
 use strata_catalog::DataNodeId;
 use strata_protocol::MysqlError;
 use strata_sql::account::Privilege;
 use strata_sql::guard::{
     dynamic_statement_text, is_server_data_table, is_statistics_table, rewrite_statistics_tables,
-    server_data_tables_named,
+    server_data_table_name_condition, server_data_tables_named,
 };
 use strata_sql::{classify, SchemaPolicy, StatementKind};
 
@@ -45,6 +46,22 @@ impl Session {
     /// True when the deployment lets statements name the server-wide data tables.
     fn server_data_reachable(&self) -> bool {
         self.ctx.private_schemas.server_data_tables()
+    }
+
+    /// The condition adding the server-wide data tables of `mysql` to an information_schema
+    /// table listing tables by `column` and `TABLE_NAME`, when the deployment lets
+    /// statements name them and the account holds a table privilege there (globally or
+    /// on `mysql`), as MariaDB lists them (`include/have_stat_tables.inc` looks for the
+    /// statistics tables in `information_schema.TABLES`).
+    pub(super) fn server_data_listing(&self, column: &str) -> Option<String> {
+        let table_level = PrivSet::all(Level::Table) | PrivSet::of(Privilege::GrantOption);
+        let held = self.identity.account.database_privileges("mysql");
+        (self.server_data_reachable() && !held.intersect(table_level).is_empty()).then(|| {
+            format!(
+                "(`{column}` = 'mysql' AND {})",
+                server_data_table_name_condition()
+            )
+        })
     }
 
     /// True when the deployment has more than one data node.

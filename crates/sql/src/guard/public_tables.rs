@@ -64,22 +64,22 @@ pub fn is_server_data_table(schema: &str, table: &str) -> bool {
     schema.eq_ignore_ascii_case("mysql") && has_prefix(table, SERVER_DATA_PREFIXES)
 }
 
+/// The condition on information_schema's `TABLE_NAME` column that holds for the
+/// server-wide data tables of `mysql` (their name prefixes; `LEFT` rather than `LIKE`,
+/// whose `_` and escapes depend on the session).
+pub fn server_data_table_name_condition() -> String {
+    let each: Vec<String> = SERVER_DATA_PREFIXES
+        .iter()
+        .map(|p| format!("LEFT(TABLE_NAME, {}) = '{p}'", p.len()))
+        .collect();
+    format!("({})", each.join(" OR "))
+}
+
 /// True for a statistics table of `mysql` (`table_stats`, `column_stats`,
 /// `index_stats`, `innodb_table_stats`, `innodb_index_stats` and copies of them): its
 /// rows name other databases.
 pub fn is_statistics_table(schema: &str, table: &str) -> bool {
     schema.eq_ignore_ascii_case("mysql") && has_prefix(table, STATISTICS_PREFIXES)
-}
-
-/// The condition on an information_schema table's `schema_column` and `TABLE_NAME`
-/// that selects the server-wide data tables of `mysql` (listed in information_schema
-/// for an account that may read them, as MariaDB lists them).
-pub fn server_data_tables_condition(schema_column: &str) -> String {
-    let names: Vec<String> = SERVER_DATA_PREFIXES
-        .iter()
-        .map(|p| format!("LEFT(TABLE_NAME, {}) = '{p}'", p.len()))
-        .collect();
-    format!("(`{schema_column}` = 'mysql' AND ({}))", names.join(" OR "))
 }
 
 /// True when `schema.table` is one of [`PUBLIC_MYSQL_TABLES`].

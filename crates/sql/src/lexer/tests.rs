@@ -302,4 +302,8 @@ fn a_query_of_comments_alone_is_told_from_an_empty_one_and_from_code() {
     assert!(!only_comments("/* c */ SELECT 1"));
     assert!(!only_comments("/*!40101 SET @a = 1 */"));
     assert!(!only_comments("/*!strata:dnid=1*/"));
+    // Executable comments without code (mysql_cp932: the client's `/*!\C cp932 */`).
+    assert!(only_comments("/*!*/"));
+    assert!(only_comments("/*!40101 */ /*M!100100 */"));
+    assert!(!only_comments("/*!40101 SET @a = 1 */ /*!*/"));
 }
