@@ -547,3 +547,83 @@ async fn invoker_views_need_the_invokers_rights_on_their_tables() -> TestResult 
     node.shutdown().await;
     Ok(())
 }
+
+/// view_grant: ALTER VIEW needs CREATE VIEW and DROP on the view, as CREATE OR REPLACE
+/// VIEW does (1142 naming DROP), and SELECT on what it reads; it was 1044 (the whole
+/// database's privileges) from Strata.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_view_needs_create_view_and_drop_on_the_view() -> TestResult {
+    let storage = shared_storage(1).await?;
+    let node = ComputeNode::builder(&storage).start().await?;
+    let strata_db = strata_testkit::unique_name("altview");
+    let reference_db = strata_testkit::unique_name("altviewref");
+    let user = strata_testkit::unique_name("altviewer");
+    let setup = |db: &str| {
+        vec![
+            format!("CREATE DATABASE {db}"),
+            format!("CREATE TABLE {db}.t (a INT, b INT)"),
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
+            format!("GRANT CREATE VIEW, SELECT ON {db}.* TO '{user}'@'%'"),
+        ]
+    };
+    let mut root = node.connect(Some("test")).await?;
+    let mut reference_root = mysql_async::Conn::new(storage.opts(0, None)).await?;
+    for sql in setup(&strata_db) {
+        root.query_drop(sql).await?;
+    }
+    for sql in setup(&reference_db) {
+        reference_root.query_drop(sql).await?;
+    }
+    let mut strata = mysql_async::Conn::new(strata_testkit::mysql_opts(
+        node.service_addr(),
+        &user,
+        "pw",
+        Some(&strata_db),
+    ))
+    .await?;
+    let mut reference = mysql_async::Conn::new(
+        mysql_async::OptsBuilder::from_opts(storage.opts(0, Some(&reference_db)))
+            .user(Some(user.clone()))
+            .pass(Some("pw")),
+    )
+    .await?;
+    let statements: Vec<String> = [
+        "CREATE VIEW v1 AS SELECT * FROM t",
+        "ALTER VIEW v1 AS SELECT a FROM t",
+        "ALTER ALGORITHM = MERGE SQL SECURITY INVOKER VIEW v1 AS SELECT b FROM t",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let expected = codes(&mut reference, &statements).await;
+    assert_eq!(expected[1].1, Some(1142), "{expected:?}");
+    assert_eq!(codes(&mut strata, &statements).await, expected);
+    root.query_drop(format!("GRANT DROP ON {strata_db}.* TO '{user}'@'%'"))
+        .await?;
+    reference_root
+        .query_drop(format!("GRANT DROP ON {reference_db}.* TO '{user}'@'%'"))
+        .await?;
+    // A database's grants hold for a session from its next USE (MariaDB).
+    let use_strata = format!("USE {strata_db}");
+    strata.query_drop(&use_strata).await?;
+    reference.query_drop(format!("USE {reference_db}")).await?;
+    let expected = codes(&mut reference, &statements[1..]).await;
+    assert_eq!(expected[0].1, None, "{expected:?}");
+    assert_eq!(codes(&mut strata, &statements[1..]).await, expected);
+    drop(strata);
+    drop(reference);
+    for sql in [
+        format!("DROP DATABASE {strata_db}"),
+        format!("DROP USER '{user}'@'%'"),
+    ] {
+        root.query_drop(sql).await?;
+    }
+    for sql in [
+        format!("DROP DATABASE {reference_db}"),
+        format!("DROP USER '{user}'@'%'"),
+    ] {
+        reference_root.query_drop(sql).await?;
+    }
+    node.shutdown().await;
+    Ok(())
+}

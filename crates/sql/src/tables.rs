@@ -704,6 +704,19 @@ impl Reader<'_> {
         while matches!(self.word(i).as_str(), "ONLINE" | "IGNORE") {
             i += 1;
         }
+        // ALTER [ALGORITHM = a] [DEFINER = d] [SQL SECURITY s] VIEW v AS ...: as CREATE OR
+        // REPLACE VIEW (CREATE VIEW, then DROP on the view; SELECT on what it reads).
+        let view = (start + 1..self.toks.len())
+            .take_while(|&k| !self.kw(k, "AS") && !self.kw(k, "TABLE"))
+            .find(|&k| self.kw(k, "VIEW"));
+        if let Some(k) = view {
+            if let Some((schema, name, _)) = self.name_at(k + 1) {
+                self.push(schema.clone(), name.clone(), Access::CreateView);
+                self.push(schema, name, Access::Drop);
+                self.select_lists_after(k + 1, Access::Select);
+                return;
+            }
+        }
         if self.word(i) != "TABLE" {
             self.tables.unknown = true;
             return;

@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn other_tables_routines_and_statements_are_left() {
         for sql in [
-            "SELECT * FROM mysql.db",
+            "SELECT * FROM mysql.tables_priv",
             "SELECT mysql.user(1)",
             "SELECT * FROM t WHERE c = 'mysql.user'",
             "SELECT * FROM db.user",

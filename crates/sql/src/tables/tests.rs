@@ -159,6 +159,10 @@ fn ddl_names_its_objects() {
         ("DROP INDEX i ON t", &[("t", A::Index)]),
         ("TRUNCATE TABLE t", &[("t", A::Drop)]),
         ("TRUNCATE t", &[("t", A::Drop)]),
+        (
+            "ALTER ALGORITHM = MERGE SQL SECURITY INVOKER VIEW v AS SELECT * FROM t",
+            &[("v", A::CreateView), ("v", A::Drop), ("t", A::Select)],
+        ),
         ("ALTER TABLE t ADD COLUMN c INT", &[("t", A::Alter)]),
         ("ALTER TABLE t ADD INDEX i (c)", &[("t", A::Alter)]),
         (
