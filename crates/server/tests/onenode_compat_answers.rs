@@ -334,3 +334,44 @@ async fn a_calls_argument_warning_counts_rows_as_mariadb() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// `SHOW OPEN TABLES` (sp-dynamic prepares it): the tables the data node has open, of
+/// the client's databases only, by logical name; preparable like the other SHOWs the
+/// compute node answers; `FROM` a storage schema shows nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_open_tables_shows_the_clients_open_tables() -> TestResult {
+    let (node, mut strata, _reference) = sides("opentab").await?;
+    let db: Option<String> = strata.query_first("SELECT DATABASE()").await?;
+    let db = db.ok_or("no database")?;
+    run_all(
+        &mut strata,
+        &["CREATE TABLE ot (a INT)", "SELECT * FROM ot"],
+    )
+    .await?;
+    let rows: Vec<(String, String, u64, u64)> = strata
+        .query("SHOW OPEN TABLES FROM `".to_string() + &db + "` LIKE 'ot'")
+        .await?;
+    assert_eq!(rows, vec![(db.clone(), "ot".to_string(), 0, 0)]);
+    let all: Vec<(String, String, u64, u64)> = strata.query("SHOW OPEN TABLES").await?;
+    assert!(all.iter().any(|r| r.0 == db && r.1 == "ot"), "{all:?}");
+    assert!(
+        all.iter()
+            .all(|r| !["mysql", "sys", "performance_schema"].contains(&r.0.as_str())),
+        "{all:?}"
+    );
+    let mysql: Vec<(String, String, u64, u64)> =
+        strata.query("SHOW OPEN TABLES FROM mysql").await?;
+    assert!(mysql.is_empty(), "{mysql:?}");
+    strata
+        .query_drop("PREPARE s FROM 'SHOW OPEN TABLES LIKE ''ot'''")
+        .await?;
+    let prepared: Vec<(String, String, u64, u64)> = strata.query("EXECUTE s").await?;
+    assert_eq!(prepared, vec![(db.clone(), "ot".to_string(), 0, 0)]);
+    // This deployment's physical names differ from the logical ones (`test`): a WHERE
+    // would compare physical names.
+    let (code, _) = error_of(&mut strata, "SHOW OPEN TABLES WHERE `Database` = 'test'").await;
+    assert_eq!(code, Some(1235));
+    run_all(&mut strata, &[&format!("DROP DATABASE {db}")]).await?;
+    node.shutdown().await;
+    Ok(())
+}

@@ -96,6 +96,13 @@ pub enum Show {
         /// IF NOT EXISTS was given.
         if_not_exists: bool,
     },
+    /// `SHOW OPEN TABLES [FROM|IN db] [LIKE|WHERE]`.
+    OpenTables {
+        /// FROM/IN database.
+        db: Option<String>,
+        /// LIKE/WHERE filter.
+        filter: Option<ShowFilter>,
+    },
     /// `SHOW [FULL] PROCESSLIST`.
     ProcessList {
         /// FULL shows whole statements.
@@ -240,6 +247,14 @@ pub fn parse_show(sql: &str) -> Result<Show, SqlError> {
             }
             None => return Ok(Show::Other),
         },
+        "OPEN" if p.peek_is_keyword("TABLES") => {
+            p.advance();
+            let db = from_db(&mut p)?;
+            Show::OpenTables {
+                db,
+                filter: filter(&mut p)?,
+            }
+        }
         "PROCESSLIST" => Show::ProcessList { full },
         "ABNORMAL_XA_TRX" => Show::AbnormalXaTrx,
         "WARNINGS" => Show::Warnings {

@@ -633,7 +633,7 @@ impl Session {
 
     /// For a database the account sees only through table grants, those tables; None
     /// when it holds privileges on the whole database.
-    fn visible_tables_only(&self, db: &str) -> Option<Vec<String>> {
+    pub(super) fn visible_tables_only(&self, db: &str) -> Option<Vec<String>> {
         if !self.identity.account.database_privileges(db).is_empty() {
             return None;
         }

@@ -210,6 +210,7 @@ impl Session {
                 Ok(self.show_processlist(full))
             }
             Show::AbnormalXaTrx => Ok(self.show_abnormal_xa()),
+            Show::OpenTables { filter, .. } => self.show_open_tables(sql, filter.as_ref()).await,
             Show::CreateDatabase { db, if_not_exists } => {
                 self.show_create_database(&db, if_not_exists).await
             }

@@ -72,6 +72,7 @@ mod merge_limits;
 mod merge_tables;
 mod mysql_tables;
 mod node_results;
+mod open_tables;
 mod optimizer_trace;
 mod outfile_format;
 mod own_variables;
