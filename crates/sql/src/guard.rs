@@ -666,6 +666,11 @@ fn check_body(
             }
             "XA" => return Err(Refusal::ServerCommand("XA inside a routine".into())),
             "HANDLER" if at_start => return Err(Refusal::Unsupported("HANDLER".into())),
+            // `DEALLOCATE|DROP PREPARE s` prepares nothing.
+            "PREPARE"
+                if i > 0
+                    && (toks[i - 1].is_keyword(sql, "DEALLOCATE")
+                        || toks[i - 1].is_keyword(sql, "DROP")) => {}
             "PREPARE" => {
                 let from = (i..toks.len())
                     .take(4)

@@ -308,6 +308,8 @@ fn literal_dynamic_text_in_a_routine_is_checked_as_a_statement() {
     assert_allowed(&[
         "CREATE PROCEDURE p() EXECUTE IMMEDIATE 'SELECT 1'",
         "CREATE PROCEDURE p() BEGIN PREPARE s FROM 'SELECT * FROM shop.t WHERE a = ?'; EXECUTE s USING 1; END",
+        // Prepares nothing (in a function the storage server's 1336 answers it).
+        "CREATE FUNCTION f() RETURNS INT BEGIN DEALLOCATE PREPARE s; DROP PREPARE s; RETURN 1; END",
     ]);
 }
 
