@@ -51,6 +51,13 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
             format!("CREATE VIEW {db}.v2 AS SELECT a FROM {db}.t2"),
             format!("GRANT SELECT ON {db}.v1 TO '{user}'@'%'"),
             format!("GRANT SELECT, SHOW VIEW ON {db}.v2 TO '{user}'@'%'"),
+            // Views over views: every view down to the tables is checked.
+            format!("CREATE VIEW {db}.v4 AS SELECT a FROM {db}.t1 WHERE a IS NOT NULL"),
+            format!("CREATE VIEW {db}.v5 AS SELECT * FROM {db}.v4 WHERE a > 0"),
+            format!("CREATE VIEW {db}.v6 AS SELECT a FROM {db}.v2"),
+            format!("GRANT ALL ON {db}.v4 TO '{user}'@'%'"),
+            format!("GRANT ALL ON {db}.v5 TO '{user}'@'%'"),
+            format!("GRANT ALL ON {db}.v6 TO '{user}'@'%'"),
         ]
     };
     let mut root = node.connect(Some("test")).await?;
@@ -101,6 +108,15 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         "ANALYZE SELECT * FROM v1",
         "ANALYZE SELECT * FROM t2 JOIN v1 USING (a)",
         "/* a comment first */ ANALYZE SELECT * FROM v1",
+        // A view over a view whose table the account may not read: 1345 though the
+        // account holds everything on both views (analyze_stmt_privileges2).
+        "INSERT INTO v5 (a) VALUES (10)",
+        "EXPLAIN INSERT INTO v5 (a) VALUES (10)",
+        "ANALYZE UPDATE v5 SET a = 10",
+        "EXPLAIN SELECT * FROM v5 WHERE a IN (SELECT a FROM t2)",
+        "EXPLAIN SELECT * FROM v4",
+        // Down to readable tables through views with SHOW VIEW: the plan is shown.
+        "EXPLAIN SELECT * FROM v6",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -132,6 +148,17 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         expected.iter().filter(|(_, c)| *c == Some(1143)).count() >= 6,
         "{expected:?}"
     );
+    let code_of = |sql: &str| {
+        expected
+            .iter()
+            .find(|(s, _)| s == sql)
+            .and_then(|(_, c)| *c)
+    };
+    assert_eq!(
+        code_of("EXPLAIN INSERT INTO v5 (a) VALUES (10)"),
+        Some(1345)
+    );
+    assert_eq!(code_of("EXPLAIN SELECT * FROM v6"), None);
     // The message names the column and table, as MariaDB's does; `RETURNING *` names
     // the table's first column (insert_notembedded).
     for sql in [
