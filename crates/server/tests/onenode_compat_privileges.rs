@@ -51,6 +51,14 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
             format!("CREATE VIEW {db}.v2 AS SELECT a FROM {db}.t2"),
             format!("GRANT SELECT ON {db}.v1 TO '{user}'@'%'"),
             format!("GRANT SELECT, SHOW VIEW ON {db}.v2 TO '{user}'@'%'"),
+            // Views of views: every view the plan opens is checked, an inner one too
+            // (analyze_stmt_privileges2: ALL on both views, nothing on t1).
+            format!("CREATE VIEW {db}.v3 AS SELECT a FROM {db}.t1 WHERE a IS NOT NULL"),
+            format!("CREATE VIEW {db}.v4 AS SELECT * FROM {db}.v3 WHERE a > 0"),
+            format!("CREATE VIEW {db}.v5 AS SELECT * FROM {db}.v2 WHERE a > 0"),
+            format!("GRANT ALL ON {db}.v3 TO '{user}'@'%'"),
+            format!("GRANT ALL ON {db}.v4 TO '{user}'@'%'"),
+            format!("GRANT SELECT, SHOW VIEW ON {db}.v5 TO '{user}'@'%'"),
         ]
     };
     let mut root = node.connect(Some("test")).await?;
@@ -101,6 +109,12 @@ async fn update_and_delete_read_columns_only_with_select_on_them() -> TestResult
         "ANALYZE SELECT * FROM v1",
         "ANALYZE SELECT * FROM t2 JOIN v1 USING (a)",
         "/* a comment first */ ANALYZE SELECT * FROM v1",
+        "INSERT INTO v4 (a) VALUES (10)",
+        "EXPLAIN INSERT INTO v4 (a) VALUES (10)",
+        "ANALYZE INSERT INTO v4 (a) VALUES (10)",
+        "EXPLAIN SELECT * FROM v4",
+        "EXPLAIN SELECT * FROM v3",
+        "EXPLAIN SELECT * FROM v5",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -15,6 +15,19 @@ use super::Session;
 /// ER_VIEW_NO_EXPLAIN.
 const VIEW_NO_EXPLAIN: u16 = 1345;
 
+/// The views one EXPLAIN is checked through at most.
+const MAX_VIEWS: usize = 64;
+
+/// The refusal of a plan that would show tables the account may not see.
+fn no_explain() -> MysqlError {
+    MysqlError {
+        code: VIEW_NO_EXPLAIN,
+        state: "HY000",
+        message: "ANALYZE/EXPLAIN/SHOW can not be issued; lacking privileges for underlying table"
+            .into(),
+    }
+}
+
 /// A view's SELECT and the database its unqualified and physical names belong to.
 struct Definition {
     select: String,
@@ -47,19 +60,34 @@ impl Session {
         };
         let refs = strata_sql::table_references(inner, strata_sql::classify(inner)).refs;
         let current = self.state.db.clone();
+        // The views to check: the statement's, then the views they read (MariaDB checks
+        // every view it opens for the plan, a view of a view too).
+        let mut pending: Vec<(String, String)> = Vec::new();
         for r in refs {
-            let Some(db) = r.schema.clone().or_else(|| current.clone()) else {
-                continue;
-            };
-            if db.eq_ignore_ascii_case("information_schema") {
+            if let Some(db) = r.schema.clone().or_else(|| current.clone()) {
+                pending.push((db, r.name));
+            }
+        }
+        let mut seen: Vec<(String, String)> = Vec::new();
+        while let Some((db, name)) = pending.pop() {
+            if db.eq_ignore_ascii_case("information_schema")
+                || seen
+                    .iter()
+                    .any(|(d, n)| d.eq_ignore_ascii_case(&db) && n.eq_ignore_ascii_case(&name))
+            {
                 continue;
             }
-            let Some(view) = self.view_definition(&db, &r.name).await? else {
+            // A chain of views deeper than this cannot be told: refused, not answered.
+            if seen.len() >= MAX_VIEWS {
+                return Err(no_explain());
+            }
+            seen.push((db.clone(), name.clone()));
+            let Some(view) = self.view_definition(&db, &name).await? else {
                 continue;
             };
             let account = &self.identity.account;
             let mut allowed = account
-                .table_privileges(&db, &r.name)
+                .table_privileges(&db, &name)
                 .contains(PrivSet::of(Privilege::ShowView));
             let underlying = strata_sql::table_references(&view.select, StatementKind::Select);
             for u in &underlying.refs {
@@ -73,13 +101,10 @@ impl Session {
                 };
                 let select = PrivSet::of(Privilege::Select);
                 allowed = account.table_privileges(udb, &u.name).contains(select);
+                pending.push((udb.to_string(), u.name.clone()));
             }
             if !allowed || underlying.unknown {
-                return Err(MysqlError {
-                    code: VIEW_NO_EXPLAIN,
-                    state: "HY000",
-                    message: "ANALYZE/EXPLAIN/SHOW can not be issued; lacking privileges for underlying table".into(),
-                });
+                return Err(no_explain());
             }
         }
         Ok(())
