@@ -85,7 +85,14 @@ impl Session {
         } else {
             let parts = split_statements(&sql);
             if parts.len() <= 1 {
-                let one = parts.first().copied().unwrap_or("");
+                // A query of comments holding `;` splits into no statement: MariaDB
+                // answers it with OK, as any other query of comments alone.
+                let nothing = if strata_sql::only_comments(&sql) {
+                    &*sql
+                } else {
+                    ""
+                };
+                let one = parts.first().copied().unwrap_or(nothing);
                 let raw = if matches!(sql, Cow::Borrowed(_)) {
                     one.as_bytes()
                 } else {
