@@ -375,3 +375,28 @@ async fn show_open_tables_shows_the_clients_open_tables() -> TestResult {
     node.shutdown().await;
     Ok(())
 }
+
+/// func_json: `JSON_ARRAY(1, USER(), COMPRESS(x))` is NULL on MariaDB, as USER()'s
+/// collation derivation (SYSCONST) makes it; the value Strata writes in for the call
+/// (the session's account, not the storage connection's) keeps that derivation, so the
+/// answer is the same (a plain literal made it an array).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_functions_written_in_keep_their_collation_derivation() -> TestResult {
+    let (node, mut strata, mut reference) = sides("userderiv").await?;
+    let statements = [
+        "SELECT JSON_ARRAY(1, USER(), COMPRESS(5.140264e+307)) IS NULL AS n",
+        "SELECT COERCIBILITY(USER()) a, COERCIBILITY(CURRENT_USER()) b, \
+         COERCIBILITY(SESSION_USER()) c, COERCIBILITY(SYSTEM_USER()) d",
+        "SELECT COLLATION(USER()), CHARSET(CURRENT_USER())",
+    ];
+    same_answers(&mut strata, &mut reference, &statements).await?;
+    // `test`'s physical name differs here: DATABASE() is written in as well.
+    strata.query_drop("USE test").await?;
+    let db: Option<(String, i64)> = strata
+        .query_first("SELECT DATABASE(), COERCIBILITY(DATABASE())")
+        .await?;
+    assert_eq!(db, Some(("test".to_string(), 3)));
+    same_answers(&mut strata, &mut reference, &statements).await?;
+    node.shutdown().await;
+    Ok(())
+}

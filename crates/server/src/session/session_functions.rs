@@ -104,7 +104,7 @@ impl Session {
         }
         let db = self.state.db.as_deref()?;
         let (_, physical) = self.state.home.as_ref()?;
-        (**physical != *db).then(|| string_literal(db, Some("utf8mb3")))
+        (**physical != *db).then(|| as_called(&string_literal(db, Some("utf8mb3")), "DATABASE"))
     }
 
     /// The text with the session functions' calls replaced, None when it has none;
@@ -137,16 +137,17 @@ impl Session {
             self.identity.account.user,
             self.identity.account.host.as_str()
         );
-        let text = |s: &str| string_literal(s, Some("utf8mb3"));
+        let text =
+            |s: &str, function: &str| as_called(&string_literal(s, Some("utf8mb3")), function);
         let values = [
             (
                 "CONNECTION_ID",
                 format!("CAST({} AS UNSIGNED)", self.identity.id),
             ),
-            ("USER", text(&user)),
-            ("SESSION_USER", text(&user)),
-            ("SYSTEM_USER", text(&user)),
-            ("CURRENT_USER", text(&current)),
+            ("USER", text(&user, "USER")),
+            ("SESSION_USER", text(&user, "SESSION_USER")),
+            ("SYSTEM_USER", text(&user, "SYSTEM_USER")),
+            ("CURRENT_USER", text(&current, "CURRENT_USER")),
         ];
         let values: Vec<(&str, String)> = values.into_iter().filter(|(n, _)| called(n)).collect();
         let select = kind == StatementKind::Select;
@@ -156,4 +157,13 @@ impl Session {
             RowCountText::NamesColumn => Err(names_column("CONNECTION_ID() or USER()")),
         }
     }
+}
+
+/// `literal` standing for a call of `function` (`USER`, `DATABASE`, ...) with the
+/// call's collation derivation (SYSCONST, stronger than a literal's): `IF(1, literal,
+/// FUNCTION())` never evaluates the call, and takes its type and derivation with the
+/// literal's value (`JSON_ARRAY(1, USER(), COMPRESS(x))` is NULL on MariaDB as the
+/// call's derivation makes it, not an array as a plain literal's would).
+fn as_called(literal: &str, function: &str) -> String {
+    format!("IF(1, {literal}, {function}())")
 }
